@@ -1,0 +1,108 @@
+# bex - build, test and sanitizer switches.
+#
+#   make                 library (build/libbex.a) and the command (build/bex)
+#   make test            every test: unit, CLI, fuzz-corpus replay (needs models/ for the model tests)
+#   make SANITIZE=1 test the same under AddressSanitizer + UndefinedBehaviorSanitizer (build-san/)
+#   make WERROR=1        warnings are errors (CI)
+#   make bench           benchmark programs (bench/)
+#   make tools           measurement tools (tools/*.c), e.g. build/tools/lfw_pairs
+#   make fuzz            libFuzzer targets (needs clang)
+
+CC      ?= cc
+OPT     ?= -O2
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Wshadow -Wno-unused-parameter \
+           -fno-strict-aliasing -pthread -Iinclude -Isrc
+LDLIBS  += -ljpeg -lpng -lopenjp2 -lcjson -lm -lpthread
+ifeq ($(WERROR),1)
+CFLAGS  += -Werror
+endif
+# set by `make fuzz` for the library it links into the libFuzzer targets
+ifeq ($(FUZZ),1)
+CFLAGS  += -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
+ifeq ($(SANITIZE),1)
+BUILD   ?= build-san
+CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+else
+BUILD   ?= build
+endif
+
+# Kernels for one instruction set live in files named *_avx2.c / *_avx512.c and are compiled
+# for that set only; the library picks among them at run time (src/nn/kernel.c).
+AVX2_FLAGS   = -mavx2 -mfma -mf16c
+AVX512_FLAGS = -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx512vnni -mfma -mf16c
+
+LIB_SRC  := $(sort $(wildcard src/*/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_SRC  := $(sort $(wildcard cli/*.c))
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
+TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: all test bench tools fuzz clean setup models
+all: $(BUILD)/libbex.a $(BUILD)/bex
+
+$(BUILD)/%_avx2.o: %_avx2.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(AVX2_FLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/%_avx512.o: %_avx512.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(AVX512_FLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libbex.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/bex: $(CLI_OBJ) $(BUILD)/libbex.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libbex.a $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/libbex.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libbex.a $(LDLIBS)
+
+$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(BUILD)/libbex.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ tests/fuzz/replay.c $< $(BUILD)/libbex.a $(LDLIBS)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libbex.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libbex.a $(LDLIBS) $(BENCH_LIBS_$*)
+
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/fuzz/replay_%)
+
+test: all $(TEST_BIN) $(FUZZ_REPLAY)
+	@BUILD=$(BUILD) tests/run.sh
+
+bench: all $(BENCH_BIN)
+
+TOOL_SRC := $(sort $(wildcard tools/*.c))
+TOOL_BIN := $(TOOL_SRC:tools/%.c=$(BUILD)/tools/%)
+tools: all $(TOOL_BIN)
+$(BUILD)/tools/%: tools/%.c $(BUILD)/libbex.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libbex.a $(LDLIBS)
+
+# libFuzzer builds (clang): build-fuzz/fuzz_image, run as build-fuzz/fuzz_image tests/fuzz/corpus/image
+fuzz:
+	$(MAKE) BUILD=build-fuzz CC=clang FUZZ=1 build-fuzz/libbex.a
+	@mkdir -p build-fuzz
+	for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+	  clang -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all -o build-fuzz/$$n $$f build-fuzz/libbex.a $(LDLIBS) || exit 1; done
+
+setup:
+	tools/setup.sh
+models:
+	tools/fetch-models.sh
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -1,0 +1,115 @@
+/*
+ * align.c - from 68 landmarks to the 150x150 chip the descriptor network reads.
+ *
+ * Two alignments:
+ *  - face-api.js's "dlib alignment": an axis-aligned square placed from the eye and mouth
+ *    centres (side = mean eye-to-mouth distance / 0.45), cropped, padded to a centred square
+ *    and resized bilinearly to 150x150. No rotation. Kept for parity with the reference.
+ *  - a similarity transform (rotation, uniform scale, translation) fitted by least squares
+ *    from 33 landmarks to dlib's mean face shape, placed in a 150 px chip with padding 0.25,
+ *    as dlib's get_face_chip_details / extract_image_chip align for this network.
+ */
+#include <math.h>
+
+#include "face/align.h"
+#include "image/transform.h"
+
+/* dlib's mean face shape for landmarks 17..67 (unit square), a published constant of
+ * dlib's shape-predictor alignment. */
+static const double mean_x[51] = {
+    0.000213256, 0.0752622, 0.18113, 0.29077, 0.393397, 0.586856, 0.689483, 0.799124,
+    0.904991, 0.98004, 0.490127, 0.490127, 0.490127, 0.490127, 0.36688, 0.426036,
+    0.490127, 0.554217, 0.613373, 0.121737, 0.187122, 0.265825, 0.334606, 0.260918,
+    0.182743, 0.645647, 0.714428, 0.793132, 0.858516, 0.79751, 0.719335, 0.254149,
+    0.340985, 0.428858, 0.490127, 0.551395, 0.639268, 0.726104, 0.642159, 0.556721,
+    0.490127, 0.423532, 0.338094, 0.290379, 0.428096, 0.490127, 0.552157, 0.689874,
+    0.553364, 0.490127, 0.42689};
+static const double mean_y[51] = {
+    0.106454, 0.038915, 0.0187482, 0.0344891, 0.0773906, 0.0773906, 0.0344891,
+    0.0187482, 0.038915, 0.106454, 0.203352, 0.307009, 0.409805, 0.515625, 0.587326,
+    0.609345, 0.628106, 0.609345, 0.587326, 0.216423, 0.178758, 0.179852, 0.231733,
+    0.245099, 0.244077, 0.231733, 0.179852, 0.178758, 0.216423, 0.244077, 0.245099,
+    0.780233, 0.745405, 0.727388, 0.742578, 0.727388, 0.745405, 0.780233, 0.864805,
+    0.902192, 0.909281, 0.902192, 0.864805, 0.784792, 0.778746, 0.785343, 0.778746,
+    0.784792, 0.824182, 0.831803, 0.824182};
+
+#define CHIP_PADDING 0.25 /* dlib's face recognition example: get_face_chip_details(s, 150, 0.25) */
+
+/* Landmarks the fit uses: 27..67 without the lower lip (55..59, 65..67); the eyebrows and
+ * jaw move too much with expression and pose. */
+static int used_point(int i) {
+    return i >= 27 && !(i >= 55 && i <= 59) && !(i >= 65 && i <= 67);
+}
+
+void align_faceapi_box(const float lm[68][2], int img_w, int img_h, int box[4]) {
+    double c[3][2] = {{0}};
+    static const int from[3] = {36, 42, 48}, to[3] = {42, 48, 68};
+    for (int k = 0; k < 3; k++) {
+        for (int i = from[k]; i < to[k]; i++) {
+            c[k][0] += lm[i][0];
+            c[k][1] += lm[i][1];
+        }
+        c[k][0] /= to[k] - from[k];
+        c[k][1] /= to[k] - from[k];
+    }
+    double d0 = hypot(c[2][0] - c[0][0], c[2][1] - c[0][1]);
+    double d1 = hypot(c[2][0] - c[1][0], c[2][1] - c[1][1]);
+    double size = floor(((d0 + d1) / 2) / 0.45);
+    double rx = (c[0][0] + c[1][0] + c[2][0]) / 3, ry = (c[0][1] + c[1][1] + c[2][1]) / 3;
+    double x = floor(fmax(0, rx - 0.5 * size)), y = floor(fmax(0, ry - 0.43 * size));
+    double w = fmin(size, img_w + x), h = fmin(size, img_h + y);
+    /* extractFaceTensors: clip at the image borders, then floor */
+    double cw = fmin(w, img_w - x), ch = fmin(h, img_h - y);
+    box[0] = (int)x;
+    box[1] = (int)y;
+    box[2] = (int)floor(cw);
+    box[3] = (int)floor(ch);
+}
+
+int align_faceapi_chip(const bex_image *img, const float lm[68][2], float *chip) {
+    int b[4];
+    align_faceapi_box(lm, img->width, img->height, b);
+    if (b[2] <= 0 || b[3] <= 0) return -1;
+    int pad_left, pad_top;
+    int side = bex__image_centre_pad(b[2], b[3], &pad_left, &pad_top);
+    return bex__image_crop_pad_resize_f32(img, b[0], b[1], b[2], b[3], pad_left, pad_top, side,
+                                          ALIGN_CHIP, chip) == 0 ? 0 : -1;
+}
+
+void align_similarity_transform(const float lm[68][2], float m[6]) {
+    /* Least-squares similarity from chip points (u, v) to image points (x, y):
+     * x = a u - b v + tx, y = b u + a v + ty. */
+    double su = 0, sv = 0, sx = 0, sy = 0;
+    int n = 0;
+    double U[51], V[51], X[51], Y[51];
+    for (int i = 17; i < 68; i++) {
+        if (!used_point(i)) continue;
+        U[n] = (CHIP_PADDING + mean_x[i - 17]) / (2 * CHIP_PADDING + 1) * ALIGN_CHIP;
+        V[n] = (CHIP_PADDING + mean_y[i - 17]) / (2 * CHIP_PADDING + 1) * ALIGN_CHIP;
+        X[n] = lm[i][0];
+        Y[n] = lm[i][1];
+        su += U[n]; sv += V[n]; sx += X[n]; sy += Y[n];
+        n++;
+    }
+    su /= n; sv /= n; sx /= n; sy /= n;
+    double num_a = 0, num_b = 0, den = 0;
+    for (int k = 0; k < n; k++) {
+        double u = U[k] - su, v = V[k] - sv, x = X[k] - sx, y = Y[k] - sy;
+        num_a += u * x + v * y;
+        num_b += u * y - v * x;
+        den += u * u + v * v;
+    }
+    double a = num_a / den, b = num_b / den;
+    m[0] = (float)a;
+    m[1] = (float)-b;
+    m[2] = (float)(sx - (a * su - b * sv));
+    m[3] = (float)b;
+    m[4] = (float)a;
+    m[5] = (float)(sy - (b * su + a * sv));
+}
+
+int align_similarity_chip(const bex_image *img, const float lm[68][2], float *chip) {
+    float m[6];
+    align_similarity_transform(lm, m);
+    return bex__image_warp_affine_f32(img, m, ALIGN_CHIP, ALIGN_CHIP, chip) == 0 ? 0 : -1;
+}

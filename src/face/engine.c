@@ -1,0 +1,183 @@
+/*
+ * engine.c - the face pipeline behind include/bex/face.h: detect, landmarks, align, describe.
+ *
+ * Faces that fill the frame (passport photos, chip images, tight kiosk captures) defeat the
+ * SSD detector, whose anchors expect some background. When the image yields no face, the
+ * engine searches again in a copy padded with black by half its longer side on every side and maps the results back; detection in the original comes first, so small
+ * faces in large scenes are found as before.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bex/face.h"
+#include "face/align.h"
+#include "face/nets.h"
+#include "image/transform.h"
+#include "util/util.h"
+
+#define MAX_DETECTIONS 100
+
+struct bex_engine {
+    bex_engine_options opt;
+    ssd_net ssd;
+    lmk_net lmk;
+    rec_net rec;
+    ssd_box boxes[MAX_DETECTIONS];
+};
+
+void bex_engine_options_default(bex_engine_options *opt) {
+    opt->min_score = 0.5f;
+    opt->max_faces = MAX_DETECTIONS;
+    opt->pad_retry = 1;
+    opt->align = BEX_ALIGN_SIMILARITY;
+}
+
+static const char *const model_files[3] = {
+    "ssd_mobilenetv1_model-weights_manifest.json",
+    "face_landmark_68_model-weights_manifest.json",
+    "face_recognition_model-weights_manifest.json",
+};
+
+int bex_engine_open(const char *model_dir, const bex_engine_options *opt, bex_engine **out,
+                    char *err, size_t errlen) {
+    if (!model_dir || !out) return bex__fail(err, errlen, BEX_ERR_ARG, "bex_engine_open: no model directory");
+    bex_engine *e = bex__calloc(1, sizeof *e);
+    if (!e) return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory opening the face engine");
+    if (opt) e->opt = *opt;
+    else bex_engine_options_default(&e->opt);
+    if (e->opt.max_faces <= 0 || e->opt.max_faces > MAX_DETECTIONS) e->opt.max_faces = MAX_DETECTIONS;
+    if (!(e->opt.min_score > 0 && e->opt.min_score < 1)) {
+        bex__free(e);
+        return bex__fail(err, errlen, BEX_ERR_ARG, "detector score threshold must be between 0 and 1");
+    }
+    char path[4096];
+    int rc;
+    snprintf(path, sizeof path, "%s/%s", model_dir, model_files[0]);
+    if ((rc = ssd_load(&e->ssd, path, err, errlen)) != BEX_OK) goto fail0;
+    snprintf(path, sizeof path, "%s/%s", model_dir, model_files[1]);
+    if ((rc = lmk_load(&e->lmk, path, err, errlen)) != BEX_OK) goto fail1;
+    snprintf(path, sizeof path, "%s/%s", model_dir, model_files[2]);
+    if ((rc = rec_load(&e->rec, path, err, errlen)) != BEX_OK) goto fail2;
+    *out = e;
+    return BEX_OK;
+fail2:
+    lmk_free(&e->lmk);
+fail1:
+    ssd_free(&e->ssd);
+fail0:
+    bex__free(e);
+    return rc;
+}
+
+void bex_engine_close(bex_engine *eng) {
+    if (!eng) return;
+    ssd_free(&eng->ssd);
+    lmk_free(&eng->lmk);
+    rec_free(&eng->rec);
+    bex__free(eng);
+}
+
+static int by_area_desc(const void *a, const void *b) {
+    const bex_face *fa = a, *fb = b;
+    float aa = fa->box[2] * fa->box[3], ab = fb->box[2] * fb->box[3];
+    if (aa != ab) return aa < ab ? 1 : -1;
+    return fa->score < fb->score ? 1 : (fa->score > fb->score ? -1 : 0);
+}
+
+/* Detection + landmarks (+ templates when `embed`) on one image, no retry. */
+static int run_pipeline(bex_engine *e, const bex_image *img, int embed, bex_face *faces, int max,
+                        int *n, char *err, size_t errlen) {
+    int nb = ssd_detect(&e->ssd, img, e->opt.min_score, e->opt.max_faces, e->boxes, MAX_DETECTIONS);
+    int k = 0;
+    for (int i = 0; i < nb; i++) {
+        bex_face f;
+        memset(&f, 0, sizeof f);
+        f.box[0] = e->boxes[i].x;
+        f.box[1] = e->boxes[i].y;
+        f.box[2] = e->boxes[i].w;
+        f.box[3] = e->boxes[i].h;
+        f.score = e->boxes[i].score;
+        if (lmk_predict(&e->lmk, img, f.box, f.landmarks) != 0) continue; /* empty after clipping */
+        if (embed) {
+            int rc = bex_face_template(e, img, &f, e->opt.align, err, errlen);
+            if (rc == BEX_ERR_NO_FACE) continue;
+            if (rc != BEX_OK) return rc;
+        }
+        faces[k++] = f;
+        if (k == max) break;
+    }
+    qsort(faces, (size_t)k, sizeof *faces, by_area_desc);
+    *n = k;
+    return BEX_OK;
+}
+
+static int detect_or_embed(bex_engine *e, const bex_image *img, int embed, bex_face *faces,
+                           int max, int *n, char *err, size_t errlen) {
+    if (!e || !img || !img->px || img->width <= 0 || img->height <= 0 || !faces || max <= 0 || !n)
+        return bex__fail(err, errlen, BEX_ERR_ARG, "invalid arguments to face detection");
+    int rc = run_pipeline(e, img, embed, faces, max, n, err, errlen);
+    if (rc != BEX_OK || *n > 0 || !e->opt.pad_retry) return rc;
+
+    /* No face: search a copy padded to twice the size; map everything back. */
+    int border = (img->width > img->height ? img->width : img->height) / 2;
+    int px = border, py = border;
+    static const uint8_t black[3] = {0, 0, 0};
+    bex_image padded;
+    rc = bex__image_pad(img, border, black, &padded, err, errlen);
+    if (rc != BEX_OK) return rc;
+    rc = run_pipeline(e, &padded, embed, faces, max, n, err, errlen);
+    bex_image_free(&padded);
+    if (rc != BEX_OK) return rc;
+    for (int i = 0; i < *n; i++) {
+        faces[i].box[0] -= px;
+        faces[i].box[1] -= py;
+        for (int j = 0; j < BEX_LANDMARKS; j++) {
+            faces[i].landmarks[j][0] -= px;
+            faces[i].landmarks[j][1] -= py;
+        }
+        faces[i].padded = 1;
+    }
+    return BEX_OK;
+}
+
+int bex_detect(bex_engine *eng, const bex_image *img, bex_face *faces, int max, int *n,
+               char *err, size_t errlen) {
+    return detect_or_embed(eng, img, 0, faces, max, n, err, errlen);
+}
+
+int bex_embed(bex_engine *eng, const bex_image *img, bex_face *faces, int max, int *n,
+              char *err, size_t errlen) {
+    return detect_or_embed(eng, img, 1, faces, max, n, err, errlen);
+}
+
+int bex_face_template(bex_engine *eng, const bex_image *img, bex_face *face, bex_align align,
+                      char *err, size_t errlen) {
+    if (!eng || !img || !face) return bex__fail(err, errlen, BEX_ERR_ARG, "invalid arguments to bex_face_template");
+    int rc = align == BEX_ALIGN_FACEAPI ? align_faceapi_chip(img, face->landmarks, eng->rec.input)
+                                        : align_similarity_chip(img, face->landmarks, eng->rec.input);
+    if (rc != 0) return bex__fail(err, errlen, BEX_ERR_NO_FACE, "the face's aligned crop lies outside the image");
+    float d[BEX_TEMPLATE_DIM];
+    rec_forward(&eng->rec, d);
+    double ss = 0;
+    for (int i = 0; i < BEX_TEMPLATE_DIM; i++) ss += (double)d[i] * d[i];
+    float inv = ss > 0 ? (float)(1.0 / sqrt(ss)) : 0.0f;
+    for (int i = 0; i < BEX_TEMPLATE_DIM; i++) face->template_[i] = d[i] * inv;
+    return BEX_OK;
+}
+
+float bex_template_similarity(const float *a, const float *b) {
+    double s = 0;
+    for (int i = 0; i < BEX_TEMPLATE_DIM; i++) s += (double)a[i] * b[i];
+    return (float)s;
+}
+
+float bex_template_distance(const float *a, const float *b) {
+    double s = 0;
+    for (int i = 0; i < BEX_TEMPLATE_DIM; i++) {
+        double d = (double)a[i] - b[i];
+        s += d * d;
+    }
+    return (float)sqrt(s);
+}

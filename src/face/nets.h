@@ -1,0 +1,102 @@
+/*
+ * nets.h - the three face networks, as bex runs them (internal to src/face/).
+ *
+ * Each net is loaded from its tfjs manifest once, with every activation buffer sized for its
+ * fixed input, so a forward pass allocates nothing. Architectures follow face-api.js's
+ * TypeScript sources (src/ssdMobilenetv1, src/faceLandmarkNet, src/faceRecognitionNet).
+ */
+#ifndef BEX_FACE_NETS_H
+#define BEX_FACE_NETS_H
+
+#include "bex/image.h"
+#include "nn/nn.h"
+
+/* ---------------------------------------------------------------- SSD MobileNetV1 detector */
+
+#define SSD_INPUT 512    /* px, square */
+#define SSD_ANCHORS 5118 /* 32*32*3 + (16*16 + 8*8 + 4*4 + 2*2 + 1) * 6 */
+
+typedef struct ssd_net {
+    nn_conv conv0;                 /* 3x3 s2, 3 -> 32 */
+    nn_dwconv dw[13];              /* MobileNet layers 1..13, depthwise 3x3 + folded BN */
+    nn_conv pw[13];                /* their pointwise 1x1 */
+    nn_conv pred[8];               /* prediction layer conv_0..7 */
+    nn_conv box_enc[6], cls[6];    /* box predictors 0..5 */
+    float *anchors;                /* [SSD_ANCHORS][4] ymin, xmin, ymax, xmax (relative) */
+    float *input;                  /* [512][512][3] */
+    float *buf_a, *buf_b;          /* ping-pong activations, 256*256*64 floats each */
+    float *conv11;                 /* [32][32][512] */
+    float *pred_out[8];
+    float *box_raw;                /* [SSD_ANCHORS][4] */
+    float *cls_raw;                /* [SSD_ANCHORS][3] */
+    float *scratch;
+    size_t scratch_len;
+} ssd_net;
+
+/* A raw detection in original-image px. */
+typedef struct ssd_box {
+    float x, y, w, h, score;
+} ssd_box;
+
+int ssd_load(ssd_net *net, const char *manifest, char *err, size_t errlen);
+void ssd_free(ssd_net *net);
+/* Runs the detector on img as face-api does (pad right/bottom to square, resize to 512) and
+ * applies NMS (IoU 0.5). Writes up to max boxes (highest score first) and returns how many. */
+int ssd_detect(ssd_net *net, const bex_image *img, float min_score, int max_results,
+               ssd_box *out, int max);
+
+/* ---------------------------------------------------------------- 68-point landmark net */
+
+#define LMK_INPUT 112
+
+typedef struct lmk_net {
+    /* dense blocks 0..3: conv0 (dense0: plain 3x3 conv; others: depthwise + pointwise),
+     * then three separable convs */
+    nn_conv conv0_plain;
+    nn_dwconv dw[4][4];
+    nn_conv pw[4][4];
+    float *fc_w, *fc_b;          /* [256][136], [136] */
+    float *input;                /* [112][112][3], later each block's input; 56*56*32 floats */
+    float *out1, *out2, *tmp, *sum, *relu_in; /* per-block buffers, 56*56*32 floats each */
+    float *pooled;               /* [256] */
+    float *scratch;
+    size_t scratch_len;
+} lmk_net;
+
+int lmk_load(lmk_net *net, const char *manifest, char *err, size_t errlen);
+void lmk_free(lmk_net *net);
+/* Landmarks for the face in box (original px) of img, as face-api computes them: crop the
+ * floored box clipped to the image, pad to a centred square, resize to 112, run, map back.
+ * Writes 68 (x, y) pairs in original px. Returns 0, or -1 if the clipped box is empty. */
+int lmk_predict(lmk_net *net, const bex_image *img, const float box[4], float out[68][2]);
+
+/* ---------------------------------------------------------------- ResNet face descriptor */
+
+#define REC_INPUT 150
+
+typedef struct rec_layer {
+    nn_conv c1, c2;
+} rec_layer;
+
+typedef struct rec_net {
+    nn_conv conv32_down;
+    rec_layer res[14]; /* 32_1..3, 64_down, 64_1..3, 128_down, 128_1..2, 256_down, 256_1..2,
+                          256_down_out */
+    float *fc;         /* [256][128] */
+    float *input;      /* [150][150][3], raw 0..255 pixels */
+    float *x, *y, *t, *p; /* activation buffers, 72*72*32 floats each */
+    float *scratch;
+    size_t scratch_len;
+} rec_net;
+
+int rec_load(rec_net *net, const char *manifest, char *err, size_t errlen);
+void rec_free(rec_net *net);
+/* Runs the net on net->input (150x150x3, 0..255, already filled by the caller) and writes the
+ * raw 128-d descriptor (not normalised). */
+void rec_forward(rec_net *net, float out[128]);
+
+/* Loader helper shared by the three nets: fetches `name` with the given rank and dims. */
+const float *face__tensor(const nn_weights *w, const char *name, int rank, const int *dims,
+                          char *err, size_t errlen);
+
+#endif

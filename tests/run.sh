@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# run.sh - runs every bex test tier and prints one closing "N passed, N failed" line.
+#   unit:  each $BUILD/tests/test_* binary (prints its own "N passed, N failed")
+#   fuzz:  each $BUILD/fuzz/replay_X over tests/fuzz/corpus/X (one check per corpus)
+#   cli:   tests/cli/run.sh against $BUILD/bex
+set -u
+BUILD=${BUILD:-build}
+cd "$(dirname "$0")/.."
+pass=0; fail=0; skip=0
+
+add_summary() { # parses "N passed, N failed[, N skipped]" from the last such line of $1
+    local line
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -1)
+    if [ -z "$line" ]; then fail=$((fail + 1)); return; fi
+    local p f s
+    p=$(sed -E 's/^([0-9]+) passed.*/\1/' <<<"$line")
+    f=$(sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/' <<<"$line")
+    s=$(grep -oE '[0-9]+ skipped' <<<"$line" | grep -oE '^[0-9]+' || echo 0)
+    pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
+}
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+for t in "$BUILD"/tests/test_*; do
+    [ -x "$t" ] || continue
+    echo "== $(basename "$t")"
+    "$t" >"$log" 2>&1
+    rc=$?
+    cat "$log"
+    add_summary "$log"
+    if [ $rc -ne 0 ] && ! grep -qE '^[0-9]+ passed, [1-9][0-9]* failed' "$log"; then
+        echo "  (exited $rc without reporting a failure: counted as failed)"; fail=$((fail + 1))
+    fi
+done
+
+for r in "$BUILD"/fuzz/replay_*; do
+    [ -x "$r" ] || continue
+    name=${r##*/replay_}
+    echo "== fuzz replay $name"
+    if "$r" tests/fuzz/corpus/"$name"/* >"$log" 2>&1; then
+        tail -1 "$log"; pass=$((pass + 1))
+    else
+        cat "$log"; echo "FAIL fuzz replay $name"; fail=$((fail + 1))
+    fi
+done
+
+if [ -x tests/cli/run.sh ]; then
+    echo "== cli"
+    BUILD=$BUILD tests/cli/run.sh >"$log" 2>&1
+    cat "$log"
+    add_summary "$log"
+fi
+
+echo
+if [ $skip -gt 0 ]; then echo "$pass passed, $fail failed, $skip skipped"; else echo "$pass passed, $fail failed"; fi
+[ $fail -eq 0 ]

@@ -1,0 +1,230 @@
+/*
+ * test_face.c - the face pipeline held to face-api.js, the reference implementation.
+ *
+ * tests/data/ref/faceapi_ref.jsonl holds what face-api.js 1.7.15 (tfjs-backend-wasm) produced
+ * for the LFW fixture images in tests/data/lfw/ (tools/faceapi-ref/ref.js made it). bex runs
+ * the same weights with face-api's alignment and must agree within these tolerances:
+ */
+#define TOL_BOX_PX 1.0        /* each box edge, px */
+#define TOL_SCORE 0.01        /* detector score */
+#define TOL_LMK_MEAN_PX 0.5   /* mean landmark error, px */
+#define TOL_LMK_MAX_PX 2.0    /* worst landmark, px */
+#define MIN_COSINE 0.995      /* descriptor cosine similarity to the reference (the bar) */
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <unistd.h>
+
+#include "bex/face.h"
+#include "test.h"
+
+#define MODELS "models"
+#define REF "tests/data/ref/faceapi_ref.jsonl"
+
+static bex_engine *eng_faceapi, *eng_default;
+
+static char *read_all(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
+    if (buf) buf[n] = 0;
+    fclose(f);
+    if (len) *len = (size_t)n;
+    return buf;
+}
+
+static const char *base_name(const char *p) {
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+static double num(const cJSON *a, int i) { return cJSON_GetArrayItem(a, i)->valuedouble; }
+
+static double iou(const float *a, const double *b) {
+    double x0 = fmax(a[0], b[0]), y0 = fmax(a[1], b[1]);
+    double x1 = fmin(a[0] + a[2], b[0] + b[2]), y1 = fmin(a[1] + a[3], b[1] + b[3]);
+    double in = fmax(0, x1 - x0) * fmax(0, y1 - y0);
+    return in / (a[2] * a[3] + b[2] * b[3] - in);
+}
+
+/* Worst figures over all fixtures, printed at the end. */
+static double worst_box, worst_score, worst_lmk_mean, worst_lmk_max, worst_cos = 1;
+static int faces_compared;
+
+static void compare_line(const cJSON *ref) {
+    const char *path = cJSON_GetObjectItem(ref, "image")->valuestring;
+    char local[512];
+    snprintf(local, sizeof local, "tests/data/lfw/%s", base_name(path));
+    const cJSON *rfaces = cJSON_GetObjectItem(ref, "faces");
+    if (!rfaces) return; /* an error line */
+    bex_image img;
+    char err[256];
+    if (bex_image_load(local, NULL, &img, err, sizeof err) != BEX_OK) {
+        printf("  %s: %s\n", local, err);
+        CHECK(0);
+        return;
+    }
+    bex_face faces[16];
+    int n = 0;
+    CHECK(bex_embed(eng_faceapi, &img, faces, 16, &n, err, sizeof err) == BEX_OK);
+    bex_image_free(&img);
+    int nref = cJSON_GetArraySize(rfaces);
+    if (n != nref) printf("  %s: bex found %d faces, face-api %d\n", local, n, nref);
+    CHECK(n == nref);
+    for (int r = 0; r < nref; r++) {
+        const cJSON *rf = cJSON_GetArrayItem(rfaces, r);
+        const cJSON *rb = cJSON_GetObjectItem(rf, "box");
+        double box[4] = {num(rb, 0), num(rb, 1), num(rb, 2), num(rb, 3)};
+        int best = -1;
+        double best_iou = 0;
+        for (int k = 0; k < n; k++) {
+            double v = iou(faces[k].box, box);
+            if (v > best_iou) { best_iou = v; best = k; }
+        }
+        CHECK(best >= 0 && best_iou > 0.9);
+        if (best < 0) continue;
+        const bex_face *f = &faces[best];
+        faces_compared++;
+        double db = 0;
+        for (int i = 0; i < 4; i++) {
+            double e = i < 2 ? fabs(f->box[i] - box[i]) : fabs(f->box[i] + f->box[i - 2] - box[i] - box[i - 2]);
+            if (e > db) db = e;
+        }
+        double ds = fabs(f->score - cJSON_GetObjectItem(rf, "score")->valuedouble);
+        const cJSON *rl = cJSON_GetObjectItem(rf, "landmarks");
+        double lsum = 0, lmax = 0;
+        for (int i = 0; i < 68; i++) {
+            const cJSON *p = cJSON_GetArrayItem(rl, i);
+            double e = hypot(f->landmarks[i][0] - num(p, 0), f->landmarks[i][1] - num(p, 1));
+            lsum += e;
+            if (e > lmax) lmax = e;
+        }
+        const cJSON *rd = cJSON_GetObjectItem(rf, "descriptor");
+        double dot = 0, nr = 0;
+        for (int i = 0; i < 128; i++) {
+            dot += f->template_[i] * num(rd, i);
+            nr += num(rd, i) * num(rd, i);
+        }
+        double cosv = dot / sqrt(nr);
+        if (db > TOL_BOX_PX || ds > TOL_SCORE || lsum / 68 > TOL_LMK_MEAN_PX || lmax > TOL_LMK_MAX_PX || cosv < MIN_COSINE)
+            printf("  %s face %d: box %.3f px, score %.4f, landmarks mean %.3f max %.3f px, cosine %.5f\n",
+                   local, r, db, ds, lsum / 68, lmax, cosv);
+        CHECK(db <= TOL_BOX_PX);
+        CHECK(ds <= TOL_SCORE);
+        CHECK(lsum / 68 <= TOL_LMK_MEAN_PX);
+        CHECK(lmax <= TOL_LMK_MAX_PX);
+        CHECK(cosv >= MIN_COSINE);
+        worst_box = fmax(worst_box, db);
+        worst_score = fmax(worst_score, ds);
+        worst_lmk_mean = fmax(worst_lmk_mean, lsum / 68);
+        worst_lmk_max = fmax(worst_lmk_max, lmax);
+        worst_cos = fmin(worst_cos, cosv);
+    }
+}
+
+TEST(parity_with_faceapi) {
+    if (!eng_faceapi) SKIP("models/ not installed (tools/fetch-models.sh)");
+    char *text = read_all(REF, NULL);
+    CHECK(text != NULL);
+    if (!text) return;
+    int lines = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        cJSON *j = cJSON_Parse(line);
+        CHECK(j != NULL);
+        if (!j) continue;
+        compare_line(j);
+        cJSON_Delete(j);
+        lines++;
+    }
+    free(text);
+    CHECK(lines >= 20);
+    CHECK(faces_compared >= 20);
+    printf("  %d faces over %d images; worst: box %.3f px, score %.5f, landmarks mean %.3f / max %.3f px, "
+           "descriptor cosine %.5f\n", faces_compared, lines, worst_box, worst_score, worst_lmk_mean,
+           worst_lmk_max, worst_cos);
+}
+
+/* The same person scores higher than two different people, in both alignments. */
+TEST(same_person_scores_higher) {
+    if (!eng_default) SKIP("models/ not installed (tools/fetch-models.sh)");
+    const char *p[3] = {"tests/data/lfw/George_W_Bush_0001.jpg", "tests/data/lfw/George_W_Bush_0002.jpg",
+                        "tests/data/lfw/Colin_Powell_0001.jpg"};
+    bex_engine *engs[2] = {eng_default, eng_faceapi};
+    for (int e = 0; e < 2; e++) {
+        float t[3][128];
+        for (int i = 0; i < 3; i++) {
+            bex_image img;
+            bex_face f[4];
+            int n = 0;
+            CHECK(bex_image_load(p[i], NULL, &img, NULL, 0) == BEX_OK);
+            CHECK(bex_embed(engs[e], &img, f, 4, &n, NULL, 0) == BEX_OK);
+            CHECK(n >= 1);
+            bex_image_free(&img);
+            memcpy(t[i], f[0].template_, sizeof t[i]);
+            double norm = 0;
+            for (int k = 0; k < 128; k++) norm += t[i][k] * t[i][k];
+            CHECK_NEAR(norm, 1.0, 1e-4);
+        }
+        float same = bex_template_similarity(t[0], t[1]), diff = bex_template_similarity(t[0], t[2]);
+        CHECK(same > diff + 0.1f);
+        CHECK(same >= BEX_VERIFY_THRESHOLD);
+        CHECK(diff < BEX_VERIFY_THRESHOLD);
+        CHECK_NEAR(bex_template_distance(t[0], t[1]), sqrt(2 - 2 * same), 1e-4);
+    }
+}
+
+/* A face that fills the frame is found in the padded retry, with coordinates in the original. */
+TEST(face_filling_the_frame) {
+    if (!eng_default) SKIP("models/ not installed (tools/fetch-models.sh)");
+    /* a tight crop of a fixture: the face fills the frame */
+    bex_image img, crop;
+    CHECK(bex_image_load("tests/data/lfw/George_W_Bush_0001.jpg", NULL, &img, NULL, 0) == BEX_OK);
+    crop.width = crop.height = 120;
+    crop.px = malloc(120 * 120 * 3);
+    for (int y = 0; y < 120; y++) memcpy(crop.px + y * 360, img.px + ((y + 70) * 250 + 65) * 3, 360);
+    bex_face f[4];
+    int n = -1;
+    CHECK(bex_embed(eng_default, &crop, f, 4, &n, NULL, 0) == BEX_OK);
+    CHECK(n >= 1);
+    if (n >= 1) {
+        CHECK(f[0].box[0] > -60 && f[0].box[0] + f[0].box[2] < 180);
+        CHECK(f[0].landmarks[30][0] > 0 && f[0].landmarks[30][0] < 120); /* nose tip inside */
+    }
+    free(crop.px);
+    bex_image_free(&img);
+}
+
+TEST(engine_errors) {
+    bex_engine *e = NULL;
+    char err[256] = "";
+    CHECK(bex_engine_open("/nonexistent-models", NULL, &e, err, sizeof err) != BEX_OK);
+    CHECK(e == NULL);
+    CHECK(strlen(err) > 0);
+    bex_engine_options o;
+    bex_engine_options_default(&o);
+    o.min_score = 1.5f;
+    CHECK(bex_engine_open(MODELS, &o, &e, err, sizeof err) == BEX_ERR_ARG);
+}
+
+int main(void) {
+    if (access(MODELS "/ssd_mobilenetv1_model.bin", R_OK) == 0) {
+        char err[256];
+        bex_engine_options o;
+        bex_engine_options_default(&o);
+        o.align = BEX_ALIGN_FACEAPI;
+        o.pad_retry = 0;
+        if (bex_engine_open(MODELS, &o, &eng_faceapi, err, sizeof err) != BEX_OK) printf("models: %s\n", err);
+        if (bex_engine_open(MODELS, NULL, &eng_default, err, sizeof err) != BEX_OK) printf("models: %s\n", err);
+    }
+    RUN(parity_with_faceapi);
+    RUN(same_person_scores_higher);
+    RUN(face_filling_the_frame);
+    RUN(engine_errors);
+    bex_engine_close(eng_faceapi);
+    bex_engine_close(eng_default);
+    return test_summary();
+}

@@ -1,0 +1,165 @@
+/*
+ * lfw_pairs.c - measures bex's two alignments and its face acquisition on LFW pair lists.
+ *
+ *   build/tools/lfw_pairs LFW_DIR TRAIN_PAIRS [TEST_PAIRS]
+ *
+ * Embeds every image the pair lists name (two threads, one engine each), with both the
+ * face-api-compatible and the similarity alignment from the same detection and landmarks,
+ * then for each alignment picks the accuracy-maximising cosine threshold on TRAIN_PAIRS and
+ * reports accuracy there and on TEST_PAIRS at that threshold. A pair with an image where no
+ * face was found counts as an error. Also reports failure to acquire: images where the
+ * detector found no face in the image itself, and none even after the padded retry.
+ *
+ * Pair lists in LFW's format: View 1 (pairsDevTrain.txt: a count N, N mated lines
+ * "name i j", N non-mated lines "name1 i name2 j") or View 2 (pairs.txt: "10 300", then ten
+ * folds of 300 + 300 such lines).
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bex/face.h"
+#include "bex/image.h"
+
+typedef struct img_rec {
+    char path[512];
+    int found;      /* 0 no face, 1 found directly, 2 found only after padding */
+    float t[2][BEX_TEMPLATE_DIM]; /* [0] faceapi, [1] similarity */
+} img_rec;
+
+typedef struct pair { int a, b, mated; } pair;
+
+static img_rec *imgs;
+static int nimgs, cap_imgs;
+static const char *lfw_dir, *model_dir = "models";
+
+static int image_index(const char *name, int num) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s/%s_%04d.jpg", lfw_dir, name, name, num);
+    for (int i = nimgs - 1; i >= 0; i--)
+        if (!strcmp(imgs[i].path, path)) return i;
+    if (nimgs == cap_imgs) {
+        cap_imgs = cap_imgs ? cap_imgs * 2 : 1024;
+        imgs = realloc(imgs, sizeof *imgs * (size_t)cap_imgs);
+        if (!imgs) { perror("realloc"); exit(2); }
+    }
+    memset(&imgs[nimgs], 0, sizeof imgs[nimgs]);
+    snprintf(imgs[nimgs].path, sizeof imgs[nimgs].path, "%s", path);
+    return nimgs++;
+}
+
+/* Reads a View 1 or View 2 pair list. */
+static pair *read_pairs(const char *file, int *n) {
+    FILE *f = fopen(file, "r");
+    if (!f) { fprintf(stderr, "lfw_pairs: cannot open %s\n", file); exit(2); }
+    char line[512];
+    int folds = 1, per = 0;
+    if (!fgets(line, sizeof line, f)) { fprintf(stderr, "lfw_pairs: %s is empty\n", file); exit(2); }
+    if (sscanf(line, "%d %d", &folds, &per) != 2) { per = folds; folds = 1; }
+    pair *p = malloc(sizeof *p * (size_t)folds * per * 2);
+    *n = 0;
+    while (fgets(line, sizeof line, f)) {
+        char n1[256], n2[256];
+        int i, j;
+        if (sscanf(line, "%255s %d %255s %d", n1, &i, n2, &j) == 4)
+            p[(*n)++] = (pair){image_index(n1, i), image_index(n2, j), 0};
+        else if (sscanf(line, "%255s %d %d", n1, &i, &j) == 3)
+            p[(*n)++] = (pair){image_index(n1, i), image_index(n1, j), 1};
+    }
+    fclose(f);
+    return p;
+}
+
+static int next_img;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void *worker(void *arg) {
+    (void)arg;
+    bex_engine *e;
+    char err[256];
+    if (bex_engine_open(model_dir, NULL, &e, err, sizeof err) != BEX_OK) {
+        fprintf(stderr, "lfw_pairs: %s\n", err);
+        exit(2);
+    }
+    for (;;) {
+        pthread_mutex_lock(&lock);
+        int i = next_img++;
+        pthread_mutex_unlock(&lock);
+        if (i >= nimgs) break;
+        bex_image img;
+        if (bex_image_load(imgs[i].path, NULL, &img, err, sizeof err) != BEX_OK) {
+            fprintf(stderr, "lfw_pairs: %s\n", err);
+            continue;
+        }
+        bex_face f[8];
+        int n = 0;
+        if (bex_detect(e, &img, f, 8, &n, err, sizeof err) == BEX_OK && n > 0 &&
+            bex_face_template(e, &img, &f[0], BEX_ALIGN_FACEAPI, err, sizeof err) == BEX_OK) {
+            memcpy(imgs[i].t[0], f[0].template_, sizeof imgs[i].t[0]);
+            if (bex_face_template(e, &img, &f[0], BEX_ALIGN_SIMILARITY, err, sizeof err) == BEX_OK) {
+                memcpy(imgs[i].t[1], f[0].template_, sizeof imgs[i].t[1]);
+                imgs[i].found = f[0].padded ? 2 : 1;
+            }
+        }
+        bex_image_free(&img);
+    }
+    bex_engine_close(e);
+    return NULL;
+}
+
+static double accuracy(const pair *p, int n, int align, float thr) {
+    int ok = 0;
+    for (int k = 0; k < n; k++) {
+        const img_rec *a = &imgs[p[k].a], *b = &imgs[p[k].b];
+        if (!a->found || !b->found) continue; /* failure to acquire: an error */
+        float s = bex_template_similarity(a->t[align], b->t[align]);
+        ok += (s >= thr) == p[k].mated;
+    }
+    return (double)ok / n;
+}
+
+static float best_threshold(const pair *p, int n, int align) {
+    float best = 0;
+    double best_acc = -1;
+    for (float t = 0.5f; t < 1.0f; t += 0.0025f) {
+        double acc = accuracy(p, n, align, t);
+        if (acc > best_acc) { best_acc = acc; best = t; }
+    }
+    return best;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 3) {
+        fprintf(stderr, "usage: lfw_pairs LFW_DIR TRAIN_PAIRS [TEST_PAIRS]   (models from $BEX_MODELS or ./models)\n");
+        return 2;
+    }
+    lfw_dir = argv[1];
+    if (getenv("BEX_MODELS")) model_dir = getenv("BEX_MODELS");
+    int ntr = 0, nte = 0;
+    pair *tr = read_pairs(argv[2], &ntr), *te = argc > 3 ? read_pairs(argv[3], &nte) : NULL;
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, worker, NULL);
+    for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+    int direct = 0, padded = 0, none = 0;
+    for (int i = 0; i < nimgs; i++) {
+        if (imgs[i].found == 1) direct++;
+        else if (imgs[i].found == 2) padded++;
+        else none++;
+    }
+    printf("images: %d; face found directly %d, only after padding %d, not at all %d\n", nimgs, direct, padded, none);
+    printf("failure to acquire: %.3f%% without the padded retry, %.3f%% with it\n",
+           100.0 * (padded + none) / nimgs, 100.0 * none / nimgs);
+    static const char *names[2] = {"faceapi", "similarity"};
+    for (int a = 0; a < 2; a++) {
+        float t = best_threshold(tr, ntr, a);
+        printf("%-10s threshold %.4f: accuracy %.2f%% on %s (%d pairs)", names[a], t,
+               100 * accuracy(tr, ntr, a, t), argv[2], ntr);
+        if (te) printf(", %.2f%% on %s (%d pairs)", 100 * accuracy(te, nte, a, t), argv[3], nte);
+        printf("\n");
+    }
+    free(tr);
+    free(te);
+    free(imgs);
+    return 0;
+}

