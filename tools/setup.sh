@@ -35,9 +35,9 @@ make -j"$(nproc)"
 if [ "${1:-}" != "--no-demo" ]; then
     echo
     echo "== bex verify: two photos of the same person (LFW)"
-    build/bex verify tests/data/lfw/George_W_Bush_0001.jpg tests/data/lfw/George_W_Bush_0002.jpg || true
+    build/bex verify tests/data/lfw/Akhmed_Zakayev_0001.jpg tests/data/lfw/Akhmed_Zakayev_0003.jpg || true
     echo "== bex verify: two different people (LFW)"
-    build/bex verify tests/data/lfw/George_W_Bush_0001.jpg tests/data/lfw/Colin_Powell_0001.jpg || true
+    build/bex verify tests/data/lfw/Akhmed_Zakayev_0001.jpg tests/data/lfw/Emmanuelle_Beart_0001.jpg || true
     echo
     echo "setup: done. Try build/bex detect PHOTO, build/bex embed PHOTO..., make test"
 fi

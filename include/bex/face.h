@@ -44,8 +44,8 @@ typedef enum bex_align {
  * above is a match. Chosen on LFW View 1 (pairsDevTrain) as the most accurate threshold for
  * each alignment; README.md gives the measurement. Calibrated operating points (FMR targets)
  * come with the evaluation work. */
-#define BEX_VERIFY_THRESHOLD 0.80f
-#define BEX_VERIFY_THRESHOLD_FACEAPI 0.80f
+#define BEX_VERIFY_THRESHOLD 0.905f
+#define BEX_VERIFY_THRESHOLD_FACEAPI 0.9025f
 
 typedef struct bex_engine_options {
     float min_score;  /* detector score threshold; default 0.5 (face-api's default) */
@@ -87,6 +87,16 @@ int bex_embed(bex_engine *eng, const bex_image *img, bex_face *faces, int max, i
  * with the given alignment; face->box is used by nothing but must be set. */
 int bex_face_template(bex_engine *eng, const bex_image *img, bex_face *face, bex_align align,
                       char *err, size_t errlen);
+
+/* Time spent in each stage since the engine was opened (for benchmarks and metrics). */
+typedef struct bex_engine_stats {
+    unsigned long images;  /* images searched for faces (a padded retry counts again) */
+    unsigned long faces;   /* faces given landmarks */
+    unsigned long templates; /* templates computed */
+    double detect_ms, landmarks_ms, align_ms, descriptor_ms; /* cumulative wall time */
+} bex_engine_stats;
+
+void bex_engine_get_stats(const bex_engine *eng, bex_engine_stats *out);
 
 /* Cosine similarity of two unit-length templates, -1..1. */
 float bex_template_similarity(const float *a, const float *b);

@@ -41,6 +41,7 @@ typedef enum bex_image_format {
     BEX_IMAGE_JP2, /* JPEG 2000, JP2 box format or raw J2K codestream */
 } bex_image_format;
 
+/* A field left 0 takes its default. */
 typedef struct bex_image_limits {
     size_t max_file_bytes;  /* default 32 MiB */
     uint64_t max_pixels;    /* width * height; default 50 Mpx */

@@ -12,6 +12,7 @@
 #include <math.h>
 
 #include "face/align.h"
+#include "face/nets.h"
 #include "image/transform.h"
 
 /* dlib's mean face shape for landmarks 17..67 (unit square), a published constant of
@@ -41,7 +42,11 @@ static int used_point(int i) {
     return i >= 27 && !(i >= 55 && i <= 59) && !(i >= 65 && i <= 67);
 }
 
-void align_faceapi_box(const float lm[68][2], int img_w, int img_h, int box[4]) {
+int align_faceapi_box(const float face_box[4], const float lm[68][2], int img_w, int img_h, int box[4]) {
+    /* face-api's FaceLandmarks keep the dimensions of the landmark crop, and alignDlib clamps
+     * the width with them (a quirk kept for parity) */
+    int crop[4];
+    if (face__landmark_crop(face_box, img_w, img_h, crop) != 0) return -1;
     double c[3][2] = {{0}};
     static const int from[3] = {36, 42, 48}, to[3] = {42, 48, 68};
     for (int k = 0; k < 3; k++) {
@@ -57,19 +62,19 @@ void align_faceapi_box(const float lm[68][2], int img_w, int img_h, int box[4]) 
     double size = floor(((d0 + d1) / 2) / 0.45);
     double rx = (c[0][0] + c[1][0] + c[2][0]) / 3, ry = (c[0][1] + c[1][1] + c[2][1]) / 3;
     double x = floor(fmax(0, rx - 0.5 * size)), y = floor(fmax(0, ry - 0.43 * size));
-    double w = fmin(size, img_w + x), h = fmin(size, img_h + y);
+    double w = fmin(size, crop[2] + x), h = fmin(size, crop[3] + y);
     /* extractFaceTensors: clip at the image borders, then floor */
     double cw = fmin(w, img_w - x), ch = fmin(h, img_h - y);
     box[0] = (int)x;
     box[1] = (int)y;
     box[2] = (int)floor(cw);
     box[3] = (int)floor(ch);
+    return box[2] > 0 && box[3] > 0 ? 0 : -1;
 }
 
-int align_faceapi_chip(const bex_image *img, const float lm[68][2], float *chip) {
+int align_faceapi_chip(const bex_image *img, const float face_box[4], const float lm[68][2], float *chip) {
     int b[4];
-    align_faceapi_box(lm, img->width, img->height, b);
-    if (b[2] <= 0 || b[3] <= 0) return -1;
+    if (align_faceapi_box(face_box, lm, img->width, img->height, b) != 0) return -1;
     int pad_left, pad_top;
     int side = bex__image_centre_pad(b[2], b[3], &pad_left, &pad_top);
     return bex__image_crop_pad_resize_f32(img, b[0], b[1], b[2], b[3], pad_left, pad_top, side,

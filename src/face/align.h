@@ -8,10 +8,11 @@
 
 #define ALIGN_CHIP 150 /* px, the descriptor network's input side */
 
-/* face-api.js's crop box (x, y, w, h in whole px, clipped to the image) for 68 landmarks. */
-void align_faceapi_box(const float lm[68][2], int img_w, int img_h, int box[4]);
+/* face-api.js's crop box (x, y, w, h in whole px, clipped to the image) for a face detected at
+ * face_box with 68 landmarks. 0, or -1 when it is empty. */
+int align_faceapi_box(const float face_box[4], const float lm[68][2], int img_w, int img_h, int box[4]);
 /* Fills chip (150*150*3 floats, 0..255) with face-api's axis-aligned crop. 0 or -1. */
-int align_faceapi_chip(const bex_image *img, const float lm[68][2], float *chip);
+int align_faceapi_chip(const bex_image *img, const float face_box[4], const float lm[68][2], float *chip);
 
 /* The similarity transform from chip px to image px: x = m0 u + m1 v + m2,
  * y = m3 u + m4 v + m5. */

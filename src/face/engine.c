@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bex/face.h"
 #include "face/align.h"
@@ -25,7 +26,16 @@ struct bex_engine {
     lmk_net lmk;
     rec_net rec;
     ssd_box boxes[MAX_DETECTIONS];
+    bex_engine_stats stats;
 };
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+void bex_engine_get_stats(const bex_engine *eng, bex_engine_stats *out) { *out = eng->stats; }
 
 void bex_engine_options_default(bex_engine_options *opt) {
     opt->min_score = 0.5f;
@@ -89,7 +99,11 @@ static int by_area_desc(const void *a, const void *b) {
 /* Detection + landmarks (+ templates when `embed`) on one image, no retry. */
 static int run_pipeline(bex_engine *e, const bex_image *img, int embed, bex_face *faces, int max,
                         int *n, char *err, size_t errlen) {
+    double t0 = now_ms();
     int nb = ssd_detect(&e->ssd, img, e->opt.min_score, e->opt.max_faces, e->boxes, MAX_DETECTIONS);
+    double t1 = now_ms();
+    e->stats.images++;
+    e->stats.detect_ms += t1 - t0;
     int k = 0;
     for (int i = 0; i < nb; i++) {
         bex_face f;
@@ -99,7 +113,11 @@ static int run_pipeline(bex_engine *e, const bex_image *img, int embed, bex_face
         f.box[2] = e->boxes[i].w;
         f.box[3] = e->boxes[i].h;
         f.score = e->boxes[i].score;
-        if (lmk_predict(&e->lmk, img, f.box, f.landmarks) != 0) continue; /* empty after clipping */
+        t0 = now_ms();
+        int lrc = lmk_predict(&e->lmk, img, f.box, f.landmarks);
+        e->stats.landmarks_ms += now_ms() - t0;
+        e->stats.faces++;
+        if (lrc != 0) continue; /* the box is empty once clipped to the image */
         if (embed) {
             int rc = bex_face_template(e, img, &f, e->opt.align, err, errlen);
             if (rc == BEX_ERR_NO_FACE) continue;
@@ -155,11 +173,16 @@ int bex_embed(bex_engine *eng, const bex_image *img, bex_face *faces, int max, i
 int bex_face_template(bex_engine *eng, const bex_image *img, bex_face *face, bex_align align,
                       char *err, size_t errlen) {
     if (!eng || !img || !face) return bex__fail(err, errlen, BEX_ERR_ARG, "invalid arguments to bex_face_template");
-    int rc = align == BEX_ALIGN_FACEAPI ? align_faceapi_chip(img, face->landmarks, eng->rec.input)
+    double t0 = now_ms();
+    int rc = align == BEX_ALIGN_FACEAPI ? align_faceapi_chip(img, face->box, face->landmarks, eng->rec.input)
                                         : align_similarity_chip(img, face->landmarks, eng->rec.input);
+    double t1 = now_ms();
+    eng->stats.align_ms += t1 - t0;
     if (rc != 0) return bex__fail(err, errlen, BEX_ERR_NO_FACE, "the face's aligned crop lies outside the image");
     float d[BEX_TEMPLATE_DIM];
     rec_forward(&eng->rec, d);
+    eng->stats.descriptor_ms += now_ms() - t1;
+    eng->stats.templates++;
     double ss = 0;
     for (int i = 0; i < BEX_TEMPLATE_DIM; i++) ss += (double)d[i] * d[i];
     float inv = ss > 0 ? (float)(1.0 / sqrt(ss)) : 0.0f;

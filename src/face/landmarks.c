@@ -165,17 +165,27 @@ static nn_tensor dense_block(lmk_net *net, int blk, const nn_tensor *x) {
     return sum;
 }
 
-int lmk_predict(lmk_net *net, const bex_image *img, const float box[4], float out[68][2]) {
-    /* extractFaceTensors: clip the box at the image borders, then floor every field. */
-    float bx = box[0], by = box[1], right = box[0] + box[2], bottom = box[1] + box[3];
-    float x0 = fmaxf(bx, 0), y0 = fmaxf(by, 0);
-    float w = fminf(right - x0, (float)img->width - x0), h = fminf(bottom - y0, (float)img->height - y0);
-    int cx = (int)floorf(x0), cy = (int)floorf(y0), cw = (int)floorf(w), ch = (int)floorf(h);
-    if (cw <= 0 || ch <= 0 || cx >= img->width || cy >= img->height) return -1;
-    if (cx + cw > img->width) cw = img->width - cx;
-    if (cy + ch > img->height) ch = img->height - cy;
+int face__landmark_crop(const float box[4], int img_w, int img_h, int crop[4]) {
+    /* face-api's extractFaceTensors: Box.clipAtImageBorders, which floors each field */
+    double x0 = fmax(box[0], 0), y0 = fmax(box[1], 0);
+    double w = fmin((double)box[0] + box[2] - x0, img_w - x0);
+    double h = fmin((double)box[1] + box[3] - y0, img_h - y0);
+    int cx = (int)floor(x0), cy = (int)floor(y0), cw = (int)floor(w), ch = (int)floor(h);
+    if (cw <= 0 || ch <= 0 || cx >= img_w || cy >= img_h) return -1;
+    if (cx + cw > img_w) cw = img_w - cx;
+    if (cy + ch > img_h) ch = img_h - cy;
+    crop[0] = cx;
+    crop[1] = cy;
+    crop[2] = cw;
+    crop[3] = ch;
+    return 0;
+}
 
-    /* padToSquare(centred): round(diff / 2) appended, the rest prepended. */
+int lmk_predict(lmk_net *net, const bex_image *img, const float box[4], float out[68][2]) {
+    int cr[4];
+    if (face__landmark_crop(box, img->width, img->height, cr) != 0) return -1;
+    int cx = cr[0], cy = cr[1], cw = cr[2], ch = cr[3];
+
     int pad_left, pad_top;
     int side = bex__image_centre_pad(cw, ch, &pad_left, &pad_top);
     bex__image_crop_pad_resize_f32(img, cx, cy, cw, ch, pad_left, pad_top, side, LMK_INPUT, net->input);

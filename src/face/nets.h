@@ -95,6 +95,10 @@ void rec_free(rec_net *net);
  * raw 128-d descriptor (not normalised). */
 void rec_forward(rec_net *net, float out[128]);
 
+/* The integer crop face-api cuts for a detection box (x, y, w, h in px): the box clipped at
+ * the image borders, each field floored. Returns 0, or -1 when the crop is empty. */
+int face__landmark_crop(const float box[4], int img_w, int img_h, int crop[4]);
+
 /* Loader helper shared by the three nets: fetches `name` with the given rank and dims. */
 const float *face__tensor(const nn_weights *w, const char *name, int rank, const int *dims,
                           char *err, size_t errlen);

@@ -3,13 +3,18 @@
  *
  * tests/data/ref/faceapi_ref.jsonl holds what face-api.js 1.7.15 (tfjs-backend-wasm) produced
  * for the LFW fixture images in tests/data/lfw/ (tools/faceapi-ref/ref.js made it). bex runs
- * the same weights with face-api's alignment and must agree within these tolerances:
+ * the same weights with face-api's alignment on the same pixels (tests/data/ref/pixels/, what
+ * jpeg-js decoded) and must agree within these tolerances:
  */
-#define TOL_BOX_PX 1.0        /* each box edge, px */
-#define TOL_SCORE 0.01        /* detector score */
-#define TOL_LMK_MEAN_PX 0.5   /* mean landmark error, px */
-#define TOL_LMK_MAX_PX 2.0    /* worst landmark, px */
-#define MIN_COSINE 0.995      /* descriptor cosine similarity to the reference (the bar) */
+#define TOL_BOX_PX 0.05       /* each box edge, px */
+#define TOL_SCORE 1e-4        /* detector score */
+#define TOL_LMK_MEAN_PX 0.02  /* mean landmark error, px */
+#define TOL_LMK_MAX_PX 0.1    /* worst landmark, px */
+#define MIN_COSINE 0.9999     /* descriptor cosine similarity to the reference (the bar set for
+                                 bex is 0.995; measured: 1.000000 on every fixture) */
+/* From the JPEG files themselves, decoded by libjpeg-turbo rather than jpeg-js, the pixels
+ * differ by up to 38 levels and the templates move with them: */
+#define MIN_COSINE_JPEG 0.95
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -20,8 +25,10 @@
 
 #define MODELS "models"
 #define REF "tests/data/ref/faceapi_ref.jsonl"
+#define REF_NONSQUARE "tests/data/ref/faceapi_ref_nonsquare.jsonl"
+#define REF_PAD "tests/data/ref/faceapi_ref_pad.jsonl"
 
-static bex_engine *eng_faceapi, *eng_default;
+static bex_engine *eng_faceapi, *eng_faceapi_pad, *eng_default;
 
 static char *read_all(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
@@ -53,12 +60,20 @@ static double iou(const float *a, const double *b) {
 
 /* Worst figures over all fixtures, printed at the end. */
 static double worst_box, worst_score, worst_lmk_mean, worst_lmk_max, worst_cos = 1;
-static int faces_compared;
+static int faces_compared, jpeg_unmatched;
 
-static void compare_line(const cJSON *ref) {
+static void compare_line(const cJSON *ref, bex_engine *eng, int from_jpeg) {
     const char *path = cJSON_GetObjectItem(ref, "image")->valuestring;
+    /* the exact pixels face-api decoded (jpeg-js), so that the JPEG decoders' differences
+     * stay out of the comparison */
     char local[512];
-    snprintf(local, sizeof local, "tests/data/lfw/%s", base_name(path));
+    if (from_jpeg) {
+        snprintf(local, sizeof local, "tests/data/lfw/%s", base_name(path));
+    } else {
+        snprintf(local, sizeof local, "tests/data/ref/pixels/%s", base_name(path));
+        char *ext = strrchr(local, '.');
+        if (ext) strcpy(ext, ".png");
+    }
     const cJSON *rfaces = cJSON_GetObjectItem(ref, "faces");
     if (!rfaces) return; /* an error line */
     bex_image img;
@@ -70,11 +85,12 @@ static void compare_line(const cJSON *ref) {
     }
     bex_face faces[16];
     int n = 0;
-    CHECK(bex_embed(eng_faceapi, &img, faces, 16, &n, err, sizeof err) == BEX_OK);
+    CHECK(bex_embed(eng, &img, faces, 16, &n, err, sizeof err) == BEX_OK);
     bex_image_free(&img);
     int nref = cJSON_GetArraySize(rfaces);
-    if (n != nref) printf("  %s: bex found %d faces, face-api %d\n", local, n, nref);
-    CHECK(n == nref);
+    if (n != nref) printf("  %s: bex found %d faces, face-api %d%s\n", local, n, nref,
+                          from_jpeg ? " (other pixels: allowed)" : "");
+    if (!from_jpeg) CHECK(n == nref);
     for (int r = 0; r < nref; r++) {
         const cJSON *rf = cJSON_GetArrayItem(rfaces, r);
         const cJSON *rb = cJSON_GetObjectItem(rf, "box");
@@ -85,7 +101,12 @@ static void compare_line(const cJSON *ref) {
             double v = iou(faces[k].box, box);
             if (v > best_iou) { best_iou = v; best = k; }
         }
-        CHECK(best >= 0 && best_iou > 0.9);
+        if (from_jpeg && (best < 0 || best_iou <= 0.7)) {
+            printf("  %s face %d: not found from the JPEG (best IoU %.2f)\n", local, r, best_iou);
+            jpeg_unmatched++;
+            continue;
+        }
+        CHECK(best >= 0 && best_iou > (from_jpeg ? 0.7 : 0.9));
         if (best < 0) continue;
         const bex_face *f = &faces[best];
         faces_compared++;
@@ -110,6 +131,14 @@ static void compare_line(const cJSON *ref) {
             nr += num(rd, i) * num(rd, i);
         }
         double cosv = dot / sqrt(nr);
+        if (getenv("BEX_TEST_VERBOSE"))
+            printf("  %s face %d: box %.4f px, score %.6f, landmarks mean %.4f max %.4f px, cosine %.6f\n",
+                   local, r, db, ds, lsum / 68, lmax, cosv);
+        if (from_jpeg) {
+            if (cosv < MIN_COSINE_JPEG) printf("  %s face %d: cosine %.5f\n", local, r, cosv);
+            CHECK(cosv >= MIN_COSINE_JPEG);
+            continue;
+        }
         if (db > TOL_BOX_PX || ds > TOL_SCORE || lsum / 68 > TOL_LMK_MEAN_PX || lmax > TOL_LMK_MAX_PX || cosv < MIN_COSINE)
             printf("  %s face %d: box %.3f px, score %.4f, landmarks mean %.3f max %.3f px, cosine %.5f\n",
                    local, r, db, ds, lsum / 68, lmax, cosv);
@@ -126,33 +155,57 @@ static void compare_line(const cJSON *ref) {
     }
 }
 
-TEST(parity_with_faceapi) {
-    if (!eng_faceapi) SKIP("models/ not installed (tools/fetch-models.sh)");
-    char *text = read_all(REF, NULL);
+/* Runs every line of a reference file through compare_line; returns the number of lines. */
+static int compare_file(const char *file, bex_engine *eng, int from_jpeg) {
+    char *text = read_all(file, NULL);
     CHECK(text != NULL);
-    if (!text) return;
+    if (!text) return 0;
     int lines = 0;
-    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         cJSON *j = cJSON_Parse(line);
         CHECK(j != NULL);
         if (!j) continue;
-        compare_line(j);
+        compare_line(j, eng, from_jpeg);
         cJSON_Delete(j);
         lines++;
     }
     free(text);
+    return lines;
+}
+
+/* The networks, box decoding, NMS, crops and alignment against face-api on its own pixels. */
+TEST(parity_with_faceapi) {
+    if (!eng_faceapi) SKIP("models/ not installed (tools/fetch-models.sh)");
+    int lines = compare_file(REF, eng_faceapi, 0);
+    lines += compare_file(REF_NONSQUARE, eng_faceapi, 0);
     CHECK(lines >= 20);
     CHECK(faces_compared >= 20);
-    printf("  %d faces over %d images; worst: box %.3f px, score %.5f, landmarks mean %.3f / max %.3f px, "
-           "descriptor cosine %.5f\n", faces_compared, lines, worst_box, worst_score, worst_lmk_mean,
+    printf("  %d faces over %d images; worst: box %.4f px, score %.6f, landmarks mean %.4f / max %.4f px, "
+           "descriptor cosine %.6f\n", faces_compared, lines, worst_box, worst_score, worst_lmk_mean,
            worst_lmk_max, worst_cos);
+}
+
+/* Faces face-api finds only in a padded copy: bex's padded retry finds the same ones. */
+TEST(parity_padded_retry) {
+    if (!eng_faceapi_pad) SKIP("models/ not installed (tools/fetch-models.sh)");
+    int before = faces_compared;
+    CHECK(compare_file(REF_PAD, eng_faceapi_pad, 0) == 3);
+    CHECK(faces_compared - before == 3);
+}
+
+/* End to end from the JPEG files (libjpeg-turbo): same faces, close templates. */
+TEST(jpeg_close_to_faceapi) {
+    if (!eng_faceapi) SKIP("models/ not installed (tools/fetch-models.sh)");
+    CHECK(compare_file(REF, eng_faceapi, 1) >= 20);
+    CHECK(jpeg_unmatched <= 2); /* faces within a hair of the score threshold may drop out */
 }
 
 /* The same person scores higher than two different people, in both alignments. */
 TEST(same_person_scores_higher) {
     if (!eng_default) SKIP("models/ not installed (tools/fetch-models.sh)");
-    const char *p[3] = {"tests/data/lfw/George_W_Bush_0001.jpg", "tests/data/lfw/George_W_Bush_0002.jpg",
-                        "tests/data/lfw/Colin_Powell_0001.jpg"};
+    const char *p[3] = {"tests/data/lfw/Akhmed_Zakayev_0001.jpg", "tests/data/lfw/Akhmed_Zakayev_0003.jpg",
+                        "tests/data/lfw/Emmanuelle_Beart_0001.jpg"};
     bex_engine *engs[2] = {eng_default, eng_faceapi};
     for (int e = 0; e < 2; e++) {
         float t[3][128];
@@ -177,24 +230,24 @@ TEST(same_person_scores_higher) {
     }
 }
 
-/* A face that fills the frame is found in the padded retry, with coordinates in the original. */
+/* A face that fills the frame is found in the padded retry, with coordinates in the original;
+ * without the retry there is none (face-api finds none either). */
 TEST(face_filling_the_frame) {
     if (!eng_default) SKIP("models/ not installed (tools/fetch-models.sh)");
-    /* a tight crop of a fixture: the face fills the frame */
-    bex_image img, crop;
-    CHECK(bex_image_load("tests/data/lfw/George_W_Bush_0001.jpg", NULL, &img, NULL, 0) == BEX_OK);
-    crop.width = crop.height = 120;
-    crop.px = malloc(120 * 120 * 3);
-    for (int y = 0; y < 120; y++) memcpy(crop.px + y * 360, img.px + ((y + 70) * 250 + 65) * 3, 360);
+    bex_image img;
+    CHECK(bex_image_load("tests/data/lfw/Portia_de_Rossi_0001.jpg", NULL, &img, NULL, 0) == BEX_OK);
     bex_face f[4];
     int n = -1;
-    CHECK(bex_embed(eng_default, &crop, f, 4, &n, NULL, 0) == BEX_OK);
-    CHECK(n >= 1);
-    if (n >= 1) {
-        CHECK(f[0].box[0] > -60 && f[0].box[0] + f[0].box[2] < 180);
-        CHECK(f[0].landmarks[30][0] > 0 && f[0].landmarks[30][0] < 120); /* nose tip inside */
+    CHECK(bex_embed(eng_faceapi, &img, f, 4, &n, NULL, 0) == BEX_OK);
+    CHECK(n == 0);
+    CHECK(bex_embed(eng_default, &img, f, 4, &n, NULL, 0) == BEX_OK);
+    CHECK(n == 1);
+    if (n == 1) {
+        CHECK(f[0].padded == 1);
+        CHECK(f[0].box[2] > 60 && f[0].box[3] > 90);                         /* fills the frame */
+        CHECK(f[0].landmarks[30][0] > 60 && f[0].landmarks[30][0] < 190);    /* nose tip inside */
+        CHECK(f[0].landmarks[30][1] > 60 && f[0].landmarks[30][1] < 190);
     }
-    free(crop.px);
     bex_image_free(&img);
 }
 
@@ -219,12 +272,17 @@ int main(void) {
         o.pad_retry = 0;
         if (bex_engine_open(MODELS, &o, &eng_faceapi, err, sizeof err) != BEX_OK) printf("models: %s\n", err);
         if (bex_engine_open(MODELS, NULL, &eng_default, err, sizeof err) != BEX_OK) printf("models: %s\n", err);
+        o.pad_retry = 1;
+        if (bex_engine_open(MODELS, &o, &eng_faceapi_pad, err, sizeof err) != BEX_OK) printf("models: %s\n", err);
     }
     RUN(parity_with_faceapi);
+    RUN(parity_padded_retry);
+    RUN(jpeg_close_to_faceapi);
     RUN(same_person_scores_higher);
     RUN(face_filling_the_frame);
     RUN(engine_errors);
     bex_engine_close(eng_faceapi);
+    bex_engine_close(eng_faceapi_pad);
     bex_engine_close(eng_default);
     return test_summary();
 }
