@@ -81,6 +81,7 @@ test: all $(TEST_BIN) $(FUZZ_REPLAY)
 	@BUILD=$(BUILD) tests/run.sh
 
 bench: all $(BENCH_BIN)
+BENCH_LIBS_bench_gemm := -lopenblas
 
 TOOL_SRC := $(sort $(wildcard tools/*.c))
 TOOL_BIN := $(TOOL_SRC:tools/%.c=$(BUILD)/tools/%)

@@ -31,6 +31,12 @@ static const char *usage =
     "Models are read from --models DIR, else $BEX_MODELS, else the models/ folder next to\n"
     "the bex build (tools/fetch-models.sh installs them).\n";
 
+/* A usage mistake: one line on stderr, exit status 2. */
+static int usage_error(const char *msg) {
+    fprintf(stderr, "bex: %s (bex --help shows the usage)\n", msg);
+    return 2;
+}
+
 /* Prints s as a JSON string. */
 static void json_str(FILE *f, const char *s) {
     fputc('"', f);
@@ -130,7 +136,7 @@ static int faces_of(bex_engine *eng, const char *path, int embed, bex_face *face
 }
 
 static int cmd_detect(const char *models, int argc, char **argv) {
-    if (argc != 1) { fputs(usage, stderr); return 2; }
+    if (argc != 1) return usage_error("detect takes one image: bex detect IMG");
     bex_engine *eng;
     if (!open_engine(models, BEX_ALIGN_SIMILARITY, &eng)) return 2;
     static bex_face faces[MAX_FACES];
@@ -152,9 +158,9 @@ static int cmd_embed(const char *models, int argc, char **argv) {
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "--align") && i + 1 < argc) {
             if (!parse_align(argv[++i], &align)) return 2;
-        } else { fputs(usage, stderr); return 2; }
+        } else return usage_error("embed takes [--align faceapi|similarity] IMG...");
     }
-    if (i == argc) { fputs(usage, stderr); return 2; }
+    if (i == argc) return usage_error("embed needs at least one image: bex embed IMG...");
     bex_engine *eng;
     if (!open_engine(models, align, &eng)) return 2;
     static bex_face faces[MAX_FACES];
@@ -193,9 +199,9 @@ static int cmd_verify(const char *models, int argc, char **argv) {
                 return 2;
             }
             have_threshold = 1;
-        } else { fputs(usage, stderr); return 2; }
+        } else return usage_error("verify takes [--align A] [--threshold S] IMG1 IMG2");
     }
-    if (argc - i != 2) { fputs(usage, stderr); return 2; }
+    if (argc - i != 2) return usage_error("verify takes two images: bex verify IMG1 IMG2");
     if (!have_threshold)
         threshold = align == BEX_ALIGN_FACEAPI ? BEX_VERIFY_THRESHOLD_FACEAPI : BEX_VERIFY_THRESHOLD;
     bex_engine *eng;
@@ -224,15 +230,18 @@ int main(int argc, char **argv) {
     while (i < argc && argv[i][0] == '-') {
         if (!strcmp(argv[i], "--models") && i + 1 < argc) { models = argv[i + 1]; i += 2; }
         else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { fputs(usage, stdout); return 0; }
-        else { fprintf(stderr, "bex: unknown option '%s'\n%s", argv[i], usage); return 2; }
+        else {
+            fprintf(stderr, "bex: unknown option '%s' (bex --help shows the usage)\n", argv[i]);
+            return 2;
+        }
     }
-    if (i >= argc) { fputs(usage, stderr); return 2; }
+    if (i >= argc) return usage_error("no command given; try bex verify IMG1 IMG2");
     const char *cmd = argv[i++];
     if (!strcmp(cmd, "detect")) return cmd_detect(models, argc - i, argv + i);
     if (!strcmp(cmd, "embed")) return cmd_embed(models, argc - i, argv + i);
     if (!strcmp(cmd, "verify")) return cmd_verify(models, argc - i, argv + i);
     if (!strcmp(cmd, "version")) { printf("bex %s\n", BEX_VERSION); return 0; }
     if (!strcmp(cmd, "help")) { fputs(usage, stdout); return 0; }
-    fprintf(stderr, "bex: unknown command '%s'\n%s", cmd, usage);
+    fprintf(stderr, "bex: unknown command '%s' (bex --help shows the usage)\n", cmd);
     return 2;
 }

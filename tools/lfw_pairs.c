@@ -145,7 +145,10 @@ int main(int argc, char **argv) {
     for (int i = 0; i < nimgs; i++) {
         if (imgs[i].found == 1) direct++;
         else if (imgs[i].found == 2) padded++;
-        else none++;
+        else {
+            none++;
+            fprintf(stderr, "no face: %s\n", imgs[i].path);
+        }
     }
     printf("images: %d; face found directly %d, only after padding %d, not at all %d\n", nimgs, direct, padded, none);
     printf("failure to acquire: %.3f%% without the padded retry, %.3f%% with it\n",

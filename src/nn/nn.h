@@ -36,16 +36,21 @@ int nn_out_size(int in, int k, int stride, nn_pad pad);
 typedef struct nn_weights nn_weights;
 
 /* Loads a tfjs weights manifest (JSON: [{"paths":[...], "weights":[{name, shape, dtype,
- * quantization?}]}]) and the .bin files it names (resolved next to the manifest).
- * float32 tensors are read as-is; uint8-quantised ones are dequantised as
- * value = min + q * scale. Checks that the .bin sizes match the manifest exactly.
- * Returns BEX_OK or BEX_ERR_IO / BEX_ERR_MODEL / BEX_ERR_NOMEM with a message. */
+ * quantization?}]}]) and the .bin files it names (resolved next to the manifest; a group's
+ * paths are its shards, concatenated in order). float32 tensors are read as-is; uint8- and
+ * uint16-quantised ones are dequantised as value = min + q * scale (in double, then rounded to
+ * float, as tfjs; float16 ones are widened); int32 tensors become floats (quantised ones
+ * rounded, as tfjs). Checks that the .bin sizes match the manifest exactly. Limits: 16 MiB of
+ * JSON, 65536 tensors, rank 8, 2^28 weights in all; paths may not be absolute or contain "..".
+ * Returns BEX_OK (*out set; free with nn_weights_free) or BEX_ERR_IO (a file missing or
+ * unreadable) / BEX_ERR_MODEL (anything malformed, naming the file and tensor) /
+ * BEX_ERR_NOMEM, with a message in err; *out is untouched on failure. */
 int nn_weights_load(const char *manifest_path, nn_weights **out, char *err, size_t errlen);
 
 /* Finds a tensor by name and checks its shape: rank must equal `rank` and each dims[i] must
- * match unless it is -1. Returns a pointer into the weights (valid until nn_weights_free)
- * and writes the actual shape to shape_out (if not NULL, room for `rank` ints), or NULL with
- * a message naming the tensor. */
+ * match unless it is -1 (dims NULL: any shape of that rank). Returns a pointer into the
+ * weights (64-byte aligned, valid until nn_weights_free) and writes the actual shape to
+ * shape_out (if not NULL, room for `rank` ints), or NULL with a message naming the tensor. */
 const float *nn_weights_get(const nn_weights *w, const char *name, int rank, const int *dims,
                             int *shape_out, char *err, size_t errlen);
 
@@ -144,7 +149,7 @@ typedef void (*nn_dwrow_fn)(const float *x, int in_h, int in_w, int c, int iy0, 
 
 typedef struct nn_kernel {
     const char *name;   /* "scalar", "avx2", "avx512" */
-    nn_sgemm_fn sgemm;  /* plain GEMM (packs B as it goes; no allocation) */
+    nn_sgemm_fn sgemm;  /* plain GEMM (packs B as it goes on ~40 KiB of stack; no allocation) */
     /* The pieces nn's ops are built from (src/nn/kernel.c drives them): */
     int mr, nr;         /* microkernel tile: rows of A, columns of a packed B panel */
     int kc;             /* largest K block the driver hands the microkernel */
@@ -152,8 +157,9 @@ typedef struct nn_kernel {
     nn_dwrow_fn dwrow;
 } nn_kernel;
 
-/* The kernel in use: the best the CPU supports, unless BEX_KERNEL names another
- * (scalar | avx2 | avx512). Chosen once, thread-safe. */
+/* The kernel in use: the best the CPU supports (avx512 needs AVX-512 F/BW/DQ/VL, avx2 needs
+ * AVX2 + FMA), unless BEX_KERNEL names another (scalar | avx2 | avx512; a name the CPU cannot
+ * run is ignored). Chosen once, on first use; thread-safe. */
 const nn_kernel *nn_kernel_current(void);
 /* A kernel by name if this build and CPU support it, else NULL (for tests and benchmarks). */
 const nn_kernel *nn_kernel_by_name(const char *name);
@@ -171,8 +177,9 @@ size_t nn_pack_b_size(const nn_kernel *k, int K, int N);
 void nn_pack_b(const nn_kernel *k, int K, int N, const float *B, size_t ldb, const float *bias,
                float *packed);
 
-/* C[M][N] = act(A[M][K] * B + bias) with B and bias packed by nn_pack_b for the same k.
- * Blocks K, M and N for the caches; allocates nothing. */
+/* C[M][N] = act(A[M][K] * B + bias) with B and bias packed by nn_pack_b for the same k:
+ * a fully connected layer, or a 1x1 convolution (A the input tensor, lda = its channels).
+ * Blocks K, M and N for the caches; allocates nothing (uses about 20 KiB of stack). */
 void nn_gemm_packed(const nn_kernel *k, int M, int N, int K, const float *A, size_t lda,
                     const float *packed, nn_act act, float *C, size_t ldc);
 

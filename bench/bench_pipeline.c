@@ -1,0 +1,172 @@
+/*
+ * bench_pipeline.c - the face pipeline's speed, stage by stage, against face-api.js.
+ *
+ *   build/bench/bench_pipeline [--rounds R] [--no-peer] [IMG...]
+ *
+ * On a fixed list of LFW images (default: the fixtures in tests/data/lfw/), measures
+ * milliseconds per stage (decode, detect, landmarks, align, descriptor) and images per second
+ * for the whole pipeline (decode to templates) on one thread and on two threads (one engine
+ * each). When Node.js and tools/faceapi-ref/node_modules are present it then runs face-api.js
+ * (tfjs wasm backend) on the same images in the same run (tools/faceapi-ref/bench.js) and
+ * prints the ratio. Nothing here is asserted: the figures are reported.
+ */
+#include <dirent.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bex/face.h"
+#include "bex/image.h"
+
+#define MAX_IMGS 512
+
+static char *paths[MAX_IMGS];
+static int npaths, rounds = 5;
+static const char *models = "models";
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static void default_list(void) {
+    DIR *d = opendir("tests/data/lfw");
+    if (!d) { fprintf(stderr, "bench: tests/data/lfw not found; run from the repository root or name images\n"); exit(2); }
+    struct dirent *e;
+    while ((e = readdir(d)) && npaths < MAX_IMGS) {
+        size_t n = strlen(e->d_name);
+        if (n > 4 && !strcmp(e->d_name + n - 4, ".jpg")) {
+            char *p = malloc(n + 32);
+            snprintf(p, n + 32, "tests/data/lfw/%s", e->d_name);
+            paths[npaths++] = p;
+        }
+    }
+    closedir(d);
+    qsort(paths, (size_t)npaths, sizeof *paths, cmp_str);
+}
+
+static bex_engine *open_engine(void) {
+    bex_engine *e;
+    char err[256];
+    if (bex_engine_open(models, NULL, &e, err, sizeof err) != BEX_OK) {
+        fprintf(stderr, "bench: %s\n", err);
+        exit(2);
+    }
+    return e;
+}
+
+/* One pass over the list: decode + embed each image. Returns the number of faces. */
+static int pass(bex_engine *e, int from, int step, double *decode_ms) {
+    int faces = 0;
+    for (int i = from; i < npaths; i += step) {
+        bex_image img;
+        char err[256];
+        double t0 = now_ms();
+        if (bex_image_load(paths[i], NULL, &img, err, sizeof err) != BEX_OK) {
+            fprintf(stderr, "bench: %s\n", err);
+            exit(2);
+        }
+        if (decode_ms) *decode_ms += now_ms() - t0;
+        bex_face f[16];
+        int n = 0;
+        bex_embed(e, &img, f, 16, &n, err, sizeof err);
+        faces += n;
+        bex_image_free(&img);
+    }
+    return faces;
+}
+
+typedef struct job { bex_engine *e; int from; } job;
+
+static void *thread_main(void *arg) {
+    job *j = arg;
+    for (int r = 0; r < rounds; r++) pass(j->e, j->from, 2, NULL);
+    return NULL;
+}
+
+/* Runs face-api.js on the same images; returns its mean ms per image (full chain) or -1. */
+static double run_peer(void) {
+    if (access("tools/faceapi-ref/node_modules/@vladmandic/face-api", R_OK) != 0 || system("node --version >/dev/null 2>&1") != 0) {
+        printf("\npeer: face-api.js not installed (tools/faceapi-ref/setup.sh), ratio not measured\n");
+        return -1;
+    }
+    size_t len = 4096;
+    for (int i = 0; i < npaths; i++) len += strlen(paths[i]) + 3;
+    char *cmd = malloc(len);
+    size_t off = (size_t)snprintf(cmd, len, "node tools/faceapi-ref/bench.js --json");
+    for (int i = 0; i < npaths; i++) off += (size_t)snprintf(cmd + off, len - off, " '%s'", paths[i]);
+    FILE *p = popen(cmd, "r");
+    free(cmd);
+    if (!p) return -1;
+    static char out[1 << 16];
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = 0;
+    pclose(p);
+    printf("\nface-api.js (same images, same run): %s", out);
+    /* the full-chain mean is "full":{"mean":X ...} in bench.js's JSON */
+    char *k = strstr(out, "\"full\"");
+    char *m = k ? strstr(k, "\"mean\"") : NULL;
+    if (!m) k = strstr(out, "\"total\""), m = k ? strstr(k, "\"mean\"") : NULL;
+    if (!m) return -1;
+    return atof(strchr(m, ':') + 1);
+}
+
+int main(int argc, char **argv) {
+    int peer = 1;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--rounds") && i + 1 < argc) rounds = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--no-peer")) peer = 0;
+        else if (!strcmp(argv[i], "--models") && i + 1 < argc) models = argv[++i];
+        else if (npaths < MAX_IMGS) paths[npaths++] = argv[i];
+    }
+    if (!npaths) default_list();
+    if (rounds < 1) rounds = 1;
+
+    bex_engine *e = open_engine();
+    double decode_ms = 0;
+    pass(e, 0, 1, NULL); /* warm-up */
+    bex_engine_stats s0, s1;
+    bex_engine_get_stats(e, &s0);
+    int faces = 0;
+    double t0 = now_ms();
+    for (int r = 0; r < rounds; r++) faces += pass(e, 0, 1, &decode_ms);
+    double one = now_ms() - t0;
+    bex_engine_get_stats(e, &s1);
+    int imgs = npaths * rounds;
+    printf("bex face pipeline, %d images x %d rounds, %d faces a round (models: %s)\n", npaths, rounds,
+           faces / rounds, models);
+    printf("one thread, ms per image:  decode %.2f  detect %.2f  landmarks %.2f  align %.2f  descriptor %.2f  total %.2f  (%.1f images/s)\n",
+           decode_ms / imgs, (s1.detect_ms - s0.detect_ms) / imgs, (s1.landmarks_ms - s0.landmarks_ms) / imgs,
+           (s1.align_ms - s0.align_ms) / imgs, (s1.descriptor_ms - s0.descriptor_ms) / imgs, one / imgs,
+           1000.0 * imgs / one);
+    printf("descriptor alone: %.2f ms per face; detector calls per image %.2f (padded retries count)\n",
+           (s1.descriptor_ms - s0.descriptor_ms) / (double)(s1.templates - s0.templates),
+           (double)(s1.images - s0.images) / imgs);
+
+    bex_engine *e2 = open_engine();
+    pass(e2, 0, 1, NULL);
+    job j[2] = {{e, 0}, {e2, 1}};
+    pthread_t th[2];
+    t0 = now_ms();
+    for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, thread_main, &j[i]);
+    for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+    double two = now_ms() - t0;
+    printf("two threads: %.2f ms per image (%.1f images/s, %.2fx one thread)\n", two / imgs,
+           1000.0 * imgs / two, one / two);
+    bex_engine_close(e);
+    bex_engine_close(e2);
+
+    if (peer) {
+        double fa = run_peer();
+        if (fa > 0)
+            printf("ratio: bex is %.1fx faster than face-api.js on one thread (%.2f vs %.2f ms per image), %.1fx with two threads\n",
+                   fa / (one / imgs), one / imgs, fa, fa / (two / imgs));
+    }
+    return 0;
+}
