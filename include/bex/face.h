@@ -52,6 +52,9 @@ typedef struct bex_engine_options {
     int max_faces;    /* detections kept after non-maximum suppression; default 100 */
     int pad_retry;    /* when no face is found, search again in the image padded to twice its
                          size (faces that fill the frame); default 1 */
+    float retry_min_score; /* when the padded retry finds nothing at min_score, keep its best
+                         face scoring above this (one face); default 0.3; equal to min_score
+                         turns this off */
     bex_align align;  /* default BEX_ALIGN_SIMILARITY (measured better on LFW View 1) */
 } bex_engine_options;
 

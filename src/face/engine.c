@@ -41,6 +41,7 @@ void bex_engine_options_default(bex_engine_options *opt) {
     opt->min_score = 0.5f;
     opt->max_faces = MAX_DETECTIONS;
     opt->pad_retry = 1;
+    opt->retry_min_score = 0.3f;
     opt->align = BEX_ALIGN_SIMILARITY;
 }
 
@@ -58,9 +59,10 @@ int bex_engine_open(const char *model_dir, const bex_engine_options *opt, bex_en
     if (opt) e->opt = *opt;
     else bex_engine_options_default(&e->opt);
     if (e->opt.max_faces <= 0 || e->opt.max_faces > MAX_DETECTIONS) e->opt.max_faces = MAX_DETECTIONS;
-    if (!(e->opt.min_score > 0 && e->opt.min_score < 1)) {
+    if (!(e->opt.min_score > 0 && e->opt.min_score < 1) ||
+        !(e->opt.retry_min_score > 0 && e->opt.retry_min_score < 1)) {
         bex__free(e);
-        return bex__fail(err, errlen, BEX_ERR_ARG, "detector score threshold must be between 0 and 1");
+        return bex__fail(err, errlen, BEX_ERR_ARG, "detector score thresholds must be between 0 and 1");
     }
     char path[4096];
     int rc;
@@ -97,10 +99,10 @@ static int by_area_desc(const void *a, const void *b) {
 }
 
 /* Detection + landmarks (+ templates when `embed`) on one image, no retry. */
-static int run_pipeline(bex_engine *e, const bex_image *img, int embed, bex_face *faces, int max,
-                        int *n, char *err, size_t errlen) {
+static int run_pipeline(bex_engine *e, const bex_image *img, float min_score, int embed,
+                        bex_face *faces, int max, int *n, char *err, size_t errlen) {
     double t0 = now_ms();
-    int nb = ssd_detect(&e->ssd, img, e->opt.min_score, e->opt.max_faces, e->boxes, MAX_DETECTIONS);
+    int nb = ssd_detect(&e->ssd, img, min_score, e->opt.max_faces, e->boxes, MAX_DETECTIONS);
     double t1 = now_ms();
     e->stats.images++;
     e->stats.detect_ms += t1 - t0;
@@ -135,7 +137,7 @@ static int detect_or_embed(bex_engine *e, const bex_image *img, int embed, bex_f
                            int max, int *n, char *err, size_t errlen) {
     if (!e || !img || !img->px || img->width <= 0 || img->height <= 0 || !faces || max <= 0 || !n)
         return bex__fail(err, errlen, BEX_ERR_ARG, "invalid arguments to face detection");
-    int rc = run_pipeline(e, img, embed, faces, max, n, err, errlen);
+    int rc = run_pipeline(e, img, e->opt.min_score, embed, faces, max, n, err, errlen);
     if (rc != BEX_OK || *n > 0 || !e->opt.pad_retry) return rc;
 
     /* No face: search a copy padded to twice the size; map everything back. */
@@ -145,7 +147,10 @@ static int detect_or_embed(bex_engine *e, const bex_image *img, int embed, bex_f
     bex_image padded;
     rc = bex__image_pad(img, border, black, &padded, err, errlen);
     if (rc != BEX_OK) return rc;
-    rc = run_pipeline(e, &padded, embed, faces, max, n, err, errlen);
+    rc = run_pipeline(e, &padded, e->opt.min_score, embed, faces, max, n, err, errlen);
+    /* Still nothing: the best candidate above the lower retry threshold, if that is lower. */
+    if (rc == BEX_OK && *n == 0 && e->opt.retry_min_score < e->opt.min_score)
+        rc = run_pipeline(e, &padded, e->opt.retry_min_score, embed, faces, max < 1 ? max : 1, n, err, errlen);
     bex_image_free(&padded);
     if (rc != BEX_OK) return rc;
     for (int i = 0; i < *n; i++) {

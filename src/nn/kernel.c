@@ -1,7 +1,7 @@
 /*
- * kernel.c - the GEMM seam: the kernel tables (scalar, avx2, avx512), the run-time choice
- * among them from the CPU's features (or BEX_KERNEL), packing of B, and the cache-blocked
- * driver that feeds a kernel's microkernel.
+ * kernel.c - the GEMM seam: the kernel tables (scalar, avx2, avx512, and avx512bf16 by name
+ * only), the run-time choice among them from the CPU's features (or BEX_KERNEL), packing of
+ * B, and the cache-blocked driver that feeds a kernel's microkernel.
  *
  * Blocking (per call, nothing allocated): rows of A in blocks of mc (an mc x kc block of A,
  * about 192 KiB, stays in L2 while every panel of B passes over it), K in blocks of at most
@@ -55,6 +55,23 @@ static void sgemm_avx512(int M, int N, int K, const float *A, int lda, const flo
 static const nn_kernel kernel_avx512 = {"avx512", sgemm_avx512, NN__AVX512_MR, NN__AVX512_NR,
                                         NN__AVX512_KC, nn__ukernel_avx512, nn__dwrow_avx512};
 
+/* bf16 products, fp32 sums (gemm_avx512bf16.c): packs B as bf16 pairs and drives its own
+ * blocking (A converted a block at a time), so nn_pack_b_size / nn_pack_b / nn_gemm_packed
+ * hand it over whole. Its ukernel takes such a packed panel, not kc rows of nr floats. */
+size_t nn__pack_b_size_avx512bf16(int K, int N);
+void nn__pack_b_avx512bf16(int K, int N, const float *B, size_t ldb, const float *bias,
+                           float *packed);
+void nn__gemm_packed_avx512bf16(int M, int N, int K, const float *A, size_t lda,
+                                const float *packed, nn_act act, float *C, size_t ldc);
+void nn__ukernel_avx512bf16(int mr, int nc, int kc, const float *A, size_t lda, const float *B,
+                            const float *bias, float *C, size_t ldc, int flags);
+void nn__sgemm_avx512bf16(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                          float *C, int ldc);
+static const nn_kernel kernel_avx512bf16 = {"avx512bf16", nn__sgemm_avx512bf16, NN__AVX512_MR,
+                                            NN__AVX512_NR, 384 /* its KC */, nn__ukernel_avx512bf16,
+                                            nn__dwrow_avx512};
+#define IS_BF16(k) ((k) == &kernel_avx512bf16)
+
 static int cpu_has_avx2(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -65,6 +82,10 @@ static int cpu_has_avx512(void) {
            __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
            cpu_has_avx2();
 }
+static int cpu_has_avx512bf16(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512bf16") && cpu_has_avx512();
+}
 #endif
 
 const nn_kernel *nn_kernel_by_name(const char *name) {
@@ -73,6 +94,9 @@ const nn_kernel *nn_kernel_by_name(const char *name) {
 #ifdef NN__HAVE_X86
     if (strcmp(name, "avx2") == 0) return cpu_has_avx2() ? &kernel_avx2 : NULL;
     if (strcmp(name, "avx512") == 0) return cpu_has_avx512() ? &kernel_avx512 : NULL;
+    /* never chosen by default: it changes results (see gemm_avx512bf16.c) */
+    if (strcmp(name, "avx512bf16") == 0)
+        return cpu_has_avx512bf16() ? &kernel_avx512bf16 : NULL;
 #endif
     return NULL;
 }
@@ -103,6 +127,9 @@ void nn_kernel_set(const nn_kernel *k) { __atomic_store_n(&forced_kernel, k, __A
 
 size_t nn_pack_b_size(const nn_kernel *k, int K, int N) {
     if (K < 0 || N < 0) return 0;
+#ifdef NN__HAVE_X86
+    if (IS_BF16(k)) return nn__pack_b_size_avx512bf16(K, N);
+#endif
     size_t panels = ((size_t)N + (size_t)k->nr - 1) / (size_t)k->nr, per, all;
     if (!bex__mul_size((size_t)K + 1, (size_t)k->nr, &per) || !bex__mul_size(per, panels, &all))
         return 0;
@@ -112,6 +139,12 @@ size_t nn_pack_b_size(const nn_kernel *k, int K, int N) {
 /* Panel p holds columns [p*nr, p*nr + nr): first the bias row, then B's K rows. */
 void nn_pack_b(const nn_kernel *k, int K, int N, const float *B, size_t ldb, const float *bias,
                float *packed) {
+#ifdef NN__HAVE_X86
+    if (IS_BF16(k)) {
+        nn__pack_b_avx512bf16(K, N, B, ldb, bias, packed);
+        return;
+    }
+#endif
     const int nr = k->nr;
     for (int j0 = 0; j0 < N; j0 += nr) {
         int nc = N - j0 < nr ? N - j0 : nr;
@@ -179,6 +212,12 @@ static void gemm_copy_a(const nn_kernel *k, int M, int N, int K, const float *A,
 void nn_gemm_packed(const nn_kernel *k, int M, int N, int K, const float *A, size_t lda,
                     const float *packed, nn_act act, float *C, size_t ldc) {
     if (M <= 0 || N <= 0 || K < 0) return;
+#ifdef NN__HAVE_X86
+    if (IS_BF16(k)) {
+        nn__gemm_packed_avx512bf16(M, N, K, A, lda, packed, act, C, ldc);
+        return;
+    }
+#endif
     if (lda % 1024 == 0 && M > 1 && K > 0) {
         gemm_copy_a(k, M, N, K, A, lda, packed, act, C, ldc);
         return;

@@ -387,6 +387,133 @@ TEST(conv2d) {
     CHECK(bad == 0);
 }
 
+/* ---------------------------------------------------------------- the bf16 kernel */
+
+/* The optional avx512bf16 kernel (bf16 products, fp32 sums) is held to two bounds: 1e-2 of
+ * sum |a * b| against the exact result (bf16 keeps 8 bits of mantissa: each product is off by
+ * at most about 2^-8 of itself), and the fp32 bound against a reference whose operands were
+ * rounded to bf16 (nearest even) first, which checks the layout and the rounding exactly. */
+#define BF16_REL_TOL 1e-2
+
+static double bf16_round(float f) {
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    u = (u + 0x7FFFu + ((u >> 16) & 1u)) & 0xFFFF0000u; /* no NaNs among the test inputs */
+    float r;
+    memcpy(&r, &u, sizeof r);
+    return r;
+}
+
+TEST(gemm_bf16) {
+    const nn_kernel *k = nn_kernel_by_name("avx512bf16");
+    CHECK(nn_kernel_current() != k || !k); /* only ever by name */
+    if (!k) SKIP("CPU without AVX512_BF16");
+    CHECK(strcmp(k->name, "avx512bf16") == 0 && k->mr >= 1 && 84 % k->mr == 0);
+    static const int Ms[] = {1, 4, 5, 6, 13, 14, 15, 29, 100};
+    static const int Ns[] = {1, 8, 9, 16, 17, 31, 32, 33, 65};
+    static const int Ks[] = {0, 1, 2, 7, 33, 256, 320, 321, 383, 384, 385, 700, 769};
+    int bad = 0;
+    for (size_t mi = 0; mi < sizeof Ms / sizeof *Ms; mi++)
+        for (size_t ni = 0; ni < sizeof Ns / sizeof *Ns; ni++)
+            for (size_t ki = 0; ki < sizeof Ks / sizeof *Ks; ki++) {
+                const int M = Ms[mi], N = Ns[ni], K = Ks[ki];
+                if ((size_t)M * N * (K + 1) > 3000000) continue;
+                const int lda = K + 3, ldb = N + 5, ldc = N + 2;
+                const nn_act act = (nn_act)((mi + ni + ki) % 3);
+                float *A = rand_buf((size_t)M * lda), *B = rand_buf((size_t)K * ldb);
+                float *bias = rand_buf((size_t)N);
+                float *C = malloc((size_t)M * ldc * sizeof *C), *C0 = malloc(
+                                                                      (size_t)M * ldc * sizeof *C0);
+                float *packed = bex__malloc_aligned(nn_pack_b_size(k, K, N) * sizeof(float));
+                nn_pack_b(k, K, N, B, (size_t)ldb, bias, packed);
+                for (size_t i = 0; i < (size_t)M * ldc; i++) C[i] = C0[i] = 1234.5f; /* canary */
+                nn_gemm_packed(k, M, N, K, A, (size_t)lda, packed, act, C, (size_t)ldc);
+                k->sgemm(M, N, K, A, lda, B, ldb, C0, ldc);
+                for (int i = 0; i < M; i++) {
+                    for (int j = 0; j < N; j++) {
+                        double acc = 0, accr = 0, m = 0;
+                        for (int kk = 0; kk < K; kk++) {
+                            float a = A[(size_t)i * lda + kk], b = B[(size_t)kk * ldb + j];
+                            acc += (double)a * b;
+                            accr += bf16_round(a) * bf16_round(b);
+                            m += fabs((double)a * b);
+                        }
+                        const float got = C[(size_t)i * ldc + j], got0 = C0[(size_t)i * ldc + j];
+                        const double w = act_d(acc + bias[j], act), mb = m + fabs(bias[j]);
+                        if ((fabs(got - w) > BF16_REL_TOL * mb + ABS_TOL ||
+                             !close_to(got, act_d(accr + bias[j], act), mb) ||
+                             fabs(got0 - acc) > BF16_REL_TOL * m + ABS_TOL ||
+                             !close_to(got0, accr, m)) &&
+                            bad++ < 5)
+                            printf("  bf16 M=%d N=%d K=%d act=%d [%d][%d]: packed %g sgemm %g, "
+                                   "want %g / %g (bf16 operands %g)\n",
+                                   M, N, K, act, i, j, got, got0, w, acc, accr);
+                    }
+                    for (int j = N; j < ldc; j++)
+                        if ((C[(size_t)i * ldc + j] != 1234.5f || C0[(size_t)i * ldc + j] != 1234.5f)
+                            && bad++ < 5)
+                            printf("  bf16 wrote past N at [%d][%d]\n", i, j);
+                }
+                bex__free_aligned(packed);
+                free(A);
+                free(B);
+                free(bias);
+                free(C);
+                free(C0);
+            }
+    CHECK(bad == 0);
+}
+
+/* Whole convolutions (1x1 straight into the GEMM, 3x3 through im2col, A rows 4 KiB apart)
+ * packed for the bf16 kernel, against the double reference within the bf16 bound. */
+TEST(conv_bf16) {
+    const nn_kernel *k = nn_kernel_by_name("avx512bf16");
+    if (!k) SKIP("CPU without AVX512_BF16");
+    static const conv_case cases[] = {
+        {9, 7, 33, 70, 1, 1, NN_PAD_SAME},
+        {19, 23, 31, 64, 3, 2, NN_PAD_SAME},
+        {6, 6, 45, 20, 3, 1, NN_PAD_VALID}, /* K = 405: two K blocks, the last odd */
+        {3, 5, 1024, 40, 1, 1, NN_PAD_SAME},
+    };
+    int bad = 0;
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        const conv_case *cc = &cases[c];
+        const nn_act act = (nn_act)(c % 3);
+        int oh = nn_out_size(cc->h, cc->k, cc->stride, cc->pad);
+        int ow = nn_out_size(cc->w, cc->k, cc->stride, cc->pad);
+        size_t nx = (size_t)cc->h * cc->w * cc->cin, nw = (size_t)cc->k * cc->k * cc->cin * cc->cout;
+        size_t ny = (size_t)oh * ow * cc->cout;
+        float *x = rand_buf(nx), *wt = rand_buf(nw), *b = rand_buf((size_t)cc->cout);
+        float *want = malloc(ny * sizeof *want), *y = malloc(ny * sizeof *y);
+        double *mag = malloc(ny * sizeof *mag);
+        ref_conv(x, cc->h, cc->w, cc->cin, wt, b, cc->k, cc->k, cc->cout, cc->stride, cc->pad,
+                 act, want, mag);
+        nn_kernel_set(k);
+        nn_conv cv;
+        int rc = nn_conv_init(&cv, cc->k, cc->k, cc->cin, cc->cout, wt, b, NULL, NULL);
+        nn_kernel_set(NULL);
+        CHECK(rc == BEX_OK && cv.kernel == k);
+        if (rc == BEX_OK) {
+            size_t sc = nn_conv2d_scratch(&cv, cc->h, cc->w, cc->stride, cc->pad);
+            float *scratch = sc ? malloc(sc * sizeof *scratch) : NULL;
+            nn_tensor tx = {cc->h, cc->w, cc->cin, x}, ty = {oh, ow, cc->cout, y};
+            nn_conv2d(&cv, &tx, cc->stride, cc->pad, act, &ty, scratch);
+            for (size_t i = 0; i < ny; i++)
+                if (fabs(y[i] - want[i]) > BF16_REL_TOL * mag[i] + ABS_TOL && bad++ < 5)
+                    printf("  conv bf16 case %zu [%zu]: %g vs %g\n", c, i, y[i], want[i]);
+            free(scratch);
+            nn_conv_free(&cv);
+        }
+        free(x);
+        free(wt);
+        free(b);
+        free(want);
+        free(y);
+        free(mag);
+    }
+    CHECK(bad == 0);
+}
+
 /* A conv packed for one kernel keeps it when the current kernel changes. */
 TEST(conv_keeps_its_kernel) {
     const nn_kernel *s = nn_kernel_by_name("scalar");
@@ -947,7 +1074,9 @@ int main(void) {
     RUN(kernel_choice);
     RUN(gemm_edges);
     RUN(gemm_aliasing_rows);
+    RUN(gemm_bf16);
     RUN(conv2d);
+    RUN(conv_bf16);
     RUN(conv_keeps_its_kernel);
     RUN(conv_init_args);
     RUN(depthwise);
