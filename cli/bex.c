@@ -24,6 +24,7 @@ static const char *usage =
     "  detect IMG               detect faces: boxes, scores, 68 landmarks (JSON)\n"
     "  embed [--align faceapi|similarity] IMG...\n"
     "                           one JSON line per image with each face's 128-d template\n"
+    "                           (default alignment: faceapi, measured best on LFW View 1)\n"
     "  verify [--align A] [--threshold S] IMG1 IMG2\n"
     "                           compare the largest face of each image; exit 0 match,\n"
     "                           1 no match, 2 error\n"
@@ -138,7 +139,7 @@ static int faces_of(bex_engine *eng, const char *path, int embed, bex_face *face
 static int cmd_detect(const char *models, int argc, char **argv) {
     if (argc != 1) return usage_error("detect takes one image: bex detect IMG");
     bex_engine *eng;
-    if (!open_engine(models, BEX_ALIGN_SIMILARITY, &eng)) return 2;
+    if (!open_engine(models, BEX_ALIGN_DEFAULT, &eng)) return 2;
     static bex_face faces[MAX_FACES];
     int n = faces_of(eng, argv[0], 0, faces, 0);
     bex_engine_close(eng);
@@ -153,7 +154,7 @@ static int cmd_detect(const char *models, int argc, char **argv) {
 }
 
 static int cmd_embed(const char *models, int argc, char **argv) {
-    bex_align align = BEX_ALIGN_SIMILARITY;
+    bex_align align = BEX_ALIGN_DEFAULT;
     int i = 0;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "--align") && i + 1 < argc) {
@@ -183,7 +184,7 @@ static int cmd_embed(const char *models, int argc, char **argv) {
 }
 
 static int cmd_verify(const char *models, int argc, char **argv) {
-    bex_align align = BEX_ALIGN_SIMILARITY;
+    bex_align align = BEX_ALIGN_DEFAULT;
     int have_threshold = 0;
     float threshold = 0;
     int i = 0;
@@ -203,7 +204,7 @@ static int cmd_verify(const char *models, int argc, char **argv) {
     }
     if (argc - i != 2) return usage_error("verify takes two images: bex verify IMG1 IMG2");
     if (!have_threshold)
-        threshold = align == BEX_ALIGN_FACEAPI ? BEX_VERIFY_THRESHOLD_FACEAPI : BEX_VERIFY_THRESHOLD;
+        threshold = bex_verify_threshold(align);
     bex_engine *eng;
     if (!open_engine(models, align, &eng)) return 2;
     static bex_face a[MAX_FACES], b[MAX_FACES];

@@ -36,6 +36,7 @@ typedef struct img_rec {
 typedef struct pair { int a, b, mated; } pair;
 
 static img_rec *imgs;
+static int train_folds = 1, train_folds_set; /* 10 for View 2's pairs.txt */
 static int nimgs, cap_imgs;
 static const char *lfw_dir, *model_dir = "models";
 static double roll_deg;
@@ -88,6 +89,7 @@ static pair *read_pairs(const char *file, int *n) {
     int folds = 1, per = 0;
     if (!fgets(line, sizeof line, f)) { fprintf(stderr, "lfw_pairs: %s is empty\n", file); exit(2); }
     if (sscanf(line, "%d %d", &folds, &per) != 2) { per = folds; folds = 1; }
+    if (!train_folds_set) { train_folds = folds; train_folds_set = 1; }
     pair *p = malloc(sizeof *p * (size_t)folds * per * 2);
     *n = 0;
     while (fgets(line, sizeof line, f)) {
@@ -161,6 +163,26 @@ static float best_threshold(const pair *p, int n, int align) {
     return best;
 }
 
+/* LFW View 2's protocol: for each of the folds, the threshold is chosen on the other folds
+ * and accuracy measured on this one; mean and standard deviation over the folds. */
+static void ten_fold(const pair *p, int n, int folds, int align, double *mean, double *sd) {
+    int per = n / folds;
+    pair *rest = malloc(sizeof *rest * (size_t)n);
+    double acc[16], sum = 0, sq = 0;
+    for (int f = 0; f < folds; f++) {
+        int nr = 0;
+        for (int k = 0; k < n; k++)
+            if (k / per != f) rest[nr++] = p[k];
+        float t = best_threshold(rest, nr, align);
+        acc[f] = accuracy(p + (size_t)f * per, per, align, t);
+        sum += acc[f];
+    }
+    *mean = sum / folds;
+    for (int f = 0; f < folds; f++) sq += (acc[f] - *mean) * (acc[f] - *mean);
+    *sd = sqrt(sq / (folds - 1));
+    free(rest);
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: lfw_pairs [--roll DEG] LFW_DIR TRAIN_PAIRS [TEST_PAIRS]   (models from $BEX_MODELS or ./models)\n");
@@ -204,6 +226,12 @@ int main(int argc, char **argv) {
                100 * accuracy(tr, ntr, a, t), argv[2], ntr);
         if (te) printf(", %.2f%% on %s (%d pairs)", 100 * accuracy(te, nte, a, t), argv[3], nte);
         printf("\n");
+        if (train_folds >= 2 && train_folds <= 16) {
+            double mean, sd;
+            ten_fold(tr, ntr, train_folds, a, &mean, &sd);
+            printf("%-10s %d-fold accuracy (each fold's threshold from the others): %.2f%% +- %.2f%%\n",
+                   names[a], train_folds, 100 * mean, 100 * sd);
+        }
     }
     free(tr);
     free(te);

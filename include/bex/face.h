@@ -40,12 +40,15 @@ typedef enum bex_align {
     BEX_ALIGN_FACEAPI = 1,
 } bex_align;
 
+/* The default alignment: the one that measured better on LFW View 1 (README.md). */
+#define BEX_ALIGN_DEFAULT BEX_ALIGN_FACEAPI
+
 /* Default 1:1 decision thresholds on the cosine similarity of two templates: a pair at or
  * above is a match. Chosen on LFW View 1 (pairsDevTrain) as the most accurate threshold for
  * each alignment; README.md gives the measurement. Calibrated operating points (FMR targets)
  * come with the evaluation work. */
-#define BEX_VERIFY_THRESHOLD 0.905f
 #define BEX_VERIFY_THRESHOLD_FACEAPI 0.9025f
+#define BEX_VERIFY_THRESHOLD_SIMILARITY 0.905f
 
 typedef struct bex_engine_options {
     float min_score;  /* detector score threshold; default 0.5 (face-api's default) */
@@ -55,7 +58,7 @@ typedef struct bex_engine_options {
     float retry_min_score; /* when the padded retry finds nothing at min_score, keep its best
                          face scoring above this (one face); default 0.3; equal to min_score
                          turns this off */
-    bex_align align;  /* default BEX_ALIGN_SIMILARITY (measured better on LFW View 1) */
+    bex_align align;  /* default BEX_ALIGN_DEFAULT */
 } bex_engine_options;
 
 typedef struct bex_face {
@@ -100,6 +103,9 @@ typedef struct bex_engine_stats {
 } bex_engine_stats;
 
 void bex_engine_get_stats(const bex_engine *eng, bex_engine_stats *out);
+
+/* The default decision threshold (cosine similarity) for templates made with `align`. */
+float bex_verify_threshold(bex_align align);
 
 /* Cosine similarity of two unit-length templates, -1..1. */
 float bex_template_similarity(const float *a, const float *b);

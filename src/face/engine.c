@@ -42,7 +42,7 @@ void bex_engine_options_default(bex_engine_options *opt) {
     opt->max_faces = MAX_DETECTIONS;
     opt->pad_retry = 1;
     opt->retry_min_score = 0.3f;
-    opt->align = BEX_ALIGN_SIMILARITY;
+    opt->align = BEX_ALIGN_DEFAULT;
 }
 
 static const char *const model_files[3] = {
@@ -193,6 +193,10 @@ int bex_face_template(bex_engine *eng, const bex_image *img, bex_face *face, bex
     float inv = ss > 0 ? (float)(1.0 / sqrt(ss)) : 0.0f;
     for (int i = 0; i < BEX_TEMPLATE_DIM; i++) face->template_[i] = d[i] * inv;
     return BEX_OK;
+}
+
+float bex_verify_threshold(bex_align align) {
+    return align == BEX_ALIGN_SIMILARITY ? BEX_VERIFY_THRESHOLD_SIMILARITY : BEX_VERIFY_THRESHOLD_FACEAPI;
 }
 
 float bex_template_similarity(const float *a, const float *b) {
