@@ -24,7 +24,7 @@ static const char *usage =
     "  detect IMG               detect faces: boxes, scores, 68 landmarks (JSON)\n"
     "  embed [--align faceapi|similarity] IMG...\n"
     "                           one JSON line per image with each face's 128-d template\n"
-    "                           (default alignment: faceapi, measured best on LFW View 1)\n"
+    "                           (default alignment: similarity, measured best on LFW View 1)\n"
     "  verify [--align A] [--threshold S] IMG1 IMG2\n"
     "                           compare the largest face of each image; exit 0 match,\n"
     "                           1 no match, 2 error\n"

@@ -93,28 +93,44 @@ static tf_weight tf_weight_at(int d, float scale, int in_size) {
 static void resize_virtual(const bex_image *src, int cx, int cy, int cw, int ch, int pad_left,
                            int pad_top, int canvas_w, int canvas_h, int out_w, int out_h,
                            float *out) {
+    static const uint8_t zero3[3] = {0, 0, 0}; /* stands for a pixel of the zero padding */
+    enum { BLOCK = 256 };                       /* output columns whose weights are tabulated */
     const float yscale = (float)canvas_h / (float)out_h;
     const float xscale = (float)canvas_w / (float)out_w;
     const size_t stride = (size_t)src->width * 3;
-    for (int r = 0; r < out_h; r++) {
-        const tf_weight wy = tf_weight_at(r, yscale, canvas_h);
-        /* row pointers into src at the crop's left edge, or NULL for a zero row */
-        const int ty = wy.lo - pad_top, by = wy.hi - pad_top;
-        const uint8_t *top = (ty >= 0 && ty < ch) ? src->px + (size_t)(cy + ty) * stride + (size_t)cx * 3 : NULL;
-        const uint8_t *bot = (by >= 0 && by < ch) ? src->px + (size_t)(cy + by) * stride + (size_t)cx * 3 : NULL;
-        float *o = out + (size_t)r * out_w * 3;
-        for (int c = 0; c < out_w; c++, o += 3) {
-            const tf_weight wx = tf_weight_at(c, xscale, canvas_w);
-            const int lx = wx.lo - pad_left, rx = wx.hi - pad_left;
-            const int lok = lx >= 0 && lx < cw, rok = rx >= 0 && rx < cw;
-            for (int k = 0; k < 3; k++) {
-                const float tl = (top && lok) ? (float)top[(size_t)lx * 3 + k] : 0.0f;
-                const float tr = (top && rok) ? (float)top[(size_t)rx * 3 + k] : 0.0f;
-                const float bl = (bot && lok) ? (float)bot[(size_t)lx * 3 + k] : 0.0f;
-                const float br = (bot && rok) ? (float)bot[(size_t)rx * 3 + k] : 0.0f;
-                const float t = tl + (tr - tl) * wx.frac;
-                const float b = bl + (br - bl) * wx.frac;
-                o[k] = t + (b - t) * wy.frac;
+    /* the column weights depend on the column only: compute them once per block of columns
+     * rather than once per output pixel */
+    int lx[BLOCK], rx[BLOCK];
+    float fx[BLOCK];
+    for (int c0 = 0; c0 < out_w; c0 += BLOCK) {
+        const int nb = out_w - c0 < BLOCK ? out_w - c0 : BLOCK;
+        for (int j = 0; j < nb; j++) {
+            const tf_weight wx = tf_weight_at(c0 + j, xscale, canvas_w);
+            lx[j] = wx.lo - pad_left;
+            rx[j] = wx.hi - pad_left;
+            fx[j] = wx.frac;
+        }
+        for (int r = 0; r < out_h; r++) {
+            const tf_weight wy = tf_weight_at(r, yscale, canvas_h);
+            /* row pointers into src at the crop's left edge, or NULL for a zero row */
+            const int ty = wy.lo - pad_top, by = wy.hi - pad_top;
+            const uint8_t *top = (ty >= 0 && ty < ch) ? src->px + (size_t)(cy + ty) * stride + (size_t)cx * 3 : NULL;
+            const uint8_t *bot = (by >= 0 && by < ch) ? src->px + (size_t)(cy + by) * stride + (size_t)cx * 3 : NULL;
+            float *o = out + ((size_t)r * out_w + c0) * 3;
+            for (int j = 0; j < nb; j++, o += 3) {
+                const int lok = lx[j] >= 0 && lx[j] < cw, rok = rx[j] >= 0 && rx[j] < cw;
+                const uint8_t *ptl = (top && lok) ? top + (size_t)lx[j] * 3 : zero3;
+                const uint8_t *ptr = (top && rok) ? top + (size_t)rx[j] * 3 : zero3;
+                const uint8_t *pbl = (bot && lok) ? bot + (size_t)lx[j] * 3 : zero3;
+                const uint8_t *pbr = (bot && rok) ? bot + (size_t)rx[j] * 3 : zero3;
+                const float f = fx[j];
+                for (int k = 0; k < 3; k++) {
+                    const float tl = (float)ptl[k], tr = (float)ptr[k];
+                    const float bl = (float)pbl[k], br = (float)pbr[k];
+                    const float t = tl + (tr - tl) * f;
+                    const float b = bl + (br - bl) * f;
+                    o[k] = t + (b - t) * wy.frac;
+                }
             }
         }
     }

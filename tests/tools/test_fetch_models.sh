@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# test_fetch_models.sh - tools/fetch-models.sh fails clearly and installs nothing when the
+# registry cannot be reached or a file does not match its pinned sha256. Offline: a fake npm.
+set -u
+cd "$(dirname "$0")/../.."
+pass=0; fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+check() { # name, condition result
+    if [ "$2" -eq 0 ]; then echo "ok   $1"; pass=$((pass + 1)); else echo "FAIL $1"; fail=$((fail + 1)); fi
+}
+
+# 1. an unreachable registry
+out=$(npm_config_registry=http://127.0.0.1:9/ npm_config_fetch_retries=0 tools/fetch-models.sh "$tmp/m1" 2>&1)
+rc=$?
+[ $rc -ne 0 ] && grep -q "could not download @vladmandic/face-api@1.7.15 from the npm registry" <<<"$out" && [ ! -e "$tmp/m1" ]
+check unreachable_registry_fails_clearly $?
+
+# 2. a package whose weights were tampered with: a fake npm packs garbage
+mkdir -p "$tmp/bin" "$tmp/pkg/package/model"
+while read -r _ name; do echo "not the weights" >"$tmp/pkg/package/model/$name"; done <tools/models.sha256
+tar -czf "$tmp/fake.tgz" -C "$tmp/pkg" package
+cat >"$tmp/bin/npm" <<FAKE
+#!/bin/sh
+cp "$tmp/fake.tgz" ./vladmandic-face-api-1.7.15.tgz
+FAKE
+chmod +x "$tmp/bin/npm"
+out=$(PATH="$tmp/bin:$PATH" tools/fetch-models.sh "$tmp/m2" 2>&1)
+rc=$?
+[ $rc -ne 0 ] && grep -q "does not match its pinned sha256" <<<"$out" && [ ! -e "$tmp/m2" ]
+check tampered_weights_refused $?
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
