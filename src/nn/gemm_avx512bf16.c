@@ -26,20 +26,9 @@
 
 #define MR 14
 #define NR 32
-#define KC 384             /* K per block: a 24 KiB B panel (bf16) stays in L1 */
+#define KC NN__AVX512BF16_KC
 #define ABUF_BYTES 65536   /* the stack block of converted A (mc rows x kc) */
 #define KP_MAX (KC / 2)    /* pairs per K block */
-
-/* Prototypes (also declared in kernel.c, which drives this kernel). */
-size_t nn__pack_b_size_avx512bf16(int K, int N);
-void nn__pack_b_avx512bf16(int K, int N, const float *B, size_t ldb, const float *bias,
-                           float *packed);
-void nn__gemm_packed_avx512bf16(int M, int N, int K, const float *A, size_t lda,
-                                const float *packed, nn_act act, float *C, size_t ldc);
-void nn__ukernel_avx512bf16(int mr, int nc, int kc, const float *A, size_t lda, const float *B,
-                            const float *bias, float *C, size_t ldc, int flags);
-void nn__sgemm_avx512bf16(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
-                          float *C, int ldc);
 
 #define UNROLL _Pragma("GCC unroll 16")
 

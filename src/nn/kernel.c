@@ -55,20 +55,9 @@ static void sgemm_avx512(int M, int N, int K, const float *A, int lda, const flo
 static const nn_kernel kernel_avx512 = {"avx512", sgemm_avx512, NN__AVX512_MR, NN__AVX512_NR,
                                         NN__AVX512_KC, nn__ukernel_avx512, nn__dwrow_avx512};
 
-/* bf16 products, fp32 sums (gemm_avx512bf16.c): packs B as bf16 pairs and drives its own
- * blocking (A converted a block at a time), so nn_pack_b_size / nn_pack_b / nn_gemm_packed
- * hand it over whole. Its ukernel takes such a packed panel, not kc rows of nr floats. */
-size_t nn__pack_b_size_avx512bf16(int K, int N);
-void nn__pack_b_avx512bf16(int K, int N, const float *B, size_t ldb, const float *bias,
-                           float *packed);
-void nn__gemm_packed_avx512bf16(int M, int N, int K, const float *A, size_t lda,
-                                const float *packed, nn_act act, float *C, size_t ldc);
-void nn__ukernel_avx512bf16(int mr, int nc, int kc, const float *A, size_t lda, const float *B,
-                            const float *bias, float *C, size_t ldc, int flags);
-void nn__sgemm_avx512bf16(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
-                          float *C, int ldc);
+/* bf16 products, fp32 sums: gemm_avx512bf16.c (prototypes in kernel.h). */
 static const nn_kernel kernel_avx512bf16 = {"avx512bf16", nn__sgemm_avx512bf16, NN__AVX512_MR,
-                                            NN__AVX512_NR, 384 /* its KC */, nn__ukernel_avx512bf16,
+                                            NN__AVX512_NR, NN__AVX512BF16_KC, nn__ukernel_avx512bf16,
                                             nn__dwrow_avx512};
 #define IS_BF16(k) ((k) == &kernel_avx512bf16)
 

@@ -48,6 +48,19 @@ void nn__ukernel_avx512(int mr, int nc, int kc, const float *A, size_t lda, cons
 void nn__dwrow_avx512(const float *x, int in_h, int in_w, int c, int iy0, int pad_l, int stride,
                       const float *w, int kh, int kw, const float *b, nn_act act, int out_w,
                       float *y);
+/* bf16 products, fp32 sums (gemm_avx512bf16.c): packs B as bf16 pairs and drives its own
+ * blocking (A converted a block at a time), so nn_pack_b_size / nn_pack_b / nn_gemm_packed
+ * hand it over whole. Its ukernel takes such a packed panel, not kc rows of nr floats. */
+#define NN__AVX512BF16_KC 384 /* K per block, even: a 24 KiB bf16 B panel stays in L1 */
+size_t nn__pack_b_size_avx512bf16(int K, int N);
+void nn__pack_b_avx512bf16(int K, int N, const float *B, size_t ldb, const float *bias,
+                           float *packed);
+void nn__gemm_packed_avx512bf16(int M, int N, int K, const float *A, size_t lda,
+                                const float *packed, nn_act act, float *C, size_t ldc);
+void nn__ukernel_avx512bf16(int mr, int nc, int kc, const float *A, size_t lda, const float *B,
+                            const float *bias, float *C, size_t ldc, int flags);
+void nn__sgemm_avx512bf16(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                          float *C, int ldc);
 #endif
 
 /* The window of a depthwise output column: taps kx in [*kx0, *kx1) fall inside the row. */

@@ -148,7 +148,7 @@ typedef void (*nn_dwrow_fn)(const float *x, int in_h, int in_w, int c, int iy0, 
                             nn_act act, int out_w, float *y);
 
 typedef struct nn_kernel {
-    const char *name;   /* "scalar", "avx2", "avx512" */
+    const char *name;   /* "scalar", "avx2", "avx512", "avx512bf16" */
     nn_sgemm_fn sgemm;  /* plain GEMM (packs B as it goes on ~40 KiB of stack; no allocation) */
     /* The pieces nn's ops are built from (src/nn/kernel.c drives them): */
     int mr, nr;         /* microkernel tile: rows of A, columns of a packed B panel */
@@ -158,8 +158,10 @@ typedef struct nn_kernel {
 } nn_kernel;
 
 /* The kernel in use: the best the CPU supports (avx512 needs AVX-512 F/BW/DQ/VL, avx2 needs
- * AVX2 + FMA), unless BEX_KERNEL names another (scalar | avx2 | avx512; a name the CPU cannot
- * run is ignored). Chosen once, on first use; thread-safe. */
+ * AVX2 + FMA), unless BEX_KERNEL names another (scalar | avx2 | avx512 | avx512bf16; a name
+ * the CPU cannot run is ignored). avx512bf16 (bf16 products, fp32 sums; its packed panels hold
+ * bf16 pairs) is never chosen automatically: it moves results. Chosen once, on first use;
+ * thread-safe. */
 const nn_kernel *nn_kernel_current(void);
 /* A kernel by name if this build and CPU support it, else NULL (for tests and benchmarks). */
 const nn_kernel *nn_kernel_by_name(const char *name);
