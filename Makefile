@@ -82,7 +82,7 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/fuzz/replay_%)
 
 test: all $(TEST_BIN) $(FUZZ_REPLAY)
-	@BUILD=$(BUILD) tests/run.sh
+	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run.sh
 
 bench: all $(BENCH_BIN)
 BENCH_LIBS_bench_gemm := -lopenblas

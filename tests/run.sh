@@ -34,6 +34,17 @@ for t in "$BUILD"/tests/test_*; do
     fi
 done
 
+# The face pipeline again on the portable kernels, so that a machine without AVX-512 (or
+# without AVX2) is known to give the same faces; skipped under the sanitizers (slow there).
+if [ -x "$BUILD/tests/test_face" ] && [ "${SANITIZE:-0}" != 1 ]; then
+    for k in avx2 scalar; do
+        echo "== test_face with BEX_KERNEL=$k"
+        BEX_KERNEL=$k "$BUILD/tests/test_face" >"$log" 2>&1
+        cat "$log"
+        add_summary "$log"
+    done
+fi
+
 for r in "$BUILD"/fuzz/replay_*; do
     [ -x "$r" ] || continue
     name=${r##*/replay_}
