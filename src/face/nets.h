@@ -16,6 +16,12 @@
 #define SSD_INPUT 512    /* px, square */
 #define SSD_ANCHORS 5118 /* 32*32*3 + (16*16 + 8*8 + 4*4 + 2*2 + 1) * 6 */
 
+/* A detection candidate: an anchor and its score. */
+typedef struct ssd_cand {
+    float score;
+    int idx;
+} ssd_cand;
+
 typedef struct ssd_net {
     nn_conv conv0;                 /* 3x3 s2, 3 -> 32 */
     nn_dwconv dw[13];              /* MobileNet layers 1..13, depthwise 3x3 + folded BN */
@@ -29,6 +35,8 @@ typedef struct ssd_net {
     float *pred_out[8];
     float *box_raw;                /* [SSD_ANCHORS][4] */
     float *cls_raw;                /* [SSD_ANCHORS][3] */
+    ssd_cand cands[SSD_ANCHORS];   /* scoring above the threshold, best first */
+    ssd_cand keep[SSD_ANCHORS];    /* kept by NMS */
     float *scratch;
     size_t scratch_len;
 } ssd_net;
@@ -99,8 +107,5 @@ void rec_forward(rec_net *net, float out[128]);
  * the image borders, each field floored. Returns 0, or -1 when the crop is empty. */
 int face__landmark_crop(const float box[4], int img_w, int img_h, int crop[4]);
 
-/* Loader helper shared by the three nets: fetches `name` with the given rank and dims. */
-const float *face__tensor(const nn_weights *w, const char *name, int rank, const int *dims,
-                          char *err, size_t errlen);
 
 #endif

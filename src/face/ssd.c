@@ -28,11 +28,6 @@ static int pred_stride(int i) { return (i & 1) ? 2 : 1; }
 static const int head_anchors[6] = {3, 6, 6, 6, 6, 6};
 static const int head_side[6] = {32, 16, 8, 4, 2, 1};
 
-const float *face__tensor(const nn_weights *w, const char *name, int rank, const int *dims,
-                          char *err, size_t errlen) {
-    return nn_weights_get(w, name, rank, dims, NULL, err, errlen);
-}
-
 /* Loads a conv whose tfjs weights are `wname` [kh][kw][cin][cout] with a bias `bname`. */
 static int load_conv(nn_conv *cv, const nn_weights *w, const char *wname, const char *bname,
                      char *err, size_t errlen) {
@@ -230,15 +225,10 @@ static void ssd_forward(ssd_net *net) {
     }
 }
 
-typedef struct cand {
-    float score;
-    int idx;
-} cand;
-
 static int cand_cmp(const void *a, const void *b) {
-    float sa = ((const cand *)a)->score, sb = ((const cand *)b)->score;
+    float sa = ((const ssd_cand *)a)->score, sb = ((const ssd_cand *)b)->score;
     if (sa != sb) return sa < sb ? 1 : -1;
-    return ((const cand *)a)->idx - ((const cand *)b)->idx; /* stable, as JS sort */
+    return ((const ssd_cand *)a)->idx - ((const ssd_cand *)b)->idx; /* stable, as JS sort */
 }
 
 static float iou(const float *a, const float *b) {
@@ -263,7 +253,7 @@ int ssd_detect(ssd_net *net, const bex_image *img, float min_score, int max_resu
 
     /* Decode: anchors are (ymin, xmin, ymax, xmax); predictions (ty, tx, th, tw) with scales
      * 10, 10, 5, 5. Boxes are written back over box_raw. */
-    static __thread cand cands[SSD_ANCHORS];
+    ssd_cand *cands = net->cands, *keep = net->keep;
     int nc = 0;
     for (int i = 0; i < SSD_ANCHORS; i++) {
         const float *a = net->anchors + i * 4;
@@ -277,12 +267,11 @@ int ssd_detect(ssd_net *net, const bex_image *img, float min_score, int max_resu
         v[2] = my + hy;
         v[3] = mx + hx;
         float score = 1.0f / (1.0f + expf(-net->cls_raw[i * 3 + 1]));
-        if (score > min_score) cands[nc++] = (cand){score, i};
+        if (score > min_score) cands[nc++] = (ssd_cand){score, i};
     }
-    qsort(cands, (size_t)nc, sizeof(cand), cand_cmp);
+    qsort(cands, (size_t)nc, sizeof *cands, cand_cmp);
 
     /* Greedy NMS at IoU 0.5, at most max_results kept. */
-    static __thread cand keep[SSD_ANCHORS];
     int nk = 0;
     int limit = max_results < SSD_ANCHORS ? max_results : SSD_ANCHORS;
     for (int c = 0; c < nc && nk < limit; c++) {
