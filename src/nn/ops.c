@@ -284,23 +284,41 @@ void nn_avgpool(const nn_tensor *x, int k, int stride, nn_pad pad, nn_tensor *y)
 
 /* ---------------------------------------------------------------- element-wise */
 
-void nn_add(const nn_tensor *a, const nn_tensor *b, nn_act act, nn_tensor *y) {
+/* Element-wise loops, one per activation so that each vectorises (y may alias a or b only
+ * element for element, hence ivdep). */
+__attribute__((optimize("O3"))) void nn_add(const nn_tensor *a, const nn_tensor *b, nn_act act, nn_tensor *y) {
     assert(a->h == b->h && a->w == b->w && a->c == b->c && y->h == a->h && y->w == a->w &&
            y->c == a->c);
     const size_t n = (size_t)a->h * a->w * a->c;
     const float *pa = a->d, *pb = b->d;
     float *py = y->d;
-    if (act == NN_ACT_NONE)
+    switch (act) {
+    case NN_ACT_NONE:
+#pragma GCC ivdep
         for (size_t i = 0; i < n; i++) py[i] = pa[i] + pb[i];
-    else
+        break;
+    case NN_ACT_RELU:
+#pragma GCC ivdep
+        for (size_t i = 0; i < n; i++) {
+            const float v = pa[i] + pb[i];
+            py[i] = v > 0.0f ? v : 0.0f;
+        }
+        break;
+    default:
+#pragma GCC ivdep
         for (size_t i = 0; i < n; i++) py[i] = act1(pa[i] + pb[i], act);
+        break;
+    }
 }
 
-void nn_activate(nn_tensor *x, nn_act act) {
-    if (act == NN_ACT_NONE) return;
+__attribute__((optimize("O3"))) void nn_activate(nn_tensor *x, nn_act act) {
     const size_t n = (size_t)x->h * x->w * x->c;
     float *p = x->d;
-    for (size_t i = 0; i < n; i++) p[i] = act1(p[i], act);
+    if (act == NN_ACT_RELU) {
+        for (size_t i = 0; i < n; i++) p[i] = p[i] > 0.0f ? p[i] : 0.0f;
+    } else if (act != NN_ACT_NONE) {
+        for (size_t i = 0; i < n; i++) p[i] = act1(p[i], act);
+    }
 }
 
 void nn_mean_hw(const nn_tensor *x, float *out) {
