@@ -94,7 +94,8 @@ $(BUILD)/tools/%: tools/%.c $(BUILD)/libbex.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libbex.a $(LDLIBS)
 
-# libFuzzer builds (clang): build-fuzz/fuzz_image, run as build-fuzz/fuzz_image tests/fuzz/corpus/image
+# libFuzzer builds (clang): build-fuzz/fuzz_image; run it with a scratch folder first, so new
+# inputs do not land in the seed corpus: build-fuzz/fuzz_image /tmp/corpus tests/fuzz/corpus/image
 fuzz:
 	$(MAKE) BUILD=build-fuzz CC=clang FUZZ=1 build-fuzz/libbex.a
 	@mkdir -p build-fuzz
