@@ -16,6 +16,8 @@
 #include "bex/bex.h"
 #include "bex/face.h"
 #include "bex/image.h"
+#include "bex/quality.h"
+#include "cli.h"
 
 #define MAX_FACES 32
 
@@ -28,18 +30,23 @@ static const char *usage =
     "  verify [--align A] [--threshold S] IMG1 IMG2\n"
     "                           compare the largest face of each image; exit 0 match,\n"
     "                           1 no match, 2 error\n"
+    "  quality IMG              capture quality of each face: size, pose, sharpness, exposure,\n"
+    "                           contrast, a 0-100 score and what to fix; exit 0 fit, 1 not\n"
+    "  eval verify --lfw DIR [--pairs FILE] [--out DIR] [--align A] [--per-fold N]\n"
+    "                           LFW View 2 verification: 10-fold accuracy, TAR at FAR, EER,\n"
+    "                           DET curve and score histograms (SVG, CSV) in --out\n"
     "  version                  print the version\n"
     "Models are read from --models DIR, else $BEX_MODELS, else the models/ folder next to\n"
     "the bex build (tools/fetch-models.sh installs them).\n";
 
 /* A usage mistake: one line on stderr, exit status 2. */
-static int usage_error(const char *msg) {
+int cli_usage_error(const char *msg) {
     fprintf(stderr, "bex: %s (bex --help shows the usage)\n", msg);
     return 2;
 }
 
 /* Prints s as a JSON string. */
-static void json_str(FILE *f, const char *s) {
+void cli_json_str(FILE *f, const char *s) {
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
@@ -67,7 +74,7 @@ static void print_face(FILE *f, const bex_face *face, int with_template) {
 }
 
 /* The models folder: --models, $BEX_MODELS, <dir of this executable>/../models, ./models. */
-static void find_models(const char *opt, char *out, size_t n) {
+void cli_find_models(const char *opt, char *out, size_t n) {
     if (opt) { snprintf(out, n, "%s", opt); return; }
     const char *env = getenv("BEX_MODELS");
     if (env && *env) { snprintf(out, n, "%s", env); return; }
@@ -90,7 +97,7 @@ static void find_models(const char *opt, char *out, size_t n) {
 
 static int open_engine(const char *models, bex_align align, bex_engine **eng) {
     char dir[4096], err[512];
-    find_models(models, dir, sizeof dir);
+    cli_find_models(models, dir, sizeof dir);
     bex_engine_options opt;
     bex_engine_options_default(&opt);
     opt.align = align;
@@ -101,7 +108,7 @@ static int open_engine(const char *models, bex_align align, bex_engine **eng) {
     return 1;
 }
 
-static int parse_align(const char *s, bex_align *a) {
+int cli_parse_align(const char *s, bex_align *a) {
     if (!strcmp(s, "faceapi")) *a = BEX_ALIGN_FACEAPI;
     else if (!strcmp(s, "similarity")) *a = BEX_ALIGN_SIMILARITY;
     else {
@@ -126,9 +133,9 @@ static int faces_of(bex_engine *eng, const char *path, int embed, bex_face *face
         fprintf(stderr, "bex: %s\n", err);
         if (json_errors) {
             printf("{\"image\":");
-            json_str(stdout, path);
+            cli_json_str(stdout, path);
             printf(",\"error\":");
-            json_str(stdout, err);
+            cli_json_str(stdout, err);
             printf("}\n");
         }
         return -1;
@@ -137,7 +144,7 @@ static int faces_of(bex_engine *eng, const char *path, int embed, bex_face *face
 }
 
 static int cmd_detect(const char *models, int argc, char **argv) {
-    if (argc != 1) return usage_error("detect takes one image: bex detect IMG");
+    if (argc != 1) return cli_usage_error("detect takes one image: bex detect IMG");
     bex_engine *eng;
     if (!open_engine(models, BEX_ALIGN_DEFAULT, &eng)) return 2;
     static bex_face faces[MAX_FACES];
@@ -158,10 +165,10 @@ static int cmd_embed(const char *models, int argc, char **argv) {
     int i = 0;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "--align") && i + 1 < argc) {
-            if (!parse_align(argv[++i], &align)) return 2;
-        } else return usage_error("embed takes [--align faceapi|similarity] IMG...");
+            if (!cli_parse_align(argv[++i], &align)) return 2;
+        } else return cli_usage_error("embed takes [--align faceapi|similarity] IMG...");
     }
-    if (i == argc) return usage_error("embed needs at least one image: bex embed IMG...");
+    if (i == argc) return cli_usage_error("embed needs at least one image: bex embed IMG...");
     bex_engine *eng;
     if (!open_engine(models, align, &eng)) return 2;
     static bex_face faces[MAX_FACES];
@@ -170,7 +177,7 @@ static int cmd_embed(const char *models, int argc, char **argv) {
         int n = faces_of(eng, argv[i], 1, faces, 1);
         if (n < 0) { failed++; fflush(stdout); continue; }
         printf("{\"image\":");
-        json_str(stdout, argv[i]);
+        cli_json_str(stdout, argv[i]);
         printf(",\"faces\":[");
         for (int k = 0; k < n; k++) {
             if (k) putchar(',');
@@ -183,6 +190,59 @@ static int cmd_embed(const char *models, int argc, char **argv) {
     return failed ? 2 : 0;
 }
 
+/* `bex quality IMG`: capture quality of each face, largest first; exit 0 when the largest
+ * face has no problem, 1 when it has (the messages say what to do), 2 on error or no face. */
+static int cmd_quality(const char *models, int argc, char **argv) {
+    if (argc != 1) return cli_usage_error("quality takes one image: bex quality IMG");
+    bex_engine *eng;
+    if (!open_engine(models, BEX_ALIGN_DEFAULT, &eng)) return 2;
+    static bex_face faces[MAX_FACES];
+    char err[512];
+    bex_image img;
+    int n = 0, rc = bex_image_load(argv[0], NULL, &img, err, sizeof err);
+    if (rc == BEX_OK) {
+        rc = bex_detect(eng, &img, faces, MAX_FACES, &n, err, sizeof err);
+        if (rc != BEX_OK) bex_image_free(&img);
+    }
+    bex_engine_close(eng);
+    if (rc != BEX_OK) {
+        fprintf(stderr, "bex: %s\n", err);
+        return 2;
+    }
+    if (n == 0) {
+        bex_image_free(&img);
+        fprintf(stderr, "bex: no face found in %s; face the camera in good light\n", argv[0]);
+        return 2;
+    }
+    int status = 0;
+    printf("{\"faces\":[");
+    for (int i = 0; i < n; i++) {
+        bex_quality q;
+        if (bex_face_quality(&img, &faces[i], NULL, &q, err, sizeof err) != BEX_OK) {
+            fprintf(stderr, "bex: %s\n", err);
+            status = 2;
+            break;
+        }
+        if (i == 0 && q.n_problems > 0) status = 1;
+        printf("%s{\"box\":[%.2f,%.2f,%.2f,%.2f],\"score\":%.1f,\"eye_distance_px\":%.1f,"
+               "\"yaw_deg\":%.1f,\"pitch_deg\":%.1f,\"roll_deg\":%.1f,\"sharpness\":%.1f,"
+               "\"brightness\":%.1f,\"underexposed\":%.3f,\"overexposed\":%.3f,\"contrast\":%.1f,"
+               "\"problems\":[",
+               i ? "," : "", faces[i].box[0], faces[i].box[1], faces[i].box[2], faces[i].box[3], q.score,
+               q.eye_distance_px, q.yaw_deg, q.pitch_deg, q.roll_deg, q.sharpness, q.brightness,
+               q.underexposed, q.overexposed, q.contrast);
+        for (int k = 0; k < q.n_problems; k++) {
+            printf("%s{\"problem\":\"%s\",\"message\":", k ? "," : "", bex_quality_problem_name(q.problems[k]));
+            cli_json_str(stdout, bex_quality_problem_message(q.problems[k]));
+            printf("}");
+        }
+        printf("]}");
+    }
+    printf("]}\n");
+    bex_image_free(&img);
+    return status;
+}
+
 static int cmd_verify(const char *models, int argc, char **argv) {
     bex_align align = BEX_ALIGN_DEFAULT;
     int have_threshold = 0;
@@ -190,7 +250,7 @@ static int cmd_verify(const char *models, int argc, char **argv) {
     int i = 0;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "--align") && i + 1 < argc) {
-            if (!parse_align(argv[++i], &align)) return 2;
+            if (!cli_parse_align(argv[++i], &align)) return 2;
         } else if (!strcmp(argv[i], "--threshold") && i + 1 < argc) {
             char *end;
             errno = 0;
@@ -200,9 +260,9 @@ static int cmd_verify(const char *models, int argc, char **argv) {
                 return 2;
             }
             have_threshold = 1;
-        } else return usage_error("verify takes [--align A] [--threshold S] IMG1 IMG2");
+        } else return cli_usage_error("verify takes [--align A] [--threshold S] IMG1 IMG2");
     }
-    if (argc - i != 2) return usage_error("verify takes two images: bex verify IMG1 IMG2");
+    if (argc - i != 2) return cli_usage_error("verify takes two images: bex verify IMG1 IMG2");
     if (!have_threshold)
         threshold = bex_verify_threshold(align);
     bex_engine *eng;
@@ -236,11 +296,13 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    if (i >= argc) return usage_error("no command given; try bex verify IMG1 IMG2");
+    if (i >= argc) return cli_usage_error("no command given; try bex verify IMG1 IMG2");
     const char *cmd = argv[i++];
     if (!strcmp(cmd, "detect")) return cmd_detect(models, argc - i, argv + i);
     if (!strcmp(cmd, "embed")) return cmd_embed(models, argc - i, argv + i);
     if (!strcmp(cmd, "verify")) return cmd_verify(models, argc - i, argv + i);
+    if (!strcmp(cmd, "eval")) return cmd_eval(models, argc - i, argv + i);
+    if (!strcmp(cmd, "quality")) return cmd_quality(models, argc - i, argv + i);
     if (!strcmp(cmd, "version")) { printf("bex %s\n", BEX_VERSION); return 0; }
     if (!strcmp(cmd, "help")) { fputs(usage, stdout); return 0; }
     fprintf(stderr, "bex: unknown command '%s' (bex --help shows the usage)\n", cmd);

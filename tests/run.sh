@@ -2,7 +2,7 @@
 # run.sh - runs every bex test tier and prints one closing "N passed, N failed" line.
 #   unit:  each $BUILD/tests/test_* binary (prints its own "N passed, N failed")
 #   fuzz:  each $BUILD/fuzz/replay_X over tests/fuzz/corpus/X (one check per corpus)
-#   tools: tests/tools/test_*.sh (set-up scripts)
+#   tools: tests/tools/test_*.sh (set-up scripts; the LFW evaluation subset)
 #   cli:   tests/cli/run.sh against $BUILD/bex
 set -u
 BUILD=${BUILD:-build}
@@ -59,7 +59,7 @@ done
 for t in tests/tools/test_*.sh; do
     [ -x "$t" ] || continue
     echo "== $(basename "$t")"
-    "$t" >"$log" 2>&1
+    BUILD=$BUILD "$t" >"$log" 2>&1
     cat "$log"
     add_summary "$log"
 done

@@ -1,0 +1,351 @@
+/*
+ * eval.c - `bex eval verify`: the LFW View 2 verification protocol, measured the ISO/IEC
+ * 19795-1 way (accuracy over 10 folds, TAR at fixed FAR, EER, DET curve, score histograms,
+ * failures to extract reported apart).
+ *
+ *   bex eval verify --lfw DIR [--pairs FILE] [--out DIR] [--align A] [--per-fold N] [--threads T]
+ *
+ * DIR is an LFW tree (DIR/lfw-deepfunneled/<Name>/<Name>_NNNN.jpg and DIR/pairs.txt). Every
+ * image the pairs name is embedded once (one engine per thread); a pair whose image yields
+ * no face is a failure to extract: it counts as an error in accuracy, is listed in the
+ * output, and is left out of the score distributions (which hold comparisons only).
+ * --per-fold N keeps the first N mated and N non-mated pairs of each fold (a fixed subset).
+ */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bex/eval.h"
+#include "bex/face.h"
+#include "bex/image.h"
+#include "cli.h"
+
+typedef struct eval_img {
+    char path[1024];
+    int found; /* 1 a face, 0 none, -1 unreadable */
+    float t[BEX_TEMPLATE_DIM];
+} eval_img;
+
+typedef struct eval_set {
+    eval_img *imgs;
+    int n, cap;
+} eval_set;
+
+typedef struct eval_pair {
+    int a, b, mated, fold;
+} eval_pair;
+
+static int image_index(eval_set *s, const char *root, const char *name, int num) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/lfw-deepfunneled/%s/%s_%04d.jpg", root, name, name, num);
+    for (int i = s->n - 1; i >= 0 && i >= s->n - 4; i--) /* pairs repeat recent images */
+        if (!strcmp(s->imgs[i].path, path)) return i;
+    for (int i = 0; i < s->n; i++)
+        if (!strcmp(s->imgs[i].path, path)) return i;
+    if (s->n == s->cap) {
+        int cap = s->cap ? s->cap * 2 : 1024;
+        eval_img *p = realloc(s->imgs, sizeof *p * (size_t)cap);
+        if (!p) return -1;
+        s->imgs = p;
+        s->cap = cap;
+    }
+    memset(&s->imgs[s->n], 0, sizeof s->imgs[s->n]);
+    snprintf(s->imgs[s->n].path, sizeof s->imgs[s->n].path, "%s", path);
+    return s->n++;
+}
+
+/* Reads LFW's pairs.txt (View 2: "10 300", then per fold 300 mated "name i j" and 300
+ * non-mated "name1 i name2 j" lines). Keeps per_fold of each kind per fold (0 = all). */
+static eval_pair *read_pairs(const char *file, const char *root, eval_set *s, int per_fold,
+                             int *n, int *folds) {
+    FILE *f = fopen(file, "r");
+    if (!f) {
+        fprintf(stderr, "bex: cannot open %s: %s\n", file, strerror(errno));
+        return NULL;
+    }
+    char line[512];
+    int per = 0;
+    if (!fgets(line, sizeof line, f) || sscanf(line, "%d %d", folds, &per) != 2 || *folds < 2 ||
+        *folds > 100 || per < 1 || per > 100000) {
+        fprintf(stderr, "bex: %s is not an LFW View 2 pairs file (its first line should be \"10 300\")\n", file);
+        fclose(f);
+        return NULL;
+    }
+    eval_pair *p = malloc(sizeof *p * (size_t)*folds * per * 2);
+    *n = 0;
+    int k = 0;
+    while (p && fgets(line, sizeof line, f)) {
+        char n1[256], n2[256];
+        int i, j, fold = k / (2 * per), mated = (k % (2 * per)) < per, within = k % per;
+        int keep = per_fold <= 0 || within < per_fold;
+        eval_pair e = {0, 0, mated, fold};
+        if (sscanf(line, "%255s %d %255s %d", n1, &i, n2, &j) == 4 && !mated) {
+            if (keep) e.a = image_index(s, root, n1, i), e.b = image_index(s, root, n2, j);
+        } else if (sscanf(line, "%255s %d %d", n1, &i, &j) == 3 && mated) {
+            if (keep) e.a = image_index(s, root, n1, i), e.b = image_index(s, root, n1, j);
+        } else {
+            fprintf(stderr, "bex: %s: line %d is not a %s pair\n", file, k + 2, mated ? "mated" : "non-mated");
+            free(p);
+            fclose(f);
+            return NULL;
+        }
+        k++;
+        if (e.a < 0 || e.b < 0) { free(p); p = NULL; break; }
+        if (keep) p[(*n)++] = e;
+    }
+    fclose(f);
+    if (!p) fprintf(stderr, "bex: out of memory reading %s\n", file);
+    else if (k != *folds * per * 2) {
+        fprintf(stderr, "bex: %s has %d pairs, its header promises %d\n", file, k, *folds * per * 2);
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+/* ------------------------------------------------------------------ embedding */
+
+typedef struct embed_job {
+    eval_set *s;
+    const char *models;
+    bex_align align;
+    int next, done, failed_open;
+    pthread_mutex_t lock;
+    double t0;
+} embed_job;
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void *embed_worker(void *arg) {
+    embed_job *j = arg;
+    bex_engine *e;
+    char err[512];
+    bex_engine_options o;
+    bex_engine_options_default(&o);
+    o.align = j->align;
+    if (bex_engine_open(j->models, &o, &e, err, sizeof err) != BEX_OK) {
+        pthread_mutex_lock(&j->lock);
+        if (!j->failed_open++) fprintf(stderr, "bex: cannot load the face models: %s\n", err);
+        pthread_mutex_unlock(&j->lock);
+        return NULL;
+    }
+    int tty = isatty(2);
+    for (;;) {
+        pthread_mutex_lock(&j->lock);
+        int i = j->next++;
+        pthread_mutex_unlock(&j->lock);
+        if (i >= j->s->n) break;
+        eval_img *im = &j->s->imgs[i];
+        bex_image img;
+        bex_face f[8];
+        int n = 0;
+        if (bex_image_load(im->path, NULL, &img, err, sizeof err) != BEX_OK) {
+            fprintf(stderr, "bex: %s\n", err);
+            im->found = -1;
+        } else {
+            if (bex_embed(e, &img, f, 8, &n, err, sizeof err) == BEX_OK && n > 0) {
+                memcpy(im->t, f[0].template_, sizeof im->t); /* the largest face */
+                im->found = 1;
+            }
+            bex_image_free(&img);
+        }
+        pthread_mutex_lock(&j->lock);
+        int done = ++j->done;
+        if (tty && (done % 50 == 0 || done == j->s->n)) {
+            double el = now_s() - j->t0, rate = done / (el > 0 ? el : 1);
+            fprintf(stderr, "\rembedding: %d / %d images, %.1f images/s, %.0f s left   ", done, j->s->n,
+                    rate, (j->s->n - done) / rate);
+            if (done == j->s->n) fputc('\n', stderr);
+        }
+        pthread_mutex_unlock(&j->lock);
+    }
+    bex_engine_close(e);
+    return NULL;
+}
+
+static int embed_all(eval_set *s, const char *models, bex_align align, int threads) {
+    embed_job j = {.s = s, .models = models, .align = align, .t0 = now_s()};
+    pthread_mutex_init(&j.lock, NULL);
+    if (threads < 1) threads = 1;
+    if (threads > 16) threads = 16;
+    pthread_t th[16];
+    for (int i = 0; i < threads; i++) pthread_create(&th[i], NULL, embed_worker, &j);
+    for (int i = 0; i < threads; i++) pthread_join(th[i], NULL);
+    pthread_mutex_destroy(&j.lock);
+    return j.failed_open ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------ bex eval verify */
+
+static int write_scores_csv(const char *path, const eval_set *s, const eval_pair *p, int n,
+                            const double *score) {
+    char tmp[1300];
+    int k = snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = (k > 0 && (size_t)k < sizeof tmp) ? fopen(tmp, "w") : NULL;
+    if (!f) {
+        fprintf(stderr, "bex: cannot write %s: %s\n", tmp, strerror(errno));
+        return -1;
+    }
+    fprintf(f, "fold,mated,image_a,image_b,score\n");
+    for (int i = 0; i < n; i++) {
+        const char *a = strrchr(s->imgs[p[i].a].path, '/'), *b = strrchr(s->imgs[p[i].b].path, '/');
+        fprintf(f, "%d,%d,%s,%s,", p[i].fold, p[i].mated, a ? a + 1 : s->imgs[p[i].a].path,
+                b ? b + 1 : s->imgs[p[i].b].path);
+        if (isnan(score[i])) fprintf(f, "no_face\n");
+        else fprintf(f, "%.9g\n", score[i]);
+    }
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
+        fprintf(stderr, "bex: cannot write %s: %s\n", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static int cmd_eval_verify(const char *models, int argc, char **argv) {
+    const char *lfw = NULL, *pairs_file = NULL, *out = "eval-out";
+    bex_align align = BEX_ALIGN_DEFAULT;
+    int per_fold = 0, threads = 2;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--lfw") && i + 1 < argc) lfw = argv[++i];
+        else if (!strcmp(argv[i], "--pairs") && i + 1 < argc) pairs_file = argv[++i];
+        else if (!strcmp(argv[i], "--out") && i + 1 < argc) out = argv[++i];
+        else if (!strcmp(argv[i], "--per-fold") && i + 1 < argc) per_fold = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--align") && i + 1 < argc) {
+            if (!cli_parse_align(argv[++i], &align)) return 2;
+        } else
+            return cli_usage_error("eval verify takes --lfw DIR [--pairs FILE] [--out DIR] [--align A] [--per-fold N] [--threads T]");
+    }
+    if (!lfw) return cli_usage_error("eval verify needs --lfw DIR, an LFW tree with lfw-deepfunneled/ and pairs.txt");
+    char pf[1024], dir[1024], err[512];
+    if (!pairs_file) {
+        snprintf(pf, sizeof pf, "%s/pairs.txt", lfw);
+        pairs_file = pf;
+    }
+    eval_set s = {0};
+    int np = 0, folds = 0;
+    eval_pair *p = read_pairs(pairs_file, lfw, &s, per_fold, &np, &folds);
+    if (!p) { free(s.imgs); return 2; }
+    if (mkdir(out, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "bex: cannot create the output folder %s: %s\n", out, strerror(errno));
+        free(p);
+        free(s.imgs);
+        return 2;
+    }
+    cli_find_models(models, dir, sizeof dir);
+    if (embed_all(&s, dir, align, threads) != 0) { free(p); free(s.imgs); return 2; }
+
+    int no_face = 0, unreadable = 0;
+    for (int i = 0; i < s.n; i++) {
+        no_face += s.imgs[i].found == 0;
+        unreadable += s.imgs[i].found < 0;
+    }
+    double *score = malloc(sizeof *score * (size_t)np), *mated = malloc(sizeof *mated * (size_t)np),
+           *nonmated = malloc(sizeof *nonmated * (size_t)np);
+    int *is_mated = malloc(sizeof *is_mated * (size_t)np), *fold = malloc(sizeof *fold * (size_t)np);
+    size_t nm = 0, nn = 0;
+    int rc = 2;
+    if (!score || !mated || !nonmated || !is_mated || !fold) {
+        fprintf(stderr, "bex: out of memory\n");
+        goto done;
+    }
+    for (int i = 0; i < np; i++) {
+        const eval_img *a = &s.imgs[p[i].a], *b = &s.imgs[p[i].b];
+        score[i] = (a->found == 1 && b->found == 1) ? bex_template_similarity(a->t, b->t) : NAN;
+        is_mated[i] = p[i].mated;
+        fold[i] = p[i].fold;
+        if (!isnan(score[i])) {
+            if (p[i].mated) mated[nm++] = score[i];
+            else nonmated[nn++] = score[i];
+        }
+    }
+    bex_kfold_result kf;
+    if (bex_kfold_accuracy(score, is_mated, fold, (size_t)np, folds, &kf, err, sizeof err) != BEX_OK) {
+        fprintf(stderr, "bex: %s\n", err);
+        goto done;
+    }
+    double eer = NAN, eer_t = NAN;
+    if (nm && nn && bex_eer(mated, nm, nonmated, nn, &eer, &eer_t, err, sizeof err) != BEX_OK)
+        fprintf(stderr, "bex: EER: %s\n", err);
+
+    /* the report: one JSON object */
+    printf("{\"protocol\":\"LFW View 2 verification (");
+    cli_json_str(stdout, pairs_file);
+    printf("): %d folds, %s; accuracy per fold at the threshold that maximises accuracy on the other "
+           "folds; TAR at FAR and EER from all pair scores; a pair with an image where no face was found "
+           "is a failure to extract: an error in accuracy, left out of the score distributions\",",
+           folds, per_fold ? "a fixed subset: the first N mated and N non-mated pairs of each fold" : "all pairs");
+    printf("\"align\":\"%s\",\"images\":%d,\"images_no_face\":%d,\"images_unreadable\":%d,", align == BEX_ALIGN_FACEAPI ? "faceapi" : "similarity",
+           s.n, no_face, unreadable);
+    printf("\"pairs\":%d,\"pairs_failed\":%zu,\"mated_scores\":%zu,\"nonmated_scores\":%zu,", np, kf.failures_total, nm, nn);
+    printf("\"accuracy_mean\":%.5f,\"accuracy_sd\":%.5f,\"fold_accuracy\":[", kf.mean, kf.sd);
+    for (int f = 0; f < folds; f++) printf("%s%.4f", f ? "," : "", kf.accuracy[f]);
+    printf("],\"fold_threshold\":[");
+    for (int f = 0; f < folds; f++) printf("%s%.4f", f ? "," : "", kf.threshold[f]);
+    printf("],\"eer\":%.5f,\"eer_threshold\":%.5f", eer, eer_t);
+    static const double fars[2] = {1e-2, 1e-3};
+    for (int k = 0; k < 2; k++) {
+        double tar, thr;
+        if (nm && nn && bex_tar_at_far(mated, nm, nonmated, nn, fars[k], &tar, &thr, err, sizeof err) == BEX_OK)
+            printf(",\"tar_at_far_%g\":{\"tar\":%.5f,\"threshold\":%.5f}", fars[k], tar, thr);
+        else
+            printf(",\"tar_at_far_%g\":{\"error\":\"not measurable from %zu non-mated scores\"}", fars[k], nn);
+    }
+
+    /* files */
+    char path[1200];
+    size_t ndet = 0;
+    bex_det_point *det = NULL;
+    if (nm && nn && bex_det_curve(mated, nm, nonmated, nn, NULL, 0, &ndet, err, sizeof err) == BEX_OK &&
+        (det = malloc(sizeof *det * (ndet ? ndet : 1))) &&
+        bex_det_curve(mated, nm, nonmated, nn, det, ndet, &ndet, err, sizeof err) == BEX_OK) {
+        bex_det_series ser = {align == BEX_ALIGN_FACEAPI ? "bex (faceapi alignment)" : "bex (similarity alignment)", det, ndet};
+        double marks[2] = {1e-3, 1e-2};
+        bex_det_plot dp = {.title = "LFW View 2 verification: DET", .marks = marks, .n_marks = 2};
+        snprintf(path, sizeof path, "%s/verify_det.svg", out);
+        if (bex_det_svg_write(path, &dp, &ser, 1, err, sizeof err) != BEX_OK) fprintf(stderr, "bex: %s\n", err);
+        snprintf(path, sizeof path, "%s/verify_det.csv", out);
+        if (bex_det_csv_write(path, BEX_RATES_VERIFICATION, det, ndet, err, sizeof err) != BEX_OK) fprintf(stderr, "bex: %s\n", err);
+        bex_hist_plot hp = {.title = "LFW View 2: mated and non-mated scores", .show_threshold = 1,
+                            .threshold = bex_verify_threshold(align)};
+        snprintf(path, sizeof path, "%s/verify_hist.svg", out);
+        if (bex_hist_svg_write(path, &hp, mated, nm, nonmated, nn, err, sizeof err) != BEX_OK) fprintf(stderr, "bex: %s\n", err);
+        double thr[3] = {bex_verify_threshold(align), eer_t, 0};
+        size_t nthr = 2;
+        double t3;
+        if (bex_threshold_for_fmr(nonmated, nn, 1e-3, &t3, NULL, err, sizeof err) == BEX_OK) thr[nthr++] = t3;
+        snprintf(path, sizeof path, "%s/verify_thresholds.csv", out);
+        if (bex_threshold_csv_write(path, mated, nm, nonmated, nn, thr, nthr, err, sizeof err) != BEX_OK) fprintf(stderr, "bex: %s\n", err);
+    }
+    free(det);
+    snprintf(path, sizeof path, "%s/verify_scores.csv", out);
+    write_scores_csv(path, &s, p, np, score);
+    printf(",\"files\":\"%s/verify_{det.svg,hist.svg,det.csv,thresholds.csv,scores.csv}\"}\n", out);
+    rc = 0;
+done:
+    free(score);
+    free(mated);
+    free(nonmated);
+    free(is_mated);
+    free(fold);
+    free(p);
+    free(s.imgs);
+    return rc;
+}
+
+int cmd_eval(const char *models, int argc, char **argv) {
+    if (argc >= 1 && !strcmp(argv[0], "verify")) return cmd_eval_verify(models, argc - 1, argv + 1);
+    return cli_usage_error("eval takes a protocol: bex eval verify --lfw DIR ...");
+}

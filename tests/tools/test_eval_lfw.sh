@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# test_eval_lfw.sh - `bex eval verify` on a fixed subset of LFW View 2 (the first 10 mated and
+# 10 non-mated pairs of each fold: 200 pairs), when LFW is beside the checkout
+# (../shared/data/lfw, or $BEX_LFW) and the models are installed; skipped otherwise.
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+lfw=${BEX_LFW:-../shared/data/lfw}
+if [ ! -r "$lfw/pairs.txt" ] || [ ! -r models/ssd_mobilenetv1_model.bin ]; then
+    echo "skip eval_verify_lfw_subset: needs LFW at $lfw (or \$BEX_LFW) and models/"
+    echo "0 passed, 0 failed, 1 skipped"
+    exit 0
+fi
+pass=0; fail=0
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+check() { if [ "$2" -eq 0 ]; then echo "ok   $1"; pass=$((pass + 1)); else echo "FAIL $1"; fail=$((fail + 1)); fi; }
+
+json=$("$BUILD/bex" eval verify --lfw "$lfw" --per-fold 10 --out "$out" 2>"$out/stderr")
+rc=$?
+check eval_verify_exits_0 $rc
+echo "  $json" | cut -c1-400
+grep -q '"pairs":200,' <<<"$json"; check eval_verify_counts_200_pairs $?
+# accuracy on this subset: a regression below 90% means the pipeline broke
+acc=$(grep -oE '"accuracy_mean":[0-9.]+' <<<"$json" | cut -d: -f2)
+awk -v a="${acc:-0}" 'BEGIN { exit !(a >= 0.90 && a <= 1.0) }'; check eval_verify_accuracy_at_least_90 $?
+grep -qE '"tar_at_far_0.01":\{"tar":0\.[0-9]+' <<<"$json"; check eval_verify_reports_tar_at_far $?
+grep -qE '"eer":0\.[0-9]+' <<<"$json"; check eval_verify_reports_eer $?
+for f in verify_det.svg verify_hist.svg verify_det.csv verify_thresholds.csv verify_scores.csv; do
+    [ -s "$out/$f" ]; check "eval_verify_writes_$f" $?
+done
+head -c 200 "$out/verify_det.svg" | grep -q "<svg"; check det_svg_is_svg $?
+tail -c 20 "$out/verify_det.svg" | grep -q "</svg>"; check det_svg_is_complete $?
+[ "$(wc -l <"$out/verify_scores.csv")" -eq 201 ]; check scores_csv_has_every_pair $?
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
