@@ -345,7 +345,219 @@ done:
     return rc;
 }
 
+/* ------------------------------------------------------------------ bex eval identify */
+
+typedef struct person {
+    char name[128];
+    int first, count; /* images first .. first + count - 1 in the set */
+    int role;         /* 0 distractor (one image, enrolled), 1 enrolled with probes, 2 held out */
+} person;
+
+/* A small deterministic generator (xorshift64*), so that a protocol's random draws repeat. */
+static unsigned long long rng_next(unsigned long long *s) {
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 2685821657736338717ULL;
+}
+
+typedef struct ident_stats {
+    double fnir_003, fnir_01, thr_003, thr_01, rank1;
+    size_t mated, nonmated;
+    int ok;
+} ident_stats;
+
+/* Searches every probe against the gallery entries whose person is in `in_gallery` (a person's
+ * score is the best over their enrolled templates), and measures FNIR at FPIR 0.003 and 0.01
+ * (thresholds from these non-mated probes) and the rank-1 hit rate. */
+static ident_stats search_and_measure(const eval_set *s, const person *pp, int np, const int *enrolled,
+                                      const int *probe_img, const int *probe_person, int nprobe,
+                                      const unsigned char *in_gallery, float *pscore) {
+    ident_stats st = {0};
+    bex_probe_result *pr = malloc(sizeof *pr * (size_t)nprobe);
+    if (!pr) return st;
+    size_t k = 0;
+    for (int q = 0; q < nprobe; q++) {
+        const eval_img *im = &s->imgs[probe_img[q]];
+        int mate = probe_person[q];
+        int mated = pp[mate].role == 1 && in_gallery[mate];
+        if (pp[mate].role == 1 && !in_gallery[mate]) continue; /* not in this trial at all */
+        /* best score per gallery person */
+        double top = -INFINITY, mate_score = -INFINITY;
+        for (int g = 0; g < np; g++) {
+            if (!in_gallery[g]) continue;
+            float best = -2;
+            for (int e = 0; e < pp[g].count; e++) {
+                int ii = pp[g].first + e;
+                if (!enrolled[ii] || s->imgs[ii].found != 1) continue;
+                float v = bex_template_similarity(im->t, s->imgs[ii].t);
+                if (v > best) best = v;
+            }
+            pscore[g] = best;
+            if (best > top) top = best;
+            if (g == mate) mate_score = best;
+        }
+        bex_probe_result r = {mated, 0, 0, top};
+        if (im->found != 1) r.top_score = -INFINITY; /* no template: no candidate */
+        if (mated && im->found == 1 && mate_score > -2) {
+            int rank = 1;
+            for (int g = 0; g < np; g++)
+                if (in_gallery[g] && g != mate && pscore[g] > mate_score) rank++;
+            r.mate_rank = rank;
+            r.mate_score = mate_score;
+        }
+        pr[k++] = r;
+        if (mated) st.mated++;
+        else st.nonmated++;
+    }
+    char err[256];
+    double a1, a2;
+    if (bex_threshold_for_fpir(pr, k, 0.003, &st.thr_003, &a1, err, sizeof err) == BEX_OK &&
+        bex_threshold_for_fpir(pr, k, 0.01, &st.thr_01, &a2, err, sizeof err) == BEX_OK &&
+        bex_fnir(pr, k, 1, st.thr_003, &st.fnir_003, err, sizeof err) == BEX_OK &&
+        bex_fnir(pr, k, 1, st.thr_01, &st.fnir_01, err, sizeof err) == BEX_OK &&
+        bex_hit_rate(pr, k, 1, &st.rank1, err, sizeof err) == BEX_OK)
+        st.ok = 1;
+    else
+        fprintf(stderr, "bex: identification metrics: %s\n", err);
+    free(pr);
+    return st;
+}
+
+static int cmd_eval_identify(const char *models, int argc, char **argv) {
+    const char *lfw = NULL;
+    bex_align align = BEX_ALIGN_DEFAULT;
+    int threads = 2, trials = 50, max_enrol = 3;
+    unsigned long long seed = 20261126;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--lfw") && i + 1 < argc) lfw = argv[++i];
+        else if (!strcmp(argv[i], "--trials") && i + 1 < argc) trials = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--seed") && i + 1 < argc) seed = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--align") && i + 1 < argc) {
+            if (!cli_parse_align(argv[++i], &align)) return 2;
+        } else
+            return cli_usage_error("eval identify takes --lfw DIR [--trials N] [--seed S] [--align A] [--threads T]");
+    }
+    if (!lfw) return cli_usage_error("eval identify needs --lfw DIR, an LFW tree with lfw-deepfunneled/ and lfw-names.txt");
+    if (trials < 1) trials = 1;
+    if (!seed) seed = 1;
+    char names[1024], dir[1024];
+    snprintf(names, sizeof names, "%s/lfw-names.txt", lfw);
+    FILE *f = fopen(names, "r");
+    if (!f) {
+        fprintf(stderr, "bex: cannot open %s: %s\n", names, strerror(errno));
+        return 2;
+    }
+    person *pp = NULL;
+    int np = 0, cap = 0;
+    eval_set s = {0};
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        char nm[128];
+        int cnt;
+        if (sscanf(line, "%127s %d", nm, &cnt) != 2 || cnt < 1 || cnt > 10000) continue;
+        if (np == cap) {
+            cap = cap ? cap * 2 : 1024;
+            person *q = realloc(pp, sizeof *q * (size_t)cap);
+            if (!q) { fclose(f); free(pp); free(s.imgs); fprintf(stderr, "bex: out of memory\n"); return 2; }
+            pp = q;
+        }
+        person *P = &pp[np++];
+        snprintf(P->name, sizeof P->name, "%s", nm);
+        P->first = s.n;
+        P->count = cnt;
+        for (int i = 1; i <= cnt; i++) image_index(&s, lfw, nm, i);
+    }
+    fclose(f);
+    if (np < 10) {
+        fprintf(stderr, "bex: %s lists %d people; is it LFW's lfw-names.txt?\n", names, np);
+        free(pp);
+        free(s.imgs);
+        return 2;
+    }
+    /* roles: single-image people are distractors; of those with two or more, a seeded
+     * random half is enrolled (their other images are mated probes), the other half is held
+     * out (all their images are non-mated probes) */
+    unsigned long long rs = seed;
+    for (int i = 0; i < np; i++) pp[i].role = pp[i].count == 1 ? 0 : ((rng_next(&rs) >> 11) & 1) ? 1 : 2;
+    cli_find_models(models, dir, sizeof dir);
+    if (embed_all(&s, dir, align, threads) != 0) { free(pp); free(s.imgs); return 2; }
+
+    int *enrolled = calloc((size_t)s.n, sizeof(int)), *probe_img = malloc(sizeof(int) * (size_t)s.n),
+        *probe_person = malloc(sizeof(int) * (size_t)s.n);
+    unsigned char *in_gallery = malloc((size_t)np);
+    float *pscore = malloc(sizeof(float) * (size_t)np);
+    if (!enrolled || !probe_img || !probe_person || !in_gallery || !pscore) {
+        fprintf(stderr, "bex: out of memory\n");
+        return 2;
+    }
+    int no_face = 0;
+    for (int i = 0; i < s.n; i++) no_face += s.imgs[i].found != 1;
+    printf("{\"protocol\":\"LFW open-set identification (%s): people with one image are enrolled as "
+           "distractors; of the people with two or more, a random half (seed %llu) is enrolled with its "
+           "first image (or its first min(K, count-1) images with several per person, K = %d), its other "
+           "images are mated probes; the other half is held out and all its images are non-mated probes. "
+           "A person's score is their best enrolled template's. Thresholds for FPIR 0.003 and 0.01 come "
+           "from the non-mated probes' top scores of the same searches; FNIR at rank 1. N = 420: %d trials, "
+           "each a random 420 of the enrolled people (distractors included), pooled by mean. An image with "
+           "no face gives no template: as a probe it returns no candidate, enrolled it is skipped.\",",
+           lfw, seed, max_enrol, trials);
+    printf("\"align\":\"%s\",\"images\":%d,\"images_no_face\":%d,\"results\":[",
+           align == BEX_ALIGN_FACEAPI ? "faceapi" : "similarity", s.n, no_face);
+    for (int multi = 0; multi < 2; multi++) {
+        int nprobe = 0, ngal = 0;
+        memset(enrolled, 0, sizeof(int) * (size_t)s.n);
+        for (int i = 0; i < np; i++) {
+            const person *P = &pp[i];
+            int ne = P->role == 0 ? 1 : P->role == 1 ? (multi ? (P->count - 1 < max_enrol ? P->count - 1 : max_enrol) : 1) : 0;
+            for (int e = 0; e < P->count; e++) {
+                if (e < ne) enrolled[P->first + e] = 1;
+                else { probe_img[nprobe] = P->first + e; probe_person[nprobe++] = i; }
+            }
+            if (P->role != 2) ngal++;
+        }
+        for (int i = 0; i < np; i++) in_gallery[i] = pp[i].role != 2;
+        ident_stats full = search_and_measure(&s, pp, np, enrolled, probe_img, probe_person, nprobe, in_gallery, pscore);
+        /* flights: 420 people drawn from the enrolled ones, many times */
+        double f3 = 0, f1 = 0, r1 = 0;
+        int ok = 0;
+        int *gal = malloc(sizeof(int) * (size_t)np);
+        int ng = 0;
+        for (int i = 0; i < np; i++) if (pp[i].role != 2) gal[ng++] = i;
+        unsigned long long ts = seed ^ 0x9e3779b97f4a7c15ULL;
+        for (int t = 0; t < trials && gal; t++) {
+            memset(in_gallery, 0, (size_t)np);
+            for (int k = 0; k < 420 && k < ng; k++) { /* partial Fisher-Yates */
+                int j = k + (int)(rng_next(&ts) % (unsigned long long)(ng - k));
+                int tmp = gal[k]; gal[k] = gal[j]; gal[j] = tmp;
+                in_gallery[gal[k]] = 1;
+            }
+            ident_stats st = search_and_measure(&s, pp, np, enrolled, probe_img, probe_person, nprobe, in_gallery, pscore);
+            if (st.ok) { f3 += st.fnir_003; f1 += st.fnir_01; r1 += st.rank1; ok++; }
+        }
+        free(gal);
+        printf("%s{\"enrolment\":\"%s\",\"gallery_people\":%d,\"full\":{\"mated_probes\":%zu,\"nonmated_probes\":%zu,"
+               "\"fnir_at_fpir_0.003\":%.5f,\"threshold_0.003\":%.5f,\"fnir_at_fpir_0.01\":%.5f,\"threshold_0.01\":%.5f,"
+               "\"rank1\":%.5f},\"n420\":{\"trials\":%d,\"fnir_at_fpir_0.003\":%.5f,\"fnir_at_fpir_0.01\":%.5f,\"rank1\":%.5f}}",
+               multi ? "," : "", multi ? "several (up to 3) images per person" : "one image per person", ngal,
+               full.mated, full.nonmated, full.fnir_003, full.thr_003, full.fnir_01, full.thr_01, full.rank1, ok,
+               ok ? f3 / ok : NAN, ok ? f1 / ok : NAN, ok ? r1 / ok : NAN);
+        fflush(stdout);
+    }
+    printf("]}\n");
+    free(enrolled);
+    free(probe_img);
+    free(probe_person);
+    free(in_gallery);
+    free(pscore);
+    free(pp);
+    free(s.imgs);
+    return 0;
+}
+
 int cmd_eval(const char *models, int argc, char **argv) {
     if (argc >= 1 && !strcmp(argv[0], "verify")) return cmd_eval_verify(models, argc - 1, argv + 1);
-    return cli_usage_error("eval takes a protocol: bex eval verify --lfw DIR ...");
+    if (argc >= 1 && !strcmp(argv[0], "identify")) return cmd_eval_identify(models, argc - 1, argv + 1);
+    return cli_usage_error("eval takes a protocol: bex eval verify|identify --lfw DIR ...");
 }
