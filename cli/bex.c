@@ -35,7 +35,7 @@ static const char *usage =
     "  eval verify --lfw DIR [--pairs FILE] [--out DIR] [--align A] [--per-fold N]\n"
     "                           LFW View 2 verification: 10-fold accuracy, TAR at FAR, EER,\n"
     "                           DET curve and score histograms (SVG, CSV) in --out\n"
-    "  eval identify --lfw DIR [--trials N] [--seed S] [--align A]\n"
+    "  eval identify --lfw DIR [--out DIR] [--trials N] [--seed S] [--align A]\n"
     "                           open-set 1:N on LFW: FNIR at FPIR 0.003 / 0.01 and rank-1,\n"
     "                           N = 420 (random trials) and the full gallery\n"
     "  version                  print the version\n"

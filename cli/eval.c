@@ -372,7 +372,8 @@ typedef struct ident_stats {
  * (thresholds from these non-mated probes) and the rank-1 hit rate. */
 static ident_stats search_and_measure(const eval_set *s, const person *pp, int np, const int *enrolled,
                                       const int *probe_img, const int *probe_person, int nprobe,
-                                      const unsigned char *in_gallery, float *pscore) {
+                                      const unsigned char *in_gallery, float *pscore,
+                                      bex_probe_result **keep, size_t *n_keep) {
     ident_stats st = {0};
     bex_probe_result *pr = malloc(sizeof *pr * (size_t)nprobe);
     if (!pr) return st;
@@ -420,24 +421,65 @@ static ident_stats search_and_measure(const eval_set *s, const person *pp, int n
         st.ok = 1;
     else
         fprintf(stderr, "bex: identification metrics: %s\n", err);
-    free(pr);
+    if (keep) {
+        *keep = pr;
+        *n_keep = k;
+    } else
+        free(pr);
     return st;
 }
 
+/* The full-gallery search's DET curve (FNIR at rank 1 against FPIR), its CSV, and the score
+ * histogram of mated probes' mate scores against non-mated probes' top scores. */
+static void write_ident_files(const char *out, int multi, const bex_probe_result *pr, size_t n, double thr) {
+    char path[1200], err[512];
+    const char *tag = multi ? "several" : "one";
+    size_t nd = 0;
+    bex_det_point *det = NULL;
+    if (bex_ident_det_curve(pr, n, 1, NULL, 0, &nd, err, sizeof err) == BEX_OK && (det = malloc(sizeof *det * (nd ? nd : 1))) &&
+        bex_ident_det_curve(pr, n, 1, det, nd, &nd, err, sizeof err) == BEX_OK) {
+        bex_det_series ser = {multi ? "bex, up to 3 images a person" : "bex, one image a person", det, nd};
+        double marks[2] = {0.003, 0.01};
+        bex_det_plot dp = {.title = "LFW open-set identification, full gallery: DET (rank 1)",
+                           .kind = BEX_RATES_IDENTIFICATION, .x_min = 1e-4, .x_max = 1, .marks = marks, .n_marks = 2};
+        snprintf(path, sizeof path, "%s/identify_%s_det.svg", out, tag);
+        if (bex_det_svg_write(path, &dp, &ser, 1, err, sizeof err) != BEX_OK) fprintf(stderr, "bex: %s\n", err);
+        snprintf(path, sizeof path, "%s/identify_%s_det.csv", out, tag);
+        if (bex_det_csv_write(path, BEX_RATES_IDENTIFICATION, det, nd, err, sizeof err) != BEX_OK) fprintf(stderr, "bex: %s\n", err);
+    } else
+        fprintf(stderr, "bex: identification DET: %s\n", err);
+    free(det);
+    double *m = malloc(sizeof *m * (n ? n : 1)), *nm = malloc(sizeof *nm * (n ? n : 1));
+    size_t a = 0, b = 0;
+    for (size_t i = 0; m && nm && i < n; i++) {
+        if (pr[i].mated && pr[i].mate_rank > 0) m[a++] = pr[i].mate_score;
+        else if (!pr[i].mated && isfinite(pr[i].top_score)) nm[b++] = pr[i].top_score;
+    }
+    if (a && b) {
+        bex_hist_plot hp = {.title = "LFW identification: mate scores vs non-mated top scores",
+                            .show_threshold = 1, .threshold = thr};
+        snprintf(path, sizeof path, "%s/identify_%s_hist.svg", out, tag);
+        if (bex_hist_svg_write(path, &hp, m, a, nm, b, err, sizeof err) != BEX_OK) fprintf(stderr, "bex: %s\n", err);
+    }
+    free(m);
+    free(nm);
+}
+
 static int cmd_eval_identify(const char *models, int argc, char **argv) {
-    const char *lfw = NULL;
+    const char *lfw = NULL, *out = "eval-out";
     bex_align align = BEX_ALIGN_DEFAULT;
     int threads = 2, trials = 50, max_enrol = 3;
     unsigned long long seed = 20261126;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--lfw") && i + 1 < argc) lfw = argv[++i];
+        else if (!strcmp(argv[i], "--out") && i + 1 < argc) out = argv[++i];
         else if (!strcmp(argv[i], "--trials") && i + 1 < argc) trials = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--seed") && i + 1 < argc) seed = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--align") && i + 1 < argc) {
             if (!cli_parse_align(argv[++i], &align)) return 2;
         } else
-            return cli_usage_error("eval identify takes --lfw DIR [--trials N] [--seed S] [--align A] [--threads T]");
+            return cli_usage_error("eval identify takes --lfw DIR [--out DIR] [--trials N] [--seed S] [--align A] [--threads T]");
     }
     if (!lfw) return cli_usage_error("eval identify needs --lfw DIR, an LFW tree with lfw-deepfunneled/ and lfw-names.txt");
     if (trials < 1) trials = 1;
@@ -472,6 +514,12 @@ static int cmd_eval_identify(const char *models, int argc, char **argv) {
     fclose(f);
     if (np < 10) {
         fprintf(stderr, "bex: %s lists %d people; is it LFW's lfw-names.txt?\n", names, np);
+        free(pp);
+        free(s.imgs);
+        return 2;
+    }
+    if (mkdir(out, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "bex: cannot create the output folder %s: %s\n", out, strerror(errno));
         free(pp);
         free(s.imgs);
         return 2;
@@ -518,7 +566,12 @@ static int cmd_eval_identify(const char *models, int argc, char **argv) {
             if (P->role != 2) ngal++;
         }
         for (int i = 0; i < np; i++) in_gallery[i] = pp[i].role != 2;
-        ident_stats full = search_and_measure(&s, pp, np, enrolled, probe_img, probe_person, nprobe, in_gallery, pscore);
+        bex_probe_result *pr = NULL;
+        size_t npr = 0;
+        ident_stats full = search_and_measure(&s, pp, np, enrolled, probe_img, probe_person, nprobe, in_gallery,
+                                              pscore, &pr, &npr);
+        if (pr) write_ident_files(out, multi, pr, npr, full.thr_003);
+        free(pr);
         /* flights: 420 people drawn from the enrolled ones, many times */
         double f3 = 0, f1 = 0, r1 = 0;
         int ok = 0;
@@ -533,7 +586,8 @@ static int cmd_eval_identify(const char *models, int argc, char **argv) {
                 int tmp = gal[k]; gal[k] = gal[j]; gal[j] = tmp;
                 in_gallery[gal[k]] = 1;
             }
-            ident_stats st = search_and_measure(&s, pp, np, enrolled, probe_img, probe_person, nprobe, in_gallery, pscore);
+            ident_stats st = search_and_measure(&s, pp, np, enrolled, probe_img, probe_person, nprobe, in_gallery,
+                                                pscore, NULL, NULL);
             if (st.ok) { f3 += st.fnir_003; f1 += st.fnir_01; r1 += st.rank1; ok++; }
         }
         free(gal);
@@ -545,7 +599,7 @@ static int cmd_eval_identify(const char *models, int argc, char **argv) {
                ok ? f3 / ok : NAN, ok ? f1 / ok : NAN, ok ? r1 / ok : NAN);
         fflush(stdout);
     }
-    printf("]}\n");
+    printf("],\"files\":\"%s/identify_{one,several}_{det.svg,det.csv,hist.svg}\"}\n", out);
     free(enrolled);
     free(probe_img);
     free(probe_person);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test_eval_lfw.sh - `bex eval verify` on a fixed subset of LFW View 2 (the first 10 mated and
-# 10 non-mated pairs of each fold: 200 pairs), when LFW is beside the checkout
+# 10 non-mated pairs of each fold: 200 pairs) and `bex eval identify` on LFW's first 600
+# people, when LFW is beside the checkout
 # (../shared/data/lfw, or $BEX_LFW) and the models are installed; skipped otherwise.
 set -u
 cd "$(dirname "$0")/../.."
@@ -32,5 +33,20 @@ done
 head -c 200 "$out/verify_det.svg" | grep -q "<svg"; check det_svg_is_svg $?
 tail -c 20 "$out/verify_det.svg" | grep -q "</svg>"; check det_svg_is_complete $?
 [ "$(wc -l <"$out/verify_scores.csv")" -eq 201 ]; check scores_csv_has_every_pair $?
+
+# `bex eval identify` on the first 600 people of lfw-names.txt (about 1,400 images), 3 trials
+mkdir -p "$out/lfw600"
+head -600 "$lfw/lfw-names.txt" >"$out/lfw600/lfw-names.txt"
+ln -s "$(cd "$lfw" && pwd)/lfw-deepfunneled" "$out/lfw600/lfw-deepfunneled"
+json=$("$BUILD/bex" eval identify --lfw "$out/lfw600" --trials 3 --out "$out/id" 2>"$out/stderr-id")
+check eval_identify_exits_0 $?
+echo "  $json" | cut -c1-300
+grep -qE '"enrolment":"one image per person","gallery_people":[0-9]+,"full":\{"mated_probes":[0-9]+,"nonmated_probes":[0-9]+,"fnir_at_fpir_0.003":0\.[0-9]+' <<<"$json"
+check eval_identify_reports_fnir $?
+r1=$(grep -oE '"rank1":[0-9.]+' <<<"$json" | head -1 | cut -d: -f2)
+awk -v a="${r1:-0}" 'BEGIN { exit !(a >= 0.80 && a <= 1.0) }'; check eval_identify_rank1_at_least_80 $?
+for f in identify_one_det.svg identify_one_hist.svg identify_several_det.csv; do
+    [ -s "$out/id/$f" ]; check "eval_identify_writes_$f" $?
+done
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
