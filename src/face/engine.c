@@ -150,7 +150,7 @@ static int detect_or_embed(bex_engine *e, const bex_image *img, int embed, bex_f
     rc = run_pipeline(e, &padded, e->opt.min_score, embed, faces, max, n, err, errlen);
     /* Still nothing: the best candidate above the lower retry threshold, if that is lower. */
     if (rc == BEX_OK && *n == 0 && e->opt.retry_min_score < e->opt.min_score)
-        rc = run_pipeline(e, &padded, e->opt.retry_min_score, embed, faces, max < 1 ? max : 1, n, err, errlen);
+        rc = run_pipeline(e, &padded, e->opt.retry_min_score, embed, faces, 1, n, err, errlen);
     bex_image_free(&padded);
     if (rc != BEX_OK) return rc;
     for (int i = 0; i < *n; i++) {
