@@ -3,7 +3,9 @@
  *
  *   bex detect IMG                 faces, boxes, scores and 68 landmarks as JSON
  *   bex embed [--align A] IMG...   one JSON line per image, with each face's template
- *   bex verify IMG1 IMG2           1:1 decision on the two largest faces (exit 0/1/2)
+ *   bex verify IMG1 IMG2           1:1 decision at a calibrated operating point (exit 0/1/3/2)
+ *   bex identify PROBE IMG...      1:N search, threshold for the FPIR at the gallery's size
+ *   bex quality IMG                capture quality and the failure-to-acquire outcome
  *
  * Errors go to stderr as one line; exit status 2 means an error.
  */
@@ -14,6 +16,7 @@
 #include <unistd.h>
 
 #include "bex/bex.h"
+#include "bex/calibration.h"
 #include "bex/face.h"
 #include "bex/image.h"
 #include "bex/quality.h"
@@ -27,18 +30,30 @@ static const char *usage =
     "  embed [--align faceapi|similarity] IMG...\n"
     "                           one JSON line per image with each face's 128-d template\n"
     "                           (default alignment: similarity, measured best on LFW View 1)\n"
-    "  verify [--align A] [--threshold S] IMG1 IMG2\n"
-    "                           compare the largest face of each image; exit 0 match,\n"
-    "                           1 no match, 2 error\n"
-    "  quality IMG              capture quality of each face: size, pose, sharpness, exposure,\n"
-    "                           contrast, a 0-100 score and what to fix; exit 0 fit, 1 not\n"
-    "  eval verify --lfw DIR [--pairs FILE] [--out DIR] [--align A] [--per-fold N]\n"
+    "  verify [--fmr F | --threshold S] [--align A] [CAPTURE] IMG1 IMG2\n"
+    "                           1:1: compare the face of each image at a calibrated operating\n"
+    "                           point (default FMR 0.001); exit 0 match, 1 no match,\n"
+    "                           3 a photo cannot be used, 2 error\n"
+    "  identify [--fpir F] [--top K] [--align A] [CAPTURE] PROBE IMG...\n"
+    "                           1:N: search the probe's face among the gallery images (one\n"
+    "                           person each), threshold set for FPIR F (default 0.003) at the\n"
+    "                           gallery's size; exit 0 match, 1 none, 3 probe unusable, 2 error\n"
+    "  quality [CAPTURE] IMG    capture quality of each face: size, pose, sharpness, exposure,\n"
+    "                           contrast, a 0-100 score, what to fix, and the capture outcome;\n"
+    "                           exit 0 fit, 1 fit with problems, 3 unusable, 2 error\n"
+    "  eval verify --lfw DIR [--pairs FILE] [--out DIR] [--align A] [--per-fold N] [--cache F]\n"
     "                           LFW View 2 verification: 10-fold accuracy, TAR at FAR, EER,\n"
-    "                           DET curve and score histograms (SVG, CSV) in --out\n"
-    "  eval identify --lfw DIR [--out DIR] [--trials N] [--seed S] [--align A]\n"
+    "                           accuracy by quality band, DET curve and histograms in --out\n"
+    "  eval identify --lfw DIR [--out DIR] [--trials N] [--seed S] [--align A] [--cache F]\n"
     "                           open-set 1:N on LFW: FNIR at FPIR 0.003 / 0.01 and rank-1,\n"
     "                           N = 420 (random trials) and the full gallery\n"
+    "  eval calibrate --lfw DIR [--out DIR] [--align A] [--cache F] [--c-table FILE]\n"
+    "                           thresholds for target FMRs from all of LFW's non-mated pairs,\n"
+    "                           with held-out and 1:N checks\n"
     "  version                  print the version\n"
+    "CAPTURE options (the failure-to-acquire policy): --min-quality Q (score floor, default\n"
+    "20, 0 = none), --min-eye-distance PX (default 30), --max-other-face R (refuse a photo\n"
+    "whose second face is at least R times the largest's width; default 0.8, 2 = never).\n"
     "Models are read from --models DIR, else $BEX_MODELS, else the models/ folder next to\n"
     "the bex build (tools/fetch-models.sh installs them).\n";
 
@@ -193,67 +208,198 @@ static int cmd_embed(const char *models, int argc, char **argv) {
     return failed ? 2 : 0;
 }
 
-/* `bex quality IMG`: capture quality of each face, largest first; exit 0 when the largest
- * face has no problem, 1 when it has (the messages say what to do), 2 on error or no face. */
+/* A capture outcome's stable name for JSON ("no_face", ...); NULL when rc is none. */
+static const char *outcome_name(int rc) {
+    switch (rc) {
+    case BEX_ERR_NO_FACE: return "no_face";
+    case BEX_ERR_SEVERAL_FACES: return "several_faces";
+    case BEX_ERR_FACE_TOO_SMALL: return "face_too_small";
+    case BEX_ERR_LOW_QUALITY: return "low_quality";
+    default: return NULL;
+    }
+}
+
+static void print_quality(FILE *f, const bex_quality *q) {
+    fprintf(f, "{\"score\":%.1f,\"eye_distance_px\":%.1f,\"yaw_deg\":%.1f,\"pitch_deg\":%.1f,\"roll_deg\":%.1f,"
+               "\"sharpness\":%.1f,\"brightness\":%.1f,\"underexposed\":%.3f,\"overexposed\":%.3f,\"contrast\":%.1f,"
+               "\"problems\":[",
+            q->score, q->eye_distance_px, q->yaw_deg, q->pitch_deg, q->roll_deg, q->sharpness, q->brightness,
+            q->underexposed, q->overexposed, q->contrast);
+    for (int k = 0; k < q->n_problems; k++) {
+        fprintf(f, "%s{\"problem\":\"%s\",\"message\":", k ? "," : "", bex_quality_problem_name(q->problems[k]));
+        cli_json_str(f, bex_quality_problem_message(q->problems[k]));
+        fprintf(f, "}");
+    }
+    fprintf(f, "]}");
+}
+
+/* Options shared by the commands that acquire a face under a capture policy. Returns 1 when
+ * argv[*i] was one of them (consuming its value), 0 when not, -1 on a bad value. */
+static int parse_capture_opt(int argc, char **argv, int *i, bex_capture_policy *pol) {
+    const char *o = argv[*i];
+    if (strcmp(o, "--min-quality") && strcmp(o, "--min-eye-distance") && strcmp(o, "--max-other-face")) return 0;
+    if (*i + 1 >= argc) return 0;
+    char *end;
+    errno = 0;
+    float v = strtof(argv[++*i], &end);
+    int bad = errno || *end;
+    if (!strcmp(o, "--min-quality")) {
+        if (bad || !(v >= 0 && v <= 100)) {
+            fprintf(stderr, "bex: --min-quality takes a quality score from 0 (no floor) to 100\n");
+            return -1;
+        }
+        pol->min_quality = v;
+    } else if (!strcmp(o, "--min-eye-distance")) {
+        if (bad || !(v >= 0 && v <= 10000)) {
+            fprintf(stderr, "bex: --min-eye-distance takes a distance in pixels (0 for no minimum)\n");
+            return -1;
+        }
+        pol->min_eye_distance_px = v;
+    } else {
+        if (bad || !(v > 0 && v <= 1e6)) {
+            fprintf(stderr, "bex: --max-other-face takes a ratio of face widths above 0 (above 1 allows any number of faces)\n");
+            return -1;
+        }
+        pol->max_other_face = v;
+    }
+    return 1;
+}
+
+/* Acquires one face from a file under the policy. Returns BEX_OK, a capture outcome (message
+ * printed to stderr and, as JSON with the face's quality when there is one, to stdout) or
+ * another error (message printed). */
+static int acquire(bex_engine *eng, const char *path, const bex_capture_policy *pol, bex_face *face,
+                   bex_quality *q, int *n) {
+    char err[512];
+    bex_image img;
+    int rc = bex_image_load(path, NULL, &img, err, sizeof err);
+    if (rc == BEX_OK) {
+        rc = bex_capture(eng, &img, pol, face, q, n, err, sizeof err);
+        bex_image_free(&img);
+    }
+    if (rc == BEX_OK) return rc;
+    fprintf(stderr, "bex: %s: %s\n", path, err);
+    const char *name = outcome_name(rc);
+    if (name) {
+        printf("{\"image\":");
+        cli_json_str(stdout, path);
+        printf(",\"outcome\":\"%s\",\"code\":%d,\"message\":", name, rc);
+        cli_json_str(stdout, err);
+        printf(",\"faces\":%d", *n);
+        if (rc != BEX_ERR_NO_FACE) {
+            printf(",\"quality\":");
+            print_quality(stdout, q);
+        }
+        printf("}\n");
+    }
+    return rc;
+}
+
+/* `bex quality IMG`: capture quality of each face, largest first, and the capture outcome.
+ * Exit 0: usable, no problem; 1: usable with problems to fix; 3: the capture fails the policy
+ * (no face, several faces, face too small, quality below the floor); 2: error. */
 static int cmd_quality(const char *models, int argc, char **argv) {
-    if (argc != 1) return cli_usage_error("quality takes one image: bex quality IMG");
+    bex_capture_policy pol;
+    bex_capture_policy_default(&pol);
+    int i = 0;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        int r = parse_capture_opt(argc, argv, &i, &pol);
+        if (r < 0) return 2;
+        if (r == 0) return cli_usage_error("quality takes [--min-quality Q] [--min-eye-distance PX] [--max-other-face R] IMG");
+    }
+    if (argc - i != 1) return cli_usage_error("quality takes one image: bex quality IMG");
+    const char *path = argv[i];
     bex_engine *eng;
     if (!open_engine(models, BEX_ALIGN_DEFAULT, &eng)) return 2;
     static bex_face faces[MAX_FACES];
-    char err[512];
+    char err[512], cap_err[512] = "";
     bex_image img;
-    int n = 0, rc = bex_image_load(argv[0], NULL, &img, err, sizeof err);
+    int n = 0, rc = bex_image_load(path, NULL, &img, err, sizeof err);
     if (rc == BEX_OK) {
         rc = bex_detect(eng, &img, faces, MAX_FACES, &n, err, sizeof err);
         if (rc != BEX_OK) bex_image_free(&img);
+    }
+    int outcome = BEX_OK;
+    if (rc == BEX_OK) { /* the policy's verdict */
+        bex_face f;
+        bex_quality q;
+        int nf;
+        outcome = bex_capture(eng, &img, &pol, &f, &q, &nf, cap_err, sizeof cap_err);
+        if (outcome != BEX_OK && !outcome_name(outcome)) {
+            rc = outcome;
+            snprintf(err, sizeof err, "%s", cap_err);
+            bex_image_free(&img);
+        }
     }
     bex_engine_close(eng);
     if (rc != BEX_OK) {
         fprintf(stderr, "bex: %s\n", err);
         return 2;
     }
-    if (n == 0) {
-        bex_image_free(&img);
-        fprintf(stderr, "bex: no face found in %s; face the camera in good light\n", argv[0]);
-        return 2;
+    if (outcome != BEX_OK) fprintf(stderr, "bex: %s: %s\n", path, cap_err);
+    int status = outcome != BEX_OK ? 3 : 0;
+    printf("{\"outcome\":\"%s\",", outcome == BEX_OK ? "ok" : outcome_name(outcome));
+    if (outcome != BEX_OK) {
+        printf("\"code\":%d,\"message\":", outcome);
+        cli_json_str(stdout, cap_err);
+        printf(",");
     }
-    int status = 0;
-    printf("{\"faces\":[");
-    for (int i = 0; i < n; i++) {
+    printf("\"faces\":[");
+    for (int k = 0; k < n; k++) {
         bex_quality q;
-        if (bex_face_quality(&img, &faces[i], NULL, &q, err, sizeof err) != BEX_OK) {
+        if (bex_face_quality(&img, &faces[k], &pol.quality, &q, err, sizeof err) != BEX_OK) {
             fprintf(stderr, "bex: %s\n", err);
             status = 2;
             break;
         }
-        if (i == 0 && q.n_problems > 0) status = 1;
-        printf("%s{\"box\":[%.2f,%.2f,%.2f,%.2f],\"score\":%.1f,\"eye_distance_px\":%.1f,"
-               "\"yaw_deg\":%.1f,\"pitch_deg\":%.1f,\"roll_deg\":%.1f,\"sharpness\":%.1f,"
-               "\"brightness\":%.1f,\"underexposed\":%.3f,\"overexposed\":%.3f,\"contrast\":%.1f,"
-               "\"problems\":[",
-               i ? "," : "", faces[i].box[0], faces[i].box[1], faces[i].box[2], faces[i].box[3], q.score,
-               q.eye_distance_px, q.yaw_deg, q.pitch_deg, q.roll_deg, q.sharpness, q.brightness,
-               q.underexposed, q.overexposed, q.contrast);
-        for (int k = 0; k < q.n_problems; k++) {
-            printf("%s{\"problem\":\"%s\",\"message\":", k ? "," : "", bex_quality_problem_name(q.problems[k]));
-            cli_json_str(stdout, bex_quality_problem_message(q.problems[k]));
-            printf("}");
-        }
-        printf("]}");
+        if (k == 0 && q.n_problems > 0 && status == 0) status = 1;
+        printf("%s{\"box\":[%.2f,%.2f,%.2f,%.2f],\"quality\":", k ? "," : "", faces[k].box[0], faces[k].box[1],
+               faces[k].box[2], faces[k].box[3]);
+        print_quality(stdout, &q);
+        printf("}");
     }
     printf("]}\n");
     bex_image_free(&img);
     return status;
 }
 
+static void print_operating_point(const bex_operating_point *op) {
+    printf("\"operating_point\":\"%s\",\"threshold\":%.5f,\"calibration\":{\"fmr\":%g,\"false_matches\":%llu,"
+           "\"comparisons\":%llu,\"fmr_measured\":%.3g,\"fmr_upper95\":%.3g,\"heldout_fmr\":%.3g,\"fnmr_measured\":%.4f}",
+           op->name, op->threshold, op->fmr, op->false_matches, op->comparisons, op->fmr_measured,
+           op->fmr_upper95, op->heldout_fmr, op->fnmr_measured);
+}
+
+/* --fmr / --fpir value: a rate in (0, 0.1]. */
+static int parse_rate(const char *opt, const char *s, double *v) {
+    char *end;
+    errno = 0;
+    *v = strtod(s, &end);
+    if (errno || *end || !(*v > 0 && *v <= 0.1)) {
+        fprintf(stderr, "bex: %s takes a rate above 0 and at most 0.1, e.g. 1e-3\n", opt);
+        return 0;
+    }
+    return 1;
+}
+
+/* `bex verify IMG1 IMG2`: 1:1 at a calibrated operating point. Exit 0 match, 1 no match,
+ * 3 a photo cannot be used (its outcome on stdout), 2 error. */
 static int cmd_verify(const char *models, int argc, char **argv) {
     bex_align align = BEX_ALIGN_DEFAULT;
+    bex_capture_policy pol;
+    bex_capture_policy_default(&pol);
     int have_threshold = 0;
     float threshold = 0;
+    double fmr = BEX_DEFAULT_FMR;
     int i = 0;
     for (; i < argc && argv[i][0] == '-'; i++) {
+        int r = parse_capture_opt(argc, argv, &i, &pol);
+        if (r < 0) return 2;
+        if (r > 0) continue;
         if (!strcmp(argv[i], "--align") && i + 1 < argc) {
             if (!cli_parse_align(argv[++i], &align)) return 2;
+        } else if (!strcmp(argv[i], "--fmr") && i + 1 < argc) {
+            if (!parse_rate("--fmr", argv[++i], &fmr)) return 2;
         } else if (!strcmp(argv[i], "--threshold") && i + 1 < argc) {
             char *end;
             errno = 0;
@@ -263,29 +409,154 @@ static int cmd_verify(const char *models, int argc, char **argv) {
                 return 2;
             }
             have_threshold = 1;
-        } else return cli_usage_error("verify takes [--align A] [--threshold S] IMG1 IMG2");
+        } else return cli_usage_error("verify takes [--align A] [--fmr F | --threshold S] [--min-quality Q] IMG1 IMG2");
     }
     if (argc - i != 2) return cli_usage_error("verify takes two images: bex verify IMG1 IMG2");
-    if (!have_threshold)
-        threshold = bex_verify_threshold(align);
-    bex_engine *eng;
-    if (!open_engine(models, align, &eng)) return 2;
-    static bex_face a[MAX_FACES], b[MAX_FACES];
-    int na = faces_of(eng, argv[i], 1, a, 0);
-    int nb = na < 0 ? -1 : faces_of(eng, argv[i + 1], 1, b, 0);
-    bex_engine_close(eng);
-    if (na < 0 || nb < 0) return 2;
-    if (na == 0 || nb == 0) {
-        fprintf(stderr, "bex: no face found in %s; use a photo where the face is visible, frontal and lit\n",
-                na == 0 ? argv[i] : argv[i + 1]);
+    bex_operating_point op;
+    char err[512];
+    if (bex_operating_point_verify(align, fmr, &op, err, sizeof err) != BEX_OK) {
+        fprintf(stderr, "bex: %s\n", err);
         return 2;
     }
-    float sim = bex_template_similarity(a[0].template_, b[0].template_);
-    float dist = bex_template_distance(a[0].template_, b[0].template_);
-    int match = sim >= threshold;
-    printf("{\"similarity\":%.6f,\"distance\":%.6f,\"threshold\":%.4f,\"match\":%s,\"faces\":[%d,%d]}\n",
-           sim, dist, threshold, match ? "true" : "false", na, nb);
+    if (have_threshold) {
+        op.threshold = threshold;
+        snprintf(op.name, sizeof op.name, "threshold %.4f (not calibrated)", threshold);
+    }
+    bex_engine *eng;
+    if (!open_engine(models, align, &eng)) return 2;
+    static bex_face a, b;
+    bex_quality qa, qb;
+    int na = 0, nb = 0;
+    int rc = acquire(eng, argv[i], &pol, &a, &qa, &na);
+    if (rc == BEX_OK) rc = acquire(eng, argv[i + 1], &pol, &b, &qb, &nb);
+    bex_engine_close(eng);
+    if (rc != BEX_OK) return outcome_name(rc) ? 3 : 2;
+    float sim = bex_template_similarity(a.template_, b.template_);
+    float dist = bex_template_distance(a.template_, b.template_);
+    int match = sim >= op.threshold;
+    printf("{\"similarity\":%.6f,\"distance\":%.6f,\"match\":%s,", sim, dist, match ? "true" : "false");
+    if (have_threshold) printf("\"operating_point\":\"%s\",\"threshold\":%.5f", op.name, op.threshold);
+    else print_operating_point(&op);
+    printf(",\"faces\":[%d,%d],\"quality\":[%.1f,%.1f]}\n", na, nb, qa.score, qb.score);
     return match ? 0 : 1;
+}
+
+/* `bex identify PROBE GALLERY_IMG...`: 1:N by exhaustive search, each gallery image one
+ * enrolled person, the threshold set for the FPIR at the gallery's size. Exit 0 when a
+ * candidate reaches it, 1 when none does, 3 when the probe cannot be used, 2 on error. */
+static int cmd_identify(const char *models, int argc, char **argv) {
+    bex_align align = BEX_ALIGN_DEFAULT;
+    bex_capture_policy pol;
+    bex_capture_policy_default(&pol);
+    double fpir = BEX_DEFAULT_FPIR;
+    int top = 5;
+    int i = 0;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        int r = parse_capture_opt(argc, argv, &i, &pol);
+        if (r < 0) return 2;
+        if (r > 0) continue;
+        if (!strcmp(argv[i], "--align") && i + 1 < argc) {
+            if (!cli_parse_align(argv[++i], &align)) return 2;
+        } else if (!strcmp(argv[i], "--fpir") && i + 1 < argc) {
+            if (!parse_rate("--fpir", argv[++i], &fpir)) return 2;
+        } else if (!strcmp(argv[i], "--top") && i + 1 < argc) {
+            top = atoi(argv[++i]);
+            if (top < 1 || top > 1000) {
+                fprintf(stderr, "bex: --top takes a number of candidates from 1 to 1000\n");
+                return 2;
+            }
+        } else return cli_usage_error("identify takes [--fpir F] [--top K] [--align A] [--min-quality Q] PROBE GALLERY_IMG...");
+    }
+    if (argc - i < 2) return cli_usage_error("identify takes a probe and at least one gallery image: bex identify PROBE IMG...");
+    int ng = argc - i - 1;
+    char **gpath = argv + i + 1;
+    float (*gt)[BEX_TEMPLATE_DIM] = malloc(sizeof *gt * (size_t)ng);
+    int *gidx = malloc(sizeof(int) * (size_t)ng);
+    float *gs = malloc(sizeof(float) * (size_t)ng);
+    if (!gt || !gidx || !gs) {
+        free(gt); free(gidx); free(gs);
+        fprintf(stderr, "bex: out of memory for %d gallery images\n", ng);
+        return 2;
+    }
+    bex_engine *eng;
+    if (!open_engine(models, align, &eng)) { free(gt); free(gidx); free(gs); return 2; }
+    static bex_face face;
+    bex_quality q;
+    int nf = 0, status = 2;
+    int rc = acquire(eng, argv[i], &pol, &face, &q, &nf);
+    if (rc != BEX_OK) {
+        bex_engine_close(eng);
+        free(gt); free(gidx); free(gs);
+        return outcome_name(rc) ? 3 : 2;
+    }
+    float probe[BEX_TEMPLATE_DIM];
+    memcpy(probe, face.template_, sizeof probe);
+    /* enrol the gallery: an image that fails the policy is a failure to enrol, listed */
+    int n = 0;
+    char err[512];
+    printf("{\"probe\":");
+    cli_json_str(stdout, argv[i]);
+    printf(",\"not_enrolled\":[");
+    int nfte = 0;
+    for (int g = 0; g < ng; g++) {
+        bex_image img;
+        int r = bex_image_load(gpath[g], NULL, &img, err, sizeof err);
+        if (r == BEX_OK) {
+            r = bex_capture(eng, &img, &pol, &face, &q, &nf, err, sizeof err);
+            bex_image_free(&img);
+        }
+        if (r == BEX_OK) {
+            memcpy(gt[n], face.template_, sizeof gt[n]);
+            gidx[n++] = g;
+            continue;
+        }
+        fprintf(stderr, "bex: %s: %s\n", gpath[g], err);
+        printf("%s{\"image\":", nfte++ ? "," : "");
+        cli_json_str(stdout, gpath[g]);
+        printf(",\"outcome\":\"%s\",\"message\":", outcome_name(r) ? outcome_name(r) : "error");
+        cli_json_str(stdout, err);
+        printf("}");
+    }
+    bex_engine_close(eng);
+    printf("],\"gallery_size\":%d", n);
+    if (n == 0) {
+        printf(",\"error\":\"no gallery image could be enrolled\"}\n");
+        fprintf(stderr, "bex: no gallery image could be enrolled\n");
+        goto out;
+    }
+    bex_operating_point op;
+    if (bex_operating_point_identify(align, fpir, n, &op, err, sizeof err) != BEX_OK) {
+        printf(",\"error\":");
+        cli_json_str(stdout, err);
+        printf("}\n");
+        fprintf(stderr, "bex: %s\n", err);
+        goto out;
+    }
+    for (int k = 0; k < n; k++) gs[k] = bex_template_similarity(probe, gt[k]);
+    /* the top candidates by score: a partial selection sort (galleries here are small) */
+    int shown = top < n ? top : n, match = 0;
+    printf(",");
+    print_operating_point(&op);
+    printf(",\"candidates\":[");
+    for (int r = 0; r < shown; r++) {
+        int best = r;
+        for (int k = r + 1; k < n; k++)
+            if (gs[k] > gs[best]) best = k;
+        float ts = gs[r]; gs[r] = gs[best]; gs[best] = ts;
+        int ti = gidx[r]; gidx[r] = gidx[best]; gidx[best] = ti;
+        int hit = gs[r] >= op.threshold;
+        if (r == 0) match = hit;
+        printf("%s{\"rank\":%d,\"image\":", r ? "," : "", r + 1);
+        cli_json_str(stdout, gpath[gidx[r]]);
+        printf(",\"similarity\":%.6f,\"match\":%s}", gs[r], hit ? "true" : "false");
+    }
+    printf("],\"match\":%s}\n", match ? "true" : "false");
+    status = match ? 0 : 1;
+out:
+    free(gt);
+    free(gidx);
+    free(gs);
+    return status;
 }
 
 int main(int argc, char **argv) {
@@ -304,6 +575,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "detect")) return cmd_detect(models, argc - i, argv + i);
     if (!strcmp(cmd, "embed")) return cmd_embed(models, argc - i, argv + i);
     if (!strcmp(cmd, "verify")) return cmd_verify(models, argc - i, argv + i);
+    if (!strcmp(cmd, "identify")) return cmd_identify(models, argc - i, argv + i);
     if (!strcmp(cmd, "eval")) return cmd_eval(models, argc - i, argv + i);
     if (!strcmp(cmd, "quality")) return cmd_quality(models, argc - i, argv + i);
     if (!strcmp(cmd, "version")) { printf("bex %s\n", BEX_VERSION); return 0; }

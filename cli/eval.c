@@ -1,9 +1,11 @@
 /*
- * eval.c - `bex eval verify`: the LFW View 2 verification protocol, measured the ISO/IEC
- * 19795-1 way (accuracy over 10 folds, TAR at fixed FAR, EER, DET curve, score histograms,
- * failures to extract reported apart).
+ * eval.c - `bex eval verify` and `bex eval identify`: LFW's verification and open-set
+ * identification protocols, measured the ISO/IEC 19795-1 way (accuracy over 10 folds, TAR at
+ * fixed FAR, EER, FPIR/FNIR, DET curves, score histograms, failures to extract reported apart).
+ * `bex eval calibrate` is in calibrate.c; the image set, embedding and cache in eval_data.c.
  *
  *   bex eval verify --lfw DIR [--pairs FILE] [--out DIR] [--align A] [--per-fold N] [--threads T]
+ *                   [--cache FILE]
  *
  * DIR is an LFW tree (DIR/lfw-deepfunneled/<Name>/<Name>_NNNN.jpg and DIR/pairs.txt). Every
  * image the pairs name is embedded once (one engine per thread); a pair whose image yields
@@ -21,169 +23,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bex/calibration.h"
 #include "bex/eval.h"
 #include "bex/face.h"
 #include "bex/image.h"
 #include "cli.h"
-
-typedef struct eval_img {
-    char path[1024];
-    int found; /* 1 a face, 0 none, -1 unreadable */
-    float t[BEX_TEMPLATE_DIM];
-} eval_img;
-
-typedef struct eval_set {
-    eval_img *imgs;
-    int n, cap;
-} eval_set;
-
-typedef struct eval_pair {
-    int a, b, mated, fold;
-} eval_pair;
-
-static int image_index(eval_set *s, const char *root, const char *name, int num) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/lfw-deepfunneled/%s/%s_%04d.jpg", root, name, name, num);
-    for (int i = s->n - 1; i >= 0 && i >= s->n - 4; i--) /* pairs repeat recent images */
-        if (!strcmp(s->imgs[i].path, path)) return i;
-    for (int i = 0; i < s->n; i++)
-        if (!strcmp(s->imgs[i].path, path)) return i;
-    if (s->n == s->cap) {
-        int cap = s->cap ? s->cap * 2 : 1024;
-        eval_img *p = realloc(s->imgs, sizeof *p * (size_t)cap);
-        if (!p) return -1;
-        s->imgs = p;
-        s->cap = cap;
-    }
-    memset(&s->imgs[s->n], 0, sizeof s->imgs[s->n]);
-    snprintf(s->imgs[s->n].path, sizeof s->imgs[s->n].path, "%s", path);
-    return s->n++;
-}
-
-/* Reads LFW's pairs.txt (View 2: "10 300", then per fold 300 mated "name i j" and 300
- * non-mated "name1 i name2 j" lines). Keeps per_fold of each kind per fold (0 = all). */
-static eval_pair *read_pairs(const char *file, const char *root, eval_set *s, int per_fold,
-                             int *n, int *folds) {
-    FILE *f = fopen(file, "r");
-    if (!f) {
-        fprintf(stderr, "bex: cannot open %s: %s\n", file, strerror(errno));
-        return NULL;
-    }
-    char line[512];
-    int per = 0;
-    if (!fgets(line, sizeof line, f) || sscanf(line, "%d %d", folds, &per) != 2 || *folds < 2 ||
-        *folds > 100 || per < 1 || per > 100000) {
-        fprintf(stderr, "bex: %s is not an LFW View 2 pairs file (its first line should be \"10 300\")\n", file);
-        fclose(f);
-        return NULL;
-    }
-    eval_pair *p = malloc(sizeof *p * (size_t)*folds * per * 2);
-    *n = 0;
-    int k = 0;
-    while (p && fgets(line, sizeof line, f)) {
-        char n1[256], n2[256];
-        int i, j, fold = k / (2 * per), mated = (k % (2 * per)) < per, within = k % per;
-        int keep = per_fold <= 0 || within < per_fold;
-        eval_pair e = {0, 0, mated, fold};
-        if (sscanf(line, "%255s %d %255s %d", n1, &i, n2, &j) == 4 && !mated) {
-            if (keep) e.a = image_index(s, root, n1, i), e.b = image_index(s, root, n2, j);
-        } else if (sscanf(line, "%255s %d %d", n1, &i, &j) == 3 && mated) {
-            if (keep) e.a = image_index(s, root, n1, i), e.b = image_index(s, root, n1, j);
-        } else {
-            fprintf(stderr, "bex: %s: line %d is not a %s pair\n", file, k + 2, mated ? "mated" : "non-mated");
-            free(p);
-            fclose(f);
-            return NULL;
-        }
-        k++;
-        if (e.a < 0 || e.b < 0) { free(p); p = NULL; break; }
-        if (keep) p[(*n)++] = e;
-    }
-    fclose(f);
-    if (!p) fprintf(stderr, "bex: out of memory reading %s\n", file);
-    else if (k != *folds * per * 2) {
-        fprintf(stderr, "bex: %s has %d pairs, its header promises %d\n", file, k, *folds * per * 2);
-        free(p);
-        return NULL;
-    }
-    return p;
-}
-
-/* ------------------------------------------------------------------ embedding */
-
-typedef struct embed_job {
-    eval_set *s;
-    const char *models;
-    bex_align align;
-    int next, done, failed_open;
-    pthread_mutex_t lock;
-    double t0;
-} embed_job;
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void *embed_worker(void *arg) {
-    embed_job *j = arg;
-    bex_engine *e;
-    char err[512];
-    bex_engine_options o;
-    bex_engine_options_default(&o);
-    o.align = j->align;
-    if (bex_engine_open(j->models, &o, &e, err, sizeof err) != BEX_OK) {
-        pthread_mutex_lock(&j->lock);
-        if (!j->failed_open++) fprintf(stderr, "bex: cannot load the face models: %s\n", err);
-        pthread_mutex_unlock(&j->lock);
-        return NULL;
-    }
-    int tty = isatty(2);
-    for (;;) {
-        pthread_mutex_lock(&j->lock);
-        int i = j->next++;
-        pthread_mutex_unlock(&j->lock);
-        if (i >= j->s->n) break;
-        eval_img *im = &j->s->imgs[i];
-        bex_image img;
-        bex_face f[8];
-        int n = 0;
-        if (bex_image_load(im->path, NULL, &img, err, sizeof err) != BEX_OK) {
-            fprintf(stderr, "bex: %s\n", err);
-            im->found = -1;
-        } else {
-            if (bex_embed(e, &img, f, 8, &n, err, sizeof err) == BEX_OK && n > 0) {
-                memcpy(im->t, f[0].template_, sizeof im->t); /* the largest face */
-                im->found = 1;
-            }
-            bex_image_free(&img);
-        }
-        pthread_mutex_lock(&j->lock);
-        int done = ++j->done;
-        if (tty && (done % 50 == 0 || done == j->s->n)) {
-            double el = now_s() - j->t0, rate = done / (el > 0 ? el : 1);
-            fprintf(stderr, "\rembedding: %d / %d images, %.1f images/s, %.0f s left   ", done, j->s->n,
-                    rate, (j->s->n - done) / rate);
-            if (done == j->s->n) fputc('\n', stderr);
-        }
-        pthread_mutex_unlock(&j->lock);
-    }
-    bex_engine_close(e);
-    return NULL;
-}
-
-static int embed_all(eval_set *s, const char *models, bex_align align, int threads) {
-    embed_job j = {.s = s, .models = models, .align = align, .t0 = now_s()};
-    pthread_mutex_init(&j.lock, NULL);
-    if (threads < 1) threads = 1;
-    if (threads > 16) threads = 16;
-    pthread_t th[16];
-    for (int i = 0; i < threads; i++) pthread_create(&th[i], NULL, embed_worker, &j);
-    for (int i = 0; i < threads; i++) pthread_join(th[i], NULL);
-    pthread_mutex_destroy(&j.lock);
-    return j.failed_open ? -1 : 0;
-}
+#include "eval.h"
 
 /* ------------------------------------------------------------------ bex eval verify */
 
@@ -213,20 +58,152 @@ static int write_scores_csv(const char *path, const eval_set *s, const eval_pair
     return 0;
 }
 
+/* The capture policy's verdict on an embedded image, as bex_capture would give it. */
+static int policy_outcome(const eval_img *im, const bex_capture_policy *pol) {
+    if (im->found != 1) return BEX_ERR_NO_FACE;
+    if (im->n_faces > 1 && im->second_ratio >= pol->max_other_face) return BEX_ERR_SEVERAL_FACES;
+    if (im->q.eye_distance_px < pol->min_eye_distance_px) return BEX_ERR_FACE_TOO_SMALL;
+    if (im->q.score < pol->min_quality) return BEX_ERR_LOW_QUALITY;
+    return BEX_OK;
+}
+
+typedef struct band_acc {
+    int mated, nonmated, correct, fnm, fm;
+} band_acc;
+
+static void band_add(band_acc *b, int mated, double score, double fold_thr, double op_thr) {
+    if (mated) b->mated++; else b->nonmated++;
+    if (isnan(score)) { b->fnm += mated; return; } /* failure to extract: an error */
+    b->correct += mated ? score >= fold_thr : score < fold_thr;
+    if (mated && score < op_thr) b->fnm++;
+    if (!mated && score >= op_thr) b->fm++;
+}
+
+/* "key":v then `after`; null for NaN or infinity (JSON has neither). */
+static void json_num(const char *key, double v, const char *after) {
+    if (isfinite(v)) printf("\"%s\":%.5f%s", key, v, after);
+    else printf("\"%s\":null%s", key, after);
+}
+
+/* A rate as JSON: null when there is nothing to divide (JSON has no NaN). */
+static void json_rate(const char *key, double num, double den) {
+    if (den > 0) printf("\"%s\":%.4f", key, num / den);
+    else printf("\"%s\":null", key);
+}
+
+static void band_print(const char *label, const band_acc *b) {
+    int n = b->mated + b->nonmated;
+    printf("{\"band\":\"%s\",\"pairs\":%d,\"mated\":%d,\"nonmated\":%d,", label, n, b->mated, b->nonmated);
+    json_rate("accuracy", b->correct, n);
+    printf(",");
+    json_rate("fnmr_at_op", b->fnm, b->mated);
+    printf(",\"false_matches_at_op\":%d}", b->fm);
+}
+
+/* Accuracy by capture quality (ISO/IEC 29794-1's question: does low quality predict errors?):
+ * pairs banded by the lower of their two images' quality scores, each pair judged by its
+ * fold's threshold (as the 10-fold accuracy) and by the calibrated threshold for FMR 0.001;
+ * accuracy of the pairs touching an image with each quality problem; the error-versus-reject
+ * curve (FNMR at FMR 0.001 after discarding the lowest-quality pairs); and what the default
+ * capture policy would refuse. */
+static void quality_report(const eval_set *s, const eval_pair *p, int np, const double *score,
+                           const bex_kfold_result *kf, bex_align align) {
+    bex_operating_point op;
+    char err[256];
+    if (bex_operating_point_verify(align, BEX_DEFAULT_FMR, &op, err, sizeof err) != BEX_OK) {
+        fprintf(stderr, "bex: %s\n", err);
+        return;
+    }
+    static const double edges[] = {0, 20, 40, 60, 80, 101};
+    band_acc bands[5] = {{0}}, prob[BEX_QUALITY_PROBLEM_COUNT] = {{0}}, clean = {0}, pass = {0};
+    double *pq = malloc(sizeof *pq * (size_t)np);
+    int *order = malloc(sizeof *order * (size_t)np);
+    if (!pq || !order) { free(pq); free(order); return; }
+    for (int i = 0; i < np; i++) {
+        const eval_img *a = &s->imgs[p[i].a], *b = &s->imgs[p[i].b];
+        double qa = a->found == 1 ? a->q.score : 0, qb = b->found == 1 ? b->q.score : 0;
+        pq[i] = qa < qb ? qa : qb;
+        double ft = kf->threshold[p[i].fold];
+        for (int k = 0; k < 5; k++)
+            if (pq[i] >= edges[k] && pq[i] < edges[k + 1]) band_add(&bands[k], p[i].mated, score[i], ft, op.threshold);
+        unsigned flags = 0;
+        for (int k = 0; k < a->q.n_problems && a->found == 1; k++) flags |= 1u << a->q.problems[k];
+        for (int k = 0; k < b->q.n_problems && b->found == 1; k++) flags |= 1u << b->q.problems[k];
+        if (!flags) band_add(&clean, p[i].mated, score[i], ft, op.threshold);
+        for (int c = 1; c < BEX_QUALITY_PROBLEM_COUNT; c++)
+            if (flags & (1u << c)) band_add(&prob[c], p[i].mated, score[i], ft, op.threshold);
+        bex_capture_policy pol;
+        bex_capture_policy_default(&pol);
+        if (policy_outcome(a, &pol) == BEX_OK && policy_outcome(b, &pol) == BEX_OK)
+            band_add(&pass, p[i].mated, score[i], ft, op.threshold);
+    }
+    printf(",\"quality\":{\"operating_point\":\"%s\",\"threshold\":%.5f,\"by_pair_quality\":[", op.name, op.threshold);
+    for (int k = 0; k < 5; k++) {
+        char label[32];
+        snprintf(label, sizeof label, "%g-%g", edges[k], k == 4 ? 100 : edges[k + 1]);
+        if (k) printf(",");
+        band_print(label, &bands[k]);
+    }
+    printf("],\"by_problem\":[");
+    band_print("no problem", &clean);
+    for (int c = 1; c < BEX_QUALITY_PROBLEM_COUNT; c++) {
+        printf(",");
+        band_print(bex_quality_problem_name(c), &prob[c]);
+    }
+    /* error versus reject: mated pairs sorted by pair quality, lowest first */
+    int nm = 0;
+    for (int i = 0; i < np; i++) if (p[i].mated) order[nm++] = i;
+    for (int i = 1; i < nm; i++) { /* insertion sort: a few thousand pairs */
+        int v = order[i], j = i - 1;
+        while (j >= 0 && pq[order[j]] > pq[v]) { order[j + 1] = order[j]; j--; }
+        order[j + 1] = v;
+    }
+    printf("],\"error_vs_reject\":[");
+    static const double rejects[] = {0, 0.02, 0.05, 0.1, 0.2, 0.3};
+    for (int r = 0; r < 6; r++) {
+        int skip = (int)(rejects[r] * nm + 0.5), fnm = 0;
+        for (int k = skip; k < nm; k++) fnm += isnan(score[order[k]]) || score[order[k]] < op.threshold;
+        if (skip >= nm) break;
+        printf("%s{\"rejected\":%g,\"quality_below\":%.1f,", r ? "," : "", rejects[r], pq[order[skip]]);
+        json_rate("fnmr_at_op", fnm, nm - skip);
+        printf("}");
+    }
+    /* the default capture policy over the images */
+    bex_capture_policy pol;
+    bex_capture_policy_default(&pol);
+    int oc[4] = {0};
+    for (int i = 0; i < s->n; i++) {
+        int o = policy_outcome(&s->imgs[i], &pol);
+        if (o == BEX_ERR_NO_FACE) oc[0]++;
+        else if (o == BEX_ERR_SEVERAL_FACES) oc[1]++;
+        else if (o == BEX_ERR_FACE_TOO_SMALL) oc[2]++;
+        else if (o == BEX_ERR_LOW_QUALITY) oc[3]++;
+    }
+    printf("],\"capture_policy\":{\"min_quality\":%g,\"min_eye_distance_px\":%g,\"max_other_face\":%g,"
+           "\"images\":%d,\"no_face\":%d,\"several_faces\":%d,\"face_too_small\":%d,\"low_quality\":%d,"
+           "\"pairs_both_acquired\":",
+           pol.min_quality, pol.min_eye_distance_px, pol.max_other_face, s->n, oc[0], oc[1], oc[2], oc[3]);
+    band_print("both images pass the policy", &pass);
+    printf("}}");
+    free(pq);
+    free(order);
+}
+
 static int cmd_eval_verify(const char *models, int argc, char **argv) {
-    const char *lfw = NULL, *pairs_file = NULL, *out = "eval-out";
+    const char *lfw = NULL, *pairs_file = NULL, *out = "eval-out", *cache = NULL;
     bex_align align = BEX_ALIGN_DEFAULT;
     int per_fold = 0, threads = 2;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--lfw") && i + 1 < argc) lfw = argv[++i];
         else if (!strcmp(argv[i], "--pairs") && i + 1 < argc) pairs_file = argv[++i];
         else if (!strcmp(argv[i], "--out") && i + 1 < argc) out = argv[++i];
+        else if (!strcmp(argv[i], "--cache") && i + 1 < argc) cache = argv[++i];
         else if (!strcmp(argv[i], "--per-fold") && i + 1 < argc) per_fold = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--align") && i + 1 < argc) {
             if (!cli_parse_align(argv[++i], &align)) return 2;
         } else
-            return cli_usage_error("eval verify takes --lfw DIR [--pairs FILE] [--out DIR] [--align A] [--per-fold N] [--threads T]");
+            return cli_usage_error("eval verify takes --lfw DIR [--pairs FILE] [--out DIR] [--align A] [--per-fold N] [--threads T] [--cache FILE]");
     }
     if (!lfw) return cli_usage_error("eval verify needs --lfw DIR, an LFW tree with lfw-deepfunneled/ and pairs.txt");
     char pf[1024], dir[1024], err[512];
@@ -236,7 +213,7 @@ static int cmd_eval_verify(const char *models, int argc, char **argv) {
     }
     eval_set s = {0};
     int np = 0, folds = 0;
-    eval_pair *p = read_pairs(pairs_file, lfw, &s, per_fold, &np, &folds);
+    eval_pair *p = eval_read_pairs(pairs_file, lfw, &s, per_fold, &np, &folds);
     if (!p) { free(s.imgs); return 2; }
     if (mkdir(out, 0755) != 0 && errno != EEXIST) {
         fprintf(stderr, "bex: cannot create the output folder %s: %s\n", out, strerror(errno));
@@ -245,7 +222,7 @@ static int cmd_eval_verify(const char *models, int argc, char **argv) {
         return 2;
     }
     cli_find_models(models, dir, sizeof dir);
-    if (embed_all(&s, dir, align, threads) != 0) { free(p); free(s.imgs); return 2; }
+    if (eval_embed_all(&s, dir, align, threads, cache) != 0) { free(p); free(s.imgs); return 2; }
 
     int no_face = 0, unreadable = 0;
     for (int i = 0; i < s.n; i++) {
@@ -281,20 +258,23 @@ static int cmd_eval_verify(const char *models, int argc, char **argv) {
         fprintf(stderr, "bex: EER: %s\n", err);
 
     /* the report: one JSON object */
-    printf("{\"protocol\":\"LFW View 2 verification (");
+    printf("{\"pairs_file\":");
     cli_json_str(stdout, pairs_file);
-    printf("): %d folds, %s; accuracy per fold at the threshold that maximises accuracy on the other "
+    printf(",\"protocol\":\"LFW View 2 verification: %d folds, %s; accuracy per fold at the threshold that maximises accuracy on the other "
            "folds; TAR at FAR and EER from all pair scores; a pair with an image where no face was found "
            "is a failure to extract: an error in accuracy, left out of the score distributions\",",
            folds, per_fold ? "a fixed subset: the first N mated and N non-mated pairs of each fold" : "all pairs");
-    printf("\"align\":\"%s\",\"images\":%d,\"images_no_face\":%d,\"images_unreadable\":%d,", align == BEX_ALIGN_FACEAPI ? "faceapi" : "similarity",
+    printf("\"align\":\"%s\",\"images\":%d,\"images_no_face\":%d,\"images_unreadable\":%d,", eval_align_name(align),
            s.n, no_face, unreadable);
     printf("\"pairs\":%d,\"pairs_failed\":%zu,\"mated_scores\":%zu,\"nonmated_scores\":%zu,", np, kf.failures_total, nm, nn);
-    printf("\"accuracy_mean\":%.5f,\"accuracy_sd\":%.5f,\"fold_accuracy\":[", kf.mean, kf.sd);
+    json_num("accuracy_mean", kf.mean, ",");
+    json_num("accuracy_sd", kf.sd, ",\"fold_accuracy\":[");
     for (int f = 0; f < folds; f++) printf("%s%.4f", f ? "," : "", kf.accuracy[f]);
     printf("],\"fold_threshold\":[");
     for (int f = 0; f < folds; f++) printf("%s%.4f", f ? "," : "", kf.threshold[f]);
-    printf("],\"eer\":%.5f,\"eer_threshold\":%.5f", eer, eer_t);
+    printf("],");
+    json_num("eer", eer, ",");
+    json_num("eer_threshold", eer_t, "");
     static const double fars[2] = {1e-2, 1e-3};
     for (int k = 0; k < 2; k++) {
         double tar, thr;
@@ -332,6 +312,7 @@ static int cmd_eval_verify(const char *models, int argc, char **argv) {
     free(det);
     snprintf(path, sizeof path, "%s/verify_scores.csv", out);
     write_scores_csv(path, &s, p, np, score);
+    quality_report(&s, p, np, score, &kf, align);
     printf(",\"files\":\"%s/verify_{det.svg,hist.svg,det.csv,thresholds.csv,scores.csv}\"}\n", out);
     rc = 0;
 done:
@@ -347,22 +328,9 @@ done:
 
 /* ------------------------------------------------------------------ bex eval identify */
 
-typedef struct person {
-    char name[128];
-    int first, count; /* images first .. first + count - 1 in the set */
-    int role;         /* 0 distractor (one image, enrolled), 1 enrolled with probes, 2 held out */
-} person;
-
-/* A small deterministic generator (xorshift64*), so that a protocol's random draws repeat. */
-static unsigned long long rng_next(unsigned long long *s) {
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 2685821657736338717ULL;
-}
-
 typedef struct ident_stats {
     double fnir_003, fnir_01, thr_003, thr_01, rank1;
+    double cal_thr, cal_fpir, cal_fnir; /* at the shipped threshold for FPIR 0.003 at this N */
     size_t mated, nonmated;
     int ok;
 } ident_stats;
@@ -372,9 +340,11 @@ typedef struct ident_stats {
  * (thresholds from these non-mated probes) and the rank-1 hit rate. */
 static ident_stats search_and_measure(const eval_set *s, const person *pp, int np, const int *enrolled,
                                       const int *probe_img, const int *probe_person, int nprobe,
-                                      const unsigned char *in_gallery, float *pscore,
+                                      const unsigned char *in_gallery, float *pscore, bex_align align,
                                       bex_probe_result **keep, size_t *n_keep) {
     ident_stats st = {0};
+    long long ngal = 0;
+    for (int g = 0; g < np; g++) ngal += in_gallery[g] != 0;
     bex_probe_result *pr = malloc(sizeof *pr * (size_t)nprobe);
     if (!pr) return st;
     size_t k = 0;
@@ -419,6 +389,14 @@ static ident_stats search_and_measure(const eval_set *s, const person *pp, int n
         bex_fnir(pr, k, 1, st.thr_01, &st.fnir_01, err, sizeof err) == BEX_OK &&
         bex_hit_rate(pr, k, 1, &st.rank1, err, sizeof err) == BEX_OK)
         st.ok = 1;
+    bex_operating_point op;
+    st.cal_thr = st.cal_fpir = st.cal_fnir = NAN;
+    if (st.ok && bex_operating_point_identify(align, BEX_DEFAULT_FPIR, ngal, &op, err, sizeof err) == BEX_OK) {
+        st.cal_thr = op.threshold;
+        if (bex_fpir(pr, k, op.threshold, &st.cal_fpir, err, sizeof err) != BEX_OK ||
+            bex_fnir(pr, k, 1, op.threshold, &st.cal_fnir, err, sizeof err) != BEX_OK)
+            st.cal_fpir = st.cal_fnir = NAN;
+    }
     else
         fprintf(stderr, "bex: identification metrics: %s\n", err);
     if (keep) {
@@ -466,55 +444,30 @@ static void write_ident_files(const char *out, int multi, const bex_probe_result
 }
 
 static int cmd_eval_identify(const char *models, int argc, char **argv) {
-    const char *lfw = NULL, *out = "eval-out";
+    const char *lfw = NULL, *out = "eval-out", *cache = NULL;
     bex_align align = BEX_ALIGN_DEFAULT;
     int threads = 2, trials = 50, max_enrol = 3;
     unsigned long long seed = 20261126;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--lfw") && i + 1 < argc) lfw = argv[++i];
         else if (!strcmp(argv[i], "--out") && i + 1 < argc) out = argv[++i];
+        else if (!strcmp(argv[i], "--cache") && i + 1 < argc) cache = argv[++i];
         else if (!strcmp(argv[i], "--trials") && i + 1 < argc) trials = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--seed") && i + 1 < argc) seed = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--align") && i + 1 < argc) {
             if (!cli_parse_align(argv[++i], &align)) return 2;
         } else
-            return cli_usage_error("eval identify takes --lfw DIR [--out DIR] [--trials N] [--seed S] [--align A] [--threads T]");
+            return cli_usage_error("eval identify takes --lfw DIR [--out DIR] [--trials N] [--seed S] [--align A] [--threads T] [--cache FILE]");
     }
     if (!lfw) return cli_usage_error("eval identify needs --lfw DIR, an LFW tree with lfw-deepfunneled/ and lfw-names.txt");
     if (trials < 1) trials = 1;
     if (!seed) seed = 1;
-    char names[1024], dir[1024];
-    snprintf(names, sizeof names, "%s/lfw-names.txt", lfw);
-    FILE *f = fopen(names, "r");
-    if (!f) {
-        fprintf(stderr, "bex: cannot open %s: %s\n", names, strerror(errno));
-        return 2;
-    }
+    char dir[1024];
     person *pp = NULL;
-    int np = 0, cap = 0;
+    int np = 0;
     eval_set s = {0};
-    char line[512];
-    while (fgets(line, sizeof line, f)) {
-        char nm[128];
-        int cnt;
-        if (sscanf(line, "%127s %d", nm, &cnt) != 2 || cnt < 1 || cnt > 10000) continue;
-        if (np == cap) {
-            cap = cap ? cap * 2 : 1024;
-            person *q = realloc(pp, sizeof *q * (size_t)cap);
-            if (!q) { fclose(f); free(pp); free(s.imgs); fprintf(stderr, "bex: out of memory\n"); return 2; }
-            pp = q;
-        }
-        person *P = &pp[np++];
-        snprintf(P->name, sizeof P->name, "%s", nm);
-        P->first = s.n;
-        P->count = cnt;
-        for (int i = 1; i <= cnt; i++) image_index(&s, lfw, nm, i);
-    }
-    fclose(f);
-    if (np < 10) {
-        fprintf(stderr, "bex: %s lists %d people; is it LFW's lfw-names.txt?\n", names, np);
-        free(pp);
+    if (eval_read_people(lfw, &s, &pp, &np) != 0) {
         free(s.imgs);
         return 2;
     }
@@ -528,9 +481,9 @@ static int cmd_eval_identify(const char *models, int argc, char **argv) {
      * random half is enrolled (their other images are mated probes), the other half is held
      * out (all their images are non-mated probes) */
     unsigned long long rs = seed;
-    for (int i = 0; i < np; i++) pp[i].role = pp[i].count == 1 ? 0 : ((rng_next(&rs) >> 11) & 1) ? 1 : 2;
+    for (int i = 0; i < np; i++) pp[i].role = pp[i].count == 1 ? 0 : ((eval_rng(&rs) >> 11) & 1) ? 1 : 2;
     cli_find_models(models, dir, sizeof dir);
-    if (embed_all(&s, dir, align, threads) != 0) { free(pp); free(s.imgs); return 2; }
+    if (eval_embed_all(&s, dir, align, threads, cache) != 0) { free(pp); free(s.imgs); return 2; }
 
     int *enrolled = calloc((size_t)s.n, sizeof(int)), *probe_img = malloc(sizeof(int) * (size_t)s.n),
         *probe_person = malloc(sizeof(int) * (size_t)s.n);
@@ -542,17 +495,21 @@ static int cmd_eval_identify(const char *models, int argc, char **argv) {
     }
     int no_face = 0;
     for (int i = 0; i < s.n; i++) no_face += s.imgs[i].found != 1;
-    printf("{\"protocol\":\"LFW open-set identification (%s): people with one image are enrolled as "
+    printf("{\"lfw\":");
+    cli_json_str(stdout, lfw);
+    printf(",\"protocol\":\"LFW open-set identification: people with one image are enrolled as "
            "distractors; of the people with two or more, a random half (seed %llu) is enrolled with its "
            "first image (or its first min(K, count-1) images with several per person, K = %d), its other "
            "images are mated probes; the other half is held out and all its images are non-mated probes. "
            "A person's score is their best enrolled template's. Thresholds for FPIR 0.003 and 0.01 come "
-           "from the non-mated probes' top scores of the same searches; FNIR at rank 1. N = 420: %d trials, "
+           "from the non-mated probes' top scores of the same searches (an oracle threshold); 'calibrated' gives FPIR "
+           "and FNIR at the shipped threshold for FPIR 0.003 at the gallery's size (bex_operating_point_identify), "
+           "fixed before the search. FNIR at rank 1. N = 420: %d trials, "
            "each a random 420 of the enrolled people (distractors included), pooled by mean. An image with "
            "no face gives no template: as a probe it returns no candidate, enrolled it is skipped.\",",
-           lfw, seed, max_enrol, trials);
+           seed, max_enrol, trials);
     printf("\"align\":\"%s\",\"images\":%d,\"images_no_face\":%d,\"results\":[",
-           align == BEX_ALIGN_FACEAPI ? "faceapi" : "similarity", s.n, no_face);
+           eval_align_name(align), s.n, no_face);
     for (int multi = 0; multi < 2; multi++) {
         int nprobe = 0, ngal = 0;
         memset(enrolled, 0, sizeof(int) * (size_t)s.n);
@@ -569,12 +526,12 @@ static int cmd_eval_identify(const char *models, int argc, char **argv) {
         bex_probe_result *pr = NULL;
         size_t npr = 0;
         ident_stats full = search_and_measure(&s, pp, np, enrolled, probe_img, probe_person, nprobe, in_gallery,
-                                              pscore, &pr, &npr);
+                                              pscore, align, &pr, &npr);
         if (pr) write_ident_files(out, multi, pr, npr, full.thr_003);
         free(pr);
         /* flights: 420 people drawn from the enrolled ones, many times */
-        double f3 = 0, f1 = 0, r1 = 0;
-        int ok = 0;
+        double f3 = 0, f1 = 0, r1 = 0, cfp = 0, cfn = 0, cthr = NAN;
+        int ok = 0, cok = 0;
         int *gal = malloc(sizeof(int) * (size_t)np);
         int ng = 0;
         for (int i = 0; i < np; i++) if (pp[i].role != 2) gal[ng++] = i;
@@ -582,21 +539,36 @@ static int cmd_eval_identify(const char *models, int argc, char **argv) {
         for (int t = 0; t < trials && gal; t++) {
             memset(in_gallery, 0, (size_t)np);
             for (int k = 0; k < 420 && k < ng; k++) { /* partial Fisher-Yates */
-                int j = k + (int)(rng_next(&ts) % (unsigned long long)(ng - k));
+                int j = k + (int)(eval_rng(&ts) % (unsigned long long)(ng - k));
                 int tmp = gal[k]; gal[k] = gal[j]; gal[j] = tmp;
                 in_gallery[gal[k]] = 1;
             }
             ident_stats st = search_and_measure(&s, pp, np, enrolled, probe_img, probe_person, nprobe, in_gallery,
-                                                pscore, NULL, NULL);
+                                                pscore, align, NULL, NULL);
             if (st.ok) { f3 += st.fnir_003; f1 += st.fnir_01; r1 += st.rank1; ok++; }
+            if (st.ok && !isnan(st.cal_fpir)) { cfp += st.cal_fpir; cfn += st.cal_fnir; cthr = st.cal_thr; cok++; }
         }
         free(gal);
-        printf("%s{\"enrolment\":\"%s\",\"gallery_people\":%d,\"full\":{\"mated_probes\":%zu,\"nonmated_probes\":%zu,"
-               "\"fnir_at_fpir_0.003\":%.5f,\"threshold_0.003\":%.5f,\"fnir_at_fpir_0.01\":%.5f,\"threshold_0.01\":%.5f,"
-               "\"rank1\":%.5f},\"n420\":{\"trials\":%d,\"fnir_at_fpir_0.003\":%.5f,\"fnir_at_fpir_0.01\":%.5f,\"rank1\":%.5f}}",
+        printf("%s{\"enrolment\":\"%s\",\"gallery_people\":%d,\"full\":{\"mated_probes\":%zu,\"nonmated_probes\":%zu,",
                multi ? "," : "", multi ? "several (up to 3) images per person" : "one image per person", ngal,
-               full.mated, full.nonmated, full.fnir_003, full.thr_003, full.fnir_01, full.thr_01, full.rank1, ok,
-               ok ? f3 / ok : NAN, ok ? f1 / ok : NAN, ok ? r1 / ok : NAN);
+               full.mated, full.nonmated);
+        json_num("fnir_at_fpir_0.003", full.fnir_003, ",");
+        json_num("threshold_0.003", full.thr_003, ",");
+        json_num("fnir_at_fpir_0.01", full.fnir_01, ",");
+        json_num("threshold_0.01", full.thr_01, ",");
+        json_num("rank1", full.rank1, ",");
+        printf("\"calibrated\":{\"operating_point\":\"FPIR 0.003 at N=%d\",", ngal);
+        json_num("threshold", full.cal_thr, ",");
+        json_num("fpir", full.cal_fpir, ",");
+        json_num("fnir", full.cal_fnir, "}},");
+        printf("\"n420\":{\"trials\":%d,", ok);
+        json_num("fnir_at_fpir_0.003", ok ? f3 / ok : NAN, ",");
+        json_num("fnir_at_fpir_0.01", ok ? f1 / ok : NAN, ",");
+        json_num("rank1", ok ? r1 / ok : NAN, ",");
+        printf("\"calibrated\":{\"operating_point\":\"FPIR 0.003 at N=420\",");
+        json_num("threshold", cthr, ",");
+        json_num("fpir", cok ? cfp / cok : NAN, ",");
+        json_num("fnir", cok ? cfn / cok : NAN, "}}}");
         fflush(stdout);
     }
     printf("],\"files\":\"%s/identify_{one,several}_{det.svg,det.csv,hist.svg}\"}\n", out);
@@ -613,5 +585,6 @@ static int cmd_eval_identify(const char *models, int argc, char **argv) {
 int cmd_eval(const char *models, int argc, char **argv) {
     if (argc >= 1 && !strcmp(argv[0], "verify")) return cmd_eval_verify(models, argc - 1, argv + 1);
     if (argc >= 1 && !strcmp(argv[0], "identify")) return cmd_eval_identify(models, argc - 1, argv + 1);
-    return cli_usage_error("eval takes a protocol: bex eval verify|identify --lfw DIR ...");
+    if (argc >= 1 && !strcmp(argv[0], "calibrate")) return cmd_eval_calibrate(models, argc - 1, argv + 1);
+    return cli_usage_error("eval takes a protocol: bex eval verify|identify|calibrate --lfw DIR ...");
 }

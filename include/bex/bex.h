@@ -30,7 +30,16 @@ typedef enum bex_status {
     BEX_ERR_MODEL = 7,         /* model weights missing, mismatched or corrupt */
     BEX_ERR_NO_FACE = 8,       /* no face was found in the image */
     BEX_ERR_UNSUPPORTED = 9,   /* a valid input using a feature bex does not support */
+    /* Failures to acquire / enrol a capture (bex_capture in quality.h): the photo was read,
+     * but it cannot be used; NO_FACE above is the first of them. */
+    BEX_ERR_SEVERAL_FACES = 10, /* another face is nearly as large as the largest: whose? */
+    BEX_ERR_FACE_TOO_SMALL = 11, /* the face is too small (too few pixels between the eyes) */
+    BEX_ERR_LOW_QUALITY = 12,   /* the capture's quality score is below the configured floor */
 } bex_status;
+
+/* Nonzero for the failure-to-acquire outcomes: the image was fine as a file, a person should
+ * be photographed again (NO_FACE, SEVERAL_FACES, FACE_TOO_SMALL, LOW_QUALITY). */
+int bex_status_is_capture_failure(int status);
 
 /* A short, static description of a status code (never NULL). */
 const char *bex_strerror(int status);

@@ -44,13 +44,6 @@ typedef enum bex_align {
  * on upright faces, and the similarity alignment wins by 4.8 points when the faces are rolled. */
 #define BEX_ALIGN_DEFAULT BEX_ALIGN_SIMILARITY
 
-/* Default 1:1 decision thresholds on the cosine similarity of two templates: a pair at or
- * above is a match. Chosen on LFW View 1 (pairsDevTrain) as the most accurate threshold for
- * each alignment; README.md gives the measurement. Calibrated operating points (FMR targets)
- * come with the evaluation work. */
-#define BEX_VERIFY_THRESHOLD_FACEAPI 0.9025f
-#define BEX_VERIFY_THRESHOLD_SIMILARITY 0.905f
-
 typedef struct bex_engine_options {
     float min_score;  /* detector score threshold; default 0.5 (face-api's default) */
     int max_faces;    /* detections kept after non-maximum suppression; default 100 */
@@ -105,7 +98,9 @@ typedef struct bex_engine_stats {
 
 void bex_engine_get_stats(const bex_engine *eng, bex_engine_stats *out);
 
-/* The default decision threshold (cosine similarity) for templates made with `align`. */
+/* The default 1:1 decision threshold (cosine similarity) for templates made with `align`:
+ * the calibrated one for FMR BEX_DEFAULT_FMR (0.001); calibration.h gives other operating
+ * points and the evidence behind them. */
 float bex_verify_threshold(bex_align align);
 
 /* Cosine similarity of two unit-length templates, -1..1. */

@@ -85,10 +85,14 @@ typedef struct bex_quality_options {
      * LFW's 250x250 crops measure 36..47 px (5th..95th percentile): 40 would flag ~38% of them.
      * Raise it to 60 or 90 for enrolment-grade captures. */
     float min_eye_distance_px;
-    float max_yaw_deg;          /* 20; ISO/IEC 19794-5 frontal asks +-5, too strict for a live
-                                   kiosk given the estimate's error */
-    float max_pitch_deg;        /* 20 */
-    float max_roll_deg;         /* 10; ISO/IEC 19794-5 frontal asks +-8 */
+    /* Pose limits, set where errors start on LFW View 2 (README.md, "Accuracy by capture
+     * quality"): accuracy is flat up to 30 degrees of yaw and falls beyond it (below 40:
+     * 97.3%, above: 92.3%, against 98.2% for frontal pairs), but falls from 20 degrees of
+     * pitch and from 5-10 of roll. ISO/IEC 19794-5 frontal asks +-5 yaw/pitch and +-8 roll,
+     * too strict for a live kiosk given the estimate's error. */
+    float max_yaw_deg;          /* 30 (flags 4% of LFW's images; 20 flagged 16% at no gain) */
+    float max_pitch_deg;        /* 20 (flags 4%) */
+    float max_roll_deg;         /* 10 (flags 3%) */
     float min_brightness;       /* mean luminance, 0..255: 50 (the darkest 1% of LFW faces
                                    measure ~76: dark skin in fair light must stay above it) */
     float max_brightness;       /* 210 */
@@ -100,7 +104,7 @@ typedef struct bex_quality_options {
 } bex_quality_options;
 
 #define BEX_QUALITY_DEFAULT_MIN_EYE_DISTANCE_PX 30.0f
-#define BEX_QUALITY_DEFAULT_MAX_YAW_DEG 20.0f
+#define BEX_QUALITY_DEFAULT_MAX_YAW_DEG 30.0f
 #define BEX_QUALITY_DEFAULT_MAX_PITCH_DEG 20.0f
 #define BEX_QUALITY_DEFAULT_MAX_ROLL_DEG 10.0f
 #define BEX_QUALITY_DEFAULT_MIN_BRIGHTNESS 50.0f
@@ -149,6 +153,48 @@ const char *bex_quality_problem_message(int code);
 
 /* A short stable identifier for machine output, e.g. "too_small". Static; never NULL. */
 const char *bex_quality_problem_name(int code);
+
+/* ---- acquisition: one usable face, or a distinct reason why not ---------------------------
+ *
+ *   bex_capture_policy pol;
+ *   bex_capture_policy_default(&pol);
+ *   bex_face face; bex_quality q; int n;
+ *   int rc = bex_capture(eng, &img, &pol, &face, &q, &n, err, sizeof err);
+ *   if (rc == BEX_OK) use(face.template_);
+ *   else if (bex_status_is_capture_failure(rc)) show(err);   // "Move closer to the camera ..."
+ *
+ * The outcomes, checked in this order (ISO/IEC 19795-1's failure to acquire; at enrolment,
+ * failure to enrol):
+ *   BEX_ERR_NO_FACE         no face found
+ *   BEX_ERR_SEVERAL_FACES   a second face at least max_other_face times the largest's width
+ *                           (two people at a gate camera: whose photo is it?)
+ *   BEX_ERR_FACE_TOO_SMALL  inter-eye distance below min_eye_distance_px
+ *   BEX_ERR_LOW_QUALITY     quality score below min_quality
+ * Each message says what to do. On these four outcomes *n_faces is set, and when a face was
+ * found *face (without template) and *q describe the largest one, so a kiosk can show its
+ * problems; on BEX_OK all three are set and face->template_ is computed. */
+typedef struct bex_capture_policy {
+    float min_eye_distance_px; /* BEX_QUALITY_DEFAULT_MIN_EYE_DISTANCE_PX */
+    float min_quality;         /* quality score floor, 0..100: BEX_CAPTURE_DEFAULT_MIN_QUALITY;
+                                  0 turns the floor off */
+    float max_other_face;      /* BEX_CAPTURE_DEFAULT_MAX_OTHER_FACE; above 1 allows any number
+                                  of faces (the largest is used) */
+    bex_quality_options quality; /* for the score and its problems */
+} bex_capture_policy;
+
+/* The quality floor: README.md ("Accuracy by capture quality") gives the measurement behind
+ * it: on LFW the pairs with a capture below it fail several times as often. */
+#define BEX_CAPTURE_DEFAULT_MIN_QUALITY 20.0f
+/* A second face at least 0.8 of the largest's width: two people equally near the camera. A
+ * bystander further back (smaller) does not stop the capture. */
+#define BEX_CAPTURE_DEFAULT_MAX_OTHER_FACE 0.8f
+
+void bex_capture_policy_default(bex_capture_policy *pol);
+
+/* Finds the faces in img (bex_embed) and applies the policy (pol may be NULL: defaults).
+ * Errors besides the four outcomes: BEX_ERR_ARG, BEX_ERR_NOMEM. */
+int bex_capture(bex_engine *eng, const bex_image *img, const bex_capture_policy *pol,
+                bex_face *face, bex_quality *q, int *n_faces, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bex/calibration.h"
 #include "bex/face.h"
 #include "face/align.h"
 #include "face/nets.h"
@@ -196,7 +197,9 @@ int bex_face_template(bex_engine *eng, const bex_image *img, bex_face *face, bex
 }
 
 float bex_verify_threshold(bex_align align) {
-    return align == BEX_ALIGN_SIMILARITY ? BEX_VERIFY_THRESHOLD_SIMILARITY : BEX_VERIFY_THRESHOLD_FACEAPI;
+    bex_operating_point op;
+    if (bex_operating_point_verify(align, BEX_DEFAULT_FMR, &op, NULL, 0) != BEX_OK) return 1.0f; /* cannot happen */
+    return op.threshold;
 }
 
 float bex_template_similarity(const float *a, const float *b) {

@@ -52,6 +52,14 @@ const char *bex_strerror(int status) {
     case BEX_ERR_MODEL: return "model weights missing or invalid";
     case BEX_ERR_NO_FACE: return "no face found";
     case BEX_ERR_UNSUPPORTED: return "unsupported feature";
+    case BEX_ERR_SEVERAL_FACES: return "several faces in the photo";
+    case BEX_ERR_FACE_TOO_SMALL: return "face too small";
+    case BEX_ERR_LOW_QUALITY: return "capture quality below the floor";
     default: return "unknown error";
     }
+}
+
+int bex_status_is_capture_failure(int status) {
+    return status == BEX_ERR_NO_FACE || status == BEX_ERR_SEVERAL_FACES || status == BEX_ERR_FACE_TOO_SMALL ||
+           status == BEX_ERR_LOW_QUALITY;
 }

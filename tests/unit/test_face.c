@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "bex/face.h"
+#include "bex/quality.h"
 #include "image/transform.h"
 #include "test.h"
 
@@ -284,6 +285,66 @@ TEST(small_face_in_large_scene) {
     bex_image_free(&img);
 }
 
+/* bex_capture's outcomes, each with its own code: a usable face, no face, two faces of a
+ * size, a face too small, a quality below the floor. */
+TEST(capture_outcomes) {
+    if (!eng_default) SKIP("models/ not installed (tools/fetch-models.sh)");
+    bex_image a, b;
+    CHECK(bex_image_load("tests/data/lfw/Akhmed_Zakayev_0001.jpg", NULL, &a, NULL, 0) == BEX_OK);
+    CHECK(bex_image_load("tests/data/lfw/Emmanuelle_Beart_0001.jpg", NULL, &b, NULL, 0) == BEX_OK);
+    bex_capture_policy pol;
+    bex_capture_policy_default(&pol);
+    bex_face f;
+    bex_quality q;
+    int n = -1;
+    char err[256] = "";
+    CHECK(bex_capture(eng_default, &a, &pol, &f, &q, &n, err, sizeof err) == BEX_OK);
+    CHECK(n == 1 && q.score >= pol.min_quality);
+    double norm = 0;
+    for (int k = 0; k < BEX_TEMPLATE_DIM; k++) norm += f.template_[k] * f.template_[k];
+    CHECK_NEAR(norm, 1.0, 1e-4);
+
+    /* the two photos side by side: two faces of about one size */
+    CHECK(a.height == b.height);
+    bex_image two = {.width = a.width + b.width, .height = a.height};
+    two.px = malloc((size_t)two.width * two.height * 3);
+    for (int y = 0; y < a.height; y++) {
+        memcpy(two.px + (size_t)y * two.width * 3, a.px + (size_t)y * a.width * 3, (size_t)a.width * 3);
+        memcpy(two.px + ((size_t)y * two.width + a.width) * 3, b.px + (size_t)y * b.width * 3, (size_t)b.width * 3);
+    }
+    CHECK(bex_capture(eng_default, &two, &pol, &f, &q, &n, err, sizeof err) == BEX_ERR_SEVERAL_FACES);
+    CHECK(n >= 2);
+    if (n < 2) printf("  faces in the side-by-side photo: %d\n", n);
+    CHECK(strstr(err, "one person at a time") != NULL);
+    bex_capture_policy any = pol;
+    any.max_other_face = 1e9f; /* take the largest whatever else is there */
+    CHECK(bex_capture(eng_default, &two, &any, &f, &q, &n, err, sizeof err) == BEX_OK);
+
+    bex_capture_policy near = pol;
+    near.min_eye_distance_px = 200; /* LFW's faces are about 40 px between the eyes */
+    CHECK(bex_capture(eng_default, &a, &near, &f, &q, &n, err, sizeof err) == BEX_ERR_FACE_TOO_SMALL);
+    CHECK(strstr(err, "move closer") != NULL);
+    CHECK(q.eye_distance_px > 20 && q.eye_distance_px < 200); /* the face is still described */
+
+    bex_capture_policy strict = pol;
+    strict.min_quality = 100;
+    CHECK(bex_capture(eng_default, &a, &strict, &f, &q, &n, err, sizeof err) == BEX_ERR_LOW_QUALITY);
+    CHECK(strstr(err, "below the floor of 100") != NULL);
+
+    memset(two.px, 128, (size_t)two.width * two.height * 3);
+    CHECK(bex_capture(eng_default, &two, &pol, &f, &q, &n, err, sizeof err) == BEX_ERR_NO_FACE);
+    CHECK(n == 0);
+
+    bex_capture_policy bad = pol;
+    bad.min_quality = 150;
+    CHECK(bex_capture(eng_default, &a, &bad, &f, &q, &n, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(bex_capture(eng_default, &a, NULL, &f, &q, &n, err, sizeof err) == BEX_OK); /* NULL: defaults */
+    CHECK(bex_capture(eng_default, &a, &pol, NULL, &q, &n, err, sizeof err) == BEX_ERR_ARG);
+    bex_image_free(&two);
+    bex_image_free(&a);
+    bex_image_free(&b);
+}
+
 TEST(engine_errors) {
     bex_engine *e = NULL;
     char err[256] = "";
@@ -317,6 +378,7 @@ int main(void) {
     RUN(same_person_scores_higher);
     RUN(face_filling_the_frame);
     RUN(small_face_in_large_scene);
+    RUN(capture_outcomes);
     RUN(engine_errors);
     bex_engine_close(eng_faceapi);
     bex_engine_close(eng_faceapi_pad);

@@ -1,0 +1,76 @@
+/*
+ * eval.h - what the `bex eval` protocols share (cli/ only): the LFW image set, its pairs and
+ * people, embedding every image once on several threads, and a template cache so that a
+ * second protocol run on the same images does not embed them again.
+ *
+ *   eval_set s = {0};
+ *   person *pp; int np;
+ *   if (eval_read_people(lfw, &s, &pp, &np) != 0) ...;     // lfw-names.txt: every image
+ *   if (eval_embed_all(&s, models_dir, align, 2, "lfw.cache") != 0) ...;
+ *   s.imgs[i].found == 1 ? s.imgs[i].t : no template
+ */
+#ifndef BEX_CLI_EVAL_H
+#define BEX_CLI_EVAL_H
+
+#include "bex/face.h"
+#include "bex/quality.h"
+
+/* One image of the protocol and what the face pipeline made of it. */
+typedef struct eval_img {
+    char path[1024];
+    int found;          /* 1 a face, 0 none, -1 unreadable */
+    int n_faces;        /* faces the detector kept */
+    float second_ratio; /* the second-largest face's box width over the largest's (0 if one) */
+    bex_quality q;      /* capture quality of the largest face (found == 1) */
+    float t[BEX_TEMPLATE_DIM]; /* the largest face's template (found == 1) */
+} eval_img;
+
+typedef struct eval_set {
+    eval_img *imgs;
+    int n, cap;
+    size_t root_len; /* strlen of "<root>/lfw-deepfunneled/": the cache keys on what follows */
+} eval_set;
+
+typedef struct eval_pair {
+    int a, b, mated, fold;
+} eval_pair;
+
+typedef struct person {
+    char name[128];
+    int first, count; /* images first .. first + count - 1 in the set */
+    int role;         /* protocol-specific */
+} person;
+
+/* The index of root/lfw-deepfunneled/name/name_NNNN.jpg in s, added if new; -1 out of memory. */
+int eval_image_index(eval_set *s, const char *root, const char *name, int num);
+
+/* Reads LFW's pairs.txt (View 2: "10 300", then per fold 300 mated "name i j" and 300
+ * non-mated "name1 i name2 j" lines); keeps per_fold of each kind per fold (0 = all).
+ * NULL after printing the reason. */
+eval_pair *eval_read_pairs(const char *file, const char *root, eval_set *s, int per_fold, int *n,
+                           int *folds);
+
+/* Reads root/lfw-names.txt ("Name count" lines) and adds every image of every person to s.
+ * 0 on success; -1 after printing the reason. */
+int eval_read_people(const char *root, eval_set *s, person **pp, int *np);
+
+/* Embeds every image of s not yet found in the cache (cache may be NULL) with `threads`
+ * engines, showing progress on a terminal, then rewrites the cache atomically. 0 on success;
+ * -1 when the models cannot be loaded. Unreadable images are reported and marked found = -1. */
+int eval_embed_all(eval_set *s, const char *models, bex_align align, int threads, const char *cache);
+
+/* Cosine similarity in float with eight partial sums: the bulk comparisons of calibration
+ * (tens of millions), within 1e-6 of bex_template_similarity. */
+float eval_dot(const float *a, const float *b);
+
+/* A small deterministic generator (xorshift64*), so that a protocol's random draws repeat. */
+unsigned long long eval_rng(unsigned long long *s);
+
+double eval_now_s(void);
+
+/* "faceapi" or "similarity". */
+const char *eval_align_name(bex_align a);
+
+int cmd_eval_calibrate(const char *models, int argc, char **argv);
+
+#endif

@@ -1,0 +1,358 @@
+/*
+ * eval_data.c - the LFW image set behind `bex eval`: pairs and people files, embedding on
+ * several threads, and the template cache (cli/eval.h).
+ *
+ * Cache file (--cache FILE): a header, then one record per image that had a readable file:
+ *   "BEXEVC01" | u32 record size | u32 alignment | u64 models fingerprint | u64 count
+ *   count x { char key[256] ("Name/Name_0001.jpg") | the eval_img fields after path }
+ * Native byte order and struct layout: a cache is for the machine and build that wrote it.
+ * A header that does not match (other alignment, other weights, other bex build) is ignored
+ * and the images are embedded again. It is written to FILE.tmp and renamed over FILE.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bex/image.h"
+#include "eval.h"
+
+#define CACHE_MAGIC "BEXEVC01"
+#define KEY_LEN 256
+/* the cached part of an eval_img: everything after path */
+#define REC_OFF offsetof(eval_img, found)
+#define REC_LEN (sizeof(eval_img) - REC_OFF)
+
+double eval_now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+unsigned long long eval_rng(unsigned long long *s) {
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 2685821657736338717ULL;
+}
+
+const char *eval_align_name(bex_align a) { return a == BEX_ALIGN_FACEAPI ? "faceapi" : "similarity"; }
+
+float eval_dot(const float *a, const float *b) {
+    float acc[8] = {0};
+    for (int i = 0; i < BEX_TEMPLATE_DIM; i += 8)
+        for (int k = 0; k < 8; k++) acc[k] += a[i + k] * b[i + k];
+    return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+}
+
+int eval_image_index(eval_set *s, const char *root, const char *name, int num) {
+    char path[1024];
+    int len = snprintf(path, sizeof path, "%s/lfw-deepfunneled/", root);
+    s->root_len = (size_t)len;
+    snprintf(path + len, sizeof path - (size_t)len, "%s/%s_%04d.jpg", name, name, num);
+    for (int i = s->n - 1; i >= 0 && i >= s->n - 4; i--) /* pairs repeat recent images */
+        if (!strcmp(s->imgs[i].path, path)) return i;
+    for (int i = 0; i < s->n; i++)
+        if (!strcmp(s->imgs[i].path, path)) return i;
+    if (s->n == s->cap) {
+        int cap = s->cap ? s->cap * 2 : 1024;
+        eval_img *p = realloc(s->imgs, sizeof *p * (size_t)cap);
+        if (!p) return -1;
+        s->imgs = p;
+        s->cap = cap;
+    }
+    memset(&s->imgs[s->n], 0, sizeof s->imgs[s->n]);
+    snprintf(s->imgs[s->n].path, sizeof s->imgs[s->n].path, "%s", path);
+    return s->n++;
+}
+
+eval_pair *eval_read_pairs(const char *file, const char *root, eval_set *s, int per_fold, int *n,
+                           int *folds) {
+    FILE *f = fopen(file, "r");
+    if (!f) {
+        fprintf(stderr, "bex: cannot open %s: %s\n", file, strerror(errno));
+        return NULL;
+    }
+    char line[512];
+    int per = 0;
+    if (!fgets(line, sizeof line, f) || sscanf(line, "%d %d", folds, &per) != 2 || *folds < 2 ||
+        *folds > 100 || per < 1 || per > 100000) {
+        fprintf(stderr, "bex: %s is not an LFW View 2 pairs file (its first line should be \"10 300\")\n", file);
+        fclose(f);
+        return NULL;
+    }
+    eval_pair *p = malloc(sizeof *p * (size_t)*folds * per * 2);
+    *n = 0;
+    int k = 0;
+    while (p && fgets(line, sizeof line, f)) {
+        char n1[256], n2[256];
+        int i, j, fold = k / (2 * per), mated = (k % (2 * per)) < per, within = k % per;
+        int keep = per_fold <= 0 || within < per_fold;
+        eval_pair e = {0, 0, mated, fold};
+        if (k >= *folds * per * 2) { k++; break; }
+        if (sscanf(line, "%255s %d %255s %d", n1, &i, n2, &j) == 4 && !mated) {
+            if (keep) e.a = eval_image_index(s, root, n1, i), e.b = eval_image_index(s, root, n2, j);
+        } else if (sscanf(line, "%255s %d %d", n1, &i, &j) == 3 && mated) {
+            if (keep) e.a = eval_image_index(s, root, n1, i), e.b = eval_image_index(s, root, n1, j);
+        } else {
+            fprintf(stderr, "bex: %s: line %d is not a %s pair\n", file, k + 2, mated ? "mated" : "non-mated");
+            free(p);
+            fclose(f);
+            return NULL;
+        }
+        k++;
+        if (e.a < 0 || e.b < 0) { free(p); p = NULL; break; }
+        if (keep) p[(*n)++] = e;
+    }
+    fclose(f);
+    if (!p) fprintf(stderr, "bex: out of memory reading %s\n", file);
+    else if (k != *folds * per * 2) {
+        fprintf(stderr, "bex: %s has %s pairs than its header promises (%d)\n", file,
+                k < *folds * per * 2 ? "fewer" : "more", *folds * per * 2);
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+int eval_read_people(const char *root, eval_set *s, person **out, int *out_n) {
+    char names[1024];
+    snprintf(names, sizeof names, "%s/lfw-names.txt", root);
+    FILE *f = fopen(names, "r");
+    if (!f) {
+        fprintf(stderr, "bex: cannot open %s: %s\n", names, strerror(errno));
+        return -1;
+    }
+    person *pp = NULL;
+    int np = 0, cap = 0;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        char nm[128];
+        int cnt;
+        if (sscanf(line, "%127s %d", nm, &cnt) != 2 || cnt < 1 || cnt > 10000) continue;
+        if (np == cap) {
+            cap = cap ? cap * 2 : 1024;
+            person *q = realloc(pp, sizeof *q * (size_t)cap);
+            if (!q) goto nomem;
+            pp = q;
+        }
+        person *P = &pp[np++];
+        snprintf(P->name, sizeof P->name, "%s", nm);
+        P->first = s->n;
+        P->count = cnt;
+        P->role = 0;
+        for (int i = 1; i <= cnt; i++)
+            if (eval_image_index(s, root, nm, i) < 0) goto nomem;
+    }
+    fclose(f);
+    if (np < 10) {
+        fprintf(stderr, "bex: %s lists %d people; is it LFW's lfw-names.txt?\n", names, np);
+        free(pp);
+        return -1;
+    }
+    *out = pp;
+    *out_n = np;
+    return 0;
+nomem:
+    fclose(f);
+    free(pp);
+    fprintf(stderr, "bex: out of memory reading %s\n", names);
+    return -1;
+}
+
+/* ------------------------------------------------------------------ cache */
+
+/* FNV-1a over the bytes of the model files: a cache made with other weights is not used. */
+static uint64_t models_fingerprint(const char *dir) {
+    static const char *files[] = {"ssd_mobilenetv1_model.bin", "face_landmark_68_model.bin",
+                                  "face_recognition_model.bin"};
+    uint64_t h = 1469598103934665603ULL;
+    unsigned char buf[65536];
+    for (int i = 0; i < 3; i++) {
+        char path[1200];
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        FILE *f = fopen(path, "rb");
+        if (!f) continue;
+        size_t got;
+        while ((got = fread(buf, 1, sizeof buf, f)) > 0)
+            for (size_t k = 0; k < got; k++) h = (h ^ buf[k]) * 1099511628211ULL;
+        fclose(f);
+    }
+    return h;
+}
+
+typedef struct cache_hdr {
+    char magic[8];
+    uint32_t rec_len, align;
+    uint64_t fingerprint, count;
+} cache_hdr;
+
+static int cmp_key(const void *a, const void *b) { return strcmp(a, b); }
+
+/* Fills images of s found in the cache; returns how many. */
+static int cache_load(eval_set *s, const char *file, const cache_hdr *want) {
+    FILE *f = fopen(file, "rb");
+    if (!f) return 0;
+    cache_hdr h;
+    int used = 0;
+    const size_t rec = KEY_LEN + REC_LEN;
+    if (fread(&h, sizeof h, 1, f) != 1 || memcmp(h.magic, want->magic, 8) || h.rec_len != want->rec_len ||
+        h.align != want->align || h.fingerprint != want->fingerprint || h.count > 10000000) {
+        fprintf(stderr, "bex: the cache %s was made with other models, alignment or build; embedding again\n", file);
+        fclose(f);
+        return 0;
+    }
+    char *all = malloc(rec * (h.count ? h.count : 1));
+    if (!all || fread(all, rec, h.count, f) != h.count) {
+        fprintf(stderr, "bex: the cache %s is truncated; embedding again\n", file);
+        free(all);
+        fclose(f);
+        return 0;
+    }
+    fclose(f);
+    qsort(all, h.count, rec, cmp_key);
+    for (int i = 0; i < s->n; i++) {
+        char key[KEY_LEN] = {0};
+        snprintf(key, sizeof key, "%s", s->imgs[i].path + s->root_len);
+        const char *hit = bsearch(key, all, h.count, rec, cmp_key);
+        if (!hit) continue;
+        memcpy((char *)&s->imgs[i] + REC_OFF, hit + KEY_LEN, REC_LEN);
+        used++;
+    }
+    free(all);
+    return used;
+}
+
+static void cache_save(const eval_set *s, const char *file, const cache_hdr *h0) {
+    char tmp[1200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", file);
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        fprintf(stderr, "bex: cannot write the cache %s: %s\n", tmp, strerror(errno));
+        return;
+    }
+    cache_hdr h = *h0;
+    h.count = 0;
+    for (int i = 0; i < s->n; i++) h.count += s->imgs[i].found >= 0;
+    fwrite(&h, sizeof h, 1, f);
+    for (int i = 0; i < s->n; i++) {
+        if (s->imgs[i].found < 0) continue; /* unreadable: try again next time */
+        char key[KEY_LEN] = {0};
+        snprintf(key, sizeof key, "%s", s->imgs[i].path + s->root_len);
+        fwrite(key, KEY_LEN, 1, f);
+        fwrite((const char *)&s->imgs[i] + REC_OFF, REC_LEN, 1, f);
+    }
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad || rename(tmp, file) != 0) {
+        fprintf(stderr, "bex: cannot write the cache %s: %s\n", file, strerror(errno));
+        unlink(tmp);
+    }
+}
+
+/* ------------------------------------------------------------------ embedding */
+
+typedef struct embed_job {
+    eval_set *s;
+    const char *models;
+    bex_align align;
+    int next, done, todo, failed_open;
+    unsigned char *skip;
+    pthread_mutex_t lock;
+    double t0;
+} embed_job;
+
+static void embed_one(bex_engine *e, eval_img *im) {
+    char err[512];
+    bex_image img;
+    bex_face f[8];
+    int n = 0;
+    if (bex_image_load(im->path, NULL, &img, err, sizeof err) != BEX_OK) {
+        fprintf(stderr, "bex: %s\n", err);
+        im->found = -1;
+        return;
+    }
+    im->found = 0;
+    if (bex_embed(e, &img, f, 8, &n, err, sizeof err) == BEX_OK && n > 0) {
+        memcpy(im->t, f[0].template_, sizeof im->t); /* the largest face */
+        im->found = 1;
+        im->n_faces = n;
+        im->second_ratio = n > 1 && f[0].box[2] > 0 ? f[1].box[2] / f[0].box[2] : 0;
+        if (bex_face_quality(&img, &f[0], NULL, &im->q, err, sizeof err) != BEX_OK) {
+            fprintf(stderr, "bex: %s: quality: %s\n", im->path, err);
+            memset(&im->q, 0, sizeof im->q);
+        }
+    }
+    bex_image_free(&img);
+}
+
+static void *embed_worker(void *arg) {
+    embed_job *j = arg;
+    bex_engine *e;
+    char err[512];
+    bex_engine_options o;
+    bex_engine_options_default(&o);
+    o.align = j->align;
+    if (bex_engine_open(j->models, &o, &e, err, sizeof err) != BEX_OK) {
+        pthread_mutex_lock(&j->lock);
+        if (!j->failed_open++) fprintf(stderr, "bex: cannot load the face models: %s\n", err);
+        pthread_mutex_unlock(&j->lock);
+        return NULL;
+    }
+    int tty = isatty(2);
+    for (;;) {
+        pthread_mutex_lock(&j->lock);
+        int i = j->next++;
+        while (i < j->s->n && j->skip[i]) i = j->next++;
+        pthread_mutex_unlock(&j->lock);
+        if (i >= j->s->n) break;
+        embed_one(e, &j->s->imgs[i]);
+        pthread_mutex_lock(&j->lock);
+        int done = ++j->done;
+        if (tty && (done % 50 == 0 || done == j->todo)) {
+            double el = eval_now_s() - j->t0, rate = done / (el > 0 ? el : 1);
+            fprintf(stderr, "\rembedding: %d / %d images, %.1f images/s, %.0f s left   ", done, j->todo,
+                    rate, (j->todo - done) / rate);
+            if (done == j->todo) fputc('\n', stderr);
+        }
+        pthread_mutex_unlock(&j->lock);
+    }
+    bex_engine_close(e);
+    return NULL;
+}
+
+int eval_embed_all(eval_set *s, const char *models, bex_align align, int threads, const char *cache) {
+    cache_hdr h = {.rec_len = (uint32_t)REC_LEN, .align = (uint32_t)align};
+    memcpy(h.magic, CACHE_MAGIC, 8);
+    embed_job j = {.s = s, .models = models, .align = align, .t0 = eval_now_s()};
+    j.skip = calloc((size_t)s->n + 1, 1);
+    if (!j.skip) {
+        fprintf(stderr, "bex: out of memory\n");
+        return -1;
+    }
+    int cached = 0;
+    if (cache) {
+        h.fingerprint = models_fingerprint(models);
+        for (int i = 0; i < s->n; i++) s->imgs[i].found = -2; /* not yet known */
+        cached = cache_load(s, cache, &h);
+        for (int i = 0; i < s->n; i++) j.skip[i] = s->imgs[i].found != -2;
+        if (cached) fprintf(stderr, "bex: %d of %d images from the cache %s\n", cached, s->n, cache);
+    }
+    j.todo = s->n - cached;
+    pthread_mutex_init(&j.lock, NULL);
+    if (threads < 1) threads = 1;
+    if (threads > 16) threads = 16;
+    pthread_t th[16];
+    if (j.todo > 0) {
+        for (int i = 0; i < threads; i++) pthread_create(&th[i], NULL, embed_worker, &j);
+        for (int i = 0; i < threads; i++) pthread_join(th[i], NULL);
+    }
+    pthread_mutex_destroy(&j.lock);
+    free(j.skip);
+    if (j.failed_open) return -1;
+    if (cache && j.todo > 0) cache_save(s, cache, &h);
+    return 0;
+}

@@ -1,0 +1,104 @@
+/*
+ * test_calibration.c - the shipped operating points (include/bex/calibration.h): the table is
+ * consistent, requests pick the stricter calibrated row, 1:N thresholds grow with the
+ * gallery, and targets the evidence cannot support are refused, not extrapolated.
+ */
+#include "bex/calibration.h"
+#include "test.h"
+
+static const bex_align aligns[2] = {BEX_ALIGN_SIMILARITY, BEX_ALIGN_FACEAPI};
+
+TEST(default_operating_point) {
+    for (int a = 0; a < 2; a++) {
+        bex_operating_point op;
+        char err[256];
+        CHECK(bex_operating_point_verify(aligns[a], BEX_DEFAULT_FMR, &op, err, sizeof err) == BEX_OK);
+        CHECK(strcmp(op.name, "FMR 0.001") == 0);
+        CHECK(op.kind == BEX_OP_VERIFY && op.gallery_size == 1);
+        CHECK_NEAR(op.fmr, 1e-3, 1e-12); /* 0.001 is a row of the table: used exactly */
+        CHECK(op.fmr_measured <= op.fmr);
+        CHECK(op.fmr_measured > op.fmr / 2); /* bins of 1e-5 are fine enough to get close */
+        CHECK(op.fmr_upper95 > op.fmr_measured && op.fmr_upper95 < 2 * op.fmr);
+        CHECK(op.comparisons > 10000000ULL); /* the whole of LFW's non-mated pairs */
+        CHECK(op.false_matches == (unsigned long long)(op.fmr_measured * op.comparisons + 0.5));
+        CHECK(op.fnmr_measured > 0 && op.fnmr_measured < 0.5);
+        CHECK(op.heldout_fmr > 0 && op.heldout_fmr < 0.01);
+        CHECK(op.threshold > 0.5f && op.threshold < 1.0f);
+        CHECK(bex_verify_threshold(aligns[a]) == op.threshold);
+        CHECK(strstr(bex_calibration_evidence(aligns[a]), "LFW") != NULL);
+    }
+}
+
+TEST(stricter_targets_raise_the_threshold) {
+    for (int a = 0; a < 2; a++) {
+        double prev_thr = -2, prev_fnmr = -1;
+        for (double fmr = 0.1; fmr >= bex_calibration_min_fmr(aligns[a]) * 0.999; fmr /= 1.7) {
+            bex_operating_point op;
+            char err[256];
+            CHECK(bex_operating_point_verify(aligns[a], fmr, &op, err, sizeof err) == BEX_OK);
+            CHECK(op.fmr <= fmr * (1 + 1e-9));          /* never looser than asked */
+            CHECK(op.fmr >= fmr / 1.0593 * (1 - 1e-9)); /* 40 rows a decade: at most 10^(1/40) stricter */
+            CHECK(op.threshold >= prev_thr);
+            CHECK(op.fnmr_measured >= prev_fnmr); /* a stricter threshold rejects more mates */
+            prev_thr = op.threshold;
+            prev_fnmr = op.fnmr_measured;
+        }
+    }
+}
+
+TEST(identification_threshold_grows_with_the_gallery) {
+    bex_operating_point v, one, flight, big;
+    char err[256];
+    CHECK(bex_operating_point_verify(BEX_ALIGN_DEFAULT, 0.003, &v, err, sizeof err) == BEX_OK);
+    CHECK(bex_operating_point_identify(BEX_ALIGN_DEFAULT, 0.003, 1, &one, err, sizeof err) == BEX_OK);
+    CHECK(one.threshold == v.threshold); /* a gallery of one is a verification */
+    CHECK(bex_operating_point_identify(BEX_ALIGN_DEFAULT, 0.003, 420, &flight, err, sizeof err) == BEX_OK);
+    CHECK(strcmp(flight.name, "FPIR 0.003 at N=420") == 0);
+    CHECK(flight.kind == BEX_OP_IDENTIFY && flight.gallery_size == 420);
+    /* 420 chances: a per-comparison FMR of 1 - 0.997^(1/420) = 7.15e-6 or less */
+    CHECK(flight.fmr <= 7.16e-6 && flight.fmr > 7.15e-6 / 1.0593);
+    CHECK(flight.threshold > v.threshold);
+    CHECK(bex_operating_point_identify(BEX_ALIGN_DEFAULT, 0.003, 4000, &big, err, sizeof err) == BEX_OK);
+    CHECK(big.threshold >= flight.threshold);
+}
+
+TEST(unsupported_targets_are_refused) {
+    bex_operating_point op;
+    char err[256] = "";
+    /* a million travellers at FPIR 0.003 needs FMR 3e-9: beyond 1e8 comparisons */
+    CHECK(bex_operating_point_identify(BEX_ALIGN_DEFAULT, 0.003, 1000000, &op, err, sizeof err) ==
+          BEX_ERR_UNSUPPORTED);
+    CHECK(strstr(err, "FPIR 0.003 at N=1000000") != NULL);
+    CHECK(strstr(err, "supports") != NULL);
+    CHECK(bex_operating_point_verify(BEX_ALIGN_DEFAULT, 1e-12, &op, err, sizeof err) == BEX_ERR_UNSUPPORTED);
+    CHECK(bex_operating_point_verify(BEX_ALIGN_DEFAULT, 0, &op, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(bex_operating_point_verify(BEX_ALIGN_DEFAULT, 0.5, &op, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(bex_operating_point_verify(BEX_ALIGN_DEFAULT, NAN, &op, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(bex_operating_point_verify(BEX_ALIGN_DEFAULT, 1e-3, NULL, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(bex_operating_point_identify(BEX_ALIGN_DEFAULT, 0.003, 0, &op, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(bex_operating_point_identify(BEX_ALIGN_DEFAULT, -1, 10, &op, err, sizeof err) == BEX_ERR_ARG);
+}
+
+TEST(capture_failure_codes) {
+    CHECK(bex_status_is_capture_failure(BEX_ERR_NO_FACE));
+    CHECK(bex_status_is_capture_failure(BEX_ERR_SEVERAL_FACES));
+    CHECK(bex_status_is_capture_failure(BEX_ERR_FACE_TOO_SMALL));
+    CHECK(bex_status_is_capture_failure(BEX_ERR_LOW_QUALITY));
+    CHECK(!bex_status_is_capture_failure(BEX_OK));
+    CHECK(!bex_status_is_capture_failure(BEX_ERR_CORRUPT));
+    /* codes are never renumbered */
+    CHECK(BEX_ERR_NO_FACE == 8 && BEX_ERR_SEVERAL_FACES == 10 && BEX_ERR_FACE_TOO_SMALL == 11 &&
+          BEX_ERR_LOW_QUALITY == 12);
+    CHECK(strcmp(bex_strerror(BEX_ERR_SEVERAL_FACES), "several faces in the photo") == 0);
+    CHECK(strcmp(bex_strerror(BEX_ERR_FACE_TOO_SMALL), "face too small") == 0);
+    CHECK(strcmp(bex_strerror(BEX_ERR_LOW_QUALITY), "capture quality below the floor") == 0);
+}
+
+int main(void) {
+    RUN(default_operating_point);
+    RUN(stricter_targets_raise_the_threshold);
+    RUN(identification_threshold_grows_with_the_gallery);
+    RUN(unsupported_targets_are_refused);
+    RUN(capture_failure_codes);
+    return test_summary();
+}
