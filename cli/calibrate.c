@@ -170,12 +170,8 @@ static int write_c_table(const char *path, bex_align align, const cal_row *r, in
                          uint64_t comparisons, uint64_t mated, int listed, int people, int images, int with_face,
                          unsigned long long seed, const char *cmdline) {
     char tmp[1200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        fprintf(stderr, "bex: cannot write %s: %s\n", tmp, strerror(errno));
-        return -1;
-    }
+    FILE *f = eval_open_atomic(path, tmp, sizeof tmp);
+    if (!f) return -1;
     time_t now = time(NULL);
     char day[32];
     strftime(day, sizeof day, "%Y-%m-%d", gmtime(&now));
@@ -208,43 +204,28 @@ static int write_c_table(const char *path, bex_align align, const cal_row *r, in
 }
 
 int cmd_eval_calibrate(const char *models, int argc, char **argv) {
-    const char *lfw = NULL, *out = "eval-out", *cache = NULL, *ctable = NULL;
-    bex_align align = BEX_ALIGN_DEFAULT;
-    int threads = 2, trials = 100;
-    unsigned long long seed = 20261126;
+    eval_opts o;
+    eval_opts_default(&o, 100);
+    const char *ctable = NULL;
     for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--lfw") && i + 1 < argc) lfw = argv[++i];
-        else if (!strcmp(argv[i], "--out") && i + 1 < argc) out = argv[++i];
-        else if (!strcmp(argv[i], "--cache") && i + 1 < argc) cache = argv[++i];
-        else if (!strcmp(argv[i], "--c-table") && i + 1 < argc) ctable = argv[++i];
-        else if (!strcmp(argv[i], "--trials") && i + 1 < argc) trials = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--seed") && i + 1 < argc) seed = strtoull(argv[++i], NULL, 10);
-        else if (!strcmp(argv[i], "--align") && i + 1 < argc) {
-            if (!cli_parse_align(argv[++i], &align)) return 2;
-        } else
+        int r = eval_parse_common(argc, argv, &i, &o);
+        if (r < 0) return 2;
+        if (r > 0) continue;
+        if (!strcmp(argv[i], "--c-table") && i + 1 < argc) ctable = argv[++i];
+        else
             return cli_usage_error("eval calibrate takes --lfw DIR [--out DIR] [--align A] [--cache FILE] "
                                    "[--trials N] [--seed S] [--threads T] [--c-table FILE]");
     }
+    const char *lfw = o.lfw, *out = o.out, *cache = o.cache;
+    bex_align align = o.align;
+    int threads = o.threads, trials = o.trials;
+    unsigned long long seed = o.seed;
     if (!lfw) return cli_usage_error("eval calibrate needs --lfw DIR, an LFW tree with lfw-deepfunneled/ and lfw-names.txt");
-    if (trials < 1) trials = 1;
-    if (threads < 1) threads = 1;
-    if (threads > 16) threads = 16;
-    if (!seed) seed = 1;
     eval_set s = {0};
     person *pp = NULL;
     int np = 0, rc = 2;
     char dir[1024], path[1200], err[256];
-    if (eval_read_people(lfw, &s, &pp, &np) != 0) {
-        free(s.imgs);
-        return 2;
-    }
-    if (mkdir(out, 0755) != 0 && errno != EEXIST) {
-        fprintf(stderr, "bex: cannot create the output folder %s: %s\n", out, strerror(errno));
-        free(pp);
-        free(s.imgs);
-        return 2;
-    }
+    if (eval_load_people(lfw, out, &s, &pp, &np) != 0) return 2;
     cli_find_models(models, dir, sizeof dir);
     if (eval_embed_all(&s, dir, align, threads, cache) != 0) {
         free(pp);
@@ -387,8 +368,7 @@ int cmd_eval_calibrate(const char *models, int argc, char **argv) {
 
     snprintf(path, sizeof path, "%s/calibration_%s.csv", out, eval_align_name(align));
     char tmp[1300];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
+    FILE *f = eval_open_atomic(path, tmp, sizeof tmp);
     if (f) {
         fprintf(f, "target_fmr,threshold,false_matches,nonmated,fmr,fmr_upper95,fnmr,mated,heldout_threshold,"
                    "heldout_false_matches,heldout_nonmated,heldout_fmr\n");
@@ -398,13 +378,8 @@ int cmd_eval_calibrate(const char *models, int argc, char **argv) {
                     rows[i].fmr, rows[i].upper95, rows[i].fnmr, (unsigned long long)n_m, rows[i].heldout_threshold,
                     (unsigned long long)rows[i].heldout_false, (unsigned long long)rows[i].heldout_n,
                     rows[i].heldout_fmr);
-        int bad = ferror(f);
-        if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
-            fprintf(stderr, "bex: cannot write %s: %s\n", path, strerror(errno));
-            unlink(tmp);
-        }
-    } else
-        fprintf(stderr, "bex: cannot write %s: %s\n", tmp, strerror(errno));
+        eval_close_atomic(f, tmp, path);
+    }
     printf(",\"files\":\"%s\"", path);
     if (ctable) {
         char cmd[2048];

@@ -35,12 +35,8 @@
 static int write_scores_csv(const char *path, const eval_set *s, const eval_pair *p, int n,
                             const double *score) {
     char tmp[1300];
-    int k = snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = (k > 0 && (size_t)k < sizeof tmp) ? fopen(tmp, "w") : NULL;
-    if (!f) {
-        fprintf(stderr, "bex: cannot write %s: %s\n", tmp, strerror(errno));
-        return -1;
-    }
+    FILE *f = eval_open_atomic(path, tmp, sizeof tmp);
+    if (!f) return -1;
     fprintf(f, "fold,mated,image_a,image_b,score\n");
     for (int i = 0; i < n; i++) {
         const char *a = strrchr(s->imgs[p[i].a].path, '/'), *b = strrchr(s->imgs[p[i].b].path, '/');
@@ -49,13 +45,7 @@ static int write_scores_csv(const char *path, const eval_set *s, const eval_pair
         if (isnan(score[i])) fprintf(f, "no_face\n");
         else fprintf(f, "%.9g\n", score[i]);
     }
-    int bad = ferror(f);
-    if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
-        fprintf(stderr, "bex: cannot write %s: %s\n", path, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
+    return eval_close_atomic(f, tmp, path);
 }
 
 /* The capture policy's verdict on an embedded image, as bex_capture would give it. */
@@ -103,7 +93,8 @@ static void band_print(const char *label, const band_acc *b) {
 /* Accuracy by capture quality (ISO/IEC 29794-1's question: does low quality predict errors?):
  * pairs banded by the lower of their two images' quality scores, each pair judged by its
  * fold's threshold (as the 10-fold accuracy) and by the calibrated threshold for FMR 0.001;
- * accuracy of the pairs touching an image with each quality problem; the error-versus-reject
+ * accuracy of the pairs touching an image with each quality problem, and by the pair's larger
+ * |yaw|, |pitch| and |roll| (where the pose limits come from); the error-versus-reject
  * curve (FNMR at FMR 0.001 after discarding the lowest-quality pairs); and what the default
  * capture policy would refuse. */
 static void quality_report(const eval_set *s, const eval_pair *p, int np, const double *score,
@@ -150,6 +141,34 @@ static void quality_report(const eval_set *s, const eval_pair *p, int np, const 
         printf(",");
         band_print(bex_quality_problem_name(c), &prob[c]);
     }
+    /* by pose: the larger |angle| of the two images (both found) */
+    static const char *axes[3] = {"yaw", "pitch", "roll"};
+    static const double pose_edges[3][7] = {{0, 10, 20, 25, 30, 40, 181}, {0, 10, 20, 25, 30, 40, 181},
+                                            {0, 5, 10, 15, 20, 30, 181}};
+    printf("],\"by_pose\":{");
+    for (int ax = 0; ax < 3; ax++) {
+        band_acc pb[6] = {{0}};
+        for (int i = 0; i < np; i++) {
+            const eval_img *a = &s->imgs[p[i].a], *b = &s->imgs[p[i].b];
+            if (a->found != 1 || b->found != 1) continue;
+            double va = ax == 0 ? a->q.yaw_deg : ax == 1 ? a->q.pitch_deg : a->q.roll_deg;
+            double vb = ax == 0 ? b->q.yaw_deg : ax == 1 ? b->q.pitch_deg : b->q.roll_deg;
+            double v = fabs(va) > fabs(vb) ? fabs(va) : fabs(vb);
+            for (int k = 0; k < 6; k++)
+                if (v >= pose_edges[ax][k] && v < pose_edges[ax][k + 1])
+                    band_add(&pb[k], p[i].mated, score[i], kf->threshold[p[i].fold], op.threshold);
+        }
+        printf("%s\"%s\":[", ax ? "," : "", axes[ax]);
+        for (int k = 0; k < 6; k++) {
+            char label[32];
+            if (k < 5) snprintf(label, sizeof label, "%g-%g", pose_edges[ax][k], pose_edges[ax][k + 1]);
+            else snprintf(label, sizeof label, "%g+", pose_edges[ax][k]);
+            if (k) printf(",");
+            band_print(label, &pb[k]);
+        }
+        printf("]");
+    }
+    printf("}");
     /* error versus reject: mated pairs sorted by pair quality, lowest first */
     int nm = 0;
     for (int i = 0; i < np; i++) if (p[i].mated) order[nm++] = i;
@@ -158,7 +177,7 @@ static void quality_report(const eval_set *s, const eval_pair *p, int np, const 
         while (j >= 0 && pq[order[j]] > pq[v]) { order[j + 1] = order[j]; j--; }
         order[j + 1] = v;
     }
-    printf("],\"error_vs_reject\":[");
+    printf(",\"error_vs_reject\":[");
     static const double rejects[] = {0, 0.02, 0.05, 0.1, 0.2, 0.3};
     for (int r = 0; r < 6; r++) {
         int skip = (int)(rejects[r] * nm + 0.5), fnm = 0;
@@ -190,21 +209,22 @@ static void quality_report(const eval_set *s, const eval_pair *p, int np, const 
 }
 
 static int cmd_eval_verify(const char *models, int argc, char **argv) {
-    const char *lfw = NULL, *pairs_file = NULL, *out = "eval-out", *cache = NULL;
-    bex_align align = BEX_ALIGN_DEFAULT;
-    int per_fold = 0, threads = 2;
+    eval_opts o;
+    eval_opts_default(&o, 1);
+    const char *pairs_file = NULL;
+    int per_fold = 0;
     for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--lfw") && i + 1 < argc) lfw = argv[++i];
-        else if (!strcmp(argv[i], "--pairs") && i + 1 < argc) pairs_file = argv[++i];
-        else if (!strcmp(argv[i], "--out") && i + 1 < argc) out = argv[++i];
-        else if (!strcmp(argv[i], "--cache") && i + 1 < argc) cache = argv[++i];
+        int r = eval_parse_common(argc, argv, &i, &o);
+        if (r < 0) return 2;
+        if (r > 0) continue;
+        if (!strcmp(argv[i], "--pairs") && i + 1 < argc) pairs_file = argv[++i];
         else if (!strcmp(argv[i], "--per-fold") && i + 1 < argc) per_fold = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--align") && i + 1 < argc) {
-            if (!cli_parse_align(argv[++i], &align)) return 2;
-        } else
+        else
             return cli_usage_error("eval verify takes --lfw DIR [--pairs FILE] [--out DIR] [--align A] [--per-fold N] [--threads T] [--cache FILE]");
     }
+    const char *lfw = o.lfw, *out = o.out, *cache = o.cache;
+    bex_align align = o.align;
+    int threads = o.threads;
     if (!lfw) return cli_usage_error("eval verify needs --lfw DIR, an LFW tree with lfw-deepfunneled/ and pairs.txt");
     char pf[1024], dir[1024], err[512];
     if (!pairs_file) {
@@ -215,8 +235,7 @@ static int cmd_eval_verify(const char *models, int argc, char **argv) {
     int np = 0, folds = 0;
     eval_pair *p = eval_read_pairs(pairs_file, lfw, &s, per_fold, &np, &folds);
     if (!p) { free(s.imgs); return 2; }
-    if (mkdir(out, 0755) != 0 && errno != EEXIST) {
-        fprintf(stderr, "bex: cannot create the output folder %s: %s\n", out, strerror(errno));
+    if (eval_make_out_dir(out) != 0) {
         free(p);
         free(s.imgs);
         return 2;
@@ -444,39 +463,25 @@ static void write_ident_files(const char *out, int multi, const bex_probe_result
 }
 
 static int cmd_eval_identify(const char *models, int argc, char **argv) {
-    const char *lfw = NULL, *out = "eval-out", *cache = NULL;
-    bex_align align = BEX_ALIGN_DEFAULT;
-    int threads = 2, trials = 50, max_enrol = 3;
-    unsigned long long seed = 20261126;
+    eval_opts o;
+    eval_opts_default(&o, 50);
+    int max_enrol = 3;
     for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--lfw") && i + 1 < argc) lfw = argv[++i];
-        else if (!strcmp(argv[i], "--out") && i + 1 < argc) out = argv[++i];
-        else if (!strcmp(argv[i], "--cache") && i + 1 < argc) cache = argv[++i];
-        else if (!strcmp(argv[i], "--trials") && i + 1 < argc) trials = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--seed") && i + 1 < argc) seed = strtoull(argv[++i], NULL, 10);
-        else if (!strcmp(argv[i], "--align") && i + 1 < argc) {
-            if (!cli_parse_align(argv[++i], &align)) return 2;
-        } else
+        int r = eval_parse_common(argc, argv, &i, &o);
+        if (r < 0) return 2;
+        if (r == 0)
             return cli_usage_error("eval identify takes --lfw DIR [--out DIR] [--trials N] [--seed S] [--align A] [--threads T] [--cache FILE]");
     }
+    const char *lfw = o.lfw, *out = o.out, *cache = o.cache;
+    bex_align align = o.align;
+    int threads = o.threads, trials = o.trials;
+    unsigned long long seed = o.seed;
     if (!lfw) return cli_usage_error("eval identify needs --lfw DIR, an LFW tree with lfw-deepfunneled/ and lfw-names.txt");
-    if (trials < 1) trials = 1;
-    if (!seed) seed = 1;
     char dir[1024];
     person *pp = NULL;
     int np = 0;
     eval_set s = {0};
-    if (eval_read_people(lfw, &s, &pp, &np) != 0) {
-        free(s.imgs);
-        return 2;
-    }
-    if (mkdir(out, 0755) != 0 && errno != EEXIST) {
-        fprintf(stderr, "bex: cannot create the output folder %s: %s\n", out, strerror(errno));
-        free(pp);
-        free(s.imgs);
-        return 2;
-    }
+    if (eval_load_people(lfw, out, &s, &pp, &np) != 0) return 2;
     /* roles: single-image people are distractors; of those with two or more, a seeded
      * random half is enrolled (their other images are mated probes), the other half is held
      * out (all their images are non-mated probes) */

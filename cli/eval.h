@@ -12,6 +12,8 @@
 #ifndef BEX_CLI_EVAL_H
 #define BEX_CLI_EVAL_H
 
+#include <stdio.h>
+
 #include "bex/face.h"
 #include "bex/quality.h"
 
@@ -53,6 +55,30 @@ eval_pair *eval_read_pairs(const char *file, const char *root, eval_set *s, int 
 /* Reads root/lfw-names.txt ("Name count" lines) and adds every image of every person to s.
  * 0 on success; -1 after printing the reason. */
 int eval_read_people(const char *root, eval_set *s, person **pp, int *np);
+
+/* Options every `bex eval` protocol takes. eval_parse_common consumes argv[*i] (and its
+ * value) when it is one of --lfw --out --cache --align --threads --trials --seed and returns
+ * 1; 0 when it is not one of them; -1 on a bad value (message printed). */
+typedef struct eval_opts {
+    const char *lfw, *out, *cache;
+    bex_align align;
+    int threads, trials;
+    unsigned long long seed;
+} eval_opts;
+void eval_opts_default(eval_opts *o, int trials);
+int eval_parse_common(int argc, char **argv, int *i, eval_opts *o);
+
+/* Files written whole or not at all: eval_open_atomic opens path.tmp (its name into tmp);
+ * eval_close_atomic closes it and renames it over path, or removes it and returns -1 after
+ * printing why. */
+FILE *eval_open_atomic(const char *path, char *tmp, size_t tmplen);
+int eval_close_atomic(FILE *f, const char *tmp, const char *path);
+
+/* Creates the output folder (an existing one is fine). 0, or -1 after printing the reason. */
+int eval_make_out_dir(const char *out);
+
+/* eval_read_people, then eval_make_out_dir(out); on failure frees what it read. */
+int eval_load_people(const char *root, const char *out, eval_set *s, person **pp, int *np);
 
 /* Embeds every image of s not yet found in the cache (cache may be NULL) with `threads`
  * engines, showing progress on a terminal, then rewrites the cache atomically. 0 on success;

@@ -15,10 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bex/image.h"
+#include "cli.h"
 #include "eval.h"
 
 #define CACHE_MAGIC "BEXEVC01"
@@ -93,6 +95,7 @@ eval_pair *eval_read_pairs(const char *file, const char *root, eval_set *s, int 
         int i, j, fold = k / (2 * per), mated = (k % (2 * per)) < per, within = k % per;
         int keep = per_fold <= 0 || within < per_fold;
         eval_pair e = {0, 0, mated, fold};
+        if (strspn(line, " \t\r\n") == strlen(line)) continue; /* blank lines */
         if (k >= *folds * per * 2) { k++; break; }
         if (sscanf(line, "%255s %d %255s %d", n1, &i, n2, &j) == 4 && !mated) {
             if (keep) e.a = eval_image_index(s, root, n1, i), e.b = eval_image_index(s, root, n2, j);
@@ -164,6 +167,87 @@ nomem:
     return -1;
 }
 
+void eval_opts_default(eval_opts *o, int trials) {
+    memset(o, 0, sizeof *o);
+    o->out = "eval-out";
+    o->align = BEX_ALIGN_DEFAULT;
+    o->threads = 2;
+    o->trials = trials;
+    o->seed = 20261126;
+}
+
+int eval_parse_common(int argc, char **argv, int *i, eval_opts *o) {
+    const char *a = argv[*i];
+    if (*i + 1 >= argc) return 0;
+    const char *v = argv[*i + 1];
+    if (!strcmp(a, "--lfw")) o->lfw = v;
+    else if (!strcmp(a, "--out")) o->out = v;
+    else if (!strcmp(a, "--cache")) o->cache = v;
+    else if (!strcmp(a, "--align")) {
+        if (!cli_parse_align(v, &o->align)) return -1;
+    } else if (!strcmp(a, "--threads") || !strcmp(a, "--trials")) {
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (*end || n < 1 || n > (a[3] == 'h' ? 16 : 100000)) {
+            fprintf(stderr, "bex: %s takes a whole number from 1 to %d\n", a, a[3] == 'h' ? 16 : 100000);
+            return -1;
+        }
+        if (a[3] == 'h') o->threads = (int)n;
+        else o->trials = (int)n;
+    } else if (!strcmp(a, "--seed")) {
+        char *end;
+        o->seed = strtoull(v, &end, 10);
+        if (*end || !o->seed) {
+            fprintf(stderr, "bex: --seed takes a whole number above 0\n");
+            return -1;
+        }
+    } else
+        return 0;
+    ++*i;
+    return 1;
+}
+
+FILE *eval_open_atomic(const char *path, char *tmp, size_t tmplen) {
+    int k = snprintf(tmp, tmplen, "%s.tmp", path);
+    FILE *f = (k > 0 && (size_t)k < tmplen) ? fopen(tmp, "w") : NULL;
+    if (!f) fprintf(stderr, "bex: cannot write %s.tmp: %s\n", path, k > 0 && (size_t)k < tmplen ? strerror(errno) : "name too long");
+    return f;
+}
+
+int eval_close_atomic(FILE *f, const char *tmp, const char *path) {
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
+        fprintf(stderr, "bex: cannot write %s: %s\n", path, bad ? "write error" : strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+int eval_make_out_dir(const char *out) {
+    if (mkdir(out, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "bex: cannot create the output folder %s: %s\n", out, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int eval_load_people(const char *root, const char *out, eval_set *s, person **pp, int *np) {
+    if (eval_read_people(root, s, pp, np) != 0) {
+        free(s->imgs);
+        s->imgs = NULL;
+        return -1;
+    }
+    if (eval_make_out_dir(out) != 0) {
+        free(*pp);
+        free(s->imgs);
+        s->imgs = NULL;
+        *pp = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------------ cache */
 
 /* FNV-1a over the bytes of the model files: a cache made with other weights is not used. */
@@ -229,12 +313,8 @@ static int cache_load(eval_set *s, const char *file, const cache_hdr *want) {
 
 static void cache_save(const eval_set *s, const char *file, const cache_hdr *h0) {
     char tmp[1200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", file);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        fprintf(stderr, "bex: cannot write the cache %s: %s\n", tmp, strerror(errno));
-        return;
-    }
+    FILE *f = eval_open_atomic(file, tmp, sizeof tmp);
+    if (!f) return;
     cache_hdr h = *h0;
     h.count = 0;
     for (int i = 0; i < s->n; i++) h.count += s->imgs[i].found >= 0;
@@ -246,11 +326,7 @@ static void cache_save(const eval_set *s, const char *file, const cache_hdr *h0)
         fwrite(key, KEY_LEN, 1, f);
         fwrite((const char *)&s->imgs[i] + REC_OFF, REC_LEN, 1, f);
     }
-    int bad = ferror(f);
-    if (fclose(f) != 0 || bad || rename(tmp, file) != 0) {
-        fprintf(stderr, "bex: cannot write the cache %s: %s\n", file, strerror(errno));
-        unlink(tmp);
-    }
+    eval_close_atomic(f, tmp, file);
 }
 
 /* ------------------------------------------------------------------ embedding */

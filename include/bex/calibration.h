@@ -72,7 +72,7 @@ int bex_operating_point_verify(bex_align align, double fmr, bex_operating_point 
 
 /* The threshold for 1:N identification at a target FPIR (0 < fpir <= 0.1) with a gallery of
  * n >= 1 people. Same errors; a large gallery needs a small per-comparison FMR, so for this
- * model and calibration set FPIR 0.003 is supported up to roughly N = 20,000 people. */
+ * model and calibration set FPIR 0.003 is supported up to about N = 25,000 people. */
 int bex_operating_point_identify(bex_align align, double fpir, long long n,
                                  bex_operating_point *out, char *err, size_t errlen);
 

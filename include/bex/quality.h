@@ -182,8 +182,9 @@ typedef struct bex_capture_policy {
     bex_quality_options quality; /* for the score and its problems */
 } bex_capture_policy;
 
-/* The quality floor: README.md ("Accuracy by capture quality") gives the measurement behind
- * it: on LFW the pairs with a capture below it fail several times as often. */
+/* The quality floor, from README.md ("Accuracy by capture quality"): on LFW View 2 the pairs
+ * with an image scoring under 20 are 92.0% accurate against 99.1% above 40 (8 times the
+ * errors), and the floor refuses about 5% of LFW's images. */
 #define BEX_CAPTURE_DEFAULT_MIN_QUALITY 20.0f
 /* A second face at least 0.8 of the largest's width: two people equally near the camera. A
  * bystander further back (smaller) does not stop the capture. */
