@@ -28,10 +28,12 @@ else
 BUILD   ?= build
 endif
 
-# Kernels for one instruction set live in files named *_avx2.c / *_avx512.c and are compiled
-# for that set only; the library picks among them at run time (src/nn/kernel.c).
+# Kernels for one instruction set live in files named *_avx2.c / *_avx512.c / *_avx512vnni.c /
+# *_avx512bf16.c and are compiled for that set only; the library picks among them at run time
+# (src/nn/kernel.c, src/index/scan.c).
 AVX2_FLAGS   = -mavx2 -mfma -mf16c
-AVX512_FLAGS = -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx512vnni -mfma -mf16c
+AVX512_FLAGS = -mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma -mf16c
+AVX512VNNI_FLAGS = $(AVX512_FLAGS) -mavx512vnni
 AVX512BF16_FLAGS = -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx512bf16 -mfma
 
 LIB_SRC  := $(sort $(wildcard src/*/*.c))
@@ -52,6 +54,9 @@ $(BUILD)/%_avx2.o: %_avx2.c
 $(BUILD)/%_avx512.o: %_avx512.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(AVX512_FLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/%_avx512vnni.o: %_avx512vnni.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(AVX512VNNI_FLAGS) -MMD -MP -c $< -o $@
 $(BUILD)/%_avx512bf16.o: %_avx512bf16.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(AVX512BF16_FLAGS) -MMD -MP -c $< -o $@
@@ -86,6 +91,17 @@ test: all $(TEST_BIN) $(FUZZ_REPLAY)
 
 bench: all $(BENCH_BIN)
 BENCH_LIBS_bench_gemm := -lopenblas
+# bench_index's peer, FAISS (C++ only in Debian), is linked when libfaiss-dev and a C++ compiler
+# are installed; without them bench_index runs bex alone. Nothing else needs either.
+ifneq ($(wildcard /usr/include/faiss/IndexScalarQuantizer.h),)
+ifneq ($(shell command -v $(CXX) 2>/dev/null),)
+BENCH_LIBS_bench_index := $(BUILD)/bench/faiss_peer.o -lfaiss -lopenblas -fopenmp -lstdc++ -lm
+$(BUILD)/bench/bench_index: $(BUILD)/bench/faiss_peer.o
+$(BUILD)/bench/faiss_peer.o: bench/faiss_peer.cc
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++17 $(OPT) -g -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -fopenmp -c $< -o $@
+endif
+endif
 
 TOOL_SRC := $(sort $(wildcard tools/*.c))
 TOOL_BIN := $(TOOL_SRC:tools/%.c=$(BUILD)/tools/%)

@@ -6,6 +6,7 @@
  *   bex verify IMG1 IMG2           1:1 decision at a calibrated operating point (exit 0/1/3/2)
  *   bex identify PROBE IMG...      1:N search, threshold for the FPIR at the gallery's size
  *   bex quality IMG                capture quality and the failure-to-acquire outcome
+ *   bex index add|search|remove|info   a gallery file (cli/index_cmd.c)
  *
  * Errors go to stderr as one line; exit status 2 means an error.
  */
@@ -41,6 +42,13 @@ static const char *usage =
     "  quality [CAPTURE] IMG    capture quality of each face: size, pose, sharpness, exposure,\n"
     "                           contrast, a 0-100 score, what to fix, and the capture outcome;\n"
     "                           exit 0 fit, 1 fit with problems, 3 unusable, 2 error\n"
+    "  index add [--format float32|float16|int8] FILE SUBJECT IMG...\n"
+    "                           enrol each image's face as a template of SUBJECT (a number) in\n"
+    "                           the gallery file FILE (made if missing; saved atomically)\n"
+    "  index search [--k K] [--fpir F] FILE PROBE\n"
+    "                           1:N against the gallery file: best K subjects, decided at FPIR F\n"
+    "                           for its size; exit 0 match, 1 none, 3 probe unusable, 2 error\n"
+    "  index remove FILE --subject ID | --template ID     index info FILE\n"
     "  eval verify --lfw DIR [--pairs FILE] [--out DIR] [--align A] [--per-fold N] [--cache F]\n"
     "                           LFW View 2 verification: 10-fold accuracy, TAR at FAR, EER,\n"
     "                           accuracy by quality band, DET curve and histograms in --out\n"
@@ -113,7 +121,7 @@ void cli_find_models(const char *opt, char *out, size_t n) {
     snprintf(out, n, "models");
 }
 
-static int open_engine(const char *models, bex_align align, bex_engine **eng) {
+int cli_open_engine(const char *models, bex_align align, bex_engine **eng) {
     char dir[4096], err[512];
     cli_find_models(models, dir, sizeof dir);
     bex_engine_options opt;
@@ -164,7 +172,7 @@ static int faces_of(bex_engine *eng, const char *path, int embed, bex_face *face
 static int cmd_detect(const char *models, int argc, char **argv) {
     if (argc != 1) return cli_usage_error("detect takes one image: bex detect IMG");
     bex_engine *eng;
-    if (!open_engine(models, BEX_ALIGN_DEFAULT, &eng)) return 2;
+    if (!cli_open_engine(models, BEX_ALIGN_DEFAULT, &eng)) return 2;
     static bex_face faces[MAX_FACES];
     int n = faces_of(eng, argv[0], 0, faces, 0);
     bex_engine_close(eng);
@@ -188,7 +196,7 @@ static int cmd_embed(const char *models, int argc, char **argv) {
     }
     if (i == argc) return cli_usage_error("embed needs at least one image: bex embed IMG...");
     bex_engine *eng;
-    if (!open_engine(models, align, &eng)) return 2;
+    if (!cli_open_engine(models, align, &eng)) return 2;
     static bex_face faces[MAX_FACES];
     int failed = 0;
     for (; i < argc; i++) {
@@ -209,7 +217,7 @@ static int cmd_embed(const char *models, int argc, char **argv) {
 }
 
 /* A capture outcome's stable name for JSON ("no_face", ...); NULL when rc is none. */
-static const char *outcome_name(int rc) {
+const char *cli_outcome_name(int rc) {
     switch (rc) {
     case BEX_ERR_NO_FACE: return "no_face";
     case BEX_ERR_SEVERAL_FACES: return "several_faces";
@@ -235,7 +243,7 @@ static void print_quality(FILE *f, const bex_quality *q) {
 
 /* Options shared by the commands that acquire a face under a capture policy. Returns 1 when
  * argv[*i] was one of them (consuming its value), 0 when not, -1 on a bad value. */
-static int parse_capture_opt(int argc, char **argv, int *i, bex_capture_policy *pol) {
+int cli_parse_capture_opt(int argc, char **argv, int *i, bex_capture_policy *pol) {
     const char *o = argv[*i];
     if (strcmp(o, "--min-quality") && strcmp(o, "--min-eye-distance") && strcmp(o, "--max-other-face")) return 0;
     if (*i + 1 >= argc) return 0;
@@ -268,7 +276,7 @@ static int parse_capture_opt(int argc, char **argv, int *i, bex_capture_policy *
 /* Acquires one face from a file under the policy. Returns BEX_OK, a capture outcome (message
  * printed to stderr and, as JSON with the face's quality when there is one, to stdout) or
  * another error (message printed). */
-static int acquire(bex_engine *eng, const char *path, const bex_capture_policy *pol, bex_face *face,
+int cli_acquire(bex_engine *eng, const char *path, const bex_capture_policy *pol, bex_face *face,
                    bex_quality *q, int *n) {
     char err[512];
     bex_image img;
@@ -279,7 +287,7 @@ static int acquire(bex_engine *eng, const char *path, const bex_capture_policy *
     }
     if (rc == BEX_OK) return rc;
     fprintf(stderr, "bex: %s: %s\n", path, err);
-    const char *name = outcome_name(rc);
+    const char *name = cli_outcome_name(rc);
     if (name) {
         printf("{\"image\":");
         cli_json_str(stdout, path);
@@ -303,14 +311,14 @@ static int cmd_quality(const char *models, int argc, char **argv) {
     bex_capture_policy_default(&pol);
     int i = 0;
     for (; i < argc && argv[i][0] == '-'; i++) {
-        int r = parse_capture_opt(argc, argv, &i, &pol);
+        int r = cli_parse_capture_opt(argc, argv, &i, &pol);
         if (r < 0) return 2;
         if (r == 0) return cli_usage_error("quality takes [--min-quality Q] [--min-eye-distance PX] [--max-other-face R] IMG");
     }
     if (argc - i != 1) return cli_usage_error("quality takes one image: bex quality IMG");
     const char *path = argv[i];
     bex_engine *eng;
-    if (!open_engine(models, BEX_ALIGN_DEFAULT, &eng)) return 2;
+    if (!cli_open_engine(models, BEX_ALIGN_DEFAULT, &eng)) return 2;
     static bex_face faces[MAX_FACES];
     char err[512], cap_err[512] = "";
     bex_image img;
@@ -325,7 +333,7 @@ static int cmd_quality(const char *models, int argc, char **argv) {
         bex_quality q;
         int nf;
         outcome = bex_capture(eng, &img, &pol, &f, &q, &nf, cap_err, sizeof cap_err);
-        if (outcome != BEX_OK && !outcome_name(outcome)) {
+        if (outcome != BEX_OK && !cli_outcome_name(outcome)) {
             rc = outcome;
             snprintf(err, sizeof err, "%s", cap_err);
             bex_image_free(&img);
@@ -338,7 +346,7 @@ static int cmd_quality(const char *models, int argc, char **argv) {
     }
     if (outcome != BEX_OK) fprintf(stderr, "bex: %s: %s\n", path, cap_err);
     int status = outcome != BEX_OK ? 3 : 0;
-    printf("{\"outcome\":\"%s\",", outcome == BEX_OK ? "ok" : outcome_name(outcome));
+    printf("{\"outcome\":\"%s\",", outcome == BEX_OK ? "ok" : cli_outcome_name(outcome));
     if (outcome != BEX_OK) {
         printf("\"code\":%d,\"message\":", outcome);
         cli_json_str(stdout, cap_err);
@@ -363,7 +371,7 @@ static int cmd_quality(const char *models, int argc, char **argv) {
     return status;
 }
 
-static void print_operating_point(const bex_operating_point *op) {
+void cli_print_operating_point(const bex_operating_point *op) {
     printf("\"operating_point\":\"%s\",\"threshold\":%.5f,\"calibration\":{\"fmr\":%g,\"false_matches\":%llu,"
            "\"comparisons\":%llu,\"fmr_measured\":%.3g,\"fmr_upper95\":%.3g,\"heldout_fmr\":%.3g,\"fnmr_measured\":%.4f}",
            op->name, op->threshold, op->fmr, op->false_matches, op->comparisons, op->fmr_measured,
@@ -371,7 +379,7 @@ static void print_operating_point(const bex_operating_point *op) {
 }
 
 /* --fmr / --fpir value: a rate in (0, 0.1]. */
-static int parse_rate(const char *opt, const char *s, double *v) {
+int cli_parse_rate(const char *opt, const char *s, double *v) {
     char *end;
     errno = 0;
     *v = strtod(s, &end);
@@ -393,13 +401,13 @@ static int cmd_verify(const char *models, int argc, char **argv) {
     double fmr = BEX_DEFAULT_FMR;
     int i = 0;
     for (; i < argc && argv[i][0] == '-'; i++) {
-        int r = parse_capture_opt(argc, argv, &i, &pol);
+        int r = cli_parse_capture_opt(argc, argv, &i, &pol);
         if (r < 0) return 2;
         if (r > 0) continue;
         if (!strcmp(argv[i], "--align") && i + 1 < argc) {
             if (!cli_parse_align(argv[++i], &align)) return 2;
         } else if (!strcmp(argv[i], "--fmr") && i + 1 < argc) {
-            if (!parse_rate("--fmr", argv[++i], &fmr)) return 2;
+            if (!cli_parse_rate("--fmr", argv[++i], &fmr)) return 2;
         } else if (!strcmp(argv[i], "--threshold") && i + 1 < argc) {
             char *end;
             errno = 0;
@@ -423,20 +431,20 @@ static int cmd_verify(const char *models, int argc, char **argv) {
         snprintf(op.name, sizeof op.name, "threshold %.4f (not calibrated)", threshold);
     }
     bex_engine *eng;
-    if (!open_engine(models, align, &eng)) return 2;
+    if (!cli_open_engine(models, align, &eng)) return 2;
     static bex_face a, b;
     bex_quality qa, qb;
     int na = 0, nb = 0;
-    int rc = acquire(eng, argv[i], &pol, &a, &qa, &na);
-    if (rc == BEX_OK) rc = acquire(eng, argv[i + 1], &pol, &b, &qb, &nb);
+    int rc = cli_acquire(eng, argv[i], &pol, &a, &qa, &na);
+    if (rc == BEX_OK) rc = cli_acquire(eng, argv[i + 1], &pol, &b, &qb, &nb);
     bex_engine_close(eng);
-    if (rc != BEX_OK) return outcome_name(rc) ? 3 : 2;
+    if (rc != BEX_OK) return cli_outcome_name(rc) ? 3 : 2;
     float sim = bex_template_similarity(a.template_, b.template_);
     float dist = bex_template_distance(a.template_, b.template_);
     int match = sim >= op.threshold;
     printf("{\"similarity\":%.6f,\"distance\":%.6f,\"match\":%s,", sim, dist, match ? "true" : "false");
     if (have_threshold) printf("\"operating_point\":\"%s\",\"threshold\":%.5f", op.name, op.threshold);
-    else print_operating_point(&op);
+    else cli_print_operating_point(&op);
     printf(",\"faces\":[%d,%d],\"quality\":[%.1f,%.1f]}\n", na, nb, qa.score, qb.score);
     return match ? 0 : 1;
 }
@@ -452,13 +460,13 @@ static int cmd_identify(const char *models, int argc, char **argv) {
     int top = 5;
     int i = 0;
     for (; i < argc && argv[i][0] == '-'; i++) {
-        int r = parse_capture_opt(argc, argv, &i, &pol);
+        int r = cli_parse_capture_opt(argc, argv, &i, &pol);
         if (r < 0) return 2;
         if (r > 0) continue;
         if (!strcmp(argv[i], "--align") && i + 1 < argc) {
             if (!cli_parse_align(argv[++i], &align)) return 2;
         } else if (!strcmp(argv[i], "--fpir") && i + 1 < argc) {
-            if (!parse_rate("--fpir", argv[++i], &fpir)) return 2;
+            if (!cli_parse_rate("--fpir", argv[++i], &fpir)) return 2;
         } else if (!strcmp(argv[i], "--top") && i + 1 < argc) {
             top = atoi(argv[++i]);
             if (top < 1 || top > 1000) {
@@ -479,15 +487,15 @@ static int cmd_identify(const char *models, int argc, char **argv) {
         return 2;
     }
     bex_engine *eng;
-    if (!open_engine(models, align, &eng)) { free(gt); free(gidx); free(gs); return 2; }
+    if (!cli_open_engine(models, align, &eng)) { free(gt); free(gidx); free(gs); return 2; }
     static bex_face face;
     bex_quality q;
     int nf = 0, status = 2;
-    int rc = acquire(eng, argv[i], &pol, &face, &q, &nf);
+    int rc = cli_acquire(eng, argv[i], &pol, &face, &q, &nf);
     if (rc != BEX_OK) {
         bex_engine_close(eng);
         free(gt); free(gidx); free(gs);
-        return outcome_name(rc) ? 3 : 2;
+        return cli_outcome_name(rc) ? 3 : 2;
     }
     float probe[BEX_TEMPLATE_DIM];
     memcpy(probe, face.template_, sizeof probe);
@@ -513,7 +521,7 @@ static int cmd_identify(const char *models, int argc, char **argv) {
         fprintf(stderr, "bex: %s: %s\n", gpath[g], err);
         printf("%s{\"image\":", nfte++ ? "," : "");
         cli_json_str(stdout, gpath[g]);
-        printf(",\"outcome\":\"%s\",\"message\":", outcome_name(r) ? outcome_name(r) : "error");
+        printf(",\"outcome\":\"%s\",\"message\":", cli_outcome_name(r) ? cli_outcome_name(r) : "error");
         cli_json_str(stdout, err);
         printf("}");
     }
@@ -536,7 +544,7 @@ static int cmd_identify(const char *models, int argc, char **argv) {
     /* the top candidates by score: a partial selection sort (galleries here are small) */
     int shown = top < n ? top : n, match = 0;
     printf(",");
-    print_operating_point(&op);
+    cli_print_operating_point(&op);
     printf(",\"candidates\":[");
     for (int r = 0; r < shown; r++) {
         int best = r;
@@ -577,6 +585,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "verify")) return cmd_verify(models, argc - i, argv + i);
     if (!strcmp(cmd, "identify")) return cmd_identify(models, argc - i, argv + i);
     if (!strcmp(cmd, "eval")) return cmd_eval(models, argc - i, argv + i);
+    if (!strcmp(cmd, "index")) return cmd_index(models, argc - i, argv + i);
     if (!strcmp(cmd, "quality")) return cmd_quality(models, argc - i, argv + i);
     if (!strcmp(cmd, "version")) { printf("bex %s\n", BEX_VERSION); return 0; }
     if (!strcmp(cmd, "help")) { fputs(usage, stdout); return 0; }

@@ -6,7 +6,9 @@
 
 #include <stdio.h>
 
+#include "bex/calibration.h"
 #include "bex/face.h"
+#include "bex/quality.h"
 
 /* A usage mistake: prints "bex: MSG (bex --help shows the usage)" to stderr, returns 2. */
 int cli_usage_error(const char *msg);
@@ -17,6 +19,25 @@ void cli_find_models(const char *opt, char *out, size_t n);
 
 /* "faceapi" or "similarity" into *a; otherwise prints a message and returns 0. */
 int cli_parse_align(const char *s, bex_align *a);
+
+/* Opens the face engine from the models folder (cli_find_models); prints why not and
+ * returns 0 on failure. */
+int cli_open_engine(const char *models, bex_align align, bex_engine **eng);
+/* A capture outcome's JSON name ("no_face", ...); NULL for a status that is none. */
+const char *cli_outcome_name(int rc);
+/* --min-quality, --min-eye-distance, --max-other-face: 1 consumed, 0 not one, -1 bad value. */
+int cli_parse_capture_opt(int argc, char **argv, int *i, bex_capture_policy *pol);
+/* Loads path and acquires one face under the policy; prints a capture outcome as JSON on
+ * stdout and every failure on stderr. Returns BEX_OK or the status. */
+int cli_acquire(bex_engine *eng, const char *path, const bex_capture_policy *pol, bex_face *face,
+                bex_quality *q, int *n);
+/* "operating_point":..,"threshold":..,"calibration":{..} (no braces around). */
+void cli_print_operating_point(const bex_operating_point *op);
+/* A rate in (0, 0.1] for --fmr / --fpir; prints why not and returns 0. */
+int cli_parse_rate(const char *opt, const char *s, double *v);
+
+/* `bex index ...` (cli/index_cmd.c). */
+int cmd_index(const char *models, int argc, char **argv);
 
 /* `bex eval ...` (cli/eval.c). */
 int cmd_eval(const char *models, int argc, char **argv);

@@ -27,6 +27,7 @@
 #include "bex/eval.h"
 #include "bex/face.h"
 #include "bex/image.h"
+#include "bex/index.h"
 #include "cli.h"
 #include "eval.h"
 
@@ -354,53 +355,75 @@ typedef struct ident_stats {
     int ok;
 } ident_stats;
 
-/* Searches every probe against the gallery entries whose person is in `in_gallery` (a person's
- * score is the best over their enrolled templates), and measures FNIR at FPIR 0.003 and 0.01
- * (thresholds from these non-mated probes) and the rank-1 hit rate. */
+/* Searches every probe against the gallery of the people in `in_gallery` with the index `ix`
+ * (which holds every enrolled template, subject = person; a person's score is their best
+ * template's), and measures FNIR at FPIR 0.003 and 0.01 (thresholds from these non-mated
+ * probes), the rank-1 hit rate, and FPIR / FNIR at the shipped threshold for this N. A mated
+ * probe whose mate is not the top candidate gets rank 2 ("not first": only rank 1 is
+ * measured) and its mate's best score for the histogram. */
 static ident_stats search_and_measure(const eval_set *s, const person *pp, int np, const int *enrolled,
                                       const int *probe_img, const int *probe_person, int nprobe,
-                                      const unsigned char *in_gallery, float *pscore, bex_align align,
+                                      const unsigned char *in_gallery, bex_index *ix, bex_align align,
                                       bex_probe_result **keep, size_t *n_keep) {
     ident_stats st = {0};
+    char err[256];
     long long ngal = 0;
-    for (int g = 0; g < np; g++) ngal += in_gallery[g] != 0;
+    int64_t *subj = malloc(sizeof *subj * (size_t)np);
     bex_probe_result *pr = malloc(sizeof *pr * (size_t)nprobe);
-    if (!pr) return st;
+    bex_index_filter *filter = NULL;
+    if (!pr || !subj) {
+        free(pr);
+        free(subj);
+        return st;
+    }
+    for (int g = 0; g < np; g++)
+        if (in_gallery[g]) subj[ngal++] = g;
+    if (bex_index_filter_by_subjects(ix, subj, (size_t)ngal, &filter, err, sizeof err) != BEX_OK) {
+        fprintf(stderr, "bex: %s\n", err);
+        free(pr);
+        free(subj);
+        return st;
+    }
+    free(subj);
     size_t k = 0;
     for (int q = 0; q < nprobe; q++) {
         const eval_img *im = &s->imgs[probe_img[q]];
         int mate = probe_person[q];
         int mated = pp[mate].role == 1 && in_gallery[mate];
         if (pp[mate].role == 1 && !in_gallery[mate]) continue; /* not in this trial at all */
-        /* best score per gallery person */
-        double top = -INFINITY, mate_score = -INFINITY;
-        for (int g = 0; g < np; g++) {
-            if (!in_gallery[g]) continue;
-            float best = -2;
-            for (int e = 0; e < pp[g].count; e++) {
-                int ii = pp[g].first + e;
-                if (!enrolled[ii] || s->imgs[ii].found != 1) continue;
-                float v = bex_template_similarity(im->t, s->imgs[ii].t);
-                if (v > best) best = v;
+        bex_probe_result r = {mated, 0, 0, -INFINITY};
+        bex_index_hit top;
+        size_t got = 0;
+        if (im->found == 1) { /* no template: no candidate */
+            if (bex_index_search_subjects(ix, im->t, 1, filter, &top, &got, err, sizeof err) != BEX_OK) {
+                fprintf(stderr, "bex: %s\n", err);
+                got = 0;
             }
-            pscore[g] = best;
-            if (best > top) top = best;
-            if (g == mate) mate_score = best;
+            if (got) r.top_score = top.score;
         }
-        bex_probe_result r = {mated, 0, 0, top};
-        if (im->found != 1) r.top_score = -INFINITY; /* no template: no candidate */
-        if (mated && im->found == 1 && mate_score > -2) {
-            int rank = 1;
-            for (int g = 0; g < np; g++)
-                if (in_gallery[g] && g != mate && pscore[g] > mate_score) rank++;
-            r.mate_rank = rank;
-            r.mate_score = mate_score;
+        if (mated && got) {
+            if (top.subject_id == mate) {
+                r.mate_rank = 1;
+                r.mate_score = top.score;
+            } else {
+                float best = -2;
+                for (int e = 0; e < pp[mate].count; e++) {
+                    int ii = pp[mate].first + e;
+                    if (!enrolled[ii] || s->imgs[ii].found != 1) continue;
+                    float v = bex_template_similarity(im->t, s->imgs[ii].t);
+                    if (v > best) best = v;
+                }
+                if (best > -2) {
+                    r.mate_rank = 2;
+                    r.mate_score = best;
+                }
+            }
         }
         pr[k++] = r;
         if (mated) st.mated++;
         else st.nonmated++;
     }
-    char err[256];
+    bex_index_filter_free(filter);
     double a1, a2;
     if (bex_threshold_for_fpir(pr, k, 0.003, &st.thr_003, &a1, err, sizeof err) == BEX_OK &&
         bex_threshold_for_fpir(pr, k, 0.01, &st.thr_01, &a2, err, sizeof err) == BEX_OK &&
@@ -466,11 +489,23 @@ static int cmd_eval_identify(const char *models, int argc, char **argv) {
     eval_opts o;
     eval_opts_default(&o, 50);
     int max_enrol = 3;
+    bex_index_format ix_format = BEX_INDEX_FLOAT32;
     for (int i = 0; i < argc; i++) {
         int r = eval_parse_common(argc, argv, &i, &o);
         if (r < 0) return 2;
-        if (r == 0)
-            return cli_usage_error("eval identify takes --lfw DIR [--out DIR] [--trials N] [--seed S] [--align A] [--threads T] [--cache FILE]");
+        if (r > 0) continue;
+        if (!strcmp(argv[i], "--index-format") && i + 1 < argc) {
+            const char *f = argv[++i];
+            if (!strcmp(f, "float32")) ix_format = BEX_INDEX_FLOAT32;
+            else if (!strcmp(f, "float16")) ix_format = BEX_INDEX_FLOAT16;
+            else if (!strcmp(f, "int8")) ix_format = BEX_INDEX_INT8;
+            else {
+                fprintf(stderr, "bex: unknown index format '%s' (use float32, float16 or int8)\n", f);
+                return 2;
+            }
+        } else
+            return cli_usage_error("eval identify takes --lfw DIR [--out DIR] [--trials N] [--seed S] [--align A] "
+                                   "[--threads T] [--cache FILE] [--index-format float32|float16|int8]");
     }
     const char *lfw = o.lfw, *out = o.out, *cache = o.cache;
     bex_align align = o.align;
@@ -493,11 +528,13 @@ static int cmd_eval_identify(const char *models, int argc, char **argv) {
     int *enrolled = calloc((size_t)s.n, sizeof(int)), *probe_img = malloc(sizeof(int) * (size_t)s.n),
         *probe_person = malloc(sizeof(int) * (size_t)s.n);
     unsigned char *in_gallery = malloc((size_t)np);
-    float *pscore = malloc(sizeof(float) * (size_t)np);
-    if (!enrolled || !probe_img || !probe_person || !in_gallery || !pscore) {
+    int *img_person = malloc(sizeof(int) * (size_t)s.n);
+    if (!enrolled || !probe_img || !probe_person || !in_gallery || !img_person) {
         fprintf(stderr, "bex: out of memory\n");
         return 2;
     }
+    for (int i = 0; i < np; i++)
+        for (int e = 0; e < pp[i].count; e++) img_person[pp[i].first + e] = i;
     int no_face = 0;
     for (int i = 0; i < s.n; i++) no_face += s.imgs[i].found != 1;
     printf("{\"lfw\":");
@@ -513,8 +550,9 @@ static int cmd_eval_identify(const char *models, int argc, char **argv) {
            "each a random 420 of the enrolled people (distractors included), pooled by mean. An image with "
            "no face gives no template: as a probe it returns no candidate, enrolled it is skipped.\",",
            seed, max_enrol, trials);
-    printf("\"align\":\"%s\",\"images\":%d,\"images_no_face\":%d,\"results\":[",
-           eval_align_name(align), s.n, no_face);
+    static const char *fmt_names[3] = {"float32", "float16", "int8"};
+    printf("\"align\":\"%s\",\"index_format\":\"%s\",\"images\":%d,\"images_no_face\":%d,\"results\":[",
+           eval_align_name(align), fmt_names[ix_format], s.n, no_face);
     for (int multi = 0; multi < 2; multi++) {
         int nprobe = 0, ngal = 0;
         memset(enrolled, 0, sizeof(int) * (size_t)s.n);
@@ -528,10 +566,24 @@ static int cmd_eval_identify(const char *models, int argc, char **argv) {
             if (P->role != 2) ngal++;
         }
         for (int i = 0; i < np; i++) in_gallery[i] = pp[i].role != 2;
+        /* the gallery index: every enrolled template, its person as subject */
+        bex_index *ix = NULL;
+        char err[256];
+        if (bex_index_open(BEX_TEMPLATE_DIM, ix_format, &ix, err, sizeof err) != BEX_OK) {
+            fprintf(stderr, "bex: %s\n", err);
+            return 2;
+        }
+        for (int i = 0; i < s.n; i++)
+            if (enrolled[i] && s.imgs[i].found == 1 &&
+                bex_index_add(ix, i, img_person[i], s.imgs[i].t, err, sizeof err) != BEX_OK) {
+                fprintf(stderr, "bex: %s\n", err);
+                bex_index_close(ix);
+                return 2;
+            }
         bex_probe_result *pr = NULL;
         size_t npr = 0;
         ident_stats full = search_and_measure(&s, pp, np, enrolled, probe_img, probe_person, nprobe, in_gallery,
-                                              pscore, align, &pr, &npr);
+                                              ix, align, &pr, &npr);
         if (pr) write_ident_files(out, multi, pr, npr, full.thr_003);
         free(pr);
         /* flights: 420 people drawn from the enrolled ones, many times */
@@ -549,11 +601,12 @@ static int cmd_eval_identify(const char *models, int argc, char **argv) {
                 in_gallery[gal[k]] = 1;
             }
             ident_stats st = search_and_measure(&s, pp, np, enrolled, probe_img, probe_person, nprobe, in_gallery,
-                                                pscore, align, NULL, NULL);
+                                                ix, align, NULL, NULL);
             if (st.ok) { f3 += st.fnir_003; f1 += st.fnir_01; r1 += st.rank1; ok++; }
             if (st.ok && !isnan(st.cal_fpir)) { cfp += st.cal_fpir; cfn += st.cal_fnir; cthr = st.cal_thr; cok++; }
         }
         free(gal);
+        bex_index_close(ix);
         printf("%s{\"enrolment\":\"%s\",\"gallery_people\":%d,\"full\":{\"mated_probes\":%zu,\"nonmated_probes\":%zu,",
                multi ? "," : "", multi ? "several (up to 3) images per person" : "one image per person", ngal,
                full.mated, full.nonmated);
@@ -581,7 +634,7 @@ static int cmd_eval_identify(const char *models, int argc, char **argv) {
     free(probe_img);
     free(probe_person);
     free(in_gallery);
-    free(pscore);
+    free(img_person);
     free(pp);
     free(s.imgs);
     return 0;

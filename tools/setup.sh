@@ -12,8 +12,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
+# libfaiss-dev (with g++ from build-essential) is for bench/bench_index only: FAISS is its peer.
 PKGS=(build-essential pkg-config libjpeg62-turbo-dev libpng-dev libopenjp2-7-dev libcjson-dev
-      libopenblas-dev clang libclang-rt-14-dev)
+      libopenblas-dev clang libclang-rt-14-dev libfaiss-dev)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,157 @@
+/*
+ * index.h - an in-process index of face templates for exact 1:N search at memory speed.
+ *
+ *   bex_index *ix;
+ *   char err[256];
+ *   bex_index_open(128, BEX_INDEX_INT8, &ix, err, sizeof err);
+ *   bex_index_add(ix, template_id, subject_id, template, err, sizeof err);
+ *   bex_index_hit hits[5];
+ *   size_t n;
+ *   bex_index_search(ix, probe, 5, NULL, hits, &n, err, sizeof err);   // best first
+ *   float scores[64 * 5]; int64_t ids[64 * 5];
+ *   bex_index_search_batch(ix, probes, 64, 5, NULL, scores, ids, err, sizeof err); // faiss's shape
+ *   bex_index_save(ix, "gallery.bexi", err, sizeof err);             // atomic
+ *   bex_index_close(ix);
+ *
+ * Templates are unit-length vectors (bex_face's template_); the score is the cosine
+ * similarity (the dot product), exactly as bex_template_similarity computes it for float32
+ * storage, and within the storage format's rounding for float16 and int8. Every template has
+ * a caller-chosen template id (unique; re-adding one replaces it) and a subject id (the
+ * person: several templates may share it).
+ *
+ * Search is exhaustive, so results are exact for the stored vectors: the k highest scores,
+ * ties broken by lower template id. It scans in chunks on up to `threads` threads, with
+ * SIMD kernels picked at run time (scalar, AVX2, AVX-512, AVX-512 VNNI for int8; BEX_KERNEL
+ * forces one as for the networks). A filter (bex_index_filter) restricts a search to a set of
+ * templates or subjects at a cost proportional to that set, not to the index.
+ *
+ * Concurrency: any number of threads may search one index while others add, replace or
+ * remove. A search holds a shared lock while it scans; a change takes the exclusive lock (a
+ * writer-preferring one), so it waits for the searches in flight (about 3 ms at a million
+ * int8 templates) and the searches after it wait for its few microseconds. Hence a template
+ * removed is never returned once bex_index_remove has returned: deletion of a person's data
+ * takes effect at once.
+ *
+ * File: a header (magic, version, dimension, format, count, checksum of the rest), then
+ * the ids and the vectors, written to a temporary file, synced and renamed over the target,
+ * so a crash during a save leaves the old file or the new one, never a torn one. bex_index_load
+ * maps the file read-only and checks it; the first change copies it to memory.
+ */
+#ifndef BEX_INDEX_H
+#define BEX_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bex/bex.h"
+#include "bex/calibration.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum bex_index_format {
+    BEX_INDEX_FLOAT32 = 0, /* 4 bytes a dimension; exact */
+    BEX_INDEX_FLOAT16 = 1, /* 2 bytes; IEEE half, relative error ~5e-4 per component */
+    BEX_INDEX_INT8 = 2,    /* 1 byte; per-vector scale (max |x| / 127), probes quantised alike */
+} bex_index_format;
+
+#define BEX_INDEX_MAX_DIM 4096
+#define BEX_INDEX_MAX_K 1024
+
+typedef struct bex_index bex_index;
+
+typedef struct bex_index_hit {
+    float score;          /* cosine similarity */
+    int64_t template_id;
+    int64_t subject_id;
+} bex_index_hit;
+
+/* A set of templates a search is restricted to: the templates with these template ids, or
+ * the templates of these subjects (one flight's manifest, one port's frequent crossers).
+ * Ids not in the index are ignored. Built against one index; a change to the index after it
+ * was built is seen by the search (a removed template is skipped, a template added for a
+ * listed subject is not included until the filter is rebuilt). */
+typedef struct bex_index_filter bex_index_filter;
+
+/* Opens an empty index for vectors of `dim` floats (1..BEX_INDEX_MAX_DIM). */
+int bex_index_open(int dim, bex_index_format format, bex_index **out, char *err, size_t errlen);
+void bex_index_close(bex_index *ix);
+
+/* Threads one search may use (default: the machine's cores, at most 16). */
+int bex_index_set_threads(bex_index *ix, int threads, char *err, size_t errlen);
+
+/* Adds a template (copied and stored in the index's format); an existing template id is
+ * replaced. The vector must be finite; it is stored as given (not renormalised). */
+int bex_index_add(bex_index *ix, int64_t template_id, int64_t subject_id, const float *vec,
+                  char *err, size_t errlen);
+/* Removes a template; BEX_ERR_ARG with a message when the id is not there. */
+int bex_index_remove(bex_index *ix, int64_t template_id, char *err, size_t errlen);
+/* Removes every template of a subject; *removed (may be NULL) says how many. */
+int bex_index_remove_subject(bex_index *ix, int64_t subject_id, size_t *removed, char *err,
+                             size_t errlen);
+
+size_t bex_index_count(const bex_index *ix);
+int bex_index_dim(const bex_index *ix);
+bex_index_format bex_index_get_format(const bex_index *ix);
+/* Bytes of vector storage one template takes (dim x 4, 2 or 1, plus the int8 scale). */
+size_t bex_index_bytes_per_template(const bex_index *ix);
+
+/* The k best templates for one probe, best first, into hits[0..k-1]; *n is min(k, templates
+ * searched). filter may be NULL (everything). 1 <= k <= BEX_INDEX_MAX_K. */
+int bex_index_search(bex_index *ix, const float *probe, int k, const bex_index_filter *filter,
+                     bex_index_hit *hits, size_t *n, char *err, size_t errlen);
+
+/* nq probes (rows of probes, nq x dim) in one pass over memory: scores[i*k + j] and
+ * ids[i*k + j] (template ids) for probe i, best first; unused slots get score -INFINITY and
+ * id -1. */
+int bex_index_search_batch(bex_index *ix, const float *probes, size_t nq, int k,
+                           const bex_index_filter *filter, float *scores, int64_t *ids,
+                           char *err, size_t errlen);
+
+/* The best template per subject: hits ranked by subject (a subject's score is its best
+ * template's), k subjects at most. What an identification decision needs. */
+int bex_index_search_subjects(bex_index *ix, const float *probe, int k,
+                              const bex_index_filter *filter, bex_index_hit *hits, size_t *n,
+                              char *err, size_t errlen);
+
+/* Subjects or templates the filter holds; *n_subjects counts distinct subjects in it (the
+ * gallery size N a calibrated 1:N threshold needs). */
+int bex_index_filter_by_subjects(bex_index *ix, const int64_t *subject_ids, size_t n,
+                                 bex_index_filter **out, char *err, size_t errlen);
+int bex_index_filter_by_templates(bex_index *ix, const int64_t *template_ids, size_t n,
+                                  bex_index_filter **out, char *err, size_t errlen);
+size_t bex_index_filter_templates(const bex_index_filter *f);
+size_t bex_index_filter_subjects(const bex_index_filter *f);
+void bex_index_filter_free(bex_index_filter *f);
+
+/* One more than the largest template id in the index (1 when it is empty): a free id. */
+int64_t bex_index_next_template_id(bex_index *ix);
+
+/* Distinct subjects in the index (N for a search without a filter). */
+size_t bex_index_subjects(bex_index *ix);
+
+/* Saves atomically (temporary file, fsync, rename); loads by mapping the file. A file that
+ * is truncated, of another version, or whose checksum fails is BEX_ERR_CORRUPT with a
+ * message; nothing is half-loaded. */
+int bex_index_save(bex_index *ix, const char *path, char *err, size_t errlen);
+int bex_index_load(const char *path, bex_index **out, char *err, size_t errlen);
+
+/* An identification decision at a calibrated operating point: the best k subjects for the
+ * probe (bex_index_search_subjects), the threshold for FPIR `fpir` at the gallery size
+ * searched (N = the filter's subjects, or the index's), and *match = 1 when the top
+ * candidate reaches it. Candidates below the threshold are still listed for an officer's
+ * review. Templates must come from the bundled model with alignment `align`. Errors as
+ * bex_index_search_subjects and bex_operating_point_identify (BEX_ERR_UNSUPPORTED when the
+ * calibration cannot support FPIR at that N). An empty gallery is BEX_ERR_ARG. */
+int bex_index_identify(bex_index *ix, const float *probe, int k, const bex_index_filter *filter,
+                       bex_align align, double fpir, bex_index_hit *cands, size_t *n,
+                       bex_operating_point *op, int *match, char *err, size_t errlen);
+
+/* The kernel searches use ("scalar", "avx2", "avx512", "avx512vnni"). */
+const char *bex_index_kernel_name(const bex_index *ix);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,1019 @@
+/*
+ * index.c - the gallery index (include/bex/index.h): storage in one of three formats, ids,
+ * subjects, exhaustive top-k search on threads, filters, and the file format.
+ *
+ * Storage: slots 0..n-1 hold the live templates contiguously (a removal moves the last slot
+ * into the hole), rows of `stride` elements in a 64-byte-aligned block, with the template
+ * id, subject id and (int8) scale per slot. tmap maps template id -> slot; smap maps subject
+ * id -> an entry of subj[], which lists that subject's template ids. Filters hold template
+ * ids and are resolved to slots through tmap at search time, so moves never stale them.
+ *
+ * A search scores rows a chunk (CHUNK rows) at a time into a small buffer and keeps the best
+ * k in a min-heap per probe; threads take disjoint slot ranges and their heaps are merged.
+ */
+#include "bex/index.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "index/idmap.h"
+#include "index/scan.h"
+#include "util/util.h"
+
+#define CHUNK 2048                 /* rows scored per kernel call */
+#define MIN_ROWS_PER_THREAD 32768  /* below this a search runs on the calling thread */
+#define MAX_THREADS 16
+
+typedef struct subject {
+    int64_t id;
+    int n, cap;
+    int64_t *tids;
+} subject;
+
+struct bex_index {
+    int dim, stride;
+    bex_index_format fmt;
+    size_t elem; /* bytes per stored element */
+    const ix_kernel *kern;
+    int threads;
+    pthread_rwlock_t lock;
+    size_t n, cap;
+    unsigned char *vecs; /* cap * stride * elem, 64-byte aligned (or inside the mapping) */
+    float *scale;        /* int8 only */
+    int64_t *tid, *sid;
+    idmap tmap, smap;
+    subject *subj;
+    size_t nsubj, subj_cap;
+    void *map;           /* a loaded file, read-only, until the first change */
+    size_t map_len;
+};
+
+struct bex_index_filter {
+    int64_t *tids;
+    size_t n, nsubj;
+};
+
+/* ------------------------------------------------------------------ open / close */
+
+int bex_index_open(int dim, bex_index_format format, bex_index **out, char *err, size_t errlen) {
+    if (!out) return bex__fail(err, errlen, BEX_ERR_ARG, "bex_index_open: NULL output");
+    if (dim < 1 || dim > BEX_INDEX_MAX_DIM)
+        return bex__fail(err, errlen, BEX_ERR_ARG, "an index holds vectors of 1 to %d dimensions (got %d)",
+                         BEX_INDEX_MAX_DIM, dim);
+    if (format != BEX_INDEX_FLOAT32 && format != BEX_INDEX_FLOAT16 && format != BEX_INDEX_INT8)
+        return bex__fail(err, errlen, BEX_ERR_ARG, "unknown index format %d", (int)format);
+    bex_index *ix = bex__calloc(1, sizeof *ix);
+    if (!ix) return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory for the index");
+    ix->dim = dim;
+    ix->stride = (dim + BEX__IX_ALIGN - 1) / BEX__IX_ALIGN * BEX__IX_ALIGN;
+    ix->fmt = format;
+    ix->elem = format == BEX_INDEX_FLOAT32 ? 4 : format == BEX_INDEX_FLOAT16 ? 2 : 1;
+    ix->kern = ix_kernel_best();
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    ix->threads = cores < 1 ? 1 : cores > MAX_THREADS ? MAX_THREADS : (int)cores;
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&ix->lock, &attr);
+    pthread_rwlockattr_destroy(&attr);
+    *out = ix;
+    return BEX_OK;
+}
+
+static void free_storage(bex_index *ix) {
+    if (ix->map) {
+        munmap(ix->map, ix->map_len);
+        ix->map = NULL;
+    } else {
+        bex__free_aligned(ix->vecs);
+        bex__free(ix->scale);
+        bex__free(ix->tid);
+        bex__free(ix->sid);
+    }
+    ix->vecs = NULL;
+    ix->scale = NULL;
+    ix->tid = ix->sid = NULL;
+}
+
+void bex_index_close(bex_index *ix) {
+    if (!ix) return;
+    free_storage(ix);
+    idmap_free(&ix->tmap);
+    idmap_free(&ix->smap);
+    for (size_t i = 0; i < ix->nsubj; i++) bex__free(ix->subj[i].tids);
+    bex__free(ix->subj);
+    pthread_rwlock_destroy(&ix->lock);
+    bex__free(ix);
+}
+
+int bex_index_set_threads(bex_index *ix, int threads, char *err, size_t errlen) {
+    if (!ix || threads < 1 || threads > MAX_THREADS)
+        return bex__fail(err, errlen, BEX_ERR_ARG, "an index searches on 1 to %d threads", MAX_THREADS);
+    ix->threads = threads;
+    return BEX_OK;
+}
+
+size_t bex_index_count(const bex_index *ix) { return ix ? ix->n : 0; }
+int bex_index_dim(const bex_index *ix) { return ix ? ix->dim : 0; }
+bex_index_format bex_index_get_format(const bex_index *ix) { return ix ? ix->fmt : BEX_INDEX_FLOAT32; }
+const char *bex_index_kernel_name(const bex_index *ix) { return ix ? ix->kern->name : "none"; }
+
+size_t bex_index_bytes_per_template(const bex_index *ix) {
+    if (!ix) return 0;
+    return (size_t)ix->dim * ix->elem + (ix->fmt == BEX_INDEX_INT8 ? sizeof(float) : 0);
+}
+
+int64_t bex_index_next_template_id(bex_index *ix) {
+    if (!ix) return 1;
+    pthread_rwlock_rdlock(&ix->lock);
+    int64_t mx = 0;
+    for (size_t i = 0; i < ix->n; i++)
+        if (ix->tid[i] > mx) mx = ix->tid[i];
+    pthread_rwlock_unlock(&ix->lock);
+    return mx < INT64_MAX ? mx + 1 : INT64_MAX;
+}
+
+size_t bex_index_subjects(bex_index *ix) {
+    if (!ix) return 0;
+    pthread_rwlock_rdlock(&ix->lock);
+    size_t n = ix->nsubj;
+    pthread_rwlock_unlock(&ix->lock);
+    return n;
+}
+
+/* ------------------------------------------------------------------ storage */
+
+static size_t row_bytes(const bex_index *ix) { return (size_t)ix->stride * ix->elem; }
+
+/* A mapped (loaded) index is copied to memory before its first change. */
+static int own_storage(bex_index *ix, size_t want, char *err, size_t errlen) {
+    if (!ix->map && want <= ix->cap) return BEX_OK;
+    size_t cap = ix->cap < 1024 ? 1024 : ix->cap;
+    while (cap < want) cap *= 2;
+    size_t rb = row_bytes(ix), bytes;
+    if (!bex__mul_size(cap, rb, &bytes)) return bex__fail(err, errlen, BEX_ERR_LIMIT, "index too large");
+    unsigned char *v = bex__malloc_aligned(bytes);
+    int64_t *t = bex__malloc(cap * sizeof *t), *s = bex__malloc(cap * sizeof *s);
+    float *sc = ix->fmt == BEX_INDEX_INT8 ? bex__malloc(cap * sizeof *sc) : NULL;
+    if (!v || !t || !s || (ix->fmt == BEX_INDEX_INT8 && !sc)) {
+        bex__free_aligned(v);
+        bex__free(t);
+        bex__free(s);
+        bex__free(sc);
+        return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory growing the index to %zu templates", cap);
+    }
+    if (ix->n) {
+        memcpy(v, ix->vecs, ix->n * rb);
+        memcpy(t, ix->tid, ix->n * sizeof *t);
+        memcpy(s, ix->sid, ix->n * sizeof *s);
+        if (sc) memcpy(sc, ix->scale, ix->n * sizeof *sc);
+    }
+    free_storage(ix);
+    ix->vecs = v;
+    ix->tid = t;
+    ix->sid = s;
+    ix->scale = sc;
+    ix->cap = cap;
+    return BEX_OK;
+}
+
+/* Writes vec into slot in the index's format. */
+static void store_row(bex_index *ix, size_t slot, const float *vec) {
+    unsigned char *row = ix->vecs + slot * row_bytes(ix);
+    memset(row, 0, row_bytes(ix));
+    if (ix->fmt == BEX_INDEX_FLOAT32) memcpy(row, vec, (size_t)ix->dim * 4);
+    else if (ix->fmt == BEX_INDEX_FLOAT16) {
+        uint16_t *h = (uint16_t *)row;
+        for (int d = 0; d < ix->dim; d++) h[d] = ix_f32_to_f16(vec[d]);
+    } else
+        ix->scale[slot] = ix_quantize_i8(vec, ix->dim, (int8_t *)row);
+}
+
+static subject *subject_of(bex_index *ix, int64_t sid) {
+    uint32_t k;
+    return idmap_get(&ix->smap, sid, &k) ? &ix->subj[k] : NULL;
+}
+
+static int subject_add(bex_index *ix, int64_t sid, int64_t tid) {
+    subject *s = subject_of(ix, sid);
+    if (!s) {
+        if (ix->nsubj == ix->subj_cap) {
+            size_t cap = ix->subj_cap ? ix->subj_cap * 2 : 256;
+            subject *p = bex__realloc(ix->subj, cap * sizeof *p);
+            if (!p) return -1;
+            ix->subj = p;
+            ix->subj_cap = cap;
+        }
+        if (idmap_put(&ix->smap, sid, (uint32_t)ix->nsubj) != 0) return -1;
+        s = &ix->subj[ix->nsubj++];
+        memset(s, 0, sizeof *s);
+        s->id = sid;
+    }
+    if (s->n == s->cap) {
+        int cap = s->cap ? s->cap * 2 : 4;
+        int64_t *p = bex__realloc(s->tids, (size_t)cap * sizeof *p);
+        if (!p) return -1;
+        s->tids = p;
+        s->cap = cap;
+    }
+    s->tids[s->n++] = tid;
+    return 0;
+}
+
+static void subject_drop(bex_index *ix, int64_t sid, int64_t tid) {
+    uint32_t k;
+    if (!idmap_get(&ix->smap, sid, &k)) return;
+    subject *s = &ix->subj[k];
+    for (int i = 0; i < s->n; i++)
+        if (s->tids[i] == tid) {
+            s->tids[i] = s->tids[--s->n];
+            break;
+        }
+    if (s->n) return;
+    /* the subject is gone: move the last subject into its place */
+    bex__free(s->tids);
+    idmap_del(&ix->smap, sid);
+    size_t last = --ix->nsubj;
+    if (k != last) {
+        ix->subj[k] = ix->subj[last];
+        idmap_put(&ix->smap, ix->subj[k].id, k); /* replaces an existing key: no allocation */
+    }
+}
+
+/* Removes slot `slot` (its maps already updated by the caller) by moving the last slot in. */
+static void drop_slot(bex_index *ix, size_t slot) {
+    size_t last = --ix->n;
+    if (slot == last) return;
+    size_t rb = row_bytes(ix);
+    memcpy(ix->vecs + slot * rb, ix->vecs + last * rb, rb);
+    ix->tid[slot] = ix->tid[last];
+    ix->sid[slot] = ix->sid[last];
+    if (ix->scale) ix->scale[slot] = ix->scale[last];
+    idmap_put(&ix->tmap, ix->tid[slot], (uint32_t)slot);
+}
+
+int bex_index_add(bex_index *ix, int64_t template_id, int64_t subject_id, const float *vec, char *err,
+                  size_t errlen) {
+    if (!ix || !vec) return bex__fail(err, errlen, BEX_ERR_ARG, "bex_index_add: NULL argument");
+    for (int d = 0; d < ix->dim; d++)
+        if (!isfinite(vec[d]))
+            return bex__fail(err, errlen, BEX_ERR_ARG, "template %lld: component %d is not a finite number",
+                             (long long)template_id, d);
+    pthread_rwlock_wrlock(&ix->lock);
+    int rc = BEX_OK;
+    uint32_t slot;
+    if (ix->n >= UINT32_MAX - 1) {
+        rc = bex__fail(err, errlen, BEX_ERR_LIMIT, "an index holds at most %u templates", UINT32_MAX - 1);
+        goto out;
+    }
+    if ((rc = own_storage(ix, ix->n + 1, err, errlen)) != BEX_OK) goto out;
+    if (idmap_reserve(&ix->tmap, ix->n + 1) != 0 || idmap_reserve(&ix->smap, ix->nsubj + 1) != 0) {
+        rc = bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory for the index's id maps");
+        goto out;
+    }
+    if (idmap_get(&ix->tmap, template_id, &slot)) { /* replace */
+        if (ix->sid[slot] != subject_id) {
+            if (subject_add(ix, subject_id, template_id) != 0) {
+                rc = bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory for the index's subjects");
+                goto out;
+            }
+            subject_drop(ix, ix->sid[slot], template_id);
+            ix->sid[slot] = subject_id;
+        }
+        store_row(ix, slot, vec);
+        goto out;
+    }
+    if (subject_add(ix, subject_id, template_id) != 0) {
+        rc = bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory for the index's subjects");
+        goto out;
+    }
+    slot = (uint32_t)ix->n;
+    idmap_put(&ix->tmap, template_id, slot); /* reserved above */
+    ix->tid[slot] = template_id;
+    ix->sid[slot] = subject_id;
+    store_row(ix, slot, vec);
+    ix->n++;
+out:
+    pthread_rwlock_unlock(&ix->lock);
+    return rc;
+}
+
+int bex_index_remove(bex_index *ix, int64_t template_id, char *err, size_t errlen) {
+    if (!ix) return bex__fail(err, errlen, BEX_ERR_ARG, "bex_index_remove: NULL index");
+    pthread_rwlock_wrlock(&ix->lock);
+    uint32_t slot;
+    int rc = BEX_OK;
+    if (!idmap_get(&ix->tmap, template_id, &slot)) {
+        rc = bex__fail(err, errlen, BEX_ERR_ARG, "template %lld is not in the index", (long long)template_id);
+    } else if ((rc = own_storage(ix, ix->n, err, errlen)) == BEX_OK) {
+        idmap_del(&ix->tmap, template_id);
+        subject_drop(ix, ix->sid[slot], template_id);
+        drop_slot(ix, slot);
+    }
+    pthread_rwlock_unlock(&ix->lock);
+    return rc;
+}
+
+int bex_index_remove_subject(bex_index *ix, int64_t subject_id, size_t *removed, char *err, size_t errlen) {
+    if (!ix) return bex__fail(err, errlen, BEX_ERR_ARG, "bex_index_remove_subject: NULL index");
+    pthread_rwlock_wrlock(&ix->lock);
+    size_t k = 0;
+    int rc = BEX_OK;
+    subject *s = subject_of(ix, subject_id);
+    if (s && (rc = own_storage(ix, ix->n, err, errlen)) == BEX_OK) {
+        while ((s = subject_of(ix, subject_id)) != NULL) {
+            int64_t tid = s->tids[0];
+            uint32_t slot;
+            if (!idmap_get(&ix->tmap, tid, &slot)) break; /* cannot happen */
+            idmap_del(&ix->tmap, tid);
+            subject_drop(ix, subject_id, tid);
+            drop_slot(ix, slot);
+            k++;
+        }
+    }
+    pthread_rwlock_unlock(&ix->lock);
+    if (removed) *removed = k;
+    return rc;
+}
+
+/* ------------------------------------------------------------------ top-k */
+
+typedef struct topk {
+    int k, n;
+    float *score;
+    int64_t *id;
+} topk;
+
+/* a is worse than b: lower score, or the same score and a higher template id */
+static int worse(float sa, int64_t ia, float sb, int64_t ib) { return sa < sb || (sa == sb && ia > ib); }
+
+static void heap_down(topk *h, int i) {
+    for (;;) {
+        int l = 2 * i + 1, r = l + 1, m = i;
+        if (l < h->n && worse(h->score[l], h->id[l], h->score[m], h->id[m])) m = l;
+        if (r < h->n && worse(h->score[r], h->id[r], h->score[m], h->id[m])) m = r;
+        if (m == i) return;
+        float ts = h->score[i]; h->score[i] = h->score[m]; h->score[m] = ts;
+        int64_t ti = h->id[i]; h->id[i] = h->id[m]; h->id[m] = ti;
+        i = m;
+    }
+}
+
+static void heap_push(topk *h, float s, int64_t id) {
+    if (h->n == h->k) {
+        if (!worse(h->score[0], h->id[0], s, id)) return; /* not better than the worst kept */
+        h->score[0] = s;
+        h->id[0] = id;
+        heap_down(h, 0);
+        return;
+    }
+    int i = h->n++;
+    h->score[i] = s;
+    h->id[i] = id;
+    while (i > 0) {
+        int p = (i - 1) / 2;
+        if (!worse(h->score[i], h->id[i], h->score[p], h->id[p])) break;
+        float ts = h->score[i]; h->score[i] = h->score[p]; h->score[p] = ts;
+        int64_t ti = h->id[i]; h->id[i] = h->id[p]; h->id[p] = ti;
+        i = p;
+    }
+}
+
+/* Sorts the heap best first in place. */
+static void heap_sort(topk *h) {
+    int n = h->n;
+    while (h->n > 1) {
+        int last = h->n - 1;
+        float ts = h->score[0]; h->score[0] = h->score[last]; h->score[last] = ts;
+        int64_t ti = h->id[0]; h->id[0] = h->id[last]; h->id[last] = ti;
+        h->n--;
+        heap_down(h, 0);
+    }
+    h->n = n; /* worst-first order reversed by extraction: now best first */
+}
+
+/* ------------------------------------------------------------------ scanning */
+
+/* A prepared probe: padded and converted for the index's format. */
+typedef struct probe {
+    float *f;      /* stride floats (f32, f16 formats) */
+    int8_t *q;     /* stride int8 (int8 format) */
+    float qscale;
+} probe;
+
+typedef struct scan_job {
+    const bex_index *ix;
+    const probe *pr;       /* nq prepared probes */
+    size_t nq;
+    const uint32_t *slots; /* NULL: slots lo..hi; else slots[lo..hi) */
+    size_t lo, hi;
+    topk *heaps;           /* nq heaps, the worker's own */
+    int fail;
+} scan_job;
+
+/* Gathers rows of `slots` into a contiguous scratch for the kernel. */
+static void gather(const bex_index *ix, const uint32_t *slots, size_t n, unsigned char *rows, float *scales) {
+    size_t rb = row_bytes(ix);
+    for (size_t i = 0; i < n; i++) {
+        memcpy(rows + i * rb, ix->vecs + (size_t)slots[i] * rb, rb);
+        if (scales) scales[i] = ix->scale[slots[i]];
+    }
+}
+
+static void *scan_worker(void *arg) {
+    scan_job *j = arg;
+    const bex_index *ix = j->ix;
+    size_t nq = j->nq, rb = row_bytes(ix);
+    float *out = bex__malloc_aligned(sizeof(float) * CHUNK * (nq ? nq : 1));
+    unsigned char *rows = j->slots ? bex__malloc_aligned(rb * CHUNK) : NULL;
+    float *scales = j->slots && ix->fmt == BEX_INDEX_INT8 ? bex__malloc(sizeof(float) * CHUNK) : NULL;
+    int8_t *qb = NULL;
+    float *fb = NULL, *qs = NULL;
+    if (nq > 1) { /* the probes side by side for the batch kernels */
+        if (ix->fmt == BEX_INDEX_INT8) {
+            qb = bex__malloc_aligned((size_t)ix->stride * nq);
+            qs = bex__malloc(sizeof(float) * nq);
+        } else
+            fb = bex__malloc_aligned(sizeof(float) * (size_t)ix->stride * nq);
+    }
+    if (!out || (j->slots && !rows) || (j->slots && ix->fmt == BEX_INDEX_INT8 && !scales) ||
+        (nq > 1 && ix->fmt == BEX_INDEX_INT8 && (!qb || !qs)) || (nq > 1 && ix->fmt != BEX_INDEX_INT8 && !fb)) {
+        j->fail = 1;
+        goto done;
+    }
+    for (size_t i = 0; nq > 1 && i < nq; i++) {
+        if (qb) {
+            memcpy(qb + i * (size_t)ix->stride, j->pr[i].q, (size_t)ix->stride);
+            qs[i] = j->pr[i].qscale;
+        } else
+            memcpy(fb + i * (size_t)ix->stride, j->pr[i].f, sizeof(float) * (size_t)ix->stride);
+    }
+    for (size_t c = j->lo; c < j->hi; c += CHUNK) {
+        size_t m = j->hi - c < CHUNK ? j->hi - c : CHUNK;
+        const unsigned char *x;
+        const float *xs = NULL;
+        if (j->slots) {
+            gather(ix, j->slots + c, m, rows, scales);
+            x = rows;
+            xs = scales;
+        } else {
+            x = ix->vecs + c * rb;
+            if (ix->scale) xs = ix->scale + c;
+        }
+        const ix_kernel *k = ix->kern;
+        if (nq == 1) {
+            if (ix->fmt == BEX_INDEX_FLOAT32) k->dot_f32(j->pr[0].f, (const float *)x, m, ix->stride, out);
+            else if (ix->fmt == BEX_INDEX_FLOAT16) k->dot_f16(j->pr[0].f, (const uint16_t *)x, m, ix->stride, out);
+            else k->dot_i8(j->pr[0].q, j->pr[0].qscale, (const int8_t *)x, xs, m, ix->stride, out);
+        } else if (ix->fmt == BEX_INDEX_FLOAT32)
+            k->dot_f32_batch(fb, nq, (const float *)x, m, ix->stride, out, CHUNK);
+        else if (ix->fmt == BEX_INDEX_FLOAT16)
+            k->dot_f16_batch(fb, nq, (const uint16_t *)x, m, ix->stride, out, CHUNK);
+        else
+            k->dot_i8_batch(qb, qs, nq, (const int8_t *)x, xs, m, ix->stride, out, CHUNK);
+        for (size_t q = 0; q < nq; q++) {
+            topk *h = &j->heaps[q];
+            const float *o = out + q * CHUNK;
+            for (size_t r0 = 0; r0 < m; r0 += 64) {
+                size_t r1 = r0 + 64 < m ? r0 + 64 : m;
+                if (h->n == h->k) { /* the common case: no score here reaches the worst kept */
+                    float worst = h->score[0];
+                    int any = 0;
+                    for (size_t r = r0; r < r1; r++) any |= o[r] >= worst; /* vectorises */
+                    if (!any) continue;
+                }
+                for (size_t r = r0; r < r1; r++) {
+                    if (h->n == h->k && o[r] < h->score[0]) continue;
+                    size_t slot = j->slots ? j->slots[c + r] : c + r;
+                    heap_push(h, o[r], ix->tid[slot]);
+                }
+            }
+        }
+    }
+done:
+    bex__free_aligned(out);
+    bex__free_aligned(rows);
+    bex__free(scales);
+    bex__free_aligned(qb);
+    bex__free_aligned(fb);
+    bex__free(qs);
+    return NULL;
+}
+
+static int prepare_probe(const bex_index *ix, const float *v, probe *p, char *err, size_t errlen) {
+    for (int d = 0; d < ix->dim; d++)
+        if (!isfinite(v[d])) return bex__fail(err, errlen, BEX_ERR_ARG, "probe component %d is not a finite number", d);
+    if (ix->fmt == BEX_INDEX_INT8) {
+        p->q = bex__malloc_aligned((size_t)ix->stride);
+        if (!p->q) return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory");
+        memset(p->q, 0, (size_t)ix->stride);
+        p->qscale = ix_quantize_i8(v, ix->dim, p->q);
+    } else {
+        p->f = bex__malloc_aligned(sizeof(float) * (size_t)ix->stride);
+        if (!p->f) return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory");
+        memset(p->f, 0, sizeof(float) * (size_t)ix->stride);
+        memcpy(p->f, v, sizeof(float) * (size_t)ix->dim);
+    }
+    return BEX_OK;
+}
+
+static void free_probe(probe *p) {
+    bex__free_aligned(p->q);
+    bex__free_aligned(p->f);
+}
+
+/* Resolves a filter's template ids to slots (those still in the index). */
+static uint32_t *filter_slots(const bex_index *ix, const bex_index_filter *f, size_t *n) {
+    uint32_t *s = bex__malloc(sizeof *s * (f->n ? f->n : 1));
+    size_t k = 0;
+    for (size_t i = 0; s && i < f->n; i++) {
+        uint32_t slot;
+        if (idmap_get(&ix->tmap, f->tids[i], &slot)) s[k++] = slot;
+    }
+    *n = k;
+    return s;
+}
+
+/* Scores nq prepared probes against every template (or the filter's) and leaves the best k
+ * of each, best first, in heaps[q]. Caller holds the read lock. */
+static int scan(bex_index *ix, const probe *pr, size_t nq, int k, const bex_index_filter *filter,
+                topk *heaps, char *err, size_t errlen) {
+    uint32_t *slots = NULL;
+    size_t rows = ix->n;
+    if (filter) {
+        slots = filter_slots(ix, filter, &rows);
+        if (!slots) return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory for the filter");
+    }
+    int nt = ix->threads;
+    if ((size_t)nt > rows / MIN_ROWS_PER_THREAD) nt = (int)(rows / MIN_ROWS_PER_THREAD);
+    if (nt < 1) nt = 1;
+    scan_job jobs[MAX_THREADS];
+    topk *th = NULL;       /* per-thread heaps beyond the first thread's, which are heaps[] */
+    float *hs = NULL;
+    int64_t *hi = NULL;
+    int rc = BEX_OK;
+    size_t per = (size_t)k * nq * (size_t)(nt - 1);
+    if (nt > 1) {
+        th = bex__calloc(nq * (size_t)(nt - 1), sizeof *th);
+        hs = bex__malloc(sizeof *hs * per);
+        hi = bex__malloc(sizeof *hi * per);
+        if (!th || !hs || !hi) {
+            rc = bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory for the search");
+            goto out;
+        }
+        for (size_t i = 0; i < nq * (size_t)(nt - 1); i++)
+            th[i] = (topk){k, 0, hs + i * (size_t)k, hi + i * (size_t)k};
+    }
+    pthread_t tids[MAX_THREADS];
+    int started[MAX_THREADS] = {0};
+    for (int t = 0; t < nt; t++) {
+        /* chunk-aligned ranges, so threads never share a chunk */
+        size_t chunks = (rows + CHUNK - 1) / CHUNK;
+        size_t lo = chunks * (size_t)t / (size_t)nt * CHUNK, hi_ = chunks * (size_t)(t + 1) / (size_t)nt * CHUNK;
+        if (hi_ > rows) hi_ = rows;
+        if (lo > rows) lo = rows;
+        jobs[t] = (scan_job){ix, pr, nq, slots, lo, hi_, t == 0 ? heaps : th + (size_t)(t - 1) * nq, 0};
+        if (t > 0) started[t] = pthread_create(&tids[t], NULL, scan_worker, &jobs[t]) == 0;
+    }
+    for (int t = 1; t < nt; t++)
+        if (!started[t]) scan_worker(&jobs[t]); /* no thread to be had: do it here */
+    scan_worker(&jobs[0]);
+    for (int t = 1; t < nt; t++)
+        if (started[t]) pthread_join(tids[t], NULL);
+    for (int t = 0; t < nt; t++)
+        if (jobs[t].fail) rc = bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory for the search");
+    for (int t = 1; t < nt && rc == BEX_OK; t++)
+        for (size_t q = 0; q < nq; q++) {
+            topk *src = &th[(size_t)(t - 1) * nq + q];
+            for (int i = 0; i < src->n; i++) heap_push(&heaps[q], src->score[i], src->id[i]);
+        }
+    for (size_t q = 0; q < nq && rc == BEX_OK; q++) heap_sort(&heaps[q]);
+out:
+    bex__free(th);
+    bex__free(hs);
+    bex__free(hi);
+    bex__free(slots);
+    return rc;
+}
+
+int bex_index_search_batch(bex_index *ix, const float *probes, size_t nq, int k, const bex_index_filter *filter,
+                           float *scores, int64_t *ids, char *err, size_t errlen) {
+    if (!ix || (!probes && nq) || (nq && (!scores || !ids)))
+        return bex__fail(err, errlen, BEX_ERR_ARG, "bex_index_search_batch: NULL argument");
+    if (k < 1 || k > BEX_INDEX_MAX_K)
+        return bex__fail(err, errlen, BEX_ERR_ARG, "k must be 1 to %d (got %d)", BEX_INDEX_MAX_K, k);
+    int rc = BEX_OK;
+    pthread_rwlock_rdlock(&ix->lock);
+    for (size_t q0 = 0; q0 < nq && rc == BEX_OK; q0 += BEX__IX_BATCH_MAX) {
+        size_t m = nq - q0 < BEX__IX_BATCH_MAX ? nq - q0 : BEX__IX_BATCH_MAX;
+        probe pr[BEX__IX_BATCH_MAX];
+        topk heaps[BEX__IX_BATCH_MAX];
+        memset(pr, 0, sizeof pr);
+        size_t prepared = 0;
+        for (; prepared < m; prepared++)
+            if ((rc = prepare_probe(ix, probes + (q0 + prepared) * (size_t)ix->dim, &pr[prepared], err, errlen)) != BEX_OK)
+                break;
+        for (size_t q = 0; q < m && rc == BEX_OK; q++)
+            heaps[q] = (topk){k, 0, scores + (q0 + q) * (size_t)k, ids + (q0 + q) * (size_t)k};
+        if (rc == BEX_OK) rc = scan(ix, pr, m, k, filter, heaps, err, errlen);
+        for (size_t q = 0; q < m && rc == BEX_OK; q++)
+            for (int i = heaps[q].n; i < k; i++) {
+                heaps[q].score[i] = -INFINITY;
+                heaps[q].id[i] = -1;
+            }
+        for (size_t q = 0; q < prepared; q++) free_probe(&pr[q]);
+    }
+    pthread_rwlock_unlock(&ix->lock);
+    return rc;
+}
+
+/* The subject of a template id; caller holds the lock. */
+static int64_t subject_of_template(const bex_index *ix, int64_t tid) {
+    uint32_t slot;
+    return idmap_get(&ix->tmap, tid, &slot) ? ix->sid[slot] : -1;
+}
+
+int bex_index_search(bex_index *ix, const float *probe_v, int k, const bex_index_filter *filter,
+                     bex_index_hit *hits, size_t *n, char *err, size_t errlen) {
+    if (!ix || !probe_v || !hits || !n) return bex__fail(err, errlen, BEX_ERR_ARG, "bex_index_search: NULL argument");
+    if (k < 1 || k > BEX_INDEX_MAX_K)
+        return bex__fail(err, errlen, BEX_ERR_ARG, "k must be 1 to %d (got %d)", BEX_INDEX_MAX_K, k);
+    float sc[BEX_INDEX_MAX_K];
+    int64_t id[BEX_INDEX_MAX_K];
+    probe pr = {0};
+    int rc = prepare_probe(ix, probe_v, &pr, err, errlen);
+    if (rc != BEX_OK) return rc;
+    topk h = {k, 0, sc, id};
+    pthread_rwlock_rdlock(&ix->lock);
+    rc = scan(ix, &pr, 1, k, filter, &h, err, errlen);
+    if (rc == BEX_OK) {
+        for (int i = 0; i < h.n; i++) hits[i] = (bex_index_hit){sc[i], id[i], subject_of_template(ix, id[i])};
+        *n = (size_t)h.n;
+    }
+    pthread_rwlock_unlock(&ix->lock);
+    free_probe(&pr);
+    return rc;
+}
+
+int bex_index_search_subjects(bex_index *ix, const float *probe_v, int k, const bex_index_filter *filter,
+                              bex_index_hit *hits, size_t *n, char *err, size_t errlen) {
+    if (!ix || !probe_v || !hits || !n)
+        return bex__fail(err, errlen, BEX_ERR_ARG, "bex_index_search_subjects: NULL argument");
+    if (k < 1 || k > BEX_INDEX_MAX_K)
+        return bex__fail(err, errlen, BEX_ERR_ARG, "k must be 1 to %d (got %d)", BEX_INDEX_MAX_K, k);
+    probe pr = {0};
+    int rc = prepare_probe(ix, probe_v, &pr, err, errlen);
+    if (rc != BEX_OK) return rc;
+    /* The best m templates, ranked, hold the best k subjects once they name k distinct ones
+     * (a subject's best template comes before any worse template of another): widen m until
+     * they do or every template is in. */
+    int m = k * 4 < BEX_INDEX_MAX_K ? k * 4 : BEX_INDEX_MAX_K;
+    float *sc = NULL;
+    int64_t *id = NULL;
+    pthread_rwlock_rdlock(&ix->lock);
+    size_t total = filter ? filter->n : ix->n;
+    for (;;) {
+        float *s2 = bex__realloc(sc, sizeof *sc * (size_t)m);
+        int64_t *i2 = bex__realloc(id, sizeof *id * (size_t)m);
+        if (s2) sc = s2;
+        if (i2) id = i2;
+        if (!s2 || !i2) {
+            rc = bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory for the search");
+            break;
+        }
+        topk h = {m, 0, sc, id};
+        if ((rc = scan(ix, &pr, 1, m, filter, &h, err, errlen)) != BEX_OK) break;
+        size_t got = 0;
+        for (int i = 0; i < h.n && got < (size_t)k; i++) {
+            int64_t s = subject_of_template(ix, id[i]);
+            int seen = 0;
+            for (size_t j = 0; j < got && !seen; j++) seen = hits[j].subject_id == s;
+            if (!seen) hits[got++] = (bex_index_hit){sc[i], id[i], s};
+        }
+        if (got == (size_t)k || h.n < m || (size_t)m >= total) {
+            *n = got;
+            break;
+        }
+        m = (size_t)m * 4 > total ? (int)(total < (size_t)INT32_MAX ? total : INT32_MAX) : m * 4;
+    }
+    pthread_rwlock_unlock(&ix->lock);
+    bex__free(sc);
+    bex__free(id);
+    free_probe(&pr);
+    return rc;
+}
+
+int bex_index_identify(bex_index *ix, const float *probe_v, int k, const bex_index_filter *filter, bex_align align,
+                       double fpir, bex_index_hit *cands, size_t *n, bex_operating_point *op, int *match, char *err,
+                       size_t errlen) {
+    if (!ix || !op || !match) return bex__fail(err, errlen, BEX_ERR_ARG, "bex_index_identify: NULL argument");
+    size_t gallery = filter ? filter->nsubj : bex_index_subjects(ix);
+    if (gallery == 0) return bex__fail(err, errlen, BEX_ERR_ARG, "the gallery searched is empty");
+    bex_operating_point o;
+    int rc = bex_operating_point_identify(align, fpir, (long long)gallery, &o, err, errlen);
+    if (rc != BEX_OK) return rc;
+    if ((rc = bex_index_search_subjects(ix, probe_v, k, filter, cands, n, err, errlen)) != BEX_OK) return rc;
+    *op = o;
+    *match = *n > 0 && cands[0].score >= o.threshold;
+    return BEX_OK;
+}
+
+/* ------------------------------------------------------------------ filters */
+
+static int filter_new(bex_index_filter **out, size_t cap, char *err, size_t errlen) {
+    bex_index_filter *f = bex__calloc(1, sizeof *f);
+    if (f) f->tids = bex__malloc(sizeof *f->tids * (cap ? cap : 1));
+    if (!f || !f->tids) {
+        if (f) bex__free(f);
+        return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory for the filter");
+    }
+    *out = f;
+    return BEX_OK;
+}
+
+int bex_index_filter_by_subjects(bex_index *ix, const int64_t *subject_ids, size_t n, bex_index_filter **out,
+                                 char *err, size_t errlen) {
+    if (!ix || !out || (n && !subject_ids))
+        return bex__fail(err, errlen, BEX_ERR_ARG, "bex_index_filter_by_subjects: NULL argument");
+    pthread_rwlock_rdlock(&ix->lock);
+    size_t cap = 0;
+    for (size_t i = 0; i < n; i++) {
+        subject *s = subject_of(ix, subject_ids[i]);
+        if (s) cap += (size_t)s->n;
+    }
+    bex_index_filter *f;
+    int rc = filter_new(&f, cap, err, errlen);
+    if (rc == BEX_OK) {
+        idmap seen = {0};
+        for (size_t i = 0; i < n; i++) {
+            subject *s = subject_of(ix, subject_ids[i]);
+            uint32_t dummy;
+            if (!s || idmap_get(&seen, subject_ids[i], &dummy)) continue; /* unknown, or listed twice */
+            if (idmap_put(&seen, subject_ids[i], 1) != 0) {
+                rc = bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory for the filter");
+                break;
+            }
+            memcpy(f->tids + f->n, s->tids, sizeof *s->tids * (size_t)s->n);
+            f->n += (size_t)s->n;
+            f->nsubj++;
+        }
+        idmap_free(&seen);
+        if (rc != BEX_OK) bex_index_filter_free(f);
+        else *out = f;
+    }
+    pthread_rwlock_unlock(&ix->lock);
+    return rc;
+}
+
+int bex_index_filter_by_templates(bex_index *ix, const int64_t *template_ids, size_t n, bex_index_filter **out,
+                                  char *err, size_t errlen) {
+    if (!ix || !out || (n && !template_ids))
+        return bex__fail(err, errlen, BEX_ERR_ARG, "bex_index_filter_by_templates: NULL argument");
+    pthread_rwlock_rdlock(&ix->lock);
+    bex_index_filter *f = NULL;
+    int rc = filter_new(&f, n, err, errlen);
+    idmap seen = {0}, subj = {0};
+    for (size_t i = 0; rc == BEX_OK && i < n; i++) {
+        uint32_t slot, dummy;
+        if (!idmap_get(&ix->tmap, template_ids[i], &slot) || idmap_get(&seen, template_ids[i], &dummy)) continue;
+        if (idmap_put(&seen, template_ids[i], 1) != 0 ||
+            (!idmap_get(&subj, ix->sid[slot], &dummy) && idmap_put(&subj, ix->sid[slot], 1) != 0)) {
+            rc = bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory for the filter");
+            break;
+        }
+        f->tids[f->n++] = template_ids[i];
+    }
+    if (rc == BEX_OK) {
+        f->nsubj = subj.n;
+        *out = f;
+    } else
+        bex_index_filter_free(f);
+    idmap_free(&seen);
+    idmap_free(&subj);
+    pthread_rwlock_unlock(&ix->lock);
+    return rc;
+}
+
+size_t bex_index_filter_templates(const bex_index_filter *f) { return f ? f->n : 0; }
+size_t bex_index_filter_subjects(const bex_index_filter *f) { return f ? f->nsubj : 0; }
+
+void bex_index_filter_free(bex_index_filter *f) {
+    if (!f) return;
+    bex__free(f->tids);
+    bex__free(f);
+}
+
+/* ------------------------------------------------------------------ file */
+
+/* File layout (little-endian, native struct): header (64 bytes), then tids[count],
+ * sids[count], scales[count] (int8 only), zero padding to a multiple of 64 bytes, then
+ * count rows of stride elements. The checksum covers everything after the header. */
+#define FILE_MAGIC "BEXINDX1"
+#define FILE_VERSION 1
+
+typedef struct file_hdr {
+    char magic[8];
+    uint32_t version, dim, format, stride;
+    uint64_t count, checksum, vec_offset, file_size;
+    unsigned char reserved[8];
+} file_hdr;
+_Static_assert(sizeof(file_hdr) == 64, "index file header is 64 bytes");
+
+/* A fast 64-bit checksum over 8-byte words (multiply-rotate), streamed: the same bytes give
+ * the same sum however they are split between calls. csum_end folds in a partial last word. */
+typedef struct csum {
+    uint64_t h;
+    unsigned char pend[8];
+    size_t npend;
+} csum;
+
+static uint64_t csum_word(uint64_t h, uint64_t w) {
+    h ^= w * 0x9e3779b97f4a7c15ULL;
+    return (h << 27 | h >> 37) * 0xff51afd7ed558ccdULL;
+}
+
+static void csum_add(csum *c, const void *p, size_t n) {
+    const unsigned char *b = p;
+    size_t i = 0;
+    while (c->npend && i < n) { /* complete a pending word */
+        c->pend[c->npend++] = b[i++];
+        if (c->npend == 8) {
+            uint64_t w;
+            memcpy(&w, c->pend, 8);
+            c->h = csum_word(c->h, w);
+            c->npend = 0;
+        }
+    }
+    uint64_t h = c->h;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, b + i, 8);
+        h = csum_word(h, w);
+    }
+    c->h = h;
+    for (; i < n; i++) c->pend[c->npend++] = b[i];
+}
+
+static uint64_t csum_end(csum *c) {
+    uint64_t h = c->h;
+    for (size_t i = 0; i < c->npend; i++) h = (h ^ c->pend[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+static size_t meta_bytes(size_t count, int int8) { return count * 16 + (int8 ? count * 4 : 0); }
+static size_t round64(size_t n) { return (n + 63) / 64 * 64; }
+
+static int write_all(int fd, const void *p, size_t n, csum *c) {
+    const unsigned char *b = p;
+    if (c) csum_add(c, p, n);
+    while (n) {
+        ssize_t w = write(fd, b, n > (1u << 30) ? (1u << 30) : n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        b += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int bex_index_save(bex_index *ix, const char *path, char *err, size_t errlen) {
+    if (!ix || !path) return bex__fail(err, errlen, BEX_ERR_ARG, "bex_index_save: NULL argument");
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
+        return bex__fail(err, errlen, BEX_ERR_ARG, "index path too long");
+    pthread_rwlock_rdlock(&ix->lock);
+    int rc = BEX_OK;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        rc = bex__fail(err, errlen, BEX_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    size_t n = ix->n, meta = meta_bytes(n, ix->fmt == BEX_INDEX_INT8), vec_off = round64(64 + meta);
+    size_t vec_bytes = n * row_bytes(ix);
+    file_hdr h;
+    memset(&h, 0, sizeof h);
+    memcpy(h.magic, FILE_MAGIC, 8);
+    h.version = FILE_VERSION;
+    h.dim = (uint32_t)ix->dim;
+    h.format = (uint32_t)ix->fmt;
+    h.stride = (uint32_t)ix->stride;
+    h.count = n;
+    h.vec_offset = vec_off;
+    h.file_size = vec_off + vec_bytes;
+    static const unsigned char zeros[64];
+    csum c = {0x243f6a8885a308d3ULL, {0}, 0};
+    int bad = write_all(fd, &h, sizeof h, NULL) || write_all(fd, ix->tid, n * 8, &c) ||
+              write_all(fd, ix->sid, n * 8, &c) ||
+              (ix->fmt == BEX_INDEX_INT8 && write_all(fd, ix->scale, n * 4, &c)) ||
+              write_all(fd, zeros, vec_off - 64 - meta, &c) || write_all(fd, ix->vecs, vec_bytes, &c);
+    if (!bad) { /* the checksum goes into the header last */
+        h.checksum = csum_end(&c);
+        bad = pwrite(fd, &h, sizeof h, 0) != (ssize_t)sizeof h;
+    }
+    if (bad || fsync(fd) != 0) {
+        rc = bex__fail(err, errlen, BEX_ERR_IO, "cannot write %s: %s (the previous file, if any, is untouched)", tmp,
+                       strerror(errno ? errno : EIO));
+        close(fd);
+        unlink(tmp);
+        goto out;
+    }
+    if (close(fd) != 0 || rename(tmp, path) != 0) {
+        rc = bex__fail(err, errlen, BEX_ERR_IO, "cannot write %s: %s (the previous file, if any, is untouched)", path,
+                       strerror(errno));
+        unlink(tmp);
+        goto out;
+    }
+    /* make the rename itself durable */
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) *(slash == dir ? slash + 1 : slash) = 0;
+    else snprintf(dir, sizeof dir, ".");
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+out:
+    pthread_rwlock_unlock(&ix->lock);
+    return rc;
+}
+
+int bex_index_load(const char *path, bex_index **out, char *err, size_t errlen) {
+    if (!path || !out) return bex__fail(err, errlen, BEX_ERR_ARG, "bex_index_load: NULL argument");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return bex__fail(err, errlen, BEX_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || st.st_size < (off_t)sizeof(file_hdr)) {
+        close(fd);
+        return bex__fail(err, errlen, BEX_ERR_CORRUPT, "%s is not a bex index (too short)", path);
+    }
+    size_t len = (size_t)st.st_size;
+    void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED) return bex__fail(err, errlen, BEX_ERR_IO, "cannot map %s: %s", path, strerror(errno));
+    file_hdr h;
+    memcpy(&h, map, sizeof h);
+    int rc = BEX_OK;
+    size_t elem = h.format == BEX_INDEX_FLOAT32 ? 4 : h.format == BEX_INDEX_FLOAT16 ? 2 : 1, rows;
+    if (memcmp(h.magic, FILE_MAGIC, 8) != 0)
+        rc = bex__fail(err, errlen, BEX_ERR_FORMAT, "%s is not a bex index file", path);
+    else if (h.version != FILE_VERSION)
+        rc = bex__fail(err, errlen, BEX_ERR_UNSUPPORTED, "%s is a version %u index; this bex reads version %d", path,
+                       h.version, FILE_VERSION);
+    else if (h.dim < 1 || h.dim > BEX_INDEX_MAX_DIM || h.format > BEX_INDEX_INT8 ||
+             h.stride != (h.dim + BEX__IX_ALIGN - 1) / BEX__IX_ALIGN * BEX__IX_ALIGN || h.count >= UINT32_MAX ||
+             h.vec_offset != round64(64 + meta_bytes(h.count, h.format == BEX_INDEX_INT8)) ||
+             !bex__mul_size(h.count, (size_t)h.stride * elem, &rows) || h.file_size != h.vec_offset + rows)
+        rc = bex__fail(err, errlen, BEX_ERR_CORRUPT, "%s: the index header is inconsistent", path);
+    else if (h.file_size != len)
+        rc = bex__fail(err, errlen, BEX_ERR_CORRUPT, "%s is %zu bytes, its header says %llu: truncated or extended",
+                       path, len, (unsigned long long)h.file_size);
+    if (rc == BEX_OK) {
+        csum c = {0x243f6a8885a308d3ULL, {0}, 0};
+        csum_add(&c, (const unsigned char *)map + 64, len - 64);
+        if (csum_end(&c) != h.checksum) rc = bex__fail(err, errlen, BEX_ERR_CORRUPT, "%s: checksum mismatch (the file is damaged)", path);
+    }
+    bex_index *ix = NULL;
+    if (rc == BEX_OK) rc = bex_index_open((int)h.dim, (bex_index_format)h.format, &ix, err, errlen);
+    if (rc != BEX_OK) {
+        munmap(map, len);
+        return rc;
+    }
+    const unsigned char *b = map;
+    size_t n = h.count;
+    ix->map = map;
+    ix->map_len = len;
+    ix->tid = (int64_t *)(b + 64);
+    ix->sid = (int64_t *)(b + 64 + n * 8);
+    ix->scale = h.format == BEX_INDEX_INT8 ? (float *)(b + 64 + n * 16) : NULL;
+    ix->vecs = (unsigned char *)(b + h.vec_offset);
+    ix->n = n;
+    ix->cap = n;
+    if (idmap_reserve(&ix->tmap, n) != 0) rc = bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory loading %s", path);
+    for (size_t i = 0; rc == BEX_OK && i < n; i++) {
+        uint32_t dup;
+        if (idmap_get(&ix->tmap, ix->tid[i], &dup)) {
+            rc = bex__fail(err, errlen, BEX_ERR_CORRUPT, "%s: template id %lld appears twice", path, (long long)ix->tid[i]);
+            break;
+        }
+        if (idmap_put(&ix->tmap, ix->tid[i], (uint32_t)i) != 0 || subject_add(ix, ix->sid[i], ix->tid[i]) != 0)
+            rc = bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory loading %s", path);
+    }
+    if (rc != BEX_OK) {
+        bex_index_close(ix);
+        return rc;
+    }
+    *out = ix;
+    return BEX_OK;
+}
