@@ -35,6 +35,9 @@ typedef struct ix_kernel {
                           float *out, size_t ldo);
     void (*dot_i8_batch)(const int8_t *q, const float *qscale, size_t nq, const int8_t *x,
                          const float *xscale, size_t n, int stride, float *out, size_t ldo);
+    /* The largest of x[0..n-1] (-INFINITY for n = 0; NaN is never passed): lets a search skip
+     * a chunk of scores none of which reaches its worst kept candidate. */
+    float (*max_f32)(const float *x, size_t n);
 } ix_kernel;
 
 #define BEX__IX_BATCH_MAX 64
@@ -60,6 +63,7 @@ extern const ix_kernel ix_kernel_avx512vnni;
 
 /* Internal to the kernel files: the AVX-512 float kernels (scan_avx512.c), which the
  * avx512vnni table shares, VNNI changing only the int8 ones. */
+float ix__max_f32_avx512(const float *x, size_t n);
 void ix__dot_f32_avx512(const float *q, const float *x, size_t n, int stride, float *out);
 void ix__dot_f16_avx512(const float *q, const uint16_t *x, size_t n, int stride, float *out);
 void ix__dot_f32_batch_avx512(const float *q, size_t nq, const float *x, size_t n, int stride,

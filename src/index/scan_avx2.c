@@ -13,6 +13,7 @@
  * and never saturates; madd(.., 1) widens the pairs to int32.
  */
 #include <immintrin.h>
+#include <math.h>
 
 #include "index/scan.h"
 
@@ -225,5 +226,21 @@ static void dot_i8_batch(const int8_t *q, const float *qscale, size_t nq, const 
     }
 }
 
+static float max_f32(const float *x, size_t n) {
+    __m256 m0 = _mm256_set1_ps(-INFINITY), m1 = m0;
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        m0 = _mm256_max_ps(m0, _mm256_loadu_ps(x + i));
+        m1 = _mm256_max_ps(m1, _mm256_loadu_ps(x + i + 8));
+    }
+    m0 = _mm256_max_ps(m0, m1);
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(m0), _mm256_extractf128_ps(m0, 1));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_max_ss(h, _mm_movehdup_ps(h));
+    float m = _mm_cvtss_f32(h);
+    for (; i < n; i++) m = x[i] > m ? x[i] : m;
+    return m;
+}
+
 const ix_kernel ix_kernel_avx2 = {"avx2",        dot_f32,       dot_f16,      dot_i8,
-                                  dot_f32_batch, dot_f16_batch, dot_i8_batch};
+                                  dot_f32_batch, dot_f16_batch, dot_i8_batch, max_f32};

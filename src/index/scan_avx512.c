@@ -16,6 +16,7 @@
  * The f32 and f16 kernels are shared with scan_avx512vnni.c (the ix__*_avx512 functions).
  */
 #include <immintrin.h>
+#include <math.h>
 
 #include "index/scan.h"
 
@@ -245,10 +246,23 @@ static void dot_i8_batch(const int8_t *q, const float *qscale, size_t nq, const 
     }
 }
 
+float ix__max_f32_avx512(const float *x, size_t n) {
+    __m512 m0 = _mm512_set1_ps(-INFINITY), m1 = m0;
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        m0 = _mm512_max_ps(m0, _mm512_loadu_ps(x + i));
+        m1 = _mm512_max_ps(m1, _mm512_loadu_ps(x + i + 16));
+    }
+    float m = _mm512_reduce_max_ps(_mm512_max_ps(m0, m1));
+    for (; i < n; i++) m = x[i] > m ? x[i] : m;
+    return m;
+}
+
 const ix_kernel ix_kernel_avx512 = {"avx512",
                                     ix__dot_f32_avx512,
                                     ix__dot_f16_avx512,
                                     dot_i8,
                                     ix__dot_f32_batch_avx512,
                                     ix__dot_f16_batch_avx512,
-                                    dot_i8_batch};
+                                    dot_i8_batch,
+                                    ix__max_f32_avx512};

@@ -254,4 +254,5 @@ const ix_kernel ix_kernel_avx512vnni = {"avx512vnni",
                                         dot_i8,
                                         ix__dot_f32_batch_avx512,
                                         ix__dot_f16_batch_avx512,
-                                        dot_i8_batch};
+                                        dot_i8_batch,
+                                        ix__max_f32_avx512};

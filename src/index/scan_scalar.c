@@ -97,5 +97,11 @@ static void dot_i8_batch(const int8_t *q, const float *qscale, size_t nq, const 
     for (size_t i = 0; i < nq; i++) dot_i8(q + i * (size_t)stride, qscale[i], x, xscale, n, stride, out + i * ldo);
 }
 
+static float max_f32(const float *x, size_t n) {
+    float m = -INFINITY;
+    for (size_t i = 0; i < n; i++) m = x[i] > m ? x[i] : m;
+    return m;
+}
+
 const ix_kernel ix_kernel_scalar = {"scalar", dot_f32, dot_f16, dot_i8, dot_f32_batch, dot_f16_batch,
-                                    dot_i8_batch};
+                                    dot_i8_batch, max_f32};

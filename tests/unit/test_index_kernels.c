@@ -298,6 +298,23 @@ static float from_bits(uint32_t u) {
     return f;
 }
 
+/* max_f32 over lengths around its unroll, with the maximum placed at every position class */
+TEST(max_matches_scalar) {
+    float x[300] = {0};
+    CHECK(isinf(ix_kernel_scalar.max_f32(x, 0)) && ix_kernel_scalar.max_f32(x, 0) < 0);
+    for (size_t n = 1; n <= 300; n += (n < 70 ? 1 : 23)) {
+        for (size_t at = 0; at < n; at += 7) {
+            for (size_t i = 0; i < n; i++) x[i] = (float)((i * 2654435761u) % 1000) / 1000.0f - 2.0f;
+            x[at] = 0.5f;
+            CHECK(ix_kernel_scalar.max_f32(x, n) == 0.5f);
+            for (size_t ki = 0; ki < N_SIMD; ki++)
+                if (simd_kernels[ki]) CHECK(simd_kernels[ki]->max_f32(x, n) == 0.5f);
+        }
+    }
+    for (size_t ki = 0; ki < N_SIMD; ki++)
+        if (simd_kernels[ki]) CHECK(isinf(simd_kernels[ki]->max_f32(x, 0)));
+}
+
 TEST(f16_round_trips) {
     /* every half that is not NaN comes back bit for bit: normals, subnormals, +-0, +-inf */
     size_t bad = 0;
@@ -398,6 +415,7 @@ int main(void) {
     RUN(i8_kernels_equal_scalar);
     RUN(i8_extremes);
     RUN(f16_kernels_convert_every_half);
+    RUN(max_matches_scalar);
     RUN(f16_round_trips);
     RUN(f16_rounds_to_nearest_even);
     RUN(quantize_i8);
