@@ -14,12 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bex/bex.h"
 #include "bex/calibration.h"
 #include "bex/face.h"
 #include "bex/image.h"
+#include "bex/mrz.h"
 #include "bex/quality.h"
 #include "cli.h"
 
@@ -58,6 +60,10 @@ static const char *usage =
     "  eval calibrate --lfw DIR [--out DIR] [--align A] [--cache F] [--c-table FILE]\n"
     "                           thresholds for target FMRs from all of LFW's non-mated pairs,\n"
     "                           with held-out and 1:N checks\n"
+    "  mrz [--today YYYY-MM-DD] [TEXT]\n"
+    "                           parse an ICAO 9303 MRZ (TD1, TD2, TD3, visas; standard input\n"
+    "                           without TEXT), verify every check digit; exit 0 valid, 1 a\n"
+    "                           check digit fails or expired, 2 not an MRZ\n"
     "  version                  print the version\n"
     "CAPTURE options (the failure-to-acquire policy): --min-quality Q (score floor, default\n"
     "20, 0 = none), --min-eye-distance PX (default 30), --max-other-face R (refuse a photo\n"
@@ -567,6 +573,63 @@ out:
     return status;
 }
 
+/* `bex mrz [--today YYYY-MM-DD] [TEXT]`: parse and check an MRZ (TEXT, or standard input:
+ * the lines as a reader delivers them). Exit 0 valid, 1 a check digit fails or the document
+ * has expired, 2 not an MRZ. */
+static int cmd_mrz(int argc, char **argv) {
+    const char *today = NULL, *text = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--today") && i + 1 < argc) today = argv[++i];
+        else if (!text && argv[i][0] != '-') text = argv[i];
+        else return cli_usage_error("mrz takes [--today YYYY-MM-DD] [TEXT] (standard input without TEXT)");
+    }
+    char buf[512];
+    if (!text) {
+        size_t n = fread(buf, 1, sizeof buf - 1, stdin);
+        buf[n] = 0;
+        text = buf;
+    }
+    char now[16];
+    if (!today) {
+        time_t t = time(NULL);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(now, sizeof now, "%Y-%m-%d", &tm);
+        today = now;
+    }
+    if (strlen(today) != 10 || today[4] != '-' || today[7] != '-') {
+        fprintf(stderr, "bex: --today takes a date as YYYY-MM-DD\n");
+        return 2;
+    }
+    bex_mrz m;
+    char err[256];
+    if (bex_mrz_parse_at(text, today, &m, err, sizeof err) != BEX_OK) {
+        fprintf(stderr, "bex: %s\n", err);
+        return 2;
+    }
+    static const char *fmts[] = {"", "TD1", "TD2", "TD3", "MRV-A", "MRV-B"};
+    int expired = strcmp(m.expiry_date, today) < 0;
+    printf("{\"format\":\"%s\",\"document_code\":", fmts[m.format]);
+    cli_json_str(stdout, m.doc_code);
+    printf(",\"issuing_state\":");
+    cli_json_str(stdout, m.issuing_state);
+    printf(",\"document_number\":");
+    cli_json_str(stdout, m.doc_number);
+    printf(",\"surname\":");
+    cli_json_str(stdout, m.surname);
+    printf(",\"given_names\":");
+    cli_json_str(stdout, m.given_names);
+    printf(",\"nationality\":");
+    cli_json_str(stdout, m.nationality);
+    printf(",\"birth_date\":\"%s\",\"sex\":\"%c\",\"expiry_date\":\"%s\",\"expired\":%s,\"optional_data\":",
+           m.birth_date, m.sex, m.expiry_date, expired ? "true" : "false");
+    cli_json_str(stdout, m.optional1);
+    printf(",\"checks_failed\":[");
+    for (int i = 0; i < m.n_failed; i++) printf("%s\"%s\"", i ? "," : "", m.failed[i]);
+    printf("],\"valid\":%s}\n", m.n_failed || expired ? "false" : "true");
+    return m.n_failed || expired ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
     const char *models = NULL;
     int i = 1;
@@ -586,6 +649,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "identify")) return cmd_identify(models, argc - i, argv + i);
     if (!strcmp(cmd, "eval")) return cmd_eval(models, argc - i, argv + i);
     if (!strcmp(cmd, "index")) return cmd_index(models, argc - i, argv + i);
+    if (!strcmp(cmd, "mrz")) return cmd_mrz(argc - i, argv + i);
     if (!strcmp(cmd, "quality")) return cmd_quality(models, argc - i, argv + i);
     if (!strcmp(cmd, "version")) { printf("bex %s\n", BEX_VERSION); return 0; }
     if (!strcmp(cmd, "help")) { fputs(usage, stdout); return 0; }
