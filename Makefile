@@ -12,7 +12,7 @@ CC      ?= cc
 OPT     ?= -O2
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Wshadow -Wno-unused-parameter \
            -fno-strict-aliasing -pthread -Iinclude -Isrc
-LDLIBS  += -ljpeg -lpng -lopenjp2 -lcjson -lm -lpthread
+LDLIBS  += -ljpeg -lpng -lopenjp2 -lcjson -lsqlite3 -lnettle -lm -lpthread
 ifeq ($(WERROR),1)
 CFLAGS  += -Werror
 endif
@@ -63,6 +63,14 @@ $(BUILD)/%_avx512bf16.o: %_avx512bf16.c
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# The store's migrations (src/store/sql/NNN_*.sql) are compiled in as a table.
+MIGRATIONS := $(sort $(wildcard src/store/sql/*.sql))
+$(BUILD)/gen/migrations.inc: $(MIGRATIONS) tools/embed-sql.sh
+	@mkdir -p $(dir $@)
+	tools/embed-sql.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+$(BUILD)/src/store/store.o: $(BUILD)/gen/migrations.inc
+$(BUILD)/src/store/store.o: CFLAGS += -I$(BUILD)/gen
 
 $(BUILD)/libbex.a: $(LIB_OBJ)
 	@rm -f $@

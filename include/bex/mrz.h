@@ -69,6 +69,17 @@ int bex_mrz_parse_at(const char *text, const char *today, bex_mrz *out, char *er
  * character is none of those. */
 int bex_mrz_check_digit(const char *s, size_t n);
 
+/* Writes a passport's TD3 MRZ (two lines of 44, joined by '\n', NUL-terminated: 90 bytes)
+ * from its fields, with every check digit: what a passport printer does (tests, simulations,
+ * documents keyed by hand). doc_code "P" or a two-letter code; states and nationality ICAO
+ * 3-letter codes; dates YYYY-MM-DD; sex 'M', 'F' or 'X'. Names are upper-cased, other
+ * characters become '<' and long names are truncated as ICAO 9303 allows. BEX_ERR_ARG names
+ * the field that cannot be written. */
+int bex_mrz_make_td3(const char *doc_code, const char *issuing_state, const char *surname,
+                     const char *given_names, const char *doc_number, const char *nationality,
+                     const char *birth_date, char sex, const char *expiry_date, char out[90],
+                     char *err, size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif

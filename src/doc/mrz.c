@@ -239,3 +239,82 @@ int bex_mrz_parse_at(const char *text, const char *today, bex_mrz *out, char *er
 int bex_mrz_parse(const char *text, bex_mrz *out, char *err, size_t errlen) {
     return bex_mrz_parse_at(text, NULL, out, err, errlen);
 }
+
+/* ---- writing a TD3 MRZ ---- */
+
+/* Writes n characters of MRZ text from s into out: letters upper-cased, digits kept, anything
+ * else '<', padded with '<'. Returns 0 if s has letters or digits past n (truncated). */
+static int put_field(char *out, size_t n, const char *s) {
+    size_t k = 0;
+    for (; s && *s && k < n; s++, k++) {
+        char c = *s;
+        if (c >= 'a' && c <= 'z') c = (char)(c - 'a' + 'A');
+        out[k] = (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ? c : '<';
+    }
+    int truncated = s && *s;
+    for (; k < n; k++) out[k] = '<';
+    return !truncated;
+}
+
+/* YYYY-MM-DD as YYMMDD; 0 if it is no date. */
+static int put_date(char *out, const char *d) {
+    if (!d || strlen(d) != 10 || d[4] != '-' || d[7] != '-') return 0;
+    const char v[6] = {d[2], d[3], d[5], d[6], d[8], d[9]};
+    for (int i = 0; i < 6; i++)
+        if (v[i] < '0' || v[i] > '9') return 0;
+    memcpy(out, v, 6);
+    return 1;
+}
+
+int bex_mrz_make_td3(const char *doc_code, const char *issuing_state, const char *surname,
+                     const char *given_names, const char *doc_number, const char *nationality,
+                     const char *birth_date, char sex, const char *expiry_date, char out[90],
+                     char *err, size_t errlen) {
+    char l1[45], l2[45];
+    const char *bad = NULL;
+    if (!doc_code || !*doc_code || strlen(doc_code) > 2 || (doc_code[0] != 'P' && doc_code[0] != 'p'))
+        bad = "document_code (P or P and one letter)";
+    else if (!issuing_state || strlen(issuing_state) < 1 || strlen(issuing_state) > 3) bad = "issuing_state";
+    else if (!nationality || strlen(nationality) < 1 || strlen(nationality) > 3) bad = "nationality";
+    else if (!surname || !*surname) bad = "surname";
+    else if (!doc_number || !*doc_number || strlen(doc_number) > 9) bad = "document_number (1 to 9 characters)";
+    else if (sex != 'M' && sex != 'F' && sex != 'X') bad = "sex (M, F or X)";
+    if (bad) {
+        snprintf(err, errlen, "cannot write a TD3 MRZ: bad %s", bad);
+        return BEX_ERR_ARG;
+    }
+    put_field(l1, 2, doc_code);
+    put_field(l1 + 2, 3, issuing_state);
+    /* the name: SURNAME<<GIVEN<NAMES, cut at 39 characters */
+    char nm[128];
+    snprintf(nm, sizeof nm, "%s<<%s", surname, given_names ? given_names : "");
+    size_t len = strlen(nm);
+    while (len > 0 && nm[len - 1] == '<') nm[--len] = 0;
+    put_field(l1 + 5, 39, nm);
+    put_field(l2, 9, doc_number);
+    l2[9] = (char)('0' + bex_mrz_check_digit(l2, 9));
+    put_field(l2 + 10, 3, nationality);
+    if (!put_date(l2 + 13, birth_date)) bad = "birth_date (YYYY-MM-DD)";
+    else if (!put_date(l2 + 21, expiry_date)) bad = "expiry_date (YYYY-MM-DD)";
+    if (bad) {
+        snprintf(err, errlen, "cannot write a TD3 MRZ: bad %s", bad);
+        return BEX_ERR_ARG;
+    }
+    l2[19] = (char)('0' + bex_mrz_check_digit(l2 + 13, 6));
+    l2[20] = sex == 'X' ? '<' : sex;
+    l2[27] = (char)('0' + bex_mrz_check_digit(l2 + 21, 6));
+    put_field(l2 + 28, 14, "");
+    l2[42] = '<'; /* an empty personal number's check digit may be '<' or 0 */
+    l2[42] = (char)('0' + bex_mrz_check_digit(l2 + 28, 14));
+    /* composite: number + check, birth + check, expiry + check, personal number + check */
+    char comp[40];
+    memcpy(comp, l2, 10);
+    memcpy(comp + 10, l2 + 13, 7);
+    memcpy(comp + 17, l2 + 21, 22);
+    l2[43] = (char)('0' + bex_mrz_check_digit(comp, 39));
+    memcpy(out, l1, 44);
+    out[44] = '\n';
+    memcpy(out + 45, l2, 44);
+    out[89] = 0;
+    return BEX_OK;
+}

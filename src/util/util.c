@@ -5,11 +5,18 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 
 static long fail_countdown; /* 0 = never fail; tests only, so not thread-safe by design */
 
 void bex__alloc_fail_after(long n) { fail_countdown = n; }
+
+void bex__fault_point(const char *name) {
+    const char *f = getenv("BEX_FAULT");
+    if (f && !strcmp(f, name)) raise(SIGKILL);
+}
 
 static int should_fail(void) {
     if (fail_countdown <= 0) return 0;

@@ -18,6 +18,11 @@ void *bex__realloc(void *p, size_t n);
 void bex__free(void *p);
 void bex__alloc_fail_after(long n);
 
+/* A crash-test hook: when the environment variable BEX_FAULT equals `name`, the process
+ * kills itself there with SIGKILL (as a power cut or kill -9 would), so tests can check what
+ * a crash at that point leaves behind. Costs one getenv otherwise. */
+void bex__fault_point(const char *name);
+
 /* 64-byte aligned allocation for SIMD buffers; free with bex__free_aligned. */
 void *bex__malloc_aligned(size_t n);
 void bex__free_aligned(void *p);

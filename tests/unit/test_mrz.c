@@ -99,6 +99,32 @@ TEST(birth_century) {
     CHECK(!strcmp(m.birth_date, "2020-08-12") && !strcmp(m.expiry_date, "2030-04-15"));
 }
 
+/* bex_mrz_make_td3 writes what the parser reads back, check digits and all */
+TEST(make_td3) {
+    char out[90], err[256];
+    bex_mrz m;
+    CHECK(bex_mrz_make_td3("P", "UTO", "Eriksson", "Anna Maria", "L898902C3", "UTO", "1974-08-12", 'F',
+                           "2012-04-15", out, err, sizeof err) == BEX_OK);
+    CHECK(strlen(out) == 89 && out[44] == '\n');
+    CHECK(!strncmp(out, "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<", 44));
+    CHECK(!strncmp(out + 45, "L898902C36UTO7408122F1204159", 28));
+    CHECK(bex_mrz_parse_at(out, "2010-01-01", &m, err, sizeof err) == BEX_OK);
+    CHECK(m.n_failed == 0 && !strcmp(m.doc_number, "L898902C3") && !strcmp(m.given_names, "ANNA MARIA"));
+    CHECK(!strcmp(m.birth_date, "1974-08-12") && m.sex == 'F' && !strcmp(m.expiry_date, "2012-04-15"));
+    /* short numbers are padded, 'X' is '<', odd characters become '<' */
+    CHECK(bex_mrz_make_td3("P", "D", "O'Neil-Smith", "", "12", "D", "2019-02-28", 'X', "2031-12-31", out, err,
+                           sizeof err) == BEX_OK);
+    CHECK(bex_mrz_parse_at(out, "2026-11-27", &m, err, sizeof err) == BEX_OK && m.n_failed == 0);
+    CHECK(!strcmp(m.surname, "O NEIL SMITH") && m.sex == 'X' && !strcmp(m.birth_date, "2019-02-28"));
+    /* what cannot be written is named */
+    CHECK(bex_mrz_make_td3("P", "UTO", "A", "B", "1234567890", "UTO", "1974-08-12", 'F', "2012-04-15", out, err,
+                           sizeof err) == BEX_ERR_ARG && strstr(err, "document_number"));
+    CHECK(bex_mrz_make_td3("P", "UTO", "A", "B", "123", "UTO", "12-08-1974", 'F', "2012-04-15", out, err,
+                           sizeof err) == BEX_ERR_ARG && strstr(err, "birth_date"));
+    CHECK(bex_mrz_make_td3("V", "UTO", "A", "B", "123", "UTO", "1974-08-12", 'F', "2012-04-15", out, err,
+                           sizeof err) == BEX_ERR_ARG);
+}
+
 int main(void) {
     RUN(check_digit);
     RUN(passport_td3);
@@ -106,5 +132,6 @@ int main(void) {
     RUN(failed_check_names_the_field);
     RUN(not_an_mrz);
     RUN(birth_century);
+    RUN(make_td3);
     return test_summary();
 }

@@ -1,0 +1,693 @@
+/*
+ * store.c - the record store's handle: opening and migrating the SQLite file, transactions
+ * that keep the 1:N index in step with what committed, the hash-chained audit log, retention
+ * and purge. The border operations are in border.c, manifests in manifest.c, reports in
+ * report.c; the schema is in sql/NNN_*.sql.
+ */
+#include <errno.h>
+#include <math.h>
+#include <nettle/sha2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store/store_impl.h"
+#include "util/util.h"
+
+typedef struct migration {
+    int version;
+    const char *name;
+    const char *sql;
+} migration;
+
+static const migration migrations[] = {
+#include "migrations.inc"
+};
+#define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+/* ---- SQLite helpers ---- */
+
+int st_fail(bex_store *st, const char *what, char *err, size_t errlen) {
+    int code = st && st->db ? sqlite3_errcode(st->db) : SQLITE_ERROR;
+    const char *msg = st && st->db ? sqlite3_errmsg(st->db) : "no database";
+    int rc = BEX_ERR_IO;
+    switch (code & 0xff) {
+    case SQLITE_FULL:
+        snprintf(err, errlen, "%s: the disk is full; nothing was written (free space and run again)", what);
+        return BEX_ERR_IO;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        snprintf(err, errlen, "%s: the database is locked by another process; try again", what);
+        return BEX_ERR_IO;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        rc = BEX_ERR_CORRUPT;
+        break;
+    case SQLITE_NOMEM:
+        rc = BEX_ERR_NOMEM;
+        break;
+    case SQLITE_CONSTRAINT:
+    case SQLITE_MISMATCH:
+    case SQLITE_RANGE:
+        rc = BEX_ERR_ARG;
+        break;
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_IOERR:
+    case SQLITE_PERM:
+        rc = BEX_ERR_IO;
+        break;
+    default:
+        break;
+    }
+    snprintf(err, errlen, "%s: %s", what, msg);
+    return rc;
+}
+
+int st_exec(bex_store *st, const char *sql, const char *what, char *err, size_t errlen) {
+    if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK) return st_fail(st, what, err, errlen);
+    return BEX_OK;
+}
+
+sqlite3_stmt *st_prep(bex_store *st, const char *sql, char *err, size_t errlen) {
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+        st_fail(st, "preparing a query", err, errlen);
+        sqlite3_finalize(s);
+        return NULL;
+    }
+    return s;
+}
+
+int st_step_done(bex_store *st, sqlite3_stmt *s, const char *what, char *err, size_t errlen) {
+    int r = sqlite3_step(s);
+    int rc = r == SQLITE_DONE ? BEX_OK : st_fail(st, what, err, errlen);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+void st_bind_text(sqlite3_stmt *s, int i, const char *v) {
+    if (v) sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+    else sqlite3_bind_null(s, i);
+}
+
+int st_query_int(bex_store *st, const char *sql, const char *p1, int64_t i2, int64_t dflt,
+                 int64_t *out, char *err, size_t errlen) {
+    sqlite3_stmt *s = st_prep(st, sql, err, errlen);
+    if (!s) return BEX_ERR_IO;
+    if (sqlite3_bind_parameter_count(s) >= 1) st_bind_text(s, 1, p1);
+    if (sqlite3_bind_parameter_count(s) >= 2) sqlite3_bind_int64(s, 2, i2);
+    int r = sqlite3_step(s);
+    if (r == SQLITE_ROW) *out = sqlite3_column_type(s, 0) == SQLITE_NULL ? dflt : sqlite3_column_int64(s, 0);
+    else if (r == SQLITE_DONE) *out = dflt;
+    int rc = (r == SQLITE_ROW || r == SQLITE_DONE) ? BEX_OK : st_fail(st, "reading the store", err, errlen);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* ---- times ---- */
+
+int st_time_parse(const char *s, int64_t *t) {
+    if (!s) return -1;
+    int y, mo, d, h = 0, mi = 0, se = 0, n = 0;
+    if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10) return -1;
+    bex_day day;
+    char date[11];
+    memcpy(date, s, 10);
+    date[10] = 0;
+    if (bex_day_parse(date, &day) != BEX_OK) return -1;
+    const char *p = s + 10;
+    int64_t off = 0;
+    if (*p == 'T' || *p == ' ') {
+        p++;
+        int k = 0;
+        if (sscanf(p, "%2d:%2d%n", &h, &mi, &k) != 2 || k != 5) return -1;
+        p += 5;
+        if (*p == ':') {
+            if (sscanf(p + 1, "%2d%n", &se, &k) != 1 || k != 2) return -1;
+            p += 3;
+            if (*p == '.') {  /* fractions of a second are dropped */
+                p++;
+                while (*p >= '0' && *p <= '9') p++;
+            }
+        }
+        if (h > 23 || mi > 59 || se > 60) return -1;
+        if (*p == 'Z') p++;
+        else if (*p == '+' || *p == '-') {
+            int oh, om;
+            if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &k) != 2 || k != 5 || oh > 23 || om > 59) return -1;
+            off = (int64_t)(oh * 3600 + om * 60) * (*p == '+' ? 1 : -1);
+            p += 6;
+        }
+    }
+    if (*p) return -1;
+    *t = (int64_t)day * 86400 + h * 3600 + mi * 60 + se - off;
+    return 0;
+}
+
+void st_time_format(int64_t t, char out[24]) {
+    int64_t day = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+    int64_t sec = t - day * 86400;
+    char d[11];
+    bex_day_format((bex_day)day, d);
+    snprintf(out, 24, "%sT%02d:%02d:%02dZ", d, (int)(sec / 3600), (int)(sec / 60 % 60), (int)(sec % 60));
+}
+
+void st_now(char out[24]) { st_time_format((int64_t)time(NULL), out); }
+
+/* ---- transactions and the index ---- */
+
+int st_begin(bex_store *st, char *err, size_t errlen) {
+    st->n_pending = 0;
+    st->drop_index = 0;
+    return st_exec(st, "BEGIN IMMEDIATE", "starting a transaction", err, errlen);
+}
+
+static void apply_pending(bex_store *st) {
+    if (st->drop_index) {
+        bex_index_close(st->ix);
+        st->ix = NULL;
+    }
+    if (!st->ix) {
+        st->n_pending = 0;
+        return;
+    }
+    char e[128];
+    for (size_t i = 0; i < st->n_pending; i++) {
+        st_pending *p = &st->pending[i];
+        int rc = p->subject < 0 ? bex_index_remove(st->ix, p->sample, e, sizeof e)
+                                : bex_index_add(st->ix, p->sample, p->subject, p->vec, e, sizeof e);
+        if (rc != BEX_OK && rc != BEX_ERR_ARG) { /* out of memory: rebuild from the file next time */
+            bex_index_close(st->ix);
+            st->ix = NULL;
+            break;
+        }
+    }
+    st->n_pending = 0;
+}
+
+int st_commit(bex_store *st, char *err, size_t errlen) {
+    int rc = st_exec(st, "COMMIT", "committing", err, errlen);
+    if (rc != BEX_OK) {
+        st_rollback(st);
+        return rc;
+    }
+    apply_pending(st);
+    return BEX_OK;
+}
+
+void st_rollback(bex_store *st) {
+    if (!sqlite3_get_autocommit(st->db)) sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    st->n_pending = 0;
+    st->drop_index = 0;
+}
+
+int st_pending_add(bex_store *st, int64_t sample, int64_t subject, const float *vec) {
+    if (st->n_pending == st->cap_pending) {
+        size_t cap = st->cap_pending ? st->cap_pending * 2 : 8;
+        st_pending *p = bex__realloc(st->pending, cap * sizeof *p);
+        if (!p) return BEX_ERR_NOMEM;
+        st->pending = p;
+        st->cap_pending = cap;
+    }
+    st_pending *p = &st->pending[st->n_pending++];
+    p->sample = sample;
+    p->subject = subject;
+    if (vec) memcpy(p->vec, vec, sizeof p->vec);
+    return BEX_OK;
+}
+
+int st_index(bex_store *st, bex_index **ix, char *err, size_t errlen) {
+    if (st->ix) {
+        *ix = st->ix;
+        return BEX_OK;
+    }
+    bex_index *x;
+    int rc = bex_index_open(BEX_TEMPLATE_DIM, BEX_INDEX_FLOAT32, &x, err, errlen);
+    if (rc != BEX_OK) return rc;
+    sqlite3_stmt *s = st_prep(st,
+        "SELECT s.id, s.subject_id, s.template FROM samples s JOIN subjects p ON p.id = s.subject_id "
+        "WHERE p.citizen = 0 AND s.modality = 'face' AND s.model = ?1", err, errlen);
+    if (!s) {
+        bex_index_close(x);
+        return BEX_ERR_IO;
+    }
+    st_bind_text(s, 1, st->model);
+    int r;
+    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        if (sqlite3_column_bytes(s, 2) != BEX_TEMPLATE_DIM * (int)sizeof(float)) continue;
+        rc = bex_index_add(x, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1),
+                           (const float *)sqlite3_column_blob(s, 2), err, errlen);
+        if (rc != BEX_OK) break;
+    }
+    if (rc == BEX_OK && r != SQLITE_DONE) rc = st_fail(st, "loading the face samples", err, errlen);
+    sqlite3_finalize(s);
+    if (rc != BEX_OK) {
+        bex_index_close(x);
+        return rc;
+    }
+    st->ix = x;
+    *ix = x;
+    return BEX_OK;
+}
+
+void st_identify_op(bex_store *st, long long n, float *threshold, char *name, size_t namelen) {
+    bex_operating_point op;
+    char e[256];
+    if (n < 1) n = 1;
+    if (bex_operating_point_identify(st->align, st->fpir, n, &op, e, sizeof e) == BEX_OK) {
+        *threshold = op.threshold;
+        snprintf(name, namelen, "%s", op.name);
+        return;
+    }
+    /* beyond the evidence: the strictest FMR the calibration supports, and say so */
+    double f = bex_calibration_min_fmr(st->align);
+    if (bex_operating_point_verify(st->align, f, &op, e, sizeof e) == BEX_OK) {
+        *threshold = op.threshold;
+        double fpir_est = 1.0 - pow(1.0 - op.fmr, (double)n);
+        snprintf(name, namelen, "FMR %.2g (FPIR %g needs more calibration at N=%lld; about %.2g here)",
+                 op.fmr, st->fpir, n, fpir_est);
+    } else {
+        *threshold = 1.0f;
+        snprintf(name, namelen, "uncalibrated");
+    }
+}
+
+/* ---- the audit log ---- */
+
+static void audit_hash(const uint8_t prev[32], long long seq, const char *at, const char *actor,
+                       const char *action, const char *object, const char *detail, uint8_t out[32]) {
+    struct sha256_ctx c;
+    sha256_init(&c);
+    sha256_update(&c, 32, prev);
+    char num[32];
+    int n = snprintf(num, sizeof num, "%lld", seq);
+    const char *parts[5] = {at, actor, action, object, detail};
+    sha256_update(&c, (size_t)n, (const uint8_t *)num);
+    for (int i = 0; i < 5; i++) {
+        sha256_update(&c, 1, (const uint8_t *)"|");
+        sha256_update(&c, strlen(parts[i]), (const uint8_t *)parts[i]);
+    }
+    sha256_digest(&c, SHA256_DIGEST_SIZE, out);
+}
+
+int st_audit(bex_store *st, const char *action, const char *object, const char *detail, char *err,
+             size_t errlen) {
+    uint8_t prev[32] = {0}, hash[32];
+    long long seq = 1;
+    sqlite3_stmt *s = st_prep(st, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", err, errlen);
+    if (!s) return BEX_ERR_IO;
+    int r = sqlite3_step(s);
+    if (r == SQLITE_ROW) {
+        seq = sqlite3_column_int64(s, 0) + 1;
+        if (sqlite3_column_bytes(s, 1) == 32) memcpy(prev, sqlite3_column_blob(s, 1), 32);
+    }
+    sqlite3_finalize(s);
+    if (r != SQLITE_ROW && r != SQLITE_DONE) return st_fail(st, "reading the audit log", err, errlen);
+    char at[24];
+    st_now(at);
+    audit_hash(prev, seq, at, st->actor, action, object, detail, hash);
+    s = st_prep(st, "INSERT INTO audit(seq, at, actor, action, object, detail, prev, hash) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", err, errlen);
+    if (!s) return BEX_ERR_IO;
+    sqlite3_bind_int64(s, 1, seq);
+    st_bind_text(s, 2, at);
+    st_bind_text(s, 3, st->actor);
+    st_bind_text(s, 4, action);
+    st_bind_text(s, 5, object);
+    st_bind_text(s, 6, detail);
+    sqlite3_bind_blob(s, 7, prev, 32, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(s, 8, hash, 32, SQLITE_TRANSIENT);
+    return st_step_done(st, s, "writing the audit log", err, errlen);
+}
+
+int bex_store_audit(bex_store *st, const char *action, const char *object, const char *detail,
+                    char *err, size_t errlen) {
+    int rc = st_begin(st, err, errlen);
+    if (rc == BEX_OK) rc = st_audit(st, action, object, detail ? detail : "", err, errlen);
+    if (rc == BEX_OK) return st_commit(st, err, errlen);
+    st_rollback(st);
+    return rc;
+}
+
+int bex_store_audit_verify(bex_store *st, const char *known_head, long long *entries,
+                           long long *first_bad, int *head_found, char head[65], char *err,
+                           size_t errlen) {
+    *head_found = 0;
+    *entries = 0;
+    *first_bad = 0;
+    head[0] = 0;
+    sqlite3_stmt *s = st_prep(st, "SELECT seq, at, actor, action, object, detail, prev, hash "
+                                  "FROM audit ORDER BY seq", err, errlen);
+    if (!s) return BEX_ERR_IO;
+    uint8_t prev[32] = {0}, h[32];
+    long long expect = 1;
+    int r;
+    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        long long seq = sqlite3_column_int64(s, 0);
+        const char *f[5];
+        for (int i = 0; i < 5; i++) {
+            f[i] = (const char *)sqlite3_column_text(s, 1 + i);
+            if (!f[i]) f[i] = "";
+        }
+        int ok = seq == expect && sqlite3_column_bytes(s, 6) == 32 && sqlite3_column_bytes(s, 7) == 32 &&
+                 !memcmp(sqlite3_column_blob(s, 6), prev, 32);
+        audit_hash(prev, seq, f[0], f[1], f[2], f[3], f[4], h);
+        if (ok) ok = !memcmp(sqlite3_column_blob(s, 7), h, 32);
+        if (!ok && !*first_bad) *first_bad = expect;
+        /* go on from the stored hash, so one bad entry is reported once */
+        if (sqlite3_column_bytes(s, 7) == 32) memcpy(prev, sqlite3_column_blob(s, 7), 32);
+        else memcpy(prev, h, 32);
+        if (known_head && !*head_found) {
+            char hex[65];
+            for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", prev[i]);
+            *head_found = !strcmp(hex, known_head);
+        }
+        expect = seq + 1;
+        (*entries)++;
+    }
+    sqlite3_finalize(s);
+    if (r != SQLITE_DONE) return st_fail(st, "reading the audit log", err, errlen);
+    if (*entries)
+        for (int i = 0; i < 32; i++) snprintf(head + 2 * i, 3, "%02x", prev[i]);
+    return BEX_OK;
+}
+
+/* ---- flags ---- */
+
+int st_flag(bex_store *st, const char *kind, int64_t encounter, const char *departure,
+            const int64_t *subjects, int n_subjects, const int64_t *documents, int n_documents,
+            const char *detail, bex_flag *out, char *err, size_t errlen) {
+    char now[24];
+    st_now(now);
+    sqlite3_stmt *s = st_prep(st, "INSERT INTO flags(kind, encounter_id, departure_id, detail, created_at) "
+                                  "VALUES (?1, ?2, ?3, ?4, ?5)", err, errlen);
+    if (!s) return BEX_ERR_IO;
+    st_bind_text(s, 1, kind);
+    if (encounter) sqlite3_bind_int64(s, 2, encounter);
+    else sqlite3_bind_null(s, 2);
+    st_bind_text(s, 3, departure);
+    st_bind_text(s, 4, detail);
+    st_bind_text(s, 5, now);
+    int rc = st_step_done(st, s, "writing a flag", err, errlen);
+    if (rc != BEX_OK) return rc;
+    int64_t id = sqlite3_last_insert_rowid(st->db);
+    if (n_subjects > BEX_FLAG_MAX_IDS) n_subjects = BEX_FLAG_MAX_IDS;
+    if (n_documents > BEX_FLAG_MAX_IDS) n_documents = BEX_FLAG_MAX_IDS;
+    for (int i = 0; i < n_subjects + n_documents && rc == BEX_OK; i++) {
+        s = st_prep(st, i < n_subjects ? "INSERT OR IGNORE INTO flag_subjects VALUES (?1, ?2)"
+                                       : "INSERT OR IGNORE INTO flag_documents VALUES (?1, ?2)",
+                    err, errlen);
+        if (!s) return BEX_ERR_IO;
+        sqlite3_bind_int64(s, 1, id);
+        sqlite3_bind_int64(s, 2, i < n_subjects ? subjects[i] : documents[i - n_subjects]);
+        rc = st_step_done(st, s, "writing a flag", err, errlen);
+    }
+    if (rc == BEX_OK && out) {
+        memset(out, 0, sizeof *out);
+        out->id = id;
+        snprintf(out->kind, sizeof out->kind, "%s", kind);
+        out->encounter = encounter;
+        snprintf(out->departure, sizeof out->departure, "%s", departure ? departure : "");
+        for (int i = 0; i < n_subjects; i++) {
+            int dup = 0;
+            for (int j = 0; j < out->n_subjects; j++) dup |= out->subjects[j] == subjects[i];
+            if (!dup) out->subjects[out->n_subjects++] = subjects[i];
+        }
+        for (int i = 0; i < n_documents; i++) {
+            int dup = 0;
+            for (int j = 0; j < out->n_documents; j++) dup |= out->documents[j] == documents[i];
+            if (!dup) out->documents[out->n_documents++] = documents[i];
+        }
+        snprintf(out->detail, sizeof out->detail, "%s", detail);
+        snprintf(out->created_at, sizeof out->created_at, "%s", now);
+        snprintf(out->status, sizeof out->status, "open");
+    }
+    return rc;
+}
+
+/* ---- open, migrate, close ---- */
+
+void bex_store_options_default(bex_store_options *o) {
+    memset(o, 0, sizeof *o);
+    o->align = BEX_ALIGN_DEFAULT;
+    o->fmr = BEX_DEFAULT_FMR;
+    o->fpir = BEX_DEFAULT_FPIR;
+}
+
+static int migrate(bex_store *st, char *err, size_t errlen) {
+    int64_t v;
+    int rc = st_query_int(st, "PRAGMA user_version", NULL, 0, 0, &v, err, errlen);
+    if (rc != BEX_OK) return rc;
+    int newest = migrations[N_MIGRATIONS - 1].version;
+    if (v > newest) {
+        snprintf(err, errlen, "the store is at schema version %lld, newer than this bex knows (%d): "
+                 "use a newer bex", (long long)v, newest);
+        return BEX_ERR_UNSUPPORTED;
+    }
+    if (v == 0) { /* an empty file, or some other SQLite database? */
+        int64_t tables;
+        rc = st_query_int(st, "SELECT count(*) FROM sqlite_master", NULL, 0, 0, &tables, err, errlen);
+        if (rc != BEX_OK) return rc;
+        if (tables > 0) {
+            snprintf(err, errlen, "the file is an SQLite database but not a bex store (it has tables "
+                     "and no bex schema version); give another --db");
+            return BEX_ERR_FORMAT;
+        }
+    }
+    for (int i = 0; i < N_MIGRATIONS; i++) {
+        if (migrations[i].version <= v) continue;
+        if ((rc = st_begin(st, err, errlen)) != BEX_OK) return rc;
+        char what[96], pragma[48];
+        snprintf(what, sizeof what, "applying migration %s", migrations[i].name);
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", migrations[i].version);
+        rc = st_exec(st, migrations[i].sql, what, err, errlen);
+        if (rc == BEX_OK) rc = st_exec(st, pragma, what, err, errlen);
+        if (rc == BEX_OK) {
+            char obj[64];
+            snprintf(obj, sizeof obj, "schema %d", migrations[i].version);
+            rc = st_audit(st, "migrate", obj, migrations[i].name, err, errlen);
+        }
+        if (rc == BEX_OK) rc = st_commit(st, err, errlen);
+        else st_rollback(st);
+        if (rc != BEX_OK) return rc;
+    }
+    return BEX_OK;
+}
+
+int bex_store_open(const char *path, const bex_store_options *opt, bex_store **out, char *err,
+                   size_t errlen) {
+    *out = NULL;
+    bex_store_options dflt;
+    if (!opt) {
+        bex_store_options_default(&dflt);
+        opt = &dflt;
+    }
+    if (!path || !*path) {
+        snprintf(err, errlen, "no database file given");
+        return BEX_ERR_ARG;
+    }
+    bex_store *st = bex__calloc(1, sizeof *st);
+    if (!st) {
+        snprintf(err, errlen, "out of memory");
+        return BEX_ERR_NOMEM;
+    }
+    snprintf(st->actor, sizeof st->actor, "%s", opt->actor && *opt->actor ? opt->actor : "unknown");
+    st->align = opt->align;
+    st->fmr = opt->fmr > 0 ? opt->fmr : BEX_DEFAULT_FMR;
+    st->fpir = opt->fpir > 0 ? opt->fpir : BEX_DEFAULT_FPIR;
+    snprintf(st->model, sizeof st->model, "face-api.js@1.7.15 resnet34-128 %s",
+             st->align == BEX_ALIGN_FACEAPI ? "faceapi" : "similarity");
+    int rc = bex_operating_point_verify(st->align, st->fmr, &st->verify_op, err, errlen);
+    if (rc != BEX_OK) {
+        bex__free(st);
+        return rc;
+    }
+    if (opt->must_exist && access(path, F_OK) != 0) {
+        snprintf(err, errlen, "no such file: a store is made by bex entry, bex enrol or bex manifest load");
+        bex__free(st);
+        return BEX_ERR_IO;
+    }
+    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+        char what[256];
+        snprintf(what, sizeof what, "cannot open %s", path);
+        rc = st_fail(st, what, err, errlen);
+        bex_store_close(st);
+        return rc;
+    }
+    sqlite3_busy_timeout(st->db, 10000);
+    sqlite3_extended_result_codes(st->db, 1);
+    /* WAL: readers never wait for the writer; FULL: a commit is on disk when COMMIT returns */
+    char what[256];
+    snprintf(what, sizeof what, "%s is no usable bex store", path);
+    rc = st_exec(st, "PRAGMA foreign_keys = ON", what, err, errlen);
+    if (rc == BEX_OK) rc = st_exec(st, "SELECT count(*) FROM sqlite_master", what, err, errlen);
+    if (rc == BEX_OK)
+        rc = st_exec(st, opt->synchronous_off ? "PRAGMA synchronous = OFF" : "PRAGMA synchronous = FULL",
+                     what, err, errlen);
+    if (rc == BEX_OK) rc = migrate(st, err, errlen);
+    /* only once the file is known to be a bex store: journal_mode is written into the file, and
+     * a refused file (another program's database, a newer bex's store) is left as it was */
+    if (rc == BEX_OK) rc = st_exec(st, "PRAGMA journal_mode = WAL", what, err, errlen);
+    if (rc != BEX_OK) {
+        bex_store_close(st);
+        return rc;
+    }
+    *out = st;
+    return BEX_OK;
+}
+
+void bex_store_close(bex_store *st) {
+    if (!st) return;
+    if (st->db) sqlite3_close_v2(st->db);
+    bex_index_close(st->ix);
+    bex__free(st->pending);
+    bex__free(st);
+}
+
+int bex_store_schema_version(bex_store *st) {
+    int64_t v = 0;
+    char e[128];
+    st_query_int(st, "PRAGMA user_version", NULL, 0, 0, &v, e, sizeof e);
+    return (int)v;
+}
+
+const char *bex_store_model(bex_store *st) { return st->model; }
+
+/* ---- retention and purge ---- */
+
+static const char *const categories[] = {"citizen_biometrics", "images", "records", "overstayer_records"};
+
+static int known_category(const char *c) {
+    for (size_t i = 0; i < sizeof categories / sizeof *categories; i++)
+        if (c && !strcmp(c, categories[i])) return 1;
+    return 0;
+}
+
+int bex_store_set_retention(bex_store *st, const char *category, long long seconds, char *err,
+                            size_t errlen) {
+    if (!known_category(category)) {
+        snprintf(err, errlen, "no retention category '%s' (citizen_biometrics, images, records, "
+                 "overstayer_records)", category ? category : "");
+        return BEX_ERR_ARG;
+    }
+    if (seconds < 0 || (!strcmp(category, "citizen_biometrics") && seconds > 43200)) {
+        snprintf(err, errlen, "%s: %s", category, seconds < 0 ? "a retention period cannot be negative"
+                 : "citizens' photos and templates may be kept 12 hours at most");
+        return BEX_ERR_ARG;
+    }
+    int rc = st_begin(st, err, errlen);
+    if (rc != BEX_OK) return rc;
+    sqlite3_stmt *s = st_prep(st, "UPDATE retention SET seconds = ?2 WHERE category = ?1", err, errlen);
+    if (!s) rc = BEX_ERR_IO;
+    else {
+        st_bind_text(s, 1, category);
+        sqlite3_bind_int64(s, 2, seconds);
+        rc = st_step_done(st, s, "setting retention", err, errlen);
+    }
+    char detail[64];
+    snprintf(detail, sizeof detail, "%lld s", seconds);
+    if (rc == BEX_OK) rc = st_audit(st, "retention", category, detail, err, errlen);
+    if (rc == BEX_OK) return st_commit(st, err, errlen);
+    st_rollback(st);
+    return rc;
+}
+
+int bex_store_get_retention(bex_store *st, const char *category, long long *seconds, char *err,
+                            size_t errlen) {
+    if (!known_category(category)) {
+        snprintf(err, errlen, "no retention category '%s'", category ? category : "");
+        return BEX_ERR_ARG;
+    }
+    int64_t v;
+    int rc = st_query_int(st, "SELECT seconds FROM retention WHERE category = ?1", category, 0, -1, &v,
+                          err, errlen);
+    *seconds = v;
+    return rc;
+}
+
+/* Runs a DELETE / UPDATE with the cut-off time as ?1 (and, if it has one, the as-of day as
+ * ?2) and adds the rows changed to *count. */
+static int purge_step(bex_store *st, const char *sql, const char *cutoff, const char *day, long long *count,
+                      char *err, size_t errlen) {
+    sqlite3_stmt *s = st_prep(st, sql, err, errlen);
+    if (!s) return BEX_ERR_IO;
+    st_bind_text(s, 1, cutoff);
+    if (sqlite3_bind_parameter_count(s) >= 2) st_bind_text(s, 2, day);
+    int rc = st_step_done(st, s, "purging", err, errlen);
+    if (rc == BEX_OK) *count += sqlite3_changes(st->db);
+    return rc;
+}
+
+int bex_store_purge(bex_store *st, const char *as_of, bex_purge_result *res, char *err, size_t errlen) {
+    memset(res, 0, sizeof *res);
+    int64_t now;
+    if (as_of) {
+        if (st_time_parse(as_of, &now) != 0) {
+            snprintf(err, errlen, "--as-of '%s' is no ISO 8601 date or time (YYYY-MM-DD[THH:MM:SSZ])", as_of);
+            return BEX_ERR_ARG;
+        }
+    } else {
+        now = (int64_t)time(NULL);
+    }
+    long long keep[4];
+    for (int i = 0; i < 4; i++) {
+        int rc = bex_store_get_retention(st, categories[i], &keep[i], err, errlen);
+        if (rc != BEX_OK) return rc;
+    }
+    char cut[4][24];
+    for (int i = 0; i < 4; i++) st_time_format(now - keep[i], cut[i]);
+    int rc = st_begin(st, err, errlen);
+    if (rc != BEX_OK) return rc;
+    /* citizens' photos and templates: captured_at + 12 h (or less) */
+    if (rc == BEX_OK)
+        rc = purge_step(st, "DELETE FROM samples WHERE captured_at <= ?1 AND subject_id IN "
+                            "(SELECT id FROM subjects WHERE citizen = 1)", cut[0], NULL, &res->citizen_samples, err, errlen);
+    if (rc == BEX_OK)
+        rc = purge_step(st, "UPDATE samples SET image = NULL WHERE image IS NOT NULL AND captured_at <= ?1",
+                        cut[1], NULL, &res->images, err, errlen);
+    /* whole records: the last encounter (or creation) older than retention; overstayers (any
+     * admission left or still open past its admit-until date) under their own period */
+    /* an overstayer: left after an admit-until date, or still here past one (as of ?2); a
+     * traveller still here within their stay (or on D/S) is kept: the exit must find them */
+    static const char overstayer[] =
+        "EXISTS (SELECT 1 FROM admissions a LEFT JOIN encounters x ON x.id = a.exit_encounter_id "
+        "WHERE a.subject_id = subjects.id AND a.admit_until IS NOT NULL AND "
+        "((x.at IS NULL AND a.admit_until < ?2) OR substr(x.at, 1, 10) > a.admit_until))";
+    static const char present[] =
+        "EXISTS (SELECT 1 FROM admissions a WHERE a.subject_id = subjects.id AND a.exit_encounter_id IS NULL "
+        "AND (a.admit_until IS NULL OR a.admit_until >= ?2))";
+    static const char last_seen[] =
+        "max(created_at, coalesce((SELECT max(at) FROM encounters e WHERE e.subject_id = subjects.id), '')) <= ?1";
+    char sql[1024], day[11];
+    char asof_s[24];
+    st_time_format(now, asof_s);
+    snprintf(day, sizeof day, "%.10s", asof_s);
+    snprintf(sql, sizeof sql, "DELETE FROM subjects WHERE citizen = 0 AND NOT %s AND NOT %s AND %s", overstayer,
+             present, last_seen);
+    if (rc == BEX_OK) rc = purge_step(st, sql, cut[2], day, &res->subjects, err, errlen);
+    snprintf(sql, sizeof sql, "DELETE FROM subjects WHERE citizen = 0 AND %s AND %s", overstayer, last_seen);
+    if (rc == BEX_OK) rc = purge_step(st, sql, cut[3], day, &res->overstayer_subjects, err, errlen);
+    /* a citizen's record (document, encounters) follows the records' period too */
+    snprintf(sql, sizeof sql, "DELETE FROM subjects WHERE citizen = 1 AND %s", last_seen);
+    if (rc == BEX_OK) rc = purge_step(st, sql, cut[2], day, &res->subjects, err, errlen);
+    /* unmatched exit captures (no subject) follow the records' period */
+    long long unmatched = 0;
+    if (rc == BEX_OK)
+        rc = purge_step(st, "DELETE FROM encounters WHERE subject_id IS NULL AND at <= ?1", cut[2], NULL, &unmatched,
+                        err, errlen);
+    if (rc == BEX_OK) {
+        char detail[160], asof[24];
+        st_time_format(now, asof);
+        snprintf(detail, sizeof detail, "as of %s: %lld citizen samples, %lld images, %lld records, "
+                 "%lld overstayer records, %lld unmatched exits", asof, res->citizen_samples, res->images,
+                 res->subjects, res->overstayer_subjects, unmatched);
+        rc = st_audit(st, "purge", "retention", detail, err, errlen);
+    }
+    if (rc == BEX_OK && (res->subjects || res->overstayer_subjects)) st->drop_index = 1;
+    if (rc == BEX_OK) return st_commit(st, err, errlen);
+    st_rollback(st);
+    return rc;
+}
