@@ -64,6 +64,35 @@ static const char *usage =
     "                           parse an ICAO 9303 MRZ (TD1, TD2, TD3, visas; standard input\n"
     "                           without TEXT), verify every check digit; exit 0 valid, 1 a\n"
     "                           check digit fails or expired, 2 not an MRZ\n"
+    "  mrz make --number N --state S --nationality S --surname X [--given X] --birth D\n"
+    "           --sex M|F|X --expiry D   write a passport's TD3 MRZ with its check digits\n"
+    "The record system (an SQLite file: --db FILE, default bex.db; --actor NAME for the\n"
+    "audit log; one JSON object out; exit 0 done, 1 negative outcome or flags, 2 error):\n"
+    "  entry --photo IMG --mrz MRZ [--doc-photo IMG] --class C (--admit-until D | --ds)\n"
+    "        --port CODE --port-kind air|sea|land [--carrier X] [--voyage X] [--at ISO]\n"
+    "        [--citizen]        an arrival: document checks, 1:1 against the document photo,\n"
+    "                           1:N against every traveller, admission, enrolment, flags\n"
+    "  exit --photo IMG --port CODE [--port-kind K] [--departure ID] [--at ISO]\n"
+    "                           a departure: the manifest's gallery first, then the port's,\n"
+    "                           everyone in the country, everyone; linked to the entry\n"
+    "  enrol DIR [--source visa|document|officer]\n"
+    "                           enrol every photo X.jpg with its MRZ in X.mrz (resumable)\n"
+    "  manifest load FILE       a carrier's manifest (JSON) of a departure or arrival\n"
+    "  gallery build DEPARTURE [--out FILE]\n"
+    "                           the departure's gallery as an index file, for an offline gate\n"
+    "  gate --gallery FILE --photo IMG [--departure ID] [--port CODE] [--log FILE]\n"
+    "                           an offline gate's decision against that file (no --db), logged\n"
+    "  sync LOG                 record an offline gate's log as exits (decided again, compared)\n"
+    "  overstays --as-of D [--policy us|eu] [--format json|csv] [--by country|class|port]\n"
+    "                           overstays (US admit-until rule or EU 90/180), DHS-style tables\n"
+    "  flags [--format json|csv]  impostors, two identities, document and manifest problems\n"
+    "  purge [--as-of ISO] [--set CATEGORY=DURATION]... [--policy us|eu]\n"
+    "                           delete what retention says is due (citizens' photos: 12 h)\n"
+    "  audit verify [--head HEX] check the audit log's hash chain\n"
+    "  simulate --db NEW_FILE [--travellers N] [--days D] [--seed S] [--start D]\n"
+    "                           days at an airport, a seaport and a land crossing with planted\n"
+    "                           overstays, impostors and two identities (synthetic templates);\n"
+    "                           what was found, throughput, database size, report time\n"
     "  version                  print the version\n"
     "CAPTURE options (the failure-to-acquire policy): --min-quality Q (score floor, default\n"
     "20, 0 = none), --min-eye-distance PX (default 30), --max-other-face R (refuse a photo\n"
@@ -576,7 +605,37 @@ out:
 /* `bex mrz [--today YYYY-MM-DD] [TEXT]`: parse and check an MRZ (TEXT, or standard input:
  * the lines as a reader delivers them). Exit 0 valid, 1 a check digit fails or the document
  * has expired, 2 not an MRZ. */
+/* `bex mrz make --number N --state S --nationality S --surname X [--given X] --birth D
+ * --sex M|F|X --expiry D [--type P]`: a TD3 MRZ with its check digits, two lines. */
+static int cmd_mrz_make(int argc, char **argv) {
+    static const char *const keys[] = {"--type", "--state", "--surname", "--given", "--number",
+                                       "--nationality", "--birth", "--sex", "--expiry"};
+    const char *v[9] = {"P", NULL, NULL, "", NULL, NULL, NULL, NULL, NULL};
+    for (int i = 0; i < argc; i++) {
+        int k = 0;
+        while (k < 9 && strcmp(argv[i], keys[k])) k++;
+        if (k == 9 || i + 1 >= argc)
+            return cli_usage_error("mrz make takes --number N --state S --nationality S --surname X [--given X] "
+                                   "--birth YYYY-MM-DD --sex M|F|X --expiry YYYY-MM-DD [--type P]");
+        v[k] = argv[++i];
+    }
+    for (int k = 0; k < 9; k++)
+        if (!v[k]) {
+            fprintf(stderr, "bex: mrz make needs %s\n", keys[k]);
+            return 2;
+        }
+    char out[90], err[256];
+    if (strlen(v[7]) != 1) return cli_usage_error("--sex is M, F or X");
+    if (bex_mrz_make_td3(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7][0], v[8], out, err, sizeof err) != BEX_OK) {
+        fprintf(stderr, "bex: %s\n", err);
+        return 2;
+    }
+    printf("%s\n", out);
+    return 0;
+}
+
 static int cmd_mrz(int argc, char **argv) {
+    if (argc > 0 && !strcmp(argv[0], "make")) return cmd_mrz_make(argc - 1, argv + 1);
     const char *today = NULL, *text = NULL;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--today") && i + 1 < argc) today = argv[++i];
@@ -651,6 +710,9 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "index")) return cmd_index(models, argc - i, argv + i);
     if (!strcmp(cmd, "mrz")) return cmd_mrz(argc - i, argv + i);
     if (!strcmp(cmd, "quality")) return cmd_quality(models, argc - i, argv + i);
+    if (!strcmp(cmd, "simulate")) return cmd_simulate(argc - i, argv + i);
+    int rc = cmd_store(models, cmd, argc - i, argv + i);
+    if (rc >= 0) return rc;
     if (!strcmp(cmd, "version")) { printf("bex %s\n", BEX_VERSION); return 0; }
     if (!strcmp(cmd, "help")) { fputs(usage, stdout); return 0; }
     fprintf(stderr, "bex: unknown command '%s' (bex --help shows the usage)\n", cmd);

@@ -36,6 +36,18 @@ void cli_print_operating_point(const bex_operating_point *op);
 /* A rate in (0, 0.1] for --fmr / --fpir; prints why not and returns 0. */
 int cli_parse_rate(const char *opt, const char *s, double *v);
 
+/* Progress of bulk work on stderr when it is a terminal: count, rate, time left. t0 from
+ * cli_now() (monotonic seconds). */
+void cli_progress(const char *what, size_t done, size_t total, double t0);
+double cli_now(void);
+
+/* The record system's commands (cli/store_cmd.c): entry, exit, manifest, gallery, overstays,
+ * flags, purge, audit. -1 when cmd is none of them. */
+int cmd_store(const char *models, const char *cmd, int argc, char **argv);
+
+/* `bex simulate ...` (cli/simulate.c). */
+int cmd_simulate(int argc, char **argv);
+
 /* `bex index ...` (cli/index_cmd.c). */
 int cmd_index(const char *models, int argc, char **argv);
 
