@@ -1,0 +1,258 @@
+#!/usr/bin/env bash
+# test_scenario.sh - a few days at an airport (JFK), a seaport (MIA) and a land crossing (SYS),
+# from the command line, with real faces: twelve LFW people (tests/data/lfw/SOURCE.md), each
+# with three photos: the first as the passport's chip photo, the second as the entry capture,
+# the third as the exit capture. Names and documents are made up (bex mrz make). Planted:
+#   an impostor on another traveller's genuine passport, one person with two identities, a
+#   passport number used by two faces, a traveller who leaves late, travellers who never
+#   leave, a D/S student, a child and an elderly traveller, a US citizen (not enrolled; photos
+#   purged after 12 hours), a manifest whose data differ from the passport, a passenger who
+#   boards a flight whose manifest does not list her, an offline gate synced later.
+# Checks that each is found: flags, exit links, the overstay report (US and EU rules), purge,
+# the audit chain (and that tampering with it is detected).
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+bex="$BUILD/bex"
+pass=0; fail=0
+check() { if [ "$2" -eq 0 ]; then echo "ok   $1"; pass=$((pass + 1)); else echo "FAIL $1"; fail=$((fail + 1)); fi; }
+models=${BEX_MODELS:-models}
+if [ ! -f "$models/face_recognition_model-weights_manifest.json" ]; then
+    echo "skip: no face models in $models (tools/fetch-models.sh)"; echo "0 passed, 0 failed, 1 skipped"; exit 0
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+db="$tmp/bex.db"
+D=tests/data/lfw
+# json KEY < one JSON object: the first value of KEY (numbers, strings, true/false/null)
+json() { grep -o "\"$1\":[^,}]*" | head -1 | cut -d: -f2- | tr -d '"'; }
+
+# person CODE LFW_NAME I1 I2 I3: the photos of one traveller
+declare -A P1 P2 P3
+person() { P1[$1]="$D/$2_$3.jpg"; P2[$1]="$D/$2_$4.jpg"; P3[$1]="$D/$2_$5.jpg"; }
+person AB Angela_Bassett 0001 0004 0005
+person AF Arminio_Fraga 0006 0003 0004
+person CR Condoleezza_Rice 0002 0003 0011
+person FP Felipe_Perez_Roque 0004 0001 0002
+person JG Julie_Gerberding 0007 0005 0008
+person KC Kalpana_Chawla 0004 0003 0005
+person LL Lucy_Liu 0003 0002 0004
+person MP Michael_Powell 0004 0002 0003
+person MJ Mick_Jagger 0001 0003 0004
+person TY Taha_Yassin_Ramadan 0015 0012 0014
+person WF Wayne_Ferreira 0005 0001 0003
+person YK Yoriko_Kawaguchi 0006 0002 0014
+
+# passport CODE NUMBER SURNAME BIRTH SEX NATIONALITY: an MRZ
+passport() { "$bex" mrz make --number "$2" --state "$6" --nationality "$6" --surname "$3" --given "$1" --birth "$4" \
+             --sex "$5" --expiry 2032-01-01; }
+# entry CODE MRZ PORT KIND AT [more options]: the entry capture against the chip photo
+entry() {
+    local c=$1 m=$2 port=$3 kind=$4 at=$5; shift 5
+    "$bex" entry --db "$db" --photo "${P2[$c]}" --doc-photo "${P1[$c]}" --mrz "$m" --port "$port" --port-kind "$kind" \
+        --at "$at" "$@"
+}
+exit_() { local c=$1; shift; "$bex" exit --db "$db" --photo "${P3[$c]}" "$@"; }
+
+# ---- 2026-03-01, JFK: arrivals by air ----
+AB_MRZ=$(passport AB 530000001 OKAFOR 1971-08-16 F GBR)
+out=$(entry AB "$AB_MRZ" JFK air 2026-03-01T08:10:00Z --class B2 --admit-until 2026-03-31); rc=$?
+[ $rc -eq 0 ] && [ "$(json outcome <<<"$out")" = matched ] && [ "$(json new_subject <<<"$out")" = true ]
+check "entry_verified_against_chip_photo (rc $rc)" $?
+AB_SUBJ=$(json subject <<<"$out")
+AF_MRZ=$(passport AF 720000002 SOUZA 1957-07-20 M BRA)
+out=$(entry AF "$AF_MRZ" JFK air 2026-03-01T08:20:00Z --class WT --admit-until 2026-05-29)
+AF_SUBJ=$(json subject <<<"$out")
+JG_MRZ=$(passport JG 540000003 HARTLEY 1940-01-05 F CAN)   # elderly: 86
+out=$(entry JG "$JG_MRZ" JFK air 2026-03-01T08:30:00Z --class B2 --admit-until 2026-04-15); rc=$?
+[ $rc -eq 0 ] && [ "$(json outcome <<<"$out")" = matched ]; check "elderly_traveller_enrolled (rc $rc)" $?
+JG_SUBJ=$(json subject <<<"$out")
+LL_MRZ=$(passport LL 560000004 CHEN 1968-12-02 F CHN)
+out=$(entry LL "$LL_MRZ" JFK air 2026-03-01T08:40:00Z --class B2 --admit-until 2026-04-30)
+LL_SUBJ=$(json subject <<<"$out")
+MP_MRZ=$(passport MP 480000005 PALMER 1937-04-05 M JAM)
+out=$(entry MP "$MP_MRZ" JFK air 2026-03-01T08:50:00Z --class B1 --admit-until 2026-03-20)
+MP_SUBJ=$(json subject <<<"$out")
+YK_MRZ=$(passport YK 500000006 TANAKA 1941-01-14 F USA)
+out=$(entry YK "$YK_MRZ" JFK air 2026-03-01T09:00:00Z --citizen); rc=$?
+[ $rc -eq 0 ] && [ "$(json admission <<<"$out")" = null ] && [ "$(json outcome <<<"$out")" = matched ]
+check "citizen_verified_not_admitted (rc $rc)" $?
+YK_SUBJ=$(json subject <<<"$out")
+
+# ---- 2026-03-02: the seaport and the land crossing ----
+CR_MRZ=$(passport CR 490000007 MORGAN 1954-11-14 F AUS)
+out=$(entry CR "$CR_MRZ" MIA sea 2026-03-02T07:00:00Z --class B2 --admit-until 2026-04-01)
+CR_SUBJ=$(json subject <<<"$out")
+FP_MRZ=$(passport FP 610000008 ROQUE 2018-06-01 M MEX)     # a child of 7
+out=$(entry FP "$FP_MRZ" SYS land 2026-03-02T10:00:00Z --class B2 --admit-until 2026-03-15); rc=$?
+[ $rc -eq 0 ] && [ "$(json outcome <<<"$out")" = matched ]; check "child_traveller_enrolled (rc $rc)" $?
+FP_SUBJ=$(json subject <<<"$out")
+MJ_MRZ=$(passport MJ 440000009 JAGGS 1943-07-26 M GBR)
+out=$("$bex" entry --db "$db" --photo "${P2[MJ]}" --mrz "$MJ_MRZ" --class B2 --admit-until 2026-04-01 --port SYS \
+      --port-kind land --at 2026-03-02T10:30:00Z); rc=$?
+[ $rc -eq 0 ] && [ "$(json outcome <<<"$out")" = enrolled ]; check "entry_without_chip_photo_enrolled (rc $rc)" $?
+MJ_SUBJ=$(json subject <<<"$out")
+WF_MRZ=$(passport WF 580000010 FERRIS 1971-09-15 M ZAF)
+out=$(entry WF "$WF_MRZ" SYS land 2026-03-02T11:00:00Z --class F1 --ds)
+WF_SUBJ=$(json subject <<<"$out")
+
+# ---- 2026-03-03, JFK: an impostor on LL's genuine passport (LL's chip photo) ----
+out=$("$bex" entry --db "$db" --photo "${P2[KC]}" --doc-photo "${P1[LL]}" --mrz "$LL_MRZ" --class B2 \
+      --admit-until 2026-04-02 --port JFK --port-kind air --at 2026-03-03T09:00:00Z); rc=$?
+KC_SUBJ=$(json subject <<<"$out")
+[ $rc -eq 1 ] && grep -q '"kind":"impostor_suspected"' <<<"$out" && [ "$(json outcome <<<"$out")" = not_matched ] &&
+    [ "$KC_SUBJ" != "$LL_SUBJ" ]
+check "impostor_on_genuine_passport_flagged (rc $rc)" $?
+
+# ---- 2026-03-04, SYS: another face on MJ's passport number (no chip photo) ----
+out=$("$bex" entry --db "$db" --photo "${P2[TY]}" --mrz "$MJ_MRZ" --class B2 --admit-until 2026-04-03 --port SYS \
+      --port-kind land --at 2026-03-04T09:00:00Z); rc=$?
+[ $rc -eq 1 ] && grep -q '"kind":"document_shared"' <<<"$out" && grep -q "\"subjects\":\[[0-9]*,$MJ_SUBJ\]" <<<"$out"
+check "document_number_used_by_two_faces_flagged (rc $rc)" $?
+
+# ---- a flight's manifest, JFK, 2026-03-10: AB (birth date wrong on the manifest), JG, MP ----
+cat >"$tmp/bx1.json" <<EOF
+{"departure":"BX1-2026-03-10","direction":"departure","carrier":"BX","voyage":"BX1","port":"JFK","port_kind":"air",
+ "scheduled":"2026-03-10T18:00:00Z","travellers":[
+ {"issuing_state":"GBR","number":"530000001","nationality":"GBR","surname":"OKAFOR","given_names":"AB","birth_date":"1971-08-17","sex":"F"},
+ {"issuing_state":"CAN","number":"540000003","nationality":"CAN","surname":"HARTLEY","given_names":"JG","birth_date":"1940-01-05","sex":"F"},
+ {"issuing_state":"JAM","number":"480000005","nationality":"JAM","surname":"PALMER","given_names":"MP","birth_date":"1937-04-05","sex":"M"},
+ {"issuing_state":"NLD","number":"NOTONFILE","nationality":"NLD","surname":"UNKNOWN","given_names":"X","birth_date":"1990-01-01","sex":"M"}]}
+EOF
+out=$("$bex" manifest load --db "$db" "$tmp/bx1.json"); rc=$?
+[ $rc -eq 1 ] && [ "$(json travellers <<<"$out")" = 4 ] && [ "$(json linked <<<"$out")" = 3 ] &&
+    [ "$(json mismatches <<<"$out")" = 1 ]
+check "manifest_loaded_mismatch_found (rc $rc: $out)" $?
+"$bex" manifest load --db "$db" "$tmp/nonexistent.json" >/dev/null 2>&1; [ $? -eq 2 ]; check manifest_missing_file_exit_2 $?
+echo '{"departure":"X","travellers":[' >"$tmp/bad.json"
+"$bex" manifest load --db "$db" "$tmp/bad.json" >/dev/null 2>"$tmp/err"; [ $? -eq 2 ] && grep -q "not valid JSON" "$tmp/err"
+check manifest_malformed_refused $?
+
+# the gate's gallery for BX1, exported; AB boards through an offline gate
+out=$("$bex" gallery build --db "$db" BX1-2026-03-10 --out "$tmp/bx1.gallery"); rc=$?
+[ $rc -eq 0 ] && [ "$(json subjects <<<"$out")" = 3 ]; check "gallery_built_for_departure (rc $rc)" $?
+out=$("$bex" gate --gallery "$tmp/bx1.gallery" --photo "${P3[AB]}" --departure BX1-2026-03-10 --port JFK \
+      --at 2026-03-10T17:20:00Z --log "$tmp/gate.log"); rc=$?
+[ $rc -eq 0 ] && [ "$(json decision <<<"$out")" = match ] && [ "$(json subject <<<"$out")" = "$AB_SUBJ" ]
+check "offline_gate_matches_from_exported_gallery (rc $rc)" $?
+out=$("$bex" gate --gallery "$tmp/bx1.gallery" --photo "${P3[CR]}" --departure BX1-2026-03-10 --port JFK \
+      --at 2026-03-10T17:21:00Z); rc=$?
+[ $rc -eq 1 ] && [ "$(json decision <<<"$out")" = no_match ]; check "offline_gate_refuses_stranger (rc $rc)" $?
+out=$("$bex" sync --db "$db" "$tmp/gate.log"); rc=$?
+[ $rc -eq 0 ] && [ "$(json recorded <<<"$out")" = 1 ] && [ "$(json differ <<<"$out")" = 0 ]
+check "gate_log_synced (rc $rc)" $?
+out=$("$bex" sync --db "$db" "$tmp/gate.log")
+[ "$(json recorded <<<"$out")" = 0 ] && [ "$(json already_recorded <<<"$out")" = 1 ]; check gate_log_sync_idempotent $?
+
+# online exits at JFK on BX1
+out=$(exit_ JG --port JFK --departure BX1-2026-03-10 --at 2026-03-10T17:25:00Z); rc=$?
+[ $rc -eq 0 ] && [ "$(json gallery <<<"$out")" = manifest ] && [ "$(json subject <<<"$out")" = "$JG_SUBJ" ] &&
+    [ "$(json admission <<<"$out")" != null ]
+check "exit_matched_in_manifest_gallery_linked (rc $rc)" $?
+out=$(exit_ MP --port JFK --departure BX1-2026-03-10 --at 2026-03-10T17:30:00Z)
+[ "$(json subject <<<"$out")" = "$MP_SUBJ" ]; check exit_second_passenger $?
+out=$(exit_ LL --port JFK --departure BX1-2026-03-10 --at 2026-03-10T17:35:00Z); rc=$?
+[ $rc -eq 1 ] && [ "$(json subject <<<"$out")" = "$LL_SUBJ" ] && grep -q '"kind":"not_on_manifest"' <<<"$out"
+check "boarding_passenger_not_on_manifest_flagged (rc $rc)" $?
+
+# ---- land exits, no manifest: the in-country gallery ----
+out=$(exit_ FP --port SYS --at 2026-03-12T12:00:00Z); rc=$?
+[ $rc -eq 0 ] && [ "$(json subject <<<"$out")" = "$FP_SUBJ" ] && [ "$(json gallery <<<"$out")" = in_country ]
+check "land_exit_matched_in_country_gallery (rc $rc)" $?
+out=$(exit_ YK --port SYS --at 2026-03-02T20:00:00Z); rc=$?
+[ $rc -eq 1 ] && [ "$(json outcome <<<"$out")" = not_matched ] && [ "$(json subject <<<"$out")" = null ] &&
+    grep -q '"kind":"not_matched"' <<<"$out"
+check "unknown_face_exit_recorded_for_review (rc $rc)" $?
+
+# ---- 2026-03-15, SYS: MP again, on another passport under other names ----
+MP2_MRZ=$(passport MP 990000011 PETERS 1939-02-02 M TTO)
+out=$(entry MP "$MP2_MRZ" SYS land 2026-03-15T09:00:00Z --class B2 --admit-until 2026-04-15); rc=$?
+[ $rc -eq 1 ] && grep -q '"kind":"two_identities"' <<<"$out" && grep -q "\"subjects\":\[[0-9]*,$MP_SUBJ\]" <<<"$out"
+check "one_face_two_identities_flagged (rc $rc)" $?
+# AB comes back with a renewed passport: same names and birth date, new number: linked, no flag
+AB2_MRZ=$(passport AB 530000099 OKAFOR 1971-08-16 F GBR)
+out=$(entry AB "$AB2_MRZ" JFK air 2026-03-20T08:00:00Z --class B2 --admit-until 2026-04-10); rc=$?
+[ $rc -eq 0 ] && [ "$(json subject <<<"$out")" = "$AB_SUBJ" ] && [ "$(json new_subject <<<"$out")" = false ]
+check "renewed_passport_linked_to_traveller (rc $rc)" $?
+out=$(exit_ AB --port JFK --port-kind air --at 2026-04-09T10:00:00Z)
+[ "$(json subject <<<"$out")" = "$AB_SUBJ" ]; check returning_traveller_exit $?
+
+# ---- a sailing, MIA, 2026-06-08: AF leaves ten days after admit-until ----
+cat >"$tmp/sail.json" <<EOF
+{"departure":"SAIL7-2026-06-08","carrier":"SL","voyage":"SAIL7","port":"MIA","port_kind":"sea",
+ "scheduled":"2026-06-08T16:00:00Z","travellers":[
+ {"issuing_state":"BRA","number":"720000002","nationality":"BRA","surname":"SOUZA","given_names":"AF","birth_date":"1957-07-20","sex":"M"}]}
+EOF
+"$bex" manifest load --db "$db" "$tmp/sail.json" >/dev/null; check sailing_manifest_loaded $?
+out=$(exit_ AF --port MIA --departure SAIL7-2026-06-08 --at 2026-06-08T15:00:00Z); rc=$?
+[ $rc -eq 0 ] && [ "$(json subject <<<"$out")" = "$AF_SUBJ" ]; check "seaport_exit_matched (rc $rc)" $?
+
+# ---- the overstay report, as of 2026-06-30 ----
+out=$("$bex" overstays --db "$db" --as-of 2026-06-30); rc=$?
+row() { grep -o "{\"subject\":$1,[^}]*}" <<<"$out"; }
+[ $rc -eq 1 ] && row "$AF_SUBJ" | grep -q '"status":"out_of_country","days_over":10'
+check "left_late_out_of_country_10_days (rc $rc)" $?
+row "$CR_SUBJ" | grep -q '"status":"in_country","days_over":90'; check never_left_in_country_90_days $?
+row "$MJ_SUBJ" | grep -q '"status":"in_country"'; check never_left_land_arrival $?
+[ -z "$(row "$WF_SUBJ")" ] && [ -z "$(row "$JG_SUBJ")" ] && [ -z "$(row "$FP_SUBJ")" ] && [ -z "$(row "$YK_SUBJ")" ]
+check ds_student_on_time_leavers_and_citizen_not_overstays $?
+grep -q '"by_country":\[.*{"country":"BRA","expected_departures":1,"out_of_country_overstays":1' <<<"$out"
+check dhs_style_table_by_country $?
+csv=$("$bex" overstays --db "$db" --as-of 2026-06-30 --format csv --by class)
+head -1 <<<"$csv" | grep -q '^class,expected_departures,out_of_country_overstays,in_country_overstays' &&
+    grep -q '^WT,1,1,0,1,100.00,0.00$' <<<"$csv"
+check overstays_csv_by_class $?
+out=$("$bex" overstays --db "$db" --as-of 2026-06-30 --policy eu)
+row "$CR_SUBJ" | grep -q '"status":"in_country","days_over":31'   # present 2026-03-02..06-30: 121 days
+check eu_90_in_180_rule $?
+"$bex" overstays --db "$db" --as-of 2026-13-01 >/dev/null 2>&1; [ $? -eq 2 ]; check overstays_bad_date_exit_2 $?
+
+# ---- the flags an officer sees ----
+out=$("$bex" flags --db "$db"); rc=$?
+for k in impostor_suspected document_shared two_identities manifest_mismatch not_on_manifest not_matched; do
+    grep -q "\"kind\":\"$k\"" <<<"$out"; check "flags_list_$k" $?
+done
+"$bex" flags --db "$db" --format csv | head -1 | grep -q '^id,kind,encounter,departure,subjects,documents'
+check flags_csv $?
+
+# ---- privacy: the citizen's photos and templates go within 12 hours ----
+n() { sqlite3 -batch "$db" "$1" 2>/dev/null; }
+if command -v sqlite3 >/dev/null; then
+    [ "$(n "SELECT count(*) FROM samples s JOIN subjects p ON p.id = s.subject_id WHERE p.citizen = 1")" -gt 0 ]
+    check citizen_samples_kept_until_purge $?
+    out=$("$bex" purge --db "$db" --as-of 2026-03-01T20:59:00Z)
+    [ "$(json citizen_samples <<<"$out")" = 0 ]; check purge_keeps_citizen_samples_before_12h $?
+    out=$("$bex" purge --db "$db" --as-of 2026-03-01T21:00:00Z)
+    [ "$(json citizen_samples <<<"$out")" -ge 1 ] &&
+        [ "$(n "SELECT count(*) FROM samples s JOIN subjects p ON p.id = s.subject_id WHERE p.citizen = 1")" = 0 ]
+    check purge_deletes_citizen_samples_at_12h $?
+    "$bex" purge --db "$db" --set citizen_biometrics=13h >/dev/null 2>&1; [ $? -eq 2 ]
+    check citizen_retention_over_12h_refused $?
+else
+    echo "skip: no sqlite3 command: purge checks"
+fi
+
+# ---- the audit log ----
+out=$("$bex" audit verify --db "$db"); rc=$?
+head=$(json head <<<"$out")
+[ $rc -eq 0 ] && [ "$(json ok <<<"$out")" = true ] && [ "$(json entries <<<"$out")" -gt 30 ]
+check "audit_chain_verifies (rc $rc)" $?
+if command -v sqlite3 >/dev/null; then
+    n "UPDATE audit SET detail = 'x' WHERE seq = 5"; [ "$(n "SELECT detail FROM audit WHERE seq = 5")" != x ]
+    check audit_log_refuses_updates $?
+    n "DROP TRIGGER audit_no_update; UPDATE audit SET detail = 'rewritten' WHERE seq = 5"
+    out=$("$bex" audit verify --db "$db"); rc=$?
+    [ $rc -eq 1 ] && [ "$(json first_bad <<<"$out")" = 5 ]; check "audit_tampering_detected (rc $rc)" $?
+fi
+out=$("$bex" audit verify --db "$db" --head 00ff); [ "$(json head_found <<<"$out")" = false ]
+check audit_unknown_head_reported $?
+[ -n "$head" ]; check audit_head_given $?
+if command -v sqlite3 >/dev/null; then   # the audit log names row ids, never people or documents
+    [ "$(n "SELECT count(*) FROM audit WHERE object || detail || actor LIKE '%OKAFOR%' OR
+            object || detail LIKE '%530000001%' OR object || detail LIKE '%SOUZA%'")" = 0 ] &&
+        [ "$(n "SELECT count(*) FROM documents WHERE surname = 'OKAFOR'")" -ge 1 ]
+    check audit_log_holds_no_names_or_document_numbers $?
+fi
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]

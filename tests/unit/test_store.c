@@ -1,0 +1,1254 @@
+/*
+ * test_store.c - the record store (include/bex/store.h) with synthetic templates, no face
+ * models: a person is a random unit vector in 128-d, a capture of them that vector plus noise
+ * of norm about 0.12, renormalised (same person ~0.98, different people ~0 cosine: clear
+ * matches and non-matches at the store's calibrated thresholds). Opening and migrating,
+ * entries and exits and their flags, manifests and galleries, overstay reports, retention and
+ * purge, the audit chain, a full disk and a crash inside a transaction. Each test uses its own
+ * database file under $TMPDIR (or /tmp) and removes it.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bex/store.h"
+#include "test.h"
+
+#define DIM BEX_TEMPLATE_DIM
+#define TODAY "2026-11-27"
+#define PORT "JFK"
+
+/* ---- synthetic templates ---- */
+
+static unsigned long long rng_state = 0x2545F4914F6CDD1DULL;
+static double rnd(void) { /* xorshift64*, uniform in [0, 1) */
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return (double)((rng_state * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
+}
+
+static double gauss(void) { /* Box-Muller */
+    double u = rnd(), v = rnd();
+    if (u < 1e-300) u = 1e-300;
+    return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
+}
+
+static void normalise(float *v) {
+    double ss = 0;
+    for (int k = 0; k < DIM; k++) ss += (double)v[k] * v[k];
+    double s = 1.0 / sqrt(ss);
+    for (int k = 0; k < DIM; k++) v[k] = (float)(v[k] * s);
+}
+
+typedef struct person {
+    float base[DIM];
+} person;
+
+static person person_new(void) {
+    person p;
+    for (int k = 0; k < DIM; k++) p.base[k] = (float)gauss();
+    normalise(p.base);
+    return p;
+}
+
+/* one capture: the person's vector plus noise of norm ~0.12, renormalised */
+static void capture(const person *p, float out[DIM]) {
+    const double sigma = 0.12 / sqrt((double)DIM);
+    for (int k = 0; k < DIM; k++) out[k] = (float)(p->base[k] + sigma * gauss());
+    normalise(out);
+}
+
+static double cosine(const float *a, const float *b) {
+    double s = 0;
+    for (int k = 0; k < DIM; k++) s += (double)a[k] * b[k];
+    return s;
+}
+
+/* The synthetic data is what the tests assume: two captures of one person are clearly the same
+ * face (~0.97-0.99), captures of two people clearly not (~0). */
+static void check_synthetic(const person *a, const person *b) {
+    float a1[DIM], a2[DIM], b1[DIM];
+    capture(a, a1);
+    capture(a, a2);
+    capture(b, b1);
+    double same = cosine(a1, a2), other = cosine(a1, b1);
+    CHECK(same > 0.97 && same < 0.995);
+    CHECK(fabs(other) < 0.4);
+    CHECK_NEAR(cosine(a1, a1), 1.0, 1e-5);
+    CHECK_NEAR(bex_template_similarity(a1, a2), same, 1e-4);
+}
+
+/* ---- database files ---- */
+
+static void db_new(char path[512]) {
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !*dir) dir = "/tmp";
+    snprintf(path, 512, "%s/bex_test_store_XXXXXX", dir);
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd >= 0) close(fd);
+}
+
+static void db_remove(const char *path) {
+    static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
+    char p[600];
+    for (int i = 0; i < 4; i++) {
+        snprintf(p, sizeof p, "%s%s", path, sfx[i]);
+        unlink(p);
+    }
+}
+
+static int store_try(const char *path, bex_store **st, char *err, size_t errlen) {
+    bex_store_options o;
+    bex_store_options_default(&o);
+    o.actor = "test";
+    return bex_store_open(path, &o, st, err, errlen);
+}
+
+static bex_store *store_open(const char *path) {
+    bex_store *st = NULL;
+    char err[512];
+    int rc = store_try(path, &st, err, sizeof err);
+    if (rc != BEX_OK) printf("  open: %s\n", err);
+    CHECK(rc == BEX_OK && st);
+    return st;
+}
+
+/* A second connection, straight to SQLite, for what the API does not show. */
+static sqlite3 *raw_open(const char *path) {
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        sqlite3_close(db);
+        CHECK(!"raw open");
+        return NULL;
+    }
+    sqlite3_busy_timeout(db, 5000);
+    return db;
+}
+
+/* One integer from a query (formatted), -1 when it fails or returns no row. */
+static long long sql_int(const char *path, const char *fmt, ...) {
+    char sql[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof sql, fmt, ap);
+    va_end(ap);
+    sqlite3 *db = raw_open(path);
+    if (!db) return -1;
+    sqlite3_stmt *s = NULL;
+    long long v = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return v;
+}
+
+/* Runs SQL on its own connection; SQLite's status. */
+static int sql_exec(const char *path, const char *sql) {
+    sqlite3 *db = raw_open(path);
+    if (!db) return SQLITE_ERROR;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    sqlite3_close(db);
+    return rc;
+}
+
+static void sql_text(const char *path, const char *sql, char *out, size_t n) {
+    out[0] = 0;
+    sqlite3 *db = raw_open(path);
+    if (!db) return;
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+        snprintf(out, n, "%s", (const char *)sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+}
+
+/* The whole file's bytes; *n its size. free(). */
+static unsigned char *file_bytes(const char *path, size_t *n) {
+    *n = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    unsigned char *b = malloc(1 << 20);
+    if (b) *n = fread(b, 1, 1 << 20, f);
+    fclose(f);
+    return b;
+}
+
+static int file_exists(const char *path) {
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+/* ---- documents and crossings ---- */
+
+static bex_mrz passport(const char *number, const char *surname, const char *given, const char *birth,
+                        const char *expiry) {
+    char text[90], err[256];
+    bex_mrz m;
+    memset(&m, 0, sizeof m);
+    CHECK(bex_mrz_make_td3("P", "UTO", surname, given, number, "UTO", birth, 'F', expiry, text, err,
+                           sizeof err) == BEX_OK);
+    CHECK(bex_mrz_parse_at(text, TODAY, &m, err, sizeof err) == BEX_OK);
+    CHECK(m.n_failed == 0);
+    return m;
+}
+
+static void entry_init(bex_entry_request *rq, const bex_mrz *d, const float *live, const float *photo,
+                       const char *at, const char *admit_until) {
+    memset(rq, 0, sizeof *rq);
+    rq->doc = d;
+    rq->live = live;
+    rq->live_quality = 0.9f;
+    rq->live_failure = live ? NULL : "no_face";
+    rq->doc_photo = photo;
+    rq->doc_quality = 0.9f;
+    rq->admission_class = "B2";
+    rq->admit_until = admit_until;
+    rq->port = PORT;
+    rq->port_kind = "air";
+    rq->at = at;
+}
+
+static int enter(bex_store *st, const bex_mrz *d, const float *live, const float *photo, const char *at,
+                 const char *admit_until, bex_entry_result *r) {
+    bex_entry_request rq;
+    entry_init(&rq, d, live, photo, at, admit_until);
+    char err[512];
+    int rc = bex_store_entry(st, &rq, r, err, sizeof err);
+    if (rc != BEX_OK) printf("  entry: %s\n", err);
+    return rc;
+}
+
+/* A's live capture and a capture standing for the document photo, then the entry. */
+static int enter_person(bex_store *st, const person *p, const bex_mrz *d, int with_photo, const char *at,
+                        const char *admit_until, bex_entry_result *r) {
+    float live[DIM], photo[DIM];
+    capture(p, live);
+    capture(p, photo);
+    return enter(st, d, live, with_photo ? photo : NULL, at, admit_until, r);
+}
+
+static void exit_init(bex_exit_request *rq, const float *live, const char *at, const char *departure) {
+    memset(rq, 0, sizeof *rq);
+    rq->live = live;
+    rq->live_quality = 0.9f;
+    rq->port = PORT;
+    rq->port_kind = departure ? NULL : "air"; /* with a departure: the departure's kind */
+    rq->departure = departure;
+    rq->at = at;
+}
+
+static int leave(bex_store *st, const person *p, const char *at, const char *departure, bex_exit_result *r) {
+    float live[DIM];
+    capture(p, live);
+    bex_exit_request rq;
+    exit_init(&rq, live, at, departure);
+    char err[512];
+    int rc = bex_store_exit(st, &rq, r, err, sizeof err);
+    if (rc != BEX_OK) printf("  exit: %s\n", err);
+    return rc;
+}
+
+static const bex_flag *find_flag(const bex_flag *f, int n, const char *kind) {
+    for (int i = 0; i < n; i++)
+        if (!strcmp(f[i].kind, kind)) return &f[i];
+    return NULL;
+}
+
+static int flag_names_subject(const bex_flag *f, int64_t subject) {
+    for (int i = 0; f && i < f->n_subjects; i++)
+        if (f->subjects[i] == subject) return 1;
+    return 0;
+}
+
+static int audit_ok(bex_store *st) {
+    long long entries = 0, first_bad = -1;
+    int found = 0;
+    char head[65], err[256];
+    int rc = bex_store_audit_verify(st, NULL, &entries, &first_bad, &found, head, err, sizeof err);
+    return rc == BEX_OK && entries > 0 && first_bad == 0 && strlen(head) == 64;
+}
+
+/* ---- tests ---- */
+
+TEST(synthetic_templates) {
+    for (int i = 0; i < 20; i++) {
+        person a = person_new(), b = person_new();
+        check_synthetic(&a, &b);
+    }
+}
+
+TEST(opens_and_migrates) {
+    char p[512], err[512];
+    db_new(p);
+    bex_store *st = store_open(p);
+    if (!st) {
+        db_remove(p);
+        return;
+    }
+    CHECK(bex_store_schema_version(st) == 1);
+    CHECK(strlen(bex_store_model(st)) > 0);
+    person a = person_new();
+    bex_mrz d = passport("X10000001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
+    bex_entry_result r, r2;
+    CHECK(enter_person(st, &a, &d, 1, "2026-06-01T10:00:00Z", "2026-08-30", &r) == BEX_OK);
+    bex_store_close(st);
+
+    st = store_open(p); /* reopening: same schema, data kept, no migration run again */
+    CHECK(st && bex_store_schema_version(st) == 1);
+    if (st) {
+        CHECK(enter_person(st, &a, &d, 0, "2026-09-01T10:00:00Z", "2026-11-30", &r2) == BEX_OK);
+        CHECK(r2.subject == r.subject && !r2.new_subject && !strcmp(r2.outcome, "matched"));
+        bex_store_close(st);
+    }
+    CHECK(sql_int(p, "SELECT count(*) FROM encounters") == 2);
+    CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE action = 'migrate'") == 1);
+    CHECK(sql_int(p, "PRAGMA user_version") == 1);
+    char mode[16];
+    sql_text(p, "PRAGMA journal_mode", mode, sizeof mode);
+    CHECK(!strcmp(mode, "wal"));
+    db_remove(p);
+
+    /* an SQLite database of something else: refused, and left as it was */
+    db_new(p);
+    CHECK(sql_exec(p, "CREATE TABLE notes(x TEXT); INSERT INTO notes VALUES ('kept')") == SQLITE_OK);
+    size_t n0, n1;
+    unsigned char *before = file_bytes(p, &n0);
+    st = (bex_store *)1;
+    err[0] = 0;
+    CHECK(store_try(p, &st, err, sizeof err) == BEX_ERR_FORMAT);
+    CHECK(st == NULL && err[0]);
+    unsigned char *after = file_bytes(p, &n1);
+    CHECK(before && after && n0 > 0 && n0 == n1 && !memcmp(before, after, n0));
+    CHECK(sql_int(p, "SELECT count(*) FROM notes") == 1);
+    sql_text(p, "PRAGMA journal_mode", mode, sizeof mode);
+    CHECK(!strcmp(mode, "delete"));
+    char wal[600];
+    snprintf(wal, sizeof wal, "%s-wal", p);
+    CHECK(!file_exists(wal));
+    free(before);
+    free(after);
+    db_remove(p);
+
+    /* a store from a newer bex: refused, and left as it was */
+    db_new(p);
+    CHECK(sql_exec(p, "PRAGMA user_version = 999; CREATE TABLE future(x)") == SQLITE_OK);
+    before = file_bytes(p, &n0);
+    err[0] = 0;
+    CHECK(store_try(p, &st, err, sizeof err) == BEX_ERR_UNSUPPORTED);
+    CHECK(st == NULL && err[0] && strstr(err, "999"));
+    after = file_bytes(p, &n1);
+    CHECK(before && after && n0 == n1 && !memcmp(before, after, n0));
+    CHECK(sql_int(p, "PRAGMA user_version") == 999);
+    free(before);
+    free(after);
+    db_remove(p);
+
+    /* random bytes: an error, not a crash */
+    db_new(p);
+    FILE *f = fopen(p, "wb");
+    CHECK(f != NULL);
+    if (f) {
+        for (int i = 0; i < 8192; i++) fputc((int)(rnd() * 256), f);
+        fclose(f);
+    }
+    err[0] = 0;
+    int rc = store_try(p, &st, err, sizeof err);
+    CHECK(rc != BEX_OK && st == NULL && err[0]);
+    db_remove(p);
+
+    /* no path */
+    CHECK(store_try("", &st, err, sizeof err) == BEX_ERR_ARG && st == NULL);
+}
+
+TEST(entry_enrols_and_exit_links) {
+    char p[512];
+    db_new(p);
+    bex_store *st = store_open(p);
+    if (!st) {
+        db_remove(p);
+        return;
+    }
+    person a = person_new(), b = person_new();
+    check_synthetic(&a, &b);
+    bex_mrz da = passport("X20000001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
+    bex_mrz db = passport("X20000002", "TESTB", "BERTA", "1975-07-04", "2030-01-01");
+    bex_entry_result ea, eb;
+    CHECK(enter_person(st, &a, &da, 1, "2026-06-01T10:00:00Z", "2026-08-30", &ea) == BEX_OK);
+    CHECK(!strcmp(ea.outcome, "matched") && ea.new_subject == 1 && ea.subject > 0 && ea.document > 0);
+    CHECK(ea.admission > 0 && ea.encounter > 0 && ea.n_flags == 0);
+    CHECK(ea.verify.match == 1 && !strcmp(ea.verify.gallery, "document"));
+    CHECK(ea.verify.score > 0.95f && ea.verify.threshold > 0.5f && ea.verify.threshold < 0.99f);
+    CHECK(enter_person(st, &b, &db, 1, "2026-06-01T10:05:00Z", "2026-08-30", &eb) == BEX_OK);
+    CHECK(eb.new_subject == 1 && eb.subject != ea.subject && eb.n_flags == 0);
+    CHECK(eb.identify.gallery_size == 1 && !eb.identify.match); /* A was searched, not matched */
+    CHECK(sql_int(p, "SELECT count(*) FROM samples WHERE subject_id = %lld", (long long)ea.subject) == 2);
+
+    bex_exit_result x1, x2, xb;
+    CHECK(leave(st, &a, "2026-06-20T08:00:00Z", NULL, &x1) == BEX_OK);
+    CHECK(!strcmp(x1.outcome, "matched") && x1.subject == ea.subject && x1.admission == ea.admission);
+    CHECK(x1.match.match && x1.match.score > 0.9f && x1.n_flags == 0 && x1.encounter > ea.encounter);
+    CHECK(sql_int(p, "SELECT exit_encounter_id FROM admissions WHERE id = %lld", (long long)ea.admission) ==
+          x1.encounter);
+    CHECK(sql_int(p, "SELECT exit_encounter_id IS NULL FROM admissions WHERE id = %lld",
+                  (long long)eb.admission) == 1);
+    /* a second exit: still A, but no admission left open */
+    CHECK(leave(st, &a, "2026-06-21T08:00:00Z", NULL, &x2) == BEX_OK);
+    CHECK(!strcmp(x2.outcome, "matched") && x2.subject == ea.subject && x2.admission == 0);
+    CHECK(leave(st, &b, "2026-06-22T08:00:00Z", NULL, &xb) == BEX_OK);
+    CHECK(!strcmp(xb.outcome, "matched") && xb.subject == eb.subject && xb.admission == eb.admission);
+
+    /* an exit without a usable photo is recorded as such */
+    bex_exit_request rq;
+    exit_init(&rq, NULL, "2026-06-22T09:00:00Z", NULL);
+    rq.live_failure = "no_face";
+    char err[256];
+    bex_exit_result xn;
+    CHECK(bex_store_exit(st, &rq, &xn, err, sizeof err) == BEX_OK);
+    CHECK(!strcmp(xn.outcome, "no_photo") && xn.subject == 0 && xn.encounter > 0);
+    CHECK(audit_ok(st));
+    bex_store_close(st);
+    CHECK(sql_int(p, "SELECT count(*) FROM encounters") == 6);
+    db_remove(p);
+}
+
+TEST(returning_traveller_linked) {
+    char p[512];
+    db_new(p);
+    bex_store *st = store_open(p);
+    if (!st) {
+        db_remove(p);
+        return;
+    }
+    person a = person_new(), b = person_new();
+    bex_mrz p1 = passport("X30000001", "TESTA", "ANNA MARIA", "1980-01-31", "2027-01-01");
+    bex_mrz p2 = passport("X30000099", "TESTA", "ANNA MARIA", "1980-01-31", "2036-12-31"); /* renewed */
+    bex_mrz pb = passport("X30000002", "TESTB", "BERTA", "1975-07-04", "2030-01-01");
+    bex_entry_result e1, e2, e3, eb;
+    bex_exit_result x;
+    CHECK(enter_person(st, &b, &pb, 1, "2026-01-05T10:00:00Z", NULL, &eb) == BEX_OK);
+    CHECK(enter_person(st, &a, &p1, 1, "2026-01-10T10:00:00Z", "2026-04-09", &e1) == BEX_OK);
+    CHECK(e1.new_subject && e1.subject != eb.subject);
+    CHECK(leave(st, &a, "2026-02-10T10:00:00Z", NULL, &x) == BEX_OK && x.subject == e1.subject);
+
+    /* the same passport, no document photo: linked by the holder's samples */
+    CHECK(enter_person(st, &a, &p1, 0, "2026-05-01T10:00:00Z", "2026-07-30", &e2) == BEX_OK);
+    CHECK(e2.subject == e1.subject && e2.new_subject == 0 && !strcmp(e2.outcome, "matched"));
+    CHECK(e2.document == e1.document && e2.n_flags == 0 && e2.admission != e1.admission);
+    CHECK(leave(st, &a, "2026-06-01T10:00:00Z", NULL, &x) == BEX_OK && x.admission == e2.admission);
+
+    /* a renewed passport (new number, same names and birth date): the same traveller */
+    CHECK(enter_person(st, &a, &p2, 0, "2026-09-01T10:00:00Z", "2026-11-30", &e3) == BEX_OK);
+    CHECK(e3.subject == e1.subject && e3.new_subject == 0 && !strcmp(e3.outcome, "matched"));
+    CHECK(e3.document != e1.document && e3.document > 0 && e3.n_flags == 0);
+    CHECK(sql_int(p, "SELECT count(*) FROM documents WHERE subject_id = %lld", (long long)e1.subject) == 2);
+    CHECK(sql_int(p, "SELECT count(*) FROM subjects") == 2);
+    CHECK(sql_int(p, "SELECT count(*) FROM flags") == 0);
+    bex_store_close(st);
+    db_remove(p);
+}
+
+TEST(impostor) {
+    char p[512];
+    db_new(p);
+    bex_store *st = store_open(p);
+    if (!st) {
+        db_remove(p);
+        return;
+    }
+    person a = person_new(), b = person_new(), c = person_new(), e = person_new();
+    bex_mrz pa = passport("X40000001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
+    bex_entry_result ea, eb, ec;
+    CHECK(enter_person(st, &a, &pa, 1, "2026-03-01T10:00:00Z", "2026-05-30", &ea) == BEX_OK);
+    CHECK(ea.n_flags == 0);
+    /* B presents A's passport, whose photo is A's */
+    float live[DIM], photo[DIM];
+    capture(&b, live);
+    capture(&a, photo);
+    CHECK(enter(st, &pa, live, photo, "2026-03-02T10:00:00Z", "2026-05-30", &eb) == BEX_OK);
+    CHECK(!strcmp(eb.outcome, "not_matched") && eb.verify.match == 0 && eb.verify.score < eb.verify.threshold);
+    const bex_flag *f = find_flag(eb.flags, eb.n_flags, "impostor_suspected");
+    CHECK(f != NULL);
+    CHECK(eb.subject != ea.subject && flag_names_subject(f, eb.subject) && flag_names_subject(f, ea.subject));
+    CHECK(f && f->encounter == eb.encounter);
+    /* an impostor with a passport bex has never seen */
+    bex_mrz px = passport("X40000077", "TESTX", "XENIA", "1990-02-02", "2031-05-01");
+    capture(&c, live);
+    capture(&e, photo);
+    CHECK(enter(st, &px, live, photo, "2026-03-03T10:00:00Z", "2026-05-30", &ec) == BEX_OK);
+    CHECK(!strcmp(ec.outcome, "not_matched") && find_flag(ec.flags, ec.n_flags, "impostor_suspected"));
+    /* the document photo of an impostor is not enrolled: A is still A, and nobody else */
+    bex_exit_result x;
+    CHECK(leave(st, &a, "2026-03-10T10:00:00Z", NULL, &x) == BEX_OK);
+    CHECK(!strcmp(x.outcome, "matched") && x.subject == ea.subject);
+    /* the flags are on record */
+    bex_flag *all = NULL;
+    size_t n = 0;
+    char err[256];
+    CHECK(bex_store_flags(st, &all, &n, err, sizeof err) == BEX_OK && n == 2);
+    CHECK(n == 2 && !strcmp(all[0].kind, "impostor_suspected") && !strcmp(all[0].status, "open"));
+    CHECK(n == 2 && all[0].n_subjects == 2 && all[0].n_documents == 1);
+    free(all);
+    bex_store_close(st);
+    db_remove(p);
+}
+
+TEST(two_identities) {
+    char p[512];
+    db_new(p);
+    bex_store *st = store_open(p);
+    if (!st) {
+        db_remove(p);
+        return;
+    }
+    person a = person_new(), e = person_new();
+    bex_mrz p1 = passport("X50000001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
+    bex_mrz p2 = passport("Y50000002", "OTHERNAME", "OLGA", "1981-03-03", "2032-05-01");
+    bex_entry_result e1, e2;
+    CHECK(enter_person(st, &a, &p1, 1, "2026-03-01T10:00:00Z", "2026-05-30", &e1) == BEX_OK);
+    CHECK(enter_person(st, &a, &p2, 1, "2026-07-01T10:00:00Z", "2026-09-30", &e2) == BEX_OK);
+    CHECK(e2.subject != e1.subject && e2.new_subject);
+    const bex_flag *f = find_flag(e2.flags, e2.n_flags, "two_identities");
+    CHECK(f != NULL);
+    CHECK(flag_names_subject(f, e1.subject) && flag_names_subject(f, e2.subject));
+    CHECK(!find_flag(e2.flags, e2.n_flags, "biographic_mismatch"));
+
+    /* the same names with another birth date */
+    bex_mrz p3 = passport("X50000003", "TESTE", "EVA", "1985-05-05", "2031-05-01");
+    bex_mrz p4 = passport("X50000004", "TESTE", "EVA", "1986-06-06", "2031-05-01");
+    bex_entry_result e3, e4;
+    CHECK(enter_person(st, &e, &p3, 1, "2026-03-05T10:00:00Z", "2026-05-30", &e3) == BEX_OK);
+    CHECK(e3.n_flags == 0);
+    CHECK(enter_person(st, &e, &p4, 0, "2026-07-05T10:00:00Z", "2026-09-30", &e4) == BEX_OK);
+    f = find_flag(e4.flags, e4.n_flags, "biographic_mismatch");
+    CHECK(f != NULL);
+    CHECK(flag_names_subject(f, e3.subject));
+    CHECK(e4.subject != e3.subject);
+    CHECK(!find_flag(e4.flags, e4.n_flags, "two_identities"));
+    bex_store_close(st);
+    db_remove(p);
+}
+
+TEST(document_shared) {
+    char p[512];
+    db_new(p);
+    bex_store *st = store_open(p);
+    if (!st) {
+        db_remove(p);
+        return;
+    }
+    person a = person_new(), c = person_new();
+    bex_mrz pp = passport("X60000001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
+    bex_entry_result ea, ec;
+    CHECK(enter_person(st, &a, &pp, 0, "2026-03-01T10:00:00Z", "2026-05-30", &ea) == BEX_OK);
+    CHECK(!strcmp(ea.outcome, "enrolled") && ea.n_flags == 0);
+    CHECK(enter_person(st, &c, &pp, 0, "2026-04-01T10:00:00Z", "2026-06-30", &ec) == BEX_OK);
+    CHECK(!strcmp(ec.outcome, "not_matched") && ec.new_subject && ec.subject != ea.subject);
+    const bex_flag *f = find_flag(ec.flags, ec.n_flags, "document_shared");
+    CHECK(f != NULL);
+    CHECK(flag_names_subject(f, ea.subject) && flag_names_subject(f, ec.subject));
+    CHECK(f && f->n_documents == 2);
+    /* both faces are found again as themselves */
+    bex_exit_result xa, xc;
+    CHECK(leave(st, &a, "2026-04-10T10:00:00Z", NULL, &xa) == BEX_OK && xa.subject == ea.subject);
+    CHECK(leave(st, &c, "2026-04-11T10:00:00Z", NULL, &xc) == BEX_OK && xc.subject == ec.subject);
+    bex_store_close(st);
+    db_remove(p);
+}
+
+TEST(document_problem) {
+    char p[512];
+    db_new(p);
+    bex_store *st = store_open(p);
+    if (!st) {
+        db_remove(p);
+        return;
+    }
+    person a = person_new(), b = person_new(), c = person_new();
+    /* one digit of the document number changed after printing: its check digit fails */
+    char text[90], err[256];
+    CHECK(bex_mrz_make_td3("P", "UTO", "TESTA", "ANNA", "X70000001", "UTO", "1980-01-31", 'F', "2031-05-01", text,
+                           err, sizeof err) == BEX_OK);
+    CHECK(text[45] == 'X' && text[46] == '7');
+    text[46] = '8';
+    bex_mrz bad;
+    CHECK(bex_mrz_parse_at(text, TODAY, &bad, err, sizeof err) == BEX_OK);
+    CHECK(bad.n_failed > 0);
+    bex_entry_result r;
+    CHECK(enter_person(st, &a, &bad, 1, "2026-03-01T10:00:00Z", "2026-05-30", &r) == BEX_OK);
+    const bex_flag *f = find_flag(r.flags, r.n_flags, "document_problem");
+    CHECK(f != NULL && strstr(f->detail, "document_number"));
+    CHECK(sql_int(p, "SELECT count(*) FROM documents WHERE id = %lld AND checks_failed LIKE '%%document_number%%'",
+                  (long long)r.document) == 1);
+    /* an expired passport */
+    bex_mrz old = passport("X70000002", "TESTB", "BERTA", "1975-07-04", "2026-02-28");
+    CHECK(enter_person(st, &b, &old, 1, "2026-03-01T11:00:00Z", "2026-05-30", &r) == BEX_OK);
+    f = find_flag(r.flags, r.n_flags, "document_problem");
+    CHECK(f != NULL && strstr(f->detail, "expired"));
+    /* a good one raises nothing */
+    bex_mrz good = passport("X70000003", "TESTC", "CARLA", "1970-10-10", "2026-03-01");
+    CHECK(enter_person(st, &c, &good, 1, "2026-03-01T12:00:00Z", "2026-05-30", &r) == BEX_OK);
+    CHECK(r.n_flags == 0 && !strcmp(r.outcome, "matched"));
+    bex_store_close(st);
+    db_remove(p);
+}
+
+TEST(exit_not_matched_recorded) {
+    char p[512];
+    db_new(p);
+    bex_store *st = store_open(p);
+    if (!st) {
+        db_remove(p);
+        return;
+    }
+    person a = person_new(), z = person_new();
+    bex_mrz pa = passport("X80000001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
+    bex_entry_result ea;
+    CHECK(enter_person(st, &a, &pa, 1, "2026-03-01T10:00:00Z", "2026-05-30", &ea) == BEX_OK);
+    bex_exit_result x;
+    CHECK(leave(st, &z, "2026-03-05T10:00:00Z", NULL, &x) == BEX_OK);
+    CHECK(!strcmp(x.outcome, "not_matched") && x.subject == 0 && x.admission == 0 && x.encounter > 0);
+    CHECK(x.match.gallery_size >= 1 && !x.match.match && x.match.gallery[0]);
+    const bex_flag *f = find_flag(x.flags, x.n_flags, "not_matched");
+    CHECK(f != NULL && f->encounter == x.encounter && f->n_subjects == 0);
+    bex_store_close(st);
+    CHECK(sql_int(p, "SELECT count(*) FROM encounters WHERE id = %lld AND subject_id IS NULL AND "
+                     "direction = 'exit' AND outcome = 'not_matched'", (long long)x.encounter) == 1);
+    CHECK(sql_int(p, "SELECT count(*) FROM samples WHERE encounter_id = %lld AND subject_id IS NULL AND "
+                     "length(template) = %d", (long long)x.encounter, DIM * 4) == 1);
+    CHECK(sql_int(p, "SELECT exit_encounter_id IS NULL FROM admissions WHERE id = %lld", (long long)ea.admission) ==
+          1);
+    /* the unmatched capture is not enrolled: the next exit of that face is unmatched again */
+    st = store_open(p);
+    if (st) {
+        CHECK(leave(st, &z, "2026-03-06T10:00:00Z", NULL, &x) == BEX_OK);
+        CHECK(!strcmp(x.outcome, "not_matched") && x.subject == 0);
+        bex_store_close(st);
+    }
+    db_remove(p);
+}
+
+static void traveller_json(char *out, size_t n, const bex_mrz *d, const char *surname) {
+    snprintf(out, n,
+             "{\"issuing_state\":\"%s\",\"number\":\"%s\",\"nationality\":\"%s\",\"surname\":\"%s\","
+             "\"given_names\":\"%s\",\"birth_date\":\"%s\",\"sex\":\"%c\"}",
+             d->issuing_state, d->doc_number, d->nationality, surname ? surname : d->surname, d->given_names,
+             d->birth_date, d->sex);
+}
+
+static void manifest_json(char *out, size_t n, const char *id, const char *travellers) {
+    snprintf(out, n,
+             "{\"departure\":\"%s\",\"direction\":\"departure\",\"carrier\":\"ZZ\",\"voyage\":\"ZZ117\","
+             "\"port\":\"" PORT "\",\"port_kind\":\"air\",\"scheduled\":\"2026-11-27T18:30:00Z\","
+             "\"travellers\":[%s]}",
+             id, travellers);
+}
+
+static int parse_manifest(const char *json, bex_manifest *m, char *err, size_t errlen) {
+    return bex_manifest_parse_json(json, strlen(json), m, err, errlen);
+}
+
+TEST(manifest_gallery) {
+    char p[512];
+    db_new(p);
+    bex_store *st = store_open(p);
+    if (!st) {
+        db_remove(p);
+        return;
+    }
+    person a = person_new(), b = person_new(), d = person_new();
+    bex_mrz pa = passport("X90000001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
+    bex_mrz pb = passport("X90000002", "TESTB", "BERTA", "1975-07-04", "2030-01-01");
+    bex_mrz pd = passport("X90000004", "TESTD", "DORA", "1969-12-12", "2030-01-01");
+    bex_mrz pu = passport("X90000003", "TESTU", "UNA", "1990-02-02", "2030-01-01"); /* never seen */
+    bex_entry_result ea, eb, ed;
+    CHECK(enter_person(st, &a, &pa, 1, "2026-11-01T10:00:00Z", "2027-01-30", &ea) == BEX_OK);
+    CHECK(enter_person(st, &b, &pb, 1, "2026-11-02T10:00:00Z", "2027-01-30", &eb) == BEX_OK);
+    CHECK(enter_person(st, &d, &pd, 1, "2026-11-03T10:00:00Z", "2027-01-30", &ed) == BEX_OK);
+
+    char t1[400], t2[400], t3[400], list[1300], json[2000], err[512];
+    traveller_json(t1, sizeof t1, &pa, NULL);
+    traveller_json(t2, sizeof t2, &pb, NULL);
+    traveller_json(t3, sizeof t3, &pu, NULL);
+    snprintf(list, sizeof list, "%s,%s,%s", t1, t2, t3);
+    manifest_json(json, sizeof json, "ZZ117-2026-11-27", list);
+    bex_manifest m;
+    CHECK(parse_manifest(json, &m, err, sizeof err) == BEX_OK);
+    CHECK(m.n == 3 && !strcmp(m.id, "ZZ117-2026-11-27") && !strcmp(m.direction, "departure"));
+    bex_manifest_result mr;
+    CHECK(bex_store_load_manifest(st, &m, NULL, NULL, &mr, err, sizeof err) == BEX_OK);
+    CHECK(mr.travellers == 3 && mr.linked == 2 && mr.with_face == 2 && mr.n_flags == 0 && !mr.replaced);
+    /* loading it again replaces it */
+    CHECK(bex_store_load_manifest(st, &m, NULL, NULL, &mr, err, sizeof err) == BEX_OK);
+    CHECK(mr.travellers == 3 && mr.linked == 2 && mr.replaced == 1);
+    bex_manifest_free(&m);
+    CHECK(sql_int(p, "SELECT count(*) FROM manifest_entries") == 3);
+
+    bex_index *ix = NULL;
+    size_t subjects = 0;
+    CHECK(bex_store_gallery(st, "ZZ117-2026-11-27", &ix, &subjects, err, sizeof err) == BEX_OK);
+    CHECK(ix && subjects == 2 && bex_index_subjects(ix) == 2 && bex_index_count(ix) == 4);
+    bex_index_close(ix);
+    CHECK(bex_store_gallery(st, "NO-SUCH-DEPARTURE", &ix, &subjects, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(ix == NULL && err[0]);
+
+    /* A boards: found in the manifest's gallery */
+    bex_exit_result x;
+    CHECK(leave(st, &a, "2026-11-27T17:00:00Z", "ZZ117-2026-11-27", &x) == BEX_OK);
+    CHECK(!strcmp(x.outcome, "matched") && x.subject == ea.subject && x.admission == ea.admission);
+    CHECK(!strcmp(x.match.gallery, "manifest") && x.match.gallery_size == 2 && x.n_flags == 0);
+    CHECK(sql_int(p, "SELECT count(*) FROM encounters WHERE id = %lld AND departure_id = 'ZZ117-2026-11-27' "
+                     "AND port_kind = 'air' AND voyage = 'ZZ117'", (long long)x.encounter) == 1);
+    /* D boards without being on the manifest: found further out, flagged */
+    CHECK(leave(st, &d, "2026-11-27T17:05:00Z", "ZZ117-2026-11-27", &x) == BEX_OK);
+    CHECK(!strcmp(x.outcome, "matched") && x.subject == ed.subject && x.admission == ed.admission);
+    CHECK(strcmp(x.match.gallery, "manifest") != 0);
+    const bex_flag *f = find_flag(x.flags, x.n_flags, "not_on_manifest");
+    CHECK(f && flag_names_subject(f, ed.subject) && !strcmp(f->departure, "ZZ117-2026-11-27"));
+
+    /* a manifest whose names differ from the document on record */
+    char t4[400];
+    traveller_json(t4, sizeof t4, &pb, "NOTTESTB");
+    manifest_json(json, sizeof json, "ZZ119-2026-11-28", t4);
+    CHECK(parse_manifest(json, &m, err, sizeof err) == BEX_OK);
+    CHECK(bex_store_load_manifest(st, &m, NULL, NULL, &mr, err, sizeof err) == BEX_OK);
+    CHECK(mr.travellers == 1 && mr.linked == 1 && mr.n_flags == 1);
+    bex_manifest_free(&m);
+    CHECK(sql_int(p, "SELECT count(*) FROM flags WHERE kind = 'manifest_mismatch' AND "
+                     "departure_id = 'ZZ119-2026-11-28'") == 1);
+
+    /* malformed manifests */
+    long long before = sql_int(p, "SELECT count(*) FROM departures");
+    CHECK(parse_manifest("this is not json", &m, err, sizeof err) == BEX_ERR_FORMAT && err[0]);
+    CHECK(m.entries == NULL && m.n == 0);
+    snprintf(json, sizeof json, "{\"departure\":\"Q1\",\"carrier\":\"ZZ\",\"voyage\":\"ZZ1\",\"port\":\"" PORT
+             "\",\"port_kind\":\"air\",\"scheduled\":\"2026-11-27T18:30:00Z\"}");
+    CHECK(parse_manifest(json, &m, err, sizeof err) == BEX_ERR_FORMAT && strstr(err, "travellers"));
+    snprintf(list, sizeof list, "%s,{\"issuing_state\":\"UTO\",\"surname\":\"TESTQ\"}", t1);
+    manifest_json(json, sizeof json, "Q2", list);
+    err[0] = 0;
+    CHECK(parse_manifest(json, &m, err, sizeof err) == BEX_ERR_FORMAT);
+    CHECK(strstr(err, "traveller 2") && strstr(err, "number"));
+    snprintf(list, sizeof list, "{\"issuing_state\":\"UTO\",\"number\":\"Q3\",\"surname\":\"TESTQ\","
+             "\"birth_date\":\"1980-02-30\"}");
+    manifest_json(json, sizeof json, "Q3", list);
+    err[0] = 0;
+    CHECK(parse_manifest(json, &m, err, sizeof err) == BEX_ERR_FORMAT);
+    CHECK(strstr(err, "traveller 1") && strstr(err, "birth_date"));
+    bex_manifest_free(&m);
+    CHECK(sql_int(p, "SELECT count(*) FROM departures") == before);
+
+    /* an exit naming a departure the store has no manifest of */
+    long long enc = sql_int(p, "SELECT count(*) FROM encounters");
+    float live[DIM];
+    capture(&b, live);
+    bex_exit_request rq;
+    exit_init(&rq, live, "2026-11-27T17:10:00Z", "NO-SUCH-DEPARTURE");
+    err[0] = 0;
+    CHECK(bex_store_exit(st, &rq, &x, err, sizeof err) == BEX_ERR_ARG && err[0]);
+    CHECK(sql_int(p, "SELECT count(*) FROM encounters") == enc);
+    bex_store_close(st);
+    db_remove(p);
+}
+
+static const bex_overstay_row *row_of(const bex_overstay_row *r, size_t n, int64_t admission) {
+    for (size_t i = 0; i < n; i++)
+        if (r[i].admission == admission) return &r[i];
+    return NULL;
+}
+
+static int verdict_is(const bex_overstay_row *r, bex_stay_status s, int days) {
+    return r && r->verdict.status == s && r->verdict.days_over == days;
+}
+
+TEST(overstays_us_and_eu) {
+    char p[512];
+    db_new(p);
+    bex_store *st = store_open(p);
+    if (!st) {
+        db_remove(p);
+        return;
+    }
+    person in = person_new(), late = person_new(), ontime = person_new(), ds = person_new(),
+           dsleft = person_new(), eu = person_new();
+    bex_mrz d1 = passport("XA0000001", "TESTI", "INES", "1980-01-01", "2031-01-01");
+    bex_mrz d2 = passport("XA0000002", "TESTL", "LENA", "1981-01-01", "2031-01-01");
+    bex_mrz d3 = passport("XA0000003", "TESTO", "OLGA", "1982-01-01", "2031-01-01");
+    bex_mrz d4 = passport("XA0000004", "TESTD", "DANA", "1983-01-01", "2031-01-01");
+    bex_mrz d5 = passport("XA0000005", "TESTE", "EMMA", "1984-01-01", "2031-01-01");
+    bex_mrz d6 = passport("XA0000006", "TESTU", "UTA", "1985-01-01", "2031-01-01");
+    bex_entry_result r1, r2, r3, r4, r5, r6;
+    CHECK(enter_person(st, &eu, &d6, 1, "2026-01-01T09:00:00Z", "2026-06-30", &r6) == BEX_OK);
+    CHECK(enter_person(st, &in, &d1, 1, "2026-01-10T09:00:00Z", "2026-04-10", &r1) == BEX_OK);
+    CHECK(enter_person(st, &late, &d2, 1, "2026-01-10T09:10:00Z", "2026-04-10", &r2) == BEX_OK);
+    CHECK(enter_person(st, &ontime, &d3, 1, "2026-01-10T09:20:00Z", "2026-04-10", &r3) == BEX_OK);
+    CHECK(enter_person(st, &ds, &d4, 1, "2026-01-10T09:30:00Z", NULL, &r4) == BEX_OK);
+    CHECK(enter_person(st, &dsleft, &d5, 1, "2026-01-10T09:40:00Z", NULL, &r5) == BEX_OK);
+    bex_exit_result x;
+    CHECK(leave(st, &dsleft, "2026-03-01T12:00:00Z", NULL, &x) == BEX_OK && x.admission == r5.admission);
+    CHECK(leave(st, &ontime, "2026-04-05T12:00:00Z", NULL, &x) == BEX_OK && x.admission == r3.admission);
+    CHECK(leave(st, &eu, "2026-04-10T23:30:00Z", NULL, &x) == BEX_OK && x.admission == r6.admission);
+    CHECK(leave(st, &late, "2026-04-20T12:00:00Z", NULL, &x) == BEX_OK && x.admission == r2.admission);
+
+    bex_overstay_row *rows = NULL;
+    size_t n = 0;
+    char err[256];
+    CHECK(bex_store_overstays(st, "2026-05-10", 0, &rows, &n, err, sizeof err) == BEX_OK && n == 6);
+    CHECK(verdict_is(row_of(rows, n, r1.admission), BEX_STAY_OVERSTAY_IN_COUNTRY, 30));
+    CHECK(verdict_is(row_of(rows, n, r2.admission), BEX_STAY_OVERSTAY_OUT_OF_COUNTRY, 10));
+    CHECK(verdict_is(row_of(rows, n, r3.admission), BEX_STAY_LEFT_ON_TIME, 0));
+    CHECK(verdict_is(row_of(rows, n, r4.admission), BEX_STAY_DS, 0));
+    CHECK(verdict_is(row_of(rows, n, r5.admission), BEX_STAY_LEFT_ON_TIME, 0));
+    CHECK(verdict_is(row_of(rows, n, r6.admission), BEX_STAY_LEFT_ON_TIME, 0));
+    const bex_overstay_row *rr = row_of(rows, n, r2.admission);
+    CHECK(rr && !strcmp(rr->entry, "2026-01-10") && !strcmp(rr->exit, "2026-04-20") &&
+          !strcmp(rr->admit_until, "2026-04-10") && !strcmp(rr->admission_class, "B2") &&
+          !strcmp(rr->port, PORT) && !strcmp(rr->document, "XA0000002") && rr->subject == r2.subject);
+    rr = row_of(rows, n, r4.admission);
+    CHECK(rr && rr->admit_until[0] == 0 && rr->exit[0] == 0);
+    free(rows);
+    /* as of a day before the late exit: that exit is not known yet */
+    CHECK(bex_store_overstays(st, "2026-04-15", 0, &rows, &n, err, sizeof err) == BEX_OK && n == 6);
+    CHECK(verdict_is(row_of(rows, n, r2.admission), BEX_STAY_OVERSTAY_IN_COUNTRY, 5));
+    CHECK(verdict_is(row_of(rows, n, r4.admission), BEX_STAY_DS, 0));
+    free(rows);
+    /* only admissions entered by as_of */
+    CHECK(bex_store_overstays(st, "2026-01-05", 0, &rows, &n, err, sizeof err) == BEX_OK && n == 1);
+    CHECK(n == 1 && rows[0].admission == r6.admission && rows[0].verdict.status == BEX_STAY_PRESENT);
+    free(rows);
+    /* the EU rule: 100 days in a row (2026-01-01 .. 2026-04-10) is 10 days over, though the US
+     * admission ran to 2026-06-30 */
+    CHECK(bex_store_overstays(st, "2026-05-10", 1, &rows, &n, err, sizeof err) == BEX_OK && n == 6);
+    CHECK(verdict_is(row_of(rows, n, r6.admission), BEX_STAY_OVERSTAY_OUT_OF_COUNTRY, 10));
+    CHECK(verdict_is(row_of(rows, n, r3.admission), BEX_STAY_LEFT_ON_TIME, 0)); /* 86 days */
+    /* D/S means nothing to the EU rule: 2026-01-10 .. 2026-05-10 is 121 days, 31 over */
+    CHECK(verdict_is(row_of(rows, n, r4.admission), BEX_STAY_OVERSTAY_IN_COUNTRY, 31));
+    CHECK(verdict_is(row_of(rows, n, r1.admission), BEX_STAY_OVERSTAY_IN_COUNTRY, 31));
+    free(rows);
+    rows = (bex_overstay_row *)1;
+    CHECK(bex_store_overstays(st, "2026-13-01", 0, &rows, &n, err, sizeof err) == BEX_ERR_ARG && rows == NULL);
+    bex_store_close(st);
+    db_remove(p);
+}
+
+static long long citizen_samples(const char *path) {
+    return sql_int(path, "SELECT count(*) FROM samples s JOIN subjects p ON p.id = s.subject_id "
+                         "WHERE p.citizen = 1");
+}
+
+TEST(citizen_purged_within_12h) {
+    char p[512];
+    db_new(p);
+    bex_store *st = store_open(p);
+    if (!st) {
+        db_remove(p);
+        return;
+    }
+    person cit = person_new(), old = person_new(), now = person_new();
+    bex_mrz dc = passport("XC0000001", "TESTC", "CORA", "1980-01-01", "2031-01-01");
+    bex_mrz dold = passport("XC0000002", "TESTO", "OTTO", "1970-01-01", "2031-01-01");
+    bex_mrz dnow = passport("XC0000003", "TESTN", "NORA", "1990-01-01", "2031-01-01");
+    char err[256];
+    bex_entry_result eo, en, ec;
+    bex_exit_result x;
+    /* an old record: entered, left on time */
+    CHECK(enter_person(st, &old, &dold, 1, "2026-01-01T09:00:00Z", "2026-03-01", &eo) == BEX_OK);
+    CHECK(leave(st, &old, "2026-02-01T09:00:00Z", NULL, &x) == BEX_OK && x.subject == eo.subject);
+    CHECK(enter_person(st, &now, &dnow, 1, "2026-06-01T07:00:00Z", NULL, &en) == BEX_OK);
+
+    /* a citizen: the sample is kept, not enrolled, no admission */
+    float live[DIM], photo[DIM];
+    capture(&cit, live);
+    capture(&cit, photo);
+    bex_entry_request rq;
+    entry_init(&rq, &dc, live, photo, "2026-06-01T08:00:00Z", NULL);
+    rq.citizen = 1;
+    rq.admission_class = NULL;
+    CHECK(bex_store_entry(st, &rq, &ec, err, sizeof err) == BEX_OK);
+    CHECK(ec.admission == 0 && ec.subject > 0 && !strcmp(ec.outcome, "matched"));
+    CHECK(sql_int(p, "SELECT citizen FROM subjects WHERE id = %lld", (long long)ec.subject) == 1);
+    CHECK(citizen_samples(p) >= 1);
+    long long cs = citizen_samples(p);
+    CHECK(leave(st, &cit, "2026-06-01T09:00:00Z", NULL, &x) == BEX_OK);
+    CHECK(!strcmp(x.outcome, "not_matched") && x.subject == 0);
+    CHECK(sql_int(p, "SELECT count(*) FROM admissions WHERE subject_id = %lld", (long long)ec.subject) == 0);
+
+    /* 11 hours on: kept; 12 hours on: gone */
+    bex_purge_result pr;
+    CHECK(bex_store_purge(st, "2026-06-01T19:00:00Z", &pr, err, sizeof err) == BEX_OK);
+    CHECK(pr.citizen_samples == 0 && pr.subjects == 0 && citizen_samples(p) == cs);
+    CHECK(bex_store_purge(st, "2026-06-01T20:00:00Z", &pr, err, sizeof err) == BEX_OK);
+    CHECK(pr.citizen_samples == cs && citizen_samples(p) == 0);
+    CHECK(sql_int(p, "SELECT count(*) FROM subjects WHERE id = %lld", (long long)ec.subject) == 1);
+
+    /* citizens' biometrics may not be kept longer than 12 hours */
+    err[0] = 0;
+    CHECK(bex_store_set_retention(st, "citizen_biometrics", 13 * 3600, err, sizeof err) == BEX_ERR_ARG && err[0]);
+    long long keep = 0;
+    CHECK(bex_store_get_retention(st, "citizen_biometrics", &keep, err, sizeof err) == BEX_OK && keep == 43200);
+    CHECK(bex_store_set_retention(st, "records", -1, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(bex_store_set_retention(st, "no_such_thing", 10, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(bex_store_purge(st, "yesterday", &pr, err, sizeof err) == BEX_ERR_ARG);
+
+    /* a short records period: the old record goes, with its samples; the index forgets it */
+    CHECK(bex_store_set_retention(st, "records", 30LL * 86400, err, sizeof err) == BEX_OK);
+    CHECK(bex_store_get_retention(st, "records", &keep, err, sizeof err) == BEX_OK && keep == 30LL * 86400);
+    long long old_samples = sql_int(p, "SELECT count(*) FROM samples WHERE subject_id = %lld", (long long)eo.subject);
+    CHECK(old_samples == 3);
+    CHECK(bex_store_purge(st, "2026-06-05T00:00:00Z", &pr, err, sizeof err) == BEX_OK);
+    CHECK(pr.subjects == 1 && pr.overstayer_subjects == 0);
+    CHECK(sql_int(p, "SELECT count(*) FROM subjects WHERE id = %lld", (long long)eo.subject) == 0);
+    CHECK(sql_int(p, "SELECT count(*) FROM samples WHERE subject_id = %lld", (long long)eo.subject) == 0);
+    CHECK(sql_int(p, "SELECT count(*) FROM encounters WHERE subject_id = %lld", (long long)eo.subject) == 0);
+    CHECK(sql_int(p, "SELECT count(*) FROM documents WHERE subject_id = %lld", (long long)eo.subject) == 0);
+    CHECK(sql_int(p, "SELECT count(*) FROM subjects WHERE id = %lld", (long long)en.subject) == 1);
+    CHECK(leave(st, &old, "2026-06-05T10:00:00Z", NULL, &x) == BEX_OK);
+    CHECK(!strcmp(x.outcome, "not_matched") && x.subject == 0);
+    CHECK(leave(st, &now, "2026-06-05T11:00:00Z", NULL, &x) == BEX_OK);
+    CHECK(!strcmp(x.outcome, "matched") && x.subject == en.subject);
+    CHECK(audit_ok(st));
+    bex_store_close(st);
+    db_remove(p);
+}
+
+TEST(audit_chain_detects_tampering) {
+    char p[512];
+    db_new(p);
+    bex_store *st = store_open(p);
+    if (!st) {
+        db_remove(p);
+        return;
+    }
+    person a = person_new(), b = person_new();
+    bex_mrz pa = passport("XD0000001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
+    bex_mrz pb = passport("XD0000002", "TESTB", "BERTA", "1975-07-04", "2030-01-01");
+    bex_entry_result r;
+    bex_exit_result x;
+    char err[256], head[65], head2[65];
+    CHECK(enter_person(st, &a, &pa, 1, "2026-03-01T10:00:00Z", "2026-05-30", &r) == BEX_OK);
+    CHECK(enter_person(st, &b, &pb, 1, "2026-03-01T11:00:00Z", "2026-05-30", &r) == BEX_OK);
+    CHECK(leave(st, &a, "2026-03-05T10:00:00Z", NULL, &x) == BEX_OK);
+    CHECK(bex_store_audit(st, "report", "test", "made by the test", err, sizeof err) == BEX_OK);
+    long long entries = 0, first_bad = -1;
+    int found = -1;
+    CHECK(bex_store_audit_verify(st, NULL, &entries, &first_bad, &found, head, err, sizeof err) == BEX_OK);
+    CHECK(entries == 5 && first_bad == 0 && strlen(head) == 64 && found == 0);
+    CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE object LIKE '%%TESTA%%' OR detail LIKE '%%TESTA%%' "
+                     "OR object LIKE '%%XD0000001%%' OR detail LIKE '%%XD0000001%%'") == 0);
+
+    /* the log is append-only */
+    CHECK(sql_exec(p, "UPDATE audit SET detail = 'changed' WHERE seq = 2") != SQLITE_OK);
+    CHECK(sql_exec(p, "DELETE FROM audit WHERE seq = 5") != SQLITE_OK);
+    CHECK(sql_int(p, "SELECT count(*) FROM audit") == 5);
+    CHECK(bex_store_audit_verify(st, head, &entries, &first_bad, &found, head2, err, sizeof err) == BEX_OK);
+    CHECK(found == 1 && first_bad == 0 && !strcmp(head, head2));
+
+    /* a cut tail: seen only against a head kept elsewhere */
+    CHECK(sql_exec(p, "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq = 5") == SQLITE_OK);
+    CHECK(bex_store_audit_verify(st, head, &entries, &first_bad, &found, head2, err, sizeof err) == BEX_OK);
+    CHECK(entries == 4 && first_bad == 0 && found == 0 && strcmp(head, head2) != 0);
+
+    /* a changed entry */
+    CHECK(sql_exec(p, "DROP TRIGGER audit_no_update; UPDATE audit SET detail = 'changed' WHERE seq = 3") ==
+          SQLITE_OK);
+    CHECK(bex_store_audit_verify(st, NULL, &entries, &first_bad, &found, head2, err, sizeof err) == BEX_OK);
+    CHECK(entries == 4 && first_bad == 3);
+    /* a deleted entry in the middle */
+    CHECK(sql_exec(p, "DELETE FROM audit WHERE seq = 2") == SQLITE_OK);
+    CHECK(bex_store_audit_verify(st, NULL, &entries, &first_bad, &found, head2, err, sizeof err) == BEX_OK);
+    CHECK(entries == 3 && first_bad == 2);
+    bex_store_close(st);
+    db_remove(p);
+}
+
+/* A full disk: SQLite's max_page_count on the store's own connection, reached by an
+ * auto-extension that runs when the store opens its file. */
+static sqlite3 *full_db;
+static int full_pages;
+
+static int limit_pages(sqlite3 *db, char **errmsg, const sqlite3_api_routines *api) {
+    (void)errmsg;
+    (void)api;
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA max_page_count = %d", full_pages);
+    full_db = db;
+    sqlite3_exec(db, sql, NULL, NULL, NULL);
+    return SQLITE_OK;
+}
+
+TEST(full_disk_loses_nothing) {
+    char p[512];
+    db_new(p);
+    bex_store *st = store_open(p);
+    if (!st) {
+        db_remove(p);
+        return;
+    }
+    person a = person_new();
+    bex_mrz pa = passport("XE0000001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
+    bex_entry_result r;
+    CHECK(enter_person(st, &a, &pa, 1, "2026-03-01T10:00:00Z", "2026-05-30", &r) == BEX_OK);
+    bex_store_close(st);
+    long long pages = sql_int(p, "PRAGMA page_count");
+    CHECK(pages > 0);
+
+    full_pages = (int)pages + 2;
+    full_db = NULL;
+    CHECK(sqlite3_auto_extension((void (*)(void))limit_pages) == SQLITE_OK);
+    st = store_open(p);
+    sqlite3_cancel_auto_extension((void (*)(void))limit_pages);
+    if (!st || !full_db) {
+        bex_store_close(st);
+        db_remove(p);
+        SKIP("could not limit the store's pages");
+    }
+    /* entries until the disk is full; then one more page of room, and again: the entries fail at
+     * different steps of their transaction (whichever table needs the next page) */
+    enum { MAX_TRIES = 600, WANT_FAILURES = 24 };
+    person *who = malloc(MAX_TRIES * sizeof *who);
+    bex_mrz *docs = malloc(MAX_TRIES * sizeof *docs);
+    char *failed = calloc(MAX_TRIES, 1);
+    if (!who || !docs || !failed) {
+        free(who);
+        free(docs);
+        free(failed);
+        bex_store_close(st);
+        db_remove(p);
+        CHECK(!"out of memory");
+        return;
+    }
+    char num[16], err[512];
+    int ok = 0, failures = 0, tries = 0, other_errors = 0, first_failed = -1;
+    for (; tries < MAX_TRIES && failures < WANT_FAILURES; tries++) {
+        int i = tries;
+        who[i] = person_new();
+        snprintf(num, sizeof num, "XE%07d", i + 2);
+        docs[i] = passport(num, "TESTF", "FULL", "1980-01-31", "2031-05-01");
+        float live[DIM], photo[DIM];
+        capture(&who[i], live);
+        capture(&who[i], photo);
+        bex_entry_request rq;
+        entry_init(&rq, &docs[i], live, photo, "2026-03-02T10:00:00Z", "2026-05-30");
+        int rc = bex_store_entry(st, &rq, &r, err, sizeof err);
+        if (rc == BEX_OK) {
+            ok++;
+            continue;
+        }
+        failed[i] = 1;
+        failures++;
+        if (first_failed < 0) first_failed = i;
+        if (rc != BEX_ERR_IO || !strstr(err, "full")) other_errors++;
+        CHECK(r.encounter == 0 && r.subject == 0 && r.n_flags == 0 && !strcmp(r.outcome, ""));
+        /* nothing of the failed entry is on file */
+        CHECK(sql_int(p, "SELECT count(*) FROM documents WHERE number = '%s'", num) == 0);
+        char sql[96];
+        snprintf(sql, sizeof sql, "PRAGMA max_page_count = %lld", sql_int(p, "PRAGMA page_count") + 1);
+        CHECK(sqlite3_exec(full_db, sql, NULL, NULL, NULL) == SQLITE_OK);
+    }
+    CHECK(failures == WANT_FAILURES && other_errors == 0 && ok > 0);
+    CHECK(sql_int(p, "SELECT count(*) FROM encounters") == 1 + ok);
+    CHECK(sql_int(p, "SELECT count(*) FROM subjects") == 1 + ok);
+    CHECK(sql_int(p, "SELECT count(*) FROM samples") == 2 * (1 + ok));
+    CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE action = 'entry'") == 1 + ok);
+    char check[64];
+    sql_text(p, "PRAGMA integrity_check", check, sizeof check);
+    CHECK(!strcmp(check, "ok"));
+    CHECK(audit_ok(st));
+
+    /* space freed: the same handle goes on; no failed traveller was enrolled, in the file or
+     * in the store's index */
+    CHECK(sqlite3_exec(full_db, "PRAGMA max_page_count = 1000000000", NULL, NULL, NULL) == SQLITE_OK);
+    bex_exit_result x;
+    for (int i = 0; i < tries; i++) {
+        if (!failed[i]) continue;
+        CHECK(leave(st, &who[i], "2026-03-03T11:00:00Z", NULL, &x) == BEX_OK);
+        CHECK(!strcmp(x.outcome, "not_matched") && x.subject == 0);
+    }
+    if (first_failed >= 0) {
+        int i = first_failed;
+        CHECK(enter_person(st, &who[i], &docs[i], 1, "2026-03-03T12:00:00Z", "2026-05-30", &r) == BEX_OK);
+        CHECK(r.new_subject == 1 && !strcmp(r.outcome, "matched"));
+        CHECK(leave(st, &who[i], "2026-03-04T11:00:00Z", NULL, &x) == BEX_OK);
+        CHECK(!strcmp(x.outcome, "matched") && x.subject == r.subject);
+    }
+    CHECK(leave(st, &a, "2026-03-04T12:00:00Z", NULL, &x) == BEX_OK);
+    CHECK(!strcmp(x.outcome, "matched") && x.subject > 0);
+    CHECK(audit_ok(st));
+    full_db = NULL;
+    bex_store_close(st);
+    free(who);
+    free(docs);
+    free(failed);
+    db_remove(p);
+}
+
+static long long count_all(const char *path) {
+    return sql_int(path, "SELECT (SELECT count(*) FROM encounters) + (SELECT count(*) FROM subjects) + "
+                         "(SELECT count(*) FROM documents) + (SELECT count(*) FROM samples) + "
+                         "(SELECT count(*) FROM admissions) + (SELECT count(*) FROM flags) + "
+                         "(SELECT count(*) FROM audit)");
+}
+
+TEST(bad_requests) {
+    char p[512];
+    db_new(p);
+    bex_store *st = store_open(p);
+    if (!st) {
+        db_remove(p);
+        return;
+    }
+    person a = person_new();
+    bex_mrz pa = passport("XF0000001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
+    bex_entry_result r;
+    CHECK(enter_person(st, &a, &pa, 1, "2026-03-01T10:00:00Z", "2026-05-30", &r) == BEX_OK);
+    long long before = count_all(p);
+    CHECK(before > 0);
+    float live[DIM];
+    capture(&a, live);
+    char err[256];
+    for (int k = 0; k < 8; k++) {
+        bex_entry_request rq;
+        entry_init(&rq, &pa, live, NULL, "2026-03-02T10:00:00Z", "2026-05-30");
+        switch (k) {
+        case 0: rq.port = NULL; break;
+        case 1: rq.port = ""; break;
+        case 2: rq.port_kind = "airship"; break;
+        case 3: rq.at = "2026-03-02 25:00"; break;
+        case 4: rq.at = "last tuesday"; break;
+        case 5: rq.admission_class = NULL; break;
+        case 6: rq.admit_until = "2026-02-30"; break;
+        case 7: rq.doc = NULL; break;
+        }
+        err[0] = 0;
+        int rc = bex_store_entry(st, &rq, &r, err, sizeof err);
+        CHECK(rc == BEX_ERR_ARG && err[0] && r.encounter == 0);
+        if (rc != BEX_ERR_ARG) printf("  entry case %d: %d\n", k, rc);
+    }
+    for (int k = 0; k < 4; k++) {
+        bex_exit_request rq;
+        exit_init(&rq, live, "2026-03-02T10:00:00Z", NULL);
+        switch (k) {
+        case 0: rq.port = NULL; break;
+        case 1: rq.port_kind = "airship"; break;
+        case 2: rq.at = "2026-03-02T10:00:00+25:00"; break;
+        case 3: rq.port = "NEW"; rq.port_kind = NULL; break; /* a port bex has not seen: its kind needed */
+        }
+        err[0] = 0;
+        bex_exit_result x;
+        int rc = bex_store_exit(st, &rq, &x, err, sizeof err);
+        CHECK(rc == BEX_ERR_ARG && err[0] && x.encounter == 0);
+        if (rc != BEX_ERR_ARG) printf("  exit case %d: %d\n", k, rc);
+    }
+    CHECK(count_all(p) == before);
+    /* the messages name no person */
+    bex_entry_request rq;
+    entry_init(&rq, &pa, live, NULL, "2026-03-02T10:00:00Z", "2026-05-30");
+    rq.admission_class = NULL;
+    bex_store_entry(st, &rq, &r, err, sizeof err);
+    CHECK(!strstr(err, "TESTA") && !strstr(err, "XF0000001"));
+    /* a citizen needs no class */
+    rq.citizen = 1;
+    CHECK(bex_store_entry(st, &rq, &r, err, sizeof err) == BEX_OK);
+    bex_store_close(st);
+    db_remove(p);
+}
+
+/* Runs one crossing in a child that BEX_FAULT kills with SIGKILL before its COMMIT. */
+static void crash_child(const char *path, const char *fault, const person *who, const bex_mrz *d) {
+    fflush(stdout);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid < 0) return;
+    if (pid == 0) {
+        setenv("BEX_FAULT", fault, 1);
+        bex_store *st = NULL;
+        char err[256];
+        if (store_try(path, &st, err, sizeof err) != BEX_OK) _exit(2);
+        if (!strcmp(fault, "entry_before_commit")) {
+            bex_entry_result r;
+            enter_person(st, who, d, 1, "2026-03-10T10:00:00Z", "2026-05-30", &r);
+        } else {
+            bex_exit_result x;
+            leave(st, who, "2026-03-10T10:00:00Z", NULL, &x);
+        }
+        _exit(3); /* the fault point did not fire */
+    }
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+
+TEST(crash_mid_entry_leaves_nothing) {
+    char p[512];
+    db_new(p);
+    bex_store *st = store_open(p);
+    if (!st) {
+        db_remove(p);
+        return;
+    }
+    person a = person_new(), b = person_new();
+    bex_mrz pa = passport("XG0000001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
+    bex_mrz pb = passport("XG0000002", "TESTB", "BERTA", "1975-07-04", "2030-01-01");
+    bex_entry_result ra, rb;
+    CHECK(enter_person(st, &a, &pa, 1, "2026-03-01T10:00:00Z", "2026-05-30", &ra) == BEX_OK);
+    bex_store_close(st);
+    long long before = count_all(p);
+
+    crash_child(p, "entry_before_commit", &b, &pb);
+    CHECK(count_all(p) == before);
+    CHECK(sql_int(p, "SELECT count(*) FROM encounters") == 1);
+    char check[64];
+    sql_text(p, "PRAGMA integrity_check", check, sizeof check);
+    CHECK(!strcmp(check, "ok"));
+    st = store_open(p);
+    if (st) {
+        CHECK(audit_ok(st));
+        CHECK(enter_person(st, &b, &pb, 1, "2026-03-11T10:00:00Z", "2026-05-30", &rb) == BEX_OK);
+        CHECK(rb.new_subject && !strcmp(rb.outcome, "matched") && rb.subject != ra.subject);
+        bex_store_close(st);
+    }
+
+    before = count_all(p);
+    crash_child(p, "exit_before_commit", &a, NULL);
+    CHECK(count_all(p) == before);
+    CHECK(sql_int(p, "SELECT count(*) FROM encounters") == 2);
+    CHECK(sql_int(p, "SELECT exit_encounter_id IS NULL FROM admissions WHERE id = %lld", (long long)ra.admission) ==
+          1);
+    sql_text(p, "PRAGMA integrity_check", check, sizeof check);
+    CHECK(!strcmp(check, "ok"));
+    st = store_open(p);
+    if (st) {
+        CHECK(audit_ok(st));
+        bex_exit_result x;
+        CHECK(leave(st, &a, "2026-03-12T10:00:00Z", NULL, &x) == BEX_OK);
+        CHECK(!strcmp(x.outcome, "matched") && x.subject == ra.subject && x.admission == ra.admission);
+        bex_store_close(st);
+    }
+    db_remove(p);
+}
+
+int main(void) {
+    RUN(synthetic_templates);
+    RUN(opens_and_migrates);
+    RUN(entry_enrols_and_exit_links);
+    RUN(returning_traveller_linked);
+    RUN(impostor);
+    RUN(two_identities);
+    RUN(document_shared);
+    RUN(document_problem);
+    RUN(exit_not_matched_recorded);
+    RUN(manifest_gallery);
+    RUN(overstays_us_and_eu);
+    RUN(citizen_purged_within_12h);
+    RUN(audit_chain_detects_tampering);
+    RUN(full_disk_loses_nothing);
+    RUN(bad_requests);
+    RUN(crash_mid_entry_leaves_nothing);
+    return test_summary();
+}
