@@ -523,12 +523,7 @@ int bex_store_entry(bex_store *st, const bex_entry_request *rq, bex_entry_result
     if ((rc = check_time(rq->at, at, err, errlen)) != BEX_OK) return rc;
     if ((rc = st_begin(st, err, errlen)) != BEX_OK) return rc;
     rc = do_entry(st, rq, at, res, err, errlen);
-    if (rc == BEX_OK) {
-        bex__fault_point("entry_before_commit");
-        rc = st_commit(st, err, errlen);
-    } else {
-        st_rollback(st);
-    }
+    rc = st_end(st, rc, "entry_before_commit", err, errlen);
     if (rc != BEX_OK) {
         memset(res, 0, sizeof *res);
         res->outcome = "";
@@ -727,12 +722,7 @@ int bex_store_exit(bex_store *st, const bex_exit_request *rq, bex_exit_result *r
     }
     rc = port_kind_for(st, rq, kind, err, errlen);
     if (rc == BEX_OK) rc = do_exit(st, rq, at, kind, res, err, errlen);
-    if (rc == BEX_OK) {
-        bex__fault_point("exit_before_commit");
-        rc = st_commit(st, err, errlen);
-    } else {
-        st_rollback(st);
-    }
+    rc = st_end(st, rc, "exit_before_commit", err, errlen);
     if (rc != BEX_OK) {
         memset(res, 0, sizeof *res);
         res->outcome = "";
@@ -780,8 +770,7 @@ int bex_store_enrol(bex_store *st, const bex_mrz *doc, const float *tmpl, float 
         snprintf(obj, sizeof obj, "subject %lld document %lld", (long long)subj, (long long)docid);
         rc = st_audit(st, "enrol", obj, source, err, errlen);
     }
-    if (rc == BEX_OK) rc = st_commit(st, err, errlen);
-    else st_rollback(st);
+    rc = st_end(st, rc, NULL, err, errlen);
     if (rc != BEX_OK) return rc;
     *subject = subj;
     *document = docid;

@@ -235,8 +235,7 @@ int bex_store_load_manifest(bex_store *st, const bex_manifest *m,
                  res->linked, res->n_flags, res->replaced ? ", replaced" : "");
         rc = st_audit(st, "manifest_load", obj, detail, err, errlen);
     }
-    if (rc == BEX_OK) rc = st_commit(st, err, errlen);
-    else st_rollback(st);
+    rc = st_end(st, rc, NULL, err, errlen);
     if (rc != BEX_OK) memset(res, 0, sizeof *res);
     return rc;
 }
@@ -281,8 +280,7 @@ int bex_store_gallery(bex_store *st, const char *departure, bex_index **out, siz
         snprintf(detail, sizeof detail, "gallery of %zu subjects, %zu templates", *subjects, bex_index_count(ix));
         rc = st_audit(st, "gallery_build", obj, detail, err, errlen);
     }
-    if (rc == BEX_OK) rc = st_commit(st, err, errlen);
-    else st_rollback(st);
+    rc = st_end(st, rc, NULL, err, errlen);
     if (rc != BEX_OK) {
         bex_index_close(ix);
         *subjects = 0;

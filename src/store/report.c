@@ -116,8 +116,7 @@ int bex_store_overstays(bex_store *st, const char *as_of, int policy_eu, bex_ove
                  cnt);
         rc = st_audit(st, "report_overstays", "admissions", detail, err, errlen);
     }
-    if (rc == BEX_OK) rc = st_commit(st, err, errlen);
-    else st_rollback(st);
+    rc = st_end(st, rc, NULL, err, errlen);
     if (rc != BEX_OK) {
         bex__free(r);
         return rc;
@@ -179,8 +178,7 @@ int bex_store_flags(bex_store *st, bex_flag **flags, size_t *n, char *err, size_
         snprintf(detail, sizeof detail, "%zu flags", cnt);
         rc = st_audit(st, "report_flags", "flags", detail, err, errlen);
     }
-    if (rc == BEX_OK) rc = st_commit(st, err, errlen);
-    else st_rollback(st);
+    rc = st_end(st, rc, NULL, err, errlen);
     if (rc != BEX_OK) {
         bex__free(f);
         return rc;

@@ -198,6 +198,15 @@ int st_commit(bex_store *st, char *err, size_t errlen) {
     return BEX_OK;
 }
 
+int st_end(bex_store *st, int rc, const char *fault, char *err, size_t errlen) {
+    if (rc != BEX_OK) {
+        st_rollback(st);
+        return rc;
+    }
+    if (fault) bex__fault_point(fault);
+    return st_commit(st, err, errlen);
+}
+
 void st_rollback(bex_store *st) {
     if (!sqlite3_get_autocommit(st->db)) sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     st->n_pending = 0;
@@ -327,9 +336,7 @@ int bex_store_audit(bex_store *st, const char *action, const char *object, const
                     char *err, size_t errlen) {
     int rc = st_begin(st, err, errlen);
     if (rc == BEX_OK) rc = st_audit(st, action, object, detail ? detail : "", err, errlen);
-    if (rc == BEX_OK) return st_commit(st, err, errlen);
-    st_rollback(st);
-    return rc;
+    return st_end(st, rc, NULL, err, errlen);
 }
 
 int bex_store_audit_verify(bex_store *st, const char *known_head, long long *entries,
@@ -470,8 +477,7 @@ static int migrate(bex_store *st, char *err, size_t errlen) {
             snprintf(obj, sizeof obj, "schema %d", migrations[i].version);
             rc = st_audit(st, "migrate", obj, migrations[i].name, err, errlen);
         }
-        if (rc == BEX_OK) rc = st_commit(st, err, errlen);
-        else st_rollback(st);
+        rc = st_end(st, rc, NULL, err, errlen);
         if (rc != BEX_OK) return rc;
     }
     return BEX_OK;
@@ -590,9 +596,7 @@ int bex_store_set_retention(bex_store *st, const char *category, long long secon
     char detail[64];
     snprintf(detail, sizeof detail, "%lld s", seconds);
     if (rc == BEX_OK) rc = st_audit(st, "retention", category, detail, err, errlen);
-    if (rc == BEX_OK) return st_commit(st, err, errlen);
-    st_rollback(st);
-    return rc;
+    return st_end(st, rc, NULL, err, errlen);
 }
 
 int bex_store_get_retention(bex_store *st, const char *category, long long *seconds, char *err,
@@ -687,7 +691,5 @@ int bex_store_purge(bex_store *st, const char *as_of, bex_purge_result *res, cha
         rc = st_audit(st, "purge", "retention", detail, err, errlen);
     }
     if (rc == BEX_OK && (res->subjects || res->overstayer_subjects)) st->drop_index = 1;
-    if (rc == BEX_OK) return st_commit(st, err, errlen);
-    st_rollback(st);
-    return rc;
+    return st_end(st, rc, NULL, err, errlen);
 }

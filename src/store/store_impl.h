@@ -51,6 +51,9 @@ int st_query_int(bex_store *st, const char *sql, const char *p1, int64_t i2, int
 int st_begin(bex_store *st, char *err, size_t errlen);
 int st_commit(bex_store *st, char *err, size_t errlen);
 void st_rollback(bex_store *st);
+/* Ends the transaction: COMMIT when rc is BEX_OK (after the crash-test point `fault`, if
+ * any: bex__fault_point), else ROLLBACK. Returns rc, or COMMIT's failure. */
+int st_end(bex_store *st, int rc, const char *fault, char *err, size_t errlen);
 /* Queues an index change for after the commit. */
 int st_pending_add(bex_store *st, int64_t sample, int64_t subject, const float *vec);
 

@@ -119,6 +119,14 @@ static bex_store *store_open(const char *path) {
     return st;
 }
 
+/* A new temporary store in p (512 bytes); NULL (file removed, failure counted) if it cannot open. */
+static bex_store *fresh_store(char *p) {
+    db_new(p);
+    bex_store *st = store_open(p);
+    if (!st) db_remove(p);
+    return st;
+}
+
 /* A second connection, straight to SQLite, for what the API does not show. */
 static sqlite3 *raw_open(const char *path) {
     sqlite3 *db = NULL;
@@ -369,12 +377,8 @@ TEST(opens_and_migrates) {
 
 TEST(entry_enrols_and_exit_links) {
     char p[512];
-    db_new(p);
-    bex_store *st = store_open(p);
-    if (!st) {
-        db_remove(p);
-        return;
-    }
+    bex_store *st = fresh_store(p);
+    if (!st) return;
     person a = person_new(), b = person_new();
     check_synthetic(&a, &b);
     bex_mrz da = passport("X20000001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
@@ -420,12 +424,8 @@ TEST(entry_enrols_and_exit_links) {
 
 TEST(returning_traveller_linked) {
     char p[512];
-    db_new(p);
-    bex_store *st = store_open(p);
-    if (!st) {
-        db_remove(p);
-        return;
-    }
+    bex_store *st = fresh_store(p);
+    if (!st) return;
     person a = person_new(), b = person_new();
     bex_mrz p1 = passport("X30000001", "TESTA", "ANNA MARIA", "1980-01-31", "2027-01-01");
     bex_mrz p2 = passport("X30000099", "TESTA", "ANNA MARIA", "1980-01-31", "2036-12-31"); /* renewed */
@@ -456,12 +456,8 @@ TEST(returning_traveller_linked) {
 
 TEST(impostor) {
     char p[512];
-    db_new(p);
-    bex_store *st = store_open(p);
-    if (!st) {
-        db_remove(p);
-        return;
-    }
+    bex_store *st = fresh_store(p);
+    if (!st) return;
     person a = person_new(), b = person_new(), c = person_new(), e = person_new();
     bex_mrz pa = passport("X40000001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
     bex_entry_result ea, eb, ec;
@@ -501,12 +497,8 @@ TEST(impostor) {
 
 TEST(two_identities) {
     char p[512];
-    db_new(p);
-    bex_store *st = store_open(p);
-    if (!st) {
-        db_remove(p);
-        return;
-    }
+    bex_store *st = fresh_store(p);
+    if (!st) return;
     person a = person_new(), e = person_new();
     bex_mrz p1 = passport("X50000001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
     bex_mrz p2 = passport("Y50000002", "OTHERNAME", "OLGA", "1981-03-03", "2032-05-01");
@@ -537,12 +529,8 @@ TEST(two_identities) {
 
 TEST(document_shared) {
     char p[512];
-    db_new(p);
-    bex_store *st = store_open(p);
-    if (!st) {
-        db_remove(p);
-        return;
-    }
+    bex_store *st = fresh_store(p);
+    if (!st) return;
     person a = person_new(), c = person_new();
     bex_mrz pp = passport("X60000001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
     bex_entry_result ea, ec;
@@ -564,12 +552,8 @@ TEST(document_shared) {
 
 TEST(document_problem) {
     char p[512];
-    db_new(p);
-    bex_store *st = store_open(p);
-    if (!st) {
-        db_remove(p);
-        return;
-    }
+    bex_store *st = fresh_store(p);
+    if (!st) return;
     person a = person_new(), b = person_new(), c = person_new();
     /* one digit of the document number changed after printing: its check digit fails */
     char text[90], err[256];
@@ -601,12 +585,8 @@ TEST(document_problem) {
 
 TEST(exit_not_matched_recorded) {
     char p[512];
-    db_new(p);
-    bex_store *st = store_open(p);
-    if (!st) {
-        db_remove(p);
-        return;
-    }
+    bex_store *st = fresh_store(p);
+    if (!st) return;
     person a = person_new(), z = person_new();
     bex_mrz pa = passport("X80000001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
     bex_entry_result ea;
@@ -656,12 +636,8 @@ static int parse_manifest(const char *json, bex_manifest *m, char *err, size_t e
 
 TEST(manifest_gallery) {
     char p[512];
-    db_new(p);
-    bex_store *st = store_open(p);
-    if (!st) {
-        db_remove(p);
-        return;
-    }
+    bex_store *st = fresh_store(p);
+    if (!st) return;
     person a = person_new(), b = person_new(), d = person_new();
     bex_mrz pa = passport("X90000001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
     bex_mrz pb = passport("X90000002", "TESTB", "BERTA", "1975-07-04", "2030-01-01");
@@ -769,12 +745,8 @@ static int verdict_is(const bex_overstay_row *r, bex_stay_status s, int days) {
 
 TEST(overstays_us_and_eu) {
     char p[512];
-    db_new(p);
-    bex_store *st = store_open(p);
-    if (!st) {
-        db_remove(p);
-        return;
-    }
+    bex_store *st = fresh_store(p);
+    if (!st) return;
     person in = person_new(), late = person_new(), ontime = person_new(), ds = person_new(),
            dsleft = person_new(), eu = person_new();
     bex_mrz d1 = passport("XA0000001", "TESTI", "INES", "1980-01-01", "2031-01-01");
@@ -844,12 +816,8 @@ static long long citizen_samples(const char *path) {
 
 TEST(citizen_purged_within_12h) {
     char p[512];
-    db_new(p);
-    bex_store *st = store_open(p);
-    if (!st) {
-        db_remove(p);
-        return;
-    }
+    bex_store *st = fresh_store(p);
+    if (!st) return;
     person cit = person_new(), old = person_new(), now = person_new();
     bex_mrz dc = passport("XC0000001", "TESTC", "CORA", "1980-01-01", "2031-01-01");
     bex_mrz dold = passport("XC0000002", "TESTO", "OTTO", "1970-01-01", "2031-01-01");
@@ -919,12 +887,8 @@ TEST(citizen_purged_within_12h) {
 
 TEST(audit_chain_detects_tampering) {
     char p[512];
-    db_new(p);
-    bex_store *st = store_open(p);
-    if (!st) {
-        db_remove(p);
-        return;
-    }
+    bex_store *st = fresh_store(p);
+    if (!st) return;
     person a = person_new(), b = person_new();
     bex_mrz pa = passport("XD0000001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
     bex_mrz pb = passport("XD0000002", "TESTB", "BERTA", "1975-07-04", "2030-01-01");
@@ -984,12 +948,8 @@ static int limit_pages(sqlite3 *db, char **errmsg, const sqlite3_api_routines *a
 
 TEST(full_disk_loses_nothing) {
     char p[512];
-    db_new(p);
-    bex_store *st = store_open(p);
-    if (!st) {
-        db_remove(p);
-        return;
-    }
+    bex_store *st = fresh_store(p);
+    if (!st) return;
     person a = person_new();
     bex_mrz pa = passport("XE0000001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
     bex_entry_result r;
@@ -1097,12 +1057,8 @@ static long long count_all(const char *path) {
 
 TEST(bad_requests) {
     char p[512];
-    db_new(p);
-    bex_store *st = store_open(p);
-    if (!st) {
-        db_remove(p);
-        return;
-    }
+    bex_store *st = fresh_store(p);
+    if (!st) return;
     person a = person_new();
     bex_mrz pa = passport("XF0000001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
     bex_entry_result r;
@@ -1186,12 +1142,8 @@ static void crash_child(const char *path, const char *fault, const person *who, 
 
 TEST(crash_mid_entry_leaves_nothing) {
     char p[512];
-    db_new(p);
-    bex_store *st = store_open(p);
-    if (!st) {
-        db_remove(p);
-        return;
-    }
+    bex_store *st = fresh_store(p);
+    if (!st) return;
     person a = person_new(), b = person_new();
     bex_mrz pa = passport("XG0000001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
     bex_mrz pb = passport("XG0000002", "TESTB", "BERTA", "1975-07-04", "2030-01-01");
