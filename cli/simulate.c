@@ -5,7 +5,10 @@
  * never, impostors on genuine passports, people with two identities, children and elderly
  * travellers), then reports how many were found, and the store's speed and size.
  *
- *   bex simulate --db FILE [--travellers N] [--days D] [--seed S] [--start YYYY-MM-DD]
+ *   bex simulate --db FILE [--travellers N] [--days D] [--seed S] [--start YYYY-MM-DD] [--no-fsync]
+ *
+ * Its peer, measured in the same run: bare SQLite commits of one small row on the same disk
+ * with the same journal and fsync settings, the bound for a store that commits each crossing.
  *
  * Faces are synthetic templates: one random unit vector in 128 dimensions per person, and
  * each capture (passport photo, entry, exit) that vector plus noise, renormalised, so that a
@@ -19,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include "bex/store.h"
@@ -94,6 +98,37 @@ static int event_cmp(const void *a, const void *b) {
     return x->second - y->second;
 }
 
+/* The peer: bare SQLite transactions (one small row each, WAL, synchronous as the store uses)
+ * in a scratch file beside the store: what one durable commit costs on this disk, the bound a
+ * store that commits each crossing cannot beat. Commits per second, or -1. */
+static double bare_commit_rate(const char *db, int sync, int n) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s.commit-bound", db);
+    sqlite3 *h;
+    double rate = -1;
+    if (sqlite3_open(path, &h) == SQLITE_OK &&
+        sqlite3_exec(h, "PRAGMA journal_mode = WAL; CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB)", 0, 0, 0) ==
+            SQLITE_OK &&
+        sqlite3_exec(h, sync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = OFF", 0, 0, 0) == SQLITE_OK) {
+        double t0 = cli_now();
+        int i = 0;
+        for (; i < n; i++)
+            if (sqlite3_exec(h, "BEGIN IMMEDIATE; INSERT INTO t(v) VALUES (zeroblob(1024)); COMMIT", 0, 0, 0) !=
+                SQLITE_OK)
+                break;
+        double el = cli_now() - t0;
+        if (i == n && el > 0) rate = n / el;
+    }
+    sqlite3_close(h);
+    char side[4200];
+    remove(path);
+    snprintf(side, sizeof side, "%s-wal", path);
+    remove(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    remove(side);
+    return rate;
+}
+
 static const char *const port_code[3] = {"JFK", "MIA", "SYS"};
 static const char *const port_kind[3] = {"air", "sea", "land-vehicle"};
 
@@ -101,15 +136,21 @@ int cmd_simulate(int argc, char **argv) {
     const char *db = NULL, *start = "2026-06-01";
     long travellers = 2000, days = 30;
     unsigned long long seed = 1;
+    int no_fsync = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--no-fsync")) {
+            no_fsync = 1;
+            continue;
+        }
         if (!v) return cli_usage_error("simulate options take a value");
         if (!strcmp(a, "--db")) db = v;
         else if (!strcmp(a, "--travellers")) travellers = atol(v);
         else if (!strcmp(a, "--days")) days = atol(v);
         else if (!strcmp(a, "--seed")) seed = strtoull(v, NULL, 10);
         else if (!strcmp(a, "--start")) start = v;
-        else return cli_usage_error("simulate takes --db FILE [--travellers N] [--days D] [--seed S] [--start D]");
+        else return cli_usage_error("simulate takes --db FILE [--travellers N] [--days D] [--seed S] [--start D] "
+                                    "[--no-fsync]");
         i++;
     }
     if (!db) return cli_usage_error("simulate needs --db FILE (a new file: it is filled with synthetic travellers)");
@@ -183,6 +224,8 @@ int cmd_simulate(int argc, char **argv) {
     bex_store_options o;
     bex_store_options_default(&o);
     o.actor = "simulate";
+    o.synchronous_off = no_fsync;
+    double bound = bare_commit_rate(db, !no_fsync, 300);
     bex_store *st;
     char err[512];
     if (bex_store_open(db, &o, &st, err, sizeof err) != BEX_OK) {
@@ -368,15 +411,18 @@ int cmd_simulate(int argc, char **argv) {
     long enc = n_entry + n_exit;
     printf("{\"travellers\":%ld,\"days\":%ld,\"seed\":%llu,\"faces\":\"synthetic\",\"children_under_14\":%ld,"
            "\"elderly_over_79\":%ld,\"encounters\":%ld,\"entries\":%ld,\"exits\":%ld,\"manifests\":%ld,"
-           "\"entries_per_s\":%.1f,\"exits_per_s\":%.1f,\"manifest_load_s\":%.2f,"
+           "\"fsync\":%s,\"entries_per_s\":%.1f,\"exits_per_s\":%.1f,\"bare_commits_per_s\":%.1f,"
+           "\"crossings_per_s\":%.1f,\"crossing_cost_in_bare_commits\":%.2f,\"manifest_load_s\":%.2f,"
            "\"exits_matched_right\":%ld,\"exits_matched_in_manifest_gallery\":%ld,\"entries_with_flags\":%ld,"
            "\"planted\":{\"left_late\":%ld,\"never_left\":%ld,\"impostors\":%ld,\"two_identities\":%ld},"
            "\"found\":{\"left_late\":%ld,\"never_left\":%ld,\"impostors\":%ld,\"two_identities\":%ld,"
            "\"overstays_not_planted\":%ld},"
            "\"overstay_report\":{\"as_of\":\"%s\",\"admissions\":%zu,\"in_country\":%ld,\"out_of_country\":%ld,"
            "\"seconds\":%.3f},\"db_bytes\":%lld,\"db_bytes_per_million_encounters\":%.0f}\n",
-           travellers, days, seed, children, elderly, enc, n_entry, n_exit, manifests,
-           n_entry / (t_entry > 0 ? t_entry : 1e-9), n_exit / (t_exit > 0 ? t_exit : 1e-9), t_manifest,
+           travellers, days, seed, children, elderly, enc, n_entry, n_exit, manifests, no_fsync ? "false" : "true",
+           n_entry / (t_entry > 0 ? t_entry : 1e-9), n_exit / (t_exit > 0 ? t_exit : 1e-9), bound,
+           enc / (t_entry + t_exit > 0 ? t_entry + t_exit : 1e-9),
+           bound > 0 ? bound * (t_entry + t_exit) / (enc ? enc : 1) : 0.0, t_manifest,
            exit_matched, exit_manifest, entry_flags, expect_late, expect_never, planted_imp, planted_dual, found_late,
            found_never, found_imp, found_dual, false_over, asof, nrows, in_country, out_country, t_report, bytes,
            enc ? bytes * 1e6 / enc : 0.0);

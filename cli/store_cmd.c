@@ -11,6 +11,8 @@
  *   bex sync LOG
  *   bex overstays --as-of D [--policy us|eu] [--format json|csv] [--by country|class|port]
  *   bex flags [--format json|csv]
+ *   bex flag ID open|cleared|confirmed
+ *   bex override ENCOUNTER SUBJECT
  *   bex purge [--as-of ISO] [--set CATEGORY=DURATION]... [--policy us|eu]
  *   bex audit verify [--head HEX]
  *
@@ -405,7 +407,7 @@ static int cmd_enrol(const char *models, int argc, char **argv) {
     bex_store *st = NULL;
     int rc = 0;
     if (!cli_open_engine(models, BEX_ALIGN_DEFAULT, &eng) || !open_store(&c, &st)) rc = 2;
-    size_t enrolled = 0, already = 0, no_mrz = 0, failed = 0;
+    size_t enrolled = 0, already = 0, failed = 0;
     double t0 = cli_now();
     printf("{\"folder\":");
     cli_json_str(stdout, dir);
@@ -420,7 +422,6 @@ static int cmd_enrol(const char *models, int argc, char **argv) {
         char msg[512] = "";
         capture cap_ = {0};
         if (!probe) {
-            no_mrz++;
             why = "no_mrz";
             snprintf(msg, sizeof msg, "no %s beside the photo", strrchr(mrzp, '/') + 1);
         } else {
@@ -468,7 +469,6 @@ static int cmd_enrol(const char *models, int argc, char **argv) {
     }
     printf("],\"photos\":%zu,\"enrolled\":%zu,\"already_enrolled\":%zu,\"failed\":%zu,\"seconds\":%.1f}\n", n,
            enrolled, already, failed, cli_now() - t0);
-    (void)no_mrz;
     for (size_t i = 0; i < n; i++) free(names[i]);
     free(names);
     bex_engine_close(eng);
@@ -1041,6 +1041,78 @@ static int cmd_flags(int argc, char **argv) {
     return n ? 1 : 0;
 }
 
+/* ---- officers' decisions: bex override, bex flag ---- */
+
+static int parse_id(const char *s, int64_t *v) {
+    char *end;
+    errno = 0;
+    long long x = strtoll(s, &end, 10);
+    if (errno || end == s || *end || x <= 0) return 0;
+    *v = x;
+    return 1;
+}
+
+/* `bex override ENCOUNTER SUBJECT`: an officer says who an unmatched exit was. */
+static int cmd_override(int argc, char **argv) {
+    common_opts c = {.must_exist = 1};
+    const char *pos[2] = {NULL, NULL};
+    int np = 0;
+    for (int i = 0; i < argc; i++) {
+        int r = common_opt(argc, argv, &i, &c);
+        if (r < 0) return 2;
+        if (r) continue;
+        if (argv[i][0] == '-' || np == 2) return cli_usage_error("override takes ENCOUNTER SUBJECT [--db FILE]");
+        pos[np++] = argv[i];
+    }
+    int64_t enc, subj;
+    if (np != 2 || !parse_id(pos[0], &enc) || !parse_id(pos[1], &subj))
+        return cli_usage_error("override takes an exit's encounter id and the subject id an officer found");
+    bex_store *st;
+    if (!open_store(&c, &st)) return 2;
+    int64_t adm;
+    char err[512];
+    int rc = bex_store_override_exit(st, enc, subj, &adm, err, sizeof err);
+    bex_store_close(st);
+    if (rc != BEX_OK) {
+        fprintf(stderr, "bex: override: %s\n", err);
+        return 2;
+    }
+    printf("{\"encounter\":%lld,\"subject\":%lld,\"outcome\":\"officer_override\",\"admission\":", (long long)enc,
+           (long long)subj);
+    if (adm) printf("%lld}\n", (long long)adm);
+    else printf("null}\n");
+    return 0;
+}
+
+/* `bex flag ID open|cleared|confirmed`: an officer's finding on a flag. */
+static int cmd_flag(int argc, char **argv) {
+    common_opts c = {.must_exist = 1};
+    const char *pos[2] = {NULL, NULL};
+    int np = 0;
+    for (int i = 0; i < argc; i++) {
+        int r = common_opt(argc, argv, &i, &c);
+        if (r < 0) return 2;
+        if (r) continue;
+        if (argv[i][0] == '-' || np == 2) return cli_usage_error("flag takes ID open|cleared|confirmed [--db FILE]");
+        pos[np++] = argv[i];
+    }
+    int64_t id;
+    if (np != 2 || !parse_id(pos[0], &id)) return cli_usage_error("flag takes ID open|cleared|confirmed");
+    bex_store *st;
+    if (!open_store(&c, &st)) return 2;
+    char err[512];
+    int rc = bex_store_set_flag_status(st, id, pos[1], err, sizeof err);
+    bex_store_close(st);
+    if (rc != BEX_OK) {
+        fprintf(stderr, "bex: flag: %s\n", err);
+        return 2;
+    }
+    printf("{\"flag\":%lld,\"status\":", (long long)id);
+    cli_json_str(stdout, pos[1]);
+    printf("}\n");
+    return 0;
+}
+
 /* ---- bex purge ---- */
 
 /* "12h", "3y", "90d", "30m", "45s", "0": seconds; -1 if not a duration. */
@@ -1175,6 +1247,8 @@ int cmd_store(const char *models, const char *cmd, int argc, char **argv) {
     if (!strcmp(cmd, "gallery")) return cmd_gallery(argc, argv);
     if (!strcmp(cmd, "overstays")) return cmd_overstays(argc, argv);
     if (!strcmp(cmd, "flags")) return cmd_flags(argc, argv);
+    if (!strcmp(cmd, "flag")) return cmd_flag(argc, argv);
+    if (!strcmp(cmd, "override")) return cmd_override(argc, argv);
     if (!strcmp(cmd, "purge")) return cmd_purge(argc, argv);
     if (!strcmp(cmd, "audit")) return cmd_audit(argc, argv);
     return -1;

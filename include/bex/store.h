@@ -175,6 +175,18 @@ int bex_store_enrol(bex_store *st, const bex_mrz *doc, const float *tmpl, float 
                     const char *source, const char *at, int64_t *subject, int64_t *document,
                     int *added, char *err, size_t errlen);
 
+/* An officer's decision on an exit that matched nobody (or the wrong person): the encounter
+ * becomes "officer_override" for `subject`, closes that subject's open admission, its sample
+ * joins the subject's, and the encounter's "not_matched" flags are cleared. *admission: the
+ * admission closed (0: none open). BEX_ERR_ARG when the encounter is no exit or either id is
+ * unknown. One transaction. */
+int bex_store_override_exit(bex_store *st, int64_t encounter, int64_t subject, int64_t *admission,
+                            char *err, size_t errlen);
+
+/* An officer's finding on a flag: "cleared" (no problem) or "confirmed". */
+int bex_store_set_flag_status(bex_store *st, int64_t flag, const char *status, char *err,
+                              size_t errlen);
+
 /* A manifest (APIS-like): the expected travellers of one departure or arrival. */
 typedef struct bex_manifest_entry {
     char issuing_state[4], number[24], nationality[4];

@@ -494,8 +494,8 @@ static int do_entry(bex_store *st, const bex_entry_request *rq, const char *at, 
     /* the document photo shows its holder: enrolled with the document when it is the presenter's */
     if (rq->doc_photo && !impostor) {
         int64_t v;
-        if ((rc = st_query_int(st, "SELECT count(*) FROM samples s JOIN encounters e ON e.id = s.encounter_id "
-                                   "WHERE s.source = 'document' AND e.document_id = ?2", NULL, document, 0, &v,
+        if ((rc = st_query_int(st, "SELECT count(*) FROM samples WHERE source = 'document' AND encounter_id IN "
+                                   "(SELECT id FROM encounters WHERE document_id = ?2)", NULL, document, 0, &v,
                                err, errlen)) != BEX_OK)
             return rc;
         if (v == 0 && (rc = add_sample(st, subject, rq->citizen, enc, "document", rq->doc_photo, rq->doc_quality,
@@ -776,4 +776,119 @@ int bex_store_enrol(bex_store *st, const bex_mrz *doc, const float *tmpl, float 
     *document = docid;
     *added = 1;
     return BEX_OK;
+}
+
+/* ---- officers' decisions ---- */
+
+int bex_store_override_exit(bex_store *st, int64_t encounter, int64_t subject, int64_t *admission, char *err,
+                            size_t errlen) {
+    *admission = 0;
+    int rc = st_begin(st, err, errlen);
+    if (rc != BEX_OK) return rc;
+    int64_t is_exit = 0, known = 0, citizen = 0;
+    char at[24] = "";
+    sqlite3_stmt *s = st_prep(st, "SELECT direction = 'exit', at FROM encounters WHERE id = ?1", err, errlen);
+    if (!s) rc = BEX_ERR_IO;
+    else {
+        sqlite3_bind_int64(s, 1, encounter);
+        if (sqlite3_step(s) == SQLITE_ROW) {
+            is_exit = sqlite3_column_int64(s, 0);
+            snprintf(at, sizeof at, "%s", (const char *)sqlite3_column_text(s, 1));
+        }
+        sqlite3_finalize(s);
+    }
+    if (rc == BEX_OK)
+        rc = st_query_int(st, "SELECT count(*) FROM subjects WHERE id = ?2", NULL, subject, 0, &known, err, errlen);
+    if (rc == BEX_OK)
+        rc = st_query_int(st, "SELECT citizen FROM subjects WHERE id = ?2", NULL, subject, 0, &citizen, err, errlen);
+    if (rc == BEX_OK && (!is_exit || !known)) {
+        snprintf(err, errlen, "%s", !is_exit ? "no exit encounter with that id" : "no subject with that id");
+        rc = BEX_ERR_ARG;
+    }
+    /* the encounter, then the admission it closes (the latest open one entered before it) */
+    static const char *const steps[] = {
+        "UPDATE encounters SET subject_id = ?2, outcome = 'officer_override' WHERE id = ?1",
+        "UPDATE samples SET subject_id = ?2 WHERE encounter_id = ?1",
+        "UPDATE flags SET status = 'cleared' WHERE encounter_id = ?1 AND kind = 'not_matched'",
+        "UPDATE admissions SET exit_encounter_id = NULL WHERE exit_encounter_id = ?1"};
+    for (size_t i = 0; rc == BEX_OK && i < sizeof steps / sizeof *steps; i++) {
+        s = st_prep(st, steps[i], err, errlen);
+        if (!s) {
+            rc = BEX_ERR_IO;
+            break;
+        }
+        sqlite3_bind_int64(s, 1, encounter);
+        if (sqlite3_bind_parameter_count(s) >= 2) sqlite3_bind_int64(s, 2, subject);
+        rc = st_step_done(st, s, "recording the officer's decision", err, errlen);
+    }
+    if (rc == BEX_OK) {
+        s = st_prep(st, "SELECT a.id FROM admissions a JOIN encounters e ON e.id = a.entry_encounter_id "
+                        "WHERE a.subject_id = ?1 AND a.exit_encounter_id IS NULL AND e.at <= ?2 "
+                        "ORDER BY e.at DESC LIMIT 1", err, errlen);
+        if (!s) rc = BEX_ERR_IO;
+        else {
+            sqlite3_bind_int64(s, 1, subject);
+            st_bind_text(s, 2, at);
+            if (sqlite3_step(s) == SQLITE_ROW) *admission = sqlite3_column_int64(s, 0);
+            sqlite3_finalize(s);
+        }
+    }
+    if (rc == BEX_OK && *admission) {
+        s = st_prep(st, "UPDATE admissions SET exit_encounter_id = ?2 WHERE id = ?1", err, errlen);
+        if (!s) rc = BEX_ERR_IO;
+        else {
+            sqlite3_bind_int64(s, 1, *admission);
+            sqlite3_bind_int64(s, 2, encounter);
+            rc = st_step_done(st, s, "closing the admission", err, errlen);
+        }
+    }
+    /* the capture now belongs to the subject: searchable from the next commit */
+    if (rc == BEX_OK && !citizen) {
+        s = st_prep(st, "SELECT id, template FROM samples WHERE encounter_id = ?1 AND model = ?2", err, errlen);
+        if (!s) rc = BEX_ERR_IO;
+        else {
+            sqlite3_bind_int64(s, 1, encounter);
+            st_bind_text(s, 2, st->model);
+            while (rc == BEX_OK && sqlite3_step(s) == SQLITE_ROW)
+                if (sqlite3_column_bytes(s, 1) == TEMPLATE_BYTES)
+                    rc = st_pending_add(st, sqlite3_column_int64(s, 0), subject,
+                                        (const float *)sqlite3_column_blob(s, 1));
+            sqlite3_finalize(s);
+        }
+    }
+    if (rc == BEX_OK) {
+        char obj[128];
+        snprintf(obj, sizeof obj, "encounter %lld subject %lld admission %lld", (long long)encounter,
+                 (long long)subject, (long long)*admission);
+        rc = st_audit(st, "override_exit", obj, "officer_override", err, errlen);
+    }
+    rc = st_end(st, rc, NULL, err, errlen);
+    if (rc != BEX_OK) *admission = 0;
+    return rc;
+}
+
+int bex_store_set_flag_status(bex_store *st, int64_t flag, const char *status, char *err, size_t errlen) {
+    if (!status || (strcmp(status, "cleared") && strcmp(status, "confirmed") && strcmp(status, "open"))) {
+        snprintf(err, errlen, "a flag's status is open, cleared or confirmed");
+        return BEX_ERR_ARG;
+    }
+    int rc = st_begin(st, err, errlen);
+    if (rc != BEX_OK) return rc;
+    sqlite3_stmt *s = st_prep(st, "UPDATE flags SET status = ?2 WHERE id = ?1", err, errlen);
+    if (!s) rc = BEX_ERR_IO;
+    else {
+        sqlite3_bind_int64(s, 1, flag);
+        st_bind_text(s, 2, status);
+        rc = st_step_done(st, s, "updating the flag", err, errlen);
+    }
+    if (rc == BEX_OK && sqlite3_changes(st->db) == 0) {
+        snprintf(err, errlen, "no flag with that id");
+        rc = BEX_ERR_ARG;
+    }
+    if (rc == BEX_OK) {
+        char obj[64];
+        snprintf(obj, sizeof obj, "flag %lld", (long long)flag);
+        rc = st_audit(st, "flag_status", obj, status, err, errlen);
+    }
+    return st_end(st, rc, NULL, err, errlen);
 }

@@ -163,6 +163,12 @@ out=$(exit_ YK --port SYS --at 2026-03-02T20:00:00Z); rc=$?
 [ $rc -eq 1 ] && [ "$(json outcome <<<"$out")" = not_matched ] && [ "$(json subject <<<"$out")" = null ] &&
     grep -q '"kind":"not_matched"' <<<"$out"
 check "unknown_face_exit_recorded_for_review (rc $rc)" $?
+YK_EXIT=$(json encounter <<<"$out")
+# an officer reviews it: the citizen, who is not enrolled
+out=$("$bex" override --db "$db" "$YK_EXIT" "$YK_SUBJ"); rc=$?
+[ $rc -eq 0 ] && [ "$(json outcome <<<"$out")" = officer_override ] && [ "$(json admission <<<"$out")" = null ]
+check "officer_override_recorded (rc $rc)" $?
+"$bex" override --db "$db" "$YK_EXIT" 999999 >/dev/null 2>&1; [ $? -eq 2 ]; check override_unknown_subject_refused $?
 
 # ---- 2026-03-15, SYS: MP again, on another passport under other names ----
 MP2_MRZ=$(passport MP 990000011 PETERS 1939-02-02 M TTO)
@@ -214,6 +220,12 @@ for k in impostor_suspected document_shared two_identities manifest_mismatch not
 done
 "$bex" flags --db "$db" --format csv | head -1 | grep -q '^id,kind,encounter,departure,subjects,documents'
 check flags_csv $?
+imp=$(grep -o '"id":[0-9]*,"kind":"impostor_suspected"' <<<"$out" | head -1 | cut -d, -f1 | cut -d: -f2)
+"$bex" flag --db "$db" "$imp" confirmed >/dev/null && "$bex" flags --db "$db" |
+    grep -q "\"id\":$imp,\"kind\":\"impostor_suspected\".*\"status\":\"confirmed\""
+check officer_confirms_flag $?
+"$bex" flags --db "$db" | grep -o '"kind":"not_matched"[^}]*' | grep -q '"status":"cleared"'
+check override_cleared_not_matched_flag $?
 
 # ---- privacy: the citizen's photos and templates go within 12 hours ----
 n() { sqlite3 -batch "$db" "$1" 2>/dev/null; }
@@ -222,10 +234,16 @@ if command -v sqlite3 >/dev/null; then
     check citizen_samples_kept_until_purge $?
     out=$("$bex" purge --db "$db" --as-of 2026-03-01T20:59:00Z)
     [ "$(json citizen_samples <<<"$out")" = 0 ]; check purge_keeps_citizen_samples_before_12h $?
-    out=$("$bex" purge --db "$db" --as-of 2026-03-01T21:00:00Z)
-    [ "$(json citizen_samples <<<"$out")" -ge 1 ] &&
-        [ "$(n "SELECT count(*) FROM samples s JOIN subjects p ON p.id = s.subject_id WHERE p.citizen = 1")" = 0 ]
+    out=$("$bex" purge --db "$db" --as-of 2026-03-01T21:00:00Z)   # her live and chip photos
+    [ "$(json citizen_samples <<<"$out")" = 2 ] &&
+        [ "$(n "SELECT count(*) FROM samples s JOIN subjects p ON p.id = s.subject_id WHERE p.citizen = 1
+                AND s.captured_at < '2026-03-01T21:00:00Z'")" = 0 ]
     check purge_deletes_citizen_samples_at_12h $?
+    # the exit capture an officer assigned to her (2026-03-02T20:00) goes 12 hours after it
+    out=$("$bex" purge --db "$db" --as-of 2026-03-03T08:00:00Z)
+    [ "$(json citizen_samples <<<"$out")" = 1 ] &&
+        [ "$(n "SELECT count(*) FROM samples s JOIN subjects p ON p.id = s.subject_id WHERE p.citizen = 1")" = 0 ]
+    check purge_deletes_overridden_citizen_capture_at_12h $?
     "$bex" purge --db "$db" --set citizen_biometrics=13h >/dev/null 2>&1; [ $? -eq 2 ]
     check citizen_retention_over_12h_refused $?
 else

@@ -614,6 +614,42 @@ TEST(exit_not_matched_recorded) {
     db_remove(p);
 }
 
+/* An officer's override: an exit that matched nobody is assigned to a subject; the admission
+ * closes, the not_matched flag is cleared, and the capture joins the subject's samples (the
+ * next exit of that face matches them). Flags take an officer's finding. */
+TEST(officer_override_and_flag_status) {
+    char p[512];
+    bex_store *st = fresh_store(p);
+    if (!st) return;
+    person a = person_new(), z = person_new();
+    bex_mrz pa = passport("X81000001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
+    bex_entry_result ea;
+    bex_exit_result x;
+    CHECK(enter_person(st, &a, &pa, 1, "2026-03-01T10:00:00Z", "2026-05-30", &ea) == BEX_OK);
+    CHECK(leave(st, &z, "2026-03-05T10:00:00Z", NULL, &x) == BEX_OK && x.subject == 0);
+    int64_t adm = -1;
+    char err[256];
+    CHECK(bex_store_override_exit(st, x.encounter, ea.subject, &adm, err, sizeof err) == BEX_OK);
+    CHECK(adm == ea.admission);
+    CHECK(bex_store_override_exit(st, ea.encounter, ea.subject, &adm, err, sizeof err) == BEX_ERR_ARG && err[0]);
+    CHECK(bex_store_override_exit(st, x.encounter, 99999, &adm, err, sizeof err) == BEX_ERR_ARG);
+    bex_exit_result x2;
+    CHECK(leave(st, &z, "2026-03-06T10:00:00Z", NULL, &x2) == BEX_OK && x2.subject == ea.subject);
+    const bex_flag *f = find_flag(x.flags, x.n_flags, "not_matched");
+    int64_t fid = f ? f->id : 0;
+    CHECK(bex_store_set_flag_status(st, fid, "confirmed", err, sizeof err) == BEX_OK);
+    CHECK(bex_store_set_flag_status(st, fid, "maybe", err, sizeof err) == BEX_ERR_ARG);
+    CHECK(bex_store_set_flag_status(st, 99999, "cleared", err, sizeof err) == BEX_ERR_ARG);
+    bex_store_close(st);
+    CHECK(sql_int(p, "SELECT count(*) FROM encounters WHERE id = %lld AND subject_id = %lld AND outcome = "
+                     "'officer_override'", (long long)x.encounter, (long long)ea.subject) == 1);
+    CHECK(sql_int(p, "SELECT exit_encounter_id FROM admissions WHERE id = %lld", (long long)ea.admission) ==
+          x.encounter);
+    CHECK(sql_int(p, "SELECT count(*) FROM flags WHERE id = %lld AND status = 'confirmed'", (long long)fid) == 1);
+    CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE action IN ('override_exit', 'flag_status')") == 2);
+    db_remove(p);
+}
+
 static void traveller_json(char *out, size_t n, const bex_mrz *d, const char *surname) {
     snprintf(out, n,
              "{\"issuing_state\":\"%s\",\"number\":\"%s\",\"nationality\":\"%s\",\"surname\":\"%s\","
@@ -1195,6 +1231,7 @@ int main(void) {
     RUN(document_shared);
     RUN(document_problem);
     RUN(exit_not_matched_recorded);
+    RUN(officer_override_and_flag_status);
     RUN(manifest_gallery);
     RUN(overstays_us_and_eu);
     RUN(citizen_purged_within_12h);

@@ -55,6 +55,7 @@ CREATE TABLE encounters (
 );
 CREATE INDEX encounters_by_subject ON encounters(subject_id, at);
 CREATE INDEX encounters_by_time ON encounters(at);
+CREATE INDEX encounters_by_document ON encounters(document_id);
 
 -- Face templates (and, where policy keeps it, the image): from documents, visas, crossings, officers.
 CREATE TABLE samples (
