@@ -1043,6 +1043,22 @@ static int cmd_flags(int argc, char **argv) {
 
 /* ---- officers' decisions: bex override, bex flag ---- */
 
+/* Up to max arguments besides --db / --actor into pos; -1 (usage printed) on anything else. */
+static int positionals(int argc, char **argv, common_opts *c, const char **pos, int max, const char *usage) {
+    int np = 0;
+    for (int i = 0; i < argc; i++) {
+        int r = common_opt(argc, argv, &i, c);
+        if (r < 0) return -1;
+        if (r) continue;
+        if (argv[i][0] == '-' || np == max) {
+            cli_usage_error(usage);
+            return -1;
+        }
+        pos[np++] = argv[i];
+    }
+    return np;
+}
+
 static int parse_id(const char *s, int64_t *v) {
     char *end;
     errno = 0;
@@ -1056,14 +1072,8 @@ static int parse_id(const char *s, int64_t *v) {
 static int cmd_override(int argc, char **argv) {
     common_opts c = {.must_exist = 1};
     const char *pos[2] = {NULL, NULL};
-    int np = 0;
-    for (int i = 0; i < argc; i++) {
-        int r = common_opt(argc, argv, &i, &c);
-        if (r < 0) return 2;
-        if (r) continue;
-        if (argv[i][0] == '-' || np == 2) return cli_usage_error("override takes ENCOUNTER SUBJECT [--db FILE]");
-        pos[np++] = argv[i];
-    }
+    int np = positionals(argc, argv, &c, pos, 2, "override takes ENCOUNTER SUBJECT [--db FILE]");
+    if (np < 0) return 2;
     int64_t enc, subj;
     if (np != 2 || !parse_id(pos[0], &enc) || !parse_id(pos[1], &subj))
         return cli_usage_error("override takes an exit's encounter id and the subject id an officer found");
@@ -1088,14 +1098,8 @@ static int cmd_override(int argc, char **argv) {
 static int cmd_flag(int argc, char **argv) {
     common_opts c = {.must_exist = 1};
     const char *pos[2] = {NULL, NULL};
-    int np = 0;
-    for (int i = 0; i < argc; i++) {
-        int r = common_opt(argc, argv, &i, &c);
-        if (r < 0) return 2;
-        if (r) continue;
-        if (argv[i][0] == '-' || np == 2) return cli_usage_error("flag takes ID open|cleared|confirmed [--db FILE]");
-        pos[np++] = argv[i];
-    }
+    int np = positionals(argc, argv, &c, pos, 2, "flag takes ID open|cleared|confirmed [--db FILE]");
+    if (np < 0) return 2;
     int64_t id;
     if (np != 2 || !parse_id(pos[0], &id)) return cli_usage_error("flag takes ID open|cleared|confirmed");
     bex_store *st;

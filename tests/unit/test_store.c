@@ -614,6 +614,68 @@ TEST(exit_not_matched_recorded) {
     db_remove(p);
 }
 
+/* Images are kept only while retention "images" says so; an overstayer's record follows its
+ * own period, and a traveller still within their stay is never purged as an old record. */
+TEST(images_and_overstayer_retention) {
+    char p[512];
+    bex_store *st = fresh_store(p);
+    if (!st) return;
+    char err[256];
+    person a = person_new(), b = person_new(), o = person_new(), h = person_new();
+    float live[DIM];
+    static const char jpeg[] = "\xff\xd8\xff\xe0 not really a photo";
+    bex_entry_request rq;
+    bex_entry_result ea, eb, eo, eh;
+    /* images: 0 by default, so not kept; 2 days: kept, and dropped 2 days on */
+    bex_mrz da = passport("XR0000001", "TESTA", "ANNA", "1980-01-01", "2031-01-01");
+    capture(&a, live);
+    entry_init(&rq, &da, live, NULL, "2026-01-01T09:00:00Z", "2026-01-20");
+    rq.live_image = jpeg;
+    rq.live_image_len = sizeof jpeg;
+    CHECK(bex_store_entry(st, &rq, &ea, err, sizeof err) == BEX_OK);
+    CHECK(sql_int(p, "SELECT count(*) FROM samples WHERE image IS NOT NULL") == 0);
+    CHECK(bex_store_set_retention(st, "images", 2 * 86400, err, sizeof err) == BEX_OK);
+    bex_mrz db_ = passport("XR0000002", "TESTB", "BEA", "1981-01-01", "2031-01-01");
+    capture(&b, live);
+    entry_init(&rq, &db_, live, NULL, "2026-01-01T10:00:00Z", "2026-01-20");
+    rq.live_image = jpeg;
+    rq.live_image_len = sizeof jpeg;
+    CHECK(bex_store_entry(st, &rq, &eb, err, sizeof err) == BEX_OK);
+    CHECK(sql_int(p, "SELECT count(*) FROM samples WHERE image IS NOT NULL AND length(image) = %d",
+                  (int)sizeof jpeg) == 1);
+    bex_purge_result pr;
+    CHECK(bex_store_purge(st, "2026-01-03T09:59:00Z", &pr, err, sizeof err) == BEX_OK && pr.images == 0);
+    CHECK(bex_store_purge(st, "2026-01-03T10:00:00Z", &pr, err, sizeof err) == BEX_OK && pr.images == 1);
+    CHECK(sql_int(p, "SELECT count(*) FROM samples WHERE image IS NOT NULL") == 0);
+    /* records: 30 days; overstayers: 90 days. O overstays (never leaves, admitted to 01-10);
+     * H is still within a long stay (admitted to 2027); A and B left on time */
+    bex_mrz dov = passport("XR0000003", "TESTO", "OLGA", "1982-01-01", "2031-01-01");
+    bex_mrz dh = passport("XR0000004", "TESTH", "HUGO", "1983-01-01", "2031-01-01");
+    CHECK(enter_person(st, &o, &dov, 1, "2026-01-02T09:00:00Z", "2026-01-10", &eo) == BEX_OK);
+    CHECK(enter_person(st, &h, &dh, 1, "2026-01-02T10:00:00Z", "2027-12-31", &eh) == BEX_OK);
+    bex_exit_result x;
+    CHECK(leave(st, &a, "2026-01-15T09:00:00Z", NULL, &x) == BEX_OK && x.subject == ea.subject);
+    CHECK(leave(st, &b, "2026-01-15T10:00:00Z", NULL, &x) == BEX_OK && x.subject == eb.subject);
+    CHECK(bex_store_set_retention(st, "records", 30LL * 86400, err, sizeof err) == BEX_OK);
+    CHECK(bex_store_set_retention(st, "overstayer_records", 90LL * 86400, err, sizeof err) == BEX_OK);
+    /* 2026-03-01: A and B's last crossings are 45 days old: gone; O is an overstayer (57 days
+     * since the entry): kept; H is here within the stay: kept */
+    CHECK(bex_store_purge(st, "2026-03-01T00:00:00Z", &pr, err, sizeof err) == BEX_OK);
+    CHECK(pr.subjects == 2 && pr.overstayer_subjects == 0);
+    CHECK(sql_int(p, "SELECT count(*) FROM subjects WHERE id IN (%lld, %lld)", (long long)eo.subject,
+                  (long long)eh.subject) == 2);
+    /* 2026-04-10: O's entry is 98 days old: gone under the overstayers' period; H stays */
+    CHECK(bex_store_purge(st, "2026-04-10T00:00:00Z", &pr, err, sizeof err) == BEX_OK);
+    CHECK(pr.subjects == 0 && pr.overstayer_subjects == 1);
+    CHECK(sql_int(p, "SELECT count(*) FROM subjects WHERE id = %lld", (long long)eo.subject) == 0);
+    CHECK(sql_int(p, "SELECT count(*) FROM subjects WHERE id = %lld", (long long)eh.subject) == 1);
+    /* the purged are not found again; H is */
+    CHECK(leave(st, &o, "2026-04-11T09:00:00Z", NULL, &x) == BEX_OK && x.subject == 0);
+    CHECK(leave(st, &h, "2026-04-11T10:00:00Z", NULL, &x) == BEX_OK && x.subject == eh.subject);
+    bex_store_close(st);
+    db_remove(p);
+}
+
 /* An officer's override: an exit that matched nobody is assigned to a subject; the admission
  * closes, the not_matched flag is cleared, and the capture joins the subject's samples (the
  * next exit of that face matches them). Flags take an officer's finding. */
@@ -1232,6 +1294,7 @@ int main(void) {
     RUN(document_problem);
     RUN(exit_not_matched_recorded);
     RUN(officer_override_and_flag_status);
+    RUN(images_and_overstayer_retention);
     RUN(manifest_gallery);
     RUN(overstays_us_and_eu);
     RUN(citizen_purged_within_12h);
