@@ -9,6 +9,7 @@
 #include "bex/calibration.h"
 #include "bex/face.h"
 #include "bex/quality.h"
+#include "bex/store.h"
 
 /* A usage mistake: prints "bex: MSG (bex --help shows the usage)" to stderr, returns 2. */
 int cli_usage_error(const char *msg);
@@ -44,6 +45,26 @@ double cli_now(void);
 /* The record system's commands (cli/store_cmd.c): entry, exit, manifest, gallery, overstays,
  * flags, purge, audit. -1 when cmd is none of them. */
 int cmd_store(const char *models, const char *cmd, int argc, char **argv);
+
+/* The record system's results as JSON (cli/store_json.c), for the command and the service.
+ * A capture failure (outcome name and message) is shown when the name is not NULL. */
+void cli_print_match(FILE *f, const char *key, const bex_match *m);
+void cli_print_flags(FILE *f, const bex_flag *flags, int n);
+void cli_print_capture(FILE *f, const char *outcome, const char *message);
+void cli_print_entry(FILE *f, const bex_entry_result *r, const char *capture_failure,
+                     const char *capture_message, const char *doc_failure, const char *doc_message);
+void cli_print_exit(FILE *f, const bex_exit_result *r, const char *capture_failure,
+                    const char *capture_message);
+
+/* The overstay report of bex_store_overstays' rows: format 0 JSON (the overstays, totals and
+ * tables by country, class and port, DHS's columns), 1 CSV of the overstays, 2/3/4 CSV table
+ * by country / class / port. Progress on a terminal from t0 (cli_now; < 0: none). Returns
+ * the number of overstays, -1 for a bad as_of. */
+long cli_print_overstays(FILE *f, const bex_overstay_row *rows, size_t n, const char *asof, int eu,
+                         int format, double t0);
+
+/* `bex serve ...` (cli/serve.c). */
+int cmd_serve(const char *models, int argc, char **argv);
 
 /* `bex simulate ...` (cli/simulate.c). */
 int cmd_simulate(int argc, char **argv);

@@ -13,6 +13,7 @@
  *   bex flags [--format json|csv]
  *   bex flag ID open|cleared|confirmed
  *   bex override ENCOUNTER SUBJECT
+ *   bex keys add --role ROLE [--carrier CODE] [--label L] | list | revoke ID
  *   bex purge [--as-of ISO] [--set CATEGORY=DURATION]... [--policy us|eu]
  *   bex audit verify [--head HEX]
  *
@@ -188,54 +189,6 @@ static int acquire(bex_engine *eng, const char *path, const bex_capture_policy *
     return 0;
 }
 
-static void print_match(const char *key, const bex_match *m) {
-    printf(",\"%s\":", key);
-    if (!m->gallery[0]) {
-        printf("null");
-        return;
-    }
-    printf("{\"gallery\":\"%s\",\"gallery_size\":%lld,\"subject\":", m->gallery, m->gallery_size);
-    if (m->subject) printf("%lld", (long long)m->subject);
-    else printf("null");
-    if (isnan(m->score)) printf(",\"score\":null");
-    else printf(",\"score\":%.4f", m->score);
-    printf(",\"threshold\":%.4f,\"operating_point\":", m->threshold);
-    cli_json_str(stdout, m->operating_point);
-    printf(",\"match\":%s}", m->match ? "true" : "false");
-}
-
-static void print_flag(const bex_flag *f) {
-    printf("{\"id\":%lld,\"kind\":\"%s\"", (long long)f->id, f->kind);
-    if (f->encounter) printf(",\"encounter\":%lld", (long long)f->encounter);
-    if (f->departure[0]) {
-        printf(",\"departure\":");
-        cli_json_str(stdout, f->departure);
-    }
-    printf(",\"subjects\":[");
-    for (int i = 0; i < f->n_subjects; i++) printf("%s%lld", i ? "," : "", (long long)f->subjects[i]);
-    printf("],\"documents\":[");
-    for (int i = 0; i < f->n_documents; i++) printf("%s%lld", i ? "," : "", (long long)f->documents[i]);
-    printf("],\"detail\":");
-    cli_json_str(stdout, f->detail);
-    printf(",\"status\":\"%s\",\"created_at\":\"%s\"}", f->status, f->created_at);
-}
-
-static void print_flags(const bex_flag *f, int n) {
-    printf(",\"flags\":[");
-    for (int i = 0; i < n; i++) {
-        if (i) putchar(',');
-        print_flag(&f[i]);
-    }
-    printf("]");
-}
-
-static void print_capture(const capture *c) {
-    if (c->ok) return;
-    printf(",\"capture\":{\"outcome\":\"%s\",\"message\":", c->failure);
-    cli_json_str(stdout, c->message);
-    printf("}");
-}
-
 /* "A\nB" as typed on a command line becomes two lines, as an MRZ reader delivers them. */
 static void unescape_newlines(char *s) {
     char *w = s;
@@ -334,21 +287,8 @@ static int cmd_entry(const char *models, int argc, char **argv) {
         fprintf(stderr, "bex: entry: %s\n", err);
         return 2;
     }
-    printf("{\"encounter\":%lld,\"subject\":%lld,\"document\":%lld,\"admission\":", (long long)r.encounter,
-           (long long)r.subject, (long long)r.document);
-    if (r.admission) printf("%lld", (long long)r.admission);
-    else printf("null");
-    printf(",\"outcome\":\"%s\",\"new_subject\":%s", r.outcome, r.new_subject ? "true" : "false");
-    print_capture(&live);
-    if (doc_photo && !chip.ok && chip.failure) {
-        printf(",\"document_photo\":{\"outcome\":\"%s\",\"message\":", chip.failure);
-        cli_json_str(stdout, chip.message);
-        printf("}");
-    }
-    print_match("verify", &r.verify);
-    print_match("identify", &r.identify);
-    print_flags(r.flags, r.n_flags);
-    printf("}\n");
+    cli_print_entry(stdout, &r, live.ok ? NULL : live.failure, live.message,
+                    doc_photo && !chip.ok ? chip.failure : NULL, chip.message);
     return (r.n_flags || (strcmp(r.outcome, "matched") && strcmp(r.outcome, "enrolled"))) ? 1 : 0;
 }
 
@@ -519,19 +459,7 @@ static int cmd_exit(const char *models, int argc, char **argv) {
         fprintf(stderr, "bex: exit: %s\n", err);
         return 2;
     }
-    printf("{\"encounter\":%lld,\"subject\":", (long long)r.encounter);
-    if (r.subject) printf("%lld", (long long)r.subject);
-    else printf("null");
-    printf(",\"admission\":");
-    if (r.admission) printf("%lld", (long long)r.admission);
-    else printf("null");
-    printf(",\"outcome\":\"%s\",\"gallery\":", r.outcome);
-    if (r.match.gallery[0]) printf("\"%s\"", r.match.gallery);
-    else printf("null");
-    print_capture(&live);
-    print_match("match", &r.match);
-    print_flags(r.flags, r.n_flags);
-    printf("}\n");
+    cli_print_exit(stdout, &r, live.ok ? NULL : live.failure, live.message);
     return r.n_flags || strcmp(r.outcome, "matched") ? 1 : 0;
 }
 
@@ -624,7 +552,7 @@ static int cmd_gate(const char *models, int argc, char **argv) {
         printf(",\"threshold\":%.4f,\"operating_point\":", op.threshold);
         cli_json_str(stdout, op.name);
     }
-    print_capture(&live);
+    if (!live.ok) cli_print_capture(stdout, live.failure, live.message);
     printf("}\n");
     return match ? 0 : 1;
 }
@@ -815,59 +743,6 @@ static int cmd_gallery(int argc, char **argv) {
 
 /* ---- bex overstays ---- */
 
-typedef struct tally {
-    char key[16];
-    long expected, in_country, out_of_country;
-} tally;
-
-static void tally_add(tally **t, size_t *n, const char *key, const bex_overstay_row *r, bex_day asof, int eu) {
-    size_t i = 0;
-    while (i < *n && strcmp((*t)[i].key, key)) i++;
-    if (i == *n) {
-        tally *nt = realloc(*t, (*n + 1) * sizeof *nt);
-        if (!nt) return;
-        *t = nt;
-        memset(&nt[i], 0, sizeof nt[i]);
-        snprintf(nt[i].key, sizeof nt[i].key, "%s", key[0] ? key : "unknown");
-        (*n)++;
-    }
-    tally *x = &(*t)[i];
-    int due = eu ? r->verdict.last_day <= asof || r->verdict.days_over > 0 : r->verdict.expected_departure;
-    x->expected += due;
-    x->in_country += r->verdict.status == BEX_STAY_OVERSTAY_IN_COUNTRY;
-    x->out_of_country += r->verdict.status == BEX_STAY_OVERSTAY_OUT_OF_COUNTRY;
-}
-
-static int tally_cmp(const void *a, const void *b) {
-    return strcmp(((const tally *)a)->key, ((const tally *)b)->key);
-}
-
-static void print_tallies(const char *name, tally *t, size_t n, int csv) {
-    qsort(t, n, sizeof *t, tally_cmp);
-    if (csv) {
-        printf("%s,expected_departures,out_of_country_overstays,in_country_overstays,total_overstays,"
-               "total_overstay_rate,in_country_overstay_rate\n", name);
-    } else {
-        printf(",\"by_%s\":[", name);
-    }
-    for (size_t i = 0; i < n; i++) {
-        long tot = t[i].in_country + t[i].out_of_country;
-        double rate = t[i].expected ? 100.0 * tot / t[i].expected : 0, irate =
-            t[i].expected ? 100.0 * t[i].in_country / t[i].expected : 0;
-        if (csv) {
-            printf("%s,%ld,%ld,%ld,%ld,%.2f,%.2f\n", t[i].key, t[i].expected, t[i].out_of_country,
-                   t[i].in_country, tot, rate, irate);
-        } else {
-            printf("%s{\"%s\":", i ? "," : "", name);
-            cli_json_str(stdout, t[i].key);
-            printf(",\"expected_departures\":%ld,\"out_of_country_overstays\":%ld,\"in_country_overstays\":%ld,"
-                   "\"total_overstays\":%ld,\"total_overstay_rate\":%.2f,\"in_country_overstay_rate\":%.2f}",
-                   t[i].expected, t[i].out_of_country, t[i].in_country, tot, rate, irate);
-        }
-    }
-    if (!csv) printf("]");
-}
-
 static int cmd_overstays(int argc, char **argv) {
     common_opts c = {.must_exist = 1};
     const char *asof = NULL, *policy = "us", *format = "json", *by = NULL;
@@ -890,8 +765,8 @@ static int cmd_overstays(int argc, char **argv) {
     if (!csv && strcmp(format, "json")) return cli_usage_error("--format is json or csv");
     if (by && strcmp(by, "country") && strcmp(by, "class") && strcmp(by, "port"))
         return cli_usage_error("--by is country, class or port");
-    bex_day day;
-    if (bex_day_parse(asof, &day) != BEX_OK) return cli_usage_error("--as-of takes a date as YYYY-MM-DD");
+    bex_day day_check;
+    if (bex_day_parse(asof, &day_check) != BEX_OK) return cli_usage_error("--as-of takes a date as YYYY-MM-DD");
     bex_store *st;
     if (!open_store(&c, &st)) return 2;
     bex_overstay_row *rows;
@@ -904,92 +779,10 @@ static int cmd_overstays(int argc, char **argv) {
         fprintf(stderr, "bex: overstays: %s\n", err);
         return 2;
     }
-    tally *t[3] = {NULL, NULL, NULL};
-    size_t nt[3] = {0, 0, 0};
-    tally all = {.key = "all"};
-    long over = 0;
-    for (size_t i = 0; i < n; i++) {
-        const bex_overstay_row *r = &rows[i];
-        tally_add(&t[0], &nt[0], r->nationality, r, day, eu);
-        tally_add(&t[1], &nt[1], r->admission_class, r, day, eu);
-        tally_add(&t[2], &nt[2], r->port, r, day, eu);
-        over += r->verdict.status == BEX_STAY_OVERSTAY_IN_COUNTRY ||
-                r->verdict.status == BEX_STAY_OVERSTAY_OUT_OF_COUNTRY;
-        if (i % 4096 == 4095 || i + 1 == n) cli_progress("report", i + 1, n, t0);
-    }
-    for (size_t i = 0; i < nt[0]; i++) {
-        all.expected += t[0][i].expected;
-        all.in_country += t[0][i].in_country;
-        all.out_of_country += t[0][i].out_of_country;
-    }
-    static const char *const names[3] = {"country", "class", "port"};
-    if (csv && by) {
-        int k = !strcmp(by, "country") ? 0 : !strcmp(by, "class") ? 1 : 2;
-        print_tallies(names[k], t[k], nt[k], 1);
-    } else if (csv) {
-        printf("subject,admission,document,nationality,class,port,entry,admit_until,exit,status,days_over%s\n",
-               eu ? ",remaining_at_entry,latest_exit" : "");
-        for (size_t i = 0; i < n; i++) {
-            const bex_overstay_row *r = &rows[i];
-            if (r->verdict.status != BEX_STAY_OVERSTAY_IN_COUNTRY &&
-                r->verdict.status != BEX_STAY_OVERSTAY_OUT_OF_COUNTRY)
-                continue;
-            printf("%lld,%lld,%s,%s,%s,%s,%s,%s,%s,%s,%d", (long long)r->subject, (long long)r->admission,
-                   r->document, r->nationality, r->admission_class, r->port, r->entry,
-                   r->admit_until[0] ? r->admit_until : "D/S", r->exit, bex_stay_status_name(r->verdict.status),
-                   r->verdict.days_over);
-            if (eu) {
-                char ld[11];
-                bex_day_format(r->verdict.last_day, ld);
-                printf(",%d,%s", r->verdict.remaining_at_entry, ld);
-            }
-            putchar('\n');
-        }
-    } else {
-        printf("{\"as_of\":\"%s\",\"policy\":\"%s\",\"admissions\":%zu,\"overstays\":[", asof, eu ? "eu" : "us", n);
-        int first = 1;
-        for (size_t i = 0; i < n; i++) {
-            const bex_overstay_row *r = &rows[i];
-            if (r->verdict.status != BEX_STAY_OVERSTAY_IN_COUNTRY &&
-                r->verdict.status != BEX_STAY_OVERSTAY_OUT_OF_COUNTRY)
-                continue;
-            printf("%s{\"subject\":%lld,\"admission\":%lld,\"document\":", first ? "" : ",", (long long)r->subject,
-                   (long long)r->admission);
-            first = 0;
-            cli_json_str(stdout, r->document);
-            printf(",\"nationality\":");
-            cli_json_str(stdout, r->nationality);
-            printf(",\"class\":");
-            cli_json_str(stdout, r->admission_class);
-            printf(",\"port\":");
-            cli_json_str(stdout, r->port);
-            printf(",\"entry\":\"%s\",\"admit_until\":", r->entry);
-            if (r->admit_until[0]) printf("\"%s\"", r->admit_until);
-            else printf("null");
-            printf(",\"exit\":");
-            if (r->exit[0]) printf("\"%s\"", r->exit);
-            else printf("null");
-            printf(",\"status\":\"%s\",\"days_over\":%d", r->verdict.status == BEX_STAY_OVERSTAY_IN_COUNTRY
-                   ? "in_country" : "out_of_country", r->verdict.days_over);
-            if (eu) {
-                char ld[11];
-                bex_day_format(r->verdict.last_day, ld);
-                printf(",\"remaining_at_entry\":%d,\"latest_exit\":\"%s\"", r->verdict.remaining_at_entry, ld);
-            }
-            printf("}");
-        }
-        printf("]");
-        long tot = all.in_country + all.out_of_country;
-        printf(",\"totals\":{\"expected_departures\":%ld,\"out_of_country_overstays\":%ld,"
-               "\"in_country_overstays\":%ld,\"total_overstays\":%ld,\"total_overstay_rate\":%.2f,"
-               "\"in_country_overstay_rate\":%.2f}", all.expected, all.out_of_country, all.in_country, tot,
-               all.expected ? 100.0 * tot / all.expected : 0, all.expected ? 100.0 * all.in_country / all.expected : 0);
-        for (int k = 0; k < 3; k++) print_tallies(names[k], t[k], nt[k], 0);
-        printf("}\n");
-    }
-    for (int k = 0; k < 3; k++) free(t[k]);
+    int format_k = !csv ? 0 : !by ? 1 : !strcmp(by, "country") ? 2 : !strcmp(by, "class") ? 3 : 4;
+    long over = cli_print_overstays(stdout, rows, n, asof, eu, format_k, t0);
     free(rows);
-    return over ? 1 : 0;
+    return over < 0 ? 2 : over ? 1 : 0;
 }
 
 /* ---- bex flags ---- */
@@ -1034,7 +827,7 @@ static int cmd_flags(int argc, char **argv) {
         }
     } else {
         printf("{\"count\":%zu", n);
-        print_flags(f, (int)n);
+        cli_print_flags(stdout, f, (int)n);
         printf("}\n");
     }
     free(f);
@@ -1114,6 +907,74 @@ static int cmd_flag(int argc, char **argv) {
     printf("{\"flag\":%lld,\"status\":", (long long)id);
     cli_json_str(stdout, pos[1]);
     printf("}\n");
+    return 0;
+}
+
+/* ---- bex keys ---- */
+
+/* `bex keys add --role R [--carrier C] [--label L]`, `bex keys list`, `bex keys revoke ID`. */
+static int cmd_keys(int argc, char **argv) {
+    common_opts c = {0};
+    const char *role = NULL, *carrier = NULL, *label = NULL, *pos[2] = {NULL, NULL};
+    int np = 0;
+    for (int i = 0; i < argc; i++) {
+        int r;
+        if ((r = common_opt(argc, argv, &i, &c)) || (r = opt_val(argc, argv, &i, "--role", &role)) ||
+            (r = opt_val(argc, argv, &i, "--carrier", &carrier)) || (r = opt_val(argc, argv, &i, "--label", &label))) {
+            if (r < 0) return 2;
+            continue;
+        }
+        if (argv[i][0] == '-' || np == 2) break;
+        pos[np++] = argv[i];
+    }
+    const char *usage = "keys takes: add --role officer|carrier|analyst|auditor|admin [--carrier CODE] [--label L] | "
+                        "list | revoke ID  [--db FILE]";
+    if (np == 0) return cli_usage_error(usage);
+    int add = !strcmp(pos[0], "add"), list = !strcmp(pos[0], "list"), revoke = !strcmp(pos[0], "revoke");
+    int64_t id = 0;
+    if ((!add && !list && !revoke) || (add && (np != 1 || !role)) || (list && np != 1) ||
+        (revoke && (np != 2 || !parse_id(pos[1], &id))))
+        return cli_usage_error(usage);
+    c.must_exist = !add;
+    bex_store *st;
+    if (!open_store(&c, &st)) return 2;
+    char err[512];
+    int rc;
+    if (add) {
+        char key[65];
+        rc = bex_store_key_add(st, role, carrier, label, key, &id, err, sizeof err);
+        if (rc == BEX_OK) {
+            printf("{\"id\":%lld,\"role\":\"%s\",\"key\":\"%s\",\"note\":\"shown once: the store keeps only its "
+                   "SHA-256\"}\n", (long long)id, role, key);
+        }
+    } else if (list) {
+        bex_api_key *k;
+        size_t n;
+        rc = bex_store_key_list(st, &k, &n, err, sizeof err);
+        if (rc == BEX_OK) {
+            printf("{\"keys\":[");
+            for (size_t i = 0; i < n; i++) {
+                printf("%s{\"id\":%lld,\"role\":\"%s\",\"carrier\":", i ? "," : "", (long long)k[i].id, k[i].role);
+                if (k[i].carrier[0]) cli_json_str(stdout, k[i].carrier);
+                else printf("null");
+                printf(",\"label\":");
+                cli_json_str(stdout, k[i].label);
+                printf(",\"created_at\":\"%s\",\"revoked_at\":", k[i].created_at);
+                if (k[i].revoked_at[0]) printf("\"%s\"}", k[i].revoked_at);
+                else printf("null}");
+            }
+            printf("]}\n");
+            free(k);
+        }
+    } else {
+        rc = bex_store_key_revoke(st, id, err, sizeof err);
+        if (rc == BEX_OK) printf("{\"id\":%lld,\"revoked\":true}\n", (long long)id);
+    }
+    bex_store_close(st);
+    if (rc != BEX_OK) {
+        fprintf(stderr, "bex: keys: %s\n", err);
+        return 2;
+    }
     return 0;
 }
 
@@ -1253,6 +1114,7 @@ int cmd_store(const char *models, const char *cmd, int argc, char **argv) {
     if (!strcmp(cmd, "flags")) return cmd_flags(argc, argv);
     if (!strcmp(cmd, "flag")) return cmd_flag(argc, argv);
     if (!strcmp(cmd, "override")) return cmd_override(argc, argv);
+    if (!strcmp(cmd, "keys")) return cmd_keys(argc, argv);
     if (!strcmp(cmd, "purge")) return cmd_purge(argc, argv);
     if (!strcmp(cmd, "audit")) return cmd_audit(argc, argv);
     return -1;
