@@ -225,6 +225,11 @@ int bex_store_load_manifest(bex_store *st, const bex_manifest *m,
                             void (*progress)(size_t done, size_t total, void *arg), void *arg,
                             bex_manifest_result *res, char *err, size_t errlen);
 
+/* The carrier code of a departure on record into carrier (8 bytes); BEX_ERR_ARG when there
+ * is no such departure. Reads no personal data. */
+int bex_store_departure_carrier(bex_store *st, const char *departure, char carrier[8], char *err,
+                                size_t errlen);
+
 /* The gallery of a departure: every face sample (document, visa, earlier crossings) of the
  * subjects its manifest links, in a new index (float32) the caller saves or frees with
  * bex_index_close. *subjects: distinct subjects in it. */
@@ -277,6 +282,33 @@ int bex_store_audit_verify(bex_store *st, const char *known_head, long long *ent
  * report the caller makes from their results). object names row ids only. */
 int bex_store_audit(bex_store *st, const char *action, const char *object, const char *detail,
                     char *err, size_t errlen);
+
+/* ---- API keys (bex serve) ---- */
+
+/* Roles: "officer" (crossings, look-ups, flags), "carrier" (its own departures' boarding
+ * decisions and manifests, nothing about the person), "analyst" (reports, no photos),
+ * "auditor" (the audit log), "admin" (keys, retention). */
+typedef struct bex_api_key {
+    int64_t id;
+    char role[12];
+    char carrier[8];     /* carrier keys only */
+    char label[64];
+    char created_at[24];
+    char revoked_at[24]; /* "" while valid */
+} bex_api_key;
+
+/* Makes a key: 32 random bytes as 64 hex characters in key_out (65 bytes, shown once; the
+ * store keeps its SHA-256 only). carrier is required for the carrier role and refused for
+ * the others. Audited. */
+int bex_store_key_add(bex_store *st, const char *role, const char *carrier, const char *label,
+                      char key_out[65], int64_t *id, char *err, size_t errlen);
+int bex_store_key_revoke(bex_store *st, int64_t id, char *err, size_t errlen);
+/* Every key, valid or revoked (no secrets). *keys: free(). */
+int bex_store_key_list(bex_store *st, bex_api_key **keys, size_t *n, char *err, size_t errlen);
+/* The valid key matching `key` into *out: BEX_OK, or BEX_ERR_ARG for an unknown or revoked
+ * key (the caller audits the denial with bex_store_audit). Reads no personal data: not
+ * audited itself. */
+int bex_store_key_check(bex_store *st, const char *key, bex_api_key *out, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -289,3 +289,20 @@ int bex_store_gallery(bex_store *st, const char *departure, bex_index **out, siz
     *out = ix;
     return BEX_OK;
 }
+
+int bex_store_departure_carrier(bex_store *st, const char *departure, char carrier[8], char *err, size_t errlen) {
+    carrier[0] = 0;
+    sqlite3_stmt *s = st_prep(st, "SELECT carrier FROM departures WHERE id = ?1", err, errlen);
+    if (!s) return BEX_ERR_IO;
+    st_bind_text(s, 1, departure);
+    int r = sqlite3_step(s), rc = BEX_OK;
+    if (r == SQLITE_ROW) snprintf(carrier, 8, "%s", (const char *)sqlite3_column_text(s, 0));
+    else if (r == SQLITE_DONE) {
+        snprintf(err, errlen, "no departure '%s' on record (its manifest loads it)", departure ? departure : "");
+        rc = BEX_ERR_ARG;
+    } else {
+        rc = st_fail(st, "reading departures", err, errlen);
+    }
+    sqlite3_finalize(s);
+    return rc;
+}

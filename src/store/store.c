@@ -229,12 +229,20 @@ int st_pending_add(bex_store *st, int64_t sample, int64_t subject, const float *
 }
 
 int st_index(bex_store *st, bex_index **ix, char *err, size_t errlen) {
+    int64_t version;
+    int rc = st_query_int(st, "PRAGMA data_version", NULL, 0, 0, &version, err, errlen);
+    if (rc != BEX_OK) return rc;
+    if (st->ix && version != st->index_version) { /* another process wrote: read it all again */
+        bex_index_close(st->ix);
+        st->ix = NULL;
+    }
     if (st->ix) {
         *ix = st->ix;
         return BEX_OK;
     }
+    st->index_version = version;
     bex_index *x;
-    int rc = bex_index_open(BEX_TEMPLATE_DIM, BEX_INDEX_FLOAT32, &x, err, errlen);
+    rc = bex_index_open(BEX_TEMPLATE_DIM, BEX_INDEX_FLOAT32, &x, err, errlen);
     if (rc != BEX_OK) return rc;
     sqlite3_stmt *s = st_prep(st,
         "SELECT s.id, s.subject_id, s.template FROM samples s JOIN subjects p ON p.id = s.subject_id "

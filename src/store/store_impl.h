@@ -29,6 +29,8 @@ struct bex_store {
     st_pending *pending;
     size_t n_pending, cap_pending;
     int drop_index;          /* 1: the commit changed too much: rebuild the index next time */
+    int64_t index_version;   /* PRAGMA data_version when the index was last in step: another
+                                process's commit changes it, and the index is rebuilt */
     bex_operating_point verify_op;
 };
 

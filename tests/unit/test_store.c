@@ -300,7 +300,7 @@ TEST(opens_and_migrates) {
         db_remove(p);
         return;
     }
-    CHECK(bex_store_schema_version(st) == 1);
+    CHECK(bex_store_schema_version(st) == 2);
     CHECK(strlen(bex_store_model(st)) > 0);
     person a = person_new();
     bex_mrz d = passport("X10000001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
@@ -309,15 +309,15 @@ TEST(opens_and_migrates) {
     bex_store_close(st);
 
     st = store_open(p); /* reopening: same schema, data kept, no migration run again */
-    CHECK(st && bex_store_schema_version(st) == 1);
+    CHECK(st && bex_store_schema_version(st) == 2);
     if (st) {
         CHECK(enter_person(st, &a, &d, 0, "2026-09-01T10:00:00Z", "2026-11-30", &r2) == BEX_OK);
         CHECK(r2.subject == r.subject && !r2.new_subject && !strcmp(r2.outcome, "matched"));
         bex_store_close(st);
     }
     CHECK(sql_int(p, "SELECT count(*) FROM encounters") == 2);
-    CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE action = 'migrate'") == 1);
-    CHECK(sql_int(p, "PRAGMA user_version") == 1);
+    CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE action = 'migrate'") == 2);
+    CHECK(sql_int(p, "PRAGMA user_version") == 2);
     char mode[16];
     sql_text(p, "PRAGMA journal_mode", mode, sizeof mode);
     CHECK(!strcmp(mode, "wal"));
@@ -998,33 +998,40 @@ TEST(audit_chain_detects_tampering) {
     CHECK(leave(st, &a, "2026-03-05T10:00:00Z", NULL, &x) == BEX_OK);
     CHECK(bex_store_audit(st, "report", "test", "made by the test", err, sizeof err) == BEX_OK);
     long long entries = 0, first_bad = -1;
+    long long m = bex_store_schema_version(st); /* each migration wrote an entry first */
+    char q[160];
     int found = -1;
     CHECK(bex_store_audit_verify(st, NULL, &entries, &first_bad, &found, head, err, sizeof err) == BEX_OK);
-    CHECK(entries == 5 && first_bad == 0 && strlen(head) == 64 && found == 0);
+    CHECK(entries == m + 4 && first_bad == 0 && strlen(head) == 64 && found == 0);
     CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE object LIKE '%%TESTA%%' OR detail LIKE '%%TESTA%%' "
                      "OR object LIKE '%%XD0000001%%' OR detail LIKE '%%XD0000001%%'") == 0);
 
     /* the log is append-only */
-    CHECK(sql_exec(p, "UPDATE audit SET detail = 'changed' WHERE seq = 2") != SQLITE_OK);
-    CHECK(sql_exec(p, "DELETE FROM audit WHERE seq = 5") != SQLITE_OK);
-    CHECK(sql_int(p, "SELECT count(*) FROM audit") == 5);
+    snprintf(q, sizeof q, "UPDATE audit SET detail = 'changed' WHERE seq = %lld", m + 1);
+    CHECK(sql_exec(p, q) != SQLITE_OK);
+    snprintf(q, sizeof q, "DELETE FROM audit WHERE seq = %lld", m + 4);
+    CHECK(sql_exec(p, q) != SQLITE_OK);
+    CHECK(sql_int(p, "SELECT count(*) FROM audit") == m + 4);
     CHECK(bex_store_audit_verify(st, head, &entries, &first_bad, &found, head2, err, sizeof err) == BEX_OK);
     CHECK(found == 1 && first_bad == 0 && !strcmp(head, head2));
 
     /* a cut tail: seen only against a head kept elsewhere */
-    CHECK(sql_exec(p, "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq = 5") == SQLITE_OK);
+    snprintf(q, sizeof q, "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq = %lld", m + 4);
+    CHECK(sql_exec(p, q) == SQLITE_OK);
     CHECK(bex_store_audit_verify(st, head, &entries, &first_bad, &found, head2, err, sizeof err) == BEX_OK);
-    CHECK(entries == 4 && first_bad == 0 && found == 0 && strcmp(head, head2) != 0);
+    CHECK(entries == m + 3 && first_bad == 0 && found == 0 && strcmp(head, head2) != 0);
 
     /* a changed entry */
-    CHECK(sql_exec(p, "DROP TRIGGER audit_no_update; UPDATE audit SET detail = 'changed' WHERE seq = 3") ==
-          SQLITE_OK);
+    snprintf(q, sizeof q, "DROP TRIGGER audit_no_update; UPDATE audit SET detail = 'changed' WHERE seq = %lld",
+             m + 2);
+    CHECK(sql_exec(p, q) == SQLITE_OK);
     CHECK(bex_store_audit_verify(st, NULL, &entries, &first_bad, &found, head2, err, sizeof err) == BEX_OK);
-    CHECK(entries == 4 && first_bad == 3);
+    CHECK(entries == m + 3 && first_bad == m + 2);
     /* a deleted entry in the middle */
-    CHECK(sql_exec(p, "DELETE FROM audit WHERE seq = 2") == SQLITE_OK);
+    snprintf(q, sizeof q, "DELETE FROM audit WHERE seq = %lld", m + 1);
+    CHECK(sql_exec(p, q) == SQLITE_OK);
     CHECK(bex_store_audit_verify(st, NULL, &entries, &first_bad, &found, head2, err, sizeof err) == BEX_OK);
-    CHECK(entries == 3 && first_bad == 2);
+    CHECK(entries == m + 2 && first_bad == m + 1);
     bex_store_close(st);
     db_remove(p);
 }
