@@ -13,6 +13,8 @@ OPT     ?= -O2
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Wshadow -Wno-unused-parameter \
            -fno-strict-aliasing -pthread -Iinclude -Isrc
 LDLIBS  += -ljpeg -lpng -lopenjp2 -lcjson -lsqlite3 -lnettle -lm -lpthread
+# the command alone serves HTTP (bex serve)
+CLI_LIBS = -lmicrohttpd
 ifeq ($(WERROR),1)
 CFLAGS  += -Werror
 endif
@@ -77,7 +79,7 @@ $(BUILD)/libbex.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/bex: $(CLI_OBJ) $(BUILD)/libbex.a
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libbex.a $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libbex.a $(LDLIBS) $(CLI_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/libbex.a
 	@mkdir -p $(dir $@)

@@ -92,6 +92,10 @@ static const char *usage =
     "  purge [--as-of ISO] [--set CATEGORY=DURATION]... [--policy us|eu]\n"
     "                           delete what retention says is due (citizens' photos: 12 h)\n"
     "  audit verify [--head HEX] check the audit log's hash chain\n"
+    "  keys add --role officer|carrier|analyst|auditor|admin [--carrier CODE] | list | revoke ID\n"
+    "                           API keys for bex serve (shown once, stored as SHA-256)\n"
+    "  serve [--listen ADDR:PORT] [--workers N] [--queue N] [--max-body B]\n"
+    "                           the record system over HTTP/JSON (docs/service.md)\n"
     "  simulate --db NEW_FILE [--travellers N] [--days D] [--seed S] [--start D] [--no-fsync]\n"
     "                           days at an airport, a seaport and a land crossing with planted\n"
     "                           overstays, impostors and two identities (synthetic templates);\n"
@@ -714,6 +718,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "mrz")) return cmd_mrz(argc - i, argv + i);
     if (!strcmp(cmd, "quality")) return cmd_quality(models, argc - i, argv + i);
     if (!strcmp(cmd, "simulate")) return cmd_simulate(argc - i, argv + i);
+    if (!strcmp(cmd, "serve")) return cmd_serve(models, argc - i, argv + i);
     int rc = cmd_store(models, cmd, argc - i, argv + i);
     if (rc >= 0) return rc;
     if (!strcmp(cmd, "version")) { printf("bex %s\n", BEX_VERSION); return 0; }

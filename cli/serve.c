@@ -1,0 +1,647 @@
+/*
+ * serve.c - `bex serve`: the record system over HTTP/JSON for gates, kiosks, carriers and
+ * officers, on libmicrohttpd.
+ *
+ *   bex serve [--db FILE] [--listen ADDR:PORT] [--workers N] [--queue N] [--max-body BYTES]
+ *             [--max-pixels N] [--timeout S]
+ *
+ * One thread per connection; face extraction runs on a fixed pool of N engines (default: the
+ * cores) behind a bounded queue: a photo that would wait behind more than --queue others is
+ * answered 503 with Retry-After at once. One store, behind a mutex (a crossing's store work
+ * is about 1-2 ms; the networks take about 50 ms a photo). Every request but health and
+ * metrics carries an API key (Authorization: Bearer KEY, or X-API-Key: KEY; `bex keys add`)
+ * whose role decides what it may do; a denial is answered 401 / 403 and audited. SIGTERM or
+ * SIGINT: no new connections, requests in flight finish, then the store closes.
+ *
+ * Routes (v1; photos are raw JPEG / PNG / JPEG 2000 bodies, other fields are query
+ * parameters):
+ *   GET  /v1/health                                   anyone
+ *   GET  /metrics                                     anyone (counts and latencies only)
+ *   POST /v1/exits?port=&departure=&at=&port_kind=    officer; carrier (its own departures:
+ *                                                     the decision and a transaction id only)
+ *   POST /v1/entries?mrz=&class=&admit_until=|ds=1&port=&port_kind=&at=&citizen=1   officer
+ *   POST /v1/manifests  (JSON body)                   officer; carrier (its own carrier code)
+ *   GET  /v1/overstays?as_of=&policy=us|eu            officer, analyst
+ *   GET  /v1/flags                                    officer, analyst
+ *   GET  /v1/audit/verify                             auditor
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bex/image.h"
+#include "bex/store.h"
+#include "cli.h"
+
+#define ROLE_OFFICER 1u
+#define ROLE_CARRIER 2u
+#define ROLE_ANALYST 4u
+#define ROLE_AUDITOR 8u
+#define ROLE_ADMIN 16u
+
+typedef struct server {
+    bex_store *st;
+    pthread_mutex_t st_lock;
+    bex_engine **eng;
+    int n_eng, n_free, waiting, queue_max;
+    int *free_eng;
+    pthread_mutex_t eng_lock;
+    pthread_cond_t eng_cond;
+    size_t max_body;
+    bex_image_limits limits;
+    atomic_long requests, errors_4xx, errors_5xx, busy, denied, in_flight;
+    atomic_long extract_us, extract_n, store_us, store_n;
+} server;
+
+typedef struct request {
+    char *body;
+    size_t len, cap;
+    int too_big;
+} request;
+
+typedef struct reply {
+    int status;
+    char *json;      /* malloc'd */
+    size_t len;
+    int retry_after; /* seconds, 0: none */
+} reply;
+
+static long now_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000L + ts.tv_nsec / 1000;
+}
+
+/* ---- replies ---- */
+
+static void reply_error(reply *r, int status, const char *msg) {
+    char *b;
+    size_t n;
+    FILE *f = open_memstream(&b, &n);
+    if (!f) {
+        r->status = 500;
+        return;
+    }
+    fprintf(f, "{\"error\":");
+    cli_json_str(f, msg);
+    fprintf(f, ",\"status\":%d}\n", status);
+    fclose(f);
+    r->status = status;
+    r->json = b;
+    r->len = n;
+}
+
+/* A memory stream for a 200 reply; reply_done closes it. */
+static FILE *reply_open(reply *r) {
+    r->status = 200;
+    return open_memstream(&r->json, &r->len);
+}
+
+static void reply_done(reply *r, FILE *f) {
+    if (!f || fclose(f) != 0) {
+        free(r->json);
+        r->json = NULL;
+        reply_error(r, 500, "out of memory writing the answer");
+    }
+}
+
+/* ---- engines: a fixed pool behind a bounded queue ---- */
+
+/* An engine index, -1 when the queue is full (503), -2 when stopping. */
+static int engine_take(server *s) {
+    pthread_mutex_lock(&s->eng_lock);
+    if (s->n_free == 0 && s->waiting >= s->queue_max) {
+        pthread_mutex_unlock(&s->eng_lock);
+        return -1;
+    }
+    s->waiting++;
+    while (s->n_free == 0) pthread_cond_wait(&s->eng_cond, &s->eng_lock);
+    s->waiting--;
+    int e = s->free_eng[--s->n_free];
+    pthread_mutex_unlock(&s->eng_lock);
+    return e;
+}
+
+static void engine_give(server *s, int e) {
+    pthread_mutex_lock(&s->eng_lock);
+    s->free_eng[s->n_free++] = e;
+    pthread_cond_signal(&s->eng_cond);
+    pthread_mutex_unlock(&s->eng_lock);
+}
+
+/* The body as a photo, one face under the default capture policy. 0: *ok and the template
+ * (or the capture outcome in failure/message); otherwise the reply is set (4xx / 503). */
+static int extract(server *s, const request *rq, reply *r, float tmpl[BEX_TEMPLATE_DIM], float *quality,
+                   const char **failure, char *message, size_t msglen) {
+    *failure = NULL;
+    message[0] = 0;
+    if (rq->len == 0) {
+        reply_error(r, 400, "the body must be the photo (JPEG, PNG or JPEG 2000)");
+        return -1;
+    }
+    char err[256];
+    bex_image img;
+    if (bex_image_decode((const uint8_t *)rq->body, rq->len, &s->limits, &img, err, sizeof err) != BEX_OK) {
+        reply_error(r, 400, err);
+        return -1;
+    }
+    int e = engine_take(s);
+    if (e < 0) {
+        bex_image_free(&img);
+        atomic_fetch_add(&s->busy, 1);
+        reply_error(r, 503, "every face engine is busy and the queue is full: try again in a second");
+        r->retry_after = 1;
+        return -1;
+    }
+    long t0 = now_us();
+    bex_capture_policy pol;
+    bex_capture_policy_default(&pol);
+    bex_face face;
+    bex_quality q;
+    int n = 0;
+    int rc = bex_capture(s->eng[e], &img, &pol, &face, &q, &n, err, sizeof err);
+    engine_give(s, e);
+    bex_image_free(&img);
+    atomic_fetch_add(&s->extract_us, now_us() - t0);
+    atomic_fetch_add(&s->extract_n, 1);
+    if (rc == BEX_OK) {
+        memcpy(tmpl, face.template_, sizeof face.template_);
+        *quality = q.score;
+        return 0;
+    }
+    *failure = cli_outcome_name(rc);
+    if (!*failure) {
+        reply_error(r, 500, err);
+        return -1;
+    }
+    snprintf(message, msglen, "%s", err);
+    return 0;
+}
+
+/* ---- handlers ---- */
+
+typedef struct ctx {
+    server *s;
+    struct MHD_Connection *c;
+    const request *rq;
+    bex_api_key key;
+} ctx;
+
+static const char *arg(const ctx *x, const char *name) {
+    const char *v = MHD_lookup_connection_value(x->c, MHD_GET_ARGUMENT_KIND, name);
+    return v && *v ? v : NULL;
+}
+
+/* Runs under the store's lock. */
+#define LOCKED(s, stmt)                              \
+    do {                                             \
+        long t0_ = now_us();                         \
+        pthread_mutex_lock(&(s)->st_lock);           \
+        stmt;                                        \
+        pthread_mutex_unlock(&(s)->st_lock);         \
+        atomic_fetch_add(&(s)->store_us, now_us() - t0_); \
+        atomic_fetch_add(&(s)->store_n, 1);          \
+    } while (0)
+
+static int store_status(int rc) { return rc == BEX_ERR_ARG || rc == BEX_ERR_FORMAT ? 400 : rc == BEX_ERR_LIMIT ? 413 : 500; }
+
+static void h_health(ctx *x, reply *r) {
+    int v;
+    LOCKED(x->s, v = bex_store_schema_version(x->s->st));
+    FILE *f = reply_open(r);
+    if (f) fprintf(f, "{\"status\":\"ok\",\"version\":\"%s\",\"schema\":%d,\"engines\":%d}\n", BEX_VERSION, v,
+                   x->s->n_eng);
+    reply_done(r, f);
+}
+
+static void h_metrics(ctx *x, reply *r) {
+    server *s = x->s;
+    pthread_mutex_lock(&s->eng_lock);
+    int waiting = s->waiting, idle = s->n_free;
+    pthread_mutex_unlock(&s->eng_lock);
+    FILE *f = reply_open(r);
+    if (!f) return reply_done(r, f);
+    fprintf(f, "# HELP bex_requests_total HTTP requests answered.\n# TYPE bex_requests_total counter\n"
+               "bex_requests_total %ld\n", atomic_load(&s->requests));
+    fprintf(f, "# HELP bex_responses_4xx_total Requests refused as bad or not allowed.\n"
+               "# TYPE bex_responses_4xx_total counter\nbex_responses_4xx_total %ld\n", atomic_load(&s->errors_4xx));
+    fprintf(f, "# HELP bex_responses_5xx_total Requests that failed on the server's side.\n"
+               "# TYPE bex_responses_5xx_total counter\nbex_responses_5xx_total %ld\n", atomic_load(&s->errors_5xx));
+    fprintf(f, "# HELP bex_busy_total Photos refused with 503 because the queue was full.\n"
+               "# TYPE bex_busy_total counter\nbex_busy_total %ld\n", atomic_load(&s->busy));
+    fprintf(f, "# HELP bex_denied_total Requests denied for their key or role (audited).\n"
+               "# TYPE bex_denied_total counter\nbex_denied_total %ld\n", atomic_load(&s->denied));
+    fprintf(f, "# HELP bex_extract_seconds Face extraction time.\n# TYPE bex_extract_seconds summary\n"
+               "bex_extract_seconds_sum %.6f\nbex_extract_seconds_count %ld\n",
+            atomic_load(&s->extract_us) * 1e-6, atomic_load(&s->extract_n));
+    fprintf(f, "# HELP bex_store_seconds Time in the record store, its lock included.\n"
+               "# TYPE bex_store_seconds summary\nbex_store_seconds_sum %.6f\nbex_store_seconds_count %ld\n",
+            atomic_load(&s->store_us) * 1e-6, atomic_load(&s->store_n));
+    fprintf(f, "# HELP bex_engines_idle Face engines free now.\n# TYPE bex_engines_idle gauge\n"
+               "bex_engines_idle %d\n", idle);
+    fprintf(f, "# HELP bex_queue_waiting Photos waiting for an engine.\n# TYPE bex_queue_waiting gauge\n"
+               "bex_queue_waiting %d\n", waiting);
+    reply_done(r, f);
+}
+
+static void h_exit(ctx *x, reply *r) {
+    server *s = x->s;
+    const char *port = arg(x, "port"), *dep = arg(x, "departure");
+    int carrier = !strcmp(x->key.role, "carrier");
+    if (!port) return reply_error(r, 400, "an exit needs ?port=CODE");
+    if (carrier) { /* a carrier decides only its own departures */
+        if (!dep) return reply_error(r, 400, "a carrier's exit needs ?departure=ID (its manifest's)");
+        char code[8], err[256];
+        int rc;
+        LOCKED(s, rc = bex_store_departure_carrier(s->st, dep, code, err, sizeof err));
+        if (rc != BEX_OK) return reply_error(r, rc == BEX_ERR_ARG ? 404 : 500, err);
+        if (strcmp(code, x->key.carrier)) {
+            char obj[96];
+            snprintf(obj, sizeof obj, "route /v1/exits key %lld", (long long)x->key.id);
+            LOCKED(s, bex_store_audit(s->st, "denied", obj, "departure of another carrier", err, sizeof err));
+            atomic_fetch_add(&s->denied, 1);
+            return reply_error(r, 403, "this departure belongs to another carrier");
+        }
+    }
+    float tmpl[BEX_TEMPLATE_DIM], q = 0;
+    const char *failure;
+    char msg[256], err[512];
+    if (extract(s, x->rq, r, tmpl, &q, &failure, msg, sizeof msg) != 0) return;
+    bex_exit_request ex = {.live = failure ? NULL : tmpl, .live_quality = q, .live_failure = failure, .port = port,
+                           .port_kind = arg(x, "port_kind"), .departure = dep, .at = arg(x, "at")};
+    bex_exit_result res;
+    int rc;
+    LOCKED(s, rc = bex_store_exit(s->st, &ex, &res, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
+    FILE *f = reply_open(r);
+    if (f && carrier) /* the decision and a transaction id: nothing about the person */
+        fprintf(f, "{\"transaction\":%lld,\"decision\":\"%s\"}\n", (long long)res.encounter,
+                !strcmp(res.outcome, "matched") ? "match" : !strcmp(res.outcome, "no_photo") ? "no_photo" : "no_match");
+    else if (f)
+        cli_print_exit(f, &res, failure, msg);
+    reply_done(r, f);
+}
+
+static void h_entry(ctx *x, reply *r) {
+    server *s = x->s;
+    const char *mrz = arg(x, "mrz"), *port = arg(x, "port"), *kind = arg(x, "port_kind"), *at = arg(x, "at");
+    const char *cls = arg(x, "class"), *until = arg(x, "admit_until");
+    int citizen = arg(x, "citizen") && !strcmp(arg(x, "citizen"), "1");
+    int ds = arg(x, "ds") && !strcmp(arg(x, "ds"), "1");
+    if (!mrz || !port || !kind) return reply_error(r, 400, "an entry needs ?mrz=, ?port= and ?port_kind=");
+    if (!citizen && (!cls || (!until == !ds)))
+        return reply_error(r, 400, "an entry needs ?class= and one of ?admit_until=YYYY-MM-DD or ?ds=1, unless ?citizen=1");
+    char today[11], nowbuf[32], err[512];
+    if (!at) {
+        time_t t = time(NULL);
+        strftime(nowbuf, sizeof nowbuf, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+        at = nowbuf;
+    }
+    snprintf(today, sizeof today, "%.10s", at);
+    bex_mrz doc;
+    if (bex_mrz_parse_at(mrz, today, &doc, err, sizeof err) != BEX_OK) return reply_error(r, 400, err);
+    float tmpl[BEX_TEMPLATE_DIM], q = 0;
+    const char *failure;
+    char msg[256];
+    if (extract(s, x->rq, r, tmpl, &q, &failure, msg, sizeof msg) != 0) return;
+    bex_entry_request en = {.doc = &doc, .live = failure ? NULL : tmpl, .live_quality = q, .live_failure = failure,
+                            .admission_class = cls, .admit_until = until, .port = port, .port_kind = kind,
+                            .carrier = arg(x, "carrier"), .voyage = arg(x, "voyage"), .at = at, .citizen = citizen};
+    bex_entry_result res;
+    int rc;
+    LOCKED(s, rc = bex_store_entry(s->st, &en, &res, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
+    FILE *f = reply_open(r);
+    if (f) cli_print_entry(f, &res, failure, msg, NULL, NULL);
+    reply_done(r, f);
+}
+
+static void h_manifest(ctx *x, reply *r) {
+    server *s = x->s;
+    bex_manifest m;
+    char err[512];
+    int rc = bex_manifest_parse_json(x->rq->body ? x->rq->body : "", x->rq->len, &m, err, sizeof err);
+    if (rc != BEX_OK) return reply_error(r, 400, err);
+    if (!strcmp(x->key.role, "carrier") && strcmp(m.carrier, x->key.carrier)) {
+        char obj[96];
+        snprintf(obj, sizeof obj, "route /v1/manifests key %lld", (long long)x->key.id);
+        LOCKED(s, bex_store_audit(s->st, "denied", obj, "manifest of another carrier", err, sizeof err));
+        atomic_fetch_add(&s->denied, 1);
+        bex_manifest_free(&m);
+        return reply_error(r, 403, "a carrier may load only its own manifests");
+    }
+    bex_manifest_result res;
+    LOCKED(s, rc = bex_store_load_manifest(s->st, &m, NULL, NULL, &res, err, sizeof err));
+    if (rc != BEX_OK) {
+        bex_manifest_free(&m);
+        return reply_error(r, store_status(rc), err);
+    }
+    FILE *f = reply_open(r);
+    if (f) {
+        fprintf(f, "{\"departure\":");
+        cli_json_str(f, m.id);
+        if (!strcmp(x->key.role, "carrier")) /* no word on who is known to the store */
+            fprintf(f, ",\"travellers\":%zu}\n", res.travellers);
+        else
+            fprintf(f, ",\"travellers\":%zu,\"linked\":%zu,\"with_face\":%zu,\"mismatches\":%d,\"replaced\":%s}\n",
+                    res.travellers, res.linked, res.with_face, res.n_flags, res.replaced ? "true" : "false");
+    }
+    bex_manifest_free(&m);
+    reply_done(r, f);
+}
+
+static void h_overstays(ctx *x, reply *r) {
+    server *s = x->s;
+    const char *asof = arg(x, "as_of"), *policy = arg(x, "policy");
+    int eu = policy && !strcmp(policy, "eu");
+    if (policy && !eu && strcmp(policy, "us")) return reply_error(r, 400, "?policy= is us or eu");
+    bex_day d;
+    if (!asof || bex_day_parse(asof, &d) != BEX_OK) return reply_error(r, 400, "overstays need ?as_of=YYYY-MM-DD");
+    bex_overstay_row *rows;
+    size_t n;
+    char err[512];
+    int rc;
+    LOCKED(s, rc = bex_store_overstays(s->st, asof, eu, &rows, &n, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
+    FILE *f = reply_open(r);
+    if (f) cli_print_overstays(f, rows, n, asof, eu, 0, -1);
+    free(rows);
+    reply_done(r, f);
+}
+
+static void h_flags(ctx *x, reply *r) {
+    server *s = x->s;
+    bex_flag *fl;
+    size_t n;
+    char err[512];
+    int rc;
+    LOCKED(s, rc = bex_store_flags(s->st, &fl, &n, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
+    FILE *f = reply_open(r);
+    if (f) {
+        fprintf(f, "{\"count\":%zu", n);
+        cli_print_flags(f, fl, (int)n);
+        fprintf(f, "}\n");
+    }
+    free(fl);
+    reply_done(r, f);
+}
+
+static void h_audit(ctx *x, reply *r) {
+    server *s = x->s;
+    long long entries, bad;
+    int found;
+    char head[65], err[512];
+    const char *known = arg(x, "head");
+    int rc;
+    LOCKED(s, rc = bex_store_audit_verify(s->st, known, &entries, &bad, &found, head, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
+    FILE *f = reply_open(r);
+    if (f) {
+        fprintf(f, "{\"entries\":%lld,\"ok\":%s,\"first_bad\":", entries, !bad && (!known || found) ? "true" : "false");
+        if (bad) fprintf(f, "%lld", bad);
+        else fprintf(f, "null");
+        fprintf(f, ",\"head\":\"%s\"", head);
+        if (known) fprintf(f, ",\"head_found\":%s", found ? "true" : "false");
+        fprintf(f, "}\n");
+    }
+    reply_done(r, f);
+}
+
+typedef struct route {
+    const char *method, *path;
+    unsigned roles; /* 0: no key needed */
+    void (*fn)(ctx *, reply *);
+} route;
+
+static const route routes[] = {
+    {"GET", "/v1/health", 0, h_health},
+    {"GET", "/metrics", 0, h_metrics},
+    {"POST", "/v1/exits", ROLE_OFFICER | ROLE_CARRIER, h_exit},
+    {"POST", "/v1/entries", ROLE_OFFICER, h_entry},
+    {"POST", "/v1/manifests", ROLE_OFFICER | ROLE_CARRIER, h_manifest},
+    {"GET", "/v1/overstays", ROLE_OFFICER | ROLE_ANALYST, h_overstays},
+    {"GET", "/v1/flags", ROLE_OFFICER | ROLE_ANALYST, h_flags},
+    {"GET", "/v1/audit/verify", ROLE_AUDITOR, h_audit},
+};
+
+static unsigned role_bit(const char *role) {
+    static const char *const names[] = {"officer", "carrier", "analyst", "auditor", "admin"};
+    for (unsigned i = 0; i < 5; i++)
+        if (!strcmp(role, names[i])) return 1u << i;
+    return 0;
+}
+
+/* The key from "Authorization: Bearer KEY" or "X-API-Key: KEY"; NULL if none. */
+static const char *request_key(struct MHD_Connection *c) {
+    const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (a && !strncmp(a, "Bearer ", 7)) return a + 7;
+    return MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-API-Key");
+}
+
+static void dispatch(server *s, struct MHD_Connection *c, const char *url, const char *method, const request *rq,
+                     reply *r) {
+    const route *rt = NULL;
+    int path_known = 0;
+    for (size_t i = 0; i < sizeof routes / sizeof *routes; i++) {
+        if (strcmp(url, routes[i].path)) continue;
+        path_known = 1;
+        if (!strcmp(method, routes[i].method)) rt = &routes[i];
+    }
+    if (!rt) return reply_error(r, path_known ? 405 : 404, path_known ? "method not allowed on this route" : "no such route");
+    if (rq->too_big) return reply_error(r, 413, "the body is larger than the server's limit (--max-body)");
+    ctx x = {.s = s, .c = c, .rq = rq};
+    if (rt->roles) {
+        const char *key = request_key(c);
+        char err[256], obj[96];
+        int rc = BEX_ERR_ARG;
+        if (key) LOCKED(s, rc = bex_store_key_check(s->st, key, &x.key, err, sizeof err));
+        if (rc != BEX_OK) {
+            snprintf(obj, sizeof obj, "route %s", rt->path);
+            LOCKED(s, bex_store_audit(s->st, "denied", obj, key ? "unknown or revoked key" : "no key", err, sizeof err));
+            atomic_fetch_add(&s->denied, 1);
+            reply_error(r, 401, "an API key is needed: Authorization: Bearer KEY (bex keys add)");
+            return;
+        }
+        if (!(role_bit(x.key.role) & rt->roles)) {
+            char detail[48];
+            snprintf(obj, sizeof obj, "route %s key %lld", rt->path, (long long)x.key.id);
+            snprintf(detail, sizeof detail, "role %s", x.key.role);
+            LOCKED(s, bex_store_audit(s->st, "denied", obj, detail, err, sizeof err));
+            atomic_fetch_add(&s->denied, 1);
+            reply_error(r, 403, "this key's role may not use this route");
+            return;
+        }
+    }
+    rt->fn(&x, r);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                  const char *version, const char *data, size_t *data_size, void **con_cls) {
+    (void)version;
+    server *s = cls;
+    request *rq = *con_cls;
+    if (!rq) { /* first call: headers only */
+        rq = calloc(1, sizeof *rq);
+        if (!rq) return MHD_NO;
+        *con_cls = rq;
+        atomic_fetch_add(&s->in_flight, 1);
+        return MHD_YES;
+    }
+    if (*data_size) { /* a piece of the body */
+        if (!rq->too_big && rq->len + *data_size > s->max_body) {
+            rq->too_big = 1;
+            free(rq->body);
+            rq->body = NULL;
+            rq->len = rq->cap = 0;
+        }
+        if (!rq->too_big) {
+            if (rq->len + *data_size + 1 > rq->cap) {
+                size_t cap = rq->cap ? rq->cap : 65536;
+                while (cap < rq->len + *data_size + 1) cap *= 2;
+                char *b = realloc(rq->body, cap);
+                if (!b) return MHD_NO;
+                rq->body = b;
+                rq->cap = cap;
+            }
+            memcpy(rq->body + rq->len, data, *data_size);
+            rq->len += *data_size;
+            rq->body[rq->len] = 0;
+        }
+        *data_size = 0;
+        return MHD_YES;
+    }
+    reply r = {0};
+    dispatch(s, c, url, method, rq, &r);
+    if (!r.json) reply_error(&r, r.status ? r.status : 500, "internal error");
+    atomic_fetch_add(&s->requests, 1);
+    if (r.status >= 500) atomic_fetch_add(&s->errors_5xx, 1);
+    else if (r.status >= 400) atomic_fetch_add(&s->errors_4xx, 1);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(r.len, r.json, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(r.json);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            !strcmp(url, "/metrics") && r.status == 200 ? "text/plain; version=0.0.4" : "application/json");
+    if (r.retry_after) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%d", r.retry_after);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+    }
+    enum MHD_Result ok = MHD_queue_response(c, (unsigned)r.status, resp);
+    MHD_destroy_response(resp);
+    return ok;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode t) {
+    (void)c;
+    (void)t;
+    server *s = cls;
+    request *rq = *con_cls;
+    if (!rq) return;
+    free(rq->body);
+    free(rq);
+    *con_cls = NULL;
+    atomic_fetch_sub(&s->in_flight, 1);
+}
+
+int cmd_serve(const char *models, int argc, char **argv) {
+    const char *db = "bex.db", *listen = "127.0.0.1:8080";
+    long workers = sysconf(_SC_NPROCESSORS_ONLN), queue = -1, max_body = 16 << 20, max_pixels = 40000000,
+         timeout = 30;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        char *end = NULL;
+        long n = v ? strtol(v, &end, 10) : 0;
+        int num_ok = v && end && !*end && end != v;
+        if (!v) return cli_usage_error("serve options take a value");
+        if (!strcmp(a, "--db")) db = v;
+        else if (!strcmp(a, "--listen")) listen = v;
+        else if (!strcmp(a, "--workers") && num_ok && n >= 1 && n <= 64) workers = n;
+        else if (!strcmp(a, "--queue") && num_ok && n >= 0 && n <= 10000) queue = n;
+        else if (!strcmp(a, "--max-body") && num_ok && n >= 1024) max_body = n;
+        else if (!strcmp(a, "--max-pixels") && num_ok && n >= 10000) max_pixels = n;
+        else if (!strcmp(a, "--timeout") && num_ok && n >= 1 && n <= 3600) timeout = n;
+        else return cli_usage_error("serve takes [--db FILE] [--listen ADDR:PORT] [--workers N] [--queue N] "
+                                    "[--max-body BYTES] [--max-pixels N] [--timeout S]");
+        i++;
+    }
+    if (workers < 1) workers = 1;
+    if (queue < 0) queue = 8 * workers;
+    const char *colon = strrchr(listen, ':');
+    char host[64];
+    long port = colon ? strtol(colon + 1, NULL, 10) : -1;
+    if (!colon || port < 0 || port > 65535 || (size_t)(colon - listen) >= sizeof host)
+        return cli_usage_error("--listen takes ADDR:PORT, e.g. 127.0.0.1:8080 (port 0: any free one)");
+    snprintf(host, sizeof host, "%.*s", (int)(colon - listen), listen);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) return cli_usage_error("--listen takes an IPv4 address");
+
+    server s = {.n_eng = (int)workers, .queue_max = (int)queue, .max_body = (size_t)max_body,
+                .limits = {.max_file_bytes = (size_t)max_body, .max_pixels = (uint64_t)max_pixels}};
+    pthread_mutex_init(&s.st_lock, NULL);
+    pthread_mutex_init(&s.eng_lock, NULL);
+    pthread_cond_init(&s.eng_cond, NULL);
+    bex_store_options o;
+    bex_store_options_default(&o);
+    o.actor = "serve";
+    char err[512];
+    if (bex_store_open(db, &o, &s.st, err, sizeof err) != BEX_OK) {
+        fprintf(stderr, "bex: serve: %s: %s\n", db, err);
+        return 2;
+    }
+    s.eng = calloc((size_t)workers, sizeof *s.eng);
+    s.free_eng = calloc((size_t)workers, sizeof *s.free_eng);
+    int ok = s.eng && s.free_eng;
+    for (int i = 0; ok && i < workers; i++) {
+        ok = cli_open_engine(models, BEX_ALIGN_DEFAULT, &s.eng[i]);
+        if (ok) s.free_eng[s.n_free++] = i;
+    }
+    /* SIGTERM and SIGINT are taken by sigwait in this thread alone: block them before the
+     * server's threads start (they inherit the mask) */
+    sigset_t stop_sigs;
+    sigemptyset(&stop_sigs);
+    sigaddset(&stop_sigs, SIGTERM);
+    sigaddset(&stop_sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    struct MHD_Daemon *d = NULL;
+    if (ok) {
+        d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
+                             0, NULL, NULL, on_request, &s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s, MHD_OPTION_CONNECTION_TIMEOUT,
+                             (unsigned)timeout, MHD_OPTION_CONNECTION_LIMIT, (unsigned)(workers + queue + 64),
+                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 << 10), MHD_OPTION_END);
+        if (!d) fprintf(stderr, "bex: serve: cannot listen on %s: %s\n", listen, strerror(errno));
+    }
+    if (d) {
+        const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+        /* one line a supervisor or test can read: where it listens */
+        printf("{\"listening\":\"%s:%u\",\"db\":", host, info ? (unsigned)info->port : (unsigned)port);
+        cli_json_str(stdout, db);
+        printf(",\"engines\":%ld,\"queue\":%ld}\n", workers, queue);
+        fflush(stdout);
+        int sig = 0;
+        sigwait(&stop_sigs, &sig);
+        /* stop accepting, let requests in flight finish (bounded by the timeout) */
+        MHD_quiesce_daemon(d);
+        for (long waited = 0; atomic_load(&s.in_flight) > 0 && waited < timeout * 1000; waited += 10) usleep(10000);
+        MHD_stop_daemon(d);
+        fprintf(stderr, "bex: serve: stopped; %ld requests answered\n", atomic_load(&s.requests));
+    }
+    for (int i = 0; s.eng && i < workers; i++) bex_engine_close(s.eng[i]);
+    free(s.eng);
+    free(s.free_eng);
+    bex_store_close(s.st);
+    return d ? 0 : 2;
+}

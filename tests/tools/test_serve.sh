@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# test_serve.sh - `bex serve` against a real server on loopback, with curl: health and metrics,
+# keys (none, unknown, revoked), the role matrix (each role on each route: allowed or 403), a
+# carrier that learns only the decision for its own departures, a full arrival and departure
+# by an officer, bad input answered 4xx while the server keeps serving, the bounded queue's 503
+# with Retry-After, denials in the audit log, and a graceful stop that finishes what is in
+# flight. Needs curl; models/ for the photo routes.
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+bex="$BUILD/bex"
+pass=0; fail=0
+check() { if [ "$2" -eq 0 ]; then echo "ok   $1"; pass=$((pass + 1)); else echo "FAIL $1"; fail=$((fail + 1)); fi; }
+models=${BEX_MODELS:-models}
+if ! command -v curl >/dev/null || [ ! -f "$models/face_recognition_model-weights_manifest.json" ]; then
+    echo "skip: needs curl and the face models"; echo "0 passed, 0 failed, 1 skipped"; exit 0
+fi
+tmp=$(mktemp -d)
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
+db="$tmp/bex.db"
+D=tests/data/lfw
+key() { "$bex" keys add --db "$db" "$@" | sed -n 's/.*"key":"\([0-9a-f]*\)".*/\1/p'; }
+OFFICER=$(key --role officer --label booth)
+CARRIER=$(key --role carrier --carrier BX)
+OTHER=$(key --role carrier --carrier ZZ)
+ANALYST=$(key --role analyst)
+AUDITOR=$(key --role auditor)
+ADMIN=$(key --role admin)
+REVOKED=$(key --role officer)
+"$bex" keys revoke --db "$db" 7 >/dev/null; check key_revoked $?
+[ ${#OFFICER} -eq 64 ] && [ ${#CARRIER} -eq 64 ]; check keys_made $?
+"$bex" keys list --db "$db" | grep -q "$OFFICER"; [ $? -ne 0 ]; check keys_list_shows_no_secret $?
+
+# start: one server, any free port; prints where it listens
+start() { # start OUTFILE [serve options]: sets $U and $SP
+    local out=$1; shift
+    "$bex" serve --db "$db" --listen 127.0.0.1:0 "$@" >"$out" 2>"$out.err" &
+    SP=$!
+    pids+=("$SP")
+    for _ in $(seq 100); do grep -q listening "$out" 2>/dev/null && break; sleep 0.05; done
+    U="http://127.0.0.1:$(sed -n 's/.*"listening":"[0-9.]*:\([0-9]*\)".*/\1/p' "$out")"
+}
+start "$tmp/serve.out"
+# code METHOD PATH KEY [curl args]: the HTTP status; the body in $tmp/body
+code() {
+    local m=$1 p=$2 k=$3; shift 3
+    local h=()
+    [ -n "$k" ] && h=(-H "Authorization: Bearer $k")
+    curl -s -o "$tmp/body" -w '%{http_code}' -X "$m" "${h[@]}" "$@" "$U$p"
+}
+
+[ "$(code GET /v1/health "")" = 200 ] && grep -q '"status":"ok"' "$tmp/body"; check health_without_key $?
+[ "$(code GET /metrics "")" = 200 ] && grep -q '^bex_requests_total ' "$tmp/body"; check metrics_prometheus $?
+[ "$(code GET /v1/flags "")" = 401 ]; check no_key_401 $?
+[ "$(code GET /v1/flags "0000000000000000000000000000000000000000000000000000000000000000")" = 401 ]
+check unknown_key_401 $?
+[ "$(code GET /v1/flags "$REVOKED")" = 401 ]; check revoked_key_401 $?
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "X-API-Key: $ANALYST" "$U/v1/flags")" = 200 ]; check x_api_key_header $?
+
+# the role matrix: ROUTE (method path) and, per role, y (allowed: neither 401 nor 403) or n (403)
+#                   officer carrier analyst auditor admin
+matrix="POST /v1/exits         y y n n n
+POST /v1/entries       y n n n n
+POST /v1/manifests     y y n n n
+GET  /v1/overstays     y n y n n
+GET  /v1/flags         y n y n n
+GET  /v1/audit/verify  n n n y n"
+keys=("$OFFICER" "$CARRIER" "$ANALYST" "$AUDITOR" "$ADMIN")
+names=(officer carrier analyst auditor admin)
+bad=0
+while read -r m p a b c d e; do
+    want=("$a" "$b" "$c" "$d" "$e")
+    for i in 0 1 2 3 4; do
+        got=$(code "$m" "$p" "${keys[$i]}")
+        if [ "${want[$i]}" = n ] && [ "$got" != 403 ]; then echo "  $m $p as ${names[$i]}: $got, want 403"; bad=1; fi
+        if [ "${want[$i]}" = y ] && { [ "$got" = 403 ] || [ "$got" = 401 ]; }; then
+            echo "  $m $p as ${names[$i]}: $got, want allowed"; bad=1; fi
+    done
+done <<<"$matrix"
+check role_matrix $bad
+
+# an officer: a full arrival (raw JPEG body, MRZ as a query parameter) and a departure
+mrz=$("$bex" mrz make --number 530000001 --state GBR --nationality GBR --surname OKAFOR --given ADA \
+      --birth 1971-08-16 --sex F --expiry 2032-01-01 | python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.stdin.read().strip()))')
+st=$(code POST "/v1/entries?mrz=$mrz&class=B2&admit_until=2026-03-31&port=JFK&port_kind=air&at=2026-03-01T08:00:00Z" \
+     "$OFFICER" --data-binary @"$D/Angela_Bassett_0004.jpg")
+[ "$st" = 200 ] && grep -q '"outcome":"enrolled"' "$tmp/body"; check "officer_full_arrival ($st)" $?
+subj=$(sed -n 's/.*"subject":\([0-9]*\),.*/\1/p' "$tmp/body")
+cat >"$tmp/m.json" <<EOF
+{"departure":"BX1-2026-03-02","carrier":"BX","voyage":"BX1","port":"JFK","port_kind":"air",
+ "scheduled":"2026-03-02T18:00:00Z","travellers":[{"issuing_state":"GBR","number":"530000001","surname":"OKAFOR",
+ "given_names":"ADA","birth_date":"1971-08-16"}]}
+EOF
+st=$(code POST /v1/manifests "$CARRIER" --data-binary @"$tmp/m.json")
+[ "$st" = 200 ] && ! grep -q linked "$tmp/body"; check "carrier_loads_own_manifest_learns_count_only ($st)" $?
+sed 's/"carrier":"BX"/"carrier":"ZZ"/' "$tmp/m.json" >"$tmp/m2.json"
+[ "$(code POST /v1/manifests "$CARRIER" --data-binary @"$tmp/m2.json")" = 403 ]; check carrier_other_manifest_403 $?
+# the carrier's boarding gate: the decision and a transaction id, nothing about the person
+st=$(code POST "/v1/exits?port=JFK&departure=BX1-2026-03-02&at=2026-03-02T17:30:00Z" "$CARRIER" \
+     --data-binary @"$D/Angela_Bassett_0005.jpg")
+[ "$st" = 200 ] && grep -qx '{"transaction":[0-9]*,"decision":"match"}' "$tmp/body"
+check "carrier_learns_decision_only ($st: $(cat "$tmp/body"))" $?
+[ "$(code POST "/v1/exits?port=JFK&departure=BX1-2026-03-02" "$OTHER" --data-binary @"$D/Angela_Bassett_0005.jpg")" = 403 ]
+check carrier_other_departure_403 $?
+[ "$(code POST "/v1/exits?port=JFK" "$CARRIER" --data-binary @"$D/Angela_Bassett_0005.jpg")" = 400 ]
+check carrier_exit_needs_departure $?
+st=$(code POST "/v1/exits?port=JFK&at=2026-03-03T09:00:00Z" "$OFFICER" --data-binary @"$D/Angela_Bassett_0005.jpg")
+[ "$st" = 200 ] && grep -q "\"subject\":$subj," "$tmp/body" && grep -q '"outcome":"matched"' "$tmp/body"
+check "officer_exit_full_answer ($st)" $?
+[ "$(code GET "/v1/overstays?as_of=2026-06-30" "$ANALYST")" = 200 ] && grep -q '"totals"' "$tmp/body"
+check analyst_overstay_report $?
+
+# bad input: 4xx with a message, and the server goes on
+[ "$(code POST /v1/manifests "$OFFICER" --data-binary '{"departure":')" = 400 ] && grep -q 'not valid JSON' "$tmp/body"
+check malformed_json_400 $?
+[ "$(code POST "/v1/exits?port=JFK" "$OFFICER" --data-binary 'not an image at all')" = 400 ] &&
+    grep -q '"error"' "$tmp/body"; check not_an_image_400 $?
+[ "$(code POST "/v1/exits?port=JFK" "$OFFICER")" = 400 ]; check empty_body_400 $?
+head -c 3000 "$D/Angela_Bassett_0005.jpg" >"$tmp/cut.jpg"
+[ "$(code POST "/v1/exits?port=JFK" "$OFFICER" --data-binary @"$tmp/cut.jpg")" = 400 ]; check truncated_jpeg_400 $?
+[ "$(code POST "/v1/entries?mrz=hello&class=B2&ds=1&port=JFK&port_kind=air" "$OFFICER" \
+     --data-binary @"$D/Angela_Bassett_0005.jpg")" = 400 ]; check bad_mrz_400 $?
+[ "$(code GET "/v1/overstays?as_of=2026-02-30" "$ANALYST")" = 400 ]; check bad_date_400 $?
+[ "$(code GET /v1/nothing "$OFFICER")" = 404 ]; check unknown_route_404 $?
+[ "$(code DELETE /v1/flags "$OFFICER")" = 405 ]; check wrong_method_405 $?
+[ "$(code GET /v1/health "")" = 200 ]; check still_serving_after_bad_input $?
+[ "$(code GET /v1/audit/verify "$AUDITOR")" = 200 ] && grep -q '"ok":true' "$tmp/body"; check auditor_verifies_chain $?
+denied=$(sqlite3 -batch "$db" "SELECT count(*) FROM audit WHERE action = 'denied'" 2>/dev/null || echo 0)
+[ "${denied:-0}" -ge 20 ]; check "denials_audited ($denied)" $?
+kill -TERM "$SP"; wait "$SP"; check stops_cleanly_on_sigterm $?
+
+# limits: body size (413), and the bounded queue (503 with Retry-After)
+start "$tmp/serve2.out" --workers 1 --queue 0 --max-body 20000
+head -c 100000 /dev/zero >"$tmp/big.bin"
+[ "$(code POST "/v1/exits?port=JFK" "$OFFICER" --data-binary @"$tmp/big.bin")" = 413 ] && grep -q -- '--max-body' "$tmp/body"
+check body_over_limit_413 $?
+for i in 1 2 3 4 5 6; do
+    curl -s -o /dev/null -D "$tmp/h$i" -w '%{http_code}\n' -H "Authorization: Bearer $OFFICER" \
+        --data-binary @"$D/Angela_Bassett_0004.jpg" "$U/v1/exits?port=JFK" >"$tmp/c$i" &
+done
+wait $(jobs -p | grep -v "^$SP$") 2>/dev/null
+busy=$(cat "$tmp"/c? | grep -c 503); okc=$(cat "$tmp"/c? | grep -c 200)
+[ "$busy" -ge 1 ] && [ "$okc" -ge 1 ] && grep -qi '^retry-after: 1' $(grep -l 503 "$tmp"/h? | head -1)
+check "queue_full_503_retry_after ($okc ok, $busy busy)" $?
+# graceful stop: requests in flight finish
+for i in 1 2; do
+    curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $OFFICER" \
+        --data-binary @"$D/Angela_Bassett_0004.jpg" "$U/v1/exits?port=JFK" >"$tmp/g$i" &
+done
+sleep 0.05
+kill -TERM "$SP"; wait "$SP"; rc=$?
+sleep 0.5
+got=$(cat "$tmp"/g? | grep -c -E '^(200|503)$')
+[ $rc -eq 0 ] && [ "$got" -eq 2 ]; check "graceful_stop_finishes_in_flight (rc $rc, $got of 2 answered)" $?
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
