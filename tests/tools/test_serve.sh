@@ -52,6 +52,21 @@ code() {
 
 [ "$(code GET /v1/health "")" = 200 ] && grep -q '"status":"ok"' "$tmp/body"; check health_without_key $?
 [ "$(code GET /metrics "")" = 200 ] && grep -q '^bex_requests_total ' "$tmp/body"; check metrics_prometheus $?
+[ "$(code GET /v1/openapi.json "")" = 200 ] && cmp -s "$tmp/body" docs/openapi.json; check openapi_served_as_in_repo $?
+# the document against the real routes: every route in serve.c's table is documented, and
+# every documented method and path exists on the running server (not 404 or 405)
+src=$(sed -n 's/^ *{"\(GET\|POST\|PUT\|DELETE\)", "\([^"]*\)",.*/\1 \2/p' cli/serve.c | sort)
+doc=$(python3 -c 'import json
+d = json.load(open("docs/openapi.json"))
+for p, ops in d["paths"].items():
+    for m in ops: print(m.upper(), p)' | sort)
+[ -n "$src" ] && [ "$src" = "$doc" ]; check "openapi_matches_route_table ($(wc -l <<<"$src") routes)" $?
+bad=0
+while read -r m p; do
+    st=$(code "$m" "$p" "$OFFICER")
+    if [ "$st" = 404 ] || [ "$st" = 405 ]; then echo "  $m $p: $st"; bad=1; fi
+done <<<"$doc"
+check openapi_routes_exist_on_server $bad
 [ "$(code GET /v1/flags "")" = 401 ]; check no_key_401 $?
 [ "$(code GET /v1/flags "0000000000000000000000000000000000000000000000000000000000000000")" = 401 ]
 check unknown_key_401 $?
@@ -153,6 +168,24 @@ kill -TERM "$SP"; wait "$SP"; rc=$?
 sleep 0.5
 got=$(cat "$tmp"/g? | grep -c -E '^(200|503)$')
 [ $rc -eq 0 ] && [ "$got" -eq 2 ]; check "graceful_stop_finishes_in_flight (rc $rc, $got of 2 answered)" $?
+
+# TLS with a self-signed certificate made here
+if command -v openssl >/dev/null &&
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/key.pem" -out "$tmp/cert.pem" -days 1 \
+        -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1; then
+    start "$tmp/serve3.out" --tls-cert "$tmp/cert.pem" --tls-key "$tmp/key.pem"
+    T=${U/http:/https:}
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$tmp/cert.pem" "$T/v1/health")" = 200 ]
+    check tls_health_with_ca $?
+    curl -s -o /dev/null --max-time 5 "$U/v1/health"; [ $? -ne 0 ]; check tls_refuses_plain_http $?
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$tmp/cert.pem" -H "Authorization: Bearer $ANALYST" \
+         "$T/v1/flags")" = 200 ]; check tls_keyed_request $?
+    kill -TERM "$SP"; wait "$SP"; check tls_stops_cleanly $?
+else
+    echo "skip: no openssl to make a test certificate"
+fi
+"$bex" serve --db "$db" --listen 127.0.0.1:0 --tls-cert "$tmp/nonexistent.pem" --tls-key "$tmp/nonexistent.pem" \
+    >/dev/null 2>"$tmp/e"; [ $? -eq 2 ] && grep -q "cannot open" "$tmp/e"; check tls_missing_cert_refused $?
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
