@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -69,6 +70,19 @@ typedef struct request {
     size_t len, cap;
     int too_big;
 } request;
+
+/* A multipart/form-data body, parsed by libmicrohttpd's post processor: named parts. */
+#define FORM_MAX_FIELDS 16
+typedef struct form_field {
+    char name[32];
+    char *data; /* NUL-terminated */
+    size_t len, cap;
+} form_field;
+
+typedef struct form {
+    form_field f[FORM_MAX_FIELDS];
+    int n, bad;
+} form;
 
 typedef struct reply {
     int status;
@@ -162,18 +176,22 @@ static void engine_give(server *s, int e) {
 
 /* The body as a photo, one face under the default capture policy. 0: *ok and the template
  * (or the capture outcome in failure/message); otherwise the reply is set (4xx / 503). */
-static int extract(server *s, const request *rq, reply *r, float tmpl[BEX_TEMPLATE_DIM], float *quality,
-                   const char **failure, char *message, size_t msglen) {
+static int extract(server *s, const char *buf, size_t len, const char *what, reply *r,
+                   float tmpl[BEX_TEMPLATE_DIM], float *quality, const char **failure, char *message,
+                   size_t msglen) {
     *failure = NULL;
     message[0] = 0;
-    if (rq->len == 0) {
-        reply_error(r, 400, "the body must be the photo (JPEG, PNG or JPEG 2000)");
+    char err[256], msg[320];
+    if (!buf || len == 0) {
+        snprintf(msg, sizeof msg, "the %s is missing: send it as the body (JPEG, PNG or JPEG 2000) or as the "
+                 "multipart part \"%s\"", what, what);
+        reply_error(r, 400, msg);
         return -1;
     }
-    char err[256];
     bex_image img;
-    if (bex_image_decode((const uint8_t *)rq->body, rq->len, &s->limits, &img, err, sizeof err) != BEX_OK) {
-        reply_error(r, 400, err);
+    if (bex_image_decode((const uint8_t *)buf, len, &s->limits, &img, err, sizeof err) != BEX_OK) {
+        snprintf(msg, sizeof msg, "%s: %s", what, err);
+        reply_error(r, 400, msg);
         return -1;
     }
     int e = engine_take(s);
@@ -215,12 +233,36 @@ typedef struct ctx {
     server *s;
     struct MHD_Connection *c;
     const request *rq;
+    const form *fm; /* NULL unless the body was multipart/form-data */
     bex_api_key key;
 } ctx;
 
+static const form_field *part(const ctx *x, const char *name) {
+    for (int i = 0; x->fm && i < x->fm->n; i++)
+        if (!strcmp(x->fm->f[i].name, name)) return &x->fm->f[i];
+    return NULL;
+}
+
+/* A field: a multipart part of that name, else the query parameter. */
 static const char *arg(const ctx *x, const char *name) {
+    const form_field *p = part(x, name);
+    if (p) return p->len ? p->data : NULL;
     const char *v = MHD_lookup_connection_value(x->c, MHD_GET_ARGUMENT_KIND, name);
     return v && *v ? v : NULL;
+}
+
+/* A photo: the multipart part `name`, else (for the main photo) the raw body. */
+static void photo(const ctx *x, const char *name, int body_too, const char **buf, size_t *len) {
+    const form_field *p = part(x, name);
+    *buf = NULL;
+    *len = 0;
+    if (p) {
+        *buf = p->data;
+        *len = p->len;
+    } else if (body_too && !x->fm) {
+        *buf = x->rq->body;
+        *len = x->rq->len;
+    }
 }
 
 /* Runs under the store's lock. */
@@ -304,9 +346,11 @@ static void h_exit(ctx *x, reply *r) {
         }
     }
     float tmpl[BEX_TEMPLATE_DIM], q = 0;
-    const char *failure;
+    const char *failure, *buf;
+    size_t len;
     char msg[256], err[512];
-    if (extract(s, x->rq, r, tmpl, &q, &failure, msg, sizeof msg) != 0) return;
+    photo(x, "photo", 1, &buf, &len);
+    if (extract(s, buf, len, "photo", r, tmpl, &q, &failure, msg, sizeof msg) != 0) return;
     bex_exit_request ex = {.live = failure ? NULL : tmpl, .live_quality = q, .live_failure = failure, .port = port,
                            .port_kind = arg(x, "port_kind"), .departure = dep, .at = arg(x, "at")};
     bex_exit_result res;
@@ -340,11 +384,19 @@ static void h_entry(ctx *x, reply *r) {
     snprintf(today, sizeof today, "%.10s", at);
     bex_mrz doc;
     if (bex_mrz_parse_at(mrz, today, &doc, err, sizeof err) != BEX_OK) return reply_error(r, 400, err);
-    float tmpl[BEX_TEMPLATE_DIM], q = 0;
-    const char *failure;
-    char msg[256];
-    if (extract(s, x->rq, r, tmpl, &q, &failure, msg, sizeof msg) != 0) return;
+    float tmpl[BEX_TEMPLATE_DIM], chip[BEX_TEMPLATE_DIM], q = 0, cq = 0;
+    const char *failure, *chip_failure = NULL, *buf;
+    size_t len;
+    char msg[256], chip_msg[256] = "";
+    photo(x, "photo", 1, &buf, &len);
+    if (extract(s, buf, len, "photo", r, tmpl, &q, &failure, msg, sizeof msg) != 0) return;
+    int has_chip = part(x, "doc_photo") != NULL;
+    if (has_chip) {
+        photo(x, "doc_photo", 0, &buf, &len);
+        if (extract(s, buf, len, "doc_photo", r, chip, &cq, &chip_failure, chip_msg, sizeof chip_msg) != 0) return;
+    }
     bex_entry_request en = {.doc = &doc, .live = failure ? NULL : tmpl, .live_quality = q, .live_failure = failure,
+                            .doc_photo = has_chip && !chip_failure ? chip : NULL, .doc_quality = cq,
                             .admission_class = cls, .admit_until = until, .port = port, .port_kind = kind,
                             .carrier = arg(x, "carrier"), .voyage = arg(x, "voyage"), .at = at, .citizen = citizen};
     bex_entry_result res;
@@ -352,7 +404,7 @@ static void h_entry(ctx *x, reply *r) {
     LOCKED(s, rc = bex_store_entry(s->st, &en, &res, err, sizeof err));
     if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
     FILE *f = reply_open(r);
-    if (f) cli_print_entry(f, &res, failure, msg, NULL, NULL);
+    if (f) cli_print_entry(f, &res, failure, msg, chip_failure, chip_msg);
     reply_done(r, f);
 }
 
@@ -480,6 +532,48 @@ static const char *request_key(struct MHD_Connection *c) {
     return MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-API-Key");
 }
 
+static void dispatch_route(const route *rt, ctx *xp, reply *r);
+
+static void form_free(form *fm) {
+    for (int i = 0; i < fm->n; i++) free(fm->f[i].data);
+    fm->n = 0;
+}
+
+/* libmicrohttpd's post processor hands each part over in pieces: gather them by name. */
+static enum MHD_Result form_part(void *cls, enum MHD_ValueKind kind, const char *key, const char *filename,
+                                 const char *content_type, const char *encoding, const char *data, uint64_t off,
+                                 size_t size) {
+    (void)kind;
+    (void)filename;
+    (void)content_type;
+    (void)encoding;
+    (void)off;
+    form *fm = cls;
+    form_field *f = NULL;
+    for (int i = 0; i < fm->n && !f; i++)
+        if (!strcmp(fm->f[i].name, key)) f = &fm->f[i];
+    if (!f) {
+        if (fm->n == FORM_MAX_FIELDS || strlen(key) >= sizeof fm->f[0].name) {
+            fm->bad = 1;
+            return MHD_NO;
+        }
+        f = &fm->f[fm->n++];
+        snprintf(f->name, sizeof f->name, "%s", key);
+    }
+    if (f->len + size + 1 > f->cap) {
+        size_t cap = f->cap ? f->cap : 4096;
+        while (cap < f->len + size + 1) cap *= 2;
+        char *b = realloc(f->data, cap);
+        if (!b) return MHD_NO;
+        f->data = b;
+        f->cap = cap;
+    }
+    memcpy(f->data + f->len, data, size);
+    f->len += size;
+    f->data[f->len] = 0;
+    return MHD_YES;
+}
+
 static void dispatch(server *s, struct MHD_Connection *c, const char *url, const char *method, const request *rq,
                      reply *r) {
     const route *rt = NULL;
@@ -492,6 +586,13 @@ static void dispatch(server *s, struct MHD_Connection *c, const char *url, const
     if (!rt) return reply_error(r, path_known ? 405 : 404, path_known ? "method not allowed on this route" : "no such route");
     if (rq->too_big) return reply_error(r, 413, "the body is larger than the server's limit (--max-body)");
     ctx x = {.s = s, .c = c, .rq = rq};
+    dispatch_route(rt, &x, r);
+}
+
+static void dispatch_route(const route *rt, ctx *xp, reply *r) {
+    ctx x = *xp;
+    server *s = x.s;
+    struct MHD_Connection *c = x.c;
     if (rt->roles) {
         const char *key = request_key(c);
         char err[256], obj[96];
@@ -514,7 +615,24 @@ static void dispatch(server *s, struct MHD_Connection *c, const char *url, const
             return;
         }
     }
+    /* a multipart/form-data body is read only for a caller allowed to send it */
+    form fm;
+    memset(&fm, 0, sizeof fm);
+    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (ct && !strncasecmp(ct, "multipart/form-data", 19) && x.rq->len) {
+        struct MHD_PostProcessor *pp = MHD_create_post_processor(c, 65536, form_part, &fm);
+        int okp = pp && MHD_post_process(pp, x.rq->body, x.rq->len) == MHD_YES;
+        if (pp) MHD_destroy_post_processor(pp);
+        if (!okp || fm.bad) {
+            int bad = fm.bad;
+            form_free(&fm);
+            return reply_error(r, 400, bad ? "the form has too many parts or a part name over 31 characters"
+                                           : "the multipart/form-data body cannot be read");
+        }
+        x.fm = &fm;
+    }
     rt->fn(&x, r);
+    form_free(&fm);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,

@@ -125,6 +125,23 @@ st=$(code POST "/v1/exits?port=JFK&at=2026-03-03T09:00:00Z" "$OFFICER" --data-bi
 check "officer_exit_full_answer ($st)" $?
 [ "$(code GET "/v1/overstays?as_of=2026-06-30" "$ANALYST")" = 200 ] && grep -q '"totals"' "$tmp/body"
 check analyst_overstay_report $?
+# a full arrival as a form: the live photo, the chip's photo and the fields as parts
+mrz2=$("$bex" mrz make --number 560000004 --state CHN --nationality CHN --surname CHEN --given LU \
+       --birth 1968-12-02 --sex F --expiry 2032-01-01)
+st=$(code POST /v1/entries "$OFFICER" -F "photo=@$D/Lucy_Liu_0002.jpg" -F "doc_photo=@$D/Lucy_Liu_0003.jpg" \
+     -F "mrz=$mrz2" -F class=B2 -F admit_until=2026-04-30 -F port=JFK -F port_kind=air -F at=2026-03-01T09:00:00Z)
+[ "$st" = 200 ] && grep -q '"outcome":"matched"' "$tmp/body" && grep -q '"verify":{"gallery":"document"' "$tmp/body"
+check "multipart_arrival_verified_against_chip ($st)" $?
+# someone else on that passport, with its chip photo: flagged
+st=$(code POST /v1/entries "$OFFICER" -F "photo=@$D/Kalpana_Chawla_0003.jpg" -F "doc_photo=@$D/Lucy_Liu_0003.jpg" \
+     -F "mrz=$mrz2" -F class=B2 -F admit_until=2026-04-30 -F port=JFK -F port_kind=air -F at=2026-03-01T09:30:00Z)
+[ "$st" = 200 ] && grep -q '"kind":"impostor_suspected"' "$tmp/body"; check "multipart_impostor_flagged ($st)" $?
+st=$(code POST /v1/entries "$OFFICER" -F "doc_photo=@$D/Lucy_Liu_0003.jpg" -F "mrz=$mrz2" -F class=B2 -F ds=1 \
+     -F port=JFK -F port_kind=air)
+[ "$st" = 400 ] && grep -q 'the photo is missing' "$tmp/body"; check "multipart_without_photo_400 ($st)" $?
+st=$(code POST /v1/entries "$OFFICER" -F "photo=@$D/Lucy_Liu_0002.jpg" -F "doc_photo=@$tmp/m.json" -F "mrz=$mrz2" \
+     -F class=B2 -F ds=1 -F port=JFK -F port_kind=air)
+[ "$st" = 400 ] && grep -q 'doc_photo:' "$tmp/body"; check "multipart_bad_chip_photo_400 ($st)" $?
 
 # bad input: 4xx with a message, and the server goes on
 [ "$(code POST /v1/manifests "$OFFICER" --data-binary '{"departure":')" = 400 ] && grep -q 'not valid JSON' "$tmp/body"
