@@ -87,6 +87,7 @@ static const char *usage =
     "                           overstays (US admit-until rule or EU 90/180), DHS-style tables\n"
     "  flags [--format json|csv]  impostors, two identities, document and manifest problems\n"
     "  flag ID open|cleared|confirmed   an officer's finding on a flag\n"
+    "  subject ID               one traveller's record: documents, admissions, encounters, flags\n"
     "  override ENCOUNTER SUBJECT       an officer says who an unmatched exit was: linked,\n"
     "                           outcome officer_override, the subject's admission closed\n"
     "  purge [--as-of ISO] [--set CATEGORY=DURATION]... [--policy us|eu]\n"

@@ -24,6 +24,7 @@
  *   POST /v1/manifests  (JSON body)                   officer; carrier (its own carrier code)
  *   GET  /v1/overstays?as_of=&policy=us|eu            officer, analyst
  *   GET  /v1/flags                                    officer, analyst
+ *   GET  /v1/subject?id=                              officer: one traveller's record
  *   GET  /v1/audit/verify                             auditor
  */
 #include <arpa/inet.h>
@@ -479,6 +480,22 @@ static void h_flags(ctx *x, reply *r) {
     reply_done(r, f);
 }
 
+static void h_subject(ctx *x, reply *r) {
+    server *s = x->s;
+    const char *v = arg(x, "id");
+    char *end = NULL;
+    long long id = v ? strtoll(v, &end, 10) : 0;
+    if (!v || *end || id <= 0) return reply_error(r, 400, "a look-up needs ?id=SUBJECT");
+    char *json, err[256];
+    int rc;
+    LOCKED(s, rc = bex_store_subject_json(s->st, id, &json, err, sizeof err));
+    if (rc == BEX_ERR_ARG) return reply_error(r, 404, err);
+    if (rc != BEX_OK) return reply_error(r, 500, err);
+    r->status = 200;
+    r->json = json;
+    r->len = strlen(json);
+}
+
 static void h_audit(ctx *x, reply *r) {
     server *s = x->s;
     long long entries, bad;
@@ -515,6 +532,7 @@ static const route routes[] = {
     {"POST", "/v1/manifests", ROLE_OFFICER | ROLE_CARRIER, h_manifest},
     {"GET", "/v1/overstays", ROLE_OFFICER | ROLE_ANALYST, h_overstays},
     {"GET", "/v1/flags", ROLE_OFFICER | ROLE_ANALYST, h_flags},
+    {"GET", "/v1/subject", ROLE_OFFICER, h_subject},
     {"GET", "/v1/audit/verify", ROLE_AUDITOR, h_audit},
 };
 

@@ -14,6 +14,7 @@
  *   bex flag ID open|cleared|confirmed
  *   bex override ENCOUNTER SUBJECT
  *   bex keys add --role ROLE [--carrier CODE] [--label L] | list | revoke ID
+ *   bex subject ID
  *   bex purge [--as-of ISO] [--set CATEGORY=DURATION]... [--policy us|eu]
  *   bex audit verify [--head HEX]
  *
@@ -910,6 +911,30 @@ static int cmd_flag(int argc, char **argv) {
     return 0;
 }
 
+/* ---- bex subject ---- */
+
+/* `bex subject ID`: one traveller's whole record (an audited read). */
+static int cmd_subject(int argc, char **argv) {
+    common_opts c = {.must_exist = 1};
+    const char *pos[1] = {NULL};
+    int np = positionals(argc, argv, &c, pos, 1, "subject takes ID [--db FILE]");
+    int64_t id;
+    if (np < 0) return 2;
+    if (np != 1 || !parse_id(pos[0], &id)) return cli_usage_error("subject takes a subject id");
+    bex_store *st;
+    if (!open_store(&c, &st)) return 2;
+    char *json, err[512];
+    int rc = bex_store_subject_json(st, id, &json, err, sizeof err);
+    bex_store_close(st);
+    if (rc != BEX_OK) {
+        fprintf(stderr, "bex: subject: %s\n", err);
+        return 2;
+    }
+    printf("%s\n", json);
+    free(json);
+    return 0;
+}
+
 /* ---- bex keys ---- */
 
 /* `bex keys add --role R [--carrier C] [--label L]`, `bex keys list`, `bex keys revoke ID`. */
@@ -1115,6 +1140,7 @@ int cmd_store(const char *models, const char *cmd, int argc, char **argv) {
     if (!strcmp(cmd, "flag")) return cmd_flag(argc, argv);
     if (!strcmp(cmd, "override")) return cmd_override(argc, argv);
     if (!strcmp(cmd, "keys")) return cmd_keys(argc, argv);
+    if (!strcmp(cmd, "subject")) return cmd_subject(argc, argv);
     if (!strcmp(cmd, "purge")) return cmd_purge(argc, argv);
     if (!strcmp(cmd, "audit")) return cmd_audit(argc, argv);
     return -1;

@@ -249,6 +249,11 @@ typedef struct bex_overstay_row {
 int bex_store_overstays(bex_store *st, const char *as_of, int policy_eu, bex_overstay_row **rows,
                         size_t *n, char *err, size_t errlen);
 
+/* One subject's whole record as a JSON object: documents, admissions (with their entry and
+ * exit encounters), encounters, samples (no templates or images, whether an image is kept),
+ * flags. *json: free(). BEX_ERR_ARG for an unknown subject. An audited read. */
+int bex_store_subject_json(bex_store *st, int64_t subject, char **json, char *err, size_t errlen);
+
 /* Every flag, oldest first. *flags: free(). */
 int bex_store_flags(bex_store *st, bex_flag **flags, size_t *n, char *err, size_t errlen);
 

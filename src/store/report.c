@@ -1,8 +1,9 @@
 /*
  * report.c - what the store reports: every admission's overstay verdict as of a day, under the
- * US rule or the EU 90/180 rule (the rules themselves are in overstay.c), and the flags for
- * officers. Each report is a read of personal data and is audited.
+ * US rule or the EU 90/180 rule (the rules themselves are in overstay.c), the flags for
+ * officers, and one subject's whole record. Each is a read of personal data and is audited.
  */
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,4 +187,97 @@ int bex_store_flags(bex_store *st, bex_flag **flags, size_t *n, char *err, size_
     *flags = f;
     *n = cnt;
     return BEX_OK;
+}
+
+/* ---- one subject's record ---- */
+
+/* Adds one array to `obj` named `key` with one object per row of `sql` (?1 = the subject),
+ * each column under its own name (integers, reals, text, NULL). */
+static int add_rows(bex_store *st, cJSON *obj, const char *key, const char *sql, int64_t subject, char *err,
+                    size_t errlen) {
+    cJSON *arr = cJSON_AddArrayToObject(obj, key);
+    sqlite3_stmt *s = st_prep(st, sql, err, errlen);
+    if (!arr || !s) {
+        sqlite3_finalize(s);
+        if (!arr) snprintf(err, errlen, "out of memory");
+        return arr ? BEX_ERR_IO : BEX_ERR_NOMEM;
+    }
+    sqlite3_bind_int64(s, 1, subject);
+    int r, rc = BEX_OK;
+    while (rc == BEX_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
+        cJSON *row = cJSON_CreateObject();
+        if (!row || !cJSON_AddItemToArray(arr, row)) {
+            cJSON_Delete(row);
+            rc = BEX_ERR_NOMEM;
+            break;
+        }
+        for (int i = 0; i < sqlite3_column_count(s); i++) {
+            const char *name = sqlite3_column_name(s, i);
+            switch (sqlite3_column_type(s, i)) {
+            case SQLITE_INTEGER: cJSON_AddNumberToObject(row, name, (double)sqlite3_column_int64(s, i)); break;
+            case SQLITE_FLOAT: cJSON_AddNumberToObject(row, name, sqlite3_column_double(s, i)); break;
+            case SQLITE_NULL: cJSON_AddNullToObject(row, name); break;
+            default: cJSON_AddStringToObject(row, name, (const char *)sqlite3_column_text(s, i)); break;
+            }
+        }
+    }
+    if (rc == BEX_OK && r != SQLITE_DONE) rc = st_fail(st, "reading the record", err, errlen);
+    if (rc == BEX_ERR_NOMEM) snprintf(err, errlen, "out of memory");
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int bex_store_subject_json(bex_store *st, int64_t subject, char **json, char *err, size_t errlen) {
+    *json = NULL;
+    int rc = st_begin(st, err, errlen);
+    if (rc != BEX_OK) return rc;
+    int64_t citizen = -1;
+    rc = st_query_int(st, "SELECT citizen FROM subjects WHERE id = ?2", NULL, subject, -1, &citizen, err, errlen);
+    if (rc == BEX_OK && citizen < 0) {
+        snprintf(err, errlen, "no subject with that id");
+        rc = BEX_ERR_ARG;
+    }
+    cJSON *o = rc == BEX_OK ? cJSON_CreateObject() : NULL;
+    if (rc == BEX_OK && !o) rc = BEX_ERR_NOMEM;
+    if (rc == BEX_OK) {
+        cJSON_AddNumberToObject(o, "subject", (double)subject);
+        cJSON_AddBoolToObject(o, "citizen", citizen == 1);
+        rc = add_rows(st, o, "documents",
+                      "SELECT id, type, format, issuing_state, number, nationality, surname, given_names, birth_date, "
+                      "sex, expiry_date, checks_failed FROM documents WHERE subject_id = ?1 ORDER BY id",
+                      subject, err, errlen);
+    }
+    if (rc == BEX_OK)
+        rc = add_rows(st, o, "admissions",
+                      "SELECT a.id, a.class, a.admit_until, a.entry_encounter_id AS entry, a.exit_encounter_id AS exit "
+                      "FROM admissions a WHERE a.subject_id = ?1 ORDER BY a.id", subject, err, errlen);
+    if (rc == BEX_OK)
+        rc = add_rows(st, o, "encounters",
+                      "SELECT id, direction, port, port_kind, carrier, voyage, departure_id AS departure, at, outcome, "
+                      "gallery, gallery_size, score, threshold, document_id AS document FROM encounters "
+                      "WHERE subject_id = ?1 ORDER BY at", subject, err, errlen);
+    if (rc == BEX_OK)
+        rc = add_rows(st, o, "samples",
+                      "SELECT id, source, model, quality, captured_at, image IS NOT NULL AS image_kept "
+                      "FROM samples WHERE subject_id = ?1 ORDER BY id", subject, err, errlen);
+    if (rc == BEX_OK)
+        rc = add_rows(st, o, "flags",
+                      "SELECT f.id, f.kind, f.encounter_id AS encounter, f.detail, f.status, f.created_at FROM flags f "
+                      "JOIN flag_subjects x ON x.flag_id = f.id WHERE x.subject_id = ?1 ORDER BY f.id",
+                      subject, err, errlen);
+    if (rc == BEX_OK) {
+        char obj[48];
+        snprintf(obj, sizeof obj, "subject %lld", (long long)subject);
+        rc = st_audit(st, "read_subject", obj, "record", err, errlen);
+    }
+    rc = st_end(st, rc, NULL, err, errlen);
+    if (rc == BEX_OK) {
+        *json = cJSON_PrintUnformatted(o);
+        if (!*json) {
+            snprintf(err, errlen, "out of memory");
+            rc = BEX_ERR_NOMEM;
+        }
+    }
+    cJSON_Delete(o);
+    return rc;
 }

@@ -182,6 +182,10 @@ out=$(entry AB "$AB2_MRZ" JFK air 2026-03-20T08:00:00Z --class B2 --admit-until 
 check "renewed_passport_linked_to_traveller (rc $rc)" $?
 out=$(exit_ AB --port JFK --port-kind air --at 2026-04-09T10:00:00Z)
 [ "$(json subject <<<"$out")" = "$AB_SUBJ" ]; check returning_traveller_exit $?
+out=$("$bex" subject --db "$db" "$AB_SUBJ"); rc=$?
+[ $rc -eq 0 ] && [ "$(grep -o '"number":"5300000[0-9]*"' <<<"$out" | sort -u | wc -l)" = 2 ] &&
+    [ "$(grep -o '"direction":"[a-z]*"' <<<"$out" | wc -l)" = 4 ]
+check "subject_record_two_passports_four_crossings (rc $rc)" $?
 
 # ---- a sailing, MIA, 2026-06-08: AF leaves ten days after admit-until ----
 cat >"$tmp/sail.json" <<EOF

@@ -80,6 +80,7 @@ POST /v1/entries       y n n n n
 POST /v1/manifests     y y n n n
 GET  /v1/overstays     y n y n n
 GET  /v1/flags         y n y n n
+GET  /v1/subject       y n n n n
 GET  /v1/audit/verify  n n n y n"
 keys=("$OFFICER" "$CARRIER" "$ANALYST" "$AUDITOR" "$ADMIN")
 names=(officer carrier analyst auditor admin)
@@ -125,6 +126,10 @@ st=$(code POST "/v1/exits?port=JFK&at=2026-03-03T09:00:00Z" "$OFFICER" --data-bi
 check "officer_exit_full_answer ($st)" $?
 [ "$(code GET "/v1/overstays?as_of=2026-06-30" "$ANALYST")" = 200 ] && grep -q '"totals"' "$tmp/body"
 check analyst_overstay_report $?
+[ "$(code GET "/v1/subject?id=$subj" "$OFFICER")" = 200 ] && grep -q '"surname":"OKAFOR"' "$tmp/body" &&
+    grep -q '"direction":"exit"' "$tmp/body" && ! grep -q template "$tmp/body"
+check officer_looks_up_subject $?
+[ "$(code GET "/v1/subject?id=99999" "$OFFICER")" = 404 ]; check unknown_subject_404 $?
 # a full arrival as a form: the live photo, the chip's photo and the fields as parts
 mrz2=$("$bex" mrz make --number 560000004 --state CHN --nationality CHN --surname CHEN --given LU \
        --birth 1968-12-02 --sex F --expiry 2032-01-01)
