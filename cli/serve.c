@@ -25,6 +25,8 @@
  *   GET  /v1/overstays?as_of=&policy=us|eu            officer, analyst
  *   GET  /v1/flags                                    officer, analyst
  *   GET  /v1/subject?id=                              officer: one traveller's record
+ *   POST /v1/verify  (form: parts a and b) ?fmr=      officer: 1:1 at a calibrated FMR
+ *   POST /v1/purge?as_of=                             admin: what retention says is due
  *   GET  /v1/audit/verify                             auditor
  */
 #include <arpa/inet.h>
@@ -41,6 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bex/calibration.h"
 #include "bex/image.h"
 #include "bex/store.h"
 #include "cli.h"
@@ -480,6 +483,52 @@ static void h_flags(ctx *x, reply *r) {
     reply_done(r, f);
 }
 
+static void h_verify(ctx *x, reply *r) {
+    server *s = x->s;
+    const char *a, *b;
+    size_t la, lb;
+    photo(x, "a", 0, &a, &la);
+    photo(x, "b", 0, &b, &lb);
+    float ta[BEX_TEMPLATE_DIM], tb[BEX_TEMPLATE_DIM], qa, qb;
+    const char *fa, *fb;
+    char ma[256], mb[256], err[256];
+    if (extract(s, a, la, "a", r, ta, &qa, &fa, ma, sizeof ma) != 0) return;
+    if (extract(s, b, lb, "b", r, tb, &qb, &fb, mb, sizeof mb) != 0) return;
+    if (fa || fb) { /* a photo that cannot be used: the capture outcome, as bex verify exits 3 */
+        char msg[320];
+        snprintf(msg, sizeof msg, "photo %s: %s", fa ? "a" : "b", fa ? ma : mb);
+        return reply_error(r, 422, msg);
+    }
+    bex_operating_point op;
+    const char *fmr_s = arg(x, "fmr");
+    double fmr = fmr_s ? strtod(fmr_s, NULL) : BEX_DEFAULT_FMR;
+    if (!(fmr > 0 && fmr <= 0.1)) return reply_error(r, 400, "?fmr= takes a rate above 0 and at most 0.1");
+    if (bex_operating_point_verify(BEX_ALIGN_DEFAULT, fmr, &op, err, sizeof err) != BEX_OK)
+        return reply_error(r, 400, err);
+    float sim = bex_template_similarity(ta, tb);
+    FILE *f = reply_open(r);
+    if (f) {
+        fprintf(f, "{\"similarity\":%.4f,\"match\":%s,\"operating_point\":", sim, sim >= op.threshold ? "true" : "false");
+        cli_json_str(f, op.name);
+        fprintf(f, ",\"threshold\":%.4f,\"quality\":[%.1f,%.1f]}\n", op.threshold, qa, qb);
+    }
+    reply_done(r, f);
+}
+
+static void h_purge(ctx *x, reply *r) {
+    server *s = x->s;
+    bex_purge_result p;
+    char err[256];
+    int rc;
+    LOCKED(s, rc = bex_store_purge(s->st, arg(x, "as_of"), &p, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
+    FILE *f = reply_open(r);
+    if (f)
+        fprintf(f, "{\"deleted\":{\"citizen_samples\":%lld,\"images\":%lld,\"records\":%lld,\"overstayer_records\":%lld}}\n",
+                p.citizen_samples, p.images, p.subjects, p.overstayer_subjects);
+    reply_done(r, f);
+}
+
 static void h_subject(ctx *x, reply *r) {
     server *s = x->s;
     const char *v = arg(x, "id");
@@ -533,6 +582,8 @@ static const route routes[] = {
     {"GET", "/v1/overstays", ROLE_OFFICER | ROLE_ANALYST, h_overstays},
     {"GET", "/v1/flags", ROLE_OFFICER | ROLE_ANALYST, h_flags},
     {"GET", "/v1/subject", ROLE_OFFICER, h_subject},
+    {"POST", "/v1/verify", ROLE_OFFICER, h_verify},
+    {"POST", "/v1/purge", ROLE_ADMIN, h_purge},
     {"GET", "/v1/audit/verify", ROLE_AUDITOR, h_audit},
 };
 

@@ -81,6 +81,8 @@ POST /v1/manifests     y y n n n
 GET  /v1/overstays     y n y n n
 GET  /v1/flags         y n y n n
 GET  /v1/subject       y n n n n
+POST /v1/verify        y n n n n
+POST /v1/purge         n n n n y
 GET  /v1/audit/verify  n n n y n"
 keys=("$OFFICER" "$CARRIER" "$ANALYST" "$AUDITOR" "$ADMIN")
 names=(officer carrier analyst auditor admin)
@@ -130,6 +132,14 @@ check analyst_overstay_report $?
     grep -q '"direction":"exit"' "$tmp/body" && ! grep -q template "$tmp/body"
 check officer_looks_up_subject $?
 [ "$(code GET "/v1/subject?id=99999" "$OFFICER")" = 404 ]; check unknown_subject_404 $?
+[ "$(code POST /v1/verify "$OFFICER" -F "a=@$D/Lucy_Liu_0002.jpg" -F "b=@$D/Lucy_Liu_0004.jpg")" = 200 ] &&
+    grep -q '"match":true,"operating_point":"FMR 0.001"' "$tmp/body"; check verify_same_person $?
+[ "$(code POST /v1/verify "$OFFICER" -F "a=@$D/Lucy_Liu_0002.jpg" -F "b=@$D/Mick_Jagger_0001.jpg")" = 200 ] &&
+    grep -q '"match":false' "$tmp/body"; check verify_two_people $?
+[ "$(code POST /v1/verify "$OFFICER" -F "a=@$D/Lucy_Liu_0002.jpg" -F "b=@$D/../image/gray.pgm")" = 422 ] &&
+    grep -q 'photo b: no face' "$tmp/body"; check verify_unusable_photo_422 $?
+[ "$(code POST "/v1/purge?as_of=2026-03-01T00:00:00Z" "$ADMIN")" = 200 ] && grep -q '"deleted"' "$tmp/body"
+check admin_purges $?
 # a full arrival as a form: the live photo, the chip's photo and the fields as parts
 mrz2=$("$bex" mrz make --number 560000004 --state CHN --nationality CHN --surname CHEN --given LU \
        --birth 1968-12-02 --sex F --expiry 2032-01-01)
