@@ -26,6 +26,7 @@
  *   GET  /v1/flags                                    officer, analyst
  *   GET  /v1/subject?id=                              officer: one traveller's record
  *   POST /v1/verify  (form: parts a and b) ?fmr=      officer: 1:1 at a calibrated FMR
+ *   POST /v1/identify (photo)                         officer: 1:N against every traveller
  *   POST /v1/purge?as_of=                             admin: what retention says is due
  *   GET  /v1/audit/verify                             auditor
  */
@@ -515,6 +516,35 @@ static void h_verify(ctx *x, reply *r) {
     reply_done(r, f);
 }
 
+static void h_identify(ctx *x, reply *r) {
+    server *s = x->s;
+    const char *buf;
+    size_t len;
+    float t[BEX_TEMPLATE_DIM], q;
+    const char *fail;
+    char msg[256], err[256];
+    photo(x, "photo", 1, &buf, &len);
+    if (extract(s, buf, len, "photo", r, t, &q, &fail, msg, sizeof msg) != 0) return;
+    if (fail) return reply_error(r, 422, msg);
+    bex_index_hit hits[5];
+    size_t n;
+    bex_match m;
+    int rc;
+    LOCKED(s, rc = bex_store_identify(s->st, t, hits, &n, &m, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
+    FILE *f = reply_open(r);
+    if (f) {
+        fprintf(f, "{\"candidates\":[");
+        for (size_t i = 0; i < n; i++)
+            fprintf(f, "%s{\"subject\":%lld,\"score\":%.4f}", i ? "," : "", (long long)hits[i].subject_id,
+                    hits[i].score);
+        fprintf(f, "]");
+        cli_print_match(f, "decision", &m);
+        fprintf(f, "}\n");
+    }
+    reply_done(r, f);
+}
+
 static void h_purge(ctx *x, reply *r) {
     server *s = x->s;
     bex_purge_result p;
@@ -583,6 +613,7 @@ static const route routes[] = {
     {"GET", "/v1/flags", ROLE_OFFICER | ROLE_ANALYST, h_flags},
     {"GET", "/v1/subject", ROLE_OFFICER, h_subject},
     {"POST", "/v1/verify", ROLE_OFFICER, h_verify},
+    {"POST", "/v1/identify", ROLE_OFFICER, h_identify},
     {"POST", "/v1/purge", ROLE_ADMIN, h_purge},
     {"GET", "/v1/audit/verify", ROLE_AUDITOR, h_audit},
 };

@@ -187,6 +187,12 @@ int bex_store_override_exit(bex_store *st, int64_t encounter, int64_t subject, i
 int bex_store_set_flag_status(bex_store *st, int64_t flag, const char *status, char *err,
                               size_t errlen);
 
+/* 1:N of a probe against every enrolled (non-citizen) traveller, recording no crossing: the
+ * best 5 subjects into hits (best first, *n of them), the decision at FPIR `fpir` for that
+ * gallery's size in *m. An audited read (the subject matched, if any). */
+int bex_store_identify(bex_store *st, const float *probe, bex_index_hit hits[5], size_t *n,
+                       bex_match *m, char *err, size_t errlen);
+
 /* A manifest (APIS-like): the expected travellers of one departure or arrival. */
 typedef struct bex_manifest_entry {
     char issuing_state[4], number[24], nationality[4];

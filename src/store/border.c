@@ -892,3 +892,22 @@ int bex_store_set_flag_status(bex_store *st, int64_t flag, const char *status, c
     }
     return st_end(st, rc, NULL, err, errlen);
 }
+
+/* ---- a search without a crossing ---- */
+
+int bex_store_identify(bex_store *st, const float *probe, bex_index_hit hits[5], size_t *n, bex_match *m,
+                       char *err, size_t errlen) {
+    *n = 0;
+    int rc = st_begin(st, err, errlen);
+    if (rc != BEX_OK) return rc;
+    rc = identify(st, probe, 0, NULL, 0, "all", m, hits, n, err, errlen);
+    if (rc == BEX_OK) {
+        char obj[64], detail[96];
+        snprintf(obj, sizeof obj, "subject %lld", (long long)(m->match ? m->subject : 0));
+        snprintf(detail, sizeof detail, "1:N over %lld subjects, %zu candidates", m->gallery_size, *n);
+        rc = st_audit(st, "identify", obj, detail, err, errlen);
+    }
+    rc = st_end(st, rc, NULL, err, errlen);
+    if (rc != BEX_OK) *n = 0;
+    return rc;
+}

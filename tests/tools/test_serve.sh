@@ -82,6 +82,7 @@ GET  /v1/overstays     y n y n n
 GET  /v1/flags         y n y n n
 GET  /v1/subject       y n n n n
 POST /v1/verify        y n n n n
+POST /v1/identify      y n n n n
 POST /v1/purge         n n n n y
 GET  /v1/audit/verify  n n n y n"
 keys=("$OFFICER" "$CARRIER" "$ANALYST" "$AUDITOR" "$ADMIN")
@@ -140,6 +141,9 @@ check officer_looks_up_subject $?
     grep -q 'photo b: no face' "$tmp/body"; check verify_unusable_photo_422 $?
 [ "$(code POST "/v1/purge?as_of=2026-03-01T00:00:00Z" "$ADMIN")" = 200 ] && grep -q '"deleted"' "$tmp/body"
 check admin_purges $?
+[ "$(code POST /v1/identify "$OFFICER" --data-binary @"$D/Lucy_Liu_0004.jpg")" = 200 ] &&
+    grep -q '"decision":{"gallery":"all"' "$tmp/body" && grep -q '"candidates":\[{"subject"' "$tmp/body"
+check identify_against_everyone $?
 # a full arrival as a form: the live photo, the chip's photo and the fields as parts
 mrz2=$("$bex" mrz make --number 560000004 --state CHN --nationality CHN --surname CHEN --given LU \
        --birth 1968-12-02 --sex F --expiry 2032-01-01)
