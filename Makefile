@@ -120,6 +120,12 @@ $(BUILD)/bench/faiss_peer.o: bench/faiss_peer.cc
 endif
 endif
 
+# bench_json's peer, Jansson, is linked when libjansson-dev is installed.
+ifneq ($(wildcard /usr/include/jansson.h),)
+BENCH_LIBS_bench_json := -ljansson
+$(BUILD)/bench/bench_json: CFLAGS += -DBEX_HAVE_JANSSON
+endif
+
 TOOL_SRC := $(sort $(wildcard tools/*.c))
 TOOL_BIN := $(TOOL_SRC:tools/%.c=$(BUILD)/tools/%)
 tools: all $(TOOL_BIN)

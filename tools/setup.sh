@@ -16,10 +16,11 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-# libfaiss-dev (with g++ from build-essential) is for bench/bench_index only: FAISS is its peer.
+# libfaiss-dev (with g++ from build-essential) is for bench/bench_index only: FAISS is its peer;
+# libjansson-dev for bench/bench_json (Jansson against cJSON); wrk for bench/bench_serve.sh.
 PKGS=(build-essential pkg-config libjpeg62-turbo-dev libpng-dev libopenjp2-7-dev libcjson-dev
       libopenblas-dev clang libclang-rt-14-dev libfaiss-dev libsqlite3-dev sqlite3 nettle-dev
-      libmicrohttpd-dev curl wrk openssl)
+      libmicrohttpd-dev curl wrk openssl libjansson-dev)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
