@@ -179,6 +179,11 @@ head -c 3000 "$D/Angela_Bassett_0005.jpg" >"$tmp/cut.jpg"
 [ "$(code GET /v1/audit/verify "$AUDITOR")" = 200 ] && grep -q '"ok":true' "$tmp/body"; check auditor_verifies_chain $?
 denied=$(sqlite3 -batch "$db" "SELECT count(*) FROM audit WHERE action = 'denied'" 2>/dev/null || echo 0)
 [ "${denied:-0}" -ge 20 ]; check "denials_audited ($denied)" $?
+# malformed, truncated, oversized and mutated requests on raw sockets: answered, never a crash
+port=${U##*:}
+out=$(python3 tests/tools/http_fuzz.py 127.0.0.1 "$port" "$OFFICER" "$D/Angela_Bassett_0005.jpg" 300 7); rc=$?
+echo "  $out"
+[ $rc -eq 0 ]; check http_fuzz_300_requests_server_survives $?
 kill -TERM "$SP"; wait "$SP"; check stops_cleanly_on_sigterm $?
 
 # limits: body size (413), and the bounded queue (503 with Retry-After)
