@@ -28,6 +28,9 @@
  *   POST /v1/verify  (form: parts a and b) ?fmr=      officer: 1:1 at a calibrated FMR
  *   POST /v1/identify (photo)                         officer: 1:N against every traveller
  *   POST /v1/purge?as_of=                             admin: what retention says is due
+ *   GET  /v1/encounter?id=                            officer: one crossing
+ *   POST /v1/galleries?departure=                     officer; carrier (own): the gate's gallery file
+ *   POST /v1/keys?role=&carrier=&label=, /v1/keys/revoke?id=, /v1/retention?category=&seconds=   admin
  *   GET  /v1/audit/verify                             auditor
  */
 #include <arpa/inet.h>
@@ -91,9 +94,10 @@ typedef struct form {
 
 typedef struct reply {
     int status;
-    char *json;      /* malloc'd */
+    char *json;       /* the body, malloc'd (JSON unless `type` says otherwise) */
     size_t len;
-    int retry_after; /* seconds, 0: none */
+    int retry_after;  /* seconds, 0: none */
+    const char *type; /* Content-Type when not JSON */
 } reply;
 
 static long now_us(void) {
@@ -575,6 +579,118 @@ static void h_subject(ctx *x, reply *r) {
     r->len = strlen(json);
 }
 
+static void h_encounter(ctx *x, reply *r) {
+    server *s = x->s;
+    const char *v = arg(x, "id");
+    char *end = NULL;
+    long long id = v ? strtoll(v, &end, 10) : 0;
+    if (!v || *end || id <= 0) return reply_error(r, 400, "a look-up needs ?id=ENCOUNTER");
+    char *json, err[256];
+    int rc;
+    LOCKED(s, rc = bex_store_encounter_json(s->st, id, &json, err, sizeof err));
+    if (rc == BEX_ERR_ARG) return reply_error(r, 404, err);
+    if (rc != BEX_OK) return reply_error(r, 500, err);
+    r->status = 200;
+    r->json = json;
+    r->len = strlen(json);
+}
+
+/* A departure's gallery as an index file (index.h's format), for a gate that works offline. */
+static void h_gallery(ctx *x, reply *r) {
+    server *s = x->s;
+    const char *dep = arg(x, "departure");
+    char err[512], code[8];
+    int rc;
+    if (!dep) return reply_error(r, 400, "a gallery needs ?departure=ID");
+    if (!strcmp(x->key.role, "carrier")) {
+        LOCKED(s, rc = bex_store_departure_carrier(s->st, dep, code, err, sizeof err));
+        if (rc != BEX_OK) return reply_error(r, rc == BEX_ERR_ARG ? 404 : 500, err);
+        if (strcmp(code, x->key.carrier)) {
+            char obj[96];
+            snprintf(obj, sizeof obj, "route /v1/galleries key %lld", (long long)x->key.id);
+            LOCKED(s, bex_store_audit(s->st, "denied", obj, "gallery of another carrier", err, sizeof err));
+            atomic_fetch_add(&s->denied, 1);
+            return reply_error(r, 403, "this departure belongs to another carrier");
+        }
+    }
+    bex_index *ix = NULL;
+    size_t subjects;
+    LOCKED(s, rc = bex_store_gallery(s->st, dep, &ix, &subjects, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, rc == BEX_ERR_ARG ? 404 : 500, err);
+    char path[] = "/tmp/bex-gallery-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        bex_index_close(ix);
+        return reply_error(r, 500, "cannot make a temporary file for the gallery");
+    }
+    close(fd);
+    rc = bex_index_save(ix, path, err, sizeof err);
+    bex_index_close(ix);
+    char *data = NULL;
+    size_t n = 0;
+    FILE *f = rc == BEX_OK ? fopen(path, "rb") : NULL;
+    if (f && fseek(f, 0, SEEK_END) == 0) {
+        long sz = ftell(f);
+        if (sz > 0 && fseek(f, 0, SEEK_SET) == 0 && (data = malloc((size_t)sz)) && fread(data, 1, (size_t)sz, f) == (size_t)sz)
+            n = (size_t)sz;
+    }
+    if (f) fclose(f);
+    unlink(path);
+    if (!n) {
+        free(data);
+        return reply_error(r, 500, rc == BEX_OK ? "cannot read the gallery back" : err);
+    }
+    r->status = 200;
+    r->json = data;
+    r->len = n;
+    r->type = "application/octet-stream";
+}
+
+/* Admin: keys and retention. */
+static void h_key_add(ctx *x, reply *r) {
+    server *s = x->s;
+    char key[65], err[256];
+    int64_t id;
+    int rc;
+    LOCKED(s, rc = bex_store_key_add(s->st, arg(x, "role"), arg(x, "carrier"), arg(x, "label"), key, &id, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
+    FILE *f = reply_open(r);
+    if (f) fprintf(f, "{\"id\":%lld,\"role\":\"%s\",\"key\":\"%s\"}\n", (long long)id, arg(x, "role"), key);
+    reply_done(r, f);
+}
+
+static void h_key_revoke(ctx *x, reply *r) {
+    server *s = x->s;
+    const char *v = arg(x, "id");
+    char *end = NULL, err[256];
+    long long id = v ? strtoll(v, &end, 10) : 0;
+    if (!v || *end || id <= 0) return reply_error(r, 400, "a revocation needs ?id=KEY_ID");
+    int rc;
+    LOCKED(s, rc = bex_store_key_revoke(s->st, id, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, rc == BEX_ERR_ARG ? 404 : 500, err);
+    FILE *f = reply_open(r);
+    if (f) fprintf(f, "{\"id\":%lld,\"revoked\":true}\n", id);
+    reply_done(r, f);
+}
+
+static void h_retention(ctx *x, reply *r) {
+    server *s = x->s;
+    const char *cat = arg(x, "category"), *v = arg(x, "seconds");
+    char *end = NULL, err[256];
+    long long secs = v ? strtoll(v, &end, 10) : -1;
+    if (!cat || !v || *end) return reply_error(r, 400, "retention needs ?category=NAME&seconds=N");
+    int rc;
+    LOCKED(s, rc = bex_store_set_retention(s->st, cat, secs, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
+    FILE *f = reply_open(r);
+    if (f) {
+        fprintf(f, "{\"category\":");
+        cli_json_str(f, cat);
+        fprintf(f, ",\"seconds\":%lld}\n", secs);
+    }
+    reply_done(r, f);
+}
+
 static void h_audit(ctx *x, reply *r) {
     server *s = x->s;
     long long entries, bad;
@@ -615,6 +731,11 @@ static const route routes[] = {
     {"POST", "/v1/verify", ROLE_OFFICER, h_verify},
     {"POST", "/v1/identify", ROLE_OFFICER, h_identify},
     {"POST", "/v1/purge", ROLE_ADMIN, h_purge},
+    {"GET", "/v1/encounter", ROLE_OFFICER, h_encounter},
+    {"POST", "/v1/galleries", ROLE_OFFICER | ROLE_CARRIER, h_gallery},
+    {"POST", "/v1/keys", ROLE_ADMIN, h_key_add},
+    {"POST", "/v1/keys/revoke", ROLE_ADMIN, h_key_revoke},
+    {"POST", "/v1/retention", ROLE_ADMIN, h_retention},
     {"GET", "/v1/audit/verify", ROLE_AUDITOR, h_audit},
 };
 
@@ -782,7 +903,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_NO;
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            !strcmp(url, "/metrics") && r.status == 200 ? "text/plain; version=0.0.4" : "application/json");
+                            r.type ? r.type
+                            : !strcmp(url, "/metrics") && r.status == 200 ? "text/plain; version=0.0.4" : "application/json");
     if (r.retry_after) {
         char ra[16];
         snprintf(ra, sizeof ra, "%d", r.retry_after);

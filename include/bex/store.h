@@ -260,6 +260,11 @@ int bex_store_overstays(bex_store *st, const char *as_of, int policy_eu, bex_ove
  * flags. *json: free(). BEX_ERR_ARG for an unknown subject. An audited read. */
 int bex_store_subject_json(bex_store *st, int64_t subject, char **json, char *err, size_t errlen);
 
+/* One encounter as a JSON object: the crossing, the admission it opened or closed, its flags.
+ * *json: free(). BEX_ERR_ARG for an unknown encounter. An audited read. */
+int bex_store_encounter_json(bex_store *st, int64_t encounter, char **json, char *err,
+                             size_t errlen);
+
 /* Every flag, oldest first. *flags: free(). */
 int bex_store_flags(bex_store *st, bex_flag **flags, size_t *n, char *err, size_t errlen);
 

@@ -281,3 +281,44 @@ int bex_store_subject_json(bex_store *st, int64_t subject, char **json, char *er
     cJSON_Delete(o);
     return rc;
 }
+
+int bex_store_encounter_json(bex_store *st, int64_t encounter, char **json, char *err, size_t errlen) {
+    *json = NULL;
+    int rc = st_begin(st, err, errlen);
+    if (rc != BEX_OK) return rc;
+    cJSON *o = cJSON_CreateObject();
+    if (!o) rc = BEX_ERR_NOMEM;
+    if (rc == BEX_OK)
+        rc = add_rows(st, o, "encounter",
+                      "SELECT id, subject_id AS subject, document_id AS document, direction, port, port_kind, carrier, "
+                      "voyage, departure_id AS departure, at, outcome, gallery, gallery_size, score, threshold "
+                      "FROM encounters WHERE id = ?1", encounter, err, errlen);
+    cJSON *arr = o ? cJSON_GetObjectItemCaseSensitive(o, "encounter") : NULL;
+    if (rc == BEX_OK && cJSON_GetArraySize(arr) != 1) {
+        snprintf(err, errlen, "no encounter with that id");
+        rc = BEX_ERR_ARG;
+    }
+    if (rc == BEX_OK) { /* one object, not a list of one */
+        cJSON *one = cJSON_DetachItemFromArray(arr, 0);
+        cJSON_DeleteItemFromObjectCaseSensitive(o, "encounter");
+        cJSON_AddItemToObject(o, "encounter", one);
+        rc = add_rows(st, o, "admissions",
+                      "SELECT id, class, admit_until, entry_encounter_id AS entry, exit_encounter_id AS exit "
+                      "FROM admissions WHERE entry_encounter_id = ?1 OR exit_encounter_id = ?1", encounter, err, errlen);
+    }
+    if (rc == BEX_OK)
+        rc = add_rows(st, o, "flags", "SELECT id, kind, detail, status, created_at FROM flags WHERE encounter_id = ?1",
+                      encounter, err, errlen);
+    if (rc == BEX_OK) {
+        char obj[48];
+        snprintf(obj, sizeof obj, "encounter %lld", (long long)encounter);
+        rc = st_audit(st, "read_encounter", obj, "record", err, errlen);
+    }
+    rc = st_end(st, rc, NULL, err, errlen);
+    if (rc == BEX_OK && !(*json = cJSON_PrintUnformatted(o))) {
+        snprintf(err, errlen, "out of memory");
+        rc = BEX_ERR_NOMEM;
+    }
+    cJSON_Delete(o);
+    return rc;
+}
