@@ -287,6 +287,41 @@ static void photo(const ctx *x, const char *name, int body_too, const char **buf
 
 static int store_status(int rc) { return rc == BEX_ERR_ARG || rc == BEX_ERR_FORMAT ? 400 : rc == BEX_ERR_LIMIT ? 413 : 500; }
 
+/* A denial: written to the audit log (the route, and the key's id when there is a key, never
+ * the key), counted, and answered with `status` and `msg`. */
+static void deny(ctx *x, reply *r, int status, const char *route, const char *why, const char *msg) {
+    char obj[96], err[256];
+    if (x->key.id) snprintf(obj, sizeof obj, "route %s key %lld", route, (long long)x->key.id);
+    else snprintf(obj, sizeof obj, "route %s", route);
+    LOCKED(x->s, bex_store_audit(x->s->st, "denied", obj, why, err, sizeof err));
+    atomic_fetch_add(&x->s->denied, 1);
+    reply_error(r, status, msg);
+}
+
+/* A carrier may act only on its own departures: 0 when dep is this key's carrier's (or the
+ * key is no carrier's), else -1 with the reply set (404 unknown, 403 another carrier's). */
+static int own_departure(ctx *x, reply *r, const char *dep, const char *route, const char *why) {
+    if (strcmp(x->key.role, "carrier")) return 0;
+    char code[8], err[256];
+    int rc;
+    LOCKED(x->s, rc = bex_store_departure_carrier(x->s->st, dep, code, err, sizeof err));
+    if (rc != BEX_OK) {
+        reply_error(r, rc == BEX_ERR_ARG ? 404 : 500, err);
+        return -1;
+    }
+    if (!strcmp(code, x->key.carrier)) return 0;
+    deny(x, r, 403, route, why, "this departure belongs to another carrier");
+    return -1;
+}
+
+/* A positive integer query parameter into *id; 0 if it is missing or not one. */
+static int arg_id(const ctx *x, const char *name, long long *id) {
+    const char *v = arg(x, name);
+    char *end = NULL;
+    *id = v ? strtoll(v, &end, 10) : 0;
+    return v && !*end && *id > 0;
+}
+
 static void h_health(ctx *x, reply *r) {
     int v;
     LOCKED(x->s, v = bex_store_schema_version(x->s->st));
@@ -340,20 +375,8 @@ static void h_exit(ctx *x, reply *r) {
     const char *port = arg(x, "port"), *dep = arg(x, "departure");
     int carrier = !strcmp(x->key.role, "carrier");
     if (!port) return reply_error(r, 400, "an exit needs ?port=CODE");
-    if (carrier) { /* a carrier decides only its own departures */
-        if (!dep) return reply_error(r, 400, "a carrier's exit needs ?departure=ID (its manifest's)");
-        char code[8], err[256];
-        int rc;
-        LOCKED(s, rc = bex_store_departure_carrier(s->st, dep, code, err, sizeof err));
-        if (rc != BEX_OK) return reply_error(r, rc == BEX_ERR_ARG ? 404 : 500, err);
-        if (strcmp(code, x->key.carrier)) {
-            char obj[96];
-            snprintf(obj, sizeof obj, "route /v1/exits key %lld", (long long)x->key.id);
-            LOCKED(s, bex_store_audit(s->st, "denied", obj, "departure of another carrier", err, sizeof err));
-            atomic_fetch_add(&s->denied, 1);
-            return reply_error(r, 403, "this departure belongs to another carrier");
-        }
-    }
+    if (carrier && !dep) return reply_error(r, 400, "a carrier's exit needs ?departure=ID (its manifest's)");
+    if (carrier && own_departure(x, r, dep, "/v1/exits", "departure of another carrier") != 0) return;
     float tmpl[BEX_TEMPLATE_DIM], q = 0;
     const char *failure, *buf;
     size_t len;
@@ -424,12 +447,9 @@ static void h_manifest(ctx *x, reply *r) {
     int rc = bex_manifest_parse_json(x->rq->body ? x->rq->body : "", x->rq->len, &m, err, sizeof err);
     if (rc != BEX_OK) return reply_error(r, 400, err);
     if (!strcmp(x->key.role, "carrier") && strcmp(m.carrier, x->key.carrier)) {
-        char obj[96];
-        snprintf(obj, sizeof obj, "route /v1/manifests key %lld", (long long)x->key.id);
-        LOCKED(s, bex_store_audit(s->st, "denied", obj, "manifest of another carrier", err, sizeof err));
-        atomic_fetch_add(&s->denied, 1);
         bex_manifest_free(&m);
-        return reply_error(r, 403, "a carrier may load only its own manifests");
+        return deny(x, r, 403, "/v1/manifests", "manifest of another carrier",
+                    "a carrier may load only its own manifests");
     }
     bex_manifest_result res;
     LOCKED(s, rc = bex_store_load_manifest(s->st, &m, NULL, NULL, &res, err, sizeof err));
@@ -563,15 +583,13 @@ static void h_purge(ctx *x, reply *r) {
     reply_done(r, f);
 }
 
-static void h_subject(ctx *x, reply *r) {
-    server *s = x->s;
-    const char *v = arg(x, "id");
-    char *end = NULL;
-    long long id = v ? strtoll(v, &end, 10) : 0;
-    if (!v || *end || id <= 0) return reply_error(r, 400, "a look-up needs ?id=SUBJECT");
+/* A record as the store writes it (bex_store_subject_json, bex_store_encounter_json) for ?id=. */
+static void lookup(ctx *x, reply *r, int (*fn)(bex_store *, int64_t, char **, char *, size_t), const char *usage) {
+    long long id;
+    if (!arg_id(x, "id", &id)) return reply_error(r, 400, usage);
     char *json, err[256];
     int rc;
-    LOCKED(s, rc = bex_store_subject_json(s->st, id, &json, err, sizeof err));
+    LOCKED(x->s, rc = fn(x->s->st, id, &json, err, sizeof err));
     if (rc == BEX_ERR_ARG) return reply_error(r, 404, err);
     if (rc != BEX_OK) return reply_error(r, 500, err);
     r->status = 200;
@@ -579,40 +597,20 @@ static void h_subject(ctx *x, reply *r) {
     r->len = strlen(json);
 }
 
+static void h_subject(ctx *x, reply *r) { lookup(x, r, bex_store_subject_json, "a look-up needs ?id=SUBJECT"); }
+
 static void h_encounter(ctx *x, reply *r) {
-    server *s = x->s;
-    const char *v = arg(x, "id");
-    char *end = NULL;
-    long long id = v ? strtoll(v, &end, 10) : 0;
-    if (!v || *end || id <= 0) return reply_error(r, 400, "a look-up needs ?id=ENCOUNTER");
-    char *json, err[256];
-    int rc;
-    LOCKED(s, rc = bex_store_encounter_json(s->st, id, &json, err, sizeof err));
-    if (rc == BEX_ERR_ARG) return reply_error(r, 404, err);
-    if (rc != BEX_OK) return reply_error(r, 500, err);
-    r->status = 200;
-    r->json = json;
-    r->len = strlen(json);
+    lookup(x, r, bex_store_encounter_json, "a look-up needs ?id=ENCOUNTER");
 }
 
 /* A departure's gallery as an index file (index.h's format), for a gate that works offline. */
 static void h_gallery(ctx *x, reply *r) {
     server *s = x->s;
     const char *dep = arg(x, "departure");
-    char err[512], code[8];
+    char err[512];
     int rc;
     if (!dep) return reply_error(r, 400, "a gallery needs ?departure=ID");
-    if (!strcmp(x->key.role, "carrier")) {
-        LOCKED(s, rc = bex_store_departure_carrier(s->st, dep, code, err, sizeof err));
-        if (rc != BEX_OK) return reply_error(r, rc == BEX_ERR_ARG ? 404 : 500, err);
-        if (strcmp(code, x->key.carrier)) {
-            char obj[96];
-            snprintf(obj, sizeof obj, "route /v1/galleries key %lld", (long long)x->key.id);
-            LOCKED(s, bex_store_audit(s->st, "denied", obj, "gallery of another carrier", err, sizeof err));
-            atomic_fetch_add(&s->denied, 1);
-            return reply_error(r, 403, "this departure belongs to another carrier");
-        }
-    }
+    if (own_departure(x, r, dep, "/v1/galleries", "gallery of another carrier") != 0) return;
     bex_index *ix = NULL;
     size_t subjects;
     LOCKED(s, rc = bex_store_gallery(s->st, dep, &ix, &subjects, err, sizeof err));
@@ -661,10 +659,9 @@ static void h_key_add(ctx *x, reply *r) {
 
 static void h_key_revoke(ctx *x, reply *r) {
     server *s = x->s;
-    const char *v = arg(x, "id");
-    char *end = NULL, err[256];
-    long long id = v ? strtoll(v, &end, 10) : 0;
-    if (!v || *end || id <= 0) return reply_error(r, 400, "a revocation needs ?id=KEY_ID");
+    char err[256];
+    long long id;
+    if (!arg_id(x, "id", &id)) return reply_error(r, 400, "a revocation needs ?id=KEY_ID");
     int rc;
     LOCKED(s, rc = bex_store_key_revoke(s->st, id, err, sizeof err));
     if (rc != BEX_OK) return reply_error(r, rc == BEX_ERR_ARG ? 404 : 500, err);
@@ -816,24 +813,16 @@ static void dispatch_route(const route *rt, ctx *xp, reply *r) {
     struct MHD_Connection *c = x.c;
     if (rt->roles) {
         const char *key = request_key(c);
-        char err[256], obj[96];
+        char err[256];
         int rc = BEX_ERR_ARG;
         if (key) LOCKED(s, rc = bex_store_key_check(s->st, key, &x.key, err, sizeof err));
-        if (rc != BEX_OK) {
-            snprintf(obj, sizeof obj, "route %s", rt->path);
-            LOCKED(s, bex_store_audit(s->st, "denied", obj, key ? "unknown or revoked key" : "no key", err, sizeof err));
-            atomic_fetch_add(&s->denied, 1);
-            reply_error(r, 401, "an API key is needed: Authorization: Bearer KEY (bex keys add)");
-            return;
-        }
+        if (rc != BEX_OK)
+            return deny(&x, r, 401, rt->path, key ? "unknown or revoked key" : "no key",
+                        "an API key is needed: Authorization: Bearer KEY (bex keys add)");
         if (!(role_bit(x.key.role) & rt->roles)) {
             char detail[48];
-            snprintf(obj, sizeof obj, "route %s key %lld", rt->path, (long long)x.key.id);
             snprintf(detail, sizeof detail, "role %s", x.key.role);
-            LOCKED(s, bex_store_audit(s->st, "denied", obj, detail, err, sizeof err));
-            atomic_fetch_add(&s->denied, 1);
-            reply_error(r, 403, "this key's role may not use this route");
-            return;
+            return deny(&x, r, 403, rt->path, detail, "this key's role may not use this route");
         }
     }
     /* a multipart/form-data body is read only for a caller allowed to send it */
