@@ -37,6 +37,10 @@ void cli_print_operating_point(const bex_operating_point *op);
 /* A rate in (0, 0.1] for --fmr / --fpir; prints why not and returns 0. */
 int cli_parse_rate(const char *opt, const char *s, double *v);
 
+/* A whole file, NUL-terminated after its *len bytes (at most max); NULL with a message on
+ * stderr. free() it. */
+char *cli_read_file(const char *path, size_t max, size_t *len);
+
 /* Progress of bulk work on stderr when it is a terminal: count, rate, time left. t0 from
  * cli_now() (monotonic seconds). */
 void cli_progress(const char *what, size_t done, size_t total, double t0);

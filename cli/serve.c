@@ -106,23 +106,15 @@ static long now_us(void) {
     return ts.tv_sec * 1000000L + ts.tv_nsec / 1000;
 }
 
-/* A whole text file (a PEM), NUL-terminated; NULL with a message. */
-static char *read_text(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "bex: serve: cannot open %s: %s\n", path, strerror(errno));
-        return NULL;
-    }
-    char *b = malloc(1 << 20);
-    *n = b ? fread(b, 1, (1 << 20) - 1, f) : 0;
-    int bad = !b || ferror(f) || *n == 0 || !feof(f);
-    fclose(f);
-    if (bad) {
-        fprintf(stderr, "bex: serve: %s is empty, unreadable or over 1 MiB\n", path);
+/* A PEM file: at most 1 MiB, not empty; NULL with a message. */
+static char *read_pem(const char *path) {
+    size_t n = 0;
+    char *b = cli_read_file(path, 1u << 20, &n);
+    if (b && n == 0) {
+        fprintf(stderr, "bex: serve: %s is empty\n", path);
         free(b);
         return NULL;
     }
-    b[*n] = 0;
     return b;
 }
 
@@ -624,15 +616,8 @@ static void h_gallery(ctx *x, reply *r) {
     close(fd);
     rc = bex_index_save(ix, path, err, sizeof err);
     bex_index_close(ix);
-    char *data = NULL;
     size_t n = 0;
-    FILE *f = rc == BEX_OK ? fopen(path, "rb") : NULL;
-    if (f && fseek(f, 0, SEEK_END) == 0) {
-        long sz = ftell(f);
-        if (sz > 0 && fseek(f, 0, SEEK_SET) == 0 && (data = malloc((size_t)sz)) && fread(data, 1, (size_t)sz, f) == (size_t)sz)
-            n = (size_t)sz;
-    }
-    if (f) fclose(f);
+    char *data = rc == BEX_OK ? cli_read_file(path, SIZE_MAX / 2, &n) : NULL;
     unlink(path);
     if (!n) {
         free(data);
@@ -942,9 +927,8 @@ int cmd_serve(const char *models, int argc, char **argv) {
     if (!cert != !keyf) return cli_usage_error("TLS needs both --tls-cert PEM and --tls-key PEM");
     char *cert_pem = NULL, *key_pem = NULL;
     if (cert) { /* read before anything starts: a bad file is a clear error, not a half-started server */
-        size_t n;
-        cert_pem = read_text(cert, &n);
-        key_pem = cert_pem ? read_text(keyf, &n) : NULL;
+        cert_pem = read_pem(cert);
+        key_pem = cert_pem ? read_pem(keyf) : NULL;
         if (!cert_pem || !key_pem) {
             free(cert_pem);
             return 2;

@@ -107,8 +107,7 @@ double cli_now(void) {
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Reads a whole file (at most max bytes); NULL with a message on stderr. */
-static char *read_file(const char *path, size_t max, size_t *len) {
+char *cli_read_file(const char *path, size_t max, size_t *len) {
     FILE *f = fopen(path, "rb");
     if (!f) {
         fprintf(stderr, "bex: cannot open %s: %s\n", path, strerror(errno));
@@ -162,7 +161,7 @@ typedef struct capture {
 static int acquire(bex_engine *eng, const char *path, const bex_capture_policy *pol, capture *c) {
     memset(c, 0, sizeof *c);
     char err[256];
-    c->bytes = read_file(path, 64u << 20, &c->len);
+    c->bytes = cli_read_file(path, 64u << 20, &c->len);
     if (!c->bytes) return 2;
     bex_image img;
     int rc = bex_image_decode((const uint8_t *)c->bytes, c->len, NULL, &img, err, sizeof err);
@@ -367,7 +366,7 @@ static int cmd_enrol(const char *models, int argc, char **argv) {
             snprintf(msg, sizeof msg, "no %s beside the photo", strrchr(mrzp, '/') + 1);
         } else {
             fclose(probe);
-            char *text = read_file(mrzp, 4096, &len);
+            char *text = cli_read_file(mrzp, 4096, &len);
             bex_mrz m;
             if (!text || bex_mrz_parse(text, &m, err, sizeof err) != BEX_OK) {
                 why = "bad_mrz";
@@ -579,7 +578,7 @@ static int cmd_sync(int argc, char **argv) {
     }
     if (!log) return cli_usage_error("sync needs a gate's log file (bex gate --log FILE)");
     size_t len;
-    char *text = read_file(log, 1u << 30, &len);
+    char *text = cli_read_file(log, 1u << 30, &len);
     if (!text) return 2;
     bex_store *st;
     if (!open_store(&c, &st)) {
@@ -664,7 +663,7 @@ static int cmd_manifest(int argc, char **argv) {
     }
     if (!file) return cli_usage_error("manifest load needs the manifest's JSON file");
     size_t len;
-    char *text = read_file(file, 256u << 20, &len);
+    char *text = cli_read_file(file, 256u << 20, &len);
     if (!text) return 2;
     bex_manifest m;
     char err[512];
