@@ -257,7 +257,7 @@ int cmd_eval_calibrate(const char *models, int argc, char **argv) {
         if (c) count[npeople++] = c;
     }
     fprintf(stderr, "bex: comparing every pair of %d images (%.1f million)\n", nim, nim * (nim - 1.0) / 2e6);
-    double t0 = eval_now_s();
+    double t0 = cli_now();
     scan_job j = {.im = im, .n = nim, .hist = hist};
     pthread_mutex_init(&j.lock, NULL);
     pthread_t th[16];
@@ -273,7 +273,7 @@ int cmd_eval_calibrate(const char *models, int argc, char **argv) {
         fprintf(stderr, "bex: out of memory for the score histograms\n");
         goto done;
     }
-    fprintf(stderr, "bex: compared in %.1f s\n", eval_now_s() - t0);
+    fprintf(stderr, "bex: compared in %.1f s\n", cli_now() - t0);
     for (int h = 0; h < H_COUNT; h++) suffix(hist + (size_t)h * BINS, at + (size_t)h * (BINS + 1));
     const uint64_t *at_nm = at, *at_a = at + (BINS + 1), *at_b = at + 2 * (size_t)(BINS + 1),
                    *at_m = at + 3 * (size_t)(BINS + 1);

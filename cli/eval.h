@@ -92,8 +92,6 @@ float eval_dot(const float *a, const float *b);
 /* A small deterministic generator (xorshift64*), so that a protocol's random draws repeat. */
 unsigned long long eval_rng(unsigned long long *s);
 
-double eval_now_s(void);
-
 /* "faceapi" or "similarity". */
 const char *eval_align_name(bex_align a);
 

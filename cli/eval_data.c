@@ -29,12 +29,6 @@
 #define REC_OFF offsetof(eval_img, found)
 #define REC_LEN (sizeof(eval_img) - REC_OFF)
 
-double eval_now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 unsigned long long eval_rng(unsigned long long *s) {
     *s ^= *s >> 12;
     *s ^= *s << 25;
@@ -378,7 +372,6 @@ static void *embed_worker(void *arg) {
         pthread_mutex_unlock(&j->lock);
         return NULL;
     }
-    int tty = isatty(2);
     for (;;) {
         pthread_mutex_lock(&j->lock);
         int i = j->next++;
@@ -388,12 +381,7 @@ static void *embed_worker(void *arg) {
         embed_one(e, &j->s->imgs[i]);
         pthread_mutex_lock(&j->lock);
         int done = ++j->done;
-        if (tty && (done % 50 == 0 || done == j->todo)) {
-            double el = eval_now_s() - j->t0, rate = done / (el > 0 ? el : 1);
-            fprintf(stderr, "\rembedding: %d / %d images, %.1f images/s, %.0f s left   ", done, j->todo,
-                    rate, (j->todo - done) / rate);
-            if (done == j->todo) fputc('\n', stderr);
-        }
+        if (done % 50 == 0 || done == j->todo) cli_progress("embedding images", (size_t)done, (size_t)j->todo, j->t0);
         pthread_mutex_unlock(&j->lock);
     }
     bex_engine_close(e);
@@ -403,7 +391,7 @@ static void *embed_worker(void *arg) {
 int eval_embed_all(eval_set *s, const char *models, bex_align align, int threads, const char *cache) {
     cache_hdr h = {.rec_len = (uint32_t)REC_LEN, .align = (uint32_t)align};
     memcpy(h.magic, CACHE_MAGIC, 8);
-    embed_job j = {.s = s, .models = models, .align = align, .t0 = eval_now_s()};
+    embed_job j = {.s = s, .models = models, .align = align, .t0 = cli_now()};
     j.skip = calloc((size_t)s->n + 1, 1);
     if (!j.skip) {
         fprintf(stderr, "bex: out of memory\n");
