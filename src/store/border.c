@@ -610,8 +610,8 @@ static int do_exit(bex_store *st, const bex_exit_request *rq, const char *at, co
             prev = subj;
             nprev = ns;
             if (rc != BEX_OK || mm.gallery_size == 0) continue;
-            bex_index *ix;
-            prev_all = st_index(st, &ix, err, errlen) == BEX_OK && (size_t)mm.gallery_size == bex_index_subjects(ix);
+            /* identify() has just loaded the index: no second look at the file */
+            prev_all = st->ix && (size_t)mm.gallery_size == bex_index_subjects(st->ix);
             *m = mm;
             if (mm.match) break;
         }
