@@ -20,7 +20,7 @@ cd "$root"
 # libjansson-dev for bench/bench_json (Jansson against cJSON); wrk for bench/bench_serve.sh.
 PKGS=(build-essential pkg-config libjpeg62-turbo-dev libpng-dev libopenjp2-7-dev libcjson-dev
       libopenblas-dev clang libclang-rt-14-dev libfaiss-dev libsqlite3-dev sqlite3 nettle-dev
-      libmicrohttpd-dev curl wrk openssl libjansson-dev)
+      libmicrohttpd-dev curl wrk openssl libjansson-dev python3)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
