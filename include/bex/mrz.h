@@ -72,9 +72,12 @@ int bex_mrz_check_digit(const char *s, size_t n);
 /* Writes a passport's TD3 MRZ (two lines of 44, joined by '\n', NUL-terminated: 90 bytes)
  * from its fields, with every check digit: what a passport printer does (tests, simulations,
  * documents keyed by hand). doc_code "P" or a two-letter code; states and nationality ICAO
- * 3-letter codes; dates YYYY-MM-DD; sex 'M', 'F' or 'X'. Names are upper-cased, other
- * characters become '<' and long names are truncated as ICAO 9303 allows. BEX_ERR_ARG names
- * the field that cannot be written. */
+ * 3-letter codes; dates YYYY-MM-DD; sex 'M', 'F' or 'X'. Names are UTF-8, written as
+ * bex_name_mrz_field (names.h) writes them: transliterated as ICAO 9303 recommends (Müller,
+ * Jürgen -> MUELLER<<JUERGEN), hyphens and spaces as '<', apostrophes dropped (O'Neil ->
+ * ONEIL), long names truncated as Doc 9303 Part 4 says. BEX_ERR_ARG names the field that
+ * cannot be written ("surname: character 2 (U+4E2D) has no ICAO 9303 transliteration"; a
+ * digit in a name is refused too). */
 int bex_mrz_make_td3(const char *doc_code, const char *issuing_state, const char *surname,
                      const char *given_names, const char *doc_number, const char *nationality,
                      const char *birth_date, char sex, const char *expiry_date, char out[90],

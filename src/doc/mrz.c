@@ -12,6 +12,9 @@
  *     than 9 continues here, its check digit last, and [14] is '<'); line 2: birth 0-5 [6],
  *     sex 7, expiry 8-13 [14], nationality 15-17, optional 18-28, composite over line 1
  *     5-29, line 2 0-6, 8-14, 18-28 [29]; line 3: name.
+ *
+ * Writing (bex_mrz_make_td3) takes UTF-8 names: src/doc/names.c transliterates them and
+ * truncates them to the name field as Doc 9303 Parts 3 and 4 say.
  */
 #include "bex/mrz.h"
 
@@ -19,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bex/names.h"
 #include "util/util.h"
 
 static int char_value(char c) {
@@ -285,12 +289,11 @@ int bex_mrz_make_td3(const char *doc_code, const char *issuing_state, const char
     }
     put_field(l1, 2, doc_code);
     put_field(l1 + 2, 3, issuing_state);
-    /* the name: SURNAME<<GIVEN<NAMES, cut at 39 characters */
-    char nm[128];
-    snprintf(nm, sizeof nm, "%s<<%s", surname, given_names ? given_names : "");
-    size_t len = strlen(nm);
-    while (len > 0 && nm[len - 1] == '<') nm[--len] = 0;
-    put_field(l1 + 5, 39, nm);
+    /* the name: SURNAME<<GIVEN<NAMES, transliterated and truncated to 39 as Doc 9303 says */
+    char nm[BEX_NAME_FIELD_TD3 + 1], nerr[200];
+    if (bex_name_mrz_field(surname, given_names, BEX_NAME_FIELD_TD3, nm, NULL, nerr, sizeof nerr) != BEX_OK)
+        return bex__fail(err, errlen, BEX_ERR_ARG, "cannot write a TD3 MRZ: %s", nerr);
+    memcpy(l1 + 5, nm, BEX_NAME_FIELD_TD3);
     put_field(l2, 9, doc_number);
     l2[9] = (char)('0' + bex_mrz_check_digit(l2, 9));
     put_field(l2 + 10, 3, nationality);

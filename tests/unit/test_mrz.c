@@ -111,11 +111,12 @@ TEST(make_td3) {
     CHECK(bex_mrz_parse_at(out, "2010-01-01", &m, err, sizeof err) == BEX_OK);
     CHECK(m.n_failed == 0 && !strcmp(m.doc_number, "L898902C3") && !strcmp(m.given_names, "ANNA MARIA"));
     CHECK(!strcmp(m.birth_date, "1974-08-12") && m.sex == 'F' && !strcmp(m.expiry_date, "2012-04-15"));
-    /* short numbers are padded, 'X' is '<', odd characters become '<' */
+    /* short numbers are padded, 'X' is '<'; a hyphen is a filler, an apostrophe is dropped
+     * (Doc 9303 Part 3 4.6: O'CONNOR -> OCONNOR) */
     CHECK(bex_mrz_make_td3("P", "D", "O'Neil-Smith", "", "12", "D", "2019-02-28", 'X', "2031-12-31", out, err,
                            sizeof err) == BEX_OK);
     CHECK(bex_mrz_parse_at(out, "2026-11-27", &m, err, sizeof err) == BEX_OK && m.n_failed == 0);
-    CHECK(!strcmp(m.surname, "O NEIL SMITH") && m.sex == 'X' && !strcmp(m.birth_date, "2019-02-28"));
+    CHECK(!strcmp(m.surname, "ONEIL SMITH") && m.sex == 'X' && !strcmp(m.birth_date, "2019-02-28"));
     /* what cannot be written is named */
     CHECK(bex_mrz_make_td3("P", "UTO", "A", "B", "1234567890", "UTO", "1974-08-12", 'F', "2012-04-15", out, err,
                            sizeof err) == BEX_ERR_ARG && strstr(err, "document_number"));
@@ -123,6 +124,36 @@ TEST(make_td3) {
                            sizeof err) == BEX_ERR_ARG && strstr(err, "birth_date"));
     CHECK(bex_mrz_make_td3("V", "UTO", "A", "B", "123", "UTO", "1974-08-12", 'F', "2012-04-15", out, err,
                            sizeof err) == BEX_ERR_ARG);
+}
+
+/* UTF-8 names are transliterated as ICAO 9303 recommends, not written a '<' per byte */
+TEST(make_td3_transliterates) {
+    char out[90], err[256];
+    bex_mrz m;
+    CHECK(bex_mrz_make_td3("P", "UTO", "Müller", "Jürgen", "L898902C3", "UTO", "1974-08-12", 'M', "2012-04-15", out,
+                           err, sizeof err) == BEX_OK);
+    CHECK(!strncmp(out, "P<UTOMUELLER<<JUERGEN<<<<<<<<<<<<<<<<<<<<<<<", 44));
+    CHECK(bex_mrz_parse_at(out, "2010-01-01", &m, err, sizeof err) == BEX_OK && m.n_failed == 0);
+    CHECK(!strcmp(m.surname, "MUELLER") && !strcmp(m.given_names, "JUERGEN"));
+    CHECK(bex_mrz_make_td3("P", "UTO", "Щербаков", "Юлия", "L898902C3", "UTO", "1974-08-12", 'F', "2012-04-15", out,
+                           err, sizeof err) == BEX_OK);
+    CHECK(!strncmp(out, "P<UTOSHCHERBAKOV<<IULIIA<", 25));
+    /* a long name is truncated as Doc 9303 Part 4 4.2.3 shows, ending with a letter */
+    CHECK(bex_mrz_make_td3("P", "UTO", "Nilavadhanananda", "Chayapa Dejthamrong Krasuang", "L898902C3", "UTO",
+                           "1974-08-12", 'F', "2012-04-15", out, err, sizeof err) == BEX_OK);
+    CHECK(!strncmp(out, "P<UTONILAVADHANANANDA<<CHAYAPA<DEJTHAMRONG<K\n", 45));
+    /* what has no transliteration is refused, naming the field, the position and the code
+     * point, not the name */
+    CHECK(bex_mrz_make_td3("P", "UTO", "A中村", "", "L898902C3", "UTO", "1974-08-12", 'F', "2012-04-15", out, err,
+                           sizeof err) == BEX_ERR_ARG);
+    CHECK(strstr(err, "surname: character 2 (U+4E2D) has no ICAO 9303 transliteration") != NULL);
+    CHECK(bex_mrz_make_td3("P", "UTO", "Li", "Bo\xFF", "L898902C3", "UTO", "1974-08-12", 'F', "2012-04-15", out, err,
+                           sizeof err) == BEX_ERR_ARG);
+    CHECK(strstr(err, "given_names: byte 3 is not valid UTF-8") != NULL);
+    CHECK(bex_mrz_make_td3("P", "UTO", "Smith", "John2", "L898902C3", "UTO", "1974-08-12", 'F', "2012-04-15", out, err,
+                           sizeof err) == BEX_ERR_ARG && strstr(err, "given_names: character 5"));
+    CHECK(bex_mrz_make_td3("P", "UTO", "'-'", "John", "L898902C3", "UTO", "1974-08-12", 'F', "2012-04-15", out, err,
+                           sizeof err) == BEX_ERR_ARG && strstr(err, "surname"));
 }
 
 int main(void) {
@@ -133,5 +164,6 @@ int main(void) {
     RUN(not_an_mrz);
     RUN(birth_century);
     RUN(make_td3);
+    RUN(make_td3_transliterates);
     return test_summary();
 }
