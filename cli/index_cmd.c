@@ -92,22 +92,20 @@ static int cmd_add(const char *models, int argc, char **argv) {
     int failed = 0, added = 0;
     char err[512];
     for (int k = i + 2; k < argc; k++) {
-        static bex_face face;
-        bex_quality q;
-        int n = 0, rc = cli_acquire(eng, argv[k], &pol, &face, &q, &n);
-        if (rc != BEX_OK) { /* the outcome went to stdout and stderr */
+        static bex_capture_result cap;
+        if (cli_acquire(eng, argv[k], &pol, &cap) != BEX_OK) { /* the outcome went to stdout and stderr */
             failed++;
             continue;
         }
         int64_t tid = bex_index_next_template_id(ix);
-        if (bex_index_add(ix, tid, subject, face.template_, err, sizeof err) != BEX_OK) {
+        if (bex_index_add(ix, tid, subject, cap.template_, err, sizeof err) != BEX_OK) {
             fprintf(stderr, "bex: %s\n", err);
             failed++;
             continue;
         }
         printf("{\"image\":");
-        cli_json_str(stdout, argv[k]);
-        printf(",\"subject\":%lld,\"template\":%lld,\"quality\":%.1f}\n", (long long)subject, (long long)tid, q.score);
+        bex_json_str(stdout, argv[k]);
+        printf(",\"subject\":%lld,\"template\":%lld,\"quality\":%.1f}\n", (long long)subject, (long long)tid, cap.quality.score);
         added++;
     }
     bex_engine_close(eng);
@@ -152,9 +150,8 @@ static int cmd_search(const char *models, int argc, char **argv) {
         bex_index_close(ix);
         return 2;
     }
-    static bex_face face;
-    bex_quality q;
-    int n = 0, rc = cli_acquire(eng, argv[i + 1], &pol, &face, &q, &n);
+    static bex_capture_result cap;
+    int rc = cli_acquire(eng, argv[i + 1], &pol, &cap);
     bex_engine_close(eng);
     if (rc != BEX_OK) {
         bex_index_close(ix);
@@ -164,7 +161,7 @@ static int cmd_search(const char *models, int argc, char **argv) {
     size_t got = 0;
     bex_operating_point op;
     int match = 0;
-    rc = c ? bex_index_identify(ix, face.template_, k, NULL, align, fpir, c, &got, &op, &match, err, sizeof err)
+    rc = c ? bex_index_identify(ix, cap.template_, k, NULL, align, fpir, c, &got, &op, &match, err, sizeof err)
            : BEX_ERR_NOMEM;
     if (rc != BEX_OK) {
         fprintf(stderr, "bex: %s\n", c ? err : "out of memory");

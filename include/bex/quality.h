@@ -166,7 +166,7 @@ const char *bex_quality_problem_name(int code);
  * The outcomes, checked in this order (ISO/IEC 19795-1's failure to acquire; at enrolment,
  * failure to enrol):
  *   BEX_ERR_NO_FACE         no face found
- *   BEX_ERR_SEVERAL_FACES   a second face at least max_other_face times the largest's width
+ *   BEX_ERR_SEVERAL_FACES   another face at least max_other_face times the largest's width
  *                           (two people at a gate camera: whose photo is it?)
  *   BEX_ERR_FACE_TOO_SMALL  inter-eye distance below min_eye_distance_px
  *   BEX_ERR_LOW_QUALITY     quality score below min_quality
@@ -196,6 +196,66 @@ void bex_capture_policy_default(bex_capture_policy *pol);
  * Errors besides the four outcomes: BEX_ERR_ARG, BEX_ERR_NOMEM. */
 int bex_capture(bex_engine *eng, const bex_image *img, const bex_capture_policy *pol,
                 bex_face *face, bex_quality *q, int *n_faces, char *err, size_t errlen);
+
+/* ---- from a photo's bytes to a template or an outcome, as plain data -----------------------
+ *
+ *   bex_capture_result r;
+ *   if (bex_capture_photo(eng, bytes, len, NULL, NULL, &r, err, sizeof err) != BEX_OK)
+ *       reject(err);                        // not a photo bex can read: corrupt, too large...
+ *   else if (r.acquired) match(r.template_, r.quality.score);
+ *   else record_failure(r.outcome, r.message); // "face_too_small", "Move closer ..."
+ *
+ * A photo that was read is never an error: a capture failure comes back as r.status, with its
+ * stable name for JSON (bex_capture_outcome_name) and the message for the traveller, the same
+ * in every program. For a vehicle lane, where every face is a traveller of its own,
+ * bex_capture_all and bex_capture_photo_all judge each face (largest first) by the policy's
+ * size and quality floors; the several-faces refusal does not apply. */
+typedef struct bex_capture_result {
+    int acquired;         /* 1: the face is usable and template_ holds its template */
+    int status;           /* BEX_OK when acquired, else the outcome: BEX_ERR_NO_FACE,
+                             BEX_ERR_SEVERAL_FACES, BEX_ERR_FACE_TOO_SMALL, BEX_ERR_LOW_QUALITY */
+    const char *outcome;  /* bex_capture_outcome_name(status): "ok", "no_face", ... (static) */
+    char message[256];    /* what the traveller should do, as bex_capture words it; "" when
+                             acquired */
+    int n_faces;          /* faces found in the photo (bex_capture_photo: at most 8; the _all
+                             calls: the number of results) */
+    float template_[BEX_TEMPLATE_DIM]; /* unit length when acquired, zeros otherwise */
+    bex_quality quality;  /* the face's measures (quality.score, 0..100) when there is a face
+                             (for SEVERAL_FACES: the largest one's); zeros for NO_FACE */
+    float box[4];         /* the face's detector box, x, y, w, h in px of the upright photo;
+                             zeros for NO_FACE */
+} bex_capture_result;
+
+/* A capture outcome's stable name for machine output: "ok" (BEX_OK), "no_face",
+ * "several_faces", "face_too_small", "low_quality"; NULL for any other status (an error, not
+ * an outcome). Static. */
+const char *bex_capture_outcome_name(int status);
+
+/* Decodes the photo's len bytes (JPEG, PNG, PGM/PPM, JPEG 2000; limits may be NULL: the
+ * defaults of image.h) and captures one face as bex_capture does (pol may be NULL: defaults).
+ * BEX_OK whenever the photo was read, the verdict in *out, which is written only then. Errors:
+ * BEX_ERR_FORMAT, BEX_ERR_CORRUPT, BEX_ERR_UNSUPPORTED (a photo bex cannot read), BEX_ERR_LIMIT
+ * (over limits' bytes or pixels), with a message about the photo in err; BEX_ERR_ARG,
+ * BEX_ERR_NOMEM. */
+int bex_capture_photo(bex_engine *eng, const uint8_t *bytes, size_t len,
+                      const bex_image_limits *limits, const bex_capture_policy *pol,
+                      bex_capture_result *out, char *err, size_t errlen);
+
+/* Every face of img, largest first: writes up to max results (caller-allocated, out[max]) and
+ * their number to *n (0: no face, BEX_OK). Each face has its own verdict: BEX_OK (acquired,
+ * with its template), BEX_ERR_FACE_TOO_SMALL or BEX_ERR_LOW_QUALITY, under pol's
+ * min_eye_distance_px and min_quality (max_other_face is not used); n_faces is *n in each.
+ * With more faces than max, the max largest are returned. out and *n are written only on
+ * success. Errors: BEX_ERR_ARG (max < 1 among them), BEX_ERR_NOMEM. Allocates a scratch array
+ * of min(max, 100) faces per call and frees it before returning. */
+int bex_capture_all(bex_engine *eng, const bex_image *img, const bex_capture_policy *pol,
+                    bex_capture_result *out, int max, int *n, char *err, size_t errlen);
+
+/* bex_capture_all on a photo's bytes, decoded as bex_capture_photo decodes them (same errors
+ * for a photo that cannot be read). */
+int bex_capture_photo_all(bex_engine *eng, const uint8_t *bytes, size_t len,
+                          const bex_image_limits *limits, const bex_capture_policy *pol,
+                          bex_capture_result *out, int max, int *n, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }
