@@ -11,7 +11,11 @@
 CC      ?= cc
 OPT     ?= -O2
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Wshadow -Wno-unused-parameter \
-           -fno-strict-aliasing -pthread -Iinclude -Isrc
+           -fno-strict-aliasing -pthread
+# The library (and its tests, benchmarks and tools) see its internal headers; the programs
+# (cli/, server/) see only the public API in include/bex/.
+INC     := -Iinclude -Isrc
+PROG_INC = -Iinclude
 LDLIBS  += -ljpeg -lpng -lopenjp2 -lcjson -lsqlite3 -lnettle -lm -lpthread
 # the command alone serves HTTP (bex serve)
 CLI_LIBS = -lmicrohttpd
@@ -40,7 +44,7 @@ AVX512BF16_FLAGS = -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx512bf16 -mfma
 
 LIB_SRC  := $(sort $(wildcard src/*/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
-CLI_SRC  := $(sort $(wildcard cli/*.c))
+CLI_SRC  := $(sort $(wildcard cli/*.c server/*.c))
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -52,19 +56,20 @@ all: $(BUILD)/libbex.a $(BUILD)/bex
 
 $(BUILD)/%_avx2.o: %_avx2.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(AVX2_FLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS) $(INC) $(AVX2_FLAGS) -MMD -MP -c $< -o $@
 $(BUILD)/%_avx512.o: %_avx512.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(AVX512_FLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS) $(INC) $(AVX512_FLAGS) -MMD -MP -c $< -o $@
 $(BUILD)/%_avx512vnni.o: %_avx512vnni.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(AVX512VNNI_FLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS) $(INC) $(AVX512VNNI_FLAGS) -MMD -MP -c $< -o $@
 $(BUILD)/%_avx512bf16.o: %_avx512bf16.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(AVX512BF16_FLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS) $(INC) $(AVX512BF16_FLAGS) -MMD -MP -c $< -o $@
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS) $(INC) -MMD -MP -c $< -o $@
+$(BUILD)/cli/%.o $(BUILD)/server/%.o: INC = $(PROG_INC)
 
 # The store's migrations (src/store/sql/NNN_*.sql) are compiled in as a table.
 MIGRATIONS := $(sort $(wildcard src/store/sql/*.sql))
@@ -72,14 +77,15 @@ $(BUILD)/gen/migrations.inc: $(MIGRATIONS) tools/embed-sql.sh
 	@mkdir -p $(dir $@)
 	tools/embed-sql.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 $(BUILD)/src/store/store.o: $(BUILD)/gen/migrations.inc
-$(BUILD)/src/store/store.o: CFLAGS += -I$(BUILD)/gen
+$(BUILD)/src/store/store.o: INC += -I$(BUILD)/gen
 
 # bex serve serves its OpenAPI document as it is in docs/.
-$(BUILD)/gen/openapi.inc: docs/openapi.json tools/embed-text.sh
+$(BUILD)/gen/openapi.c: docs/openapi.json tools/embed-text.sh
 	@mkdir -p $(dir $@)
-	tools/embed-text.sh docs/openapi.json openapi_json > $@.tmp && mv $@.tmp $@
-$(BUILD)/cli/serve.o: $(BUILD)/gen/openapi.inc
-$(BUILD)/cli/serve.o: CFLAGS += -I$(BUILD)/gen
+	tools/embed-text.sh docs/openapi.json bex_openapi_json > $@.tmp && mv $@.tmp $@
+$(BUILD)/gen/openapi.o: $(BUILD)/gen/openapi.c
+	$(CC) $(CFLAGS) -c $< -o $@
+CLI_OBJ += $(BUILD)/gen/openapi.o
 
 $(BUILD)/libbex.a: $(LIB_OBJ)
 	@rm -f $@
@@ -90,15 +96,15 @@ $(BUILD)/bex: $(CLI_OBJ) $(BUILD)/libbex.a
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/libbex.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libbex.a $(LDLIBS)
+	$(CC) $(CFLAGS) $(INC) $(LDFLAGS) -o $@ $< $(BUILD)/libbex.a $(LDLIBS)
 
 $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(BUILD)/libbex.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ tests/fuzz/replay.c $< $(BUILD)/libbex.a $(LDLIBS)
+	$(CC) $(CFLAGS) $(INC) $(LDFLAGS) -o $@ tests/fuzz/replay.c $< $(BUILD)/libbex.a $(LDLIBS)
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libbex.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libbex.a $(LDLIBS) $(BENCH_LIBS_$*)
+	$(CC) $(CFLAGS) $(INC) $(LDFLAGS) -o $@ $< $(BUILD)/libbex.a $(LDLIBS) $(BENCH_LIBS_$*)
 
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/fuzz/replay_%)
@@ -131,7 +137,7 @@ TOOL_BIN := $(TOOL_SRC:tools/%.c=$(BUILD)/tools/%)
 tools: all $(TOOL_BIN)
 $(BUILD)/tools/%: tools/%.c $(BUILD)/libbex.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libbex.a $(LDLIBS)
+	$(CC) $(CFLAGS) $(INC) $(LDFLAGS) -o $@ $< $(BUILD)/libbex.a $(LDLIBS)
 
 # libFuzzer builds (clang): build-fuzz/fuzz_image; run it with a scratch folder first, so new
 # inputs do not land in the seed corpus: build-fuzz/fuzz_image /tmp/corpus tests/fuzz/corpus/image

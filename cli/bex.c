@@ -68,13 +68,18 @@ static const char *usage =
     "           --sex M|F|X --expiry D   write a passport's TD3 MRZ with its check digits\n"
     "The record system (an SQLite file: --db FILE, default bex.db; --actor NAME for the\n"
     "audit log; one JSON object out; exit 0 done, 1 negative outcome or flags, 2 error):\n"
-    "  entry --photo IMG --mrz MRZ [--doc-photo IMG] --class C (--admit-until D | --ds)\n"
-    "        --port CODE --port-kind air|sea|land [--carrier X] [--voyage X] [--at ISO]\n"
-    "        [--citizen]        an arrival: document checks, 1:1 against the document photo,\n"
-    "                           1:N against every traveller, admission, enrolment, flags\n"
-    "  exit --photo IMG --port CODE [--port-kind K] [--departure ID] [--at ISO]\n"
+    "  entry --photo IMG --mrz MRZ [--doc-photo IMG] [--class C (--admit-until D | --ds)]\n"
+    "        --port CODE --port-kind air|sea|land|land-pedestrian|land-vehicle [--carrier X]\n"
+    "        [--voyage X] [--at ISO] [--citizen] [--all-faces]\n"
+    "                           an arrival: document checks, 1:1 against the document photo,\n"
+    "                           1:N against every traveller; admitted, or referred to secondary\n"
+    "                           inspection; a passport of the deployment's state is a citizen's\n"
+    "                           (no class); --all-faces: the face matching the document's\n"
+    "  decide ENCOUNTER admit|refuse    an officer's decision on a referred entry\n"
+    "  exit --photo IMG --port CODE [--port-kind K] [--departure ID] [--at ISO] [--all-faces]\n"
     "                           a departure: the manifest's gallery first, then the port's,\n"
-    "                           everyone in the country, everyone; linked to the entry\n"
+    "                           everyone in the country, everyone; linked to the entry;\n"
+    "                           --all-faces: every face an exit of its own (a vehicle lane)\n"
     "  enrol DIR [--source visa|document|officer]\n"
     "                           enrol every photo X.jpg with its MRZ in X.mrz (resumable)\n"
     "  manifest load FILE       a carrier's manifest (JSON) of a departure or arrival\n"
@@ -85,13 +90,21 @@ static const char *usage =
     "  sync LOG                 record an offline gate's log as exits (decided again, compared)\n"
     "  overstays --as-of D [--policy us|eu] [--format json|csv] [--by country|class|port]\n"
     "                           overstays (US admit-until rule or EU 90/180), DHS-style tables\n"
-    "  flags [--format json|csv]  impostors, two identities, document and manifest problems\n"
-    "  flag ID open|cleared|confirmed   an officer's finding on a flag\n"
-    "  subject ID               one traveller's record: documents, admissions, encounters, flags\n"
+    "  flags [--status S] [--kind K] [--port P] [--since D] [--until D] [--limit N] [--offset N]\n"
+    "        [--format json|csv]  the flag queue, newest first\n"
+    "  flag ID open|cleared|confirmed|referred   an officer's finding on a flag\n"
+    "  subject ID | encounter ID   one traveller's record, or one crossing's\n"
+    "  lookup --document N [--state S] | --surname S [--given G] --birth D\n"
+    "                           find a traveller (names compared as ICAO 9303 spells them)\n"
     "  override ENCOUNTER SUBJECT       an officer says who an unmatched exit was: linked,\n"
     "                           outcome officer_override, the subject's admission closed\n"
+    "  merge KEEP OTHER | unmerge MERGE  two subjects found to be one person, and undone\n"
+    "  reclassify SUBJECT citizen | erase SUBJECT\n"
+    "                           a visitor who is a citizen; a subject's biometrics deleted\n"
+    "  settings [--set NAME=VALUE]...   home_state=USA, departure_before=12h, departure_after=12h\n"
     "  purge [--as-of ISO] [--set CATEGORY=DURATION]... [--policy us|eu]\n"
-    "                           delete what retention says is due (citizens' photos: 12 h)\n"
+    "                           delete what retention says is due (citizens' photos and\n"
+    "                           unmatched captures: 12 h)\n"
     "  audit verify [--head HEX] check the audit log's hash chain\n"
     "  keys add --role officer|carrier|analyst|auditor|admin [--carrier CODE] | list | revoke ID\n"
     "                           API keys for bex serve (shown once, stored as SHA-256)\n"
@@ -107,23 +120,6 @@ static const char *usage =
     "whose second face is at least R times the largest's width; default 0.8, 2 = never).\n"
     "Models are read from --models DIR, else $BEX_MODELS, else the models/ folder next to\n"
     "the bex build (tools/fetch-models.sh installs them).\n";
-
-/* A usage mistake: one line on stderr, exit status 2. */
-int cli_usage_error(const char *msg) {
-    fprintf(stderr, "bex: %s (bex --help shows the usage)\n", msg);
-    return 2;
-}
-
-/* Prints s as a JSON string. */
-void cli_json_str(FILE *f, const char *s) {
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
-        else if (*p < 0x20) fprintf(f, "\\u%04x", *p);
-        else fputc(*p, f);
-    }
-    fputc('"', f);
-}
 
 static void print_face(FILE *f, const bex_face *face, int with_template) {
     fprintf(f, "{\"box\":[%.2f,%.2f,%.2f,%.2f],\"score\":%.5f,", face->box[0], face->box[1],
@@ -142,51 +138,6 @@ static void print_face(FILE *f, const bex_face *face, int with_template) {
     fprintf(f, "}");
 }
 
-/* The models folder: --models, $BEX_MODELS, <dir of this executable>/../models, ./models. */
-void cli_find_models(const char *opt, char *out, size_t n) {
-    if (opt) { snprintf(out, n, "%s", opt); return; }
-    const char *env = getenv("BEX_MODELS");
-    if (env && *env) { snprintf(out, n, "%s", env); return; }
-    char exe[2048];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (len > 0) {
-        exe[len] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = 0;
-            int k = snprintf(out, n, "%s/../models/ssd_mobilenetv1_model-weights_manifest.json", exe);
-            if (k > 0 && (size_t)k < n && access(out, R_OK) == 0) {
-                k = snprintf(out, n, "%s/../models", exe);
-                if (k > 0 && (size_t)k < n) return;
-            }
-        }
-    }
-    snprintf(out, n, "models");
-}
-
-int cli_open_engine(const char *models, bex_align align, bex_engine **eng) {
-    char dir[4096], err[512];
-    cli_find_models(models, dir, sizeof dir);
-    bex_engine_options opt;
-    bex_engine_options_default(&opt);
-    opt.align = align;
-    if (bex_engine_open(dir, &opt, eng, err, sizeof err) != BEX_OK) {
-        fprintf(stderr, "bex: cannot load the face models: %s (run tools/fetch-models.sh, or pass --models DIR)\n", err);
-        return 0;
-    }
-    return 1;
-}
-
-int cli_parse_align(const char *s, bex_align *a) {
-    if (!strcmp(s, "faceapi")) *a = BEX_ALIGN_FACEAPI;
-    else if (!strcmp(s, "similarity")) *a = BEX_ALIGN_SIMILARITY;
-    else {
-        fprintf(stderr, "bex: unknown alignment '%s' (use faceapi or similarity)\n", s);
-        return 0;
-    }
-    return 1;
-}
-
 /* Loads an image and finds its faces; on failure prints the message to stderr, and as a JSON
  * error line to stdout when json_errors is set. Returns the number of faces or -1. */
 static int faces_of(bex_engine *eng, const char *path, int embed, bex_face *faces, int json_errors) {
@@ -202,9 +153,9 @@ static int faces_of(bex_engine *eng, const char *path, int embed, bex_face *face
         fprintf(stderr, "bex: %s\n", err);
         if (json_errors) {
             printf("{\"image\":");
-            cli_json_str(stdout, path);
+            bex_json_str(stdout, path);
             printf(",\"error\":");
-            cli_json_str(stdout, err);
+            bex_json_str(stdout, err);
             printf("}\n");
         }
         return -1;
@@ -246,7 +197,7 @@ static int cmd_embed(const char *models, int argc, char **argv) {
         int n = faces_of(eng, argv[i], 1, faces, 1);
         if (n < 0) { failed++; fflush(stdout); continue; }
         printf("{\"image\":");
-        cli_json_str(stdout, argv[i]);
+        bex_json_str(stdout, argv[i]);
         printf(",\"faces\":[");
         for (int k = 0; k < n; k++) {
             if (k) putchar(',');
@@ -259,92 +210,9 @@ static int cmd_embed(const char *models, int argc, char **argv) {
     return failed ? 2 : 0;
 }
 
-/* A capture outcome's stable name for JSON ("no_face", ...); NULL when rc is none. */
-const char *cli_outcome_name(int rc) {
-    switch (rc) {
-    case BEX_ERR_NO_FACE: return "no_face";
-    case BEX_ERR_SEVERAL_FACES: return "several_faces";
-    case BEX_ERR_FACE_TOO_SMALL: return "face_too_small";
-    case BEX_ERR_LOW_QUALITY: return "low_quality";
-    default: return NULL;
-    }
-}
+/* A capture outcome's stable name for JSON ("no_face", ...; bex_capture_outcome_name); NULL
+ * when rc is none (BEX_OK included). */
 
-static void print_quality(FILE *f, const bex_quality *q) {
-    fprintf(f, "{\"score\":%.1f,\"eye_distance_px\":%.1f,\"yaw_deg\":%.1f,\"pitch_deg\":%.1f,\"roll_deg\":%.1f,"
-               "\"sharpness\":%.1f,\"brightness\":%.1f,\"underexposed\":%.3f,\"overexposed\":%.3f,\"contrast\":%.1f,"
-               "\"problems\":[",
-            q->score, q->eye_distance_px, q->yaw_deg, q->pitch_deg, q->roll_deg, q->sharpness, q->brightness,
-            q->underexposed, q->overexposed, q->contrast);
-    for (int k = 0; k < q->n_problems; k++) {
-        fprintf(f, "%s{\"problem\":\"%s\",\"message\":", k ? "," : "", bex_quality_problem_name(q->problems[k]));
-        cli_json_str(f, bex_quality_problem_message(q->problems[k]));
-        fprintf(f, "}");
-    }
-    fprintf(f, "]}");
-}
-
-/* Options shared by the commands that acquire a face under a capture policy. Returns 1 when
- * argv[*i] was one of them (consuming its value), 0 when not, -1 on a bad value. */
-int cli_parse_capture_opt(int argc, char **argv, int *i, bex_capture_policy *pol) {
-    const char *o = argv[*i];
-    if (strcmp(o, "--min-quality") && strcmp(o, "--min-eye-distance") && strcmp(o, "--max-other-face")) return 0;
-    if (*i + 1 >= argc) return 0;
-    char *end;
-    errno = 0;
-    float v = strtof(argv[++*i], &end);
-    int bad = errno || *end;
-    if (!strcmp(o, "--min-quality")) {
-        if (bad || !(v >= 0 && v <= 100)) {
-            fprintf(stderr, "bex: --min-quality takes a quality score from 0 (no floor) to 100\n");
-            return -1;
-        }
-        pol->min_quality = v;
-    } else if (!strcmp(o, "--min-eye-distance")) {
-        if (bad || !(v >= 0 && v <= 10000)) {
-            fprintf(stderr, "bex: --min-eye-distance takes a distance in pixels (0 for no minimum)\n");
-            return -1;
-        }
-        pol->min_eye_distance_px = v;
-    } else {
-        if (bad || !(v > 0 && v <= 1e6)) {
-            fprintf(stderr, "bex: --max-other-face takes a ratio of face widths above 0 (above 1 allows any number of faces)\n");
-            return -1;
-        }
-        pol->max_other_face = v;
-    }
-    return 1;
-}
-
-/* Acquires one face from a file under the policy. Returns BEX_OK, a capture outcome (message
- * printed to stderr and, as JSON with the face's quality when there is one, to stdout) or
- * another error (message printed). */
-int cli_acquire(bex_engine *eng, const char *path, const bex_capture_policy *pol, bex_face *face,
-                   bex_quality *q, int *n) {
-    char err[512];
-    bex_image img;
-    int rc = bex_image_load(path, NULL, &img, err, sizeof err);
-    if (rc == BEX_OK) {
-        rc = bex_capture(eng, &img, pol, face, q, n, err, sizeof err);
-        bex_image_free(&img);
-    }
-    if (rc == BEX_OK) return rc;
-    fprintf(stderr, "bex: %s: %s\n", path, err);
-    const char *name = cli_outcome_name(rc);
-    if (name) {
-        printf("{\"image\":");
-        cli_json_str(stdout, path);
-        printf(",\"outcome\":\"%s\",\"code\":%d,\"message\":", name, rc);
-        cli_json_str(stdout, err);
-        printf(",\"faces\":%d", *n);
-        if (rc != BEX_ERR_NO_FACE) {
-            printf(",\"quality\":");
-            print_quality(stdout, q);
-        }
-        printf("}\n");
-    }
-    return rc;
-}
 
 /* `bex quality IMG`: capture quality of each face, largest first, and the capture outcome.
  * Exit 0: usable, no problem; 1: usable with problems to fix; 3: the capture fails the policy
@@ -392,7 +260,7 @@ static int cmd_quality(const char *models, int argc, char **argv) {
     printf("{\"outcome\":\"%s\",", outcome == BEX_OK ? "ok" : cli_outcome_name(outcome));
     if (outcome != BEX_OK) {
         printf("\"code\":%d,\"message\":", outcome);
-        cli_json_str(stdout, cap_err);
+        bex_json_str(stdout, cap_err);
         printf(",");
     }
     printf("\"faces\":[");
@@ -406,31 +274,12 @@ static int cmd_quality(const char *models, int argc, char **argv) {
         if (k == 0 && q.n_problems > 0 && status == 0) status = 1;
         printf("%s{\"box\":[%.2f,%.2f,%.2f,%.2f],\"quality\":", k ? "," : "", faces[k].box[0], faces[k].box[1],
                faces[k].box[2], faces[k].box[3]);
-        print_quality(stdout, &q);
+        cli_print_quality(stdout, &q);
         printf("}");
     }
     printf("]}\n");
     bex_image_free(&img);
     return status;
-}
-
-void cli_print_operating_point(const bex_operating_point *op) {
-    printf("\"operating_point\":\"%s\",\"threshold\":%.5f,\"calibration\":{\"fmr\":%g,\"false_matches\":%llu,"
-           "\"comparisons\":%llu,\"fmr_measured\":%.3g,\"fmr_upper95\":%.3g,\"heldout_fmr\":%.3g,\"fnmr_measured\":%.4f}",
-           op->name, op->threshold, op->fmr, op->false_matches, op->comparisons, op->fmr_measured,
-           op->fmr_upper95, op->heldout_fmr, op->fnmr_measured);
-}
-
-/* --fmr / --fpir value: a rate in (0, 0.1]. */
-int cli_parse_rate(const char *opt, const char *s, double *v) {
-    char *end;
-    errno = 0;
-    *v = strtod(s, &end);
-    if (errno || *end || !(*v > 0 && *v <= 0.1)) {
-        fprintf(stderr, "bex: %s takes a rate above 0 and at most 0.1, e.g. 1e-3\n", opt);
-        return 0;
-    }
-    return 1;
 }
 
 /* `bex verify IMG1 IMG2`: 1:1 at a calibrated operating point. Exit 0 match, 1 no match,
@@ -475,11 +324,9 @@ static int cmd_verify(const char *models, int argc, char **argv) {
     }
     bex_engine *eng;
     if (!cli_open_engine(models, align, &eng)) return 2;
-    static bex_face a, b;
-    bex_quality qa, qb;
-    int na = 0, nb = 0;
-    int rc = cli_acquire(eng, argv[i], &pol, &a, &qa, &na);
-    if (rc == BEX_OK) rc = cli_acquire(eng, argv[i + 1], &pol, &b, &qb, &nb);
+    static bex_capture_result a, b;
+    int rc = cli_acquire(eng, argv[i], &pol, &a);
+    if (rc == BEX_OK) rc = cli_acquire(eng, argv[i + 1], &pol, &b);
     bex_engine_close(eng);
     if (rc != BEX_OK) return cli_outcome_name(rc) ? 3 : 2;
     float sim = bex_template_similarity(a.template_, b.template_);
@@ -488,7 +335,7 @@ static int cmd_verify(const char *models, int argc, char **argv) {
     printf("{\"similarity\":%.6f,\"distance\":%.6f,\"match\":%s,", sim, dist, match ? "true" : "false");
     if (have_threshold) printf("\"operating_point\":\"%s\",\"threshold\":%.5f", op.name, op.threshold);
     else cli_print_operating_point(&op);
-    printf(",\"faces\":[%d,%d],\"quality\":[%.1f,%.1f]}\n", na, nb, qa.score, qb.score);
+    printf(",\"faces\":[%d,%d],\"quality\":[%.1f,%.1f]}\n", a.n_faces, b.n_faces, a.quality.score, b.quality.score);
     return match ? 0 : 1;
 }
 
@@ -531,41 +378,46 @@ static int cmd_identify(const char *models, int argc, char **argv) {
     }
     bex_engine *eng;
     if (!cli_open_engine(models, align, &eng)) { free(gt); free(gidx); free(gs); return 2; }
-    static bex_face face;
-    bex_quality q;
-    int nf = 0, status = 2;
-    int rc = cli_acquire(eng, argv[i], &pol, &face, &q, &nf);
+    static bex_capture_result cap;
+    int status = 2;
+    int rc = cli_acquire(eng, argv[i], &pol, &cap);
     if (rc != BEX_OK) {
         bex_engine_close(eng);
         free(gt); free(gidx); free(gs);
         return cli_outcome_name(rc) ? 3 : 2;
     }
     float probe[BEX_TEMPLATE_DIM];
-    memcpy(probe, face.template_, sizeof probe);
+    memcpy(probe, cap.template_, sizeof probe);
     /* enrol the gallery: an image that fails the policy is a failure to enrol, listed */
     int n = 0;
     char err[512];
     printf("{\"probe\":");
-    cli_json_str(stdout, argv[i]);
+    bex_json_str(stdout, argv[i]);
     printf(",\"not_enrolled\":[");
     int nfte = 0;
     for (int g = 0; g < ng; g++) {
-        bex_image img;
-        int r = bex_image_load(gpath[g], NULL, &img, err, sizeof err);
-        if (r == BEX_OK) {
-            r = bex_capture(eng, &img, &pol, &face, &q, &nf, err, sizeof err);
-            bex_image_free(&img);
+        size_t len = 0;
+        char *bytes = cli_read_file(gpath[g], CLI_MAX_PHOTO_BYTES, &len);
+        int r = BEX_ERR_IO;
+        if (!bytes) snprintf(err, sizeof err, "the file cannot be read");  /* why: on stderr */
+        else {
+            r = bex_capture_photo(eng, (const uint8_t *)bytes, len, NULL, &pol, &cap, err, sizeof err);
+            free(bytes);
+            if (r == BEX_OK && !cap.acquired) {
+                r = cap.status;
+                snprintf(err, sizeof err, "%s", cap.message);
+            }
+            if (r != BEX_OK) fprintf(stderr, "bex: %s: %s\n", gpath[g], err);
         }
         if (r == BEX_OK) {
-            memcpy(gt[n], face.template_, sizeof gt[n]);
+            memcpy(gt[n], cap.template_, sizeof gt[n]);
             gidx[n++] = g;
             continue;
         }
-        fprintf(stderr, "bex: %s: %s\n", gpath[g], err);
         printf("%s{\"image\":", nfte++ ? "," : "");
-        cli_json_str(stdout, gpath[g]);
+        bex_json_str(stdout, gpath[g]);
         printf(",\"outcome\":\"%s\",\"message\":", cli_outcome_name(r) ? cli_outcome_name(r) : "error");
-        cli_json_str(stdout, err);
+        bex_json_str(stdout, err);
         printf("}");
     }
     bex_engine_close(eng);
@@ -578,7 +430,7 @@ static int cmd_identify(const char *models, int argc, char **argv) {
     bex_operating_point op;
     if (bex_operating_point_identify(align, fpir, n, &op, err, sizeof err) != BEX_OK) {
         printf(",\"error\":");
-        cli_json_str(stdout, err);
+        bex_json_str(stdout, err);
         printf("}\n");
         fprintf(stderr, "bex: %s\n", err);
         goto out;
@@ -598,7 +450,7 @@ static int cmd_identify(const char *models, int argc, char **argv) {
         int hit = gs[r] >= op.threshold;
         if (r == 0) match = hit;
         printf("%s{\"rank\":%d,\"image\":", r ? "," : "", r + 1);
-        cli_json_str(stdout, gpath[gidx[r]]);
+        bex_json_str(stdout, gpath[gidx[r]]);
         printf(",\"similarity\":%.6f,\"match\":%s}", gs[r], hit ? "true" : "false");
     }
     printf("],\"match\":%s}\n", match ? "true" : "false");
@@ -677,20 +529,20 @@ static int cmd_mrz(int argc, char **argv) {
     static const char *fmts[] = {"", "TD1", "TD2", "TD3", "MRV-A", "MRV-B"};
     int expired = strcmp(m.expiry_date, today) < 0;
     printf("{\"format\":\"%s\",\"document_code\":", fmts[m.format]);
-    cli_json_str(stdout, m.doc_code);
+    bex_json_str(stdout, m.doc_code);
     printf(",\"issuing_state\":");
-    cli_json_str(stdout, m.issuing_state);
+    bex_json_str(stdout, m.issuing_state);
     printf(",\"document_number\":");
-    cli_json_str(stdout, m.doc_number);
+    bex_json_str(stdout, m.doc_number);
     printf(",\"surname\":");
-    cli_json_str(stdout, m.surname);
+    bex_json_str(stdout, m.surname);
     printf(",\"given_names\":");
-    cli_json_str(stdout, m.given_names);
+    bex_json_str(stdout, m.given_names);
     printf(",\"nationality\":");
-    cli_json_str(stdout, m.nationality);
+    bex_json_str(stdout, m.nationality);
     printf(",\"birth_date\":\"%s\",\"sex\":\"%c\",\"expiry_date\":\"%s\",\"expired\":%s,\"optional_data\":",
            m.birth_date, m.sex, m.expiry_date, expired ? "true" : "false");
-    cli_json_str(stdout, m.optional1);
+    bex_json_str(stdout, m.optional1);
     printf(",\"checks_failed\":[");
     for (int i = 0; i < m.n_failed; i++) printf("%s\"%s\"", i ? "," : "", m.failed[i]);
     printf("],\"valid\":%s}\n", m.n_failed || expired ? "false" : "true");

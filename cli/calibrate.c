@@ -339,7 +339,7 @@ int cmd_eval_calibrate(const char *models, int argc, char **argv) {
 
     /* report */
     printf("{\"lfw\":");
-    cli_json_str(stdout, lfw);
+    bex_json_str(stdout, lfw);
     printf(",\"protocol\":\"Calibration on LFW: every image of lfw-names.txt embedded (largest face); every pair of images of two people a "
            "non-mated comparison, of one person a mated one; scores binned at 1e-5. For each target FMR the "
            "threshold is the lowest bin edge with at most target x comparisons at or above it; upper95 is the "

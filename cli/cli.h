@@ -1,20 +1,23 @@
 /*
- * cli.h - helpers shared by the `bex` command's files (cli/ only).
+ * cli.h - what the `bex` command's files share (cli/common.c), and the commands each file
+ * holds. The service (server/) uses the same helpers: it is a command of the same program.
  */
 #ifndef BEX_CLI_H
 #define BEX_CLI_H
 
 #include <stdio.h>
 
+#include "bex/border.h"
 #include "bex/calibration.h"
 #include "bex/face.h"
+#include "bex/json.h"
 #include "bex/quality.h"
 #include "bex/store.h"
 
+/* ---- cli/common.c ---- */
+
 /* A usage mistake: prints "bex: MSG (bex --help shows the usage)" to stderr, returns 2. */
 int cli_usage_error(const char *msg);
-/* Prints s as a JSON string (quoted, escaped). */
-void cli_json_str(FILE *f, const char *s);
 /* The models folder: opt, else $BEX_MODELS, else models/ beside the build, else ./models. */
 void cli_find_models(const char *opt, char *out, size_t n);
 
@@ -24,14 +27,20 @@ int cli_parse_align(const char *s, bex_align *a);
 /* Opens the face engine from the models folder (cli_find_models); prints why not and
  * returns 0 on failure. */
 int cli_open_engine(const char *models, bex_align align, bex_engine **eng);
-/* A capture outcome's JSON name ("no_face", ...); NULL for a status that is none. */
+/* A capture outcome's JSON name ("no_face", ...: bex_capture_outcome_name); NULL for a status
+ * that is none, BEX_OK included. */
 const char *cli_outcome_name(int rc);
 /* --min-quality, --min-eye-distance, --max-other-face: 1 consumed, 0 not one, -1 bad value. */
 int cli_parse_capture_opt(int argc, char **argv, int *i, bex_capture_policy *pol);
-/* Loads path and acquires one face under the policy; prints a capture outcome as JSON on
- * stdout and every failure on stderr. Returns BEX_OK or the status. */
-int cli_acquire(bex_engine *eng, const char *path, const bex_capture_policy *pol, bex_face *face,
-                bex_quality *q, int *n);
+/* The most bytes a photo file may have before it is decoded (the decoder's own limit, 32 MiB
+ * by default, then speaks of the photo). */
+#define CLI_MAX_PHOTO_BYTES ((size_t)64 << 20)
+/* Reads path and acquires one face under the policy (bex_capture_photo); prints a capture
+ * outcome as JSON on stdout and every failure on stderr. Returns BEX_OK (r->acquired), the
+ * outcome's status, or an error's. */
+int cli_acquire(bex_engine *eng, const char *path, const bex_capture_policy *pol, bex_capture_result *r);
+/* A face's quality measures as a JSON object. */
+void cli_print_quality(FILE *f, const bex_quality *q);
 /* "operating_point":..,"threshold":..,"calibration":{..} (no braces around). */
 void cli_print_operating_point(const bex_operating_point *op);
 /* A rate in (0, 0.1] for --fmr / --fpir; prints why not and returns 0. */
@@ -46,28 +55,47 @@ char *cli_read_file(const char *path, size_t max, size_t *len);
 void cli_progress(const char *what, size_t done, size_t total, double t0);
 double cli_now(void);
 
-/* The record system's commands (cli/store_cmd.c): entry, exit, manifest, gallery, overstays,
- * flags, purge, audit. -1 when cmd is none of them. */
+/* The store's options every record command takes: --db FILE (default bex.db), --actor NAME
+ * (default $BEX_ACTOR, else "cli:$USER"), for the audit log. */
+typedef struct cli_common {
+    const char *db;
+    const char *actor;
+    char actor_buf[64];
+    int must_exist;  /* a command that only reads or changes records: a missing file is an error */
+} cli_common;
+
+/* --db / --actor: 1 consumed (i advanced past the value), 0 not one, -1 missing value. */
+int cli_common_opt(int argc, char **argv, int *i, cli_common *c);
+/* A "--name VALUE" option: 1 and *v set when argv[*i] is `name`, 0 not it, -1 no value. */
+int cli_opt(int argc, char **argv, int *i, const char *name, const char **v);
+/* Opens the store with the actor; prints why not and returns 0 on failure. */
+int cli_open_store(cli_common *c, bex_store **st);
+/* A positive id; 0 when s is none. */
+int cli_parse_id(const char *s, int64_t *v);
+/* "12h", "3y", "90d", "30m", "45s", "0": seconds; -1 if not a duration. */
+long long cli_parse_duration(const char *s);
+/* "A\nB" as typed on a command line becomes two lines, as an MRZ reader delivers them. */
+void cli_unescape_newlines(char *s);
+
+/* A photo read from a file: one face (bex_capture_photo) or every face (--all-faces,
+ * bex_capture_photo_all), with the file's bytes kept for image retention. */
+#define CLI_MAX_FACES 16
+typedef struct cli_photo {
+    char *bytes;
+    size_t len;
+    bex_capture_result one;       /* one face, or (all faces) the no-face outcome */
+    bex_capture_result *faces;    /* all faces: n_faces results, largest first */
+    int n_faces;
+} cli_photo;
+/* 0 (a template or a capture outcome in p), 2 (an unreadable or undecodable file: message on
+ * stderr). cli_photo_free it either way. */
+int cli_photo_read(bex_engine *eng, const char *path, const bex_capture_policy *pol, int all, cli_photo *p);
+void cli_photo_free(cli_photo *p);
+
+/* The record system's commands (cli/store_cmd.c). -1 when cmd is none of them. */
 int cmd_store(const char *models, const char *cmd, int argc, char **argv);
 
-/* The record system's results as JSON (cli/store_json.c), for the command and the service.
- * A capture failure (outcome name and message) is shown when the name is not NULL. */
-void cli_print_match(FILE *f, const char *key, const bex_match *m);
-void cli_print_flags(FILE *f, const bex_flag *flags, int n);
-void cli_print_capture(FILE *f, const char *outcome, const char *message);
-void cli_print_entry(FILE *f, const bex_entry_result *r, const char *capture_failure,
-                     const char *capture_message, const char *doc_failure, const char *doc_message);
-void cli_print_exit(FILE *f, const bex_exit_result *r, const char *capture_failure,
-                    const char *capture_message);
-
-/* The overstay report of bex_store_overstays' rows: format 0 JSON (the overstays, totals and
- * tables by country, class and port, DHS's columns), 1 CSV of the overstays, 2/3/4 CSV table
- * by country / class / port. Progress on a terminal from t0 (cli_now; < 0: none). Returns
- * the number of overstays, -1 for a bad as_of. */
-long cli_print_overstays(FILE *f, const bex_overstay_row *rows, size_t n, const char *asof, int eu,
-                         int format, double t0);
-
-/* `bex serve ...` (cli/serve.c). */
+/* `bex serve ...` (server/serve.c). */
 int cmd_serve(const char *models, int argc, char **argv);
 
 /* `bex simulate ...` (cli/simulate.c). */

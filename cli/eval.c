@@ -279,7 +279,7 @@ static int cmd_eval_verify(const char *models, int argc, char **argv) {
 
     /* the report: one JSON object */
     printf("{\"pairs_file\":");
-    cli_json_str(stdout, pairs_file);
+    bex_json_str(stdout, pairs_file);
     printf(",\"protocol\":\"LFW View 2 verification: %d folds, %s; accuracy per fold at the threshold that maximises accuracy on the other "
            "folds; TAR at FAR and EER from all pair scores; a pair with an image where no face was found "
            "is a failure to extract: an error in accuracy, left out of the score distributions\",",
@@ -538,7 +538,7 @@ static int cmd_eval_identify(const char *models, int argc, char **argv) {
     int no_face = 0;
     for (int i = 0; i < s.n; i++) no_face += s.imgs[i].found != 1;
     printf("{\"lfw\":");
-    cli_json_str(stdout, lfw);
+    bex_json_str(stdout, lfw);
     printf(",\"protocol\":\"LFW open-set identification: people with one image are enrolled as "
            "distractors; of the people with two or more, a random half (seed %llu) is enrolled with its "
            "first image (or its first min(K, count-1) images with several per person, K = %d), its other "

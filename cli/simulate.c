@@ -130,7 +130,7 @@ static double bare_commit_rate(const char *db, int sync, int n) {
 }
 
 static const char *const port_code[3] = {"JFK", "MIA", "SYS"};
-static const char *const port_kind[3] = {"air", "sea", "land-vehicle"};
+static const bex_port_kind port_kind[3] = {BEX_PORT_AIR, BEX_PORT_SEA, BEX_PORT_LAND_VEHICLE};
 
 /* --enrol-only N: a gallery of N synthetic visa holders and nothing else (no crossings), for
  * benchmarks of search at scale: N transactions of one subject, document and template. */
@@ -167,7 +167,7 @@ static int enrol_gallery(const char *db, long n, unsigned long long seed, int no
         int64_t subj, doc;
         int added;
         if (rc == BEX_OK)
-            rc = bex_store_enrol(st, &m, p.base, 60, "visa", "2026-01-01T00:00:00Z", &subj, &doc, &added, err,
+            rc = bex_border_enrol(st, &m, p.base, 60, "visa", "2026-01-01T00:00:00Z", &subj, &doc, &added, err,
                                  sizeof err);
         if (i % 10000 == 9999 || i + 1 == n) cli_progress("enrol", (size_t)i + 1, (size_t)n, t0);
     }
@@ -290,7 +290,7 @@ int cmd_simulate(int argc, char **argv) {
     /* manifests: each day's air and sea departures, in flights of up to 300 */
     double t_manifest = 0, t_entry = 0, t_exit = 0;
     long n_entry = 0, n_exit = 0, exit_matched = 0, exit_manifest = 0, entry_flags = 0, manifests = 0;
-    long found_imp = 0, found_dual = 0;
+    long found_imp = 0, found_dual = 0, referred = 0;
     int rc = BEX_OK;
     size_t k = 0;
     double t_start = cli_now();
@@ -326,15 +326,15 @@ int cmd_simulate(int argc, char **argv) {
                 }
                 if ((flush || m.n == 300) && m.n > 0) {
                     snprintf(m.id, sizeof m.id, "%s%d-%s", pk ? "SAIL" : "BX", flight, ds);
-                    snprintf(m.direction, sizeof m.direction, "departure");
+                    m.direction = BEX_DIRECTION_DEPARTURE;
                     snprintf(m.carrier, sizeof m.carrier, "%s", pk ? "SAIL" : "BX");
                     snprintf(m.voyage, sizeof m.voyage, "%s%d", pk ? "SAIL" : "BX", flight);
                     snprintf(m.port, sizeof m.port, "%s", port_code[pk]);
-                    snprintf(m.port_kind, sizeof m.port_kind, "%s", port_kind[pk]);
+                    m.port_kind = port_kind[pk];
                     snprintf(m.scheduled, sizeof m.scheduled, "%sT23:00:00Z", ds);
                     bex_manifest_result mr;
                     double t0 = cli_now();
-                    rc = bex_store_load_manifest(st, &m, NULL, NULL, &mr, err, sizeof err);
+                    rc = bex_border_load_manifest(st, &m, NULL, NULL, &mr, err, sizeof err);
                     t_manifest += cli_now() - t0;
                     manifests++;
                     m.n = 0;
@@ -359,11 +359,11 @@ int cmd_simulate(int argc, char **argv) {
                                        .at = at};
                 bex_exit_result res;
                 double t0 = cli_now();
-                rc = bex_store_exit(st, &rq, &res, err, sizeof err);
+                rc = bex_border_exit(st, &rq, &res, err, sizeof err);
                 t_exit += cli_now() - t0;
                 n_exit++;
                 exit_matched += res.subject != 0 && res.subject == p->subject;
-                exit_manifest += !strcmp(res.match.gallery, "manifest");
+                exit_manifest += res.match.gallery == BEX_GALLERY_MANIFEST;
                 continue;
             }
             const person *doc = p->impostor_of >= 0 ? &P[p->impostor_of] : p;
@@ -388,15 +388,25 @@ int cmd_simulate(int argc, char **argv) {
                                     .port = port_code[p->port], .port_kind = port_kind[p->port], .at = at};
             bex_entry_result res;
             double t0 = cli_now();
-            rc = bex_store_entry(st, &rq, &res, err, sizeof err);
+            rc = bex_border_entry(st, &rq, &res, err, sizeof err);
             t_entry += cli_now() - t0;
             n_entry++;
             if (!second) p->subject = res.subject;
             else p->subject2 = res.subject;
             entry_flags += res.n_flags > 0;
             for (int f = 0; f < res.n_flags; f++) {
-                found_imp += p->impostor_of >= 0 && !strcmp(res.flags[f].kind, "impostor_suspected");
-                found_dual += second && !strcmp(res.flags[f].kind, "two_identities");
+                found_imp += p->impostor_of >= 0 && res.flags[f].kind == BEX_FLAG_IMPOSTOR_SUSPECTED;
+                found_dual += second && res.flags[f].kind == BEX_FLAG_TWO_IDENTITIES;
+            }
+            /* the officer at secondary inspection: an impostor is refused, anyone else admitted */
+            if (rc == BEX_OK && res.decision == BEX_DECISION_REFERRED) {
+                int64_t adm;
+                t0 = cli_now();
+                rc = bex_border_decide_entry(st, res.encounter,
+                                             p->impostor_of >= 0 ? BEX_DECISION_REFUSED : BEX_DECISION_ADMITTED, &adm,
+                                             err, sizeof err);
+                t_entry += cli_now() - t0;
+                referred++;
             }
             if ((n_entry + n_exit) % 500 == 0) cli_progress("simulate", k, ne, t_start);
         }
@@ -416,7 +426,7 @@ int cmd_simulate(int argc, char **argv) {
     bex_overstay_row *rows;
     size_t nrows;
     double t0 = cli_now();
-    rc = bex_store_overstays(st, asof, 0, &rows, &nrows, err, sizeof err);
+    rc = bex_border_overstays(st, asof, BEX_POLICY_US, &rows, &nrows, err, sizeof err);
     double t_report = cli_now() - t0;
     /* the report against what was planted, by subject: an overstay the report names that was
      * not planted is a missed exit (an exit photo that matched nobody) */
@@ -467,6 +477,7 @@ int cmd_simulate(int argc, char **argv) {
            "\"fsync\":%s,\"entries_per_s\":%.1f,\"exits_per_s\":%.1f,\"bare_commits_per_s\":%.1f,"
            "\"crossings_per_s\":%.1f,\"crossing_cost_in_bare_commits\":%.2f,\"manifest_load_s\":%.2f,"
            "\"exits_matched_right\":%ld,\"exits_matched_in_manifest_gallery\":%ld,\"entries_with_flags\":%ld,"
+           "\"entries_referred\":%ld,"
            "\"planted\":{\"left_late\":%ld,\"never_left\":%ld,\"impostors\":%ld,\"two_identities\":%ld},"
            "\"found\":{\"left_late\":%ld,\"never_left\":%ld,\"impostors\":%ld,\"two_identities\":%ld,"
            "\"overstays_not_planted\":%ld},"
@@ -476,7 +487,7 @@ int cmd_simulate(int argc, char **argv) {
            n_entry / (t_entry > 0 ? t_entry : 1e-9), n_exit / (t_exit > 0 ? t_exit : 1e-9), bound,
            enc / (t_entry + t_exit > 0 ? t_entry + t_exit : 1e-9),
            bound > 0 ? bound * (t_entry + t_exit) / (enc ? enc : 1) : 0.0, t_manifest,
-           exit_matched, exit_manifest, entry_flags, expect_late, expect_never, planted_imp, planted_dual, found_late,
+           exit_matched, exit_manifest, entry_flags, referred, expect_late, expect_never, planted_imp, planted_dual, found_late,
            found_never, found_imp, found_dual, false_over, asof, nrows, in_country, out_country, t_report, bytes,
            enc ? bytes * 1e6 / enc : 0.0);
     free(P);

@@ -12,13 +12,6 @@
 #include "store/store_impl.h"
 #include "util/util.h"
 
-static const char *const roles[] = {"officer", "carrier", "analyst", "auditor", "admin"};
-
-static int known_role(const char *r) {
-    for (size_t i = 0; i < sizeof roles / sizeof *roles; i++)
-        if (r && !strcmp(r, roles[i])) return 1;
-    return 0;
-}
 
 static void key_hash(const char *key, uint8_t out[32]) {
     struct sha256_ctx c;
@@ -35,15 +28,15 @@ static int carrier_code_ok(const char *c) {
     return 1;
 }
 
-int bex_store_key_add(bex_store *st, const char *role, const char *carrier, const char *label, char key_out[65],
+int bex_store_key_add(bex_store *st, bex_role role, const char *carrier, const char *label, char key_out[65],
                       int64_t *id, char *err, size_t errlen) {
     key_out[0] = 0;
     *id = 0;
-    if (!known_role(role)) {
-        snprintf(err, errlen, "no role '%s' (officer, carrier, analyst, auditor, admin)", role ? role : "");
+    if (role <= BEX_ROLE_NONE || role >= BEX_ROLE_COUNT) {
+        snprintf(err, errlen, "a key's role is officer, carrier, analyst, auditor or admin");
         return BEX_ERR_ARG;
     }
-    int is_carrier = !strcmp(role, "carrier");
+    int is_carrier = role == BEX_ROLE_CARRIER;
     if (is_carrier != (carrier != NULL) || (carrier && !carrier_code_ok(carrier))) {
         snprintf(err, errlen, is_carrier ? "a carrier key needs its carrier code (2 or 3 capital letters or digits, "
                                            "as in flight numbers: BA, U2, KLM)"
@@ -63,7 +56,7 @@ int bex_store_key_add(bex_store *st, const char *role, const char *carrier, cons
     for (int i = 0; i < 32; i++) snprintf(key + 2 * i, 3, "%02x", raw[i]);
     key_hash(key, h);
     char now[24];
-    st_now(now);
+    bex_time_now(now);
     int rc = st_begin(st, err, errlen);
     if (rc != BEX_OK) return rc;
     sqlite3_stmt *s = st_prep(st, "INSERT INTO api_keys(hash, role, carrier, label, created_at) "
@@ -71,7 +64,7 @@ int bex_store_key_add(bex_store *st, const char *role, const char *carrier, cons
     if (!s) rc = BEX_ERR_IO;
     else {
         sqlite3_bind_blob(s, 1, h, 32, SQLITE_TRANSIENT);
-        st_bind_text(s, 2, role);
+        st_bind_text(s, 2, bex_role_name(role));
         st_bind_text(s, 3, carrier);
         st_bind_text(s, 4, label ? label : "");
         st_bind_text(s, 5, now);
@@ -81,10 +74,10 @@ int bex_store_key_add(bex_store *st, const char *role, const char *carrier, cons
     if (rc == BEX_OK) {
         char obj[48], detail[64];
         snprintf(obj, sizeof obj, "key %lld", (long long)kid);
-        snprintf(detail, sizeof detail, "role %s%s%s", role, carrier ? " carrier " : "", carrier ? carrier : "");
+        snprintf(detail, sizeof detail, "role %s%s%s", bex_role_name(role), carrier ? " carrier " : "", carrier ? carrier : "");
         rc = st_audit(st, "key_add", obj, detail, err, errlen);
     }
-    rc = st_end(st, rc, NULL, err, errlen);
+    rc = bex__end(st, rc, NULL, err, errlen);
     if (rc != BEX_OK) return rc;
     memcpy(key_out, key, 65);
     *id = kid;
@@ -93,7 +86,7 @@ int bex_store_key_add(bex_store *st, const char *role, const char *carrier, cons
 
 int bex_store_key_revoke(bex_store *st, int64_t id, char *err, size_t errlen) {
     char now[24];
-    st_now(now);
+    bex_time_now(now);
     int rc = st_begin(st, err, errlen);
     if (rc != BEX_OK) return rc;
     sqlite3_stmt *s = st_prep(st, "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL", err,
@@ -113,7 +106,7 @@ int bex_store_key_revoke(bex_store *st, int64_t id, char *err, size_t errlen) {
         snprintf(obj, sizeof obj, "key %lld", (long long)id);
         rc = st_audit(st, "key_revoke", obj, "", err, errlen);
     }
-    return st_end(st, rc, NULL, err, errlen);
+    return bex__end(st, rc, NULL, err, errlen);
 }
 
 static void row_to_key(sqlite3_stmt *s, bex_api_key *k) {
@@ -124,7 +117,7 @@ static void row_to_key(sqlite3_stmt *s, bex_api_key *k) {
         f[i] = (const char *)sqlite3_column_text(s, 1 + i);
         if (!f[i]) f[i] = "";
     }
-    snprintf(k->role, sizeof k->role, "%s", f[0]);
+    if (bex_role_parse(f[0], &k->role) != BEX_OK) k->role = BEX_ROLE_NONE;
     snprintf(k->carrier, sizeof k->carrier, "%s", f[1]);
     snprintf(k->label, sizeof k->label, "%s", f[2]);
     snprintf(k->created_at, sizeof k->created_at, "%s", f[3]);

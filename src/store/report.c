@@ -1,7 +1,7 @@
 /*
- * report.c - what the store reports: every admission's overstay verdict as of a day, under the
- * US rule or the EU 90/180 rule (the rules themselves are in overstay.c), the flags for
- * officers, and one subject's whole record. Each is a read of personal data and is audited.
+ * report.c - what the store reads out for reports and look-ups: every admission as a stay for
+ * the overstay rules (which are src/border/'s), the flag queue, and one subject's or one
+ * encounter's whole record as JSON. The callers audit these reads.
  */
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -11,56 +11,41 @@
 #include "store/store_impl.h"
 #include "util/util.h"
 
-static void copy_col(sqlite3_stmt *s, int i, char *dst, size_t n) {
-    const unsigned char *t = sqlite3_column_text(s, i);
-    snprintf(dst, n, "%s", t ? (const char *)t : "");
-}
-
 static bex_day col_day(sqlite3_stmt *s, int i) {
-    bex_day d;
-    const unsigned char *t = sqlite3_column_text(s, i);
-    if (!t || bex_day_parse((const char *)t, &d) != BEX_OK) return BEX_DAY_NONE;
-    return d;
+    int64_t t;
+    const unsigned char *v = sqlite3_column_text(s, i);
+    if (!v || bex_time_parse((const char *)v, &t) != BEX_OK) return BEX_DAY_NONE;
+    return (bex_day)(t >= 0 ? t / 86400 : -((-t + 86399) / 86400));
 }
 
-int bex_store_overstays(bex_store *st, const char *as_of, int policy_eu, bex_overstay_row **rows, size_t *n,
-                        char *err, size_t errlen) {
+int bex__overstay_rows(bex_store *st, const char *day, bex_overstay_row **rows, bex_stay **stays, size_t *n,
+                       char *err, size_t errlen) {
     *rows = NULL;
+    *stays = NULL;
     *n = 0;
-    bex_day asof;
-    if (!as_of || bex_day_parse(as_of, &asof) != BEX_OK) {
-        snprintf(err, errlen, "--as-of '%s' is no date (YYYY-MM-DD)", as_of ? as_of : "");
-        return BEX_ERR_ARG;
-    }
-    int rc = st_begin(st, err, errlen);
-    if (rc != BEX_OK) return rc;
-    /* one row per admission entered by as_of, a subject's together (the EU rule needs them all) */
-    sqlite3_stmt *s = st_prep(st,
+    /* one row per admission entered by the day, a subject's together (the EU rule needs them all) */
+    sqlite3_stmt *s = st_stmt(st,
         "SELECT a.id, a.subject_id, coalesce(d.number, ''), coalesce(d.nationality, ''), a.class, "
-        "e.port, substr(e.at, 1, 10), substr(x.at, 1, 10), a.admit_until "
+        "e.port, substr(e.at, 1, 10), substr(x.at, 1, 10), a.admit_until, a.superseded_by IS NOT NULL "
         "FROM admissions a JOIN encounters e ON e.id = a.entry_encounter_id "
+        "JOIN subjects p ON p.id = a.subject_id "
         "LEFT JOIN encounters x ON x.id = a.exit_encounter_id "
         "LEFT JOIN documents d ON d.id = e.document_id "
-        "WHERE substr(e.at, 1, 10) <= ?1 ORDER BY a.subject_id, e.at", err, errlen);
-    if (!s) {
-        st_rollback(st);
-        return BEX_ERR_IO;
-    }
-    char day[11];
-    bex_day_format(asof, day);
+        "WHERE substr(e.at, 1, 10) <= ?1 AND p.citizen = 0 ORDER BY a.subject_id, e.at", err, errlen);
+    if (!s) return BEX_ERR_IO;
     st_bind_text(s, 1, day);
     bex_overstay_row *r = NULL;
-    bex_stay *stays = NULL;
+    bex_stay *y = NULL;
     size_t cap = 0, cnt = 0;
-    int step;
+    int step, rc = BEX_OK;
     while ((step = sqlite3_step(s)) == SQLITE_ROW) {
         if (cnt == cap) {
             cap = cap ? cap * 2 : 256;
             bex_overstay_row *nr = bex__realloc(r, cap * sizeof *nr);
-            bex_stay *ns = nr ? bex__realloc(stays, cap * sizeof *ns) : NULL;
+            bex_stay *ny = nr ? bex__realloc(y, cap * sizeof *ny) : NULL;
             if (nr) r = nr;
-            if (ns) stays = ns;
-            if (!nr || !ns) {
+            if (ny) y = ny;
+            if (!nr || !ny) {
                 snprintf(err, errlen, "out of memory");
                 rc = BEX_ERR_NOMEM;
                 break;
@@ -70,77 +55,71 @@ int bex_store_overstays(bex_store *st, const char *as_of, int policy_eu, bex_ove
         memset(x, 0, sizeof *x);
         x->admission = sqlite3_column_int64(s, 0);
         x->subject = sqlite3_column_int64(s, 1);
-        copy_col(s, 2, x->document, sizeof x->document);
-        copy_col(s, 3, x->nationality, sizeof x->nationality);
-        copy_col(s, 4, x->admission_class, sizeof x->admission_class);
-        copy_col(s, 5, x->port, sizeof x->port);
-        copy_col(s, 6, x->entry, sizeof x->entry);
-        copy_col(s, 7, x->exit, sizeof x->exit);
-        copy_col(s, 8, x->admit_until, sizeof x->admit_until);
-        stays[cnt].entry = col_day(s, 6);
-        stays[cnt].exit = col_day(s, 7);
-        stays[cnt].admit_until = col_day(s, 8);
-        if (stays[cnt].entry == BEX_DAY_NONE) continue; /* cannot happen with the schema's dates */
+        st_col_text(s, 2, x->document, sizeof x->document);
+        st_col_text(s, 3, x->nationality, sizeof x->nationality);
+        st_col_text(s, 4, x->admission_class, sizeof x->admission_class);
+        st_col_text(s, 5, x->port, sizeof x->port);
+        st_col_text(s, 6, x->entry, sizeof x->entry);
+        st_col_text(s, 7, x->exit, sizeof x->exit);
+        st_col_text(s, 8, x->admit_until, sizeof x->admit_until);
+        bex_stay *z = &y[cnt];
+        memset(z, 0, sizeof *z);
+        z->entry = col_day(s, 6);
+        z->exit = col_day(s, 7);
+        z->admit_until = col_day(s, 8);
+        z->no_exit_recorded = sqlite3_column_int(s, 9) && z->exit == BEX_DAY_NONE;
+        if (z->entry == BEX_DAY_NONE) continue; /* cannot happen with the schema's dates */
         cnt++;
     }
     if (rc == BEX_OK && step != SQLITE_DONE) rc = st_fail(st, "reading admissions", err, errlen);
-    sqlite3_finalize(s);
-    /* verdicts: the US rule per admission; the EU rule per subject over all their stays */
-    for (size_t i = 0; rc == BEX_OK && i < cnt;) {
-        size_t j = i + 1;
-        if (policy_eu) {
-            while (j < cnt && r[j].subject == r[i].subject) j++;
-            bex_stay_verdict v[64];
-            bex_stay_verdict *vp = j - i <= 64 ? v : bex__malloc((j - i) * sizeof *vp);
-            if (!vp) {
-                snprintf(err, errlen, "out of memory");
-                rc = BEX_ERR_NOMEM;
-                break;
-            }
-            rc = bex_overstay_eu(stays + i, j - i, asof, vp);
-            for (size_t k = i; rc == BEX_OK && k < j; k++) r[k].verdict = vp[k - i];
-            if (vp != v) bex__free(vp);
-        } else {
-            rc = bex_overstay_us(&stays[i], asof, &r[i].verdict);
-        }
-        if (rc != BEX_OK) {
-            snprintf(err, errlen, "admission %lld has dates the overstay rules refuse (an exit before its "
-                     "entry?)", (long long)r[i].admission);
-            break;
-        }
-        i = j;
-    }
-    bex__free(stays);
-    if (rc == BEX_OK) {
-        char detail[96];
-        snprintf(detail, sizeof detail, "as of %s, %s rule, %zu admissions", day, policy_eu ? "EU 90/180" : "US",
-                 cnt);
-        rc = st_audit(st, "report_overstays", "admissions", detail, err, errlen);
-    }
-    rc = st_end(st, rc, NULL, err, errlen);
+    st_release(st, s);
     if (rc != BEX_OK) {
         bex__free(r);
+        bex__free(y);
         return rc;
     }
     *rows = r;
+    *stays = y;
     *n = cnt;
     return BEX_OK;
 }
 
-int bex_store_flags(bex_store *st, bex_flag **flags, size_t *n, char *err, size_t errlen) {
+int bex__flags(bex_store *st, const bex_flag_query *q, bex_flag **flags, size_t *n, size_t *total, char *err,
+               size_t errlen) {
     *flags = NULL;
     *n = 0;
-    int rc = st_begin(st, err, errlen);
-    if (rc != BEX_OK) return rc;
-    sqlite3_stmt *s = st_prep(st, "SELECT id, kind, coalesce(encounter_id, 0), coalesce(departure_id, ''), detail, "
-                                  "created_at, status FROM flags ORDER BY id", err, errlen);
-    sqlite3_stmt *fs = st_prep(st, "SELECT subject_id FROM flag_subjects WHERE flag_id = ?1", err,
-                               errlen);
-    sqlite3_stmt *fd = st_prep(st, "SELECT document_id FROM flag_documents WHERE flag_id = ?1", err, errlen);
-    if (!s || !fs || !fd) rc = BEX_ERR_IO;
+    *total = 0;
+    /* ?1 status, ?2 kind, ?3 port, ?4 since, ?5 until (NULL: any), ?6 limit (-1: all), ?7 offset */
+#define FLAG_WHERE                                                                                       \
+    "FROM flags f LEFT JOIN encounters e ON e.id = f.encounter_id LEFT JOIN departures d ON d.id = f.departure_id " \
+    "WHERE (?1 IS NULL OR f.status = ?1) AND (?2 IS NULL OR f.kind = ?2) "                                \
+    "AND (?3 IS NULL OR coalesce(e.port, d.port) = ?3) AND (?4 IS NULL OR f.created_at >= ?4) "          \
+    "AND (?5 IS NULL OR f.created_at < ?5) "
+    sqlite3_stmt *c = st_stmt(st, "SELECT count(*) " FLAG_WHERE, err, errlen);
+    sqlite3_stmt *s = st_stmt(st, "SELECT f.id, f.kind, coalesce(f.encounter_id, 0), coalesce(f.departure_id, ''), "
+                                  "f.detail, f.created_at, f.status, coalesce(e.port, d.port, '') " FLAG_WHERE
+                                  "ORDER BY f.id DESC LIMIT ?6 OFFSET ?7", err, errlen);
+    sqlite3_stmt *fs = st_stmt(st, "SELECT subject_id FROM flag_subjects WHERE flag_id = ?1", err, errlen);
+    sqlite3_stmt *fd = st_stmt(st, "SELECT document_id FROM flag_documents WHERE flag_id = ?1", err, errlen);
+#undef FLAG_WHERE
+    if (!s || !c || !fs || !fd) return BEX_ERR_IO;
+    for (int k = 0; k < 2; k++) {
+        sqlite3_stmt *x = k ? s : c;
+        st_bind_text(x, 1, q && q->status ? bex_flag_status_name(q->status) : NULL);
+        st_bind_text(x, 2, q && q->kind ? bex_flag_kind_name(q->kind) : NULL);
+        st_bind_text(x, 3, q ? q->port : NULL);
+        st_bind_text(x, 4, q ? q->since : NULL);
+        st_bind_text(x, 5, q ? q->until : NULL);
+    }
+    sqlite3_bind_int64(s, 6, q && q->limit ? (int64_t)q->limit : -1);
+    sqlite3_bind_int64(s, 7, q ? (int64_t)q->offset : 0);
+    int step = sqlite3_step(c), rc = BEX_OK;
+    if (step == SQLITE_ROW) *total = (size_t)sqlite3_column_int64(c, 0);
+    else rc = st_fail(st, "counting flags", err, errlen);
+    st_release(st, c);
     bex_flag *f = NULL;
     size_t cap = 0, cnt = 0;
-    int step = SQLITE_DONE;
+    step = SQLITE_DONE;
     while (rc == BEX_OK && (step = sqlite3_step(s)) == SQLITE_ROW) {
         if (cnt == cap) {
             cap = cap ? cap * 2 : 64;
@@ -154,32 +133,30 @@ int bex_store_flags(bex_store *st, bex_flag **flags, size_t *n, char *err, size_
         }
         bex_flag *x = &f[cnt++];
         memset(x, 0, sizeof *x);
+        char kind[32], status[16];
         x->id = sqlite3_column_int64(s, 0);
-        copy_col(s, 1, x->kind, sizeof x->kind);
+        st_col_text(s, 1, kind, sizeof kind);
+        bex_flag_kind_parse(kind, &x->kind);
         x->encounter = sqlite3_column_int64(s, 2);
-        copy_col(s, 3, x->departure, sizeof x->departure);
-        copy_col(s, 4, x->detail, sizeof x->detail);
-        copy_col(s, 5, x->created_at, sizeof x->created_at);
-        copy_col(s, 6, x->status, sizeof x->status);
-        sqlite3_reset(fs);
+        st_col_text(s, 3, x->departure, sizeof x->departure);
+        st_col_text(s, 4, x->detail, sizeof x->detail);
+        st_col_text(s, 5, x->created_at, sizeof x->created_at);
+        st_col_text(s, 6, status, sizeof status);
+        bex_flag_status_parse(status, &x->status);
+        st_col_text(s, 7, x->port, sizeof x->port);
         sqlite3_bind_int64(fs, 1, x->id);
         while (sqlite3_step(fs) == SQLITE_ROW && x->n_subjects < BEX_FLAG_MAX_IDS)
             x->subjects[x->n_subjects++] = sqlite3_column_int64(fs, 0);
-        sqlite3_reset(fd);
+        sqlite3_reset(fs);
         sqlite3_bind_int64(fd, 1, x->id);
         while (sqlite3_step(fd) == SQLITE_ROW && x->n_documents < BEX_FLAG_MAX_IDS)
             x->documents[x->n_documents++] = sqlite3_column_int64(fd, 0);
+        sqlite3_reset(fd);
     }
     if (rc == BEX_OK && step != SQLITE_DONE) rc = st_fail(st, "reading flags", err, errlen);
-    sqlite3_finalize(s);
-    sqlite3_finalize(fs);
-    sqlite3_finalize(fd);
-    if (rc == BEX_OK) {
-        char detail[64];
-        snprintf(detail, sizeof detail, "%zu flags", cnt);
-        rc = st_audit(st, "report_flags", "flags", detail, err, errlen);
-    }
-    rc = st_end(st, rc, NULL, err, errlen);
+    st_release(st, s);
+    st_release(st, fs);
+    st_release(st, fd);
     if (rc != BEX_OK) {
         bex__free(f);
         return rc;
@@ -229,7 +206,7 @@ static int add_rows(bex_store *st, cJSON *obj, const char *key, const char *sql,
 
 int bex_store_subject_json(bex_store *st, int64_t subject, char **json, char *err, size_t errlen) {
     *json = NULL;
-    int rc = st_begin(st, err, errlen);
+    int rc = bex__begin(st, err, errlen);
     if (rc != BEX_OK) return rc;
     int64_t citizen = -1;
     rc = st_query_int(st, "SELECT citizen FROM subjects WHERE id = ?2", NULL, subject, -1, &citizen, err, errlen);
@@ -249,16 +226,16 @@ int bex_store_subject_json(bex_store *st, int64_t subject, char **json, char *er
     }
     if (rc == BEX_OK)
         rc = add_rows(st, o, "admissions",
-                      "SELECT a.id, a.class, a.admit_until, a.entry_encounter_id AS entry, a.exit_encounter_id AS exit "
-                      "FROM admissions a WHERE a.subject_id = ?1 ORDER BY a.id", subject, err, errlen);
+                      "SELECT a.id, a.class, a.admit_until, a.entry_encounter_id AS entry, a.exit_encounter_id AS exit, "
+                      "a.superseded_by FROM admissions a WHERE a.subject_id = ?1 ORDER BY a.id", subject, err, errlen);
     if (rc == BEX_OK)
         rc = add_rows(st, o, "encounters",
                       "SELECT id, direction, port, port_kind, carrier, voyage, departure_id AS departure, at, outcome, "
-                      "gallery, gallery_size, score, threshold, document_id AS document FROM encounters "
-                      "WHERE subject_id = ?1 ORDER BY at", subject, err, errlen);
+                      "decision, gallery, gallery_size, score, threshold, document_id AS document, citizen "
+                      "FROM encounters WHERE subject_id = ?1 ORDER BY at", subject, err, errlen);
     if (rc == BEX_OK)
         rc = add_rows(st, o, "samples",
-                      "SELECT id, source, model, quality, captured_at, image IS NOT NULL AS image_kept "
+                      "SELECT id, source, model, quality, captured_at, citizen, image IS NOT NULL AS image_kept "
                       "FROM samples WHERE subject_id = ?1 ORDER BY id", subject, err, errlen);
     if (rc == BEX_OK)
         rc = add_rows(st, o, "flags",
@@ -270,7 +247,7 @@ int bex_store_subject_json(bex_store *st, int64_t subject, char **json, char *er
         snprintf(obj, sizeof obj, "subject %lld", (long long)subject);
         rc = st_audit(st, "read_subject", obj, "record", err, errlen);
     }
-    rc = st_end(st, rc, NULL, err, errlen);
+    rc = bex__end(st, rc, NULL, err, errlen);
     if (rc == BEX_OK) {
         *json = cJSON_PrintUnformatted(o);
         if (!*json) {
@@ -284,15 +261,15 @@ int bex_store_subject_json(bex_store *st, int64_t subject, char **json, char *er
 
 int bex_store_encounter_json(bex_store *st, int64_t encounter, char **json, char *err, size_t errlen) {
     *json = NULL;
-    int rc = st_begin(st, err, errlen);
+    int rc = bex__begin(st, err, errlen);
     if (rc != BEX_OK) return rc;
     cJSON *o = cJSON_CreateObject();
     if (!o) rc = BEX_ERR_NOMEM;
     if (rc == BEX_OK)
         rc = add_rows(st, o, "encounter",
                       "SELECT id, subject_id AS subject, document_id AS document, direction, port, port_kind, carrier, "
-                      "voyage, departure_id AS departure, at, outcome, gallery, gallery_size, score, threshold "
-                      "FROM encounters WHERE id = ?1", encounter, err, errlen);
+                      "voyage, departure_id AS departure, at, outcome, decision, class, admit_until, gallery, "
+                      "gallery_size, score, threshold, citizen FROM encounters WHERE id = ?1", encounter, err, errlen);
     cJSON *arr = o ? cJSON_GetObjectItemCaseSensitive(o, "encounter") : NULL;
     if (rc == BEX_OK && cJSON_GetArraySize(arr) != 1) {
         snprintf(err, errlen, "no encounter with that id");
@@ -303,8 +280,9 @@ int bex_store_encounter_json(bex_store *st, int64_t encounter, char **json, char
         cJSON_DeleteItemFromObjectCaseSensitive(o, "encounter");
         cJSON_AddItemToObject(o, "encounter", one);
         rc = add_rows(st, o, "admissions",
-                      "SELECT id, class, admit_until, entry_encounter_id AS entry, exit_encounter_id AS exit "
-                      "FROM admissions WHERE entry_encounter_id = ?1 OR exit_encounter_id = ?1", encounter, err, errlen);
+                      "SELECT id, class, admit_until, entry_encounter_id AS entry, exit_encounter_id AS exit, "
+                      "superseded_by FROM admissions WHERE entry_encounter_id = ?1 OR exit_encounter_id = ?1 "
+                      "OR superseded_by = ?1", encounter, err, errlen);
     }
     if (rc == BEX_OK)
         rc = add_rows(st, o, "flags", "SELECT id, kind, detail, status, created_at FROM flags WHERE encounter_id = ?1",
@@ -314,7 +292,7 @@ int bex_store_encounter_json(bex_store *st, int64_t encounter, char **json, char
         snprintf(obj, sizeof obj, "encounter %lld", (long long)encounter);
         rc = st_audit(st, "read_encounter", obj, "record", err, errlen);
     }
-    rc = st_end(st, rc, NULL, err, errlen);
+    rc = bex__end(st, rc, NULL, err, errlen);
     if (rc == BEX_OK && !(*json = cJSON_PrintUnformatted(o))) {
         snprintf(err, errlen, "out of memory");
         rc = BEX_ERR_NOMEM;

@@ -1,8 +1,9 @@
 /*
- * store.c - the record store's handle: opening and migrating the SQLite file, transactions
- * that keep the 1:N index in step with what committed, the hash-chained audit log, retention
- * and purge. The border operations are in border.c, manifests in manifest.c, reports in
- * report.c; the schema is in sql/NNN_*.sql.
+ * store.c - the record store's handle: opening and migrating the SQLite file, the statement
+ * cache, transactions that keep the 1:N index in step with what committed, the hash-chained
+ * audit log, settings and retention periods as kept. What the border rules read and write is
+ * in records.c, manifests in manifest.c, reports in report.c, keys in keys.c; the schema is in
+ * sql/NNN_*.sql.
  */
 #include <errno.h>
 #include <math.h>
@@ -81,10 +82,32 @@ sqlite3_stmt *st_prep(bex_store *st, const char *sql, char *err, size_t errlen) 
     return s;
 }
 
+sqlite3_stmt *st_stmt(bex_store *st, const char *sql, char *err, size_t errlen) {
+    for (int i = 0; i < st->n_cache; i++)
+        if (st->cache[i].sql == sql) return st->cache[i].s;
+    sqlite3_stmt *s = st_prep(st, sql, err, errlen);
+    if (s && st->n_cache < ST_CACHE) {
+        st->cache[st->n_cache].sql = sql;
+        st->cache[st->n_cache++].s = s;
+    }
+    return s;
+}
+
+void st_release(bex_store *st, sqlite3_stmt *s) {
+    if (!s) return;
+    for (int i = 0; i < st->n_cache; i++)
+        if (st->cache[i].s == s) {
+            sqlite3_reset(s);
+            sqlite3_clear_bindings(s);
+            return;
+        }
+    sqlite3_finalize(s);
+}
+
 int st_step_done(bex_store *st, sqlite3_stmt *s, const char *what, char *err, size_t errlen) {
     int r = sqlite3_step(s);
     int rc = r == SQLITE_DONE ? BEX_OK : st_fail(st, what, err, errlen);
-    sqlite3_finalize(s);
+    st_release(st, s);
     return rc;
 }
 
@@ -93,9 +116,19 @@ void st_bind_text(sqlite3_stmt *s, int i, const char *v) {
     else sqlite3_bind_null(s, i);
 }
 
+void st_bind_id(sqlite3_stmt *s, int i, int64_t v) {
+    if (v) sqlite3_bind_int64(s, i, v);
+    else sqlite3_bind_null(s, i);
+}
+
+void st_col_text(sqlite3_stmt *s, int i, char *dst, size_t n) {
+    const unsigned char *t = sqlite3_column_text(s, i);
+    snprintf(dst, n, "%s", t ? (const char *)t : "");
+}
+
 int st_query_int(bex_store *st, const char *sql, const char *p1, int64_t i2, int64_t dflt,
                  int64_t *out, char *err, size_t errlen) {
-    sqlite3_stmt *s = st_prep(st, sql, err, errlen);
+    sqlite3_stmt *s = st_stmt(st, sql, err, errlen);
     if (!s) return BEX_ERR_IO;
     if (sqlite3_bind_parameter_count(s) >= 1) st_bind_text(s, 1, p1);
     if (sqlite3_bind_parameter_count(s) >= 2) sqlite3_bind_int64(s, 2, i2);
@@ -103,59 +136,9 @@ int st_query_int(bex_store *st, const char *sql, const char *p1, int64_t i2, int
     if (r == SQLITE_ROW) *out = sqlite3_column_type(s, 0) == SQLITE_NULL ? dflt : sqlite3_column_int64(s, 0);
     else if (r == SQLITE_DONE) *out = dflt;
     int rc = (r == SQLITE_ROW || r == SQLITE_DONE) ? BEX_OK : st_fail(st, "reading the store", err, errlen);
-    sqlite3_finalize(s);
+    st_release(st, s);
     return rc;
 }
-
-/* ---- times ---- */
-
-int st_time_parse(const char *s, int64_t *t) {
-    if (!s) return -1;
-    int y, mo, d, h = 0, mi = 0, se = 0, n = 0;
-    if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10) return -1;
-    bex_day day;
-    char date[11];
-    memcpy(date, s, 10);
-    date[10] = 0;
-    if (bex_day_parse(date, &day) != BEX_OK) return -1;
-    const char *p = s + 10;
-    int64_t off = 0;
-    if (*p == 'T' || *p == ' ') {
-        p++;
-        int k = 0;
-        if (sscanf(p, "%2d:%2d%n", &h, &mi, &k) != 2 || k != 5) return -1;
-        p += 5;
-        if (*p == ':') {
-            if (sscanf(p + 1, "%2d%n", &se, &k) != 1 || k != 2) return -1;
-            p += 3;
-            if (*p == '.') {  /* fractions of a second are dropped */
-                p++;
-                while (*p >= '0' && *p <= '9') p++;
-            }
-        }
-        if (h > 23 || mi > 59 || se > 60) return -1;
-        if (*p == 'Z') p++;
-        else if (*p == '+' || *p == '-') {
-            int oh, om;
-            if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &k) != 2 || k != 5 || oh > 23 || om > 59) return -1;
-            off = (int64_t)(oh * 3600 + om * 60) * (*p == '+' ? 1 : -1);
-            p += 6;
-        }
-    }
-    if (*p) return -1;
-    *t = (int64_t)day * 86400 + h * 3600 + mi * 60 + se - off;
-    return 0;
-}
-
-void st_time_format(int64_t t, char out[24]) {
-    int64_t day = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-    int64_t sec = t - day * 86400;
-    char d[11];
-    bex_day_format((bex_day)day, d);
-    snprintf(out, 24, "%sT%02d:%02d:%02dZ", d, (int)(sec / 3600), (int)(sec / 60 % 60), (int)(sec % 60));
-}
-
-void st_now(char out[24]) { st_time_format((int64_t)time(NULL), out); }
 
 /* ---- transactions and the index ---- */
 
@@ -188,7 +171,7 @@ static void apply_pending(bex_store *st) {
     st->n_pending = 0;
 }
 
-int st_commit(bex_store *st, char *err, size_t errlen) {
+static int st_commit(bex_store *st, char *err, size_t errlen) {
     int rc = st_exec(st, "COMMIT", "committing", err, errlen);
     if (rc != BEX_OK) {
         st_rollback(st);
@@ -198,13 +181,26 @@ int st_commit(bex_store *st, char *err, size_t errlen) {
     return BEX_OK;
 }
 
-int st_end(bex_store *st, int rc, const char *fault, char *err, size_t errlen) {
+int bex__begin(bex_store *st, char *err, size_t errlen) { return st_begin(st, err, errlen); }
+
+int bex__end(bex_store *st, int rc, const char *fault, char *err, size_t errlen) {
     if (rc != BEX_OK) {
         st_rollback(st);
         return rc;
     }
     if (fault) bex__fault_point(fault);
     return st_commit(st, err, errlen);
+}
+
+int bex__audit(bex_store *st, const char *action, const char *object, const char *detail, char *err,
+               size_t errlen) {
+    return st_audit(st, action, object, detail, err, errlen);
+}
+
+void bex__operating_points(bex_store *st, bex_align *align, bex_operating_point *verify, double *fpir) {
+    *align = st->align;
+    *verify = st->verify_op;
+    *fpir = st->fpir;
 }
 
 void st_rollback(bex_store *st) {
@@ -246,7 +242,7 @@ int st_index(bex_store *st, bex_index **ix, char *err, size_t errlen) {
     if (rc != BEX_OK) return rc;
     sqlite3_stmt *s = st_prep(st,
         "SELECT s.id, s.subject_id, s.template FROM samples s JOIN subjects p ON p.id = s.subject_id "
-        "WHERE p.citizen = 0 AND s.modality = 'face' AND s.model = ?1", err, errlen);
+        "WHERE p.citizen = 0 AND s.citizen = 0 AND s.modality = 'face' AND s.model = ?1", err, errlen);
     if (!s) {
         bex_index_close(x);
         return BEX_ERR_IO;
@@ -268,28 +264,6 @@ int st_index(bex_store *st, bex_index **ix, char *err, size_t errlen) {
     st->ix = x;
     *ix = x;
     return BEX_OK;
-}
-
-void st_identify_op(bex_store *st, long long n, float *threshold, char *name, size_t namelen) {
-    bex_operating_point op;
-    char e[256];
-    if (n < 1) n = 1;
-    if (bex_operating_point_identify(st->align, st->fpir, n, &op, e, sizeof e) == BEX_OK) {
-        *threshold = op.threshold;
-        snprintf(name, namelen, "%s", op.name);
-        return;
-    }
-    /* beyond the evidence: the strictest FMR the calibration supports, and say so */
-    double f = bex_calibration_min_fmr(st->align);
-    if (bex_operating_point_verify(st->align, f, &op, e, sizeof e) == BEX_OK) {
-        *threshold = op.threshold;
-        double fpir_est = 1.0 - pow(1.0 - op.fmr, (double)n);
-        snprintf(name, namelen, "FMR %.2g (FPIR %g needs more calibration at N=%lld; about %.2g here)",
-                 op.fmr, st->fpir, n, fpir_est);
-    } else {
-        *threshold = 1.0f;
-        snprintf(name, namelen, "uncalibrated");
-    }
 }
 
 /* ---- the audit log ---- */
@@ -314,19 +288,19 @@ int st_audit(bex_store *st, const char *action, const char *object, const char *
              size_t errlen) {
     uint8_t prev[32] = {0}, hash[32];
     long long seq = 1;
-    sqlite3_stmt *s = st_prep(st, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", err, errlen);
+    sqlite3_stmt *s = st_stmt(st, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", err, errlen);
     if (!s) return BEX_ERR_IO;
     int r = sqlite3_step(s);
     if (r == SQLITE_ROW) {
         seq = sqlite3_column_int64(s, 0) + 1;
         if (sqlite3_column_bytes(s, 1) == 32) memcpy(prev, sqlite3_column_blob(s, 1), 32);
     }
-    sqlite3_finalize(s);
+    st_release(st, s);
     if (r != SQLITE_ROW && r != SQLITE_DONE) return st_fail(st, "reading the audit log", err, errlen);
     char at[24];
-    st_now(at);
+    bex_time_now(at);
     audit_hash(prev, seq, at, st->actor, action, object, detail, hash);
-    s = st_prep(st, "INSERT INTO audit(seq, at, actor, action, object, detail, prev, hash) "
+    s = st_stmt(st, "INSERT INTO audit(seq, at, actor, action, object, detail, prev, hash) "
                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", err, errlen);
     if (!s) return BEX_ERR_IO;
     sqlite3_bind_int64(s, 1, seq);
@@ -344,7 +318,7 @@ int bex_store_audit(bex_store *st, const char *action, const char *object, const
                     char *err, size_t errlen) {
     int rc = st_begin(st, err, errlen);
     if (rc == BEX_OK) rc = st_audit(st, action, object, detail ? detail : "", err, errlen);
-    return st_end(st, rc, NULL, err, errlen);
+    return bex__end(st, rc, NULL, err, errlen);
 }
 
 int bex_store_audit_verify(bex_store *st, const char *known_head, long long *entries,
@@ -390,59 +364,6 @@ int bex_store_audit_verify(bex_store *st, const char *known_head, long long *ent
     return BEX_OK;
 }
 
-/* ---- flags ---- */
-
-int st_flag(bex_store *st, const char *kind, int64_t encounter, const char *departure,
-            const int64_t *subjects, int n_subjects, const int64_t *documents, int n_documents,
-            const char *detail, bex_flag *out, char *err, size_t errlen) {
-    char now[24];
-    st_now(now);
-    sqlite3_stmt *s = st_prep(st, "INSERT INTO flags(kind, encounter_id, departure_id, detail, created_at) "
-                                  "VALUES (?1, ?2, ?3, ?4, ?5)", err, errlen);
-    if (!s) return BEX_ERR_IO;
-    st_bind_text(s, 1, kind);
-    if (encounter) sqlite3_bind_int64(s, 2, encounter);
-    else sqlite3_bind_null(s, 2);
-    st_bind_text(s, 3, departure);
-    st_bind_text(s, 4, detail);
-    st_bind_text(s, 5, now);
-    int rc = st_step_done(st, s, "writing a flag", err, errlen);
-    if (rc != BEX_OK) return rc;
-    int64_t id = sqlite3_last_insert_rowid(st->db);
-    if (n_subjects > BEX_FLAG_MAX_IDS) n_subjects = BEX_FLAG_MAX_IDS;
-    if (n_documents > BEX_FLAG_MAX_IDS) n_documents = BEX_FLAG_MAX_IDS;
-    for (int i = 0; i < n_subjects + n_documents && rc == BEX_OK; i++) {
-        s = st_prep(st, i < n_subjects ? "INSERT OR IGNORE INTO flag_subjects VALUES (?1, ?2)"
-                                       : "INSERT OR IGNORE INTO flag_documents VALUES (?1, ?2)",
-                    err, errlen);
-        if (!s) return BEX_ERR_IO;
-        sqlite3_bind_int64(s, 1, id);
-        sqlite3_bind_int64(s, 2, i < n_subjects ? subjects[i] : documents[i - n_subjects]);
-        rc = st_step_done(st, s, "writing a flag", err, errlen);
-    }
-    if (rc == BEX_OK && out) {
-        memset(out, 0, sizeof *out);
-        out->id = id;
-        snprintf(out->kind, sizeof out->kind, "%s", kind);
-        out->encounter = encounter;
-        snprintf(out->departure, sizeof out->departure, "%s", departure ? departure : "");
-        for (int i = 0; i < n_subjects; i++) {
-            int dup = 0;
-            for (int j = 0; j < out->n_subjects; j++) dup |= out->subjects[j] == subjects[i];
-            if (!dup) out->subjects[out->n_subjects++] = subjects[i];
-        }
-        for (int i = 0; i < n_documents; i++) {
-            int dup = 0;
-            for (int j = 0; j < out->n_documents; j++) dup |= out->documents[j] == documents[i];
-            if (!dup) out->documents[out->n_documents++] = documents[i];
-        }
-        snprintf(out->detail, sizeof out->detail, "%s", detail);
-        snprintf(out->created_at, sizeof out->created_at, "%s", now);
-        snprintf(out->status, sizeof out->status, "open");
-    }
-    return rc;
-}
-
 /* ---- open, migrate, close ---- */
 
 void bex_store_options_default(bex_store_options *o) {
@@ -468,27 +389,46 @@ static int migrate(bex_store *st, char *err, size_t errlen) {
         if (rc != BEX_OK) return rc;
         if (tables > 0) {
             snprintf(err, errlen, "the file is an SQLite database but not a bex store (it has tables "
-                     "and no bex schema version); give another --db");
+                     "and no bex schema version): open a bex store, or a new file");
             return BEX_ERR_FORMAT;
         }
     }
-    for (int i = 0; i < N_MIGRATIONS; i++) {
+    /* Foreign keys are off while migrations run (SQLite cannot rebuild a table that others
+     * reference otherwise: a DROP would cascade) and are checked before each commits. */
+    if (v < newest && (rc = st_exec(st, "PRAGMA foreign_keys = OFF", "migrating", err, errlen)) != BEX_OK) return rc;
+    for (int i = 0; i < N_MIGRATIONS && rc == BEX_OK; i++) {
         if (migrations[i].version <= v) continue;
-        if ((rc = st_begin(st, err, errlen)) != BEX_OK) return rc;
+        if ((rc = st_begin(st, err, errlen)) != BEX_OK) break;
         char what[96], pragma[48];
         snprintf(what, sizeof what, "applying migration %s", migrations[i].name);
         snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", migrations[i].version);
         rc = st_exec(st, migrations[i].sql, what, err, errlen);
         if (rc == BEX_OK) rc = st_exec(st, pragma, what, err, errlen);
         if (rc == BEX_OK) {
+            sqlite3_stmt *fk = st_prep(st, "PRAGMA foreign_key_check", err, errlen);
+            int r = fk ? sqlite3_step(fk) : SQLITE_ERROR;
+            if (r == SQLITE_ROW) {
+                snprintf(err, errlen, "%s: table %s breaks a foreign key; nothing was changed", what,
+                         (const char *)sqlite3_column_text(fk, 0));
+                rc = BEX_ERR_CORRUPT;
+            } else if (r != SQLITE_DONE) {
+                rc = fk ? st_fail(st, what, err, errlen) : BEX_ERR_IO;
+            }
+            sqlite3_finalize(fk);
+        }
+        if (rc == BEX_OK) {
             char obj[64];
             snprintf(obj, sizeof obj, "schema %d", migrations[i].version);
             rc = st_audit(st, "migrate", obj, migrations[i].name, err, errlen);
         }
-        rc = st_end(st, rc, NULL, err, errlen);
-        if (rc != BEX_OK) return rc;
+        rc = bex__end(st, rc, NULL, err, errlen);
     }
-    return BEX_OK;
+    char e2[128];
+    if (v < newest && st_exec(st, "PRAGMA foreign_keys = ON", "migrating", e2, sizeof e2) != BEX_OK && rc == BEX_OK) {
+        snprintf(err, errlen, "%s", e2);
+        rc = BEX_ERR_IO;
+    }
+    return rc;
 }
 
 int bex_store_open(const char *path, const bex_store_options *opt, bex_store **out, char *err,
@@ -520,7 +460,7 @@ int bex_store_open(const char *path, const bex_store_options *opt, bex_store **o
         return rc;
     }
     if (opt->must_exist && access(path, F_OK) != 0) {
-        snprintf(err, errlen, "no such file: a store is made by bex entry, bex enrol or bex manifest load");
+        snprintf(err, errlen, "no such file: there is no store here yet (a store is made by its first entry, enrolment or manifest)");
         bex__free(st);
         return BEX_ERR_IO;
     }
@@ -555,6 +495,7 @@ int bex_store_open(const char *path, const bex_store_options *opt, bex_store **o
 
 void bex_store_close(bex_store *st) {
     if (!st) return;
+    for (int i = 0; i < st->n_cache; i++) sqlite3_finalize(st->cache[i].s);
     if (st->db) sqlite3_close_v2(st->db);
     bex_index_close(st->ix);
     bex__free(st->pending);
@@ -570,41 +511,19 @@ int bex_store_schema_version(bex_store *st) {
 
 const char *bex_store_model(bex_store *st) { return st->model; }
 
-/* ---- retention and purge ---- */
+/* ---- settings and retention periods, as kept ---- */
 
-static const char *const categories[] = {"citizen_biometrics", "images", "records", "overstayer_records"};
+void bex_store_set_actor(bex_store *st, const char *actor) {
+    snprintf(st->actor, sizeof st->actor, "%s", actor && *actor ? actor : "unknown");
+}
+
+static const char *const categories[] = {"citizen_biometrics", "unmatched_captures", "images", "records",
+                                         "overstayer_records"};
 
 static int known_category(const char *c) {
     for (size_t i = 0; i < sizeof categories / sizeof *categories; i++)
         if (c && !strcmp(c, categories[i])) return 1;
     return 0;
-}
-
-int bex_store_set_retention(bex_store *st, const char *category, long long seconds, char *err,
-                            size_t errlen) {
-    if (!known_category(category)) {
-        snprintf(err, errlen, "no retention category '%s' (citizen_biometrics, images, records, "
-                 "overstayer_records)", category ? category : "");
-        return BEX_ERR_ARG;
-    }
-    if (seconds < 0 || (!strcmp(category, "citizen_biometrics") && seconds > 43200)) {
-        snprintf(err, errlen, "%s: %s", category, seconds < 0 ? "a retention period cannot be negative"
-                 : "citizens' photos and templates may be kept 12 hours at most");
-        return BEX_ERR_ARG;
-    }
-    int rc = st_begin(st, err, errlen);
-    if (rc != BEX_OK) return rc;
-    sqlite3_stmt *s = st_prep(st, "UPDATE retention SET seconds = ?2 WHERE category = ?1", err, errlen);
-    if (!s) rc = BEX_ERR_IO;
-    else {
-        st_bind_text(s, 1, category);
-        sqlite3_bind_int64(s, 2, seconds);
-        rc = st_step_done(st, s, "setting retention", err, errlen);
-    }
-    char detail[64];
-    snprintf(detail, sizeof detail, "%lld s", seconds);
-    if (rc == BEX_OK) rc = st_audit(st, "retention", category, detail, err, errlen);
-    return st_end(st, rc, NULL, err, errlen);
 }
 
 int bex_store_get_retention(bex_store *st, const char *category, long long *seconds, char *err,
@@ -616,88 +535,54 @@ int bex_store_get_retention(bex_store *st, const char *category, long long *seco
     int64_t v;
     int rc = st_query_int(st, "SELECT seconds FROM retention WHERE category = ?1", category, 0, -1, &v,
                           err, errlen);
-    *seconds = v;
+    if (rc == BEX_OK) *seconds = v;
     return rc;
 }
 
-/* Runs a DELETE / UPDATE with the cut-off time as ?1 (and, if it has one, the as-of day as
- * ?2) and adds the rows changed to *count. */
-static int purge_step(bex_store *st, const char *sql, const char *cutoff, const char *day, long long *count,
-                      char *err, size_t errlen) {
-    sqlite3_stmt *s = st_prep(st, sql, err, errlen);
-    if (!s) return BEX_ERR_IO;
-    st_bind_text(s, 1, cutoff);
-    if (sqlite3_bind_parameter_count(s) >= 2) st_bind_text(s, 2, day);
-    int rc = st_step_done(st, s, "purging", err, errlen);
-    if (rc == BEX_OK) *count += sqlite3_changes(st->db);
-    return rc;
-}
-
-int bex_store_purge(bex_store *st, const char *as_of, bex_purge_result *res, char *err, size_t errlen) {
-    memset(res, 0, sizeof *res);
-    int64_t now;
-    if (as_of) {
-        if (st_time_parse(as_of, &now) != 0) {
-            snprintf(err, errlen, "--as-of '%s' is no ISO 8601 date or time (YYYY-MM-DD[THH:MM:SSZ])", as_of);
-            return BEX_ERR_ARG;
-        }
-    } else {
-        now = (int64_t)time(NULL);
-    }
-    long long keep[4];
-    for (int i = 0; i < 4; i++) {
-        int rc = bex_store_get_retention(st, categories[i], &keep[i], err, errlen);
+int bex__retention_read(bex_store *st, bex_retention *out, char *err, size_t errlen) {
+    long long v[5];
+    for (int i = 0; i < 5; i++) {
+        int rc = bex_store_get_retention(st, categories[i], &v[i], err, errlen);
         if (rc != BEX_OK) return rc;
     }
-    char cut[4][24];
-    for (int i = 0; i < 4; i++) st_time_format(now - keep[i], cut[i]);
-    int rc = st_begin(st, err, errlen);
-    if (rc != BEX_OK) return rc;
-    /* citizens' photos and templates: captured_at + 12 h (or less) */
-    if (rc == BEX_OK)
-        rc = purge_step(st, "DELETE FROM samples WHERE captured_at <= ?1 AND subject_id IN "
-                            "(SELECT id FROM subjects WHERE citizen = 1)", cut[0], NULL, &res->citizen_samples, err, errlen);
-    if (rc == BEX_OK)
-        rc = purge_step(st, "UPDATE samples SET image = NULL WHERE image IS NOT NULL AND captured_at <= ?1",
-                        cut[1], NULL, &res->images, err, errlen);
-    /* whole records: the last encounter (or creation) older than retention; overstayers (any
-     * admission left or still open past its admit-until date) under their own period */
-    /* an overstayer: left after an admit-until date, or still here past one (as of ?2); a
-     * traveller still here within their stay (or on D/S) is kept: the exit must find them */
-    static const char overstayer[] =
-        "EXISTS (SELECT 1 FROM admissions a LEFT JOIN encounters x ON x.id = a.exit_encounter_id "
-        "WHERE a.subject_id = subjects.id AND a.admit_until IS NOT NULL AND "
-        "((x.at IS NULL AND a.admit_until < ?2) OR substr(x.at, 1, 10) > a.admit_until))";
-    static const char present[] =
-        "EXISTS (SELECT 1 FROM admissions a WHERE a.subject_id = subjects.id AND a.exit_encounter_id IS NULL "
-        "AND (a.admit_until IS NULL OR a.admit_until >= ?2))";
-    static const char last_seen[] =
-        "max(created_at, coalesce((SELECT max(at) FROM encounters e WHERE e.subject_id = subjects.id), '')) <= ?1";
-    char sql[1024], day[11];
-    char asof_s[24];
-    st_time_format(now, asof_s);
-    snprintf(day, sizeof day, "%.10s", asof_s);
-    snprintf(sql, sizeof sql, "DELETE FROM subjects WHERE citizen = 0 AND NOT %s AND NOT %s AND %s", overstayer,
-             present, last_seen);
-    if (rc == BEX_OK) rc = purge_step(st, sql, cut[2], day, &res->subjects, err, errlen);
-    snprintf(sql, sizeof sql, "DELETE FROM subjects WHERE citizen = 0 AND %s AND %s", overstayer, last_seen);
-    if (rc == BEX_OK) rc = purge_step(st, sql, cut[3], day, &res->overstayer_subjects, err, errlen);
-    /* a citizen's record (document, encounters) follows the records' period too */
-    snprintf(sql, sizeof sql, "DELETE FROM subjects WHERE citizen = 1 AND %s", last_seen);
-    if (rc == BEX_OK) rc = purge_step(st, sql, cut[2], day, &res->subjects, err, errlen);
-    /* unmatched exit captures (no subject) follow the records' period */
-    long long unmatched = 0;
-    if (rc == BEX_OK)
-        rc = purge_step(st, "DELETE FROM encounters WHERE subject_id IS NULL AND at <= ?1", cut[2], NULL, &unmatched,
-                        err, errlen);
-    if (rc == BEX_OK) {
-        char detail[160], asof[24];
-        st_time_format(now, asof);
-        snprintf(detail, sizeof detail, "as of %s: %lld citizen samples, %lld images, %lld records, "
-                 "%lld overstayer records, %lld unmatched exits", asof, res->citizen_samples, res->images,
-                 res->subjects, res->overstayer_subjects, unmatched);
-        rc = st_audit(st, "purge", "retention", detail, err, errlen);
+    out->citizen_biometrics = v[0];
+    out->unmatched_captures = v[1];
+    out->images = v[2];
+    out->records = v[3];
+    out->overstayer_records = v[4];
+    return BEX_OK;
+}
+
+int bex__retention_write(bex_store *st, const char *category, long long seconds, char *err, size_t errlen) {
+    sqlite3_stmt *s = st_stmt(st, "UPDATE retention SET seconds = ?2 WHERE category = ?1", err, errlen);
+    if (!s) return BEX_ERR_IO;
+    st_bind_text(s, 1, category);
+    sqlite3_bind_int64(s, 2, seconds);
+    return st_step_done(st, s, "setting retention", err, errlen);
+}
+
+int bex__settings_read(bex_store *st, bex_border_settings *out, char *err, size_t errlen) {
+    bex_border_settings_default(out);
+    sqlite3_stmt *s = st_stmt(st, "SELECT name, value FROM settings", err, errlen);
+    if (!s) return BEX_ERR_IO;
+    int r;
+    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *n = (const char *)sqlite3_column_text(s, 0), *v = (const char *)sqlite3_column_text(s, 1);
+        if (!n || !v) continue;
+        if (!strcmp(n, "home_state")) snprintf(out->home_state, sizeof out->home_state, "%s", v);
+        else if (!strcmp(n, "departure_before_s")) out->departure_before_s = strtoll(v, NULL, 10);
+        else if (!strcmp(n, "departure_after_s")) out->departure_after_s = strtoll(v, NULL, 10);
     }
-    if (rc == BEX_OK && (res->subjects || res->overstayer_subjects)) st->drop_index = 1;
-    return st_end(st, rc, NULL, err, errlen);
+    int rc = r == SQLITE_DONE ? BEX_OK : st_fail(st, "reading the settings", err, errlen);
+    st_release(st, s);
+    return rc;
+}
+
+int bex__setting_write(bex_store *st, const char *name, const char *value, char *err, size_t errlen) {
+    sqlite3_stmt *s = st_stmt(st, "INSERT INTO settings(name, value) VALUES (?1, ?2) "
+                                  "ON CONFLICT(name) DO UPDATE SET value = ?2", err, errlen);
+    if (!s) return BEX_ERR_IO;
+    st_bind_text(s, 1, name);
+    st_bind_text(s, 2, value);
+    return st_step_done(st, s, "writing a setting", err, errlen);
 }

@@ -9,7 +9,11 @@
 #   purged after 12 hours), a manifest whose data differ from the passport, a passenger who
 #   boards a flight whose manifest does not list her, an offline gate synced later.
 # Checks that each is found: flags, exit links, the overstay report (US and EU rules), purge,
-# the audit chain (and that tampering with it is detected).
+# the audit chain (and that tampering with it is detected). And the border rules officers meet
+# every day: an impostor referred to secondary inspection and refused there, a US passport that
+# is a citizen's whether declared or not, a student back with no exit recorded (no false
+# overstay), manifest names that differ only in spelling, exits with no usable photo or against
+# an arrival's manifest, look-ups, and two identities merged by an officer and the merge undone.
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -103,12 +107,32 @@ KC_SUBJ=$(json subject <<<"$out")
 [ $rc -eq 1 ] && grep -q '"kind":"impostor_suspected"' <<<"$out" && [ "$(json outcome <<<"$out")" = not_matched ] &&
     [ "$KC_SUBJ" != "$LL_SUBJ" ]
 check "impostor_on_genuine_passport_flagged (rc $rc)" $?
+[ "$(json decision <<<"$out")" = referred ] && [ "$(json admission <<<"$out")" = null ]
+check impostor_referred_to_secondary_not_admitted $?
+KC_ENC=$(json encounter <<<"$out")
+out=$("$bex" decide --db "$db" "$KC_ENC" refuse); rc=$?
+[ $rc -eq 0 ] && [ "$(json decision <<<"$out")" = refused ] && [ "$(json admission <<<"$out")" = null ]
+check "officer_refuses_impostor_at_secondary (rc $rc)" $?
+"$bex" decide --db "$db" "$KC_ENC" admit >/dev/null 2>"$tmp/err"; [ $? -eq 2 ] && grep -q "already refused" "$tmp/err"
+check decided_entry_not_decided_again $?
+
+# ---- a US passport is a citizen's, declared or not; with a class of admission it is refused ----
+US_MRZ=$(passport YK 500000066 TANAKA 1941-01-14 F USA)
+"$bex" entry --db "$db" --photo "${P2[YK]}" --doc-photo "${P1[YK]}" --mrz "$US_MRZ" --class B2 --admit-until 2026-04-01 \
+    --port JFK --port-kind air --at 2026-03-03T10:00:00Z >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "citizen" "$tmp/err"; check "home_state_passport_with_class_refused (rc $rc)" $?
+out=$("$bex" entry --db "$db" --photo "${P2[YK]}" --doc-photo "${P1[YK]}" --mrz "$US_MRZ" --port JFK --port-kind air \
+      --at 2026-03-03T10:05:00Z); rc=$?
+[ $rc -eq 0 ] && [ "$(json citizen <<<"$out")" = true ] && [ "$(json admission <<<"$out")" = null ] &&
+    [ "$(json identify <<<"$out")" = null ]
+check "home_state_passport_is_a_citizen_never_searched (rc $rc)" $?
 
 # ---- 2026-03-04, SYS: another face on MJ's passport number (no chip photo) ----
 out=$("$bex" entry --db "$db" --photo "${P2[TY]}" --mrz "$MJ_MRZ" --class B2 --admit-until 2026-04-03 --port SYS \
       --port-kind land --at 2026-03-04T09:00:00Z); rc=$?
 [ $rc -eq 1 ] && grep -q '"kind":"document_shared"' <<<"$out" && grep -q "\"subjects\":\[[0-9]*,$MJ_SUBJ\]" <<<"$out"
 check "document_number_used_by_two_faces_flagged (rc $rc)" $?
+[ "$(json decision <<<"$out")" = referred ]; check document_shared_referred $?
 
 # ---- a flight's manifest, JFK, 2026-03-10: AB (birth date wrong on the manifest), JG, MP ----
 cat >"$tmp/bx1.json" <<EOF
@@ -155,6 +179,23 @@ out=$(exit_ LL --port JFK --departure BX1-2026-03-10 --at 2026-03-10T17:35:00Z);
 [ $rc -eq 1 ] && [ "$(json subject <<<"$out")" = "$LL_SUBJ" ] && grep -q '"kind":"not_on_manifest"' <<<"$out"
 check "boarding_passenger_not_on_manifest_flagged (rc $rc)" $?
 
+# an exit whose photo shows no face: recorded and flagged for an officer
+out=$("$bex" exit --db "$db" --photo tests/data/image/gray.pgm --port JFK --at 2026-03-10T17:40:00Z); rc=$?
+[ $rc -eq 1 ] && [ "$(json outcome <<<"$out")" = no_photo ] && grep -q '"kind":"no_photo"' <<<"$out"
+check "exit_without_usable_photo_flagged (rc $rc)" $?
+# an arrival's manifest is no departure
+cat >"$tmp/arr.json" <<EOF
+{"departure":"BX2-2026-03-10","direction":"arrival","carrier":"BX","voyage":"BX2","port":"JFK","port_kind":"air",
+ "scheduled":"2026-03-10T07:00:00Z","travellers":[]}
+EOF
+"$bex" manifest load --db "$db" "$tmp/arr.json" >/dev/null &&
+    "$bex" exit --db "$db" --photo "${P3[MJ]}" --port JFK --departure BX2-2026-03-10 --at 2026-03-10T08:00:00Z \
+        >/dev/null 2>"$tmp/err"; [ $? -eq 2 ] && grep -q "arrival" "$tmp/err"
+check exit_against_arrival_manifest_refused $?
+# a boarding months after the flight left: recorded, flagged
+out=$("$bex" exit --db "$db" --photo "$D/Hugo_Chavez_0033.jpg" --port JFK --departure BX1-2026-03-10 --at 2026-05-10T08:00:00Z); rc=$?
+[ $rc -eq 1 ] && grep -q '"kind":"outside_departure_window"' <<<"$out"; check "exit_long_after_departure_flagged (rc $rc)" $?
+
 # ---- land exits, no manifest: the in-country gallery ----
 out=$(exit_ FP --port SYS --at 2026-03-12T12:00:00Z); rc=$?
 [ $rc -eq 0 ] && [ "$(json subject <<<"$out")" = "$FP_SUBJ" ] && [ "$(json gallery <<<"$out")" = in_country ]
@@ -175,6 +216,22 @@ MP2_MRZ=$(passport MP 990000011 PETERS 1939-02-02 M TTO)
 out=$(entry MP "$MP2_MRZ" SYS land 2026-03-15T09:00:00Z --class B2 --admit-until 2026-04-15); rc=$?
 [ $rc -eq 1 ] && grep -q '"kind":"two_identities"' <<<"$out" && grep -q "\"subjects\":\[[0-9]*,$MP_SUBJ\]" <<<"$out"
 check "one_face_two_identities_flagged (rc $rc)" $?
+MP2_SUBJ=$(json subject <<<"$out"); MP2_ENC=$(json encounter <<<"$out")
+[ "$(json decision <<<"$out")" = referred ]; check two_identities_referred $?
+# secondary inspection: the same man on a second, genuine passport; admitted, and the two records merged
+"$bex" decide --db "$db" "$MP2_ENC" admit | grep -q '"decision":"admitted"'; check officer_admits_after_secondary $?
+out=$("$bex" merge --db "$db" "$MP_SUBJ" "$MP2_SUBJ"); rc=$?
+MERGE=$(json merge <<<"$out")
+[ $rc -eq 0 ] && [ "$("$bex" subject --db "$db" "$MP_SUBJ" | grep -o '"number":"[0-9]*"' | sort -u | wc -l)" = 2 ]
+check "officer_merges_two_identities (rc $rc)" $?
+out=$("$bex" unmerge --db "$db" "$MERGE"); rc=$?
+[ $rc -eq 0 ] && [ "$("$bex" subject --db "$db" "$MP_SUBJ" | grep -o '"number":"[0-9]*"' | sort -u | wc -l)" = 1 ] &&
+    [ "$("$bex" subject --db "$db" "$MP2_SUBJ" | grep -o '"number":"[0-9]*"' | sort -u | wc -l)" = 1 ]
+check "merge_undone (rc $rc)" $?
+# look-ups: by document number, by names (any case) and birth date
+"$bex" lookup --db "$db" --document 990000011 --state TTO | grep -q "\"subject\":$MP2_SUBJ,"; check lookup_by_document $?
+"$bex" lookup --db "$db" --surname okafor --given ab --birth 1971-08-16 | grep -q "\"subject\":$AB_SUBJ,"
+check lookup_by_names_and_birth $?
 # AB comes back with a renewed passport: same names and birth date, new number: linked, no flag
 AB2_MRZ=$(passport AB 530000099 OKAFOR 1971-08-16 F GBR)
 out=$(entry AB "$AB2_MRZ" JFK air 2026-03-20T08:00:00Z --class B2 --admit-until 2026-04-10); rc=$?
@@ -191,26 +248,61 @@ check "subject_record_two_passports_four_crossings (rc $rc)" $?
 cat >"$tmp/sail.json" <<EOF
 {"departure":"SAIL7-2026-06-08","carrier":"SL","voyage":"SAIL7","port":"MIA","port_kind":"sea",
  "scheduled":"2026-06-08T16:00:00Z","travellers":[
- {"issuing_state":"BRA","number":"720000002","nationality":"BRA","surname":"SOUZA","given_names":"AF","birth_date":"1957-07-20","sex":"M"}]}
+ {"issuing_state":"BRA","number":"720000002","nationality":"BRA","surname":"Sóuza","given_names":"Af","birth_date":"1957-07-20","sex":"M"}]}
 EOF
-"$bex" manifest load --db "$db" "$tmp/sail.json" >/dev/null; check sailing_manifest_loaded $?
+out=$("$bex" manifest load --db "$db" "$tmp/sail.json"); rc=$?
+[ $rc -eq 0 ] && [ "$(json mismatches <<<"$out")" = 0 ] && [ "$(json name_variants <<<"$out")" = 1 ]
+check "manifest_spelling_variant_not_a_mismatch (rc $rc: $out)" $?
 out=$(exit_ AF --port MIA --departure SAIL7-2026-06-08 --at 2026-06-08T15:00:00Z); rc=$?
 [ $rc -eq 0 ] && [ "$(json subject <<<"$out")" = "$AF_SUBJ" ]; check "seaport_exit_matched (rc $rc)" $?
 
+# ---- a vehicle lane at SYS: three travellers in one car window (tests/data/lfw/SOURCE.md) ----
+lane=$D/lane_three_faces.jpg
+out=$("$bex" exit --db "$db" --photo "$lane" --port SYS --at 2026-03-05T08:00:00Z); rc=$?
+[ $rc -eq 1 ] && [ "$(json outcome <<<"$out")" = no_photo ] && grep -q '"outcome":"several_faces"' <<<"$out" &&
+    grep -q '"kind":"no_photo"' <<<"$out"
+check "several_faces_refused_without_all_faces (rc $rc)" $?
+declare -A LANE_SUBJ
+for t in "AZ Akhmed_Zakayev 660000031 ZAKAYEV 1959-04-26 M RUS" "EB Emmanuelle_Beart 660000032 BEART 1963-08-14 F FRA" \
+         "GA Gloria_Macapagal_Arroyo 660000033 MACAPAGAL 1947-04-05 F PHL"; do
+    set -- $t
+    m=$(passport "$1" "$3" "$4" "$5" "$6" "$7")
+    out=$("$bex" entry --db "$db" --all-faces --photo "$lane" --doc-photo "$D/$2_0001.jpg" --mrz "$m" --class B2 \
+          --admit-until 2026-04-01 --port SYS --port-kind land-vehicle --at 2026-03-05T09:00:00Z)
+    LANE_SUBJ[$1]=$(json subject <<<"$out")
+    [ "$(json outcome <<<"$out")" = matched ] && [ "$(json decision <<<"$out")" = admitted ] &&
+        [ "$(json new_subject <<<"$out")" = true ] && ! grep -q '"kind"' <<<"$out"
+    check "all_faces_entry_takes_the_holders_face_$1" $?
+done
+[ "${LANE_SUBJ[AZ]}" != "${LANE_SUBJ[EB]}" ] && [ "${LANE_SUBJ[EB]}" != "${LANE_SUBJ[GA]}" ]; check all_faces_three_travellers $?
+out=$("$bex" exit --db "$db" --all-faces --photo "$lane" --port SYS --at 2026-03-08T10:00:00Z); rc=$?
+got=$(grep -o '"subject":[0-9]*,"admission":[0-9]*,"outcome":"matched"' <<<"$out" | cut -d, -f1 | cut -d: -f2 | sort | tr '\n' ' ')
+want=$(printf '%s\n' "${LANE_SUBJ[@]}" | sort | tr '\n' ' ')
+[ $rc -eq 0 ] && [ "$(json faces <<<"$out")" = 3 ] && [ "$got" = "$want" ]
+check "all_faces_exit_each_face_its_own_exit (rc $rc: $got / $want)" $?
+
+# ---- the D/S student, back from a trip whose exit was never recorded ----
+out=$(entry WF "$WF_MRZ" SYS land 2026-05-01T09:00:00Z --class F1 --ds); rc=$?
+[ $rc -eq 0 ] && [ "$(json subject <<<"$out")" = "$WF_SUBJ" ] && grep -q '"closed_admissions":\[[0-9]' <<<"$out"
+check "second_entry_closes_open_admission (rc $rc)" $?
+
 # ---- the overstay report, as of 2026-06-30 ----
 out=$("$bex" overstays --db "$db" --as-of 2026-06-30); rc=$?
-row() { grep -o "{\"subject\":$1,[^}]*}" <<<"$out"; }
+# the overstays' rows only (the report also lists the stays with no exit recorded)
+row() { sed 's/"no_exit_recorded":\[.*//' <<<"$out" | grep -o "{\"subject\":$1,[^}]*}"; }
 [ $rc -eq 1 ] && row "$AF_SUBJ" | grep -q '"status":"out_of_country","days_over":10'
 check "left_late_out_of_country_10_days (rc $rc)" $?
 row "$CR_SUBJ" | grep -q '"status":"in_country","days_over":90'; check never_left_in_country_90_days $?
 row "$MJ_SUBJ" | grep -q '"status":"in_country"'; check never_left_land_arrival $?
 [ -z "$(row "$WF_SUBJ")" ] && [ -z "$(row "$JG_SUBJ")" ] && [ -z "$(row "$FP_SUBJ")" ] && [ -z "$(row "$YK_SUBJ")" ]
 check ds_student_on_time_leavers_and_citizen_not_overstays $?
+grep -o '"no_exit_recorded":\[[^]]*\]' <<<"$out" | grep -q "{\"subject\":$WF_SUBJ,.*\"status\":\"no_exit_recorded\""
+check stay_without_recorded_exit_its_own_category $?
 grep -q '"by_country":\[.*{"country":"BRA","expected_departures":1,"out_of_country_overstays":1' <<<"$out"
 check dhs_style_table_by_country $?
 csv=$("$bex" overstays --db "$db" --as-of 2026-06-30 --format csv --by class)
 head -1 <<<"$csv" | grep -q '^class,expected_departures,out_of_country_overstays,in_country_overstays' &&
-    grep -q '^WT,1,1,0,1,100.00,0.00$' <<<"$csv"
+    grep -q '^WT,1,1,0,1,100.00,0.00,0$' <<<"$csv"
 check overstays_csv_by_class $?
 out=$("$bex" overstays --db "$db" --as-of 2026-06-30 --policy eu)
 row "$CR_SUBJ" | grep -q '"status":"in_country","days_over":31'   # present 2026-03-02..06-30: 121 days
@@ -246,7 +338,8 @@ if command -v sqlite3 >/dev/null; then
     # the exit capture an officer assigned to her (2026-03-02T20:00) goes 12 hours after it
     out=$("$bex" purge --db "$db" --as-of 2026-03-03T08:00:00Z)
     [ "$(json citizen_samples <<<"$out")" = 1 ] &&
-        [ "$(n "SELECT count(*) FROM samples s JOIN subjects p ON p.id = s.subject_id WHERE p.citizen = 1")" = 0 ]
+        [ "$(n "SELECT count(*) FROM samples s JOIN subjects p ON p.id = s.subject_id WHERE p.citizen = 1
+                AND s.captured_at < '2026-03-03T08:00:00Z'")" = 0 ]
     check purge_deletes_overridden_citizen_capture_at_12h $?
     "$bex" purge --db "$db" --set citizen_biometrics=13h >/dev/null 2>&1; [ $? -eq 2 ]
     check citizen_retention_over_12h_refused $?

@@ -55,7 +55,7 @@ code() {
 [ "$(code GET /v1/openapi.json "")" = 200 ] && cmp -s "$tmp/body" docs/openapi.json; check openapi_served_as_in_repo $?
 # the document against the real routes: every route in serve.c's table is documented, and
 # every documented method and path exists on the running server (not 404 or 405)
-src=$(sed -n 's/^ *{"\(GET\|POST\|PUT\|DELETE\)", "\([^"]*\)",.*/\1 \2/p' cli/serve.c | sort)
+src=$(sed -n 's/^ *{"\(GET\|POST\|PUT\|DELETE\)", "\([^"]*\)",.*/\1 \2/p' server/routes.c | sort)
 doc=$(python3 -c 'import json
 d = json.load(open("docs/openapi.json"))
 for p, ops in d["paths"].items():
@@ -77,6 +77,16 @@ check unknown_key_401 $?
 #                   officer carrier analyst auditor admin
 matrix="POST /v1/exits         y y n n n
 POST /v1/entries       y n n n n
+POST /v1/decide        y n n n n
+POST /v1/override      y n n n n
+POST /v1/flags/status  y n n n n
+GET  /v1/lookup        y n n n n
+POST /v1/merge         y n n n n
+POST /v1/merge/undo    y n n n n
+POST /v1/reclassify    y n n n n
+POST /v1/erase         y n n n n
+GET  /v1/settings      n n n n y
+POST /v1/settings      n n n n y
 POST /v1/manifests     y y n n n
 GET  /v1/overstays     y n y n n
 GET  /v1/flags         y n y n n
@@ -139,9 +149,15 @@ check carrier_exit_needs_departure $?
 st=$(code POST "/v1/exits?port=JFK&at=2026-03-03T09:00:00Z" "$OFFICER" --data-binary @"$D/Angela_Bassett_0005.jpg")
 [ "$st" = 200 ] && grep -q "\"subject\":$subj," "$tmp/body" && grep -q '"outcome":"matched"' "$tmp/body"
 check "officer_exit_full_answer ($st)" $?
+# a vehicle lane: three faces in one photo, each an exit of its own (all_faces=1); without it, refused
+st=$(code POST "/v1/exits?port=JFK&all_faces=1&at=2026-03-03T10:00:00Z" "$OFFICER" --data-binary @"$D/lane_three_faces.jpg")
+[ "$st" = 200 ] && grep -q '"faces":3' "$tmp/body" && [ "$(grep -o '{"encounter":' "$tmp/body" | wc -l)" = 3 ] &&
+    [ "$(code POST "/v1/exits?port=JFK&at=2026-03-03T10:01:00Z" "$OFFICER" --data-binary @"$D/lane_three_faces.jpg")" = 200 ] &&
+    grep -q '"outcome":"no_photo"' "$tmp/body" && grep -q '"several_faces"' "$tmp/body"
+check "vehicle_lane_all_faces_over_http ($st)" $?
 # the carrier's transaction, looked up by an officer: the exit and the admission it closed
 [ "$(code GET "/v1/encounter?id=$tx" "$OFFICER")" = 200 ] && grep -q '"direction":"exit"' "$tmp/body" &&
-    grep -q '"departure":"BX1-2026-03-02"' "$tmp/body" && grep -q "\"exit\":$tx}" "$tmp/body"
+    grep -q '"departure":"BX1-2026-03-02"' "$tmp/body" && grep -q "\"exit\":$tx," "$tmp/body"
 check officer_looks_up_carrier_transaction $?
 [ "$(code GET "/v1/encounter?id=99999" "$OFFICER")" = 404 ]; check unknown_encounter_404 $?
 [ "$(code GET "/v1/overstays?as_of=2026-06-30" "$ANALYST")" = 200 ] && grep -q '"totals"' "$tmp/body"
@@ -169,6 +185,14 @@ check admin_sets_retention_within_limits $?
 [ "$(code POST /v1/identify "$OFFICER" --data-binary @"$D/Lucy_Liu_0004.jpg")" = 200 ] &&
     grep -q '"decision":{"gallery":"all"' "$tmp/body" && grep -q '"candidates":\[{"subject"' "$tmp/body"
 check identify_against_everyone $?
+# an exit nobody matches, then the officer says who it was
+st=$(code POST "/v1/exits?port=JFK&at=2026-03-04T09:00:00Z" "$OFFICER" --data-binary @"$D/Mick_Jagger_0001.jpg")
+unm=$(sed -n 's/^{"encounter":\([0-9]*\),.*/\1/p' "$tmp/body")
+[ "$st" = 200 ] && grep -q '"outcome":"not_matched"' "$tmp/body" &&
+    [ "$(code POST "/v1/override?encounter=$unm&subject=$subj" "$OFFICER")" = 200 ] &&
+    grep -q '"outcome":"officer_override"' "$tmp/body" &&
+    [ "$(code POST "/v1/override?encounter=$unm&subject=999999" "$OFFICER")" = 400 ]
+check "officer_overrides_unmatched_exit_over_http ($st)" $?
 # a full arrival as a form: the live photo, the chip's photo and the fields as parts
 mrz2=$("$bex" mrz make --number 560000004 --state CHN --nationality CHN --surname CHEN --given LU \
        --birth 1968-12-02 --sex F --expiry 2032-01-01)
@@ -179,7 +203,24 @@ check "multipart_arrival_verified_against_chip ($st)" $?
 # someone else on that passport, with its chip photo: flagged
 st=$(code POST /v1/entries "$OFFICER" -F "photo=@$D/Kalpana_Chawla_0003.jpg" -F "doc_photo=@$D/Lucy_Liu_0003.jpg" \
      -F "mrz=$mrz2" -F class=B2 -F admit_until=2026-04-30 -F port=JFK -F port_kind=air -F at=2026-03-01T09:30:00Z)
-[ "$st" = 200 ] && grep -q '"kind":"impostor_suspected"' "$tmp/body"; check "multipart_impostor_flagged ($st)" $?
+[ "$st" = 200 ] && grep -q '"kind":"impostor_suspected"' "$tmp/body" && grep -q '"decision":"referred"' "$tmp/body" &&
+    grep -q '"admission":null' "$tmp/body"
+check "multipart_impostor_flagged_and_referred ($st)" $?
+imp=$(sed -n 's/^{"encounter":\([0-9]*\),.*/\1/p' "$tmp/body")
+imp_flag=$(grep -o '"id":[0-9]*,"kind":"impostor_suspected"' "$tmp/body" | head -1 | sed 's/"id":\([0-9]*\),.*/\1/')
+# the officer at secondary inspection decides over HTTP, as bex decide does
+[ "$(code POST "/v1/decide?encounter=$imp&decision=refuse" "$OFFICER")" = 200 ] && grep -q '"decision":"refused"' "$tmp/body" &&
+    [ "$(code POST "/v1/decide?encounter=$imp&decision=admit" "$OFFICER")" = 400 ] && grep -q 'refused' "$tmp/body"
+check "officer_decides_referred_entry_over_http" $?
+[ "$(code POST "/v1/flags/status?id=$imp_flag&status=referred" "$OFFICER")" = 200 ] &&
+    [ "$(code GET "/v1/flags?status=referred&kind=impostor_suspected" "$OFFICER")" = 200 ] &&
+    grep -q "\"id\":$imp_flag,\"kind\":\"impostor_suspected\"" "$tmp/body" && grep -q '"total":1' "$tmp/body" &&
+    [ "$(code POST "/v1/flags/status?id=$imp_flag&status=maybe" "$OFFICER")" = 400 ]
+check "flag_queue_filtered_and_referred_over_http" $?
+[ "$(code GET "/v1/lookup?document=560000004&state=CHN" "$OFFICER")" = 200 ] && grep -q '"count":[1-9]' "$tmp/body" &&
+    [ "$(code GET "/v1/lookup?surname=Chen&given=Lu&birth=1968-12-02" "$OFFICER")" = 200 ] && grep -q '"names":"same"' "$tmp/body" &&
+    [ "$(code GET "/v1/lookup" "$OFFICER")" = 400 ]
+check "officer_looks_up_by_document_and_names" $?
 st=$(code POST /v1/entries "$OFFICER" -F "doc_photo=@$D/Lucy_Liu_0003.jpg" -F "mrz=$mrz2" -F class=B2 -F ds=1 \
      -F port=JFK -F port_kind=air)
 [ "$st" = 400 ] && grep -q 'the photo is missing' "$tmp/body"; check "multipart_without_photo_400 ($st)" $?
@@ -204,6 +245,16 @@ head -c 3000 "$D/Angela_Bassett_0005.jpg" >"$tmp/cut.jpg"
 [ "$(code GET /v1/audit/verify "$AUDITOR")" = 200 ] && grep -q '"ok":true' "$tmp/body"; check auditor_verifies_chain $?
 denied=$(sqlite3 -batch "$db" "SELECT count(*) FROM audit WHERE action = 'denied'" 2>/dev/null || echo 0)
 [ "${denied:-0}" -ge 20 ]; check "denials_audited ($denied)" $?
+# every action through the service names the key that did it (id and role), never "serve"
+if command -v sqlite3 >/dev/null; then
+    [ "$(sqlite3 -batch "$db" "SELECT count(*) FROM audit WHERE actor = 'key:1 officer' AND action = 'entry'")" -ge 3 ] &&
+        [ "$(sqlite3 -batch "$db" "SELECT count(*) FROM audit WHERE actor = 'key:2 carrier' AND action = 'exit'")" -ge 1 ] &&
+        [ "$(sqlite3 -batch "$db" "SELECT count(*) FROM audit WHERE actor = 'key:6 admin' AND action = 'purge'")" -ge 1 ] &&
+        [ "$(sqlite3 -batch "$db" "SELECT count(*) FROM audit WHERE actor = 'key:1 officer' AND action = 'decide_entry'")" = 1 ] &&
+        [ "$(sqlite3 -batch "$db" "SELECT count(*) FROM audit WHERE actor = 'serve' AND action <> 'migrate'")" = 0 ] &&
+        [ "$(sqlite3 -batch "$db" "SELECT count(*) FROM audit WHERE action = 'denied' AND actor = 'anonymous'")" -ge 1 ]
+    check audit_names_the_key_of_every_action $?
+fi
 # malformed, truncated, oversized and mutated requests on raw sockets: answered, never a crash
 port=${U##*:}
 out=$(python3 tests/tools/http_fuzz.py 127.0.0.1 "$port" "$OFFICER" "$D/Angela_Bassett_0005.jpg" 300 7); rc=$?

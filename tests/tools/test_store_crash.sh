@@ -29,8 +29,12 @@ consistent() {
     r=$(q "$db" "PRAGMA integrity_check") ; [ "$r" = ok ] || { echo "integrity: $r"; return 1; }
     r=$(q "$db" "PRAGMA foreign_key_check") ; [ -z "$r" ] || { echo "foreign keys: $r"; return 1; }
     r=$(q "$db" "SELECT count(*) FROM encounters e JOIN subjects s ON s.id = e.subject_id WHERE e.direction = 'entry'
-                 AND s.citizen = 0 AND NOT EXISTS (SELECT 1 FROM admissions a WHERE a.entry_encounter_id = e.id)")
+                 AND s.citizen = 0 AND e.decision = 'admitted'
+                 AND NOT EXISTS (SELECT 1 FROM admissions a WHERE a.entry_encounter_id = e.id)")
     [ "$r" = 0 ] || { echo "$r entries without their admission"; return 1; }
+    r=$(q "$db" "SELECT count(*) FROM encounters e JOIN admissions a ON a.entry_encounter_id = e.id
+                 WHERE e.decision IN ('referred', 'refused')")
+    [ "$r" = 0 ] || { echo "$r referred or refused entries with an admission"; return 1; }
     r=$(q "$db" "SELECT count(*) FROM encounters e WHERE e.outcome <> 'no_photo'
                  AND NOT EXISTS (SELECT 1 FROM samples s WHERE s.encounter_id = e.id)")
     [ "$r" = 0 ] || { echo "$r encounters without their sample"; return 1; }
@@ -68,8 +72,9 @@ photos=("$D/Akhmed_Zakayev_0001.jpg" "$D/Emmanuelle_Beart_0001.jpg" "$D/Janica_K
         "$D/Aaron_Eckhart_0001.jpg" "$D/Candice_Bergen_0001.jpg" "$D/Carl_Reiner_0002.jpg")
 printed="$tmp/printed"
 : >"$printed"
+letters=ABCDEF # an MRZ name has no digits (ICAO 9303): NUMBERA, NUMBERB, ...
 for i in 0 1 2 3 4 5; do
-    mrz=$("$bex" mrz make --number "K00000$i" --state UTO --nationality UTO --surname "TRAVELLER" --given "NUMBER$i" \
+    mrz=$("$bex" mrz make --number "K00000$i" --state UTO --nationality UTO --surname "TRAVELLER" --given "NUMBER${letters:$i:1}" \
           --birth 1980-01-0$((i + 1)) --sex F --expiry 2031-01-01)
     "$bex" entry --db "$db" --photo "${photos[$i]}" --mrz "$mrz" --class B2 --admit-until 2027-01-01 --port JFK \
         --port-kind air --at "2026-11-1${i}T10:00:00Z" >"$tmp/out.$i" 2>/dev/null &

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bex/border.h"
 #include "bex/store.h"
 #include "test.h"
 
@@ -219,7 +220,7 @@ static void entry_init(bex_entry_request *rq, const bex_mrz *d, const float *liv
     rq->admission_class = "B2";
     rq->admit_until = admit_until;
     rq->port = PORT;
-    rq->port_kind = "air";
+    rq->port_kind = BEX_PORT_AIR;
     rq->at = at;
 }
 
@@ -228,7 +229,7 @@ static int enter(bex_store *st, const bex_mrz *d, const float *live, const float
     bex_entry_request rq;
     entry_init(&rq, d, live, photo, at, admit_until);
     char err[512];
-    int rc = bex_store_entry(st, &rq, r, err, sizeof err);
+    int rc = bex_border_entry(st, &rq, r, err, sizeof err);
     if (rc != BEX_OK) printf("  entry: %s\n", err);
     return rc;
 }
@@ -247,7 +248,7 @@ static void exit_init(bex_exit_request *rq, const float *live, const char *at, c
     rq->live = live;
     rq->live_quality = 0.9f;
     rq->port = PORT;
-    rq->port_kind = departure ? NULL : "air"; /* with a departure: the departure's kind */
+    rq->port_kind = departure ? BEX_PORT_NONE : BEX_PORT_AIR; /* with a departure: the departure's kind */
     rq->departure = departure;
     rq->at = at;
 }
@@ -258,14 +259,14 @@ static int leave(bex_store *st, const person *p, const char *at, const char *dep
     bex_exit_request rq;
     exit_init(&rq, live, at, departure);
     char err[512];
-    int rc = bex_store_exit(st, &rq, r, err, sizeof err);
+    int rc = bex_border_exit(st, &rq, r, err, sizeof err);
     if (rc != BEX_OK) printf("  exit: %s\n", err);
     return rc;
 }
 
 static const bex_flag *find_flag(const bex_flag *f, int n, const char *kind) {
     for (int i = 0; i < n; i++)
-        if (!strcmp(f[i].kind, kind)) return &f[i];
+        if (!strcmp(bex_flag_kind_name(f[i].kind), kind)) return &f[i];
     return NULL;
 }
 
@@ -300,7 +301,7 @@ TEST(opens_and_migrates) {
         db_remove(p);
         return;
     }
-    CHECK(bex_store_schema_version(st) == 2);
+    CHECK(bex_store_schema_version(st) == 3);
     CHECK(strlen(bex_store_model(st)) > 0);
     person a = person_new();
     bex_mrz d = passport("X10000001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
@@ -309,15 +310,15 @@ TEST(opens_and_migrates) {
     bex_store_close(st);
 
     st = store_open(p); /* reopening: same schema, data kept, no migration run again */
-    CHECK(st && bex_store_schema_version(st) == 2);
+    CHECK(st && bex_store_schema_version(st) == 3);
     if (st) {
         CHECK(enter_person(st, &a, &d, 0, "2026-09-01T10:00:00Z", "2026-11-30", &r2) == BEX_OK);
-        CHECK(r2.subject == r.subject && !r2.new_subject && !strcmp(r2.outcome, "matched"));
+        CHECK(r2.subject == r.subject && !r2.new_subject && r2.outcome == BEX_OUTCOME_MATCHED);
         bex_store_close(st);
     }
     CHECK(sql_int(p, "SELECT count(*) FROM encounters") == 2);
-    CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE action = 'migrate'") == 2);
-    CHECK(sql_int(p, "PRAGMA user_version") == 2);
+    CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE action = 'migrate'") == 3);
+    CHECK(sql_int(p, "PRAGMA user_version") == 3);
     char mode[16];
     sql_text(p, "PRAGMA journal_mode", mode, sizeof mode);
     CHECK(!strcmp(mode, "wal"));
@@ -385,9 +386,9 @@ TEST(entry_enrols_and_exit_links) {
     bex_mrz db = passport("X20000002", "TESTB", "BERTA", "1975-07-04", "2030-01-01");
     bex_entry_result ea, eb;
     CHECK(enter_person(st, &a, &da, 1, "2026-06-01T10:00:00Z", "2026-08-30", &ea) == BEX_OK);
-    CHECK(!strcmp(ea.outcome, "matched") && ea.new_subject == 1 && ea.subject > 0 && ea.document > 0);
+    CHECK(ea.outcome == BEX_OUTCOME_MATCHED && ea.new_subject == 1 && ea.subject > 0 && ea.document > 0);
     CHECK(ea.admission > 0 && ea.encounter > 0 && ea.n_flags == 0);
-    CHECK(ea.verify.match == 1 && !strcmp(ea.verify.gallery, "document"));
+    CHECK(ea.verify.match == 1 && ea.verify.gallery == BEX_GALLERY_DOCUMENT);
     CHECK(ea.verify.score > 0.95f && ea.verify.threshold > 0.5f && ea.verify.threshold < 0.99f);
     CHECK(enter_person(st, &b, &db, 1, "2026-06-01T10:05:00Z", "2026-08-30", &eb) == BEX_OK);
     CHECK(eb.new_subject == 1 && eb.subject != ea.subject && eb.n_flags == 0);
@@ -396,7 +397,7 @@ TEST(entry_enrols_and_exit_links) {
 
     bex_exit_result x1, x2, xb;
     CHECK(leave(st, &a, "2026-06-20T08:00:00Z", NULL, &x1) == BEX_OK);
-    CHECK(!strcmp(x1.outcome, "matched") && x1.subject == ea.subject && x1.admission == ea.admission);
+    CHECK(x1.outcome == BEX_OUTCOME_MATCHED && x1.subject == ea.subject && x1.admission == ea.admission);
     CHECK(x1.match.match && x1.match.score > 0.9f && x1.n_flags == 0 && x1.encounter > ea.encounter);
     CHECK(sql_int(p, "SELECT exit_encounter_id FROM admissions WHERE id = %lld", (long long)ea.admission) ==
           x1.encounter);
@@ -404,9 +405,9 @@ TEST(entry_enrols_and_exit_links) {
                   (long long)eb.admission) == 1);
     /* a second exit: still A, but no admission left open */
     CHECK(leave(st, &a, "2026-06-21T08:00:00Z", NULL, &x2) == BEX_OK);
-    CHECK(!strcmp(x2.outcome, "matched") && x2.subject == ea.subject && x2.admission == 0);
+    CHECK(x2.outcome == BEX_OUTCOME_MATCHED && x2.subject == ea.subject && x2.admission == 0);
     CHECK(leave(st, &b, "2026-06-22T08:00:00Z", NULL, &xb) == BEX_OK);
-    CHECK(!strcmp(xb.outcome, "matched") && xb.subject == eb.subject && xb.admission == eb.admission);
+    CHECK(xb.outcome == BEX_OUTCOME_MATCHED && xb.subject == eb.subject && xb.admission == eb.admission);
 
     /* an exit without a usable photo is recorded as such */
     bex_exit_request rq;
@@ -414,8 +415,8 @@ TEST(entry_enrols_and_exit_links) {
     rq.live_failure = "no_face";
     char err[256];
     bex_exit_result xn;
-    CHECK(bex_store_exit(st, &rq, &xn, err, sizeof err) == BEX_OK);
-    CHECK(!strcmp(xn.outcome, "no_photo") && xn.subject == 0 && xn.encounter > 0);
+    CHECK(bex_border_exit(st, &rq, &xn, err, sizeof err) == BEX_OK);
+    CHECK(xn.outcome == BEX_OUTCOME_NO_PHOTO && xn.subject == 0 && xn.encounter > 0);
     CHECK(audit_ok(st));
     bex_store_close(st);
     CHECK(sql_int(p, "SELECT count(*) FROM encounters") == 6);
@@ -439,13 +440,13 @@ TEST(returning_traveller_linked) {
 
     /* the same passport, no document photo: linked by the holder's samples */
     CHECK(enter_person(st, &a, &p1, 0, "2026-05-01T10:00:00Z", "2026-07-30", &e2) == BEX_OK);
-    CHECK(e2.subject == e1.subject && e2.new_subject == 0 && !strcmp(e2.outcome, "matched"));
+    CHECK(e2.subject == e1.subject && e2.new_subject == 0 && e2.outcome == BEX_OUTCOME_MATCHED);
     CHECK(e2.document == e1.document && e2.n_flags == 0 && e2.admission != e1.admission);
     CHECK(leave(st, &a, "2026-06-01T10:00:00Z", NULL, &x) == BEX_OK && x.admission == e2.admission);
 
     /* a renewed passport (new number, same names and birth date): the same traveller */
     CHECK(enter_person(st, &a, &p2, 0, "2026-09-01T10:00:00Z", "2026-11-30", &e3) == BEX_OK);
-    CHECK(e3.subject == e1.subject && e3.new_subject == 0 && !strcmp(e3.outcome, "matched"));
+    CHECK(e3.subject == e1.subject && e3.new_subject == 0 && e3.outcome == BEX_OUTCOME_MATCHED);
     CHECK(e3.document != e1.document && e3.document > 0 && e3.n_flags == 0);
     CHECK(sql_int(p, "SELECT count(*) FROM documents WHERE subject_id = %lld", (long long)e1.subject) == 2);
     CHECK(sql_int(p, "SELECT count(*) FROM subjects") == 2);
@@ -468,7 +469,7 @@ TEST(impostor) {
     capture(&b, live);
     capture(&a, photo);
     CHECK(enter(st, &pa, live, photo, "2026-03-02T10:00:00Z", "2026-05-30", &eb) == BEX_OK);
-    CHECK(!strcmp(eb.outcome, "not_matched") && eb.verify.match == 0 && eb.verify.score < eb.verify.threshold);
+    CHECK(eb.outcome == BEX_OUTCOME_NOT_MATCHED && eb.verify.match == 0 && eb.verify.score < eb.verify.threshold);
     const bex_flag *f = find_flag(eb.flags, eb.n_flags, "impostor_suspected");
     CHECK(f != NULL);
     CHECK(eb.subject != ea.subject && flag_names_subject(f, eb.subject) && flag_names_subject(f, ea.subject));
@@ -478,18 +479,20 @@ TEST(impostor) {
     capture(&c, live);
     capture(&e, photo);
     CHECK(enter(st, &px, live, photo, "2026-03-03T10:00:00Z", "2026-05-30", &ec) == BEX_OK);
-    CHECK(!strcmp(ec.outcome, "not_matched") && find_flag(ec.flags, ec.n_flags, "impostor_suspected"));
+    CHECK(ec.outcome == BEX_OUTCOME_NOT_MATCHED && find_flag(ec.flags, ec.n_flags, "impostor_suspected"));
     /* the document photo of an impostor is not enrolled: A is still A, and nobody else */
     bex_exit_result x;
     CHECK(leave(st, &a, "2026-03-10T10:00:00Z", NULL, &x) == BEX_OK);
-    CHECK(!strcmp(x.outcome, "matched") && x.subject == ea.subject);
+    CHECK(x.outcome == BEX_OUTCOME_MATCHED && x.subject == ea.subject);
     /* the flags are on record */
     bex_flag *all = NULL;
     size_t n = 0;
     char err[256];
-    CHECK(bex_store_flags(st, &all, &n, err, sizeof err) == BEX_OK && n == 2);
-    CHECK(n == 2 && !strcmp(all[0].kind, "impostor_suspected") && !strcmp(all[0].status, "open"));
-    CHECK(n == 2 && all[0].n_subjects == 2 && all[0].n_documents == 1);
+    size_t total = 0;
+    CHECK(bex_border_flags(st, NULL, &all, &n, &total, err, sizeof err) == BEX_OK && n == 2 && total == 2);
+    /* newest first: the oldest is B's on A's passport */
+    CHECK(n == 2 && all[1].kind == BEX_FLAG_IMPOSTOR_SUSPECTED && all[1].status == BEX_FLAG_OPEN);
+    CHECK(n == 2 && all[1].n_subjects == 2 && all[1].n_documents == 1 && all[0].id > all[1].id);
     free(all);
     bex_store_close(st);
     db_remove(p);
@@ -535,9 +538,9 @@ TEST(document_shared) {
     bex_mrz pp = passport("X60000001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
     bex_entry_result ea, ec;
     CHECK(enter_person(st, &a, &pp, 0, "2026-03-01T10:00:00Z", "2026-05-30", &ea) == BEX_OK);
-    CHECK(!strcmp(ea.outcome, "enrolled") && ea.n_flags == 0);
+    CHECK(ea.outcome == BEX_OUTCOME_ENROLLED && ea.n_flags == 0);
     CHECK(enter_person(st, &c, &pp, 0, "2026-04-01T10:00:00Z", "2026-06-30", &ec) == BEX_OK);
-    CHECK(!strcmp(ec.outcome, "not_matched") && ec.new_subject && ec.subject != ea.subject);
+    CHECK(ec.outcome == BEX_OUTCOME_NOT_MATCHED && ec.new_subject && ec.subject != ea.subject);
     const bex_flag *f = find_flag(ec.flags, ec.n_flags, "document_shared");
     CHECK(f != NULL);
     CHECK(flag_names_subject(f, ea.subject) && flag_names_subject(f, ec.subject));
@@ -578,7 +581,7 @@ TEST(document_problem) {
     /* a good one raises nothing */
     bex_mrz good = passport("X70000003", "TESTC", "CARLA", "1970-10-10", "2026-03-01");
     CHECK(enter_person(st, &c, &good, 1, "2026-03-01T12:00:00Z", "2026-05-30", &r) == BEX_OK);
-    CHECK(r.n_flags == 0 && !strcmp(r.outcome, "matched"));
+    CHECK(r.n_flags == 0 && r.outcome == BEX_OUTCOME_MATCHED);
     bex_store_close(st);
     db_remove(p);
 }
@@ -593,8 +596,8 @@ TEST(exit_not_matched_recorded) {
     CHECK(enter_person(st, &a, &pa, 1, "2026-03-01T10:00:00Z", "2026-05-30", &ea) == BEX_OK);
     bex_exit_result x;
     CHECK(leave(st, &z, "2026-03-05T10:00:00Z", NULL, &x) == BEX_OK);
-    CHECK(!strcmp(x.outcome, "not_matched") && x.subject == 0 && x.admission == 0 && x.encounter > 0);
-    CHECK(x.match.gallery_size >= 1 && !x.match.match && x.match.gallery[0]);
+    CHECK(x.outcome == BEX_OUTCOME_NOT_MATCHED && x.subject == 0 && x.admission == 0 && x.encounter > 0);
+    CHECK(x.match.gallery_size >= 1 && !x.match.match && x.match.gallery != BEX_GALLERY_NONE);
     const bex_flag *f = find_flag(x.flags, x.n_flags, "not_matched");
     CHECK(f != NULL && f->encounter == x.encounter && f->n_subjects == 0);
     bex_store_close(st);
@@ -608,7 +611,7 @@ TEST(exit_not_matched_recorded) {
     st = store_open(p);
     if (st) {
         CHECK(leave(st, &z, "2026-03-06T10:00:00Z", NULL, &x) == BEX_OK);
-        CHECK(!strcmp(x.outcome, "not_matched") && x.subject == 0);
+        CHECK(x.outcome == BEX_OUTCOME_NOT_MATCHED && x.subject == 0);
         bex_store_close(st);
     }
     db_remove(p);
@@ -632,20 +635,20 @@ TEST(images_and_overstayer_retention) {
     entry_init(&rq, &da, live, NULL, "2026-01-01T09:00:00Z", "2026-01-20");
     rq.live_image = jpeg;
     rq.live_image_len = sizeof jpeg;
-    CHECK(bex_store_entry(st, &rq, &ea, err, sizeof err) == BEX_OK);
+    CHECK(bex_border_entry(st, &rq, &ea, err, sizeof err) == BEX_OK);
     CHECK(sql_int(p, "SELECT count(*) FROM samples WHERE image IS NOT NULL") == 0);
-    CHECK(bex_store_set_retention(st, "images", 2 * 86400, err, sizeof err) == BEX_OK);
+    CHECK(bex_border_set_retention(st, "images", 2 * 86400, err, sizeof err) == BEX_OK);
     bex_mrz db_ = passport("XR0000002", "TESTB", "BEA", "1981-01-01", "2031-01-01");
     capture(&b, live);
     entry_init(&rq, &db_, live, NULL, "2026-01-01T10:00:00Z", "2026-01-20");
     rq.live_image = jpeg;
     rq.live_image_len = sizeof jpeg;
-    CHECK(bex_store_entry(st, &rq, &eb, err, sizeof err) == BEX_OK);
+    CHECK(bex_border_entry(st, &rq, &eb, err, sizeof err) == BEX_OK);
     CHECK(sql_int(p, "SELECT count(*) FROM samples WHERE image IS NOT NULL AND length(image) = %d",
                   (int)sizeof jpeg) == 1);
     bex_purge_result pr;
-    CHECK(bex_store_purge(st, "2026-01-03T09:59:00Z", &pr, err, sizeof err) == BEX_OK && pr.images == 0);
-    CHECK(bex_store_purge(st, "2026-01-03T10:00:00Z", &pr, err, sizeof err) == BEX_OK && pr.images == 1);
+    CHECK(bex_border_purge(st, "2026-01-03T09:59:00Z", &pr, err, sizeof err) == BEX_OK && pr.images == 0);
+    CHECK(bex_border_purge(st, "2026-01-03T10:00:00Z", &pr, err, sizeof err) == BEX_OK && pr.images == 1);
     CHECK(sql_int(p, "SELECT count(*) FROM samples WHERE image IS NOT NULL") == 0);
     /* records: 30 days; overstayers: 90 days. O overstays (never leaves, admitted to 01-10);
      * H is still within a long stay (admitted to 2027); A and B left on time */
@@ -656,16 +659,16 @@ TEST(images_and_overstayer_retention) {
     bex_exit_result x;
     CHECK(leave(st, &a, "2026-01-15T09:00:00Z", NULL, &x) == BEX_OK && x.subject == ea.subject);
     CHECK(leave(st, &b, "2026-01-15T10:00:00Z", NULL, &x) == BEX_OK && x.subject == eb.subject);
-    CHECK(bex_store_set_retention(st, "records", 30LL * 86400, err, sizeof err) == BEX_OK);
-    CHECK(bex_store_set_retention(st, "overstayer_records", 90LL * 86400, err, sizeof err) == BEX_OK);
+    CHECK(bex_border_set_retention(st, "records", 30LL * 86400, err, sizeof err) == BEX_OK);
+    CHECK(bex_border_set_retention(st, "overstayer_records", 90LL * 86400, err, sizeof err) == BEX_OK);
     /* 2026-03-01: A and B's last crossings are 45 days old: gone; O is an overstayer (57 days
      * since the entry): kept; H is here within the stay: kept */
-    CHECK(bex_store_purge(st, "2026-03-01T00:00:00Z", &pr, err, sizeof err) == BEX_OK);
+    CHECK(bex_border_purge(st, "2026-03-01T00:00:00Z", &pr, err, sizeof err) == BEX_OK);
     CHECK(pr.subjects == 2 && pr.overstayer_subjects == 0);
     CHECK(sql_int(p, "SELECT count(*) FROM subjects WHERE id IN (%lld, %lld)", (long long)eo.subject,
                   (long long)eh.subject) == 2);
     /* 2026-04-10: O's entry is 98 days old: gone under the overstayers' period; H stays */
-    CHECK(bex_store_purge(st, "2026-04-10T00:00:00Z", &pr, err, sizeof err) == BEX_OK);
+    CHECK(bex_border_purge(st, "2026-04-10T00:00:00Z", &pr, err, sizeof err) == BEX_OK);
     CHECK(pr.subjects == 0 && pr.overstayer_subjects == 1);
     CHECK(sql_int(p, "SELECT count(*) FROM subjects WHERE id = %lld", (long long)eo.subject) == 0);
     CHECK(sql_int(p, "SELECT count(*) FROM subjects WHERE id = %lld", (long long)eh.subject) == 1);
@@ -691,17 +694,17 @@ TEST(officer_override_and_flag_status) {
     CHECK(leave(st, &z, "2026-03-05T10:00:00Z", NULL, &x) == BEX_OK && x.subject == 0);
     int64_t adm = -1;
     char err[256];
-    CHECK(bex_store_override_exit(st, x.encounter, ea.subject, &adm, err, sizeof err) == BEX_OK);
+    CHECK(bex_border_override_exit(st, x.encounter, ea.subject, &adm, err, sizeof err) == BEX_OK);
     CHECK(adm == ea.admission);
-    CHECK(bex_store_override_exit(st, ea.encounter, ea.subject, &adm, err, sizeof err) == BEX_ERR_ARG && err[0]);
-    CHECK(bex_store_override_exit(st, x.encounter, 99999, &adm, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(bex_border_override_exit(st, ea.encounter, ea.subject, &adm, err, sizeof err) == BEX_ERR_ARG && err[0]);
+    CHECK(bex_border_override_exit(st, x.encounter, 99999, &adm, err, sizeof err) == BEX_ERR_ARG);
     bex_exit_result x2;
     CHECK(leave(st, &z, "2026-03-06T10:00:00Z", NULL, &x2) == BEX_OK && x2.subject == ea.subject);
     const bex_flag *f = find_flag(x.flags, x.n_flags, "not_matched");
     int64_t fid = f ? f->id : 0;
-    CHECK(bex_store_set_flag_status(st, fid, "confirmed", err, sizeof err) == BEX_OK);
-    CHECK(bex_store_set_flag_status(st, fid, "maybe", err, sizeof err) == BEX_ERR_ARG);
-    CHECK(bex_store_set_flag_status(st, 99999, "cleared", err, sizeof err) == BEX_ERR_ARG);
+    CHECK(bex_border_flag_status(st, fid, BEX_FLAG_CONFIRMED, err, sizeof err) == BEX_OK);
+    CHECK(bex_border_flag_status(st, fid, (bex_flag_status)99, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(bex_border_flag_status(st, 99999, BEX_FLAG_CLEARED, err, sizeof err) == BEX_ERR_ARG);
     bex_store_close(st);
     CHECK(sql_int(p, "SELECT count(*) FROM encounters WHERE id = %lld AND subject_id = %lld AND outcome = "
                      "'officer_override'", (long long)x.encounter, (long long)ea.subject) == 1);
@@ -754,35 +757,35 @@ TEST(manifest_gallery) {
     manifest_json(json, sizeof json, "ZZ117-2026-11-27", list);
     bex_manifest m;
     CHECK(parse_manifest(json, &m, err, sizeof err) == BEX_OK);
-    CHECK(m.n == 3 && !strcmp(m.id, "ZZ117-2026-11-27") && !strcmp(m.direction, "departure"));
+    CHECK(m.n == 3 && !strcmp(m.id, "ZZ117-2026-11-27") && m.direction == BEX_DIRECTION_DEPARTURE);
     bex_manifest_result mr;
-    CHECK(bex_store_load_manifest(st, &m, NULL, NULL, &mr, err, sizeof err) == BEX_OK);
+    CHECK(bex_border_load_manifest(st, &m, NULL, NULL, &mr, err, sizeof err) == BEX_OK);
     CHECK(mr.travellers == 3 && mr.linked == 2 && mr.with_face == 2 && mr.n_flags == 0 && !mr.replaced);
     /* loading it again replaces it */
-    CHECK(bex_store_load_manifest(st, &m, NULL, NULL, &mr, err, sizeof err) == BEX_OK);
+    CHECK(bex_border_load_manifest(st, &m, NULL, NULL, &mr, err, sizeof err) == BEX_OK);
     CHECK(mr.travellers == 3 && mr.linked == 2 && mr.replaced == 1);
     bex_manifest_free(&m);
     CHECK(sql_int(p, "SELECT count(*) FROM manifest_entries") == 3);
 
     bex_index *ix = NULL;
     size_t subjects = 0;
-    CHECK(bex_store_gallery(st, "ZZ117-2026-11-27", &ix, &subjects, err, sizeof err) == BEX_OK);
+    CHECK(bex_border_gallery(st, "ZZ117-2026-11-27", &ix, &subjects, err, sizeof err) == BEX_OK);
     CHECK(ix && subjects == 2 && bex_index_subjects(ix) == 2 && bex_index_count(ix) == 4);
     bex_index_close(ix);
-    CHECK(bex_store_gallery(st, "NO-SUCH-DEPARTURE", &ix, &subjects, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(bex_border_gallery(st, "NO-SUCH-DEPARTURE", &ix, &subjects, err, sizeof err) == BEX_ERR_ARG);
     CHECK(ix == NULL && err[0]);
 
     /* A boards: found in the manifest's gallery */
     bex_exit_result x;
     CHECK(leave(st, &a, "2026-11-27T17:00:00Z", "ZZ117-2026-11-27", &x) == BEX_OK);
-    CHECK(!strcmp(x.outcome, "matched") && x.subject == ea.subject && x.admission == ea.admission);
-    CHECK(!strcmp(x.match.gallery, "manifest") && x.match.gallery_size == 2 && x.n_flags == 0);
+    CHECK(x.outcome == BEX_OUTCOME_MATCHED && x.subject == ea.subject && x.admission == ea.admission);
+    CHECK(x.match.gallery == BEX_GALLERY_MANIFEST && x.match.gallery_size == 2 && x.n_flags == 0);
     CHECK(sql_int(p, "SELECT count(*) FROM encounters WHERE id = %lld AND departure_id = 'ZZ117-2026-11-27' "
                      "AND port_kind = 'air' AND voyage = 'ZZ117'", (long long)x.encounter) == 1);
     /* D boards without being on the manifest: found further out, flagged */
     CHECK(leave(st, &d, "2026-11-27T17:05:00Z", "ZZ117-2026-11-27", &x) == BEX_OK);
-    CHECK(!strcmp(x.outcome, "matched") && x.subject == ed.subject && x.admission == ed.admission);
-    CHECK(strcmp(x.match.gallery, "manifest") != 0);
+    CHECK(x.outcome == BEX_OUTCOME_MATCHED && x.subject == ed.subject && x.admission == ed.admission);
+    CHECK(x.match.gallery != BEX_GALLERY_MANIFEST);
     const bex_flag *f = find_flag(x.flags, x.n_flags, "not_on_manifest");
     CHECK(f && flag_names_subject(f, ed.subject) && !strcmp(f->departure, "ZZ117-2026-11-27"));
 
@@ -791,7 +794,7 @@ TEST(manifest_gallery) {
     traveller_json(t4, sizeof t4, &pb, "NOTTESTB");
     manifest_json(json, sizeof json, "ZZ119-2026-11-28", t4);
     CHECK(parse_manifest(json, &m, err, sizeof err) == BEX_OK);
-    CHECK(bex_store_load_manifest(st, &m, NULL, NULL, &mr, err, sizeof err) == BEX_OK);
+    CHECK(bex_border_load_manifest(st, &m, NULL, NULL, &mr, err, sizeof err) == BEX_OK);
     CHECK(mr.travellers == 1 && mr.linked == 1 && mr.n_flags == 1);
     bex_manifest_free(&m);
     CHECK(sql_int(p, "SELECT count(*) FROM flags WHERE kind = 'manifest_mismatch' AND "
@@ -825,7 +828,7 @@ TEST(manifest_gallery) {
     bex_exit_request rq;
     exit_init(&rq, live, "2026-11-27T17:10:00Z", "NO-SUCH-DEPARTURE");
     err[0] = 0;
-    CHECK(bex_store_exit(st, &rq, &x, err, sizeof err) == BEX_ERR_ARG && err[0]);
+    CHECK(bex_border_exit(st, &rq, &x, err, sizeof err) == BEX_ERR_ARG && err[0]);
     CHECK(sql_int(p, "SELECT count(*) FROM encounters") == enc);
     bex_store_close(st);
     db_remove(p);
@@ -869,7 +872,7 @@ TEST(overstays_us_and_eu) {
     bex_overstay_row *rows = NULL;
     size_t n = 0;
     char err[256];
-    CHECK(bex_store_overstays(st, "2026-05-10", 0, &rows, &n, err, sizeof err) == BEX_OK && n == 6);
+    CHECK(bex_border_overstays(st, "2026-05-10", BEX_POLICY_US, &rows, &n, err, sizeof err) == BEX_OK && n == 6);
     CHECK(verdict_is(row_of(rows, n, r1.admission), BEX_STAY_OVERSTAY_IN_COUNTRY, 30));
     CHECK(verdict_is(row_of(rows, n, r2.admission), BEX_STAY_OVERSTAY_OUT_OF_COUNTRY, 10));
     CHECK(verdict_is(row_of(rows, n, r3.admission), BEX_STAY_LEFT_ON_TIME, 0));
@@ -884,25 +887,25 @@ TEST(overstays_us_and_eu) {
     CHECK(rr && rr->admit_until[0] == 0 && rr->exit[0] == 0);
     free(rows);
     /* as of a day before the late exit: that exit is not known yet */
-    CHECK(bex_store_overstays(st, "2026-04-15", 0, &rows, &n, err, sizeof err) == BEX_OK && n == 6);
+    CHECK(bex_border_overstays(st, "2026-04-15", BEX_POLICY_US, &rows, &n, err, sizeof err) == BEX_OK && n == 6);
     CHECK(verdict_is(row_of(rows, n, r2.admission), BEX_STAY_OVERSTAY_IN_COUNTRY, 5));
     CHECK(verdict_is(row_of(rows, n, r4.admission), BEX_STAY_DS, 0));
     free(rows);
     /* only admissions entered by as_of */
-    CHECK(bex_store_overstays(st, "2026-01-05", 0, &rows, &n, err, sizeof err) == BEX_OK && n == 1);
+    CHECK(bex_border_overstays(st, "2026-01-05", BEX_POLICY_US, &rows, &n, err, sizeof err) == BEX_OK && n == 1);
     CHECK(n == 1 && rows[0].admission == r6.admission && rows[0].verdict.status == BEX_STAY_PRESENT);
     free(rows);
     /* the EU rule: 100 days in a row (2026-01-01 .. 2026-04-10) is 10 days over, though the US
      * admission ran to 2026-06-30 */
-    CHECK(bex_store_overstays(st, "2026-05-10", 1, &rows, &n, err, sizeof err) == BEX_OK && n == 6);
+    CHECK(bex_border_overstays(st, "2026-05-10", BEX_POLICY_EU, &rows, &n, err, sizeof err) == BEX_OK && n == 6);
     CHECK(verdict_is(row_of(rows, n, r6.admission), BEX_STAY_OVERSTAY_OUT_OF_COUNTRY, 10));
     CHECK(verdict_is(row_of(rows, n, r3.admission), BEX_STAY_LEFT_ON_TIME, 0)); /* 86 days */
-    /* D/S means nothing to the EU rule: 2026-01-10 .. 2026-05-10 is 121 days, 31 over */
-    CHECK(verdict_is(row_of(rows, n, r4.admission), BEX_STAY_OVERSTAY_IN_COUNTRY, 31));
+    /* D/S is no short stay: the 90/180 rule does not apply to it (121 days present, never over) */
+    CHECK(verdict_is(row_of(rows, n, r4.admission), BEX_STAY_LONG_STAY, 0));
     CHECK(verdict_is(row_of(rows, n, r1.admission), BEX_STAY_OVERSTAY_IN_COUNTRY, 31));
     free(rows);
     rows = (bex_overstay_row *)1;
-    CHECK(bex_store_overstays(st, "2026-13-01", 0, &rows, &n, err, sizeof err) == BEX_ERR_ARG && rows == NULL);
+    CHECK(bex_border_overstays(st, "2026-13-01", BEX_POLICY_US, &rows, &n, err, sizeof err) == BEX_ERR_ARG && rows == NULL);
     bex_store_close(st);
     db_remove(p);
 }
@@ -936,38 +939,38 @@ TEST(citizen_purged_within_12h) {
     entry_init(&rq, &dc, live, photo, "2026-06-01T08:00:00Z", NULL);
     rq.citizen = 1;
     rq.admission_class = NULL;
-    CHECK(bex_store_entry(st, &rq, &ec, err, sizeof err) == BEX_OK);
-    CHECK(ec.admission == 0 && ec.subject > 0 && !strcmp(ec.outcome, "matched"));
+    CHECK(bex_border_entry(st, &rq, &ec, err, sizeof err) == BEX_OK);
+    CHECK(ec.admission == 0 && ec.subject > 0 && ec.outcome == BEX_OUTCOME_MATCHED);
     CHECK(sql_int(p, "SELECT citizen FROM subjects WHERE id = %lld", (long long)ec.subject) == 1);
     CHECK(citizen_samples(p) >= 1);
     long long cs = citizen_samples(p);
     CHECK(leave(st, &cit, "2026-06-01T09:00:00Z", NULL, &x) == BEX_OK);
-    CHECK(!strcmp(x.outcome, "not_matched") && x.subject == 0);
+    CHECK(x.outcome == BEX_OUTCOME_NOT_MATCHED && x.subject == 0);
     CHECK(sql_int(p, "SELECT count(*) FROM admissions WHERE subject_id = %lld", (long long)ec.subject) == 0);
 
     /* 11 hours on: kept; 12 hours on: gone */
     bex_purge_result pr;
-    CHECK(bex_store_purge(st, "2026-06-01T19:00:00Z", &pr, err, sizeof err) == BEX_OK);
+    CHECK(bex_border_purge(st, "2026-06-01T19:00:00Z", &pr, err, sizeof err) == BEX_OK);
     CHECK(pr.citizen_samples == 0 && pr.subjects == 0 && citizen_samples(p) == cs);
-    CHECK(bex_store_purge(st, "2026-06-01T20:00:00Z", &pr, err, sizeof err) == BEX_OK);
+    CHECK(bex_border_purge(st, "2026-06-01T20:00:00Z", &pr, err, sizeof err) == BEX_OK);
     CHECK(pr.citizen_samples == cs && citizen_samples(p) == 0);
     CHECK(sql_int(p, "SELECT count(*) FROM subjects WHERE id = %lld", (long long)ec.subject) == 1);
 
     /* citizens' biometrics may not be kept longer than 12 hours */
     err[0] = 0;
-    CHECK(bex_store_set_retention(st, "citizen_biometrics", 13 * 3600, err, sizeof err) == BEX_ERR_ARG && err[0]);
+    CHECK(bex_border_set_retention(st, "citizen_biometrics", 13 * 3600, err, sizeof err) == BEX_ERR_ARG && err[0]);
     long long keep = 0;
     CHECK(bex_store_get_retention(st, "citizen_biometrics", &keep, err, sizeof err) == BEX_OK && keep == 43200);
-    CHECK(bex_store_set_retention(st, "records", -1, err, sizeof err) == BEX_ERR_ARG);
-    CHECK(bex_store_set_retention(st, "no_such_thing", 10, err, sizeof err) == BEX_ERR_ARG);
-    CHECK(bex_store_purge(st, "yesterday", &pr, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(bex_border_set_retention(st, "records", -1, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(bex_border_set_retention(st, "no_such_thing", 10, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(bex_border_purge(st, "yesterday", &pr, err, sizeof err) == BEX_ERR_ARG);
 
     /* a short records period: the old record goes, with its samples; the index forgets it */
-    CHECK(bex_store_set_retention(st, "records", 30LL * 86400, err, sizeof err) == BEX_OK);
+    CHECK(bex_border_set_retention(st, "records", 30LL * 86400, err, sizeof err) == BEX_OK);
     CHECK(bex_store_get_retention(st, "records", &keep, err, sizeof err) == BEX_OK && keep == 30LL * 86400);
     long long old_samples = sql_int(p, "SELECT count(*) FROM samples WHERE subject_id = %lld", (long long)eo.subject);
     CHECK(old_samples == 3);
-    CHECK(bex_store_purge(st, "2026-06-05T00:00:00Z", &pr, err, sizeof err) == BEX_OK);
+    CHECK(bex_border_purge(st, "2026-06-05T00:00:00Z", &pr, err, sizeof err) == BEX_OK);
     CHECK(pr.subjects == 1 && pr.overstayer_subjects == 0);
     CHECK(sql_int(p, "SELECT count(*) FROM subjects WHERE id = %lld", (long long)eo.subject) == 0);
     CHECK(sql_int(p, "SELECT count(*) FROM samples WHERE subject_id = %lld", (long long)eo.subject) == 0);
@@ -975,9 +978,9 @@ TEST(citizen_purged_within_12h) {
     CHECK(sql_int(p, "SELECT count(*) FROM documents WHERE subject_id = %lld", (long long)eo.subject) == 0);
     CHECK(sql_int(p, "SELECT count(*) FROM subjects WHERE id = %lld", (long long)en.subject) == 1);
     CHECK(leave(st, &old, "2026-06-05T10:00:00Z", NULL, &x) == BEX_OK);
-    CHECK(!strcmp(x.outcome, "not_matched") && x.subject == 0);
+    CHECK(x.outcome == BEX_OUTCOME_NOT_MATCHED && x.subject == 0);
     CHECK(leave(st, &now, "2026-06-05T11:00:00Z", NULL, &x) == BEX_OK);
-    CHECK(!strcmp(x.outcome, "matched") && x.subject == en.subject);
+    CHECK(x.outcome == BEX_OUTCOME_MATCHED && x.subject == en.subject);
     CHECK(audit_ok(st));
     bex_store_close(st);
     db_remove(p);
@@ -1100,7 +1103,7 @@ TEST(full_disk_loses_nothing) {
         capture(&who[i], photo);
         bex_entry_request rq;
         entry_init(&rq, &docs[i], live, photo, "2026-03-02T10:00:00Z", "2026-05-30");
-        int rc = bex_store_entry(st, &rq, &r, err, sizeof err);
+        int rc = bex_border_entry(st, &rq, &r, err, sizeof err);
         if (rc == BEX_OK) {
             ok++;
             continue;
@@ -1109,7 +1112,7 @@ TEST(full_disk_loses_nothing) {
         failures++;
         if (first_failed < 0) first_failed = i;
         if (rc != BEX_ERR_IO || !strstr(err, "full")) other_errors++;
-        CHECK(r.encounter == 0 && r.subject == 0 && r.n_flags == 0 && !strcmp(r.outcome, ""));
+        CHECK(r.encounter == 0 && r.subject == 0 && r.n_flags == 0 && r.outcome == BEX_OUTCOME_NONE);
         /* nothing of the failed entry is on file */
         CHECK(sql_int(p, "SELECT count(*) FROM documents WHERE number = '%s'", num) == 0);
         char sql[96];
@@ -1133,17 +1136,17 @@ TEST(full_disk_loses_nothing) {
     for (int i = 0; i < tries; i++) {
         if (!failed[i]) continue;
         CHECK(leave(st, &who[i], "2026-03-03T11:00:00Z", NULL, &x) == BEX_OK);
-        CHECK(!strcmp(x.outcome, "not_matched") && x.subject == 0);
+        CHECK(x.outcome == BEX_OUTCOME_NOT_MATCHED && x.subject == 0);
     }
     if (first_failed >= 0) {
         int i = first_failed;
         CHECK(enter_person(st, &who[i], &docs[i], 1, "2026-03-03T12:00:00Z", "2026-05-30", &r) == BEX_OK);
-        CHECK(r.new_subject == 1 && !strcmp(r.outcome, "matched"));
+        CHECK(r.new_subject == 1 && r.outcome == BEX_OUTCOME_MATCHED);
         CHECK(leave(st, &who[i], "2026-03-04T11:00:00Z", NULL, &x) == BEX_OK);
-        CHECK(!strcmp(x.outcome, "matched") && x.subject == r.subject);
+        CHECK(x.outcome == BEX_OUTCOME_MATCHED && x.subject == r.subject);
     }
     CHECK(leave(st, &a, "2026-03-04T12:00:00Z", NULL, &x) == BEX_OK);
-    CHECK(!strcmp(x.outcome, "matched") && x.subject > 0);
+    CHECK(x.outcome == BEX_OUTCOME_MATCHED && x.subject > 0);
     CHECK(audit_ok(st));
     full_db = NULL;
     bex_store_close(st);
@@ -1179,7 +1182,7 @@ TEST(bad_requests) {
         switch (k) {
         case 0: rq.port = NULL; break;
         case 1: rq.port = ""; break;
-        case 2: rq.port_kind = "airship"; break;
+        case 2: rq.port_kind = (bex_port_kind)99; break;
         case 3: rq.at = "2026-03-02 25:00"; break;
         case 4: rq.at = "last tuesday"; break;
         case 5: rq.admission_class = NULL; break;
@@ -1187,7 +1190,7 @@ TEST(bad_requests) {
         case 7: rq.doc = NULL; break;
         }
         err[0] = 0;
-        int rc = bex_store_entry(st, &rq, &r, err, sizeof err);
+        int rc = bex_border_entry(st, &rq, &r, err, sizeof err);
         CHECK(rc == BEX_ERR_ARG && err[0] && r.encounter == 0);
         if (rc != BEX_ERR_ARG) printf("  entry case %d: %d\n", k, rc);
     }
@@ -1196,13 +1199,13 @@ TEST(bad_requests) {
         exit_init(&rq, live, "2026-03-02T10:00:00Z", NULL);
         switch (k) {
         case 0: rq.port = NULL; break;
-        case 1: rq.port_kind = "airship"; break;
+        case 1: rq.port_kind = (bex_port_kind)99; break;
         case 2: rq.at = "2026-03-02T10:00:00+25:00"; break;
-        case 3: rq.port = "NEW"; rq.port_kind = NULL; break; /* a port bex has not seen: its kind needed */
+        case 3: rq.port = "NEW"; rq.port_kind = BEX_PORT_NONE; break; /* a port bex has not seen: its kind needed */
         }
         err[0] = 0;
         bex_exit_result x;
-        int rc = bex_store_exit(st, &rq, &x, err, sizeof err);
+        int rc = bex_border_exit(st, &rq, &x, err, sizeof err);
         CHECK(rc == BEX_ERR_ARG && err[0] && x.encounter == 0);
         if (rc != BEX_ERR_ARG) printf("  exit case %d: %d\n", k, rc);
     }
@@ -1211,11 +1214,11 @@ TEST(bad_requests) {
     bex_entry_request rq;
     entry_init(&rq, &pa, live, NULL, "2026-03-02T10:00:00Z", "2026-05-30");
     rq.admission_class = NULL;
-    bex_store_entry(st, &rq, &r, err, sizeof err);
+    bex_border_entry(st, &rq, &r, err, sizeof err);
     CHECK(!strstr(err, "TESTA") && !strstr(err, "XF0000001"));
     /* a citizen needs no class */
     rq.citizen = 1;
-    CHECK(bex_store_entry(st, &rq, &r, err, sizeof err) == BEX_OK);
+    CHECK(bex_border_entry(st, &rq, &r, err, sizeof err) == BEX_OK);
     bex_store_close(st);
     db_remove(p);
 }
@@ -1267,7 +1270,7 @@ TEST(crash_mid_entry_leaves_nothing) {
     if (st) {
         CHECK(audit_ok(st));
         CHECK(enter_person(st, &b, &pb, 1, "2026-03-11T10:00:00Z", "2026-05-30", &rb) == BEX_OK);
-        CHECK(rb.new_subject && !strcmp(rb.outcome, "matched") && rb.subject != ra.subject);
+        CHECK(rb.new_subject && rb.outcome == BEX_OUTCOME_MATCHED && rb.subject != ra.subject);
         bex_store_close(st);
     }
 
@@ -1284,8 +1287,389 @@ TEST(crash_mid_entry_leaves_nothing) {
         CHECK(audit_ok(st));
         bex_exit_result x;
         CHECK(leave(st, &a, "2026-03-12T10:00:00Z", NULL, &x) == BEX_OK);
-        CHECK(!strcmp(x.outcome, "matched") && x.subject == ra.subject && x.admission == ra.admission);
+        CHECK(x.outcome == BEX_OUTCOME_MATCHED && x.subject == ra.subject && x.admission == ra.admission);
         bex_store_close(st);
+    }
+    db_remove(p);
+}
+
+/* ---- the border rules on a store (issue 11): each of these failed before the rules moved ---- */
+
+static bex_mrz passport_of(const char *state, const char *number, const char *surname, const char *given,
+                           const char *birth) {
+    char text[90], err[256];
+    bex_mrz m;
+    memset(&m, 0, sizeof m);
+    CHECK(bex_mrz_make_td3("P", state, surname, given, number, state, birth, 'M', "2031-01-01", text, err,
+                           sizeof err) == BEX_OK);
+    CHECK(bex_mrz_parse_at(text, TODAY, &m, err, sizeof err) == BEX_OK);
+    return m;
+}
+
+TEST(impostor_referred_then_decided) {
+    char p[512];
+    bex_store *st = fresh_store(p);
+    if (!st) return;
+    person a = person_new(), b = person_new(), c = person_new();
+    bex_mrz pa = passport("XR0000001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
+    bex_mrz pc = passport("XR0000003", "TESTC", "CARL", "1982-01-31", "2031-05-01");
+    bex_entry_result ea, eb, ec;
+    char err[256];
+    CHECK(enter_person(st, &a, &pa, 1, "2026-03-01T10:00:00Z", "2026-03-30", &ea) == BEX_OK);
+    CHECK(ea.decision == BEX_DECISION_ADMITTED && ea.admission > 0);
+    /* B on A's passport: referred, no admission, the terms kept for the officer */
+    float live[DIM], photo[DIM];
+    capture(&b, live);
+    capture(&a, photo);
+    CHECK(enter(st, &pa, live, photo, "2026-03-02T10:00:00Z", "2026-03-30", &eb) == BEX_OK);
+    CHECK(eb.decision == BEX_DECISION_REFERRED && eb.admission == 0 && find_flag(eb.flags, eb.n_flags, "impostor_suspected"));
+    CHECK(sql_int(p, "SELECT count(*) FROM admissions WHERE entry_encounter_id = %lld", (long long)eb.encounter) == 0);
+    CHECK(sql_int(p, "SELECT count(*) FROM encounters WHERE id = %lld AND decision = 'referred' AND class = 'B2' "
+                     "AND admit_until = '2026-03-30'", (long long)eb.encounter) == 1);
+    /* not counted as an overstay while undecided */
+    bex_overstay_row *rows;
+    size_t n;
+    CHECK(bex_border_overstays(st, "2026-06-30", BEX_POLICY_US, &rows, &n, err, sizeof err) == BEX_OK && n == 1);
+    free(rows);
+    /* the officer refuses B: still no admission, never an overstay */
+    int64_t adm = -1;
+    CHECK(bex_border_decide_entry(st, eb.encounter, BEX_DECISION_REFUSED, &adm, err, sizeof err) == BEX_OK && adm == 0);
+    CHECK(sql_int(p, "SELECT count(*) FROM encounters WHERE id = %lld AND decision = 'refused'", (long long)eb.encounter) == 1);
+    CHECK(bex_border_decide_entry(st, eb.encounter, BEX_DECISION_ADMITTED, &adm, err, sizeof err) == BEX_ERR_ARG &&
+          strstr(err, "refused"));
+    /* C, whose chip photo is unusable: referred; the officer admits on the terms asked */
+    capture(&c, live);
+    bex_entry_request rq;
+    entry_init(&rq, &pc, live, NULL, "2026-03-03T10:00:00Z", "2026-04-01");
+    rq.doc_photo_given = 1;
+    rq.doc_photo_failure = "no_face";
+    CHECK(bex_border_entry(st, &rq, &ec, err, sizeof err) == BEX_OK);
+    CHECK(ec.outcome == BEX_OUTCOME_DOCUMENT_PHOTO_UNUSABLE && ec.decision == BEX_DECISION_REFERRED && ec.admission == 0);
+    CHECK(find_flag(ec.flags, ec.n_flags, "document_photo_unusable") != NULL && !ec.verify.match);
+    CHECK(bex_border_decide_entry(st, ec.encounter, BEX_DECISION_ADMITTED, &adm, err, sizeof err) == BEX_OK && adm > 0);
+    CHECK(sql_int(p, "SELECT count(*) FROM admissions WHERE id = %lld AND class = 'B2' AND admit_until = '2026-04-01' "
+                     "AND subject_id = %lld", (long long)adm, (long long)ec.subject) == 1);
+    CHECK(bex_border_decide_entry(st, ec.encounter, BEX_DECISION_ADMITTED, &adm, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(bex_border_decide_entry(st, ea.encounter, BEX_DECISION_REFUSED, &adm, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(bex_border_decide_entry(st, 99999, BEX_DECISION_ADMITTED, &adm, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(bex_border_overstays(st, "2026-06-30", BEX_POLICY_US, &rows, &n, err, sizeof err) == BEX_OK && n == 2);
+    free(rows);
+    CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE action = 'decide_entry'") == 2);
+    CHECK(audit_ok(st));
+    bex_store_close(st);
+    db_remove(p);
+}
+
+TEST(second_entry_closes_open_admission) {
+    char p[512];
+    bex_store *st = fresh_store(p);
+    if (!st) return;
+    person a = person_new();
+    bex_mrz pa = passport("XS0000001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
+    bex_entry_result e1, e2;
+    char err[256];
+    CHECK(enter_person(st, &a, &pa, 1, "2026-01-10T10:00:00Z", "2026-03-10", &e1) == BEX_OK);
+    /* no exit recorded; back on 2026-05-01 */
+    CHECK(enter_person(st, &a, &pa, 1, "2026-05-01T10:00:00Z", "2026-07-30", &e2) == BEX_OK);
+    CHECK(e2.subject == e1.subject && e2.n_closed == 1 && e2.closed[0] == e1.admission);
+    CHECK(sql_int(p, "SELECT superseded_by FROM admissions WHERE id = %lld", (long long)e1.admission) == e2.encounter);
+    bex_overstay_row *rows;
+    size_t n;
+    /* before the second entry the first stay was, as far as anyone knew, an in-country overstay */
+    CHECK(bex_border_overstays(st, "2026-04-01", BEX_POLICY_US, &rows, &n, err, sizeof err) == BEX_OK && n == 1);
+    CHECK(verdict_is(row_of(rows, n, e1.admission), BEX_STAY_OVERSTAY_IN_COUNTRY, 22));
+    free(rows);
+    /* after it: a stay with no exit recorded, its own category, not an in-country overstay */
+    CHECK(bex_border_overstays(st, "2026-06-01", BEX_POLICY_US, &rows, &n, err, sizeof err) == BEX_OK && n == 2);
+    CHECK(verdict_is(row_of(rows, n, e1.admission), BEX_STAY_NO_EXIT_RECORDED, 0));
+    CHECK(verdict_is(row_of(rows, n, e2.admission), BEX_STAY_PRESENT, 0));
+    free(rows);
+    /* the exit closes the open one, not the superseded one */
+    bex_exit_result x;
+    CHECK(leave(st, &a, "2026-06-02T10:00:00Z", NULL, &x) == BEX_OK && x.admission == e2.admission);
+    bex_store_close(st);
+    db_remove(p);
+}
+
+TEST(exit_rules_photo_direction_window) {
+    char p[512];
+    bex_store *st = fresh_store(p);
+    if (!st) return;
+    person a = person_new();
+    bex_mrz pa = passport("XE0000001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
+    bex_entry_result ea;
+    char err[256];
+    CHECK(enter_person(st, &a, &pa, 1, "2026-03-01T10:00:00Z", "2026-06-30", &ea) == BEX_OK);
+    /* an exit with no usable photo: flagged for review */
+    bex_exit_request rq;
+    exit_init(&rq, NULL, "2026-03-02T10:00:00Z", NULL);
+    rq.live_failure = "face_too_small";
+    bex_exit_result x;
+    CHECK(bex_border_exit(st, &rq, &x, err, sizeof err) == BEX_OK && x.outcome == BEX_OUTCOME_NO_PHOTO);
+    const bex_flag *f = find_flag(x.flags, x.n_flags, "no_photo");
+    CHECK(f && strstr(f->detail, "face_too_small") && !strcmp(f->created_at, "2026-03-02T10:00:00Z"));
+    /* an arrival's manifest is no departure */
+    static const char arr[] =
+        "{\"departure\":\"ZZ9-2026-03-05\",\"direction\":\"arrival\",\"carrier\":\"ZZ\",\"voyage\":\"ZZ9\",\"port\":\""
+        PORT "\",\"port_kind\":\"air\",\"scheduled\":\"2026-03-05T18:00:00Z\",\"travellers\":[]}";
+    static const char dep[] =
+        "{\"departure\":\"ZZ8-2026-03-05\",\"carrier\":\"ZZ\",\"voyage\":\"ZZ8\",\"port\":\""
+        PORT "\",\"port_kind\":\"air\",\"scheduled\":\"2026-03-05T18:00:00Z\",\"travellers\":[]}";
+    bex_manifest m;
+    bex_manifest_result mr;
+    CHECK(bex_manifest_parse_json(arr, sizeof arr - 1, &m, err, sizeof err) == BEX_OK);
+    CHECK(bex_border_load_manifest(st, &m, NULL, NULL, &mr, err, sizeof err) == BEX_OK);
+    bex_manifest_free(&m);
+    CHECK(bex_manifest_parse_json(dep, sizeof dep - 1, &m, err, sizeof err) == BEX_OK);
+    CHECK(bex_border_load_manifest(st, &m, NULL, NULL, &mr, err, sizeof err) == BEX_OK);
+    bex_manifest_free(&m);
+    long long before = sql_int(p, "SELECT count(*) FROM encounters");
+    float live[DIM];
+    capture(&a, live);
+    exit_init(&rq, live, "2026-03-05T17:00:00Z", "ZZ9-2026-03-05");
+    CHECK(bex_border_exit(st, &rq, &x, err, sizeof err) == BEX_ERR_ARG && strstr(err, "arrival") && !strstr(err, "--"));
+    CHECK(sql_int(p, "SELECT count(*) FROM encounters") == before);
+    /* an exit months after its departure's time: recorded and flagged */
+    exit_init(&rq, live, "2026-06-05T17:00:00Z", "ZZ8-2026-03-05");
+    CHECK(bex_border_exit(st, &rq, &x, err, sizeof err) == BEX_OK && x.subject == ea.subject);
+    f = find_flag(x.flags, x.n_flags, "outside_departure_window");
+    CHECK(f != NULL && flag_names_subject(f, ea.subject) && !strcmp(f->created_at, "2026-06-05T17:00:00Z"));
+    /* flags carry the crossing's time, not the clock's */
+    CHECK(sql_int(p, "SELECT count(*) FROM flags f JOIN encounters e ON e.id = f.encounter_id "
+                     "WHERE f.created_at <> e.at") == 0);
+    bex_store_close(st);
+    db_remove(p);
+}
+
+TEST(citizens_matched_with_the_document_alone_and_purged) {
+    char p[512];
+    bex_store *st = fresh_store(p);
+    if (!st) return;
+    person d = person_new(), u = person_new();
+    char err[256];
+    /* a dual national, first recorded as a visitor on a foreign passport */
+    bex_mrz foreign = passport("XD0000001", "TESTD", "DORA", "1980-01-31", "2031-05-01");
+    bex_entry_result ev, ec, eu;
+    CHECK(enter_person(st, &d, &foreign, 1, "2026-03-01T10:00:00Z", "2026-03-20", &ev) == BEX_OK);
+    bex_exit_result x;
+    CHECK(leave(st, &d, "2026-03-10T10:00:00Z", NULL, &x) == BEX_OK && x.subject == ev.subject);
+    long long visitor_samples = sql_int(p, "SELECT count(*) FROM samples WHERE subject_id = %lld", (long long)ev.subject);
+    /* back on her US passport: a citizen, not searched, not linked to the visitor by face */
+    bex_mrz usa = passport_of("USA", "500000001", "TESTD", "DORA", "1980-01-31");
+    float live[DIM], photo[DIM];
+    capture(&d, live);
+    capture(&d, photo);
+    bex_entry_request rq;
+    entry_init(&rq, &usa, live, photo, "2026-04-01T08:00:00Z", NULL);
+    rq.admission_class = NULL; /* the passport says citizen: not declared */
+    CHECK(bex_border_entry(st, &rq, &ec, err, sizeof err) == BEX_OK);
+    CHECK(ec.citizen && ec.subject != ev.subject && ec.admission == 0 && ec.identify.gallery == BEX_GALLERY_NONE);
+    CHECK(ec.outcome == BEX_OUTCOME_MATCHED && ec.decision == BEX_DECISION_ADMITTED);
+    /* with a class on a US passport: refused, with a message, nothing written */
+    long long before = sql_int(p, "SELECT count(*) FROM encounters");
+    rq.admission_class = "B2";
+    rq.admit_until = "2026-05-01";
+    CHECK(bex_border_entry(st, &rq, &eu, err, sizeof err) == BEX_ERR_ARG && strstr(err, "citizen"));
+    CHECK(sql_int(p, "SELECT count(*) FROM encounters") == before);
+    int64_t s1, d1;
+    int added;
+    CHECK(bex_border_enrol(st, &usa, photo, 50, "visa", NULL, &s1, &d1, &added, err, sizeof err) == BEX_ERR_ARG);
+    /* a citizen's exit: nobody matches it (citizens are in no gallery); the capture is kept for review,
+     * and goes with the citizens' 12 hours */
+    CHECK(leave(st, &u, "2026-04-01T09:00:00Z", NULL, &x) == BEX_OK && x.subject == 0);
+    bex_purge_result pr;
+    CHECK(bex_border_purge(st, "2026-04-01T19:59:00Z", &pr, err, sizeof err) == BEX_OK);
+    CHECK(pr.citizen_samples == 0 && pr.unmatched_samples == 0);
+    CHECK(bex_border_purge(st, "2026-04-01T21:00:00Z", &pr, err, sizeof err) == BEX_OK);
+    CHECK(pr.citizen_samples == 2 && pr.unmatched_samples == 1);
+    CHECK(sql_int(p, "SELECT count(*) FROM samples WHERE citizen = 1 OR subject_id IS NULL") == 0);
+    CHECK(sql_int(p, "SELECT count(*) FROM encounters WHERE id = %lld", (long long)x.encounter) == 1); /* the record stays */
+    /* the dual national keeps the visitor record */
+    CHECK(sql_int(p, "SELECT count(*) FROM samples WHERE subject_id = %lld", (long long)ev.subject) == visitor_samples);
+    /* at most 12 hours for unmatched captures too */
+    CHECK(bex_border_set_retention(st, "unmatched_captures", 86400, err, sizeof err) == BEX_ERR_ARG);
+    bex_store_close(st);
+    db_remove(p);
+}
+
+TEST(reclassify_erase_merge_lookup) {
+    char p[512];
+    bex_store *st = fresh_store(p);
+    if (!st) return;
+    person a = person_new(), b = person_new();
+    bex_mrz pa = passport("XK0000001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
+    bex_mrz pb = passport("XK0000002", "TESTB", "BEA", "1981-01-31", "2031-05-01");
+    bex_entry_result ea, eb;
+    char err[256];
+    CHECK(enter_person(st, &a, &pa, 1, "2026-03-01T10:00:00Z", "2026-03-10", &ea) == BEX_OK);
+    CHECK(enter_person(st, &b, &pb, 1, "2026-03-01T11:00:00Z", "2026-03-10", &eb) == BEX_OK);
+    /* look-ups: by document, by names (spelling variants agree) and birth date */
+    bex_lookup_hit *h;
+    size_t n;
+    bex_lookup_query q = {.number = "XK0000001"};
+    CHECK(bex_border_lookup(st, &q, &h, &n, err, sizeof err) == BEX_OK && n == 1 && h[0].subject == ea.subject);
+    free(h);
+    bex_lookup_query qn = {.surname = "Testa", .given_names = "Anna", .birth_date = "1980-01-31"};
+    CHECK(bex_border_lookup(st, &qn, &h, &n, err, sizeof err) == BEX_OK && n == 1 && h[0].subject == ea.subject);
+    CHECK(n == 1 && !strcmp(h[0].names_verdict, "same"));
+    free(h);
+    qn.birth_date = "1980-01-30";
+    CHECK(bex_border_lookup(st, &qn, &h, &n, err, sizeof err) == BEX_OK && n == 0);
+    free(h);
+    bex_lookup_query none = {0};
+    CHECK(bex_border_lookup(st, &none, &h, &n, err, sizeof err) == BEX_ERR_ARG);
+    /* A was wrongly enrolled as a visitor: a citizen */
+    CHECK(bex_border_reclassify_citizen(st, ea.subject, err, sizeof err) == BEX_OK);
+    CHECK(sql_int(p, "SELECT citizen FROM subjects WHERE id = %lld", (long long)ea.subject) == 1);
+    CHECK(sql_int(p, "SELECT count(*) FROM samples WHERE subject_id = %lld AND citizen = 0", (long long)ea.subject) == 0);
+    bex_exit_result x;
+    CHECK(leave(st, &a, "2026-03-05T10:00:00Z", NULL, &x) == BEX_OK && x.subject == 0); /* in no gallery now */
+    bex_overstay_row *rows;
+    CHECK(bex_border_overstays(st, "2026-06-30", BEX_POLICY_US, &rows, &n, err, sizeof err) == BEX_OK && n == 1 &&
+          rows[0].subject == eb.subject);
+    free(rows);
+    /* B's biometrics erased: the crossings stay, the face is gone */
+    long long erased = 0;
+    CHECK(bex_border_erase_biometrics(st, eb.subject, &erased, err, sizeof err) == BEX_OK && erased == 2);
+    CHECK(sql_int(p, "SELECT count(*) FROM samples WHERE subject_id = %lld", (long long)eb.subject) == 0);
+    CHECK(sql_int(p, "SELECT count(*) FROM encounters WHERE subject_id = %lld", (long long)eb.subject) == 1);
+    CHECK(leave(st, &b, "2026-03-06T10:00:00Z", NULL, &x) == BEX_OK && x.subject == 0);
+    CHECK(bex_border_reclassify_citizen(st, 99999, err, sizeof err) == BEX_ERR_ARG);
+    /* one person found to be two subjects: merged, then undone */
+    person c = person_new();
+    bex_mrz pc1 = passport("XK0000003", "TESTC", "CARL", "1982-01-31", "2031-05-01");
+    bex_mrz pc2 = passport("XK0000004", "OTHER", "NAME", "1975-05-05", "2031-05-01");
+    bex_entry_result c1, c2;
+    CHECK(enter_person(st, &c, &pc1, 1, "2026-03-01T12:00:00Z", "2026-03-10", &c1) == BEX_OK);
+    CHECK(leave(st, &c, "2026-03-07T10:00:00Z", NULL, &x) == BEX_OK && x.subject == c1.subject);
+    CHECK(enter_person(st, &c, &pc2, 1, "2026-03-08T12:00:00Z", "2026-03-20", &c2) == BEX_OK);
+    CHECK(c2.subject != c1.subject && find_flag(c2.flags, c2.n_flags, "two_identities"));
+    CHECK(c2.decision == BEX_DECISION_REFERRED && c2.admission == 0);
+    int64_t c2adm = 0;
+    CHECK(bex_border_decide_entry(st, c2.encounter, BEX_DECISION_ADMITTED, &c2adm, err, sizeof err) == BEX_OK && c2adm);
+    long long docs_c1 = sql_int(p, "SELECT count(*) FROM documents WHERE subject_id = %lld", (long long)c1.subject);
+    long long samples_c2 = sql_int(p, "SELECT count(*) FROM samples WHERE subject_id = %lld", (long long)c2.subject);
+    int64_t mg = 0;
+    CHECK(bex_border_merge(st, c1.subject, c2.subject, &mg, err, sizeof err) == BEX_OK && mg > 0);
+    CHECK(sql_int(p, "SELECT count(*) FROM documents WHERE subject_id = %lld", (long long)c1.subject) == docs_c1 + 1);
+    CHECK(sql_int(p, "SELECT count(*) FROM samples WHERE subject_id = %lld", (long long)c2.subject) == 0);
+    CHECK(sql_int(p, "SELECT count(*) FROM admissions WHERE subject_id = %lld", (long long)c1.subject) == 2);
+    CHECK(leave(st, &c, "2026-03-09T10:00:00Z", NULL, &x) == BEX_OK && x.subject == c1.subject &&
+          x.admission == c2adm);
+    CHECK(bex_border_unmerge(st, mg, err, sizeof err) == BEX_OK);
+    CHECK(sql_int(p, "SELECT count(*) FROM documents WHERE subject_id = %lld", (long long)c1.subject) == docs_c1);
+    CHECK(sql_int(p, "SELECT count(*) FROM samples WHERE subject_id = %lld", (long long)c2.subject) == samples_c2);
+    CHECK(bex_border_unmerge(st, mg, err, sizeof err) == BEX_ERR_ARG && strstr(err, "undone"));
+    CHECK(bex_border_merge(st, c1.subject, c1.subject, &mg, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(bex_border_merge(st, c1.subject, ea.subject, &mg, err, sizeof err) == BEX_ERR_ARG); /* a citizen */
+    static const char *const actions[] = {"reclassify", "erase_biometrics", "merge", "unmerge", "lookup"};
+    for (int i = 0; i < 5; i++) CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE action = '%s'", actions[i]) >= 1);
+    CHECK(sql_int(p, "PRAGMA foreign_key_check") == -1);
+    CHECK(audit_ok(st));
+    bex_store_close(st);
+    db_remove(p);
+}
+
+TEST(manifest_names_compared_as_names) {
+    char p[512];
+    bex_store *st = fresh_store(p);
+    if (!st) return;
+    person a = person_new();
+    bex_mrz pa = passport("XM0000001", "Müller", "Jürgen", "1980-01-31", "2031-05-01");
+    CHECK(!strcmp(pa.surname, "MUELLER") && !strcmp(pa.given_names, "JUERGEN"));
+    bex_entry_result ea;
+    CHECK(enter_person(st, &a, &pa, 1, "2026-03-01T10:00:00Z", "2026-06-30", &ea) == BEX_OK);
+    char json[2048], err[256];
+    snprintf(json, sizeof json,
+             "{\"departure\":\"ZZ1-2026-03-05\",\"carrier\":\"ZZ\",\"voyage\":\"ZZ1\",\"port\":\"" PORT "\","
+             "\"port_kind\":\"air\",\"scheduled\":\"2026-03-05T18:00:00Z\",\"travellers\":["
+             "{\"issuing_state\":\"UTO\",\"number\":\"XM0000001\",\"surname\":\"Müller\",\"given_names\":\"Jürgen\","
+             "\"birth_date\":\"1980-01-31\"}]}");
+    const char *variants[][3] = {{"Müller", "Jürgen", "1980-01-31"}, {"MULLER", "JURGEN", "1980-01-31"},
+                                 {"mueller", "juergen", "1980-01-31"}, {"JUERGEN", "MUELLER", ""},
+                                 {"Mueller", "Jürgen", "1980-01-30"}, {"MEIER", "JUERGEN", "1980-01-31"}};
+    const int mismatch[] = {0, 0, 0, 0, 1, 1};
+    for (int i = 0; i < 6; i++) {
+        snprintf(json, sizeof json,
+                 "{\"departure\":\"ZZ1-2026-03-05\",\"carrier\":\"ZZ\",\"voyage\":\"ZZ1\",\"port\":\"" PORT "\","
+                 "\"port_kind\":\"air\",\"scheduled\":\"2026-03-05T18:00:00Z\",\"travellers\":["
+                 "{\"issuing_state\":\"UTO\",\"number\":\"XM0000001\",\"surname\":\"%s\",\"given_names\":\"%s\","
+                 "\"birth_date\":\"%s\"}]}", variants[i][0], variants[i][1], variants[i][2]);
+        bex_manifest m;
+        bex_manifest_result mr;
+        CHECK(bex_manifest_parse_json(json, strlen(json), &m, err, sizeof err) == BEX_OK);
+        CHECK(bex_border_load_manifest(st, &m, NULL, NULL, &mr, err, sizeof err) == BEX_OK);
+        if (mr.n_flags != mismatch[i] || mr.linked != 1) printf("  variant %d: %d flags\n", i, mr.n_flags);
+        CHECK(mr.n_flags == mismatch[i] && mr.linked == 1 && mr.name_variants == (size_t)(i == 0 || i == 1 || i == 3));
+        bex_manifest_free(&m);
+    }
+    char detail[256];
+    sql_text(p, "SELECT detail FROM flags WHERE kind = 'manifest_mismatch' ORDER BY id LIMIT 1", detail, sizeof detail);
+    CHECK(strstr(detail, "birth date") && !strstr(detail, "MUELLER") && !strstr(detail, "XM0000001"));
+    bex_store_close(st);
+    db_remove(p);
+}
+
+/* A store made by the previous schema (migrations 001 and 002, applied by hand from
+ * src/store/sql/) with a crossing on it: opened by this bex, migrated, nothing lost. */
+TEST(migrates_a_version_2_store) {
+    char p[512];
+    db_new(p);
+    char *sql[2] = {NULL, NULL};
+    const char *files[2] = {"src/store/sql/001_init.sql", "src/store/sql/002_api_keys.sql"};
+    for (int i = 0; i < 2; i++) {
+        size_t n;
+        sql[i] = (char *)file_bytes(files[i], &n);
+        if (!sql[i]) {
+            free(sql[0]);
+            db_remove(p);
+            SKIP("the migrations' SQL is not at hand (run from the source tree)");
+        }
+        sql[i][n < (1 << 20) ? n : (1 << 20) - 1] = 0;
+    }
+    CHECK(sql_exec(p, sql[0]) == SQLITE_OK && sql_exec(p, sql[1]) == SQLITE_OK);
+    free(sql[0]);
+    free(sql[1]);
+    CHECK(sql_exec(p, "PRAGMA user_version = 2;"
+                      "INSERT INTO subjects VALUES (1, '2026-01-01T00:00:00Z', 0);"
+                      "INSERT INTO documents(id, subject_id, type, format, issuing_state, number, nationality, surname,"
+                      " given_names, birth_date, sex, created_at) VALUES (1, 1, 'P', 'TD3', 'UTO', 'X1', 'UTO', 'A', 'B',"
+                      " '1980-01-01', 'F', '2026-01-01T00:00:00Z');"
+                      "INSERT INTO encounters(id, subject_id, document_id, direction, port, port_kind, at, outcome)"
+                      " VALUES (1, 1, 1, 'entry', 'JFK', 'air', '2026-01-01T00:00:00Z', 'matched');"
+                      "INSERT INTO admissions(id, subject_id, entry_encounter_id, class, admit_until)"
+                      " VALUES (1, 1, 1, 'B2', '2026-02-01');"
+                      "INSERT INTO flags(id, kind, encounter_id, detail, created_at, status) VALUES (1,"
+                      " 'impostor_suspected', 1, 'x', '2026-01-01T00:00:00Z', 'confirmed');"
+                      "INSERT INTO flag_subjects VALUES (1, 1);") == SQLITE_OK);
+    bex_store *st = store_open(p);
+    if (!st) {
+        db_remove(p);
+        return;
+    }
+    CHECK(bex_store_schema_version(st) == 3);
+    CHECK(sql_int(p, "SELECT count(*) FROM encounters WHERE id = 1 AND decision = 'admitted' AND class = 'B2' "
+                     "AND admit_until = '2026-02-01'") == 1);
+    CHECK(sql_int(p, "SELECT count(*) FROM flags f JOIN flag_subjects s ON s.flag_id = f.id WHERE f.status = 'confirmed'") == 1);
+    CHECK(sql_int(p, "SELECT count(*) FROM admissions WHERE id = 1 AND entry_encounter_id = 1") == 1);
+    CHECK(sql_int(p, "SELECT seconds FROM retention WHERE category = 'unmatched_captures'") == 43200);
+    CHECK(sql_int(p, "PRAGMA foreign_keys") == 0 || 1); /* a fresh connection's default */
+    char err[256];
+    bex_overstay_row *rows;
+    size_t n;
+    CHECK(bex_border_overstays(st, "2026-03-01", BEX_POLICY_US, &rows, &n, err, sizeof err) == BEX_OK && n == 1 &&
+          rows[0].verdict.status == BEX_STAY_OVERSTAY_IN_COUNTRY);
+    free(rows);
+    CHECK(bex_border_flag_status(st, 1, BEX_FLAG_REFERRED, err, sizeof err) == BEX_OK);
+    bex_store_close(st);
+    /* the foreign keys still hold after the tables were rebuilt */
+    sqlite3 *db = raw_open(p);
+    if (db) {
+        sqlite3_stmt *s = NULL;
+        CHECK(sqlite3_prepare_v2(db, "PRAGMA foreign_key_check", -1, &s, NULL) == SQLITE_OK &&
+              sqlite3_step(s) == SQLITE_DONE);
+        sqlite3_finalize(s);
+        sqlite3_close(db);
     }
     db_remove(p);
 }
@@ -1309,5 +1693,12 @@ int main(void) {
     RUN(full_disk_loses_nothing);
     RUN(bad_requests);
     RUN(crash_mid_entry_leaves_nothing);
+    RUN(impostor_referred_then_decided);
+    RUN(second_entry_closes_open_admission);
+    RUN(exit_rules_photo_direction_window);
+    RUN(citizens_matched_with_the_document_alone_and_purged);
+    RUN(reclassify_erase_merge_lookup);
+    RUN(manifest_names_compared_as_names);
+    RUN(migrates_a_version_2_store);
     return test_summary();
 }

@@ -1,0 +1,394 @@
+/*
+ * border.h - the border rules: every decision bex takes at a crossing and on a record, and the
+ * calls that carry them out on a store. Programs (the `bex` command, `bex serve`) translate
+ * arguments and requests into these calls and results into JSON; they decide nothing.
+ *
+ *   bex_store *st;                                  // store.h: the records
+ *   bex_store_open("bex.db", NULL, &st, err, sizeof err);
+ *   bex_entry_request rq = {.doc = &mrz, .live = live_template, .doc_photo = chip_template,
+ *                           .admission_class = "B2", .admit_until = "2026-03-31",
+ *                           .port = "JFK", .port_kind = BEX_PORT_AIR,
+ *                           .at = "2026-03-01T08:10:00Z"};
+ *   bex_entry_result r;
+ *   if (bex_border_entry(st, &rq, &r, err, sizeof err) == BEX_OK &&
+ *       r.decision == BEX_DECISION_REFERRED)
+ *       send_to_secondary(r.encounter);            // later: bex_border_decide_entry(...)
+ *
+ * Each crossing is gather (the store reads what the rules need) -> decide (a pure function of
+ * plain structs, rules.h) -> record (the store writes the verdict), in one transaction with
+ * its audit entry. The pure decisions are in rules.h and are tested without a database.
+ *
+ * Outcomes, decisions, flag kinds, roles, galleries, policies, port kinds and directions are
+ * enums with one name table each (bex_*_name / bex_*_parse): the names are what the store
+ * keeps and what JSON shows. Messages speak of the data ("an entry needs the port code"),
+ * never of a program's options, and never name a person or a document number.
+ */
+#ifndef BEX_BORDER_H
+#define BEX_BORDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bex/bex.h"
+#include "bex/face.h"
+#include "bex/index.h"
+#include "bex/mrz.h"
+#include "bex/overstay.h"
+#include "bex/store.h"
+#include "bex/terms.h"
+#include "bex/timestamp.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- the deployment's settings (kept in the store) ---------------------------------------- */
+
+typedef struct bex_border_settings {
+    char home_state[4];              /* ICAO code of the deployment's own state ("USA"): its
+                                        passports are citizens' */
+    long long departure_before_s;    /* an exit may come this long before its departure's
+                                        scheduled time (default 12 hours) ... */
+    long long departure_after_s;     /* ... and this long after it (default 12 hours); outside:
+                                        BEX_FLAG_OUTSIDE_DEPARTURE_WINDOW */
+} bex_border_settings;
+
+/* Defaults: "USA", 12 hours, 12 hours. */
+void bex_border_settings_default(bex_border_settings *s);
+int bex_border_settings_get(bex_store *st, bex_border_settings *out, char *err, size_t errlen);
+/* One setting by name ("home_state", "departure_before_s", "departure_after_s") from text;
+ * checked (an ICAO code of 1 to 3 letters, periods 0 .. 7 days). Audited. */
+int bex_border_settings_set(bex_store *st, const char *name, const char *value, char *err,
+                            size_t errlen);
+
+/* ---- results shared by the crossings ------------------------------------------------------ */
+
+#define BEX_MAX_FLAGS 8
+#define BEX_FLAG_MAX_IDS 4
+
+/* A flag as recorded. detail names what was compared, never a name or a document number. */
+typedef struct bex_flag {
+    int64_t id;
+    bex_flag_kind kind;
+    int64_t encounter;                 /* 0: none (manifest flags) */
+    char departure[48];                /* "" when none */
+    char port[8];                      /* the encounter's or the departure's port ("" none) */
+    int64_t subjects[BEX_FLAG_MAX_IDS];
+    int n_subjects;
+    int64_t documents[BEX_FLAG_MAX_IDS];
+    int n_documents;
+    char detail[192];
+    char created_at[24];               /* the crossing's time (a manifest's: when loaded) */
+    bex_flag_status status;
+} bex_flag;
+
+/* A 1:1 or 1:N decision as taken: the gallery, its size, the best candidate, the threshold
+ * and its operating point. calibrated 0: the operating point asked for lies beyond the
+ * calibration's evidence (FPIR 0.003 at a gallery too large for it): no decision is taken
+ * (match 0, threshold NAN) and operating_point says so. */
+typedef struct bex_match {
+    bex_gallery gallery;    /* BEX_GALLERY_NONE: no comparison */
+    long long gallery_size; /* subjects searched */
+    int64_t subject;        /* best candidate (0: none) */
+    float score;            /* its similarity (NAN: none) */
+    float threshold;        /* NAN when not calibrated */
+    char operating_point[128];
+    int calibrated;
+    int match;              /* calibrated and score >= threshold */
+} bex_match;
+
+/* ---- crossings ----------------------------------------------------------------------------- */
+
+typedef struct bex_entry_request {
+    const bex_mrz *doc;            /* the document presented (bex_mrz_parse) */
+    const float *live;             /* the live capture's template; NULL: no usable photo */
+    float live_quality;
+    const char *live_failure;      /* why not, when live is NULL (bex_capture_outcome_name) */
+    const void *live_image;        /* the photo's bytes, kept only while retention "images" > 0 */
+    size_t live_image_len;
+    int doc_photo_given;           /* 1: a document photo was presented (doc_photo NULL: unusable) */
+    const float *doc_photo;        /* the chip's or visa's photo's template (given implies 1) */
+    float doc_quality;
+    const char *doc_photo_failure; /* why the document photo could not be used */
+    const char *admission_class;   /* "B2", "WT", "F1", "LPR", ...; none for a citizen */
+    const char *admit_until;       /* "YYYY-MM-DD"; NULL: duration of status (D/S) */
+    const char *port;              /* port code */
+    bex_port_kind port_kind;
+    const char *carrier;           /* may be NULL */
+    const char *voyage;            /* flight, sailing or lane; may be NULL */
+    const char *at;                /* ISO 8601 time of the crossing; NULL: now */
+    int citizen;                   /* declared a citizen (a passport of settings.home_state is
+                                      one without being declared) */
+    const float *faces;            /* several faces in one capture (a vehicle lane): n_faces
+                                      templates of BEX_TEMPLATE_DIM floats, one after another;
+                                      the rule picks the document holder's (rules.h:
+                                      bex_entry_pick_face) and `live` is then not read */
+    const float *face_quality;     /* n_faces quality scores, or NULL */
+    int n_faces;
+} bex_entry_request;
+
+typedef struct bex_entry_result {
+    int64_t encounter, subject, document, admission; /* admission 0: none (citizen, referred) */
+    int new_subject;               /* 1: first seen at this entry */
+    int citizen;                   /* 1: recorded as a citizen's crossing */
+    bex_outcome outcome;
+    bex_decision decision;
+    bex_match verify;              /* live vs document photo ("document"), or vs the document
+                                      holder's samples ("holder") */
+    bex_match identify;            /* live vs every enrolled traveller ("all"); none for citizens */
+    bex_flag flags[BEX_MAX_FLAGS];
+    int n_flags;
+    int64_t closed[4];             /* earlier admissions of the traveller this entry closed:
+                                      they left, but no exit was recorded */
+    int n_closed;
+    int face;                      /* with several faces: the one taken as the holder's (0-based) */
+} bex_entry_result;
+
+/* An arrival (rules.h, bex_entry_decide, says how it is decided). BEX_ERR_ARG for a request
+ * that cannot be decided (no port, an unparseable date, a class given with a home-state
+ * passport), with a message. One transaction. */
+int bex_border_entry(bex_store *st, const bex_entry_request *rq, bex_entry_result *res, char *err,
+                     size_t errlen);
+
+typedef struct bex_exit_request {
+    const float *live;        /* NULL: no usable photo (recorded as "no_photo", flagged) */
+    float live_quality;
+    const char *live_failure;
+    const void *live_image;
+    size_t live_image_len;
+    const char *port;
+    bex_port_kind port_kind;  /* BEX_PORT_NONE: the departure's, else the port's last known */
+    const char *departure;    /* a departure's manifest id, or NULL */
+    const char *at;           /* NULL: now */
+    int once;                 /* 1: an exit already recorded at this port and time with this
+                                 template is not recorded again (an offline gate's log synced
+                                 twice); the result then describes the recorded one */
+} bex_exit_request;
+
+typedef struct bex_exit_result {
+    int64_t encounter;
+    int64_t subject;          /* 0: nobody matched */
+    int64_t admission;        /* the admission this exit closed; 0: none open */
+    bex_outcome outcome;      /* matched, not_matched, no_photo */
+    bex_match match;          /* the gallery that decided (or the last one searched) */
+    bex_flag flags[BEX_MAX_FLAGS];
+    int n_flags;
+    int already;              /* with `once`: 1 when it had been recorded before */
+} bex_exit_result;
+
+/* A departure (rules.h, bex_exit_decide). BEX_ERR_ARG for an unknown departure, a manifest
+ * that is an arrival's, a port whose kind is unknown. One transaction. */
+int bex_border_exit(bex_store *st, const bex_exit_request *rq, bex_exit_result *res, char *err,
+                    size_t errlen);
+
+/* What a carrier may learn of an exit on its own departure: "match", "no_match" or
+ * "no_photo", nothing else (rules.h: bex_carrier_answer). */
+const char *bex_carrier_answer_name(const bex_exit_result *r);
+
+/* Enrols a face from a document or visa record outside any crossing (a visa issuance, a
+ * passport photo from another agency, an officer's photo): the document's subject if it is
+ * on record, else a new subject; the template as a sample of `source` ("document", "visa",
+ * "officer"). *added = 0 when that document already has a sample from that source (a bulk
+ * enrolment run again skips it). A home-state passport is refused: citizens are not enrolled.
+ * One transaction. */
+int bex_border_enrol(bex_store *st, const bex_mrz *doc, const float *tmpl, float quality,
+                     const char *source, const char *at, int64_t *subject, int64_t *document,
+                     int *added, char *err, size_t errlen);
+
+/* 1:N of a probe against every enrolled traveller, recording no crossing: the best 5 subjects
+ * into hits (best first, *n of them), the decision at the store's FPIR for that gallery's
+ * size in *m (uncalibrated beyond the evidence: see bex_match). An audited read. */
+int bex_border_identify(bex_store *st, const float *probe, bex_index_hit hits[5], size_t *n,
+                        bex_match *m, char *err, size_t errlen);
+
+/* ---- manifests and gate galleries ------------------------------------------------------ */
+
+/* A manifest (APIS-like): the expected travellers of one departure or arrival. */
+typedef struct bex_manifest_entry {
+    char issuing_state[4], number[24], nationality[4];
+    char surname[40], given_names[40], birth_date[11], sex[2];
+} bex_manifest_entry;
+
+typedef struct bex_manifest {
+    char id[48];              /* the departure's id, e.g. "BA117-2026-11-27" */
+    bex_direction direction;
+    char carrier[8], voyage[16], port[8];
+    bex_port_kind port_kind;
+    char scheduled[24];       /* canonical ISO 8601 */
+    bex_manifest_entry *entries;
+    size_t n;
+} bex_manifest;
+
+/* Parses a manifest from JSON:
+ *   {"departure":"BA117-2026-11-27","direction":"departure","carrier":"BA","voyage":"BA117",
+ *    "port":"JFK","port_kind":"air","scheduled":"2026-11-27T18:30:00Z",
+ *    "travellers":[{"issuing_state":"GBR","number":"123456789","nationality":"GBR",
+ *                   "surname":"DOE","given_names":"JANE","birth_date":"1980-01-31","sex":"F"}]}
+ * Errors name the traveller and field (by position). Free with bex_manifest_free. */
+int bex_manifest_parse_json(const char *text, size_t len, bex_manifest *out, char *err,
+                            size_t errlen);
+void bex_manifest_free(bex_manifest *m);
+
+typedef struct bex_manifest_result {
+    size_t travellers;        /* entries loaded */
+    size_t linked;            /* whose document is on record */
+    size_t with_face;         /* of which the subject has a face sample (in the gallery) */
+    size_t name_variants;     /* linked with names that agree only as spelling variants
+                                 (transliteration, order, hyphens): not flagged */
+    int n_flags;              /* manifest_mismatch flags raised */
+    int replaced;             /* 1: an earlier manifest of that departure was replaced */
+} bex_manifest_result;
+
+/* Loads (or replaces) a manifest in one transaction; each traveller's names, birth date and
+ * nationality are checked against the document on record (rules.h: bex_manifest_check);
+ * progress(done, total, arg) is called now and then when not NULL. */
+int bex_border_load_manifest(bex_store *st, const bex_manifest *m,
+                             void (*progress)(size_t done, size_t total, void *arg), void *arg,
+                             bex_manifest_result *res, char *err, size_t errlen);
+
+/* The carrier of a departure on record into carrier (8 bytes); BEX_ERR_ARG when there is no
+ * such departure. Reads no personal data. */
+int bex_border_departure_carrier(bex_store *st, const char *departure, char carrier[8],
+                                 char *err, size_t errlen);
+
+/* The gallery of a departure: every face sample (document, visa, earlier crossings) of the
+ * non-citizen subjects its manifest links, in a new index (float32) the caller saves or frees
+ * with bex_index_close. *subjects: distinct subjects in it. An audited read. */
+int bex_border_gallery(bex_store *st, const char *departure, bex_index **out, size_t *subjects,
+                       char *err, size_t errlen);
+
+/* ---- offline gates ------------------------------------------------------------------------- */
+
+/* A gate's decision against an exported gallery, with no store at hand: the best candidate at
+ * FPIR BEX_DEFAULT_FPIR for the gallery's size (rules.h: bex_identify_decide). */
+typedef struct bex_gate_decision {
+    int photo;                /* 0: no usable photo */
+    bex_match match;          /* gallery BEX_GALLERY_MANIFEST */
+} bex_gate_decision;
+
+int bex_gate_decide(bex_index *gallery, const float *live, bex_gate_decision *out, char *err,
+                    size_t errlen);
+
+/* One line of a gate's log: what `bex sync` records later as an exit. */
+typedef struct bex_gate_record {
+    char at[24];              /* canonical ISO 8601 */
+    char departure[48];       /* "" none */
+    char port[8];
+    int match;                /* the gate's decision */
+    int64_t subject;          /* the gate's candidate when it matched */
+    float template_[BEX_TEMPLATE_DIM];
+} bex_gate_record;
+
+#define BEX_GATE_LINE_MAX 1400
+/* Writes the record as one JSON line ending in '\n' (at most BEX_GATE_LINE_MAX bytes with
+ * the NUL); returns its length. */
+size_t bex_gate_log_line(const bex_gate_record *r, char out[BEX_GATE_LINE_MAX]);
+/* Parses one line (without its '\n'). BEX_ERR_FORMAT with a message when it is none. */
+int bex_gate_log_parse(const char *line, bex_gate_record *out, char *err, size_t errlen);
+
+/* ---- overstays ----------------------------------------------------------------------------- */
+
+/* Every admission entered by as_of ("YYYY-MM-DD") with its verdict under the policy (citizens'
+ * records excluded; a stay a later entry closed without an exit is "no_exit_recorded"; under
+ * the EU rule only short stays count). *rows: free(). An audited read. */
+int bex_border_overstays(bex_store *st, const char *as_of, bex_policy policy,
+                         bex_overstay_row **rows, size_t *n, char *err, size_t errlen);
+
+/* ---- officers' case work --------------------------------------------------------------------- */
+
+/* An officer's decision on a referred entry: admit (the admission is recorded with the terms
+ * the entry asked for) or refuse. BEX_ERR_ARG when the encounter is no referred entry or the
+ * decision is neither. *admission: the admission recorded (0 none). One transaction, audited. */
+int bex_border_decide_entry(bex_store *st, int64_t encounter, bex_decision decision,
+                            int64_t *admission, char *err, size_t errlen);
+
+/* An officer's decision on an exit that matched nobody (or the wrong person): the encounter
+ * becomes "officer_override" for `subject`, closes that subject's open admission, its sample
+ * joins the subject's, and the encounter's "not_matched" flags are cleared. */
+int bex_border_override_exit(bex_store *st, int64_t encounter, int64_t subject,
+                             int64_t *admission, char *err, size_t errlen);
+
+/* An officer's finding on a flag: open, cleared, confirmed or referred. Audited. */
+int bex_border_flag_status(bex_store *st, int64_t flag, bex_flag_status status, char *err,
+                           size_t errlen);
+
+/* A subject wrongly recorded as a visitor is a citizen: the subject is marked so, leaves the
+ * galleries, its admissions leave the overstay report, and its biometrics fall under the
+ * citizens' retention (at most 12 hours from capture: the next purge deletes them). */
+int bex_border_reclassify_citizen(bex_store *st, int64_t subject, char *err, size_t errlen);
+
+/* Deletes every face sample (templates and images) of a subject: the record of crossings
+ * stays. *samples: how many were deleted. */
+int bex_border_erase_biometrics(bex_store *st, int64_t subject, long long *samples, char *err,
+                                size_t errlen);
+
+/* Two subjects an officer confirmed to be one person: `other`'s documents, samples, crossings,
+ * admissions and flag links move to `keep`, `other` stays as an empty record, and the move is
+ * kept so that bex_border_unmerge(merge id) puts every row back. */
+int bex_border_merge(bex_store *st, int64_t keep, int64_t other, int64_t *merge, char *err,
+                     size_t errlen);
+int bex_border_unmerge(bex_store *st, int64_t merge, char *err, size_t errlen);
+
+/* Look-up of a traveller by document (number, and issuing state when known) or by names and
+ * birth date (names compared as names.h does: spelling variants agree, each hit says why).
+ * *hits: free(). An audited read. */
+typedef struct bex_lookup_query {
+    const char *number, *issuing_state;          /* by document */
+    const char *surname, *given_names, *birth_date; /* or by names and birth date */
+} bex_lookup_query;
+
+typedef struct bex_lookup_hit {
+    int64_t subject, document;
+    int citizen;
+    char names_verdict[24];   /* names.h's verdict name ("same", "transliteration", ...) */
+    char reason[96];          /* why the names agree, in words without names */
+} bex_lookup_hit;
+
+#define BEX_LOOKUP_MAX_HITS 100
+int bex_border_lookup(bex_store *st, const bex_lookup_query *q, bex_lookup_hit **hits, size_t *n,
+                      char *err, size_t errlen);
+
+/* The flag queue: flags matching the query, newest first. Zero fields match everything.
+ * *flags: free(); *total: how many match (before limit and offset). An audited read. */
+typedef struct bex_flag_query {
+    bex_flag_status status;   /* BEX_FLAG_STATUS_NONE: any */
+    bex_flag_kind kind;       /* BEX_FLAG_NONE: any */
+    const char *port;         /* NULL: any */
+    const char *since, *until;/* created_at >= since, < until (ISO 8601 day or time); NULL: open */
+    size_t limit;             /* 0: all */
+    size_t offset;
+} bex_flag_query;
+
+int bex_border_flags(bex_store *st, const bex_flag_query *q, bex_flag **flags, size_t *n,
+                     size_t *total, char *err, size_t errlen);
+
+/* ---- retention ------------------------------------------------------------------------------- */
+
+/* Categories: "citizen_biometrics" (a citizen's photos and templates, whoever the subject:
+ * 12 hours at most), "unmatched_captures" (the template of an exit nobody matched, which may
+ * be a citizen's: 12 hours at most), "images" (photos kept beside templates), "records" (a
+ * non-citizen's whole record from its last crossing), "overstayer_records". */
+int bex_border_set_retention(bex_store *st, const char *category, long long seconds, char *err,
+                             size_t errlen);
+/* The policy's periods for records and overstayers' records: US 75 years each; EU (EES,
+ * Regulation 2017/2226 Art. 34) 3 and 5 years. */
+int bex_border_retention_preset(bex_store *st, bex_policy policy, char *err, size_t errlen);
+
+typedef struct bex_purge_result {
+    long long citizen_samples;     /* citizens' templates and photos deleted */
+    long long unmatched_samples;   /* unmatched exit captures' templates deleted */
+    long long images;              /* images dropped from samples kept */
+    long long subjects;            /* whole records deleted at the end of retention */
+    long long overstayer_subjects;
+    long long unmatched_encounters;/* unmatched exits deleted at the end of retention */
+} bex_purge_result;
+
+/* Deletes what retention says is due as of `as_of` (ISO 8601; NULL: now), in one
+ * transaction (rules.h: bex_sample_retention, bex_subject_retention). */
+int bex_border_purge(bex_store *st, const char *as_of, bex_purge_result *res, char *err,
+                     size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

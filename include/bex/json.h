@@ -1,0 +1,54 @@
+/*
+ * json.h - the record system's answers as JSON: one writer for every program, so that the
+ * command line and the service answer alike (cli/ writes to stdout, server/ to a memory
+ * stream). Each writes one object or one member; none writes a name, a template or a photo
+ * that the result does not hold.
+ *
+ *   bex_json_entry(stdout, &r, NULL, NULL, NULL, NULL);   // {"encounter":7,...}\n
+ */
+#ifndef BEX_JSON_H
+#define BEX_JSON_H
+
+#include <stdio.h>
+
+#include "bex/border.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* s as a JSON string, quoted and escaped (NULL: null). */
+void bex_json_str(FILE *f, const char *s);
+/* ,"key":{gallery, gallery_size, subject, score, threshold, operating_point, calibrated, match} or null */
+void bex_json_match(FILE *f, const char *key, const bex_match *m);
+/* one flag object */
+void bex_json_flag(FILE *f, const bex_flag *x);
+/* ,"flags":[...] */
+void bex_json_flags(FILE *f, const bex_flag *flags, size_t n);
+/* ,"capture":{"outcome":..,"message":..} */
+void bex_json_capture(FILE *f, const char *outcome, const char *message);
+/* An entry's result (a line); the capture failures shown when their outcome is not NULL. */
+void bex_json_entry(FILE *f, const bex_entry_result *r, const char *capture_failure, const char *capture_message,
+                    const char *doc_failure, const char *doc_message);
+/* An exit's result (a line). */
+void bex_json_exit(FILE *f, const bex_exit_result *r, const char *capture_failure, const char *capture_message);
+/* What a carrier learns of an exit (a line): {"transaction":N,"decision":"match"}. */
+void bex_json_carrier_exit(FILE *f, const bex_exit_result *r);
+/* The flag queue (a line): {"count":n,"total":t,"flags":[...]}. */
+void bex_json_flag_queue(FILE *f, const bex_flag *flags, size_t n, size_t total);
+/* Flags as CSV with a header line. */
+void bex_json_flags_csv(FILE *f, const bex_flag *flags, size_t n);
+/* Look-up hits (a line): {"hits":[{"subject":..,"document":..,"citizen":..,"names":..,"reason":..}]} */
+void bex_json_lookup(FILE *f, const bex_lookup_hit *h, size_t n);
+
+/* The overstay report over bex_border_overstays' rows: format 0 JSON (the overstays, the stays
+ * with no exit recorded, totals and DHS's tables by country, class and port), 1 CSV of the
+ * overstays, 2 / 3 / 4 CSV table by country / class / port. Returns the number of overstays,
+ * or -1 (an unreadable as_of, out of memory) with nothing written. */
+long bex_json_overstays(FILE *f, const bex_overstay_row *rows, size_t n, const char *as_of, bex_policy policy,
+                        int format);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,300 @@
+/*
+ * rules.h - the border rules as pure functions: no database, no files, no clock. Each takes
+ * plain structs of facts (what the store gathered: documents on record, 1:N candidates, open
+ * admissions, settings) and returns a verdict (what to record). border.h's calls gather the
+ * facts, call these, and record the verdict; tests/unit/test_rules.c holds them to tables of
+ * cases.
+ *
+ *   bex_entry_facts f;                       // filled by the store, or by hand in a test
+ *   bex_entry_verdict v;
+ *   if (bex_entry_decide(&f, &v, err, sizeof err) == BEX_OK && v.decision == BEX_DECISION_REFERRED)
+ *       ...;                                 // v.flags says why
+ *
+ * Subjects and documents that do not exist yet are BEX_NEW (-1) in a verdict: the recording
+ * step makes them. Outputs are written only on success.
+ */
+#ifndef BEX_RULES_H
+#define BEX_RULES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bex/border.h"
+#include "bex/calibration.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BEX_NEW ((int64_t)-1)
+
+/* ---- 1:1 and 1:N decisions ------------------------------------------------------------------ */
+
+/* A 1:1 decision: score against the operating point's threshold. */
+void bex_verify_decide(const bex_operating_point *op, bex_gallery gallery, int64_t subject,
+                       float score, bex_match *m);
+
+/* A 1:N decision, the one rule every program uses: the threshold for FPIR `fpir` at the
+ * gallery's size n (calibration.h); beyond the calibration's evidence no decision is taken
+ * (calibrated 0, match 0) and the operating point says so: it is never extrapolated. hits
+ * best first (nhits may be 0); n 0 is an empty gallery. */
+void bex_identify_decide(bex_align align, double fpir, bex_gallery gallery, long long n,
+                         const bex_index_hit *hits, size_t nhits, bex_match *m);
+
+/* ---- citizens ----------------------------------------------------------------------------- */
+
+/* 1 when the document shows its holder to be a citizen: a passport (document code P...)
+ * issued by home_state. A visa or a residence card the state issued is held by a foreigner:
+ * 0. */
+int bex_citizen_document(const bex_mrz *doc, const char *home_state);
+
+/* ---- entry -------------------------------------------------------------------------------- */
+
+#define BEX_ENTRY_MAX_HOLDERS 8
+#define BEX_ENTRY_MAX_CANDIDATES 5
+#define BEX_SUBJECT_MAX_DOCUMENTS 8
+#define BEX_SUBJECT_MAX_OPEN 4
+
+/* A document on record. */
+typedef struct bex_known_document {
+    int64_t id, subject;
+    char issuing_state[4], number[24], nationality[4];
+    char surname[40], given_names[40], birth_date[11];
+    int has_photo;            /* a document-photo sample was recorded with it */
+} bex_known_document;
+
+/* A subject on record, as much as a decision needs. */
+typedef struct bex_known_subject {
+    int64_t id;
+    int citizen;
+    int has_face;             /* a face sample of the store's model */
+    float score;              /* best similarity of the live capture to its samples, NAN: none */
+    bex_known_document documents[BEX_SUBJECT_MAX_DOCUMENTS]; /* its latest documents */
+    int n_documents;
+    int64_t open_admissions[BEX_SUBJECT_MAX_OPEN]; /* no exit, entered before this crossing */
+    int n_open;
+} bex_known_subject;
+
+typedef struct bex_entry_facts {
+    const bex_entry_request *rq;
+    char at[24];                      /* the crossing's time, canonical */
+    bex_border_settings settings;
+    bex_operating_point verify_op;    /* 1:1 (FMR) */
+    bex_align align;
+    double fpir;                      /* 1:N target */
+    int citizen;                      /* from bex_entry_check */
+    float doc_score;                  /* live vs document photo; NAN when either is missing */
+    bex_known_document holders[BEX_ENTRY_MAX_HOLDERS]; /* on record with this number and state */
+    int n_holders;
+    bex_index_hit hits[BEX_ENTRY_MAX_CANDIDATES]; /* 1:N over every enrolled non-citizen */
+    size_t n_hits;
+    long long gallery_size;           /* subjects searched (0 for a citizen: not searched) */
+    bex_known_subject subjects[BEX_ENTRY_MAX_HOLDERS + BEX_ENTRY_MAX_CANDIDATES];
+    int n_subjects;                   /* every subject the holders and hits name */
+} bex_entry_facts;
+
+/* A flag to record; subject or document BEX_NEW: the one this crossing makes. */
+typedef struct bex_flag_plan {
+    bex_flag_kind kind;
+    int64_t subjects[BEX_FLAG_MAX_IDS];
+    int n_subjects;
+    int64_t documents[BEX_FLAG_MAX_IDS];
+    int n_documents;
+    char detail[192];
+} bex_flag_plan;
+
+typedef struct bex_entry_verdict {
+    bex_outcome outcome;
+    bex_decision decision;
+    int citizen;
+    int64_t subject;                  /* BEX_NEW: a new subject */
+    int64_t document;                 /* BEX_NEW: a new document on that subject */
+    bex_match verify, identify;
+    bex_flag_plan flags[BEX_MAX_FLAGS];
+    int n_flags;
+    int64_t close[BEX_SUBJECT_MAX_OPEN]; /* open admissions to close: left, no exit recorded */
+    int n_close;
+    int admit;                        /* record an admission with the request's terms */
+    int enrol_live;                   /* keep the live template as a sample */
+    int live_searchable;              /* ... in the 1:N galleries (never a citizen's) */
+    int enrol_document_photo;         /* keep the document photo as the document's sample */
+} bex_entry_verdict;
+
+/* Checks a request before anything is read: port and kind, date formats, class and
+ * admit-until for a visitor. *citizen: declared, or a home-state passport; a home-state
+ * passport with a class of admission is refused (its holder is a citizen, who has none). */
+int bex_entry_check(const bex_entry_request *rq, const bex_border_settings *s, int *citizen,
+                    char *err, size_t errlen);
+
+/* Several faces in one capture and one document: whose face is the holder's? The face most
+ * similar to the document photo (doc_scores), else the one most similar to the samples on
+ * record of the document's holder (holder_scores); NAN: not compared. The decision that follows
+ * applies the thresholds to the face picked (an impostor is still one). BEX_ERR_ARG, with a
+ * message, when nothing tells the faces apart. */
+int bex_entry_pick_face(const float *doc_scores, const float *holder_scores, int n, int *pick, char *err,
+                        size_t errlen);
+
+/* The entry rule:
+ *  - 1:1: the live face against the document photo (impostor below the threshold); a document
+ *    photo given but unusable is a flag, and the traveller is verified only if their face
+ *    matches the document holder's samples on record.
+ *  - Who presents: the holder whose samples the face matches at the 1:1 threshold (gallery
+ *    "holder"); else a holder with no face on record; else, the holders all having other
+ *    faces, the document is shared (the presenter: a known face, or new).
+ *  - A new document: a 1:N match with the same names (names.h: spelling variants agree) and
+ *    birth date is the same traveller; other names: two identities; same names, another
+ *    birth date: biographic mismatch. A holder matched whose face is also under another
+ *    identity: the same flags.
+ *  - Citizens: 1:1 only (never searched, never linked by face), never enrolled for search,
+ *    no admission.
+ *  - Decision: referred for an impostor suspicion, a shared document, two identities, a
+ *    visitor's unusable live photo, or an unverified face with an unusable document photo;
+ *    else admitted (refused only by an officer).
+ *  - A new entry closes the traveller's admissions still open (no exit recorded). */
+int bex_entry_decide(const bex_entry_facts *f, bex_entry_verdict *v, char *err, size_t errlen);
+
+/* ---- exit --------------------------------------------------------------------------------- */
+
+#define BEX_EXIT_MAX_GALLERIES 4
+
+/* The galleries an exit searches, in order: the departure's manifest (when one is given),
+ * the port's departures that day, everyone in the country, everyone. Returns how many. */
+int bex_exit_cascade(int has_departure, bex_gallery out[BEX_EXIT_MAX_GALLERIES]);
+
+typedef struct bex_departure_info {
+    int known;                /* a manifest of that id is on record */
+    char id[48];
+    bex_direction direction;
+    char carrier[8], voyage[16], port[8];
+    bex_port_kind port_kind;
+    char scheduled[24];
+} bex_departure_info;
+
+typedef struct bex_exit_facts {
+    const bex_exit_request *rq;
+    char at[24];
+    bex_border_settings settings;
+    bex_departure_info departure;     /* when rq->departure */
+    bex_match searched[BEX_EXIT_MAX_GALLERIES]; /* the galleries searched, in cascade order */
+    int n_searched;
+    int64_t open_admission;           /* the matched subject's latest admission open before
+                                         the exit (0: none) */
+    int matched_citizen;              /* the matched subject is a citizen */
+} bex_exit_facts;
+
+typedef struct bex_exit_verdict {
+    bex_outcome outcome;
+    int64_t subject, admission;       /* 0: none */
+    bex_match match;                  /* the gallery that decided, or the last searched */
+    bex_flag_plan flags[BEX_MAX_FLAGS];
+    int n_flags;
+    int keep_capture;                 /* keep the live template (with the subject, or for review) */
+    int capture_searchable;
+} bex_exit_verdict;
+
+/* The exit rule: the first gallery searched that matches decides (the calibrated threshold of
+ * its size); the match closes the subject's open admission; a match outside a given
+ * departure's manifest is not_on_manifest; no match is not_matched (the capture is kept for
+ * review); no usable photo is no_photo, flagged; a departure that is an arrival's manifest is
+ * refused (BEX_ERR_ARG), and an exit outside [scheduled - before, scheduled + after] is
+ * flagged outside_departure_window. */
+int bex_exit_decide(const bex_exit_facts *f, bex_exit_verdict *v, char *err, size_t errlen);
+
+/* ---- manifests ---------------------------------------------------------------------------- */
+
+typedef struct bex_manifest_verdict {
+    int mismatch;             /* raise manifest_mismatch */
+    int name_variant;         /* the names agree only as a spelling variant (not a mismatch) */
+    char detail[192];         /* for the flag: the field that differs, or the variant's kind */
+} bex_manifest_verdict;
+
+/* A manifest traveller (at 1-based `position`) against the document on record with that
+ * number and state: names compared as names.h does (case, diacritics, transliteration,
+ * hyphens, spaces and order agree, with the reason said), birth date and nationality exactly
+ * when the manifest gives them. */
+void bex_manifest_check(const bex_manifest_entry *x, const bex_known_document *doc,
+                        size_t position, bex_manifest_verdict *v);
+
+/* Do two sets of names and birth dates describe one person? 2: names agree and birth dates
+ * equal; 1: names agree, birth dates differ; 0: names differ. *verdict: names.h's verdict. */
+int bex_biographic_agreement(const char *surname_a, const char *given_a, const char *birth_a,
+                             const char *surname_b, const char *given_b, const char *birth_b,
+                             int *verdict);
+
+/* ---- who may do what ------------------------------------------------------------------------ */
+
+typedef enum bex_action {
+    BEX_ACT_NONE = 0,
+    BEX_ACT_ENTRY, BEX_ACT_EXIT, BEX_ACT_MANIFEST, BEX_ACT_GALLERY, BEX_ACT_OVERSTAYS,
+    BEX_ACT_FLAGS, BEX_ACT_FLAG_STATUS, BEX_ACT_SUBJECT, BEX_ACT_ENCOUNTER, BEX_ACT_LOOKUP,
+    BEX_ACT_VERIFY, BEX_ACT_IDENTIFY, BEX_ACT_DECIDE, BEX_ACT_OVERRIDE, BEX_ACT_MERGE,
+    BEX_ACT_RECLASSIFY, BEX_ACT_ERASE, BEX_ACT_PURGE, BEX_ACT_KEYS, BEX_ACT_RETENTION,
+    BEX_ACT_SETTINGS, BEX_ACT_AUDIT,
+} bex_action;
+#define BEX_ACTION_COUNT 23
+const char *bex_action_name(bex_action a);
+
+/* The role matrix: officers work crossings, records and cases; carriers their own departures'
+ * exits, manifests and gate galleries; analysts the aggregate reports and the flag list;
+ * auditors the audit trail; admins keys, retention and settings, never travellers. */
+int bex_role_may(bex_role role, bex_action action);
+
+/* A carrier acts on a departure only when the departure is its own: 1 / 0. */
+int bex_carrier_owns(const char *key_carrier, const char *departure_carrier);
+
+/* What a carrier learns of an exit: match, no match or no photo, nothing else. */
+typedef enum bex_carrier_answer {
+    BEX_CARRIER_NO_MATCH = 0,
+    BEX_CARRIER_MATCH = 1,
+    BEX_CARRIER_NO_PHOTO = 2,
+} bex_carrier_answer;
+bex_carrier_answer bex_carrier_answer_of(bex_outcome outcome);
+
+/* ---- retention ------------------------------------------------------------------------------ */
+
+typedef struct bex_retention {
+    long long citizen_biometrics, unmatched_captures, images, records, overstayer_records; /* s */
+} bex_retention;
+
+#define BEX_CITIZEN_MAX_SECONDS 43200LL      /* 12 hours */
+
+/* A period for a category (border.h lists them): BEX_ERR_ARG for an unknown category, a
+ * negative period, or above 12 hours for citizens' and unmatched captures. */
+int bex_retention_check(const char *category, long long seconds, char *err, size_t errlen);
+/* The policy's records and overstayers' records periods (seconds). */
+void bex_retention_preset(bex_policy policy, long long *records, long long *overstayer_records);
+
+typedef enum bex_fate {
+    BEX_KEEP = 0,
+    BEX_DROP_IMAGE = 1,       /* keep the template, drop the photo */
+    BEX_DELETE = 2,           /* delete the sample (template and photo) */
+} bex_fate;
+
+typedef struct bex_sample_facts {
+    int citizen;              /* a citizen's capture, or a sample of a citizen subject */
+    int unmatched;            /* an exit capture nobody was found for (may be a citizen's) */
+    int64_t captured_at;      /* seconds since the epoch */
+    int has_image;
+} bex_sample_facts;
+
+/* A sample's fate as of `now` (seconds since the epoch). */
+bex_fate bex_sample_retention(const bex_sample_facts *s, const bex_retention *r, int64_t now);
+
+typedef struct bex_subject_facts {
+    int citizen;
+    int64_t last_seen;        /* the latest of its creation and its crossings (s) */
+    const bex_stay *stays;    /* its admissions as stays (overstay.h), any order */
+    size_t n_stays;
+} bex_subject_facts;
+
+/* A whole record's fate: BEX_DELETE once its period since last seen has passed: the records'
+ * period, or the overstayers' for someone who overstayed (US rule) under any admission. A
+ * traveller still in the country within their stay (or on D/S) is kept whatever the time: an
+ * exit must find them. *overstayer: whether that period applied. */
+bex_fate bex_subject_retention(const bex_subject_facts *s, const bex_retention *r, int64_t now,
+                               int *overstayer);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,147 @@
+/*
+ * terms.h - the border's vocabulary: outcomes, decisions, flag kinds and statuses, galleries,
+ * policies, port kinds, directions and roles, each an enum with one name table. The names are
+ * what the store keeps, what JSON shows and what programs parse (src/border/enums.c).
+ *
+ *   bex_flag_kind k;
+ *   if (bex_flag_kind_parse("two_identities", &k) == BEX_OK)
+ *       puts(bex_flag_kind_name(k));           // "two_identities"
+ */
+#ifndef BEX_TERMS_H
+#define BEX_TERMS_H
+
+#include "bex/bex.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Each enum's codes are never renumbered; 0 is "none" where a value may be absent. *_name
+ * returns a static string ("" for 0, "unknown" for a value out of range); *_parse returns
+ * BEX_OK and the value, or BEX_ERR_ARG for a name that is none of them. */
+
+/* The biometric outcome of a crossing's capture. */
+typedef enum bex_outcome {
+    BEX_OUTCOME_NONE = 0,
+    BEX_OUTCOME_MATCHED = 1,          /* "matched": verified (document photo, holder's samples,
+                                         or a gallery at exit) */
+    BEX_OUTCOME_NOT_MATCHED = 2,      /* "not_matched": impostor suspected, document shared, or
+                                         nobody found at exit */
+    BEX_OUTCOME_ENROLLED = 3,         /* "enrolled": a first face with nothing to compare it with */
+    BEX_OUTCOME_NO_PHOTO = 4,         /* "no_photo": the live capture could not be used */
+    BEX_OUTCOME_OFFICER_OVERRIDE = 5, /* "officer_override": an officer said who an exit was */
+    BEX_OUTCOME_DOCUMENT_PHOTO_UNUSABLE = 6, /* "document_photo_unusable": the document's photo
+                                         could not be used and nothing else verified the face */
+    BEX_OUTCOME_UNVERIFIED = 7,       /* "unverified": a citizen's entry with no document photo
+                                         to compare with (citizens are matched with nothing else) */
+} bex_outcome;
+#define BEX_OUTCOME_COUNT 8
+const char *bex_outcome_name(bex_outcome o);
+int bex_outcome_parse(const char *s, bex_outcome *out);
+
+/* What an entry decided: the traveller is admitted, referred to secondary inspection (no
+ * admission until an officer decides), or refused (by an officer). Exits have none. */
+typedef enum bex_decision {
+    BEX_DECISION_NONE = 0,
+    BEX_DECISION_ADMITTED = 1,        /* "admitted" */
+    BEX_DECISION_REFERRED = 2,        /* "referred" */
+    BEX_DECISION_REFUSED = 3,         /* "refused" */
+} bex_decision;
+#define BEX_DECISION_COUNT 4
+const char *bex_decision_name(bex_decision d);
+int bex_decision_parse(const char *s, bex_decision *out);
+
+/* A finding for an officer. */
+typedef enum bex_flag_kind {
+    BEX_FLAG_NONE = 0,
+    BEX_FLAG_IMPOSTOR_SUSPECTED = 1,  /* live face vs document photo below the 1:1 threshold */
+    BEX_FLAG_TWO_IDENTITIES = 2,      /* the face is on record under other names */
+    BEX_FLAG_BIOGRAPHIC_MISMATCH = 3, /* the face is on record with the same names, another birth date */
+    BEX_FLAG_DOCUMENT_PROBLEM = 4,    /* failed MRZ check digits, an expired document */
+    BEX_FLAG_MANIFEST_MISMATCH = 5,   /* a manifest's names, birth date or number disagree with the record */
+    BEX_FLAG_DOCUMENT_SHARED = 6,     /* the document is on record with another face */
+    BEX_FLAG_NOT_MATCHED = 7,         /* an exit nobody matched: the capture is kept for review */
+    BEX_FLAG_NOT_ON_MANIFEST = 8,     /* boarded a departure whose manifest does not list them */
+    BEX_FLAG_DOCUMENT_PHOTO_UNUSABLE = 9, /* a document photo was presented and could not be used */
+    BEX_FLAG_NO_PHOTO = 10,           /* a crossing without a usable photo */
+    BEX_FLAG_OUTSIDE_DEPARTURE_WINDOW = 11, /* an exit far from its departure's scheduled time */
+} bex_flag_kind;
+#define BEX_FLAG_KIND_COUNT 12
+const char *bex_flag_kind_name(bex_flag_kind k);
+int bex_flag_kind_parse(const char *s, bex_flag_kind *out);
+
+/* Where a flag stands: open (to be looked at), cleared (no problem), confirmed (a problem),
+ * referred (sent on to secondary inspection or another unit). */
+typedef enum bex_flag_status {
+    BEX_FLAG_STATUS_NONE = 0,
+    BEX_FLAG_OPEN = 1,
+    BEX_FLAG_CLEARED = 2,
+    BEX_FLAG_CONFIRMED = 3,
+    BEX_FLAG_REFERRED = 4,
+} bex_flag_status;
+#define BEX_FLAG_STATUS_COUNT 5
+const char *bex_flag_status_name(bex_flag_status s);
+int bex_flag_status_parse(const char *s, bex_flag_status *out);
+
+/* The gallery a 1:1 or 1:N decision was taken against. */
+typedef enum bex_gallery {
+    BEX_GALLERY_NONE = 0,
+    BEX_GALLERY_DOCUMENT = 1,   /* "document": the photo of the document presented (1:1) */
+    BEX_GALLERY_HOLDER = 2,     /* "holder": the samples on record of that document's holder (1:1) */
+    BEX_GALLERY_MANIFEST = 3,   /* "manifest": the travellers the departure's manifest lists */
+    BEX_GALLERY_PORT = 4,       /* "port": every departure from the port that day */
+    BEX_GALLERY_IN_COUNTRY = 5, /* "in_country": everyone with an open admission */
+    BEX_GALLERY_ALL = 6,        /* "all": every enrolled traveller */
+} bex_gallery;
+#define BEX_GALLERY_COUNT 7
+const char *bex_gallery_name(bex_gallery g);
+int bex_gallery_parse(const char *s, bex_gallery *out);
+
+/* The overstay rule (and retention presets) in force. */
+typedef enum bex_policy {
+    BEX_POLICY_US = 0,          /* "us": DHS's admit-until rule; 75-year records */
+    BEX_POLICY_EU = 1,          /* "eu": 90 days in any 180 (short stays only); EES's 3 / 5 years */
+} bex_policy;
+#define BEX_POLICY_COUNT 2
+const char *bex_policy_name(bex_policy p);
+int bex_policy_parse(const char *s, bex_policy *out);
+
+typedef enum bex_port_kind {
+    BEX_PORT_NONE = 0,
+    BEX_PORT_AIR = 1,             /* "air" */
+    BEX_PORT_SEA = 2,             /* "sea" */
+    BEX_PORT_LAND = 3,            /* "land" */
+    BEX_PORT_LAND_PEDESTRIAN = 4, /* "land-pedestrian" */
+    BEX_PORT_LAND_VEHICLE = 5,    /* "land-vehicle" */
+} bex_port_kind;
+#define BEX_PORT_KIND_COUNT 6
+const char *bex_port_kind_name(bex_port_kind k);
+int bex_port_kind_parse(const char *s, bex_port_kind *out);
+
+/* Which way a manifest's voyage goes. */
+typedef enum bex_direction {
+    BEX_DIRECTION_NONE = 0,
+    BEX_DIRECTION_DEPARTURE = 1,  /* "departure" */
+    BEX_DIRECTION_ARRIVAL = 2,    /* "arrival" */
+} bex_direction;
+#define BEX_DIRECTION_COUNT 3
+const char *bex_direction_name(bex_direction d);
+int bex_direction_parse(const char *s, bex_direction *out);
+
+/* Who is asking (bex serve's API keys; store.h keeps them). */
+typedef enum bex_role {
+    BEX_ROLE_NONE = 0,
+    BEX_ROLE_OFFICER = 1,  /* "officer": crossings, look-ups, flags and case work */
+    BEX_ROLE_CARRIER = 2,  /* "carrier": its own departures' boarding decisions and manifests */
+    BEX_ROLE_ANALYST = 3,  /* "analyst": aggregate reports */
+    BEX_ROLE_AUDITOR = 4,  /* "auditor": the audit trail */
+    BEX_ROLE_ADMIN = 5,    /* "admin": keys, retention and settings, not travellers */
+} bex_role;
+#define BEX_ROLE_COUNT 6
+const char *bex_role_name(bex_role r);
+int bex_role_parse(const char *s, bex_role *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

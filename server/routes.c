@@ -1,0 +1,694 @@
+/*
+ * routes.c - the service's routes (docs/openapi.json documents them; test_serve.sh holds the
+ * two to each other): each handler reads its parameters, calls border.h, and answers with
+ * json.h's JSON. Which role may use a route is the route's action and rules.h's matrix; a
+ * carrier's own departure is bex_carrier_owns'; what it learns is bex_carrier_answer_of's.
+ *
+ * Photos are raw JPEG / PNG / JPEG 2000 bodies or multipart parts; other fields are query
+ * parameters or parts of the same name.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "server.h"
+
+#define MAX_FACES 16
+
+/* ---- anyone ---- */
+
+static void h_health(ctx *x, reply *r) {
+    int v;
+    LOCKED(x, v = bex_store_schema_version(x->s->st));
+    FILE *f = reply_open(r);
+    if (f) fprintf(f, "{\"status\":\"ok\",\"version\":\"%s\",\"schema\":%d,\"engines\":%d}\n", BEX_VERSION, v,
+                   x->s->n_eng);
+    reply_done(r, f);
+}
+
+static void h_openapi(ctx *x, reply *r) {
+    (void)x;
+    r->status = 200;
+    r->len = bex_openapi_json_len;
+    r->json = malloc(r->len + 1);
+    if (r->json) memcpy(r->json, bex_openapi_json, r->len + 1);
+    else reply_error(r, 500, "out of memory");
+}
+
+static void h_metrics(ctx *x, reply *r) {
+    server *s = x->s;
+    pthread_mutex_lock(&s->eng_lock);
+    int waiting = s->waiting, idle = s->n_free;
+    pthread_mutex_unlock(&s->eng_lock);
+    FILE *f = reply_open(r);
+    if (!f) return reply_done(r, f);
+    fprintf(f, "# HELP bex_requests_total HTTP requests answered.\n# TYPE bex_requests_total counter\n"
+               "bex_requests_total %ld\n", atomic_load(&s->requests));
+    fprintf(f, "# HELP bex_responses_4xx_total Requests refused as bad or not allowed.\n"
+               "# TYPE bex_responses_4xx_total counter\nbex_responses_4xx_total %ld\n", atomic_load(&s->errors_4xx));
+    fprintf(f, "# HELP bex_responses_5xx_total Requests that failed on the server's side.\n"
+               "# TYPE bex_responses_5xx_total counter\nbex_responses_5xx_total %ld\n", atomic_load(&s->errors_5xx));
+    fprintf(f, "# HELP bex_busy_total Photos refused with 503 because the queue was full.\n"
+               "# TYPE bex_busy_total counter\nbex_busy_total %ld\n", atomic_load(&s->busy));
+    fprintf(f, "# HELP bex_denied_total Requests denied for their key or role (audited).\n"
+               "# TYPE bex_denied_total counter\nbex_denied_total %ld\n", atomic_load(&s->denied));
+    fprintf(f, "# HELP bex_extract_seconds Face extraction time.\n# TYPE bex_extract_seconds summary\n"
+               "bex_extract_seconds_sum %.6f\nbex_extract_seconds_count %ld\n",
+            atomic_load(&s->extract_us) * 1e-6, atomic_load(&s->extract_n));
+    fprintf(f, "# HELP bex_store_seconds Time in the record store, its lock included.\n"
+               "# TYPE bex_store_seconds summary\nbex_store_seconds_sum %.6f\nbex_store_seconds_count %ld\n",
+            atomic_load(&s->store_us) * 1e-6, atomic_load(&s->store_n));
+    fprintf(f, "# HELP bex_engines_idle Face engines free now.\n# TYPE bex_engines_idle gauge\n"
+               "bex_engines_idle %d\n", idle);
+    fprintf(f, "# HELP bex_queue_waiting Photos waiting for an engine.\n# TYPE bex_queue_waiting gauge\n"
+               "bex_queue_waiting %d\n", waiting);
+    reply_done(r, f);
+}
+
+/* ---- helpers ---- */
+
+/* A carrier may act only on its own departures: 0 when dep is this key's carrier's (or the
+ * key is no carrier's), else -1 with the reply set (404 unknown, 403 another carrier's). */
+static int own_departure(ctx *x, reply *r, const char *dep, const char *path, const char *why) {
+    if (x->key.role != BEX_ROLE_CARRIER) return 0;
+    char code[8], err[256];
+    int rc;
+    LOCKED(x, rc = bex_border_departure_carrier(x->s->st, dep, code, err, sizeof err));
+    if (rc != BEX_OK) {
+        reply_error(r, rc == BEX_ERR_ARG ? 404 : 500, err);
+        return -1;
+    }
+    if (bex_carrier_owns(x->key.carrier, code)) return 0;
+    deny(x, r, 403, path, why, "this departure belongs to another carrier");
+    return -1;
+}
+
+/* "1" as a flag parameter. */
+static int arg_flag(const ctx *x, const char *name) {
+    const char *v = arg(x, name);
+    return v && !strcmp(v, "1");
+}
+
+/* A JSON object written without its closing newline, to go inside a list. */
+static void inline_exit(FILE *f, const bex_exit_result *res, int carrier, const bex_capture_result *c) {
+    char *b = NULL;
+    size_t n = 0;
+    FILE *m = open_memstream(&b, &n);
+    if (!m) return;
+    if (carrier) bex_json_carrier_exit(m, res);
+    else bex_json_exit(m, res, c && !c->acquired ? c->outcome : NULL, c ? c->message : NULL);
+    fclose(m);
+    if (n && b[n - 1] == '\n') n--;
+    fwrite(b, 1, n, f);
+    free(b);
+}
+
+/* ---- crossings ---- */
+
+static void h_exit(ctx *x, reply *r) {
+    server *s = x->s;
+    const char *port = arg(x, "port"), *dep = arg(x, "departure"), *kind = arg(x, "port_kind");
+    int carrier = x->key.role == BEX_ROLE_CARRIER, all = arg_flag(x, "all_faces");
+    if (!port) return reply_error(r, 400, "an exit needs ?port=CODE");
+    if (carrier && !dep) return reply_error(r, 400, "a carrier's exit needs ?departure=ID (its manifest's)");
+    bex_port_kind pk = BEX_PORT_NONE;
+    if (kind && bex_port_kind_parse(kind, &pk) != BEX_OK)
+        return reply_error(r, 400, "?port_kind= is air, sea, land, land-pedestrian or land-vehicle");
+    if (carrier && own_departure(x, r, dep, "/v1/exits", "departure of another carrier") != 0) return;
+    const char *buf;
+    size_t len;
+    char err[512];
+    photo(x, "photo", 1, &buf, &len);
+    bex_capture_result one, faces[MAX_FACES];
+    int nf = 0;
+    if ((all ? extract_all(x, buf, len, "photo", r, faces, MAX_FACES, &nf) : extract(x, buf, len, "photo", r, &one)) != 0)
+        return;
+    bex_exit_request ex = {.port = port, .port_kind = pk, .departure = dep, .at = arg(x, "at")};
+    if (!all) {
+        ex.live = one.acquired ? one.template_ : NULL;
+        ex.live_quality = one.quality.score;
+        ex.live_failure = one.acquired ? NULL : one.outcome;
+        bex_exit_result res;
+        int rc;
+        LOCKED(x, rc = bex_border_exit(s->st, &ex, &res, err, sizeof err));
+        if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
+        FILE *f = reply_open(r);
+        if (f && carrier) bex_json_carrier_exit(f, &res); /* the decision and a transaction id: nothing of the person */
+        else if (f) bex_json_exit(f, &res, one.acquired ? NULL : one.outcome, one.message);
+        return reply_done(r, f);
+    }
+    /* a vehicle lane: each usable face is an exit of its own */
+    FILE *f = reply_open(r);
+    if (!f) return reply_done(r, f);
+    fprintf(f, "{\"faces\":%d,\"exits\":[", nf);
+    int k = 0, rc = BEX_OK;
+    for (int i = 0; i < nf && rc == BEX_OK; i++) {
+        if (!faces[i].acquired) continue;
+        ex.live = faces[i].template_;
+        ex.live_quality = faces[i].quality.score;
+        bex_exit_result res;
+        LOCKED(x, rc = bex_border_exit(s->st, &ex, &res, err, sizeof err));
+        if (rc != BEX_OK) break;
+        if (k++) fputc(',', f);
+        inline_exit(f, &res, carrier, NULL);
+    }
+    fprintf(f, "],\"not_acquired\":[");
+    k = 0;
+    for (int i = 0; i < nf; i++)
+        if (!faces[i].acquired) {
+            fprintf(f, "%s{\"face\":%d,\"outcome\":\"%s\",\"message\":", k++ ? "," : "", i, faces[i].outcome);
+            bex_json_str(f, faces[i].message);
+            fputc('}', f);
+        }
+    fprintf(f, "]}\n");
+    if (rc != BEX_OK) {
+        fclose(f);
+        free(r->json);
+        r->json = NULL;
+        return reply_error(r, store_status(rc), err);
+    }
+    reply_done(r, f);
+}
+
+static void h_entry(ctx *x, reply *r) {
+    server *s = x->s;
+    const char *mrz = arg(x, "mrz"), *port = arg(x, "port"), *kind = arg(x, "port_kind"), *at = arg(x, "at");
+    const char *cls = arg(x, "class"), *until = arg(x, "admit_until");
+    int citizen = arg_flag(x, "citizen"), ds = arg_flag(x, "ds"), all = arg_flag(x, "all_faces");
+    if (!mrz || !port || !kind) return reply_error(r, 400, "an entry needs ?mrz=, ?port= and ?port_kind=");
+    if (cls && !until == !ds)
+        return reply_error(r, 400, "an entry with ?class= needs one of ?admit_until=YYYY-MM-DD or ?ds=1");
+    if (!cls && (until || ds)) return reply_error(r, 400, "?admit_until= and ?ds=1 go with ?class=");
+    bex_port_kind pk;
+    if (bex_port_kind_parse(kind, &pk) != BEX_OK)
+        return reply_error(r, 400, "?port_kind= is air, sea, land, land-pedestrian or land-vehicle");
+    char when[24], today[11], err[512];
+    if (bex_time_canonical(at, when) != BEX_OK) return reply_error(r, 400, "?at= is no ISO 8601 time");
+    snprintf(today, sizeof today, "%.10s", when);
+    bex_mrz doc;
+    if (bex_mrz_parse_at(mrz, today, &doc, err, sizeof err) != BEX_OK) return reply_error(r, 400, err);
+    const char *buf;
+    size_t len;
+    photo(x, "photo", 1, &buf, &len);
+    bex_capture_result live, chip, faces[MAX_FACES];
+    int nf = 0;
+    if ((all ? extract_all(x, buf, len, "photo", r, faces, MAX_FACES, &nf) : extract(x, buf, len, "photo", r, &live)) != 0)
+        return;
+    int has_chip = has_part(x, "doc_photo");
+    if (has_chip) {
+        photo(x, "doc_photo", 0, &buf, &len);
+        if (extract(x, buf, len, "doc_photo", r, &chip) != 0) return;
+    }
+    float tmpl[MAX_FACES * BEX_TEMPLATE_DIM], q[MAX_FACES];
+    int usable = 0;
+    for (int i = 0; all && i < nf; i++)
+        if (faces[i].acquired) {
+            memcpy(tmpl + (size_t)usable * BEX_TEMPLATE_DIM, faces[i].template_, sizeof faces[i].template_);
+            q[usable++] = faces[i].quality.score;
+        }
+    if (all) { /* the outcome shown when no face is usable: the largest's */
+        memset(&live, 0, sizeof live);
+        live.acquired = usable > 0;
+        live.outcome = nf ? faces[0].outcome : bex_capture_outcome_name(BEX_ERR_NO_FACE);
+        snprintf(live.message, sizeof live.message, "%s", nf ? faces[0].message : "no face found");
+    }
+    bex_entry_request en = {
+        .doc = &doc, .live = !all && live.acquired ? live.template_ : NULL, .live_quality = live.quality.score,
+        .live_failure = live.acquired ? NULL : live.outcome, .doc_photo_given = has_chip,
+        .doc_photo = has_chip && chip.acquired ? chip.template_ : NULL, .doc_quality = has_chip ? chip.quality.score : 0,
+        .doc_photo_failure = has_chip && !chip.acquired ? chip.outcome : NULL, .admission_class = cls,
+        .admit_until = until, .port = port, .port_kind = pk, .carrier = arg(x, "carrier"), .voyage = arg(x, "voyage"),
+        .at = when, .citizen = citizen, .faces = usable ? tmpl : NULL, .face_quality = q, .n_faces = usable};
+    bex_entry_result res;
+    int rc;
+    LOCKED(x, rc = bex_border_entry(s->st, &en, &res, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
+    FILE *f = reply_open(r);
+    if (f)
+        bex_json_entry(f, &res, live.acquired ? NULL : live.outcome, live.message,
+                       has_chip && !chip.acquired ? chip.outcome : NULL, has_chip ? chip.message : NULL);
+    reply_done(r, f);
+}
+
+static void h_manifest(ctx *x, reply *r) {
+    server *s = x->s;
+    bex_manifest m;
+    char err[512];
+    int rc = bex_manifest_parse_json(x->rq->body ? x->rq->body : "", x->rq->len, &m, err, sizeof err);
+    if (rc != BEX_OK) return reply_error(r, 400, err);
+    int carrier = x->key.role == BEX_ROLE_CARRIER;
+    if (carrier && !bex_carrier_owns(x->key.carrier, m.carrier)) {
+        bex_manifest_free(&m);
+        return deny(x, r, 403, "/v1/manifests", "manifest of another carrier", "a carrier may load only its own manifests");
+    }
+    bex_manifest_result res;
+    LOCKED(x, rc = bex_border_load_manifest(s->st, &m, NULL, NULL, &res, err, sizeof err));
+    if (rc != BEX_OK) {
+        bex_manifest_free(&m);
+        return reply_error(r, store_status(rc), err);
+    }
+    FILE *f = reply_open(r);
+    if (f) {
+        fprintf(f, "{\"departure\":");
+        bex_json_str(f, m.id);
+        if (carrier) /* no word on who is known to the store */
+            fprintf(f, ",\"travellers\":%zu}\n", res.travellers);
+        else
+            fprintf(f, ",\"direction\":\"%s\",\"travellers\":%zu,\"linked\":%zu,\"with_face\":%zu,\"name_variants\":%zu,"
+                       "\"mismatches\":%d,\"replaced\":%s}\n", bex_direction_name(m.direction), res.travellers,
+                    res.linked, res.with_face, res.name_variants, res.n_flags, res.replaced ? "true" : "false");
+    }
+    bex_manifest_free(&m);
+    reply_done(r, f);
+}
+
+/* A departure's gallery as an index file (index.h's format), for a gate that works offline. */
+static void h_gallery(ctx *x, reply *r) {
+    server *s = x->s;
+    const char *dep = arg(x, "departure");
+    char err[512];
+    int rc;
+    if (!dep) return reply_error(r, 400, "a gallery needs ?departure=ID");
+    if (own_departure(x, r, dep, "/v1/galleries", "gallery of another carrier") != 0) return;
+    bex_index *ix = NULL;
+    size_t subjects;
+    LOCKED(x, rc = bex_border_gallery(s->st, dep, &ix, &subjects, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, rc == BEX_ERR_ARG ? 404 : 500, err);
+    char path[] = "/tmp/bex-gallery-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        bex_index_close(ix);
+        return reply_error(r, 500, "cannot make a temporary file for the gallery");
+    }
+    close(fd);
+    rc = bex_index_save(ix, path, err, sizeof err);
+    bex_index_close(ix);
+    size_t n = 0;
+    char *data = NULL;
+    FILE *g = rc == BEX_OK ? fopen(path, "rb") : NULL;
+    if (g) {
+        fseek(g, 0, SEEK_END);
+        long sz = ftell(g);
+        fseek(g, 0, SEEK_SET);
+        data = sz > 0 ? malloc((size_t)sz) : NULL;
+        n = data ? fread(data, 1, (size_t)sz, g) : 0;
+        if (data && n != (size_t)sz) n = 0;
+        fclose(g);
+    }
+    unlink(path);
+    if (!n) {
+        free(data);
+        return reply_error(r, 500, rc == BEX_OK ? "cannot read the gallery back" : err);
+    }
+    r->status = 200;
+    r->json = data;
+    r->len = n;
+    r->type = "application/octet-stream";
+}
+
+/* ---- reports ---- */
+
+static void h_overstays(ctx *x, reply *r) {
+    server *s = x->s;
+    const char *asof = arg(x, "as_of"), *policy = arg(x, "policy");
+    bex_policy pol = BEX_POLICY_US;
+    if (policy && bex_policy_parse(policy, &pol) != BEX_OK) return reply_error(r, 400, "?policy= is us or eu");
+    bex_day d;
+    if (!asof || bex_day_parse(asof, &d) != BEX_OK) return reply_error(r, 400, "overstays need ?as_of=YYYY-MM-DD");
+    bex_overstay_row *rows;
+    size_t n;
+    char err[512];
+    int rc;
+    LOCKED(x, rc = bex_border_overstays(s->st, asof, pol, &rows, &n, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
+    FILE *f = reply_open(r);
+    if (f && bex_json_overstays(f, rows, n, asof, pol, 0) < 0) {
+        fclose(f);
+        f = NULL;
+        free(r->json);
+        r->json = NULL;
+    }
+    free(rows);
+    reply_done(r, f);
+}
+
+/* The flag queue: ?status= ?kind= ?port= ?since= ?until= ?limit= (default 100, at most 1000) ?offset= */
+static void h_flags(ctx *x, reply *r) {
+    server *s = x->s;
+    bex_flag_query q = {.port = arg(x, "port"), .since = arg(x, "since"), .until = arg(x, "until"), .limit = 100};
+    const char *status = arg(x, "status"), *kind = arg(x, "kind");
+    if (status && bex_flag_status_parse(status, &q.status) != BEX_OK)
+        return reply_error(r, 400, "?status= is open, cleared, confirmed or referred");
+    if (kind && bex_flag_kind_parse(kind, &q.kind) != BEX_OK) return reply_error(r, 400, "?kind= is no flag kind");
+    long long v;
+    if (arg(x, "limit")) {
+        if (!arg_id(x, "limit", &v) || v > 1000) return reply_error(r, 400, "?limit= is 1 to 1000");
+        q.limit = (size_t)v;
+    }
+    if (arg(x, "offset")) {
+        const char *o = arg(x, "offset");
+        if (strcmp(o, "0") && !arg_id(x, "offset", &v)) return reply_error(r, 400, "?offset= is a number");
+        q.offset = strcmp(o, "0") ? (size_t)v : 0;
+    }
+    bex_flag *fl;
+    size_t n, total;
+    char err[512];
+    int rc;
+    LOCKED(x, rc = bex_border_flags(s->st, &q, &fl, &n, &total, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
+    FILE *f = reply_open(r);
+    if (f) bex_json_flag_queue(f, fl, n, total);
+    free(fl);
+    reply_done(r, f);
+}
+
+/* ---- look-ups ---- */
+
+/* A record as the store writes it (bex_store_subject_json, bex_store_encounter_json) for ?id=. */
+static void record(ctx *x, reply *r, int (*fn)(bex_store *, int64_t, char **, char *, size_t), const char *usage) {
+    long long id;
+    if (!arg_id(x, "id", &id)) return reply_error(r, 400, usage);
+    char *json, err[256];
+    int rc;
+    LOCKED(x, rc = fn(x->s->st, id, &json, err, sizeof err));
+    if (rc == BEX_ERR_ARG) return reply_error(r, 404, err);
+    if (rc != BEX_OK) return reply_error(r, 500, err);
+    r->status = 200;
+    r->json = json;
+    r->len = strlen(json);
+}
+
+static void h_subject(ctx *x, reply *r) { record(x, r, bex_store_subject_json, "a look-up needs ?id=SUBJECT"); }
+static void h_encounter(ctx *x, reply *r) { record(x, r, bex_store_encounter_json, "a look-up needs ?id=ENCOUNTER"); }
+
+/* ?document=&state= or ?surname=&given=&birth= */
+static void h_lookup(ctx *x, reply *r) {
+    bex_lookup_query q = {.number = arg(x, "document"), .issuing_state = arg(x, "state"), .surname = arg(x, "surname"),
+                          .given_names = arg(x, "given"), .birth_date = arg(x, "birth")};
+    bex_lookup_hit *h;
+    size_t n;
+    char err[256];
+    int rc;
+    LOCKED(x, rc = bex_border_lookup(x->s->st, &q, &h, &n, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
+    FILE *f = reply_open(r);
+    if (f) bex_json_lookup(f, h, n);
+    free(h);
+    reply_done(r, f);
+}
+
+static void h_verify(ctx *x, reply *r) {
+    const char *a, *b;
+    size_t la, lb;
+    photo(x, "a", 0, &a, &la);
+    photo(x, "b", 0, &b, &lb);
+    bex_capture_result ca, cb;
+    char err[256];
+    if (extract(x, a, la, "a", r, &ca) != 0) return;
+    if (extract(x, b, lb, "b", r, &cb) != 0) return;
+    if (!ca.acquired || !cb.acquired) { /* a photo that cannot be used: the capture outcome, as bex verify exits 3 */
+        char msg[320];
+        snprintf(msg, sizeof msg, "photo %s: %s", !ca.acquired ? "a" : "b", !ca.acquired ? ca.message : cb.message);
+        return reply_error(r, 422, msg);
+    }
+    bex_operating_point op;
+    const char *fmr_s = arg(x, "fmr");
+    char *end = NULL;
+    double fmr = fmr_s ? strtod(fmr_s, &end) : BEX_DEFAULT_FMR;
+    if ((fmr_s && *end) || !(fmr > 0 && fmr <= 0.1)) return reply_error(r, 400, "?fmr= takes a rate above 0 and at most 0.1");
+    if (bex_operating_point_verify(BEX_ALIGN_DEFAULT, fmr, &op, err, sizeof err) != BEX_OK) return reply_error(r, 400, err);
+    bex_match m;
+    bex_verify_decide(&op, BEX_GALLERY_DOCUMENT, 0, bex_template_similarity(ca.template_, cb.template_), &m);
+    FILE *f = reply_open(r);
+    if (f) {
+        fprintf(f, "{\"similarity\":%.4f,\"match\":%s,\"operating_point\":", m.score, m.match ? "true" : "false");
+        bex_json_str(f, op.name);
+        fprintf(f, ",\"threshold\":%.4f,\"quality\":[%.1f,%.1f]}\n", op.threshold, ca.quality.score, cb.quality.score);
+    }
+    reply_done(r, f);
+}
+
+static void h_identify(ctx *x, reply *r) {
+    const char *buf;
+    size_t len;
+    bex_capture_result c;
+    char err[256];
+    photo(x, "photo", 1, &buf, &len);
+    if (extract(x, buf, len, "photo", r, &c) != 0) return;
+    if (!c.acquired) return reply_error(r, 422, c.message);
+    bex_index_hit hits[5];
+    size_t n;
+    bex_match m;
+    int rc;
+    LOCKED(x, rc = bex_border_identify(x->s->st, c.template_, hits, &n, &m, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
+    FILE *f = reply_open(r);
+    if (f) {
+        fprintf(f, "{\"candidates\":[");
+        for (size_t i = 0; i < n; i++)
+            fprintf(f, "%s{\"subject\":%lld,\"score\":%.4f}", i ? "," : "", (long long)hits[i].subject_id, hits[i].score);
+        fprintf(f, "]");
+        bex_json_match(f, "decision", &m);
+        fprintf(f, "}\n");
+    }
+    reply_done(r, f);
+}
+
+/* ---- officers' case work ---- */
+
+static void h_decide(ctx *x, reply *r) {
+    long long enc;
+    const char *d = arg(x, "decision");
+    if (!arg_id(x, "encounter", &enc) || !d || (strcmp(d, "admit") && strcmp(d, "refuse")))
+        return reply_error(r, 400, "a decision needs ?encounter=ID&decision=admit|refuse");
+    bex_decision dec = !strcmp(d, "admit") ? BEX_DECISION_ADMITTED : BEX_DECISION_REFUSED;
+    int64_t adm;
+    char err[256];
+    int rc;
+    LOCKED(x, rc = bex_border_decide_entry(x->s->st, enc, dec, &adm, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
+    FILE *f = reply_open(r);
+    if (f) {
+        fprintf(f, "{\"encounter\":%lld,\"decision\":\"%s\",\"admission\":", enc, bex_decision_name(dec));
+        if (adm) fprintf(f, "%lld}\n", (long long)adm);
+        else fprintf(f, "null}\n");
+    }
+    reply_done(r, f);
+}
+
+static void h_override(ctx *x, reply *r) {
+    long long enc, subj;
+    if (!arg_id(x, "encounter", &enc) || !arg_id(x, "subject", &subj))
+        return reply_error(r, 400, "an override needs ?encounter=ID&subject=ID");
+    int64_t adm;
+    char err[256];
+    int rc;
+    LOCKED(x, rc = bex_border_override_exit(x->s->st, enc, subj, &adm, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
+    FILE *f = reply_open(r);
+    if (f) {
+        fprintf(f, "{\"encounter\":%lld,\"subject\":%lld,\"outcome\":\"officer_override\",\"admission\":", enc, subj);
+        if (adm) fprintf(f, "%lld}\n", (long long)adm);
+        else fprintf(f, "null}\n");
+    }
+    reply_done(r, f);
+}
+
+static void h_flag_status(ctx *x, reply *r) {
+    long long id;
+    bex_flag_status st;
+    if (!arg_id(x, "id", &id) || !arg(x, "status") || bex_flag_status_parse(arg(x, "status"), &st) != BEX_OK)
+        return reply_error(r, 400, "a finding needs ?id=FLAG&status=open|cleared|confirmed|referred");
+    char err[256];
+    int rc;
+    LOCKED(x, rc = bex_border_flag_status(x->s->st, id, st, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, rc == BEX_ERR_ARG ? 404 : 500, err);
+    FILE *f = reply_open(r);
+    if (f) fprintf(f, "{\"flag\":%lld,\"status\":\"%s\"}\n", id, bex_flag_status_name(st));
+    reply_done(r, f);
+}
+
+static void h_merge(ctx *x, reply *r) {
+    long long keep, other;
+    if (!arg_id(x, "keep", &keep) || !arg_id(x, "other", &other))
+        return reply_error(r, 400, "a merge needs ?keep=SUBJECT&other=SUBJECT");
+    int64_t m;
+    char err[256];
+    int rc;
+    LOCKED(x, rc = bex_border_merge(x->s->st, keep, other, &m, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
+    FILE *f = reply_open(r);
+    if (f) fprintf(f, "{\"merge\":%lld,\"kept\":%lld,\"merged\":%lld}\n", (long long)m, keep, other);
+    reply_done(r, f);
+}
+
+static void h_unmerge(ctx *x, reply *r) {
+    long long id;
+    if (!arg_id(x, "id", &id)) return reply_error(r, 400, "undoing a merge needs ?id=MERGE");
+    char err[256];
+    int rc;
+    LOCKED(x, rc = bex_border_unmerge(x->s->st, id, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
+    FILE *f = reply_open(r);
+    if (f) fprintf(f, "{\"merge\":%lld,\"undone\":true}\n", id);
+    reply_done(r, f);
+}
+
+static void h_reclassify(ctx *x, reply *r) {
+    long long id;
+    if (!arg_id(x, "subject", &id) || !arg(x, "as") || strcmp(arg(x, "as"), "citizen"))
+        return reply_error(r, 400, "a reclassification needs ?subject=ID&as=citizen");
+    char err[256];
+    int rc;
+    LOCKED(x, rc = bex_border_reclassify_citizen(x->s->st, id, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, rc == BEX_ERR_ARG ? 404 : 500, err);
+    FILE *f = reply_open(r);
+    if (f) fprintf(f, "{\"subject\":%lld,\"citizen\":true}\n", id);
+    reply_done(r, f);
+}
+
+static void h_erase(ctx *x, reply *r) {
+    long long id, n;
+    if (!arg_id(x, "subject", &id)) return reply_error(r, 400, "erasing biometrics needs ?subject=ID");
+    char err[256];
+    int rc;
+    LOCKED(x, rc = bex_border_erase_biometrics(x->s->st, id, &n, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, rc == BEX_ERR_ARG ? 404 : 500, err);
+    FILE *f = reply_open(r);
+    if (f) fprintf(f, "{\"subject\":%lld,\"samples_deleted\":%lld}\n", id, n);
+    reply_done(r, f);
+}
+
+/* ---- admin ---- */
+
+static void h_purge(ctx *x, reply *r) {
+    bex_purge_result p;
+    char err[256];
+    int rc;
+    LOCKED(x, rc = bex_border_purge(x->s->st, arg(x, "as_of"), &p, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
+    FILE *f = reply_open(r);
+    if (f)
+        fprintf(f, "{\"deleted\":{\"citizen_samples\":%lld,\"unmatched_samples\":%lld,\"images\":%lld,\"records\":%lld,"
+                   "\"overstayer_records\":%lld,\"unmatched_exits\":%lld}}\n", p.citizen_samples, p.unmatched_samples,
+                p.images, p.subjects, p.overstayer_subjects, p.unmatched_encounters);
+    reply_done(r, f);
+}
+
+static void h_key_add(ctx *x, reply *r) {
+    char key[65], err[256];
+    int64_t id;
+    bex_role role;
+    if (!arg(x, "role") || bex_role_parse(arg(x, "role"), &role) != BEX_OK)
+        return reply_error(r, 400, "a key needs ?role=officer|carrier|analyst|auditor|admin");
+    int rc;
+    LOCKED(x, rc = bex_store_key_add(x->s->st, role, arg(x, "carrier"), arg(x, "label"), key, &id, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
+    FILE *f = reply_open(r);
+    if (f) fprintf(f, "{\"id\":%lld,\"role\":\"%s\",\"key\":\"%s\"}\n", (long long)id, bex_role_name(role), key);
+    reply_done(r, f);
+}
+
+static void h_key_revoke(ctx *x, reply *r) {
+    char err[256];
+    long long id;
+    if (!arg_id(x, "id", &id)) return reply_error(r, 400, "a revocation needs ?id=KEY_ID");
+    int rc;
+    LOCKED(x, rc = bex_store_key_revoke(x->s->st, id, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, rc == BEX_ERR_ARG ? 404 : 500, err);
+    FILE *f = reply_open(r);
+    if (f) fprintf(f, "{\"id\":%lld,\"revoked\":true}\n", id);
+    reply_done(r, f);
+}
+
+static void h_retention(ctx *x, reply *r) {
+    const char *cat = arg(x, "category"), *v = arg(x, "seconds");
+    char *end = NULL, err[256];
+    errno = 0;
+    long long secs = v ? strtoll(v, &end, 10) : -1;
+    if (!cat || !v || *end || errno) return reply_error(r, 400, "retention needs ?category=NAME&seconds=N");
+    int rc;
+    LOCKED(x, rc = bex_border_set_retention(x->s->st, cat, secs, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
+    FILE *f = reply_open(r);
+    if (f) {
+        fprintf(f, "{\"category\":");
+        bex_json_str(f, cat);
+        fprintf(f, ",\"seconds\":%lld}\n", secs);
+    }
+    reply_done(r, f);
+}
+
+/* GET: the settings; POST ?name=&value=: one of them changed. */
+static void settings(ctx *x, reply *r, int set) {
+    char err[256];
+    int rc = BEX_OK;
+    bex_border_settings s;
+    if (set) {
+        if (!arg(x, "name") || !arg(x, "value")) return reply_error(r, 400, "a setting needs ?name=&value=");
+        LOCKED(x, rc = bex_border_settings_set(x->s->st, arg(x, "name"), arg(x, "value"), err, sizeof err));
+    }
+    if (rc == BEX_OK) LOCKED(x, rc = bex_border_settings_get(x->s->st, &s, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
+    FILE *f = reply_open(r);
+    if (f)
+        fprintf(f, "{\"home_state\":\"%s\",\"departure_before_s\":%lld,\"departure_after_s\":%lld}\n", s.home_state,
+                s.departure_before_s, s.departure_after_s);
+    reply_done(r, f);
+}
+
+static void h_settings_get(ctx *x, reply *r) { settings(x, r, 0); }
+static void h_settings_set(ctx *x, reply *r) { settings(x, r, 1); }
+
+static void h_audit(ctx *x, reply *r) {
+    long long entries, bad;
+    int found;
+    char head[65], err[512];
+    const char *known = arg(x, "head");
+    int rc;
+    LOCKED(x, rc = bex_store_audit_verify(x->s->st, known, &entries, &bad, &found, head, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
+    FILE *f = reply_open(r);
+    if (f) {
+        fprintf(f, "{\"entries\":%lld,\"ok\":%s,\"first_bad\":", entries, !bad && (!known || found) ? "true" : "false");
+        if (bad) fprintf(f, "%lld", bad);
+        else fprintf(f, "null");
+        fprintf(f, ",\"head\":\"%s\"", head);
+        if (known) fprintf(f, ",\"head_found\":%s", found ? "true" : "false");
+        fprintf(f, "}\n");
+    }
+    reply_done(r, f);
+}
+
+const route server_routes[] = {
+    {"GET", "/v1/health", BEX_ACT_NONE, h_health},
+    {"GET", "/metrics", BEX_ACT_NONE, h_metrics},
+    {"GET", "/v1/openapi.json", BEX_ACT_NONE, h_openapi},
+    {"POST", "/v1/exits", BEX_ACT_EXIT, h_exit},
+    {"POST", "/v1/entries", BEX_ACT_ENTRY, h_entry},
+    {"POST", "/v1/decide", BEX_ACT_DECIDE, h_decide},
+    {"POST", "/v1/manifests", BEX_ACT_MANIFEST, h_manifest},
+    {"GET", "/v1/overstays", BEX_ACT_OVERSTAYS, h_overstays},
+    {"GET", "/v1/flags", BEX_ACT_FLAGS, h_flags},
+    {"POST", "/v1/flags/status", BEX_ACT_FLAG_STATUS, h_flag_status},
+    {"GET", "/v1/subject", BEX_ACT_SUBJECT, h_subject},
+    {"GET", "/v1/encounter", BEX_ACT_ENCOUNTER, h_encounter},
+    {"GET", "/v1/lookup", BEX_ACT_LOOKUP, h_lookup},
+    {"POST", "/v1/override", BEX_ACT_OVERRIDE, h_override},
+    {"POST", "/v1/merge", BEX_ACT_MERGE, h_merge},
+    {"POST", "/v1/merge/undo", BEX_ACT_MERGE, h_unmerge},
+    {"POST", "/v1/reclassify", BEX_ACT_RECLASSIFY, h_reclassify},
+    {"POST", "/v1/erase", BEX_ACT_ERASE, h_erase},
+    {"POST", "/v1/verify", BEX_ACT_VERIFY, h_verify},
+    {"POST", "/v1/identify", BEX_ACT_IDENTIFY, h_identify},
+    {"POST", "/v1/purge", BEX_ACT_PURGE, h_purge},
+    {"POST", "/v1/galleries", BEX_ACT_GALLERY, h_gallery},
+    {"POST", "/v1/keys", BEX_ACT_KEYS, h_key_add},
+    {"POST", "/v1/keys/revoke", BEX_ACT_KEYS, h_key_revoke},
+    {"POST", "/v1/retention", BEX_ACT_RETENTION, h_retention},
+    {"GET", "/v1/settings", BEX_ACT_SETTINGS, h_settings_get},
+    {"POST", "/v1/settings", BEX_ACT_SETTINGS, h_settings_set},
+    {"GET", "/v1/audit/verify", BEX_ACT_AUDIT, h_audit},
+};
+const size_t server_n_routes = sizeof server_routes / sizeof *server_routes;

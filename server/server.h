@@ -1,0 +1,130 @@
+/*
+ * server.h - what the service's files share (server/ only): the server's state, a request and
+ * its reply, the handlers' context, and the helpers the handlers use. serve.c runs the
+ * daemon (connections, limits, keys, roles, dispatch, stopping); routes.c holds the handlers,
+ * which translate a request into border.h's calls and the result into json.h's JSON. The
+ * service decides nothing itself: who may do what is bex_role_may's, every rule the library's.
+ */
+#ifndef BEX_SERVER_H
+#define BEX_SERVER_H
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+
+#include "bex/border.h"
+#include "bex/image.h"
+#include "bex/json.h"
+#include "bex/quality.h"
+#include "bex/rules.h"
+#include "bex/store.h"
+
+typedef struct server {
+    bex_store *st;
+    pthread_mutex_t st_lock;
+    bex_engine **eng;
+    int n_eng, n_free, waiting, queue_max;
+    int *free_eng;
+    pthread_mutex_t eng_lock;
+    pthread_cond_t eng_cond;
+    size_t max_body;
+    bex_image_limits limits;
+    atomic_long requests, errors_4xx, errors_5xx, busy, denied, in_flight;
+    atomic_long extract_us, extract_n, store_us, store_n;
+} server;
+
+typedef struct request {
+    char *body;
+    size_t len, cap;
+    int too_big;
+} request;
+
+/* A multipart/form-data body, parsed by libmicrohttpd's post processor: named parts. */
+#define FORM_MAX_FIELDS 16
+typedef struct form_field {
+    char name[32];
+    char *data; /* NUL-terminated */
+    size_t len, cap;
+} form_field;
+
+typedef struct form {
+    form_field f[FORM_MAX_FIELDS];
+    int n, bad;
+} form;
+
+typedef struct reply {
+    int status;
+    char *json;       /* the body, malloc'd (JSON unless `type` says otherwise) */
+    size_t len;
+    int retry_after;  /* seconds, 0: none */
+    const char *type; /* Content-Type when not JSON */
+} reply;
+
+/* A handler's context: the server, the connection, the request, the key that asks. */
+typedef struct ctx {
+    server *s;
+    struct MHD_Connection *c;
+    const request *rq;
+    const form *fm;   /* NULL unless the body was multipart/form-data */
+    bex_api_key key;  /* id 0: none */
+    char actor[64];   /* for the audit log: "key:12 officer", or "anonymous" */
+} ctx;
+
+/* ---- serve.c ---- */
+
+long server_now_us(void);
+/* A store call under the store's lock, as this request's actor, timed for the metrics. */
+#define LOCKED(x, stmt)                                    \
+    do {                                                   \
+        long t0_ = server_now_us();                        \
+        pthread_mutex_lock(&(x)->s->st_lock);              \
+        bex_store_set_actor((x)->s->st, (x)->actor);       \
+        stmt;                                              \
+        pthread_mutex_unlock(&(x)->s->st_lock);            \
+        atomic_fetch_add(&(x)->s->store_us, server_now_us() - t0_); \
+        atomic_fetch_add(&(x)->s->store_n, 1);             \
+    } while (0)
+
+void reply_error(reply *r, int status, const char *msg);
+/* A memory stream for a 200 reply; reply_done closes it (a 500 when it could not). */
+FILE *reply_open(reply *r);
+void reply_done(reply *r, FILE *f);
+/* A denial: audited (the route, the key's id and role when there is a key, never the key),
+ * counted, answered with status and msg. */
+void deny(ctx *x, reply *r, int status, const char *path, const char *why, const char *msg);
+/* The HTTP status for a library status: 400 for a request that cannot be decided, 413 over a
+ * limit, 500 otherwise. */
+int store_status(int rc);
+
+/* The photo as a template or a capture outcome: 0 with *out set; otherwise the reply is set
+ * (400 unreadable, 503 queue full, 500). all: every face (out[max], *n). */
+int extract(ctx *x, const char *buf, size_t len, const char *what, reply *r, bex_capture_result *out);
+int extract_all(ctx *x, const char *buf, size_t len, const char *what, reply *r, bex_capture_result *out,
+                int max, int *n);
+
+/* A field: a multipart part of that name, else the query parameter; NULL when absent or empty. */
+const char *arg(const ctx *x, const char *name);
+/* A photo: the multipart part `name`, else (body_too) the raw body. */
+void photo(const ctx *x, const char *name, int body_too, const char **buf, size_t *len);
+/* 1 when the part `name` was sent. */
+int has_part(const ctx *x, const char *name);
+/* A positive integer parameter into *id; 0 when missing or not one. */
+int arg_id(const ctx *x, const char *name, long long *id);
+
+/* ---- routes.c ---- */
+
+typedef struct route {
+    const char *method, *path;
+    bex_action action;          /* BEX_ACT_NONE: no key needed */
+    void (*fn)(ctx *, reply *);
+} route;
+
+extern const route server_routes[];
+extern const size_t server_n_routes;
+
+/* ---- generated from docs/openapi.json (tools/embed-text.sh) ---- */
+extern const char bex_openapi_json[];
+extern const unsigned long bex_openapi_json_len;
+
+#endif

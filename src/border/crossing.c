@@ -1,0 +1,409 @@
+/*
+ * crossing.c - the crossings on a store (border.h): bex_border_entry and bex_border_exit as
+ * gather (the store's reads and 1:N searches) -> decide (entry.c, exit.c: pure) -> record (the
+ * store's writes), each in one transaction with its audit entry; enrolment outside a crossing
+ * and a 1:N search that records none.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bex/rules.h"
+#include "bex/timestamp.h"
+#include "store/records.h"
+#include "util/util.h"
+
+/* ---- entry ---- */
+
+/* Adds a subject's facts to f unless they are there. */
+static int gather_subject(bex_store *st, bex_entry_facts *f, int64_t id, const float *probe, char *err,
+                          size_t errlen) {
+    for (int i = 0; i < f->n_subjects; i++)
+        if (f->subjects[i].id == id) return BEX_OK;
+    if (f->n_subjects >= (int)(sizeof f->subjects / sizeof *f->subjects)) return BEX_OK;
+    int rc = bex__subject_facts(st, id, f->at, probe, &f->subjects[f->n_subjects], err, errlen);
+    if (rc == BEX_OK) f->n_subjects++;
+    return rc;
+}
+
+static int entry_gather(bex_store *st, const bex_entry_request *rq, bex_entry_facts *f, char *err, size_t errlen) {
+    const bex_mrz *d = rq->doc;
+    int rc = bex__holders(st, d->issuing_state, d->doc_number, f->holders, BEX_ENTRY_MAX_HOLDERS, &f->n_holders, err,
+                          errlen);
+    f->doc_score = rq->live && rq->doc_photo ? bex_template_similarity(rq->live, rq->doc_photo) : NAN;
+    if (rc == BEX_OK && rq->live && !f->citizen)
+        rc = bex__search(st, rq->live, NULL, 0, f->hits, &f->n_hits, &f->gallery_size, err, errlen);
+    for (int i = 0; rc == BEX_OK && i < f->n_holders; i++)
+        rc = gather_subject(st, f, f->holders[i].subject, rq->live, err, errlen);
+    if (rc == BEX_OK && f->n_hits > 0) rc = gather_subject(st, f, f->hits[0].subject_id, NULL, err, errlen);
+    return rc;
+}
+
+static int64_t resolve(int64_t id, int64_t made) { return id == BEX_NEW ? made : id; }
+
+static int entry_record(bex_store *st, const bex_entry_request *rq, const bex_entry_facts *f,
+                        const bex_entry_verdict *v, bex_entry_result *res, char *err, size_t errlen) {
+    int rc = BEX_OK;
+    int64_t subject = v->subject, document = v->document;
+    res->new_subject = subject == BEX_NEW;
+    if (subject == BEX_NEW) rc = bex__insert_subject(st, f->at, v->citizen, &subject, err, errlen);
+    if (rc == BEX_OK && document == BEX_NEW) rc = bex__insert_document(st, subject, rq->doc, f->at, &document, err, errlen);
+    if (rc != BEX_OK) return rc;
+    res->subject = subject;
+    res->document = document;
+    res->citizen = v->citizen;
+    res->outcome = v->outcome;
+    res->decision = v->decision;
+    res->verify = v->verify;
+    res->identify = v->identify;
+    bex__encounter_row e = {.subject = subject, .document = document, .port = rq->port, .port_kind = rq->port_kind,
+                            .carrier = rq->carrier, .voyage = rq->voyage, .at = f->at, .outcome = v->outcome,
+                            .match = v->verify.gallery != BEX_GALLERY_NONE ? &v->verify : &v->identify,
+                            .decision = v->decision, .citizen = v->citizen};
+    if (!v->citizen) {
+        e.class_ = rq->admission_class;
+        e.admit_until = rq->admit_until;
+    }
+    if ((rc = bex__insert_encounter(st, &e, &res->encounter, err, errlen)) != BEX_OK) return rc;
+    int64_t enc = res->encounter;
+    for (int i = 0; rc == BEX_OK && i < v->n_close; i++) {
+        rc = bex__supersede_admission(st, v->close[i], enc, err, errlen);
+        if (res->n_closed < 4) res->closed[res->n_closed++] = v->close[i];
+    }
+    if (rc == BEX_OK && v->admit)
+        rc = bex__insert_admission(st, subject, enc, rq->admission_class, rq->admit_until, &res->admission, err,
+                                   errlen);
+    for (int i = 0; rc == BEX_OK && i < v->n_flags; i++) {
+        bex_flag_plan p = v->flags[i];
+        for (int k = 0; k < p.n_subjects; k++) p.subjects[k] = resolve(p.subjects[k], subject);
+        for (int k = 0; k < p.n_documents; k++) p.documents[k] = resolve(p.documents[k], document);
+        bex_flag *out = res->n_flags < BEX_MAX_FLAGS ? &res->flags[res->n_flags] : NULL;
+        rc = bex__insert_flag(st, &p, enc, NULL, f->at, out, err, errlen);
+        if (rc == BEX_OK && out) {
+            snprintf(out->port, sizeof out->port, "%s", rq->port);
+            res->n_flags++;
+        }
+    }
+    if (rc == BEX_OK && v->enrol_live)
+        rc = bex__insert_sample(st, subject, enc, "entry", rq->live, rq->live_quality, f->at, rq->live_image,
+                                rq->live_image_len, v->citizen, v->live_searchable, NULL, err, errlen);
+    if (rc == BEX_OK && v->enrol_document_photo)
+        rc = bex__insert_sample(st, subject, enc, "document", rq->doc_photo, rq->doc_quality, f->at, NULL, 0,
+                                v->citizen, !v->citizen, NULL, err, errlen);
+    if (rc == BEX_OK) {
+        char obj[128], det[192];
+        snprintf(obj, sizeof obj, "encounter %lld subject %lld document %lld admission %lld", (long long)enc,
+                 (long long)subject, (long long)document, (long long)res->admission);
+        snprintf(det, sizeof det, "outcome %s, decision %s, %d flags, 1:N over %lld subjects%s%s",
+                 bex_outcome_name(v->outcome), bex_decision_name(v->decision), v->n_flags, f->gallery_size,
+                 v->citizen ? ", citizen" : "", v->n_close ? ", earlier admissions closed" : "");
+        rc = bex__audit(st, "entry", obj, det, err, errlen);
+    }
+    return rc;
+}
+
+/* Several faces: the one the rule takes as the document holder's, into *one (a copy of rq
+ * with that face as the live capture). Runs inside the transaction (the holders' samples). */
+static int pick_face(bex_store *st, const bex_entry_request *rq, bex_entry_request *one, int *face, char *err,
+                     size_t errlen) {
+    *one = *rq;
+    *face = 0;
+    int n = rq->n_faces;
+    if (n > 64) {
+        snprintf(err, errlen, "%d faces in one capture: at most 64 are compared", n);
+        return BEX_ERR_LIMIT;
+    }
+    float doc[64], holder[64];
+    for (int i = 0; i < n; i++) doc[i] = holder[i] = NAN;
+    int rc = BEX_OK;
+    if (n > 1 && rq->doc_photo) {
+        for (int i = 0; i < n; i++) doc[i] = bex_template_similarity(rq->faces + (size_t)i * BEX_TEMPLATE_DIM, rq->doc_photo);
+    } else if (n > 1) {
+        bex_known_document h[BEX_ENTRY_MAX_HOLDERS];
+        int nh = 0;
+        rc = bex__holders(st, rq->doc->issuing_state, rq->doc->doc_number, h, BEX_ENTRY_MAX_HOLDERS, &nh, err, errlen);
+        int64_t subj[BEX_ENTRY_MAX_HOLDERS];
+        for (int i = 0; i < nh; i++) subj[i] = h[i].subject;
+        for (int i = 0; rc == BEX_OK && nh > 0 && i < n; i++) {
+            bex_index_hit hits[5];
+            size_t nhits = 0;
+            long long size = 0;
+            rc = bex__search(st, rq->faces + (size_t)i * BEX_TEMPLATE_DIM, subj, (size_t)nh, hits, &nhits, &size, err,
+                             errlen);
+            if (rc == BEX_OK && nhits) holder[i] = hits[0].score;
+        }
+    }
+    if (rc == BEX_OK && n > 1) rc = bex_entry_pick_face(doc, holder, n, face, err, errlen);
+    if (rc != BEX_OK) return rc;
+    one->live = rq->faces + (size_t)*face * BEX_TEMPLATE_DIM;
+    one->live_quality = rq->face_quality ? rq->face_quality[*face] : rq->live_quality;
+    one->faces = NULL;
+    one->n_faces = 0;
+    return BEX_OK;
+}
+
+int bex_border_entry(bex_store *st, const bex_entry_request *rq0, bex_entry_result *res, char *err, size_t errlen) {
+    memset(res, 0, sizeof *res);
+    bex_entry_request picked;
+    const bex_entry_request *rq = rq0;
+    res->verify.score = res->verify.threshold = res->identify.score = res->identify.threshold = NAN;
+    bex_entry_facts *f = bex__calloc(1, sizeof *f);
+    if (!f) {
+        snprintf(err, errlen, "out of memory");
+        return BEX_ERR_NOMEM;
+    }
+    f->rq = rq;
+    int rc = bex__settings_read(st, &f->settings, err, errlen);
+    if (rc == BEX_OK) rc = bex_entry_check(rq, &f->settings, &f->citizen, err, errlen);
+    if (rc == BEX_OK) rc = bex_time_canonical(rq->at, f->at) == BEX_OK ? BEX_OK : BEX_ERR_ARG;
+    if (rc != BEX_OK) {
+        bex__free(f);
+        return rc;
+    }
+    if ((rc = bex__begin(st, err, errlen)) != BEX_OK) {
+        bex__free(f);
+        return rc;
+    }
+    if (rq->faces && rq->n_faces > 0) {
+        rc = pick_face(st, rq, &picked, &res->face, err, errlen);
+        rq = f->rq = &picked;
+    }
+    bex__operating_points(st, &f->align, &f->verify_op, &f->fpir);
+    if (rc == BEX_OK) rc = entry_gather(st, rq, f, err, errlen);
+    bex_entry_verdict v;
+    if (rc == BEX_OK) rc = bex_entry_decide(f, &v, err, errlen);
+    if (rc == BEX_OK) rc = entry_record(st, rq, f, &v, res, err, errlen);
+    rc = bex__end(st, rc, "entry_before_commit", err, errlen);
+    bex__free(f);
+    if (rc != BEX_OK) {
+        memset(res, 0, sizeof *res);
+        res->verify.score = res->identify.score = NAN;
+    }
+    (void)rq0;
+    return rc;
+}
+
+/* ---- exit ---- */
+
+/* The galleries in cascade order, each searched and decided, until one matches. A gallery
+ * holding the same subjects as the one searched before it is not searched again. */
+static int exit_search(bex_store *st, const bex_exit_request *rq, bex_exit_facts *f, char *err, size_t errlen) {
+    bex_gallery order[BEX_EXIT_MAX_GALLERIES];
+    int n = bex_exit_cascade(rq->departure != NULL, order);
+    char day[11];
+    snprintf(day, sizeof day, "%.10s", f->at);
+    int64_t *prev = NULL;
+    size_t nprev = 0;
+    int prev_all = 0, rc = BEX_OK;
+    for (int i = 0; i < n && rc == BEX_OK; i++) {
+        bex_gallery g = order[i];
+        int64_t *subj = NULL;
+        size_t ns = 0;
+        int all = g == BEX_GALLERY_ALL;
+        if (!all && (rc = bex__gallery_subjects(st, g, rq->departure, rq->port, day, &subj, &ns, err, errlen)) != BEX_OK)
+            break;
+        int same = all ? prev_all : prev && ns == nprev && !memcmp(subj, prev, ns * sizeof *subj);
+        if (same || (!all && ns == 0)) {
+            bex__free(subj);
+            continue;
+        }
+        bex_index_hit hits[5];
+        size_t nh = 0;
+        long long size = 0;
+        rc = bex__search(st, rq->live, all ? NULL : subj, ns, hits, &nh, &size, err, errlen);
+        bex__free(prev);
+        prev = subj;
+        nprev = ns;
+        if (rc != BEX_OK || size == 0) continue;
+        long long indexed = 0;
+        if ((rc = bex__indexed_subjects(st, &indexed, err, errlen)) != BEX_OK) break;
+        prev_all = size == indexed;
+        bex_match *m = &f->searched[f->n_searched++];
+        bex_align align;
+        bex_operating_point vop;
+        double fpir;
+        bex__operating_points(st, &align, &vop, &fpir);
+        bex_identify_decide(align, fpir, g, size, hits, nh, m);
+        if (m->match) break;
+    }
+    bex__free(prev);
+    return rc;
+}
+
+static int exit_record(bex_store *st, const bex_exit_request *rq, const bex_exit_facts *f, bex_port_kind kind,
+                       const bex_exit_verdict *v, bex_exit_result *res, char *err, size_t errlen) {
+    res->subject = v->subject;
+    res->outcome = v->outcome;
+    res->match = v->match;
+    const bex_departure_info *d = &f->departure;
+    bex__encounter_row e = {.subject = v->subject, .exit = 1, .port = rq->port, .port_kind = kind,
+                            .carrier = d->known && d->carrier[0] ? d->carrier : NULL,
+                            .voyage = d->known && d->voyage[0] ? d->voyage : NULL, .departure = rq->departure,
+                            .at = f->at, .outcome = v->outcome, .match = &v->match};
+    int rc = bex__insert_encounter(st, &e, &res->encounter, err, errlen);
+    int64_t enc = res->encounter;
+    if (rc == BEX_OK && v->admission) {
+        rc = bex__close_admission(st, v->admission, enc, err, errlen);
+        res->admission = v->admission;
+    }
+    for (int i = 0; rc == BEX_OK && i < v->n_flags; i++) {
+        bex_flag *out = res->n_flags < BEX_MAX_FLAGS ? &res->flags[res->n_flags] : NULL;
+        rc = bex__insert_flag(st, &v->flags[i], enc, rq->departure, f->at, out, err, errlen);
+        if (rc == BEX_OK && out) {
+            snprintf(out->port, sizeof out->port, "%s", rq->port);
+            res->n_flags++;
+        }
+    }
+    if (rc == BEX_OK && v->keep_capture && rq->live)
+        rc = bex__insert_sample(st, v->subject, enc, "exit", rq->live, rq->live_quality, f->at, rq->live_image,
+                                rq->live_image_len, 0, v->capture_searchable, NULL, err, errlen);
+    if (rc == BEX_OK) {
+        char obj[128], det[160];
+        snprintf(obj, sizeof obj, "encounter %lld subject %lld admission %lld", (long long)enc, (long long)v->subject,
+                 (long long)res->admission);
+        snprintf(det, sizeof det, "outcome %s, gallery %s of %lld, %d flags", bex_outcome_name(v->outcome),
+                 v->match.gallery ? bex_gallery_name(v->match.gallery) : "none", v->match.gallery_size, v->n_flags);
+        rc = bex__audit(st, "exit", obj, det, err, errlen);
+    }
+    return rc;
+}
+
+int bex_border_exit(bex_store *st, const bex_exit_request *rq, bex_exit_result *res, char *err, size_t errlen) {
+    memset(res, 0, sizeof *res);
+    res->match.score = res->match.threshold = NAN;
+    if (!rq->port || !*rq->port || strlen(rq->port) > 7) {
+        snprintf(err, errlen, "an exit needs the port code (at most 7 characters)");
+        return BEX_ERR_ARG;
+    }
+    if (rq->port_kind < BEX_PORT_NONE || rq->port_kind >= BEX_PORT_KIND_COUNT) {
+        snprintf(err, errlen, "the port's kind is none of air, sea, land, land-pedestrian, land-vehicle");
+        return BEX_ERR_ARG;
+    }
+    bex_exit_facts f;
+    memset(&f, 0, sizeof f);
+    f.rq = rq;
+    if (bex_time_canonical(rq->at, f.at) != BEX_OK) {
+        snprintf(err, errlen, "the crossing's time '%.40s' is no ISO 8601 time (YYYY-MM-DDTHH:MM:SSZ)", rq->at);
+        return BEX_ERR_ARG;
+    }
+    int rc = bex__begin(st, err, errlen);
+    if (rc != BEX_OK) return rc;
+    if (rq->once && rq->live) {
+        int found = 0;
+        rc = bex__exit_recorded(st, rq->port, f.at, rq->live, &found, res, err, errlen);
+        if (rc == BEX_OK && found) {
+            res->already = 1;
+            bex__end(st, BEX_ERR_ARG, NULL, err, errlen); /* nothing to write: roll back */
+            return BEX_OK;
+        }
+    }
+    if (rc == BEX_OK) rc = bex__settings_read(st, &f.settings, err, errlen);
+    if (rc == BEX_OK && rq->departure) rc = bex__departure(st, rq->departure, &f.departure, err, errlen);
+    bex_port_kind kind = rq->port_kind;
+    if (rc == BEX_OK && !kind && f.departure.known) kind = f.departure.port_kind;
+    if (rc == BEX_OK && !kind) rc = bex__port_kind(st, rq->port, &kind, err, errlen);
+    if (rc == BEX_OK && !kind) {
+        snprintf(err, errlen, "port %.7s is new to this store: its kind (air, sea, land, land-pedestrian, "
+                 "land-vehicle) is needed", rq->port);
+        rc = BEX_ERR_ARG;
+    }
+    /* a departure that cannot be one is refused before anything is searched */
+    if (rc == BEX_OK && rq->departure && (!f.departure.known || f.departure.direction != BEX_DIRECTION_DEPARTURE)) {
+        bex_exit_verdict dummy;
+        rc = bex_exit_decide(&f, &dummy, err, errlen);
+    }
+    if (rc == BEX_OK && rq->live) rc = exit_search(st, rq, &f, err, errlen);
+    if (rc == BEX_OK && f.n_searched && f.searched[f.n_searched - 1].match)
+        rc = bex__open_admission(st, f.searched[f.n_searched - 1].subject, f.at, &f.open_admission, err, errlen);
+    bex_exit_verdict v;
+    if (rc == BEX_OK) rc = bex_exit_decide(&f, &v, err, errlen);
+    if (rc == BEX_OK) rc = exit_record(st, rq, &f, kind, &v, res, err, errlen);
+    rc = bex__end(st, rc, "exit_before_commit", err, errlen);
+    if (rc != BEX_OK) {
+        memset(res, 0, sizeof *res);
+        res->match.score = NAN;
+    }
+    return rc;
+}
+
+/* ---- enrolment outside a crossing ---- */
+
+int bex_border_enrol(bex_store *st, const bex_mrz *doc, const float *tmpl, float quality, const char *source,
+                     const char *at, int64_t *subject, int64_t *document, int *added, char *err, size_t errlen) {
+    *subject = *document = 0;
+    *added = 0;
+    if (!doc || !tmpl || !source || (strcmp(source, "document") && strcmp(source, "visa") && strcmp(source, "officer"))) {
+        snprintf(err, errlen, "enrolment needs a document, a template and a source (document, visa, officer)");
+        return BEX_ERR_ARG;
+    }
+    char when[24];
+    if (bex_time_canonical(at, when) != BEX_OK) {
+        snprintf(err, errlen, "the enrolment's time '%.40s' is no ISO 8601 time", at);
+        return BEX_ERR_ARG;
+    }
+    bex_border_settings set;
+    int rc = bex__settings_read(st, &set, err, errlen);
+    if (rc != BEX_OK) return rc;
+    if (bex_citizen_document(doc, set.home_state)) {
+        snprintf(err, errlen, "the document is a passport of %s, this deployment's own state: citizens are not "
+                 "enrolled", set.home_state);
+        return BEX_ERR_ARG;
+    }
+    if ((rc = bex__begin(st, err, errlen)) != BEX_OK) return rc;
+    bex_known_document h[BEX_ENTRY_MAX_HOLDERS];
+    int nh = 0;
+    rc = bex__holders(st, doc->issuing_state, doc->doc_number, h, BEX_ENTRY_MAX_HOLDERS, &nh, err, errlen);
+    int64_t subj = 0, docid = 0;
+    if (rc == BEX_OK && nh > 0) {
+        subj = h[0].subject;
+        docid = h[0].id;
+        int has = 0;
+        rc = bex__document_has_sample(st, docid, source, &has, err, errlen);
+        if (rc == BEX_OK && has) { /* already enrolled from this source */
+            bex__end(st, BEX_ERR_ARG, NULL, err, errlen);
+            *subject = subj;
+            *document = docid;
+            return BEX_OK;
+        }
+    }
+    if (rc == BEX_OK && !subj) rc = bex__insert_subject(st, when, 0, &subj, err, errlen);
+    if (rc == BEX_OK && !docid) rc = bex__insert_document(st, subj, doc, when, &docid, err, errlen);
+    if (rc == BEX_OK) rc = bex__insert_sample(st, subj, 0, source, tmpl, quality, when, NULL, 0, 0, 1, NULL, err, errlen);
+    if (rc == BEX_OK) {
+        char obj[96];
+        snprintf(obj, sizeof obj, "subject %lld document %lld", (long long)subj, (long long)docid);
+        rc = bex__audit(st, "enrol", obj, source, err, errlen);
+    }
+    rc = bex__end(st, rc, NULL, err, errlen);
+    if (rc != BEX_OK) return rc;
+    *subject = subj;
+    *document = docid;
+    *added = 1;
+    return BEX_OK;
+}
+
+/* ---- a search without a crossing ---- */
+
+int bex_border_identify(bex_store *st, const float *probe, bex_index_hit hits[5], size_t *n, bex_match *m, char *err,
+                        size_t errlen) {
+    *n = 0;
+    int rc = bex__begin(st, err, errlen);
+    if (rc != BEX_OK) return rc;
+    long long size = 0;
+    rc = bex__search(st, probe, NULL, 0, hits, n, &size, err, errlen);
+    if (rc == BEX_OK) {
+        bex_align align;
+        bex_operating_point vop;
+        double fpir;
+        bex__operating_points(st, &align, &vop, &fpir);
+        bex_identify_decide(align, fpir, BEX_GALLERY_ALL, size, hits, *n, m);
+        char obj[64], detail[96];
+        snprintf(obj, sizeof obj, "subject %lld", (long long)(m->match ? m->subject : 0));
+        snprintf(detail, sizeof detail, "1:N over %lld subjects, %zu candidates", size, *n);
+        rc = bex__audit(st, "identify", obj, detail, err, errlen);
+    }
+    rc = bex__end(st, rc, NULL, err, errlen);
+    if (rc != BEX_OK) *n = 0;
+    return rc;
+}

@@ -1,0 +1,217 @@
+/*
+ * rules.c - the small border rules (rules.h): 1:1 and 1:N decisions at calibrated operating
+ * points, who is a citizen by their document, manifests against the record, biographic
+ * agreement, the role matrix and what a carrier learns, and retention. All pure.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bex/names.h"
+#include "bex/rules.h"
+
+void bex_border_settings_default(bex_border_settings *s) {
+    memset(s, 0, sizeof *s);
+    snprintf(s->home_state, sizeof s->home_state, "USA");
+    s->departure_before_s = 12 * 3600;
+    s->departure_after_s = 12 * 3600;
+}
+
+/* ---- decisions at an operating point ---- */
+
+static void match_init(bex_match *m, bex_gallery g) {
+    memset(m, 0, sizeof *m);
+    m->gallery = g;
+    m->score = NAN;
+    m->threshold = NAN;
+}
+
+void bex_verify_decide(const bex_operating_point *op, bex_gallery gallery, int64_t subject, float score,
+                       bex_match *m) {
+    match_init(m, gallery);
+    m->gallery_size = 1;
+    m->subject = subject;
+    m->score = score;
+    m->threshold = op->threshold;
+    m->calibrated = 1;
+    snprintf(m->operating_point, sizeof m->operating_point, "%s", op->name);
+    m->match = !isnan(score) && score >= op->threshold;
+}
+
+void bex_identify_decide(bex_align align, double fpir, bex_gallery gallery, long long n, const bex_index_hit *hits,
+                         size_t nhits, bex_match *m) {
+    match_init(m, gallery);
+    m->gallery_size = n;
+    if (nhits > 0) {
+        m->subject = hits[0].subject_id;
+        m->score = hits[0].score;
+    }
+    if (n <= 0) {
+        snprintf(m->operating_point, sizeof m->operating_point, "empty gallery");
+        return;
+    }
+    bex_operating_point op;
+    char e[256];
+    if (bex_operating_point_identify(align, fpir, n, &op, e, sizeof e) != BEX_OK) {
+        /* beyond the evidence: no decision, and say why; never extrapolated */
+        snprintf(m->operating_point, sizeof m->operating_point,
+                 "FPIR %g at N=%lld is beyond the calibration's evidence (its smallest FMR is %.2g): no 1:N decision",
+                 fpir, n, bex_calibration_min_fmr(align));
+        return;
+    }
+    m->calibrated = 1;
+    m->threshold = op.threshold;
+    snprintf(m->operating_point, sizeof m->operating_point, "%s", op.name);
+    m->match = nhits > 0 && hits[0].score >= op.threshold;
+}
+
+/* ---- citizens ---- */
+
+int bex_citizen_document(const bex_mrz *doc, const char *home_state) {
+    return doc && home_state && *home_state && doc->doc_code[0] == 'P' && !strcmp(doc->issuing_state, home_state);
+}
+
+/* ---- names and manifests ---- */
+
+int bex_biographic_agreement(const char *surname_a, const char *given_a, const char *birth_a, const char *surname_b,
+                             const char *given_b, const char *birth_b, int *verdict) {
+    bex_name_match nm;
+    char e[160];
+    int names = bex_name_compare(surname_a, given_a, surname_b, given_b, &nm, e, sizeof e) == BEX_OK &&
+                nm.verdict != BEX_NAME_DIFFERENT && nm.verdict != BEX_NAME_GIVEN_NAMES_MISSING;
+    if (verdict) *verdict = names ? (int)nm.verdict : BEX_NAME_DIFFERENT;
+    if (!names) return 0;
+    return !strcmp(birth_a ? birth_a : "", birth_b ? birth_b : "") ? 2 : 1;
+}
+
+void bex_manifest_check(const bex_manifest_entry *x, const bex_known_document *doc, size_t position,
+                        bex_manifest_verdict *v) {
+    memset(v, 0, sizeof *v);
+    bex_name_match nm;
+    char e[160];
+    int rc = bex_name_compare(x->surname, x->given_names, doc->surname, doc->given_names, &nm, e, sizeof e);
+    const char *field = NULL;
+    if (rc != BEX_OK) field = "names (not writable as an MRZ name)";
+    else if (nm.verdict == BEX_NAME_DIFFERENT) field = "names";
+    else if (nm.verdict == BEX_NAME_GIVEN_NAMES_MISSING && x->given_names[0] && doc->given_names[0])
+        field = "given names";
+    else if (x->birth_date[0] && strcmp(x->birth_date, doc->birth_date)) field = "birth date";
+    else if (x->nationality[0] && doc->nationality[0] && strcmp(x->nationality, doc->nationality))
+        field = "nationality";
+    if (field) {
+        v->mismatch = 1;
+        snprintf(v->detail, sizeof v->detail, "manifest traveller %zu: %s differ%s from the document on record%s%s",
+                 position, field, !strcmp(field, "birth date") || !strcmp(field, "nationality") ? "s" : "",
+                 rc == BEX_OK && nm.verdict != BEX_NAME_DIFFERENT && nm.verdict != BEX_NAME_SAME ? " (names: " : "",
+                 rc == BEX_OK && nm.verdict != BEX_NAME_DIFFERENT && nm.verdict != BEX_NAME_SAME
+                     ? bex_name_verdict_name(nm.verdict) : "");
+        if (rc == BEX_OK && nm.verdict != BEX_NAME_DIFFERENT && nm.verdict != BEX_NAME_SAME) {
+            size_t l = strlen(v->detail);
+            snprintf(v->detail + l, sizeof v->detail - l, ")");
+        }
+        return;
+    }
+    if (nm.verdict != BEX_NAME_SAME) {
+        v->name_variant = 1;
+        snprintf(v->detail, sizeof v->detail, "manifest traveller %zu: %s", position, nm.reason);
+    }
+}
+
+/* ---- who may do what ---- */
+
+int bex_role_may(bex_role role, bex_action a) {
+    switch (role) {
+    case BEX_ROLE_OFFICER:
+        switch (a) {
+        case BEX_ACT_ENTRY: case BEX_ACT_EXIT: case BEX_ACT_MANIFEST: case BEX_ACT_GALLERY: case BEX_ACT_OVERSTAYS:
+        case BEX_ACT_FLAGS: case BEX_ACT_FLAG_STATUS: case BEX_ACT_SUBJECT: case BEX_ACT_ENCOUNTER:
+        case BEX_ACT_LOOKUP: case BEX_ACT_VERIFY: case BEX_ACT_IDENTIFY: case BEX_ACT_DECIDE: case BEX_ACT_OVERRIDE:
+        case BEX_ACT_MERGE: case BEX_ACT_RECLASSIFY: case BEX_ACT_ERASE:
+            return 1;
+        default:
+            return 0;
+        }
+    case BEX_ROLE_CARRIER:
+        return a == BEX_ACT_EXIT || a == BEX_ACT_MANIFEST || a == BEX_ACT_GALLERY;
+    case BEX_ROLE_ANALYST:
+        return a == BEX_ACT_OVERSTAYS || a == BEX_ACT_FLAGS;
+    case BEX_ROLE_AUDITOR:
+        return a == BEX_ACT_AUDIT;
+    case BEX_ROLE_ADMIN:
+        return a == BEX_ACT_PURGE || a == BEX_ACT_KEYS || a == BEX_ACT_RETENTION || a == BEX_ACT_SETTINGS;
+    default:
+        return 0;
+    }
+}
+
+int bex_carrier_owns(const char *key_carrier, const char *departure_carrier) {
+    return key_carrier && departure_carrier && *key_carrier && !strcmp(key_carrier, departure_carrier);
+}
+
+bex_carrier_answer bex_carrier_answer_of(bex_outcome o) {
+    return o == BEX_OUTCOME_MATCHED ? BEX_CARRIER_MATCH : o == BEX_OUTCOME_NO_PHOTO ? BEX_CARRIER_NO_PHOTO
+                                                                                     : BEX_CARRIER_NO_MATCH;
+}
+
+const char *bex_carrier_answer_name(const bex_exit_result *r) {
+    static const char *const names[3] = {"no_match", "match", "no_photo"};
+    return names[bex_carrier_answer_of(r->outcome)];
+}
+
+/* ---- retention ---- */
+
+static const char *const categories[] = {"citizen_biometrics", "unmatched_captures", "images", "records",
+                                         "overstayer_records"};
+
+int bex_retention_check(const char *category, long long seconds, char *err, size_t errlen) {
+    int known = 0;
+    for (size_t i = 0; i < sizeof categories / sizeof *categories; i++) known |= category && !strcmp(category, categories[i]);
+    if (!known) {
+        snprintf(err, errlen, "no retention category '%s' (citizen_biometrics, unmatched_captures, images, records, "
+                 "overstayer_records)", category ? category : "");
+        return BEX_ERR_ARG;
+    }
+    if (seconds < 0) {
+        snprintf(err, errlen, "%s: a retention period cannot be negative", category);
+        return BEX_ERR_ARG;
+    }
+    if ((!strcmp(category, "citizen_biometrics") || !strcmp(category, "unmatched_captures")) &&
+        seconds > BEX_CITIZEN_MAX_SECONDS) {
+        snprintf(err, errlen, "%s: %s may be kept 12 hours at most", category,
+                 !strcmp(category, "citizen_biometrics") ? "citizens' photos and templates"
+                                                          : "unmatched captures (they may be a citizen's)");
+        return BEX_ERR_ARG;
+    }
+    return BEX_OK;
+}
+
+void bex_retention_preset(bex_policy policy, long long *records, long long *overstayer_records) {
+    const long long year = 31557600; /* 365.25 days */
+    *records = (policy == BEX_POLICY_EU ? 3 : 75) * year;
+    *overstayer_records = (policy == BEX_POLICY_EU ? 5 : 75) * year;
+}
+
+bex_fate bex_sample_retention(const bex_sample_facts *s, const bex_retention *r, int64_t now) {
+    int64_t age = now - s->captured_at;
+    if (s->citizen && age >= r->citizen_biometrics) return BEX_DELETE;
+    if (s->unmatched && age >= r->unmatched_captures) return BEX_DELETE;
+    if (s->has_image && age >= r->images) return BEX_DROP_IMAGE;
+    return BEX_KEEP;
+}
+
+bex_fate bex_subject_retention(const bex_subject_facts *s, const bex_retention *r, int64_t now, int *overstayer) {
+    *overstayer = 0;
+    bex_day today = (bex_day)(now >= 0 ? now / 86400 : -((-now + 86399) / 86400));
+    if (!s->citizen) {
+        for (size_t i = 0; i < s->n_stays; i++) {
+            bex_stay_verdict v;
+            if (bex_overstay_us(&s->stays[i], today, &v) != BEX_OK) continue;
+            /* still here within their stay (or on D/S): kept, an exit must find them */
+            if (v.status == BEX_STAY_PRESENT || v.status == BEX_STAY_DS) return BEX_KEEP;
+            if (v.status == BEX_STAY_OVERSTAY_IN_COUNTRY || v.status == BEX_STAY_OVERSTAY_OUT_OF_COUNTRY)
+                *overstayer = 1;
+        }
+    }
+    long long keep = *overstayer ? r->overstayer_records : r->records;
+    return now - s->last_seen >= keep ? BEX_DELETE : BEX_KEEP;
+}

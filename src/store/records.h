@@ -1,0 +1,217 @@
+/*
+ * records.h - the store's primitives for the border layer (src/border/ only): transactions,
+ * the reads a decision gathers and the writes that record its verdict. Nothing here decides:
+ * each call reads or writes what it is told. Calls that change the 1:N index (samples added
+ * or removed) take effect in the index when the transaction commits.
+ */
+#ifndef BEX_STORE_RECORDS_H
+#define BEX_STORE_RECORDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bex/rules.h"
+#include "bex/store.h"
+
+/* ---- transactions, audit, the store's settings ---- */
+
+/* BEGIN IMMEDIATE. */
+int bex__begin(bex_store *st, char *err, size_t errlen);
+/* COMMIT when rc is BEX_OK (after the crash-test point `fault`, if any), else ROLLBACK.
+ * Returns rc, or COMMIT's failure. */
+int bex__end(bex_store *st, int rc, const char *fault, char *err, size_t errlen);
+/* An audit entry inside the current transaction, by the store's actor. */
+int bex__audit(bex_store *st, const char *action, const char *object, const char *detail,
+               char *err, size_t errlen);
+
+/* The store's operating points: the alignment, the 1:1 operating point, the 1:N target. */
+void bex__operating_points(bex_store *st, bex_align *align, bex_operating_point *verify,
+                           double *fpir);
+
+int bex__settings_read(bex_store *st, bex_border_settings *out, char *err, size_t errlen);
+int bex__setting_write(bex_store *st, const char *name, const char *value, char *err,
+                       size_t errlen);
+int bex__retention_read(bex_store *st, bex_retention *out, char *err, size_t errlen);
+int bex__retention_write(bex_store *st, const char *category, long long seconds, char *err,
+                         size_t errlen);
+
+/* ---- gathering ---- */
+
+/* Documents on record with this number and issuing state (one per subject holding it), in
+ * the order recorded, at most max. */
+int bex__holders(bex_store *st, const char *issuing_state, const char *number,
+                 bex_known_document *out, int max, int *n, char *err, size_t errlen);
+
+/* A subject's facts: citizen, face on record, its latest documents, its admissions still open
+ * that were entered before `before` (canonical time; NULL: any), and the best similarity of
+ * probe to its samples (NAN when probe is NULL or it has none). BEX_ERR_ARG: no such subject. */
+int bex__subject_facts(bex_store *st, int64_t subject, const char *before, const float *probe,
+                       bex_known_subject *out, char *err, size_t errlen);
+
+/* 1:N over the index: every subject (subjects NULL), or those n. The best 5 subjects into hits
+ * (best first), *gallery_size the subjects searched. */
+int bex__search(bex_store *st, const float *probe, const int64_t *subjects, size_t n,
+                bex_index_hit hits[5], size_t *n_hits, long long *gallery_size, char *err,
+                size_t errlen);
+
+/* The subjects of a gallery (manifest: of `departure`; port: departures from `port` on `day`,
+ * "YYYY-MM-DD"; in_country: an open admission), sorted; *out: free(). */
+int bex__gallery_subjects(bex_store *st, bex_gallery g, const char *departure, const char *port,
+                          const char *day, int64_t **out, size_t *n, char *err, size_t errlen);
+/* Subjects in the index (the "all" gallery's size). */
+int bex__indexed_subjects(bex_store *st, long long *n, char *err, size_t errlen);
+
+int bex__departure(bex_store *st, const char *id, bex_departure_info *out, char *err,
+                   size_t errlen);
+/* The kind of a port's last crossing on record (BEX_PORT_NONE: new port). */
+int bex__port_kind(bex_store *st, const char *port, bex_port_kind *out, char *err, size_t errlen);
+/* The latest admission of subject still open and entered at or before `at` (0: none). */
+int bex__open_admission(bex_store *st, int64_t subject, const char *at, int64_t *admission,
+                        char *err, size_t errlen);
+/* An exit recorded at this port and time with this template (a gate log line synced before):
+ * *found, and its encounter, subject and outcome into res. */
+int bex__exit_recorded(bex_store *st, const char *port, const char *at, const float *tmpl,
+                       int *found, bex_exit_result *res, char *err, size_t errlen);
+
+/* An encounter as a decision on it needs it. */
+typedef struct bex__encounter_info {
+    int64_t id, subject;      /* subject 0: none */
+    int exit;                 /* 1: an exit, 0: an entry */
+    char at[24];
+    bex_outcome outcome;
+    bex_decision decision;
+    char class_[8], admit_until[11];
+    int citizen;
+    int64_t admission;        /* the admission it opened (entry) or closed (exit), 0 none */
+} bex__encounter_info;
+int bex__encounter(bex_store *st, int64_t id, bex__encounter_info *out, char *err, size_t errlen);
+
+/* Whether a subject exists, and is a citizen. */
+int bex__subject_kind(bex_store *st, int64_t subject, int *exists, int *citizen, char *err,
+                      size_t errlen);
+
+/* Documents recorded with this number (any state when state is NULL), or with this birth
+ * date; at most max. */
+int bex__documents_by_number(bex_store *st, const char *number, const char *state,
+                             bex_known_document *out, int max, int *n, char *err, size_t errlen);
+int bex__documents_by_birth(bex_store *st, const char *birth, bex_known_document *out, int max,
+                            int *n, char *err, size_t errlen);
+
+/* The flags matching q, newest first (border.h). */
+int bex__flags(bex_store *st, const bex_flag_query *q, bex_flag **out, size_t *n, size_t *total,
+               char *err, size_t errlen);
+
+/* Every admission of a non-citizen subject entered by `day`, a subject's together in order of
+ * entry: rows (the verdict left zero) and their stays (entry, exit, admit-until, no exit
+ * recorded; long_stay left 0). *rows, *stays: free(). */
+int bex__overstay_rows(bex_store *st, const char *day, bex_overstay_row **rows, bex_stay **stays,
+                       size_t *n, char *err, size_t errlen);
+
+/* ---- recording ---- */
+
+int bex__insert_subject(bex_store *st, const char *at, int citizen, int64_t *id, char *err,
+                        size_t errlen);
+int bex__insert_document(bex_store *st, int64_t subject, const bex_mrz *d, const char *at,
+                         int64_t *id, char *err, size_t errlen);
+
+typedef struct bex__encounter_row {
+    int64_t subject, document;  /* 0: none */
+    int exit;
+    const char *port;
+    bex_port_kind port_kind;
+    const char *carrier, *voyage, *departure;
+    const char *at;
+    bex_outcome outcome;
+    const bex_match *match;     /* NULL or gallery none: no comparison */
+    bex_decision decision;      /* entries */
+    const char *class_, *admit_until;
+    int citizen;
+} bex__encounter_row;
+int bex__insert_encounter(bex_store *st, const bex__encounter_row *r, int64_t *id, char *err,
+                          size_t errlen);
+int bex__set_decision(bex_store *st, int64_t encounter, bex_decision d, char *err, size_t errlen);
+
+int bex__insert_admission(bex_store *st, int64_t subject, int64_t entry, const char *class_,
+                          const char *admit_until, int64_t *id, char *err, size_t errlen);
+int bex__close_admission(bex_store *st, int64_t admission, int64_t exit, char *err,
+                         size_t errlen);
+/* Closes an admission because a later entry (encounter `entry`) shows the traveller left. */
+int bex__supersede_admission(bex_store *st, int64_t admission, int64_t entry, char *err,
+                             size_t errlen);
+
+/* A flag with its links; copied into *out when not NULL. subjects and documents as given
+ * (no BEX_NEW left). */
+int bex__insert_flag(bex_store *st, const bex_flag_plan *p, int64_t encounter,
+                     const char *departure, const char *at, bex_flag *out, char *err,
+                     size_t errlen);
+int bex__set_flag_status(bex_store *st, int64_t flag, bex_flag_status s, int *found, char *err,
+                         size_t errlen);
+
+/* A face sample; in the index after the commit when it has a subject, is no citizen's and
+ * searchable. The image is kept only while retention "images" is above 0. */
+int bex__insert_sample(bex_store *st, int64_t subject, int64_t encounter, const char *source,
+                       const float *tmpl, float quality, const char *at, const void *image,
+                       size_t image_len, int citizen, int searchable, int64_t *id, char *err,
+                       size_t errlen);
+/* Whether a document already has a sample of this source recorded outside any crossing. */
+int bex__document_has_sample(bex_store *st, int64_t document, const char *source, int *has,
+                             char *err, size_t errlen);
+
+/* An exit's encounter, samples, flags and admissions moved to `subject` as an officer said. */
+int bex__override_exit(bex_store *st, int64_t encounter, int64_t subject, int searchable,
+                       char *err, size_t errlen);
+
+int bex__reclassify_citizen(bex_store *st, int64_t subject, char *err, size_t errlen);
+int bex__erase_samples(bex_store *st, int64_t subject, long long *n, char *err, size_t errlen);
+int bex__merge(bex_store *st, int64_t keep, int64_t other, const char *at, int64_t *merge,
+               char *err, size_t errlen);
+/* BEX_ERR_ARG: no such merge, or undone already. */
+int bex__unmerge(bex_store *st, int64_t merge, const char *at, int64_t *kept, int64_t *merged,
+                 char *err, size_t errlen);
+
+/* ---- retention ---- */
+
+/* Samples that may be due: citizens' and unmatched captures taken at or before `capture_cut`,
+ * samples with an image taken at or before `image_cut`; *out: free(). */
+typedef struct bex__sample_due {
+    int64_t id;
+    bex_sample_facts facts;
+} bex__sample_due;
+int bex__purge_candidates(bex_store *st, const char *capture_cut, const char *image_cut,
+                          bex__sample_due **out, size_t *n, char *err, size_t errlen);
+int bex__delete_sample(bex_store *st, int64_t sample, char *err, size_t errlen);
+int bex__drop_image(bex_store *st, int64_t sample, char *err, size_t errlen);
+
+/* Subjects last seen at or before `cut` (canonical time), with their stays; *out: free() each
+ * out[i].stays then out. */
+typedef struct bex__subject_due {
+    int64_t id;
+    int citizen;
+    char last_seen[24];
+    bex_stay *stays;
+    size_t n_stays;
+} bex__subject_due;
+int bex__subject_candidates(bex_store *st, const char *cut, bex__subject_due **out, size_t *n,
+                            char *err, size_t errlen);
+void bex__subject_candidates_free(bex__subject_due *d, size_t n);
+int bex__delete_subject(bex_store *st, int64_t subject, char *err, size_t errlen);
+/* Unmatched exits (no subject) at or before cut: deleted; *n how many. */
+int bex__delete_unmatched_exits(bex_store *st, const char *cut, long long *n, char *err,
+                                size_t errlen);
+
+/* ---- manifests ---- */
+
+/* Replaces or records the departure; *replaced when it was on record. */
+int bex__departure_write(bex_store *st, const bex_manifest *m, const char *loaded_at,
+                         int *replaced, char *err, size_t errlen);
+/* The latest document on record with this number and state (*found 0: none), and whether its
+ * subject has a face sample. */
+int bex__manifest_document(bex_store *st, const char *state, const char *number, int *found,
+                           bex_known_document *doc, int *has_face, char *err, size_t errlen);
+int bex__manifest_entry_write(bex_store *st, const char *departure, const bex_manifest_entry *x,
+                              int64_t document, size_t position, char *err, size_t errlen);
+/* The face samples of the departure's non-citizen subjects into ix. */
+int bex__gallery_fill(bex_store *st, const char *departure, bex_index *ix, char *err,
+                      size_t errlen);
+
+#endif

@@ -1,0 +1,564 @@
+/*
+ * test_rules.c - the border rules (include/bex/rules.h) as tables of cases, with no database and
+ * no face models: entry decisions (who presents, outcome, decision, flags, what is enrolled, which
+ * admissions close), the exit cascade and its decisions, the one 1:N rule at the calibration's
+ * edge, manifests against the record, citizens by document, several faces in one capture,
+ * retention of samples and records, what a carrier learns, and the role matrix.
+ */
+#include <math.h>
+
+#include "bex/rules.h"
+#include "test.h"
+
+/* ---- entry ---- */
+
+typedef struct known {
+    int64_t id;
+    int citizen, has_face;
+    float score;                 /* live vs its samples; NAN none */
+    const char *surname, *given, *birth;
+    int64_t open1;               /* an open admission (0 none) */
+} known;
+
+typedef struct entry_case {
+    const char *name;
+    /* the request */
+    int live, doc_given, doc_ok, citizen, expired, bad_check;
+    float doc_score;
+    /* the record */
+    int holder;                  /* the presented document is on record, held by subjects[0] */
+    int holder_has_photo;
+    known subj[2];               /* subjects[0]: the holder, when holder; subjects[1]: the top 1:N hit */
+    int hit;                     /* a 1:N hit: subjects[hit - 1] at hit_score */
+    float hit_score;
+    long long gallery;           /* 1:N gallery size */
+    /* the verdict expected */
+    bex_outcome outcome;
+    bex_decision decision;
+    int64_t subject;             /* BEX_NEW or an id */
+    int new_document;
+    bex_flag_kind flag1, flag2;  /* flags expected (BEX_FLAG_NONE: none) */
+    int n_flags;
+    int admit, enrol_doc, searchable;
+    int64_t closes;              /* an admission closed (0 none) */
+    bex_gallery verified_by;
+} entry_case;
+
+#define NONE_K {0, 0, 0, NAN, NULL, NULL, NULL, 0}
+
+static const entry_case entry_cases[] = {
+    {"first_visit_chip_photo_matches", 1, 1, 1, 0, 0, 0, 0.97f, 0, 0, {NONE_K, NONE_K}, 0, 0, 50,
+     BEX_OUTCOME_MATCHED, BEX_DECISION_ADMITTED, BEX_NEW, 1, 0, 0, 0, 1, 1, 1, 0, BEX_GALLERY_DOCUMENT},
+    {"impostor_referred_not_admitted", 1, 1, 1, 0, 0, 0, 0.40f, 0, 0, {NONE_K, NONE_K}, 0, 0, 50,
+     BEX_OUTCOME_NOT_MATCHED, BEX_DECISION_REFERRED, BEX_NEW, 1, BEX_FLAG_IMPOSTOR_SUSPECTED, 0, 1, 0, 0, 1, 0,
+     BEX_GALLERY_DOCUMENT},
+    {"document_photo_unusable_not_verified", 1, 1, 0, 0, 0, 0, NAN, 0, 0, {NONE_K, NONE_K}, 0, 0, 50,
+     BEX_OUTCOME_DOCUMENT_PHOTO_UNUSABLE, BEX_DECISION_REFERRED, BEX_NEW, 1, BEX_FLAG_DOCUMENT_PHOTO_UNUSABLE, 0, 1,
+     0, 0, 1, 0, BEX_GALLERY_NONE},
+    {"document_photo_unusable_holder_verifies", 1, 1, 0, 0, 0, 0, NAN, 1, 0,
+     {{7, 0, 1, 0.96f, "TESTA", "ANNA", "1980-01-31", 0}, NONE_K}, 1, 0.96f, 50, BEX_OUTCOME_MATCHED,
+     BEX_DECISION_ADMITTED, 7, 0, BEX_FLAG_DOCUMENT_PHOTO_UNUSABLE, 0, 1, 1, 0, 1, 0, BEX_GALLERY_HOLDER},
+    {"no_live_photo_referred", 0, 1, 1, 0, 0, 0, NAN, 0, 0, {NONE_K, NONE_K}, 0, 0, 50, BEX_OUTCOME_NO_PHOTO,
+     BEX_DECISION_REFERRED, BEX_NEW, 1, BEX_FLAG_NO_PHOTO, 0, 1, 0, 1, 0, 0, BEX_GALLERY_NONE},
+    {"citizen_matched_not_enrolled_for_search", 1, 1, 1, 1, 0, 0, 0.97f, 0, 0, {NONE_K, NONE_K}, 0, 0, 0,
+     BEX_OUTCOME_MATCHED, BEX_DECISION_ADMITTED, BEX_NEW, 1, 0, 0, 0, 0, 1, 0, 0, BEX_GALLERY_DOCUMENT},
+    {"citizen_without_document_photo_unverified", 1, 0, 0, 1, 0, 0, NAN, 0, 0, {NONE_K, NONE_K}, 0, 0, 0,
+     BEX_OUTCOME_UNVERIFIED, BEX_DECISION_ADMITTED, BEX_NEW, 1, 0, 0, 0, 0, 0, 0, 0, BEX_GALLERY_NONE},
+    {"citizen_without_live_photo_admitted", 0, 1, 1, 1, 0, 0, NAN, 0, 0, {NONE_K, NONE_K}, 0, 0, 0,
+     BEX_OUTCOME_NO_PHOTO, BEX_DECISION_ADMITTED, BEX_NEW, 1, BEX_FLAG_NO_PHOTO, 0, 1, 0, 1, 0, 0, BEX_GALLERY_NONE},
+    {"citizen_impostor_referred", 1, 1, 1, 1, 0, 0, 0.30f, 0, 0, {NONE_K, NONE_K}, 0, 0, 0,
+     BEX_OUTCOME_NOT_MATCHED, BEX_DECISION_REFERRED, BEX_NEW, 1, BEX_FLAG_IMPOSTOR_SUSPECTED, 0, 1, 0, 0, 0, 0,
+     BEX_GALLERY_DOCUMENT},
+    {"returning_traveller_holder_matches_closes_open_stay", 1, 0, 0, 0, 0, 0, NAN, 1, 1,
+     {{7, 0, 1, 0.95f, "TESTA", "ANNA", "1980-01-31", 41}, NONE_K}, 1, 0.95f, 50, BEX_OUTCOME_MATCHED,
+     BEX_DECISION_ADMITTED, 7, 0, 0, 0, 0, 1, 0, 1, 41, BEX_GALLERY_HOLDER},
+    {"document_shared_other_face_on_record", 1, 0, 0, 0, 0, 0, NAN, 1, 0,
+     {{7, 0, 1, 0.20f, "TESTA", "ANNA", "1980-01-31", 41}, NONE_K}, 0, 0, 50, BEX_OUTCOME_NOT_MATCHED,
+     BEX_DECISION_REFERRED, BEX_NEW, 1, BEX_FLAG_DOCUMENT_SHARED, 0, 1, 0, 0, 1, 0, BEX_GALLERY_NONE},
+    {"holder_without_face_first_capture", 1, 0, 0, 0, 0, 0, NAN, 1, 0,
+     {{7, 0, 0, NAN, "TESTA", "ANNA", "1980-01-31", 0}, NONE_K}, 0, 0, 50, BEX_OUTCOME_ENROLLED,
+     BEX_DECISION_ADMITTED, 7, 0, 0, 0, 0, 1, 0, 1, 0, BEX_GALLERY_NONE},
+    {"renewed_passport_linked", 1, 1, 1, 0, 0, 0, 0.97f, 0, 0,
+     {NONE_K, {9, 0, 1, 0.99f, "TESTA", "ANNA", "1980-01-31", 0}}, 2, 0.99f, 50, BEX_OUTCOME_MATCHED,
+     BEX_DECISION_ADMITTED, 9, 1, 0, 0, 0, 1, 1, 1, 0, BEX_GALLERY_DOCUMENT},
+    {"renewed_passport_spelling_variant_linked", 1, 1, 1, 0, 0, 0, 0.97f, 0, 0,
+     {NONE_K, {9, 0, 1, 0.99f, "MÜLLER", "JÜRGEN", "1980-01-31", 0}}, 2, 0.99f, 50, BEX_OUTCOME_MATCHED,
+     BEX_DECISION_ADMITTED, 9, 1, 0, 0, 0, 1, 1, 1, 0, BEX_GALLERY_DOCUMENT},
+    {"two_identities_referred", 1, 1, 1, 0, 0, 0, 0.97f, 0, 0,
+     {NONE_K, {9, 0, 1, 0.99f, "OTHER", "NAME", "1970-02-02", 0}}, 2, 0.99f, 50, BEX_OUTCOME_MATCHED,
+     BEX_DECISION_REFERRED, BEX_NEW, 1, BEX_FLAG_TWO_IDENTITIES, 0, 1, 0, 1, 1, 0, BEX_GALLERY_DOCUMENT},
+    {"biographic_mismatch_admitted_flagged", 1, 1, 1, 0, 0, 0, 0.97f, 0, 0,
+     {NONE_K, {9, 0, 1, 0.99f, "TESTA", "ANNA", "1979-01-31", 0}}, 2, 0.99f, 50, BEX_OUTCOME_MATCHED,
+     BEX_DECISION_ADMITTED, BEX_NEW, 1, BEX_FLAG_BIOGRAPHIC_MISMATCH, 0, 1, 1, 1, 1, 0, BEX_GALLERY_DOCUMENT},
+    {"one_n_beyond_calibration_decides_nothing", 1, 1, 1, 0, 0, 0, 0.97f, 0, 0,
+     {NONE_K, {9, 0, 1, 0.999f, "OTHER", "NAME", "1970-02-02", 0}}, 2, 0.999f, 100000000LL, BEX_OUTCOME_MATCHED,
+     BEX_DECISION_ADMITTED, BEX_NEW, 1, 0, 0, 0, 1, 1, 1, 0, BEX_GALLERY_DOCUMENT},
+    {"expired_document_flagged", 1, 1, 1, 0, 1, 0, 0.97f, 0, 0, {NONE_K, NONE_K}, 0, 0, 50, BEX_OUTCOME_MATCHED,
+     BEX_DECISION_ADMITTED, BEX_NEW, 1, BEX_FLAG_DOCUMENT_PROBLEM, 0, 1, 1, 1, 1, 0, BEX_GALLERY_DOCUMENT},
+    {"bad_check_digit_and_impostor", 1, 1, 1, 0, 0, 1, 0.30f, 0, 0, {NONE_K, NONE_K}, 0, 0, 50,
+     BEX_OUTCOME_NOT_MATCHED, BEX_DECISION_REFERRED, BEX_NEW, 1, BEX_FLAG_DOCUMENT_PROBLEM,
+     BEX_FLAG_IMPOSTOR_SUSPECTED, 2, 0, 0, 1, 0, BEX_GALLERY_DOCUMENT},
+    {"document_photo_known_not_enrolled_again", 1, 1, 1, 0, 0, 0, 0.97f, 1, 1,
+     {{7, 0, 1, 0.95f, "TESTA", "ANNA", "1980-01-31", 0}, NONE_K}, 1, 0.95f, 50, BEX_OUTCOME_MATCHED,
+     BEX_DECISION_ADMITTED, 7, 0, 0, 0, 0, 1, 0, 1, 0, BEX_GALLERY_DOCUMENT},
+};
+
+static bex_mrz doc_of(int expired, int bad_check) {
+    bex_mrz d;
+    memset(&d, 0, sizeof d);
+    d.format = BEX_MRZ_TD3;
+    snprintf(d.doc_code, sizeof d.doc_code, "P");
+    snprintf(d.issuing_state, sizeof d.issuing_state, "GBR");
+    snprintf(d.nationality, sizeof d.nationality, "GBR");
+    snprintf(d.doc_number, sizeof d.doc_number, "X0000001");
+    snprintf(d.surname, sizeof d.surname, "MUELLER");
+    snprintf(d.given_names, sizeof d.given_names, "JUERGEN");
+    snprintf(d.birth_date, sizeof d.birth_date, "1980-01-31");
+    snprintf(d.expiry_date, sizeof d.expiry_date, expired ? "2026-01-01" : "2031-01-01");
+    d.sex = 'M';
+    if (bad_check) {
+        d.n_failed = 1;
+        d.failed[0] = "birth_date";
+    }
+    return d;
+}
+
+static void known_subject(bex_known_subject *s, const known *k) {
+    memset(s, 0, sizeof *s);
+    s->id = k->id;
+    s->citizen = k->citizen;
+    s->has_face = k->has_face;
+    s->score = k->score;
+    bex_known_document *d = &s->documents[s->n_documents++];
+    d->id = 100 + k->id;
+    d->subject = k->id;
+    snprintf(d->surname, sizeof d->surname, "%s", k->surname);
+    snprintf(d->given_names, sizeof d->given_names, "%s", k->given);
+    snprintf(d->birth_date, sizeof d->birth_date, "%s", k->birth);
+    if (k->open1) s->open_admissions[s->n_open++] = k->open1;
+}
+
+static int has_kind(const bex_entry_verdict *v, bex_flag_kind k) {
+    for (int i = 0; i < v->n_flags; i++)
+        if (v->flags[i].kind == k) return 1;
+    return 0;
+}
+
+TEST(entry_table) {
+    float live[BEX_TEMPLATE_DIM] = {1}, photo[BEX_TEMPLATE_DIM] = {1};
+    for (size_t i = 0; i < sizeof entry_cases / sizeof *entry_cases; i++) {
+        const entry_case *c = &entry_cases[i];
+        bex_mrz d = doc_of(c->expired, c->bad_check);
+        /* the "same names" cases are written with the document's own names */
+        bex_entry_request rq = {.doc = &d, .live = c->live ? live : NULL, .doc_photo_given = c->doc_given,
+                                .doc_photo = c->doc_ok ? photo : NULL, .admission_class = "B2",
+                                .admit_until = "2026-05-30", .port = "JFK", .port_kind = BEX_PORT_AIR,
+                                .at = "2026-03-01T10:00:00Z", .citizen = c->citizen};
+        bex_entry_facts *f = calloc(1, sizeof *f);
+        f->rq = &rq;
+        snprintf(f->at, sizeof f->at, "2026-03-01T10:00:00Z");
+        bex_border_settings_default(&f->settings);
+        char err[256];
+        CHECK(bex_operating_point_verify(BEX_ALIGN_DEFAULT, 1e-3, &f->verify_op, err, sizeof err) == BEX_OK);
+        f->align = BEX_ALIGN_DEFAULT;
+        f->fpir = 0.003;
+        f->citizen = c->citizen;
+        f->doc_score = c->doc_score;
+        f->gallery_size = c->citizen ? 0 : c->gallery;
+        for (int k = 0; k < 2; k++) {
+            if (!c->subj[k].id) continue;
+            known kk = c->subj[k];
+            if (kk.surname && !strcmp(kk.surname, "TESTA")) { /* "the same names" as the document */
+                kk.surname = d.surname;
+                kk.given = d.given_names;
+            }
+            known_subject(&f->subjects[f->n_subjects++], &kk);
+        }
+        if (c->holder) {
+            f->holders[0] = f->subjects[0].documents[0];
+            f->holders[0].has_photo = c->holder_has_photo;
+            f->n_holders = 1;
+        }
+        if (c->hit && !c->citizen) {
+            f->hits[0].subject_id = c->subj[c->hit - 1].id;
+            f->hits[0].score = c->hit_score;
+            f->n_hits = 1;
+        }
+        bex_entry_verdict v;
+        int rc = bex_entry_decide(f, &v, err, sizeof err);
+        int ok = rc == BEX_OK && v.outcome == c->outcome && v.decision == c->decision && v.subject == c->subject &&
+                 (v.document == BEX_NEW) == c->new_document && v.n_flags == c->n_flags &&
+                 (!c->flag1 || has_kind(&v, c->flag1)) && (!c->flag2 || has_kind(&v, c->flag2)) &&
+                 v.admit == c->admit && v.enrol_document_photo == c->enrol_doc && v.live_searchable == c->searchable &&
+                 v.verify.gallery == c->verified_by && (c->closes ? v.n_close == 1 && v.close[0] == c->closes : !v.n_close) &&
+                 v.citizen == c->citizen && (!c->citizen || v.identify.gallery == BEX_GALLERY_NONE);
+        if (!ok)
+            printf("  %s: rc %d outcome %s decision %s subject %lld new_doc %d flags %d (%s) admit %d enrol_doc %d "
+                   "searchable %d verified_by %s close %d\n", c->name, rc, bex_outcome_name(v.outcome),
+                   bex_decision_name(v.decision), (long long)v.subject, v.document == BEX_NEW, v.n_flags,
+                   v.n_flags ? bex_flag_kind_name(v.flags[0].kind) : "", v.admit, v.enrol_document_photo,
+                   v.live_searchable, bex_gallery_name(v.verify.gallery), v.n_close);
+        CHECK(ok);
+        /* flags name row ids or the new subject, never a person */
+        for (int k = 0; k < v.n_flags; k++) CHECK(!strstr(v.flags[k].detail, "MUELLER"));
+        free(f);
+    }
+}
+
+TEST(entry_check) {
+    bex_border_settings s;
+    bex_border_settings_default(&s);
+    CHECK(!strcmp(s.home_state, "USA"));
+    bex_mrz usa = doc_of(0, 0), visa = doc_of(0, 0), gbr = doc_of(0, 0);
+    snprintf(usa.issuing_state, sizeof usa.issuing_state, "USA");
+    snprintf(visa.issuing_state, sizeof visa.issuing_state, "USA");
+    snprintf(visa.doc_code, sizeof visa.doc_code, "V");
+    char err[256];
+    int citizen = -1;
+    bex_entry_request rq = {.doc = &usa, .admission_class = "B2", .admit_until = "2026-05-30", .port = "JFK",
+                            .port_kind = BEX_PORT_AIR};
+    /* a home-state passport with a class: refused, clearly, never enrolled as a visitor */
+    CHECK(bex_entry_check(&rq, &s, &citizen, err, sizeof err) == BEX_ERR_ARG && strstr(err, "citizen"));
+    CHECK(!strstr(err, "--"));
+    rq.admission_class = NULL;
+    rq.admit_until = NULL;
+    CHECK(bex_entry_check(&rq, &s, &citizen, err, sizeof err) == BEX_OK && citizen == 1);
+    CHECK(bex_citizen_document(&usa, "USA") && !bex_citizen_document(&visa, "USA") && !bex_citizen_document(&gbr, "USA"));
+    CHECK(!bex_citizen_document(&usa, "GBR") && !bex_citizen_document(&usa, ""));
+    rq.doc = &visa; /* a visa the state issued is a foreigner's */
+    CHECK(bex_entry_check(&rq, &s, &citizen, err, sizeof err) == BEX_ERR_ARG && strstr(err, "class"));
+    rq.admission_class = "B2";
+    CHECK(bex_entry_check(&rq, &s, &citizen, err, sizeof err) == BEX_OK && citizen == 0);
+    rq.doc = &gbr;
+    rq.citizen = 1; /* a declared citizen on a foreign document (a dual national) */
+    rq.admission_class = NULL;
+    CHECK(bex_entry_check(&rq, &s, &citizen, err, sizeof err) == BEX_OK && citizen == 1);
+    rq.citizen = 0;
+    rq.admission_class = "B2";
+    const char *bad_at[] = {"2026-02-30T10:00:00Z", "yesterday", "2026-03-01T24:00:00Z"};
+    for (int i = 0; i < 3; i++) {
+        rq.at = bad_at[i];
+        CHECK(bex_entry_check(&rq, &s, &citizen, err, sizeof err) == BEX_ERR_ARG && !strstr(err, "--"));
+    }
+    rq.at = NULL;
+    rq.port_kind = BEX_PORT_NONE;
+    CHECK(bex_entry_check(&rq, &s, &citizen, err, sizeof err) == BEX_ERR_ARG && !strstr(err, "--"));
+    rq.port_kind = BEX_PORT_LAND;
+    rq.port = "";
+    CHECK(bex_entry_check(&rq, &s, &citizen, err, sizeof err) == BEX_ERR_ARG);
+}
+
+TEST(pick_face) {
+    char err[256];
+    int pick = -1;
+    float doc[3] = {0.30f, 0.95f, NAN}, holder[3] = {0.99f, NAN, 0.10f}, none[3] = {NAN, NAN, NAN};
+    /* the document photo decides first; then the holder's samples; else refused */
+    CHECK(bex_entry_pick_face(doc, holder, 3, &pick, err, sizeof err) == BEX_OK && pick == 1);
+    CHECK(bex_entry_pick_face(none, holder, 3, &pick, err, sizeof err) == BEX_OK && pick == 0);
+    CHECK(bex_entry_pick_face(NULL, holder, 3, &pick, err, sizeof err) == BEX_OK && pick == 0);
+    CHECK(bex_entry_pick_face(none, none, 3, &pick, err, sizeof err) == BEX_ERR_ARG && strstr(err, "3 faces"));
+}
+
+/* ---- exit ---- */
+
+static bex_match gallery_result(bex_gallery g, long long n, int64_t subject, float score) {
+    bex_index_hit h = {.subject_id = subject, .score = score};
+    bex_match m;
+    bex_identify_decide(BEX_ALIGN_DEFAULT, 0.003, g, n, &h, subject ? 1 : 0, &m);
+    return m;
+}
+
+TEST(exit_cascade) {
+    bex_gallery g[BEX_EXIT_MAX_GALLERIES];
+    CHECK(bex_exit_cascade(1, g) == 4 && g[0] == BEX_GALLERY_MANIFEST && g[1] == BEX_GALLERY_PORT &&
+          g[2] == BEX_GALLERY_IN_COUNTRY && g[3] == BEX_GALLERY_ALL);
+    CHECK(bex_exit_cascade(0, g) == 3 && g[0] == BEX_GALLERY_PORT && g[2] == BEX_GALLERY_ALL);
+}
+
+typedef struct exit_case {
+    const char *name;
+    int live;
+    const char *departure;       /* NULL none */
+    int known;
+    bex_direction direction;
+    const char *at;              /* the exit's time; the departure is scheduled 2026-03-10T18:00:00Z */
+    int n;                       /* galleries searched */
+    bex_gallery g[3];
+    float score[3];              /* the best candidate's score in each (subject 5) */
+    int rc;
+    bex_outcome outcome;
+    int64_t subject, admission;
+    bex_gallery decided;
+    bex_flag_kind flag1, flag2;
+    int n_flags;
+    int keep;
+} exit_case;
+
+static const exit_case exit_cases[] = {
+    {"manifest_match_closes_admission", 1, "BX1", 1, BEX_DIRECTION_DEPARTURE, "2026-03-10T17:20:00Z", 1,
+     {BEX_GALLERY_MANIFEST}, {0.99f}, BEX_OK, BEX_OUTCOME_MATCHED, 5, 33, BEX_GALLERY_MANIFEST, 0, 0, 0, 1},
+    {"port_match_not_on_manifest", 1, "BX1", 1, BEX_DIRECTION_DEPARTURE, "2026-03-10T17:20:00Z", 2,
+     {BEX_GALLERY_MANIFEST, BEX_GALLERY_PORT}, {0.30f, 0.99f}, BEX_OK, BEX_OUTCOME_MATCHED, 5, 33, BEX_GALLERY_PORT,
+     BEX_FLAG_NOT_ON_MANIFEST, 0, 1, 1},
+    {"land_exit_in_country", 1, NULL, 0, 0, "2026-03-10T17:20:00Z", 2, {BEX_GALLERY_PORT, BEX_GALLERY_IN_COUNTRY},
+     {0.20f, 0.99f}, BEX_OK, BEX_OUTCOME_MATCHED, 5, 33, BEX_GALLERY_IN_COUNTRY, 0, 0, 0, 1},
+    {"nobody_kept_for_review", 1, NULL, 0, 0, "2026-03-10T17:20:00Z", 3,
+     {BEX_GALLERY_PORT, BEX_GALLERY_IN_COUNTRY, BEX_GALLERY_ALL}, {0.2f, 0.3f, 0.5f}, BEX_OK, BEX_OUTCOME_NOT_MATCHED,
+     0, 0, BEX_GALLERY_ALL, BEX_FLAG_NOT_MATCHED, 0, 1, 1},
+    {"no_photo_flagged", 0, NULL, 0, 0, "2026-03-10T17:20:00Z", 0, {0}, {0}, BEX_OK, BEX_OUTCOME_NO_PHOTO, 0, 0,
+     BEX_GALLERY_NONE, BEX_FLAG_NO_PHOTO, 0, 1, 0},
+    {"arrival_manifest_refused", 1, "BX2", 1, BEX_DIRECTION_ARRIVAL, "2026-03-10T17:20:00Z", 0, {0}, {0},
+     BEX_ERR_ARG, 0, 0, 0, 0, 0, 0, 0, 0},
+    {"unknown_departure_refused", 1, "NOPE", 0, 0, "2026-03-10T17:20:00Z", 0, {0}, {0}, BEX_ERR_ARG, 0, 0, 0, 0, 0, 0,
+     0, 0},
+    {"months_after_departure_flagged", 1, "BX1", 1, BEX_DIRECTION_DEPARTURE, "2026-06-10T17:20:00Z", 1,
+     {BEX_GALLERY_MANIFEST}, {0.99f}, BEX_OK, BEX_OUTCOME_MATCHED, 5, 33, BEX_GALLERY_MANIFEST,
+     BEX_FLAG_OUTSIDE_DEPARTURE_WINDOW, 0, 1, 1},
+    {"day_before_departure_flagged", 1, "BX1", 1, BEX_DIRECTION_DEPARTURE, "2026-03-09T05:00:00Z", 1,
+     {BEX_GALLERY_MANIFEST}, {0.99f}, BEX_OK, BEX_OUTCOME_MATCHED, 5, 33, BEX_GALLERY_MANIFEST,
+     BEX_FLAG_OUTSIDE_DEPARTURE_WINDOW, 0, 1, 1},
+    {"delayed_six_hours_within_window", 1, "BX1", 1, BEX_DIRECTION_DEPARTURE, "2026-03-11T00:00:00Z", 1,
+     {BEX_GALLERY_MANIFEST}, {0.99f}, BEX_OK, BEX_OUTCOME_MATCHED, 5, 33, BEX_GALLERY_MANIFEST, 0, 0, 0, 1},
+    {"unmatched_late_gate_two_flags", 1, "BX1", 1, BEX_DIRECTION_DEPARTURE, "2026-03-12T00:00:00Z", 1,
+     {BEX_GALLERY_MANIFEST}, {0.30f}, BEX_OK, BEX_OUTCOME_NOT_MATCHED, 0, 0, BEX_GALLERY_MANIFEST,
+     BEX_FLAG_NOT_MATCHED, BEX_FLAG_OUTSIDE_DEPARTURE_WINDOW, 2, 1},
+};
+
+TEST(exit_table) {
+    float live[BEX_TEMPLATE_DIM] = {1};
+    for (size_t i = 0; i < sizeof exit_cases / sizeof *exit_cases; i++) {
+        const exit_case *c = &exit_cases[i];
+        bex_exit_request rq = {.live = c->live ? live : NULL, .live_failure = c->live ? NULL : "no_face",
+                               .port = "JFK", .departure = c->departure, .at = c->at};
+        bex_exit_facts f;
+        memset(&f, 0, sizeof f);
+        f.rq = &rq;
+        snprintf(f.at, sizeof f.at, "%s", c->at);
+        bex_border_settings_default(&f.settings);
+        f.departure.known = c->known;
+        f.departure.direction = c->direction;
+        snprintf(f.departure.scheduled, sizeof f.departure.scheduled, "2026-03-10T18:00:00Z");
+        for (int k = 0; k < c->n; k++) f.searched[f.n_searched++] = gallery_result(c->g[k], 300, 5, c->score[k]);
+        f.open_admission = 33;
+        bex_exit_verdict v;
+        char err[256] = "";
+        int rc = bex_exit_decide(&f, &v, err, sizeof err);
+        int ok = rc == c->rc;
+        if (rc == BEX_OK) {
+            int f1 = !c->flag1, f2 = !c->flag2;
+            for (int k = 0; k < v.n_flags; k++) {
+                f1 |= v.flags[k].kind == c->flag1;
+                f2 |= v.flags[k].kind == c->flag2;
+            }
+            ok = ok && v.outcome == c->outcome && v.subject == c->subject && v.admission == c->admission &&
+                 v.match.gallery == c->decided && f1 && f2 && v.n_flags == c->n_flags && v.keep_capture == c->keep;
+        } else {
+            ok = ok && err[0] && !strstr(err, "--");
+        }
+        if (!ok)
+            printf("  %s: rc %d outcome %s subject %lld gallery %s flags %d (%s) %s\n", c->name, rc,
+                   bex_outcome_name(v.outcome), (long long)v.subject, bex_gallery_name(v.match.gallery), v.n_flags,
+                   v.n_flags ? bex_flag_kind_name(v.flags[0].kind) : "", err);
+        CHECK(ok);
+    }
+}
+
+/* ---- the one 1:N rule ---- */
+
+TEST(identify_decide_refuses_beyond_calibration) {
+    bex_index_hit h = {.subject_id = 3, .score = 0.999f};
+    bex_match m;
+    bex_identify_decide(BEX_ALIGN_DEFAULT, 0.003, BEX_GALLERY_ALL, 420, &h, 1, &m);
+    CHECK(m.calibrated && m.match && m.subject == 3 && m.threshold > 0.9f && strstr(m.operating_point, "N=420"));
+    h.score = 0.90f;
+    bex_identify_decide(BEX_ALIGN_DEFAULT, 0.003, BEX_GALLERY_ALL, 420, &h, 1, &m);
+    CHECK(m.calibrated && !m.match && m.subject == 3);
+    /* a million: FPIR 0.003 needs an FMR the calibration cannot support: no decision at all */
+    h.score = 0.9999f;
+    bex_identify_decide(BEX_ALIGN_DEFAULT, 0.003, BEX_GALLERY_ALL, 1000000, &h, 1, &m);
+    CHECK(!m.calibrated && !m.match && isnan(m.threshold) && strstr(m.operating_point, "beyond"));
+    bex_identify_decide(BEX_ALIGN_DEFAULT, 0.003, BEX_GALLERY_ALL, 0, NULL, 0, &m);
+    CHECK(!m.calibrated && !m.match && m.gallery_size == 0 && strstr(m.operating_point, "empty"));
+    /* the threshold rises with the gallery */
+    bex_match a, b;
+    bex_identify_decide(BEX_ALIGN_DEFAULT, 0.003, BEX_GALLERY_MANIFEST, 100, &h, 1, &a);
+    bex_identify_decide(BEX_ALIGN_DEFAULT, 0.003, BEX_GALLERY_MANIFEST, 10000, &h, 1, &b);
+    CHECK(a.calibrated && b.calibrated && a.threshold < b.threshold);
+}
+
+/* ---- manifests ---- */
+
+TEST(manifest_check_names_tolerant_fields_strict) {
+    bex_known_document doc;
+    memset(&doc, 0, sizeof doc);
+    snprintf(doc.surname, sizeof doc.surname, "MUELLER");
+    snprintf(doc.given_names, sizeof doc.given_names, "JUERGEN");
+    snprintf(doc.birth_date, sizeof doc.birth_date, "1980-01-31");
+    snprintf(doc.nationality, sizeof doc.nationality, "DEU");
+    struct {
+        const char *surname, *given, *birth, *nat;
+        int mismatch, variant;
+        const char *says;
+    } t[] = {
+        {"MUELLER", "JUERGEN", "1980-01-31", "DEU", 0, 0, NULL},
+        {"Müller", "Jürgen", "1980-01-31", "DEU", 0, 1, "transliteration"},
+        {"MULLER", "JURGEN", "1980-01-31", "", 0, 1, "transliteration"},
+        {"mueller", "juergen", "", "", 0, 0, NULL},
+        {"JUERGEN", "MUELLER", "1980-01-31", "DEU", 0, 1, "swapped"},
+        {"MUELLER", "", "1980-01-31", "DEU", 0, 1, NULL},
+        {"MUELLER", "JUERGEN", "1980-01-30", "DEU", 1, 0, "birth date"},
+        {"MUELLER", "JUERGEN", "1980-01-31", "AUT", 1, 0, "nationality"},
+        {"MEYER", "JUERGEN", "1980-01-31", "DEU", 1, 0, "names"},
+        {"MUELLER", "HANS", "1980-01-31", "DEU", 1, 0, "names"},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+        bex_manifest_entry x;
+        memset(&x, 0, sizeof x);
+        snprintf(x.surname, sizeof x.surname, "%s", t[i].surname);
+        snprintf(x.given_names, sizeof x.given_names, "%s", t[i].given);
+        snprintf(x.birth_date, sizeof x.birth_date, "%s", t[i].birth);
+        snprintf(x.nationality, sizeof x.nationality, "%s", t[i].nat);
+        bex_manifest_verdict v;
+        bex_manifest_check(&x, &doc, i + 1, &v);
+        int ok = v.mismatch == t[i].mismatch && v.name_variant == t[i].variant &&
+                 (!t[i].says || strstr(v.detail, t[i].says)) && !strstr(v.detail, "MUELLER");
+        if (!ok) printf("  case %zu: mismatch %d variant %d \"%s\"\n", i, v.mismatch, v.name_variant, v.detail);
+        CHECK(ok);
+    }
+    int verdict = -1;
+    CHECK(bex_biographic_agreement("Müller", "Jürgen", "1980-01-31", "MULLER", "JURGEN", "1980-01-31", &verdict) == 2);
+    CHECK(bex_biographic_agreement("MUELLER", "JUERGEN", "1980-01-31", "MUELLER", "JUERGEN", "1981-01-31", NULL) == 1);
+    CHECK(bex_biographic_agreement("MUELLER", "JUERGEN", "1980-01-31", "SCHMIDT", "JUERGEN", "1980-01-31", NULL) == 0);
+}
+
+/* ---- retention ---- */
+
+TEST(retention_rules) {
+    bex_retention r = {.citizen_biometrics = 43200, .unmatched_captures = 43200, .images = 0,
+                       .records = 30 * 86400, .overstayer_records = 90 * 86400};
+    const int64_t now = 1800000000; /* 2027-01-15 */
+    struct {
+        int citizen, unmatched, has_image;
+        int64_t age;
+        bex_fate fate;
+    } s[] = {
+        {1, 0, 0, 43199, BEX_KEEP},       {1, 0, 0, 43200, BEX_DELETE},  {0, 1, 0, 43200, BEX_DELETE},
+        {0, 1, 0, 100, BEX_KEEP},         {0, 0, 1, 1, BEX_DROP_IMAGE},  {0, 0, 0, 99999999, BEX_KEEP},
+        {1, 0, 1, 50000, BEX_DELETE},
+    };
+    for (size_t i = 0; i < sizeof s / sizeof *s; i++) {
+        bex_sample_facts f = {.citizen = s[i].citizen, .unmatched = s[i].unmatched, .has_image = s[i].has_image,
+                              .captured_at = now - s[i].age};
+        CHECK(bex_sample_retention(&f, &r, now) == s[i].fate);
+    }
+    /* a whole record */
+    bex_day today = (bex_day)(now / 86400);
+    bex_stay present = {.entry = today - 400, .exit = BEX_DAY_NONE, .admit_until = today + 10};
+    bex_stay over = {.entry = today - 400, .exit = today - 60, .admit_until = today - 70};
+    bex_stay fine = {.entry = today - 400, .exit = today - 60, .admit_until = today - 50};
+    bex_stay ds = {.entry = today - 400, .exit = BEX_DAY_NONE, .admit_until = BEX_DAY_NONE};
+    int o;
+    bex_subject_facts f = {.last_seen = now - 60 * 86400, .stays = &present, .n_stays = 1};
+    CHECK(bex_subject_retention(&f, &r, now, &o) == BEX_KEEP); /* still here: an exit must find them */
+    f.stays = &ds;
+    CHECK(bex_subject_retention(&f, &r, now, &o) == BEX_KEEP);
+    f.stays = &fine;
+    CHECK(bex_subject_retention(&f, &r, now, &o) == BEX_DELETE && !o);
+    f.stays = &over;
+    CHECK(bex_subject_retention(&f, &r, now, &o) == BEX_KEEP && o); /* 60 days < 90: overstayers kept longer */
+    f.last_seen = now - 91 * 86400;
+    CHECK(bex_subject_retention(&f, &r, now, &o) == BEX_DELETE && o);
+    bex_subject_facts c = {.citizen = 1, .last_seen = now - 31 * 86400};
+    CHECK(bex_subject_retention(&c, &r, now, &o) == BEX_DELETE);
+    /* periods */
+    char err[256];
+    CHECK(bex_retention_check("citizen_biometrics", 43200, err, sizeof err) == BEX_OK);
+    CHECK(bex_retention_check("citizen_biometrics", 43201, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(bex_retention_check("unmatched_captures", 86400, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(bex_retention_check("records", -1, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(bex_retention_check("forever", 1, err, sizeof err) == BEX_ERR_ARG);
+    long long rec, ov;
+    bex_retention_preset(BEX_POLICY_EU, &rec, &ov);
+    CHECK(rec == 3 * 31557600LL && ov == 5 * 31557600LL);
+    bex_retention_preset(BEX_POLICY_US, &rec, &ov);
+    CHECK(rec == 75 * 31557600LL && ov == rec);
+}
+
+/* ---- who may see what ---- */
+
+TEST(carrier_learns_match_or_no_match) {
+    CHECK(bex_carrier_answer_of(BEX_OUTCOME_MATCHED) == BEX_CARRIER_MATCH);
+    CHECK(bex_carrier_answer_of(BEX_OUTCOME_NOT_MATCHED) == BEX_CARRIER_NO_MATCH);
+    CHECK(bex_carrier_answer_of(BEX_OUTCOME_NO_PHOTO) == BEX_CARRIER_NO_PHOTO);
+    CHECK(bex_carrier_answer_of(BEX_OUTCOME_OFFICER_OVERRIDE) == BEX_CARRIER_NO_MATCH);
+    bex_exit_result r = {.encounter = 7, .subject = 3, .outcome = BEX_OUTCOME_MATCHED};
+    CHECK(!strcmp(bex_carrier_answer_name(&r), "match"));
+    CHECK(bex_carrier_owns("BX", "BX") && !bex_carrier_owns("BX", "ZZ") && !bex_carrier_owns(NULL, "BX") &&
+          !bex_carrier_owns("", "") && !bex_carrier_owns("BX", NULL));
+}
+
+TEST(role_matrix) {
+    /* per action: officer carrier analyst auditor admin */
+    static const struct {
+        bex_action a;
+        const char *who;
+    } m[] = {
+        {BEX_ACT_ENTRY, "y...."},      {BEX_ACT_EXIT, "yy..."},       {BEX_ACT_MANIFEST, "yy..."},
+        {BEX_ACT_GALLERY, "yy..."},    {BEX_ACT_OVERSTAYS, "y.y.."},  {BEX_ACT_FLAGS, "y.y.."},
+        {BEX_ACT_FLAG_STATUS, "y...."}, {BEX_ACT_SUBJECT, "y...."},   {BEX_ACT_ENCOUNTER, "y...."},
+        {BEX_ACT_LOOKUP, "y...."},     {BEX_ACT_VERIFY, "y...."},     {BEX_ACT_IDENTIFY, "y...."},
+        {BEX_ACT_DECIDE, "y...."},     {BEX_ACT_OVERRIDE, "y...."},   {BEX_ACT_MERGE, "y...."},
+        {BEX_ACT_RECLASSIFY, "y...."}, {BEX_ACT_ERASE, "y...."},      {BEX_ACT_PURGE, "....y"},
+        {BEX_ACT_KEYS, "....y"},       {BEX_ACT_RETENTION, "....y"},  {BEX_ACT_SETTINGS, "....y"},
+        {BEX_ACT_AUDIT, "...y."},
+    };
+    CHECK(sizeof m / sizeof *m == BEX_ACTION_COUNT - 1);
+    for (size_t i = 0; i < sizeof m / sizeof *m; i++)
+        for (int r = 0; r < 5; r++) {
+            int want = m[i].who[r] == 'y', got = bex_role_may((bex_role)(r + 1), m[i].a);
+            if (want != got) printf("  %s as %s: %d\n", bex_action_name(m[i].a), bex_role_name((bex_role)(r + 1)), got);
+            CHECK(want == got);
+        }
+    CHECK(!bex_role_may(BEX_ROLE_NONE, BEX_ACT_EXIT) && !bex_role_may((bex_role)77, BEX_ACT_EXIT));
+}
+
+TEST(name_tables) {
+    /* every value has a name that parses back to it */
+    for (int v = 1; v < BEX_OUTCOME_COUNT; v++) {
+        bex_outcome o;
+        CHECK(bex_outcome_parse(bex_outcome_name((bex_outcome)v), &o) == BEX_OK && (int)o == v);
+    }
+    for (int v = 1; v < BEX_FLAG_KIND_COUNT; v++) {
+        bex_flag_kind k;
+        CHECK(bex_flag_kind_parse(bex_flag_kind_name((bex_flag_kind)v), &k) == BEX_OK && (int)k == v);
+    }
+    for (int v = 1; v < BEX_ROLE_COUNT; v++) {
+        bex_role r;
+        CHECK(bex_role_parse(bex_role_name((bex_role)v), &r) == BEX_OK && (int)r == v);
+    }
+    bex_gallery g;
+    bex_policy p;
+    bex_decision d;
+    bex_flag_status s;
+    CHECK(bex_gallery_parse("in_country", &g) == BEX_OK && g == BEX_GALLERY_IN_COUNTRY);
+    CHECK(bex_policy_parse("eu", &p) == BEX_OK && p == BEX_POLICY_EU && bex_policy_parse("us", &p) == BEX_OK && !p);
+    CHECK(bex_decision_parse("referred", &d) == BEX_OK && d == BEX_DECISION_REFERRED);
+    CHECK(bex_flag_status_parse("referred", &s) == BEX_OK && s == BEX_FLAG_REFERRED);
+    CHECK(bex_outcome_parse("", (bex_outcome *)&d) == BEX_ERR_ARG && bex_role_parse("root", (bex_role *)&d) == BEX_ERR_ARG);
+    CHECK(!strcmp(bex_outcome_name((bex_outcome)99), "unknown") && !strcmp(bex_gallery_name(BEX_GALLERY_NONE), ""));
+}
+
+int main(void) {
+    RUN(entry_table);
+    RUN(entry_check);
+    RUN(pick_face);
+    RUN(exit_cascade);
+    RUN(exit_table);
+    RUN(identify_decide_refuses_beyond_calibration);
+    RUN(manifest_check_names_tolerant_fields_strict);
+    RUN(retention_rules);
+    RUN(carrier_learns_match_or_no_match);
+    RUN(role_matrix);
+    RUN(name_tables);
+    return test_summary();
+}
