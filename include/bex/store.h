@@ -28,9 +28,6 @@
 
 #include "bex/bex.h"
 #include "bex/face.h"
-#include "bex/index.h"
-#include "bex/mrz.h"
-#include "bex/overstay.h"
 #include "bex/terms.h"
 
 #ifdef __cplusplus

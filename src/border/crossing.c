@@ -358,6 +358,14 @@ int bex_border_enrol(bex_store *st, const bex_mrz *doc, const float *tmpl, float
     if (rc == BEX_OK && nh > 0) {
         subj = h[0].subject;
         docid = h[0].id;
+        int exists = 0, citizen = 0;
+        rc = bex__subject_kind(st, subj, &exists, &citizen, err, errlen);
+        if (rc == BEX_OK && citizen) {
+            snprintf(err, errlen, "the document's holder is recorded as a citizen: citizens are not enrolled");
+            rc = BEX_ERR_ARG;
+        }
+    }
+    if (rc == BEX_OK && nh > 0) {
         int has = 0;
         rc = bex__document_has_sample(st, docid, source, &has, err, errlen);
         if (rc == BEX_OK && has) { /* already enrolled from this source */

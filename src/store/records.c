@@ -118,7 +118,9 @@ int bex__subject_facts(bex_store *st, int64_t subject, const char *before, const
     sqlite3_bind_int64(s, 1, subject);
     if ((rc = doc_rows(st, s, out->documents, BEX_SUBJECT_MAX_DOCUMENTS, &out->n_documents, err, errlen)) != BEX_OK)
         return rc;
-    s = st_stmt(st, "SELECT a.id FROM admissions a JOIN encounters e ON e.id = a.entry_encounter_id "
+    /* INDEXED BY: without statistics SQLite takes "exit_encounter_id IS NULL" on that column's
+     * UNIQUE index for one row, and scans every open admission instead */
+    s = st_stmt(st, "SELECT a.id FROM admissions a INDEXED BY admissions_open JOIN encounters e ON e.id = a.entry_encounter_id "
                     "WHERE a.subject_id = ?1 AND a.exit_encounter_id IS NULL AND a.superseded_by IS NULL "
                     "AND (?2 IS NULL OR e.at < ?2) ORDER BY e.at DESC LIMIT 4", err, errlen);
     if (!s) return BEX_ERR_IO;
@@ -177,7 +179,8 @@ int bex__gallery_subjects(bex_store *st, bex_gallery g, const char *departure, c
         "JOIN documents d ON d.number = m.number AND d.issuing_state = m.issuing_state "
         "WHERE p.port = ?1 AND p.direction = 'departure' AND substr(p.scheduled, 1, 10) = ?2 ORDER BY 1";
     static const char in_country_sql[] =
-        "SELECT DISTINCT subject_id FROM admissions WHERE exit_encounter_id IS NULL AND superseded_by IS NULL "
+        "SELECT DISTINCT subject_id FROM admissions INDEXED BY admissions_open "
+        "WHERE exit_encounter_id IS NULL AND superseded_by IS NULL "
         "ORDER BY 1";
     const char *sql = g == BEX_GALLERY_MANIFEST ? manifest_sql : g == BEX_GALLERY_PORT ? port_sql
                     : g == BEX_GALLERY_IN_COUNTRY ? in_country_sql : NULL;
@@ -261,7 +264,8 @@ int bex__port_kind(bex_store *st, const char *port, bex_port_kind *out, char *er
 
 int bex__open_admission(bex_store *st, int64_t subject, const char *at, int64_t *admission, char *err,
                         size_t errlen) {
-    return st_query_int(st, "SELECT a.id FROM admissions a JOIN encounters e ON e.id = a.entry_encounter_id "
+    return st_query_int(st, "SELECT a.id FROM admissions a INDEXED BY admissions_open "
+                            "JOIN encounters e ON e.id = a.entry_encounter_id "
                             "WHERE a.subject_id = ?2 AND a.exit_encounter_id IS NULL AND a.superseded_by IS NULL "
                             "AND e.at <= ?1 ORDER BY e.at DESC LIMIT 1", at, subject, 0, admission, err, errlen);
 }
@@ -703,11 +707,13 @@ int bex__purge_candidates(bex_store *st, const char *capture_cut, const char *im
                           size_t *n, char *err, size_t errlen) {
     *out = NULL;
     *n = 0;
+    /* a citizen's sample is marked so (an entry, a reclassification, an override to a citizen
+     * mark it), so the two partial indexes of migration 003 answer both halves */
     sqlite3_stmt *s = st_stmt(st,
-        "SELECT s.id, s.citizen OR coalesce(p.citizen, 0), s.subject_id IS NULL, s.captured_at, s.image IS NOT NULL "
-        "FROM samples s LEFT JOIN subjects p ON p.id = s.subject_id "
-        "WHERE ((s.citizen = 1 OR p.citizen = 1 OR s.subject_id IS NULL) AND s.captured_at <= ?1) "
-        "OR (s.image IS NOT NULL AND s.captured_at <= ?2)", err, errlen);
+        "SELECT id, citizen, subject_id IS NULL, captured_at, image IS NOT NULL FROM samples "
+        "WHERE (citizen = 1 OR subject_id IS NULL) AND captured_at <= ?1 "
+        "UNION SELECT id, citizen, subject_id IS NULL, captured_at, image IS NOT NULL FROM samples "
+        "WHERE image IS NOT NULL AND captured_at <= ?2", err, errlen);
     if (!s) return BEX_ERR_IO;
     st_bind_text(s, 1, capture_cut);
     st_bind_text(s, 2, image_cut);

@@ -54,7 +54,9 @@ CREATE INDEX encounters_referred ON encounters(id) WHERE decision = 'referred';
 -- samples: a citizen's capture (deleted within 12 hours whoever the subject)
 ALTER TABLE samples ADD COLUMN citizen INTEGER NOT NULL DEFAULT 0 CHECK (citizen IN (0, 1));
 UPDATE samples SET citizen = 1 WHERE subject_id IN (SELECT id FROM subjects WHERE citizen = 1);
-CREATE INDEX samples_by_capture ON samples(captured_at);
+-- what the hourly purge looks for: short-lived captures (a citizen's, or nobody's yet) and photos
+CREATE INDEX samples_short_lived ON samples(captured_at) WHERE citizen = 1 OR subject_id IS NULL;
+CREATE INDEX samples_with_image ON samples(captured_at) WHERE image IS NOT NULL;
 
 -- admissions closed by a later entry of the same person, no exit having been recorded
 ALTER TABLE admissions ADD COLUMN superseded_by INTEGER REFERENCES encounters(id) ON DELETE SET NULL;
@@ -92,6 +94,9 @@ INSERT INTO retention_new SELECT category, seconds FROM retention;
 INSERT INTO retention_new VALUES ('unmatched_captures', 43200);
 DROP TABLE retention;
 ALTER TABLE retention_new RENAME TO retention;
+
+-- look-ups by names and birth date (border.h: bex_border_lookup)
+CREATE INDEX documents_by_birth ON documents(birth_date);
 
 -- the deployment's settings (border.h: bex_border_settings)
 CREATE TABLE settings (
