@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # demo-day.sh - a day at a port, end to end, on the embedded default (one SQLite file):
-# arrivals by air with passport checks, an impostor, a flight's manifest and its gate gallery,
-# departures, a land crossing, the overstay report a month later, the flags and the audit
-# chain. Faces are LFW test fixtures (tests/data/lfw); names and passports are made up.
+# arrivals by air with passport checks, a citizen, an impostor referred to secondary inspection
+# and refused there by an officer, a flight's manifest and its gate gallery, departures, a land
+# crossing, the overstay report a month later, the flag queue, a look-up and the audit chain. Faces are LFW test fixtures (tests/data/lfw); names and passports are made up.
 #
 #   usage: tools/demo-day.sh [DB]      (default: demo.db, replaced)
 set -euo pipefail
@@ -32,9 +32,17 @@ run entry --db "$db" --photo $D/Arminio_Fraga_0003.jpg --doc-photo $D/Arminio_Fr
 L=$(mrz CHN 560000004 CHEN LU 1968-12-02 F)
 run entry --db "$db" --photo $D/Lucy_Liu_0002.jpg --doc-photo $D/Lucy_Liu_0003.jpg --mrz "$L" \
     --class B2 --admit-until 2026-04-30 --port JFK --port-kind air --at 2026-03-01T08:40:00Z
-echo "== 09:00 JFK: someone else on Chen Lu's genuine passport (exit 1: flagged)"
-run entry --db "$db" --photo $D/Kalpana_Chawla_0003.jpg --doc-photo $D/Lucy_Liu_0003.jpg --mrz "$L" \
-    --class B2 --admit-until 2026-04-02 --port JFK --port-kind air --at 2026-03-01T09:00:00Z
+echo "== 08:50 JFK: a US citizen on her US passport: checked against the chip's photo only, not enrolled"
+U=$(mrz USA 500000006 TANAKA YORIKO 1941-01-14 F)
+run entry --db "$db" --photo $D/Yoriko_Kawaguchi_0002.jpg --doc-photo $D/Yoriko_Kawaguchi_0006.jpg --mrz "$U" \
+    --port JFK --port-kind air --at 2026-03-01T08:50:00Z
+echo "== 09:00 JFK: someone else on Chen Lu's genuine passport (exit 1: flagged, referred to secondary)"
+out=$(run entry --db "$db" --photo $D/Kalpana_Chawla_0003.jpg --doc-photo $D/Lucy_Liu_0003.jpg --mrz "$L" \
+      --class B2 --admit-until 2026-04-02 --port JFK --port-kind air --at 2026-03-01T09:00:00Z)
+echo "$out"
+enc=$(sed -n 's/^{"encounter":\([0-9]*\),.*/\1/p' <<<"$out")
+echo "== 09:20 secondary inspection: the officer refuses entry (nothing was admitted before this)"
+run decide --db "$db" "$enc" refuse
 echo "== 11:00 SYS land crossing, a child of 7 (no manifest at land)"
 C=$(mrz MEX 610000008 ROQUE FELIPE 2018-06-01 M)
 run entry --db "$db" --photo $D/Felipe_Perez_Roque_0001.jpg --doc-photo $D/Felipe_Perez_Roque_0004.jpg \
@@ -44,7 +52,7 @@ echo "== 14:00 the carrier's manifest for flight BX1 and the gate's gallery (for
 cat >"$db.bx1.json" <<EOF
 {"departure":"BX1-2026-03-01","carrier":"BX","voyage":"BX1","port":"JFK","port_kind":"air",
  "scheduled":"2026-03-01T18:00:00Z","travellers":[
- {"issuing_state":"GBR","number":"530000001","nationality":"GBR","surname":"OKAFOR","given_names":"ADA","birth_date":"1971-08-16","sex":"F"}]}
+ {"issuing_state":"GBR","number":"530000001","nationality":"GBR","surname":"Okafor","given_names":"Ada","birth_date":"1971-08-16","sex":"F"}]}
 EOF
 run manifest load --db "$db" "$db.bx1.json"
 run gallery build --db "$db" BX1-2026-03-01 --out "$db.bx1.gallery"
@@ -56,8 +64,10 @@ run exit --db "$db" --photo $D/Felipe_Perez_Roque_0002.jpg --port SYS --at 2026-
 echo "== a month later: who overstayed (Chen Lu's admission ran to 2026-04-30; Souza's to 05-29)"
 run overstays --db "$db" --as-of 2026-06-30 --format csv
 run overstays --db "$db" --as-of 2026-06-30 --format csv --by country
-echo "== what an officer must look at"
-run flags --db "$db" --format csv
+echo "== what an officer must look at: the open flags, newest first"
+run flags --db "$db" --status open --format csv
+echo "== a traveller looked up by names and birth date (any case and spelling)"
+run lookup --db "$db" --surname Chen --given Lu --birth 1968-12-02
 echo "== the audit log: every read and write of personal data, hash-chained"
 run audit verify --db "$db"
 rm -f "$db.bx1.json"
