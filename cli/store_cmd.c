@@ -41,6 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bex/rules.h"
 #include "cli.h"
 
 /* Up to max arguments besides --db / --actor into pos; -1 (usage printed) on anything else. */
@@ -1023,14 +1024,15 @@ static int cmd_purge(int argc, char **argv) {
     for (int k = 0; k < n_sets && rc == BEX_OK; k++) {
         char cat[48];
         const char *eq = strchr(sets[k], '=');
-        long long secs = eq ? cli_parse_duration(eq + 1) : -1;
-        if (!eq || secs < 0 || (size_t)(eq - sets[k]) >= sizeof cat) {
+        if (!eq || (size_t)(eq - sets[k]) >= sizeof cat) {
             bex_store_close(st);
-            return cli_usage_error("--set takes CATEGORY=DURATION, e.g. records=3y, citizen_biometrics=12h "
-                                   "(units s, m, h, d, y)");
+            return cli_usage_error("--set takes CATEGORY=PERIOD, e.g. records=3y, citizen_biometrics=12h, "
+                                   "records=forever (units s, m, h, d, y)");
         }
         snprintf(cat, sizeof cat, "%.*s", (int)(eq - sets[k]), sets[k]);
-        rc = bex_border_set_retention(st, cat, secs, err, sizeof err);
+        long long secs;
+        rc = bex_retention_parse(eq + 1, &secs, err, sizeof err);
+        if (rc == BEX_OK) rc = bex_border_set_retention(st, cat, secs, err, sizeof err);
     }
     bex_purge_result r;
     if (rc == BEX_OK) rc = bex_border_purge(st, asof, &r, err, sizeof err);
@@ -1045,7 +1047,11 @@ static int cmd_purge(int argc, char **argv) {
     printf(",\"deleted\":{\"citizen_samples\":%lld,\"unmatched_samples\":%lld,\"images\":%lld,\"records\":%lld,"
            "\"overstayer_records\":%lld,\"unmatched_exits\":%lld},\"retention_seconds\":{", r.citizen_samples,
            r.unmatched_samples, r.images, r.subjects, r.overstayer_subjects, r.unmatched_encounters);
-    for (int k = 0; k < 5; k++) printf("%s\"%s\":%lld", k ? "," : "", cats[k], keep[k]);
+    for (int k = 0; k < 5; k++) {
+        char b[24];
+        const char *txt = bex_retention_text(keep[k], b);
+        printf(keep[k] == BEX_RETENTION_FOREVER ? "%s\"%s\":\"%s\"" : "%s\"%s\":%s", k ? "," : "", cats[k], txt);
+    }
     printf("}}\n");
     return 0;
 }

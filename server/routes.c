@@ -603,19 +603,27 @@ static void h_key_revoke(ctx *x, reply *r) {
 }
 
 static void h_retention(ctx *x, reply *r) {
-    const char *cat = arg(x, "category"), *v = arg(x, "seconds");
-    char *end = NULL, err[256];
-    errno = 0;
-    long long secs = v ? strtoll(v, &end, 10) : -1;
-    if (!cat || !v || *end || errno) return reply_error(r, 400, "retention needs ?category=NAME&seconds=N");
-    int rc;
-    LOCKED(x, rc = bex_border_set_retention(x->s->st, cat, secs, err, sizeof err));
+    const char *cat = arg(x, "category"), *v = arg(x, "seconds"), *period = arg(x, "period");
+    char err[256];
+    long long secs = -1;
+    if (!cat || !v == !period)
+        return reply_error(r, 400, "retention needs ?category=NAME and one of &period=3y (or forever) and &seconds=N");
+    /* seconds are a plain number of seconds (no unit, never "forever"); period as on the CLI */
+    int rc = bex_retention_parse(period ? period : v, &secs, err, sizeof err);
+    if (rc == BEX_OK && v && (secs == BEX_RETENTION_FOREVER || strspn(v, "0123456789") != strlen(v))) {
+        snprintf(err, sizeof err, "seconds takes a whole number of seconds (at most %lld); period=forever keeps "
+                 "without end", BEX_RETENTION_MAX_SECONDS);
+        rc = BEX_ERR_ARG;
+    }
+    if (rc == BEX_OK) LOCKED(x, rc = bex_border_set_retention(x->s->st, cat, secs, err, sizeof err));
     if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
     FILE *f = reply_open(r);
     if (f) {
+        char b[24];
         fprintf(f, "{\"category\":");
         bex_json_str(f, cat);
-        fprintf(f, ",\"seconds\":%lld}\n", secs);
+        if (secs == BEX_RETENTION_FOREVER) fprintf(f, ",\"seconds\":null,\"period\":\"forever\"}\n");
+        else fprintf(f, ",\"seconds\":%s}\n", bex_retention_text(secs, b));
     }
     reply_done(r, f);
 }

@@ -257,10 +257,22 @@ typedef struct bex_retention {
 } bex_retention;
 
 #define BEX_CITIZEN_MAX_SECONDS 43200LL      /* 12 hours */
+#define BEX_RETENTION_YEAR 31557600LL        /* 365.25 days */
+#define BEX_RETENTION_MAX_SECONDS (100 * BEX_RETENTION_YEAR) /* the longest finite period */
+/* "forever": kept without end. Only ever said explicitly ("forever", never a large number);
+ * the largest value, so that a rule that forgets it keeps rather than deletes. */
+#define BEX_RETENTION_FOREVER 9223372036854775807LL
 
 /* A period for a category (border.h lists them): BEX_ERR_ARG for an unknown category, a
- * negative period, or above 12 hours for citizens' and unmatched captures. */
+ * negative period, one over 100 years that is not BEX_RETENTION_FOREVER, or above 12 hours
+ * (forever included) for citizens' and unmatched captures. */
 int bex_retention_check(const char *category, long long seconds, char *err, size_t errlen);
+/* A period as a person writes it: "forever", or a number with a unit (s, m, h, d, y; none:
+ * seconds), e.g. "12h", "3y", "0". BEX_ERR_ARG with a message for anything else, a negative
+ * period, or one over 100 years (never wrapped, never rounded down to fit). */
+int bex_retention_parse(const char *text, long long *seconds, char *err, size_t errlen);
+/* A period's text for an answer: "forever", else its seconds as a decimal number. */
+const char *bex_retention_text(long long seconds, char buf[24]);
 /* The policy's records and overstayers' records periods (seconds). */
 void bex_retention_preset(bex_policy policy, long long *records, long long *overstayer_records);
 

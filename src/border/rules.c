@@ -175,6 +175,11 @@ int bex_retention_check(const char *category, long long seconds, char *err, size
         snprintf(err, errlen, "%s: a retention period cannot be negative", category);
         return BEX_ERR_ARG;
     }
+    if (seconds > BEX_RETENTION_MAX_SECONDS && seconds != BEX_RETENTION_FOREVER) {
+        snprintf(err, errlen, "%s: a retention period is at most 100 years (%lld s); to keep without end, say "
+                 "\"forever\"", category, BEX_RETENTION_MAX_SECONDS);
+        return BEX_ERR_ARG;
+    }
     if ((!strcmp(category, "citizen_biometrics") || !strcmp(category, "unmatched_captures")) &&
         seconds > BEX_CITIZEN_MAX_SECONDS) {
         snprintf(err, errlen, "%s: %s may be kept 12 hours at most", category,
@@ -185,8 +190,49 @@ int bex_retention_check(const char *category, long long seconds, char *err, size
     return BEX_OK;
 }
 
+int bex_retention_parse(const char *text, long long *seconds, char *err, size_t errlen) {
+    *seconds = -1;
+    if (text && !strcmp(text, "forever")) {
+        *seconds = BEX_RETENTION_FOREVER;
+        return BEX_OK;
+    }
+    /* digits, an optional fraction, an optional unit: parsed by hand, so that nothing
+     * (exponents, hex, "inf", signs, spaces) slips through strtod */
+    const char *p = text ? text : "";
+    double v = 0, scale = 1;
+    int digits = 0;
+    for (; *p >= '0' && *p <= '9' && digits < 18; p++, digits++) v = v * 10 + (*p - '0');
+    if (*p == '.' && digits)
+        for (p++; *p >= '0' && *p <= '9' && scale > 1e-9; p++) v += (*p - '0') * (scale /= 10);
+    double mult = !strcmp(p, "") || !strcmp(p, "s") ? 1
+                  : !strcmp(p, "m")                 ? 60
+                  : !strcmp(p, "h")                 ? 3600
+                  : !strcmp(p, "d")                 ? 86400
+                  : !strcmp(p, "y")                 ? (double)BEX_RETENTION_YEAR
+                                                    : -1;
+    if (!digits || mult < 0) {
+        snprintf(err, errlen, "'%.40s' is not a retention period: write a number with a unit (s, m, h, d, y), "
+                 "e.g. 12h or 3y, or \"forever\"", text ? text : "");
+        return BEX_ERR_ARG;
+    }
+    double secs = v * mult;
+    if (secs > (double)BEX_RETENTION_MAX_SECONDS + 0.5) {
+        snprintf(err, errlen, "'%.40s' is over 100 years, the longest retention period; to keep without end, "
+                 "say \"forever\"", text);
+        return BEX_ERR_ARG;
+    }
+    *seconds = (long long)(secs + 0.5);
+    return BEX_OK;
+}
+
+const char *bex_retention_text(long long seconds, char buf[24]) {
+    if (seconds == BEX_RETENTION_FOREVER) return "forever";
+    snprintf(buf, 24, "%lld", seconds);
+    return buf;
+}
+
 void bex_retention_preset(bex_policy policy, long long *records, long long *overstayer_records) {
-    const long long year = 31557600; /* 365.25 days */
+    const long long year = BEX_RETENTION_YEAR;
     *records = (policy == BEX_POLICY_EU ? 3 : 75) * year;
     *overstayer_records = (policy == BEX_POLICY_EU ? 5 : 75) * year;
 }

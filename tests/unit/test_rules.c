@@ -484,6 +484,48 @@ TEST(retention_rules) {
     CHECK(rec == 75 * 31557600LL && ov == rec);
 }
 
+/* Periods are bounded: "keep forever" is a word, never a number that wraps (issue 12: records=
+ * 11758000y once deleted every record). */
+TEST(retention_periods_bounded) {
+    static const struct {
+        const char *text;
+        long long seconds; /* -1: refused */
+    } p[] = {
+        {"12h", 43200},          {"0", 0},       {"90m", 5400},    {"3y", 3 * 31557600LL},
+        {"1.5d", 129600},        {"100y", 100 * 31557600LL},       {"forever", BEX_RETENTION_FOREVER},
+        {"101y", -1},            {"11758000y", -1},                {"9223372036854775807", -1},
+        {"99999999999999999999y", -1}, {"-1y", -1}, {"1e9y", -1},   {"inf", -1}, {"0x10", -1},
+        {"3 y", -1},             {"y", -1},      {"", -1},         {"3w", -1},  {"Forever", -1},
+    };
+    char err[256];
+    for (size_t i = 0; i < sizeof p / sizeof *p; i++) {
+        long long s = 7;
+        int rc = bex_retention_parse(p[i].text, &s, err, sizeof err);
+        CHECK(p[i].seconds < 0 ? rc == BEX_ERR_ARG && s == -1 && *err : rc == BEX_OK && s == p[i].seconds);
+        if (p[i].seconds < 0 && rc == BEX_OK) fprintf(stderr, "  %s was taken as %lld s\n", p[i].text, s);
+    }
+    CHECK(bex_retention_parse("101y", &(long long){0}, err, sizeof err) == BEX_ERR_ARG && strstr(err, "forever"));
+    CHECK(bex_retention_parse(NULL, &(long long){0}, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(bex_retention_check("records", BEX_RETENTION_FOREVER, err, sizeof err) == BEX_OK);
+    CHECK(bex_retention_check("records", BEX_RETENTION_MAX_SECONDS, err, sizeof err) == BEX_OK);
+    CHECK(bex_retention_check("records", BEX_RETENTION_MAX_SECONDS + 1, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(bex_retention_check("images", 11758000LL * 31557600LL, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(bex_retention_check("citizen_biometrics", BEX_RETENTION_FOREVER, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(bex_retention_check("unmatched_captures", BEX_RETENTION_FOREVER, err, sizeof err) == BEX_ERR_ARG);
+    char b[24];
+    CHECK(!strcmp(bex_retention_text(BEX_RETENTION_FOREVER, b), "forever"));
+    CHECK(!strcmp(bex_retention_text(43200, b), "43200"));
+    /* kept forever means kept, however old the record */
+    bex_retention r = {.citizen_biometrics = 43200, .unmatched_captures = 43200, .images = BEX_RETENTION_FOREVER,
+                       .records = BEX_RETENTION_FOREVER, .overstayer_records = BEX_RETENTION_FOREVER};
+    int64_t now = 4102444800; /* 2100-01-01 */
+    bex_subject_facts f = {.last_seen = 0};
+    int o;
+    CHECK(bex_subject_retention(&f, &r, now, &o) == BEX_KEEP);
+    bex_sample_facts smp = {.captured_at = 0, .has_image = 1};
+    CHECK(bex_sample_retention(&smp, &r, now) == BEX_KEEP);
+}
+
 /* ---- who may see what ---- */
 
 TEST(carrier_learns_match_or_no_match) {
@@ -557,6 +599,7 @@ int main(void) {
     RUN(identify_decide_refuses_beyond_calibration);
     RUN(manifest_check_names_tolerant_fields_strict);
     RUN(retention_rules);
+    RUN(retention_periods_bounded);
     RUN(carrier_learns_match_or_no_match);
     RUN(role_matrix);
     RUN(name_tables);
