@@ -10,6 +10,7 @@
  *
  * Errors go to stderr as one line; exit status 2 means an error.
  */
+#include <sys/stat.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -552,6 +553,9 @@ static int cmd_mrz(int argc, char **argv) {
 int main(int argc, char **argv) {
     const char *models = NULL;
     int i = 1;
+    /* whatever bex writes (stores, galleries, gate logs, keys, reports) holds personal data:
+     * readable by its owner alone */
+    umask(077);
     while (i < argc && argv[i][0] == '-') {
         if (!strcmp(argv[i], "--models") && i + 1 < argc) { models = argv[i + 1]; i += 2; }
         else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { fputs(usage, stdout); return 0; }

@@ -5,7 +5,7 @@
  * dispatch of a request to its handler (routes.c), TLS and stopping.
  *
  *   bex serve [--db FILE] [--listen ADDR:PORT] [--workers N] [--queue N] [--max-body BYTES]
- *             [--max-pixels N] [--timeout S] [--tls-cert PEM --tls-key PEM]
+ *             [--max-pixels N] [--timeout S] [--max-db-bytes N] [--tls-cert PEM --tls-key PEM]
  *
  * One thread per connection; face extraction runs on a fixed pool of N engines (default: the
  * cores) behind a bounded queue: a photo that would wait behind more than --queue others is
@@ -179,7 +179,13 @@ void photo(const ctx *x, const char *name, int body_too, const char **buf, size_
 
 int has_part(const ctx *x, const char *name) { return part(x, name) != NULL; }
 
-int store_status(int rc) { return rc == BEX_ERR_ARG || rc == BEX_ERR_FORMAT ? 400 : rc == BEX_ERR_LIMIT ? 413 : 500; }
+int store_status(int rc) {
+    return rc == BEX_ERR_ARG || rc == BEX_ERR_FORMAT ? 400
+           : rc == BEX_ERR_LIMIT                     ? 413
+           : rc == BEX_ERR_FULL                      ? 507 /* Insufficient Storage: nothing was written */
+           : rc == BEX_ERR_BUSY || rc == BEX_ERR_NOMEM ? 503 /* with Retry-After (on_request) */
+                                                     : 500;
+}
 
 /* A denial: written to the audit log (the route, and the key's id when there is a key, never
  * the key), counted, and answered with `status` and `msg`. */
@@ -344,6 +350,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     reply r = {0};
     dispatch(s, c, url, method, rq, &r);
     if (!r.json) reply_error(&r, r.status ? r.status : 500, "internal error");
+    if (r.status == 503 && !r.retry_after) r.retry_after = 1; /* busy: the same request may pass soon */
     atomic_fetch_add(&s->requests, 1);
     if (r.status >= 500) atomic_fetch_add(&s->errors_5xx, 1);
     else if (r.status >= 400) atomic_fetch_add(&s->errors_4xx, 1);
@@ -381,6 +388,7 @@ int cmd_serve(const char *models, int argc, char **argv) {
     const char *db = "bex.db", *listen = "127.0.0.1:8080", *cert = NULL, *keyf = NULL;
     long workers = sysconf(_SC_NPROCESSORS_ONLN), queue = -1, max_body = 16 << 20, max_pixels = 40000000,
          timeout = 30;
+    long long max_db = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         char *end = NULL;
@@ -396,8 +404,9 @@ int cmd_serve(const char *models, int argc, char **argv) {
         else if (!strcmp(a, "--max-body") && num_ok && n >= 1024) max_body = n;
         else if (!strcmp(a, "--max-pixels") && num_ok && n >= 10000) max_pixels = n;
         else if (!strcmp(a, "--timeout") && num_ok && n >= 1 && n <= 3600) timeout = n;
+        else if (!strcmp(a, "--max-db-bytes") && num_ok && n >= 1 << 20) max_db = n;
         else return cli_usage_error("serve takes [--db FILE] [--listen ADDR:PORT] [--workers N] [--queue N] "
-                                    "[--max-body BYTES] [--max-pixels N] [--timeout S] [--tls-cert PEM --tls-key PEM]");
+                                    "[--max-body BYTES] [--max-pixels N] [--timeout S] [--max-db-bytes N] [--tls-cert PEM --tls-key PEM]");
         i++;
     }
     if (!cert != !keyf) return cli_usage_error("TLS needs both --tls-cert PEM and --tls-key PEM");
@@ -437,6 +446,7 @@ int cmd_serve(const char *models, int argc, char **argv) {
     bex_store_options o;
     bex_store_options_default(&o);
     o.actor = "serve"; /* until a request names its key: the store's opening and migrations */
+    o.max_bytes = max_db;
     char err[512];
     if (bex_store_open(db, &o, &s.st, err, sizeof err) != BEX_OK) {
         fprintf(stderr, "bex: serve: %s: %s\n", db, err);

@@ -35,6 +35,10 @@ typedef enum bex_status {
     BEX_ERR_SEVERAL_FACES = 10, /* another face is nearly as large as the largest: whose? */
     BEX_ERR_FACE_TOO_SMALL = 11, /* the face is too small (too few pixels between the eyes) */
     BEX_ERR_LOW_QUALITY = 12,   /* the capture's quality score is below the configured floor */
+    /* Storage that cannot take a write now: nothing was written, the same call may succeed
+     * later (the service answers 507 and 503 with Retry-After). */
+    BEX_ERR_FULL = 13,          /* the disk (or the store's configured size) is full */
+    BEX_ERR_BUSY = 14,          /* the database is locked by another process */
 } bex_status;
 
 /* Nonzero for the failure-to-acquire outcomes: the image was fine as a file, a person should

@@ -6,6 +6,7 @@
  * sql/NNN_*.sql.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <nettle/sha2.h>
 #include <stdio.h>
@@ -34,14 +35,17 @@ int st_fail(bex_store *st, const char *what, char *err, size_t errlen) {
     int code = st && st->db ? sqlite3_errcode(st->db) : SQLITE_ERROR;
     const char *msg = st && st->db ? sqlite3_errmsg(st->db) : "no database";
     int rc = BEX_ERR_IO;
+    /* a write that found no space is SQLITE_FULL, or an I/O error whose errno says so */
+    if ((code & 0xff) == SQLITE_IOERR && st && st->db && sqlite3_system_errno(st->db) == ENOSPC) code = SQLITE_FULL;
     switch (code & 0xff) {
     case SQLITE_FULL:
-        snprintf(err, errlen, "%s: the disk is full; nothing was written (free space and run again)", what);
-        return BEX_ERR_IO;
+        snprintf(err, errlen, "%s: the disk, or the store's size limit, is full; nothing was written (free space "
+                 "or raise the limit, then send it again)", what);
+        return BEX_ERR_FULL;
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
         snprintf(err, errlen, "%s: the database is locked by another process; try again", what);
-        return BEX_ERR_IO;
+        return BEX_ERR_BUSY;
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
         rc = BEX_ERR_CORRUPT;
@@ -268,18 +272,41 @@ int st_index(bex_store *st, bex_index **ix, char *err, size_t errlen) {
 
 /* ---- the audit log ---- */
 
-static void audit_hash(const uint8_t prev[32], long long seq, const char *at, const char *actor,
+/* The audit hash of a row after prev. Version 2 (schema 4 on) marks where each field ends: a
+ * tag, then the sequence number and each field's length as 8 big-endian bytes before its bytes.
+ * Version 1 (rows written before schema 4) joined the fields with '|', which a '|' inside a
+ * field made ambiguous; it is kept only to verify those rows. */
+#define AUDIT_HASH_V2 2
+static void put_be64(struct sha256_ctx *c, uint64_t v) {
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++) b[i] = (uint8_t)(v >> (56 - 8 * i));
+    sha256_update(c, 8, b);
+}
+
+static void audit_hash(int version, const uint8_t prev[32], long long seq, const char *at, const char *actor,
                        const char *action, const char *object, const char *detail, uint8_t out[32]) {
     struct sha256_ctx c;
     sha256_init(&c);
-    sha256_update(&c, 32, prev);
-    char num[32];
-    int n = snprintf(num, sizeof num, "%lld", seq);
     const char *parts[5] = {at, actor, action, object, detail};
-    sha256_update(&c, (size_t)n, (const uint8_t *)num);
-    for (int i = 0; i < 5; i++) {
-        sha256_update(&c, 1, (const uint8_t *)"|");
-        sha256_update(&c, strlen(parts[i]), (const uint8_t *)parts[i]);
+    if (version == AUDIT_HASH_V2) {
+        static const char tag[] = "bex audit v2";
+        sha256_update(&c, sizeof tag, (const uint8_t *)tag); /* with its NUL */
+        sha256_update(&c, 32, prev);
+        put_be64(&c, (uint64_t)seq);
+        for (int i = 0; i < 5; i++) {
+            size_t n = strlen(parts[i]);
+            put_be64(&c, (uint64_t)n);
+            sha256_update(&c, n, (const uint8_t *)parts[i]);
+        }
+    } else {
+        sha256_update(&c, 32, prev);
+        char num[32];
+        int n = snprintf(num, sizeof num, "%lld", seq);
+        sha256_update(&c, (size_t)n, (const uint8_t *)num);
+        for (int i = 0; i < 5; i++) {
+            sha256_update(&c, 1, (const uint8_t *)"|");
+            sha256_update(&c, strlen(parts[i]), (const uint8_t *)parts[i]);
+        }
     }
     sha256_digest(&c, SHA256_DIGEST_SIZE, out);
 }
@@ -299,9 +326,12 @@ int st_audit(bex_store *st, const char *action, const char *object, const char *
     if (r != SQLITE_ROW && r != SQLITE_DONE) return st_fail(st, "reading the audit log", err, errlen);
     char at[24];
     bex_time_now(at);
-    audit_hash(prev, seq, at, st->actor, action, object, detail, hash);
-    s = st_stmt(st, "INSERT INTO audit(seq, at, actor, action, object, detail, prev, hash) "
-                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", err, errlen);
+    int v2 = st->audit_version == AUDIT_HASH_V2;
+    audit_hash(st->audit_version, prev, seq, at, st->actor, action, object, detail, hash);
+    s = v2 ? st_stmt(st, "INSERT INTO audit(seq, at, actor, action, object, detail, prev, hash, hash_version) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 2)", err, errlen)
+           : st_stmt(st, "INSERT INTO audit(seq, at, actor, action, object, detail, prev, hash) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", err, errlen);
     if (!s) return BEX_ERR_IO;
     sqlite3_bind_int64(s, 1, seq);
     st_bind_text(s, 2, at);
@@ -328,22 +358,25 @@ int bex_store_audit_verify(bex_store *st, const char *known_head, long long *ent
     *entries = 0;
     *first_bad = 0;
     head[0] = 0;
-    sqlite3_stmt *s = st_prep(st, "SELECT seq, at, actor, action, object, detail, prev, hash "
+    sqlite3_stmt *s = st_prep(st, "SELECT seq, at, actor, action, object, detail, prev, hash, hash_version "
                                   "FROM audit ORDER BY seq", err, errlen);
     if (!s) return BEX_ERR_IO;
     uint8_t prev[32] = {0}, h[32];
     long long expect = 1;
-    int r;
+    int r, seen_v2 = 0;
     while ((r = sqlite3_step(s)) == SQLITE_ROW) {
         long long seq = sqlite3_column_int64(s, 0);
+        int version = sqlite3_column_int(s, 8);
         const char *f[5];
         for (int i = 0; i < 5; i++) {
             f[i] = (const char *)sqlite3_column_text(s, 1 + i);
             if (!f[i]) f[i] = "";
         }
+        /* once the chain is at version 2 it stays there: a version-1 row after it is a downgrade */
         int ok = seq == expect && sqlite3_column_bytes(s, 6) == 32 && sqlite3_column_bytes(s, 7) == 32 &&
-                 !memcmp(sqlite3_column_blob(s, 6), prev, 32);
-        audit_hash(prev, seq, f[0], f[1], f[2], f[3], f[4], h);
+                 !memcmp(sqlite3_column_blob(s, 6), prev, 32) && (version == AUDIT_HASH_V2 || !seen_v2);
+        seen_v2 |= version == AUDIT_HASH_V2;
+        audit_hash(version, prev, seq, f[0], f[1], f[2], f[3], f[4], h);
         if (ok) ok = !memcmp(sqlite3_column_blob(s, 7), h, 32);
         if (!ok && !*first_bad) *first_bad = expect;
         /* go on from the stored hash, so one bad entry is reported once */
@@ -378,6 +411,7 @@ static int migrate(bex_store *st, char *err, size_t errlen) {
     int rc = st_query_int(st, "PRAGMA user_version", NULL, 0, 0, &v, err, errlen);
     if (rc != BEX_OK) return rc;
     int newest = migrations[N_MIGRATIONS - 1].version;
+    st->audit_version = v >= 4 ? AUDIT_HASH_V2 : 1;
     if (v > newest) {
         snprintf(err, errlen, "the store is at schema version %lld, newer than this bex knows (%d): "
                  "use a newer bex", (long long)v, newest);
@@ -419,6 +453,8 @@ static int migrate(bex_store *st, char *err, size_t errlen) {
         if (rc == BEX_OK) {
             char obj[64];
             snprintf(obj, sizeof obj, "schema %d", migrations[i].version);
+            /* schema 4's own row is the first with the version-2 hash (004_audit_fields.sql) */
+            st->audit_version = migrations[i].version >= 4 ? AUDIT_HASH_V2 : 1;
             rc = st_audit(st, "migrate", obj, migrations[i].name, err, errlen);
         }
         rc = bex__end(st, rc, NULL, err, errlen);
@@ -464,6 +500,11 @@ int bex_store_open(const char *path, const bex_store_options *opt, bex_store **o
         bex__free(st);
         return BEX_ERR_IO;
     }
+    /* A new store is made readable and writable by its owner alone: it holds faces, names and
+     * documents. SQLite gives the WAL and shared-memory files the database file's mode. An
+     * existing file keeps the mode its operator gave it. */
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) close(fd);
     if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
         char what[256];
         snprintf(what, sizeof what, "cannot open %s", path);
@@ -485,6 +526,13 @@ int bex_store_open(const char *path, const bex_store_options *opt, bex_store **o
     /* only once the file is known to be a bex store: journal_mode is written into the file, and
      * a refused file (another program's database, a newer bex's store) is left as it was */
     if (rc == BEX_OK) rc = st_exec(st, "PRAGMA journal_mode = WAL", what, err, errlen);
+    if (rc == BEX_OK && opt->max_bytes > 0) { /* a page count; never below what the file has now */
+        int64_t page;
+        rc = st_query_int(st, "PRAGMA page_size", NULL, 0, 4096, &page, err, errlen);
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA max_page_count = %lld", opt->max_bytes / (page > 0 ? page : 4096));
+        if (rc == BEX_OK) rc = st_exec(st, sql, what, err, errlen);
+    }
     if (rc != BEX_OK) {
         bex_store_close(st);
         return rc;

@@ -62,6 +62,8 @@ const char *bex_strerror(int status) {
     case BEX_ERR_SEVERAL_FACES: return "several faces in the photo";
     case BEX_ERR_FACE_TOO_SMALL: return "face too small";
     case BEX_ERR_LOW_QUALITY: return "capture quality below the floor";
+    case BEX_ERR_FULL: return "storage full";
+    case BEX_ERR_BUSY: return "database locked by another process";
     default: return "unknown error";
     }
 }

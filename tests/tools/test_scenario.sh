@@ -343,9 +343,26 @@ if command -v sqlite3 >/dev/null; then
     check purge_deletes_overridden_citizen_capture_at_12h $?
     "$bex" purge --db "$db" --set citizen_biometrics=13h >/dev/null 2>&1; [ $? -eq 2 ]
     check citizen_retention_over_12h_refused $?
+    # a "keep forever" written as a huge number once wrapped and deleted every record
+    before=$(n "SELECT count(*) FROM subjects")
+    err=$("$bex" purge --db "$db" --set records=11758000y 2>&1 >/dev/null); rc=$?
+    [ $rc -eq 2 ] && grep -q "over 100 years" <<<"$err" && [ "$(n "SELECT count(*) FROM subjects")" = "$before" ]
+    check "retention_over_100_years_refused_nothing_deleted (rc $rc)" $?
+    out=$("$bex" purge --db "$db" --set records=forever --set overstayer_records=forever --as-of 2126-01-01); rc=$?
+    [ $rc -eq 0 ] && [ "$(n "SELECT count(*) FROM subjects")" = "$before" ] &&
+        grep -q '"records":"forever"' <<<"$out"
+    check "retention_forever_keeps_a_century_later (rc $rc)" $?
+    "$bex" purge --db "$db" --set records=75y --set overstayer_records=75y >/dev/null; check retention_reset_75y $?
 else
     echo "skip: no sqlite3 command: purge checks"
 fi
+
+# ---- files: the store, its WAL and SHM, the gallery and the gate's log, owner only ----
+modes=$(for f in "$db" "$db-wal" "$db-shm" "$tmp/bx1.gallery" "$tmp/gate.log"; do
+            [ -e "$f" ] && stat -c '%a' "$f"; done | sort -u | tr '\n' ' ')
+[ "$modes" = "600 " ]; check "files_created_owner_only ($modes)" $?
+umask 022; "$bex" keys add --db "$tmp/umask.db" --role analyst >/dev/null
+[ "$(stat -c '%a' "$tmp/umask.db")" = 600 ]; check store_owner_only_whatever_the_umask $?
 
 # ---- the audit log ----
 out=$("$bex" audit verify --db "$db"); rc=$?

@@ -22,6 +22,8 @@
 #define DIM BEX_TEMPLATE_DIM
 #define TODAY "2026-11-27"
 #define PORT "JFK"
+/* the newest migration in src/store/sql/ (each writes one "migrate" row to the audit log) */
+#define NEWEST_SCHEMA 4
 
 /* ---- synthetic templates ---- */
 
@@ -296,12 +298,15 @@ TEST(synthetic_templates) {
 TEST(opens_and_migrates) {
     char p[512], err[512];
     db_new(p);
+    unlink(p);                   /* made by the store itself, under a permissive umask */
+    mode_t um = umask(022);
     bex_store *st = store_open(p);
+    umask(um);
     if (!st) {
         db_remove(p);
         return;
     }
-    CHECK(bex_store_schema_version(st) == 3);
+    CHECK(bex_store_schema_version(st) == NEWEST_SCHEMA);
     CHECK(strlen(bex_store_model(st)) > 0);
     person a = person_new();
     bex_mrz d = passport("X10000001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
@@ -310,15 +315,23 @@ TEST(opens_and_migrates) {
     bex_store_close(st);
 
     st = store_open(p); /* reopening: same schema, data kept, no migration run again */
-    CHECK(st && bex_store_schema_version(st) == 3);
+    CHECK(st && bex_store_schema_version(st) == NEWEST_SCHEMA);
     if (st) {
         CHECK(enter_person(st, &a, &d, 0, "2026-09-01T10:00:00Z", "2026-11-30", &r2) == BEX_OK);
         CHECK(r2.subject == r.subject && !r2.new_subject && r2.outcome == BEX_OUTCOME_MATCHED);
+        /* the store, its WAL and its shared memory: the owner's alone (issue 12: they were 0644) */
+        static const char *const sfx[] = {"", "-wal", "-shm"};
+        for (int i = 0; i < 3; i++) {
+            char f[600];
+            struct stat sb;
+            snprintf(f, sizeof f, "%s%s", p, sfx[i]);
+            CHECK(stat(f, &sb) == 0 && (sb.st_mode & 0777) == 0600);
+        }
         bex_store_close(st);
     }
     CHECK(sql_int(p, "SELECT count(*) FROM encounters") == 2);
-    CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE action = 'migrate'") == 3);
-    CHECK(sql_int(p, "PRAGMA user_version") == 3);
+    CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE action = 'migrate'") == NEWEST_SCHEMA);
+    CHECK(sql_int(p, "PRAGMA user_version") == NEWEST_SCHEMA);
     char mode[16];
     sql_text(p, "PRAGMA journal_mode", mode, sizeof mode);
     CHECK(!strcmp(mode, "wal"));
@@ -986,6 +999,44 @@ TEST(citizen_purged_within_12h) {
     db_remove(p);
 }
 
+/* Issue 12: the version-1 hash joined fields with '|', so a boundary moved inside a row whose
+ * text holds a '|' kept the hash. From schema 6 on, each field's length is hashed before it. */
+TEST(audit_hash_marks_field_ends) {
+    char p[512];
+    bex_store *st = fresh_store(p);
+    if (!st) return;
+    char err[256], head[65], q[256];
+    CHECK(bex_store_audit(st, "note", "case|7", "left|right", err, sizeof err) == BEX_OK);
+    long long seq = sql_int(p, "SELECT max(seq) FROM audit");
+    long long entries = 0, first_bad = -1;
+    int found = 0;
+    /* a fresh store's chain: the rows of schemas 1-3 in version 1, schema 4's on in version 2 */
+    CHECK(sql_int(p, "SELECT min(seq) FROM audit WHERE hash_version = 2") ==
+          sql_int(p, "SELECT seq FROM audit WHERE action = 'migrate' AND object = 'schema 4'"));
+    CHECK(sql_int(p, "SELECT count(*) FROM audit a JOIN audit b ON b.seq > a.seq "
+                     "WHERE a.hash_version = 2 AND b.hash_version = 1") == 0);
+    CHECK(audit_ok(st));
+    /* the attack of the issue: object "case", detail "7|left|right" hashed the same in version 1 */
+    CHECK(sql_exec(p, "DROP TRIGGER audit_no_update") == SQLITE_OK);
+    snprintf(q, sizeof q, "UPDATE audit SET object = 'case', detail = '7|left|right' WHERE seq = %lld", seq);
+    CHECK(sql_exec(p, q) == SQLITE_OK);
+    CHECK(bex_store_audit_verify(st, NULL, &entries, &first_bad, &found, head, err, sizeof err) == BEX_OK);
+    CHECK(first_bad == seq);
+    /* nor can the row be passed off as version 1, where the move would hold */
+    snprintf(q, sizeof q, "UPDATE audit SET hash_version = 1 WHERE seq = %lld", seq);
+    CHECK(sql_exec(p, q) == SQLITE_OK);
+    CHECK(bex_store_audit_verify(st, NULL, &entries, &first_bad, &found, head, err, sizeof err) == BEX_OK);
+    CHECK(first_bad > 0 && first_bad <= seq);
+    /* the row as written verifies again: what was seen was the change, nothing else */
+    snprintf(q, sizeof q, "UPDATE audit SET object = 'case|7', detail = 'left|right', hash_version = 2 WHERE seq = %lld",
+             seq);
+    CHECK(sql_exec(p, q) == SQLITE_OK);
+    CHECK(bex_store_audit_verify(st, NULL, &entries, &first_bad, &found, head, err, sizeof err) == BEX_OK);
+    CHECK(first_bad == 0);
+    bex_store_close(st);
+    db_remove(p);
+}
+
 TEST(audit_chain_detects_tampering) {
     char p[512];
     bex_store *st = fresh_store(p);
@@ -1111,7 +1162,7 @@ TEST(full_disk_loses_nothing) {
         failed[i] = 1;
         failures++;
         if (first_failed < 0) first_failed = i;
-        if (rc != BEX_ERR_IO || !strstr(err, "full")) other_errors++;
+        if (rc != BEX_ERR_FULL || !strstr(err, "full")) other_errors++;
         CHECK(r.encounter == 0 && r.subject == 0 && r.n_flags == 0 && r.outcome == BEX_OUTCOME_NONE);
         /* nothing of the failed entry is on file */
         CHECK(sql_int(p, "SELECT count(*) FROM documents WHERE number = '%s'", num) == 0);
@@ -1647,7 +1698,13 @@ TEST(migrates_a_version_2_store) {
         db_remove(p);
         return;
     }
-    CHECK(bex_store_schema_version(st) == 3);
+    CHECK(bex_store_schema_version(st) == NEWEST_SCHEMA);
+    /* the old chain re-anchored: its rows keep version 1, schema 4's row and after are version 2,
+     * and the whole chain verifies */
+    CHECK(sql_int(p, "SELECT count(*) FROM audit a JOIN audit b ON b.seq = a.seq - 1 AND a.prev = b.hash "
+                     "WHERE a.action = 'migrate' AND a.object = 'schema 4' AND a.hash_version = 2 "
+                     "AND b.hash_version = 1") == 1);
+    CHECK(audit_ok(st));
     CHECK(sql_int(p, "SELECT count(*) FROM encounters WHERE id = 1 AND decision = 'admitted' AND class = 'B2' "
                      "AND admit_until = '2026-02-01'") == 1);
     CHECK(sql_int(p, "SELECT count(*) FROM flags f JOIN flag_subjects s ON s.flag_id = f.id WHERE f.status = 'confirmed'") == 1);
@@ -1690,6 +1747,7 @@ int main(void) {
     RUN(overstays_us_and_eu);
     RUN(citizen_purged_within_12h);
     RUN(audit_chain_detects_tampering);
+    RUN(audit_hash_marks_field_ends);
     RUN(full_disk_loses_nothing);
     RUN(bad_requests);
     RUN(crash_mid_entry_leaves_nothing);
