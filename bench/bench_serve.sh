@@ -30,11 +30,13 @@ mrz=$("$bex" mrz make --number B00000001 --state GBR --nationality GBR --surname
 "$bex" entry --db "$db" --photo tests/data/lfw/Angela_Bassett_0004.jpg --doc-photo tests/data/lfw/Angela_Bassett_0001.jpg \
     --mrz "$mrz" --class B2 --admit-until 2030-01-01 --port JFK --port-kind air --at 2026-06-01T08:00:00Z >/dev/null
 if [ $large -eq 0 ]; then
-# the departure's manifest: every traveller on record
-sqlite3 -batch -separator ' ' "$db" "SELECT DISTINCT issuing_state, number, surname FROM documents" |
+# the departure's manifest: every traveller on record, with the names and birth date a carrier
+# holds (only travellers that agree with the record are in the manifest's gallery)
+sqlite3 -batch -separator '|' "$db" "SELECT DISTINCT issuing_state, number, surname, given_names, birth_date FROM documents" |
 python3 -c '
 import json, sys
-t = [{"issuing_state": a, "number": b, "surname": c} for a, b, c in (l.split(" ", 2) for l in sys.stdin.read().splitlines())]
+t = [{"issuing_state": a, "number": b, "surname": c, "given_names": g, "birth_date": d}
+     for a, b, c, g, d in (l.split("|", 4) for l in sys.stdin.read().splitlines())]
 json.dump({"departure": "BENCH-1", "carrier": "BX", "voyage": "BX1", "port": "JFK", "port_kind": "air",
            "scheduled": "2026-06-02T18:00:00Z", "travellers": t}, sys.stdout)' >"$dir/manifest.json"
 "$bex" manifest load --db "$db" "$dir/manifest.json" >/dev/null || true

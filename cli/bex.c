@@ -84,6 +84,8 @@ static const char *usage =
     "  enrol DIR [--source visa|document|officer]\n"
     "                           enrol every photo X.jpg with its MRZ in X.mrz (resumable)\n"
     "  manifest load FILE       a carrier's manifest (JSON) of a departure or arrival\n"
+    "  manifest reassign --departure ID --carrier CODE\n"
+    "                           an admin's decision: the departure is that carrier's now\n"
     "  gallery build DEPARTURE [--out FILE]\n"
     "                           the departure's gallery as an index file, for an offline gate\n"
     "  gate --gallery FILE --photo IMG [--departure ID] [--port CODE] [--log FILE]\n"

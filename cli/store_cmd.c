@@ -8,7 +8,7 @@
  *   bex exit --photo IMG --port CODE [--port-kind KIND] [--departure ID] [--at ISO] [--all-faces]
  *   bex decide ENCOUNTER admit|refuse
  *   bex enrol DIR [--source visa|document|officer] [--at ISO]
- *   bex manifest load FILE
+ *   bex manifest load FILE | bex manifest reassign --departure ID --carrier CODE
  *   bex gallery build DEPARTURE [--out FILE]
  *   bex gate --gallery FILE --photo IMG [--departure ID] [--port CODE] [--log FILE]   (no --db)
  *   bex sync LOG [--port-kind KIND]
@@ -474,7 +474,7 @@ static int cmd_gate(const char *models, int argc, char **argv) {
         }
         fclose(f);
     }
-    printf("{\"decision\":\"%s\",\"subject\":", !g.photo ? "no_photo" : g.match.match ? "match" : "no_match");
+    printf("{\"decision\":\"%s\",\"traveller\":", !g.photo ? "no_photo" : g.match.match ? "match" : "no_match");
     if (g.match.match) printf("%lld", (long long)g.match.subject);
     else printf("null");
     if (!isnan(g.match.score)) printf(",\"score\":%.4f", g.match.score);
@@ -545,9 +545,11 @@ static int cmd_sync(int argc, char **argv) {
             continue;
         }
         recorded++;
-        if (g.match != (r.subject != 0) || (g.match && g.subject != r.subject)) {
-            printf("%s{\"line\":%zu,\"gate\":\"%s\",\"gate_subject\":%lld,\"store_subject\":%lld,\"encounter\":%lld}",
-                   differ ? "," : "", lines, g.match ? "match" : "no_match", (long long)g.subject,
+        /* the gate names the traveller by manifest position (the gallery file's id) */
+        if (g.match != (r.subject != 0) || (g.match && g.subject != r.traveller)) {
+            printf("%s{\"line\":%zu,\"gate\":\"%s\",\"gate_traveller\":%lld,\"store_traveller\":%lld,"
+                   "\"store_subject\":%lld,\"encounter\":%lld}", differ ? "," : "", lines,
+                   g.match ? "match" : "no_match", (long long)g.subject, (long long)r.traveller,
                    (long long)r.subject, (long long)r.encounter);
             differ++;
         }
@@ -565,10 +567,42 @@ static void manifest_progress(size_t done, size_t total, void *arg) {
     cli_progress("manifest", done, total, *(double *)arg);
 }
 
+/* `bex manifest reassign --departure ID --carrier CODE`: an admin's decision that a departure
+ * belongs to another carrier (its traveller list is dropped; the new carrier loads its own). */
+static int cmd_manifest_reassign(int argc, char **argv) {
+    cli_common c = {.must_exist = 1};
+    const char *dep = NULL, *carrier = NULL;
+    for (int i = 0; i < argc; i++) {
+        int r;
+        if ((r = cli_common_opt(argc, argv, &i, &c)) || (r = cli_opt(argc, argv, &i, "--departure", &dep)) ||
+            (r = cli_opt(argc, argv, &i, "--carrier", &carrier))) {
+            if (r < 0) return 2;
+            continue;
+        }
+        return cli_usage_error("manifest reassign takes --departure ID --carrier CODE [--db FILE]");
+    }
+    if (!dep || !carrier) return cli_usage_error("manifest reassign needs --departure ID and --carrier CODE");
+    bex_store *st;
+    if (!cli_open_store(&c, &st)) return 2;
+    char err[512];
+    size_t dropped;
+    int rc = bex_border_reassign_departure(st, dep, carrier, &dropped, err, sizeof err);
+    bex_store_close(st);
+    if (rc != BEX_OK) return fail("manifest reassign", err);
+    printf("{\"departure\":");
+    bex_json_str(stdout, dep);
+    printf(",\"carrier\":");
+    bex_json_str(stdout, carrier);
+    printf(",\"travellers_dropped\":%zu}\n", dropped);
+    return 0;
+}
+
 static int cmd_manifest(int argc, char **argv) {
     cli_common c = {0};
     const char *file = NULL;
-    if (argc < 1 || strcmp(argv[0], "load")) return cli_usage_error("manifest takes: load FILE [--db FILE]");
+    if (argc >= 1 && !strcmp(argv[0], "reassign")) return cmd_manifest_reassign(argc - 1, argv + 1);
+    if (argc < 1 || strcmp(argv[0], "load"))
+        return cli_usage_error("manifest takes: load FILE [--db FILE] | reassign --departure ID --carrier CODE");
     for (int i = 1; i < argc; i++) {
         int r = cli_common_opt(argc, argv, &i, &c);
         if (r < 0) return 2;
@@ -601,8 +635,8 @@ static int cmd_manifest(int argc, char **argv) {
     printf("{\"departure\":");
     bex_json_str(stdout, m.id);
     printf(",\"direction\":\"%s\",\"travellers\":%zu,\"linked\":%zu,\"with_face\":%zu,\"name_variants\":%zu,"
-           "\"mismatches\":%d,\"replaced\":%s}\n", bex_direction_name(m.direction), r.travellers, r.linked,
-           r.with_face, r.name_variants, r.n_flags, r.replaced ? "true" : "false");
+           "\"verified\":%zu,\"mismatches\":%d,\"replaced\":%s}\n", bex_direction_name(m.direction), r.travellers,
+           r.linked, r.with_face, r.name_variants, r.verified, r.n_flags, r.replaced ? "true" : "false");
     bex_manifest_free(&m);
     return r.n_flags ? 1 : 0;
 }

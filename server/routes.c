@@ -2,7 +2,9 @@
  * routes.c - the service's routes (docs/openapi.json documents them; test_serve.sh holds the
  * two to each other): each handler reads its parameters, calls border.h, and answers with
  * json.h's JSON. Which role may use a route is the route's action and rules.h's matrix; a
- * carrier's own departure is bex_carrier_owns'; what it learns is bex_carrier_answer_of's.
+ * carrier's own departure is bex_carrier_owns'; who owns a departure a manifest names is
+ * bex_departure_ownership's; what a carrier's exit may be is bex_carrier_exit_check's and what
+ * it learns bex_carrier_answer_of's.
  *
  * Photos are raw JPEG / PNG / JPEG 2000 bodies or multipart parts; other fields are query
  * parameters or parts of the same name.
@@ -110,8 +112,11 @@ static void h_exit(ctx *x, reply *r) {
     server *s = x->s;
     const char *port = arg(x, "port"), *dep = arg(x, "departure"), *kind = arg(x, "port_kind");
     int carrier = x->key.role == BEX_ROLE_CARRIER, all = arg_flag(x, "all_faces");
-    if (!port) return reply_error(r, 400, "an exit needs ?port=CODE");
+    if (!port && !carrier) return reply_error(r, 400, "an exit needs ?port=CODE");
     if (carrier && !dep) return reply_error(r, 400, "a carrier's exit needs ?departure=ID (its manifest's)");
+    /* a carrier's word does not say when: the service's clock does (bex_carrier_exit_check) */
+    if (carrier && arg(x, "at"))
+        return reply_error(r, 400, "a carrier's exit is timed by the service's clock: ?at= is not taken from a carrier");
     bex_port_kind pk = BEX_PORT_NONE;
     if (kind && bex_port_kind_parse(kind, &pk) != BEX_OK)
         return reply_error(r, 400, "?port_kind= is air, sea, land, land-pedestrian or land-vehicle");
@@ -124,7 +129,8 @@ static void h_exit(ctx *x, reply *r) {
     int nf = 0;
     if ((all ? extract_all(x, buf, len, "photo", r, faces, MAX_FACES, &nf) : extract(x, buf, len, "photo", r, &one)) != 0)
         return;
-    bex_exit_request ex = {.port = port, .port_kind = pk, .departure = dep, .at = arg(x, "at")};
+    bex_exit_request ex = {.port = port, .port_kind = pk, .departure = dep, .at = carrier ? NULL : arg(x, "at"),
+                           .carrier = carrier ? x->key.carrier : NULL};
     if (!all) {
         ex.live = one.acquired ? one.template_ : NULL;
         ex.live_quality = one.quality.score;
@@ -242,6 +248,16 @@ static void h_manifest(ctx *x, reply *r) {
         bex_manifest_free(&m);
         return deny(x, r, 403, "/v1/manifests", "manifest of another carrier", "a carrier may load only its own manifests");
     }
+    /* a departure belongs to the carrier that first declared it: no takeover by another's manifest
+     * (bex_border_load_manifest refuses it too, inside its transaction) */
+    bex_departure_info had = {0};
+    LOCKED(x, rc = bex_border_departure_carrier(s->st, m.id, had.carrier, err, sizeof err));
+    had.known = rc == BEX_OK;
+    if (bex_departure_ownership(&had, m.carrier) == BEX_OWN_OTHER) {
+        bex_manifest_free(&m);
+        return deny(x, r, 403, "/v1/manifests", "manifest for a departure of another carrier",
+                    "this departure belongs to another carrier (an admin may reassign it)");
+    }
     bex_manifest_result res;
     LOCKED(x, rc = bex_border_load_manifest(s->st, &m, NULL, NULL, &res, err, sizeof err));
     if (rc != BEX_OK) {
@@ -256,14 +272,36 @@ static void h_manifest(ctx *x, reply *r) {
             fprintf(f, ",\"travellers\":%zu}\n", res.travellers);
         else
             fprintf(f, ",\"direction\":\"%s\",\"travellers\":%zu,\"linked\":%zu,\"with_face\":%zu,\"name_variants\":%zu,"
-                       "\"mismatches\":%d,\"replaced\":%s}\n", bex_direction_name(m.direction), res.travellers,
-                    res.linked, res.with_face, res.name_variants, res.n_flags, res.replaced ? "true" : "false");
+                       "\"verified\":%zu,\"mismatches\":%d,\"replaced\":%s}\n", bex_direction_name(m.direction),
+                    res.travellers, res.linked, res.with_face, res.name_variants, res.verified, res.n_flags,
+                    res.replaced ? "true" : "false");
     }
     bex_manifest_free(&m);
     reply_done(r, f);
 }
 
-/* A departure's gallery as an index file (index.h's format), for a gate that works offline. */
+/* An admin's decision: ?departure=ID belongs to ?carrier=CODE now (its traveller list dropped). */
+static void h_reassign(ctx *x, reply *r) {
+    const char *dep = arg(x, "departure"), *code = arg(x, "carrier");
+    if (!dep || !code) return reply_error(r, 400, "a reassignment needs ?departure=ID&carrier=CODE");
+    char err[256];
+    size_t dropped;
+    int rc;
+    LOCKED(x, rc = bex_border_reassign_departure(x->s->st, dep, code, &dropped, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
+    FILE *f = reply_open(r);
+    if (f) {
+        fprintf(f, "{\"departure\":");
+        bex_json_str(f, dep);
+        fprintf(f, ",\"carrier\":");
+        bex_json_str(f, code);
+        fprintf(f, ",\"travellers_dropped\":%zu}\n", dropped);
+    }
+    reply_done(r, f);
+}
+
+/* A departure's gallery as an index file (index.h's format), for a gate that works offline:
+ * its verified travellers' templates under their manifest positions (bex_border_gallery). */
 static void h_gallery(ctx *x, reply *r) {
     server *s = x->s;
     const char *dep = arg(x, "departure");
@@ -692,6 +730,7 @@ const route server_routes[] = {
     {"POST", "/v1/identify", BEX_ACT_IDENTIFY, h_identify},
     {"POST", "/v1/purge", BEX_ACT_PURGE, h_purge},
     {"POST", "/v1/galleries", BEX_ACT_GALLERY, h_gallery},
+    {"POST", "/v1/departures/reassign", BEX_ACT_REASSIGN, h_reassign},
     {"POST", "/v1/keys", BEX_ACT_KEYS, h_key_add},
     {"POST", "/v1/keys/revoke", BEX_ACT_KEYS, h_key_revoke},
     {"POST", "/v1/retention", BEX_ACT_RETENTION, h_retention},

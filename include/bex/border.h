@@ -160,6 +160,11 @@ typedef struct bex_exit_request {
     bex_port_kind port_kind;  /* BEX_PORT_NONE: the departure's, else the port's last known */
     const char *departure;    /* a departure's manifest id, or NULL */
     const char *at;           /* NULL: now */
+    const char *carrier;      /* the carrier on whose word the exit is reported (its boarding
+                                 gate, through the service); NULL: an officer's or the state's
+                                 own camera. A carrier's exit needs its own departure, takes no
+                                 time (the clock's) and its port is the departure's (rules.h:
+                                 bex_carrier_exit_check, bex_exit_decide) */
     int once;                 /* 1: an exit already recorded at this port and time with this
                                  template is not recorded again (an offline gate's log synced
                                  twice); the result then describes the recorded one */
@@ -174,15 +179,19 @@ typedef struct bex_exit_result {
     bex_flag flags[BEX_MAX_FLAGS];
     int n_flags;
     int already;              /* with `once`: 1 when it had been recorded before */
+    int64_t traveller;        /* matched in the departure's manifest gallery: the traveller's
+                                 position on the manifest (1-based, the id a gate's gallery
+                                 file gives them); 0: none */
 } bex_exit_result;
 
 /* A departure (rules.h, bex_exit_decide). BEX_ERR_ARG for an unknown departure, a manifest
- * that is an arrival's, a port whose kind is unknown. One transaction. */
+ * that is an arrival's, a port whose kind is unknown, a carrier's exit that is not on its own
+ * departure or gives a time or another port. One transaction. */
 int bex_border_exit(bex_store *st, const bex_exit_request *rq, bex_exit_result *res, char *err,
                     size_t errlen);
 
-/* What a carrier may learn of an exit on its own departure: "match", "no_match" or
- * "no_photo", nothing else (rules.h: bex_carrier_answer). */
+/* What a carrier may learn of an exit on its own departure: "match" (found in its manifest's
+ * gallery), "no_match" or "no_photo", nothing else (rules.h: bex_carrier_answer_of). */
 const char *bex_carrier_answer_name(const bex_exit_result *r);
 
 /* Enrols a face from a document or visa record outside any crossing (a visa issuance, a
@@ -235,16 +244,26 @@ typedef struct bex_manifest_result {
     size_t with_face;         /* of which the subject has a face sample (in the gallery) */
     size_t name_variants;     /* linked with names that agree only as spelling variants
                                  (transliteration, order, hyphens): not flagged */
+    size_t verified;          /* names and birth date agree with the document on record: in the
+                                 departure's gallery (rules.h: bex_manifest_check) */
     int n_flags;              /* manifest_mismatch flags raised */
     int replaced;             /* 1: an earlier manifest of that departure was replaced */
 } bex_manifest_result;
 
 /* Loads (or replaces) a manifest in one transaction; each traveller's names, birth date and
  * nationality are checked against the document on record (rules.h: bex_manifest_check);
- * progress(done, total, arg) is called now and then when not NULL. */
+ * progress(done, total, arg) is called now and then when not NULL. A departure on record as
+ * another carrier's is refused (BEX_ERR_ARG; rules.h: bex_departure_ownership). */
 int bex_border_load_manifest(bex_store *st, const bex_manifest *m,
                              void (*progress)(size_t done, size_t total, void *arg), void *arg,
                              bex_manifest_result *res, char *err, size_t errlen);
+
+/* An admin's decision: the departure now belongs to `carrier` (2 or 3 capital letters or
+ * digits). Its traveller list, declared by the previous carrier, is dropped (the new carrier
+ * loads its own manifest); its crossings and flags stay. *dropped: travellers dropped.
+ * BEX_ERR_ARG: no such departure, or a bad code. One transaction, audited. */
+int bex_border_reassign_departure(bex_store *st, const char *departure, const char *carrier,
+                                  size_t *dropped, char *err, size_t errlen);
 
 /* The carrier of a departure on record into carrier (8 bytes); BEX_ERR_ARG when there is no
  * such departure. Reads no personal data. */
@@ -252,8 +271,12 @@ int bex_border_departure_carrier(bex_store *st, const char *departure, char carr
                                  char *err, size_t errlen);
 
 /* The gallery of a departure: every face sample (document, visa, earlier crossings) of the
- * non-citizen subjects its manifest links, in a new index (float32) the caller saves or frees
- * with bex_index_close. *subjects: distinct subjects in it. An audited read. */
+ * non-citizen subjects of its verified manifest travellers (rules.h: bex_manifest_check), in a
+ * new index (float32) the caller saves or frees with bex_index_close. It carries no internal
+ * id: each template's subject id is the traveller's position on the manifest (1-based, the
+ * carrier's own numbering; a subject listed twice: the first), its template id a count from
+ * 1; neither names anyone outside this departure. *subjects: travellers in it. An audited
+ * read. */
 int bex_border_gallery(bex_store *st, const char *departure, bex_index **out, size_t *subjects,
                        char *err, size_t errlen);
 
@@ -275,7 +298,9 @@ typedef struct bex_gate_record {
     char departure[48];       /* "" none */
     char port[8];
     int match;                /* the gate's decision */
-    int64_t subject;          /* the gate's candidate when it matched */
+    int64_t subject;          /* the gate's candidate when it matched: its id in the gallery
+                                 file, the traveller's position on the manifest (not a store
+                                 subject id; bex_exit_result.traveller is its counterpart) */
     float template_[BEX_TEMPLATE_DIM];
 } bex_gate_record;
 

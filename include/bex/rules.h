@@ -197,7 +197,12 @@ typedef struct bex_exit_verdict {
  * departure's manifest is not_on_manifest; no match is not_matched (the capture is kept for
  * review); no usable photo is no_photo, flagged; a departure that is an arrival's manifest is
  * refused (BEX_ERR_ARG), and an exit outside [scheduled - before, scheduled + after] is
- * flagged outside_departure_window. */
+ * flagged outside_departure_window.
+ * A carrier's exit (rq->carrier) links a traveller only from its departure's manifest gallery:
+ * a match found further out is recorded for an officer, not on the carrier's word: outcome
+ * not_matched, no subject, no admission closed, the capture kept unlinked, and a
+ * not_on_manifest flag naming the candidate with the full result (an officer links it with
+ * bex_border_override_exit). */
 int bex_exit_decide(const bex_exit_facts *f, bex_exit_verdict *v, char *err, size_t errlen);
 
 /* ---- manifests ---------------------------------------------------------------------------- */
@@ -205,13 +210,18 @@ int bex_exit_decide(const bex_exit_facts *f, bex_exit_verdict *v, char *err, siz
 typedef struct bex_manifest_verdict {
     int mismatch;             /* raise manifest_mismatch */
     int name_variant;         /* the names agree only as a spelling variant (not a mismatch) */
+    int verified;             /* names and birth date agree with the document on record: its
+                                 holder's templates join the departure's gallery */
     char detail[192];         /* for the flag: the field that differs, or the variant's kind */
 } bex_manifest_verdict;
 
 /* A manifest traveller (at 1-based `position`) against the document on record with that
- * number and state: names compared as names.h does (case, diacritics, transliteration,
- * hyphens, spaces and order agree, with the reason said), birth date and nationality exactly
- * when the manifest gives them. */
+ * number and state (doc NULL: none on record): names compared as names.h does (case,
+ * diacritics, transliteration, hyphens, spaces and order agree, with the reason said), birth
+ * date and nationality exactly when the manifest gives them. Only a verified traveller (a
+ * document on record, no mismatch, and a birth date given that equals the document's)
+ * contributes templates to the departure's gallery: a carrier that lists a passport number
+ * learns nobody's face unless it also knows the holder's names and birth date as recorded. */
 void bex_manifest_check(const bex_manifest_entry *x, const bex_known_document *doc,
                         size_t position, bex_manifest_verdict *v);
 
@@ -229,26 +239,46 @@ typedef enum bex_action {
     BEX_ACT_FLAGS, BEX_ACT_FLAG_STATUS, BEX_ACT_SUBJECT, BEX_ACT_ENCOUNTER, BEX_ACT_LOOKUP,
     BEX_ACT_VERIFY, BEX_ACT_IDENTIFY, BEX_ACT_DECIDE, BEX_ACT_OVERRIDE, BEX_ACT_MERGE,
     BEX_ACT_RECLASSIFY, BEX_ACT_ERASE, BEX_ACT_PURGE, BEX_ACT_KEYS, BEX_ACT_RETENTION,
-    BEX_ACT_SETTINGS, BEX_ACT_AUDIT,
+    BEX_ACT_SETTINGS, BEX_ACT_AUDIT, BEX_ACT_REASSIGN,
 } bex_action;
-#define BEX_ACTION_COUNT 23
+#define BEX_ACTION_COUNT 24
 const char *bex_action_name(bex_action a);
 
 /* The role matrix: officers work crossings, records and cases; carriers their own departures'
  * exits, manifests and gate galleries; analysts the aggregate reports and the flag list;
- * auditors the audit trail; admins keys, retention and settings, never travellers. */
+ * auditors the audit trail; admins keys, retention, settings and which carrier a departure
+ * belongs to (BEX_ACT_REASSIGN), never travellers. */
 int bex_role_may(bex_role role, bex_action action);
 
 /* A carrier acts on a departure only when the departure is its own: 1 / 0. */
 int bex_carrier_owns(const char *key_carrier, const char *departure_carrier);
 
-/* What a carrier learns of an exit: match, no match or no photo, nothing else. */
+/* Who may load a manifest for a departure. A departure belongs to the carrier that first
+ * declared it: a manifest for a departure on record that names another carrier is refused,
+ * whoever loads it (only an admin moves a departure: bex_border_reassign_departure). */
+typedef enum bex_ownership {
+    BEX_OWN_NEW = 0,          /* no departure of that id on record: the manifest declares it */
+    BEX_OWN_SAME = 1,         /* on record as that carrier's: the manifest replaces its list */
+    BEX_OWN_OTHER = 2,        /* on record as another carrier's: refused */
+} bex_ownership;
+bex_ownership bex_departure_ownership(const bex_departure_info *on_record, const char *carrier);
+
+/* A carrier's exit (rq->carrier set: reported on a carrier's word, by its boarding gate),
+ * checked before anything is searched: the departure must be on record, a departure and the
+ * carrier's own; the time is the service's clock (a time given is refused: a carrier cannot
+ * back-date an exit) and the port the departure's (another port is refused). BEX_ERR_ARG
+ * with a message. */
+int bex_carrier_exit_check(const bex_exit_request *rq, const bex_departure_info *d, char *err,
+                           size_t errlen);
+
+/* What a carrier learns of an exit: match, no match or no photo, nothing else; "match" only
+ * for a traveller found in its own departure's manifest gallery. */
 typedef enum bex_carrier_answer {
     BEX_CARRIER_NO_MATCH = 0,
     BEX_CARRIER_MATCH = 1,
     BEX_CARRIER_NO_PHOTO = 2,
 } bex_carrier_answer;
-bex_carrier_answer bex_carrier_answer_of(bex_outcome outcome);
+bex_carrier_answer bex_carrier_answer_of(bex_outcome outcome, bex_gallery decided);
 
 /* ---- retention ------------------------------------------------------------------------------ */
 

@@ -247,6 +247,8 @@ static int exit_record(bex_store *st, const bex_exit_request *rq, const bex_exit
         rc = bex__close_admission(st, v->admission, enc, err, errlen);
         res->admission = v->admission;
     }
+    if (rc == BEX_OK && v->subject && v->match.gallery == BEX_GALLERY_MANIFEST && rq->departure)
+        rc = bex__manifest_position(st, rq->departure, v->subject, &res->traveller, err, errlen);
     for (int i = 0; rc == BEX_OK && i < v->n_flags; i++) {
         bex_flag *out = res->n_flags < BEX_MAX_FLAGS ? &res->flags[res->n_flags] : NULL;
         rc = bex__insert_flag(st, &v->flags[i], enc, rq->departure, f->at, out, err, errlen);
@@ -269,9 +271,23 @@ static int exit_record(bex_store *st, const bex_exit_request *rq, const bex_exit
     return rc;
 }
 
-int bex_border_exit(bex_store *st, const bex_exit_request *rq, bex_exit_result *res, char *err, size_t errlen) {
+int bex_border_exit(bex_store *st, const bex_exit_request *rq0, bex_exit_result *res, char *err, size_t errlen) {
     memset(res, 0, sizeof *res);
     res->match.score = res->match.threshold = NAN;
+    /* a carrier's exit: at its own departure's port, now (rules.h: bex_carrier_exit_check) */
+    bex_exit_request carrier_rq;
+    const bex_exit_request *rq = rq0;
+    bex_departure_info cd;
+    if (rq0->carrier) {
+        int rc = rq0->departure ? bex__departure(st, rq0->departure, &cd, err, errlen) : BEX_OK;
+        if (rc == BEX_OK) rc = bex_carrier_exit_check(rq0, rq0->departure ? &cd : NULL, err, errlen);
+        if (rc != BEX_OK) return rc;
+        carrier_rq = *rq0;
+        carrier_rq.port = cd.port;
+        carrier_rq.port_kind = cd.port_kind;
+        carrier_rq.once = 0;
+        rq = &carrier_rq;
+    }
     if (!rq->port || !*rq->port || strlen(rq->port) > 7) {
         snprintf(err, errlen, "an exit needs the port code (at most 7 characters)");
         return BEX_ERR_ARG;

@@ -39,6 +39,10 @@ int bex_exit_decide(const bex_exit_facts *f, bex_exit_verdict *out, char *err, s
         return BEX_ERR_ARG;
     }
     const bex_exit_request *rq = f->rq;
+    if (rq->carrier) {
+        int rc = bex_carrier_exit_check(rq, &f->departure, err, errlen);
+        if (rc != BEX_OK) return rc;
+    }
     if (rq->departure) {
         if (!f->departure.known) {
             snprintf(err, errlen, "departure '%.47s' has no manifest on record (load its manifest first)",
@@ -65,6 +69,15 @@ int bex_exit_decide(const bex_exit_facts *f, bex_exit_verdict *out, char *err, s
         if ((p = add_flag(&v, BEX_FLAG_NO_PHOTO, 0)))
             snprintf(p->detail, sizeof p->detail, "exit without a usable photo (%.60s): nobody was searched for",
                      rq->live_failure ? rq->live_failure : "no capture");
+    } else if (v.match.match && rq->carrier && v.match.gallery != BEX_GALLERY_MANIFEST) {
+        /* on a carrier's word only its manifest's travellers are linked: the match further out
+         * is kept for an officer, and nobody's stay is closed */
+        v.outcome = BEX_OUTCOME_NOT_MATCHED;
+        v.keep_capture = 1; /* without a subject, for the officer's review */
+        if ((p = add_flag(&v, BEX_FLAG_NOT_ON_MANIFEST, v.match.subject)))
+            snprintf(p->detail, sizeof p->detail, "a carrier's exit matched in the %s gallery (%.3f, threshold %.3f), "
+                     "not on the departure's manifest: not linked on the carrier's word; an officer may link it",
+                     bex_gallery_name(v.match.gallery), v.match.score, v.match.threshold);
     } else if (v.match.match) {
         v.outcome = BEX_OUTCOME_MATCHED;
         v.subject = v.match.subject;

@@ -145,7 +145,15 @@ int bex_border_load_manifest(bex_store *st, const bex_manifest *m,
     bex_time_now(now);
     int rc = bex__begin(st, err, errlen);
     if (rc != BEX_OK) return rc;
-    rc = bex__departure_write(st, m, now, &res->replaced, err, errlen);
+    /* a departure belongs to the carrier that first declared it */
+    bex_departure_info had;
+    rc = bex__departure(st, m->id, &had, err, errlen);
+    if (rc == BEX_OK && bex_departure_ownership(&had, m->carrier) == BEX_OWN_OTHER) {
+        snprintf(err, errlen, "departure '%.47s' belongs to carrier %.7s, who declared it first: a manifest of "
+                 "another carrier cannot take it over (an admin may reassign it)", m->id, had.carrier);
+        rc = BEX_ERR_ARG;
+    }
+    if (rc == BEX_OK) rc = bex__departure_write(st, m, now, &res->replaced, err, errlen);
     for (size_t i = 0; rc == BEX_OK && i < m->n; i++) {
         const bex_manifest_entry *x = &m->entries[i];
         /* gather */
@@ -154,14 +162,15 @@ int bex_border_load_manifest(bex_store *st, const bex_manifest *m,
         rc = bex__manifest_document(st, x->issuing_state, x->number, &found, &doc, &has_face, err, errlen);
         if (rc != BEX_OK) break;
         /* decide */
-        bex_manifest_verdict v = {0};
-        if (found) bex_manifest_check(x, &doc, i + 1, &v);
+        bex_manifest_verdict v;
+        bex_manifest_check(x, found ? &doc : NULL, i + 1, &v);
         /* record */
-        rc = bex__manifest_entry_write(st, m->id, x, found ? doc.id : 0, i + 1, err, errlen);
+        rc = bex__manifest_entry_write(st, m->id, x, found ? doc.id : 0, i + 1, v.verified, err, errlen);
         if (rc != BEX_OK) break;
         res->travellers++;
         res->linked += found != 0;
         res->with_face += found && has_face;
+        res->verified += v.verified != 0;
         res->name_variants += v.name_variant && !v.mismatch;
         if (v.mismatch) {
             bex_flag_plan p = {.kind = BEX_FLAG_MANIFEST_MISMATCH, .subjects = {doc.subject}, .n_subjects = 1,
@@ -175,8 +184,9 @@ int bex_border_load_manifest(bex_store *st, const bex_manifest *m,
     if (rc == BEX_OK) {
         char obj[96], detail[128];
         snprintf(obj, sizeof obj, "departure %s", m->id);
-        snprintf(detail, sizeof detail, "%zu travellers, %zu linked, %d mismatches%s", res->travellers, res->linked,
-                 res->n_flags, res->replaced ? ", replaced" : "");
+        snprintf(detail, sizeof detail, "carrier %.7s, %zu travellers, %zu linked, %zu verified, %d mismatches%s",
+                 m->carrier, res->travellers, res->linked, res->verified, res->n_flags,
+                 res->replaced ? ", replaced" : "");
         rc = bex__audit(st, "manifest_load", obj, detail, err, errlen);
     }
     rc = bex__end(st, rc, NULL, err, errlen);
@@ -214,6 +224,43 @@ int bex_border_gallery(bex_store *st, const char *departure, bex_index **out, si
     }
     *out = ix;
     return BEX_OK;
+}
+
+static int carrier_code_ok(const char *c) {
+    size_t n = c ? strlen(c) : 0;
+    if (n < 2 || n > 3) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((c[i] >= 'A' && c[i] <= 'Z') || (c[i] >= '0' && c[i] <= '9'))) return 0;
+    return 1;
+}
+
+int bex_border_reassign_departure(bex_store *st, const char *departure, const char *carrier, size_t *dropped,
+                                  char *err, size_t errlen) {
+    *dropped = 0;
+    if (!carrier_code_ok(carrier)) {
+        snprintf(err, errlen, "a carrier code is 2 or 3 capital letters or digits");
+        return BEX_ERR_ARG;
+    }
+    int rc = bex__begin(st, err, errlen);
+    if (rc != BEX_OK) return rc;
+    bex_departure_info d;
+    rc = bex__departure(st, departure, &d, err, errlen);
+    if (rc == BEX_OK && !d.known) {
+        snprintf(err, errlen, "no departure '%.47s' on record", departure ? departure : "");
+        rc = BEX_ERR_ARG;
+    }
+    size_t n = 0;
+    if (rc == BEX_OK) rc = bex__departure_reassign(st, departure, carrier, &n, err, errlen);
+    if (rc == BEX_OK) {
+        char obj[96], detail[128];
+        snprintf(obj, sizeof obj, "departure %.47s", departure);
+        snprintf(detail, sizeof detail, "carrier %.7s to %.7s, %zu travellers of the previous list dropped", d.carrier,
+                 carrier, n);
+        rc = bex__audit(st, "departure_reassign", obj, detail, err, errlen);
+    }
+    rc = bex__end(st, rc, NULL, err, errlen);
+    if (rc == BEX_OK) *dropped = n;
+    return rc;
 }
 
 int bex_border_departure_carrier(bex_store *st, const char *departure, char carrier[8], char *err, size_t errlen) {

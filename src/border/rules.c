@@ -87,6 +87,7 @@ int bex_biographic_agreement(const char *surname_a, const char *given_a, const c
 void bex_manifest_check(const bex_manifest_entry *x, const bex_known_document *doc, size_t position,
                         bex_manifest_verdict *v) {
     memset(v, 0, sizeof *v);
+    if (!doc) return; /* nothing on record to compare with: no flag, and no templates */
     bex_name_match nm;
     char e[160];
     int rc = bex_name_compare(x->surname, x->given_names, doc->surname, doc->given_names, &nm, e, sizeof e);
@@ -115,6 +116,10 @@ void bex_manifest_check(const bex_manifest_entry *x, const bex_known_document *d
         v->name_variant = 1;
         snprintf(v->detail, sizeof v->detail, "manifest traveller %zu: %s", position, nm.reason);
     }
+    /* names agree (given names missing on one side is not enough) and the birth date is given
+     * and the document's */
+    v->verified = nm.verdict != BEX_NAME_GIVEN_NAMES_MISSING && x->birth_date[0] && doc->birth_date[0] &&
+                  !strcmp(x->birth_date, doc->birth_date);
 }
 
 /* ---- who may do what ---- */
@@ -138,7 +143,8 @@ int bex_role_may(bex_role role, bex_action a) {
     case BEX_ROLE_AUDITOR:
         return a == BEX_ACT_AUDIT;
     case BEX_ROLE_ADMIN:
-        return a == BEX_ACT_PURGE || a == BEX_ACT_KEYS || a == BEX_ACT_RETENTION || a == BEX_ACT_SETTINGS;
+        return a == BEX_ACT_PURGE || a == BEX_ACT_KEYS || a == BEX_ACT_RETENTION || a == BEX_ACT_SETTINGS ||
+               a == BEX_ACT_REASSIGN;
     default:
         return 0;
     }
@@ -148,14 +154,48 @@ int bex_carrier_owns(const char *key_carrier, const char *departure_carrier) {
     return key_carrier && departure_carrier && *key_carrier && !strcmp(key_carrier, departure_carrier);
 }
 
-bex_carrier_answer bex_carrier_answer_of(bex_outcome o) {
-    return o == BEX_OUTCOME_MATCHED ? BEX_CARRIER_MATCH : o == BEX_OUTCOME_NO_PHOTO ? BEX_CARRIER_NO_PHOTO
-                                                                                     : BEX_CARRIER_NO_MATCH;
+bex_ownership bex_departure_ownership(const bex_departure_info *on_record, const char *carrier) {
+    if (!on_record || !on_record->known) return BEX_OWN_NEW;
+    return carrier && !strcmp(on_record->carrier, carrier) ? BEX_OWN_SAME : BEX_OWN_OTHER;
+}
+
+int bex_carrier_exit_check(const bex_exit_request *rq, const bex_departure_info *d, char *err, size_t errlen) {
+    if (!rq || !rq->carrier || !*rq->carrier) {
+        snprintf(err, errlen, "a carrier's exit needs the carrier's code");
+        return BEX_ERR_ARG;
+    }
+    if (!rq->departure || !d || !d->known) {
+        snprintf(err, errlen, "a carrier's exit is recorded against one of its departures on record (its manifest's id)");
+        return BEX_ERR_ARG;
+    }
+    if (d->direction != BEX_DIRECTION_DEPARTURE) {
+        snprintf(err, errlen, "'%.47s' is the manifest of an arrival, not of a departure", rq->departure);
+        return BEX_ERR_ARG;
+    }
+    if (!bex_carrier_owns(rq->carrier, d->carrier)) {
+        snprintf(err, errlen, "departure '%.47s' belongs to another carrier", rq->departure);
+        return BEX_ERR_ARG;
+    }
+    if (rq->at) {
+        snprintf(err, errlen, "a carrier's exit is timed by the service's clock: it takes no time of its own");
+        return BEX_ERR_ARG;
+    }
+    if (rq->port && *rq->port && strcmp(rq->port, d->port)) {
+        snprintf(err, errlen, "a carrier's exit is at its departure's port (%.7s), not %.7s", d->port, rq->port);
+        return BEX_ERR_ARG;
+    }
+    return BEX_OK;
+}
+
+bex_carrier_answer bex_carrier_answer_of(bex_outcome o, bex_gallery decided) {
+    return o == BEX_OUTCOME_MATCHED && decided == BEX_GALLERY_MANIFEST ? BEX_CARRIER_MATCH
+           : o == BEX_OUTCOME_NO_PHOTO                                 ? BEX_CARRIER_NO_PHOTO
+                                                                       : BEX_CARRIER_NO_MATCH;
 }
 
 const char *bex_carrier_answer_name(const bex_exit_result *r) {
     static const char *const names[3] = {"no_match", "match", "no_photo"};
-    return names[bex_carrier_answer_of(r->outcome)];
+    return names[bex_carrier_answer_of(r->outcome, r->match.gallery)];
 }
 
 /* ---- retention ---- */

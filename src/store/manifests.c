@@ -64,37 +64,62 @@ int bex__manifest_document(bex_store *st, const char *state, const char *number,
 }
 
 int bex__manifest_entry_write(bex_store *st, const char *departure, const bex_manifest_entry *x, int64_t document,
-                              size_t position, char *err, size_t errlen) {
+                              size_t position, int verified, char *err, size_t errlen) {
     sqlite3_stmt *s = st_stmt(st, "INSERT INTO manifest_entries(departure_id, issuing_state, number, nationality, "
-                                  "surname, given_names, birth_date, sex, document_id) "
-                                  "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)", err, errlen);
+                                  "surname, given_names, birth_date, sex, document_id, position, verified) "
+                                  "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)", err, errlen);
     if (!s) return BEX_ERR_IO;
     const char *v[8] = {departure, x->issuing_state, x->number, x->nationality[0] ? x->nationality : NULL,
                         x->surname, x->given_names, x->birth_date[0] ? x->birth_date : NULL,
                         x->sex[0] ? x->sex : NULL};
     for (int k = 0; k < 8; k++) st_bind_text(s, k + 1, v[k]);
     st_bind_id(s, 9, document);
+    sqlite3_bind_int64(s, 10, (sqlite3_int64)position);
+    sqlite3_bind_int(s, 11, verified != 0);
     char what[96];
     snprintf(what, sizeof what, "traveller %zu (a document listed twice?)", position);
     return st_step_done(st, s, what, err, errlen);
 }
 
 int bex__gallery_fill(bex_store *st, const char *departure, bex_index *ix, char *err, size_t errlen) {
-    sqlite3_stmt *s = st_stmt(st, "SELECT s.id, s.subject_id, s.template FROM samples s "
-                                  "JOIN subjects p ON p.id = s.subject_id "
-                                  "WHERE p.citizen = 0 AND s.citizen = 0 AND s.model = ?2 AND s.subject_id IN "
-                                  "(SELECT d.subject_id FROM manifest_entries m JOIN documents d "
-                                  "ON d.number = m.number AND d.issuing_state = m.issuing_state "
-                                  "WHERE m.departure_id = ?1)", err, errlen);
+    sqlite3_stmt *s = st_stmt(st, "SELECT min(m.position), s.template FROM manifest_entries m "
+                                  "JOIN documents d ON d.id = m.document_id "
+                                  "JOIN subjects p ON p.id = d.subject_id "
+                                  "JOIN samples s ON s.subject_id = p.id "
+                                  "WHERE m.departure_id = ?1 AND m.verified = 1 AND p.citizen = 0 AND s.citizen = 0 "
+                                  "AND s.model = ?2 GROUP BY s.id ORDER BY 1, s.id", err, errlen);
     if (!s) return BEX_ERR_IO;
     st_bind_text(s, 1, departure);
     st_bind_text(s, 2, st->model);
     int r, rc = BEX_OK;
+    int64_t n = 0;
     while (rc == BEX_OK && (r = sqlite3_step(s)) == SQLITE_ROW)
-        if (sqlite3_column_bytes(s, 2) == TEMPLATE_BYTES)
-            rc = bex_index_add(ix, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1),
-                               (const float *)sqlite3_column_blob(s, 2), err, errlen);
+        if (sqlite3_column_bytes(s, 1) == TEMPLATE_BYTES)
+            rc = bex_index_add(ix, ++n, sqlite3_column_int64(s, 0), (const float *)sqlite3_column_blob(s, 1), err,
+                               errlen);
     if (rc == BEX_OK && r != SQLITE_DONE) rc = st_fail(st, "reading the gallery", err, errlen);
     st_release(st, s);
     return rc;
+}
+
+int bex__manifest_position(bex_store *st, const char *departure, int64_t subject, int64_t *position, char *err,
+                           size_t errlen) {
+    return st_query_int(st, "SELECT min(m.position) FROM manifest_entries m JOIN documents d ON d.id = m.document_id "
+                            "WHERE m.departure_id = ?1 AND m.verified = 1 AND d.subject_id = ?2",
+                        departure, subject, 0, position, err, errlen);
+}
+
+int bex__departure_reassign(bex_store *st, const char *departure, const char *carrier, size_t *dropped, char *err,
+                            size_t errlen) {
+    *dropped = 0;
+    sqlite3_stmt *s = st_stmt(st, "DELETE FROM manifest_entries WHERE departure_id = ?1", err, errlen);
+    if (!s) return BEX_ERR_IO;
+    st_bind_text(s, 1, departure);
+    int rc = st_step_done(st, s, "dropping the previous carrier's travellers", err, errlen);
+    if (rc != BEX_OK) return rc;
+    *dropped = (size_t)sqlite3_changes(st->db);
+    if (!(s = st_stmt(st, "UPDATE departures SET carrier = ?2 WHERE id = ?1", err, errlen))) return BEX_ERR_IO;
+    st_bind_text(s, 1, departure);
+    st_bind_text(s, 2, carrier);
+    return st_step_done(st, s, "reassigning the departure", err, errlen);
 }

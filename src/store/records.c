@@ -172,12 +172,13 @@ int bex__gallery_subjects(bex_store *st, bex_gallery g, const char *departure, c
     *out = NULL;
     *n = 0;
     static const char manifest_sql[] =
-        "SELECT DISTINCT d.subject_id FROM manifest_entries m JOIN documents d ON d.number = m.number "
-        "AND d.issuing_state = m.issuing_state WHERE m.departure_id = ?1 ORDER BY 1";
+        "SELECT DISTINCT d.subject_id FROM manifest_entries m JOIN documents d ON d.id = m.document_id "
+        "WHERE m.departure_id = ?1 AND m.verified = 1 ORDER BY 1";
     static const char port_sql[] =
         "SELECT DISTINCT d.subject_id FROM departures p JOIN manifest_entries m ON m.departure_id = p.id "
-        "JOIN documents d ON d.number = m.number AND d.issuing_state = m.issuing_state "
-        "WHERE p.port = ?1 AND p.direction = 'departure' AND substr(p.scheduled, 1, 10) = ?2 ORDER BY 1";
+        "JOIN documents d ON d.id = m.document_id "
+        "WHERE p.port = ?1 AND p.direction = 'departure' AND substr(p.scheduled, 1, 10) = ?2 "
+        "AND m.verified = 1 ORDER BY 1";
     static const char in_country_sql[] =
         "SELECT DISTINCT subject_id FROM admissions INDEXED BY admissions_open "
         "WHERE exit_encounter_id IS NULL AND superseded_by IS NULL "

@@ -208,10 +208,22 @@ int bex__departure_write(bex_store *st, const bex_manifest *m, const char *loade
  * subject has a face sample. */
 int bex__manifest_document(bex_store *st, const char *state, const char *number, int *found,
                            bex_known_document *doc, int *has_face, char *err, size_t errlen);
+/* A traveller of the manifest, at 1-based position; verified: its names and birth date agree
+ * with the document on record (its holder's templates join the departure's gallery). */
 int bex__manifest_entry_write(bex_store *st, const char *departure, const bex_manifest_entry *x,
-                              int64_t document, size_t position, char *err, size_t errlen);
-/* The face samples of the departure's non-citizen subjects into ix. */
+                              int64_t document, size_t position, int verified, char *err,
+                              size_t errlen);
+/* The face samples of the departure's verified travellers' non-citizen subjects into ix, each
+ * under the traveller's manifest position as its subject id (a subject listed twice: the
+ * first) and a count from 1 as its template id: no store id leaves. */
 int bex__gallery_fill(bex_store *st, const char *departure, bex_index *ix, char *err,
                       size_t errlen);
+/* The first manifest position of a verified traveller of the departure whose document the
+ * subject holds (0: none). */
+int bex__manifest_position(bex_store *st, const char *departure, int64_t subject, int64_t *position,
+                           char *err, size_t errlen);
+/* A departure moved to another carrier, its traveller list dropped (*dropped: how many). */
+int bex__departure_reassign(bex_store *st, const char *departure, const char *carrier,
+                            size_t *dropped, char *err, size_t errlen);
 
 #endif

@@ -145,19 +145,29 @@ cat >"$tmp/bx1.json" <<EOF
 EOF
 out=$("$bex" manifest load --db "$db" "$tmp/bx1.json"); rc=$?
 [ $rc -eq 1 ] && [ "$(json travellers <<<"$out")" = 4 ] && [ "$(json linked <<<"$out")" = 3 ] &&
-    [ "$(json mismatches <<<"$out")" = 1 ]
+    [ "$(json mismatches <<<"$out")" = 1 ] && [ "$(json verified <<<"$out")" = 2 ]
 check "manifest_loaded_mismatch_found (rc $rc: $out)" $?
 "$bex" manifest load --db "$db" "$tmp/nonexistent.json" >/dev/null 2>&1; [ $? -eq 2 ]; check manifest_missing_file_exit_2 $?
 echo '{"departure":"X","travellers":[' >"$tmp/bad.json"
 "$bex" manifest load --db "$db" "$tmp/bad.json" >/dev/null 2>"$tmp/err"; [ $? -eq 2 ] && grep -q "not valid JSON" "$tmp/err"
 check manifest_malformed_refused $?
 
-# the gate's gallery for BX1, exported; AB boards through an offline gate
+# the gate's gallery for BX1, exported: JG and MP (AB's birth date differs from her passport's:
+# a mismatch contributes no templates); MP boards through an offline gate, named by her position
+# on the manifest (3), not by a store id
 out=$("$bex" gallery build --db "$db" BX1-2026-03-10 --out "$tmp/bx1.gallery"); rc=$?
-[ $rc -eq 0 ] && [ "$(json subjects <<<"$out")" = 3 ]; check "gallery_built_for_departure (rc $rc)" $?
+[ $rc -eq 0 ] && [ "$(json subjects <<<"$out")" = 2 ]; check "gallery_built_for_departure (rc $rc)" $?
 out=$("$bex" gate --gallery "$tmp/bx1.gallery" --photo "${P3[AB]}" --departure BX1-2026-03-10 --port JFK \
+      --at 2026-03-10T17:19:00Z); rc=$?
+[ $rc -eq 1 ] && [ "$(json decision <<<"$out")" = no_match ]; check "offline_gate_mismatched_traveller_not_in_gallery (rc $rc)" $?
+# the officer at that gate records her exit: found outside the manifest's gallery, flagged
+out=$(exit_ AB --port JFK --departure BX1-2026-03-10 --at 2026-03-10T17:19:30Z); rc=$?
+[ $rc -eq 1 ] && [ "$(json subject <<<"$out")" = "$AB_SUBJ" ] && [ "$(json gallery <<<"$out")" != manifest ] &&
+    grep -q '"kind":"not_on_manifest"' <<<"$out"
+check "mismatched_traveller_found_outside_manifest_by_officer (rc $rc)" $?
+out=$("$bex" gate --gallery "$tmp/bx1.gallery" --photo "${P3[MP]}" --departure BX1-2026-03-10 --port JFK \
       --at 2026-03-10T17:20:00Z --log "$tmp/gate.log"); rc=$?
-[ $rc -eq 0 ] && [ "$(json decision <<<"$out")" = match ] && [ "$(json subject <<<"$out")" = "$AB_SUBJ" ]
+[ $rc -eq 0 ] && [ "$(json decision <<<"$out")" = match ] && [ "$(json traveller <<<"$out")" = 3 ]
 check "offline_gate_matches_from_exported_gallery (rc $rc)" $?
 out=$("$bex" gate --gallery "$tmp/bx1.gallery" --photo "${P3[CR]}" --departure BX1-2026-03-10 --port JFK \
       --at 2026-03-10T17:21:00Z); rc=$?

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # test_serve.sh - `bex serve` against a real server on loopback, with curl: health and metrics,
 # keys (none, unknown, revoked), the role matrix (each role on each route: allowed or 403), a
-# carrier that learns only the decision for its own departures, a full arrival and departure
+# carrier that learns only the decision for its own departures (no takeover of another's
+# departure, no templates for travellers it cannot name as recorded, no store ids in its gallery,
+# no match and no closed stay for a traveller off its manifest, no time of its own; issue 12,
+# cases 1 to 3), an admin who reassigns a departure, a full arrival and departure
 # by an officer, bad input answered 4xx while the server keeps serving, the bounded queue's 503
 # with Retry-After, denials in the audit log, and a graceful stop that finishes what is in
 # flight. Needs curl; models/ for the photo routes.
@@ -96,6 +99,7 @@ POST /v1/identify      y n n n n
 POST /v1/purge         n n n n y
 GET  /v1/encounter     y n n n n
 POST /v1/galleries     y y n n n
+POST /v1/departures/reassign n n n n y
 POST /v1/keys          n n n n y
 POST /v1/keys/revoke   n n n n y
 POST /v1/retention     n n n n y
@@ -121,27 +125,87 @@ st=$(code POST "/v1/entries?mrz=$mrz&class=B2&admit_until=2026-03-31&port=JFK&po
      "$OFFICER" --data-binary @"$D/Angela_Bassett_0004.jpg")
 [ "$st" = 200 ] && grep -q '"outcome":"enrolled"' "$tmp/body"; check "officer_full_arrival ($st)" $?
 subj=$(sed -n 's/.*"subject":\([0-9]*\),.*/\1/p' "$tmp/body")
+# another visitor, who flies with no carrier of this test
+mrzv=$("$bex" mrz make --number 540000003 --state CAN --nationality CAN --surname GERBERDING --given JULIE \
+       --birth 1955-08-22 --sex F --expiry 2032-01-01 | python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.stdin.read().strip()))')
+st=$(code POST "/v1/entries?mrz=$mrzv&class=B2&admit_until=2026-03-20&port=JFK&port_kind=air&at=2026-03-01T08:30:00Z" \
+     "$OFFICER" --data-binary @"$D/Julie_Gerberding_0005.jpg")
+vsubj=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["subject"])' "$tmp/body")
+[ "$st" = 200 ] && [ -n "$vsubj" ]; check "officer_second_arrival ($st)" $?
+# BX's manifest: the visitor's passport number under a made-up name first (issue 12, case 2),
+# then OKAFOR as recorded
 cat >"$tmp/m.json" <<EOF
 {"departure":"BX1-2026-03-02","carrier":"BX","voyage":"BX1","port":"JFK","port_kind":"air",
- "scheduled":"2026-03-02T18:00:00Z","travellers":[{"issuing_state":"GBR","number":"530000001","surname":"OKAFOR",
+ "scheduled":"2026-03-02T18:00:00Z","travellers":[{"issuing_state":"CAN","number":"540000003","surname":"SMITH",
+ "given_names":"JANE","birth_date":"1955-08-22"},{"issuing_state":"GBR","number":"530000001","surname":"OKAFOR",
  "given_names":"ADA","birth_date":"1971-08-16"}]}
 EOF
 st=$(code POST /v1/manifests "$CARRIER" --data-binary @"$tmp/m.json")
-[ "$st" = 200 ] && ! grep -q linked "$tmp/body"; check "carrier_loads_own_manifest_learns_count_only ($st)" $?
+[ "$st" = 200 ] && grep -qx '{"departure":"BX1-2026-03-02","travellers":2}' "$tmp/body"
+check "carrier_loads_own_manifest_learns_count_only ($st)" $?
+[ "$(code GET "/v1/flags?kind=manifest_mismatch" "$OFFICER")" = 200 ] && grep -q '"departure":"BX1-2026-03-02"' "$tmp/body" &&
+    grep -q "\"subjects\":\[$vsubj\]" "$tmp/body"
+check officer_sees_manifest_mismatch_flag $?
 sed 's/"carrier":"BX"/"carrier":"ZZ"/' "$tmp/m.json" >"$tmp/m2.json"
 [ "$(code POST /v1/manifests "$CARRIER" --data-binary @"$tmp/m2.json")" = 403 ]; check carrier_other_manifest_403 $?
-# the gate's gallery for an offline gate, and the gate deciding from it
+# issue 12, case 1: ZZ posts a manifest of BX's departure under its own code: refused, BX keeps it
+[ "$(code POST /v1/manifests "$OTHER" --data-binary @"$tmp/m2.json")" = 403 ] &&
+    [ "$(code POST /v1/manifests "$OFFICER" --data-binary @"$tmp/m2.json")" = 403 ] &&
+    [ "$(code POST "/v1/galleries?departure=BX1-2026-03-02" "$OTHER")" = 403 ] &&
+    [ "$(code POST "/v1/galleries?departure=BX1-2026-03-02" "$CARRIER")" = 200 ]
+check carrier_cannot_take_over_another_carriers_departure $?
+# the gate's gallery for an offline gate, and the gate deciding from it: OKAFOR as traveller 2
+# of the manifest, no store subject id; the visitor listed under another name is not in it
 [ "$(code POST "/v1/galleries?departure=BX1-2026-03-02" "$CARRIER")" = 200 ] && cp "$tmp/body" "$tmp/bx1.gallery" &&
-    "$bex" gate --gallery "$tmp/bx1.gallery" --photo "$D/Angela_Bassett_0005.jpg" | grep -q '"decision":"match"'
+    "$bex" gate --gallery "$tmp/bx1.gallery" --photo "$D/Angela_Bassett_0005.jpg" | grep -q '"decision":"match","traveller":2,'
 check carrier_downloads_gallery_gate_decides_offline $?
+"$bex" index info "$tmp/bx1.gallery" | grep -q '"subjects":1,' &&
+    "$bex" gate --gallery "$tmp/bx1.gallery" --photo "$D/Julie_Gerberding_0007.jpg" | grep -q '"decision":"no_match"' &&
+    "$bex" index search "$tmp/bx1.gallery" "$D/Angela_Bassett_0005.jpg" | grep -q '"subject":2,' &&
+    ! "$bex" index search "$tmp/bx1.gallery" "$D/Angela_Bassett_0005.jpg" | grep -q "\"subject\":$subj,"
+check gallery_holds_no_mismatched_traveller_and_no_store_id $?
 [ "$(code POST "/v1/galleries?departure=BX1-2026-03-02" "$OTHER")" = 403 ]; check carrier_other_gallery_403 $?
 [ "$(code POST "/v1/galleries?departure=NOPE" "$OFFICER")" = 404 ]; check unknown_departure_gallery_404 $?
-# the carrier's boarding gate: the decision and a transaction id, nothing about the person
-st=$(code POST "/v1/exits?port=JFK&departure=BX1-2026-03-02&at=2026-03-02T17:30:00Z" "$CARRIER" \
+# the carrier's boarding gate: the decision and a transaction id, nothing about the person; the
+# time is the service's clock and the port the departure's (issue 12, case 3: no back-dating)
+[ "$(code POST "/v1/exits?port=JFK&departure=BX1-2026-03-02&at=2026-03-02T17:30:00Z" "$CARRIER" \
+     --data-binary @"$D/Angela_Bassett_0005.jpg")" = 400 ] && grep -q "clock" "$tmp/body"
+check carrier_exit_time_is_the_services $?
+[ "$(code POST "/v1/exits?port=LAX&departure=BX1-2026-03-02" "$CARRIER" --data-binary @"$D/Angela_Bassett_0005.jpg")" = 400 ]
+check carrier_exit_port_is_the_departures $?
+st=$(code POST "/v1/exits?port=JFK&departure=BX1-2026-03-02" "$CARRIER" \
      --data-binary @"$D/Angela_Bassett_0005.jpg")
 [ "$st" = 200 ] && grep -qx '{"transaction":[0-9]*,"decision":"match"}' "$tmp/body"
 check "carrier_learns_decision_only ($st: $(cat "$tmp/body"))" $?
 tx=$(sed -n 's/^{"transaction":\([0-9]*\),.*/\1/p' "$tmp/body")
+# issue 12, case 3: the visitor, not on BX's manifest, at BX's gate: no match for the carrier;
+# the officer's record holds the candidate, flagged; her stay is not closed on the carrier's word
+st=$(code POST "/v1/exits?departure=BX1-2026-03-02" "$CARRIER" --data-binary @"$D/Julie_Gerberding_0007.jpg")
+[ "$st" = 200 ] && grep -qx '{"transaction":[0-9]*,"decision":"no_match"}' "$tmp/body"
+check "carrier_no_match_for_traveller_off_its_manifest ($st: $(cat "$tmp/body"))" $?
+vtx=$(sed -n 's/^{"transaction":\([0-9]*\),.*/\1/p' "$tmp/body")
+[ "$(code GET "/v1/encounter?id=$vtx" "$OFFICER")" = 200 ] && grep -q '"kind":"not_on_manifest"' "$tmp/body" &&
+    grep -q '"subject":null' "$tmp/body" && grep -q '"outcome":"not_matched"' "$tmp/body" &&
+    [ "$(code GET "/v1/flags?kind=not_on_manifest" "$OFFICER")" = 200 ] && grep -q "\"subjects\":\[$vsubj\]" "$tmp/body" &&
+    [ "$(code GET "/v1/subject?id=$vsubj" "$OFFICER")" = 200 ] && grep -q '"exit":null' "$tmp/body"
+check officer_record_keeps_candidate_stay_stays_open $?
+[ "$(code GET "/v1/overstays?as_of=$(date -u +%Y-%m-%d)" "$ANALYST")" = 200 ] &&
+    python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+rows = [r for r in d["overstays"] if r["subject"] == int(sys.argv[2])]
+sys.exit(0 if rows and rows[0]["status"] == "in_country" and rows[0]["exit"] is None else 1)' "$tmp/body" "$vsubj"
+check carrier_exit_removes_nobody_from_overstay_report $?
+# an admin reassigns a departure: the list BX declared is dropped, ZZ owns it and loads its own
+sed 's/BX1-2026-03-02/BX9-2026-03-02/' "$tmp/m.json" >"$tmp/m9.json"
+[ "$(code POST /v1/manifests "$CARRIER" --data-binary @"$tmp/m9.json")" = 200 ] &&
+    [ "$(code POST "/v1/departures/reassign?departure=BX9-2026-03-02&carrier=ZZ" "$ADMIN")" = 200 ] &&
+    grep -q '"travellers_dropped":2' "$tmp/body" &&
+    [ "$(code POST "/v1/galleries?departure=BX9-2026-03-02" "$CARRIER")" = 403 ] &&
+    [ "$(code POST "/v1/galleries?departure=BX9-2026-03-02" "$OTHER")" = 200 ] &&
+    [ "$(code POST /v1/manifests "$CARRIER" --data-binary @"$tmp/m9.json")" = 403 ] &&
+    [ "$(code POST "/v1/departures/reassign?departure=NOPE&carrier=ZZ" "$ADMIN")" = 400 ] &&
+    [ "$(code POST "/v1/departures/reassign?departure=BX9-2026-03-02&carrier=zz" "$ADMIN")" = 400 ]
+check admin_reassigns_departure $?
 [ "$(code POST "/v1/exits?port=JFK&departure=BX1-2026-03-02" "$OTHER" --data-binary @"$D/Angela_Bassett_0005.jpg")" = 403 ]
 check carrier_other_departure_403 $?
 [ "$(code POST "/v1/exits?port=JFK" "$CARRIER" --data-binary @"$D/Angela_Bassett_0005.jpg")" = 400 ]

@@ -3,7 +3,8 @@
  * no face models: entry decisions (who presents, outcome, decision, flags, what is enrolled, which
  * admissions close), the exit cascade and its decisions, the one 1:N rule at the calibration's
  * edge, manifests against the record, citizens by document, several faces in one capture,
- * retention of samples and records, what a carrier learns, and the role matrix.
+ * retention of samples and records, what a carrier learns, who owns a departure, what a
+ * carrier's exit may be and conclude, and the role matrix.
  */
 #include <math.h>
 
@@ -397,19 +398,20 @@ TEST(manifest_check_names_tolerant_fields_strict) {
     snprintf(doc.nationality, sizeof doc.nationality, "DEU");
     struct {
         const char *surname, *given, *birth, *nat;
-        int mismatch, variant;
+        int mismatch, variant, verified; /* verified: contributes templates to the gallery */
         const char *says;
     } t[] = {
-        {"MUELLER", "JUERGEN", "1980-01-31", "DEU", 0, 0, NULL},
-        {"Müller", "Jürgen", "1980-01-31", "DEU", 0, 1, "transliteration"},
-        {"MULLER", "JURGEN", "1980-01-31", "", 0, 1, "transliteration"},
-        {"mueller", "juergen", "", "", 0, 0, NULL},
-        {"JUERGEN", "MUELLER", "1980-01-31", "DEU", 0, 1, "swapped"},
-        {"MUELLER", "", "1980-01-31", "DEU", 0, 1, NULL},
-        {"MUELLER", "JUERGEN", "1980-01-30", "DEU", 1, 0, "birth date"},
-        {"MUELLER", "JUERGEN", "1980-01-31", "AUT", 1, 0, "nationality"},
-        {"MEYER", "JUERGEN", "1980-01-31", "DEU", 1, 0, "names"},
-        {"MUELLER", "HANS", "1980-01-31", "DEU", 1, 0, "names"},
+        {"MUELLER", "JUERGEN", "1980-01-31", "DEU", 0, 0, 1, NULL},
+        {"Müller", "Jürgen", "1980-01-31", "DEU", 0, 1, 1, "transliteration"},
+        {"MULLER", "JURGEN", "1980-01-31", "", 0, 1, 1, "transliteration"},
+        {"mueller", "juergen", "", "", 0, 0, 0, NULL},          /* no birth date: not flagged, not verified */
+        {"JUERGEN", "MUELLER", "1980-01-31", "DEU", 0, 1, 1, "swapped"},
+        {"MUELLER", "", "1980-01-31", "DEU", 0, 1, 0, NULL},    /* the surname alone is not enough */
+        {"MUELLER", "JUERGEN", "1980-01-30", "DEU", 1, 0, 0, "birth date"},
+        {"MUELLER", "JUERGEN", "1980-01-31", "AUT", 1, 0, 0, "nationality"},
+        {"MEYER", "JUERGEN", "1980-01-31", "DEU", 1, 0, 0, "names"},
+        {"MUELLER", "HANS", "1980-01-31", "DEU", 1, 0, 0, "names"},
+        {"SMITH", "JOHN", "1980-01-31", "", 1, 0, 0, "names"},  /* someone else's passport number */
     };
     for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
         bex_manifest_entry x;
@@ -420,11 +422,22 @@ TEST(manifest_check_names_tolerant_fields_strict) {
         snprintf(x.nationality, sizeof x.nationality, "%s", t[i].nat);
         bex_manifest_verdict v;
         bex_manifest_check(&x, &doc, i + 1, &v);
-        int ok = v.mismatch == t[i].mismatch && v.name_variant == t[i].variant &&
+        int ok = v.mismatch == t[i].mismatch && v.name_variant == t[i].variant && v.verified == t[i].verified &&
                  (!t[i].says || strstr(v.detail, t[i].says)) && !strstr(v.detail, "MUELLER");
-        if (!ok) printf("  case %zu: mismatch %d variant %d \"%s\"\n", i, v.mismatch, v.name_variant, v.detail);
+        if (!ok)
+            printf("  case %zu: mismatch %d variant %d verified %d \"%s\"\n", i, v.mismatch, v.name_variant,
+                   v.verified, v.detail);
         CHECK(ok);
     }
+    /* nothing on record: neither a mismatch nor verified */
+    bex_manifest_entry x = {.surname = "MUELLER", .given_names = "JUERGEN", .birth_date = "1980-01-31"};
+    bex_manifest_verdict v;
+    bex_manifest_check(&x, NULL, 1, &v);
+    CHECK(!v.mismatch && !v.verified);
+    /* a document on record without a birth date cannot verify one */
+    doc.birth_date[0] = 0;
+    bex_manifest_check(&x, &doc, 1, &v);
+    CHECK(!v.verified);
     int verdict = -1;
     CHECK(bex_biographic_agreement("Müller", "Jürgen", "1980-01-31", "MULLER", "JURGEN", "1980-01-31", &verdict) == 2);
     CHECK(bex_biographic_agreement("MUELLER", "JUERGEN", "1980-01-31", "MUELLER", "JUERGEN", "1981-01-31", NULL) == 1);
@@ -529,14 +542,143 @@ TEST(retention_periods_bounded) {
 /* ---- who may see what ---- */
 
 TEST(carrier_learns_match_or_no_match) {
-    CHECK(bex_carrier_answer_of(BEX_OUTCOME_MATCHED) == BEX_CARRIER_MATCH);
-    CHECK(bex_carrier_answer_of(BEX_OUTCOME_NOT_MATCHED) == BEX_CARRIER_NO_MATCH);
-    CHECK(bex_carrier_answer_of(BEX_OUTCOME_NO_PHOTO) == BEX_CARRIER_NO_PHOTO);
-    CHECK(bex_carrier_answer_of(BEX_OUTCOME_OFFICER_OVERRIDE) == BEX_CARRIER_NO_MATCH);
+    CHECK(bex_carrier_answer_of(BEX_OUTCOME_MATCHED, BEX_GALLERY_MANIFEST) == BEX_CARRIER_MATCH);
+    CHECK(bex_carrier_answer_of(BEX_OUTCOME_NOT_MATCHED, BEX_GALLERY_MANIFEST) == BEX_CARRIER_NO_MATCH);
+    CHECK(bex_carrier_answer_of(BEX_OUTCOME_NO_PHOTO, BEX_GALLERY_NONE) == BEX_CARRIER_NO_PHOTO);
+    CHECK(bex_carrier_answer_of(BEX_OUTCOME_OFFICER_OVERRIDE, BEX_GALLERY_MANIFEST) == BEX_CARRIER_NO_MATCH);
+    /* a traveller found outside the carrier's manifest is no "match" for the carrier */
+    CHECK(bex_carrier_answer_of(BEX_OUTCOME_MATCHED, BEX_GALLERY_PORT) == BEX_CARRIER_NO_MATCH);
+    CHECK(bex_carrier_answer_of(BEX_OUTCOME_MATCHED, BEX_GALLERY_ALL) == BEX_CARRIER_NO_MATCH);
     bex_exit_result r = {.encounter = 7, .subject = 3, .outcome = BEX_OUTCOME_MATCHED};
+    r.match.gallery = BEX_GALLERY_MANIFEST;
     CHECK(!strcmp(bex_carrier_answer_name(&r), "match"));
+    r.match.gallery = BEX_GALLERY_IN_COUNTRY;
+    CHECK(!strcmp(bex_carrier_answer_name(&r), "no_match"));
     CHECK(bex_carrier_owns("BX", "BX") && !bex_carrier_owns("BX", "ZZ") && !bex_carrier_owns(NULL, "BX") &&
           !bex_carrier_owns("", "") && !bex_carrier_owns("BX", NULL));
+}
+
+/* A departure belongs to the carrier that first declared it (issue 12, case 1). */
+TEST(departure_ownership) {
+    bex_departure_info none, bx;
+    memset(&none, 0, sizeof none);
+    memset(&bx, 0, sizeof bx);
+    bx.known = 1;
+    snprintf(bx.carrier, sizeof bx.carrier, "BX");
+    CHECK(bex_departure_ownership(&none, "ZZ") == BEX_OWN_NEW);     /* first declared: ZZ's */
+    CHECK(bex_departure_ownership(NULL, "ZZ") == BEX_OWN_NEW);
+    CHECK(bex_departure_ownership(&bx, "BX") == BEX_OWN_SAME);      /* its own: replaced */
+    CHECK(bex_departure_ownership(&bx, "ZZ") == BEX_OWN_OTHER);     /* a takeover: refused */
+    CHECK(bex_departure_ownership(&bx, "bx") == BEX_OWN_OTHER);
+    CHECK(bex_departure_ownership(&bx, "") == BEX_OWN_OTHER && bex_departure_ownership(&bx, NULL) == BEX_OWN_OTHER);
+}
+
+/* What a carrier's exit may be and conclude (issue 12, case 3): its own departure, the clock's
+ * time, the departure's port; linked only from the manifest's gallery. */
+TEST(carrier_exit_rules) {
+    float live[BEX_TEMPLATE_DIM] = {1};
+    bex_departure_info d;
+    memset(&d, 0, sizeof d);
+    d.known = 1;
+    d.direction = BEX_DIRECTION_DEPARTURE;
+    snprintf(d.carrier, sizeof d.carrier, "BX");
+    snprintf(d.port, sizeof d.port, "JFK");
+    snprintf(d.scheduled, sizeof d.scheduled, "2026-03-10T18:00:00Z");
+    struct {
+        const char *name, *carrier, *departure, *port, *at;
+        int known;
+        bex_direction dir;
+        int rc;
+        const char *says;
+    } t[] = {
+        {"own_departure_now", "BX", "BX1", "JFK", NULL, 1, BEX_DIRECTION_DEPARTURE, BEX_OK, NULL},
+        {"port_left_to_the_departure", "BX", "BX1", NULL, NULL, 1, BEX_DIRECTION_DEPARTURE, BEX_OK, NULL},
+        {"another_carriers_departure", "ZZ", "BX1", "JFK", NULL, 1, BEX_DIRECTION_DEPARTURE, BEX_ERR_ARG, "another carrier"},
+        {"back_dated", "BX", "BX1", "JFK", "2026-03-01T08:00:00Z", 1, BEX_DIRECTION_DEPARTURE, BEX_ERR_ARG, "clock"},
+        {"another_port", "BX", "BX1", "LAX", NULL, 1, BEX_DIRECTION_DEPARTURE, BEX_ERR_ARG, "port"},
+        {"no_departure", "BX", NULL, "JFK", NULL, 1, BEX_DIRECTION_DEPARTURE, BEX_ERR_ARG, "departure"},
+        {"unknown_departure", "BX", "NOPE", "JFK", NULL, 0, BEX_DIRECTION_DEPARTURE, BEX_ERR_ARG, "departure"},
+        {"an_arrival", "BX", "BX2", "JFK", NULL, 1, BEX_DIRECTION_ARRIVAL, BEX_ERR_ARG, "arrival"},
+        {"no_carrier_code", "", "BX1", "JFK", NULL, 1, BEX_DIRECTION_DEPARTURE, BEX_ERR_ARG, "code"},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+        bex_exit_request rq = {.live = live, .carrier = t[i].carrier, .departure = t[i].departure, .port = t[i].port,
+                               .at = t[i].at};
+        d.known = t[i].known;
+        d.direction = t[i].dir;
+        char err[256] = "";
+        int rc = bex_carrier_exit_check(&rq, &d, err, sizeof err);
+        int ok = rc == t[i].rc && (!t[i].says || strstr(err, t[i].says));
+        if (!ok) printf("  %s: rc %d \"%s\"\n", t[i].name, rc, err);
+        CHECK(ok);
+    }
+    d.known = 1;
+    d.direction = BEX_DIRECTION_DEPARTURE;
+    /* the decision: what the searches found, on a carrier's word and on an officer's */
+    struct {
+        const char *name;
+        const char *carrier;       /* NULL: an officer's exit */
+        int n;
+        bex_gallery g[3];
+        float score[3];
+        bex_outcome outcome;
+        int64_t subject, admission;
+        bex_flag_kind flag;
+        int flag_names_candidate;
+        bex_carrier_answer answer;
+    } c[] = {
+        {"carrier_manifest_match_links", "BX", 1, {BEX_GALLERY_MANIFEST}, {0.99f}, BEX_OUTCOME_MATCHED, 5, 33, 0, 0,
+         BEX_CARRIER_MATCH},
+        {"carrier_match_elsewhere_not_linked", "BX", 2, {BEX_GALLERY_MANIFEST, BEX_GALLERY_PORT}, {0.30f, 0.99f},
+         BEX_OUTCOME_NOT_MATCHED, 0, 0, BEX_FLAG_NOT_ON_MANIFEST, 1, BEX_CARRIER_NO_MATCH},
+        {"carrier_match_in_everyone_not_linked", "BX", 3,
+         {BEX_GALLERY_MANIFEST, BEX_GALLERY_IN_COUNTRY, BEX_GALLERY_ALL}, {0.2f, 0.3f, 0.99f}, BEX_OUTCOME_NOT_MATCHED,
+         0, 0, BEX_FLAG_NOT_ON_MANIFEST, 1, BEX_CARRIER_NO_MATCH},
+        {"carrier_nobody", "BX", 1, {BEX_GALLERY_MANIFEST}, {0.2f}, BEX_OUTCOME_NOT_MATCHED, 0, 0, BEX_FLAG_NOT_MATCHED,
+         0, BEX_CARRIER_NO_MATCH},
+        {"officer_match_elsewhere_links", NULL, 2, {BEX_GALLERY_MANIFEST, BEX_GALLERY_PORT}, {0.30f, 0.99f},
+         BEX_OUTCOME_MATCHED, 5, 33, BEX_FLAG_NOT_ON_MANIFEST, 1, BEX_CARRIER_NO_MATCH},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
+        bex_exit_request rq = {.live = live, .carrier = c[i].carrier, .departure = "BX1", .port = "JFK"};
+        bex_exit_facts f;
+        memset(&f, 0, sizeof f);
+        f.rq = &rq;
+        snprintf(f.at, sizeof f.at, "2026-03-10T17:20:00Z");
+        bex_border_settings_default(&f.settings);
+        f.departure = d;
+        for (int k = 0; k < c[i].n; k++) f.searched[f.n_searched++] = gallery_result(c[i].g[k], 300, 5, c[i].score[k]);
+        f.open_admission = 33;
+        bex_exit_verdict v;
+        char err[256] = "";
+        int rc = bex_exit_decide(&f, &v, err, sizeof err);
+        int flag = !c[i].flag, names = !c[i].flag_names_candidate;
+        for (int k = 0; rc == BEX_OK && k < v.n_flags; k++)
+            if (v.flags[k].kind == c[i].flag) {
+                flag = 1;
+                names |= v.flags[k].n_subjects == 1 && v.flags[k].subjects[0] == 5;
+            }
+        int ok = rc == BEX_OK && v.outcome == c[i].outcome && v.subject == c[i].subject &&
+                 v.admission == c[i].admission && flag && names && v.keep_capture &&
+                 (c[i].subject || !v.capture_searchable) &&
+                 (!c[i].carrier || bex_carrier_answer_of(v.outcome, v.match.gallery) == c[i].answer);
+        /* the officer's side keeps the full result: the gallery that matched and its score */
+        if (c[i].flag_names_candidate) ok = ok && v.match.match && v.match.subject == 5;
+        if (!ok)
+            printf("  %s: rc %d outcome %s subject %lld admission %lld flags %d %s\n", c[i].name, rc,
+                   bex_outcome_name(v.outcome), (long long)v.subject, (long long)v.admission, v.n_flags, err);
+        CHECK(ok);
+    }
+    /* a back-dated carrier exit is refused by the decision too, not only by its check */
+    bex_exit_request rq = {.live = live, .carrier = "BX", .departure = "BX1", .port = "JFK",
+                           .at = "2026-03-01T08:00:00Z"};
+    bex_exit_facts f;
+    memset(&f, 0, sizeof f);
+    f.rq = &rq;
+    f.departure = d;
+    bex_exit_verdict v;
+    char err[256];
+    CHECK(bex_exit_decide(&f, &v, err, sizeof err) == BEX_ERR_ARG);
 }
 
 TEST(role_matrix) {
@@ -552,7 +694,7 @@ TEST(role_matrix) {
         {BEX_ACT_DECIDE, "y...."},     {BEX_ACT_OVERRIDE, "y...."},   {BEX_ACT_MERGE, "y...."},
         {BEX_ACT_RECLASSIFY, "y...."}, {BEX_ACT_ERASE, "y...."},      {BEX_ACT_PURGE, "....y"},
         {BEX_ACT_KEYS, "....y"},       {BEX_ACT_RETENTION, "....y"},  {BEX_ACT_SETTINGS, "....y"},
-        {BEX_ACT_AUDIT, "...y."},
+        {BEX_ACT_AUDIT, "...y."},      {BEX_ACT_REASSIGN, "....y"},
     };
     CHECK(sizeof m / sizeof *m == BEX_ACTION_COUNT - 1);
     for (size_t i = 0; i < sizeof m / sizeof *m; i++)
@@ -601,6 +743,8 @@ int main(void) {
     RUN(retention_rules);
     RUN(retention_periods_bounded);
     RUN(carrier_learns_match_or_no_match);
+    RUN(departure_ownership);
+    RUN(carrier_exit_rules);
     RUN(role_matrix);
     RUN(name_tables);
     return test_summary();

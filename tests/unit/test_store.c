@@ -847,6 +847,196 @@ TEST(manifest_gallery) {
     db_remove(p);
 }
 
+/* ---- carriers (issue 12): who owns a departure, what its gallery holds, what its exits conclude ---- */
+
+static int load_manifest(bex_store *st, const char *id, const char *carrier, const char *travellers,
+                         bex_manifest_result *mr, char *err, size_t errlen) {
+    char json[4096];
+    snprintf(json, sizeof json,
+             "{\"departure\":\"%s\",\"direction\":\"departure\",\"carrier\":\"%s\",\"voyage\":\"%s117\","
+             "\"port\":\"" PORT "\",\"port_kind\":\"air\",\"scheduled\":\"2026-11-27T18:30:00Z\","
+             "\"travellers\":[%s]}", id, carrier, carrier, travellers);
+    bex_manifest m;
+    int rc = bex_manifest_parse_json(json, strlen(json), &m, err, errlen);
+    if (rc == BEX_OK) rc = bex_border_load_manifest(st, &m, NULL, NULL, mr, err, errlen);
+    bex_manifest_free(&m);
+    return rc;
+}
+
+/* Case 1: a carrier took over another carrier's flight with a manifest of that flight's id. */
+TEST(departure_belongs_to_its_first_carrier) {
+    char p[512];
+    bex_store *st = fresh_store(p);
+    if (!st) return;
+    person a = person_new();
+    bex_mrz pa = passport("X91000001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
+    bex_entry_result ea;
+    CHECK(enter_person(st, &a, &pa, 1, "2026-11-01T10:00:00Z", "2027-01-30", &ea) == BEX_OK);
+    char t[400], err[512] = "";
+    traveller_json(t, sizeof t, &pa, NULL);
+    bex_manifest_result mr;
+    CHECK(load_manifest(st, "ZZ117-2026-11-27", "ZZ", t, &mr, err, sizeof err) == BEX_OK && mr.verified == 1);
+    /* another carrier's manifest of that id: refused, nothing changed */
+    CHECK(load_manifest(st, "ZZ117-2026-11-27", "XX", "", &mr, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(strstr(err, "belongs to carrier ZZ") && strstr(err, "reassign"));
+    CHECK(sql_int(p, "SELECT count(*) FROM departures WHERE id = 'ZZ117-2026-11-27' AND carrier = 'ZZ'") == 1);
+    CHECK(sql_int(p, "SELECT count(*) FROM manifest_entries WHERE departure_id = 'ZZ117-2026-11-27'") == 1);
+    char code[8];
+    CHECK(bex_border_departure_carrier(st, "ZZ117-2026-11-27", code, err, sizeof err) == BEX_OK && !strcmp(code, "ZZ"));
+    /* its own carrier replaces it */
+    CHECK(load_manifest(st, "ZZ117-2026-11-27", "ZZ", t, &mr, err, sizeof err) == BEX_OK && mr.replaced);
+    /* an admin reassigns it: the previous list is dropped, the new carrier loads its own */
+    size_t dropped = 99;
+    CHECK(bex_border_reassign_departure(st, "ZZ117-2026-11-27", "xx", &dropped, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(bex_border_reassign_departure(st, "NO-SUCH", "XX", &dropped, err, sizeof err) == BEX_ERR_ARG && !dropped);
+    CHECK(bex_border_reassign_departure(st, "ZZ117-2026-11-27", "XX", &dropped, err, sizeof err) == BEX_OK &&
+          dropped == 1);
+    CHECK(bex_border_departure_carrier(st, "ZZ117-2026-11-27", code, err, sizeof err) == BEX_OK && !strcmp(code, "XX"));
+    bex_index *ix = NULL;
+    size_t subjects = 9;
+    CHECK(bex_border_gallery(st, "ZZ117-2026-11-27", &ix, &subjects, err, sizeof err) == BEX_OK && subjects == 0);
+    bex_index_close(ix);
+    CHECK(load_manifest(st, "ZZ117-2026-11-27", "ZZ", t, &mr, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(load_manifest(st, "ZZ117-2026-11-27", "XX", t, &mr, err, sizeof err) == BEX_OK && mr.replaced);
+    bex_store_close(st);
+    CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE action = 'departure_reassign' AND object = "
+                     "'departure ZZ117-2026-11-27'") == 1);
+    db_remove(p);
+}
+
+/* Case 2: a carrier listed other travellers' passport numbers and downloaded their templates and
+ * subject ids. */
+TEST(manifest_mismatch_contributes_no_templates) {
+    char p[512];
+    bex_store *st = fresh_store(p);
+    if (!st) return;
+    person a = person_new(), b = person_new(), c = person_new();
+    bex_mrz pa = passport("X92000001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
+    bex_mrz pb = passport("X92000002", "TESTB", "BERTA", "1975-07-04", "2030-01-01");
+    bex_mrz pc = passport("X92000003", "TESTC", "CARLA", "1966-03-03", "2030-01-01");
+    bex_entry_result ea, eb, ec;
+    CHECK(enter_person(st, &a, &pa, 1, "2026-11-01T10:00:00Z", "2027-01-30", &ea) == BEX_OK);
+    CHECK(enter_person(st, &b, &pb, 1, "2026-11-02T10:00:00Z", "2027-01-30", &eb) == BEX_OK);
+    CHECK(enter_person(st, &c, &pc, 1, "2026-11-02T11:00:00Z", "2027-01-30", &ec) == BEX_OK);
+    /* 1: B's passport number under a made-up name; 2: A as recorded; 3: C's names without a
+     * birth date; 4: B's number with the right names but another birth date */
+    char t1[400], t2[400], t3[400], t4[400], list[1700], err[512];
+    traveller_json(t1, sizeof t1, &pb, "SOMEONE");
+    traveller_json(t2, sizeof t2, &pa, NULL);
+    snprintf(t3, sizeof t3, "{\"issuing_state\":\"%s\",\"number\":\"%s\",\"surname\":\"%s\",\"given_names\":\"%s\"}",
+             pc.issuing_state, pc.doc_number, pc.surname, pc.given_names);
+    snprintf(t4, sizeof t4, "{\"issuing_state\":\"%s\",\"number\":\"%s\",\"surname\":\"%s\",\"given_names\":\"%s\","
+             "\"birth_date\":\"1975-07-05\"}", pb.issuing_state, pb.doc_number, pb.surname, pb.given_names);
+    snprintf(list, sizeof list, "%s,%s,%s", t1, t2, t3);
+    bex_manifest_result mr;
+    CHECK(load_manifest(st, "ZZ200-2026-11-27", "ZZ", list, &mr, err, sizeof err) == BEX_OK);
+    CHECK(mr.travellers == 3 && mr.linked == 3 && mr.verified == 1 && mr.n_flags == 1);
+    CHECK(sql_int(p, "SELECT count(*) FROM flags f JOIN flag_subjects s ON s.flag_id = f.id WHERE f.kind = "
+                     "'manifest_mismatch' AND f.departure_id = 'ZZ200-2026-11-27' AND s.subject_id = %lld",
+                  (long long)eb.subject) == 1);
+    CHECK(load_manifest(st, "ZZ201-2026-11-27", "ZZ", t4, &mr, err, sizeof err) == BEX_OK && mr.verified == 0 &&
+          mr.n_flags == 1);
+    /* the gallery file: A's templates only, under A's manifest position, no store id */
+    bex_index *ix = NULL;
+    size_t subjects = 0;
+    CHECK(bex_border_gallery(st, "ZZ200-2026-11-27", &ix, &subjects, err, sizeof err) == BEX_OK);
+    CHECK(ix && subjects == 1 && bex_index_subjects(ix) == 1 && bex_index_count(ix) == 2);
+    float probe[DIM];
+    bex_index_hit hits[5];
+    size_t nh = 0;
+    capture(&a, probe);
+    CHECK(ix && bex_index_search_subjects(ix, probe, 5, NULL, hits, &nh, err, sizeof err) == BEX_OK && nh == 1 &&
+          hits[0].subject_id == 2 && hits[0].subject_id != ea.subject && hits[0].template_id <= 2);
+    bex_index_close(ix);
+    CHECK(bex_border_gallery(st, "ZZ201-2026-11-27", &ix, &subjects, err, sizeof err) == BEX_OK && subjects == 0);
+    bex_index_close(ix);
+    /* the exit's manifest gallery is the same: B boards the flight that listed her number wrongly */
+    bex_exit_result x;
+    CHECK(leave(st, &b, "2026-11-27T17:00:00Z", "ZZ200-2026-11-27", &x) == BEX_OK);
+    CHECK(x.match.gallery != BEX_GALLERY_MANIFEST && find_flag(x.flags, x.n_flags, "not_on_manifest") &&
+          x.traveller == 0);
+    CHECK(leave(st, &a, "2026-11-27T17:05:00Z", "ZZ200-2026-11-27", &x) == BEX_OK);
+    CHECK(x.outcome == BEX_OUTCOME_MATCHED && x.match.gallery == BEX_GALLERY_MANIFEST && x.match.gallery_size == 1 &&
+          x.subject == ea.subject && x.traveller == 2);
+    bex_store_close(st);
+    db_remove(p);
+}
+
+/* Case 3: a carrier's exit searched everyone, answered "match" for a traveller not on its
+ * flight, and closed that traveller's stay at a time and port the carrier chose. */
+TEST(carrier_exit_decided_on_its_manifest_only) {
+    char p[512];
+    bex_store *st = fresh_store(p);
+    if (!st) return;
+    person a = person_new(), d = person_new();
+    bex_mrz pa = passport("X93000001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
+    bex_mrz pd = passport("X93000004", "TESTD", "DORA", "1969-12-12", "2030-01-01");
+    bex_entry_result ea, ed;
+    CHECK(enter_person(st, &a, &pa, 1, "2026-11-01T10:00:00Z", "2027-01-30", &ea) == BEX_OK);
+    CHECK(enter_person(st, &d, &pd, 1, "2026-11-03T10:00:00Z", "2027-01-30", &ed) == BEX_OK);
+    char t[400], err[512] = "";
+    traveller_json(t, sizeof t, &pa, NULL);
+    bex_manifest_result mr;
+    CHECK(load_manifest(st, "ZZ300-2026-11-27", "ZZ", t, &mr, err, sizeof err) == BEX_OK);
+    CHECK(load_manifest(st, "XX300-2026-11-27", "XX", t, &mr, err, sizeof err) == BEX_OK);
+    float live[DIM];
+    capture(&d, live);
+    bex_exit_request rq;
+    bex_exit_result x;
+    long long enc = sql_int(p, "SELECT count(*) FROM encounters");
+    /* back-dated, at another port, on another carrier's departure, with no departure: refused */
+    exit_init(&rq, live, "2026-11-27T17:00:00Z", "ZZ300-2026-11-27");
+    rq.carrier = "ZZ";
+    CHECK(bex_border_exit(st, &rq, &x, err, sizeof err) == BEX_ERR_ARG && strstr(err, "clock"));
+    exit_init(&rq, live, NULL, "ZZ300-2026-11-27");
+    rq.carrier = "ZZ";
+    rq.port = "LAX";
+    CHECK(bex_border_exit(st, &rq, &x, err, sizeof err) == BEX_ERR_ARG && strstr(err, "port"));
+    exit_init(&rq, live, NULL, "XX300-2026-11-27");
+    rq.carrier = "ZZ";
+    CHECK(bex_border_exit(st, &rq, &x, err, sizeof err) == BEX_ERR_ARG && strstr(err, "another carrier"));
+    exit_init(&rq, live, NULL, NULL);
+    rq.carrier = "ZZ";
+    CHECK(bex_border_exit(st, &rq, &x, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(sql_int(p, "SELECT count(*) FROM encounters") == enc);
+    /* D, not on ZZ's manifest, at ZZ's gate: no match for the carrier, D's stay stays open, the
+     * officer's record holds the candidate */
+    char before[24], after[24];
+    bex_time_now(before);
+    exit_init(&rq, live, NULL, "ZZ300-2026-11-27");
+    rq.carrier = "ZZ";
+    rq.port = NULL;
+    CHECK(bex_border_exit(st, &rq, &x, err, sizeof err) == BEX_OK);
+    bex_time_now(after);
+    CHECK(x.outcome == BEX_OUTCOME_NOT_MATCHED && x.subject == 0 && x.admission == 0 && x.traveller == 0);
+    CHECK(!strcmp(bex_carrier_answer_name(&x), "no_match"));
+    const bex_flag *f = find_flag(x.flags, x.n_flags, "not_on_manifest");
+    CHECK(f && flag_names_subject(f, ed.subject) && strstr(f->detail, "carrier"));
+    CHECK(x.match.match && x.match.subject == ed.subject); /* the full result, for the officer */
+    CHECK(sql_int(p, "SELECT count(*) FROM admissions WHERE id = %lld AND exit_encounter_id IS NULL",
+                  (long long)ed.admission) == 1);
+    CHECK(sql_int(p, "SELECT count(*) FROM encounters WHERE id = %lld AND subject_id IS NULL AND port = '" PORT "' "
+                     "AND at >= '%s' AND at <= '%s'", (long long)x.encounter, before, after) == 1);
+    CHECK(sql_int(p, "SELECT count(*) FROM samples WHERE encounter_id = %lld AND subject_id IS NULL",
+                  (long long)x.encounter) == 1);
+    /* an officer who reviews it links it */
+    int64_t adm = 0;
+    CHECK(bex_border_override_exit(st, x.encounter, ed.subject, &adm, err, sizeof err) == BEX_OK &&
+          adm == ed.admission);
+    /* A, on the manifest: a match, her stay closed now at the departure's port */
+    capture(&a, live);
+    exit_init(&rq, live, NULL, "ZZ300-2026-11-27");
+    rq.carrier = "ZZ";
+    rq.port = NULL;
+    CHECK(bex_border_exit(st, &rq, &x, err, sizeof err) == BEX_OK);
+    CHECK(x.outcome == BEX_OUTCOME_MATCHED && x.subject == ea.subject && x.admission == ea.admission &&
+          x.match.gallery == BEX_GALLERY_MANIFEST && x.traveller == 1 && !strcmp(bex_carrier_answer_name(&x), "match"));
+    bex_store_close(st);
+    CHECK(sql_int(p, "SELECT count(*) FROM encounters WHERE id = %lld AND port = '" PORT "' AND at >= '%s'",
+                  (long long)x.encounter, before) == 1);
+    db_remove(p);
+}
+
 static const bex_overstay_row *row_of(const bex_overstay_row *r, size_t n, int64_t admission) {
     for (size_t i = 0; i < n; i++)
         if (r[i].admission == admission) return &r[i];
@@ -1692,7 +1882,13 @@ TEST(migrates_a_version_2_store) {
                       " VALUES (1, 1, 1, 'B2', '2026-02-01');"
                       "INSERT INTO flags(id, kind, encounter_id, detail, created_at, status) VALUES (1,"
                       " 'impostor_suspected', 1, 'x', '2026-01-01T00:00:00Z', 'confirmed');"
-                      "INSERT INTO flag_subjects VALUES (1, 1);") == SQLITE_OK);
+                      "INSERT INTO flag_subjects VALUES (1, 1);"
+                      "INSERT INTO departures VALUES ('ZZ1', 'departure', 'ZZ', 'ZZ1', 'JFK', 'air',"
+                      " '2026-01-20T10:00:00Z', '2026-01-19T10:00:00Z');"
+                      "INSERT INTO manifest_entries(departure_id, issuing_state, number, surname, given_names,"
+                      " birth_date, document_id) VALUES ('ZZ1', 'UTO', 'X9', 'C', 'D', NULL, NULL),"
+                      " ('ZZ1', 'UTO', 'X1', 'a', 'B', '1980-01-01', 1), ('ZZ1', 'UTO', 'X2', 'A', 'B', '1980-01-02', 1);")
+          == SQLITE_OK);
     bex_store *st = store_open(p);
     if (!st) {
         db_remove(p);
@@ -1705,6 +1901,11 @@ TEST(migrates_a_version_2_store) {
                      "WHERE a.action = 'migrate' AND a.object = 'schema 4' AND a.hash_version = 2 "
                      "AND b.hash_version = 1") == 1);
     CHECK(audit_ok(st));
+    /* 004: manifest travellers numbered by position; verified only when exactly the record's */
+    char pos[64];
+    sql_text(p, "SELECT group_concat(position || ':' || verified, ',') FROM (SELECT position, verified FROM "
+                "manifest_entries ORDER BY id)", pos, sizeof pos);
+    CHECK(!strcmp(pos, "1:0,2:1,3:0"));
     CHECK(sql_int(p, "SELECT count(*) FROM encounters WHERE id = 1 AND decision = 'admitted' AND class = 'B2' "
                      "AND admit_until = '2026-02-01'") == 1);
     CHECK(sql_int(p, "SELECT count(*) FROM flags f JOIN flag_subjects s ON s.flag_id = f.id WHERE f.status = 'confirmed'") == 1);
@@ -1744,6 +1945,9 @@ int main(void) {
     RUN(officer_override_and_flag_status);
     RUN(images_and_overstayer_retention);
     RUN(manifest_gallery);
+    RUN(departure_belongs_to_its_first_carrier);
+    RUN(manifest_mismatch_contributes_no_templates);
+    RUN(carrier_exit_decided_on_its_manifest_only);
     RUN(overstays_us_and_eu);
     RUN(citizen_purged_within_12h);
     RUN(audit_chain_detects_tampering);
