@@ -214,4 +214,25 @@ int bex__manifest_entry_write(bex_store *st, const char *departure, const bex_ma
 int bex__gallery_fill(bex_store *st, const char *departure, bex_index *ix, char *err,
                       size_t errlen);
 
+/* ---- gate devices and the service's signing key (gates.c) ---- */
+
+int bex__gate_insert(bex_store *st, const bex_gate_device *d, int64_t *id, char *err, size_t errlen);
+/* The device of that name (*found 0: none). */
+int bex__gate_get(bex_store *st, const char *name, bex_gate_device *out, int *found, char *err,
+                  size_t errlen);
+int bex__gate_list(bex_store *st, bex_gate_device **out, size_t *n, char *err, size_t errlen);
+/* Marks it revoked at `at` when it is not; *changed 0: no such device in service. */
+int bex__gate_revoke(bex_store *st, const char *name, const char *at, int *changed, char *err,
+                     size_t errlen);
+/* The hash of the line synced with this sequence number (*found 0: none). */
+int bex__gate_line_seen(bex_store *st, int64_t device, int64_t seq, unsigned char hash[32],
+                        int *found, char *err, size_t errlen);
+/* Remembers a synced line and raises the device's last sequence number to seq. */
+int bex__gate_line_accept(bex_store *st, int64_t device, int64_t seq, const unsigned char hash[32],
+                          int64_t encounter, const char *at, char *err, size_t errlen);
+/* The service's Ed25519 key pair: the one kept, else (pk, sk) as given is kept and returned. */
+int bex__service_key(bex_store *st, const unsigned char pk_new[32], const unsigned char sk_new[64],
+                     const char *at, unsigned char pk[32], unsigned char sk[64], char *err,
+                     size_t errlen);
+
 #endif

@@ -29,6 +29,7 @@ AUDITOR=$(key --role auditor)
 ADMIN=$(key --role admin)
 REVOKED=$(key --role officer)
 "$bex" keys revoke --db "$db" 7 >/dev/null; check key_revoked $?
+"$bex" gate register --db "$db" --device JFK-G1 --port JFK --out "$tmp/g1.key" >/dev/null; check gate_registered $?
 [ ${#OFFICER} -eq 64 ] && [ ${#CARRIER} -eq 64 ]; check keys_made $?
 "$bex" keys list --db "$db" | grep -q "$OFFICER"; [ $? -ne 0 ]; check keys_list_shows_no_secret $?
 
@@ -131,11 +132,15 @@ st=$(code POST /v1/manifests "$CARRIER" --data-binary @"$tmp/m.json")
 sed 's/"carrier":"BX"/"carrier":"ZZ"/' "$tmp/m.json" >"$tmp/m2.json"
 [ "$(code POST /v1/manifests "$CARRIER" --data-binary @"$tmp/m2.json")" = 403 ]; check carrier_other_manifest_403 $?
 # the gate's gallery for an offline gate, and the gate deciding from it
-[ "$(code POST "/v1/galleries?departure=BX1-2026-03-02" "$CARRIER")" = 200 ] && cp "$tmp/body" "$tmp/bx1.gallery" &&
-    "$bex" gate --gallery "$tmp/bx1.gallery" --photo "$D/Angela_Bassett_0005.jpg" | grep -q '"decision":"match"'
-check carrier_downloads_gallery_gate_decides_offline $?
-[ "$(code POST "/v1/galleries?departure=BX1-2026-03-02" "$OTHER")" = 403 ]; check carrier_other_gallery_403 $?
-[ "$(code POST "/v1/galleries?departure=NOPE" "$OFFICER")" = 404 ]; check unknown_departure_gallery_404 $?
+[ "$(code POST "/v1/galleries?departure=BX1-2026-03-02&device=JFK-G1" "$CARRIER")" = 200 ] &&
+    cp "$tmp/body" "$tmp/bx1.gallery" &&
+    "$bex" gate --gallery "$tmp/bx1.gallery" --key "$tmp/g1.key" --departure BX1-2026-03-02 \
+        --at 2026-03-02T17:00:00Z --photo "$D/Angela_Bassett_0005.jpg" | grep -q '"decision":"match"'
+check carrier_downloads_sealed_gallery_gate_decides_offline $?
+[ "$(code POST "/v1/galleries?departure=BX1-2026-03-02" "$CARRIER")" = 400 ]; check gallery_without_device_400 $?
+[ "$(code POST "/v1/galleries?departure=BX1-2026-03-02&device=NOPE" "$CARRIER")" = 404 ]; check gallery_unknown_device_404 $?
+[ "$(code POST "/v1/galleries?departure=BX1-2026-03-02&device=JFK-G1" "$OTHER")" = 403 ]; check carrier_other_gallery_403 $?
+[ "$(code POST "/v1/galleries?departure=NOPE&device=JFK-G1" "$OFFICER")" = 404 ]; check unknown_departure_gallery_404 $?
 # the carrier's boarding gate: the decision and a transaction id, nothing about the person
 st=$(code POST "/v1/exits?port=JFK&departure=BX1-2026-03-02&at=2026-03-02T17:30:00Z" "$CARRIER" \
      --data-binary @"$D/Angela_Bassett_0005.jpg")
