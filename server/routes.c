@@ -610,8 +610,9 @@ static void settings(ctx *x, reply *r, int set) {
     if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
     FILE *f = reply_open(r);
     if (f)
-        fprintf(f, "{\"home_state\":\"%s\",\"departure_before_s\":%lld,\"departure_after_s\":%lld}\n", s.home_state,
-                s.departure_before_s, s.departure_after_s);
+        fprintf(f, "{\"home_state\":\"%s\",\"departure_before_s\":%lld,\"departure_after_s\":%lld,"
+                   "\"gallery_window_s\":%lld}\n", s.home_state, s.departure_before_s, s.departure_after_s,
+                s.gallery_window_s);
     reply_done(r, f);
 }
 
