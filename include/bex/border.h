@@ -295,12 +295,13 @@ typedef struct bex_gate_device {
     char revoked_at[24];             /* "" while in service */
 } bex_gate_device;
 
-/* A gate's key file as loaded: its secret keys and the service's public signing key. */
+/* A gate's key file as loaded: its secret keys and the service's public keys. */
 typedef struct bex_gate_keys {
     char device[BEX_GATE_NAME_MAX];
     unsigned char sign_secret[64];   /* libsodium's Ed25519 secret key (seed and public key) */
     unsigned char box_public[32], box_secret[32];
-    unsigned char service_public[32];
+    unsigned char service_public[32];     /* Ed25519: the service signs gallery files */
+    unsigned char service_box_public[32]; /* X25519: templates in log lines are sealed to it */
 } bex_gate_keys;
 
 /* Registers a device (port: NULL or its port code, then its log lines must name that port):
@@ -368,7 +369,9 @@ typedef struct bex_gate_decision {
 int bex_gate_decide(bex_index *gallery, const float *live, bex_gate_decision *out, char *err,
                     size_t errlen);
 
-/* One line of a gate's log: what `bex sync` records later as an exit, signed by the gate. */
+/* One line of a gate's log: what `bex sync` records later as an exit, signed by the gate. The
+ * template travels sealed to the service (a stolen gate's log shows no biometrics). */
+#define BEX_GATE_SEALED_BYTES (4 * BEX_TEMPLATE_DIM + 48) /* crypto_box_seal of the template */
 typedef struct bex_gate_record {
     char device[BEX_GATE_NAME_MAX];
     int64_t seq;              /* 1, 2, ...: strictly increasing per device */
@@ -377,7 +380,9 @@ typedef struct bex_gate_record {
     char port[8];
     int match;                /* the gate's decision */
     int64_t subject;          /* the gate's candidate when it matched */
-    float template_[BEX_TEMPLATE_DIM];
+    float template_[BEX_TEMPLATE_DIM]; /* in the clear: given to bex_gate_log_sign, or from
+                                          bex_gate_log_open; never written to the line */
+    unsigned char sealed[BEX_GATE_SEALED_BYTES]; /* the template as the line carries it */
     unsigned char sig[64];    /* Ed25519 by the device over the line up to its "sig" */
 } bex_gate_record;
 
@@ -385,7 +390,8 @@ typedef struct bex_gate_record {
 /* Writes the record as one JSON line ending in '\n' (at most BEX_GATE_LINE_MAX bytes with
  * the NUL), with r->sig as it is; returns its length. */
 size_t bex_gate_log_line(const bex_gate_record *r, char out[BEX_GATE_LINE_MAX]);
-/* Signs the record with the gate's key (r->device becomes the key's device). */
+/* Seals r->template_ to the service (r->sealed) and signs the record with the gate's key
+ * (r->device becomes the key's device). */
 int bex_gate_log_sign(bex_gate_record *r, const bex_gate_keys *k, char *err, size_t errlen);
 /* Parses one line (without its '\n'): the form only, and only the form bex_gate_log_line
  * writes (anything else, an old unsigned line included, is BEX_ERR_FORMAT with a message).
@@ -393,6 +399,10 @@ int bex_gate_log_sign(bex_gate_record *r, const bex_gate_keys *k, char *err, siz
 int bex_gate_log_parse(const char *line, bex_gate_record *out, char *err, size_t errlen);
 /* 1: the record's signature verifies with that Ed25519 public key. */
 int bex_gate_log_verify(const bex_gate_record *r, const unsigned char sign_public[32]);
+/* Opens r->sealed into r->template_ with the service's X25519 key pair; 0 when it does not
+ * open or is not a template (numbers). */
+int bex_gate_log_open(bex_gate_record *r, const unsigned char box_public[32],
+                      const unsigned char box_secret[32]);
 
 typedef enum bex_sync_status {
     BEX_SYNC_RECORDED = 1,    /* verified, recorded as an exit */
@@ -410,7 +420,8 @@ typedef struct bex_sync_result {
 } bex_sync_result;
 
 /* One line of a gate's log, as `bex sync` takes it: parsed, its device looked up (registered,
- * not revoked, its port), its signature verified, its sequence number checked (greater than
+ * not revoked, its port), its signature verified, its template opened with the service's key,
+ * its sequence number checked (greater than
  * the device's last synced; the same line again is ALREADY), then recorded as an exit
  * decided again by the store (bex_border_exit, port_kind as given), and the sequence number
  * remembered. A refused line is flagged (BEX_FLAG_GATE_LOG_FORGED or _REPLAYED) and records

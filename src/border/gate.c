@@ -17,7 +17,8 @@
  * LE), then per template its id, its subject (int64 LE each) and dim float32 LE.
  *
  * A log line: {"v":2,"device":..,"seq":..,"at":..,"departure":..,"port":..,"decision":..,
- * "subject":..,"template":"HEX","sig":"HEX"}: the signature is over the bytes before ,"sig".
+ * "subject":..,"template":"HEX","sig":"HEX"}: the template sealed to the service's X25519 key
+ * (crypto_box_seal), the signature over the bytes before ,"sig".
  * Only the exact form written is parsed (it is written again and compared), so the bytes
  * signed are the bytes read.
  */
@@ -138,16 +139,18 @@ int bex_border_gate_register(bex_store *st, const char *name, const char *port, 
         return BEX_ERR_IO;
     }
     (void)fchmod(fd, 0600); /* whatever the umask allowed: the owner only */
-    unsigned char sk[64], bsk[32], spk[32], ssk[64], svc_pk[32], svc_sk[64];
+    unsigned char sk[64], bsk[32];
+    bex__service_keys fresh, svc;
     snprintf(out->name, sizeof out->name, "%s", name);
     snprintf(out->port, sizeof out->port, "%s", port ? port : "");
     bex_time_now(out->created_at);
     crypto_sign_keypair(out->sign_public, sk);
     crypto_box_keypair(out->box_public, bsk);
-    crypto_sign_keypair(spk, ssk); /* the service's, kept only if the store has none yet */
+    crypto_sign_keypair(fresh.sign_public, fresh.sign_secret); /* the service's, kept only if the store */
+    crypto_box_keypair(fresh.box_public, fresh.box_secret);     /* has none yet */
     rc = bex__begin(st, err, errlen);
     if (rc == BEX_OK) rc = bex__gate_insert(st, out, &out->id, err, errlen);
-    if (rc == BEX_OK) rc = bex__service_key(st, spk, ssk, out->created_at, svc_pk, svc_sk, err, errlen);
+    if (rc == BEX_OK) rc = bex__service_key(st, &fresh, out->created_at, &svc, err, errlen);
     if (rc == BEX_OK) {
         char obj[64], detail[64];
         snprintf(obj, sizeof obj, "gate %s", name);
@@ -155,13 +158,15 @@ int bex_border_gate_register(bex_store *st, const char *name, const char *port, 
         rc = bex__audit(st, "gate_register", obj, detail, err, errlen);
     }
     if (rc == BEX_OK) {
-        char h_sk[129], h_bpk[65], h_bsk[65], h_svc[65], text[512];
+        char h_sk[129], h_bpk[65], h_bsk[65], h_svc[65], h_svcb[65], text[600];
         hex(sk, 64, h_sk);
         hex(out->box_public, 32, h_bpk);
         hex(bsk, 32, h_bsk);
-        hex(svc_pk, 32, h_svc);
+        hex(svc.sign_public, 32, h_svc);
+        hex(svc.box_public, 32, h_svcb);
         int k = snprintf(text, sizeof text, "%s\ndevice %s\nsign_secret %s\nbox_public %s\nbox_secret %s\n"
-                         "service_public %s\n", KEYFILE_MAGIC, name, h_sk, h_bpk, h_bsk, h_svc);
+                         "service_public %s\nservice_box_public %s\n", KEYFILE_MAGIC, name, h_sk, h_bpk, h_bsk,
+                         h_svc, h_svcb);
         if (k <= 0 || (size_t)k >= sizeof text || write(fd, text, (size_t)k) != k || fsync(fd) != 0) {
             snprintf(err, errlen, "cannot write the key file %s: %s", keyfile, strerror(errno));
             rc = BEX_ERR_IO;
@@ -178,8 +183,8 @@ int bex_border_gate_register(bex_store *st, const char *name, const char *port, 
     if (rc != BEX_OK) unlink(keyfile); /* nothing registered: no key file either */
     sodium_memzero(sk, sizeof sk);
     sodium_memzero(bsk, sizeof bsk);
-    sodium_memzero(ssk, sizeof ssk);
-    sodium_memzero(svc_sk, sizeof svc_sk);
+    sodium_memzero(&fresh, sizeof fresh);
+    sodium_memzero(&svc, sizeof svc);
     return rc;
 }
 
@@ -252,13 +257,18 @@ int bex_gate_keys_load(const char *path, bex_gate_keys *out, char *err, size_t e
         else if (!strcmp(ln, "box_public") && unhex(sp, out->box_public, 32)) have |= 4;
         else if (!strcmp(ln, "box_secret") && unhex(sp, out->box_secret, 32)) have |= 8;
         else if (!strcmp(ln, "service_public") && unhex(sp, out->service_public, 32)) have |= 16;
-        else why = "a line that is none of device, sign_secret, box_public, box_secret, service_public";
+        else if (!strcmp(ln, "service_box_public") && unhex(sp, out->service_box_public, 32)) have |= 32;
+        else why = "a line that is none of device, sign_secret, box_public, box_secret, service_public, "
+                   "service_box_public";
     }
-    if (!why && have != 31) why = "a key missing";
+    if (!why && have != 63) why = "a key missing";
     if (!why) { /* the halves belong together */
-        unsigned char pk[32];
+        unsigned char pk[32], spk[32], ssk[64];
         if (crypto_scalarmult_base(pk, out->box_secret) != 0 || sodium_memcmp(pk, out->box_public, 32))
             why = "an encryption key pair that does not belong together";
+        else if (crypto_sign_seed_keypair(spk, ssk, out->sign_secret) != 0 || sodium_memcmp(ssk, out->sign_secret, 64))
+            why = "a signing key that does not belong together";
+        sodium_memzero(ssk, sizeof ssk);
     }
     sodium_memzero(text, sizeof text);
     if (why) {
@@ -411,7 +421,8 @@ int bex_border_gallery_seal(bex_store *st, const char *departure, const char *de
     }
     bex_index_close(ix);
     /* the header, the ciphertext, the signature */
-    unsigned char key[32], spk[32], ssk[64], svc_pk[32], svc_sk[64];
+    unsigned char key[32];
+    bex__service_keys fresh, svc;
     bex_gallery_header h;
     memset(&h, 0, sizeof h);
     snprintf(h.device, sizeof h.device, "%s", device);
@@ -434,9 +445,10 @@ int bex_border_gallery_seal(bex_store *st, const char *departure, const char *de
                                                    BEX_GALLERY_HEADER_BYTES, NULL, h.nonce, key);
     sodium_memzero(key, sizeof key);
     sodium_free(plain);
-    crypto_sign_keypair(spk, ssk);
+    crypto_sign_keypair(fresh.sign_public, fresh.sign_secret);
+    crypto_box_keypair(fresh.box_public, fresh.box_secret);
     if (rc == BEX_OK && (rc = bex__begin(st, err, errlen)) == BEX_OK) {
-        rc = bex__service_key(st, spk, ssk, now, svc_pk, svc_sk, err, errlen);
+        rc = bex__service_key(st, &fresh, now, &svc, err, errlen);
         if (rc == BEX_OK) {
             char obj[96], detail[160], exp[24];
             bex_time_format(h.expires_at, exp);
@@ -449,9 +461,9 @@ int bex_border_gallery_seal(bex_store *st, const char *departure, const char *de
     }
     if (rc == BEX_OK)
         crypto_sign_detached(out + BEX_GALLERY_HEADER_BYTES + clen, NULL, out,
-                             BEX_GALLERY_HEADER_BYTES + clen, svc_sk);
-    sodium_memzero(ssk, sizeof ssk);
-    sodium_memzero(svc_sk, sizeof svc_sk);
+                             BEX_GALLERY_HEADER_BYTES + clen, svc.sign_secret);
+    sodium_memzero(&fresh, sizeof fresh);
+    sodium_memzero(&svc, sizeof svc);
     if (rc != BEX_OK) {
         free(out);
         return rc;
@@ -573,9 +585,9 @@ static size_t line_body(const bex_gate_record *r, char out[BEX_GATE_LINE_MAX]) {
                      "\"departure\":\"%.47s\",\"port\":\"%.7s\",\"decision\":\"%s\",\"subject\":%lld,\"template\":\"",
                      r->device, (long long)r->seq, r->at, r->departure, r->port, r->match ? "match" : "no_match",
                      r->match ? (long long)r->subject : 0LL);
-    if (k < 0 || (size_t)k + 2 * sizeof r->template_ + 2 >= BEX_GATE_LINE_MAX) return 0;
-    hex((const unsigned char *)r->template_, sizeof r->template_, out + k);
-    k += 2 * (int)sizeof r->template_;
+    if (k < 0 || (size_t)k + 2 * sizeof r->sealed + 2 >= BEX_GATE_LINE_MAX) return 0;
+    hex(r->sealed, sizeof r->sealed, out + k);
+    k += 2 * (int)sizeof r->sealed;
     out[k++] = '"';
     out[k] = 0;
     return (size_t)k;
@@ -606,6 +618,16 @@ int bex_gate_log_sign(bex_gate_record *r, const bex_gate_keys *k, char *err, siz
                  "of plain characters");
         return BEX_ERR_ARG;
     }
+    for (size_t i = 0; i < BEX_TEMPLATE_DIM; i++)
+        if (!isfinite(r->template_[i])) {
+            snprintf(err, errlen, "a gate log line's template is not numbers");
+            return BEX_ERR_ARG;
+        }
+    if (crypto_box_seal(r->sealed, (const unsigned char *)r->template_, sizeof r->template_,
+                        k->service_box_public) != 0) {
+        snprintf(err, errlen, "cannot seal the template to the service");
+        return BEX_ERR_ARG;
+    }
     char body[BEX_GATE_LINE_MAX];
     size_t n = line_body(r, body);
     if (!n) {
@@ -622,6 +644,21 @@ int bex_gate_log_verify(const bex_gate_record *r, const unsigned char sign_publi
     char body[BEX_GATE_LINE_MAX];
     size_t n = line_body(r, body);
     return n && crypto_sign_verify_detached(r->sig, (const unsigned char *)body, n, sign_public) == 0;
+}
+
+int bex_gate_log_open(bex_gate_record *r, const unsigned char box_public[32], const unsigned char box_secret[32]) {
+    char err[64];
+    if (bex_crypto_init(err, sizeof err) != BEX_OK) return 0;
+    if (crypto_box_seal_open((unsigned char *)r->template_, r->sealed, sizeof r->sealed, box_public, box_secret) != 0) {
+        memset(r->template_, 0, sizeof r->template_);
+        return 0;
+    }
+    for (size_t i = 0; i < BEX_TEMPLATE_DIM; i++)
+        if (!isfinite(r->template_[i])) {
+            memset(r->template_, 0, sizeof r->template_);
+            return 0;
+        }
+    return 1;
 }
 
 /* A string member copied into dst; 0 when missing, not a string or too long. */
@@ -648,7 +685,7 @@ int bex_gate_log_parse(const char *line, bex_gate_record *out, char *err, size_t
         return BEX_ERR_FORMAT;
     }
     cJSON *o = cJSON_ParseWithLength(line, len);
-    char at[40], decision[16], tmpl[2 * sizeof r.template_ + 1], sig[129];
+    char at[40], decision[16], tmpl[2 * sizeof r.sealed + 1], sig[129];
     int64_t v = 0;
     const char *why = NULL;
     if (!cJSON_IsObject(o)) why = "not a JSON object";
@@ -665,15 +702,10 @@ int bex_gate_log_parse(const char *line, bex_gate_record *out, char *err, size_t
              (strcmp(decision, "match") && strcmp(decision, "no_match")))
         why = "no decision";
     else if (!int_member(o, "subject", &r.subject)) why = "no subject";
-    else if (!str_member(o, "template", tmpl, sizeof tmpl) || !unhex(tmpl, (unsigned char *)r.template_,
-                                                                     sizeof r.template_))
-        why = "no template";
+    else if (!str_member(o, "template", tmpl, sizeof tmpl) || !unhex(tmpl, r.sealed, sizeof r.sealed))
+        why = "no sealed template";
     else if (!str_member(o, "sig", sig, sizeof sig) || !unhex(sig, r.sig, sizeof r.sig)) why = "no signature";
-    if (!why) {
-        r.match = !strcmp(decision, "match");
-        for (size_t i = 0; i < BEX_TEMPLATE_DIM && !why; i++)
-            if (!isfinite(r.template_[i])) why = "a template that is not numbers";
-    }
+    if (!why) r.match = !strcmp(decision, "match");
     cJSON_Delete(o);
     if (!why) { /* only the form a gate writes: the bytes signed are the bytes read */
         char again[BEX_GATE_LINE_MAX];
@@ -740,6 +772,18 @@ int bex_border_sync_line(bex_store *st, const char *line, bex_port_kind port_kin
                  (long long)g->seq, g->device);
     else why[0] = 0;
     if (why[0]) return refuse(st, res, BEX_FLAG_GATE_LOG_FORGED, why, err, errlen);
+    bex__service_keys svc; /* a registered gate implies the service's keys */
+    char now[24];
+    bex_time_now(now);
+    rc = bex__service_key(st, NULL, now, &svc, err, errlen);
+    int opened = rc == BEX_OK && bex_gate_log_open(&res->line, svc.box_public, svc.box_secret);
+    sodium_memzero(&svc, sizeof svc);
+    if (rc != BEX_OK) return rc;
+    if (!opened) {
+        snprintf(why, sizeof why, "line %lld's template does not open with the service's key (sealed to another "
+                 "service, or no template)", (long long)g->seq);
+        return refuse(st, res, BEX_FLAG_GATE_LOG_FORGED, why, err, errlen);
+    }
     unsigned char h[32], seen_h[32];
     crypto_generichash(h, sizeof h, (const unsigned char *)line, strlen(line), NULL, 0);
     int seen = 0;
@@ -763,8 +807,6 @@ int bex_border_sync_line(bex_store *st, const char *line, bex_port_kind port_kin
     bex_exit_request rq = {.live = g->template_, .live_quality = NAN, .port = g->port, .port_kind = port_kind,
                            .departure = g->departure[0] ? g->departure : NULL, .at = g->at, .once = 1};
     if ((rc = bex_border_exit(st, &rq, &res->exit, err, errlen)) != BEX_OK) return rc;
-    char now[24];
-    bex_time_now(now);
     rc = bex__begin(st, err, errlen);
     if (rc == BEX_OK) rc = bex__gate_line_accept(st, d.id, g->seq, h, res->exit.encounter, now, err, errlen);
     if ((rc = bex__end(st, rc, NULL, err, errlen)) != BEX_OK) return rc;

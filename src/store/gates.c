@@ -133,28 +133,39 @@ int bex__gate_line_accept(bex_store *st, int64_t device, int64_t seq, const unsi
     return st_step_done(st, s, "remembering a synced line", err, errlen);
 }
 
-int bex__service_key(bex_store *st, const unsigned char pk_new[32], const unsigned char sk_new[64], const char *at,
-                     unsigned char pk[32], unsigned char sk[64], char *err, size_t errlen) {
-    sqlite3_stmt *s = st_stmt(st, "INSERT OR IGNORE INTO service_keys(id, sign_public, sign_secret, created_at) "
-                                  "VALUES (1, ?1, ?2, ?3)", err, errlen);
-    if (!s) return BEX_ERR_IO;
-    sqlite3_bind_blob(s, 1, pk_new, 32, SQLITE_TRANSIENT);
-    sqlite3_bind_blob(s, 2, sk_new, 64, SQLITE_TRANSIENT);
-    st_bind_text(s, 3, at);
-    int rc = st_step_done(st, s, "keeping the service's signing key", err, errlen);
-    if (rc != BEX_OK) return rc;
-    s = st_stmt(st, "SELECT sign_public, sign_secret FROM service_keys WHERE id = 1", err, errlen);
+int bex__service_key(bex_store *st, const bex__service_keys *fresh, const char *at, bex__service_keys *out,
+                     char *err, size_t errlen) {
+    sqlite3_stmt *s;
+    int rc;
+    if (fresh) {
+        s = st_stmt(st, "INSERT OR IGNORE INTO service_keys(id, sign_public, sign_secret, box_public, box_secret, "
+                        "created_at) VALUES (1, ?1, ?2, ?3, ?4, ?5)", err, errlen);
+        if (!s) return BEX_ERR_IO;
+        sqlite3_bind_blob(s, 1, fresh->sign_public, 32, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(s, 2, fresh->sign_secret, 64, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(s, 3, fresh->box_public, 32, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(s, 4, fresh->box_secret, 32, SQLITE_TRANSIENT);
+        st_bind_text(s, 5, at);
+        rc = st_step_done(st, s, "keeping the service's keys", err, errlen);
+        if (rc != BEX_OK) return rc;
+    }
+    s = st_stmt(st, "SELECT sign_public, sign_secret, box_public, box_secret FROM service_keys WHERE id = 1", err,
+                errlen);
     if (!s) return BEX_ERR_IO;
     int r = sqlite3_step(s);
-    if (r == SQLITE_ROW && sqlite3_column_bytes(s, 0) == 32 && sqlite3_column_bytes(s, 1) == 64) {
-        memcpy(pk, sqlite3_column_blob(s, 0), 32);
-        memcpy(sk, sqlite3_column_blob(s, 1), 64);
+    if (r == SQLITE_ROW && sqlite3_column_bytes(s, 0) == 32 && sqlite3_column_bytes(s, 1) == 64 &&
+        sqlite3_column_bytes(s, 2) == 32 && sqlite3_column_bytes(s, 3) == 32) {
+        memcpy(out->sign_public, sqlite3_column_blob(s, 0), 32);
+        memcpy(out->sign_secret, sqlite3_column_blob(s, 1), 64);
+        memcpy(out->box_public, sqlite3_column_blob(s, 2), 32);
+        memcpy(out->box_secret, sqlite3_column_blob(s, 3), 32);
         rc = BEX_OK;
     } else if (r == SQLITE_ROW || r == SQLITE_DONE) {
-        snprintf(err, errlen, "the service's signing key in the store is damaged");
+        snprintf(err, errlen, r == SQLITE_DONE ? "the service has no keys yet (they are made when the first gate "
+                                                 "is registered)" : "the service's keys in the store are damaged");
         rc = BEX_ERR_CORRUPT;
     } else
-        rc = st_fail(st, "reading the service's signing key", err, errlen);
+        rc = st_fail(st, "reading the service's keys", err, errlen);
     st_release(st, s);
     return rc;
 }

@@ -230,9 +230,12 @@ int bex__gate_line_seen(bex_store *st, int64_t device, int64_t seq, unsigned cha
 /* Remembers a synced line and raises the device's last sequence number to seq. */
 int bex__gate_line_accept(bex_store *st, int64_t device, int64_t seq, const unsigned char hash[32],
                           int64_t encounter, const char *at, char *err, size_t errlen);
-/* The service's Ed25519 key pair: the one kept, else (pk, sk) as given is kept and returned. */
-int bex__service_key(bex_store *st, const unsigned char pk_new[32], const unsigned char sk_new[64],
-                     const char *at, unsigned char pk[32], unsigned char sk[64], char *err,
-                     size_t errlen);
+/* The service's key pairs (Ed25519 signing, X25519 encryption): the ones kept, else the new
+ * ones given are kept and returned (fresh NULL: read only; BEX_ERR_CORRUPT when none). */
+typedef struct bex__service_keys {
+    unsigned char sign_public[32], sign_secret[64], box_public[32], box_secret[32];
+} bex__service_keys;
+int bex__service_key(bex_store *st, const bex__service_keys *fresh, const char *at,
+                     bex__service_keys *out, char *err, size_t errlen);
 
 #endif

@@ -985,6 +985,25 @@ TEST(gate_sealed_gallery_signed_log) {
                   (long long)eb.admission) == 1);
     CHECK(sql_int(p, "SELECT count(*) FROM encounters WHERE subject_id = %lld AND direction = 'exit'",
                   (long long)eb.subject) == 0);
+    /* the template travels sealed to the service: not in the line in the clear, and a line
+       whose template is sealed to another service (a gate given a forged key file) is refused */
+    {
+        bex_gate_record g;
+        memset(&g, 0, sizeof g);
+        g.seq = 2;
+        snprintf(g.at, sizeof g.at, "2026-11-27T17:06:00Z");
+        snprintf(g.port, sizeof g.port, PORT);
+        capture(&a, g.template_);
+        char plain[2 * 16 + 1];
+        for (int i = 0; i < 16; i++) snprintf(plain + 2 * i, 3, "%02x", ((const unsigned char *)g.template_)[i]);
+        CHECK(bex_gate_log_sign(&g, &g1, err, sizeof err) == BEX_OK);
+        CHECK(bex_gate_log_line(&g, l2) > 0 && !strstr(l2, plain));
+        bex_gate_keys wrong = g1;
+        wrong.service_box_public[5] ^= 1;
+        gate_line(&wrong, &a, 2, "2026-11-27T17:06:30Z", l2);
+        CHECK(sync_one(st, l2, &r) == BEX_SYNC_REFUSED && r.flag.kind == BEX_FLAG_GATE_LOG_FORGED &&
+              strstr(r.why, "does not open"));
+    }
     /* replayed and out of order: G1's own lines 3, then 2; then another line numbered 3 */
     gate_line(&g1, &a, 3, "2026-11-27T17:10:00Z", line);
     CHECK(sync_one(st, line, &r) == BEX_SYNC_RECORDED);
@@ -1008,9 +1027,9 @@ TEST(gate_sealed_gallery_signed_log) {
     CHECK(sync_one(st, l2, &r) == BEX_SYNC_REFUSED && strstr(r.why, "revoked"));
     CHECK(bex_border_gallery_seal(st, "ZZ117-2026-11-27", "G1", &file, &len, &h, NULL, err, sizeof err) ==
           BEX_ERR_ARG && !file);
-    CHECK(sql_int(p, "SELECT count(*) FROM flags WHERE kind = 'gate_log_forged'") == 5);
+    CHECK(sql_int(p, "SELECT count(*) FROM flags WHERE kind = 'gate_log_forged'") == 6);
     CHECK(sql_int(p, "SELECT count(*) FROM flags WHERE kind = 'gate_log_replayed'") == 2);
-    CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE action = 'gate_log_refused'") == 7);
+    CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE action = 'gate_log_refused'") == 8);
     (void)t;
 done:
     bex_gate_keys_wipe(&g1);

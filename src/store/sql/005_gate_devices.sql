@@ -6,9 +6,9 @@
 --  * gate_log_lines: each accepted line's sequence number and the BLAKE2b-256 of its bytes, so that
 --    the same log synced again is recognised line by line (nothing recorded twice, not flagged)
 --    while another line with a used number, or an older number never seen, is a replay;
---  * service_keys: the service's own Ed25519 key pair that signs gallery files (made on first
---    use; the secret stays in the store, which is created 0600 and holds the templates the
---    key protects anyway);
+--  * service_keys: the service's own key pairs (made on first use; the secrets stay in the
+--    store, which holds the templates they protect anyway): Ed25519 signs gallery files,
+--    X25519 opens the templates gates seal into their log lines;
 --  * flag kinds gate_log_forged and gate_log_replayed; the setting gallery_window_s (how long
 --    after its departure's scheduled time a gallery file may still be used; default 12 hours).
 -- Numbered 005 so that it applies after 004, whether or not a store has one: migrations apply
@@ -37,6 +37,8 @@ CREATE TABLE service_keys (
     id          INTEGER PRIMARY KEY CHECK (id = 1),
     sign_public BLOB NOT NULL CHECK (length(sign_public) = 32),
     sign_secret BLOB NOT NULL CHECK (length(sign_secret) = 64),
+    box_public  BLOB NOT NULL CHECK (length(box_public) = 32),
+    box_secret  BLOB NOT NULL CHECK (length(box_secret) = 32),
     created_at  TEXT NOT NULL
 );
 
