@@ -921,7 +921,7 @@ TEST(gate_sealed_gallery_signed_log) {
     bex_gallery_header h;
     CHECK(bex_border_gallery_seal(st, "ZZ117-2026-11-27", "G1", &file, &len, &h, &subjects, err, sizeof err) == BEX_OK);
     if (!file) goto done;
-    int64_t sched, t;
+    int64_t sched;
     bex_time_parse("2026-11-27T18:30:00Z", &sched);
     CHECK(h.expires_at == sched + 12 * 3600 && subjects == 1 && !strcmp(h.device, "G1"));
     bex_index *ix = NULL;
@@ -959,6 +959,13 @@ TEST(gate_sealed_gallery_signed_log) {
     free(file);
     CHECK(bex_border_gallery_seal(st, "ZZ117-2026-11-27", "G9", &file, &len, &h, NULL, err, sizeof err) ==
           BEX_ERR_ARG && !file);
+    /* the window is a setting */
+    CHECK(bex_border_settings_set(st, "gallery_window_s", "3600", err, sizeof err) == BEX_OK);
+    CHECK(bex_border_gallery_seal(st, "ZZ117-2026-11-27", "G1", &file, &len, &h, NULL, err, sizeof err) == BEX_OK &&
+          h.expires_at == sched + 3600);
+    free(file);
+    file = NULL;
+    CHECK(bex_border_settings_set(st, "gallery_window_s", "-1", err, sizeof err) == BEX_ERR_ARG);
 
     /* the log: a line of G1's recorded, the same line again not recorded twice */
     char line[BEX_GATE_LINE_MAX], l2[BEX_GATE_LINE_MAX];
@@ -1030,7 +1037,6 @@ TEST(gate_sealed_gallery_signed_log) {
     CHECK(sql_int(p, "SELECT count(*) FROM flags WHERE kind = 'gate_log_forged'") == 6);
     CHECK(sql_int(p, "SELECT count(*) FROM flags WHERE kind = 'gate_log_replayed'") == 2);
     CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE action = 'gate_log_refused'") == 8);
-    (void)t;
 done:
     bex_gate_keys_wipe(&g1);
     bex_gate_keys_wipe(&g2);
