@@ -9,8 +9,10 @@
  *   bex decide ENCOUNTER admit|refuse
  *   bex enrol DIR [--source visa|document|officer] [--at ISO]
  *   bex manifest load FILE | bex manifest reassign --departure ID --carrier CODE
- *   bex gallery build DEPARTURE [--out FILE]
- *   bex gate --gallery FILE --photo IMG [--departure ID] [--port CODE] [--log FILE]   (no --db)
+ *   bex gallery build DEPARTURE --device NAME [--out FILE]
+ *   bex gate register --device NAME [--port CODE] --out KEYFILE | list | revoke NAME
+ *   bex gate --gallery FILE --key KEYFILE --departure ID --photo IMG [--port CODE] [--log FILE]
+ *            [--seq-file F] [--at ISO]   (no --db)
  *   bex sync LOG [--port-kind KIND]
  *   bex overstays --as-of D [--policy us|eu] [--format json|csv] [--by country|class|port]
  *   bex flags [--status S] [--kind K] [--port P] [--since D] [--until D] [--limit N]
@@ -33,11 +35,13 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -412,11 +416,142 @@ static int cmd_exit(const char *models, int argc, char **argv) {
 
 /* ---- offline gates: bex gate, bex sync ---- */
 
-/* `bex gate --gallery FILE --photo IMG [--departure ID] [--port CODE] [--log FILE] [--at ISO]`:
- * the decision against a departure's exported gallery (bex gallery build), with no store at
- * hand; each decision is appended to the log (one JSON line, with the template) for bex sync. */
+/* Writes data to path, created 0600 (a temporary file beside it, synced, renamed over it). */
+static int write_private(const char *path, const void *data, size_t len) {
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", path) >= (int)sizeof tmp) {
+        fprintf(stderr, "bex: %s: path too long\n", path);
+        return 0;
+    }
+    int fd = mkstemp(tmp); /* 0600 */
+    if (fd < 0) {
+        fprintf(stderr, "bex: cannot create %s: %s\n", path, strerror(errno));
+        return 0;
+    }
+    const unsigned char *p = data;
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = write(fd, p + done, len - done);
+        if (w <= 0) break;
+        done += (size_t)w;
+    }
+    int ok = done == len && fsync(fd) == 0;
+    ok = close(fd) == 0 && ok;
+    if (ok && rename(tmp, path) != 0) ok = 0;
+    if (!ok) {
+        fprintf(stderr, "bex: cannot write %s: %s\n", path, strerror(errno));
+        unlink(tmp);
+    }
+    return ok;
+}
+
+/* The gate's next log sequence number from its counter file (created 0600), taken under a lock
+ * that *fd keeps until the line is appended; -1 on failure (message printed). */
+static int64_t next_seq(const char *path, int *fd) {
+    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    char buf[32] = "";
+    if (*fd < 0 || flock(*fd, LOCK_EX) != 0) {
+        fprintf(stderr, "bex: gate: cannot open the sequence file %s: %s\n", path, strerror(errno));
+        if (*fd >= 0) close(*fd);
+        return -1;
+    }
+    ssize_t n = pread(*fd, buf, sizeof buf - 1, 0);
+    buf[n > 0 ? n : 0] = 0;
+    char *end;
+    long long v = strtoll(buf, &end, 10);
+    if (n < 0 || (n > 0 && (end == buf || (*end && *end != '\n'))) || v < 0) {
+        fprintf(stderr, "bex: gate: the sequence file %s is damaged; the next number must be above the last one "
+                "synced (bex gate list shows it)\n", path);
+        close(*fd);
+        return -1;
+    }
+    int k = snprintf(buf, sizeof buf, "%lld\n", v + 1);
+    if (ftruncate(*fd, 0) != 0 || pwrite(*fd, buf, (size_t)k, 0) != k || fsync(*fd) != 0) {
+        fprintf(stderr, "bex: gate: cannot write the sequence file %s: %s\n", path, strerror(errno));
+        close(*fd);
+        return -1;
+    }
+    return v + 1;
+}
+
+/* `bex gate register --device NAME [--port CODE] --out KEYFILE`, `bex gate list`,
+ * `bex gate revoke NAME`: the gates as registered devices. */
+static int cmd_gate_admin(int argc, char **argv) {
+    cli_common c = {.must_exist = 1};
+    const char *device = NULL, *port = NULL, *out = NULL, *pos[2] = {NULL, NULL};
+    int np = 0;
+    for (int i = 0; i < argc; i++) {
+        int r;
+        if ((r = cli_common_opt(argc, argv, &i, &c)) || (r = cli_opt(argc, argv, &i, "--device", &device)) ||
+            (r = cli_opt(argc, argv, &i, "--port", &port)) || (r = cli_opt(argc, argv, &i, "--out", &out))) {
+            if (r < 0) return 2;
+            continue;
+        }
+        if (argv[i][0] == '-' || np == 2) break;
+        pos[np++] = argv[i];
+    }
+    const char *usage = "gate takes: register --device NAME [--port CODE] --out KEYFILE | list | revoke NAME  "
+                        "[--db FILE]";
+    int reg = np && !strcmp(pos[0], "register"), list = np && !strcmp(pos[0], "list"),
+        revoke = np && !strcmp(pos[0], "revoke");
+    if ((!reg && !list && !revoke) || (reg && (np != 1 || !device || !out)) || (list && np != 1) ||
+        (revoke && np != 2))
+        return cli_usage_error(usage);
+    c.must_exist = !reg;
+    bex_store *st;
+    if (!cli_open_store(&c, &st)) return 2;
+    char err[512];
+    int rc;
+    if (reg) {
+        bex_gate_device d;
+        rc = bex_border_gate_register(st, device, port, out, &d, err, sizeof err);
+        if (rc == BEX_OK) {
+            printf("{\"device\":\"%s\",\"id\":%lld,\"port\":", d.name, (long long)d.id);
+            bex_json_str(stdout, d.port[0] ? d.port : NULL);
+            printf(",\"key_file\":");
+            bex_json_str(stdout, out);
+            printf(",\"note\":\"the key file holds the gate's secret keys (mode 0600): copy it to the gate only\"}\n");
+        }
+    } else if (list) {
+        bex_gate_device *d;
+        size_t n;
+        rc = bex_border_gate_list(st, &d, &n, err, sizeof err);
+        if (rc == BEX_OK) {
+            printf("{\"gates\":[");
+            for (size_t i = 0; i < n; i++) {
+                printf("%s{\"device\":\"%s\",\"id\":%lld,\"port\":", i ? "," : "", d[i].name, (long long)d[i].id);
+                bex_json_str(stdout, d[i].port[0] ? d[i].port : NULL);
+                printf(",\"last_seq\":%lld,\"created_at\":\"%s\",\"revoked_at\":", (long long)d[i].last_seq,
+                       d[i].created_at);
+                bex_json_str(stdout, d[i].revoked_at[0] ? d[i].revoked_at : NULL);
+                printf("}");
+            }
+            printf("]}\n");
+            free(d);
+        }
+    } else {
+        rc = bex_border_gate_revoke(st, pos[1], err, sizeof err);
+        if (rc == BEX_OK) {
+            printf("{\"device\":");
+            bex_json_str(stdout, pos[1]);
+            printf(",\"revoked\":true}\n");
+        }
+    }
+    bex_store_close(st);
+    return rc == BEX_OK ? 0 : fail("gate", err);
+}
+
+/* `bex gate --gallery FILE --key KEYFILE --departure ID --photo IMG [--port CODE] [--log FILE]
+ * [--seq-file F] [--at ISO]`: the decision against a departure's gallery file (bex gallery
+ * build --device), with no store at hand: the file must be signed by the service, sealed to
+ * this gate, for that departure and not expired at the decision's time. Each decision is
+ * appended to the log as a line signed with the gate's key, numbered from the sequence file
+ * (default KEYFILE.seq), for bex sync. */
 static int cmd_gate(const char *models, int argc, char **argv) {
-    const char *gallery = NULL, *photo = NULL, *dep = NULL, *port = NULL, *log = NULL, *at = NULL;
+    if (argc > 0 && (!strcmp(argv[0], "register") || !strcmp(argv[0], "list") || !strcmp(argv[0], "revoke")))
+        return cmd_gate_admin(argc, argv);
+    const char *gallery = NULL, *photo = NULL, *dep = NULL, *port = NULL, *log = NULL, *at = NULL, *keyf = NULL,
+               *seqf = NULL;
     bex_capture_policy pol;
     bex_capture_policy_default(&pol);
     for (int i = 0; i < argc; i++) {
@@ -424,30 +559,50 @@ static int cmd_gate(const char *models, int argc, char **argv) {
         if ((r = cli_parse_capture_opt(argc, argv, &i, &pol)) || (r = cli_opt(argc, argv, &i, "--gallery", &gallery)) ||
             (r = cli_opt(argc, argv, &i, "--photo", &photo)) || (r = cli_opt(argc, argv, &i, "--departure", &dep)) ||
             (r = cli_opt(argc, argv, &i, "--port", &port)) || (r = cli_opt(argc, argv, &i, "--log", &log)) ||
-            (r = cli_opt(argc, argv, &i, "--at", &at))) {
+            (r = cli_opt(argc, argv, &i, "--at", &at)) || (r = cli_opt(argc, argv, &i, "--key", &keyf)) ||
+            (r = cli_opt(argc, argv, &i, "--seq-file", &seqf))) {
             if (r < 0) return 2;
             continue;
         }
-        return cli_usage_error("gate takes --gallery FILE --photo IMG [--departure ID] [--port CODE] [--log FILE] "
-                               "[--at ISO]");
+        return cli_usage_error("gate takes --gallery FILE --key KEYFILE --departure ID --photo IMG [--port CODE] "
+                               "[--log FILE] [--seq-file F] [--at ISO]; or register | list | revoke");
     }
-    if (!gallery || !photo) return cli_usage_error("gate needs --gallery FILE (bex gallery build) and --photo IMG");
+    if (!gallery || !photo || !keyf || !dep)
+        return cli_usage_error("gate needs --gallery FILE (bex gallery build --device), --key KEYFILE (bex gate "
+                               "register), --departure ID and --photo IMG");
     if (log && (!port || strlen(port) > 7)) return cli_usage_error("gate --log needs --port CODE (bex sync records it)");
-    if (dep && strlen(dep) > 47) return cli_usage_error("--departure is at most 47 characters");
+    if (strlen(dep) > 47) return cli_usage_error("--departure is at most 47 characters");
     char err[512], atbuf[24];
-    if (bex_time_canonical(at, atbuf) != BEX_OK) return cli_usage_error("--at takes an ISO 8601 time");
+    int64_t now;
+    if (bex_time_canonical(at, atbuf) != BEX_OK || bex_time_parse(atbuf, &now) != BEX_OK)
+        return cli_usage_error("--at takes an ISO 8601 time");
+    bex_gate_keys keys;
+    if (bex_gate_keys_load(keyf, &keys, err, sizeof err) != BEX_OK) return fail("gate", err);
+    size_t glen;
+    unsigned char *gfile = (unsigned char *)cli_read_file(gallery, 1u << 31, &glen);
+    if (!gfile) {
+        bex_gate_keys_wipe(&keys);
+        return 2;
+    }
     bex_index *ix;
-    if (bex_index_load(gallery, &ix, err, sizeof err) != BEX_OK) return fail("gate", err);
+    int rc = bex_gate_gallery_open(gfile, glen, &keys, dep, now, &ix, NULL, err, sizeof err);
+    free(gfile);
+    if (rc != BEX_OK) {
+        bex_gate_keys_wipe(&keys);
+        return fail("gate", err);
+    }
     bex_engine *eng;
     if (!cli_open_engine(models, BEX_ALIGN_DEFAULT, &eng)) {
         bex_index_close(ix);
+        bex_gate_keys_wipe(&keys);
         return 2;
     }
     cli_photo live;
-    int rc = cli_photo_read(eng, photo, &pol, 0, &live);
+    rc = cli_photo_read(eng, photo, &pol, 0, &live);
     bex_engine_close(eng);
     if (rc != 0) {
         bex_index_close(ix);
+        bex_gate_keys_wipe(&keys);
         return 2;
     }
     bex_gate_decision g;
@@ -455,25 +610,41 @@ static int cmd_gate(const char *models, int argc, char **argv) {
     bex_index_close(ix);
     if (rc != BEX_OK) {
         cli_photo_free(&live);
+        bex_gate_keys_wipe(&keys);
         return fail("gate", err);
     }
-    if (log && g.photo) { /* appended with one write, so a crash leaves whole lines */
+    if (log && g.photo) { /* signed, then appended with one write, so a crash leaves whole lines */
+        char seqbuf[4096];
+        if (!seqf) {
+            snprintf(seqbuf, sizeof seqbuf, "%s.seq", keyf);
+            seqf = seqbuf;
+        }
+        int sfd = -1, lfd = -1;
         bex_gate_record rec = {.match = g.match.match, .subject = g.match.subject};
+        rec.seq = next_seq(seqf, &sfd);
         snprintf(rec.at, sizeof rec.at, "%s", atbuf);
-        snprintf(rec.departure, sizeof rec.departure, "%s", dep ? dep : "");
+        snprintf(rec.departure, sizeof rec.departure, "%s", dep);
         snprintf(rec.port, sizeof rec.port, "%s", port);
         memcpy(rec.template_, live.one.template_, sizeof rec.template_);
         char line[BEX_GATE_LINE_MAX];
-        size_t k = bex_gate_log_line(&rec, line);
-        FILE *f = fopen(log, "ab");
-        if (!f || fwrite(line, 1, k, f) != k || fflush(f) || fsync(fileno(f))) {
+        size_t k = 0;
+        rc = rec.seq > 0 ? bex_gate_log_sign(&rec, &keys, err, sizeof err) : BEX_ERR_IO;
+        if (rc == BEX_OK) k = bex_gate_log_line(&rec, line);
+        if (rc == BEX_OK) lfd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        if (rc == BEX_OK && (lfd < 0 || write(lfd, line, k) != (ssize_t)k || fsync(lfd) != 0)) {
             fprintf(stderr, "bex: gate: cannot append to %s: %s\n", log, strerror(errno));
-            if (f) fclose(f);
+            rc = BEX_ERR_IO;
+        } else if (rc != BEX_OK && rec.seq > 0)
+            fprintf(stderr, "bex: gate: %s\n", err);
+        if (lfd >= 0) close(lfd);
+        if (sfd >= 0) close(sfd);
+        if (rc != BEX_OK) {
             cli_photo_free(&live);
+            bex_gate_keys_wipe(&keys);
             return 2;
         }
-        fclose(f);
     }
+    bex_gate_keys_wipe(&keys);
     printf("{\"decision\":\"%s\",\"traveller\":", !g.photo ? "no_photo" : g.match.match ? "match" : "no_match");
     if (g.match.match) printf("%lld", (long long)g.match.subject);
     else printf("null");
@@ -490,9 +661,11 @@ static int cmd_gate(const char *models, int argc, char **argv) {
     return g.match.match ? 0 : 1;
 }
 
-/* `bex sync LOG [--port-kind K]`: records an offline gate's decisions as exits: each line is
- * decided again by the store (the departure's manifest first) and recorded; a store decision
- * that differs from the gate's is counted and listed. */
+/* `bex sync LOG [--port-kind K]`: records an offline gate's log as exits: each line's device,
+ * signature and sequence number are checked (bex_border_sync_line); a refused line (forged,
+ * replayed, out of order, a revoked or unknown gate, unsigned) is flagged for officers and the
+ * good lines are still recorded, each decided again by the store; a store decision that
+ * differs from the gate's is counted and listed. */
 static int cmd_sync(int argc, char **argv) {
     cli_common c = {.must_exist = 1};
     const char *log = NULL, *kind = NULL;
@@ -517,48 +690,69 @@ static int cmd_sync(int argc, char **argv) {
         free(text);
         return 2;
     }
-    size_t lines = 0, recorded = 0, differ = 0, already = 0;
+    size_t lines = 0, recorded = 0, differ = 0, already = 0, refused = 0;
     int rc = 0;
     printf("{\"log\":");
     bex_json_str(stdout, log);
-    printf(",\"disagreements\":[");
+    printf(",\"refused\":[");
+    /* every line is checked and recorded on its own; the disagreements are listed after */
+    size_t cap = 64, nd = 0;
+    struct dis { size_t line; int gate_match; long long gate_traveller, store_traveller, store_subject, encounter; } *dv =
+        malloc(cap * sizeof *dv);
     char *save = NULL;
-    for (char *ln = strtok_r(text, "\n", &save); ln && rc == 0; ln = strtok_r(NULL, "\n", &save)) {
+    for (char *ln = strtok_r(text, "\n", &save); ln && dv; ln = strtok_r(NULL, "\n", &save)) {
         lines++;
-        bex_gate_record g;
+        bex_sync_result r;
         char err[512];
-        if (bex_gate_log_parse(ln, &g, err, sizeof err) != BEX_OK) {
+        if (bex_border_sync_line(st, ln, pk, &r, err, sizeof err) != BEX_OK) {
             fprintf(stderr, "bex: sync: %s line %zu: %s; nothing after it was recorded\n", log, lines, err);
             rc = 2;
             break;
         }
-        bex_exit_request rq = {.live = g.template_, .live_quality = NAN, .port = g.port, .port_kind = pk,
-                               .departure = g.departure[0] ? g.departure : NULL, .at = g.at, .once = 1};
-        bex_exit_result r;
-        if (bex_border_exit(st, &rq, &r, err, sizeof err) != BEX_OK) {
-            fprintf(stderr, "bex: sync: %s line %zu: %s\n", log, lines, err);
-            rc = 2;
-            break;
+        if (r.status == BEX_SYNC_REFUSED) {
+            fprintf(stderr, "bex: sync: %s line %zu refused: %s\n", log, lines, r.why);
+            printf("%s{\"line\":%zu,\"flag\":%lld,\"kind\":\"%s\",\"why\":", refused ? "," : "", lines,
+                   (long long)r.flag.id, bex_flag_kind_name(r.flag.kind));
+            bex_json_str(stdout, r.why);
+            printf("}");
+            refused++;
+            continue;
         }
-        if (r.already) {
+        if (r.status == BEX_SYNC_ALREADY) {
             already++;
             continue;
         }
         recorded++;
+        const bex_gate_record *g = &r.line;
         /* the gate names the traveller by manifest position (the gallery file's id) */
-        if (g.match != (r.subject != 0) || (g.match && g.subject != r.traveller)) {
-            printf("%s{\"line\":%zu,\"gate\":\"%s\",\"gate_traveller\":%lld,\"store_traveller\":%lld,"
-                   "\"store_subject\":%lld,\"encounter\":%lld}", differ ? "," : "", lines,
-                   g.match ? "match" : "no_match", (long long)g.subject, (long long)r.traveller,
-                   (long long)r.subject, (long long)r.encounter);
+        if (g->match != (r.exit.subject != 0) || (g->match && g->subject != r.exit.traveller)) {
+            if (nd == cap) {
+                void *nv = realloc(dv, 2 * cap * sizeof *dv);
+                if (!nv) break;
+                dv = nv;
+                cap *= 2;
+            }
+            dv[nd++] = (struct dis){lines, g->match, (long long)g->subject, (long long)r.exit.traveller,
+                                    (long long)r.exit.subject, (long long)r.exit.encounter};
             differ++;
         }
     }
-    printf("],\"lines\":%zu,\"recorded\":%zu,\"already_recorded\":%zu,\"differ\":%zu}\n", lines, recorded, already,
-           differ);
+    printf("],\"disagreements\":[");
+    for (size_t i = 0; dv && i < nd; i++)
+        printf("%s{\"line\":%zu,\"gate\":\"%s\",\"gate_traveller\":%lld,\"store_traveller\":%lld,"
+               "\"store_subject\":%lld,\"encounter\":%lld}",
+               i ? "," : "", dv[i].line, dv[i].gate_match ? "match" : "no_match", dv[i].gate_traveller,
+               dv[i].store_traveller, dv[i].store_subject, dv[i].encounter);
+    printf("],\"lines\":%zu,\"recorded\":%zu,\"already_recorded\":%zu,\"refused_lines\":%zu,\"differ\":%zu}\n",
+           lines, recorded, already, refused, differ);
+    if (!dv) {
+        fprintf(stderr, "bex: sync: out of memory\n");
+        rc = 2;
+    }
+    free(dv);
     bex_store_close(st);
     free(text);
-    return rc ? rc : differ ? 1 : 0;
+    return rc ? rc : (differ || refused) ? 1 : 0;
 }
 
 /* ---- bex manifest load, bex gallery build ---- */
@@ -641,21 +835,26 @@ static int cmd_manifest(int argc, char **argv) {
     return r.n_flags ? 1 : 0;
 }
 
+/* `bex gallery build DEPARTURE --device NAME [--out FILE]` (or `bex gallery --departure ID
+ * --device NAME [--out FILE]`): the departure's gallery as a file for one registered gate,
+ * encrypted to it and signed by the service, with its expiry; written 0600. */
 static int cmd_gallery(int argc, char **argv) {
     cli_common c = {.must_exist = 1};
-    const char *dep = NULL, *out = NULL;
-    if (argc < 1 || strcmp(argv[0], "build"))
-        return cli_usage_error("gallery takes: build DEPARTURE [--out FILE] [--db FILE]");
-    for (int i = 1; i < argc; i++) {
+    const char *dep = NULL, *out = NULL, *device = NULL;
+    const char *usage = "gallery takes: build DEPARTURE --device NAME [--out FILE] [--db FILE] (or --departure ID)";
+    int i0 = argc > 0 && !strcmp(argv[0], "build") ? 1 : 0;
+    for (int i = i0; i < argc; i++) {
         int r;
-        if ((r = cli_common_opt(argc, argv, &i, &c)) || (r = cli_opt(argc, argv, &i, "--out", &out))) {
+        if ((r = cli_common_opt(argc, argv, &i, &c)) || (r = cli_opt(argc, argv, &i, "--out", &out)) ||
+            (r = cli_opt(argc, argv, &i, "--device", &device)) || (r = cli_opt(argc, argv, &i, "--departure", &dep))) {
             if (r < 0) return 2;
             continue;
         }
-        if (argv[i][0] == '-' || dep) return cli_usage_error("gallery build takes one DEPARTURE [--out FILE]");
+        if (argv[i][0] == '-' || dep || !i0) return cli_usage_error(usage);
         dep = argv[i];
     }
-    if (!dep) return cli_usage_error("gallery build needs the departure's id");
+    if (!dep || !device) return cli_usage_error("gallery build needs the departure's id and --device NAME (a gate "
+                                                "registered with bex gate register)");
     char outbuf[512];
     if (!out) {
         snprintf(outbuf, sizeof outbuf, "%s.gallery", dep);
@@ -665,25 +864,26 @@ static int cmd_gallery(int argc, char **argv) {
     }
     bex_store *st;
     if (!cli_open_store(&c, &st)) return 2;
-    bex_index *ix;
-    size_t subjects;
+    unsigned char *file;
+    size_t len;
+    bex_gallery_header h;
     char err[512];
-    int rc = bex_border_gallery(st, dep, &ix, &subjects, err, sizeof err);
+    size_t subjects = 0;
+    int rc = bex_border_gallery_seal(st, dep, device, &file, &len, &h, &subjects, err, sizeof err);
     bex_store_close(st);
-    if (rc == BEX_OK) {
-        rc = bex_index_save(ix, out, err, sizeof err);
-        size_t templates = bex_index_count(ix);
-        bex_index_close(ix);
-        if (rc == BEX_OK) {
-            printf("{\"departure\":");
-            bex_json_str(stdout, dep);
-            printf(",\"file\":");
-            bex_json_str(stdout, out);
-            printf(",\"subjects\":%zu,\"templates\":%zu}\n", subjects, templates);
-            return 0;
-        }
-    }
-    return fail("gallery build", err);
+    if (rc != BEX_OK) return fail("gallery build", err);
+    int ok = write_private(out, file, len);
+    free(file);
+    if (!ok) return 2;
+    char exp[24];
+    bex_time_format(h.expires_at, exp);
+    printf("{\"departure\":");
+    bex_json_str(stdout, dep);
+    printf(",\"device\":\"%s\",\"file\":", h.device);
+    bex_json_str(stdout, out);
+    printf(",\"bytes\":%zu,\"subjects\":%zu,\"templates\":%llu,\"expires_at\":\"%s\"}\n", len, subjects,
+           (unsigned long long)((h.plain_bytes - 24) / (16 + 4 * BEX_TEMPLATE_DIM)), exp);
+    return 0;
 }
 
 /* ---- reports: bex overstays, bex flags ---- */
@@ -993,19 +1193,23 @@ static int cmd_settings(int argc, char **argv) {
             continue;
         }
         return cli_usage_error("settings takes [--set NAME=VALUE]... (home_state=USA, departure_before=12h, "
-                               "departure_after=12h) [--db FILE]");
+                               "departure_after=12h, gallery_window=12h) [--db FILE]");
     }
     /* every NAME=VALUE checked before the store is opened */
     char names[8][40], values[8][40];
     for (int k = 0; k < n_sets; k++) {
         const char *eq = strchr(sets[k], '=');
         if (!eq || eq == sets[k] || (size_t)(eq - sets[k]) >= 24 || strlen(eq + 1) >= sizeof values[k])
-            return cli_usage_error("--set takes NAME=VALUE (home_state=USA, departure_before=12h, departure_after=12h)");
+            return cli_usage_error("--set takes NAME=VALUE (home_state=USA, departure_before=12h, departure_after=12h, "
+                                   "gallery_window=12h)");
         snprintf(names[k], sizeof names[k], "%.*s", (int)(eq - sets[k]), sets[k]);
         snprintf(values[k], sizeof values[k], "%s", eq + 1);
-        if (!strcmp(names[k], "departure_before") || !strcmp(names[k], "departure_after")) { /* a duration */
+        if (!strcmp(names[k], "departure_before") || !strcmp(names[k], "departure_after") ||
+            !strcmp(names[k], "gallery_window")) { /* a duration */
             long long secs = cli_parse_duration(values[k]);
-            if (secs < 0) return cli_usage_error("departure_before and departure_after take a duration (12h, 90m)");
+            if (secs < 0)
+                return cli_usage_error("departure_before, departure_after and gallery_window take a duration "
+                                       "(12h, 90m)");
             strcat(names[k], "_s");
             snprintf(values[k], sizeof values[k], "%lld", secs);
         }
@@ -1019,8 +1223,8 @@ static int cmd_settings(int argc, char **argv) {
     if (rc == BEX_OK) rc = bex_border_settings_get(st, &s, err, sizeof err);
     bex_store_close(st);
     if (rc != BEX_OK) return fail("settings", err);
-    printf("{\"home_state\":\"%s\",\"departure_before_s\":%lld,\"departure_after_s\":%lld}\n", s.home_state,
-           s.departure_before_s, s.departure_after_s);
+    printf("{\"home_state\":\"%s\",\"departure_before_s\":%lld,\"departure_after_s\":%lld,\"gallery_window_s\":%lld}\n",
+           s.home_state, s.departure_before_s, s.departure_after_s, s.gallery_window_s);
     return 0;
 }
 

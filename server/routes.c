@@ -300,47 +300,24 @@ static void h_reassign(ctx *x, reply *r) {
     reply_done(r, f);
 }
 
-/* A departure's gallery as an index file (index.h's format), for a gate that works offline:
- * its verified travellers' templates under their manifest positions (bex_border_gallery). */
+/* A departure's gallery for one registered offline gate (?device=NAME): encrypted to that gate,
+ * signed by the service, expiring (border.h: bex_border_gallery_seal); inside, its verified
+ * travellers' templates under their manifest positions (bex_border_gallery). */
 static void h_gallery(ctx *x, reply *r) {
     server *s = x->s;
-    const char *dep = arg(x, "departure");
+    const char *dep = arg(x, "departure"), *device = arg(x, "device");
     char err[512];
     int rc;
     if (!dep) return reply_error(r, 400, "a gallery needs ?departure=ID");
+    if (!device) return reply_error(r, 400, "a gallery is sealed to a registered gate: ?device=NAME");
     if (own_departure(x, r, dep, "/v1/galleries", "gallery of another carrier") != 0) return;
-    bex_index *ix = NULL;
-    size_t subjects;
-    LOCKED(x, rc = bex_border_gallery(s->st, dep, &ix, &subjects, err, sizeof err));
-    if (rc != BEX_OK) return reply_error(r, rc == BEX_ERR_ARG ? 404 : 500, err);
-    char path[] = "/tmp/bex-gallery-XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0) {
-        bex_index_close(ix);
-        return reply_error(r, 500, "cannot make a temporary file for the gallery");
-    }
-    close(fd);
-    rc = bex_index_save(ix, path, err, sizeof err);
-    bex_index_close(ix);
+    unsigned char *file = NULL;
     size_t n = 0;
-    char *data = NULL;
-    FILE *g = rc == BEX_OK ? fopen(path, "rb") : NULL;
-    if (g) {
-        fseek(g, 0, SEEK_END);
-        long sz = ftell(g);
-        fseek(g, 0, SEEK_SET);
-        data = sz > 0 ? malloc((size_t)sz) : NULL;
-        n = data ? fread(data, 1, (size_t)sz, g) : 0;
-        if (data && n != (size_t)sz) n = 0;
-        fclose(g);
-    }
-    unlink(path);
-    if (!n) {
-        free(data);
-        return reply_error(r, 500, rc == BEX_OK ? "cannot read the gallery back" : err);
-    }
+    bex_gallery_header h;
+    LOCKED(x, rc = bex_border_gallery_seal(s->st, dep, device, &file, &n, &h, NULL, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, rc == BEX_ERR_ARG ? 404 : 500, err);
     r->status = 200;
-    r->json = data;
+    r->json = (char *)file;
     r->len = n;
     r->type = "application/octet-stream";
 }
@@ -679,8 +656,9 @@ static void settings(ctx *x, reply *r, int set) {
     if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
     FILE *f = reply_open(r);
     if (f)
-        fprintf(f, "{\"home_state\":\"%s\",\"departure_before_s\":%lld,\"departure_after_s\":%lld}\n", s.home_state,
-                s.departure_before_s, s.departure_after_s);
+        fprintf(f, "{\"home_state\":\"%s\",\"departure_before_s\":%lld,\"departure_after_s\":%lld,"
+                   "\"gallery_window_s\":%lld}\n", s.home_state, s.departure_before_s, s.departure_after_s,
+                s.gallery_window_s);
     reply_done(r, f);
 }
 

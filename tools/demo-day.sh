@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bex=${BEX:-build/bex}
 db=${1:-demo.db}
-rm -f "$db" "$db-wal" "$db-shm"
+rm -f "$db" "$db-wal" "$db-shm" "$db.gate-b22.key" "$db.gate-b22.key.seq"
 D=tests/data/lfw
 # prints the command as one could type it (the store's --db left out), then runs it
 run() {
@@ -55,7 +55,8 @@ cat >"$db.bx1.json" <<EOF
  {"issuing_state":"GBR","number":"530000001","nationality":"GBR","surname":"Okafor","given_names":"Ada","birth_date":"1971-08-16","sex":"F"}]}
 EOF
 run manifest load --db "$db" "$db.bx1.json"
-run gallery build --db "$db" BX1-2026-03-01 --out "$db.bx1.gallery"
+run gate register --db "$db" --device JFK-B22 --port JFK --out "$db.gate-b22.key"
+run gallery build --db "$db" BX1-2026-03-01 --device JFK-B22 --out "$db.bx1.gallery"
 echo "== 17:30 boarding BX1: the gate camera's photo against the flight's gallery first"
 run exit --db "$db" --photo $D/Angela_Bassett_0005.jpg --port JFK --departure BX1-2026-03-01 --at 2026-03-01T17:30:00Z
 echo "== 19:00 SYS: the child leaves by land: matched among everyone in the country"
@@ -71,4 +72,5 @@ run lookup --db "$db" --surname Chen --given Lu --birth 1968-12-02
 echo "== the audit log: every read and write of personal data, hash-chained"
 run audit verify --db "$db"
 rm -f "$db.bx1.json"
-echo "demo: the store is $db (sqlite3 $db .tables); the gate gallery is $db.bx1.gallery"
+echo "demo: the store is $db (sqlite3 $db .tables); the gate gallery is $db.bx1.gallery, sealed to gate JFK-B22"
+echo "      (its key file: $db.gate-b22.key)"

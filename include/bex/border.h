@@ -51,13 +51,16 @@ typedef struct bex_border_settings {
                                         scheduled time (default 12 hours) ... */
     long long departure_after_s;     /* ... and this long after it (default 12 hours); outside:
                                         BEX_FLAG_OUTSIDE_DEPARTURE_WINDOW */
+    long long gallery_window_s;      /* a gate's gallery file expires this long after its
+                                        departure's scheduled time (default 12 hours) */
 } bex_border_settings;
 
-/* Defaults: "USA", 12 hours, 12 hours. */
+/* Defaults: "USA", 12 hours, 12 hours, 12 hours. */
 void bex_border_settings_default(bex_border_settings *s);
 int bex_border_settings_get(bex_store *st, bex_border_settings *out, char *err, size_t errlen);
-/* One setting by name ("home_state", "departure_before_s", "departure_after_s") from text;
- * checked (an ICAO code of 1 to 3 letters, periods 0 .. 7 days). Audited. */
+/* One setting by name ("home_state", "departure_before_s", "departure_after_s",
+ * "gallery_window_s") from text; checked (an ICAO code of 1 to 3 letters, periods 0 .. 7
+ * days). Audited. */
 int bex_border_settings_set(bex_store *st, const char *name, const char *value, char *err,
                             size_t errlen);
 
@@ -282,6 +285,103 @@ int bex_border_gallery(bex_store *st, const char *departure, bex_index **out, si
 
 /* ---- offline gates ------------------------------------------------------------------------- */
 
+/* An offline gate is a registered device with two key pairs of its own: Ed25519 to sign each
+ * line of its log, X25519 to open the gallery files sealed to it. The store keeps the public
+ * halves; the secret halves, with the service's public signing key, are in the gate's key file
+ * (0600). The service signs each gallery file with its own Ed25519 key (made on first use and
+ * kept in the store). Cryptography is libsodium's (docs/records.md, "Offline gates").
+ *
+ *   bex_gate_device d;                          // once, by the operator
+ *   bex_border_gate_register(st, "JFK-B22", "JFK", "jfk-b22.key", &d, err, sizeof err);
+ *   unsigned char *file; size_t len;            // before boarding: the flight's gallery
+ *   bex_border_gallery_seal(st, "BX1-2026-03-01", "JFK-B22", &file, &len, &info, err, sizeof err);
+ *   ...                                         // on the gate, with no store at hand:
+ *   bex_gate_keys k;  bex_gate_keys_load("jfk-b22.key", &k, err, sizeof err);
+ *   bex_gate_gallery_open(file, len, &k, "BX1-2026-03-01", now, &ix, &info, err, sizeof err);
+ *   bex_gate_decide(ix, live, &g, err, sizeof err);   // then a signed line to its log
+ *   ...                                         // back at the office: bex_border_sync_line per line
+ */
+
+/* libsodium's sodium_init(), once per process (every call below makes it). */
+int bex_crypto_init(char *err, size_t errlen);
+
+#define BEX_GATE_NAME_MAX 32   /* a device's name: 1 to 31 of A-Z a-z 0-9 . _ - */
+
+typedef struct bex_gate_device {
+    int64_t id;
+    char name[BEX_GATE_NAME_MAX];
+    char port[8];                    /* "" when not bound to a port */
+    unsigned char sign_public[32];   /* Ed25519: its log lines */
+    unsigned char box_public[32];    /* X25519: gallery files are sealed to it */
+    int64_t last_seq;                /* the last log sequence number synced (0: none) */
+    char created_at[24];
+    char revoked_at[24];             /* "" while in service */
+} bex_gate_device;
+
+/* A gate's key file as loaded: its secret keys and the service's public keys. */
+typedef struct bex_gate_keys {
+    char device[BEX_GATE_NAME_MAX];
+    unsigned char sign_secret[64];   /* libsodium's Ed25519 secret key (seed and public key) */
+    unsigned char box_public[32], box_secret[32];
+    unsigned char service_public[32];     /* Ed25519: the service signs gallery files */
+    unsigned char service_box_public[32]; /* X25519: templates in log lines are sealed to it */
+} bex_gate_keys;
+
+/* Registers a device (port: NULL or its port code, then its log lines must name that port):
+ * makes both key pairs, keeps the public keys, and writes the secret keys with the service's
+ * public signing key to keyfile, created 0600 and never over an existing file. The file is
+ * written and synced before the registration commits; on any failure neither remains.
+ * Audited. */
+int bex_border_gate_register(bex_store *st, const char *name, const char *port, const char *keyfile,
+                             bex_gate_device *out, char *err, size_t errlen);
+/* Every device, registered first first. *out: free(). Reads no personal data. */
+int bex_border_gate_list(bex_store *st, bex_gate_device **out, size_t *n, char *err, size_t errlen);
+/* A device taken out of service: no gallery is sealed to it and its log lines are refused
+ * from now on. BEX_ERR_ARG: no such device or revoked already. Audited. */
+int bex_border_gate_revoke(bex_store *st, const char *name, char *err, size_t errlen);
+
+/* Reads a key file (bex_border_gate_register's). BEX_ERR_FORMAT with a message when it is
+ * none; BEX_ERR_IO when it cannot be read or others than its owner may read it. Wipe the keys
+ * with bex_gate_keys_wipe when done. */
+int bex_gate_keys_load(const char *path, bex_gate_keys *out, char *err, size_t errlen);
+void bex_gate_keys_wipe(bex_gate_keys *k);
+
+/* A gallery file's header, in the clear (and signed with the rest). */
+#define BEX_GALLERY_HEADER_BYTES 216
+#define BEX_GALLERY_SIG_BYTES 64
+typedef struct bex_gallery_header {
+    char device[BEX_GATE_NAME_MAX];  /* the device it is sealed to */
+    char departure[48];
+    int64_t issued_at, expires_at;   /* seconds since 1970 (UTC) */
+    uint64_t plain_bytes;            /* the gallery's bytes once decrypted */
+    unsigned char sealed_key[80];    /* the file key, crypto_box_seal'ed to the device */
+    unsigned char nonce[24];         /* XChaCha20-Poly1305's */
+} bex_gallery_header;
+
+/* A departure's gallery (bex_border_gallery) as a file for one registered device: encrypted to
+ * it, signed by the service, with the departure and an expiry (the departure's scheduled time
+ * + the setting gallery_window_s). *file: free(); *info: its header; *subjects (may be NULL):
+ * distinct subjects in it. BEX_ERR_ARG: no such
+ * departure, no such device, a revoked device. An audited read. */
+int bex_border_gallery_seal(bex_store *st, const char *departure, const char *device,
+                            unsigned char **file, size_t *len, bex_gallery_header *info,
+                            size_t *subjects, char *err, size_t errlen);
+
+/* The header of a gallery file (its first BEX_GALLERY_HEADER_BYTES of len), checked for form
+ * only: nothing in it is to be believed before the signature is. BEX_ERR_FORMAT with a
+ * message. */
+int bex_gallery_header_parse(const unsigned char *file, size_t len, bex_gallery_header *out,
+                             char *err, size_t errlen);
+
+/* A gate opens a gallery file: the service's signature first, then the device it is sealed to,
+ * the departure the gate was told (NULL: any, for a look), the expiry against `now` (seconds
+ * since 1970), then decryption into a float32 index. BEX_ERR_FORMAT for a file that is not
+ * a gallery file or fails its signature or decryption; BEX_ERR_ARG for a good file that is not
+ * for this device, this departure or this time. *info (may be NULL) gets the header. */
+int bex_gate_gallery_open(const unsigned char *file, size_t len, const bex_gate_keys *k,
+                          const char *departure, int64_t now, bex_index **out,
+                          bex_gallery_header *info, char *err, size_t errlen);
+
 /* A gate's decision against an exported gallery, with no store at hand: the best candidate at
  * FPIR BEX_DEFAULT_FPIR for the gallery's size (rules.h: bex_identify_decide). */
 typedef struct bex_gate_decision {
@@ -292,8 +392,12 @@ typedef struct bex_gate_decision {
 int bex_gate_decide(bex_index *gallery, const float *live, bex_gate_decision *out, char *err,
                     size_t errlen);
 
-/* One line of a gate's log: what `bex sync` records later as an exit. */
+/* One line of a gate's log: what `bex sync` records later as an exit, signed by the gate. The
+ * template travels sealed to the service (a stolen gate's log shows no biometrics). */
+#define BEX_GATE_SEALED_BYTES (4 * BEX_TEMPLATE_DIM + 48) /* crypto_box_seal of the template */
 typedef struct bex_gate_record {
+    char device[BEX_GATE_NAME_MAX];
+    int64_t seq;              /* 1, 2, ...: strictly increasing per device */
     char at[24];              /* canonical ISO 8601 */
     char departure[48];       /* "" none */
     char port[8];
@@ -301,15 +405,54 @@ typedef struct bex_gate_record {
     int64_t subject;          /* the gate's candidate when it matched: its id in the gallery
                                  file, the traveller's position on the manifest (not a store
                                  subject id; bex_exit_result.traveller is its counterpart) */
-    float template_[BEX_TEMPLATE_DIM];
+    float template_[BEX_TEMPLATE_DIM]; /* in the clear: given to bex_gate_log_sign, or from
+                                          bex_gate_log_open; never written to the line */
+    unsigned char sealed[BEX_GATE_SEALED_BYTES]; /* the template as the line carries it */
+    unsigned char sig[64];    /* Ed25519 by the device over the line up to its "sig" */
 } bex_gate_record;
 
-#define BEX_GATE_LINE_MAX 1400
+#define BEX_GATE_LINE_MAX 1700
 /* Writes the record as one JSON line ending in '\n' (at most BEX_GATE_LINE_MAX bytes with
- * the NUL); returns its length. */
+ * the NUL), with r->sig as it is; returns its length. */
 size_t bex_gate_log_line(const bex_gate_record *r, char out[BEX_GATE_LINE_MAX]);
-/* Parses one line (without its '\n'). BEX_ERR_FORMAT with a message when it is none. */
+/* Seals r->template_ to the service (r->sealed) and signs the record with the gate's key
+ * (r->device becomes the key's device). */
+int bex_gate_log_sign(bex_gate_record *r, const bex_gate_keys *k, char *err, size_t errlen);
+/* Parses one line (without its '\n'): the form only, and only the form bex_gate_log_line
+ * writes (anything else, an old unsigned line included, is BEX_ERR_FORMAT with a message).
+ * The signature is bex_gate_log_verify's. */
 int bex_gate_log_parse(const char *line, bex_gate_record *out, char *err, size_t errlen);
+/* 1: the record's signature verifies with that Ed25519 public key. */
+int bex_gate_log_verify(const bex_gate_record *r, const unsigned char sign_public[32]);
+/* Opens r->sealed into r->template_ with the service's X25519 key pair; 0 when it does not
+ * open or is not a template (numbers). */
+int bex_gate_log_open(bex_gate_record *r, const unsigned char box_public[32],
+                      const unsigned char box_secret[32]);
+
+typedef enum bex_sync_status {
+    BEX_SYNC_RECORDED = 1,    /* verified, recorded as an exit */
+    BEX_SYNC_ALREADY = 2,     /* this very line was synced before: nothing recorded again */
+    BEX_SYNC_REFUSED = 3,     /* refused and flagged (flag): forged, replayed, out of order,
+                                 a revoked or unknown device, unsigned */
+} bex_sync_status;
+
+typedef struct bex_sync_result {
+    bex_sync_status status;
+    bex_gate_record line;     /* as parsed (zero when it did not parse) */
+    bex_exit_result exit;     /* RECORDED, ALREADY: the exit */
+    bex_flag flag;            /* REFUSED: the flag raised */
+    char why[160];            /* REFUSED: why, in words without personal data */
+} bex_sync_result;
+
+/* One line of a gate's log, as `bex sync` takes it: parsed, its device looked up (registered,
+ * not revoked, its port), its signature verified, its template opened with the service's key,
+ * its sequence number checked (greater than
+ * the device's last synced; the same line again is ALREADY), then recorded as an exit
+ * decided again by the store (bex_border_exit, port_kind as given), and the sequence number
+ * remembered. A refused line is flagged (BEX_FLAG_GATE_LOG_FORGED or _REPLAYED) and records
+ * no exit. BEX_OK whatever the status; an error only when the store fails. */
+int bex_border_sync_line(bex_store *st, const char *line, bex_port_kind port_kind,
+                         bex_sync_result *res, char *err, size_t errlen);
 
 /* ---- overstays ----------------------------------------------------------------------------- */
 

@@ -96,6 +96,11 @@ int bex_index_dim(const bex_index *ix);
 bex_index_format bex_index_get_format(const bex_index *ix);
 /* Bytes of vector storage one template takes (dim x 4, 2 or 1, plus the int8 scale). */
 size_t bex_index_bytes_per_template(const bex_index *ix);
+/* The template in slot i (0 <= i < bex_index_count) of a float32 index: its ids and its dim
+ * floats, as added (a gallery copied out, e.g. into an encrypted gate file). BEX_ERR_ARG for
+ * another format or a slot beyond the count. */
+int bex_index_template_at(bex_index *ix, size_t i, int64_t *template_id, int64_t *subject_id,
+                          float *vec, char *err, size_t errlen);
 
 /* The k best templates for one probe, best first, into hits[0..k-1]; *n is min(k, templates
  * searched). filter may be NULL (everything). 1 <= k <= BEX_INDEX_MAX_K. */

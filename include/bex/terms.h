@@ -65,8 +65,12 @@ typedef enum bex_flag_kind {
     BEX_FLAG_DOCUMENT_PHOTO_UNUSABLE = 9, /* a document photo was presented and could not be used */
     BEX_FLAG_NO_PHOTO = 10,           /* a crossing without a usable photo */
     BEX_FLAG_OUTSIDE_DEPARTURE_WINDOW = 11, /* an exit far from its departure's scheduled time */
+    BEX_FLAG_GATE_LOG_FORGED = 12,    /* a gate log line refused by bex sync: unknown or revoked
+                                         device, a signature that does not verify */
+    BEX_FLAG_GATE_LOG_REPLAYED = 13,  /* a gate log line refused by bex sync: its sequence number
+                                         was used by another line, or is older than one synced */
 } bex_flag_kind;
-#define BEX_FLAG_KIND_COUNT 12
+#define BEX_FLAG_KIND_COUNT 14
 const char *bex_flag_kind_name(bex_flag_kind k);
 int bex_flag_kind_parse(const char *s, bex_flag_kind *out);
 

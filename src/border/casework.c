@@ -320,7 +320,8 @@ int bex_border_settings_set(bex_store *st, const char *name, const char *value, 
             return BEX_ERR_ARG;
         }
         snprintf(canon, sizeof canon, "%s", value);
-    } else if (name && (!strcmp(name, "departure_before_s") || !strcmp(name, "departure_after_s"))) {
+    } else if (name && (!strcmp(name, "departure_before_s") || !strcmp(name, "departure_after_s") ||
+                        !strcmp(name, "gallery_window_s"))) {
         char *end = NULL;
         errno = 0;
         long long v = value ? strtoll(value, &end, 10) : -1;
@@ -330,7 +331,8 @@ int bex_border_settings_set(bex_store *st, const char *name, const char *value, 
         }
         snprintf(canon, sizeof canon, "%lld", v);
     } else {
-        snprintf(err, errlen, "no setting '%.40s' (home_state, departure_before_s, departure_after_s)",
+        snprintf(err, errlen, "no setting '%.40s' (home_state, departure_before_s, departure_after_s, "
+                 "gallery_window_s)",
                  name ? name : "");
         return BEX_ERR_ARG;
     }

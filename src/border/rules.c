@@ -15,6 +15,7 @@ void bex_border_settings_default(bex_border_settings *s) {
     snprintf(s->home_state, sizeof s->home_state, "USA");
     s->departure_before_s = 12 * 3600;
     s->departure_after_s = 12 * 3600;
+    s->gallery_window_s = 12 * 3600;
 }
 
 /* ---- decisions at an operating point ---- */

@@ -126,6 +126,29 @@ int bex_index_dim(const bex_index *ix) { return ix ? ix->dim : 0; }
 bex_index_format bex_index_get_format(const bex_index *ix) { return ix ? ix->fmt : BEX_INDEX_FLOAT32; }
 const char *bex_index_kernel_name(const bex_index *ix) { return ix ? ix->kern->name : "none"; }
 
+static size_t row_bytes(const bex_index *ix);
+
+int bex_index_template_at(bex_index *ix, size_t i, int64_t *template_id, int64_t *subject_id, float *vec,
+                          char *err, size_t errlen) {
+    if (!ix || ix->fmt != BEX_INDEX_FLOAT32) {
+        snprintf(err, errlen, "templates are read back from a float32 index only");
+        return BEX_ERR_ARG;
+    }
+    pthread_rwlock_rdlock(&ix->lock);
+    int ok = i < ix->n;
+    if (ok) {
+        *template_id = ix->tid[i];
+        *subject_id = ix->sid[i];
+        memcpy(vec, ix->vecs + i * row_bytes(ix), (size_t)ix->dim * 4);
+    }
+    pthread_rwlock_unlock(&ix->lock);
+    if (!ok) {
+        snprintf(err, errlen, "no template in slot %zu (the index holds %zu)", i, ix->n);
+        return BEX_ERR_ARG;
+    }
+    return BEX_OK;
+}
+
 size_t bex_index_bytes_per_template(const bex_index *ix) {
     if (!ix) return 0;
     return (size_t)ix->dim * ix->elem + (ix->fmt == BEX_INDEX_INT8 ? sizeof(float) : 0);

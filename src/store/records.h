@@ -226,4 +226,28 @@ int bex__manifest_position(bex_store *st, const char *departure, int64_t subject
 int bex__departure_reassign(bex_store *st, const char *departure, const char *carrier,
                             size_t *dropped, char *err, size_t errlen);
 
+/* ---- gate devices and the service's signing key (gates.c) ---- */
+
+int bex__gate_insert(bex_store *st, const bex_gate_device *d, int64_t *id, char *err, size_t errlen);
+/* The device of that name (*found 0: none). */
+int bex__gate_get(bex_store *st, const char *name, bex_gate_device *out, int *found, char *err,
+                  size_t errlen);
+int bex__gate_list(bex_store *st, bex_gate_device **out, size_t *n, char *err, size_t errlen);
+/* Marks it revoked at `at` when it is not; *changed 0: no such device in service. */
+int bex__gate_revoke(bex_store *st, const char *name, const char *at, int *changed, char *err,
+                     size_t errlen);
+/* The hash of the line synced with this sequence number (*found 0: none). */
+int bex__gate_line_seen(bex_store *st, int64_t device, int64_t seq, unsigned char hash[32],
+                        int *found, char *err, size_t errlen);
+/* Remembers a synced line and raises the device's last sequence number to seq. */
+int bex__gate_line_accept(bex_store *st, int64_t device, int64_t seq, const unsigned char hash[32],
+                          int64_t encounter, const char *at, char *err, size_t errlen);
+/* The service's key pairs (Ed25519 signing, X25519 encryption): the ones kept, else the new
+ * ones given are kept and returned (fresh NULL: read only; BEX_ERR_CORRUPT when none). */
+typedef struct bex__service_keys {
+    unsigned char sign_public[32], sign_secret[64], box_public[32], box_secret[32];
+} bex__service_keys;
+int bex__service_key(bex_store *st, const bex__service_keys *fresh, const char *at,
+                     bex__service_keys *out, char *err, size_t errlen);
+
 #endif

@@ -620,6 +620,7 @@ int bex__settings_read(bex_store *st, bex_border_settings *out, char *err, size_
         if (!strcmp(n, "home_state")) snprintf(out->home_state, sizeof out->home_state, "%s", v);
         else if (!strcmp(n, "departure_before_s")) out->departure_before_s = strtoll(v, NULL, 10);
         else if (!strcmp(n, "departure_after_s")) out->departure_after_s = strtoll(v, NULL, 10);
+        else if (!strcmp(n, "gallery_window_s")) out->gallery_window_s = strtoll(v, NULL, 10);
     }
     int rc = r == SQLITE_DONE ? BEX_OK : st_fail(st, "reading the settings", err, errlen);
     st_release(st, s);

@@ -152,31 +152,105 @@ echo '{"departure":"X","travellers":[' >"$tmp/bad.json"
 "$bex" manifest load --db "$db" "$tmp/bad.json" >/dev/null 2>"$tmp/err"; [ $? -eq 2 ] && grep -q "not valid JSON" "$tmp/err"
 check manifest_malformed_refused $?
 
-# the gate's gallery for BX1, exported: JG and MP (AB's birth date differs from her passport's:
-# a mismatch contributes no templates); MP boards through an offline gate, named by her position
-# on the manifest (3), not by a store id
-out=$("$bex" gallery build --db "$db" BX1-2026-03-10 --out "$tmp/bx1.gallery"); rc=$?
-[ $rc -eq 0 ] && [ "$(json subjects <<<"$out")" = 2 ]; check "gallery_built_for_departure (rc $rc)" $?
-out=$("$bex" gate --gallery "$tmp/bx1.gallery" --photo "${P3[AB]}" --departure BX1-2026-03-10 --port JFK \
-      --at 2026-03-10T17:19:00Z); rc=$?
+# ---- an offline gate: a registered device, a gallery sealed to it, a signed log ----
+"$bex" gate register --db "$db" --device JFK-B22 --port JFK --out "$tmp/b22.key" >"$tmp/out"; rc=$?
+[ $rc -eq 0 ] && [ "$(stat -c %a "$tmp/b22.key")" = 600 ]; check "gate_registered_key_file_0600 (rc $rc)" $?
+"$bex" gate register --db "$db" --device JFK-B23 --port JFK --out "$tmp/b22.key" >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q "never overwritten" "$tmp/err" && ! "$bex" gate list --db "$db" | grep -q JFK-B23
+check gate_key_file_never_overwritten $?
+"$bex" gate register --db "$db" --device JFK-B23 --port JFK --out "$tmp/b23.key" >/dev/null; check gate_second_registered $?
+# the gate's gallery for BX1, sealed to JFK-B22: JG and MP (AB's birth date differs from her
+# passport's: a mismatch contributes no templates); MP boards through that gate offline, named by
+# her position on the manifest (3), not by a store id
+out=$("$bex" gallery build --db "$db" BX1-2026-03-10 --device JFK-B22 --out "$tmp/bx1.gallery"); rc=$?
+[ $rc -eq 0 ] && [ "$(json subjects <<<"$out")" = 2 ] && [ "$(json expires_at <<<"$out")" = 2026-03-11T06:00:00Z ] &&
+    [ "$(stat -c %a "$tmp/bx1.gallery")" = 600 ]
+check "gallery_sealed_for_device_0600_expiry (rc $rc: $out)" $?
+! grep -q "BEXI" "$tmp/bx1.gallery"; check gallery_file_is_no_plain_index $?
+gate() { "$bex" gate --gallery "$tmp/bx1.gallery" --key "$tmp/b22.key" --departure BX1-2026-03-10 --port JFK "$@"; }
+out=$(gate --photo "${P3[AB]}" --at 2026-03-10T17:19:00Z); rc=$?
 [ $rc -eq 1 ] && [ "$(json decision <<<"$out")" = no_match ]; check "offline_gate_mismatched_traveller_not_in_gallery (rc $rc)" $?
 # the officer at that gate records her exit: found outside the manifest's gallery, flagged
 out=$(exit_ AB --port JFK --departure BX1-2026-03-10 --at 2026-03-10T17:19:30Z); rc=$?
 [ $rc -eq 1 ] && [ "$(json subject <<<"$out")" = "$AB_SUBJ" ] && [ "$(json gallery <<<"$out")" != manifest ] &&
     grep -q '"kind":"not_on_manifest"' <<<"$out"
 check "mismatched_traveller_found_outside_manifest_by_officer (rc $rc)" $?
-out=$("$bex" gate --gallery "$tmp/bx1.gallery" --photo "${P3[MP]}" --departure BX1-2026-03-10 --port JFK \
-      --at 2026-03-10T17:20:00Z --log "$tmp/gate.log"); rc=$?
-[ $rc -eq 0 ] && [ "$(json decision <<<"$out")" = match ] && [ "$(json traveller <<<"$out")" = 3 ]
-check "offline_gate_matches_from_exported_gallery (rc $rc)" $?
-out=$("$bex" gate --gallery "$tmp/bx1.gallery" --photo "${P3[CR]}" --departure BX1-2026-03-10 --port JFK \
-      --at 2026-03-10T17:21:00Z); rc=$?
+out=$(gate --photo "${P3[MP]}" --at 2026-03-10T17:20:00Z --log "$tmp/gate.log"); rc=$?
+[ $rc -eq 0 ] && [ "$(json decision <<<"$out")" = match ] && [ "$(json traveller <<<"$out")" = 3 ] &&
+    [ "$(stat -c %a "$tmp/gate.log")" = 600 ] && grep -q '"v":2,"device":"JFK-B22","seq":1,.*"sig":"' "$tmp/gate.log"
+check "offline_gate_matches_signed_log_line (rc $rc)" $?
+out=$(gate --photo "${P3[CR]}" --at 2026-03-10T17:21:00Z); rc=$?
 [ $rc -eq 1 ] && [ "$(json decision <<<"$out")" = no_match ]; check "offline_gate_refuses_stranger (rc $rc)" $?
+# what the gate refuses: expired, another gate's, another departure's, altered, unsigned
+gate --photo "${P3[AB]}" --at 2026-03-11T06:00:01Z >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q "expired at 2026-03-11T06:00:00Z" "$tmp/err"; check gate_refuses_expired_gallery $?
+"$bex" gate --gallery "$tmp/bx1.gallery" --key "$tmp/b23.key" --departure BX1-2026-03-10 --photo "${P3[AB]}" \
+    --at 2026-03-10T17:20:00Z >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q "for gate JFK-B22, not for this gate (JFK-B23)" "$tmp/err"; check gate_refuses_other_devices_gallery $?
+"$bex" gate --gallery "$tmp/bx1.gallery" --key "$tmp/b22.key" --departure BX9-2026-03-10 --photo "${P3[AB]}" \
+    --at 2026-03-10T17:20:00Z >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q "not BX9-2026-03-10's" "$tmp/err"; check gate_refuses_other_departures_gallery $?
+for off in 45 300 -70; do   # the header's departure, the ciphertext, the signature
+    cp "$tmp/bx1.gallery" "$tmp/bad.gallery"
+    size=$(stat -c %s "$tmp/bad.gallery"); pos=$off; [ "$off" -lt 0 ] && pos=$((size + off))
+    python3 -c "import sys; p,o=sys.argv[1],int(sys.argv[2]); b=bytearray(open(p,'rb').read()); b[o]^=1; open(p,'wb').write(b)" \
+        "$tmp/bad.gallery" "$pos"
+    "$bex" gate --gallery "$tmp/bad.gallery" --key "$tmp/b22.key" --departure BX1-2026-03-10 --photo "${P3[AB]}" \
+        --at 2026-03-10T17:20:00Z >/dev/null 2>"$tmp/err"
+    [ $? -eq 2 ] && grep -q "signature does not verify" "$tmp/err"; check "gate_refuses_gallery_one_byte_flipped_at_$off" $?
+done
+chmod 644 "$tmp/b22.key"
+gate --photo "${P3[AB]}" --at 2026-03-10T17:20:00Z >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q "may be read by others" "$tmp/err"; check gate_refuses_key_file_readable_by_others $?
+chmod 600 "$tmp/b22.key"
 out=$("$bex" sync --db "$db" "$tmp/gate.log"); rc=$?
 [ $rc -eq 0 ] && [ "$(json recorded <<<"$out")" = 1 ] && [ "$(json differ <<<"$out")" = 0 ]
 check "gate_log_synced (rc $rc)" $?
 out=$("$bex" sync --db "$db" "$tmp/gate.log")
-[ "$(json recorded <<<"$out")" = 0 ] && [ "$(json already_recorded <<<"$out")" = 1 ]; check gate_log_sync_idempotent $?
+[ "$(json recorded <<<"$out")" = 0 ] && [ "$(json already_recorded <<<"$out")" = 1 ] && [ "$(json refused_lines <<<"$out")" = 0 ]
+check gate_log_sync_idempotent $?
+"$bex" gate list --db "$db" | grep -q '"device":"JFK-B22","id":[0-9]*,"port":"JFK","last_seq":1,'; check gate_list_last_seq $?
+
+# issue 12: a line forged from a photo of an overstayer (CR never leaves) must not close her stay.
+# The forger runs bex with a gate of the same name registered in a store of his own (his key),
+# and also writes the line in the old, unsigned form.
+cp "$db" "$tmp/evil.db"
+"$bex" gate register --db "$tmp/evil.db" --device JFK-B22 --port JFK --out "$tmp/evil.key" >/dev/null 2>&1 ||
+    { sqlite3 "$tmp/evil.db" "DELETE FROM gate_devices" && "$bex" gate register --db "$tmp/evil.db" --device JFK-B22 \
+      --port JFK --out "$tmp/evil.key" >/dev/null; }
+"$bex" gallery build --db "$tmp/evil.db" BX1-2026-03-10 --device JFK-B22 --out "$tmp/evil.gallery" >/dev/null &&
+"$bex" gate --gallery "$tmp/evil.gallery" --key "$tmp/evil.key" --departure BX1-2026-03-10 --port JFK \
+    --photo "${P3[CR]}" --at 2026-03-10T19:00:00Z --log "$tmp/forged.log" >/dev/null
+sed -e 's/"v":2,//' -e 's/"device":"JFK-B22","seq":[0-9]*,//' -e 's/,"sig":"[0-9a-f]*"//' "$tmp/forged.log" >"$tmp/unsigned.log"
+cat "$tmp/forged.log" "$tmp/unsigned.log" >"$tmp/attack.log"
+out=$("$bex" sync --db "$db" "$tmp/attack.log" 2>"$tmp/err"); rc=$?
+[ $rc -eq 1 ] && [ "$(json recorded <<<"$out")" = 0 ] && [ "$(json refused_lines <<<"$out")" = 2 ] &&
+    grep -q "signature does not verify with gate JFK-B22's key" "$tmp/err" && grep -q "an unsigned line" "$tmp/err"
+check "sync_refuses_forged_and_unsigned_lines (rc $rc)" $?
+[ "$(grep -o '"kind":"gate_log_forged"' <<<"$out" | wc -l)" = 2 ] &&
+    [ "$("$bex" flags --db "$db" --kind gate_log_forged | grep -o '"kind":"gate_log_forged"' | wc -l)" = 2 ]
+check forged_lines_flagged_for_officers $?
+"$bex" overstays --db "$db" --as-of 2026-06-30 | grep -o "{[^{}]*\"subject\":$CR_SUBJ,[^{}]*}" | grep -q '"status":"in_country"'
+check forged_line_leaves_overstayers_stay_open $?
+# replayed and out of order: the real gate's own lines, out of sequence
+gate --photo "${P3[MP]}" --at 2026-03-10T17:30:00Z --log "$tmp/g2.log" >/dev/null   # seq 2
+gate --photo "${P3[MP]}" --at 2026-03-10T17:20:00Z --log "$tmp/g3.log" >/dev/null   # seq 3 (MP's exit again)
+rm -f "$tmp/b22.key.seq"                                                              # the counter lost:
+gate --photo "${P3[MP]}" --at 2026-03-10T17:32:00Z --log "$tmp/g1.log" >/dev/null   # seq 1 again
+out=$("$bex" sync --db "$db" "$tmp/g3.log"); [ "$(json already_recorded <<<"$out")" = 1 ]; check gate_line_3_synced $?
+out=$("$bex" sync --db "$db" "$tmp/g2.log" 2>"$tmp/err"); rc=$?
+[ $rc -eq 1 ] && [ "$(json recorded <<<"$out")" = 0 ] && grep -q '"kind":"gate_log_replayed"' <<<"$out" &&
+    grep -q "out of order" "$tmp/err"; check "sync_refuses_reordered_line (rc $rc)" $?
+out=$("$bex" sync --db "$db" "$tmp/g1.log" 2>"$tmp/err"); rc=$?
+[ $rc -eq 1 ] && [ "$(json recorded <<<"$out")" = 0 ] && grep -q '"kind":"gate_log_replayed"' <<<"$out" &&
+    grep -q "synced before with another line" "$tmp/err"; check "sync_refuses_replayed_sequence_number (rc $rc)" $?
+# a revoked gate's lines are refused; no gallery is sealed to it
+echo 10 >"$tmp/b22.seq4"; gate --photo "${P3[AB]}" --at 2026-03-10T17:41:00Z --log "$tmp/g5.log" --seq-file "$tmp/b22.seq4" >/dev/null
+"$bex" gate revoke --db "$db" JFK-B22 >/dev/null; check gate_revoked $?
+out=$("$bex" sync --db "$db" "$tmp/g5.log" 2>"$tmp/err"); rc=$?
+[ $rc -eq 1 ] && [ "$(json recorded <<<"$out")" = 0 ] && grep -q "was revoked" "$tmp/err"; check "sync_refuses_revoked_gates_line (rc $rc)" $?
+"$bex" gallery build --db "$db" BX1-2026-03-10 --device JFK-B22 --out "$tmp/x.gallery" >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q "was revoked" "$tmp/err" && [ ! -e "$tmp/x.gallery" ]; check no_gallery_for_revoked_gate $?
 
 # online exits at JFK on BX1
 out=$(exit_ JG --port JFK --departure BX1-2026-03-10 --at 2026-03-10T17:25:00Z); rc=$?
