@@ -272,9 +272,9 @@ int st_index(bex_store *st, bex_index **ix, char *err, size_t errlen) {
 
 /* ---- the audit log ---- */
 
-/* The audit hash of a row after prev. Version 2 (schema 4 on) marks where each field ends: a
+/* The audit hash of a row after prev. Version 2 (schema 6 on) marks where each field ends: a
  * tag, then the sequence number and each field's length as 8 big-endian bytes before its bytes.
- * Version 1 (rows written before schema 4) joined the fields with '|', which a '|' inside a
+ * Version 1 (rows written before schema 6) joined the fields with '|', which a '|' inside a
  * field made ambiguous; it is kept only to verify those rows. */
 #define AUDIT_HASH_V2 2
 static void put_be64(struct sha256_ctx *c, uint64_t v) {
@@ -411,7 +411,7 @@ static int migrate(bex_store *st, char *err, size_t errlen) {
     int rc = st_query_int(st, "PRAGMA user_version", NULL, 0, 0, &v, err, errlen);
     if (rc != BEX_OK) return rc;
     int newest = migrations[N_MIGRATIONS - 1].version;
-    st->audit_version = v >= 4 ? AUDIT_HASH_V2 : 1;
+    st->audit_version = v >= 6 ? AUDIT_HASH_V2 : 1;
     if (v > newest) {
         snprintf(err, errlen, "the store is at schema version %lld, newer than this bex knows (%d): "
                  "use a newer bex", (long long)v, newest);
@@ -453,8 +453,8 @@ static int migrate(bex_store *st, char *err, size_t errlen) {
         if (rc == BEX_OK) {
             char obj[64];
             snprintf(obj, sizeof obj, "schema %d", migrations[i].version);
-            /* schema 4's own row is the first with the version-2 hash (004_audit_fields.sql) */
-            st->audit_version = migrations[i].version >= 4 ? AUDIT_HASH_V2 : 1;
+            /* schema 6's own row is the first with the version-2 hash (006_audit_fields.sql) */
+            st->audit_version = migrations[i].version >= 6 ? AUDIT_HASH_V2 : 1;
             rc = st_audit(st, "migrate", obj, migrations[i].name, err, errlen);
         }
         rc = bex__end(st, rc, NULL, err, errlen);

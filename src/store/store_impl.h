@@ -35,7 +35,7 @@ struct bex_store {
     int64_t index_version;   /* PRAGMA data_version when the index was last in step: another
                                 process's commit changes it, and the index is rebuilt */
     bex_operating_point verify_op;
-    int audit_version;       /* the hash version new audit rows get: 2 from schema 4 on */
+    int audit_version;       /* the hash version new audit rows get: 2 from schema 6 on */
     struct {                 /* prepared statements of static SQL, by the text's address */
         const char *sql;
         sqlite3_stmt *s;

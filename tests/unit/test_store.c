@@ -23,7 +23,7 @@
 #define TODAY "2026-11-27"
 #define PORT "JFK"
 /* the newest migration in src/store/sql/ (each writes one "migrate" row to the audit log) */
-#define NEWEST_SCHEMA 4
+#define NEWEST_SCHEMA 6
 
 /* ---- synthetic templates ---- */
 
@@ -1400,9 +1400,9 @@ TEST(audit_hash_marks_field_ends) {
     long long seq = sql_int(p, "SELECT max(seq) FROM audit");
     long long entries = 0, first_bad = -1;
     int found = 0;
-    /* a fresh store's chain: the rows of schemas 1-3 in version 1, schema 4's on in version 2 */
+    /* a fresh store's chain: the rows of schemas 1-5 in version 1, schema 6's on in version 2 */
     CHECK(sql_int(p, "SELECT min(seq) FROM audit WHERE hash_version = 2") ==
-          sql_int(p, "SELECT seq FROM audit WHERE action = 'migrate' AND object = 'schema 4'"));
+          sql_int(p, "SELECT seq FROM audit WHERE action = 'migrate' AND object = 'schema 6'"));
     CHECK(sql_int(p, "SELECT count(*) FROM audit a JOIN audit b ON b.seq > a.seq "
                      "WHERE a.hash_version = 2 AND b.hash_version = 1") == 0);
     CHECK(audit_ok(st));
@@ -2096,10 +2096,10 @@ TEST(migrates_a_version_2_store) {
         return;
     }
     CHECK(bex_store_schema_version(st) == NEWEST_SCHEMA);
-    /* the old chain re-anchored: its rows keep version 1, schema 4's row and after are version 2,
+    /* the old chain re-anchored: its rows keep version 1, schema 6's row and after are version 2,
      * and the whole chain verifies */
     CHECK(sql_int(p, "SELECT count(*) FROM audit a JOIN audit b ON b.seq = a.seq - 1 AND a.prev = b.hash "
-                     "WHERE a.action = 'migrate' AND a.object = 'schema 4' AND a.hash_version = 2 "
+                     "WHERE a.action = 'migrate' AND a.object = 'schema 6' AND a.hash_version = 2 "
                      "AND b.hash_version = 1") == 1);
     CHECK(audit_ok(st));
     /* 004: manifest travellers numbered by position; verified only when exactly the record's */

@@ -1,10 +1,10 @@
--- 004_audit_fields.sql - the audit hash marks where each field ends (issue 12).
+-- 006_audit_fields.sql - the audit hash marks where each field ends (issue 12).
 --
 -- Hash version 1 joined the fields with '|': a row whose text held a '|' could have a field
 -- boundary moved (actor "a|b", action "c" against actor "a", action "b|c") with the same hash.
 -- Version 2 hashes each field with its length before it (docs/records.md, "The audit log").
 -- Rows already written keep their version-1 hashes, which cannot be recomputed without the
--- chain's head changing; the row this migration writes ("migrate", "schema 4") is the first of
+-- chain's head changing; the row this migration writes ("migrate", "schema 6") is the first of
 -- version 2, and its prev is the head of the version-1 chain: it re-anchors the chain. From it
 -- on, every row is version 2, and `bex audit verify` refuses a version-1 row after a version-2
 -- one (a downgrade).
