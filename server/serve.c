@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -647,12 +648,39 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     atomic_fetch_sub(&s->in_flight, 1);
 }
 
-/* TLS through GnuTLS (libmicrohttpd's): 1.2 and 1.3 only; in 1.2 only ephemeral (EC)DHE key
- * exchange, so a stolen server key does not open recorded traffic, and only AEAD ciphers
- * (AES-GCM, ChaCha20-Poly1305): no CBC, no RSA key transport, no SHA-1 MACs. TLS 1.3's suites
- * are all forward-secret AEAD ones. */
-#define TLS_PRIORITIES                                                                                      \
-    "SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:+DHE-RSA:-CIPHER-ALL:" \
+/* libmicrohttpd's own messages (a connection refused at a limit, a TLS handshake failed): at
+ * most 20 a minute reach stderr, then how many were left out, so a hostile network cannot
+ * flood the service's log either. */
+static void mhd_log(void *cls, const char *fmt, va_list ap) {
+    (void)cls;
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static long minute, shown, dropped;
+    long now = (long)(time(NULL) / 60);
+    pthread_mutex_lock(&lock);
+    if (now != minute) {
+        if (dropped) fprintf(stderr, "bex: serve: %ld more libmicrohttpd messages left out in the last minute\n", dropped);
+        minute = now;
+        shown = dropped = 0;
+    }
+    if (shown < 20) {
+        shown++;
+        fprintf(stderr, "bex: serve: ");
+        vfprintf(stderr, fmt, ap);
+        size_t n = strlen(fmt);
+        if (!n || fmt[n - 1] != '\n') fputc('\n', stderr);
+    } else {
+        dropped++;
+    }
+    pthread_mutex_unlock(&lock);
+}
+
+/* TLS through GnuTLS (libmicrohttpd's): 1.2 and 1.3 only; in 1.2 only ephemeral elliptic-curve
+ * Diffie-Hellman key exchange (ECDHE), so a stolen server key does not open recorded traffic,
+ * and only AEAD ciphers (AES-GCM, ChaCha20-Poly1305): no CBC, no RSA key transport, no SHA-1
+ * MACs. (Finite-field DHE would need DH parameters loaded; ECDHE is what every current client
+ * offers.) TLS 1.3's suites are all forward-secret AEAD ones. */
+#define TLS_PRIORITIES                                                                         \
+    "SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:-CIPHER-ALL:" \
     "+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD:%SAFE_RENEGOTIATION"
 
 #define SERVE_USAGE                                                                                       \
@@ -777,6 +805,7 @@ int cmd_serve(const char *models, int argc, char **argv) {
                              MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)per_client,
                              MHD_OPTION_THREAD_POOL_SIZE, (unsigned)pool, MHD_OPTION_LISTEN_BACKLOG_SIZE, 256u,
                              MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 << 10),
+                             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                              cert_pem ? MHD_OPTION_HTTPS_PRIORITIES : MHD_OPTION_END, TLS_PRIORITIES,
                              MHD_OPTION_HTTPS_MEM_CERT, cert_pem, MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_END);
         if (!d) fprintf(stderr, "bex: serve: cannot listen on %s: %s\n", listen, strerror(errno));
