@@ -1,16 +1,20 @@
 #!/usr/bin/env python3
 """hostile.py - a hostile network's clients for test_serve_hostile.sh and bench_serve_idle.sh.
 
-    hostile.py idle HOST PORT N SRC HOLD   N connections from address SRC (127.0.0.x) that send
-                                           nothing or half a header; prints how many are still
-                                           open after a second ("open K of N"), holds them HOLD
-                                           seconds, then prints how many the server closed
-                                           ("after HOLD s: open K")
+    hostile.py idle HOST PORT N SRC HOLD STOPFILE
+                                           N connections from address SRC (127.0.0.x): a third
+                                           send nothing, the rest half a header and then a
+                                           byte every half second (slowloris); prints how many
+                                           are still open after a second ("open K of N"), holds
+                                           them HOLD seconds or until STOPFILE exists, then
+                                           prints how many of each kind are still open
+                                           ("after HOLD s: silent open A slow open B")
     hostile.py flood HOST PORT N PATH      N keyless requests, one connection each; prints the
                                            count of each status ("401 2990 429 10")
     hostile.py png W H FILE                a valid PNG header declaring W x H (grey, 8 bits)
                                            with a tiny compressed IDAT: a few hundred bytes
 """
+import os
 import select
 import socket
 import struct
@@ -29,8 +33,8 @@ def still_open(s):
         return False
 
 
-def idle(host, port, n, src, hold):
-    socks = []
+def idle(host, port, n, src, hold, stop):
+    silent, slow = [], []
     for i in range(n):
         try:
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -38,20 +42,26 @@ def idle(host, port, n, src, hold):
             s.settimeout(2)
             s.connect((host, port))
             s.setblocking(False)
-            if i % 2:  # half a request: a slow client that never finishes its headers
-                s.send(b"POST /v1/exits?port=JFK HTTP/1.1\r\nHost: x\r\nContent-")
-            socks.append(s)
+            if i % 3:  # a slow client: half a request, then a byte every half second, never the end
+                s.send(b"POST /v1/exits?port=JFK HTTP/1.1\r\nHost: x\r\n")
+                slow.append(s)
+            else:  # connects and sends nothing
+                silent.append(s)
         except OSError:
             pass
     time.sleep(1)
-    print("open %d of %d" % (sum(still_open(s) for s in socks), n), flush=True)
+    print("open %d of %d" % (sum(still_open(s) for s in silent + slow), n), flush=True)
     end = time.time() + hold
-    while time.time() < end:
-        time.sleep(0.2)
-        if not any(still_open(s) for s in socks):
-            break
-    print("after %d s: open %d" % (hold, sum(still_open(s) for s in socks)), flush=True)
-    for s in socks:
+    while time.time() < end and not os.path.exists(stop):
+        time.sleep(0.5)
+        for s in slow:
+            try:
+                s.send(b"X")
+            except OSError:
+                pass
+    print("after %d s: silent open %d slow open %d" % (hold, sum(still_open(s) for s in silent),
+                                                      sum(still_open(s) for s in slow)), flush=True)
+    for s in silent + slow:
         s.close()
 
 
@@ -90,7 +100,7 @@ def png(w, h, path):
 def main():
     a = sys.argv
     if a[1] == "idle":
-        idle(a[2], int(a[3]), int(a[4]), a[5], int(a[6]))
+        idle(a[2], int(a[3]), int(a[4]), a[5], int(a[6]), a[7])
     elif a[1] == "flood":
         flood(a[2], int(a[3]), int(a[4]), a[5])
     elif a[1] == "png":
