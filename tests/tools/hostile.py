@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """hostile.py - a hostile network's clients for test_serve_hostile.sh and bench_serve_idle.sh.
 
-    hostile.py idle HOST PORT N SRC HOLD STOPFILE
-                                           N connections from address SRC (127.0.0.x): a third
-                                           send nothing, the rest half a header and then a
-                                           byte every half second (slowloris); prints how many
+    hostile.py idle HOST PORT N SRC HOLD STOPFILE [K] [INTERVAL]
+                                           N connections from address SRC (127.0.0.x): every
+                                           Kth (3; 0: none) sends nothing, the rest half a header and then a
+                                           byte every INTERVAL seconds (0.5: a slowloris); prints how many
                                            are still open after a second ("open K of N"), holds
                                            them HOLD seconds or until STOPFILE exists, then
                                            prints how many of each kind are still open
@@ -33,7 +33,7 @@ def still_open(s):
         return False
 
 
-def idle(host, port, n, src, hold, stop):
+def idle(host, port, n, src, hold, stop, silent_every=3, interval=0.5):
     silent, slow = [], []
     for i in range(n):
         try:
@@ -42,7 +42,7 @@ def idle(host, port, n, src, hold, stop):
             s.settimeout(2)
             s.connect((host, port))
             s.setblocking(False)
-            if i % 3:  # a slow client: half a request, then a byte every half second, never the end
+            if not silent_every or i % silent_every:  # a slow client: half a request, then a byte every interval, never the end
                 s.send(b"POST /v1/exits?port=JFK HTTP/1.1\r\nHost: x\r\n")
                 slow.append(s)
             else:  # connects and sends nothing
@@ -53,7 +53,7 @@ def idle(host, port, n, src, hold, stop):
     print("open %d of %d" % (sum(still_open(s) for s in silent + slow), n), flush=True)
     end = time.time() + hold
     while time.time() < end and not os.path.exists(stop):
-        time.sleep(0.5)
+        time.sleep(interval)
         for s in slow:
             try:
                 s.send(b"X")
@@ -100,7 +100,8 @@ def png(w, h, path):
 def main():
     a = sys.argv
     if a[1] == "idle":
-        idle(a[2], int(a[3]), int(a[4]), a[5], int(a[6]), a[7])
+        idle(a[2], int(a[3]), int(a[4]), a[5], int(a[6]), a[7], int(a[8]) if len(a) > 8 else 3,
+             float(a[9]) if len(a) > 9 else 0.5)
     elif a[1] == "flood":
         flood(a[2], int(a[3]), int(a[4]), a[5])
     elif a[1] == "png":
