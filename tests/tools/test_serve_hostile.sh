@@ -40,7 +40,8 @@ start() { # start OUTFILE [serve options]: sets $U, $PORT and $SP
     PORT=$(sed -n 's/.*"listening":"[0-9.]*:\([0-9]*\)".*/\1/p' "$out")
     U="http://127.0.0.1:$PORT"
 }
-stop() { kill -TERM "$SP"; wait "$SP"; }
+stopped_bad=0
+stop() { kill -TERM "$SP"; wait "$SP" || stopped_bad=$((stopped_bad + 1)); }
 hwm() { sed -n "s/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p" /proc/"$SP"/status; } # peak resident memory, KiB
 code() { # code METHOD PATH KEY [curl args]: the status; the body in $tmp/body, headers in $tmp/head
     local m=$1 p=$2 k=$3; shift 3
@@ -146,6 +147,7 @@ stop
 start "$tmp/s6.out"
 seq0=$(sqlite3 -batch "$db" "SELECT coalesce(max(seq), 0) FROM audit")
 out=$($H flood 127.0.0.1 "$PORT" 3000 /v1/flags)
+sleep 3 # the address's bucket refills (100 at 50 a second), so /metrics itself is not refused
 metrics=$(curl -s "$U/metrics")
 m_nokey=$(sed -n 's/^bex_denials_total{reason="no_key"} //p' <<<"$metrics")
 m_rate=$(sed -n 's/^bex_denials_total{reason="rate_limited"} //p' <<<"$metrics")
@@ -179,5 +181,7 @@ else
     echo "skip: no openssl"
 fi
 
+# every server stopped cleanly on SIGTERM, and (under SANITIZE=1) reported nothing
+[ $stopped_bad = 0 ] && ! grep -l -E 'runtime error|Sanitizer' "$tmp"/*.err; check "servers_stopped_cleanly_nothing_reported ($stopped_bad)" $?
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
