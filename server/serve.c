@@ -792,20 +792,25 @@ int cmd_serve(const char *models, int argc, char **argv) {
      * all (--max-connections) and closed after --timeout seconds without a byte. A request
      * runs on the pool thread that read it (a photo waits there for an engine), so the pool is
      * the engines plus their queue plus a few for the requests that need no engine (health,
-     * metrics, look-ups, refusals): more threads could only wait on the same engines. Measured
-     * against a thread per connection and docs/service.md (bench/bench_serve_idle.sh). */
+     * metrics, look-ups, refusals): more threads could only wait on the same engines.
+     * Tried and not taken: suspending a request whose body is in and running it on a worker
+     * pool (MHD_suspend_connection / MHD_resume_connection), so that a keep-alive connection
+     * sharing a thread with a photo is not held up: its p99 was no better outside the noise of
+     * this shared machine, and libmicrohttpd 0.9.75 closed, unanswered, every resumed request
+     * whose client had shut down its sending side (the fuzzer's clients do). Figures:
+     * docs/service.md. */
     long pool = workers + queue + 4;
     if (pool > 64) pool = 64;
     if (ok) {
         unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
         if (cert_pem) flags |= MHD_USE_TLS;
-        d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s, MHD_OPTION_CONNECTION_TIMEOUT,
                              (unsigned)timeout, MHD_OPTION_CONNECTION_LIMIT, (unsigned)max_conn,
                              MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)per_client,
                              MHD_OPTION_THREAD_POOL_SIZE, (unsigned)pool, MHD_OPTION_LISTEN_BACKLOG_SIZE, 256u,
                              MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 << 10),
-                             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                              cert_pem ? MHD_OPTION_HTTPS_PRIORITIES : MHD_OPTION_END, TLS_PRIORITIES,
                              MHD_OPTION_HTTPS_MEM_CERT, cert_pem, MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_END);
         if (!d) fprintf(stderr, "bex: serve: cannot listen on %s: %s\n", listen, strerror(errno));
