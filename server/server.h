@@ -110,8 +110,9 @@ void reply_error(reply *r, int status, const char *msg);
 /* A memory stream for a 200 reply; reply_done closes it (a 500 when it could not). */
 FILE *reply_open(reply *r);
 void reply_done(reply *r, FILE *f);
-/* A denial: audited (the route, the key's id and role when there is a key, never the key),
- * counted, answered with status and msg. */
+/* A denial: counted by reason, audited in aggregate per (key id, or client address without a
+ * valid key; why) and minute (the route, never the key; serve.c says how), answered with
+ * status and msg. why names the reason ("no key", "role officer may not purge", ...). */
 void deny(ctx *x, reply *r, int status, const char *path, const char *why, const char *msg);
 /* The HTTP status for a library status: 400 for a request that cannot be decided, 413 over a
  * limit, 500 otherwise. */
