@@ -4,16 +4,21 @@
 # fixture, 250x250 JPEG) to POST /v1/exits for a departure whose manifest gallery holds N
 # travellers (N-1 synthetic ones from `bex simulate` plus the photo's person).
 #
-#   bench/bench_serve.sh [N] [SECONDS] [CONNECTIONS]     (default: 420 20 4)
+#   bench/bench_serve.sh [N] [SECONDS] [CONNECTIONS] [IDLE] [REPEATS]   (default: 420 20 4 0 2)
 # Prints wrk's report; the peer is the photo path alone (bench_pipeline's ms per photo),
 # the bound for decisions per second on this many cores.
+# IDLE > 0: a hostile network beside the gates. The same load runs REPEATS times without and
+# with IDLE connections held open from other loopback addresses (127.0.0.2 and up, 25 each,
+# under --max-per-client) by tests/tools/hostile.py, each sending half a request header and
+# then a byte every 2 s (a slowloris, never timed out); prints decisions/s and p99 of
+# each run and the ratio with/without (the aim: under 10% loss).
 # Above 5,000 travellers the gallery is N synthetic visa holders (bex simulate --enrol-only)
 # and the decision is an officer's POST /v1/identify against all of them: a land crossing with
 # no manifest, the 1:N search over the whole gallery on every request.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bex=${BEX:-build/bex}
-n=${1:-420}; secs=${2:-20}; conns=${3:-4}
+n=${1:-420}; secs=${2:-20}; conns=${3:-4}; idle=${4:-0}; repeats=${5:-2}
 command -v wrk >/dev/null || { echo "bench_serve: needs wrk (apt-get install wrk)" >&2; exit 2; }
 dir=$(mktemp -d "${TMPDIR:-/tmp}/bex-bench-serve.XXXXXX")
 trap 'kill $sp 2>/dev/null; rm -rf "$dir"' EXIT
@@ -62,7 +67,48 @@ wrk.headers["Content-Type"] = "image/jpeg"
 LUA
 one=$(curl -s -H "Authorization: Bearer $key" --data-binary @tests/data/lfw/Angela_Bassett_0005.jpg "$url$route")
 echo "one decision: $one"
-BEX_PHOTO=tests/data/lfw/Angela_Bassett_0005.jpg BEX_KEY=$key \
-    wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$dir/post.lua" "$url$route"
+load() { # one wrk run: its report
+    BEX_PHOTO=tests/data/lfw/Angela_Bassett_0005.jpg BEX_KEY=$key \
+        wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$dir/post.lua" "$url$route"
+}
+if [ "$idle" -eq 0 ]; then
+    load
+else
+    port=${url##*:}
+    rps() { sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$1"; }
+    p99() { sed -n 's/^ *99% *\([0-9.]*[mu]*s\).*/\1/p' "$1"; }
+    ms() { awk '{v=$1; if (v ~ /ms$/) {sub(/ms$/,"",v); print v} else if (v ~ /us$/) {sub(/us$/,"",v); print v/1000} else {sub(/s$/,"",v); print v*1000}}' <<<"$1"; }
+    # the server's CPU time (user + system, clock ticks) and a run's requests: CPU ms a decision,
+    # a measure the other programs on a shared machine do not move as they move decisions/s
+    cpu() { awk '{print $14 + $15}' /proc/$sp/stat; }
+    nreq() { sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$1"; }
+    tick=$(getconf CLK_TCK)
+    for r in $(seq "$repeats"); do
+        c0=$(cpu)
+        load >"$dir/plain$r"
+        c1=$(cpu)
+        rm -f "$dir/stop"
+        hp=()
+        for a in $(seq 2 $((1 + (idle + 24) / 25))); do
+            k=$(( idle - (a - 2) * 25 )); [ $k -gt 25 ] && k=25
+            python3 tests/tools/hostile.py idle 127.0.0.1 "$port" "$k" "127.0.0.$a" 3600 "$dir/stop" 0 2 >"$dir/idle$a" &
+            hp+=($!)
+        done
+        for _ in $(seq 100); do [ "$(cat "$dir"/idle* 2>/dev/null | grep -c '^open')" = ${#hp[@]} ] && break; sleep 0.1; done
+        held=$(sed -n 's/^open \([0-9]*\) of.*/\1/p' "$dir"/idle* | paste -sd+ | bc)
+        c2=$(cpu)
+        load >"$dir/idle_run$r"
+        c3=$(cpu)
+        conns_now=$(curl -s "$url/metrics" | sed -n 's/^bex_connections //p')
+        touch "$dir/stop"; wait "${hp[@]}"; rm -f "$dir"/idle[0-9]*
+        a=$(rps "$dir/plain$r"); b=$(rps "$dir/idle_run$r")
+        pa=$(ms "$(p99 "$dir/plain$r")"); pb=$(ms "$(p99 "$dir/idle_run$r")")
+        ca=$(bc -l <<<"($c1 - $c0) * 1000 / $tick / $(nreq "$dir/plain$r")")
+        cb=$(bc -l <<<"($c3 - $c2) * 1000 / $tick / $(nreq "$dir/idle_run$r")")
+        printf 'run %d: without idle: %.1f decisions/s, p99 %.0f ms, %.1f CPU ms a decision | with %d idle held (%s connections open): %.1f decisions/s, p99 %.0f ms, %.1f CPU ms a decision | ratio %.3f, p99 %.2fx, CPU %.3fx\n' \
+            "$r" "$a" "$pa" "$ca" "$held" "$conns_now" "$b" "$pb" "$cb" "$(bc -l <<<"$b / $a")" "$(bc -l <<<"$pb / $pa")" \
+            "$(bc -l <<<"$cb / $ca")"
+    done
+fi
 curl -s "$url/metrics" | grep -E '^bex_(extract|store)_seconds|^bex_busy_total|^bex_responses'
 kill -TERM $sp; wait $sp || true

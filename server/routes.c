@@ -65,6 +65,7 @@ static void h_metrics(ctx *x, reply *r) {
                "bex_engines_idle %d\n", idle);
     fprintf(f, "# HELP bex_queue_waiting Photos waiting for an engine.\n# TYPE bex_queue_waiting gauge\n"
                "bex_queue_waiting %d\n", waiting);
+    server_metrics(f, s);
     reply_done(r, f);
 }
 

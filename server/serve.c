@@ -5,22 +5,29 @@
  * dispatch of a request to its handler (routes.c), TLS and stopping.
  *
  *   bex serve [--db FILE] [--listen ADDR:PORT] [--workers N] [--queue N] [--max-body BYTES]
- *             [--max-pixels N] [--timeout S] [--max-db-bytes N] [--tls-cert PEM --tls-key PEM]
+ *             [--max-pixels N] [--max-request-pixels N] [--timeout S] [--max-connections N]
+ *             [--max-per-client N] [--rate N] [--burst N] [--max-db-bytes N] [--tls-cert PEM --tls-key PEM]
  *
- * One thread per connection; face extraction runs on a fixed pool of N engines (default: the
- * cores) behind a bounded queue: a photo that would wait behind more than --queue others is
- * answered 503 with Retry-After at once. One store, behind a mutex (a crossing's store work
- * is about 1-2 ms; the networks take about 50 ms a photo). Every request but health, metrics
- * and the OpenAPI document carries an API key (Authorization: Bearer KEY, or X-API-Key: KEY;
- * `bex keys add`) whose role decides what it may do; a denial is answered 401 / 403 and
- * audited; every store call is audited as the key ("key:12 officer"). SIGTERM or SIGINT: no
- * new connections, requests in flight finish, then the store closes. The routes are listed in
+ * Connections are libmicrohttpd's event loop on a bounded pool of threads (an idle connection
+ * holds no thread), bounded per client address and in all, and closed when idle; face
+ * extraction runs on a fixed pool of N engines (default: the cores) behind a bounded queue: a
+ * photo that would wait behind more than --queue others is answered 503 with Retry-After at
+ * once. One store, behind a mutex (a crossing's store work is about 1-2 ms; the networks take
+ * about 50 ms a photo). Every request but health, metrics and the OpenAPI document carries an
+ * API key (Authorization: Bearer KEY, or X-API-Key: KEY; `bex keys add`) whose role decides
+ * what it may do, checked from the headers before any body is read; each key (and each client
+ * address for requests without a valid key) has a token bucket (--rate, --burst: 429 with
+ * Retry-After beyond it); a denial is answered 401 / 403 / 429, counted by reason and audited
+ * in aggregate; every store call is audited as the key ("key:12 officer"). The photos of one
+ * request decode at most --max-request-pixels together. SIGTERM or SIGINT: no new
+ * connections, requests in flight finish, then the store closes. The routes are listed in
  * routes.c and documented in docs/openapi.json.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -105,16 +112,29 @@ static void engine_give(server *s, int e) {
     pthread_mutex_unlock(&s->eng_lock);
 }
 
-/* The photo decoded (within the server's limits) and its face(s) captured on an engine of
- * the pool, under the default capture policy. */
+/* The photo decoded (within the server's limits and what is left of the request's pixel
+ * budget: the decoders check the size the header declares before they allocate) and its
+ * face(s) captured on an engine of the pool, under the default capture policy. Decoding runs
+ * on the engine, so at most --workers photos are decoded at once. */
 static int extract_faces(ctx *x, const char *buf, size_t len, const char *what, reply *r, bex_capture_result *out,
                          int max, int *n) {
     server *s = x->s;
-    char err[256], msg[320];
+    char err[256], msg[400];
     if (!buf || len == 0) {
         snprintf(msg, sizeof msg, "the %s is missing: send it as the body (JPEG, PNG or JPEG 2000) or as the "
                  "multipart part \"%s\"", what, what);
         reply_error(r, 400, msg);
+        return -1;
+    }
+    bex_image_limits lim = s->limits;
+    uint64_t left = x->pixels < s->max_request_pixels ? s->max_request_pixels - x->pixels : 0;
+    int budget = left < lim.max_pixels; /* the request's budget, not the photo's limit, binds */
+    if (budget) lim.max_pixels = left;
+    if (left == 0) {
+        atomic_fetch_add(&s->too_large, 1);
+        snprintf(msg, sizeof msg, "%s: the request's photos together are over the server's budget of %llu pixels "
+                 "a request (--max-request-pixels)", what, (unsigned long long)s->max_request_pixels);
+        reply_error(r, 413, msg);
         return -1;
     }
     int e = engine_take(s);
@@ -127,13 +147,29 @@ static int extract_faces(ctx *x, const char *buf, size_t len, const char *what, 
     long t0 = server_now_us();
     bex_capture_policy pol;
     bex_capture_policy_default(&pol);
-    int rc = n ? bex_capture_photo_all(s->eng[e], (const uint8_t *)buf, len, &s->limits, &pol, out, max, n, err,
-                                       sizeof err)
-               : bex_capture_photo(s->eng[e], (const uint8_t *)buf, len, &s->limits, &pol, out, err, sizeof err);
+    bex_image img = {0, 0, NULL};
+    char why[300] = "";
+    int rc = bex_image_decode((const uint8_t *)buf, len, &lim, &img, why, sizeof why);
+    if (rc == BEX_OK) {
+        x->pixels += (uint64_t)img.width * (uint64_t)img.height;
+        rc = n ? bex_capture_all(s->eng[e], &img, &pol, out, max, n, err, sizeof err)
+               : bex_capture_image(s->eng[e], &img, &pol, out, err, sizeof err);
+        bex_image_free(&img);
+    } else if (rc == BEX_ERR_LIMIT && budget) {
+        snprintf(err, sizeof err, "the photo is too large for what is left of the request's budget of %llu pixels "
+                 "(--max-request-pixels): %s", (unsigned long long)s->max_request_pixels, why);
+    } else if (rc == BEX_ERR_LIMIT) {
+        snprintf(err, sizeof err, "the photo is too large (--max-pixels): %s", why);
+    } else if (rc == BEX_ERR_NOMEM) {
+        snprintf(err, sizeof err, "out of memory decoding the photo: %s", why);
+    } else {
+        snprintf(err, sizeof err, "the photo cannot be read: %s", why);
+    }
     engine_give(s, e);
     atomic_fetch_add(&s->extract_us, server_now_us() - t0);
     atomic_fetch_add(&s->extract_n, 1);
     if (rc == BEX_OK) return 0;
+    if (rc == BEX_ERR_LIMIT) atomic_fetch_add(&s->too_large, 1);
     snprintf(msg, sizeof msg, "%s: %s", what, err);
     reply_error(r, rc == BEX_ERR_NOMEM ? 503 : rc == BEX_ERR_ARG ? 500 : rc == BEX_ERR_LIMIT ? 413 : 400, msg);
     if (rc == BEX_ERR_NOMEM) r->retry_after = 1;
@@ -187,15 +223,175 @@ int store_status(int rc) {
                                                      : 500;
 }
 
-/* A denial: written to the audit log (the route, and the key's id when there is a key, never
- * the key), counted, and answered with `status` and `msg`. */
+/* ---- the rate limit: a token bucket per key, and per client address for requests without a
+ * valid key ----
+ *
+ * A fixed table (no allocation under attack): a bucket is found by hashing who it is for
+ * among RL_PROBE slots; a new one takes the slot used least recently of those, which is
+ * always a full bucket unless more than RL_SLOTS callers are all active at once (then the
+ * evicted one starts again with a full bucket: the limit is loosened, never tightened, for
+ * a caller it did not meet). */
+#define RL_SLOTS 4096
+#define RL_PROBE 8
+typedef struct bucket {
+    uint64_t who; /* 0: free; key: 1 << 40 | id; address: 2 << 40 | IPv4 */
+    double tokens;
+    long last_us;
+} bucket;
+
+/* 0: allowed; else the seconds to wait (Retry-After). */
+static int rate_take(server *s, uint64_t who) {
+    if (s->rate <= 0) return 0;
+    long now = server_now_us();
+    uint64_t h = who * 0x9E3779B97F4A7C15ull;
+    size_t at = (size_t)(h >> 52) % RL_SLOTS, victim = at;
+    pthread_mutex_lock(&s->rl_lock);
+    bucket *b = NULL;
+    for (size_t i = 0; i < RL_PROBE && !b; i++) {
+        bucket *c = &s->buckets[(at + i) % RL_SLOTS];
+        if (c->who == who) b = c;
+        else if (c->last_us < s->buckets[victim].last_us || !c->who) victim = (at + i) % RL_SLOTS;
+    }
+    if (!b) {
+        b = &s->buckets[victim];
+        b->who = who;
+        b->tokens = s->burst;
+        b->last_us = now;
+    }
+    b->tokens += (double)(now - b->last_us) * 1e-6 * s->rate;
+    if (b->tokens > s->burst) b->tokens = s->burst;
+    b->last_us = now;
+    int wait = 0;
+    if (b->tokens >= 1) b->tokens -= 1;
+    else wait = (int)((1 - b->tokens) / s->rate) + 1;
+    pthread_mutex_unlock(&s->rl_lock);
+    return wait;
+}
+
+/* ---- denials: counted by reason, audited in aggregate ----
+ *
+ * An attacker must not be able to flood the append-only audit log, and no denial may go
+ * unrecorded. So denials are gathered per (who, reason) and minute: the first of a minute
+ * is written at once (a single denial is in the log as soon as it is answered, as before),
+ * the rest of that minute are counted and written as one row when the minute has turned
+ * (the main thread looks every second) or at shutdown. Each row's detail ends with
+ * "; count N; minute YYYY-MM-DDTHH:MMZ", so the rows of a (who, reason) sum to the denials.
+ * Who: the key ("key 12"), else the client address. The table is fixed (DN_SLOTS); when it is
+ * full, further pairs are counted in one overflow entry (who "others"), written the same way,
+ * so the rows a minute are bounded whatever the number of addresses. */
+#define DN_SLOTS 256
+enum { DENY_NO_KEY, DENY_BAD_KEY, DENY_ROLE, DENY_CARRIER, DENY_RATE, DENY_N };
+static const char *const deny_reason_name[DENY_N] = {"no_key", "bad_key", "role", "carrier", "rate_limited"};
+
+typedef struct denial {
+    char who[64], actor[64], why[96], route[40];
+    long minute;  /* minutes since the epoch of the first denial counted here */
+    long pending; /* denials counted and not yet written */
+    int used;
+} denial;
+
+static void minute_str(long minute, char *b, size_t n) {
+    time_t t = (time_t)minute * 60;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(b, n, "%Y-%m-%dT%H:%MZ", &tm);
+}
+
+/* One audit row for `count` denials of a (who, reason) in a minute. */
+static void deny_write(server *s, const denial *d, long count) {
+    char obj[160], detail[200], m[32], err[256];
+    ctx x = {.s = s};
+    snprintf(x.actor, sizeof x.actor, "%s", d->actor);
+    minute_str(d->minute, m, sizeof m);
+    snprintf(obj, sizeof obj, "route %s %s", d->route, d->who);
+    snprintf(detail, sizeof detail, "%s; count %ld; minute %s", d->why, count, m);
+    LOCKED(&x, bex_store_audit(s->st, "denied", obj, detail, err, sizeof err));
+}
+
+/* Writes every entry whose minute is over (all of them when `all`): the main thread, every
+ * second, and at shutdown. */
+static void deny_flush(server *s, int all) {
+    long now = (long)(time(NULL) / 60);
+    for (int i = 0; i <= DN_SLOTS; i++) {
+        denial d;
+        long n = 0;
+        pthread_mutex_lock(&s->dn_lock);
+        denial *e = &s->denials[i];
+        if (e->used && (all || e->minute < now)) {
+            d = *e;
+            n = e->pending;
+            e->used = 0; /* the pair's next denial is the first of its minute again */
+            e->pending = 0;
+        }
+        pthread_mutex_unlock(&s->dn_lock);
+        if (n > 0) deny_write(s, &d, n);
+    }
+}
+
+/* A denial: counted by reason, audited in aggregate (above), answered with `status` and `msg`. */
 void deny(ctx *x, reply *r, int status, const char *path, const char *why, const char *msg) {
-    char obj[96], err[256];
-    if (x->key.id) snprintf(obj, sizeof obj, "route %s key %lld", path, (long long)x->key.id);
-    else snprintf(obj, sizeof obj, "route %s", path);
-    LOCKED(x, bex_store_audit(x->s->st, "denied", obj, why, err, sizeof err));
-    atomic_fetch_add(&x->s->denied, 1);
+    server *s = x->s;
+    int reason = status == 429 ? DENY_RATE
+                 : status == 401 ? (strcmp(why, "no key") ? DENY_BAD_KEY : DENY_NO_KEY)
+                 : strstr(why, "carrier") ? DENY_CARRIER : DENY_ROLE;
+    atomic_fetch_add(&s->denied, 1);
+    atomic_fetch_add(&s->denied_by[reason], 1);
+    denial mine = {.used = 1, .minute = (long)(time(NULL) / 60), .pending = 0};
+    if (x->key.id) snprintf(mine.who, sizeof mine.who, "key %lld", (long long)x->key.id);
+    else snprintf(mine.who, sizeof mine.who, "client %s", x->client ? x->client : "?");
+    snprintf(mine.actor, sizeof mine.actor, "%s", x->actor);
+    snprintf(mine.why, sizeof mine.why, "%s", why);
+    snprintf(mine.route, sizeof mine.route, "%s", path);
+    int write_now = 0;
+    denial old;
+    long old_n = 0;
+    pthread_mutex_lock(&s->dn_lock);
+    uint64_t h = 1469598103934665603ull;
+    for (const char *p = mine.who; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    for (const char *p = mine.why; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    denial *e = NULL, *free_slot = NULL;
+    for (int i = 0; i < 16 && !e; i++) {
+        denial *c = &s->denials[(h + (uint64_t)i) % DN_SLOTS];
+        if (c->used && !strcmp(c->who, mine.who) && !strcmp(c->why, mine.why)) e = c;
+        else if (!c->used && !free_slot) free_slot = c;
+    }
+    if (e && e->minute != mine.minute) { /* a new minute: the old one's count goes out now */
+        old = *e;
+        old_n = e->pending;
+        *e = mine;
+        write_now = 1;
+    } else if (e) {
+        e->pending++;
+    } else if (free_slot) {
+        *free_slot = mine;
+        write_now = 1;
+    } else { /* the table is full: counted among the others */
+        e = &s->denials[DN_SLOTS];
+        if (!e->used) {
+            *e = mine;
+            snprintf(e->who, sizeof e->who, "others");
+            snprintf(e->actor, sizeof e->actor, "anonymous");
+            snprintf(e->why, sizeof e->why, "denials of callers beyond the first %d of the minute", DN_SLOTS);
+        }
+        e->pending++;
+    }
+    pthread_mutex_unlock(&s->dn_lock);
+    if (old_n > 0) deny_write(s, &old, old_n);
+    if (write_now) deny_write(s, &mine, 1);
     reply_error(r, status, msg);
+}
+
+void server_metrics(FILE *f, server *s) {
+    fprintf(f, "# HELP bex_denials_total Requests denied, by reason (audited in aggregate).\n"
+               "# TYPE bex_denials_total counter\n");
+    for (int i = 0; i < DENY_N; i++)
+        fprintf(f, "bex_denials_total{reason=\"%s\"} %ld\n", deny_reason_name[i], atomic_load(&s->denied_by[i]));
+    fprintf(f, "# HELP bex_too_large_total Requests refused 413: body, photo pixels or the request's pixel budget.\n"
+               "# TYPE bex_too_large_total counter\nbex_too_large_total %ld\n", atomic_load(&s->too_large));
+    const union MHD_DaemonInfo *di = s->daemon ? MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS)
+                                               : NULL;
+    fprintf(f, "# HELP bex_connections Connections open now.\n# TYPE bex_connections gauge\nbex_connections %u\n",
+            di ? di->num_connections : 0);
 }
 
 int arg_id(const ctx *x, const char *name, long long *id) {
@@ -254,8 +450,13 @@ static enum MHD_Result form_part(void *cls, enum MHD_ValueKind kind, const char 
     return MHD_YES;
 }
 
-static void dispatch(server *s, struct MHD_Connection *c, const char *url, const char *method, const request *rq,
-                     reply *r) {
+/* The headers alone decide whether the body is wanted: the route (404, 405), the declared
+ * size (413 over --max-body), the key (401), the rate (429) and the role (403). 1 with the
+ * reply set when the request is answered from its headers; 0 to read the body, with the route
+ * and the key kept in rq. A key is checked before its body is read, so a caller without
+ * one cannot make the server hold megabytes. */
+static int check_headers(server *s, struct MHD_Connection *c, const char *url, const char *method, request *rq,
+                         reply *r) {
     const route *rt = NULL;
     int path_known = 0;
     for (size_t i = 0; i < server_n_routes; i++) {
@@ -263,35 +464,86 @@ static void dispatch(server *s, struct MHD_Connection *c, const char *url, const
         path_known = 1;
         if (!strcmp(method, server_routes[i].method)) rt = &server_routes[i];
     }
-    if (!rt) return reply_error(r, path_known ? 405 : 404, path_known ? "method not allowed on this route" : "no such route");
-    if (rq->too_big) return reply_error(r, 413, "the body is larger than the server's limit (--max-body)");
-    ctx x = {.s = s, .c = c, .rq = rq};
+    if (!rt) {
+        reply_error(r, path_known ? 405 : 404, path_known ? "method not allowed on this route" : "no such route");
+        return 1;
+    }
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long long n = strtoull(cl, &end, 10);
+        if (errno || end == cl || n > s->max_body) {
+            atomic_fetch_add(&s->too_large, 1);
+            reply_error(r, 413, "the body is larger than the server's limit (--max-body)");
+            return 1;
+        }
+    }
+    ctx x = {.s = s, .c = c, .client = rq->client};
     snprintf(x.actor, sizeof x.actor, "anonymous");
-    dispatch_route(rt, &x, r);
-}
-
-static void dispatch_route(const route *rt, ctx *xp, reply *r) {
-    ctx x = *xp;
-    server *s = x.s;
-    struct MHD_Connection *c = x.c;
+    uint32_t ip = 0;
+    inet_pton(AF_INET, rq->client, &ip);
     if (rt->action != BEX_ACT_NONE) {
         const char *key = request_key(c);
         char err[256];
         int rc = BEX_ERR_ARG;
-        if (key) LOCKED(&x, rc = bex_store_key_check(s->st, key, &x.key, err, sizeof err));
+        /* a caller with no valid key spends its address's tokens, before and after the look-up */
+        int wait = key ? 0 : rate_take(s, 2ull << 40 | ip);
+        if (!wait && key) LOCKED(&x, rc = bex_store_key_check(s->st, key, &x.key, err, sizeof err));
+        if (!wait && key && rc != BEX_OK) wait = rate_take(s, 2ull << 40 | ip);
+        if (wait) {
+            memset(&x.key, 0, sizeof x.key);
+            deny(&x, r, 429, rt->path, "rate limited (no valid key: per client address)",
+                 "too many requests from this address: slow down (Retry-After)");
+            r->retry_after = wait;
+            return 1;
+        }
         if (rc != BEX_OK) {
             memset(&x.key, 0, sizeof x.key);
-            return deny(&x, r, 401, rt->path, key ? "unknown or revoked key" : "no key",
-                        "an API key is needed: Authorization: Bearer KEY (bex keys add)");
+            deny(&x, r, 401, rt->path, key ? "unknown or revoked key" : "no key",
+                 "an API key is needed: Authorization: Bearer KEY (bex keys add)");
+            return 1;
         }
         /* from here on, everything this request does is audited as its key */
         snprintf(x.actor, sizeof x.actor, "key:%lld %s", (long long)x.key.id, bex_role_name(x.key.role));
+        if ((wait = rate_take(s, 1ull << 40 | (uint64_t)x.key.id)) != 0) {
+            deny(&x, r, 429, rt->path, "rate limited (per key)", "too many requests with this key: slow down "
+                 "(Retry-After)");
+            r->retry_after = wait;
+            return 1;
+        }
         if (!bex_role_may(x.key.role, rt->action)) {
             char detail[64];
             snprintf(detail, sizeof detail, "role %s may not %s", bex_role_name(x.key.role), bex_action_name(rt->action));
-            return deny(&x, r, 403, rt->path, detail, "this key's role may not use this route");
+            deny(&x, r, 403, rt->path, detail, "this key's role may not use this route");
+            return 1;
+        }
+    } else {
+        int wait = rate_take(s, 2ull << 40 | ip);
+        if (wait) {
+            deny(&x, r, 429, rt->path, "rate limited (no key: per client address)",
+                 "too many requests from this address: slow down (Retry-After)");
+            r->retry_after = wait;
+            return 1;
         }
     }
+    rq->rt = rt;
+    rq->key = x.key;
+    snprintf(rq->actor, sizeof rq->actor, "%s", x.actor);
+    return 0;
+}
+
+/* The request with its body: the handler, as the key its headers named. */
+static void dispatch(server *s, struct MHD_Connection *c, const request *rq, reply *r) {
+    if (rq->too_big) return reply_error(r, 413, "the body is larger than the server's limit (--max-body)");
+    ctx x = {.s = s, .c = c, .rq = rq, .key = rq->key, .client = rq->client};
+    snprintf(x.actor, sizeof x.actor, "%s", rq->actor);
+    dispatch_route(rq->rt, &x, r);
+}
+
+static void dispatch_route(const route *rt, ctx *xp, reply *r) {
+    ctx x = *xp;
+    struct MHD_Connection *c = x.c;
     /* a multipart/form-data body is read only for a caller allowed to send it */
     form fm;
     memset(&fm, 0, sizeof fm);
@@ -312,6 +564,32 @@ static void dispatch_route(const route *rt, ctx *xp, reply *r) {
     form_free(&fm);
 }
 
+/* Queues a reply (and counts it). */
+static enum MHD_Result answer(server *s, struct MHD_Connection *c, const char *url, reply *r) {
+    if (!r->json) reply_error(r, r->status ? r->status : 500, "internal error");
+    if (r->status == 503 && !r->retry_after) r->retry_after = 1; /* busy: the same request may pass soon */
+    atomic_fetch_add(&s->requests, 1);
+    if (r->status >= 500) atomic_fetch_add(&s->errors_5xx, 1);
+    else if (r->status >= 400) atomic_fetch_add(&s->errors_4xx, 1);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(r->len, r->json, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(r->json);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            r->type ? r->type
+                            : !strcmp(url, "/metrics") && r->status == 200 ? "text/plain; version=0.0.4"
+                                                                            : "application/json");
+    if (r->retry_after) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%d", r->retry_after);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+    }
+    enum MHD_Result ok = MHD_queue_response(c, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    return ok;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                   const char *version, const char *data, size_t *data_size, void **con_cls) {
     (void)version;
@@ -322,6 +600,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!rq) return MHD_NO;
         *con_cls = rq;
         atomic_fetch_add(&s->in_flight, 1);
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        const struct sockaddr_in *sin = ci ? (const struct sockaddr_in *)ci->client_addr : NULL;
+        if (!sin || sin->sin_family != AF_INET || !inet_ntop(AF_INET, &sin->sin_addr, rq->client, sizeof rq->client))
+            snprintf(rq->client, sizeof rq->client, "?");
+        reply r = {0};
+        if (!check_headers(s, c, url, method, rq, &r)) return MHD_YES;
+        /* answered from the headers: the body is never read (libmicrohttpd skips it and
+         * closes the connection after the reply) */
+        rq->answered = 1;
+        return answer(s, c, url, &r);
+    }
+    if (rq->answered) { /* a body after an early answer: dropped */
+        *data_size = 0;
         return MHD_YES;
     }
     if (*data_size) { /* a piece of the body */
@@ -348,28 +639,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     reply r = {0};
-    dispatch(s, c, url, method, rq, &r);
-    if (!r.json) reply_error(&r, r.status ? r.status : 500, "internal error");
-    if (r.status == 503 && !r.retry_after) r.retry_after = 1; /* busy: the same request may pass soon */
-    atomic_fetch_add(&s->requests, 1);
-    if (r.status >= 500) atomic_fetch_add(&s->errors_5xx, 1);
-    else if (r.status >= 400) atomic_fetch_add(&s->errors_4xx, 1);
-    struct MHD_Response *resp = MHD_create_response_from_buffer(r.len, r.json, MHD_RESPMEM_MUST_FREE);
-    if (!resp) {
-        free(r.json);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            r.type ? r.type
-                            : !strcmp(url, "/metrics") && r.status == 200 ? "text/plain; version=0.0.4" : "application/json");
-    if (r.retry_after) {
-        char ra[16];
-        snprintf(ra, sizeof ra, "%d", r.retry_after);
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
-    }
-    enum MHD_Result ok = MHD_queue_response(c, (unsigned)r.status, resp);
-    MHD_destroy_response(resp);
-    return ok;
+    dispatch(s, c, rq, &r);
+    return answer(s, c, url, &r);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode t) {
@@ -384,10 +655,52 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     atomic_fetch_sub(&s->in_flight, 1);
 }
 
+/* libmicrohttpd's own messages (a connection refused at a limit, a TLS handshake failed): at
+ * most 20 a minute reach stderr, then how many were left out, so a hostile network cannot
+ * flood the service's log either. */
+static void mhd_log(void *cls, const char *fmt, va_list ap) {
+    (void)cls;
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static long minute, shown, dropped;
+    long now = (long)(time(NULL) / 60);
+    pthread_mutex_lock(&lock);
+    if (now != minute) {
+        if (dropped) fprintf(stderr, "bex: serve: %ld more libmicrohttpd messages left out in the last minute\n", dropped);
+        minute = now;
+        shown = dropped = 0;
+    }
+    if (shown < 20) {
+        shown++;
+        fprintf(stderr, "bex: serve: ");
+        vfprintf(stderr, fmt, ap);
+        size_t n = strlen(fmt);
+        if (!n || fmt[n - 1] != '\n') fputc('\n', stderr);
+    } else {
+        dropped++;
+    }
+    pthread_mutex_unlock(&lock);
+}
+
+/* TLS through GnuTLS (libmicrohttpd's): 1.2 and 1.3 only; in 1.2 only ephemeral elliptic-curve
+ * Diffie-Hellman key exchange (ECDHE), so a stolen server key does not open recorded traffic,
+ * and only AEAD ciphers (AES-GCM, ChaCha20-Poly1305): no CBC, no RSA key transport, no SHA-1
+ * MACs. (Finite-field DHE would need DH parameters loaded; ECDHE is what every current client
+ * offers.) TLS 1.3's suites are all forward-secret AEAD ones. */
+#define TLS_PRIORITIES                                                                         \
+    "SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:-CIPHER-ALL:" \
+    "+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD:%SAFE_RENEGOTIATION"
+
+#define SERVE_USAGE                                                                                       \
+    "serve takes [--db FILE] [--listen ADDR:PORT] [--workers N] [--queue N] [--max-body BYTES] "          \
+    "[--max-pixels N] [--max-request-pixels N] [--timeout S] [--max-connections N] [--max-per-client N] " \
+    "[--rate N] [--burst N] [--max-db-bytes N] [--tls-cert PEM --tls-key PEM]"
+
 int cmd_serve(const char *models, int argc, char **argv) {
     const char *db = "bex.db", *listen = "127.0.0.1:8080", *cert = NULL, *keyf = NULL;
-    long workers = sysconf(_SC_NPROCESSORS_ONLN), queue = -1, max_body = 16 << 20, max_pixels = 40000000,
-         timeout = 30;
+    /* 16 Mpx: a border camera's capture (ICAO's 300+ ppi portrait, a 12 Mpx e-gate camera) with
+     * room to spare; decoding one takes 48 MB of RGB, and no face needs more */
+    long workers = sysconf(_SC_NPROCESSORS_ONLN), queue = -1, max_body = 16 << 20, max_pixels = 16000000,
+         max_request_pixels = -1, timeout = 10, max_conn = 512, per_client = 32, rate = 50, burst = -1;
     long long max_db = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -402,13 +715,19 @@ int cmd_serve(const char *models, int argc, char **argv) {
         else if (!strcmp(a, "--workers") && num_ok && n >= 1 && n <= 64) workers = n;
         else if (!strcmp(a, "--queue") && num_ok && n >= 0 && n <= 10000) queue = n;
         else if (!strcmp(a, "--max-body") && num_ok && n >= 1024) max_body = n;
-        else if (!strcmp(a, "--max-pixels") && num_ok && n >= 10000) max_pixels = n;
+        else if (!strcmp(a, "--max-pixels") && num_ok && n >= 10000 && n <= 400000000) max_pixels = n;
+        else if (!strcmp(a, "--max-request-pixels") && num_ok && n >= 10000 && n <= 2000000000) max_request_pixels = n;
         else if (!strcmp(a, "--timeout") && num_ok && n >= 1 && n <= 3600) timeout = n;
         else if (!strcmp(a, "--max-db-bytes") && num_ok && n >= 1 << 20) max_db = n;
-        else return cli_usage_error("serve takes [--db FILE] [--listen ADDR:PORT] [--workers N] [--queue N] "
-                                    "[--max-body BYTES] [--max-pixels N] [--timeout S] [--max-db-bytes N] [--tls-cert PEM --tls-key PEM]");
+        else if (!strcmp(a, "--max-connections") && num_ok && n >= 4 && n <= 100000) max_conn = n;
+        else if (!strcmp(a, "--max-per-client") && num_ok && n >= 0 && n <= 100000) per_client = n;
+        else if (!strcmp(a, "--rate") && num_ok && n >= 0 && n <= 1000000) rate = n;
+        else if (!strcmp(a, "--burst") && num_ok && n >= 1 && n <= 1000000) burst = n;
+        else return cli_usage_error(SERVE_USAGE);
         i++;
     }
+    if (max_request_pixels < 0) max_request_pixels = 2 * max_pixels;
+    if (burst < 0) burst = rate > 0 ? 2 * rate : 1;
     if (!cert != !keyf) return cli_usage_error("TLS needs both --tls-cert PEM and --tls-key PEM");
     char *cert_pem = NULL, *key_pem = NULL;
     if (cert) { /* read before anything starts: a bad file is a clear error, not a half-started server */
@@ -439,7 +758,20 @@ int cmd_serve(const char *models, int argc, char **argv) {
     pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
     server s = {.n_eng = (int)workers, .queue_max = (int)queue, .max_body = (size_t)max_body,
-                .limits = {.max_file_bytes = (size_t)max_body, .max_pixels = (uint64_t)max_pixels}};
+                .limits = {.max_file_bytes = (size_t)max_body, .max_pixels = (uint64_t)max_pixels},
+                .max_request_pixels = (uint64_t)max_request_pixels, .rate = (double)rate, .burst = (double)burst};
+    s.buckets = calloc(RL_SLOTS, sizeof *s.buckets);
+    s.denials = calloc(DN_SLOTS + 1, sizeof *s.denials);
+    if (!s.buckets || !s.denials) {
+        free(s.buckets);
+        free(s.denials);
+        free(cert_pem);
+        free(key_pem);
+        fprintf(stderr, "bex: serve: out of memory\n");
+        return 2;
+    }
+    pthread_mutex_init(&s.rl_lock, NULL);
+    pthread_mutex_init(&s.dn_lock, NULL);
     pthread_mutex_init(&s.st_lock, NULL);
     pthread_mutex_init(&s.eng_lock, NULL);
     pthread_cond_init(&s.eng_cond, NULL);
@@ -450,6 +782,10 @@ int cmd_serve(const char *models, int argc, char **argv) {
     char err[512];
     if (bex_store_open(db, &o, &s.st, err, sizeof err) != BEX_OK) {
         fprintf(stderr, "bex: serve: %s: %s\n", db, err);
+        free(s.buckets);
+        free(s.denials);
+        free(cert_pem);
+        free(key_pem);
         return 2;
     }
     s.eng = calloc((size_t)workers, sizeof *s.eng);
@@ -460,36 +796,61 @@ int cmd_serve(const char *models, int argc, char **argv) {
         if (ok) s.free_eng[s.n_free++] = i;
     }
     struct MHD_Daemon *d = NULL;
+    /* Connections: libmicrohttpd's event loop (epoll) on a pool of threads, not a thread per
+     * connection. An idle or slow connection costs a socket and a few KiB, never a thread, so
+     * it cannot starve the gates; it is bounded per client address (--max-per-client) and in
+     * all (--max-connections) and closed after --timeout seconds without a byte. A request
+     * runs on the pool thread that read it (a photo waits there for an engine), so the pool is
+     * the engines plus their queue plus a few for the requests that need no engine (health,
+     * metrics, look-ups, refusals): more threads could only wait on the same engines.
+     * Tried and not taken: suspending a request whose body is in and running it on a worker
+     * pool (MHD_suspend_connection / MHD_resume_connection), so that a keep-alive connection
+     * sharing a thread with a photo is not held up: its p99 was no better outside the noise of
+     * this shared machine, and libmicrohttpd 0.9.75 closed, unanswered, every resumed request
+     * whose client had shut down its sending side (the fuzzer's clients do). Figures:
+     * docs/service.md. */
+    long pool = workers + queue + 4;
+    if (pool > 64) pool = 64;
     if (ok) {
-        unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+        unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
         if (cert_pem) flags |= MHD_USE_TLS;
-        d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s, MHD_OPTION_CONNECTION_TIMEOUT,
-                             (unsigned)timeout, MHD_OPTION_CONNECTION_LIMIT, (unsigned)(workers + queue + 64),
+                             (unsigned)timeout, MHD_OPTION_CONNECTION_LIMIT, (unsigned)max_conn,
+                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)per_client,
+                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)pool, MHD_OPTION_LISTEN_BACKLOG_SIZE, 256u,
                              MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 << 10),
-                             cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert_pem,
-                             MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_END);
+                             cert_pem ? MHD_OPTION_HTTPS_PRIORITIES : MHD_OPTION_END, TLS_PRIORITIES,
+                             MHD_OPTION_HTTPS_MEM_CERT, cert_pem, MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_END);
         if (!d) fprintf(stderr, "bex: serve: cannot listen on %s: %s\n", listen, strerror(errno));
     }
     if (d) {
+        s.daemon = d;
         const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
         /* one line a supervisor or test can read: where it listens */
         printf("{\"listening\":\"%s:%u\",\"tls\":%s,\"db\":", host, info ? (unsigned)info->port : (unsigned)port,
                cert_pem ? "true" : "false");
         bex_json_str(stdout, db);
-        printf(",\"engines\":%ld,\"queue\":%ld}\n", workers, queue);
+        printf(",\"engines\":%ld,\"queue\":%ld,\"threads\":%ld,\"max_connections\":%ld,\"max_per_client\":%ld,"
+               "\"rate\":%ld,\"burst\":%ld}\n", workers, queue, pool, max_conn, per_client, rate, burst);
         fflush(stdout);
-        int sig = 0;
-        sigwait(&stop_sigs, &sig);
+        /* wait for the stop, writing the denials of each minute past as it turns */
+        struct timespec tick = {1, 0};
+        while (sigtimedwait(&stop_sigs, NULL, &tick) < 0) deny_flush(&s, 0);
         /* stop accepting, let requests in flight finish (bounded by the timeout) */
         MHD_quiesce_daemon(d);
         for (long waited = 0; atomic_load(&s.in_flight) > 0 && waited < timeout * 1000; waited += 10) usleep(10000);
         MHD_stop_daemon(d);
+        s.daemon = NULL;
+        deny_flush(&s, 1);
         fprintf(stderr, "bex: serve: stopped; %ld requests answered\n", atomic_load(&s.requests));
     }
     for (int i = 0; s.eng && i < workers; i++) bex_engine_close(s.eng[i]);
     free(s.eng);
     free(s.free_eng);
+    free(s.buckets);
+    free(s.denials);
     bex_store_close(s.st);
     free(cert_pem);
     free(key_pem);

@@ -30,14 +30,32 @@ typedef struct server {
     pthread_cond_t eng_cond;
     size_t max_body;
     bex_image_limits limits;
+    uint64_t max_request_pixels; /* all photos of one request together */
     atomic_long requests, errors_4xx, errors_5xx, busy, denied, in_flight;
     atomic_long extract_us, extract_n, store_us, store_n;
+    /* denials by reason (deny_reason), and the rate limiter's and the denial aggregator's
+     * state: serve.c's */
+    atomic_long denied_by[8];
+    atomic_long too_large;
+    double rate, burst;                /* requests a second and bucket size; rate 0: no limit */
+    pthread_mutex_t rl_lock, dn_lock;
+    struct bucket *buckets;            /* RL_SLOTS */
+    struct denial *denials;            /* DN_SLOTS, and one overflow entry after them */
+    struct MHD_Daemon *daemon;
 } server;
 
+struct route;
+
+/* A request: what its headers decided (the route, the key), then its body. */
 typedef struct request {
     char *body;
     size_t len, cap;
     int too_big;
+    int answered;           /* a reply was queued from the headers alone: the body is not read */
+    const struct route *rt; /* the route, its key and role already checked */
+    bex_api_key key;        /* id 0: none */
+    char actor[64];
+    char client[48];        /* the peer's address */
 } request;
 
 /* A multipart/form-data body, parsed by libmicrohttpd's post processor: named parts. */
@@ -69,6 +87,8 @@ typedef struct ctx {
     const form *fm;   /* NULL unless the body was multipart/form-data */
     bex_api_key key;  /* id 0: none */
     char actor[64];   /* for the audit log: "key:12 officer", or "anonymous" */
+    const char *client; /* the peer's address ("127.0.0.1") */
+    uint64_t pixels;  /* decoded so far by this request's photos (--max-request-pixels) */
 } ctx;
 
 /* ---- serve.c ---- */
@@ -90,12 +110,15 @@ void reply_error(reply *r, int status, const char *msg);
 /* A memory stream for a 200 reply; reply_done closes it (a 500 when it could not). */
 FILE *reply_open(reply *r);
 void reply_done(reply *r, FILE *f);
-/* A denial: audited (the route, the key's id and role when there is a key, never the key),
- * counted, answered with status and msg. */
+/* A denial: counted by reason, audited in aggregate per (key id, or client address without a
+ * valid key; why) and minute (the route, never the key; serve.c says how), answered with
+ * status and msg. why names the reason ("no key", "role officer may not purge", ...). */
 void deny(ctx *x, reply *r, int status, const char *path, const char *why, const char *msg);
 /* The HTTP status for a library status: 400 for a request that cannot be decided, 413 over a
  * limit, 500 otherwise. */
 int store_status(int rc);
+/* The connection, rate-limit and denial lines of /metrics. */
+void server_metrics(FILE *f, server *s);
 
 /* The photo as a template or a capture outcome: 0 with *out set; otherwise the reply is set
  * (400 unreadable, 503 queue full, 500). all: every face (out[max], *n). */

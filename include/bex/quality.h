@@ -241,6 +241,11 @@ int bex_capture_photo(bex_engine *eng, const uint8_t *bytes, size_t len,
                       const bex_image_limits *limits, const bex_capture_policy *pol,
                       bex_capture_result *out, char *err, size_t errlen);
 
+/* bex_capture_photo on a photo already decoded (a caller that decodes it itself, e.g. to
+ * count its pixels against a budget of its own). */
+int bex_capture_image(bex_engine *eng, const bex_image *img, const bex_capture_policy *pol,
+                      bex_capture_result *out, char *err, size_t errlen);
+
 /* Every face of img, largest first: writes up to max results (caller-allocated, out[max]) and
  * their number to *n (0: no face, BEX_OK). Each face has its own verdict: BEX_OK (acquired,
  * with its template), BEX_ERR_FACE_TOO_SMALL or BEX_ERR_LOW_QUALITY, under pol's

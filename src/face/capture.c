@@ -134,12 +134,19 @@ int bex_capture_photo(bex_engine *eng, const uint8_t *bytes, size_t len, const b
     if (rc != BEX_OK) return rc;
     bex_image img;
     if ((rc = decode_photo(bytes, len, limits, &img, err, errlen)) != BEX_OK) return rc;
+    rc = bex_capture_image(eng, &img, &p, out, err, errlen);
+    bex_image_free(&img);
+    return rc;
+}
+
+int bex_capture_image(bex_engine *eng, const bex_image *img, const bex_capture_policy *pol, bex_capture_result *out,
+                      char *err, size_t errlen) {
+    if (!eng || !img || !out) return bex__fail(err, errlen, BEX_ERR_ARG, "bex_capture_image: NULL argument");
     bex_face face;
     bex_quality q;
     int n = 0;
     char msg[256] = "";
-    rc = bex_capture(eng, &img, &p, &face, &q, &n, msg, sizeof msg);
-    bex_image_free(&img);
+    int rc = bex_capture(eng, img, pol, &face, &q, &n, msg, sizeof msg);
     if (rc != BEX_OK && !bex_status_is_capture_failure(rc)) return bex__fail(err, errlen, rc, "%s", msg);
     int found = rc != BEX_ERR_NO_FACE;
     fill(out, rc, msg, n, found ? &face : NULL, found ? &q : NULL);

@@ -19,8 +19,11 @@ def send(host, port, data, timeout=5.0):
     """Sends raw bytes; returns the status code, or None when the server closed or timed out."""
     s = socket.create_connection((host, port), timeout=timeout)
     try:
-        s.sendall(data)
-        s.shutdown(socket.SHUT_WR)
+        try:
+            s.sendall(data)
+            s.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass  # the server answered from the headers alone and closed: read that answer
         buf = b""
         while len(buf) < 64:
             chunk = s.recv(4096)
@@ -30,7 +33,7 @@ def send(host, port, data, timeout=5.0):
         if buf.startswith(b"HTTP/1.") and len(buf) >= 12:
             return int(buf[9:12])
         return None
-    except (socket.timeout, ConnectionResetError, BrokenPipeError):
+    except (socket.timeout, OSError):
         return None
     finally:
         s.close()
