@@ -21,7 +21,7 @@ bex=${BEX:-build/bex}
 n=${1:-420}; secs=${2:-20}; conns=${3:-4}; idle=${4:-0}; repeats=${5:-2}
 command -v wrk >/dev/null || { echo "bench_serve: needs wrk (apt-get install wrk)" >&2; exit 2; }
 dir=$(mktemp -d "${TMPDIR:-/tmp}/bex-bench-serve.XXXXXX")
-trap 'kill $sp 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'kill $sp 2>/dev/null || true; rm -rf "$dir"' EXIT
 db="$dir/bench.db"
 large=0
 [ "$n" -gt 5000 ] && large=1
