@@ -17,7 +17,10 @@ import sys
 
 def send(host, port, data, timeout=5.0):
     """Sends raw bytes; returns the status code, or None when the server closed or timed out."""
-    s = socket.create_connection((host, port), timeout=timeout)
+    try:
+        s = socket.create_connection((host, port), timeout=timeout)
+    except OSError:
+        return None  # refused or reset at connect (the server's connection bounds): no answer
     try:
         try:
             s.sendall(data)

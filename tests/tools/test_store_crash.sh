@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_store_crash.sh - durability of the record store: killing bex at any point loses no
 # committed encounter and leaves no half-written one.
-#   1. `bex simulate` killed with SIGKILL at random moments mid-ingest, several times: the file
+#   1. `bex simulate` killed with SIGKILL mid-ingest, once the store holds 1, 200 and 1,000
+#      encounters and a random fraction of a second later: the file
 #      passes SQLite's integrity and foreign-key checks, every entry has its admission and
 #      sample and audit entry, the audit chain verifies, and the store takes new work.
 #   2. `bex entry` run again and again from the command line with real photos while a killer
@@ -45,17 +46,25 @@ consistent() {
     echo ok
 }
 
-# 1. simulate, killed mid-ingest at several moments
-for delay in 0.7 1.3 2.1; do
-    db="$tmp/sim-$delay.db"
+# 1. simulate, killed mid-ingest at several moments: once the store holds some encounters (a
+# fixed delay killed it before its first table on a loaded machine), then a random moment later
+for at in 1 200 1000; do
+    db="$tmp/sim-$at.db"
     "$bex" simulate --db "$db" --travellers 5000 --days 60 --seed 7 >/dev/null 2>&1 &
     pid=$!
-    sleep "$delay"
+    for _ in $(seq 1200); do   # at most 60 s
+        kill -0 "$pid" 2>/dev/null || break
+        # read-only: an sqlite3 that opened the file first would create it, and simulate wants a new one
+        [ -e "$db" ] && [ "$(sqlite3 -batch -readonly "$db" "SELECT count(*) FROM encounters" 2>/dev/null || echo 0)" \
+            -ge "$at" ] 2>/dev/null && break
+        sleep 0.05
+    done
+    sleep "0.$((RANDOM % 10))"
     kill -9 "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
     n=$(q "$db" "SELECT count(*) FROM encounters" 2>/dev/null || echo 0)
     r=$(consistent "$db")
-    [ "$r" = ok ] && [ "${n:-0}" -gt 0 ]; check "simulate_killed_after_${delay}s_consistent ($n encounters: $r)" $?
+    [ "$r" = ok ] && [ "${n:-0}" -gt 0 ]; check "simulate_killed_past_${at}_encounters_consistent ($n encounters: $r)" $?
 done
 
 models=${BEX_MODELS:-models}
