@@ -37,6 +37,7 @@
 #include "bex/rules.h"
 #include "bex/timestamp.h"
 #include "store/records.h"
+#include "util/util.h"
 
 /* ---- libsodium ---- */
 
@@ -391,11 +392,11 @@ int bex_border_gallery_seal(bex_store *st, const char *departure, const char *de
     size_t plain_n = 24 + count * rowb;
     unsigned char *plain = sodium_malloc(plain_n > 0 ? plain_n : 1);
     size_t total = BEX_GALLERY_HEADER_BYTES + plain_n + AEAD_ABYTES + BEX_GALLERY_SIG_BYTES;
-    unsigned char *out = malloc(total);
+    unsigned char *out = bex__malloc(total);
     if (!plain || !out) {
         bex_index_close(ix);
         if (plain) sodium_free(plain);
-        free(out);
+        bex__free(out);
         snprintf(err, errlen, "out of memory sealing a gallery of %zu templates", count);
         return BEX_ERR_NOMEM;
     }
@@ -465,7 +466,7 @@ int bex_border_gallery_seal(bex_store *st, const char *departure, const char *de
     sodium_memzero(&fresh, sizeof fresh);
     sodium_memzero(&svc, sizeof svc);
     if (rc != BEX_OK) {
-        free(out);
+        bex__free(out);
         return rc;
     }
     *file = out;

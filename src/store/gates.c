@@ -9,6 +9,7 @@
 
 #include "store/records.h"
 #include "store/store_impl.h"
+#include "util/util.h"
 
 #define DEVICE_COLS "id, name, port, sign_public, box_public, last_seq, created_at, revoked_at"
 
@@ -64,7 +65,7 @@ int bex__gate_list(bex_store *st, bex_gate_device **out, size_t *n, char *err, s
     while ((r = sqlite3_step(s)) == SQLITE_ROW) {
         if (cnt == cap) {
             cap = cap ? cap * 2 : 16;
-            bex_gate_device *nv = realloc(v, cap * sizeof *nv);
+            bex_gate_device *nv = bex__realloc(v, cap * sizeof *nv);
             if (!nv) {
                 rc = BEX_ERR_NOMEM;
                 snprintf(err, errlen, "out of memory listing the gates");
@@ -77,7 +78,7 @@ int bex__gate_list(bex_store *st, bex_gate_device **out, size_t *n, char *err, s
     if (rc == BEX_OK && r != SQLITE_DONE) rc = st_fail(st, "listing the gates", err, errlen);
     st_release(st, s);
     if (rc != BEX_OK) {
-        free(v);
+        bex__free(v);
         return rc;
     }
     *out = v;
