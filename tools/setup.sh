@@ -18,10 +18,11 @@ cd "$root"
 
 # libfaiss-dev (with g++ from build-essential) is for bench/bench_index only: FAISS is its peer;
 # libjansson-dev for bench/bench_json (Jansson against cJSON); wrk for bench/bench_serve.sh;
+# python3-onnx builds the ONNX executor's test models (tools/onnx-ref/);
 # libsodium-dev for the offline gates' keys, sealed gallery files and signed logs (docs/records.md).
 PKGS=(build-essential pkg-config libjpeg62-turbo-dev libpng-dev libopenjp2-7-dev libcjson-dev
       libopenblas-dev clang libclang-rt-14-dev libfaiss-dev libsqlite3-dev sqlite3 nettle-dev
-      libmicrohttpd-dev libsodium-dev curl wrk openssl libjansson-dev python3)
+      libmicrohttpd-dev libsodium-dev curl wrk openssl libjansson-dev python3 python3-onnx)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

