@@ -23,7 +23,7 @@
 #define TODAY "2026-11-27"
 #define PORT "JFK"
 /* the newest migration in src/store/sql/ (each writes one "migrate" row to the audit log) */
-#define NEWEST_SCHEMA 6
+#define NEWEST_SCHEMA 8
 
 /* ---- synthetic templates ---- */
 
