@@ -177,8 +177,8 @@ int cmd_eval_calibrate_store(int argc, char **argv) {
             snprintf(why[i] + strlen(why[i]), sizeof why[i] - strlen(why[i]), " (raise --cap)");
         }
         if (!ok[i])
-            fprintf(stderr, "bex: model %s%s%s%s: refused: %s\n", g[i].model, *g[i].key ? " " : "",
-                    *g[i].key ? g[i].scope : "", *g[i].key ? g[i].key : "", why[i]);
+            fprintf(stderr, "bex: model %s%s%s%s%s: refused: %s\n", g[i].model, *g[i].key ? " " : "",
+                    *g[i].key ? g[i].scope : "", *g[i].key ? " " : "", g[i].key, why[i]);
     }
     if (n_ok >= 0) {
         char tmp[1200];

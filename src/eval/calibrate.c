@@ -62,7 +62,7 @@ int bex_calib_table_from_scores(const float *nonmated, const signed char *half, 
     if (need < floor_need) need = floor_need;
     if ((unsigned long long)n < need)
         return bex__fail(err, errlen, BEX_ERR_UNSUPPORTED,
-                         "%zu non-mated comparisons, %llu needed: an FMR of f needs at least %.0f / f (FMR %g needs "
+                         "%zu non-mated comparisons, %llu needed: an FMR of f needs at least %.0f / f (FMR %.3g needs "
                          "%llu) so that its 95%% bound is within a factor of 1.7",
                          n, need, BEX_CALIB_MIN_EXPECTED, BEX_CALIB_MIN_EXPECTED / (double)need, need);
     for (size_t i = 0; i < n; i++)
