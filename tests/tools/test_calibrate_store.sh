@@ -63,6 +63,18 @@ out=$("$bex" eval calibrate --store "$db" 2>/dev/null)
 [ "$(j 'd["groups"][0]["nonmated_comparisons"]' <<<"$out")" = $((pairs - c1 * c2)) ]
 check merged_travellers_left_out $?
 
+# two travellers a flag names together (here written as the entry rules would: two_identities)
+c3=$(q "SELECT count(*) FROM samples WHERE subject_id = 3"); c4=$(q "SELECT count(*) FROM samples WHERE subject_id = 4")
+python3 -c "
+import sqlite3,sys
+c=sqlite3.connect(sys.argv[1])
+f=c.execute(\"INSERT INTO flags(kind, detail, created_at) VALUES ('two_identities', 'test', '2026-03-01T00:00:00Z')\").lastrowid
+c.execute('INSERT INTO flag_subjects VALUES (?, 3), (?, 4)', (f, f))
+c.commit()" "$db"
+out=$("$bex" eval calibrate --store "$db" 2>/dev/null)
+[ "$(j 'd["groups"][0]["nonmated_comparisons"]' <<<"$out")" = $((pairs - c1 * c2 - c3 * c4)) ]
+check flagged_travellers_left_out $?
+
 # drift: these synthetic scores are not LFW's, so the shipped threshold sees none above it
 out=$("$bex" eval drift --db "$db" --since 2026-01-01 --no-flag 2>/dev/null)
 [ $? -eq 1 ] && [ "$(j 'd["alarm"], d["direction"], d["flag"], d["calibration"]' <<<"$out")" = "(True, 'below', None, 'shipped (LFW)')" ]
