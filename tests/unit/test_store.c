@@ -1332,6 +1332,19 @@ TEST(gate_sealed_gallery_signed_log) {
     CHECK(sql_int(p, "SELECT count(*) FROM flags WHERE kind = 'gate_log_forged'") == 6);
     CHECK(sql_int(p, "SELECT count(*) FROM flags WHERE kind = 'gate_log_replayed'") == 2);
     CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE action = 'gate_log_refused'") == 8);
+    /* calibration by camera: the synced exit's capture is G1's */
+    {
+        long long at_g1 = sql_int(p, "SELECT count(*) FROM samples s JOIN gate_log_lines l ON l.encounter_id = "
+                                     "s.encounter_id JOIN gate_devices g ON g.id = l.device_id WHERE g.name = 'G1' "
+                                     "AND s.subject_id IS NOT NULL");
+        bex_score_query cq = {.by = BEX_CALIB_BY_CAMERA};
+        bex_score_group *cg = NULL;
+        size_t ncg = 0;
+        CHECK(bex_store_calibration_scores(st, &cq, &cg, &ncg, err, sizeof err) == BEX_OK);
+        CHECK(at_g1 > 0 && ncg == 2 && !strcmp(cg[1].scope, "camera") && !strcmp(cg[1].key, "G1") &&
+              (long long)cg[1].templates == at_g1);
+        bex_store_score_groups_free(cg, ncg);
+    }
 done:
     bex_gate_keys_wipe(&g1);
     bex_gate_keys_wipe(&g2);
