@@ -643,6 +643,12 @@ static int cmd_eval_identify(const char *models, int argc, char **argv) {
 int cmd_eval(const char *models, int argc, char **argv) {
     if (argc >= 1 && !strcmp(argv[0], "verify")) return cmd_eval_verify(models, argc - 1, argv + 1);
     if (argc >= 1 && !strcmp(argv[0], "identify")) return cmd_eval_identify(models, argc - 1, argv + 1);
-    if (argc >= 1 && !strcmp(argv[0], "calibrate")) return cmd_eval_calibrate(models, argc - 1, argv + 1);
-    return cli_usage_error("eval takes a protocol: bex eval verify|identify|calibrate --lfw DIR ...");
+    if (argc >= 1 && !strcmp(argv[0], "calibrate")) {
+        for (int i = 1; i < argc; i++)
+            if (!strcmp(argv[i], "--store")) return cmd_eval_calibrate_store(argc - 1, argv + 1);
+        return cmd_eval_calibrate(models, argc - 1, argv + 1);
+    }
+    if (argc >= 1 && !strcmp(argv[0], "drift")) return cmd_eval_drift(argc - 1, argv + 1);
+    return cli_usage_error("eval takes a protocol: bex eval verify|identify|calibrate --lfw DIR ..., "
+                           "bex eval calibrate --store DB, bex eval drift --db DB");
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bex/timestamp.h"
 #include "server.h"
 
 #define MAX_FACES 16
@@ -65,6 +66,29 @@ static void h_metrics(ctx *x, reply *r) {
                "bex_engines_idle %d\n", idle);
     fprintf(f, "# HELP bex_queue_waiting Photos waiting for an engine.\n# TYPE bex_queue_waiting gauge\n"
                "bex_queue_waiting %d\n", waiting);
+    /* the latest drift check (bex eval drift): how far live non-mated scores are from the
+     * calibration; nothing until one has run */
+    bex_drift_check d;
+    int found = 0, drc;
+    char err[256];
+    LOCKED(x, drc = bex_store_drift_latest(s->st, &d, &found, err, sizeof err));
+    if (drc == BEX_OK && found) {
+        int64_t at = 0;
+        bex_time_parse(d.at, &at);
+        double p = d.drift.p_high < d.drift.p_low ? d.drift.p_high : d.drift.p_low;
+        fprintf(f, "# HELP bex_drift_ratio Live non-mated scores at or above the calibrated threshold, over the rate "
+                   "expected (1 while the calibration holds), at the latest drift check.\n# TYPE bex_drift_ratio gauge\n"
+                   "bex_drift_ratio{fmr=\"%g\"} %.6g\n", d.drift.fmr, d.drift.ratio);
+        fprintf(f, "# HELP bex_drift_comparisons Live non-mated comparisons behind the latest drift check.\n"
+                   "# TYPE bex_drift_comparisons gauge\nbex_drift_comparisons %llu\n", d.drift.comparisons);
+        fprintf(f, "# HELP bex_drift_p_value The smaller binomial tail of the latest drift check.\n"
+                   "# TYPE bex_drift_p_value gauge\nbex_drift_p_value %.6g\n", p);
+        fprintf(f, "# HELP bex_drift_alarm 1 when the latest drift check found the scores moved (a score_drift flag).\n"
+                   "# TYPE bex_drift_alarm gauge\nbex_drift_alarm %d\n", d.drift.alarm);
+        fprintf(f, "# HELP bex_drift_check_timestamp_seconds When the latest drift check ran.\n"
+                   "# TYPE bex_drift_check_timestamp_seconds gauge\nbex_drift_check_timestamp_seconds %lld\n",
+                (long long)at);
+    }
     server_metrics(f, s);
     reply_done(r, f);
 }

@@ -83,6 +83,98 @@ double bex_calibration_min_fmr(bex_align align);
  * Static; never NULL. */
 const char *bex_calibration_evidence(bex_align align);
 
+/* ---- calibration on a deployment's own data (`bex eval calibrate --store DB`) ----------------
+ *
+ * The shipped table is LFW's; a border's cameras and travellers are not (on grey laboratory
+ * photos the FMR measured at the FMR 0.001 threshold ran 5 to 30 times too high). These
+ * functions compute the same table, by the same method as the LFW calibration, from any set of
+ * non-mated scores, e.g. templates of different travellers in the store (store.h:
+ * bex_store_calibration_scores), and test whether live non-mated scores still agree with it.
+ *
+ *   bex_calib_table *t = malloc(sizeof *t);
+ *   if (bex_calib_table_from_scores(nm, half, n_nm, mated, n_m, 0, t, err, sizeof err) == BEX_OK)
+ *       ... t->rows[i].target, .threshold, .false_matches, .upper95, .heldout_fmr ...
+ *   bex_drift d;
+ *   bex_drift_test(live, n_live, t_at_0_01, 0.01, 0, 0, &d, err, sizeof err);  // d.alarm
+ *
+ * The rule on how much data a target needs: a target FMR f is calibrated only where at least
+ * BEX_CALIB_MIN_EXPECTED (10) false matches are expected, i.e. at least 10 / f non-mated
+ * comparisons; with 10 false matches the one-sided 95% Clopper-Pearson bound is within a
+ * factor of 1.7 of the estimate (with 3, the rule of three, it would be a factor of 2.6). A
+ * set with fewer comparisons than asked (min_comparisons; by default 10 / BEX_DEFAULT_FMR =
+ * 10,000, so that the default operating point is supported) is refused, the message naming
+ * the count needed. */
+#define BEX_CALIB_MIN_EXPECTED 10.0
+#define BEX_CALIB_ROWS_PER_DECADE 40
+#define BEX_CALIB_MAX_ROWS (8 * BEX_CALIB_ROWS_PER_DECADE)
+
+/* The non-mated comparisons a target FMR needs: ceil(BEX_CALIB_MIN_EXPECTED / fmr). */
+unsigned long long bex_calib_comparisons_needed(double fmr);
+
+typedef struct bex_calib_row {
+    double target;             /* the FMR asked for (40 a decade from 0.1 down) */
+    double threshold;          /* lowest 1e-5 bin edge with at most target x n at or above */
+    unsigned long long false_matches; /* non-mated comparisons at or above threshold */
+    double fmr;                /* false_matches / nonmated */
+    double upper95;            /* one-sided 95% Clopper-Pearson bound on it */
+    double fnmr;               /* mated comparisons below threshold / mated (NAN: none given) */
+    double heldout_threshold;  /* fitted on half A's comparisons only */
+    unsigned long long heldout_false; /* half B's comparisons at or above heldout_threshold */
+    double heldout_fmr;        /* heldout_false / half B's comparisons (NAN: no halves) */
+} bex_calib_row;
+
+typedef struct bex_calib_table {
+    unsigned long long nonmated, mated;         /* comparisons behind the table */
+    unsigned long long half_a, half_b;          /* held-out: fitting and checking comparisons */
+    size_t n_rows;
+    bex_calib_row rows[BEX_CALIB_MAX_ROWS];     /* targets from 0.1 down, while n x f >= 10 */
+} bex_calib_table;
+
+/* The FMR -> threshold table of n non-mated scores (cosine similarities in [-1, 1]). half[i]
+ * (NULL: no held-out check) is 0 when both templates of comparison i belong to half A of the
+ * people, 1 when both to half B, anything else when the comparison spans the halves. mated
+ * (NULL or n_mated 0: no FNMR) are mated scores. min_comparisons 0 means
+ * bex_calib_comparisons_needed(BEX_DEFAULT_FMR); fewer non-mated scores than that (and never
+ * fewer than the 100 the 0.1 row needs) is BEX_ERR_UNSUPPORTED with a message naming both
+ * counts. A NaN score is BEX_ERR_ARG. Memory: about 6 MB of histograms while it runs. */
+int bex_calib_table_from_scores(const float *nonmated, const signed char *half, size_t n,
+                                const float *mated, size_t n_mated,
+                                unsigned long long min_comparisons, bex_calib_table *out,
+                                char *err, size_t errlen);
+
+/* The row an FMR f uses (the largest target <= f, as the shipped table), or NULL when the
+ * table does not reach that low. */
+const bex_calib_row *bex_calib_table_row(const bex_calib_table *t, double fmr);
+
+/* ---- drift: do live non-mated scores still agree with the calibration? -------------------
+ *
+ * Given a window of live non-mated scores and the calibrated threshold for FMR f, the count at
+ * or above the threshold is Binomial(n, f) while the calibration holds. The test is two-sided
+ * at level alpha: an alarm when P(X >= k) < alpha / 2 (the population's impostor scores have
+ * risen: more false matches than the operating point says, a security problem) or P(X <= k) <
+ * alpha / 2 (fallen: the threshold is stricter than it needs, more travellers rejected). A
+ * window with fewer than min_comparisons scores (0: BEX_CALIB_MIN_EXPECTED / f, at least 10
+ * expected above) gives no verdict (enough = 0, alarm = 0). */
+#define BEX_DRIFT_ALPHA 0.001
+
+typedef struct bex_drift {
+    double fmr;                       /* the calibrated FMR watched */
+    double threshold;                 /* its threshold */
+    unsigned long long comparisons;   /* live non-mated scores in the window */
+    unsigned long long above;         /* of which at or above the threshold */
+    double observed;                  /* above / comparisons */
+    double ratio;                     /* observed / fmr */
+    double p_high, p_low;             /* P(X >= above), P(X <= above) for X ~ Binomial(n, fmr) */
+    double alpha;                     /* the test's level */
+    int enough;                       /* 1: comparisons >= the minimum: a verdict was reached */
+    int alarm;                        /* 1: the distribution has moved (direction below) */
+    int direction;                    /* +1 more scores above than expected, -1 fewer, 0 none */
+} bex_drift;
+
+/* alpha 0: BEX_DRIFT_ALPHA. 0 < fmr < 1; a NaN score is BEX_ERR_ARG. */
+int bex_drift_test(const float *scores, size_t n, double threshold, double fmr, double alpha,
+                   unsigned long long min_comparisons, bex_drift *out, char *err, size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif

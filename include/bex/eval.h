@@ -124,6 +124,13 @@ int bex_kfold_accuracy(const double *score, const int *mated, const int *fold, s
 int bex_error_rate_upper_bound(size_t k, size_t n, double confidence, double *upper,
                                char *err, size_t errlen);
 
+/* The two tails of X ~ Binomial(n, p) at k: *upper = P(X >= k), *lower = P(X <= k) (either
+ * may be NULL), through the same regularized incomplete beta. A one-sided test of "the rate
+ * is p" against "the rate is higher" rejects at level a when *upper < a. n >= 1, k <= n,
+ * 0 < p < 1. */
+int bex_binomial_tails(size_t k, size_t n, double p, double *upper, double *lower, char *err,
+                       size_t errlen);
+
 /* ---- open-set identification (1:N) ---------------------------------------------------------
  * One search of a probe against a gallery of N people. FNIR(N, R, T) and FPIR(N, T) depend on
  * N: set thresholds at the gallery size in use. */

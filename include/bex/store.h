@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "bex/bex.h"
+#include "bex/calibration.h"
 #include "bex/face.h"
 #include "bex/terms.h"
 
@@ -117,6 +118,99 @@ int bex_store_key_list(bex_store *st, bex_api_key **keys, size_t *n, char *err, 
  * key (the caller audits the denial with bex_store_audit). Reads no personal data: not
  * audited itself. */
 int bex_store_key_check(bex_store *st, const char *key, bex_api_key *out, char *err, size_t errlen);
+
+/* ---- calibration on the deployment's own data, and the drift check (calibration.h) ----
+ *
+ * Non-mated comparisons are templates of two different travellers in the store: face samples
+ * with a subject, not a citizen's (never enrolled), not of an entry referred or refused (whose
+ * face it is is in doubt), leaving out every pair of subjects that a flag links (two
+ * identities, a shared document, ...), that were merged (or merged and unmerged), as the
+ * officer's findings say they may be one person. Pairs are formed within one model (the
+ * samples' model column) only. Mated comparisons are two templates of one subject; they
+ * joined the subject because they matched (or an officer said so), so their FNMR is
+ * optimistic.
+ *
+ * Bounded: every pair is compared while a group has at most `cap` of them; beyond, `cap` pairs
+ * are drawn uniformly at random (with replacement, seeded) and the group says "sampled".
+ * Memory: every template of a model is read (512 bytes each: 512 MB for a million). */
+typedef enum bex_calib_scope {
+    BEX_CALIB_BY_MODEL = 0,  /* one group per model */
+    BEX_CALIB_BY_PORT = 1,   /* and one per port where the probe template was captured */
+    BEX_CALIB_BY_CAMERA = 2, /* and one per offline gate that captured the probe (bex sync) */
+} bex_calib_scope;
+
+typedef struct bex_score_query {
+    bex_calib_scope by;
+    const char *model;               /* NULL: every model in the store */
+    unsigned long long cap;          /* most comparisons a group (0: 10,000,000) */
+    unsigned long long seed;         /* pair sampling and the held-out halves (0: 1) */
+    const char *probes_since;        /* non-NULL: probes are live captures (entries, exits) at or
+                                        after this time, compared with every other template
+                                        (the drift check's window) */
+} bex_score_query;
+
+/* One group's scores. A pair is (probe, other): in the model group every template is a probe;
+ * in a port's or a camera's, the live captures taken there. */
+typedef struct bex_score_group {
+    char model[64];
+    char scope[8];                   /* "model", "port", "camera" */
+    char key[32];                    /* the port or gate name; "" for a model's group */
+    unsigned long long templates;    /* probes in the group */
+    unsigned long long others;       /* templates of the model they are compared with */
+    unsigned long long available;    /* non-mated pairs there are (after the exclusions) */
+    int sampled;                     /* 1: available > cap, pairs drawn at random */
+    unsigned long long seed;
+    float *nonmated;                 /* n_nonmated scores */
+    signed char *half;               /* per score: 0 both in half A, 1 both in B, -1 across */
+    size_t n_nonmated;
+    float *mated;
+    size_t n_mated;
+} bex_score_group;
+
+/* The groups' scores (model groups first, then ports or cameras by name). *groups: free with
+ * bex_store_score_groups_free. An audited read (object: the models; detail: the counts). */
+int bex_store_calibration_scores(bex_store *st, const bex_score_query *q, bex_score_group **groups,
+                                 size_t *n, char *err, size_t errlen);
+void bex_store_score_groups_free(bex_score_group *groups, size_t n);
+
+/* Applies a calibration file that `bex eval calibrate --store` wrote and an operator reviewed:
+ * each of its groups (model, scope, key, rows) is stored as the calibration in force for that
+ * scope, replacing the one before (kept, with when). A file that is not one, or a group with
+ * no rows, is BEX_ERR_FORMAT; nothing is applied unless all is. *applied: groups stored.
+ * Audited. It is what the drift check watches; decisions still use the shipped table. */
+int bex_store_calibration_apply(bex_store *st, const char *json, int *applied, char *err,
+                                size_t errlen);
+
+/* The calibration in force for a model's scope ("model", "" for the model's): its id and the
+ * threshold of the largest target <= fmr. *id = 0 when none is applied or it does not reach
+ * down to fmr. */
+int bex_store_calibration_threshold(bex_store *st, const char *model, double fmr, int64_t *id,
+                                    double *threshold, double *target, char *err, size_t errlen);
+
+/* A drift check: live captures of the store's model at or after `since` compared with other
+ * travellers' templates (as above; at most cap comparisons), tested against the threshold for
+ * `fmr` of the calibration in force, else the shipped (LFW) one. The result is recorded
+ * (drift_checks); an alarm raises a flag of kind score_drift with the evidence (counts,
+ * rates, p-value, threshold; no template, no name) when raise_flag. Audited. */
+typedef struct bex_drift_check {
+    char model[64];
+    char since[24];
+    char at[24];
+    int64_t calibration;             /* the calibration in force watched; 0: the shipped table */
+    int64_t flag;                    /* the flag raised; 0: none */
+    int64_t id;                      /* the drift_checks row */
+    int sampled;
+    unsigned long long available;
+    bex_drift drift;
+} bex_drift_check;
+
+int bex_store_drift_check(bex_store *st, const char *since, double fmr, double alpha,
+                          unsigned long long cap, unsigned long long seed, int raise_flag,
+                          bex_drift_check *out, char *err, size_t errlen);
+
+/* The latest drift check (for metrics): *found 0 when none. Not audited (no personal data). */
+int bex_store_drift_latest(bex_store *st, bex_drift_check *out, int *found, char *err,
+                           size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -69,8 +69,10 @@ typedef enum bex_flag_kind {
                                          device, a signature that does not verify */
     BEX_FLAG_GATE_LOG_REPLAYED = 13,  /* a gate log line refused by bex sync: its sequence number
                                          was used by another line, or is older than one synced */
+    BEX_FLAG_SCORE_DRIFT = 14,        /* live non-mated scores have moved away from the calibration
+                                         (bex eval drift): thresholds no longer give their FMR */
 } bex_flag_kind;
-#define BEX_FLAG_KIND_COUNT 14
+#define BEX_FLAG_KIND_COUNT 15
 const char *bex_flag_kind_name(bex_flag_kind k);
 int bex_flag_kind_parse(const char *s, bex_flag_kind *out);
 

@@ -36,7 +36,7 @@ NAME_TABLE(bex_decision, decision, BEX_DECISION_COUNT, "", "admitted", "referred
 NAME_TABLE(bex_flag_kind, flag_kind, BEX_FLAG_KIND_COUNT, "", "impostor_suspected", "two_identities",
            "biographic_mismatch", "document_problem", "manifest_mismatch", "document_shared", "not_matched",
            "not_on_manifest", "document_photo_unusable", "no_photo", "outside_departure_window",
-           "gate_log_forged", "gate_log_replayed")
+           "gate_log_forged", "gate_log_replayed", "score_drift")
 NAME_TABLE(bex_flag_status, flag_status, BEX_FLAG_STATUS_COUNT, "", "open", "cleared", "confirmed", "referred")
 NAME_TABLE(bex_gallery, gallery, BEX_GALLERY_COUNT, "", "document", "holder", "manifest", "port", "in_country",
            "all")

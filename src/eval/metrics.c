@@ -437,6 +437,20 @@ int bex_error_rate_upper_bound(size_t k, size_t n, double confidence, double *up
     return BEX_OK;
 }
 
+int bex_binomial_tails(size_t k, size_t n, double p, double *upper, double *lower, char *err,
+                       size_t errlen) {
+    if (n == 0) return bex__fail(err, errlen, BEX_ERR_ARG, "no trials");
+    if (k > n) return bex__fail(err, errlen, BEX_ERR_ARG, "%zu events in %zu trials", k, n);
+    if (!(p > 0 && p < 1)) return bex__fail(err, errlen, BEX_ERR_ARG, "probability %g is not in (0, 1)", p);
+    double dk = (double)k, dn = (double)n;
+    /* P(X >= k) = 1 - P(X <= k - 1) = I_p(k, n - k + 1); P(X <= k) = I_{1-p}(n - k, k + 1) */
+    double up = k == 0 ? 1 : ibeta(dk, dn - dk + 1, p, 1 - p);
+    double lo = k == n ? 1 : binom_cdf(dk, dn, p);
+    if (upper) *upper = up < 0 ? 0 : up > 1 ? 1 : up;
+    if (lower) *lower = lo < 0 ? 0 : lo > 1 ? 1 : lo;
+    return BEX_OK;
+}
+
 /* ---- identification --------------------------------------------------------------------- */
 
 static int check_probes(const bex_probe_result *p, size_t n, size_t *n_mated,

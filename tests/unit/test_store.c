@@ -22,8 +22,11 @@
 #define DIM BEX_TEMPLATE_DIM
 #define TODAY "2026-11-27"
 #define PORT "JFK"
-/* the newest migration in src/store/sql/ (each writes one "migrate" row to the audit log) */
-#define NEWEST_SCHEMA 6
+/* the newest migration in src/store/sql/, and how many there are (each writes one "migrate" row
+ * to the audit log): 001-006 and 008 here, 007 being another change of issue 13 (make it 8
+ * when both are in) */
+#define NEWEST_SCHEMA 8
+#define MIGRATIONS 7
 
 /* ---- synthetic templates ---- */
 
@@ -330,7 +333,7 @@ TEST(opens_and_migrates) {
         bex_store_close(st);
     }
     CHECK(sql_int(p, "SELECT count(*) FROM encounters") == 2);
-    CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE action = 'migrate'") == NEWEST_SCHEMA);
+    CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE action = 'migrate'") == MIGRATIONS);
     CHECK(sql_int(p, "PRAGMA user_version") == NEWEST_SCHEMA);
     char mode[16];
     sql_text(p, "PRAGMA journal_mode", mode, sizeof mode);
@@ -539,6 +542,97 @@ TEST(two_identities) {
     CHECK(flag_names_subject(f, e3.subject));
     CHECK(e4.subject != e3.subject);
     CHECK(!find_flag(e4.flags, e4.n_flags, "two_identities"));
+    bex_store_close(st);
+    db_remove(p);
+}
+
+/* Calibration on the store's own templates (store.h): every pair of two travellers' templates,
+ * travellers a flag names together left out; the drift check records, and with a calibration
+ * that no longer holds raises a score_drift flag. */
+TEST(calibration_on_own_data) {
+    char p[512], err[512];
+    bex_store *st = fresh_store(p);
+    if (!st) return;
+    bex_entry_result r;
+    char num[16], at[24];
+    for (int i = 0; i < 50; i++) {
+        person a = person_new();
+        snprintf(num, sizeof num, "C%08d", i);
+        snprintf(at, sizeof at, "2026-03-%02dT10:00:00Z", 1 + i % 28);
+        char given[8] = {'A', (char)('A' + i / 26), (char)('A' + i % 26), 0}, birth[11];
+        snprintf(birth, sizeof birth, "19%02d-01-%02d", 50 + i % 40, 1 + i % 28);
+        bex_mrz d = passport(num, "CALIB", given, birth, "2031-05-01");
+        if (i < 48) CHECK(enter_person(st, &a, &d, 1, at, "2026-06-30", &r) == BEX_OK);
+        else { /* the same face again, same names, another birth date: biographic_mismatch links the two */
+            CHECK(enter_person(st, &a, &d, 1, at, "2026-06-30", &r) == BEX_OK);
+            snprintf(num, sizeof num, "Z%08d", i);
+            bex_mrz d2 = passport(num, "CALIB", given, "1999-09-09", "2031-05-01");
+            CHECK(enter_person(st, &a, &d2, 0, "2026-04-01T10:00:00Z", "2026-06-30", &r) == BEX_OK);
+            CHECK(find_flag(r.flags, r.n_flags, "biographic_mismatch") != NULL);
+        }
+    }
+    long long linked = sql_int(p, "SELECT coalesce(sum(a.c * b.c), 0) FROM "
+                                  "(SELECT fs.flag_id f, fs.subject_id s, (SELECT count(*) FROM samples WHERE subject_id = fs.subject_id) c FROM flag_subjects fs) a "
+                                  "JOIN (SELECT fs.flag_id f, fs.subject_id s, (SELECT count(*) FROM samples WHERE subject_id = fs.subject_id) c FROM flag_subjects fs) b "
+                                  "ON a.f = b.f AND a.s < b.s");
+    long long n = sql_int(p, "SELECT count(*) FROM samples WHERE subject_id IS NOT NULL");
+    long long same = sql_int(p, "SELECT coalesce(sum(c * (c - 1) / 2), 0) FROM (SELECT count(*) c FROM samples "
+                                "WHERE subject_id IS NOT NULL GROUP BY subject_id)");
+    CHECK(linked > 0);
+    bex_score_query q = {.by = BEX_CALIB_BY_PORT};
+    bex_score_group *g = NULL;
+    size_t ng = 0;
+    CHECK(bex_store_calibration_scores(st, &q, &g, &ng, err, sizeof err) == BEX_OK);
+    CHECK(ng == 2); /* the model's, and JFK's */
+    if (ng == 2) {
+        CHECK(!strcmp(g[0].scope, "model") && !strcmp(g[1].scope, "port") && !strcmp(g[1].key, PORT));
+        CHECK((long long)g[0].n_nonmated == n * (n - 1) / 2 - same - linked && !g[0].sampled);
+        CHECK(g[0].available == g[0].n_nonmated && (long long)g[0].n_mated == same);
+        CHECK(g[1].templates < g[0].templates); /* live captures only */
+        for (size_t i = 0; i < g[0].n_nonmated; i++) CHECK(g[0].nonmated[i] < 0.6f);
+    }
+    bex_store_score_groups_free(g, ng);
+    /* a cap: drawn at random, the same draw for the same seed */
+    q.by = BEX_CALIB_BY_MODEL;
+    q.cap = 500;
+    q.seed = 9;
+    bex_score_group *g1 = NULL, *g2 = NULL;
+    size_t n1 = 0, n2 = 0;
+    CHECK(bex_store_calibration_scores(st, &q, &g1, &n1, err, sizeof err) == BEX_OK);
+    CHECK(bex_store_calibration_scores(st, &q, &g2, &n2, err, sizeof err) == BEX_OK);
+    CHECK(n1 == 1 && n2 == 1 && g1[0].sampled && g1[0].n_nonmated == 500 &&
+          !memcmp(g1[0].nonmated, g2[0].nonmated, 500 * sizeof(float)));
+    bex_store_score_groups_free(g1, n1);
+    bex_store_score_groups_free(g2, n2);
+
+    /* drift against the shipped table: these synthetic scores sit far below its thresholds */
+    bex_drift_check dc;
+    CHECK(bex_store_drift_check(st, "2026-01-01", 0.01, 0, 0, 1, 1, &dc, err, sizeof err) == BEX_OK);
+    CHECK(dc.calibration == 0 && dc.drift.enough && dc.drift.above == 0 && dc.drift.alarm && dc.drift.direction == -1);
+    /* a calibration whose FMR 0.01 threshold is far too low: every score is above it */
+    char json[1024];
+    snprintf(json, sizeof json,
+             "{\"calibration\":\"store\",\"seed\":1,\"groups\":[{\"model\":\"%s\",\"scope\":\"model\",\"key\":\"\","
+             "\"nonmated_comparisons\":5000,\"sampled\":false,\"status\":\"calibrated\",\"fmr\":[{\"target\":0.1,"
+             "\"threshold\":-0.4,\"false_matches\":500},{\"target\":0.01,\"threshold\":-0.3,\"false_matches\":50}]}]}",
+             bex_store_model(st));
+    int applied = 0;
+    CHECK(bex_store_calibration_apply(st, "{\"groups\":[]}", &applied, err, sizeof err) == BEX_ERR_FORMAT);
+    CHECK(bex_store_calibration_apply(st, json, &applied, err, sizeof err) == BEX_OK && applied == 1);
+    int64_t cid = 0;
+    double thr = 0, target = 0;
+    CHECK(bex_store_calibration_threshold(st, bex_store_model(st), 0.02, &cid, &thr, &target, err, sizeof err) == BEX_OK);
+    CHECK(cid > 0 && fabs(thr + 0.3) < 1e-9 && fabs(target - 0.01) < 1e-12);
+    CHECK(bex_store_drift_check(st, "2026-01-01", 0.01, 0, 0, 1, 1, &dc, err, sizeof err) == BEX_OK);
+    CHECK(dc.calibration == cid && dc.drift.alarm && dc.drift.direction == 1 && dc.flag > 0);
+    CHECK(sql_int(p, "SELECT count(*) FROM flags WHERE kind = 'score_drift' AND status = 'open'") == 2);
+    bex_drift_check last;
+    int found = 0;
+    CHECK(bex_store_drift_latest(st, &last, &found, err, sizeof err) == BEX_OK && found && last.id == dc.id &&
+          last.flag == dc.flag && last.drift.above == dc.drift.above);
+    CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE action IN ('calibration_scores', 'calibration_apply', "
+                     "'drift_check')") >= 7);
+    CHECK(audit_ok(st));
     bex_store_close(st);
     db_remove(p);
 }
@@ -1238,6 +1332,19 @@ TEST(gate_sealed_gallery_signed_log) {
     CHECK(sql_int(p, "SELECT count(*) FROM flags WHERE kind = 'gate_log_forged'") == 6);
     CHECK(sql_int(p, "SELECT count(*) FROM flags WHERE kind = 'gate_log_replayed'") == 2);
     CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE action = 'gate_log_refused'") == 8);
+    /* calibration by camera: the synced exit's capture is G1's */
+    {
+        long long at_g1 = sql_int(p, "SELECT count(*) FROM samples s JOIN gate_log_lines l ON l.encounter_id = "
+                                     "s.encounter_id JOIN gate_devices g ON g.id = l.device_id WHERE g.name = 'G1' "
+                                     "AND s.subject_id IS NOT NULL");
+        bex_score_query cq = {.by = BEX_CALIB_BY_CAMERA};
+        bex_score_group *cg = NULL;
+        size_t ncg = 0;
+        CHECK(bex_store_calibration_scores(st, &cq, &cg, &ncg, err, sizeof err) == BEX_OK);
+        CHECK(at_g1 > 0 && ncg == 2 && !strcmp(cg[1].scope, "camera") && !strcmp(cg[1].key, "G1") &&
+              (long long)cg[1].templates == at_g1);
+        bex_store_score_groups_free(cg, ncg);
+    }
 done:
     bex_gate_keys_wipe(&g1);
     bex_gate_keys_wipe(&g2);
@@ -2140,6 +2247,7 @@ int main(void) {
     RUN(returning_traveller_linked);
     RUN(impostor);
     RUN(two_identities);
+    RUN(calibration_on_own_data);
     RUN(document_shared);
     RUN(document_problem);
     RUN(exit_not_matched_recorded);

@@ -1,0 +1,637 @@
+/*
+ * calib.c - the store's side of calibration on the deployment's own data (store.h,
+ * "calibration on the deployment's own data"): non-mated and mated scores of the templates
+ * on record, grouped by model and by port or camera, with pairs that a flag or a merge links
+ * left out and a bound on how many are compared; applying a reviewed calibration file; and
+ * the drift check of live captures against the calibration in force, which raises a flag.
+ * The arithmetic (tables, the binomial test) is calibration.h's: this file reads and writes.
+ */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bex/calibration.h"
+#include "store/store_impl.h"
+#include "util/util.h"
+
+#define DEFAULT_CAP 10000000ULL
+
+typedef struct tpl {
+    int64_t subject;
+    int root;                /* the subject's linked set (index into the root table) */
+    int live;                /* an entry's or exit's capture */
+    char port[16], camera[32], at[24], model[64];
+    float v[BEX_TEMPLATE_DIM];
+} tpl;
+
+/* ---- linked subjects: union-find over subject ids ---- */
+
+typedef struct links {
+    int64_t *ids; /* sorted subject ids */
+    int *parent;
+    size_t n;
+} links;
+
+static int find(links *l, int i) {
+    while (l->parent[i] != i) {
+        l->parent[i] = l->parent[l->parent[i]];
+        i = l->parent[i];
+    }
+    return i;
+}
+static int index_of(const links *l, int64_t id) {
+    size_t lo = 0, hi = l->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (l->ids[mid] < id) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < l->n && l->ids[lo] == id ? (int)lo : -1;
+}
+static void unite(links *l, int64_t a, int64_t b) {
+    int x = index_of(l, a), y = index_of(l, b);
+    if (x < 0 || y < 0) return;
+    x = find(l, x);
+    y = find(l, y);
+    if (x != y) l->parent[x] = y;
+}
+
+static int load_links(bex_store *st, links *l, char *err, size_t errlen) {
+    memset(l, 0, sizeof *l);
+    int64_t n = 0;
+    int rc = st_query_int(st, "SELECT count(*) FROM subjects", NULL, 0, 0, &n, err, errlen);
+    if (rc != BEX_OK) return rc;
+    l->ids = bex__malloc(sizeof *l->ids * (size_t)(n + 1));
+    l->parent = bex__malloc(sizeof *l->parent * (size_t)(n + 1));
+    if (!l->ids || !l->parent) return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory for %lld subjects", (long long)n);
+    sqlite3_stmt *s = st_prep(st, "SELECT id FROM subjects ORDER BY id", err, errlen);
+    if (!s) return BEX_ERR_IO;
+    while (sqlite3_step(s) == SQLITE_ROW && l->n < (size_t)n) {
+        l->ids[l->n] = sqlite3_column_int64(s, 0);
+        l->parent[l->n] = (int)l->n;
+        l->n++;
+    }
+    sqlite3_finalize(s);
+    /* subjects a flag names together, and subjects merged (also merges undone since) */
+    s = st_prep(st, "SELECT flag_id, subject_id FROM flag_subjects ORDER BY flag_id", err, errlen);
+    if (!s) return BEX_ERR_IO;
+    int64_t prev_flag = -1, prev_subject = 0;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        int64_t f = sqlite3_column_int64(s, 0), sub = sqlite3_column_int64(s, 1);
+        if (f == prev_flag) unite(l, prev_subject, sub);
+        prev_flag = f;
+        prev_subject = sub;
+    }
+    sqlite3_finalize(s);
+    s = st_prep(st, "SELECT kept, merged FROM merges", err, errlen);
+    if (!s) return BEX_ERR_IO;
+    while (sqlite3_step(s) == SQLITE_ROW) unite(l, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1));
+    sqlite3_finalize(s);
+    return BEX_OK;
+}
+
+static void links_free(links *l) {
+    bex__free(l->ids);
+    bex__free(l->parent);
+}
+
+/* ---- the templates ---- */
+
+static int load_templates(bex_store *st, links *l, const char *model, tpl **out, size_t *n_out, char *err,
+                          size_t errlen) {
+    *out = NULL;
+    *n_out = 0;
+    sqlite3_stmt *s = st_prep(st,
+                              "SELECT s.subject_id, s.model, s.template, s.source, s.captured_at, e.port, "
+                              "(SELECT g.name FROM gate_log_lines gl JOIN gate_devices g ON g.id = gl.device_id "
+                              " WHERE gl.encounter_id = s.encounter_id LIMIT 1) "
+                              "FROM samples s LEFT JOIN encounters e ON e.id = s.encounter_id "
+                              "WHERE s.modality = 'face' AND s.subject_id IS NOT NULL AND s.citizen = 0 "
+                              "AND (e.decision IS NULL OR e.decision = 'admitted') AND (?1 IS NULL OR s.model = ?1) "
+                              "ORDER BY s.model, s.id",
+                              err, errlen);
+    if (!s) return BEX_ERR_IO;
+    st_bind_text(s, 1, model);
+    size_t n = 0, cap = 0;
+    tpl *t = NULL;
+    int rc = BEX_OK, step;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        if (sqlite3_column_bytes(s, 2) != TEMPLATE_BYTES) continue;
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 1024;
+            tpl *nt = bex__realloc(t, sizeof *t * nc);
+            if (!nt) {
+                rc = bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory for %zu templates", nc);
+                break;
+            }
+            t = nt;
+            cap = nc;
+        }
+        tpl *x = &t[n];
+        memset(x, 0, sizeof *x);
+        x->subject = sqlite3_column_int64(s, 0);
+        st_col_text(s, 1, x->model, sizeof x->model);
+        memcpy(x->v, sqlite3_column_blob(s, 2), TEMPLATE_BYTES);
+        const char *src = (const char *)sqlite3_column_text(s, 3);
+        x->live = src && (!strcmp(src, "entry") || !strcmp(src, "exit"));
+        st_col_text(s, 4, x->at, sizeof x->at);
+        st_col_text(s, 5, x->port, sizeof x->port);
+        st_col_text(s, 6, x->camera, sizeof x->camera);
+        int k = index_of(l, x->subject);
+        if (k < 0) continue; /* a subject deleted meanwhile */
+        x->root = find(l, k);
+        n++;
+    }
+    if (rc == BEX_OK && step != SQLITE_DONE) rc = st_fail(st, "reading the templates", err, errlen);
+    sqlite3_finalize(s);
+    if (rc != BEX_OK) {
+        bex__free(t);
+        return rc;
+    }
+    *out = t;
+    *n_out = n;
+    return BEX_OK;
+}
+
+static float dot(const float *a, const float *b) {
+    float s = 0;
+    for (int k = 0; k < BEX_TEMPLATE_DIM; k++) s += a[k] * b[k];
+    return s;
+}
+
+static uint64_t splitmix(uint64_t *x) {
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+static int half_of(int root, uint64_t seed) {
+    uint64_t x = seed ^ ((uint64_t)root * 0x2545f4914f6cdd1dULL);
+    return (int)(splitmix(&x) & 1);
+}
+
+/* The pairs of one group: probes p[0..np) (indices into t[lo..hi)), each with every template of
+ * the model. inp[i] marks probes (so that a pair of two probes counts once); cnt_all[r] and
+ * cnt_p[r] count templates by root. */
+static int group_pairs(const tpl *t, size_t lo, size_t hi, const size_t *p, size_t np, const unsigned char *inp,
+                       const uint32_t *cnt_all, uint32_t *cnt_p, const size_t *by_subject, const size_t *subj_first,
+                       const size_t *subj_of, uint64_t cap, uint64_t seed, bex_score_group *g, char *err,
+                       size_t errlen) {
+    size_t n_all = hi - lo;
+    /* available = sum over probes of (n_all - its root's count) - pairs of two probes counted twice */
+    double ordered = 0, pp = (double)np * ((double)np - 1) / 2;
+    for (size_t i = 0; i < np; i++) {
+        ordered += (double)(n_all - cnt_all[t[p[i]].root]);
+        cnt_p[t[p[i]].root]++;
+    }
+    double same_p = 0;
+    for (size_t i = 0; i < np; i++) {
+        uint32_t *c = &cnt_p[t[p[i]].root];
+        if (*c) {
+            same_p += (double)*c * ((double)*c - 1) / 2;
+            *c = 0;
+        }
+    }
+    double avail = ordered - (pp - same_p);
+    g->available = avail > 0 ? (unsigned long long)avail : 0;
+    g->templates = np;
+    g->others = n_all;
+    g->seed = seed;
+    g->sampled = (double)cap < avail;
+    size_t want = g->sampled ? (size_t)cap : (size_t)g->available;
+    g->nonmated = bex__malloc(sizeof *g->nonmated * (want ? want : 1));
+    g->half = bex__malloc(want ? want : 1);
+    if (!g->nonmated || !g->half) return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory for %zu scores", want);
+    size_t k = 0;
+    if (!g->sampled) {
+        for (size_t a = 0; a < np; a++) {
+            size_t i = p[a];
+            for (size_t j = lo; j < hi && k < want; j++) {
+                if (t[j].root == t[i].root || (inp[j - lo] && j <= i)) continue;
+                g->nonmated[k] = dot(t[i].v, t[j].v);
+                int hi_ = half_of(t[i].root, seed), hj = half_of(t[j].root, seed);
+                g->half[k++] = (signed char)(hi_ == hj ? hi_ : -1);
+            }
+        }
+    } else {
+        uint64_t rs = seed;
+        uint64_t tries = 0, max_tries = 64 * (uint64_t)want + 1000;
+        while (k < want && tries++ < max_tries) {
+            size_t i = p[splitmix(&rs) % np], j = lo + (size_t)(splitmix(&rs) % n_all);
+            if (t[j].root == t[i].root) continue;
+            /* (i, j) with both probes is drawn from either end: keep half of them */
+            if (inp[j - lo] && (splitmix(&rs) & 1)) continue;
+            g->nonmated[k] = dot(t[i].v, t[j].v);
+            int hi_ = half_of(t[i].root, seed), hj = half_of(t[j].root, seed);
+            g->half[k++] = (signed char)(hi_ == hj ? hi_ : -1);
+        }
+    }
+    g->n_nonmated = k;
+    /* mated: two templates of one subject, at most cap */
+    size_t mcap = 0;
+    for (size_t a = 0; a < np; a++) {
+        size_t s = subj_of[p[a] - lo];
+        mcap += subj_first[s + 1] - subj_first[s] - 1;
+        if (mcap > cap) {
+            mcap = (size_t)cap;
+            break;
+        }
+    }
+    g->mated = bex__malloc(sizeof *g->mated * (mcap ? mcap : 1));
+    if (!g->mated) return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory for %zu scores", mcap);
+    size_t m = 0;
+    for (size_t a = 0; a < np && m < mcap; a++) {
+        size_t i = p[a], s = subj_of[i - lo];
+        for (size_t q = subj_first[s]; q < subj_first[s + 1] && m < mcap; q++) {
+            size_t j = lo + by_subject[q];
+            if (j == i || (inp[j - lo] && j <= i)) continue;
+            g->mated[m++] = dot(t[i].v, t[j].v);
+        }
+    }
+    g->n_mated = m;
+    return BEX_OK;
+}
+
+static const tpl *cmp_t; /* qsort has no context argument; one caller at a time per handle */
+static int cmp_by_subject(const void *a, const void *b) {
+    const tpl *x = &cmp_t[*(const size_t *)a], *y = &cmp_t[*(const size_t *)b];
+    if (x->subject != y->subject) return x->subject < y->subject ? -1 : 1;
+    return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+static int cmp_key(const void *a, const void *b) { return strcmp((const char *)a, (const char *)b); }
+
+void bex_store_score_groups_free(bex_score_group *g, size_t n) {
+    for (size_t i = 0; g && i < n; i++) {
+        bex__free(g[i].nonmated);
+        bex__free(g[i].half);
+        bex__free(g[i].mated);
+    }
+    bex__free(g);
+}
+
+int bex_store_calibration_scores(bex_store *st, const bex_score_query *q, bex_score_group **groups, size_t *n_groups,
+                                 char *err, size_t errlen) {
+    if (!st || !q || !groups || !n_groups) return bex__fail(err, errlen, BEX_ERR_ARG, "bex_store_calibration_scores: NULL argument");
+    *groups = NULL;
+    *n_groups = 0;
+    uint64_t cap = q->cap ? q->cap : DEFAULT_CAP, seed = q->seed ? q->seed : 1;
+    links l;
+    tpl *t = NULL;
+    size_t nt = 0;
+    int rc = st_exec(st, "BEGIN", "reading the templates", err, errlen);
+    if (rc != BEX_OK) return rc;
+    rc = load_links(st, &l, err, errlen);
+    if (rc == BEX_OK) rc = load_templates(st, &l, q->model, &t, &nt, err, errlen);
+    st_exec(st, "COMMIT", "reading the templates", NULL, 0);
+    bex_score_group *g = NULL;
+    size_t ng = 0, gcap = 0;
+    uint32_t *cnt_all = NULL, *cnt_p = NULL;
+    size_t *p = NULL, *by_subject = NULL, *subj_first = NULL, *subj_of = NULL;
+    unsigned char *inp = NULL;
+    char (*keys)[32] = NULL;
+    if (rc != BEX_OK) goto out;
+    cnt_all = bex__calloc(l.n + 1, sizeof *cnt_all);
+    cnt_p = bex__calloc(l.n + 1, sizeof *cnt_p);
+    p = bex__malloc(sizeof *p * (nt + 1));
+    by_subject = bex__malloc(sizeof *by_subject * (nt + 1));
+    subj_first = bex__malloc(sizeof *subj_first * (nt + 2));
+    subj_of = bex__malloc(sizeof *subj_of * (nt + 1));
+    inp = bex__malloc(nt + 1);
+    keys = bex__malloc(sizeof *keys * (nt + 1));
+    if (!cnt_all || !cnt_p || !p || !by_subject || !subj_first || !subj_of || !inp || !keys) {
+        rc = bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory for %zu templates", nt);
+        goto out;
+    }
+    for (size_t lo = 0, hi; lo < nt; lo = hi) {
+        for (hi = lo; hi < nt && !strcmp(t[hi].model, t[lo].model); hi++) cnt_all[t[hi].root]++;
+        size_t n_all = hi - lo;
+        /* the model's templates grouped by subject (for mated pairs) */
+        for (size_t i = 0; i < n_all; i++) by_subject[i] = lo + i;
+        cmp_t = t;
+        qsort(by_subject, n_all, sizeof *by_subject, cmp_by_subject);
+        size_t ns = 0;
+        for (size_t i = 0; i < n_all; i++) {
+            if (i == 0 || t[by_subject[i]].subject != t[by_subject[i - 1]].subject) subj_first[ns++] = i;
+            subj_of[by_subject[i] - lo] = ns - 1;
+            by_subject[i] -= lo;
+        }
+        subj_first[ns] = n_all;
+        /* the groups: the model's (or the drift window's), then each port or camera */
+        size_t nk = 0;
+        if (!q->probes_since && q->by != BEX_CALIB_BY_MODEL) {
+            for (size_t i = lo; i < hi; i++) {
+                const char *k = q->by == BEX_CALIB_BY_PORT ? t[i].port : t[i].camera;
+                if (t[i].live && *k) snprintf(keys[nk++], sizeof keys[0], "%s", k);
+            }
+            qsort(keys, nk, sizeof keys[0], cmp_key);
+            size_t u = 0;
+            for (size_t i = 0; i < nk; i++)
+                if (!u || strcmp(keys[u - 1], keys[i])) memmove(keys[u++], keys[i], sizeof keys[0]);
+            nk = u;
+        }
+        for (size_t gi = 0; gi <= nk; gi++) {
+            size_t np = 0;
+            for (size_t i = lo; i < hi; i++) {
+                int in;
+                if (gi == 0) in = q->probes_since ? t[i].live && strcmp(t[i].at, q->probes_since) >= 0 : 1;
+                else in = t[i].live && !strcmp(q->by == BEX_CALIB_BY_PORT ? t[i].port : t[i].camera, keys[gi - 1]);
+                inp[i - lo] = (unsigned char)in;
+                if (in) p[np++] = i;
+            }
+            if (ng == gcap) {
+                size_t nc = gcap ? gcap * 2 : 8;
+                bex_score_group *ngp = bex__realloc(g, sizeof *g * nc);
+                if (!ngp) {
+                    rc = bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory");
+                    goto out;
+                }
+                g = ngp;
+                gcap = nc;
+            }
+            bex_score_group *x = &g[ng++];
+            memset(x, 0, sizeof *x);
+            snprintf(x->model, sizeof x->model, "%s", t[lo].model);
+            snprintf(x->scope, sizeof x->scope, "%s", gi == 0 ? "model" : q->by == BEX_CALIB_BY_PORT ? "port" : "camera");
+            if (gi) snprintf(x->key, sizeof x->key, "%s", keys[gi - 1]);
+            rc = group_pairs(t, lo, hi, p, np, inp, cnt_all, cnt_p, by_subject, subj_first, subj_of, cap,
+                             seed + gi, x, err, errlen);
+            if (rc != BEX_OK) goto out;
+        }
+        for (size_t i = lo; i < hi; i++) cnt_all[t[i].root] = 0;
+    }
+    {
+        char obj[96], detail[160];
+        unsigned long long total = 0;
+        for (size_t i = 0; i < ng; i++) total += g[i].n_nonmated;
+        snprintf(obj, sizeof obj, "model %s", q->model ? q->model : "all");
+        snprintf(detail, sizeof detail, "%zu templates, %zu groups, %llu non-mated comparisons%s", nt, ng, total,
+                 q->probes_since ? " (drift window)" : "");
+        rc = bex_store_audit(st, "calibration_scores", obj, detail, err, errlen);
+    }
+out:
+    links_free(&l);
+    bex__free(t);
+    bex__free(cnt_all);
+    bex__free(cnt_p);
+    bex__free(p);
+    bex__free(by_subject);
+    bex__free(subj_first);
+    bex__free(subj_of);
+    bex__free(inp);
+    bex__free(keys);
+    if (rc != BEX_OK) {
+        bex_store_score_groups_free(g, ng);
+        return rc;
+    }
+    *groups = g;
+    *n_groups = ng;
+    return BEX_OK;
+}
+
+/* ---- applying a reviewed calibration file ---- */
+
+static double num(const cJSON *o, const char *name, double dflt) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+static const char *str(const cJSON *o, const char *name) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+int bex_store_calibration_apply(bex_store *st, const char *json, int *applied, char *err, size_t errlen) {
+    if (!st || !json) return bex__fail(err, errlen, BEX_ERR_ARG, "bex_store_calibration_apply: NULL argument");
+    if (applied) *applied = 0;
+    cJSON *doc = cJSON_Parse(json);
+    const cJSON *gs = doc ? cJSON_GetObjectItemCaseSensitive(doc, "groups") : NULL;
+    const char *kind = doc ? str(doc, "calibration") : NULL;
+    if (!cJSON_IsArray(gs) || !kind || strcmp(kind, "store")) {
+        cJSON_Delete(doc);
+        return bex__fail(err, errlen, BEX_ERR_FORMAT,
+                         "not a calibration file of `bex eval calibrate --store` (no \"calibration\":\"store\" with \"groups\")");
+    }
+    char at[24];
+    bex_time_now(at);
+    int rc = bex__begin(st, err, errlen), n = 0;
+    const cJSON *g;
+    cJSON_ArrayForEach(g, gs) {
+        if (rc != BEX_OK) break;
+        const char *model = str(g, "model"), *scope = str(g, "scope"), *key = str(g, "key");
+        const cJSON *rows = cJSON_GetObjectItemCaseSensitive(g, "fmr");
+        const char *status = str(g, "status");
+        if (status && strcmp(status, "calibrated")) continue; /* a refused group: nothing to apply */
+        if (!model || !scope || !key || !cJSON_IsArray(rows) || cJSON_GetArraySize(rows) == 0 ||
+            (strcmp(scope, "model") && strcmp(scope, "port") && strcmp(scope, "camera"))) {
+            rc = bex__fail(err, errlen, BEX_ERR_FORMAT, "calibration group %d: model, scope, key and fmr rows needed", n + 1);
+            break;
+        }
+        double nonmated = num(g, "nonmated_comparisons", 0);
+        if (!(nonmated > 0)) {
+            rc = bex__fail(err, errlen, BEX_ERR_FORMAT, "calibration group %d: no non-mated comparisons", n + 1);
+            break;
+        }
+        sqlite3_stmt *s = st_stmt(st, "UPDATE calibrations SET replaced_at = ?4 WHERE model = ?1 AND scope = ?2 "
+                                      "AND scope_key = ?3 AND replaced_at IS NULL", err, errlen);
+        if (!s) { rc = BEX_ERR_IO; break; }
+        st_bind_text(s, 1, model);
+        st_bind_text(s, 2, scope);
+        st_bind_text(s, 3, key);
+        st_bind_text(s, 4, at);
+        if ((rc = st_step_done(st, s, "replacing a calibration", err, errlen)) != BEX_OK) break;
+        char *one = cJSON_PrintUnformatted(g);
+        s = st_stmt(st, "INSERT INTO calibrations(model, scope, scope_key, nonmated, mated, sampled, seed, applied_at, "
+                        "document) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", err, errlen);
+        if (!s || !one) { free(one); rc = s ? bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory") : BEX_ERR_IO; break; }
+        st_bind_text(s, 1, model);
+        st_bind_text(s, 2, scope);
+        st_bind_text(s, 3, key);
+        sqlite3_bind_int64(s, 4, (sqlite3_int64)nonmated);
+        sqlite3_bind_int64(s, 5, (sqlite3_int64)num(g, "mated_comparisons", 0));
+        sqlite3_bind_int(s, 6, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(g, "sampled")) ? 1 : 0);
+        sqlite3_bind_int64(s, 7, (sqlite3_int64)num(doc, "seed", 0));
+        st_bind_text(s, 8, at);
+        st_bind_text(s, 9, one);
+        rc = st_step_done(st, s, "applying a calibration", err, errlen);
+        free(one);
+        if (rc != BEX_OK) break;
+        int64_t id = sqlite3_last_insert_rowid(st->db);
+        const cJSON *r;
+        cJSON_ArrayForEach(r, rows) {
+            double target = num(r, "target", NAN), thr = num(r, "threshold", NAN);
+            if (!(target > 0 && target <= 0.1) || !(thr >= -1 && thr <= 1)) {
+                rc = bex__fail(err, errlen, BEX_ERR_FORMAT, "calibration group %d: a row without a target in (0, 0.1] "
+                                                            "and a threshold in [-1, 1]", n + 1);
+                break;
+            }
+            s = st_stmt(st, "INSERT INTO calibration_rows VALUES (?1, ?2, ?3, ?4, ?5, ?6)", err, errlen);
+            if (!s) { rc = BEX_ERR_IO; break; }
+            sqlite3_bind_int64(s, 1, id);
+            sqlite3_bind_double(s, 2, target);
+            sqlite3_bind_double(s, 3, thr);
+            sqlite3_bind_int64(s, 4, (sqlite3_int64)num(r, "false_matches", 0));
+            double u = num(r, "upper95", NAN), h = num(r, "heldout_fmr", NAN);
+            if (isnan(u)) sqlite3_bind_null(s, 5); else sqlite3_bind_double(s, 5, u);
+            if (isnan(h)) sqlite3_bind_null(s, 6); else sqlite3_bind_double(s, 6, h);
+            if ((rc = st_step_done(st, s, "applying a calibration", err, errlen)) != BEX_OK) break;
+        }
+        if (rc != BEX_OK) break;
+        char obj[64], detail[160];
+        snprintf(obj, sizeof obj, "calibration %lld", (long long)id);
+        snprintf(detail, sizeof detail, "model %.60s %s %.31s: %d rows from %.0f non-mated comparisons", model, scope,
+                 *key ? key : "-", cJSON_GetArraySize(rows), nonmated);
+        rc = bex__audit(st, "calibration_apply", obj, detail, err, errlen);
+        n++;
+    }
+    if (rc == BEX_OK && n == 0) rc = bex__fail(err, errlen, BEX_ERR_FORMAT, "the file has no calibrated group to apply");
+    cJSON_Delete(doc);
+    rc = bex__end(st, rc, NULL, err, errlen);
+    if (rc == BEX_OK && applied) *applied = n;
+    return rc;
+}
+
+int bex_store_calibration_threshold(bex_store *st, const char *model, double fmr, int64_t *id, double *threshold,
+                                    double *target, char *err, size_t errlen) {
+    *id = 0;
+    sqlite3_stmt *s = st_stmt(st, "SELECT c.id, r.threshold, r.target FROM calibrations c JOIN calibration_rows r "
+                                  "ON r.calibration_id = c.id WHERE c.model = ?1 AND c.scope = 'model' AND "
+                                  "c.replaced_at IS NULL AND r.target <= ?2 ORDER BY c.id DESC, r.target DESC LIMIT 1",
+                              err, errlen);
+    if (!s) return BEX_ERR_IO;
+    st_bind_text(s, 1, model);
+    sqlite3_bind_double(s, 2, fmr * (1 + 1e-9));
+    int step = sqlite3_step(s);
+    if (step == SQLITE_ROW) {
+        *id = sqlite3_column_int64(s, 0);
+        *threshold = sqlite3_column_double(s, 1);
+        *target = sqlite3_column_double(s, 2);
+    }
+    st_release(st, s);
+    if (step != SQLITE_ROW && step != SQLITE_DONE) return st_fail(st, "reading the calibration", err, errlen);
+    return BEX_OK;
+}
+
+/* ---- the drift check ---- */
+
+int bex_store_drift_check(bex_store *st, const char *since, double fmr, double alpha, unsigned long long cap,
+                          unsigned long long seed, int raise_flag, bex_drift_check *out, char *err, size_t errlen) {
+    if (!st || !since || !out) return bex__fail(err, errlen, BEX_ERR_ARG, "bex_store_drift_check: NULL argument");
+    if (!(fmr > 0 && fmr <= 0.1)) return bex__fail(err, errlen, BEX_ERR_ARG, "the FMR watched must be in (0, 0.1] (got %g)", fmr);
+    bex_drift_check c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.model, sizeof c.model, "%s", st->model);
+    snprintf(c.since, sizeof c.since, "%s", since);
+    bex_time_now(c.at);
+    double threshold = NAN, target = fmr;
+    int rc = bex_store_calibration_threshold(st, st->model, fmr, &c.calibration, &threshold, &target, err, errlen);
+    if (rc != BEX_OK) return rc;
+    if (!c.calibration) { /* none applied: the shipped table */
+        bex_operating_point op;
+        rc = bex_operating_point_verify(st->align, fmr, &op, err, errlen);
+        if (rc != BEX_OK) return rc;
+        threshold = op.threshold;
+        target = op.fmr;
+    }
+    bex_score_query q = {.by = BEX_CALIB_BY_MODEL, .model = st->model, .cap = cap, .seed = seed, .probes_since = since};
+    bex_score_group *g = NULL;
+    size_t ng = 0;
+    rc = bex_store_calibration_scores(st, &q, &g, &ng, err, errlen);
+    if (rc != BEX_OK) return rc;
+    rc = bex_drift_test(ng ? g[0].nonmated : NULL, ng ? g[0].n_nonmated : 0, threshold, target, alpha, 0, &c.drift, err,
+                        errlen);
+    if (ng) {
+        c.sampled = g[0].sampled;
+        c.available = g[0].available;
+    }
+    bex_store_score_groups_free(g, ng);
+    if (rc != BEX_OK) return rc;
+    rc = bex__begin(st, err, errlen);
+    if (rc == BEX_OK && c.drift.alarm && raise_flag) {
+        bex_flag_plan p;
+        memset(&p, 0, sizeof p);
+        p.kind = BEX_FLAG_SCORE_DRIFT;
+        char d[512];
+        snprintf(d, sizeof d, "non-mated scores of captures since %s moved %s the calibration: %llu of %llu at or "
+                              "above %.4f (FMR %g, %s), %.3g x expected, p %.2g",
+                 c.since, c.drift.direction > 0 ? "above" : "below", c.drift.above, c.drift.comparisons, threshold,
+                 target, c.calibration ? "applied" : "LFW", c.drift.ratio,
+                 c.drift.direction > 0 ? c.drift.p_high : c.drift.p_low);
+        snprintf(p.detail, sizeof p.detail, "%.191s", d);
+        bex_flag f;
+        rc = bex__insert_flag(st, &p, 0, NULL, c.at, &f, err, errlen);
+        if (rc == BEX_OK) c.flag = f.id;
+    }
+    if (rc == BEX_OK) {
+        sqlite3_stmt *s = st_stmt(st, "INSERT INTO drift_checks(at, model, since, calibration_id, fmr, threshold, "
+                                      "comparisons, above, p_high, p_low, enough, alarm, direction, flag_id) VALUES "
+                                      "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)", err, errlen);
+        if (!s) rc = BEX_ERR_IO;
+        else {
+            st_bind_text(s, 1, c.at);
+            st_bind_text(s, 2, c.model);
+            st_bind_text(s, 3, c.since);
+            st_bind_id(s, 4, c.calibration);
+            sqlite3_bind_double(s, 5, target);
+            sqlite3_bind_double(s, 6, threshold);
+            sqlite3_bind_int64(s, 7, (sqlite3_int64)c.drift.comparisons);
+            sqlite3_bind_int64(s, 8, (sqlite3_int64)c.drift.above);
+            sqlite3_bind_double(s, 9, c.drift.p_high);
+            sqlite3_bind_double(s, 10, c.drift.p_low);
+            sqlite3_bind_int(s, 11, c.drift.enough);
+            sqlite3_bind_int(s, 12, c.drift.alarm);
+            sqlite3_bind_int(s, 13, c.drift.direction);
+            st_bind_id(s, 14, c.flag);
+            rc = st_step_done(st, s, "recording the drift check", err, errlen);
+            c.id = sqlite3_last_insert_rowid(st->db);
+        }
+    }
+    if (rc == BEX_OK) {
+        char obj[64], detail[256];
+        snprintf(obj, sizeof obj, "drift_check %lld flag %lld", (long long)c.id, (long long)c.flag);
+        snprintf(detail, sizeof detail, "%llu of %llu at or above %.5f (FMR %g), alarm %d", c.drift.above,
+                 c.drift.comparisons, threshold, target, c.drift.alarm);
+        rc = bex__audit(st, "drift_check", obj, detail, err, errlen);
+    }
+    rc = bex__end(st, rc, NULL, err, errlen);
+    if (rc == BEX_OK) *out = c;
+    return rc;
+}
+
+int bex_store_drift_latest(bex_store *st, bex_drift_check *out, int *found, char *err, size_t errlen) {
+    *found = 0;
+    sqlite3_stmt *s = st_stmt(st, "SELECT at, model, since, coalesce(calibration_id, 0), fmr, threshold, comparisons, "
+                                  "above, p_high, p_low, enough, alarm, direction, coalesce(flag_id, 0), id "
+                                  "FROM drift_checks ORDER BY id DESC LIMIT 1", err, errlen);
+    if (!s) return BEX_ERR_IO;
+    int step = sqlite3_step(s);
+    if (step == SQLITE_ROW) {
+        bex_drift_check c;
+        memset(&c, 0, sizeof c);
+        st_col_text(s, 0, c.at, sizeof c.at);
+        st_col_text(s, 1, c.model, sizeof c.model);
+        st_col_text(s, 2, c.since, sizeof c.since);
+        c.calibration = sqlite3_column_int64(s, 3);
+        c.drift.fmr = sqlite3_column_double(s, 4);
+        c.drift.threshold = sqlite3_column_double(s, 5);
+        c.drift.comparisons = (unsigned long long)sqlite3_column_int64(s, 6);
+        c.drift.above = (unsigned long long)sqlite3_column_int64(s, 7);
+        c.drift.p_high = sqlite3_column_double(s, 8);
+        c.drift.p_low = sqlite3_column_double(s, 9);
+        c.drift.enough = sqlite3_column_int(s, 10);
+        c.drift.alarm = sqlite3_column_int(s, 11);
+        c.drift.direction = sqlite3_column_int(s, 12);
+        c.flag = sqlite3_column_int64(s, 13);
+        c.id = sqlite3_column_int64(s, 14);
+        if (c.drift.comparisons) {
+            c.drift.observed = (double)c.drift.above / (double)c.drift.comparisons;
+            c.drift.ratio = c.drift.observed / c.drift.fmr;
+        }
+        *out = c;
+        *found = 1;
+    }
+    st_release(st, s);
+    if (step != SQLITE_ROW && step != SQLITE_DONE) return st_fail(st, "reading the drift checks", err, errlen);
+    return BEX_OK;
+}
