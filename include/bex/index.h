@@ -58,6 +58,7 @@ typedef enum bex_index_format {
 
 #define BEX_INDEX_MAX_DIM 4096
 #define BEX_INDEX_MAX_K 1024
+#define BEX_INDEX_MODEL_MAX 128 /* bytes of a model identity, with its NUL */
 
 typedef struct bex_index bex_index;
 
@@ -119,6 +120,26 @@ int bex_index_search_batch(bex_index *ix, const float *probes, size_t nq, int k,
 int bex_index_search_subjects(bex_index *ix, const float *probe, int k,
                               const bex_index_filter *filter, bex_index_hit *hits, size_t *n,
                               char *err, size_t errlen);
+
+/* The exact (float32) vector of a template, for a re-rank: writes dim floats to vec and
+ * returns BEX_OK, or another status to leave the template out (gone from the caller's
+ * records). Called under the index's read lock: it must not change the index. */
+typedef int (*bex_index_vector_fn)(void *ctx, int64_t template_id, float *vec);
+
+/* As bex_index_search_subjects, with exact scores for a compact index: the int8 (or float16)
+ * scan picks the best m = max(BEX_INDEX_RERANK_FACTOR k, BEX_INDEX_RERANK_MIN) templates, each
+ * is re-scored with its exact vector from `vector`, and the best k subjects by exact score
+ * are returned. The answer is that of an exhaustive float32 search: when the k-th exact score
+ * is not above the m-th scan score plus the largest shift the format's rounding can cause
+ * (computed from the probe and the rows stored), m grows fourfold and the scan runs again.
+ * *rescored (may be NULL) says how many templates were re-scored. For a float32 index the
+ * first round always settles it. */
+#define BEX_INDEX_RERANK_FACTOR 8
+#define BEX_INDEX_RERANK_MIN 64
+int bex_index_search_subjects_exact(bex_index *ix, const float *probe, int k,
+                                    const bex_index_filter *filter, bex_index_vector_fn vector,
+                                    void *ctx, bex_index_hit *hits, size_t *n, int *rescored,
+                                    char *err, size_t errlen);
 
 /* Subjects or templates the filter holds; *n_subjects counts distinct subjects in it (the
  * gallery size N a calibrated 1:N threshold needs). */

@@ -54,6 +54,11 @@ struct bex_index {
     size_t nsubj, subj_cap;
     void *map;           /* a loaded file, read-only, until the first change */
     size_t map_len;
+    /* For an exact re-rank (bex_index_search_subjects_exact): bounds on what the storage
+     * format's rounding did to the rows, over every row ever stored (never lowered by a
+     * removal, so always bounds): the largest ||g - stored(g)|| and the largest ||stored(g)||. */
+    double qerr_max, norm_max;
+    char model[BEX_INDEX_MODEL_MAX]; /* the identity of the model the templates come from */
 };
 
 struct bex_index_filter {
@@ -221,6 +226,34 @@ static int own_storage(bex_index *ix, size_t want, char *err, size_t errlen) {
     return BEX_OK;
 }
 
+/* The stored row of slot as floats (dim of them). */
+static void row_floats(const bex_index *ix, size_t slot, float *out) {
+    const unsigned char *row = ix->vecs + slot * row_bytes(ix);
+    if (ix->fmt == BEX_INDEX_FLOAT32) memcpy(out, row, (size_t)ix->dim * 4);
+    else if (ix->fmt == BEX_INDEX_FLOAT16)
+        for (int d = 0; d < ix->dim; d++) out[d] = ix_f16_to_f32(((const uint16_t *)row)[d]);
+    else
+        for (int d = 0; d < ix->dim; d++) out[d] = ((const int8_t *)row)[d] * ix->scale[slot];
+}
+
+/* Raises the rounding bounds by what storing vec in slot did (vec NULL: a row read from a
+ * file, whose original is unknown: half a quantisation step per component for int8, half a
+ * unit in the last place of a half for float16). */
+static void note_rounding(bex_index *ix, size_t slot, const float *vec) {
+    float g[BEX_INDEX_MAX_DIM];
+    row_floats(ix, slot, g);
+    double e2 = 0, n2 = 0;
+    for (int d = 0; d < ix->dim; d++) {
+        n2 += (double)g[d] * g[d];
+        double e = vec ? (double)vec[d] - g[d]
+                       : ix->fmt == BEX_INDEX_INT8 ? 0.5 * ix->scale[slot]
+                       : ix->fmt == BEX_INDEX_FLOAT16 ? fabs((double)g[d]) / 2048.0 + 3e-8 : 0;
+        e2 += e * e;
+    }
+    if (sqrt(e2) > ix->qerr_max) ix->qerr_max = sqrt(e2);
+    if (sqrt(n2) > ix->norm_max) ix->norm_max = sqrt(n2);
+}
+
 /* Writes vec into slot in the index's format. */
 static void store_row(bex_index *ix, size_t slot, const float *vec) {
     unsigned char *row = ix->vecs + slot * row_bytes(ix);
@@ -231,6 +264,7 @@ static void store_row(bex_index *ix, size_t slot, const float *vec) {
         for (int d = 0; d < ix->dim; d++) h[d] = ix_f32_to_f16(vec[d]);
     } else
         ix->scale[slot] = ix_quantize_i8(vec, ix->dim, (int8_t *)row);
+    note_rounding(ix, slot, vec);
 }
 
 static subject *subject_of(bex_index *ix, int64_t sid) {
@@ -740,6 +774,95 @@ int bex_index_search_subjects(bex_index *ix, const float *probe_v, int k, const 
     return rc;
 }
 
+/* The int8 (or float16) scan ranks, the caller's exact vectors decide. The scan's best m
+ * templates are re-scored exactly; a template the scan ranked below the m-th (scan score s_m)
+ * has an exact score of at most s_m + eps, where eps bounds what rounding can move a score:
+ * |q.g - q'.g'| <= ||q|| ||g - g'|| + ||q - q'|| ||g'|| (q' and g' as stored). When the k-th
+ * subject's exact score is above s_m + eps no template left out can change the answer;
+ * otherwise m grows fourfold and the scan runs again (every template at the latest). */
+int bex_index_search_subjects_exact(bex_index *ix, const float *probe_v, int k, const bex_index_filter *filter,
+                                    bex_index_vector_fn vector, void *ctx, bex_index_hit *hits, size_t *n,
+                                    int *rescored, char *err, size_t errlen) {
+    if (!ix || !probe_v || !hits || !n || !vector)
+        return bex__fail(err, errlen, BEX_ERR_ARG, "bex_index_search_subjects_exact: NULL argument");
+    if (k < 1 || k > BEX_INDEX_MAX_K)
+        return bex__fail(err, errlen, BEX_ERR_ARG, "k must be 1 to %d (got %d)", BEX_INDEX_MAX_K, k);
+    probe pr = {0};
+    int rc = prepare_probe(ix, probe_v, &pr, err, errlen);
+    if (rc != BEX_OK) return rc;
+    double qn = 0, qe = 0;
+    for (int d = 0; d < ix->dim; d++) {
+        qn += (double)probe_v[d] * probe_v[d];
+        if (pr.q) {
+            double e = (double)probe_v[d] - pr.q[d] * pr.qscale;
+            qe += e * e;
+        }
+    }
+    int m = k * BEX_INDEX_RERANK_FACTOR;
+    if (m < BEX_INDEX_RERANK_MIN) m = BEX_INDEX_RERANK_MIN;
+    float *sc = NULL, *vec = bex__malloc(sizeof(float) * (size_t)ix->dim);
+    int64_t *id = NULL;
+    if (!vec) {
+        free_probe(&pr);
+        return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory for the search");
+    }
+    pthread_rwlock_rdlock(&ix->lock);
+    /* 1e-5: the float arithmetic of the kernels and of the exact dot product */
+    double eps = sqrt(qn) * ix->qerr_max + sqrt(qe) * ix->norm_max + 1e-5;
+    size_t total = filter ? filter->n : ix->n;
+    if ((size_t)m > total) m = total > 0 ? (int)(total < (size_t)INT32_MAX ? total : INT32_MAX) : 1;
+    for (;;) {
+        float *s2 = bex__realloc(sc, sizeof *sc * (size_t)m);
+        int64_t *i2 = bex__realloc(id, sizeof *id * (size_t)m);
+        if (s2) sc = s2;
+        if (i2) id = i2;
+        if (!s2 || !i2) {
+            rc = bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory for the search");
+            break;
+        }
+        topk h = {m, 0, sc, id};
+        if ((rc = scan(ix, &pr, 1, m, filter, &h, err, errlen)) != BEX_OK) break;
+        float bound = h.n > 0 ? sc[h.n - 1] + (float)eps : -INFINITY;
+        size_t got = 0;
+        for (int i = 0; i < h.n; i++) {
+            if (vector(ctx, id[i], vec) != BEX_OK) continue; /* gone from the caller's records */
+            double dot = 0;
+            for (int d = 0; d < ix->dim; d++) dot += (double)probe_v[d] * vec[d];
+            bex_index_hit c = {(float)dot, id[i], subject_of_template(ix, id[i])};
+            /* the subject's best so far, or a new subject: keep the best k, best first */
+            size_t j = 0;
+            while (j < got && hits[j].subject_id != c.subject_id) j++;
+            if (j < got) {
+                if (!worse(hits[j].score, hits[j].template_id, c.score, c.template_id)) continue;
+            } else if (got < (size_t)k) {
+                j = got++;
+            } else if (worse(hits[got - 1].score, hits[got - 1].template_id, c.score, c.template_id)) {
+                j = got - 1;
+            } else {
+                continue;
+            }
+            while (j > 0 && worse(hits[j - 1].score, hits[j - 1].template_id, c.score, c.template_id)) {
+                hits[j] = hits[j - 1];
+                j--;
+            }
+            hits[j] = c;
+        }
+        int all = h.n < m || (size_t)m >= total;
+        if (all || (got == (size_t)k && hits[k - 1].score > bound)) {
+            *n = got;
+            if (rescored) *rescored = h.n;
+            break;
+        }
+        m = (size_t)m * 4 > total ? (int)(total < (size_t)INT32_MAX ? total : INT32_MAX) : m * 4;
+    }
+    pthread_rwlock_unlock(&ix->lock);
+    bex__free(sc);
+    bex__free(id);
+    bex__free(vec);
+    free_probe(&pr);
+    return rc;
+}
+
 int bex_index_identify(bex_index *ix, const float *probe_v, int k, const bex_index_filter *filter, bex_align align,
                        double fpir, bex_index_hit *cands, size_t *n, bex_operating_point *op, int *match, char *err,
                        size_t errlen) {
@@ -1038,6 +1161,8 @@ int bex_index_load(const char *path, bex_index **out, char *err, size_t errlen) 
         }
         if (idmap_put(&ix->tmap, ix->tid[i], (uint32_t)i) != 0 || subject_add(ix, ix->sid[i], ix->tid[i]) != 0)
             rc = bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory loading %s", path);
+        else if (ix->fmt != BEX_INDEX_FLOAT32)
+            note_rounding(ix, i, NULL);
     }
     if (rc != BEX_OK) {
         bex_index_close(ix);
