@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bex/model.h"
 #include "store/store_impl.h"
 #include "util/util.h"
 
@@ -491,8 +492,7 @@ int bex_store_open(const char *path, const bex_store_options *opt, bex_store **o
     st->align = opt->align;
     st->fmr = opt->fmr > 0 ? opt->fmr : BEX_DEFAULT_FMR;
     st->fpir = opt->fpir > 0 ? opt->fpir : BEX_DEFAULT_FPIR;
-    snprintf(st->model, sizeof st->model, "face-api.js@1.7.15 resnet34-128 %s",
-             st->align == BEX_ALIGN_FACEAPI ? "faceapi" : "similarity");
+    snprintf(st->model, sizeof st->model, "%s", bex_model_builtin_identity(st->align == BEX_ALIGN_FACEAPI));
     int rc = bex_operating_point_verify(st->align, st->fmr, &st->verify_op, err, errlen);
     if (rc != BEX_OK) {
         bex__free(st);
