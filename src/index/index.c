@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bex/model.h"
 #include "index/idmap.h"
 #include "index/scan.h"
 #include "util/util.h"
@@ -78,6 +79,7 @@ int bex_index_open(int dim, bex_index_format format, bex_index **out, char *err,
     bex_index *ix = bex__calloc(1, sizeof *ix);
     if (!ix) return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory for the index");
     ix->dim = dim;
+    snprintf(ix->model, sizeof ix->model, "%s", bex_model_builtin_identity(0));
     ix->stride = (dim + BEX__IX_ALIGN - 1) / BEX__IX_ALIGN * BEX__IX_ALIGN;
     ix->fmt = format;
     ix->elem = format == BEX_INDEX_FLOAT32 ? 4 : format == BEX_INDEX_FLOAT16 ? 2 : 1;
@@ -117,6 +119,28 @@ void bex_index_close(bex_index *ix) {
     bex__free(ix->subj);
     pthread_rwlock_destroy(&ix->lock);
     bex__free(ix);
+}
+
+int bex_index_open_model(int dim, bex_index_format format, const char *model, bex_index **out, char *err,
+                         size_t errlen) {
+    if (!model || !*model || strlen(model) >= BEX_INDEX_MODEL_MAX)
+        return bex__fail(err, errlen, BEX_ERR_ARG, "a model identity is 1 to %d bytes", BEX_INDEX_MODEL_MAX - 1);
+    int rc = bex_index_open(dim, format, out, err, errlen);
+    if (rc == BEX_OK) snprintf((*out)->model, sizeof (*out)->model, "%s", model);
+    return rc;
+}
+
+const char *bex_index_model(const bex_index *ix) { return ix ? ix->model : ""; }
+
+/* An index file of version 1 recorded no model: it was made by the built-in one, with one of
+ * its two alignments, so it matches either built-in identity. */
+int bex_index_check_model(const bex_index *ix, const char *model, char *err, size_t errlen) {
+    if (!ix || !model) return bex__fail(err, errlen, BEX_ERR_ARG, "bex_index_check_model: NULL argument");
+    if (!strcmp(ix->model, model)) return BEX_OK;
+    if (!strcmp(ix->model, BEX_INDEX_MODEL_LEGACY) && bex_model_is_builtin(model)) return BEX_OK;
+    return bex__fail(err, errlen, BEX_ERR_MODEL,
+                     "the index holds templates of model \"%s\"; these are of model \"%s\": templates of two "
+                     "models cannot be compared (re-enrol the gallery with the new model)", ix->model, model);
 }
 
 int bex_index_set_threads(bex_index *ix, int threads, char *err, size_t errlen) {
@@ -965,11 +989,13 @@ void bex_index_filter_free(bex_index_filter *f) {
 
 /* ------------------------------------------------------------------ file */
 
-/* File layout (little-endian, native struct): header (64 bytes), then tids[count],
+/* File layout (little-endian, native struct): header (64 bytes), the model's identity
+ * (BEX_INDEX_MODEL_MAX bytes, NUL-padded; version 2 on), then tids[count],
  * sids[count], scales[count] (int8 only), zero padding to a multiple of 64 bytes, then
  * count rows of stride elements. The checksum covers everything after the header. */
 #define FILE_MAGIC "BEXINDX1"
-#define FILE_VERSION 1
+#define FILE_VERSION 2
+#define MODEL_BYTES BEX_INDEX_MODEL_MAX
 
 typedef struct file_hdr {
     char magic[8];
@@ -1050,7 +1076,10 @@ int bex_index_save(bex_index *ix, const char *path, char *err, size_t errlen) {
         rc = bex__fail(err, errlen, BEX_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
         goto out;
     }
-    size_t n = ix->n, meta = meta_bytes(n, ix->fmt == BEX_INDEX_INT8), vec_off = round64(64 + meta);
+    size_t n = ix->n, meta = meta_bytes(n, ix->fmt == BEX_INDEX_INT8), vec_off = round64(64 + MODEL_BYTES + meta);
+    char model[MODEL_BYTES];
+    memset(model, 0, sizeof model);
+    snprintf(model, sizeof model, "%s", ix->model);
     size_t vec_bytes = n * row_bytes(ix);
     file_hdr h;
     memset(&h, 0, sizeof h);
@@ -1064,10 +1093,11 @@ int bex_index_save(bex_index *ix, const char *path, char *err, size_t errlen) {
     h.file_size = vec_off + vec_bytes;
     static const unsigned char zeros[64];
     csum c = {0x243f6a8885a308d3ULL, {0}, 0};
-    int bad = write_all(fd, &h, sizeof h, NULL) || write_all(fd, ix->tid, n * 8, &c) ||
+    int bad = write_all(fd, &h, sizeof h, NULL) || write_all(fd, model, sizeof model, &c) ||
+              write_all(fd, ix->tid, n * 8, &c) ||
               write_all(fd, ix->sid, n * 8, &c) ||
               (ix->fmt == BEX_INDEX_INT8 && write_all(fd, ix->scale, n * 4, &c)) ||
-              write_all(fd, zeros, vec_off - 64 - meta, &c) || write_all(fd, ix->vecs, vec_bytes, &c);
+              write_all(fd, zeros, vec_off - 64 - MODEL_BYTES - meta, &c) || write_all(fd, ix->vecs, vec_bytes, &c);
     if (!bad) { /* the checksum goes into the header last */
         h.checksum = csum_end(&c);
         bad = pwrite(fd, &h, sizeof h, 0) != (ssize_t)sizeof h;
@@ -1118,14 +1148,15 @@ int bex_index_load(const char *path, bex_index **out, char *err, size_t errlen) 
     memcpy(&h, map, sizeof h);
     int rc = BEX_OK;
     size_t elem = h.format == BEX_INDEX_FLOAT32 ? 4 : h.format == BEX_INDEX_FLOAT16 ? 2 : 1, rows;
+    size_t mb = h.version >= 2 ? MODEL_BYTES : 0; /* version 1 recorded no model */
     if (memcmp(h.magic, FILE_MAGIC, 8) != 0)
         rc = bex__fail(err, errlen, BEX_ERR_FORMAT, "%s is not a bex index file", path);
-    else if (h.version != FILE_VERSION)
-        rc = bex__fail(err, errlen, BEX_ERR_UNSUPPORTED, "%s is a version %u index; this bex reads version %d", path,
+    else if (h.version != 1 && h.version != FILE_VERSION)
+        rc = bex__fail(err, errlen, BEX_ERR_UNSUPPORTED, "%s is a version %u index; this bex reads versions 1 to %d", path,
                        h.version, FILE_VERSION);
     else if (h.dim < 1 || h.dim > BEX_INDEX_MAX_DIM || h.format > BEX_INDEX_INT8 ||
              h.stride != (h.dim + BEX__IX_ALIGN - 1) / BEX__IX_ALIGN * BEX__IX_ALIGN || h.count >= UINT32_MAX ||
-             h.vec_offset != round64(64 + meta_bytes(h.count, h.format == BEX_INDEX_INT8)) ||
+             h.vec_offset != round64(64 + mb + meta_bytes(h.count, h.format == BEX_INDEX_INT8)) ||
              !bex__mul_size(h.count, (size_t)h.stride * elem, &rows) || h.file_size != h.vec_offset + rows)
         rc = bex__fail(err, errlen, BEX_ERR_CORRUPT, "%s: the index header is inconsistent", path);
     else if (h.file_size != len)
@@ -1146,9 +1177,19 @@ int bex_index_load(const char *path, bex_index **out, char *err, size_t errlen) 
     size_t n = h.count;
     ix->map = map;
     ix->map_len = len;
-    ix->tid = (int64_t *)(b + 64);
-    ix->sid = (int64_t *)(b + 64 + n * 8);
-    ix->scale = h.format == BEX_INDEX_INT8 ? (float *)(b + 64 + n * 16) : NULL;
+    if (mb) {
+        const char *model = (const char *)b + 64;
+        if (!memchr(model, 0, MODEL_BYTES) || !model[0]) {
+            bex_index_close(ix); /* unmaps the file */
+            return bex__fail(err, errlen, BEX_ERR_CORRUPT, "%s: the model's identity in the header is not a string", path);
+        }
+        snprintf(ix->model, sizeof ix->model, "%s", model);
+    } else {
+        snprintf(ix->model, sizeof ix->model, "%s", BEX_INDEX_MODEL_LEGACY);
+    }
+    ix->tid = (int64_t *)(b + 64 + mb);
+    ix->sid = (int64_t *)(b + 64 + mb + n * 8);
+    ix->scale = h.format == BEX_INDEX_INT8 ? (float *)(b + 64 + mb + n * 16) : NULL;
     ix->vecs = (unsigned char *)(b + h.vec_offset);
     ix->n = n;
     ix->cap = n;
