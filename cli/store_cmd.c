@@ -133,7 +133,7 @@ static int cmd_entry(const char *models, int argc, char **argv) {
         if (!faces || !fq) rc = 2;
         for (int i = 0; rc == 0 && i < live.n_faces; i++)
             if (live.faces[i].acquired) {
-                memcpy(faces + (size_t)nf * BEX_TEMPLATE_DIM, live.faces[i].template_, sizeof live.faces[i].template_);
+                memcpy(faces + (size_t)nf * BEX_TEMPLATE_DIM, live.faces[i].template_, BEX_TEMPLATE_DIM * sizeof(float));
                 fq[nf++] = live.faces[i].quality.score;
             }
         if (nf == 0 && live.n_faces > 0) live.one = live.faces[0]; /* report the largest face's outcome */
