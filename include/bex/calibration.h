@@ -32,6 +32,7 @@
 
 #include "bex/bex.h"
 #include "bex/face.h"
+#include "bex/model.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -75,6 +76,23 @@ int bex_operating_point_verify(bex_align align, double fmr, bex_operating_point 
  * model and calibration set FPIR 0.003 is supported up to about N = 25,000 people. */
 int bex_operating_point_identify(bex_align align, double fpir, long long n,
                                  bex_operating_point *out, char *err, size_t errlen);
+
+/* Operating points of any model: m NULL is the built-in model with `align` (as the two
+ * calls above); otherwise the model described by m (model.h), whose thresholds are read from
+ * its calibration file, m->calibration (<description>.calibration.json, written by
+ * `bex eval calibrate --model FILE`). A model without that file is BEX_ERR_UNSUPPORTED with a
+ * message telling the operator to calibrate it: there is no default threshold for a model
+ * bex has not measured. A file made for another model identity (other weights, other
+ * preprocessing) is refused the same way; a malformed one is BEX_ERR_CORRUPT. The file is
+ * read at each call. Its format (docs/models.md):
+ *   {"model": "<identity>", "comparisons": N, "evidence": "...",
+ *    "rows": [[target_fmr, threshold, false_matches, fmr_upper95, fnmr, heldout_fmr], ...]}
+ * rows from the highest target down, as the compiled-in tables. */
+int bex_operating_point_verify_model(const bex_model *m, bex_align align, double fmr,
+                                     bex_operating_point *out, char *err, size_t errlen);
+int bex_operating_point_identify_model(const bex_model *m, bex_align align, double fpir,
+                                       long long n, bex_operating_point *out, char *err,
+                                       size_t errlen);
 
 /* The smallest FMR the shipped calibration supports for `align`. */
 double bex_calibration_min_fmr(bex_align align);
