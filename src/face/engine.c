@@ -44,6 +44,7 @@ static double now_ms(void) {
 void bex_engine_get_stats(const bex_engine *eng, bex_engine_stats *out) { *out = eng->stats; }
 
 void bex_engine_options_default(bex_engine_options *opt) {
+    memset(opt, 0, sizeof *opt); /* model NULL: the built-in recognizer */
     opt->min_score = 0.5f;
     opt->max_faces = MAX_DETECTIONS;
     opt->pad_retry = 1;
