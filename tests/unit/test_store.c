@@ -2133,6 +2133,46 @@ TEST(migrates_a_version_2_store) {
     db_remove(p);
 }
 
+/* 1:N search scores only templates of the store's model: another model's template, even the
+ * probe itself, is never a candidate (a score between two models means nothing). */
+TEST(search_ignores_another_models_templates) {
+    char p[512], err[512];
+    bex_store *st = fresh_store(p);
+    if (!st) return;
+    person a = person_new(), b = person_new();
+    float va[DIM], vb[DIM];
+    capture(&a, va);
+    capture(&b, vb);
+    CHECK(sql_exec(p, "INSERT INTO subjects(id, created_at) VALUES (1, 'x'), (2, 'x')") == 0);
+    sqlite3 *db = raw_open(p);
+    sqlite3_stmt *ins = NULL;
+    if (db) sqlite3_prepare_v2(db, "INSERT INTO samples(subject_id, source, model, template, captured_at) "
+                                   "VALUES (?1, 'entry', ?2, ?3, '2026-01-01T00:00:00Z')", -1, &ins, NULL);
+    CHECK(ins != NULL);
+    if (ins) {
+        sqlite3_bind_int(ins, 1, 1);
+        sqlite3_bind_text(ins, 2, "vendor-x-r100@2.1 arcface-112 sha256:0123456789abcdef0123456789abcdef", -1, SQLITE_STATIC);
+        sqlite3_bind_blob(ins, 3, va, sizeof va, SQLITE_STATIC);
+        CHECK(sqlite3_step(ins) == SQLITE_DONE);
+        sqlite3_reset(ins);
+        sqlite3_bind_int(ins, 1, 2);
+        sqlite3_bind_text(ins, 2, bex_store_model(st), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(ins, 3, vb, sizeof vb, SQLITE_STATIC);
+        CHECK(sqlite3_step(ins) == SQLITE_DONE);
+        sqlite3_finalize(ins);
+    }
+    sqlite3_close(db);
+    bex_index_hit hits[5];
+    size_t n = 0;
+    bex_match m;
+    CHECK(bex_border_identify(st, va, hits, &n, &m, err, sizeof err) == BEX_OK);
+    CHECK(n == 1 && hits[0].subject_id == 2); /* subject 1's template is of another model */
+    CHECK(bex_border_identify(st, vb, hits, &n, &m, err, sizeof err) == BEX_OK);
+    CHECK(n == 1 && hits[0].subject_id == 2 && fabs(hits[0].score - 1.0) < 1e-5); /* exact, after the re-rank */
+    bex_store_close(st);
+    db_remove(p);
+}
+
 /* the new model in the re-enrolment test: a template from the image's bytes; "noface" has none */
 static int fake_model(void *ctx, const void *image, size_t len, float *tmpl, char *err, size_t errlen) {
     int *calls = ctx;
@@ -2230,6 +2270,7 @@ int main(void) {
     RUN(reclassify_erase_merge_lookup);
     RUN(manifest_names_compared_as_names);
     RUN(migrates_a_version_2_store);
+    RUN(search_ignores_another_models_templates);
     RUN(reenrol_computes_new_templates_from_kept_images);
     return test_summary();
 }
