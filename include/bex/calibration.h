@@ -94,6 +94,25 @@ int bex_operating_point_identify_model(const bex_model *m, bex_align align, doub
                                        long long n, bex_operating_point *out, char *err,
                                        size_t errlen);
 
+/* One row of a calibration table, as `bex eval calibrate` measures it. */
+typedef struct bex_calibration_row {
+    double target;                    /* the FMR this row is calibrated for, (0, 0.1] */
+    float threshold;                  /* the lowest score with FMR <= target */
+    unsigned long long false_matches; /* non-mated comparisons at or above threshold */
+    double upper95;                   /* one-sided 95% Clopper-Pearson bound on the FMR */
+    double fnmr;                      /* mated comparisons below threshold */
+    double heldout_fmr;               /* FMR on people held out of the fit */
+} bex_calibration_row;
+
+/* Writes m's calibration file (m->calibration, for m->identity) from n rows, highest target
+ * first with thresholds rising, measured on `comparisons` non-mated comparisons; evidence is
+ * one line saying on what and how (may be NULL). Written to a temporary file, synced and
+ * renamed, so a reader sees the old table or the new one. BEX_ERR_ARG for rows out of order
+ * or range, BEX_ERR_IO when it cannot be written. What `bex eval calibrate --model` calls. */
+int bex_calibration_save_model(const bex_model *m, const bex_calibration_row *rows, size_t n,
+                               unsigned long long comparisons, const char *evidence, char *err,
+                               size_t errlen);
+
 /* The smallest FMR the shipped calibration supports for `align`. */
 double bex_calibration_min_fmr(bex_align align);
 

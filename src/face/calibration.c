@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bex/calibration.h"
 #include "face/calibration_table.h"
@@ -239,5 +240,49 @@ int bex_operating_point_identify(bex_align align, double fpir, long long n, bex_
     op.gallery_size = n;
     snprintf(op.name, sizeof op.name, "%s", what);
     *out = op;
+    return BEX_OK;
+}
+
+int bex_calibration_save_model(const bex_model *m, const bex_calibration_row *rows, size_t n,
+                               unsigned long long comparisons, const char *evidence, char *err, size_t errlen) {
+    if (!m || !rows || !m->identity[0] || !m->calibration[0])
+        return bex__fail(err, errlen, BEX_ERR_ARG, "bex_calibration_save_model: a loaded model and rows are needed");
+    if (n < 1 || n > CAL_FILE_MAX_ROWS || comparisons < 1)
+        return bex__fail(err, errlen, BEX_ERR_ARG, "a calibration table has 1 to %d rows and at least one comparison",
+                         CAL_FILE_MAX_ROWS);
+    for (size_t i = 0; i < n; i++) {
+        const bex_calibration_row *r = &rows[i];
+        if (!(r->target > 0 && r->target <= 0.1) || !(r->threshold >= -1 && r->threshold <= 1) ||
+            (i && !(r->target < rows[i - 1].target && r->threshold >= rows[i - 1].threshold)) ||
+            !isfinite(r->upper95) || !isfinite(r->fnmr) || !isfinite(r->heldout_fmr))
+            return bex__fail(err, errlen, BEX_ERR_ARG,
+                             "calibration row %zu: targets in (0, 0.1] falling, thresholds in [-1, 1] rising", i + 1);
+    }
+    cJSON *root = cJSON_CreateObject(), *arr = cJSON_CreateArray();
+    int ok = root && arr && cJSON_AddStringToObject(root, "model", m->identity) &&
+             cJSON_AddNumberToObject(root, "comparisons", (double)comparisons) &&
+             cJSON_AddStringToObject(root, "evidence", evidence ? evidence : "");
+    if (ok) cJSON_AddItemToObject(root, "rows", arr);
+    else cJSON_Delete(arr);
+    for (size_t i = 0; ok && i < n; i++) {
+        const bex_calibration_row *r = &rows[i];
+        double v[6] = {r->target, r->threshold, (double)r->false_matches, r->upper95, r->fnmr, r->heldout_fmr};
+        cJSON *row = cJSON_CreateDoubleArray(v, 6);
+        ok = row && cJSON_AddItemToArray(arr, row);
+    }
+    char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
+    cJSON_Delete(root);
+    if (!text) return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory");
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", m->calibration);
+    FILE *f = fopen(tmp, "wb");
+    int bad = !f || fputs(text, f) < 0 || fputc('\n', f) == EOF || fflush(f) != 0 || fsync(fileno(f)) != 0;
+    if (f && fclose(f) != 0) bad = 1;
+    cJSON_free(text);
+    if (bad || rename(tmp, m->calibration) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return bex__fail(err, errlen, BEX_ERR_IO, "cannot write %s: %s", m->calibration, strerror(e ? e : EIO));
+    }
     return BEX_OK;
 }

@@ -145,6 +145,17 @@ TEST(a_model_uses_its_own_calibration) {
         fclose(f);
         CHECK(bex_operating_point_verify_model(&m, BEX_ALIGN_DEFAULT, 1e-3, &op, err, sizeof err) == BEX_ERR_CORRUPT);
     }
+    /* what bex eval calibrate --model writes, read back */
+    bex_calibration_row rows[2] = {{0.01, 0.31f, 9100, 0.0103, 0.011, 0.0105}, {0.001, 0.42f, 960, 0.00107, 0.021, 0.0011}};
+    CHECK(bex_calibration_save_model(&m, rows, 2, 1000000, "test rows", err, sizeof err) == BEX_OK);
+    CHECK(bex_operating_point_verify_model(&m, BEX_ALIGN_DEFAULT, 1e-3, &op, err, sizeof err) == BEX_OK);
+    CHECK_NEAR(op.threshold, 0.42, 1e-6);
+    CHECK(op.false_matches == 960 && op.comparisons == 1000000);
+    CHECK_NEAR(op.heldout_fmr, 0.0011, 1e-9);
+    rows[1].threshold = 0.2f; /* falling: refused, the file unchanged */
+    CHECK(bex_calibration_save_model(&m, rows, 2, 1000000, NULL, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(bex_operating_point_verify_model(&m, BEX_ALIGN_DEFAULT, 1e-3, &op, err, sizeof err) == BEX_OK);
+    CHECK_NEAR(op.threshold, 0.42, 1e-6);
     unlink(m.calibration);
     rmdir(dir);
 }
