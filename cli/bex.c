@@ -12,6 +12,7 @@
  */
 #include <sys/stat.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,14 +32,14 @@
 static const char *usage =
     "usage: bex [--models DIR] COMMAND ...\n"
     "  detect IMG               detect faces: boxes, scores, 68 landmarks (JSON)\n"
-    "  embed [--align faceapi|similarity] IMG...\n"
+    "  embed [--align faceapi|similarity] [--model FILE] IMG...\n"
     "                           one JSON line per image with each face's 128-d template\n"
     "                           (default alignment: similarity, measured best on LFW View 1)\n"
-    "  verify [--fmr F | --threshold S] [--align A] [CAPTURE] IMG1 IMG2\n"
+    "  verify [--fmr F | --threshold S] [--align A] [--model FILE] [CAPTURE] IMG1 IMG2\n"
     "                           1:1: compare the face of each image at a calibrated operating\n"
     "                           point (default FMR 0.001); exit 0 match, 1 no match,\n"
     "                           3 a photo cannot be used, 2 error\n"
-    "  identify [--fpir F] [--top K] [--align A] [CAPTURE] PROBE IMG...\n"
+    "  identify [--fpir F] [--top K] [--align A] [--model FILE] [CAPTURE] PROBE IMG...\n"
     "                           1:N: search the probe's face among the gallery images (one\n"
     "                           person each), threshold set for FPIR F (default 0.003) at the\n"
     "                           gallery's size; exit 0 match, 1 none, 3 probe unusable, 2 error\n"
@@ -121,6 +122,9 @@ static const char *usage =
     "  purge [--as-of ISO] [--set CATEGORY=DURATION]... [--policy us|eu]\n"
     "                           delete what retention says is due (citizens' photos and\n"
     "                           unmatched captures: 12 h)\n"
+    "  reenrol --model FILE [CAPTURE]   a change of face model: the store's templates computed\n"
+    "                           again from the images retention kept; the subjects who need a\n"
+    "                           new capture listed (need_capture); exit 1 when there are some\n"
     "  audit verify [--head HEX] check the audit log's hash chain\n"
     "  keys add --role officer|carrier|analyst|auditor|admin [--carrier CODE] | list | revoke ID\n"
     "                           API keys for bex serve (shown once, stored as SHA-256)\n"
@@ -137,7 +141,9 @@ static const char *usage =
     "20, 0 = none), --min-eye-distance PX (default 30), --max-other-face R (refuse a photo\n"
     "whose second face is at least R times the largest's width; default 0.8, 2 = never).\n"
     "Models are read from --models DIR, else $BEX_MODELS, else the models/ folder next to\n"
-    "the bex build (tools/fetch-models.sh installs them).\n";
+    "the bex build (tools/fetch-models.sh installs them). --model FILE (embed, verify,\n"
+    "identify) computes templates with an agency's ONNX model described by FILE instead of\n"
+    "the built-in one; its thresholds come from FILE's .calibration.json (docs/models.md).\n";
 
 static void print_face(FILE *f, const bex_face *face, int with_template) {
     fprintf(f, "{\"box\":[%.2f,%.2f,%.2f,%.2f],\"score\":%.5f,", face->box[0], face->box[1],
@@ -149,7 +155,8 @@ static void print_face(FILE *f, const bex_face *face, int with_template) {
     fprintf(f, "]");
     if (with_template) {
         fprintf(f, ",\"template\":[");
-        for (int i = 0; i < BEX_TEMPLATE_DIM; i++)
+        int dim = face->dim > 0 && face->dim <= BEX_TEMPLATE_MAX_DIM ? face->dim : BEX_TEMPLATE_DIM;
+        for (int i = 0; i < dim; i++)
             fprintf(f, "%s%.8g", i ? "," : "", face->template_[i]);
         fprintf(f, "]");
     }
@@ -204,7 +211,9 @@ static int cmd_embed(const char *models, int argc, char **argv) {
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "--align") && i + 1 < argc) {
             if (!cli_parse_align(argv[++i], &align)) return 2;
-        } else return cli_usage_error("embed takes [--align faceapi|similarity] IMG...");
+        } else if (!strcmp(argv[i], "--model") && i + 1 < argc) {
+            if (!cli_load_model(argv[++i])) return 2;
+        } else return cli_usage_error("embed takes [--align faceapi|similarity] [--model FILE] IMG...");
     }
     if (i == argc) return cli_usage_error("embed needs at least one image: bex embed IMG...");
     bex_engine *eng;
@@ -327,12 +336,16 @@ static int cmd_verify(const char *models, int argc, char **argv) {
                 return 2;
             }
             have_threshold = 1;
-        } else return cli_usage_error("verify takes [--align A] [--fmr F | --threshold S] [--min-quality Q] IMG1 IMG2");
+        } else if (!strcmp(argv[i], "--model") && i + 1 < argc) {
+            if (!cli_load_model(argv[++i])) return 2;
+        } else return cli_usage_error("verify takes [--align A] [--model FILE] [--fmr F | --threshold S] [--min-quality Q] IMG1 IMG2");
     }
     if (argc - i != 2) return cli_usage_error("verify takes two images: bex verify IMG1 IMG2");
     bex_operating_point op;
     char err[512];
-    if (bex_operating_point_verify(align, fmr, &op, err, sizeof err) != BEX_OK) {
+    /* an explicit threshold needs no calibration (a model without one can still be tried) */
+    if (have_threshold) memset(&op, 0, sizeof op);
+    else if (bex_operating_point_verify_model(cli_model(), align, fmr, &op, err, sizeof err) != BEX_OK) {
         fprintf(stderr, "bex: %s\n", err);
         return 2;
     }
@@ -347,8 +360,9 @@ static int cmd_verify(const char *models, int argc, char **argv) {
     if (rc == BEX_OK) rc = cli_acquire(eng, argv[i + 1], &pol, &b);
     bex_engine_close(eng);
     if (rc != BEX_OK) return cli_outcome_name(rc) ? 3 : 2;
-    float sim = bex_template_similarity(a.template_, b.template_);
-    float dist = bex_template_distance(a.template_, b.template_);
+    float sim = bex_template_similarity_dim(a.template_, b.template_, a.dim);
+    float dist = sqrtf(fmaxf(0.0f, 2.0f - 2.0f * sim));
+    if (a.dim == BEX_TEMPLATE_DIM) dist = bex_template_distance(a.template_, b.template_);
     int match = sim >= op.threshold;
     printf("{\"similarity\":%.6f,\"distance\":%.6f,\"match\":%s,", sim, dist, match ? "true" : "false");
     if (have_threshold) printf("\"operating_point\":\"%s\",\"threshold\":%.5f", op.name, op.threshold);
@@ -381,12 +395,14 @@ static int cmd_identify(const char *models, int argc, char **argv) {
                 fprintf(stderr, "bex: --top takes a number of candidates from 1 to 1000\n");
                 return 2;
             }
-        } else return cli_usage_error("identify takes [--fpir F] [--top K] [--align A] [--min-quality Q] PROBE GALLERY_IMG...");
+        } else if (!strcmp(argv[i], "--model") && i + 1 < argc) {
+            if (!cli_load_model(argv[++i])) return 2;
+        } else return cli_usage_error("identify takes [--fpir F] [--top K] [--align A] [--model FILE] [--min-quality Q] PROBE GALLERY_IMG...");
     }
     if (argc - i < 2) return cli_usage_error("identify takes a probe and at least one gallery image: bex identify PROBE IMG...");
     int ng = argc - i - 1;
     char **gpath = argv + i + 1;
-    float (*gt)[BEX_TEMPLATE_DIM] = malloc(sizeof *gt * (size_t)ng);
+    float (*gt)[BEX_TEMPLATE_MAX_DIM] = malloc(sizeof *gt * (size_t)ng);
     int *gidx = malloc(sizeof(int) * (size_t)ng);
     float *gs = malloc(sizeof(float) * (size_t)ng);
     if (!gt || !gidx || !gs) {
@@ -404,8 +420,9 @@ static int cmd_identify(const char *models, int argc, char **argv) {
         free(gt); free(gidx); free(gs);
         return cli_outcome_name(rc) ? 3 : 2;
     }
-    float probe[BEX_TEMPLATE_DIM];
+    static float probe[BEX_TEMPLATE_MAX_DIM];
     memcpy(probe, cap.template_, sizeof probe);
+    int dim = cap.dim;
     /* enrol the gallery: an image that fails the policy is a failure to enrol, listed */
     int n = 0;
     char err[512];
@@ -446,14 +463,14 @@ static int cmd_identify(const char *models, int argc, char **argv) {
         goto out;
     }
     bex_operating_point op;
-    if (bex_operating_point_identify(align, fpir, n, &op, err, sizeof err) != BEX_OK) {
+    if (bex_operating_point_identify_model(cli_model(), align, fpir, n, &op, err, sizeof err) != BEX_OK) {
         printf(",\"error\":");
         bex_json_str(stdout, err);
         printf("}\n");
         fprintf(stderr, "bex: %s\n", err);
         goto out;
     }
-    for (int k = 0; k < n; k++) gs[k] = bex_template_similarity(probe, gt[k]);
+    for (int k = 0; k < n; k++) gs[k] = bex_template_similarity_dim(probe, gt[k], dim);
     /* the top candidates by score: a partial selection sort (galleries here are small) */
     int shown = top < n ? top : n, match = 0;
     printf(",");

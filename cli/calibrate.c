@@ -23,6 +23,9 @@
  *    the target, with the threshold read from these searches themselves.
  *
  * --c-table FILE writes the table as a C initializer for src/face/calibration_*.inc.
+ * --model FILE calibrates a described model (docs/models.md) instead of the built-in one and
+ * writes its table to the calibration file beside the description, which bex then reads
+ * whenever it decides with that model (--cache is not used then).
  */
 #include <errno.h>
 #include <math.h>
@@ -60,7 +63,7 @@ enum { H_NM, H_NM_A, H_NM_B, H_MATED, H_COUNT };
 
 typedef struct scan_job {
     const cal_img *im;
-    int n, next;
+    int n, next, dim;
     pthread_mutex_t lock;
     uint64_t *hist; /* H_COUNT x BINS, summed under lock by each worker at the end */
 } scan_job;
@@ -80,7 +83,7 @@ static void *scan_worker(void *arg) {
             const cal_img *a = &j->im[i];
             for (int k = i + 1; k < j->n; k++) {
                 const cal_img *b = &j->im[k];
-                int bin = bin_of(eval_dot(a->t, b->t));
+                int bin = bin_of(eval_dot_n(a->t, b->t, j->dim));
                 if (a->person == b->person) h[(size_t)H_MATED * BINS + bin]++;
                 else {
                     h[(size_t)H_NM * BINS + bin]++;
@@ -132,7 +135,7 @@ static int cmp_double(const void *a, const void *b) {
 
 /* 1:N searches for gallery size n: top non-mated scores into tops (trials x (people - n)). */
 static size_t fpir_searches(const cal_img *im, int nim, const int *first, const int *count, int np,
-                            int n, int trials, unsigned long long seed, double *tops) {
+                            int n, int trials, unsigned long long seed, int dim, double *tops) {
     int *order = malloc(sizeof(int) * (size_t)np);
     const float **gal = malloc(sizeof *gal * (size_t)n);
     size_t k = 0;
@@ -153,7 +156,7 @@ static size_t fpir_searches(const cal_img *im, int nim, const int *first, const 
             const float *probe = im[first[p] + (int)(eval_rng(&s) % (unsigned long long)count[p])].t;
             float top = -2;
             for (int g = 0; g < n; g++) {
-                float v = eval_dot(probe, gal[g]);
+                float v = eval_dot_n(probe, gal[g], dim);
                 if (v > top) top = v;
             }
             tops[k++] = top;
@@ -212,14 +215,17 @@ int cmd_eval_calibrate(const char *models, int argc, char **argv) {
         if (r < 0) return 2;
         if (r > 0) continue;
         if (!strcmp(argv[i], "--c-table") && i + 1 < argc) ctable = argv[++i];
-        else
+        else if (!strcmp(argv[i], "--model") && i + 1 < argc) {
+            if (!cli_load_model(argv[++i])) return 2;
+        } else
             return cli_usage_error("eval calibrate takes --lfw DIR [--out DIR] [--align A] [--cache FILE] "
-                                   "[--trials N] [--seed S] [--threads T] [--c-table FILE]");
+                                   "[--trials N] [--seed S] [--threads T] [--c-table FILE | --model FILE]");
     }
     const char *lfw = o.lfw, *out = o.out, *cache = o.cache;
     bex_align align = o.align;
     int threads = o.threads, trials = o.trials;
     unsigned long long seed = o.seed;
+    if (ctable && cli_model()) return cli_usage_error("eval calibrate: --c-table is the built-in model's; --model writes its own file");
     if (!lfw) return cli_usage_error("eval calibrate needs --lfw DIR, an LFW tree with lfw-deepfunneled/ and lfw-names.txt");
     eval_set s = {0};
     person *pp = NULL;
@@ -228,6 +234,7 @@ int cmd_eval_calibrate(const char *models, int argc, char **argv) {
     if (eval_load_people(lfw, out, &s, &pp, &np) != 0) return 2;
     cli_find_models(models, dir, sizeof dir);
     if (eval_embed_all(&s, dir, align, threads, cache) != 0) {
+        for (int i = 0; i < s.n; i++) free(s.imgs[i].tx);
         free(pp);
         free(s.imgs);
         return 2;
@@ -251,14 +258,14 @@ int cmd_eval_calibrate(const char *models, int argc, char **argv) {
         for (int k = 0; k < pp[p].count; k++) {
             const eval_img *e = &s.imgs[pp[p].first + k];
             if (e->found != 1) continue;
-            im[nim++] = (cal_img){e->t, npeople, half};
+            im[nim++] = (cal_img){eval_template(e), npeople, half};
             c++;
         }
         if (c) count[npeople++] = c;
     }
     fprintf(stderr, "bex: comparing every pair of %d images (%.1f million)\n", nim, nim * (nim - 1.0) / 2e6);
     double t0 = cli_now();
-    scan_job j = {.im = im, .n = nim, .hist = hist};
+    scan_job j = {.im = im, .n = nim, .dim = s.dim, .hist = hist};
     pthread_mutex_init(&j.lock, NULL);
     pthread_t th[16];
     for (int i = 0; i < threads; i++) pthread_create(&th[i], NULL, scan_worker, &j);
@@ -314,7 +321,7 @@ int cmd_eval_calibrate(const char *models, int argc, char **argv) {
         int n = sizes[si];
         if (n >= npeople / 2) continue;
         int tr = n <= 1000 ? trials : (trials + 1) / 2;
-        size_t nt = fpir_searches(im, nim, first, count, npeople, n, tr, seed + (unsigned long long)n, tops);
+        size_t nt = fpir_searches(im, nim, first, count, npeople, n, tr, seed + (unsigned long long)n, s.dim, tops);
         if (!nt) continue;
         qsort(tops, nt, sizeof *tops, cmp_double);
         for (int fi = 0; fi < 2; fi++) {
@@ -388,9 +395,29 @@ int cmd_eval_calibrate(const char *models, int argc, char **argv) {
         if (write_c_table(ctable, align, rows, nr, fc, nfc, n_nm, n_m, np, npeople, s.n, nim, seed, cmd) == 0)
             printf(",\"c_table\":\"%s\"", ctable);
     }
+    if (cli_model()) { /* the model's own table, read whenever bex decides with it */
+        const bex_model *m = cli_model();
+        bex_calibration_row cr[MAX_ROWS];
+        for (int i = 0; i < nr; i++)
+            cr[i] = (bex_calibration_row){rows[i].target, (float)rows[i].threshold, rows[i].false_matches,
+                                          rows[i].upper95, rows[i].fnmr, rows[i].heldout_fmr};
+        char ev[512], e2[512];
+        snprintf(ev, sizeof ev, "bex eval calibrate --model on LFW (%d people, %d images with a face), %llu non-mated "
+                 "comparisons, seed %llu, bex %s", npeople, nim, (unsigned long long)n_nm, seed, BEX_VERSION);
+        printf(",\"model\":");
+        bex_json_str(stdout, m->identity);
+        if (bex_calibration_save_model(m, cr, (size_t)nr, n_nm, ev, e2, sizeof e2) != BEX_OK) {
+            printf("}\n");
+            fprintf(stderr, "bex: %s\n", e2);
+            goto done;
+        }
+        printf(",\"calibration\":");
+        bex_json_str(stdout, m->calibration);
+    }
     printf("}\n");
     rc = 0;
 done:
+    for (int i = 0; i < s.n; i++) free(s.imgs[i].tx);
     free(tops);
     free(im);
     free(first);

@@ -27,6 +27,11 @@ int cli_parse_align(const char *s, bex_align *a);
 /* Opens the face engine from the models folder (cli_find_models); prints why not and
  * returns 0 on failure. */
 int cli_open_engine(const char *models, bex_align align, bex_engine **eng);
+/* --model FILE: loads a model description (model.h) that every engine opened after it uses;
+ * 0 with the message on stderr when it cannot be loaded. cli_model: it, or NULL for the
+ * built-in model. */
+int cli_load_model(const char *path);
+const bex_model *cli_model(void);
 /* A capture outcome's JSON name ("no_face", ...: bex_capture_outcome_name); NULL for a status
  * that is none, BEX_OK included. */
 const char *cli_outcome_name(int rc);

@@ -101,12 +101,29 @@ void cli_find_models(const char *opt, char *out, size_t n) {
     snprintf(out, n, "models");
 }
 
+/* the model --model FILE described, for every engine this process opens */
+static bex_model model_desc;
+static int model_set;
+
+int cli_load_model(const char *path) {
+    char err[512];
+    if (bex_model_load(path, &model_desc, err, sizeof err) != BEX_OK) {
+        fprintf(stderr, "bex: %s\n", err);
+        return 0;
+    }
+    model_set = 1;
+    return 1;
+}
+
+const bex_model *cli_model(void) { return model_set ? &model_desc : NULL; }
+
 int cli_open_engine(const char *models, bex_align align, bex_engine **eng) {
     char dir[4096], err[512];
     cli_find_models(models, dir, sizeof dir);
     bex_engine_options opt;
     bex_engine_options_default(&opt);
     opt.align = align;
+    opt.model = cli_model();
     if (bex_engine_open(dir, &opt, eng, err, sizeof err) != BEX_OK) {
         fprintf(stderr, "bex: cannot load the face models: %s (run tools/fetch-models.sh, or pass --models DIR)\n", err);
         return 0;

@@ -25,12 +25,15 @@ typedef struct eval_img {
     float second_ratio; /* the second-largest face's box width over the largest's (0 if one) */
     bex_quality q;      /* capture quality of the largest face (found == 1) */
     float t[BEX_TEMPLATE_DIM]; /* the largest face's template (found == 1) */
+    float *tx;          /* with --model (cli_model): the model's template, eval_set.dim floats
+                           (malloc; t is then unused); NULL for the built-in model */
 } eval_img;
 
 typedef struct eval_set {
     eval_img *imgs;
     int n, cap;
     size_t root_len; /* strlen of "<root>/lfw-deepfunneled/": the cache keys on what follows */
+    int dim;         /* floats in a template: BEX_TEMPLATE_DIM, or --model's embedding */
 } eval_set;
 
 typedef struct eval_pair {
@@ -88,6 +91,10 @@ int eval_embed_all(eval_set *s, const char *models, bex_align align, int threads
 /* Cosine similarity in float with eight partial sums: the bulk comparisons of calibration
  * (tens of millions), within 1e-6 of bex_template_similarity. */
 float eval_dot(const float *a, const float *b);
+/* The same for n floats (any n; for n = BEX_TEMPLATE_DIM the same sums as eval_dot). */
+float eval_dot_n(const float *a, const float *b, int n);
+/* An image's template: tx when a model made it, else t. */
+static inline const float *eval_template(const eval_img *im) { return im->tx ? im->tx : im->t; }
 
 /* A small deterministic generator (xorshift64*), so that a protocol's random draws repeat. */
 unsigned long long eval_rng(unsigned long long *s);

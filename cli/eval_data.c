@@ -25,9 +25,10 @@
 
 #define CACHE_MAGIC "BEXEVC01"
 #define KEY_LEN 256
-/* the cached part of an eval_img: everything after path */
+/* the cached part of an eval_img: everything after path, up to tx (a --model template is
+ * never cached) */
 #define REC_OFF offsetof(eval_img, found)
-#define REC_LEN (sizeof(eval_img) - REC_OFF)
+#define REC_LEN (offsetof(eval_img, t) + sizeof ((eval_img *)0)->t - REC_OFF)
 
 unsigned long long eval_rng(unsigned long long *s) {
     *s ^= *s >> 12;
@@ -42,6 +43,15 @@ float eval_dot(const float *a, const float *b) {
     float acc[8] = {0};
     for (int i = 0; i < BEX_TEMPLATE_DIM; i += 8)
         for (int k = 0; k < 8; k++) acc[k] += a[i + k] * b[i + k];
+    return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+}
+
+float eval_dot_n(const float *a, const float *b, int n) {
+    float acc[8] = {0};
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++) acc[k] += a[i + k] * b[i + k];
+    for (int k = 0; i < n; i++, k++) acc[k] += a[i] * b[i];
     return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
 }
 
@@ -347,7 +357,18 @@ static void embed_one(bex_engine *e, eval_img *im) {
     }
     im->found = 0;
     if (bex_embed(e, &img, f, 8, &n, err, sizeof err) == BEX_OK && n > 0) {
-        memcpy(im->t, f[0].template_, sizeof im->t); /* the largest face */
+        if (f[0].dim != BEX_TEMPLATE_DIM) { /* a described model's (--model) */
+            free(im->tx);
+            im->tx = malloc(sizeof(float) * (size_t)f[0].dim);
+            if (!im->tx) {
+                fprintf(stderr, "bex: out of memory\n");
+                bex_image_free(&img);
+                return;
+            }
+            memcpy(im->tx, f[0].template_, sizeof(float) * (size_t)f[0].dim);
+        } else {
+            memcpy(im->t, f[0].template_, sizeof im->t); /* the largest face */
+        }
         im->found = 1;
         im->n_faces = n;
         im->second_ratio = n > 1 && f[0].box[2] > 0 ? f[1].box[2] / f[0].box[2] : 0;
@@ -366,6 +387,7 @@ static void *embed_worker(void *arg) {
     bex_engine_options o;
     bex_engine_options_default(&o);
     o.align = j->align;
+    o.model = cli_model();
     if (bex_engine_open(j->models, &o, &e, err, sizeof err) != BEX_OK) {
         pthread_mutex_lock(&j->lock);
         if (!j->failed_open++) fprintf(stderr, "bex: cannot load the face models: %s\n", err);
@@ -398,6 +420,11 @@ int eval_embed_all(eval_set *s, const char *models, bex_align align, int threads
         return -1;
     }
     int cached = 0;
+    s->dim = cli_model() ? cli_model()->embedding : BEX_TEMPLATE_DIM;
+    if (cache && cli_model()) { /* the cache holds the built-in model's 128-d records only */
+        fprintf(stderr, "bex: --cache is not used with --model: embedding every image\n");
+        cache = NULL;
+    }
     if (cache) {
         h.fingerprint = models_fingerprint(models);
         for (int i = 0; i < s->n; i++) s->imgs[i].found = -2; /* not yet known */

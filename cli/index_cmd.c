@@ -10,8 +10,9 @@
  * each image as a template of SUBJECT (a number), with the next free template id; images
  * that fail the capture policy are listed and skipped. Every change is saved atomically.
  * `search` answers with the best K subjects and the decision at FPIR F for the index's
- * subjects. The templates must come from one alignment: the one the file was made with
- * (kept in no header yet, so pass the same --align to add and search).
+ * subjects. The file records the model (and alignment) its templates come from: add and
+ * search refuse templates of another (a file of version 1 recorded none and takes either
+ * alignment of the built-in model, so pass the same --align to add and search for it).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,7 +21,20 @@
 #include <unistd.h>
 
 #include "bex/index.h"
+#include "bex/model.h"
 #include "cli.h"
+
+/* a JSON string: the model's identity comes from the file, so any byte is escaped */
+static void put_json_string(const char *s) {
+    putchar('"');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') printf("\\%c", c);
+        else if (c < 0x20 || c >= 0x7f) printf("\\u%04x", c);
+        else putchar(c);
+    }
+    putchar('"');
+}
 
 static int parse_id(const char *s, int64_t *out) {
     char *end;
@@ -31,13 +45,16 @@ static int parse_id(const char *s, int64_t *out) {
     return 1;
 }
 
-static int load_or_new(const char *file, bex_index_format fmt, bex_index **ix) {
+static int load_or_new(const char *file, bex_index_format fmt, const char *model, bex_index **ix) {
     char err[512];
     if (access(file, F_OK) != 0) {
-        if (bex_index_open(BEX_TEMPLATE_DIM, fmt, ix, err, sizeof err) == BEX_OK) return 1;
+        if (bex_index_open_model(BEX_TEMPLATE_DIM, fmt, model, ix, err, sizeof err) == BEX_OK) return 1;
     } else if (bex_index_load(file, ix, err, sizeof err) == BEX_OK) {
-        if (bex_index_dim(*ix) == BEX_TEMPLATE_DIM) return 1;
-        snprintf(err, sizeof err, "%s holds %d-dimensional vectors, not face templates", file, bex_index_dim(*ix));
+        char e2[400];
+        if (bex_index_check_model(*ix, model, e2, sizeof e2) != BEX_OK)
+            snprintf(err, sizeof err, "%.100s: %s", file, e2);
+        else if (bex_index_dim(*ix) == BEX_TEMPLATE_DIM) return 1;
+        else snprintf(err, sizeof err, "%s holds %d-dimensional vectors, not face templates", file, bex_index_dim(*ix));
         bex_index_close(*ix);
     }
     fprintf(stderr, "bex: %s\n", err);
@@ -83,7 +100,7 @@ static int cmd_add(const char *models, int argc, char **argv) {
         return 2;
     }
     bex_index *ix;
-    if (!load_or_new(file, fmt, &ix)) return 2;
+    if (!load_or_new(file, fmt, bex_model_builtin_identity(align == BEX_ALIGN_FACEAPI), &ix)) return 2;
     bex_engine *eng;
     if (!cli_open_engine(models, align, &eng)) {
         bex_index_close(ix);
@@ -143,6 +160,11 @@ static int cmd_search(const char *models, int argc, char **argv) {
     bex_index *ix;
     if (bex_index_load(argv[i], &ix, err, sizeof err) != BEX_OK) {
         fprintf(stderr, "bex: %s\n", err);
+        return 2;
+    }
+    if (bex_index_check_model(ix, bex_model_builtin_identity(align == BEX_ALIGN_FACEAPI), err, sizeof err) != BEX_OK) {
+        fprintf(stderr, "bex: %s: %s\n", argv[i], err);
+        bex_index_close(ix);
         return 2;
     }
     bex_engine *eng;
@@ -216,9 +238,11 @@ static int cmd_info(int argc, char **argv) {
     }
     static const char *fmts[3] = {"float32", "float16", "int8"};
     printf("{\"templates\":%zu,\"subjects\":%zu,\"dim\":%d,\"format\":\"%s\",\"bytes_per_template\":%zu,"
-           "\"kernel\":\"%s\"}\n",
+           "\"kernel\":\"%s\",\"model\":",
            bex_index_count(ix), bex_index_subjects(ix), bex_index_dim(ix), fmts[bex_index_get_format(ix)],
            bex_index_bytes_per_template(ix), bex_index_kernel_name(ix));
+    put_json_string(bex_index_model(ix));
+    printf("}\n");
     bex_index_close(ix);
     return 0;
 }

@@ -27,6 +27,7 @@
  *   bex settings [--set NAME=VALUE]...
  *   bex purge [--as-of ISO] [--set CATEGORY=DURATION]... [--policy us|eu]
  *   bex audit verify [--head HEX]
+ *   bex reenrol --model FILE [CAPTURE]
  *
  * Every command takes --db FILE (default bex.db) and --actor NAME (default $BEX_ACTOR, else
  * "cli:$USER") for the audit log, prints one JSON object on stdout (CSV where asked) and exits
@@ -133,7 +134,7 @@ static int cmd_entry(const char *models, int argc, char **argv) {
         if (!faces || !fq) rc = 2;
         for (int i = 0; rc == 0 && i < live.n_faces; i++)
             if (live.faces[i].acquired) {
-                memcpy(faces + (size_t)nf * BEX_TEMPLATE_DIM, live.faces[i].template_, sizeof live.faces[i].template_);
+                memcpy(faces + (size_t)nf * BEX_TEMPLATE_DIM, live.faces[i].template_, BEX_TEMPLATE_DIM * sizeof(float));
                 fq[nf++] = live.faces[i].quality.score;
             }
         if (nf == 0 && live.n_faces > 0) live.one = live.faces[0]; /* report the largest face's outcome */
@@ -1294,6 +1295,70 @@ static int cmd_purge(int argc, char **argv) {
     return 0;
 }
 
+/* ---- bex reenrol ---- */
+
+typedef struct reenrol_ctx {
+    bex_engine *eng;
+    bex_capture_policy pol;
+    int dim;
+} reenrol_ctx;
+
+static int reenrol_template(void *ctx, const void *image, size_t len, float *tmpl, char *err, size_t errlen) {
+    reenrol_ctx *x = ctx;
+    static bex_capture_result cap;
+    int rc = bex_capture_photo(x->eng, image, len, NULL, &x->pol, &cap, err, errlen);
+    if (rc != BEX_OK) return rc;
+    if (!cap.acquired) return cap.status;
+    memcpy(tmpl, cap.template_, sizeof(float) * (size_t)x->dim);
+    return BEX_OK;
+}
+
+/* `bex reenrol --model FILE`: the store's templates computed again with another model from the
+ * images retention kept; lists the subjects who need a new capture. Exit 0 when every subject
+ * has a template of the new model, 1 when some need a capture. */
+static int cmd_reenrol(const char *models, int argc, char **argv) {
+    cli_common c = {.must_exist = 1};
+    reenrol_ctx x = {0};
+    bex_capture_policy_default(&x.pol);
+    const char *model = NULL;
+    for (int i = 0; i < argc; i++) {
+        int r;
+        if ((r = cli_common_opt(argc, argv, &i, &c)) || (r = cli_opt(argc, argv, &i, "--model", &model)) ||
+            (r = cli_parse_capture_opt(argc, argv, &i, &x.pol))) {
+            if (r < 0) return 2;
+            continue;
+        }
+        return cli_usage_error("reenrol takes --model FILE [--db FILE] [CAPTURE]");
+    }
+    if (!model) return cli_usage_error("reenrol needs the new model: bex reenrol --model FILE [--db FILE]");
+    if (!cli_load_model(model)) return 2;
+    if (!cli_open_engine(models, BEX_ALIGN_DEFAULT, &x.eng)) return 2;
+    x.dim = bex_engine_dim(x.eng);
+    bex_store *st;
+    if (!cli_open_store(&c, &st)) {
+        bex_engine_close(x.eng);
+        return 2;
+    }
+    bex_reenrol_report r;
+    char err[512];
+    int rc = bex_store_reenrol(st, bex_engine_model(x.eng), x.dim, reenrol_template, &x, &r, err, sizeof err);
+    if (rc == BEX_OK) {
+        printf("{\"from\":");
+        bex_json_str(stdout, bex_store_model(st));
+        printf(",\"to\":");
+        bex_json_str(stdout, bex_engine_model(x.eng));
+        printf(",\"samples\":%lld,\"reenrolled\":%lld,\"already\":%lld,\"no_image\":%lld,\"unusable\":%lld,"
+               "\"need_capture\":[", r.samples, r.reenrolled, r.already, r.no_image, r.unusable);
+        for (size_t k = 0; k < r.n_need_capture; k++) printf("%s%lld", k ? "," : "", (long long)r.need_capture[k]);
+        printf("]}\n");
+        free(r.need_capture);
+    }
+    bex_store_close(st);
+    bex_engine_close(x.eng);
+    if (rc != BEX_OK) return fail("reenrol", err);
+    return r.n_need_capture ? 1 : 0;
+}
+
 /* ---- bex audit verify ---- */
 
 static int cmd_audit(int argc, char **argv) {
@@ -1352,5 +1417,6 @@ int cmd_store(const char *models, const char *cmd, int argc, char **argv) {
     if (!strcmp(cmd, "settings")) return cmd_settings(argc, argv);
     if (!strcmp(cmd, "purge")) return cmd_purge(argc, argv);
     if (!strcmp(cmd, "audit")) return cmd_audit(argc, argv);
+    if (!strcmp(cmd, "reenrol")) return cmd_reenrol(models, argc, argv);
     return -1;
 }

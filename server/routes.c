@@ -235,7 +235,7 @@ static void h_entry(ctx *x, reply *r) {
     int usable = 0;
     for (int i = 0; all && i < nf; i++)
         if (faces[i].acquired) {
-            memcpy(tmpl + (size_t)usable * BEX_TEMPLATE_DIM, faces[i].template_, sizeof faces[i].template_);
+            memcpy(tmpl + (size_t)usable * BEX_TEMPLATE_DIM, faces[i].template_, BEX_TEMPLATE_DIM * sizeof(float));
             q[usable++] = faces[i].quality.score;
         }
     if (all) { /* the outcome shown when no face is usable: the largest's */

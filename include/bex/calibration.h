@@ -32,6 +32,7 @@
 
 #include "bex/bex.h"
 #include "bex/face.h"
+#include "bex/model.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -75,6 +76,42 @@ int bex_operating_point_verify(bex_align align, double fmr, bex_operating_point 
  * model and calibration set FPIR 0.003 is supported up to about N = 25,000 people. */
 int bex_operating_point_identify(bex_align align, double fpir, long long n,
                                  bex_operating_point *out, char *err, size_t errlen);
+
+/* Operating points of any model: m NULL is the built-in model with `align` (as the two
+ * calls above); otherwise the model described by m (model.h), whose thresholds are read from
+ * its calibration file, m->calibration (<description>.calibration.json, written by
+ * `bex eval calibrate --model FILE`). A model without that file is BEX_ERR_UNSUPPORTED with a
+ * message telling the operator to calibrate it: there is no default threshold for a model
+ * bex has not measured. A file made for another model identity (other weights, other
+ * preprocessing) is refused the same way; a malformed one is BEX_ERR_CORRUPT. The file is
+ * read at each call. Its format (docs/models.md):
+ *   {"model": "<identity>", "comparisons": N, "evidence": "...",
+ *    "rows": [[target_fmr, threshold, false_matches, fmr_upper95, fnmr, heldout_fmr], ...]}
+ * rows from the highest target down, as the compiled-in tables. */
+int bex_operating_point_verify_model(const bex_model *m, bex_align align, double fmr,
+                                     bex_operating_point *out, char *err, size_t errlen);
+int bex_operating_point_identify_model(const bex_model *m, bex_align align, double fpir,
+                                       long long n, bex_operating_point *out, char *err,
+                                       size_t errlen);
+
+/* One row of a calibration table, as `bex eval calibrate` measures it. */
+typedef struct bex_calibration_row {
+    double target;                    /* the FMR this row is calibrated for, (0, 0.1] */
+    float threshold;                  /* the lowest score with FMR <= target */
+    unsigned long long false_matches; /* non-mated comparisons at or above threshold */
+    double upper95;                   /* one-sided 95% Clopper-Pearson bound on the FMR */
+    double fnmr;                      /* mated comparisons below threshold */
+    double heldout_fmr;               /* FMR on people held out of the fit */
+} bex_calibration_row;
+
+/* Writes m's calibration file (m->calibration, for m->identity) from n rows, highest target
+ * first with thresholds rising, measured on `comparisons` non-mated comparisons; evidence is
+ * one line saying on what and how (may be NULL). Written to a temporary file, synced and
+ * renamed, so a reader sees the old table or the new one. BEX_ERR_ARG for rows out of order
+ * or range, BEX_ERR_IO when it cannot be written. What `bex eval calibrate --model` calls. */
+int bex_calibration_save_model(const bex_model *m, const bex_calibration_row *rows, size_t n,
+                               unsigned long long comparisons, const char *evidence, char *err,
+                               size_t errlen);
 
 /* The smallest FMR the shipped calibration supports for `align`. */
 double bex_calibration_min_fmr(bex_align align);

@@ -28,7 +28,8 @@
 extern "C" {
 #endif
 
-#define BEX_TEMPLATE_DIM 128
+#define BEX_TEMPLATE_DIM 128       /* the built-in model's templates */
+#define BEX_TEMPLATE_MAX_DIM 1024  /* any model's (model.h: BEX_MODEL_MAX_DIM) */
 #define BEX_LANDMARKS 68
 
 typedef enum bex_align {
@@ -58,6 +59,10 @@ typedef struct bex_engine_options {
                          faces it finds that the image did not give: a face that fills the
                          frame is missed whether or not a smaller one beside it is found.
                          Default BEX_PAD_RETRY_BELOW_DEFAULT; 0: only when no face is found */
+    const struct bex_model *model; /* the recognizer (model.h, from bex_model_load): NULL for
+                         the built-in dlib ResNet; else an ONNX model, which then makes every
+                         template (align is not used: the description names its alignment).
+                         Copied at open. */
 } bex_engine_options;
 
 /* A third: the faces the padded retry finds on LFW (250 px frames) are 0.29..0.54 of the frame
@@ -72,8 +77,12 @@ typedef struct bex_face {
     float box[4];                    /* x, y, w, h in px of the original image */
     float score;                     /* detector confidence, 0..1 */
     float landmarks[BEX_LANDMARKS][2]; /* x, y in px of the original image (dlib/iBUG order) */
-    float template_[BEX_TEMPLATE_DIM]; /* L2-normalised descriptor; set by bex_embed only */
+    float template_[BEX_TEMPLATE_MAX_DIM]; /* L2-normalised descriptor, dim floats (the rest
+                                        zero); set by bex_embed only */
     int padded;                      /* 1 if found only in the padded retry */
+    int dim;                         /* floats in template_: BEX_TEMPLATE_DIM for the built-in
+                                        model, the description's embedding for another; 0 until
+                                        a template is computed */
 } bex_face;
 
 typedef struct bex_engine bex_engine;
@@ -102,6 +111,11 @@ int bex_embed(bex_engine *eng, const bex_image *img, bex_face *faces, int max, i
 int bex_face_template(bex_engine *eng, const bex_image *img, bex_face *face, bex_align align,
                       char *err, size_t errlen);
 
+/* The identity of the model the engine's templates come from (model.h), and their length
+ * in floats. Valid until bex_engine_close. */
+const char *bex_engine_model(const bex_engine *eng);
+int bex_engine_dim(const bex_engine *eng);
+
 /* Time spent in each stage since the engine was opened (for benchmarks and metrics). */
 typedef struct bex_engine_stats {
     unsigned long images;  /* images searched for faces (a padded retry counts again) */
@@ -117,10 +131,12 @@ void bex_engine_get_stats(const bex_engine *eng, bex_engine_stats *out);
  * points and the evidence behind them. */
 float bex_verify_threshold(bex_align align);
 
-/* Cosine similarity of two unit-length templates, -1..1. */
+/* Cosine similarity of two unit-length templates of the built-in model (BEX_TEMPLATE_DIM
+ * floats), -1..1; bex_template_similarity_dim for another model's. */
 float bex_template_similarity(const float *a, const float *b);
 /* Euclidean distance of two unit-length templates, 0..2 (= sqrt(2 - 2 * similarity)). */
 float bex_template_distance(const float *a, const float *b);
+float bex_template_similarity_dim(const float *a, const float *b, int dim);
 
 #ifdef __cplusplus
 }

@@ -32,8 +32,9 @@
  * removed is never returned once bex_index_remove has returned: deletion of a person's data
  * takes effect at once.
  *
- * File: a header (magic, version, dimension, format, count, checksum of the rest), then
- * the ids and the vectors, written to a temporary file, synced and renamed over the target,
+ * File: a header (magic, version, dimension, format, count, checksum of the rest), the
+ * identity of the model the templates come from (model.h; version 2 on), then the ids and
+ * the vectors, written to a temporary file, synced and renamed over the target,
  * so a crash during a save leaves the old file or the new one, never a torn one. bex_index_load
  * maps the file read-only and checks it; the first change copies it to memory.
  */
@@ -58,6 +59,7 @@ typedef enum bex_index_format {
 
 #define BEX_INDEX_MAX_DIM 4096
 #define BEX_INDEX_MAX_K 1024
+#define BEX_INDEX_MODEL_MAX 128 /* bytes of a model identity, with its NUL */
 
 typedef struct bex_index bex_index;
 
@@ -74,8 +76,22 @@ typedef struct bex_index_hit {
  * listed subject is not included until the filter is rebuilt). */
 typedef struct bex_index_filter bex_index_filter;
 
-/* Opens an empty index for vectors of `dim` floats (1..BEX_INDEX_MAX_DIM). */
+/* Opens an empty index for vectors of `dim` floats (1..BEX_INDEX_MAX_DIM), templates of the
+ * built-in model with the default alignment (bex_model_builtin_identity(0), model.h). */
 int bex_index_open(int dim, bex_index_format format, bex_index **out, char *err, size_t errlen);
+/* The same for templates of the model whose identity is `model` (model.h: 1 to
+ * BEX_INDEX_MODEL_MAX - 1 bytes), which the file records. */
+int bex_index_open_model(int dim, bex_index_format format, const char *model, bex_index **out,
+                         char *err, size_t errlen);
+/* The identity of the model the index's templates come from; a version-1 file, which
+ * recorded none, gives BEX_INDEX_MODEL_LEGACY. Valid until bex_index_close. */
+const char *bex_index_model(const bex_index *ix);
+/* BEX_OK when templates of `model` may be added to or searched in the index: the same
+ * identity, or a version-1 file and either built-in identity. Otherwise BEX_ERR_MODEL with a
+ * message naming both models. A score between two models' templates means nothing, so every
+ * caller that adds or searches checks this first (the vectors alone cannot say). */
+int bex_index_check_model(const bex_index *ix, const char *model, char *err, size_t errlen);
+#define BEX_INDEX_MODEL_LEGACY "face-api.js@1.7.15 resnet34-128 (alignment not recorded)"
 void bex_index_close(bex_index *ix);
 
 /* Threads one search may use (default: the machine's cores, at most 16). */
@@ -119,6 +135,26 @@ int bex_index_search_batch(bex_index *ix, const float *probes, size_t nq, int k,
 int bex_index_search_subjects(bex_index *ix, const float *probe, int k,
                               const bex_index_filter *filter, bex_index_hit *hits, size_t *n,
                               char *err, size_t errlen);
+
+/* The exact (float32) vector of a template, for a re-rank: writes dim floats to vec and
+ * returns BEX_OK, or another status to leave the template out (gone from the caller's
+ * records). Called under the index's read lock: it must not change the index. */
+typedef int (*bex_index_vector_fn)(void *ctx, int64_t template_id, float *vec);
+
+/* As bex_index_search_subjects, with exact scores for a compact index: the int8 (or float16)
+ * scan picks the best m = max(BEX_INDEX_RERANK_FACTOR k, BEX_INDEX_RERANK_MIN) templates, each
+ * is re-scored with its exact vector from `vector`, and the best k subjects by exact score
+ * are returned. The answer is that of an exhaustive float32 search: when the k-th exact score
+ * is not above the m-th scan score plus the largest shift the format's rounding can cause
+ * (computed from the probe and the rows stored), m grows fourfold and the scan runs again.
+ * *rescored (may be NULL) says how many templates were re-scored. For a float32 index the
+ * first round always settles it. */
+#define BEX_INDEX_RERANK_FACTOR 8
+#define BEX_INDEX_RERANK_MIN 64
+int bex_index_search_subjects_exact(bex_index *ix, const float *probe, int k,
+                                    const bex_index_filter *filter, bex_index_vector_fn vector,
+                                    void *ctx, bex_index_hit *hits, size_t *n, int *rescored,
+                                    char *err, size_t errlen);
 
 /* Subjects or templates the filter holds; *n_subjects counts distinct subjects in it (the
  * gallery size N a calibrated 1:N threshold needs). */

@@ -219,11 +219,13 @@ typedef struct bex_capture_result {
                              acquired */
     int n_faces;          /* faces found in the photo (bex_capture_photo: at most 8; the _all
                              calls: the number of results) */
-    float template_[BEX_TEMPLATE_DIM]; /* unit length when acquired, zeros otherwise */
+    float template_[BEX_TEMPLATE_MAX_DIM]; /* unit length when acquired (dim floats), zeros
+                             otherwise */
     bex_quality quality;  /* the face's measures (quality.score, 0..100) when there is a face
                              (for SEVERAL_FACES: the largest one's); zeros for NO_FACE */
     float box[4];         /* the face's detector box, x, y, w, h in px of the upright photo;
                              zeros for NO_FACE */
+    int dim;              /* floats in template_ (the engine's model); 0 when not acquired */
 } bex_capture_result;
 
 /* A capture outcome's stable name for machine output: "ok" (BEX_OK), "no_face",

@@ -89,6 +89,33 @@ int bex_store_audit_verify(bex_store *st, const char *known_head, long long *ent
                            long long *first_bad, int *head_found, char head[65], char *err,
                            size_t errlen);
 
+/* A change of face model: the templates of another model, computed from the images retention
+ * kept. fn makes one template of the new model (dim floats, unit length) from one stored
+ * image: BEX_OK, a capture outcome (BEX_ERR_NO_FACE, BEX_ERR_SEVERAL_FACES, ...) when the
+ * image gives no usable face, or another status to stop (nothing is then written). */
+typedef int (*bex_store_template_fn)(void *ctx, const void *image, size_t len, float *tmpl,
+                                     char *err, size_t errlen);
+
+typedef struct bex_reenrol_report {
+    long long samples;     /* face samples of the store's model with a subject */
+    long long reenrolled;  /* templates of the new model written now */
+    long long already;     /* samples that had one from an earlier run (the call is idempotent) */
+    long long no_image;    /* samples whose image retention did not keep */
+    long long unusable;    /* images that gave no usable face */
+    int64_t *need_capture; /* subjects left without any template of the new model: they need a
+                              new capture; ascending; free() */
+    size_t n_need_capture;
+} bex_reenrol_report;
+
+/* For every face sample of the store's model (bex_store_model) that has a subject, adds a
+ * sample of `model` (its identity, model.h; 1 to 127 bytes, not the store's own) beside it:
+ * same subject, encounter, source, time and citizen flag, the new template, no image (the
+ * image stays on the original). Old samples are kept: the store goes on matching with its
+ * model until it is opened with the new one. One transaction, audited ("reenrol", the model,
+ * the counts; no subject ids). *rep is written on BEX_OK. */
+int bex_store_reenrol(bex_store *st, const char *model, int dim, bex_store_template_fn fn,
+                      void *ctx, bex_reenrol_report *rep, char *err, size_t errlen);
+
 /* Writes one audit entry in its own transaction (a read outside the calls above, e.g. a
  * report the caller makes from their results). object names row ids only. */
 int bex_store_audit(bex_store *st, const char *action, const char *object, const char *detail,

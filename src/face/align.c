@@ -118,3 +118,65 @@ int align_similarity_chip(const bex_image *img, const float lm[68][2], float *ch
     align_similarity_transform(lm, m);
     return bex__image_warp_affine_f32(img, m, ALIGN_CHIP, ALIGN_CHIP, chip) == 0 ? 0 : -1;
 }
+
+const float align_arcface_ref[5][2] = {
+    {38.2946f, 51.6963f}, {73.5318f, 51.5014f}, {56.0252f, 71.7366f}, {41.5493f, 92.3655f}, {70.7299f, 92.2041f}};
+
+void align_five_points(const float lm[68][2], float pts[5][2]) {
+    for (int e = 0; e < 2; e++) {
+        double x = 0, y = 0;
+        for (int i = 36 + 6 * e; i < 42 + 6 * e; i++) {
+            x += lm[i][0];
+            y += lm[i][1];
+        }
+        pts[e][0] = (float)(x / 6);
+        pts[e][1] = (float)(y / 6);
+    }
+    static const int at[3] = {30, 48, 54};
+    for (int k = 0; k < 3; k++) {
+        pts[2 + k][0] = lm[at[k]][0];
+        pts[2 + k][1] = lm[at[k]][1];
+    }
+}
+
+void align_fit_similarity(const float (*crop)[2], const float (*image)[2], int n, float m[6]) {
+    /* as align_similarity_transform: x = a u - b v + tx, y = b u + a v + ty */
+    double su = 0, sv = 0, sx = 0, sy = 0;
+    for (int k = 0; k < n; k++) {
+        su += crop[k][0]; sv += crop[k][1]; sx += image[k][0]; sy += image[k][1];
+    }
+    su /= n; sv /= n; sx /= n; sy /= n;
+    double num_a = 0, num_b = 0, den = 0;
+    for (int k = 0; k < n; k++) {
+        double u = crop[k][0] - su, v = crop[k][1] - sv, x = image[k][0] - sx, y = image[k][1] - sy;
+        num_a += u * x + v * y;
+        num_b += u * y - v * x;
+        den += u * u + v * v;
+    }
+    double a = den > 0 ? num_a / den : 1, b = den > 0 ? num_b / den : 0;
+    m[0] = (float)a;
+    m[1] = (float)-b;
+    m[2] = (float)(sx - (a * su - b * sv));
+    m[3] = (float)b;
+    m[4] = (float)a;
+    m[5] = (float)(sy - (b * su + a * sv));
+}
+
+void align_model_transform(const float lm[68][2], int arcface, int w, int h, float m[6]) {
+    if (arcface) {
+        float ref[5][2], pts[5][2];
+        for (int k = 0; k < 5; k++) {
+            ref[k][0] = align_arcface_ref[k][0] * (float)w / 112.0f;
+            ref[k][1] = align_arcface_ref[k][1] * (float)h / 112.0f;
+        }
+        align_five_points(lm, pts);
+        align_fit_similarity((const float (*)[2])ref, (const float (*)[2])pts, 5, m);
+        return;
+    }
+    align_similarity_transform(lm, m);
+    float sx = (float)ALIGN_CHIP / (float)w, sy = (float)ALIGN_CHIP / (float)h;
+    m[0] *= sx;
+    m[3] *= sx;
+    m[1] *= sy;
+    m[4] *= sy;
+}

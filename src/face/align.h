@@ -20,4 +20,17 @@ void align_similarity_transform(const float lm[68][2], float m[6]);
 /* Fills chip with the rotation-corrected, dlib-style chip. 0 or -1. */
 int align_similarity_chip(const bex_image *img, const float lm[68][2], float *chip);
 
+/* ArcFace's five reference points in its 112x112 crop (InsightFace's arcface_dst): the eye
+ * centres, the nose tip, the mouth corners, left to right as seen in the image. */
+extern const float align_arcface_ref[5][2];
+/* The five points from 68 landmarks: the means of 36..41 and 42..47, 30, 48 and 54. */
+void align_five_points(const float lm[68][2], float pts[5][2]);
+/* The least-squares similarity transform (rotation, uniform scale, translation: no shear, no
+ * reflection) from crop px (u, v) to image px (x, y) taking n crop points to n image points:
+ * x = m0 u + m1 v + m2, y = m3 u + m4 v + m5. */
+void align_fit_similarity(const float (*crop)[2], const float (*image)[2], int n, float m[6]);
+/* The transform of a w x h crop for an ONNX model: ArcFace's points scaled to w x h
+ * (arcface != 0), or the dlib chip's transform scaled from 150 px to w x h. */
+void align_model_transform(const float lm[68][2], int arcface, int w, int h, float m[6]);
+
 #endif

@@ -123,6 +123,7 @@ static void fill(bex_capture_result *r, int status, const char *msg, int n_faces
     if (f) memcpy(r->box, f->box, sizeof r->box);
     if (q) r->quality = *q;
     if (f && r->acquired) memcpy(r->template_, f->template_, sizeof r->template_);
+    r->dim = f && r->acquired ? f->dim : 0;
 }
 
 int bex_capture_photo(bex_engine *eng, const uint8_t *bytes, size_t len, const bex_image_limits *limits,

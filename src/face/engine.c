@@ -18,6 +18,7 @@
 #include "bex/face.h"
 #include "face/align.h"
 #include "face/nets.h"
+#include "face/recognizer.h"
 #include "image/transform.h"
 #include "util/util.h"
 
@@ -28,6 +29,7 @@ struct bex_engine {
     ssd_net ssd;
     lmk_net lmk;
     rec_net rec;
+    face_onnx *onnx;                /* the recognizer when opt.model names one; else rec */
     ssd_box boxes[MAX_DETECTIONS];  /* the image's detections */
     ssd_box pboxes[MAX_DETECTIONS]; /* the padded copy's */
     bex_engine_stats stats;
@@ -42,6 +44,7 @@ static double now_ms(void) {
 void bex_engine_get_stats(const bex_engine *eng, bex_engine_stats *out) { *out = eng->stats; }
 
 void bex_engine_options_default(bex_engine_options *opt) {
+    memset(opt, 0, sizeof *opt); /* model NULL: the built-in recognizer */
     opt->min_score = 0.5f;
     opt->max_faces = MAX_DETECTIONS;
     opt->pad_retry = 1;
@@ -81,6 +84,13 @@ int bex_engine_open(const char *model_dir, const bex_engine_options *opt, bex_en
     if ((rc = lmk_load(&e->lmk, path, err, errlen)) != BEX_OK) goto fail1;
     snprintf(path, sizeof path, "%s/%s", model_dir, model_files[2]);
     if ((rc = rec_load(&e->rec, path, err, errlen)) != BEX_OK) goto fail2;
+    if (e->opt.model) {
+        if ((rc = face_onnx_open(e->opt.model, &e->onnx, err, errlen)) != BEX_OK) {
+            rec_free(&e->rec);
+            goto fail2;
+        }
+        e->opt.model = face_onnx_model(e->onnx); /* the engine's own copy */
+    }
     *out = e;
     return BEX_OK;
 fail2:
@@ -97,6 +107,7 @@ void bex_engine_close(bex_engine *eng) {
     ssd_free(&eng->ssd);
     lmk_free(&eng->lmk);
     rec_free(&eng->rec);
+    face_onnx_close(eng->onnx);
     bex__free(eng);
 }
 
@@ -272,6 +283,18 @@ int bex_face_template(bex_engine *eng, const bex_image *img, bex_face *face, bex
                       char *err, size_t errlen) {
     if (!eng || !img || !face) return bex__fail(err, errlen, BEX_ERR_ARG, "invalid arguments to bex_face_template");
     double t0 = now_ms();
+    if (eng->onnx) { /* the model's own alignment and network; `align` is the built-in model's */
+        const bex_model *m = face_onnx_model(eng->onnx);
+        /* writes template_ only on success */
+        int rc = face_onnx_template(eng->onnx, img, face->landmarks, face->template_, err, errlen);
+        if (rc == BEX_OK) {
+            memset(face->template_ + m->embedding, 0, sizeof(float) * (size_t)(BEX_TEMPLATE_MAX_DIM - m->embedding));
+            face->dim = m->embedding;
+            eng->stats.templates++;
+        }
+        eng->stats.descriptor_ms += now_ms() - t0;
+        return rc;
+    }
     int rc = align == BEX_ALIGN_FACEAPI ? align_faceapi_chip(img, face->box, face->landmarks, eng->rec.input)
                                         : align_similarity_chip(img, face->landmarks, eng->rec.input);
     double t1 = now_ms();
@@ -284,8 +307,25 @@ int bex_face_template(bex_engine *eng, const bex_image *img, bex_face *face, bex
     double ss = 0;
     for (int i = 0; i < BEX_TEMPLATE_DIM; i++) ss += (double)d[i] * d[i];
     float inv = ss > 0 ? (float)(1.0 / sqrt(ss)) : 0.0f;
+    memset(face->template_, 0, sizeof face->template_);
     for (int i = 0; i < BEX_TEMPLATE_DIM; i++) face->template_[i] = d[i] * inv;
+    face->dim = BEX_TEMPLATE_DIM;
     return BEX_OK;
+}
+
+const char *bex_engine_model(const bex_engine *eng) {
+    if (eng->onnx) return face_onnx_model(eng->onnx)->identity;
+    return bex_model_builtin_identity(eng->opt.align == BEX_ALIGN_FACEAPI);
+}
+
+int bex_engine_dim(const bex_engine *eng) {
+    return eng->onnx ? face_onnx_model(eng->onnx)->embedding : BEX_TEMPLATE_DIM;
+}
+
+float bex_template_similarity_dim(const float *a, const float *b, int dim) {
+    double s = 0;
+    for (int i = 0; i < dim; i++) s += (double)a[i] * b[i];
+    return (float)s;
 }
 
 float bex_verify_threshold(bex_align align) {

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bex/model.h"
 #include "index/idmap.h"
 #include "index/scan.h"
 #include "util/util.h"
@@ -54,6 +55,11 @@ struct bex_index {
     size_t nsubj, subj_cap;
     void *map;           /* a loaded file, read-only, until the first change */
     size_t map_len;
+    /* For an exact re-rank (bex_index_search_subjects_exact): bounds on what the storage
+     * format's rounding did to the rows, over every row ever stored (never lowered by a
+     * removal, so always bounds): the largest ||g - stored(g)|| and the largest ||stored(g)||. */
+    double qerr_max, norm_max;
+    char model[BEX_INDEX_MODEL_MAX]; /* the identity of the model the templates come from */
 };
 
 struct bex_index_filter {
@@ -73,6 +79,7 @@ int bex_index_open(int dim, bex_index_format format, bex_index **out, char *err,
     bex_index *ix = bex__calloc(1, sizeof *ix);
     if (!ix) return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory for the index");
     ix->dim = dim;
+    snprintf(ix->model, sizeof ix->model, "%s", bex_model_builtin_identity(0));
     ix->stride = (dim + BEX__IX_ALIGN - 1) / BEX__IX_ALIGN * BEX__IX_ALIGN;
     ix->fmt = format;
     ix->elem = format == BEX_INDEX_FLOAT32 ? 4 : format == BEX_INDEX_FLOAT16 ? 2 : 1;
@@ -112,6 +119,28 @@ void bex_index_close(bex_index *ix) {
     bex__free(ix->subj);
     pthread_rwlock_destroy(&ix->lock);
     bex__free(ix);
+}
+
+int bex_index_open_model(int dim, bex_index_format format, const char *model, bex_index **out, char *err,
+                         size_t errlen) {
+    if (!model || !*model || strlen(model) >= BEX_INDEX_MODEL_MAX)
+        return bex__fail(err, errlen, BEX_ERR_ARG, "a model identity is 1 to %d bytes", BEX_INDEX_MODEL_MAX - 1);
+    int rc = bex_index_open(dim, format, out, err, errlen);
+    if (rc == BEX_OK) snprintf((*out)->model, sizeof (*out)->model, "%s", model);
+    return rc;
+}
+
+const char *bex_index_model(const bex_index *ix) { return ix ? ix->model : ""; }
+
+/* An index file of version 1 recorded no model: it was made by the built-in one, with one of
+ * its two alignments, so it matches either built-in identity. */
+int bex_index_check_model(const bex_index *ix, const char *model, char *err, size_t errlen) {
+    if (!ix || !model) return bex__fail(err, errlen, BEX_ERR_ARG, "bex_index_check_model: NULL argument");
+    if (!strcmp(ix->model, model)) return BEX_OK;
+    if (!strcmp(ix->model, BEX_INDEX_MODEL_LEGACY) && bex_model_is_builtin(model)) return BEX_OK;
+    return bex__fail(err, errlen, BEX_ERR_MODEL,
+                     "the index holds templates of model \"%s\"; these are of model \"%s\": templates of two "
+                     "models cannot be compared (re-enrol the gallery with the new model)", ix->model, model);
 }
 
 int bex_index_set_threads(bex_index *ix, int threads, char *err, size_t errlen) {
@@ -221,6 +250,34 @@ static int own_storage(bex_index *ix, size_t want, char *err, size_t errlen) {
     return BEX_OK;
 }
 
+/* The stored row of slot as floats (dim of them). */
+static void row_floats(const bex_index *ix, size_t slot, float *out) {
+    const unsigned char *row = ix->vecs + slot * row_bytes(ix);
+    if (ix->fmt == BEX_INDEX_FLOAT32) memcpy(out, row, (size_t)ix->dim * 4);
+    else if (ix->fmt == BEX_INDEX_FLOAT16)
+        for (int d = 0; d < ix->dim; d++) out[d] = ix_f16_to_f32(((const uint16_t *)row)[d]);
+    else
+        for (int d = 0; d < ix->dim; d++) out[d] = ((const int8_t *)row)[d] * ix->scale[slot];
+}
+
+/* Raises the rounding bounds by what storing vec in slot did (vec NULL: a row read from a
+ * file, whose original is unknown: half a quantisation step per component for int8, half a
+ * unit in the last place of a half for float16). */
+static void note_rounding(bex_index *ix, size_t slot, const float *vec) {
+    float g[BEX_INDEX_MAX_DIM];
+    row_floats(ix, slot, g);
+    double e2 = 0, n2 = 0;
+    for (int d = 0; d < ix->dim; d++) {
+        n2 += (double)g[d] * g[d];
+        double e = vec ? (double)vec[d] - g[d]
+                       : ix->fmt == BEX_INDEX_INT8 ? 0.5 * ix->scale[slot]
+                       : ix->fmt == BEX_INDEX_FLOAT16 ? fabs((double)g[d]) / 2048.0 + 3e-8 : 0;
+        e2 += e * e;
+    }
+    if (sqrt(e2) > ix->qerr_max) ix->qerr_max = sqrt(e2);
+    if (sqrt(n2) > ix->norm_max) ix->norm_max = sqrt(n2);
+}
+
 /* Writes vec into slot in the index's format. */
 static void store_row(bex_index *ix, size_t slot, const float *vec) {
     unsigned char *row = ix->vecs + slot * row_bytes(ix);
@@ -231,6 +288,7 @@ static void store_row(bex_index *ix, size_t slot, const float *vec) {
         for (int d = 0; d < ix->dim; d++) h[d] = ix_f32_to_f16(vec[d]);
     } else
         ix->scale[slot] = ix_quantize_i8(vec, ix->dim, (int8_t *)row);
+    note_rounding(ix, slot, vec);
 }
 
 static subject *subject_of(bex_index *ix, int64_t sid) {
@@ -740,6 +798,95 @@ int bex_index_search_subjects(bex_index *ix, const float *probe_v, int k, const 
     return rc;
 }
 
+/* The int8 (or float16) scan ranks, the caller's exact vectors decide. The scan's best m
+ * templates are re-scored exactly; a template the scan ranked below the m-th (scan score s_m)
+ * has an exact score of at most s_m + eps, where eps bounds what rounding can move a score:
+ * |q.g - q'.g'| <= ||q|| ||g - g'|| + ||q - q'|| ||g'|| (q' and g' as stored). When the k-th
+ * subject's exact score is above s_m + eps no template left out can change the answer;
+ * otherwise m grows fourfold and the scan runs again (every template at the latest). */
+int bex_index_search_subjects_exact(bex_index *ix, const float *probe_v, int k, const bex_index_filter *filter,
+                                    bex_index_vector_fn vector, void *ctx, bex_index_hit *hits, size_t *n,
+                                    int *rescored, char *err, size_t errlen) {
+    if (!ix || !probe_v || !hits || !n || !vector)
+        return bex__fail(err, errlen, BEX_ERR_ARG, "bex_index_search_subjects_exact: NULL argument");
+    if (k < 1 || k > BEX_INDEX_MAX_K)
+        return bex__fail(err, errlen, BEX_ERR_ARG, "k must be 1 to %d (got %d)", BEX_INDEX_MAX_K, k);
+    probe pr = {0};
+    int rc = prepare_probe(ix, probe_v, &pr, err, errlen);
+    if (rc != BEX_OK) return rc;
+    double qn = 0, qe = 0;
+    for (int d = 0; d < ix->dim; d++) {
+        qn += (double)probe_v[d] * probe_v[d];
+        if (pr.q) {
+            double e = (double)probe_v[d] - pr.q[d] * pr.qscale;
+            qe += e * e;
+        }
+    }
+    int m = k * BEX_INDEX_RERANK_FACTOR;
+    if (m < BEX_INDEX_RERANK_MIN) m = BEX_INDEX_RERANK_MIN;
+    float *sc = NULL, *vec = bex__malloc(sizeof(float) * (size_t)ix->dim);
+    int64_t *id = NULL;
+    if (!vec) {
+        free_probe(&pr);
+        return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory for the search");
+    }
+    pthread_rwlock_rdlock(&ix->lock);
+    /* 1e-5: the float arithmetic of the kernels and of the exact dot product */
+    double eps = sqrt(qn) * ix->qerr_max + sqrt(qe) * ix->norm_max + 1e-5;
+    size_t total = filter ? filter->n : ix->n;
+    if ((size_t)m > total) m = total > 0 ? (int)(total < (size_t)INT32_MAX ? total : INT32_MAX) : 1;
+    for (;;) {
+        float *s2 = bex__realloc(sc, sizeof *sc * (size_t)m);
+        int64_t *i2 = bex__realloc(id, sizeof *id * (size_t)m);
+        if (s2) sc = s2;
+        if (i2) id = i2;
+        if (!s2 || !i2) {
+            rc = bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory for the search");
+            break;
+        }
+        topk h = {m, 0, sc, id};
+        if ((rc = scan(ix, &pr, 1, m, filter, &h, err, errlen)) != BEX_OK) break;
+        float bound = h.n > 0 ? sc[h.n - 1] + (float)eps : -INFINITY;
+        size_t got = 0;
+        for (int i = 0; i < h.n; i++) {
+            if (vector(ctx, id[i], vec) != BEX_OK) continue; /* gone from the caller's records */
+            double dot = 0;
+            for (int d = 0; d < ix->dim; d++) dot += (double)probe_v[d] * vec[d];
+            bex_index_hit c = {(float)dot, id[i], subject_of_template(ix, id[i])};
+            /* the subject's best so far, or a new subject: keep the best k, best first */
+            size_t j = 0;
+            while (j < got && hits[j].subject_id != c.subject_id) j++;
+            if (j < got) {
+                if (!worse(hits[j].score, hits[j].template_id, c.score, c.template_id)) continue;
+            } else if (got < (size_t)k) {
+                j = got++;
+            } else if (worse(hits[got - 1].score, hits[got - 1].template_id, c.score, c.template_id)) {
+                j = got - 1;
+            } else {
+                continue;
+            }
+            while (j > 0 && worse(hits[j - 1].score, hits[j - 1].template_id, c.score, c.template_id)) {
+                hits[j] = hits[j - 1];
+                j--;
+            }
+            hits[j] = c;
+        }
+        int all = h.n < m || (size_t)m >= total;
+        if (all || (got == (size_t)k && hits[k - 1].score > bound)) {
+            *n = got;
+            if (rescored) *rescored = h.n;
+            break;
+        }
+        m = (size_t)m * 4 > total ? (int)(total < (size_t)INT32_MAX ? total : INT32_MAX) : m * 4;
+    }
+    pthread_rwlock_unlock(&ix->lock);
+    bex__free(sc);
+    bex__free(id);
+    bex__free(vec);
+    free_probe(&pr);
+    return rc;
+}
+
 int bex_index_identify(bex_index *ix, const float *probe_v, int k, const bex_index_filter *filter, bex_align align,
                        double fpir, bex_index_hit *cands, size_t *n, bex_operating_point *op, int *match, char *err,
                        size_t errlen) {
@@ -842,11 +989,13 @@ void bex_index_filter_free(bex_index_filter *f) {
 
 /* ------------------------------------------------------------------ file */
 
-/* File layout (little-endian, native struct): header (64 bytes), then tids[count],
+/* File layout (little-endian, native struct): header (64 bytes), the model's identity
+ * (BEX_INDEX_MODEL_MAX bytes, NUL-padded; version 2 on), then tids[count],
  * sids[count], scales[count] (int8 only), zero padding to a multiple of 64 bytes, then
  * count rows of stride elements. The checksum covers everything after the header. */
 #define FILE_MAGIC "BEXINDX1"
-#define FILE_VERSION 1
+#define FILE_VERSION 2
+#define MODEL_BYTES BEX_INDEX_MODEL_MAX
 
 typedef struct file_hdr {
     char magic[8];
@@ -927,7 +1076,10 @@ int bex_index_save(bex_index *ix, const char *path, char *err, size_t errlen) {
         rc = bex__fail(err, errlen, BEX_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
         goto out;
     }
-    size_t n = ix->n, meta = meta_bytes(n, ix->fmt == BEX_INDEX_INT8), vec_off = round64(64 + meta);
+    size_t n = ix->n, meta = meta_bytes(n, ix->fmt == BEX_INDEX_INT8), vec_off = round64(64 + MODEL_BYTES + meta);
+    char model[MODEL_BYTES];
+    memset(model, 0, sizeof model);
+    snprintf(model, sizeof model, "%s", ix->model);
     size_t vec_bytes = n * row_bytes(ix);
     file_hdr h;
     memset(&h, 0, sizeof h);
@@ -941,10 +1093,11 @@ int bex_index_save(bex_index *ix, const char *path, char *err, size_t errlen) {
     h.file_size = vec_off + vec_bytes;
     static const unsigned char zeros[64];
     csum c = {0x243f6a8885a308d3ULL, {0}, 0};
-    int bad = write_all(fd, &h, sizeof h, NULL) || write_all(fd, ix->tid, n * 8, &c) ||
+    int bad = write_all(fd, &h, sizeof h, NULL) || write_all(fd, model, sizeof model, &c) ||
+              write_all(fd, ix->tid, n * 8, &c) ||
               write_all(fd, ix->sid, n * 8, &c) ||
               (ix->fmt == BEX_INDEX_INT8 && write_all(fd, ix->scale, n * 4, &c)) ||
-              write_all(fd, zeros, vec_off - 64 - meta, &c) || write_all(fd, ix->vecs, vec_bytes, &c);
+              write_all(fd, zeros, vec_off - 64 - MODEL_BYTES - meta, &c) || write_all(fd, ix->vecs, vec_bytes, &c);
     if (!bad) { /* the checksum goes into the header last */
         h.checksum = csum_end(&c);
         bad = pwrite(fd, &h, sizeof h, 0) != (ssize_t)sizeof h;
@@ -995,14 +1148,15 @@ int bex_index_load(const char *path, bex_index **out, char *err, size_t errlen) 
     memcpy(&h, map, sizeof h);
     int rc = BEX_OK;
     size_t elem = h.format == BEX_INDEX_FLOAT32 ? 4 : h.format == BEX_INDEX_FLOAT16 ? 2 : 1, rows;
+    size_t mb = h.version >= 2 ? MODEL_BYTES : 0; /* version 1 recorded no model */
     if (memcmp(h.magic, FILE_MAGIC, 8) != 0)
         rc = bex__fail(err, errlen, BEX_ERR_FORMAT, "%s is not a bex index file", path);
-    else if (h.version != FILE_VERSION)
-        rc = bex__fail(err, errlen, BEX_ERR_UNSUPPORTED, "%s is a version %u index; this bex reads version %d", path,
+    else if (h.version != 1 && h.version != FILE_VERSION)
+        rc = bex__fail(err, errlen, BEX_ERR_UNSUPPORTED, "%s is a version %u index; this bex reads versions 1 to %d", path,
                        h.version, FILE_VERSION);
     else if (h.dim < 1 || h.dim > BEX_INDEX_MAX_DIM || h.format > BEX_INDEX_INT8 ||
              h.stride != (h.dim + BEX__IX_ALIGN - 1) / BEX__IX_ALIGN * BEX__IX_ALIGN || h.count >= UINT32_MAX ||
-             h.vec_offset != round64(64 + meta_bytes(h.count, h.format == BEX_INDEX_INT8)) ||
+             h.vec_offset != round64(64 + mb + meta_bytes(h.count, h.format == BEX_INDEX_INT8)) ||
              !bex__mul_size(h.count, (size_t)h.stride * elem, &rows) || h.file_size != h.vec_offset + rows)
         rc = bex__fail(err, errlen, BEX_ERR_CORRUPT, "%s: the index header is inconsistent", path);
     else if (h.file_size != len)
@@ -1023,9 +1177,19 @@ int bex_index_load(const char *path, bex_index **out, char *err, size_t errlen) 
     size_t n = h.count;
     ix->map = map;
     ix->map_len = len;
-    ix->tid = (int64_t *)(b + 64);
-    ix->sid = (int64_t *)(b + 64 + n * 8);
-    ix->scale = h.format == BEX_INDEX_INT8 ? (float *)(b + 64 + n * 16) : NULL;
+    if (mb) {
+        const char *model = (const char *)b + 64;
+        if (!memchr(model, 0, MODEL_BYTES) || !model[0]) {
+            bex_index_close(ix); /* unmaps the file */
+            return bex__fail(err, errlen, BEX_ERR_CORRUPT, "%s: the model's identity in the header is not a string", path);
+        }
+        snprintf(ix->model, sizeof ix->model, "%s", model);
+    } else {
+        snprintf(ix->model, sizeof ix->model, "%s", BEX_INDEX_MODEL_LEGACY);
+    }
+    ix->tid = (int64_t *)(b + 64 + mb);
+    ix->sid = (int64_t *)(b + 64 + mb + n * 8);
+    ix->scale = h.format == BEX_INDEX_INT8 ? (float *)(b + 64 + mb + n * 16) : NULL;
     ix->vecs = (unsigned char *)(b + h.vec_offset);
     ix->n = n;
     ix->cap = n;
@@ -1038,6 +1202,8 @@ int bex_index_load(const char *path, bex_index **out, char *err, size_t errlen) 
         }
         if (idmap_put(&ix->tmap, ix->tid[i], (uint32_t)i) != 0 || subject_add(ix, ix->sid[i], ix->tid[i]) != 0)
             rc = bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory loading %s", path);
+        else if (ix->fmt != BEX_INDEX_FLOAT32)
+            note_rounding(ix, i, NULL);
     }
     if (rc != BEX_OK) {
         bex_index_close(ix);

@@ -140,6 +140,24 @@ int bex__subject_facts(bex_store *st, int64_t subject, const char *before, const
     return rc;
 }
 
+/* A sample's float32 template, for the re-rank of bex__search: BEX_ERR_ARG when it is gone
+ * (erased in the transaction in progress) or of another model. */
+static int sample_vector(void *ctx, int64_t sample, float *vec) {
+    bex_store *st = ctx;
+    char e[128];
+    sqlite3_stmt *s = st_stmt(st, "SELECT template FROM samples WHERE id = ?1 AND model = ?2", e, sizeof e);
+    if (!s) return BEX_ERR_IO;
+    sqlite3_bind_int64(s, 1, sample);
+    st_bind_text(s, 2, st->model);
+    int rc = BEX_ERR_ARG;
+    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_bytes(s, 0) == TEMPLATE_BYTES) {
+        memcpy(vec, sqlite3_column_blob(s, 0), TEMPLATE_BYTES);
+        rc = BEX_OK;
+    }
+    st_release(st, s);
+    return rc;
+}
+
 int bex__search(bex_store *st, const float *probe, const int64_t *subjects, size_t n, bex_index_hit hits[5],
                 size_t *n_hits, long long *gallery_size, char *err, size_t errlen) {
     *n_hits = 0;
@@ -155,7 +173,7 @@ int bex__search(bex_store *st, const float *probe, const int64_t *subjects, size
         size = (long long)bex_index_filter_subjects(f);
     }
     *gallery_size = size;
-    if (size > 0) rc = bex_index_search_subjects(ix, probe, 5, f, hits, n_hits, err, errlen);
+    if (size > 0) rc = bex_index_search_subjects_exact(ix, probe, 5, f, sample_vector, st, hits, n_hits, NULL, err, errlen);
     bex_index_filter_free(f);
     return rc;
 }

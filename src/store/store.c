@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bex/model.h"
 #include "store/store_impl.h"
 #include "util/util.h"
 
@@ -242,7 +243,10 @@ int st_index(bex_store *st, bex_index **ix, char *err, size_t errlen) {
     }
     st->index_version = version;
     bex_index *x;
-    rc = bex_index_open(BEX_TEMPLATE_DIM, BEX_INDEX_FLOAT32, &x, err, errlen);
+    /* int8: 132 bytes a template against float32's 512, so a scan reads a quarter of the
+     * memory; bex__search re-scores the best candidates from the float32 templates in the
+     * file, so the scores it returns, and the decisions taken on them, are exact. */
+    rc = bex_index_open(BEX_TEMPLATE_DIM, BEX_INDEX_INT8, &x, err, errlen);
     if (rc != BEX_OK) return rc;
     sqlite3_stmt *s = st_prep(st,
         "SELECT s.id, s.subject_id, s.template FROM samples s JOIN subjects p ON p.id = s.subject_id "
@@ -488,8 +492,7 @@ int bex_store_open(const char *path, const bex_store_options *opt, bex_store **o
     st->align = opt->align;
     st->fmr = opt->fmr > 0 ? opt->fmr : BEX_DEFAULT_FMR;
     st->fpir = opt->fpir > 0 ? opt->fpir : BEX_DEFAULT_FPIR;
-    snprintf(st->model, sizeof st->model, "face-api.js@1.7.15 resnet34-128 %s",
-             st->align == BEX_ALIGN_FACEAPI ? "faceapi" : "similarity");
+    snprintf(st->model, sizeof st->model, "%s", bex_model_builtin_identity(st->align == BEX_ALIGN_FACEAPI));
     int rc = bex_operating_point_verify(st->align, st->fmr, &st->verify_op, err, errlen);
     if (rc != BEX_OK) {
         bex__free(st);

@@ -25,7 +25,7 @@ typedef struct st_pending {
 struct bex_store {
     sqlite3 *db;
     char actor[64];
-    char model[64];
+    char model[BEX_MODEL_ID_MAX]; /* the identity of the templates it matches (model.h) */
     bex_align align;
     double fmr, fpir;
     bex_index *ix;           /* every non-citizen face sample with a subject; NULL until needed */

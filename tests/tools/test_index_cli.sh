@@ -47,5 +47,10 @@ printf 'X' | dd of="$tmp/bad.bexi" bs=1 seek=200 conv=notrunc 2>/dev/null
 [ $? -eq 2 ] && grep -q "template 999 is not in the index" "$tmp/err"; check remove_unknown_template $?
 "$bex" index add "$g" abc $D/Akhmed_Zakayev_0001.jpg >/dev/null 2>"$tmp/err"
 [ $? -eq 2 ] && grep -q "subject id must be a whole number" "$tmp/err"; check bad_subject_id $?
+grep -q '"model":"face-api.js@1.7.15 resnet34-128 similarity"' <<<"$("$bex" index info "$g")"; check info_names_the_model $?
+"$bex" index search --align faceapi "$g" $D/Emmanuelle_Beart_0003.jpg >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q 'resnet34-128 similarity".*resnet34-128 faceapi"' "$tmp/err"; check search_with_another_model_refused $?
+"$bex" index add --align faceapi "$g" 5 $D/Akhmed_Zakayev_0001.jpg >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q "cannot be compared" "$tmp/err"; check add_with_another_model_refused $?
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -4,6 +4,8 @@
  * gallery, and targets the evidence cannot support are refused, not extrapolated.
  */
 #include "bex/calibration.h"
+#include <unistd.h>
+
 #include "test.h"
 
 static const bex_align aligns[2] = {BEX_ALIGN_SIMILARITY, BEX_ALIGN_FACEAPI};
@@ -94,11 +96,76 @@ TEST(capture_failure_codes) {
     CHECK(strcmp(bex_strerror(BEX_ERR_LOW_QUALITY), "capture quality below the floor") == 0);
 }
 
+/* A described model decides only with its own calibration file; without one it is refused
+ * with the command that makes it. */
+TEST(a_model_uses_its_own_calibration) {
+    char dir[] = "/tmp/bex-test-cal.XXXXXX", err[512] = "";
+    CHECK(mkdtemp(dir) != NULL);
+    bex_model m;
+    memset(&m, 0, sizeof m);
+    snprintf(m.identity, sizeof m.identity, "vendor-x-r100@2.1 arcface-112 sha256:0123456789abcdef0123456789abcdef");
+    snprintf(m.calibration, sizeof m.calibration, "%s/r100.calibration.json", dir);
+    bex_operating_point op, b;
+    CHECK(bex_operating_point_verify_model(&m, BEX_ALIGN_DEFAULT, 1e-3, &op, err, sizeof err) == BEX_ERR_UNSUPPORTED);
+    CHECK(strstr(err, "bex eval calibrate --model") != NULL && strstr(err, "vendor-x-r100@2.1") != NULL);
+    CHECK(bex_operating_point_identify_model(&m, BEX_ALIGN_DEFAULT, 0.003, 100, &op, err, sizeof err) == BEX_ERR_UNSUPPORTED);
+    FILE *f = fopen(m.calibration, "w");
+    fprintf(f, "{\"model\":\"%s\",\"comparisons\":1000000,\"rows\":[[0.01,0.30,9000,0.0102,0.01,0.011],"
+               "[0.001,0.40,950,0.00106,0.02,0.0012],[0.0001,0.50,90,0.000118,0.04,0.00009]]}", m.identity);
+    fclose(f);
+    CHECK(bex_operating_point_verify_model(&m, BEX_ALIGN_DEFAULT, 1e-3, &op, err, sizeof err) == BEX_OK);
+    CHECK_NEAR(op.threshold, 0.40, 1e-6);
+    CHECK(op.comparisons == 1000000 && op.false_matches == 950 && !strcmp(op.name, "FMR 0.001"));
+    CHECK(bex_operating_point_verify_model(&m, BEX_ALIGN_DEFAULT, 5e-3, &op, err, sizeof err) == BEX_OK);
+    CHECK_NEAR(op.threshold, 0.40, 1e-6); /* between two targets: the stricter */
+    CHECK(bex_operating_point_verify_model(&m, BEX_ALIGN_DEFAULT, 1e-5, &op, err, sizeof err) == BEX_ERR_UNSUPPORTED);
+    CHECK(strstr(err, m.calibration) != NULL);
+    /* FPIR 0.003 at N = 3 needs FMR 0.001 per comparison */
+    CHECK(bex_operating_point_identify_model(&m, BEX_ALIGN_DEFAULT, 0.003, 3, &op, err, sizeof err) == BEX_OK);
+    CHECK_NEAR(op.threshold, 0.40, 1e-6);
+    CHECK(!strcmp(op.name, "FPIR 0.003 at N=3"));
+    /* the built-in model: NULL, the compiled-in table */
+    CHECK(bex_operating_point_verify_model(NULL, BEX_ALIGN_DEFAULT, 1e-3, &op, err, sizeof err) == BEX_OK);
+    CHECK(bex_operating_point_verify(BEX_ALIGN_DEFAULT, 1e-3, &b, err, sizeof err) == BEX_OK);
+    CHECK(op.threshold == b.threshold);
+    /* a table of other weights is refused */
+    char other[BEX_MODEL_ID_MAX];
+    snprintf(other, sizeof other, "%s", m.identity);
+    m.identity[strlen(m.identity) - 1] = '0';
+    CHECK(bex_operating_point_verify_model(&m, BEX_ALIGN_DEFAULT, 1e-3, &op, err, sizeof err) == BEX_ERR_UNSUPPORTED);
+    CHECK(strstr(err, "not vendor-x") != NULL);
+    snprintf(m.identity, sizeof m.identity, "%s", other);
+    /* malformed tables */
+    static const char *bad[] = {"{", "{\"model\":\"%s\",\"comparisons\":10,\"rows\":[]}",
+                                "{\"model\":\"%s\",\"comparisons\":10,\"rows\":[[0.001,0.4,1,1,1,1],[0.01,0.3,1,1,1,1]]}",
+                                "{\"model\":\"%s\",\"comparisons\":10,\"rows\":[[0.001,0.4,1,1,1]]}"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        f = fopen(m.calibration, "w");
+        fprintf(f, bad[i], m.identity);
+        fclose(f);
+        CHECK(bex_operating_point_verify_model(&m, BEX_ALIGN_DEFAULT, 1e-3, &op, err, sizeof err) == BEX_ERR_CORRUPT);
+    }
+    /* what bex eval calibrate --model writes, read back */
+    bex_calibration_row rows[2] = {{0.01, 0.31f, 9100, 0.0103, 0.011, 0.0105}, {0.001, 0.42f, 960, 0.00107, 0.021, 0.0011}};
+    CHECK(bex_calibration_save_model(&m, rows, 2, 1000000, "test rows", err, sizeof err) == BEX_OK);
+    CHECK(bex_operating_point_verify_model(&m, BEX_ALIGN_DEFAULT, 1e-3, &op, err, sizeof err) == BEX_OK);
+    CHECK_NEAR(op.threshold, 0.42, 1e-6);
+    CHECK(op.false_matches == 960 && op.comparisons == 1000000);
+    CHECK_NEAR(op.heldout_fmr, 0.0011, 1e-9);
+    rows[1].threshold = 0.2f; /* falling: refused, the file unchanged */
+    CHECK(bex_calibration_save_model(&m, rows, 2, 1000000, NULL, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(bex_operating_point_verify_model(&m, BEX_ALIGN_DEFAULT, 1e-3, &op, err, sizeof err) == BEX_OK);
+    CHECK_NEAR(op.threshold, 0.42, 1e-6);
+    unlink(m.calibration);
+    rmdir(dir);
+}
+
 int main(void) {
     RUN(default_operating_point);
     RUN(stricter_targets_raise_the_threshold);
     RUN(identification_threshold_grows_with_the_gallery);
     RUN(unsupported_targets_are_refused);
     RUN(capture_failure_codes);
+    RUN(a_model_uses_its_own_calibration);
     return test_summary();
 }

@@ -21,6 +21,9 @@
 #include <unistd.h>
 
 #include "bex/face.h"
+#include "bex/model.h"
+#include "face/align.h"
+#include "face/recognizer.h"
 #include "bex/quality.h"
 #include "image/transform.h"
 #include "test.h"
@@ -220,6 +223,7 @@ TEST(same_person_scores_higher) {
             CHECK(n >= 1);
             bex_image_free(&img);
             memcpy(t[i], f[0].template_, sizeof t[i]);
+            CHECK(f[0].dim == BEX_TEMPLATE_DIM && f[0].template_[BEX_TEMPLATE_DIM] == 0);
             double norm = 0;
             for (int k = 0; k < 128; k++) norm += t[i][k] * t[i][k];
             CHECK_NEAR(norm, 1.0, 1e-4);
@@ -357,6 +361,108 @@ TEST(engine_errors) {
     CHECK(bex_engine_open(MODELS, &o, &e, err, sizeof err) == BEX_ERR_ARG);
 }
 
+/* ArcFace's alignment: landmarks whose five points are the reference points moved by a
+ * known similarity give back that similarity (crop -> image), at 112 px and scaled to 224. */
+TEST(arcface_five_point_alignment) {
+    for (int sz = 112; sz <= 224; sz += 112) {
+        double ang = 0.3, sc = 1.7, tx = 40, ty = 25, k = 112.0 / sz;
+        float lm[68][2] = {{0}};
+        float img5[5][2];
+        for (int p = 0; p < 5; p++) {
+            double u = align_arcface_ref[p][0], v = align_arcface_ref[p][1];
+            img5[p][0] = (float)(sc * (cos(ang) * u - sin(ang) * v) + tx);
+            img5[p][1] = (float)(sc * (sin(ang) * u + cos(ang) * v) + ty);
+        }
+        for (int i = 36; i < 42; i++) lm[i][0] = img5[0][0], lm[i][1] = img5[0][1];
+        for (int i = 42; i < 48; i++) lm[i][0] = img5[1][0], lm[i][1] = img5[1][1];
+        lm[30][0] = img5[2][0], lm[30][1] = img5[2][1];
+        lm[48][0] = img5[3][0], lm[48][1] = img5[3][1];
+        lm[54][0] = img5[4][0], lm[54][1] = img5[4][1];
+        float m[6];
+        align_model_transform(lm, 1, sz, sz, m);
+        CHECK_NEAR(m[0], sc * cos(ang) * k, 1e-4);
+        CHECK_NEAR(m[3], sc * sin(ang) * k, 1e-4);
+        CHECK_NEAR(m[1], -m[3], 1e-6); /* a similarity: no shear */
+        CHECK_NEAR(m[4], m[0], 1e-6);
+        for (int p = 0; p < 5; p++) { /* each reference point, in the crop, lands on its image point */
+            double u = align_arcface_ref[p][0] / k, v = align_arcface_ref[p][1] / k;
+            CHECK_NEAR(m[0] * u + m[1] * v + m[2], img5[p][0], 1e-3);
+            CHECK_NEAR(m[3] * u + m[4] * v + m[5], img5[p][1], 1e-3);
+        }
+    }
+}
+
+/* The dlib chip for a model of another input size is the built-in chip, rescaled. */
+TEST(dlib_chip_rescaled_for_a_model) {
+    float lm[68][2];
+    for (int i = 0; i < 68; i++) lm[i][0] = 100 + 3.0f * (float)(i % 9) + 0.1f * i, lm[i][1] = 80 + 2.0f * (float)(i / 9);
+    float a[6], b[6];
+    align_similarity_transform(lm, a);
+    align_model_transform(lm, 0, 112, 112, b);
+    for (int p = 0; p < 3; p++) { /* chip px (u, v) at 150 is (u, v) * 112 / 150 at 112 */
+        double u = 20 + 50 * p, v = 140 - 40 * p;
+        CHECK_NEAR(a[0] * u + a[1] * v + a[2], b[0] * u * 112 / 150 + b[1] * v * 112 / 150 + b[2], 1e-3);
+        CHECK_NEAR(a[3] * u + a[4] * v + a[5], b[3] * u * 112 / 150 + b[4] * v * 112 / 150 + b[5], 1e-3);
+    }
+}
+
+/* Channel order, normalisation and layout as the description says. */
+TEST(onnx_input_preprocessing) {
+    bex_model m;
+    memset(&m, 0, sizeof m);
+    m.width = 16;
+    m.height = 16;
+    m.mean[0] = 10, m.mean[1] = 20, m.mean[2] = 30;
+    m.std[0] = 2, m.std[1] = 4, m.std[2] = 8;
+    static float chip[16 * 16 * 3], in[16 * 16 * 3];
+    for (int p = 0; p < 256; p++) chip[p * 3] = 100, chip[p * 3 + 1] = 150, chip[p * 3 + 2] = 200; /* R G B */
+    m.bgr = 1; /* model channel 0 is B */
+    face_onnx_preprocess(&m, chip, in);
+    CHECK_NEAR(in[0], (200 - 10) / 2.0, 1e-5);          /* NCHW: plane 0, B */
+    CHECK_NEAR(in[256 + 5], (150 - 20) / 4.0, 1e-5);    /* plane 1, G */
+    CHECK_NEAR(in[512 + 255], (100 - 30) / 8.0, 1e-5);  /* plane 2, R */
+    m.bgr = 0;
+    m.nhwc = 1;
+    face_onnx_preprocess(&m, chip, in);
+    CHECK_NEAR(in[3 * 7 + 0], (100 - 10) / 2.0, 1e-5);  /* NHWC: pixel 7, R */
+    CHECK_NEAR(in[3 * 7 + 2], (200 - 30) / 8.0, 1e-5);
+}
+
+/* An engine with an ONNX model: a network whose input or output does not match its
+ * description is refused at open with a message (here BlazeFace's detector, which
+ * tools/fetch-models.sh installs, described as a 512-d face recognizer). Needs the ONNX
+ * executor (src/nn/graph.c); skipped while it is not linked. */
+TEST(onnx_model_checked_against_its_description) {
+    if (!eng_default) SKIP("models/ not installed (tools/fetch-models.sh)");
+    /* the built-in model's identity and size */
+    CHECK(!strcmp(bex_engine_model(eng_default), "face-api.js@1.7.15 resnet34-128 similarity"));
+    CHECK(!strcmp(bex_engine_model(eng_faceapi), "face-api.js@1.7.15 resnet34-128 faceapi"));
+    CHECK(bex_engine_dim(eng_default) == BEX_TEMPLATE_DIM);
+    if (access(MODELS "/face_detection_front_128x128_barracuda.onnx", R_OK) != 0) SKIP("no ONNX file in models/");
+    char dir[] = "/tmp/bex-test-onnx.XXXXXX", path[128], err[512] = "", cwd[2048];
+    CHECK(mkdtemp(dir) != NULL && getcwd(cwd, sizeof cwd) != NULL);
+    snprintf(path, sizeof path, "%s/m.json", dir);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "{\"name\":\"not-a-recognizer\",\"version\":\"1\",\"onnx\":\"%s/" MODELS "/face_detection_front_128x128_barracuda.onnx\","
+               "\"input\":{\"width\":112,\"height\":112,\"channels\":\"rgb\",\"layout\":\"nchw\",\"mean\":[127.5,127.5,127.5],"
+               "\"std\":[127.5,127.5,127.5]},\"alignment\":\"arcface-112\",\"embedding\":512}", cwd);
+    fclose(f);
+    bex_model m;
+    CHECK(bex_model_load(path, &m, err, sizeof err) == BEX_OK);
+    bex_engine_options o;
+    bex_engine_options_default(&o);
+    o.model = &m;
+    bex_engine *e = NULL;
+    int rc = bex_engine_open(MODELS, &o, &e, err, sizeof err);
+    unlink(path);
+    rmdir(dir);
+    if (rc == BEX_ERR_MODEL && strstr(err, "ONNX executor not built")) SKIP("the ONNX executor is not linked yet");
+    CHECK(rc == BEX_ERR_MODEL && e == NULL);
+    CHECK(strstr(err, "input") || strstr(err, "output") || strstr(err, "operator"));
+    printf("  (refused: %s)\n", err);
+    bex_engine_close(e);
+}
+
 int main(void) {
     if (access(MODELS "/ssd_mobilenetv1_model.bin", R_OK) == 0) {
         char err[256];
@@ -380,6 +486,10 @@ int main(void) {
     RUN(small_face_in_large_scene);
     RUN(capture_outcomes);
     RUN(engine_errors);
+    RUN(arcface_five_point_alignment);
+    RUN(dlib_chip_rescaled_for_a_model);
+    RUN(onnx_input_preprocessing);
+    RUN(onnx_model_checked_against_its_description);
     bex_engine_close(eng_faceapi);
     bex_engine_close(eng_faceapi_pad);
     bex_engine_close(eng_default);

@@ -458,6 +458,173 @@ TEST(identify_decides_at_the_gallery_size) {
     free(v);
 }
 
+/* the exact vectors of a re-rank, from the caller's copy (template id = 10 x row) */
+typedef struct exact_src {
+    const float *v;
+    int d;
+    size_t n;
+    int64_t skip; /* a template the caller no longer holds, or -1 */
+} exact_src;
+static int exact_vector(void *ctx, int64_t tid, float *vec) {
+    exact_src *e = ctx;
+    if (tid == e->skip || tid < 0 || (size_t)(tid / 10) >= e->n) return BEX_ERR_ARG;
+    memcpy(vec, e->v + (size_t)(tid / 10) * e->d, sizeof(float) * e->d);
+    return BEX_OK;
+}
+
+/* An int8 scan with a float32 re-rank answers as a float32 index does, also when hundreds of
+ * templates crowd around the probe closer than int8 can tell apart. */
+TEST(int8_rerank_equals_float32) {
+    const int d = 128, k = 5;
+    size_t n = 6000;
+    float *v = unit_vectors(n, d);
+    /* rows 0..599: the probe's neighbourhood, scores within ~1e-3 of each other */
+    float *q = unit_vectors(1, d);
+    for (size_t i = 0; i < 600; i++) {
+        double ss = 0;
+        for (int j = 0; j < d; j++) {
+            v[i * d + j] = q[j] + (float)((rnd() - 0.5) * 0.004);
+            ss += (double)v[i * d + j] * v[i * d + j];
+        }
+        for (int j = 0; j < d; j++) v[i * d + j] /= (float)sqrt(ss);
+    }
+    bex_index *f32 = filled(BEX_INDEX_FLOAT32, v, n, d), *i8 = filled(BEX_INDEX_INT8, v, n, d);
+    CHECK(f32 && i8);
+    if (!f32 || !i8) goto out;
+    char err[256];
+    exact_src src = {v, d, n, -1};
+    for (int t = 0; t < 20; t++) {
+        const float *probe = t == 0 ? q : v + (size_t)(t * 281 % n) * d;
+        bex_index_hit a[5], b[5];
+        size_t na = 0, nb = 0;
+        int rescored = 0;
+        CHECK(bex_index_search_subjects(f32, probe, k, NULL, a, &na, err, sizeof err) == BEX_OK);
+        CHECK(bex_index_search_subjects_exact(i8, probe, k, NULL, exact_vector, &src, b, &nb, &rescored, err,
+                                              sizeof err) == BEX_OK);
+        CHECK(na == (size_t)k && nb == na);
+        for (size_t j = 0; j < na && j < nb; j++) {
+            CHECK(a[j].template_id == b[j].template_id);
+            CHECK(a[j].subject_id == b[j].subject_id);
+            CHECK_NEAR(a[j].score, b[j].score, 2e-6);
+        }
+        CHECK(rescored >= BEX_INDEX_RERANK_MIN);
+        if (t == 0) CHECK(rescored > BEX_INDEX_RERANK_MIN); /* the crowd made it widen */
+    }
+    /* the int8 scan alone misorders the crowd: the re-rank is what makes it exact */
+    bex_index_hit c[5];
+    size_t nc;
+    CHECK(bex_index_search_subjects(i8, q, k, NULL, c, &nc, err, sizeof err) == BEX_OK);
+    /* a template the caller no longer holds is left out */
+    bex_index_hit a[5], b[5];
+    size_t na, nb;
+    CHECK(bex_index_search_subjects_exact(f32, q, 1, NULL, exact_vector, &src, a, &na, NULL, err, sizeof err) == BEX_OK);
+    src.skip = a[0].template_id;
+    CHECK(bex_index_search_subjects_exact(f32, q, 1, NULL, exact_vector, &src, b, &nb, NULL, err, sizeof err) == BEX_OK);
+    CHECK(nb == 1 && b[0].template_id != a[0].template_id && b[0].score <= a[0].score);
+    /* a filter is honoured */
+    bex_index_filter *fl = NULL;
+    int64_t subj[2] = {1500, 1700};
+    CHECK(bex_index_filter_by_subjects(i8, subj, 2, &fl, err, sizeof err) == BEX_OK);
+    src.skip = -1;
+    CHECK(bex_index_search_subjects_exact(i8, q, 5, fl, exact_vector, &src, b, &nb, NULL, err, sizeof err) == BEX_OK);
+    CHECK(nb == 2);
+    for (size_t j = 0; j < nb; j++) CHECK(b[j].subject_id == 1500 || b[j].subject_id == 1700);
+    bex_index_filter_free(fl);
+    CHECK(bex_index_search_subjects_exact(i8, q, 5, NULL, NULL, &src, b, &nb, NULL, err, sizeof err) == BEX_ERR_ARG);
+out:
+    bex_index_close(f32);
+    bex_index_close(i8);
+    free(q);
+    free(v);
+}
+
+/* the file checksum, as src/index/index.c computes it (to write a version-1 file here) */
+static uint64_t v1_csum(const unsigned char *b, size_t n) {
+    uint64_t h = 0x243f6a8885a308d3ULL;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, b + i, 8);
+        h ^= w * 0x9e3779b97f4a7c15ULL;
+        h = (h << 27 | h >> 37) * 0xff51afd7ed558ccdULL;
+    }
+    for (; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+/* The file records the model; a version-1 file (no model) still loads, as the built-in one's;
+ * templates of another model are refused with both models named. */
+TEST(files_know_their_model) {
+    const int d = 128;
+    float *v = unit_vectors(10, d);
+    char err[512], path[] = "/tmp/bex-test-model-ix.XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    bex_index *ix = NULL, *back = NULL;
+    const char *vx = "vendor-x-r100@2.1 arcface-112 sha256:0123456789abcdef0123456789abcdef";
+    CHECK(bex_index_open_model(d, BEX_INDEX_INT8, vx, &ix, err, sizeof err) == BEX_OK);
+    for (int i = 0; i < 10; i++) bex_index_add(ix, i + 1, i + 1, v + i * d, err, sizeof err);
+    CHECK(!strcmp(bex_index_model(ix), vx));
+    CHECK(bex_index_save(ix, path, err, sizeof err) == BEX_OK);
+    CHECK(bex_index_load(path, &back, err, sizeof err) == BEX_OK);
+    CHECK(back && !strcmp(bex_index_model(back), vx));
+    CHECK(back && bex_index_check_model(back, vx, err, sizeof err) == BEX_OK);
+    CHECK(back && bex_index_check_model(back, "face-api.js@1.7.15 resnet34-128 similarity", err, sizeof err) ==
+                      BEX_ERR_MODEL);
+    CHECK(strstr(err, vx) && strstr(err, "resnet34-128 similarity"));
+    bex_index_close(back);
+    back = NULL;
+    bex_index_close(ix);
+    /* a plain open is the built-in model's */
+    CHECK(bex_index_open(d, BEX_INDEX_FLOAT32, &ix, err, sizeof err) == BEX_OK);
+    CHECK(!strcmp(bex_index_model(ix), "face-api.js@1.7.15 resnet34-128 similarity"));
+    CHECK(bex_index_check_model(ix, "face-api.js@1.7.15 resnet34-128 faceapi", err, sizeof err) == BEX_ERR_MODEL);
+    for (int i = 0; i < 10; i++) bex_index_add(ix, i + 1, i + 1, v + i * d, err, sizeof err);
+    CHECK(bex_index_save(ix, path, err, sizeof err) == BEX_OK);
+    bex_index_close(ix);
+    CHECK(bex_index_open_model(d, BEX_INDEX_INT8, "", &ix, err, sizeof err) == BEX_ERR_ARG);
+    /* the same file as version 1 wrote it: no model block */
+    FILE *f = fopen(path, "rb");
+    unsigned char *b = malloc(1 << 20);
+    size_t n = fread(b, 1, 1 << 20, f);
+    fclose(f);
+    size_t meta = 10 * 16, off1 = (64 + meta + 63) / 64 * 64, off2;
+    memcpy(&off2, b + 40, 8); /* vec_offset */
+    size_t rows = n - off2;
+    unsigned char *o = calloc(1, off1 + rows);
+    memcpy(o, b, 64);
+    memcpy(o + 64, b + 64 + BEX_INDEX_MODEL_MAX, meta);
+    memcpy(o + off1, b + off2, rows);
+    uint32_t one = 1;
+    uint64_t fs = off1 + rows, cs = v1_csum(o + 64, fs - 64);
+    memcpy(o + 8, &one, 4);
+    memcpy(o + 32, &cs, 8);
+    memcpy(o + 40, &off1, 8);
+    memcpy(o + 48, &fs, 8);
+    f = fopen(path, "wb");
+    fwrite(o, 1, fs, f);
+    fclose(f);
+    CHECK(bex_index_load(path, &back, err, sizeof err) == BEX_OK);
+    if (back) {
+        CHECK(!strcmp(bex_index_model(back), BEX_INDEX_MODEL_LEGACY));
+        CHECK(bex_index_count(back) == 10);
+        CHECK(bex_index_check_model(back, "face-api.js@1.7.15 resnet34-128 similarity", err, sizeof err) == BEX_OK);
+        CHECK(bex_index_check_model(back, "face-api.js@1.7.15 resnet34-128 faceapi", err, sizeof err) == BEX_OK);
+        CHECK(bex_index_check_model(back, vx, err, sizeof err) == BEX_ERR_MODEL);
+        bex_index_hit h[1];
+        size_t nh;
+        CHECK(bex_index_search(back, v + 3 * d, 1, NULL, h, &nh, err, sizeof err) == BEX_OK && nh == 1 &&
+              h[0].template_id == 4);
+        bex_index_close(back);
+    } else {
+        printf("  %s\n", err);
+    }
+    free(b);
+    free(o);
+    unlink(path);
+    free(v);
+}
+
 TEST(bad_arguments) {
     bex_index *ix = NULL;
     char err[256];
@@ -527,6 +694,8 @@ int main(void) {
     RUN(damaged_files_are_refused);
     RUN(removal_under_concurrent_searches);
     RUN(identify_decides_at_the_gallery_size);
+    RUN(int8_rerank_equals_float32);
+    RUN(files_know_their_model);
     RUN(bad_arguments);
     RUN(allocation_failures);
     return test_summary();

@@ -2240,6 +2240,112 @@ TEST(migrates_a_version_2_store) {
     db_remove(p);
 }
 
+/* 1:N search scores only templates of the store's model: another model's template, even the
+ * probe itself, is never a candidate (a score between two models means nothing). */
+TEST(search_ignores_another_models_templates) {
+    char p[512], err[512];
+    bex_store *st = fresh_store(p);
+    if (!st) return;
+    person a = person_new(), b = person_new();
+    float va[DIM], vb[DIM];
+    capture(&a, va);
+    capture(&b, vb);
+    CHECK(sql_exec(p, "INSERT INTO subjects(id, created_at) VALUES (1, 'x'), (2, 'x')") == 0);
+    sqlite3 *db = raw_open(p);
+    sqlite3_stmt *ins = NULL;
+    if (db) sqlite3_prepare_v2(db, "INSERT INTO samples(subject_id, source, model, template, captured_at) "
+                                   "VALUES (?1, 'entry', ?2, ?3, '2026-01-01T00:00:00Z')", -1, &ins, NULL);
+    CHECK(ins != NULL);
+    if (ins) {
+        sqlite3_bind_int(ins, 1, 1);
+        sqlite3_bind_text(ins, 2, "vendor-x-r100@2.1 arcface-112 sha256:0123456789abcdef0123456789abcdef", -1, SQLITE_STATIC);
+        sqlite3_bind_blob(ins, 3, va, sizeof va, SQLITE_STATIC);
+        CHECK(sqlite3_step(ins) == SQLITE_DONE);
+        sqlite3_reset(ins);
+        sqlite3_bind_int(ins, 1, 2);
+        sqlite3_bind_text(ins, 2, bex_store_model(st), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(ins, 3, vb, sizeof vb, SQLITE_STATIC);
+        CHECK(sqlite3_step(ins) == SQLITE_DONE);
+        sqlite3_finalize(ins);
+    }
+    sqlite3_close(db);
+    bex_index_hit hits[5];
+    size_t n = 0;
+    bex_match m;
+    CHECK(bex_border_identify(st, va, hits, &n, &m, err, sizeof err) == BEX_OK);
+    CHECK(n == 1 && hits[0].subject_id == 2); /* subject 1's template is of another model */
+    CHECK(bex_border_identify(st, vb, hits, &n, &m, err, sizeof err) == BEX_OK);
+    CHECK(n == 1 && hits[0].subject_id == 2 && fabs(hits[0].score - 1.0) < 1e-5); /* exact, after the re-rank */
+    bex_store_close(st);
+    db_remove(p);
+}
+
+/* the new model in the re-enrolment test: a template from the image's bytes; "noface" has none */
+static int fake_model(void *ctx, const void *image, size_t len, float *tmpl, char *err, size_t errlen) {
+    int *calls = ctx;
+    (*calls)++;
+    if (len == 6 && !memcmp(image, "noface", 6)) {
+        snprintf(err, errlen, "no face found");
+        return BEX_ERR_NO_FACE;
+    }
+    if (len == 4 && !memcmp(image, "fail", 4)) {
+        snprintf(err, errlen, "the network failed");
+        return BEX_ERR_MODEL;
+    }
+    for (int i = 0; i < 512; i++) tmpl[i] = i == (int)(len % 512) ? 1.0f : 0.0f;
+    return BEX_OK;
+}
+
+/* A change of model: templates of the new model from the images kept, beside the old ones;
+ * subjects with no image (or no usable one) listed for a new capture; audited; idempotent. */
+TEST(reenrol_computes_new_templates_from_kept_images) {
+    char p[512], err[512];
+    bex_store *st = fresh_store(p);
+    if (!st) return;
+    const char *old = bex_store_model(st);
+    CHECK(!strcmp(old, "face-api.js@1.7.15 resnet34-128 similarity"));
+    char sql[2048];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO subjects(id, created_at) VALUES (1, 'x'), (2, 'x'), (3, 'x'), (4, 'x');"
+             "INSERT INTO samples(subject_id, source, model, template, captured_at, image) VALUES "
+             "(1, 'entry', '%s', zeroblob(512), '2026-01-01T00:00:00Z', CAST('face-a' AS BLOB)),"
+             "(1, 'exit', '%s', zeroblob(512), '2026-01-05T00:00:00Z', NULL),"
+             "(2, 'entry', '%s', zeroblob(512), '2026-01-02T00:00:00Z', NULL),"
+             "(3, 'entry', '%s', zeroblob(512), '2026-01-03T00:00:00Z', CAST('noface' AS BLOB)),"
+             "(NULL, 'exit', '%s', zeroblob(512), '2026-01-04T00:00:00Z', CAST('face-b' AS BLOB)),"
+             "(4, 'entry', 'some other model', zeroblob(512), '2026-01-03T00:00:00Z', CAST('face-c' AS BLOB));",
+             old, old, old, old, old);
+    CHECK(sql_exec(p, sql) == 0);
+    const char *vx = "vendor-x-r100@2.1 arcface-112 sha256:0123456789abcdef0123456789abcdef";
+    int calls = 0;
+    bex_reenrol_report r;
+    CHECK(bex_store_reenrol(st, old, 512, fake_model, &calls, &r, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(bex_store_reenrol(st, vx, 512, fake_model, &calls, &r, err, sizeof err) == BEX_OK);
+    CHECK(calls == 2); /* the two kept images of subjects; not the unmatched capture, not the other model's */
+    CHECK(r.samples == 4 && r.reenrolled == 1 && r.no_image == 2 && r.unusable == 1 && r.already == 0);
+    CHECK(r.n_need_capture == 2 && r.need_capture[0] == 2 && r.need_capture[1] == 3);
+    free(r.need_capture);
+    CHECK(sql_int(p, "SELECT count(*) FROM samples WHERE model = '%s' AND subject_id = 1 AND length(template) = 2048 "
+                     "AND image IS NULL AND source = 'entry' AND captured_at = '2026-01-01T00:00:00Z'", vx) == 1);
+    CHECK(sql_int(p, "SELECT count(*) FROM samples WHERE model = '%s'", old) == 5); /* the old ones stay */
+    CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE action = 'reenrol' AND object = '%s' AND detail LIKE "
+                     "'%%reenrolled 1,%%capture again 2'", vx) == 1);
+    /* again: nothing new, the same list */
+    calls = 0;
+    CHECK(bex_store_reenrol(st, vx, 512, fake_model, &calls, &r, err, sizeof err) == BEX_OK);
+    CHECK(calls == 1 && r.already == 1 && r.reenrolled == 0 && r.n_need_capture == 2);
+    free(r.need_capture);
+    /* a failing model stops it and writes nothing */
+    CHECK(sql_exec(p, "UPDATE samples SET image = CAST('fail' AS BLOB) WHERE subject_id = 2") == 0);
+    CHECK(bex_store_reenrol(st, "other@1 dlib-150 sha256:00", 512, fake_model, &calls, &r, err, sizeof err) ==
+          BEX_ERR_MODEL);
+    CHECK(strstr(err, "the network failed") != NULL);
+    CHECK(sql_int(p, "SELECT count(*) FROM samples WHERE model = 'other@1 dlib-150 sha256:00'") == 0);
+    CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE action = 'reenrol'") == 2);
+    bex_store_close(st);
+    db_remove(p);
+}
+
 int main(void) {
     RUN(synthetic_templates);
     RUN(opens_and_migrates);
@@ -2272,5 +2378,7 @@ int main(void) {
     RUN(reclassify_erase_merge_lookup);
     RUN(manifest_names_compared_as_names);
     RUN(migrates_a_version_2_store);
+    RUN(search_ignores_another_models_templates);
+    RUN(reenrol_computes_new_templates_from_kept_images);
     return test_summary();
 }
