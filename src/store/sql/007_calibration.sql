@@ -1,4 +1,4 @@
--- 008_calibration.sql - calibration on the deployment's own data and the drift alarm (issue 13):
+-- 007_calibration.sql - calibration on the deployment's own data and the drift alarm (issue 13):
 --  * calibrations, calibration_rows: an FMR -> threshold table that `bex eval calibrate --store`
 --    computed from the store's templates and an operator reviewed and applied (`--apply FILE`),
 --    per model, and per port or camera; the newest applied one of a scope is in force (the one
@@ -8,7 +8,6 @@
 --    alarm and the flag it raised (the service's metrics export the latest);
 --  * the flag kind score_drift (same rebuild as 003's and 005's);
 --  * gate log lines by encounter: a capture's camera (the offline gate that took it).
--- Numbered 008: 007 is the model identity of templates (another change of issue 13).
 CREATE TABLE calibrations (
     id          INTEGER PRIMARY KEY,
     model       TEXT NOT NULL,
