@@ -223,6 +223,11 @@ TEST(refusals) {
     memset(buf, 0xff, 64);
     CHECK(load_mem(buf, 64, err, sizeof err) == BEX_ERR_MODEL);
     CHECK(load_mem("", 0, err, sizeof err) == BEX_ERR_MODEL);
+    CHECK(nn_graph_load_onnx("tests/fuzz/corpus/onnx/external", NULL, &g, err, sizeof err) == BEX_ERR_MODEL);
+    printf("  external: %s\n", err);
+    CHECK(strstr(err, "external data") != NULL);
+    CHECK(nn_graph_load_onnx("tests/fuzz/corpus/onnx/lstm", NULL, &g, err, sizeof err) == BEX_ERR_MODEL);
+    CHECK(strstr(err, "(LSTM): operator not supported") != NULL);
     CHECK(nn_graph_load_onnx("tests/data/onnx/no-such-model.onnx", NULL, &g, err, sizeof err) == BEX_ERR_IO);
 }
 
@@ -250,11 +255,57 @@ TEST(every_allocation_failure) {
     free(p);
 }
 
+/* 3000 random corruptions of a valid model: each is refused with a message or loads and runs */
+TEST(corrupted_models) {
+    size_t len;
+    uint8_t *p = slurp(DATA "concat_pool.onnx", &len);
+    CHECK(p != NULL);
+    if (!p) return;
+    uint8_t *q = malloc(len);
+    uint64_t seed = 0x9e3779b97f4a7c15ull;
+    int loaded = 0;
+    for (int t = 0; t < 3000; t++) {
+        memcpy(q, p, len);
+        for (int k = 0; k < 1 + t % 4; k++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            size_t at = (size_t)(seed >> 33) % len;
+            q[at] = (uint8_t)(seed >> 20);
+        }
+        nn_graph *g = NULL;
+        char err[512] = "";
+        int rc = nn_graph_load_onnx_mem(q, len, NULL, &g, err, sizeof err);
+        if (rc != BEX_OK) {
+            CHECK(err[0] != 0 && g == NULL);
+            continue;
+        }
+        loaded++;
+        size_t total = 0;
+        nn_graph_info inf;
+        for (int k = 0; k < nn_graph_input_count(g); k++) total += (nn_graph_input(g, k, &inf), inf.count);
+        for (int k = 0; k < nn_graph_output_count(g); k++) total += (nn_graph_output(g, k, &inf), inf.count);
+        if (total < ((size_t)1 << 22) && nn_graph_input_count(g) <= 16 && nn_graph_output_count(g) <= 16) {
+            float *buf = calloc(total + 1, sizeof *buf);
+            const float *ins[16];
+            float *outs[16];
+            size_t o = 0;
+            for (int k = 0; k < nn_graph_input_count(g); k++) ins[k] = buf + o, o += (nn_graph_input(g, k, &inf), inf.count);
+            for (int k = 0; k < nn_graph_output_count(g); k++) outs[k] = buf + o, o += (nn_graph_output(g, k, &inf), inf.count);
+            CHECK(nn_graph_run(g, ins, outs, err, sizeof err) == BEX_OK);
+            free(buf);
+        }
+        nn_graph_free(g);
+    }
+    printf("  %d of 3000 corrupted models still loaded and ran\n", loaded);
+    free(q);
+    free(p);
+}
+
 int main(void) {
     RUN(parity_with_onnxruntime);
     RUN(parity_on_the_scalar_kernel);
     RUN(blazeface_onnx);
     RUN(refusals);
     RUN(every_allocation_failure);
+    RUN(corrupted_models);
     return test_summary();
 }
