@@ -1414,11 +1414,23 @@ static int build_concat(ctx *c, int *xs, int nx, int *out) {
 
 static int op_is(const onnx_node *n, const char *s) { return !strcmp(n->op, s); }
 
+/* the operators build_node knows (some only in some forms, refused there) */
+static const char *const known_ops[] = {
+    "Identity", "Dropout", "Constant", "Shape", "Size", "ConstantOfShape", "Cast", "Gather",
+    "Concat", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Slice", "Add", "Sub",
+    "Mul", "Div", "PRelu", "Relu", "Clip", "LeakyRelu", "Sigmoid", "HardSwish", "HardSigmoid",
+    "Tanh", "Conv", "BatchNormalization", "Gemm", "MatMul", "MaxPool", "AveragePool",
+    "GlobalAveragePool", "GlobalMaxPool", "Pad", "Resize", "Upsample", "Softmax",
+    "LpNormalization", "ReduceMean"};
+
 static int build_node(ctx *c) {
     const onnx_node *n = c->node;
     int x[ONNX_MAX_IO], rc, out = -1;
     if (n->domain && n->domain[0] && strcmp(n->domain, "ai.onnx"))
         return REFUSE("operator not supported (domain '%s')", n->domain);
+    size_t known = 0;
+    while (known < sizeof known_ops / sizeof known_ops[0] && strcmp(known_ops[known], n->op)) known++;
+    if (known == sizeof known_ops / sizeof known_ops[0]) return REFUSE("operator not supported");
     for (int k = 0; k < n->nattr; k++)
         if (n->attr[k].has_subgraph) return REFUSE("operator not supported (subgraphs)");
     int allc = 1, nx = n->nin;
