@@ -300,7 +300,22 @@ TEST(corrupted_models) {
     free(p);
 }
 
-int main(void) {
+/* test_onnx --dir DIR: the parity check alone on the models in DIR (the live parity test) */
+static const char *live_dir;
+
+TEST(parity_live) {
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        double e = check_case(live_dir, cases[k], 1);
+        CHECK(e >= 0 && e <= TOL);
+    }
+}
+
+int main(int argc, char **argv) {
+    if (argc == 3 && !strcmp(argv[1], "--dir")) {
+        live_dir = argv[2];
+        RUN(parity_live);
+        return test_summary();
+    }
     RUN(parity_with_onnxruntime);
     RUN(parity_on_the_scalar_kernel);
     RUN(blazeface_onnx);
