@@ -112,6 +112,7 @@ struct nn_graph {
     size_t arena_floats;
     float *scratch;
     size_t scratch_floats;
+    int keep_denormals;
 };
 
 /* ---------------------------------------------------------------- load context */
@@ -2012,7 +2013,7 @@ int nn_graph_run(nn_graph *g, const float *const *inputs, float *const *outputs,
         if (!outputs[k]) return bex__fail(err, errlen, BEX_ERR_ARG, "nn_graph_run: output %d is NULL", k);
 #ifdef GRAPH_HAVE_MXCSR
     const unsigned csr = _mm_getcsr();
-    _mm_setcsr(csr | 0x8040); /* flush to zero, denormals are zero */
+    if (!g->keep_denormals) _mm_setcsr(csr | 0x8040); /* flush to zero, denormals are zero */
 #endif
     for (int k = 0; k < g->nin; k++) g->v[g->in_idx[k]].d = (float *)inputs[k];
     for (int k = 0; k < g->nsteps; k++) run_step(g, &g->s[k]);
@@ -2227,6 +2228,7 @@ static int load_model(const onnx_model *m, const char *what, const nn_graph_opti
     c.errlen = errlen;
     c.batch = opt && opt->batch > 0 ? opt->batch : 1;
     c.g = bex__calloc(1, sizeof *c.g);
+    if (c.g) c.g->keep_denormals = opt && opt->keep_denormals;
     int rc = c.g ? build(&c) : bex__fail(err, errlen, BEX_ERR_NOMEM, "%s: out of memory", what);
     bex__free(c.hkeys);
     bex__free(c.hvals);
