@@ -799,7 +799,7 @@ static step *fusable(ctx *c, int x) {
     if (v->kind != V_RUN || v->def < 0 || c->uses[x] != 1) return NULL;
     step *s = &c->g->s[v->def];
     if (s->out != x || s->act != NN_ACT_NONE) return NULL;
-    if (s->op == S_CONV || s->op == S_DW || s->op == S_GCONV || s->op == S_GEMM) return s;
+    if (s->op == S_CONV || s->op == S_DW || s->op == S_GCONV || s->op == S_GEMM || s->op == S_BINARY) return s;
     return NULL;
 }
 
@@ -956,7 +956,7 @@ static int build_bn(ctx *c, int x, int *out) {
         sh[k] = bb[k] - mu[k] * sc[k];
     }
     step *s = fusable(c, x);
-    if (s && s->op != S_GEMM) { /* fold into the convolution */
+    if (s && s->op != S_GEMM && s->op != S_BINARY) { /* fold into the convolution */
         rc = BEX_OK;
         if (s->op == S_CONV) {
             nn_conv nc;
@@ -1783,6 +1783,37 @@ static inline float unop(const step *s, float v) {
     }
 }
 
+/* one loop per operator, so that each vectorises */
+__attribute__((optimize("O3"))) static void run_unary(const step *s, const float *x, float *y, size_t n) {
+    const float a = s->a, b = s->b;
+    switch (s->uop) {
+    case U_CLIP:
+        for (size_t k = 0; k < n; k++) {
+            const float v = x[k] < a ? a : x[k];
+            y[k] = v > b ? b : v;
+        }
+        break;
+    case U_LEAKY:
+        for (size_t k = 0; k < n; k++) y[k] = x[k] >= 0.0f ? x[k] : x[k] * a;
+        break;
+    case U_HSIGMOID:
+        for (size_t k = 0; k < n; k++) {
+            const float t = a * x[k] + b;
+            y[k] = t < 0.0f ? 0.0f : t > 1.0f ? 1.0f : t;
+        }
+        break;
+    case U_HSWISH:
+        for (size_t k = 0; k < n; k++) {
+            const float t = x[k] / 6.0f + 0.5f;
+            y[k] = x[k] * (t < 0.0f ? 0.0f : t > 1.0f ? 1.0f : t);
+        }
+        break;
+    default:
+        for (size_t k = 0; k < n; k++) y[k] = unop(s, x[k]);
+        break;
+    }
+}
+
 static void run_gconv(const step *s, const val *vx, const val *vy, const float *x, float *y) {
     const int H = (int)vx->dims[2], W = (int)vx->dims[3], C = s->cin, OH = (int)vy->dims[2], OW = (int)vy->dims[3];
     const int M = s->cout, cg = C / s->groups, mg = M / s->groups;
@@ -1935,10 +1966,14 @@ static void run_step(nn_graph *g, const step *s) {
         }
         break;
     }
-    case S_UNARY:
-        for (size_t k = 0; k < vx->count; k++) y[k] = unop(s, x[k]);
+    case S_UNARY: run_unary(s, x, y, vx->count); break;
+    case S_BINARY:
+        run_binary(s, x, data_of(g, s->in[1]), y);
+        if (s->act != NN_ACT_NONE) { /* a fused Relu / Clip(0, 6) */
+            nn_tensor t = {1, 1, (int)vy->count, y};
+            if (vy->count <= INT32_MAX) nn_activate(&t, s->act);
+        }
         break;
-    case S_BINARY: run_binary(s, x, data_of(g, s->in[1]), y); break;
     case S_COPY: run_copy(s, x, y); break;
     case S_POOL: run_pool(s, vx, vy, x, y); break;
     case S_GPOOL: {
