@@ -255,6 +255,14 @@ static int is_float_type_dt(int dt) {
     return dt == ONNX_FLOAT || dt == ONNX_FLOAT16 || dt == ONNX_DOUBLE;
 }
 
+/* a double as int64, saturating (NaN as 0): no undefined conversion on hostile values */
+static int64_t to_i64(double d) {
+    if (!(d == d)) return 0;
+    if (d >= 9.2e18) return (int64_t)9.2e18;
+    if (d <= -9.2e18) return -(int64_t)9.2e18;
+    return (int64_t)d;
+}
+
 static double cget(const val *v, size_t k) { return v->isint ? (double)v->i[k] : (double)v->f[k]; }
 
 static int new_step(ctx *c, int op, int *si) {
@@ -351,14 +359,14 @@ static int const_ints(ctx *c, int k, const char *what, int64_t *out, int *n, int
     if (v->rank > 1 || v->count > (size_t)max) return REFUSE("%s: more than %d values", what, max);
     for (size_t j = 0; j < v->count; j++) {
         double d = cget(v, j);
-        out[j] = v->isint ? v->i[j] : (int64_t)d;
+        out[j] = v->isint ? v->i[j] : to_i64(d);
     }
     *n = (int)v->count;
     return BEX_OK;
 }
 
 static int norm_axis(ctx *c, int64_t a, int rank, int *out) {
-    if (a < -rank || a >= (rank ? rank : 1)) return REFUSE("axis %lld out of range for rank %d", (long long)a, rank);
+    if (rank < 1 || a < -rank || a >= rank) return REFUSE("axis %lld out of range for rank %d", (long long)a, rank);
     *out = (int)(a < 0 ? a + rank : a);
     return BEX_OK;
 }
@@ -521,15 +529,17 @@ static double bin1(int op, double x, double y, int isint) {
     case B_SUB: return x - y;
     case B_MUL: return x * y;
     default:
-        if (isint) return y != 0 ? (double)((int64_t)x / (int64_t)y) : 0;
+        if (isint) {
+            const int64_t a = to_i64(x), b = to_i64(y);
+            return b != 0 && !(a == INT64_MIN && b == -1) ? (double)(a / b) : 0;
+        }
         return x / y;
     }
 }
 
 static void cset(val *v, size_t k, double d) {
     if (v->isint) {
-        if (!(d >= -9.2e18 && d <= 9.2e18)) d = d > 0 ? 9.2e18 : -9.2e18; /* also NaN */
-        v->i[k] = (int64_t)d;
+        v->i[k] = to_i64(d);
     } else
         v->f[k] = (float)d;
 }
@@ -712,7 +722,7 @@ static int fold_gather(ctx *c, int x, int ind, int *out) {
     size_t o = 0;
     for (size_t a = 0; a < outer; a++)
         for (size_t q = 0; q < vi->count; q++) {
-            int64_t id = (int64_t)cget(vi, q);
+            int64_t id = vi->isint ? vi->i[q] : to_i64(cget(vi, q));
             if (id < 0) id += (int64_t)ax;
             if (id < 0 || (size_t)id >= ax) return REFUSE("an index out of range");
             for (size_t b = 0; b < inner; b++, o++) cset(vo, o, cget(vx, (a * ax + (size_t)id) * inner + b));
@@ -1134,7 +1144,7 @@ static int resize_axis(ctx *c, int64_t in, int64_t outn, double scale, const cha
             else if (!strcmp(nm, "floor")) r = floor(x);
             else if (!strcmp(nm, "ceil")) r = ceil(x);
             else return REFUSE("nearest_mode '%s' not supported", nm);
-            int64_t a = (int64_t)r;
+            int64_t a = to_i64(r);
             if (a < 0) a = 0;
             if (a > in - 1) a = in - 1;
             (*i0)[o] = (*i1)[o] = (int)a;
@@ -1167,7 +1177,7 @@ static int build_resize(ctx *c, int x, int upsample, int *out) {
         for (int k = 0; k < 4; k++) sc[k] = cget(&c->g->v[vs], (size_t)k);
     } else if (vz >= 0 && is_const(c, vz) && c->g->v[vz].count == 4) {
         for (int k = 0; k < 4; k++) {
-            od[k] = (int64_t)cget(&c->g->v[vz], (size_t)k);
+            od[k] = to_i64(cget(&c->g->v[vz], (size_t)k));
             sc[k] = vx->dims[k] ? (double)od[k] / (double)vx->dims[k] : 1;
         }
         vs = -2;
