@@ -54,8 +54,9 @@ class G:
         return self.op("Conv", ins, kernel_shape=list(k), group=group, **attrs)
 
 
-def save(name, g, inputs, outputs, opset=14):
-    """inputs: [(name, shape)]; outputs: [name]"""
+def save(name, g, inputs, outputs, opset=14, batch=None):
+    """inputs: [(name, shape)]; outputs: [name]; batch: the value of a symbolic first dimension
+    for the data written"""
     vi = [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in inputs]
     vo = [helper.make_tensor_value_info(n, TensorProto.FLOAT, None) for n in outputs]
     for v in vo:
@@ -66,10 +67,11 @@ def save(name, g, inputs, outputs, opset=14):
     model.ir_version = 7
     # (no onnx.checker: python3-onnx 1.12 wants output shapes, which ORT does not need)
     onnx.save(model, os.path.join(OUT, name + ".onnx"))
-    data = np.concatenate([rnd(*s).ravel() for _, s in inputs]).astype("<f4")
+    shapes = [[batch if isinstance(d, str) else d for d in s] for _, s in inputs]
+    data = np.concatenate([rnd(*s).ravel() for s in shapes]).astype("<f4")
     data.tofile(os.path.join(OUT, name + ".input.bin"))
     with open(os.path.join(OUT, name + ".shapes.json"), "w") as f:
-        json.dump([list(s) for _, s in inputs], f)
+        json.dump(shapes, f)
 
 
 def m_conv():
@@ -217,6 +219,20 @@ def m_opset9():
     save("opset9", g, [("x", (1, 2, 6, 5))], [s, v], opset=9)
 
 
+def m_batch():
+    """a symbolic batch dimension, run with N = 3 (nn_graph_options.batch)"""
+    g = G()
+    x = g.op("Relu", [g.conv("x", 3, 6, (3, 3), strides=[2, 2], pads=[1, 1, 1, 1])])
+    a = g.op("MaxPool", [x], kernel_shape=[2, 2], strides=[2, 2])
+    r = g.op("Resize", [a, g.const(np.zeros(0, np.float32)), g.const(np.array([1, 1, 2, 2], np.float32))],
+             mode="linear")
+    d = g.conv(r, 6, 6, (3, 3), group=6, pads=[1, 1, 1, 1])
+    p = g.op("GlobalAveragePool", [d])
+    f = g.op("Flatten", [p], axis=1)
+    h = g.op("Gemm", [f, g.const(rnd(4, 6)), g.const(rnd(4))], transB=1)
+    save("batch", g, [("x", ("N", 3, 9, 11))], [h, d], batch=3)
+
+
 def blazeface_input():
     """an input for the real BlazeFace ONNX model (models/, NHWC 128x128x3 in [-1, 1]): smooth
     random blobs, so that the detector's outputs are not all alike"""
@@ -231,6 +247,6 @@ def blazeface_input():
         json.dump([[1, 128, 128, 3]], f)
 
 
-for f in (blazeface_input, m_conv, m_depthwise, m_act, m_binary, m_concat_pool, m_shape, m_misc, m_denormal, m_opset9):
+for f in (blazeface_input, m_conv, m_depthwise, m_act, m_binary, m_concat_pool, m_shape, m_misc, m_denormal, m_opset9, m_batch):
     f()
 print("make_models: wrote %s (seed %d)" % (OUT, SEED))
