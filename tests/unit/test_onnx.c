@@ -10,6 +10,9 @@
  * from models/ (skipped when tools/fetch-models.sh has not fetched it).
  */
 #include <stdint.h>
+#if defined(__x86_64__) || defined(__SSE__)
+#include <xmmintrin.h>
+#endif
 
 #include "bex/bex.h"
 #include "nn/graph.h"
@@ -305,6 +308,34 @@ TEST(corrupted_models) {
     free(p);
 }
 
+/* nn_graph_run flushes denormals while it runs and gives the caller its own mode back */
+TEST(fp_mode_restored) {
+#if defined(__x86_64__) || defined(__SSE__)
+    char err[512];
+    nn_graph *g = NULL;
+    CHECK(nn_graph_load_onnx(DATA "denormal.onnx", NULL, &g, err, sizeof err) == BEX_OK);
+    if (!g) return;
+    nn_graph_info in, out;
+    nn_graph_input(g, 0, &in);
+    nn_graph_output(g, 0, &out);
+    float *x = calloc(in.count, sizeof *x), *y = calloc(out.count, sizeof *y);
+    for (size_t k = 0; k < in.count; k++) x[k] = (float)(k % 7) - 3.0f;
+    const unsigned before = _mm_getcsr();
+    _mm_setcsr(before & ~0x8040u); /* a caller without FTZ / DAZ */
+    const unsigned mine = _mm_getcsr();
+    CHECK(nn_graph_run(g, (const float *const[]){x}, (float *const[]){y}, err, sizeof err) == BEX_OK);
+    CHECK(_mm_getcsr() == mine);
+    volatile float tiny = 1e-39f; /* and the caller's denormals are still denormals */
+    CHECK(tiny * 1.0f != 0.0f);
+    _mm_setcsr(before);
+    free(x);
+    free(y);
+    nn_graph_free(g);
+#else
+    SKIP("no MXCSR on this machine");
+#endif
+}
+
 /* test_onnx --dir DIR: the parity check alone on the models in DIR (the live parity test) */
 static const char *live_dir;
 
@@ -327,5 +358,6 @@ int main(int argc, char **argv) {
     RUN(refusals);
     RUN(every_allocation_failure);
     RUN(corrupted_models);
+    RUN(fp_mode_restored);
     return test_summary();
 }
