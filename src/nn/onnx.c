@@ -29,6 +29,7 @@ typedef struct rd {
     const char *what;
     char *err;
     size_t errlen;
+    size_t *elements; /* tensor elements read so far, all tensors together */
 } rd;
 
 #define BAD(r, ...) bad_(r, __VA_ARGS__)
@@ -298,6 +299,10 @@ static int parse_tensor(rd *r, onnx_tensor *t) {
     }
     t->rank = (int)ndims;
     t->count = count;
+    if (rc == BEX_OK && (count > ONNX_MAX_TOTAL_ELEMENTS - *r->elements))
+        rc = BAD(r, "tensor '%s': more than %zu tensor elements in all", nm, ONNX_MAX_TOTAL_ELEMENTS);
+    else if (rc == BEX_OK)
+        *r->elements += count;
     const int fl_t = is_float_type(t->dtype);
     if (rc == BEX_OK) {
         size_t have = has_raw ? rawn / (size_t)type_size(t->dtype)
@@ -543,7 +548,8 @@ void onnx_model_free(onnx_model *m) {
 int onnx_parse(const uint8_t *data, size_t len, const char *what, onnx_model *m, char *err,
                size_t errlen) {
     memset(m, 0, sizeof *m);
-    rd r = {data, data + len, what, err, errlen};
+    size_t elements = 0;
+    rd r = {data, data + len, what, err, errlen, &elements};
     if (len > ONNX_MAX_FILE) return BAD(&r, "%zu bytes, more than the limit of %zu", len, ONNX_MAX_FILE);
     field f;
     int rc = BEX_OK, graphs = 0;

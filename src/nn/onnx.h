@@ -79,6 +79,8 @@ typedef struct onnx_model {
 #define ONNX_MAX_IO 1024      /* inputs / outputs per node and per graph */
 #define ONNX_MAX_NAME 4096    /* bytes */
 #define ONNX_MAX_ELEMENTS ((size_t)1 << 28) /* per tensor */
+#define ONNX_MAX_TOTAL_ELEMENTS ((size_t)1 << 28) /* all tensors together: int8 data widened to
+                                                     int64 stays under 2 GiB */
 #define ONNX_MAX_LIST 65536   /* ints / floats in an attribute */
 
 /* Parses a ModelProto from data[0 .. len). Returns BEX_OK (*m filled; free with
