@@ -1432,7 +1432,7 @@ static const char *const known_ops[] = {
     "Mul", "Div", "PRelu", "Relu", "Clip", "LeakyRelu", "Sigmoid", "HardSwish", "HardSigmoid",
     "Tanh", "Conv", "BatchNormalization", "Gemm", "MatMul", "MaxPool", "AveragePool",
     "GlobalAveragePool", "GlobalMaxPool", "Pad", "Resize", "Upsample", "Softmax",
-    "LpNormalization", "ReduceMean"};
+    "LpNormalization", "ReduceMean", "Split"};
 
 static int build_node(ctx *c) {
     const onnx_node *n = c->node;
@@ -1452,7 +1452,7 @@ static int build_node(ctx *c) {
     }
     if (n->nout < 1 || !n->out[0][0]) return REFUSE("a node without an output");
     for (int k = 1; k < n->nout; k++)
-        if (n->out[k][0] && !op_is(n, "Dropout") && !op_is(n, "MaxPool"))
+        if (n->out[k][0] && !op_is(n, "Dropout") && !op_is(n, "MaxPool") && !op_is(n, "Split"))
             return REFUSE("more than one output (not supported)");
     const int need1 = !op_is(n, "Constant");
     if (need1 && (nx < 1 || x[0] < 0)) return REFUSE("a missing input");
@@ -1595,6 +1595,51 @@ static int build_node(ctx *c) {
             c->g->v[out].def = c->g->nsteps - 1;
         }
         return rc ? rc : bind(c, n->out[0], out);
+    }
+    if (op_is(n, "Split")) {
+        int a;
+        if ((rc = norm_axis(c, attr_i(n, "axis", 0), v0->rank, &a))) return rc;
+        int64_t sp[ONNX_MAX_IO];
+        int ns = 0;
+        if (c->m->opset >= 13 && in_val(c, 1) >= 0) {
+            if ((rc = const_ints(c, 1, "split", sp, &ns, ONNX_MAX_IO))) return rc;
+        } else if (c->m->opset < 13) {
+            size_t cnt;
+            const int64_t *p = attr_ints(n, "split", &cnt);
+            if (cnt > ONNX_MAX_IO) return REFUSE("too many splits");
+            if (cnt) memcpy(sp, p, cnt * sizeof *p);
+            ns = (int)cnt;
+        }
+        const int64_t d = v0->dims[a];
+        if (!ns) { /* equal parts (the last smaller, as opset 18's num_outputs) */
+            ns = n->nout;
+            const int64_t part = (d + ns - 1) / ns;
+            for (int k = 0; k < ns; k++) sp[k] = k < ns - 1 ? part : d - part * (ns - 1);
+        }
+        if (ns != n->nout) return REFUSE("%d splits for %d outputs", ns, n->nout);
+        int64_t sum = 0;
+        for (int k = 0; k < ns; k++) {
+            if (sp[k] < 0 || sp[k] > d) return REFUSE("a split of %lld", (long long)sp[k]);
+            sum += sp[k];
+        }
+        if (sum != d) return REFUSE("splits add up to %lld, not %lld", (long long)sum, (long long)d);
+        int64_t off = 0;
+        for (int k = 0; k < ns; k++) {
+            const val *v = &c->g->v[x[0]];
+            int64_t dims[MAXR], st[MAXR];
+            memcpy(dims, v->dims, sizeof dims);
+            dims[a] = sp[k];
+            strides_of(v, st);
+            const int64_t base = off * st[a];
+            if (allc) rc = fold_walk(c, x[0], v->rank, dims, st, base, &out);
+            else if (!(rc = new_run(c, v->rank, dims, 1, &out))) {
+                rc = add_strided_copy(c, x[0], st, base, out, 0, c->g->v[x[0]].rank, dims);
+                c->g->v[out].def = c->g->nsteps - 1;
+            }
+            if (rc || (rc = bind(c, n->out[k], out))) return rc;
+            off += sp[k];
+        }
+        return BEX_OK;
     }
     static const char *const bins[] = {"Add", "Sub", "Mul", "Div"};
     for (int k = 0; k < 4; k++)

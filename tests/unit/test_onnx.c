@@ -132,7 +132,7 @@ static double check_case(const char *dir, const char *name, int verbose) {
 }
 
 static const char *const cases[] = {"conv", "depthwise", "act", "binary", "concat_pool",
-                                    "shape", "misc", "denormal", "opset9", "batch"};
+                                    "shape", "misc", "denormal", "opset9", "batch", "split"};
 
 TEST(parity_with_onnxruntime) {
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {

@@ -233,6 +233,19 @@ def m_batch():
     save("batch", g, [("x", ("N", 3, 9, 11))], [h, d], batch=3)
 
 
+def m_split():
+    """Split: by an input (opset 14), in equal parts, on a run-time NHWC tensor and on constants"""
+    g = G()
+    x = g.conv("x", 3, 7, (3, 3), pads=[1, 1, 1, 1])
+    outs = ["s%d" % k for k in range(3)]
+    g.nodes.append(helper.make_node("Split", [x, g.const(np.array([2, 4, 1], dtype=np.int64))], outs,
+                                    name="split_c", axis=1))
+    eq = ["e%d" % k for k in range(2)]
+    g.nodes.append(helper.make_node("Split", ["x"], eq, name="split_w", axis=-1))
+    a = g.op("Mul", [outs[0], outs[2]])
+    save("split", g, [("x", (1, 3, 5, 8))], outs + [eq[0], g.op("Relu", [eq[1]]), a])
+
+
 def blazeface_input():
     """an input for the real BlazeFace ONNX model (models/, NHWC 128x128x3 in [-1, 1]): smooth
     random blobs, so that the detector's outputs are not all alike"""
@@ -247,6 +260,6 @@ def blazeface_input():
         json.dump([[1, 128, 128, 3]], f)
 
 
-for f in (blazeface_input, m_conv, m_depthwise, m_act, m_binary, m_concat_pool, m_shape, m_misc, m_denormal, m_opset9, m_batch):
+for f in (blazeface_input, m_conv, m_depthwise, m_act, m_binary, m_concat_pool, m_shape, m_misc, m_denormal, m_opset9, m_batch, m_split):
     f()
 print("make_models: wrote %s (seed %d)" % (OUT, SEED))
