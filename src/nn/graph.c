@@ -1765,7 +1765,7 @@ static size_t outer_count(int nd, const int64_t *dims) {
     return nd > 0 && dims[nd - 1] > 0 ? n : 0;
 }
 
-static void run_copy(const step *s, const float *src, float *dst) {
+__attribute__((optimize("O3"))) static void run_copy(const step *s, const float *src, float *dst) {
     if (s->nd2 == 0) {
         const int nd = s->nd;
         const int64_t n = s->dims[nd - 1], a = s->s0[nd - 1], b = s->s2[nd - 1];
@@ -1901,7 +1901,7 @@ static void run_gconv(const step *s, const val *vx, const val *vy, const float *
     }
 }
 
-static void run_pool(const step *s, const val *vx, const val *vy, const float *x, float *y) {
+__attribute__((optimize("O3"))) static void run_pool(const step *s, const val *vx, const val *vy, const float *x, float *y) {
     const int H = (int)vx->dims[2], W = (int)vx->dims[3], C = (int)vx->dims[1];
     const int OH = (int)vy->dims[2], OW = (int)vy->dims[3];
     for (int64_t b = 0; b < vx->dims[0]; b++) {
