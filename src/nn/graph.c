@@ -30,6 +30,13 @@
 #include "nn/onnx.h"
 #include "util/util.h"
 
+/* the element-wise loops want -O3's vectoriser (GCC; clang vectorises at -O2) */
+#if defined(__clang__)
+#define GRAPH_O3
+#else
+#define GRAPH_O3 __attribute__((optimize("O3")))
+#endif
+
 #define MAXR NN_GRAPH_MAX_RANK
 #define MAX_ACT_ELEMENTS ((size_t)1 << 28) /* per activation */
 #define MAX_ARENA ((size_t)1 << 30)         /* floats, all activations together */
@@ -1765,7 +1772,7 @@ static size_t outer_count(int nd, const int64_t *dims) {
     return nd > 0 && dims[nd - 1] > 0 ? n : 0;
 }
 
-__attribute__((optimize("O3"))) static void run_copy(const step *s, const float *src, float *dst) {
+GRAPH_O3 static void run_copy(const step *s, const float *src, float *dst) {
     if (s->nd2 == 0) {
         const int nd = s->nd;
         const int64_t n = s->dims[nd - 1], a = s->s0[nd - 1], b = s->s2[nd - 1];
@@ -1801,7 +1808,7 @@ static inline float binop(int op, float x, float y) {
     }
 }
 
-__attribute__((optimize("O3"))) static void run_binary(const step *s, const float *a, const float *b, float *y) {
+GRAPH_O3 static void run_binary(const step *s, const float *a, const float *b, float *y) {
     const int nd = s->nd;
     const int64_t n = s->dims[nd - 1], sa = s->s0[nd - 1], sb = s->s1[nd - 1], sy = s->s2[nd - 1];
     int64_t idx[MAXR] = {0};
@@ -1839,7 +1846,7 @@ static inline float unop(const step *s, float v) {
 }
 
 /* one loop per operator, so that each vectorises */
-__attribute__((optimize("O3"))) static void run_unary(const step *s, const float *x, float *y, size_t n) {
+GRAPH_O3 static void run_unary(const step *s, const float *x, float *y, size_t n) {
     const float a = s->a, b = s->b;
     switch (s->uop) {
     case U_CLIP:
@@ -1901,7 +1908,7 @@ static void run_gconv(const step *s, const val *vx, const val *vy, const float *
     }
 }
 
-__attribute__((optimize("O3"))) static void run_pool(const step *s, const val *vx, const val *vy, const float *x, float *y) {
+GRAPH_O3 static void run_pool(const step *s, const val *vx, const val *vy, const float *x, float *y) {
     const int H = (int)vx->dims[2], W = (int)vx->dims[3], C = (int)vx->dims[1];
     const int OH = (int)vy->dims[2], OW = (int)vy->dims[3];
     for (int64_t b = 0; b < vx->dims[0]; b++) {
