@@ -40,6 +40,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 tools/fetch-models.sh
+# the ONNX executor's oracle (onnxruntime-node, a ~70 MB npm tarball with its CPU binary) for the
+# live parity test; ONNX_REF=0 skips it. Not needed to build bex or for its committed fixtures.
+if [ "${ONNX_REF:-1}" != 0 ]; then
+    tools/onnx-ref/setup.sh || echo "setup: tools/onnx-ref/setup.sh failed; tests/tools/test_onnx_parity.sh will skip" >&2
+fi
 make -j"$(nproc)"
 
 if [ "${1:-}" != "--no-demo" ]; then

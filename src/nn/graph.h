@@ -29,6 +29,7 @@ typedef struct nn_graph nn_graph;
 
 typedef struct nn_graph_options {
     int64_t batch; /* value for a symbolic first dimension; 0 = 1 */
+    int keep_denormals; /* 1: nn_graph_run leaves the floating-point mode alone (to measure) */
 } nn_graph_options;
 
 typedef struct nn_graph_info {

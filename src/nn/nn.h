@@ -89,6 +89,23 @@ size_t nn_conv2d_scratch(const nn_conv *cv, int in_h, int in_w, int stride, nn_p
 void nn_conv2d(const nn_conv *cv, const nn_tensor *x, int stride, nn_pad pad, nn_act act,
                nn_tensor *y, float *scratch);
 
+/* The geometry of a convolution with explicit padding (ONNX-style): strides, the padding
+ * before the first row / column (padding after is implied by the output size the caller
+ * gives y) and dilations. All >= 1 except the pads (>= 0). */
+typedef struct nn_conv_geom {
+    int stride_h, stride_w, pad_t, pad_l, dil_h, dil_w;
+} nn_conv_geom;
+
+/* Scratch floats nn_conv2d_ex needs for an output of out_h x out_w (0 for a 1x1 stride-1
+ * convolution without padding). */
+size_t nn_conv2d_ex_scratch(const nn_conv *cv, int out_h, int out_w, const nn_conv_geom *g);
+
+/* As nn_conv2d with explicit geometry: output pixel (oy, ox) reads input rows
+ * oy * stride_h - pad_t + ky * dil_h (and columns alike); outside the image is zero. y's shape
+ * is the caller's (any out_h, out_w >= 1). */
+void nn_conv2d_ex(const nn_conv *cv, const nn_tensor *x, const nn_conv_geom *g, nn_act act,
+                  nn_tensor *y, float *scratch);
+
 /* A depthwise convolution with filters [kh][kw][c] (tfjs [kh][kw][c][1]) and a bias. */
 typedef struct nn_dwconv {
     int kh, kw, c;
@@ -105,6 +122,11 @@ void nn_dwconv_free(nn_dwconv *dw);
 /* y = act(depthwise(x) + b); shapes as for nn_conv2d. */
 void nn_depthwise(const nn_dwconv *dw, const nn_tensor *x, int stride, nn_pad pad, nn_act act,
                   nn_tensor *y);
+
+/* As nn_depthwise with explicit padding before (pad_t, pad_l) and one stride for both axes,
+ * no dilation; y's shape is the caller's. */
+void nn_depthwise_ex(const nn_dwconv *dw, const nn_tensor *x, int stride, int pad_t, int pad_l,
+                     nn_act act, nn_tensor *y);
 
 /* Pooling; for SAME padding the average counts only pixels inside the image (as TF). */
 void nn_maxpool(const nn_tensor *x, int k, int stride, nn_pad pad, nn_tensor *y);

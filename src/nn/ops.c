@@ -194,6 +194,70 @@ void nn_conv2d(const nn_conv *cv, const nn_tensor *x, int stride, nn_pad pad, nn
     }
 }
 
+/* The general im2col: rows m0 .. m0 + n - 1 for any strides and dilations, one tap at a time
+ * (the exotic geometries only; the common ones go through im2col above). */
+static void im2col_ex(const nn_tensor *x, int kh, int kw, const nn_conv_geom *g, int out_w,
+                      int m0, int n, float *dst) {
+    const int cin = x->c, K = kh * kw * cin;
+    int oy = m0 / out_w, ox = m0 % out_w;
+    for (int r = 0; r < n; r++, dst += K) {
+        const int iy0 = oy * g->stride_h - g->pad_t, ix0 = ox * g->stride_w - g->pad_l;
+        for (int ky = 0; ky < kh; ky++) {
+            const int iy = iy0 + ky * g->dil_h;
+            for (int kx = 0; kx < kw; kx++) {
+                const int ix = ix0 + kx * g->dil_w;
+                float *d = dst + ((size_t)ky * kw + kx) * cin;
+                if (iy < 0 || iy >= x->h || ix < 0 || ix >= x->w)
+                    memset(d, 0, (size_t)cin * sizeof *d);
+                else
+                    copy_run(d, x->d + ((size_t)iy * x->w + ix) * cin, (size_t)cin);
+            }
+        }
+        if (++ox == out_w) {
+            ox = 0;
+            oy++;
+        }
+    }
+}
+
+static int is_pointwise_ex(const nn_conv *cv, const nn_conv_geom *g) {
+    return cv->kh == 1 && cv->kw == 1 && g->stride_h == 1 && g->stride_w == 1 && g->pad_t == 0 &&
+           g->pad_l == 0;
+}
+
+size_t nn_conv2d_ex_scratch(const nn_conv *cv, int out_h, int out_w, const nn_conv_geom *g) {
+    if (is_pointwise_ex(cv, g)) return 0;
+    size_t M, n;
+    if (out_h < 1 || out_w < 1 || !bex__mul_size((size_t)out_h, (size_t)out_w, &M) ||
+        M > INT32_MAX)
+        return 0;
+    const int K = cv->kh * cv->kw * cv->cin;
+    if (!bex__mul_size((size_t)im2col_rows(K, (int)M), (size_t)K, &n)) return 0;
+    return n;
+}
+
+void nn_conv2d_ex(const nn_conv *cv, const nn_tensor *x, const nn_conv_geom *g, nn_act act,
+                  nn_tensor *y, float *scratch) {
+    assert(cv->packed && x->c == cv->cin && y->c == cv->cout);
+    const int M = y->h * y->w, N = cv->cout, K = cv->kh * cv->kw * cv->cin;
+    if (M <= 0) return;
+    if (is_pointwise_ex(cv, g) && y->h == x->h && y->w == x->w) {
+        nn_gemm_packed(cv->kernel, M, N, K, x->d, (size_t)K, cv->packed, act, y->d, (size_t)N);
+        return;
+    }
+    const int simple = g->stride_h == g->stride_w && g->dil_h == 1 && g->dil_w == 1;
+    const int mb = im2col_rows(K, M);
+    for (int m0 = 0; m0 < M; m0 += mb) {
+        const int n = M - m0 < mb ? M - m0 : mb;
+        if (simple)
+            im2col(x, cv->kh, cv->kw, g->stride_h, g->pad_t, g->pad_l, y->w, m0, n, scratch);
+        else
+            im2col_ex(x, cv->kh, cv->kw, g, y->w, m0, n, scratch);
+        nn_gemm_packed(cv->kernel, n, N, K, scratch, (size_t)K, cv->packed, act,
+                       y->d + (size_t)m0 * N, (size_t)N);
+    }
+}
+
 /* ---------------------------------------------------------------- depthwise */
 
 int nn_dwconv_init(nn_dwconv *dw, int kh, int kw, int c, const float *w, const float *bias,
@@ -227,6 +291,15 @@ void nn_depthwise(const nn_dwconv *dw, const nn_tensor *x, int stride, nn_pad pa
     for (int oy = 0; oy < y->h; oy++)
         k->dwrow(x->d, x->h, x->w, x->c, oy * stride - pad_t, pad_l, stride, dw->w, dw->kh,
                  dw->kw, dw->b, act, y->w, y->d + (size_t)oy * y->w * y->c); /* [out_w][c] */
+}
+
+void nn_depthwise_ex(const nn_dwconv *dw, const nn_tensor *x, int stride, int pad_t, int pad_l,
+                     nn_act act, nn_tensor *y) {
+    assert(dw->w && x->c == dw->c && y->c == dw->c);
+    const nn_kernel *k = nn_kernel_current();
+    for (int oy = 0; oy < y->h; oy++)
+        k->dwrow(x->d, x->h, x->w, x->c, oy * stride - pad_t, pad_l, stride, dw->w, dw->kh,
+                 dw->kw, dw->b, act, y->w, y->d + (size_t)oy * y->w * y->c);
 }
 
 /* ---------------------------------------------------------------- pooling */
