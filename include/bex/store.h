@@ -29,6 +29,7 @@
 #include "bex/bex.h"
 #include "bex/calibration.h"
 #include "bex/face.h"
+#include "bex/model.h"
 #include "bex/terms.h"
 
 #ifdef __cplusplus
@@ -179,7 +180,7 @@ typedef struct bex_score_query {
 /* One group's scores. A pair is (probe, other): in the model group every template is a probe;
  * in a port's or a camera's, the live captures taken there. */
 typedef struct bex_score_group {
-    char model[64];
+    char model[BEX_MODEL_ID_MAX];
     char scope[8];                   /* "model", "port", "camera" */
     char key[32];                    /* the port or gate name; "" for a model's group */
     unsigned long long templates;    /* probes in the group */
@@ -220,7 +221,7 @@ int bex_store_calibration_threshold(bex_store *st, const char *model, double fmr
  * (drift_checks); an alarm raises a flag of kind score_drift with the evidence (counts,
  * rates, p-value, threshold; no template, no name) when raise_flag. Audited. */
 typedef struct bex_drift_check {
-    char model[64];
+    char model[BEX_MODEL_ID_MAX];
     char since[24];
     char at[24];
     int64_t calibration;             /* the calibration in force watched; 0: the shipped table */

@@ -22,7 +22,7 @@ typedef struct tpl {
     int64_t subject;
     int root;                /* the subject's linked set (index into the root table) */
     int live;                /* an entry's or exit's capture */
-    char port[16], camera[32], at[24], model[64];
+    char port[16], camera[32], at[24], model[BEX_MODEL_ID_MAX];
     float v[BEX_TEMPLATE_DIM];
 } tpl;
 
