@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "bex/face.h"
+#include "bex/model.h"
 #include "bex/quality.h"
 
 /* One image of the protocol and what the face pipeline made of it. */
@@ -60,7 +61,8 @@ eval_pair *eval_read_pairs(const char *file, const char *root, eval_set *s, int 
 int eval_read_people(const char *root, eval_set *s, person **pp, int *np);
 
 /* Options every `bex eval` protocol takes. eval_parse_common consumes argv[*i] (and its
- * value) when it is one of --lfw --out --cache --align --threads --trials --seed and returns
+ * value) when it is one of --lfw --out --cache --align --threads --trials --seed --model
+ * (cli_load_model: the templates are then the described model's; docs/models.md) and returns
  * 1; 0 when it is not one of them; -1 on a bad value (message printed). */
 typedef struct eval_opts {
     const char *lfw, *out, *cache;
@@ -95,6 +97,11 @@ float eval_dot(const float *a, const float *b);
 float eval_dot_n(const float *a, const float *b, int n);
 /* An image's template: tx when a model made it, else t. */
 static inline const float *eval_template(const eval_img *im) { return im->tx ? im->tx : im->t; }
+/* The similarity of two images' templates (both found), s->dim floats: bex_template_similarity
+ * for 128, bex_template_similarity_dim otherwise. */
+float eval_similarity(const eval_set *s, const eval_img *a, const eval_img *b);
+/* Frees s->imgs and every image's tx. */
+void eval_set_free(eval_set *s);
 
 /* A small deterministic generator (xorshift64*), so that a protocol's random draws repeat. */
 unsigned long long eval_rng(unsigned long long *s);

@@ -3,11 +3,16 @@
  * several threads, and the template cache (cli/eval.h).
  *
  * Cache file (--cache FILE): a header, then one record per image that had a readable file:
- *   "BEXEVC01" | u32 record size | u32 alignment | u64 models fingerprint | u64 count
- *   count x { char key[256] ("Name/Name_0001.jpg") | the eval_img fields after path }
+ *   "BEXEVC02" | u32 record size | u32 alignment | u64 models fingerprint | u64 count |
+ *   u32 template floats (dim) | char model[BEX_MODEL_ID_MAX] (the identity, NUL-padded)
+ *   count x { char key[256] ("Name/Name_0001.jpg") | the eval_img fields from found up to t |
+ *             dim floats: the largest face's template }
  * Native byte order and struct layout: a cache is for the machine and build that wrote it.
- * A header that does not match (other alignment, other weights, other bex build) is ignored
- * and the images are embedded again. It is written to FILE.tmp and renamed over FILE.
+ * The model identity (model.h: the built-in model's for the alignment, or --model's, whose
+ * identity hashes its ONNX file and preprocessing) keys the cache, so the templates of two
+ * models never mix. A header that does not match (other model, alignment, detector or
+ * landmark weights, other bex build) is ignored and the images are embedded again; keep one
+ * cache file per model. It is written to FILE.tmp and renamed over FILE.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -23,12 +28,12 @@
 #include "cli.h"
 #include "eval.h"
 
-#define CACHE_MAGIC "BEXEVC01"
+#define CACHE_MAGIC "BEXEVC02"
 #define KEY_LEN 256
-/* the cached part of an eval_img: everything after path, up to tx (a --model template is
- * never cached) */
+/* the cached part of an eval_img: found, n_faces, second_ratio and q (then the template,
+ * dim floats, from t or tx) */
 #define REC_OFF offsetof(eval_img, found)
-#define REC_LEN (offsetof(eval_img, t) + sizeof ((eval_img *)0)->t - REC_OFF)
+#define REC_LEN (offsetof(eval_img, t) - REC_OFF)
 
 unsigned long long eval_rng(unsigned long long *s) {
     *s ^= *s >> 12;
@@ -44,6 +49,17 @@ float eval_dot(const float *a, const float *b) {
     for (int i = 0; i < BEX_TEMPLATE_DIM; i += 8)
         for (int k = 0; k < 8; k++) acc[k] += a[i + k] * b[i + k];
     return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+}
+
+float eval_similarity(const eval_set *s, const eval_img *a, const eval_img *b) {
+    const float *ta = eval_template(a), *tb = eval_template(b);
+    return s->dim == BEX_TEMPLATE_DIM ? bex_template_similarity(ta, tb) : bex_template_similarity_dim(ta, tb, s->dim);
+}
+
+void eval_set_free(eval_set *s) {
+    for (int i = 0; s->imgs && i < s->n; i++) free(s->imgs[i].tx);
+    free(s->imgs);
+    s->imgs = NULL;
 }
 
 float eval_dot_n(const float *a, const float *b, int n) {
@@ -187,6 +203,9 @@ int eval_parse_common(int argc, char **argv, int *i, eval_opts *o) {
     if (!strcmp(a, "--lfw")) o->lfw = v;
     else if (!strcmp(a, "--out")) o->out = v;
     else if (!strcmp(a, "--cache")) o->cache = v;
+    else if (!strcmp(a, "--model")) {
+        if (!cli_load_model(v)) return -1;
+    }
     else if (!strcmp(a, "--align")) {
         if (!cli_parse_align(v, &o->align)) return -1;
     } else if (!strcmp(a, "--threads") || !strcmp(a, "--trials")) {
@@ -277,21 +296,34 @@ typedef struct cache_hdr {
     char magic[8];
     uint32_t rec_len, align;
     uint64_t fingerprint, count;
+    uint32_t dim;
+    char model[BEX_MODEL_ID_MAX];
 } cache_hdr;
+
+/* where an image's template lives: tx with --model, else t */
+static float *img_template(eval_img *im) { return cli_model() ? im->tx : im->t; }
 
 static int cmp_key(const void *a, const void *b) { return strcmp(a, b); }
 
-/* Fills images of s found in the cache; returns how many. */
+/* Fills images of s found in the cache; returns how many, or -1 when the cache holds another
+ * model's templates (it is then left as it is: not rewritten with this model's). */
 static int cache_load(eval_set *s, const char *file, const cache_hdr *want) {
     FILE *f = fopen(file, "rb");
     if (!f) return 0;
     cache_hdr h;
     int used = 0;
-    const size_t rec = KEY_LEN + REC_LEN;
+    const size_t tlen = sizeof(float) * want->dim, rec = KEY_LEN + REC_LEN + tlen;
     if (fread(&h, sizeof h, 1, f) != 1 || memcmp(h.magic, want->magic, 8) || h.rec_len != want->rec_len ||
-        h.align != want->align || h.fingerprint != want->fingerprint || h.count > 10000000) {
-        fprintf(stderr, "bex: the cache %s was made with other models, alignment or build; embedding again\n", file);
+        h.align != want->align || h.fingerprint != want->fingerprint || h.count > 10000000 || h.dim != want->dim ||
+        memcmp(h.model, want->model, sizeof h.model)) {
+        h.model[sizeof h.model - 1] = 0;
         fclose(f);
+        if (!memcmp(h.magic, want->magic, 8) && strcmp(h.model, want->model)) {
+            fprintf(stderr, "bex: the cache %s holds the templates of model %s, not %s: embedding every image and "
+                    "leaving the cache as it is (give each model its own --cache file)\n", file, h.model, want->model);
+            return -1;
+        }
+        fprintf(stderr, "bex: the cache %s was made with other models, alignment or build; embedding again\n", file);
         return 0;
     }
     char *all = malloc(rec * (h.count ? h.count : 1));
@@ -308,7 +340,13 @@ static int cache_load(eval_set *s, const char *file, const cache_hdr *want) {
         snprintf(key, sizeof key, "%s", s->imgs[i].path + s->root_len);
         const char *hit = bsearch(key, all, h.count, rec, cmp_key);
         if (!hit) continue;
-        memcpy((char *)&s->imgs[i] + REC_OFF, hit + KEY_LEN, REC_LEN);
+        eval_img *im = &s->imgs[i];
+        memcpy((char *)im + REC_OFF, hit + KEY_LEN, REC_LEN);
+        if (cli_model() && !im->tx && !(im->tx = malloc(tlen ? tlen : 1))) {
+            im->found = -2; /* embedded again */
+            continue;
+        }
+        memcpy(img_template(im), hit + KEY_LEN + REC_LEN, tlen);
         used++;
     }
     free(all);
@@ -329,6 +367,9 @@ static void cache_save(const eval_set *s, const char *file, const cache_hdr *h0)
         snprintf(key, sizeof key, "%s", s->imgs[i].path + s->root_len);
         fwrite(key, KEY_LEN, 1, f);
         fwrite((const char *)&s->imgs[i] + REC_OFF, REC_LEN, 1, f);
+        static const float zero[BEX_MODEL_MAX_DIM];
+        const float *t = img_template(&s->imgs[i]);
+        fwrite(t ? t : zero, sizeof(float), h.dim, f); /* no face: a record of zeros */
     }
     eval_close_atomic(f, tmp, file);
 }
@@ -357,7 +398,7 @@ static void embed_one(bex_engine *e, eval_img *im) {
     }
     im->found = 0;
     if (bex_embed(e, &img, f, 8, &n, err, sizeof err) == BEX_OK && n > 0) {
-        if (f[0].dim != BEX_TEMPLATE_DIM) { /* a described model's (--model) */
+        if (cli_model()) { /* a described model's (--model) */
             free(im->tx);
             im->tx = malloc(sizeof(float) * (size_t)f[0].dim);
             if (!im->tx) {
@@ -413,6 +454,7 @@ static void *embed_worker(void *arg) {
 int eval_embed_all(eval_set *s, const char *models, bex_align align, int threads, const char *cache) {
     cache_hdr h = {.rec_len = (uint32_t)REC_LEN, .align = (uint32_t)align};
     memcpy(h.magic, CACHE_MAGIC, 8);
+    snprintf(h.model, sizeof h.model, "%s", cli_model() ? cli_model()->identity : bex_model_builtin_identity(align == BEX_ALIGN_FACEAPI));
     embed_job j = {.s = s, .models = models, .align = align, .t0 = cli_now()};
     j.skip = calloc((size_t)s->n + 1, 1);
     if (!j.skip) {
@@ -421,15 +463,17 @@ int eval_embed_all(eval_set *s, const char *models, bex_align align, int threads
     }
     int cached = 0;
     s->dim = cli_model() ? cli_model()->embedding : BEX_TEMPLATE_DIM;
-    if (cache && cli_model()) { /* the cache holds the built-in model's 128-d records only */
-        fprintf(stderr, "bex: --cache is not used with --model: embedding every image\n");
-        cache = NULL;
-    }
+    h.dim = (uint32_t)s->dim;
     if (cache) {
         h.fingerprint = models_fingerprint(models);
         for (int i = 0; i < s->n; i++) s->imgs[i].found = -2; /* not yet known */
         cached = cache_load(s, cache, &h);
-        for (int i = 0; i < s->n; i++) j.skip[i] = s->imgs[i].found != -2;
+        if (cached < 0) { /* another model's cache: not overwritten */
+            cached = 0;
+            cache = NULL;
+            for (int i = 0; i < s->n; i++) s->imgs[i].found = 0;
+        }
+        for (int i = 0; i < s->n; i++) j.skip[i] = cache && s->imgs[i].found != -2;
         if (cached) fprintf(stderr, "bex: %d of %d images from the cache %s\n", cached, s->n, cache);
     }
     j.todo = s->n - cached;
