@@ -62,6 +62,8 @@ static const char *usage =
     "  eval calibrate --lfw DIR [--out DIR] [--align A] [--cache F] [--c-table FILE]\n"
     "                           thresholds for target FMRs from all of LFW's non-mated pairs,\n"
     "                           with held-out and 1:N checks\n"
+    "                           (eval verify|identify|calibrate --model FILE: a described model's\n"
+    "                           templates; calibrate writes FILE's .calibration.json)\n"
     "  eval calibrate --store DB [--out FILE] [--by port|camera] [--min-comparisons N] [--cap N]\n"
     "                           the same table from the store's own templates (travellers not\n"
     "                           linked by a flag or a merge), per model and port or camera; a\n"
