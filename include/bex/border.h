@@ -85,10 +85,12 @@ typedef struct bex_flag {
     bex_flag_status status;
 } bex_flag;
 
-/* A 1:1 or 1:N decision as taken: the gallery, its size, the best candidate, the threshold
- * and its operating point. calibrated 0: the operating point asked for lies beyond the
- * calibration's evidence (FPIR 0.003 at a gallery too large for it): no decision is taken
- * (match 0, threshold NAN) and operating_point says so. */
+/* A 1:1 or 1:N decision as taken: the gallery, its size, the best candidate, the threshold,
+ * its operating point and the calibration table that set it (the shipped LFW table, or the
+ * calibration an operator applied to the store for the model or the port: calibration_id).
+ * calibrated 0: the operating point asked for lies beyond the calibration's evidence (FPIR
+ * 0.003 at a gallery too large for it): no decision is taken (match 0, threshold NAN) and
+ * operating_point says so. */
 typedef struct bex_match {
     bex_gallery gallery;    /* BEX_GALLERY_NONE: no comparison */
     long long gallery_size; /* subjects searched */
@@ -96,6 +98,8 @@ typedef struct bex_match {
     float score;            /* its similarity (NAN: none) */
     float threshold;        /* NAN when not calibrated */
     char operating_point[128];
+    char calibration[128];  /* the table's name (calibration.h: bex_calibration.name) */
+    long long calibration_id; /* the store's applied calibration; 0: the shipped table */
     int calibrated;
     int match;              /* calibrated and score >= threshold */
 } bex_match;

@@ -613,7 +613,8 @@ TEST(calibration_on_own_data) {
     snprintf(json, sizeof json,
              "{\"calibration\":\"store\",\"seed\":1,\"groups\":[{\"model\":\"%s\",\"scope\":\"model\",\"key\":\"\","
              "\"nonmated_comparisons\":5000,\"sampled\":false,\"status\":\"calibrated\",\"fmr\":[{\"target\":0.1,"
-             "\"threshold\":-0.4,\"false_matches\":500},{\"target\":0.01,\"threshold\":-0.3,\"false_matches\":50}]}]}",
+             "\"threshold\":-0.4,\"false_matches\":500},{\"target\":0.01,\"threshold\":-0.3,\"false_matches\":50},"
+             "{\"target\":0.001,\"threshold\":-0.2,\"false_matches\":5}]}]}",
              bex_store_model(st));
     int applied = 0;
     CHECK(bex_store_calibration_apply(st, "{\"groups\":[]}", &applied, err, sizeof err) == BEX_ERR_FORMAT);
@@ -631,6 +632,123 @@ TEST(calibration_on_own_data) {
           last.flag == dc.flag && last.drift.above == dc.drift.above);
     CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE action IN ('calibration_scores', 'calibration_apply', "
                      "'drift_check')") >= 7);
+    CHECK(audit_ok(st));
+    bex_store_close(st);
+    db_remove(p);
+}
+
+/* A face that scores about `sim` against p's: p's direction mixed with another person's. */
+static void resembling(const person *p, double sim, float out[DIM]) {
+    person o = person_new();
+    double c = sqrt(1 - sim * sim);
+    for (int k = 0; k < DIM; k++) out[k] = (float)(sim * p->base[k] + c * o.base[k]);
+    normalise(out);
+}
+
+static int exit_at(bex_store *st, const float *live, const char *port, const char *at, bex_exit_result *r) {
+    bex_exit_request rq;
+    exit_init(&rq, live, at, NULL);
+    rq.port = port;
+    char err[512];
+    int rc = bex_border_exit(st, &rq, r, err, sizeof err);
+    if (rc != BEX_OK) printf("  exit: %s\n", err);
+    return rc;
+}
+
+/* One group of a calibration file: rows 0.1 .. 0.0001 at thresholds t, t + 0.05, t + 0.1, t + 0.15. */
+static void calib_group(char *out, size_t n, const char *model, const char *scope, const char *key, double t) {
+    snprintf(out, n, "{\"model\":\"%s\",\"scope\":\"%s\",\"key\":\"%s\",\"nonmated_comparisons\":200000,"
+             "\"sampled\":false,\"status\":\"calibrated\",\"fmr\":[{\"target\":0.1,\"threshold\":%.2f,"
+             "\"false_matches\":20000},{\"target\":0.01,\"threshold\":%.2f,\"false_matches\":2000},{\"target\":0.001,"
+             "\"threshold\":%.2f,\"false_matches\":200},{\"target\":0.0001,\"threshold\":%.2f,\"false_matches\":20}]}",
+             model, scope, key, t, t + 0.05, t + 0.1, t + 0.15);
+}
+
+/* The applied calibration governs decisions: the port's at that port, the model's elsewhere,
+ * the shipped table where none is applied or after a revert; each decision names it; an apply
+ * by another connection governs this handle's next crossing. */
+TEST(decisions_at_the_applied_calibration) {
+    char p[512], err[512];
+    bex_store *st = fresh_store(p);
+    if (!st) return;
+    person a = person_new();
+    bex_mrz d = passport("K70000001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
+    bex_entry_result e;
+    CHECK(enter_person(st, &a, &d, 1, "2026-03-01T10:00:00Z", "2026-05-30", &e) == BEX_OK);
+    CHECK(e.verify.calibration_id == 0 && strstr(e.verify.calibration, "shipped LFW") &&
+          strstr(e.identify.calibration, "shipped LFW"));
+    float probe[DIM];
+    /* none applied: the shipped table, ~0.93 and up: not A */
+    bex_calibration c;
+    CHECK(bex_store_calibration_for(st, PORT, &c, err, sizeof err) == BEX_OK && c.source == BEX_CALIB_SHIPPED);
+    bex_exit_result x;
+    resembling(&a, 0.72, probe); /* a new one: a matched probe is kept as A's */
+    CHECK(exit_at(st, probe, PORT, "2026-03-05T10:00:00Z", &x) == BEX_OK);
+    CHECK(x.outcome == BEX_OUTCOME_NOT_MATCHED && x.match.calibration_id == 0 && x.match.threshold > 0.9f &&
+          strstr(x.match.calibration, "shipped LFW"));
+
+    /* a table that does not reach FMR 0.001 would leave 1:1 without a threshold: refused */
+    char g1[1024], g2[1024], json[2200];
+    snprintf(json, sizeof json, "{\"calibration\":\"store\",\"seed\":1,\"groups\":[{\"model\":\"%s\",\"scope\":\"model\","
+             "\"key\":\"\",\"nonmated_comparisons\":500,\"fmr\":[{\"target\":0.1,\"threshold\":0.3},{\"target\":0.01,"
+             "\"threshold\":0.4}]}]}", bex_store_model(st));
+    int applied = 0;
+    CHECK(bex_store_calibration_apply(st, json, &applied, err, sizeof err) == BEX_ERR_UNSUPPORTED && strstr(err, "0.001"));
+    CHECK(sql_int(p, "SELECT count(*) FROM calibrations") == 0);
+
+    /* model-wide 0.50 at FMR 0.001 (0.55 at 0.0001), JFK's 0.80 (0.85) */
+    calib_group(g1, sizeof g1, bex_store_model(st), "model", "", 0.40);
+    calib_group(g2, sizeof g2, bex_store_model(st), "port", PORT, 0.70);
+    snprintf(json, sizeof json, "{\"calibration\":\"store\",\"seed\":1,\"groups\":[%s,%s]}", g1, g2);
+    CHECK(bex_store_calibration_apply(st, json, &applied, err, sizeof err) == BEX_OK && applied == 2);
+    long long model_id = sql_int(p, "SELECT id FROM calibrations WHERE scope = 'model' AND replaced_at IS NULL");
+    long long jfk_id = sql_int(p, "SELECT id FROM calibrations WHERE scope = 'port' AND replaced_at IS NULL");
+    CHECK(bex_store_calibration_for(st, PORT, &c, err, sizeof err) == BEX_OK && c.source == BEX_CALIB_APPLIED &&
+          c.id == jfk_id && c.n_rows == 4 && !strcmp(c.key, PORT));
+    CHECK(bex_store_calibration_for(st, "LAX", &c, err, sizeof err) == BEX_OK && c.id == model_id);
+    /* at JFK its own table: 0.72 is below its 1:N threshold */
+    resembling(&a, 0.72, probe); /* a new one: a matched probe is kept as A's */
+    CHECK(exit_at(st, probe, PORT, "2026-03-06T10:00:00Z", &x) == BEX_OK);
+    CHECK(x.outcome == BEX_OUTCOME_NOT_MATCHED && x.match.calibration_id == jfk_id && x.match.threshold >= 0.80f &&
+          strstr(x.match.calibration, "port JFK"));
+    /* at another port the model's: 0.72 is above it, the probe is A's (the shipped table said no) */
+    resembling(&a, 0.72, probe); /* a new one: a matched probe is kept as A's */
+    CHECK(exit_at(st, probe, "LAX", "2026-03-07T10:00:00Z", &x) == BEX_OK);
+    CHECK(x.outcome == BEX_OUTCOME_MATCHED && x.subject == e.subject && x.match.calibration_id == model_id &&
+          x.match.threshold >= 0.50f && x.match.threshold < 0.6f && strstr(x.match.calibration, "model-wide"));
+    CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE action = 'exit' AND detail LIKE '%%calibration %lld'",
+                  model_id) == 1);
+    /* an entry at JFK: 1:1 at JFK's FMR 0.001 threshold, named */
+    person b = person_new();
+    bex_mrz db = passport("K70000002", "TESTB", "BETA", "1981-02-02", "2031-05-01");
+    CHECK(enter_person(st, &b, &db, 1, "2026-03-08T10:00:00Z", "2026-05-30", &e) == BEX_OK);
+    CHECK(e.verify.calibration_id == jfk_id && fabsf(e.verify.threshold - 0.80f) < 1e-6f && e.verify.match &&
+          e.identify.calibration_id == jfk_id);
+
+    /* reverting JFK's: the model's governs JFK */
+    int n = 0;
+    CHECK(bex_store_calibration_revert(st, PORT, &n, err, sizeof err) == BEX_OK && n == 1);
+    CHECK(bex_store_calibration_revert(st, PORT, &n, err, sizeof err) == BEX_ERR_ARG);
+    resembling(&a, 0.72, probe); /* a new one: a matched probe is kept as A's */
+    CHECK(exit_at(st, probe, PORT, "2026-03-09T10:00:00Z", &x) == BEX_OK);
+    CHECK(x.outcome == BEX_OUTCOME_MATCHED && x.match.calibration_id == model_id);
+    /* reopened: read at open */
+    bex_store_close(st);
+    st = store_open(p);
+    CHECK(bex_store_calibration_for(st, PORT, &c, err, sizeof err) == BEX_OK && c.id == model_id);
+    /* reverting all: the shipped table again */
+    CHECK(bex_store_calibration_revert(st, NULL, &n, err, sizeof err) == BEX_OK && n == 1);
+    resembling(&a, 0.72, probe); /* a new one: a matched probe is kept as A's */
+    CHECK(exit_at(st, probe, "LAX", "2026-03-10T10:00:00Z", &x) == BEX_OK);
+    CHECK(x.outcome == BEX_OUTCOME_NOT_MATCHED && x.match.calibration_id == 0);
+    /* another connection applies (the CLI beside a running service): this handle's next crossing uses it */
+    bex_store *other = store_open(p);
+    CHECK(other && bex_store_calibration_apply(other, json, &applied, err, sizeof err) == BEX_OK);
+    bex_store_close(other);
+    resembling(&a, 0.72, probe); /* a new one: a matched probe is kept as A's */
+    CHECK(exit_at(st, probe, "LAX", "2026-03-11T10:00:00Z", &x) == BEX_OK);
+    CHECK(x.outcome == BEX_OUTCOME_MATCHED && x.match.calibration_id > jfk_id);
+    CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE action = 'calibration_revert'") == 2);
     CHECK(audit_ok(st));
     bex_store_close(st);
     db_remove(p);
@@ -2353,6 +2471,7 @@ int main(void) {
     RUN(impostor);
     RUN(two_identities);
     RUN(calibration_on_own_data);
+    RUN(decisions_at_the_applied_calibration);
     RUN(document_shared);
     RUN(document_problem);
     RUN(exit_not_matched_recorded);
