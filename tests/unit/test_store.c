@@ -1346,6 +1346,40 @@ TEST(gate_sealed_gallery_signed_log) {
           gd.match.subject == ea.subject);
     bex_index_close(ix);
     ix = NULL;
+    /* the file carries the service's decision: the shipped table here, FPIR 0.003 at N=1 */
+    bex_gallery_header gi;
+    CHECK(h.plain_version == 2 && h.calibrated && h.gallery_size == 1 && h.calibration_id == 0 && h.templates >= 1);
+    CHECK(bex_gate_gallery_open(file, len, &g1, "ZZ117-2026-11-27", sched, &ix, &gi, err, sizeof err) == BEX_OK);
+    CHECK(gi.plain_version == 2 && gi.threshold == h.threshold && !strcmp(gi.calibration, h.calibration) &&
+          strstr(gi.calibration, "shipped LFW") && !strcmp(gi.operating_point, "FPIR 0.003 at N=1"));
+    CHECK(ix && bex_gate_decide_with(ix, &gi, live, &gd, err, sizeof err) == BEX_OK && gd.match.match &&
+          gd.match.threshold == h.threshold && strstr(gd.match.calibration, "shipped LFW"));
+    bex_index_close(ix);
+    ix = NULL;
+    {
+        /* JFK's applied calibration: sealed into G1's next file, and the gate decides at it */
+        char grp[1024], cal[1400];
+        calib_group(grp, sizeof grp, bex_store_model(st), "port", PORT, 0.30);
+        snprintf(cal, sizeof cal, "{\"calibration\":\"store\",\"seed\":1,\"groups\":[%s]}", grp);
+        int applied = 0;
+        CHECK(bex_store_calibration_apply(st, cal, &applied, err, sizeof err) == BEX_OK);
+        unsigned char *f2 = NULL;
+        size_t l2 = 0;
+        bex_gallery_header h2;
+        CHECK(bex_border_gallery_seal(st, "ZZ117-2026-11-27", "G1", &f2, &l2, &h2, NULL, err, sizeof err) == BEX_OK);
+        CHECK(f2 && bex_gate_gallery_open(f2, l2, &g1, "ZZ117-2026-11-27", sched, &ix, &gi, err, sizeof err) == BEX_OK);
+        CHECK(gi.calibration_id > 0 && fabsf(gi.threshold - 0.40f) < 1e-6f && strstr(gi.calibration, "port JFK"));
+        /* a face scoring ~0.6 against A's: no match at the shipped threshold, a match at JFK's 0.40 */
+        float near_a[DIM];
+        resembling(&a, 0.6, near_a);
+        CHECK(ix && bex_gate_decide(ix, near_a, &gd, err, sizeof err) == BEX_OK && !gd.match.match);
+        CHECK(ix && bex_gate_decide_with(ix, &gi, near_a, &gd, err, sizeof err) == BEX_OK && gd.match.match &&
+              gd.match.calibrated && gd.match.calibration_id == gi.calibration_id && gd.match.threshold == gi.threshold);
+        bex_index_close(ix);
+        ix = NULL;
+        free(f2);
+        CHECK(bex_store_calibration_revert(st, NULL, &applied, err, sizeof err) == BEX_OK);
+    }
     /* expired, another gate's, another departure's */
     CHECK(bex_gate_gallery_open(file, len, &g1, "ZZ117-2026-11-27", h.expires_at + 1, &ix, NULL, err, sizeof err) ==
               BEX_ERR_ARG && strstr(err, "expired") && !ix);
