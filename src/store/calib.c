@@ -719,8 +719,8 @@ int bex_store_drift_latest(bex_store *st, bex_drift_check *out, int *found, char
  * `--apply` through the CLI while the service runs governs the service's next crossing).
  * Reading happens inside the decision's transaction, under whatever serialises the handle's
  * calls (the service's store mutex), so a calibration a decision holds is not freed under it.
- * Camera scope (an offline gate's) is not read here: a gate decides on its own gallery file
- * (gate.c), with the shipped table. */
+ * Camera scope (an offline gate's) is not read here: a gate decides at the threshold its
+ * gallery file carries, set from its port's calibration when the file was sealed (gate.c). */
 
 void st_calibs_free(bex_store *st) {
     for (size_t i = 0; i < st->n_calibs; i++) bex__free(st->calibs[i].rows);
