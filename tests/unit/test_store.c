@@ -9,6 +9,7 @@
  */
 #include <fcntl.h>
 #include <signal.h>
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <sys/stat.h>
@@ -1284,6 +1285,44 @@ static void gate_line(const bex_gate_keys *k, const person *who, int64_t seq, co
     line[n - 1] = 0;
 }
 
+/* A version-1 gallery file (an older service's: "BEXGALP1", no decision block) made from a
+ * version-2 one: decrypted with the gate's key, the block taken out, encrypted and signed again
+ * with the service's key from the store. *out: free(). */
+static int gallery_v1(const char *db, const unsigned char *file, size_t len, const bex_gate_keys *k,
+                      unsigned char **out, size_t *out_len) {
+    const size_t H = BEX_GALLERY_HEADER_BYTES, A = crypto_aead_xchacha20poly1305_ietf_ABYTES, DB = 320;
+    size_t pn = len - H - A - BEX_GALLERY_SIG_BYTES;
+    unsigned char key[32], *plain = malloc(pn), *o = malloc(len - DB);
+    unsigned long long mlen = 0;
+    int ok = plain && o && crypto_box_seal_open(key, file + 112, 80, k->box_public, k->box_secret) == 0 &&
+             crypto_aead_xchacha20poly1305_ietf_decrypt(plain, &mlen, NULL, file + H, pn + A, file, H, file + 192,
+                                                        key) == 0 && mlen == pn && !memcmp(plain, "BEXGALP2", 8);
+    unsigned char sk[64];
+    sqlite3 *d = ok ? raw_open(db) : NULL;
+    sqlite3_stmt *st = NULL;
+    ok = ok && d && sqlite3_prepare_v2(d, "SELECT sign_secret FROM service_keys", -1, &st, NULL) == SQLITE_OK &&
+         sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 64;
+    if (ok) memcpy(sk, sqlite3_column_blob(st, 0), 64);
+    sqlite3_finalize(st);
+    if (d) sqlite3_close(d);
+    if (ok) {
+        size_t n1 = pn - DB;
+        memcpy(o, file, H);
+        for (int i = 0; i < 8; i++) o[104 + i] = (unsigned char)((uint64_t)n1 >> (8 * i)); /* plain_bytes */
+        memcpy(plain + 24, plain + 24 + DB, n1 - 24);
+        memcpy(plain, "BEXGALP1", 8);
+        unsigned long long clen = 0;
+        crypto_aead_xchacha20poly1305_ietf_encrypt(o + H, &clen, plain, n1, o, H, NULL, o + 192, key);
+        crypto_sign_detached(o + H + clen, NULL, o, H + clen, sk);
+        *out_len = H + clen + BEX_GALLERY_SIG_BYTES;
+        *out = o;
+    } else {
+        free(o);
+    }
+    free(plain);
+    return ok;
+}
+
 TEST(gate_sealed_gallery_signed_log) {
     char p[512], err[512], k1[600], k2[600];
     bex_store *st = fresh_store(p);
@@ -1377,6 +1416,18 @@ TEST(gate_sealed_gallery_signed_log) {
               gd.match.calibrated && gd.match.calibration_id == gi.calibration_id && gd.match.threshold == gi.threshold);
         bex_index_close(ix);
         ix = NULL;
+        /* an older service's file (BEXGALP1) is still read, and decided with the shipped table */
+        unsigned char *f1 = NULL;
+        size_t l1 = 0;
+        CHECK(gallery_v1(p, f2, l2, &g1, &f1, &l1));
+        CHECK(f1 && bex_gate_gallery_open(f1, l1, &g1, "ZZ117-2026-11-27", sched, &ix, &gi, err, sizeof err) == BEX_OK);
+        CHECK(gi.plain_version == 1 && ix && bex_index_subjects(ix) == 1 && gi.templates == h2.templates);
+        CHECK(ix && bex_gate_decide_with(ix, &gi, near_a, &gd, err, sizeof err) == BEX_OK && !gd.match.match &&
+              gd.match.calibrated && strstr(gd.match.calibration, "shipped LFW"));
+        CHECK(ix && bex_gate_decide_with(ix, &gi, live, &gd, err, sizeof err) == BEX_OK && gd.match.match);
+        bex_index_close(ix);
+        ix = NULL;
+        free(f1);
         free(f2);
         CHECK(bex_store_calibration_revert(st, NULL, &applied, err, sizeof err) == BEX_OK);
     }
