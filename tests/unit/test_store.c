@@ -1309,7 +1309,7 @@ static int gallery_v1(const char *db, const unsigned char *file, size_t len, con
         size_t n1 = pn - DB;
         memcpy(o, file, H);
         for (int i = 0; i < 8; i++) o[104 + i] = (unsigned char)((uint64_t)n1 >> (8 * i)); /* plain_bytes */
-        memcpy(plain + 24, plain + 24 + DB, n1 - 24);
+        memmove(plain + 24, plain + 24 + DB, n1 - 24);
         memcpy(plain, "BEXGALP1", 8);
         unsigned long long clen = 0;
         crypto_aead_xchacha20poly1305_ietf_encrypt(o + H, &clen, plain, n1, o, H, NULL, o + 192, key);
