@@ -38,7 +38,25 @@ typedef enum bex_align {
     /* face-api.js's own: an axis-aligned square crop placed from the eye and mouth centres,
      * no rotation; kept for parity with the reference implementation. */
     BEX_ALIGN_FACEAPI = 1,
+    /* A similarity transform from BlazeFace's own keypoints (eye centres, nose tip, mouth
+     * centre) to the matching points of dlib's mean face, same chip; faces without keypoints
+     * (the SSD detector's) fall back to BEX_ALIGN_SIMILARITY. Not calibrated: its operating
+     * points are the similarity alignment's (calibration.h). */
+    BEX_ALIGN_KEYPOINTS = 2,
 } bex_align;
+
+/* The face detector. */
+typedef enum bex_detector {
+    /* MediaPipe BlazeFace short range (128x128 input, faces within about 2 m: kiosks, gates);
+     * when it finds no face, the full-range model is tried (full_range_fallback). */
+    BEX_DETECTOR_BLAZEFACE = 0,
+    /* MediaPipe BlazeFace full range (192x192, faces within about 5 m) alone. */
+    BEX_DETECTOR_BLAZEFACE_FULL = 1,
+    /* face-api.js's SSD MobileNetV1 at 512x512 (the detector before 0.x; ten times slower). */
+    BEX_DETECTOR_SSD = 2,
+} bex_detector;
+
+#define BEX_DETECTOR_DEFAULT BEX_DETECTOR_BLAZEFACE
 
 /* The default alignment: the one that measured better on LFW View 1 (README.md): the two tie
  * on upright faces, and the similarity alignment wins by 4.8 points when the faces are rolled. */
@@ -58,6 +76,13 @@ typedef struct bex_engine_options {
                          faces it finds that the image did not give: a face that fills the
                          frame is missed whether or not a smaller one beside it is found.
                          Default BEX_PAD_RETRY_BELOW_DEFAULT; 0: only when no face is found */
+    bex_detector detector; /* default BEX_DETECTOR_DEFAULT */
+    int full_range_fallback; /* BEX_DETECTOR_BLAZEFACE: when the short-range model finds no
+                         face, run the full-range one (threshold 0.6, its graph's); default 1 */
+    int blaze_box_as_ssd; /* give the 68-point landmark net a BlazeFace box moved to where the
+                         SSD detector (whose boxes it was used with) puts its box: 0.17 of the
+                         height higher, 1.13 times as tall, 0.96 times as wide (means over 298
+                         LFW images); default 1; 0: BlazeFace's box as it is */
 } bex_engine_options;
 
 /* A third: the faces the padded retry finds on LFW (250 px frames) are 0.29..0.54 of the frame
@@ -74,6 +99,9 @@ typedef struct bex_face {
     float landmarks[BEX_LANDMARKS][2]; /* x, y in px of the original image (dlib/iBUG order) */
     float template_[BEX_TEMPLATE_DIM]; /* L2-normalised descriptor; set by bex_embed only */
     int padded;                      /* 1 if found only in the padded retry */
+    int has_keypoints;               /* 1 when the detector gave keypoints (BlazeFace) */
+    float keypoints[6][2];           /* x, y px: the subject's right eye, left eye, nose tip,
+                                        mouth centre, right and left ear tragion */
 } bex_face;
 
 typedef struct bex_engine bex_engine;

@@ -20,4 +20,10 @@ void align_similarity_transform(const float lm[68][2], float m[6]);
 /* Fills chip with the rotation-corrected, dlib-style chip. 0 or -1. */
 int align_similarity_chip(const bex_image *img, const float lm[68][2], float *chip);
 
+/* The similarity transform (as above) fitted to four BlazeFace keypoints (right eye, left eye,
+ * nose tip, mouth centre) against dlib's mean face: eye centres = means of points 36-41 and
+ * 42-47, nose tip = point 30, mouth centre = mean of 48-67. */
+void align_keypoints_transform(const float kp[4][2], float m[6]);
+int align_keypoints_chip(const bex_image *img, const float kp[4][2], float *chip);
+
 #endif
