@@ -199,7 +199,7 @@ int main(int argc, char **argv) {
         else if (argc > 3 && !strcmp(argv[1], "--detector"))
             eopt.detector = !strcmp(argv[2], "ssd") ? BEX_DETECTOR_SSD
                             : !strcmp(argv[2], "blazeface-full") ? BEX_DETECTOR_BLAZEFACE_FULL : BEX_DETECTOR_BLAZEFACE;
-        else if (argc > 3 && !strcmp(argv[1], "--landmark-box")) eopt.blaze_box_as_ssd = !strcmp(argv[2], "ssd");
+        else if (argc > 3 && !strcmp(argv[1], "--landmark-box")) eopt.blaze_box_as_ssd = !strcmp(argv[2], "ssd"); /* default raw */
         else if (argc > 3 && !strcmp(argv[1], "--no-fallback")) { eopt.full_range_fallback = 0; argv--, argc++; }
         else if (argc > 3 && !strcmp(argv[1], "--no-pad-retry")) { eopt.pad_retry = 0; argv--, argc++; }
         else break;

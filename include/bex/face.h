@@ -82,7 +82,8 @@ typedef struct bex_engine_options {
     int blaze_box_as_ssd; /* give the 68-point landmark net a BlazeFace box moved to where the
                          SSD detector (whose boxes it was used with) puts its box: 0.17 of the
                          height higher, 1.13 times as tall, 0.96 times as wide (means over 298
-                         LFW images); default 1; 0: BlazeFace's box as it is */
+                         LFW images). Default 0: BlazeFace's box as it is measured as well or
+                         better on LFW View 1 (docs/face-pipeline.md) */
 } bex_engine_options;
 
 /* A third: the faces the padded retry finds on LFW (250 px frames) are 0.29..0.54 of the frame
