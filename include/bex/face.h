@@ -66,7 +66,8 @@ typedef struct bex_engine_options {
     float min_score;  /* detector score threshold; default 0.5 (face-api's default) */
     int max_faces;    /* detections kept after non-maximum suppression; default 100 */
     int pad_retry;    /* when no face is found, search again in the image padded to twice its
-                         size (faces that fill the frame); default 1 */
+                         size (faces that fill the frame); default 1. The SSD detector's only:
+                         BlazeFace acquired all 13,233 LFW images without it */
     float retry_min_score; /* when the padded retry finds nothing at min_score, keep its best
                          face scoring above this (one face); default 0.3; equal to min_score
                          turns this off */

@@ -187,14 +187,21 @@ static int by_area_desc(const void *a, const void *b) {
     return ba->score < bb->score ? 1 : (ba->score > bb->score ? -1 : 0);
 }
 
+/* A BlazeFace face narrower than this in the image is dropped: the landmarks and descriptor
+ * can do nothing with it, and an image much smaller than the network's input, upscaled to it,
+ * gives false faces (a 7x5 px grey test image gave one at score 0.56). */
+#define BLAZE_MIN_FACE_PX 12.0f
+
 static int from_blz(const blz_box *b, int n, det_box *out) {
+    int k = 0;
     for (int i = 0; i < n; i++) {
-        det_box *d = &out[i];
+        if (!(b[i].w >= BLAZE_MIN_FACE_PX)) continue;
+        det_box *d = &out[k++];
         d->x = b[i].x, d->y = b[i].y, d->w = b[i].w, d->h = b[i].h, d->score = b[i].score;
         d->has_kp = 1;
         memcpy(d->kp, b[i].kp, sizeof d->kp);
     }
-    return n;
+    return k;
 }
 
 /* The detector on one image: writes up to MAX_DETECTIONS boxes (best score first) to out.
@@ -333,7 +340,9 @@ static int detect_or_embed(bex_engine *e, const bex_image *img, int embed, bex_f
         else if (rc != BEX_ERR_NO_FACE) return rc;
     }
     int shorter = img->width < img->height ? img->width : img->height;
-    if (!e->opt.pad_retry || (k > 0 && !(faces[0].box[2] < e->opt.pad_retry_below * (float)shorter))) {
+    /* The padded retry is SSD's: BlazeFace, whose letterbox already shows it a frame-filling
+     * face with a border, acquired every LFW image without it (docs/face-pipeline.md). */
+    if (!e->ssd || !e->opt.pad_retry || (k > 0 && !(faces[0].box[2] < e->opt.pad_retry_below * (float)shorter))) {
         *n = k;
         return BEX_OK;
     }

@@ -285,6 +285,13 @@ TEST(engine_default_detector) {
         }
         bex_image_free(&img);
     }
+    /* a tiny image upscaled to the input gives no face (the engine's minimum face width) */
+    bex_image grey;
+    if (e && bex_image_load("tests/data/image/gray.pgm", NULL, &grey, err, sizeof err) == BEX_OK) {
+        n = -1;
+        CHECK(bex_detect(e, &grey, faces, 4, &n, err, sizeof err) == BEX_OK && n == 0);
+        bex_image_free(&grey);
+    }
     bex_engine_close(e);
     o.detector = (bex_detector)7;
     e = NULL;
