@@ -150,8 +150,9 @@ int bex_engine_open(const char *model_dir, const bex_engine_options *opt, bex_en
     }
     if (e->opt.detector != BEX_DETECTOR_BLAZEFACE && e->opt.detector != BEX_DETECTOR_BLAZEFACE_FULL &&
         e->opt.detector != BEX_DETECTOR_SSD) {
+        int d = (int)e->opt.detector;
         bex__free(e);
-        return bex__fail(err, errlen, BEX_ERR_ARG, "unknown face detector %d", (int)e->opt.detector);
+        return bex__fail(err, errlen, BEX_ERR_ARG, "unknown face detector %d", d);
     }
     char path[4096];
     int rc;
