@@ -208,7 +208,8 @@ static int from_blz(const blz_box *b, int n, det_box *out) {
 /* The detector on one image: writes up to MAX_DETECTIONS boxes (best score first) to out.
  * BlazeFace short range first; the full-range model when it finds nothing (and the options
  * ask for it). min_score applies to SSD and the short-range model; the full-range model keeps
- * its graph's 0.6 unless min_score is higher. */
+ * its graph's 0.6 unless min_score is higher. BlazeFace faces narrower than BLAZE_MIN_FACE_PX
+ * are dropped. */
 static int find_boxes(bex_engine *e, const bex_image *img, float min_score, det_box *out) {
     double t0 = now_ms();
     int nb = 0, max = e->opt.max_faces;
@@ -224,7 +225,6 @@ static int find_boxes(bex_engine *e, const bex_image *img, float min_score, det_
         if (e->blz_short) nb = from_blz(e->bboxes, blz_detect(e->blz_short, img, min_score, e->bboxes, max), out);
         if (nb == 0 && e->blz_full) {
             float ms = min_score > e->blz_full->min_score ? min_score : e->blz_full->min_score;
-            if (min_score < e->opt.min_score) ms = min_score; /* the lower retry threshold */
             nb = from_blz(e->bboxes, blz_detect(e->blz_full, img, ms, e->bboxes, max), out);
         }
     }
