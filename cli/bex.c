@@ -31,7 +31,7 @@
 static const char *usage =
     "usage: bex [--models DIR] [--detector D] COMMAND ...\n"
     "  detect IMG               detect faces: boxes, scores, 68 landmarks (JSON)\n"
-    "  embed [--align faceapi|similarity] IMG...\n"
+    "  embed [--align faceapi|similarity|keypoints] IMG...\n"
     "                           one JSON line per image with each face's 128-d template\n"
     "                           (default alignment: similarity, measured best on LFW View 1)\n"
     "  verify [--fmr F | --threshold S] [--align A] [CAPTURE] IMG1 IMG2\n"
