@@ -1,14 +1,17 @@
 /*
  * bench_pipeline.c - the face pipeline's speed, stage by stage, against face-api.js.
  *
- *   build/bench/bench_pipeline [--rounds R] [--no-peer] [IMG...]
+ *   build/bench/bench_pipeline [--rounds R] [--no-peer] [--detectors-only] [IMG...]
  *
  * On a fixed list of LFW images (default: the fixtures in tests/data/lfw/), measures
  * milliseconds per stage (decode, detect, landmarks, align, descriptor) and images per second
  * for the whole pipeline (decode to templates) on one thread and on two threads (one engine
  * each). When Node.js and tools/faceapi-ref/node_modules are present it then runs face-api.js
  * (tfjs wasm backend) on the same images in the same run (tools/faceapi-ref/bench.js) and
- * prints the ratio. Nothing here is asserted: the figures are reported.
+ * prints the ratio. First, the three detectors side by side (BlazeFace short range, BlazeFace
+ * full range, SSD MobileNetV1): detector ms per image over the same decoded images, each
+ * round timed apart, so the spread between rounds shows. Nothing here is asserted: the
+ * figures are reported.
  */
 #include <dirent.h>
 #include <pthread.h>
@@ -51,14 +54,60 @@ static void default_list(void) {
     qsort(paths, (size_t)npaths, sizeof *paths, cmp_str);
 }
 
-static bex_engine *open_engine(void) {
+static bex_engine *open_engine_with(const bex_engine_options *o) {
     bex_engine *e;
     char err[256];
-    if (bex_engine_open(models, NULL, &e, err, sizeof err) != BEX_OK) {
+    if (bex_engine_open(models, o, &e, err, sizeof err) != BEX_OK) {
         fprintf(stderr, "bench: %s\n", err);
         exit(2);
     }
     return e;
+}
+
+static bex_engine *open_engine(void) { return open_engine_with(NULL); }
+
+/* Detector ms per image of each detector on the decoded list, rounds timed apart (the detector
+ * alone: bex_engine_stats.detect_ms, no padded retry, no full-range fallback). */
+static void bench_detectors(void) {
+    static const struct { const char *name; bex_detector d; } dets[3] = {
+        {"blazeface (short range, 128 px)", BEX_DETECTOR_BLAZEFACE},
+        {"blazeface-full (full range, 192 px)", BEX_DETECTOR_BLAZEFACE_FULL},
+        {"ssd (SSD MobileNetV1, 512 px)", BEX_DETECTOR_SSD}};
+    bex_image *imgs = calloc((size_t)npaths, sizeof *imgs);
+    char err[256];
+    for (int i = 0; i < npaths; i++)
+        if (bex_image_load(paths[i], NULL, &imgs[i], err, sizeof err) != BEX_OK) { fprintf(stderr, "bench: %s\n", err); exit(2); }
+    printf("detectors side by side, %d images x %d rounds; ms per image: mean of rounds [min, max round]\n", npaths, rounds);
+    for (int k = 0; k < 3; k++) {
+        bex_engine_options o;
+        bex_engine_options_default(&o);
+        o.detector = dets[k].d;
+        o.pad_retry = 0;
+        o.full_range_fallback = 0;
+        bex_engine *e = open_engine_with(&o);
+        bex_face f[16];
+        int n = 0, found = 0;
+        for (int i = 0; i < npaths; i++) bex_detect(e, &imgs[i], f, 16, &n, err, sizeof err); /* warm-up */
+        double sum = 0, lo = 1e30, hi = 0;
+        for (int r = 0; r < rounds; r++) {
+            bex_engine_stats a, b;
+            bex_engine_get_stats(e, &a);
+            for (int i = 0; i < npaths; i++) {
+                n = 0;
+                bex_detect(e, &imgs[i], f, 16, &n, err, sizeof err);
+                if (r == 0) found += n > 0;
+            }
+            bex_engine_get_stats(e, &b);
+            double ms = (b.detect_ms - a.detect_ms) / npaths;
+            sum += ms;
+            if (ms < lo) lo = ms;
+            if (ms > hi) hi = ms;
+        }
+        printf("  %-38s %6.2f ms  [%.2f, %.2f]   faces found in %d of %d images\n", dets[k].name, sum / rounds, lo, hi, found, npaths);
+        bex_engine_close(e);
+    }
+    for (int i = 0; i < npaths; i++) bex_image_free(&imgs[i]);
+    free(imgs);
 }
 
 /* One pass over the list: decode + embed each image. Returns the number of faces. */
@@ -118,15 +167,19 @@ static double run_peer(void) {
 }
 
 int main(int argc, char **argv) {
-    int peer = 1;
+    int peer = 1, detectors_only = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--rounds") && i + 1 < argc) rounds = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--no-peer")) peer = 0;
+        else if (!strcmp(argv[i], "--detectors-only")) detectors_only = 1;
         else if (!strcmp(argv[i], "--models") && i + 1 < argc) models = argv[++i];
         else if (npaths < MAX_IMGS) paths[npaths++] = argv[i];
     }
     if (!npaths) default_list();
     if (rounds < 1) rounds = 1;
+    bench_detectors();
+    if (detectors_only) return 0;
+    printf("\n");
 
     bex_engine *e = open_engine();
     double decode_ms = 0;

@@ -37,7 +37,9 @@ unsigned long long eval_rng(unsigned long long *s) {
     return *s * 2685821657736338717ULL;
 }
 
-const char *eval_align_name(bex_align a) { return a == BEX_ALIGN_FACEAPI ? "faceapi" : "similarity"; }
+const char *eval_align_name(bex_align a) {
+    return a == BEX_ALIGN_FACEAPI ? "faceapi" : a == BEX_ALIGN_KEYPOINTS ? "keypoints" : "similarity";
+}
 
 float eval_dot(const float *a, const float *b) {
     float acc[8] = {0};
@@ -388,6 +390,7 @@ static void *embed_worker(void *arg) {
     bex_engine_options_default(&o);
     o.align = j->align;
     o.model = cli_model();
+    o.detector = cli_detector;
     if (bex_engine_open(j->models, &o, &e, err, sizeof err) != BEX_OK) {
         pthread_mutex_lock(&j->lock);
         if (!j->failed_open++) fprintf(stderr, "bex: cannot load the face models: %s\n", err);
@@ -411,7 +414,8 @@ static void *embed_worker(void *arg) {
 }
 
 int eval_embed_all(eval_set *s, const char *models, bex_align align, int threads, const char *cache) {
-    cache_hdr h = {.rec_len = (uint32_t)REC_LEN, .align = (uint32_t)align};
+    /* the detector is part of what a cache was made with: kept in align's upper bits */
+    cache_hdr h = {.rec_len = (uint32_t)REC_LEN, .align = (uint32_t)align | ((uint32_t)cli_detector << 8)};
     memcpy(h.magic, CACHE_MAGIC, 8);
     embed_job j = {.s = s, .models = models, .align = align, .t0 = cli_now()};
     j.skip = calloc((size_t)s->n + 1, 1);
