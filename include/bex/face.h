@@ -44,6 +44,25 @@ typedef enum bex_align {
  * on upright faces, and the similarity alignment wins by 4.8 points when the faces are rolled. */
 #define BEX_ALIGN_DEFAULT BEX_ALIGN_SIMILARITY
 
+/* The lighting retry (src/face/lighting.c): when no face is found, even in the padded copy,
+ * the engine searches once more in a contrast-normalised copy of the photo (a dark exposure,
+ * light from one side) and takes the faces found there, with landmarks and templates made
+ * from that copy. Coordinates are the original's (the copy has its size). */
+typedef enum bex_light {
+    BEX_LIGHT_OFF = 0,     /* no retry */
+    BEX_LIGHT_STRETCH = 1, /* global luminance stretch, 0.5th..99.5th percentile to 0..255 */
+    BEX_LIGHT_GAMMA = 2,   /* gamma that takes the mean luminance to mid-grey (brightens only) */
+    BEX_LIGHT_CLAHE = 3,   /* contrast-limited adaptive histogram equalisation of luminance */
+} bex_light;
+
+/* The method docs/evaluation.md measured best on LFW's dark and side-lit variants. */
+#define BEX_LIGHT_DEFAULT BEX_LIGHT_CLAHE
+
+/* "off", "stretch", "gamma", "clahe"; NULL for another value. */
+const char *bex_light_name(bex_light m);
+/* The method called `name` into *out: BEX_OK, or BEX_ERR_ARG for an unknown name. */
+int bex_light_parse(const char *name, bex_light *out);
+
 typedef struct bex_engine_options {
     float min_score;  /* detector score threshold; default 0.5 (face-api's default) */
     int max_faces;    /* detections kept after non-maximum suppression; default 100 */
@@ -58,6 +77,11 @@ typedef struct bex_engine_options {
                          faces it finds that the image did not give: a face that fills the
                          frame is missed whether or not a smaller one beside it is found.
                          Default BEX_PAD_RETRY_BELOW_DEFAULT; 0: only when no face is found */
+    bex_light light_retry; /* when no face is found at all, search a copy normalised by this
+                         method (above); default BEX_LIGHT_DEFAULT, BEX_LIGHT_OFF turns it off */
+    int flip;         /* test-time augmentation: the template is the normalised mean of the
+                         aligned chip's and its mirror image's (the descriptor runs twice);
+                         default 0 */
 } bex_engine_options;
 
 /* A third: the faces the padded retry finds on LFW (250 px frames) are 0.29..0.54 of the frame
@@ -106,7 +130,9 @@ int bex_face_template(bex_engine *eng, const bex_image *img, bex_face *face, bex
 typedef struct bex_engine_stats {
     unsigned long images;  /* images searched for faces (a padded retry counts again) */
     unsigned long faces;   /* faces given landmarks */
-    unsigned long templates; /* templates computed */
+    unsigned long templates; /* templates computed (a flipped template counts once) */
+    unsigned long light_retries; /* images searched again in a lighting-normalised copy */
+    unsigned long light_found;   /* of those, images where the copy gave a face */
     double detect_ms, landmarks_ms, align_ms, descriptor_ms; /* cumulative wall time */
 } bex_engine_stats;
 

@@ -17,6 +17,8 @@
 #include "bex/calibration.h"
 #include "bex/face.h"
 #include "face/align.h"
+#include "face/flip.h"
+#include "face/lighting.h"
 #include "face/nets.h"
 #include "image/transform.h"
 #include "util/util.h"
@@ -31,6 +33,7 @@ struct bex_engine {
     ssd_box boxes[MAX_DETECTIONS];  /* the image's detections */
     ssd_box pboxes[MAX_DETECTIONS]; /* the padded copy's */
     bex_engine_stats stats;
+    float *mirror; /* [150][150][3]: the mirrored chip (opt.flip), src/face/flip.c */
 };
 
 static double now_ms(void) {
@@ -48,6 +51,8 @@ void bex_engine_options_default(bex_engine_options *opt) {
     opt->retry_min_score = 0.3f;
     opt->align = BEX_ALIGN_DEFAULT;
     opt->pad_retry_below = BEX_PAD_RETRY_BELOW_DEFAULT;
+    opt->light_retry = BEX_LIGHT_DEFAULT;
+    opt->flip = 0;
 }
 
 static const char *const model_files[3] = {
@@ -73,6 +78,14 @@ int bex_engine_open(const char *model_dir, const bex_engine_options *opt, bex_en
         bex__free(e);
         return bex__fail(err, errlen, BEX_ERR_ARG, "pad_retry_below must be a fraction from 0 to 1");
     }
+    if ((unsigned)e->opt.light_retry > BEX_LIGHT_CLAHE) {
+        bex__free(e);
+        return bex__fail(err, errlen, BEX_ERR_ARG, "unknown lighting retry method %d", (int)e->opt.light_retry);
+    }
+    if (e->opt.flip && !(e->mirror = bex__malloc(sizeof(float) * 150 * 150 * 3))) {
+        bex__free(e);
+        return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory opening the face engine");
+    }
     char path[4096];
     int rc;
     snprintf(path, sizeof path, "%s/%s", model_dir, model_files[0]);
@@ -88,6 +101,7 @@ fail2:
 fail1:
     ssd_free(&e->ssd);
 fail0:
+    bex__free(e->mirror);
     bex__free(e);
     return rc;
 }
@@ -97,6 +111,7 @@ void bex_engine_close(bex_engine *eng) {
     ssd_free(&eng->ssd);
     lmk_free(&eng->lmk);
     rec_free(&eng->rec);
+    bex__free(eng->mirror);
     bex__free(eng);
 }
 
@@ -198,8 +213,8 @@ static void insert_by_area(bex_face *faces, int *k, int max, const bex_face *f) 
  * copy's faces that are not faces of the image (same_face) join the image's, by area; the
  * image's own faces are kept as they are.
  */
-static int detect_or_embed(bex_engine *e, const bex_image *img, int embed, bex_face *faces,
-                           int max, int *n, char *err, size_t errlen) {
+static int detect_pass(bex_engine *e, const bex_image *img, int embed, bex_face *faces,
+                       int max, int *n, char *err, size_t errlen) {
     if (!e || !img || !img->px || img->width <= 0 || img->height <= 0 || !faces || max <= 0 || !n)
         return bex__fail(err, errlen, BEX_ERR_ARG, "invalid arguments to face detection");
     int nb = find_boxes(e, img, e->opt.min_score, e->boxes);
@@ -258,6 +273,21 @@ static int detect_or_embed(bex_engine *e, const bex_image *img, int embed, bex_f
     return BEX_OK;
 }
 
+/* detect_pass, and when it finds no face, once more in a lighting-normalised copy
+ * (opt.light_retry, src/face/lighting.c). */
+static int detect_or_embed(bex_engine *e, const bex_image *img, int embed, bex_face *faces,
+                           int max, int *n, char *err, size_t errlen) {
+    int rc = detect_pass(e, img, embed, faces, max, n, err, errlen);
+    if (rc != BEX_OK || *n > 0 || e->opt.light_retry == BEX_LIGHT_OFF) return rc;
+    bex_image lit;
+    if ((rc = bex__light_normalise(img, e->opt.light_retry, &lit, err, errlen)) != BEX_OK) return rc;
+    e->stats.light_retries++;
+    rc = detect_pass(e, &lit, embed, faces, max, n, err, errlen);
+    if (rc == BEX_OK && *n > 0) e->stats.light_found++;
+    bex_image_free(&lit);
+    return rc;
+}
+
 int bex_detect(bex_engine *eng, const bex_image *img, bex_face *faces, int max, int *n,
                char *err, size_t errlen) {
     return detect_or_embed(eng, img, 0, faces, max, n, err, errlen);
@@ -278,13 +308,28 @@ int bex_face_template(bex_engine *eng, const bex_image *img, bex_face *face, bex
     eng->stats.align_ms += t1 - t0;
     if (rc != 0) return bex__fail(err, errlen, BEX_ERR_NO_FACE, "the face's aligned crop lies outside the image");
     float d[BEX_TEMPLATE_DIM];
+    /* rec_forward normalises its input in place: the mirror is taken first */
+    if (eng->opt.flip) bex__chip_mirror(eng->rec.input, eng->mirror, 150, bex__chip_mirror_axis2(align));
     rec_forward(&eng->rec, d);
-    eng->stats.descriptor_ms += now_ms() - t1;
-    eng->stats.templates++;
     double ss = 0;
     for (int i = 0; i < BEX_TEMPLATE_DIM; i++) ss += (double)d[i] * d[i];
     float inv = ss > 0 ? (float)(1.0 / sqrt(ss)) : 0.0f;
     for (int i = 0; i < BEX_TEMPLATE_DIM; i++) face->template_[i] = d[i] * inv;
+    if (eng->opt.flip) { /* the normalised mean of the two unit templates */
+        memcpy(eng->rec.input, eng->mirror, sizeof(float) * 150 * 150 * 3);
+        rec_forward(&eng->rec, d);
+        double sm = 0, st = 0;
+        for (int i = 0; i < BEX_TEMPLATE_DIM; i++) sm += (double)d[i] * d[i];
+        float im = sm > 0 ? (float)(1.0 / sqrt(sm)) : 0.0f;
+        for (int i = 0; i < BEX_TEMPLATE_DIM; i++) {
+            face->template_[i] += d[i] * im;
+            st += (double)face->template_[i] * face->template_[i];
+        }
+        float it = st > 0 ? (float)(1.0 / sqrt(st)) : 0.0f;
+        for (int i = 0; i < BEX_TEMPLATE_DIM; i++) face->template_[i] *= it;
+    }
+    eng->stats.descriptor_ms += now_ms() - t1;
+    eng->stats.templates++;
     return BEX_OK;
 }
 
