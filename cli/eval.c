@@ -33,6 +33,41 @@
 
 /* ------------------------------------------------------------------ bex eval verify */
 
+static void json_num(const char *key, double v, const char *after);
+
+/* "embedding":{..}: what this run computed (cached images not counted) and its cost. */
+static void print_embedding(const eval_set *s) {
+    const bex_engine_stats *t = &s->stats;
+    printf("\"embedding\":{\"images\":%d,\"wall_s\":%.1f,\"detector_passes\":%lu,\"templates\":%lu,"
+           "\"light_retries\":%lu,\"light_found\":%lu,", s->embedded, s->embed_wall_s, t->images, t->templates,
+           t->light_retries, t->light_found);
+    json_num("ms_per_image", s->embedded ? (t->detect_ms + t->landmarks_ms + t->align_ms + t->descriptor_ms) / s->embedded : NAN, ",");
+    json_num("detect_ms_per_image", s->embedded ? t->detect_ms / s->embedded : NAN, ",");
+    json_num("descriptor_ms_per_template", t->templates ? t->descriptor_ms / t->templates : NAN, "}");
+}
+
+/* The 10-fold accuracy had the lighting retry been off: the images it rescued count as
+ * failures (the retry runs only when the image gave no face, so nothing else changes). */
+static void without_light_retry(const eval_set *s, const eval_pair *p, int np, const double *score,
+                                const int *is_mated, const int *fold, int folds) {
+    double *sc = malloc(sizeof *sc * (size_t)(np ? np : 1));
+    char err[256];
+    bex_kfold_result kf;
+    if (!sc) return;
+    int pairs = 0;
+    for (int i = 0; i < np; i++) {
+        int lit = s->imgs[p[i].a].lit || s->imgs[p[i].b].lit;
+        sc[i] = lit ? NAN : score[i];
+        pairs += lit;
+    }
+    if (bex_kfold_accuracy(sc, is_mated, fold, (size_t)np, folds, &kf, err, sizeof err) == BEX_OK) {
+        printf(",\"without_light_retry\":{\"pairs_rescued\":%d,\"pairs_failed\":%zu,", pairs, kf.failures_total);
+        json_num("accuracy_mean", kf.mean, ",");
+        json_num("accuracy_sd", kf.sd, "}");
+    }
+    free(sc);
+}
+
 static int write_scores_csv(const char *path, const eval_set *s, const eval_pair *p, int n,
                             const double *score) {
     char tmp[1300];
@@ -221,11 +256,11 @@ static int cmd_eval_verify(const char *models, int argc, char **argv) {
         if (!strcmp(argv[i], "--pairs") && i + 1 < argc) pairs_file = argv[++i];
         else if (!strcmp(argv[i], "--per-fold") && i + 1 < argc) per_fold = atoi(argv[++i]);
         else
-            return cli_usage_error("eval verify takes --lfw DIR [--pairs FILE] [--out DIR] [--align A] [--per-fold N] [--threads T] [--cache FILE]");
+            return cli_usage_error("eval verify takes --lfw DIR [--pairs FILE] [--out DIR] [--align A] [--per-fold N] [--threads T] "
+                                   "[--cache FILE] [--variant full|tight|dark|sidelight] [--light off|stretch|gamma|clahe] [--flip]");
     }
-    const char *lfw = o.lfw, *out = o.out, *cache = o.cache;
+    const char *lfw = o.lfw, *out = o.out;
     bex_align align = o.align;
-    int threads = o.threads;
     if (!lfw) return cli_usage_error("eval verify needs --lfw DIR, an LFW tree with lfw-deepfunneled/ and pairs.txt");
     char pf[1024], dir[1024], err[512];
     if (!pairs_file) {
@@ -242,7 +277,7 @@ static int cmd_eval_verify(const char *models, int argc, char **argv) {
         return 2;
     }
     cli_find_models(models, dir, sizeof dir);
-    if (eval_embed_all(&s, dir, align, threads, cache) != 0) { free(p); free(s.imgs); return 2; }
+    if (eval_embed_all(&s, dir, &o) != 0) { free(p); free(s.imgs); return 2; }
 
     int no_face = 0, unreadable = 0;
     for (int i = 0; i < s.n; i++) {
@@ -284,8 +319,12 @@ static int cmd_eval_verify(const char *models, int argc, char **argv) {
            "folds; TAR at FAR and EER from all pair scores; a pair with an image where no face was found "
            "is a failure to extract: an error in accuracy, left out of the score distributions\",",
            folds, per_fold ? "a fixed subset: the first N mated and N non-mated pairs of each fold" : "all pairs");
-    printf("\"align\":\"%s\",\"images\":%d,\"images_no_face\":%d,\"images_unreadable\":%d,", eval_align_name(align),
-           s.n, no_face, unreadable);
+    eval_print_opts(&o);
+    printf(",\"images\":%d,\"images_no_face\":%d,\"images_unreadable\":%d,", s.n, no_face, unreadable);
+    eval_print_fta(&s);
+    printf(",");
+    print_embedding(&s);
+    printf(",");
     printf("\"pairs\":%d,\"pairs_failed\":%zu,\"mated_scores\":%zu,\"nonmated_scores\":%zu,", np, kf.failures_total, nm, nn);
     json_num("accuracy_mean", kf.mean, ",");
     json_num("accuracy_sd", kf.sd, ",\"fold_accuracy\":[");
@@ -295,6 +334,7 @@ static int cmd_eval_verify(const char *models, int argc, char **argv) {
     printf("],");
     json_num("eer", eer, ",");
     json_num("eer_threshold", eer_t, "");
+    without_light_retry(&s, p, np, score, is_mated, fold, folds);
     static const double fars[2] = {1e-2, 1e-3};
     for (int k = 0; k < 2; k++) {
         double tar, thr;
@@ -505,11 +545,12 @@ static int cmd_eval_identify(const char *models, int argc, char **argv) {
             }
         } else
             return cli_usage_error("eval identify takes --lfw DIR [--out DIR] [--trials N] [--seed S] [--align A] "
-                                   "[--threads T] [--cache FILE] [--index-format float32|float16|int8]");
+                                   "[--threads T] [--cache FILE] [--index-format float32|float16|int8] "
+                                   "[--variant full|tight|dark|sidelight] [--light off|stretch|gamma|clahe] [--flip]");
     }
-    const char *lfw = o.lfw, *out = o.out, *cache = o.cache;
+    const char *lfw = o.lfw, *out = o.out;
     bex_align align = o.align;
-    int threads = o.threads, trials = o.trials;
+    int trials = o.trials;
     unsigned long long seed = o.seed;
     if (!lfw) return cli_usage_error("eval identify needs --lfw DIR, an LFW tree with lfw-deepfunneled/ and lfw-names.txt");
     char dir[1024];
@@ -523,7 +564,7 @@ static int cmd_eval_identify(const char *models, int argc, char **argv) {
     unsigned long long rs = seed;
     for (int i = 0; i < np; i++) pp[i].role = pp[i].count == 1 ? 0 : ((eval_rng(&rs) >> 11) & 1) ? 1 : 2;
     cli_find_models(models, dir, sizeof dir);
-    if (eval_embed_all(&s, dir, align, threads, cache) != 0) { free(pp); free(s.imgs); return 2; }
+    if (eval_embed_all(&s, dir, &o) != 0) { free(pp); free(s.imgs); return 2; }
 
     int *enrolled = calloc((size_t)s.n, sizeof(int)), *probe_img = malloc(sizeof(int) * (size_t)s.n),
         *probe_person = malloc(sizeof(int) * (size_t)s.n);
@@ -551,8 +592,12 @@ static int cmd_eval_identify(const char *models, int argc, char **argv) {
            "no face gives no template: as a probe it returns no candidate, enrolled it is skipped.\",",
            seed, max_enrol, trials);
     static const char *fmt_names[3] = {"float32", "float16", "int8"};
-    printf("\"align\":\"%s\",\"index_format\":\"%s\",\"images\":%d,\"images_no_face\":%d,\"results\":[",
-           eval_align_name(align), fmt_names[ix_format], s.n, no_face);
+    eval_print_opts(&o);
+    printf(",\"index_format\":\"%s\",\"images\":%d,\"images_no_face\":%d,", fmt_names[ix_format], s.n, no_face);
+    eval_print_fta(&s);
+    printf(",");
+    print_embedding(&s);
+    printf(",\"results\":[");
     for (int multi = 0; multi < 2; multi++) {
         int nprobe = 0, ngal = 0;
         memset(enrolled, 0, sizeof(int) * (size_t)s.n);
