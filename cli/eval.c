@@ -43,7 +43,48 @@ static void print_embedding(const eval_set *s) {
            t->light_retries, t->light_found);
     json_num("ms_per_image", s->embedded ? (t->detect_ms + t->landmarks_ms + t->align_ms + t->descriptor_ms) / s->embedded : NAN, ",");
     json_num("detect_ms_per_image", s->embedded ? t->detect_ms / s->embedded : NAN, ",");
-    json_num("descriptor_ms_per_template", t->templates ? t->descriptor_ms / t->templates : NAN, "}");
+    json_num("descriptor_ms_per_template", t->templates ? t->descriptor_ms / t->templates : NAN, "");
+    const bex_engine_stats *f = &s->stats_flip;
+    if (f->templates) { /* align + two descriptor runs, against align + one */
+        printf(",");
+        json_num("flip_template_ms", (f->align_ms + f->descriptor_ms) / f->templates, ",");
+        json_num("plain_template_ms", t->templates ? (t->align_ms + t->descriptor_ms) / t->templates : NAN, "");
+    }
+    printf("}");
+}
+
+/* With --flip: the same report's headline figures from the templates without flip. */
+static void without_flip(eval_set *s, const eval_pair *p, int np, const int *is_mated, const int *fold, int folds) {
+    double *sc = malloc(sizeof *sc * (size_t)(np ? np : 1)), *m = malloc(sizeof *m * (size_t)(np ? np : 1)),
+           *nm = malloc(sizeof *nm * (size_t)(np ? np : 1));
+    char err[256];
+    bex_kfold_result kf;
+    size_t a = 0, b = 0;
+    if (sc && m && nm) {
+        eval_swap_flip(s);
+        for (int i = 0; i < np; i++) {
+            const eval_img *x = &s->imgs[p[i].a], *y = &s->imgs[p[i].b];
+            sc[i] = (x->found == 1 && y->found == 1) ? bex_template_similarity(x->t, y->t) : NAN;
+            if (!isnan(sc[i])) {
+                if (p[i].mated) m[a++] = sc[i];
+                else nm[b++] = sc[i];
+            }
+        }
+        eval_swap_flip(s);
+        double eer = NAN, eer_t, tar = NAN, thr;
+        if (bex_kfold_accuracy(sc, is_mated, fold, (size_t)np, folds, &kf, err, sizeof err) == BEX_OK) {
+            if (a && b) bex_eer(m, a, nm, b, &eer, &eer_t, err, sizeof err);
+            if (a && b && bex_tar_at_far(m, a, nm, b, 1e-3, &tar, &thr, err, sizeof err) != BEX_OK) tar = NAN;
+            printf(",\"without_flip\":{");
+            json_num("accuracy_mean", kf.mean, ",");
+            json_num("accuracy_sd", kf.sd, ",");
+            json_num("eer", eer, ",");
+            json_num("tar_at_far_0.001", tar, "}");
+        }
+    }
+    free(sc);
+    free(m);
+    free(nm);
 }
 
 /* The 10-fold accuracy had the lighting retry been off: the images it rescued count as
@@ -335,6 +376,7 @@ static int cmd_eval_verify(const char *models, int argc, char **argv) {
     json_num("eer", eer, ",");
     json_num("eer_threshold", eer_t, "");
     without_light_retry(&s, p, np, score, is_mated, fold, folds);
+    if (o.flip) without_flip(&s, p, np, is_mated, fold, folds);
     static const double fars[2] = {1e-2, 1e-3};
     for (int k = 0; k < 2; k++) {
         double tar, thr;
@@ -598,81 +640,87 @@ static int cmd_eval_identify(const char *models, int argc, char **argv) {
     printf(",");
     print_embedding(&s);
     printf(",\"results\":[");
-    for (int multi = 0; multi < 2; multi++) {
-        int nprobe = 0, ngal = 0;
-        memset(enrolled, 0, sizeof(int) * (size_t)s.n);
-        for (int i = 0; i < np; i++) {
-            const person *P = &pp[i];
-            int ne = P->role == 0 ? 1 : P->role == 1 ? (multi ? (P->count - 1 < max_enrol ? P->count - 1 : max_enrol) : 1) : 0;
-            for (int e = 0; e < P->count; e++) {
-                if (e < ne) enrolled[P->first + e] = 1;
-                else { probe_img[nprobe] = P->first + e; probe_person[nprobe++] = i; }
+    for (int pass = 0; pass < (o.flip ? 2 : 1); pass++) {
+        if (pass) { /* --flip: the same protocol on the templates without flip */
+            eval_swap_flip(&s);
+            printf("],\"results_without_flip\":[");
+        }
+        for (int multi = 0; multi < 2; multi++) {
+            int nprobe = 0, ngal = 0;
+            memset(enrolled, 0, sizeof(int) * (size_t)s.n);
+            for (int i = 0; i < np; i++) {
+                const person *P = &pp[i];
+                int ne = P->role == 0 ? 1 : P->role == 1 ? (multi ? (P->count - 1 < max_enrol ? P->count - 1 : max_enrol) : 1) : 0;
+                for (int e = 0; e < P->count; e++) {
+                    if (e < ne) enrolled[P->first + e] = 1;
+                    else { probe_img[nprobe] = P->first + e; probe_person[nprobe++] = i; }
+                }
+                if (P->role != 2) ngal++;
             }
-            if (P->role != 2) ngal++;
-        }
-        for (int i = 0; i < np; i++) in_gallery[i] = pp[i].role != 2;
-        /* the gallery index: every enrolled template, its person as subject */
-        bex_index *ix = NULL;
-        char err[256];
-        if (bex_index_open(BEX_TEMPLATE_DIM, ix_format, &ix, err, sizeof err) != BEX_OK) {
-            fprintf(stderr, "bex: %s\n", err);
-            return 2;
-        }
-        for (int i = 0; i < s.n; i++)
-            if (enrolled[i] && s.imgs[i].found == 1 &&
-                bex_index_add(ix, i, img_person[i], s.imgs[i].t, err, sizeof err) != BEX_OK) {
+            for (int i = 0; i < np; i++) in_gallery[i] = pp[i].role != 2;
+            /* the gallery index: every enrolled template, its person as subject */
+            bex_index *ix = NULL;
+            char err[256];
+            if (bex_index_open(BEX_TEMPLATE_DIM, ix_format, &ix, err, sizeof err) != BEX_OK) {
                 fprintf(stderr, "bex: %s\n", err);
-                bex_index_close(ix);
                 return 2;
             }
-        bex_probe_result *pr = NULL;
-        size_t npr = 0;
-        ident_stats full = search_and_measure(&s, pp, np, enrolled, probe_img, probe_person, nprobe, in_gallery,
-                                              ix, align, &pr, &npr);
-        if (pr) write_ident_files(out, multi, pr, npr, full.thr_003);
-        free(pr);
-        /* flights: 420 people drawn from the enrolled ones, many times */
-        double f3 = 0, f1 = 0, r1 = 0, cfp = 0, cfn = 0, cthr = NAN;
-        int ok = 0, cok = 0;
-        int *gal = malloc(sizeof(int) * (size_t)np);
-        int ng = 0;
-        for (int i = 0; i < np; i++) if (pp[i].role != 2) gal[ng++] = i;
-        unsigned long long ts = seed ^ 0x9e3779b97f4a7c15ULL;
-        for (int t = 0; t < trials && gal; t++) {
-            memset(in_gallery, 0, (size_t)np);
-            for (int k = 0; k < 420 && k < ng; k++) { /* partial Fisher-Yates */
-                int j = k + (int)(eval_rng(&ts) % (unsigned long long)(ng - k));
-                int tmp = gal[k]; gal[k] = gal[j]; gal[j] = tmp;
-                in_gallery[gal[k]] = 1;
+            for (int i = 0; i < s.n; i++)
+                if (enrolled[i] && s.imgs[i].found == 1 &&
+                    bex_index_add(ix, i, img_person[i], s.imgs[i].t, err, sizeof err) != BEX_OK) {
+                    fprintf(stderr, "bex: %s\n", err);
+                    bex_index_close(ix);
+                    return 2;
+                }
+            bex_probe_result *pr = NULL;
+            size_t npr = 0;
+            ident_stats full = search_and_measure(&s, pp, np, enrolled, probe_img, probe_person, nprobe, in_gallery,
+                                                  ix, align, &pr, &npr);
+            if (pr && !pass) write_ident_files(out, multi, pr, npr, full.thr_003); /* the files: as run */
+            free(pr);
+            /* flights: 420 people drawn from the enrolled ones, many times */
+            double f3 = 0, f1 = 0, r1 = 0, cfp = 0, cfn = 0, cthr = NAN;
+            int ok = 0, cok = 0;
+            int *gal = malloc(sizeof(int) * (size_t)np);
+            int ng = 0;
+            for (int i = 0; i < np; i++) if (pp[i].role != 2) gal[ng++] = i;
+            unsigned long long ts = seed ^ 0x9e3779b97f4a7c15ULL;
+            for (int t = 0; t < trials && gal; t++) {
+                memset(in_gallery, 0, (size_t)np);
+                for (int k = 0; k < 420 && k < ng; k++) { /* partial Fisher-Yates */
+                    int j = k + (int)(eval_rng(&ts) % (unsigned long long)(ng - k));
+                    int tmp = gal[k]; gal[k] = gal[j]; gal[j] = tmp;
+                    in_gallery[gal[k]] = 1;
+                }
+                ident_stats st = search_and_measure(&s, pp, np, enrolled, probe_img, probe_person, nprobe, in_gallery,
+                                                    ix, align, NULL, NULL);
+                if (st.ok) { f3 += st.fnir_003; f1 += st.fnir_01; r1 += st.rank1; ok++; }
+                if (st.ok && !isnan(st.cal_fpir)) { cfp += st.cal_fpir; cfn += st.cal_fnir; cthr = st.cal_thr; cok++; }
             }
-            ident_stats st = search_and_measure(&s, pp, np, enrolled, probe_img, probe_person, nprobe, in_gallery,
-                                                ix, align, NULL, NULL);
-            if (st.ok) { f3 += st.fnir_003; f1 += st.fnir_01; r1 += st.rank1; ok++; }
-            if (st.ok && !isnan(st.cal_fpir)) { cfp += st.cal_fpir; cfn += st.cal_fnir; cthr = st.cal_thr; cok++; }
+            free(gal);
+            bex_index_close(ix);
+            printf("%s{\"enrolment\":\"%s\",\"gallery_people\":%d,\"full\":{\"mated_probes\":%zu,\"nonmated_probes\":%zu,",
+                   multi ? "," : "", multi ? "several (up to 3) images per person" : "one image per person", ngal,
+                   full.mated, full.nonmated);
+            json_num("fnir_at_fpir_0.003", full.fnir_003, ",");
+            json_num("threshold_0.003", full.thr_003, ",");
+            json_num("fnir_at_fpir_0.01", full.fnir_01, ",");
+            json_num("threshold_0.01", full.thr_01, ",");
+            json_num("rank1", full.rank1, ",");
+            printf("\"calibrated\":{\"operating_point\":\"FPIR 0.003 at N=%d\",", ngal);
+            json_num("threshold", full.cal_thr, ",");
+            json_num("fpir", full.cal_fpir, ",");
+            json_num("fnir", full.cal_fnir, "}},");
+            printf("\"n420\":{\"trials\":%d,", ok);
+            json_num("fnir_at_fpir_0.003", ok ? f3 / ok : NAN, ",");
+            json_num("fnir_at_fpir_0.01", ok ? f1 / ok : NAN, ",");
+            json_num("rank1", ok ? r1 / ok : NAN, ",");
+            printf("\"calibrated\":{\"operating_point\":\"FPIR 0.003 at N=420\",");
+            json_num("threshold", cthr, ",");
+            json_num("fpir", cok ? cfp / cok : NAN, ",");
+            json_num("fnir", cok ? cfn / cok : NAN, "}}}");
+            fflush(stdout);
         }
-        free(gal);
-        bex_index_close(ix);
-        printf("%s{\"enrolment\":\"%s\",\"gallery_people\":%d,\"full\":{\"mated_probes\":%zu,\"nonmated_probes\":%zu,",
-               multi ? "," : "", multi ? "several (up to 3) images per person" : "one image per person", ngal,
-               full.mated, full.nonmated);
-        json_num("fnir_at_fpir_0.003", full.fnir_003, ",");
-        json_num("threshold_0.003", full.thr_003, ",");
-        json_num("fnir_at_fpir_0.01", full.fnir_01, ",");
-        json_num("threshold_0.01", full.thr_01, ",");
-        json_num("rank1", full.rank1, ",");
-        printf("\"calibrated\":{\"operating_point\":\"FPIR 0.003 at N=%d\",", ngal);
-        json_num("threshold", full.cal_thr, ",");
-        json_num("fpir", full.cal_fpir, ",");
-        json_num("fnir", full.cal_fnir, "}},");
-        printf("\"n420\":{\"trials\":%d,", ok);
-        json_num("fnir_at_fpir_0.003", ok ? f3 / ok : NAN, ",");
-        json_num("fnir_at_fpir_0.01", ok ? f1 / ok : NAN, ",");
-        json_num("rank1", ok ? r1 / ok : NAN, ",");
-        printf("\"calibrated\":{\"operating_point\":\"FPIR 0.003 at N=420\",");
-        json_num("threshold", cthr, ",");
-        json_num("fpir", cok ? cfp / cok : NAN, ",");
-        json_num("fnir", cok ? cfn / cok : NAN, "}}}");
-        fflush(stdout);
     }
     printf("],\"files\":\"%s/identify_{one,several}_{det.svg,det.csv,hist.svg}\"}\n", out);
     free(enrolled);

@@ -27,6 +27,8 @@ typedef struct eval_img {
     float second_ratio; /* the second-largest face's box width over the largest's (0 if one) */
     bex_quality q;      /* capture quality of the largest face (found == 1) */
     float t[BEX_TEMPLATE_DIM]; /* the largest face's template (found == 1) */
+    float t_alt[BEX_TEMPLATE_DIM]; /* with --flip: the same face's template without flip, so
+                                  that one run measures both (eval_swap_flip) */
 } eval_img;
 
 typedef struct eval_set {
@@ -37,6 +39,7 @@ typedef struct eval_set {
     int embedded;
     double embed_wall_s;
     bex_engine_stats stats; /* summed over the threads' engines */
+    bex_engine_stats stats_flip; /* with --flip: the flip engines' (templates only) */
 } eval_set;
 
 typedef struct eval_pair {
@@ -93,11 +96,19 @@ int eval_make_out_dir(const char *out);
 int eval_load_people(const char *root, const char *out, eval_set *s, person **pp, int *np);
 
 /* Embeds every image of s not yet found in the cache o->cache (may be NULL) with o->threads
- * engines (o->align, o->light, o->flip), each image first turned into o->variant, showing
+ * engines (o->align, o->light), each image first turned into o->variant, showing
  * progress on a terminal, then rewrites the cache atomically. The cache is keyed by all of
  * these and by the model weights, so runs with other settings never mix. 0 on success; -1
- * when the models cannot be loaded. Unreadable images are reported and marked found = -1. */
+ * when the models cannot be loaded. Unreadable images are reported and marked found = -1.
+ * With o->flip, t is the flip template (bex_engine_options.flip) and t_alt the plain one of
+ * the same detection: the flip template is made with bex_face_template from the plain run's
+ * landmarks, which is what a flip engine computes (detection and landmarks do not depend on
+ * flip), without detecting twice; a face found only by the lighting retry is embedded again
+ * by the flip engine, as its template comes from the normalised copy. */
 int eval_embed_all(eval_set *s, const char *models, const eval_opts *o);
+
+/* Swaps every image's t and t_alt: after a --flip run, the templates without flip. */
+void eval_swap_flip(eval_set *s);
 
 /* "failure_to_acquire":{..} for the images of s: images with no face (counted, never dropped,
  * as in every protocol here), their share, and those found only by the lighting retry. */

@@ -376,7 +376,17 @@ typedef struct embed_job {
     double t0;
 } embed_job;
 
-static void embed_one(bex_engine *e, eval_img *im, bex_variant variant) {
+void eval_swap_flip(eval_set *s) {
+    for (int i = 0; i < s->n; i++) {
+        float tmp[BEX_TEMPLATE_DIM];
+        memcpy(tmp, s->imgs[i].t, sizeof tmp);
+        memcpy(s->imgs[i].t, s->imgs[i].t_alt, sizeof tmp);
+        memcpy(s->imgs[i].t_alt, tmp, sizeof tmp);
+    }
+}
+
+/* ef: the flip engine, or NULL without --flip. */
+static void embed_one(bex_engine *e, bex_engine *ef, eval_img *im, bex_variant variant, bex_align align) {
     char err[512];
     bex_image img = {0, 0, NULL};
     bex_face f[8];
@@ -397,6 +407,16 @@ static void embed_one(bex_engine *e, eval_img *im, bex_variant variant) {
         memcpy(im->t, f[0].template_, sizeof im->t); /* the largest face */
         im->found = 1;
         im->lit = after.light_found > before.light_found;
+        if (ef) {
+            memcpy(im->t_alt, f[0].template_, sizeof im->t_alt);
+            bex_face g = f[0];
+            int m = 0;
+            if (im->lit ? bex_embed(ef, &img, f, 8, &m, err, sizeof err) == BEX_OK && m > 0
+                        : bex_face_template(ef, &img, &g, align, err, sizeof err) == BEX_OK)
+                memcpy(im->t, im->lit ? f[0].template_ : g.template_, sizeof im->t);
+            else
+                fprintf(stderr, "bex: %s: flip template: %s\n", im->path, err);
+        }
         im->n_faces = n;
         im->second_ratio = n > 1 && f[0].box[2] > 0 ? f[1].box[2] / f[0].box[2] : 0;
         if (bex_face_quality(&img, &f[0], NULL, &im->q, err, sizeof err) != BEX_OK) {
@@ -407,6 +427,20 @@ static void embed_one(bex_engine *e, eval_img *im, bex_variant variant) {
     bex_image_free(&img);
 }
 
+static void add_stats(bex_engine_stats *t, const bex_engine *e) {
+    bex_engine_stats st;
+    bex_engine_get_stats(e, &st);
+    t->images += st.images;
+    t->faces += st.faces;
+    t->templates += st.templates;
+    t->light_retries += st.light_retries;
+    t->light_found += st.light_found;
+    t->detect_ms += st.detect_ms;
+    t->landmarks_ms += st.landmarks_ms;
+    t->align_ms += st.align_ms;
+    t->descriptor_ms += st.descriptor_ms;
+}
+
 static void *embed_worker(void *arg) {
     embed_job *j = arg;
     bex_engine *e;
@@ -415,8 +449,13 @@ static void *embed_worker(void *arg) {
     bex_engine_options_default(&o);
     o.align = j->o->align;
     o.light_retry = j->o->light;
-    o.flip = j->o->flip;
-    if (bex_engine_open(j->models, &o, &e, err, sizeof err) != BEX_OK) {
+    bex_engine *ef = NULL;
+    int rc = bex_engine_open(j->models, &o, &e, err, sizeof err);
+    if (rc == BEX_OK && j->o->flip) {
+        o.flip = 1;
+        if ((rc = bex_engine_open(j->models, &o, &ef, err, sizeof err)) != BEX_OK) bex_engine_close(e);
+    }
+    if (rc != BEX_OK) {
         pthread_mutex_lock(&j->lock);
         if (!j->failed_open++) fprintf(stderr, "bex: cannot load the face models: %s\n", err);
         pthread_mutex_unlock(&j->lock);
@@ -428,27 +467,18 @@ static void *embed_worker(void *arg) {
         while (i < j->s->n && j->skip[i]) i = j->next++;
         pthread_mutex_unlock(&j->lock);
         if (i >= j->s->n) break;
-        embed_one(e, &j->s->imgs[i], j->o->variant);
+        embed_one(e, ef, &j->s->imgs[i], j->o->variant, j->o->align);
         pthread_mutex_lock(&j->lock);
         int done = ++j->done;
         if (done % 50 == 0 || done == j->todo) cli_progress("embedding images", (size_t)done, (size_t)j->todo, j->t0);
         pthread_mutex_unlock(&j->lock);
     }
-    bex_engine_stats st;
-    bex_engine_get_stats(e, &st);
     pthread_mutex_lock(&j->lock);
-    bex_engine_stats *t = &j->s->stats;
-    t->images += st.images;
-    t->faces += st.faces;
-    t->templates += st.templates;
-    t->light_retries += st.light_retries;
-    t->light_found += st.light_found;
-    t->detect_ms += st.detect_ms;
-    t->landmarks_ms += st.landmarks_ms;
-    t->align_ms += st.align_ms;
-    t->descriptor_ms += st.descriptor_ms;
+    add_stats(&j->s->stats, e);
+    if (ef) add_stats(&j->s->stats_flip, ef);
     pthread_mutex_unlock(&j->lock);
     bex_engine_close(e);
+    bex_engine_close(ef);
     return NULL;
 }
 
@@ -459,6 +489,7 @@ int eval_embed_all(eval_set *s, const char *models, const eval_opts *o) {
                    .light = (uint32_t)o->light, .flip = (uint32_t)!!o->flip};
     memcpy(h.magic, CACHE_MAGIC, 8);
     memset(&s->stats, 0, sizeof s->stats);
+    memset(&s->stats_flip, 0, sizeof s->stats_flip);
     embed_job j = {.s = s, .models = models, .o = o, .t0 = cli_now()};
     j.skip = calloc((size_t)s->n + 1, 1);
     if (!j.skip) {
