@@ -23,6 +23,7 @@ typedef struct eval_img {
     char path[1024];
     int found;          /* 1 a face, 0 none, -1 unreadable */
     int lit;            /* 1 if the face was found only by the lighting retry */
+    int wide;           /* 1 if the face was found only by the wider padding (wide_pad_retry) */
     int n_faces;        /* faces the detector kept */
     float second_ratio; /* the second-largest face's box width over the largest's (0 if one) */
     bex_quality q;      /* capture quality of the largest face (found == 1) */

@@ -4,7 +4,7 @@
  *
  * Cache file (--cache FILE): a header, then one record per image that had a readable file:
  *   "BEXEVC02" | u32 record size | u32 alignment | u64 models fingerprint | u32 variant |
- *   u32 lighting retry | u32 flip | u32 0 | u64 count
+ *   u32 lighting retry | u32 flip | u32 wide-pad retry | u64 count
  *   count x { char key[256] ("Name/Name_0001.jpg") | the eval_img fields after path }
  * Native byte order and struct layout: a cache is for the machine and build that wrote it.
  * A header that does not match (other alignment, variant, lighting retry, flip, weights or bex
@@ -181,16 +181,19 @@ void eval_print_opts(const eval_opts *o) {
 }
 
 void eval_print_fta(const eval_set *s) {
-    int no_face = 0, lit = 0, readable = 0;
+    int no_face = 0, lit = 0, wide = 0, readable = 0;
     for (int i = 0; i < s->n; i++) {
         readable += s->imgs[i].found >= 0;
         no_face += s->imgs[i].found == 0;
         lit += s->imgs[i].found == 1 && s->imgs[i].lit;
+        wide += s->imgs[i].found == 1 && s->imgs[i].wide;
     }
-    printf("\"failure_to_acquire\":{\"images\":%d,\"no_face\":%d,\"rate\":%.5f,\"found_by_light_retry\":%d,"
-           "\"no_face_without_light_retry\":%d,\"rate_without_light_retry\":%.5f}",
-           readable, no_face, readable ? (double)no_face / readable : 0.0, lit, no_face + lit,
-           readable ? (double)(no_face + lit) / readable : 0.0);
+    double r = readable ? 1.0 / readable : 0.0;
+    printf("\"failure_to_acquire\":{\"images\":%d,\"no_face\":%d,\"rate\":%.5f,\"found_by_wide_pad\":%d,"
+           "\"found_by_light_retry\":%d,\"no_face_without_light_retry\":%d,\"rate_without_light_retry\":%.5f,"
+           "\"no_face_without_either\":%d,\"rate_without_either\":%.5f}",
+           readable, no_face, no_face * r, wide, lit, no_face + lit, (no_face + lit) * r, no_face + lit + wide,
+           (no_face + lit + wide) * r);
 }
 
 int eval_parse_common(int argc, char **argv, int *i, eval_opts *o) {
@@ -304,7 +307,7 @@ typedef struct cache_hdr {
     char magic[8];
     uint32_t rec_len, align;
     uint64_t fingerprint;
-    uint32_t variant, light, flip, zero;
+    uint32_t variant, light, flip, wide_pad;
     uint64_t count;
 } cache_hdr;
 
@@ -319,7 +322,7 @@ static int cache_load(eval_set *s, const char *file, const cache_hdr *want) {
     const size_t rec = KEY_LEN + REC_LEN;
     if (fread(&h, sizeof h, 1, f) != 1 || memcmp(h.magic, want->magic, 8) || h.rec_len != want->rec_len ||
         h.align != want->align || h.fingerprint != want->fingerprint || h.variant != want->variant ||
-        h.light != want->light || h.flip != want->flip || h.zero != 0 || h.count > 10000000) {
+        h.light != want->light || h.flip != want->flip || h.wide_pad != want->wide_pad || h.count > 10000000) {
         fprintf(stderr, "bex: the cache %s was made with other models, alignment, variant, lighting retry, flip or "
                 "build; embedding again\n", file);
         fclose(f);
@@ -399,7 +402,7 @@ static void embed_one(bex_engine *e, bex_engine *ef, eval_img *im, bex_variant v
         return;
     }
     im->found = 0;
-    im->lit = 0;
+    im->lit = im->wide = 0;
     bex_engine_stats before, after;
     bex_engine_get_stats(e, &before);
     if (bex_embed(e, &img, f, 8, &n, err, sizeof err) == BEX_OK && n > 0) {
@@ -407,6 +410,7 @@ static void embed_one(bex_engine *e, bex_engine *ef, eval_img *im, bex_variant v
         memcpy(im->t, f[0].template_, sizeof im->t); /* the largest face */
         im->found = 1;
         im->lit = after.light_found > before.light_found;
+        im->wide = after.wide_pad_found > before.wide_pad_found;
         if (ef) {
             memcpy(im->t_alt, f[0].template_, sizeof im->t_alt);
             bex_face g = f[0];
@@ -435,6 +439,7 @@ static void add_stats(bex_engine_stats *t, const bex_engine *e) {
     t->templates += st.templates;
     t->light_retries += st.light_retries;
     t->light_found += st.light_found;
+    t->wide_pad_found += st.wide_pad_found;
     t->detect_ms += st.detect_ms;
     t->landmarks_ms += st.landmarks_ms;
     t->align_ms += st.align_ms;
@@ -487,6 +492,9 @@ int eval_embed_all(eval_set *s, const char *models, const eval_opts *o) {
     int threads = o->threads;
     cache_hdr h = {.rec_len = (uint32_t)REC_LEN, .align = (uint32_t)o->align, .variant = (uint32_t)o->variant,
                    .light = (uint32_t)o->light, .flip = (uint32_t)!!o->flip};
+    bex_engine_options eo;
+    bex_engine_options_default(&eo);
+    h.wide_pad = (uint32_t)!!eo.wide_pad_retry; /* the engine's default: keyed should it change */
     memcpy(h.magic, CACHE_MAGIC, 8);
     memset(&s->stats, 0, sizeof s->stats);
     memset(&s->stats_flip, 0, sizeof s->stats_flip);

@@ -79,6 +79,9 @@ typedef struct bex_engine_options {
                          Default BEX_PAD_RETRY_BELOW_DEFAULT; 0: only when no face is found */
     bex_light light_retry; /* when no face is found at all, search a copy normalised by this
                          method (above); default BEX_LIGHT_DEFAULT, BEX_LIGHT_OFF turns it off */
+    int wide_pad_retry; /* when no face is found (after the padded retry), search a copy padded
+                         by the whole longer side (the face a third of the canvas or less) before
+                         the lighting retry: tight crops of small frames; default 1 */
     int flip;         /* test-time augmentation: the template is the normalised mean of the
                          aligned chip's and its mirror image's (the descriptor runs twice);
                          default 0 */
@@ -133,6 +136,7 @@ typedef struct bex_engine_stats {
     unsigned long templates; /* templates computed (a flipped template counts once) */
     unsigned long light_retries; /* images searched again in a lighting-normalised copy */
     unsigned long light_found;   /* of those, images where the copy gave a face */
+    unsigned long wide_pad_found; /* images whose face only the wider padding found */
     double detect_ms, landmarks_ms, align_ms, descriptor_ms; /* cumulative wall time */
 } bex_engine_stats;
 

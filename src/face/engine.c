@@ -53,6 +53,7 @@ void bex_engine_options_default(bex_engine_options *opt) {
     opt->pad_retry_below = BEX_PAD_RETRY_BELOW_DEFAULT;
     opt->light_retry = BEX_LIGHT_DEFAULT;
     opt->flip = 0;
+    opt->wide_pad_retry = 1;
 }
 
 static const char *const model_files[3] = {
@@ -273,11 +274,34 @@ static int detect_pass(bex_engine *e, const bex_image *img, int embed, bex_face 
     return BEX_OK;
 }
 
-/* detect_pass, and when it finds no face, once more in a lighting-normalised copy
- * (opt.light_retry, src/face/lighting.c). */
+/* A face that fills a small frame (a tight crop of 100 px) can be missed in the copy padded by
+ * half the longer side and found when the face is a third of the canvas: detect_pass on a copy
+ * padded by the whole longer side, without its own padded retry, and faces mapped back. */
+static int wide_pad_pass(bex_engine *e, const bex_image *img, int embed, bex_face *faces, int max, int *n,
+                         char *err, size_t errlen) {
+    int border = img->width > img->height ? img->width : img->height;
+    static const uint8_t black[3] = {0, 0, 0};
+    bex_image padded;
+    int rc = bex__image_pad(img, border, black, &padded, err, errlen);
+    if (rc != BEX_OK) return rc;
+    int keep = e->opt.pad_retry;
+    e->opt.pad_retry = 0;
+    rc = detect_pass(e, &padded, embed, faces, max, n, err, errlen);
+    e->opt.pad_retry = keep;
+    for (int i = 0; rc == BEX_OK && i < *n; i++) unpad(&faces[i], border);
+    bex_image_free(&padded);
+    return rc;
+}
+
+/* detect_pass; when it finds no face, a wider padding (opt.wide_pad_retry), then once more in a
+ * lighting-normalised copy (opt.light_retry, src/face/lighting.c). */
 static int detect_or_embed(bex_engine *e, const bex_image *img, int embed, bex_face *faces,
                            int max, int *n, char *err, size_t errlen) {
     int rc = detect_pass(e, img, embed, faces, max, n, err, errlen);
+    if (rc == BEX_OK && *n == 0 && e->opt.wide_pad_retry && e->opt.pad_retry) {
+        rc = wide_pad_pass(e, img, embed, faces, max, n, err, errlen);
+        if (rc == BEX_OK && *n > 0) e->stats.wide_pad_found++;
+    }
     if (rc != BEX_OK || *n > 0 || e->opt.light_retry == BEX_LIGHT_OFF) return rc;
     bex_image lit;
     if ((rc = bex__light_normalise(img, e->opt.light_retry, &lit, err, errlen)) != BEX_OK) return rc;

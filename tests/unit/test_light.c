@@ -3,7 +3,8 @@
  * (bex_variant_apply: tight crop, dark, side light) against their formulas, the lighting
  * normalisations (src/face/lighting.c), the chip mirror of flip test-time augmentation
  * (src/face/flip.c), and, with models/, the engine's lighting retry (a darkened fixture
- * found only with it) and its flip option.
+ * found only with it), its wide-pad retry (a tight crop found only with it) and its flip
+ * option.
  */
 #include <math.h>
 #include <stdint.h>
@@ -186,6 +187,38 @@ TEST(lighting_retry_finds_a_dark_face) {
     bex_engine_close(off);
 }
 
+/* A tight crop of a 100 px frame (tests/data/lfw/SOURCE.md): missed by the detector and by the
+ * padded retry, found by the wider padding, at the face's place in the frame. */
+TEST(wide_pad_finds_a_tight_face) {
+    char err[256];
+    bex_engine_options o;
+    bex_engine_options_default(&o);
+    CHECK(o.wide_pad_retry == 1);
+    o.light_retry = BEX_LIGHT_OFF;
+    o.wide_pad_retry = 0;
+    bex_engine *off = NULL, *on = NULL;
+    if (bex_engine_open(MODELS, &o, &off, err, sizeof err) != BEX_OK) SKIP("models/ not installed (tools/fetch-models.sh)");
+    o.wide_pad_retry = 1;
+    CHECK(bex_engine_open(MODELS, &o, &on, err, sizeof err) == BEX_OK);
+    bex_image im;
+    CHECK(load("Adrien_Brody_0007_tight.ppm", &im));
+    CHECK(im.width == 100 && im.height == 100);
+    static bex_face f[4];
+    int n = -1;
+    CHECK(bex_detect(off, &im, f, 4, &n, err, sizeof err) == BEX_OK && n == 0);
+    CHECK(bex_embed(on, &im, f, 4, &n, err, sizeof err) == BEX_OK && n == 1);
+    if (n == 1) {
+        float cx = f[0].box[0] + f[0].box[2] / 2, cy = f[0].box[1] + f[0].box[3] / 2;
+        CHECK(cx > 30 && cx < 70 && cy > 30 && cy < 80 && f[0].box[2] > 40 && f[0].padded);
+    }
+    bex_engine_stats st;
+    bex_engine_get_stats(on, &st);
+    CHECK(st.wide_pad_found == 1 && st.light_retries == 0);
+    bex_image_free(&im);
+    bex_engine_close(off);
+    bex_engine_close(on);
+}
+
 /* Flip: a template close to the plain one, and nearly the same for the photo and its mirror
  * image (closer than the plain templates of the two are). */
 TEST(flip_template) {
@@ -234,6 +267,7 @@ int main(void) {
     RUN(lighting_brightens_a_dark_scene);
     RUN(chip_mirror);
     RUN(lighting_retry_finds_a_dark_face);
+    RUN(wide_pad_finds_a_tight_face);
     RUN(flip_template);
     return test_summary();
 }
