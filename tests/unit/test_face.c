@@ -364,6 +364,8 @@ int main(void) {
         bex_engine_options_default(&o);
         o.align = BEX_ALIGN_FACEAPI;
         o.pad_retry = 0;
+        o.light_retry = BEX_LIGHT_OFF; /* face-api as shipped: no retry of any kind (and the
+                                          lighting retry alone finds Portia_de_Rossi_0001) */
         if (bex_engine_open(MODELS, &o, &eng_faceapi, err, sizeof err) != BEX_OK) printf("models: %s\n", err);
         bex_engine_options od;
         bex_engine_options_default(&od);
