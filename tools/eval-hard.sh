@@ -42,16 +42,20 @@ out = sys.argv[1]
 def load(name):
     p = os.path.join(out, name)
     return json.load(open(p)) if os.path.exists(p) and os.path.getsize(p) else None
-print("| variant | images | FTA with retry | FTA without retry | accuracy with retry | accuracy without retry |")
-print("|---|---|---|---|---|---|")
+print("| variant | images | FTA: no retry | + wide pad | + lighting retry | accuracy: no retry | + wide pad | + lighting |")
+print("|---|---|---|---|---|---|---|---|")
+nan = float("nan")
 for v in ["full", "tight", "dark", "sidelight"]:
     d = load("verify-%s.json" % v)
     if not d: continue
-    f, w = d["failure_to_acquire"], d.get("without_light_retry", {})
-    print("| %s | %d | %d (%.2f%%) | %d (%.2f%%) | %.2f%% +- %.2f | %.2f%% +- %.2f |" % (v, f["images"], f["no_face"],
-          100 * f["rate"], f["no_face_without_light_retry"], 100 * f["rate_without_light_retry"],
-          100 * d["accuracy_mean"], 100 * d["accuracy_sd"], 100 * w.get("accuracy_mean", float("nan")),
-          100 * w.get("accuracy_sd", float("nan"))))
+    f, w, e = d["failure_to_acquire"], d.get("without_light_retry", {}), d.get("without_either", {})
+    n = f["images"]
+    print("| %s | %d | %d (%.2f%%) | %d (%.2f%%) | %d (%.2f%%) | %.2f%% +- %.2f | %.2f%% +- %.2f | %.2f%% +- %.2f |" % (
+          v, n, f.get("no_face_without_either", -1), 100 * f.get("rate_without_either", nan),
+          f["no_face_without_light_retry"], 100 * f["rate_without_light_retry"], f["no_face"], 100 * f["rate"],
+          100 * e.get("accuracy_mean", nan), 100 * e.get("accuracy_sd", nan),
+          100 * w.get("accuracy_mean", nan), 100 * w.get("accuracy_sd", nan),
+          100 * d["accuracy_mean"], 100 * d["accuracy_sd"]))
 d = load("verify-flip.json")
 if d:
     w = d["without_flip"]
