@@ -80,8 +80,9 @@ int bex_engine_open(const char *model_dir, const bex_engine_options *opt, bex_en
         return bex__fail(err, errlen, BEX_ERR_ARG, "pad_retry_below must be a fraction from 0 to 1");
     }
     if ((unsigned)e->opt.light_retry > BEX_LIGHT_CLAHE) {
+        int m = (int)e->opt.light_retry;
         bex__free(e);
-        return bex__fail(err, errlen, BEX_ERR_ARG, "unknown lighting retry method %d", (int)e->opt.light_retry);
+        return bex__fail(err, errlen, BEX_ERR_ARG, "unknown lighting retry method %d", m);
     }
     if (e->opt.flip && !(e->mirror = bex__malloc(sizeof(float) * 150 * 150 * 3))) {
         bex__free(e);
