@@ -6,7 +6,10 @@
  * faces narrower than a third of its shorter side (a bystander's, while the traveller's fills
  * the frame), the engine searches again in a copy padded with black by half its longer side on
  * every side and maps the results back; the original's faces are kept as found, so small faces
- * in large scenes are found as before.
+ * in large scenes are found as before. A photo that still gives no face is searched in a copy
+ * padded by its whole longer side (tight crops of small frames), then in a contrast-normalised
+ * copy (src/face/lighting.c: dark exposures, light from one side). With opt.flip a template is
+ * the normalised mean of the chip's and its mirror's (src/face/flip.c).
  */
 #include <math.h>
 #include <stdio.h>
@@ -84,7 +87,7 @@ int bex_engine_open(const char *model_dir, const bex_engine_options *opt, bex_en
         bex__free(e);
         return bex__fail(err, errlen, BEX_ERR_ARG, "unknown lighting retry method %d", m);
     }
-    if (e->opt.flip && !(e->mirror = bex__malloc(sizeof(float) * 150 * 150 * 3))) {
+    if (e->opt.flip && !(e->mirror = bex__malloc(sizeof(float) * ALIGN_CHIP * ALIGN_CHIP * 3))) {
         bex__free(e);
         return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory opening the face engine");
     }
@@ -334,14 +337,14 @@ int bex_face_template(bex_engine *eng, const bex_image *img, bex_face *face, bex
     if (rc != 0) return bex__fail(err, errlen, BEX_ERR_NO_FACE, "the face's aligned crop lies outside the image");
     float d[BEX_TEMPLATE_DIM];
     /* rec_forward normalises its input in place: the mirror is taken first */
-    if (eng->opt.flip) bex__chip_mirror(eng->rec.input, eng->mirror, 150, bex__chip_mirror_axis2(align));
+    if (eng->opt.flip) bex__chip_mirror(eng->rec.input, eng->mirror, ALIGN_CHIP, bex__chip_mirror_axis2(align));
     rec_forward(&eng->rec, d);
     double ss = 0;
     for (int i = 0; i < BEX_TEMPLATE_DIM; i++) ss += (double)d[i] * d[i];
     float inv = ss > 0 ? (float)(1.0 / sqrt(ss)) : 0.0f;
     for (int i = 0; i < BEX_TEMPLATE_DIM; i++) face->template_[i] = d[i] * inv;
     if (eng->opt.flip) { /* the normalised mean of the two unit templates */
-        memcpy(eng->rec.input, eng->mirror, sizeof(float) * 150 * 150 * 3);
+        memcpy(eng->rec.input, eng->mirror, sizeof(float) * ALIGN_CHIP * ALIGN_CHIP * 3);
         rec_forward(&eng->rec, d);
         double sm = 0, st = 0;
         for (int i = 0; i < BEX_TEMPLATE_DIM; i++) sm += (double)d[i] * d[i];
