@@ -3,10 +3,12 @@
  * several threads, and the template cache (cli/eval.h).
  *
  * Cache file (--cache FILE): a header, then one record per image that had a readable file:
- *   "BEXEVC01" | u32 record size | u32 alignment | u64 models fingerprint | u64 count
+ *   "BEXEVC02" | u32 record size | u32 alignment | u64 models fingerprint | u32 variant |
+ *   u32 lighting retry | u32 flip | u32 wide-pad retry | u64 count
  *   count x { char key[256] ("Name/Name_0001.jpg") | the eval_img fields after path }
  * Native byte order and struct layout: a cache is for the machine and build that wrote it.
- * A header that does not match (other alignment, other weights, other bex build) is ignored
+ * A header that does not match (other alignment, variant, lighting retry, flip, weights or bex
+ * build) is ignored
  * and the images are embedded again. It is written to FILE.tmp and renamed over FILE.
  */
 #include <errno.h>
@@ -23,12 +25,12 @@
 #include "cli.h"
 #include "eval.h"
 
-#define CACHE_MAGIC "BEXEVC01"
+#define CACHE_MAGIC "BEXEVC02"
 #define KEY_LEN 256
 /* the cached part of an eval_img: everything after path, up to tx (a --model template is
  * never cached) */
 #define REC_OFF offsetof(eval_img, found)
-#define REC_LEN (offsetof(eval_img, t) + sizeof ((eval_img *)0)->t - REC_OFF)
+#define REC_LEN (offsetof(eval_img, tx) - REC_OFF)
 
 unsigned long long eval_rng(unsigned long long *s) {
     *s ^= *s >> 12;
@@ -180,13 +182,51 @@ void eval_opts_default(eval_opts *o, int trials) {
     o->threads = 2;
     o->trials = trials;
     o->seed = 20261126;
+    o->variant = BEX_VARIANT_FULL;
+    o->light = BEX_LIGHT_DEFAULT;
+    o->flip = 0;
+}
+
+void eval_print_opts(const eval_opts *o) {
+    printf("\"align\":\"%s\",\"variant\":\"%s\",\"light_retry\":\"%s\",\"flip\":%s", eval_align_name(o->align),
+           bex_variant_name(o->variant), bex_light_name(o->light), o->flip ? "true" : "false");
+}
+
+void eval_print_fta(const eval_set *s) {
+    int no_face = 0, lit = 0, wide = 0, readable = 0;
+    for (int i = 0; i < s->n; i++) {
+        readable += s->imgs[i].found >= 0;
+        no_face += s->imgs[i].found == 0;
+        lit += s->imgs[i].found == 1 && s->imgs[i].lit;
+        wide += s->imgs[i].found == 1 && s->imgs[i].wide;
+    }
+    double r = readable ? 1.0 / readable : 0.0;
+    printf("\"failure_to_acquire\":{\"images\":%d,\"no_face\":%d,\"rate\":%.5f,\"found_by_wide_pad\":%d,"
+           "\"found_by_light_retry\":%d,\"no_face_without_light_retry\":%d,\"rate_without_light_retry\":%.5f,"
+           "\"no_face_without_either\":%d,\"rate_without_either\":%.5f}",
+           readable, no_face, no_face * r, wide, lit, no_face + lit, (no_face + lit) * r, no_face + lit + wide,
+           (no_face + lit + wide) * r);
 }
 
 int eval_parse_common(int argc, char **argv, int *i, eval_opts *o) {
     const char *a = argv[*i];
+    if (!strcmp(a, "--flip")) {
+        o->flip = 1;
+        return 1;
+    }
     if (*i + 1 >= argc) return 0;
     const char *v = argv[*i + 1];
-    if (!strcmp(a, "--lfw")) o->lfw = v;
+    if (!strcmp(a, "--variant")) {
+        if (bex_variant_parse(v, &o->variant) != BEX_OK) {
+            fprintf(stderr, "bex: --variant is full, tight, dark or sidelight\n");
+            return -1;
+        }
+    } else if (!strcmp(a, "--light")) {
+        if (bex_light_parse(v, &o->light) != BEX_OK) {
+            fprintf(stderr, "bex: --light is off, stretch, gamma or clahe\n");
+            return -1;
+        }
+    } else if (!strcmp(a, "--lfw")) o->lfw = v;
     else if (!strcmp(a, "--out")) o->out = v;
     else if (!strcmp(a, "--cache")) o->cache = v;
     else if (!strcmp(a, "--align")) {
@@ -278,7 +318,9 @@ static uint64_t models_fingerprint(const char *dir) {
 typedef struct cache_hdr {
     char magic[8];
     uint32_t rec_len, align;
-    uint64_t fingerprint, count;
+    uint64_t fingerprint;
+    uint32_t variant, light, flip, wide_pad;
+    uint64_t count;
 } cache_hdr;
 
 static int cmp_key(const void *a, const void *b) { return strcmp(a, b); }
@@ -291,8 +333,10 @@ static int cache_load(eval_set *s, const char *file, const cache_hdr *want) {
     int used = 0;
     const size_t rec = KEY_LEN + REC_LEN;
     if (fread(&h, sizeof h, 1, f) != 1 || memcmp(h.magic, want->magic, 8) || h.rec_len != want->rec_len ||
-        h.align != want->align || h.fingerprint != want->fingerprint || h.count > 10000000) {
-        fprintf(stderr, "bex: the cache %s was made with other models, alignment or build; embedding again\n", file);
+        h.align != want->align || h.fingerprint != want->fingerprint || h.variant != want->variant ||
+        h.light != want->light || h.flip != want->flip || h.wide_pad != want->wide_pad || h.count > 10000000) {
+        fprintf(stderr, "bex: the cache %s was made with other models, alignment, variant, lighting retry, flip or "
+                "build; embedding again\n", file);
         fclose(f);
         return 0;
     }
@@ -340,24 +384,39 @@ static void cache_save(const eval_set *s, const char *file, const cache_hdr *h0)
 typedef struct embed_job {
     eval_set *s;
     const char *models;
-    bex_align align;
+    const eval_opts *o;
     int next, done, todo, failed_open;
     unsigned char *skip;
     pthread_mutex_t lock;
     double t0;
 } embed_job;
 
-static void embed_one(bex_engine *e, eval_img *im) {
+void eval_swap_flip(eval_set *s) {
+    for (int i = 0; i < s->n; i++) {
+        float tmp[BEX_TEMPLATE_DIM];
+        memcpy(tmp, s->imgs[i].t, sizeof tmp);
+        memcpy(s->imgs[i].t, s->imgs[i].t_alt, sizeof tmp);
+        memcpy(s->imgs[i].t_alt, tmp, sizeof tmp);
+    }
+}
+
+/* ef: the flip engine, or NULL without --flip. */
+static void embed_one(bex_engine *e, bex_engine *ef, eval_img *im, bex_variant variant, bex_align align) {
     char err[512];
-    bex_image img;
+    bex_image img = {0, 0, NULL};
     bex_face f[8];
     int n = 0;
-    if (bex_image_load(im->path, NULL, &img, err, sizeof err) != BEX_OK) {
-        fprintf(stderr, "bex: %s\n", err);
+    if (bex_image_load(im->path, NULL, &img, err, sizeof err) != BEX_OK ||
+        bex_variant_apply(&img, variant, err, sizeof err) != BEX_OK) {
+        fprintf(stderr, "bex: %s: %s\n", im->path, err);
+        if (img.px) bex_image_free(&img);
         im->found = -1;
         return;
     }
     im->found = 0;
+    im->lit = im->wide = 0;
+    bex_engine_stats before, after;
+    bex_engine_get_stats(e, &before);
     if (bex_embed(e, &img, f, 8, &n, err, sizeof err) == BEX_OK && n > 0) {
         if (f[0].dim != BEX_TEMPLATE_DIM) { /* a described model's (--model) */
             free(im->tx);
@@ -371,7 +430,20 @@ static void embed_one(bex_engine *e, eval_img *im) {
         } else {
             memcpy(im->t, f[0].template_, sizeof im->t); /* the largest face */
         }
+        bex_engine_get_stats(e, &after);
         im->found = 1;
+        im->lit = after.light_found > before.light_found;
+        im->wide = after.wide_pad_found > before.wide_pad_found;
+        if (ef) {
+            memcpy(im->t_alt, f[0].template_, sizeof im->t_alt);
+            bex_face g = f[0];
+            int m = 0;
+            if (im->lit ? bex_embed(ef, &img, f, 8, &m, err, sizeof err) == BEX_OK && m > 0
+                        : bex_face_template(ef, &img, &g, align, err, sizeof err) == BEX_OK)
+                memcpy(im->t, im->lit ? f[0].template_ : g.template_, sizeof im->t);
+            else
+                fprintf(stderr, "bex: %s: flip template: %s\n", im->path, err);
+        }
         im->n_faces = n;
         im->second_ratio = n > 1 && f[0].box[2] > 0 ? f[1].box[2] / f[0].box[2] : 0;
         if (bex_face_quality(&img, &f[0], NULL, &im->q, err, sizeof err) != BEX_OK) {
@@ -382,16 +454,38 @@ static void embed_one(bex_engine *e, eval_img *im) {
     bex_image_free(&img);
 }
 
+static void add_stats(bex_engine_stats *t, const bex_engine *e) {
+    bex_engine_stats st;
+    bex_engine_get_stats(e, &st);
+    t->images += st.images;
+    t->faces += st.faces;
+    t->templates += st.templates;
+    t->light_retries += st.light_retries;
+    t->light_found += st.light_found;
+    t->wide_pad_found += st.wide_pad_found;
+    t->detect_ms += st.detect_ms;
+    t->landmarks_ms += st.landmarks_ms;
+    t->align_ms += st.align_ms;
+    t->descriptor_ms += st.descriptor_ms;
+}
+
 static void *embed_worker(void *arg) {
     embed_job *j = arg;
     bex_engine *e;
     char err[512];
     bex_engine_options o;
     bex_engine_options_default(&o);
-    o.align = j->align;
+    o.align = j->o->align;
+    o.light_retry = j->o->light;
     o.model = cli_model();
     o.detector = cli_detector;
-    if (bex_engine_open(j->models, &o, &e, err, sizeof err) != BEX_OK) {
+    bex_engine *ef = NULL;
+    int rc = bex_engine_open(j->models, &o, &e, err, sizeof err);
+    if (rc == BEX_OK && j->o->flip) {
+        o.flip = 1;
+        if ((rc = bex_engine_open(j->models, &o, &ef, err, sizeof err)) != BEX_OK) bex_engine_close(e);
+    }
+    if (rc != BEX_OK) {
         pthread_mutex_lock(&j->lock);
         if (!j->failed_open++) fprintf(stderr, "bex: cannot load the face models: %s\n", err);
         pthread_mutex_unlock(&j->lock);
@@ -403,21 +497,34 @@ static void *embed_worker(void *arg) {
         while (i < j->s->n && j->skip[i]) i = j->next++;
         pthread_mutex_unlock(&j->lock);
         if (i >= j->s->n) break;
-        embed_one(e, &j->s->imgs[i]);
+        embed_one(e, ef, &j->s->imgs[i], j->o->variant, j->o->align);
         pthread_mutex_lock(&j->lock);
         int done = ++j->done;
         if (done % 50 == 0 || done == j->todo) cli_progress("embedding images", (size_t)done, (size_t)j->todo, j->t0);
         pthread_mutex_unlock(&j->lock);
     }
+    pthread_mutex_lock(&j->lock);
+    add_stats(&j->s->stats, e);
+    if (ef) add_stats(&j->s->stats_flip, ef);
+    pthread_mutex_unlock(&j->lock);
     bex_engine_close(e);
+    bex_engine_close(ef);
     return NULL;
 }
 
-int eval_embed_all(eval_set *s, const char *models, bex_align align, int threads, const char *cache) {
+int eval_embed_all(eval_set *s, const char *models, const eval_opts *o) {
     /* the detector is part of what a cache was made with: kept in align's upper bits */
-    cache_hdr h = {.rec_len = (uint32_t)REC_LEN, .align = (uint32_t)align | ((uint32_t)cli_detector << 8)};
+    const char *cache = o->cache;
+    int threads = o->threads;
+    cache_hdr h = {.rec_len = (uint32_t)REC_LEN, .align = (uint32_t)o->align | ((uint32_t)cli_detector << 8), .variant = (uint32_t)o->variant,
+                   .light = (uint32_t)o->light, .flip = (uint32_t)!!o->flip};
+    bex_engine_options eo;
+    bex_engine_options_default(&eo);
+    h.wide_pad = (uint32_t)!!eo.wide_pad_retry; /* the engine's default: keyed should it change */
     memcpy(h.magic, CACHE_MAGIC, 8);
-    embed_job j = {.s = s, .models = models, .align = align, .t0 = cli_now()};
+    memset(&s->stats, 0, sizeof s->stats);
+    memset(&s->stats_flip, 0, sizeof s->stats_flip);
+    embed_job j = {.s = s, .models = models, .o = o, .t0 = cli_now()};
     j.skip = calloc((size_t)s->n + 1, 1);
     if (!j.skip) {
         fprintf(stderr, "bex: out of memory\n");
@@ -446,6 +553,8 @@ int eval_embed_all(eval_set *s, const char *models, bex_align align, int threads
         for (int i = 0; i < threads; i++) pthread_join(th[i], NULL);
     }
     pthread_mutex_destroy(&j.lock);
+    s->embedded = j.done;
+    s->embed_wall_s = cli_now() - j.t0;
     free(j.skip);
     if (j.failed_open) return -1;
     if (cache && j.todo > 0) cache_save(s, cache, &h);

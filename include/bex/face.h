@@ -65,6 +65,25 @@ typedef enum bex_detector {
  * on upright faces, and the similarity alignment wins by 4.8 points when the faces are rolled. */
 #define BEX_ALIGN_DEFAULT BEX_ALIGN_SIMILARITY
 
+/* The lighting retry (src/face/lighting.c): when no face is found, even in the padded copy,
+ * the engine searches once more in a contrast-normalised copy of the photo (a dark exposure,
+ * light from one side) and takes the faces found there, with landmarks and templates made
+ * from that copy. Coordinates are the original's (the copy has its size). */
+typedef enum bex_light {
+    BEX_LIGHT_OFF = 0,     /* no retry */
+    BEX_LIGHT_STRETCH = 1, /* global luminance stretch, 0.5th..99.5th percentile to 0..255 */
+    BEX_LIGHT_GAMMA = 2,   /* gamma that takes the mean luminance to mid-grey (brightens only) */
+    BEX_LIGHT_CLAHE = 3,   /* contrast-limited adaptive histogram equalisation of luminance */
+} bex_light;
+
+/* The method docs/evaluation.md measured best on LFW's dark and side-lit variants. */
+#define BEX_LIGHT_DEFAULT BEX_LIGHT_CLAHE
+
+/* "off", "stretch", "gamma", "clahe"; NULL for another value. */
+const char *bex_light_name(bex_light m);
+/* The method called `name` into *out: BEX_OK, or BEX_ERR_ARG for an unknown name. */
+int bex_light_parse(const char *name, bex_light *out);
+
 typedef struct bex_engine_options {
     float min_score;  /* detector score threshold; default 0.5 (face-api's default) */
     int max_faces;    /* detections kept after non-maximum suppression; default 100 */
@@ -92,6 +111,14 @@ typedef struct bex_engine_options {
                          height higher, 1.13 times as tall, 0.96 times as wide (means over 298
                          LFW images). Default 0: BlazeFace's box as it is measured as well or
                          better on LFW View 1 (docs/face-pipeline.md) */
+    bex_light light_retry; /* when no face is found at all, search a copy normalised by this
+                         method (above); default BEX_LIGHT_DEFAULT, BEX_LIGHT_OFF turns it off */
+    int wide_pad_retry; /* when no face is found (after the padded retry), search a copy padded
+                         by the whole longer side (the face a third of the canvas or less) before
+                         the lighting retry: tight crops of small frames; default 1 */
+    int flip;         /* test-time augmentation: the template is the normalised mean of the
+                         aligned chip's and its mirror image's (the descriptor runs twice);
+                         default 0 */
 } bex_engine_options;
 
 /* A third: the faces the padded retry finds on LFW (250 px frames) are 0.29..0.54 of the frame
@@ -152,7 +179,10 @@ int bex_engine_dim(const bex_engine *eng);
 typedef struct bex_engine_stats {
     unsigned long images;  /* images searched for faces (a padded retry counts again) */
     unsigned long faces;   /* faces given landmarks */
-    unsigned long templates; /* templates computed */
+    unsigned long templates; /* templates computed (a flipped template counts once) */
+    unsigned long light_retries; /* images searched again in a lighting-normalised copy */
+    unsigned long light_found;   /* of those, images where the copy gave a face */
+    unsigned long wide_pad_found; /* images whose face only the wider padding found */
     double detect_ms, landmarks_ms, align_ms, descriptor_ms; /* cumulative wall time */
 } bex_engine_stats;
 

@@ -6,7 +6,10 @@
  * faces narrower than a third of its shorter side (a bystander's, while the traveller's fills
  * the frame), the engine searches again in a copy padded with black by half its longer side on
  * every side and maps the results back; the original's faces are kept as found, so small faces
- * in large scenes are found as before.
+ * in large scenes are found as before. A photo that still gives no face is searched in a copy
+ * padded by its whole longer side (tight crops of small frames), then in a contrast-normalised
+ * copy (src/face/lighting.c: dark exposures, light from one side). With opt.flip a template is
+ * the normalised mean of the chip's and its mirror's (src/face/flip.c).
  */
 #include <math.h>
 #include <stdio.h>
@@ -17,6 +20,8 @@
 #include "bex/calibration.h"
 #include "bex/face.h"
 #include "face/align.h"
+#include "face/flip.h"
+#include "face/lighting.h"
 #include "face/nets.h"
 #include "face/recognizer.h"
 #include "image/transform.h"
@@ -51,6 +56,7 @@ struct bex_engine {
     det_box boxes[MAX_DETECTIONS];  /* the image's detections */
     det_box pboxes[MAX_DETECTIONS]; /* the padded copy's */
     bex_engine_stats stats;
+    float *mirror; /* [150][150][3]: the mirrored chip (opt.flip), src/face/flip.c */
 };
 
 static double now_ms(void) {
@@ -72,6 +78,9 @@ void bex_engine_options_default(bex_engine_options *opt) {
     opt->detector = BEX_DETECTOR_DEFAULT;
     opt->full_range_fallback = 1;
     opt->blaze_box_as_ssd = 0; /* measured: no better than BlazeFace's own box (face.h) */
+    opt->light_retry = BEX_LIGHT_DEFAULT;
+    opt->flip = 0;
+    opt->wide_pad_retry = 1;
 }
 
 static const char *const model_files[5] = {
@@ -157,6 +166,15 @@ int bex_engine_open(const char *model_dir, const bex_engine_options *opt, bex_en
         bex__free(e);
         return bex__fail(err, errlen, BEX_ERR_ARG, "unknown face detector %d", d);
     }
+    if ((unsigned)e->opt.light_retry > BEX_LIGHT_CLAHE) {
+        int m = (int)e->opt.light_retry;
+        bex__free(e);
+        return bex__fail(err, errlen, BEX_ERR_ARG, "unknown lighting retry method %d", m);
+    }
+    if (e->opt.flip && !(e->mirror = bex__malloc(sizeof(float) * ALIGN_CHIP * ALIGN_CHIP * 3))) {
+        bex__free(e);
+        return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory opening the face engine");
+    }
     char path[4096];
     int rc;
     if ((rc = load_detectors(e, model_dir, err, errlen)) != BEX_OK) goto fail0;
@@ -178,6 +196,7 @@ fail2:
 fail1:
     free_detectors(e);
 fail0:
+    bex__free(e->mirror);
     bex__free(e);
     return rc;
 }
@@ -188,6 +207,7 @@ void bex_engine_close(bex_engine *eng) {
     lmk_free(&eng->lmk);
     rec_free(&eng->rec);
     face_onnx_close(eng->onnx);
+    bex__free(eng->mirror);
     bex__free(eng);
 }
 
@@ -339,8 +359,8 @@ static void insert_by_area(bex_face *faces, int *k, int max, const bex_face *f) 
  * copy's faces that are not faces of the image (same_face) join the image's, by area; the
  * image's own faces are kept as they are.
  */
-static int detect_or_embed(bex_engine *e, const bex_image *img, int embed, bex_face *faces,
-                           int max, int *n, char *err, size_t errlen) {
+static int detect_pass(bex_engine *e, const bex_image *img, int embed, bex_face *faces,
+                       int max, int *n, char *err, size_t errlen) {
     if (!e || !img || !img->px || img->width <= 0 || img->height <= 0 || !faces || max <= 0 || !n)
         return bex__fail(err, errlen, BEX_ERR_ARG, "invalid arguments to face detection");
     int nb = find_boxes(e, img, e->opt.min_score, e->boxes);
@@ -401,6 +421,44 @@ static int detect_or_embed(bex_engine *e, const bex_image *img, int embed, bex_f
     return BEX_OK;
 }
 
+/* A face that fills a small frame (a tight crop of 100 px) can be missed in the copy padded by
+ * half the longer side and found when the face is a third of the canvas: detect_pass on a copy
+ * padded by the whole longer side, without its own padded retry, and faces mapped back. */
+static int wide_pad_pass(bex_engine *e, const bex_image *img, int embed, bex_face *faces, int max, int *n,
+                         char *err, size_t errlen) {
+    int border = img->width > img->height ? img->width : img->height;
+    static const uint8_t black[3] = {0, 0, 0};
+    bex_image padded;
+    int rc = bex__image_pad(img, border, black, &padded, err, errlen);
+    if (rc != BEX_OK) return rc;
+    int keep = e->opt.pad_retry;
+    e->opt.pad_retry = 0;
+    rc = detect_pass(e, &padded, embed, faces, max, n, err, errlen);
+    e->opt.pad_retry = keep;
+    for (int i = 0; rc == BEX_OK && i < *n; i++) unpad(&faces[i], border);
+    bex_image_free(&padded);
+    return rc;
+}
+
+/* detect_pass; when it finds no face, a wider padding (opt.wide_pad_retry), then once more in a
+ * lighting-normalised copy (opt.light_retry, src/face/lighting.c). */
+static int detect_or_embed(bex_engine *e, const bex_image *img, int embed, bex_face *faces,
+                           int max, int *n, char *err, size_t errlen) {
+    int rc = detect_pass(e, img, embed, faces, max, n, err, errlen);
+    if (rc == BEX_OK && *n == 0 && e->opt.wide_pad_retry && e->opt.pad_retry) {
+        rc = wide_pad_pass(e, img, embed, faces, max, n, err, errlen);
+        if (rc == BEX_OK && *n > 0) e->stats.wide_pad_found++;
+    }
+    if (rc != BEX_OK || *n > 0 || e->opt.light_retry == BEX_LIGHT_OFF) return rc;
+    bex_image lit;
+    if ((rc = bex__light_normalise(img, e->opt.light_retry, &lit, err, errlen)) != BEX_OK) return rc;
+    e->stats.light_retries++;
+    rc = detect_pass(e, &lit, embed, faces, max, n, err, errlen);
+    if (rc == BEX_OK && *n > 0) e->stats.light_found++;
+    bex_image_free(&lit);
+    return rc;
+}
+
 int bex_detect(bex_engine *eng, const bex_image *img, bex_face *faces, int max, int *n,
                char *err, size_t errlen) {
     return detect_or_embed(eng, img, 0, faces, max, n, err, errlen);
@@ -435,15 +493,30 @@ int bex_face_template(bex_engine *eng, const bex_image *img, bex_face *face, bex
     eng->stats.align_ms += t1 - t0;
     if (rc != 0) return bex__fail(err, errlen, BEX_ERR_NO_FACE, "the face's aligned crop lies outside the image");
     float d[BEX_TEMPLATE_DIM];
+    /* rec_forward normalises its input in place: the mirror is taken first */
+    if (eng->opt.flip) bex__chip_mirror(eng->rec.input, eng->mirror, ALIGN_CHIP, bex__chip_mirror_axis2(align));
     rec_forward(&eng->rec, d);
-    eng->stats.descriptor_ms += now_ms() - t1;
-    eng->stats.templates++;
     double ss = 0;
     for (int i = 0; i < BEX_TEMPLATE_DIM; i++) ss += (double)d[i] * d[i];
     float inv = ss > 0 ? (float)(1.0 / sqrt(ss)) : 0.0f;
     memset(face->template_, 0, sizeof face->template_);
     for (int i = 0; i < BEX_TEMPLATE_DIM; i++) face->template_[i] = d[i] * inv;
+    if (eng->opt.flip) { /* the normalised mean of the two unit templates */
+        memcpy(eng->rec.input, eng->mirror, sizeof(float) * ALIGN_CHIP * ALIGN_CHIP * 3);
+        rec_forward(&eng->rec, d);
+        double sm = 0, st = 0;
+        for (int i = 0; i < BEX_TEMPLATE_DIM; i++) sm += (double)d[i] * d[i];
+        float im = sm > 0 ? (float)(1.0 / sqrt(sm)) : 0.0f;
+        for (int i = 0; i < BEX_TEMPLATE_DIM; i++) {
+            face->template_[i] += d[i] * im;
+            st += (double)face->template_[i] * face->template_[i];
+        }
+        float it = st > 0 ? (float)(1.0 / sqrt(st)) : 0.0f;
+        for (int i = 0; i < BEX_TEMPLATE_DIM; i++) face->template_[i] *= it;
+    }
     face->dim = BEX_TEMPLATE_DIM;
+    eng->stats.descriptor_ms += now_ms() - t1;
+    eng->stats.templates++;
     return BEX_OK;
 }
 
