@@ -1,14 +1,17 @@
 /*
  * bench_pipeline.c - the face pipeline's speed, stage by stage, against face-api.js.
  *
- *   build/bench/bench_pipeline [--rounds R] [--no-peer] [IMG...]
+ *   build/bench/bench_pipeline [--rounds R] [--no-peer] [--detectors-only] [IMG...]
  *
  * On a fixed list of LFW images (default: the fixtures in tests/data/lfw/), measures
  * milliseconds per stage (decode, detect, landmarks, align, descriptor) and images per second
  * for the whole pipeline (decode to templates) on one thread and on two threads (one engine
  * each). When Node.js and tools/faceapi-ref/node_modules are present it then runs face-api.js
  * (tfjs wasm backend) on the same images in the same run (tools/faceapi-ref/bench.js) and
- * prints the ratio. Nothing here is asserted: the figures are reported.
+ * prints the ratio. First, the three detectors side by side (BlazeFace short range, BlazeFace
+ * full range, SSD MobileNetV1): detector ms per image over the same decoded images, each
+ * round timed apart, so the spread between rounds shows. Nothing here is asserted: the
+ * figures are reported.
  */
 #include <dirent.h>
 #include <pthread.h>
@@ -51,14 +54,60 @@ static void default_list(void) {
     qsort(paths, (size_t)npaths, sizeof *paths, cmp_str);
 }
 
-static bex_engine *open_engine(void) {
+static bex_engine *open_engine_with(const bex_engine_options *o) {
     bex_engine *e;
     char err[256];
-    if (bex_engine_open(models, NULL, &e, err, sizeof err) != BEX_OK) {
+    if (bex_engine_open(models, o, &e, err, sizeof err) != BEX_OK) {
         fprintf(stderr, "bench: %s\n", err);
         exit(2);
     }
     return e;
+}
+
+static bex_engine *open_engine(void) { return open_engine_with(NULL); }
+
+/* Detector ms per image of each detector on the decoded list, rounds timed apart (the detector
+ * alone: bex_engine_stats.detect_ms, no padded retry, no full-range fallback). */
+static void bench_detectors(void) {
+    static const struct { const char *name; bex_detector d; } dets[3] = {
+        {"blazeface (short range, 128 px)", BEX_DETECTOR_BLAZEFACE},
+        {"blazeface-full (full range, 192 px)", BEX_DETECTOR_BLAZEFACE_FULL},
+        {"ssd (SSD MobileNetV1, 512 px)", BEX_DETECTOR_SSD}};
+    bex_image *imgs = calloc((size_t)npaths, sizeof *imgs);
+    char err[256];
+    for (int i = 0; i < npaths; i++)
+        if (bex_image_load(paths[i], NULL, &imgs[i], err, sizeof err) != BEX_OK) { fprintf(stderr, "bench: %s\n", err); exit(2); }
+    printf("detectors side by side, %d images x %d rounds; ms per image: mean of rounds [min, max round]\n", npaths, rounds);
+    for (int k = 0; k < 3; k++) {
+        bex_engine_options o;
+        bex_engine_options_default(&o);
+        o.detector = dets[k].d;
+        o.pad_retry = 0;
+        o.full_range_fallback = 0;
+        bex_engine *e = open_engine_with(&o);
+        bex_face f[16];
+        int n = 0, found = 0;
+        for (int i = 0; i < npaths; i++) bex_detect(e, &imgs[i], f, 16, &n, err, sizeof err); /* warm-up */
+        double sum = 0, lo = 1e30, hi = 0;
+        for (int r = 0; r < rounds; r++) {
+            bex_engine_stats a, b;
+            bex_engine_get_stats(e, &a);
+            for (int i = 0; i < npaths; i++) {
+                n = 0;
+                bex_detect(e, &imgs[i], f, 16, &n, err, sizeof err);
+                if (r == 0) found += n > 0;
+            }
+            bex_engine_get_stats(e, &b);
+            double ms = (b.detect_ms - a.detect_ms) / npaths;
+            sum += ms;
+            if (ms < lo) lo = ms;
+            if (ms > hi) hi = ms;
+        }
+        printf("  %-38s %6.2f ms  [%.2f, %.2f]   faces found in %d of %d images\n", dets[k].name, sum / rounds, lo, hi, found, npaths);
+        bex_engine_close(e);
+    }
+    for (int i = 0; i < npaths; i++) bex_image_free(&imgs[i]);
+    free(imgs);
 }
 
 /* One pass over the list: decode + embed each image. Returns the number of faces. */
@@ -118,46 +167,71 @@ static double run_peer(void) {
 }
 
 int main(int argc, char **argv) {
-    int peer = 1;
+    int peer = 1, detectors_only = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--rounds") && i + 1 < argc) rounds = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--no-peer")) peer = 0;
+        else if (!strcmp(argv[i], "--detectors-only")) detectors_only = 1;
         else if (!strcmp(argv[i], "--models") && i + 1 < argc) models = argv[++i];
         else if (npaths < MAX_IMGS) paths[npaths++] = argv[i];
     }
     if (!npaths) default_list();
     if (rounds < 1) rounds = 1;
+    bench_detectors();
+    if (detectors_only) return 0;
+    printf("\n");
 
-    bex_engine *e = open_engine();
-    double decode_ms = 0;
-    pass(e, 0, 1, NULL); /* warm-up */
-    bex_engine_stats s0, s1;
-    bex_engine_get_stats(e, &s0);
-    int faces = 0;
-    double t0 = now_ms();
-    for (int r = 0; r < rounds; r++) faces += pass(e, 0, 1, &decode_ms);
-    double one = now_ms() - t0;
-    bex_engine_get_stats(e, &s1);
+    /* The whole pipeline on one thread: today's default (BlazeFace) and the previous release's
+     * (SSD MobileNetV1 with its padded retry), rounds interleaved so that both see the same
+     * load; each round timed apart for the spread. */
+    static const struct { const char *name; bex_detector d; } pipes[2] = {
+        {"default (BlazeFace)", BEX_DETECTOR_BLAZEFACE}, {"previous (SSD MobileNetV1)", BEX_DETECTOR_SSD}};
+    bex_engine *pe[2];
+    bex_engine_stats ps0[2], ps1[2];
+    double pdecode[2] = {0, 0}, psum[2] = {0, 0}, plo[2] = {1e30, 1e30}, phi[2] = {0, 0};
+    int pfaces[2] = {0, 0};
+    for (int k = 0; k < 2; k++) {
+        bex_engine_options o;
+        bex_engine_options_default(&o);
+        o.detector = pipes[k].d;
+        pe[k] = open_engine_with(&o);
+        pass(pe[k], 0, 1, NULL); /* warm-up */
+        bex_engine_get_stats(pe[k], &ps0[k]);
+    }
+    for (int r = 0; r < rounds; r++)
+        for (int k = 0; k < 2; k++) {
+            double t0 = now_ms();
+            pfaces[k] += pass(pe[k], 0, 1, &pdecode[k]);
+            double ms = (now_ms() - t0) / npaths;
+            psum[k] += ms;
+            if (ms < plo[k]) plo[k] = ms;
+            if (ms > phi[k]) phi[k] = ms;
+        }
     int imgs = npaths * rounds;
-    printf("bex face pipeline, %d images x %d rounds, %d faces a round (models: %s)\n", npaths, rounds,
-           faces / rounds, models);
-    printf("one thread, ms per image:  decode %.2f  detect %.2f  landmarks %.2f  align %.2f  descriptor %.2f  total %.2f  (%.1f images/s)\n",
-           decode_ms / imgs, (s1.detect_ms - s0.detect_ms) / imgs, (s1.landmarks_ms - s0.landmarks_ms) / imgs,
-           (s1.align_ms - s0.align_ms) / imgs, (s1.descriptor_ms - s0.descriptor_ms) / imgs, one / imgs,
-           1000.0 * imgs / one);
-    printf("descriptor alone: %.2f ms per face; detector calls per image %.2f (padded retries count)\n",
-           (s1.descriptor_ms - s0.descriptor_ms) / (double)(s1.templates - s0.templates),
-           (double)(s1.images - s0.images) / imgs);
+    printf("bex face pipeline (decode to templates), %d images x %d rounds (models: %s)\n", npaths, rounds, models);
+    for (int k = 0; k < 2; k++) {
+        bex_engine_get_stats(pe[k], &ps1[k]);
+        const bex_engine_stats *a = &ps0[k], *b = &ps1[k];
+        printf("  %-27s one thread, ms per image: decode %.2f  detect %.2f  landmarks %.2f  align %.2f  descriptor %.2f"
+               "  total %.2f [%.2f, %.2f round]  (%.1f images/s, %d faces a round, %.2f detector calls an image)\n",
+               pipes[k].name, pdecode[k] / imgs, (b->detect_ms - a->detect_ms) / imgs, (b->landmarks_ms - a->landmarks_ms) / imgs,
+               (b->align_ms - a->align_ms) / imgs, (b->descriptor_ms - a->descriptor_ms) / imgs, psum[k] / rounds, plo[k], phi[k],
+               1000.0 / (psum[k] / rounds), pfaces[k] / rounds, (double)(b->images - a->images) / imgs);
+    }
+    printf("  the default is %.2fx faster than the previous pipeline on one thread\n", psum[1] / psum[0]);
+    bex_engine_close(pe[1]);
+    bex_engine *e = pe[0];
+    double one = psum[0] / rounds * imgs;
 
     bex_engine *e2 = open_engine();
     pass(e2, 0, 1, NULL);
     job j[2] = {{e, 0}, {e2, 1}};
     pthread_t th[2];
-    t0 = now_ms();
+    double t0 = now_ms();
     for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, thread_main, &j[i]);
     for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
     double two = now_ms() - t0;
-    printf("two threads: %.2f ms per image (%.1f images/s, %.2fx one thread)\n", two / imgs,
+    printf("default, two threads: %.2f ms per image (%.1f images/s, %.2fx one thread)\n", two / imgs,
            1000.0 * imgs / two, one / two);
     bex_engine_close(e);
     bex_engine_close(e2);

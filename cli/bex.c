@@ -30,9 +30,9 @@
 #define MAX_FACES 32
 
 static const char *usage =
-    "usage: bex [--models DIR] COMMAND ...\n"
+    "usage: bex [--models DIR] [--detector D] COMMAND ...\n"
     "  detect IMG               detect faces: boxes, scores, 68 landmarks (JSON)\n"
-    "  embed [--align faceapi|similarity] [--model FILE] IMG...\n"
+    "  embed [--align faceapi|similarity|keypoints] [--model FILE] IMG...\n"
     "                           one JSON line per image with each face's 128-d template\n"
     "                           (default alignment: similarity, measured best on LFW View 1)\n"
     "  verify [--fmr F | --threshold S] [--align A] [--model FILE] [CAPTURE] IMG1 IMG2\n"
@@ -67,8 +67,9 @@ static const char *usage =
     "  eval calibrate --store DB [--out FILE] [--by port|camera] [--min-comparisons N] [--cap N]\n"
     "                           the same table from the store's own templates (travellers not\n"
     "                           linked by a flag or a merge), per model and port or camera; a\n"
-    "                           group with too few comparisons is refused; --apply FILE applies a\n"
-    "                           reviewed file (exit 0 calibrated, 1 every group refused)\n"
+    "                           group with too few comparisons is refused; --apply FILE puts a\n"
+    "                           reviewed file in force for decisions (exit 0 calibrated, 1 every\n"
+    "                           group refused); --revert [--port CODE] goes back to the shipped table\n"
     "  eval drift [--db DB] [--since TIME | --window 7d] [--fmr 0.01] [--no-flag]\n"
     "                           live non-mated scores against the calibration: a binomial test,\n"
     "                           recorded; an alarm raises a score_drift flag (exit 1)\n"
@@ -145,7 +146,10 @@ static const char *usage =
     "Models are read from --models DIR, else $BEX_MODELS, else the models/ folder next to\n"
     "the bex build (tools/fetch-models.sh installs them). --model FILE (embed, verify,\n"
     "identify) computes templates with an agency's ONNX model described by FILE instead of\n"
-    "the built-in one; its thresholds come from FILE's .calibration.json (docs/models.md).\n";
+    "the built-in one; its thresholds come from FILE's .calibration.json (docs/models.md).\n"
+    "--detector D (anywhere on the line) picks the face detector: blazeface (default: MediaPipe\n"
+    "BlazeFace short range, full range when it finds nothing), blazeface-full, or ssd\n"
+    "(face-api.js's SSD MobileNetV1, as before). --align keypoints aligns on BlazeFace's keypoints.\n";
 
 static void print_face(FILE *f, const bex_face *face, int with_template) {
     fprintf(f, "{\"box\":[%.2f,%.2f,%.2f,%.2f],\"score\":%.5f,", face->box[0], face->box[1],
@@ -594,6 +598,15 @@ int main(int argc, char **argv) {
     /* whatever bex writes (stores, galleries, gate logs, keys, reports) holds personal data:
      * readable by its owner alone */
     umask(077);
+    /* --detector D may stand anywhere: every command that opens the face engine obeys it */
+    for (int k = 1; k < argc; k++) {
+        if (strcmp(argv[k], "--detector")) continue;
+        if (k + 1 >= argc) return cli_usage_error("--detector takes blazeface, blazeface-full or ssd");
+        if (!cli_parse_detector(argv[k + 1], &cli_detector)) return 2;
+        memmove(argv + k, argv + k + 2, sizeof *argv * (size_t)(argc - k - 2 + 1)); /* with argv[argc] */
+        argc -= 2;
+        k--;
+    }
     while (i < argc && argv[i][0] == '-') {
         if (!strcmp(argv[i], "--models") && i + 1 < argc) { models = argv[i + 1]; i += 2; }
         else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { fputs(usage, stdout); return 0; }

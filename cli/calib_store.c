@@ -4,6 +4,8 @@
  *   bex eval calibrate --store DB [--out FILE] [--by port|camera] [--min-comparisons N]
  *                      [--cap N] [--seed S]
  *   bex eval calibrate --store DB --apply FILE      (a file the first form wrote, reviewed)
+ *   bex eval calibrate --store DB --revert [--port CODE]   (back to the shipped table, or a
+ *                                                           port back to the model's)
  *   bex eval drift [--db DB] [--since TIME | --window 7d] [--fmr 0.01] [--alpha 0.001]
  *                  [--cap N] [--seed S] [--no-flag]
  *
@@ -13,7 +15,10 @@
  * port or camera, the FMR -> threshold table of the LFW calibration (calibration.h:
  * bex_calib_table_from_scores), or the group's refusal with the count it needs. It changes
  * nothing: the operator reviews the file, then applies it with --apply (audited), after which
- * the drift check watches it. The commands only translate: the rules are the library's.
+ * it governs the store's 1:1 and 1:N decisions (a port's group at that port, the model's
+ * elsewhere: store.h, bex_store_calibration_for) and the drift check watches it; --revert
+ * (audited) puts the shipped table back. The commands only translate: the rules are the
+ * library's.
  */
 #include <errno.h>
 #include <math.h>
@@ -101,14 +106,34 @@ static int apply_file(bex_store *st, const char *path) {
     }
     printf("{\"applied\":%d,\"file\":", applied);
     bex_json_str(stdout, path);
-    printf(",\"note\":\"the drift check (bex eval drift) now watches these thresholds; entry and exit decisions "
-           "still use the shipped operating points\"}\n");
+    printf(",\"note\":\"these thresholds now govern entry, exit and 1:N decisions (a port's group at that port, the "
+           "model's elsewhere; a running service from its next crossing) and the drift check (bex eval drift) watches "
+           "them; bex eval calibrate --store DB --revert puts the shipped table back\"}\n");
+    return 0;
+}
+
+static int revert(bex_store *st, const char *port) {
+    char err[512];
+    int n = 0, rc = bex_store_calibration_revert(st, port, &n, err, sizeof err);
+    if (rc != BEX_OK) {
+        fprintf(stderr, "bex: %s\n", err);
+        return rc == BEX_ERR_ARG ? 1 : 2;
+    }
+    bex_calibration c;
+    rc = bex_store_calibration_for(st, port, &c, err, sizeof err);
+    printf("{\"reverted\":%d,\"port\":", n);
+    if (port) bex_json_str(stdout, port);
+    else fputs("null", stdout);
+    printf(",\"now_in_force\":");
+    bex_json_str(stdout, rc == BEX_OK ? c.name : "?");
+    printf("}\n");
     return 0;
 }
 
 int cmd_eval_calibrate_store(int argc, char **argv) {
     cli_common c = {.must_exist = 1};
-    const char *out = NULL, *by = NULL, *v = NULL, *apply = NULL;
+    const char *out = NULL, *by = NULL, *v = NULL, *apply = NULL, *port = NULL;
+    int do_revert = 0;
     unsigned long long min_cmp = 0, cap = 0, seed = 1;
     for (int i = 0; i < argc; i++) {
         int r;
@@ -118,6 +143,10 @@ int cmd_eval_calibrate_store(int argc, char **argv) {
         } else if ((r = cli_opt(argc, argv, &i, "--out", &out)) != 0) {
             if (r < 0) return 2;
         } else if ((r = cli_opt(argc, argv, &i, "--apply", &apply)) != 0) {
+            if (r < 0) return 2;
+        } else if (!strcmp(argv[i], "--revert")) {
+            do_revert = 1;
+        } else if ((r = cli_opt(argc, argv, &i, "--port", &port)) != 0) {
             if (r < 0) return 2;
         } else if ((r = cli_opt(argc, argv, &i, "--by", &by)) != 0) {
             if (r < 0) return 2;
@@ -129,8 +158,11 @@ int cmd_eval_calibrate_store(int argc, char **argv) {
             if (r < 0 || !parse_ull("--seed", v, &seed)) return 2;
         } else
             return cli_usage_error("eval calibrate --store DB takes [--out FILE] [--by port|camera] "
-                                   "[--min-comparisons N] [--cap N] [--seed S], or --apply FILE");
+                                   "[--min-comparisons N] [--cap N] [--seed S], or --apply FILE, or --revert "
+                                   "[--port CODE]");
     }
+    if (port && !do_revert) return cli_usage_error("--port goes with --revert");
+    if (do_revert && apply) return cli_usage_error("--revert or --apply, not both");
     if (!c.db) return cli_usage_error("eval calibrate --store needs the store: --store DB");
     bex_score_query q = {.by = BEX_CALIB_BY_MODEL, .cap = cap, .seed = seed};
     if (by && !strcmp(by, "port")) q.by = BEX_CALIB_BY_PORT;
@@ -139,8 +171,8 @@ int cmd_eval_calibrate_store(int argc, char **argv) {
     if (min_cmp == 0) min_cmp = bex_calib_comparisons_needed(BEX_DEFAULT_FMR);
     bex_store *st;
     if (!cli_open_store(&c, &st)) return 2;
-    if (apply) {
-        int rc = apply_file(st, apply);
+    if (apply || do_revert) {
+        int rc = apply ? apply_file(st, apply) : revert(st, port);
         bex_store_close(st);
         return rc;
     }

@@ -220,9 +220,9 @@ int cmd_eval_calibrate(const char *models, int argc, char **argv) {
             if (!cli_load_model(argv[++i])) return 2;
         } else
             return cli_usage_error("eval calibrate takes --lfw DIR [--out DIR] [--align A] [--cache FILE] "
-                                   "[--trials N] [--seed S] [--threads T] [--c-table FILE | --model FILE]");
+                                   "[--trials N] [--seed S] [--threads T] [--c-table FILE | --model FILE] [--flip] [--light M] [--variant V]");
     }
-    const char *lfw = o.lfw, *out = o.out, *cache = o.cache;
+    const char *lfw = o.lfw, *out = o.out;
     bex_align align = o.align;
     int threads = o.threads, trials = o.trials;
     unsigned long long seed = o.seed;
@@ -234,7 +234,7 @@ int cmd_eval_calibrate(const char *models, int argc, char **argv) {
     char dir[1024], path[1200], err[256];
     if (eval_load_people(lfw, out, &s, &pp, &np) != 0) return 2;
     cli_find_models(models, dir, sizeof dir);
-    if (eval_embed_all(&s, dir, align, threads, cache) != 0) {
+    if (eval_embed_all(&s, dir, &o) != 0) {
         for (int i = 0; i < s.n; i++) free(s.imgs[i].tx);
         free(pp);
         free(s.imgs);

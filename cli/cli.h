@@ -21,8 +21,14 @@ int cli_usage_error(const char *msg);
 /* The models folder: opt, else $BEX_MODELS, else models/ beside the build, else ./models. */
 void cli_find_models(const char *opt, char *out, size_t n);
 
-/* "faceapi" or "similarity" into *a; otherwise prints a message and returns 0. */
+/* "faceapi", "similarity" or "keypoints" into *a; otherwise prints a message and returns 0. */
 int cli_parse_align(const char *s, bex_align *a);
+
+/* The face detector every engine the command opens uses: `--detector blazeface|blazeface-full|
+ * ssd`, taken by main from anywhere on the command line (default BEX_DETECTOR_DEFAULT). */
+extern bex_detector cli_detector;
+/* "blazeface", "blazeface-full" or "ssd" into *d; otherwise prints a message and returns 0. */
+int cli_parse_detector(const char *s, bex_detector *d);
 
 /* Opens the face engine from the models folder (cli_find_models); prints why not and
  * returns 0 on failure. */

@@ -124,6 +124,7 @@ int cli_open_engine(const char *models, bex_align align, bex_engine **eng) {
     bex_engine_options_default(&opt);
     opt.align = align;
     opt.model = cli_model();
+    opt.detector = cli_detector;
     if (bex_engine_open(dir, &opt, eng, err, sizeof err) != BEX_OK) {
         fprintf(stderr, "bex: cannot load the face models: %s (run tools/fetch-models.sh, or pass --models DIR)\n", err);
         return 0;
@@ -134,8 +135,22 @@ int cli_open_engine(const char *models, bex_align align, bex_engine **eng) {
 int cli_parse_align(const char *s, bex_align *a) {
     if (!strcmp(s, "faceapi")) *a = BEX_ALIGN_FACEAPI;
     else if (!strcmp(s, "similarity")) *a = BEX_ALIGN_SIMILARITY;
+    else if (!strcmp(s, "keypoints")) *a = BEX_ALIGN_KEYPOINTS;
     else {
-        fprintf(stderr, "bex: unknown alignment '%s' (use faceapi or similarity)\n", s);
+        fprintf(stderr, "bex: unknown alignment '%s' (use faceapi, similarity or keypoints)\n", s);
+        return 0;
+    }
+    return 1;
+}
+
+bex_detector cli_detector = BEX_DETECTOR_DEFAULT;
+
+int cli_parse_detector(const char *s, bex_detector *d) {
+    if (!strcmp(s, "blazeface")) *d = BEX_DETECTOR_BLAZEFACE;
+    else if (!strcmp(s, "blazeface-full")) *d = BEX_DETECTOR_BLAZEFACE_FULL;
+    else if (!strcmp(s, "ssd")) *d = BEX_DETECTOR_SSD;
+    else {
+        fprintf(stderr, "bex: unknown detector '%s' (use blazeface, blazeface-full or ssd)\n", s);
         return 0;
     }
     return 1;

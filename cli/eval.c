@@ -5,7 +5,7 @@
  * `bex eval calibrate` is in calibrate.c; the image set, embedding and cache in eval_data.c.
  *
  *   bex eval verify --lfw DIR [--pairs FILE] [--out DIR] [--align A] [--per-fold N] [--threads T]
- *                   [--cache FILE] [--model FILE]
+ *                   [--cache FILE]
  *
  * DIR is an LFW tree (DIR/lfw-deepfunneled/<Name>/<Name>_NNNN.jpg and DIR/pairs.txt). Every
  * image the pairs name is embedded once (one engine per thread); a pair whose image yields
@@ -35,6 +35,87 @@
 #include "eval.h"
 
 /* ------------------------------------------------------------------ bex eval verify */
+
+static void json_num(const char *key, double v, const char *after);
+
+/* "embedding":{..}: what this run computed (cached images not counted) and its cost. */
+static void print_embedding(const eval_set *s) {
+    const bex_engine_stats *t = &s->stats;
+    printf("\"embedding\":{\"images\":%d,\"wall_s\":%.1f,\"detector_passes\":%lu,\"templates\":%lu,"
+           "\"wide_pad_found\":%lu,\"light_retries\":%lu,\"light_found\":%lu,", s->embedded, s->embed_wall_s, t->images,
+           t->templates, t->wide_pad_found, t->light_retries, t->light_found);
+    json_num("ms_per_image", s->embedded ? (t->detect_ms + t->landmarks_ms + t->align_ms + t->descriptor_ms) / s->embedded : NAN, ",");
+    json_num("detect_ms_per_image", s->embedded ? t->detect_ms / s->embedded : NAN, ",");
+    json_num("descriptor_ms_per_template", t->templates ? t->descriptor_ms / t->templates : NAN, "");
+    const bex_engine_stats *f = &s->stats_flip;
+    if (f->templates) { /* align + two descriptor runs, against align + one */
+        printf(",");
+        json_num("flip_template_ms", (f->align_ms + f->descriptor_ms) / f->templates, ",");
+        json_num("plain_template_ms", t->templates ? (t->align_ms + t->descriptor_ms) / t->templates : NAN, "");
+    }
+    printf("}");
+}
+
+/* With --flip: the same report's headline figures from the templates without flip. */
+static void without_flip(eval_set *s, const eval_pair *p, int np, const int *is_mated, const int *fold, int folds) {
+    double *sc = malloc(sizeof *sc * (size_t)(np ? np : 1)), *m = malloc(sizeof *m * (size_t)(np ? np : 1)),
+           *nm = malloc(sizeof *nm * (size_t)(np ? np : 1));
+    char err[256];
+    bex_kfold_result kf;
+    size_t a = 0, b = 0;
+    if (sc && m && nm) {
+        eval_swap_flip(s);
+        for (int i = 0; i < np; i++) {
+            const eval_img *x = &s->imgs[p[i].a], *y = &s->imgs[p[i].b];
+            sc[i] = (x->found == 1 && y->found == 1) ? bex_template_similarity(x->t, y->t) : NAN;
+            if (!isnan(sc[i])) {
+                if (p[i].mated) m[a++] = sc[i];
+                else nm[b++] = sc[i];
+            }
+        }
+        eval_swap_flip(s);
+        double eer = NAN, eer_t, tar = NAN, thr;
+        if (bex_kfold_accuracy(sc, is_mated, fold, (size_t)np, folds, &kf, err, sizeof err) == BEX_OK) {
+            if (a && b) bex_eer(m, a, nm, b, &eer, &eer_t, err, sizeof err);
+            if (a && b && bex_tar_at_far(m, a, nm, b, 1e-3, &tar, &thr, err, sizeof err) != BEX_OK) tar = NAN;
+            printf(",\"without_flip\":{");
+            json_num("accuracy_mean", kf.mean, ",");
+            json_num("accuracy_sd", kf.sd, ",");
+            json_num("eer", eer, ",");
+            json_num("tar_at_far_0.001", tar, "}");
+        }
+    }
+    free(sc);
+    free(m);
+    free(nm);
+}
+
+/* The 10-fold accuracy had the lighting retry been off, and had both it and the wider padding
+ * been off: the images they rescued count as failures (both run only when the image gave no
+ * face, so nothing else changes). */
+static void without_light_retry(const eval_set *s, const eval_pair *p, int np, const double *score,
+                                const int *is_mated, const int *fold, int folds) {
+    double *sc = malloc(sizeof *sc * (size_t)(np ? np : 1));
+    char err[256];
+    bex_kfold_result kf;
+    if (!sc) return;
+    for (int both = 0; both < 2; both++) {
+        int pairs = 0;
+        for (int i = 0; i < np; i++) {
+            const eval_img *a = &s->imgs[p[i].a], *b = &s->imgs[p[i].b];
+            int lost = a->lit || b->lit || (both && (a->wide || b->wide));
+            sc[i] = lost ? NAN : score[i];
+            pairs += lost;
+        }
+        if (bex_kfold_accuracy(sc, is_mated, fold, (size_t)np, folds, &kf, err, sizeof err) == BEX_OK) {
+            printf(",\"%s\":{\"pairs_rescued\":%d,\"pairs_failed\":%zu,", both ? "without_either" : "without_light_retry",
+                   pairs, kf.failures_total);
+            json_num("accuracy_mean", kf.mean, ",");
+            json_num("accuracy_sd", kf.sd, "}");
+        }
+    }
+    free(sc);
+}
 
 static int write_scores_csv(const char *path, const eval_set *s, const eval_pair *p, int n,
                             const double *score) {
@@ -224,11 +305,11 @@ static int cmd_eval_verify(const char *models, int argc, char **argv) {
         if (!strcmp(argv[i], "--pairs") && i + 1 < argc) pairs_file = argv[++i];
         else if (!strcmp(argv[i], "--per-fold") && i + 1 < argc) per_fold = atoi(argv[++i]);
         else
-            return cli_usage_error("eval verify takes --lfw DIR [--pairs FILE] [--out DIR] [--align A] [--per-fold N] [--threads T] [--cache FILE] [--model FILE]");
+            return cli_usage_error("eval verify takes --lfw DIR [--pairs FILE] [--out DIR] [--align A] [--per-fold N] [--threads T] "
+                                   "[--cache FILE] [--variant full|tight|dark|sidelight] [--light off|stretch|gamma|clahe] [--flip] [--model FILE]");
     }
-    const char *lfw = o.lfw, *out = o.out, *cache = o.cache;
+    const char *lfw = o.lfw, *out = o.out;
     bex_align align = o.align;
-    int threads = o.threads;
     if (!lfw) return cli_usage_error("eval verify needs --lfw DIR, an LFW tree with lfw-deepfunneled/ and pairs.txt");
     char pf[1024], dir[1024], err[512];
     if (!pairs_file) {
@@ -241,11 +322,11 @@ static int cmd_eval_verify(const char *models, int argc, char **argv) {
     if (!p) { free(s.imgs); return 2; }
     if (eval_make_out_dir(out) != 0) {
         free(p);
-        free(s.imgs);
+        eval_set_free(&s);
         return 2;
     }
     cli_find_models(models, dir, sizeof dir);
-    if (eval_embed_all(&s, dir, align, threads, cache) != 0) { free(p); eval_set_free(&s); return 2; }
+    if (eval_embed_all(&s, dir, &o) != 0) { free(p); eval_set_free(&s); return 2; }
     /* the threshold decisions use: the shipped one, or the described model's own (NaN: none) */
     double op_thr = NAN;
     {
@@ -296,9 +377,12 @@ static int cmd_eval_verify(const char *models, int argc, char **argv) {
            "folds; TAR at FAR and EER from all pair scores; a pair with an image where no face was found "
            "is a failure to extract: an error in accuracy, left out of the score distributions\",",
            folds, per_fold ? "a fixed subset: the first N mated and N non-mated pairs of each fold" : "all pairs");
-    printf("\"align\":\"%s\",\"model\":", eval_align_name(align));
-    bex_json_str(stdout, cli_model() ? cli_model()->identity : bex_model_builtin_identity(align == BEX_ALIGN_FACEAPI));
+    eval_print_opts(&o);
     printf(",\"images\":%d,\"images_no_face\":%d,\"images_unreadable\":%d,", s.n, no_face, unreadable);
+    eval_print_fta(&s);
+    printf(",");
+    print_embedding(&s);
+    printf(",");
     printf("\"pairs\":%d,\"pairs_failed\":%zu,\"mated_scores\":%zu,\"nonmated_scores\":%zu,", np, kf.failures_total, nm, nn);
     json_num("accuracy_mean", kf.mean, ",");
     json_num("accuracy_sd", kf.sd, ",\"fold_accuracy\":[");
@@ -308,6 +392,8 @@ static int cmd_eval_verify(const char *models, int argc, char **argv) {
     printf("],");
     json_num("eer", eer, ",");
     json_num("eer_threshold", eer_t, "");
+    without_light_retry(&s, p, np, score, is_mated, fold, folds);
+    if (o.flip) without_flip(&s, p, np, is_mated, fold, folds);
     static const double fars[2] = {1e-2, 1e-3};
     for (int k = 0; k < 2; k++) {
         double tar, thr;
@@ -519,11 +605,12 @@ static int cmd_eval_identify(const char *models, int argc, char **argv) {
             }
         } else
             return cli_usage_error("eval identify takes --lfw DIR [--out DIR] [--trials N] [--seed S] [--align A] "
-                                   "[--threads T] [--cache FILE] [--index-format float32|float16|int8] [--model FILE]");
+                                   "[--threads T] [--cache FILE] [--index-format float32|float16|int8] "
+                                   "[--variant full|tight|dark|sidelight] [--light off|stretch|gamma|clahe] [--flip] [--model FILE]");
     }
-    const char *lfw = o.lfw, *out = o.out, *cache = o.cache;
+    const char *lfw = o.lfw, *out = o.out;
     bex_align align = o.align;
-    int threads = o.threads, trials = o.trials;
+    int trials = o.trials;
     unsigned long long seed = o.seed;
     if (!lfw) return cli_usage_error("eval identify needs --lfw DIR, an LFW tree with lfw-deepfunneled/ and lfw-names.txt");
     char dir[1024];
@@ -537,7 +624,7 @@ static int cmd_eval_identify(const char *models, int argc, char **argv) {
     unsigned long long rs = seed;
     for (int i = 0; i < np; i++) pp[i].role = pp[i].count == 1 ? 0 : ((eval_rng(&rs) >> 11) & 1) ? 1 : 2;
     cli_find_models(models, dir, sizeof dir);
-    if (eval_embed_all(&s, dir, align, threads, cache) != 0) { free(pp); eval_set_free(&s); return 2; }
+    if (eval_embed_all(&s, dir, &o) != 0) { free(pp); eval_set_free(&s); return 2; }
 
     int *enrolled = calloc((size_t)s.n, sizeof(int)), *probe_img = malloc(sizeof(int) * (size_t)s.n),
         *probe_person = malloc(sizeof(int) * (size_t)s.n);
@@ -565,85 +652,93 @@ static int cmd_eval_identify(const char *models, int argc, char **argv) {
            "no face gives no template: as a probe it returns no candidate, enrolled it is skipped.\",",
            seed, max_enrol, trials);
     static const char *fmt_names[3] = {"float32", "float16", "int8"};
-    printf("\"align\":\"%s\",\"model\":", eval_align_name(align));
-    bex_json_str(stdout, cli_model() ? cli_model()->identity : bex_model_builtin_identity(align == BEX_ALIGN_FACEAPI));
-    printf(",\"index_format\":\"%s\",\"images\":%d,\"images_no_face\":%d,\"results\":[", fmt_names[ix_format], s.n,
-           no_face);
-    for (int multi = 0; multi < 2; multi++) {
-        int nprobe = 0, ngal = 0;
-        memset(enrolled, 0, sizeof(int) * (size_t)s.n);
-        for (int i = 0; i < np; i++) {
-            const person *P = &pp[i];
-            int ne = P->role == 0 ? 1 : P->role == 1 ? (multi ? (P->count - 1 < max_enrol ? P->count - 1 : max_enrol) : 1) : 0;
-            for (int e = 0; e < P->count; e++) {
-                if (e < ne) enrolled[P->first + e] = 1;
-                else { probe_img[nprobe] = P->first + e; probe_person[nprobe++] = i; }
+    eval_print_opts(&o);
+    printf(",\"index_format\":\"%s\",\"images\":%d,\"images_no_face\":%d,", fmt_names[ix_format], s.n, no_face);
+    eval_print_fta(&s);
+    printf(",");
+    print_embedding(&s);
+    printf(",\"results\":[");
+    for (int pass = 0; pass < (o.flip ? 2 : 1); pass++) {
+        if (pass) { /* --flip: the same protocol on the templates without flip */
+            eval_swap_flip(&s);
+            printf("],\"results_without_flip\":[");
+        }
+        for (int multi = 0; multi < 2; multi++) {
+            int nprobe = 0, ngal = 0;
+            memset(enrolled, 0, sizeof(int) * (size_t)s.n);
+            for (int i = 0; i < np; i++) {
+                const person *P = &pp[i];
+                int ne = P->role == 0 ? 1 : P->role == 1 ? (multi ? (P->count - 1 < max_enrol ? P->count - 1 : max_enrol) : 1) : 0;
+                for (int e = 0; e < P->count; e++) {
+                    if (e < ne) enrolled[P->first + e] = 1;
+                    else { probe_img[nprobe] = P->first + e; probe_person[nprobe++] = i; }
+                }
+                if (P->role != 2) ngal++;
             }
-            if (P->role != 2) ngal++;
-        }
-        for (int i = 0; i < np; i++) in_gallery[i] = pp[i].role != 2;
-        /* the gallery index: every enrolled template, its person as subject */
-        bex_index *ix = NULL;
-        char err[256];
-        if (bex_index_open(s.dim, ix_format, &ix, err, sizeof err) != BEX_OK) {
-            fprintf(stderr, "bex: %s\n", err);
-            return 2;
-        }
-        for (int i = 0; i < s.n; i++)
-            if (enrolled[i] && s.imgs[i].found == 1 &&
-                bex_index_add(ix, i, img_person[i], eval_template(&s.imgs[i]), err, sizeof err) != BEX_OK) {
+            for (int i = 0; i < np; i++) in_gallery[i] = pp[i].role != 2;
+            /* the gallery index: every enrolled template, its person as subject */
+            bex_index *ix = NULL;
+            char err[256];
+            if (bex_index_open(s.dim, ix_format, &ix, err, sizeof err) != BEX_OK) {
                 fprintf(stderr, "bex: %s\n", err);
-                bex_index_close(ix);
                 return 2;
             }
-        bex_probe_result *pr = NULL;
-        size_t npr = 0;
-        ident_stats full = search_and_measure(&s, pp, np, enrolled, probe_img, probe_person, nprobe, in_gallery,
-                                              ix, align, &pr, &npr);
-        if (pr) write_ident_files(out, multi, pr, npr, full.thr_003);
-        free(pr);
-        /* flights: 420 people drawn from the enrolled ones, many times */
-        double f3 = 0, f1 = 0, r1 = 0, cfp = 0, cfn = 0, cthr = NAN;
-        int ok = 0, cok = 0;
-        int *gal = malloc(sizeof(int) * (size_t)np);
-        int ng = 0;
-        for (int i = 0; i < np; i++) if (pp[i].role != 2) gal[ng++] = i;
-        unsigned long long ts = seed ^ 0x9e3779b97f4a7c15ULL;
-        for (int t = 0; t < trials && gal; t++) {
-            memset(in_gallery, 0, (size_t)np);
-            for (int k = 0; k < 420 && k < ng; k++) { /* partial Fisher-Yates */
-                int j = k + (int)(eval_rng(&ts) % (unsigned long long)(ng - k));
-                int tmp = gal[k]; gal[k] = gal[j]; gal[j] = tmp;
-                in_gallery[gal[k]] = 1;
+            for (int i = 0; i < s.n; i++)
+                if (enrolled[i] && s.imgs[i].found == 1 &&
+                    bex_index_add(ix, i, img_person[i], eval_template(&s.imgs[i]), err, sizeof err) != BEX_OK) {
+                    fprintf(stderr, "bex: %s\n", err);
+                    bex_index_close(ix);
+                    return 2;
+                }
+            bex_probe_result *pr = NULL;
+            size_t npr = 0;
+            ident_stats full = search_and_measure(&s, pp, np, enrolled, probe_img, probe_person, nprobe, in_gallery,
+                                                  ix, align, &pr, &npr);
+            if (pr && !pass) write_ident_files(out, multi, pr, npr, full.thr_003); /* the files: as run */
+            free(pr);
+            /* flights: 420 people drawn from the enrolled ones, many times */
+            double f3 = 0, f1 = 0, r1 = 0, cfp = 0, cfn = 0, cthr = NAN;
+            int ok = 0, cok = 0;
+            int *gal = malloc(sizeof(int) * (size_t)np);
+            int ng = 0;
+            for (int i = 0; i < np; i++) if (pp[i].role != 2) gal[ng++] = i;
+            unsigned long long ts = seed ^ 0x9e3779b97f4a7c15ULL;
+            for (int t = 0; t < trials && gal; t++) {
+                memset(in_gallery, 0, (size_t)np);
+                for (int k = 0; k < 420 && k < ng; k++) { /* partial Fisher-Yates */
+                    int j = k + (int)(eval_rng(&ts) % (unsigned long long)(ng - k));
+                    int tmp = gal[k]; gal[k] = gal[j]; gal[j] = tmp;
+                    in_gallery[gal[k]] = 1;
+                }
+                ident_stats st = search_and_measure(&s, pp, np, enrolled, probe_img, probe_person, nprobe, in_gallery,
+                                                    ix, align, NULL, NULL);
+                if (st.ok) { f3 += st.fnir_003; f1 += st.fnir_01; r1 += st.rank1; ok++; }
+                if (st.ok && !isnan(st.cal_fpir)) { cfp += st.cal_fpir; cfn += st.cal_fnir; cthr = st.cal_thr; cok++; }
             }
-            ident_stats st = search_and_measure(&s, pp, np, enrolled, probe_img, probe_person, nprobe, in_gallery,
-                                                ix, align, NULL, NULL);
-            if (st.ok) { f3 += st.fnir_003; f1 += st.fnir_01; r1 += st.rank1; ok++; }
-            if (st.ok && !isnan(st.cal_fpir)) { cfp += st.cal_fpir; cfn += st.cal_fnir; cthr = st.cal_thr; cok++; }
+            free(gal);
+            bex_index_close(ix);
+            printf("%s{\"enrolment\":\"%s\",\"gallery_people\":%d,\"full\":{\"mated_probes\":%zu,\"nonmated_probes\":%zu,",
+                   multi ? "," : "", multi ? "several (up to 3) images per person" : "one image per person", ngal,
+                   full.mated, full.nonmated);
+            json_num("fnir_at_fpir_0.003", full.fnir_003, ",");
+            json_num("threshold_0.003", full.thr_003, ",");
+            json_num("fnir_at_fpir_0.01", full.fnir_01, ",");
+            json_num("threshold_0.01", full.thr_01, ",");
+            json_num("rank1", full.rank1, ",");
+            printf("\"calibrated\":{\"operating_point\":\"FPIR 0.003 at N=%d\",", ngal);
+            json_num("threshold", full.cal_thr, ",");
+            json_num("fpir", full.cal_fpir, ",");
+            json_num("fnir", full.cal_fnir, "}},");
+            printf("\"n420\":{\"trials\":%d,", ok);
+            json_num("fnir_at_fpir_0.003", ok ? f3 / ok : NAN, ",");
+            json_num("fnir_at_fpir_0.01", ok ? f1 / ok : NAN, ",");
+            json_num("rank1", ok ? r1 / ok : NAN, ",");
+            printf("\"calibrated\":{\"operating_point\":\"FPIR 0.003 at N=420\",");
+            json_num("threshold", cthr, ",");
+            json_num("fpir", cok ? cfp / cok : NAN, ",");
+            json_num("fnir", cok ? cfn / cok : NAN, "}}}");
+            fflush(stdout);
         }
-        free(gal);
-        bex_index_close(ix);
-        printf("%s{\"enrolment\":\"%s\",\"gallery_people\":%d,\"full\":{\"mated_probes\":%zu,\"nonmated_probes\":%zu,",
-               multi ? "," : "", multi ? "several (up to 3) images per person" : "one image per person", ngal,
-               full.mated, full.nonmated);
-        json_num("fnir_at_fpir_0.003", full.fnir_003, ",");
-        json_num("threshold_0.003", full.thr_003, ",");
-        json_num("fnir_at_fpir_0.01", full.fnir_01, ",");
-        json_num("threshold_0.01", full.thr_01, ",");
-        json_num("rank1", full.rank1, ",");
-        printf("\"calibrated\":{\"operating_point\":\"FPIR 0.003 at N=%d\",", ngal);
-        json_num("threshold", full.cal_thr, ",");
-        json_num("fpir", full.cal_fpir, ",");
-        json_num("fnir", full.cal_fnir, "}},");
-        printf("\"n420\":{\"trials\":%d,", ok);
-        json_num("fnir_at_fpir_0.003", ok ? f3 / ok : NAN, ",");
-        json_num("fnir_at_fpir_0.01", ok ? f1 / ok : NAN, ",");
-        json_num("rank1", ok ? r1 / ok : NAN, ",");
-        printf("\"calibrated\":{\"operating_point\":\"FPIR 0.003 at N=420\",");
-        json_num("threshold", cthr, ",");
-        json_num("fpir", cok ? cfp / cok : NAN, ",");
-        json_num("fnir", cok ? cfn / cok : NAN, "}}}");
-        fflush(stdout);
     }
     printf("],\"files\":\"%s/identify_{one,several}_{det.svg,det.csv,hist.svg}\"}\n", out);
     free(enrolled);

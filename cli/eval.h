@@ -14,6 +14,7 @@
 
 #include <stdio.h>
 
+#include "bex/eval.h"
 #include "bex/face.h"
 #include "bex/model.h"
 #include "bex/quality.h"
@@ -22,12 +23,17 @@
 typedef struct eval_img {
     char path[1024];
     int found;          /* 1 a face, 0 none, -1 unreadable */
+    int lit;            /* 1 if the face was found only by the lighting retry */
+    int wide;           /* 1 if the face was found only by the wider padding (wide_pad_retry) */
     int n_faces;        /* faces the detector kept */
     float second_ratio; /* the second-largest face's box width over the largest's (0 if one) */
     bex_quality q;      /* capture quality of the largest face (found == 1) */
     float t[BEX_TEMPLATE_DIM]; /* the largest face's template (found == 1) */
+    float t_alt[BEX_TEMPLATE_DIM]; /* with --flip: the same face's template without flip, so
+                                  that one run measures both (eval_swap_flip) */
     float *tx;          /* with --model (cli_model): the model's template, eval_set.dim floats
-                           (malloc; t is then unused); NULL for the built-in model */
+                           (malloc; t is then unused); NULL for the built-in model;
+                           last: the cache holds what comes before it */
 } eval_img;
 
 typedef struct eval_set {
@@ -35,6 +41,11 @@ typedef struct eval_set {
     int n, cap;
     size_t root_len; /* strlen of "<root>/lfw-deepfunneled/": the cache keys on what follows */
     int dim;         /* floats in a template: BEX_TEMPLATE_DIM, or --model's embedding */
+    /* what eval_embed_all did in this run (images from the cache not counted) */
+    int embedded;
+    double embed_wall_s;
+    bex_engine_stats stats; /* summed over the threads' engines */
+    bex_engine_stats stats_flip; /* with --flip: the flip engines' (templates only) */
 } eval_set;
 
 typedef struct eval_pair {
@@ -61,15 +72,21 @@ eval_pair *eval_read_pairs(const char *file, const char *root, eval_set *s, int 
 int eval_read_people(const char *root, eval_set *s, person **pp, int *np);
 
 /* Options every `bex eval` protocol takes. eval_parse_common consumes argv[*i] (and its
- * value) when it is one of --lfw --out --cache --align --threads --trials --seed --model
- * (cli_load_model: the templates are then the described model's; docs/models.md) and returns
- * 1; 0 when it is not one of them; -1 on a bad value (message printed). */
+ * value) when it is one of --lfw --out --cache --align --threads --trials --seed --variant
+ * --light --flip --model (cli_load_model: the templates are then the described model's;
+ * docs/models.md) and returns 1; 0 when it is not one of them; -1 on a bad value (message
+ * printed). */
 typedef struct eval_opts {
     const char *lfw, *out, *cache;
     bex_align align;
     int threads, trials;
     unsigned long long seed;
+    bex_variant variant; /* applied to every image after decoding (--variant) */
+    bex_light light;     /* the engine's lighting retry (--light off|stretch|gamma|clahe) */
+    int flip;            /* flip test-time augmentation (--flip) */
 } eval_opts;
+/* The options above as JSON members: "align":..,"variant":..,"light_retry":..,"flip":.. */
+void eval_print_opts(const eval_opts *o);
 void eval_opts_default(eval_opts *o, int trials);
 int eval_parse_common(int argc, char **argv, int *i, eval_opts *o);
 
@@ -85,10 +102,24 @@ int eval_make_out_dir(const char *out);
 /* eval_read_people, then eval_make_out_dir(out); on failure frees what it read. */
 int eval_load_people(const char *root, const char *out, eval_set *s, person **pp, int *np);
 
-/* Embeds every image of s not yet found in the cache (cache may be NULL) with `threads`
- * engines, showing progress on a terminal, then rewrites the cache atomically. 0 on success;
- * -1 when the models cannot be loaded. Unreadable images are reported and marked found = -1. */
-int eval_embed_all(eval_set *s, const char *models, bex_align align, int threads, const char *cache);
+/* Embeds every image of s not yet found in the cache o->cache (may be NULL) with o->threads
+ * engines (o->align, o->light), each image first turned into o->variant, showing
+ * progress on a terminal, then rewrites the cache atomically. The cache is keyed by all of
+ * these and by the model weights, so runs with other settings never mix. 0 on success; -1
+ * when the models cannot be loaded. Unreadable images are reported and marked found = -1.
+ * With o->flip, t is the flip template (bex_engine_options.flip) and t_alt the plain one of
+ * the same detection: the flip template is made with bex_face_template from the plain run's
+ * landmarks, which is what a flip engine computes (detection and landmarks do not depend on
+ * flip), without detecting twice; a face found only by the lighting retry is embedded again
+ * by the flip engine, as its template comes from the normalised copy. */
+int eval_embed_all(eval_set *s, const char *models, const eval_opts *o);
+
+/* Swaps every image's t and t_alt: after a --flip run, the templates without flip. */
+void eval_swap_flip(eval_set *s);
+
+/* "failure_to_acquire":{..} for the images of s: images with no face (counted, never dropped,
+ * as in every protocol here), their share, and those found only by the lighting retry. */
+void eval_print_fta(const eval_set *s);
 
 /* Cosine similarity in float with eight partial sums: the bulk comparisons of calibration
  * (tens of millions), within 1e-6 of bex_template_similarity. */

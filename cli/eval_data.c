@@ -3,16 +3,17 @@
  * several threads, and the template cache (cli/eval.h).
  *
  * Cache file (--cache FILE): a header, then one record per image that had a readable file:
- *   "BEXEVC02" | u32 record size | u32 alignment | u64 models fingerprint | u64 count |
- *   u32 template floats (dim) | char model[BEX_MODEL_ID_MAX] (the identity, NUL-padded)
- *   count x { char key[256] ("Name/Name_0001.jpg") | the eval_img fields from found up to t |
- *             dim floats: the largest face's template }
+ *   "BEXEVC03" | u32 record size | u32 alignment | u64 models fingerprint | u32 variant |
+ *   u32 lighting retry | u32 flip | u32 wide-pad retry | u64 count | u32 template floats (dim) |
+ *   char model[BEX_MODEL_ID_MAX] (the identity, NUL-padded)
+ *   count x { char key[256] ("Name/Name_0001.jpg") | the eval_img fields after path, up to tx |
+ *             with --model: dim floats, its template }
  * Native byte order and struct layout: a cache is for the machine and build that wrote it.
- * The model identity (model.h: the built-in model's for the alignment, or --model's, whose
- * identity hashes its ONNX file and preprocessing) keys the cache, so the templates of two
- * models never mix. A header that does not match (other model, alignment, detector or
- * landmark weights, other bex build) is ignored and the images are embedded again; keep one
- * cache file per model. It is written to FILE.tmp and renamed over FILE.
+ * A header that does not match (other alignment, variant, lighting retry, flip, weights or bex
+ * build) is ignored and the images are embedded again. It is written to FILE.tmp and renamed
+ * over FILE. The model identity (model.h: the built-in model's for the alignment, or --model's,
+ * which hashes its ONNX file and preprocessing) keys the cache too, so two models' templates
+ * never mix; a cache of another model is neither read nor overwritten: keep one file per model.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -28,12 +29,12 @@
 #include "cli.h"
 #include "eval.h"
 
-#define CACHE_MAGIC "BEXEVC02"
+#define CACHE_MAGIC "BEXEVC03"
 #define KEY_LEN 256
-/* the cached part of an eval_img: found, n_faces, second_ratio and q (then the template,
- * dim floats, from t or tx) */
+/* the cached part of an eval_img: everything after path, up to tx (a --model template, tx,
+ * follows it in the record) */
 #define REC_OFF offsetof(eval_img, found)
-#define REC_LEN (offsetof(eval_img, t) - REC_OFF)
+#define REC_LEN (offsetof(eval_img, tx) - REC_OFF)
 
 unsigned long long eval_rng(unsigned long long *s) {
     *s ^= *s >> 12;
@@ -42,7 +43,9 @@ unsigned long long eval_rng(unsigned long long *s) {
     return *s * 2685821657736338717ULL;
 }
 
-const char *eval_align_name(bex_align a) { return a == BEX_ALIGN_FACEAPI ? "faceapi" : "similarity"; }
+const char *eval_align_name(bex_align a) {
+    return a == BEX_ALIGN_FACEAPI ? "faceapi" : a == BEX_ALIGN_KEYPOINTS ? "keypoints" : "similarity";
+}
 
 float eval_dot(const float *a, const float *b) {
     float acc[8] = {0};
@@ -194,13 +197,52 @@ void eval_opts_default(eval_opts *o, int trials) {
     o->threads = 2;
     o->trials = trials;
     o->seed = 20261126;
+    o->variant = BEX_VARIANT_FULL;
+    o->light = BEX_LIGHT_DEFAULT;
+    o->flip = 0;
+}
+
+void eval_print_opts(const eval_opts *o) {
+    printf("\"align\":\"%s\",\"variant\":\"%s\",\"light_retry\":\"%s\",\"flip\":%s", eval_align_name(o->align),
+           bex_variant_name(o->variant), bex_light_name(o->light), o->flip ? "true" : "false");    printf(",\"model\":"); /* whose templates were measured */
+    bex_json_str(stdout, cli_model() ? cli_model()->identity : bex_model_builtin_identity(o->align == BEX_ALIGN_FACEAPI));
+}
+
+void eval_print_fta(const eval_set *s) {
+    int no_face = 0, lit = 0, wide = 0, readable = 0;
+    for (int i = 0; i < s->n; i++) {
+        readable += s->imgs[i].found >= 0;
+        no_face += s->imgs[i].found == 0;
+        lit += s->imgs[i].found == 1 && s->imgs[i].lit;
+        wide += s->imgs[i].found == 1 && s->imgs[i].wide;
+    }
+    double r = readable ? 1.0 / readable : 0.0;
+    printf("\"failure_to_acquire\":{\"images\":%d,\"no_face\":%d,\"rate\":%.5f,\"found_by_wide_pad\":%d,"
+           "\"found_by_light_retry\":%d,\"no_face_without_light_retry\":%d,\"rate_without_light_retry\":%.5f,"
+           "\"no_face_without_either\":%d,\"rate_without_either\":%.5f}",
+           readable, no_face, no_face * r, wide, lit, no_face + lit, (no_face + lit) * r, no_face + lit + wide,
+           (no_face + lit + wide) * r);
 }
 
 int eval_parse_common(int argc, char **argv, int *i, eval_opts *o) {
     const char *a = argv[*i];
+    if (!strcmp(a, "--flip")) {
+        o->flip = 1;
+        return 1;
+    }
     if (*i + 1 >= argc) return 0;
     const char *v = argv[*i + 1];
-    if (!strcmp(a, "--lfw")) o->lfw = v;
+    if (!strcmp(a, "--variant")) {
+        if (bex_variant_parse(v, &o->variant) != BEX_OK) {
+            fprintf(stderr, "bex: --variant is full, tight, dark or sidelight\n");
+            return -1;
+        }
+    } else if (!strcmp(a, "--light")) {
+        if (bex_light_parse(v, &o->light) != BEX_OK) {
+            fprintf(stderr, "bex: --light is off, stretch, gamma or clahe\n");
+            return -1;
+        }
+    } else if (!strcmp(a, "--lfw")) o->lfw = v;
     else if (!strcmp(a, "--out")) o->out = v;
     else if (!strcmp(a, "--cache")) o->cache = v;
     else if (!strcmp(a, "--model")) {
@@ -295,13 +337,15 @@ static uint64_t models_fingerprint(const char *dir) {
 typedef struct cache_hdr {
     char magic[8];
     uint32_t rec_len, align;
-    uint64_t fingerprint, count;
+    uint64_t fingerprint;
+    uint32_t variant, light, flip, wide_pad;
+    uint64_t count;
     uint32_t dim;
     char model[BEX_MODEL_ID_MAX];
 } cache_hdr;
 
-/* where an image's template lives: tx with --model, else t */
-static float *img_template(eval_img *im) { return cli_model() ? im->tx : im->t; }
+/* the bytes of a --model template after each record (0 for the built-in model: t holds it) */
+static size_t model_bytes(const cache_hdr *h) { return cli_model() ? sizeof(float) * h->dim : 0; }
 
 static int cmp_key(const void *a, const void *b) { return strcmp(a, b); }
 
@@ -312,18 +356,21 @@ static int cache_load(eval_set *s, const char *file, const cache_hdr *want) {
     if (!f) return 0;
     cache_hdr h;
     int used = 0;
-    const size_t tlen = sizeof(float) * want->dim, rec = KEY_LEN + REC_LEN + tlen;
-    if (fread(&h, sizeof h, 1, f) != 1 || memcmp(h.magic, want->magic, 8) || h.rec_len != want->rec_len ||
-        h.align != want->align || h.fingerprint != want->fingerprint || h.count > 10000000 || h.dim != want->dim ||
-        memcmp(h.model, want->model, sizeof h.model)) {
+    const size_t xlen = model_bytes(want), rec = KEY_LEN + REC_LEN + xlen;
+    if (fread(&h, sizeof h, 1, f) == 1 && !memcmp(h.magic, want->magic, 8) &&
+        (h.dim != want->dim || memcmp(h.model, want->model, sizeof h.model))) {
         h.model[sizeof h.model - 1] = 0;
+        fprintf(stderr, "bex: the cache %s holds the templates of model %s, not %s: embedding every image and "
+                "leaving the cache as it is (give each model its own --cache file)\n", file, h.model, want->model);
         fclose(f);
-        if (!memcmp(h.magic, want->magic, 8) && strcmp(h.model, want->model)) {
-            fprintf(stderr, "bex: the cache %s holds the templates of model %s, not %s: embedding every image and "
-                    "leaving the cache as it is (give each model its own --cache file)\n", file, h.model, want->model);
-            return -1;
-        }
-        fprintf(stderr, "bex: the cache %s was made with other models, alignment or build; embedding again\n", file);
+        return -1;
+    }
+    if (memcmp(h.magic, want->magic, 8) || h.rec_len != want->rec_len ||
+        h.align != want->align || h.fingerprint != want->fingerprint || h.variant != want->variant ||
+        h.light != want->light || h.flip != want->flip || h.wide_pad != want->wide_pad || h.count > 10000000) {
+        fprintf(stderr, "bex: the cache %s was made with other models, alignment, variant, lighting retry, flip or "
+                "build; embedding again\n", file);
+        fclose(f);
         return 0;
     }
     char *all = malloc(rec * (h.count ? h.count : 1));
@@ -342,11 +389,13 @@ static int cache_load(eval_set *s, const char *file, const cache_hdr *want) {
         if (!hit) continue;
         eval_img *im = &s->imgs[i];
         memcpy((char *)im + REC_OFF, hit + KEY_LEN, REC_LEN);
-        if (cli_model() && !im->tx && !(im->tx = malloc(tlen ? tlen : 1))) {
-            im->found = -2; /* embedded again */
-            continue;
+        if (xlen) {
+            if (!im->tx && !(im->tx = malloc(xlen))) {
+                im->found = -2; /* embedded again */
+                continue;
+            }
+            memcpy(im->tx, hit + KEY_LEN + REC_LEN, xlen);
         }
-        memcpy(img_template(im), hit + KEY_LEN + REC_LEN, tlen);
         used++;
     }
     free(all);
@@ -367,9 +416,10 @@ static void cache_save(const eval_set *s, const char *file, const cache_hdr *h0)
         snprintf(key, sizeof key, "%s", s->imgs[i].path + s->root_len);
         fwrite(key, KEY_LEN, 1, f);
         fwrite((const char *)&s->imgs[i] + REC_OFF, REC_LEN, 1, f);
-        static const float zero[BEX_MODEL_MAX_DIM];
-        const float *t = img_template(&s->imgs[i]);
-        fwrite(t ? t : zero, sizeof(float), h.dim, f); /* no face: a record of zeros */
+        if (model_bytes(&h)) { /* no face: a template of zeros */
+            static const float zero[BEX_MODEL_MAX_DIM];
+            fwrite(s->imgs[i].tx ? s->imgs[i].tx : zero, sizeof(float), h.dim, f);
+        }
     }
     eval_close_atomic(f, tmp, file);
 }
@@ -379,26 +429,41 @@ static void cache_save(const eval_set *s, const char *file, const cache_hdr *h0)
 typedef struct embed_job {
     eval_set *s;
     const char *models;
-    bex_align align;
+    const eval_opts *o;
     int next, done, todo, failed_open;
     unsigned char *skip;
     pthread_mutex_t lock;
     double t0;
 } embed_job;
 
-static void embed_one(bex_engine *e, eval_img *im) {
+void eval_swap_flip(eval_set *s) {
+    for (int i = 0; i < s->n; i++) {
+        float tmp[BEX_TEMPLATE_DIM];
+        memcpy(tmp, s->imgs[i].t, sizeof tmp);
+        memcpy(s->imgs[i].t, s->imgs[i].t_alt, sizeof tmp);
+        memcpy(s->imgs[i].t_alt, tmp, sizeof tmp);
+    }
+}
+
+/* ef: the flip engine, or NULL without --flip. */
+static void embed_one(bex_engine *e, bex_engine *ef, eval_img *im, bex_variant variant, bex_align align) {
     char err[512];
-    bex_image img;
+    bex_image img = {0, 0, NULL};
     bex_face f[8];
     int n = 0;
-    if (bex_image_load(im->path, NULL, &img, err, sizeof err) != BEX_OK) {
-        fprintf(stderr, "bex: %s\n", err);
+    if (bex_image_load(im->path, NULL, &img, err, sizeof err) != BEX_OK ||
+        bex_variant_apply(&img, variant, err, sizeof err) != BEX_OK) {
+        fprintf(stderr, "bex: %s: %s\n", im->path, err);
+        if (img.px) bex_image_free(&img);
         im->found = -1;
         return;
     }
     im->found = 0;
+    im->lit = im->wide = 0;
+    bex_engine_stats before, after;
+    bex_engine_get_stats(e, &before);
     if (bex_embed(e, &img, f, 8, &n, err, sizeof err) == BEX_OK && n > 0) {
-        if (cli_model()) { /* a described model's (--model) */
+        if (cli_model()) { /* a described model's (--model), whatever its length */
             free(im->tx);
             im->tx = malloc(sizeof(float) * (size_t)f[0].dim);
             if (!im->tx) {
@@ -410,7 +475,20 @@ static void embed_one(bex_engine *e, eval_img *im) {
         } else {
             memcpy(im->t, f[0].template_, sizeof im->t); /* the largest face */
         }
+        bex_engine_get_stats(e, &after);
         im->found = 1;
+        im->lit = after.light_found > before.light_found;
+        im->wide = after.wide_pad_found > before.wide_pad_found;
+        if (ef) {
+            memcpy(im->t_alt, f[0].template_, sizeof im->t_alt);
+            bex_face g = f[0];
+            int m = 0;
+            if (im->lit ? bex_embed(ef, &img, f, 8, &m, err, sizeof err) == BEX_OK && m > 0
+                        : bex_face_template(ef, &img, &g, align, err, sizeof err) == BEX_OK)
+                memcpy(im->t, im->lit ? f[0].template_ : g.template_, sizeof im->t);
+            else
+                fprintf(stderr, "bex: %s: flip template: %s\n", im->path, err);
+        }
         im->n_faces = n;
         im->second_ratio = n > 1 && f[0].box[2] > 0 ? f[1].box[2] / f[0].box[2] : 0;
         if (bex_face_quality(&img, &f[0], NULL, &im->q, err, sizeof err) != BEX_OK) {
@@ -421,15 +499,38 @@ static void embed_one(bex_engine *e, eval_img *im) {
     bex_image_free(&img);
 }
 
+static void add_stats(bex_engine_stats *t, const bex_engine *e) {
+    bex_engine_stats st;
+    bex_engine_get_stats(e, &st);
+    t->images += st.images;
+    t->faces += st.faces;
+    t->templates += st.templates;
+    t->light_retries += st.light_retries;
+    t->light_found += st.light_found;
+    t->wide_pad_found += st.wide_pad_found;
+    t->detect_ms += st.detect_ms;
+    t->landmarks_ms += st.landmarks_ms;
+    t->align_ms += st.align_ms;
+    t->descriptor_ms += st.descriptor_ms;
+}
+
 static void *embed_worker(void *arg) {
     embed_job *j = arg;
     bex_engine *e;
     char err[512];
     bex_engine_options o;
     bex_engine_options_default(&o);
-    o.align = j->align;
+    o.align = j->o->align;
+    o.light_retry = j->o->light;
     o.model = cli_model();
-    if (bex_engine_open(j->models, &o, &e, err, sizeof err) != BEX_OK) {
+    o.detector = cli_detector;
+    bex_engine *ef = NULL;
+    int rc = bex_engine_open(j->models, &o, &e, err, sizeof err);
+    if (rc == BEX_OK && j->o->flip) {
+        o.flip = 1;
+        if ((rc = bex_engine_open(j->models, &o, &ef, err, sizeof err)) != BEX_OK) bex_engine_close(e);
+    }
+    if (rc != BEX_OK) {
         pthread_mutex_lock(&j->lock);
         if (!j->failed_open++) fprintf(stderr, "bex: cannot load the face models: %s\n", err);
         pthread_mutex_unlock(&j->lock);
@@ -441,21 +542,36 @@ static void *embed_worker(void *arg) {
         while (i < j->s->n && j->skip[i]) i = j->next++;
         pthread_mutex_unlock(&j->lock);
         if (i >= j->s->n) break;
-        embed_one(e, &j->s->imgs[i]);
+        embed_one(e, ef, &j->s->imgs[i], j->o->variant, j->o->align);
         pthread_mutex_lock(&j->lock);
         int done = ++j->done;
         if (done % 50 == 0 || done == j->todo) cli_progress("embedding images", (size_t)done, (size_t)j->todo, j->t0);
         pthread_mutex_unlock(&j->lock);
     }
+    pthread_mutex_lock(&j->lock);
+    add_stats(&j->s->stats, e);
+    if (ef) add_stats(&j->s->stats_flip, ef);
+    pthread_mutex_unlock(&j->lock);
     bex_engine_close(e);
+    bex_engine_close(ef);
     return NULL;
 }
 
-int eval_embed_all(eval_set *s, const char *models, bex_align align, int threads, const char *cache) {
-    cache_hdr h = {.rec_len = (uint32_t)REC_LEN, .align = (uint32_t)align};
+int eval_embed_all(eval_set *s, const char *models, const eval_opts *o) {
+    /* the detector is part of what a cache was made with: kept in align's upper bits */
+    const char *cache = o->cache;
+    int threads = o->threads;
+    cache_hdr h = {.rec_len = (uint32_t)REC_LEN, .align = (uint32_t)o->align | ((uint32_t)cli_detector << 8), .variant = (uint32_t)o->variant,
+                   .light = (uint32_t)o->light, .flip = (uint32_t)!!o->flip};
+    bex_engine_options eo;
+    bex_engine_options_default(&eo);
+    h.wide_pad = (uint32_t)!!eo.wide_pad_retry; /* the engine's default: keyed should it change */
     memcpy(h.magic, CACHE_MAGIC, 8);
-    snprintf(h.model, sizeof h.model, "%s", cli_model() ? cli_model()->identity : bex_model_builtin_identity(align == BEX_ALIGN_FACEAPI));
-    embed_job j = {.s = s, .models = models, .align = align, .t0 = cli_now()};
+    snprintf(h.model, sizeof h.model, "%s",
+             cli_model() ? cli_model()->identity : bex_model_builtin_identity(o->align == BEX_ALIGN_FACEAPI));
+    memset(&s->stats, 0, sizeof s->stats);
+    memset(&s->stats_flip, 0, sizeof s->stats_flip);
+    embed_job j = {.s = s, .models = models, .o = o, .t0 = cli_now()};
     j.skip = calloc((size_t)s->n + 1, 1);
     if (!j.skip) {
         fprintf(stderr, "bex: out of memory\n");
@@ -464,6 +580,11 @@ int eval_embed_all(eval_set *s, const char *models, bex_align align, int threads
     int cached = 0;
     s->dim = cli_model() ? cli_model()->embedding : BEX_TEMPLATE_DIM;
     h.dim = (uint32_t)s->dim;
+    if (o->flip && cli_model()) { /* flip keeps a second 128-d template per image */
+        fprintf(stderr, "bex: --flip is the built-in model's; it does not combine with --model\n");
+        free(j.skip);
+        return -1;
+    }
     if (cache) {
         h.fingerprint = models_fingerprint(models);
         for (int i = 0; i < s->n; i++) s->imgs[i].found = -2; /* not yet known */
@@ -486,6 +607,8 @@ int eval_embed_all(eval_set *s, const char *models, bex_align align, int threads
         for (int i = 0; i < threads; i++) pthread_join(th[i], NULL);
     }
     pthread_mutex_destroy(&j.lock);
+    s->embedded = j.done;
+    s->embed_wall_s = cli_now() - j.t0;
     free(j.skip);
     if (j.failed_open) return -1;
     if (cache && j.todo > 0) cache_save(s, cache, &h);

@@ -586,7 +586,8 @@ static int cmd_gate(const char *models, int argc, char **argv) {
         return 2;
     }
     bex_index *ix;
-    int rc = bex_gate_gallery_open(gfile, glen, &keys, dep, now, &ix, NULL, err, sizeof err);
+    bex_gallery_header ginfo;
+    int rc = bex_gate_gallery_open(gfile, glen, &keys, dep, now, &ix, &ginfo, err, sizeof err);
     free(gfile);
     if (rc != BEX_OK) {
         bex_gate_keys_wipe(&keys);
@@ -607,7 +608,7 @@ static int cmd_gate(const char *models, int argc, char **argv) {
         return 2;
     }
     bex_gate_decision g;
-    rc = bex_gate_decide(ix, live.one.acquired ? live.one.template_ : NULL, &g, err, sizeof err);
+    rc = bex_gate_decide_with(ix, &ginfo, live.one.acquired ? live.one.template_ : NULL, &g, err, sizeof err);
     bex_index_close(ix);
     if (rc != BEX_OK) {
         cli_photo_free(&live);
@@ -655,6 +656,8 @@ static int cmd_gate(const char *models, int argc, char **argv) {
         if (g.match.calibrated) printf(",\"threshold\":%.4f", g.match.threshold);
         printf(",\"operating_point\":");
         bex_json_str(stdout, g.match.operating_point);
+        printf(",\"calibration\":");
+        bex_json_str(stdout, g.match.calibration);
     }
     if (!g.photo) bex_json_capture(stdout, live.one.outcome, live.one.message);
     printf("}\n");
@@ -882,8 +885,15 @@ static int cmd_gallery(int argc, char **argv) {
     bex_json_str(stdout, dep);
     printf(",\"device\":\"%s\",\"file\":", h.device);
     bex_json_str(stdout, out);
-    printf(",\"bytes\":%zu,\"subjects\":%zu,\"templates\":%llu,\"expires_at\":\"%s\"}\n", len, subjects,
-           (unsigned long long)((h.plain_bytes - 24) / (16 + 4 * BEX_TEMPLATE_DIM)), exp);
+    printf(",\"bytes\":%zu,\"subjects\":%zu,\"templates\":%llu,\"expires_at\":\"%s\",\"operating_point\":", len,
+           subjects, (unsigned long long)h.templates, exp);
+    bex_json_str(stdout, h.operating_point);
+    printf(",\"threshold\":");
+    if (h.calibrated) printf("%.5f", h.threshold);
+    else printf("null");
+    printf(",\"calibration\":");
+    bex_json_str(stdout, h.calibration);
+    printf("}\n");
     return 0;
 }
 

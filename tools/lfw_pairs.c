@@ -30,7 +30,7 @@
 typedef struct img_rec {
     char path[512];
     int found;      /* 0 no face, 1 found directly, 2 only after padding, 3 only below 0.5 */
-    float t[2][BEX_TEMPLATE_DIM]; /* [0] faceapi, [1] similarity */
+    float t[3][BEX_TEMPLATE_DIM]; /* [0] faceapi, [1] similarity, [2] BlazeFace keypoints */
 } img_rec;
 
 typedef struct pair { int a, b, mated; } pair;
@@ -40,6 +40,7 @@ static int train_folds = 1, train_folds_set; /* 10 for View 2's pairs.txt */
 static int nimgs, cap_imgs;
 static const char *lfw_dir, *model_dir = "models";
 static double roll_deg;
+static bex_engine_options eopt;
 
 /* Turns img by deg degrees about its centre (bilinear, black outside), in place. */
 static void roll(bex_image *img, double deg) {
@@ -111,7 +112,7 @@ static void *worker(void *arg) {
     (void)arg;
     bex_engine *e;
     char err[256];
-    if (bex_engine_open(model_dir, NULL, &e, err, sizeof err) != BEX_OK) {
+    if (bex_engine_open(model_dir, &eopt, &e, err, sizeof err) != BEX_OK) {
         fprintf(stderr, "lfw_pairs: %s\n", err);
         exit(2);
     }
@@ -134,6 +135,9 @@ static void *worker(void *arg) {
             if (bex_face_template(e, &img, &f[0], BEX_ALIGN_SIMILARITY, err, sizeof err) == BEX_OK) {
                 memcpy(imgs[i].t[1], f[0].template_, sizeof imgs[i].t[1]);
                 imgs[i].found = f[0].score < 0.5f ? 3 : f[0].padded ? 2 : 1;
+                /* without keypoints (SSD) this is the similarity alignment again */
+                if (bex_face_template(e, &img, &f[0], BEX_ALIGN_KEYPOINTS, err, sizeof err) == BEX_OK)
+                    memcpy(imgs[i].t[2], f[0].template_, sizeof imgs[i].t[2]);
             }
         }
         bex_image_free(&img);
@@ -185,11 +189,20 @@ static void ten_fold(const pair *p, int n, int folds, int align, double *mean, d
 
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: lfw_pairs [--roll DEG] LFW_DIR TRAIN_PAIRS [TEST_PAIRS]   (models from $BEX_MODELS or ./models)\n");
+        fprintf(stderr, "usage: lfw_pairs [--roll DEG] [--detector blazeface|blazeface-full|ssd] [--landmark-box ssd|raw]\n"
+                        "                 [--no-fallback] [--no-pad-retry] LFW_DIR TRAIN_PAIRS [TEST_PAIRS]   (models from $BEX_MODELS or ./models)\n");
         return 2;
     }
-    if (argc > 3 && !strcmp(argv[1], "--roll")) {
-        roll_deg = atof(argv[2]);
+    bex_engine_options_default(&eopt);
+    for (;;) {
+        if (argc > 3 && !strcmp(argv[1], "--roll")) roll_deg = atof(argv[2]);
+        else if (argc > 3 && !strcmp(argv[1], "--detector"))
+            eopt.detector = !strcmp(argv[2], "ssd") ? BEX_DETECTOR_SSD
+                            : !strcmp(argv[2], "blazeface-full") ? BEX_DETECTOR_BLAZEFACE_FULL : BEX_DETECTOR_BLAZEFACE;
+        else if (argc > 3 && !strcmp(argv[1], "--landmark-box")) eopt.blaze_box_as_ssd = !strcmp(argv[2], "ssd"); /* default raw */
+        else if (argc > 3 && !strcmp(argv[1], "--no-fallback")) { eopt.full_range_fallback = 0; argv--, argc++; }
+        else if (argc > 3 && !strcmp(argv[1], "--no-pad-retry")) { eopt.pad_retry = 0; argv--, argc++; }
+        else break;
         argv += 2;
         argc -= 2;
     }
@@ -219,8 +232,8 @@ int main(int argc, char **argv) {
     printf("failure to acquire: %.3f%% without the padded retry, %.3f%% with it at the same threshold, "
            "%.3f%% with the lower retry threshold\n",
            100.0 * (padded + low + none) / nimgs, 100.0 * (low + none) / nimgs, 100.0 * none / nimgs);
-    static const char *names[2] = {"faceapi", "similarity"};
-    for (int a = 0; a < 2; a++) {
+    static const char *names[3] = {"faceapi", "similarity", "keypoints"};
+    for (int a = 0; a < 3; a++) {
         float t = best_threshold(tr, ntr, a);
         printf("%-10s threshold %.4f: accuracy %.2f%% on %s (%d pairs)", names[a], t,
                100 * accuracy(tr, ntr, a, t), argv[2], ntr);

@@ -85,10 +85,12 @@ typedef struct bex_flag {
     bex_flag_status status;
 } bex_flag;
 
-/* A 1:1 or 1:N decision as taken: the gallery, its size, the best candidate, the threshold
- * and its operating point. calibrated 0: the operating point asked for lies beyond the
- * calibration's evidence (FPIR 0.003 at a gallery too large for it): no decision is taken
- * (match 0, threshold NAN) and operating_point says so. */
+/* A 1:1 or 1:N decision as taken: the gallery, its size, the best candidate, the threshold,
+ * its operating point and the calibration table that set it (the shipped LFW table, or the
+ * calibration an operator applied to the store for the model or the port: calibration_id).
+ * calibrated 0: the operating point asked for lies beyond the calibration's evidence (FPIR
+ * 0.003 at a gallery too large for it): no decision is taken (match 0, threshold NAN) and
+ * operating_point says so. */
 typedef struct bex_match {
     bex_gallery gallery;    /* BEX_GALLERY_NONE: no comparison */
     long long gallery_size; /* subjects searched */
@@ -96,6 +98,8 @@ typedef struct bex_match {
     float score;            /* its similarity (NAN: none) */
     float threshold;        /* NAN when not calibrated */
     char operating_point[128];
+    char calibration[128];  /* the table's name (calibration.h: bex_calibration.name) */
+    long long calibration_id; /* the store's applied calibration; 0: the shipped table */
     int calibrated;
     int match;              /* calibrated and score >= threshold */
 } bex_match;
@@ -356,11 +360,26 @@ typedef struct bex_gallery_header {
     uint64_t plain_bytes;            /* the gallery's bytes once decrypted */
     unsigned char sealed_key[80];    /* the file key, crypto_box_seal'ed to the device */
     unsigned char nonce[24];         /* XChaCha20-Poly1305's */
+    /* From inside the sealed gallery, not the clear header: filled by bex_border_gallery_seal
+     * and, once decrypted, by bex_gate_gallery_open. */
+    int plain_version;               /* 2: with the service's decision block; 1: an older file
+                                        (the gate decides with the shipped table) */
+    uint64_t templates;              /* templates in the gallery */
+    long long gallery_size;          /* 2: the subjects N the 1:N threshold was set for */
+    int calibrated;                  /* 2: 0 when FPIR at N lies beyond the calibration in force */
+    float threshold;                 /* 2: the 1:N threshold (NAN when not calibrated) */
+    double fpir;                     /* 2: the FPIR it was set for */
+    long long calibration_id;        /* 2: the store's applied calibration; 0 the shipped table */
+    char operating_point[128];       /* 2: "FPIR 0.003 at N=180", or why there is no decision */
+    char calibration[128];           /* 2: the calibration's name (calibration.h) */
 } bex_gallery_header;
 
 /* A departure's gallery (bex_border_gallery) as a file for one registered device: encrypted to
  * it, signed by the service, with the departure and an expiry (the departure's scheduled time
- * + the setting gallery_window_s). *file: free(); *info: its header; *subjects (may be NULL):
+ * + the setting gallery_window_s), and, inside the seal, the 1:N threshold for FPIR
+ * BEX_DEFAULT_FPIR at the gallery's size from the calibration in force for the gate's port (the
+ * device's, else the departure's: bex_store_calibration_for), named, so that the gate decides
+ * where the service would. *file: free(); *info: its header; *subjects (may be NULL):
  * distinct subjects in it. BEX_ERR_ARG: no such
  * departure, no such device, a revoked device. An audited read. */
 int bex_border_gallery_seal(bex_store *st, const char *departure, const char *device,
@@ -383,7 +402,11 @@ int bex_gate_gallery_open(const unsigned char *file, size_t len, const bex_gate_
                           bex_gallery_header *info, char *err, size_t errlen);
 
 /* A gate's decision against an exported gallery, with no store at hand: the best candidate at
- * FPIR BEX_DEFAULT_FPIR for the gallery's size (rules.h: bex_identify_decide). */
+ * FPIR BEX_DEFAULT_FPIR for the gallery's size (rules.h: bex_identify_decide) from the shipped
+ * table. bex_gate_decide_with takes the opened file's header (bex_gate_gallery_open's *info):
+ * a version-2 file decides at the threshold the service sealed in it (the applied calibration
+ * of the gate's port), naming it, or takes no decision when the service found none; a
+ * version-1 file (or info NULL) as bex_gate_decide. */
 typedef struct bex_gate_decision {
     int photo;                /* 0: no usable photo */
     bex_match match;          /* gallery BEX_GALLERY_MANIFEST */
@@ -391,6 +414,8 @@ typedef struct bex_gate_decision {
 
 int bex_gate_decide(bex_index *gallery, const float *live, bex_gate_decision *out, char *err,
                     size_t errlen);
+int bex_gate_decide_with(bex_index *gallery, const bex_gallery_header *info, const float *live,
+                         bex_gate_decision *out, char *err, size_t errlen);
 
 /* One line of a gate's log: what `bex sync` records later as an exit, signed by the gate. The
  * template travels sealed to the service (a stolen gate's log shows no biometrics). */

@@ -63,7 +63,69 @@ typedef struct bex_operating_point {
     unsigned long long comparisons;   /* non-mated comparisons behind the estimate */
     unsigned long long false_matches; /* of which at or above threshold */
     char name[64];             /* "FMR 0.001", "FPIR 0.003 at N=420" */
+    char calibration[128];     /* the table it came from (bex_calibration.name): "shipped LFW
+                                  table (similarity)", "applied calibration 7 (port JFK,
+                                  2026-12-06T11:00:00Z)" */
+    long long calibration_id;  /* a store's applied calibration id; 0: the shipped table */
 } bex_operating_point;
+
+/* The FMR -> threshold table a decision uses, named so that its output can say which: the
+ * shipped table of the built-in model (LFW), or a calibration an operator applied to a store
+ * (`bex eval calibrate --store DB --apply FILE`, store.h: bex_store_calibration_for). A value
+ * that points at its rows, it owns nothing: the rows live as long as whoever made it keeps
+ * them (the shipped ones for ever, a store's until its next reload). Made by
+ * bex_calibration_shipped or bex_calibration_applied, read by the *_in calls below, which
+ * derive operating points from it exactly as the shipped calls do (they are the same code).
+ *
+ *   bex_calibration c;
+ *   bex_calibration_applied(rows, n, 1200000, 7, "port", "JFK", "2026-12-06T11:00:00Z", &c, err, sizeof err);
+ *   bex_operating_point_identify_in(&c, BEX_DEFAULT_FPIR, 420, &op, err, sizeof err);
+ *   // op.threshold from rows; op.calibration "applied calibration 7 (port JFK, 2026-12-06T11:00:00Z)"
+ */
+typedef struct bex_calibration_row bex_calibration_row;
+
+typedef enum bex_calib_source {
+    BEX_CALIB_SHIPPED = 0,    /* the built-in model's LFW table, compiled in */
+    BEX_CALIB_APPLIED = 1,    /* a calibration applied to a store, on its own data */
+    BEX_CALIB_MODEL_FILE = 2, /* another model's calibration file (model.h) */
+} bex_calib_source;
+
+typedef struct bex_calibration {
+    const bex_calibration_row *rows; /* from the highest target down, thresholds rising */
+    size_t n_rows;
+    unsigned long long comparisons;  /* non-mated comparisons behind the table */
+    bex_calib_source source;         /* shipped, applied to a store, or a model's own file */
+    bex_align align;                 /* shipped: whose table */
+    long long id;                    /* applied: its id in the store (calibrations.id) */
+    char scope[8];                   /* applied: "model", "port" or "camera" */
+    char key[32];                    /* applied: the port or camera ("" for a model's) */
+    char applied_at[24];             /* applied: when it was put in force */
+    char name[128];                  /* what a decision's output names (see bex_operating_point) */
+} bex_calibration;
+
+/* The shipped LFW table of the built-in model with `align`. Never fails. */
+void bex_calibration_shipped(bex_align align, bex_calibration *out);
+
+/* An applied table from n rows (not copied: keep them while *out is used), highest target
+ * first with thresholds rising, as bex_calibration_save_model checks; comparisons >= 1. scope
+ * "model", "port" or "camera"; key the port or camera (NULL or "" for "model"); applied_at
+ * when it was put in force. BEX_ERR_ARG for rows out of order or range. */
+int bex_calibration_applied(const bex_calibration_row *rows, size_t n, unsigned long long comparisons,
+                            long long id, const char *scope, const char *key, const char *applied_at,
+                            bex_calibration *out, char *err, size_t errlen);
+
+/* Operating points from a calibration: the calls below with the table c instead of the
+ * shipped one. 1:N sets FPIR f at gallery size n through the per-comparison FMR
+ * 1 - (1 - f)^(1/n) and takes the largest row target <= it; a target below the table's
+ * smallest is BEX_ERR_UNSUPPORTED (never extrapolated), the message naming the calibration.
+ * out->calibration and out->calibration_id name c. */
+int bex_operating_point_verify_in(const bex_calibration *c, double fmr, bex_operating_point *out,
+                                  char *err, size_t errlen);
+int bex_operating_point_identify_in(const bex_calibration *c, double fpir, long long n,
+                                    bex_operating_point *out, char *err, size_t errlen);
+
+/* The smallest FMR c supports (its last row's target). */
+double bex_calibration_min_fmr_in(const bex_calibration *c);
 
 /* The threshold for 1:1 verification at a target FMR (0 < fmr <= 0.1). BEX_ERR_ARG for a
  * target outside (0, 0.1]; BEX_ERR_UNSUPPORTED when the target is below what the calibration
@@ -94,15 +156,16 @@ int bex_operating_point_identify_model(const bex_model *m, bex_align align, doub
                                        long long n, bex_operating_point *out, char *err,
                                        size_t errlen);
 
-/* One row of a calibration table, as `bex eval calibrate` measures it. */
-typedef struct bex_calibration_row {
+/* One row of a calibration table, as `bex eval calibrate` measures it (the shipped tables'
+ * rows too: src/face/calibration_table.h). */
+struct bex_calibration_row {
     double target;                    /* the FMR this row is calibrated for, (0, 0.1] */
     float threshold;                  /* the lowest score with FMR <= target */
     unsigned long long false_matches; /* non-mated comparisons at or above threshold */
     double upper95;                   /* one-sided 95% Clopper-Pearson bound on the FMR */
     double fnmr;                      /* mated comparisons below threshold */
     double heldout_fmr;               /* FMR on people held out of the fit */
-} bex_calibration_row;
+};
 
 /* Writes m's calibration file (m->calibration, for m->identity) from n rows, highest target
  * first with thresholds rising, measured on `comparisons` non-mated comparisons; evidence is

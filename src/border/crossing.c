@@ -95,9 +95,12 @@ static int entry_record(bex_store *st, const bex_entry_request *rq, const bex_en
         char obj[128], det[192];
         snprintf(obj, sizeof obj, "encounter %lld subject %lld document %lld admission %lld", (long long)enc,
                  (long long)subject, (long long)document, (long long)res->admission);
-        snprintf(det, sizeof det, "outcome %s, decision %s, %d flags, 1:N over %lld subjects%s%s",
+        char cal[40] = "";
+        if (f->calibration.source == BEX_CALIB_APPLIED)
+            snprintf(cal, sizeof cal, ", calibration %lld", f->calibration.id);
+        snprintf(det, sizeof det, "outcome %s, decision %s, %d flags, 1:N over %lld subjects%s%s%s",
                  bex_outcome_name(v->outcome), bex_decision_name(v->decision), v->n_flags, f->gallery_size,
-                 v->citizen ? ", citizen" : "", v->n_close ? ", earlier admissions closed" : "");
+                 v->citizen ? ", citizen" : "", v->n_close ? ", earlier admissions closed" : "", cal);
         rc = bex__audit(st, "entry", obj, det, err, errlen);
     }
     return rc;
@@ -169,7 +172,7 @@ int bex_border_entry(bex_store *st, const bex_entry_request *rq0, bex_entry_resu
         rc = pick_face(st, rq, &picked, &res->face, err, errlen);
         rq = f->rq = &picked;
     }
-    bex__operating_points(st, &f->align, &f->verify_op, &f->fpir);
+    if (rc == BEX_OK) rc = bex__operating_points(st, rq->port, &f->calibration, &f->verify_op, &f->fpir, err, errlen);
     if (rc == BEX_OK) rc = entry_gather(st, rq, f, err, errlen);
     bex_entry_verdict v;
     if (rc == BEX_OK) rc = bex_entry_decide(f, &v, err, errlen);
@@ -189,6 +192,12 @@ int bex_border_entry(bex_store *st, const bex_entry_request *rq0, bex_entry_resu
 /* The galleries in cascade order, each searched and decided, until one matches. A gallery
  * holding the same subjects as the one searched before it is not searched again. */
 static int exit_search(bex_store *st, const bex_exit_request *rq, bex_exit_facts *f, char *err, size_t errlen) {
+    /* the port's calibration (else the model's, else the shipped table) sets every gallery's threshold */
+    bex_calibration cal;
+    bex_operating_point vop;
+    double fpir;
+    int rc0 = bex__operating_points(st, rq->port, &cal, &vop, &fpir, err, errlen);
+    if (rc0 != BEX_OK) return rc0;
     bex_gallery order[BEX_EXIT_MAX_GALLERIES];
     int n = bex_exit_cascade(rq->departure != NULL, order);
     char day[11];
@@ -220,11 +229,7 @@ static int exit_search(bex_store *st, const bex_exit_request *rq, bex_exit_facts
         if ((rc = bex__indexed_subjects(st, &indexed, err, errlen)) != BEX_OK) break;
         prev_all = size == indexed;
         bex_match *m = &f->searched[f->n_searched++];
-        bex_align align;
-        bex_operating_point vop;
-        double fpir;
-        bex__operating_points(st, &align, &vop, &fpir);
-        bex_identify_decide(align, fpir, g, size, hits, nh, m);
+        bex_identify_decide(&cal, fpir, g, size, hits, nh, m);
         if (m->match) break;
     }
     bex__free(prev);
@@ -264,8 +269,11 @@ static int exit_record(bex_store *st, const bex_exit_request *rq, const bex_exit
         char obj[128], det[160];
         snprintf(obj, sizeof obj, "encounter %lld subject %lld admission %lld", (long long)enc, (long long)v->subject,
                  (long long)res->admission);
-        snprintf(det, sizeof det, "outcome %s, gallery %s of %lld, %d flags", bex_outcome_name(v->outcome),
-                 v->match.gallery ? bex_gallery_name(v->match.gallery) : "none", v->match.gallery_size, v->n_flags);
+        char cal[40] = "";
+        if (v->match.calibration_id) snprintf(cal, sizeof cal, ", calibration %lld", v->match.calibration_id);
+        snprintf(det, sizeof det, "outcome %s, gallery %s of %lld, %d flags%s", bex_outcome_name(v->outcome),
+                 v->match.gallery ? bex_gallery_name(v->match.gallery) : "none", v->match.gallery_size, v->n_flags,
+                 cal);
         rc = bex__audit(st, "exit", obj, det, err, errlen);
     }
     return rc;
@@ -416,12 +424,12 @@ int bex_border_identify(bex_store *st, const float *probe, bex_index_hit hits[5]
     if (rc != BEX_OK) return rc;
     long long size = 0;
     rc = bex__search(st, probe, NULL, 0, hits, n, &size, err, errlen);
+    bex_calibration cal;
+    bex_operating_point vop;
+    double fpir;
+    if (rc == BEX_OK) rc = bex__operating_points(st, NULL, &cal, &vop, &fpir, err, errlen);
     if (rc == BEX_OK) {
-        bex_align align;
-        bex_operating_point vop;
-        double fpir;
-        bex__operating_points(st, &align, &vop, &fpir);
-        bex_identify_decide(align, fpir, BEX_GALLERY_ALL, size, hits, *n, m);
+        bex_identify_decide(&cal, fpir, BEX_GALLERY_ALL, size, hits, *n, m);
         char obj[64], detail[96];
         snprintf(obj, sizeof obj, "subject %lld", (long long)(m->match ? m->subject : 0));
         snprintf(detail, sizeof detail, "1:N over %lld subjects, %zu candidates", size, *n);

@@ -130,7 +130,7 @@ int bex_entry_decide(const bex_entry_facts *f, bex_entry_verdict *out, char *err
     }
     /* 1:N, against every enrolled traveller (never for a citizen) */
     if (live && !f->citizen)
-        bex_identify_decide(f->align, f->fpir, BEX_GALLERY_ALL, f->gallery_size, f->hits, f->n_hits, &v.identify);
+        bex_identify_decide(&f->calibration, f->fpir, BEX_GALLERY_ALL, f->gallery_size, f->hits, f->n_hits, &v.identify);
     const bex_match *id = &v.identify;
 
     int64_t subject = 0, document = 0, shared_with = 0, shared_doc = 0, other_identity = 0;

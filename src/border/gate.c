@@ -13,8 +13,12 @@
  * name [32], departure [48], issued and expiry times (int64 LE, seconds), the plaintext's
  * length (uint64 LE), the file key sealed to the device [80], the nonce [24]), the ciphertext
  * of the gallery with the header as associated data, then the service's Ed25519 signature of
- * everything before it. The plaintext: "BEXGALP1", dim (uint32 LE), 0 (uint32), count (uint64
- * LE), then per template its id, its subject (int64 LE each) and dim float32 LE.
+ * everything before it. The plaintext: "BEXGALP2", dim (uint32 LE), 0 (uint32), count (uint64
+ * LE), the decision block (DECISION_BYTES: the 1:N threshold as float32 LE bits, calibrated
+ * (uint32), the FPIR (float64 bits), the calibration id and the gallery size N (int64 LE), the
+ * operating point [128] and the calibration's name [128], NUL-padded, 0 to the end), then per
+ * template its id, its subject (int64 LE each) and dim float32 LE. "BEXGALP1" files (no
+ * decision block) are still read; their gate decides with the shipped table.
  *
  * A log line: {"v":2,"device":..,"seq":..,"at":..,"departure":..,"port":..,"decision":..,
  * "subject":..,"template":"HEX","sig":"HEX"}: the template sealed to the service's X25519 key
@@ -283,7 +287,9 @@ int bex_gate_keys_load(const char *path, bex_gate_keys *out, char *err, size_t e
 /* ---- gallery files ---- */
 
 #define GALLERY_MAGIC "BEXGAL01"
-#define PLAIN_MAGIC "BEXGALP1"
+#define PLAIN_MAGIC "BEXGALP2"
+#define PLAIN_MAGIC_V1 "BEXGALP1"
+#define DECISION_BYTES 320
 #define AEAD_ABYTES crypto_aead_xchacha20poly1305_ietf_ABYTES
 #define GALLERY_MAX_TEMPLATES 2000000u
 
@@ -348,6 +354,53 @@ int bex_gallery_header_parse(const unsigned char *file, size_t len, bex_gallery_
     return BEX_OK;
 }
 
+static void put_text(unsigned char *p, const char *s, size_t n) {
+    memset(p, 0, n);
+    size_t l = strlen(s);
+    memcpy(p, s, l < n - 1 ? l : n - 1);
+}
+static void get_text(const unsigned char *p, char *s, size_t n) {
+    size_t l = 0;
+    while (l < n - 1 && p[l] && p[l] >= 0x20 && p[l] < 0x7f) l++; /* printable ASCII, as written */
+    memcpy(s, p, l);
+    s[l] = 0;
+}
+
+/* The decision block of a version-2 plaintext (see the top of this file). */
+static void decision_write(const bex_gallery_header *h, unsigned char *p) {
+    memset(p, 0, DECISION_BYTES);
+    uint32_t w;
+    memcpy(&w, &h->threshold, 4);
+    for (int b = 0; b < 4; b++) p[b] = (unsigned char)(w >> (8 * b));
+    p[4] = (unsigned char)(h->calibrated != 0);
+    uint64_t f;
+    memcpy(&f, &h->fpir, 8);
+    put64(p + 8, f);
+    put64(p + 16, (uint64_t)h->calibration_id);
+    put64(p + 24, (uint64_t)h->gallery_size);
+    put_text(p + 32, h->operating_point, 128);
+    put_text(p + 160, h->calibration, 128);
+}
+
+static const char *decision_read(const unsigned char *p, bex_gallery_header *h) {
+    uint32_t w = 0;
+    for (int b = 0; b < 4; b++) w |= (uint32_t)p[b] << (8 * b);
+    memcpy(&h->threshold, &w, 4);
+    h->calibrated = p[4] == 1;
+    if (p[4] > 1 || p[5] || p[6] || p[7]) return "a decision block that is not one";
+    uint64_t f = get64(p + 8);
+    memcpy(&h->fpir, &f, 8);
+    h->calibration_id = (long long)get64(p + 16);
+    h->gallery_size = (long long)get64(p + 24);
+    get_text(p + 32, h->operating_point, sizeof h->operating_point);
+    get_text(p + 160, h->calibration, sizeof h->calibration);
+    if (h->calibrated && !(h->threshold >= -1 && h->threshold <= 1)) return "a threshold out of range";
+    if (!(h->fpir > 0 && h->fpir <= 0.1) || h->gallery_size < 0 || h->calibration_id < 0)
+        return "a decision block out of range";
+    if (!h->calibrated) h->threshold = NAN;
+    return NULL;
+}
+
 int bex_border_gallery_seal(bex_store *st, const char *departure, const char *device, unsigned char **file,
                             size_t *len, bex_gallery_header *info, size_t *n_subjects, char *err, size_t errlen) {
     *file = NULL;
@@ -387,9 +440,40 @@ int bex_border_gallery_seal(bex_store *st, const char *departure, const char *de
     bex_index *ix;
     size_t subjects;
     if ((rc = bex_border_gallery(st, departure, &ix, &subjects, err, errlen)) != BEX_OK) return rc;
+    /* the decision the gate is to take: the 1:N threshold at this gallery's size from the
+     * calibration in force for the gate's port (the device's, else the departure's) */
+    bex_gallery_header h;
+    memset(&h, 0, sizeof h);
+    {
+        bex_calibration cal;
+        bex_operating_point op;
+        long long n = (long long)bex_index_subjects(ix);
+        char e[256];
+        rc = bex_store_calibration_for(st, d.port[0] ? d.port : dep.port, &cal, err, errlen);
+        if (rc != BEX_OK) {
+            bex_index_close(ix);
+            return rc;
+        }
+        h.plain_version = 2;
+        h.gallery_size = n;
+        h.fpir = BEX_DEFAULT_FPIR;
+        h.threshold = NAN;
+        h.calibration_id = cal.source == BEX_CALIB_APPLIED ? cal.id : 0;
+        snprintf(h.calibration, sizeof h.calibration, "%s", cal.name);
+        if (n > 0 && bex_operating_point_identify_in(&cal, BEX_DEFAULT_FPIR, n, &op, e, sizeof e) == BEX_OK) {
+            h.calibrated = 1;
+            h.threshold = op.threshold;
+            snprintf(h.operating_point, sizeof h.operating_point, "%s", op.name);
+        } else {
+            snprintf(h.operating_point, sizeof h.operating_point,
+                     n > 0 ? "FPIR %g at N=%lld is beyond the calibration's evidence (its smallest FMR is %.2g): no 1:N "
+                             "decision" : "empty gallery",
+                     BEX_DEFAULT_FPIR, n, bex_calibration_min_fmr_in(&cal));
+        }
+    }
     /* the plaintext */
     size_t count = bex_index_count(ix), rowb = 16 + 4 * (size_t)BEX_TEMPLATE_DIM;
-    size_t plain_n = 24 + count * rowb;
+    size_t plain_n = 24 + DECISION_BYTES + count * rowb;
     unsigned char *plain = sodium_malloc(plain_n > 0 ? plain_n : 1);
     size_t total = BEX_GALLERY_HEADER_BYTES + plain_n + AEAD_ABYTES + BEX_GALLERY_SIG_BYTES;
     unsigned char *out = bex__malloc(total);
@@ -406,11 +490,12 @@ int bex_border_gallery_seal(bex_store *st, const char *departure, const char *de
     dimb[1] = (BEX_TEMPLATE_DIM >> 8) & 0xff;
     memcpy(plain + 8, dimb, 8);
     put64(plain + 16, count);
+    decision_write(&h, plain + 24);
     for (size_t i = 0; i < count && rc == BEX_OK; i++) {
         int64_t tid, sid;
         float v[BEX_TEMPLATE_DIM];
         rc = bex_index_template_at(ix, i, &tid, &sid, v, err, errlen);
-        unsigned char *p = plain + 24 + i * rowb;
+        unsigned char *p = plain + 24 + DECISION_BYTES + i * rowb;
         put64(p, (uint64_t)tid);
         put64(p + 8, (uint64_t)sid);
         for (int j = 0; j < BEX_TEMPLATE_DIM; j++) {
@@ -424,8 +509,7 @@ int bex_border_gallery_seal(bex_store *st, const char *departure, const char *de
     /* the header, the ciphertext, the signature */
     unsigned char key[32];
     bex__service_keys fresh, svc;
-    bex_gallery_header h;
-    memset(&h, 0, sizeof h);
+    h.templates = count;
     snprintf(h.device, sizeof h.device, "%s", device);
     snprintf(h.departure, sizeof h.departure, "%s", departure);
     char now[24];
@@ -454,8 +538,9 @@ int bex_border_gallery_seal(bex_store *st, const char *departure, const char *de
             char obj[96], detail[160], exp[24];
             bex_time_format(h.expires_at, exp);
             snprintf(obj, sizeof obj, "departure %s", departure);
-            snprintf(detail, sizeof detail, "sealed to gate %s, %zu templates of %zu subjects, expires %s", device,
-                     count, subjects, exp);
+            snprintf(detail, sizeof detail, "sealed to gate %s, %zu templates of %zu subjects, expires %s, %s %lld",
+                     device, count, subjects, exp, h.calibration_id ? "calibration" : "shipped table",
+                     h.calibration_id);
             rc = bex__audit(st, "gallery_seal", obj, detail, err, errlen);
         }
         rc = bex__end(st, rc, NULL, err, errlen);
@@ -524,14 +609,24 @@ int bex_gate_gallery_open(const unsigned char *file, size_t len, const bex_gate_
     const char *why = NULL;
     size_t rowb = 16 + 4 * (size_t)BEX_TEMPLATE_DIM;
     uint64_t count = 0;
+    size_t at = 24; /* where the templates start */
     if (bad || mlen != pn) why = "it does not decrypt";
-    else if (pn < 24 || memcmp(plain, PLAIN_MAGIC, 8)) why = "no gallery inside";
+    else if (pn < 24 || (memcmp(plain, PLAIN_MAGIC, 8) && memcmp(plain, PLAIN_MAGIC_V1, 8))) why = "no gallery inside";
     else if ((plain[8] | plain[9] << 8) != BEX_TEMPLATE_DIM || get64(plain + 8) >> 16) why = "templates of another size";
-    else if ((count = get64(plain + 16)) > GALLERY_MAX_TEMPLATES || 24 + count * rowb != pn) why = "a wrong count";
+    else if (!memcmp(plain, PLAIN_MAGIC, 8) && (pn < 24 + DECISION_BYTES || (why = decision_read(plain + 24, &h)) != NULL))
+        why = why ? why : "no decision block";
+    if (!why && !memcmp(plain, PLAIN_MAGIC, 8)) {
+        h.plain_version = 2;
+        at = 24 + DECISION_BYTES;
+    } else if (!why) {
+        h.plain_version = 1;
+    }
+    if (!why && ((count = get64(plain + 16)) > GALLERY_MAX_TEMPLATES || at + count * rowb != pn)) why = "a wrong count";
+    h.templates = count;
     bex_index *ix = NULL;
     if (!why) rc = bex_index_open(BEX_TEMPLATE_DIM, BEX_INDEX_FLOAT32, &ix, err, errlen);
     for (uint64_t i = 0; !why && rc == BEX_OK && i < count; i++) {
-        const unsigned char *p = plain + 24 + i * rowb;
+        const unsigned char *p = plain + at + i * rowb;
         float v[BEX_TEMPLATE_DIM];
         for (int j = 0; j < BEX_TEMPLATE_DIM; j++) {
             uint32_t w = 0;
@@ -551,6 +646,7 @@ int bex_gate_gallery_open(const unsigned char *file, size_t len, const bex_gate_
         }
         return rc;
     }
+    if (info) *info = h;
     *out = ix;
     return BEX_OK;
 }
@@ -574,7 +670,51 @@ int bex_gate_decide(bex_index *gallery, const float *live, bex_gate_decision *ou
         int rc = bex_index_search_subjects(gallery, live, 5, NULL, hits, &nh, err, errlen);
         if (rc != BEX_OK) return rc;
     }
-    bex_identify_decide(BEX_ALIGN_DEFAULT, BEX_DEFAULT_FPIR, BEX_GALLERY_MANIFEST, n, hits, nh, &out->match);
+    /* the shipped table: a version-1 file carries no threshold */
+    bex_calibration cal;
+    bex_calibration_shipped(BEX_ALIGN_DEFAULT, &cal);
+    bex_identify_decide(&cal, BEX_DEFAULT_FPIR, BEX_GALLERY_MANIFEST, n, hits, nh, &out->match);
+    return BEX_OK;
+}
+
+int bex_gate_decide_with(bex_index *gallery, const bex_gallery_header *info, const float *live, bex_gate_decision *out,
+                         char *err, size_t errlen) {
+    if (!info || info->plain_version < 2) return bex_gate_decide(gallery, live, out, err, errlen);
+    memset(out, 0, sizeof *out);
+    out->match.score = out->match.threshold = NAN;
+    out->match.gallery = BEX_GALLERY_MANIFEST;
+    if (!gallery) {
+        snprintf(err, errlen, "a gate decides against a gallery");
+        return BEX_ERR_ARG;
+    }
+    if (!live) return BEX_OK;
+    out->photo = 1;
+    bex_index_hit hits[5];
+    size_t nh = 0;
+    long long n = (long long)bex_index_subjects(gallery);
+    if (n > 0) {
+        int rc = bex_index_search_subjects(gallery, live, 5, NULL, hits, &nh, err, errlen);
+        if (rc != BEX_OK) return rc;
+    }
+    /* the service's decision as sealed: its threshold for this gallery's size, or none */
+    bex_match *m = &out->match;
+    m->gallery_size = n;
+    if (nh > 0) {
+        m->subject = hits[0].subject_id;
+        m->score = hits[0].score;
+    }
+    snprintf(m->operating_point, sizeof m->operating_point, "%s", info->operating_point);
+    snprintf(m->calibration, sizeof m->calibration, "%s", info->calibration);
+    m->calibration_id = info->calibration_id;
+    if (n != info->gallery_size) { /* not the gallery the threshold was set for: no decision */
+        snprintf(m->operating_point, sizeof m->operating_point, "the gallery holds %lld subjects, the threshold was "
+                 "set for %lld: no 1:N decision", n, info->gallery_size);
+        return BEX_OK;
+    }
+    if (!info->calibrated) return BEX_OK;
+    m->calibrated = 1;
+    m->threshold = info->threshold;
+    m->match = nh > 0 && hits[0].score >= info->threshold;
     return BEX_OK;
 }
 

@@ -51,6 +51,9 @@ void bex_json_match(FILE *f, const char *key, const bex_match *m) {
     num_or_null(f, "threshold", m->threshold);
     fputs(",\"operating_point\":", f);
     bex_json_str(f, m->operating_point);
+    fputs(",\"calibration\":", f);
+    bex_json_str(f, m->calibration);
+    id_or_null(f, "calibration_id", m->calibration_id, 1);
     fprintf(f, ",\"calibrated\":%s,\"match\":%s}", m->calibrated ? "true" : "false", m->match ? "true" : "false");
 }
 

@@ -36,13 +36,17 @@ void bex_verify_decide(const bex_operating_point *op, bex_gallery gallery, int64
     m->threshold = op->threshold;
     m->calibrated = 1;
     snprintf(m->operating_point, sizeof m->operating_point, "%s", op->name);
+    snprintf(m->calibration, sizeof m->calibration, "%s", op->calibration);
+    m->calibration_id = op->calibration_id;
     m->match = !isnan(score) && score >= op->threshold;
 }
 
-void bex_identify_decide(bex_align align, double fpir, bex_gallery gallery, long long n, const bex_index_hit *hits,
-                         size_t nhits, bex_match *m) {
+void bex_identify_decide(const bex_calibration *cal, double fpir, bex_gallery gallery, long long n,
+                         const bex_index_hit *hits, size_t nhits, bex_match *m) {
     match_init(m, gallery);
     m->gallery_size = n;
+    snprintf(m->calibration, sizeof m->calibration, "%s", cal->name);
+    m->calibration_id = cal->source == BEX_CALIB_APPLIED ? cal->id : 0;
     if (nhits > 0) {
         m->subject = hits[0].subject_id;
         m->score = hits[0].score;
@@ -53,11 +57,11 @@ void bex_identify_decide(bex_align align, double fpir, bex_gallery gallery, long
     }
     bex_operating_point op;
     char e[256];
-    if (bex_operating_point_identify(align, fpir, n, &op, e, sizeof e) != BEX_OK) {
+    if (bex_operating_point_identify_in(cal, fpir, n, &op, e, sizeof e) != BEX_OK) {
         /* beyond the evidence: no decision, and say why; never extrapolated */
         snprintf(m->operating_point, sizeof m->operating_point,
                  "FPIR %g at N=%lld is beyond the calibration's evidence (its smallest FMR is %.2g): no 1:N decision",
-                 fpir, n, bex_calibration_min_fmr(align));
+                 fpir, n, bex_calibration_min_fmr_in(cal));
         return;
     }
     m->calibrated = 1;

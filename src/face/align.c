@@ -81,20 +81,13 @@ int align_faceapi_chip(const bex_image *img, const float face_box[4], const floa
                                           ALIGN_CHIP, chip) == 0 ? 0 : -1;
 }
 
-void align_similarity_transform(const float lm[68][2], float m[6]) {
-    /* Least-squares similarity from chip points (u, v) to image points (x, y):
-     * x = a u - b v + tx, y = b u + a v + ty. */
+/* Least-squares similarity from chip points (u, v) to image points (x, y):
+ * x = a u - b v + tx, y = b u + a v + ty. */
+static void fit_similarity(const double *U, const double *V, const double *X, const double *Y, int n,
+                           float m[6]) {
     double su = 0, sv = 0, sx = 0, sy = 0;
-    int n = 0;
-    double U[51], V[51], X[51], Y[51];
-    for (int i = 17; i < 68; i++) {
-        if (!used_point(i)) continue;
-        U[n] = (CHIP_PADDING + mean_x[i - 17]) / (2 * CHIP_PADDING + 1) * ALIGN_CHIP;
-        V[n] = (CHIP_PADDING + mean_y[i - 17]) / (2 * CHIP_PADDING + 1) * ALIGN_CHIP;
-        X[n] = lm[i][0];
-        Y[n] = lm[i][1];
-        su += U[n]; sv += V[n]; sx += X[n]; sy += Y[n];
-        n++;
+    for (int k = 0; k < n; k++) {
+        su += U[k]; sv += V[k]; sx += X[k]; sy += Y[k];
     }
     su /= n; sv /= n; sx /= n; sy /= n;
     double num_a = 0, num_b = 0, den = 0;
@@ -111,6 +104,46 @@ void align_similarity_transform(const float lm[68][2], float m[6]) {
     m[3] = (float)b;
     m[4] = (float)a;
     m[5] = (float)(sy - (b * su + a * sv));
+}
+
+static double chip_u(int i) { return (CHIP_PADDING + mean_x[i - 17]) / (2 * CHIP_PADDING + 1) * ALIGN_CHIP; }
+static double chip_v(int i) { return (CHIP_PADDING + mean_y[i - 17]) / (2 * CHIP_PADDING + 1) * ALIGN_CHIP; }
+
+void align_similarity_transform(const float lm[68][2], float m[6]) {
+    int n = 0;
+    double U[51], V[51], X[51], Y[51];
+    for (int i = 17; i < 68; i++) {
+        if (!used_point(i)) continue;
+        U[n] = chip_u(i);
+        V[n] = chip_v(i);
+        X[n] = lm[i][0];
+        Y[n] = lm[i][1];
+        n++;
+    }
+    fit_similarity(U, V, X, Y, n, m);
+}
+
+void align_keypoints_transform(const float kp[4][2], float m[6]) {
+    static const int from[4] = {36, 42, 30, 48}, to[4] = {42, 48, 31, 68};
+    double U[4], V[4], X[4], Y[4];
+    for (int k = 0; k < 4; k++) {
+        double u = 0, v = 0;
+        for (int i = from[k]; i < to[k]; i++) {
+            u += chip_u(i);
+            v += chip_v(i);
+        }
+        U[k] = u / (to[k] - from[k]);
+        V[k] = v / (to[k] - from[k]);
+        X[k] = kp[k][0];
+        Y[k] = kp[k][1];
+    }
+    fit_similarity(U, V, X, Y, 4, m);
+}
+
+int align_keypoints_chip(const bex_image *img, const float kp[4][2], float *chip) {
+    float m[6];
+    align_keypoints_transform(kp, m);
+    return bex__image_warp_affine_f32(img, m, ALIGN_CHIP, ALIGN_CHIP, chip) == 0 ? 0 : -1;
 }
 
 int align_similarity_chip(const bex_image *img, const float lm[68][2], float *chip) {

@@ -32,5 +32,10 @@ void align_fit_similarity(const float (*crop)[2], const float (*image)[2], int n
 /* The transform of a w x h crop for an ONNX model: ArcFace's points scaled to w x h
  * (arcface != 0), or the dlib chip's transform scaled from 150 px to w x h. */
 void align_model_transform(const float lm[68][2], int arcface, int w, int h, float m[6]);
+/* The similarity transform (as above) fitted to four BlazeFace keypoints (right eye, left eye,
+ * nose tip, mouth centre) against dlib's mean face: eye centres = means of points 36-41 and
+ * 42-47, nose tip = point 30, mouth centre = mean of 48-67. */
+void align_keypoints_transform(const float kp[4][2], float m[6]);
+int align_keypoints_chip(const bex_image *img, const float kp[4][2], float *chip);
 
 #endif

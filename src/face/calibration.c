@@ -30,53 +30,148 @@
 #undef CAL_FPIR
 #undef CAL_INFO
 
-typedef struct cal_table {
+static void shipped_rows(bex_align align, const bex__cal_row **rows, size_t *n, const bex__cal_info **info) {
+    if (align == BEX_ALIGN_FACEAPI) {
+        *rows = fa_rows;
+        *n = sizeof fa_rows / sizeof fa_rows[0];
+        *info = &fa_info;
+    } else {
+        *rows = sim_rows;
+        *n = sizeof sim_rows / sizeof sim_rows[0];
+        *info = &sim_info;
+    }
+}
+
+void bex_calibration_shipped(bex_align align, bex_calibration *out) {
+    const bex__cal_info *info;
+    memset(out, 0, sizeof *out);
+    shipped_rows(align, &out->rows, &out->n_rows, &info);
+    out->comparisons = info->comparisons;
+    out->source = BEX_CALIB_SHIPPED;
+    out->align = align == BEX_ALIGN_FACEAPI ? BEX_ALIGN_FACEAPI : BEX_ALIGN_SIMILARITY;
+    snprintf(out->name, sizeof out->name, "shipped LFW table (%s)", info->align);
+}
+
+/* Rows highest target first, targets in (0, 0.1] falling, thresholds in [-1, 1] rising. */
+static int rows_ok(const bex_calibration_row *rows, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        const bex_calibration_row *r = &rows[i];
+        if (!(r->target > 0 && r->target <= 0.1) || !(r->threshold >= -1 && r->threshold <= 1) ||
+            (i && !(r->target < rows[i - 1].target && r->threshold >= rows[i - 1].threshold)))
+            return 0;
+    }
+    return 1;
+}
+
+int bex_calibration_applied(const bex_calibration_row *rows, size_t n, unsigned long long comparisons, long long id,
+                            const char *scope, const char *key, const char *applied_at, bex_calibration *out,
+                            char *err, size_t errlen) {
+    if (!rows || !out || !scope || n < 1 || comparisons < 1)
+        return bex__fail(err, errlen, BEX_ERR_ARG, "an applied calibration needs rows, a scope and comparisons");
+    if (strcmp(scope, "model") && strcmp(scope, "port") && strcmp(scope, "camera"))
+        return bex__fail(err, errlen, BEX_ERR_ARG, "a calibration's scope is model, port or camera (got %.20s)", scope);
+    if (!rows_ok(rows, n))
+        return bex__fail(err, errlen, BEX_ERR_ARG,
+                         "calibration %lld: targets in (0, 0.1] falling, thresholds in [-1, 1] rising", id);
+    bex_calibration c;
+    memset(&c, 0, sizeof c);
+    c.rows = rows;
+    c.n_rows = n;
+    c.comparisons = comparisons;
+    c.source = BEX_CALIB_APPLIED;
+    c.id = id;
+    snprintf(c.scope, sizeof c.scope, "%s", scope);
+    snprintf(c.key, sizeof c.key, "%s", key ? key : "");
+    snprintf(c.applied_at, sizeof c.applied_at, "%s", applied_at ? applied_at : "");
+    if (!strcmp(scope, "model"))
+        snprintf(c.name, sizeof c.name, "applied calibration %lld (model-wide, %.23s)", id, c.applied_at);
+    else
+        snprintf(c.name, sizeof c.name, "applied calibration %lld (%s %.31s, %.23s)", id, scope, c.key, c.applied_at);
+    *out = c;
+    return BEX_OK;
+}
+
+double bex_calibration_min_fmr_in(const bex_calibration *c) { return c->rows[c->n_rows - 1].target; }
+
+double bex_calibration_min_fmr(bex_align align) {
+    bex_calibration c;
+    bex_calibration_shipped(align, &c);
+    return bex_calibration_min_fmr_in(&c);
+}
+
+const char *bex_calibration_evidence(bex_align align) {
     const bex__cal_row *rows;
     size_t n;
     const bex__cal_info *info;
-    const char *source; /* "LFW" for the compiled-in tables, else the calibration file */
-} cal_table;
-
-static cal_table table_for(bex_align align) {
-    if (align == BEX_ALIGN_FACEAPI) return (cal_table){fa_rows, sizeof fa_rows / sizeof fa_rows[0], &fa_info, "LFW"};
-    return (cal_table){sim_rows, sizeof sim_rows / sizeof sim_rows[0], &sim_info, "LFW"};
+    shipped_rows(align, &rows, &n, &info);
+    return info->evidence;
 }
 
-double bex_calibration_min_fmr(bex_align align) {
-    cal_table t = table_for(align);
-    return t.rows[t.n - 1].target;
-}
+static const char *source_of(const bex_calibration *c) { return c->source == BEX_CALIB_SHIPPED ? "LFW" : c->name; }
 
-const char *bex_calibration_evidence(bex_align align) { return table_for(align).info->evidence; }
-
-/* Fills *out from the largest row target <= fmr (rows run from high to low targets). */
-static int lookup_in(const cal_table *tp, double fmr, bex_operating_point *out, const char *what, char *err,
+/* Fills *out from the largest row target <= fmr (rows run from high to low targets): the one
+ * lookup behind every operating point, shipped or applied. */
+static int lookup_in(const bex_calibration *t, double fmr, bex_operating_point *out, const char *what, char *err,
                      size_t errlen) {
-    cal_table t = *tp;
-    if (fmr < t.rows[t.n - 1].target * (1 - 1e-9))
+    if (fmr < t->rows[t->n_rows - 1].target * (1 - 1e-9))
         return bex__fail(err, errlen, BEX_ERR_UNSUPPORTED,
                          "%s needs a false match rate of %.3g per comparison, below the %.3g the calibration "
                          "data supports (%llu non-mated comparisons on %s); choose a higher rate, a smaller "
                          "gallery, or calibrate on a larger non-mated set",
-                         what, fmr, t.rows[t.n - 1].target, t.info->comparisons, t.source);
+                         what, fmr, t->rows[t->n_rows - 1].target, t->comparisons, source_of(t));
     size_t i = 0;
-    while (i + 1 < t.n && t.rows[i].target > fmr * (1 + 1e-9)) i++;
-    const bex__cal_row *r = &t.rows[i];
+    while (i + 1 < t->n_rows && t->rows[i].target > fmr * (1 + 1e-9)) i++;
+    const bex__cal_row *r = &t->rows[i];
     out->fmr = r->target;
     out->threshold = r->threshold;
-    out->comparisons = t.info->comparisons;
+    out->comparisons = t->comparisons;
     out->false_matches = r->false_matches;
-    out->fmr_measured = (double)r->false_matches / (double)t.info->comparisons;
+    out->fmr_measured = (double)r->false_matches / (double)t->comparisons;
     out->fmr_upper95 = r->upper95;
     out->fnmr_measured = r->fnmr;
     out->heldout_fmr = r->heldout_fmr;
+    snprintf(out->calibration, sizeof out->calibration, "%s", t->name);
+    out->calibration_id = t->source == BEX_CALIB_APPLIED ? t->id : 0;
     return BEX_OK;
 }
 
-static int lookup(bex_align align, double fmr, bex_operating_point *out, const char *what, char *err,
-                  size_t errlen) {
-    cal_table t = table_for(align);
-    return lookup_in(&t, fmr, out, what, err, errlen);
+int bex_operating_point_verify_in(const bex_calibration *c, double fmr, bex_operating_point *out, char *err,
+                                  size_t errlen) {
+    if (!c || !out || !c->rows || !c->n_rows)
+        return bex__fail(err, errlen, BEX_ERR_ARG, "bex_operating_point_verify_in: a calibration and an output are needed");
+    if (!(fmr > 0 && fmr <= 0.1))
+        return bex__fail(err, errlen, BEX_ERR_ARG, "a target false match rate must be above 0 and at most 0.1 (got %g)", fmr);
+    bex_operating_point op;
+    memset(&op, 0, sizeof op);
+    snprintf(op.name, sizeof op.name, "FMR %g", fmr);
+    int rc = lookup_in(c, fmr, &op, op.name, err, errlen);
+    if (rc != BEX_OK) return rc;
+    op.kind = BEX_OP_VERIFY;
+    op.target = fmr;
+    op.gallery_size = 1;
+    *out = op;
+    return BEX_OK;
+}
+
+int bex_operating_point_identify_in(const bex_calibration *c, double fpir, long long n, bex_operating_point *out,
+                                    char *err, size_t errlen) {
+    if (!c || !out || !c->rows || !c->n_rows)
+        return bex__fail(err, errlen, BEX_ERR_ARG, "bex_operating_point_identify_in: a calibration and an output are needed");
+    if (!(fpir > 0 && fpir <= 0.1))
+        return bex__fail(err, errlen, BEX_ERR_ARG, "a target false positive identification rate must be above 0 and at most 0.1 (got %g)", fpir);
+    if (n < 1) return bex__fail(err, errlen, BEX_ERR_ARG, "a gallery holds at least one person (got %lld)", n);
+    /* a non-mated probe has n chances: 1 - (1 - fmr)^n = fpir */
+    double fmr = -expm1(log1p(-fpir) / (double)n);
+    bex_operating_point op;
+    memset(&op, 0, sizeof op);
+    snprintf(op.name, sizeof op.name, "FPIR %g at N=%lld", fpir, n);
+    int rc = lookup_in(c, fmr, &op, op.name, err, errlen);
+    if (rc != BEX_OK) return rc;
+    op.kind = BEX_OP_IDENTIFY;
+    op.target = fpir;
+    op.gallery_size = n;
+    *out = op;
+    return BEX_OK;
 }
 
 /* ---- a model's own calibration file */
@@ -86,8 +181,7 @@ static int lookup(bex_align align, double fmr, bex_operating_point *out, const c
 
 typedef struct cal_file {
     bex__cal_row *rows;
-    bex__cal_info info;
-    cal_table t;
+    bex_calibration t;
 } cal_file;
 
 static int load_cal_file(const bex_model *m, cal_file *cf, char *err, size_t errlen) {
@@ -146,8 +240,11 @@ static int load_cal_file(const bex_model *m, cal_file *cf, char *err, size_t err
         cf->rows[i] = (bex__cal_row){v[0], (float)v[1], (unsigned long long)v[2], v[3], v[4], v[5]};
     }
     if (rc == BEX_OK) {
-        cf->info.comparisons = (unsigned long long)cmp->valuedouble;
-        cf->t = (cal_table){cf->rows, (size_t)n, &cf->info, m->calibration};
+        cf->t.rows = cf->rows;
+        cf->t.n_rows = (size_t)n;
+        cf->t.comparisons = (unsigned long long)cmp->valuedouble;
+        cf->t.source = BEX_CALIB_MODEL_FILE;
+        snprintf(cf->t.name, sizeof cf->t.name, "%.127s", m->calibration);
     } else {
         bex__free(cf->rows);
         cf->rows = NULL;
@@ -165,17 +262,9 @@ int bex_operating_point_verify_model(const bex_model *m, bex_align align, double
     cal_file cf;
     int rc = load_cal_file(m, &cf, err, errlen);
     if (rc != BEX_OK) return rc;
-    bex_operating_point op;
-    memset(&op, 0, sizeof op);
-    snprintf(op.name, sizeof op.name, "FMR %g", fmr);
-    rc = lookup_in(&cf.t, fmr, &op, op.name, err, errlen);
+    rc = bex_operating_point_verify_in(&cf.t, fmr, out, err, errlen);
     bex__free(cf.rows);
-    if (rc != BEX_OK) return rc;
-    op.kind = BEX_OP_VERIFY;
-    op.target = fmr;
-    op.gallery_size = 1;
-    *out = op;
-    return BEX_OK;
+    return rc;
 }
 
 int bex_operating_point_identify_model(const bex_model *m, bex_align align, double fpir, long long n,
@@ -188,59 +277,25 @@ int bex_operating_point_identify_model(const bex_model *m, bex_align align, doub
     cal_file cf;
     int rc = load_cal_file(m, &cf, err, errlen);
     if (rc != BEX_OK) return rc;
-    double fmr = -expm1(log1p(-fpir) / (double)n);
-    bex_operating_point op;
-    memset(&op, 0, sizeof op);
-    snprintf(op.name, sizeof op.name, "FPIR %g at N=%lld", fpir, n);
-    rc = lookup_in(&cf.t, fmr, &op, op.name, err, errlen);
+    rc = bex_operating_point_identify_in(&cf.t, fpir, n, out, err, errlen);
     bex__free(cf.rows);
-    if (rc != BEX_OK) return rc;
-    op.kind = BEX_OP_IDENTIFY;
-    op.target = fpir;
-    op.gallery_size = n;
-    *out = op;
-    return BEX_OK;
+    return rc;
 }
 
 int bex_operating_point_verify(bex_align align, double fmr, bex_operating_point *out, char *err,
                                size_t errlen) {
     if (!out) return bex__fail(err, errlen, BEX_ERR_ARG, "bex_operating_point_verify: NULL output");
-    if (!(fmr > 0 && fmr <= 0.1))
-        return bex__fail(err, errlen, BEX_ERR_ARG, "a target false match rate must be above 0 and at most 0.1 (got %g)", fmr);
-    bex_operating_point op;
-    memset(&op, 0, sizeof op);
-    char what[64];
-    snprintf(what, sizeof what, "FMR %g", fmr);
-    int rc = lookup(align, fmr, &op, what, err, errlen);
-    if (rc != BEX_OK) return rc;
-    op.kind = BEX_OP_VERIFY;
-    op.target = fmr;
-    op.gallery_size = 1;
-    snprintf(op.name, sizeof op.name, "FMR %g", fmr);
-    *out = op;
-    return BEX_OK;
+    bex_calibration c;
+    bex_calibration_shipped(align, &c);
+    return bex_operating_point_verify_in(&c, fmr, out, err, errlen);
 }
 
 int bex_operating_point_identify(bex_align align, double fpir, long long n, bex_operating_point *out,
                                  char *err, size_t errlen) {
     if (!out) return bex__fail(err, errlen, BEX_ERR_ARG, "bex_operating_point_identify: NULL output");
-    if (!(fpir > 0 && fpir <= 0.1))
-        return bex__fail(err, errlen, BEX_ERR_ARG, "a target false positive identification rate must be above 0 and at most 0.1 (got %g)", fpir);
-    if (n < 1) return bex__fail(err, errlen, BEX_ERR_ARG, "a gallery holds at least one person (got %lld)", n);
-    /* a non-mated probe has n chances: 1 - (1 - fmr)^n = fpir */
-    double fmr = -expm1(log1p(-fpir) / (double)n);
-    bex_operating_point op;
-    memset(&op, 0, sizeof op);
-    char what[64];
-    snprintf(what, sizeof what, "FPIR %g at N=%lld", fpir, n);
-    int rc = lookup(align, fmr, &op, what, err, errlen);
-    if (rc != BEX_OK) return rc;
-    op.kind = BEX_OP_IDENTIFY;
-    op.target = fpir;
-    op.gallery_size = n;
-    snprintf(op.name, sizeof op.name, "%s", what);
-    *out = op;
-    return BEX_OK;
+    bex_calibration c;
+    bex_calibration_shipped(align, &c);
+    return bex_operating_point_identify_in(&c, fpir, n, out, err, errlen);
 }
 
 int bex_calibration_save_model(const bex_model *m, const bex_calibration_row *rows, size_t n,

@@ -7,14 +7,11 @@
 
 #include <stddef.h>
 
-typedef struct bex__cal_row {
-    double target;                      /* the FMR this row is calibrated for */
-    float threshold;                    /* lowest score bin edge with FMR <= target */
-    unsigned long long false_matches;   /* non-mated comparisons at or above threshold */
-    double upper95;                     /* one-sided 95% Clopper-Pearson bound on the FMR */
-    double fnmr;                        /* mated comparisons below threshold */
-    double heldout_fmr;                 /* FMR on the other half of the people */
-} bex__cal_row;
+#include "bex/calibration.h"
+
+/* {target FMR, threshold, false matches, FMR upper 95%, FNMR, held-out FMR}: the public row
+ * (calibration.h), so that a bex_calibration points at the shipped rows as at applied ones */
+typedef bex_calibration_row bex__cal_row;
 
 typedef struct bex__cal_fpir {
     int n, trials;                      /* gallery size, random galleries searched */

@@ -6,7 +6,10 @@
  * faces narrower than a third of its shorter side (a bystander's, while the traveller's fills
  * the frame), the engine searches again in a copy padded with black by half its longer side on
  * every side and maps the results back; the original's faces are kept as found, so small faces
- * in large scenes are found as before.
+ * in large scenes are found as before. A photo that still gives no face is searched in a copy
+ * padded by its whole longer side (tight crops of small frames), then in a contrast-normalised
+ * copy (src/face/lighting.c: dark exposures, light from one side). With opt.flip a template is
+ * the normalised mean of the chip's and its mirror's (src/face/flip.c).
  */
 #include <math.h>
 #include <stdio.h>
@@ -17,6 +20,8 @@
 #include "bex/calibration.h"
 #include "bex/face.h"
 #include "face/align.h"
+#include "face/flip.h"
+#include "face/lighting.h"
 #include "face/nets.h"
 #include "face/recognizer.h"
 #include "image/transform.h"
@@ -24,15 +29,34 @@
 
 #define MAX_DETECTIONS 100
 
+/* Where SSD MobileNetV1 puts its box around a face BlazeFace short range has found, relative to
+ * BlazeFace's box (x + DX w, y + DY h, W w, H h): means over the 298 of 330 LFW images (every
+ * 40th) where both found the central face (standard deviations 0.08, 0.07, 0.11, 0.09). */
+#define BLAZE_TO_SSD_DX (-0.0021f)
+#define BLAZE_TO_SSD_DY (-0.1684f)
+#define BLAZE_TO_SSD_W 0.9558f
+#define BLAZE_TO_SSD_H 1.1279f
+
+/* A detection from either detector, in px of the searched image. */
+typedef struct det_box {
+    float x, y, w, h, score;
+    int has_kp;
+    float kp[BLZ_KEYPOINTS][2];
+} det_box;
+
 struct bex_engine {
     bex_engine_options opt;
-    ssd_net ssd;
+    ssd_net *ssd;                   /* loaded for BEX_DETECTOR_SSD only */
+    blz_net *blz_short, *blz_full;  /* loaded for the BlazeFace detectors */
     lmk_net lmk;
     rec_net rec;
     face_onnx *onnx;                /* the recognizer when opt.model names one; else rec */
-    ssd_box boxes[MAX_DETECTIONS];  /* the image's detections */
-    ssd_box pboxes[MAX_DETECTIONS]; /* the padded copy's */
+    ssd_box sboxes[MAX_DETECTIONS];
+    blz_box bboxes[MAX_DETECTIONS];
+    det_box boxes[MAX_DETECTIONS];  /* the image's detections */
+    det_box pboxes[MAX_DETECTIONS]; /* the padded copy's */
     bex_engine_stats stats;
+    float *mirror; /* [150][150][3]: the mirrored chip (opt.flip), src/face/flip.c */
 };
 
 static double now_ms(void) {
@@ -51,13 +75,73 @@ void bex_engine_options_default(bex_engine_options *opt) {
     opt->retry_min_score = 0.3f;
     opt->align = BEX_ALIGN_DEFAULT;
     opt->pad_retry_below = BEX_PAD_RETRY_BELOW_DEFAULT;
+    opt->detector = BEX_DETECTOR_DEFAULT;
+    opt->full_range_fallback = 1;
+    opt->blaze_box_as_ssd = 0; /* measured: no better than BlazeFace's own box (face.h) */
+    opt->light_retry = BEX_LIGHT_DEFAULT;
+    opt->flip = 0;
+    opt->wide_pad_retry = 1;
 }
 
-static const char *const model_files[3] = {
+static const char *const model_files[5] = {
     "ssd_mobilenetv1_model-weights_manifest.json",
     "face_landmark_68_model-weights_manifest.json",
     "face_recognition_model-weights_manifest.json",
+    "facemesh-detection-short.json", /* BlazeFace short range, tfjs graph model */
+    "facemesh-detection-full.json",  /* BlazeFace full range */
 };
+
+static void free_detectors(bex_engine *e) {
+    if (e->ssd) ssd_free(e->ssd);
+    if (e->blz_short) blz_free(e->blz_short);
+    if (e->blz_full) blz_free(e->blz_full);
+    bex__free(e->ssd);
+    bex__free(e->blz_short);
+    bex__free(e->blz_full);
+    e->ssd = NULL;
+    e->blz_short = e->blz_full = NULL;
+}
+
+/* Loads the detector(s) the options choose. */
+static int load_detectors(bex_engine *e, const char *model_dir, char *err, size_t errlen) {
+    char path[4096];
+    int rc;
+    bex_detector d = e->opt.detector;
+    if (d == BEX_DETECTOR_SSD) {
+        if (!(e->ssd = bex__calloc(1, sizeof *e->ssd))) return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory opening the face engine");
+        snprintf(path, sizeof path, "%s/%s", model_dir, model_files[0]);
+        if ((rc = ssd_load(e->ssd, path, err, errlen)) != BEX_OK) {
+            bex__free(e->ssd);
+            e->ssd = NULL;
+        }
+        return rc;
+    }
+    if (d == BEX_DETECTOR_BLAZEFACE) {
+        if (!(e->blz_short = bex__calloc(1, sizeof *e->blz_short))) return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory opening the face engine");
+        snprintf(path, sizeof path, "%s/%s", model_dir, model_files[3]);
+        if ((rc = blz_load(e->blz_short, path, err, errlen)) != BEX_OK) goto fail;
+        if (e->blz_short->input != 128) {
+            rc = bex__fail(err, errlen, BEX_ERR_MODEL, "%s: not the short-range (128 px) model", path);
+            goto fail;
+        }
+    }
+    if (d == BEX_DETECTOR_BLAZEFACE_FULL || (d == BEX_DETECTOR_BLAZEFACE && e->opt.full_range_fallback)) {
+        if (!(e->blz_full = bex__calloc(1, sizeof *e->blz_full))) {
+            rc = bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory opening the face engine");
+            goto fail;
+        }
+        snprintf(path, sizeof path, "%s/%s", model_dir, model_files[4]);
+        if ((rc = blz_load(e->blz_full, path, err, errlen)) != BEX_OK) goto fail;
+        if (e->blz_full->input != 192) {
+            rc = bex__fail(err, errlen, BEX_ERR_MODEL, "%s: not the full-range (192 px) model", path);
+            goto fail;
+        }
+    }
+    return BEX_OK;
+fail:
+    free_detectors(e);
+    return rc;
+}
 
 int bex_engine_open(const char *model_dir, const bex_engine_options *opt, bex_engine **out,
                     char *err, size_t errlen) {
@@ -76,10 +160,24 @@ int bex_engine_open(const char *model_dir, const bex_engine_options *opt, bex_en
         bex__free(e);
         return bex__fail(err, errlen, BEX_ERR_ARG, "pad_retry_below must be a fraction from 0 to 1");
     }
+    if (e->opt.detector != BEX_DETECTOR_BLAZEFACE && e->opt.detector != BEX_DETECTOR_BLAZEFACE_FULL &&
+        e->opt.detector != BEX_DETECTOR_SSD) {
+        int d = (int)e->opt.detector;
+        bex__free(e);
+        return bex__fail(err, errlen, BEX_ERR_ARG, "unknown face detector %d", d);
+    }
+    if ((unsigned)e->opt.light_retry > BEX_LIGHT_CLAHE) {
+        int m = (int)e->opt.light_retry;
+        bex__free(e);
+        return bex__fail(err, errlen, BEX_ERR_ARG, "unknown lighting retry method %d", m);
+    }
+    if (e->opt.flip && !(e->mirror = bex__malloc(sizeof(float) * ALIGN_CHIP * ALIGN_CHIP * 3))) {
+        bex__free(e);
+        return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory opening the face engine");
+    }
     char path[4096];
     int rc;
-    snprintf(path, sizeof path, "%s/%s", model_dir, model_files[0]);
-    if ((rc = ssd_load(&e->ssd, path, err, errlen)) != BEX_OK) goto fail0;
+    if ((rc = load_detectors(e, model_dir, err, errlen)) != BEX_OK) goto fail0;
     snprintf(path, sizeof path, "%s/%s", model_dir, model_files[1]);
     if ((rc = lmk_load(&e->lmk, path, err, errlen)) != BEX_OK) goto fail1;
     snprintf(path, sizeof path, "%s/%s", model_dir, model_files[2]);
@@ -96,33 +194,71 @@ int bex_engine_open(const char *model_dir, const bex_engine_options *opt, bex_en
 fail2:
     lmk_free(&e->lmk);
 fail1:
-    ssd_free(&e->ssd);
+    free_detectors(e);
 fail0:
+    bex__free(e->mirror);
     bex__free(e);
     return rc;
 }
 
 void bex_engine_close(bex_engine *eng) {
     if (!eng) return;
-    ssd_free(&eng->ssd);
+    free_detectors(eng);
     lmk_free(&eng->lmk);
     rec_free(&eng->rec);
     face_onnx_close(eng->onnx);
+    bex__free(eng->mirror);
     bex__free(eng);
 }
 
 /* Detector boxes, largest first (ties: higher score first), as faces are returned. */
 static int by_area_desc(const void *a, const void *b) {
-    const ssd_box *ba = a, *bb = b;
+    const det_box *ba = a, *bb = b;
     float aa = ba->w * ba->h, ab = bb->w * bb->h;
     if (aa != ab) return aa < ab ? 1 : -1;
     return ba->score < bb->score ? 1 : (ba->score > bb->score ? -1 : 0);
 }
 
-/* The detector on one image: writes up to MAX_DETECTIONS boxes (best score first) to out. */
-static int find_boxes(bex_engine *e, const bex_image *img, float min_score, ssd_box *out) {
+/* A BlazeFace face narrower than this in the image is dropped: the landmarks and descriptor
+ * can do nothing with it, and an image much smaller than the network's input, upscaled to it,
+ * gives false faces (a 7x5 px grey test image gave one at score 0.56). */
+#define BLAZE_MIN_FACE_PX 12.0f
+
+static int from_blz(const blz_box *b, int n, det_box *out) {
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        if (!(b[i].w >= BLAZE_MIN_FACE_PX)) continue;
+        det_box *d = &out[k++];
+        d->x = b[i].x, d->y = b[i].y, d->w = b[i].w, d->h = b[i].h, d->score = b[i].score;
+        d->has_kp = 1;
+        memcpy(d->kp, b[i].kp, sizeof d->kp);
+    }
+    return k;
+}
+
+/* The detector on one image: writes up to MAX_DETECTIONS boxes (best score first) to out.
+ * BlazeFace short range first; the full-range model when it finds nothing (and the options
+ * ask for it). min_score applies to SSD and the short-range model; the full-range model keeps
+ * its graph's 0.6 unless min_score is higher. BlazeFace faces narrower than BLAZE_MIN_FACE_PX
+ * are dropped. */
+static int find_boxes(bex_engine *e, const bex_image *img, float min_score, det_box *out) {
     double t0 = now_ms();
-    int nb = ssd_detect(&e->ssd, img, min_score, e->opt.max_faces, out, MAX_DETECTIONS);
+    int nb = 0, max = e->opt.max_faces;
+    if (e->ssd) {
+        nb = ssd_detect(e->ssd, img, min_score, max, e->sboxes, MAX_DETECTIONS);
+        for (int i = 0; i < nb; i++) {
+            det_box *d = &out[i];
+            memset(d, 0, sizeof *d);
+            d->x = e->sboxes[i].x, d->y = e->sboxes[i].y, d->w = e->sboxes[i].w, d->h = e->sboxes[i].h;
+            d->score = e->sboxes[i].score;
+        }
+    } else {
+        if (e->blz_short) nb = from_blz(e->bboxes, blz_detect(e->blz_short, img, min_score, e->bboxes, max), out);
+        if (nb == 0 && e->blz_full) {
+            float ms = min_score > e->blz_full->min_score ? min_score : e->blz_full->min_score;
+            nb = from_blz(e->bboxes, blz_detect(e->blz_full, img, ms, e->bboxes, max), out);
+        }
+    }
     e->stats.images++;
     e->stats.detect_ms += now_ms() - t0;
     return nb;
@@ -131,7 +267,7 @@ static int find_boxes(bex_engine *e, const bex_image *img, float min_score, ssd_
 /* Landmarks (and the template when `embed`) of the face in box b of src. BEX_ERR_NO_FACE when
  * the box holds none that can be used (empty once clipped to the image, or its aligned crop
  * lies outside); *f is written only on BEX_OK. */
-static int describe(bex_engine *e, const bex_image *src, const ssd_box *b, int embed, bex_face *f,
+static int describe(bex_engine *e, const bex_image *src, const det_box *b, int embed, bex_face *f,
                     char *err, size_t errlen) {
     bex_face g;
     memset(&g, 0, sizeof g);
@@ -140,6 +276,16 @@ static int describe(bex_engine *e, const bex_image *src, const ssd_box *b, int e
     g.box[2] = b->w;
     g.box[3] = b->h;
     g.score = b->score;
+    if (b->has_kp) {
+        g.has_keypoints = 1;
+        memcpy(g.keypoints, b->kp, sizeof g.keypoints);
+        if (e->opt.blaze_box_as_ssd) { /* SSD's box relative to BlazeFace's, measured (face.h) */
+            g.box[0] = b->x + BLAZE_TO_SSD_DX * b->w;
+            g.box[1] = b->y + BLAZE_TO_SSD_DY * b->h;
+            g.box[2] = b->w * BLAZE_TO_SSD_W;
+            g.box[3] = b->h * BLAZE_TO_SSD_H;
+        }
+    }
     double t0 = now_ms();
     int lrc = lmk_predict(&e->lmk, src, g.box, g.landmarks);
     e->stats.landmarks_ms += now_ms() - t0;
@@ -161,6 +307,10 @@ static void unpad(bex_face *f, int border) {
         f->landmarks[j][0] -= border;
         f->landmarks[j][1] -= border;
     }
+    for (int j = 0; j < 6; j++) {
+        f->keypoints[j][0] -= border;
+        f->keypoints[j][1] -= border;
+    }
     f->padded = 1;
 }
 
@@ -174,7 +324,7 @@ static void unpad(bex_face *f, int border) {
  * another; if they did, the image's face alone is kept, as without the retry. */
 #define SAME_FACE_OVERLAP 0.5f
 #define SAME_FACE_SCALE 2.0f
-static int same_face(const ssd_box *a, float bx, float by, float bw, float bh) {
+static int same_face(const det_box *a, float bx, float by, float bw, float bh) {
     float iw = fminf(a->x + a->w, bx + bw) - fmaxf(a->x, bx), ih = fminf(a->y + a->h, by + bh) - fmaxf(a->y, by);
     float smaller = fminf(a->w * a->h, bw * bh);
     if (iw <= 0 || ih <= 0 || !(smaller > 0)) return 0;
@@ -209,8 +359,8 @@ static void insert_by_area(bex_face *faces, int *k, int max, const bex_face *f) 
  * copy's faces that are not faces of the image (same_face) join the image's, by area; the
  * image's own faces are kept as they are.
  */
-static int detect_or_embed(bex_engine *e, const bex_image *img, int embed, bex_face *faces,
-                           int max, int *n, char *err, size_t errlen) {
+static int detect_pass(bex_engine *e, const bex_image *img, int embed, bex_face *faces,
+                       int max, int *n, char *err, size_t errlen) {
     if (!e || !img || !img->px || img->width <= 0 || img->height <= 0 || !faces || max <= 0 || !n)
         return bex__fail(err, errlen, BEX_ERR_ARG, "invalid arguments to face detection");
     int nb = find_boxes(e, img, e->opt.min_score, e->boxes);
@@ -222,7 +372,9 @@ static int detect_or_embed(bex_engine *e, const bex_image *img, int embed, bex_f
         else if (rc != BEX_ERR_NO_FACE) return rc;
     }
     int shorter = img->width < img->height ? img->width : img->height;
-    if (!e->opt.pad_retry || (k > 0 && !(faces[0].box[2] < e->opt.pad_retry_below * (float)shorter))) {
+    /* The padded retry is SSD's: BlazeFace, whose letterbox already shows it a frame-filling
+     * face with a border, acquired every LFW image without it (docs/face-pipeline.md). */
+    if (!e->ssd || !e->opt.pad_retry || (k > 0 && !(faces[0].box[2] < e->opt.pad_retry_below * (float)shorter))) {
         *n = k;
         return BEX_OK;
     }
@@ -236,7 +388,7 @@ static int detect_or_embed(bex_engine *e, const bex_image *img, int embed, bex_f
     int np = find_boxes(e, &padded, e->opt.min_score, e->pboxes);
     qsort(e->pboxes, (size_t)np, sizeof *e->pboxes, by_area_desc);
     for (int i = 0; i < np && rc == BEX_OK; i++) {
-        const ssd_box *b = &e->pboxes[i];
+        const det_box *b = &e->pboxes[i];
         if (k == max && b->w * b->h <= faces[max - 1].box[2] * faces[max - 1].box[3]) break;
         int same = 0;
         for (int j = 0; j < nb && !same; j++) same = same_face(&e->boxes[j], b->x - border, b->y - border, b->w, b->h);
@@ -269,6 +421,44 @@ static int detect_or_embed(bex_engine *e, const bex_image *img, int embed, bex_f
     return BEX_OK;
 }
 
+/* A face that fills a small frame (a tight crop of 100 px) can be missed in the copy padded by
+ * half the longer side and found when the face is a third of the canvas: detect_pass on a copy
+ * padded by the whole longer side, without its own padded retry, and faces mapped back. */
+static int wide_pad_pass(bex_engine *e, const bex_image *img, int embed, bex_face *faces, int max, int *n,
+                         char *err, size_t errlen) {
+    int border = img->width > img->height ? img->width : img->height;
+    static const uint8_t black[3] = {0, 0, 0};
+    bex_image padded;
+    int rc = bex__image_pad(img, border, black, &padded, err, errlen);
+    if (rc != BEX_OK) return rc;
+    int keep = e->opt.pad_retry;
+    e->opt.pad_retry = 0;
+    rc = detect_pass(e, &padded, embed, faces, max, n, err, errlen);
+    e->opt.pad_retry = keep;
+    for (int i = 0; rc == BEX_OK && i < *n; i++) unpad(&faces[i], border);
+    bex_image_free(&padded);
+    return rc;
+}
+
+/* detect_pass; when it finds no face, a wider padding (opt.wide_pad_retry), then once more in a
+ * lighting-normalised copy (opt.light_retry, src/face/lighting.c). */
+static int detect_or_embed(bex_engine *e, const bex_image *img, int embed, bex_face *faces,
+                           int max, int *n, char *err, size_t errlen) {
+    int rc = detect_pass(e, img, embed, faces, max, n, err, errlen);
+    if (rc == BEX_OK && *n == 0 && e->opt.wide_pad_retry && e->opt.pad_retry) {
+        rc = wide_pad_pass(e, img, embed, faces, max, n, err, errlen);
+        if (rc == BEX_OK && *n > 0) e->stats.wide_pad_found++;
+    }
+    if (rc != BEX_OK || *n > 0 || e->opt.light_retry == BEX_LIGHT_OFF) return rc;
+    bex_image lit;
+    if ((rc = bex__light_normalise(img, e->opt.light_retry, &lit, err, errlen)) != BEX_OK) return rc;
+    e->stats.light_retries++;
+    rc = detect_pass(e, &lit, embed, faces, max, n, err, errlen);
+    if (rc == BEX_OK && *n > 0) e->stats.light_found++;
+    bex_image_free(&lit);
+    return rc;
+}
+
 int bex_detect(bex_engine *eng, const bex_image *img, bex_face *faces, int max, int *n,
                char *err, size_t errlen) {
     return detect_or_embed(eng, img, 0, faces, max, n, err, errlen);
@@ -295,21 +485,38 @@ int bex_face_template(bex_engine *eng, const bex_image *img, bex_face *face, bex
         eng->stats.descriptor_ms += now_ms() - t0;
         return rc;
     }
-    int rc = align == BEX_ALIGN_FACEAPI ? align_faceapi_chip(img, face->box, face->landmarks, eng->rec.input)
-                                        : align_similarity_chip(img, face->landmarks, eng->rec.input);
+    int rc;
+    if (align == BEX_ALIGN_FACEAPI) rc = align_faceapi_chip(img, face->box, face->landmarks, eng->rec.input);
+    else if (align == BEX_ALIGN_KEYPOINTS && face->has_keypoints) rc = align_keypoints_chip(img, (const float(*)[2])face->keypoints, eng->rec.input);
+    else rc = align_similarity_chip(img, face->landmarks, eng->rec.input);
     double t1 = now_ms();
     eng->stats.align_ms += t1 - t0;
     if (rc != 0) return bex__fail(err, errlen, BEX_ERR_NO_FACE, "the face's aligned crop lies outside the image");
     float d[BEX_TEMPLATE_DIM];
+    /* rec_forward normalises its input in place: the mirror is taken first */
+    if (eng->opt.flip) bex__chip_mirror(eng->rec.input, eng->mirror, ALIGN_CHIP, bex__chip_mirror_axis2(align));
     rec_forward(&eng->rec, d);
-    eng->stats.descriptor_ms += now_ms() - t1;
-    eng->stats.templates++;
     double ss = 0;
     for (int i = 0; i < BEX_TEMPLATE_DIM; i++) ss += (double)d[i] * d[i];
     float inv = ss > 0 ? (float)(1.0 / sqrt(ss)) : 0.0f;
     memset(face->template_, 0, sizeof face->template_);
     for (int i = 0; i < BEX_TEMPLATE_DIM; i++) face->template_[i] = d[i] * inv;
+    if (eng->opt.flip) { /* the normalised mean of the two unit templates */
+        memcpy(eng->rec.input, eng->mirror, sizeof(float) * ALIGN_CHIP * ALIGN_CHIP * 3);
+        rec_forward(&eng->rec, d);
+        double sm = 0, st = 0;
+        for (int i = 0; i < BEX_TEMPLATE_DIM; i++) sm += (double)d[i] * d[i];
+        float im = sm > 0 ? (float)(1.0 / sqrt(sm)) : 0.0f;
+        for (int i = 0; i < BEX_TEMPLATE_DIM; i++) {
+            face->template_[i] += d[i] * im;
+            st += (double)face->template_[i] * face->template_[i];
+        }
+        float it = st > 0 ? (float)(1.0 / sqrt(st)) : 0.0f;
+        for (int i = 0; i < BEX_TEMPLATE_DIM; i++) face->template_[i] *= it;
+    }
     face->dim = BEX_TEMPLATE_DIM;
+    eng->stats.descriptor_ms += now_ms() - t1;
+    eng->stats.templates++;
     return BEX_OK;
 }
 

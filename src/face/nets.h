@@ -53,6 +53,77 @@ void ssd_free(ssd_net *net);
 int ssd_detect(ssd_net *net, const bex_image *img, float min_score, int max_results,
                ssd_box *out, int max);
 
+/* ---------------------------------------------------------------- BlazeFace (MediaPipe) */
+
+#define BLZ_KEYPOINTS 6
+#define BLZ_MAX_ANCHORS 2304 /* the full-range model's 48 x 48 */
+#define BLZ_MAX_NODES 512
+
+/* BlazeFace keypoints, in the model's order (the subject's right eye is on the image's left). */
+enum { BLZ_KP_RIGHT_EYE = 0, BLZ_KP_LEFT_EYE, BLZ_KP_NOSE, BLZ_KP_MOUTH, BLZ_KP_RIGHT_EAR, BLZ_KP_LEFT_EAR };
+
+/* A detection: box and keypoints in px of the original image (relative 0..1 of the network's
+ * input inside blz_decode / blz_weighted_nms). */
+typedef struct blz_box {
+    float x, y, w, h, score;
+    float kp[BLZ_KEYPOINTS][2];
+} blz_box;
+
+/* SsdAnchorsCalculator's options for the two graphs (fixed anchor size, so only centres). */
+typedef struct blz_anchor_opts {
+    int input;               /* px, square */
+    int num_layers;
+    int strides[8];
+    float interpolated_ratio; /* interpolated_scale_aspect_ratio: 1 adds a second anchor */
+} blz_anchor_opts;
+
+/* Writes the anchor centres (x, y relative to the input) to xy[max][2]; returns the count,
+ * or -1 if more than max. */
+int blz_anchors(const blz_anchor_opts *o, float *xy, int max);
+
+/* TensorsToDetectionsCalculator for these graphs: raw is [n][17] (score logit, then x, y, w,
+ * h, 6 keypoints, in input px relative to the anchor); the logit is clipped to +-100 and
+ * sigmoided; candidates scoring >= min_score are written (relative coordinates). Returns how
+ * many (at most max). */
+int blz_decode(const float *raw, const float *anchors, int n, int input, float min_score,
+               blz_box *out, int max);
+
+/* NonMaxSuppressionCalculator, WEIGHTED, IoU: in (any order; sorted in place by score) ->
+ * out, each a score-weighted mean of the boxes overlapping the best remaining one by more
+ * than iou, keeping the best one's score. Returns how many (at most max). */
+int blz_weighted_nms(blz_box *in, int n, float iou, blz_box *out, int max);
+
+typedef struct blz_node blz_node;
+
+typedef struct blz_net {
+    int input;          /* px, square: 128 (short range) or 192 (full range) */
+    int n_anchors;      /* 896 or 2304 */
+    float min_score;    /* the graph's own min_score_thresh */
+    float anchors[BLZ_MAX_ANCHORS][2];
+    blz_node *nodes;    /* the tfjs graph, in execution order */
+    int n_nodes, in_node, out_node;
+    float *in;          /* [input][input][3], -1..1 (the input node's buffer) */
+    const float *raw;   /* [n_anchors][17] after blz_forward (the output node's buffer) */
+    float *scratch;
+    size_t scratch_len;
+    blz_box cands[BLZ_MAX_ANCHORS];
+    blz_box kept[BLZ_MAX_ANCHORS];
+} blz_net;
+
+/* Loads a tfjs graph model (model.json with its weights) of MediaPipe's BlazeFace short- or
+ * full-range detector. Interprets exactly the ops those graphs use and refuses any other,
+ * naming it; every buffer is sized here. */
+int blz_load(blz_net *net, const char *model_json, char *err, size_t errlen);
+void blz_free(blz_net *net);
+/* Runs the graph on net->in; the result is net->raw. */
+void blz_forward(blz_net *net);
+/* Fills net->in from img as MediaPipe's ImageToTensorCalculator (keep aspect ratio, centred
+ * letterbox of black, bilinear, -1..1); writes the letterbox's square (x0, y0, side px). */
+void blz_preprocess(blz_net *net, const bex_image *img, float box[3]);
+/* The whole detector: preprocess, forward, decode, weighted NMS (IoU 0.3), back to image
+ * px. Writes up to max detections, best score first; returns how many. */
+int blz_detect(blz_net *net, const bex_image *img, float min_score, blz_box *out, int max);
+
 /* ---------------------------------------------------------------- 68-point landmark net */
 
 #define LMK_INPUT 112

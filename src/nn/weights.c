@@ -296,14 +296,17 @@ int nn_weights_load(const char *manifest_path, nn_weights **out, char *err, size
     int rc = read_file(manifest_path, MAX_MANIFEST_BYTES, &text, &len, err, errlen);
     if (rc != BEX_OK) return rc;
     root = cJSON_ParseWithLength(text, len);
-    if (!root || !cJSON_IsArray(root)) {
-        rc = BAD_MODEL("%s: not a JSON array of weight groups", manifest_path);
+    /* A tfjs graph model (model.json) nests the manifest under "weightsManifest". */
+    cJSON *groups = root;
+    if (root && cJSON_IsObject(root)) groups = cJSON_GetObjectItemCaseSensitive(root, "weightsManifest");
+    if (!groups || !cJSON_IsArray(groups)) {
+        rc = BAD_MODEL("%s: not a JSON array of weight groups (nor a graph model with one)", manifest_path);
         goto done;
     }
     /* Count the tensors, so the table is allocated once. */
     int total = 0;
     const cJSON *g;
-    cJSON_ArrayForEach(g, root) {
+    cJSON_ArrayForEach(g, groups) {
         const cJSON *ws = cJSON_GetObjectItemCaseSensitive(g, "weights");
         if (!cJSON_IsObject(g) || !cJSON_IsArray(ws)) {
             rc = BAD_MODEL("%s: a weight group has no \"weights\" list", manifest_path);
@@ -324,7 +327,7 @@ int nn_weights_load(const char *manifest_path, nn_weights **out, char *err, size
     strcpy(w->path, manifest_path);
     /* Parse every entry and lay the tensors out, each 64-byte aligned. */
     size_t floats = 0;
-    cJSON_ArrayForEach(g, root) {
+    cJSON_ArrayForEach(g, groups) {
         const cJSON *e;
         cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(g, "weights")) {
             tensor_info *t = &w->t[w->n];
@@ -349,7 +352,7 @@ int nn_weights_load(const char *manifest_path, nn_weights **out, char *err, size
     }
     /* Read each group's shards. */
     int first = 0;
-    cJSON_ArrayForEach(g, root) {
+    cJSON_ArrayForEach(g, groups) {
         int nt = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(g, "weights"));
         size_t bytes = 0;
         for (int i = first; i < first + nt; i++) bytes += w->t[i].count * stored_size(w->t[i].st);

@@ -402,6 +402,41 @@ static const char *str(const cJSON *o, const char *name) {
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* A group that will govern decisions (scope model or port) must be a table the decisions can
+ * use: targets falling and thresholds rising, down to the store's 1:1 FMR at least. Checked
+ * before anything is stored, so that an applied calibration never stops the crossings. */
+static int check_group(bex_store *st, const cJSON *g, const char *scope, const cJSON *rows, int which, char *err,
+                       size_t errlen) {
+    int n = cJSON_GetArraySize(rows);
+    if (n > BEX_CALIB_MAX_ROWS * 4)
+        return bex__fail(err, errlen, BEX_ERR_FORMAT, "calibration group %d: %d rows, at most %d", which, n,
+                         BEX_CALIB_MAX_ROWS * 4);
+    bex_calibration_row *r = bex__calloc((size_t)n, sizeof *r);
+    if (!r) return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory");
+    int i = 0;
+    const cJSON *x;
+    cJSON_ArrayForEach(x, rows) {
+        r[i].target = num(x, "target", NAN);
+        r[i].threshold = (float)num(x, "threshold", NAN);
+        i++;
+    }
+    bex_calibration c;
+    char e[256];
+    int rc = bex_calibration_applied(r, (size_t)n, 1, 0, scope, str(g, "key"), "", &c, e, sizeof e);
+    if (rc != BEX_OK)
+        rc = bex__fail(err, errlen, BEX_ERR_FORMAT,
+                       "calibration group %d: rows from the highest target down, targets in (0, 0.1] and thresholds "
+                       "in [-1, 1] rising", which);
+    else if (strcmp(scope, "camera") && bex_calibration_min_fmr_in(&c) > st->fmr * (1 + 1e-9))
+        rc = bex__fail(err, errlen, BEX_ERR_UNSUPPORTED,
+                       "calibration group %d (%s %.31s) reaches down to FMR %.3g only: the 1:1 decisions need FMR %g; "
+                       "calibrate on more comparisons (--min-comparisons %llu) before applying it", which, scope,
+                       str(g, "key") ? str(g, "key") : "", bex_calibration_min_fmr_in(&c), st->fmr,
+                       bex_calib_comparisons_needed(st->fmr));
+    bex__free(r);
+    return rc;
+}
+
 int bex_store_calibration_apply(bex_store *st, const char *json, int *applied, char *err, size_t errlen) {
     if (!st || !json) return bex__fail(err, errlen, BEX_ERR_ARG, "bex_store_calibration_apply: NULL argument");
     if (applied) *applied = 0;
@@ -433,6 +468,7 @@ int bex_store_calibration_apply(bex_store *st, const char *json, int *applied, c
             rc = bex__fail(err, errlen, BEX_ERR_FORMAT, "calibration group %d: no non-mated comparisons", n + 1);
             break;
         }
+        if ((rc = check_group(st, g, scope, rows, n + 1, err, errlen)) != BEX_OK) break;
         sqlite3_stmt *s = st_stmt(st, "UPDATE calibrations SET replaced_at = ?4 WHERE model = ?1 AND scope = ?2 "
                                       "AND scope_key = ?3 AND replaced_at IS NULL", err, errlen);
         if (!s) { rc = BEX_ERR_IO; break; }
@@ -489,6 +525,44 @@ int bex_store_calibration_apply(bex_store *st, const char *json, int *applied, c
     cJSON_Delete(doc);
     rc = bex__end(st, rc, NULL, err, errlen);
     if (rc == BEX_OK && applied) *applied = n;
+    if (rc == BEX_OK) st->calib_loaded = 0; /* this handle's next decision reads them again */
+    return rc;
+}
+
+int bex_store_calibration_revert(bex_store *st, const char *port, int *reverted, char *err, size_t errlen) {
+    if (!st) return bex__fail(err, errlen, BEX_ERR_ARG, "bex_store_calibration_revert: NULL argument");
+    if (reverted) *reverted = 0;
+    char at[24];
+    bex_time_now(at);
+    int rc = bex__begin(st, err, errlen);
+    sqlite3_stmt *s = rc == BEX_OK ? st_stmt(st, "UPDATE calibrations SET replaced_at = ?3 WHERE model = ?1 AND "
+                                                 "replaced_at IS NULL AND (?2 IS NULL OR (scope = 'port' AND "
+                                                 "scope_key = ?2))", err, errlen)
+                                   : NULL;
+    if (rc == BEX_OK && !s) rc = BEX_ERR_IO;
+    if (rc == BEX_OK) {
+        st_bind_text(s, 1, st->model);
+        st_bind_text(s, 2, port && *port ? port : NULL);
+        st_bind_text(s, 3, at);
+        rc = st_step_done(st, s, "reverting a calibration", err, errlen);
+    }
+    int n = rc == BEX_OK ? sqlite3_changes(st->db) : 0;
+    if (rc == BEX_OK && n == 0)
+        rc = bex__fail(err, errlen, BEX_ERR_ARG, "no applied calibration is in force for %s%.31s: %s",
+                       port && *port ? "port " : "the model", port && *port ? port : "",
+                       port && *port ? "its decisions follow the model's calibration" : "decisions use the shipped table");
+    if (rc == BEX_OK) {
+        char obj[96], detail[160];
+        snprintf(obj, sizeof obj, "model %.60s", st->model);
+        snprintf(detail, sizeof detail, "%d calibrations replaced (%s%.31s): %s", n, port && *port ? "port " : "all scopes",
+                 port && *port ? port : "", port && *port ? "the model's governs the port" : "the shipped table governs");
+        rc = bex__audit(st, "calibration_revert", obj, detail, err, errlen);
+    }
+    rc = bex__end(st, rc, NULL, err, errlen);
+    if (rc == BEX_OK) {
+        st->calib_loaded = 0;
+        if (reverted) *reverted = n;
+    }
     return rc;
 }
 
@@ -633,5 +707,131 @@ int bex_store_drift_latest(bex_store *st, bex_drift_check *out, int *found, char
     }
     st_release(st, s);
     if (step != SQLITE_ROW && step != SQLITE_DONE) return st_fail(st, "reading the drift checks", err, errlen);
+    return BEX_OK;
+}
+
+/* ---- the calibration that governs decisions ----
+ *
+ * The applied calibrations in force for the store's model, scopes model and port, are read at
+ * open and kept with their rows; a decision takes its port's, else the model's, else the
+ * shipped table. They are read again at the next decision after this handle applied or
+ * reverted one, or when another connection has committed since (PRAGMA data_version: an
+ * `--apply` through the CLI while the service runs governs the service's next crossing).
+ * Reading happens inside the decision's transaction, under whatever serialises the handle's
+ * calls (the service's store mutex), so a calibration a decision holds is not freed under it.
+ * Camera scope (an offline gate's) is not read here: a gate decides at the threshold its
+ * gallery file carries, set from its port's calibration when the file was sealed (gate.c). */
+
+void st_calibs_free(bex_store *st) {
+    for (size_t i = 0; i < st->n_calibs; i++) bex__free(st->calibs[i].rows);
+    bex__free(st->calibs);
+    st->calibs = NULL;
+    st->n_calibs = 0;
+    st->calib_loaded = 0;
+}
+
+static int load_rows(bex_store *st, st_calib *c, int64_t id, char *err, size_t errlen) {
+    int64_t n = 0;
+    int rc = st_query_int(st, "SELECT count(*) FROM calibration_rows WHERE calibration_id = ?2", NULL, id, 0, &n, err,
+                          errlen);
+    if (rc != BEX_OK) return rc;
+    if (n < 1 || n > 100000)
+        return bex__fail(err, errlen, BEX_ERR_CORRUPT, "calibration %lld in force has %lld rows", (long long)id,
+                         (long long)n);
+    c->rows = bex__calloc((size_t)n, sizeof *c->rows);
+    if (!c->rows) return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory");
+    sqlite3_stmt *s = st_stmt(st, "SELECT target, threshold, false_matches, upper95, heldout_fmr FROM calibration_rows "
+                                  "WHERE calibration_id = ?1 ORDER BY target DESC", err, errlen);
+    if (!s) return BEX_ERR_IO;
+    sqlite3_bind_int64(s, 1, id);
+    size_t k = 0;
+    int step;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW && k < (size_t)n) {
+        bex_calibration_row *r = &c->rows[k++];
+        r->target = sqlite3_column_double(s, 0);
+        r->threshold = (float)sqlite3_column_double(s, 1);
+        r->false_matches = (unsigned long long)sqlite3_column_int64(s, 2);
+        r->upper95 = sqlite3_column_type(s, 3) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 3);
+        r->fnmr = NAN; /* not kept per row: the reviewed document has it */
+        r->heldout_fmr = sqlite3_column_type(s, 4) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 4);
+    }
+    rc = step == SQLITE_ROW || step == SQLITE_DONE ? BEX_OK : st_fail(st, "reading a calibration", err, errlen);
+    st_release(st, s);
+    c->c.n_rows = k;
+    return rc;
+}
+
+int st_calibs_load(bex_store *st, char *err, size_t errlen) {
+    int64_t version = 0;
+    int rc = st_query_int(st, "PRAGMA data_version", NULL, 0, 0, &version, err, errlen);
+    if (rc != BEX_OK) return rc;
+    if (st->calib_loaded && version == st->calib_version) return BEX_OK;
+    st_calibs_free(st);
+    int64_t n = 0;
+    rc = st_query_int(st, "SELECT count(*) FROM calibrations WHERE model = ?1 AND replaced_at IS NULL AND scope IN "
+                          "('model', 'port')", st->model, 0, 0, &n, err, errlen);
+    if (rc != BEX_OK) return rc;
+    if (n > 0 && !(st->calibs = bex__calloc((size_t)n, sizeof *st->calibs)))
+        return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory");
+    /* newest first: where two were left in force for one scope, the first found (newest) governs */
+    sqlite3_stmt *s = n > 0 ? st_prep(st, "SELECT id, scope, scope_key, nonmated, applied_at FROM calibrations WHERE "
+                                          "model = ?1 AND replaced_at IS NULL AND scope IN ('model', 'port') "
+                                          "ORDER BY id DESC", err, errlen)
+                            : NULL;
+    if (n > 0 && !s) return BEX_ERR_IO;
+    if (s) st_bind_text(s, 1, st->model);
+    int step = SQLITE_DONE;
+    while (s && rc == BEX_OK && st->n_calibs < (size_t)n && (step = sqlite3_step(s)) == SQLITE_ROW) {
+        st_calib *c = &st->calibs[st->n_calibs++];
+        int64_t id = sqlite3_column_int64(s, 0);
+        char scope[8], key[32], at[24];
+        st_col_text(s, 1, scope, sizeof scope);
+        st_col_text(s, 2, key, sizeof key);
+        st_col_text(s, 4, at, sizeof at);
+        unsigned long long nonmated = (unsigned long long)sqlite3_column_int64(s, 3);
+        rc = load_rows(st, c, id, err, errlen);
+        if (rc == BEX_OK)
+            rc = bex_calibration_applied(c->rows, c->c.n_rows, nonmated, id, scope, key, at, &c->c, err, errlen);
+    }
+    if (rc == BEX_OK && s && step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = st_fail(st, "reading the calibrations in force", err, errlen);
+    sqlite3_finalize(s);
+    if (rc != BEX_OK) {
+        st_calibs_free(st);
+        return rc;
+    }
+    st->calib_version = version;
+    st->calib_loaded = 1;
+    return BEX_OK;
+}
+
+static const st_calib *calib_in_force(const bex_store *st, const char *scope, const char *key) {
+    for (size_t i = 0; i < st->n_calibs; i++)
+        if (!strcmp(st->calibs[i].c.scope, scope) && !strcmp(st->calibs[i].c.key, key)) return &st->calibs[i];
+    return NULL;
+}
+
+int bex_store_calibration_for(bex_store *st, const char *port, bex_calibration *out, char *err, size_t errlen) {
+    if (!st || !out) return bex__fail(err, errlen, BEX_ERR_ARG, "bex_store_calibration_for: NULL argument");
+    int rc = st_calibs_load(st, err, errlen);
+    if (rc != BEX_OK) return rc;
+    const st_calib *c = port && *port ? calib_in_force(st, "port", port) : NULL;
+    if (!c) c = calib_in_force(st, "model", "");
+    if (c) *out = c->c;
+    else bex_calibration_shipped(st->align, out);
+    return BEX_OK;
+}
+
+int bex__operating_points(bex_store *st, const char *port, bex_calibration *cal, bex_operating_point *verify,
+                          double *fpir, char *err, size_t errlen) {
+    bex_calibration c;
+    int rc = bex_store_calibration_for(st, port, &c, err, errlen);
+    if (rc != BEX_OK) return rc;
+    bex_operating_point op;
+    if (c.source == BEX_CALIB_SHIPPED) op = st->verify_op;
+    else if ((rc = bex_operating_point_verify_in(&c, st->fmr, &op, err, errlen)) != BEX_OK) return rc;
+    *cal = c;
+    *verify = op;
+    *fpir = st->fpir;
     return BEX_OK;
 }

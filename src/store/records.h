@@ -24,9 +24,14 @@ int bex__end(bex_store *st, int rc, const char *fault, char *err, size_t errlen)
 int bex__audit(bex_store *st, const char *action, const char *object, const char *detail,
                char *err, size_t errlen);
 
-/* The store's operating points: the alignment, the 1:1 operating point, the 1:N target. */
-void bex__operating_points(bex_store *st, bex_align *align, bex_operating_point *verify,
-                           double *fpir);
+/* The store's operating points for a decision at `port` (NULL: not at a port): the
+ * calibration that governs it (the port's applied one, else the model's, else the shipped
+ * table: bex_store_calibration_for), the 1:1 operating point from it, the 1:N target. Call it
+ * inside the decision's transaction: *cal points at rows the store keeps until its next
+ * reload, which happens only here and in bex_store_calibration_for. BEX_ERR_UNSUPPORTED when
+ * the calibration in force does not reach the store's FMR. */
+int bex__operating_points(bex_store *st, const char *port, bex_calibration *cal,
+                          bex_operating_point *verify, double *fpir, char *err, size_t errlen);
 
 int bex__settings_read(bex_store *st, bex_border_settings *out, char *err, size_t errlen);
 int bex__setting_write(bex_store *st, const char *name, const char *value, char *err,

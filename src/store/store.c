@@ -202,11 +202,6 @@ int bex__audit(bex_store *st, const char *action, const char *object, const char
     return st_audit(st, action, object, detail, err, errlen);
 }
 
-void bex__operating_points(bex_store *st, bex_align *align, bex_operating_point *verify, double *fpir) {
-    *align = st->align;
-    *verify = st->verify_op;
-    *fpir = st->fpir;
-}
 
 void st_rollback(bex_store *st) {
     if (!sqlite3_get_autocommit(st->db)) sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
@@ -536,6 +531,8 @@ int bex_store_open(const char *path, const bex_store_options *opt, bex_store **o
         snprintf(sql, sizeof sql, "PRAGMA max_page_count = %lld", opt->max_bytes / (page > 0 ? page : 4096));
         if (rc == BEX_OK) rc = st_exec(st, sql, what, err, errlen);
     }
+    /* the calibrations applied to this store govern its decisions from the start */
+    if (rc == BEX_OK) rc = st_calibs_load(st, err, errlen);
     if (rc != BEX_OK) {
         bex_store_close(st);
         return rc;
@@ -549,6 +546,7 @@ void bex_store_close(bex_store *st) {
     for (int i = 0; i < st->n_cache; i++) sqlite3_finalize(st->cache[i].s);
     if (st->db) sqlite3_close_v2(st->db);
     bex_index_close(st->ix);
+    st_calibs_free(st);
     bex__free(st->pending);
     bex__free(st);
 }

@@ -22,6 +22,12 @@ typedef struct st_pending {
 
 #define ST_CACHE 64
 
+/* A calibration in force for the store's model (scope model or port), with its rows. */
+typedef struct st_calib {
+    bex_calibration c;
+    bex_calibration_row *rows;
+} st_calib;
+
 struct bex_store {
     sqlite3 *db;
     char actor[64];
@@ -34,7 +40,12 @@ struct bex_store {
     int drop_index;          /* 1: the commit changed too much: rebuild the index next time */
     int64_t index_version;   /* PRAGMA data_version when the index was last in step: another
                                 process's commit changes it, and the index is rebuilt */
-    bex_operating_point verify_op;
+    bex_operating_point verify_op; /* at fmr from the shipped table (the store's default) */
+    st_calib *calibs;        /* the applied calibrations in force for `model` (model, port) */
+    size_t n_calibs;
+    int calib_loaded;        /* 0: read them at the next decision (an apply or a revert) */
+    int64_t calib_version;   /* PRAGMA data_version when read: another process's commit
+                                (an apply through the CLI) changes it, and they are read again */
     int audit_version;       /* the hash version new audit rows get: 2 from schema 6 on */
     struct {                 /* prepared statements of static SQL, by the text's address */
         const char *sql;
@@ -73,6 +84,10 @@ int st_begin(bex_store *st, char *err, size_t errlen);
 void st_rollback(bex_store *st);
 /* Queues an index change for after the commit (subject < 0: remove the sample). */
 int st_pending_add(bex_store *st, int64_t sample, int64_t subject, const float *vec);
+
+/* The applied calibrations in force, read again when stale (calib.c); st_calibs_free drops them. */
+int st_calibs_load(bex_store *st, char *err, size_t errlen);
+void st_calibs_free(bex_store *st);
 
 /* The 1:N index of the store's samples, built on first use. */
 int st_index(bex_store *st, bex_index **ix, char *err, size_t errlen);

@@ -168,6 +168,48 @@ TEST(a_model_uses_its_own_calibration) {
     rmdir(dir);
 }
 
+TEST(a_calibration_value_shipped_or_applied) {
+    /* the shipped table through the value gives what the shipped calls give, and names itself */
+    for (int a = 0; a < 2; a++) {
+        bex_calibration c;
+        bex_calibration_shipped(aligns[a], &c);
+        CHECK(c.source == BEX_CALIB_SHIPPED && strstr(c.name, "shipped LFW") && c.n_rows > 100);
+        CHECK(bex_calibration_min_fmr_in(&c) == bex_calibration_min_fmr(aligns[a]));
+        bex_operating_point x, y;
+        char err[256];
+        CHECK(bex_operating_point_verify_in(&c, 1e-3, &x, err, sizeof err) == BEX_OK);
+        CHECK(bex_operating_point_verify(aligns[a], 1e-3, &y, err, sizeof err) == BEX_OK);
+        CHECK(x.threshold == y.threshold && x.fmr == y.fmr && !strcmp(x.calibration, y.calibration) &&
+              x.calibration_id == 0 && !strcmp(x.calibration, c.name));
+        CHECK(bex_operating_point_identify_in(&c, 0.003, 420, &x, err, sizeof err) == BEX_OK);
+        CHECK(bex_operating_point_identify(aligns[a], 0.003, 420, &y, err, sizeof err) == BEX_OK);
+        CHECK(x.threshold == y.threshold && !strcmp(x.name, y.name));
+    }
+    /* an applied table: its own thresholds, refused below its last row, naming itself */
+    static const bex_calibration_row rows[] = {
+        {0.1, 0.30f, 1000, 0.11, 0.001, 0.09}, {0.01, 0.45f, 100, 0.012, 0.01, 0.011}, {0.001, 0.61f, 10, 0.0017, 0.05, 0.0012}};
+    bex_calibration c;
+    char err[256] = "";
+    CHECK(bex_calibration_applied(rows, 3, 10000, 12, "model", NULL, "2026-12-06T10:00:00Z", &c, err, sizeof err) == BEX_OK);
+    CHECK(c.source == BEX_CALIB_APPLIED && c.id == 12 && !strcmp(c.scope, "model") && c.key[0] == 0 &&
+          strstr(c.name, "applied calibration 12 (model-wide, 2026-12-06T10:00:00Z)"));
+    bex_operating_point op;
+    CHECK(bex_operating_point_verify_in(&c, 0.005, &op, err, sizeof err) == BEX_OK); /* the stricter row */
+    CHECK(op.threshold == 0.61f && op.fmr == 0.001 && op.calibration_id == 12 && op.comparisons == 10000 &&
+          op.false_matches == 10 && strstr(op.calibration, "applied calibration 12"));
+    /* FPIR 0.01 at N=10: FMR 0.001005 per comparison: the 0.001 row */
+    CHECK(bex_operating_point_identify_in(&c, 0.01, 10, &op, err, sizeof err) == BEX_OK && op.threshold == 0.61f &&
+          !strcmp(op.name, "FPIR 0.01 at N=10"));
+    CHECK(bex_operating_point_identify_in(&c, 0.003, 420, &op, err, sizeof err) == BEX_ERR_UNSUPPORTED);
+    CHECK(strstr(err, "applied calibration 12") && strstr(err, "0.001"));
+    CHECK(bex_operating_point_verify_in(&c, 0.2, &op, err, sizeof err) == BEX_ERR_ARG);
+    /* rows out of order, a bad scope: refused */
+    static const bex_calibration_row bad[] = {{0.01, 0.5f, 1, 0, 0, 0}, {0.1, 0.4f, 1, 0, 0, 0}};
+    CHECK(bex_calibration_applied(bad, 2, 100, 1, "model", NULL, "", &c, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(bex_calibration_applied(rows, 3, 100, 1, "lane", NULL, "", &c, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(bex_calibration_applied(rows, 3, 0, 1, "model", NULL, "", &c, err, sizeof err) == BEX_ERR_ARG);
+}
+
 int main(void) {
     RUN(default_operating_point);
     RUN(stricter_targets_raise_the_threshold);
@@ -175,5 +217,6 @@ int main(void) {
     RUN(unsupported_targets_are_refused);
     RUN(capture_failure_codes);
     RUN(a_model_uses_its_own_calibration);
+    RUN(a_calibration_value_shipped_or_applied);
     return test_summary();
 }

@@ -421,6 +421,7 @@ TEST(pad_retry_below_option) {
     o.pad_retry_below = NAN;
     CHECK(bex_engine_open(MODELS, &o, &e, err, sizeof err) == BEX_ERR_ARG);
     o.pad_retry_below = 0;
+    o.detector = BEX_DETECTOR_SSD; /* the padded retry is SSD's */
     CHECK(bex_engine_open(MODELS, &o, &e, err, sizeof err) == BEX_OK);
     if (!e) return;
     bex_image img;
@@ -475,7 +476,14 @@ TEST(largest_face_first_whatever_max) {
 int main(void) {
     if (access(MODELS "/ssd_mobilenetv1_model.bin", R_OK) == 0) {
         char err[256];
-        if (bex_engine_open(MODELS, NULL, &eng, err, sizeof err) != BEX_OK) printf("models: %s\n", err);
+        /* These cases were built around the SSD detector: its padded retry for faces that fill
+         * the frame, and small second faces (a third of the traveller's width) that it finds
+         * and BlazeFace's short-range model, made for faces that fill a good part of the
+         * frame, does not. Pinned to SSD until BlazeFace has its own cases. */
+        bex_engine_options o;
+        bex_engine_options_default(&o);
+        o.detector = BEX_DETECTOR_SSD;
+        if (bex_engine_open(MODELS, &o, &eng, err, sizeof err) != BEX_OK) printf("models: %s\n", err);
     }
     RUN(outcome_names);
     RUN(bytes_to_template);

@@ -469,11 +469,15 @@ int main(void) {
         bex_engine_options o;
         bex_engine_options_default(&o);
         o.align = BEX_ALIGN_FACEAPI;
+        o.detector = BEX_DETECTOR_SSD; /* the parity is face-api.js's: its detector, its alignment */
         o.pad_retry = 0;
+        o.light_retry = BEX_LIGHT_OFF; /* face-api as shipped: no retry of any kind (and the
+                                          lighting retry alone finds Portia_de_Rossi_0001) */
         if (bex_engine_open(MODELS, &o, &eng_faceapi, err, sizeof err) != BEX_OK) printf("models: %s\n", err);
         bex_engine_options od;
         bex_engine_options_default(&od);
         od.align = BEX_ALIGN_SIMILARITY; /* the other alignment, so both are exercised */
+        od.detector = BEX_DETECTOR_SSD;  /* the padded-retry cases below are the SSD's */
         if (bex_engine_open(MODELS, &od, &eng_default, err, sizeof err) != BEX_OK) printf("models: %s\n", err);
         o.pad_retry = 1;
         if (bex_engine_open(MODELS, &o, &eng_faceapi_pad, err, sizeof err) != BEX_OK) printf("models: %s\n", err);

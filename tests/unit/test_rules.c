@@ -11,6 +11,31 @@
 #include "bex/rules.h"
 #include "test.h"
 
+/* The shipped LFW table of the default alignment. */
+static const bex_calibration *lfw(void) {
+    static bex_calibration c;
+    bex_calibration_shipped(BEX_ALIGN_DEFAULT, &c);
+    return &c;
+}
+
+/* An applied table far below LFW's thresholds, as a deployment's own data could give: FMR
+ * 0.001 at 0.50, 0.0001 at 0.60, nothing below. */
+static const bex_calibration_row applied_rows[] = {
+    {0.1, 0.30f, 100000, 0.1, NAN, NAN},
+    {0.01, 0.40f, 10000, 0.0102, NAN, NAN},
+    {0.001, 0.50f, 1000, 0.00105, NAN, NAN},
+    {0.0001, 0.60f, 100, 0.000118, NAN, NAN},
+};
+
+static bex_calibration applied(void) {
+    bex_calibration c;
+    char err[256];
+    int rc = bex_calibration_applied(applied_rows, 4, 1000000, 7, "port", "JFK", "2026-12-06T11:00:00Z", &c, err,
+                                     sizeof err);
+    if (rc != BEX_OK) printf("  applied: %s\n", err);
+    return c;
+}
+
 /* ---- entry ---- */
 
 typedef struct known {
@@ -161,7 +186,7 @@ TEST(entry_table) {
         bex_border_settings_default(&f->settings);
         char err[256];
         CHECK(bex_operating_point_verify(BEX_ALIGN_DEFAULT, 1e-3, &f->verify_op, err, sizeof err) == BEX_OK);
-        f->align = BEX_ALIGN_DEFAULT;
+        bex_calibration_shipped(BEX_ALIGN_DEFAULT, &f->calibration);
         f->fpir = 0.003;
         f->citizen = c->citizen;
         f->doc_score = c->doc_score;
@@ -265,7 +290,7 @@ TEST(pick_face) {
 static bex_match gallery_result(bex_gallery g, long long n, int64_t subject, float score) {
     bex_index_hit h = {.subject_id = subject, .score = score};
     bex_match m;
-    bex_identify_decide(BEX_ALIGN_DEFAULT, 0.003, g, n, &h, subject ? 1 : 0, &m);
+    bex_identify_decide(lfw(), 0.003, g, n, &h, subject ? 1 : 0, &m);
     return m;
 }
 
@@ -369,22 +394,94 @@ TEST(exit_table) {
 TEST(identify_decide_refuses_beyond_calibration) {
     bex_index_hit h = {.subject_id = 3, .score = 0.999f};
     bex_match m;
-    bex_identify_decide(BEX_ALIGN_DEFAULT, 0.003, BEX_GALLERY_ALL, 420, &h, 1, &m);
+    bex_identify_decide(lfw(), 0.003, BEX_GALLERY_ALL, 420, &h, 1, &m);
     CHECK(m.calibrated && m.match && m.subject == 3 && m.threshold > 0.9f && strstr(m.operating_point, "N=420"));
     h.score = 0.90f;
-    bex_identify_decide(BEX_ALIGN_DEFAULT, 0.003, BEX_GALLERY_ALL, 420, &h, 1, &m);
+    bex_identify_decide(lfw(), 0.003, BEX_GALLERY_ALL, 420, &h, 1, &m);
     CHECK(m.calibrated && !m.match && m.subject == 3);
     /* a million: FPIR 0.003 needs an FMR the calibration cannot support: no decision at all */
     h.score = 0.9999f;
-    bex_identify_decide(BEX_ALIGN_DEFAULT, 0.003, BEX_GALLERY_ALL, 1000000, &h, 1, &m);
+    bex_identify_decide(lfw(), 0.003, BEX_GALLERY_ALL, 1000000, &h, 1, &m);
     CHECK(!m.calibrated && !m.match && isnan(m.threshold) && strstr(m.operating_point, "beyond"));
-    bex_identify_decide(BEX_ALIGN_DEFAULT, 0.003, BEX_GALLERY_ALL, 0, NULL, 0, &m);
+    bex_identify_decide(lfw(), 0.003, BEX_GALLERY_ALL, 0, NULL, 0, &m);
     CHECK(!m.calibrated && !m.match && m.gallery_size == 0 && strstr(m.operating_point, "empty"));
     /* the threshold rises with the gallery */
     bex_match a, b;
-    bex_identify_decide(BEX_ALIGN_DEFAULT, 0.003, BEX_GALLERY_MANIFEST, 100, &h, 1, &a);
-    bex_identify_decide(BEX_ALIGN_DEFAULT, 0.003, BEX_GALLERY_MANIFEST, 10000, &h, 1, &b);
+    bex_identify_decide(lfw(), 0.003, BEX_GALLERY_MANIFEST, 100, &h, 1, &a);
+    bex_identify_decide(lfw(), 0.003, BEX_GALLERY_MANIFEST, 10000, &h, 1, &b);
     CHECK(a.calibrated && b.calibrated && a.threshold < b.threshold);
+}
+
+TEST(identify_decide_at_the_applied_calibration) {
+    bex_calibration c = applied();
+    CHECK(c.source == BEX_CALIB_APPLIED && c.id == 7 && strstr(c.name, "applied calibration 7") &&
+          strstr(c.name, "port JFK") && strstr(c.name, "2026-12-06T11:00:00Z"));
+    /* FPIR 0.003 at N=3 needs FMR 0.001001 per comparison: the 0.001 row, 0.50 */
+    bex_index_hit h = {.subject_id = 4, .score = 0.55f};
+    bex_match m, s;
+    bex_identify_decide(&c, 0.003, BEX_GALLERY_MANIFEST, 3, &h, 1, &m);
+    bex_identify_decide(lfw(), 0.003, BEX_GALLERY_MANIFEST, 3, &h, 1, &s);
+    CHECK(m.calibrated && m.match && fabsf(m.threshold - 0.50f) < 1e-6f && m.calibration_id == 7 &&
+          strstr(m.calibration, "applied calibration 7") && strstr(m.operating_point, "FPIR 0.003 at N=3"));
+    /* the shipped table would not have matched: its threshold is LFW's, about 0.93 */
+    CHECK(s.calibrated && !s.match && s.threshold > 0.9f && s.calibration_id == 0 && strstr(s.calibration, "shipped LFW"));
+    h.score = 0.4999f;
+    bex_identify_decide(&c, 0.003, BEX_GALLERY_MANIFEST, 3, &h, 1, &m);
+    CHECK(m.calibrated && !m.match);
+    /* N=30: FMR 1.0e-4: the last row, 0.60 */
+    h.score = 0.59f;
+    bex_identify_decide(&c, 0.003, BEX_GALLERY_ALL, 30, &h, 1, &m);
+    CHECK(m.calibrated && !m.match && fabsf(m.threshold - 0.60f) < 1e-6f);
+    /* N=100 needs 3e-5, below the table: no decision, never the shipped table instead */
+    h.score = 0.99f;
+    bex_identify_decide(&c, 0.003, BEX_GALLERY_ALL, 100, &h, 1, &m);
+    CHECK(!m.calibrated && !m.match && isnan(m.threshold) && strstr(m.operating_point, "beyond") &&
+          strstr(m.operating_point, "0.0001") && m.calibration_id == 7);
+    /* 1:1 from the same table names it too */
+    bex_operating_point op;
+    char err[256];
+    CHECK(bex_operating_point_verify_in(&c, 1e-3, &op, err, sizeof err) == BEX_OK && op.threshold == 0.50f);
+    bex_verify_decide(&op, BEX_GALLERY_DOCUMENT, 0, 0.52f, &m);
+    CHECK(m.match && m.calibration_id == 7 && strstr(m.calibration, "port JFK") && !strcmp(m.operating_point, "FMR 0.001"));
+}
+
+TEST(entry_decides_at_the_applied_calibration) {
+    /* a visitor whose face scores 0.55 against the document photo: an impostor at LFW's
+     * threshold, the same person at the applied one */
+    bex_mrz d;
+    memset(&d, 0, sizeof d);
+    snprintf(d.doc_code, sizeof d.doc_code, "P");
+    snprintf(d.issuing_state, sizeof d.issuing_state, "DEU");
+    snprintf(d.doc_number, sizeof d.doc_number, "C01X00T47");
+    snprintf(d.surname, sizeof d.surname, "TESTA");
+    snprintf(d.given_names, sizeof d.given_names, "ANNA");
+    snprintf(d.birth_date, sizeof d.birth_date, "1980-01-01");
+    float live[BEX_TEMPLATE_DIM] = {1}, photo[BEX_TEMPLATE_DIM] = {1};
+    bex_entry_request rq = {.doc = &d, .live = live, .doc_photo_given = 1, .doc_photo = photo,
+                            .admission_class = "B2", .port = "JFK", .port_kind = BEX_PORT_AIR,
+                            .at = "2026-03-01T10:00:00Z"};
+    char err[256];
+    for (int k = 0; k < 2; k++) {
+        bex_entry_facts *f = calloc(1, sizeof *f);
+        f->rq = &rq;
+        snprintf(f->at, sizeof f->at, "2026-03-01T10:00:00Z");
+        bex_border_settings_default(&f->settings);
+        f->calibration = k ? applied() : *lfw();
+        CHECK(bex_operating_point_verify_in(&f->calibration, 1e-3, &f->verify_op, err, sizeof err) == BEX_OK);
+        f->fpir = 0.003;
+        f->doc_score = 0.55f;
+        f->gallery_size = 3;
+        bex_entry_verdict v;
+        CHECK(bex_entry_decide(f, &v, err, sizeof err) == BEX_OK);
+        if (k) {
+            CHECK(v.verify.match && v.decision == BEX_DECISION_ADMITTED && v.verify.calibration_id == 7 &&
+                  v.identify.calibration_id == 7 && strstr(v.identify.calibration, "applied calibration 7"));
+        } else {
+            CHECK(!v.verify.match && v.decision == BEX_DECISION_REFERRED && v.verify.calibration_id == 0 &&
+                  strstr(v.verify.calibration, "shipped LFW"));
+        }
+        free(f);
+    }
 }
 
 /* ---- manifests ---- */
@@ -739,6 +836,8 @@ int main(void) {
     RUN(exit_cascade);
     RUN(exit_table);
     RUN(identify_decide_refuses_beyond_calibration);
+    RUN(identify_decide_at_the_applied_calibration);
+    RUN(entry_decides_at_the_applied_calibration);
     RUN(manifest_check_names_tolerant_fields_strict);
     RUN(retention_rules);
     RUN(retention_periods_bounded);

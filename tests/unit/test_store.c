@@ -9,6 +9,7 @@
  */
 #include <fcntl.h>
 #include <signal.h>
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <sys/stat.h>
@@ -613,7 +614,8 @@ TEST(calibration_on_own_data) {
     snprintf(json, sizeof json,
              "{\"calibration\":\"store\",\"seed\":1,\"groups\":[{\"model\":\"%s\",\"scope\":\"model\",\"key\":\"\","
              "\"nonmated_comparisons\":5000,\"sampled\":false,\"status\":\"calibrated\",\"fmr\":[{\"target\":0.1,"
-             "\"threshold\":-0.4,\"false_matches\":500},{\"target\":0.01,\"threshold\":-0.3,\"false_matches\":50}]}]}",
+             "\"threshold\":-0.4,\"false_matches\":500},{\"target\":0.01,\"threshold\":-0.3,\"false_matches\":50},"
+             "{\"target\":0.001,\"threshold\":-0.2,\"false_matches\":5}]}]}",
              bex_store_model(st));
     int applied = 0;
     CHECK(bex_store_calibration_apply(st, "{\"groups\":[]}", &applied, err, sizeof err) == BEX_ERR_FORMAT);
@@ -631,6 +633,123 @@ TEST(calibration_on_own_data) {
           last.flag == dc.flag && last.drift.above == dc.drift.above);
     CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE action IN ('calibration_scores', 'calibration_apply', "
                      "'drift_check')") >= 7);
+    CHECK(audit_ok(st));
+    bex_store_close(st);
+    db_remove(p);
+}
+
+/* A face that scores about `sim` against p's: p's direction mixed with another person's. */
+static void resembling(const person *p, double sim, float out[DIM]) {
+    person o = person_new();
+    double c = sqrt(1 - sim * sim);
+    for (int k = 0; k < DIM; k++) out[k] = (float)(sim * p->base[k] + c * o.base[k]);
+    normalise(out);
+}
+
+static int exit_at(bex_store *st, const float *live, const char *port, const char *at, bex_exit_result *r) {
+    bex_exit_request rq;
+    exit_init(&rq, live, at, NULL);
+    rq.port = port;
+    char err[512];
+    int rc = bex_border_exit(st, &rq, r, err, sizeof err);
+    if (rc != BEX_OK) printf("  exit: %s\n", err);
+    return rc;
+}
+
+/* One group of a calibration file: rows 0.1 .. 0.0001 at thresholds t, t + 0.05, t + 0.1, t + 0.15. */
+static void calib_group(char *out, size_t n, const char *model, const char *scope, const char *key, double t) {
+    snprintf(out, n, "{\"model\":\"%s\",\"scope\":\"%s\",\"key\":\"%s\",\"nonmated_comparisons\":200000,"
+             "\"sampled\":false,\"status\":\"calibrated\",\"fmr\":[{\"target\":0.1,\"threshold\":%.2f,"
+             "\"false_matches\":20000},{\"target\":0.01,\"threshold\":%.2f,\"false_matches\":2000},{\"target\":0.001,"
+             "\"threshold\":%.2f,\"false_matches\":200},{\"target\":0.0001,\"threshold\":%.2f,\"false_matches\":20}]}",
+             model, scope, key, t, t + 0.05, t + 0.1, t + 0.15);
+}
+
+/* The applied calibration governs decisions: the port's at that port, the model's elsewhere,
+ * the shipped table where none is applied or after a revert; each decision names it; an apply
+ * by another connection governs this handle's next crossing. */
+TEST(decisions_at_the_applied_calibration) {
+    char p[512], err[512];
+    bex_store *st = fresh_store(p);
+    if (!st) return;
+    person a = person_new();
+    bex_mrz d = passport("K70000001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
+    bex_entry_result e;
+    CHECK(enter_person(st, &a, &d, 1, "2026-03-01T10:00:00Z", "2026-05-30", &e) == BEX_OK);
+    CHECK(e.verify.calibration_id == 0 && strstr(e.verify.calibration, "shipped LFW") &&
+          strstr(e.identify.calibration, "shipped LFW"));
+    float probe[DIM];
+    /* none applied: the shipped table, ~0.93 and up: not A */
+    bex_calibration c;
+    CHECK(bex_store_calibration_for(st, PORT, &c, err, sizeof err) == BEX_OK && c.source == BEX_CALIB_SHIPPED);
+    bex_exit_result x;
+    resembling(&a, 0.72, probe); /* a new one: a matched probe is kept as A's */
+    CHECK(exit_at(st, probe, PORT, "2026-03-05T10:00:00Z", &x) == BEX_OK);
+    CHECK(x.outcome == BEX_OUTCOME_NOT_MATCHED && x.match.calibration_id == 0 && x.match.threshold > 0.9f &&
+          strstr(x.match.calibration, "shipped LFW"));
+
+    /* a table that does not reach FMR 0.001 would leave 1:1 without a threshold: refused */
+    char g1[1024], g2[1024], json[2200];
+    snprintf(json, sizeof json, "{\"calibration\":\"store\",\"seed\":1,\"groups\":[{\"model\":\"%s\",\"scope\":\"model\","
+             "\"key\":\"\",\"nonmated_comparisons\":500,\"fmr\":[{\"target\":0.1,\"threshold\":0.3},{\"target\":0.01,"
+             "\"threshold\":0.4}]}]}", bex_store_model(st));
+    int applied = 0;
+    CHECK(bex_store_calibration_apply(st, json, &applied, err, sizeof err) == BEX_ERR_UNSUPPORTED && strstr(err, "0.001"));
+    CHECK(sql_int(p, "SELECT count(*) FROM calibrations") == 0);
+
+    /* model-wide 0.50 at FMR 0.001 (0.55 at 0.0001), JFK's 0.80 (0.85) */
+    calib_group(g1, sizeof g1, bex_store_model(st), "model", "", 0.40);
+    calib_group(g2, sizeof g2, bex_store_model(st), "port", PORT, 0.70);
+    snprintf(json, sizeof json, "{\"calibration\":\"store\",\"seed\":1,\"groups\":[%s,%s]}", g1, g2);
+    CHECK(bex_store_calibration_apply(st, json, &applied, err, sizeof err) == BEX_OK && applied == 2);
+    long long model_id = sql_int(p, "SELECT id FROM calibrations WHERE scope = 'model' AND replaced_at IS NULL");
+    long long jfk_id = sql_int(p, "SELECT id FROM calibrations WHERE scope = 'port' AND replaced_at IS NULL");
+    CHECK(bex_store_calibration_for(st, PORT, &c, err, sizeof err) == BEX_OK && c.source == BEX_CALIB_APPLIED &&
+          c.id == jfk_id && c.n_rows == 4 && !strcmp(c.key, PORT));
+    CHECK(bex_store_calibration_for(st, "LAX", &c, err, sizeof err) == BEX_OK && c.id == model_id);
+    /* at JFK its own table: 0.72 is below its 1:N threshold */
+    resembling(&a, 0.72, probe); /* a new one: a matched probe is kept as A's */
+    CHECK(exit_at(st, probe, PORT, "2026-03-06T10:00:00Z", &x) == BEX_OK);
+    CHECK(x.outcome == BEX_OUTCOME_NOT_MATCHED && x.match.calibration_id == jfk_id && x.match.threshold >= 0.80f &&
+          strstr(x.match.calibration, "port JFK"));
+    /* at another port the model's: 0.72 is above it, the probe is A's (the shipped table said no) */
+    resembling(&a, 0.72, probe); /* a new one: a matched probe is kept as A's */
+    CHECK(exit_at(st, probe, "LAX", "2026-03-07T10:00:00Z", &x) == BEX_OK);
+    CHECK(x.outcome == BEX_OUTCOME_MATCHED && x.subject == e.subject && x.match.calibration_id == model_id &&
+          x.match.threshold >= 0.50f && x.match.threshold < 0.6f && strstr(x.match.calibration, "model-wide"));
+    CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE action = 'exit' AND detail LIKE '%%calibration %lld'",
+                  model_id) == 1);
+    /* an entry at JFK: 1:1 at JFK's FMR 0.001 threshold, named */
+    person b = person_new();
+    bex_mrz db = passport("K70000002", "TESTB", "BETA", "1981-02-02", "2031-05-01");
+    CHECK(enter_person(st, &b, &db, 1, "2026-03-08T10:00:00Z", "2026-05-30", &e) == BEX_OK);
+    CHECK(e.verify.calibration_id == jfk_id && fabsf(e.verify.threshold - 0.80f) < 1e-6f && e.verify.match &&
+          e.identify.calibration_id == jfk_id);
+
+    /* reverting JFK's: the model's governs JFK */
+    int n = 0;
+    CHECK(bex_store_calibration_revert(st, PORT, &n, err, sizeof err) == BEX_OK && n == 1);
+    CHECK(bex_store_calibration_revert(st, PORT, &n, err, sizeof err) == BEX_ERR_ARG);
+    resembling(&a, 0.72, probe); /* a new one: a matched probe is kept as A's */
+    CHECK(exit_at(st, probe, PORT, "2026-03-09T10:00:00Z", &x) == BEX_OK);
+    CHECK(x.outcome == BEX_OUTCOME_MATCHED && x.match.calibration_id == model_id);
+    /* reopened: read at open */
+    bex_store_close(st);
+    st = store_open(p);
+    CHECK(bex_store_calibration_for(st, PORT, &c, err, sizeof err) == BEX_OK && c.id == model_id);
+    /* reverting all: the shipped table again */
+    CHECK(bex_store_calibration_revert(st, NULL, &n, err, sizeof err) == BEX_OK && n == 1);
+    resembling(&a, 0.72, probe); /* a new one: a matched probe is kept as A's */
+    CHECK(exit_at(st, probe, "LAX", "2026-03-10T10:00:00Z", &x) == BEX_OK);
+    CHECK(x.outcome == BEX_OUTCOME_NOT_MATCHED && x.match.calibration_id == 0);
+    /* another connection applies (the CLI beside a running service): this handle's next crossing uses it */
+    bex_store *other = store_open(p);
+    CHECK(other && bex_store_calibration_apply(other, json, &applied, err, sizeof err) == BEX_OK);
+    bex_store_close(other);
+    resembling(&a, 0.72, probe); /* a new one: a matched probe is kept as A's */
+    CHECK(exit_at(st, probe, "LAX", "2026-03-11T10:00:00Z", &x) == BEX_OK);
+    CHECK(x.outcome == BEX_OUTCOME_MATCHED && x.match.calibration_id > jfk_id);
+    CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE action = 'calibration_revert'") == 2);
     CHECK(audit_ok(st));
     bex_store_close(st);
     db_remove(p);
@@ -1166,6 +1285,44 @@ static void gate_line(const bex_gate_keys *k, const person *who, int64_t seq, co
     line[n - 1] = 0;
 }
 
+/* A version-1 gallery file (an older service's: "BEXGALP1", no decision block) made from a
+ * version-2 one: decrypted with the gate's key, the block taken out, encrypted and signed again
+ * with the service's key from the store. *out: free(). */
+static int gallery_v1(const char *db, const unsigned char *file, size_t len, const bex_gate_keys *k,
+                      unsigned char **out, size_t *out_len) {
+    const size_t H = BEX_GALLERY_HEADER_BYTES, A = crypto_aead_xchacha20poly1305_ietf_ABYTES, DB = 320;
+    size_t pn = len - H - A - BEX_GALLERY_SIG_BYTES;
+    unsigned char key[32], *plain = malloc(pn), *o = malloc(len - DB);
+    unsigned long long mlen = 0;
+    int ok = plain && o && crypto_box_seal_open(key, file + 112, 80, k->box_public, k->box_secret) == 0 &&
+             crypto_aead_xchacha20poly1305_ietf_decrypt(plain, &mlen, NULL, file + H, pn + A, file, H, file + 192,
+                                                        key) == 0 && mlen == pn && !memcmp(plain, "BEXGALP2", 8);
+    unsigned char sk[64];
+    sqlite3 *d = ok ? raw_open(db) : NULL;
+    sqlite3_stmt *st = NULL;
+    ok = ok && d && sqlite3_prepare_v2(d, "SELECT sign_secret FROM service_keys", -1, &st, NULL) == SQLITE_OK &&
+         sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 64;
+    if (ok) memcpy(sk, sqlite3_column_blob(st, 0), 64);
+    sqlite3_finalize(st);
+    if (d) sqlite3_close(d);
+    if (ok) {
+        size_t n1 = pn - DB;
+        memcpy(o, file, H);
+        for (int i = 0; i < 8; i++) o[104 + i] = (unsigned char)((uint64_t)n1 >> (8 * i)); /* plain_bytes */
+        memmove(plain + 24, plain + 24 + DB, n1 - 24);
+        memcpy(plain, "BEXGALP1", 8);
+        unsigned long long clen = 0;
+        crypto_aead_xchacha20poly1305_ietf_encrypt(o + H, &clen, plain, n1, o, H, NULL, o + 192, key);
+        crypto_sign_detached(o + H + clen, NULL, o, H + clen, sk);
+        *out_len = H + clen + BEX_GALLERY_SIG_BYTES;
+        *out = o;
+    } else {
+        free(o);
+    }
+    free(plain);
+    return ok;
+}
+
 TEST(gate_sealed_gallery_signed_log) {
     char p[512], err[512], k1[600], k2[600];
     bex_store *st = fresh_store(p);
@@ -1228,6 +1385,52 @@ TEST(gate_sealed_gallery_signed_log) {
           gd.match.subject == ea.subject);
     bex_index_close(ix);
     ix = NULL;
+    /* the file carries the service's decision: the shipped table here, FPIR 0.003 at N=1 */
+    bex_gallery_header gi;
+    CHECK(h.plain_version == 2 && h.calibrated && h.gallery_size == 1 && h.calibration_id == 0 && h.templates >= 1);
+    CHECK(bex_gate_gallery_open(file, len, &g1, "ZZ117-2026-11-27", sched, &ix, &gi, err, sizeof err) == BEX_OK);
+    CHECK(gi.plain_version == 2 && gi.threshold == h.threshold && !strcmp(gi.calibration, h.calibration) &&
+          strstr(gi.calibration, "shipped LFW") && !strcmp(gi.operating_point, "FPIR 0.003 at N=1"));
+    CHECK(ix && bex_gate_decide_with(ix, &gi, live, &gd, err, sizeof err) == BEX_OK && gd.match.match &&
+          gd.match.threshold == h.threshold && strstr(gd.match.calibration, "shipped LFW"));
+    bex_index_close(ix);
+    ix = NULL;
+    {
+        /* JFK's applied calibration: sealed into G1's next file, and the gate decides at it */
+        char grp[1024], cal[1400];
+        calib_group(grp, sizeof grp, bex_store_model(st), "port", PORT, 0.30);
+        snprintf(cal, sizeof cal, "{\"calibration\":\"store\",\"seed\":1,\"groups\":[%s]}", grp);
+        int applied = 0;
+        CHECK(bex_store_calibration_apply(st, cal, &applied, err, sizeof err) == BEX_OK);
+        unsigned char *f2 = NULL;
+        size_t l2 = 0;
+        bex_gallery_header h2;
+        CHECK(bex_border_gallery_seal(st, "ZZ117-2026-11-27", "G1", &f2, &l2, &h2, NULL, err, sizeof err) == BEX_OK);
+        CHECK(f2 && bex_gate_gallery_open(f2, l2, &g1, "ZZ117-2026-11-27", sched, &ix, &gi, err, sizeof err) == BEX_OK);
+        CHECK(gi.calibration_id > 0 && fabsf(gi.threshold - 0.40f) < 1e-6f && strstr(gi.calibration, "port JFK"));
+        /* a face scoring ~0.6 against A's: no match at the shipped threshold, a match at JFK's 0.40 */
+        float near_a[DIM];
+        resembling(&a, 0.6, near_a);
+        CHECK(ix && bex_gate_decide(ix, near_a, &gd, err, sizeof err) == BEX_OK && !gd.match.match);
+        CHECK(ix && bex_gate_decide_with(ix, &gi, near_a, &gd, err, sizeof err) == BEX_OK && gd.match.match &&
+              gd.match.calibrated && gd.match.calibration_id == gi.calibration_id && gd.match.threshold == gi.threshold);
+        bex_index_close(ix);
+        ix = NULL;
+        /* an older service's file (BEXGALP1) is still read, and decided with the shipped table */
+        unsigned char *f1 = NULL;
+        size_t l1 = 0;
+        CHECK(gallery_v1(p, f2, l2, &g1, &f1, &l1));
+        CHECK(f1 && bex_gate_gallery_open(f1, l1, &g1, "ZZ117-2026-11-27", sched, &ix, &gi, err, sizeof err) == BEX_OK);
+        CHECK(gi.plain_version == 1 && ix && bex_index_subjects(ix) == 1 && gi.templates == h2.templates);
+        CHECK(ix && bex_gate_decide_with(ix, &gi, near_a, &gd, err, sizeof err) == BEX_OK && !gd.match.match &&
+              gd.match.calibrated && strstr(gd.match.calibration, "shipped LFW"));
+        CHECK(ix && bex_gate_decide_with(ix, &gi, live, &gd, err, sizeof err) == BEX_OK && gd.match.match);
+        bex_index_close(ix);
+        ix = NULL;
+        free(f1);
+        free(f2);
+        CHECK(bex_store_calibration_revert(st, NULL, &applied, err, sizeof err) == BEX_OK);
+    }
     /* expired, another gate's, another departure's */
     CHECK(bex_gate_gallery_open(file, len, &g1, "ZZ117-2026-11-27", h.expires_at + 1, &ix, NULL, err, sizeof err) ==
               BEX_ERR_ARG && strstr(err, "expired") && !ix);
@@ -2353,6 +2556,7 @@ int main(void) {
     RUN(impostor);
     RUN(two_identities);
     RUN(calibration_on_own_data);
+    RUN(decisions_at_the_applied_calibration);
     RUN(document_shared);
     RUN(document_problem);
     RUN(exit_not_matched_recorded);
