@@ -22,7 +22,7 @@ typedef struct eval_img {
     char path[1024];
     int found;          /* 1 a face, 0 none, -1 unreadable */
     int n_faces;        /* faces the detector kept */
-    float second_ratio; /* the second-largest face's box width over the largest's (0 if one) */
+    float second_ratio; /* the capture policy's several-faces measure, bex_capture_other_face (0 if one face) */
     bex_quality q;      /* capture quality of the largest face (found == 1) */
     float t[BEX_TEMPLATE_DIM]; /* the largest face's template (found == 1) */
     float *tx;          /* with --model (cli_model): the model's template, eval_set.dim floats

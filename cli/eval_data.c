@@ -373,7 +373,7 @@ static void embed_one(bex_engine *e, eval_img *im) {
         }
         im->found = 1;
         im->n_faces = n;
-        im->second_ratio = n > 1 && f[0].box[2] > 0 ? f[1].box[2] / f[0].box[2] : 0;
+        im->second_ratio = bex_capture_other_face(f, n, img.width, img.height); /* the capture policy's measure */
         if (bex_face_quality(&img, &f[0], NULL, &im->q, err, sizeof err) != BEX_OK) {
             fprintf(stderr, "bex: %s: quality: %s\n", im->path, err);
             memset(&im->q, 0, sizeof im->q);
