@@ -23,7 +23,9 @@
 #include "cli.h"
 #include "eval.h"
 
-#define CACHE_MAGIC "BEXEVC01"
+/* 02: second_ratio is bex_capture_other_face's measure (01 held the raw box width ratio, and its
+ * several-faces counts would be the old rule's) */
+#define CACHE_MAGIC "BEXEVC02"
 #define KEY_LEN 256
 /* the cached part of an eval_img: everything after path, up to tx (a --model template is
  * never cached) */
