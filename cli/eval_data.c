@@ -3,7 +3,7 @@
  * several threads, and the template cache (cli/eval.h).
  *
  * Cache file (--cache FILE): a header, then one record per image that had a readable file:
- *   "BEXEVC02" | u32 record size | u32 alignment | u64 models fingerprint | u32 variant |
+ *   "BEXEVC03" | u32 record size | u32 alignment | u64 models fingerprint | u32 variant |
  *   u32 lighting retry | u32 flip | u32 wide-pad retry | u64 count
  *   count x { char key[256] ("Name/Name_0001.jpg") | the eval_img fields after path }
  * Native byte order and struct layout: a cache is for the machine and build that wrote it.
@@ -25,7 +25,10 @@
 #include "cli.h"
 #include "eval.h"
 
-#define CACHE_MAGIC "BEXEVC02"
+/* 03: the record holds the flip template beside the plain one (t_alt), whether a retry found
+ * the face, and second_ratio as bex_capture_other_face measures it (01 held the raw box width
+ * ratio, whose several-faces counts would be the old rule's) */
+#define CACHE_MAGIC "BEXEVC03"
 #define KEY_LEN 256
 /* the cached part of an eval_img: everything after path, up to tx (a --model template is
  * never cached) */
@@ -445,7 +448,7 @@ static void embed_one(bex_engine *e, bex_engine *ef, eval_img *im, bex_variant v
                 fprintf(stderr, "bex: %s: flip template: %s\n", im->path, err);
         }
         im->n_faces = n;
-        im->second_ratio = n > 1 && f[0].box[2] > 0 ? f[1].box[2] / f[0].box[2] : 0;
+        im->second_ratio = bex_capture_other_face(f, n, img.width, img.height); /* the capture policy's measure */
         if (bex_face_quality(&img, &f[0], NULL, &im->q, err, sizeof err) != BEX_OK) {
             fprintf(stderr, "bex: %s: quality: %s\n", im->path, err);
             memset(&im->q, 0, sizeof im->q);
