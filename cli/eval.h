@@ -26,7 +26,7 @@ typedef struct eval_img {
     int lit;            /* 1 if the face was found only by the lighting retry */
     int wide;           /* 1 if the face was found only by the wider padding (wide_pad_retry) */
     int n_faces;        /* faces the detector kept */
-    float second_ratio; /* the second-largest face's box width over the largest's (0 if one) */
+    float second_ratio; /* the capture policy's several-faces measure, bex_capture_other_face (0 if one face) */
     bex_quality q;      /* capture quality of the largest face (found == 1) */
     float t[BEX_TEMPLATE_DIM]; /* the largest face's template (found == 1) */
     float t_alt[BEX_TEMPLATE_DIM]; /* with --flip: the same face's template without flip, so

@@ -3,7 +3,7 @@
  * several threads, and the template cache (cli/eval.h).
  *
  * Cache file (--cache FILE): a header, then one record per image that had a readable file:
- *   "BEXEVC03" | u32 record size | u32 alignment | u64 models fingerprint | u32 variant |
+ *   "BEXEVC04" | u32 record size | u32 alignment | u64 models fingerprint | u32 variant |
  *   u32 lighting retry | u32 flip | u32 wide-pad retry | u64 count | u32 template floats (dim) |
  *   char model[BEX_MODEL_ID_MAX] (the identity, NUL-padded)
  *   count x { char key[256] ("Name/Name_0001.jpg") | the eval_img fields after path, up to tx |
@@ -29,7 +29,11 @@
 #include "cli.h"
 #include "eval.h"
 
-#define CACHE_MAGIC "BEXEVC03"
+/* 03: the record holds the flip template beside the plain one (t_alt), whether a retry found
+ * the face, and second_ratio as bex_capture_other_face measures it (01 held the raw box width
+ * ratio, whose several-faces counts would be the old rule's); 04: the header names the
+ * recognition model and its template length, and a --model template follows each record */
+#define CACHE_MAGIC "BEXEVC04"
 #define KEY_LEN 256
 /* the cached part of an eval_img: everything after path, up to tx (a --model template, tx,
  * follows it in the record) */
@@ -204,7 +208,8 @@ void eval_opts_default(eval_opts *o, int trials) {
 
 void eval_print_opts(const eval_opts *o) {
     printf("\"align\":\"%s\",\"variant\":\"%s\",\"light_retry\":\"%s\",\"flip\":%s", eval_align_name(o->align),
-           bex_variant_name(o->variant), bex_light_name(o->light), o->flip ? "true" : "false");    printf(",\"model\":"); /* whose templates were measured */
+           bex_variant_name(o->variant), bex_light_name(o->light), o->flip ? "true" : "false");
+    printf(",\"model\":"); /* whose templates were measured */
     bex_json_str(stdout, cli_model() ? cli_model()->identity : bex_model_builtin_identity(o->align == BEX_ALIGN_FACEAPI));
 }
 
@@ -490,7 +495,7 @@ static void embed_one(bex_engine *e, bex_engine *ef, eval_img *im, bex_variant v
                 fprintf(stderr, "bex: %s: flip template: %s\n", im->path, err);
         }
         im->n_faces = n;
-        im->second_ratio = n > 1 && f[0].box[2] > 0 ? f[1].box[2] / f[0].box[2] : 0;
+        im->second_ratio = bex_capture_other_face(f, n, img.width, img.height); /* the capture policy's measure */
         if (bex_face_quality(&img, &f[0], NULL, &im->q, err, sizeof err) != BEX_OK) {
             fprintf(stderr, "bex: %s: quality: %s\n", im->path, err);
             memset(&im->q, 0, sizeof im->q);

@@ -43,8 +43,8 @@ typedef enum bex_align {
     BEX_ALIGN_FACEAPI = 1,
     /* A similarity transform from BlazeFace's own keypoints (eye centres, nose tip, mouth
      * centre) to the matching points of dlib's mean face, same chip; faces without keypoints
-     * (the SSD detector's) fall back to BEX_ALIGN_SIMILARITY. Not calibrated: its operating
-     * points are the similarity alignment's (calibration.h). */
+     * (the SSD detector's) fall back to BEX_ALIGN_SIMILARITY. Calibrated on LFW with BlazeFace
+     * like the others (calibration_keypoints.inc; calibration.h). */
     BEX_ALIGN_KEYPOINTS = 2,
 } bex_align;
 

@@ -166,7 +166,8 @@ const char *bex_quality_problem_name(int code);
  * The outcomes, checked in this order (ISO/IEC 19795-1's failure to acquire; at enrolment,
  * failure to enrol):
  *   BEX_ERR_NO_FACE         no face found
- *   BEX_ERR_SEVERAL_FACES   another face at least max_other_face times the largest's width
+ *   BEX_ERR_SEVERAL_FACES   another face at least max_other_face times the largest's size
+ *                           (bex_capture_other_face)
  *                           (two people at a gate camera: whose photo is it?)
  *   BEX_ERR_FACE_TOO_SMALL  inter-eye distance below min_eye_distance_px
  *   BEX_ERR_LOW_QUALITY     quality score below min_quality
@@ -186,11 +187,26 @@ typedef struct bex_capture_policy {
  * with an image scoring under 20 are 92.0% accurate against 99.1% above 40 (8 times the
  * errors), and the floor refuses about 5% of LFW's images. */
 #define BEX_CAPTURE_DEFAULT_MIN_QUALITY 20.0f
-/* A second face at least 0.8 of the largest's width: two people equally near the camera. A
- * bystander further back (smaller) does not stop the capture. */
+/* A second face at least 0.8 of the largest's size: two people equally near the camera. A
+ * bystander further back (smaller) does not stop the capture. Sizes as bex_capture_other_face
+ * measures them (inside the picture; box or eyes): 0.8 was set on the SSD detector's boxes,
+ * which stop at the image's edge, and BlazeFace's do not. */
 #define BEX_CAPTURE_DEFAULT_MAX_OTHER_FACE 0.8f
 
 void bex_capture_policy_default(bex_capture_policy *pol);
+
+/* The several-faces measure of faces[0..n) (largest box first, as bex_embed and bex_detect
+ * give them, with their landmarks) in an image_width x image_height image: over the other
+ * faces, the largest of
+ *   - its box's width over the first face's, each clipped to the image first (the part of the
+ *     face in the picture: BlazeFace boxes a face cut by the frame whole, beyond the image);
+ *   - when both faces lie wholly inside the image, its eye distance (68 landmarks) over the
+ *     first face's: boxes of two faces of one size can differ by a quarter (hair, pose), eye
+ *     distances less; on a face cut by the frame they are not to be trusted.
+ * 0 with fewer than two faces or a first face with nothing in the picture. The capture is
+ * refused as "several faces" when this is >= max_other_face. Evidence (LFW, both detectors):
+ * docs/face-pipeline.md, "The several-faces rule". */
+float bex_capture_other_face(const bex_face *faces, int n, int image_width, int image_height);
 
 /* Finds the faces in img (bex_embed) and applies the policy (pol may be NULL: defaults).
  * Errors besides the four outcomes: BEX_ERR_ARG, BEX_ERR_NOMEM. */

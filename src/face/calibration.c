@@ -1,7 +1,8 @@
 /*
  * calibration.c - operating points of the bundled model (include/bex/calibration.h) from the
  * tables `bex eval calibrate` generated on LFW (calibration_similarity.inc,
- * calibration_faceapi.inc; regenerate them with the command in their first line).
+ * calibration_faceapi.inc, calibration_keypoints.inc; regenerate them with the command in
+ * their first line).
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -29,12 +30,23 @@
 #undef CAL_ROWS
 #undef CAL_FPIR
 #undef CAL_INFO
+#define CAL_ROWS kp_rows
+#define CAL_FPIR kp_fpir
+#define CAL_INFO kp_info
+#include "face/calibration_keypoints.inc"
+#undef CAL_ROWS
+#undef CAL_FPIR
+#undef CAL_INFO
 
 static void shipped_rows(bex_align align, const bex__cal_row **rows, size_t *n, const bex__cal_info **info) {
     if (align == BEX_ALIGN_FACEAPI) {
         *rows = fa_rows;
         *n = sizeof fa_rows / sizeof fa_rows[0];
         *info = &fa_info;
+    } else if (align == BEX_ALIGN_KEYPOINTS) {
+        *rows = kp_rows;
+        *n = sizeof kp_rows / sizeof kp_rows[0];
+        *info = &kp_info;
     } else {
         *rows = sim_rows;
         *n = sizeof sim_rows / sizeof sim_rows[0];
@@ -48,7 +60,7 @@ void bex_calibration_shipped(bex_align align, bex_calibration *out) {
     shipped_rows(align, &out->rows, &out->n_rows, &info);
     out->comparisons = info->comparisons;
     out->source = BEX_CALIB_SHIPPED;
-    out->align = align == BEX_ALIGN_FACEAPI ? BEX_ALIGN_FACEAPI : BEX_ALIGN_SIMILARITY;
+    out->align = align == BEX_ALIGN_FACEAPI || align == BEX_ALIGN_KEYPOINTS ? align : BEX_ALIGN_SIMILARITY;
     snprintf(out->name, sizeof out->name, "shipped LFW table (%s)", info->align);
 }
 

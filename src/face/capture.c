@@ -57,6 +57,40 @@ static const char *advice(const bex_quality *q) {
 
 /* One face's verdict by the size and quality floors: BEX_OK, BEX_ERR_FACE_TOO_SMALL or
  * BEX_ERR_LOW_QUALITY, with the traveller's message in msg. */
+/* The width of a box's part inside [0, image_width). */
+static float width_in_image(const bex_face *f, int image_width) {
+    float x0 = fmaxf(f->box[0], 0), x1 = fminf(f->box[0] + f->box[2], (float)image_width);
+    return x1 > x0 ? x1 - x0 : 0;
+}
+
+static int wholly_inside(const bex_face *f, int w, int h) {
+    return f->box[0] >= 0 && f->box[1] >= 0 && f->box[0] + f->box[2] <= (float)w && f->box[1] + f->box[3] <= (float)h;
+}
+
+/* Between the centres of the two eyes' six landmarks each, as bex_face_quality measures it. */
+static float eye_distance(const bex_face *f) {
+    float l[2] = {0, 0}, r[2] = {0, 0};
+    for (int i = 0; i < 6; i++) {
+        l[0] += f->landmarks[36 + i][0] / 6, l[1] += f->landmarks[36 + i][1] / 6;
+        r[0] += f->landmarks[42 + i][0] / 6, r[1] += f->landmarks[42 + i][1] / 6;
+    }
+    return hypotf(r[0] - l[0], r[1] - l[1]);
+}
+
+/* Faces come largest box first; the largest of the others decides, whatever its area. */
+float bex_capture_other_face(const bex_face *faces, int n, int image_width, int image_height) {
+    if (!faces || n < 2 || image_width < 1 || image_height < 1) return 0;
+    float first = width_in_image(&faces[0], image_width), ratio = 0;
+    if (!(first > 0)) return 0;
+    float first_eyes = wholly_inside(&faces[0], image_width, image_height) ? eye_distance(&faces[0]) : 0;
+    for (int i = 1; i < n; i++) {
+        ratio = fmaxf(ratio, width_in_image(&faces[i], image_width) / first);
+        if (first_eyes > 0 && wholly_inside(&faces[i], image_width, image_height))
+            ratio = fmaxf(ratio, eye_distance(&faces[i]) / first_eyes);
+    }
+    return ratio;
+}
+
 static int judge(const bex_quality *q, const bex_capture_policy *pol, char *msg, size_t msglen) {
     if (q->eye_distance_px < pol->min_eye_distance_px)
         return bex__fail(msg, msglen, BEX_ERR_FACE_TOO_SMALL,
@@ -87,10 +121,7 @@ int bex_capture(bex_engine *eng, const bex_image *img, const bex_capture_policy 
     *face = faces[0];
     memset(face->template_, 0, sizeof face->template_);
     *q = qq;
-    /* faces come largest box first; the widest of the others decides, whatever its area */
-    float other = 0;
-    for (int i = 1; i < n; i++) other = fmaxf(other, faces[i].box[2]);
-    if (n > 1 && faces[0].box[2] > 0 && other >= p.max_other_face * faces[0].box[2])
+    if (n > 1 && bex_capture_other_face(faces, n, img->width, img->height) >= p.max_other_face)
         return bex__fail(err, errlen, BEX_ERR_SEVERAL_FACES,
                          "%d faces of similar size in the photo: one person at a time, please", n);
     if ((rc = judge(&qq, &p, err, errlen)) != BEX_OK) return rc;

@@ -8,10 +8,11 @@
 
 #include "test.h"
 
-static const bex_align aligns[2] = {BEX_ALIGN_SIMILARITY, BEX_ALIGN_FACEAPI};
+static const bex_align aligns[3] = {BEX_ALIGN_SIMILARITY, BEX_ALIGN_FACEAPI, BEX_ALIGN_KEYPOINTS};
+static const char *const align_names[3] = {"(similarity)", "(faceapi)", "(keypoints)"};
 
 TEST(default_operating_point) {
-    for (int a = 0; a < 2; a++) {
+    for (int a = 0; a < 3; a++) {
         bex_operating_point op;
         char err[256];
         CHECK(bex_operating_point_verify(aligns[a], BEX_DEFAULT_FMR, &op, err, sizeof err) == BEX_OK);
@@ -32,7 +33,7 @@ TEST(default_operating_point) {
 }
 
 TEST(stricter_targets_raise_the_threshold) {
-    for (int a = 0; a < 2; a++) {
+    for (int a = 0; a < 3; a++) {
         double prev_thr = -2, prev_fnmr = -1;
         for (double fmr = 0.1; fmr >= bex_calibration_min_fmr(aligns[a]) * 0.999; fmr /= 1.7) {
             bex_operating_point op;
@@ -170,10 +171,11 @@ TEST(a_model_uses_its_own_calibration) {
 
 TEST(a_calibration_value_shipped_or_applied) {
     /* the shipped table through the value gives what the shipped calls give, and names itself */
-    for (int a = 0; a < 2; a++) {
+    for (int a = 0; a < 3; a++) {
         bex_calibration c;
         bex_calibration_shipped(aligns[a], &c);
         CHECK(c.source == BEX_CALIB_SHIPPED && strstr(c.name, "shipped LFW") && c.n_rows > 100);
+        CHECK(strstr(c.name, align_names[a]) != NULL && c.align == aligns[a]); /* each alignment its own table */
         CHECK(bex_calibration_min_fmr_in(&c) == bex_calibration_min_fmr(aligns[a]));
         bex_operating_point x, y;
         char err[256];

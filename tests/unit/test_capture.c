@@ -354,6 +354,93 @@ TEST(several_faces_and_every_face) {
  * yields the small face alone, and the padded retry, run only when the image yielded none,
  * never looked for the traveller's. The small face was taken for the traveller's: the outcome
  * face_too_small (quality 1.6 to 14.3) in 7 of the 9 frame-filling composites. */
+/* The several-faces measure (bex_capture_other_face): box widths clipped to the image, so that
+ * a face cut by the frame's edge counts by the part in the picture, as SSD's clipped boxes did
+ * when max_other_face 0.8 was set (BlazeFace boxes such a face whole, beyond the image); and
+ * the eye distances of faces wholly inside it. */
+static bex_face box_face(float x, float y, float w, float h, float eyes) {
+    bex_face f;
+    memset(&f, 0, sizeof f);
+    f.box[0] = x, f.box[1] = y, f.box[2] = w, f.box[3] = h;
+    for (int i = 0; i < 6; i++) { /* eye centres at the box's middle height, eyes apart */
+        f.landmarks[36 + i][0] = x + w / 2 - eyes / 2, f.landmarks[36 + i][1] = y + h / 2;
+        f.landmarks[42 + i][0] = x + w / 2 + eyes / 2, f.landmarks[42 + i][1] = y + h / 2;
+    }
+    return f;
+}
+
+TEST(other_face_measured_inside_the_image) {
+    bex_face f[3] = {box_face(80, 80, 100, 100, 40), box_face(-50, 20, 100, 100, 40), box_face(0, 0, 0, 0, 0)};
+    CHECK(bex_capture_other_face(f, 1, 250, 250) == 0);                        /* one face */
+    CHECK(bex_capture_other_face(NULL, 2, 250, 250) == 0 && bex_capture_other_face(f, 2, 0, 250) == 0);
+    /* half of it in the picture: half the width; its eyes, on a cut face, do not count */
+    CHECK_NEAR(bex_capture_other_face(f, 2, 250, 250), 0.5, 1e-6);
+    f[1] = box_face(200, 20, 100, 100, 40);
+    CHECK_NEAR(bex_capture_other_face(f, 2, 250, 250), 0.5, 1e-6);             /* the right edge */
+    f[1] = box_face(10, -20, 60, 60, 40);
+    CHECK_NEAR(bex_capture_other_face(f, 2, 250, 250), 0.6, 1e-6);             /* cut at the top */
+    f[1] = box_face(10, 150, 85, 85, 20);
+    CHECK_NEAR(bex_capture_other_face(f, 2, 250, 250), 0.85, 1e-6);            /* whole: its own width */
+    /* a box narrower than the first's but eyes as far apart: of one size (two travellers
+     * side by side; BlazeFace's boxes for them can differ by a quarter) */
+    f[1] = box_face(10, 150, 77, 77, 36);
+    CHECK_NEAR(bex_capture_other_face(f, 2, 250, 250), 0.9, 1e-5);
+    f[1] = box_face(10, 150, 30, 30, 10), f[2] = box_face(160, 0, 90, 90, 20);
+    CHECK_NEAR(bex_capture_other_face(f, 3, 250, 250), 0.9, 1e-6);             /* the largest other decides */
+    f[1] = box_face(300, 0, 100, 100, 40);
+    CHECK(bex_capture_other_face(f, 2, 250, 250) == 0);                        /* wholly outside */
+    /* a face cut by the frame taken first (the largest box) beside a whole one: refused by
+     * the widths in the picture, the first face's eyes not trusted */
+    f[0] = box_face(-60, 0, 120, 120, 80), f[1] = box_face(100, 0, 100, 100, 30);
+    CHECK_NEAR(bex_capture_other_face(f, 2, 250, 250), 100.0 / 60, 1e-5);
+    CHECK(bex_capture_other_face(f, 2, 250, 250) >= BEX_CAPTURE_DEFAULT_MAX_OTHER_FACE);
+    f[0] = box_face(300, 0, 120, 120, 40);
+    CHECK(bex_capture_other_face(f, 2, 250, 250) == 0); /* a first face with nothing in the picture */
+}
+
+/* The genuine cases under the default detector (BlazeFace) and the default policy: two
+ * travellers of one size side by side, and the vehicle lane's three faces through a car window
+ * (tests/data/lfw/lane_three_faces.jpg, issue 11) are refused as several faces. */
+TEST(several_faces_blazeface) {
+    bex_engine *be = NULL;
+    char err[256] = "";
+    if (bex_engine_open(MODELS, NULL, &be, err, sizeof err) != BEX_OK) SKIP("models/ not installed (tools/fetch-models.sh)");
+    bex_image a = face_scaled(GOOD, 90, 0), b = face_scaled(LFW("Emmanuelle_Beart_0001"), 90, 0);
+    CHECK(a.px && b.px);
+    if (a.px && b.px) {
+        bex_image scene = canvas(420, 260, 100);
+        paste(&scene, &a, 20, 40);
+        paste(&scene, &b, 220, 40);
+        size_t len;
+        uint8_t *bytes = ppm(&scene, &len);
+        bex_capture_result r;
+        CHECK(bex_capture_photo(be, bytes, len, NULL, NULL, &r, err, sizeof err) == BEX_OK);
+        CHECK(!r.acquired && r.status == BEX_ERR_SEVERAL_FACES && r.n_faces >= 2);
+        printf("  two side by side: %s, %d faces\n", r.outcome ? r.outcome : "?", r.n_faces);
+        bex_capture_result all[4];
+        int n = 0;
+        if (bex_capture_photo_all(be, bytes, len, NULL, NULL, all, 4, &n, err, sizeof err) == BEX_OK)
+            for (int i = 0; i < n; i++)
+                printf("    face %d: box [%.0f %.0f %.0f %.0f] eyes %.1f px\n", i, all[i].box[0], all[i].box[1],
+                       all[i].box[2], all[i].box[3], all[i].quality.eye_distance_px);
+        free(bytes);
+        bex_image_free(&scene);
+    }
+    size_t len = 0;
+    uint8_t *lane = read_file(TEST_DATA("lfw/lane_three_faces.jpg"), &len);
+    CHECK(lane != NULL);
+    if (lane) {
+        bex_capture_result r;
+        CHECK(bex_capture_photo(be, lane, len, NULL, NULL, &r, err, sizeof err) == BEX_OK);
+        CHECK(!r.acquired && r.status == BEX_ERR_SEVERAL_FACES && r.n_faces == 3);
+        printf("  lane: %s, %d faces\n", r.outcome ? r.outcome : "?", r.n_faces);
+        free(lane);
+    }
+    bex_image_free(&a);
+    bex_image_free(&b);
+    bex_engine_close(be);
+}
+
 static void same_capture(const char *main_path, int border) {
     bex_image photo, img;
     if (!load(main_path, &photo)) return;
@@ -486,6 +573,8 @@ int main(void) {
         if (bex_engine_open(MODELS, &o, &eng, err, sizeof err) != BEX_OK) printf("models: %s\n", err);
     }
     RUN(outcome_names);
+    RUN(other_face_measured_inside_the_image);
+    RUN(several_faces_blazeface);
     RUN(bytes_to_template);
     RUN(unreadable_photo_is_an_error);
     RUN(photo_over_the_limits);
