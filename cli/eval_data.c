@@ -187,7 +187,7 @@ void eval_opts_default(eval_opts *o, int trials) {
     o->seed = 20261126;
     o->variant = BEX_VARIANT_FULL;
     o->light = BEX_LIGHT_DEFAULT;
-    o->flip = 0;
+    o->flip = BEX_FLIP_DEFAULT; /* the engine's default; --no-flip turns it off */
 }
 
 void eval_print_opts(const eval_opts *o) {
@@ -215,6 +215,10 @@ int eval_parse_common(int argc, char **argv, int *i, eval_opts *o) {
     const char *a = argv[*i];
     if (!strcmp(a, "--flip")) {
         o->flip = 1;
+        return 1;
+    }
+    if (!strcmp(a, "--no-flip")) {
+        o->flip = 0;
         return 1;
     }
     if (*i + 1 >= argc) return 0;
@@ -480,6 +484,7 @@ static void *embed_worker(void *arg) {
     bex_engine_options_default(&o);
     o.align = j->o->align;
     o.light_retry = j->o->light;
+    o.flip = 0; /* e makes the plain templates; ef, with flip, the flip ones */
     o.model = cli_model();
     o.detector = cli_detector;
     bex_engine *ef = NULL;
