@@ -149,7 +149,9 @@ static const char *usage =
     "the built-in one; its thresholds come from FILE's .calibration.json (docs/models.md).\n"
     "--detector D (anywhere on the line) picks the face detector: blazeface (default: MediaPipe\n"
     "BlazeFace short range, full range when it finds nothing), blazeface-full, or ssd\n"
-    "(face-api.js's SSD MobileNetV1, as before). --align keypoints aligns on BlazeFace's keypoints.\n";
+    "(face-api.js's SSD MobileNetV1, as before). --align keypoints aligns on BlazeFace's keypoints.\n"
+    "--no-flip (anywhere on the line) turns off flip test-time augmentation: by default a template\n"
+    "is the normalised mean of the aligned face's and of its mirror image's.\n";
 
 static void print_face(FILE *f, const bex_face *face, int with_template) {
     fprintf(f, "{\"box\":[%.2f,%.2f,%.2f,%.2f],\"score\":%.5f,", face->box[0], face->box[1],
@@ -598,7 +600,16 @@ int main(int argc, char **argv) {
     /* whatever bex writes (stores, galleries, gate logs, keys, reports) holds personal data:
      * readable by its owner alone */
     umask(077);
-    /* --detector D may stand anywhere: every command that opens the face engine obeys it */
+    /* --detector D and --no-flip may stand anywhere: every command that opens the face engine
+     * obeys them (bex eval takes --no-flip as its own) */
+    if (argc < 2 || strcmp(argv[1], "eval"))
+        for (int k = 1; k < argc; k++) {
+            if (strcmp(argv[k], "--no-flip")) continue;
+            cli_flip = 0;
+            memmove(argv + k, argv + k + 1, sizeof *argv * (size_t)(argc - k - 1 + 1)); /* with argv[argc] */
+            argc--;
+            k--;
+        }
     for (int k = 1; k < argc; k++) {
         if (strcmp(argv[k], "--detector")) continue;
         if (k + 1 >= argc) return cli_usage_error("--detector takes blazeface, blazeface-full or ssd");

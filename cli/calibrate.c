@@ -220,7 +220,7 @@ int cmd_eval_calibrate(const char *models, int argc, char **argv) {
             if (!cli_load_model(argv[++i])) return 2;
         } else
             return cli_usage_error("eval calibrate takes --lfw DIR [--out DIR] [--align A] [--cache FILE] "
-                                   "[--trials N] [--seed S] [--threads T] [--c-table FILE | --model FILE] [--flip] [--light M] [--variant V]");
+                                   "[--trials N] [--seed S] [--threads T] [--c-table FILE | --model FILE] [--no-flip] [--light M] [--variant V]");
     }
     const char *lfw = o.lfw, *out = o.out;
     bex_align align = o.align;

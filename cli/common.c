@@ -125,6 +125,7 @@ int cli_open_engine(const char *models, bex_align align, bex_engine **eng) {
     opt.align = align;
     opt.model = cli_model();
     opt.detector = cli_detector;
+    opt.flip = cli_flip;
     if (bex_engine_open(dir, &opt, eng, err, sizeof err) != BEX_OK) {
         fprintf(stderr, "bex: cannot load the face models: %s (run tools/fetch-models.sh, or pass --models DIR)\n", err);
         return 0;
@@ -144,6 +145,7 @@ int cli_parse_align(const char *s, bex_align *a) {
 }
 
 bex_detector cli_detector = BEX_DETECTOR_DEFAULT;
+int cli_flip = BEX_FLIP_DEFAULT;
 
 int cli_parse_detector(const char *s, bex_detector *d) {
     if (!strcmp(s, "blazeface")) *d = BEX_DETECTOR_BLAZEFACE;

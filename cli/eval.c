@@ -306,7 +306,7 @@ static int cmd_eval_verify(const char *models, int argc, char **argv) {
         else if (!strcmp(argv[i], "--per-fold") && i + 1 < argc) per_fold = atoi(argv[++i]);
         else
             return cli_usage_error("eval verify takes --lfw DIR [--pairs FILE] [--out DIR] [--align A] [--per-fold N] [--threads T] "
-                                   "[--cache FILE] [--variant full|tight|dark|sidelight] [--light off|stretch|gamma|clahe] [--flip] [--model FILE]");
+                                   "[--cache FILE] [--variant full|tight|dark|sidelight] [--light off|stretch|gamma|clahe] [--no-flip] [--model FILE]");
     }
     const char *lfw = o.lfw, *out = o.out;
     bex_align align = o.align;
@@ -606,7 +606,7 @@ static int cmd_eval_identify(const char *models, int argc, char **argv) {
         } else
             return cli_usage_error("eval identify takes --lfw DIR [--out DIR] [--trials N] [--seed S] [--align A] "
                                    "[--threads T] [--cache FILE] [--index-format float32|float16|int8] "
-                                   "[--variant full|tight|dark|sidelight] [--light off|stretch|gamma|clahe] [--flip] [--model FILE]");
+                                   "[--variant full|tight|dark|sidelight] [--light off|stretch|gamma|clahe] [--no-flip] [--model FILE]");
     }
     const char *lfw = o.lfw, *out = o.out;
     bex_align align = o.align;

@@ -111,8 +111,9 @@ int eval_load_people(const char *root, const char *out, eval_set *s, person **pp
  * the same detection: the flip template is made with bex_face_template from the plain run's
  * landmarks, which is what a flip engine computes (detection and landmarks do not depend on
  * flip), without detecting twice; a face found only by the lighting retry is embedded again
- * by the flip engine, as its template comes from the normalised copy. */
-int eval_embed_all(eval_set *s, const char *models, const eval_opts *o);
+ * by the flip engine, as its template comes from the normalised copy. With --model, o->flip
+ * is turned off first (flip is the built-in model's; a note is printed). */
+int eval_embed_all(eval_set *s, const char *models, eval_opts *o);
 
 /* Swaps every image's t and t_alt: after a --flip run, the templates without flip. */
 void eval_swap_flip(eval_set *s);

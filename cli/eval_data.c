@@ -203,7 +203,7 @@ void eval_opts_default(eval_opts *o, int trials) {
     o->seed = 20261126;
     o->variant = BEX_VARIANT_FULL;
     o->light = BEX_LIGHT_DEFAULT;
-    o->flip = 0;
+    o->flip = BEX_FLIP_DEFAULT; /* the engine's default; --no-flip turns it off */
 }
 
 void eval_print_opts(const eval_opts *o) {
@@ -233,6 +233,10 @@ int eval_parse_common(int argc, char **argv, int *i, eval_opts *o) {
     const char *a = argv[*i];
     if (!strcmp(a, "--flip")) {
         o->flip = 1;
+        return 1;
+    }
+    if (!strcmp(a, "--no-flip")) {
+        o->flip = 0;
         return 1;
     }
     if (*i + 1 >= argc) return 0;
@@ -527,6 +531,7 @@ static void *embed_worker(void *arg) {
     bex_engine_options_default(&o);
     o.align = j->o->align;
     o.light_retry = j->o->light;
+    o.flip = 0; /* e makes the plain templates; ef, with flip, the flip ones */
     o.model = cli_model();
     o.detector = cli_detector;
     bex_engine *ef = NULL;
@@ -562,7 +567,11 @@ static void *embed_worker(void *arg) {
     return NULL;
 }
 
-int eval_embed_all(eval_set *s, const char *models, const eval_opts *o) {
+int eval_embed_all(eval_set *s, const char *models, eval_opts *o) {
+    if (o->flip && cli_model()) { /* the engine's flip (a second 128-d template) is the built-in model's */
+        fprintf(stderr, "bex: flip is the built-in model's: --model's templates are made without it\n");
+        o->flip = 0;
+    }
     /* the detector is part of what a cache was made with: kept in align's upper bits */
     const char *cache = o->cache;
     int threads = o->threads;
@@ -585,11 +594,6 @@ int eval_embed_all(eval_set *s, const char *models, const eval_opts *o) {
     int cached = 0;
     s->dim = cli_model() ? cli_model()->embedding : BEX_TEMPLATE_DIM;
     h.dim = (uint32_t)s->dim;
-    if (o->flip && cli_model()) { /* flip keeps a second 128-d template per image */
-        fprintf(stderr, "bex: --flip is the built-in model's; it does not combine with --model\n");
-        free(j.skip);
-        return -1;
-    }
     if (cache) {
         h.fingerprint = models_fingerprint(models);
         for (int i = 0; i < s->n; i++) s->imgs[i].found = -2; /* not yet known */

@@ -5,7 +5,8 @@
 #   - the exported network in onnxruntime-node (tools/onnx-ref/ref.js) and in bex's executor
 #     agree within 1e-4 of scale on an input chip (skipped without tools/onnx-ref/node_modules);
 #   - `bex embed --model` gives the built-in model's templates (cosine >= 0.9999, the same faces)
-#     on every LFW fixture, under another model identity;
+#     on every LFW fixture, under another model identity (the built-in model with --no-flip:
+#     flip test-time augmentation is the built-in model's only, so the same network is compared);
 #   - `bex verify --model` is refused without a calibration, naming `bex eval calibrate --model`;
 #     `bex eval calibrate --lfw` on a small LFW-like tree of the fixtures writes one, then it decides;
 #   - `bex eval verify --model` on that tree: the built-in model's accuracy, and a template cache
@@ -51,7 +52,7 @@ fi
 
 # ---- embed: the built-in model's templates, under another identity
 imgs=$(ls $D/*.jpg)
-"$bex" embed $imgs >"$tmp/builtin.jsonl" 2>/dev/null
+"$bex" embed --no-flip $imgs >"$tmp/builtin.jsonl" 2>/dev/null
 "$bex" embed --model "$M" $imgs >"$tmp/onnx.jsonl" 2>/dev/null
 py '
 import json, sys
@@ -118,7 +119,7 @@ out=$("$bex" verify --model "$M" $D/Lucy_Liu_0002.jpg $D/Lucy_Liu_0003.jpg 2>&1)
 check verify_refuses_a_rate_the_small_calibration_cannot_support $?
 
 # ---- eval verify --model: the built-in model's accuracy; caches kept apart
-"$bex" eval verify --lfw "$L" --out "$tmp/ev1" --cache "$tmp/builtin.cache" >"$tmp/ev1.json" 2>/dev/null
+"$bex" eval verify --no-flip --lfw "$L" --out "$tmp/ev1" --cache "$tmp/builtin.cache" >"$tmp/ev1.json" 2>/dev/null
 "$bex" eval verify --lfw "$L" --model "$M" --out "$tmp/ev2" --cache "$tmp/builtin.cache" >"$tmp/ev2.json" 2>"$tmp/ev2.err"
 rc=$?
 sum=$(md5sum <"$tmp/builtin.cache")
@@ -136,7 +137,7 @@ assert b["model"].startswith("dlib-resnet34@") and a["model"].startswith("face-a
 check eval_verify_model_same_accuracy_caches_apart $?
 
 # ---- a gallery file of the built-in model refuses the ONNX model's templates
-"$bex" index add "$tmp/g.gallery" 1 $D/Lucy_Liu_0002.jpg >/dev/null 2>&1
+"$bex" index add --no-flip "$tmp/g.gallery" 1 $D/Lucy_Liu_0002.jpg >/dev/null 2>&1
 out=$("$bex" index add --model "$M" "$tmp/g.gallery" 2 $D/Mick_Jagger_0003.jpg 2>&1)
 [ $? -eq 2 ] && grep -q 'model "face-api.js@1.7.15 resnet34-128 similarity"' <<<"$out" &&
 grep -q 'model "dlib-resnet34@1.7.15 dlib-150 sha256:' <<<"$out"
@@ -150,7 +151,7 @@ check index_with_the_model_adds_and_searches $?
 db=$tmp/s.db
 mrz() { "$bex" mrz make --number "$1" --state GBR --nationality GBR --surname "$2" --given "$3" --birth 1971-08-16 \
         --sex F --expiry 2032-01-01; }
-entry() { "$bex" entry --db "$db" --port JFK --port-kind air --class B2 --admit-until 2026-03-31 "$@" >/dev/null; }
+entry() { "$bex" entry --no-flip --db "$db" --port JFK --port-kind air --class B2 --admit-until 2026-03-31 "$@" >/dev/null; }
 entry --photo $D/Angela_Bassett_0004.jpg --doc-photo $D/Angela_Bassett_0001.jpg --mrz "$(mrz 530000001 OKAFOR ANGELA)" \
     --at 2026-03-01T08:10:00Z &&
 "$bex" purge --db "$db" --set images=30d --as-of 2026-03-01T08:11:00Z >/dev/null &&

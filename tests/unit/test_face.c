@@ -471,6 +471,7 @@ int main(void) {
         o.align = BEX_ALIGN_FACEAPI;
         o.detector = BEX_DETECTOR_SSD; /* the parity is face-api.js's: its detector, its alignment */
         o.pad_retry = 0;
+        o.flip = 0; /* face-api's descriptor is of the chip alone */
         o.light_retry = BEX_LIGHT_OFF; /* face-api as shipped: no retry of any kind (and the
                                           lighting retry alone finds Portia_de_Rossi_0001) */
         if (bex_engine_open(MODELS, &o, &eng_faceapi, err, sizeof err) != BEX_OK) printf("models: %s\n", err);

@@ -152,7 +152,7 @@ TEST(lighting_retry_finds_a_dark_face) {
     char err[256];
     bex_engine_options o;
     bex_engine_options_default(&o);
-    CHECK(o.light_retry == BEX_LIGHT_DEFAULT && o.light_retry != BEX_LIGHT_OFF && o.flip == 0);
+    CHECK(o.light_retry == BEX_LIGHT_DEFAULT && o.light_retry != BEX_LIGHT_OFF && o.flip == 1 && BEX_FLIP_DEFAULT == 1);
     o.detector = BEX_DETECTOR_SSD;
     o.light_retry = BEX_LIGHT_OFF;
     bex_engine *off = NULL;
@@ -237,6 +237,7 @@ TEST(flip_template) {
     char err[256];
     bex_engine_options o;
     bex_engine_options_default(&o);
+    o.flip = 0;
     bex_engine *plain = NULL, *flip = NULL;
     if (bex_engine_open(MODELS, &o, &plain, err, sizeof err) != BEX_OK) SKIP("models/ not installed (tools/fetch-models.sh)");
     o.flip = 1;
