@@ -46,10 +46,10 @@ static const char *usage =
     "  quality [CAPTURE] IMG    capture quality of each face: size, pose, sharpness, exposure,\n"
     "                           contrast, a 0-100 score, what to fix, and the capture outcome;\n"
     "                           exit 0 fit, 1 fit with problems, 3 unusable, 2 error\n"
-    "  index add [--format float32|float16|int8] FILE SUBJECT IMG...\n"
+    "  index add [--format float32|float16|int8] [--model FILE] FILE SUBJECT IMG...\n"
     "                           enrol each image's face as a template of SUBJECT (a number) in\n"
     "                           the gallery file FILE (made if missing; saved atomically)\n"
-    "  index search [--k K] [--fpir F] FILE PROBE\n"
+    "  index search [--k K] [--fpir F] [--model FILE] FILE PROBE\n"
     "                           1:N against the gallery file: best K subjects, decided at FPIR F\n"
     "                           for its size; exit 0 match, 1 none, 3 probe unusable, 2 error\n"
     "  index remove FILE --subject ID | --template ID     index info FILE\n"
@@ -62,6 +62,8 @@ static const char *usage =
     "  eval calibrate --lfw DIR [--out DIR] [--align A] [--cache F] [--c-table FILE]\n"
     "                           thresholds for target FMRs from all of LFW's non-mated pairs,\n"
     "                           with held-out and 1:N checks\n"
+    "                           (eval verify|identify|calibrate --model FILE: a described model's\n"
+    "                           templates; calibrate writes FILE's .calibration.json)\n"
     "  eval calibrate --store DB [--out FILE] [--by port|camera] [--min-comparisons N] [--cap N]\n"
     "                           the same table from the store's own templates (travellers not\n"
     "                           linked by a flag or a merge), per model and port or camera; a\n"
@@ -236,7 +238,9 @@ static int cmd_embed(const char *models, int argc, char **argv) {
             if (k) putchar(',');
             print_face(stdout, &faces[k], 1);
         }
-        printf("]}\n");
+        printf("],\"model\":"); /* whose templates these are: only the same model's compare */
+        bex_json_str(stdout, bex_engine_model(eng));
+        printf("}\n");
         fflush(stdout);
     }
     bex_engine_close(eng);

@@ -25,7 +25,8 @@
  * --c-table FILE writes the table as a C initializer for src/face/calibration_*.inc.
  * --model FILE calibrates a described model (docs/models.md) instead of the built-in one and
  * writes its table to the calibration file beside the description, which bex then reads
- * whenever it decides with that model (--cache is not used then).
+ * whenever it decides with that model (--cache keys its records by the model's identity, so
+ * keep one cache file per model).
  */
 #include <errno.h>
 #include <math.h>

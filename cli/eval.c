@@ -12,6 +12,9 @@
  * no face is a failure to extract: it counts as an error in accuracy, is listed in the
  * output, and is left out of the score distributions (which hold comparisons only).
  * --per-fold N keeps the first N mated and N non-mated pairs of each fold (a fixed subset).
+ * --model FILE (verify and identify) measures a described model (docs/models.md): its
+ * templates, of its own length, and its own calibrated thresholds where bex's shipped ones
+ * would be used (reported as null when the model has no calibration yet).
  */
 #include <errno.h>
 #include <math.h>
@@ -183,7 +186,7 @@ static void quality_report(const eval_set *s, const eval_pair *p, int np, const 
                            const bex_kfold_result *kf, bex_align align) {
     bex_operating_point op;
     char err[256];
-    if (bex_operating_point_verify(align, BEX_DEFAULT_FMR, &op, err, sizeof err) != BEX_OK) {
+    if (bex_operating_point_verify_model(cli_model(), align, BEX_DEFAULT_FMR, &op, err, sizeof err) != BEX_OK) {
         fprintf(stderr, "bex: %s\n", err);
         return;
     }
@@ -303,7 +306,7 @@ static int cmd_eval_verify(const char *models, int argc, char **argv) {
         else if (!strcmp(argv[i], "--per-fold") && i + 1 < argc) per_fold = atoi(argv[++i]);
         else
             return cli_usage_error("eval verify takes --lfw DIR [--pairs FILE] [--out DIR] [--align A] [--per-fold N] [--threads T] "
-                                   "[--cache FILE] [--variant full|tight|dark|sidelight] [--light off|stretch|gamma|clahe] [--no-flip]");
+                                   "[--cache FILE] [--variant full|tight|dark|sidelight] [--light off|stretch|gamma|clahe] [--no-flip] [--model FILE]");
     }
     const char *lfw = o.lfw, *out = o.out;
     bex_align align = o.align;
@@ -319,11 +322,20 @@ static int cmd_eval_verify(const char *models, int argc, char **argv) {
     if (!p) { free(s.imgs); return 2; }
     if (eval_make_out_dir(out) != 0) {
         free(p);
-        free(s.imgs);
+        eval_set_free(&s);
         return 2;
     }
     cli_find_models(models, dir, sizeof dir);
-    if (eval_embed_all(&s, dir, &o) != 0) { free(p); free(s.imgs); return 2; }
+    if (eval_embed_all(&s, dir, &o) != 0) { free(p); eval_set_free(&s); return 2; }
+    /* the threshold decisions use: the shipped one, or the described model's own (NaN: none) */
+    double op_thr = NAN;
+    {
+        bex_operating_point op;
+        if (bex_operating_point_verify_model(cli_model(), align, BEX_DEFAULT_FMR, &op, err, sizeof err) == BEX_OK)
+            op_thr = op.threshold;
+        else
+            fprintf(stderr, "bex: %s\n", err);
+    }
 
     int no_face = 0, unreadable = 0;
     for (int i = 0; i < s.n; i++) {
@@ -341,7 +353,7 @@ static int cmd_eval_verify(const char *models, int argc, char **argv) {
     }
     for (int i = 0; i < np; i++) {
         const eval_img *a = &s.imgs[p[i].a], *b = &s.imgs[p[i].b];
-        score[i] = (a->found == 1 && b->found == 1) ? bex_template_similarity(a->t, b->t) : NAN;
+        score[i] = (a->found == 1 && b->found == 1) ? eval_similarity(&s, a, b) : NAN;
         is_mated[i] = p[i].mated;
         fold[i] = p[i].fold;
         if (!isnan(score[i])) {
@@ -405,12 +417,13 @@ static int cmd_eval_verify(const char *models, int argc, char **argv) {
         if (bex_det_svg_write(path, &dp, &ser, 1, err, sizeof err) != BEX_OK) fprintf(stderr, "bex: %s\n", err);
         snprintf(path, sizeof path, "%s/verify_det.csv", out);
         if (bex_det_csv_write(path, BEX_RATES_VERIFICATION, det, ndet, err, sizeof err) != BEX_OK) fprintf(stderr, "bex: %s\n", err);
-        bex_hist_plot hp = {.title = "LFW View 2: mated and non-mated scores", .show_threshold = 1,
-                            .threshold = bex_verify_threshold(align)};
+        bex_hist_plot hp = {.title = "LFW View 2: mated and non-mated scores", .show_threshold = !isnan(op_thr),
+                            .threshold = isnan(op_thr) ? 0 : op_thr};
         snprintf(path, sizeof path, "%s/verify_hist.svg", out);
         if (bex_hist_svg_write(path, &hp, mated, nm, nonmated, nn, err, sizeof err) != BEX_OK) fprintf(stderr, "bex: %s\n", err);
-        double thr[3] = {bex_verify_threshold(align), eer_t, 0};
-        size_t nthr = 2;
+        double thr[3] = {eer_t, 0, 0};
+        size_t nthr = 1;
+        if (!isnan(op_thr)) thr[nthr++] = op_thr;
         double t3;
         if (bex_threshold_for_fmr(nonmated, nn, 1e-3, &t3, NULL, err, sizeof err) == BEX_OK) thr[nthr++] = t3;
         snprintf(path, sizeof path, "%s/verify_thresholds.csv", out);
@@ -429,7 +442,7 @@ done:
     free(is_mated);
     free(fold);
     free(p);
-    free(s.imgs);
+    eval_set_free(&s);
     return rc;
 }
 
@@ -482,7 +495,7 @@ static ident_stats search_and_measure(const eval_set *s, const person *pp, int n
         bex_index_hit top;
         size_t got = 0;
         if (im->found == 1) { /* no template: no candidate */
-            if (bex_index_search_subjects(ix, im->t, 1, filter, &top, &got, err, sizeof err) != BEX_OK) {
+            if (bex_index_search_subjects(ix, eval_template(im), 1, filter, &top, &got, err, sizeof err) != BEX_OK) {
                 fprintf(stderr, "bex: %s\n", err);
                 got = 0;
             }
@@ -497,7 +510,7 @@ static ident_stats search_and_measure(const eval_set *s, const person *pp, int n
                 for (int e = 0; e < pp[mate].count; e++) {
                     int ii = pp[mate].first + e;
                     if (!enrolled[ii] || s->imgs[ii].found != 1) continue;
-                    float v = bex_template_similarity(im->t, s->imgs[ii].t);
+                    float v = eval_similarity(s, im, &s->imgs[ii]);
                     if (v > best) best = v;
                 }
                 if (best > -2) {
@@ -520,7 +533,7 @@ static ident_stats search_and_measure(const eval_set *s, const person *pp, int n
         st.ok = 1;
     bex_operating_point op;
     st.cal_thr = st.cal_fpir = st.cal_fnir = NAN;
-    if (st.ok && bex_operating_point_identify(align, BEX_DEFAULT_FPIR, ngal, &op, err, sizeof err) == BEX_OK) {
+    if (st.ok && bex_operating_point_identify_model(cli_model(), align, BEX_DEFAULT_FPIR, ngal, &op, err, sizeof err) == BEX_OK) {
         st.cal_thr = op.threshold;
         if (bex_fpir(pr, k, op.threshold, &st.cal_fpir, err, sizeof err) != BEX_OK ||
             bex_fnir(pr, k, 1, op.threshold, &st.cal_fnir, err, sizeof err) != BEX_OK)
@@ -593,7 +606,7 @@ static int cmd_eval_identify(const char *models, int argc, char **argv) {
         } else
             return cli_usage_error("eval identify takes --lfw DIR [--out DIR] [--trials N] [--seed S] [--align A] "
                                    "[--threads T] [--cache FILE] [--index-format float32|float16|int8] "
-                                   "[--variant full|tight|dark|sidelight] [--light off|stretch|gamma|clahe] [--no-flip]");
+                                   "[--variant full|tight|dark|sidelight] [--light off|stretch|gamma|clahe] [--no-flip] [--model FILE]");
     }
     const char *lfw = o.lfw, *out = o.out;
     bex_align align = o.align;
@@ -611,7 +624,7 @@ static int cmd_eval_identify(const char *models, int argc, char **argv) {
     unsigned long long rs = seed;
     for (int i = 0; i < np; i++) pp[i].role = pp[i].count == 1 ? 0 : ((eval_rng(&rs) >> 11) & 1) ? 1 : 2;
     cli_find_models(models, dir, sizeof dir);
-    if (eval_embed_all(&s, dir, &o) != 0) { free(pp); free(s.imgs); return 2; }
+    if (eval_embed_all(&s, dir, &o) != 0) { free(pp); eval_set_free(&s); return 2; }
 
     int *enrolled = calloc((size_t)s.n, sizeof(int)), *probe_img = malloc(sizeof(int) * (size_t)s.n),
         *probe_person = malloc(sizeof(int) * (size_t)s.n);
@@ -666,13 +679,13 @@ static int cmd_eval_identify(const char *models, int argc, char **argv) {
             /* the gallery index: every enrolled template, its person as subject */
             bex_index *ix = NULL;
             char err[256];
-            if (bex_index_open(BEX_TEMPLATE_DIM, ix_format, &ix, err, sizeof err) != BEX_OK) {
+            if (bex_index_open(s.dim, ix_format, &ix, err, sizeof err) != BEX_OK) {
                 fprintf(stderr, "bex: %s\n", err);
                 return 2;
             }
             for (int i = 0; i < s.n; i++)
                 if (enrolled[i] && s.imgs[i].found == 1 &&
-                    bex_index_add(ix, i, img_person[i], s.imgs[i].t, err, sizeof err) != BEX_OK) {
+                    bex_index_add(ix, i, img_person[i], eval_template(&s.imgs[i]), err, sizeof err) != BEX_OK) {
                     fprintf(stderr, "bex: %s\n", err);
                     bex_index_close(ix);
                     return 2;
@@ -734,7 +747,7 @@ static int cmd_eval_identify(const char *models, int argc, char **argv) {
     free(in_gallery);
     free(img_person);
     free(pp);
-    free(s.imgs);
+    eval_set_free(&s);
     return 0;
 }
 

@@ -16,6 +16,7 @@
 
 #include "bex/eval.h"
 #include "bex/face.h"
+#include "bex/model.h"
 #include "bex/quality.h"
 
 /* One image of the protocol and what the face pipeline made of it. */
@@ -72,7 +73,8 @@ int eval_read_people(const char *root, eval_set *s, person **pp, int *np);
 
 /* Options every `bex eval` protocol takes. eval_parse_common consumes argv[*i] (and its
  * value) when it is one of --lfw --out --cache --align --threads --trials --seed --variant
- * --light --flip and returns 1; 0 when it is not one of them; -1 on a bad value (message
+ * --light --flip --model (cli_load_model: the templates are then the described model's;
+ * docs/models.md) and returns 1; 0 when it is not one of them; -1 on a bad value (message
  * printed). */
 typedef struct eval_opts {
     const char *lfw, *out, *cache;
@@ -109,8 +111,9 @@ int eval_load_people(const char *root, const char *out, eval_set *s, person **pp
  * the same detection: the flip template is made with bex_face_template from the plain run's
  * landmarks, which is what a flip engine computes (detection and landmarks do not depend on
  * flip), without detecting twice; a face found only by the lighting retry is embedded again
- * by the flip engine, as its template comes from the normalised copy. */
-int eval_embed_all(eval_set *s, const char *models, const eval_opts *o);
+ * by the flip engine, as its template comes from the normalised copy. With --model, o->flip
+ * is turned off first (flip is the built-in model's; a note is printed). */
+int eval_embed_all(eval_set *s, const char *models, eval_opts *o);
 
 /* Swaps every image's t and t_alt: after a --flip run, the templates without flip. */
 void eval_swap_flip(eval_set *s);
@@ -126,6 +129,11 @@ float eval_dot(const float *a, const float *b);
 float eval_dot_n(const float *a, const float *b, int n);
 /* An image's template: tx when a model made it, else t. */
 static inline const float *eval_template(const eval_img *im) { return im->tx ? im->tx : im->t; }
+/* The similarity of two images' templates (both found), s->dim floats: bex_template_similarity
+ * for 128, bex_template_similarity_dim otherwise. */
+float eval_similarity(const eval_set *s, const eval_img *a, const eval_img *b);
+/* Frees s->imgs and every image's tx. */
+void eval_set_free(eval_set *s);
 
 /* A small deterministic generator (xorshift64*), so that a protocol's random draws repeat. */
 unsigned long long eval_rng(unsigned long long *s);

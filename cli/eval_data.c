@@ -3,13 +3,17 @@
  * several threads, and the template cache (cli/eval.h).
  *
  * Cache file (--cache FILE): a header, then one record per image that had a readable file:
- *   "BEXEVC03" | u32 record size | u32 alignment | u64 models fingerprint | u32 variant |
- *   u32 lighting retry | u32 flip | u32 wide-pad retry | u64 count
- *   count x { char key[256] ("Name/Name_0001.jpg") | the eval_img fields after path }
+ *   "BEXEVC04" | u32 record size | u32 alignment | u64 models fingerprint | u32 variant |
+ *   u32 lighting retry | u32 flip | u32 wide-pad retry | u64 count | u32 template floats (dim) |
+ *   char model[BEX_MODEL_ID_MAX] (the identity, NUL-padded)
+ *   count x { char key[256] ("Name/Name_0001.jpg") | the eval_img fields after path, up to tx |
+ *             with --model: dim floats, its template }
  * Native byte order and struct layout: a cache is for the machine and build that wrote it.
  * A header that does not match (other alignment, variant, lighting retry, flip, weights or bex
- * build) is ignored
- * and the images are embedded again. It is written to FILE.tmp and renamed over FILE.
+ * build) is ignored and the images are embedded again. It is written to FILE.tmp and renamed
+ * over FILE. The model identity (model.h: the built-in model's for the alignment, or --model's,
+ * which hashes its ONNX file and preprocessing) keys the cache too, so two models' templates
+ * never mix; a cache of another model is neither read nor overwritten: keep one file per model.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -27,11 +31,12 @@
 
 /* 03: the record holds the flip template beside the plain one (t_alt), whether a retry found
  * the face, and second_ratio as bex_capture_other_face measures it (01 held the raw box width
- * ratio, whose several-faces counts would be the old rule's) */
-#define CACHE_MAGIC "BEXEVC03"
+ * ratio, whose several-faces counts would be the old rule's); 04: the header names the
+ * recognition model and its template length, and a --model template follows each record */
+#define CACHE_MAGIC "BEXEVC04"
 #define KEY_LEN 256
-/* the cached part of an eval_img: everything after path, up to tx (a --model template is
- * never cached) */
+/* the cached part of an eval_img: everything after path, up to tx (a --model template, tx,
+ * follows it in the record) */
 #define REC_OFF offsetof(eval_img, found)
 #define REC_LEN (offsetof(eval_img, tx) - REC_OFF)
 
@@ -51,6 +56,17 @@ float eval_dot(const float *a, const float *b) {
     for (int i = 0; i < BEX_TEMPLATE_DIM; i += 8)
         for (int k = 0; k < 8; k++) acc[k] += a[i + k] * b[i + k];
     return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+}
+
+float eval_similarity(const eval_set *s, const eval_img *a, const eval_img *b) {
+    const float *ta = eval_template(a), *tb = eval_template(b);
+    return s->dim == BEX_TEMPLATE_DIM ? bex_template_similarity(ta, tb) : bex_template_similarity_dim(ta, tb, s->dim);
+}
+
+void eval_set_free(eval_set *s) {
+    for (int i = 0; s->imgs && i < s->n; i++) free(s->imgs[i].tx);
+    free(s->imgs);
+    s->imgs = NULL;
 }
 
 float eval_dot_n(const float *a, const float *b, int n) {
@@ -193,6 +209,8 @@ void eval_opts_default(eval_opts *o, int trials) {
 void eval_print_opts(const eval_opts *o) {
     printf("\"align\":\"%s\",\"variant\":\"%s\",\"light_retry\":\"%s\",\"flip\":%s", eval_align_name(o->align),
            bex_variant_name(o->variant), bex_light_name(o->light), o->flip ? "true" : "false");
+    printf(",\"model\":"); /* whose templates were measured */
+    bex_json_str(stdout, cli_model() ? cli_model()->identity : bex_model_builtin_identity(o->align == BEX_ALIGN_FACEAPI));
 }
 
 void eval_print_fta(const eval_set *s) {
@@ -236,6 +254,9 @@ int eval_parse_common(int argc, char **argv, int *i, eval_opts *o) {
     } else if (!strcmp(a, "--lfw")) o->lfw = v;
     else if (!strcmp(a, "--out")) o->out = v;
     else if (!strcmp(a, "--cache")) o->cache = v;
+    else if (!strcmp(a, "--model")) {
+        if (!cli_load_model(v)) return -1;
+    }
     else if (!strcmp(a, "--align")) {
         if (!cli_parse_align(v, &o->align)) return -1;
     } else if (!strcmp(a, "--threads") || !strcmp(a, "--trials")) {
@@ -328,18 +349,32 @@ typedef struct cache_hdr {
     uint64_t fingerprint;
     uint32_t variant, light, flip, wide_pad;
     uint64_t count;
+    uint32_t dim;
+    char model[BEX_MODEL_ID_MAX];
 } cache_hdr;
+
+/* the bytes of a --model template after each record (0 for the built-in model: t holds it) */
+static size_t model_bytes(const cache_hdr *h) { return cli_model() ? sizeof(float) * h->dim : 0; }
 
 static int cmp_key(const void *a, const void *b) { return strcmp(a, b); }
 
-/* Fills images of s found in the cache; returns how many. */
+/* Fills images of s found in the cache; returns how many, or -1 when the cache holds another
+ * model's templates (it is then left as it is: not rewritten with this model's). */
 static int cache_load(eval_set *s, const char *file, const cache_hdr *want) {
     FILE *f = fopen(file, "rb");
     if (!f) return 0;
     cache_hdr h;
     int used = 0;
-    const size_t rec = KEY_LEN + REC_LEN;
-    if (fread(&h, sizeof h, 1, f) != 1 || memcmp(h.magic, want->magic, 8) || h.rec_len != want->rec_len ||
+    const size_t xlen = model_bytes(want), rec = KEY_LEN + REC_LEN + xlen;
+    if (fread(&h, sizeof h, 1, f) == 1 && !memcmp(h.magic, want->magic, 8) &&
+        (h.dim != want->dim || memcmp(h.model, want->model, sizeof h.model))) {
+        h.model[sizeof h.model - 1] = 0;
+        fprintf(stderr, "bex: the cache %s holds the templates of model %s, not %s: embedding every image and "
+                "leaving the cache as it is (give each model its own --cache file)\n", file, h.model, want->model);
+        fclose(f);
+        return -1;
+    }
+    if (memcmp(h.magic, want->magic, 8) || h.rec_len != want->rec_len ||
         h.align != want->align || h.fingerprint != want->fingerprint || h.variant != want->variant ||
         h.light != want->light || h.flip != want->flip || h.wide_pad != want->wide_pad || h.count > 10000000) {
         fprintf(stderr, "bex: the cache %s was made with other models, alignment, variant, lighting retry, flip or "
@@ -361,7 +396,15 @@ static int cache_load(eval_set *s, const char *file, const cache_hdr *want) {
         snprintf(key, sizeof key, "%s", s->imgs[i].path + s->root_len);
         const char *hit = bsearch(key, all, h.count, rec, cmp_key);
         if (!hit) continue;
-        memcpy((char *)&s->imgs[i] + REC_OFF, hit + KEY_LEN, REC_LEN);
+        eval_img *im = &s->imgs[i];
+        memcpy((char *)im + REC_OFF, hit + KEY_LEN, REC_LEN);
+        if (xlen) {
+            if (!im->tx && !(im->tx = malloc(xlen))) {
+                im->found = -2; /* embedded again */
+                continue;
+            }
+            memcpy(im->tx, hit + KEY_LEN + REC_LEN, xlen);
+        }
         used++;
     }
     free(all);
@@ -382,6 +425,10 @@ static void cache_save(const eval_set *s, const char *file, const cache_hdr *h0)
         snprintf(key, sizeof key, "%s", s->imgs[i].path + s->root_len);
         fwrite(key, KEY_LEN, 1, f);
         fwrite((const char *)&s->imgs[i] + REC_OFF, REC_LEN, 1, f);
+        if (model_bytes(&h)) { /* no face: a template of zeros */
+            static const float zero[BEX_MODEL_MAX_DIM];
+            fwrite(s->imgs[i].tx ? s->imgs[i].tx : zero, sizeof(float), h.dim, f);
+        }
     }
     eval_close_atomic(f, tmp, file);
 }
@@ -425,7 +472,7 @@ static void embed_one(bex_engine *e, bex_engine *ef, eval_img *im, bex_variant v
     bex_engine_stats before, after;
     bex_engine_get_stats(e, &before);
     if (bex_embed(e, &img, f, 8, &n, err, sizeof err) == BEX_OK && n > 0) {
-        if (f[0].dim != BEX_TEMPLATE_DIM) { /* a described model's (--model) */
+        if (cli_model()) { /* a described model's (--model), whatever its length */
             free(im->tx);
             im->tx = malloc(sizeof(float) * (size_t)f[0].dim);
             if (!im->tx) {
@@ -520,7 +567,11 @@ static void *embed_worker(void *arg) {
     return NULL;
 }
 
-int eval_embed_all(eval_set *s, const char *models, const eval_opts *o) {
+int eval_embed_all(eval_set *s, const char *models, eval_opts *o) {
+    if (o->flip && cli_model()) { /* the engine's flip (a second 128-d template) is the built-in model's */
+        fprintf(stderr, "bex: flip is the built-in model's: --model's templates are made without it\n");
+        o->flip = 0;
+    }
     /* the detector is part of what a cache was made with: kept in align's upper bits */
     const char *cache = o->cache;
     int threads = o->threads;
@@ -530,6 +581,8 @@ int eval_embed_all(eval_set *s, const char *models, const eval_opts *o) {
     bex_engine_options_default(&eo);
     h.wide_pad = (uint32_t)!!eo.wide_pad_retry; /* the engine's default: keyed should it change */
     memcpy(h.magic, CACHE_MAGIC, 8);
+    snprintf(h.model, sizeof h.model, "%s",
+             cli_model() ? cli_model()->identity : bex_model_builtin_identity(o->align == BEX_ALIGN_FACEAPI));
     memset(&s->stats, 0, sizeof s->stats);
     memset(&s->stats_flip, 0, sizeof s->stats_flip);
     embed_job j = {.s = s, .models = models, .o = o, .t0 = cli_now()};
@@ -540,15 +593,17 @@ int eval_embed_all(eval_set *s, const char *models, const eval_opts *o) {
     }
     int cached = 0;
     s->dim = cli_model() ? cli_model()->embedding : BEX_TEMPLATE_DIM;
-    if (cache && cli_model()) { /* the cache holds the built-in model's 128-d records only */
-        fprintf(stderr, "bex: --cache is not used with --model: embedding every image\n");
-        cache = NULL;
-    }
+    h.dim = (uint32_t)s->dim;
     if (cache) {
         h.fingerprint = models_fingerprint(models);
         for (int i = 0; i < s->n; i++) s->imgs[i].found = -2; /* not yet known */
         cached = cache_load(s, cache, &h);
-        for (int i = 0; i < s->n; i++) j.skip[i] = s->imgs[i].found != -2;
+        if (cached < 0) { /* another model's cache: not overwritten */
+            cached = 0;
+            cache = NULL;
+            for (int i = 0; i < s->n; i++) s->imgs[i].found = 0;
+        }
+        for (int i = 0; i < s->n; i++) j.skip[i] = cache && s->imgs[i].found != -2;
         if (cached) fprintf(stderr, "bex: %d of %d images from the cache %s\n", cached, s->n, cache);
     }
     j.todo = s->n - cached;

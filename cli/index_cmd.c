@@ -1,8 +1,8 @@
 /*
  * index_cmd.c - `bex index`: a gallery of face templates in a file (include/bex/index.h).
  *
- *   bex index add [--format float32|float16|int8] [--align A] [CAPTURE] FILE SUBJECT IMG...
- *   bex index search [--k K] [--fpir F] [--align A] [CAPTURE] FILE PROBE
+ *   bex index add [--format float32|float16|int8] [--align A] [--model FILE] [CAPTURE] FILE SUBJECT IMG...
+ *   bex index search [--k K] [--fpir F] [--align A] [--model FILE] [CAPTURE] FILE PROBE
  *   bex index remove FILE --subject ID | --template ID
  *   bex index info FILE
  *
@@ -13,6 +13,8 @@
  * subjects. The file records the model (and alignment) its templates come from: add and
  * search refuse templates of another (a file of version 1 recorded none and takes either
  * alignment of the built-in model, so pass the same --align to add and search for it).
+ * --model FILE (docs/models.md) makes and searches templates of an agency's model; search
+ * then decides at that model's own calibrated threshold (refused without a calibration).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -45,15 +47,22 @@ static int parse_id(const char *s, int64_t *out) {
     return 1;
 }
 
-static int load_or_new(const char *file, bex_index_format fmt, const char *model, bex_index **ix) {
+/* the identity and template length of the model the engine will use: --model's, or the
+ * built-in one for the alignment */
+static const char *model_identity(bex_align align) {
+    return cli_model() ? cli_model()->identity : bex_model_builtin_identity(align == BEX_ALIGN_FACEAPI);
+}
+static int model_dim(void) { return cli_model() ? cli_model()->embedding : BEX_TEMPLATE_DIM; }
+
+static int load_or_new(const char *file, bex_index_format fmt, const char *model, int dim, bex_index **ix) {
     char err[512];
     if (access(file, F_OK) != 0) {
-        if (bex_index_open_model(BEX_TEMPLATE_DIM, fmt, model, ix, err, sizeof err) == BEX_OK) return 1;
+        if (bex_index_open_model(dim, fmt, model, ix, err, sizeof err) == BEX_OK) return 1;
     } else if (bex_index_load(file, ix, err, sizeof err) == BEX_OK) {
         char e2[400];
         if (bex_index_check_model(*ix, model, e2, sizeof e2) != BEX_OK)
             snprintf(err, sizeof err, "%.100s: %s", file, e2);
-        else if (bex_index_dim(*ix) == BEX_TEMPLATE_DIM) return 1;
+        else if (bex_index_dim(*ix) == dim) return 1;
         else snprintf(err, sizeof err, "%s holds %d-dimensional vectors, not face templates", file, bex_index_dim(*ix));
         bex_index_close(*ix);
     }
@@ -89,8 +98,10 @@ static int cmd_add(const char *models, int argc, char **argv) {
                 fprintf(stderr, "bex: unknown index format '%s' (use float32, float16 or int8)\n", f);
                 return 2;
             }
+        } else if (!strcmp(argv[i], "--model") && i + 1 < argc) {
+            if (!cli_load_model(argv[++i])) return 2;
         } else
-            return cli_usage_error("index add takes [--format F] [--align A] FILE SUBJECT IMG...");
+            return cli_usage_error("index add takes [--format F] [--align A] [--model FILE] FILE SUBJECT IMG...");
     }
     if (argc - i < 3) return cli_usage_error("index add takes a file, a subject id and images: bex index add FILE SUBJECT IMG...");
     const char *file = argv[i];
@@ -100,7 +111,7 @@ static int cmd_add(const char *models, int argc, char **argv) {
         return 2;
     }
     bex_index *ix;
-    if (!load_or_new(file, fmt, bex_model_builtin_identity(align == BEX_ALIGN_FACEAPI), &ix)) return 2;
+    if (!load_or_new(file, fmt, model_identity(align), model_dim(), &ix)) return 2;
     bex_engine *eng;
     if (!cli_open_engine(models, align, &eng)) {
         bex_index_close(ix);
@@ -152,8 +163,10 @@ static int cmd_search(const char *models, int argc, char **argv) {
                 fprintf(stderr, "bex: --k takes a number of candidates from 1 to %d\n", BEX_INDEX_MAX_K);
                 return 2;
             }
+        } else if (!strcmp(argv[i], "--model") && i + 1 < argc) {
+            if (!cli_load_model(argv[++i])) return 2;
         } else
-            return cli_usage_error("index search takes [--k K] [--fpir F] [--align A] FILE PROBE");
+            return cli_usage_error("index search takes [--k K] [--fpir F] [--align A] [--model FILE] FILE PROBE");
     }
     if (argc - i != 2) return cli_usage_error("index search takes a file and a probe image: bex index search FILE PROBE");
     char err[512];
@@ -162,7 +175,7 @@ static int cmd_search(const char *models, int argc, char **argv) {
         fprintf(stderr, "bex: %s\n", err);
         return 2;
     }
-    if (bex_index_check_model(ix, bex_model_builtin_identity(align == BEX_ALIGN_FACEAPI), err, sizeof err) != BEX_OK) {
+    if (bex_index_check_model(ix, model_identity(align), err, sizeof err) != BEX_OK) {
         fprintf(stderr, "bex: %s: %s\n", argv[i], err);
         bex_index_close(ix);
         return 2;
@@ -183,8 +196,16 @@ static int cmd_search(const char *models, int argc, char **argv) {
     size_t got = 0;
     bex_operating_point op;
     int match = 0;
-    rc = c ? bex_index_identify(ix, cap.template_, k, NULL, align, fpir, c, &got, &op, &match, err, sizeof err)
-           : BEX_ERR_NOMEM;
+    if (!c) rc = BEX_ERR_NOMEM;
+    else if (!cli_model()) rc = bex_index_identify(ix, cap.template_, k, NULL, align, fpir, c, &got, &op, &match, err, sizeof err);
+    else if (bex_index_subjects(ix) == 0) {
+        snprintf(err, sizeof err, "the gallery searched is empty");
+        rc = BEX_ERR_ARG;
+    }
+    else if ((rc = bex_operating_point_identify_model(cli_model(), align, fpir, (long long)bex_index_subjects(ix), &op, err,
+                                                      sizeof err)) == BEX_OK &&
+             (rc = bex_index_search_subjects(ix, cap.template_, k, NULL, c, &got, err, sizeof err)) == BEX_OK)
+        match = got > 0 && c[0].score >= op.threshold; /* as bex_index_identify, at the model's own threshold */
     if (rc != BEX_OK) {
         fprintf(stderr, "bex: %s\n", c ? err : "out of memory");
         free(c);

@@ -242,7 +242,7 @@ static int load_cal_file(const bex_model *m, cal_file *cf, char *err, size_t err
         }
         /* targets in (0, 0.1], falling; thresholds -1..1, rising */
         ok = ok && v[0] > 0 && v[0] <= 0.1 && (i == 0 || v[0] < cf->rows[i - 1].target) && v[1] >= -1 && v[1] <= 1 &&
-             (i == 0 || v[1] >= cf->rows[i - 1].threshold) && v[2] >= 0;
+             (i == 0 || (float)v[1] >= cf->rows[i - 1].threshold) && v[2] >= 0; /* as stored: a float */
         if (!ok) {
             rc = bex__fail(err, errlen, BEX_ERR_CORRUPT,
                            "%s: row %d must be [target_fmr, threshold, false_matches, fmr_upper95, fnmr, heldout_fmr], "

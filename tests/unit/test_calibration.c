@@ -157,6 +157,14 @@ TEST(a_model_uses_its_own_calibration) {
     CHECK(bex_calibration_save_model(&m, rows, 2, 1000000, NULL, err, sizeof err) == BEX_ERR_ARG);
     CHECK(bex_operating_point_verify_model(&m, BEX_ALIGN_DEFAULT, 1e-3, &op, err, sizeof err) == BEX_OK);
     CHECK_NEAR(op.threshold, 0.42, 1e-6);
+    /* two rows at one threshold (a small set's plateau) whose float prints in fewer digits
+     * than round-trip as a double (cJSON writes 15): read back, not refused as "falling" */
+    bex_calibration_row flat[3] = {{0.0071, 0.898769974708557f, 13, 0.0104, 0.025, 0.0093},
+                                   {0.0067, 0.898769974708557f, 13, 0.0104, 0.025, 0.0093},
+                                   {0.0063, 0.89881003f, 12, 0.0098, 0.025, 0.0093}};
+    CHECK(bex_calibration_save_model(&m, flat, 3, 1976, "plateau", err, sizeof err) == BEX_OK);
+    CHECK(bex_operating_point_verify_model(&m, BEX_ALIGN_DEFAULT, 0.0067, &op, err, sizeof err) == BEX_OK);
+    CHECK(op.threshold == flat[1].threshold);
     unlink(m.calibration);
     rmdir(dir);
 }

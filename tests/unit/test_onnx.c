@@ -346,10 +346,25 @@ TEST(parity_live) {
     }
 }
 
+/* test_onnx --case DIR NAME: the same check on one model DIR/NAME.onnx (tests/tools/test_byom.sh:
+ * the built-in recognition network as tools/onnx-ref/export_dlib.py writes it) */
+static const char *live_name;
+
+TEST(parity_case) {
+    double e = check_case(live_dir, live_name, 1);
+    CHECK(e >= 0 && e <= TOL);
+}
+
 int main(int argc, char **argv) {
     if (argc == 3 && !strcmp(argv[1], "--dir")) {
         live_dir = argv[2];
         RUN(parity_live);
+        return test_summary();
+    }
+    if (argc == 4 && !strcmp(argv[1], "--case")) {
+        live_dir = argv[2];
+        live_name = argv[3];
+        RUN(parity_case);
         return test_summary();
     }
     RUN(parity_with_onnxruntime);

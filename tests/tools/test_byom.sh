@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# test_byom.sh - "bring your own model" (docs/models.md) end to end on a real network: the
+# built-in recognition network (dlib's ResNet-34, face-api.js's weights) exported to ONNX by
+# tools/onnx-ref/export_dlib.py into a temporary folder, then run through every --model path:
+#   - the exported network in onnxruntime-node (tools/onnx-ref/ref.js) and in bex's executor
+#     agree within 1e-4 of scale on an input chip (skipped without tools/onnx-ref/node_modules);
+#   - `bex embed --model` gives the built-in model's templates (cosine >= 0.9999, the same faces)
+#     on every LFW fixture, under another model identity (the built-in model with --no-flip:
+#     flip test-time augmentation is the built-in model's only, so the same network is compared);
+#   - `bex verify --model` is refused without a calibration, naming `bex eval calibrate --model`;
+#     `bex eval calibrate --lfw` on a small LFW-like tree of the fixtures writes one, then it decides;
+#   - `bex eval verify --model` on that tree: the built-in model's accuracy, and a template cache
+#     of the built-in model is neither used nor overwritten;
+#   - `bex index add --model` into a gallery of the built-in model is refused naming both models;
+#   - `bex reenrol --model` on a store from `bex entry` (images kept by retention for two of three
+#     travellers): the counts, the needs-capture list, nothing twice, templates equal to the old.
+# Skipped, saying why, without Debian's python3-onnx or the models.
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+bex="$BUILD/bex"
+models=${BEX_MODELS:-models}
+pass=0; fail=0; skipped=0
+check() { if [ "$2" -eq 0 ]; then echo "ok   $1"; pass=$((pass + 1)); else echo "FAIL $1"; fail=$((fail + 1)); fi; }
+skip_all() { echo "skip: $*"; echo "0 passed, 0 failed, 1 skipped"; exit 0; }
+[ -f "$models/face_recognition_model-weights_manifest.json" ] || skip_all "no face models in $models (tools/fetch-models.sh)"
+/usr/bin/python3 -c 'import onnx, numpy' 2>/dev/null || skip_all "Debian's python3-onnx not installed (apt-get install python3-onnx)"
+[ -x "$bex" ] || skip_all "$bex not built"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+D=tests/data/lfw
+M=$tmp/m/dlib-resnet34.json
+py() { python3 -c "$@"; }
+
+/usr/bin/python3 tools/onnx-ref/export_dlib.py --models "$models" "$tmp/m" --chip >"$tmp/export.log" 2>&1
+check export_dlib_writes_onnx_and_description $?
+[ -f "$M" ] || { cat "$tmp/export.log"; echo "$pass passed, $fail failed"; exit 1; }
+
+# ---- the network itself: onnxruntime-node and bex's executor on one input chip
+if [ -d tools/onnx-ref/node_modules/onnxruntime-node ] && command -v node >/dev/null 2>&1 &&
+   [ -x "$BUILD/tests/test_onnx" ]; then
+    node tools/onnx-ref/ref.js "$tmp/m" dlib-resnet34 >"$tmp/ort.log" 2>&1 &&
+    "$BUILD/tests/test_onnx" --case "$tmp/m/" dlib-resnet34 >>"$tmp/ort.log" 2>&1
+    rc=$?
+    grep "max abs error" "$tmp/ort.log"
+    [ $rc -eq 0 ] || cat "$tmp/ort.log"
+    check onnxruntime_and_bex_agree_within_1e-4 $rc
+else
+    echo "skip onnxruntime_and_bex_agree_within_1e-4 (tools/onnx-ref/node_modules, node or $BUILD/tests/test_onnx missing)"
+    skipped=$((skipped + 1))
+fi
+
+# ---- embed: the built-in model's templates, under another identity
+imgs=$(ls $D/*.jpg)
+"$bex" embed --no-flip $imgs >"$tmp/builtin.jsonl" 2>/dev/null
+"$bex" embed --model "$M" $imgs >"$tmp/onnx.jsonl" 2>/dev/null
+py '
+import json, sys
+a = [json.loads(l) for l in open(sys.argv[1])]
+b = [json.loads(l) for l in open(sys.argv[2])]
+assert len(a) == len(b) and len(a) >= 60, (len(a), len(b))
+worst, faces = 1.0, 0
+for x, y in zip(a, b):
+    assert x["image"] == y["image"] and len(x["faces"]) == len(y["faces"]), x["image"]
+    for f, g in zip(x["faces"], y["faces"]):
+        assert len(f["template"]) == len(g["template"]) == 128
+        worst = min(worst, sum(p * q for p, q in zip(f["template"], g["template"])))
+        faces += 1
+assert faces >= 60 and worst >= 0.9999, (faces, worst)
+assert x["model"] == "face-api.js@1.7.15 resnet34-128 similarity", x["model"]
+assert y["model"].startswith("dlib-resnet34@1.7.15 dlib-150 sha256:"), y["model"]
+print("  %d images, %d faces, lowest cosine %.7f" % (len(a), faces, worst))
+' "$tmp/builtin.jsonl" "$tmp/onnx.jsonl"
+check embed_model_equals_builtin_templates $?
+
+# ---- verify: refused until calibrated; a small LFW-like tree from the fixtures
+out=$("$bex" verify --model "$M" $D/Lucy_Liu_0002.jpg $D/Lucy_Liu_0003.jpg 2>&1)
+[ $? -eq 2 ] && grep -q "has no calibration" <<<"$out" && grep -q 'run `bex eval calibrate --model FILE`' <<<"$out"
+check verify_refused_without_calibration $?
+
+L=$tmp/lfw
+mkdir -p "$L/lfw-deepfunneled"
+for f in $D/*_[0-9][0-9][0-9][0-9].jpg; do n=$(basename "$f" .jpg); n=${n%_*}; mkdir -p "$L/lfw-deepfunneled/$n"; done
+for d in "$L"/lfw-deepfunneled/*; do
+    n=$(basename "$d"); i=0
+    for f in $D/${n}_[0-9][0-9][0-9][0-9].jpg; do i=$((i + 1)); cp "$f" "$d/$(printf '%s_%04d.jpg' "$n" $i)"; done
+    echo "$n $i" >>"$L/lfw-names.txt"
+done
+# pairs.txt: 2 folds of 20 mated and 20 non-mated pairs (the fixtures have 40 mated pairs)
+py '
+import random, sys
+L = sys.argv[1]
+ppl = [(n, int(c)) for n, c in (l.split() for l in open(L + "/lfw-names.txt"))]
+mated = [(n, i, j) for n, c in ppl for i in range(1, c + 1) for j in range(i + 1, c + 1)]
+non = [(ppl[k][0], 1, ppl[l][0], 1) for k in range(len(ppl)) for l in range(k + 1, len(ppl))]
+random.Random(5).shuffle(non)
+per = len(mated) // 2
+with open(L + "/pairs.txt", "w") as f:
+    f.write("2 %d\n" % per)
+    for fo in range(2):
+        for m in mated[fo * per:(fo + 1) * per]: f.write("%s %d %d\n" % m)
+        for m in non[fo * per:(fo + 1) * per]: f.write("%s %d %s %d\n" % m)
+' "$L"
+
+"$bex" eval calibrate --lfw "$L" --model "$M" --out "$tmp/cal" >"$tmp/cal.json" 2>"$tmp/cal.err"
+[ $? -eq 0 ] && [ -f "$tmp/m/dlib-resnet34.calibration.json" ] &&
+py 'import json,sys; d=json.load(open(sys.argv[1])); assert d["model"].startswith("dlib-resnet34@"); assert len(d["rows"]) > 10' \
+    "$tmp/m/dlib-resnet34.calibration.json"
+check eval_calibrate_model_writes_its_table $?
+
+out=$("$bex" verify --model "$M" --fmr 0.01 $D/Lucy_Liu_0002.jpg $D/Lucy_Liu_0003.jpg 2>&1); rc=$?
+[ $rc -eq 0 ] && grep -q '"match":true' <<<"$out" && grep -q '"operating_point":"FMR 0.01"' <<<"$out"
+check verify_decides_after_calibration_mated $?
+out=$("$bex" verify --model "$M" --fmr 0.01 $D/Lucy_Liu_0002.jpg $D/Mick_Jagger_0003.jpg 2>&1); rc=$?
+[ $rc -eq 1 ] && grep -q '"match":false' <<<"$out"
+check verify_decides_after_calibration_nonmated $?
+out=$("$bex" verify --model "$M" $D/Lucy_Liu_0002.jpg $D/Lucy_Liu_0003.jpg 2>&1)
+[ $? -eq 2 ] && grep -q "below the .* the calibration data supports" <<<"$out"
+check verify_refuses_a_rate_the_small_calibration_cannot_support $?
+
+# ---- eval verify --model: the built-in model's accuracy; caches kept apart
+"$bex" eval verify --no-flip --lfw "$L" --out "$tmp/ev1" --cache "$tmp/builtin.cache" >"$tmp/ev1.json" 2>/dev/null
+"$bex" eval verify --lfw "$L" --model "$M" --out "$tmp/ev2" --cache "$tmp/builtin.cache" >"$tmp/ev2.json" 2>"$tmp/ev2.err"
+rc=$?
+sum=$(md5sum <"$tmp/builtin.cache")
+"$bex" eval verify --lfw "$L" --model "$M" --out "$tmp/ev3" --cache "$tmp/onnx.cache" >"$tmp/ev3.json" 2>/dev/null &&
+"$bex" eval verify --lfw "$L" --model "$M" --out "$tmp/ev3" --cache "$tmp/onnx.cache" >"$tmp/ev4.json" 2>"$tmp/ev4.err"
+[ $rc -eq 0 ] && grep -q "holds the templates of model face-api.js" "$tmp/ev2.err" &&
+[ "$(md5sum <"$tmp/builtin.cache")" = "$sum" ] && grep -q "from the cache" "$tmp/ev4.err" &&
+py '
+import json, sys
+a, b, c = (json.load(open(f)) for f in sys.argv[1:4])
+assert a["pairs"] == b["pairs"] == 80 and a["pairs_failed"] == b["pairs_failed"]
+assert a["accuracy_mean"] == b["accuracy_mean"] == c["accuracy_mean"], (a["accuracy_mean"], b["accuracy_mean"])
+assert b["model"].startswith("dlib-resnet34@") and a["model"].startswith("face-api.js@")
+' "$tmp/ev1.json" "$tmp/ev2.json" "$tmp/ev4.json"
+check eval_verify_model_same_accuracy_caches_apart $?
+
+# ---- a gallery file of the built-in model refuses the ONNX model's templates
+"$bex" index add --no-flip "$tmp/g.gallery" 1 $D/Lucy_Liu_0002.jpg >/dev/null 2>&1
+out=$("$bex" index add --model "$M" "$tmp/g.gallery" 2 $D/Mick_Jagger_0003.jpg 2>&1)
+[ $? -eq 2 ] && grep -q 'model "face-api.js@1.7.15 resnet34-128 similarity"' <<<"$out" &&
+grep -q 'model "dlib-resnet34@1.7.15 dlib-150 sha256:' <<<"$out"
+check index_add_other_model_refused_naming_both $?
+"$bex" index add --model "$M" "$tmp/g2.gallery" 1 $D/Lucy_Liu_0002.jpg >/dev/null 2>&1 &&
+out=$("$bex" index search --model "$M" --fpir 0.05 "$tmp/g2.gallery" $D/Lucy_Liu_0003.jpg 2>&1) &&
+grep -q '"subject":1' <<<"$out"
+check index_with_the_model_adds_and_searches $?
+
+# ---- reenrol: a store from bex entry, images kept for two of three travellers
+db=$tmp/s.db
+mrz() { "$bex" mrz make --number "$1" --state GBR --nationality GBR --surname "$2" --given "$3" --birth 1971-08-16 \
+        --sex F --expiry 2032-01-01; }
+entry() { "$bex" entry --no-flip --db "$db" --port JFK --port-kind air --class B2 --admit-until 2026-03-31 "$@" >/dev/null; }
+entry --photo $D/Angela_Bassett_0004.jpg --doc-photo $D/Angela_Bassett_0001.jpg --mrz "$(mrz 530000001 OKAFOR ANGELA)" \
+    --at 2026-03-01T08:10:00Z &&
+"$bex" purge --db "$db" --set images=30d --as-of 2026-03-01T08:11:00Z >/dev/null &&
+entry --photo $D/Lucy_Liu_0002.jpg --doc-photo $D/Lucy_Liu_0003.jpg --mrz "$(mrz 530000002 LIU LUCY)" \
+    --at 2026-03-01T08:20:00Z &&
+entry --photo $D/Mick_Jagger_0003.jpg --mrz "$(mrz 530000003 JAGGER MICK)" --at 2026-03-01T08:30:00Z
+check store_built_with_entry $?
+out=$("$bex" reenrol --db "$db" --model "$M" 2>&1); rc=$?
+# 5 face samples: entry + document for subjects 1 and 2, entry for 3; images kept for 2's and 3's entries
+[ $rc -eq 1 ] && grep -q '"samples":5,"reenrolled":2,"already":0,"no_image":3,"unusable":0,"need_capture":\[1\]' <<<"$out"
+check reenrol_counts_and_needs_capture "$?"
+out=$("$bex" reenrol --db "$db" --model "$M" 2>&1); rc=$?
+[ $rc -eq 1 ] && grep -q '"reenrolled":0,"already":2,"no_image":3,.*"need_capture":\[1\]' <<<"$out"
+check reenrol_again_adds_nothing $?
+py '
+import sqlite3, struct, sys
+c = sqlite3.connect(sys.argv[1])
+rows = c.execute("SELECT subject_id, source, model, template FROM samples WHERE source = \"entry\" ORDER BY id").fetchall()
+old = {s: t for s, src, m, t in rows if m.startswith("face-api.js@")}
+new = {s: t for s, src, m, t in rows if m.startswith("dlib-resnet34@")}
+assert sorted(new) == [2, 3], sorted(new)
+for s in new:
+    a, b = struct.unpack("<128f", old[s]), struct.unpack("<128f", new[s])
+    cos = sum(x * y for x, y in zip(a, b))
+    assert cos >= 0.9999, (s, cos)
+' "$db"
+check reenrolled_templates_equal_the_old $?
+# without any kept image: every subject needs a capture
+db=$tmp/s2.db
+entry --photo $D/Angela_Bassett_0004.jpg --doc-photo $D/Angela_Bassett_0001.jpg --mrz "$(mrz 530000001 OKAFOR ANGELA)" \
+    --at 2026-03-01T08:10:00Z &&
+entry --photo $D/Lucy_Liu_0002.jpg --mrz "$(mrz 530000002 LIU LUCY)" --at 2026-03-01T08:20:00Z
+out=$("$bex" reenrol --db "$db" --model "$M" 2>&1); rc=$?
+[ $rc -eq 1 ] && grep -q '"samples":3,"reenrolled":0,"already":0,"no_image":3,"unusable":0,"need_capture":\[1,2\]' <<<"$out"
+check reenrol_without_images_lists_every_subject $?
+
+if [ $skipped -gt 0 ]; then echo "$pass passed, $fail failed, $skipped skipped"; else echo "$pass passed, $fail failed"; fi
+[ $fail -eq 0 ]
