@@ -31,7 +31,7 @@
 
 static const char *usage =
     "usage: bex [--models DIR] [--detector D] COMMAND ...\n"
-    "  detect IMG               detect faces: boxes, scores, 68 landmarks (JSON)\n"
+    "  detect IMG               detect faces: boxes, scores, 68 landmarks, BlazeFace keypoints (JSON)\n"
     "  embed [--align faceapi|similarity|keypoints] [--model FILE] IMG...\n"
     "                           one JSON line per image with each face's 128-d template\n"
     "                           (default alignment: similarity, measured best on LFW View 1)\n"
@@ -161,6 +161,12 @@ static void print_face(FILE *f, const bex_face *face, int with_template) {
     for (int i = 0; i < BEX_LANDMARKS; i++)
         fprintf(f, "%s[%.2f,%.2f]", i ? "," : "", face->landmarks[i][0], face->landmarks[i][1]);
     fprintf(f, "]");
+    if (face->has_keypoints) { /* BlazeFace's: right eye, left eye, nose tip, mouth, right and left ear tragion */
+        fprintf(f, ",\"keypoints\":[");
+        for (int i = 0; i < 6; i++)
+            fprintf(f, "%s[%.2f,%.2f]", i ? "," : "", face->keypoints[i][0], face->keypoints[i][1]);
+        fprintf(f, "]");
+    }
     if (with_template) {
         fprintf(f, ",\"template\":[");
         int dim = face->dim > 0 && face->dim <= BEX_TEMPLATE_MAX_DIM ? face->dim : BEX_TEMPLATE_DIM;
