@@ -653,23 +653,36 @@ int bex_gate_gallery_open(const unsigned char *file, size_t len, const bex_gate_
 
 /* ---- the decision ---- */
 
-int bex_gate_decide(bex_index *gallery, const float *live, bex_gate_decision *out, char *err, size_t errlen) {
+/* What both decisions share: out reset, the gallery's best subjects for the live template
+ * (none without a photo or in an empty gallery). *searched is 0 when there is nothing to decide
+ * (no live template). */
+static int gate_search(bex_index *gallery, const float *live, bex_gate_decision *out, bex_index_hit hits[5],
+                       size_t *nh, long long *n, int *searched, char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     out->match.score = out->match.threshold = NAN;
     out->match.gallery = BEX_GALLERY_MANIFEST;
+    *nh = 0;
+    *n = 0;
+    *searched = 0;
     if (!gallery) {
         snprintf(err, errlen, "a gate decides against a gallery");
         return BEX_ERR_ARG;
     }
     if (!live) return BEX_OK;
     out->photo = 1;
+    *searched = 1;
+    *n = (long long)bex_index_subjects(gallery);
+    if (*n > 0) return bex_index_search_subjects(gallery, live, 5, NULL, hits, nh, err, errlen);
+    return BEX_OK;
+}
+
+int bex_gate_decide(bex_index *gallery, const float *live, bex_gate_decision *out, char *err, size_t errlen) {
     bex_index_hit hits[5];
-    size_t nh = 0;
-    long long n = (long long)bex_index_subjects(gallery);
-    if (n > 0) {
-        int rc = bex_index_search_subjects(gallery, live, 5, NULL, hits, &nh, err, errlen);
-        if (rc != BEX_OK) return rc;
-    }
+    size_t nh;
+    long long n;
+    int searched;
+    int rc = gate_search(gallery, live, out, hits, &nh, &n, &searched, err, errlen);
+    if (rc != BEX_OK || !searched) return rc;
     /* the shipped table: a version-1 file carries no threshold */
     bex_calibration cal;
     bex_calibration_shipped(BEX_ALIGN_DEFAULT, &cal);
@@ -680,22 +693,12 @@ int bex_gate_decide(bex_index *gallery, const float *live, bex_gate_decision *ou
 int bex_gate_decide_with(bex_index *gallery, const bex_gallery_header *info, const float *live, bex_gate_decision *out,
                          char *err, size_t errlen) {
     if (!info || info->plain_version < 2) return bex_gate_decide(gallery, live, out, err, errlen);
-    memset(out, 0, sizeof *out);
-    out->match.score = out->match.threshold = NAN;
-    out->match.gallery = BEX_GALLERY_MANIFEST;
-    if (!gallery) {
-        snprintf(err, errlen, "a gate decides against a gallery");
-        return BEX_ERR_ARG;
-    }
-    if (!live) return BEX_OK;
-    out->photo = 1;
     bex_index_hit hits[5];
-    size_t nh = 0;
-    long long n = (long long)bex_index_subjects(gallery);
-    if (n > 0) {
-        int rc = bex_index_search_subjects(gallery, live, 5, NULL, hits, &nh, err, errlen);
-        if (rc != BEX_OK) return rc;
-    }
+    size_t nh;
+    long long n;
+    int searched;
+    int rc = gate_search(gallery, live, out, hits, &nh, &n, &searched, err, errlen);
+    if (rc != BEX_OK || !searched) return rc;
     /* the service's decision as sealed: its threshold for this gallery's size, or none */
     bex_match *m = &out->match;
     m->gallery_size = n;

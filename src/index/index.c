@@ -750,6 +750,19 @@ int bex_index_search(bex_index *ix, const float *probe_v, int k, const bex_index
     return rc;
 }
 
+/* The scan's best m templates of one probe into *sc / *id (grown to m, kept by the caller
+ * across widenings), ranked in *h. Called with the read lock held. */
+static int scan_best(bex_index *ix, const probe *pr, int m, const bex_index_filter *filter, float **sc,
+                     int64_t **id, topk *h, char *err, size_t errlen) {
+    float *s2 = bex__realloc(*sc, sizeof **sc * (size_t)m);
+    int64_t *i2 = bex__realloc(*id, sizeof **id * (size_t)m);
+    if (s2) *sc = s2;
+    if (i2) *id = i2;
+    if (!s2 || !i2) return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory for the search");
+    *h = (topk){m, 0, *sc, *id};
+    return scan(ix, pr, 1, m, filter, h, err, errlen);
+}
+
 int bex_index_search_subjects(bex_index *ix, const float *probe_v, int k, const bex_index_filter *filter,
                               bex_index_hit *hits, size_t *n, char *err, size_t errlen) {
     if (!ix || !probe_v || !hits || !n)
@@ -768,16 +781,8 @@ int bex_index_search_subjects(bex_index *ix, const float *probe_v, int k, const 
     pthread_rwlock_rdlock(&ix->lock);
     size_t total = filter ? filter->n : ix->n;
     for (;;) {
-        float *s2 = bex__realloc(sc, sizeof *sc * (size_t)m);
-        int64_t *i2 = bex__realloc(id, sizeof *id * (size_t)m);
-        if (s2) sc = s2;
-        if (i2) id = i2;
-        if (!s2 || !i2) {
-            rc = bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory for the search");
-            break;
-        }
-        topk h = {m, 0, sc, id};
-        if ((rc = scan(ix, &pr, 1, m, filter, &h, err, errlen)) != BEX_OK) break;
+        topk h;
+        if ((rc = scan_best(ix, &pr, m, filter, &sc, &id, &h, err, errlen)) != BEX_OK) break;
         size_t got = 0;
         for (int i = 0; i < h.n && got < (size_t)k; i++) {
             int64_t s = subject_of_template(ix, id[i]);
@@ -836,16 +841,8 @@ int bex_index_search_subjects_exact(bex_index *ix, const float *probe_v, int k, 
     size_t total = filter ? filter->n : ix->n;
     if ((size_t)m > total) m = total > 0 ? (int)(total < (size_t)INT32_MAX ? total : INT32_MAX) : 1;
     for (;;) {
-        float *s2 = bex__realloc(sc, sizeof *sc * (size_t)m);
-        int64_t *i2 = bex__realloc(id, sizeof *id * (size_t)m);
-        if (s2) sc = s2;
-        if (i2) id = i2;
-        if (!s2 || !i2) {
-            rc = bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory for the search");
-            break;
-        }
-        topk h = {m, 0, sc, id};
-        if ((rc = scan(ix, &pr, 1, m, filter, &h, err, errlen)) != BEX_OK) break;
+        topk h;
+        if ((rc = scan_best(ix, &pr, m, filter, &sc, &id, &h, err, errlen)) != BEX_OK) break;
         float bound = h.n > 0 ? sc[h.n - 1] + (float)eps : -INFINITY;
         size_t got = 0;
         for (int i = 0; i < h.n; i++) {
