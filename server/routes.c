@@ -202,6 +202,17 @@ static void h_exit(ctx *x, reply *r) {
     reply_done(r, f);
 }
 
+/* A photo's 1:N scan over every traveller, before the store's lock (bex_store_prescan): the
+ * scan, the costly half of the search at a large gallery, runs beside other requests, and the
+ * search under the lock re-ranks its candidates. NULL (the search scans under the lock) when
+ * there is no index yet or the scan failed. */
+static bex_store_scan *scan_ahead(ctx *x, const float *probe) {
+    bex_store_scan *pre = NULL;
+    char e[128];
+    if (bex_store_prescan(x->s->st, probe, &pre, e, sizeof e) != BEX_OK) return NULL;
+    return pre;
+}
+
 static void h_entry(ctx *x, reply *r) {
     server *s = x->s;
     const char *mrz = arg(x, "mrz"), *port = arg(x, "port"), *kind = arg(x, "port_kind"), *at = arg(x, "at");
@@ -253,7 +264,10 @@ static void h_entry(ctx *x, reply *r) {
         .at = when, .citizen = citizen, .faces = usable ? tmpl : NULL, .face_quality = q, .n_faces = usable};
     bex_entry_result res;
     int rc;
+    bex_store_scan *pre = en.live && !citizen ? scan_ahead(x, en.live) : NULL;
+    en.live_scan = pre;
     LOCKED(x, rc = bex_border_entry(s->st, &en, &res, err, sizeof err));
+    bex_store_scan_free(pre);
     if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
     FILE *f = reply_open(r);
     if (f)
@@ -481,7 +495,9 @@ static void h_identify(ctx *x, reply *r) {
     size_t n;
     bex_match m;
     int rc;
-    LOCKED(x, rc = bex_border_identify(x->s->st, c.template_, hits, &n, &m, err, sizeof err));
+    bex_store_scan *pre = scan_ahead(x, c.template_);
+    LOCKED(x, rc = bex_border_identify_from(x->s->st, pre, c.template_, hits, &n, &m, err, sizeof err));
+    bex_store_scan_free(pre);
     if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
     FILE *f = reply_open(r);
     if (f) {

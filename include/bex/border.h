@@ -109,6 +109,7 @@ typedef struct bex_match {
 typedef struct bex_entry_request {
     const bex_mrz *doc;            /* the document presented (bex_mrz_parse) */
     const float *live;             /* the live capture's template; NULL: no usable photo */
+    const bex_store_scan *live_scan; /* NULL, or live's 1:N scan done ahead (bex_store_prescan) */
     float live_quality;
     const char *live_failure;      /* why not, when live is NULL (bex_capture_outcome_name) */
     const void *live_image;        /* the photo's bytes, kept only while retention "images" > 0 */
@@ -216,6 +217,10 @@ int bex_border_enrol(bex_store *st, const bex_mrz *doc, const float *tmpl, float
  * size in *m (uncalibrated beyond the evidence: see bex_match). An audited read. */
 int bex_border_identify(bex_store *st, const float *probe, bex_index_hit hits[5], size_t *n,
                         bex_match *m, char *err, size_t errlen);
+/* As bex_border_identify, with the probe's scan done ahead (bex_store_prescan; NULL: none). */
+int bex_border_identify_from(bex_store *st, const bex_store_scan *pre, const float *probe,
+                             bex_index_hit hits[5], size_t *n, bex_match *m, char *err,
+                             size_t errlen);
 
 /* ---- manifests and gate galleries ------------------------------------------------------ */
 

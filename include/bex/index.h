@@ -156,6 +156,23 @@ int bex_index_search_subjects_exact(bex_index *ix, const float *probe, int k,
                                     void *ctx, bex_index_hit *hits, size_t *n, int *rescored,
                                     char *err, size_t errlen);
 
+/* The scan half of bex_index_search_subjects_exact over every template, done ahead: a caller
+ * that must hold a lock for the re-rank (the record store reads the exact vectors from its
+ * database) scans first without it, on any thread, and hands the scan to
+ * bex_index_search_subjects_exact_from under the lock. The scan stands for the search's first
+ * round only when it was made for the same probe and k and the index has not changed since
+ * (an add or a remove); otherwise that search scans again, so the answer is always that of
+ * bex_index_search_subjects_exact at the time of the re-rank. */
+typedef struct bex_index_scan bex_index_scan;
+int bex_index_scan_exact(bex_index *ix, const float *probe, int k, bex_index_scan **out, char *err,
+                         size_t errlen);
+void bex_index_scan_free(bex_index_scan *s);
+/* bex_index_search_subjects_exact, with a scan done ahead (NULL: none). */
+int bex_index_search_subjects_exact_from(bex_index *ix, const bex_index_scan *pre, const float *probe, int k,
+                                         const bex_index_filter *filter, bex_index_vector_fn vector,
+                                         void *ctx, bex_index_hit *hits, size_t *n, int *rescored,
+                                         char *err, size_t errlen);
+
 /* Subjects or templates the filter holds; *n_subjects counts distinct subjects in it (the
  * gallery size N a calibrated 1:N threshold needs). */
 int bex_index_filter_by_subjects(bex_index *ix, const int64_t *subject_ids, size_t n,

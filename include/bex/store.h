@@ -61,6 +61,19 @@ int bex_store_open(const char *path, const bex_store_options *opt, bex_store **o
 void bex_store_close(bex_store *st);
 /* The schema version (the number of the last migration applied). */
 int bex_store_schema_version(bex_store *st);
+/* The 1:N scan of a probe over every enrolled traveller, done ahead: the one call on a handle
+ * that may run on another thread while the handle is in use (it reads only the store's index,
+ * under the index's own locks). A service scans a request's photo before it takes the lock it
+ * holds around the handle, and passes the scan to bex_border_identify or an entry
+ * (bex_entry_request.live_scan), which re-rank its candidates from the records under the lock:
+ * the 1:N scan (4-5 ms at a million) no longer holds every other request up. A scan made
+ * before the index changed is not used (the search scans again), so decisions are those of a
+ * search under the lock. *out is NULL (and BEX_OK) before the index is first built. */
+typedef struct bex_store_scan bex_store_scan;
+int bex_store_prescan(bex_store *st, const float *probe, bex_store_scan **out, char *err,
+                      size_t errlen);
+void bex_store_scan_free(bex_store_scan *p);
+
 /* The model and alignment the store's templates are tagged with. */
 const char *bex_store_model(bex_store *st);
 

@@ -33,7 +33,7 @@ static int entry_gather(bex_store *st, const bex_entry_request *rq, bex_entry_fa
                           errlen);
     f->doc_score = rq->live && rq->doc_photo ? bex_template_similarity(rq->live, rq->doc_photo) : NAN;
     if (rc == BEX_OK && rq->live && !f->citizen)
-        rc = bex__search(st, rq->live, NULL, 0, f->hits, &f->n_hits, &f->gallery_size, err, errlen);
+        rc = bex__search_all(st, rq->live_scan, rq->live, f->hits, &f->n_hits, &f->gallery_size, err, errlen);
     for (int i = 0; rc == BEX_OK && i < f->n_holders; i++)
         rc = gather_subject(st, f, f->holders[i].subject, rq->live, err, errlen);
     if (rc == BEX_OK && f->n_hits > 0) rc = gather_subject(st, f, f->hits[0].subject_id, NULL, err, errlen);
@@ -419,11 +419,16 @@ int bex_border_enrol(bex_store *st, const bex_mrz *doc, const float *tmpl, float
 
 int bex_border_identify(bex_store *st, const float *probe, bex_index_hit hits[5], size_t *n, bex_match *m, char *err,
                         size_t errlen) {
+    return bex_border_identify_from(st, NULL, probe, hits, n, m, err, errlen);
+}
+
+int bex_border_identify_from(bex_store *st, const bex_store_scan *pre, const float *probe, bex_index_hit hits[5],
+                             size_t *n, bex_match *m, char *err, size_t errlen) {
     *n = 0;
     int rc = bex__begin(st, err, errlen);
     if (rc != BEX_OK) return rc;
     long long size = 0;
-    rc = bex__search(st, probe, NULL, 0, hits, n, &size, err, errlen);
+    rc = bex__search_all(st, pre, probe, hits, n, &size, err, errlen);
     bex_calibration cal;
     bex_operating_point vop;
     double fpir;

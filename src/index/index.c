@@ -60,6 +60,7 @@ struct bex_index {
      * removal, so always bounds): the largest ||g - stored(g)|| and the largest ||stored(g)||. */
     double qerr_max, norm_max;
     char model[BEX_INDEX_MODEL_MAX]; /* the identity of the model the templates come from */
+    uint64_t version;    /* counts changes (add, remove): a bex_index_scan is of one version */
 };
 
 struct bex_index_filter {
@@ -362,6 +363,7 @@ int bex_index_add(bex_index *ix, int64_t template_id, int64_t subject_id, const 
             return bex__fail(err, errlen, BEX_ERR_ARG, "template %lld: component %d is not a finite number",
                              (long long)template_id, d);
     pthread_rwlock_wrlock(&ix->lock);
+    ix->version++;
     int rc = BEX_OK;
     uint32_t slot;
     if (ix->n >= UINT32_MAX - 1) {
@@ -403,6 +405,7 @@ out:
 int bex_index_remove(bex_index *ix, int64_t template_id, char *err, size_t errlen) {
     if (!ix) return bex__fail(err, errlen, BEX_ERR_ARG, "bex_index_remove: NULL index");
     pthread_rwlock_wrlock(&ix->lock);
+    ix->version++;
     uint32_t slot;
     int rc = BEX_OK;
     if (!idmap_get(&ix->tmap, template_id, &slot)) {
@@ -419,6 +422,7 @@ int bex_index_remove(bex_index *ix, int64_t template_id, char *err, size_t errle
 int bex_index_remove_subject(bex_index *ix, int64_t subject_id, size_t *removed, char *err, size_t errlen) {
     if (!ix) return bex__fail(err, errlen, BEX_ERR_ARG, "bex_index_remove_subject: NULL index");
     pthread_rwlock_wrlock(&ix->lock);
+    ix->version++;
     size_t k = 0;
     int rc = BEX_OK;
     subject *s = subject_of(ix, subject_id);
@@ -809,9 +813,74 @@ int bex_index_search_subjects(bex_index *ix, const float *probe_v, int k, const 
  * |q.g - q'.g'| <= ||q|| ||g - g'|| + ||q - q'|| ||g'|| (q' and g' as stored). When the k-th
  * subject's exact score is above s_m + eps no template left out can change the answer;
  * otherwise m grows fourfold and the scan runs again (every template at the latest). */
+/* The scan half of an exact search, done ahead (bex_index_scan_exact): the first round's
+ * candidates, for one probe, one k, every template, one version of the index. */
+struct bex_index_scan {
+    uint64_t version;
+    int k, m, n;
+    float *probe; /* dim floats: the probe it was made for */
+    float *sc;
+    int64_t *id;
+};
+
+void bex_index_scan_free(bex_index_scan *s) {
+    if (!s) return;
+    bex__free(s->probe);
+    bex__free(s->sc);
+    bex__free(s->id);
+    bex__free(s);
+}
+
+static int first_m(int k, size_t total) {
+    int m = k * BEX_INDEX_RERANK_FACTOR;
+    if (m < BEX_INDEX_RERANK_MIN) m = BEX_INDEX_RERANK_MIN;
+    if ((size_t)m > total) m = total > 0 ? (int)(total < (size_t)INT32_MAX ? total : INT32_MAX) : 1;
+    return m;
+}
+
+int bex_index_scan_exact(bex_index *ix, const float *probe_v, int k, bex_index_scan **out, char *err,
+                         size_t errlen) {
+    if (!ix || !probe_v || !out) return bex__fail(err, errlen, BEX_ERR_ARG, "bex_index_scan_exact: NULL argument");
+    *out = NULL;
+    if (k < 1 || k > BEX_INDEX_MAX_K)
+        return bex__fail(err, errlen, BEX_ERR_ARG, "k must be 1 to %d (got %d)", BEX_INDEX_MAX_K, k);
+    probe pr = {0};
+    int rc = prepare_probe(ix, probe_v, &pr, err, errlen);
+    if (rc != BEX_OK) return rc;
+    bex_index_scan *s = bex__calloc(1, sizeof *s);
+    if (!s || !(s->probe = bex__malloc(sizeof(float) * (size_t)ix->dim))) {
+        bex_index_scan_free(s);
+        free_probe(&pr);
+        return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory for the search");
+    }
+    memcpy(s->probe, probe_v, sizeof(float) * (size_t)ix->dim);
+    s->k = k;
+    pthread_rwlock_rdlock(&ix->lock);
+    s->version = ix->version;
+    s->m = first_m(k, ix->n);
+    topk h;
+    rc = scan_best(ix, &pr, s->m, NULL, &s->sc, &s->id, &h, err, errlen);
+    s->n = h.n;
+    pthread_rwlock_unlock(&ix->lock);
+    free_probe(&pr);
+    if (rc != BEX_OK) {
+        bex_index_scan_free(s);
+        return rc;
+    }
+    *out = s;
+    return BEX_OK;
+}
+
 int bex_index_search_subjects_exact(bex_index *ix, const float *probe_v, int k, const bex_index_filter *filter,
                                     bex_index_vector_fn vector, void *ctx, bex_index_hit *hits, size_t *n,
                                     int *rescored, char *err, size_t errlen) {
+    return bex_index_search_subjects_exact_from(ix, NULL, probe_v, k, filter, vector, ctx, hits, n, rescored, err,
+                                                errlen);
+}
+
+int bex_index_search_subjects_exact_from(bex_index *ix, const bex_index_scan *pre, const float *probe_v, int k,
+                                         const bex_index_filter *filter, bex_index_vector_fn vector, void *ctx,
+                                         bex_index_hit *hits, size_t *n, int *rescored, char *err, size_t errlen) {
     if (!ix || !probe_v || !hits || !n || !vector)
         return bex__fail(err, errlen, BEX_ERR_ARG, "bex_index_search_subjects_exact: NULL argument");
     if (k < 1 || k > BEX_INDEX_MAX_K)
@@ -827,8 +896,6 @@ int bex_index_search_subjects_exact(bex_index *ix, const float *probe_v, int k, 
             qe += e * e;
         }
     }
-    int m = k * BEX_INDEX_RERANK_FACTOR;
-    if (m < BEX_INDEX_RERANK_MIN) m = BEX_INDEX_RERANK_MIN;
     float *sc = NULL, *vec = bex__malloc(sizeof(float) * (size_t)ix->dim);
     int64_t *id = NULL;
     if (!vec) {
@@ -839,17 +906,28 @@ int bex_index_search_subjects_exact(bex_index *ix, const float *probe_v, int k, 
     /* 1e-5: the float arithmetic of the kernels and of the exact dot product */
     double eps = sqrt(qn) * ix->qerr_max + sqrt(qe) * ix->norm_max + 1e-5;
     size_t total = filter ? filter->n : ix->n;
-    if ((size_t)m > total) m = total > 0 ? (int)(total < (size_t)INT32_MAX ? total : INT32_MAX) : 1;
+    int m = first_m(k, total);
+    /* a scan done ahead stands for the first round when it is of this very search: the same
+     * probe, k and version, and every template (an index changed since is scanned again) */
+    int use_pre = pre && !filter && pre->version == ix->version && pre->k == k && pre->m == m &&
+                  !memcmp(pre->probe, probe_v, sizeof(float) * (size_t)ix->dim);
     for (;;) {
         topk h;
-        if ((rc = scan_best(ix, &pr, m, filter, &sc, &id, &h, err, errlen)) != BEX_OK) break;
-        float bound = h.n > 0 ? sc[h.n - 1] + (float)eps : -INFINITY;
+        if (use_pre) {
+            h = (topk){pre->m, pre->n, pre->sc, pre->id};
+        } else if ((rc = scan_best(ix, &pr, m, filter, &sc, &id, &h, err, errlen)) != BEX_OK) {
+            break;
+        }
+        const float *hs = use_pre ? pre->sc : sc;
+        const int64_t *hid = use_pre ? pre->id : id;
+        use_pre = 0;
+        float bound = h.n > 0 ? hs[h.n - 1] + (float)eps : -INFINITY;
         size_t got = 0;
         for (int i = 0; i < h.n; i++) {
-            if (vector(ctx, id[i], vec) != BEX_OK) continue; /* gone from the caller's records */
+            if (vector(ctx, hid[i], vec) != BEX_OK) continue; /* gone from the caller's records */
             double dot = 0;
             for (int d = 0; d < ix->dim; d++) dot += (double)probe_v[d] * vec[d];
-            bex_index_hit c = {(float)dot, id[i], subject_of_template(ix, id[i])};
+            bex_index_hit c = {(float)dot, hid[i], subject_of_template(ix, hid[i])};
             /* the subject's best so far, or a new subject: keep the best k, best first */
             size_t j = 0;
             while (j < got && hits[j].subject_id != c.subject_id) j++;

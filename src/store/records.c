@@ -158,8 +158,9 @@ static int sample_vector(void *ctx, int64_t sample, float *vec) {
     return rc;
 }
 
-int bex__search(bex_store *st, const float *probe, const int64_t *subjects, size_t n, bex_index_hit hits[5],
-                size_t *n_hits, long long *gallery_size, char *err, size_t errlen) {
+static int search(bex_store *st, const bex_store_scan *pre, const float *probe, const int64_t *subjects,
+                  size_t n, bex_index_hit hits[5], size_t *n_hits, long long *gallery_size, char *err,
+                  size_t errlen) {
     *n_hits = 0;
     *gallery_size = 0;
     bex_index *ix;
@@ -173,9 +174,21 @@ int bex__search(bex_store *st, const float *probe, const int64_t *subjects, size
         size = (long long)bex_index_filter_subjects(f);
     }
     *gallery_size = size;
-    if (size > 0) rc = bex_index_search_subjects_exact(ix, probe, 5, f, sample_vector, st, hits, n_hits, NULL, err, errlen);
+    if (size > 0)
+        rc = bex_index_search_subjects_exact_from(ix, subjects ? NULL : st_prescan_of(st, pre), probe, 5, f,
+                                                  sample_vector, st, hits, n_hits, NULL, err, errlen);
     bex_index_filter_free(f);
     return rc;
+}
+
+int bex__search(bex_store *st, const float *probe, const int64_t *subjects, size_t n, bex_index_hit hits[5],
+                size_t *n_hits, long long *gallery_size, char *err, size_t errlen) {
+    return search(st, NULL, probe, subjects, n, hits, n_hits, gallery_size, err, errlen);
+}
+
+int bex__search_all(bex_store *st, const bex_store_scan *pre, const float *probe, bex_index_hit hits[5],
+                    size_t *n_hits, long long *gallery_size, char *err, size_t errlen) {
+    return search(st, pre, probe, NULL, 0, hits, n_hits, gallery_size, err, errlen);
 }
 
 int bex__indexed_subjects(bex_store *st, long long *n, char *err, size_t errlen) {

@@ -58,6 +58,10 @@ int bex__subject_facts(bex_store *st, int64_t subject, const char *before, const
 int bex__search(bex_store *st, const float *probe, const int64_t *subjects, size_t n,
                 bex_index_hit hits[5], size_t *n_hits, long long *gallery_size, char *err,
                 size_t errlen);
+/* As bex__search over every subject, with the scan done ahead for this probe (bex_store_prescan;
+ * NULL: none, or one made before the index was replaced: scanned again). */
+int bex__search_all(bex_store *st, const bex_store_scan *pre, const float *probe, bex_index_hit hits[5],
+                    size_t *n_hits, long long *gallery_size, char *err, size_t errlen);
 
 /* The subjects of a gallery (manifest: of `departure`; port: departures from `port` on `day`,
  * "YYYY-MM-DD"; in_country: an open admission), sorted; *out: free(). */

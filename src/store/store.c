@@ -153,11 +153,17 @@ int st_begin(bex_store *st, char *err, size_t errlen) {
     return st_exec(st, "BEGIN IMMEDIATE", "starting a transaction", err, errlen);
 }
 
+void st_set_index(bex_store *st, bex_index *x) {
+    pthread_rwlock_wrlock(&st->ix_lock);
+    bex_index *old = st->ix;
+    st->ix = x;
+    st->ix_gen++;
+    pthread_rwlock_unlock(&st->ix_lock);
+    if (old != x) bex_index_close(old);
+}
+
 static void apply_pending(bex_store *st) {
-    if (st->drop_index) {
-        bex_index_close(st->ix);
-        st->ix = NULL;
-    }
+    if (st->drop_index) st_set_index(st, NULL);
     if (!st->ix) {
         st->n_pending = 0;
         return;
@@ -168,8 +174,7 @@ static void apply_pending(bex_store *st) {
         int rc = p->subject < 0 ? bex_index_remove(st->ix, p->sample, e, sizeof e)
                                 : bex_index_add(st->ix, p->sample, p->subject, p->vec, e, sizeof e);
         if (rc != BEX_OK && rc != BEX_ERR_ARG) { /* out of memory: rebuild from the file next time */
-            bex_index_close(st->ix);
-            st->ix = NULL;
+            st_set_index(st, NULL);
             break;
         }
     }
@@ -228,10 +233,8 @@ int st_index(bex_store *st, bex_index **ix, char *err, size_t errlen) {
     int64_t version;
     int rc = st_query_int(st, "PRAGMA data_version", NULL, 0, 0, &version, err, errlen);
     if (rc != BEX_OK) return rc;
-    if (st->ix && version != st->index_version) { /* another process wrote: read it all again */
-        bex_index_close(st->ix);
-        st->ix = NULL;
-    }
+    if (st->ix && version != st->index_version) /* another process wrote: read it all again */
+        st_set_index(st, NULL);
     if (st->ix) {
         *ix = st->ix;
         return BEX_OK;
@@ -264,9 +267,44 @@ int st_index(bex_store *st, bex_index **ix, char *err, size_t errlen) {
         bex_index_close(x);
         return rc;
     }
-    st->ix = x;
+    st_set_index(st, x);
     *ix = x;
     return BEX_OK;
+}
+
+struct bex_store_scan {
+    uint64_t gen;
+    bex_index_scan *scan;
+};
+
+int bex_store_prescan(bex_store *st, const float *probe, bex_store_scan **out, char *err, size_t errlen) {
+    if (!st || !probe || !out) return bex__fail(err, errlen, BEX_ERR_ARG, "bex_store_prescan: NULL argument");
+    *out = NULL;
+    bex_store_scan *p = bex__calloc(1, sizeof *p);
+    if (!p) return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory for the search");
+    int rc = BEX_OK;
+    pthread_rwlock_rdlock(&st->ix_lock);
+    if (st->ix) {
+        p->gen = st->ix_gen;
+        rc = bex_index_scan_exact(st->ix, probe, 5, &p->scan, err, errlen);
+    }
+    pthread_rwlock_unlock(&st->ix_lock);
+    if (rc != BEX_OK || !p->scan) { /* no index yet: the search under the lock builds it */
+        bex__free(p);
+        return rc;
+    }
+    *out = p;
+    return BEX_OK;
+}
+
+void bex_store_scan_free(bex_store_scan *p) {
+    if (!p) return;
+    bex_index_scan_free(p->scan);
+    bex__free(p);
+}
+
+const bex_index_scan *st_prescan_of(const bex_store *st, const bex_store_scan *p) {
+    return p && p->gen == st->ix_gen ? p->scan : NULL;
 }
 
 /* ---- the audit log ---- */
@@ -483,6 +521,7 @@ int bex_store_open(const char *path, const bex_store_options *opt, bex_store **o
         snprintf(err, errlen, "out of memory");
         return BEX_ERR_NOMEM;
     }
+    pthread_rwlock_init(&st->ix_lock, NULL);
     snprintf(st->actor, sizeof st->actor, "%s", opt->actor && *opt->actor ? opt->actor : "unknown");
     st->align = opt->align;
     st->fmr = opt->fmr > 0 ? opt->fmr : BEX_DEFAULT_FMR;
@@ -546,6 +585,7 @@ void bex_store_close(bex_store *st) {
     for (int i = 0; i < st->n_cache; i++) sqlite3_finalize(st->cache[i].s);
     if (st->db) sqlite3_close_v2(st->db);
     bex_index_close(st->ix);
+    pthread_rwlock_destroy(&st->ix_lock);
     st_calibs_free(st);
     bex__free(st->pending);
     bex__free(st);

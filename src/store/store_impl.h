@@ -6,6 +6,7 @@
 #ifndef BEX_STORE_IMPL_H
 #define BEX_STORE_IMPL_H
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdint.h>
 
@@ -35,6 +36,9 @@ struct bex_store {
     bex_align align;
     double fmr, fpir;
     bex_index *ix;           /* every non-citizen face sample with a subject; NULL until needed */
+    pthread_rwlock_t ix_lock; /* over ix and ix_gen only: bex_store_prescan reads them from
+                                 another thread; st_set_index replaces them */
+    uint64_t ix_gen;         /* counts replacements of ix (a prescan is of one) */
     st_pending *pending;
     size_t n_pending, cap_pending;
     int drop_index;          /* 1: the commit changed too much: rebuild the index next time */
@@ -53,6 +57,11 @@ struct bex_store {
     } cache[ST_CACHE];
     int n_cache;
 };
+
+/* Replaces the index (x may be NULL: rebuilt when next needed), closing the old one. */
+void st_set_index(bex_store *st, bex_index *x);
+/* The index scan of a prescan, when it is of the index in use now (else NULL). */
+const bex_index_scan *st_prescan_of(const bex_store *st, const bex_store_scan *p);
 
 #define TEMPLATE_BYTES (BEX_TEMPLATE_DIM * (int)sizeof(float))
 

@@ -538,6 +538,65 @@ out:
     free(v);
 }
 
+/* A scan done ahead (bex_index_scan_exact) gives the search's answer; one made for another
+ * probe, or before the index changed, is not used: the search scans again. */
+TEST(scan_ahead_used_only_while_current) {
+    const int d = 128, k = 5;
+    size_t n = 3000;
+    float *v = unit_vectors(n, d);
+    bex_index *i8 = filled(BEX_INDEX_INT8, v, n, d);
+    CHECK(i8 != NULL);
+    if (!i8) {
+        free(v);
+        return;
+    }
+    char err[256];
+    exact_src src = {v, d, n, -1};
+    const float *p1 = v + 17 * d, *p2 = v + 2900 * d;
+    bex_index_hit a[5], b[5];
+    size_t na = 0, nb = 0;
+    bex_index_scan *s1 = NULL;
+    CHECK(bex_index_scan_exact(i8, p1, k, &s1, err, sizeof err) == BEX_OK && s1);
+    CHECK(bex_index_search_subjects_exact(i8, p1, k, NULL, exact_vector, &src, a, &na, NULL, err, sizeof err) == BEX_OK);
+    CHECK(bex_index_search_subjects_exact_from(i8, s1, p1, k, NULL, exact_vector, &src, b, &nb, NULL, err,
+                                               sizeof err) == BEX_OK);
+    CHECK(na == (size_t)k && nb == na && a[0].template_id == 170);
+    for (size_t j = 0; j < na && j < nb; j++) CHECK(a[j].template_id == b[j].template_id && a[j].score == b[j].score);
+    /* another probe: its own answer, not the scan's */
+    CHECK(bex_index_search_subjects_exact_from(i8, s1, p2, k, NULL, exact_vector, &src, b, &nb, NULL, err,
+                                               sizeof err) == BEX_OK);
+    CHECK(nb == (size_t)k && b[0].template_id == 29000);
+    /* the probe's own template removed after the scan: not returned, though the caller still
+     * hands its vector to the re-rank */
+    CHECK(bex_index_remove(i8, 170, err, sizeof err) == BEX_OK);
+    CHECK(bex_index_search_subjects_exact_from(i8, s1, p1, k, NULL, exact_vector, &src, b, &nb, NULL, err,
+                                               sizeof err) == BEX_OK);
+    CHECK(nb == (size_t)k);
+    for (size_t j = 0; j < nb; j++) CHECK(b[j].template_id != 170);
+    /* and a template added after it, closer than any: found */
+    CHECK(bex_index_add(i8, 170, 5, p1, err, sizeof err) == BEX_OK);
+    bex_index_scan *s2 = NULL;
+    CHECK(bex_index_scan_exact(i8, p2, k, &s2, err, sizeof err) == BEX_OK);
+    CHECK(bex_index_add(i8, 99990, 9999, p2, err, sizeof err) == BEX_OK);
+    src.skip = -1;
+    float *v2 = malloc(sizeof(float) * (size_t)d * 10000);
+    CHECK(v2 != NULL);
+    if (v2) {
+        memcpy(v2, v, sizeof(float) * (size_t)d * n);
+        memcpy(v2 + (size_t)9999 * d, p2, sizeof(float) * (size_t)d);
+        exact_src src2 = {v2, d, 10000, -1};
+        CHECK(bex_index_search_subjects_exact_from(i8, s2, p2, k, NULL, exact_vector, &src2, b, &nb, NULL, err,
+                                                   sizeof err) == BEX_OK);
+        CHECK(nb == (size_t)k && (b[0].template_id == 99990 || b[1].template_id == 99990));
+        free(v2);
+    }
+    bex_index_scan_free(s1);
+    bex_index_scan_free(s2);
+    CHECK(bex_index_scan_exact(i8, p1, 0, &s2, err, sizeof err) == BEX_ERR_ARG && s2 == NULL);
+    bex_index_close(i8);
+    free(v);
+}
+
 /* the file checksum, as src/index/index.c computes it (to write a version-1 file here) */
 static uint64_t v1_csum(const unsigned char *b, size_t n) {
     uint64_t h = 0x243f6a8885a308d3ULL;
@@ -695,6 +754,7 @@ int main(void) {
     RUN(removal_under_concurrent_searches);
     RUN(identify_decides_at_the_gallery_size);
     RUN(int8_rerank_equals_float32);
+    RUN(scan_ahead_used_only_while_current);
     RUN(files_know_their_model);
     RUN(bad_arguments);
     RUN(allocation_failures);

@@ -8,6 +8,7 @@
  * database file under $TMPDIR (or /tmp) and removes it.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
 #include <sqlite3.h>
@@ -2482,6 +2483,82 @@ TEST(search_ignores_another_models_templates) {
     db_remove(p);
 }
 
+/* A 1:N scan done ahead on another thread (bex_store_prescan, as the service does before its
+ * lock) gives the search's answer, and runs safely beside calls that rebuild the index. */
+typedef struct scan_loop {
+    bex_store *st;
+    const float *probe;
+    int rounds, failed;
+} scan_loop;
+static void *scan_loop_run(void *arg) {
+    scan_loop *l = arg;
+    char e[256];
+    for (int i = 0; i < l->rounds; i++) {
+        bex_store_scan *pre = NULL;
+        if (bex_store_prescan(l->st, l->probe, &pre, e, sizeof e) != BEX_OK) l->failed++;
+        bex_store_scan_free(pre);
+    }
+    return NULL;
+}
+
+TEST(search_scanned_ahead) {
+    char p[512], err[512];
+    bex_store *st = fresh_store(p);
+    if (!st) return;
+    person a = person_new(), b = person_new();
+    float va[DIM], vb[DIM];
+    capture(&a, va);
+    capture(&b, vb);
+    char sql[512];
+    CHECK(sql_exec(p, "INSERT INTO subjects(id, created_at) VALUES (1, 'x'), (2, 'x')") == 0);
+    sqlite3 *db = raw_open(p);
+    sqlite3_stmt *ins = NULL;
+    if (db) sqlite3_prepare_v2(db, "INSERT INTO samples(subject_id, source, model, template, captured_at) "
+                                   "VALUES (?1, 'entry', ?2, ?3, '2026-01-01T00:00:00Z')", -1, &ins, NULL);
+    CHECK(ins != NULL);
+    for (int i = 1; ins && i <= 2; i++) {
+        sqlite3_bind_int(ins, 1, i);
+        sqlite3_bind_text(ins, 2, bex_store_model(st), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(ins, 3, i == 1 ? va : vb, sizeof va, SQLITE_STATIC);
+        CHECK(sqlite3_step(ins) == SQLITE_DONE);
+        sqlite3_reset(ins);
+    }
+    sqlite3_finalize(ins);
+    sqlite3_close(db);
+    bex_store_scan *pre = (bex_store_scan *)&err; /* must be overwritten */
+    CHECK(bex_store_prescan(st, va, &pre, err, sizeof err) == BEX_OK && pre == NULL); /* no index yet */
+    bex_index_hit hits[5], h2[5];
+    size_t n = 0, n2 = 0;
+    bex_match m;
+    CHECK(bex_border_identify(st, va, hits, &n, &m, err, sizeof err) == BEX_OK);
+    CHECK(bex_store_prescan(st, va, &pre, err, sizeof err) == BEX_OK && pre != NULL);
+    CHECK(bex_border_identify_from(st, pre, va, h2, &n2, &m, err, sizeof err) == BEX_OK);
+    CHECK(n2 == n && n == 2 && h2[0].subject_id == 1 && h2[0].score == hits[0].score && h2[1].subject_id == 2);
+    /* the scan of one probe does not answer for another */
+    CHECK(bex_border_identify_from(st, pre, vb, h2, &n2, &m, err, sizeof err) == BEX_OK);
+    CHECK(n2 == 2 && h2[0].subject_id == 2 && fabs(h2[0].score - 1.0) < 1e-5);
+    /* subject 1's sample deleted by another process after the scan: not a candidate */
+    CHECK(sql_exec(p, "DELETE FROM samples WHERE subject_id = 1") == 0);
+    CHECK(bex_border_identify_from(st, pre, va, h2, &n2, &m, err, sizeof err) == BEX_OK);
+    CHECK(n2 == 1 && h2[0].subject_id == 2);
+    bex_store_scan_free(pre);
+    /* scans on another thread while this one's calls rebuild the index after others' writes */
+    scan_loop l = {st, vb, 300, 0};
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, scan_loop_run, &l) == 0);
+    for (int i = 0; i < 30; i++) {
+        snprintf(sql, sizeof sql, "INSERT INTO samples(subject_id, source, model, template, captured_at) "
+                                  "SELECT 2, 'entry', model, template, 'x%d' FROM samples WHERE subject_id = 2 LIMIT 1", i);
+        CHECK(sql_exec(p, sql) == 0);
+        CHECK(bex_border_identify(st, vb, hits, &n, &m, err, sizeof err) == BEX_OK);
+        CHECK(n == 1 && hits[0].subject_id == 2);
+    }
+    pthread_join(t, NULL);
+    CHECK(l.failed == 0);
+    bex_store_close(st);
+    db_remove(p);
+}
+
 /* the new model in the re-enrolment test: a template from the image's bytes; "noface" has none */
 static int fake_model(void *ctx, const void *image, size_t len, float *tmpl, char *err, size_t errlen) {
     int *calls = ctx;
@@ -2582,6 +2659,7 @@ int main(void) {
     RUN(manifest_names_compared_as_names);
     RUN(migrates_a_version_2_store);
     RUN(search_ignores_another_models_templates);
+    RUN(search_scanned_ahead);
     RUN(reenrol_computes_new_templates_from_kept_images);
     return test_summary();
 }
