@@ -30,7 +30,7 @@
 #define MAX_FACES 32
 
 static const char *usage =
-    "usage: bex [--models DIR] [--detector D] COMMAND ...\n"
+    "usage: bex [--models DIR] [--detector D] [--camera near|far] COMMAND ...\n"
     "  detect IMG               detect faces: boxes, scores, 68 landmarks, BlazeFace keypoints (JSON)\n"
     "  embed [--align faceapi|similarity|keypoints] [--model FILE] IMG...\n"
     "                           one JSON line per image with each face's 128-d template\n"
@@ -151,7 +151,10 @@ static const char *usage =
     "BlazeFace short range, full range when it finds nothing), blazeface-full, or ssd\n"
     "(face-api.js's SSD MobileNetV1, as before). --align keypoints aligns on BlazeFace's keypoints.\n"
     "--no-flip (anywhere on the line) turns off flip test-time augmentation: by default a template\n"
-    "is the normalised mean of the aligned face's and of its mirror image's.\n";
+    "is the normalised mean of the aligned face's and of its mirror image's.\n"
+    "--camera near|far (anywhere on the line) is the camera's range: near (kiosks, e-gates, booths,\n"
+    "within about 2 m: BlazeFace short range first) or far (halls, boarding areas, vehicle lanes, up\n"
+    "to about 5 m: the full-range model first); `bex serve` takes ?camera= on each photo request.\n";
 
 static void print_face(FILE *f, const bex_face *face, int with_template) {
     fprintf(f, "{\"box\":[%.2f,%.2f,%.2f,%.2f],\"score\":%.5f,", face->box[0], face->box[1],
@@ -620,6 +623,15 @@ int main(int argc, char **argv) {
         if (strcmp(argv[k], "--detector")) continue;
         if (k + 1 >= argc) return cli_usage_error("--detector takes blazeface, blazeface-full or ssd");
         if (!cli_parse_detector(argv[k + 1], &cli_detector)) return 2;
+        memmove(argv + k, argv + k + 2, sizeof *argv * (size_t)(argc - k - 2 + 1)); /* with argv[argc] */
+        argc -= 2;
+        k--;
+    }
+    for (int k = 1; k < argc; k++) {
+        if (strcmp(argv[k], "--camera")) continue;
+        if (k + 1 >= argc || bex_range_parse(argv[k + 1], &cli_range) != BEX_OK)
+            return cli_usage_error("--camera takes near (kiosks, e-gates, booths: within about 2 m) or far (halls, "
+                                   "boarding areas, vehicle lanes: up to about 5 m)");
         memmove(argv + k, argv + k + 2, sizeof *argv * (size_t)(argc - k - 2 + 1)); /* with argv[argc] */
         argc -= 2;
         k--;

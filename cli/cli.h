@@ -27,6 +27,9 @@ int cli_parse_align(const char *s, bex_align *a);
 /* The face detector every engine the command opens uses: `--detector blazeface|blazeface-full|
  * ssd`, taken by main from anywhere on the command line (default BEX_DETECTOR_DEFAULT). */
 extern bex_detector cli_detector;
+/* The camera's range, `--camera near|far` anywhere on the line (face.h: bex_range): set on
+ * every engine the command opens (`bex serve`: the default of requests without ?camera=). */
+extern bex_range cli_range;
 extern int cli_flip; /* --no-flip: 0 */
 /* "blazeface", "blazeface-full" or "ssd" into *d; otherwise prints a message and returns 0. */
 int cli_parse_detector(const char *s, bex_detector *d);

@@ -130,6 +130,12 @@ int cli_open_engine(const char *models, bex_align align, bex_engine **eng) {
         fprintf(stderr, "bex: cannot load the face models: %s (run tools/fetch-models.sh, or pass --models DIR)\n", err);
         return 0;
     }
+    if (cli_range != BEX_RANGE_DEFAULT && bex_engine_set_range(*eng, cli_range, err, sizeof err) != BEX_OK) {
+        fprintf(stderr, "bex: --camera %s: %s\n", bex_range_name(cli_range), err);
+        bex_engine_close(*eng);
+        *eng = NULL;
+        return 0;
+    }
     return 1;
 }
 
@@ -145,6 +151,7 @@ int cli_parse_align(const char *s, bex_align *a) {
 }
 
 bex_detector cli_detector = BEX_DETECTOR_DEFAULT;
+bex_range cli_range = BEX_RANGE_DEFAULT;
 int cli_flip = BEX_FLIP_DEFAULT;
 
 int cli_parse_detector(const char *s, bex_detector *d) {

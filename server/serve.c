@@ -137,6 +137,13 @@ static int extract_faces(ctx *x, const char *buf, size_t len, const char *what, 
         reply_error(r, 413, msg);
         return -1;
     }
+    bex_capture_policy pol;
+    bex_capture_policy_default(&pol);
+    const char *cam = arg(x, "camera");
+    if (cam && bex_range_parse(cam, &pol.range) != BEX_OK) {
+        reply_error(r, 400, "?camera= takes near (kiosks, e-gates, booths) or far (halls, boarding areas, vehicle lanes)");
+        return -1;
+    }
     int e = engine_take(s);
     if (e < 0) {
         atomic_fetch_add(&s->busy, 1);
@@ -145,8 +152,6 @@ static int extract_faces(ctx *x, const char *buf, size_t len, const char *what, 
         return -1;
     }
     long t0 = server_now_us();
-    bex_capture_policy pol;
-    bex_capture_policy_default(&pol);
     bex_image img = {0, 0, NULL};
     char why[300] = "";
     int rc = bex_image_decode((const uint8_t *)buf, len, &lim, &img, why, sizeof why);
@@ -171,7 +176,8 @@ static int extract_faces(ctx *x, const char *buf, size_t len, const char *what, 
     if (rc == BEX_OK) return 0;
     if (rc == BEX_ERR_LIMIT) atomic_fetch_add(&s->too_large, 1);
     snprintf(msg, sizeof msg, "%s: %s", what, err);
-    reply_error(r, rc == BEX_ERR_NOMEM ? 503 : rc == BEX_ERR_ARG ? 500 : rc == BEX_ERR_LIMIT ? 413 : 400, msg);
+    /* an argument error is the server's, but for a camera range its detector cannot serve */
+    reply_error(r, rc == BEX_ERR_NOMEM ? 503 : rc == BEX_ERR_ARG && !cam ? 500 : rc == BEX_ERR_LIMIT ? 413 : 400, msg);
     if (rc == BEX_ERR_NOMEM) r->retry_after = 1;
     return -1;
 }

@@ -178,6 +178,25 @@ int bex_face_template(bex_engine *eng, const bex_image *img, bex_face *face, bex
 /* The identity of the model the engine's templates come from (model.h), and their length
  * in floats. Valid until bex_engine_close. */
 const char *bex_engine_model(const bex_engine *eng);
+
+/* The camera's range: which BlazeFace model looks first. A kiosk, an e-gate or a booth sees the
+ * traveller within about 2 m (near: the short-range model, then the full-range one when it
+ * finds nothing); a hall or boarding-area camera, or a vehicle lane, up to about 5 m (far: the
+ * full-range model first, then the short-range one). BEX_RANGE_DEFAULT: the engine's options
+ * (detector, full_range_fallback) alone, which is near for the default detector. A capture
+ * policy names it per camera (quality.h: bex_capture_policy.range). */
+typedef enum bex_range {
+    BEX_RANGE_DEFAULT = 0,
+    BEX_RANGE_NEAR = 1,
+    BEX_RANGE_FAR = 2,
+} bex_range;
+/* For the engine's following calls. BEX_ERR_ARG when the engine lacks that range's model (the
+ * SSD detector; near on blazeface-full; far without the full-range fallback). */
+int bex_engine_set_range(bex_engine *eng, bex_range r, char *err, size_t errlen);
+bex_range bex_engine_range(const bex_engine *eng);
+/* "near", "far", "default"; parse takes "near" and "far" (BEX_ERR_ARG otherwise). */
+const char *bex_range_name(bex_range r);
+int bex_range_parse(const char *s, bex_range *out);
 int bex_engine_dim(const bex_engine *eng);
 
 /* Time spent in each stage since the engine was opened (for benchmarks and metrics). */

@@ -181,6 +181,8 @@ typedef struct bex_capture_policy {
     float max_other_face;      /* BEX_CAPTURE_DEFAULT_MAX_OTHER_FACE; above 1 allows any number
                                   of faces (the largest is used) */
     bex_quality_options quality; /* for the score and its problems */
+    bex_range range;           /* the camera's range (face.h: bex_engine_set_range) for this
+                                  capture; BEX_RANGE_DEFAULT (the default): the engine's own */
 } bex_capture_policy;
 
 /* The quality floor, from README.md ("Accuracy by capture quality"): on LFW View 2 the pairs

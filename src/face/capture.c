@@ -41,12 +41,24 @@ static int policy_or_default(const bex_capture_policy *pol, bex_capture_policy *
     if (pol) *out = *pol;
     else bex_capture_policy_default(out);
     if (!(out->min_eye_distance_px >= 0 && out->min_quality >= 0 && out->min_quality <= 100 &&
-          out->max_other_face > 0 && isfinite(out->max_other_face)))
+          out->max_other_face > 0 && isfinite(out->max_other_face) && out->range >= BEX_RANGE_DEFAULT &&
+          out->range <= BEX_RANGE_FAR))
         return bex__fail(err, errlen, BEX_ERR_ARG,
                          "%s: the policy needs min_eye_distance_px >= 0, min_quality in 0..100 and "
-                         "max_other_face > 0",
+                         "max_other_face > 0 and a known camera range",
                          fn);
     return BEX_OK;
+}
+
+/* bex_embed with the policy's camera range in force for this call only. */
+static int embed_at_range(bex_engine *eng, const bex_image *img, bex_range range, bex_face *faces, int max, int *n,
+                          char *err, size_t errlen) {
+    bex_range was = bex_engine_range(eng);
+    int rc = range == BEX_RANGE_DEFAULT ? BEX_OK : bex_engine_set_range(eng, range, err, errlen);
+    if (rc != BEX_OK) return rc;
+    rc = bex_embed(eng, img, faces, max, n, err, errlen);
+    bex_engine_set_range(eng, was, NULL, 0);
+    return rc;
 }
 
 /* The most urgent problem's instruction, or a general one. */
@@ -111,7 +123,7 @@ int bex_capture(bex_engine *eng, const bex_image *img, const bex_capture_policy 
     if (rc != BEX_OK) return rc;
     bex_face faces[CAPTURE_MAX_FACES];
     int n = 0;
-    if ((rc = bex_embed(eng, img, faces, CAPTURE_MAX_FACES, &n, err, errlen)) != BEX_OK) return rc;
+    if ((rc = embed_at_range(eng, img, p.range, faces, CAPTURE_MAX_FACES, &n, err, errlen)) != BEX_OK) return rc;
     *n_faces = n;
     if (n == 0)
         return bex__fail(err, errlen, BEX_ERR_NO_FACE,
@@ -202,7 +214,7 @@ int bex_capture_all(bex_engine *eng, const bex_image *img, const bex_capture_pol
         return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory for %d faces", room);
     }
     int k = 0;
-    rc = bex_embed(eng, img, faces, room, &k, err, errlen);
+    rc = embed_at_range(eng, img, p.range, faces, room, &k, err, errlen);
     for (int i = 0; i < k && rc == BEX_OK; i++) rc = bex_face_quality(img, &faces[i], &p.quality, &qs[i], err, errlen);
     if (rc == BEX_OK) {
         for (int i = 0; i < k; i++) {

@@ -57,6 +57,7 @@ struct bex_engine {
     det_box boxes[MAX_DETECTIONS];  /* the image's detections */
     det_box pboxes[MAX_DETECTIONS]; /* the padded copy's */
     bex_engine_stats stats;
+    bex_range range;   /* bex_engine_set_range: which BlazeFace model looks first */
     float *mirror; /* [150][150][3]: the mirrored chip (opt.flip), src/face/flip.c */
 };
 
@@ -265,11 +266,11 @@ static int find_boxes(bex_engine *e, const bex_image *img, float min_score, det_
             d->score = e->sboxes[i].score;
         }
     } else {
-        if (e->blz_short) nb = from_blz(e->bboxes, blz_detect(e->blz_short, img, min_score, e->bboxes, max), out);
-        if (nb == 0 && e->blz_full) {
-            float ms = min_score > e->blz_full->min_score ? min_score : e->blz_full->min_score;
-            nb = from_blz(e->bboxes, blz_detect(e->blz_full, img, ms, e->bboxes, max), out);
-        }
+        float ms = e->blz_full && min_score < e->blz_full->min_score ? e->blz_full->min_score : min_score;
+        int far = e->range == BEX_RANGE_FAR && e->blz_full;
+        if (far) nb = from_blz(e->bboxes, blz_detect(e->blz_full, img, ms, e->bboxes, max), out);
+        if (nb == 0 && e->blz_short) nb = from_blz(e->bboxes, blz_detect(e->blz_short, img, min_score, e->bboxes, max), out);
+        if (nb == 0 && e->blz_full && !far) nb = from_blz(e->bboxes, blz_detect(e->blz_full, img, ms, e->bboxes, max), out);
     }
     e->stats.images++;
     e->stats.detect_ms += now_ms() - t0;
@@ -531,6 +532,32 @@ int bex_face_template(bex_engine *eng, const bex_image *img, bex_face *face, bex
     face->dim = BEX_TEMPLATE_DIM;
     eng->stats.descriptor_ms += now_ms() - t1;
     eng->stats.templates++;
+    return BEX_OK;
+}
+
+int bex_engine_set_range(bex_engine *eng, bex_range r, char *err, size_t errlen) {
+    if (!eng) return bex__fail(err, errlen, BEX_ERR_ARG, "bex_engine_set_range: NULL engine");
+    if (r != BEX_RANGE_DEFAULT && r != BEX_RANGE_NEAR && r != BEX_RANGE_FAR)
+        return bex__fail(err, errlen, BEX_ERR_ARG, "unknown camera range %d", (int)r);
+    if ((r == BEX_RANGE_NEAR && !eng->blz_short) || (r == BEX_RANGE_FAR && !eng->blz_full))
+        return bex__fail(err, errlen, BEX_ERR_ARG, "a %s camera needs BlazeFace's %s model, which this engine's "
+                         "detector (%s) does not load", bex_range_name(r), r == BEX_RANGE_FAR ? "full-range" : "short-range",
+                         eng->ssd ? "ssd" : eng->blz_short ? "blazeface without the full-range fallback" : "blazeface-full");
+    eng->range = r;
+    return BEX_OK;
+}
+
+bex_range bex_engine_range(const bex_engine *eng) { return eng ? eng->range : BEX_RANGE_DEFAULT; }
+
+const char *bex_range_name(bex_range r) {
+    return r == BEX_RANGE_NEAR ? "near" : r == BEX_RANGE_FAR ? "far" : r == BEX_RANGE_DEFAULT ? "default" : "unknown";
+}
+
+int bex_range_parse(const char *s, bex_range *out) {
+    if (!s || !out) return BEX_ERR_ARG;
+    if (!strcmp(s, "near")) *out = BEX_RANGE_NEAR;
+    else if (!strcmp(s, "far")) *out = BEX_RANGE_FAR;
+    else return BEX_ERR_ARG;
     return BEX_OK;
 }
 

@@ -268,6 +268,12 @@ check retention_bounded_forever_explicit $?
 [ "$(code POST /v1/identify "$OFFICER" --data-binary @"$D/Lucy_Liu_0004.jpg")" = 200 ] &&
     grep -q '"decision":{"gallery":"all"' "$tmp/body" && grep -q '"candidates":\[{"subject"' "$tmp/body"
 check identify_against_everyone $?
+# the camera's range per request: a far camera's photo goes to the full-range model first
+[ "$(code POST "/v1/identify?camera=far" "$OFFICER" --data-binary @"$D/Lucy_Liu_0004.jpg")" = 200 ] &&
+    grep -q '"candidates":\[{"subject"' "$tmp/body" &&
+    [ "$(code POST "/v1/identify?camera=middle" "$OFFICER" --data-binary @"$D/Lucy_Liu_0004.jpg")" = 400 ] &&
+    grep -q 'camera= takes near' "$tmp/body"
+check identify_camera_range $?
 # an exit nobody matches, then the officer says who it was
 st=$(code POST "/v1/exits?port=JFK&at=2026-03-04T09:00:00Z" "$OFFICER" --data-binary @"$D/Mick_Jagger_0001.jpg")
 unm=$(sed -n 's/^{"encounter":\([0-9]*\),.*/\1/p' "$tmp/body")

@@ -560,6 +560,48 @@ TEST(largest_face_first_whatever_max) {
     bex_image_free(&img);
 }
 
+/* The policy's camera range picks which BlazeFace model looks first, for that capture only: a
+ * far camera's box is the full-range model's (another box than the short-range model's), and
+ * the engine is left as it was. An engine without that model refuses the range. */
+TEST(camera_range_per_capture) {
+    bex_engine *be = NULL;
+    char err[256] = "";
+    if (bex_engine_open(MODELS, NULL, &be, err, sizeof err) != BEX_OK) SKIP("models/ not installed (tools/fetch-models.sh)");
+    size_t len;
+    uint8_t *b = read_file(GOOD, &len);
+    CHECK(b != NULL);
+    bex_capture_policy near, far;
+    bex_capture_policy_default(&near);
+    bex_capture_policy_default(&far);
+    CHECK(near.range == BEX_RANGE_DEFAULT);
+    near.range = BEX_RANGE_NEAR;
+    far.range = BEX_RANGE_FAR;
+    bex_capture_result rn, rf, rd;
+    CHECK(b && bex_capture_photo(be, b, len, NULL, &near, &rn, err, sizeof err) == BEX_OK && rn.acquired);
+    CHECK(b && bex_capture_photo(be, b, len, NULL, &far, &rf, err, sizeof err) == BEX_OK && rf.acquired);
+    CHECK(bex_engine_range(be) == BEX_RANGE_DEFAULT);
+    CHECK(b && bex_capture_photo(be, b, len, NULL, NULL, &rd, err, sizeof err) == BEX_OK && rd.acquired);
+    printf("  near box %.1f x %.1f, far box %.1f x %.1f\n", rn.box[2], rn.box[3], rf.box[2], rf.box[3]);
+    CHECK(fabsf(rn.box[2] - rf.box[2]) > 1.0f);  /* two models, two boxes */
+    CHECK(rd.box[2] == rn.box[2] && rd.box[1] == rn.box[1]); /* the default detector is near */
+    /* both find the same person */
+    CHECK(bex_template_similarity(rn.template_, rf.template_) > 0.9f);
+    far.range = (bex_range)7;
+    CHECK(b && bex_capture_photo(be, b, len, NULL, &far, &rf, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(bex_engine_set_range(be, BEX_RANGE_FAR, err, sizeof err) == BEX_OK && bex_engine_range(be) == BEX_RANGE_FAR);
+    bex_engine_close(be);
+    bex_engine_options o;
+    bex_engine_options_default(&o);
+    o.detector = BEX_DETECTOR_SSD;
+    if (bex_engine_open(MODELS, &o, &be, err, sizeof err) == BEX_OK) {
+        CHECK(bex_engine_set_range(be, BEX_RANGE_FAR, err, sizeof err) == BEX_ERR_ARG && strstr(err, "full-range"));
+        near.range = BEX_RANGE_NEAR;
+        CHECK(b && bex_capture_photo(be, b, len, NULL, &near, &rn, err, sizeof err) == BEX_ERR_ARG);
+        bex_engine_close(be);
+    }
+    free(b);
+}
+
 int main(void) {
     if (access(MODELS "/ssd_mobilenetv1_model.bin", R_OK) == 0) {
         char err[256];
@@ -583,6 +625,7 @@ int main(void) {
     RUN(small_second_face_changes_nothing);
     RUN(pad_retry_below_option);
     RUN(largest_face_first_whatever_max);
+    RUN(camera_range_per_capture);
     bex_engine_close(eng);
     return test_summary();
 }
