@@ -406,8 +406,8 @@ int bex__insert_document(bex_store *st, int64_t subject, const bex_mrz *d, const
 int bex__insert_encounter(bex_store *st, const bex__encounter_row *e, int64_t *id, char *err, size_t errlen) {
     sqlite3_stmt *s = st_stmt(st, "INSERT INTO encounters(subject_id, document_id, direction, port, port_kind, "
                                   "carrier, voyage, departure_id, at, outcome, gallery, gallery_size, score, "
-                                  "threshold, decision, class, admit_until, citizen) "
-                                  "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)",
+                                  "threshold, decision, class, admit_until, citizen, operating_point, calibration_id) "
+                                  "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)",
                               err, errlen);
     if (!s) return BEX_ERR_IO;
     st_bind_id(s, 1, e->subject);
@@ -428,8 +428,12 @@ int bex__insert_encounter(bex_store *st, const bex__encounter_row *e, int64_t *i
         else sqlite3_bind_null(s, 13);
         if (!isnan(m->threshold)) sqlite3_bind_double(s, 14, m->threshold);
         else sqlite3_bind_null(s, 14);
+        st_bind_text(s, 19, m->operating_point[0] ? m->operating_point : NULL);
+        st_bind_id(s, 20, m->calibration_id);
     } else {
         for (int i = 11; i <= 14; i++) sqlite3_bind_null(s, i);
+        sqlite3_bind_null(s, 19);
+        sqlite3_bind_null(s, 20);
     }
     st_bind_text(s, 15, e->decision ? bex_decision_name(e->decision) : NULL);
     st_bind_text(s, 16, e->class_);

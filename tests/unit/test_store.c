@@ -26,8 +26,8 @@
 #define PORT "JFK"
 /* the newest migration in src/store/sql/, and how many there are (each writes one "migrate" row
  * to the audit log): 001-007 */
-#define NEWEST_SCHEMA 7
-#define MIGRATIONS 7
+#define NEWEST_SCHEMA 8
+#define MIGRATIONS 8
 
 /* ---- synthetic templates ---- */
 
@@ -688,6 +688,8 @@ TEST(decisions_at_the_applied_calibration) {
     CHECK(exit_at(st, probe, PORT, "2026-03-05T10:00:00Z", &x) == BEX_OK);
     CHECK(x.outcome == BEX_OUTCOME_NOT_MATCHED && x.match.calibration_id == 0 && x.match.threshold > 0.9f &&
           strstr(x.match.calibration, "shipped LFW"));
+    CHECK(sql_int(p, "SELECT count(*) FROM encounters WHERE id = %lld AND calibration_id IS NULL AND "
+                     "operating_point IS NOT NULL", (long long)x.encounter) == 1); /* the shipped table */
 
     /* a table that does not reach FMR 0.001 would leave 1:1 without a threshold: refused */
     char g1[1024], g2[1024], json[2200];
@@ -720,6 +722,10 @@ TEST(decisions_at_the_applied_calibration) {
           x.match.threshold >= 0.50f && x.match.threshold < 0.6f && strstr(x.match.calibration, "model-wide"));
     CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE action = 'exit' AND detail LIKE '%%calibration %lld'",
                   model_id) == 1);
+    /* the crossing's row names the table and operating point that decided it (migration 008) */
+    CHECK(sql_int(p, "SELECT calibration_id FROM encounters WHERE id = %lld", (long long)x.encounter) == model_id);
+    CHECK(sql_int(p, "SELECT count(*) FROM encounters WHERE id = %lld AND operating_point LIKE 'FPIR 0.003%%'",
+                  (long long)x.encounter) == 1);
     /* an entry at JFK: 1:1 at JFK's FMR 0.001 threshold, named */
     person b = person_new();
     bex_mrz db = passport("K70000002", "TESTB", "BETA", "1981-02-02", "2031-05-01");
