@@ -2449,6 +2449,23 @@ TEST(migrates_a_version_2_store) {
     db_remove(p);
 }
 
+/* A face sample of subject (a row there already) written by another connection: 0 on success. */
+static int insert_sample(const char *path, int subject, const char *model, const float v[DIM]) {
+    sqlite3 *db = raw_open(path);
+    sqlite3_stmt *ins = NULL;
+    int rc = -1;
+    if (db && sqlite3_prepare_v2(db, "INSERT INTO samples(subject_id, source, model, template, captured_at) "
+                                     "VALUES (?1, 'entry', ?2, ?3, '2026-01-01T00:00:00Z')", -1, &ins, NULL) == SQLITE_OK) {
+        sqlite3_bind_int(ins, 1, subject);
+        sqlite3_bind_text(ins, 2, model, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(ins, 3, v, sizeof(float) * DIM, SQLITE_STATIC);
+        rc = sqlite3_step(ins) == SQLITE_DONE ? 0 : -1;
+    }
+    sqlite3_finalize(ins);
+    sqlite3_close(db);
+    return rc;
+}
+
 /* 1:N search scores only templates of the store's model: another model's template, even the
  * probe itself, is never a candidate (a score between two models means nothing). */
 TEST(search_ignores_another_models_templates) {
@@ -2460,24 +2477,8 @@ TEST(search_ignores_another_models_templates) {
     capture(&a, va);
     capture(&b, vb);
     CHECK(sql_exec(p, "INSERT INTO subjects(id, created_at) VALUES (1, 'x'), (2, 'x')") == 0);
-    sqlite3 *db = raw_open(p);
-    sqlite3_stmt *ins = NULL;
-    if (db) sqlite3_prepare_v2(db, "INSERT INTO samples(subject_id, source, model, template, captured_at) "
-                                   "VALUES (?1, 'entry', ?2, ?3, '2026-01-01T00:00:00Z')", -1, &ins, NULL);
-    CHECK(ins != NULL);
-    if (ins) {
-        sqlite3_bind_int(ins, 1, 1);
-        sqlite3_bind_text(ins, 2, "vendor-x-r100@2.1 arcface-112 sha256:0123456789abcdef0123456789abcdef", -1, SQLITE_STATIC);
-        sqlite3_bind_blob(ins, 3, va, sizeof va, SQLITE_STATIC);
-        CHECK(sqlite3_step(ins) == SQLITE_DONE);
-        sqlite3_reset(ins);
-        sqlite3_bind_int(ins, 1, 2);
-        sqlite3_bind_text(ins, 2, bex_store_model(st), -1, SQLITE_TRANSIENT);
-        sqlite3_bind_blob(ins, 3, vb, sizeof vb, SQLITE_STATIC);
-        CHECK(sqlite3_step(ins) == SQLITE_DONE);
-        sqlite3_finalize(ins);
-    }
-    sqlite3_close(db);
+    CHECK(insert_sample(p, 1, "vendor-x-r100@2.1 arcface-112 sha256:0123456789abcdef0123456789abcdef", va) == 0);
+    CHECK(insert_sample(p, 2, bex_store_model(st), vb) == 0);
     bex_index_hit hits[5];
     size_t n = 0;
     bex_match m;
@@ -2517,20 +2518,7 @@ TEST(search_scanned_ahead) {
     capture(&b, vb);
     char sql[512];
     CHECK(sql_exec(p, "INSERT INTO subjects(id, created_at) VALUES (1, 'x'), (2, 'x')") == 0);
-    sqlite3 *db = raw_open(p);
-    sqlite3_stmt *ins = NULL;
-    if (db) sqlite3_prepare_v2(db, "INSERT INTO samples(subject_id, source, model, template, captured_at) "
-                                   "VALUES (?1, 'entry', ?2, ?3, '2026-01-01T00:00:00Z')", -1, &ins, NULL);
-    CHECK(ins != NULL);
-    for (int i = 1; ins && i <= 2; i++) {
-        sqlite3_bind_int(ins, 1, i);
-        sqlite3_bind_text(ins, 2, bex_store_model(st), -1, SQLITE_TRANSIENT);
-        sqlite3_bind_blob(ins, 3, i == 1 ? va : vb, sizeof va, SQLITE_STATIC);
-        CHECK(sqlite3_step(ins) == SQLITE_DONE);
-        sqlite3_reset(ins);
-    }
-    sqlite3_finalize(ins);
-    sqlite3_close(db);
+    CHECK(insert_sample(p, 1, bex_store_model(st), va) == 0 && insert_sample(p, 2, bex_store_model(st), vb) == 0);
     bex_store_scan *pre = (bex_store_scan *)&err; /* must be overwritten */
     CHECK(bex_store_prescan(st, va, &pre, err, sizeof err) == BEX_OK && pre == NULL); /* no index yet */
     bex_index_hit hits[5], h2[5];
