@@ -44,6 +44,13 @@ void bex_verify_decide(const bex_operating_point *op, bex_gallery gallery, int64
 void bex_identify_decide(const bex_calibration *cal, double fpir, bex_gallery gallery, long long n,
                          const bex_index_hit *hits, size_t nhits, bex_match *m);
 
+/* Which of the calibrations applied to the store for its model governs a decision at `port`
+ * (NULL or "": no port): the port's own, else the model-wide one, else none (-1: the shipped
+ * table). Camera scope is not chosen here (an offline gate decides at the threshold its sealed
+ * gallery file carries). Where two are in force for one scope, the first listed wins: list the
+ * newest first. */
+int bex_calibration_in_force(const bex_calibration *const *applied, size_t n, const char *port);
+
 /* ---- citizens ----------------------------------------------------------------------------- */
 
 /* 1 when the document shows its holder to be a citizen: a passport (document code P...)

@@ -41,6 +41,17 @@ void bex_verify_decide(const bex_operating_point *op, bex_gallery gallery, int64
     m->match = !isnan(score) && score >= op->threshold;
 }
 
+int bex_calibration_in_force(const bex_calibration *const *applied, size_t n, const char *port) {
+    int model = -1;
+    for (size_t i = 0; i < n; i++) {
+        const bex_calibration *c = applied[i];
+        if (!c) continue;
+        if (port && *port && !strcmp(c->scope, "port") && !strcmp(c->key, port)) return (int)i;
+        if (model < 0 && !strcmp(c->scope, "model")) model = (int)i;
+    }
+    return model;
+}
+
 void bex_identify_decide(const bex_calibration *cal, double fpir, bex_gallery gallery, long long n,
                          const bex_index_hit *hits, size_t nhits, bex_match *m) {
     match_init(m, gallery);

@@ -714,7 +714,7 @@ int bex_store_drift_latest(bex_store *st, bex_drift_check *out, int *found, char
  *
  * The applied calibrations in force for the store's model, scopes model and port, are read at
  * open and kept with their rows; a decision takes its port's, else the model's, else the
- * shipped table. They are read again at the next decision after this handle applied or
+ * shipped table (the rule: border/rules.c, bex_calibration_in_force). They are read again at the next decision after this handle applied or
  * reverted one, or when another connection has committed since (PRAGMA data_version: an
  * `--apply` through the CLI while the service runs governs the service's next crossing).
  * Reading happens inside the decision's transaction, under whatever serialises the handle's
@@ -805,20 +805,18 @@ int st_calibs_load(bex_store *st, char *err, size_t errlen) {
     return BEX_OK;
 }
 
-static const st_calib *calib_in_force(const bex_store *st, const char *scope, const char *key) {
-    for (size_t i = 0; i < st->n_calibs; i++)
-        if (!strcmp(st->calibs[i].c.scope, scope) && !strcmp(st->calibs[i].c.key, key)) return &st->calibs[i];
-    return NULL;
-}
-
 int bex_store_calibration_for(bex_store *st, const char *port, bex_calibration *out, char *err, size_t errlen) {
     if (!st || !out) return bex__fail(err, errlen, BEX_ERR_ARG, "bex_store_calibration_for: NULL argument");
     int rc = st_calibs_load(st, err, errlen);
     if (rc != BEX_OK) return rc;
-    const st_calib *c = port && *port ? calib_in_force(st, "port", port) : NULL;
-    if (!c) c = calib_in_force(st, "model", "");
-    if (c) *out = c->c;
+    /* newest first (st_calibs_load); one a port, and the model's */
+    const bex_calibration **list = st->n_calibs ? bex__malloc(sizeof *list * st->n_calibs) : NULL;
+    if (st->n_calibs && !list) return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < st->n_calibs; i++) list[i] = &st->calibs[i].c;
+    int k = bex_calibration_in_force(list, st->n_calibs, port); /* border/rules.c: port, model, shipped */
+    if (k >= 0) *out = *list[k];
     else bex_calibration_shipped(st->align, out);
+    bex__free(list);
     return BEX_OK;
 }
 

@@ -412,6 +412,28 @@ TEST(identify_decide_refuses_beyond_calibration) {
     CHECK(a.calibrated && b.calibrated && a.threshold < b.threshold);
 }
 
+/* The calibration in force at a port: the port's own, else the model-wide one, else the shipped
+ * table (-1); another port's never; the first listed of a scope (the newest) wins. */
+TEST(calibration_in_force_precedence) {
+    bex_calibration jfk = {.id = 3}, lax = {.id = 4}, model = {.id = 5}, old_model = {.id = 1}, cam = {.id = 6};
+    snprintf(jfk.scope, sizeof jfk.scope, "port");
+    snprintf(jfk.key, sizeof jfk.key, "JFK");
+    snprintf(lax.scope, sizeof lax.scope, "port");
+    snprintf(lax.key, sizeof lax.key, "LAX");
+    snprintf(model.scope, sizeof model.scope, "model");
+    snprintf(old_model.scope, sizeof old_model.scope, "model");
+    snprintf(cam.scope, sizeof cam.scope, "camera");
+    snprintf(cam.key, sizeof cam.key, "JFK");
+    const bex_calibration *all[] = {&cam, &lax, &model, &jfk, &old_model};
+    CHECK(bex_calibration_in_force(all, 5, "JFK") == 3);  /* the port's, though listed after the model's */
+    CHECK(bex_calibration_in_force(all, 5, "LAX") == 1);
+    CHECK(bex_calibration_in_force(all, 5, "ORD") == 2);  /* no table of its own: the newest model-wide */
+    CHECK(bex_calibration_in_force(all, 5, NULL) == 2 && bex_calibration_in_force(all, 5, "") == 2);
+    const bex_calibration *ports[] = {&cam, &lax};
+    CHECK(bex_calibration_in_force(ports, 2, "JFK") == -1); /* LAX's is not JFK's; a camera's is not a port's */
+    CHECK(bex_calibration_in_force(NULL, 0, "JFK") == -1);
+}
+
 TEST(identify_decide_at_the_applied_calibration) {
     bex_calibration c = applied();
     CHECK(c.source == BEX_CALIB_APPLIED && c.id == 7 && strstr(c.name, "applied calibration 7") &&
@@ -836,6 +858,7 @@ int main(void) {
     RUN(exit_cascade);
     RUN(exit_table);
     RUN(identify_decide_refuses_beyond_calibration);
+    RUN(calibration_in_force_precedence);
     RUN(identify_decide_at_the_applied_calibration);
     RUN(entry_decides_at_the_applied_calibration);
     RUN(manifest_check_names_tolerant_fields_strict);
