@@ -624,6 +624,25 @@ int main(int argc, char **argv) {
         argc -= 2;
         k--;
     }
+    /* --model FILE may stand anywhere for the record commands (entry, exit, enrol, gate, sync,
+     * gallery, serve, ...): their engine and their store both use that model (cli_open_store).
+     * embed, verify, identify, index, eval and reenrol read it as an option of their own. */
+    {
+        int c = 1;
+        while (c < argc && argv[c][0] == '-') c += !strcmp(argv[c], "--models") ? 2 : 1;
+        static const char *const own[] = {"embed", "verify", "identify", "index", "eval", "reenrol"};
+        int theirs = 0;
+        for (size_t k = 0; c < argc && k < sizeof own / sizeof *own; k++) theirs |= !strcmp(argv[c], own[k]);
+        for (int k = 1; !theirs && k < argc; k++) {
+            if (strcmp(argv[k], "--model")) continue;
+            if (k + 1 >= argc) return cli_usage_error("--model takes a model description file (docs/models.md)");
+            if (cli_model()) return cli_usage_error("--model is given once");
+            if (!cli_load_model(argv[k + 1])) return 2;
+            memmove(argv + k, argv + k + 2, sizeof *argv * (size_t)(argc - k - 2 + 1)); /* with argv[argc] */
+            argc -= 2;
+            k--;
+        }
+    }
     while (i < argc && argv[i][0] == '-') {
         if (!strcmp(argv[i], "--models") && i + 1 < argc) { models = argv[i + 1]; i += 2; }
         else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { fputs(usage, stdout); return 0; }

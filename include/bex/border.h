@@ -127,11 +127,16 @@ typedef struct bex_entry_request {
     int citizen;                   /* declared a citizen (a passport of settings.home_state is
                                       one without being declared) */
     const float *faces;            /* several faces in one capture (a vehicle lane): n_faces
-                                      templates of BEX_TEMPLATE_DIM floats, one after another;
+                                      templates of dim floats, one after another;
                                       the rule picks the document holder's (rules.h:
                                       bex_entry_pick_face) and `live` is then not read */
     const float *face_quality;     /* n_faces quality scores, or NULL */
     int n_faces;
+    const char *model;             /* the identity of the model that made the templates
+                                      (bex_engine_model); NULL: not checked beyond dim */
+    int dim;                       /* floats in each template (bex_engine_dim); 0: BEX_TEMPLATE_DIM.
+                                      Both must be the store's (bex_store_template_check):
+                                      otherwise BEX_ERR_ARG and nothing is recorded */
 } bex_entry_request;
 
 typedef struct bex_entry_result {
@@ -175,6 +180,9 @@ typedef struct bex_exit_request {
     int once;                 /* 1: an exit already recorded at this port and time with this
                                  template is not recorded again (an offline gate's log synced
                                  twice); the result then describes the recorded one */
+    const char *model;        /* as bex_entry_request: the live template's model (NULL: not
+                                 checked beyond dim) and length (0: BEX_TEMPLATE_DIM) */
+    int dim;
 } bex_exit_request;
 
 typedef struct bex_exit_result {
@@ -206,14 +214,16 @@ const char *bex_carrier_answer_name(const bex_exit_result *r);
  * on record, else a new subject; the template as a sample of `source` ("document", "visa",
  * "officer"). *added = 0 when that document already has a sample from that source (a bulk
  * enrolment run again skips it). A home-state passport is refused: citizens are not enrolled.
- * One transaction. */
+ * tmpl: bex_store_dim floats of the store's model (the caller checks its engine's with
+ * bex_store_template_check). One transaction. */
 int bex_border_enrol(bex_store *st, const bex_mrz *doc, const float *tmpl, float quality,
                      const char *source, const char *at, int64_t *subject, int64_t *document,
                      int *added, char *err, size_t errlen);
 
 /* 1:N of a probe against every enrolled traveller, recording no crossing: the best 5 subjects
  * into hits (best first, *n of them), the decision at the store's FPIR for that gallery's
- * size in *m (uncalibrated beyond the evidence: see bex_match). An audited read. */
+ * size in *m (uncalibrated beyond the evidence: see bex_match). probe: bex_store_dim floats
+ * of the store's model, as for bex_border_enrol. An audited read. */
 int bex_border_identify(bex_store *st, const float *probe, bex_index_hit hits[5], size_t *n,
                         bex_match *m, char *err, size_t errlen);
 
