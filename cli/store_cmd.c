@@ -613,6 +613,16 @@ static int cmd_gate(const char *models, int argc, char **argv) {
         bex_gate_keys_wipe(&keys);
         return 2;
     }
+    /* the gallery's templates must be of the gate's model (--model FILE; a P1/P2 file: the
+     * built-in one): a score between two models' templates means nothing */
+    rc = bex_index_check_model(ix, bex_engine_model(eng), err, sizeof err);
+    int dim = bex_engine_dim(eng);
+    if (rc != BEX_OK) {
+        bex_engine_close(eng);
+        bex_index_close(ix);
+        bex_gate_keys_wipe(&keys);
+        return fail("gate", err);
+    }
     cli_photo live;
     rc = cli_photo_read(eng, photo, &pol, 0, &live);
     bex_engine_close(eng);
@@ -641,7 +651,8 @@ static int cmd_gate(const char *models, int argc, char **argv) {
         snprintf(rec.at, sizeof rec.at, "%s", atbuf);
         snprintf(rec.departure, sizeof rec.departure, "%s", dep);
         snprintf(rec.port, sizeof rec.port, "%s", port);
-        memcpy(rec.template_, live.one.template_, sizeof rec.template_);
+        memcpy(rec.template_, live.one.template_, sizeof(float) * (size_t)dim);
+        rec.dim = dim;
         char line[BEX_GATE_LINE_MAX];
         size_t k = 0;
         rc = rec.seq > 0 ? bex_gate_log_sign(&rec, &keys, err, sizeof err) : BEX_ERR_IO;
@@ -899,8 +910,10 @@ static int cmd_gallery(int argc, char **argv) {
     bex_json_str(stdout, dep);
     printf(",\"device\":\"%s\",\"file\":", h.device);
     bex_json_str(stdout, out);
-    printf(",\"bytes\":%zu,\"subjects\":%zu,\"templates\":%llu,\"expires_at\":\"%s\",\"operating_point\":", len,
-           subjects, (unsigned long long)h.templates, exp);
+    printf(",\"bytes\":%zu,\"subjects\":%zu,\"templates\":%llu,\"model\":", len, subjects,
+           (unsigned long long)h.templates);
+    bex_json_str(stdout, h.model);
+    printf(",\"expires_at\":\"%s\",\"operating_point\":", exp);
     bex_json_str(stdout, h.operating_point);
     printf(",\"threshold\":");
     if (h.calibrated) printf("%.5f", h.threshold);

@@ -372,8 +372,14 @@ typedef struct bex_gallery_header {
     unsigned char nonce[24];         /* XChaCha20-Poly1305's */
     /* From inside the sealed gallery, not the clear header: filled by bex_border_gallery_seal
      * and, once decrypted, by bex_gate_gallery_open. */
-    int plain_version;               /* 2: with the service's decision block; 1: an older file
+    int plain_version;               /* 2: with the service's decision block; 3: and the model
+                                        (another model than the built-in one); 1: an older file
                                         (the gate decides with the shipped table) */
+    char model[BEX_MODEL_ID_MAX];    /* the identity of the templates' model (3); 1, 2: the
+                                        built-in model's, BEX_INDEX_MODEL_LEGACY. The opened
+                                        index is tagged with it: a gate checks its engine's
+                                        model with bex_index_check_model before deciding */
+    int dim;                         /* floats in a template */
     uint64_t templates;              /* templates in the gallery */
     long long gallery_size;          /* 2: the subjects N the 1:N threshold was set for */
     int calibrated;                  /* 2: 0 when FPIR at N lies beyond the calibration in force */
@@ -429,7 +435,8 @@ int bex_gate_decide_with(bex_index *gallery, const bex_gallery_header *info, con
 
 /* One line of a gate's log: what `bex sync` records later as an exit, signed by the gate. The
  * template travels sealed to the service (a stolen gate's log shows no biometrics). */
-#define BEX_GATE_SEALED_BYTES (4 * BEX_TEMPLATE_DIM + 48) /* crypto_box_seal of the template */
+#define BEX_GATE_SEALED_BYTES (4 * BEX_TEMPLATE_DIM + 48) /* crypto_box_seal of a 128-float template */
+#define BEX_GATE_SEALED_MAX (4 * BEX_TEMPLATE_MAX_DIM + 48) /* of the longest (4 * dim + 48 bytes) */
 typedef struct bex_gate_record {
     char device[BEX_GATE_NAME_MAX];
     int64_t seq;              /* 1, 2, ...: strictly increasing per device */
@@ -440,13 +447,17 @@ typedef struct bex_gate_record {
     int64_t subject;          /* the gate's candidate when it matched: its id in the gallery
                                  file, the traveller's position on the manifest (not a store
                                  subject id; bex_exit_result.traveller is its counterpart) */
-    float template_[BEX_TEMPLATE_DIM]; /* in the clear: given to bex_gate_log_sign, or from
-                                          bex_gate_log_open; never written to the line */
-    unsigned char sealed[BEX_GATE_SEALED_BYTES]; /* the template as the line carries it */
+    float template_[BEX_TEMPLATE_MAX_DIM]; /* in the clear, dim floats: given to
+                                          bex_gate_log_sign, or from bex_gate_log_open; never
+                                          written to the line */
+    int dim;                  /* floats in the template: 0 is BEX_TEMPLATE_DIM (the built-in
+                                 model's); the line's sealed template is 4 * dim + 48 bytes, so
+                                 its length gives dim back (bex_gate_log_parse) */
+    unsigned char sealed[BEX_GATE_SEALED_MAX]; /* the template as the line carries it */
     unsigned char sig[64];    /* Ed25519 by the device over the line up to its "sig" */
 } bex_gate_record;
 
-#define BEX_GATE_LINE_MAX 1700
+#define BEX_GATE_LINE_MAX 9300 /* a 1024-float template's line; 128 floats: under 1700 */
 /* Writes the record as one JSON line ending in '\n' (at most BEX_GATE_LINE_MAX bytes with
  * the NUL), with r->sig as it is; returns its length. */
 size_t bex_gate_log_line(const bex_gate_record *r, char out[BEX_GATE_LINE_MAX]);
