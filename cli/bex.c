@@ -147,6 +147,9 @@ static const char *usage =
     "the bex build (tools/fetch-models.sh installs them). --model FILE (embed, verify,\n"
     "identify) computes templates with an agency's ONNX model described by FILE instead of\n"
     "the built-in one; its thresholds come from FILE's .calibration.json (docs/models.md).\n"
+    "On the record commands (entry, exit, enrol, gate, sync, gallery, serve, eval drift, ...)\n"
+    "--model FILE may stand anywhere: the store then matches and decides with that model's\n"
+    "templates only (after bex reenrol), at its calibration (applied to the store, else FILE's).\n"
     "--detector D (anywhere on the line) picks the face detector: blazeface (default: MediaPipe\n"
     "BlazeFace short range, full range when it finds nothing), blazeface-full, or ssd\n"
     "(face-api.js's SSD MobileNetV1, as before). --align keypoints aligns on BlazeFace's keypoints.\n"
@@ -633,6 +636,9 @@ int main(int argc, char **argv) {
         static const char *const own[] = {"embed", "verify", "identify", "index", "eval", "reenrol"};
         int theirs = 0;
         for (size_t k = 0; c < argc && k < sizeof own / sizeof *own; k++) theirs |= !strcmp(argv[c], own[k]);
+        /* bex eval drift and bex eval calibrate --store work on a store: theirs is the store's model */
+        if (theirs && c + 1 < argc && !strcmp(argv[c], "eval") && !strcmp(argv[c + 1], "drift")) theirs = 0;
+        for (int k = c + 1; theirs && k < argc && !strcmp(argv[c], "eval"); k++) theirs = strcmp(argv[k], "--store") != 0;
         for (int k = 1; !theirs && k < argc; k++) {
             if (strcmp(argv[k], "--model")) continue;
             if (k + 1 >= argc) return cli_usage_error("--model takes a model description file (docs/models.md)");

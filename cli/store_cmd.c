@@ -617,6 +617,8 @@ static int cmd_gate(const char *models, int argc, char **argv) {
      * built-in one): a score between two models' templates means nothing */
     rc = bex_index_check_model(ix, bex_engine_model(eng), err, sizeof err);
     int dim = bex_engine_dim(eng);
+    char model_id[BEX_MODEL_ID_MAX] = ""; /* the log line names another model than the built-in one */
+    if (!bex_model_is_builtin(bex_engine_model(eng))) snprintf(model_id, sizeof model_id, "%s", bex_engine_model(eng));
     if (rc != BEX_OK) {
         bex_engine_close(eng);
         bex_index_close(ix);
@@ -653,6 +655,7 @@ static int cmd_gate(const char *models, int argc, char **argv) {
         snprintf(rec.port, sizeof rec.port, "%s", port);
         memcpy(rec.template_, live.one.template_, sizeof(float) * (size_t)dim);
         rec.dim = dim;
+        snprintf(rec.model, sizeof rec.model, "%s", model_id);
         char line[BEX_GATE_LINE_MAX];
         size_t k = 0;
         rc = rec.seq > 0 ? bex_gate_log_sign(&rec, &keys, err, sizeof err) : BEX_ERR_IO;

@@ -453,6 +453,10 @@ typedef struct bex_gate_record {
     int dim;                  /* floats in the template: 0 is BEX_TEMPLATE_DIM (the built-in
                                  model's); the line's sealed template is 4 * dim + 48 bytes, so
                                  its length gives dim back (bex_gate_log_parse) */
+    char model[BEX_MODEL_ID_MAX]; /* the template's model: "" the built-in one (a "v":2 line, as
+                                 gates always wrote); another model's identity is carried in the
+                                 line ("v":3, "model"), so that sync refuses it on a store of
+                                 another model */
     unsigned char sealed[BEX_GATE_SEALED_MAX]; /* the template as the line carries it */
     unsigned char sig[64];    /* Ed25519 by the device over the line up to its "sig" */
 } bex_gate_record;

@@ -26,7 +26,9 @@
  *
  * A log line: {"v":2,"device":..,"seq":..,"at":..,"departure":..,"port":..,"decision":..,
  * "subject":..,"template":"HEX","sig":"HEX"}: the template sealed to the service's X25519 key
- * (crypto_box_seal), the signature over the bytes before ,"sig".
+ * (crypto_box_seal; its length gives the template's), the signature over the bytes before
+ * ,"sig". A template of another model than the built-in one makes a "v":3 line, with
+ * "model":"<identity>" before "template".
  * Only the exact form written is parsed (it is written again and compared), so the bytes
  * signed are the bytes read.
  */
@@ -750,10 +752,12 @@ static size_t rec_sealed(const bex_gate_record *r) { return 4 * (size_t)rec_dim(
 /* The line up to (not including) ,"sig": what is signed. */
 static size_t line_body(const bex_gate_record *r, char out[BEX_GATE_LINE_MAX]) {
     if (r->dim < 0 || r->dim > BEX_TEMPLATE_MAX_DIM) return 0;
-    int k = snprintf(out, BEX_GATE_LINE_MAX, "{\"v\":2,\"device\":\"%.31s\",\"seq\":%lld,\"at\":\"%.23s\","
-                     "\"departure\":\"%.47s\",\"port\":\"%.7s\",\"decision\":\"%s\",\"subject\":%lld,\"template\":\"",
-                     r->device, (long long)r->seq, r->at, r->departure, r->port, r->match ? "match" : "no_match",
-                     r->match ? (long long)r->subject : 0LL);
+    if (!plain_text(r->model)) return 0;
+    int k = snprintf(out, BEX_GATE_LINE_MAX, "{\"v\":%d,\"device\":\"%.31s\",\"seq\":%lld,\"at\":\"%.23s\","
+                     "\"departure\":\"%.47s\",\"port\":\"%.7s\",\"decision\":\"%s\",\"subject\":%lld,%s%.127s%s\"template\":\"",
+                     r->model[0] ? 3 : 2, r->device, (long long)r->seq, r->at, r->departure, r->port,
+                     r->match ? "match" : "no_match", r->match ? (long long)r->subject : 0LL,
+                     r->model[0] ? "\"model\":\"" : "", r->model, r->model[0] ? "\"," : "");
     if (k < 0 || (size_t)k + 2 * rec_sealed(r) + 2 >= BEX_GATE_LINE_MAX) return 0;
     hex(r->sealed, rec_sealed(r), out + k);
     k += 2 * (int)rec_sealed(r);
@@ -866,7 +870,9 @@ int bex_gate_log_parse(const char *line, bex_gate_record *out, char *err, size_t
     else if (!cJSON_GetObjectItemCaseSensitive(o, "sig") || !cJSON_GetObjectItemCaseSensitive(o, "v"))
         why = "an unsigned line (written before gates signed their logs): refused; register the gate "
               "(bex gate register) and let it sign its log";
-    else if (!int_member(o, "v", &v) || v != 2) why = "a version other than 2";
+    else if (!int_member(o, "v", &v) || (v != 2 && v != 3)) why = "a version other than 2 or 3";
+    else if (v == 3 && (!str_member(o, "model", r.model, sizeof r.model) || !r.model[0]))
+        why = "no model (a version-3 line names its template's model)";
     else if (!str_member(o, "device", r.device, sizeof r.device) || !name_ok(r.device)) why = "no device";
     else if (!int_member(o, "seq", &r.seq) || r.seq < 1) why = "no sequence number";
     else if (!str_member(o, "at", at, sizeof at) || bex_time_canonical(at, r.at) != BEX_OK) why = "no time";
@@ -982,7 +988,14 @@ int bex_border_sync_line(bex_store *st, const char *line, bex_port_kind port_kin
        that stopped between the two transactions, is found by `once`), then remembered */
     bex_exit_request rq = {.live = g->template_, .live_quality = NAN, .port = g->port, .port_kind = port_kind,
                            .departure = g->departure[0] ? g->departure : NULL, .at = g->at, .once = 1,
-                           .dim = g->dim}; /* another length than the store's model's: refused */
+                           .dim = g->dim, .model = g->model[0] ? g->model : NULL};
+    /* the template's model must be the store's: a "v":3 line names it; a "v":2 line is the
+     * built-in model's (another length or model than the store's: refused, nothing recorded) */
+    if (!g->model[0] && !bex_model_is_builtin(bex_store_model(st))) {
+        snprintf(err, errlen, "gate %s's line %lld holds a template of the built-in model; the store was opened with "
+                 "model \"%s\": sync it with the model the gate used", g->device, (long long)g->seq, bex_store_model(st));
+        return BEX_ERR_ARG;
+    }
     if ((rc = bex_border_exit(st, &rq, &res->exit, err, errlen)) != BEX_OK) return rc;
     rc = bex__begin(st, err, errlen);
     if (rc == BEX_OK) rc = bex__gate_line_accept(st, d.id, g->seq, h, res->exit.encounter, now, err, errlen);
