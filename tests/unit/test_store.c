@@ -2563,7 +2563,8 @@ static void vec512(float *v, const float *base, double sigma) {
 
 /* A store opened with a 512-float model keeps and searches that model's templates, decides with
  * the model's own calibration file (refusing without one: never the built-in model's table),
- * and refuses templates of another length or model with a message. */
+ * and refuses templates of another length or model with a message; its gate galleries and log
+ * lines carry the model and 512 floats. */
 TEST(store_on_a_512_float_model) {
     char p[512], cal[600], err[512];
     db_new(p);
@@ -2644,6 +2645,61 @@ TEST(store_on_a_512_float_model) {
     CHECK(n == 2 && hits[0].subject_id == rb.subject && fabsf(hits[0].score - 1.0f) < 1e-5f && mm.match);
     CHECK(bex_store_template_check(st, m.identity, BEX_TEMPLATE_DIM, err, sizeof err) == BEX_ERR_ARG);
     CHECK(bex_store_template_check(st, m.identity, DIM512, err, sizeof err) == BEX_OK);
+    /* a gate's gallery of the 512-float model (BEXGALP3: the model recorded), its decision, and
+     * its log line ("v":3: the model named, 512 floats sealed) synced as an exit */
+    {
+        char t1[400], json[1000], k5[600];
+        traveller_json(t1, sizeof t1, &da, NULL);
+        manifest_json(json, sizeof json, "ZZ512-2026-11-27", t1);
+        bex_manifest man;
+        bex_manifest_result mr;
+        CHECK(parse_manifest(json, &man, err, sizeof err) == BEX_OK);
+        CHECK(bex_border_load_manifest(st, &man, NULL, NULL, &mr, err, sizeof err) == BEX_OK);
+        bex_manifest_free(&man);
+        snprintf(k5, sizeof k5, "%s.g5.key", p);
+        bex_gate_device dv;
+        bex_gate_keys g5;
+        CHECK(bex_border_gate_register(st, "G5", PORT, k5, &dv, err, sizeof err) == BEX_OK);
+        CHECK(bex_gate_keys_load(k5, &g5, err, sizeof err) == BEX_OK);
+        unsigned char *file = NULL;
+        size_t len = 0;
+        bex_gallery_header h, gi;
+        rc = bex_border_gallery_seal(st, "ZZ512-2026-11-27", "G5", &file, &len, &h, NULL, err, sizeof err);
+        if (rc != BEX_OK) printf("  seal: %s\n", err);
+        CHECK(rc == BEX_OK && h.plain_version == 3 && h.dim == DIM512 && !strcmp(h.model, m.identity));
+        int64_t sched;
+        bex_time_parse("2026-11-27T18:30:00Z", &sched);
+        bex_index *ix = NULL;
+        CHECK(file && bex_gate_gallery_open(file, len, &g5, "ZZ512-2026-11-27", sched, &ix, &gi, err, sizeof err) == BEX_OK);
+        CHECK(ix && gi.plain_version == 3 && gi.dim == DIM512 && !strcmp(gi.model, m.identity) &&
+              bex_index_dim(ix) == DIM512);
+        CHECK(ix && bex_index_check_model(ix, m.identity, err, sizeof err) == BEX_OK);
+        CHECK(ix && bex_index_check_model(ix, "face-api.js@1.7.15 resnet34-128 similarity", err, sizeof err) != BEX_OK);
+        bex_gate_decision gd;
+        CHECK(ix && bex_gate_decide_with(ix, &gi, a3, &gd, err, sizeof err) == BEX_OK && gd.match.match);
+        bex_index_close(ix);
+        free(file);
+        bex_gate_record g, back;
+        memset(&g, 0, sizeof g);
+        g.seq = 1;
+        snprintf(g.at, sizeof g.at, "2026-11-27T17:00:00Z");
+        snprintf(g.departure, sizeof g.departure, "ZZ512-2026-11-27");
+        snprintf(g.port, sizeof g.port, PORT);
+        memcpy(g.template_, a3, sizeof a3);
+        g.dim = DIM512;
+        snprintf(g.model, sizeof g.model, "%s", m.identity);
+        CHECK(bex_gate_log_sign(&g, &g5, err, sizeof err) == BEX_OK);
+        char line[BEX_GATE_LINE_MAX];
+        size_t nl = bex_gate_log_line(&g, line);
+        CHECK(nl > 4000 && line[nl - 1] == '\n' && strstr(line, "{\"v\":3,") && strstr(line, m.identity));
+        if (nl) line[nl - 1] = 0;
+        CHECK(bex_gate_log_parse(line, &back, err, sizeof err) == BEX_OK && back.dim == DIM512 &&
+              !strcmp(back.model, m.identity));
+        bex_sync_result sr;
+        CHECK(sync_one(st, line, &sr) == BEX_SYNC_RECORDED && sr.exit.subject == r.subject);
+        bex_gate_keys_wipe(&g5);
+        unlink(k5);
+    }
     bex_store_close(st);
     /* the same file opened with the built-in model: it sees none of those templates */
     st = store_open(p);
