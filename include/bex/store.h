@@ -173,7 +173,8 @@ int bex_store_key_check(bex_store *st, const char *key, bex_api_key *out, char *
  *
  * Bounded: every pair is compared while a group has at most `cap` of them; beyond, `cap` pairs
  * are drawn uniformly at random (with replacement, seeded) and the group says "sampled".
- * Memory: every template of a model is read (512 bytes each: 512 MB for a million). */
+ * Memory: every template of a model is read (4 bytes a float: 512 bytes each for the built-in
+ * model, 512 MB for a million; 2 KiB each for a 512-float model). */
 typedef enum bex_calib_scope {
     BEX_CALIB_BY_MODEL = 0,  /* one group per model */
     BEX_CALIB_BY_PORT = 1,   /* and one per port where the probe template was captured */
