@@ -75,8 +75,9 @@ typedef struct cli_common {
     const char *actor;
     char actor_buf[64];
     int must_exist;  /* a command that only reads or changes records: a missing file is an error */
-    int builtin;     /* 1: the store opens with the built-in model even with --model (reenrol,
-                        whose --model is the model to change to) */
+    int builtin;     /* 1: the store opens with `from` (NULL: the built-in model) even with
+                        --model (reenrol, whose --model is the model to change to) */
+    const bex_model *from;
 } cli_common;
 
 /* --db / --actor: 1 consumed (i advanced past the value), 0 not one, -1 missing value. */

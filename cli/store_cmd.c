@@ -1360,17 +1360,27 @@ static int cmd_reenrol(const char *models, int argc, char **argv) {
     cli_common c = {.must_exist = 1, .builtin = 1};
     reenrol_ctx x = {0};
     bex_capture_policy_default(&x.pol);
-    const char *model = NULL;
+    const char *model = NULL, *from = NULL;
     for (int i = 0; i < argc; i++) {
         int r;
         if ((r = cli_common_opt(argc, argv, &i, &c)) || (r = cli_opt(argc, argv, &i, "--model", &model)) ||
-            (r = cli_parse_capture_opt(argc, argv, &i, &x.pol))) {
+            (r = cli_opt(argc, argv, &i, "--from", &from)) || (r = cli_parse_capture_opt(argc, argv, &i, &x.pol))) {
             if (r < 0) return 2;
             continue;
         }
-        return cli_usage_error("reenrol takes --model FILE [--db FILE] [CAPTURE]");
+        return cli_usage_error("reenrol takes --model FILE [--from FILE] [--db FILE] [CAPTURE]");
     }
     if (!model) return cli_usage_error("reenrol needs the new model: bex reenrol --model FILE [--db FILE]");
+    /* --from FILE: the store's model now, when it is an agency's model and not the built-in one */
+    static bex_model from_model;
+    if (from) {
+        char e[512];
+        if (bex_model_load(from, &from_model, e, sizeof e) != BEX_OK) {
+            fprintf(stderr, "bex: %s\n", e);
+            return 2;
+        }
+        c.from = &from_model;
+    }
     if (!cli_load_model(model)) return 2;
     if (!cli_open_engine(models, BEX_ALIGN_DEFAULT, &x.eng)) return 2;
     x.dim = bex_engine_dim(x.eng);

@@ -461,8 +461,8 @@ static void h_verify(ctx *x, reply *r) {
     double fmr = fmr_s ? strtod(fmr_s, &end) : BEX_DEFAULT_FMR;
     if ((fmr_s && *end) || !(fmr > 0 && fmr <= 0.1)) return reply_error(r, 400, "?fmr= takes a rate above 0 and at most 0.1");
     /* the model's own calibration (--model: its file; a model without one is refused) */
-    int vrc = bex_operating_point_verify_model(x->s->model, BEX_ALIGN_DEFAULT, fmr, &op, err, sizeof err);
-    if (vrc != BEX_OK) return reply_error(r, vrc == BEX_ERR_UNSUPPORTED ? 503 : 400, err);
+    if (bex_operating_point_verify_model(x->s->model, BEX_ALIGN_DEFAULT, fmr, &op, err, sizeof err) != BEX_OK)
+        return reply_error(r, 400, err);
     bex_match m;
     bex_verify_decide(&op, BEX_GALLERY_DOCUMENT, 0, bex_template_similarity_dim(ca.template_, cb.template_, ca.dim), &m);
     FILE *f = reply_open(r);

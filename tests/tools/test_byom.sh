@@ -20,7 +20,8 @@
 #     re-enrolled traveller and admit a new one; `bex exit` without --model does not see a
 #     traveller who has only the model's templates (not matched, no mix of models); `bex serve
 #     --model` matches and identifies on it; a gate's gallery records the model, a gate
-#     without --model refuses it, its log syncs with --model only.
+#     without --model refuses it, its log syncs with --model only; `bex reenrol --from` goes on
+#     from the model to its next version.
 # Skipped, saying why, without Debian's python3-onnx or the models.
 set -u
 cd "$(dirname "$0")/../.."
@@ -313,6 +314,15 @@ check sync_without_the_model_does_not_record_it_as_a_match $?
 out=$("$bex" sync --model "$M" --db "$db" "$tmp/gate.log" 2>&1); rc=$?
 py 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); n = c.execute("SELECT count(*) FROM encounters e JOIN samples s ON s.encounter_id = e.id WHERE e.direction = ? AND e.subject_id = 3 AND e.at = ? AND s.model LIKE ?", ("exit", "2026-03-06T17:00:00Z", "dlib-resnet34@%")).fetchone()[0]; assert n == 1, n' "$db"
 check sync_with_the_model_records_the_gate_exit $?
+[ $? -eq 0 ] || echo "$out"
+
+# a second change of model, from the agency's model to its next version: reenrol --from
+sed 's/"version": *"1.7.15"/"version": "1.7.16"/' "$M" >"$tmp/m/dlib-next.json"
+out=$("$bex" reenrol --db "$db" --from "$M" --model "$tmp/m/dlib-next.json" 2>&1); rc=$?
+{ [ $rc -eq 0 ] || [ $rc -eq 1 ]; } && grep -q '"from":"dlib-resnet34@1.7.15 dlib-150' <<<"$out" &&
+grep -q '"to":"dlib-resnet34@1.7.16 dlib-150' <<<"$out" &&
+[ "$(py 'import json, sys; print(json.loads(sys.argv[1])["reenrolled"] >= 1)' "$out")" = True ]
+check reenrol_from_the_model_to_its_next_version $?
 [ $? -eq 0 ] || echo "$out"
 
 if [ $skipped -gt 0 ]; then echo "$pass passed, $fail failed, $skipped skipped"; else echo "$pass passed, $fail failed"; fi
