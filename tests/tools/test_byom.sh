@@ -281,8 +281,9 @@ out=$(curl -s -H "Authorization: Bearer $OFFICER" --data-binary @$D/Lucy_Liu_000
 check serve_model_exit_matches $?
 out=$(curl -s -H "Authorization: Bearer $OFFICER" --data-binary @$D/Mick_Jagger_0003.jpg "$U/v1/identify")
 py 'import json, sys; d = json.loads(sys.argv[1]); assert d["candidates"][0]["subject"] == 3 and d["candidates"][0]["score"] > 0.9999, d' "$out"
-check serve_model_identify_finds_the_model_only_traveller $?
-[ $? -eq 0 ] || { echo "$out"; cat "$tmp/serve.err"; }
+rc=$?
+check serve_model_identify_finds_the_model_only_traveller $rc
+[ $rc -eq 0 ] || { echo "$out"; cat "$tmp/serve.err"; }
 kill "$SP"; wait "$SP" 2>/dev/null; SP=
 
 # a gate's gallery records the model; a gate of the built-in model refuses it; the gate's log syncs
@@ -313,8 +314,9 @@ check sync_without_the_model_does_not_record_it_as_a_match $?
 [ $rc -ne 0 ] || echo "$out"
 out=$("$bex" sync --model "$M" --db "$db" "$tmp/gate.log" 2>&1); rc=$?
 py 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); n = c.execute("SELECT count(*) FROM encounters e JOIN samples s ON s.encounter_id = e.id WHERE e.direction = ? AND e.subject_id = 3 AND e.at = ? AND s.model LIKE ?", ("exit", "2026-03-06T17:00:00Z", "dlib-resnet34@%")).fetchone()[0]; assert n == 1, n' "$db"
-check sync_with_the_model_records_the_gate_exit $?
-[ $? -eq 0 ] || echo "$out"
+rc=$?
+check sync_with_the_model_records_the_gate_exit $rc
+[ $rc -eq 0 ] || echo "$out"
 
 # a second change of model, from the agency's model to its next version: reenrol --from
 sed 's/"version": *"1.7.15"/"version": "1.7.16"/' "$M" >"$tmp/m/dlib-next.json"
@@ -322,8 +324,9 @@ out=$("$bex" reenrol --db "$db" --from "$M" --model "$tmp/m/dlib-next.json" 2>&1
 { [ $rc -eq 0 ] || [ $rc -eq 1 ]; } && grep -q '"from":"dlib-resnet34@1.7.15 dlib-150' <<<"$out" &&
 grep -q '"to":"dlib-resnet34@1.7.16 dlib-150' <<<"$out" &&
 [ "$(py 'import json, sys; print(json.loads(sys.argv[1])["reenrolled"] >= 1)' "$out")" = True ]
-check reenrol_from_the_model_to_its_next_version $?
-[ $? -eq 0 ] || echo "$out"
+rc=$?
+check reenrol_from_the_model_to_its_next_version $rc
+[ $rc -eq 0 ] || echo "$out"
 
 if [ $skipped -gt 0 ]; then echo "$pass passed, $fail failed, $skipped skipped"; else echo "$pass passed, $fail failed"; fi
 [ $fail -eq 0 ]
