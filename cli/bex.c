@@ -125,9 +125,10 @@ static const char *usage =
     "  purge [--as-of ISO] [--set CATEGORY=DURATION]... [--policy us|eu]\n"
     "                           delete what retention says is due (citizens' photos and\n"
     "                           unmatched captures: 12 h)\n"
-    "  reenrol --model FILE [CAPTURE]   a change of face model: the store's templates computed\n"
-    "                           again from the images retention kept; the subjects who need a\n"
-    "                           new capture listed (need_capture); exit 1 when there are some\n"
+    "  reenrol --model FILE [--from FILE] [CAPTURE]   a change of face model: the store's\n"
+    "                           templates (of the built-in model, or --from's) computed again\n"
+    "                           from the images retention kept; the subjects who need a new\n"
+    "                           capture listed (need_capture); exit 1 when there are some\n"
     "  audit verify [--head HEX] check the audit log's hash chain\n"
     "  keys add --role officer|carrier|analyst|auditor|admin [--carrier CODE] | list | revoke ID\n"
     "                           API keys for bex serve (shown once, stored as SHA-256)\n"
@@ -147,6 +148,9 @@ static const char *usage =
     "the bex build (tools/fetch-models.sh installs them). --model FILE (embed, verify,\n"
     "identify) computes templates with an agency's ONNX model described by FILE instead of\n"
     "the built-in one; its thresholds come from FILE's .calibration.json (docs/models.md).\n"
+    "On the record commands (entry, exit, enrol, gate, sync, gallery, serve, eval drift, ...)\n"
+    "--model FILE may stand anywhere: the store then matches and decides with that model's\n"
+    "templates only (after bex reenrol), at its calibration (applied to the store, else FILE's).\n"
     "--detector D (anywhere on the line) picks the face detector: blazeface (default: MediaPipe\n"
     "BlazeFace short range, full range when it finds nothing), blazeface-full, or ssd\n"
     "(face-api.js's SSD MobileNetV1, as before). --align keypoints aligns on BlazeFace's keypoints.\n"
@@ -635,6 +639,28 @@ int main(int argc, char **argv) {
         memmove(argv + k, argv + k + 2, sizeof *argv * (size_t)(argc - k - 2 + 1)); /* with argv[argc] */
         argc -= 2;
         k--;
+    }
+    /* --model FILE may stand anywhere for the record commands (entry, exit, enrol, gate, sync,
+     * gallery, serve, ...): their engine and their store both use that model (cli_open_store).
+     * embed, verify, identify, index, eval and reenrol read it as an option of their own. */
+    {
+        int c = 1;
+        while (c < argc && argv[c][0] == '-') c += !strcmp(argv[c], "--models") ? 2 : 1;
+        static const char *const own[] = {"embed", "verify", "identify", "index", "eval", "reenrol"};
+        int theirs = 0;
+        for (size_t k = 0; c < argc && k < sizeof own / sizeof *own; k++) theirs |= !strcmp(argv[c], own[k]);
+        /* bex eval drift and bex eval calibrate --store work on a store: theirs is the store's model */
+        if (theirs && c + 1 < argc && !strcmp(argv[c], "eval") && !strcmp(argv[c + 1], "drift")) theirs = 0;
+        for (int k = c + 1; theirs && k < argc && !strcmp(argv[c], "eval"); k++) theirs = strcmp(argv[k], "--store") != 0;
+        for (int k = 1; !theirs && k < argc; k++) {
+            if (strcmp(argv[k], "--model")) continue;
+            if (k + 1 >= argc) return cli_usage_error("--model takes a model description file (docs/models.md)");
+            if (cli_model()) return cli_usage_error("--model is given once");
+            if (!cli_load_model(argv[k + 1])) return 2;
+            memmove(argv + k, argv + k + 2, sizeof *argv * (size_t)(argc - k - 2 + 1)); /* with argv[argc] */
+            argc -= 2;
+            k--;
+        }
     }
     while (i < argc && argv[i][0] == '-') {
         if (!strcmp(argv[i], "--models") && i + 1 < argc) { models = argv[i + 1]; i += 2; }

@@ -37,7 +37,8 @@ int cli_parse_detector(const char *s, bex_detector *d);
 /* Opens the face engine from the models folder (cli_find_models); prints why not and
  * returns 0 on failure. */
 int cli_open_engine(const char *models, bex_align align, bex_engine **eng);
-/* --model FILE: loads a model description (model.h) that every engine opened after it uses;
+/* --model FILE: loads a model description (model.h) that every engine opened after it uses
+ * (and every store: cli_open_store);
  * 0 with the message on stderr when it cannot be loaded. cli_model: it, or NULL for the
  * built-in model. */
 int cli_load_model(const char *path);
@@ -77,13 +78,17 @@ typedef struct cli_common {
     const char *actor;
     char actor_buf[64];
     int must_exist;  /* a command that only reads or changes records: a missing file is an error */
+    int builtin;     /* 1: the store opens with `from` (NULL: the built-in model) even with
+                        --model (reenrol, whose --model is the model to change to) */
+    const bex_model *from;
 } cli_common;
 
 /* --db / --actor: 1 consumed (i advanced past the value), 0 not one, -1 missing value. */
 int cli_common_opt(int argc, char **argv, int *i, cli_common *c);
 /* A "--name VALUE" option: 1 and *v set when argv[*i] is `name`, 0 not it, -1 no value. */
 int cli_opt(int argc, char **argv, int *i, const char *name, const char **v);
-/* Opens the store with the actor; prints why not and returns 0 on failure. */
+/* Opens the store with the actor and the model (--model FILE: cli_model, else the built-in
+ * one); prints why not and returns 0 on failure. */
 int cli_open_store(cli_common *c, bex_store **st);
 /* A positive id; 0 when s is none. */
 int cli_parse_id(const char *s, int64_t *v);

@@ -300,6 +300,7 @@ int cli_open_store(cli_common *c, bex_store **st) {
     bex_store_options_default(&o);
     o.actor = c->actor;
     o.must_exist = c->must_exist;
+    o.model = c->builtin ? c->from : cli_model();
     char err[512];
     int rc = bex_store_open(c->db, &o, st, err, sizeof err);
     if (rc != BEX_OK) {

@@ -84,6 +84,8 @@ typedef struct eval_opts {
     bex_variant variant; /* applied to every image after decoding (--variant) */
     bex_light light;     /* the engine's lighting retry (--light off|stretch|gamma|clahe) */
     int flip;            /* flip test-time augmentation (--flip) */
+    int model_flip;      /* --model with flip: the model's templates are made with it (set by
+                            eval_embed_all, which then clears flip: no without-flip figures) */
 } eval_opts;
 /* The options above as JSON members: "align":..,"variant":..,"light_retry":..,"flip":.. */
 void eval_print_opts(const eval_opts *o);

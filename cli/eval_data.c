@@ -208,7 +208,7 @@ void eval_opts_default(eval_opts *o, int trials) {
 
 void eval_print_opts(const eval_opts *o) {
     printf("\"align\":\"%s\",\"variant\":\"%s\",\"light_retry\":\"%s\",\"flip\":%s", eval_align_name(o->align),
-           bex_variant_name(o->variant), bex_light_name(o->light), o->flip ? "true" : "false");
+           bex_variant_name(o->variant), bex_light_name(o->light), o->flip || o->model_flip ? "true" : "false");
     printf(",\"model\":"); /* whose templates were measured */
     bex_json_str(stdout, cli_model() ? cli_model()->identity : bex_model_builtin_identity(o->align == BEX_ALIGN_FACEAPI));
 }
@@ -531,7 +531,8 @@ static void *embed_worker(void *arg) {
     bex_engine_options_default(&o);
     o.align = j->o->align;
     o.light_retry = j->o->light;
-    o.flip = 0; /* e makes the plain templates; ef, with flip, the flip ones */
+    o.flip = j->o->model_flip; /* e makes the plain templates (--model: with flip unless --no-flip); ef, with
+                                  flip, the built-in model's flip ones */
     o.model = cli_model();
     o.detector = cli_detector;
     bex_engine *ef = NULL;
@@ -568,15 +569,15 @@ static void *embed_worker(void *arg) {
 }
 
 int eval_embed_all(eval_set *s, const char *models, eval_opts *o) {
-    if (o->flip && cli_model()) { /* the engine's flip (a second 128-d template) is the built-in model's */
-        fprintf(stderr, "bex: flip is the built-in model's: --model's templates are made without it\n");
+    if (o->flip && cli_model()) { /* --model: the engine flips the model's chip; no second, plain template */
+        o->model_flip = 1;
         o->flip = 0;
     }
     /* the detector is part of what a cache was made with: kept in align's upper bits */
     const char *cache = o->cache;
     int threads = o->threads;
     cache_hdr h = {.rec_len = (uint32_t)REC_LEN, .align = (uint32_t)o->align | ((uint32_t)cli_detector << 8), .variant = (uint32_t)o->variant,
-                   .light = (uint32_t)o->light, .flip = (uint32_t)!!o->flip};
+                   .light = (uint32_t)o->light, .flip = (uint32_t)!!(o->flip || o->model_flip)};
     bex_engine_options eo;
     bex_engine_options_default(&eo);
     h.wide_pad = (uint32_t)!!eo.wide_pad_retry; /* the engine's default: keyed should it change */

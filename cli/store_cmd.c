@@ -120,6 +120,10 @@ static int cmd_entry(const char *models, int argc, char **argv) {
     if (rc != BEX_OK) return fail("the MRZ", err);
     bex_engine *eng;
     if (!cli_open_engine(models, BEX_ALIGN_DEFAULT, &eng)) return 2;
+    /* whose templates these are: the store checks them against its own model */
+    char model_id[BEX_MODEL_ID_MAX];
+    snprintf(model_id, sizeof model_id, "%s", bex_engine_model(eng));
+    int dim = bex_engine_dim(eng);
     cli_photo live, chip;
     memset(&chip, 0, sizeof chip);
     rc = cli_photo_read(eng, photo, &pol, all, &live);
@@ -129,12 +133,12 @@ static int cmd_entry(const char *models, int argc, char **argv) {
     float *faces = NULL, *fq = NULL;
     int nf = 0;
     if (rc == 0 && all) { /* the usable faces, for the rule to pick the holder's */
-        faces = calloc((size_t)CLI_MAX_FACES * BEX_TEMPLATE_DIM, sizeof *faces);
+        faces = calloc((size_t)CLI_MAX_FACES * (size_t)dim, sizeof *faces);
         fq = calloc(CLI_MAX_FACES, sizeof *fq);
         if (!faces || !fq) rc = 2;
         for (int i = 0; rc == 0 && i < live.n_faces; i++)
             if (live.faces[i].acquired) {
-                memcpy(faces + (size_t)nf * BEX_TEMPLATE_DIM, live.faces[i].template_, BEX_TEMPLATE_DIM * sizeof(float));
+                memcpy(faces + (size_t)nf * (size_t)dim, live.faces[i].template_, (size_t)dim * sizeof(float));
                 fq[nf++] = live.faces[i].quality.score;
             }
         if (nf == 0 && live.n_faces > 0) live.one = live.faces[0]; /* report the largest face's outcome */
@@ -154,7 +158,7 @@ static int cmd_entry(const char *models, int argc, char **argv) {
         .doc_quality = dc->quality.score, .doc_photo_failure = doc_photo && !dc->acquired ? dc->outcome : NULL,
         .admission_class = cls, .admit_until = until, .port = port, .port_kind = pk, .carrier = carrier,
         .voyage = voyage, .at = atbuf, .citizen = citizen, .faces = nf ? faces : NULL, .face_quality = fq,
-        .n_faces = nf};
+        .n_faces = nf, .model = model_id, .dim = dim};
     if (all && nf == 0) rq.live_failure = lc->outcome ? lc->outcome : "no_face";
     bex_entry_result r;
     rc = bex_border_entry(st, &rq, &r, err, sizeof err);
@@ -251,6 +255,13 @@ static int cmd_enrol(const char *models, int argc, char **argv) {
     bex_store *st = NULL;
     int rc = 0;
     if (!cli_open_engine(models, BEX_ALIGN_DEFAULT, &eng) || !cli_open_store(&c, &st)) rc = 2;
+    if (rc == 0) { /* the engine's templates must be the store's model's */
+        char err[512];
+        if (bex_store_template_check(st, bex_engine_model(eng), bex_engine_dim(eng), err, sizeof err) != BEX_OK) {
+            fprintf(stderr, "bex: enrol: %s\n", err);
+            rc = 2;
+        }
+    }
     size_t enrolled = 0, already = 0, failed = 0;
     double t0 = cli_now();
     printf("{\"folder\":");
@@ -350,6 +361,9 @@ static int cmd_exit(const char *models, int argc, char **argv) {
     if (bex_time_canonical(at, atbuf) != BEX_OK) return cli_usage_error("--at takes an ISO 8601 time");
     bex_engine *eng;
     if (!cli_open_engine(models, BEX_ALIGN_DEFAULT, &eng)) return 2;
+    char model_id[BEX_MODEL_ID_MAX];
+    snprintf(model_id, sizeof model_id, "%s", bex_engine_model(eng));
+    int dim = bex_engine_dim(eng);
     cli_photo live;
     int rc = cli_photo_read(eng, photo, &pol, all, &live);
     bex_engine_close(eng);
@@ -359,7 +373,7 @@ static int cmd_exit(const char *models, int argc, char **argv) {
         return 2;
     }
     bex_exit_request rq = {.live_image = live.bytes, .live_image_len = live.len, .port = port, .port_kind = pk,
-                           .departure = dep, .at = atbuf};
+                           .departure = dep, .at = atbuf, .model = model_id, .dim = dim};
     char err[512];
     int negative = 0;
     if (!all) {
@@ -599,6 +613,18 @@ static int cmd_gate(const char *models, int argc, char **argv) {
         bex_gate_keys_wipe(&keys);
         return 2;
     }
+    /* the gallery's templates must be of the gate's model (--model FILE; a P1/P2 file: the
+     * built-in one): a score between two models' templates means nothing */
+    rc = bex_index_check_model(ix, bex_engine_model(eng), err, sizeof err);
+    int dim = bex_engine_dim(eng);
+    char model_id[BEX_MODEL_ID_MAX] = ""; /* the log line names another model than the built-in one */
+    if (!bex_model_is_builtin(bex_engine_model(eng))) snprintf(model_id, sizeof model_id, "%s", bex_engine_model(eng));
+    if (rc != BEX_OK) {
+        bex_engine_close(eng);
+        bex_index_close(ix);
+        bex_gate_keys_wipe(&keys);
+        return fail("gate", err);
+    }
     cli_photo live;
     rc = cli_photo_read(eng, photo, &pol, 0, &live);
     bex_engine_close(eng);
@@ -627,7 +653,9 @@ static int cmd_gate(const char *models, int argc, char **argv) {
         snprintf(rec.at, sizeof rec.at, "%s", atbuf);
         snprintf(rec.departure, sizeof rec.departure, "%s", dep);
         snprintf(rec.port, sizeof rec.port, "%s", port);
-        memcpy(rec.template_, live.one.template_, sizeof rec.template_);
+        memcpy(rec.template_, live.one.template_, sizeof(float) * (size_t)dim);
+        rec.dim = dim;
+        snprintf(rec.model, sizeof rec.model, "%s", model_id);
         char line[BEX_GATE_LINE_MAX];
         size_t k = 0;
         rc = rec.seq > 0 ? bex_gate_log_sign(&rec, &keys, err, sizeof err) : BEX_ERR_IO;
@@ -885,8 +913,10 @@ static int cmd_gallery(int argc, char **argv) {
     bex_json_str(stdout, dep);
     printf(",\"device\":\"%s\",\"file\":", h.device);
     bex_json_str(stdout, out);
-    printf(",\"bytes\":%zu,\"subjects\":%zu,\"templates\":%llu,\"expires_at\":\"%s\",\"operating_point\":", len,
-           subjects, (unsigned long long)h.templates, exp);
+    printf(",\"bytes\":%zu,\"subjects\":%zu,\"templates\":%llu,\"model\":", len, subjects,
+           (unsigned long long)h.templates);
+    bex_json_str(stdout, h.model);
+    printf(",\"expires_at\":\"%s\",\"operating_point\":", exp);
     bex_json_str(stdout, h.operating_point);
     printf(",\"threshold\":");
     if (h.calibrated) printf("%.5f", h.threshold);
@@ -1327,20 +1357,30 @@ static int reenrol_template(void *ctx, const void *image, size_t len, float *tmp
  * images retention kept; lists the subjects who need a new capture. Exit 0 when every subject
  * has a template of the new model, 1 when some need a capture. */
 static int cmd_reenrol(const char *models, int argc, char **argv) {
-    cli_common c = {.must_exist = 1};
+    cli_common c = {.must_exist = 1, .builtin = 1};
     reenrol_ctx x = {0};
     bex_capture_policy_default(&x.pol);
-    const char *model = NULL;
+    const char *model = NULL, *from = NULL;
     for (int i = 0; i < argc; i++) {
         int r;
         if ((r = cli_common_opt(argc, argv, &i, &c)) || (r = cli_opt(argc, argv, &i, "--model", &model)) ||
-            (r = cli_parse_capture_opt(argc, argv, &i, &x.pol))) {
+            (r = cli_opt(argc, argv, &i, "--from", &from)) || (r = cli_parse_capture_opt(argc, argv, &i, &x.pol))) {
             if (r < 0) return 2;
             continue;
         }
-        return cli_usage_error("reenrol takes --model FILE [--db FILE] [CAPTURE]");
+        return cli_usage_error("reenrol takes --model FILE [--from FILE] [--db FILE] [CAPTURE]");
     }
     if (!model) return cli_usage_error("reenrol needs the new model: bex reenrol --model FILE [--db FILE]");
+    /* --from FILE: the store's model now, when it is an agency's model and not the built-in one */
+    static bex_model from_model;
+    if (from) {
+        char e[512];
+        if (bex_model_load(from, &from_model, e, sizeof e) != BEX_OK) {
+            fprintf(stderr, "bex: %s\n", e);
+            return 2;
+        }
+        c.from = &from_model;
+    }
     if (!cli_load_model(model)) return 2;
     if (!cli_open_engine(models, BEX_ALIGN_DEFAULT, &x.eng)) return 2;
     x.dim = bex_engine_dim(x.eng);

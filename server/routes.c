@@ -155,7 +155,7 @@ static void h_exit(ctx *x, reply *r) {
     if ((all ? extract_all(x, buf, len, "photo", r, faces, MAX_FACES, &nf) : extract(x, buf, len, "photo", r, &one)) != 0)
         return;
     bex_exit_request ex = {.port = port, .port_kind = pk, .departure = dep, .at = carrier ? NULL : arg(x, "at"),
-                           .carrier = carrier ? x->key.carrier : NULL};
+                           .carrier = carrier ? x->key.carrier : NULL, .dim = bex_store_dim(s->st)};
     if (!all) {
         ex.live = one.acquired ? one.template_ : NULL;
         ex.live_quality = one.quality.score;
@@ -242,11 +242,13 @@ static void h_entry(ctx *x, reply *r) {
         photo(x, "doc_photo", 0, &buf, &len);
         if (extract(x, buf, len, "doc_photo", r, &chip) != 0) return;
     }
-    float tmpl[MAX_FACES * BEX_TEMPLATE_DIM], q[MAX_FACES];
+    static _Thread_local float tmpl[MAX_FACES * BEX_TEMPLATE_MAX_DIM]; /* 64 KiB: off the stack */
+    float q[MAX_FACES];
+    size_t dim = (size_t)bex_store_dim(s->st); /* the engines' model is the store's (serve.c) */
     int usable = 0;
     for (int i = 0; all && i < nf; i++)
         if (faces[i].acquired) {
-            memcpy(tmpl + (size_t)usable * BEX_TEMPLATE_DIM, faces[i].template_, BEX_TEMPLATE_DIM * sizeof(float));
+            memcpy(tmpl + (size_t)usable * dim, faces[i].template_, dim * sizeof(float));
             q[usable++] = faces[i].quality.score;
         }
     if (all) { /* the outcome shown when no face is usable: the largest's */
@@ -261,7 +263,8 @@ static void h_entry(ctx *x, reply *r) {
         .doc_photo = has_chip && chip.acquired ? chip.template_ : NULL, .doc_quality = has_chip ? chip.quality.score : 0,
         .doc_photo_failure = has_chip && !chip.acquired ? chip.outcome : NULL, .admission_class = cls,
         .admit_until = until, .port = port, .port_kind = pk, .carrier = arg(x, "carrier"), .voyage = arg(x, "voyage"),
-        .at = when, .citizen = citizen, .faces = usable ? tmpl : NULL, .face_quality = q, .n_faces = usable};
+        .at = when, .citizen = citizen, .faces = usable ? tmpl : NULL, .face_quality = q, .n_faces = usable,
+        .dim = (int)dim};
     bex_entry_result res;
     int rc;
     bex_store_scan *pre = en.live && !citizen ? scan_ahead(x, en.live) : NULL;
@@ -471,9 +474,11 @@ static void h_verify(ctx *x, reply *r) {
     char *end = NULL;
     double fmr = fmr_s ? strtod(fmr_s, &end) : BEX_DEFAULT_FMR;
     if ((fmr_s && *end) || !(fmr > 0 && fmr <= 0.1)) return reply_error(r, 400, "?fmr= takes a rate above 0 and at most 0.1");
-    if (bex_operating_point_verify(BEX_ALIGN_DEFAULT, fmr, &op, err, sizeof err) != BEX_OK) return reply_error(r, 400, err);
+    /* the model's own calibration (--model: its file; a model without one is refused) */
+    if (bex_operating_point_verify_model(x->s->model, BEX_ALIGN_DEFAULT, fmr, &op, err, sizeof err) != BEX_OK)
+        return reply_error(r, 400, err);
     bex_match m;
-    bex_verify_decide(&op, BEX_GALLERY_DOCUMENT, 0, bex_template_similarity(ca.template_, cb.template_), &m);
+    bex_verify_decide(&op, BEX_GALLERY_DOCUMENT, 0, bex_template_similarity_dim(ca.template_, cb.template_, ca.dim), &m);
     FILE *f = reply_open(r);
     if (f) {
         fprintf(f, "{\"similarity\":%.4f,\"match\":%s,\"operating_point\":", m.score, m.match ? "true" : "false");
@@ -491,6 +496,7 @@ static void h_identify(ctx *x, reply *r) {
     photo(x, "photo", 1, &buf, &len);
     if (extract(x, buf, len, "photo", r, &c) != 0) return;
     if (!c.acquired) return reply_error(r, 422, c.message);
+    if (bex_store_template_check(x->s->st, NULL, c.dim, err, sizeof err) != BEX_OK) return reply_error(r, 500, err);
     bex_index_hit hits[5];
     size_t n;
     bex_match m;

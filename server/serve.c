@@ -785,6 +785,7 @@ int cmd_serve(const char *models, int argc, char **argv) {
     bex_store_options_default(&o);
     o.actor = "serve"; /* until a request names its key: the store's opening and migrations */
     o.max_bytes = max_db;
+    o.model = s.model = cli_model(); /* --model FILE: the store matches and decides with the engines' model */
     char err[512];
     if (bex_store_open(db, &o, &s.st, err, sizeof err) != BEX_OK) {
         fprintf(stderr, "bex: serve: %s: %s\n", db, err);
@@ -799,6 +800,11 @@ int cmd_serve(const char *models, int argc, char **argv) {
     int ok = s.eng && s.free_eng;
     for (int i = 0; ok && i < workers; i++) {
         ok = cli_open_engine(models, BEX_ALIGN_DEFAULT, &s.eng[i]);
+        if (ok && bex_store_template_check(s.st, bex_engine_model(s.eng[i]), bex_engine_dim(s.eng[i]), err,
+                                           sizeof err) != BEX_OK) {
+            fprintf(stderr, "bex: serve: %s\n", err);
+            ok = 0;
+        }
         if (ok) s.free_eng[s.n_free++] = i;
     }
     struct MHD_Daemon *d = NULL;

@@ -22,6 +22,7 @@
 
 typedef struct server {
     bex_store *st;
+    const bex_model *model;      /* --model FILE's (engines and store), NULL: the built-in */
     pthread_mutex_t st_lock;
     bex_engine **eng;
     int n_eng, n_free, waiting, queue_max;

@@ -128,11 +128,16 @@ typedef struct bex_entry_request {
     int citizen;                   /* declared a citizen (a passport of settings.home_state is
                                       one without being declared) */
     const float *faces;            /* several faces in one capture (a vehicle lane): n_faces
-                                      templates of BEX_TEMPLATE_DIM floats, one after another;
+                                      templates of dim floats, one after another;
                                       the rule picks the document holder's (rules.h:
                                       bex_entry_pick_face) and `live` is then not read */
     const float *face_quality;     /* n_faces quality scores, or NULL */
     int n_faces;
+    const char *model;             /* the identity of the model that made the templates
+                                      (bex_engine_model); NULL: not checked beyond dim */
+    int dim;                       /* floats in each template (bex_engine_dim); 0: BEX_TEMPLATE_DIM.
+                                      Both must be the store's (bex_store_template_check):
+                                      otherwise BEX_ERR_ARG and nothing is recorded */
 } bex_entry_request;
 
 typedef struct bex_entry_result {
@@ -176,6 +181,9 @@ typedef struct bex_exit_request {
     int once;                 /* 1: an exit already recorded at this port and time with this
                                  template is not recorded again (an offline gate's log synced
                                  twice); the result then describes the recorded one */
+    const char *model;        /* as bex_entry_request: the live template's model (NULL: not
+                                 checked beyond dim) and length (0: BEX_TEMPLATE_DIM) */
+    int dim;
 } bex_exit_request;
 
 typedef struct bex_exit_result {
@@ -207,14 +215,16 @@ const char *bex_carrier_answer_name(const bex_exit_result *r);
  * on record, else a new subject; the template as a sample of `source` ("document", "visa",
  * "officer"). *added = 0 when that document already has a sample from that source (a bulk
  * enrolment run again skips it). A home-state passport is refused: citizens are not enrolled.
- * One transaction. */
+ * tmpl: bex_store_dim floats of the store's model (the caller checks its engine's with
+ * bex_store_template_check). One transaction. */
 int bex_border_enrol(bex_store *st, const bex_mrz *doc, const float *tmpl, float quality,
                      const char *source, const char *at, int64_t *subject, int64_t *document,
                      int *added, char *err, size_t errlen);
 
 /* 1:N of a probe against every enrolled traveller, recording no crossing: the best 5 subjects
  * into hits (best first, *n of them), the decision at the store's FPIR for that gallery's
- * size in *m (uncalibrated beyond the evidence: see bex_match). An audited read. */
+ * size in *m (uncalibrated beyond the evidence: see bex_match). probe: bex_store_dim floats
+ * of the store's model, as for bex_border_enrol. An audited read. */
 int bex_border_identify(bex_store *st, const float *probe, bex_index_hit hits[5], size_t *n,
                         bex_match *m, char *err, size_t errlen);
 /* As bex_border_identify, with the probe's scan done ahead (bex_store_prescan; NULL: none). */
@@ -367,8 +377,14 @@ typedef struct bex_gallery_header {
     unsigned char nonce[24];         /* XChaCha20-Poly1305's */
     /* From inside the sealed gallery, not the clear header: filled by bex_border_gallery_seal
      * and, once decrypted, by bex_gate_gallery_open. */
-    int plain_version;               /* 2: with the service's decision block; 1: an older file
+    int plain_version;               /* 2: with the service's decision block; 3: and the model
+                                        (another model than the built-in one); 1: an older file
                                         (the gate decides with the shipped table) */
+    char model[BEX_MODEL_ID_MAX];    /* the identity of the templates' model (3); 1, 2: the
+                                        built-in model's, BEX_INDEX_MODEL_LEGACY. The opened
+                                        index is tagged with it: a gate checks its engine's
+                                        model with bex_index_check_model before deciding */
+    int dim;                         /* floats in a template */
     uint64_t templates;              /* templates in the gallery */
     long long gallery_size;          /* 2: the subjects N the 1:N threshold was set for */
     int calibrated;                  /* 2: 0 when FPIR at N lies beyond the calibration in force */
@@ -424,7 +440,8 @@ int bex_gate_decide_with(bex_index *gallery, const bex_gallery_header *info, con
 
 /* One line of a gate's log: what `bex sync` records later as an exit, signed by the gate. The
  * template travels sealed to the service (a stolen gate's log shows no biometrics). */
-#define BEX_GATE_SEALED_BYTES (4 * BEX_TEMPLATE_DIM + 48) /* crypto_box_seal of the template */
+#define BEX_GATE_SEALED_BYTES (4 * BEX_TEMPLATE_DIM + 48) /* crypto_box_seal of a 128-float template */
+#define BEX_GATE_SEALED_MAX (4 * BEX_TEMPLATE_MAX_DIM + 48) /* of the longest (4 * dim + 48 bytes) */
 typedef struct bex_gate_record {
     char device[BEX_GATE_NAME_MAX];
     int64_t seq;              /* 1, 2, ...: strictly increasing per device */
@@ -435,13 +452,21 @@ typedef struct bex_gate_record {
     int64_t subject;          /* the gate's candidate when it matched: its id in the gallery
                                  file, the traveller's position on the manifest (not a store
                                  subject id; bex_exit_result.traveller is its counterpart) */
-    float template_[BEX_TEMPLATE_DIM]; /* in the clear: given to bex_gate_log_sign, or from
-                                          bex_gate_log_open; never written to the line */
-    unsigned char sealed[BEX_GATE_SEALED_BYTES]; /* the template as the line carries it */
+    float template_[BEX_TEMPLATE_MAX_DIM]; /* in the clear, dim floats: given to
+                                          bex_gate_log_sign, or from bex_gate_log_open; never
+                                          written to the line */
+    int dim;                  /* floats in the template: 0 is BEX_TEMPLATE_DIM (the built-in
+                                 model's); the line's sealed template is 4 * dim + 48 bytes, so
+                                 its length gives dim back (bex_gate_log_parse) */
+    char model[BEX_MODEL_ID_MAX]; /* the template's model: "" the built-in one (a "v":2 line, as
+                                 gates always wrote); another model's identity is carried in the
+                                 line ("v":3, "model"), so that sync refuses it on a store of
+                                 another model */
+    unsigned char sealed[BEX_GATE_SEALED_MAX]; /* the template as the line carries it */
     unsigned char sig[64];    /* Ed25519 by the device over the line up to its "sig" */
 } bex_gate_record;
 
-#define BEX_GATE_LINE_MAX 1700
+#define BEX_GATE_LINE_MAX 9300 /* a 1024-float template's line; 128 floats: under 1700 */
 /* Writes the record as one JSON line ending in '\n' (at most BEX_GATE_LINE_MAX bytes with
  * the NUL), with r->sig as it is; returns its length. */
 size_t bex_gate_log_line(const bex_gate_record *r, char out[BEX_GATE_LINE_MAX]);

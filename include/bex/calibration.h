@@ -156,6 +156,14 @@ int bex_operating_point_identify_model(const bex_model *m, bex_align align, doub
                                        long long n, bex_operating_point *out, char *err,
                                        size_t errlen);
 
+/* A described model's calibration file (m->calibration, as the two calls above read it) as a
+ * table: *rows (free()) holds its rows and out->rows points at them; source
+ * BEX_CALIB_MODEL_FILE. The same refusals: BEX_ERR_UNSUPPORTED without a file or for another
+ * identity's ("model ... has no calibration ...: run `bex eval calibrate --model FILE`"). What
+ * a store opened with that model decides with when no calibration is applied to it. */
+int bex_calibration_model_load(const bex_model *m, bex_calibration *out, bex_calibration_row **rows,
+                               char *err, size_t errlen);
+
 /* One row of a calibration table, as `bex eval calibrate` measures it (the shipped tables'
  * rows too: src/face/calibration_table.h). */
 struct bex_calibration_row {

@@ -41,6 +41,11 @@ typedef struct bex_store bex_store;
 typedef struct bex_store_options {
     const char *actor;   /* who acts, for the audit log (e.g. "cli:alice"); NULL: "unknown" */
     bex_align align;     /* the alignment the templates were made with (BEX_ALIGN_DEFAULT) */
+    const bex_model *model; /* NULL: the built-in model (with align); else a loaded model
+                               (bex_model_load; the engine's: bex_engine_options.model): the
+                               store then matches that model's templates only, of its embedding's
+                               length, and decides with its calibration (bex_store_calibration_for).
+                               Copied: need not outlive the call */
     double fmr;          /* 1:1 operating point (BEX_DEFAULT_FMR) */
     double fpir;         /* 1:N operating point (BEX_DEFAULT_FPIR) */
     int must_exist;      /* 1: a missing file is an error (BEX_ERR_IO), not a new store */
@@ -76,6 +81,14 @@ void bex_store_scan_free(bex_store_scan *p);
 
 /* The model and alignment the store's templates are tagged with. */
 const char *bex_store_model(bex_store *st);
+/* The length in floats of the store's templates: BEX_TEMPLATE_DIM for the built-in model,
+ * else the opened model's embedding (1..BEX_TEMPLATE_MAX_DIM). */
+int bex_store_dim(bex_store *st);
+/* Whether templates of `model` (an identity, model.h; NULL: not checked) and `dim` floats are
+ * the store's: BEX_OK, else BEX_ERR_ARG with a message naming both models or lengths (the
+ * caller's engine and the store opened with different models: open both with the same
+ * --model). Every call of border.h that takes templates checks them so. */
+int bex_store_template_check(bex_store *st, const char *model, int dim, char *err, size_t errlen);
 
 /* Who acts from now on, for the audit log: "cli:alice", "key:12 officer" (at most 63
  * bytes; longer is cut). A service sets it before each request's calls. */
@@ -173,7 +186,8 @@ int bex_store_key_check(bex_store *st, const char *key, bex_api_key *out, char *
  *
  * Bounded: every pair is compared while a group has at most `cap` of them; beyond, `cap` pairs
  * are drawn uniformly at random (with replacement, seeded) and the group says "sampled".
- * Memory: every template of a model is read (512 bytes each: 512 MB for a million). */
+ * Memory: every template of a model is read (4 bytes a float: 512 bytes each for the built-in
+ * model, 512 MB for a million; 2 KiB each for a 512-float model). */
 typedef enum bex_calib_scope {
     BEX_CALIB_BY_MODEL = 0,  /* one group per model */
     BEX_CALIB_BY_PORT = 1,   /* and one per port where the probe template was captured */

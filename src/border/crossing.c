@@ -31,7 +31,7 @@ static int entry_gather(bex_store *st, const bex_entry_request *rq, bex_entry_fa
     const bex_mrz *d = rq->doc;
     int rc = bex__holders(st, d->issuing_state, d->doc_number, f->holders, BEX_ENTRY_MAX_HOLDERS, &f->n_holders, err,
                           errlen);
-    f->doc_score = rq->live && rq->doc_photo ? bex_template_similarity(rq->live, rq->doc_photo) : NAN;
+    f->doc_score = rq->live && rq->doc_photo ? bex_template_similarity_dim(rq->live, rq->doc_photo, bex_store_dim(st)) : NAN;
     if (rc == BEX_OK && rq->live && !f->citizen)
         rc = bex__search_all(st, rq->live_scan, rq->live, f->hits, &f->n_hits, &f->gallery_size, err, errlen);
     for (int i = 0; rc == BEX_OK && i < f->n_holders; i++)
@@ -118,10 +118,11 @@ static int pick_face(bex_store *st, const bex_entry_request *rq, bex_entry_reque
         return BEX_ERR_LIMIT;
     }
     float doc[64], holder[64];
+    size_t dim = (size_t)bex_store_dim(st);
     for (int i = 0; i < n; i++) doc[i] = holder[i] = NAN;
     int rc = BEX_OK;
     if (n > 1 && rq->doc_photo) {
-        for (int i = 0; i < n; i++) doc[i] = bex_template_similarity(rq->faces + (size_t)i * BEX_TEMPLATE_DIM, rq->doc_photo);
+        for (int i = 0; i < n; i++) doc[i] = bex_template_similarity_dim(rq->faces + (size_t)i * dim, rq->doc_photo, (int)dim);
     } else if (n > 1) {
         bex_known_document h[BEX_ENTRY_MAX_HOLDERS];
         int nh = 0;
@@ -132,14 +133,14 @@ static int pick_face(bex_store *st, const bex_entry_request *rq, bex_entry_reque
             bex_index_hit hits[5];
             size_t nhits = 0;
             long long size = 0;
-            rc = bex__search(st, rq->faces + (size_t)i * BEX_TEMPLATE_DIM, subj, (size_t)nh, hits, &nhits, &size, err,
+            rc = bex__search(st, rq->faces + (size_t)i * dim, subj, (size_t)nh, hits, &nhits, &size, err,
                              errlen);
             if (rc == BEX_OK && nhits) holder[i] = hits[0].score;
         }
     }
     if (rc == BEX_OK && n > 1) rc = bex_entry_pick_face(doc, holder, n, face, err, errlen);
     if (rc != BEX_OK) return rc;
-    one->live = rq->faces + (size_t)*face * BEX_TEMPLATE_DIM;
+    one->live = rq->faces + (size_t)*face * dim;
     one->live_quality = rq->face_quality ? rq->face_quality[*face] : rq->live_quality;
     one->faces = NULL;
     one->n_faces = 0;
@@ -158,6 +159,9 @@ int bex_border_entry(bex_store *st, const bex_entry_request *rq0, bex_entry_resu
     }
     f->rq = rq;
     int rc = bex__settings_read(st, &f->settings, err, errlen);
+    /* the templates must be the store's model's (border.h: model, dim) */
+    if (rc == BEX_OK && (rq->live || rq->doc_photo || (rq->faces && rq->n_faces > 0)))
+        rc = bex_store_template_check(st, rq->model, rq->dim ? rq->dim : BEX_TEMPLATE_DIM, err, errlen);
     if (rc == BEX_OK) rc = bex_entry_check(rq, &f->settings, &f->citizen, err, errlen);
     if (rc == BEX_OK) rc = bex_time_canonical(rq->at, f->at) == BEX_OK ? BEX_OK : BEX_ERR_ARG;
     if (rc != BEX_OK) {
@@ -303,6 +307,10 @@ int bex_border_exit(bex_store *st, const bex_exit_request *rq0, bex_exit_result 
     if (rq->port_kind < BEX_PORT_NONE || rq->port_kind >= BEX_PORT_KIND_COUNT) {
         snprintf(err, errlen, "the port's kind is none of air, sea, land, land-pedestrian, land-vehicle");
         return BEX_ERR_ARG;
+    }
+    if (rq->live) { /* the store's model's template (border.h: model, dim) */
+        int rc = bex_store_template_check(st, rq->model, rq->dim ? rq->dim : BEX_TEMPLATE_DIM, err, errlen);
+        if (rc != BEX_OK) return rc;
     }
     bex_exit_facts f;
     memset(&f, 0, sizeof f);

@@ -17,12 +17,18 @@
  * LE), the decision block (DECISION_BYTES: the 1:N threshold as float32 LE bits, calibrated
  * (uint32), the FPIR (float64 bits), the calibration id and the gallery size N (int64 LE), the
  * operating point [128] and the calibration's name [128], NUL-padded, 0 to the end), then per
- * template its id, its subject (int64 LE each) and dim float32 LE. "BEXGALP1" files (no
- * decision block) are still read; their gate decides with the shipped table.
+ * template its id, its subject (int64 LE each) and dim float32 LE. A gallery of another model
+ * than the built-in one is "BEXGALP3": the same, with the model's identity [128] (NUL-padded)
+ * after the decision block, so that a gate refuses templates of another model; the built-in
+ * model's galleries stay "BEXGALP2" (readable by gates of earlier releases, which refuse a P3
+ * file as "no gallery inside"). "BEXGALP1" files (no decision block) are still read; their
+ * gate decides with the shipped table. P1 and P2 hold the built-in model's 128 floats.
  *
  * A log line: {"v":2,"device":..,"seq":..,"at":..,"departure":..,"port":..,"decision":..,
  * "subject":..,"template":"HEX","sig":"HEX"}: the template sealed to the service's X25519 key
- * (crypto_box_seal), the signature over the bytes before ,"sig".
+ * (crypto_box_seal; its length gives the template's), the signature over the bytes before
+ * ,"sig". A template of another model than the built-in one makes a "v":3 line, with
+ * "model":"<identity>" before "template".
  * Only the exact form written is parsed (it is written again and compared), so the bytes
  * signed are the bytes read.
  */
@@ -288,6 +294,8 @@ int bex_gate_keys_load(const char *path, bex_gate_keys *out, char *err, size_t e
 
 #define GALLERY_MAGIC "BEXGAL01"
 #define PLAIN_MAGIC "BEXGALP2"
+#define PLAIN_MAGIC_V3 "BEXGALP3"
+#define MODEL_BYTES 128 /* BEX_MODEL_ID_MAX */
 #define PLAIN_MAGIC_V1 "BEXGALP1"
 #define DECISION_BYTES 320
 #define AEAD_ABYTES crypto_aead_xchacha20poly1305_ietf_ABYTES
@@ -472,8 +480,9 @@ int bex_border_gallery_seal(bex_store *st, const char *departure, const char *de
         }
     }
     /* the plaintext */
-    size_t count = bex_index_count(ix), rowb = 16 + 4 * (size_t)BEX_TEMPLATE_DIM;
-    size_t plain_n = 24 + DECISION_BYTES + count * rowb;
+    int dim = bex_index_dim(ix), v3 = !bex_model_is_builtin(bex_store_model(st));
+    size_t count = bex_index_count(ix), rowb = 16 + 4 * (size_t)dim, at = 24 + DECISION_BYTES + (v3 ? MODEL_BYTES : 0);
+    size_t plain_n = at + count * rowb;
     unsigned char *plain = sodium_malloc(plain_n > 0 ? plain_n : 1);
     size_t total = BEX_GALLERY_HEADER_BYTES + plain_n + AEAD_ABYTES + BEX_GALLERY_SIG_BYTES;
     unsigned char *out = bex__malloc(total);
@@ -484,21 +493,25 @@ int bex_border_gallery_seal(bex_store *st, const char *departure, const char *de
         snprintf(err, errlen, "out of memory sealing a gallery of %zu templates", count);
         return BEX_ERR_NOMEM;
     }
-    memcpy(plain, PLAIN_MAGIC, 8);
+    memcpy(plain, v3 ? PLAIN_MAGIC_V3 : PLAIN_MAGIC, 8);
     unsigned char dimb[8] = {0};
-    dimb[0] = BEX_TEMPLATE_DIM & 0xff;
-    dimb[1] = (BEX_TEMPLATE_DIM >> 8) & 0xff;
+    dimb[0] = dim & 0xff;
+    dimb[1] = (dim >> 8) & 0xff;
     memcpy(plain + 8, dimb, 8);
     put64(plain + 16, count);
     decision_write(&h, plain + 24);
+    h.plain_version = v3 ? 3 : 2;
+    h.dim = dim;
+    snprintf(h.model, sizeof h.model, "%s", bex_store_model(st));
+    if (v3) put_text(plain + 24 + DECISION_BYTES, h.model, MODEL_BYTES);
     for (size_t i = 0; i < count && rc == BEX_OK; i++) {
         int64_t tid, sid;
-        float v[BEX_TEMPLATE_DIM];
+        float v[BEX_TEMPLATE_MAX_DIM];
         rc = bex_index_template_at(ix, i, &tid, &sid, v, err, errlen);
-        unsigned char *p = plain + 24 + DECISION_BYTES + i * rowb;
+        unsigned char *p = plain + at + i * rowb;
         put64(p, (uint64_t)tid);
         put64(p + 8, (uint64_t)sid);
-        for (int j = 0; j < BEX_TEMPLATE_DIM; j++) {
+        for (int j = 0; j < dim; j++) {
             uint32_t w;
             memcpy(&w, &v[j], 4);
             for (int b = 0; b < 4; b++) p[16 + 4 * j + b] = (unsigned char)(w >> (8 * b));
@@ -607,28 +620,37 @@ int bex_gate_gallery_open(const unsigned char *file, size_t len, const bex_gate_
                                                          key) != 0;
     sodium_memzero(key, sizeof key);
     const char *why = NULL;
-    size_t rowb = 16 + 4 * (size_t)BEX_TEMPLATE_DIM;
     uint64_t count = 0;
     size_t at = 24; /* where the templates start */
+    int v3 = pn >= 24 && !memcmp(plain, PLAIN_MAGIC_V3, 8), v2 = pn >= 24 && !memcmp(plain, PLAIN_MAGIC, 8);
+    int dim = pn >= 24 ? plain[8] | plain[9] << 8 : 0;
     if (bad || mlen != pn) why = "it does not decrypt";
-    else if (pn < 24 || (memcmp(plain, PLAIN_MAGIC, 8) && memcmp(plain, PLAIN_MAGIC_V1, 8))) why = "no gallery inside";
-    else if ((plain[8] | plain[9] << 8) != BEX_TEMPLATE_DIM || get64(plain + 8) >> 16) why = "templates of another size";
-    else if (!memcmp(plain, PLAIN_MAGIC, 8) && (pn < 24 + DECISION_BYTES || (why = decision_read(plain + 24, &h)) != NULL))
+    else if (!v3 && !v2 && memcmp(plain, PLAIN_MAGIC_V1, 8)) why = "no gallery inside";
+    /* P1, P2: the built-in model's 128 floats; P3: its model's length */
+    else if (get64(plain + 8) >> 16 || (v3 ? dim < 1 || dim > BEX_TEMPLATE_MAX_DIM : dim != BEX_TEMPLATE_DIM))
+        why = "templates of another size";
+    else if ((v2 || v3) && (pn < 24 + DECISION_BYTES + (v3 ? MODEL_BYTES : 0) ||
+                            (why = decision_read(plain + 24, &h)) != NULL))
         why = why ? why : "no decision block";
-    if (!why && !memcmp(plain, PLAIN_MAGIC, 8)) {
-        h.plain_version = 2;
-        at = 24 + DECISION_BYTES;
-    } else if (!why) {
-        h.plain_version = 1;
+    else if (v3 && (get_text(plain + 24 + DECISION_BYTES, h.model, sizeof h.model), !h.model[0]))
+        why = "no model identity";
+    if (!why) {
+        h.plain_version = v3 ? 3 : v2 ? 2 : 1;
+        at = 24 + (v2 || v3 ? DECISION_BYTES : 0) + (v3 ? MODEL_BYTES : 0);
+        h.dim = dim;
+        /* P1 and P2 recorded no model: the built-in one, its alignment unrecorded (bex_index_check_model
+         * takes either built-in identity for it) */
+        if (!v3) snprintf(h.model, sizeof h.model, "%s", BEX_INDEX_MODEL_LEGACY);
     }
+    size_t rowb = 16 + 4 * (size_t)dim;
     if (!why && ((count = get64(plain + 16)) > GALLERY_MAX_TEMPLATES || at + count * rowb != pn)) why = "a wrong count";
     h.templates = count;
     bex_index *ix = NULL;
-    if (!why) rc = bex_index_open(BEX_TEMPLATE_DIM, BEX_INDEX_FLOAT32, &ix, err, errlen);
+    if (!why) rc = bex_index_open_model(dim, BEX_INDEX_FLOAT32, h.model, &ix, err, errlen);
     for (uint64_t i = 0; !why && rc == BEX_OK && i < count; i++) {
         const unsigned char *p = plain + at + i * rowb;
-        float v[BEX_TEMPLATE_DIM];
-        for (int j = 0; j < BEX_TEMPLATE_DIM; j++) {
+        float v[BEX_TEMPLATE_MAX_DIM];
+        for (int j = 0; j < dim; j++) {
             uint32_t w = 0;
             for (int b = 0; b < 4; b++) w |= (uint32_t)p[16 + 4 * j + b] << (8 * b);
             memcpy(&v[j], &w, 4);
@@ -723,15 +745,22 @@ int bex_gate_decide_with(bex_index *gallery, const bex_gallery_header *info, con
 
 /* ---- log lines ---- */
 
+/* floats in a record's template, and the bytes of its sealed form */
+static int rec_dim(const bex_gate_record *r) { return r->dim ? r->dim : BEX_TEMPLATE_DIM; }
+static size_t rec_sealed(const bex_gate_record *r) { return 4 * (size_t)rec_dim(r) + 48; }
+
 /* The line up to (not including) ,"sig": what is signed. */
 static size_t line_body(const bex_gate_record *r, char out[BEX_GATE_LINE_MAX]) {
-    int k = snprintf(out, BEX_GATE_LINE_MAX, "{\"v\":2,\"device\":\"%.31s\",\"seq\":%lld,\"at\":\"%.23s\","
-                     "\"departure\":\"%.47s\",\"port\":\"%.7s\",\"decision\":\"%s\",\"subject\":%lld,\"template\":\"",
-                     r->device, (long long)r->seq, r->at, r->departure, r->port, r->match ? "match" : "no_match",
-                     r->match ? (long long)r->subject : 0LL);
-    if (k < 0 || (size_t)k + 2 * sizeof r->sealed + 2 >= BEX_GATE_LINE_MAX) return 0;
-    hex(r->sealed, sizeof r->sealed, out + k);
-    k += 2 * (int)sizeof r->sealed;
+    if (r->dim < 0 || r->dim > BEX_TEMPLATE_MAX_DIM) return 0;
+    if (!plain_text(r->model)) return 0;
+    int k = snprintf(out, BEX_GATE_LINE_MAX, "{\"v\":%d,\"device\":\"%.31s\",\"seq\":%lld,\"at\":\"%.23s\","
+                     "\"departure\":\"%.47s\",\"port\":\"%.7s\",\"decision\":\"%s\",\"subject\":%lld,%s%.127s%s\"template\":\"",
+                     r->model[0] ? 3 : 2, r->device, (long long)r->seq, r->at, r->departure, r->port,
+                     r->match ? "match" : "no_match", r->match ? (long long)r->subject : 0LL,
+                     r->model[0] ? "\"model\":\"" : "", r->model, r->model[0] ? "\"," : "");
+    if (k < 0 || (size_t)k + 2 * rec_sealed(r) + 2 >= BEX_GATE_LINE_MAX) return 0;
+    hex(r->sealed, rec_sealed(r), out + k);
+    k += 2 * (int)rec_sealed(r);
     out[k++] = '"';
     out[k] = 0;
     return (size_t)k;
@@ -762,12 +791,16 @@ int bex_gate_log_sign(bex_gate_record *r, const bex_gate_keys *k, char *err, siz
                  "of plain characters");
         return BEX_ERR_ARG;
     }
-    for (size_t i = 0; i < BEX_TEMPLATE_DIM; i++)
+    if (r->dim < 0 || r->dim > BEX_TEMPLATE_MAX_DIM) {
+        snprintf(err, errlen, "a gate log line's template has %d floats: 1 to %d", r->dim, BEX_TEMPLATE_MAX_DIM);
+        return BEX_ERR_ARG;
+    }
+    for (int i = 0; i < rec_dim(r); i++)
         if (!isfinite(r->template_[i])) {
             snprintf(err, errlen, "a gate log line's template is not numbers");
             return BEX_ERR_ARG;
         }
-    if (crypto_box_seal(r->sealed, (const unsigned char *)r->template_, sizeof r->template_,
+    if (crypto_box_seal(r->sealed, (const unsigned char *)r->template_, sizeof(float) * (size_t)rec_dim(r),
                         k->service_box_public) != 0) {
         snprintf(err, errlen, "cannot seal the template to the service");
         return BEX_ERR_ARG;
@@ -793,11 +826,12 @@ int bex_gate_log_verify(const bex_gate_record *r, const unsigned char sign_publi
 int bex_gate_log_open(bex_gate_record *r, const unsigned char box_public[32], const unsigned char box_secret[32]) {
     char err[64];
     if (bex_crypto_init(err, sizeof err) != BEX_OK) return 0;
-    if (crypto_box_seal_open((unsigned char *)r->template_, r->sealed, sizeof r->sealed, box_public, box_secret) != 0) {
+    if (r->dim < 0 || r->dim > BEX_TEMPLATE_MAX_DIM ||
+        crypto_box_seal_open((unsigned char *)r->template_, r->sealed, rec_sealed(r), box_public, box_secret) != 0) {
         memset(r->template_, 0, sizeof r->template_);
         return 0;
     }
-    for (size_t i = 0; i < BEX_TEMPLATE_DIM; i++)
+    for (int i = 0; i < rec_dim(r); i++)
         if (!isfinite(r->template_[i])) {
             memset(r->template_, 0, sizeof r->template_);
             return 0;
@@ -836,7 +870,9 @@ int bex_gate_log_parse(const char *line, bex_gate_record *out, char *err, size_t
     else if (!cJSON_GetObjectItemCaseSensitive(o, "sig") || !cJSON_GetObjectItemCaseSensitive(o, "v"))
         why = "an unsigned line (written before gates signed their logs): refused; register the gate "
               "(bex gate register) and let it sign its log";
-    else if (!int_member(o, "v", &v) || v != 2) why = "a version other than 2";
+    else if (!int_member(o, "v", &v) || (v != 2 && v != 3)) why = "a version other than 2 or 3";
+    else if (v == 3 && (!str_member(o, "model", r.model, sizeof r.model) || !r.model[0]))
+        why = "no model (a version-3 line names its template's model)";
     else if (!str_member(o, "device", r.device, sizeof r.device) || !name_ok(r.device)) why = "no device";
     else if (!int_member(o, "seq", &r.seq) || r.seq < 1) why = "no sequence number";
     else if (!str_member(o, "at", at, sizeof at) || bex_time_canonical(at, r.at) != BEX_OK) why = "no time";
@@ -846,7 +882,9 @@ int bex_gate_log_parse(const char *line, bex_gate_record *out, char *err, size_t
              (strcmp(decision, "match") && strcmp(decision, "no_match")))
         why = "no decision";
     else if (!int_member(o, "subject", &r.subject)) why = "no subject";
-    else if (!str_member(o, "template", tmpl, sizeof tmpl) || !unhex(tmpl, r.sealed, sizeof r.sealed))
+    else if (!str_member(o, "template", tmpl, sizeof tmpl) || strlen(tmpl) % 8 || strlen(tmpl) < 2 * (4 + 48) ||
+             (r.dim = (int)((strlen(tmpl) / 2 - 48) / 4)) > BEX_TEMPLATE_MAX_DIM ||
+             !unhex(tmpl, r.sealed, rec_sealed(&r)))
         why = "no sealed template";
     else if (!str_member(o, "sig", sig, sizeof sig) || !unhex(sig, r.sig, sizeof r.sig)) why = "no signature";
     if (!why) r.match = !strcmp(decision, "match");
@@ -949,7 +987,15 @@ int bex_border_sync_line(bex_store *st, const char *line, bex_port_kind port_kin
     /* verified: decided again by the store and recorded (an exit recorded already, after a sync
        that stopped between the two transactions, is found by `once`), then remembered */
     bex_exit_request rq = {.live = g->template_, .live_quality = NAN, .port = g->port, .port_kind = port_kind,
-                           .departure = g->departure[0] ? g->departure : NULL, .at = g->at, .once = 1};
+                           .departure = g->departure[0] ? g->departure : NULL, .at = g->at, .once = 1,
+                           .dim = g->dim, .model = g->model[0] ? g->model : NULL};
+    /* the template's model must be the store's: a "v":3 line names it; a "v":2 line is the
+     * built-in model's (another length or model than the store's: refused, nothing recorded) */
+    if (!g->model[0] && !bex_model_is_builtin(bex_store_model(st))) {
+        snprintf(err, errlen, "gate %s's line %lld holds a template of the built-in model; the store was opened with "
+                 "model \"%s\": sync it with the model the gate used", g->device, (long long)g->seq, bex_store_model(st));
+        return BEX_ERR_ARG;
+    }
     if ((rc = bex_border_exit(st, &rq, &res->exit, err, errlen)) != BEX_OK) return rc;
     rc = bex__begin(st, err, errlen);
     if (rc == BEX_OK) rc = bex__gate_line_accept(st, d.id, g->seq, h, res->exit.encounter, now, err, errlen);

@@ -207,7 +207,8 @@ int bex_border_gallery(bex_store *st, const char *departure, bex_index **out, si
         rc = BEX_ERR_ARG;
     }
     bex_index *ix = NULL;
-    if (rc == BEX_OK) rc = bex_index_open(BEX_TEMPLATE_DIM, BEX_INDEX_FLOAT32, &ix, err, errlen);
+    if (rc == BEX_OK) /* the store's model's templates, the index tagged with it */
+        rc = bex_index_open_model(bex_store_dim(st), BEX_INDEX_FLOAT32, bex_store_model(st), &ix, err, errlen);
     if (rc == BEX_OK) rc = bex__gallery_fill(st, departure, ix, err, errlen);
     if (rc == BEX_OK) {
         *subjects = bex_index_subjects(ix);

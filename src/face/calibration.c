@@ -265,6 +265,17 @@ static int load_cal_file(const bex_model *m, cal_file *cf, char *err, size_t err
     return rc;
 }
 
+int bex_calibration_model_load(const bex_model *m, bex_calibration *out, bex_calibration_row **rows, char *err,
+                               size_t errlen) {
+    if (!m || !out || !rows) return bex__fail(err, errlen, BEX_ERR_ARG, "bex_calibration_model_load: NULL argument");
+    cal_file cf;
+    int rc = load_cal_file(m, &cf, err, errlen);
+    if (rc != BEX_OK) return rc;
+    *out = cf.t;
+    *rows = cf.rows;
+    return BEX_OK;
+}
+
 int bex_operating_point_verify_model(const bex_model *m, bex_align align, double fmr, bex_operating_point *out,
                                      char *err, size_t errlen) {
     if (!m) return bex_operating_point_verify(align, fmr, out, err, errlen);

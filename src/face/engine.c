@@ -491,7 +491,7 @@ int bex_face_template(bex_engine *eng, const bex_image *img, bex_face *face, bex
     if (eng->onnx) { /* the model's own alignment and network; `align` is the built-in model's */
         const bex_model *m = face_onnx_model(eng->onnx);
         /* writes template_ only on success */
-        int rc = face_onnx_template(eng->onnx, img, face->landmarks, face->template_, err, errlen);
+        int rc = face_onnx_template(eng->onnx, img, face->landmarks, eng->opt.flip, face->template_, err, errlen);
         if (rc == BEX_OK) {
             memset(face->template_ + m->embedding, 0, sizeof(float) * (size_t)(BEX_TEMPLATE_MAX_DIM - m->embedding));
             face->dim = m->embedding;

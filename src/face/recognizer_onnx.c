@@ -19,6 +19,7 @@ struct face_onnx {
     nn_graph *g;
     int n_out, out_index;
     float *chip;  /* w * h * 3, RGB HWC, 0..255 */
+    float *mirror; /* the chip mirrored (flip) */
     float *in;    /* the input tensor */
     float **outs; /* every output's buffer (the executor fills them all) */
 };
@@ -40,6 +41,7 @@ void face_onnx_close(face_onnx *r) {
         for (int i = 0; i < r->n_out; i++) bex__free(r->outs[i]);
     bex__free(r->outs);
     bex__free(r->chip);
+    bex__free(r->mirror);
     bex__free(r->in);
     nn_graph_free(r->g);
     bex__free(r);
@@ -93,9 +95,10 @@ int face_onnx_open(const bex_model *m, face_onnx **out, char *err, size_t errlen
     }
     size_t px = (size_t)m->width * m->height * 3;
     r->chip = bex__malloc(px * sizeof(float));
+    r->mirror = bex__malloc(px * sizeof(float));
     r->in = bex__malloc(in.count * sizeof(float));
     r->outs = bex__calloc((size_t)r->n_out, sizeof *r->outs);
-    int ok = r->chip && r->in && r->outs;
+    int ok = r->chip && r->mirror && r->in && r->outs;
     for (int i = 0; ok && i < r->n_out; i++) {
         nn_graph_info oi;
         ok = nn_graph_output(r->g, i, &oi) == BEX_OK && (r->outs[i] = bex__malloc((oi.count ? oi.count : 1) * sizeof(float)));
@@ -108,14 +111,33 @@ int face_onnx_open(const bex_model *m, face_onnx **out, char *err, size_t errlen
     return BEX_OK;
 }
 
-int face_onnx_template(face_onnx *r, const bex_image *img, const float lm[68][2], float *out, char *err,
-                       size_t errlen) {
+float face_onnx_mirror_axis2(const bex_model *m) {
+    /* dlib-150: the built-in chip's column 74 (flip.h: dlib's mean face is symmetric about
+     * x = 0.490127 of its square, 74.01 px of 150), scaled. arcface-112: the mid-lines of the
+     * eyes (55.9132), the nose (56.0252) and the mouth corners (56.1396), averaged, scaled. */
+    if (m->alignment == BEX_MODEL_ALIGN_ARCFACE112) return 2.0f * 56.0260f * (float)m->width / 112.0f;
+    return 148.0f * (float)m->width / 150.0f;
+}
+
+void face_onnx_mirror(const float *src, float *dst, int w, int h, float axis2) {
+    for (int u = 0; u < w; u++) {
+        float x = axis2 - (float)u;
+        if (x < 0) x = 0;
+        if (x > (float)(w - 1)) x = (float)(w - 1);
+        int x0 = (int)x, x1 = x0 + 1 < w ? x0 + 1 : x0;
+        float f = x - (float)x0;
+        for (int v = 0; v < h; v++) {
+            const float *a = src + ((size_t)v * w + x0) * 3, *b = src + ((size_t)v * w + x1) * 3;
+            float *d = dst + ((size_t)v * w + u) * 3;
+            for (int c = 0; c < 3; c++) d[c] = f == 0 ? a[c] : (1 - f) * a[c] + f * b[c];
+        }
+    }
+}
+
+/* The network on one chip: its unit-length embedding into out */
+static int run_chip(face_onnx *r, const float *chip, float *out, char *err, size_t errlen) {
     const bex_model *m = &r->m;
-    float t[6];
-    align_model_transform(lm, m->alignment == BEX_MODEL_ALIGN_ARCFACE112, m->width, m->height, t);
-    if (bex__image_warp_affine_f32(img, t, m->width, m->height, r->chip) != 0)
-        return bex__fail(err, errlen, BEX_ERR_NO_FACE, "the face's aligned crop lies outside the image");
-    face_onnx_preprocess(m, r->chip, r->in);
+    face_onnx_preprocess(m, chip, r->in);
     int rc = nn_graph_run(r->g, (const float *const[]){r->in}, r->outs, err, errlen);
     if (rc != BEX_OK) return rc;
     const float *d = r->outs[r->out_index];
@@ -125,5 +147,28 @@ int face_onnx_template(face_onnx *r, const bex_image *img, const float lm[68][2]
         return bex__fail(err, errlen, BEX_ERR_MODEL, "model %s gave a zero or non-finite embedding", m->name);
     float inv = (float)(1.0 / sqrt(ss));
     for (int i = 0; i < m->embedding; i++) out[i] = d[i] * inv;
+    return BEX_OK;
+}
+
+int face_onnx_template(face_onnx *r, const bex_image *img, const float lm[68][2], int flip, float *out, char *err,
+                       size_t errlen) {
+    const bex_model *m = &r->m;
+    float t[6];
+    align_model_transform(lm, m->alignment == BEX_MODEL_ALIGN_ARCFACE112, m->width, m->height, t);
+    if (bex__image_warp_affine_f32(img, t, m->width, m->height, r->chip) != 0)
+        return bex__fail(err, errlen, BEX_ERR_NO_FACE, "the face's aligned crop lies outside the image");
+    float a[BEX_TEMPLATE_MAX_DIM], b[BEX_TEMPLATE_MAX_DIM];
+    int rc = run_chip(r, r->chip, flip ? a : out, err, errlen);
+    if (rc != BEX_OK || !flip) return rc;
+    face_onnx_mirror(r->chip, r->mirror, m->width, m->height, face_onnx_mirror_axis2(m));
+    if ((rc = run_chip(r, r->mirror, b, err, errlen)) != BEX_OK) return rc;
+    double ss = 0; /* the normalised mean of the two unit templates */
+    for (int i = 0; i < m->embedding; i++) {
+        a[i] += b[i];
+        ss += (double)a[i] * a[i];
+    }
+    if (!(ss > 0)) return bex__fail(err, errlen, BEX_ERR_MODEL, "model %s gave opposite templates for a face and its mirror", m->name);
+    float inv = (float)(1.0 / sqrt(ss));
+    for (int i = 0; i < m->embedding; i++) out[i] = a[i] * inv;
     return BEX_OK;
 }

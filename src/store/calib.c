@@ -23,8 +23,14 @@ typedef struct tpl {
     int root;                /* the subject's linked set (index into the root table) */
     int live;                /* an entry's or exit's capture */
     char port[16], camera[32], at[24], model[BEX_MODEL_ID_MAX];
-    float v[BEX_TEMPLATE_DIM];
+    int dim;                 /* floats in v: one model's templates all have its length */
+    float *v;                /* bex__malloc'ed */
 } tpl;
+
+static void tpl_free(tpl *t, size_t n) {
+    for (size_t i = 0; t && i < n; i++) bex__free(t[i].v);
+    bex__free(t);
+}
 
 /* ---- linked subjects: union-find over subject ids ---- */
 
@@ -118,7 +124,15 @@ static int load_templates(bex_store *st, links *l, const char *model, tpl **out,
     tpl *t = NULL;
     int rc = BEX_OK, step;
     while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-        if (sqlite3_column_bytes(s, 2) != TEMPLATE_BYTES) continue;
+        /* the store's own model: its length; another model (every model, q->model NULL): the
+         * length of that model's first template (rows come by model), 1..BEX_TEMPLATE_MAX_DIM */
+        int bytes = sqlite3_column_bytes(s, 2);
+        const char *mid = (const char *)sqlite3_column_text(s, 1);
+        int want = mid && !strcmp(mid, st->model) ? TEMPLATE_BYTES(st)
+                   : n > 0 && mid && !strcmp(mid, t[n - 1].model) ? t[n - 1].dim * (int)sizeof(float) : bytes;
+        if (bytes != want || bytes % (int)sizeof(float) || bytes < (int)sizeof(float) ||
+            bytes > BEX_TEMPLATE_MAX_DIM * (int)sizeof(float))
+            continue;
         if (n == cap) {
             size_t nc = cap ? cap * 2 : 1024;
             tpl *nt = bex__realloc(t, sizeof *t * nc);
@@ -133,21 +147,29 @@ static int load_templates(bex_store *st, links *l, const char *model, tpl **out,
         memset(x, 0, sizeof *x);
         x->subject = sqlite3_column_int64(s, 0);
         st_col_text(s, 1, x->model, sizeof x->model);
-        memcpy(x->v, sqlite3_column_blob(s, 2), TEMPLATE_BYTES);
+        x->dim = bytes / (int)sizeof(float);
+        if (!(x->v = bex__malloc((size_t)bytes))) {
+            rc = bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory for %zu templates", n + 1);
+            break;
+        }
+        memcpy(x->v, sqlite3_column_blob(s, 2), (size_t)bytes);
         const char *src = (const char *)sqlite3_column_text(s, 3);
         x->live = src && (!strcmp(src, "entry") || !strcmp(src, "exit"));
         st_col_text(s, 4, x->at, sizeof x->at);
         st_col_text(s, 5, x->port, sizeof x->port);
         st_col_text(s, 6, x->camera, sizeof x->camera);
         int k = index_of(l, x->subject);
-        if (k < 0) continue; /* a subject deleted meanwhile */
+        if (k < 0) { /* a subject deleted meanwhile */
+            bex__free(x->v);
+            continue;
+        }
         x->root = find(l, k);
         n++;
     }
     if (rc == BEX_OK && step != SQLITE_DONE) rc = st_fail(st, "reading the templates", err, errlen);
     sqlite3_finalize(s);
     if (rc != BEX_OK) {
-        bex__free(t);
+        tpl_free(t, n);
         return rc;
     }
     *out = t;
@@ -155,9 +177,11 @@ static int load_templates(bex_store *st, links *l, const char *model, tpl **out,
     return BEX_OK;
 }
 
-static float dot(const float *a, const float *b) {
+/* two templates of one model (pairs are formed within a model: the same length) */
+static float dot(const tpl *a, const tpl *b) {
     float s = 0;
-    for (int k = 0; k < BEX_TEMPLATE_DIM; k++) s += a[k] * b[k];
+    int n = a->dim < b->dim ? a->dim : b->dim;
+    for (int k = 0; k < n; k++) s += a->v[k] * b->v[k];
     return s;
 }
 
@@ -210,7 +234,7 @@ static int group_pairs(const tpl *t, size_t lo, size_t hi, const size_t *p, size
             size_t i = p[a];
             for (size_t j = lo; j < hi && k < want; j++) {
                 if (t[j].root == t[i].root || (inp[j - lo] && j <= i)) continue;
-                g->nonmated[k] = dot(t[i].v, t[j].v);
+                g->nonmated[k] = dot(&t[i], &t[j]);
                 int hi_ = half_of(t[i].root, seed), hj = half_of(t[j].root, seed);
                 g->half[k++] = (signed char)(hi_ == hj ? hi_ : -1);
             }
@@ -223,7 +247,7 @@ static int group_pairs(const tpl *t, size_t lo, size_t hi, const size_t *p, size
             if (t[j].root == t[i].root) continue;
             /* (i, j) with both probes is drawn from either end: keep half of them */
             if (inp[j - lo] && (splitmix(&rs) & 1)) continue;
-            g->nonmated[k] = dot(t[i].v, t[j].v);
+            g->nonmated[k] = dot(&t[i], &t[j]);
             int hi_ = half_of(t[i].root, seed), hj = half_of(t[j].root, seed);
             g->half[k++] = (signed char)(hi_ == hj ? hi_ : -1);
         }
@@ -247,7 +271,7 @@ static int group_pairs(const tpl *t, size_t lo, size_t hi, const size_t *p, size
         for (size_t q = subj_first[s]; q < subj_first[s + 1] && m < mcap; q++) {
             size_t j = lo + by_subject[q];
             if (j == i || (inp[j - lo] && j <= i)) continue;
-            g->mated[m++] = dot(t[i].v, t[j].v);
+            g->mated[m++] = dot(&t[i], &t[j]);
         }
     }
     g->n_mated = m;
@@ -373,7 +397,7 @@ int bex_store_calibration_scores(bex_store *st, const bex_score_query *q, bex_sc
     }
 out:
     links_free(&l);
-    bex__free(t);
+    tpl_free(t, nt);
     bex__free(cnt_all);
     bex__free(cnt_p);
     bex__free(p);
@@ -601,9 +625,10 @@ int bex_store_drift_check(bex_store *st, const char *since, double fmr, double a
     double threshold = NAN, target = fmr;
     int rc = bex_store_calibration_threshold(st, st->model, fmr, &c.calibration, &threshold, &target, err, errlen);
     if (rc != BEX_OK) return rc;
-    if (!c.calibration) { /* none applied: the shipped table */
+    if (!c.calibration) { /* none applied: the shipped table (another model: its own file) */
         bex_operating_point op;
-        rc = bex_operating_point_verify(st->align, fmr, &op, err, errlen);
+        rc = st->builtin ? bex_operating_point_verify(st->align, fmr, &op, err, errlen)
+                         : bex_operating_point_verify_model(&st->desc, st->align, fmr, &op, err, errlen);
         if (rc != BEX_OK) return rc;
         threshold = op.threshold;
         target = op.fmr;
@@ -723,6 +748,8 @@ int bex_store_drift_latest(bex_store *st, bex_drift_check *out, int *found, char
  * gallery file carries, set from its port's calibration when the file was sealed (gate.c). */
 
 void st_calibs_free(bex_store *st) {
+    bex__free(st->model_cal_rows);
+    st->model_cal_rows = NULL;
     for (size_t i = 0; i < st->n_calibs; i++) bex__free(st->calibs[i].rows);
     bex__free(st->calibs);
     st->calibs = NULL;
@@ -815,8 +842,19 @@ int bex_store_calibration_for(bex_store *st, const char *port, bex_calibration *
     for (size_t i = 0; i < st->n_calibs; i++) list[i] = &st->calibs[i].c;
     int k = bex_calibration_in_force(list, st->n_calibs, port); /* border/rules.c: port, model, shipped */
     if (k >= 0) *out = *list[k];
-    else bex_calibration_shipped(st->align, out);
     bex__free(list);
+    if (k >= 0) return BEX_OK;
+    if (st->builtin) bex_calibration_shipped(st->align, out);
+    else { /* another model: its own calibration file, never the built-in model's table */
+        if (!st->model_cal_rows) {
+            char e[400];
+            rc = bex_calibration_model_load(&st->desc, &st->model_cal, &st->model_cal_rows, e, sizeof e);
+            if (rc != BEX_OK)
+                return bex__fail(err, errlen, rc, "%s; or apply a calibration on the store's own data (bex eval "
+                                 "calibrate --store ... --apply): no decision is taken without one", e);
+        }
+        *out = st->model_cal;
+    }
     return BEX_OK;
 }
 

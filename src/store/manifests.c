@@ -94,7 +94,7 @@ int bex__gallery_fill(bex_store *st, const char *departure, bex_index *ix, char 
     int r, rc = BEX_OK;
     int64_t n = 0;
     while (rc == BEX_OK && (r = sqlite3_step(s)) == SQLITE_ROW)
-        if (sqlite3_column_bytes(s, 1) == TEMPLATE_BYTES)
+        if (sqlite3_column_bytes(s, 1) == TEMPLATE_BYTES(st))
             rc = bex_index_add(ix, ++n, sqlite3_column_int64(s, 0), (const float *)sqlite3_column_blob(s, 1), err,
                                errlen);
     if (rc == BEX_OK && r != SQLITE_DONE) rc = st_fail(st, "reading the gallery", err, errlen);

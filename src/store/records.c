@@ -150,8 +150,8 @@ static int sample_vector(void *ctx, int64_t sample, float *vec) {
     sqlite3_bind_int64(s, 1, sample);
     st_bind_text(s, 2, st->model);
     int rc = BEX_ERR_ARG;
-    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_bytes(s, 0) == TEMPLATE_BYTES) {
-        memcpy(vec, sqlite3_column_blob(s, 0), TEMPLATE_BYTES);
+    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_bytes(s, 0) == TEMPLATE_BYTES(st)) {
+        memcpy(vec, sqlite3_column_blob(s, 0), TEMPLATE_BYTES(st));
         rc = BEX_OK;
     }
     st_release(st, s);
@@ -311,7 +311,7 @@ int bex__exit_recorded(bex_store *st, const char *port, const char *at, const fl
     if (!s) return BEX_ERR_IO;
     st_bind_text(s, 1, port);
     st_bind_text(s, 2, at);
-    sqlite3_bind_blob(s, 3, tmpl, TEMPLATE_BYTES, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 3, tmpl, TEMPLATE_BYTES(st), SQLITE_STATIC);
     int r = sqlite3_step(s);
     if (r == SQLITE_ROW) {
         char o[32];
@@ -555,7 +555,7 @@ int bex__insert_sample(bex_store *st, int64_t subject, int64_t encounter, const 
     st_bind_id(s, 2, encounter);
     st_bind_text(s, 3, source);
     st_bind_text(s, 4, st->model);
-    sqlite3_bind_blob(s, 5, tmpl, TEMPLATE_BYTES, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 5, tmpl, TEMPLATE_BYTES(st), SQLITE_STATIC);
     if (isnan(quality)) sqlite3_bind_null(s, 6);
     else sqlite3_bind_double(s, 6, quality);
     st_bind_text(s, 7, at);
@@ -600,7 +600,7 @@ static int index_samples(bex_store *st, int by_encounter, int64_t id, int64_t su
     st_bind_text(s, 2, st->model);
     int r, rc = BEX_OK;
     while (rc == BEX_OK && (r = sqlite3_step(s)) == SQLITE_ROW)
-        if (sqlite3_column_bytes(s, 1) == TEMPLATE_BYTES)
+        if (sqlite3_column_bytes(s, 1) == TEMPLATE_BYTES(st))
             rc = st_pending_add(st, sqlite3_column_int64(s, 0), subject, (const float *)sqlite3_column_blob(s, 1));
     if (rc == BEX_OK && r != SQLITE_DONE) rc = st_fail(st, "reading samples", err, errlen);
     st_release(st, s);

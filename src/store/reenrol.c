@@ -126,7 +126,7 @@ int bex_store_reenrol(bex_store *st, const char *model, int dim, bex_store_templ
     }
     sqlite3_finalize(need);
     if (rc == BEX_OK) {
-        qsort(r.need_capture, r.n_need_capture, sizeof *r.need_capture, cmp_id);
+        if (r.n_need_capture) qsort(r.need_capture, r.n_need_capture, sizeof *r.need_capture, cmp_id); /* NULL when none */
         char detail[512];
         snprintf(detail, sizeof detail,
                  "from %s: samples %lld, reenrolled %lld, already %lld, no image %lld, unusable %lld, subjects to "

@@ -225,7 +225,7 @@ int st_pending_add(bex_store *st, int64_t sample, int64_t subject, const float *
     st_pending *p = &st->pending[st->n_pending++];
     p->sample = sample;
     p->subject = subject;
-    if (vec) memcpy(p->vec, vec, sizeof p->vec);
+    if (vec) memcpy(p->vec, vec, sizeof(float) * (size_t)st->dim);
     return BEX_OK;
 }
 
@@ -242,9 +242,9 @@ int st_index(bex_store *st, bex_index **ix, char *err, size_t errlen) {
     st->index_version = version;
     bex_index *x;
     /* int8: 132 bytes a template against float32's 512, so a scan reads a quarter of the
-     * memory; bex__search re-scores the best candidates from the float32 templates in the
+     * memory (for 128 floats); bex__search re-scores the best candidates from the float32 templates in the
      * file, so the scores it returns, and the decisions taken on them, are exact. */
-    rc = bex_index_open(BEX_TEMPLATE_DIM, BEX_INDEX_INT8, &x, err, errlen);
+    rc = bex_index_open_model(st->dim, BEX_INDEX_INT8, st->model, &x, err, errlen);
     if (rc != BEX_OK) return rc;
     sqlite3_stmt *s = st_prep(st,
         "SELECT s.id, s.subject_id, s.template FROM samples s JOIN subjects p ON p.id = s.subject_id "
@@ -256,7 +256,7 @@ int st_index(bex_store *st, bex_index **ix, char *err, size_t errlen) {
     st_bind_text(s, 1, st->model);
     int r;
     while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-        if (sqlite3_column_bytes(s, 2) != BEX_TEMPLATE_DIM * (int)sizeof(float)) continue;
+        if (sqlite3_column_bytes(s, 2) != TEMPLATE_BYTES(st)) continue;
         rc = bex_index_add(x, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1),
                            (const float *)sqlite3_column_blob(s, 2), err, errlen);
         if (rc != BEX_OK) break;
@@ -526,7 +526,21 @@ int bex_store_open(const char *path, const bex_store_options *opt, bex_store **o
     st->align = opt->align;
     st->fmr = opt->fmr > 0 ? opt->fmr : BEX_DEFAULT_FMR;
     st->fpir = opt->fpir > 0 ? opt->fpir : BEX_DEFAULT_FPIR;
-    snprintf(st->model, sizeof st->model, "%s", bex_model_builtin_identity(st->align == BEX_ALIGN_FACEAPI));
+    if (opt->model && !bex_model_is_builtin(opt->model->identity)) {
+        if (!opt->model->identity[0] || opt->model->embedding < 1 || opt->model->embedding > BEX_TEMPLATE_MAX_DIM) {
+            snprintf(err, errlen, "the store's model is not loaded (no identity) or its embedding is not 1 to %d floats",
+                     BEX_TEMPLATE_MAX_DIM);
+            bex__free(st);
+            return BEX_ERR_ARG;
+        }
+        st->desc = *opt->model;
+        snprintf(st->model, sizeof st->model, "%s", opt->model->identity);
+        st->dim = opt->model->embedding;
+    } else {
+        snprintf(st->model, sizeof st->model, "%s", bex_model_builtin_identity(st->align == BEX_ALIGN_FACEAPI));
+        st->dim = BEX_TEMPLATE_DIM;
+        st->builtin = 1;
+    }
     int rc = bex_operating_point_verify(st->align, st->fmr, &st->verify_op, err, errlen);
     if (rc != BEX_OK) {
         bex__free(st);
@@ -599,6 +613,22 @@ int bex_store_schema_version(bex_store *st) {
 }
 
 const char *bex_store_model(bex_store *st) { return st->model; }
+
+int bex_store_dim(bex_store *st) { return st->dim; }
+
+int bex_store_template_check(bex_store *st, const char *model, int dim, char *err, size_t errlen) {
+    if (model && strcmp(model, st->model)) {
+        snprintf(err, errlen, "templates of model \"%.127s\" given to a store opened with model \"%s\": "
+                 "open the engine and the store with the same model (--model FILE)", model, st->model);
+        return BEX_ERR_ARG;
+    }
+    if (dim != st->dim) {
+        snprintf(err, errlen, "templates of %d floats given to a store whose model (\"%s\") makes %d: open the "
+                 "engine and the store with the same model (--model FILE)", dim, st->model, st->dim);
+        return BEX_ERR_ARG;
+    }
+    return BEX_OK;
+}
 
 /* ---- settings and retention periods, as kept ---- */
 

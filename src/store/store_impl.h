@@ -18,7 +18,7 @@
 /* A template to add to (or, subject < 0, remove from) the index once the transaction commits. */
 typedef struct st_pending {
     int64_t sample, subject;
-    float vec[BEX_TEMPLATE_DIM];
+    float vec[BEX_TEMPLATE_MAX_DIM]; /* st->dim floats */
 } st_pending;
 
 #define ST_CACHE 64
@@ -33,6 +33,9 @@ struct bex_store {
     sqlite3 *db;
     char actor[64];
     char model[BEX_MODEL_ID_MAX]; /* the identity of the templates it matches (model.h) */
+    int dim;                      /* floats in a template of that model */
+    int builtin;                  /* 1: the built-in model (the shipped table is its fallback) */
+    bex_model desc;               /* the model's description (builtin 0): its calibration file */
     bex_align align;
     double fmr, fpir;
     bex_index *ix;           /* every non-citizen face sample with a subject; NULL until needed */
@@ -47,6 +50,9 @@ struct bex_store {
     bex_operating_point verify_op; /* at fmr from the shipped table (the store's default) */
     st_calib *calibs;        /* the applied calibrations in force for `model` (model, port) */
     size_t n_calibs;
+    bex_calibration model_cal;    /* builtin 0: the model's own calibration file, read when
+                                     first needed (again while it is missing) */
+    bex_calibration_row *model_cal_rows; /* NULL: not read (yet) */
     int calib_loaded;        /* 0: read them at the next decision (an apply or a revert) */
     int64_t calib_version;   /* PRAGMA data_version when read: another process's commit
                                 (an apply through the CLI) changes it, and they are read again */
@@ -63,7 +69,8 @@ void st_set_index(bex_store *st, bex_index *x);
 /* The index scan of a prescan, when it is of the index in use now (else NULL). */
 const bex_index_scan *st_prescan_of(const bex_store *st, const bex_store_scan *p);
 
-#define TEMPLATE_BYTES (BEX_TEMPLATE_DIM * (int)sizeof(float))
+/* bytes of one of the store's templates (its model's embedding) */
+#define TEMPLATE_BYTES(st) ((st)->dim * (int)sizeof(float))
 
 /* Runs SQL without results. On failure writes "what: reason" and returns the status. */
 int st_exec(bex_store *st, const char *sql, const char *what, char *err, size_t errlen);

@@ -5,15 +5,23 @@
 #   - the exported network in onnxruntime-node (tools/onnx-ref/ref.js) and in bex's executor
 #     agree within 1e-4 of scale on an input chip (skipped without tools/onnx-ref/node_modules);
 #   - `bex embed --model` gives the built-in model's templates (cosine >= 0.9999, the same faces)
-#     on every LFW fixture, under another model identity (the built-in model with --no-flip:
-#     flip test-time augmentation is the built-in model's only, so the same network is compared);
+#     on every LFW fixture, under another model identity, with flip test-time augmentation (the
+#     default: the model's chip and its mirror) and with --no-flip;
 #   - `bex verify --model` is refused without a calibration, naming `bex eval calibrate --model`;
 #     `bex eval calibrate --lfw` on a small LFW-like tree of the fixtures writes one, then it decides;
 #   - `bex eval verify --model` on that tree: the built-in model's accuracy, and a template cache
 #     of the built-in model is neither used nor overwritten;
 #   - `bex index add --model` into a gallery of the built-in model is refused naming both models;
 #   - `bex reenrol --model` on a store from `bex entry` (images kept by retention for two of three
-#     travellers): the counts, the needs-capture list, nothing twice, templates equal to the old.
+#     travellers): the counts, the needs-capture list, nothing twice, templates equal to the old;
+#   - the store switched to the model: `bex entry|exit --model` on a store made with the built-in
+#     model and re-enrolled are refused while the model has no calibration, then (with the
+#     built-in table's thresholds as the model's calibration: it is the same network) match the
+#     re-enrolled traveller and admit a new one; `bex exit` without --model does not see a
+#     traveller who has only the model's templates (not matched, no mix of models); `bex serve
+#     --model` matches and identifies on it; a gate's gallery records the model, a gate
+#     without --model refuses it, its log syncs with --model only; `bex reenrol --from` goes on
+#     from the model to its next version.
 # Skipped, saying why, without Debian's python3-onnx or the models.
 set -u
 cd "$(dirname "$0")/../.."
@@ -52,8 +60,9 @@ fi
 
 # ---- embed: the built-in model's templates, under another identity
 imgs=$(ls $D/*.jpg)
-"$bex" embed --no-flip $imgs >"$tmp/builtin.jsonl" 2>/dev/null
-"$bex" embed --model "$M" $imgs >"$tmp/onnx.jsonl" 2>/dev/null
+for flip in "" --no-flip; do
+"$bex" embed $flip $imgs >"$tmp/builtin.jsonl" 2>/dev/null
+"$bex" embed $flip --model "$M" $imgs >"$tmp/onnx.jsonl" 2>/dev/null
 py '
 import json, sys
 a = [json.loads(l) for l in open(sys.argv[1])]
@@ -69,9 +78,10 @@ for x, y in zip(a, b):
 assert faces >= 60 and worst >= 0.9999, (faces, worst)
 assert x["model"] == "face-api.js@1.7.15 resnet34-128 similarity", x["model"]
 assert y["model"].startswith("dlib-resnet34@1.7.15 dlib-150 sha256:"), y["model"]
-print("  %d images, %d faces, lowest cosine %.7f" % (len(a), faces, worst))
-' "$tmp/builtin.jsonl" "$tmp/onnx.jsonl"
-check embed_model_equals_builtin_templates $?
+print("  %s: %d images, %d faces, lowest cosine %.7f" % (sys.argv[3], len(a), faces, worst))
+' "$tmp/builtin.jsonl" "$tmp/onnx.jsonl" "${flip:-flip}"
+check "embed_model_equals_builtin_templates${flip:+_no_flip}" $?
+done
 
 # ---- verify: refused until calibrated; a small LFW-like tree from the fixtures
 out=$("$bex" verify --model "$M" $D/Lucy_Liu_0002.jpg $D/Lucy_Liu_0003.jpg 2>&1)
@@ -119,7 +129,7 @@ out=$("$bex" verify --model "$M" $D/Lucy_Liu_0002.jpg $D/Lucy_Liu_0003.jpg 2>&1)
 check verify_refuses_a_rate_the_small_calibration_cannot_support $?
 
 # ---- eval verify --model: the built-in model's accuracy; caches kept apart
-"$bex" eval verify --no-flip --lfw "$L" --out "$tmp/ev1" --cache "$tmp/builtin.cache" >"$tmp/ev1.json" 2>/dev/null
+"$bex" eval verify --lfw "$L" --out "$tmp/ev1" --cache "$tmp/builtin.cache" >"$tmp/ev1.json" 2>/dev/null
 "$bex" eval verify --lfw "$L" --model "$M" --out "$tmp/ev2" --cache "$tmp/builtin.cache" >"$tmp/ev2.json" 2>"$tmp/ev2.err"
 rc=$?
 sum=$(md5sum <"$tmp/builtin.cache")
@@ -151,7 +161,7 @@ check index_with_the_model_adds_and_searches $?
 db=$tmp/s.db
 mrz() { "$bex" mrz make --number "$1" --state GBR --nationality GBR --surname "$2" --given "$3" --birth 1971-08-16 \
         --sex F --expiry 2032-01-01; }
-entry() { "$bex" entry --no-flip --db "$db" --port JFK --port-kind air --class B2 --admit-until 2026-03-31 "$@" >/dev/null; }
+entry() { "$bex" entry --db "$db" --port JFK --port-kind air --class B2 --admit-until 2026-03-31 "$@" >/dev/null; }
 entry --photo $D/Angela_Bassett_0004.jpg --doc-photo $D/Angela_Bassett_0001.jpg --mrz "$(mrz 530000001 OKAFOR ANGELA)" \
     --at 2026-03-01T08:10:00Z &&
 "$bex" purge --db "$db" --set images=30d --as-of 2026-03-01T08:11:00Z >/dev/null &&
@@ -187,6 +197,136 @@ entry --photo $D/Lucy_Liu_0002.jpg --mrz "$(mrz 530000002 LIU LUCY)" --at 2026-0
 out=$("$bex" reenrol --db "$db" --model "$M" 2>&1); rc=$?
 [ $rc -eq 1 ] && grep -q '"samples":3,"reenrolled":0,"already":0,"no_image":3,"unusable":0,"need_capture":\[1,2\]' <<<"$out"
 check reenrol_without_images_lists_every_subject $?
+
+# ---- the store on the model: entry and exit with --model after bex reenrol
+db=$tmp/s3.db
+entry --photo $D/Angela_Bassett_0004.jpg --doc-photo $D/Angela_Bassett_0001.jpg --mrz "$(mrz 530000001 OKAFOR ANGELA)" \
+    --at 2026-03-01T08:10:00Z &&
+"$bex" purge --db "$db" --set images=30d --as-of 2026-03-01T08:11:00Z >/dev/null &&
+entry --photo $D/Lucy_Liu_0002.jpg --doc-photo $D/Lucy_Liu_0003.jpg --mrz "$(mrz 530000002 LIU LUCY)" \
+    --at 2026-03-01T08:20:00Z
+check store3_built_with_the_builtin_model $?
+out=$("$bex" reenrol --db "$db" --model "$M" 2>&1); rc=$?
+[ $rc -eq 1 ] && grep -q '"samples":4,"reenrolled":1,"already":0,"no_image":3,"unusable":0,"need_capture":\[1\]' <<<"$out"
+check store3_reenrolled $?
+# no calibration for the model: no decision, never the built-in model's table
+mv "$tmp/m/dlib-resnet34.calibration.json" "$tmp/lfw-tree.calibration.json"
+out=$("$bex" exit --model "$M" --db "$db" --photo $D/Lucy_Liu_0002.jpg --port JFK --at 2026-03-05T09:00:00Z 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q 'has no calibration' <<<"$out" && grep -q 'bex eval calibrate --model' <<<"$out" &&
+[ "$(py 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM encounters WHERE direction = '"'exit'"'").fetchone()[0])' "$db")" = 0 ]
+check store_model_without_calibration_refuses_exit $?
+out=$("$bex" entry --model "$M" --db "$db" --port JFK --port-kind air --class B2 --admit-until 2026-03-31 \
+      --photo $D/Mick_Jagger_0003.jpg --mrz "$(mrz 530000003 JAGGER MICK)" --at 2026-03-01T08:30:00Z 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q 'has no calibration' <<<"$out"
+check store_model_without_calibration_refuses_entry $?
+# its calibration: the exported network is the built-in one, so the built-in model's LFW table
+# (as `bex verify --fmr` prints it) is this model's too
+for f in 0.1 0.01 0.001 0.0001 0.00001; do
+    "$bex" verify --fmr $f $D/Lucy_Liu_0002.jpg $D/Lucy_Liu_0003.jpg 2>/dev/null
+done >"$tmp/shipped.jsonl"
+py '
+import json, sys
+rows = []
+for l in open(sys.argv[1]):
+    d = json.loads(l); c = d["calibration"]
+    rows.append([c["fmr"], d["threshold"], c["false_matches"], c["fmr_upper95"], c["fnmr_measured"], c["heldout_fmr"]])
+assert len(rows) == 5, rows
+model = json.load(open(sys.argv[2]))["model"]
+json.dump({"model": model, "comparisons": 87307271, "evidence": "the built-in model shipped LFW table (test_byom.sh)",
+           "rows": rows}, open(sys.argv[3], "w"))
+' "$tmp/shipped.jsonl" "$tmp/lfw-tree.calibration.json" "$tmp/m/dlib-resnet34.calibration.json"
+check store_model_calibration_written $?
+jget() { py 'import json, sys; d = json.loads(sys.argv[1]); print(d.get(sys.argv[2]))' "$1" "$2" 2>/dev/null; }
+out=$("$bex" exit --model "$M" --db "$db" --photo $D/Lucy_Liu_0002.jpg --port JFK --at 2026-03-05T09:00:00Z 2>&1); rc=$?
+[ $rc -eq 0 ] && [ "$(jget "$out" outcome)" = matched ] && [ "$(jget "$out" subject)" = 2 ]
+check store_model_exit_matches_the_reenrolled_traveller $?
+[ $rc -eq 0 ] || echo "$out"
+out=$("$bex" entry --model "$M" --db "$db" --port JFK --port-kind air --class B2 --admit-until 2026-03-31 \
+      --photo $D/Mick_Jagger_0003.jpg --doc-photo $D/Mick_Jagger_0003.jpg --mrz "$(mrz 530000003 JAGGER MICK)" \
+      --at 2026-03-01T08:30:00Z 2>&1); rc=$?
+[ $rc -eq 0 ] && [ "$(jget "$out" decision)" = admitted ] && [ "$(jget "$out" subject)" = 3 ]
+check store_model_entry_admits_a_new_traveller $?
+[ $rc -eq 0 ] || echo "$out"
+# the store opened with the built-in model does not see him: he has the model's templates only
+out=$("$bex" exit --db "$db" --photo $D/Mick_Jagger_0003.jpg --port JFK --at 2026-03-06T09:00:00Z 2>&1); rc=$?
+[ $rc -eq 1 ] && [ "$(jget "$out" outcome)" = not_matched ]
+check store_builtin_exit_does_not_see_a_model_only_traveller $?
+[ $rc -eq 1 ] || echo "$out"
+out=$("$bex" exit --model "$M" --db "$db" --photo $D/Mick_Jagger_0003.jpg --port JFK --at 2026-03-06T09:05:00Z 2>&1); rc=$?
+[ $rc -eq 0 ] && [ "$(jget "$out" outcome)" = matched ] && [ "$(jget "$out" subject)" = 3 ]
+check store_model_exit_matches_the_new_traveller $?
+py '
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+m = c.execute("SELECT model FROM samples WHERE subject_id = 3 AND encounter_id IN "
+              "(SELECT id FROM encounters WHERE direction = ?)", ("entry",)).fetchall()
+assert len(m) == 2 and all(x[0].startswith("dlib-resnet34@") for x in m), m
+e = c.execute("SELECT s.model FROM samples s JOIN encounters e ON e.id = s.encounter_id "
+              "WHERE e.direction = ? ORDER BY e.id", ("exit",)).fetchall()
+assert [x[0].split("@")[0] for x in e] == ["dlib-resnet34", "face-api.js", "dlib-resnet34"], e
+' "$db"
+check store_samples_tagged_with_their_model $?
+# the service on the model: its engines and its store use it
+SP=
+trap '[ -n "$SP" ] && kill "$SP" 2>/dev/null; rm -rf "$tmp"' EXIT
+OFFICER=$("$bex" keys add --db "$db" --role officer | sed -n 's/.*"key":"\([0-9a-f]*\)".*/\1/p')
+"$bex" --models "$models" serve --model "$M" --db "$db" --listen 127.0.0.1:0 --workers 1 \
+    >"$tmp/serve.out" 2>"$tmp/serve.err" &
+SP=$!
+for _ in $(seq 400); do grep -q listening "$tmp/serve.out" 2>/dev/null && break; sleep 0.05; done
+U="http://127.0.0.1:$(sed -n 's/.*"listening":"[0-9.]*:\([0-9]*\)".*/\1/p' "$tmp/serve.out")"
+out=$(curl -s -H "Authorization: Bearer $OFFICER" --data-binary @$D/Lucy_Liu_0002.jpg \
+      "$U/v1/exits?port=JFK&at=2026-03-07T09:00:00Z")
+[ "$(jget "$out" outcome)" = matched ] && [ "$(jget "$out" subject)" = 2 ]
+check serve_model_exit_matches $?
+out=$(curl -s -H "Authorization: Bearer $OFFICER" --data-binary @$D/Mick_Jagger_0003.jpg "$U/v1/identify")
+py 'import json, sys; d = json.loads(sys.argv[1]); assert d["candidates"][0]["subject"] == 3 and d["candidates"][0]["score"] > 0.9999, d' "$out"
+rc=$?
+check serve_model_identify_finds_the_model_only_traveller $rc
+[ $rc -eq 0 ] || { echo "$out"; cat "$tmp/serve.err"; }
+kill "$SP"; wait "$SP" 2>/dev/null; SP=
+
+# a gate's gallery records the model; a gate of the built-in model refuses it; the gate's log syncs
+cat >"$tmp/ba.json" <<EOF
+{"departure":"BA117-2026-03-06","direction":"departure","carrier":"BA","voyage":"BA117","port":"JFK","port_kind":"air",
+ "scheduled":"2026-03-06T18:00:00Z","travellers":[
+ {"issuing_state":"GBR","number":"530000003","nationality":"GBR","surname":"JAGGER","given_names":"MICK","birth_date":"1971-08-16","sex":"F"}]}
+EOF
+"$bex" manifest load --db "$db" "$tmp/ba.json" >"$tmp/ba.out" 2>&1 &&
+"$bex" gate register --db "$db" --device JFK-C7 --port JFK --out "$tmp/c7.key" >/dev/null 2>&1
+check gate_manifest_and_register $?
+out=$("$bex" gallery build --model "$M" --db "$db" BA117-2026-03-06 --device JFK-C7 --out "$tmp/ba.gallery" 2>&1); rc=$?
+[ $rc -eq 0 ] && grep -q '"model":"dlib-resnet34@1.7.15 dlib-150 sha256:' <<<"$out" && [ "$(jget "$out" subjects)" = 1 ]
+check gallery_records_the_model $?
+[ $rc -eq 0 ] || { echo "$out"; cat "$tmp/ba.out"; }
+gate() { "$bex" gate --gallery "$tmp/ba.gallery" --key "$tmp/c7.key" --departure BA117-2026-03-06 --port JFK \
+         --photo $D/Mick_Jagger_0003.jpg --at 2026-03-06T17:00:00Z "$@"; }
+out=$(gate 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q 'dlib-resnet34@' <<<"$out" && grep -q 'face-api.js@1.7.15' <<<"$out"
+check gate_of_another_model_refuses_the_gallery $?
+out=$(gate --model "$M" --log "$tmp/gate.log" 2>&1); rc=$?
+[ $rc -eq 0 ] && [ "$(jget "$out" decision)" = match ] && [ "$(jget "$out" traveller)" = 1 ]
+check gate_with_the_model_matches $?
+[ $rc -eq 0 ] || echo "$out"
+out=$("$bex" sync --db "$db" "$tmp/gate.log" 2>&1); rc=$?
+[ $rc -ne 0 ] && grep -q 'templates of model\|floats given to a store\|not_matched' <<<"$out"
+check sync_without_the_model_does_not_record_it_as_a_match $?
+[ $rc -ne 0 ] || echo "$out"
+out=$("$bex" sync --model "$M" --db "$db" "$tmp/gate.log" 2>&1); rc=$?
+py 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); n = c.execute("SELECT count(*) FROM encounters e JOIN samples s ON s.encounter_id = e.id WHERE e.direction = ? AND e.subject_id = 3 AND e.at = ? AND s.model LIKE ?", ("exit", "2026-03-06T17:00:00Z", "dlib-resnet34@%")).fetchone()[0]; assert n == 1, n' "$db"
+rc=$?
+check sync_with_the_model_records_the_gate_exit $rc
+[ $rc -eq 0 ] || echo "$out"
+
+# a second change of model, from the agency's model to its next version: reenrol --from
+sed 's/"version": *"1.7.15"/"version": "1.7.16"/' "$M" >"$tmp/m/dlib-next.json"
+out=$("$bex" reenrol --db "$db" --from "$M" --model "$tmp/m/dlib-next.json" 2>&1); rc=$?
+{ [ $rc -eq 0 ] || [ $rc -eq 1 ]; } && grep -q '"from":"dlib-resnet34@1.7.15 dlib-150' <<<"$out" &&
+grep -q '"to":"dlib-resnet34@1.7.16 dlib-150' <<<"$out" &&
+[ "$(py 'import json, sys; print(json.loads(sys.argv[1])["reenrolled"] >= 1)' "$out")" = True ]
+rc=$?
+check reenrol_from_the_model_to_its_next_version $rc
+[ $rc -eq 0 ] || echo "$out"
 
 if [ $skipped -gt 0 ]; then echo "$pass passed, $fail failed, $skipped skipped"; else echo "$pass passed, $fail failed"; fi
 [ $fail -eq 0 ]

@@ -2,11 +2,14 @@
  * test_model.c - model description files (include/bex/model.h): a good description parsed
  * field by field, every refusal with a message naming the field, the identity (stable, changed
  * by the ONNX bytes and by the preprocessing, not by the file's name), and the built-in
- * model's identity, which must stay what record stores already hold in samples.model.
+ * model's identity, which must stay what record stores already hold in samples.model; the
+ * mirror of a described model's chip for flip (src/face/recognizer.h).
  */
 #include <unistd.h>
 
 #include "bex/model.h"
+#include "face/flip.h"
+#include "face/recognizer.h"
 #include "test.h"
 
 static const char good[] =
@@ -137,10 +140,45 @@ TEST(builtin_identity_is_what_stores_hold) {
     CHECK(!bex_model_is_builtin(NULL));
 }
 
+/* Flip for a described model: the chip mirrored about its alignment's face axis. A dlib-150 chip
+ * of 150 px is mirrored exactly as the built-in chip (column 148 - u); an arcface-112 chip about
+ * column 56.026 (interpolated); mirroring twice gives the chip back where the axis is whole. */
+TEST(model_chip_mirror_for_flip) {
+    bex_model m;
+    memset(&m, 0, sizeof m);
+    m.width = m.height = 150;
+    m.alignment = BEX_MODEL_ALIGN_DLIB150;
+    CHECK_NEAR(face_onnx_mirror_axis2(&m), 148.0, 1e-5);
+    static float chip[150 * 150 * 3], a[150 * 150 * 3], b[150 * 150 * 3];
+    for (int i = 0; i < 150 * 150 * 3; i++) chip[i] = (float)((i * 7919) % 255);
+    face_onnx_mirror(chip, a, 150, 150, face_onnx_mirror_axis2(&m));
+    bex__chip_mirror(chip, b, 150, bex__chip_mirror_axis2(BEX_ALIGN_SIMILARITY));
+    CHECK(!memcmp(a, b, sizeof a));
+    face_onnx_mirror(a, b, 150, 150, 148.0f); /* twice: the chip again, but the column it clamped */
+    int same = 1;
+    for (int v = 0; v < 150; v++)
+        for (int u = 0; u <= 148; u++)
+            for (int c = 0; c < 3; c++) same &= b[(v * 150 + u) * 3 + c] == chip[(v * 150 + u) * 3 + c];
+    CHECK(same);
+    m.width = m.height = 112;
+    m.alignment = BEX_MODEL_ALIGN_ARCFACE112;
+    float ax = face_onnx_mirror_axis2(&m);
+    CHECK(ax > 112.0f && ax < 112.1f);
+    /* a ramp across the columns mirrors to its reflection about ax / 2 */
+    for (int v = 0; v < 112; v++)
+        for (int u = 0; u < 112; u++)
+            for (int c = 0; c < 3; c++) chip[(v * 112 + u) * 3 + c] = (float)u;
+    face_onnx_mirror(chip, a, 112, 112, ax);
+    CHECK_NEAR(a[(5 * 112 + 10) * 3], ax - 10, 1e-4);
+    CHECK_NEAR(a[(5 * 112 + 56) * 3 + 2], ax - 56, 1e-4);
+    CHECK_NEAR(a[(5 * 112 + 0) * 3], 111, 1e-4); /* beyond the chip: its edge */
+}
+
 int main(void) {
     RUN(parses_a_description);
     RUN(refuses_bad_descriptions);
     RUN(identity_names_the_model_and_its_bytes);
     RUN(builtin_identity_is_what_stores_hold);
+    RUN(model_chip_mirror_for_flip);
     return test_summary();
 }

@@ -2619,6 +2619,173 @@ TEST(reenrol_computes_new_templates_from_kept_images) {
     db_remove(p);
 }
 
+
+/* ---- a store opened with another model (bex_store_options.model) ---- */
+
+#define DIM512 512
+static void vec512(float *v, const float *base, double sigma) {
+    double n = 0;
+    for (int k = 0; k < DIM512; k++) {
+        v[k] = (float)((base ? base[k] : 0) + (base ? sigma / sqrt((double)DIM512) : 1.0) * gauss());
+        n += (double)v[k] * v[k];
+    }
+    for (int k = 0; k < DIM512; k++) v[k] = (float)(v[k] / sqrt(n));
+}
+
+/* A store opened with a 512-float model keeps and searches that model's templates, decides with
+ * the model's own calibration file (refusing without one: never the built-in model's table),
+ * and refuses templates of another length or model with a message; its gate galleries and log
+ * lines carry the model and 512 floats. */
+TEST(store_on_a_512_float_model) {
+    char p[512], cal[600], err[512];
+    db_new(p);
+    bex_model m;
+    memset(&m, 0, sizeof m);
+    snprintf(m.name, sizeof m.name, "vendor-x-r100");
+    snprintf(m.version, sizeof m.version, "2.1");
+    m.embedding = DIM512;
+    m.alignment = BEX_MODEL_ALIGN_ARCFACE112;
+    snprintf(m.identity, sizeof m.identity, "vendor-x-r100@2.1 arcface-112 sha256:0123456789abcdef0123456789abcdef");
+    snprintf(cal, sizeof cal, "%s.calibration.json", p);
+    snprintf(m.calibration, sizeof m.calibration, "%s", cal);
+    unlink(cal);
+    bex_store_options o;
+    bex_store_options_default(&o);
+    o.actor = "test";
+    o.model = &m;
+    bex_store *st = NULL;
+    CHECK(bex_store_open(p, &o, &st, err, sizeof err) == BEX_OK);
+    if (!st) return;
+    CHECK(!strcmp(bex_store_model(st), m.identity) && bex_store_dim(st) == DIM512);
+    float a0[DIM512], a1[DIM512], a2[DIM512], b1[DIM512];
+    vec512(a0, NULL, 0);
+    vec512(a1, a0, 0.12);
+    vec512(a2, a0, 0.12);
+    vec512(b1, NULL, 0);
+    bex_mrz da = passport("X51200001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
+    bex_entry_request rq;
+    bex_entry_result r;
+    entry_init(&rq, &da, a1, a2, "2026-06-01T10:00:00Z", "2026-08-30");
+    rq.model = m.identity;
+    rq.dim = DIM512;
+    /* no calibration for the model: refused, naming the command that makes one */
+    CHECK(bex_border_entry(st, &rq, &r, err, sizeof err) == BEX_ERR_UNSUPPORTED);
+    CHECK(strstr(err, "has no calibration") && strstr(err, "bex eval calibrate --model"));
+    CHECK(sql_int(p, "SELECT count(*) FROM encounters") == 0);
+    bex_calibration_row rows[5];
+    for (int i = 0; i < 5; i++)
+        rows[i] = (bex_calibration_row){pow(10, -1 - i), 0.2f + 0.1f * (float)i, 10, 1.5 * pow(10, -1 - i), 0.01,
+                                        pow(10, -1 - i)};
+    CHECK(bex_calibration_save_model(&m, rows, 5, 100000000ULL, "synthetic", err, sizeof err) == BEX_OK);
+    /* templates of the built-in model's length, or of another model: refused, nothing written */
+    rq.dim = 0;
+    CHECK(bex_border_entry(st, &rq, &r, err, sizeof err) == BEX_ERR_ARG && strstr(err, "128 floats"));
+    rq.dim = DIM512;
+    rq.model = "face-api.js@1.7.15 resnet34-128 similarity";
+    CHECK(bex_border_entry(st, &rq, &r, err, sizeof err) == BEX_ERR_ARG && strstr(err, "face-api.js@1.7.15"));
+    CHECK(sql_int(p, "SELECT count(*) FROM encounters") == 0);
+    rq.model = m.identity;
+    int rc = bex_border_entry(st, &rq, &r, err, sizeof err);
+    if (rc != BEX_OK) printf("  entry: %s\n", err);
+    CHECK(rc == BEX_OK && r.outcome == BEX_OUTCOME_MATCHED && r.verify.match && r.n_flags == 0);
+    CHECK(r.verify.score > 0.95f && fabsf(r.verify.threshold - 0.4f) < 1e-6f); /* the model's FMR 0.001 row */
+    CHECK(sql_int(p, "SELECT count(*) FROM samples WHERE model = '%s' AND length(template) = 2048", m.identity) == 2);
+    /* a second traveller, then exits: the 512-float index finds each */
+    bex_mrz dbm = passport("X51200002", "TESTB", "BERTA", "1975-07-04", "2030-01-01");
+    bex_entry_result rb;
+    entry_init(&rq, &dbm, b1, NULL, "2026-06-01T10:05:00Z", "2026-08-30");
+    rq.model = m.identity;
+    rq.dim = DIM512;
+    CHECK(bex_border_entry(st, &rq, &rb, err, sizeof err) == BEX_OK && rb.identify.gallery_size == 1);
+    float a3[DIM512];
+    vec512(a3, a0, 0.12);
+    bex_exit_request xq;
+    bex_exit_result x;
+    exit_init(&xq, a3, "2026-06-20T08:00:00Z", NULL);
+    xq.model = m.identity;
+    xq.dim = DIM512;
+    rc = bex_border_exit(st, &xq, &x, err, sizeof err);
+    if (rc != BEX_OK) printf("  exit: %s\n", err);
+    CHECK(rc == BEX_OK && x.outcome == BEX_OUTCOME_MATCHED && x.subject == r.subject && x.admission == r.admission);
+    xq.dim = BEX_TEMPLATE_DIM; /* a 128-float template */
+    CHECK(bex_border_exit(st, &xq, &x, err, sizeof err) == BEX_ERR_ARG && strstr(err, "makes 512"));
+    bex_index_hit hits[5];
+    size_t n = 0;
+    bex_match mm;
+    CHECK(bex_border_identify(st, b1, hits, &n, &mm, err, sizeof err) == BEX_OK);
+    CHECK(n == 2 && hits[0].subject_id == rb.subject && fabsf(hits[0].score - 1.0f) < 1e-5f && mm.match);
+    CHECK(bex_store_template_check(st, m.identity, BEX_TEMPLATE_DIM, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(bex_store_template_check(st, m.identity, DIM512, err, sizeof err) == BEX_OK);
+    /* a gate's gallery of the 512-float model (BEXGALP3: the model recorded), its decision, and
+     * its log line ("v":3: the model named, 512 floats sealed) synced as an exit */
+    {
+        char t1[400], json[1000], k5[600];
+        traveller_json(t1, sizeof t1, &da, NULL);
+        manifest_json(json, sizeof json, "ZZ512-2026-11-27", t1);
+        bex_manifest man;
+        bex_manifest_result mr;
+        CHECK(parse_manifest(json, &man, err, sizeof err) == BEX_OK);
+        CHECK(bex_border_load_manifest(st, &man, NULL, NULL, &mr, err, sizeof err) == BEX_OK);
+        bex_manifest_free(&man);
+        snprintf(k5, sizeof k5, "%s.g5.key", p);
+        bex_gate_device dv;
+        bex_gate_keys g5;
+        CHECK(bex_border_gate_register(st, "G5", PORT, k5, &dv, err, sizeof err) == BEX_OK);
+        CHECK(bex_gate_keys_load(k5, &g5, err, sizeof err) == BEX_OK);
+        unsigned char *file = NULL;
+        size_t len = 0;
+        bex_gallery_header h, gi;
+        rc = bex_border_gallery_seal(st, "ZZ512-2026-11-27", "G5", &file, &len, &h, NULL, err, sizeof err);
+        if (rc != BEX_OK) printf("  seal: %s\n", err);
+        CHECK(rc == BEX_OK && h.plain_version == 3 && h.dim == DIM512 && !strcmp(h.model, m.identity));
+        int64_t sched;
+        bex_time_parse("2026-11-27T18:30:00Z", &sched);
+        bex_index *ix = NULL;
+        CHECK(file && bex_gate_gallery_open(file, len, &g5, "ZZ512-2026-11-27", sched, &ix, &gi, err, sizeof err) == BEX_OK);
+        CHECK(ix && gi.plain_version == 3 && gi.dim == DIM512 && !strcmp(gi.model, m.identity) &&
+              bex_index_dim(ix) == DIM512);
+        CHECK(ix && bex_index_check_model(ix, m.identity, err, sizeof err) == BEX_OK);
+        CHECK(ix && bex_index_check_model(ix, "face-api.js@1.7.15 resnet34-128 similarity", err, sizeof err) != BEX_OK);
+        bex_gate_decision gd;
+        CHECK(ix && bex_gate_decide_with(ix, &gi, a3, &gd, err, sizeof err) == BEX_OK && gd.match.match);
+        bex_index_close(ix);
+        free(file);
+        bex_gate_record g, back;
+        memset(&g, 0, sizeof g);
+        g.seq = 1;
+        snprintf(g.at, sizeof g.at, "2026-11-27T17:00:00Z");
+        snprintf(g.departure, sizeof g.departure, "ZZ512-2026-11-27");
+        snprintf(g.port, sizeof g.port, PORT);
+        memcpy(g.template_, a3, sizeof a3);
+        g.dim = DIM512;
+        snprintf(g.model, sizeof g.model, "%s", m.identity);
+        CHECK(bex_gate_log_sign(&g, &g5, err, sizeof err) == BEX_OK);
+        char line[BEX_GATE_LINE_MAX];
+        size_t nl = bex_gate_log_line(&g, line);
+        CHECK(nl > 4000 && line[nl - 1] == '\n' && strstr(line, "{\"v\":3,") && strstr(line, m.identity));
+        if (nl) line[nl - 1] = 0;
+        CHECK(bex_gate_log_parse(line, &back, err, sizeof err) == BEX_OK && back.dim == DIM512 &&
+              !strcmp(back.model, m.identity));
+        bex_sync_result sr;
+        CHECK(sync_one(st, line, &sr) == BEX_SYNC_RECORDED && sr.exit.subject == r.subject);
+        bex_gate_keys_wipe(&g5);
+        unlink(k5);
+    }
+    bex_store_close(st);
+    /* the same file opened with the built-in model: it sees none of those templates */
+    st = store_open(p);
+    if (st) {
+        CHECK(bex_store_dim(st) == BEX_TEMPLATE_DIM);
+        float v[DIM];
+        person c = person_new();
+        capture(&c, v);
+        CHECK(bex_border_identify(st, v, hits, &n, &mm, err, sizeof err) == BEX_OK && n == 0);
+        bex_store_close(st);
+    }
+    unlink(cal);
+    db_remove(p);
+}
+
 int main(void) {
     RUN(synthetic_templates);
     RUN(opens_and_migrates);
@@ -2655,5 +2822,6 @@ int main(void) {
     RUN(search_ignores_another_models_templates);
     RUN(search_scanned_ahead);
     RUN(reenrol_computes_new_templates_from_kept_images);
+    RUN(store_on_a_512_float_model);
     return test_summary();
 }
