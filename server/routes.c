@@ -206,10 +206,10 @@ static void h_exit(ctx *x, reply *r) {
  * scan, the costly half of the search at a large gallery, runs beside other requests, and the
  * search under the lock re-ranks its candidates. NULL (the search scans under the lock) when
  * there is no index yet or the scan failed. */
-static bex_store_scan *scan_ahead(ctx *x, const float *probe) {
+static bex_store_scan *scan_ahead(ctx *x, const float *probe, int dim) {
     bex_store_scan *pre = NULL;
     char e[128];
-    if (bex_store_prescan(x->s->st, probe, &pre, e, sizeof e) != BEX_OK) return NULL;
+    if (bex_store_prescan(x->s->st, probe, dim, &pre, e, sizeof e) != BEX_OK) return NULL;
     return pre;
 }
 
@@ -267,7 +267,7 @@ static void h_entry(ctx *x, reply *r) {
         .dim = (int)dim};
     bex_entry_result res;
     int rc;
-    bex_store_scan *pre = en.live && !citizen ? scan_ahead(x, en.live) : NULL;
+    bex_store_scan *pre = en.live && !citizen ? scan_ahead(x, en.live, live.dim) : NULL;
     en.live_scan = pre;
     LOCKED(x, rc = bex_border_entry(s->st, &en, &res, err, sizeof err));
     bex_store_scan_free(pre);
@@ -501,7 +501,7 @@ static void h_identify(ctx *x, reply *r) {
     size_t n;
     bex_match m;
     int rc;
-    bex_store_scan *pre = scan_ahead(x, c.template_);
+    bex_store_scan *pre = scan_ahead(x, c.template_, c.dim);
     LOCKED(x, rc = bex_border_identify_from(x->s->st, pre, c.template_, hits, &n, &m, err, sizeof err));
     bex_store_scan_free(pre);
     if (rc != BEX_OK) return reply_error(r, store_status(rc), err);

@@ -73,9 +73,10 @@ int bex_store_schema_version(bex_store *st);
  * (bex_entry_request.live_scan), which re-rank its candidates from the records under the lock:
  * the 1:N scan (4-5 ms at a million) no longer holds every other request up. A scan made
  * before the index changed is not used (the search scans again), so decisions are those of a
- * search under the lock. *out is NULL (and BEX_OK) before the index is first built. */
+ * search under the lock. *out is NULL (and BEX_OK) before the index is first built. dim: the
+ * probe's floats; another than the store's (bex_store_template_check) is BEX_ERR_ARG. */
 typedef struct bex_store_scan bex_store_scan;
-int bex_store_prescan(bex_store *st, const float *probe, bex_store_scan **out, char *err,
+int bex_store_prescan(bex_store *st, const float *probe, int dim, bex_store_scan **out, char *err,
                       size_t errlen);
 void bex_store_scan_free(bex_store_scan *p);
 

@@ -277,9 +277,11 @@ struct bex_store_scan {
     bex_index_scan *scan;
 };
 
-int bex_store_prescan(bex_store *st, const float *probe, bex_store_scan **out, char *err, size_t errlen) {
+int bex_store_prescan(bex_store *st, const float *probe, int dim, bex_store_scan **out, char *err, size_t errlen) {
     if (!st || !probe || !out) return bex__fail(err, errlen, BEX_ERR_ARG, "bex_store_prescan: NULL argument");
     *out = NULL;
+    int rc0 = bex_store_template_check(st, NULL, dim, err, errlen);
+    if (rc0 != BEX_OK) return rc0;
     bex_store_scan *p = bex__calloc(1, sizeof *p);
     if (!p) return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory for the search");
     int rc = BEX_OK;

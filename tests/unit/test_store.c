@@ -2502,7 +2502,7 @@ static void *scan_loop_run(void *arg) {
     char e[256];
     for (int i = 0; i < l->rounds; i++) {
         bex_store_scan *pre = NULL;
-        if (bex_store_prescan(l->st, l->probe, &pre, e, sizeof e) != BEX_OK) l->failed++;
+        if (bex_store_prescan(l->st, l->probe, DIM, &pre, e, sizeof e) != BEX_OK) l->failed++;
         bex_store_scan_free(pre);
     }
     return NULL;
@@ -2520,12 +2520,14 @@ TEST(search_scanned_ahead) {
     CHECK(sql_exec(p, "INSERT INTO subjects(id, created_at) VALUES (1, 'x'), (2, 'x')") == 0);
     CHECK(insert_sample(p, 1, bex_store_model(st), va) == 0 && insert_sample(p, 2, bex_store_model(st), vb) == 0);
     bex_store_scan *pre = (bex_store_scan *)&err; /* must be overwritten */
-    CHECK(bex_store_prescan(st, va, &pre, err, sizeof err) == BEX_OK && pre == NULL); /* no index yet */
+    CHECK(bex_store_prescan(st, va, DIM, &pre, err, sizeof err) == BEX_OK && pre == NULL); /* no index yet */
     bex_index_hit hits[5], h2[5];
     size_t n = 0, n2 = 0;
     bex_match m;
     CHECK(bex_border_identify(st, va, hits, &n, &m, err, sizeof err) == BEX_OK);
-    CHECK(bex_store_prescan(st, va, &pre, err, sizeof err) == BEX_OK && pre != NULL);
+    CHECK(bex_store_prescan(st, va, DIM, &pre, err, sizeof err) == BEX_OK && pre != NULL);
+    bex_store_scan *bad = NULL;
+    CHECK(bex_store_prescan(st, va, DIM + 1, &bad, err, sizeof err) == BEX_ERR_ARG && bad == NULL);
     CHECK(bex_border_identify_from(st, pre, va, h2, &n2, &m, err, sizeof err) == BEX_OK);
     CHECK(n2 == n && n == 2 && h2[0].subject_id == 1 && h2[0].score == hits[0].score && h2[1].subject_id == 2);
     /* the scan of one probe does not answer for another */
