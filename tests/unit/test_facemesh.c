@@ -5,15 +5,22 @@
  * fixtures (upright and turned by 20 degrees), and a Face Mesh template of one photo verifies the same person's other photo
  * and not another person's. Skips when models/ lacks facemesh.json (tools/fetch-models.sh).
  */
+#include <cjson/cJSON.h>
 #include <unistd.h>
 
 #include "bex/face.h"
 #include "bex/image.h"
 #include "face/align.h"
 #include "face/nets.h"
+#include "image/transform.h"
 #include "test.h"
 
 #define MODELS "models"
+#define REF "tests/data/facemesh/ref.jsonl"
+/* Parity tolerance for every raw output (x, y in input px 0..192, z): the reference is printed
+ * to 6 significant digits, and the float16-widened weights are summed in another order. */
+#define TOL_ABS 2e-3
+#define TOL_REL 2e-5
 
 static int have_models(void) {
     return access(MODELS "/facemesh.bin", R_OK) == 0 && access(MODELS "/facemesh-detection-short.bin", R_OK) == 0 &&
@@ -55,6 +62,59 @@ TEST(loads_and_refuses_others) {
     CHECK(mesh_load(m, MODELS "/facemesh-detection-full.json", err, sizeof err) == BEX_ERR_MODEL);
     CHECK(strstr(err, "not Face Mesh") != NULL);
     free(m);
+}
+
+TEST(parity_with_tfjs) {
+    if (!have_models()) SKIP("models/ lacks facemesh.json (tools/fetch-models.sh)");
+    char err[256] = "";
+    mesh_net *net = calloc(1, sizeof *net);
+    CHECK(mesh_load(net, MODELS "/facemesh.json", err, sizeof err) == BEX_OK);
+    FILE *f = fopen(REF, "r");
+    CHECK(f != NULL);
+    if (!f || !net->mesh) {
+        if (f) fclose(f);
+        free(net);
+        return;
+    }
+    static char line[1 << 16];
+    int images = 0;
+    double worst = 0;
+    while (fgets(line, sizeof line, f)) {
+        cJSON *j = cJSON_Parse(line);
+        const cJSON *file = cJSON_GetObjectItem(j, "file"), *m = cJSON_GetObjectItem(j, "m"),
+                    *flag = cJSON_GetObjectItem(j, "flag"), *mesh = cJSON_GetObjectItem(j, "mesh");
+        CHECK(cJSON_IsString(file) && cJSON_GetArraySize(m) == 6 && cJSON_IsNumber(flag) &&
+              cJSON_GetArraySize(mesh) == MESH_POINTS * 3);
+        char path[512];
+        bex_image img;
+        snprintf(path, sizeof path, "tests/data/ref/pixels/%s", cJSON_IsString(file) ? file->valuestring : "");
+        if (cJSON_GetArraySize(m) == 6 && cJSON_GetArraySize(mesh) == MESH_POINTS * 3 &&
+            bex_image_load(path, NULL, &img, err, sizeof err) == BEX_OK) {
+            float w[6];
+            for (int k = 0; k < 6; k++) w[k] = (float)cJSON_GetArrayItem(m, k)->valuedouble;
+            CHECK(bex__image_warp_affine_f32(&img, w, MESH_INPUT, MESH_INPUT, net->g.in) == BEX_OK);
+            for (int k = 0; k < MESH_INPUT * MESH_INPUT * 3; k++) net->g.in[k] /= 255.0f;
+            blz_forward(&net->g);
+            CHECK_NEAR(net->score[0], flag->valuedouble, 1e-4);
+            for (int k = 0; k < MESH_POINTS * 3; k++) {
+                double r = cJSON_GetArrayItem(mesh, k)->valuedouble, d = fabs(net->mesh[k] - r);
+                if (d > worst) worst = d;
+                if (!(d <= TOL_ABS + TOL_REL * fabs(r))) {
+                    printf("  %s: output %d is %g, tfjs %g\n", file->valuestring, k, net->mesh[k], r);
+                    test_cur_failed = 1;
+                    break;
+                }
+            }
+            images++;
+            bex_image_free(&img);
+        }
+        cJSON_Delete(j);
+    }
+    fclose(f);
+    printf("  %d crops, worst |bex - tfjs| %.2e (input px)\n", images, worst);
+    CHECK(images == 3);
+    mesh_free(net);
+    free(net);
 }
 
 /* The ROI: upright eyes give an axis-aligned square 1.5 times the box, centred on it. */
@@ -175,6 +235,7 @@ TEST(verifies_same_person) {
 
 int main(void) {
     RUN(loads_and_refuses_others);
+    RUN(parity_with_tfjs);
     RUN(roi);
     RUN(points_near_keypoints);
     RUN(verifies_same_person);
