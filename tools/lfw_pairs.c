@@ -173,6 +173,27 @@ static double accuracy(const pair *p, int n, int align, float thr) {
     return (double)ok / n;
 }
 
+static int correct(const pair *q, int align, float thr) {
+    const img_rec *a = &imgs[q->a], *b = &imgs[q->b];
+    if (!a->found || !b->found) return 0;
+    return (bex_template_similarity(a->t[align], b->t[align]) >= thr) == q->mated;
+}
+
+/* Pairs one alignment decides right and the other wrong, each at its own threshold, and the
+ * exact two-sided McNemar (sign test) p-value of that split. */
+static void discordant(const pair *p, int n, int a1, float t1, int a2, float t2, int *only1, int *only2, double *pval) {
+    *only1 = *only2 = 0;
+    for (int k = 0; k < n; k++) {
+        int c1 = correct(&p[k], a1, t1), c2 = correct(&p[k], a2, t2);
+        *only1 += c1 && !c2;
+        *only2 += c2 && !c1;
+    }
+    int m = *only1 + *only2, lo = *only1 < *only2 ? *only1 : *only2;
+    double tail = 0;
+    for (int k = 0; k <= lo; k++) tail += exp(lgamma(m + 1.0) - lgamma(k + 1.0) - lgamma(m - k + 1.0) - m * log(2.0));
+    *pval = m ? fmin(1.0, 2 * tail) : 1.0;
+}
+
 static float best_threshold(const pair *p, int n, int align) {
     float best = 0;
     double best_acc = -1;
@@ -266,8 +287,9 @@ int main(int argc, char **argv) {
                "(similarity alignment there)\n", meshes, meshes ? mesh_ms / meshes : 0.0, no_mesh);
     }
     static const char *names[4] = {"faceapi", "similarity", "keypoints", "facemesh"};
+    float thr[4];
     for (int a = 0; a < 3 + with_mesh; a++) {
-        float t = best_threshold(tr, ntr, a);
+        float t = thr[a] = best_threshold(tr, ntr, a);
         printf("%-10s threshold %.4f: accuracy %.2f%% on %s (%d pairs)", names[a], t,
                100 * accuracy(tr, ntr, a, t), argv[2], ntr);
         if (te) printf(", %.2f%% on %s (%d pairs)", 100 * accuracy(te, nte, a, t), argv[3], nte);
@@ -279,6 +301,15 @@ int main(int argc, char **argv) {
                    names[a], train_folds, 100 * mean, 100 * sd);
         }
     }
+    /* each alignment against the default's (similarity), pair by pair */
+    for (int a = 2; a < 3 + with_mesh; a++)
+        for (int set = 0; set < (te ? 2 : 1); set++) {
+            int o1, o2;
+            double pv;
+            discordant(set ? te : tr, set ? nte : ntr, a, thr[a], 1, thr[1], &o1, &o2, &pv);
+            printf("%-10s vs similarity on %s: %d pairs right only with %s, %d only with similarity (exact McNemar p = %.3f)\n",
+                   names[a], argv[2 + set], o1, names[a], o2, pv);
+        }
     free(tr);
     free(te);
     free(imgs);
