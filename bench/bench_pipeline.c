@@ -1,7 +1,7 @@
 /*
  * bench_pipeline.c - the face pipeline's speed, stage by stage, against face-api.js.
  *
- *   build/bench/bench_pipeline [--rounds R] [--no-peer] [--detectors-only] [IMG...]
+ *   build/bench/bench_pipeline [--rounds R] [--no-peer] [--detectors-only | --facemesh] [IMG...]
  *
  * On a fixed list of LFW images (default: the fixtures in tests/data/lfw/), measures
  * milliseconds per stage (decode, detect, landmarks, align, descriptor) and images per second
@@ -10,8 +10,9 @@
  * (tfjs wasm backend) on the same images in the same run (tools/faceapi-ref/bench.js) and
  * prints the ratio. First, the three detectors side by side (BlazeFace short range, BlazeFace
  * full range, SSD MobileNetV1): detector ms per image over the same decoded images, each
- * round timed apart, so the spread between rounds shows. Nothing here is asserted: the
- * figures are reported.
+ * round timed apart, so the spread between rounds shows. --facemesh measures instead Face Mesh
+ * (BEX_ALIGN_FACEMESH's landmark model) against the 68-point landmark net: ms a face on one
+ * thread, same faces. Nothing here is asserted: the figures are reported.
  */
 #include <dirent.h>
 #include <pthread.h>
@@ -110,6 +111,43 @@ static void bench_detectors(void) {
     free(imgs);
 }
 
+/* Face Mesh and the 68-point net, ms a face on one thread over the decoded list (bex_detect on
+ * a BEX_ALIGN_FACEMESH engine runs both on every face BlazeFace finds), rounds timed apart. */
+static void bench_mesh(void) {
+    bex_image *imgs = calloc((size_t)npaths, sizeof *imgs);
+    char err[256];
+    for (int i = 0; i < npaths; i++)
+        if (bex_image_load(paths[i], NULL, &imgs[i], err, sizeof err) != BEX_OK) { fprintf(stderr, "bench: %s\n", err); exit(2); }
+    bex_engine_options o;
+    bex_engine_options_default(&o);
+    o.align = BEX_ALIGN_FACEMESH;
+    bex_engine *e = open_engine_with(&o);
+    bex_face f[16];
+    int n = 0;
+    for (int i = 0; i < npaths; i++) bex_detect(e, &imgs[i], f, 16, &n, err, sizeof err); /* warm-up */
+    double msum = 0, mlo = 1e30, mhi = 0, lsum = 0;
+    unsigned long faces = 0;
+    for (int r = 0; r < rounds; r++) {
+        bex_engine_stats a, b;
+        bex_engine_get_stats(e, &a);
+        for (int i = 0; i < npaths; i++) bex_detect(e, &imgs[i], f, 16, &n, err, sizeof err);
+        bex_engine_get_stats(e, &b);
+        double ms = (b.mesh_ms - a.mesh_ms) / (double)(b.meshes - a.meshes);
+        msum += ms;
+        if (ms < mlo) mlo = ms;
+        if (ms > mhi) mhi = ms;
+        lsum += (b.landmarks_ms - a.landmarks_ms) / (double)(b.faces - a.faces);
+        faces = b.meshes - a.meshes;
+    }
+    printf("landmark models, one thread, %d images x %d rounds, %lu faces a round; ms a face: mean of rounds [min, max round]\n",
+           npaths, rounds, faces);
+    printf("  Face Mesh (192 px crop, 468 points)       %6.2f ms  [%.2f, %.2f]\n", msum / rounds, mlo, mhi);
+    printf("  68-point landmark net (112 px crop)       %6.2f ms\n", lsum / rounds);
+    bex_engine_close(e);
+    for (int i = 0; i < npaths; i++) bex_image_free(&imgs[i]);
+    free(imgs);
+}
+
 /* One pass over the list: decode + embed each image. Returns the number of faces. */
 static int pass(bex_engine *e, int from, int step, double *decode_ms) {
     int faces = 0;
@@ -167,16 +205,21 @@ static double run_peer(void) {
 }
 
 int main(int argc, char **argv) {
-    int peer = 1, detectors_only = 0;
+    int peer = 1, detectors_only = 0, facemesh = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--rounds") && i + 1 < argc) rounds = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--no-peer")) peer = 0;
         else if (!strcmp(argv[i], "--detectors-only")) detectors_only = 1;
+        else if (!strcmp(argv[i], "--facemesh")) facemesh = 1;
         else if (!strcmp(argv[i], "--models") && i + 1 < argc) models = argv[++i];
         else if (npaths < MAX_IMGS) paths[npaths++] = argv[i];
     }
     if (!npaths) default_list();
     if (rounds < 1) rounds = 1;
+    if (facemesh) {
+        bench_mesh();
+        return 0;
+    }
     bench_detectors();
     if (detectors_only) return 0;
     printf("\n");

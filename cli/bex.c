@@ -32,7 +32,7 @@
 static const char *usage =
     "usage: bex [--models DIR] [--detector D] [--camera near|far] COMMAND ...\n"
     "  detect IMG               detect faces: boxes, scores, 68 landmarks, BlazeFace keypoints (JSON)\n"
-    "  embed [--align faceapi|similarity|keypoints] [--model FILE] IMG...\n"
+    "  embed [--align faceapi|similarity|keypoints|facemesh] [--model FILE] IMG...\n"
     "                           one JSON line per image with each face's 128-d template\n"
     "                           (default alignment: similarity, measured best on LFW View 1)\n"
     "  verify [--fmr F | --threshold S] [--align A] [--model FILE] [CAPTURE] IMG1 IMG2\n"
@@ -153,7 +153,8 @@ static const char *usage =
     "templates only (after bex reenrol), at its calibration (applied to the store, else FILE's).\n"
     "--detector D (anywhere on the line) picks the face detector: blazeface (default: MediaPipe\n"
     "BlazeFace short range, full range when it finds nothing), blazeface-full, or ssd\n"
-    "(face-api.js's SSD MobileNetV1, as before). --align keypoints aligns on BlazeFace's keypoints.\n"
+    "(face-api.js's SSD MobileNetV1, as before). --align keypoints aligns on BlazeFace's keypoints,\n"
+    "--align facemesh on five MediaPipe Face Mesh points (models/facemesh.json; not calibrated).\n"
     "--no-flip (anywhere on the line) turns off flip test-time augmentation: by default a template\n"
     "is the normalised mean of the aligned face's and of its mirror image's.\n"
     "--camera near|far (anywhere on the line) is the camera's range: near (kiosks, e-gates, booths,\n"

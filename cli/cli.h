@@ -21,7 +21,7 @@ int cli_usage_error(const char *msg);
 /* The models folder: opt, else $BEX_MODELS, else models/ beside the build, else ./models. */
 void cli_find_models(const char *opt, char *out, size_t n);
 
-/* "faceapi", "similarity" or "keypoints" into *a; otherwise prints a message and returns 0. */
+/* "faceapi", "similarity", "keypoints" or "facemesh" into *a; otherwise prints a message and returns 0. */
 int cli_parse_align(const char *s, bex_align *a);
 
 /* The face detector every engine the command opens uses: `--detector blazeface|blazeface-full|

@@ -143,8 +143,9 @@ int cli_parse_align(const char *s, bex_align *a) {
     if (!strcmp(s, "faceapi")) *a = BEX_ALIGN_FACEAPI;
     else if (!strcmp(s, "similarity")) *a = BEX_ALIGN_SIMILARITY;
     else if (!strcmp(s, "keypoints")) *a = BEX_ALIGN_KEYPOINTS;
+    else if (!strcmp(s, "facemesh")) *a = BEX_ALIGN_FACEMESH;
     else {
-        fprintf(stderr, "bex: unknown alignment '%s' (use faceapi, similarity or keypoints)\n", s);
+        fprintf(stderr, "bex: unknown alignment '%s' (use faceapi, similarity, keypoints or facemesh)\n", s);
         return 0;
     }
     return 1;

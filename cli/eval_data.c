@@ -48,7 +48,7 @@ unsigned long long eval_rng(unsigned long long *s) {
 }
 
 const char *eval_align_name(bex_align a) {
-    return a == BEX_ALIGN_FACEAPI ? "faceapi" : a == BEX_ALIGN_KEYPOINTS ? "keypoints" : "similarity";
+    return a == BEX_ALIGN_FACEAPI ? "faceapi" : a == BEX_ALIGN_KEYPOINTS ? "keypoints" : a == BEX_ALIGN_FACEMESH ? "facemesh" : "similarity";
 }
 
 float eval_dot(const float *a, const float *b) {

@@ -1,10 +1,12 @@
 /*
- * lfw_pairs.c - measures bex's two alignments and its face acquisition on LFW pair lists.
+ * lfw_pairs.c - measures bex's alignments and its face acquisition on LFW pair lists.
  *
- *   build/tools/lfw_pairs [--roll DEG] LFW_DIR TRAIN_PAIRS [TEST_PAIRS]
+ *   build/tools/lfw_pairs [--roll DEG] [--no-flip] LFW_DIR TRAIN_PAIRS [TEST_PAIRS]
  *
- * Embeds every image the pair lists name (two threads, one engine each), with both the
- * face-api-compatible and the similarity alignment from the same detection and landmarks,
+ * Embeds every image the pair lists name (two threads, one engine each), with the
+ * face-api-compatible, the similarity, the BlazeFace-keypoint and the Face Mesh alignment
+ * from the same detection and landmarks (Face Mesh: models/facemesh.json, loaded when present;
+ * a face without a mesh gets the similarity alignment's template there),
  * then for each alignment picks the accuracy-maximising cosine threshold on TRAIN_PAIRS and
  * reports accuracy there and on TEST_PAIRS at that threshold. A pair with an image where no
  * face was found counts as an error. Also reports failure to acquire: images where the
@@ -30,7 +32,8 @@
 typedef struct img_rec {
     char path[512];
     int found;      /* 0 no face, 1 found directly, 2 only after padding, 3 only below 0.5 */
-    float t[3][BEX_TEMPLATE_DIM]; /* [0] faceapi, [1] similarity, [2] BlazeFace keypoints */
+    float t[4][BEX_TEMPLATE_DIM]; /* [0] faceapi, [1] similarity, [2] BlazeFace keypoints, [3] Face Mesh */
+    int has_mesh;
 } img_rec;
 
 typedef struct pair { int a, b, mated; } pair;
@@ -41,6 +44,9 @@ static int nimgs, cap_imgs;
 static const char *lfw_dir, *model_dir = "models";
 static double roll_deg;
 static bex_engine_options eopt;
+static int with_mesh;
+static double mesh_ms;
+static unsigned long meshes;
 
 /* Turns img by deg degrees about its centre (bilinear, black outside), in place. */
 static void roll(bex_image *img, double deg) {
@@ -138,10 +144,20 @@ static void *worker(void *arg) {
                 /* without keypoints (SSD) this is the similarity alignment again */
                 if (bex_face_template(e, &img, &f[0], BEX_ALIGN_KEYPOINTS, err, sizeof err) == BEX_OK)
                     memcpy(imgs[i].t[2], f[0].template_, sizeof imgs[i].t[2]);
+                /* without a mesh this is the similarity alignment again */
+                imgs[i].has_mesh = f[0].has_mesh;
+                if (bex_face_template(e, &img, &f[0], BEX_ALIGN_FACEMESH, err, sizeof err) == BEX_OK)
+                    memcpy(imgs[i].t[3], f[0].template_, sizeof imgs[i].t[3]);
             }
         }
         bex_image_free(&img);
     }
+    bex_engine_stats st;
+    bex_engine_get_stats(e, &st);
+    pthread_mutex_lock(&lock);
+    mesh_ms += st.mesh_ms;
+    meshes += st.meshes;
+    pthread_mutex_unlock(&lock);
     bex_engine_close(e);
     return NULL;
 }
@@ -155,6 +171,27 @@ static double accuracy(const pair *p, int n, int align, float thr) {
         ok += (s >= thr) == p[k].mated;
     }
     return (double)ok / n;
+}
+
+static int correct(const pair *q, int align, float thr) {
+    const img_rec *a = &imgs[q->a], *b = &imgs[q->b];
+    if (!a->found || !b->found) return 0;
+    return (bex_template_similarity(a->t[align], b->t[align]) >= thr) == q->mated;
+}
+
+/* Pairs one alignment decides right and the other wrong, each at its own threshold, and the
+ * exact two-sided McNemar (sign test) p-value of that split. */
+static void discordant(const pair *p, int n, int a1, float t1, int a2, float t2, int *only1, int *only2, double *pval) {
+    *only1 = *only2 = 0;
+    for (int k = 0; k < n; k++) {
+        int c1 = correct(&p[k], a1, t1), c2 = correct(&p[k], a2, t2);
+        *only1 += c1 && !c2;
+        *only2 += c2 && !c1;
+    }
+    int m = *only1 + *only2, lo = *only1 < *only2 ? *only1 : *only2;
+    double tail = 0;
+    for (int k = 0; k <= lo; k++) tail += exp(lgamma(m + 1.0) - lgamma(k + 1.0) - lgamma(m - k + 1.0) - m * log(2.0));
+    *pval = m ? fmin(1.0, 2 * tail) : 1.0;
 }
 
 static float best_threshold(const pair *p, int n, int align) {
@@ -190,7 +227,8 @@ static void ten_fold(const pair *p, int n, int folds, int align, double *mean, d
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: lfw_pairs [--roll DEG] [--detector blazeface|blazeface-full|ssd] [--landmark-box ssd|raw]\n"
-                        "                 [--no-fallback] [--no-pad-retry] LFW_DIR TRAIN_PAIRS [TEST_PAIRS]   (models from $BEX_MODELS or ./models)\n");
+                        "                 [--no-fallback] [--no-pad-retry] [--no-flip] LFW_DIR TRAIN_PAIRS [TEST_PAIRS]\n"
+                        "                 (models from $BEX_MODELS or ./models)\n");
         return 2;
     }
     bex_engine_options_default(&eopt);
@@ -202,12 +240,21 @@ int main(int argc, char **argv) {
         else if (argc > 3 && !strcmp(argv[1], "--landmark-box")) eopt.blaze_box_as_ssd = !strcmp(argv[2], "ssd"); /* default raw */
         else if (argc > 3 && !strcmp(argv[1], "--no-fallback")) { eopt.full_range_fallback = 0; argv--, argc++; }
         else if (argc > 3 && !strcmp(argv[1], "--no-pad-retry")) { eopt.pad_retry = 0; argv--, argc++; }
+        else if (argc > 3 && !strcmp(argv[1], "--no-flip")) { eopt.flip = 0; argv--, argc++; }
         else break;
         argv += 2;
         argc -= 2;
     }
     lfw_dir = argv[1];
     if (getenv("BEX_MODELS")) model_dir = getenv("BEX_MODELS");
+    char mesh_path[4096];
+    snprintf(mesh_path, sizeof mesh_path, "%s/facemesh.json", model_dir);
+    FILE *mf = fopen(mesh_path, "r");
+    if (mf) { /* the engine loads Face Mesh for this alignment only; detection is unchanged */
+        fclose(mf);
+        with_mesh = 1;
+        eopt.align = BEX_ALIGN_FACEMESH;
+    }
     int ntr = 0, nte = 0;
     pair *tr = read_pairs(argv[2], &ntr), *te = argc > 3 ? read_pairs(argv[3], &nte) : NULL;
     pthread_t th[2];
@@ -232,9 +279,17 @@ int main(int argc, char **argv) {
     printf("failure to acquire: %.3f%% without the padded retry, %.3f%% with it at the same threshold, "
            "%.3f%% with the lower retry threshold\n",
            100.0 * (padded + low + none) / nimgs, 100.0 * (low + none) / nimgs, 100.0 * none / nimgs);
-    static const char *names[3] = {"faceapi", "similarity", "keypoints"};
-    for (int a = 0; a < 3; a++) {
-        float t = best_threshold(tr, ntr, a);
+    if (!eopt.flip) printf("without flip\n");
+    if (with_mesh) {
+        int no_mesh = 0;
+        for (int i = 0; i < nimgs; i++) no_mesh += imgs[i].found && !imgs[i].has_mesh;
+        printf("Face Mesh: %lu faces, %.2f ms a face (mean, two threads); %d acquired images without a mesh "
+               "(similarity alignment there)\n", meshes, meshes ? mesh_ms / meshes : 0.0, no_mesh);
+    }
+    static const char *names[4] = {"faceapi", "similarity", "keypoints", "facemesh"};
+    float thr[4];
+    for (int a = 0; a < 3 + with_mesh; a++) {
+        float t = thr[a] = best_threshold(tr, ntr, a);
         printf("%-10s threshold %.4f: accuracy %.2f%% on %s (%d pairs)", names[a], t,
                100 * accuracy(tr, ntr, a, t), argv[2], ntr);
         if (te) printf(", %.2f%% on %s (%d pairs)", 100 * accuracy(te, nte, a, t), argv[3], nte);
@@ -246,6 +301,15 @@ int main(int argc, char **argv) {
                    names[a], train_folds, 100 * mean, 100 * sd);
         }
     }
+    /* each alignment against the default's (similarity), pair by pair */
+    for (int a = 2; a < 3 + with_mesh; a++)
+        for (int set = 0; set < (te ? 2 : 1); set++) {
+            int o1, o2;
+            double pv;
+            discordant(set ? te : tr, set ? nte : ntr, a, thr[a], 1, thr[1], &o1, &o2, &pv);
+            printf("%-10s vs similarity on %s: %d pairs right only with %s, %d only with similarity (exact McNemar p = %.3f)\n",
+                   names[a], argv[2 + set], o1, names[a], o2, pv);
+        }
     free(tr);
     free(te);
     free(imgs);

@@ -46,6 +46,12 @@ typedef enum bex_align {
      * (the SSD detector's) fall back to BEX_ALIGN_SIMILARITY. Calibrated on LFW with BlazeFace
      * like the others (calibration_keypoints.inc; calibration.h). */
     BEX_ALIGN_KEYPOINTS = 2,
+    /* The same from five MediaPipe Face Mesh points (eye centres from the eye contours, nose
+     * tip, mouth corners), the mesh run on BlazeFace's detection as MediaPipe's graph runs it;
+     * faces without a mesh (no keypoints, or the mesh's face flag below 0.5) fall back to
+     * BEX_ALIGN_SIMILARITY. The engine loads facemesh.json only with this alignment. Not
+     * calibrated: its thresholds are the similarity alignment's table (README, "Alignment"). */
+    BEX_ALIGN_FACEMESH = 3,
 } bex_align;
 
 /* The face detector. */
@@ -147,6 +153,9 @@ typedef struct bex_face {
     int has_keypoints;               /* 1 when the detector gave keypoints (BlazeFace) */
     float keypoints[6][2];           /* x, y px: the subject's right eye, left eye, nose tip,
                                         mouth centre, right and left ear tragion */
+    int has_mesh;                    /* 1 when Face Mesh ran (BEX_ALIGN_FACEMESH engines) */
+    float mesh_points[5][2];         /* x, y px, from the mesh: the subject's right and left
+                                        eye centres, nose tip, right and left mouth corner */
 } bex_face;
 
 typedef struct bex_engine bex_engine;
@@ -208,6 +217,8 @@ typedef struct bex_engine_stats {
     unsigned long light_found;   /* of those, images where the copy gave a face */
     unsigned long wide_pad_found; /* images whose face only the wider padding found */
     double detect_ms, landmarks_ms, align_ms, descriptor_ms; /* cumulative wall time */
+    unsigned long meshes;  /* faces Face Mesh ran on (BEX_ALIGN_FACEMESH engines) */
+    double mesh_ms;        /* its cumulative wall time */
 } bex_engine_stats;
 
 void bex_engine_get_stats(const bex_engine *eng, bex_engine_stats *out);

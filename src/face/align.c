@@ -1,7 +1,7 @@
 /*
  * align.c - from 68 landmarks to the 150x150 chip the descriptor network reads.
  *
- * Two alignments:
+ * Two alignments (and the second's fit from BlazeFace's keypoints or five Face Mesh points):
  *  - face-api.js's "dlib alignment": an axis-aligned square placed from the eye and mouth
  *    centres (side = mean eye-to-mouth distance / 0.45), cropped, padded to a centred square
  *    and resized bilinearly to 150x150. No rotation. Kept for parity with the reference.
@@ -143,6 +143,47 @@ void align_keypoints_transform(const float kp[4][2], float m[6]) {
 int align_keypoints_chip(const bex_image *img, const float kp[4][2], float *chip) {
     float m[6];
     align_keypoints_transform(kp, m);
+    return bex__image_warp_affine_f32(img, m, ALIGN_CHIP, ALIGN_CHIP, chip) == 0 ? 0 : -1;
+}
+
+void align_mesh_points(const float mesh[][2], float pts[5][2]) {
+    for (int k = 0; k < 2; k++) {
+        const int *eye = k ? mesh_left_eye : mesh_right_eye;
+        double x = 0, y = 0;
+        for (int i = 0; i < 6; i++) {
+            x += mesh[eye[i]][0];
+            y += mesh[eye[i]][1];
+        }
+        pts[k][0] = (float)(x / 6);
+        pts[k][1] = (float)(y / 6);
+    }
+    static const int at[3] = {MESH_NOSE_TIP, MESH_MOUTH_RIGHT, MESH_MOUTH_LEFT};
+    for (int k = 0; k < 3; k++) {
+        pts[2 + k][0] = mesh[at[k]][0];
+        pts[2 + k][1] = mesh[at[k]][1];
+    }
+}
+
+void align_mesh_transform(const float pts[5][2], float m[6]) {
+    static const int from[5] = {36, 42, 30, 48, 54}, to[5] = {42, 48, 31, 49, 55};
+    double U[5], V[5], X[5], Y[5];
+    for (int k = 0; k < 5; k++) {
+        double u = 0, v = 0;
+        for (int i = from[k]; i < to[k]; i++) {
+            u += chip_u(i);
+            v += chip_v(i);
+        }
+        U[k] = u / (to[k] - from[k]);
+        V[k] = v / (to[k] - from[k]);
+        X[k] = pts[k][0];
+        Y[k] = pts[k][1];
+    }
+    fit_similarity(U, V, X, Y, 5, m);
+}
+
+int align_mesh_chip(const bex_image *img, const float pts[5][2], float *chip) {
+    float m[6];
+    align_mesh_transform(pts, m);
     return bex__image_warp_affine_f32(img, m, ALIGN_CHIP, ALIGN_CHIP, chip) == 0 ? 0 : -1;
 }
 

@@ -37,5 +37,11 @@ void align_model_transform(const float lm[68][2], int arcface, int w, int h, flo
  * 42-47, nose tip = point 30, mouth centre = mean of 48-67. */
 void align_keypoints_transform(const float kp[4][2], float m[6]);
 int align_keypoints_chip(const bex_image *img, const float kp[4][2], float *chip);
+/* The same fitted to five Face Mesh points (mesh_points: right eye centre, left eye centre,
+ * nose tip, right and left mouth corner) against dlib's mean face: eye centres = means of
+ * points 36-41 and 42-47, nose tip = point 30, mouth corners = points 48 and 54. */
+void align_mesh_points(const float mesh[][2], float pts[5][2]);
+void align_mesh_transform(const float pts[5][2], float m[6]);
+int align_mesh_chip(const bex_image *img, const float pts[5][2], float *chip);
 
 #endif

