@@ -44,6 +44,47 @@ static unsigned char *slurp(const char *path, size_t *len) {
     return b;
 }
 
+/* tests/data/tflite/tiny.tflite (make-tiny.py: every operator the reader knows, float16
+ * weights through DEQUANTIZE, SAME and VALID windows, fused RELU, channel PAD, half-pixel
+ * RESIZE_BILINEAR, RESHAPE of 4-D tensors and CONCATENATION) against numpy's outputs. */
+TEST(tiny_model_matches_numpy) {
+    FILE *f = fopen("tests/data/tflite/tiny.expected", "r");
+    CHECK(f != NULL);
+    if (!f) return;
+    float x[32], heads[80], relu[16], got_h[80], got_r[16];
+    char line[256];
+    CHECK(fgets(line, sizeof line, f) != NULL); /* the comment */
+    int ok = 1;
+    for (int k = 0; k < 32; k++) ok &= fscanf(f, "%f", &x[k]) == 1;
+    for (int k = 0; k < 80; k++) ok &= fscanf(f, "%f", &heads[k]) == 1;
+    for (int k = 0; k < 16; k++) ok &= fscanf(f, "%f", &relu[k]) == 1;
+    fclose(f);
+    CHECK(ok);
+    nn_graph *g = NULL;
+    char err[256] = "";
+    int rc = nn_graph_load_tflite("tests/data/tflite/tiny.tflite", NULL, &g, err, sizeof err);
+    if (rc != BEX_OK) printf("  %s\n", err);
+    CHECK(rc == BEX_OK);
+    if (!g) return;
+    nn_graph_info o0, o1;
+    nn_graph_output(g, 0, &o0);
+    nn_graph_output(g, 1, &o1);
+    CHECK(!strcmp(o0.name, "heads") && o0.count == 80 && !strcmp(o1.name, "relu") && o1.count == 16);
+    CHECK(o1.rank == 4 && o1.dims[1] == 2 && o1.dims[2] == 2 && o1.dims[3] == 4); /* NHWC, as TFLite */
+    CHECK(nn_graph_run(g, (const float *const[]){x}, (float *const[]){got_h, got_r}, err, sizeof err) == BEX_OK);
+    double worst = 0;
+    for (int k = 0; k < 80; k++) worst = fmax(worst, fabs(got_h[k] - heads[k]));
+    for (int k = 0; k < 16; k++) worst = fmax(worst, fabs(got_r[k] - relu[k]));
+    printf("  max |bex - numpy| %.3g\n", worst);
+    CHECK(worst < 1e-5);
+    nn_graph_free(g);
+    /* the seed with an operator the reader does not know */
+    size_t len;
+    unsigned char *b = slurp("tests/fuzz/corpus/tflite/softmax.tflite", &len);
+    CHECK(b && nn_graph_load_tflite_mem(b, len, NULL, &g, err, sizeof err) == BEX_ERR_MODEL && strstr(err, "SOFTMAX"));
+    free(b);
+}
+
 TEST(loads_both_models) {
     if (!readable(SHORT_TFLITE) || !readable(FULL_TFLITE)) { SKIP("models/ lacks the BlazeFace .tflite files"); return; }
     static const struct { const char *path; int side, anchors; } m[2] = {{SHORT_TFLITE, 128, 896}, {FULL_TFLITE, 192, 2304}};
@@ -223,6 +264,7 @@ TEST(hostile_bytes) {
 }
 
 int main(void) {
+    RUN(tiny_model_matches_numpy);
     RUN(loads_both_models);
     RUN(short_range_parity_with_tfjs);
     RUN(full_range_boxes_agree_with_tfjs);
