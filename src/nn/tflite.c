@@ -340,7 +340,7 @@ static int add_init(tx *x, const char *name, int rank, const int64_t *dims, cons
     onnx_tensor *t = &x->m->init[x->m->ninit - 1];
     t->dtype = f ? ONNX_FLOAT : ONNX_INT64;
     t->rank = rank;
-    memcpy(t->dims, dims, (size_t)rank * sizeof *dims);
+    if (rank > 0) memcpy(t->dims, dims, (size_t)rank * sizeof *dims);
     t->count = count;
     if (!(t->name = str_dup(name))) return nomem(x);
     if (count) {
