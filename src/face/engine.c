@@ -92,7 +92,7 @@ static const char *const model_files[6] = {
     "face_landmark_68_model-weights_manifest.json",
     "face_recognition_model-weights_manifest.json",
     "facemesh-detection-short.json", /* BlazeFace short range, tfjs graph model */
-    "facemesh-detection-full.json",  /* BlazeFace full range */
+    "face_detection_full_range.tflite", /* BlazeFace full range: Google's file (src/nn/tflite.c) */
     "facemesh.json",                 /* Face Mesh */
 };
 

@@ -94,6 +94,7 @@ int blz_decode(const float *raw, const float *anchors, int n, int input, float m
 int blz_weighted_nms(blz_box *in, int n, float iou, blz_box *out, int max);
 
 typedef struct blz_node blz_node;
+struct nn_graph;
 
 typedef struct blz_net {
     int input;          /* px, square: 128 (short range) or 192 (full range) */
@@ -106,13 +107,19 @@ typedef struct blz_net {
     const float *raw;   /* [n_anchors][17] after blz_forward (the output node's buffer) */
     float *scratch;
     size_t scratch_len;
+    /* a .tflite model (Google's file) runs on nn's graph executor instead of the nodes */
+    struct nn_graph *graph;
+    int reg_out;        /* which of the graph's two outputs is the regressors' [n][16] */
+    float *reg, *cls;   /* the graph's outputs; raw interleaves them */
+    float *raw_buf, *in_buf;
     blz_box cands[BLZ_MAX_ANCHORS];
     blz_box kept[BLZ_MAX_ANCHORS];
 } blz_net;
 
-/* Loads a tfjs graph model (model.json with its weights) of MediaPipe's BlazeFace short- or
- * full-range detector. Interprets exactly the ops those graphs use and refuses any other,
- * naming it; every buffer is sized here. */
+/* Loads MediaPipe's BlazeFace short- or full-range detector: a path ending in ".tflite" is
+ * Google's TFLite file, run by nn's graph executor (src/nn/tflite.c); anything else is a tfjs
+ * graph model (model.json with its weights), interpreted here for exactly the ops those
+ * graphs use, refusing any other by name. Every buffer is sized here. */
 int blz_load(blz_net *net, const char *model_json, char *err, size_t errlen);
 /* The interpreter alone: loads any tfjs graph model made of the ops blazeface.c runs (one
  * square RGB input, an output node named Identity, others Identity_1...), without BlazeFace's

@@ -2351,9 +2351,12 @@ int nn_graph_load_onnx_mem(const void *data, size_t len, const nn_graph_options 
     return rc;
 }
 
-int nn_graph_load_onnx(const char *path, const nn_graph_options *opt, nn_graph **out, char *err,
-                       size_t errlen) {
-    if (!path || !out) return bex__fail(err, errlen, BEX_ERR_ARG, "nn_graph_load_onnx: NULL argument");
+int nn_graph__load_parsed(const onnx_model *m, const char *what, const nn_graph_options *opt, nn_graph **out,
+                          char *err, size_t errlen) {
+    return load_model(m, what, opt, out, err, errlen);
+}
+
+int nn_graph__read_file(const char *path, uint8_t **data, size_t *len, char *err, size_t errlen) {
     FILE *f = fopen(path, "rb");
     if (!f) return bex__fail(err, errlen, BEX_ERR_IO, "%s: %s", path, strerror(errno));
     struct stat sb;
@@ -2366,21 +2369,33 @@ int nn_graph_load_onnx(const char *path, const nn_graph_options *opt, nn_graph *
         return bex__fail(err, errlen, BEX_ERR_MODEL, "%s: %lld bytes, more than the limit of %zu", path,
                          (long long)sb.st_size, ONNX_MAX_FILE);
     }
-    size_t len = (size_t)sb.st_size;
-    uint8_t *buf = bex__malloc(len ? len : 1);
+    size_t n = (size_t)sb.st_size;
+    uint8_t *buf = bex__malloc(n ? n : 1);
     if (!buf) {
         fclose(f);
         return bex__fail(err, errlen, BEX_ERR_NOMEM, "%s: out of memory", path);
     }
-    size_t got = fread(buf, 1, len, f);
+    size_t got = fread(buf, 1, n, f);
     int rerr = ferror(f);
     fclose(f);
-    if (got != len || rerr) {
+    if (got != n || rerr) {
         bex__free(buf);
         return bex__fail(err, errlen, BEX_ERR_IO, "%s: read error", path);
     }
+    *data = buf;
+    *len = n;
+    return BEX_OK;
+}
+
+int nn_graph_load_onnx(const char *path, const nn_graph_options *opt, nn_graph **out, char *err,
+                       size_t errlen) {
+    if (!path || !out) return bex__fail(err, errlen, BEX_ERR_ARG, "nn_graph_load_onnx: NULL argument");
+    uint8_t *buf;
+    size_t len;
+    int rc = nn_graph__read_file(path, &buf, &len, err, errlen);
+    if (rc != BEX_OK) return rc;
     onnx_model m;
-    int rc = onnx_parse(buf, len, path, &m, err, errlen);
+    rc = onnx_parse(buf, len, path, &m, err, errlen);
     bex__free(buf); /* the parsed model holds copies */
     if (rc != BEX_OK) return rc;
     rc = load_model(&m, path, opt, out, err, errlen);

@@ -48,6 +48,16 @@ int nn_graph_load_onnx(const char *path, const nn_graph_options *opt, nn_graph *
 int nn_graph_load_onnx_mem(const void *data, size_t len, const nn_graph_options *opt,
                            nn_graph **out, char *err, size_t errlen);
 
+/* Loads a TensorFlow Lite model (a .tflite flatbuffer; src/nn/tflite.c): the operators
+ * CONV_2D, DEPTHWISE_CONV_2D, ADD, MAX_POOL_2D, PAD, RELU, RESHAPE, CONCATENATION,
+ * RESIZE_BILINEAR and DEQUANTIZE (of float16 constants), float32 activations; anything else is
+ * refused at load, naming the operator. Inputs and outputs keep TFLite's shapes (NHWC).
+ * Returns as nn_graph_load_onnx. */
+int nn_graph_load_tflite(const char *path, const nn_graph_options *opt, nn_graph **out, char *err,
+                         size_t errlen);
+int nn_graph_load_tflite_mem(const void *data, size_t len, const nn_graph_options *opt,
+                             nn_graph **out, char *err, size_t errlen);
+
 int nn_graph_input_count(const nn_graph *g);
 int nn_graph_output_count(const nn_graph *g);
 /* Fills *info for input / output i; returns BEX_OK or BEX_ERR_ARG for i out of range. */

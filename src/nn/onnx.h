@@ -91,4 +91,16 @@ int onnx_parse(const uint8_t *data, size_t len, const char *what, onnx_model *m,
 void onnx_model_free(onnx_model *m);
 void onnx_tensor_free(onnx_tensor *t);
 
+/* Translates a TFLite flatbuffer (data[0 .. len)) into the same parsed form (tflite.c: the
+ * operators it knows become their ONNX equivalents, 4-D tensors NCHW inside, the graph's
+ * inputs and outputs in TFLite's own layout). Returns as onnx_parse. */
+int tflite_parse(const uint8_t *data, size_t len, const char *what, onnx_model *m, char *err,
+                 size_t errlen);
+
+/* graph.c: builds the executable graph from a parsed model (either reader's), and reads a
+ * whole model file (at most ONNX_MAX_FILE bytes; *data freed with bex__free). */
+int nn_graph__load_parsed(const onnx_model *m, const char *what, const nn_graph_options *opt,
+                          nn_graph **out, char *err, size_t errlen);
+int nn_graph__read_file(const char *path, uint8_t **data, size_t *len, char *err, size_t errlen);
+
 #endif
