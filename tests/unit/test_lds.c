@@ -150,6 +150,35 @@ static int parse_any(int which, const uint8_t *buf, size_t len, char *err, size_
     }
 }
 
+
+/* The file cut at byte n with every enclosing TLV's length lowered to end there (the length
+ * fields keep their width), so the cut reaches the innermost structure instead of failing at
+ * the outer length. */
+static void cut_consistent(const uint8_t *src, size_t len, size_t n, uint8_t *dst) {
+    memcpy(dst, src, n);
+    size_t pos = 0, end = len;
+    while (pos < n) {
+        bex_tlv t;
+        size_t next = pos;
+        if (bex_tlv_next(src, end, &next, &t, NULL, 0) != BEX_OK) return;
+        if (n <= t.off || n < t.val_off) return; /* at a boundary, or inside a header */
+        if (n <= t.val_off + t.len) {
+            size_t tl = 1;
+            if ((src[t.off] & 0x1F) == 0x1F)
+                for (tl = 2; src[t.off + tl - 1] & 0x80; tl++) {}
+            size_t lf = t.off + tl, lfw = t.val_off - lf, nl = n - t.val_off;
+            if (lfw == 1) dst[lf] = (uint8_t)nl;
+            else
+                for (size_t i = lfw - 1; i >= 1; i--, nl >>= 8) dst[lf + i] = (uint8_t)nl;
+            if (!t.constructed) return;
+            pos = t.val_off;
+            end = t.val_off + t.len;
+            continue;
+        }
+        pos = next;
+    }
+}
+
 /* ------------------------------------------------------------------ the TLV layer */
 
 TEST(tlv_reads_tags_and_lengths) {
@@ -453,6 +482,26 @@ TEST(every_truncation_fails_cleanly) {
             free(p);
         }
         CHECK(bad == 0);
+        /* cut inside, every enclosing length fixed up: a shorter text or tag list is still a
+         * valid DG11 or EF.COM, but an MRZ, a face or a finger record never is */
+        int fails = 0, named = 0;
+        for (size_t n = 1; n < b->len; n++) {
+            uint8_t *p = malloc(n);
+            cut_consistent(b->data, b->len, n, p);
+            err[0] = 0;
+            int rc = parse_any(files[i].which, p, n, err, sizeof err);
+            if (rc != BEX_OK) {
+                fails++;
+                named += strncmp(err, files[i].name, strlen(files[i].name)) == 0;
+            }
+            free(p);
+        }
+        CHECK(named == fails);
+        if (files[i].which >= 1 && files[i].which <= 3)
+            if (fails != (int)b->len - 1) {
+                printf("  %s: %d of %zu inner cuts failed\n", files[i].name, fails, b->len - 1);
+                CHECK(0);
+            }
     }
     /* the message says where */
     char err[256];
@@ -789,7 +838,51 @@ TEST(read_dir) {
     free_chip(&c);
 }
 
+/* BEX_LDS_CORPUS=dir: writes the fuzz target's seeds (tests/fuzz/corpus/lds): a small chip
+ * (the face a 412-byte fixture JPEG, so libFuzzer's mutations reach the headers), the Doc 9303
+ * examples and hostile variants. */
+static int write_corpus(const char *dir) {
+    chip c;
+    if (!build_chip(&c)) return 1;
+    char err[256];
+    uint8_t *jpg;
+    size_t jpg_len;
+    jpg = slurp(TEST_DATA("image/gray.jpg"), &jpg_len);
+    if (!jpg) return 1;
+    bex_bytes dg2 = {0};
+    bex_lds_face_in face = {jpg, jpg_len, 0, 7, 5, 1};
+    if (bex_lds_build_dg2(&face, 1, &dg2, err, sizeof err) != BEX_OK) return 1;
+    /* DG3: only the PNG view (the uncompressed one is 5 KB) */
+    bex_bytes dg3 = {0};
+    bex_lds_finger_in fg = {c.png, c.png_len, BEX_FINGER_PNG, 7, 7, 5, 500, 8, 60};
+    if (bex_lds_build_dg3(&fg, 1, &dg3, err, sizeof err) != BEX_OK) return 1;
+    spit(dir, "ef_com", c.com.data, c.com.len);
+    spit(dir, "dg1", c.dg1.data, c.dg1.len);
+    spit(dir, "dg2", dg2.data, dg2.len);
+    spit(dir, "dg2-cut", dg2.data, dg2.len / 2);
+    spit(dir, "dg3", dg3.data, dg3.len);
+    spit(dir, "dg11", c.dg11.data, c.dg11.len);
+    spit(dir, "dg12", c.dg12.data, c.dg12.len);
+    spit(dir, "ef_sod", c.sod.data, c.sod.len);
+    spit(dir, "doc9303-ef_com", DOC9303_COM, sizeof DOC9303_COM);
+    spit(dir, "doc9303-dg1-td1", DOC9303_DG1_TD1, sizeof DOC9303_DG1_TD1 - 1);
+    spit(dir, "doc9303-dg1-td3", DOC9303_DG1_TD3, sizeof DOC9303_DG1_TD3 - 1);
+    bex_bytes b = {0};
+    deep(&b, 0x6B, 40);
+    spit(dir, "dg11-deep", b.data, b.len);
+    bex_bytes_free(&b);
+    static const uint8_t huge[] = {0x75, 0x84, 0x7F, 0xFF, 0xFF, 0xFF, 0x00};
+    spit(dir, "dg2-huge-length", huge, sizeof huge);
+    bex_bytes_free(&dg2);
+    bex_bytes_free(&dg3);
+    free(jpg);
+    free_chip(&c);
+    return 0;
+}
+
 int main(void) {
+    const char *corpus = getenv("BEX_LDS_CORPUS");
+    if (corpus) return write_corpus(corpus);
     RUN(tlv_reads_tags_and_lengths);
     RUN(tlv_refuses_what_it_must);
     RUN(deep_nesting_is_refused);
