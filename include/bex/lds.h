@@ -229,8 +229,8 @@ typedef struct bex_lds {
 /* Loads a chip reader's files from dir: EF_COM.bin, EF_SOD.bin, DG1.bin .. DG16.bin (also
  * EF.COM, EF_DG1, COM, SOD as the stem; .bin or .der; any case). Other files are ignored.
  * Each file is capped (BEX_LDS_MAX_*_BYTES); COM, DG1, DG2, DG3, DG11, DG12 and SOD are parsed,
- * DG4-DG16 only kept. The message of a failure names the file. DG1 must be present. Release
- * *out with bex_lds_free. */
+ * DG4-DG16 kept, checked only to be one TLV with their tag. The message of a failure names
+ * the file. DG1 must be present. Release *out with bex_lds_free. */
 int bex_lds_read_dir(const char *dir, bex_lds *out, char *err, size_t errlen);
 void bex_lds_free(bex_lds *lds);
 

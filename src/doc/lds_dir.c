@@ -1,8 +1,8 @@
 /*
  * lds_dir.c - a chip's files from a directory, as chip-reading tools save them (EF_COM.bin,
  * EF_SOD.bin, DG1.bin, ...): names matched without regard to case, each file's size capped
- * before it is read, the known files parsed (lds.c), EF.COM's list held against the files
- * present. Every message starts with the file's name.
+ * before it is read, the known files parsed (lds.c), the others checked to be one TLV with
+ * their group's tag, EF.COM's list held against the files present. Every message starts with the file's name.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -173,6 +173,27 @@ int bex_lds_read_dir(const char *dir, bex_lds *out, char *err, size_t errlen) {
         if ((rc = lds__parse_details(&c, dd)) != BEX_OK) goto fail;
         if (i == 11) l.has_dg11 = 1;
         else l.has_dg12 = 1;
+    }
+    for (int i = 4; i <= 16; i++) { /* kept, not parsed: one TLV with the group's tag */
+        if (i == 11 || i == 12 || !l.file[i]) continue;
+        CTX(i);
+        size_t pos = 0;
+        bex_tlv t;
+        if (l.file_len[i] == 0) {
+            rc = lds__fail(&c, BEX_ERR_CORRUPT, "empty file");
+            goto fail;
+        }
+        if ((rc = lds__tlv_next(&c, l.file_len[i], &pos, &t)) != BEX_OK) goto fail;
+        if (t.tag != bex_lds_tag_of_dg(i)) {
+            rc = lds__fail(&c, BEX_ERR_CORRUPT, "byte 0: tag %02X where %02X was expected",
+                           (unsigned)t.tag, bex_lds_tag_of_dg(i));
+            goto fail;
+        }
+        if (pos != l.file_len[i]) {
+            rc = lds__fail(&c, BEX_ERR_CORRUPT, "%zu bytes after the end of tag %02X at byte %zu",
+                           l.file_len[i] - pos, (unsigned)t.tag, pos);
+            goto fail;
+        }
     }
     if (l.file[BEX_LDS_SOD]) {
         CTX(BEX_LDS_SOD);

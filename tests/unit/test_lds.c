@@ -802,6 +802,12 @@ TEST(read_dir) {
     CHECK(bex_lds_field_get(&l.dg11, 0x5F0E) != NULL);
     bex_lds_free(&l);
 
+    /* a DG14 that is not one: tag 6F (DG15) */
+    static const uint8_t not14[] = {0x6F, 0x02, 0x31, 0x00};
+    spit(dir, "DG14.bin", not14, sizeof not14);
+    CHECK(bex_lds_read_dir(dir, &l, err, sizeof err) == BEX_ERR_CORRUPT);
+    CHECK(!strcmp(err, "DG14.bin: byte 0: tag 6F where 6E was expected"));
+    spit(dir, "DG14.bin", dg14, sizeof dg14);
     /* a damaged DG2: the message names the file as saved */
     c.dg2.data[c.dg2.len - 1] ^= 0xFF;
     spit(dir, "Dg2.der", c.dg2.data, c.dg2.len - 3);
