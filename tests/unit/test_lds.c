@@ -342,6 +342,16 @@ TEST(doc9303_dg1) {
     CHECK(bex_lds_parse_dg1(DOC9303_DG1_TD3, sizeof DOC9303_DG1_TD3 - 1, &d, err, sizeof err) == BEX_OK);
     CHECK(d.mrz.format == BEX_MRZ_TD3 && d.mrz.n_failed == 0 && !strcmp(d.mrz.surname, "ERIKSSON"));
     CHECK(!memcmp(d.text, DOC9303_DG1_TD3 + 5, 88) && d.text[88] == 0);
+    /* a TD2 card's DG1 (the Utopia specimen of Part 5): 72 characters. Appendix A.2.2's TD2
+     * example is not used: the appendix itself was not at hand, and its MRZ as transcribed
+     * elsewhere is malformed (filler and check digits changed to make it parse). */
+    bex_bytes td2 = {0};
+    CHECK(bex_lds_build_dg1("I<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<\nD231458907UTO7408122F1204159<<<<<<<6",
+                            &td2, err, sizeof err) == BEX_OK);
+    CHECK(td2.len == 77 && td2.data[1] == 0x4B && td2.data[4] == 0x48);
+    CHECK(bex_lds_parse_dg1(td2.data, td2.len, &d, err, sizeof err) == BEX_OK);
+    CHECK(d.mrz.format == BEX_MRZ_TD2 && d.mrz.n_failed == 0 && d.text_len == 72);
+    bex_bytes_free(&td2);
     /* the writer gives the same bytes, from the MRZ with or without its newlines */
     bex_bytes b = {0};
     CHECK(bex_lds_build_dg1(A21_L1 "\n" A21_L2_HEAD "8\n" A21_L3, &b, err, sizeof err) == BEX_OK);
