@@ -293,7 +293,9 @@ TEST(deep_nesting_is_refused) {
 /* ------------------------------------------------------------------ Doc 9303 worked examples */
 
 /* Doc 9303 Part 10, Appendix A, A.1: EF.COM of an LDS 1.7 chip, Unicode 4.0.0, holding DG1,
- * DG2, DG4 and DG12. */
+ * DG2, DG4 and DG12. The appendix itself was not at hand here: these bytes and A.2.1's below
+ * are as another reader's test suite transcribes them (ZeroPass dmrtd, test/ef_test.dart),
+ * and they agree with the structure Part 10 describes. */
 static const uint8_t DOC9303_COM[] = {0x60, 0x16, 0x5F, 0x01, 0x04, 0x30, 0x31, 0x30,
                                       0x37, 0x5F, 0x36, 0x06, 0x30, 0x34, 0x30, 0x30,
                                       0x30, 0x30, 0x5C, 0x04, 0x61, 0x75, 0x76, 0x6C};
@@ -314,8 +316,9 @@ TEST(doc9303_ef_com) {
 }
 
 /* Doc 9303 Part 10, Appendix A, A.2.1: DG1 of a TD1 (the Netherlands specimen). The
- * appendix prints the composite check digit (the last of line 2) as 4; the digit that the
- * fields give is 8: both are here, the printed one reported as a failed composite check. */
+ * appendix prints the composite check digit (the last of line 2) as 4, the transcription
+ * notes; the digit that the fields give is 8 (checked here): both are tested, the printed one
+ * reported as a failed composite check. */
 #define A21_L1 "I<NLDXI85935F86999999990<<<<<<"
 #define A21_L2_HEAD "7208148F1108268NLD<<<<<<<<<<<"
 #define A21_L3 "VAN<DER<STEEN<<MARIANNE<LOUISE"
