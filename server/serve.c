@@ -699,14 +699,20 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
 #define SERVE_USAGE                                                                                       \
     "serve takes [--db FILE] [--listen ADDR:PORT] [--workers N] [--queue N] [--max-body BYTES] "          \
     "[--max-pixels N] [--max-request-pixels N] [--timeout S] [--max-connections N] [--max-per-client N] " \
-    "[--rate N] [--burst N] [--max-db-bytes N] [--tls-cert PEM --tls-key PEM]"
+    "[--rate N] [--burst N] [--max-db-bytes N] [--search-threads N] [--tls-cert PEM --tls-key PEM]"
+
+/* Threads a 1:N scan over the store's index runs on (0: the cores). Each worker scans its own
+ * request's photo before the store's lock (bex_store_prescan), so the workers already scan side
+ * by side, and the scan is bound by memory bandwidth. */
+#define SEARCH_THREADS_DEFAULT 0
 
 int cmd_serve(const char *models, int argc, char **argv) {
     const char *db = "bex.db", *listen = "127.0.0.1:8080", *cert = NULL, *keyf = NULL;
     /* 16 Mpx: a border camera's capture (ICAO's 300+ ppi portrait, a 12 Mpx e-gate camera) with
      * room to spare; decoding one takes 48 MB of RGB, and no face needs more */
     long workers = sysconf(_SC_NPROCESSORS_ONLN), queue = -1, max_body = 16 << 20, max_pixels = 16000000,
-         max_request_pixels = -1, timeout = 10, max_conn = 512, per_client = 32, rate = 50, burst = -1;
+         max_request_pixels = -1, timeout = 10, max_conn = 512, per_client = 32, rate = 50, burst = -1,
+         search_threads = SEARCH_THREADS_DEFAULT;
     long long max_db = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -729,6 +735,7 @@ int cmd_serve(const char *models, int argc, char **argv) {
         else if (!strcmp(a, "--max-per-client") && num_ok && n >= 0 && n <= 100000) per_client = n;
         else if (!strcmp(a, "--rate") && num_ok && n >= 0 && n <= 1000000) rate = n;
         else if (!strcmp(a, "--burst") && num_ok && n >= 1 && n <= 1000000) burst = n;
+        else if (!strcmp(a, "--search-threads") && num_ok && n >= 0 && n <= 16) search_threads = n;
         else return cli_usage_error(SERVE_USAGE);
         i++;
     }
@@ -785,6 +792,7 @@ int cmd_serve(const char *models, int argc, char **argv) {
     bex_store_options_default(&o);
     o.actor = "serve"; /* until a request names its key: the store's opening and migrations */
     o.max_bytes = max_db;
+    o.search_threads = (int)search_threads;
     o.model = s.model = cli_model(); /* --model FILE: the store matches and decides with the engines' model */
     char err[512];
     if (bex_store_open(db, &o, &s.st, err, sizeof err) != BEX_OK) {

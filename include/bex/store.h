@@ -51,6 +51,9 @@ typedef struct bex_store_options {
     int must_exist;      /* 1: a missing file is an error (BEX_ERR_IO), not a new store */
     int synchronous_off; /* 1: no fsync per commit (simulations only: a power cut may lose
                             the last commits, never consistency) */
+    int search_threads;  /* threads one 1:N scan of the store's index runs on; 0: the cores.
+                            A service whose workers each scan (bex_store_prescan) gains
+                            nothing from more: the scan is bound by memory bandwidth */
     long long max_bytes; /* > 0: the database file grows no larger (its pages); a write that
                             would is refused with BEX_ERR_FULL and nothing written, as on a
                             full disk. 0: no limit but the disk's */

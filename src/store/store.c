@@ -246,6 +246,10 @@ int st_index(bex_store *st, bex_index **ix, char *err, size_t errlen) {
      * file, so the scores it returns, and the decisions taken on them, are exact. */
     rc = bex_index_open_model(st->dim, BEX_INDEX_INT8, st->model, &x, err, errlen);
     if (rc != BEX_OK) return rc;
+    if (st->search_threads > 0 && (rc = bex_index_set_threads(x, st->search_threads, err, errlen)) != BEX_OK) {
+        bex_index_close(x);
+        return rc;
+    }
     sqlite3_stmt *s = st_prep(st,
         "SELECT s.id, s.subject_id, s.template FROM samples s JOIN subjects p ON p.id = s.subject_id "
         "WHERE p.citizen = 0 AND s.citizen = 0 AND s.modality = 'face' AND s.model = ?1", err, errlen);
@@ -524,6 +528,7 @@ int bex_store_open(const char *path, const bex_store_options *opt, bex_store **o
         return BEX_ERR_NOMEM;
     }
     pthread_rwlock_init(&st->ix_lock, NULL);
+    st->search_threads = opt->search_threads > 0 && opt->search_threads <= 16 ? opt->search_threads : 0;
     snprintf(st->actor, sizeof st->actor, "%s", opt->actor && *opt->actor ? opt->actor : "unknown");
     st->align = opt->align;
     st->fmr = opt->fmr > 0 ? opt->fmr : BEX_DEFAULT_FMR;

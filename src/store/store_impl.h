@@ -42,6 +42,7 @@ struct bex_store {
     pthread_rwlock_t ix_lock; /* over ix and ix_gen only: bex_store_prescan reads them from
                                  another thread; st_set_index replaces them */
     uint64_t ix_gen;         /* counts replacements of ix (a prescan is of one) */
+    int search_threads;      /* bex_store_options.search_threads */
     st_pending *pending;
     size_t n_pending, cap_pending;
     int drop_index;          /* 1: the commit changed too much: rebuild the index next time */
