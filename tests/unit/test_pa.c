@@ -335,6 +335,29 @@ TEST(authentic_rsa_pkcs1_and_pss) {
     bex_trust_close(ts);
 }
 
+/* Brainpool curves: many states' CSCAs and Document Signers use them (Doc 9303-12 allows them) */
+TEST(authentic_ecdsa_brainpool) {
+    EVP_PKEY *ck = EVP_EC_gen("brainpoolP384r1"), *dk = EVP_EC_gen("brainpoolP256r1");
+    CHECK(ck && dk);
+    if (!ck || !dk) return;
+    X509 *csca = make_cert(ck, "BP", "Brainpool CSCA (test)", NULL, NULL, 3, T2019, T2035, 1);
+    X509 *ds = make_cert(dk, "BP", "Brainpool DS (test)", csca, ck, 0x4001, T2020, T2030, 0);
+    bex_trust_store *ts = store_with(csca, NULL, NULL);
+    chip c = P.chip;
+    c.sod = NULL;
+    sign_chip(&c, "SHA-384", ds, dk, EVP_sha384(), 0);
+    bex_pa_result r;
+    CHECK(verify(ts, &c, c.sod, c.sod_len, T2026, &r) == BEX_PA_AUTHENTIC);
+    c.sod[c.sod_len - 1] ^= 0x01;
+    CHECK(verify(ts, &c, c.sod, c.sod_len, T2026, &r) == BEX_PA_SIGNATURE_INVALID);
+    free(c.sod);
+    bex_trust_close(ts);
+    X509_free(ds);
+    X509_free(csca);
+    EVP_PKEY_free(dk);
+    EVP_PKEY_free(ck);
+}
+
 TEST(dg2_byte_changed_is_altered) {
     bex_trust_store *ts = store_with(P.csca, NULL, NULL);
     chip c = P.chip;
@@ -677,6 +700,7 @@ int main(void) {
     RUN(authentic_ecdsa_sha256);
     RUN(authentic_every_sha);
     RUN(authentic_rsa_pkcs1_and_pss);
+    RUN(authentic_ecdsa_brainpool);
     RUN(dg2_byte_changed_is_altered);
     RUN(group_missing_from_sod_is_altered);
     RUN(swapped_sod_is_altered);
