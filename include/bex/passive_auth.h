@@ -75,7 +75,8 @@ void bex_trust_close(bex_trust_store *ts);
  * blocks allowed) or DER, told apart by content. what (optional) names the source in
  * messages. BEX_ERR_FORMAT for content that is none of these, BEX_ERR_CORRUPT for a master
  * list whose signature or chain does not verify, BEX_ERR_LIMIT beyond
- * BEX_PA_MAX_TRUST_FILE_BYTES. Nothing is added when it fails. */
+ * BEX_PA_MAX_TRUST_FILE_BYTES. Nothing is added when it fails (except a PEM file's master
+ * lists before the failing block: each is added once verified). */
 int bex_trust_add(bex_trust_store *ts, const uint8_t *data, size_t len, const char *what,
                   unsigned flags, int64_t check_time, char *err, size_t errlen);
 /* bex_trust_add on a file, or on every file of a folder whose name ends in .pem, .crt, .cer,
