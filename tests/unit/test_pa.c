@@ -514,6 +514,32 @@ TEST(mrz_against_printed) {
     CHECK(bex_pa_dg1_mrz(short1, sizeof short1, out, sizeof out) == BEX_ERR_CORRUPT);
 }
 
+/* Doc 9303's specimen passport MRZ (ERIKSSON, UTO) in DG1's layout from Part 10: tag 61,
+ * length 5B, tag 5F1F, length 58 (88 characters), the two lines joined */
+TEST(dg1_in_doc9303_layout) {
+    static const char specimen[] = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<"
+                                   "L898902C36UTO7408122F1204159ZE184226B<<<<<10";
+    uint8_t dg1[5 + 88] = {0x61, 0x5B, 0x5F, 0x1F, 0x58};
+    memcpy(dg1 + 5, specimen, 88);
+    char out[128], msg[256];
+    CHECK(bex_pa_dg1_mrz(dg1, sizeof dg1, out, sizeof out) == BEX_OK);
+    CHECK(!strcmp(out, specimen));
+    CHECK(bex_pa_check_mrz(dg1, sizeof dg1,
+                           "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10\n",
+                           msg, sizeof msg) == BEX_PA_AUTHENTIC);
+    CHECK(bex_pa_check_mrz(dg1, sizeof dg1,
+                           "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<11",
+                           msg, sizeof msg) == BEX_PA_MRZ_MISMATCH);
+    CHECK(strstr(msg, "character 88") != NULL);
+    CHECK(bex_pa_dg1_mrz(dg1, sizeof dg1, out, 50) == BEX_ERR_LIMIT);
+    /* the same MRZ under a long-form length, as some issuers write it */
+    uint8_t dg1l[6 + 88] = {0x61, 0x81, 0x5B, 0x5F, 0x1F, 0x58};
+    memcpy(dg1l + 6, specimen, 88);
+    CHECK(bex_pa_dg1_mrz(dg1l, sizeof dg1l, out, sizeof out) == BEX_OK && !strcmp(out, specimen));
+    /* one byte short of its own length */
+    CHECK(bex_pa_dg1_mrz(dg1, sizeof dg1 - 1, out, sizeof out) == BEX_ERR_CORRUPT);
+}
+
 TEST(truncated_and_oversized_sods_are_malformed) {
     bex_trust_store *ts = store_with(P.csca, NULL, NULL);
     bex_pa_result r;
@@ -709,6 +735,7 @@ int main(void) {
     RUN(revoked_by_crl);
     RUN(corrupted_signature_and_content);
     RUN(mrz_against_printed);
+    RUN(dg1_in_doc9303_layout);
     RUN(truncated_and_oversized_sods_are_malformed);
     RUN(master_list_chains_another_csca);
     RUN(trust_folder_load);
