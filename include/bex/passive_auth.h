@@ -60,7 +60,8 @@ const char *bex_pa_outcome_name(bex_pa_outcome o);
 
 typedef struct bex_trust_store bex_trust_store;
 
-/* An empty store; free with bex_trust_close. */
+/* An empty store; free with bex_trust_close. Once loaded, a store may serve bex_pa_verify on
+ * several threads at once (it is only read); load it before sharing it. */
 int bex_trust_open(bex_trust_store **out, char *err, size_t errlen);
 void bex_trust_close(bex_trust_store *ts);
 
