@@ -404,8 +404,10 @@ static int add_master_list(bex_trust_store *ts, CMS_ContentInfo *cms, const char
                        what, n, MAX_MASTER_LIST_CERTS);
         goto out;
     }
+    /* only CA certificates become trust anchors: a list's entry that is none (a signer's
+     * certificate slipped in) would otherwise vouch for itself under partial chains */
     for (int i = 0; i < n; i++)
-        if (!X509_STORE_add_cert(ts->store, sk_X509_value(ml->certs, i))) {
+        if (is_ca(sk_X509_value(ml->certs, i)) && !X509_STORE_add_cert(ts->store, sk_X509_value(ml->certs, i))) {
             rc = bex__fail(err, errlen, BEX_ERR_NOMEM, "%s: out of memory adding certificates", what);
             goto out;
         }

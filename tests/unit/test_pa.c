@@ -595,17 +595,19 @@ TEST(truncated_and_oversized_sods_are_malformed) {
     bex_trust_close(ts);
 }
 
-/* A master list signed by UT's list signer (issued by the UT CSCA), carrying the LK CSCA. */
-static uint8_t *make_master_list(size_t *len) {
+/* A master list signed by UT's list signer (issued by the UT CSCA), carrying the LK CSCA, the
+ * UT CSCA and (when with_ds) a Document Signer's certificate, which is no CA. */
+static uint8_t *make_master_list_with(size_t *len, int with_ds) {
     /* CscaMasterList ::= SEQUENCE { version INTEGER 0, certList SET OF Certificate } by hand
      * around OpenSSL's encoding of each certificate (a SET OF's order is not checked) */
-    unsigned char *c1 = NULL, *c2 = NULL;
-    int l1 = i2d_X509(P.linked_csca, &c1), l2 = i2d_X509(P.csca, &c2);
+    unsigned char *c1 = NULL, *c2 = NULL, *c3 = NULL;
+    int l1 = i2d_X509(P.linked_csca, &c1), l2 = i2d_X509(P.csca, &c2), l3 = with_ds ? i2d_X509(P.ds_other, &c3) : 0;
     size_t setl;
-    uint8_t *both = malloc((size_t)(l1 + l2));
+    uint8_t *both = malloc((size_t)(l1 + l2 + l3));
     memcpy(both, c1, (size_t)l1);
     memcpy(both + l1, c2, (size_t)l2);
-    uint8_t *set = wrap(0x31, both, (size_t)(l1 + l2), &setl);
+    if (l3) memcpy(both + l1 + l2, c3, (size_t)l3);
+    uint8_t *set = wrap(0x31, both, (size_t)(l1 + l2 + l3), &setl);
     uint8_t *seq_in = malloc(setl + 3);
     seq_in[0] = 0x02; seq_in[1] = 0x01; seq_in[2] = 0x00;
     memcpy(seq_in + 3, set, setl);
@@ -614,11 +616,16 @@ static uint8_t *make_master_list(size_t *len) {
     uint8_t *cms = cms_sign(ml, mll, "2.23.136.1.1.2", P.mls, P.mls_key, EVP_sha256(), 0, len);
     OPENSSL_free(c1);
     OPENSSL_free(c2);
+    OPENSSL_free(c3);
     free(both);
     free(set);
     free(seq_in);
     free(ml);
     return cms;
+}
+
+static uint8_t *make_master_list(size_t *len) {
+    return make_master_list_with(len, 0);
 }
 
 TEST(master_list_chains_another_csca) {
@@ -647,6 +654,19 @@ TEST(master_list_chains_another_csca) {
     CHECK(nc == 0);
     CHECK(bex_trust_add(ts, ml, mll, "list.ml", BEX_TRUST_ML_TRUSTED, T2026, err, sizeof err) == BEX_OK);
     CHECK(verify(ts, &c, c.sod, c.sod_len, T2026, &r) == BEX_PA_AUTHENTIC);
+    bex_trust_close(ts);
+    /* a Document Signer's certificate inside a list does not become a trust anchor */
+    free(ml);
+    ml = make_master_list_with(&mll, 1);
+    ts = store_with(P.csca, NULL, NULL);
+    CHECK(bex_trust_add(ts, ml, mll, "list.ml", 0, T2026, err, sizeof err) == BEX_OK);
+    bex_trust_count(ts, &nc, &nr);
+    CHECK(nc == 2);
+    chip o = P.chip;
+    o.sod = NULL;
+    sign_chip(&o, "SHA-256", P.ds_other, P.ds_key, EVP_sha256(), 0);
+    CHECK(verify(ts, &o, o.sod, o.sod_len, T2026, &r) == BEX_PA_UNKNOWN_SIGNER);
+    free(o.sod);
     bex_trust_close(ts);
     /* a list whose signature is broken is refused even when trusted */
     ml[mll - 1] ^= 1;
