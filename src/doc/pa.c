@@ -164,7 +164,6 @@ static int tlv(const uint8_t *p, size_t n, unsigned *tag, size_t *hdr, size_t *l
 
 struct bex_trust_store {
     X509_STORE *store; /* CSCAs (every one a trust anchor) and CRLs */
-    size_t n_crl;
 };
 
 int bex_trust_open(bex_trust_store **out, char *err, size_t errlen) {
@@ -186,15 +185,19 @@ void bex_trust_close(bex_trust_store *ts) {
     bex__free(ts);
 }
 
+/* what the store holds, a certificate or CRL loaded twice counted once (OpenSSL keeps one) */
 void bex_trust_count(const bex_trust_store *ts, size_t *n_csca, size_t *n_crl) {
-    size_t c = 0;
+    size_t c = 0, r = 0;
     if (ts) {
         STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(ts->store);
-        for (int i = 0; i < sk_X509_OBJECT_num(objs); i++)
-            if (X509_OBJECT_get_type(sk_X509_OBJECT_value(objs, i)) == X509_LU_X509) c++;
+        for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+            X509_LOOKUP_TYPE t = X509_OBJECT_get_type(sk_X509_OBJECT_value(objs, i));
+            c += t == X509_LU_X509;
+            r += t == X509_LU_CRL;
+        }
     }
     if (n_csca) *n_csca = c;
-    if (n_crl) *n_crl = ts ? ts->n_crl : 0;
+    if (n_crl) *n_crl = r;
 }
 
 /* What a chain check found: OpenSSL's verdict with the errors the callback let pass. */
@@ -432,7 +435,6 @@ static int add_der(bex_trust_store *ts, const uint8_t *p, size_t len, const char
     if (crl) {
         int rc = BEX_OK;
         if (!X509_STORE_add_crl(ts->store, crl)) rc = bex__fail(err, errlen, BEX_ERR_NOMEM, "%s: out of memory", what);
-        else ts->n_crl++;
         X509_CRL_free(crl);
         return rc;
     }
@@ -460,7 +462,7 @@ int bex_trust_add(bex_trust_store *ts, const uint8_t *data, size_t len, const ch
     }
     /* PEM: every block is decoded before any is added, so that a bad file adds nothing */
     BIO *bio = BIO_new_mem_buf(data, (int)len);
-    bex_trust_store tmp = {X509_STORE_new(), 0};
+    bex_trust_store tmp = {X509_STORE_new()};
     int blocks = 0;
     if (!bio || !tmp.store) {
         rc = bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory (OpenSSL)");
@@ -497,7 +499,6 @@ int bex_trust_add(bex_trust_store *ts, const uint8_t *data, size_t len, const ch
                                                              : X509_STORE_add_crl(ts->store, X509_OBJECT_get0_X509_CRL(o));
             if (!ok) rc = bex__fail(err, errlen, BEX_ERR_NOMEM, "%s: out of memory", what);
         }
-        ts->n_crl += tmp.n_crl;
     }
 out:
     BIO_free(bio);

@@ -713,6 +713,10 @@ TEST(trust_folder_load) {
     CHECK(nc == 3 && nr == 1);
     bex_pa_result r;
     CHECK(verify(ts, &P.chip, P.chip.sod, P.chip.sod_len, T2026, &r) == BEX_PA_REVOKED);
+    /* the same folder again: what is already held is counted once */
+    CHECK(bex_trust_load_path(ts, dir, 0, T2026, err, sizeof err) == BEX_OK);
+    bex_trust_count(ts, &nc, &nr);
+    CHECK(nc == 3 && nr == 1);
     bex_trust_close(ts);
     /* a file that is none of the three stops the load, named */
     snprintf(p, sizeof p, "%s/40-bad.der", dir);
