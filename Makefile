@@ -16,7 +16,7 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Wshadow -Wno-unused-p
 # (cli/, server/) see only the public API in include/bex/.
 INC     := -Iinclude -Isrc
 PROG_INC = -Iinclude
-LDLIBS  += -ljpeg -lpng -lopenjp2 -lcjson -lsqlite3 -lnettle -lsodium -lm -lpthread
+LDLIBS  += -ljpeg -lpng -lopenjp2 -lcjson -lsqlite3 -lnettle -lsodium -lcrypto -lm -lpthread
 # the command alone serves HTTP (bex serve)
 CLI_LIBS = -lmicrohttpd
 ifeq ($(WERROR),1)

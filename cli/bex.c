@@ -79,6 +79,12 @@ static const char *usage =
     "                           check digit fails or expired, 2 not an MRZ\n"
     "  mrz make --number N --state S --nationality S --surname X [--given X] --birth D\n"
     "           --sex M|F|X --expiry D   write a passport's TD3 MRZ with its check digits\n"
+    "  doc verify DIR [--trust DIR_OR_FILE]... [--trusted-list FILE]... [--at TIME] [--mrz TEXT]\n"
+    "                           passive authentication of a chip's files (EF_SOD.bin, DG1.bin,\n"
+    "                           ...): the SOD's signature, its signer chained to a CSCA of the\n"
+    "                           trust files (CSCAs, CRLs, master lists) at TIME (default now),\n"
+    "                           every group's hash; --mrz: DG1 against the printed MRZ; exit 0\n"
+    "                           authentic, 1 not, 2 error\n"
     "The record system (an SQLite file: --db FILE, default bex.db; --actor NAME for the\n"
     "audit log; one JSON object out; exit 0 done, 1 negative outcome or flags, 2 error):\n"
     "  entry --photo IMG --mrz MRZ [--doc-photo IMG] [--class C (--admit-until D | --ds)]\n"
@@ -680,6 +686,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "eval")) return cmd_eval(models, argc - i, argv + i);
     if (!strcmp(cmd, "index")) return cmd_index(models, argc - i, argv + i);
     if (!strcmp(cmd, "mrz")) return cmd_mrz(argc - i, argv + i);
+    if (!strcmp(cmd, "doc")) return cmd_doc(argc - i, argv + i);
     if (!strcmp(cmd, "quality")) return cmd_quality(models, argc - i, argv + i);
     if (!strcmp(cmd, "simulate")) return cmd_simulate(argc - i, argv + i);
     if (!strcmp(cmd, "serve")) return cmd_serve(models, argc - i, argv + i);

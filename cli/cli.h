@@ -127,4 +127,7 @@ int cmd_index(const char *models, int argc, char **argv);
 /* `bex eval ...` (cli/eval.c). */
 int cmd_eval(const char *models, int argc, char **argv);
 
+/* `bex doc verify ...` (cli/doc_cmd.c). */
+int cmd_doc(int argc, char **argv);
+
 #endif

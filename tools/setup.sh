@@ -19,10 +19,12 @@ cd "$root"
 # libfaiss-dev (with g++ from build-essential) is for bench/bench_index only: FAISS is its peer;
 # libjansson-dev for bench/bench_json (Jansson against cJSON); wrk for bench/bench_serve.sh;
 # python3-onnx builds the ONNX executor's test models (tools/onnx-ref/);
-# libsodium-dev for the offline gates' keys, sealed gallery files and signed logs (docs/records.md).
+# libsodium-dev for the offline gates' keys, sealed gallery files and signed logs (docs/records.md);
+# libssl-dev (OpenSSL's libcrypto) for passive authentication of ePassport chips, and the
+# openssl command for its tests' PKI (docs/documents.md).
 PKGS=(build-essential pkg-config libjpeg62-turbo-dev libpng-dev libopenjp2-7-dev libcjson-dev
       libopenblas-dev clang libclang-rt-14-dev libfaiss-dev libsqlite3-dev sqlite3 nettle-dev
-      libmicrohttpd-dev libsodium-dev curl wrk openssl libjansson-dev python3 python3-onnx)
+      libmicrohttpd-dev libsodium-dev libssl-dev curl wrk openssl libjansson-dev python3 python3-onnx)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,183 @@
+/*
+ * doc_cmd.c - `bex doc verify DIR [--trust DIR_OR_FILE]... [--trusted-list FILE]... [--at TIME]
+ * [--mrz TEXT]`: passive authentication (passive_auth.h) of a chip's files as readers save
+ * them, printed as one JSON object. Exit 0 authentic (and the MRZ agrees, when given), 1 any
+ * other outcome, 2 an error (unreadable folder, no EF.SOD, a trust file that does not load).
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "bex/json.h"
+#include "bex/passive_auth.h"
+#include "bex/timestamp.h"
+#include "cli.h"
+
+#define MAX_DG_FILE_BYTES ((size_t)16 << 20)
+/* read a little past the library's cap so that an oversized SOD is its outcome (malformed) */
+#define MAX_SOD_FILE_BYTES ((size_t)1 << 20)
+#define MAX_TRUST_ARGS 32
+
+/* 0 for EF.SOD, 1..16 for DGn, -1 for any other file. Names as chip readers save them, case
+ * aside: EF_SOD / SOD / EF.SOD, DG2 / EF_DG2, with .bin or .der. */
+static int chip_file(const char *name) {
+    char base[64];
+    size_t n = strlen(name);
+    const char *dot = strrchr(name, '.');
+    if (!dot || n >= sizeof base) return -1;
+    if (strcasecmp(dot, ".bin") && strcasecmp(dot, ".der")) return -1;
+    size_t k = (size_t)(dot - name);
+    for (size_t i = 0; i < k; i++) base[i] = (char)tolower((unsigned char)name[i]);
+    base[k] = 0;
+    if (!strcmp(base, "ef_sod") || !strcmp(base, "sod") || !strcmp(base, "ef.sod")) return 0;
+    const char *d = !strncmp(base, "ef_dg", 5) ? base + 5 : !strncmp(base, "dg", 2) ? base + 2 : NULL;
+    if (!d || !*d || strlen(d) > 2) return -1;
+    for (const char *p = d; *p; p++)
+        if (!isdigit((unsigned char)*p)) return -1;
+    int g = atoi(d);
+    return g >= 1 && g <= BEX_PA_MAX_DG ? g : -1;
+}
+
+static void print_ints(const int *v, int n) {
+    putchar('[');
+    for (int i = 0; i < n; i++) printf("%s%d", i ? "," : "", v[i]);
+    putchar(']');
+}
+
+static int doc_verify(int argc, char **argv) {
+    const char *dir = NULL, *at = NULL, *mrz = NULL;
+    const char *trust[MAX_TRUST_ARGS];
+    unsigned trust_flags[MAX_TRUST_ARGS];
+    int n_trust = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if ((!strcmp(a, "--trust") || !strcmp(a, "--trusted-list")) && i + 1 < argc) {
+            if (n_trust == MAX_TRUST_ARGS) return cli_usage_error("too many --trust options");
+            trust_flags[n_trust] = !strcmp(a, "--trusted-list") ? BEX_TRUST_ML_TRUSTED : 0;
+            trust[n_trust++] = argv[++i];
+        } else if (!strcmp(a, "--at") && i + 1 < argc) {
+            at = argv[++i];
+        } else if (!strcmp(a, "--mrz") && i + 1 < argc) {
+            mrz = argv[++i];
+        } else if (!dir && a[0] != '-') {
+            dir = a;
+        } else {
+            return cli_usage_error("doc verify takes DIR [--trust DIR_OR_FILE]... [--trusted-list FILE]... "
+                                   "[--at TIME] [--mrz TEXT]");
+        }
+    }
+    if (!dir) return cli_usage_error("doc verify needs the folder of the chip's files");
+    int64_t t;
+    char when[24];
+    if (!at) {
+        bex_time_now(when);
+        at = when;
+    }
+    if (bex_time_parse(at, &t) != BEX_OK) {
+        fprintf(stderr, "bex: --at takes an ISO 8601 time (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)\n");
+        return 2;
+    }
+    bex_time_format(t, when);
+
+    int status = 2;
+    char err[512];
+    bex_trust_store *ts = NULL;
+    char *files[BEX_PA_MAX_DG + 1] = {0};
+    size_t lens[BEX_PA_MAX_DG + 1] = {0};
+    if (bex_trust_open(&ts, err, sizeof err) != BEX_OK) {
+        fprintf(stderr, "bex: %s\n", err);
+        return 2;
+    }
+    /* master lists are verified at the check time too, so that a run can be reproduced */
+    for (int i = 0; i < n_trust; i++)
+        if (bex_trust_load_path(ts, trust[i], trust_flags[i], t, err, sizeof err) != BEX_OK) {
+            fprintf(stderr, "bex: %s\n", err);
+            goto out;
+        }
+    DIR *d = opendir(dir);
+    if (!d) {
+        fprintf(stderr, "bex: cannot open the folder %s\n", dir);
+        goto out;
+    }
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        int g = chip_file(e->d_name);
+        if (g < 0) continue;
+        if (files[g]) {
+            fprintf(stderr, "bex: %s holds %s twice (%s)\n", dir, g ? "a data group" : "EF.SOD", e->d_name);
+            closedir(d);
+            goto out;
+        }
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        files[g] = cli_read_file(path, g ? MAX_DG_FILE_BYTES : MAX_SOD_FILE_BYTES, &lens[g]);
+        if (!files[g]) {
+            closedir(d);
+            goto out;
+        }
+    }
+    closedir(d);
+    if (!files[0]) {
+        fprintf(stderr, "bex: %s holds no EF.SOD (EF_SOD.bin)\n", dir);
+        goto out;
+    }
+    if (mrz && !files[1]) {
+        fprintf(stderr, "bex: %s holds no DG1 to compare --mrz with\n", dir);
+        goto out;
+    }
+    bex_dg dgs[BEX_PA_MAX_DG];
+    size_t n = 0;
+    for (int g = 1; g <= BEX_PA_MAX_DG; g++)
+        if (files[g]) dgs[n++] = (bex_dg){g, (const uint8_t *)files[g], lens[g]};
+    bex_pa_result r;
+    if (bex_pa_verify(ts, (const uint8_t *)files[0], lens[0], dgs, n, t, &r, err, sizeof err) != BEX_OK) {
+        fprintf(stderr, "bex: %s\n", err);
+        goto out;
+    }
+    bex_pa_outcome mo = BEX_PA_AUTHENTIC;
+    char mmsg[256] = "";
+    if (mrz) mo = bex_pa_check_mrz((const uint8_t *)files[1], lens[1], mrz, mmsg, sizeof mmsg);
+    bex_pa_outcome overall = r.outcome != BEX_PA_AUTHENTIC ? r.outcome : mo;
+    size_t n_csca, n_crl;
+    bex_trust_count(ts, &n_csca, &n_crl);
+
+    printf("{\"outcome\":\"%s\",\"authentic\":%s,\"checked_at\":\"%s\",\"passive_authentication\":{\"outcome\":\"%s\","
+           "\"message\":",
+           bex_pa_outcome_name(overall), overall == BEX_PA_AUTHENTIC ? "true" : "false", when,
+           bex_pa_outcome_name(r.outcome));
+    bex_json_str(stdout, r.message);
+    if (r.altered_group) printf(",\"altered_group\":%d", r.altered_group);
+    printf(",\"hash_algorithm\":");
+    bex_json_str(stdout, r.hash_algorithm);
+    printf(",\"signer\":{\"country\":");
+    bex_json_str(stdout, r.signer_country);
+    printf(",\"issuer_country\":");
+    bex_json_str(stdout, r.issuer_country);
+    printf(",\"serial\":");
+    bex_json_str(stdout, r.signer_serial);
+    printf("},\"crl_checked\":%s,\"sod_groups\":", r.crl_checked ? "true" : "false");
+    print_ints(r.sod_groups, r.n_sod_groups);
+    printf(",\"groups_checked\":");
+    print_ints(r.checked, r.n_checked);
+    printf("}");
+    if (mrz) {
+        printf(",\"mrz\":{\"outcome\":\"%s\",\"message\":", bex_pa_outcome_name(mo));
+        bex_json_str(stdout, mmsg);
+        printf("}");
+    }
+    printf(",\"trust_store\":{\"csca\":%zu,\"crl\":%zu}}\n", n_csca, n_crl);
+    status = overall == BEX_PA_AUTHENTIC ? 0 : 1;
+out:
+    for (int g = 0; g <= BEX_PA_MAX_DG; g++) free(files[g]);
+    bex_trust_close(ts);
+    return status;
+}
+
+int cmd_doc(int argc, char **argv) {
+    if (argc > 0 && !strcmp(argv[0], "verify")) return doc_verify(argc - 1, argv + 1);
+    return cli_usage_error("doc takes: verify DIR [--trust DIR_OR_FILE]... [--at TIME] [--mrz TEXT]");
+}
