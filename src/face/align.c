@@ -123,10 +123,10 @@ void align_similarity_transform(const float lm[68][2], float m[6]) {
     fit_similarity(U, V, X, Y, n, m);
 }
 
-void align_keypoints_transform(const float kp[4][2], float m[6]) {
-    static const int from[4] = {36, 42, 30, 48}, to[4] = {42, 48, 31, 68};
-    double U[4], V[4], X[4], Y[4];
-    for (int k = 0; k < 4; k++) {
+/* A similarity fit of n points to the means of dlib's mean-face points [from[k], to[k]). */
+static void fit_to_mean_face(const float (*pts)[2], const int *from, const int *to, int n, float m[6]) {
+    double U[5], V[5], X[5], Y[5];
+    for (int k = 0; k < n; k++) {
         double u = 0, v = 0;
         for (int i = from[k]; i < to[k]; i++) {
             u += chip_u(i);
@@ -134,10 +134,15 @@ void align_keypoints_transform(const float kp[4][2], float m[6]) {
         }
         U[k] = u / (to[k] - from[k]);
         V[k] = v / (to[k] - from[k]);
-        X[k] = kp[k][0];
-        Y[k] = kp[k][1];
+        X[k] = pts[k][0];
+        Y[k] = pts[k][1];
     }
-    fit_similarity(U, V, X, Y, 4, m);
+    fit_similarity(U, V, X, Y, n, m);
+}
+
+void align_keypoints_transform(const float kp[4][2], float m[6]) {
+    static const int from[4] = {36, 42, 30, 48}, to[4] = {42, 48, 31, 68};
+    fit_to_mean_face(kp, from, to, 4, m);
 }
 
 int align_keypoints_chip(const bex_image *img, const float kp[4][2], float *chip) {
@@ -166,19 +171,7 @@ void align_mesh_points(const float mesh[][2], float pts[5][2]) {
 
 void align_mesh_transform(const float pts[5][2], float m[6]) {
     static const int from[5] = {36, 42, 30, 48, 54}, to[5] = {42, 48, 31, 49, 55};
-    double U[5], V[5], X[5], Y[5];
-    for (int k = 0; k < 5; k++) {
-        double u = 0, v = 0;
-        for (int i = from[k]; i < to[k]; i++) {
-            u += chip_u(i);
-            v += chip_v(i);
-        }
-        U[k] = u / (to[k] - from[k]);
-        V[k] = v / (to[k] - from[k]);
-        X[k] = pts[k][0];
-        Y[k] = pts[k][1];
-    }
-    fit_similarity(U, V, X, Y, 5, m);
+    fit_to_mean_face(pts, from, to, 5, m);
 }
 
 int align_mesh_chip(const bex_image *img, const float pts[5][2], float *chip) {
