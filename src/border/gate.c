@@ -429,7 +429,7 @@ int bex_border_gallery_seal(bex_store *st, const char *departure, const char *de
     if ((rc = bex__gate_get(st, device, &d, &found, err, errlen)) != BEX_OK) return rc;
     if (!found || d.revoked_at[0]) {
         snprintf(err, errlen, found ? "gate %s was revoked: no gallery is sealed to it"
-                                    : "no gate %s is registered (bex gate register)", device);
+                                    : "no gate %s is registered: register the device first", device);
         return BEX_ERR_ARG;
     }
     bex_border_settings set;
@@ -869,7 +869,7 @@ int bex_gate_log_parse(const char *line, bex_gate_record *out, char *err, size_t
     if (!cJSON_IsObject(o)) why = "not a JSON object";
     else if (!cJSON_GetObjectItemCaseSensitive(o, "sig") || !cJSON_GetObjectItemCaseSensitive(o, "v"))
         why = "an unsigned line (written before gates signed their logs): refused; register the gate "
-              "(bex gate register) and let it sign its log";
+              "device and let it sign its log";
     else if (!int_member(o, "v", &v) || (v != 2 && v != 3)) why = "a version other than 2 or 3";
     else if (v == 3 && (!str_member(o, "model", r.model, sizeof r.model) || !r.model[0]))
         why = "no model (a version-3 line names its template's model)";

@@ -201,8 +201,9 @@ static int load_cal_file(const bex_model *m, cal_file *cf, char *err, size_t err
     FILE *f = fopen(m->calibration, "rb");
     if (!f)
         return bex__fail(err, errlen, BEX_ERR_UNSUPPORTED,
-                         "model %s has no calibration (%s: %s): run `bex eval calibrate --model FILE` on non-mated "
-                         "data before deciding at an operating point, or give an explicit --threshold",
+                         "model %s has no calibration (%s: %s): its thresholds must be measured on non-mated "
+                         "comparisons before it decides at an operating point (docs/models.md, \"Thresholds: "
+                         "calibrate before deciding\"); an explicit threshold decides without one",
                          m->identity, m->calibration, strerror(errno));
     char *text = bex__malloc(CAL_FILE_MAX_BYTES + 1);
     size_t len = text ? fread(text, 1, CAL_FILE_MAX_BYTES + 1, f) : 0;
@@ -226,8 +227,8 @@ static int load_cal_file(const bex_model *m, cal_file *cf, char *err, size_t err
                        CAL_FILE_MAX_ROWS);
     } else if (strcmp(model->valuestring, m->identity) != 0) {
         rc = bex__fail(err, errlen, BEX_ERR_UNSUPPORTED,
-                       "%s calibrates model %.100s, not %s (other weights or preprocessing): run `bex eval calibrate "
-                       "--model FILE` again", m->calibration, model->valuestring, m->identity);
+                       "%s calibrates model %.100s, not %s (other weights or preprocessing): calibrate this model "
+                       "again (docs/models.md)", m->calibration, model->valuestring, m->identity);
     } else if (!(cf->rows = bex__calloc((size_t)n, sizeof *cf->rows))) {
         rc = bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory");
     }

@@ -454,7 +454,7 @@ static int check_group(bex_store *st, const cJSON *g, const char *scope, const c
     else if (strcmp(scope, "camera") && bex_calibration_min_fmr_in(&c) > st->fmr * (1 + 1e-9))
         rc = bex__fail(err, errlen, BEX_ERR_UNSUPPORTED,
                        "calibration group %d (%s %.31s) reaches down to FMR %.3g only: the 1:1 decisions need FMR %g; "
-                       "calibrate on more comparisons (--min-comparisons %llu) before applying it", which, scope,
+                       "calibrate on at least %llu non-mated comparisons before applying it", which, scope,
                        str(g, "key") ? str(g, "key") : "", bex_calibration_min_fmr_in(&c), st->fmr,
                        bex_calib_comparisons_needed(st->fmr));
     bex__free(r);
@@ -470,7 +470,8 @@ int bex_store_calibration_apply(bex_store *st, const char *json, int *applied, c
     if (!cJSON_IsArray(gs) || !kind || strcmp(kind, "store")) {
         cJSON_Delete(doc);
         return bex__fail(err, errlen, BEX_ERR_FORMAT,
-                         "not a calibration file of `bex eval calibrate --store` (no \"calibration\":\"store\" with \"groups\")");
+                         "not a calibration file made on a store's own templates (no \"calibration\":\"store\" with "
+                         "\"groups\")");
     }
     char at[24];
     bex_time_now(at);
@@ -850,8 +851,8 @@ int bex_store_calibration_for(bex_store *st, const char *port, bex_calibration *
             char e[400];
             rc = bex_calibration_model_load(&st->desc, &st->model_cal, &st->model_cal_rows, e, sizeof e);
             if (rc != BEX_OK)
-                return bex__fail(err, errlen, rc, "%s; or apply a calibration on the store's own data (bex eval "
-                                 "calibrate --store ... --apply): no decision is taken without one", e);
+                return bex__fail(err, errlen, rc, "%s; or apply a calibration made on the store's own templates: no "
+                                 "decision is taken without one", e);
         }
         *out = st->model_cal;
     }

@@ -626,12 +626,12 @@ int bex_store_dim(bex_store *st) { return st->dim; }
 int bex_store_template_check(bex_store *st, const char *model, int dim, char *err, size_t errlen) {
     if (model && strcmp(model, st->model)) {
         snprintf(err, errlen, "templates of model \"%.127s\" given to a store opened with model \"%s\": "
-                 "open the engine and the store with the same model (--model FILE)", model, st->model);
+                 "open the engine and the store with the same model", model, st->model);
         return BEX_ERR_ARG;
     }
     if (dim != st->dim) {
         snprintf(err, errlen, "templates of %d floats given to a store whose model (\"%s\") makes %d: open the "
-                 "engine and the store with the same model (--model FILE)", dim, st->model, st->dim);
+                 "engine and the store with the same model", dim, st->model, st->dim);
         return BEX_ERR_ARG;
     }
     return BEX_OK;

@@ -113,7 +113,7 @@ check no_verdict_on_an_empty_window $?
 
 echo '{"groups":[]}' >"$tmp/not.json"
 "$bex" eval calibrate --store "$db" --apply "$tmp/not.json" >/dev/null 2>"$tmp/err"
-[ $? -eq 2 ] && grep -q "not a calibration file" "$tmp/err"
+[ $? -eq 2 ] && grep -q "not a calibration file made on a store" "$tmp/err"
 check apply_refuses_another_file $?
 # the calibration in force governs decisions, and `bex entry` / `bex exit` name it (real faces:
 # the face models are needed for these few; skipped without them)

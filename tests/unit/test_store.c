@@ -2672,7 +2672,7 @@ TEST(store_on_a_512_float_model) {
     rq.dim = DIM512;
     /* no calibration for the model: refused, naming the command that makes one */
     CHECK(bex_border_entry(st, &rq, &r, err, sizeof err) == BEX_ERR_UNSUPPORTED);
-    CHECK(strstr(err, "has no calibration") && strstr(err, "bex eval calibrate --model"));
+    CHECK(strstr(err, "has no calibration") && strstr(err, "docs/models.md"));
     CHECK(sql_int(p, "SELECT count(*) FROM encounters") == 0);
     bex_calibration_row rows[5];
     for (int i = 0; i < 5; i++)
