@@ -393,7 +393,7 @@ static int cmd_verify(const char *models, int argc, char **argv) {
     float sim = bex_template_similarity_dim(a.template_, b.template_, a.dim);
     float dist = sqrtf(fmaxf(0.0f, 2.0f - 2.0f * sim));
     if (a.dim == BEX_TEMPLATE_DIM) dist = bex_template_distance(a.template_, b.template_);
-    int match = sim >= op.threshold;
+    int match = bex_operating_point_accepts(&op, sim);
     printf("{\"similarity\":%.6f,\"distance\":%.6f,\"match\":%s,", sim, dist, match ? "true" : "false");
     if (have_threshold) printf("\"operating_point\":\"%s\",\"threshold\":%.5f", op.name, op.threshold);
     else cli_print_operating_point(&op);
@@ -512,7 +512,7 @@ static int cmd_identify(const char *models, int argc, char **argv) {
             if (gs[k] > gs[best]) best = k;
         float ts = gs[r]; gs[r] = gs[best]; gs[best] = ts;
         int ti = gidx[r]; gidx[r] = gidx[best]; gidx[best] = ti;
-        int hit = gs[r] >= op.threshold;
+        int hit = bex_operating_point_accepts(&op, gs[r]);
         if (r == 0) match = hit;
         printf("%s{\"rank\":%d,\"image\":", r ? "," : "", r + 1);
         bex_json_str(stdout, gpath[gidx[r]]);

@@ -205,7 +205,7 @@ static int cmd_search(const char *models, int argc, char **argv) {
     else if ((rc = bex_operating_point_identify_model(cli_model(), align, fpir, (long long)bex_index_subjects(ix), &op, err,
                                                       sizeof err)) == BEX_OK &&
              (rc = bex_index_search_subjects(ix, cap.template_, k, NULL, c, &got, err, sizeof err)) == BEX_OK)
-        match = got > 0 && c[0].score >= op.threshold; /* as bex_index_identify, at the model's own threshold */
+        match = got > 0 && bex_operating_point_accepts(&op, c[0].score); /* at the model's own threshold */
     if (rc != BEX_OK) {
         fprintf(stderr, "bex: %s\n", c ? err : "out of memory");
         free(c);
@@ -218,7 +218,7 @@ static int cmd_search(const char *models, int argc, char **argv) {
     for (size_t j = 0; j < got; j++)
         printf("%s{\"rank\":%zu,\"subject\":%lld,\"template\":%lld,\"similarity\":%.6f,\"match\":%s}", j ? "," : "",
                j + 1, (long long)c[j].subject_id, (long long)c[j].template_id, c[j].score,
-               c[j].score >= op.threshold ? "true" : "false");
+               bex_operating_point_accepts(&op, c[j].score) ? "true" : "false");
     printf("],\"match\":%s}\n", match ? "true" : "false");
     free(c);
     bex_index_close(ix);

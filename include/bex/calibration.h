@@ -69,6 +69,10 @@ typedef struct bex_operating_point {
     long long calibration_id;  /* a store's applied calibration id; 0: the shipped table */
 } bex_operating_point;
 
+/* The decision at an operating point: 1 when score (a similarity; NAN: none) is at or above its
+ * threshold. Every program's match / no-match goes through this one comparison (issue 11). */
+int bex_operating_point_accepts(const bex_operating_point *op, float score);
+
 /* The FMR -> threshold table a decision uses, named so that its output can say which: the
  * shipped table of the built-in model (LFW), or a calibration an operator applied to a store
  * (`bex eval calibrate --store DB --apply FILE`, store.h: bex_store_calibration_for). A value

@@ -38,7 +38,7 @@ void bex_verify_decide(const bex_operating_point *op, bex_gallery gallery, int64
     snprintf(m->operating_point, sizeof m->operating_point, "%s", op->name);
     snprintf(m->calibration, sizeof m->calibration, "%s", op->calibration);
     m->calibration_id = op->calibration_id;
-    m->match = !isnan(score) && score >= op->threshold;
+    m->match = bex_operating_point_accepts(op, score);
 }
 
 int bex_calibration_in_force(const bex_calibration *const *applied, size_t n, const char *port) {
@@ -78,7 +78,7 @@ void bex_identify_decide(const bex_calibration *cal, double fpir, bex_gallery ga
     m->calibrated = 1;
     m->threshold = op.threshold;
     snprintf(m->operating_point, sizeof m->operating_point, "%s", op.name);
-    m->match = nhits > 0 && hits[0].score >= op.threshold;
+    m->match = nhits > 0 && bex_operating_point_accepts(&op, hits[0].score);
 }
 
 /* ---- citizens ---- */

@@ -365,3 +365,7 @@ int bex_calibration_save_model(const bex_model *m, const bex_calibration_row *ro
     }
     return BEX_OK;
 }
+
+int bex_operating_point_accepts(const bex_operating_point *op, float score) {
+    return op && !isnan(score) && !isnan(op->threshold) && score >= op->threshold;
+}

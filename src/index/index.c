@@ -973,7 +973,7 @@ int bex_index_identify(bex_index *ix, const float *probe_v, int k, const bex_ind
     if (rc != BEX_OK) return rc;
     if ((rc = bex_index_search_subjects(ix, probe_v, k, filter, cands, n, err, errlen)) != BEX_OK) return rc;
     *op = o;
-    *match = *n > 0 && cands[0].score >= o.threshold;
+    *match = *n > 0 && bex_operating_point_accepts(&o, cands[0].score);
     return BEX_OK;
 }
 
