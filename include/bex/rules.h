@@ -235,6 +235,15 @@ typedef struct bex_manifest_verdict {
 void bex_manifest_check(const bex_manifest_entry *x, const bex_known_document *doc,
                         size_t position, bex_manifest_verdict *v);
 
+/* A manifest traveller whose document (state and number) is not on record, against the n
+ * documents on record with its birth date: when one of them has the traveller's names (as
+ * bex_biographic_agreement judges them, given names on both sides), the manifest names a
+ * document number other than that person's on record: a mismatch naming the field (a new
+ * passport not yet seen, or a wrong or borrowed number: an officer tells which), never
+ * verified. *which: that document's index, else -1 (and no verdict). */
+void bex_manifest_check_unlinked(const bex_manifest_entry *x, const bex_known_document *docs, int n,
+                                 size_t position, bex_manifest_verdict *v, int *which);
+
 /* Do two sets of names and birth dates describe one person? 2: names agree and birth dates
  * equal; 1: names agree, birth dates differ; 0: names differ. *verdict: names.h's verdict. */
 int bex_biographic_agreement(const char *surname_a, const char *given_a, const char *birth_a,

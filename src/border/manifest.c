@@ -164,6 +164,15 @@ int bex_border_load_manifest(bex_store *st, const bex_manifest *m,
         /* decide */
         bex_manifest_verdict v;
         bex_manifest_check(x, found ? &doc : NULL, i + 1, &v);
+        if (!found && x->birth_date[0]) { /* the same person on record under another number? */
+            /* the first 64 documents of that birth date (as the officer's look-up reads them): at
+             * national scale a date holds thousands, and a holder beyond them is not found */
+            bex_known_document same[64];
+            int ns = 0, which;
+            if ((rc = bex__documents_by_birth(st, x->birth_date, same, 64, &ns, err, errlen)) != BEX_OK) break;
+            bex_manifest_check_unlinked(x, same, ns, i + 1, &v, &which);
+            if (which >= 0) doc = same[which];
+        }
         /* record */
         rc = bex__manifest_entry_write(st, m->id, x, found ? doc.id : 0, i + 1, v.verified, err, errlen);
         if (rc != BEX_OK) break;

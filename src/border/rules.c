@@ -138,6 +138,26 @@ void bex_manifest_check(const bex_manifest_entry *x, const bex_known_document *d
                   !strcmp(x->birth_date, doc->birth_date);
 }
 
+void bex_manifest_check_unlinked(const bex_manifest_entry *x, const bex_known_document *docs, int n,
+                                 size_t position, bex_manifest_verdict *v, int *which) {
+    memset(v, 0, sizeof *v);
+    *which = -1;
+    if (!x->birth_date[0] || !x->given_names[0]) return;
+    for (int i = 0; i < n; i++) {
+        const bex_known_document *d = &docs[i];
+        int verdict = -1;
+        if (!d->given_names[0] || strcmp(d->birth_date, x->birth_date) ||
+            bex_biographic_agreement(x->surname, x->given_names, x->birth_date, d->surname, d->given_names,
+                                     d->birth_date, &verdict) != 2 || verdict == BEX_NAME_GIVEN_NAMES_MISSING)
+            continue;
+        *which = i;
+        v->mismatch = 1;
+        snprintf(v->detail, sizeof v->detail, "manifest traveller %zu: document number differs from the one on record "
+                 "for these names and birth date (document %lld)", position, (long long)d->id);
+        return;
+    }
+}
+
 /* ---- who may do what ---- */
 
 int bex_role_may(bex_role role, bex_action a) {

@@ -553,6 +553,22 @@ TEST(manifest_check_names_tolerant_fields_strict) {
     bex_manifest_verdict v;
     bex_manifest_check(&x, NULL, 1, &v);
     CHECK(!v.mismatch && !v.verified);
+    /* not on record under that number, but the same names and birth date under another: the
+     * document number differs, a mismatch naming the field, never verified */
+    bex_known_document same[2] = {doc, doc};
+    snprintf(same[0].surname, sizeof same[0].surname, "SCHMIDT");
+    same[1].id = 77;
+    snprintf(same[1].surname, sizeof same[1].surname, "Müller");
+    int which = 9;
+    bex_manifest_check_unlinked(&x, same, 2, 3, &v, &which);
+    CHECK(which == 1 && v.mismatch && !v.verified && strstr(v.detail, "document number differs") &&
+          strstr(v.detail, "document 77") && !strstr(v.detail, "MUELLER"));
+    bex_manifest_check_unlinked(&x, same, 1, 3, &v, &which); /* only another person of that birth date */
+    CHECK(which == -1 && !v.mismatch && !v.verified);
+    bex_manifest_entry nogiven = x;
+    nogiven.given_names[0] = 0;
+    bex_manifest_check_unlinked(&nogiven, same, 2, 3, &v, &which); /* surname alone is not enough */
+    CHECK(which == -1 && !v.mismatch);
     /* a document on record without a birth date cannot verify one */
     doc.birth_date[0] = 0;
     bex_manifest_check(&x, &doc, 1, &v);

@@ -2364,6 +2364,23 @@ TEST(manifest_names_compared_as_names) {
     char detail[256];
     sql_text(p, "SELECT detail FROM flags WHERE kind = 'manifest_mismatch' ORDER BY id LIMIT 1", detail, sizeof detail);
     CHECK(strstr(detail, "birth date") && !strstr(detail, "MUELLER") && !strstr(detail, "XM0000001"));
+    /* the same person under a number not on record: the document number differs, flagged with
+     * the document on record, not linked, no templates */
+    snprintf(json, sizeof json,
+             "{\"departure\":\"ZZ1-2026-03-05\",\"carrier\":\"ZZ\",\"voyage\":\"ZZ1\",\"port\":\"" PORT "\","
+             "\"port_kind\":\"air\",\"scheduled\":\"2026-03-05T18:00:00Z\",\"travellers\":["
+             "{\"issuing_state\":\"UTO\",\"number\":\"XM0000999\",\"surname\":\"MULLER\",\"given_names\":\"JURGEN\","
+             "\"birth_date\":\"1980-01-31\"}]}");
+    bex_manifest m;
+    bex_manifest_result mr;
+    CHECK(bex_manifest_parse_json(json, strlen(json), &m, err, sizeof err) == BEX_OK);
+    CHECK(bex_border_load_manifest(st, &m, NULL, NULL, &mr, err, sizeof err) == BEX_OK);
+    CHECK(mr.n_flags == 1 && mr.linked == 0 && mr.verified == 0);
+    bex_manifest_free(&m);
+    sql_text(p, "SELECT detail FROM flags WHERE kind = 'manifest_mismatch' ORDER BY id DESC LIMIT 1", detail, sizeof detail);
+    CHECK(strstr(detail, "document number differs") && !strstr(detail, "XM0000999") && !strstr(detail, "MUELLER"));
+    CHECK(sql_int(p, "SELECT count(*) FROM flag_subjects WHERE flag_id = (SELECT max(id) FROM flags) AND subject_id = %lld",
+                  (long long)ea.subject) == 1);
     bex_store_close(st);
     db_remove(p);
 }
