@@ -4,6 +4,8 @@
 #   fuzz:  each $BUILD/fuzz/replay_X over tests/fuzz/corpus/X (one check per corpus)
 #   tools: tests/tools/test_*.sh (set-up scripts; the LFW evaluation subset)
 #   cli:   tests/cli/run.sh against $BUILD/bex
+#   lint:  issue 11's layering rules (no SQLite in src/border, no CLI flag in src/'s messages,
+#          cli/ and server/ built against include/ only)
 set -u
 BUILD=${BUILD:-build}
 cd "$(dirname "$0")/.."
@@ -69,6 +71,32 @@ if [ -x tests/cli/run.sh ]; then
     BUILD=$BUILD tests/cli/run.sh >"$log" 2>&1
     cat "$log"
     add_summary "$log"
+fi
+
+# lint: issue 11's layering rules. The border rules reach SQLite only through the store; no
+# message in src/ names a command-line flag (the library has callers other than the CLI); the
+# programs (cli/, server/) compile against include/ alone (their .d files from the last build).
+lint() { # lint NAME FINDINGS: one check, failed when FINDINGS is not empty
+    if [ -z "$2" ]; then echo "ok   lint $1"; pass=$((pass + 1))
+    else echo "FAIL lint $1:"; sed 's/^/  /' <<<"$2"; fail=$((fail + 1)); fi
+}
+echo "== lint"
+lint no_sqlite_in_border_rules "$(grep -c sqlite3_ src/border/*.c | grep -v ':0$')"
+# each string literal on a line outside comments (escaped quotes, '"' and /* */ dropped first;
+# a // before a literal ends the line's code)
+lint no_cli_flag_in_library_messages "$(find src -name '*.[ch]' -print0 | sort -z | xargs -0 awk -v q="'" '
+    { s = $0; gsub(/\\\\/, "", s); gsub(/\\"/, "", s); gsub(q "\"" q, "", s); gsub(/\/\*.*\*\//, "", s) }
+    s ~ /^[ \t]*(\*|\/\*|\/\/)/ { next }
+    { while (match(s, /"[^"]*"/)) {
+          if (substr(s, 1, RSTART - 1) ~ /\/\//) break
+          if (substr(s, RSTART, RLENGTH) ~ /--[a-z][a-z-]+/) { print FILENAME ":" FNR ": " $0; break }
+          s = substr(s, RSTART + RLENGTH)
+      } }')"
+deps=$(ls "$BUILD"/cli/*.d "$BUILD"/server/*.d 2>/dev/null)
+if [ -n "$deps" ]; then
+    lint programs_use_public_headers_only "$(grep -lE '(^|[[:space:]])(\./)?src/' $deps)"
+else
+    echo "skip lint programs_use_public_headers_only: no $BUILD/cli/*.d or $BUILD/server/*.d"; skip=$((skip + 1))
 fi
 
 echo

@@ -14,6 +14,9 @@
 # is a citizen's whether declared or not, a student back with no exit recorded (no false
 # overstay), manifest names that differ only in spelling, exits with no usable photo or against
 # an arrival's manifest, look-ups, and two identities merged by an officer and the merge undone.
+# And a chip photo with no face (its own outcome, referred), a subject reclassified as a citizen
+# (purged at 12 hours) and another's biometrics erased, with the actor of each in the audit log
+# (--actor, then $BEX_ACTOR, then cli:$USER).
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -439,6 +442,44 @@ if command -v sqlite3 >/dev/null; then
     "$bex" purge --db "$db" --set records=75y --set overstayer_records=75y >/dev/null; check retention_reset_75y $?
 else
     echo "skip: no sqlite3 command: purge checks"
+fi
+
+# ---- a chip photo with no face in it: its own outcome and flag, referred, never verified ----
+AE_MRZ=$(passport AE 610000021 ECKHART 1968-03-12 M CAN)
+out=$("$bex" entry --db "$db" --photo "$D/Aaron_Eckhart_0001.jpg" --doc-photo tests/data/image/gray.pgm --mrz "$AE_MRZ" \
+      --port JFK --port-kind air --at 2026-06-30T09:00:00Z --class B2 --admit-until 2026-07-30); rc=$?
+[ $rc -eq 1 ] && [ "$(json outcome <<<"$out")" = document_photo_unusable ] && [ "$(json decision <<<"$out")" = referred ] &&
+    grep -q '"kind":"document_photo_unusable"' <<<"$out" && [ "$(json admission <<<"$out")" = null ]
+check "unusable_document_photo_referred_and_flagged (rc $rc)" $?
+
+# ---- case work from the CLI: reclassify as a citizen (purged at 12 hours), erase; the actor audited ----
+if command -v sqlite3 >/dev/null; then
+    [ "$(n "SELECT count(*) FROM samples WHERE subject_id = $LL_SUBJ")" -gt 0 ] &&
+        [ "$(n "SELECT citizen FROM subjects WHERE id = $LL_SUBJ")" = 0 ]; check reclassify_subject_has_samples $?
+    # --actor wins over $BEX_ACTOR
+    out=$(BEX_ACTOR=env-actor "$bex" reclassify --db "$db" --actor badge:4711 "$LL_SUBJ" citizen); rc=$?
+    [ $rc -eq 0 ] && grep -q '"citizen":true' <<<"$out" && [ "$(n "SELECT citizen FROM subjects WHERE id = $LL_SUBJ")" = 1 ]
+    check "reclassify_makes_a_citizen (rc $rc)" $?
+    [ "$(n "SELECT actor FROM audit WHERE action = 'reclassify' AND object = 'subject $LL_SUBJ'")" = badge:4711 ]
+    check cli_actor_flag_in_audit $?
+    out=$("$bex" purge --db "$db" --as-of 2026-07-01T00:00:00Z)
+    [ "$(json citizen_samples <<<"$out")" -gt 0 ] && [ "$(n "SELECT count(*) FROM samples WHERE subject_id = $LL_SUBJ")" = 0 ] &&
+        [ "$(n "SELECT count(*) FROM subjects WHERE id = $LL_SUBJ")" = 1 ]
+    check reclassified_citizen_samples_purged $?
+    # $BEX_ACTOR, when no --actor
+    nj=$(n "SELECT count(*) FROM samples WHERE subject_id = $JG_SUBJ")
+    out=$(BEX_ACTOR=booth-3 "$bex" erase --db "$db" "$JG_SUBJ"); rc=$?
+    [ $rc -eq 0 ] && [ "$nj" -gt 0 ] && [ "$(json samples_deleted <<<"$out")" = "$nj" ] &&
+        [ "$(n "SELECT count(*) FROM samples WHERE subject_id = $JG_SUBJ")" = 0 ] &&
+        [ "$(n "SELECT count(*) FROM subjects WHERE id = $JG_SUBJ")" = 1 ]
+    check "erase_removes_the_subjects_samples (rc $rc)" $?
+    [ "$(n "SELECT actor FROM audit WHERE action = 'erase_biometrics' AND object = 'subject $JG_SUBJ'")" = booth-3 ]
+    check cli_actor_env_in_audit $?
+    # neither (an empty $BEX_ACTOR counts as none): cli:$USER
+    out=$(BEX_ACTOR= USER=tester "$bex" erase --db "$db" "$AF_SUBJ"); rc=$?
+    [ $rc -eq 0 ] && [ "$(n "SELECT actor FROM audit WHERE action = 'erase_biometrics' AND object = 'subject $AF_SUBJ'")" = cli:tester ]
+    check "cli_actor_default_user_in_audit (rc $rc)" $?
+    "$bex" erase --db "$db" 999999 >/dev/null 2>&1; [ $? -eq 2 ]; check erase_unknown_subject_exit_2 $?
 fi
 
 # ---- files: the store, its WAL and SHM, the gallery and the gate's log, owner only ----

@@ -7,7 +7,8 @@
 # cases 1 to 3), an admin who reassigns a departure, a full arrival and departure
 # by an officer, bad input answered 4xx while the server keeps serving, the bounded queue's 503
 # with Retry-After, denials in the audit log, and a graceful stop that finishes what is in
-# flight. Needs curl; models/ for the photo routes.
+# flight; a chip photo with no face (its own outcome, referred), and officer case work (merge, its
+# undo, reclassify, erase) checked for its effect and its audit row. Needs curl; models/ for the photo routes.
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -316,6 +317,57 @@ st=$(code POST /v1/entries "$OFFICER" -F "doc_photo=@$D/Lucy_Liu_0003.jpg" -F "m
 st=$(code POST /v1/entries "$OFFICER" -F "photo=@$D/Lucy_Liu_0002.jpg" -F "doc_photo=@$tmp/m.json" -F "mrz=$mrz2" \
      -F class=B2 -F ds=1 -F port=JFK -F port_kind=air)
 [ "$st" = 400 ] && grep -q 'doc_photo:' "$tmp/body"; check "multipart_bad_chip_photo_400 ($st)" $?
+# a chip photo with no face in it (a decodable image): its own outcome and flag, referred, never verified
+mrz3=$("$bex" mrz make --number 570000005 --state RSA --nationality RSA --surname FERREIRA --given WAYNE \
+       --birth 1971-09-15 --sex M --expiry 2032-01-01)
+st=$(code POST /v1/entries "$OFFICER" -F "photo=@$D/Wayne_Ferreira_0001.jpg" -F "doc_photo=@tests/data/image/gray.pgm" \
+     -F "mrz=$mrz3" -F class=B2 -F admit_until=2026-04-30 -F port=JFK -F port_kind=air -F at=2026-03-01T10:00:00Z)
+[ "$st" = 200 ] && grep -q '"outcome":"document_photo_unusable"' "$tmp/body" &&
+    grep -q '"decision":"referred"' "$tmp/body" && grep -q '"kind":"document_photo_unusable"' "$tmp/body" &&
+    grep -q '"admission":null' "$tmp/body"
+check "multipart_unusable_chip_photo_referred_and_flagged ($st)" $?
+
+# officer case work over HTTP, each checked for its effect and its audit row: two entries, merged,
+# the merge undone, one reclassified as a citizen, the other's biometrics erased
+cw_entry() { # cw_entry NUMBER SURNAME PHOTO AT: the new subject's id
+    local m
+    m=$("$bex" mrz make --number "$1" --state GBR --nationality GBR --surname "$2" --given TEST --birth 1960-01-01 \
+        --sex M --expiry 2032-01-01 | python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.stdin.read().strip()))')
+    code POST "/v1/entries?mrz=$m&class=B2&admit_until=2026-04-30&port=JFK&port_kind=air&at=$4" "$OFFICER" \
+        --data-binary @"$3" >/dev/null
+    sed -n 's/.*"subject":\([0-9]*\),.*/\1/p' "$tmp/body"
+}
+ca=$(cw_entry 580000006 RAMADAN "$D/Taha_Yassin_Ramadan_0012.jpg" 2026-03-01T11:00:00Z)
+cb=$(cw_entry 580000007 PEREZ "$D/Felipe_Perez_Roque_0001.jpg" 2026-03-01T11:10:00Z)
+[ -n "$ca" ] && [ -n "$cb" ] && [ "$ca" != "$cb" ]; check "casework_two_subjects ($ca $cb)" $?
+docs() { code GET "/v1/subject?id=$1" "$OFFICER" >/dev/null; grep -o '"number":"[0-9]*"' "$tmp/body" | sort -u | wc -l; }
+sq() { sqlite3 -batch "$db" "$1" 2>/dev/null; }
+[ "$(code POST "/v1/merge?keep=$ca&other=$cb" "$OFFICER")" = 200 ] && grep -q "\"kept\":$ca,\"merged\":$cb" "$tmp/body"
+check "officer_merges_over_http" $?
+cmerge=$(sed -n 's/.*"merge":\([0-9]*\),.*/\1/p' "$tmp/body")
+[ "$(docs "$ca")" = 2 ]; check merge_moves_the_documents $?
+[ "$(code POST "/v1/merge/undo?id=$cmerge" "$OFFICER")" = 200 ] && grep -q '"undone":true' "$tmp/body" &&
+    [ "$(docs "$ca")" = 1 ] && [ "$(docs "$cb")" = 1 ]
+check "officer_undoes_merge_over_http" $?
+[ "$(code POST "/v1/reclassify?subject=$cb&as=citizen" "$OFFICER")" = 200 ] && grep -q '"citizen":true' "$tmp/body"
+check "officer_reclassifies_citizen_over_http" $?
+[ "$(code POST "/v1/erase?subject=$ca" "$OFFICER")" = 200 ] && grep -q '"samples_deleted":[1-9]' "$tmp/body"
+check "officer_erases_biometrics_over_http" $?
+[ "$(code POST "/v1/erase?subject=999999" "$OFFICER")" = 404 ] &&
+    [ "$(code POST "/v1/reclassify?subject=999999&as=citizen" "$OFFICER")" = 404 ]
+check casework_unknown_subject_404 $?
+if command -v sqlite3 >/dev/null; then
+    [ "$(sq "SELECT citizen FROM subjects WHERE id = $cb")" = 1 ] &&
+        [ "$(sq "SELECT count(*) FROM samples WHERE subject_id = $cb AND citizen = 0")" = 0 ] &&
+        [ "$(sq "SELECT count(*) FROM samples WHERE subject_id = $ca")" = 0 ] &&
+        [ "$(sq "SELECT count(*) FROM subjects WHERE id = $ca")" = 1 ]
+    check casework_effects_in_the_store $?
+    for a in "merge:merge $cmerge subject $ca subject $cb" "unmerge:merge $cmerge subject $ca subject $cb" \
+             "reclassify:subject $cb" "erase_biometrics:subject $ca"; do
+        [ "$(sq "SELECT count(*) FROM audit WHERE action = '${a%%:*}' AND object = '${a#*:}' AND actor = 'key:1 officer'")" = 1 ]
+        check "casework_audited_${a%%:*}" $?
+    done
+fi
 
 # bad input: 4xx with a message, and the server goes on
 [ "$(code POST /v1/manifests "$OFFICER" --data-binary '{"departure":')" = 400 ] && grep -q 'not valid JSON' "$tmp/body"
