@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_serve_hostile.sh - `bex serve` on a hostile network (issue 12, cases 4-8), against a real
 # server on loopback: idle and half-sent connections bounded per client address and timed out
-# while real requests are still answered; keyless 16 MiB uploads answered 401 from the headers
+# while real requests are still answered, slow ones closed at the header deadline
+# (--header-timeout) so that they cannot fill --max-connections; keyless 16 MiB uploads answered 401 from the headers
 # without the server's memory growing, a declared size over --max-body 413 before its body; a
 # PNG declaring 40 megapixels refused 413 before it is decoded, and a request's photos held to
 # one pixel budget; a key's (and a keyless address's) requests rate-limited with 429 and
