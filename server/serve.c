@@ -5,11 +5,12 @@
  * dispatch of a request to its handler (routes.c), TLS and stopping.
  *
  *   bex serve [--db FILE] [--listen ADDR:PORT] [--workers N] [--queue N] [--max-body BYTES]
- *             [--max-pixels N] [--max-request-pixels N] [--timeout S] [--max-connections N]
- *             [--max-per-client N] [--rate N] [--burst N] [--max-db-bytes N] [--tls-cert PEM --tls-key PEM]
+ *             [--max-pixels N] [--max-request-pixels N] [--timeout S] [--header-timeout S]
+ *             [--max-connections N] [--max-per-client N] [--rate N] [--burst N] [--max-db-bytes N] [--tls-cert PEM --tls-key PEM]
  *
  * Connections are libmicrohttpd's event loop on a bounded pool of threads (an idle connection
- * holds no thread), bounded per client address and in all, and closed when idle; face
+ * holds no thread), bounded per client address and in all, closed when idle, and closed when
+ * its request's headers are not complete within --header-timeout (a slowloris); face
  * extraction runs on a fixed pool of N engines (default: the cores) behind a bounded queue: a
  * photo that would wait behind more than --queue others is answered 503 with Retry-After at
  * once. One store, behind a mutex (a crossing's store work is about 1-2 ms; the networks take
@@ -31,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -392,6 +394,9 @@ void server_metrics(FILE *f, server *s) {
                "# TYPE bex_denials_total counter\n");
     for (int i = 0; i < DENY_N; i++)
         fprintf(f, "bex_denials_total{reason=\"%s\"} %ld\n", deny_reason_name[i], atomic_load(&s->denied_by[i]));
+    fprintf(f, "# HELP bex_slow_closed_total Connections closed for not sending a request's complete headers "
+               "within --header-timeout.\n# TYPE bex_slow_closed_total counter\nbex_slow_closed_total %ld\n",
+            atomic_load(&s->slow_closed));
     fprintf(f, "# HELP bex_too_large_total Requests refused 413: body, photo pixels or the request's pixel budget.\n"
                "# TYPE bex_too_large_total counter\nbex_too_large_total %ld\n", atomic_load(&s->too_large));
     const union MHD_DaemonInfo *di = s->daemon ? MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS)
@@ -596,6 +601,82 @@ static enum MHD_Result answer(server *s, struct MHD_Connection *c, const char *u
     return ok;
 }
 
+/* The header deadline (issue 12, case 4). libmicrohttpd's --timeout closes a connection after
+ * that many seconds without a byte, so a client sending a byte every few seconds is never
+ * closed by it, and a few addresses of such clients fill --max-connections. So each connection
+ * is listed from its start (MHD_CONNECTION_NOTIFY_STARTED) with the time its request's headers
+ * are due: --header-timeout from its start, or from the end of its previous request
+ * (keep-alive). The access handler's first call (the headers complete) marks it; the main
+ * loop's tick, once a second, shuts down the socket of every connection past its deadline and
+ * not marked (libmicrohttpd then sees the socket fail and closes the connection in its own
+ * thread). The list and the shutdown are under one mutex, and a connection leaves the list on
+ * MHD_CONNECTION_NOTIFY_CLOSED, before libmicrohttpd closes its socket, so the descriptor shut
+ * down is never one reused by another connection. A request's body is not under this
+ * deadline: only a key's requests (not keyless ones, answered from the headers) read one. */
+static long now_ms(void) { return server_now_us() / 1000; }
+
+struct conn {
+    struct conn *prev, *next;
+    int fd, in_request, shut;
+    long due_ms; /* monotonic ms */
+};
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code) {
+    server *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        struct conn *k = calloc(1, sizeof *k);
+        if (!k || !ci) { /* not listed: only --timeout bounds it */
+            free(k);
+            *socket_context = NULL;
+            return;
+        }
+        k->fd = (int)ci->connect_fd;
+        k->due_ms = now_ms() + s->header_timeout_ms;
+        pthread_mutex_lock(&s->cn_lock);
+        k->next = s->conns;
+        if (s->conns) s->conns->prev = k;
+        s->conns = k;
+        pthread_mutex_unlock(&s->cn_lock);
+        *socket_context = k;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        struct conn *k = *socket_context;
+        if (!k) return;
+        pthread_mutex_lock(&s->cn_lock);
+        if (k->prev) k->prev->next = k->next;
+        else s->conns = k->next;
+        if (k->next) k->next->prev = k->prev;
+        pthread_mutex_unlock(&s->cn_lock);
+        free(k);
+        *socket_context = NULL;
+    }
+}
+
+/* in_request 1: a request's headers are complete; 0: it is over, the next one's are due */
+static void conn_mark(server *s, struct MHD_Connection *c, int in_request) {
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct conn *k = ci ? ci->socket_context : NULL;
+    if (!k) return;
+    pthread_mutex_lock(&s->cn_lock);
+    k->in_request = in_request;
+    if (!in_request) k->due_ms = now_ms() + s->header_timeout_ms;
+    pthread_mutex_unlock(&s->cn_lock);
+}
+
+/* the main loop's tick: shut down the connections whose headers are overdue */
+static void conn_sweep(server *s) {
+    long now = now_ms();
+    pthread_mutex_lock(&s->cn_lock);
+    for (struct conn *k = s->conns; k; k = k->next)
+        if (!k->in_request && !k->shut && now >= k->due_ms) {
+            k->shut = 1;
+            shutdown(k->fd, SHUT_RDWR);
+            atomic_fetch_add(&s->slow_closed, 1);
+        }
+    pthread_mutex_unlock(&s->cn_lock);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                   const char *version, const char *data, size_t *data_size, void **con_cls) {
     (void)version;
@@ -606,6 +687,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!rq) return MHD_NO;
         *con_cls = rq;
         atomic_fetch_add(&s->in_flight, 1);
+        conn_mark(s, c, 1);
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
         const struct sockaddr_in *sin = ci ? (const struct sockaddr_in *)ci->client_addr : NULL;
         if (!sin || sin->sin_family != AF_INET || !inet_ntop(AF_INET, &sin->sin_addr, rq->client, sizeof rq->client))
@@ -650,9 +732,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode t) {
-    (void)c;
     (void)t;
     server *s = cls;
+    conn_mark(s, c, 0); /* keep-alive: the next request's headers are due --header-timeout from now */
     request *rq = *con_cls;
     if (!rq) return;
     free(rq->body);
@@ -698,8 +780,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
 
 #define SERVE_USAGE                                                                                       \
     "serve takes [--db FILE] [--listen ADDR:PORT] [--workers N] [--queue N] [--max-body BYTES] "          \
-    "[--max-pixels N] [--max-request-pixels N] [--timeout S] [--max-connections N] [--max-per-client N] " \
-    "[--rate N] [--burst N] [--max-db-bytes N] [--search-threads N] [--tls-cert PEM --tls-key PEM]"
+    "[--max-pixels N] [--max-request-pixels N] [--timeout S] [--header-timeout S] [--max-connections N] " \
+    "[--max-per-client N] [--rate N] [--burst N] [--max-db-bytes N] [--search-threads N] [--tls-cert PEM --tls-key PEM]"
 
 /* Threads a 1:N scan over the store's index runs on (--search-threads; 0: the cores). Each
  * worker scans its own request's photo before the store's lock (bex_store_prescan), so the
@@ -713,8 +795,8 @@ int cmd_serve(const char *models, int argc, char **argv) {
     /* 16 Mpx: a border camera's capture (ICAO's 300+ ppi portrait, a 12 Mpx e-gate camera) with
      * room to spare; decoding one takes 48 MB of RGB, and no face needs more */
     long workers = sysconf(_SC_NPROCESSORS_ONLN), queue = -1, max_body = 16 << 20, max_pixels = 16000000,
-         max_request_pixels = -1, timeout = 10, max_conn = 512, per_client = 32, rate = 50, burst = -1,
-         search_threads = SEARCH_THREADS_DEFAULT;
+         max_request_pixels = -1, timeout = 10, header_timeout = 10, max_conn = 512, per_client = 32, rate = 50,
+         burst = -1, search_threads = SEARCH_THREADS_DEFAULT;
     long long max_db = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -732,6 +814,7 @@ int cmd_serve(const char *models, int argc, char **argv) {
         else if (!strcmp(a, "--max-pixels") && num_ok && n >= 10000 && n <= 400000000) max_pixels = n;
         else if (!strcmp(a, "--max-request-pixels") && num_ok && n >= 10000 && n <= 2000000000) max_request_pixels = n;
         else if (!strcmp(a, "--timeout") && num_ok && n >= 1 && n <= 3600) timeout = n;
+        else if (!strcmp(a, "--header-timeout") && num_ok && n >= 1 && n <= 3600) header_timeout = n;
         else if (!strcmp(a, "--max-db-bytes") && num_ok && n >= 1 << 20) max_db = n;
         else if (!strcmp(a, "--max-connections") && num_ok && n >= 4 && n <= 100000) max_conn = n;
         else if (!strcmp(a, "--max-per-client") && num_ok && n >= 0 && n <= 100000) per_client = n;
@@ -774,7 +857,8 @@ int cmd_serve(const char *models, int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     server s = {.n_eng = (int)workers, .queue_max = (int)queue, .max_body = (size_t)max_body,
                 .limits = {.max_file_bytes = (size_t)max_body, .max_pixels = (uint64_t)max_pixels},
-                .max_request_pixels = (uint64_t)max_request_pixels, .rate = (double)rate, .burst = (double)burst};
+                .max_request_pixels = (uint64_t)max_request_pixels, .rate = (double)rate, .burst = (double)burst,
+                .header_timeout_ms = header_timeout * 1000};
     s.buckets = calloc(RL_SLOTS, sizeof *s.buckets);
     s.denials = calloc(DN_SLOTS + 1, sizeof *s.denials);
     if (!s.buckets || !s.denials) {
@@ -789,6 +873,7 @@ int cmd_serve(const char *models, int argc, char **argv) {
     pthread_mutex_init(&s.dn_lock, NULL);
     pthread_mutex_init(&s.st_lock, NULL);
     pthread_mutex_init(&s.eng_lock, NULL);
+    pthread_mutex_init(&s.cn_lock, NULL);
     pthread_cond_init(&s.eng_cond, NULL);
     bex_store_options o;
     bex_store_options_default(&o);
@@ -821,7 +906,8 @@ int cmd_serve(const char *models, int argc, char **argv) {
     /* Connections: libmicrohttpd's event loop (epoll) on a pool of threads, not a thread per
      * connection. An idle or slow connection costs a socket and a few KiB, never a thread, so
      * it cannot starve the gates; it is bounded per client address (--max-per-client) and in
-     * all (--max-connections) and closed after --timeout seconds without a byte. A request
+     * all (--max-connections), closed after --timeout seconds without a byte, and closed if
+     * its request's headers are not all in within --header-timeout seconds (conn_sweep). A request
      * runs on the pool thread that read it (a photo waits there for an engine), so the pool is
      * the engines plus their queue plus a few for the requests that need no engine (health,
      * metrics, look-ups, refusals): more threads could only wait on the same engines.
@@ -838,7 +924,8 @@ int cmd_serve(const char *models, int argc, char **argv) {
         if (cert_pem) flags |= MHD_USE_TLS;
         d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                              MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s, MHD_OPTION_CONNECTION_TIMEOUT,
+                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s,
+                             MHD_OPTION_NOTIFY_CONNECTION, on_connection, &s, MHD_OPTION_CONNECTION_TIMEOUT,
                              (unsigned)timeout, MHD_OPTION_CONNECTION_LIMIT, (unsigned)max_conn,
                              MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)per_client,
                              MHD_OPTION_THREAD_POOL_SIZE, (unsigned)pool, MHD_OPTION_LISTEN_BACKLOG_SIZE, 256u,
@@ -855,11 +942,16 @@ int cmd_serve(const char *models, int argc, char **argv) {
                cert_pem ? "true" : "false");
         bex_json_str(stdout, db);
         printf(",\"engines\":%ld,\"queue\":%ld,\"threads\":%ld,\"max_connections\":%ld,\"max_per_client\":%ld,"
-               "\"rate\":%ld,\"burst\":%ld}\n", workers, queue, pool, max_conn, per_client, rate, burst);
+               "\"header_timeout\":%ld,\"rate\":%ld,\"burst\":%ld}\n", workers, queue, pool, max_conn, per_client,
+               header_timeout, rate, burst);
         fflush(stdout);
-        /* wait for the stop, writing the denials of each minute past as it turns */
+        /* wait for the stop, writing the denials of each minute past as it turns and closing
+         * the connections whose request headers are overdue (--header-timeout) */
         struct timespec tick = {1, 0};
-        while (sigtimedwait(&stop_sigs, NULL, &tick) < 0) deny_flush(&s, 0);
+        while (sigtimedwait(&stop_sigs, NULL, &tick) < 0) {
+            deny_flush(&s, 0);
+            conn_sweep(&s);
+        }
         /* stop accepting, let requests in flight finish (bounded by the timeout) */
         MHD_quiesce_daemon(d);
         for (long waited = 0; atomic_load(&s.in_flight) > 0 && waited < timeout * 1000; waited += 10) usleep(10000);

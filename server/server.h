@@ -38,6 +38,12 @@ typedef struct server {
      * state: serve.c's */
     atomic_long denied_by[8];
     atomic_long too_large;
+    /* connections that had not sent a request's complete headers within --header-timeout of
+     * their start (or of the end of their previous request) and were closed: serve.c's */
+    atomic_long slow_closed;
+    long header_timeout_ms;
+    pthread_mutex_t cn_lock;
+    struct conn *conns;                /* open connections, a list under cn_lock */
     double rate, burst;                /* requests a second and bucket size; rate 0: no limit */
     pthread_mutex_t rl_lock, dn_lock;
     struct bucket *buckets;            /* RL_SLOTS */
