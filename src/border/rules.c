@@ -146,7 +146,7 @@ void bex_manifest_check_unlinked(const bex_manifest_entry *x, const bex_known_do
     for (int i = 0; i < n; i++) {
         const bex_known_document *d = &docs[i];
         int verdict = -1;
-        if (!d->given_names[0] || strcmp(d->birth_date, x->birth_date) ||
+        if (!d->given_names[0] ||
             bex_biographic_agreement(x->surname, x->given_names, x->birth_date, d->surname, d->given_names,
                                      d->birth_date, &verdict) != 2 || verdict == BEX_NAME_GIVEN_NAMES_MISSING)
             continue;

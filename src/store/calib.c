@@ -753,7 +753,9 @@ void st_calibs_free(bex_store *st) {
     st->model_cal_rows = NULL;
     for (size_t i = 0; i < st->n_calibs; i++) bex__free(st->calibs[i].rows);
     bex__free(st->calibs);
+    bex__free(st->calib_list);
     st->calibs = NULL;
+    st->calib_list = NULL;
     st->n_calibs = 0;
     st->calib_loaded = 0;
 }
@@ -799,8 +801,11 @@ int st_calibs_load(bex_store *st, char *err, size_t errlen) {
     rc = st_query_int(st, "SELECT count(*) FROM calibrations WHERE model = ?1 AND replaced_at IS NULL AND scope IN "
                           "('model', 'port')", st->model, 0, 0, &n, err, errlen);
     if (rc != BEX_OK) return rc;
-    if (n > 0 && !(st->calibs = bex__calloc((size_t)n, sizeof *st->calibs)))
+    if (n > 0 && (!(st->calibs = bex__calloc((size_t)n, sizeof *st->calibs)) ||
+                  !(st->calib_list = bex__calloc((size_t)n, sizeof *st->calib_list)))) {
+        st_calibs_free(st);
         return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory");
+    }
     /* newest first: where two were left in force for one scope, the first found (newest) governs */
     sqlite3_stmt *s = n > 0 ? st_prep(st, "SELECT id, scope, scope_key, nonmated, applied_at FROM calibrations WHERE "
                                           "model = ?1 AND replaced_at IS NULL AND scope IN ('model', 'port') "
@@ -810,7 +815,8 @@ int st_calibs_load(bex_store *st, char *err, size_t errlen) {
     if (s) st_bind_text(s, 1, st->model);
     int step = SQLITE_DONE;
     while (s && rc == BEX_OK && st->n_calibs < (size_t)n && (step = sqlite3_step(s)) == SQLITE_ROW) {
-        st_calib *c = &st->calibs[st->n_calibs++];
+        st_calib *c = &st->calibs[st->n_calibs];
+        st->calib_list[st->n_calibs++] = &c->c;
         int64_t id = sqlite3_column_int64(s, 0);
         char scope[8], key[32], at[24];
         st_col_text(s, 1, scope, sizeof scope);
@@ -837,14 +843,12 @@ int bex_store_calibration_for(bex_store *st, const char *port, bex_calibration *
     if (!st || !out) return bex__fail(err, errlen, BEX_ERR_ARG, "bex_store_calibration_for: NULL argument");
     int rc = st_calibs_load(st, err, errlen);
     if (rc != BEX_OK) return rc;
-    /* newest first (st_calibs_load); one a port, and the model's */
-    const bex_calibration **list = st->n_calibs ? bex__malloc(sizeof *list * st->n_calibs) : NULL;
-    if (st->n_calibs && !list) return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < st->n_calibs; i++) list[i] = &st->calibs[i].c;
-    int k = bex_calibration_in_force(list, st->n_calibs, port); /* border/rules.c: port, model, shipped */
-    if (k >= 0) *out = *list[k];
-    bex__free(list);
-    if (k >= 0) return BEX_OK;
+    /* newest first (st_calibs_load) */
+    int k = bex_calibration_in_force(st->calib_list, st->n_calibs, port); /* border/rules.c: port, model, shipped */
+    if (k >= 0) {
+        *out = *st->calib_list[k];
+        return BEX_OK;
+    }
     if (st->builtin) bex_calibration_shipped(st->align, out);
     else { /* another model: its own calibration file, never the built-in model's table */
         if (!st->model_cal_rows) {

@@ -50,6 +50,7 @@ struct bex_store {
                                 process's commit changes it, and the index is rebuilt */
     bex_operating_point verify_op; /* at fmr from the shipped table (the store's default) */
     st_calib *calibs;        /* the applied calibrations in force for `model` (model, port) */
+    const bex_calibration **calib_list; /* &calibs[i].c, newest first: what the rule reads */
     size_t n_calibs;
     bex_calibration model_cal;    /* builtin 0: the model's own calibration file, read when
                                      first needed (again while it is missing) */
