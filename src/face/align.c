@@ -189,6 +189,16 @@ int align_similarity_chip(const bex_image *img, const float lm[68][2], float *ch
 const float align_arcface_ref[5][2] = {
     {38.2946f, 51.6963f}, {73.5318f, 51.5014f}, {56.0252f, 71.7366f}, {41.5493f, 92.3655f}, {70.7299f, 92.2041f}};
 
+void align_eye_centres(const float lm[68][2], float left[2], float right[2]) {
+    left[0] = left[1] = right[0] = right[1] = 0;
+    for (int i = 0; i < 6; i++) {
+        left[0] += lm[36 + i][0] / 6;
+        left[1] += lm[36 + i][1] / 6;
+        right[0] += lm[42 + i][0] / 6;
+        right[1] += lm[42 + i][1] / 6;
+    }
+}
+
 void align_five_points(const float lm[68][2], float pts[5][2]) {
     for (int e = 0; e < 2; e++) {
         double x = 0, y = 0;

@@ -23,6 +23,9 @@ int align_similarity_chip(const bex_image *img, const float lm[68][2], float *ch
 /* ArcFace's five reference points in its 112x112 crop (InsightFace's arcface_dst): the eye
  * centres, the nose tip, the mouth corners, left to right as seen in the image. */
 extern const float align_arcface_ref[5][2];
+/* The eye centres from 68 landmarks, in float as the quality measures take them: the means of
+ * 36..41 (left in the image) and 42..47. */
+void align_eye_centres(const float lm[68][2], float left[2], float right[2]);
 /* The five points from 68 landmarks: the means of 36..41 and 42..47, 30, 48 and 54. */
 void align_five_points(const float lm[68][2], float pts[5][2]);
 /* The least-squares similarity transform (rotation, uniform scale, translation: no shear, no

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bex/quality.h"
+#include "face/align.h"
 #include "util/util.h"
 
 #define CAPTURE_MAX_FACES 8
@@ -81,11 +82,8 @@ static int wholly_inside(const bex_face *f, int w, int h) {
 
 /* Between the centres of the two eyes' six landmarks each, as bex_face_quality measures it. */
 static float eye_distance(const bex_face *f) {
-    float l[2] = {0, 0}, r[2] = {0, 0};
-    for (int i = 0; i < 6; i++) {
-        l[0] += f->landmarks[36 + i][0] / 6, l[1] += f->landmarks[36 + i][1] / 6;
-        r[0] += f->landmarks[42 + i][0] / 6, r[1] += f->landmarks[42 + i][1] / 6;
-    }
+    float l[2], r[2];
+    align_eye_centres(f->landmarks, l, r);
     return hypotf(r[0] - l[0], r[1] - l[1]);
 }
 

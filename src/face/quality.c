@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bex/quality.h"
+#include "face/align.h"
 #include "util/util.h"
 
 #define PI_F 3.14159265358979f
@@ -220,13 +221,8 @@ int bex_face_quality(const bex_image *img, const bex_face *face, const bex_quali
     q.box_height_px = face->box[3];
 
     /* --- geometry --------------------------------------------------------------------- */
-    float el[2] = {0, 0}, er[2] = {0, 0};
-    for (int i = 0; i < 6; i++) {
-        el[0] += lm[36 + i][0] / 6;
-        el[1] += lm[36 + i][1] / 6;
-        er[0] += lm[42 + i][0] / 6;
-        er[1] += lm[42 + i][1] / 6;
-    }
+    float el[2], er[2];
+    align_eye_centres(lm, el, er);
     q.eye_distance_px = hypotf(er[0] - el[0], er[1] - el[1]);
     q.roll_deg = atan2f(er[1] - el[1], er[0] - el[0]) * 180.0f / PI_F;
     fit_pose(lm, &q.yaw_deg, &q.pitch_deg);
