@@ -8,6 +8,7 @@
 # usage: tests/fuzz/make_sod_seeds.sh [OUT_DIR]   (default tests/fuzz/corpus/sod)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$root/tests/tools/openssl_chip.sh" # tlv, lds_security_object, sod_sign
 out=${1:-$root/tests/fuzz/corpus/sod}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -16,14 +17,6 @@ trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
 
 u16() { printf "\\x$(printf %02x $(($1 >> 8)))\\x$(printf %02x $(($1 & 255)))"; }
-tlv() { # TAG_HEX FILE
-    local n; n=$(stat -c %s "$2")
-    local t=""; for ((i = 0; i < ${#1}; i += 2)); do t+="\\x${1:i:2}"; done
-    if [ "$n" -lt 128 ]; then printf "$t\\x$(printf %02x "$n")"
-    elif [ "$n" -lt 256 ]; then printf "$t\\x81\\x$(printf %02x "$n")"
-    else printf "$t\\x82"; u16 "$n"; fi
-    cat "$2"
-}
 seed() { # NAME TRUST_FILE_OR_EMPTY DG1 SOD
     { if [ -n "$2" ]; then u16 "$(stat -c %s "$2")"; cat "$2"; else u16 0; fi
       u16 "$(stat -c %s "$3")"; cat "$3"; cat "$4"; } >"$out/$1"
@@ -76,29 +69,8 @@ tlv 5f1f mrz.txt >dg1.in
 tlv 61 dg1.in >dg1.bin
 printf 'not a real face image' >face.in
 tlv 75 face.in >dg2.bin
-hash() { openssl dgst -sha256 -r "$1" | cut -c1-64; }
-cat >lds.cnf <<EOF
-asn1 = SEQUENCE:lds
-[lds]
-version = INTEGER:0
-alg = SEQUENCE:alg
-hashes = SEQUENCE:hashes
-[alg]
-oid = OID:sha256
-[hashes]
-h1 = SEQUENCE:dg1
-h2 = SEQUENCE:dg2
-[dg1]
-n = INTEGER:1
-h = FORMAT:HEX,OCTETSTRING:$(hash dg1.bin)
-[dg2]
-n = INTEGER:2
-h = FORMAT:HEX,OCTETSTRING:$(hash dg2.bin)
-EOF
-q openssl asn1parse -genconf lds.cnf -out lds.der
-q openssl cms -sign -binary -nodetach -nosmimecap -econtent_type 2.23.136.1.1.1 -md sha256 -in lds.der \
-    -signer ds.pem -inkey ds.key -outform DER -out sod.cms
-tlv 77 sod.cms >sod.bin
+q lds_security_object dg1.bin dg2.bin
+q sod_sign ds.pem ds.key sod.bin
 
 seed authentic csca.der dg1.bin sod.bin
 seed authentic_pem csca.pem dg1.bin sod.bin

@@ -20,17 +20,8 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 photo=$PWD/tests/data/lfw/Aaron_Eckhart_0001.jpg
+. tests/tools/openssl_chip.sh # tlv, lds_security_object, sod_sign
 cd "$tmp"
-
-# tag + definite length, then the file's bytes
-tlv() { # TAG_HEX FILE
-    local n; n=$(stat -c %s "$2")
-    local t=""; for ((i = 0; i < ${#1}; i += 2)); do t+="\\x${1:i:2}"; done
-    if [ "$n" -lt 128 ]; then printf "$t\\x$(printf %02x "$n")"
-    elif [ "$n" -lt 256 ]; then printf "$t\\x81\\x$(printf %02x "$n")"
-    else printf "$t\\x82\\x$(printf %02x $((n >> 8)))\\x$(printf %02x $((n & 255)))"; fi
-    cat "$2"
-}
 
 cat >pki.cnf <<'EOF'
 [req]
@@ -69,31 +60,8 @@ tlv 5f1f mrz.txt >dg1.in
 mkdir chip
 tlv 61 dg1.in >chip/DG1.bin
 tlv 75 "$photo" >chip/dg2.BIN
-hash() { openssl dgst -sha256 -r "$1" | cut -c1-64; }
-cat >lds.cnf <<EOF
-asn1 = SEQUENCE:lds
-[lds]
-version = INTEGER:0
-alg = SEQUENCE:alg
-hashes = SEQUENCE:hashes
-[alg]
-oid = OID:sha256
-[hashes]
-h1 = SEQUENCE:dg1
-h2 = SEQUENCE:dg2
-[dg1]
-n = INTEGER:1
-h = FORMAT:HEX,OCTETSTRING:$(hash chip/DG1.bin)
-[dg2]
-n = INTEGER:2
-h = FORMAT:HEX,OCTETSTRING:$(hash chip/dg2.BIN)
-EOF
-q openssl asn1parse -genconf lds.cnf -out lds.der
-sign() { # SIGNER_CERT KEY OUT_DIR
-    openssl cms -sign -binary -nodetach -nosmimecap -econtent_type 2.23.136.1.1.1 -md sha256 \
-        -in lds.der -signer "$1" -inkey "$2" -outform DER -out sod.cms 2>/dev/null || echo "setup failed: cms -sign"
-    tlv 77 sod.cms >"$3/EF_SOD.bin"
-}
+q lds_security_object chip/DG1.bin chip/dg2.BIN
+sign() { q sod_sign "$1" "$2" "$3/EF_SOD.bin"; } # SIGNER_CERT KEY OUT_DIR
 sign ds.pem ds.key chip
 
 out=$("$bex" doc verify chip --trust csca.pem)
