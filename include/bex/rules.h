@@ -101,6 +101,7 @@ typedef struct bex_entry_facts {
     long long gallery_size;           /* subjects searched (0 for a citizen: not searched) */
     bex_known_subject subjects[BEX_ENTRY_MAX_HOLDERS + BEX_ENTRY_MAX_CANDIDATES];
     int n_subjects;                   /* every subject the holders and hits name */
+    bex_chip_check chip;              /* the chip's check (presented 0: no chip, or none asked) */
 } bex_entry_facts;
 
 /* A flag to record; subject or document BEX_NEW: the one this crossing makes. */
@@ -144,6 +145,34 @@ int bex_entry_check(const bex_entry_request *rq, const bex_border_settings *s, i
 int bex_entry_pick_face(const float *doc_scores, const float *holder_scores, int n, int *pick, char *err,
                         size_t errlen);
 
+/* ---- the document's chip ---------------------------------------------------------------- */
+
+#define BEX_CHIP_MAX_FLAGS 3
+
+typedef struct bex_chip_verdict {
+    const char *check;                /* bex_chip_check_name: what the encounter records */
+    int trusted;                      /* 1: the chip is the issuer's, untouched: its photo may
+                                         stand as the document's photo on record */
+    int refer;                        /* 1: a failure: the traveller goes to an officer */
+    bex_flag_plan flags[BEX_CHIP_MAX_FLAGS]; /* subject and document BEX_NEW: the entry's */
+    int n_flags;
+} bex_chip_verdict;
+
+/* One word for a chip's check: "no_chip" (not presented), "authentic" (passive authentication
+ * passed, DG1 agrees with the printed MRZ when compared, and neither Active nor Chip
+ * Authentication was reported failed), else the first failure: passive authentication's
+ * outcome (bex_pa_outcome_name), "mrz_mismatch", "authentication_failed". */
+const char *bex_chip_check_name(const bex_chip_check *c);
+
+/* The chip rule: each failure of the check is a flag of its own (passive authentication's
+ * outcome; DG1 against the printed MRZ; Active or Chip Authentication reported failed) and
+ * refers the traveller: a document examiner looks at a document whose chip is not the
+ * issuer's, whatever the face says. An unknown signer is a failure too (the trust store has
+ * no CSCA for it: the chip cannot be told from a forgery). Only an authentic chip's photo is
+ * kept as the document's photo. A document read without its chip is "no_chip": no flag (a
+ * passport issued before chips, a visa), nothing trusted. */
+void bex_chip_decide(const bex_chip_check *c, bex_chip_verdict *v);
+
 /* The entry rule:
  *  - 1:1: the live face against the document photo (impostor below the threshold); a document
  *    photo given but unusable is a flag, and the traveller is verified only if their face
@@ -160,7 +189,9 @@ int bex_entry_pick_face(const float *doc_scores, const float *holder_scores, int
  *  - Decision: referred for an impostor suspicion, a shared document, two identities, a
  *    visitor's unusable live photo, or an unverified face with an unusable document photo;
  *    else admitted (refused only by an officer).
- *  - A new entry closes the traveller's admissions still open (no exit recorded). */
+ *  - A new entry closes the traveller's admissions still open (no exit recorded).
+ *  - The document's chip, when presented: bex_chip_decide's flags and referral; the chip's
+ *    photo is enrolled only from an authentic chip. */
 int bex_entry_decide(const bex_entry_facts *f, bex_entry_verdict *v, char *err, size_t errlen);
 
 /* ---- exit --------------------------------------------------------------------------------- */

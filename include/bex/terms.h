@@ -71,10 +71,33 @@ typedef enum bex_flag_kind {
                                          was used by another line, or is older than one synced */
     BEX_FLAG_SCORE_DRIFT = 14,        /* live non-mated scores have moved away from the calibration
                                          (bex eval drift): thresholds no longer give their FMR */
+    /* an ePassport chip that failed a check (passive_auth.h; rules.h: bex_chip_decide) */
+    BEX_FLAG_CHIP_DATA_GROUP_ALTERED = 15, /* a data group's hash differs from the signed one */
+    BEX_FLAG_CHIP_SIGNATURE_INVALID = 16,  /* EF.SOD's signature does not verify */
+    BEX_FLAG_CHIP_UNKNOWN_SIGNER = 17,     /* no CSCA in the trust store chains the signer */
+    BEX_FLAG_CHIP_EXPIRED_SIGNER = 18,     /* the signer or its CSCA outside its validity */
+    BEX_FLAG_CHIP_REVOKED = 19,            /* the signer is on its CSCA's revocation list */
+    BEX_FLAG_CHIP_MALFORMED = 20,          /* EF.SOD or DG1 cannot be read, or EF.SOD is missing */
+    BEX_FLAG_CHIP_MRZ_MISMATCH = 21,       /* the chip's MRZ (DG1) differs from the printed one */
+    BEX_FLAG_CHIP_AUTHENTICATION_FAILED = 22, /* the reader reports Active or Chip Authentication
+                                              failed: a cloned chip */
 } bex_flag_kind;
-#define BEX_FLAG_KIND_COUNT 15
+#define BEX_FLAG_KIND_COUNT 23
 const char *bex_flag_kind_name(bex_flag_kind k);
 int bex_flag_kind_parse(const char *s, bex_flag_kind *out);
+
+/* Active Authentication or Chip Authentication (Doc 9303 Part 11), as a chip reader reports
+ * it: bex cannot run them (they need the live chip) and records what it is told. */
+typedef enum bex_chip_auth {
+    BEX_CHIP_AUTH_NOT_REPORTED = 0, /* "not_reported" */
+    BEX_CHIP_AUTH_PASSED = 1,       /* "passed" */
+    BEX_CHIP_AUTH_FAILED = 2,       /* "failed" */
+    BEX_CHIP_AUTH_NOT_SUPPORTED = 3, /* "not_supported": the chip offers none (no DG15 / DG14) */
+} bex_chip_auth;
+#define BEX_CHIP_AUTH_COUNT 4
+const char *bex_chip_auth_name(bex_chip_auth a);
+/* Also parses "not_reported" (which other parsers' "none" value has no name for). */
+int bex_chip_auth_parse(const char *s, bex_chip_auth *out);
 
 /* Where a flag stands: open (to be looked at), cleared (no problem), confirmed (a problem),
  * referred (sent on to secondary inspection or another unit). */

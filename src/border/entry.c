@@ -106,6 +106,56 @@ static int agreement(const bex_known_subject *s, const bex_mrz *d) {
     return best;
 }
 
+const char *bex_chip_check_name(const bex_chip_check *c) {
+    if (!c || !c->presented) return "no_chip";
+    if (c->pa.outcome != BEX_PA_AUTHENTIC) return bex_pa_outcome_name(c->pa.outcome);
+    if (c->mrz_compared && c->mrz != BEX_PA_AUTHENTIC) return "mrz_mismatch";
+    if (c->active_auth == BEX_CHIP_AUTH_FAILED || c->chip_auth == BEX_CHIP_AUTH_FAILED) return "authentication_failed";
+    return "authentic";
+}
+
+static bex_flag_kind chip_flag_of(bex_pa_outcome o) {
+    switch (o) {
+    case BEX_PA_DATA_GROUP_ALTERED: return BEX_FLAG_CHIP_DATA_GROUP_ALTERED;
+    case BEX_PA_SIGNATURE_INVALID: return BEX_FLAG_CHIP_SIGNATURE_INVALID;
+    case BEX_PA_UNKNOWN_SIGNER: return BEX_FLAG_CHIP_UNKNOWN_SIGNER;
+    case BEX_PA_EXPIRED_SIGNER: return BEX_FLAG_CHIP_EXPIRED_SIGNER;
+    case BEX_PA_REVOKED: return BEX_FLAG_CHIP_REVOKED;
+    case BEX_PA_MRZ_MISMATCH: return BEX_FLAG_CHIP_MRZ_MISMATCH;
+    case BEX_PA_AUTHENTIC: return BEX_FLAG_NONE;
+    default: return BEX_FLAG_CHIP_MALFORMED;
+    }
+}
+
+static bex_flag_plan *chip_flag(bex_chip_verdict *v, bex_flag_kind k) {
+    if (v->n_flags >= BEX_CHIP_MAX_FLAGS) return NULL;
+    bex_flag_plan *p = &v->flags[v->n_flags++];
+    memset(p, 0, sizeof *p);
+    p->kind = k;
+    p->subjects[p->n_subjects++] = BEX_NEW;
+    p->documents[p->n_documents++] = BEX_NEW;
+    return p;
+}
+
+void bex_chip_decide(const bex_chip_check *c, bex_chip_verdict *v) {
+    memset(v, 0, sizeof *v);
+    v->check = bex_chip_check_name(c);
+    if (!c || !c->presented) return;
+    bex_flag_plan *p;
+    /* passive authentication: the message names the group, the algorithm, the signer's country */
+    if (c->pa.outcome != BEX_PA_AUTHENTIC && (p = chip_flag(v, chip_flag_of(c->pa.outcome))))
+        snprintf(p->detail, sizeof p->detail, "passive authentication: %.160s", c->pa.message);
+    if (c->mrz_compared && c->mrz != BEX_PA_AUTHENTIC &&
+        (p = chip_flag(v, c->mrz == BEX_PA_MRZ_MISMATCH ? BEX_FLAG_CHIP_MRZ_MISMATCH : BEX_FLAG_CHIP_MALFORMED)))
+        snprintf(p->detail, sizeof p->detail, "chip MRZ (DG1) against the printed MRZ: %.140s", c->mrz_message);
+    int aa = c->active_auth == BEX_CHIP_AUTH_FAILED, ca = c->chip_auth == BEX_CHIP_AUTH_FAILED;
+    if ((aa || ca) && (p = chip_flag(v, BEX_FLAG_CHIP_AUTHENTICATION_FAILED)))
+        snprintf(p->detail, sizeof p->detail, "the chip reader reports %s failed: the chip may be a clone",
+                 aa && ca ? "Active and Chip Authentication" : aa ? "Active Authentication" : "Chip Authentication");
+    v->refer = v->n_flags > 0;
+    v->trusted = !v->refer;
+}
+
 int bex_entry_decide(const bex_entry_facts *f, bex_entry_verdict *out, char *err, size_t errlen) {
     if (!f || !f->rq || !f->rq->doc || !out) {
         snprintf(err, errlen, "an entry's decision needs its facts");
@@ -252,8 +302,19 @@ int bex_entry_decide(const bex_entry_facts *f, bex_entry_verdict *out, char *err
         plan_ids(p, me, other_identity, doc, 0);
     }
 
-    /* the decision: the face contradicts the document, or nothing verifies it */
-    int refer = impostor || doc_shared || (other_identity && other_identity != subject && agree != 1) ||
+    /* the document's chip: each failure a flag; plans name the entry's subject and document */
+    bex_chip_verdict chip;
+    bex_chip_decide(&f->chip, &chip);
+    for (int i = 0; i < chip.n_flags; i++)
+        if ((p = add_flag(&v, chip.flags[i].kind))) {
+            *p = chip.flags[i];
+            p->subjects[0] = me;
+            p->documents[0] = doc;
+        }
+
+    /* the decision: the face contradicts the document, or nothing verifies it, or its chip is
+     * not the issuer's */
+    int refer = chip.refer || impostor || doc_shared || (other_identity && other_identity != subject && agree != 1) ||
                 v.outcome == BEX_OUTCOME_DOCUMENT_PHOTO_UNUSABLE || (!live && !f->citizen);
     v.decision = refer ? BEX_DECISION_REFERRED : BEX_DECISION_ADMITTED;
     v.admit = !f->citizen && v.decision == BEX_DECISION_ADMITTED;
@@ -270,7 +331,7 @@ int bex_entry_decide(const bex_entry_facts *f, bex_entry_verdict *out, char *err
     int has_photo = 0;
     for (int i = 0; i < f->n_holders; i++)
         if (f->holders[i].id == document) has_photo = f->holders[i].has_photo;
-    v.enrol_document_photo = doc_ok && !impostor && !has_photo;
+    v.enrol_document_photo = doc_ok && !impostor && !has_photo && (!f->chip.presented || chip.trusted);
     *out = v;
     return BEX_OK;
 }

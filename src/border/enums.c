@@ -36,7 +36,9 @@ NAME_TABLE(bex_decision, decision, BEX_DECISION_COUNT, "", "admitted", "referred
 NAME_TABLE(bex_flag_kind, flag_kind, BEX_FLAG_KIND_COUNT, "", "impostor_suspected", "two_identities",
            "biographic_mismatch", "document_problem", "manifest_mismatch", "document_shared", "not_matched",
            "not_on_manifest", "document_photo_unusable", "no_photo", "outside_departure_window",
-           "gate_log_forged", "gate_log_replayed", "score_drift")
+           "gate_log_forged", "gate_log_replayed", "score_drift", "chip_data_group_altered",
+           "chip_signature_invalid", "chip_unknown_signer", "chip_expired_signer", "chip_revoked", "chip_malformed",
+           "chip_mrz_mismatch", "chip_authentication_failed")
 NAME_TABLE(bex_flag_status, flag_status, BEX_FLAG_STATUS_COUNT, "", "open", "cleared", "confirmed", "referred")
 NAME_TABLE(bex_gallery, gallery, BEX_GALLERY_COUNT, "", "document", "holder", "manifest", "port", "in_country",
            "all")
@@ -44,6 +46,19 @@ NAME_TABLE(bex_port_kind, port_kind, BEX_PORT_KIND_COUNT, "", "air", "sea", "lan
            "land-vehicle")
 NAME_TABLE(bex_direction, direction, BEX_DIRECTION_COUNT, "", "departure", "arrival")
 NAME_TABLE(bex_role, role, BEX_ROLE_COUNT, "", "officer", "carrier", "analyst", "auditor", "admin")
+
+/* chip authentications: "not_reported" is 0 and parses too */
+static const char *const chip_auth_names[BEX_CHIP_AUTH_COUNT] = {"not_reported", "passed", "failed",
+                                                                   "not_supported"};
+const char *bex_chip_auth_name(bex_chip_auth a) { return name_of(chip_auth_names, BEX_CHIP_AUTH_COUNT, (int)a); }
+int bex_chip_auth_parse(const char *s, bex_chip_auth *out) {
+    for (int i = 0; s && i < BEX_CHIP_AUTH_COUNT; i++)
+        if (!strcmp(s, chip_auth_names[i])) {
+            *out = (bex_chip_auth)i;
+            return BEX_OK;
+        }
+    return BEX_ERR_ARG;
+}
 
 /* policies have no "none": US is 0 */
 static const char *const policy_names[BEX_POLICY_COUNT] = {"us", "eu"};

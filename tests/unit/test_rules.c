@@ -841,6 +841,107 @@ TEST(role_matrix) {
     CHECK(!bex_role_may(BEX_ROLE_NONE, BEX_ACT_EXIT) && !bex_role_may((bex_role)77, BEX_ACT_EXIT));
 }
 
+/* ---- the document's chip ---- */
+
+typedef struct chip_case {
+    const char *name;
+    int presented;
+    bex_pa_outcome pa;
+    int mrz_compared;
+    bex_pa_outcome mrz;
+    bex_chip_auth aa, ca;
+    const char *check;           /* bex_chip_check_name */
+    int refer, trusted, n_flags;
+    bex_flag_kind flag1, flag2;
+} chip_case;
+
+static const chip_case chip_cases[] = {
+    {"no_chip", 0, 0, 0, 0, 0, 0, "no_chip", 0, 0, 0, 0, 0},
+    {"authentic", 1, BEX_PA_AUTHENTIC, 1, BEX_PA_AUTHENTIC, BEX_CHIP_AUTH_PASSED, 0, "authentic", 0, 1, 0, 0, 0},
+    {"authentic_mrz_not_read", 1, BEX_PA_AUTHENTIC, 0, 0, 0, 0, "authentic", 0, 1, 0, 0, 0},
+    {"dg2_altered", 1, BEX_PA_DATA_GROUP_ALTERED, 1, BEX_PA_AUTHENTIC, 0, 0, "data_group_altered", 1, 0, 1,
+     BEX_FLAG_CHIP_DATA_GROUP_ALTERED, 0},
+    {"signature_invalid", 1, BEX_PA_SIGNATURE_INVALID, 0, 0, 0, 0, "signature_invalid", 1, 0, 1,
+     BEX_FLAG_CHIP_SIGNATURE_INVALID, 0},
+    {"unknown_signer", 1, BEX_PA_UNKNOWN_SIGNER, 0, 0, 0, 0, "unknown_signer", 1, 0, 1, BEX_FLAG_CHIP_UNKNOWN_SIGNER, 0},
+    {"expired_signer", 1, BEX_PA_EXPIRED_SIGNER, 0, 0, 0, 0, "expired_signer", 1, 0, 1, BEX_FLAG_CHIP_EXPIRED_SIGNER, 0},
+    {"revoked", 1, BEX_PA_REVOKED, 0, 0, 0, 0, "revoked", 1, 0, 1, BEX_FLAG_CHIP_REVOKED, 0},
+    {"malformed", 1, BEX_PA_MALFORMED, 0, 0, 0, 0, "malformed", 1, 0, 1, BEX_FLAG_CHIP_MALFORMED, 0},
+    {"page_altered", 1, BEX_PA_AUTHENTIC, 1, BEX_PA_MRZ_MISMATCH, 0, 0, "mrz_mismatch", 1, 0, 1,
+     BEX_FLAG_CHIP_MRZ_MISMATCH, 0},
+    {"clone_active_auth_failed", 1, BEX_PA_AUTHENTIC, 0, 0, BEX_CHIP_AUTH_FAILED, BEX_CHIP_AUTH_PASSED,
+     "authentication_failed", 1, 0, 1, BEX_FLAG_CHIP_AUTHENTICATION_FAILED, 0},
+    {"aa_not_supported_is_no_failure", 1, BEX_PA_AUTHENTIC, 0, 0, BEX_CHIP_AUTH_NOT_SUPPORTED, 0, "authentic", 0, 1, 0,
+     0, 0},
+    {"every_failure_its_own_flag", 1, BEX_PA_REVOKED, 1, BEX_PA_MRZ_MISMATCH, 0, BEX_CHIP_AUTH_FAILED, "revoked", 1, 0,
+     3, BEX_FLAG_CHIP_REVOKED, BEX_FLAG_CHIP_MRZ_MISMATCH},
+};
+
+static int chip_has(const bex_chip_verdict *v, bex_flag_kind k) {
+    for (int i = 0; i < v->n_flags; i++)
+        if (v->flags[i].kind == k) return 1;
+    return 0;
+}
+
+TEST(chip_rule) {
+    for (size_t i = 0; i < sizeof chip_cases / sizeof *chip_cases; i++) {
+        const chip_case *c = &chip_cases[i];
+        bex_chip_check k;
+        memset(&k, 0, sizeof k);
+        k.presented = c->presented;
+        k.pa.outcome = c->pa;
+        snprintf(k.pa.message, sizeof k.pa.message, "what passive authentication found");
+        k.mrz_compared = c->mrz_compared;
+        k.mrz = c->mrz;
+        k.active_auth = c->aa;
+        k.chip_auth = c->ca;
+        bex_chip_verdict v;
+        bex_chip_decide(&k, &v);
+        int ok = !strcmp(v.check, c->check) && v.refer == c->refer && v.trusted == c->trusted &&
+                 v.n_flags == c->n_flags && (!c->flag1 || chip_has(&v, c->flag1)) && (!c->flag2 || chip_has(&v, c->flag2));
+        if (!ok)
+            printf("  %s: check %s refer %d trusted %d flags %d (%s)\n", c->name, v.check, v.refer, v.trusted, v.n_flags,
+                   v.n_flags ? bex_flag_kind_name(v.flags[0].kind) : "");
+        CHECK(ok);
+        for (int f = 0; f < v.n_flags; f++) CHECK(v.flags[f].detail[0] && v.flags[f].subjects[0] == BEX_NEW);
+    }
+    CHECK(!strcmp(bex_chip_check_name(NULL), "no_chip"));
+}
+
+/* The chip in the entry rule: a forged chip whose photo is the presenter's own matches the
+ * face, and is still referred, flagged, and its photo not kept as the document's. */
+TEST(entry_with_a_chip) {
+    float live[BEX_TEMPLATE_DIM] = {1}, photo[BEX_TEMPLATE_DIM] = {1};
+    bex_mrz d = doc_of(0, 0);
+    for (int forged = 0; forged < 2; forged++) {
+        bex_chip chip = {0};
+        bex_entry_request rq = {.doc = &d, .live = live, .doc_photo_given = 1, .doc_photo = photo,
+                                .admission_class = "B2", .admit_until = "2026-05-30", .port = "JFK",
+                                .port_kind = BEX_PORT_AIR, .at = "2026-03-01T10:00:00Z", .chip = &chip};
+        bex_entry_facts *f = calloc(1, sizeof *f);
+        f->rq = &rq;
+        snprintf(f->at, sizeof f->at, "2026-03-01T10:00:00Z");
+        bex_border_settings_default(&f->settings);
+        char err[256];
+        CHECK(bex_operating_point_verify(BEX_ALIGN_DEFAULT, 1e-3, &f->verify_op, err, sizeof err) == BEX_OK);
+        bex_calibration_shipped(BEX_ALIGN_DEFAULT, &f->calibration);
+        f->fpir = 0.003;
+        f->doc_score = 0.98f;
+        f->gallery_size = 10;
+        f->chip.presented = 1;
+        f->chip.pa.outcome = forged ? BEX_PA_DATA_GROUP_ALTERED : BEX_PA_AUTHENTIC;
+        f->chip.pa.altered_group = forged ? 2 : 0;
+        bex_entry_verdict v;
+        CHECK(bex_entry_decide(f, &v, err, sizeof err) == BEX_OK);
+        CHECK(v.outcome == BEX_OUTCOME_MATCHED);
+        CHECK(v.decision == (forged ? BEX_DECISION_REFERRED : BEX_DECISION_ADMITTED));
+        CHECK(v.admit == !forged && v.enrol_document_photo == !forged && v.enrol_live);
+        CHECK(v.n_flags == forged && (!forged || v.flags[0].kind == BEX_FLAG_CHIP_DATA_GROUP_ALTERED));
+        CHECK(!forged || (v.flags[0].subjects[0] == BEX_NEW && v.flags[0].documents[0] == BEX_NEW));
+        free(f);
+    }
+}
+
 TEST(name_tables) {
     /* every value has a name that parses back to it */
     for (int v = 1; v < BEX_OUTCOME_COUNT; v++) {
@@ -854,6 +955,10 @@ TEST(name_tables) {
     for (int v = 1; v < BEX_ROLE_COUNT; v++) {
         bex_role r;
         CHECK(bex_role_parse(bex_role_name((bex_role)v), &r) == BEX_OK && (int)r == v);
+    }
+    for (int v = 0; v < BEX_CHIP_AUTH_COUNT; v++) {
+        bex_chip_auth a;
+        CHECK(bex_chip_auth_parse(bex_chip_auth_name((bex_chip_auth)v), &a) == BEX_OK && (int)a == v);
     }
     bex_gallery g;
     bex_policy p;
@@ -884,6 +989,8 @@ int main(void) {
     RUN(departure_ownership);
     RUN(carrier_exit_rules);
     RUN(role_matrix);
+    RUN(chip_rule);
+    RUN(entry_with_a_chip);
     RUN(name_tables);
     return test_summary();
 }
