@@ -6,13 +6,17 @@
  */
 #include <ctype.h>
 #include <dirent.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "bex/image.h"
 #include "bex/json.h"
+#include "bex/lds.h"
 #include "bex/passive_auth.h"
 #include "bex/timestamp.h"
 #include "cli.h"
@@ -177,7 +181,103 @@ out:
     return status;
 }
 
+/* Writes one file of the chip: 0 or 2 (message on stderr). */
+static int put_file(const char *dir, const char *name, const uint8_t *p, size_t n) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(p, 1, n, f) != n || fclose(f) != 0) {
+        if (f) fclose(f);
+        fprintf(stderr, "bex: cannot write %s\n", path);
+        return 2;
+    }
+    return 0;
+}
+
+/* `bex doc make DIR --mrz TEXT --photo IMG [--signer CERT.pem --key KEY.pem]`: a test chip's
+ * files as a reader saves them (EF_COM.bin, DG1.bin, DG2.bin with a 19794-5 face record, and,
+ * with a Document Signer, EF_SOD.bin over DG1 and DG2 with SHA-256). No real passport's data
+ * exists here: tests and the demo day make their own CSCA and Document Signer with openssl. */
+static int doc_make(int argc, char **argv) {
+    const char *dir = NULL, *mrz = NULL, *photo = NULL, *signer = NULL, *key = NULL;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--mrz") && i + 1 < argc) mrz = argv[++i];
+        else if (!strcmp(a, "--photo") && i + 1 < argc) photo = argv[++i];
+        else if (!strcmp(a, "--signer") && i + 1 < argc) signer = argv[++i];
+        else if (!strcmp(a, "--key") && i + 1 < argc) key = argv[++i];
+        else if (!dir && a[0] != '-') dir = a;
+        else return cli_usage_error("doc make takes DIR --mrz TEXT --photo IMG [--signer CERT.pem --key KEY.pem]");
+    }
+    if (!dir || !mrz || !photo) return cli_usage_error("doc make needs DIR, --mrz and --photo");
+    if (!signer != !key) return cli_usage_error("--signer and --key go together");
+    char err[512];
+    size_t plen;
+    char *img = cli_read_file(photo, (size_t)2 << 20, &plen);
+    if (!img) return 2;
+    bex_image im;
+    bex_image_format fmt = bex_image_sniff((const uint8_t *)img, plen);
+    if ((fmt != BEX_IMAGE_JPEG && fmt != BEX_IMAGE_JP2) ||
+        bex_image_decode((const uint8_t *)img, plen, NULL, &im, err, sizeof err) != BEX_OK) {
+        fprintf(stderr, "bex: %s: a chip's face is a JPEG or JPEG 2000 image that decodes\n", photo);
+        free(img);
+        return 2;
+    }
+    char *text = strdup(mrz);
+    if (!text) {
+        free(img);
+        bex_image_free(&im);
+        return 2;
+    }
+    cli_unescape_newlines(text);
+    bex_lds_face_in face = {.image = (const uint8_t *)img, .image_len = plen,
+                            .image_data_type = fmt == BEX_IMAGE_JP2, .width = im.width, .height = im.height,
+                            .face_image_type = 1};
+    bex_image_free(&im);
+    const uint8_t tags[2] = {0x61, 0x75};
+    bex_bytes com = {0}, dg1 = {0}, dg2 = {0};
+    uint8_t *so = NULL, *sod = NULL;
+    size_t so_len = 0, sod_len = 0;
+    int status = 2;
+    if (bex_lds_build_com("0107", "040000", tags, 2, &com, err, sizeof err) != BEX_OK ||
+        bex_lds_build_dg1(text, &dg1, err, sizeof err) != BEX_OK || bex_lds_build_dg2(&face, 1, &dg2, err, sizeof err) != BEX_OK) {
+        fprintf(stderr, "bex: %s\n", err);
+        goto out;
+    }
+    if (signer) {
+        bex_dg dgs[2] = {{1, dg1.data, dg1.len}, {2, dg2.data, dg2.len}};
+        if (bex_pa_build_lds_security_object("SHA-256", dgs, 2, &so, &so_len, err, sizeof err) != BEX_OK ||
+            bex_pa_sign_sod(so, so_len, signer, key, &sod, &sod_len, err, sizeof err) != BEX_OK) {
+            fprintf(stderr, "bex: %s\n", err);
+            goto out;
+        }
+    }
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "bex: cannot make the folder %s\n", dir);
+        goto out;
+    }
+    if (put_file(dir, "EF_COM.bin", com.data, com.len) || put_file(dir, "DG1.bin", dg1.data, dg1.len) ||
+        put_file(dir, "DG2.bin", dg2.data, dg2.len) || (sod && put_file(dir, "EF_SOD.bin", sod, sod_len)))
+        goto out;
+    printf("{\"folder\":");
+    bex_json_str(stdout, dir);
+    printf(",\"files\":[\"EF_COM.bin\",\"DG1.bin\",\"DG2.bin\"%s],\"signed\":%s}\n", sod ? ",\"EF_SOD.bin\"" : "",
+           sod ? "true" : "false");
+    status = 0;
+out:
+    bex_bytes_free(&com);
+    bex_bytes_free(&dg1);
+    bex_bytes_free(&dg2);
+    bex_pa_free(so);
+    bex_pa_free(sod);
+    free(text);
+    free(img);
+    return status;
+}
+
 int cmd_doc(int argc, char **argv) {
     if (argc > 0 && !strcmp(argv[0], "verify")) return doc_verify(argc - 1, argv + 1);
-    return cli_usage_error("doc takes: verify DIR [--trust DIR_OR_FILE]... [--at TIME] [--mrz TEXT]");
+    if (argc > 0 && !strcmp(argv[0], "make")) return doc_make(argc - 1, argv + 1);
+    return cli_usage_error("doc takes: verify DIR [--trust DIR_OR_FILE]... [--at TIME] [--mrz TEXT] | "
+                           "make DIR --mrz TEXT --photo IMG [--signer CERT.pem --key KEY.pem]");
 }

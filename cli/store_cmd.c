@@ -73,10 +73,27 @@ static int fail(const char *what, const char *err) {
 
 /* ---- bex entry ---- */
 
+/* The chip's face (DG2) as the document photo: its template into *dc, or the reason it cannot
+ * be used (a DG2 that does not parse, an image that does not decode: unusable, not an error:
+ * the chip's check says whether it was tampered with). */
+static void chip_photo(bex_engine *eng, const bex_chip *chip, const bex_capture_policy *pol, bex_capture_result *dc) {
+    const uint8_t *img;
+    size_t len;
+    char why[256];
+    memset(dc, 0, sizeof *dc);
+    int rc = bex_chip_face_image(chip, &img, &len, why, sizeof why);
+    if (rc == BEX_OK) rc = bex_capture_photo(eng, img, len, NULL, pol, dc, why, sizeof why);
+    if (rc != BEX_OK) {
+        memset(dc, 0, sizeof *dc);
+        dc->outcome = "unreadable_image";
+        snprintf(dc->message, sizeof dc->message, "%s", why);
+    }
+}
+
 static int cmd_entry(const char *models, int argc, char **argv) {
     cli_common c = {0};
     const char *photo = NULL, *mrz = NULL, *doc_photo = NULL, *cls = NULL, *until = NULL, *port = NULL,
-               *kind = NULL, *carrier = NULL, *voyage = NULL, *at = NULL;
+               *kind = NULL, *carrier = NULL, *voyage = NULL, *at = NULL, *chip_dir = NULL, *aa = NULL, *ca = NULL;
     int ds = 0, citizen = 0, all = 0;
     bex_capture_policy pol;
     bex_capture_policy_default(&pol);
@@ -87,20 +104,29 @@ static int cmd_entry(const char *models, int argc, char **argv) {
             (r = cli_opt(argc, argv, &i, "--doc-photo", &doc_photo)) || (r = cli_opt(argc, argv, &i, "--class", &cls)) ||
             (r = cli_opt(argc, argv, &i, "--admit-until", &until)) || (r = cli_opt(argc, argv, &i, "--port", &port)) ||
             (r = cli_opt(argc, argv, &i, "--port-kind", &kind)) || (r = cli_opt(argc, argv, &i, "--carrier", &carrier)) ||
-            (r = cli_opt(argc, argv, &i, "--voyage", &voyage)) || (r = cli_opt(argc, argv, &i, "--at", &at))) {
+            (r = cli_opt(argc, argv, &i, "--voyage", &voyage)) || (r = cli_opt(argc, argv, &i, "--at", &at)) ||
+            (r = cli_opt(argc, argv, &i, "--chip", &chip_dir)) || (r = cli_opt(argc, argv, &i, "--active-auth", &aa)) ||
+            (r = cli_opt(argc, argv, &i, "--chip-auth", &ca))) {
             if (r < 0) return 2;
         } else if (!strcmp(argv[i], "--ds")) ds = 1;
         else if (!strcmp(argv[i], "--citizen")) citizen = 1;
         else if (!strcmp(argv[i], "--all-faces")) all = 1;
         else {
             fprintf(stderr, "bex: entry: unknown option '%s'\n", argv[i]);
-            return cli_usage_error("entry takes --photo IMG --mrz MRZ [--doc-photo IMG] [--class C "
-                                   "(--admit-until YYYY-MM-DD | --ds)] --port CODE --port-kind KIND [--at ISO] "
-                                   "[--citizen] [--all-faces] [--db FILE]");
+            return cli_usage_error("entry takes --photo IMG (--mrz MRZ [--doc-photo IMG] | --chip DIR [--mrz PRINTED] "
+                                   "[--active-auth R] [--chip-auth R]) [--class C (--admit-until YYYY-MM-DD | --ds)] "
+                                   "--port CODE --port-kind KIND [--at ISO] [--citizen] [--all-faces] [--db FILE]");
         }
     }
-    if (!photo || !mrz || !port || !kind)
-        return cli_usage_error("entry needs --photo, --mrz, --port and --port-kind");
+    if (!photo || !(mrz || chip_dir) || !port || !kind)
+        return cli_usage_error("entry needs --photo, --mrz (or --chip), --port and --port-kind");
+    if (chip_dir && doc_photo)
+        return cli_usage_error("--chip brings the document photo (DG2): --doc-photo goes without --chip");
+    if (!chip_dir && (aa || ca)) return cli_usage_error("--active-auth and --chip-auth go with --chip");
+    bex_chip_auth aa_r = BEX_CHIP_AUTH_NOT_REPORTED, ca_r = BEX_CHIP_AUTH_NOT_REPORTED;
+    if ((aa && bex_chip_auth_parse(aa, &aa_r) != BEX_OK) || (ca && bex_chip_auth_parse(ca, &ca_r) != BEX_OK))
+        return cli_usage_error("--active-auth and --chip-auth take passed, failed, not_supported or not_reported "
+                               "(as the chip reader reports them)");
     if (cls && !until == !ds)
         return cli_usage_error("entry needs --class and one of --admit-until YYYY-MM-DD or --ds (duration of "
                                "status), unless --citizen");
@@ -111,15 +137,41 @@ static int cmd_entry(const char *models, int argc, char **argv) {
     char atbuf[24], today[11], err[512];
     if (bex_time_canonical(at, atbuf) != BEX_OK) return cli_usage_error("--at takes an ISO 8601 time");
     snprintf(today, sizeof today, "%.10s", atbuf);
-    char *mrz_text = strdup(mrz);
-    if (!mrz_text) return 2;
-    cli_unescape_newlines(mrz_text);
+    char *mrz_text = mrz ? strdup(mrz) : NULL;
+    if (mrz && !mrz_text) return 2;
+    if (mrz_text) cli_unescape_newlines(mrz_text);
     bex_mrz doc;
-    int rc = bex_mrz_parse_at(mrz_text, today, &doc, err, sizeof err);
-    free(mrz_text);
-    if (rc != BEX_OK) return fail("the MRZ", err);
+    bex_lds chip_files;
+    bex_chip chip_in;
+    memset(&chip_files, 0, sizeof chip_files);
+    int rc = BEX_OK;
+    if (chip_dir) { /* the chip's MRZ stands for the document; the printed one is compared with it */
+        if ((rc = bex_chip_read_dir(chip_dir, &chip_files, &chip_in, err, sizeof err)) != BEX_OK) {
+            free(mrz_text);
+            return fail("the chip", err);
+        }
+        chip_in.printed_mrz = mrz_text;
+        chip_in.active_auth = aa_r;
+        chip_in.chip_auth = ca_r;
+        rc = bex_chip_mrz(&chip_in, today, &doc, err, sizeof err);
+        if (rc != BEX_OK && mrz_text) { /* a chip whose DG1 cannot be read: the page's MRZ, and the check says so */
+            fprintf(stderr, "bex: %s; the printed MRZ is taken\n", err);
+            rc = bex_mrz_parse_at(mrz_text, today, &doc, err, sizeof err);
+        }
+    } else {
+        rc = bex_mrz_parse_at(mrz_text, today, &doc, err, sizeof err);
+    }
+    if (rc != BEX_OK) {
+        free(mrz_text);
+        bex_lds_free(&chip_files);
+        return fail(chip_dir && !mrz_text ? "the chip" : "the MRZ", err);
+    }
     bex_engine *eng;
-    if (!cli_open_engine(models, BEX_ALIGN_DEFAULT, &eng)) return 2;
+    if (!cli_open_engine(models, BEX_ALIGN_DEFAULT, &eng)) {
+        free(mrz_text);
+        bex_lds_free(&chip_files);
+        return 2;
+    }
     /* whose templates these are: the store checks them against its own model */
     char model_id[BEX_MODEL_ID_MAX];
     snprintf(model_id, sizeof model_id, "%s", bex_engine_model(eng));
@@ -128,6 +180,7 @@ static int cmd_entry(const char *models, int argc, char **argv) {
     memset(&chip, 0, sizeof chip);
     rc = cli_photo_read(eng, photo, &pol, all, &live);
     if (rc == 0 && doc_photo) rc = cli_photo_read(eng, doc_photo, &pol, 0, &chip); /* one face, posed */
+    if (rc == 0 && chip_dir) chip_photo(eng, &chip_in, &pol, &chip.one);
     bex_engine_close(eng);
     bex_store *st = NULL;
     float *faces = NULL, *fq = NULL;
@@ -148,29 +201,34 @@ static int cmd_entry(const char *models, int argc, char **argv) {
         cli_photo_free(&chip);
         free(faces);
         free(fq);
+        free(mrz_text);
+        bex_lds_free(&chip_files);
         return 2;
     }
     const bex_capture_result *lc = &live.one, *dc = &chip.one;
+    int doc_given = doc_photo || chip_dir;
     bex_entry_request rq = {
         .doc = &doc, .live = !all && lc->acquired ? lc->template_ : NULL, .live_quality = lc->quality.score,
         .live_failure = lc->acquired ? NULL : lc->outcome, .live_image = live.bytes, .live_image_len = live.len,
-        .doc_photo_given = doc_photo != NULL, .doc_photo = dc->acquired ? dc->template_ : NULL,
-        .doc_quality = dc->quality.score, .doc_photo_failure = doc_photo && !dc->acquired ? dc->outcome : NULL,
+        .doc_photo_given = doc_given, .doc_photo = dc->acquired ? dc->template_ : NULL,
+        .doc_quality = dc->quality.score, .doc_photo_failure = doc_given && !dc->acquired ? dc->outcome : NULL,
         .admission_class = cls, .admit_until = until, .port = port, .port_kind = pk, .carrier = carrier,
         .voyage = voyage, .at = atbuf, .citizen = citizen, .faces = nf ? faces : NULL, .face_quality = fq,
-        .n_faces = nf, .model = model_id, .dim = dim};
+        .n_faces = nf, .model = model_id, .dim = dim, .chip = chip_dir ? &chip_in : NULL};
     if (all && nf == 0) rq.live_failure = lc->outcome ? lc->outcome : "no_face";
     bex_entry_result r;
     rc = bex_border_entry(st, &rq, &r, err, sizeof err);
     bex_store_close(st);
     int live_ok = all ? nf > 0 : lc->acquired;
     if (rc == BEX_OK)
-        bex_json_entry(stdout, &r, live_ok ? NULL : lc->outcome, lc->message, doc_photo && !dc->acquired ? dc->outcome : NULL,
+        bex_json_entry(stdout, &r, live_ok ? NULL : lc->outcome, lc->message, doc_given && !dc->acquired ? dc->outcome : NULL,
                        dc->message);
     cli_photo_free(&live);
     cli_photo_free(&chip);
     free(faces);
     free(fq);
+    free(mrz_text);
+    bex_lds_free(&chip_files);
     if (rc != BEX_OK) return fail("entry", err);
     return r.decision != BEX_DECISION_ADMITTED || r.n_flags ? 1 : 0;
 }

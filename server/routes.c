@@ -213,12 +213,65 @@ static bex_store_scan *scan_ahead(ctx *x, const float *probe, int dim) {
     return pre;
 }
 
+/* The chip's files sent as parts "com", "dg1" .. "dg16", "sod" (each as read from the chip,
+ * capped as a reader's folder is: bex_lds_file_cap), and "active_auth" / "chip_auth" as the
+ * reader reports them. 1 when a chip was sent (into *chip), 0 when none, -1 with the reply set. */
+static int chip_parts(ctx *x, reply *r, const char *printed, bex_chip *chip) {
+    memset(chip, 0, sizeof *chip);
+    int any = 0;
+    for (int i = 0; i < BEX_LDS_NFILES; i++) {
+        char name[8];
+        if (i == BEX_LDS_COM) snprintf(name, sizeof name, "com");
+        else if (i == BEX_LDS_SOD) snprintf(name, sizeof name, "sod");
+        else snprintf(name, sizeof name, "dg%d", i);
+        if (!has_part(x, name)) continue;
+        const char *buf;
+        size_t len;
+        photo(x, name, 0, &buf, &len);
+        if (len == 0) {
+            reply_error(r, 400, "a chip part is empty: send each data group's file as the chip holds it");
+            return -1;
+        }
+        if (len > bex_lds_file_cap(i)) {
+            char m[128];
+            snprintf(m, sizeof m, "the chip part %s is %zu bytes: at most %zu are read", name, len, bex_lds_file_cap(i));
+            reply_error(r, 413, m);
+            return -1;
+        }
+        chip->file[i] = (const uint8_t *)buf;
+        chip->file_len[i] = len;
+        any = 1;
+    }
+    const char *aa = arg(x, "active_auth"), *ca = arg(x, "chip_auth");
+    if (!any && (aa || ca)) {
+        reply_error(r, 400, "?active_auth= and ?chip_auth= go with a chip (parts dg1, dg2, sod, ...)");
+        return -1;
+    }
+    if ((aa && bex_chip_auth_parse(aa, &chip->active_auth) != BEX_OK) ||
+        (ca && bex_chip_auth_parse(ca, &chip->chip_auth) != BEX_OK)) {
+        reply_error(r, 400, "?active_auth= and ?chip_auth= are passed, failed, not_supported or not_reported");
+        return -1;
+    }
+    if (any && !chip->file[1]) {
+        reply_error(r, 400, "a chip needs its part dg1 (the MRZ)");
+        return -1;
+    }
+    chip->printed_mrz = printed;
+    return any;
+}
+
 static void h_entry(ctx *x, reply *r) {
     server *s = x->s;
     const char *mrz = arg(x, "mrz"), *port = arg(x, "port"), *kind = arg(x, "port_kind"), *at = arg(x, "at");
     const char *cls = arg(x, "class"), *until = arg(x, "admit_until");
     int citizen = arg_flag(x, "citizen"), ds = arg_flag(x, "ds"), all = arg_flag(x, "all_faces");
-    if (!mrz || !port || !kind) return reply_error(r, 400, "an entry needs ?mrz=, ?port= and ?port_kind=");
+    bex_chip chip_in;
+    int with_chip = chip_parts(x, r, mrz, &chip_in);
+    if (with_chip < 0) return;
+    if (with_chip && has_part(x, "doc_photo"))
+        return reply_error(r, 400, "a chip brings the document photo (dg2): send doc_photo only without a chip");
+    if (!(mrz || with_chip) || !port || !kind)
+        return reply_error(r, 400, "an entry needs ?mrz= (or the chip's parts), ?port= and ?port_kind=");
     if (cls && !until == !ds)
         return reply_error(r, 400, "an entry with ?class= needs one of ?admit_until=YYYY-MM-DD or ?ds=1");
     if (!cls && (until || ds)) return reply_error(r, 400, "?admit_until= and ?ds=1 go with ?class=");
@@ -229,7 +282,10 @@ static void h_entry(ctx *x, reply *r) {
     if (bex_time_canonical(at, when) != BEX_OK) return reply_error(r, 400, "?at= is no ISO 8601 time");
     snprintf(today, sizeof today, "%.10s", when);
     bex_mrz doc;
-    if (bex_mrz_parse_at(mrz, today, &doc, err, sizeof err) != BEX_OK) return reply_error(r, 400, err);
+    int mrc = with_chip ? bex_chip_mrz(&chip_in, today, &doc, err, sizeof err) : BEX_ERR_ARG;
+    if (mrc != BEX_OK && (!with_chip || mrz)) /* no chip, or its DG1 unreadable: the printed MRZ (checked against it) */
+        mrc = bex_mrz_parse_at(mrz, today, &doc, err, sizeof err);
+    if (mrc != BEX_OK) return reply_error(r, 400, err);
     const char *buf;
     size_t len;
     photo(x, "photo", 1, &buf, &len);
@@ -237,8 +293,27 @@ static void h_entry(ctx *x, reply *r) {
     int nf = 0;
     if ((all ? extract_all(x, buf, len, "photo", r, faces, MAX_FACES, &nf) : extract(x, buf, len, "photo", r, &live)) != 0)
         return;
-    int has_chip = has_part(x, "doc_photo");
-    if (has_chip) {
+    int has_chip = has_part(x, "doc_photo") || with_chip;
+    if (with_chip) { /* the chip's face (DG2): unusable when it cannot be read; the check says why */
+        const uint8_t *img;
+        size_t ilen;
+        memset(&chip, 0, sizeof chip);
+        if (bex_chip_face_image(&chip_in, &img, &ilen, chip.message, sizeof chip.message) != BEX_OK) {
+            chip.outcome = "unreadable_image";
+        } else {
+            reply probe = {0};
+            if (extract(x, (const char *)img, ilen, "dg2", &probe, &chip) != 0) {
+                if (probe.status == 503 || probe.status >= 500) { /* busy or failing: answer so */
+                    *r = probe;
+                    return;
+                }
+                free(probe.json);
+                memset(&chip, 0, sizeof chip);
+                chip.outcome = "unreadable_image";
+                snprintf(chip.message, sizeof chip.message, "the chip's face image does not decode");
+            }
+        }
+    } else if (has_chip) {
         photo(x, "doc_photo", 0, &buf, &len);
         if (extract(x, buf, len, "doc_photo", r, &chip) != 0) return;
     }
@@ -264,7 +339,7 @@ static void h_entry(ctx *x, reply *r) {
         .doc_photo_failure = has_chip && !chip.acquired ? chip.outcome : NULL, .admission_class = cls,
         .admit_until = until, .port = port, .port_kind = pk, .carrier = arg(x, "carrier"), .voyage = arg(x, "voyage"),
         .at = when, .citizen = citizen, .faces = usable ? tmpl : NULL, .face_quality = q, .n_faces = usable,
-        .dim = (int)dim};
+        .dim = (int)dim, .chip = with_chip ? &chip_in : NULL};
     bex_entry_result res;
     int rc;
     bex_store_scan *pre = en.live && !citizen ? scan_ahead(x, en.live, live.dim) : NULL;

@@ -66,7 +66,7 @@ typedef struct request {
 } request;
 
 /* A multipart/form-data body, parsed by libmicrohttpd's post processor: named parts. */
-#define FORM_MAX_FIELDS 16
+#define FORM_MAX_FIELDS 40 /* an entry with its chip: 18 files and its fields */
 typedef struct form_field {
     char name[32];
     char *data; /* NUL-terminated */

@@ -32,8 +32,10 @@
 #include "bex/bex.h"
 #include "bex/face.h"
 #include "bex/index.h"
+#include "bex/lds.h"
 #include "bex/mrz.h"
 #include "bex/overstay.h"
+#include "bex/passive_auth.h"
 #include "bex/store.h"
 #include "bex/terms.h"
 #include "bex/timestamp.h"
@@ -66,7 +68,7 @@ int bex_border_settings_set(bex_store *st, const char *name, const char *value, 
 
 /* ---- results shared by the crossings ------------------------------------------------------ */
 
-#define BEX_MAX_FLAGS 8
+#define BEX_MAX_FLAGS 12
 #define BEX_FLAG_MAX_IDS 4
 
 /* A flag as recorded. detail names what was compared, never a name or a document number. */
@@ -104,6 +106,46 @@ typedef struct bex_match {
     int match;              /* calibrated and score >= threshold */
 } bex_match;
 
+/* ---- the ePassport chip presented at an entry ------------------------------------------- */
+
+/* A chip's files as a reader delivers them (bex_chip_read_dir, or a request's parts): the
+ * bytes exactly as read, which passive authentication hashes. */
+typedef struct bex_chip {
+    const uint8_t *file[BEX_LDS_NFILES]; /* [BEX_LDS_COM] EF.COM, [1..16] DGn, [BEX_LDS_SOD]
+                                            EF.SOD; NULL: absent */
+    size_t file_len[BEX_LDS_NFILES];
+    const char *printed_mrz;        /* the page's MRZ as read (lines run together or not);
+                                       NULL: not read, DG1 is not compared with it */
+    bex_chip_auth active_auth;      /* as the reader reports them (bex runs neither) */
+    bex_chip_auth chip_auth;
+} bex_chip;
+
+/* What the chip's check found, recorded with the encounter (encounters.chip_check and
+ * chip_detail) and shown to officers. */
+typedef struct bex_chip_check {
+    int presented;                  /* 0: the document was read without its chip: "no_chip" */
+    bex_pa_result pa;               /* passive authentication against the store's trust store at
+                                       the crossing's time */
+    int mrz_compared;               /* 1: DG1 was compared with the printed MRZ */
+    bex_pa_outcome mrz;             /* then: BEX_PA_AUTHENTIC (they agree), BEX_PA_MRZ_MISMATCH,
+                                       BEX_PA_MALFORMED (DG1 holds no MRZ) */
+    char mrz_message[160];
+    bex_chip_auth active_auth, chip_auth;
+} bex_chip_check;
+
+/* Reads a chip reader's folder (the names bex_lds_read_dir takes) into *files, raw and
+ * unparsed, each file capped; *chip's pointers point into files (free it with bex_lds_free
+ * when done with chip). A folder with no DG1 is BEX_ERR_FORMAT; a chip whose files are
+ * damaged is read as it is: the check says what is wrong with it. */
+int bex_chip_read_dir(const char *dir, bex_lds *files, bex_chip *chip, char *err, size_t errlen);
+/* The chip's MRZ (DG1) parsed as of `today` (YYYY-MM-DD: for the expiry check), for the entry's
+ * document. BEX_ERR_CORRUPT when DG1 is absent or holds no MRZ, BEX_ERR_ARG when the MRZ does
+ * not parse; err says which. */
+int bex_chip_mrz(const bex_chip *chip, const char *today, bex_mrz *out, char *err, size_t errlen);
+/* The first face image (JPEG or JPEG 2000) in the chip's DG2: *img points into chip's DG2.
+ * BEX_ERR_CORRUPT, with why, when there is no DG2 or it cannot be read. */
+int bex_chip_face_image(const bex_chip *chip, const uint8_t **img, size_t *len, char *why, size_t whylen);
+
 /* ---- crossings ----------------------------------------------------------------------------- */
 
 typedef struct bex_entry_request {
@@ -138,6 +180,12 @@ typedef struct bex_entry_request {
     int dim;                       /* floats in each template (bex_engine_dim); 0: BEX_TEMPLATE_DIM.
                                       Both must be the store's (bex_store_template_check):
                                       otherwise BEX_ERR_ARG and nothing is recorded */
+    const bex_chip *chip;          /* the document's chip as read; NULL: read without a chip
+                                      ("no_chip"). With a chip, doc is DG1's MRZ (bex_chip_mrz)
+                                      and doc_photo DG2's face (bex_chip_face_image); the chip
+                                      is checked (passive authentication against the store's
+                                      trust store, DG1 against chip->printed_mrz) and a failure
+                                      is a flag and a referral (rules.h: bex_chip_decide) */
 } bex_entry_request;
 
 typedef struct bex_entry_result {
@@ -155,6 +203,7 @@ typedef struct bex_entry_result {
                                       they left, but no exit was recorded */
     int n_closed;
     int face;                      /* with several faces: the one taken as the holder's (0-based) */
+    bex_chip_check chip;           /* the document check (chip.presented 0: "no_chip") */
 } bex_entry_result;
 
 /* An arrival (rules.h, bex_entry_decide, says how it is decided). BEX_ERR_ARG for a request

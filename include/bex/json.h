@@ -27,7 +27,13 @@ void bex_json_flag(FILE *f, const bex_flag *x);
 void bex_json_flags(FILE *f, const bex_flag *flags, size_t n);
 /* ,"capture":{"outcome":..,"message":..} */
 void bex_json_capture(FILE *f, const char *outcome, const char *message);
-/* An entry's result (a line); the capture failures shown when their outcome is not NULL. */
+/* A chip's check as one object (no member name): {"check":"authentic"|"no_chip"|<failure>,
+ * "passive_authentication":{outcome, message, altered_group, hash_algorithm, signer{country,
+ * issuer_country, serial}, crl_checked, sod_groups, groups_checked}, "mrz":{outcome,message}
+ * or null, "active_authentication":.., "chip_authentication":..}; {"check":"no_chip"} when
+ * no chip was presented. What encounters.chip_detail keeps and officers see. */
+void bex_json_chip_check(FILE *f, const bex_chip_check *c);
+/* An entry's result (a line), its ,"document_check":{...} included; the capture failures shown when their outcome is not NULL. */
 void bex_json_entry(FILE *f, const bex_entry_result *r, const char *capture_failure, const char *capture_message,
                     const char *doc_failure, const char *doc_message);
 /* An exit's result (a line). */

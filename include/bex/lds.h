@@ -233,6 +233,12 @@ typedef struct bex_lds {
  * the file. DG1 must be present. Release *out with bex_lds_free. */
 int bex_lds_read_dir(const char *dir, bex_lds *out, char *err, size_t errlen);
 void bex_lds_free(bex_lds *lds);
+/* As bex_lds_read_dir, reading the files (capped, DG1 required) without parsing any: a chip
+ * whose files are damaged is read as it is, for passive authentication to judge. */
+int bex_lds_read_files(const char *dir, bex_lds *out, char *err, size_t errlen);
+
+/* The most bytes read of file idx (BEX_LDS_COM, 1..16, BEX_LDS_SOD): BEX_LDS_MAX_*. */
+size_t bex_lds_file_cap(int idx);
 
 /* The data group number of an LDS tag (0x61 -> 1, 0x75 -> 2, 0x63 -> 3 ...), 0 if none. */
 int bex_lds_dg_of_tag(uint8_t tag);

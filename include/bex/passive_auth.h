@@ -142,7 +142,12 @@ bex_pa_outcome bex_pa_check_mrz(const uint8_t *dg1, size_t len, const char *prin
  * Document Signer signs. *out is the caller's to free with bex_pa_free. */
 int bex_pa_build_lds_security_object(const char *hash, const bex_dg *dgs, size_t n_dgs, uint8_t **out,
                                      size_t *out_len, char *err, size_t errlen);
-/* Frees what bex_pa_build_lds_security_object returned. */
+/* EF.SOD for test chips: the LDSSecurityObject signed as CMS SignedData (content type
+ * 2.23.136.1.1.1, SHA-256, the signer's certificate included) with the Document Signer's PEM
+ * certificate and unencrypted PEM key, wrapped in tag 0x77. *sod: free with bex_pa_free. */
+int bex_pa_sign_sod(const uint8_t *lds_so, size_t len, const char *signer_pem, const char *key_pem,
+                    uint8_t **sod, size_t *sod_len, char *err, size_t errlen);
+/* Frees what bex_pa_build_lds_security_object and bex_pa_sign_sod returned. */
 void bex_pa_free(void *p);
 
 #ifdef __cplusplus

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bex/json.h"
 #include "bex/rules.h"
 #include "bex/timestamp.h"
 #include "store/records.h"
@@ -40,6 +41,61 @@ static int entry_gather(bex_store *st, const bex_entry_request *rq, bex_entry_fa
     return rc;
 }
 
+int bex_store_trust_get(bex_store *st, const bex_trust_store **out, char *err, size_t errlen); /* TEMPORARY */
+
+/* The chip's check at the crossing's time: passive authentication against the store's trust
+ * store, DG1 against the printed MRZ, and what the reader reports of Active and Chip
+ * Authentication. A damaged chip is an outcome (malformed), not an error. */
+static int chip_check(bex_store *st, const bex_chip *c, const char *at, bex_chip_check *out, char *err,
+                      size_t errlen) {
+    memset(out, 0, sizeof *out);
+    out->presented = 1;
+    out->active_auth = c->active_auth;
+    out->chip_auth = c->chip_auth;
+    int64_t t = 0;
+    if (bex_time_parse(at, &t) != BEX_OK) {
+        snprintf(err, errlen, "the crossing's time is no ISO 8601 time");
+        return BEX_ERR_ARG;
+    }
+    const bex_trust_store *ts = NULL;
+    int rc = bex_store_trust_get(st, &ts, err, errlen);
+    if (rc != BEX_OK) return rc;
+    bex_dg dgs[BEX_PA_MAX_DG];
+    size_t n = 0;
+    for (int g = 1; g <= BEX_PA_MAX_DG; g++)
+        if (c->file[g]) dgs[n++] = (bex_dg){g, c->file[g], c->file_len[g]};
+    if (!c->file[BEX_LDS_SOD]) {
+        out->pa.outcome = BEX_PA_MALFORMED;
+        snprintf(out->pa.message, sizeof out->pa.message,
+                 "the chip's files hold no EF.SOD: nothing shows the issuer signed its data groups");
+    } else if ((rc = bex_pa_verify(ts, c->file[BEX_LDS_SOD], c->file_len[BEX_LDS_SOD], dgs, n, t, &out->pa, err,
+                                   errlen)) != BEX_OK) {
+        return rc;
+    }
+    if (c->printed_mrz) {
+        out->mrz_compared = 1;
+        out->mrz = c->file[1] ? bex_pa_check_mrz(c->file[1], c->file_len[1], c->printed_mrz, out->mrz_message,
+                                                  sizeof out->mrz_message)
+                              : BEX_PA_MALFORMED;
+        if (!c->file[1]) snprintf(out->mrz_message, sizeof out->mrz_message, "the chip's files hold no DG1");
+    }
+    return BEX_OK;
+}
+
+/* bex_json_chip_check's text for encounters.chip_detail (malloc'd; NULL: out of memory). */
+static char *chip_detail(const bex_chip_check *c) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return NULL;
+    bex_json_chip_check(f, c);
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
 static int64_t resolve(int64_t id, int64_t made) { return id == BEX_NEW ? made : id; }
 
 static int entry_record(bex_store *st, const bex_entry_request *rq, const bex_entry_facts *f,
@@ -60,12 +116,22 @@ static int entry_record(bex_store *st, const bex_entry_request *rq, const bex_en
     bex__encounter_row e = {.subject = subject, .document = document, .port = rq->port, .port_kind = rq->port_kind,
                             .carrier = rq->carrier, .voyage = rq->voyage, .at = f->at, .outcome = v->outcome,
                             .match = v->verify.gallery != BEX_GALLERY_NONE ? &v->verify : &v->identify,
-                            .decision = v->decision, .citizen = v->citizen};
+                            .decision = v->decision, .citizen = v->citizen,
+                            .chip_check = bex_chip_check_name(&f->chip)};
+    res->chip = f->chip;
+    char *detail = f->chip.presented ? chip_detail(&f->chip) : NULL;
+    if (f->chip.presented && !detail) {
+        snprintf(err, errlen, "out of memory");
+        return BEX_ERR_NOMEM;
+    }
+    e.chip_detail = detail;
     if (!v->citizen) {
         e.class_ = rq->admission_class;
         e.admit_until = rq->admit_until;
     }
-    if ((rc = bex__insert_encounter(st, &e, &res->encounter, err, errlen)) != BEX_OK) return rc;
+    rc = bex__insert_encounter(st, &e, &res->encounter, err, errlen);
+    free(detail);
+    if (rc != BEX_OK) return rc;
     int64_t enc = res->encounter;
     for (int i = 0; rc == BEX_OK && i < v->n_close; i++) {
         rc = bex__supersede_admission(st, v->close[i], enc, err, errlen);
@@ -92,15 +158,16 @@ static int entry_record(bex_store *st, const bex_entry_request *rq, const bex_en
         rc = bex__insert_sample(st, subject, enc, "document", rq->doc_photo, rq->doc_quality, f->at, NULL, 0,
                                 v->citizen, !v->citizen, NULL, err, errlen);
     if (rc == BEX_OK) {
-        char obj[128], det[192];
+        char obj[128], det[256];
         snprintf(obj, sizeof obj, "encounter %lld subject %lld document %lld admission %lld", (long long)enc,
                  (long long)subject, (long long)document, (long long)res->admission);
         char cal[40] = "";
         if (f->calibration.source == BEX_CALIB_APPLIED)
             snprintf(cal, sizeof cal, ", calibration %lld", f->calibration.id);
-        snprintf(det, sizeof det, "outcome %s, decision %s, %d flags, 1:N over %lld subjects%s%s%s",
+        snprintf(det, sizeof det, "outcome %s, decision %s, %d flags, 1:N over %lld subjects, chip %s%s%s%s",
                  bex_outcome_name(v->outcome), bex_decision_name(v->decision), v->n_flags, f->gallery_size,
-                 v->citizen ? ", citizen" : "", v->n_close ? ", earlier admissions closed" : "", cal);
+                 bex_chip_check_name(&f->chip), v->citizen ? ", citizen" : "",
+                 v->n_close ? ", earlier admissions closed" : "", cal);
         rc = bex__audit(st, "entry", obj, det, err, errlen);
     }
     return rc;
@@ -178,6 +245,7 @@ int bex_border_entry(bex_store *st, const bex_entry_request *rq0, bex_entry_resu
     }
     if (rc == BEX_OK) rc = bex__operating_points(st, rq->port, &f->calibration, &f->verify_op, &f->fpir, err, errlen);
     if (rc == BEX_OK) rc = entry_gather(st, rq, f, err, errlen);
+    if (rc == BEX_OK && rq->chip) rc = chip_check(st, rq->chip, f->at, &f->chip, err, errlen);
     bex_entry_verdict v;
     if (rc == BEX_OK) rc = bex_entry_decide(f, &v, err, errlen);
     if (rc == BEX_OK) rc = entry_record(st, rq, f, &v, res, err, errlen);

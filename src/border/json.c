@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bex/json.h"
+#include "bex/rules.h"
 
 void bex_json_str(FILE *f, const char *s) {
     if (!s) {
@@ -94,6 +95,51 @@ void bex_json_capture(FILE *f, const char *outcome, const char *message) {
     fputc('}', f);
 }
 
+static void ints(FILE *f, const int *v, int n) {
+    fputc('[', f);
+    for (int i = 0; i < n; i++) fprintf(f, "%s%d", i ? "," : "", v[i]);
+    fputc(']', f);
+}
+
+void bex_json_chip_check(FILE *f, const bex_chip_check *c) {
+    fputs("{\"check\":", f);
+    bex_json_str(f, bex_chip_check_name(c));
+    if (!c || !c->presented) {
+        fputc('}', f);
+        return;
+    }
+    const bex_pa_result *r = &c->pa;
+    fputs(",\"passive_authentication\":{\"outcome\":", f);
+    bex_json_str(f, bex_pa_outcome_name(r->outcome));
+    fputs(",\"message\":", f);
+    bex_json_str(f, r->message);
+    if (r->altered_group) fprintf(f, ",\"altered_group\":%d", r->altered_group);
+    fputs(",\"hash_algorithm\":", f);
+    bex_json_str(f, r->hash_algorithm);
+    fputs(",\"signer\":{\"country\":", f);
+    bex_json_str(f, r->signer_country);
+    fputs(",\"issuer_country\":", f);
+    bex_json_str(f, r->issuer_country);
+    fputs(",\"serial\":", f);
+    bex_json_str(f, r->signer_serial);
+    fprintf(f, "},\"crl_checked\":%s,\"sod_groups\":", r->crl_checked ? "true" : "false");
+    ints(f, r->sod_groups, r->n_sod_groups);
+    fputs(",\"groups_checked\":", f);
+    ints(f, r->checked, r->n_checked);
+    fputs("},\"mrz\":", f);
+    if (c->mrz_compared) {
+        fputs("{\"outcome\":", f);
+        bex_json_str(f, c->mrz == BEX_PA_AUTHENTIC ? "agrees" : bex_pa_outcome_name(c->mrz));
+        fputs(",\"message\":", f);
+        bex_json_str(f, c->mrz_message);
+        fputc('}', f);
+    } else {
+        fputs("null", f);
+    }
+    fprintf(f, ",\"active_authentication\":\"%s\",\"chip_authentication\":\"%s\"}",
+            bex_chip_auth_name(c->active_auth), bex_chip_auth_name(c->chip_auth));
+}
+
 void bex_json_entry(FILE *f, const bex_entry_result *r, const char *capture_failure, const char *capture_message,
                     const char *doc_failure, const char *doc_message) {
     fprintf(f, "{\"encounter\":%lld,\"subject\":%lld,\"document\":%lld", (long long)r->encounter,
@@ -110,6 +156,8 @@ void bex_json_entry(FILE *f, const bex_entry_result *r, const char *capture_fail
         bex_json_str(f, doc_message);
         fputc('}', f);
     }
+    fputs(",\"document_check\":", f);
+    bex_json_chip_check(f, &r->chip);
     bex_json_match(f, "verify", &r->verify);
     bex_json_match(f, "identify", &r->identify);
     bex_json_flags(f, r->flags, (size_t)r->n_flags);

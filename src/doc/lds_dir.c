@@ -40,7 +40,7 @@ static int file_index(const char *name) {
     return v >= 1 && v <= 16 ? v : -1;
 }
 
-static size_t cap_of(int idx) {
+size_t bex_lds_file_cap(int idx) {
     switch (idx) {
     case BEX_LDS_COM: return BEX_LDS_MAX_COM_BYTES;
     case 1: return BEX_LDS_MAX_DG1_BYTES;
@@ -105,12 +105,11 @@ void bex_lds_free(bex_lds *lds) {
     memset(lds, 0, sizeof *lds);
 }
 
-int bex_lds_read_dir(const char *dir, bex_lds *out, char *err, size_t errlen) {
-    if (!dir || !out) return bex__fail(err, errlen, BEX_ERR_ARG, "bex_lds_read_dir: NULL argument");
+/* Reads dir's chip files into *l (zeroed first) with their names in names[]; DG1 required. */
+static int read_files(const char *dir, bex_lds *lp, char names[BEX_LDS_NFILES][32], char *err, size_t errlen) {
     bex_lds l;
     memset(&l, 0, sizeof l);
-    char names[BEX_LDS_NFILES][32];
-    memset(names, 0, sizeof names);
+    memset(names, 0, sizeof(char[BEX_LDS_NFILES][32]));
     DIR *d = opendir(dir);
     if (!d) return bex__fail(err, errlen, BEX_ERR_IO, "%s: cannot open the directory: %s", dir, strerror(errno));
     int rc = BEX_OK;
@@ -129,16 +128,34 @@ int bex_lds_read_dir(const char *dir, bex_lds *out, char *err, size_t errlen) {
             rc = bex__fail(err, errlen, BEX_ERR_ARG, "%s: path too long", de->d_name);
             break;
         }
-        rc = read_capped(path, names[idx], cap_of(idx), &l.file[idx], &l.file_len[idx], err, errlen);
+        rc = read_capped(path, names[idx], bex_lds_file_cap(idx), &l.file[idx], &l.file_len[idx], err, errlen);
         if (rc != BEX_OK) break;
         if (idx >= 1 && idx <= 16) l.present |= 1u << idx;
     }
     closedir(d);
-    if (rc != BEX_OK) goto fail;
+    if (rc != BEX_OK) goto out;
     if (!l.file[1]) {
         rc = bex__fail(err, errlen, BEX_ERR_FORMAT, "%s: no DG1 file (DG1.bin): not a chip's files", dir);
-        goto fail;
+        goto out;
     }
+out:
+    if (rc != BEX_OK) bex_lds_free(&l);
+    *lp = l;
+    return rc;
+}
+
+int bex_lds_read_files(const char *dir, bex_lds *out, char *err, size_t errlen) {
+    if (!dir || !out) return bex__fail(err, errlen, BEX_ERR_ARG, "bex_lds_read_files: NULL argument");
+    char names[BEX_LDS_NFILES][32];
+    return read_files(dir, out, names, err, errlen);
+}
+
+int bex_lds_read_dir(const char *dir, bex_lds *out, char *err, size_t errlen) {
+    if (!dir || !out) return bex__fail(err, errlen, BEX_ERR_ARG, "bex_lds_read_dir: NULL argument");
+    bex_lds l;
+    char names[BEX_LDS_NFILES][32];
+    int rc = read_files(dir, &l, names, err, errlen);
+    if (rc != BEX_OK) return rc;
 #define CTX(i) lds__ctx c = {l.file[i], l.file_len[i], names[i], err, errlen}
     if (l.file[BEX_LDS_COM]) {
         CTX(BEX_LDS_COM);

@@ -869,3 +869,75 @@ out:
     ERR_clear_error();
     return rc;
 }
+
+/* Signing is for making test chips (bex doc make): OpenSSL's CMS_sign with the content type
+ * Doc 9303 Part 10 gives EF.SOD, the signer's certificate included, SHA-256, and the DER
+ * wrapped in EF.SOD's tag 0x77. */
+int bex_pa_sign_sod(const uint8_t *lds_so, size_t len, const char *signer_pem, const char *key_pem, uint8_t **sod,
+                    size_t *sod_len, char *err, size_t errlen) {
+    *sod = NULL;
+    *sod_len = 0;
+    int rc = BEX_ERR_FORMAT;
+    X509 *cert = NULL;
+    EVP_PKEY *key = NULL;
+    CMS_ContentInfo *cms = NULL;
+    BIO *in = NULL;
+    unsigned char *der = NULL;
+    FILE *f = fopen(signer_pem, "r");
+    if (f) {
+        cert = PEM_read_X509(f, NULL, NULL, NULL);
+        fclose(f);
+    }
+    if (!cert) {
+        snprintf(err, errlen, "%s: no PEM certificate to sign with", signer_pem);
+        goto out;
+    }
+    if ((f = fopen(key_pem, "r"))) {
+        key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+        fclose(f);
+    }
+    if (!key) {
+        snprintf(err, errlen, "%s: no PEM private key (unencrypted) to sign with", key_pem);
+        goto out;
+    }
+    in = BIO_new_mem_buf(lds_so, (int)len);
+    ASN1_OBJECT *type = OBJ_txt2obj("2.23.136.1.1.1", 1);
+    unsigned fl = CMS_BINARY | CMS_PARTIAL | CMS_NOSMIMECAP;
+    cms = in && type ? CMS_sign(NULL, NULL, NULL, NULL, fl) : NULL;
+    if (!cms || !CMS_set1_eContentType(cms, type) || !CMS_add1_signer(cms, cert, key, EVP_sha256(), fl) ||
+        !CMS_final(cms, in, NULL, fl)) {
+        ASN1_OBJECT_free(type);
+        snprintf(err, errlen, "signing the security object failed (does the key belong to the certificate?)");
+        rc = BEX_ERR_ARG;
+        goto out;
+    }
+    ASN1_OBJECT_free(type);
+    int n = i2d_CMS_ContentInfo(cms, &der);
+    if (n <= 0) {
+        snprintf(err, errlen, "encoding the signed security object failed");
+        goto out;
+    }
+    size_t hdr = n < 128 ? 2 : n < 256 ? 3 : n < 65536 ? 4 : 5;
+    uint8_t *o = bex__malloc(hdr + (size_t)n);
+    if (!o) {
+        rc = BEX_ERR_NOMEM;
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    o[0] = 0x77;
+    if (hdr == 2) o[1] = (uint8_t)n;
+    else if (hdr == 3) o[1] = 0x81, o[2] = (uint8_t)n;
+    else if (hdr == 4) o[1] = 0x82, o[2] = (uint8_t)(n >> 8), o[3] = (uint8_t)n;
+    else o[1] = 0x83, o[2] = (uint8_t)(n >> 16), o[3] = (uint8_t)(n >> 8), o[4] = (uint8_t)n;
+    memcpy(o + hdr, der, (size_t)n);
+    *sod = o;
+    *sod_len = hdr + (size_t)n;
+    rc = BEX_OK;
+out:
+    OPENSSL_free(der);
+    CMS_ContentInfo_free(cms);
+    BIO_free(in);
+    EVP_PKEY_free(key);
+    X509_free(cert);
+    return rc;
+}

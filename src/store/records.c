@@ -406,8 +406,9 @@ int bex__insert_document(bex_store *st, int64_t subject, const bex_mrz *d, const
 int bex__insert_encounter(bex_store *st, const bex__encounter_row *e, int64_t *id, char *err, size_t errlen) {
     sqlite3_stmt *s = st_stmt(st, "INSERT INTO encounters(subject_id, document_id, direction, port, port_kind, "
                                   "carrier, voyage, departure_id, at, outcome, gallery, gallery_size, score, "
-                                  "threshold, decision, class, admit_until, citizen, operating_point, calibration_id) "
-                                  "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)",
+                                  "threshold, decision, class, admit_until, citizen, operating_point, calibration_id, chip_check, "
+                                  "chip_detail) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,"
+                                  "?19,?20,?21,?22)",
                               err, errlen);
     if (!s) return BEX_ERR_IO;
     st_bind_id(s, 1, e->subject);
@@ -439,6 +440,8 @@ int bex__insert_encounter(bex_store *st, const bex__encounter_row *e, int64_t *i
     st_bind_text(s, 16, e->class_);
     st_bind_text(s, 17, e->admit_until);
     sqlite3_bind_int(s, 18, e->citizen != 0);
+    st_bind_text(s, 21, e->chip_check);
+    st_bind_text(s, 22, e->chip_detail);
     int rc = st_step_done(st, s, "recording the encounter", err, errlen);
     *id = sqlite3_last_insert_rowid(st->db);
     return rc;

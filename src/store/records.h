@@ -135,6 +135,8 @@ typedef struct bex__encounter_row {
     bex_decision decision;      /* entries */
     const char *class_, *admit_until;
     int citizen;
+    const char *chip_check;     /* entries: bex_chip_check_name; NULL: none (exits) */
+    const char *chip_detail;    /* entries: bex_json_chip_check's text; NULL: none */
 } bex__encounter_row;
 int bex__insert_encounter(bex_store *st, const bex__encounter_row *r, int64_t *id, char *err,
                           size_t errlen);

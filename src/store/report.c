@@ -232,7 +232,7 @@ int bex_store_subject_json(bex_store *st, int64_t subject, char **json, char *er
         rc = add_rows(st, o, "encounters",
                       "SELECT id, direction, port, port_kind, carrier, voyage, departure_id AS departure, at, outcome, "
                       "decision, gallery, gallery_size, score, threshold, operating_point, calibration_id, "
-                      "document_id AS document, citizen FROM encounters WHERE subject_id = ?1 ORDER BY at", subject, err, errlen);
+                      "document_id AS document, citizen, chip_check FROM encounters WHERE subject_id = ?1 ORDER BY at", subject, err, errlen);
     if (rc == BEX_OK)
         rc = add_rows(st, o, "samples",
                       "SELECT id, source, model, quality, captured_at, citizen, image IS NOT NULL AS image_kept "
@@ -269,7 +269,8 @@ int bex_store_encounter_json(bex_store *st, int64_t encounter, char **json, char
         rc = add_rows(st, o, "encounter",
                       "SELECT id, subject_id AS subject, document_id AS document, direction, port, port_kind, carrier, "
                       "voyage, departure_id AS departure, at, outcome, decision, class, admit_until, gallery, "
-                      "gallery_size, score, threshold, operating_point, calibration_id, citizen FROM encounters WHERE id = ?1",
+                      "gallery_size, score, threshold, operating_point, calibration_id, citizen, chip_check, chip_detail "
+                      "FROM encounters WHERE id = ?1",
                       encounter, err, errlen);
     cJSON *arr = o ? cJSON_GetObjectItemCaseSensitive(o, "encounter") : NULL;
     if (rc == BEX_OK && cJSON_GetArraySize(arr) != 1) {
@@ -278,6 +279,10 @@ int bex_store_encounter_json(bex_store *st, int64_t encounter, char **json, char
     }
     if (rc == BEX_OK) { /* one object, not a list of one */
         cJSON *one = cJSON_DetachItemFromArray(arr, 0);
+        /* the chip's check is kept as JSON text (bex_json_chip_check): shown as the object */
+        cJSON *det = cJSON_GetObjectItemCaseSensitive(one, "chip_detail");
+        cJSON *parsed = cJSON_IsString(det) ? cJSON_Parse(det->valuestring) : NULL;
+        if (parsed) cJSON_ReplaceItemInObjectCaseSensitive(one, "chip_detail", parsed);
         cJSON_DeleteItemFromObjectCaseSensitive(o, "encounter");
         cJSON_AddItemToObject(o, "encounter", one);
         rc = add_rows(st, o, "admissions",
