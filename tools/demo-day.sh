@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # demo-day.sh - a day at a port, end to end, on the embedded default (one SQLite file):
-# arrivals by air with passport checks, a citizen, an impostor referred to secondary inspection
-# and refused there by an officer, a flight's manifest and its gate gallery, departures, a land
-# crossing, the overstay report a month later, the flag queue, a look-up and the audit chain. Faces are LFW test fixtures (tests/data/lfw); names and passports are made up.
+# arrivals by air with passport checks (one on a chip verified by passive authentication, one on
+# a forged chip that is caught), a citizen, an impostor referred to secondary inspection and
+# refused there by an officer, a flight's manifest and its gate gallery, departures, a land
+# crossing, the overstay report a month later, the flag queue, a look-up and the audit chain.
+# Faces are LFW test fixtures (tests/data/lfw); names and passports are made up, and so is the
+# passport PKI: a demo CSCA and Document Signer made with openssl by tools/test-pki.sh ($db.pki,
+# 0700, removed at the end).
 #
 #   usage: tools/demo-day.sh [DB]      (default: demo.db, replaced)
 set -euo pipefail
@@ -10,6 +14,7 @@ cd "$(dirname "$0")/.."
 bex=${BEX:-build/bex}
 db=${1:-demo.db}
 rm -f "$db" "$db-wal" "$db-shm" "$db.gate-b22.key" "$db.gate-b22.key.seq"
+rm -rf "$db.pki" "$db.chips"
 D=tests/data/lfw
 # prints the command as one could type it (the store's --db left out), then runs it
 run() {
@@ -22,9 +27,18 @@ run() {
 mrz() { "$bex" mrz make --state "$1" --nationality "$1" --number "$2" --surname "$3" --given "$4" --birth "$5" \
         --sex "$6" --expiry 2032-01-01; }
 
-echo "== 08:10 JFK, flight arrivals: the live photo against the passport chip's photo, then 1:N"
+echo "== 07:00 the operator loads the Country Signing CA of the United Kingdom (a demo one, made here)"
+# a demo passport PKI: a CSCA and the Document Signer it issued, as a state's would be
+tools/test-pki.sh "$db.pki" GB "Demo United Kingdom"
+(umask 077 && mkdir -p "$db.chips")
+run trust load --db "$db" "$db.pki/csca.pem"
+
+echo "== 08:10 JFK, flight arrivals: the passport's chip read and verified (passive authentication),"
+echo "   the live photo against the chip's photo, then 1:N"
 A=$(mrz GBR 530000001 OKAFOR ADA 1971-08-16 F)
-run entry --db "$db" --photo $D/Angela_Bassett_0004.jpg --doc-photo $D/Angela_Bassett_0001.jpg --mrz "$A" \
+"$bex" doc make "$db.chips/okafor" --mrz "$A" --photo $D/Angela_Bassett_0001.jpg --signer "$db.pki/ds.pem" \
+    --key "$db.pki/ds.key" >/dev/null     # the chip as the passport office wrote it, as a reader saves it
+run entry --db "$db" --photo $D/Angela_Bassett_0004.jpg --chip "$db.chips/okafor" --mrz "$A" \
     --class B2 --admit-until 2026-03-31 --port JFK --port-kind air --at 2026-03-01T08:10:00Z
 B=$(mrz BRA 720000002 SOUZA ARMINIO 1957-07-20 M)
 run entry --db "$db" --photo $D/Arminio_Fraga_0003.jpg --doc-photo $D/Arminio_Fraga_0006.jpg --mrz "$B" \
@@ -43,6 +57,15 @@ echo "$out"
 enc=$(sed -n 's/^{"encounter":\([0-9]*\),.*/\1/p' <<<"$out")
 echo "== 09:20 secondary inspection: the officer refuses entry (nothing was admitted before this)"
 run decide --db "$db" "$enc" refuse
+echo "== 09:30 JFK: a stolen genuine passport whose chip photo was replaced with the bearer's own face:"
+echo "   the faces match, but the chip's DG2 no longer has the hash its issuer signed (exit 1: referred)"
+H=$(mrz GBR 530000009 HOLLOWAY JACK 1960-05-05 M)
+"$bex" doc make "$db.chips/holloway" --mrz "$H" --photo $D/Carl_Reiner_0002.jpg --signer "$db.pki/ds.pem" \
+    --key "$db.pki/ds.key" >/dev/null     # the genuine chip, stolen with the passport
+"$bex" doc make "$db.chips/forged" --mrz "$H" --photo $D/Mick_Jagger_0001.jpg >/dev/null  # the forger's DG2 ...
+cp "$db.chips/holloway/EF_SOD.bin" "$db.chips/forged/"   # ... beside the genuine, signed EF.SOD
+run entry --db "$db" --photo $D/Mick_Jagger_0003.jpg --chip "$db.chips/forged" --mrz "$H" \
+    --class B2 --admit-until 2026-03-31 --port JFK --port-kind air --at 2026-03-01T09:30:00Z
 echo "== 11:00 SYS land crossing, a child of 7 (no manifest at land)"
 C=$(mrz MEX 610000008 ROQUE FELIPE 2018-06-01 M)
 run entry --db "$db" --photo $D/Felipe_Perez_Roque_0001.jpg --doc-photo $D/Felipe_Perez_Roque_0004.jpg \
@@ -72,5 +95,6 @@ run lookup --db "$db" --surname Chen --given Lu --birth 1968-12-02
 echo "== the audit log: every read and write of personal data, hash-chained"
 run audit verify --db "$db"
 rm -f "$db.bx1.json"
+rm -rf "$db.pki"        # the demo PKI's keys; the chips stay ($db.chips: try bex doc verify on them)
 echo "demo: the store is $db (sqlite3 $db .tables); the gate gallery is $db.bx1.gallery, sealed to gate JFK-B22"
 echo "      (its key file: $db.gate-b22.key)"
