@@ -105,7 +105,7 @@ typedef struct bex_lds_cbeff {
     uint8_t subtype;           /* 0x82 */
     uint8_t creation_date[7];  /* 0x83: as stored */
     uint8_t validity[8];       /* 0x85: as stored */
-    uint16_t creator;          /* 0x86 */
+    uint32_t creator;          /* 0x86: the creator's PID, 4 bytes (Doc 9303 Part 10 Table 44) */
     uint16_t format_owner;     /* 0x87: 0x0101 ISO/IEC JTC 1/SC 37 (mandatory) */
     uint16_t format_type;      /* 0x88: 0x0008 face, 0x0007 finger image (mandatory) */
 } bex_lds_cbeff;

@@ -212,7 +212,9 @@ static int parse_cbeff(lds__ctx *c, const bex_tlv *h, bex_lds_cbeff *out) {
         int rc = lds__tlv_next(c, end, &pos, &e);
         if (rc != BEX_OK) return rc;
         if (e.tag < 0x80 || e.tag > 0x88) continue; /* e.g. 0x8A security options: not read */
-        static const size_t lens[9] = {2, 0, 1, 7, 0, 8, 2, 2, 2}; /* 0 = variable or unused */
+        /* the lengths of Doc 9303 Part 10 Table 44 (0 = variable or unused): 86, the creator's
+         * PID, is 4 bytes */
+        static const size_t lens[9] = {2, 0, 1, 7, 0, 8, 4, 2, 2};
         unsigned i = e.tag - 0x80;
         if (e.tag == 0x84) continue;
         if (cb.present & (1u << i))
@@ -231,7 +233,7 @@ static int parse_cbeff(lds__ctx *c, const bex_tlv *h, bex_lds_cbeff *out) {
         case 0x82: cb.subtype = (uint8_t)x; break;
         case 0x83: memcpy(cb.creation_date, v, 7); break;
         case 0x85: memcpy(cb.validity, v, 8); break;
-        case 0x86: cb.creator = (uint16_t)x; break;
+        case 0x86: cb.creator = x; break;
         case 0x87: cb.format_owner = (uint16_t)x; break;
         case 0x88: cb.format_type = (uint16_t)x; break;
         }

@@ -7,7 +7,9 @@
  *     expiry 21-26 [27], optional 28-41 [42] and composite over 0-9,13-19,21-42 [43] (TD3
  *     only; MRV-A's optional data runs 28-43 unchecked).
  *   TD2 / MRV-B, line 2 (36): as above to 27, optional 28-34 and composite over
- *     0-9,13-19,21-34 [35] (TD2 only; MRV-B's optional data runs 28-35).
+ *     0-9,13-19,21-34 [35] (TD2 only; MRV-B's optional data runs 28-35). A TD2 number longer
+ *     than 9 continues in the optional data, its check digit last, and [9] is '<' (Doc 9303
+ *     Part 6, 4.2.2 note j; Part 11 Appendix D.2 gives one).
  *   TD1: line 1 (30): code 0-1, state 2-4, number 5-13 [14], optional 15-29 (a number longer
  *     than 9 continues here, its check digit last, and [14] is '<'); line 2: birth 0-5 [6],
  *     sex 7, expiry 8-13 [14], nationality 15-17, optional 18-28, composite over line 1
@@ -115,10 +117,35 @@ static int sex(char c, char *out, int line, int pos, char *err, size_t errlen) {
 }
 
 /* Line 2 of TD2, TD3 and the visas (they share positions 0-27). */
-static int line2_common(const char *l, int today_yy, bex_mrz *m, char *err, size_t errlen) {
+/* A document number longer than 9: its first 9 characters in head, '<' where their check
+ * digit would be, and the rest at the start of the optional data opt (n characters), followed
+ * by the check digit over the whole number and a filler (Doc 9303 Part 5, 4.2.2 note j for
+ * TD1; Part 6, 4.2.2 note j for TD2). What follows is the optional data proper. */
+static void long_number(bex_mrz *m, const char *head, const char *opt, size_t n, char *optout,
+                        size_t optcap) {
+    size_t end = 0;
+    while (end < n && opt[end] != '<') end++;
+    if (end < 2) { /* no continuation and check digit: the number's digit is missing */
+        fail_check(m, "document_number");
+        return;
+    }
+    char num[24];
+    memcpy(num, head, 9);
+    memcpy(num + 9, opt, end - 1);
+    field(num, 9 + end - 1, m->doc_number, sizeof m->doc_number);
+    check(m, num, 9 + end - 1, opt[end - 1], "document_number");
+    if (end < n) end++; /* the filler that ends the number */
+    field(opt + end, n - end, optout, optcap);
+}
+
+/* long_ok: a number that continues in the optional data is read by the caller (TD2) */
+static int line2_common(const char *l, int long_ok, int today_yy, bex_mrz *m, char *err,
+                        size_t errlen) {
     int rc;
-    field(l, 9, m->doc_number, sizeof m->doc_number);
-    check(m, l, 9, l[9], "document_number");
+    if (!(long_ok && l[9] == '<' && l[8] != '<')) {
+        field(l, 9, m->doc_number, sizeof m->doc_number);
+        check(m, l, 9, l[9], "document_number");
+    }
     field(l + 10, 3, m->nationality, sizeof m->nationality);
     if ((rc = date(l + 13, 1, today_yy, m->birth_date, "birth date", 2, 13, err, errlen))) return rc;
     check(m, l + 13, 6, l[19], "birth_date");
@@ -181,19 +208,7 @@ int bex_mrz_parse_at(const char *text, const char *today, bex_mrz *out, char *er
         const char *l3 = lines[2];
         /* document number: 5-13 with its digit at 14, or continued into 15-29 when [14] is '<' */
         if (l1[14] == '<' && l1[5 + 8] != '<') {
-            char num[24];
-            memcpy(num, l1 + 5, 9);
-            int k = 9, end = 15;
-            while (end < 30 && l1[end] != '<') end++;
-            if (end - 15 < 2) fail_check(&m, "document_number");
-            else {
-                memcpy(num + k, l1 + 15, (size_t)(end - 16));
-                k += end - 16;
-                num[k] = 0;
-                field(num, (size_t)k, m.doc_number, sizeof m.doc_number);
-                check(&m, num, (size_t)k, l1[end - 1], "document_number");
-                field(l1 + end, (size_t)(30 - end), m.optional1, sizeof m.optional1);
-            }
+            long_number(&m, l1 + 5, l1 + 15, 15, m.optional1, sizeof m.optional1);
         } else {
             field(l1 + 5, 9, m.doc_number, sizeof m.doc_number);
             check(&m, l1 + 5, 9, l1[14], "document_number");
@@ -217,7 +232,8 @@ int bex_mrz_parse_at(const char *text, const char *today, bex_mrz *out, char *er
     } else {
         size_t n = (size_t)len[0];
         name(l1 + 5, n - 5, &m);
-        if ((rc = line2_common(l2, today_yy, &m, err, errlen))) return rc;
+        int td2_long = m.format == BEX_MRZ_TD2 && l2[9] == '<' && l2[8] != '<';
+        if ((rc = line2_common(l2, m.format == BEX_MRZ_TD2, today_yy, &m, err, errlen))) return rc;
         if (m.format == BEX_MRZ_TD3) {
             field(l2 + 28, 14, m.optional1, sizeof m.optional1);
             check(&m, l2 + 28, 14, l2[42], "optional_data");
@@ -227,7 +243,8 @@ int bex_mrz_parse_at(const char *text, const char *today, bex_mrz *out, char *er
             memcpy(comp + 17, l2 + 21, 22);
             if (l2[43] != '0' + bex_mrz_check_digit(comp, 39)) fail_check(&m, "composite");
         } else if (m.format == BEX_MRZ_TD2) {
-            field(l2 + 28, 7, m.optional1, sizeof m.optional1);
+            if (td2_long) long_number(&m, l2, l2 + 28, 7, m.optional1, sizeof m.optional1);
+            else field(l2 + 28, 7, m.optional1, sizeof m.optional1);
             char comp[64];
             memcpy(comp, l2, 10);
             memcpy(comp + 10, l2 + 13, 7);

@@ -96,6 +96,15 @@ out=$("$bex" doc verify unknown --trust csca.pem)
 [ $? -eq 1 ] && grep -q '"issuer_country":"ZZ"' <<<"$out" && grep -q '"outcome":"unknown_signer"' <<<"$out"
 check unknown_csca_exit_1 $?
 
+# The SOD holds the hash of each data group's whole file, tag and length included (Doc 9303
+# Part 10 4.6.2 EF.SOD; Part 11 Appendix E, the passive authentication "worked example", is
+# its seven steps only, no bytes): a hash over DG1's value alone (its 5F1F element, dg1.in)
+# does not match
+mkdir valueonly vo_work && cp chip/DG1.bin chip/dg2.BIN valueonly/ &&
+    (cd vo_work && q lds_security_object ../dg1.in ../chip/dg2.BIN && q sod_sign ../ds.pem ../ds.key ../valueonly/EF_SOD.bin)
+out=$("$bex" doc verify valueonly --trust csca.pem)
+[ $? -eq 1 ] && grep -q '"outcome":"data_group_altered".*"altered_group":1' <<<"$out"; check hash_over_dg1_value_only_altered $?
+
 q openssl ca -config pki.cnf -revoke ds.pem -keyfile csca.key -cert csca.pem
 q openssl ca -config pki.cnf -gencrl -keyfile csca.key -cert csca.pem -out csca.crl
 out=$("$bex" doc verify chip --trust csca.pem --trust csca.crl)

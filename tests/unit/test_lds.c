@@ -292,10 +292,12 @@ TEST(deep_nesting_is_refused) {
 
 /* ------------------------------------------------------------------ Doc 9303 worked examples */
 
-/* Doc 9303 Part 10, Appendix A, A.1: EF.COM of an LDS 1.7 chip, Unicode 4.0.0, holding DG1,
- * DG2, DG4 and DG12. The appendix itself was not at hand here: these bytes and A.2.1's below
- * are as another reader's test suite transcribes them (ZeroPass dmrtd, test/ef_test.dart),
- * and they agree with the structure Part 10 describes. */
+/* Doc 9303 (8th edition, 2021) Part 10, Appendix A ("Logical data structure mapping
+ * examples"), A.1: EF.COM of an LDS 1.7 chip, Unicode 4.0.0, holding DG1, DG2, DG4 and DG12,
+ * byte for byte as the appendix writes it in full hexadecimal:
+ * '60' '16' '5F01' '04' '30313037' '5F36' '06' '303430303030' '5C' '04' '6175766C'.
+ * (Checked against a page-by-page text conversion of the PDF; ZeroPass dmrtd's
+ * test/ef_test.dart has the same bytes.) */
 static const uint8_t DOC9303_COM[] = {0x60, 0x16, 0x5F, 0x01, 0x04, 0x30, 0x31, 0x30,
                                       0x37, 0x5F, 0x36, 0x06, 0x30, 0x34, 0x30, 0x30,
                                       0x30, 0x30, 0x5C, 0x04, 0x61, 0x75, 0x76, 0x6C};
@@ -313,18 +315,37 @@ TEST(doc9303_ef_com) {
     CHECK(bex_lds_build_com("0107", "040000", tags, 4, &b, err, sizeof err) == BEX_OK);
     CHECK(b.len == sizeof DOC9303_COM && !memcmp(b.data, DOC9303_COM, b.len));
     bex_bytes_free(&b);
+    /* A.1's second case, "a hypothetic LDS Version 15.99": the same with '31353939' */
+    static const uint8_t com1599[] = {0x60, 0x16, 0x5F, 0x01, 0x04, 0x31, 0x35, 0x39,
+                                      0x39, 0x5F, 0x36, 0x06, 0x30, 0x34, 0x30, 0x30,
+                                      0x30, 0x30, 0x5C, 0x04, 0x61, 0x75, 0x76, 0x6C};
+    CHECK(bex_lds_parse_com(com1599, sizeof com1599, &com, err, sizeof err) == BEX_OK);
+    CHECK(!strcmp(com.lds_version, "1599") && com.n_tags == 4);
+    /* Part 11, Appendix D.4 (Basic Access Control's worked example, secure messaging): the
+     * EF.COM it reads and decrypts, '60145F0104303130365F36063034303030305C026175': LDS 1.6,
+     * Unicode 4.0.0, DG1 and DG2 */
+    static const uint8_t com_d4[] = {0x60, 0x14, 0x5F, 0x01, 0x04, 0x30, 0x31, 0x30,
+                                     0x36, 0x5F, 0x36, 0x06, 0x30, 0x34, 0x30, 0x30,
+                                     0x30, 0x30, 0x5C, 0x02, 0x61, 0x75};
+    CHECK(bex_lds_parse_com(com_d4, sizeof com_d4, &com, err, sizeof err) == BEX_OK);
+    CHECK(!strcmp(com.lds_version, "0106") && !strcmp(com.unicode_version, "040000"));
+    CHECK(com.n_tags == 2 && com.dg_mask == ((1u << 1) | (1u << 2)));
+    CHECK(bex_lds_build_com("0106", "040000", tags, 2, &b, err, sizeof err) == BEX_OK);
+    CHECK(b.len == sizeof com_d4 && !memcmp(b.data, com_d4, b.len));
+    bex_bytes_free(&b);
 }
 
-/* Doc 9303 Part 10, Appendix A, A.2.1: DG1 of a TD1 (the Netherlands specimen). The
- * appendix prints the composite check digit (the last of line 2) as 4, the transcription
- * notes; the digit that the fields give is 8 (checked here): both are tested, the printed one
- * reported as a failed composite check. */
+/* Part 10, Appendix A, A.2.1: DG1 of a TD1 (a Netherlands card): '61' '5D' '5F1F' '5A' and the
+ * 90 characters, which the appendix prints with the composite check digit (the last of line
+ * 2) 4; the digit its fields give is 8 (checked here). Both are tested: the printed one as a
+ * DG1 that parses with a failed composite check. */
 #define A21_L1 "I<NLDXI85935F86999999990<<<<<<"
 #define A21_L2_HEAD "7208148F1108268NLD<<<<<<<<<<<"
 #define A21_L3 "VAN<DER<STEEN<<MARIANNE<LOUISE"
 static const uint8_t DOC9303_DG1_TD1[] = "\x61\x5D\x5F\x1F\x5A" A21_L1 A21_L2_HEAD "8" A21_L3;
 static const uint8_t DOC9303_DG1_TD1_PRINTED[] = "\x61\x5D\x5F\x1F\x5A" A21_L1 A21_L2_HEAD "4" A21_L3;
-/* DG1 of Doc 9303 Part 4's TD3 specimen (Utopia): 61 5B 5F 1F 58 and the 88 characters */
+/* DG1 of the Utopia TD3 specimen (Part 4 Appendix B; its MRZ is an image in the PDF, see
+ * test_mrz.c) in Part 10's layout (4.7.1): 61 5B 5F 1F 58 and the 88 characters */
 static const uint8_t DOC9303_DG1_TD3[] =
     "\x61\x5B\x5F\x1F\x58"
     "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<L898902C36UTO7408122F1204159ZE184226B<<<<<10";
@@ -345,9 +366,14 @@ TEST(doc9303_dg1) {
     CHECK(bex_lds_parse_dg1(DOC9303_DG1_TD3, sizeof DOC9303_DG1_TD3 - 1, &d, err, sizeof err) == BEX_OK);
     CHECK(d.mrz.format == BEX_MRZ_TD3 && d.mrz.n_failed == 0 && !strcmp(d.mrz.surname, "ERIKSSON"));
     CHECK(!memcmp(d.text, DOC9303_DG1_TD3 + 5, 88) && d.text[88] == 0);
-    /* a TD2 card's DG1 (the Utopia specimen of Part 5): 72 characters. Appendix A.2.2's TD2
-     * example is not used: the appendix itself was not at hand, and its MRZ as transcribed
-     * elsewhere is malformed (filler and check digits changed to make it parse). */
+    /* Part 10 A.2.2, the TD2 example, as printed: '61' '4B' '5F1F' '48' then 81 characters
+     * (I<ATASMITH<<JOHN<T...<<<54) where 72 belong. The appendix is wrong here; the 9 bytes
+     * past the 61 template are refused, not read into a made-up MRZ. */
+    static const uint8_t a22[] = "\x61\x4B\x5F\x1F\x48"
+                                 "I<ATASMITH<<JOHN<T<<<<<<<<<<<<<<<<<<<<<<<<<<123456789<HMD7406222M10123130121<<<54";
+    CHECK(sizeof a22 - 1 == 5 + 81);
+    CHECK(bex_lds_parse_dg1(a22, sizeof a22 - 1, &d, err, sizeof err) == BEX_ERR_CORRUPT);
+    /* a TD2 card's DG1 (the Utopia specimen of Part 6 Appendix A): 72 characters */
     bex_bytes td2 = {0};
     CHECK(bex_lds_build_dg1("I<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<\nD231458907UTO7408122F1204159<<<<<<<6",
                             &td2, err, sizeof err) == BEX_OK);
@@ -360,6 +386,108 @@ TEST(doc9303_dg1) {
     CHECK(bex_lds_build_dg1(A21_L1 "\n" A21_L2_HEAD "8\n" A21_L3, &b, err, sizeof err) == BEX_OK);
     CHECK(b.len == sizeof DOC9303_DG1_TD1 - 1 && !memcmp(b.data, DOC9303_DG1_TD1, b.len));
     bex_bytes_free(&b);
+}
+
+/* Part 10, Appendix A, A.3: a DG2 with one face whose CBEFF header (tag A1) carries every
+ * element Table 44 lists: 80 '0101', 81 '02', 83 '20020315133000', 85 '2002040120070331',
+ * 86 '00010001' (4 bytes: Table 44 gives the PID length as '04'), 87 '0101', 88 '0008'. The
+ * appendix's lengths do not add up as printed (A1 '26' over 40 bytes of elements, the outer
+ * length printed '82319EC'); the elements are used as printed, the lengths are the writer's,
+ * and the 12 642-byte data block the example leaves out is a fixture face record. */
+TEST(doc9303_dg2_header) {
+    char err[256];
+    uint8_t *jpg;
+    size_t jpg_len;
+    jpg = slurp(TEST_DATA("image/gray.jpg"), &jpg_len);
+    CHECK(jpg != NULL);
+    if (!jpg) return;
+    bex_bytes ref = {0};
+    bex_lds_face_in face = {jpg, jpg_len, 0, 7, 5, 1};
+    CHECK(bex_lds_build_dg2(&face, 1, &ref, err, sizeof err) == BEX_OK);
+    /* the reference DG2's data block (5F2E), value only */
+    const uint8_t *bdb = NULL;
+    size_t bdb_len = 0;
+    for (size_t i = 0; i + 1 < ref.len; i++)
+        if (ref.data[i] == 0x5F && ref.data[i + 1] == 0x2E) {
+            size_t pos = i;
+            bex_tlv t;
+            if (bex_tlv_next(ref.data, ref.len, &pos, &t, err, sizeof err) == BEX_OK && t.tag == 0x5F2E) {
+                bdb = ref.data + t.val_off;
+                bdb_len = t.len;
+                break;
+            }
+        }
+    CHECK(bdb != NULL && bdb_len > 4 && !memcmp(bdb, "FAC", 4));
+    static const uint8_t a1[] = {0x80, 0x02, 0x01, 0x01, 0x81, 0x01, 0x02, 0x83, 0x07, 0x20,
+                                 0x02, 0x03, 0x15, 0x13, 0x30, 0x00, 0x85, 0x08, 0x20, 0x02,
+                                 0x04, 0x01, 0x20, 0x07, 0x03, 0x31, 0x86, 0x04, 0x00, 0x01,
+                                 0x00, 0x01, 0x87, 0x02, 0x01, 0x01, 0x88, 0x02, 0x00, 0x08};
+    CHECK(sizeof a1 == 0x28);
+    bex_bytes b = {0};
+    bex_tlv_open(&b, 0x75);
+    bex_tlv_open(&b, 0x7F61);
+    bex_tlv_put(&b, 0x02, "\x01", 1);
+    bex_tlv_open(&b, 0x7F60);
+    bex_tlv_put(&b, 0xA1, a1, sizeof a1);
+    bex_tlv_put(&b, 0x5F2E, bdb, bdb_len);
+    bex_tlv_close(&b);
+    bex_tlv_close(&b);
+    bex_tlv_close(&b);
+    CHECK(bex_bytes_done(&b) == BEX_OK);
+    bex_lds_dg2 d;
+    CHECK(bex_lds_parse_dg2(b.data, b.len, &d, err, sizeof err) == BEX_OK);
+    const bex_lds_cbeff *cb = &d.faces[0].cbeff;
+    CHECK(d.n_faces == 1 && cb->version == 0x0101 && cb->bdb_type == 2);
+    CHECK(!memcmp(cb->creation_date, a1 + 9, 7) && !memcmp(cb->validity, a1 + 18, 8));
+    CHECK(cb->creator == 0x00010001 && cb->format_owner == 0x0101 && cb->format_type == 0x0008);
+    /* a PID of another length than Table 44's '04' is refused */
+    bex_bytes_free(&b);
+    uint8_t a1_short[sizeof a1 - 2];
+    memcpy(a1_short, a1, 26);
+    a1_short[27] = 0x02;
+    a1_short[26] = 0x86;
+    memcpy(a1_short + 28, a1 + 30, sizeof a1 - 30);
+    bex_tlv_open(&b, 0x75);
+    bex_tlv_open(&b, 0x7F61);
+    bex_tlv_put(&b, 0x02, "\x01", 1);
+    bex_tlv_open(&b, 0x7F60);
+    bex_tlv_put(&b, 0xA1, a1_short, sizeof a1_short);
+    bex_tlv_put(&b, 0x5F2E, bdb, bdb_len);
+    bex_tlv_close(&b);
+    bex_tlv_close(&b);
+    bex_tlv_close(&b);
+    CHECK(bex_lds_parse_dg2(b.data, b.len, &d, err, sizeof err) == BEX_ERR_CORRUPT);
+    CHECK(strstr(err, "CBEFF element 86 has 2 bytes") != NULL);
+    bex_bytes_free(&b);
+    bex_bytes_free(&ref);
+    free(jpg);
+}
+
+/* Part 10, Appendix A, A.5: DG11 with the full name, place of birth, address, telephone and
+ * profession. The appendix prints the telephone as 16125551212 (11 characters) under the
+ * length '0E' (14); its prose gives the number as 1-612-555-1212, the 14 characters that make
+ * the template's printed length '63' (99) add up, and that is what is used here. */
+#define A5_HEAD "\x6B\x63\x5C\x0A\x5F\x0E\x5F\x11\x5F\x42\x5F\x12\x5F\x13"
+#define A5_NAME "\x5F\x0E\x0D" "SMITH<<JOHN<J" "\x5F\x11\x0A" "ANYTOWN<MN" \
+                "\x5F\x42\x17" "123 MAPLE RD<ANYTOWN<MN"
+#define A5_TAIL "\x5F\x13\x0C" "TRAVEL<AGENT"
+TEST(doc9303_dg11) {
+    static const uint8_t dg11[] = A5_HEAD A5_NAME "\x5F\x12\x0E" "1-612-555-1212" A5_TAIL;
+    char err[256];
+    CHECK(sizeof dg11 - 1 == 2 + 0x63);
+    bex_lds_details d;
+    CHECK(bex_lds_parse_details(dg11, sizeof dg11 - 1, &d, err, sizeof err) == BEX_OK);
+    CHECK(d.dg == 11 && d.n == 5);
+    const bex_lds_field *f;
+    CHECK((f = bex_lds_field_get(&d, 0x5F0E)) && !strcmp(f->text, "SMITH<<JOHN<J"));
+    CHECK((f = bex_lds_field_get(&d, 0x5F11)) && !strcmp(f->text, "ANYTOWN<MN"));
+    CHECK((f = bex_lds_field_get(&d, 0x5F42)) && !strcmp(f->text, "123 MAPLE RD<ANYTOWN<MN"));
+    CHECK((f = bex_lds_field_get(&d, 0x5F12)) && !strcmp(f->text, "1-612-555-1212"));
+    CHECK((f = bex_lds_field_get(&d, 0x5F13)) && !strcmp(f->text, "TRAVEL<AGENT"));
+    bex_lds_details_free(&d);
+    /* as printed (11 digits under '0E'): the lengths no longer fit, and it is refused */
+    static const uint8_t printed[] = A5_HEAD A5_NAME "\x5F\x12\x0E" "16125551212" A5_TAIL;
+    CHECK(bex_lds_parse_details(printed, sizeof printed - 1, &d, err, sizeof err) == BEX_ERR_CORRUPT);
 }
 
 /* ------------------------------------------------------------------ round trips */
@@ -907,6 +1035,8 @@ int main(void) {
     RUN(deep_nesting_is_refused);
     RUN(doc9303_ef_com);
     RUN(doc9303_dg1);
+    RUN(doc9303_dg2_header);
+    RUN(doc9303_dg11);
     RUN(chip_round_trip);
     RUN(dg2_face_decodes_to_fixture);
     RUN(every_truncation_fails_cleanly);

@@ -6,7 +6,16 @@
 #include "bex/mrz.h"
 #include "test.h"
 
-/* Doc 9303's specimen documents (the fictional state of Utopia) */
+/* Specimens of the fictional state of Utopia. Where each comes from (ICAO Doc 9303, 8th
+ * edition, 2021):
+ *   TD2: Part 6, Appendix A, Figure A-1: printed as text in the PDF; the characters here are
+ *        the document's.
+ *   TD3, TD1: the same identity in Part 4 Appendix B (Figure B-1) and Part 5 Appendices A/B,
+ *        but those figures are images in the PDF, not text, so the characters could not be
+ *        checked against the document: they are as the readers that quote them have them, and
+ *        agree with Part 6's text on every value the formats share.
+ *   MRVA, MRVB: not in the 8th edition (an earlier edition's visa, as other readers quote
+ *        it); Part 7's own specimens are in doc9303_part7_visas below. */
 #define TD3 "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10"
 #define TD1 "I<UTOD231458907<<<<<<<<<<<<<<<\n7408122F1204159UTO<<<<<<<<<<<6\nERIKSSON<<ANNA<MARIA<<<<<<<<<<"
 #define TD2 "I<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<\nD231458907UTO7408122F1204159<<<<<<<6"
@@ -156,6 +165,116 @@ TEST(make_td3_transliterates) {
                            sizeof err) == BEX_ERR_ARG && strstr(err, "surname"));
 }
 
+/* ------------------------------------------------------------------ Doc 9303 worked examples */
+
+/* Doc 9303 Part 3, Appendix A ("Examples of check digit calculation"): Example 1, the date
+ * 27 July 1952 (520727) -> 3; Example 2, the number AB2134 in a 9-character field -> 5 */
+TEST(doc9303_part3_check_digits) {
+    CHECK(bex_mrz_check_digit("520727", 6) == 3);
+    CHECK(bex_mrz_check_digit("AB2134<<<", 9) == 5);
+}
+
+/* Part 3 Appendix A, Examples 3-5: composite check digits. The appendix gives only the lines
+ * that carry the composite; the name lines here are made up (names are not in the composite)
+ * and YTO is the appendix's code. */
+TEST(doc9303_part3_composites) {
+    bex_mrz m;
+    char err[256];
+    /* Example 3, TD3 lower line, positions 1-43: sum 448, digit 8 */
+    CHECK(bex_mrz_check_digit("HA672242<658022549601086<<<<<<<<<<<<<<0", 39) == 8);
+    CHECK(bex_mrz_parse_at("P<YTOSPECIMEN<<TEST<<<<<<<<<<<<<<<<<<<<<<<<<\n"
+                           "HA672242<6YTO5802254M9601086<<<<<<<<<<<<<<08",
+                           "2026-12-06", &m, err, sizeof err) == BEX_OK);
+    CHECK(m.format == BEX_MRZ_TD3 && m.n_failed == 0 && !strcmp(m.doc_number, "HA672242"));
+    /* the personal number's digit is 0 over an empty field (Part 4 4.2.2: 0 or '<') */
+    CHECK(!strcmp(m.optional1, "") && !strcmp(m.birth_date, "1958-02-25") && m.sex == 'M');
+    /* Example 4, TD1 upper line positions 6-30 and middle line 1-7, 9-15, 19-29: sum 392, digit 2 */
+    CHECK(bex_mrz_check_digit("D231458907<<<<<<<<<<<<<<<34071279507122<<<<<<<<<<<", 50) == 2);
+    CHECK(bex_mrz_parse_at("I<YTOD231458907<<<<<<<<<<<<<<<\n3407127M9507122YTO<<<<<<<<<<<2\n"
+                           "SPECIMEN<<TEST<<<<<<<<<<<<<<<<",
+                           "2026-12-06", &m, err, sizeof err) == BEX_OK);
+    CHECK(m.format == BEX_MRZ_TD1 && m.n_failed == 0 && !strcmp(m.doc_number, "D23145890"));
+    CHECK(!strcmp(m.birth_date, "1934-07-12") && !strcmp(m.expiry_date, "1995-07-12"));
+    /* Example 5, TD2 lower line positions 1-35: sum 448, digit 8 */
+    CHECK(bex_mrz_check_digit("HA672242<658022549601086<<<<<<<", 31) == 8);
+    CHECK(bex_mrz_parse_at("I<YTOSPECIMEN<<TEST<<<<<<<<<<<<<<<<<\nHA672242<6YTO5802254M9601086<<<<<<<8",
+                           "2026-12-06", &m, err, sizeof err) == BEX_OK);
+    CHECK(m.format == BEX_MRZ_TD2 && m.n_failed == 0);
+}
+
+/* Part 6, Appendix A, Figure A-1: the TD2 specimen, printed as text */
+TEST(doc9303_part6_td2) {
+    bex_mrz m;
+    char err[256];
+    CHECK(bex_mrz_parse_at(TD2, "2026-12-06", &m, err, sizeof err) == BEX_OK);
+    CHECK(m.format == BEX_MRZ_TD2 && m.n_failed == 0 && !strcmp(m.doc_code, "I"));
+    CHECK(!strcmp(m.surname, "ERIKSSON") && !strcmp(m.given_names, "ANNA MARIA"));
+    CHECK(!strcmp(m.doc_number, "D23145890") && !strcmp(m.nationality, "UTO") && m.sex == 'F');
+    CHECK(!strcmp(m.birth_date, "1974-08-12") && !strcmp(m.expiry_date, "2012-04-15"));
+    /* the digits it prints: number 7, birth 2, expiry 9, composite 6 */
+    CHECK(bex_mrz_check_digit("D23145890", 9) == 7 && bex_mrz_check_digit("740812", 6) == 2 &&
+          bex_mrz_check_digit("120415", 6) == 9);
+}
+
+/* Part 7, Appendix B, B.1 and B.2: the MRV-A and MRV-B specimens as the 8th edition prints
+ * them (number L898902C<, digit 3; birth 690806, 1; expiry 940623, 6; no composite) */
+TEST(doc9303_part7_visas) {
+    bex_mrz m;
+    char err[256];
+    CHECK(bex_mrz_parse_at("V<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\n"
+                           "L898902C<3UTO6908061F9406236ZE184226B<<<<<<<",
+                           "2026-12-06", &m, err, sizeof err) == BEX_OK);
+    CHECK(m.format == BEX_MRZ_MRVA && m.n_failed == 0 && !strcmp(m.doc_number, "L898902C"));
+    CHECK(!strcmp(m.birth_date, "1969-08-06") && !strcmp(m.expiry_date, "1994-06-23"));
+    CHECK(!strcmp(m.optional1, "ZE184226B") && !strcmp(m.surname, "ERIKSSON"));
+    CHECK(bex_mrz_parse_at("V<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<\nL898902C<3UTO6908061F9406236ZE184226",
+                           "2026-12-06", &m, err, sizeof err) == BEX_OK);
+    CHECK(m.format == BEX_MRZ_MRVB && m.n_failed == 0 && !strcmp(m.optional1, "ZE184226"));
+}
+
+/* Part 11, Appendix D.2 (the MRZs Basic Access Control's worked example starts from). Two
+ * hold a document number longer than 9 characters, continued in the optional data: read as
+ * Part 5 and Part 6 4.2.2 note j say, D23145890734 with digit 9. */
+TEST(doc9303_part11_long_numbers) {
+    bex_mrz m;
+    char err[256];
+    CHECK(bex_mrz_parse_at("I<UTOD23145890<7349<<<<<<<<<<<\n3407127M9507122UTO<<<<<<<<<<<2\n"
+                           "STEVENSON<<PETER<JOHN<<<<<<<<<",
+                           "2026-12-06", &m, err, sizeof err) == BEX_OK);
+    CHECK(m.format == BEX_MRZ_TD1 && m.n_failed == 0 && !strcmp(m.doc_number, "D23145890734"));
+    CHECK(!strcmp(m.optional1, "") && !strcmp(m.birth_date, "1934-07-12") && m.sex == 'M');
+    /* TD2: bex read this one's number as D23145890 with a failed check before (fixed) */
+    CHECK(bex_mrz_parse_at("I<UTOSTEVENSON<<PETER<JOHN<<<<<<<<<<\nD23145890<UTO3407127M95071227349<<<8",
+                           "2026-12-06", &m, err, sizeof err) == BEX_OK);
+    CHECK(m.format == BEX_MRZ_TD2 && m.n_failed == 0 && !strcmp(m.doc_number, "D23145890734"));
+    CHECK(!strcmp(m.optional1, "") && !strcmp(m.expiry_date, "1995-07-12"));
+    /* the continued number's own digit is checked */
+    CHECK(bex_mrz_parse_at("I<UTOSTEVENSON<<PETER<JOHN<<<<<<<<<<\nD23145890<UTO3407127M95071227348<<<8",
+                           "2026-12-06", &m, err, sizeof err) == BEX_OK);
+    CHECK(m.n_failed == 2 && !strcmp(m.failed[0], "document_number") && !strcmp(m.failed[1], "composite"));
+    /* optional data after the number and its filler */
+    CHECK(bex_mrz_parse_at("I<UTOSTEVENSON<<PETER<JOHN<<<<<<<<<<\nD23145890<UTO3407127M95071227349<AB2",
+                           "2026-12-06", &m, err, sizeof err) == BEX_OK);
+    CHECK(!strcmp(m.doc_number, "D23145890734") && !strcmp(m.optional1, "AB"));
+    CHECK(bex_mrz_parse_at("I<UTOD23145890<7349<XY<<<<<<<<\n3407127M9507122UTO<<<<<<<<<<<2\n"
+                           "STEVENSON<<PETER<JOHN<<<<<<<<<",
+                           "2026-12-06", &m, err, sizeof err) == BEX_OK);
+    CHECK(!strcmp(m.doc_number, "D23145890734") && !strcmp(m.optional1, "XY"));
+    /* the appendix's two 9-character MRZs print composite digits their fields do not give
+     * (TD1 1, TD2 8; the fields give 2 for both): read, every other digit agreeing, the
+     * composite reported as failed */
+    CHECK(bex_mrz_parse_at("I<UTOL898902C<3<<<<<<<<<<<<<<<\n6908061F9406236UTO<<<<<<<<<<<1\n"
+                           "ERIKSSON<<ANNA<MARIA<<<<<<<<<<",
+                           "2026-12-06", &m, err, sizeof err) == BEX_OK);
+    CHECK(m.format == BEX_MRZ_TD1 && !strcmp(m.doc_number, "L898902C"));
+    CHECK(m.n_failed == 1 && !strcmp(m.failed[0], "composite"));
+    CHECK(bex_mrz_parse_at("I<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<\nL898902C<3UTO6908061F9406236<<<<<<<8",
+                           "2026-12-06", &m, err, sizeof err) == BEX_OK);
+    CHECK(m.format == BEX_MRZ_TD2 && m.n_failed == 1 && !strcmp(m.failed[0], "composite"));
+    CHECK(bex_mrz_check_digit("L898902C<369080619406236<<<<<<<", 31) == 2);
+    CHECK(bex_mrz_check_digit("L898902C<3<<<<<<<<<<<<<<<69080619406236<<<<<<<<<<<", 50) == 2);
+}
+
 int main(void) {
     RUN(check_digit);
     RUN(passport_td3);
@@ -165,5 +284,10 @@ int main(void) {
     RUN(birth_century);
     RUN(make_td3);
     RUN(make_td3_transliterates);
+    RUN(doc9303_part3_check_digits);
+    RUN(doc9303_part3_composites);
+    RUN(doc9303_part6_td2);
+    RUN(doc9303_part7_visas);
+    RUN(doc9303_part11_long_numbers);
     return test_summary();
 }
