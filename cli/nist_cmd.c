@@ -160,19 +160,17 @@ static void add(adder *a, int field, const char *v) {
     if (a->rc == BEX_OK && a->r && v && *v) a->rc = bex_nist_add_text(a->r, field, v);
 }
 
-static void add_num(adder *a, int field, long long v) {
-    char s[24];
-    snprintf(s, sizeof s, "%lld", v);
-    add(a, field, s);
-}
-
 typedef struct export_opts {
     const char *dai, *ori, *tcn;
     char now[24];  /* the transaction's time, ISO 8601 UTC */
 } export_opts;
 
-static int build(bex_nist *t, const bex_encounter_record *e, const face_image *fi, const export_opts *o) {
-    char dat[9], gmt[16], birth[9], expiry[9], phd[9], dom[32], hll[12], vll[12];
+/* Builds the transaction and writes it into *out (malloc'd). The writer keeps pointers to the
+ * values, not copies, so the values made here live in this frame until it has written. */
+static int build(const bex_encounter_record *e, const face_image *fi, const export_opts *o, uint8_t **out,
+                 size_t *out_len, char *err, size_t errlen) {
+    char dat[9], gmt[16], birth[9], expiry[9], phd[9], dom[32], hll[12], vll[12], enc[24];
+    bex_nist tr = {0}, *t = &tr;
     nist_date(o->now, dat);
     snprintf(gmt, sizeof gmt, "%s%.2s%.2s%.2sZ", dat, o->now + 11, o->now + 14, o->now + 17);
     snprintf(dom, sizeof dom, "BEX\x1f%s", BEX_VERSION);
@@ -202,7 +200,8 @@ static int build(bex_nist *t, const bex_encounter_record *e, const face_image *f
     add(&a, P2_BIRTH, birth);
     add(&a, P2_SEX, e->sex);
     add(&a, P2_EXPIRY, expiry);
-    add_num(&a, P2_ENCOUNTER, e->encounter);
+    snprintf(enc, sizeof enc, "%lld", (long long)e->encounter);
+    add(&a, P2_ENCOUNTER, enc);
     add(&a, P2_PORT, e->port);
     add(&a, P2_PORT_KIND, e->port_kind);
     add(&a, P2_DIRECTION, e->direction);
@@ -229,6 +228,9 @@ static int build(bex_nist *t, const bex_encounter_record *e, const face_image *f
     add(&a, 12, fi->csp);
     add(&a, 13, "0");      /* SAP: unknown acquisition profile (no claim of ISO/ANSI frontal) */
     if (a.rc == BEX_OK) a.rc = bex_nist_add_field(a.r, 999, fi->data, fi->len);
+    if (a.rc != BEX_OK) snprintf(err, errlen, "a field cannot be written (%s)", bex_strerror(a.rc));
+    else a.rc = bex_nist_write(t, out, out_len, err, errlen);
+    bex_nist_free(t);
     return a.rc;
 }
 
@@ -329,12 +331,9 @@ static int cmd_export(int argc, char **argv) {
     }
     face_image fi;
     rc = describe_image(e.image, e.image_len, &fi, err, sizeof err);
-    bex_nist t = {0};
     uint8_t *buf = NULL;
     size_t len = 0;
-    if (rc == BEX_OK && (rc = build(&t, &e, &fi, &o)) != BEX_OK)
-        snprintf(err, sizeof err, "a field cannot be written (%s)", bex_strerror(rc));
-    if (rc == BEX_OK) rc = bex_nist_write(&t, &buf, &len, err, sizeof err);
+    if (rc == BEX_OK) rc = build(&e, &fi, &o, &buf, &len, err, sizeof err);
     if (rc == BEX_OK) rc = write_atomic(out, buf, len, err, sizeof err);
     if (rc == BEX_OK) {
         printf("{\"encounter\":%lld,\"file\":", (long long)id);
@@ -347,7 +346,6 @@ static int cmd_export(int argc, char **argv) {
     }
     free(buf);
     free(fi.raw);
-    bex_nist_free(&t);
     bex_encounter_record_free(&e);
     if (rc != BEX_OK) {
         char msg[600];
