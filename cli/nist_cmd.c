@@ -8,7 +8,7 @@
  *   bex nist import FILE [--db FILE] [--source document|visa|officer] [CAPTURE]
  *
  * Export writes Type-1, Type-2 (bex's profile) and Type-10 (the crossing's photo as retention
- * kept it, its bytes unchanged); a crossing whose photo was not kept is refused, not exported
+ * kept it, its bytes unchanged; a PGM/PPM as raw pixels); a crossing whose photo was not kept is refused, not exported
  * without its face. Import enrols each Type-10 face with the Type-2's document
  * (bex_border_enrol) and reports every record it did not enrol and why.
  */
@@ -459,6 +459,37 @@ static void skip(import_run *x, const bex_nist_record *r, int rec, const char *o
     x->skipped++;
 }
 
+/* 10.999 as raw 8-bit pixels (CGA NONE): 10.006 HLL by 10.007 VLL, 10.012 CSP GRAY (1 byte a
+ * pixel) or RGB (3), exactly that many bytes; into RGB. What export writes for a PGM/PPM. */
+static int raw_pixels(const bex_nist_record *r, const bex_nist_field *img, bex_image *im, char *why, size_t n) {
+    char w[8], h[8], csp[8];
+    long wv = 0, hv = 0;
+    if (!text_of(r, 6, w, sizeof w) || !text_of(r, 7, h, sizeof h) || strspn(w, "0123456789") != strlen(w) ||
+        strspn(h, "0123456789") != strlen(h) || (wv = atol(w)) <= 0 || (hv = atol(h)) <= 0 ||
+        (uint64_t)wv * (uint64_t)hv > BEX_IMAGE_DEFAULT_MAX_PIXELS) {
+        snprintf(why, n, "10.006 HLL / 10.007 VLL are not a size of at most %llu pixels",
+                 (unsigned long long)BEX_IMAGE_DEFAULT_MAX_PIXELS);
+        return 0;
+    }
+    int bpp = text_of(r, 12, csp, sizeof csp) && !strcmp(csp, "GRAY") ? 1 : !strcmp(csp, "RGB") ? 3 : 0;
+    size_t px = (size_t)wv * (size_t)hv;
+    if (!bpp || img->len != px * bpp) {
+        snprintf(why, n, "raw pixels (CGA NONE) need 10.012 CSP GRAY or RGB and HLL x VLL pixels of it in 10.999");
+        return 0;
+    }
+    if (!(im->px = malloc(px * 3))) {
+        snprintf(why, n, "out of memory");
+        return 0;
+    }
+    im->width = (int)wv;
+    im->height = (int)hv;
+    for (size_t i = 0; i < px; i++) {
+        if (bpp == 1) memset(im->px + 3 * i, img->value[i], 3);
+        else memcpy(im->px + 3 * i, img->value + 3 * i, 3);
+    }
+    return 1;
+}
+
 /* One Type-10: a face image bex can decode, a usable face, enrolled with the document.
  * BEX_OK also when it is skipped (reported); another status stops the import. */
 static int import_face(import_run *x, const bex_nist_record *r, int rec, const bex_mrz *doc, const char *why_no_doc) {
@@ -468,11 +499,11 @@ static int import_face(import_run *x, const bex_nist_record *r, int rec, const b
         skip(x, r, rec, "not_a_face", "10.003 IMT is not FACE (a scar, mark or tattoo image is not enrolled)");
         return BEX_OK;
     }
-    if (!text_of(r, 11, v, sizeof v) ||
-        (strcmp(v, "JPEGB") && strcmp(v, "PNG") && strcmp(v, "JP2") && strcmp(v, "JP2L"))) {
+    char cga[8];
+    if (!text_of(r, 11, cga, sizeof cga) || (strcmp(cga, "JPEGB") && strcmp(cga, "PNG") && strcmp(cga, "JP2") &&
+                                              strcmp(cga, "JP2L") && strcmp(cga, "NONE"))) {
         skip(x, r, rec, "unsupported_compression",
-             "10.011 CGA is not one bex decodes (JPEGB, PNG, JP2, JP2L): raw pixels (NONE), lossless JPEG "
-             "and WSQ are not imported");
+             "10.011 CGA is not one bex reads (JPEGB, PNG, JP2, JP2L, NONE): lossless JPEG and WSQ are not imported");
         return BEX_OK;
     }
     if (!doc) {
@@ -482,7 +513,18 @@ static int import_face(import_run *x, const bex_nist_record *r, int rec, const b
     const bex_nist_field *img = bex_nist_get(r, 999);
     bex_capture_result cr;
     bex_image_limits lim = {.max_file_bytes = img->len + 1};
-    int rc = bex_capture_photo(x->eng, img->value, img->len, &lim, &x->pol, &cr, err, sizeof err);
+    int rc;
+    if (strcmp(cga, "NONE")) {
+        rc = bex_capture_photo(x->eng, img->value, img->len, &lim, &x->pol, &cr, err, sizeof err);
+    } else {
+        bex_image im = {0};
+        if (!raw_pixels(r, img, &im, err, sizeof err)) {
+            skip(x, r, rec, "bad_image", err);
+            return BEX_OK;
+        }
+        rc = bex_capture_image(x->eng, &im, &x->pol, &cr, err, sizeof err);
+        free(im.px);
+    }
     if (rc == BEX_ERR_NOMEM) return rc;
     if (rc != BEX_OK) {
         char msg[600];

@@ -15,6 +15,7 @@
 #   - a transaction made here with a Type-10 that is no image, a good Type-10 and a Type-14:
 #     one face enrolled, the bad one skipped with its reason, the Type-14 reported as kept for
 #     the fingerprint work; one without bex's Type-2: its face skipped (no document), no store;
+#   - a PPM photo goes out as raw pixels (CGA NONE) and comes back in under the capture policy;
 #   - a truncated and a corrupted file: exit 2, the reader's message, no store made;
 #   - an unmatched exit (no document) exports, and its import enrols nothing (no document).
 # Skipped, saying why, without the models.
@@ -179,6 +180,30 @@ check imported_face_matches_the_traveller_at_an_exit $?
 out=$("$bex" nist import "$tmp/e.an2" --db "$db2" 2>&1); rc=$?
 [ $rc -eq 0 ] && grep -q '"enrolled":0,"already_enrolled":1' <<<"$out"
 check import_again_adds_nothing $?
+
+# ---- a PPM photo, which no CGA code names: raw pixels under CGA NONE, and back
+db3=$tmp/p.db
+entry3() { "$bex" entry --db "$db3" --port JFK --port-kind air --class B2 --admit-until 2026-03-31 "$@" >/dev/null; }
+entry3 --photo $D/Lucy_Liu_0002.jpg --mrz "$(mrz 530000002 LIU LUCY)" --at 2026-03-01T08:10:00Z &&
+"$bex" purge --db "$db3" --set images=30d --as-of 2026-03-01T08:11:00Z >/dev/null &&
+entry3 --photo $D/Adrien_Brody_0007_tight.ppm --min-eye-distance 20 --mrz "$(mrz 530000007 BRODY ADRIEN)" \
+    --at 2026-03-01T08:30:00Z &&
+out=$("$bex" nist export 2 --db "$db3" --out "$tmp/p.an2" 2>&1) &&
+grep -q '"cga":"NONE","csp":"RGB","hll":100,"vll":100,"image_bytes":30000' <<<"$out" &&
+an2 "$tmp/p.an2" 2 "$tmp/p.bin" &&
+py '
+import sys
+ppm = open(sys.argv[1], "rb").read()
+assert ppm.startswith(b"P6")
+assert open(sys.argv[2], "rb").read() == ppm[-30000:]
+' $D/Adrien_Brody_0007_tight.ppm "$tmp/p.bin"
+check ppm_photo_exported_as_raw_pixels $?
+out=$("$bex" nist import "$tmp/p.an2" --db "$tmp/p2.db" --min-eye-distance 20 2>&1); rc=$?
+[ $rc -eq 0 ] && grep -q '"enrolled":1' <<<"$out"
+check raw_pixels_imported $?
+out=$("$bex" nist import "$tmp/p.an2" --db "$tmp/p3.db" 2>&1); rc=$?
+[ $rc -eq 1 ] && grep -q '"outcome":"face_too_small"' <<<"$out" && grep -q '"enrolled":0' <<<"$out"
+check import_applies_the_capture_policy $?
 
 # ---- a transaction of another shape: a Type-10 that is no image, a good one, a Type-14
 cat >"$tmp/mk.py" <<'EOF'
