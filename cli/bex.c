@@ -131,6 +131,14 @@ static const char *usage =
     "  purge [--as-of ISO] [--set CATEGORY=DURATION]... [--policy us|eu]\n"
     "                           delete what retention says is due (citizens' photos and\n"
     "                           unmatched captures: 12 h)\n"
+    "  nist export ENCOUNTER [--out FILE] [--dai AGENCY] [--ori AGENCY] [--tcn ID]\n"
+    "                           one crossing as an ANSI/NIST-ITL 1-2011 transaction (Type-1, Type-2\n"
+    "                           of bex's profile, Type-10: the photo retention kept; refused without\n"
+    "                           it), written atomically (default encounter-ID.an2); an audited read\n"
+    "  nist import FILE [--source document|visa|officer] [CAPTURE]\n"
+    "                           enrol each Type-10 face of a transaction with its Type-2 document\n"
+    "                           (source: document by default); skipped records listed with why;\n"
+    "                           Type-14 read, not enrolled; exit 1 when a face was not enrolled\n"
     "  reenrol --model FILE [--from FILE] [CAPTURE]   a change of face model: the store's\n"
     "                           templates (of the built-in model, or --from's) computed again\n"
     "                           from the images retention kept; the subjects who need a new\n"
@@ -687,6 +695,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "index")) return cmd_index(models, argc - i, argv + i);
     if (!strcmp(cmd, "mrz")) return cmd_mrz(argc - i, argv + i);
     if (!strcmp(cmd, "doc")) return cmd_doc(argc - i, argv + i);
+    if (!strcmp(cmd, "nist")) return cmd_nist(models, argc - i, argv + i);
     if (!strcmp(cmd, "quality")) return cmd_quality(models, argc - i, argv + i);
     if (!strcmp(cmd, "simulate")) return cmd_simulate(argc - i, argv + i);
     if (!strcmp(cmd, "serve")) return cmd_serve(models, argc - i, argv + i);

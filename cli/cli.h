@@ -130,4 +130,7 @@ int cmd_eval(const char *models, int argc, char **argv);
 /* `bex doc verify ...` (cli/doc_cmd.c). */
 int cmd_doc(int argc, char **argv);
 
+/* `bex nist export|import ...` (cli/nist_cmd.c). */
+int cmd_nist(const char *models, int argc, char **argv);
+
 #endif

@@ -108,6 +108,32 @@ int bex_store_subject_json(bex_store *st, int64_t subject, char **json, char *er
 int bex_store_encounter_json(bex_store *st, int64_t encounter, char **json, char *err,
                              size_t errlen);
 
+/* One crossing as another agency receives it (bex nist export): the encounter, the document it
+ * was recorded with, and the face photo retention kept of it. Strings are "" when absent. */
+typedef struct bex_encounter_record {
+    int64_t encounter, subject, document; /* subject, document 0: none (an unmatched exit) */
+    char direction[8];                    /* "entry" or "exit" */
+    char port[16], port_kind[20], carrier[16], voyage[24];
+    char at[24];                          /* the crossing's time, ISO 8601 UTC */
+    char outcome[32], decision[12];       /* decision: entries only ("admitted", ...) */
+    int citizen;
+    char doc_type[4], doc_format[8], issuing_state[4], number[24], nationality[4];
+    char surname[40], given_names[40], birth_date[11], sex[2], expiry_date[11];
+    char image_source[12];                /* the photo's sample: "entry" or "exit" ("" none) */
+    char captured_at[24];
+    int has_sample;                       /* a face sample of the crossing is on record */
+    uint8_t *image;                       /* its photo as captured (the file's bytes), NULL when
+                                             retention did not keep it; bex_encounter_record_free */
+    size_t image_len;
+} bex_encounter_record;
+
+/* Fills *out with one encounter's record and its retained photo. BEX_ERR_ARG for an unknown
+ * encounter. An audited read ("read_encounter", detail "export", whether a photo was read).
+ * Release with bex_encounter_record_free (also after a failure: it is zeroed first). */
+int bex_store_encounter_record(bex_store *st, int64_t encounter, bex_encounter_record *out,
+                               char *err, size_t errlen);
+void bex_encounter_record_free(bex_encounter_record *r);
+
 /* The retention period of a category (border.h lists them), in seconds. */
 int bex_store_get_retention(bex_store *st, const char *category, long long *seconds, char *err,
                             size_t errlen);

@@ -306,3 +306,107 @@ int bex_store_encounter_json(bex_store *st, int64_t encounter, char **json, char
     cJSON_Delete(o);
     return rc;
 }
+
+/* The largest photo read back for an export: the CLI takes photos of at most 64 MiB, so a
+ * larger blob is no capture of bex's and is refused rather than copied. */
+#define EXPORT_MAX_IMAGE_BYTES ((size_t)64 << 20)
+
+void bex_encounter_record_free(bex_encounter_record *r) {
+    if (!r) return;
+    bex__free(r->image);
+    memset(r, 0, sizeof *r);
+}
+
+static int encounter_row(bex_store *st, int64_t encounter, bex_encounter_record *r, char *err, size_t errlen) {
+    sqlite3_stmt *s = st_stmt(st,
+        "SELECT e.subject_id, e.document_id, e.direction, e.port, e.port_kind, e.carrier, e.voyage, e.at, "
+        "e.outcome, e.decision, e.citizen, d.type, d.format, d.issuing_state, d.number, d.nationality, "
+        "d.surname, d.given_names, d.birth_date, d.sex, d.expiry_date "
+        "FROM encounters e LEFT JOIN documents d ON d.id = e.document_id WHERE e.id = ?1", err, errlen);
+    if (!s) return BEX_ERR_IO;
+    sqlite3_bind_int64(s, 1, encounter);
+    int step = sqlite3_step(s), rc = BEX_OK;
+    if (step == SQLITE_ROW) {
+        r->encounter = encounter;
+        r->subject = sqlite3_column_int64(s, 0);
+        r->document = sqlite3_column_int64(s, 1);
+        st_col_text(s, 2, r->direction, sizeof r->direction);
+        st_col_text(s, 3, r->port, sizeof r->port);
+        st_col_text(s, 4, r->port_kind, sizeof r->port_kind);
+        st_col_text(s, 5, r->carrier, sizeof r->carrier);
+        st_col_text(s, 6, r->voyage, sizeof r->voyage);
+        st_col_text(s, 7, r->at, sizeof r->at);
+        st_col_text(s, 8, r->outcome, sizeof r->outcome);
+        st_col_text(s, 9, r->decision, sizeof r->decision);
+        r->citizen = sqlite3_column_int(s, 10);
+        st_col_text(s, 11, r->doc_type, sizeof r->doc_type);
+        st_col_text(s, 12, r->doc_format, sizeof r->doc_format);
+        st_col_text(s, 13, r->issuing_state, sizeof r->issuing_state);
+        st_col_text(s, 14, r->number, sizeof r->number);
+        st_col_text(s, 15, r->nationality, sizeof r->nationality);
+        st_col_text(s, 16, r->surname, sizeof r->surname);
+        st_col_text(s, 17, r->given_names, sizeof r->given_names);
+        st_col_text(s, 18, r->birth_date, sizeof r->birth_date);
+        st_col_text(s, 19, r->sex, sizeof r->sex);
+        st_col_text(s, 20, r->expiry_date, sizeof r->expiry_date);
+    } else if (step == SQLITE_DONE) {
+        snprintf(err, errlen, "no encounter with that id");
+        rc = BEX_ERR_ARG;
+    } else {
+        rc = st_fail(st, "reading the encounter", err, errlen);
+    }
+    st_release(st, s);
+    return rc;
+}
+
+/* The crossing's own face sample (its live capture), the one with an image first: a model
+ * change (bex reenrol) adds samples of the same encounter without one. */
+static int encounter_photo(bex_store *st, int64_t encounter, bex_encounter_record *r, char *err, size_t errlen) {
+    sqlite3_stmt *s = st_stmt(st,
+        "SELECT source, captured_at, image FROM samples WHERE encounter_id = ?1 AND modality = 'face' "
+        "AND source IN ('entry', 'exit') ORDER BY image IS NULL, id LIMIT 1", err, errlen);
+    if (!s) return BEX_ERR_IO;
+    sqlite3_bind_int64(s, 1, encounter);
+    int step = sqlite3_step(s), rc = BEX_OK;
+    if (step == SQLITE_ROW) {
+        r->has_sample = 1;
+        st_col_text(s, 0, r->image_source, sizeof r->image_source);
+        st_col_text(s, 1, r->captured_at, sizeof r->captured_at);
+        const void *b = sqlite3_column_blob(s, 2);
+        int n = sqlite3_column_bytes(s, 2);
+        if (b && n > 0 && (size_t)n > EXPORT_MAX_IMAGE_BYTES) {
+            snprintf(err, errlen, "the retained photo is %d bytes, over the %zu a capture may have", n,
+                     EXPORT_MAX_IMAGE_BYTES);
+            rc = BEX_ERR_LIMIT;
+        } else if (b && n > 0) {
+            if (!(r->image = bex__malloc((size_t)n))) {
+                snprintf(err, errlen, "out of memory");
+                rc = BEX_ERR_NOMEM;
+            } else {
+                memcpy(r->image, b, (size_t)n);
+                r->image_len = (size_t)n;
+            }
+        }
+    } else if (step != SQLITE_DONE) {
+        rc = st_fail(st, "reading the encounter's photo", err, errlen);
+    }
+    st_release(st, s);
+    return rc;
+}
+
+int bex_store_encounter_record(bex_store *st, int64_t encounter, bex_encounter_record *out, char *err,
+                               size_t errlen) {
+    memset(out, 0, sizeof *out);
+    int rc = bex__begin(st, err, errlen);
+    if (rc != BEX_OK) return rc;
+    rc = encounter_row(st, encounter, out, err, errlen);
+    if (rc == BEX_OK) rc = encounter_photo(st, encounter, out, err, errlen);
+    if (rc == BEX_OK) {
+        char obj[48];
+        snprintf(obj, sizeof obj, "encounter %lld", (long long)encounter);
+        rc = st_audit(st, "read_encounter", obj, out->image ? "export with photo" : "export, no photo", err, errlen);
+    }
+    rc = bex__end(st, rc, NULL, err, errlen);
+    if (rc != BEX_OK) bex_encounter_record_free(out);
+    return rc;
+}

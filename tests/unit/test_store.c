@@ -911,6 +911,55 @@ TEST(images_and_overstayer_retention) {
     db_remove(p);
 }
 
+/* One crossing for an exchange (bex nist export): the encounter, its document and the photo
+ * exactly as kept; a photo retention did not keep is absent, not an error; an unknown
+ * encounter is BEX_ERR_ARG; each read is audited by id, with whether a photo was read. */
+TEST(encounter_record_for_export) {
+    char p[512];
+    bex_store *st = fresh_store(p);
+    if (!st) return;
+    char err[256];
+    person a = person_new(), b = person_new();
+    float live[DIM];
+    static const char jpeg[] = "\xff\xd8\xff\xe0 not really a photo";
+    bex_entry_request rq;
+    bex_entry_result ea, eb;
+    bex_mrz da = passport("XR0000011", "TESTA", "ANNA", "1980-01-01", "2031-01-01");
+    capture(&a, live);
+    entry_init(&rq, &da, live, NULL, "2026-01-01T09:00:00Z", "2026-01-20");
+    rq.live_image = jpeg;
+    rq.live_image_len = sizeof jpeg;
+    CHECK(bex_border_entry(st, &rq, &ea, err, sizeof err) == BEX_OK); /* images: 0, not kept */
+    CHECK(bex_border_set_retention(st, "images", 2 * 86400, err, sizeof err) == BEX_OK);
+    bex_mrz db_ = passport("XR0000012", "TESTB", "BEA", "1981-01-01", "2031-01-01");
+    capture(&b, live);
+    entry_init(&rq, &db_, live, NULL, "2026-01-01T10:00:00Z", "2026-01-20");
+    rq.live_image = jpeg;
+    rq.live_image_len = sizeof jpeg;
+    CHECK(bex_border_entry(st, &rq, &eb, err, sizeof err) == BEX_OK);
+    bex_encounter_record r;
+    CHECK(bex_store_encounter_record(st, eb.encounter, &r, err, sizeof err) == BEX_OK);
+    CHECK(r.encounter == eb.encounter && r.subject == eb.subject && r.document == eb.document);
+    CHECK(!strcmp(r.direction, "entry") && !strcmp(r.decision, "admitted") && !strcmp(r.at, "2026-01-01T10:00:00Z"));
+    CHECK(!strcmp(r.number, "XR0000012") && !strcmp(r.surname, "TESTB") && !strcmp(r.birth_date, "1981-01-01"));
+    CHECK(r.has_sample && !strcmp(r.image_source, "entry"));
+    CHECK(r.image && r.image_len == sizeof jpeg && !memcmp(r.image, jpeg, sizeof jpeg));
+    bex_encounter_record_free(&r);
+    CHECK(r.image == NULL);
+    CHECK(bex_store_encounter_record(st, ea.encounter, &r, err, sizeof err) == BEX_OK);
+    CHECK(r.has_sample && !r.image && r.image_len == 0 && !strcmp(r.number, "XR0000011"));
+    bex_encounter_record_free(&r);
+    CHECK(bex_store_encounter_record(st, 999, &r, err, sizeof err) == BEX_ERR_ARG && strstr(err, "no encounter"));
+    CHECK(r.image == NULL);
+    bex_store_close(st);
+    CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE action = 'read_encounter' AND object = 'encounter %lld' "
+                     "AND detail = 'export with photo'", (long long)eb.encounter) == 1);
+    CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE action = 'read_encounter' AND object = 'encounter %lld' "
+                     "AND detail = 'export, no photo'", (long long)ea.encounter) == 1);
+    CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE detail LIKE '%%TEST%%' OR object LIKE '%%XR00%%'") == 0);
+    db_remove(p);
+}
+
 /* An officer's override: an exit that matched nobody is assigned to a subject; the admission
  * closes, the not_matched flag is cleared, and the capture joins the subject's samples (the
  * next exit of that face matches them). Flags take an officer's finding. */
@@ -2819,6 +2868,7 @@ int main(void) {
     RUN(exit_not_matched_recorded);
     RUN(officer_override_and_flag_status);
     RUN(images_and_overstayer_retention);
+    RUN(encounter_record_for_export);
     RUN(manifest_gallery);
     RUN(departure_belongs_to_its_first_carrier);
     RUN(manifest_mismatch_contributes_no_templates);
