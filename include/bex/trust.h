@@ -67,7 +67,8 @@ int bex_store_trust_remove(bex_store *st, int64_t id, char *err, size_t errlen);
  * they were verified when loaded). Owned by the handle: valid until the next
  * bex_store_trust_get or bex_store_close on it (which frees it); built again when the files in force changed since (another
  * process may have loaded or removed one). No files: an empty trust store (every chip is then
- * unknown_signer), not an error. */
+ * unknown_signer), not an error. A service keeps the store's lock until bex_pa_verify has
+ * returned: another thread's call may build it again and free this one. */
 int bex_store_trust_get(bex_store *st, const bex_trust_store **out, char *err, size_t errlen);
 
 #ifdef __cplusplus
