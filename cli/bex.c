@@ -80,11 +80,13 @@ static const char *usage =
     "  mrz make --number N --state S --nationality S --surname X [--given X] --birth D\n"
     "           --sex M|F|X --expiry D   write a passport's TD3 MRZ with its check digits\n"
     "  doc verify DIR [--trust DIR_OR_FILE]... [--trusted-list FILE]... [--at TIME] [--mrz TEXT]\n"
+    "             [--db FILE]\n"
     "                           passive authentication of a chip's files (EF_SOD.bin, DG1.bin,\n"
     "                           ...): the SOD's signature, its signer chained to a CSCA of the\n"
     "                           trust files (CSCAs, CRLs, master lists) at TIME (default now),\n"
     "                           every group's hash; --mrz: DG1 against the printed MRZ; exit 0\n"
-    "                           authentic, 1 not, 2 error\n"
+    "                           authentic, 1 not, 2 error; --db FILE without --trust: the\n"
+    "                           store's trust store (bex trust load)\n"
     "The record system (an SQLite file: --db FILE, default bex.db; --actor NAME for the\n"
     "audit log; one JSON object out; exit 0 done, 1 negative outcome or flags, 2 error):\n"
     "  entry --photo IMG --mrz MRZ [--doc-photo IMG] [--class C (--admit-until D | --ds)]\n"
@@ -144,6 +146,12 @@ static const char *usage =
     "                           from the images retention kept; the subjects who need a new\n"
     "                           capture listed (need_capture); exit 1 when there are some\n"
     "  audit verify [--head HEX] check the audit log's hash chain\n"
+    "  trust load FILE [--trusted-list] [--at TIME] | list [--all] | remove ID\n"
+    "                           the trust store for passive authentication: a CSCA certificate,\n"
+    "                           CRLs or an ICAO master list (PEM or DER), verified (a master\n"
+    "                           list's signer chained to a CSCA loaded before, unless\n"
+    "                           --trusted-list) and kept; loading a file twice adds nothing;\n"
+    "                           remove withdraws one (a compromised CSCA); audited\n"
     "  keys add --role officer|carrier|analyst|auditor|admin [--carrier CODE] | list | revoke ID\n"
     "                           API keys for bex serve (shown once, stored as SHA-256)\n"
     "  serve [--listen ADDR:PORT] [--workers N] [--queue N] [--max-body B] [--max-pixels N]\n"
@@ -696,6 +704,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "mrz")) return cmd_mrz(argc - i, argv + i);
     if (!strcmp(cmd, "doc")) return cmd_doc(argc - i, argv + i);
     if (!strcmp(cmd, "nist")) return cmd_nist(models, argc - i, argv + i);
+    if (!strcmp(cmd, "trust")) return cmd_trust(argc - i, argv + i);
     if (!strcmp(cmd, "quality")) return cmd_quality(models, argc - i, argv + i);
     if (!strcmp(cmd, "simulate")) return cmd_simulate(argc - i, argv + i);
     if (!strcmp(cmd, "serve")) return cmd_serve(models, argc - i, argv + i);

@@ -133,4 +133,14 @@ int cmd_doc(int argc, char **argv);
 /* `bex nist export|import ...` (cli/nist_cmd.c). */
 int cmd_nist(const char *models, int argc, char **argv);
 
+/* `bex trust load|list|remove ...` (cli/trust_cmd.c), and its JSON, which the service writes
+ * too: one stored trust file; a load's answer ("status": added, already or restored, with the
+ * file); the files with the trust store's counts. */
+int cmd_trust(int argc, char **argv);
+struct bex_trust_file_info;
+struct bex_trust_store;
+void cli_print_trust_file(FILE *f, const struct bex_trust_file_info *i);
+void cli_print_trust_load(FILE *f, const struct bex_trust_file_info *i);
+void cli_print_trust_list(FILE *f, const struct bex_trust_file_info *rows, size_t n, const struct bex_trust_store *ts);
+
 #endif

@@ -19,6 +19,7 @@
 #include "bex/lds.h"
 #include "bex/passive_auth.h"
 #include "bex/timestamp.h"
+#include "bex/trust.h"
 #include "cli.h"
 
 #define MAX_DG_FILE_BYTES ((size_t)16 << 20)
@@ -57,8 +58,12 @@ static int doc_verify(int argc, char **argv) {
     const char *trust[MAX_TRUST_ARGS];
     unsigned trust_flags[MAX_TRUST_ARGS];
     int n_trust = 0;
+    cli_common c = {0};
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
+        int r = cli_common_opt(argc, argv, &i, &c);
+        if (r < 0) return 2;
+        if (r) continue;
         if ((!strcmp(a, "--trust") || !strcmp(a, "--trusted-list")) && i + 1 < argc) {
             if (n_trust == MAX_TRUST_ARGS) return cli_usage_error("too many --trust options");
             trust_flags[n_trust] = !strcmp(a, "--trusted-list") ? BEX_TRUST_ML_TRUSTED : 0;
@@ -71,10 +76,11 @@ static int doc_verify(int argc, char **argv) {
             dir = a;
         } else {
             return cli_usage_error("doc verify takes DIR [--trust DIR_OR_FILE]... [--trusted-list FILE]... "
-                                   "[--at TIME] [--mrz TEXT]");
+                                   "[--at TIME] [--mrz TEXT] [--db FILE]");
         }
     }
     if (!dir) return cli_usage_error("doc verify needs the folder of the chip's files");
+    if (c.db && n_trust) return cli_usage_error("doc verify takes the trust files (--trust) or the store's (--db), not both");
     int64_t t;
     char when[24];
     if (!at) {
@@ -89,19 +95,32 @@ static int doc_verify(int argc, char **argv) {
 
     int status = 2;
     char err[512];
-    bex_trust_store *ts = NULL;
+    bex_trust_store *own = NULL;
+    const bex_trust_store *ts = NULL;
+    bex_store *st = NULL;
     char *files[BEX_PA_MAX_DG + 1] = {0};
     size_t lens[BEX_PA_MAX_DG + 1] = {0};
-    if (bex_trust_open(&ts, err, sizeof err) != BEX_OK) {
-        fprintf(stderr, "bex: %s\n", err);
-        return 2;
-    }
-    /* master lists are verified at the check time too, so that a run can be reproduced */
-    for (int i = 0; i < n_trust; i++)
-        if (bex_trust_load_path(ts, trust[i], trust_flags[i], t, err, sizeof err) != BEX_OK) {
+    if (c.db) {
+        /* the store's trust store, as entries verify chips against it */
+        c.must_exist = 1;
+        if (!cli_open_store(&c, &st)) return 2;
+        if (bex_store_trust_get(st, &ts, err, sizeof err) != BEX_OK) {
             fprintf(stderr, "bex: %s\n", err);
             goto out;
         }
+    } else {
+        if (bex_trust_open(&own, err, sizeof err) != BEX_OK) {
+            fprintf(stderr, "bex: %s\n", err);
+            return 2;
+        }
+        ts = own;
+        /* master lists are verified at the check time too, so that a run can be reproduced */
+        for (int i = 0; i < n_trust; i++)
+            if (bex_trust_load_path(own, trust[i], trust_flags[i], t, err, sizeof err) != BEX_OK) {
+                fprintf(stderr, "bex: %s\n", err);
+                goto out;
+            }
+    }
     DIR *d = opendir(dir);
     if (!d) {
         fprintf(stderr, "bex: cannot open the folder %s\n", dir);
@@ -177,7 +196,8 @@ static int doc_verify(int argc, char **argv) {
     status = overall == BEX_PA_AUTHENTIC ? 0 : 1;
 out:
     for (int g = 0; g <= BEX_PA_MAX_DG; g++) free(files[g]);
-    bex_trust_close(ts);
+    bex_trust_close(own);
+    bex_store_close(st);
     return status;
 }
 
@@ -278,6 +298,6 @@ out:
 int cmd_doc(int argc, char **argv) {
     if (argc > 0 && !strcmp(argv[0], "verify")) return doc_verify(argc - 1, argv + 1);
     if (argc > 0 && !strcmp(argv[0], "make")) return doc_make(argc - 1, argv + 1);
-    return cli_usage_error("doc takes: verify DIR [--trust DIR_OR_FILE]... [--at TIME] [--mrz TEXT] | "
+    return cli_usage_error("doc takes: verify DIR [--trust DIR_OR_FILE]... [--at TIME] [--mrz TEXT] [--db FILE] | "
                            "make DIR --mrz TEXT --photo IMG [--signer CERT.pem --key KEY.pem]");
 }

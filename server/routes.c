@@ -14,7 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../cli/cli.h"
 #include "bex/timestamp.h"
+#include "bex/trust.h"
 #include "server.h"
 
 #define MAX_FACES 16
@@ -739,6 +741,68 @@ static void h_key_revoke(ctx *x, reply *r) {
     reply_done(r, f);
 }
 
+/* POST: one trust file (the raw body, or the multipart part `file`) into the store's trust
+ * store; ?name= names it, ?trusted_list=1 vouches for a master list, ?at= the check time. The
+ * body is bounded by the server's body limit (--max-body, 16 MiB by default) below the
+ * library's 32 MiB: a larger master list is loaded with `bex trust load`. */
+static void h_trust_load(ctx *x, reply *r) {
+    const char *buf;
+    size_t len;
+    char err[512];
+    photo(x, "file", 1, &buf, &len);
+    if (!buf || !len)
+        return reply_error(r, 400, "a trust file is the body: a CSCA certificate, CRLs or an ICAO master list, PEM or DER");
+    int64_t t = 0;
+    char now[24];
+    const char *at = arg(x, "at");
+    if (!at) {
+        bex_time_now(now);
+        at = now;
+    }
+    if (bex_time_parse(at, &t) != BEX_OK) return reply_error(r, 400, "at takes an ISO 8601 time");
+    const char *name = arg(x, "name");
+    bex_trust_file_info info;
+    int rc;
+    LOCKED(x, rc = bex_store_trust_load(x->s->st, (const uint8_t *)buf, len, name ? name : "upload",
+                                         arg_flag(x, "trusted_list") ? BEX_TRUST_ML_TRUSTED : 0, t, &info, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, rc == BEX_ERR_CORRUPT ? 400 : store_status(rc), err);
+    FILE *f = reply_open(r);
+    if (f) cli_print_trust_load(f, &info);
+    reply_done(r, f);
+}
+
+/* GET: the trust files in force (?all=1: removed ones too) and the trust store's counts. */
+static void h_trust_list(ctx *x, reply *r) {
+    bex_trust_file_info *rows = NULL;
+    size_t n = 0;
+    const bex_trust_store *ts = NULL;
+    char err[512];
+    int rc;
+    FILE *f = NULL;
+    pthread_mutex_lock(&x->s->st_lock); /* the trust store is the handle's: written out under the lock */
+    bex_store_set_actor(x->s->st, x->actor);
+    rc = bex_store_trust_list(x->s->st, arg_flag(x, "all"), &rows, &n, err, sizeof err);
+    if (rc == BEX_OK) rc = bex_store_trust_get(x->s->st, &ts, err, sizeof err);
+    if (rc == BEX_OK && (f = reply_open(r))) cli_print_trust_list(f, rows, n, ts);
+    pthread_mutex_unlock(&x->s->st_lock);
+    free(rows);
+    if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
+    reply_done(r, f);
+}
+
+/* POST ?id=: a trust file withdrawn (a compromised CSCA). */
+static void h_trust_remove(ctx *x, reply *r) {
+    char err[256];
+    long long id;
+    if (!arg_id(x, "id", &id)) return reply_error(r, 400, "a removal needs ?id=TRUST_FILE_ID");
+    int rc;
+    LOCKED(x, rc = bex_store_trust_remove(x->s->st, id, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, rc == BEX_ERR_ARG ? 404 : store_status(rc), err);
+    FILE *f = reply_open(r);
+    if (f) fprintf(f, "{\"id\":%lld,\"removed\":true}\n", id);
+    reply_done(r, f);
+}
+
 static void h_retention(ctx *x, reply *r) {
     const char *cat = arg(x, "category"), *v = arg(x, "seconds"), *period = arg(x, "period");
     char err[256];
@@ -837,5 +901,8 @@ const route server_routes[] = {
     {"GET", "/v1/settings", BEX_ACT_SETTINGS, h_settings_get},
     {"POST", "/v1/settings", BEX_ACT_SETTINGS, h_settings_set},
     {"GET", "/v1/audit/verify", BEX_ACT_AUDIT, h_audit},
+    {"POST", "/v1/trust", BEX_ACT_TRUST, h_trust_load},
+    {"GET", "/v1/trust", BEX_ACT_TRUST, h_trust_list},
+    {"POST", "/v1/trust/remove", BEX_ACT_TRUST, h_trust_remove},
 };
 const size_t server_n_routes = sizeof server_routes / sizeof *server_routes;

@@ -87,6 +87,31 @@ int bex_trust_add(bex_trust_store *ts, const uint8_t *data, size_t len, const ch
 int bex_trust_load_path(bex_trust_store *ts, const char *path, unsigned flags, int64_t check_time,
                         char *err, size_t errlen);
 
+/* What one trust file holds, as bex_trust_add would add it (a master list's signature verified
+ * with the certificate it carries; its signer not chained): the record store keeps this beside
+ * the file (trust.h). */
+typedef enum bex_trust_file_kind {
+    BEX_TRUST_FILE_CSCA = 1,        /* "csca": CA certificates (a PEM file's CRLs besides) */
+    BEX_TRUST_FILE_CRL = 2,         /* "crl": revocation lists only */
+    BEX_TRUST_FILE_MASTER_LIST = 3, /* "master_list": a CMS-signed ICAO master list */
+} bex_trust_file_kind;
+/* The stable name above; "unknown" for a value that is none. */
+const char *bex_trust_file_kind_name(bex_trust_file_kind k);
+
+typedef struct bex_trust_file_summary {
+    bex_trust_file_kind kind;
+    size_t n_csca, n_crl;  /* what it adds (a certificate twice counted once) */
+    char country[4];       /* the country (C=) every CSCA's subject, or every CRL's issuer,
+                            * names; "" when they name several or none */
+    int64_t not_after;     /* the latest notAfter of its CSCAs; for CRLs alone the latest
+                            * nextUpdate; 0 when none */
+} bex_trust_file_summary;
+
+/* Classifies and counts data as above. BEX_OK, or bex_trust_add's errors (what names the file
+ * in messages). */
+int bex_trust_describe(const uint8_t *data, size_t len, const char *what, bex_trust_file_summary *s,
+                       char *err, size_t errlen);
+
 /* How many CSCA certificates (master lists' included) and CRLs the store holds. */
 void bex_trust_count(const bex_trust_store *ts, size_t *n_csca, size_t *n_crl);
 

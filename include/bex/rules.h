@@ -289,15 +289,16 @@ typedef enum bex_action {
     BEX_ACT_FLAGS, BEX_ACT_FLAG_STATUS, BEX_ACT_SUBJECT, BEX_ACT_ENCOUNTER, BEX_ACT_LOOKUP,
     BEX_ACT_VERIFY, BEX_ACT_IDENTIFY, BEX_ACT_DECIDE, BEX_ACT_OVERRIDE, BEX_ACT_MERGE,
     BEX_ACT_RECLASSIFY, BEX_ACT_ERASE, BEX_ACT_PURGE, BEX_ACT_KEYS, BEX_ACT_RETENTION,
-    BEX_ACT_SETTINGS, BEX_ACT_AUDIT, BEX_ACT_REASSIGN,
+    BEX_ACT_SETTINGS, BEX_ACT_AUDIT, BEX_ACT_REASSIGN, BEX_ACT_TRUST,
 } bex_action;
-#define BEX_ACTION_COUNT 24
+#define BEX_ACTION_COUNT 25
 const char *bex_action_name(bex_action a);
 
 /* The role matrix: officers work crossings, records and cases; carriers their own departures'
  * exits, manifests and gate galleries; analysts the aggregate reports and the flag list;
- * auditors the audit trail; admins keys, retention, settings and which carrier a departure
- * belongs to (BEX_ACT_REASSIGN), never travellers. */
+ * auditors the audit trail; admins keys, retention, settings, which carrier a departure
+ * belongs to (BEX_ACT_REASSIGN) and the trust store of CSCAs chips are verified against
+ * (BEX_ACT_TRUST), never travellers. */
 int bex_role_may(bex_role role, bex_action action);
 
 /* A carrier acts on a departure only when the departure is its own: 1 / 0. */

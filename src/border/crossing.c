@@ -12,6 +12,7 @@
 #include "bex/json.h"
 #include "bex/rules.h"
 #include "bex/timestamp.h"
+#include "bex/trust.h"
 #include "store/records.h"
 #include "util/util.h"
 
@@ -40,8 +41,6 @@ static int entry_gather(bex_store *st, const bex_entry_request *rq, bex_entry_fa
     if (rc == BEX_OK && f->n_hits > 0) rc = gather_subject(st, f, f->hits[0].subject_id, NULL, err, errlen);
     return rc;
 }
-
-int bex_store_trust_get(bex_store *st, const bex_trust_store **out, char *err, size_t errlen); /* TEMPORARY */
 
 /* The chip's check at the crossing's time: passive authentication against the store's trust
  * store, DG1 against the printed MRZ, and what the reader reports of Active and Chip

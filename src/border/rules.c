@@ -180,7 +180,7 @@ int bex_role_may(bex_role role, bex_action a) {
         return a == BEX_ACT_AUDIT;
     case BEX_ROLE_ADMIN:
         return a == BEX_ACT_PURGE || a == BEX_ACT_KEYS || a == BEX_ACT_RETENTION || a == BEX_ACT_SETTINGS ||
-               a == BEX_ACT_REASSIGN;
+               a == BEX_ACT_REASSIGN || a == BEX_ACT_TRUST;
     default:
         return 0;
     }

@@ -507,6 +507,92 @@ out:
     return rc;
 }
 
+const char *bex_trust_file_kind_name(bex_trust_file_kind k) {
+    switch (k) {
+    case BEX_TRUST_FILE_CSCA: return "csca";
+    case BEX_TRUST_FILE_CRL: return "crl";
+    case BEX_TRUST_FILE_MASTER_LIST: return "master_list";
+    }
+    return "unknown";
+}
+
+/* seconds since the epoch of an ASN.1 time; 0 if it cannot be read */
+static int64_t asn1_epoch(const ASN1_TIME *t) {
+    struct tm tm;
+    if (!t || ASN1_TIME_to_tm(t, &tm) != 1) return 0;
+    int64_t y = tm.tm_year + 1900, m = tm.tm_mon + 1, d = tm.tm_mday;
+    /* days from civil (proleptic Gregorian), 1970-01-01 = 0 */
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400, yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1, doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    int64_t days = era * 146097 + doe - 719468;
+    return days * 86400 + tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+}
+
+/* the C= of a name into c (2 or 3 letters), "" if none */
+static void name_country(const X509_NAME *n, char c[4]) {
+    c[0] = 0;
+    int i = n ? X509_NAME_get_index_by_NID(n, NID_countryName, -1) : -1;
+    if (i < 0) return;
+    const ASN1_STRING *v = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(n, i));
+    int l = v ? ASN1_STRING_length(v) : 0;
+    if (l < 2 || l > 3) return;
+    memcpy(c, ASN1_STRING_get0_data(v), (size_t)l);
+    c[l] = 0;
+}
+
+int bex_trust_describe(const uint8_t *data, size_t len, const char *what, bex_trust_file_summary *s, char *err,
+                       size_t errlen) {
+    if (!s || (!data && len)) return bex__fail(err, errlen, BEX_ERR_ARG, "no trust file or no place for its summary");
+    memset(s, 0, sizeof *s);
+    bex_trust_store *ts;
+    int rc = bex_trust_open(&ts, err, errlen);
+    if (rc != BEX_OK) return rc;
+    rc = bex_trust_add(ts, data, len, what, BEX_TRUST_ML_TRUSTED, 0, err, errlen);
+    if (rc != BEX_OK) {
+        bex_trust_close(ts);
+        return rc;
+    }
+    int pem = memmem(data, len, "-----BEGIN ", 11) != NULL, ml;
+    if (pem) {
+        ml = memmem(data, len, "-----BEGIN CMS-----", 19) || memmem(data, len, "-----BEGIN PKCS7-----", 21);
+    } else {
+        X509 *x = d2i_x509_whole(data, len);
+        X509_CRL *c = x ? NULL : d2i_crl_whole(data, len);
+        ml = !x && !c;
+        X509_free(x);
+        X509_CRL_free(c);
+    }
+    int64_t cert_max = 0, crl_max = 0;
+    int mixed = 0;
+    STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(ts->store);
+    for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+        X509_OBJECT *o = sk_X509_OBJECT_value(objs, i);
+        char c[4];
+        if (X509_OBJECT_get_type(o) == X509_LU_X509) {
+            X509 *x = X509_OBJECT_get0_X509(o);
+            s->n_csca++;
+            int64_t t = asn1_epoch(X509_get0_notAfter(x));
+            if (t > cert_max) cert_max = t;
+            name_country(X509_get_subject_name(x), c);
+        } else {
+            X509_CRL *x = X509_OBJECT_get0_X509_CRL(o);
+            s->n_crl++;
+            int64_t t = asn1_epoch(X509_CRL_get0_nextUpdate(x));
+            if (t > crl_max) crl_max = t;
+            name_country(X509_CRL_get_issuer(x), c);
+        }
+        if (i == 0) memcpy(s->country, c, sizeof c);
+        else if (strcmp(s->country, c)) mixed = 1;
+    }
+    if (mixed) s->country[0] = 0;
+    s->kind = ml ? BEX_TRUST_FILE_MASTER_LIST : s->n_csca ? BEX_TRUST_FILE_CSCA : BEX_TRUST_FILE_CRL;
+    s->not_after = s->n_csca ? cert_max : crl_max;
+    bex_trust_close(ts);
+    ERR_clear_error();
+    return BEX_OK;
+}
+
 static int trust_ext(const char *name) {
     static const char *const exts[] = {".pem", ".crt", ".cer", ".der", ".crl", ".ml"};
     size_t n = strlen(name);

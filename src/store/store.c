@@ -608,6 +608,7 @@ void bex_store_close(bex_store *st) {
     bex_index_close(st->ix);
     pthread_rwlock_destroy(&st->ix_lock);
     st_calibs_free(st);
+    st_trust_free(st);
     bex__free(st->pending);
     bex__free(st);
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "bex/calibration.h"
+#include "bex/passive_auth.h"
 #include "bex/store.h"
 #include "bex/timestamp.h"
 #include "store/records.h"
@@ -58,6 +59,9 @@ struct bex_store {
     int calib_loaded;        /* 0: read them at the next decision (an apply or a revert) */
     int64_t calib_version;   /* PRAGMA data_version when read: another process's commit
                                 (an apply through the CLI) changes it, and they are read again */
+    bex_trust_store *trust;  /* bex_store_trust_get's, built from the trust files in force */
+    int64_t *trust_ids;      /* their ids, ascending, when it was built: the change check */
+    size_t n_trust_ids;
     int audit_version;       /* the hash version new audit rows get: 2 from schema 6 on */
     struct {                 /* prepared statements of static SQL, by the text's address */
         const char *sql;
@@ -109,6 +113,9 @@ void st_calibs_free(bex_store *st);
 
 /* The 1:N index of the store's samples, built on first use. */
 int st_index(bex_store *st, bex_index **ix, char *err, size_t errlen);
+
+/* Frees the trust store built from the trust files (trust.c). */
+void st_trust_free(bex_store *st);
 
 /* Appends an audit entry inside the current transaction. */
 int st_audit(bex_store *st, const char *action, const char *object, const char *detail,

@@ -83,7 +83,8 @@ fsubj=$(sed -n 's/^{"encounter":[0-9]*,"subject":\([0-9]*\).*/\1/p' "$tmp/forged
 # a swapped SOD: another passport's genuine security object
 mkdir "$tmp/swapped" && cp "$tmp/stolen/DG1.bin" "$tmp/stolen/DG2.bin" "$tmp/swapped/" && cp "$tmp/ok/EF_SOD.bin" "$tmp/swapped/"
 entry swapped "$D/Carl_Reiner_0002.jpg" swapped "$F"; rc=$?
-[ $rc -eq 1 ] && [ "$(flag_kinds swapped)" = "chip_data_group_altered " ]; check swapped_sod_caught $?
+[ $rc -eq 1 ] && grep -q '"check":"data_group_altered"' "$tmp/swapped.json" && [[ "$(flag_kinds swapped)" == *chip_data_group_altered* ]]
+check swapped_sod_caught $?
 
 # the page's MRZ altered (another birth date printed): the chip disagrees
 P=$(mrz UT1000001 AUTHENTIC ANNA 1985-01-01 F)

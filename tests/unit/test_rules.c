@@ -829,7 +829,7 @@ TEST(role_matrix) {
         {BEX_ACT_DECIDE, "y...."},     {BEX_ACT_OVERRIDE, "y...."},   {BEX_ACT_MERGE, "y...."},
         {BEX_ACT_RECLASSIFY, "y...."}, {BEX_ACT_ERASE, "y...."},      {BEX_ACT_PURGE, "....y"},
         {BEX_ACT_KEYS, "....y"},       {BEX_ACT_RETENTION, "....y"},  {BEX_ACT_SETTINGS, "....y"},
-        {BEX_ACT_AUDIT, "...y."},      {BEX_ACT_REASSIGN, "....y"},
+        {BEX_ACT_AUDIT, "...y."},      {BEX_ACT_REASSIGN, "....y"},   {BEX_ACT_TRUST, "....y"},
     };
     CHECK(sizeof m / sizeof *m == BEX_ACTION_COUNT - 1);
     for (size_t i = 0; i < sizeof m / sizeof *m; i++)

@@ -27,7 +27,7 @@
 /* the newest migration in src/store/sql/, and how many there are (each writes one "migrate" row
  * to the audit log): 001-007 */
 #define NEWEST_SCHEMA 10
-#define MIGRATIONS 9 /* 009 comes with the trust store */
+#define MIGRATIONS 10
 
 /* ---- synthetic templates ---- */
 
