@@ -234,6 +234,30 @@ static int chain_cb(int ok, X509_STORE_CTX *ctx) {
     }
 }
 
+/* OpenSSL looks a CRL up by its issuer's name: where several CSCAs share one name (a key
+ * rollover) and a CRL carries no authorityKeyIdentifier, it may try another CSCA's CRL, fail its
+ * signature and go on without one (chain_cb's no_crl). So when the chain holds but no CRL was
+ * used, every CRL of the store under the CSCA's name is tried with that CSCA's key: one that
+ * verifies is its CRL (st->no_crl cleared), and the signer on it is revoked. OpenSSL does the
+ * signature check and the look-up (X509_CRL_verify, X509_CRL_get0_by_cert). */
+static int revoked_by_own_crl(const bex_trust_store *ts, X509_STORE_CTX *ctx, X509 *cert, chain_state *st) {
+    STACK_OF(X509) *ch = X509_STORE_CTX_get0_chain(ctx);
+    if (sk_X509_num(ch) < 2) return 0;
+    X509 *csca = sk_X509_value(ch, 1);
+    EVP_PKEY *key = X509_get0_pubkey(csca);
+    STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(ts->store);
+    int revoked = 0;
+    for (int i = 0; key && i < sk_X509_OBJECT_num(objs) && !revoked; i++) {
+        X509_CRL *crl = X509_OBJECT_get0_X509_CRL(sk_X509_OBJECT_value(objs, i));
+        if (!crl || X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(csca)) != 0) continue;
+        if (X509_CRL_verify(crl, key) != 1) continue;
+        st->no_crl = 0;
+        X509_REVOKED *rev = NULL;
+        revoked = X509_CRL_get0_by_cert(crl, &rev, cert) == 1;
+    }
+    return revoked;
+}
+
 /* Chains cert to a CSCA of the store at check_time, with the CRLs the store holds for its
  * issuer. BEX_PA_AUTHENTIC or the outcome; why gets a sentence. */
 static bex_pa_outcome chain(const bex_trust_store *ts, X509 *cert, int64_t check_time, int *crl_checked,
@@ -263,6 +287,9 @@ static bex_pa_outcome chain(const bex_trust_store *ts, X509 *cert, int64_t check
             snprintf(why, whylen, "no CSCA in the trust store issued the signer certificate (%s)",
                      X509_verify_cert_error_string(e));
         }
+    } else if (st.no_crl && revoked_by_own_crl(ts, ctx, cert, &st)) {
+        o = BEX_PA_REVOKED;
+        snprintf(why, whylen, "the signer certificate is on its CSCA's revocation list");
     } else if (st.expired) {
         o = BEX_PA_EXPIRED_SIGNER;
         snprintf(why, whylen, "the %s certificate is outside its validity period at the check time",

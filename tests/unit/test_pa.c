@@ -468,6 +468,44 @@ TEST(revoked_by_crl) {
     X509_CRL_free(crl);
 }
 
+/* A key rollover: an earlier CSCA under the same name, and CRLs without an
+ * authorityKeyIdentifier. OpenSSL may try the earlier CSCA's CRL for the signer, fail its
+ * signature and go on without one; the CSCA's own CRL must still revoke (found by bench_pa). */
+static void add_crl(bex_trust_store *ts, X509_CRL *crl) {
+    unsigned char *d = NULL;
+    int n = i2d_X509_CRL(crl, &d);
+    char err[256];
+    CHECK(n > 0 && bex_trust_add(ts, d, (size_t)n, "crl.der", 0, T2026, err, sizeof err) == BEX_OK);
+    OPENSSL_free(d);
+}
+
+TEST(revoked_with_a_rolled_over_csca_of_the_same_name) {
+    EVP_PKEY *old_key = key_ec();
+    X509 *old_csca = make_cert(old_key, "UT", "Utopia CSCA (test)", NULL, NULL, 2, T2019, T2035, 1);
+    for (int order = 0; order < 2; order++) {
+        X509_CRL *old_crl = make_crl(old_csca, old_key, 0x0777, T2021, T2030);
+        X509_CRL *crl = make_crl(P.csca, P.csca_key, 0x1001, T2021, T2030);
+        bex_trust_store *ts = store_with(order ? P.csca : old_csca, order ? old_csca : P.csca, NULL);
+        add_crl(ts, order ? crl : old_crl);
+        add_crl(ts, order ? old_crl : crl);
+        bex_pa_result r;
+        CHECK(verify(ts, &P.chip, P.chip.sod, P.chip.sod_len, T2026, &r) == BEX_PA_REVOKED);
+        bex_trust_close(ts);
+        /* and with the CSCA's own CRL listing another serial: authentic, its CRL consulted */
+        X509_CRL_free(crl);
+        crl = make_crl(P.csca, P.csca_key, 0x0999, T2021, T2030);
+        ts = store_with(order ? P.csca : old_csca, order ? old_csca : P.csca, NULL);
+        add_crl(ts, order ? crl : old_crl);
+        add_crl(ts, order ? old_crl : crl);
+        CHECK(verify(ts, &P.chip, P.chip.sod, P.chip.sod_len, T2026, &r) == BEX_PA_AUTHENTIC && r.crl_checked == 1);
+        bex_trust_close(ts);
+        X509_CRL_free(crl);
+        X509_CRL_free(old_crl);
+    }
+    X509_free(old_csca);
+    EVP_PKEY_free(old_key);
+}
+
 TEST(corrupted_signature_and_content) {
     bex_trust_store *ts = store_with(P.csca, NULL, NULL);
     chip c = P.chip;
@@ -757,6 +795,7 @@ int main(void) {
     RUN(unknown_csca);
     RUN(expired_signer_at_check_time);
     RUN(revoked_by_crl);
+    RUN(revoked_with_a_rolled_over_csca_of_the_same_name);
     RUN(corrupted_signature_and_content);
     RUN(mrz_against_printed);
     RUN(dg1_in_doc9303_layout);
