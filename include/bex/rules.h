@@ -290,15 +290,19 @@ typedef enum bex_action {
     BEX_ACT_VERIFY, BEX_ACT_IDENTIFY, BEX_ACT_DECIDE, BEX_ACT_OVERRIDE, BEX_ACT_MERGE,
     BEX_ACT_RECLASSIFY, BEX_ACT_ERASE, BEX_ACT_PURGE, BEX_ACT_KEYS, BEX_ACT_RETENTION,
     BEX_ACT_SETTINGS, BEX_ACT_AUDIT, BEX_ACT_REASSIGN, BEX_ACT_TRUST,
+    BEX_ACT_PHOTO, BEX_ACT_REPORTS, BEX_ACT_EVAL, BEX_ACT_GATES,
 } bex_action;
-#define BEX_ACTION_COUNT 25
+#define BEX_ACTION_COUNT 29
 const char *bex_action_name(bex_action a);
 
 /* The role matrix: officers work crossings, records and cases; carriers their own departures'
- * exits, manifests and gate galleries; analysts the aggregate reports and the flag list;
- * auditors the audit trail; admins keys, retention, settings, which carrier a departure
- * belongs to (BEX_ACT_REASSIGN) and the trust store of CSCAs chips are verified against
- * (BEX_ACT_TRUST), never travellers. */
+ * exits, manifests and gate galleries; analysts the aggregate reports (BEX_ACT_REPORTS: crossing
+ * rates), the evaluation's files (BEX_ACT_EVAL) and the flag list; auditors the audit trail
+ * (BEX_ACT_AUDIT: searched and verified; admins too); admins keys, retention, settings, gate
+ * devices (BEX_ACT_GATES), which carrier a departure belongs to (BEX_ACT_REASSIGN) and the trust
+ * store of CSCAs chips are verified against (BEX_ACT_TRUST), never travellers' records. The
+ * photos retention kept (BEX_ACT_PHOTO) are officers' and admins' (an audited read), besides
+ * the reports and evaluation files. */
 int bex_role_may(bex_role role, bex_action action);
 
 /* A carrier acts on a departure only when the departure is its own: 1 / 0. */
@@ -368,9 +372,15 @@ typedef struct bex_sample_facts {
     int unmatched;            /* an exit capture nobody was found for (may be a citizen's) */
     int64_t captured_at;      /* seconds since the epoch */
     int has_image;
+    int open_flag;            /* its encounter has a flag still open (not cleared, confirmed or
+                                 referred): an officer may need the capture */
 } bex_sample_facts;
 
-/* A sample's fate as of `now` (seconds since the epoch). */
+/* A sample's fate as of `now` (seconds since the epoch). The captures of an encounter with an
+ * open flag are kept, template and photo, until the flag is resolved (an unmatched exit's
+ * capture under its not_matched flag included); then the periods apply (counted from capture,
+ * so a capture whose period has passed goes at the next purge). A sample known to be a
+ * citizen's goes at the citizens' period whatever its flags. */
 bex_fate bex_sample_retention(const bex_sample_facts *s, const bex_retention *r, int64_t now);
 
 typedef struct bex_subject_facts {

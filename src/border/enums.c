@@ -75,5 +75,5 @@ int bex_policy_parse(const char *s, bex_policy *out) {
 static const char *const action_names[BEX_ACTION_COUNT] = {
     "", "entry", "exit", "manifest", "gallery", "overstays", "flags", "flag_status", "subject", "encounter",
     "lookup", "verify", "identify", "decide", "override", "merge", "reclassify", "erase", "purge", "keys",
-    "retention", "settings", "audit", "reassign", "trust"};
+    "retention", "settings", "audit", "reassign", "trust", "photo", "reports", "eval", "gates"};
 const char *bex_action_name(bex_action a) { return name_of(action_names, BEX_ACTION_COUNT, (int)a); }

@@ -167,7 +167,7 @@ int bex_role_may(bex_role role, bex_action a) {
         case BEX_ACT_ENTRY: case BEX_ACT_EXIT: case BEX_ACT_MANIFEST: case BEX_ACT_GALLERY: case BEX_ACT_OVERSTAYS:
         case BEX_ACT_FLAGS: case BEX_ACT_FLAG_STATUS: case BEX_ACT_SUBJECT: case BEX_ACT_ENCOUNTER:
         case BEX_ACT_LOOKUP: case BEX_ACT_VERIFY: case BEX_ACT_IDENTIFY: case BEX_ACT_DECIDE: case BEX_ACT_OVERRIDE:
-        case BEX_ACT_MERGE: case BEX_ACT_RECLASSIFY: case BEX_ACT_ERASE:
+        case BEX_ACT_MERGE: case BEX_ACT_RECLASSIFY: case BEX_ACT_ERASE: case BEX_ACT_PHOTO:
             return 1;
         default:
             return 0;
@@ -175,12 +175,13 @@ int bex_role_may(bex_role role, bex_action a) {
     case BEX_ROLE_CARRIER:
         return a == BEX_ACT_EXIT || a == BEX_ACT_MANIFEST || a == BEX_ACT_GALLERY;
     case BEX_ROLE_ANALYST:
-        return a == BEX_ACT_OVERSTAYS || a == BEX_ACT_FLAGS;
+        return a == BEX_ACT_OVERSTAYS || a == BEX_ACT_FLAGS || a == BEX_ACT_REPORTS || a == BEX_ACT_EVAL;
     case BEX_ROLE_AUDITOR:
         return a == BEX_ACT_AUDIT;
     case BEX_ROLE_ADMIN:
         return a == BEX_ACT_PURGE || a == BEX_ACT_KEYS || a == BEX_ACT_RETENTION || a == BEX_ACT_SETTINGS ||
-               a == BEX_ACT_REASSIGN || a == BEX_ACT_TRUST;
+               a == BEX_ACT_REASSIGN || a == BEX_ACT_TRUST || a == BEX_ACT_PHOTO || a == BEX_ACT_REPORTS ||
+               a == BEX_ACT_EVAL || a == BEX_ACT_AUDIT || a == BEX_ACT_GATES;
     default:
         return 0;
     }
@@ -315,7 +316,9 @@ void bex_retention_preset(bex_policy policy, long long *records, long long *over
 
 bex_fate bex_sample_retention(const bex_sample_facts *s, const bex_retention *r, int64_t now) {
     int64_t age = now - s->captured_at;
+    /* a citizen's biometrics: 12 hours at most, flag or none (the law's limit) */
     if (s->citizen && age >= r->citizen_biometrics) return BEX_DELETE;
+    if (s->open_flag) return BEX_KEEP;
     if (s->unmatched && age >= r->unmatched_captures) return BEX_DELETE;
     if (s->has_image && age >= r->images) return BEX_DROP_IMAGE;
     return BEX_KEEP;

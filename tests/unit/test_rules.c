@@ -599,6 +599,22 @@ TEST(retention_rules) {
                               .captured_at = now - s[i].age};
         CHECK(bex_sample_retention(&f, &r, now) == s[i].fate);
     }
+    /* an encounter with an open flag keeps its captures, whatever their period, until the flag is
+     * resolved (cleared, confirmed, referred); then the periods apply again; a citizen's sample
+     * goes at the citizens' period all the same */
+    struct {
+        int citizen, unmatched, has_image, open_flag;
+        int64_t age;
+        bex_fate fate;
+    } fl[] = {
+        {1, 0, 1, 1, 999999, BEX_DELETE}, {0, 1, 0, 1, 999999, BEX_KEEP},   {0, 0, 1, 1, 999999, BEX_KEEP},
+        {1, 0, 1, 0, 999999, BEX_DELETE}, {0, 1, 0, 0, 999999, BEX_DELETE}, {0, 0, 1, 0, 999999, BEX_DROP_IMAGE},
+    };
+    for (size_t i = 0; i < sizeof fl / sizeof *fl; i++) {
+        bex_sample_facts f = {.citizen = fl[i].citizen, .unmatched = fl[i].unmatched, .has_image = fl[i].has_image,
+                              .open_flag = fl[i].open_flag, .captured_at = now - fl[i].age};
+        CHECK(bex_sample_retention(&f, &r, now) == fl[i].fate);
+    }
     /* a whole record */
     bex_day today = (bex_day)(now / 86400);
     bex_stay present = {.entry = today - 400, .exit = BEX_DAY_NONE, .admit_until = today + 10};
@@ -829,7 +845,9 @@ TEST(role_matrix) {
         {BEX_ACT_DECIDE, "y...."},     {BEX_ACT_OVERRIDE, "y...."},   {BEX_ACT_MERGE, "y...."},
         {BEX_ACT_RECLASSIFY, "y...."}, {BEX_ACT_ERASE, "y...."},      {BEX_ACT_PURGE, "....y"},
         {BEX_ACT_KEYS, "....y"},       {BEX_ACT_RETENTION, "....y"},  {BEX_ACT_SETTINGS, "....y"},
-        {BEX_ACT_AUDIT, "...y."},      {BEX_ACT_REASSIGN, "....y"},   {BEX_ACT_TRUST, "....y"},
+        {BEX_ACT_AUDIT, "...yy"},      {BEX_ACT_REASSIGN, "....y"},   {BEX_ACT_TRUST, "....y"},
+        {BEX_ACT_PHOTO, "y...y"},      {BEX_ACT_REPORTS, "..y.y"},    {BEX_ACT_EVAL, "..y.y"},
+        {BEX_ACT_GATES, "....y"},
     };
     CHECK(sizeof m / sizeof *m == BEX_ACTION_COUNT - 1);
     for (size_t i = 0; i < sizeof m / sizeof *m; i++)
