@@ -215,6 +215,18 @@ static int cmd_entry(const char *models, int argc, char **argv) {
         .admission_class = cls, .admit_until = until, .port = port, .port_kind = pk, .carrier = carrier,
         .voyage = voyage, .at = atbuf, .citizen = citizen, .faces = nf ? faces : NULL, .face_quality = fq,
         .n_faces = nf, .model = model_id, .dim = dim, .chip = chip_dir ? &chip_in : NULL};
+    if (doc_photo) { /* the document photo's bytes, kept with its sample while retention keeps images */
+        rq.doc_image = chip.bytes;
+        rq.doc_image_len = chip.len;
+    } else if (chip_dir) {
+        const uint8_t *img;
+        size_t ilen;
+        char why[128];
+        if (bex_chip_face_image(&chip_in, &img, &ilen, why, sizeof why) == BEX_OK) {
+            rq.doc_image = img;
+            rq.doc_image_len = ilen;
+        }
+    }
     if (all && nf == 0) rq.live_failure = lc->outcome ? lc->outcome : "no_face";
     bex_entry_result r;
     rc = bex_border_entry(st, &rq, &r, err, sizeof err);

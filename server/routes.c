@@ -157,7 +157,8 @@ static void h_exit(ctx *x, reply *r) {
     if ((all ? extract_all(x, buf, len, "photo", r, faces, MAX_FACES, &nf) : extract(x, buf, len, "photo", r, &one)) != 0)
         return;
     bex_exit_request ex = {.port = port, .port_kind = pk, .departure = dep, .at = carrier ? NULL : arg(x, "at"),
-                           .carrier = carrier ? x->key.carrier : NULL, .dim = bex_store_dim(s->st)};
+                           .carrier = carrier ? x->key.carrier : NULL, .dim = bex_store_dim(s->st),
+                           .live_image = buf, .live_image_len = len};
     if (!all) {
         ex.live = one.acquired ? one.template_ : NULL;
         ex.live_quality = one.quality.score;
@@ -296,6 +297,9 @@ static void h_entry(ctx *x, reply *r) {
     if ((all ? extract_all(x, buf, len, "photo", r, faces, MAX_FACES, &nf) : extract(x, buf, len, "photo", r, &live)) != 0)
         return;
     int has_chip = has_part(x, "doc_photo") || with_chip;
+    /* the photos' bytes, kept with their samples while retention "images" keeps images */
+    const char *live_buf = buf, *doc_buf = NULL;
+    size_t live_len = len, doc_len = 0;
     if (with_chip) { /* the chip's face (DG2): unusable when it cannot be read; the check says why */
         const uint8_t *img;
         size_t ilen;
@@ -303,6 +307,8 @@ static void h_entry(ctx *x, reply *r) {
         if (bex_chip_face_image(&chip_in, &img, &ilen, chip.message, sizeof chip.message) != BEX_OK) {
             chip.outcome = "unreadable_image";
         } else {
+            doc_buf = (const char *)img;
+            doc_len = ilen;
             reply probe = {0};
             if (extract(x, (const char *)img, ilen, "dg2", &probe, &chip) != 0) {
                 if (probe.status == 503 || probe.status >= 500) { /* busy or failing: answer so */
@@ -317,6 +323,8 @@ static void h_entry(ctx *x, reply *r) {
         }
     } else if (has_chip) {
         photo(x, "doc_photo", 0, &buf, &len);
+        doc_buf = buf;
+        doc_len = len;
         if (extract(x, buf, len, "doc_photo", r, &chip) != 0) return;
     }
     static _Thread_local float tmpl[MAX_FACES * BEX_TEMPLATE_MAX_DIM]; /* 64 KiB: off the stack */
@@ -341,7 +349,8 @@ static void h_entry(ctx *x, reply *r) {
         .doc_photo_failure = has_chip && !chip.acquired ? chip.outcome : NULL, .admission_class = cls,
         .admit_until = until, .port = port, .port_kind = pk, .carrier = arg(x, "carrier"), .voyage = arg(x, "voyage"),
         .at = when, .citizen = citizen, .faces = usable ? tmpl : NULL, .face_quality = q, .n_faces = usable,
-        .dim = (int)dim, .chip = with_chip ? &chip_in : NULL};
+        .dim = (int)dim, .chip = with_chip ? &chip_in : NULL, .live_image = live_buf, .live_image_len = live_len,
+        .doc_image = doc_buf, .doc_image_len = doc_len};
     bex_entry_result res;
     int rc;
     bex_store_scan *pre = en.live && !citizen ? scan_ahead(x, en.live, live.dim) : NULL;

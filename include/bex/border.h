@@ -160,6 +160,10 @@ typedef struct bex_entry_request {
     const float *doc_photo;        /* the chip's or visa's photo's template (given implies 1) */
     float doc_quality;
     const char *doc_photo_failure; /* why the document photo could not be used */
+    const void *doc_image;         /* the document photo's bytes (a --doc-photo file, the chip's DG2
+                                      face image), kept with the document's sample only while
+                                      retention "images" > 0; NULL: none kept */
+    size_t doc_image_len;
     const char *admission_class;   /* "B2", "WT", "F1", "LPR", ...; none for a citizen */
     const char *admit_until;       /* "YYYY-MM-DD"; NULL: duration of status (D/S) */
     const char *port;              /* port code */
