@@ -335,6 +335,29 @@ typedef enum bex_carrier_answer {
 } bex_carrier_answer;
 bex_carrier_answer bex_carrier_answer_of(bex_outcome outcome, bex_gallery decided);
 
+/* ---- crossing rates ---------------------------------------------------------------------------- */
+
+/* The age band of a traveller born on `birth_date` at a crossing on `day` (both YYYY-MM-DD),
+ * in whole years: "0-13", "14-17", "18-64", "65-79", "80+"; "unknown" when either date is
+ * missing or malformed, or the birth is after the day. */
+const char *bex_age_band(const char *birth_date, const char *day);
+
+/* The rates report's rows (border.h: bex_rate_row) from n facts grouped by `by`: ports and days
+ * in order of their text, only those with crossings; age bands and sexes every one, in their
+ * order ("0-13" .. "80+", "unknown"; "F", "M", "X", "unknown"), zero rows included. At most
+ * max rows: BEX_ERR_LIMIT beyond. */
+int bex_rates_aggregate(const bex_crossing_fact *facts, size_t n, bex_rates_by by, bex_rate_row *rows, size_t max,
+                        size_t *nrows, char *err, size_t errlen);
+
+/* ---- the evaluation's files (bex serve --eval-dir) ------------------------------------------- */
+
+#define BEX_EVAL_NAME_MAX 128
+/* Which file of the evaluation's folder may be served: a plain name of 1 to 127 characters of
+ * A-Z a-z 0-9 . _ - (no slash, so no path: "../x" and "%2F" are refused as names), not
+ * starting with a dot, ending .svg, .csv or .json. Its Content-Type ("image/svg+xml",
+ * "text/csv", "application/json"), NULL when refused. */
+const char *bex_eval_file_type(const char *name);
+
 /* ---- retention ------------------------------------------------------------------------------ */
 
 typedef struct bex_retention {
