@@ -49,6 +49,7 @@ typedef struct server {
     struct bucket *buckets;            /* RL_SLOTS */
     struct denial *denials;            /* DN_SLOTS, and one overflow entry after them */
     struct MHD_Daemon *daemon;
+    const char *eval_dir;              /* --eval-dir: the evaluation's files served (NULL: none) */
 } server;
 
 struct route;
