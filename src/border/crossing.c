@@ -124,6 +124,10 @@ static int entry_record(bex_store *st, const bex_entry_request *rq, const bex_en
         return BEX_ERR_NOMEM;
     }
     e.chip_detail = detail;
+    if (!v->enrol_document_photo) { /* else the document's sample keeps it */
+        e.document_image = rq->doc_image;
+        e.document_image_len = rq->doc_image_len;
+    }
     if (!v->citizen) {
         e.class_ = rq->admission_class;
         e.admit_until = rq->admit_until;

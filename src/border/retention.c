@@ -76,6 +76,19 @@ int bex_border_purge(bex_store *st, const char *as_of, bex_purge_result *res, ch
         }
     }
     bex__free(sd);
+    /* the document photos kept with their encounters: the same rule as a sample's photo */
+    char doc_cut[24];
+    cut_of(now, r.citizen_biometrics < r.images ? r.citizen_biometrics : r.images, doc_cut);
+    sd = NULL;
+    ns = 0;
+    if (rc == BEX_OK) rc = bex__encounter_images_due(st, doc_cut, &sd, &ns, err, errlen);
+    for (size_t i = 0; rc == BEX_OK && i < ns; i++) {
+        bex_fate fate = bex_sample_retention(&sd[i].facts, &r, now);
+        if (fate == BEX_KEEP) continue;
+        rc = bex__drop_encounter_image(st, sd[i].id, err, errlen);
+        res->images++;
+    }
+    bex__free(sd);
     bex__subject_due *subj = NULL;
     size_t nsub = 0;
     if (rc == BEX_OK) rc = bex__subject_candidates(st, record_cut, &subj, &nsub, err, errlen);

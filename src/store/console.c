@@ -70,6 +70,28 @@ int bex_store_photo(bex_store *st, int64_t encounter, const char *kind, int64_t 
         }
         st_release(st, s);
     }
+    /* a document photo that became no sample (an impostor's, a failed chip's, a document whose
+     * photo is on record already) is kept with its encounter */
+    if (rc == BEX_OK && document && !*image) {
+        sqlite3_stmt *e = st_stmt(st, "SELECT document_image FROM encounters WHERE id = ?1", err, errlen);
+        if (!e) rc = BEX_ERR_IO;
+        if (e) {
+            sqlite3_bind_int64(e, 1, encounter);
+            if (sqlite3_step(e) == SQLITE_ROW) {
+                const void *b = sqlite3_column_blob(e, 0);
+                int n = sqlite3_column_bytes(e, 0);
+                if (b && n > 0 && (*image = malloc((size_t)n))) {
+                    memcpy(*image, b, (size_t)n);
+                    *len = (size_t)n;
+                    *sample_id = 0;
+                } else if (b && n > 0) {
+                    snprintf(err, errlen, "out of memory");
+                    rc = BEX_ERR_NOMEM;
+                }
+            }
+            st_release(st, e);
+        }
+    }
     if (rc == BEX_OK) {
         char obj[96];
         if (sample > 0) snprintf(obj, sizeof obj, "sample %lld", (long long)sample);

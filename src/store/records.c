@@ -404,11 +404,16 @@ int bex__insert_document(bex_store *st, int64_t subject, const bex_mrz *d, const
 }
 
 int bex__insert_encounter(bex_store *st, const bex__encounter_row *e, int64_t *id, char *err, size_t errlen) {
+    long long keep_images = 0;
+    if (e->document_image) {
+        int r0 = bex_store_get_retention(st, "images", &keep_images, err, errlen);
+        if (r0 != BEX_OK) return r0;
+    }
     sqlite3_stmt *s = st_stmt(st, "INSERT INTO encounters(subject_id, document_id, direction, port, port_kind, "
                                   "carrier, voyage, departure_id, at, outcome, gallery, gallery_size, score, "
                                   "threshold, decision, class, admit_until, citizen, operating_point, calibration_id, chip_check, "
-                                  "chip_detail) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,"
-                                  "?19,?20,?21,?22)",
+                                  "chip_detail, document_image) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
+                                  "?15,?16,?17,?18,?19,?20,?21,?22,?23)",
                               err, errlen);
     if (!s) return BEX_ERR_IO;
     st_bind_id(s, 1, e->subject);
@@ -442,6 +447,9 @@ int bex__insert_encounter(bex_store *st, const bex__encounter_row *e, int64_t *i
     sqlite3_bind_int(s, 18, e->citizen != 0);
     st_bind_text(s, 21, e->chip_check);
     st_bind_text(s, 22, e->chip_detail);
+    if (e->document_image && e->document_image_len && e->document_image_len < (size_t)1 << 30 && keep_images > 0)
+        sqlite3_bind_blob(s, 23, e->document_image, (int)e->document_image_len, SQLITE_STATIC);
+    else sqlite3_bind_null(s, 23);
     int rc = st_step_done(st, s, "recording the encounter", err, errlen);
     *id = sqlite3_last_insert_rowid(st->db);
     return rc;
@@ -640,6 +648,10 @@ int bex__reclassify_citizen(bex_store *st, int64_t subject, char *err, size_t er
 int bex__erase_samples(bex_store *st, int64_t subject, long long *n, char *err, size_t errlen) {
     int rc = run2(st, "DELETE FROM samples WHERE subject_id = ?1", subject, 0, "erasing biometrics", err, errlen);
     *n = rc == BEX_OK ? sqlite3_changes(st->db) : 0;
+    /* the document photos presented at its crossings go too */
+    if (rc == BEX_OK)
+        rc = run2(st, "UPDATE encounters SET document_image = NULL WHERE subject_id = ?1 AND document_image IS NOT NULL",
+                  subject, 0, "erasing biometrics", err, errlen);
     if (rc == BEX_OK && *n) st->drop_index = 1;
     return rc;
 }
@@ -789,6 +801,50 @@ int bex__purge_candidates(bex_store *st, const char *capture_cut, const char *im
         *n = 0;
     }
     return rc;
+}
+
+int bex__encounter_images_due(bex_store *st, const char *cut, bex__sample_due **out, size_t *n, char *err,
+                              size_t errlen) {
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *s = st_stmt(st,
+        "SELECT id, citizen, at, EXISTS (SELECT 1 FROM flags f WHERE f.encounter_id = encounters.id AND "
+        "f.status = 'open') FROM encounters WHERE document_image IS NOT NULL AND at <= ?1", err, errlen);
+    if (!s) return BEX_ERR_IO;
+    st_bind_text(s, 1, cut);
+    size_t cap = 0;
+    int r, rc = BEX_OK;
+    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 64;
+            bex__sample_due *p = bex__realloc(*out, cap * sizeof *p);
+            if (!p) {
+                snprintf(err, errlen, "out of memory");
+                rc = BEX_ERR_NOMEM;
+                break;
+            }
+            *out = p;
+        }
+        bex__sample_due *d = &(*out)[(*n)++];
+        memset(d, 0, sizeof *d);
+        d->id = sqlite3_column_int64(s, 0);
+        d->facts.citizen = sqlite3_column_int(s, 1) != 0;
+        d->facts.captured_at = time_of(s, 2);
+        d->facts.has_image = 1;
+        d->facts.open_flag = sqlite3_column_int(s, 3) != 0;
+    }
+    if (rc == BEX_OK && r != SQLITE_DONE) rc = st_fail(st, "reading encounters", err, errlen);
+    st_release(st, s);
+    if (rc != BEX_OK) {
+        bex__free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+int bex__drop_encounter_image(bex_store *st, int64_t encounter, char *err, size_t errlen) {
+    return run2(st, "UPDATE encounters SET document_image = NULL WHERE id = ?1", encounter, 0, "purging", err, errlen);
 }
 
 int bex__delete_sample(bex_store *st, int64_t sample, char *err, size_t errlen) {

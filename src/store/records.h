@@ -137,6 +137,9 @@ typedef struct bex__encounter_row {
     int citizen;
     const char *chip_check;     /* entries: bex_chip_check_name; NULL: none (exits) */
     const char *chip_detail;    /* entries: bex_json_chip_check's text; NULL: none */
+    const void *document_image; /* entries: the document photo presented, kept while retention
+                                   "images" is above 0 (when it is no sample's); NULL: none */
+    size_t document_image_len;
 } bex__encounter_row;
 int bex__insert_encounter(bex_store *st, const bex__encounter_row *r, int64_t *id, char *err,
                           size_t errlen);
@@ -191,6 +194,11 @@ typedef struct bex__sample_due {
 int bex__purge_candidates(bex_store *st, const char *capture_cut, const char *image_cut,
                           bex__sample_due **out, size_t *n, char *err, size_t errlen);
 int bex__delete_sample(bex_store *st, int64_t sample, char *err, size_t errlen);
+/* Encounters whose document photo (encounters.document_image) was taken at or before `cut`,
+ * with the facts bex_sample_retention judges (the id is the encounter's); *out: free(). */
+int bex__encounter_images_due(bex_store *st, const char *cut, bex__sample_due **out, size_t *n, char *err,
+                              size_t errlen);
+int bex__drop_encounter_image(bex_store *st, int64_t encounter, char *err, size_t errlen);
 int bex__drop_image(bex_store *st, int64_t sample, char *err, size_t errlen);
 
 /* Subjects last seen at or before `cut` (canonical time), with their stays; *out: free() each

@@ -26,8 +26,8 @@
 #define PORT "JFK"
 /* the newest migration in src/store/sql/, and how many there are (each writes one "migrate" row
  * to the audit log): 001-007 */
-#define NEWEST_SCHEMA 11
-#define MIGRATIONS 11
+#define NEWEST_SCHEMA 12
+#define MIGRATIONS 12
 
 /* ---- synthetic templates ---- */
 
@@ -1786,6 +1786,60 @@ TEST(purge_keeps_flagged_capture) {
     db_remove(p);
 }
 
+/* The document photo an impostor presented is kept with the encounter (it becomes no sample),
+ * shown to the officer reviewing the flag, kept while the flag is open, dropped after it is
+ * resolved and its period has passed; a citizen's goes at 12 hours whatever its flags; bex
+ * erase takes it. */
+TEST(document_photo_kept_with_a_flagged_encounter) {
+    char p[512];
+    bex_store *st = fresh_store(p);
+    if (!st) return;
+    char err[256];
+    CHECK(bex_border_set_retention(st, "images", 86400, err, sizeof err) == BEX_OK);
+    person holder = person_new(), impostor = person_new();
+    bex_mrz d = passport("XG0000001", "TESTG", "GRETA", "1981-01-01", "2031-01-01");
+    float live[DIM], photo[DIM];
+    capture(&impostor, live);
+    capture(&holder, photo);
+    static const char doc_bytes[] = "\xff\xd8 the document photo's bytes \xff\xd9";
+    bex_entry_request rq;
+    entry_init(&rq, &d, live, photo, "2026-06-01T07:00:00Z", "2026-09-01");
+    rq.doc_image = doc_bytes;
+    rq.doc_image_len = sizeof doc_bytes;
+    bex_entry_result e;
+    CHECK(bex_border_entry(st, &rq, &e, err, sizeof err) == BEX_OK);
+    CHECK(e.outcome == BEX_OUTCOME_NOT_MATCHED && e.decision == BEX_DECISION_REFERRED);
+    uint8_t *img = NULL;
+    size_t len = 0;
+    int64_t sid = -1;
+    CHECK(bex_store_photo(st, e.encounter, "document", 0, &img, &len, &sid, err, sizeof err) == BEX_OK);
+    CHECK(img && len == sizeof doc_bytes && !memcmp(img, doc_bytes, len) && sid == 0);
+    free(img);
+    /* two days on: past the images period, kept while the impostor flag is open */
+    bex_purge_result pr;
+    const char *q = "SELECT count(*) FROM encounters WHERE id = %lld AND document_image IS NOT NULL";
+    CHECK(bex_border_purge(st, "2026-06-03T07:00:00Z", &pr, err, sizeof err) == BEX_OK);
+    CHECK(sql_int(p, q, (long long)e.encounter) == 1);
+    long long flag = sql_int(p, "SELECT id FROM flags WHERE encounter_id = %lld", (long long)e.encounter);
+    CHECK(bex_border_flag_status(st, flag, BEX_FLAG_CONFIRMED, err, sizeof err) == BEX_OK);
+    CHECK(bex_border_purge(st, "2026-06-03T08:00:00Z", &pr, err, sizeof err) == BEX_OK);
+    CHECK(pr.images >= 1 && sql_int(p, q, (long long)e.encounter) == 0);
+    img = NULL;
+    CHECK(bex_store_photo(st, e.encounter, "document", 0, &img, &len, &sid, err, sizeof err) == BEX_OK && !img);
+    /* erase: another impostor's encounter, its document photo gone with the subject's biometrics */
+    capture(&impostor, live);
+    entry_init(&rq, &d, live, photo, "2026-06-04T07:00:00Z", "2026-09-01");
+    rq.doc_image = doc_bytes;
+    rq.doc_image_len = sizeof doc_bytes;
+    CHECK(bex_border_entry(st, &rq, &e, err, sizeof err) == BEX_OK);
+    CHECK(sql_int(p, q, (long long)e.encounter) == 1);
+    long long erased = 0;
+    CHECK(bex_border_erase_biometrics(st, e.subject, &erased, err, sizeof err) == BEX_OK);
+    CHECK(sql_int(p, q, (long long)e.encounter) == 0);
+    bex_store_close(st);
+    db_remove(p);
+}
+
 /* Issue 12: the version-1 hash joined fields with '|', so a boundary moved inside a row whose
  * text holds a '|' kept the hash. From schema 6 on, each field's length is hashed before it. */
 TEST(audit_hash_marks_field_ends) {
@@ -2914,6 +2968,7 @@ int main(void) {
     RUN(overstays_us_and_eu);
     RUN(citizen_purged_within_12h);
     RUN(purge_keeps_flagged_capture);
+    RUN(document_photo_kept_with_a_flagged_encounter);
     RUN(audit_chain_detects_tampering);
     RUN(audit_hash_marks_field_ends);
     RUN(full_disk_loses_nothing);
