@@ -49,7 +49,7 @@ export function h(tag, attrs, ...kids) {
     else if (k === 'text') e.textContent = v;
     else e.setAttribute(k, v === true ? '' : String(v));
   }
-  for (const k of kids.flat()) {
+  for (const k of kids.flat(Infinity)) {
     if (k === undefined || k === null || k === false) continue;
     e.append(k instanceof Node ? k : document.createTextNode(String(k)));
   }
@@ -58,7 +58,8 @@ export function h(tag, attrs, ...kids) {
 
 // A table: cols [{key, label, num, fmt(row) -> text|Node}], rows; caption text.
 export function table(caption, cols, rows, attrs = {}) {
-  return h('div', { class: 'table-wrap' },
+  // a wrapper that may scroll sideways on a narrow screen: focusable, so the keyboard can scroll it
+  return h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': caption || attrs['aria-label'] || 'table' },
     h('table', attrs,
       caption ? h('caption', {}, caption) : null,
       h('thead', {}, h('tr', {}, cols.map(c => h('th', { scope: 'col', class: c.num ? 'num' : null }, c.label)))),
@@ -125,7 +126,7 @@ export function onLeave(fn) { cleanup = fn; }
 async function route() {
   if (!state.session) return;
   if (cleanup) { cleanup(); cleanup = null; }
-  let path = location.hash.replace(/^#\/?/, '');
+  const path = location.hash.replace(/^#\/?/, '').split('?')[0];
   if (!path) { location.replace('#/' + HOME[state.session.role]); return; }
   const page = PAGES.find(p => p.re.test(path));
   const root = document.getElementById('page');

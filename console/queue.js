@@ -124,6 +124,8 @@ function chipText(e) {
   return [e.chip_check, pa.message, d.mrz && d.mrz.message].filter(Boolean).join(' — ');
 }
 
+let notice = null; // the last decision's outcome, shown again once the flag is drawn anew
+
 export async function renderFlag(root, [id]) {
   root.replaceChildren(h('p', {}, 'Loading flag ' + id + '…'));
   // the flag itself: from the queue (by id: the newest flags up to it)
@@ -141,7 +143,8 @@ export async function renderFlag(root, [id]) {
   const e = enc ? enc.encounter : null;
   const subjects = await Promise.all((flag.subjects || []).map(s => api('/v1/subject', { query: { id: s } }).catch(() => null)));
   const out = h('p', { id: 'decision-result', role: 'status', 'aria-live': 'polite' });
-  const actions = h('div', { class: 'actions', role: 'group', 'aria-label': 'Decisions' });
+  if (notice && notice.id === id) { out.className = 'ok'; out.textContent = notice.text; notice = null; }
+  const actions = h('div', { class: 'actions', id: 'decide-actions', role: 'group', 'aria-label': 'Decisions' });
   const KEYS = {};
   function action(key, label, run, cls) {
     const b = h('button', { type: 'button', class: cls, 'aria-keyshortcuts': key, 'data-action': label.toLowerCase().split(' ')[0] },
@@ -150,10 +153,9 @@ export async function renderFlag(root, [id]) {
       for (const x of actions.querySelectorAll('button')) x.disabled = true;
       try {
         await run();
-        out.className = 'ok';
-        out.textContent = `${label}: done.`;
-        announce(out.textContent);
-        setTimeout(() => route(), 0);
+        notice = { id, text: `${label}: done.` };
+        announce(notice.text);
+        await route();
       } catch (err) {
         out.className = 'error';
         out.textContent = `${label}: ${err.message}`;

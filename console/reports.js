@@ -44,12 +44,12 @@ export async function renderOverstays(root) {
     ...sections.map(([k, key, title]) => {
       const rows = d[key] || [];
       return h('section', { class: 'card', 'aria-labelledby': `h-${k}` }, h('h2', { id: `h-${k}` }, title),
-        h('div', { class: 'grid2' },
+        h('div', {},
           table(null, [{ key: k, label: k[0].toUpperCase() + k.slice(1) },
             ...DHS.map((c, i) => ({ key: c, label: DHS_LABEL[i], num: true, fmt: c.endsWith('_rate') ? r => pct(r[c]) : null }))],
-            rows, { id: `by-${k}` }),
-          barChart(`Overstays ${title.toLowerCase()}`, rows.map(r => ({ label: r[k], value: r.total_overstays, value2: r.in_country_overstays })),
-            { series: ['total', 'in country'] })),
+            rows, { id: `by-${k}`, 'aria-label': title }),
+          h('div', { class: 'report-chart' }, barChart(`Overstays ${title.toLowerCase()}`, rows.map(r => ({ label: r[k], value: r.total_overstays, value2: r.in_country_overstays })),
+            { series: ['total', 'in country'] }))),
         h('p', {}, csvLink(`overstays-${d.as_of}-${d.policy}-by-${k}.csv`, [k, ...DHS],
           rows.map(r => Object.fromEntries([[k, r[k]], ...DHS.map(c => [c, c.endsWith('_rate') ? pct(r[c]) : r[c]])])),
           `Download the table by ${k} (CSV)`)));

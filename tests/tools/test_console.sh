@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# test_console.sh - the officer console in a real browser (tests/tools/test_console.py): a
+# temporary store made by tools/demo-day.sh (real LFW fixture faces), `bex serve` on it, and
+# headless Chromium signing in as each role: an officer reviews and decides a flag (checked
+# through the API), looks up a traveller; an analyst opens the overstay report, whose tables are
+# checked against `bex overstays --format csv`; a carrier's key is refused; axe-core on every
+# page (no serious or critical violation), no console error (CSP), a screenshot of every page.
+# Skips, saying what is missing, without Chromium, chromedriver, selenium, axe or the models.
+# Screenshots go to $BEX_TEST_OUT/console when BEX_TEST_OUT is set, else to a kept temporary
+# folder printed at the end.
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+bex="$BUILD/bex"
+skip() { echo "skip test_console: $1"; echo "0 passed, 0 failed, 1 skipped"; exit 0; }
+py=""
+for p in python3 /usr/bin/python3; do
+    if command -v "$p" >/dev/null && "$p" -c 'import selenium' 2>/dev/null; then py=$p; break; fi
+done
+[ -n "$py" ] || skip "no python3 with selenium (apt-get install python3-selenium, or tools/setup.sh)"
+why=$("$py" -c 'import sys; sys.path.insert(0, "tests/tools"); import browser
+print(browser.available()[1])')
+[ -z "$why" ] || skip "$why"
+[ -f "${BEX_MODELS:-models}/face_recognition_model-weights_manifest.json" ] || skip "no face models (tools/fetch-models.sh)"
+[ -x "$bex" ] || { echo "FAIL test_console: no $bex (make first)"; echo "0 passed, 1 failed"; exit 1; }
+
+tmp=$(mktemp -d)
+sp=""
+trap '[ -n "$sp" ] && kill "$sp" 2>/dev/null; rm -rf "$tmp"' EXIT
+if [ -n "${BEX_TEST_OUT:-}" ]; then out="$BEX_TEST_OUT/console"; mkdir -p "$out"
+else out=$(mktemp -d "${TMPDIR:-/tmp}/bex-console.XXXXXX"); fi
+
+db="$tmp/demo.db"
+if ! BEX="$bex" tools/demo-day.sh "$db" >"$tmp/demo.log" 2>&1; then
+    echo "FAIL demo_day_made"; tail -20 "$tmp/demo.log" | sed 's/^/  /'; echo "0 passed, 1 failed"; exit 1
+fi
+key() { "$bex" keys add --db "$db" "$@" | sed -n 's/.*"key":"\([0-9a-f]*\)".*/\1/p'; }
+export BEX_K_OFFICER=$(key --role officer --label "night shift")
+export BEX_K_ANALYST=$(key --role analyst --label analyst)
+export BEX_K_AUDITOR=$(key --role auditor --label auditor)
+export BEX_K_ADMIN=$(key --role admin --label admin)
+export BEX_K_CARRIER=$(key --role carrier --carrier BX --label "BX gates")
+# what the overstay report must show, from the command line
+for by in country class port; do
+    "$bex" overstays --db "$db" --as-of 2026-06-30 --format csv --by "$by" >"$tmp/overstays-$by.csv"
+done
+"$bex" overstays --db "$db" --as-of 2026-06-30 --format csv >"$tmp/overstays.csv"
+export BEX_CSV_DIR="$tmp"
+
+"$bex" serve --db "$db" --listen 127.0.0.1:0 --workers 1 >"$tmp/serve.out" 2>"$tmp/serve.err" &
+sp=$!
+for _ in $(seq 400); do grep -q listening "$tmp/serve.out" 2>/dev/null && break; sleep 0.05; done
+port=$(sed -n 's/.*"listening":"[0-9.]*:\([0-9]*\)".*/\1/p' "$tmp/serve.out")
+if [ -z "$port" ]; then
+    echo "FAIL bex_serve_started"; sed 's/^/  /' "$tmp/serve.err"; echo "0 passed, 1 failed"; exit 1
+fi
+"$py" -u tests/tools/test_console.py "http://127.0.0.1:$port" "$out"
+rc=$?
+kill -TERM "$sp"; wait "$sp"; src=$?; sp=""
+if [ $src -ne 0 ]; then echo "bex serve exited $src:"; sed 's/^/  /' "$tmp/serve.err"; fi
+exit $rc
