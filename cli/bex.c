@@ -118,6 +118,8 @@ static const char *usage =
     "                           checked, refused lines flagged; decided again, compared)\n"
     "  overstays --as-of D [--policy us|eu] [--format json|csv] [--by country|class|port]\n"
     "                           overstays (US admit-until rule or EU 90/180), DHS-style tables\n"
+    "  report rates --from D --to D [--by port|day|age_band|sex]\n"
+    "                           crossings, capture and match rates (as GET /v1/reports/rates)\n"
     "  flags [--status S] [--kind K] [--port P] [--since D] [--until D] [--limit N] [--offset N]\n"
     "        [--format json|csv]  the flag queue, newest first\n"
     "  flag ID open|cleared|confirmed|referred   an officer's finding on a flag\n"

@@ -15,6 +15,7 @@
  *            [--seq-file F] [--at ISO]   (no --db)
  *   bex sync LOG [--port-kind KIND]
  *   bex overstays --as-of D [--policy us|eu] [--format json|csv] [--by country|class|port]
+ *   bex report rates --from D --to D [--by port|day|age_band|sex]
  *   bex flags [--status S] [--kind K] [--port P] [--since D] [--until D] [--limit N]
  *             [--offset N] [--format json|csv]
  *   bex flag ID open|cleared|confirmed|referred
@@ -215,6 +216,18 @@ static int cmd_entry(const char *models, int argc, char **argv) {
         .admission_class = cls, .admit_until = until, .port = port, .port_kind = pk, .carrier = carrier,
         .voyage = voyage, .at = atbuf, .citizen = citizen, .faces = nf ? faces : NULL, .face_quality = fq,
         .n_faces = nf, .model = model_id, .dim = dim, .chip = chip_dir ? &chip_in : NULL};
+    if (doc_photo) { /* the document photo's bytes, kept with its sample while retention keeps images */
+        rq.doc_image = chip.bytes;
+        rq.doc_image_len = chip.len;
+    } else if (chip_dir) {
+        const uint8_t *img;
+        size_t ilen;
+        char why[128];
+        if (bex_chip_face_image(&chip_in, &img, &ilen, why, sizeof why) == BEX_OK) {
+            rq.doc_image = img;
+            rq.doc_image_len = ilen;
+        }
+    }
     if (all && nf == 0) rq.live_failure = lc->outcome ? lc->outcome : "no_face";
     bex_entry_result r;
     rc = bex_border_entry(st, &rq, &r, err, sizeof err);
@@ -1026,6 +1039,40 @@ static int cmd_overstays(int argc, char **argv) {
     return over ? 1 : 0;
 }
 
+/* bex report rates --from D --to D [--by port|day|age_band|sex]: the same JSON as GET
+ * /v1/reports/rates (bex_json_rates). */
+static int cmd_report(int argc, char **argv) {
+    if (argc < 1 || strcmp(argv[0], "rates"))
+        return cli_usage_error("report takes rates --from YYYY-MM-DD --to YYYY-MM-DD [--by port|day|age_band|sex]");
+    cli_common c = {.must_exist = 1};
+    const char *from = NULL, *to = NULL, *by = "port";
+    for (int i = 1; i < argc; i++) {
+        int r;
+        if ((r = cli_common_opt(argc, argv, &i, &c)) || (r = cli_opt(argc, argv, &i, "--from", &from)) ||
+            (r = cli_opt(argc, argv, &i, "--to", &to)) || (r = cli_opt(argc, argv, &i, "--by", &by))) {
+            if (r < 0) return 2;
+            continue;
+        }
+        fprintf(stderr, "bex: report: unknown option '%s'\n", argv[i]);
+        return cli_usage_error("report rates takes --from YYYY-MM-DD --to YYYY-MM-DD [--by port|day|age_band|sex] "
+                               "[--db FILE]");
+    }
+    bex_rates_by b;
+    if (bex_rates_by_parse(by, &b) != BEX_OK) return cli_usage_error("--by is port, day, age_band or sex");
+    if (!from || !to) return cli_usage_error("report rates needs --from YYYY-MM-DD and --to YYYY-MM-DD");
+    bex_store *st;
+    if (!cli_open_store(&c, &st)) return 2;
+    bex_rate_row *rows;
+    size_t n;
+    char err[256];
+    int rc = bex_border_rates(st, from, to, b, &rows, &n, err, sizeof err);
+    bex_store_close(st);
+    if (rc != BEX_OK) return fail("report", err);
+    bex_json_rates(stdout, b, from, to, rows, n);
+    free(rows);
+    return 0;
+}
+
 static int cmd_flags(int argc, char **argv) {
     cli_common c = {.must_exist = 1};
     const char *format = "json", *status = NULL, *kind = NULL, *limit = NULL, *offset = NULL;
@@ -1514,6 +1561,7 @@ int cmd_store(const char *models, const char *cmd, int argc, char **argv) {
     if (!strcmp(cmd, "gallery")) return cmd_gallery(argc, argv);
     if (!strcmp(cmd, "overstays")) return cmd_overstays(argc, argv);
     if (!strcmp(cmd, "flags")) return cmd_flags(argc, argv);
+    if (!strcmp(cmd, "report")) return cmd_report(argc, argv);
     if (!strcmp(cmd, "flag")) return cmd_flag(argc, argv);
     if (!strcmp(cmd, "override")) return cmd_override(argc, argv);
     if (!strcmp(cmd, "subject")) return cmd_record(argc, argv, "subject", bex_store_subject_json);

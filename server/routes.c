@@ -9,12 +9,17 @@
  * Photos are raw JPEG / PNG / JPEG 2000 bodies or multipart parts; other fields are query
  * parameters or parts of the same name.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../cli/cli.h"
+#include "bex/image.h"
+#include "bex/json.h"
 #include "bex/timestamp.h"
 #include "bex/trust.h"
 #include "server.h"
@@ -157,7 +162,8 @@ static void h_exit(ctx *x, reply *r) {
     if ((all ? extract_all(x, buf, len, "photo", r, faces, MAX_FACES, &nf) : extract(x, buf, len, "photo", r, &one)) != 0)
         return;
     bex_exit_request ex = {.port = port, .port_kind = pk, .departure = dep, .at = carrier ? NULL : arg(x, "at"),
-                           .carrier = carrier ? x->key.carrier : NULL, .dim = bex_store_dim(s->st)};
+                           .carrier = carrier ? x->key.carrier : NULL, .dim = bex_store_dim(s->st),
+                           .live_image = buf, .live_image_len = len};
     if (!all) {
         ex.live = one.acquired ? one.template_ : NULL;
         ex.live_quality = one.quality.score;
@@ -296,6 +302,9 @@ static void h_entry(ctx *x, reply *r) {
     if ((all ? extract_all(x, buf, len, "photo", r, faces, MAX_FACES, &nf) : extract(x, buf, len, "photo", r, &live)) != 0)
         return;
     int has_chip = has_part(x, "doc_photo") || with_chip;
+    /* the photos' bytes, kept with their samples while retention "images" keeps images */
+    const char *live_buf = buf, *doc_buf = NULL;
+    size_t live_len = len, doc_len = 0;
     if (with_chip) { /* the chip's face (DG2): unusable when it cannot be read; the check says why */
         const uint8_t *img;
         size_t ilen;
@@ -303,6 +312,8 @@ static void h_entry(ctx *x, reply *r) {
         if (bex_chip_face_image(&chip_in, &img, &ilen, chip.message, sizeof chip.message) != BEX_OK) {
             chip.outcome = "unreadable_image";
         } else {
+            doc_buf = (const char *)img;
+            doc_len = ilen;
             reply probe = {0};
             if (extract(x, (const char *)img, ilen, "dg2", &probe, &chip) != 0) {
                 if (probe.status == 503 || probe.status >= 500) { /* busy or failing: answer so */
@@ -317,6 +328,8 @@ static void h_entry(ctx *x, reply *r) {
         }
     } else if (has_chip) {
         photo(x, "doc_photo", 0, &buf, &len);
+        doc_buf = buf;
+        doc_len = len;
         if (extract(x, buf, len, "doc_photo", r, &chip) != 0) return;
     }
     static _Thread_local float tmpl[MAX_FACES * BEX_TEMPLATE_MAX_DIM]; /* 64 KiB: off the stack */
@@ -341,7 +354,8 @@ static void h_entry(ctx *x, reply *r) {
         .doc_photo_failure = has_chip && !chip.acquired ? chip.outcome : NULL, .admission_class = cls,
         .admit_until = until, .port = port, .port_kind = pk, .carrier = arg(x, "carrier"), .voyage = arg(x, "voyage"),
         .at = when, .citizen = citizen, .faces = usable ? tmpl : NULL, .face_quality = q, .n_faces = usable,
-        .dim = (int)dim, .chip = with_chip ? &chip_in : NULL};
+        .dim = (int)dim, .chip = with_chip ? &chip_in : NULL, .live_image = live_buf, .live_image_len = live_len,
+        .doc_image = doc_buf, .doc_image_len = doc_len};
     bex_entry_result res;
     int rc;
     bex_store_scan *pre = en.live && !citizen ? scan_ahead(x, en.live, live.dim) : NULL;
@@ -485,14 +499,43 @@ static void h_flags(ctx *x, reply *r) {
         if (strcmp(o, "0") && !arg_id(x, "offset", &v)) return reply_error(r, 400, "?offset= is a number");
         q.offset = strcmp(o, "0") ? (size_t)v : 0;
     }
+    if (arg(x, "before")) { /* keyset paging: the next page after the flag id a page ended with */
+        if (!arg_id(x, "before", &v)) return reply_error(r, 400, "?before= is a flag id (a page's next_before)");
+        if (q.offset) return reply_error(r, 400, "?before= pages by flag id: it takes no ?offset=");
+        q.before = v;
+    }
+    size_t limit = q.limit;
+    q.limit = limit + 1; /* one more: is there a next page? */
     bex_flag *fl;
     size_t n, total;
     char err[512];
     int rc;
     LOCKED(x, rc = bex_border_flags(s->st, &q, &fl, &n, &total, err, sizeof err));
     if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
+    long long next = 0;
+    if (n > limit) {
+        n = limit;
+        next = (long long)fl[n - 1].id;
+    }
     FILE *f = reply_open(r);
-    if (f) bex_json_flag_queue(f, fl, n, total);
+    if (f) { /* the queue's object with "next_before" (null: the last page) */
+        char *b = NULL;
+        size_t bn = 0;
+        FILE *m = open_memstream(&b, &bn);
+        if (m) {
+            bex_json_flag_queue(m, fl, n, total);
+            fclose(m);
+        }
+        while (bn && (b[bn - 1] == '\n' || b[bn - 1] == '}')) {
+            int brace = b[bn - 1] == '}';
+            bn--;
+            if (brace) break;
+        }
+        if (b) fwrite(b, 1, bn, f);
+        if (next) fprintf(f, ",\"next_before\":%lld}\n", next);
+        else fprintf(f, ",\"next_before\":null}\n");
+        free(b);
+    }
     free(fl);
     reply_done(r, f);
 }
@@ -871,6 +914,263 @@ static void h_audit(ctx *x, reply *r) {
     reply_done(r, f);
 }
 
+/* ---- the console's reads (issue 15) ---- */
+
+/* GET ?encounter=ID[&kind=live|document] or ?sample=ID: the image bytes retention kept, with
+ * their Content-Type; 404 {"error":"not retained","retained":false} when it kept none. */
+static void h_photo(ctx *x, reply *r) {
+    long long enc = 0, smp = 0;
+    const char *kind = arg(x, "kind");
+    int has_enc = arg(x, "encounter") != NULL, has_smp = arg(x, "sample") != NULL;
+    if (has_enc == has_smp || (has_enc && !arg_id(x, "encounter", &enc)) || (has_smp && !arg_id(x, "sample", &smp)) ||
+        (kind && (has_smp || (strcmp(kind, "live") && strcmp(kind, "document")))))
+        return reply_error(r, 400, "a photo needs ?encounter=ID[&kind=live|document] or ?sample=ID");
+    uint8_t *img;
+    size_t len;
+    int64_t sid;
+    char err[256];
+    int rc;
+    LOCKED(x, rc = bex_store_photo(x->s->st, enc, kind, smp, &img, &len, &sid, err, sizeof err));
+    if (rc == BEX_ERR_ARG) return reply_error(r, 404, err);
+    if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
+    if (!img) {
+        r->status = 404;
+        r->json = strdup("{\"error\":\"not retained\",\"retained\":false}\n");
+        r->len = r->json ? strlen(r->json) : 0;
+        if (!r->json) reply_error(r, 500, "out of memory");
+        return;
+    }
+    bex_image_format fmt = bex_image_sniff(img, len);
+    r->status = 200;
+    r->json = (char *)img;
+    r->len = len;
+    r->type = fmt == BEX_IMAGE_JPEG ? "image/jpeg" : fmt == BEX_IMAGE_PNG ? "image/png"
+              : fmt == BEX_IMAGE_JP2 ? "image/jp2" : "application/octet-stream";
+}
+
+/* GET ?from=YYYY-MM-DD&to=YYYY-MM-DD&by=port|day|age_band|sex */
+static void h_rates(ctx *x, reply *r) {
+    bex_rates_by by = BEX_RATES_BY_PORT;
+    const char *b = arg(x, "by"), *from = arg(x, "from"), *to = arg(x, "to");
+    if (b && bex_rates_by_parse(b, &by) != BEX_OK) return reply_error(r, 400, "?by= is port, day, age_band or sex");
+    if (!from || !to) return reply_error(r, 400, "a rates report needs ?from=YYYY-MM-DD&to=YYYY-MM-DD");
+    bex_rate_row *rows;
+    size_t n;
+    char err[256];
+    int rc;
+    LOCKED(x, rc = bex_border_rates(x->s->st, from, to, by, &rows, &n, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
+    FILE *f = reply_open(r);
+    if (f) bex_json_rates(f, by, from, to, rows, n);
+    free(rows);
+    reply_done(r, f);
+}
+
+/* The evaluation's folder opened for openat (no path is ever joined to a name); -1 on failure. */
+static int eval_dir_fd(const ctx *x) { return open(x->s->eval_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC); }
+
+#define EVAL_MAX_FILES 1000
+#define EVAL_MAX_BYTES (16u << 20)
+
+static int name_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* GET: the evaluation's files in --eval-dir (names bex_eval_file_type takes; plain files only,
+ * no links followed), by name: {"files":[{"name","type","bytes"}]}. */
+static void h_eval_files(ctx *x, reply *r) {
+    if (!x->s->eval_dir) return reply_error(r, 404, "no evaluation's files here: the service runs without --eval-dir");
+    int dfd = eval_dir_fd(x);
+    DIR *d = dfd < 0 ? NULL : fdopendir(dup(dfd));
+    if (!d) {
+        if (dfd >= 0) close(dfd);
+        return reply_error(r, 500, "the evaluation's folder cannot be read");
+    }
+    char *names[EVAL_MAX_FILES];
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < EVAL_MAX_FILES)
+        if (bex_eval_file_type(e->d_name) && (names[n] = strdup(e->d_name))) n++;
+    closedir(d);
+    qsort(names, n, sizeof *names, name_cmp);
+    FILE *f = reply_open(r);
+    if (f) fprintf(f, "{\"files\":[");
+    int k = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct stat sb;
+        if (f && fstatat(dfd, names[i], &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(sb.st_mode) &&
+            (unsigned long long)sb.st_size <= EVAL_MAX_BYTES) {
+            fprintf(f, "%s{\"name\":\"%s\",\"type\":\"%s\",\"bytes\":%lld}", k++ ? "," : "", names[i],
+                    bex_eval_file_type(names[i]), (long long)sb.st_size);
+        }
+        free(names[i]);
+    }
+    close(dfd);
+    if (f) fprintf(f, "]}\n");
+    reply_done(r, f);
+}
+
+/* GET ?name=NAME: one of them, as it is (its Content-Type from its name's ending). */
+static void h_eval_file(ctx *x, reply *r) {
+    if (!x->s->eval_dir) return reply_error(r, 404, "no evaluation's files here: the service runs without --eval-dir");
+    const char *name = arg(x, "name"), *type = bex_eval_file_type(name);
+    if (!type)
+        return reply_error(r, 400, "?name= is a file name of A-Z a-z 0-9 . _ - ending .svg, .csv or .json (no path)");
+    int dfd = eval_dir_fd(x);
+    int fd = dfd < 0 ? -1 : openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (dfd >= 0) close(dfd);
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        if (fd >= 0) close(fd);
+        return reply_error(r, 404, "no such evaluation file");
+    }
+    if ((unsigned long long)sb.st_size > EVAL_MAX_BYTES) {
+        close(fd);
+        return reply_error(r, 413, "the evaluation file is over 16 MiB");
+    }
+    size_t len = (size_t)sb.st_size, got = 0;
+    char *b = malloc(len + 1);
+    while (b && got < len) {
+        ssize_t k = read(fd, b + got, len - got);
+        if (k <= 0) break;
+        got += (size_t)k;
+    }
+    close(fd);
+    if (!b || got != len) {
+        free(b);
+        return reply_error(r, 500, "the evaluation file cannot be read");
+    }
+    b[len] = 0;
+    r->status = 200;
+    r->json = b;
+    r->len = len;
+    r->type = !strcmp(type, "application/json") ? NULL : type;
+}
+
+/* GET ?key=ID&action=NAME&since=&until=&before=ID&limit=N: the audit log, newest first. */
+static void h_audit_search(ctx *x, reply *r) {
+    bex_audit_query q = {.action = arg(x, "action")};
+    long long v;
+    char since[24], until[24], err[256];
+    if (arg(x, "key")) {
+        if (!arg_id(x, "key", &v)) return reply_error(r, 400, "?key= is a key id");
+        q.key_id = v;
+    }
+    if (arg(x, "before")) {
+        if (!arg_id(x, "before", &v)) return reply_error(r, 400, "?before= is an audit row id (a page's next_before)");
+        q.before = v;
+    }
+    if (arg(x, "limit")) {
+        if (!arg_id(x, "limit", &v) || v > BEX_AUDIT_MAX_ROWS) return reply_error(r, 400, "?limit= is 1 to 500");
+        q.limit = (size_t)v;
+    }
+    if ((arg(x, "since") && bex_time_canonical(arg(x, "since"), since) != BEX_OK) ||
+        (arg(x, "until") && bex_time_canonical(arg(x, "until"), until) != BEX_OK))
+        return reply_error(r, 400, "?since= and ?until= are ISO 8601 days or times");
+    if (arg(x, "since")) q.since = since;
+    if (arg(x, "until")) q.until = until;
+    bex_audit_row *rows;
+    size_t n;
+    int64_t next;
+    int rc;
+    LOCKED(x, rc = bex_store_audit_search(x->s->st, &q, &rows, &n, &next, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
+    FILE *f = reply_open(r);
+    if (f) {
+        fprintf(f, "{\"rows\":[");
+        for (size_t i = 0; i < n; i++) {
+            fprintf(f, "%s{\"id\":%lld,\"at\":\"%s\",\"actor\":", i ? "," : "", (long long)rows[i].id, rows[i].at);
+            bex_json_str(f, rows[i].actor);
+            if (rows[i].key_id) fprintf(f, ",\"key_id\":%lld", (long long)rows[i].key_id);
+            else fprintf(f, ",\"key_id\":null");
+            fprintf(f, ",\"action\":");
+            bex_json_str(f, rows[i].action);
+            fprintf(f, ",\"object\":");
+            bex_json_str(f, rows[i].object);
+            fprintf(f, ",\"detail\":");
+            bex_json_str(f, rows[i].detail);
+            fputc('}', f);
+        }
+        if (next) fprintf(f, "],\"next_before\":%lld}\n", (long long)next);
+        else fprintf(f, "],\"next_before\":null}\n");
+    }
+    free(rows);
+    reply_done(r, f);
+}
+
+/* GET: every key, valid or revoked, without secrets. */
+static void h_keys_list(ctx *x, reply *r) {
+    bex_api_key *k;
+    size_t n;
+    char err[256];
+    int rc;
+    LOCKED(x, rc = bex_store_key_list(x->s->st, &k, &n, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
+    FILE *f = reply_open(r);
+    if (f) {
+        fprintf(f, "{\"keys\":[");
+        for (size_t i = 0; i < n; i++) {
+            fprintf(f, "%s{\"id\":%lld,\"role\":\"%s\",\"label\":", i ? "," : "", (long long)k[i].id, bex_role_name(k[i].role));
+            bex_json_str(f, k[i].label);
+            fprintf(f, ",\"carrier\":");
+            if (k[i].carrier[0]) bex_json_str(f, k[i].carrier);
+            else fputs("null", f);
+            fprintf(f, ",\"created_at\":\"%s\",\"revoked_at\":", k[i].created_at);
+            if (k[i].revoked_at[0]) fprintf(f, "\"%s\"}", k[i].revoked_at);
+            else fputs("null}", f);
+        }
+        fprintf(f, "]}\n");
+    }
+    free(k);
+    reply_done(r, f);
+}
+
+/* GET: the gate devices registered (bex gate register), no keys. */
+static void h_gates_list(ctx *x, reply *r) {
+    bex_gate_device *g;
+    size_t n;
+    char err[256];
+    int rc;
+    LOCKED(x, rc = bex_border_gate_list(x->s->st, &g, &n, err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
+    FILE *f = reply_open(r);
+    if (f) {
+        fprintf(f, "{\"gates\":[");
+        for (size_t i = 0; i < n; i++) {
+            fprintf(f, "%s{\"id\":%lld,\"name\":", i ? "," : "", (long long)g[i].id);
+            bex_json_str(f, g[i].name);
+            fprintf(f, ",\"port\":");
+            if (g[i].port[0]) bex_json_str(f, g[i].port);
+            else fputs("null", f);
+            fprintf(f, ",\"registered_at\":\"%s\",\"revoked_at\":", g[i].created_at);
+            if (g[i].revoked_at[0]) fprintf(f, "\"%s\"}", g[i].revoked_at);
+            else fputs("null}", f);
+        }
+        fprintf(f, "]}\n");
+    }
+    free(g);
+    reply_done(r, f);
+}
+
+/* GET: the retention periods, {"retention":{"CATEGORY":{"seconds":N|null,"period":"forever"?}}}. */
+static void h_retention_get(ctx *x, reply *r) {
+    static const char *const cats[] = {"citizen_biometrics", "unmatched_captures", "images", "records",
+                                       "overstayer_records"};
+    long long secs[5];
+    char err[256];
+    int rc = BEX_OK;
+    for (int i = 0; i < 5 && rc == BEX_OK; i++) LOCKED(x, rc = bex_store_get_retention(x->s->st, cats[i], &secs[i], err, sizeof err));
+    if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
+    FILE *f = reply_open(r);
+    if (f) {
+        fprintf(f, "{\"retention\":{");
+        for (int i = 0; i < 5; i++) {
+            if (secs[i] == BEX_RETENTION_FOREVER) fprintf(f, "%s\"%s\":{\"seconds\":null,\"period\":\"forever\"}", i ? "," : "", cats[i]);
+            else fprintf(f, "%s\"%s\":{\"seconds\":%lld}", i ? "," : "", cats[i], secs[i]);
+        }
+        fprintf(f, "}}\n");
+    }
+    reply_done(r, f);
+}
+
 const route server_routes[] = {
     {"GET", "/v1/health", BEX_ACT_NONE, h_health},
     {"GET", "/metrics", BEX_ACT_NONE, h_metrics},
@@ -904,6 +1204,14 @@ const route server_routes[] = {
     {"GET", "/v1/settings", BEX_ACT_SETTINGS, h_settings_get},
     {"POST", "/v1/settings", BEX_ACT_SETTINGS, h_settings_set},
     {"GET", "/v1/audit/verify", BEX_ACT_AUDIT, h_audit},
+    {"GET", "/v1/audit", BEX_ACT_AUDIT, h_audit_search},
+    {"GET", "/v1/photo", BEX_ACT_PHOTO, h_photo},
+    {"GET", "/v1/reports/rates", BEX_ACT_REPORTS, h_rates},
+    {"GET", "/v1/eval/files", BEX_ACT_EVAL, h_eval_files},
+    {"GET", "/v1/eval/file", BEX_ACT_EVAL, h_eval_file},
+    {"GET", "/v1/keys", BEX_ACT_KEYS, h_keys_list},
+    {"GET", "/v1/gates", BEX_ACT_GATES, h_gates_list},
+    {"GET", "/v1/retention", BEX_ACT_RETENTION, h_retention_get},
     {"POST", "/v1/trust", BEX_ACT_TRUST, h_trust_load},
     {"GET", "/v1/trust", BEX_ACT_TRUST, h_trust_list},
     {"POST", "/v1/trust/remove", BEX_ACT_TRUST, h_trust_remove},

@@ -8,6 +8,7 @@
  *             [--max-pixels N] [--max-request-pixels N] [--timeout S] [--header-timeout S]
  *             [--max-connections N] [--max-per-client N] [--rate N] [--burst N] [--max-db-bytes N]
  *             [--session-idle S] [--session-max S] [--tls-cert PEM --tls-key PEM]
+ *             [--eval-dir DIR]
  *
  * Connections are libmicrohttpd's event loop on a bounded pool of threads (an idle connection
  * holds no thread), bounded per client address and in all, closed when idle, and closed when
@@ -34,6 +35,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -857,7 +859,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
     "serve takes [--db FILE] [--listen ADDR:PORT] [--workers N] [--queue N] [--max-body BYTES] "          \
     "[--max-pixels N] [--max-request-pixels N] [--timeout S] [--header-timeout S] [--max-connections N] " \
     "[--max-per-client N] [--rate N] [--burst N] [--max-db-bytes N] [--search-threads N] [--session-idle S] [--session-max S] "             \
-    "[--tls-cert PEM --tls-key PEM]"
+    "[--tls-cert PEM --tls-key PEM] [--eval-dir DIR]"
 
 /* Threads a 1:N scan over the store's index runs on (--search-threads; 0: the cores). Each
  * worker scans its own request's photo before the store's lock (bex_store_prescan), so the
@@ -867,7 +869,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
 #define SEARCH_THREADS_DEFAULT 1
 
 int cmd_serve(const char *models, int argc, char **argv) {
-    const char *db = "bex.db", *listen = "127.0.0.1:8080", *cert = NULL, *keyf = NULL;
+    const char *db = "bex.db", *listen = "127.0.0.1:8080", *cert = NULL, *keyf = NULL, *eval_dir = NULL;
     /* 16 Mpx: a border camera's capture (ICAO's 300+ ppi portrait, a 12 Mpx e-gate camera) with
      * room to spare; decoding one takes 48 MB of RGB, and no face needs more */
     long workers = sysconf(_SC_NPROCESSORS_ONLN), queue = -1, max_body = 16 << 20, max_pixels = 16000000,
@@ -884,6 +886,7 @@ int cmd_serve(const char *models, int argc, char **argv) {
         else if (!strcmp(a, "--listen")) listen = v;
         else if (!strcmp(a, "--tls-cert")) cert = v;
         else if (!strcmp(a, "--tls-key")) keyf = v;
+        else if (!strcmp(a, "--eval-dir")) eval_dir = v; /* the evaluation's files: GET /v1/eval/files */
         else if (!strcmp(a, "--workers") && num_ok && n >= 1 && n <= 64) workers = n;
         else if (!strcmp(a, "--queue") && num_ok && n >= 0 && n <= 10000) queue = n;
         else if (!strcmp(a, "--max-body") && num_ok && n >= 1024) max_body = n;
@@ -905,6 +908,9 @@ int cmd_serve(const char *models, int argc, char **argv) {
     if (max_request_pixels < 0) max_request_pixels = 2 * max_pixels;
     if (burst < 0) burst = rate > 0 ? 2 * rate : 1;
     if (!cert != !keyf) return cli_usage_error("TLS needs both --tls-cert PEM and --tls-key PEM");
+    struct stat ed;
+    if (eval_dir && (stat(eval_dir, &ed) != 0 || !S_ISDIR(ed.st_mode)))
+        return cli_usage_error("--eval-dir takes a folder (the evaluation's DET curves and calibration tables)");
     char *cert_pem = NULL, *key_pem = NULL;
     if (cert) { /* read before anything starts: a bad file is a clear error, not a half-started server */
         cert_pem = read_pem(cert);
@@ -937,7 +943,7 @@ int cmd_serve(const char *models, int argc, char **argv) {
                 .limits = {.max_file_bytes = (size_t)max_body, .max_pixels = (uint64_t)max_pixels},
                 .max_request_pixels = (uint64_t)max_request_pixels, .rate = (double)rate, .burst = (double)burst,
                 .header_timeout_ms = header_timeout * 1000, .tls = cert_pem != NULL,
-                .session_idle_s = session_idle, .session_max_s = session_max};
+                .session_idle_s = session_idle, .session_max_s = session_max, .eval_dir = eval_dir};
     s.buckets = calloc(RL_SLOTS, sizeof *s.buckets);
     s.denials = calloc(DN_SLOTS + 1, sizeof *s.denials);
     if (!s.buckets || !s.denials || console_init(&s) != 0) {

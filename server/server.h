@@ -54,6 +54,7 @@ typedef struct server {
     struct session *sessions;
     pthread_mutex_t ss_lock;
     long session_idle_s, session_max_s;
+    const char *eval_dir;              /* --eval-dir: the evaluation's files served (NULL: none) */
 } server;
 
 struct route;

@@ -160,6 +160,10 @@ typedef struct bex_entry_request {
     const float *doc_photo;        /* the chip's or visa's photo's template (given implies 1) */
     float doc_quality;
     const char *doc_photo_failure; /* why the document photo could not be used */
+    const void *doc_image;         /* the document photo's bytes (a --doc-photo file, the chip's DG2
+                                      face image), kept with the document's sample only while
+                                      retention "images" > 0; NULL: none kept */
+    size_t doc_image_len;
     const char *admission_class;   /* "B2", "WT", "F1", "LPR", ...; none for a citizen */
     const char *admit_until;       /* "YYYY-MM-DD"; NULL: duration of status (D/S) */
     const char *port;              /* port code */
@@ -621,7 +625,8 @@ int bex_border_lookup(bex_store *st, const bex_lookup_query *q, bex_lookup_hit *
                       char *err, size_t errlen);
 
 /* The flag queue: flags matching the query, newest first. Zero fields match everything.
- * *flags: free(); *total: how many match (before limit and offset). An audited read. */
+ * *flags: free(); *total: how many match the filters (before `before`, limit and offset). An
+ * audited read. */
 typedef struct bex_flag_query {
     bex_flag_status status;   /* BEX_FLAG_STATUS_NONE: any */
     bex_flag_kind kind;       /* BEX_FLAG_NONE: any */
@@ -629,10 +634,53 @@ typedef struct bex_flag_query {
     const char *since, *until;/* created_at >= since, < until (ISO 8601 day or time); NULL: open */
     size_t limit;             /* 0: all */
     size_t offset;
+    int64_t before;           /* keyset paging: only flags with id < before (0: from the newest);
+                                 pass the last id of a page for the next (no OFFSET scan) */
 } bex_flag_query;
 
 int bex_border_flags(bex_store *st, const bex_flag_query *q, bex_flag **flags, size_t *n,
                      size_t *total, char *err, size_t errlen);
+
+/* ---- crossing rates (issue 15) ---------------------------------------------------------------- */
+
+/* What a rates report groups by. */
+typedef enum bex_rates_by {
+    BEX_RATES_BY_NONE = 0,
+    BEX_RATES_BY_PORT, BEX_RATES_BY_DAY, BEX_RATES_BY_AGE_BAND, BEX_RATES_BY_SEX,
+} bex_rates_by;
+int bex_rates_by_parse(const char *s, bex_rates_by *out);
+const char *bex_rates_by_name(bex_rates_by by);
+
+/* Crossings alike in what a report may group by, counted (the store's gathering). */
+typedef struct bex_crossing_fact {
+    char day[11];             /* YYYY-MM-DD of the crossing */
+    char port[16];
+    int exit;                 /* 0: an entry */
+    char outcome[32];         /* bex_outcome_name's text */
+    char birth_date[11];      /* the document's, "" unknown */
+    char sex[2];              /* "F", "M", "X", "" unknown */
+    long long count;
+} bex_crossing_fact;
+#define BEX_CROSSING_FACTS_MAX 1000000 /* distinct facts one report reads */
+
+/* One row of the report. captured: a usable live photo (every outcome but no_photo); matched:
+ * matched or officer_override; not_matched: not_matched or unverified (enrolled, a first
+ * visit, and document_photo_unusable are captured but neither). capture_rate = captured /
+ * crossings, match_rate = matched / (matched + not_matched); -1 where the denominator is 0
+ * (null in JSON). */
+typedef struct bex_rate_row {
+    char key[16];             /* the port, the day, the age band or the sex */
+    long long entries, exits, crossings, captured, matched, not_matched, no_photo;
+    double capture_rate, match_rate;
+} bex_rate_row;
+#define BEX_RATES_MAX_ROWS 1000
+#define BEX_RATES_MAX_DAYS 366
+
+/* The rates between two days (YYYY-MM-DD, both included; at most BEX_RATES_MAX_DAYS) grouped
+ * by `by`: rules.h's bex_rates_aggregate over the store's crossings. *rows: free(). An audited
+ * read (aggregate only: no ids). */
+int bex_border_rates(bex_store *st, const char *from, const char *to, bex_rates_by by, bex_rate_row **rows,
+                     size_t *n, char *err, size_t errlen);
 
 /* ---- retention ------------------------------------------------------------------------------- */
 

@@ -46,6 +46,10 @@ void bex_json_flag_queue(FILE *f, const bex_flag *flags, size_t n, size_t total)
 void bex_json_flags_csv(FILE *f, const bex_flag *flags, size_t n);
 /* Look-up hits (a line): {"hits":[{"subject":..,"document":..,"citizen":..,"names":..,"reason":..}]} */
 void bex_json_lookup(FILE *f, const bex_lookup_hit *h, size_t n);
+/* The crossing rates report (bex report rates, GET /v1/reports/rates): {"by","from","to",
+ * "rows":[{"key","entries","exits","crossings","captured","matched","not_matched","no_photo",
+ * "capture_rate","match_rate"}]}, rates null where their denominator is 0; a line. */
+void bex_json_rates(FILE *f, bex_rates_by by, const char *from, const char *to, const bex_rate_row *rows, size_t n);
 
 /* The overstay report over bex_border_overstays' rows: format 0 JSON (the overstays, the stays
  * with no exit recorded, totals and DHS's tables by country, class and port), 1 CSV of the

@@ -290,15 +290,19 @@ typedef enum bex_action {
     BEX_ACT_VERIFY, BEX_ACT_IDENTIFY, BEX_ACT_DECIDE, BEX_ACT_OVERRIDE, BEX_ACT_MERGE,
     BEX_ACT_RECLASSIFY, BEX_ACT_ERASE, BEX_ACT_PURGE, BEX_ACT_KEYS, BEX_ACT_RETENTION,
     BEX_ACT_SETTINGS, BEX_ACT_AUDIT, BEX_ACT_REASSIGN, BEX_ACT_TRUST,
+    BEX_ACT_PHOTO, BEX_ACT_REPORTS, BEX_ACT_EVAL, BEX_ACT_GATES,
 } bex_action;
-#define BEX_ACTION_COUNT 25
+#define BEX_ACTION_COUNT 29
 const char *bex_action_name(bex_action a);
 
 /* The role matrix: officers work crossings, records and cases; carriers their own departures'
- * exits, manifests and gate galleries; analysts the aggregate reports and the flag list;
- * auditors the audit trail; admins keys, retention, settings, which carrier a departure
- * belongs to (BEX_ACT_REASSIGN) and the trust store of CSCAs chips are verified against
- * (BEX_ACT_TRUST), never travellers. */
+ * exits, manifests and gate galleries; analysts the aggregate reports (BEX_ACT_REPORTS: crossing
+ * rates), the evaluation's files (BEX_ACT_EVAL) and the flag list; auditors the audit trail
+ * (BEX_ACT_AUDIT: searched and verified; admins too); admins keys, retention, settings, gate
+ * devices (BEX_ACT_GATES), which carrier a departure belongs to (BEX_ACT_REASSIGN) and the trust
+ * store of CSCAs chips are verified against (BEX_ACT_TRUST), never travellers' records. The
+ * photos retention kept (BEX_ACT_PHOTO) are officers' and admins' (an audited read), besides
+ * the reports and evaluation files. */
 int bex_role_may(bex_role role, bex_action action);
 
 /* A carrier acts on a departure only when the departure is its own: 1 / 0. */
@@ -330,6 +334,29 @@ typedef enum bex_carrier_answer {
     BEX_CARRIER_NO_PHOTO = 2,
 } bex_carrier_answer;
 bex_carrier_answer bex_carrier_answer_of(bex_outcome outcome, bex_gallery decided);
+
+/* ---- crossing rates ---------------------------------------------------------------------------- */
+
+/* The age band of a traveller born on `birth_date` at a crossing on `day` (both YYYY-MM-DD),
+ * in whole years: "0-13", "14-17", "18-64", "65-79", "80+"; "unknown" when either date is
+ * missing or malformed, or the birth is after the day. */
+const char *bex_age_band(const char *birth_date, const char *day);
+
+/* The rates report's rows (border.h: bex_rate_row) from n facts grouped by `by`: ports and days
+ * in order of their text, only those with crossings; age bands and sexes every one, in their
+ * order ("0-13" .. "80+", "unknown"; "F", "M", "X", "unknown"), zero rows included. At most
+ * max rows: BEX_ERR_LIMIT beyond. */
+int bex_rates_aggregate(const bex_crossing_fact *facts, size_t n, bex_rates_by by, bex_rate_row *rows, size_t max,
+                        size_t *nrows, char *err, size_t errlen);
+
+/* ---- the evaluation's files (bex serve --eval-dir) ------------------------------------------- */
+
+#define BEX_EVAL_NAME_MAX 128
+/* Which file of the evaluation's folder may be served: a plain name of 1 to 127 characters of
+ * A-Z a-z 0-9 . _ - (no slash, so no path: "../x" and "%2F" are refused as names), not
+ * starting with a dot, ending .svg, .csv or .json. Its Content-Type ("image/svg+xml",
+ * "text/csv", "application/json"), NULL when refused. */
+const char *bex_eval_file_type(const char *name);
 
 /* ---- retention ------------------------------------------------------------------------------ */
 
@@ -368,9 +395,15 @@ typedef struct bex_sample_facts {
     int unmatched;            /* an exit capture nobody was found for (may be a citizen's) */
     int64_t captured_at;      /* seconds since the epoch */
     int has_image;
+    int open_flag;            /* its encounter has a flag still open (not cleared, confirmed or
+                                 referred): an officer may need the capture */
 } bex_sample_facts;
 
-/* A sample's fate as of `now` (seconds since the epoch). */
+/* A sample's fate as of `now` (seconds since the epoch). The captures of an encounter with an
+ * open flag are kept, template and photo, until the flag is resolved (an unmatched exit's
+ * capture under its not_matched flag included); then the periods apply (counted from capture,
+ * so a capture whose period has passed goes at the next purge). A sample known to be a
+ * citizen's goes at the citizens' period whatever its flags. */
 bex_fate bex_sample_retention(const bex_sample_facts *s, const bex_retention *r, int64_t now);
 
 typedef struct bex_subject_facts {

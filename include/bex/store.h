@@ -146,6 +146,40 @@ int bex_store_audit_verify(bex_store *st, const char *known_head, long long *ent
                            long long *first_bad, int *head_found, char head[65], char *err,
                            size_t errlen);
 
+/* The audit log searched (issue 15), newest first: rows of a key (actor "key:ID ROLE"), an
+ * action, a time range (at >= since, < until: canonical times), before a sequence number
+ * (keyset paging); limit 0: 100, at most BEX_AUDIT_MAX_ROWS. *next_before: the id to pass as
+ * `before` for the next page, 0 when this is the last. *rows: free(). Audited ("audit_search"). */
+#define BEX_AUDIT_MAX_ROWS 500
+typedef struct bex_audit_query {
+    int64_t key_id;           /* 0: any */
+    const char *action;       /* NULL: any */
+    const char *since, *until;/* NULL: open */
+    int64_t before;           /* 0: from the newest */
+    size_t limit;
+} bex_audit_query;
+
+typedef struct bex_audit_row {
+    int64_t id;               /* the row's sequence number */
+    char at[24];
+    char actor[64];
+    int64_t key_id;           /* the actor's key, 0: not a key (the CLI, the service) */
+    char action[48];
+    char object[128];
+    char detail[256];
+} bex_audit_row;
+
+int bex_store_audit_search(bex_store *st, const bex_audit_query *q, bex_audit_row **rows, size_t *n,
+                           int64_t *next_before, char *err, size_t errlen);
+
+/* The image retention kept of a crossing's live capture (kind NULL or "live"), of its document
+ * photo ("document"), or of one sample (encounter 0, sample > 0). *image: malloc'd bytes as
+ * captured, free(); NULL when retention did not keep one (or the crossing has no such sample).
+ * *sample_id: the sample read (0: none). BEX_ERR_ARG for an unknown encounter or sample. An
+ * audited read ("read_photo"). */
+int bex_store_photo(bex_store *st, int64_t encounter, const char *kind, int64_t sample, uint8_t **image,
+                    size_t *len, int64_t *sample_id, char *err, size_t errlen);
+
 /* A change of face model: the templates of another model, computed from the images retention
  * kept. fn makes one template of the new model (dim floats, unit length) from one stored
  * image: BEX_OK, a capture outcome (BEX_ERR_NO_FACE, BEX_ERR_SEVERAL_FACES, ...) when the

@@ -154,7 +154,8 @@ static int entry_record(bex_store *st, const bex_entry_request *rq, const bex_en
         rc = bex__insert_sample(st, subject, enc, "entry", rq->live, rq->live_quality, f->at, rq->live_image,
                                 rq->live_image_len, v->citizen, v->live_searchable, NULL, err, errlen);
     if (rc == BEX_OK && v->enrol_document_photo)
-        rc = bex__insert_sample(st, subject, enc, "document", rq->doc_photo, rq->doc_quality, f->at, NULL, 0,
+        rc = bex__insert_sample(st, subject, enc, "document", rq->doc_photo, rq->doc_quality, f->at, rq->doc_image,
+                                rq->doc_image_len,
                                 v->citizen, !v->citizen, NULL, err, errlen);
     if (rc == BEX_OK) {
         char obj[128], det[256];

@@ -75,5 +75,16 @@ int bex_policy_parse(const char *s, bex_policy *out) {
 static const char *const action_names[BEX_ACTION_COUNT] = {
     "", "entry", "exit", "manifest", "gallery", "overstays", "flags", "flag_status", "subject", "encounter",
     "lookup", "verify", "identify", "decide", "override", "merge", "reclassify", "erase", "purge", "keys",
-    "retention", "settings", "audit", "reassign", "trust"};
+    "retention", "settings", "audit", "reassign", "trust", "photo", "reports", "eval", "gates"};
 const char *bex_action_name(bex_action a) { return name_of(action_names, BEX_ACTION_COUNT, (int)a); }
+
+static const char *const rates_by_names[] = {"", "port", "day", "age_band", "sex"};
+const char *bex_rates_by_name(bex_rates_by by) { return name_of(rates_by_names, 5, (int)by); }
+int bex_rates_by_parse(const char *s, bex_rates_by *out) {
+    for (int i = 1; s && i < 5; i++)
+        if (!strcmp(s, rates_by_names[i])) {
+            *out = (bex_rates_by)i;
+            return BEX_OK;
+        }
+    return BEX_ERR_ARG;
+}

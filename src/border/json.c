@@ -343,3 +343,29 @@ long bex_json_overstays(FILE *f, const bex_overstay_row *rows, size_t n, const c
     bex_overstay_tables_free(&t);
     return over;
 }
+
+static void rate(FILE *f, double x) {
+    if (x < 0) fputs("null", f);
+    else fprintf(f, "%.4f", x);
+}
+
+void bex_json_rates(FILE *f, bex_rates_by by, const char *from, const char *to, const bex_rate_row *rows, size_t n) {
+    fprintf(f, "{\"by\":\"%s\",\"from\":", bex_rates_by_name(by));
+    bex_json_str(f, from);
+    fputs(",\"to\":", f);
+    bex_json_str(f, to);
+    fputs(",\"rows\":[", f);
+    for (size_t i = 0; i < n; i++) {
+        const bex_rate_row *r = &rows[i];
+        fprintf(f, "%s{\"key\":", i ? "," : "");
+        bex_json_str(f, r->key);
+        fprintf(f, ",\"entries\":%lld,\"exits\":%lld,\"crossings\":%lld,\"captured\":%lld,\"matched\":%lld,"
+                   "\"not_matched\":%lld,\"no_photo\":%lld,\"capture_rate\":", r->entries, r->exits, r->crossings,
+                r->captured, r->matched, r->not_matched, r->no_photo);
+        rate(f, r->capture_rate);
+        fputs(",\"match_rate\":", f);
+        rate(f, r->match_rate);
+        fputc('}', f);
+    }
+    fputs("]}\n", f);
+}

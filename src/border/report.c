@@ -79,3 +79,57 @@ int bex_border_overstays(bex_store *st, const char *as_of, bex_policy policy, be
     *n = cnt;
     return BEX_OK;
 }
+
+int bex_border_rates(bex_store *st, const char *from, const char *to, bex_rates_by by, bex_rate_row **rows,
+                     size_t *n, char *err, size_t errlen) {
+    *rows = NULL;
+    *n = 0;
+    bex_day a, b;
+    if (!from || !to || strlen(from) != 10 || strlen(to) != 10 || bex_day_parse(from, &a) != BEX_OK ||
+        bex_day_parse(to, &b) != BEX_OK) {
+        snprintf(err, errlen, "a rates report needs its first and last days (YYYY-MM-DD)");
+        return BEX_ERR_ARG;
+    }
+    if (b < a || b - a >= BEX_RATES_MAX_DAYS) {
+        snprintf(err, errlen, "a rates report covers 1 to %d days, the last not before the first", BEX_RATES_MAX_DAYS);
+        return BEX_ERR_ARG;
+    }
+    if (by < BEX_RATES_BY_PORT || by > BEX_RATES_BY_SEX) {
+        snprintf(err, errlen, "a rates report is by port, day, age_band or sex");
+        return BEX_ERR_ARG;
+    }
+    char lo[24], hi[24], day[11];
+    bex_day_format(a, day);
+    snprintf(lo, sizeof lo, "%sT00:00:00Z", day);
+    bex_day_format(b + 1, day);
+    snprintf(hi, sizeof hi, "%sT00:00:00Z", day);
+    bex_rate_row *r = bex__realloc(NULL, BEX_RATES_MAX_ROWS * sizeof *r);
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return BEX_ERR_NOMEM;
+    }
+    int rc = bex__begin(st, err, errlen);
+    if (rc != BEX_OK) {
+        bex__free(r);
+        return rc;
+    }
+    bex_crossing_fact *f = NULL;
+    size_t nf = 0, cnt = 0;
+    rc = bex__crossing_facts(st, lo, hi, &f, &nf, err, errlen);
+    if (rc == BEX_OK) rc = bex_rates_aggregate(f, nf, by, r, BEX_RATES_MAX_ROWS, &cnt, err, errlen);
+    bex__free(f);
+    if (rc == BEX_OK) {
+        char obj[48], detail[64];
+        snprintf(obj, sizeof obj, "rates %s", bex_rates_by_name(by));
+        snprintf(detail, sizeof detail, "%s to %s, %zu rows", from, to, cnt);
+        rc = bex__audit(st, "report_rates", obj, detail, err, errlen);
+    }
+    rc = bex__end(st, rc, NULL, err, errlen);
+    if (rc != BEX_OK) {
+        bex__free(r);
+        return rc;
+    }
+    *rows = r;
+    *n = cnt;
+    return BEX_OK;
+}

@@ -4,6 +4,7 @@
  * agreement, the role matrix and what a carrier learns, and retention. All pure.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -167,7 +168,7 @@ int bex_role_may(bex_role role, bex_action a) {
         case BEX_ACT_ENTRY: case BEX_ACT_EXIT: case BEX_ACT_MANIFEST: case BEX_ACT_GALLERY: case BEX_ACT_OVERSTAYS:
         case BEX_ACT_FLAGS: case BEX_ACT_FLAG_STATUS: case BEX_ACT_SUBJECT: case BEX_ACT_ENCOUNTER:
         case BEX_ACT_LOOKUP: case BEX_ACT_VERIFY: case BEX_ACT_IDENTIFY: case BEX_ACT_DECIDE: case BEX_ACT_OVERRIDE:
-        case BEX_ACT_MERGE: case BEX_ACT_RECLASSIFY: case BEX_ACT_ERASE:
+        case BEX_ACT_MERGE: case BEX_ACT_RECLASSIFY: case BEX_ACT_ERASE: case BEX_ACT_PHOTO:
             return 1;
         default:
             return 0;
@@ -175,12 +176,13 @@ int bex_role_may(bex_role role, bex_action a) {
     case BEX_ROLE_CARRIER:
         return a == BEX_ACT_EXIT || a == BEX_ACT_MANIFEST || a == BEX_ACT_GALLERY;
     case BEX_ROLE_ANALYST:
-        return a == BEX_ACT_OVERSTAYS || a == BEX_ACT_FLAGS;
+        return a == BEX_ACT_OVERSTAYS || a == BEX_ACT_FLAGS || a == BEX_ACT_REPORTS || a == BEX_ACT_EVAL;
     case BEX_ROLE_AUDITOR:
         return a == BEX_ACT_AUDIT;
     case BEX_ROLE_ADMIN:
         return a == BEX_ACT_PURGE || a == BEX_ACT_KEYS || a == BEX_ACT_RETENTION || a == BEX_ACT_SETTINGS ||
-               a == BEX_ACT_REASSIGN || a == BEX_ACT_TRUST;
+               a == BEX_ACT_REASSIGN || a == BEX_ACT_TRUST || a == BEX_ACT_PHOTO || a == BEX_ACT_REPORTS ||
+               a == BEX_ACT_EVAL || a == BEX_ACT_AUDIT || a == BEX_ACT_GATES;
     default:
         return 0;
     }
@@ -315,7 +317,9 @@ void bex_retention_preset(bex_policy policy, long long *records, long long *over
 
 bex_fate bex_sample_retention(const bex_sample_facts *s, const bex_retention *r, int64_t now) {
     int64_t age = now - s->captured_at;
+    /* a citizen's biometrics: 12 hours at most, flag or none (the law's limit) */
     if (s->citizen && age >= r->citizen_biometrics) return BEX_DELETE;
+    if (s->open_flag) return BEX_KEEP;
     if (s->unmatched && age >= r->unmatched_captures) return BEX_DELETE;
     if (s->has_image && age >= r->images) return BEX_DROP_IMAGE;
     return BEX_KEEP;
@@ -336,4 +340,108 @@ bex_fate bex_subject_retention(const bex_subject_facts *s, const bex_retention *
     }
     long long keep = *overstayer ? r->overstayer_records : r->records;
     return now - s->last_seen >= keep ? BEX_DELETE : BEX_KEEP;
+}
+
+/* ---- crossing rates ---- */
+
+static int ymd(const char *s, int *y, int *m, int *d) {
+    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-') return 0;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) return 0;
+    *y = atoi(s);
+    *m = atoi(s + 5);
+    *d = atoi(s + 8);
+    return *m >= 1 && *m <= 12 && *d >= 1 && *d <= 31;
+}
+
+static const char *const age_bands[] = {"0-13", "14-17", "18-64", "65-79", "80+", "unknown"};
+static const char *const sexes[] = {"F", "M", "X", "unknown"};
+
+const char *bex_age_band(const char *birth_date, const char *day) {
+    int by, bm, bd, y, m, d;
+    if (!ymd(birth_date, &by, &bm, &bd) || !ymd(day, &y, &m, &d)) return "unknown";
+    int age = y - by - (m < bm || (m == bm && d < bd));
+    if (age < 0) return "unknown";
+    return age <= 13 ? age_bands[0] : age <= 17 ? age_bands[1] : age <= 64 ? age_bands[2] : age <= 79 ? age_bands[3]
+                                                                                                      : age_bands[4];
+}
+
+static void rate_add(bex_rate_row *r, const bex_crossing_fact *f) {
+    long long c = f->count;
+    if (f->exit) r->exits += c;
+    else r->entries += c;
+    r->crossings += c;
+    if (!strcmp(f->outcome, "no_photo")) r->no_photo += c;
+    else r->captured += c;
+    if (!strcmp(f->outcome, "matched") || !strcmp(f->outcome, "officer_override")) r->matched += c;
+    else if (!strcmp(f->outcome, "not_matched") || !strcmp(f->outcome, "unverified")) r->not_matched += c;
+}
+
+static int row_cmp(const void *a, const void *b) {
+    return strcmp(((const bex_rate_row *)a)->key, ((const bex_rate_row *)b)->key);
+}
+
+int bex_rates_aggregate(const bex_crossing_fact *facts, size_t n, bex_rates_by by, bex_rate_row *rows, size_t max,
+                        size_t *nrows, char *err, size_t errlen) {
+    *nrows = 0;
+    size_t cnt = 0;
+    const char *const *fixed = by == BEX_RATES_BY_AGE_BAND ? age_bands : by == BEX_RATES_BY_SEX ? sexes : NULL;
+    size_t nfixed = by == BEX_RATES_BY_AGE_BAND ? 6 : by == BEX_RATES_BY_SEX ? 4 : 0;
+    if (by < BEX_RATES_BY_PORT || by > BEX_RATES_BY_SEX) {
+        snprintf(err, errlen, "a rates report is by port, day, age_band or sex");
+        return BEX_ERR_ARG;
+    }
+    if (nfixed > max) goto too_many;
+    for (size_t i = 0; i < nfixed; i++) {
+        memset(&rows[i], 0, sizeof rows[i]);
+        snprintf(rows[i].key, sizeof rows[i].key, "%s", fixed[i]);
+    }
+    cnt = nfixed;
+    for (size_t i = 0; i < n; i++) {
+        const bex_crossing_fact *f = &facts[i];
+        const char *key = by == BEX_RATES_BY_PORT ? f->port
+                          : by == BEX_RATES_BY_DAY ? f->day
+                          : by == BEX_RATES_BY_AGE_BAND ? bex_age_band(f->birth_date, f->day)
+                          : (!strcmp(f->sex, "F") || !strcmp(f->sex, "M") || !strcmp(f->sex, "X")) ? f->sex : "unknown";
+        size_t k = 0;
+        while (k < cnt && strcmp(rows[k].key, key)) k++;
+        if (k == cnt) {
+            if (cnt == max) goto too_many;
+            memset(&rows[cnt], 0, sizeof rows[cnt]);
+            snprintf(rows[cnt].key, sizeof rows[cnt].key, "%s", key);
+            cnt++;
+        }
+        rate_add(&rows[k], f);
+    }
+    if (!fixed) qsort(rows, cnt, sizeof *rows, row_cmp);
+    for (size_t k = 0; k < cnt; k++) {
+        bex_rate_row *r = &rows[k];
+        r->capture_rate = r->crossings ? (double)r->captured / (double)r->crossings : -1;
+        r->match_rate = r->matched + r->not_matched ? (double)r->matched / (double)(r->matched + r->not_matched) : -1;
+    }
+    *nrows = cnt;
+    return BEX_OK;
+too_many:
+    snprintf(err, errlen, "a rates report has at most %zu rows: ask for a shorter period", max);
+    return BEX_ERR_LIMIT;
+}
+
+/* ---- the evaluation's files ---- */
+
+const char *bex_eval_file_type(const char *name) {
+    if (!name) return NULL;
+    size_t n = strlen(name);
+    if (n == 0 || n >= BEX_EVAL_NAME_MAX || name[0] == '.') return NULL;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == '-'))
+            return NULL;
+    }
+    const char *dot = strrchr(name, '.');
+    if (!dot || dot == name) return NULL;
+    if (!strcmp(dot, ".svg")) return "image/svg+xml";
+    if (!strcmp(dot, ".csv")) return "text/csv";
+    if (!strcmp(dot, ".json")) return "application/json";
+    return NULL;
 }

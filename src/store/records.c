@@ -747,12 +747,16 @@ int bex__purge_candidates(bex_store *st, const char *capture_cut, const char *im
     *out = NULL;
     *n = 0;
     /* a citizen's sample is marked so (an entry, a reclassification, an override to a citizen
-     * mark it), so the two partial indexes of migration 003 answer both halves */
+     * mark it), so the two partial indexes of migration 003 answer both halves; whether the
+     * sample's encounter has a flag still open (flags_by_encounter) */
+#define OPEN_FLAG "EXISTS (SELECT 1 FROM flags f WHERE f.encounter_id = samples.encounter_id AND f.status = 'open')"
+
     sqlite3_stmt *s = st_stmt(st,
-        "SELECT id, citizen, subject_id IS NULL, captured_at, image IS NOT NULL FROM samples "
+        "SELECT id, citizen, subject_id IS NULL, captured_at, image IS NOT NULL, " OPEN_FLAG " FROM samples "
         "WHERE (citizen = 1 OR subject_id IS NULL) AND captured_at <= ?1 "
-        "UNION SELECT id, citizen, subject_id IS NULL, captured_at, image IS NOT NULL FROM samples "
+        "UNION SELECT id, citizen, subject_id IS NULL, captured_at, image IS NOT NULL, " OPEN_FLAG " FROM samples "
         "WHERE image IS NOT NULL AND captured_at <= ?2", err, errlen);
+#undef OPEN_FLAG
     if (!s) return BEX_ERR_IO;
     st_bind_text(s, 1, capture_cut);
     st_bind_text(s, 2, image_cut);
@@ -775,6 +779,7 @@ int bex__purge_candidates(bex_store *st, const char *capture_cut, const char *im
         d->facts.unmatched = sqlite3_column_int(s, 2) != 0;
         d->facts.captured_at = time_of(s, 3);
         d->facts.has_image = sqlite3_column_int(s, 4) != 0;
+        d->facts.open_flag = sqlite3_column_int(s, 5) != 0;
     }
     if (rc == BEX_OK && r != SQLITE_DONE) rc = st_fail(st, "reading samples", err, errlen);
     st_release(st, s);

@@ -261,4 +261,9 @@ typedef struct bex__service_keys {
 int bex__service_key(bex_store *st, const bex__service_keys *fresh, const char *at,
                      bex__service_keys *out, char *err, size_t errlen);
 
+/* The crossings at or after `from` and before `to` (canonical times) as counted facts
+ * (border.h: bex_crossing_fact); BEX_ERR_LIMIT beyond BEX_CROSSING_FACTS_MAX. *out: bex__free. */
+int bex__crossing_facts(bex_store *st, const char *from, const char *to, bex_crossing_fact **out, size_t *n,
+                        char *err, size_t errlen);
+
 #endif

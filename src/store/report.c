@@ -89,7 +89,8 @@ int bex__flags(bex_store *st, const bex_flag_query *q, bex_flag **flags, size_t 
     *flags = NULL;
     *n = 0;
     *total = 0;
-    /* ?1 status, ?2 kind, ?3 port, ?4 since, ?5 until (NULL: any), ?6 limit (-1: all), ?7 offset */
+    /* ?1 status, ?2 kind, ?3 port, ?4 since, ?5 until (NULL: any), ?6 limit (-1: all), ?7 offset,
+     * ?8 before (NULL: from the newest) */
 #define FLAG_WHERE                                                                                       \
     "FROM flags f LEFT JOIN encounters e ON e.id = f.encounter_id LEFT JOIN departures d ON d.id = f.departure_id " \
     "WHERE (?1 IS NULL OR f.status = ?1) AND (?2 IS NULL OR f.kind = ?2) "                                \
@@ -98,7 +99,7 @@ int bex__flags(bex_store *st, const bex_flag_query *q, bex_flag **flags, size_t 
     sqlite3_stmt *c = st_stmt(st, "SELECT count(*) " FLAG_WHERE, err, errlen);
     sqlite3_stmt *s = st_stmt(st, "SELECT f.id, f.kind, coalesce(f.encounter_id, 0), coalesce(f.departure_id, ''), "
                                   "f.detail, f.created_at, f.status, coalesce(e.port, d.port, '') " FLAG_WHERE
-                                  "ORDER BY f.id DESC LIMIT ?6 OFFSET ?7", err, errlen);
+                                  "AND (?8 IS NULL OR f.id < ?8) ORDER BY f.id DESC LIMIT ?6 OFFSET ?7", err, errlen);
     sqlite3_stmt *fs = st_stmt(st, "SELECT subject_id FROM flag_subjects WHERE flag_id = ?1", err, errlen);
     sqlite3_stmt *fd = st_stmt(st, "SELECT document_id FROM flag_documents WHERE flag_id = ?1", err, errlen);
 #undef FLAG_WHERE
@@ -113,6 +114,7 @@ int bex__flags(bex_store *st, const bex_flag_query *q, bex_flag **flags, size_t 
     }
     sqlite3_bind_int64(s, 6, q && q->limit ? (int64_t)q->limit : -1);
     sqlite3_bind_int64(s, 7, q ? (int64_t)q->offset : 0);
+    st_bind_id(s, 8, q ? q->before : 0); /* keyset paging: the total counts every page's */
     int step = sqlite3_step(c), rc = BEX_OK;
     if (step == SQLITE_ROW) *total = (size_t)sqlite3_column_int64(c, 0);
     else rc = st_fail(st, "counting flags", err, errlen);

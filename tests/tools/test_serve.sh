@@ -105,7 +105,15 @@ POST /v1/departures/reassign n n n n y
 POST /v1/keys          n n n n y
 POST /v1/keys/revoke   n n n n y
 POST /v1/retention     n n n n y
-GET  /v1/audit/verify  n n n y n"
+GET  /v1/audit/verify  n n n y y
+GET  /v1/audit         n n n y y
+GET  /v1/photo         y n n n y
+GET  /v1/reports/rates n n y n y
+GET  /v1/eval/files    n n y n y
+GET  /v1/eval/file     n n y n y
+GET  /v1/keys          n n n n y
+GET  /v1/gates         n n n n y
+GET  /v1/retention     n n n n y"
 keys=("$OFFICER" "$CARRIER" "$ANALYST" "$AUDITOR" "$ADMIN")
 names=(officer carrier analyst auditor admin)
 bad=0

@@ -599,6 +599,22 @@ TEST(retention_rules) {
                               .captured_at = now - s[i].age};
         CHECK(bex_sample_retention(&f, &r, now) == s[i].fate);
     }
+    /* an encounter with an open flag keeps its captures, whatever their period, until the flag is
+     * resolved (cleared, confirmed, referred); then the periods apply again; a citizen's sample
+     * goes at the citizens' period all the same */
+    struct {
+        int citizen, unmatched, has_image, open_flag;
+        int64_t age;
+        bex_fate fate;
+    } fl[] = {
+        {1, 0, 1, 1, 999999, BEX_DELETE}, {0, 1, 0, 1, 999999, BEX_KEEP},   {0, 0, 1, 1, 999999, BEX_KEEP},
+        {1, 0, 1, 0, 999999, BEX_DELETE}, {0, 1, 0, 0, 999999, BEX_DELETE}, {0, 0, 1, 0, 999999, BEX_DROP_IMAGE},
+    };
+    for (size_t i = 0; i < sizeof fl / sizeof *fl; i++) {
+        bex_sample_facts f = {.citizen = fl[i].citizen, .unmatched = fl[i].unmatched, .has_image = fl[i].has_image,
+                              .open_flag = fl[i].open_flag, .captured_at = now - fl[i].age};
+        CHECK(bex_sample_retention(&f, &r, now) == fl[i].fate);
+    }
     /* a whole record */
     bex_day today = (bex_day)(now / 86400);
     bex_stay present = {.entry = today - 400, .exit = BEX_DAY_NONE, .admit_until = today + 10};
@@ -829,7 +845,9 @@ TEST(role_matrix) {
         {BEX_ACT_DECIDE, "y...."},     {BEX_ACT_OVERRIDE, "y...."},   {BEX_ACT_MERGE, "y...."},
         {BEX_ACT_RECLASSIFY, "y...."}, {BEX_ACT_ERASE, "y...."},      {BEX_ACT_PURGE, "....y"},
         {BEX_ACT_KEYS, "....y"},       {BEX_ACT_RETENTION, "....y"},  {BEX_ACT_SETTINGS, "....y"},
-        {BEX_ACT_AUDIT, "...y."},      {BEX_ACT_REASSIGN, "....y"},   {BEX_ACT_TRUST, "....y"},
+        {BEX_ACT_AUDIT, "...yy"},      {BEX_ACT_REASSIGN, "....y"},   {BEX_ACT_TRUST, "....y"},
+        {BEX_ACT_PHOTO, "y...y"},      {BEX_ACT_REPORTS, "..y.y"},    {BEX_ACT_EVAL, "..y.y"},
+        {BEX_ACT_GATES, "....y"},
     };
     CHECK(sizeof m / sizeof *m == BEX_ACTION_COUNT - 1);
     for (size_t i = 0; i < sizeof m / sizeof *m; i++)
@@ -839,6 +857,87 @@ TEST(role_matrix) {
             CHECK(want == got);
         }
     CHECK(!bex_role_may(BEX_ROLE_NONE, BEX_ACT_EXIT) && !bex_role_may((bex_role)77, BEX_ACT_EXIT));
+}
+
+/* ---- the console's reports (issue 15) ---- */
+
+TEST(age_bands) {
+    static const struct {
+        const char *birth, *day, *band;
+    } c[] = {
+        {"2013-06-02", "2026-06-01", "0-13"},  {"2012-06-01", "2026-06-01", "14-17"}, {"2012-06-02", "2026-06-01", "0-13"},
+        {"2008-06-02", "2026-06-01", "14-17"}, {"2008-06-01", "2026-06-01", "18-64"}, {"1961-06-02", "2026-06-01", "18-64"},
+        {"1961-06-01", "2026-06-01", "65-79"}, {"1946-06-02", "2026-06-01", "65-79"}, {"1946-06-01", "2026-06-01", "80+"},
+        {"1920-01-01", "2026-06-01", "80+"},   {"2026-06-01", "2026-06-01", "0-13"},  {"2026-06-02", "2026-06-01", "unknown"},
+        {"", "2026-06-01", "unknown"},         {NULL, "2026-06-01", "unknown"},       {"1980-13-01", "2026-06-01", "unknown"},
+        {"1980-01-01", "2026-6-1", "unknown"},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
+        const char *got = bex_age_band(c[i].birth, c[i].day);
+        if (strcmp(got, c[i].band)) printf("  %s at %s: %s, want %s\n", c[i].birth ? c[i].birth : "NULL", c[i].day, got, c[i].band);
+        CHECK(!strcmp(got, c[i].band));
+    }
+}
+
+TEST(rates_aggregate) {
+    /* day, port, exit, outcome, birth, sex, count */
+    static const bex_crossing_fact f[] = {
+        {"2026-06-01", "JFK", 0, "enrolled", "2015-01-01", "F", 1},     /* a child */
+        {"2026-06-01", "JFK", 0, "matched", "1940-01-01", "M", 2},      /* over 79 */
+        {"2026-06-01", "JFK", 1, "matched", "1940-01-01", "M", 1},
+        {"2026-06-02", "LAX", 1, "not_matched", "", "", 3},             /* nobody matched: unknown */
+        {"2026-06-02", "LAX", 1, "no_photo", "1980-01-01", "X", 1},
+        {"2026-06-02", "JFK", 0, "unverified", "1980-01-01", "F", 1},
+        {"2026-06-02", "JFK", 1, "officer_override", "1980-01-01", "F", 1},
+    };
+    bex_rate_row r[8];
+    size_t n;
+    char err[128];
+    CHECK(bex_rates_aggregate(f, 7, BEX_RATES_BY_PORT, r, 8, &n, err, sizeof err) == BEX_OK && n == 2);
+    CHECK(!strcmp(r[0].key, "JFK") && r[0].entries == 4 && r[0].exits == 2 && r[0].crossings == 6);
+    CHECK(r[0].captured == 6 && r[0].matched == 4 && r[0].not_matched == 1 && r[0].no_photo == 0);
+    CHECK(r[0].capture_rate == 1.0 && fabs(r[0].match_rate - 0.8) < 1e-9);
+    CHECK(!strcmp(r[1].key, "LAX") && r[1].crossings == 4 && r[1].captured == 3 && r[1].no_photo == 1);
+    CHECK(r[1].matched == 0 && r[1].not_matched == 3 && r[1].match_rate == 0 && fabs(r[1].capture_rate - 0.75) < 1e-9);
+    CHECK(bex_rates_aggregate(f, 7, BEX_RATES_BY_DAY, r, 8, &n, err, sizeof err) == BEX_OK && n == 2);
+    CHECK(!strcmp(r[0].key, "2026-06-01") && r[0].crossings == 4 && !strcmp(r[1].key, "2026-06-02") && r[1].crossings == 6);
+    /* every band, in order, zero rows included */
+    CHECK(bex_rates_aggregate(f, 7, BEX_RATES_BY_AGE_BAND, r, 8, &n, err, sizeof err) == BEX_OK && n == 6);
+    static const char *const bands[] = {"0-13", "14-17", "18-64", "65-79", "80+", "unknown"};
+    static const long long want[] = {1, 0, 3, 0, 3, 3};
+    for (int i = 0; i < 6; i++) CHECK(!strcmp(r[i].key, bands[i]) && r[i].crossings == want[i]);
+    CHECK(r[1].capture_rate == -1 && r[1].match_rate == -1); /* nothing to divide by: null */
+    CHECK(r[0].matched == 0 && r[0].not_matched == 0 && r[0].match_rate == -1 && r[0].capture_rate == 1.0);
+    CHECK(bex_rates_aggregate(f, 7, BEX_RATES_BY_SEX, r, 8, &n, err, sizeof err) == BEX_OK && n == 4);
+    CHECK(!strcmp(r[0].key, "F") && r[0].crossings == 3 && !strcmp(r[1].key, "M") && r[1].crossings == 3);
+    CHECK(!strcmp(r[2].key, "X") && r[2].crossings == 1 && !strcmp(r[3].key, "unknown") && r[3].crossings == 3);
+    /* bounded: more keys than rows */
+    CHECK(bex_rates_aggregate(f, 7, BEX_RATES_BY_PORT, r, 1, &n, err, sizeof err) == BEX_ERR_LIMIT && n == 0);
+    CHECK(bex_rates_aggregate(f, 7, BEX_RATES_BY_NONE, r, 8, &n, err, sizeof err) == BEX_ERR_ARG);
+    bex_rates_by by;
+    CHECK(bex_rates_by_parse("age_band", &by) == BEX_OK && by == BEX_RATES_BY_AGE_BAND);
+    CHECK(bex_rates_by_parse("nationality", &by) == BEX_ERR_ARG && !strcmp(bex_rates_by_name(BEX_RATES_BY_SEX), "sex"));
+}
+
+TEST(eval_file_names) {
+    static const struct {
+        const char *name, *type;
+    } c[] = {
+        {"det.svg", "image/svg+xml"}, {"calibration_lfw-1.csv", "text/csv"}, {"cal.json", "application/json"},
+        {"../det.svg", NULL},         {"..%2Fdet.svg", NULL},                {"a/b.svg", NULL},
+        {"..", NULL},                 {".hidden.svg", NULL},                 {"det.svg.exe", NULL},
+        {"det.SVG", NULL},            {"det", NULL},                         {"", NULL},
+        {NULL, NULL},                 {"d et.csv", NULL},                    {"det.svg\n", NULL},
+        {"x\\y.csv", NULL},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
+        const char *t = bex_eval_file_type(c[i].name);
+        CHECK(c[i].type ? t && !strcmp(t, c[i].type) : !t);
+    }
+    char longname[200];
+    memset(longname, 'a', sizeof longname);
+    strcpy(longname + 150, ".svg");
+    CHECK(!bex_eval_file_type(longname));
 }
 
 /* ---- the document's chip ---- */
@@ -989,6 +1088,9 @@ int main(void) {
     RUN(departure_ownership);
     RUN(carrier_exit_rules);
     RUN(role_matrix);
+    RUN(age_bands);
+    RUN(rates_aggregate);
+    RUN(eval_file_names);
     RUN(chip_rule);
     RUN(entry_with_a_chip);
     RUN(name_tables);

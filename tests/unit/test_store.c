@@ -26,8 +26,8 @@
 #define PORT "JFK"
 /* the newest migration in src/store/sql/, and how many there are (each writes one "migrate" row
  * to the audit log): 001-007 */
-#define NEWEST_SCHEMA 10
-#define MIGRATIONS 10
+#define NEWEST_SCHEMA 11
+#define MIGRATIONS 11
 
 /* ---- synthetic templates ---- */
 
@@ -1754,6 +1754,38 @@ TEST(citizen_purged_within_12h) {
     db_remove(p);
 }
 
+/* Issue 15: the captures of an encounter with an open flag are kept until the flag is resolved:
+ * an unmatched exit's capture (flagged not_matched) outlives its 12 hours while the flag is
+ * open, and the next purge after it is cleared deletes it. */
+TEST(purge_keeps_flagged_capture) {
+    char p[512];
+    bex_store *st = fresh_store(p);
+    if (!st) return;
+    person a = person_new(), stranger = person_new();
+    bex_mrz da = passport("XF0000001", "TESTF", "FIONA", "1980-01-01", "2031-01-01");
+    char err[256];
+    bex_entry_result e;
+    bex_exit_result x;
+    CHECK(enter_person(st, &a, &da, 1, "2026-06-01T07:00:00Z", "2026-09-01", &e) == BEX_OK);
+    CHECK(leave(st, &stranger, "2026-06-01T09:00:00Z", NULL, &x) == BEX_OK);
+    CHECK(x.outcome == BEX_OUTCOME_NOT_MATCHED && x.subject == 0);
+    long long flag = sql_int(p, "SELECT id FROM flags WHERE encounter_id = %lld AND kind = 'not_matched'",
+                             (long long)x.encounter);
+    CHECK(flag > 0);
+    const char *q = "SELECT count(*) FROM samples WHERE encounter_id = %lld";
+    CHECK(sql_int(p, q, (long long)x.encounter) == 1);
+    bex_purge_result pr;
+    /* a day on, past the 12 hours: kept, its flag open */
+    CHECK(bex_border_purge(st, "2026-06-02T09:00:00Z", &pr, err, sizeof err) == BEX_OK);
+    CHECK(pr.unmatched_samples == 0 && sql_int(p, q, (long long)x.encounter) == 1);
+    /* cleared: the next purge deletes it */
+    CHECK(bex_border_flag_status(st, flag, BEX_FLAG_CLEARED, err, sizeof err) == BEX_OK);
+    CHECK(bex_border_purge(st, "2026-06-02T10:00:00Z", &pr, err, sizeof err) == BEX_OK);
+    CHECK(pr.unmatched_samples == 1 && sql_int(p, q, (long long)x.encounter) == 0);
+    bex_store_close(st);
+    db_remove(p);
+}
+
 /* Issue 12: the version-1 hash joined fields with '|', so a boundary moved inside a row whose
  * text holds a '|' kept the hash. From schema 6 on, each field's length is hashed before it. */
 TEST(audit_hash_marks_field_ends) {
@@ -2282,13 +2314,18 @@ TEST(citizens_matched_with_the_document_alone_and_purged) {
     int added;
     CHECK(bex_border_enrol(st, &usa, photo, 50, "visa", NULL, &s1, &d1, &added, err, sizeof err) == BEX_ERR_ARG);
     /* a citizen's exit: nobody matches it (citizens are in no gallery); the capture is kept for review,
-     * and goes with the citizens' 12 hours */
+     * with the citizens' 12 hours, and while its not_matched flag is open (issue 15) */
     CHECK(leave(st, &u, "2026-04-01T09:00:00Z", NULL, &x) == BEX_OK && x.subject == 0);
     bex_purge_result pr;
     CHECK(bex_border_purge(st, "2026-04-01T19:59:00Z", &pr, err, sizeof err) == BEX_OK);
     CHECK(pr.citizen_samples == 0 && pr.unmatched_samples == 0);
     CHECK(bex_border_purge(st, "2026-04-01T21:00:00Z", &pr, err, sizeof err) == BEX_OK);
-    CHECK(pr.citizen_samples == 2 && pr.unmatched_samples == 1);
+    CHECK(pr.citizen_samples == 2 && pr.unmatched_samples == 0);
+    long long nm = sql_int(p, "SELECT id FROM flags WHERE encounter_id = %lld AND kind = 'not_matched'",
+                           (long long)x.encounter);
+    CHECK(nm > 0 && bex_border_flag_status(st, nm, BEX_FLAG_CLEARED, err, sizeof err) == BEX_OK);
+    CHECK(bex_border_purge(st, "2026-04-01T21:01:00Z", &pr, err, sizeof err) == BEX_OK);
+    CHECK(pr.citizen_samples == 0 && pr.unmatched_samples == 1);
     CHECK(sql_int(p, "SELECT count(*) FROM samples WHERE citizen = 1 OR subject_id IS NULL") == 0);
     CHECK(sql_int(p, "SELECT count(*) FROM encounters WHERE id = %lld", (long long)x.encounter) == 1); /* the record stays */
     /* the dual national keeps the visitor record */
@@ -2876,6 +2913,7 @@ int main(void) {
     RUN(gate_sealed_gallery_signed_log);
     RUN(overstays_us_and_eu);
     RUN(citizen_purged_within_12h);
+    RUN(purge_keeps_flagged_capture);
     RUN(audit_chain_detects_tampering);
     RUN(audit_hash_marks_field_ends);
     RUN(full_disk_loses_nothing);

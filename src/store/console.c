@@ -1,0 +1,224 @@
+/*
+ * console.c - what the officer console reads (issue 15): the photo retention kept of a
+ * crossing or a sample, the audit log searched, and the crossings' facts behind the rates
+ * report (src/border/report.c aggregates them; rules.h says how). Every read of personal data
+ * is audited in the read's own transaction.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/records.h"
+#include "store/store_impl.h"
+#include "util/util.h"
+
+/* ---- photos ---- */
+
+int bex_store_photo(bex_store *st, int64_t encounter, const char *kind, int64_t sample, uint8_t **image,
+                    size_t *len, int64_t *sample_id, char *err, size_t errlen) {
+    *image = NULL;
+    *len = 0;
+    *sample_id = 0;
+    int document = kind && !strcmp(kind, "document");
+    if ((encounter > 0) == (sample > 0) || (kind && strcmp(kind, "live") && !document)) {
+        snprintf(err, errlen, "a photo is an encounter's (kind live or document) or a sample's");
+        return BEX_ERR_ARG;
+    }
+    int rc = bex__begin(st, err, errlen);
+    if (rc != BEX_OK) return rc;
+    sqlite3_stmt *s;
+    if (sample > 0) {
+        s = st_stmt(st, "SELECT id, image FROM samples WHERE id = ?1", err, errlen);
+    } else {
+        int64_t found = 0;
+        rc = st_query_int(st, "SELECT count(*) FROM encounters WHERE id = ?2", NULL, encounter, 0, &found, err, errlen);
+        if (rc == BEX_OK && !found) {
+            snprintf(err, errlen, "no encounter %lld", (long long)encounter);
+            rc = BEX_ERR_ARG;
+        }
+        /* the live capture (the encounter's own direction) or its document's photo; one with its
+         * image first (a re-enrolment adds samples without one) */
+        s = rc != BEX_OK ? NULL
+            : document ? st_stmt(st, "SELECT id, image FROM samples WHERE encounter_id = ?1 AND source = 'document' "
+                                     "ORDER BY image IS NULL, id LIMIT 1", err, errlen)
+                       : st_stmt(st, "SELECT id, image FROM samples WHERE encounter_id = ?1 AND source IN ('entry', "
+                                     "'exit') ORDER BY image IS NULL, id LIMIT 1", err, errlen);
+    }
+    if (rc == BEX_OK && !s) rc = BEX_ERR_IO;
+    if (rc == BEX_OK) {
+        sqlite3_bind_int64(s, 1, sample > 0 ? sample : encounter);
+        int step = sqlite3_step(s);
+        if (step == SQLITE_ROW) {
+            *sample_id = sqlite3_column_int64(s, 0);
+            const void *b = sqlite3_column_blob(s, 1);
+            int n = sqlite3_column_bytes(s, 1);
+            if (b && n > 0) {
+                *image = malloc((size_t)n);
+                if (!*image) {
+                    snprintf(err, errlen, "out of memory");
+                    rc = BEX_ERR_NOMEM;
+                } else {
+                    memcpy(*image, b, (size_t)n);
+                    *len = (size_t)n;
+                }
+            }
+        } else if (step != SQLITE_DONE) {
+            rc = st_fail(st, "reading a photo", err, errlen);
+        } else if (sample > 0) {
+            snprintf(err, errlen, "no sample %lld", (long long)sample);
+            rc = BEX_ERR_ARG;
+        }
+        st_release(st, s);
+    }
+    if (rc == BEX_OK) {
+        char obj[96];
+        if (sample > 0) snprintf(obj, sizeof obj, "sample %lld", (long long)sample);
+        else snprintf(obj, sizeof obj, "encounter %lld sample %lld", (long long)encounter, (long long)*sample_id);
+        rc = st_audit(st, "read_photo", obj, *image ? (document ? "document photo" : "photo") : "not retained", err,
+                      errlen);
+    }
+    rc = bex__end(st, rc, NULL, err, errlen);
+    if (rc != BEX_OK) {
+        free(*image);
+        *image = NULL;
+        *len = 0;
+    }
+    return rc;
+}
+
+/* ---- the audit log searched ---- */
+
+int bex_store_audit_search(bex_store *st, const bex_audit_query *q, bex_audit_row **rows, size_t *n,
+                           int64_t *next_before, char *err, size_t errlen) {
+    *rows = NULL;
+    *n = 0;
+    *next_before = 0;
+    size_t limit = q->limit ? q->limit : 100;
+    if (limit > BEX_AUDIT_MAX_ROWS) {
+        snprintf(err, errlen, "an audit search answers at most %d rows at a time", BEX_AUDIT_MAX_ROWS);
+        return BEX_ERR_ARG;
+    }
+    if (q->action && strlen(q->action) > 40) {
+        snprintf(err, errlen, "an audit action is at most 40 characters");
+        return BEX_ERR_ARG;
+    }
+    /* a key's rows: its actor is "key:ID ROLE"; a range on the text so an index can answer */
+    char lo[32] = "", hi[32] = "";
+    if (q->key_id > 0) {
+        snprintf(lo, sizeof lo, "key:%lld ", (long long)q->key_id);
+        snprintf(hi, sizeof hi, "key:%lld!", (long long)q->key_id);
+    }
+    int rc = bex__begin(st, err, errlen);
+    if (rc != BEX_OK) return rc;
+    sqlite3_stmt *s = st_stmt(st,
+        "SELECT seq, at, actor, action, object, detail FROM audit WHERE (?1 IS NULL OR (actor >= ?1 AND actor < ?2)) "
+        "AND (?3 IS NULL OR action = ?3) AND (?4 IS NULL OR at >= ?4) AND (?5 IS NULL OR at < ?5) "
+        "AND (?6 IS NULL OR seq < ?6) ORDER BY seq DESC LIMIT ?7", err, errlen);
+    if (!s) rc = BEX_ERR_IO;
+    bex_audit_row *r = NULL;
+    size_t cnt = 0;
+    if (rc == BEX_OK) {
+        st_bind_text(s, 1, q->key_id > 0 ? lo : NULL);
+        st_bind_text(s, 2, q->key_id > 0 ? hi : NULL);
+        st_bind_text(s, 3, q->action);
+        st_bind_text(s, 4, q->since);
+        st_bind_text(s, 5, q->until);
+        st_bind_id(s, 6, q->before);
+        sqlite3_bind_int64(s, 7, (int64_t)limit + 1); /* one more: is there a next page? */
+        r = calloc(limit + 1, sizeof *r);
+        if (!r) {
+            snprintf(err, errlen, "out of memory");
+            rc = BEX_ERR_NOMEM;
+        }
+        int step = SQLITE_DONE;
+        while (rc == BEX_OK && (step = sqlite3_step(s)) == SQLITE_ROW) {
+            if (cnt == limit) { /* the extra row: more to come before the last one answered */
+                *next_before = r[cnt - 1].id;
+                break;
+            }
+            bex_audit_row *x = &r[cnt++];
+            x->id = sqlite3_column_int64(s, 0);
+            st_col_text(s, 1, x->at, sizeof x->at);
+            st_col_text(s, 2, x->actor, sizeof x->actor);
+            st_col_text(s, 3, x->action, sizeof x->action);
+            st_col_text(s, 4, x->object, sizeof x->object);
+            st_col_text(s, 5, x->detail, sizeof x->detail);
+            long long k = 0;
+            if (sscanf(x->actor, "key:%lld ", &k) == 1 && k > 0) x->key_id = k;
+        }
+        if (rc == BEX_OK && step != SQLITE_DONE && step != SQLITE_ROW) rc = st_fail(st, "searching the audit log", err, errlen);
+        st_release(st, s);
+    }
+    if (rc == BEX_OK) {
+        char detail[160];
+        snprintf(detail, sizeof detail, "%zu rows%s%s", cnt, q->action ? ", action " : "", q->action ? q->action : "");
+        rc = st_audit(st, "audit_search", "audit", detail, err, errlen);
+    }
+    rc = bex__end(st, rc, NULL, err, errlen);
+    if (rc != BEX_OK) {
+        free(r);
+        *next_before = 0;
+        return rc;
+    }
+    *rows = r;
+    *n = cnt;
+    return BEX_OK;
+}
+
+/* ---- the crossings behind the rates ---- */
+
+int bex__crossing_facts(bex_store *st, const char *from, const char *to, bex_crossing_fact **out, size_t *n,
+                        char *err, size_t errlen) {
+    *out = NULL;
+    *n = 0;
+    /* one row per (day, port, direction, outcome, birth date, sex) with its count; the
+     * document is the encounter's, else (an exit) the subject's latest */
+    sqlite3_stmt *s = st_stmt(st,
+        "SELECT substr(e.at, 1, 10) AS day, e.port, e.direction, e.outcome, coalesce(d.birth_date, ''), "
+        "coalesce(d.sex, ''), count(*) FROM encounters e LEFT JOIN documents d ON d.id = coalesce(e.document_id, "
+        "(SELECT max(id) FROM documents WHERE subject_id = e.subject_id)) "
+        "WHERE e.at >= ?1 AND e.at < ?2 GROUP BY 1, 2, 3, 4, 5, 6", err, errlen);
+    if (!s) return BEX_ERR_IO;
+    st_bind_text(s, 1, from);
+    st_bind_text(s, 2, to);
+    bex_crossing_fact *f = NULL;
+    size_t cap = 0, cnt = 0;
+    int step, rc = BEX_OK;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        if (cnt == BEX_CROSSING_FACTS_MAX) {
+            snprintf(err, errlen, "the period holds too many kinds of crossing for one report: ask for a shorter one");
+            rc = BEX_ERR_LIMIT;
+            break;
+        }
+        if (cnt == cap) {
+            cap = cap ? cap * 2 : 256;
+            bex_crossing_fact *nf = bex__realloc(f, cap * sizeof *nf);
+            if (!nf) {
+                snprintf(err, errlen, "out of memory");
+                rc = BEX_ERR_NOMEM;
+                break;
+            }
+            f = nf;
+        }
+        bex_crossing_fact *x = &f[cnt++];
+        memset(x, 0, sizeof *x);
+        char dir[8];
+        st_col_text(s, 0, x->day, sizeof x->day);
+        st_col_text(s, 1, x->port, sizeof x->port);
+        st_col_text(s, 2, dir, sizeof dir);
+        x->exit = !strcmp(dir, "exit");
+        st_col_text(s, 3, x->outcome, sizeof x->outcome);
+        st_col_text(s, 4, x->birth_date, sizeof x->birth_date);
+        st_col_text(s, 5, x->sex, sizeof x->sex);
+        x->count = sqlite3_column_int64(s, 6);
+    }
+    if (rc == BEX_OK && step != SQLITE_DONE) rc = st_fail(st, "reading crossings", err, errlen);
+    st_release(st, s);
+    if (rc != BEX_OK) {
+        bex__free(f);
+        return rc;
+    }
+    *out = f;
+    *n = cnt;
+    return BEX_OK;
+}
