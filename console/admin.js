@@ -2,6 +2,15 @@
 // registered gate devices, and the retention periods.
 import { api, h, table, errorBox, field, announce, state } from './console.js';
 
+// seconds as a person reads them: 43200 -> "12 hours", 2366820000 -> "75 years"
+function period(s) {
+  if (s === null || s === undefined) return 'forever';
+  if (s === 0) return 'not kept';
+  for (const [n, u] of [[31557600, 'year'], [86400, 'day'], [3600, 'hour'], [60, 'minute']])
+    if (s >= n && s % n === 0) return `${s / n} ${u}${s / n === 1 ? '' : 's'}`;
+  return `${s} seconds`;
+}
+
 const ROLES = ['officer', 'carrier', 'analyst', 'auditor', 'admin'];
 
 export async function renderAdmin(root) {
@@ -62,10 +71,9 @@ export async function renderAdmin(root) {
   async function loadRet() {
     try {
       const d = await api('/v1/retention');
-      const rows = Array.isArray(d.retention) ? d.retention : Array.isArray(d) ? d : Object.entries(d.periods || d).map(([category, v]) =>
-        ({ category, ...(typeof v === 'object' ? v : { seconds: v }) }));
+      const rows = Object.entries(d.retention || {}).map(([category, v]) => ({ category, ...v }));
       ret.replaceChildren(table(null, [{ key: 'category', label: 'Category' },
-        { key: 'period', label: 'Period', fmt: r => r.period || (r.seconds === null ? 'forever' : r.seconds + ' s') }], rows, { id: 'retention-list' }));
+        { key: 'period', label: 'Period', fmt: r => r.period || period(r.seconds) }], rows, { id: 'retention-list' }));
     } catch (e) { ret.replaceChildren(errorBox(e)); }
   }
   (async () => {
