@@ -74,7 +74,7 @@ export function facts(pairs) {
     [h('dt', {}, k), h('dd', {}, v === null || v === undefined || v === '' ? '—' : v)]));
 }
 
-export function announce(text) { document.getElementById('status').textContent = text; }
+export function announce(text) { document.getElementById('live-status').textContent = text; }
 
 export function errorBox(e) {
   const msg = e instanceof ApiError ? `${e.message} (HTTP ${e.status})` : String(e.message || e);

@@ -102,7 +102,9 @@ export async function renderEval(root) {
     out.replaceChildren(e.status === 404 ? h('p', {}, 'No evaluation is served: start the service with its --eval-dir.') : errorBox(e));
     return;
   }
-  const files = (d.files || []).map(f => (typeof f === 'string' ? { name: f } : f));
+  // the curves first, then the tables
+  const files = (d.files || []).map(f => (typeof f === 'string' ? { name: f } : f))
+    .sort((a, b) => (b.name.endsWith('.svg') - a.name.endsWith('.svg')) || a.name.localeCompare(b.name));
   if (!files.length) { out.replaceChildren(h('p', {}, 'The evaluation folder holds no files.')); return; }
   out.replaceChildren(...files.map(f => {
     const sec = h('section', { class: 'card', 'aria-labelledby': 'e-' + f.name.replace(/[^A-Za-z0-9]/g, '-') },
@@ -115,9 +117,14 @@ export async function renderEval(root) {
         const url = URL.createObjectURL(new Blob([await r.blob()], { type: 'image/svg+xml' }));
         body.replaceWith(h('img', { src: url, class: 'evalimg', alt: `${f.name}: a DET curve (false non-match rate against false match rate)` }));
       } else if (f.name.endsWith('.csv')) {
-        const lines = (await r.text()).trim().split('\n').slice(0, 200).map(l => l.split(','));
-        const cols = lines[0] || [];
-        body.replaceWith(table(null, cols.map((c, i) => ({ key: i, label: c })), lines.slice(1).map(l => Object.assign({}, l))));
+        const all = (await r.text()).trim().split('\n').map(l => l.split(','));
+        const cols = all[0] || [], rows = all.slice(1), MAX = 40;
+        // long tables (a DET curve's points) thinned to MAX rows evenly, the last kept
+        const step = Math.max(1, Math.ceil(rows.length / MAX));
+        const shown = rows.filter((_, i) => i % step === 0 || i === rows.length - 1);
+        const num = v => (/^-?[0-9.]+(e-?[0-9]+)?$/i.test(v) && v.length > 8 ? String(Number(Number(v).toPrecision(5))) : v);
+        body.replaceWith(h('div', {}, step > 1 ? h('p', { class: 'help' }, `${shown.length} of its ${rows.length} rows, evenly spaced.`) : null,
+          table(null, cols.map((c, i) => ({ key: i, label: c, num: true })), shown.map(l => Object.assign({}, l.map(num))), { 'aria-label': f.name })));
       } else {
         body.replaceWith(h('pre', {}, (await r.text()).slice(0, 20000)));
       }
