@@ -518,24 +518,7 @@ static void h_flags(ctx *x, reply *r) {
         next = (long long)fl[n - 1].id;
     }
     FILE *f = reply_open(r);
-    if (f) { /* the queue's object with "next_before" (null: the last page) */
-        char *b = NULL;
-        size_t bn = 0;
-        FILE *m = open_memstream(&b, &bn);
-        if (m) {
-            bex_json_flag_queue(m, fl, n, total);
-            fclose(m);
-        }
-        while (bn && (b[bn - 1] == '\n' || b[bn - 1] == '}')) {
-            int brace = b[bn - 1] == '}';
-            bn--;
-            if (brace) break;
-        }
-        if (b) fwrite(b, 1, bn, f);
-        if (next) fprintf(f, ",\"next_before\":%lld}\n", next);
-        else fprintf(f, ",\"next_before\":null}\n");
-        free(b);
-    }
+    if (f) bex_json_flag_page(f, fl, n, total, next);
     free(fl);
     reply_done(r, f);
 }

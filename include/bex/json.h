@@ -42,6 +42,8 @@ void bex_json_exit(FILE *f, const bex_exit_result *r, const char *capture_failur
 void bex_json_carrier_exit(FILE *f, const bex_exit_result *r);
 /* The flag queue (a line): {"count":n,"total":t,"flags":[...]}. */
 void bex_json_flag_queue(FILE *f, const bex_flag *flags, size_t n, size_t total);
+/* The same with "next_before" (the id a next page starts below; null: the last page). */
+void bex_json_flag_page(FILE *f, const bex_flag *flags, size_t n, size_t total, int64_t next_before);
 /* Flags as CSV with a header line. */
 void bex_json_flags_csv(FILE *f, const bex_flag *flags, size_t n);
 /* Look-up hits (a line): {"hits":[{"subject":..,"document":..,"citizen":..,"names":..,"reason":..}]} */

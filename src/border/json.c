@@ -189,6 +189,13 @@ void bex_json_flag_queue(FILE *f, const bex_flag *flags, size_t n, size_t total)
     fputs("}\n", f);
 }
 
+void bex_json_flag_page(FILE *f, const bex_flag *flags, size_t n, size_t total, int64_t next_before) {
+    fprintf(f, "{\"count\":%zu,\"total\":%zu", n, total);
+    bex_json_flags(f, flags, n);
+    if (next_before > 0) fprintf(f, ",\"next_before\":%lld}\n", (long long)next_before);
+    else fputs(",\"next_before\":null}\n", f);
+}
+
 static void csv_field(FILE *f, const char *s) {
     fputc('"', f);
     for (const char *p = s; *p; p++) {

@@ -89,36 +89,47 @@ int bex__flags(bex_store *st, const bex_flag_query *q, bex_flag **flags, size_t 
     *flags = NULL;
     *n = 0;
     *total = 0;
-    /* ?1 status, ?2 kind, ?3 port, ?4 since, ?5 until (NULL: any), ?6 limit (-1: all), ?7 offset,
-     * ?8 before (NULL: from the newest) */
-#define FLAG_WHERE                                                                                       \
-    "FROM flags f LEFT JOIN encounters e ON e.id = f.encounter_id LEFT JOIN departures d ON d.id = f.departure_id " \
-    "WHERE (?1 IS NULL OR f.status = ?1) AND (?2 IS NULL OR f.kind = ?2) "                                \
-    "AND (?3 IS NULL OR coalesce(e.port, d.port) = ?3) AND (?4 IS NULL OR f.created_at >= ?4) "          \
-    "AND (?5 IS NULL OR f.created_at < ?5) "
-    sqlite3_stmt *c = st_stmt(st, "SELECT count(*) " FLAG_WHERE, err, errlen);
-    sqlite3_stmt *s = st_stmt(st, "SELECT f.id, f.kind, coalesce(f.encounter_id, 0), coalesce(f.departure_id, ''), "
-                                  "f.detail, f.created_at, f.status, coalesce(e.port, d.port, '') " FLAG_WHERE
-                                  "AND (?8 IS NULL OR f.id < ?8) ORDER BY f.id DESC LIMIT ?6 OFFSET ?7", err, errlen);
-    sqlite3_stmt *fs = st_stmt(st, "SELECT subject_id FROM flag_subjects WHERE flag_id = ?1", err, errlen);
-    sqlite3_stmt *fd = st_stmt(st, "SELECT document_id FROM flag_documents WHERE flag_id = ?1", err, errlen);
-#undef FLAG_WHERE
-    if (!s || !c || !fs || !fd) return BEX_ERR_IO;
+    /* Only the filters given are in the SQL, so SQLite can use an index for each (an "?1 IS
+     * NULL OR" term cannot): status flags_by_status, kind flags_by_kind, the time
+     * flags_by_created, the page the rowid (id < before); the count joins the encounters and
+     * departures only for a port. ?1 status, ?2 kind, ?3 port, ?4 since, ?5 until, ?6 limit
+     * (-1: all), ?7 offset, ?8 before. */
+    char where[512];
+    snprintf(where, sizeof where, "WHERE 1%s%s%s%s%s", q && q->status ? " AND f.status = ?1" : "",
+             q && q->kind ? " AND f.kind = ?2" : "", q && q->port ? " AND coalesce(e.port, d.port) = ?3" : "",
+             q && q->since ? " AND f.created_at >= ?4" : "", q && q->until ? " AND f.created_at < ?5" : "");
+    const char *join = "FROM flags f LEFT JOIN encounters e ON e.id = f.encounter_id "
+                       "LEFT JOIN departures d ON d.id = f.departure_id ";
+    char csql[1024], ssql[1536];
+    snprintf(csql, sizeof csql, "SELECT count(*) %s %s", q && q->port ? join : "FROM flags f", where);
+    snprintf(ssql, sizeof ssql, "SELECT f.id, f.kind, coalesce(f.encounter_id, 0), coalesce(f.departure_id, ''), "
+             "f.detail, f.created_at, f.status, coalesce(e.port, d.port, '') %s %s%s ORDER BY f.id DESC LIMIT ?6 "
+             "OFFSET ?7", join, where, q && q->before ? " AND f.id < ?8" : "");
+    sqlite3_stmt *c = st_prep(st, csql, err, errlen);
+    sqlite3_stmt *s = c ? st_prep(st, ssql, err, errlen) : NULL;
+    sqlite3_stmt *fs = s ? st_stmt(st, "SELECT subject_id FROM flag_subjects WHERE flag_id = ?1", err, errlen) : NULL;
+    sqlite3_stmt *fd = fs ? st_stmt(st, "SELECT document_id FROM flag_documents WHERE flag_id = ?1", err, errlen) : NULL;
+    if (!s || !c || !fs || !fd) {
+        sqlite3_finalize(c);
+        sqlite3_finalize(s);
+        if (fs) st_release(st, fs);
+        return BEX_ERR_IO;
+    }
     for (int k = 0; k < 2; k++) {
         sqlite3_stmt *x = k ? s : c;
-        st_bind_text(x, 1, q && q->status ? bex_flag_status_name(q->status) : NULL);
-        st_bind_text(x, 2, q && q->kind ? bex_flag_kind_name(q->kind) : NULL);
-        st_bind_text(x, 3, q ? q->port : NULL);
-        st_bind_text(x, 4, q ? q->since : NULL);
-        st_bind_text(x, 5, q ? q->until : NULL);
+        if (q && q->status) st_bind_text(x, 1, bex_flag_status_name(q->status));
+        if (q && q->kind) st_bind_text(x, 2, bex_flag_kind_name(q->kind));
+        if (q && q->port) st_bind_text(x, 3, q->port);
+        if (q && q->since) st_bind_text(x, 4, q->since);
+        if (q && q->until) st_bind_text(x, 5, q->until);
     }
     sqlite3_bind_int64(s, 6, q && q->limit ? (int64_t)q->limit : -1);
     sqlite3_bind_int64(s, 7, q ? (int64_t)q->offset : 0);
-    st_bind_id(s, 8, q ? q->before : 0); /* keyset paging: the total counts every page's */
+    if (q && q->before) sqlite3_bind_int64(s, 8, q->before); /* keyset paging: the total counts every page's */
     int step = sqlite3_step(c), rc = BEX_OK;
     if (step == SQLITE_ROW) *total = (size_t)sqlite3_column_int64(c, 0);
     else rc = st_fail(st, "counting flags", err, errlen);
-    st_release(st, c);
+    sqlite3_finalize(c);
     bex_flag *f = NULL;
     size_t cap = 0, cnt = 0;
     step = SQLITE_DONE;
@@ -156,7 +167,7 @@ int bex__flags(bex_store *st, const bex_flag_query *q, bex_flag **flags, size_t 
         sqlite3_reset(fd);
     }
     if (rc == BEX_OK && step != SQLITE_DONE) rc = st_fail(st, "reading flags", err, errlen);
-    st_release(st, s);
+    sqlite3_finalize(s);
     st_release(st, fs);
     st_release(st, fd);
     if (rc != BEX_OK) {

@@ -167,6 +167,7 @@ db2=$tmp/http.db
 "$bex" trust load --db "$db2" "$tmp/pki/csca.pem" >/dev/null
 K=$("$bex" keys add --db "$db2" --role officer | sed -n 's/.*"key":"\([0-9a-f]*\)".*/\1/p')
 C=$("$bex" keys add --db "$db2" --role carrier --carrier BX | sed -n 's/.*"key":"\([0-9a-f]*\)".*/\1/p')
+"$bex" purge --db "$db2" --set images=1y >/dev/null # photos kept: the chip's DG2 face with its sample
 "$bex" serve --db "$db2" --listen 127.0.0.1:0 >"$tmp/serve.out" 2>"$tmp/serve.err" &
 pids+=($!)
 for _ in $(seq 200); do grep -q listening "$tmp/serve.out" 2>/dev/null && break; sleep 0.05; done
@@ -182,6 +183,17 @@ chip mick "$M" "$D/Mick_Jagger_0001.jpg"
 [ "$(post "$K" mick "" -F "com=@$tmp/mick/EF_COM.bin")" = 200 ] && grep -q '"check":"authentic"' "$tmp/body" &&
     grep -q '"decision":"admitted"' "$tmp/body"
 check http_authentic_chip_admitted $?
+# the DG2 face image kept with the document's sample, byte for byte as the chip holds it (issue 15)
+indg2() { python3 -c 'import sys; a = open(sys.argv[1], "rb").read(); b = open(sys.argv[2], "rb").read()
+sys.exit(0 if len(a) > 1000 and a[:3] == b"\xff\xd8\xff" and a in b else 1)' "$1" "$2"; }
+henc=$(sed -n 's/^{"encounter":\([0-9]*\),.*/\1/p' "$tmp/body")
+st=$(curl -s -o "$tmp/dg2face" -w '%{http_code}' -H "Authorization: Bearer $K" "${url%/entries}/photo?encounter=$henc&kind=document")
+[ "$st" = 200 ] && indg2 "$tmp/dg2face" "$tmp/mick/DG2.bin"; check "http_chip_dg2_image_kept ($st)" $?
+"$bex" entry --db "$db2" --photo "$D/Angela_Bassett_0004.jpg" --chip "$tmp/ok" --mrz "$A" --class B2 \
+    --admit-until 2026-03-31 --port JFK --port-kind air --at 2026-03-02T08:00:00Z >"$tmp/ok2.json"
+cenc=$(sed -n 's/^{"encounter":\([0-9]*\),.*/\1/p' "$tmp/ok2.json")
+st=$(curl -s -o "$tmp/dg2face2" -w '%{http_code}' -H "Authorization: Bearer $K" "${url%/entries}/photo?encounter=$cenc&kind=document")
+[ "$st" = 200 ] && indg2 "$tmp/dg2face2" "$tmp/ok/DG2.bin"; check "cli_chip_dg2_image_kept ($st)" $?
 mq=$(python3 -c 'import sys,urllib.parse;print(urllib.parse.quote(sys.argv[1]))' "$M")
 [ "$(post "$K" forged "&mrz=$(python3 -c 'import sys,urllib.parse;print(urllib.parse.quote(sys.argv[1]))' "$F")")" = 200 ] &&
     grep -q '"check":"data_group_altered"' "$tmp/body" && grep -q '"kind":"chip_data_group_altered"' "$tmp/body" &&

@@ -95,6 +95,16 @@ st=$(code GET "/v1/photo?sample=$SMP" "$OFFICER")
 [ "$(code GET "/v1/photo?encounter=$E1&kind=passport" "$OFFICER")" = 400 ] &&
     [ "$(code GET "/v1/photo?encounter=$E1&sample=$SMP" "$OFFICER")" = 400 ] &&
     [ "$(code GET "/v1/photo" "$OFFICER")" = 400 ]; check photo_bad_query_400 $?
+# `bex entry --doc-photo` keeps the document photo's bytes too (the same store, beside the server)
+"$bex" mrz make --number 610000007 --state GBR --nationality GBR --surname GERBER --given JULIA --birth 1955-08-22 \
+    --sex F --expiry 2032-01-01 >"$tmp/mrz7"
+"$bex" entry --db "$db" --port JFK --port-kind air --class B2 --admit-until 2026-04-30 --at 2026-03-09T08:00:00Z \
+    --photo "$D/Julie_Gerberding_0005.jpg" --doc-photo "$D/Julie_Gerberding_0007.jpg" --mrz "$(cat "$tmp/mrz7")" >"$tmp/e7.json"
+E7=$($PY -c 'import json, sys; print(json.load(open(sys.argv[1]))["encounter"])' "$tmp/e7.json")
+st=$(code GET "/v1/photo?encounter=$E7&kind=document" "$OFFICER")
+[ "$st" = 200 ] && cmp -s "$tmp/body" "$D/Julie_Gerberding_0007.jpg"; check "cli_entry_keeps_document_photo ($st)" $?
+st=$(code GET "/v1/photo?encounter=$E7" "$OFFICER")
+[ "$st" = 200 ] && cmp -s "$tmp/body" "$D/Julie_Gerberding_0005.jpg"; check "cli_entry_keeps_live_photo ($st)" $?
 # retention keeps no images: a later crossing's photo is not retained
 [ "$(code POST "/v1/retention?category=images&seconds=0" "$ADMIN")" = 200 ]; check retention_images_none $?
 st=$(code POST "/v1/entries?mrz=$(mrz 610000005 GLAVINE TOM 1966-03-25 M)&$q&at=2026-03-02T09:00:00Z" "$OFFICER" \
