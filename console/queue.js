@@ -103,8 +103,15 @@ export function photoFigure(caption, query) {
     try {
       const r = await api('/v1/photo', { query, raw: true });
       if (r.ok && (r.headers.get('Content-Type') || '').startsWith('image/')) {
+        const type = r.headers.get('Content-Type');
         const url = URL.createObjectURL(await r.blob());
-        box.replaceWith(h('img', { src: url, alt: caption }));
+        const img = h('img', { src: url, alt: caption });
+        // a format this browser cannot draw (a chip's JPEG 2000): said so, never a broken image
+        img.addEventListener('error', () => {
+          box.textContent = `kept, but this browser cannot show ${type === 'image/jp2' ? 'JPEG 2000' : type}`;
+          img.replaceWith(box);
+        });
+        box.replaceWith(img);
         return;
       }
       const body = await r.json().catch(() => null);

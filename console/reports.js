@@ -85,11 +85,11 @@ export async function renderRates(root) {
   const cols = ['key', 'entries', 'exits', 'crossings', 'captured', 'matched', 'not_matched', 'no_photo', 'capture_rate', 'match_rate'];
   const r2 = v => (v === null || v === undefined ? '—' : (100 * v).toFixed(1) + ' %');
   out.replaceChildren(h('section', { class: 'card' },
-    h('div', { class: 'grid2' },
+    h('div', {},
       table(`By ${by.replace('_', ' ')}, ${d.from} to ${d.to}`, cols.map(c => ({ key: c, label: c === 'key' ? by.replace('_', ' ') : c.replace(/_/g, ' '),
         num: c !== 'key', fmt: c.endsWith('_rate') ? r => r2(r[c]) : null })), rows, { id: 'rates-table' }),
-      barChart(`Capture and match rates by ${by.replace('_', ' ')}`, rows.map(r => ({ label: r.key, value: 100 * (r.capture_rate || 0),
-        value2: 100 * (r.match_rate || 0) })), { max: 100, unit: '%', series: ['capture', 'match'] })),
+      h('div', { class: 'report-chart' }, barChart(`Capture and match rates by ${by.replace('_', ' ')}`, rows.map(r => ({ label: r.key, value: 100 * (r.capture_rate || 0),
+        value2: 100 * (r.match_rate || 0) })), { max: 100, unit: '%', series: ['capture', 'match'] }))),
     h('p', {}, csvLink(`rates-${by}-${d.from}-${d.to}.csv`, cols, rows, 'Download the rates (CSV)'))));
 }
 
