@@ -66,8 +66,13 @@ port=$(sed -n 's/.*"listening":"[0-9.]*:\([0-9]*\)".*/\1/p' "$tmp/serve.out")
 if [ -z "$port" ]; then
     echo "FAIL bex_serve_started"; sed 's/^/  /' "$tmp/serve.err"; echo "0 passed, 1 failed"; exit 1
 fi
-"$py" -u tests/tools/test_console.py "http://127.0.0.1:$port" "$out"
-rc=$?
+"$py" -u tests/tools/test_console.py "http://127.0.0.1:$port" "$out" | tee "$tmp/py.out"
+rc=${PIPESTATUS[0]}
+# a graceful stop, clean under the sanitizers (their leak check runs at exit): one more check
 kill -TERM "$sp"; wait "$sp"; src=$?; sp=""
-if [ $src -ne 0 ]; then echo "bex serve exited $src:"; sed 's/^/  /' "$tmp/serve.err"; fi
+line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$tmp/py.out" | tail -1)
+p=${line%% passed*}; f=$(sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/' <<<"$line")
+if [ $src -eq 0 ]; then echo "ok   bex_serve_stopped_cleanly"; p=$((${p:-0} + 1))
+else echo "FAIL bex_serve_stopped_cleanly (exit $src)"; sed 's/^/  /' "$tmp/serve.err"; f=$((${f:-1} + 1)); rc=1; fi
+echo "${p:-0} passed, ${f:-1} failed"
 exit $rc

@@ -35,7 +35,7 @@ start() { # start OUTFILE [serve options]: sets $U and $SP
     for _ in $(seq 200); do grep -q listening "$out" 2>/dev/null && break; sleep 0.05; done
     U="http://127.0.0.1:$(sed -n 's/.*"listening":"[0-9.]*:\([0-9]*\)".*/\1/p' "$out")"
 }
-stop() { kill -TERM "$SP"; wait "$SP"; }
+stop() { kill -TERM "$SP"; wait "$SP"; check "bex_serve_stopped_cleanly ($1)" $?; }
 # req NAME METHOD PATH [curl args]: status in $st; headers in $tmp/NAME.h, body in $tmp/NAME.b
 req() {
     local n=$1 m=$2 p=$3; shift 3
@@ -163,14 +163,14 @@ for i in $(seq 9); do signin many$i "$ANALYST"; done
 req m1 GET /v1/flags -b "$tmp/many1.jar"; a=$st
 req m9 GET /v1/flags -b "$tmp/many9.jar"; b=$st
 [ "$a $b" = "401 200" ]; check "sessions_per_key_bounded_oldest_ends ($a $b)" $?
-stop
+stop idle
 
 start "$tmp/serve2.out" --session-max 3
 signin abs "$OFFICER"
 ok=""
 for i in 1 2 3 4 5; do req a$i GET /v1/flags -b "$tmp/abs.jar"; ok+="$st "; sleep 1; done
 grep -qE '^200 200 (200 )?401 401' <<<"$ok"; check "session_ends_at_its_absolute_lifetime_while_in_use ($ok)" $?
-stop
+stop absolute
 
 # ---- TLS: Secure cookie, HSTS ----
 if command -v openssl >/dev/null &&
@@ -182,7 +182,7 @@ if command -v openssl >/dev/null &&
     [ "$st" = 200 ] && hdr tls set-cookie | grep -q '; Max-Age=28800; Secure$'; check session_cookie_secure_under_tls $?
     req tlsc GET /console/ --cacert "$tmp/cert.pem"
     [ -n "$(hdr tlsc strict-transport-security | grep max-age=)" ]; check hsts_under_tls $?
-    stop
+    stop tls
 else
     echo "skip session_cookie_secure_under_tls: no openssl"
 fi
