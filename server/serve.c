@@ -524,36 +524,27 @@ static int check_headers(server *s, struct MHD_Connection *c, const char *url, c
         int rc = BEX_ERR_ARG;
         /* no key but the console's session cookie: the session's key, looked up again (a
          * revoked key's sessions die with it), and for anything but a GET its CSRF token */
+        int by_cookie = 0, csrf_ok = 1;
         if (!key && session_cookie_sent(c)) {
-            int csrf_ok = 0, wait = 0;
             if (session_authorise(&x, method, &x.key, &csrf_ok)) {
-                snprintf(x.actor, sizeof x.actor, "key:%lld %s", (long long)x.key.id, bex_role_name(x.key.role));
-                if ((wait = rate_take(s, 1ull << 40 | (uint64_t)x.key.id)) != 0) {
-                    deny(&x, r, 429, rt->path, "rate limited (per key)", "too many requests with this key: slow "
-                         "down (Retry-After)");
+                by_cookie = 1;
+                rc = BEX_OK;
+            } else {
+                memset(&x.key, 0, sizeof x.key);
+                int wait = rate_take(s, 2ull << 40 | ip);
+                if (wait) {
+                    deny(&x, r, 429, rt->path, "rate limited (no valid key: per client address)",
+                         "too many requests from this address: slow down (Retry-After)");
                     r->retry_after = wait;
-                    return 1;
+                } else {
+                    deny(&x, r, 401, rt->path, "session expired, signed out or its key revoked",
+                         "the console's session has ended: sign in again");
                 }
-                if (!csrf_ok) {
-                    deny(&x, r, 403, rt->path, "session request without its CSRF token",
-                         "a change made with the console's session needs its X-CSRF-Token header");
-                    return 1;
-                }
-                goto role;
-            }
-            memset(&x.key, 0, sizeof x.key);
-            if ((wait = rate_take(s, 2ull << 40 | ip)) != 0) {
-                deny(&x, r, 429, rt->path, "rate limited (no valid key: per client address)",
-                     "too many requests from this address: slow down (Retry-After)");
-                r->retry_after = wait;
                 return 1;
             }
-            deny(&x, r, 401, rt->path, "session expired, signed out or its key revoked",
-                 "the console's session has ended: sign in again");
-            return 1;
         }
         /* a caller with no valid key spends its address's tokens, before and after the look-up */
-        int wait = key ? 0 : rate_take(s, 2ull << 40 | ip);
+        int wait = key || by_cookie ? 0 : rate_take(s, 2ull << 40 | ip);
         if (!wait && key) LOCKED(&x, rc = bex_store_key_check(s->st, key, &x.key, err, sizeof err));
         if (!wait && key && rc != BEX_OK) wait = rate_take(s, 2ull << 40 | ip);
         if (wait) {
@@ -577,7 +568,11 @@ static int check_headers(server *s, struct MHD_Connection *c, const char *url, c
             r->retry_after = wait;
             return 1;
         }
-    role:
+        if (!csrf_ok) {
+            deny(&x, r, 403, rt->path, "session request without its CSRF token",
+                 "a change made with the console's session needs its X-CSRF-Token header");
+            return 1;
+        }
         if (!bex_role_may(x.key.role, rt->action)) {
             char detail[64];
             snprintf(detail, sizeof detail, "role %s may not %s", bex_role_name(x.key.role), bex_action_name(rt->action));
