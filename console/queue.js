@@ -188,6 +188,18 @@ export async function renderFlag(root, [id]) {
   overrideTargets.slice(0, 9).forEach((s, i) =>
     action(String(i + 1), `Override exit: traveller ${s.subject}`, () =>
       api('/v1/override', { method: 'POST', query: { encounter: e.id, subject: s.subject } }), 'secondary'));
+  // the next open flag below this one in the queue (older): a night shift works down the queue
+  const next = h('button', { type: 'button', class: 'secondary', id: 'next-flag', 'aria-keyshortcuts': 'n' },
+    'Next open flag', h('kbd', { 'aria-hidden': 'true' }, 'n'));
+  next.addEventListener('click', async () => {
+    try {
+      const d = await api('/v1/flags', { query: { status: 'open', before: flag.id, limit: 1 } });
+      const f = (d.flags || [])[0];
+      if (f) location.hash = `#/flag/${f.id}`;
+      else { out.className = ''; out.textContent = 'No older open flag: the queue is done.'; announce(out.textContent); }
+    } catch (err) { out.className = 'error'; out.textContent = err.message; }
+  });
+  KEYS.n = next;
   const keys = ev => {
     if (ev.altKey || ev.ctrlKey || ev.metaKey || /^(INPUT|SELECT|TEXTAREA)$/.test(ev.target.tagName)) return;
     const b = KEYS[ev.key];
@@ -228,5 +240,5 @@ export async function renderFlag(root, [id]) {
              ['Admit until', e.admit_until], ['Citizen', e.citizen ? 'yes' : 'no'], ['Chip check', chipText(e)]])) : null,
     h('section', { class: 'card', 'aria-labelledby': 'dec' }, h('h2', { id: 'dec' }, 'Decide'),
       h('p', { class: 'help' }, 'Each decision is one key: the key is shown on its button. Every decision is audited under your key.'),
-      actions, out));
+      actions, h('div', { class: 'actions' }, next), out));
 }

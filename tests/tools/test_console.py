@@ -126,6 +126,9 @@ try:
     time.sleep(0.3)
     st = [f["status"] for f in api("/v1/flags?status=confirmed", K["officer"])["flags"] if f["id"] == 2]
     b.check("flag_confirmed_by_one_key_seen_in_api", ok is not None and st == ["confirmed"], st)
+    # n: the next open flag down the queue (flag 1)
+    d.find_element(By.TAG_NAME, "body").send_keys("n")
+    b.check("next_open_flag_by_one_key", wait_text(d, "main h1", "Flag 1") is not None)
     # the impostor flag: its decided entry, the candidates
     page(d, "flag_impostor", "/flag/1", "#decide-actions")
     # the look-up, by names and birth date, then the timeline
