@@ -188,22 +188,28 @@ static void cookie(ctx *x, reply *r, const char *token, long max_age) {
  * SESSION_BODY_MAX bytes (serve.c), read before any key is known, like health's nothing. */
 void console_session_start(ctx *x, reply *r) {
     char keybuf[65] = "";
+    const char *given = NULL; /* the key as sent: a header's, or the body's "key" */
+    cJSON *j = NULL;
     const char *hk = MHD_lookup_connection_value(x->c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    if (hk && !strncmp(hk, "Bearer ", 7)) snprintf(keybuf, sizeof keybuf, "%s", hk + 7);
-    else if ((hk = MHD_lookup_connection_value(x->c, MHD_HEADER_KIND, "X-API-Key")))
-        snprintf(keybuf, sizeof keybuf, "%s", hk);
+    if (hk && !strncmp(hk, "Bearer ", 7)) given = hk + 7;
+    else if ((hk = MHD_lookup_connection_value(x->c, MHD_HEADER_KIND, "X-API-Key"))) given = hk;
     else if (x->rq->len) {
-        cJSON *j = cJSON_ParseWithLength(x->rq->body, x->rq->len);
-        const cJSON *k = cJSON_GetObjectItemCaseSensitive(j, "key");
-        if (cJSON_IsString(k) && strlen(k->valuestring) < sizeof keybuf) snprintf(keybuf, sizeof keybuf, "%s", k->valuestring);
-        cJSON_Delete(j);
+        j = cJSON_ParseWithLength(x->rq->body, x->rq->len);
         if (!j) return reply_error(r, 400, "sign-in takes the JSON {\"key\":\"<64 hex digits>\"}");
+        const cJSON *k = cJSON_GetObjectItemCaseSensitive(j, "key");
+        if (cJSON_IsString(k)) given = k->valuestring;
+    }
+    int had_key = given && *given;
+    /* a key is exactly 64 characters: anything longer is not cut down to one */
+    if (given && strlen(given) == 64) memcpy(keybuf, given, 65);
+    if (j) {
+        sodium_memzero(x->rq->body, x->rq->len); /* the key in the body: gone once copied */
+        cJSON_Delete(j);
     }
     bex_api_key key;
     char err[256];
     int rc = BEX_ERR_ARG;
     if (keybuf[0]) LOCKED(x, rc = bex_store_key_check(x->s->st, keybuf, &key, err, sizeof err));
-    int had_key = keybuf[0] != 0;
     sodium_memzero(keybuf, sizeof keybuf);
     if (rc != BEX_OK)
         return deny(x, r, 401, "/v1/session", had_key ? "unknown or revoked key" : "no key",

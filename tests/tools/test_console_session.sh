@@ -106,6 +106,10 @@ req hk POST /v1/session -H "Authorization: Bearer $ANALYST"
 [ "$st" = 200 ] && grep -q '"role":"analyst"' "$tmp/hk.b"; check session_from_authorization_header $?
 req bad POST /v1/session -d '{"key":"0000000000000000000000000000000000000000000000000000000000000000"}'
 [ "$st" = 401 ] && [ -z "$(hdr bad set-cookie)" ]; check session_unknown_key_401 $?
+req long POST /v1/session -d "{\"key\":\"${OFFICER}00\"}"
+[ "$st" = 401 ]; check session_key_with_more_after_it_401 $?
+req longh POST /v1/session -H "Authorization: Bearer ${OFFICER}00"
+[ "$st" = 401 ]; check session_header_key_with_more_after_it_401 $?
 req junk POST /v1/session -d 'not json'
 [ "$st" = 400 ]; check session_body_not_json_400 $?
 head -c 5000 /dev/zero | tr '\0' 'a' >"$tmp/big"
