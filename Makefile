@@ -87,6 +87,15 @@ $(BUILD)/gen/openapi.o: $(BUILD)/gen/openapi.c
 	$(CC) $(CFLAGS) -c $< -o $@
 CLI_OBJ += $(BUILD)/gen/openapi.o
 
+# ... and the officer console's files (console/) as they are, each with its content type.
+CONSOLE_FILES := $(sort $(shell find console -type f 2>/dev/null))
+$(BUILD)/gen/console.c: $(CONSOLE_FILES) tools/embed-dir.sh
+	@mkdir -p $(dir $@)
+	tools/embed-dir.sh console console_files > $@.tmp && mv $@.tmp $@
+$(BUILD)/gen/console.o: $(BUILD)/gen/console.c
+	$(CC) $(CFLAGS) -c $< -o $@
+CLI_OBJ += $(BUILD)/gen/console.o
+
 $(BUILD)/libbex.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^

@@ -6,7 +6,8 @@
  *
  *   bex serve [--db FILE] [--listen ADDR:PORT] [--workers N] [--queue N] [--max-body BYTES]
  *             [--max-pixels N] [--max-request-pixels N] [--timeout S] [--header-timeout S]
- *             [--max-connections N] [--max-per-client N] [--rate N] [--burst N] [--max-db-bytes N] [--tls-cert PEM --tls-key PEM]
+ *             [--max-connections N] [--max-per-client N] [--rate N] [--burst N] [--max-db-bytes N]
+ *             [--session-idle S] [--session-max S] [--tls-cert PEM --tls-key PEM]
  *             [--eval-dir DIR]
  *
  * Connections are libmicrohttpd's event loop on a bounded pool of threads (an idle connection
@@ -40,6 +41,12 @@
 
 #include "../cli/cli.h"
 #include "server.h"
+
+/* the console's pages: scripts, styles, images and requests from the service alone, no inline
+ * script or style, no framing, no plugin, no <base> */
+#define CONSOLE_CSP                                                                                   \
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "           \
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 long server_now_us(void) {
     struct timespec ts;
@@ -470,6 +477,25 @@ static enum MHD_Result form_part(void *cls, enum MHD_ValueKind kind, const char 
  * one cannot make the server hold megabytes. */
 static int check_headers(server *s, struct MHD_Connection *c, const char *url, const char *method, request *rq,
                          reply *r) {
+    ctx x = {.s = s, .c = c, .client = rq->client};
+    snprintf(x.actor, sizeof x.actor, "anonymous");
+    uint32_t ip = 0;
+    inet_pton(AF_INET, rq->client, &ip);
+    /* the console's files: no key (they hold no data), the address's rate */
+    if (!strncmp(url, "/console", 8) && (url[8] == 0 || url[8] == '/')) {
+        int wait = rate_take(s, 2ull << 40 | ip);
+        if (wait) {
+            deny(&x, r, 429, "/console/", "rate limited (no key: per client address)",
+                 "too many requests from this address: slow down (Retry-After)");
+            r->retry_after = wait;
+        } else if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+            reply_error(r, 405, "the console's files are read with GET");
+            r->console = 1;
+        } else {
+            console_asset(url, r);
+        }
+        return 1;
+    }
     const route *rt = NULL;
     int path_known = 0;
     for (size_t i = 0; i < server_n_routes; i++) {
@@ -486,22 +512,39 @@ static int check_headers(server *s, struct MHD_Connection *c, const char *url, c
         char *end = NULL;
         errno = 0;
         unsigned long long n = strtoull(cl, &end, 10);
-        if (errno || end == cl || n > s->max_body) {
+        if (errno || end == cl || n > s->max_body || (rt->action == BEX_ACT_NONE && n > SESSION_BODY_MAX)) {
             atomic_fetch_add(&s->too_large, 1);
             reply_error(r, 413, "the body is larger than the server's limit (--max-body)");
             return 1;
         }
     }
-    ctx x = {.s = s, .c = c, .client = rq->client};
-    snprintf(x.actor, sizeof x.actor, "anonymous");
-    uint32_t ip = 0;
-    inet_pton(AF_INET, rq->client, &ip);
     if (rt->action != BEX_ACT_NONE) {
         const char *key = request_key(c);
         char err[256];
         int rc = BEX_ERR_ARG;
+        /* no key but the console's session cookie: the session's key, looked up again (a
+         * revoked key's sessions die with it), and for anything but a GET its CSRF token */
+        int by_cookie = 0, csrf_ok = 1;
+        if (!key && session_cookie_sent(c)) {
+            if (session_authorise(&x, method, &x.key, &csrf_ok)) {
+                by_cookie = 1;
+                rc = BEX_OK;
+            } else {
+                memset(&x.key, 0, sizeof x.key);
+                int wait = rate_take(s, 2ull << 40 | ip);
+                if (wait) {
+                    deny(&x, r, 429, rt->path, "rate limited (no valid key: per client address)",
+                         "too many requests from this address: slow down (Retry-After)");
+                    r->retry_after = wait;
+                } else {
+                    deny(&x, r, 401, rt->path, "session expired, signed out or its key revoked",
+                         "the console's session has ended: sign in again");
+                }
+                return 1;
+            }
+        }
         /* a caller with no valid key spends its address's tokens, before and after the look-up */
-        int wait = key ? 0 : rate_take(s, 2ull << 40 | ip);
+        int wait = key || by_cookie ? 0 : rate_take(s, 2ull << 40 | ip);
         if (!wait && key) LOCKED(&x, rc = bex_store_key_check(s->st, key, &x.key, err, sizeof err));
         if (!wait && key && rc != BEX_OK) wait = rate_take(s, 2ull << 40 | ip);
         if (wait) {
@@ -523,6 +566,11 @@ static int check_headers(server *s, struct MHD_Connection *c, const char *url, c
             deny(&x, r, 429, rt->path, "rate limited (per key)", "too many requests with this key: slow down "
                  "(Retry-After)");
             r->retry_after = wait;
+            return 1;
+        }
+        if (!csrf_ok) {
+            deny(&x, r, 403, rt->path, "session request without its CSRF token",
+                 "a change made with the console's session needs its X-CSRF-Token header");
             return 1;
         }
         if (!bex_role_may(x.key.role, rt->action)) {
@@ -577,6 +625,25 @@ static void dispatch_route(const route *rt, ctx *xp, reply *r) {
     form_free(&fm);
 }
 
+/* The headers every answer carries (issue 15): no sniffing, no referrer, no framing; the
+ * console's pages a Content-Security-Policy that allows nothing from anywhere but the service
+ * and no inline script or style; API answers are never cached (they hold personal data);
+ * HSTS under TLS; a session's cookie. */
+static void security_headers(server *s, struct MHD_Response *resp, const reply *r) {
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    if (r->console) {
+        MHD_add_response_header(resp, "Content-Security-Policy", CONSOLE_CSP);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    } else {
+        MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    }
+    if (s->tls) MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
+    if (r->set_cookie[0]) MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, r->set_cookie);
+}
+
 /* Queues a reply (and counts it). */
 static enum MHD_Result answer(server *s, struct MHD_Connection *c, const char *url, reply *r) {
     if (!r->json) reply_error(r, r->status ? r->status : 500, "internal error");
@@ -584,11 +651,13 @@ static enum MHD_Result answer(server *s, struct MHD_Connection *c, const char *u
     atomic_fetch_add(&s->requests, 1);
     if (r->status >= 500) atomic_fetch_add(&s->errors_5xx, 1);
     else if (r->status >= 400) atomic_fetch_add(&s->errors_4xx, 1);
-    struct MHD_Response *resp = MHD_create_response_from_buffer(r->len, r->json, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(r->len, r->json, r->persistent
+                                                                ? MHD_RESPMEM_PERSISTENT : MHD_RESPMEM_MUST_FREE);
     if (!resp) {
-        free(r->json);
+        if (!r->persistent) free(r->json);
         return MHD_NO;
     }
+    security_headers(s, resp, r);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                             r->type ? r->type
                             : !strcmp(url, "/metrics") && r->status == 200 ? "text/plain; version=0.0.4"
@@ -706,7 +775,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (*data_size) { /* a piece of the body */
-        if (!rq->too_big && rq->len + *data_size > s->max_body) {
+        size_t max = rq->rt && rq->rt->action == BEX_ACT_NONE ? SESSION_BODY_MAX : s->max_body;
+        if (!rq->too_big && rq->len + *data_size > max) {
             rq->too_big = 1;
             free(rq->body);
             rq->body = NULL;
@@ -783,7 +853,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
 #define SERVE_USAGE                                                                                       \
     "serve takes [--db FILE] [--listen ADDR:PORT] [--workers N] [--queue N] [--max-body BYTES] "          \
     "[--max-pixels N] [--max-request-pixels N] [--timeout S] [--header-timeout S] [--max-connections N] " \
-    "[--max-per-client N] [--rate N] [--burst N] [--max-db-bytes N] [--search-threads N] [--tls-cert PEM --tls-key PEM] [--eval-dir DIR]"
+    "[--max-per-client N] [--rate N] [--burst N] [--max-db-bytes N] [--search-threads N] [--session-idle S] [--session-max S] "             \
+    "[--tls-cert PEM --tls-key PEM] [--eval-dir DIR]"
 
 /* Threads a 1:N scan over the store's index runs on (--search-threads; 0: the cores). Each
  * worker scans its own request's photo before the store's lock (bex_store_prescan), so the
@@ -798,7 +869,7 @@ int cmd_serve(const char *models, int argc, char **argv) {
      * room to spare; decoding one takes 48 MB of RGB, and no face needs more */
     long workers = sysconf(_SC_NPROCESSORS_ONLN), queue = -1, max_body = 16 << 20, max_pixels = 16000000,
          max_request_pixels = -1, timeout = 10, header_timeout = 10, max_conn = 512, per_client = 32, rate = 50,
-         burst = -1, search_threads = SEARCH_THREADS_DEFAULT;
+         burst = -1, search_threads = SEARCH_THREADS_DEFAULT, session_idle = 30 * 60, session_max = 8 * 3600;
     long long max_db = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -824,6 +895,8 @@ int cmd_serve(const char *models, int argc, char **argv) {
         else if (!strcmp(a, "--rate") && num_ok && n >= 0 && n <= 1000000) rate = n;
         else if (!strcmp(a, "--burst") && num_ok && n >= 1 && n <= 1000000) burst = n;
         else if (!strcmp(a, "--search-threads") && num_ok && n >= 0 && n <= 16) search_threads = n;
+        else if (!strcmp(a, "--session-idle") && num_ok && n >= 1 && n <= 86400) session_idle = n;
+        else if (!strcmp(a, "--session-max") && num_ok && n >= 1 && n <= 7 * 86400) session_max = n;
         else return cli_usage_error(SERVE_USAGE);
         i++;
     }
@@ -864,10 +937,12 @@ int cmd_serve(const char *models, int argc, char **argv) {
     server s = {.n_eng = (int)workers, .queue_max = (int)queue, .max_body = (size_t)max_body,
                 .limits = {.max_file_bytes = (size_t)max_body, .max_pixels = (uint64_t)max_pixels},
                 .max_request_pixels = (uint64_t)max_request_pixels, .rate = (double)rate, .burst = (double)burst,
-                .header_timeout_ms = header_timeout * 1000, .eval_dir = eval_dir};
+                .header_timeout_ms = header_timeout * 1000, .tls = cert_pem != NULL,
+                .session_idle_s = session_idle, .session_max_s = session_max, .eval_dir = eval_dir};
     s.buckets = calloc(RL_SLOTS, sizeof *s.buckets);
     s.denials = calloc(DN_SLOTS + 1, sizeof *s.denials);
-    if (!s.buckets || !s.denials) {
+    if (!s.buckets || !s.denials || console_init(&s) != 0) {
+        console_free(&s);
         free(s.buckets);
         free(s.denials);
         free(cert_pem);
@@ -892,6 +967,7 @@ int cmd_serve(const char *models, int argc, char **argv) {
         fprintf(stderr, "bex: serve: %s: %s\n", db, err);
         free(s.buckets);
         free(s.denials);
+        console_free(&s);
         free(cert_pem);
         free(key_pem);
         return 2;
@@ -971,6 +1047,7 @@ int cmd_serve(const char *models, int argc, char **argv) {
     free(s.free_eng);
     free(s.buckets);
     free(s.denials);
+    console_free(&s);
     bex_store_close(s.st);
     free(cert_pem);
     free(key_pem);

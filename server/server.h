@@ -49,6 +49,11 @@ typedef struct server {
     struct bucket *buckets;            /* RL_SLOTS */
     struct denial *denials;            /* DN_SLOTS, and one overflow entry after them */
     struct MHD_Daemon *daemon;
+    int tls;                           /* served over TLS: cookies Secure, HSTS */
+    /* the console's sessions (console.c): a fixed table under ss_lock */
+    struct session *sessions;
+    pthread_mutex_t ss_lock;
+    long session_idle_s, session_max_s;
     const char *eval_dir;              /* --eval-dir: the evaluation's files served (NULL: none) */
 } server;
 
@@ -85,6 +90,9 @@ typedef struct reply {
     size_t len;
     int retry_after;  /* seconds, 0: none */
     const char *type; /* Content-Type when not JSON */
+    int persistent;   /* json points at static bytes (a console file): not freed */
+    int console;      /* a console page or file: its Content-Security-Policy */
+    char set_cookie[160]; /* a Set-Cookie header, "" for none */
 } reply;
 
 /* A handler's context: the server, the connection, the request, the key that asks. */
@@ -153,6 +161,33 @@ typedef struct route {
 
 extern const route server_routes[];
 extern const size_t server_n_routes;
+
+/* ---- console.c: the console's files and sessions ---- */
+
+/* A console file (generated from console/ by tools/embed-dir.sh). */
+struct console_asset {
+    const char *path;
+    const char *type;
+    const unsigned char *data;
+    unsigned long len;
+};
+/* 1 with the reply set when url is the console's (/console, /console/...: a file or 404);
+ * 0 when it is not. */
+int console_asset(const char *url, reply *r);
+int console_init(server *s);
+void console_free(server *s);
+/* 1 when the request's session cookie names a live session whose key is still valid: *key is
+ * that key, *csrf_ok whether the request may change anything (a GET, or X-CSRF-Token equal to
+ * the session's). 0 otherwise (no cookie, expired, signed out, the key revoked). */
+int session_authorise(ctx *x, const char *method, bex_api_key *key, int *csrf_ok);
+/* 1 when the request carries a session cookie at all. */
+int session_cookie_sent(struct MHD_Connection *c);
+/* the session routes (in routes.c's table) */
+void console_session_start(ctx *x, reply *r);
+void console_session_get(ctx *x, reply *r);
+void console_session_end(ctx *x, reply *r);
+/* bytes at most in a body read before any key is known (POST /v1/session) */
+#define SESSION_BODY_MAX 4096
 
 /* ---- generated from docs/openapi.json (tools/embed-text.sh) ---- */
 extern const char bex_openapi_json[];

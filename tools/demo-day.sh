@@ -32,6 +32,8 @@ echo "== 07:00 the operator loads the Country Signing CA of the United Kingdom (
 tools/test-pki.sh "$db.pki" GB "Demo United Kingdom"
 (umask 077 && mkdir -p "$db.chips")
 run trust load --db "$db" "$db.pki/csca.pem"
+echo "== 07:05 the operator keeps photos 30 days, so officers can see the faces behind a flag"
+run purge --db "$db" --set images=30d
 
 echo "== 08:10 JFK, flight arrivals: the passport's chip read and verified (passive authentication),"
 echo "   the live photo against the chip's photo, then 1:N"

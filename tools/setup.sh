@@ -62,12 +62,21 @@ if [ "${1:-}" != "--no-demo" ]; then
     echo "== a day at a port on the embedded default (demo.db, one SQLite file)"
     tools/demo-day.sh demo.db
     echo
-    echo "== the service on demo.db: keys for an officer, the carrier BX and an analyst"
+    echo "== the service on demo.db: keys for an officer, the carrier BX, an analyst, an auditor and an admin"
     key() { build/bex keys add --db demo.db "$@" | sed -n 's/.*"key":"\([0-9a-f]*\)".*/\1/p'; }
     officer=$(key --role officer --label setup)
     carrier=$(key --role carrier --carrier BX --label setup)
     analyst=$(key --role analyst --label setup)
+    auditor=$(key --role auditor --label setup)
+    admin=$(key --role admin --label setup)
     u=http://127.0.0.1:8080
+    echo "The officer console: open $u/console/ in a browser and sign in with one of these keys"
+    echo "(a carrier's key has no console):"
+    echo "  officer  $officer"
+    echo "  analyst  $analyst"
+    echo "  auditor  $auditor"
+    echo "  admin    $admin"
+    echo
     echo "Try, from another terminal (Ctrl-C here stops the service):"
     echo "  curl $u/v1/health"
     echo "  curl -H 'Authorization: Bearer $carrier' --data-binary @tests/data/lfw/Angela_Bassett_0005.jpg \\"
@@ -75,5 +84,8 @@ if [ "${1:-}" != "--no-demo" ]; then
     echo "  curl -H 'Authorization: Bearer $officer' --data-binary @tests/data/lfw/Lucy_Liu_0004.jpg '$u/v1/exits?port=JFK'"
     echo "  curl -H 'Authorization: Bearer $analyst' '$u/v1/overstays?as_of=2026-06-30'"
     echo "  curl -H 'Authorization: Bearer $analyst' $u/v1/flags"
-    exec build/bex serve --db demo.db --listen 127.0.0.1:8080
+    # the evaluation's files for the console's Evaluation page, where one was run into eval/
+    ev=()
+    [ -d eval ] && ev=(--eval-dir eval)
+    exec build/bex serve --db demo.db --listen 127.0.0.1:8080 "${ev[@]}"
 fi
