@@ -124,6 +124,7 @@ static const char *usage =
     "        [--format json|csv]  the flag queue, newest first\n"
     "  flag ID open|cleared|confirmed|referred   an officer's finding on a flag\n"
     "  subject ID | encounter ID   one traveller's record, or one crossing's\n"
+    "  candidates ENCOUNTER    each candidate of its flags scored 1:1 against its live capture\n"
     "  lookup --document N [--state S] | --surname S [--given G] --birth D\n"
     "                           find a traveller (names compared as ICAO 9303 spells them)\n"
     "  override ENCOUNTER SUBJECT       an officer says who an unmatched exit was: linked,\n"

@@ -1185,6 +1185,27 @@ static int cmd_record(int argc, char **argv, const char *what,
     return 0;
 }
 
+/* `bex candidates ENCOUNTER`: each candidate of the encounter's flags compared 1:1 with its
+ * live capture (border.h: bex_border_candidates), as GET /v1/candidates answers. */
+static int cmd_candidates(int argc, char **argv) {
+    cli_common c = {.must_exist = 1};
+    const char *pos[1] = {NULL};
+    const char *usage = "candidates takes ENCOUNTER [--db FILE]";
+    int np = positionals(argc, argv, &c, pos, 1, usage);
+    int64_t id;
+    if (np < 0) return 2;
+    if (np != 1 || !cli_parse_id(pos[0], &id)) return cli_usage_error(usage);
+    bex_store *st;
+    if (!cli_open_store(&c, &st)) return 2;
+    bex_candidates cand;
+    char err[512];
+    int rc = bex_border_candidates(st, id, &cand, err, sizeof err);
+    bex_store_close(st);
+    if (rc != BEX_OK) return fail("candidates", err);
+    bex_json_candidates(stdout, &cand);
+    return 0;
+}
+
 /* `bex lookup --document N [--state S]` or `--surname S [--given G] --birth D`. */
 static int cmd_lookup(int argc, char **argv) {
     cli_common c = {.must_exist = 1};
@@ -1567,6 +1588,7 @@ int cmd_store(const char *models, const char *cmd, int argc, char **argv) {
     if (!strcmp(cmd, "subject")) return cmd_record(argc, argv, "subject", bex_store_subject_json);
     if (!strcmp(cmd, "encounter")) return cmd_record(argc, argv, "encounter", bex_store_encounter_json);
     if (!strcmp(cmd, "lookup")) return cmd_lookup(argc, argv);
+    if (!strcmp(cmd, "candidates")) return cmd_candidates(argc, argv);
     if (!strcmp(cmd, "merge") || !strcmp(cmd, "unmerge") || !strcmp(cmd, "reclassify") || !strcmp(cmd, "erase"))
         return cmd_subject_work(cmd, argc, argv);
     if (!strcmp(cmd, "keys")) return cmd_keys(argc, argv);

@@ -931,6 +931,22 @@ static void h_photo(ctx *x, reply *r) {
               : fmt == BEX_IMAGE_JP2 ? "image/jp2" : "application/octet-stream";
 }
 
+/* GET ?encounter=ID: each candidate of the encounter's flags compared 1:1 with its live capture
+ * (border.h: bex_border_candidates), as `bex candidates ID` prints it; 404 for an unknown one. */
+static void h_candidates(ctx *x, reply *r) {
+    long long enc;
+    if (!arg_id(x, "encounter", &enc)) return reply_error(r, 400, "candidates need ?encounter=ID");
+    bex_candidates c;
+    char err[256];
+    int rc;
+    LOCKED(x, rc = bex_border_candidates(x->s->st, enc, &c, err, sizeof err));
+    if (rc == BEX_ERR_ARG) return reply_error(r, 404, err);
+    if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
+    FILE *f = reply_open(r);
+    if (f) bex_json_candidates(f, &c);
+    reply_done(r, f);
+}
+
 /* GET ?from=YYYY-MM-DD&to=YYYY-MM-DD&by=port|day|age_band|sex */
 static void h_rates(ctx *x, reply *r) {
     bex_rates_by by = BEX_RATES_BY_PORT;
@@ -1189,6 +1205,7 @@ const route server_routes[] = {
     {"GET", "/v1/audit/verify", BEX_ACT_AUDIT, h_audit},
     {"GET", "/v1/audit", BEX_ACT_AUDIT, h_audit_search},
     {"GET", "/v1/photo", BEX_ACT_PHOTO, h_photo},
+    {"GET", "/v1/candidates", BEX_ACT_PHOTO, h_candidates},
     {"GET", "/v1/reports/rates", BEX_ACT_REPORTS, h_rates},
     {"GET", "/v1/eval/files", BEX_ACT_EVAL, h_eval_files},
     {"GET", "/v1/eval/file", BEX_ACT_EVAL, h_eval_file},

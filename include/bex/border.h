@@ -106,6 +106,33 @@ typedef struct bex_match {
     int match;              /* calibrated and score >= threshold */
 } bex_match;
 
+/* ---- one flag's candidates, each compared 1:1 with the live capture (issue 15) ----------- */
+
+#define BEX_CANDIDATES_MAX 8
+
+/* An encounter's live capture (its entry or exit sample) compared 1:1 with each candidate: the
+ * subjects its flags name, then its own subject, then the holder of the document it was
+ * recorded with (rules.h: bex_candidate_subjects), at most BEX_CANDIDATES_MAX. Each candidate's
+ * score is the best over its other samples of the store's model; a subject whose only sample is
+ * the capture itself (one this crossing made) scores that (own_capture 1: it matches itself,
+ * which says only that it is the person captured). Each is decided at the store's 1:1 operating point for the encounter's port, the one entries use
+ * (rules.h: bex_candidate_decide). template_kept 0: the capture's template is gone (purged,
+ * erased, or none was taken): every score is NAN and reason says why, which is no error. */
+typedef struct bex_candidates {
+    int64_t encounter;
+    int template_kept;
+    char reason[96];                         /* "" when template_kept */
+    bex_match candidates[BEX_CANDIDATES_MAX]; /* subject, score, threshold, operating_point,
+                                                 calibration, match; gallery BEX_GALLERY_NONE:
+                                                 not compared (score NAN) */
+    int own_capture[BEX_CANDIDATES_MAX];
+    int n;
+} bex_candidates;
+
+/* BEX_ERR_ARG for an unknown encounter. An audited read ("read_candidates": the encounter and
+ * the subjects' ids, no names). */
+int bex_border_candidates(bex_store *st, int64_t encounter, bex_candidates *out, char *err, size_t errlen);
+
 /* ---- the ePassport chip presented at an entry ------------------------------------------- */
 
 /* A chip's files as a reader delivers them (bex_chip_read_dir, or a request's parts): the

@@ -46,6 +46,10 @@ void bex_json_flag_queue(FILE *f, const bex_flag *flags, size_t n, size_t total)
 void bex_json_flag_page(FILE *f, const bex_flag *flags, size_t n, size_t total, int64_t next_before);
 /* Flags as CSV with a header line. */
 void bex_json_flags_csv(FILE *f, const bex_flag *flags, size_t n);
+/* One flag's candidates (a line): {"encounter":N,"candidates":[{"subject","score","threshold",
+ * "operating_point","calibration","match","own_capture"}],"template":"kept"|"gone"} with "reason" when gone;
+ * score null where not compared. */
+void bex_json_candidates(FILE *f, const bex_candidates *c);
 /* Look-up hits (a line): {"hits":[{"subject":..,"document":..,"citizen":..,"names":..,"reason":..}]} */
 void bex_json_lookup(FILE *f, const bex_lookup_hit *h, size_t n);
 /* The crossing rates report (bex report rates, GET /v1/reports/rates): {"by","from","to",

@@ -51,6 +51,19 @@ void bex_identify_decide(const bex_calibration *cal, double fpir, bex_gallery ga
  * newest first. */
 int bex_calibration_in_force(const bex_calibration *const *applied, size_t n, const char *port);
 
+/* ---- one flag's candidates (border.h: bex_border_candidates) -------------------------------- */
+
+/* The candidates of an encounter, in this order and each once: the subjects its flags name
+ * (flagged, n of them), its own subject, the holder of its document (0: none); ids <= 0 left
+ * out; at most max into out. Returns how many. */
+int bex_candidate_subjects(const int64_t *flagged, size_t n, int64_t own, int64_t holder, int64_t *out, int max);
+
+/* One candidate's 1:1 decision at op (the store's 1:1 operating point for the encounter's
+ * port): bex_verify_decide against gallery "holder" (the candidate's samples); score NAN (no
+ * template to compare, the capture's or the candidate's): not compared (gallery none,
+ * threshold and operating point still named, match 0). */
+void bex_candidate_decide(const bex_operating_point *op, int64_t subject, float score, bex_match *m);
+
 /* ---- citizens ----------------------------------------------------------------------------- */
 
 /* 1 when the document shows its holder to be a citizen: a passport (document code P...)

@@ -376,3 +376,25 @@ void bex_json_rates(FILE *f, bex_rates_by by, const char *from, const char *to, 
     }
     fputs("]}\n", f);
 }
+
+void bex_json_candidates(FILE *f, const bex_candidates *c) {
+    fprintf(f, "{\"encounter\":%lld,\"candidates\":[", (long long)c->encounter);
+    for (int i = 0; i < c->n; i++) {
+        const bex_match *m = &c->candidates[i];
+        fprintf(f, "%s{\"subject\":%lld", i ? "," : "", (long long)m->subject);
+        num_or_null(f, "score", m->score);
+        num_or_null(f, "threshold", m->threshold);
+        fputs(",\"operating_point\":", f);
+        bex_json_str(f, m->operating_point);
+        fputs(",\"calibration\":", f);
+        bex_json_str(f, m->calibration);
+        fprintf(f, ",\"match\":%s,\"own_capture\":%s}", m->match ? "true" : "false",
+                c->own_capture[i] ? "true" : "false");
+    }
+    fprintf(f, "],\"template\":\"%s\"", c->template_kept ? "kept" : "gone");
+    if (!c->template_kept) {
+        fputs(",\"reason\":", f);
+        bex_json_str(f, c->reason);
+    }
+    fputs("}\n", f);
+}

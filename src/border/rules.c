@@ -445,3 +445,25 @@ const char *bex_eval_file_type(const char *name) {
     if (!strcmp(dot, ".json")) return "application/json";
     return NULL;
 }
+
+/* ---- one flag's candidates ---- */
+
+int bex_candidate_subjects(const int64_t *flagged, size_t n, int64_t own, int64_t holder, int64_t *out, int max) {
+    int k = 0;
+    for (size_t i = 0; i <= n + 1 && k < max; i++) {
+        int64_t s = i < n ? flagged[i] : i == n ? own : holder;
+        if (s <= 0) continue;
+        int seen = 0;
+        for (int j = 0; j < k && !seen; j++) seen = out[j] == s;
+        if (!seen) out[k++] = s;
+    }
+    return k;
+}
+
+void bex_candidate_decide(const bex_operating_point *op, int64_t subject, float score, bex_match *m) {
+    bex_verify_decide(op, BEX_GALLERY_HOLDER, subject, score, m);
+    if (isnan(score)) {
+        m->gallery = BEX_GALLERY_NONE;
+        m->match = 0;
+    }
+}

@@ -4,10 +4,12 @@
  * report (src/border/report.c aggregates them; rules.h says how). Every read of personal data
  * is audited in the read's own transaction.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bex/face.h"
 #include "store/records.h"
 #include "store/store_impl.h"
 #include "util/util.h"
@@ -243,4 +245,74 @@ int bex__crossing_facts(bex_store *st, const char *from, const char *to, bex_cro
     *out = f;
     *n = cnt;
     return BEX_OK;
+}
+
+/* ---- one flag's candidates (border.h: bex_border_candidates) ---- */
+
+int bex__candidate_facts_read(bex_store *st, int64_t encounter, bex__candidate_facts *out, float *tmpl, char *err,
+                              size_t errlen) {
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *s = st_stmt(st, "SELECT e.port, coalesce(e.subject_id, 0), coalesce(d.subject_id, 0) FROM encounters e "
+                                  "LEFT JOIN documents d ON d.id = e.document_id WHERE e.id = ?1", err, errlen);
+    if (!s) return BEX_ERR_IO;
+    sqlite3_bind_int64(s, 1, encounter);
+    int step = sqlite3_step(s);
+    if (step == SQLITE_ROW) {
+        out->exists = 1;
+        st_col_text(s, 0, out->port, sizeof out->port);
+        out->subject = sqlite3_column_int64(s, 1);
+        out->holder = sqlite3_column_int64(s, 2);
+    }
+    int rc = step == SQLITE_ROW || step == SQLITE_DONE ? BEX_OK : st_fail(st, "reading an encounter", err, errlen);
+    st_release(st, s);
+    if (rc != BEX_OK || !out->exists) return rc;
+    s = st_stmt(st, "SELECT DISTINCT fs.subject_id FROM flags f JOIN flag_subjects fs ON fs.flag_id = f.id "
+                    "WHERE f.encounter_id = ?1 ORDER BY f.id, fs.subject_id", err, errlen);
+    if (!s) return BEX_ERR_IO;
+    sqlite3_bind_int64(s, 1, encounter);
+    while ((step = sqlite3_step(s)) == SQLITE_ROW)
+        if (out->n_flagged < (int)(sizeof out->flagged / sizeof *out->flagged))
+            out->flagged[out->n_flagged++] = sqlite3_column_int64(s, 0);
+    rc = step == SQLITE_DONE ? BEX_OK : st_fail(st, "reading flags", err, errlen);
+    st_release(st, s);
+    if (rc != BEX_OK) return rc;
+    s = st_stmt(st, "SELECT id, template FROM samples WHERE encounter_id = ?1 AND source IN ('entry', 'exit') "
+                    "AND modality = 'face' AND model = ?2 ORDER BY id LIMIT 1", err, errlen);
+    if (!s) return BEX_ERR_IO;
+    sqlite3_bind_int64(s, 1, encounter);
+    st_bind_text(s, 2, st->model);
+    step = sqlite3_step(s);
+    if (step == SQLITE_ROW && sqlite3_column_bytes(s, 1) == TEMPLATE_BYTES(st)) {
+        out->live_sample = sqlite3_column_int64(s, 0);
+        memcpy(tmpl, sqlite3_column_blob(s, 1), TEMPLATE_BYTES(st));
+    }
+    rc = step == SQLITE_ROW || step == SQLITE_DONE ? BEX_OK : st_fail(st, "reading a sample", err, errlen);
+    st_release(st, s);
+    return rc;
+}
+
+int bex__subject_best_score(bex_store *st, int64_t subject, const float *probe, int64_t own, float *score,
+                            int *own_only, char *err, size_t errlen) {
+    *score = NAN;
+    *own_only = 0;
+    float self = NAN;
+    sqlite3_stmt *s = st_stmt(st, "SELECT id, template FROM samples WHERE subject_id = ?1 AND modality = 'face' "
+                                  "AND model = ?2", err, errlen);
+    if (!s) return BEX_ERR_IO;
+    sqlite3_bind_int64(s, 1, subject);
+    st_bind_text(s, 2, st->model);
+    int step;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        if (sqlite3_column_bytes(s, 1) != TEMPLATE_BYTES(st)) continue;
+        float v = bex_template_similarity_dim(probe, sqlite3_column_blob(s, 1), st->dim);
+        if (sqlite3_column_int64(s, 0) == own) self = v;
+        else if (isnan(*score) || v > *score) *score = v;
+    }
+    int rc = step == SQLITE_DONE ? BEX_OK : st_fail(st, "reading samples", err, errlen);
+    st_release(st, s);
+    if (rc == BEX_OK && isnan(*score) && !isnan(self)) {
+        *score = self;
+        *own_only = 1;
+    }
+    return rc;
 }

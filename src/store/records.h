@@ -95,6 +95,27 @@ typedef struct bex__encounter_info {
 } bex__encounter_info;
 int bex__encounter(bex_store *st, int64_t id, bex__encounter_info *out, char *err, size_t errlen);
 
+/* What an encounter's candidates are compared with (border.h: bex_border_candidates): its port,
+ * its subject and its document's holder (0: none), the subjects its flags name (at most max,
+ * lowest flag first), and its live capture's template of the store's model (an entry or exit
+ * sample; *live_sample 0 and tmpl untouched when gone). tmpl holds bex_store_dim floats.
+ * *exists 0: no such encounter. */
+typedef struct bex__candidate_facts {
+    int exists;
+    char port[8];
+    int64_t subject, holder;
+    int64_t flagged[16];
+    int n_flagged;
+    int64_t live_sample;
+} bex__candidate_facts;
+int bex__candidate_facts_read(bex_store *st, int64_t encounter, bex__candidate_facts *out, float *tmpl,
+                              char *err, size_t errlen);
+/* The best similarity of probe to a subject's face samples of the store's model other than
+ * sample `own` (the probe's own); when it has no other, its score against `own` if that is
+ * the subject's (*own_only 1); NAN: none. */
+int bex__subject_best_score(bex_store *st, int64_t subject, const float *probe, int64_t own, float *score,
+                            int *own_only, char *err, size_t errlen);
+
 /* Whether a subject exists, and is a citizen. */
 int bex__subject_kind(bex_store *st, int64_t subject, int *exists, int *citizen, char *err,
                       size_t errlen);
