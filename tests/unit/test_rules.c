@@ -467,6 +467,36 @@ TEST(identify_decide_at_the_applied_calibration) {
     CHECK(m.match && m.calibration_id == 7 && strstr(m.calibration, "port JFK") && !strcmp(m.operating_point, "FMR 0.001"));
 }
 
+/* Issue 15: a flag's candidates: the flagged subjects, the encounter's own, its document's
+ * holder, each once, ids <= 0 left out, at most max; each decided 1:1 at the operating point,
+ * an unscored one (no template) named but not compared. */
+TEST(flag_candidates_chosen_and_decided) {
+    int64_t out[8];
+    const int64_t flagged[] = {3, 5, 3};
+    CHECK(bex_candidate_subjects(flagged, 3, 5, 3, out, 8) == 2 && out[0] == 3 && out[1] == 5);
+    CHECK(bex_candidate_subjects(NULL, 0, 7, 9, out, 8) == 2 && out[0] == 7 && out[1] == 9);
+    CHECK(bex_candidate_subjects(NULL, 0, 0, -1, out, 8) == 0);
+    const int64_t many[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+    CHECK(bex_candidate_subjects(many, 10, 11, 12, out, BEX_CANDIDATES_MAX) == 8 && out[7] == 8);
+    CHECK(bex_candidate_subjects(flagged, 3, 4, 0, out, 2) == 2 && out[0] == 3 && out[1] == 5);
+    bex_operating_point op;
+    memset(&op, 0, sizeof op);
+    op.threshold = 0.5f;
+    snprintf(op.name, sizeof op.name, "FMR 0.001");
+    snprintf(op.calibration, sizeof op.calibration, "shipped LFW table (similarity)");
+    bex_match m;
+    bex_candidate_decide(&op, 3, 0.62f, &m);
+    CHECK(m.match && m.subject == 3 && m.gallery == BEX_GALLERY_HOLDER && m.threshold == 0.5f && m.score == 0.62f &&
+          !strcmp(m.operating_point, "FMR 0.001") && strstr(m.calibration, "LFW"));
+    bex_candidate_decide(&op, 5, 0.49f, &m);
+    CHECK(!m.match && m.subject == 5);
+    bex_candidate_decide(&op, 5, 0.5f, &m);
+    CHECK(m.match); /* at the threshold: a match, as bex_operating_point_accepts */
+    bex_candidate_decide(&op, 6, NAN, &m);
+    CHECK(!m.match && m.subject == 6 && m.gallery == BEX_GALLERY_NONE && isnan(m.score) && m.threshold == 0.5f &&
+          !strcmp(m.operating_point, "FMR 0.001"));
+}
+
 TEST(entry_decides_at_the_applied_calibration) {
     /* a visitor whose face scores 0.55 against the document photo: an impostor at LFW's
      * threshold, the same person at the applied one */
@@ -1081,6 +1111,7 @@ int main(void) {
     RUN(calibration_in_force_precedence);
     RUN(identify_decide_at_the_applied_calibration);
     RUN(entry_decides_at_the_applied_calibration);
+    RUN(flag_candidates_chosen_and_decided);
     RUN(manifest_check_names_tolerant_fields_strict);
     RUN(retention_rules);
     RUN(retention_periods_bounded);

@@ -1840,6 +1840,62 @@ TEST(document_photo_kept_with_a_flagged_encounter) {
     db_remove(p);
 }
 
+/* Issue 15: a flag's candidates, each scored 1:1 against the encounter's live capture at the
+ * store's 1:1 operating point: the passport's holder below the threshold, the subject this
+ * crossing made (only the capture itself on record: own_capture) above it; an audited read
+ * naming ids only; an unknown encounter is BEX_ERR_ARG; once the capture is erased, no scores
+ * and a reason, no error. */
+TEST(flag_candidates_scored_against_the_live_capture) {
+    char p[512];
+    bex_store *st = fresh_store(p);
+    if (!st) return;
+    char err[256];
+    person holder = person_new(), impostor = person_new();
+    bex_mrz d = passport("XC0000001", "TESTC", "CARA", "1982-02-02", "2031-01-01");
+    bex_entry_result eh, ei;
+    CHECK(enter_person(st, &holder, &d, 1, "2026-06-01T07:00:00Z", "2026-06-20", &eh) == BEX_OK);
+    float live[DIM], photo[DIM];
+    capture(&impostor, live);
+    capture(&holder, photo);
+    CHECK(enter(st, &d, live, photo, "2026-07-01T07:00:00Z", "2026-09-01", &ei) == BEX_OK);
+    CHECK(ei.outcome == BEX_OUTCOME_NOT_MATCHED && ei.n_flags >= 1);
+    bex_candidates c;
+    CHECK(bex_border_candidates(st, ei.encounter, &c, err, sizeof err) == BEX_OK);
+    CHECK(c.encounter == ei.encounter && c.template_kept && !c.reason[0] && c.n >= 2);
+    int seen_holder = 0, seen_new = 0;
+    for (int i = 0; i < c.n; i++) {
+        const bex_match *m = &c.candidates[i];
+        CHECK(!isnan(m->score) && !isnan(m->threshold) && !strcmp(m->operating_point, "FMR 0.001") && m->calibration[0]);
+        if (m->subject == eh.subject) {
+            seen_holder = 1;
+            CHECK(m->score < m->threshold && !m->match && !c.own_capture[i]);
+        }
+        if (m->subject == ei.subject && ei.subject != eh.subject) {
+            seen_new = 1;
+            CHECK(m->score >= m->threshold && m->match && c.own_capture[i]);
+        }
+    }
+    CHECK(seen_holder && seen_new);
+    CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE action = 'read_candidates' AND object = 'encounter %lld' "
+                     "AND detail LIKE '%% candidates, template kept:%%' AND detail NOT LIKE '%%TESTC%%'",
+                     (long long)ei.encounter) == 1);
+    /* the holder's own crossing: the holder alone, scored against the other samples on record */
+    CHECK(bex_border_candidates(st, eh.encounter, &c, err, sizeof err) == BEX_OK);
+    CHECK(c.n == 1 && c.candidates[0].subject == eh.subject && c.candidates[0].match && !c.own_capture[0]);
+    CHECK(bex_border_candidates(st, 999999, &c, err, sizeof err) == BEX_ERR_ARG && strstr(err, "no encounter"));
+    CHECK(bex_border_candidates(st, 0, &c, err, sizeof err) == BEX_ERR_ARG);
+    /* the impostor's biometrics erased: the template is gone, the candidates stay, unscored */
+    long long erased = 0;
+    CHECK(bex_border_erase_biometrics(st, ei.subject, &erased, err, sizeof err) == BEX_OK && erased >= 1);
+    CHECK(bex_border_candidates(st, ei.encounter, &c, err, sizeof err) == BEX_OK);
+    CHECK(!c.template_kept && c.reason[0] && c.n >= 2);
+    for (int i = 0; i < c.n; i++)
+        CHECK(isnan(c.candidates[i].score) && !c.candidates[i].match && c.candidates[i].gallery == BEX_GALLERY_NONE &&
+              !strcmp(c.candidates[i].operating_point, "FMR 0.001"));
+    bex_store_close(st);
+    db_remove(p);
+}
+
 /* Issue 12: the version-1 hash joined fields with '|', so a boundary moved inside a row whose
  * text holds a '|' kept the hash. From schema 6 on, each field's length is hashed before it. */
 TEST(audit_hash_marks_field_ends) {
@@ -2969,6 +3025,7 @@ int main(void) {
     RUN(citizen_purged_within_12h);
     RUN(purge_keeps_flagged_capture);
     RUN(document_photo_kept_with_a_flagged_encounter);
+    RUN(flag_candidates_scored_against_the_live_capture);
     RUN(audit_chain_detects_tampering);
     RUN(audit_hash_marks_field_ends);
     RUN(full_disk_loses_nothing);
