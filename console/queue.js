@@ -124,6 +124,21 @@ export function photoFigure(caption, query) {
 
 const num = (v, d = 3) => (v === null || v === undefined ? '—' : Number(v).toFixed(d));
 
+// One candidate's 1:1 comparison with the live capture (GET /v1/candidates): its score, the
+// threshold, the operating point and the decision, beside its photo.
+function candidateScores(c, cands) {
+  if (!c) return h('p', { class: 'help' }, 'not compared: no score from the service');
+  const gone = cands.template === 'gone';
+  const score = c.score === null ? `— (${gone ? cands.reason || 'the capture is gone' : 'no sample to compare'})`
+    : num(c.score) + (c.own_capture ? ' (this capture itself)' : '');
+  const verdict = c.score === null ? 'not compared' : c.match ? 'match' : 'no match';
+  const row = (k, v, cls) => [h('dt', {}, k), h('dd', { class: cls }, v)];
+  return h('dl', { class: 'facts cand', 'data-subject': c.subject },
+    row('Score', score, 'score'), row('Threshold', num(c.threshold), 'threshold'),
+    row('Operating point', c.operating_point, 'op'), row('Calibration', c.calibration, 'cal'),
+    row('Decision', verdict, 'match'));
+}
+
 function chipText(e) {
   if (!e.chip_check || e.chip_check === 'no_chip') return 'no chip read';
   const d = e.chip_detail || {};
@@ -149,6 +164,13 @@ export async function renderFlag(root, [id]) {
   const enc = flag.encounter ? await api('/v1/encounter', { query: { id: flag.encounter } }) : null;
   const e = enc ? enc.encounter : null;
   const subjects = await Promise.all((flag.subjects || []).map(s => api('/v1/subject', { query: { id: s } }).catch(() => null)));
+  // each candidate scored 1:1 against the live capture; those the flag does not name (the
+  // encounter's own traveller, its document's holder) shown too
+  const cands = e ? await api('/v1/candidates', { query: { encounter: e.id } }).catch(() => null) : null;
+  const scored = new Map(((cands && cands.candidates) || []).map(c => [c.subject, c]));
+  const others = [...scored.keys()].filter(s => !(flag.subjects || []).includes(s));
+  const candidates = subjects.concat(await Promise.all(others.map(s =>
+    api('/v1/subject', { query: { id: s } }).catch(() => null))));
   const out = h('p', { id: 'decision-result', role: 'status', 'aria-live': 'polite' });
   if (notice && notice.id === id) { out.className = 'ok'; out.textContent = notice.text; notice = null; }
   const actions = h('div', { class: 'actions', id: 'decide-actions', role: 'group', 'aria-label': 'Decisions' });
@@ -213,13 +235,15 @@ export async function renderFlag(root, [id]) {
     photos.push(photoFigure(`Live capture, encounter ${e.id} (${e.direction}, ${e.port})`, { encounter: e.id, kind: 'live' }));
     if (e.document) photos.push(photoFigure(`Document or chip photo, document ${e.document}`, { encounter: e.id, kind: 'document' }));
   }
-  for (const s of subjects.filter(Boolean)) {
+  for (const s of candidates.filter(Boolean)) {
     const kept = (s.samples || []).filter(x => x.image_kept && x.source !== 'document');
     const d = (s.documents || [])[0] || {};
     const name = [d.surname, d.given_names].filter(Boolean).join(', ');
     const cap = `Candidate: traveller ${s.subject}${name ? ' — ' + name : ''}${d.nationality ? ' (' + d.nationality + ')' : ''}`;
-    photos.push(kept.length ? photoFigure(cap, { sample: kept[kept.length - 1].id })
-      : h('figure', {}, h('div', { class: 'noimg', role: 'img', 'aria-label': cap + ': not retained' }, 'not retained'), h('figcaption', {}, cap)));
+    const fig = kept.length ? photoFigure(cap, { sample: kept[kept.length - 1].id })
+      : h('figure', {}, h('div', { class: 'noimg', role: 'img', 'aria-label': cap + ': not retained' }, 'not retained'), h('figcaption', {}, cap));
+    if (cands) fig.append(candidateScores(scored.get(s.subject), cands));
+    photos.push(fig);
   }
   root.replaceChildren(
     h('h1', {}, `Flag ${flag.id}: ${words(flag.kind)} `, badge(flag.status)),

@@ -131,6 +131,29 @@ try:
     b.check("next_open_flag_by_one_key", wait_text(d, "main h1", "Flag 1") is not None)
     # the impostor flag: its decided entry, the candidates
     page(d, "flag_impostor", "/flag/1", "#decide-actions")
+    # issue 15: each candidate's own score, threshold, operating point and decision beside its
+    # photo, the numbers the service answers: the passport's holder (Chen Lu) below the
+    # threshold, the traveller made from the capture (the presenter) above it
+    f1 = [f for f in api("/v1/flags?limit=100&status=", K["officer"])["flags"] if f["id"] == 1][0]
+    own = api("/v1/encounter?id=%d" % f1["encounter"], K["officer"])["encounter"]["subject"]
+    holder = [s for s in f1["subjects"] if s != own][0]
+    cands = {c["subject"]: c for c in api("/v1/candidates?encounter=%d" % f1["encounter"], K["officer"])["candidates"]}
+    shown = {}
+    for dl in d.find_elements(By.CSS_SELECTOR, "#page figure dl.cand"):
+        cell = {k: dl.find_element(By.CSS_SELECTOR, "dd." + k).text for k in ("score", "threshold", "op", "match")}
+        shown[int(dl.get_attribute("data-subject"))] = cell
+    b.check("impostor_flag_scores_each_candidate",
+            set(shown) == set(cands) and {own, holder} <= set(shown) and
+            all(c["score"] is not None and shown[s]["score"].split()[0] == "%.3f" % c["score"] and
+                shown[s]["threshold"] == "%.3f" % c["threshold"] and shown[s]["op"] == c["operating_point"]
+                for s, c in cands.items()), (shown, cands))
+    num = lambda t: float(t.split()[0])  # noqa: E731
+    b.check("impostor_presenter_above_holder_below",
+            cands[own]["score"] >= cands[own]["threshold"] and cands[own]["match"] and
+            cands[holder]["score"] < cands[holder]["threshold"] and not cands[holder]["match"] and
+            num(shown[own]["score"]) >= num(shown[own]["threshold"]) and shown[own]["match"] == "match" and
+            num(shown[holder]["score"]) < num(shown[holder]["threshold"]) and shown[holder]["match"] == "no match",
+            (shown, cands))
     # the look-up, by names and birth date, then the timeline
     page(d, "lookup", "/lookup?surname=Chen&given=Lu&birth=1968-12-02", "#hits tbody tr a")
     rows = table_rows(d, "#hits")
