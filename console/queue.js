@@ -101,7 +101,9 @@ export function photoFigure(caption, query) {
   const fig = h('figure', {}, box, h('figcaption', {}, caption));
   (async () => {
     try {
-      const r = await api('/v1/photo', { query, raw: true });
+      let r = await api('/v1/photo', { query, raw: true });
+      // a chip's JPEG 2000, which browsers cannot draw: asked for again as PNG, converted by the service
+      if (r.ok && r.headers.get('Content-Type') === 'image/jp2') r = await api('/v1/photo', { query: { ...query, as: 'png' }, raw: true });
       if (r.ok && (r.headers.get('Content-Type') || '').startsWith('image/')) {
         const type = r.headers.get('Content-Type');
         const url = URL.createObjectURL(await r.blob());

@@ -899,11 +899,17 @@ static void h_audit(ctx *x, reply *r) {
 
 /* ---- the console's reads (issue 15) ---- */
 
-/* GET ?encounter=ID[&kind=live|document] or ?sample=ID: the image bytes retention kept, with
- * their Content-Type; 404 {"error":"not retained","retained":false} when it kept none. */
+/* The most pixels a photo converted to PNG (?as=png) may have: a chip's DG2 face is far smaller. */
+#define PHOTO_PNG_MAX_PIXELS ((uint64_t)16000000)
+
+/* GET ?encounter=ID[&kind=live|document] or ?sample=ID[&as=png]: the image bytes retention kept,
+ * with their Content-Type, or (as=png) decoded by bex's own decoders and encoded as PNG, for a
+ * browser that cannot draw the format (a chip's JPEG 2000); 404 {"error":"not retained",
+ * "retained":false} when it kept none. */
 static void h_photo(ctx *x, reply *r) {
     long long enc = 0, smp = 0;
-    const char *kind = arg(x, "kind");
+    const char *kind = arg(x, "kind"), *as = arg(x, "as");
+    if (as && strcmp(as, "png")) return reply_error(r, 400, "?as= is png (or absent: the bytes as kept)");
     int has_enc = arg(x, "encounter") != NULL, has_smp = arg(x, "sample") != NULL;
     if (has_enc == has_smp || (has_enc && !arg_id(x, "encounter", &enc)) || (has_smp && !arg_id(x, "sample", &smp)) ||
         (kind && (has_smp || (strcmp(kind, "live") && strcmp(kind, "document")))))
@@ -924,6 +930,21 @@ static void h_photo(ctx *x, reply *r) {
         return;
     }
     bex_image_format fmt = bex_image_sniff(img, len);
+    if (as && fmt != BEX_IMAGE_PNG) {
+        bex_image_limits lim = {.max_file_bytes = len, .max_pixels = PHOTO_PNG_MAX_PIXELS};
+        bex_image im = {0};
+        uint8_t *png = NULL;
+        size_t plen = 0;
+        rc = bex_image_decode(img, len, &lim, &im, err, sizeof err);
+        free(img);
+        if (rc == BEX_OK) rc = bex_image_encode_png(&im, &png, &plen, err, sizeof err);
+        bex_image_free(&im);
+        if (rc == BEX_ERR_NOMEM) return reply_error(r, 500, "out of memory");
+        if (rc != BEX_OK) return reply_error(r, 422, err);
+        img = png;
+        len = plen;
+        fmt = BEX_IMAGE_PNG;
+    }
     r->status = 200;
     r->json = (char *)img;
     r->len = len;

@@ -64,6 +64,11 @@ int bex_image_decode(const uint8_t *buf, size_t len, const bex_image_limits *lim
 int bex_image_load(const char *path, const bex_image_limits *limits, bex_image *out,
                    char *err, size_t errlen);
 
+/* Encodes an image as an 8-bit RGB PNG (libpng) into *out (malloc'd: free()), *len its bytes;
+ * what a browser can draw of a photo it cannot (a chip's JPEG 2000). BEX_ERR_ARG for an empty
+ * image or one of more than BEX_IMAGE_DEFAULT_MAX_PIXELS. */
+int bex_image_encode_png(const bex_image *img, uint8_t **out, size_t *len, char *err, size_t errlen);
+
 /* Releases the pixels and zeroes *img; safe on a zeroed image. */
 void bex_image_free(bex_image *img);
 

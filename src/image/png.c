@@ -12,6 +12,7 @@
  */
 #include <setjmp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <png.h>
@@ -133,5 +134,45 @@ int bex__png_decode(const uint8_t *buf, size_t len, const bex_image_limits *lim,
     out->width = (int)w;
     out->height = (int)h;
     out->px = px;
+    return BEX_OK;
+}
+
+/* ---- the PNG encoder (GET /v1/photo?as=png) ---- */
+
+int bex_image_encode_png(const bex_image *img, uint8_t **out, size_t *len, char *err, size_t errlen) {
+    *out = NULL;
+    *len = 0;
+    if (!img || !img->px || img->width <= 0 || img->height <= 0 ||
+        (uint64_t)img->width * (uint64_t)img->height > BEX_IMAGE_DEFAULT_MAX_PIXELS) {
+        if (err && errlen) snprintf(err, errlen, "an image to encode has between 1 and %llu pixels",
+                                    (unsigned long long)BEX_IMAGE_DEFAULT_MAX_PIXELS);
+        return BEX_ERR_ARG;
+    }
+    png_image pi;
+    memset(&pi, 0, sizeof pi);
+    pi.version = PNG_IMAGE_VERSION;
+    pi.width = (png_uint_32)img->width;
+    pi.height = (png_uint_32)img->height;
+    pi.format = PNG_FORMAT_RGB;
+    png_alloc_size_t n = 0;
+    /* first the size, then the bytes */
+    if (!png_image_write_to_memory(&pi, NULL, &n, 0, img->px, 0, NULL) || n == 0) {
+        if (err && errlen) snprintf(err, errlen, "PNG encoding failed: %s", pi.message);
+        png_image_free(&pi);
+        return BEX_ERR_IO;
+    }
+    uint8_t *b = malloc(n);
+    if (!b) {
+        if (err && errlen) snprintf(err, errlen, "out of memory");
+        return BEX_ERR_NOMEM;
+    }
+    if (!png_image_write_to_memory(&pi, b, &n, 0, img->px, 0, NULL)) {
+        if (err && errlen) snprintf(err, errlen, "PNG encoding failed: %s", pi.message);
+        png_image_free(&pi);
+        free(b);
+        return BEX_ERR_IO;
+    }
+    *out = b;
+    *len = (size_t)n;
     return BEX_OK;
 }

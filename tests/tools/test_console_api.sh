@@ -105,6 +105,28 @@ st=$(code GET "/v1/photo?encounter=$E7&kind=document" "$OFFICER")
 [ "$st" = 200 ] && cmp -s "$tmp/body" "$D/Julie_Gerberding_0007.jpg"; check "cli_entry_keeps_document_photo ($st)" $?
 st=$(code GET "/v1/photo?encounter=$E7" "$OFFICER")
 [ "$st" = 200 ] && cmp -s "$tmp/body" "$D/Julie_Gerberding_0005.jpg"; check "cli_entry_keeps_live_photo ($st)" $?
+# a chip's JPEG 2000 photo (no face in it: kept with its encounter) as kept, and as PNG (as=png)
+# for a browser, converted by bex's own decoders: the JP2's size; a JPEG as PNG too; as=gif 400
+st=$(code POST "/v1/entries?mrz=$(mrz 610000009 JAY PEG 1970-01-01 M)&$q&at=2026-03-10T09:00:00Z" "$OFFICER" \
+     -F "photo=@$D/Arminio_Fraga_0003.jpg" -F "doc_photo=@tests/data/image/rgb.jp2")
+EJ=$(j 'print(d["encounter"])')
+st=$(code GET "/v1/photo?encounter=$EJ&kind=document" "$OFFICER")
+[ "$st" = 200 ] && grep -qi '^content-type: image/jp2' "$tmp/head" && cmp -s "$tmp/body" tests/data/image/rgb.jp2
+check "photo_jp2_as_kept ($st)" $?
+st=$(code GET "/v1/photo?encounter=$EJ&kind=document&as=png" "$OFFICER")
+[ "$st" = 200 ] && grep -qi '^content-type: image/png' "$tmp/head" && $PY - "$tmp/body" tests/data/image/rgb.jp2 <<'EOF2'
+import struct, sys
+png, jp2 = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
+assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR", png[:16]
+w, h = struct.unpack(">II", png[16:24])
+i = jp2.index(b"ihdr")
+jh, jw = struct.unpack(">II", jp2[i + 4:i + 12])
+assert (w, h) == (jw, jh) and png[24] == 8 and png[25] == 2, (w, h, jw, jh)
+EOF2
+check "photo_jp2_as_png ($st)" $?
+st=$(code GET "/v1/photo?encounter=$EJ&as=png" "$OFFICER")
+[ "$st" = 200 ] && grep -qi '^content-type: image/png' "$tmp/head"; check "photo_jpeg_as_png ($st)" $?
+[ "$(code GET "/v1/photo?encounter=$EJ&as=gif" "$OFFICER")" = 400 ]; check photo_as_other_400 $?
 # retention keeps no images: a later crossing's photo is not retained
 [ "$(code POST "/v1/retention?category=images&seconds=0" "$ADMIN")" = 200 ]; check retention_images_none $?
 st=$(code POST "/v1/entries?mrz=$(mrz 610000005 GLAVINE TOM 1966-03-25 M)&$q&at=2026-03-02T09:00:00Z" "$OFFICER" \

@@ -824,9 +824,30 @@ TEST(pad) {
     free(im.px);
 }
 
+/* A chip's JPEG 2000 photo as PNG (GET /v1/photo?as=png): lossless, the same pixels back;
+ * an empty image refused. */
+TEST(png_encodes_a_jp2_photo) {
+    bex_image jp = {0}, back = {0};
+    char err[256];
+    CHECK(bex_image_load("tests/data/image/rgb.jp2", NULL, &jp, err, sizeof err) == BEX_OK);
+    uint8_t *png = NULL;
+    size_t len = 0;
+    CHECK(bex_image_encode_png(&jp, &png, &len, err, sizeof err) == BEX_OK && png && len > 8);
+    CHECK(png && bex_image_sniff(png, len) == BEX_IMAGE_PNG);
+    CHECK(png && bex_image_decode(png, len, NULL, &back, err, sizeof err) == BEX_OK);
+    CHECK(back.width == jp.width && back.height == jp.height && back.px && jp.px &&
+          !memcmp(back.px, jp.px, (size_t)jp.width * (size_t)jp.height * 3));
+    free(png);
+    bex_image_free(&back);
+    bex_image empty = {0};
+    CHECK(bex_image_encode_png(&empty, &png, &len, err, sizeof err) == BEX_ERR_ARG && !png && len == 0);
+    bex_image_free(&jp);
+}
+
 int main(void) {
     RUN(sniff);
     RUN(png_decodes);
+    RUN(png_encodes_a_jp2_photo);
     RUN(pnm_decodes);
     RUN(pnm_rejects);
     RUN(jp2_decodes);
