@@ -314,7 +314,8 @@ const char *bex_action_name(bex_action a);
  * (BEX_ACT_AUDIT: searched and verified; admins too); admins keys, retention, settings, gate
  * devices (BEX_ACT_GATES), which carrier a departure belongs to (BEX_ACT_REASSIGN) and the trust
  * store of CSCAs chips are verified against (BEX_ACT_TRUST), never travellers' records. The
- * photos retention kept (BEX_ACT_PHOTO) are officers' and admins' (an audited read), besides
+ * photos retention kept (BEX_ACT_PHOTO) are officers' and admins' (an audited read), and so are
+ * a flag's candidates scored against the capture (GET /v1/candidates, the same action), besides
  * the reports and evaluation files. */
 int bex_role_may(bex_role role, bex_action action);
 
