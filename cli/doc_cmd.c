@@ -161,6 +161,19 @@ static int doc_verify(int argc, char **argv) {
         fprintf(stderr, "bex: %s\n", err);
         goto out;
     }
+    /* the document's state's own CSCA must have issued its signer: DG1's issuing state (MRZ
+     * characters 3-5, every format) */
+    char dg1_text[96];
+    if (r.outcome == BEX_PA_AUTHENTIC && files[1] &&
+        bex_pa_dg1_mrz((const uint8_t *)files[1], lens[1], dg1_text, sizeof dg1_text) == BEX_OK && strlen(dg1_text) > 5) {
+        char state[4] = {0};
+        for (int k = 0; k < 3 && dg1_text[2 + k] != '<'; k++) state[k] = dg1_text[2 + k];
+        char m[160];
+        if (bex_pa_check_issuer(&r, state, m, sizeof m) != BEX_PA_AUTHENTIC) {
+            r.outcome = BEX_PA_UNKNOWN_SIGNER;
+            snprintf(r.message, sizeof r.message, "%s", m);
+        }
+    }
     bex_pa_outcome mo = BEX_PA_AUTHENTIC;
     char mmsg[256] = "";
     if (mrz) mo = bex_pa_check_mrz((const uint8_t *)files[1], lens[1], mrz, mmsg, sizeof mmsg);

@@ -235,7 +235,13 @@ export async function renderFlag(root, [id]) {
   const photos = [];
   if (e) {
     photos.push(photoFigure(`Live capture, encounter ${e.id} (${e.direction}, ${e.port})`, { encounter: e.id, kind: 'live' }));
-    if (e.document) photos.push(photoFigure(`Document or chip photo, document ${e.document}`, { encounter: e.id, kind: 'document' }));
+    if (e.document) {
+      // a chip that failed its check: the photo is what the chip carried, not the issuer's
+      const chip = e.chip_check && e.chip_check !== 'no_chip'
+        ? (e.chip_check === 'authentic' ? 'chip photo, chip authentic' : `chip photo, NOT VERIFIED: ${e.chip_check.replace(/_/g, ' ')}`)
+        : 'document photo';
+      photos.push(photoFigure(`Presented ${chip}, document ${e.document}`, { encounter: e.id, kind: 'document' }));
+    }
   }
   for (const s of candidates.filter(Boolean)) {
     const kept = (s.samples || []).filter(x => x.image_kept && x.source !== 'document');

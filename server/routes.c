@@ -268,8 +268,34 @@ static int chip_parts(ctx *x, reply *r, const char *printed, bex_chip *chip) {
     return any;
 }
 
+/* A part an entry does not take (a chip reader's "DG1" for "dg1", a "dg17"): 400 naming it, so
+ * that a misnamed data group is not silently left out of the chip's check. 0 when all are known. */
+static int unknown_entry_part(ctx *x, reply *r) {
+    static const char *const known[] = {"photo", "doc_photo", "mrz", "port", "port_kind", "class", "admit_until",
+                                        "ds", "carrier", "voyage", "at", "citizen", "all_faces", "camera", "com",
+                                        "sod", "active_auth", "chip_auth"};
+    for (int i = 0; x->fm && i < x->fm->n; i++) {
+        const char *name = x->fm->f[i].name;
+        int ok = 0;
+        for (size_t k = 0; k < sizeof known / sizeof *known && !ok; k++) ok = !strcmp(name, known[k]);
+        if (!ok && name[0] == 'd' && name[1] == 'g') {
+            char *end;
+            long g = strtol(name + 2, &end, 10);
+            ok = name[2] >= '1' && name[2] <= '9' && !*end && g >= 1 && g <= 16;
+        }
+        if (!ok) {
+            char m[160];
+            snprintf(m, sizeof m, "an entry takes no part '%.31s' (the chip's files are com, dg1 .. dg16, sod)", name);
+            reply_error(r, 400, m);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static void h_entry(ctx *x, reply *r) {
     server *s = x->s;
+    if (unknown_entry_part(x, r)) return;
     const char *mrz = arg(x, "mrz"), *port = arg(x, "port"), *kind = arg(x, "port_kind"), *at = arg(x, "at");
     const char *cls = arg(x, "class"), *until = arg(x, "admit_until");
     int citizen = arg_flag(x, "citizen"), ds = arg_flag(x, "ds"), all = arg_flag(x, "all_faces");

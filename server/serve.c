@@ -443,11 +443,14 @@ static enum MHD_Result form_part(void *cls, enum MHD_ValueKind kind, const char 
     (void)filename;
     (void)content_type;
     (void)encoding;
-    (void)off;
     form *fm = cls;
     form_field *f = NULL;
     for (int i = 0; i < fm->n && !f; i++)
         if (!strcmp(fm->f[i].name, key)) f = &fm->f[i];
+    if (f && off == 0 && f->len > 0) { /* a second part of that name: refused, not joined to the first */
+        fm->bad = 2;
+        return MHD_NO;
+    }
     if (!f) {
         if (fm->n == FORM_MAX_FIELDS || strlen(key) >= sizeof fm->f[0].name) {
             fm->bad = 1;
@@ -616,8 +619,9 @@ static void dispatch_route(const route *rt, ctx *xp, reply *r) {
         if (!okp || fm.bad) {
             int bad = fm.bad;
             form_free(&fm);
-            return reply_error(r, 400, bad ? "the form has too many parts or a part name over 31 characters"
-                                           : "the multipart/form-data body cannot be read");
+            return reply_error(r, 400, bad == 2 ? "the form sends a part twice: send each part once"
+                                       : bad ? "the form has too many parts or a part name over 31 characters"
+                                             : "the multipart/form-data body cannot be read");
         }
         x.fm = &fm;
     }

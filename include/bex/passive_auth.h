@@ -160,6 +160,18 @@ int bex_pa_dg1_mrz(const uint8_t *dg1, size_t len, char *out, size_t outlen);
 bex_pa_outcome bex_pa_check_mrz(const uint8_t *dg1, size_t len, const char *printed, char *message,
                                 size_t msglen);
 
+/* A state's Document Signers are issued by that state's own CSCA (Doc 9303 Part 12): the
+ * document's issuing state (3 letters, as in the MRZ: "GBR", "D") against the country of the
+ * CSCA that issued its signer (r->issuer_country, ISO 3166-1 alpha-2). BEX_PA_AUTHENTIC when
+ * they are one state; BEX_PA_UNKNOWN_SIGNER, with message, when another state's CSCA signed it
+ * (every CSCA in a trust store would otherwise vouch for every state's passports) or when the
+ * state has no known country code. Call it after bex_pa_verify found the chip authentic. */
+bex_pa_outcome bex_pa_check_issuer(const bex_pa_result *r, const char *issuing_state, char *message,
+                                   size_t msglen);
+/* The ISO 3166-1 alpha-2 code of an ICAO state code (ISO alpha-3 and Doc 9303's own: D, GBD,
+ * RKS, EUE, UNO, UTO, ...), or NULL. */
+const char *bex_state_alpha2(const char *alpha3);
+
 /* ---- building (tests, tools) ---- */
 
 /* The DER of an LDSSecurityObject (version 0, no LDS version info) over the groups given,

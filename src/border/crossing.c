@@ -45,8 +45,8 @@ static int entry_gather(bex_store *st, const bex_entry_request *rq, bex_entry_fa
 /* The chip's check at the crossing's time: passive authentication against the store's trust
  * store, DG1 against the printed MRZ, and what the reader reports of Active and Chip
  * Authentication. A damaged chip is an outcome (malformed), not an error. */
-static int chip_check(bex_store *st, const bex_chip *c, const char *at, bex_chip_check *out, char *err,
-                      size_t errlen) {
+static int chip_check(bex_store *st, const bex_chip *c, const char *issuing_state, const char *at,
+                      bex_chip_check *out, char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     out->presented = 1;
     out->active_auth = c->active_auth;
@@ -70,6 +70,22 @@ static int chip_check(bex_store *st, const bex_chip *c, const char *at, bex_chip
     } else if ((rc = bex_pa_verify(ts, c->file[BEX_LDS_SOD], c->file_len[BEX_LDS_SOD], dgs, n, t, &out->pa, err,
                                    errlen)) != BEX_OK) {
         return rc;
+    }
+    /* DG1 and DG2 are on every ePassport (Doc 9303 Part 10): a chip read without its face is
+     * not checked as a whole (a withheld DG2 would leave the face unverified and the chip
+     * "authentic") */
+    if (out->pa.outcome == BEX_PA_AUTHENTIC && !c->file[2]) {
+        out->pa.outcome = BEX_PA_MALFORMED;
+        snprintf(out->pa.message, sizeof out->pa.message,
+                 "the chip's face (DG2), which every ePassport holds, was not read: the chip is not checked whole");
+    }
+    /* the document's state's own CSCA must have issued its signer */
+    if (out->pa.outcome == BEX_PA_AUTHENTIC && issuing_state) {
+        char m[160];
+        if (bex_pa_check_issuer(&out->pa, issuing_state, m, sizeof m) != BEX_PA_AUTHENTIC) {
+            out->pa.outcome = BEX_PA_UNKNOWN_SIGNER;
+            snprintf(out->pa.message, sizeof out->pa.message, "%s", m);
+        }
     }
     if (c->printed_mrz) {
         out->mrz_compared = 1;
@@ -249,7 +265,7 @@ int bex_border_entry(bex_store *st, const bex_entry_request *rq0, bex_entry_resu
     }
     if (rc == BEX_OK) rc = bex__operating_points(st, rq->port, &f->calibration, &f->verify_op, &f->fpir, err, errlen);
     if (rc == BEX_OK) rc = entry_gather(st, rq, f, err, errlen);
-    if (rc == BEX_OK && rq->chip) rc = chip_check(st, rq->chip, f->at, &f->chip, err, errlen);
+    if (rc == BEX_OK && rq->chip) rc = chip_check(st, rq->chip, rq->doc->issuing_state, f->at, &f->chip, err, errlen);
     bex_entry_verdict v;
     if (rc == BEX_OK) rc = bex_entry_decide(f, &v, err, errlen);
     if (rc == BEX_OK) rc = entry_record(st, rq, f, &v, res, err, errlen);

@@ -1054,3 +1054,49 @@ out:
     X509_free(cert);
     return rc;
 }
+
+/* ---- the issuing state against its signer's CSCA ---- */
+
+typedef struct state_code {
+    const char *alpha3, *alpha2;
+} state_code;
+
+static const state_code states[] = {
+#include "states.inc"
+};
+
+static int cmp_state(const void *key, const void *elem) {
+    return strcmp((const char *)key, ((const state_code *)elem)->alpha3);
+}
+
+const char *bex_state_alpha2(const char *alpha3) {
+    if (!alpha3) return NULL;
+    const state_code *s = bsearch(alpha3, states, sizeof states / sizeof *states, sizeof *states, cmp_state);
+    return s ? s->alpha2 : NULL;
+}
+
+bex_pa_outcome bex_pa_check_issuer(const bex_pa_result *r, const char *issuing_state, char *message,
+                                   size_t msglen) {
+    char buf[160];
+    if (!message) {
+        message = buf;
+        msglen = sizeof buf;
+    }
+    const char *a2 = bex_state_alpha2(issuing_state);
+    if (!r || !issuing_state) {
+        snprintf(message, msglen, "no issuing state to check the signer against");
+        return BEX_PA_UNKNOWN_SIGNER;
+    }
+    if (!a2) {
+        snprintf(message, msglen, "the issuing state %.3s has no country code to check its signer's CSCA against",
+                 issuing_state);
+        return BEX_PA_UNKNOWN_SIGNER;
+    }
+    if (strcmp(a2, r->issuer_country) != 0) {
+        snprintf(message, msglen, "the document is %.3s's but its signer was issued by a CSCA of %.3s: another "
+                 "state's CSCA cannot vouch for it", issuing_state, r->issuer_country[0] ? r->issuer_country : "no country");
+        return BEX_PA_UNKNOWN_SIGNER;
+    }
+    snprintf(message, msglen, "issued by a CSCA of %s, the document's state", a2);
+    return BEX_PA_AUTHENTIC;
+}

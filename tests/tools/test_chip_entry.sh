@@ -100,6 +100,15 @@ entry unknown "$D/Lucy_Liu_0002.jpg" unknown "$U"; rc=$?
     grep -q '"decision":"referred"' "$tmp/unknown.json"
 check unknown_csca_referred $?
 
+# another state's passport signed under Utopia's CSCA: Utopia cannot vouch for it
+R=$("$bex" mrz make --state FRA --nationality FRA --number FR0000001 --surname CROSS --given CLAUDE --birth 1970-01-01 \
+    --sex M --expiry 2032-01-01)
+chip cross "$R" "$D/Wayne_Ferreira_0001.jpg"
+entry cross "$D/Wayne_Ferreira_0003.jpg" cross "$R"; rc=$?
+[ $rc -eq 1 ] && grep -q '"check":"unknown_signer"' "$tmp/cross.json" && grep -q "another state's CSCA" "$tmp/cross.json" &&
+    [ "$(flag_kinds cross)" = "chip_unknown_signer " ] && grep -q '"decision":"referred"' "$tmp/cross.json"
+check another_states_csca_cannot_vouch $?
+
 # the signature broken: the last byte of the SOD (inside the ECDSA signature) changed
 mkdir "$tmp/badsig" && cp "$tmp/ok/"* "$tmp/badsig/"
 sz=$(stat -c %s "$tmp/badsig/EF_SOD.bin")
@@ -205,6 +214,16 @@ check http_active_auth_failed $?
 st=$(curl -s -o "$tmp/body" -w '%{http_code}' -H "Authorization: Bearer $K" -F "photo=@$D/Mick_Jagger_0003.jpg" \
      -F "dg2=@$tmp/mick/DG2.bin" -F "sod=@$tmp/mick/EF_SOD.bin" "$url?$q")
 [ "$st" = 400 ] && grep -q 'dg1' "$tmp/body"; check http_chip_without_dg1_400 $?
+st=$(curl -s -o "$tmp/body" -w '%{http_code}' -H "Authorization: Bearer $K" -F "photo=@$D/Mick_Jagger_0003.jpg" \
+     -F "dg1=@$tmp/mick/DG1.bin" -F "sod=@$tmp/mick/EF_SOD.bin" "$url?$q")
+[ "$st" = 200 ] && grep -q '"check":"malformed"' "$tmp/body" && grep -q 'DG2' "$tmp/body" && grep -q '"decision":"referred"' "$tmp/body"
+check http_chip_without_dg2_not_authentic $?
+st=$(curl -s -o "$tmp/body" -w '%{http_code}' -H "Authorization: Bearer $K" -F "photo=@$D/Mick_Jagger_0003.jpg" \
+     -F "DG1=@$tmp/mick/DG1.bin" -F "dg2=@$tmp/mick/DG2.bin" -F "sod=@$tmp/mick/EF_SOD.bin" "$url?$q&mrz=$mq")
+[ "$st" = 400 ] && grep -q "no part 'DG1'" "$tmp/body"; check http_misnamed_part_400 $?
+st=$(curl -s -o "$tmp/body" -w '%{http_code}' -H "Authorization: Bearer $K" -F "photo=@$D/Mick_Jagger_0003.jpg" \
+     -F "dg1=@$tmp/mick/DG1.bin" -F "dg2=@$tmp/mick/DG2.bin" -F "dg2=@$tmp/mick/DG2.bin" -F "sod=@$tmp/mick/EF_SOD.bin" "$url?$q")
+[ "$st" = 400 ] && grep -q 'twice' "$tmp/body"; check http_part_sent_twice_400 $?
 head -c 1100000 /dev/urandom >"$tmp/big.bin"
 st=$(curl -s -o "$tmp/body" -w '%{http_code}' -H "Authorization: Bearer $K" -F "photo=@$D/Mick_Jagger_0003.jpg" \
      -F "dg1=@$tmp/mick/DG1.bin" -F "dg2=@$tmp/big.bin" "$url?$q")

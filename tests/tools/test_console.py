@@ -110,6 +110,8 @@ try:
     b.check("flag_shows_chip_check", "data_group_altered" in facts or "data group altered" in facts)
     figs = d.find_elements(By.CSS_SELECTOR, "#page figure")
     b.check("flag_photos_side_by_side", len(figs) >= 2)
+    b.check("forged_chip_photo_marked_not_verified",
+            any("NOT VERIFIED: data group altered" in f.text for f in figs))
     shown = d.execute_script("return [...document.querySelectorAll('#page figure img')].filter(i => i.naturalWidth > 0).length")
     b.check("flag_live_capture_shown", shown >= 1, shown)
     broken = d.execute_script("return [...document.images].filter(i => i.complete && i.naturalWidth === 0).length")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_trust.sh - the trust store kept in the record store (issue 14): `bex trust load | list |
 # remove` and `bex doc verify --db` on a test PKI made here with the openssl command alone (a UT
-# CSCA with its Document Signer and a CRL, a ZZ CSCA with its signer, a master list of the ZZ
+# CSCA with its Document Signer and a CRL, an FR CSCA with its signer, a master list of the FR
 # CSCA signed by a list signer the UT CSCA issued, one signed by a signer no loaded CSCA issued),
 # the audit rows with the actor, then the service's routes: an admin loads, lists and removes,
 # an officer and a carrier get 403 (audited). Everything lives in a temporary folder.
@@ -49,7 +49,7 @@ CNF
 ec="-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
 q() { "$@" >/dev/null 2>&1 || echo "setup failed: $*"; }
 q openssl req -x509 $ec -keyout csca.key -out csca.pem -days 3650 -subj "/C=UT/CN=Utopia CSCA (test)" -config pki.cnf -extensions csca
-q openssl req -x509 $ec -keyout other.key -out other.pem -days 3650 -subj "/C=ZZ/CN=Zedland CSCA (test)" -config pki.cnf -extensions csca
+q openssl req -x509 $ec -keyout other.key -out other.pem -days 3650 -subj "/C=FR/CN=France CSCA (test)" -config pki.cnf -extensions csca
 q openssl req -x509 $ec -keyout rogue.key -out rogue.pem -days 3650 -subj "/C=XX/CN=Rogue CSCA (test)" -config pki.cnf -extensions csca
 q openssl req -new $ec -keyout ds.key -out ds.csr -subj "/C=UT/CN=Utopia DS (test)" -config pki.cnf
 q openssl x509 -req -in ds.csr -CA csca.pem -CAkey csca.key -set_serial 0x1001 -days 365 -extfile pki.cnf -extensions ds -out ds.pem
@@ -58,7 +58,7 @@ q openssl req -new $ec -keyout mls.key -out mls.csr -subj "/C=UT/CN=Utopia ML si
 q openssl x509 -req -in mls.csr -CA csca.pem -CAkey csca.key -set_serial 0x1002 -days 365 -extfile pki.cnf -extensions ds -out mls.pem
 q openssl x509 -req -in mls.csr -CA rogue.pem -CAkey rogue.key -set_serial 0x3001 -days 365 -extfile pki.cnf -extensions ds -out mls_rogue.pem
 q openssl ca -config pki.cnf -gencrl -keyfile csca.key -cert csca.pem -out csca.crl
-# CscaMasterList ::= SEQUENCE { version INTEGER 0, certList SET OF Certificate }: the ZZ CSCA
+# CscaMasterList ::= SEQUENCE { version INTEGER 0, certList SET OF Certificate }: the FR CSCA
 openssl x509 -in other.pem -outform DER -out other.der
 tlv 31 other.der >set.der && { printf '\x02\x01\x00'; cat set.der; } >mlin.der && tlv 30 mlin.der >ml.der
 ml() { q openssl cms -sign -binary -nodetach -nosmimecap -econtent_type 2.23.136.1.1.2 -md sha256 -in ml.der \
@@ -76,7 +76,16 @@ tlv 61 dg1.in >chip/DG1.bin
 tlv 75 "$photo" >chip/DG2.bin
 q lds_security_object chip/DG1.bin chip/DG2.bin
 q sod_sign ds.pem ds.key chip/EF_SOD.bin
-cp chip/DG1.bin chip/DG2.bin zz/ && q sod_sign ds_other.pem ds.key zz/EF_SOD.bin
+# the other state's passport (FRA), signed by its own DS; and Utopia's groups signed by the FR DS
+# (another state's CSCA cannot vouch for a Utopian passport)
+mkdir cross && cp chip/DG1.bin chip/DG2.bin cross/ && q lds_security_object cross/DG1.bin cross/DG2.bin &&
+    q sod_sign ds_other.pem ds.key cross/EF_SOD.bin
+mrz2=$("$bex" mrz make --number FR1234567 --state FRA --nationality FRA --surname TESTER --given PAT \
+      --birth 1980-02-03 --sex F --expiry 2031-04-05)
+printf %s "${mrz2//$'\n'/}" >mrz2.txt
+tlv 5f1f mrz2.txt >dg1b.in
+tlv 61 dg1b.in >zz/DG1.bin && cp chip/DG2.bin zz/ && q lds_security_object zz/DG1.bin zz/DG2.bin &&
+    q sod_sign ds_other.pem ds.key zz/EF_SOD.bin
 
 db=$tmp/bex.db
 outcome() { "$bex" doc verify "$1" --db "$db" | sed -n 's/^{"outcome":"\([a-z_]*\)".*/\1/p'; }
@@ -107,9 +116,12 @@ out=$("$bex" doc verify chip --db "$db"); rc=$?
 err=$("$bex" trust load rogue.ml --db "$db" 2>&1 >/dev/null); rc=$?
 [ $rc -eq 2 ] && grep -q 'master list signer' <<<"$err" && [ "$(n_files)" -eq 1 ]; check unchained_master_list_refused $?
 out=$("$bex" trust load list.ml --db "$db"); rc=$?
-[ $rc -eq 0 ] && grep -q '"kind":"master_list","name":"list.ml","csca":1,"crl":0,"country":"ZZ"' <<<"$out" && grep -q '"trusted_list":false' <<<"$out"
+[ $rc -eq 0 ] && grep -q '"kind":"master_list","name":"list.ml","csca":1,"crl":0,"country":"FR"' <<<"$out" && grep -q '"trusted_list":false' <<<"$out"
 check master_list_chained_loaded $?
 [ "$(outcome zz)" = authentic ]; check other_state_authentic_after_list $?
+out=$("$bex" doc verify cross --db "$db")
+[ $? -eq 1 ] && grep -q '"outcome":"unknown_signer"' <<<"$out" && grep -q "another state's CSCA" <<<"$out"
+check another_states_csca_cannot_vouch $?
 out=$("$bex" trust load rogue.ml --trusted-list --db "$db"); rc=$?
 [ $rc -eq 0 ] && grep -q '"trusted_list":true' <<<"$out"; check trusted_list_flag_loads $?
 out=$("$bex" trust load csca.crl --db "$db"); rc=$?

@@ -506,6 +506,28 @@ TEST(revoked_with_a_rolled_over_csca_of_the_same_name) {
     EVP_PKEY_free(old_key);
 }
 
+/* A state's signers come from its own CSCA: a chip verified against another state's CSCA is no
+ * authentic passport of its issuing state (found by the issue 14 audit: any loaded CSCA vouched
+ * for every state's passports). */
+TEST(issuing_state_against_the_signers_csca) {
+    bex_pa_result r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.issuer_country, sizeof r.issuer_country, "GB");
+    char m[160];
+    CHECK(bex_pa_check_issuer(&r, "GBR", m, sizeof m) == BEX_PA_AUTHENTIC);
+    CHECK(bex_pa_check_issuer(&r, "GBD", m, sizeof m) == BEX_PA_AUTHENTIC);
+    CHECK(bex_pa_check_issuer(&r, "FRA", m, sizeof m) == BEX_PA_UNKNOWN_SIGNER && strstr(m, "FRA") && strstr(m, "GB"));
+    CHECK(bex_pa_check_issuer(&r, "USA", m, sizeof m) == BEX_PA_UNKNOWN_SIGNER);
+    CHECK(bex_pa_check_issuer(&r, "QQQ", m, sizeof m) == BEX_PA_UNKNOWN_SIGNER && strstr(m, "no country code"));
+    CHECK(bex_pa_check_issuer(&r, NULL, m, sizeof m) == BEX_PA_UNKNOWN_SIGNER);
+    snprintf(r.issuer_country, sizeof r.issuer_country, "DE");
+    CHECK(bex_pa_check_issuer(&r, "D", NULL, 0) == BEX_PA_AUTHENTIC); /* Germany's MRZ code */
+    r.issuer_country[0] = 0;                                           /* a CSCA without C= */
+    CHECK(bex_pa_check_issuer(&r, "DEU", m, sizeof m) == BEX_PA_UNKNOWN_SIGNER);
+    CHECK(!strcmp(bex_state_alpha2("UTO"), "UT") && !strcmp(bex_state_alpha2("ZWE"), "ZW") &&
+          !strcmp(bex_state_alpha2("ABW"), "AW") && !strcmp(bex_state_alpha2("RKS"), "XK") && !bex_state_alpha2("XX"));
+}
+
 TEST(corrupted_signature_and_content) {
     bex_trust_store *ts = store_with(P.csca, NULL, NULL);
     chip c = P.chip;
@@ -796,6 +818,7 @@ int main(void) {
     RUN(expired_signer_at_check_time);
     RUN(revoked_by_crl);
     RUN(revoked_with_a_rolled_over_csca_of_the_same_name);
+    RUN(issuing_state_against_the_signers_csca);
     RUN(corrupted_signature_and_content);
     RUN(mrz_against_printed);
     RUN(dg1_in_doc9303_layout);
