@@ -754,24 +754,10 @@ static int64_t time_of(sqlite3_stmt *s, int i) {
     return t;
 }
 
-int bex__purge_candidates(bex_store *st, const char *capture_cut, const char *image_cut, bex__sample_due **out,
-                          size_t *n, char *err, size_t errlen) {
-    *out = NULL;
-    *n = 0;
-    /* a citizen's sample is marked so (an entry, a reclassification, an override to a citizen
-     * mark it), so the two partial indexes of migration 003 answer both halves; whether the
-     * sample's encounter has a flag still open (flags_by_encounter) */
-#define OPEN_FLAG "EXISTS (SELECT 1 FROM flags f WHERE f.encounter_id = samples.encounter_id AND f.status = 'open')"
-
-    sqlite3_stmt *s = st_stmt(st,
-        "SELECT id, citizen, subject_id IS NULL, captured_at, image IS NOT NULL, " OPEN_FLAG " FROM samples "
-        "WHERE (citizen = 1 OR subject_id IS NULL) AND captured_at <= ?1 "
-        "UNION SELECT id, citizen, subject_id IS NULL, captured_at, image IS NOT NULL, " OPEN_FLAG " FROM samples "
-        "WHERE image IS NOT NULL AND captured_at <= ?2", err, errlen);
-#undef OPEN_FLAG
-    if (!s) return BEX_ERR_IO;
-    st_bind_text(s, 1, capture_cut);
-    st_bind_text(s, 2, image_cut);
+/* Steps s, whose rows are (id, citizen, unmatched, captured_at, has_image, open_flag), into
+ * *out (free()); releases s. what names the rows in a failure's message. */
+static int read_due(bex_store *st, sqlite3_stmt *s, const char *what, bex__sample_due **out, size_t *n,
+                    char *err, size_t errlen) {
     size_t cap = 0;
     int r, rc = BEX_OK;
     while ((r = sqlite3_step(s)) == SQLITE_ROW) {
@@ -793,7 +779,7 @@ int bex__purge_candidates(bex_store *st, const char *capture_cut, const char *im
         d->facts.has_image = sqlite3_column_int(s, 4) != 0;
         d->facts.open_flag = sqlite3_column_int(s, 5) != 0;
     }
-    if (rc == BEX_OK && r != SQLITE_DONE) rc = st_fail(st, "reading samples", err, errlen);
+    if (rc == BEX_OK && r != SQLITE_DONE) rc = st_fail(st, what, err, errlen);
     st_release(st, s);
     if (rc != BEX_OK) {
         bex__free(*out);
@@ -803,44 +789,38 @@ int bex__purge_candidates(bex_store *st, const char *capture_cut, const char *im
     return rc;
 }
 
+int bex__purge_candidates(bex_store *st, const char *capture_cut, const char *image_cut, bex__sample_due **out,
+                          size_t *n, char *err, size_t errlen) {
+    *out = NULL;
+    *n = 0;
+    /* a citizen's sample is marked so (an entry, a reclassification, an override to a citizen
+     * mark it), so the two partial indexes of migration 003 answer both halves; whether the
+     * sample's encounter has a flag still open (flags_by_encounter) */
+#define OPEN_FLAG "EXISTS (SELECT 1 FROM flags f WHERE f.encounter_id = samples.encounter_id AND f.status = 'open')"
+
+    sqlite3_stmt *s = st_stmt(st,
+        "SELECT id, citizen, subject_id IS NULL, captured_at, image IS NOT NULL, " OPEN_FLAG " FROM samples "
+        "WHERE (citizen = 1 OR subject_id IS NULL) AND captured_at <= ?1 "
+        "UNION SELECT id, citizen, subject_id IS NULL, captured_at, image IS NOT NULL, " OPEN_FLAG " FROM samples "
+        "WHERE image IS NOT NULL AND captured_at <= ?2", err, errlen);
+#undef OPEN_FLAG
+    if (!s) return BEX_ERR_IO;
+    st_bind_text(s, 1, capture_cut);
+    st_bind_text(s, 2, image_cut);
+    return read_due(st, s, "reading samples", out, n, err, errlen);
+}
+
 int bex__encounter_images_due(bex_store *st, const char *cut, bex__sample_due **out, size_t *n, char *err,
                               size_t errlen) {
     *out = NULL;
     *n = 0;
+    /* the same facts as a sample's: never unmatched (an entry's), an image by construction */
     sqlite3_stmt *s = st_stmt(st,
-        "SELECT id, citizen, at, EXISTS (SELECT 1 FROM flags f WHERE f.encounter_id = encounters.id AND "
+        "SELECT id, citizen, 0, at, 1, EXISTS (SELECT 1 FROM flags f WHERE f.encounter_id = encounters.id AND "
         "f.status = 'open') FROM encounters WHERE document_image IS NOT NULL AND at <= ?1", err, errlen);
     if (!s) return BEX_ERR_IO;
     st_bind_text(s, 1, cut);
-    size_t cap = 0;
-    int r, rc = BEX_OK;
-    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 64;
-            bex__sample_due *p = bex__realloc(*out, cap * sizeof *p);
-            if (!p) {
-                snprintf(err, errlen, "out of memory");
-                rc = BEX_ERR_NOMEM;
-                break;
-            }
-            *out = p;
-        }
-        bex__sample_due *d = &(*out)[(*n)++];
-        memset(d, 0, sizeof *d);
-        d->id = sqlite3_column_int64(s, 0);
-        d->facts.citizen = sqlite3_column_int(s, 1) != 0;
-        d->facts.captured_at = time_of(s, 2);
-        d->facts.has_image = 1;
-        d->facts.open_flag = sqlite3_column_int(s, 3) != 0;
-    }
-    if (rc == BEX_OK && r != SQLITE_DONE) rc = st_fail(st, "reading encounters", err, errlen);
-    st_release(st, s);
-    if (rc != BEX_OK) {
-        bex__free(*out);
-        *out = NULL;
-        *n = 0;
-    }
-    return rc;
+    return read_due(st, s, "reading encounters", out, n, err, errlen);
 }
 
 int bex__drop_encounter_image(bex_store *st, int64_t encounter, char *err, size_t errlen) {
