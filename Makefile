@@ -14,9 +14,12 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Wshadow -Wno-unused-p
            -fno-strict-aliasing -pthread
 # The library (and its tests, benchmarks and tools) see its internal headers; the programs
 # (cli/, server/) see only the public API in include/bex/.
-INC     := -Iinclude -Isrc
+# libpq (PostgreSQL's client, for a --db postgresql:// URI) is the library's alone: its headers
+# are in the library's include path, not the programs'.
+PG_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
+INC     := -Iinclude -Isrc $(PG_CFLAGS)
 PROG_INC = -Iinclude
-LDLIBS  += -ljpeg -lpng -lopenjp2 -lcjson -lsqlite3 -lnettle -lsodium -lcrypto -lm -lpthread
+LDLIBS  += -ljpeg -lpng -lopenjp2 -lcjson -lsqlite3 -lpq -lnettle -lsodium -lcrypto -lm -lpthread
 # the command alone serves HTTP (bex serve)
 CLI_LIBS = -lmicrohttpd
 ifeq ($(WERROR),1)
@@ -77,6 +80,12 @@ $(BUILD)/gen/migrations.inc: $(MIGRATIONS) tools/embed-sql.sh
 	@mkdir -p $(dir $@)
 	tools/embed-sql.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 $(BUILD)/src/store/store.o: $(BUILD)/gen/migrations.inc
+# ... and their PostgreSQL forms (src/store/sql/pg/NNN_*.sql: same numbers, same names)
+MIGRATIONS_PG := $(sort $(wildcard src/store/sql/pg/*.sql))
+$(BUILD)/gen/migrations_pg.inc: $(MIGRATIONS_PG) tools/embed-sql.sh
+	@mkdir -p $(dir $@)
+	tools/embed-sql.sh $(MIGRATIONS_PG) > $@.tmp && mv $@.tmp $@
+$(BUILD)/src/store/store.o: $(BUILD)/gen/migrations_pg.inc
 $(BUILD)/src/store/store.o: INC += -I$(BUILD)/gen
 
 # bex serve serves its OpenAPI document as it is in docs/.

@@ -26,10 +26,12 @@ cd "$root"
 # chromium, chromium-driver and python3-selenium for the officer console's tests in a real,
 # headless browser (tests/tools/browser.py: sign-in, axe-core accessibility checks, screenshots,
 # the browser console's errors; docs/console.md). Those tests skip where they are missing.
+# postgresql and libpq-dev for the PostgreSQL record store (national scale, docs/scale.md; --db
+# postgresql://...); the tests start a throw-away cluster (tools/pg-cluster.sh) and skip without it.
 PKGS=(build-essential pkg-config libjpeg62-turbo-dev libpng-dev libopenjp2-7-dev libcjson-dev
       libopenblas-dev clang libclang-rt-14-dev libfaiss-dev libsqlite3-dev sqlite3 nettle-dev
       libmicrohttpd-dev libsodium-dev libssl-dev curl wrk openssl libjansson-dev python3 python3-onnx
-      chromium chromium-driver python3-selenium)
+      chromium chromium-driver python3-selenium postgresql libpq-dev)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
