@@ -72,29 +72,29 @@ static int load_links(bex_store *st, links *l, char *err, size_t errlen) {
     l->ids = bex__malloc(sizeof *l->ids * (size_t)(n + 1));
     l->parent = bex__malloc(sizeof *l->parent * (size_t)(n + 1));
     if (!l->ids || !l->parent) return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory for %lld subjects", (long long)n);
-    sqlite3_stmt *s = st_prep(st, "SELECT id FROM subjects ORDER BY id", err, errlen);
+    db_stmt *s = st_prep(st, "SELECT id FROM subjects ORDER BY id", err, errlen);
     if (!s) return BEX_ERR_IO;
-    while (sqlite3_step(s) == SQLITE_ROW && l->n < (size_t)n) {
-        l->ids[l->n] = sqlite3_column_int64(s, 0);
+    while (db_step(s) == DB_ROW && l->n < (size_t)n) {
+        l->ids[l->n] = db_column_int64(s, 0);
         l->parent[l->n] = (int)l->n;
         l->n++;
     }
-    sqlite3_finalize(s);
+    db_finalize(s);
     /* subjects a flag names together, and subjects merged (also merges undone since) */
     s = st_prep(st, "SELECT flag_id, subject_id FROM flag_subjects ORDER BY flag_id", err, errlen);
     if (!s) return BEX_ERR_IO;
     int64_t prev_flag = -1, prev_subject = 0;
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        int64_t f = sqlite3_column_int64(s, 0), sub = sqlite3_column_int64(s, 1);
+    while (db_step(s) == DB_ROW) {
+        int64_t f = db_column_int64(s, 0), sub = db_column_int64(s, 1);
         if (f == prev_flag) unite(l, prev_subject, sub);
         prev_flag = f;
         prev_subject = sub;
     }
-    sqlite3_finalize(s);
+    db_finalize(s);
     s = st_prep(st, "SELECT kept, merged FROM merges", err, errlen);
     if (!s) return BEX_ERR_IO;
-    while (sqlite3_step(s) == SQLITE_ROW) unite(l, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1));
-    sqlite3_finalize(s);
+    while (db_step(s) == DB_ROW) unite(l, db_column_int64(s, 0), db_column_int64(s, 1));
+    db_finalize(s);
     return BEX_OK;
 }
 
@@ -109,7 +109,7 @@ static int load_templates(bex_store *st, links *l, const char *model, tpl **out,
                           size_t errlen) {
     *out = NULL;
     *n_out = 0;
-    sqlite3_stmt *s = st_prep(st,
+    db_stmt *s = st_prep(st,
                               "SELECT s.subject_id, s.model, s.template, s.source, s.captured_at, e.port, "
                               "(SELECT g.name FROM gate_log_lines gl JOIN gate_devices g ON g.id = gl.device_id "
                               " WHERE gl.encounter_id = s.encounter_id LIMIT 1) "
@@ -123,11 +123,11 @@ static int load_templates(bex_store *st, links *l, const char *model, tpl **out,
     size_t n = 0, cap = 0;
     tpl *t = NULL;
     int rc = BEX_OK, step;
-    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((step = db_step(s)) == DB_ROW) {
         /* the store's own model: its length; another model (every model, q->model NULL): the
          * length of that model's first template (rows come by model), 1..BEX_TEMPLATE_MAX_DIM */
-        int bytes = sqlite3_column_bytes(s, 2);
-        const char *mid = (const char *)sqlite3_column_text(s, 1);
+        int bytes = db_column_bytes(s, 2);
+        const char *mid = (const char *)db_column_text(s, 1);
         int want = mid && !strcmp(mid, st->model) ? TEMPLATE_BYTES(st)
                    : n > 0 && mid && !strcmp(mid, t[n - 1].model) ? t[n - 1].dim * (int)sizeof(float) : bytes;
         if (bytes != want || bytes % (int)sizeof(float) || bytes < (int)sizeof(float) ||
@@ -145,15 +145,15 @@ static int load_templates(bex_store *st, links *l, const char *model, tpl **out,
         }
         tpl *x = &t[n];
         memset(x, 0, sizeof *x);
-        x->subject = sqlite3_column_int64(s, 0);
+        x->subject = db_column_int64(s, 0);
         st_col_text(s, 1, x->model, sizeof x->model);
         x->dim = bytes / (int)sizeof(float);
         if (!(x->v = bex__malloc((size_t)bytes))) {
             rc = bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory for %zu templates", n + 1);
             break;
         }
-        memcpy(x->v, sqlite3_column_blob(s, 2), (size_t)bytes);
-        const char *src = (const char *)sqlite3_column_text(s, 3);
+        memcpy(x->v, db_column_blob(s, 2), (size_t)bytes);
+        const char *src = (const char *)db_column_text(s, 3);
         x->live = src && (!strcmp(src, "entry") || !strcmp(src, "exit"));
         st_col_text(s, 4, x->at, sizeof x->at);
         st_col_text(s, 5, x->port, sizeof x->port);
@@ -166,8 +166,8 @@ static int load_templates(bex_store *st, links *l, const char *model, tpl **out,
         x->root = find(l, k);
         n++;
     }
-    if (rc == BEX_OK && step != SQLITE_DONE) rc = st_fail(st, "reading the templates", err, errlen);
-    sqlite3_finalize(s);
+    if (rc == BEX_OK && step != DB_DONE) rc = st_fail(st, "reading the templates", err, errlen);
+    db_finalize(s);
     if (rc != BEX_OK) {
         tpl_free(t, n);
         return rc;
@@ -494,7 +494,7 @@ int bex_store_calibration_apply(bex_store *st, const char *json, int *applied, c
             break;
         }
         if ((rc = check_group(st, g, scope, rows, n + 1, err, errlen)) != BEX_OK) break;
-        sqlite3_stmt *s = st_stmt(st, "UPDATE calibrations SET replaced_at = ?4 WHERE model = ?1 AND scope = ?2 "
+        db_stmt *s = st_stmt(st, "UPDATE calibrations SET replaced_at = ?4 WHERE model = ?1 AND scope = ?2 "
                                       "AND scope_key = ?3 AND replaced_at IS NULL", err, errlen);
         if (!s) { rc = BEX_ERR_IO; break; }
         st_bind_text(s, 1, model);
@@ -509,16 +509,16 @@ int bex_store_calibration_apply(bex_store *st, const char *json, int *applied, c
         st_bind_text(s, 1, model);
         st_bind_text(s, 2, scope);
         st_bind_text(s, 3, key);
-        sqlite3_bind_int64(s, 4, (sqlite3_int64)nonmated);
-        sqlite3_bind_int64(s, 5, (sqlite3_int64)num(g, "mated_comparisons", 0));
-        sqlite3_bind_int(s, 6, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(g, "sampled")) ? 1 : 0);
-        sqlite3_bind_int64(s, 7, (sqlite3_int64)num(doc, "seed", 0));
+        db_bind_int64(s, 4, (int64_t)nonmated);
+        db_bind_int64(s, 5, (int64_t)num(g, "mated_comparisons", 0));
+        db_bind_int(s, 6, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(g, "sampled")) ? 1 : 0);
+        db_bind_int64(s, 7, (int64_t)num(doc, "seed", 0));
         st_bind_text(s, 8, at);
         st_bind_text(s, 9, one);
         rc = st_step_done(st, s, "applying a calibration", err, errlen);
         free(one);
         if (rc != BEX_OK) break;
-        int64_t id = sqlite3_last_insert_rowid(st->db);
+        int64_t id = db_last_insert_rowid(st->db);
         const cJSON *r;
         cJSON_ArrayForEach(r, rows) {
             double target = num(r, "target", NAN), thr = num(r, "threshold", NAN);
@@ -529,13 +529,13 @@ int bex_store_calibration_apply(bex_store *st, const char *json, int *applied, c
             }
             s = st_stmt(st, "INSERT INTO calibration_rows VALUES (?1, ?2, ?3, ?4, ?5, ?6)", err, errlen);
             if (!s) { rc = BEX_ERR_IO; break; }
-            sqlite3_bind_int64(s, 1, id);
-            sqlite3_bind_double(s, 2, target);
-            sqlite3_bind_double(s, 3, thr);
-            sqlite3_bind_int64(s, 4, (sqlite3_int64)num(r, "false_matches", 0));
+            db_bind_int64(s, 1, id);
+            db_bind_double(s, 2, target);
+            db_bind_double(s, 3, thr);
+            db_bind_int64(s, 4, (int64_t)num(r, "false_matches", 0));
             double u = num(r, "upper95", NAN), h = num(r, "heldout_fmr", NAN);
-            if (isnan(u)) sqlite3_bind_null(s, 5); else sqlite3_bind_double(s, 5, u);
-            if (isnan(h)) sqlite3_bind_null(s, 6); else sqlite3_bind_double(s, 6, h);
+            if (isnan(u)) db_bind_null(s, 5); else db_bind_double(s, 5, u);
+            if (isnan(h)) db_bind_null(s, 6); else db_bind_double(s, 6, h);
             if ((rc = st_step_done(st, s, "applying a calibration", err, errlen)) != BEX_OK) break;
         }
         if (rc != BEX_OK) break;
@@ -548,6 +548,7 @@ int bex_store_calibration_apply(bex_store *st, const char *json, int *applied, c
     }
     if (rc == BEX_OK && n == 0) rc = bex__fail(err, errlen, BEX_ERR_FORMAT, "the file has no calibrated group to apply");
     cJSON_Delete(doc);
+    if (rc == BEX_OK) rc = st_log_change(st, "calibration", 0, err, errlen);
     rc = bex__end(st, rc, NULL, err, errlen);
     if (rc == BEX_OK && applied) *applied = n;
     if (rc == BEX_OK) st->calib_loaded = 0; /* this handle's next decision reads them again */
@@ -560,7 +561,7 @@ int bex_store_calibration_revert(bex_store *st, const char *port, int *reverted,
     char at[24];
     bex_time_now(at);
     int rc = bex__begin(st, err, errlen);
-    sqlite3_stmt *s = rc == BEX_OK ? st_stmt(st, "UPDATE calibrations SET replaced_at = ?3 WHERE model = ?1 AND "
+    db_stmt *s = rc == BEX_OK ? st_stmt(st, "UPDATE calibrations SET replaced_at = ?3 WHERE model = ?1 AND "
                                                  "replaced_at IS NULL AND (?2 IS NULL OR (scope = 'port' AND "
                                                  "scope_key = ?2))", err, errlen)
                                    : NULL;
@@ -571,7 +572,7 @@ int bex_store_calibration_revert(bex_store *st, const char *port, int *reverted,
         st_bind_text(s, 3, at);
         rc = st_step_done(st, s, "reverting a calibration", err, errlen);
     }
-    int n = rc == BEX_OK ? sqlite3_changes(st->db) : 0;
+    int n = rc == BEX_OK ? db_changes(st->db) : 0;
     if (rc == BEX_OK && n == 0)
         rc = bex__fail(err, errlen, BEX_ERR_ARG, "no applied calibration is in force for %s%.31s: %s",
                        port && *port ? "port " : "the model", port && *port ? port : "",
@@ -583,6 +584,7 @@ int bex_store_calibration_revert(bex_store *st, const char *port, int *reverted,
                  port && *port ? port : "", port && *port ? "the model's governs the port" : "the shipped table governs");
         rc = bex__audit(st, "calibration_revert", obj, detail, err, errlen);
     }
+    if (rc == BEX_OK) rc = st_log_change(st, "calibration", 0, err, errlen);
     rc = bex__end(st, rc, NULL, err, errlen);
     if (rc == BEX_OK) {
         st->calib_loaded = 0;
@@ -594,21 +596,21 @@ int bex_store_calibration_revert(bex_store *st, const char *port, int *reverted,
 int bex_store_calibration_threshold(bex_store *st, const char *model, double fmr, int64_t *id, double *threshold,
                                     double *target, char *err, size_t errlen) {
     *id = 0;
-    sqlite3_stmt *s = st_stmt(st, "SELECT c.id, r.threshold, r.target FROM calibrations c JOIN calibration_rows r "
+    db_stmt *s = st_stmt(st, "SELECT c.id, r.threshold, r.target FROM calibrations c JOIN calibration_rows r "
                                   "ON r.calibration_id = c.id WHERE c.model = ?1 AND c.scope = 'model' AND "
                                   "c.replaced_at IS NULL AND r.target <= ?2 ORDER BY c.id DESC, r.target DESC LIMIT 1",
                               err, errlen);
     if (!s) return BEX_ERR_IO;
     st_bind_text(s, 1, model);
-    sqlite3_bind_double(s, 2, fmr * (1 + 1e-9));
-    int step = sqlite3_step(s);
-    if (step == SQLITE_ROW) {
-        *id = sqlite3_column_int64(s, 0);
-        *threshold = sqlite3_column_double(s, 1);
-        *target = sqlite3_column_double(s, 2);
+    db_bind_double(s, 2, fmr * (1 + 1e-9));
+    int step = db_step(s);
+    if (step == DB_ROW) {
+        *id = db_column_int64(s, 0);
+        *threshold = db_column_double(s, 1);
+        *target = db_column_double(s, 2);
     }
     st_release(st, s);
-    if (step != SQLITE_ROW && step != SQLITE_DONE) return st_fail(st, "reading the calibration", err, errlen);
+    if (step != DB_ROW && step != DB_DONE) return st_fail(st, "reading the calibration", err, errlen);
     return BEX_OK;
 }
 
@@ -664,7 +666,7 @@ int bex_store_drift_check(bex_store *st, const char *since, double fmr, double a
         if (rc == BEX_OK) c.flag = f.id;
     }
     if (rc == BEX_OK) {
-        sqlite3_stmt *s = st_stmt(st, "INSERT INTO drift_checks(at, model, since, calibration_id, fmr, threshold, "
+        db_stmt *s = st_stmt(st, "INSERT INTO drift_checks(at, model, since, calibration_id, fmr, threshold, "
                                       "comparisons, above, p_high, p_low, enough, alarm, direction, flag_id) VALUES "
                                       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)", err, errlen);
         if (!s) rc = BEX_ERR_IO;
@@ -673,18 +675,18 @@ int bex_store_drift_check(bex_store *st, const char *since, double fmr, double a
             st_bind_text(s, 2, c.model);
             st_bind_text(s, 3, c.since);
             st_bind_id(s, 4, c.calibration);
-            sqlite3_bind_double(s, 5, target);
-            sqlite3_bind_double(s, 6, threshold);
-            sqlite3_bind_int64(s, 7, (sqlite3_int64)c.drift.comparisons);
-            sqlite3_bind_int64(s, 8, (sqlite3_int64)c.drift.above);
-            sqlite3_bind_double(s, 9, c.drift.p_high);
-            sqlite3_bind_double(s, 10, c.drift.p_low);
-            sqlite3_bind_int(s, 11, c.drift.enough);
-            sqlite3_bind_int(s, 12, c.drift.alarm);
-            sqlite3_bind_int(s, 13, c.drift.direction);
+            db_bind_double(s, 5, target);
+            db_bind_double(s, 6, threshold);
+            db_bind_int64(s, 7, (int64_t)c.drift.comparisons);
+            db_bind_int64(s, 8, (int64_t)c.drift.above);
+            db_bind_double(s, 9, c.drift.p_high);
+            db_bind_double(s, 10, c.drift.p_low);
+            db_bind_int(s, 11, c.drift.enough);
+            db_bind_int(s, 12, c.drift.alarm);
+            db_bind_int(s, 13, c.drift.direction);
             st_bind_id(s, 14, c.flag);
             rc = st_step_done(st, s, "recording the drift check", err, errlen);
-            c.id = sqlite3_last_insert_rowid(st->db);
+            c.id = db_last_insert_rowid(st->db);
         }
     }
     if (rc == BEX_OK) {
@@ -701,29 +703,29 @@ int bex_store_drift_check(bex_store *st, const char *since, double fmr, double a
 
 int bex_store_drift_latest(bex_store *st, bex_drift_check *out, int *found, char *err, size_t errlen) {
     *found = 0;
-    sqlite3_stmt *s = st_stmt(st, "SELECT at, model, since, coalesce(calibration_id, 0), fmr, threshold, comparisons, "
+    db_stmt *s = st_stmt(st, "SELECT at, model, since, coalesce(calibration_id, 0), fmr, threshold, comparisons, "
                                   "above, p_high, p_low, enough, alarm, direction, coalesce(flag_id, 0), id "
                                   "FROM drift_checks ORDER BY id DESC LIMIT 1", err, errlen);
     if (!s) return BEX_ERR_IO;
-    int step = sqlite3_step(s);
-    if (step == SQLITE_ROW) {
+    int step = db_step(s);
+    if (step == DB_ROW) {
         bex_drift_check c;
         memset(&c, 0, sizeof c);
         st_col_text(s, 0, c.at, sizeof c.at);
         st_col_text(s, 1, c.model, sizeof c.model);
         st_col_text(s, 2, c.since, sizeof c.since);
-        c.calibration = sqlite3_column_int64(s, 3);
-        c.drift.fmr = sqlite3_column_double(s, 4);
-        c.drift.threshold = sqlite3_column_double(s, 5);
-        c.drift.comparisons = (unsigned long long)sqlite3_column_int64(s, 6);
-        c.drift.above = (unsigned long long)sqlite3_column_int64(s, 7);
-        c.drift.p_high = sqlite3_column_double(s, 8);
-        c.drift.p_low = sqlite3_column_double(s, 9);
-        c.drift.enough = sqlite3_column_int(s, 10);
-        c.drift.alarm = sqlite3_column_int(s, 11);
-        c.drift.direction = sqlite3_column_int(s, 12);
-        c.flag = sqlite3_column_int64(s, 13);
-        c.id = sqlite3_column_int64(s, 14);
+        c.calibration = db_column_int64(s, 3);
+        c.drift.fmr = db_column_double(s, 4);
+        c.drift.threshold = db_column_double(s, 5);
+        c.drift.comparisons = (unsigned long long)db_column_int64(s, 6);
+        c.drift.above = (unsigned long long)db_column_int64(s, 7);
+        c.drift.p_high = db_column_double(s, 8);
+        c.drift.p_low = db_column_double(s, 9);
+        c.drift.enough = db_column_int(s, 10);
+        c.drift.alarm = db_column_int(s, 11);
+        c.drift.direction = db_column_int(s, 12);
+        c.flag = db_column_int64(s, 13);
+        c.id = db_column_int64(s, 14);
         if (c.drift.comparisons) {
             c.drift.observed = (double)c.drift.above / (double)c.drift.comparisons;
             c.drift.ratio = c.drift.observed / c.drift.fmr;
@@ -732,7 +734,7 @@ int bex_store_drift_latest(bex_store *st, bex_drift_check *out, int *found, char
         *found = 1;
     }
     st_release(st, s);
-    if (step != SQLITE_ROW && step != SQLITE_DONE) return st_fail(st, "reading the drift checks", err, errlen);
+    if (step != DB_ROW && step != DB_DONE) return st_fail(st, "reading the drift checks", err, errlen);
     return BEX_OK;
 }
 
@@ -741,7 +743,7 @@ int bex_store_drift_latest(bex_store *st, bex_drift_check *out, int *found, char
  * The applied calibrations in force for the store's model, scopes model and port, are read at
  * open and kept with their rows; a decision takes its port's, else the model's, else the
  * shipped table (the rule: border/rules.c, bex_calibration_in_force). They are read again at the next decision after this handle applied or
- * reverted one, or when another connection has committed since (PRAGMA data_version: an
+ * reverted one, or when another connection has committed since (st_data_version: an
  * `--apply` through the CLI while the service runs governs the service's next crossing).
  * Reading happens inside the decision's transaction, under whatever serialises the handle's
  * calls (the service's store mutex), so a calibration a decision holds is not freed under it.
@@ -770,22 +772,22 @@ static int load_rows(bex_store *st, st_calib *c, int64_t id, char *err, size_t e
                          (long long)n);
     c->rows = bex__calloc((size_t)n, sizeof *c->rows);
     if (!c->rows) return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory");
-    sqlite3_stmt *s = st_stmt(st, "SELECT target, threshold, false_matches, upper95, heldout_fmr FROM calibration_rows "
+    db_stmt *s = st_stmt(st, "SELECT target, threshold, false_matches, upper95, heldout_fmr FROM calibration_rows "
                                   "WHERE calibration_id = ?1 ORDER BY target DESC", err, errlen);
     if (!s) return BEX_ERR_IO;
-    sqlite3_bind_int64(s, 1, id);
+    db_bind_int64(s, 1, id);
     size_t k = 0;
     int step;
-    while ((step = sqlite3_step(s)) == SQLITE_ROW && k < (size_t)n) {
+    while ((step = db_step(s)) == DB_ROW && k < (size_t)n) {
         bex_calibration_row *r = &c->rows[k++];
-        r->target = sqlite3_column_double(s, 0);
-        r->threshold = (float)sqlite3_column_double(s, 1);
-        r->false_matches = (unsigned long long)sqlite3_column_int64(s, 2);
-        r->upper95 = sqlite3_column_type(s, 3) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 3);
+        r->target = db_column_double(s, 0);
+        r->threshold = (float)db_column_double(s, 1);
+        r->false_matches = (unsigned long long)db_column_int64(s, 2);
+        r->upper95 = db_column_type(s, 3) == DB_NULL ? NAN : db_column_double(s, 3);
         r->fnmr = NAN; /* not kept per row: the reviewed document has it */
-        r->heldout_fmr = sqlite3_column_type(s, 4) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 4);
+        r->heldout_fmr = db_column_type(s, 4) == DB_NULL ? NAN : db_column_double(s, 4);
     }
-    rc = step == SQLITE_ROW || step == SQLITE_DONE ? BEX_OK : st_fail(st, "reading a calibration", err, errlen);
+    rc = step == DB_ROW || step == DB_DONE ? BEX_OK : st_fail(st, "reading a calibration", err, errlen);
     st_release(st, s);
     c->c.n_rows = k;
     return rc;
@@ -793,7 +795,7 @@ static int load_rows(bex_store *st, st_calib *c, int64_t id, char *err, size_t e
 
 int st_calibs_load(bex_store *st, char *err, size_t errlen) {
     int64_t version = 0;
-    int rc = st_query_int(st, "PRAGMA data_version", NULL, 0, 0, &version, err, errlen);
+    int rc = st_data_version(st, "calibration", &version, err, errlen);
     if (rc != BEX_OK) return rc;
     if (st->calib_loaded && version == st->calib_version) return BEX_OK;
     st_calibs_free(st);
@@ -807,29 +809,29 @@ int st_calibs_load(bex_store *st, char *err, size_t errlen) {
         return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory");
     }
     /* newest first: where two were left in force for one scope, the first found (newest) governs */
-    sqlite3_stmt *s = n > 0 ? st_prep(st, "SELECT id, scope, scope_key, nonmated, applied_at FROM calibrations WHERE "
+    db_stmt *s = n > 0 ? st_prep(st, "SELECT id, scope, scope_key, nonmated, applied_at FROM calibrations WHERE "
                                           "model = ?1 AND replaced_at IS NULL AND scope IN ('model', 'port') "
                                           "ORDER BY id DESC", err, errlen)
                             : NULL;
     if (n > 0 && !s) return BEX_ERR_IO;
     if (s) st_bind_text(s, 1, st->model);
-    int step = SQLITE_DONE;
-    while (s && rc == BEX_OK && st->n_calibs < (size_t)n && (step = sqlite3_step(s)) == SQLITE_ROW) {
+    int step = DB_DONE;
+    while (s && rc == BEX_OK && st->n_calibs < (size_t)n && (step = db_step(s)) == DB_ROW) {
         st_calib *c = &st->calibs[st->n_calibs];
         st->calib_list[st->n_calibs++] = &c->c;
-        int64_t id = sqlite3_column_int64(s, 0);
+        int64_t id = db_column_int64(s, 0);
         char scope[8], key[32], at[24];
         st_col_text(s, 1, scope, sizeof scope);
         st_col_text(s, 2, key, sizeof key);
         st_col_text(s, 4, at, sizeof at);
-        unsigned long long nonmated = (unsigned long long)sqlite3_column_int64(s, 3);
+        unsigned long long nonmated = (unsigned long long)db_column_int64(s, 3);
         rc = load_rows(st, c, id, err, errlen);
         if (rc == BEX_OK)
             rc = bex_calibration_applied(c->rows, c->c.n_rows, nonmated, id, scope, key, at, &c->c, err, errlen);
     }
-    if (rc == BEX_OK && s && step != SQLITE_ROW && step != SQLITE_DONE)
+    if (rc == BEX_OK && s && step != DB_ROW && step != DB_DONE)
         rc = st_fail(st, "reading the calibrations in force", err, errlen);
-    sqlite3_finalize(s);
+    db_finalize(s);
     if (rc != BEX_OK) {
         st_calibs_free(st);
         return rc;

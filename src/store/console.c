@@ -28,7 +28,7 @@ int bex_store_photo(bex_store *st, int64_t encounter, const char *kind, int64_t 
     }
     int rc = bex__begin(st, err, errlen);
     if (rc != BEX_OK) return rc;
-    sqlite3_stmt *s;
+    db_stmt *s;
     if (sample > 0) {
         s = st_stmt(st, "SELECT id, image FROM samples WHERE id = ?1", err, errlen);
     } else {
@@ -48,12 +48,12 @@ int bex_store_photo(bex_store *st, int64_t encounter, const char *kind, int64_t 
     }
     if (rc == BEX_OK && !s) rc = BEX_ERR_IO;
     if (rc == BEX_OK) {
-        sqlite3_bind_int64(s, 1, sample > 0 ? sample : encounter);
-        int step = sqlite3_step(s);
-        if (step == SQLITE_ROW) {
-            *sample_id = sqlite3_column_int64(s, 0);
-            const void *b = sqlite3_column_blob(s, 1);
-            int n = sqlite3_column_bytes(s, 1);
+        db_bind_int64(s, 1, sample > 0 ? sample : encounter);
+        int step = db_step(s);
+        if (step == DB_ROW) {
+            *sample_id = db_column_int64(s, 0);
+            const void *b = db_column_blob(s, 1);
+            int n = db_column_bytes(s, 1);
             if (b && n > 0) {
                 *image = malloc((size_t)n);
                 if (!*image) {
@@ -64,7 +64,7 @@ int bex_store_photo(bex_store *st, int64_t encounter, const char *kind, int64_t 
                     *len = (size_t)n;
                 }
             }
-        } else if (step != SQLITE_DONE) {
+        } else if (step != DB_DONE) {
             rc = st_fail(st, "reading a photo", err, errlen);
         } else if (sample > 0) {
             snprintf(err, errlen, "no sample %lld", (long long)sample);
@@ -75,13 +75,13 @@ int bex_store_photo(bex_store *st, int64_t encounter, const char *kind, int64_t 
     /* a document photo that became no sample (an impostor's, a failed chip's, a document whose
      * photo is on record already) is kept with its encounter */
     if (rc == BEX_OK && document && !*image) {
-        sqlite3_stmt *e = st_stmt(st, "SELECT document_image FROM encounters WHERE id = ?1", err, errlen);
+        db_stmt *e = st_stmt(st, "SELECT document_image FROM encounters WHERE id = ?1", err, errlen);
         if (!e) rc = BEX_ERR_IO;
         if (e) {
-            sqlite3_bind_int64(e, 1, encounter);
-            if (sqlite3_step(e) == SQLITE_ROW) {
-                const void *b = sqlite3_column_blob(e, 0);
-                int n = sqlite3_column_bytes(e, 0);
+            db_bind_int64(e, 1, encounter);
+            if (db_step(e) == DB_ROW) {
+                const void *b = db_column_blob(e, 0);
+                int n = db_column_bytes(e, 0);
                 if (b && n > 0 && (*image = malloc((size_t)n))) {
                     memcpy(*image, b, (size_t)n);
                     *len = (size_t)n;
@@ -134,7 +134,7 @@ int bex_store_audit_search(bex_store *st, const bex_audit_query *q, bex_audit_ro
     }
     int rc = bex__begin(st, err, errlen);
     if (rc != BEX_OK) return rc;
-    sqlite3_stmt *s = st_stmt(st,
+    db_stmt *s = st_stmt(st,
         "SELECT seq, at, actor, action, object, detail FROM audit WHERE (?1 IS NULL OR (actor >= ?1 AND actor < ?2)) "
         "AND (?3 IS NULL OR action = ?3) AND (?4 IS NULL OR at >= ?4) AND (?5 IS NULL OR at < ?5) "
         "AND (?6 IS NULL OR seq < ?6) ORDER BY seq DESC LIMIT ?7", err, errlen);
@@ -148,20 +148,20 @@ int bex_store_audit_search(bex_store *st, const bex_audit_query *q, bex_audit_ro
         st_bind_text(s, 4, q->since);
         st_bind_text(s, 5, q->until);
         st_bind_id(s, 6, q->before);
-        sqlite3_bind_int64(s, 7, (int64_t)limit + 1); /* one more: is there a next page? */
+        db_bind_int64(s, 7, (int64_t)limit + 1); /* one more: is there a next page? */
         r = calloc(limit + 1, sizeof *r);
         if (!r) {
             snprintf(err, errlen, "out of memory");
             rc = BEX_ERR_NOMEM;
         }
-        int step = SQLITE_DONE;
-        while (rc == BEX_OK && (step = sqlite3_step(s)) == SQLITE_ROW) {
+        int step = DB_DONE;
+        while (rc == BEX_OK && (step = db_step(s)) == DB_ROW) {
             if (cnt == limit) { /* the extra row: more to come before the last one answered */
                 *next_before = r[cnt - 1].id;
                 break;
             }
             bex_audit_row *x = &r[cnt++];
-            x->id = sqlite3_column_int64(s, 0);
+            x->id = db_column_int64(s, 0);
             st_col_text(s, 1, x->at, sizeof x->at);
             st_col_text(s, 2, x->actor, sizeof x->actor);
             st_col_text(s, 3, x->action, sizeof x->action);
@@ -170,7 +170,7 @@ int bex_store_audit_search(bex_store *st, const bex_audit_query *q, bex_audit_ro
             long long k = 0;
             if (sscanf(x->actor, "key:%lld ", &k) == 1 && k > 0) x->key_id = k;
         }
-        if (rc == BEX_OK && step != SQLITE_DONE && step != SQLITE_ROW) rc = st_fail(st, "searching the audit log", err, errlen);
+        if (rc == BEX_OK && step != DB_DONE && step != DB_ROW) rc = st_fail(st, "searching the audit log", err, errlen);
         st_release(st, s);
     }
     if (rc == BEX_OK) {
@@ -197,7 +197,7 @@ int bex__crossing_facts(bex_store *st, const char *from, const char *to, bex_cro
     *n = 0;
     /* one row per (day, port, direction, outcome, birth date, sex) with its count; the
      * document is the encounter's, else (an exit) the subject's latest */
-    sqlite3_stmt *s = st_stmt(st,
+    db_stmt *s = st_stmt(st,
         "SELECT substr(e.at, 1, 10) AS day, e.port, e.direction, e.outcome, coalesce(d.birth_date, ''), "
         "coalesce(d.sex, ''), count(*) FROM encounters e LEFT JOIN documents d ON d.id = coalesce(e.document_id, "
         "(SELECT max(id) FROM documents WHERE subject_id = e.subject_id)) "
@@ -208,7 +208,7 @@ int bex__crossing_facts(bex_store *st, const char *from, const char *to, bex_cro
     bex_crossing_fact *f = NULL;
     size_t cap = 0, cnt = 0;
     int step, rc = BEX_OK;
-    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((step = db_step(s)) == DB_ROW) {
         if (cnt == BEX_CROSSING_FACTS_MAX) {
             snprintf(err, errlen, "the period holds too many kinds of crossing for one report: ask for a shorter one");
             rc = BEX_ERR_LIMIT;
@@ -234,9 +234,9 @@ int bex__crossing_facts(bex_store *st, const char *from, const char *to, bex_cro
         st_col_text(s, 3, x->outcome, sizeof x->outcome);
         st_col_text(s, 4, x->birth_date, sizeof x->birth_date);
         st_col_text(s, 5, x->sex, sizeof x->sex);
-        x->count = sqlite3_column_int64(s, 6);
+        x->count = db_column_int64(s, 6);
     }
-    if (rc == BEX_OK && step != SQLITE_DONE) rc = st_fail(st, "reading crossings", err, errlen);
+    if (rc == BEX_OK && step != DB_DONE) rc = st_fail(st, "reading crossings", err, errlen);
     st_release(st, s);
     if (rc != BEX_OK) {
         bex__free(f);
@@ -252,41 +252,41 @@ int bex__crossing_facts(bex_store *st, const char *from, const char *to, bex_cro
 int bex__candidate_facts_read(bex_store *st, int64_t encounter, bex__candidate_facts *out, float *tmpl, char *err,
                               size_t errlen) {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *s = st_stmt(st, "SELECT e.port, coalesce(e.subject_id, 0), coalesce(d.subject_id, 0) FROM encounters e "
+    db_stmt *s = st_stmt(st, "SELECT e.port, coalesce(e.subject_id, 0), coalesce(d.subject_id, 0) FROM encounters e "
                                   "LEFT JOIN documents d ON d.id = e.document_id WHERE e.id = ?1", err, errlen);
     if (!s) return BEX_ERR_IO;
-    sqlite3_bind_int64(s, 1, encounter);
-    int step = sqlite3_step(s);
-    if (step == SQLITE_ROW) {
+    db_bind_int64(s, 1, encounter);
+    int step = db_step(s);
+    if (step == DB_ROW) {
         out->exists = 1;
         st_col_text(s, 0, out->port, sizeof out->port);
-        out->subject = sqlite3_column_int64(s, 1);
-        out->holder = sqlite3_column_int64(s, 2);
+        out->subject = db_column_int64(s, 1);
+        out->holder = db_column_int64(s, 2);
     }
-    int rc = step == SQLITE_ROW || step == SQLITE_DONE ? BEX_OK : st_fail(st, "reading an encounter", err, errlen);
+    int rc = step == DB_ROW || step == DB_DONE ? BEX_OK : st_fail(st, "reading an encounter", err, errlen);
     st_release(st, s);
     if (rc != BEX_OK || !out->exists) return rc;
     s = st_stmt(st, "SELECT DISTINCT fs.subject_id FROM flags f JOIN flag_subjects fs ON fs.flag_id = f.id "
                     "WHERE f.encounter_id = ?1 ORDER BY f.id, fs.subject_id", err, errlen);
     if (!s) return BEX_ERR_IO;
-    sqlite3_bind_int64(s, 1, encounter);
-    while ((step = sqlite3_step(s)) == SQLITE_ROW)
+    db_bind_int64(s, 1, encounter);
+    while ((step = db_step(s)) == DB_ROW)
         if (out->n_flagged < (int)(sizeof out->flagged / sizeof *out->flagged))
-            out->flagged[out->n_flagged++] = sqlite3_column_int64(s, 0);
-    rc = step == SQLITE_DONE ? BEX_OK : st_fail(st, "reading flags", err, errlen);
+            out->flagged[out->n_flagged++] = db_column_int64(s, 0);
+    rc = step == DB_DONE ? BEX_OK : st_fail(st, "reading flags", err, errlen);
     st_release(st, s);
     if (rc != BEX_OK) return rc;
     s = st_stmt(st, "SELECT id, template FROM samples WHERE encounter_id = ?1 AND source IN ('entry', 'exit') "
                     "AND modality = 'face' AND model = ?2 ORDER BY id LIMIT 1", err, errlen);
     if (!s) return BEX_ERR_IO;
-    sqlite3_bind_int64(s, 1, encounter);
+    db_bind_int64(s, 1, encounter);
     st_bind_text(s, 2, st->model);
-    step = sqlite3_step(s);
-    if (step == SQLITE_ROW && sqlite3_column_bytes(s, 1) == TEMPLATE_BYTES(st)) {
-        out->live_sample = sqlite3_column_int64(s, 0);
-        memcpy(tmpl, sqlite3_column_blob(s, 1), TEMPLATE_BYTES(st));
+    step = db_step(s);
+    if (step == DB_ROW && db_column_bytes(s, 1) == TEMPLATE_BYTES(st)) {
+        out->live_sample = db_column_int64(s, 0);
+        memcpy(tmpl, db_column_blob(s, 1), TEMPLATE_BYTES(st));
     }
-    rc = step == SQLITE_ROW || step == SQLITE_DONE ? BEX_OK : st_fail(st, "reading a sample", err, errlen);
+    rc = step == DB_ROW || step == DB_DONE ? BEX_OK : st_fail(st, "reading a sample", err, errlen);
     st_release(st, s);
     return rc;
 }
@@ -296,19 +296,19 @@ int bex__subject_best_score(bex_store *st, int64_t subject, const float *probe, 
     *score = NAN;
     *own_only = 0;
     float self = NAN;
-    sqlite3_stmt *s = st_stmt(st, "SELECT id, template FROM samples WHERE subject_id = ?1 AND modality = 'face' "
+    db_stmt *s = st_stmt(st, "SELECT id, template FROM samples WHERE subject_id = ?1 AND modality = 'face' "
                                   "AND model = ?2", err, errlen);
     if (!s) return BEX_ERR_IO;
-    sqlite3_bind_int64(s, 1, subject);
+    db_bind_int64(s, 1, subject);
     st_bind_text(s, 2, st->model);
     int step;
-    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-        if (sqlite3_column_bytes(s, 1) != TEMPLATE_BYTES(st)) continue;
-        float v = bex_template_similarity_dim(probe, sqlite3_column_blob(s, 1), st->dim);
-        if (sqlite3_column_int64(s, 0) == own) self = v;
+    while ((step = db_step(s)) == DB_ROW) {
+        if (db_column_bytes(s, 1) != TEMPLATE_BYTES(st)) continue;
+        float v = bex_template_similarity_dim(probe, db_column_blob(s, 1), st->dim);
+        if (db_column_int64(s, 0) == own) self = v;
         else if (isnan(*score) || v > *score) *score = v;
     }
-    int rc = step == SQLITE_DONE ? BEX_OK : st_fail(st, "reading samples", err, errlen);
+    int rc = step == DB_DONE ? BEX_OK : st_fail(st, "reading samples", err, errlen);
     st_release(st, s);
     if (rc == BEX_OK && isnan(*score) && !isnan(self)) {
         *score = self;

@@ -59,18 +59,18 @@ int bex_store_key_add(bex_store *st, bex_role role, const char *carrier, const c
     bex_time_now(now);
     int rc = st_begin(st, err, errlen);
     if (rc != BEX_OK) return rc;
-    sqlite3_stmt *s = st_prep(st, "INSERT INTO api_keys(hash, role, carrier, label, created_at) "
+    db_stmt *s = st_prep(st, "INSERT INTO api_keys(hash, role, carrier, label, created_at) "
                                   "VALUES (?1, ?2, ?3, ?4, ?5)", err, errlen);
     if (!s) rc = BEX_ERR_IO;
     else {
-        sqlite3_bind_blob(s, 1, h, 32, SQLITE_TRANSIENT);
+        db_bind_blob(s, 1, h, 32);
         st_bind_text(s, 2, bex_role_name(role));
         st_bind_text(s, 3, carrier);
         st_bind_text(s, 4, label ? label : "");
         st_bind_text(s, 5, now);
         rc = st_step_done(st, s, "storing the key", err, errlen);
     }
-    int64_t kid = sqlite3_last_insert_rowid(st->db);
+    int64_t kid = db_last_insert_rowid(st->db);
     if (rc == BEX_OK) {
         char obj[48], detail[64];
         snprintf(obj, sizeof obj, "key %lld", (long long)kid);
@@ -89,15 +89,15 @@ int bex_store_key_revoke(bex_store *st, int64_t id, char *err, size_t errlen) {
     bex_time_now(now);
     int rc = st_begin(st, err, errlen);
     if (rc != BEX_OK) return rc;
-    sqlite3_stmt *s = st_prep(st, "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL", err,
+    db_stmt *s = st_prep(st, "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL", err,
                               errlen);
     if (!s) rc = BEX_ERR_IO;
     else {
-        sqlite3_bind_int64(s, 1, id);
+        db_bind_int64(s, 1, id);
         st_bind_text(s, 2, now);
         rc = st_step_done(st, s, "revoking the key", err, errlen);
     }
-    if (rc == BEX_OK && sqlite3_changes(st->db) == 0) {
+    if (rc == BEX_OK && db_changes(st->db) == 0) {
         snprintf(err, errlen, "no valid key with that id");
         rc = BEX_ERR_ARG;
     }
@@ -109,12 +109,12 @@ int bex_store_key_revoke(bex_store *st, int64_t id, char *err, size_t errlen) {
     return bex__end(st, rc, NULL, err, errlen);
 }
 
-static void row_to_key(sqlite3_stmt *s, bex_api_key *k) {
+static void row_to_key(db_stmt *s, bex_api_key *k) {
     memset(k, 0, sizeof *k);
-    k->id = sqlite3_column_int64(s, 0);
+    k->id = db_column_int64(s, 0);
     const char *f[5];
     for (int i = 0; i < 5; i++) {
-        f[i] = (const char *)sqlite3_column_text(s, 1 + i);
+        f[i] = (const char *)db_column_text(s, 1 + i);
         if (!f[i]) f[i] = "";
     }
     if (bex_role_parse(f[0], &k->role) != BEX_OK) k->role = BEX_ROLE_NONE;
@@ -127,12 +127,12 @@ static void row_to_key(sqlite3_stmt *s, bex_api_key *k) {
 int bex_store_key_list(bex_store *st, bex_api_key **keys, size_t *n, char *err, size_t errlen) {
     *keys = NULL;
     *n = 0;
-    sqlite3_stmt *s = st_prep(st, "SELECT id, role, carrier, label, created_at, revoked_at FROM api_keys ORDER BY id",
+    db_stmt *s = st_prep(st, "SELECT id, role, carrier, label, created_at, revoked_at FROM api_keys ORDER BY id",
                               err, errlen);
     if (!s) return BEX_ERR_IO;
     size_t cap = 0;
     int r, rc = BEX_OK;
-    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((r = db_step(s)) == DB_ROW) {
         if (*n == cap) {
             cap = cap ? 2 * cap : 16;
             bex_api_key *k = bex__realloc(*keys, cap * sizeof *k);
@@ -145,8 +145,8 @@ int bex_store_key_list(bex_store *st, bex_api_key **keys, size_t *n, char *err, 
         }
         row_to_key(s, &(*keys)[(*n)++]);
     }
-    if (rc == BEX_OK && r != SQLITE_DONE) rc = st_fail(st, "reading keys", err, errlen);
-    sqlite3_finalize(s);
+    if (rc == BEX_OK && r != DB_DONE) rc = st_fail(st, "reading keys", err, errlen);
+    db_finalize(s);
     if (rc != BEX_OK) {
         bex__free(*keys);
         *keys = NULL;
@@ -163,18 +163,18 @@ int bex_store_key_check(bex_store *st, const char *key, bex_api_key *out, char *
     }
     uint8_t h[32];
     key_hash(key, h);
-    sqlite3_stmt *s = st_prep(st, "SELECT id, role, carrier, label, created_at, revoked_at FROM api_keys "
+    db_stmt *s = st_prep(st, "SELECT id, role, carrier, label, created_at, revoked_at FROM api_keys "
                                   "WHERE hash = ?1 AND revoked_at IS NULL", err, errlen);
     if (!s) return BEX_ERR_IO;
-    sqlite3_bind_blob(s, 1, h, 32, SQLITE_TRANSIENT);
-    int r = sqlite3_step(s), rc = BEX_OK;
-    if (r == SQLITE_ROW) row_to_key(s, out);
-    else if (r == SQLITE_DONE) {
+    db_bind_blob(s, 1, h, 32);
+    int r = db_step(s), rc = BEX_OK;
+    if (r == DB_ROW) row_to_key(s, out);
+    else if (r == DB_DONE) {
         snprintf(err, errlen, "no valid API key");
         rc = BEX_ERR_ARG;
     } else {
         rc = st_fail(st, "reading keys", err, errlen);
     }
-    sqlite3_finalize(s);
+    db_finalize(s);
     return rc;
 }

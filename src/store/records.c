@@ -29,27 +29,27 @@ static const char *format_name(bex_mrz_format f) {
     "coalesce(d.birth_date, ''), EXISTS (SELECT 1 FROM samples x JOIN encounters e ON e.id = x.encounter_id " \
     "WHERE x.source = 'document' AND e.document_id = d.id) "
 
-static void doc_row(sqlite3_stmt *s, bex_known_document *d) {
+static void doc_row(db_stmt *s, bex_known_document *d) {
     memset(d, 0, sizeof *d);
-    d->id = sqlite3_column_int64(s, 0);
-    d->subject = sqlite3_column_int64(s, 1);
+    d->id = db_column_int64(s, 0);
+    d->subject = db_column_int64(s, 1);
     st_col_text(s, 2, d->issuing_state, sizeof d->issuing_state);
     st_col_text(s, 3, d->number, sizeof d->number);
     st_col_text(s, 4, d->nationality, sizeof d->nationality);
     st_col_text(s, 5, d->surname, sizeof d->surname);
     st_col_text(s, 6, d->given_names, sizeof d->given_names);
     st_col_text(s, 7, d->birth_date, sizeof d->birth_date);
-    d->has_photo = sqlite3_column_int(s, 8) != 0;
+    d->has_photo = db_column_int(s, 8) != 0;
 }
 
 /* Runs a cached document query whose parameters are bound by the caller; rows into out. */
-static int doc_rows(bex_store *st, sqlite3_stmt *s, bex_known_document *out, int max, int *n, char *err,
+static int doc_rows(bex_store *st, db_stmt *s, bex_known_document *out, int max, int *n, char *err,
                     size_t errlen) {
     *n = 0;
     int r;
-    while ((r = sqlite3_step(s)) == SQLITE_ROW)
+    while ((r = db_step(s)) == DB_ROW)
         if (*n < max) doc_row(s, &out[(*n)++]);
-    int rc = r == SQLITE_DONE ? BEX_OK : st_fail(st, "reading documents", err, errlen);
+    int rc = r == DB_DONE ? BEX_OK : st_fail(st, "reading documents", err, errlen);
     st_release(st, s);
     return rc;
 }
@@ -58,7 +58,7 @@ static int doc_rows(bex_store *st, sqlite3_stmt *s, bex_known_document *out, int
 
 int bex__holders(bex_store *st, const char *issuing_state, const char *number, bex_known_document *out, int max,
                  int *n, char *err, size_t errlen) {
-    sqlite3_stmt *s = st_stmt(st, "SELECT " DOC_COLUMNS "FROM documents d WHERE d.number = ?1 "
+    db_stmt *s = st_stmt(st, "SELECT " DOC_COLUMNS "FROM documents d WHERE d.number = ?1 "
                                   "AND d.issuing_state = ?2 ORDER BY d.id", err, errlen);
     if (!s) return BEX_ERR_IO;
     st_bind_text(s, 1, number);
@@ -68,7 +68,7 @@ int bex__holders(bex_store *st, const char *issuing_state, const char *number, b
 
 int bex__documents_by_number(bex_store *st, const char *number, const char *state, bex_known_document *out,
                              int max, int *n, char *err, size_t errlen) {
-    sqlite3_stmt *s = st_stmt(st, "SELECT " DOC_COLUMNS "FROM documents d WHERE d.number = ?1 "
+    db_stmt *s = st_stmt(st, "SELECT " DOC_COLUMNS "FROM documents d WHERE d.number = ?1 "
                                   "AND (?2 IS NULL OR d.issuing_state = ?2) ORDER BY d.id", err, errlen);
     if (!s) return BEX_ERR_IO;
     st_bind_text(s, 1, number);
@@ -78,7 +78,7 @@ int bex__documents_by_number(bex_store *st, const char *number, const char *stat
 
 int bex__documents_by_birth(bex_store *st, const char *birth, bex_known_document *out, int max, int *n,
                             char *err, size_t errlen) {
-    sqlite3_stmt *s = st_stmt(st, "SELECT " DOC_COLUMNS "FROM documents d WHERE d.birth_date = ?1 ORDER BY d.id",
+    db_stmt *s = st_stmt(st, "SELECT " DOC_COLUMNS "FROM documents d WHERE d.birth_date = ?1 ORDER BY d.id",
                               err, errlen);
     if (!s) return BEX_ERR_IO;
     st_bind_text(s, 1, birth);
@@ -112,10 +112,10 @@ int bex__subject_facts(bex_store *st, int64_t subject, const char *before, const
                           "AND s.model = ?1 AND s.citizen = 0", st->model, subject, 0, &faces, err, errlen);
     if (rc != BEX_OK) return rc;
     out->has_face = faces > 0 && !citizen;
-    sqlite3_stmt *s = st_stmt(st, "SELECT " DOC_COLUMNS "FROM documents d WHERE d.subject_id = ?1 "
+    db_stmt *s = st_stmt(st, "SELECT " DOC_COLUMNS "FROM documents d WHERE d.subject_id = ?1 "
                                   "ORDER BY d.id DESC LIMIT 8", err, errlen);
     if (!s) return BEX_ERR_IO;
-    sqlite3_bind_int64(s, 1, subject);
+    db_bind_int64(s, 1, subject);
     if ((rc = doc_rows(st, s, out->documents, BEX_SUBJECT_MAX_DOCUMENTS, &out->n_documents, err, errlen)) != BEX_OK)
         return rc;
     /* INDEXED BY: without statistics SQLite takes "exit_encounter_id IS NULL" on that column's
@@ -124,12 +124,12 @@ int bex__subject_facts(bex_store *st, int64_t subject, const char *before, const
                     "WHERE a.subject_id = ?1 AND a.exit_encounter_id IS NULL AND a.superseded_by IS NULL "
                     "AND (?2 IS NULL OR e.at < ?2) ORDER BY e.at DESC LIMIT 4", err, errlen);
     if (!s) return BEX_ERR_IO;
-    sqlite3_bind_int64(s, 1, subject);
+    db_bind_int64(s, 1, subject);
     st_bind_text(s, 2, before);
     int r;
-    while ((r = sqlite3_step(s)) == SQLITE_ROW)
-        if (out->n_open < BEX_SUBJECT_MAX_OPEN) out->open_admissions[out->n_open++] = sqlite3_column_int64(s, 0);
-    rc = r == SQLITE_DONE ? BEX_OK : st_fail(st, "reading admissions", err, errlen);
+    while ((r = db_step(s)) == DB_ROW)
+        if (out->n_open < BEX_SUBJECT_MAX_OPEN) out->open_admissions[out->n_open++] = db_column_int64(s, 0);
+    rc = r == DB_DONE ? BEX_OK : st_fail(st, "reading admissions", err, errlen);
     st_release(st, s);
     if (rc != BEX_OK || !probe || !out->has_face) return rc;
     bex_index_hit hits[5];
@@ -145,13 +145,13 @@ int bex__subject_facts(bex_store *st, int64_t subject, const char *before, const
 static int sample_vector(void *ctx, int64_t sample, float *vec) {
     bex_store *st = ctx;
     char e[128];
-    sqlite3_stmt *s = st_stmt(st, "SELECT template FROM samples WHERE id = ?1 AND model = ?2", e, sizeof e);
+    db_stmt *s = st_stmt(st, "SELECT template FROM samples WHERE id = ?1 AND model = ?2", e, sizeof e);
     if (!s) return BEX_ERR_IO;
-    sqlite3_bind_int64(s, 1, sample);
+    db_bind_int64(s, 1, sample);
     st_bind_text(s, 2, st->model);
     int rc = BEX_ERR_ARG;
-    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_bytes(s, 0) == TEMPLATE_BYTES(st)) {
-        memcpy(vec, sqlite3_column_blob(s, 0), TEMPLATE_BYTES(st));
+    if (db_step(s) == DB_ROW && db_column_bytes(s, 0) == TEMPLATE_BYTES(st)) {
+        memcpy(vec, db_column_blob(s, 0), TEMPLATE_BYTES(st));
         rc = BEX_OK;
     }
     st_release(st, s);
@@ -220,7 +220,7 @@ int bex__gallery_subjects(bex_store *st, bex_gallery g, const char *departure, c
         snprintf(err, errlen, "the %s gallery has no subject list", bex_gallery_name(g));
         return BEX_ERR_ARG;
     }
-    sqlite3_stmt *s = st_stmt(st, sql, err, errlen);
+    db_stmt *s = st_stmt(st, sql, err, errlen);
     if (!s) return BEX_ERR_IO;
     if (g == BEX_GALLERY_MANIFEST) st_bind_text(s, 1, departure);
     if (g == BEX_GALLERY_PORT) {
@@ -229,7 +229,7 @@ int bex__gallery_subjects(bex_store *st, bex_gallery g, const char *departure, c
     }
     size_t cap = 0;
     int r, rc = BEX_OK;
-    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((r = db_step(s)) == DB_ROW) {
         if (*n == cap) {
             cap = cap ? cap * 2 : 64;
             int64_t *p = bex__realloc(*out, cap * sizeof *p);
@@ -240,9 +240,9 @@ int bex__gallery_subjects(bex_store *st, bex_gallery g, const char *departure, c
             }
             *out = p;
         }
-        (*out)[(*n)++] = sqlite3_column_int64(s, 0);
+        (*out)[(*n)++] = db_column_int64(s, 0);
     }
-    if (rc == BEX_OK && r != SQLITE_DONE) rc = st_fail(st, "reading a gallery", err, errlen);
+    if (rc == BEX_OK && r != DB_DONE) rc = st_fail(st, "reading a gallery", err, errlen);
     st_release(st, s);
     if (rc != BEX_OK) {
         bex__free(*out);
@@ -255,12 +255,12 @@ int bex__gallery_subjects(bex_store *st, bex_gallery g, const char *departure, c
 int bex__departure(bex_store *st, const char *id, bex_departure_info *out, char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     snprintf(out->id, sizeof out->id, "%s", id ? id : "");
-    sqlite3_stmt *s = st_stmt(st, "SELECT direction, carrier, voyage, port, port_kind, scheduled FROM departures "
+    db_stmt *s = st_stmt(st, "SELECT direction, carrier, voyage, port, port_kind, scheduled FROM departures "
                                   "WHERE id = ?1", err, errlen);
     if (!s) return BEX_ERR_IO;
     st_bind_text(s, 1, id);
-    int r = sqlite3_step(s);
-    if (r == SQLITE_ROW) {
+    int r = db_step(s);
+    if (r == DB_ROW) {
         char dir[16], kind[20];
         out->known = 1;
         st_col_text(s, 0, dir, sizeof dir);
@@ -272,24 +272,24 @@ int bex__departure(bex_store *st, const char *id, bex_departure_info *out, char 
         bex_port_kind_parse(kind, &out->port_kind);
         st_col_text(s, 5, out->scheduled, sizeof out->scheduled);
     }
-    int rc = r == SQLITE_ROW || r == SQLITE_DONE ? BEX_OK : st_fail(st, "reading departures", err, errlen);
+    int rc = r == DB_ROW || r == DB_DONE ? BEX_OK : st_fail(st, "reading departures", err, errlen);
     st_release(st, s);
     return rc;
 }
 
 int bex__port_kind(bex_store *st, const char *port, bex_port_kind *out, char *err, size_t errlen) {
     *out = BEX_PORT_NONE;
-    sqlite3_stmt *s = st_stmt(st, "SELECT port_kind FROM encounters WHERE port = ?1 ORDER BY id DESC LIMIT 1", err,
+    db_stmt *s = st_stmt(st, "SELECT port_kind FROM encounters WHERE port = ?1 ORDER BY id DESC LIMIT 1", err,
                               errlen);
     if (!s) return BEX_ERR_IO;
     st_bind_text(s, 1, port);
-    int r = sqlite3_step(s);
-    if (r == SQLITE_ROW) {
+    int r = db_step(s);
+    if (r == DB_ROW) {
         char kind[20];
         st_col_text(s, 0, kind, sizeof kind);
         bex_port_kind_parse(kind, out);
     }
-    int rc = r == SQLITE_ROW || r == SQLITE_DONE ? BEX_OK : st_fail(st, "reading encounters", err, errlen);
+    int rc = r == DB_ROW || r == DB_DONE ? BEX_OK : st_fail(st, "reading encounters", err, errlen);
     st_release(st, s);
     return rc;
 }
@@ -305,42 +305,42 @@ int bex__open_admission(bex_store *st, int64_t subject, const char *at, int64_t 
 int bex__exit_recorded(bex_store *st, const char *port, const char *at, const float *tmpl, int *found,
                        bex_exit_result *res, char *err, size_t errlen) {
     *found = 0;
-    sqlite3_stmt *s = st_stmt(st, "SELECT e.id, coalesce(e.subject_id, 0), e.outcome FROM encounters e "
+    db_stmt *s = st_stmt(st, "SELECT e.id, coalesce(e.subject_id, 0), e.outcome FROM encounters e "
                                   "JOIN samples s ON s.encounter_id = e.id WHERE e.direction = 'exit' "
                                   "AND e.port = ?1 AND e.at = ?2 AND s.template = ?3 LIMIT 1", err, errlen);
     if (!s) return BEX_ERR_IO;
     st_bind_text(s, 1, port);
     st_bind_text(s, 2, at);
-    sqlite3_bind_blob(s, 3, tmpl, TEMPLATE_BYTES(st), SQLITE_STATIC);
-    int r = sqlite3_step(s);
-    if (r == SQLITE_ROW) {
+    db_bind_blob(s, 3, tmpl, TEMPLATE_BYTES(st));
+    int r = db_step(s);
+    if (r == DB_ROW) {
         char o[32];
         *found = 1;
-        res->encounter = sqlite3_column_int64(s, 0);
-        res->subject = sqlite3_column_int64(s, 1);
+        res->encounter = db_column_int64(s, 0);
+        res->subject = db_column_int64(s, 1);
         st_col_text(s, 2, o, sizeof o);
         if (bex_outcome_parse(o, &res->outcome) != BEX_OK) res->outcome = BEX_OUTCOME_NONE;
     }
-    int rc = r == SQLITE_ROW || r == SQLITE_DONE ? BEX_OK : st_fail(st, "reading encounters", err, errlen);
+    int rc = r == DB_ROW || r == DB_DONE ? BEX_OK : st_fail(st, "reading encounters", err, errlen);
     st_release(st, s);
     return rc;
 }
 
 int bex__encounter(bex_store *st, int64_t id, bex__encounter_info *out, char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *s = st_stmt(st, "SELECT e.id, coalesce(e.subject_id, 0), e.direction = 'exit', e.at, e.outcome, "
+    db_stmt *s = st_stmt(st, "SELECT e.id, coalesce(e.subject_id, 0), e.direction = 'exit', e.at, e.outcome, "
                                   "coalesce(e.decision, ''), coalesce(e.class, ''), coalesce(e.admit_until, ''), "
                                   "e.citizen, coalesce((SELECT a.id FROM admissions a WHERE a.entry_encounter_id = e.id "
                                   "OR a.exit_encounter_id = e.id LIMIT 1), 0) FROM encounters e WHERE e.id = ?1",
                               err, errlen);
     if (!s) return BEX_ERR_IO;
-    sqlite3_bind_int64(s, 1, id);
-    int r = sqlite3_step(s);
-    if (r == SQLITE_ROW) {
+    db_bind_int64(s, 1, id);
+    int r = db_step(s);
+    if (r == DB_ROW) {
         char o[32], d[16];
-        out->id = sqlite3_column_int64(s, 0);
-        out->subject = sqlite3_column_int64(s, 1);
-        out->exit = sqlite3_column_int(s, 2);
+        out->id = db_column_int64(s, 0);
+        out->subject = db_column_int64(s, 1);
+        out->exit = db_column_int(s, 2);
         st_col_text(s, 3, out->at, sizeof out->at);
         st_col_text(s, 4, o, sizeof o);
         bex_outcome_parse(o, &out->outcome);
@@ -348,12 +348,12 @@ int bex__encounter(bex_store *st, int64_t id, bex__encounter_info *out, char *er
         if (d[0]) bex_decision_parse(d, &out->decision);
         st_col_text(s, 6, out->class_, sizeof out->class_);
         st_col_text(s, 7, out->admit_until, sizeof out->admit_until);
-        out->citizen = sqlite3_column_int(s, 8);
-        out->admission = sqlite3_column_int64(s, 9);
+        out->citizen = db_column_int(s, 8);
+        out->admission = db_column_int64(s, 9);
     }
-    int rc = r == SQLITE_ROW || r == SQLITE_DONE ? BEX_OK : st_fail(st, "reading encounters", err, errlen);
+    int rc = r == DB_ROW || r == DB_DONE ? BEX_OK : st_fail(st, "reading encounters", err, errlen);
     st_release(st, s);
-    if (rc == BEX_OK && r == SQLITE_DONE) {
+    if (rc == BEX_OK && r == DB_DONE) {
         snprintf(err, errlen, "no encounter %lld on record", (long long)id);
         rc = BEX_ERR_ARG;
     }
@@ -363,12 +363,12 @@ int bex__encounter(bex_store *st, int64_t id, bex__encounter_info *out, char *er
 /* ---- recording ---- */
 
 int bex__insert_subject(bex_store *st, const char *at, int citizen, int64_t *id, char *err, size_t errlen) {
-    sqlite3_stmt *s = st_stmt(st, "INSERT INTO subjects(created_at, citizen) VALUES (?1, ?2)", err, errlen);
+    db_stmt *s = st_stmt(st, "INSERT INTO subjects(created_at, citizen) VALUES (?1, ?2)", err, errlen);
     if (!s) return BEX_ERR_IO;
     st_bind_text(s, 1, at);
-    sqlite3_bind_int(s, 2, citizen != 0);
+    db_bind_int(s, 2, citizen != 0);
     int rc = st_step_done(st, s, "recording a traveller", err, errlen);
-    *id = sqlite3_last_insert_rowid(st->db);
+    *id = db_last_insert_rowid(st->db);
     return rc;
 }
 
@@ -379,13 +379,13 @@ int bex__insert_document(bex_store *st, int64_t subject, const bex_mrz *d, const
         size_t l = strlen(failed);
         snprintf(failed + l, sizeof failed - l, "%s%s", i ? "," : "", d->failed[i]);
     }
-    sqlite3_stmt *s = st_stmt(st, "INSERT INTO documents(subject_id, type, format, issuing_state, number, "
+    db_stmt *s = st_stmt(st, "INSERT INTO documents(subject_id, type, format, issuing_state, number, "
                                   "nationality, surname, given_names, birth_date, sex, expiry_date, "
                                   "checks_failed, created_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
                               err, errlen);
     if (!s) return BEX_ERR_IO;
     char sex[2] = {d->sex ? d->sex : 'X', 0};
-    sqlite3_bind_int64(s, 1, subject);
+    db_bind_int64(s, 1, subject);
     st_bind_text(s, 2, d->doc_code);
     st_bind_text(s, 3, format_name(d->format));
     st_bind_text(s, 4, d->issuing_state);
@@ -399,7 +399,7 @@ int bex__insert_document(bex_store *st, int64_t subject, const bex_mrz *d, const
     st_bind_text(s, 12, failed[0] ? failed : NULL);
     st_bind_text(s, 13, at);
     int rc = st_step_done(st, s, "recording the document", err, errlen);
-    *id = sqlite3_last_insert_rowid(st->db);
+    *id = db_last_insert_rowid(st->db);
     return rc;
 }
 
@@ -409,7 +409,7 @@ int bex__insert_encounter(bex_store *st, const bex__encounter_row *e, int64_t *i
         int r0 = bex_store_get_retention(st, "images", &keep_images, err, errlen);
         if (r0 != BEX_OK) return r0;
     }
-    sqlite3_stmt *s = st_stmt(st, "INSERT INTO encounters(subject_id, document_id, direction, port, port_kind, "
+    db_stmt *s = st_stmt(st, "INSERT INTO encounters(subject_id, document_id, direction, port, port_kind, "
                                   "carrier, voyage, departure_id, at, outcome, gallery, gallery_size, score, "
                                   "threshold, decision, class, admit_until, citizen, operating_point, calibration_id, chip_check, "
                                   "chip_detail, document_image) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
@@ -429,73 +429,73 @@ int bex__insert_encounter(bex_store *st, const bex__encounter_row *e, int64_t *i
     const bex_match *m = e->match;
     if (m && m->gallery != BEX_GALLERY_NONE) {
         st_bind_text(s, 11, bex_gallery_name(m->gallery));
-        sqlite3_bind_int64(s, 12, m->gallery_size);
-        if (!isnan(m->score)) sqlite3_bind_double(s, 13, m->score);
-        else sqlite3_bind_null(s, 13);
-        if (!isnan(m->threshold)) sqlite3_bind_double(s, 14, m->threshold);
-        else sqlite3_bind_null(s, 14);
+        db_bind_int64(s, 12, m->gallery_size);
+        if (!isnan(m->score)) db_bind_double(s, 13, m->score);
+        else db_bind_null(s, 13);
+        if (!isnan(m->threshold)) db_bind_double(s, 14, m->threshold);
+        else db_bind_null(s, 14);
         st_bind_text(s, 19, m->operating_point[0] ? m->operating_point : NULL);
         st_bind_id(s, 20, m->calibration_id);
     } else {
-        for (int i = 11; i <= 14; i++) sqlite3_bind_null(s, i);
-        sqlite3_bind_null(s, 19);
-        sqlite3_bind_null(s, 20);
+        for (int i = 11; i <= 14; i++) db_bind_null(s, i);
+        db_bind_null(s, 19);
+        db_bind_null(s, 20);
     }
     st_bind_text(s, 15, e->decision ? bex_decision_name(e->decision) : NULL);
     st_bind_text(s, 16, e->class_);
     st_bind_text(s, 17, e->admit_until);
-    sqlite3_bind_int(s, 18, e->citizen != 0);
+    db_bind_int(s, 18, e->citizen != 0);
     st_bind_text(s, 21, e->chip_check);
     st_bind_text(s, 22, e->chip_detail);
     if (e->document_image && e->document_image_len && e->document_image_len < (size_t)1 << 30 && keep_images > 0)
-        sqlite3_bind_blob(s, 23, e->document_image, (int)e->document_image_len, SQLITE_STATIC);
-    else sqlite3_bind_null(s, 23);
+        db_bind_blob(s, 23, e->document_image, (int)e->document_image_len);
+    else db_bind_null(s, 23);
     int rc = st_step_done(st, s, "recording the encounter", err, errlen);
-    *id = sqlite3_last_insert_rowid(st->db);
+    *id = db_last_insert_rowid(st->db);
     return rc;
 }
 
 int bex__set_decision(bex_store *st, int64_t encounter, bex_decision d, char *err, size_t errlen) {
-    sqlite3_stmt *s = st_stmt(st, "UPDATE encounters SET decision = ?2 WHERE id = ?1", err, errlen);
+    db_stmt *s = st_stmt(st, "UPDATE encounters SET decision = ?2 WHERE id = ?1", err, errlen);
     if (!s) return BEX_ERR_IO;
-    sqlite3_bind_int64(s, 1, encounter);
+    db_bind_int64(s, 1, encounter);
     st_bind_text(s, 2, bex_decision_name(d));
     return st_step_done(st, s, "recording the decision", err, errlen);
 }
 
 int bex__insert_admission(bex_store *st, int64_t subject, int64_t entry, const char *class_, const char *admit_until,
                           int64_t *id, char *err, size_t errlen) {
-    sqlite3_stmt *s = st_stmt(st, "INSERT INTO admissions(subject_id, entry_encounter_id, class, admit_until) "
+    db_stmt *s = st_stmt(st, "INSERT INTO admissions(subject_id, entry_encounter_id, class, admit_until) "
                                   "VALUES (?1, ?2, ?3, ?4)", err, errlen);
     if (!s) return BEX_ERR_IO;
-    sqlite3_bind_int64(s, 1, subject);
-    sqlite3_bind_int64(s, 2, entry);
+    db_bind_int64(s, 1, subject);
+    db_bind_int64(s, 2, entry);
     st_bind_text(s, 3, class_);
     st_bind_text(s, 4, admit_until);
     int rc = st_step_done(st, s, "recording the admission", err, errlen);
-    *id = sqlite3_last_insert_rowid(st->db);
+    *id = db_last_insert_rowid(st->db);
     return rc;
 }
 
 int bex__close_admission(bex_store *st, int64_t admission, int64_t exit, char *err, size_t errlen) {
-    sqlite3_stmt *s = st_stmt(st, "UPDATE admissions SET exit_encounter_id = ?2 WHERE id = ?1", err, errlen);
+    db_stmt *s = st_stmt(st, "UPDATE admissions SET exit_encounter_id = ?2 WHERE id = ?1", err, errlen);
     if (!s) return BEX_ERR_IO;
-    sqlite3_bind_int64(s, 1, admission);
-    sqlite3_bind_int64(s, 2, exit);
+    db_bind_int64(s, 1, admission);
+    db_bind_int64(s, 2, exit);
     return st_step_done(st, s, "closing the admission", err, errlen);
 }
 
 int bex__supersede_admission(bex_store *st, int64_t admission, int64_t entry, char *err, size_t errlen) {
-    sqlite3_stmt *s = st_stmt(st, "UPDATE admissions SET superseded_by = ?2 WHERE id = ?1", err, errlen);
+    db_stmt *s = st_stmt(st, "UPDATE admissions SET superseded_by = ?2 WHERE id = ?1", err, errlen);
     if (!s) return BEX_ERR_IO;
-    sqlite3_bind_int64(s, 1, admission);
-    sqlite3_bind_int64(s, 2, entry);
+    db_bind_int64(s, 1, admission);
+    db_bind_int64(s, 2, entry);
     return st_step_done(st, s, "closing an earlier admission", err, errlen);
 }
 
 int bex__insert_flag(bex_store *st, const bex_flag_plan *p, int64_t encounter, const char *departure, const char *at,
                      bex_flag *out, char *err, size_t errlen) {
-    sqlite3_stmt *s = st_stmt(st, "INSERT INTO flags(kind, encounter_id, departure_id, detail, created_at) "
+    db_stmt *s = st_stmt(st, "INSERT INTO flags(kind, encounter_id, departure_id, detail, created_at) "
                                   "VALUES (?1, ?2, ?3, ?4, ?5)", err, errlen);
     if (!s) return BEX_ERR_IO;
     st_bind_text(s, 1, bex_flag_kind_name(p->kind));
@@ -505,7 +505,7 @@ int bex__insert_flag(bex_store *st, const bex_flag_plan *p, int64_t encounter, c
     st_bind_text(s, 5, at);
     int rc = st_step_done(st, s, "writing a flag", err, errlen);
     if (rc != BEX_OK) return rc;
-    int64_t id = sqlite3_last_insert_rowid(st->db);
+    int64_t id = db_last_insert_rowid(st->db);
     int ns = p->n_subjects < BEX_FLAG_MAX_IDS ? p->n_subjects : BEX_FLAG_MAX_IDS;
     int nd = p->n_documents < BEX_FLAG_MAX_IDS ? p->n_documents : BEX_FLAG_MAX_IDS;
     for (int i = 0; i < ns + nd && rc == BEX_OK; i++) {
@@ -514,8 +514,8 @@ int bex__insert_flag(bex_store *st, const bex_flag_plan *p, int64_t encounter, c
         s = st_stmt(st, i < ns ? "INSERT OR IGNORE INTO flag_subjects VALUES (?1, ?2)"
                                : "INSERT OR IGNORE INTO flag_documents VALUES (?1, ?2)", err, errlen);
         if (!s) return BEX_ERR_IO;
-        sqlite3_bind_int64(s, 1, id);
-        sqlite3_bind_int64(s, 2, v);
+        db_bind_int64(s, 1, id);
+        db_bind_int64(s, 2, v);
         rc = st_step_done(st, s, "writing a flag", err, errlen);
     }
     if (rc == BEX_OK && out) {
@@ -543,12 +543,12 @@ int bex__insert_flag(bex_store *st, const bex_flag_plan *p, int64_t encounter, c
 
 int bex__set_flag_status(bex_store *st, int64_t flag, bex_flag_status status, int *found, char *err,
                          size_t errlen) {
-    sqlite3_stmt *s = st_stmt(st, "UPDATE flags SET status = ?2 WHERE id = ?1", err, errlen);
+    db_stmt *s = st_stmt(st, "UPDATE flags SET status = ?2 WHERE id = ?1", err, errlen);
     if (!s) return BEX_ERR_IO;
-    sqlite3_bind_int64(s, 1, flag);
+    db_bind_int64(s, 1, flag);
     st_bind_text(s, 2, bex_flag_status_name(status));
     int rc = st_step_done(st, s, "updating the flag", err, errlen);
-    *found = rc == BEX_OK && sqlite3_changes(st->db) > 0;
+    *found = rc == BEX_OK && db_changes(st->db) > 0;
     return rc;
 }
 
@@ -558,7 +558,7 @@ int bex__insert_sample(bex_store *st, int64_t subject, int64_t encounter, const 
     long long keep_images = 0;
     int rc = bex_store_get_retention(st, "images", &keep_images, err, errlen);
     if (rc != BEX_OK) return rc;
-    sqlite3_stmt *s = st_stmt(st, "INSERT INTO samples(subject_id, encounter_id, source, model, template, quality, "
+    db_stmt *s = st_stmt(st, "INSERT INTO samples(subject_id, encounter_id, source, model, template, quality, "
                                   "captured_at, image, citizen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                               err, errlen);
     if (!s) return BEX_ERR_IO;
@@ -566,16 +566,16 @@ int bex__insert_sample(bex_store *st, int64_t subject, int64_t encounter, const 
     st_bind_id(s, 2, encounter);
     st_bind_text(s, 3, source);
     st_bind_text(s, 4, st->model);
-    sqlite3_bind_blob(s, 5, tmpl, TEMPLATE_BYTES(st), SQLITE_STATIC);
-    if (isnan(quality)) sqlite3_bind_null(s, 6);
-    else sqlite3_bind_double(s, 6, quality);
+    db_bind_blob(s, 5, tmpl, TEMPLATE_BYTES(st));
+    if (isnan(quality)) db_bind_null(s, 6);
+    else db_bind_double(s, 6, quality);
     st_bind_text(s, 7, at);
     if (image && image_len && image_len < (size_t)1 << 30 && keep_images > 0)
-        sqlite3_bind_blob(s, 8, image, (int)image_len, SQLITE_STATIC);
-    else sqlite3_bind_null(s, 8);
-    sqlite3_bind_int(s, 9, citizen != 0);
+        db_bind_blob(s, 8, image, (int)image_len);
+    else db_bind_null(s, 8);
+    db_bind_int(s, 9, citizen != 0);
     rc = st_step_done(st, s, "storing a face sample", err, errlen);
-    int64_t sid = sqlite3_last_insert_rowid(st->db);
+    int64_t sid = db_last_insert_rowid(st->db);
     if (id) *id = sid;
     if (rc == BEX_OK && subject && !citizen && searchable) rc = st_pending_add(st, sid, subject, tmpl);
     return rc;
@@ -593,27 +593,27 @@ int bex__document_has_sample(bex_store *st, int64_t document, const char *source
 
 /* Runs a static UPDATE / DELETE with ?1 and ?2 bound to two ids. */
 static int run2(bex_store *st, const char *sql, int64_t a, int64_t b, const char *what, char *err, size_t errlen) {
-    sqlite3_stmt *s = st_stmt(st, sql, err, errlen);
+    db_stmt *s = st_stmt(st, sql, err, errlen);
     if (!s) return BEX_ERR_IO;
-    sqlite3_bind_int64(s, 1, a);
-    if (sqlite3_bind_parameter_count(s) >= 2) sqlite3_bind_int64(s, 2, b);
+    db_bind_int64(s, 1, a);
+    if (db_bind_parameter_count(s) >= 2) db_bind_int64(s, 2, b);
     return st_step_done(st, s, what, err, errlen);
 }
 
 /* Queues the index additions of a subject's samples (or an encounter's, by_encounter). */
 static int index_samples(bex_store *st, int by_encounter, int64_t id, int64_t subject, char *err, size_t errlen) {
-    sqlite3_stmt *s = st_stmt(st, by_encounter ? "SELECT id, template FROM samples WHERE encounter_id = ?1 "
+    db_stmt *s = st_stmt(st, by_encounter ? "SELECT id, template FROM samples WHERE encounter_id = ?1 "
                                                  "AND model = ?2 AND citizen = 0"
                                                : "SELECT id, template FROM samples WHERE subject_id = ?1 "
                                                  "AND model = ?2 AND citizen = 0", err, errlen);
     if (!s) return BEX_ERR_IO;
-    sqlite3_bind_int64(s, 1, id);
+    db_bind_int64(s, 1, id);
     st_bind_text(s, 2, st->model);
     int r, rc = BEX_OK;
-    while (rc == BEX_OK && (r = sqlite3_step(s)) == SQLITE_ROW)
-        if (sqlite3_column_bytes(s, 1) == TEMPLATE_BYTES(st))
-            rc = st_pending_add(st, sqlite3_column_int64(s, 0), subject, (const float *)sqlite3_column_blob(s, 1));
-    if (rc == BEX_OK && r != SQLITE_DONE) rc = st_fail(st, "reading samples", err, errlen);
+    while (rc == BEX_OK && (r = db_step(s)) == DB_ROW)
+        if (db_column_bytes(s, 1) == TEMPLATE_BYTES(st))
+            rc = st_pending_add(st, db_column_int64(s, 0), subject, (const float *)db_column_blob(s, 1));
+    if (rc == BEX_OK && r != DB_DONE) rc = st_fail(st, "reading samples", err, errlen);
     st_release(st, s);
     return rc;
 }
@@ -647,7 +647,7 @@ int bex__reclassify_citizen(bex_store *st, int64_t subject, char *err, size_t er
 
 int bex__erase_samples(bex_store *st, int64_t subject, long long *n, char *err, size_t errlen) {
     int rc = run2(st, "DELETE FROM samples WHERE subject_id = ?1", subject, 0, "erasing biometrics", err, errlen);
-    *n = rc == BEX_OK ? sqlite3_changes(st->db) : 0;
+    *n = rc == BEX_OK ? db_changes(st->db) : 0;
     /* the document photos presented at its crossings go too */
     if (rc == BEX_OK)
         rc = run2(st, "UPDATE encounters SET document_image = NULL WHERE subject_id = ?1 AND document_image IS NOT NULL",
@@ -686,13 +686,13 @@ static int move_rows(bex_store *st, int64_t merge, const char *tbl, int64_t keep
 
 int bex__merge(bex_store *st, int64_t keep, int64_t other, const char *at, int64_t *merge, char *err,
                size_t errlen) {
-    sqlite3_stmt *s = st_stmt(st, "INSERT INTO merges(kept, merged, at) VALUES (?1, ?2, ?3)", err, errlen);
+    db_stmt *s = st_stmt(st, "INSERT INTO merges(kept, merged, at) VALUES (?1, ?2, ?3)", err, errlen);
     if (!s) return BEX_ERR_IO;
-    sqlite3_bind_int64(s, 1, keep);
-    sqlite3_bind_int64(s, 2, other);
+    db_bind_int64(s, 1, keep);
+    db_bind_int64(s, 2, other);
     st_bind_text(s, 3, at);
     int rc = st_step_done(st, s, "recording the merge", err, errlen);
-    *merge = sqlite3_last_insert_rowid(st->db);
+    *merge = db_last_insert_rowid(st->db);
     static const char *const tables[] = {"documents", "samples", "encounters", "admissions", "flag_subjects"};
     for (size_t i = 0; rc == BEX_OK && i < sizeof tables / sizeof *tables; i++)
         rc = move_rows(st, *merge, tables[i], keep, other, err, errlen);
@@ -703,20 +703,20 @@ int bex__merge(bex_store *st, int64_t keep, int64_t other, const char *at, int64
 int bex__unmerge(bex_store *st, int64_t merge, const char *at, int64_t *kept, int64_t *merged, char *err,
                  size_t errlen) {
     *kept = *merged = 0;
-    sqlite3_stmt *s = st_stmt(st, "SELECT kept, merged, undone_at IS NOT NULL FROM merges WHERE id = ?1", err, errlen);
+    db_stmt *s = st_stmt(st, "SELECT kept, merged, undone_at IS NOT NULL FROM merges WHERE id = ?1", err, errlen);
     if (!s) return BEX_ERR_IO;
-    sqlite3_bind_int64(s, 1, merge);
-    int r = sqlite3_step(s), undone = 0;
-    if (r == SQLITE_ROW) {
-        *kept = sqlite3_column_int64(s, 0);
-        *merged = sqlite3_column_int64(s, 1);
-        undone = sqlite3_column_int(s, 2);
+    db_bind_int64(s, 1, merge);
+    int r = db_step(s), undone = 0;
+    if (r == DB_ROW) {
+        *kept = db_column_int64(s, 0);
+        *merged = db_column_int64(s, 1);
+        undone = db_column_int(s, 2);
     }
-    int rc = r == SQLITE_ROW || r == SQLITE_DONE ? BEX_OK : st_fail(st, "reading merges", err, errlen);
+    int rc = r == DB_ROW || r == DB_DONE ? BEX_OK : st_fail(st, "reading merges", err, errlen);
     st_release(st, s);
     if (rc != BEX_OK) return rc;
-    if (r == SQLITE_DONE || undone) {
-        snprintf(err, errlen, r == SQLITE_DONE ? "no merge %lld on record" : "merge %lld was undone already",
+    if (r == DB_DONE || undone) {
+        snprintf(err, errlen, r == DB_DONE ? "no merge %lld on record" : "merge %lld was undone already",
                  (long long)merge);
         return BEX_ERR_ARG;
     }
@@ -737,7 +737,7 @@ int bex__unmerge(bex_store *st, int64_t merge, const char *at, int64_t *kept, in
     if (rc == BEX_OK) {
         s = st_stmt(st, "UPDATE merges SET undone_at = ?2 WHERE id = ?1", err, errlen);
         if (!s) return BEX_ERR_IO;
-        sqlite3_bind_int64(s, 1, merge);
+        db_bind_int64(s, 1, merge);
         st_bind_text(s, 2, at);
         rc = st_step_done(st, s, "undoing the merge", err, errlen);
     }
@@ -747,20 +747,20 @@ int bex__unmerge(bex_store *st, int64_t merge, const char *at, int64_t *kept, in
 
 /* ---- retention ---- */
 
-static int64_t time_of(sqlite3_stmt *s, int i) {
+static int64_t time_of(db_stmt *s, int i) {
     int64_t t = 0;
-    const unsigned char *v = sqlite3_column_text(s, i);
+    const unsigned char *v = db_column_text(s, i);
     if (!v || bex_time_parse((const char *)v, &t) != BEX_OK) return 0;
     return t;
 }
 
 /* Steps s, whose rows are (id, citizen, unmatched, captured_at, has_image, open_flag), into
  * *out (free()); releases s. what names the rows in a failure's message. */
-static int read_due(bex_store *st, sqlite3_stmt *s, const char *what, bex__sample_due **out, size_t *n,
+static int read_due(bex_store *st, db_stmt *s, const char *what, bex__sample_due **out, size_t *n,
                     char *err, size_t errlen) {
     size_t cap = 0;
     int r, rc = BEX_OK;
-    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((r = db_step(s)) == DB_ROW) {
         if (*n == cap) {
             cap = cap ? cap * 2 : 256;
             bex__sample_due *p = bex__realloc(*out, cap * sizeof *p);
@@ -772,14 +772,14 @@ static int read_due(bex_store *st, sqlite3_stmt *s, const char *what, bex__sampl
             *out = p;
         }
         bex__sample_due *d = &(*out)[(*n)++];
-        d->id = sqlite3_column_int64(s, 0);
-        d->facts.citizen = sqlite3_column_int(s, 1) != 0;
-        d->facts.unmatched = sqlite3_column_int(s, 2) != 0;
+        d->id = db_column_int64(s, 0);
+        d->facts.citizen = db_column_int(s, 1) != 0;
+        d->facts.unmatched = db_column_int(s, 2) != 0;
         d->facts.captured_at = time_of(s, 3);
-        d->facts.has_image = sqlite3_column_int(s, 4) != 0;
-        d->facts.open_flag = sqlite3_column_int(s, 5) != 0;
+        d->facts.has_image = db_column_int(s, 4) != 0;
+        d->facts.open_flag = db_column_int(s, 5) != 0;
     }
-    if (rc == BEX_OK && r != SQLITE_DONE) rc = st_fail(st, what, err, errlen);
+    if (rc == BEX_OK && r != DB_DONE) rc = st_fail(st, what, err, errlen);
     st_release(st, s);
     if (rc != BEX_OK) {
         bex__free(*out);
@@ -798,7 +798,7 @@ int bex__purge_candidates(bex_store *st, const char *capture_cut, const char *im
      * sample's encounter has a flag still open (flags_by_encounter) */
 #define OPEN_FLAG "EXISTS (SELECT 1 FROM flags f WHERE f.encounter_id = samples.encounter_id AND f.status = 'open')"
 
-    sqlite3_stmt *s = st_stmt(st,
+    db_stmt *s = st_stmt(st,
         "SELECT id, citizen, subject_id IS NULL, captured_at, image IS NOT NULL, " OPEN_FLAG " FROM samples "
         "WHERE (citizen = 1 OR subject_id IS NULL) AND captured_at <= ?1 "
         "UNION SELECT id, citizen, subject_id IS NULL, captured_at, image IS NOT NULL, " OPEN_FLAG " FROM samples "
@@ -815,7 +815,7 @@ int bex__encounter_images_due(bex_store *st, const char *cut, bex__sample_due **
     *out = NULL;
     *n = 0;
     /* the same facts as a sample's: never unmatched (an entry's), an image by construction */
-    sqlite3_stmt *s = st_stmt(st,
+    db_stmt *s = st_stmt(st,
         "SELECT id, citizen, 0, at, 1, EXISTS (SELECT 1 FROM flags f WHERE f.encounter_id = encounters.id AND "
         "f.status = 'open') FROM encounters WHERE document_image IS NOT NULL AND at <= ?1", err, errlen);
     if (!s) return BEX_ERR_IO;
@@ -837,9 +837,9 @@ int bex__drop_image(bex_store *st, int64_t sample, char *err, size_t errlen) {
     return run2(st, "UPDATE samples SET image = NULL WHERE id = ?1", sample, 0, "purging", err, errlen);
 }
 
-static bex_day day_of(sqlite3_stmt *s, int i) {
+static bex_day day_of(db_stmt *s, int i) {
     int64_t t;
-    const unsigned char *v = sqlite3_column_text(s, i);
+    const unsigned char *v = db_column_text(s, i);
     if (!v || bex_time_parse((const char *)v, &t) != BEX_OK) return BEX_DAY_NONE;
     return (bex_day)(t >= 0 ? t / 86400 : -((-t + 86399) / 86400));
 }
@@ -848,11 +848,11 @@ int bex__subject_candidates(bex_store *st, const char *cut, bex__subject_due **o
                             size_t errlen) {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *s = st_stmt(st,
+    db_stmt *s = st_stmt(st,
         "SELECT id, citizen, last_seen FROM (SELECT p.id, p.citizen, max(p.created_at, coalesce((SELECT max(e.at) "
         "FROM encounters e WHERE e.subject_id = p.id), '')) AS last_seen FROM subjects p) WHERE last_seen <= ?1",
         err, errlen);
-    sqlite3_stmt *a = st_stmt(st, "SELECT substr(e.at, 1, 10), substr(x.at, 1, 10), a.admit_until, "
+    db_stmt *a = st_stmt(st, "SELECT substr(e.at, 1, 10), substr(x.at, 1, 10), a.admit_until, "
                                   "a.superseded_by IS NOT NULL FROM admissions a "
                                   "JOIN encounters e ON e.id = a.entry_encounter_id "
                                   "LEFT JOIN encounters x ON x.id = a.exit_encounter_id WHERE a.subject_id = ?1",
@@ -864,7 +864,7 @@ int bex__subject_candidates(bex_store *st, const char *cut, bex__subject_due **o
     st_bind_text(s, 1, cut);
     size_t cap = 0;
     int r, rc = BEX_OK;
-    while (rc == BEX_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
+    while (rc == BEX_OK && (r = db_step(s)) == DB_ROW) {
         if (*n == cap) {
             cap = cap ? cap * 2 : 64;
             bex__subject_due *p = bex__realloc(*out, cap * sizeof *p);
@@ -877,13 +877,13 @@ int bex__subject_candidates(bex_store *st, const char *cut, bex__subject_due **o
         }
         bex__subject_due *d = &(*out)[(*n)++];
         memset(d, 0, sizeof *d);
-        d->id = sqlite3_column_int64(s, 0);
-        d->citizen = sqlite3_column_int(s, 1);
+        d->id = db_column_int64(s, 0);
+        d->citizen = db_column_int(s, 1);
         st_col_text(s, 2, d->last_seen, sizeof d->last_seen);
-        sqlite3_bind_int64(a, 1, d->id);
+        db_bind_int64(a, 1, d->id);
         size_t scap = 0;
         int ra;
-        while ((ra = sqlite3_step(a)) == SQLITE_ROW) {
+        while ((ra = db_step(a)) == DB_ROW) {
             if (d->n_stays == scap) {
                 scap = scap ? scap * 2 : 4;
                 bex_stay *ns = bex__realloc(d->stays, scap * sizeof *ns);
@@ -899,13 +899,13 @@ int bex__subject_candidates(bex_store *st, const char *cut, bex__subject_due **o
             x->entry = day_of(a, 0);
             x->exit = day_of(a, 1);
             x->admit_until = day_of(a, 2);
-            x->no_exit_recorded = sqlite3_column_int(a, 3) && x->exit == BEX_DAY_NONE;
+            x->no_exit_recorded = db_column_int(a, 3) && x->exit == BEX_DAY_NONE;
             if (x->entry == BEX_DAY_NONE) d->n_stays--;
         }
-        if (rc == BEX_OK && ra != SQLITE_DONE) rc = st_fail(st, "reading admissions", err, errlen);
-        sqlite3_reset(a);
+        if (rc == BEX_OK && ra != DB_DONE) rc = st_fail(st, "reading admissions", err, errlen);
+        db_reset(a);
     }
-    if (rc == BEX_OK && r != SQLITE_DONE) rc = st_fail(st, "reading subjects", err, errlen);
+    if (rc == BEX_OK && r != DB_DONE) rc = st_fail(st, "reading subjects", err, errlen);
     st_release(st, s);
     st_release(st, a);
     if (rc != BEX_OK) {
@@ -928,10 +928,10 @@ int bex__delete_subject(bex_store *st, int64_t subject, char *err, size_t errlen
 }
 
 int bex__delete_unmatched_exits(bex_store *st, const char *cut, long long *n, char *err, size_t errlen) {
-    sqlite3_stmt *s = st_stmt(st, "DELETE FROM encounters WHERE subject_id IS NULL AND at <= ?1", err, errlen);
+    db_stmt *s = st_stmt(st, "DELETE FROM encounters WHERE subject_id IS NULL AND at <= ?1", err, errlen);
     if (!s) return BEX_ERR_IO;
     st_bind_text(s, 1, cut);
     int rc = st_step_done(st, s, "purging", err, errlen);
-    *n = rc == BEX_OK ? sqlite3_changes(st->db) : 0;
+    *n = rc == BEX_OK ? db_changes(st->db) : 0;
     return rc;
 }

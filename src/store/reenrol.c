@@ -30,7 +30,7 @@ int bex_store_reenrol(bex_store *st, const char *model, int dim, bex_store_templ
     float *t = bex__malloc(sizeof(float) * (size_t)dim);
     if (!t) return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory");
     int rc = st_begin(st, err, errlen);
-    sqlite3_stmt *sel = NULL, *done = NULL, *ins = NULL;
+    db_stmt *sel = NULL, *done = NULL, *ins = NULL;
     if (rc == BEX_OK) {
         sel = st_prep(st, "SELECT id, subject_id, encounter_id, source, quality, captured_at, citizen, image "
                           "FROM samples WHERE model = ?1 AND modality = 'face' AND subject_id IS NOT NULL ORDER BY id",
@@ -45,26 +45,26 @@ int bex_store_reenrol(bex_store *st, const char *model, int dim, bex_store_templ
     }
     if (rc == BEX_OK) st_bind_text(sel, 1, st->model);
     int s;
-    while (rc == BEX_OK && (s = sqlite3_step(sel)) == SQLITE_ROW) {
+    while (rc == BEX_OK && (s = db_step(sel)) == DB_ROW) {
         r.samples++;
-        int64_t subject = sqlite3_column_int64(sel, 1);
-        sqlite3_reset(done);
+        int64_t subject = db_column_int64(sel, 1);
+        db_reset(done);
         st_bind_text(done, 1, model);
-        sqlite3_bind_int64(done, 2, subject);
-        sqlite3_bind_value(done, 3, sqlite3_column_value(sel, 2));
-        sqlite3_bind_value(done, 4, sqlite3_column_value(sel, 3));
-        sqlite3_bind_value(done, 5, sqlite3_column_value(sel, 5));
-        int d = sqlite3_step(done);
-        if (d == SQLITE_ROW) {
+        db_bind_int64(done, 2, subject);
+        db_bind_column(done, 3, sel, 2);
+        db_bind_column(done, 4, sel, 3);
+        db_bind_column(done, 5, sel, 5);
+        int d = db_step(done);
+        if (d == DB_ROW) {
             r.already++;
             continue;
         }
-        if (d != SQLITE_DONE) {
+        if (d != DB_DONE) {
             rc = st_fail(st, "reading the samples", err, errlen);
             break;
         }
-        int len = sqlite3_column_bytes(sel, 7);
-        const void *img = sqlite3_column_blob(sel, 7);
+        int len = db_column_bytes(sel, 7);
+        const void *img = db_column_blob(sel, 7);
         if (!img || len <= 0) {
             r.no_image++;
             continue;
@@ -77,31 +77,31 @@ int bex_store_reenrol(bex_store *st, const char *model, int dim, bex_store_templ
             continue;
         }
         if (frc != BEX_OK) {
-            rc = bex__fail(err, errlen, frc, "sample %lld: %s", (long long)sqlite3_column_int64(sel, 0), e2);
+            rc = bex__fail(err, errlen, frc, "sample %lld: %s", (long long)db_column_int64(sel, 0), e2);
             break;
         }
-        sqlite3_reset(ins);
-        sqlite3_bind_int64(ins, 1, subject);
-        sqlite3_bind_value(ins, 2, sqlite3_column_value(sel, 2));
-        sqlite3_bind_value(ins, 3, sqlite3_column_value(sel, 3));
+        db_reset(ins);
+        db_bind_int64(ins, 1, subject);
+        db_bind_column(ins, 2, sel, 2);
+        db_bind_column(ins, 3, sel, 3);
         st_bind_text(ins, 4, model);
-        sqlite3_bind_blob(ins, 5, t, (int)(sizeof(float) * (size_t)dim), SQLITE_TRANSIENT);
-        sqlite3_bind_value(ins, 6, sqlite3_column_value(sel, 4));
-        sqlite3_bind_value(ins, 7, sqlite3_column_value(sel, 5));
-        sqlite3_bind_value(ins, 8, sqlite3_column_value(sel, 6));
-        if (sqlite3_step(ins) != SQLITE_DONE) {
+        db_bind_blob(ins, 5, t, (int)(sizeof(float) * (size_t)dim));
+        db_bind_column(ins, 6, sel, 4);
+        db_bind_column(ins, 7, sel, 5);
+        db_bind_column(ins, 8, sel, 6);
+        if (db_step(ins) != DB_DONE) {
             rc = st_fail(st, "writing a template of the new model", err, errlen);
             break;
         }
         r.reenrolled++;
     }
-    if (rc == BEX_OK && s != SQLITE_DONE) rc = st_fail(st, "reading the samples", err, errlen);
-    sqlite3_finalize(sel);
-    sqlite3_finalize(done);
-    sqlite3_finalize(ins);
+    if (rc == BEX_OK && s != DB_DONE) rc = st_fail(st, "reading the samples", err, errlen);
+    db_finalize(sel);
+    db_finalize(done);
+    db_finalize(ins);
     bex__free(t);
     /* the subjects with a sample of the store's model and none of the new one */
-    sqlite3_stmt *need = rc == BEX_OK ? st_prep(st,
+    db_stmt *need = rc == BEX_OK ? st_prep(st,
         "SELECT DISTINCT subject_id FROM samples o WHERE o.model = ?1 AND o.modality = 'face' AND o.subject_id IS NOT NULL "
         "AND NOT EXISTS (SELECT 1 FROM samples n WHERE n.subject_id = o.subject_id AND n.model = ?2) ORDER BY subject_id",
         err, errlen) : NULL;
@@ -110,7 +110,7 @@ int bex_store_reenrol(bex_store *st, const char *model, int dim, bex_store_templ
     if (rc == BEX_OK) {
         st_bind_text(need, 1, st->model);
         st_bind_text(need, 2, model);
-        while ((s = sqlite3_step(need)) == SQLITE_ROW) {
+        while ((s = db_step(need)) == DB_ROW) {
             if (r.n_need_capture == cap) {
                 cap = cap ? cap * 2 : 64;
                 int64_t *p = bex__realloc(r.need_capture, cap * sizeof *p);
@@ -120,11 +120,11 @@ int bex_store_reenrol(bex_store *st, const char *model, int dim, bex_store_templ
                 }
                 r.need_capture = p;
             }
-            r.need_capture[r.n_need_capture++] = sqlite3_column_int64(need, 0);
+            r.need_capture[r.n_need_capture++] = db_column_int64(need, 0);
         }
-        if (rc == BEX_OK && s != SQLITE_DONE) rc = st_fail(st, "listing the subjects to capture again", err, errlen);
+        if (rc == BEX_OK && s != DB_DONE) rc = st_fail(st, "listing the subjects to capture again", err, errlen);
     }
-    sqlite3_finalize(need);
+    db_finalize(need);
     if (rc == BEX_OK) {
         if (r.n_need_capture) qsort(r.need_capture, r.n_need_capture, sizeof *r.need_capture, cmp_id); /* NULL when none */
         char detail[512];

@@ -11,9 +11,9 @@
 #include "store/store_impl.h"
 #include "util/util.h"
 
-static bex_day col_day(sqlite3_stmt *s, int i) {
+static bex_day col_day(db_stmt *s, int i) {
     int64_t t;
-    const unsigned char *v = sqlite3_column_text(s, i);
+    const unsigned char *v = db_column_text(s, i);
     if (!v || bex_time_parse((const char *)v, &t) != BEX_OK) return BEX_DAY_NONE;
     return (bex_day)(t >= 0 ? t / 86400 : -((-t + 86399) / 86400));
 }
@@ -24,7 +24,7 @@ int bex__overstay_rows(bex_store *st, const char *day, bex_overstay_row **rows, 
     *stays = NULL;
     *n = 0;
     /* one row per admission entered by the day, a subject's together (the EU rule needs them all) */
-    sqlite3_stmt *s = st_stmt(st,
+    db_stmt *s = st_stmt(st,
         "SELECT a.id, a.subject_id, coalesce(d.number, ''), coalesce(d.nationality, ''), a.class, "
         "e.port, substr(e.at, 1, 10), substr(x.at, 1, 10), a.admit_until, a.superseded_by IS NOT NULL "
         "FROM admissions a JOIN encounters e ON e.id = a.entry_encounter_id "
@@ -38,7 +38,7 @@ int bex__overstay_rows(bex_store *st, const char *day, bex_overstay_row **rows, 
     bex_stay *y = NULL;
     size_t cap = 0, cnt = 0;
     int step, rc = BEX_OK;
-    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((step = db_step(s)) == DB_ROW) {
         if (cnt == cap) {
             cap = cap ? cap * 2 : 256;
             bex_overstay_row *nr = bex__realloc(r, cap * sizeof *nr);
@@ -53,8 +53,8 @@ int bex__overstay_rows(bex_store *st, const char *day, bex_overstay_row **rows, 
         }
         bex_overstay_row *x = &r[cnt];
         memset(x, 0, sizeof *x);
-        x->admission = sqlite3_column_int64(s, 0);
-        x->subject = sqlite3_column_int64(s, 1);
+        x->admission = db_column_int64(s, 0);
+        x->subject = db_column_int64(s, 1);
         st_col_text(s, 2, x->document, sizeof x->document);
         st_col_text(s, 3, x->nationality, sizeof x->nationality);
         st_col_text(s, 4, x->admission_class, sizeof x->admission_class);
@@ -67,11 +67,11 @@ int bex__overstay_rows(bex_store *st, const char *day, bex_overstay_row **rows, 
         z->entry = col_day(s, 6);
         z->exit = col_day(s, 7);
         z->admit_until = col_day(s, 8);
-        z->no_exit_recorded = sqlite3_column_int(s, 9) && z->exit == BEX_DAY_NONE;
+        z->no_exit_recorded = db_column_int(s, 9) && z->exit == BEX_DAY_NONE;
         if (z->entry == BEX_DAY_NONE) continue; /* cannot happen with the schema's dates */
         cnt++;
     }
-    if (rc == BEX_OK && step != SQLITE_DONE) rc = st_fail(st, "reading admissions", err, errlen);
+    if (rc == BEX_OK && step != DB_DONE) rc = st_fail(st, "reading admissions", err, errlen);
     st_release(st, s);
     if (rc != BEX_OK) {
         bex__free(r);
@@ -105,35 +105,35 @@ int bex__flags(bex_store *st, const bex_flag_query *q, bex_flag **flags, size_t 
     snprintf(ssql, sizeof ssql, "SELECT f.id, f.kind, coalesce(f.encounter_id, 0), coalesce(f.departure_id, ''), "
              "f.detail, f.created_at, f.status, coalesce(e.port, d.port, '') %s %s%s ORDER BY f.id DESC LIMIT ?6 "
              "OFFSET ?7", join, where, q && q->before ? " AND f.id < ?8" : "");
-    sqlite3_stmt *c = st_prep(st, csql, err, errlen);
-    sqlite3_stmt *s = c ? st_prep(st, ssql, err, errlen) : NULL;
-    sqlite3_stmt *fs = s ? st_stmt(st, "SELECT subject_id FROM flag_subjects WHERE flag_id = ?1", err, errlen) : NULL;
-    sqlite3_stmt *fd = fs ? st_stmt(st, "SELECT document_id FROM flag_documents WHERE flag_id = ?1", err, errlen) : NULL;
+    db_stmt *c = st_prep(st, csql, err, errlen);
+    db_stmt *s = c ? st_prep(st, ssql, err, errlen) : NULL;
+    db_stmt *fs = s ? st_stmt(st, "SELECT subject_id FROM flag_subjects WHERE flag_id = ?1", err, errlen) : NULL;
+    db_stmt *fd = fs ? st_stmt(st, "SELECT document_id FROM flag_documents WHERE flag_id = ?1", err, errlen) : NULL;
     if (!s || !c || !fs || !fd) {
-        sqlite3_finalize(c);
-        sqlite3_finalize(s);
+        db_finalize(c);
+        db_finalize(s);
         if (fs) st_release(st, fs);
         return BEX_ERR_IO;
     }
     for (int k = 0; k < 2; k++) {
-        sqlite3_stmt *x = k ? s : c;
+        db_stmt *x = k ? s : c;
         if (q && q->status) st_bind_text(x, 1, bex_flag_status_name(q->status));
         if (q && q->kind) st_bind_text(x, 2, bex_flag_kind_name(q->kind));
         if (q && q->port) st_bind_text(x, 3, q->port);
         if (q && q->since) st_bind_text(x, 4, q->since);
         if (q && q->until) st_bind_text(x, 5, q->until);
     }
-    sqlite3_bind_int64(s, 6, q && q->limit ? (int64_t)q->limit : -1);
-    sqlite3_bind_int64(s, 7, q ? (int64_t)q->offset : 0);
-    if (q && q->before) sqlite3_bind_int64(s, 8, q->before); /* keyset paging: the total counts every page's */
-    int step = sqlite3_step(c), rc = BEX_OK;
-    if (step == SQLITE_ROW) *total = (size_t)sqlite3_column_int64(c, 0);
+    db_bind_int64(s, 6, q && q->limit ? (int64_t)q->limit : -1);
+    db_bind_int64(s, 7, q ? (int64_t)q->offset : 0);
+    if (q && q->before) db_bind_int64(s, 8, q->before); /* keyset paging: the total counts every page's */
+    int step = db_step(c), rc = BEX_OK;
+    if (step == DB_ROW) *total = (size_t)db_column_int64(c, 0);
     else rc = st_fail(st, "counting flags", err, errlen);
-    sqlite3_finalize(c);
+    db_finalize(c);
     bex_flag *f = NULL;
     size_t cap = 0, cnt = 0;
-    step = SQLITE_DONE;
-    while (rc == BEX_OK && (step = sqlite3_step(s)) == SQLITE_ROW) {
+    step = DB_DONE;
+    while (rc == BEX_OK && (step = db_step(s)) == DB_ROW) {
         if (cnt == cap) {
             cap = cap ? cap * 2 : 64;
             bex_flag *nf = bex__realloc(f, cap * sizeof *nf);
@@ -147,27 +147,27 @@ int bex__flags(bex_store *st, const bex_flag_query *q, bex_flag **flags, size_t 
         bex_flag *x = &f[cnt++];
         memset(x, 0, sizeof *x);
         char kind[32], status[16];
-        x->id = sqlite3_column_int64(s, 0);
+        x->id = db_column_int64(s, 0);
         st_col_text(s, 1, kind, sizeof kind);
         bex_flag_kind_parse(kind, &x->kind);
-        x->encounter = sqlite3_column_int64(s, 2);
+        x->encounter = db_column_int64(s, 2);
         st_col_text(s, 3, x->departure, sizeof x->departure);
         st_col_text(s, 4, x->detail, sizeof x->detail);
         st_col_text(s, 5, x->created_at, sizeof x->created_at);
         st_col_text(s, 6, status, sizeof status);
         bex_flag_status_parse(status, &x->status);
         st_col_text(s, 7, x->port, sizeof x->port);
-        sqlite3_bind_int64(fs, 1, x->id);
-        while (sqlite3_step(fs) == SQLITE_ROW && x->n_subjects < BEX_FLAG_MAX_IDS)
-            x->subjects[x->n_subjects++] = sqlite3_column_int64(fs, 0);
-        sqlite3_reset(fs);
-        sqlite3_bind_int64(fd, 1, x->id);
-        while (sqlite3_step(fd) == SQLITE_ROW && x->n_documents < BEX_FLAG_MAX_IDS)
-            x->documents[x->n_documents++] = sqlite3_column_int64(fd, 0);
-        sqlite3_reset(fd);
+        db_bind_int64(fs, 1, x->id);
+        while (db_step(fs) == DB_ROW && x->n_subjects < BEX_FLAG_MAX_IDS)
+            x->subjects[x->n_subjects++] = db_column_int64(fs, 0);
+        db_reset(fs);
+        db_bind_int64(fd, 1, x->id);
+        while (db_step(fd) == DB_ROW && x->n_documents < BEX_FLAG_MAX_IDS)
+            x->documents[x->n_documents++] = db_column_int64(fd, 0);
+        db_reset(fd);
     }
-    if (rc == BEX_OK && step != SQLITE_DONE) rc = st_fail(st, "reading flags", err, errlen);
-    sqlite3_finalize(s);
+    if (rc == BEX_OK && step != DB_DONE) rc = st_fail(st, "reading flags", err, errlen);
+    db_finalize(s);
     st_release(st, fs);
     st_release(st, fd);
     if (rc != BEX_OK) {
@@ -186,34 +186,34 @@ int bex__flags(bex_store *st, const bex_flag_query *q, bex_flag **flags, size_t 
 static int add_rows(bex_store *st, cJSON *obj, const char *key, const char *sql, int64_t subject, char *err,
                     size_t errlen) {
     cJSON *arr = cJSON_AddArrayToObject(obj, key);
-    sqlite3_stmt *s = st_prep(st, sql, err, errlen);
+    db_stmt *s = st_prep(st, sql, err, errlen);
     if (!arr || !s) {
-        sqlite3_finalize(s);
+        db_finalize(s);
         if (!arr) snprintf(err, errlen, "out of memory");
         return arr ? BEX_ERR_IO : BEX_ERR_NOMEM;
     }
-    sqlite3_bind_int64(s, 1, subject);
+    db_bind_int64(s, 1, subject);
     int r, rc = BEX_OK;
-    while (rc == BEX_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
+    while (rc == BEX_OK && (r = db_step(s)) == DB_ROW) {
         cJSON *row = cJSON_CreateObject();
         if (!row || !cJSON_AddItemToArray(arr, row)) {
             cJSON_Delete(row);
             rc = BEX_ERR_NOMEM;
             break;
         }
-        for (int i = 0; i < sqlite3_column_count(s); i++) {
-            const char *name = sqlite3_column_name(s, i);
-            switch (sqlite3_column_type(s, i)) {
-            case SQLITE_INTEGER: cJSON_AddNumberToObject(row, name, (double)sqlite3_column_int64(s, i)); break;
-            case SQLITE_FLOAT: cJSON_AddNumberToObject(row, name, sqlite3_column_double(s, i)); break;
-            case SQLITE_NULL: cJSON_AddNullToObject(row, name); break;
-            default: cJSON_AddStringToObject(row, name, (const char *)sqlite3_column_text(s, i)); break;
+        for (int i = 0; i < db_column_count(s); i++) {
+            const char *name = db_column_name(s, i);
+            switch (db_column_type(s, i)) {
+            case DB_INTEGER: cJSON_AddNumberToObject(row, name, (double)db_column_int64(s, i)); break;
+            case DB_FLOAT: cJSON_AddNumberToObject(row, name, db_column_double(s, i)); break;
+            case DB_NULL: cJSON_AddNullToObject(row, name); break;
+            default: cJSON_AddStringToObject(row, name, (const char *)db_column_text(s, i)); break;
             }
         }
     }
-    if (rc == BEX_OK && r != SQLITE_DONE) rc = st_fail(st, "reading the record", err, errlen);
+    if (rc == BEX_OK && r != DB_DONE) rc = st_fail(st, "reading the record", err, errlen);
     if (rc == BEX_ERR_NOMEM) snprintf(err, errlen, "out of memory");
-    sqlite3_finalize(s);
+    db_finalize(s);
     return rc;
 }
 
@@ -331,18 +331,18 @@ void bex_encounter_record_free(bex_encounter_record *r) {
 }
 
 static int encounter_row(bex_store *st, int64_t encounter, bex_encounter_record *r, char *err, size_t errlen) {
-    sqlite3_stmt *s = st_stmt(st,
+    db_stmt *s = st_stmt(st,
         "SELECT e.subject_id, e.document_id, e.direction, e.port, e.port_kind, e.carrier, e.voyage, e.at, "
         "e.outcome, e.decision, e.citizen, d.type, d.format, d.issuing_state, d.number, d.nationality, "
         "d.surname, d.given_names, d.birth_date, d.sex, d.expiry_date "
         "FROM encounters e LEFT JOIN documents d ON d.id = e.document_id WHERE e.id = ?1", err, errlen);
     if (!s) return BEX_ERR_IO;
-    sqlite3_bind_int64(s, 1, encounter);
-    int step = sqlite3_step(s), rc = BEX_OK;
-    if (step == SQLITE_ROW) {
+    db_bind_int64(s, 1, encounter);
+    int step = db_step(s), rc = BEX_OK;
+    if (step == DB_ROW) {
         r->encounter = encounter;
-        r->subject = sqlite3_column_int64(s, 0);
-        r->document = sqlite3_column_int64(s, 1);
+        r->subject = db_column_int64(s, 0);
+        r->document = db_column_int64(s, 1);
         st_col_text(s, 2, r->direction, sizeof r->direction);
         st_col_text(s, 3, r->port, sizeof r->port);
         st_col_text(s, 4, r->port_kind, sizeof r->port_kind);
@@ -351,7 +351,7 @@ static int encounter_row(bex_store *st, int64_t encounter, bex_encounter_record 
         st_col_text(s, 7, r->at, sizeof r->at);
         st_col_text(s, 8, r->outcome, sizeof r->outcome);
         st_col_text(s, 9, r->decision, sizeof r->decision);
-        r->citizen = sqlite3_column_int(s, 10);
+        r->citizen = db_column_int(s, 10);
         st_col_text(s, 11, r->doc_type, sizeof r->doc_type);
         st_col_text(s, 12, r->doc_format, sizeof r->doc_format);
         st_col_text(s, 13, r->issuing_state, sizeof r->issuing_state);
@@ -362,7 +362,7 @@ static int encounter_row(bex_store *st, int64_t encounter, bex_encounter_record 
         st_col_text(s, 18, r->birth_date, sizeof r->birth_date);
         st_col_text(s, 19, r->sex, sizeof r->sex);
         st_col_text(s, 20, r->expiry_date, sizeof r->expiry_date);
-    } else if (step == SQLITE_DONE) {
+    } else if (step == DB_DONE) {
         snprintf(err, errlen, "no encounter with that id");
         rc = BEX_ERR_ARG;
     } else {
@@ -375,18 +375,18 @@ static int encounter_row(bex_store *st, int64_t encounter, bex_encounter_record 
 /* The crossing's own face sample (its live capture), the one with an image first: a model
  * change (bex reenrol) adds samples of the same encounter without one. */
 static int encounter_photo(bex_store *st, int64_t encounter, bex_encounter_record *r, char *err, size_t errlen) {
-    sqlite3_stmt *s = st_stmt(st,
+    db_stmt *s = st_stmt(st,
         "SELECT source, captured_at, image FROM samples WHERE encounter_id = ?1 AND modality = 'face' "
         "AND source IN ('entry', 'exit') ORDER BY image IS NULL, id LIMIT 1", err, errlen);
     if (!s) return BEX_ERR_IO;
-    sqlite3_bind_int64(s, 1, encounter);
-    int step = sqlite3_step(s), rc = BEX_OK;
-    if (step == SQLITE_ROW) {
+    db_bind_int64(s, 1, encounter);
+    int step = db_step(s), rc = BEX_OK;
+    if (step == DB_ROW) {
         r->has_sample = 1;
         st_col_text(s, 0, r->image_source, sizeof r->image_source);
         st_col_text(s, 1, r->captured_at, sizeof r->captured_at);
-        const void *b = sqlite3_column_blob(s, 2);
-        int n = sqlite3_column_bytes(s, 2);
+        const void *b = db_column_blob(s, 2);
+        int n = db_column_bytes(s, 2);
         if (b && n > 0 && (size_t)n > EXPORT_MAX_IMAGE_BYTES) {
             snprintf(err, errlen, "the retained photo is %d bytes, over the %zu a capture may have", n,
                      EXPORT_MAX_IMAGE_BYTES);
@@ -400,7 +400,7 @@ static int encounter_photo(bex_store *st, int64_t encounter, bex_encounter_recor
                 r->image_len = (size_t)n;
             }
         }
-    } else if (step != SQLITE_DONE) {
+    } else if (step != DB_DONE) {
         rc = st_fail(st, "reading the encounter's photo", err, errlen);
     }
     st_release(st, s);

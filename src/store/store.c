@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <nettle/sha2.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,39 +31,46 @@ static const migration migrations[] = {
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
+/* the same migrations in PostgreSQL's dialect (src/store/sql/pg/), number for number */
+static const migration migrations_pg[] = {
+#include "migrations_pg.inc"
+};
+#define N_MIGRATIONS_PG ((int)(sizeof migrations_pg / sizeof migrations_pg[0]))
+
 /* ---- SQLite helpers ---- */
 
 int st_fail(bex_store *st, const char *what, char *err, size_t errlen) {
-    int code = st && st->db ? sqlite3_errcode(st->db) : SQLITE_ERROR;
-    const char *msg = st && st->db ? sqlite3_errmsg(st->db) : "no database";
+    int code = st && st->db ? db_errcode(st->db) : DB_ERROR;
+    const char *msg = st && st->db ? db_errmsg(st->db) : "no database";
     int rc = BEX_ERR_IO;
-    /* a write that found no space is SQLITE_FULL, or an I/O error whose errno says so */
-    if ((code & 0xff) == SQLITE_IOERR && st && st->db && sqlite3_system_errno(st->db) == ENOSPC) code = SQLITE_FULL;
+    /* a write that found no space is DB_FULL, or an I/O error whose errno says so */
+    if ((code & 0xff) == DB_IOERR && st && st->db && !st->pg && sqlite3_system_errno(db_sqlite(st->db)) == ENOSPC)
+        code = DB_FULL;
     switch (code & 0xff) {
-    case SQLITE_FULL:
+    case DB_FULL:
         snprintf(err, errlen, "%s: the disk, or the store's size limit, is full; nothing was written (free space "
                  "or raise the limit, then send it again)", what);
         return BEX_ERR_FULL;
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
+    case DB_BUSY:
+    case 6: /* SQLITE_LOCKED */
         snprintf(err, errlen, "%s: the database is locked by another process; try again", what);
         return BEX_ERR_BUSY;
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
+    case DB_CORRUPT:
+    case DB_NOTADB:
         rc = BEX_ERR_CORRUPT;
         break;
-    case SQLITE_NOMEM:
+    case DB_NOMEM:
         rc = BEX_ERR_NOMEM;
         break;
-    case SQLITE_CONSTRAINT:
-    case SQLITE_MISMATCH:
-    case SQLITE_RANGE:
+    case DB_CONSTRAINT:
+    case DB_MISMATCH:
+    case DB_RANGE:
         rc = BEX_ERR_ARG;
         break;
-    case SQLITE_READONLY:
-    case SQLITE_CANTOPEN:
-    case SQLITE_IOERR:
-    case SQLITE_PERM:
+    case DB_READONLY:
+    case DB_CANTOPEN:
+    case DB_IOERR:
+    case 3: /* SQLITE_PERM */
         rc = BEX_ERR_IO;
         break;
     default:
@@ -73,24 +81,27 @@ int st_fail(bex_store *st, const char *what, char *err, size_t errlen) {
 }
 
 int st_exec(bex_store *st, const char *sql, const char *what, char *err, size_t errlen) {
-    if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK) return st_fail(st, what, err, errlen);
+    if (db_exec(st->db, sql) != DB_OK) return st_fail(st, what, err, errlen);
     return BEX_OK;
 }
 
-sqlite3_stmt *st_prep(bex_store *st, const char *sql, char *err, size_t errlen) {
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+static db_stmt *st_prep_as(bex_store *st, const char *sql, int persistent, char *err, size_t errlen) {
+    db_stmt *s = NULL;
+    if (db_prepare(st->db, sql, persistent, &s) != DB_OK) {
         st_fail(st, "preparing a query", err, errlen);
-        sqlite3_finalize(s);
         return NULL;
     }
     return s;
 }
 
-sqlite3_stmt *st_stmt(bex_store *st, const char *sql, char *err, size_t errlen) {
+db_stmt *st_prep(bex_store *st, const char *sql, char *err, size_t errlen) {
+    return st_prep_as(st, sql, 0, err, errlen);
+}
+
+db_stmt *st_stmt(bex_store *st, const char *sql, char *err, size_t errlen) {
     for (int i = 0; i < st->n_cache; i++)
         if (st->cache[i].sql == sql) return st->cache[i].s;
-    sqlite3_stmt *s = st_prep(st, sql, err, errlen);
+    db_stmt *s = st_prep_as(st, sql, st->n_cache < ST_CACHE, err, errlen);
     if (s && st->n_cache < ST_CACHE) {
         st->cache[st->n_cache].sql = sql;
         st->cache[st->n_cache++].s = s;
@@ -98,58 +109,70 @@ sqlite3_stmt *st_stmt(bex_store *st, const char *sql, char *err, size_t errlen) 
     return s;
 }
 
-void st_release(bex_store *st, sqlite3_stmt *s) {
+void st_release(bex_store *st, db_stmt *s) {
     if (!s) return;
     for (int i = 0; i < st->n_cache; i++)
         if (st->cache[i].s == s) {
-            sqlite3_reset(s);
-            sqlite3_clear_bindings(s);
+            db_reset(s);
+            db_clear_bindings(s);
             return;
         }
-    sqlite3_finalize(s);
+    db_finalize(s);
 }
 
-int st_step_done(bex_store *st, sqlite3_stmt *s, const char *what, char *err, size_t errlen) {
-    int r = sqlite3_step(s);
-    int rc = r == SQLITE_DONE ? BEX_OK : st_fail(st, what, err, errlen);
+int st_step_done(bex_store *st, db_stmt *s, const char *what, char *err, size_t errlen) {
+    int r = db_step(s);
+    int rc = r == DB_DONE ? BEX_OK : st_fail(st, what, err, errlen);
     st_release(st, s);
     return rc;
 }
 
-void st_bind_text(sqlite3_stmt *s, int i, const char *v) {
-    if (v) sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-    else sqlite3_bind_null(s, i);
+void st_bind_text(db_stmt *s, int i, const char *v) {
+    if (v) db_bind_text(s, i, v, -1);
+    else db_bind_null(s, i);
 }
 
-void st_bind_id(sqlite3_stmt *s, int i, int64_t v) {
-    if (v) sqlite3_bind_int64(s, i, v);
-    else sqlite3_bind_null(s, i);
+void st_bind_id(db_stmt *s, int i, int64_t v) {
+    if (v) db_bind_int64(s, i, v);
+    else db_bind_null(s, i);
 }
 
-void st_col_text(sqlite3_stmt *s, int i, char *dst, size_t n) {
-    const unsigned char *t = sqlite3_column_text(s, i);
+void st_col_text(db_stmt *s, int i, char *dst, size_t n) {
+    const unsigned char *t = db_column_text(s, i);
     snprintf(dst, n, "%s", t ? (const char *)t : "");
 }
 
 int st_query_int(bex_store *st, const char *sql, const char *p1, int64_t i2, int64_t dflt,
                  int64_t *out, char *err, size_t errlen) {
-    sqlite3_stmt *s = st_stmt(st, sql, err, errlen);
+    db_stmt *s = st_stmt(st, sql, err, errlen);
     if (!s) return BEX_ERR_IO;
-    if (sqlite3_bind_parameter_count(s) >= 1) st_bind_text(s, 1, p1);
-    if (sqlite3_bind_parameter_count(s) >= 2) sqlite3_bind_int64(s, 2, i2);
-    int r = sqlite3_step(s);
-    if (r == SQLITE_ROW) *out = sqlite3_column_type(s, 0) == SQLITE_NULL ? dflt : sqlite3_column_int64(s, 0);
-    else if (r == SQLITE_DONE) *out = dflt;
-    int rc = (r == SQLITE_ROW || r == SQLITE_DONE) ? BEX_OK : st_fail(st, "reading the store", err, errlen);
+    if (db_bind_parameter_count(s) >= 1) st_bind_text(s, 1, p1);
+    if (db_bind_parameter_count(s) >= 2) db_bind_int64(s, 2, i2);
+    int r = db_step(s);
+    if (r == DB_ROW) *out = db_column_type(s, 0) == DB_NULL ? dflt : db_column_int64(s, 0);
+    else if (r == DB_DONE) *out = dflt;
+    int rc = (r == DB_ROW || r == DB_DONE) ? BEX_OK : st_fail(st, "reading the store", err, errlen);
     st_release(st, s);
     return rc;
 }
 
 /* ---- transactions and the index ---- */
 
+/* Every transaction that writes takes the store's write lock first, and holds it to its commit:
+ * SQLite's BEGIN IMMEDIATE; on PostgreSQL a transaction-scoped advisory lock (READ COMMITTED,
+ * so each statement after the lock sees every commit made before it). Writers are thus
+ * serialised whichever node they run on: concurrent crossings of one traveller give the result
+ * of one serial order, the audit chain grows by one entry at a time (no fork, no gap), and the
+ * change log's sequence numbers are taken in commit order (st_index follows it safely). What
+ * is slow in a crossing (decoding, the face, the 1:N scan) happens before, outside the lock.
+ * docs/scale.md says why this, and what it costs. */
+#define PG_WRITE_LOCK "SELECT pg_advisory_xact_lock(4651254806154215)" /* "BEX" + 1 */
+
 int st_begin(bex_store *st, char *err, size_t errlen) {
     st->n_pending = 0;
     st->drop_index = 0;
+    if (st->pg) return st_exec(st, "BEGIN ISOLATION LEVEL READ COMMITTED; " PG_WRITE_LOCK, "starting a transaction",
+                               err, errlen);
     return st_exec(st, "BEGIN IMMEDIATE", "starting a transaction", err, errlen);
 }
 
@@ -181,8 +204,38 @@ static void apply_pending(bex_store *st) {
     st->n_pending = 0;
 }
 
+int st_log_change(bex_store *st, const char *what, int64_t row, char *err, size_t errlen) {
+    if (!st->pg) return BEX_OK;
+    db_stmt *s = st_stmt(st, "INSERT INTO change_log(what, row_id) VALUES (?1, ?2)", err, errlen);
+    if (!s) return BEX_ERR_IO;
+    st_bind_text(s, 1, what);
+    st_bind_id(s, 2, row);
+    return st_step_done(st, s, "recording a change for the other service nodes", err, errlen);
+}
+
+int st_data_version(bex_store *st, const char *what, int64_t *v, char *err, size_t errlen) {
+    if (!st->pg) return st_query_int(st, "PRAGMA data_version", NULL, 0, 0, v, err, errlen);
+    return st_query_int(st, "SELECT max(seq) FROM change_log WHERE what = ?1", what, 0, 0, v, err, errlen);
+}
+
+/* PostgreSQL: the index changes this transaction queued go into the change log with it, so the
+ * other nodes apply them too (st_index). */
+static int log_pending(bex_store *st, char *err, size_t errlen) {
+    if (!st->pg) return BEX_OK;
+    if (st->drop_index) return st_log_change(st, "index", 0, err, errlen);
+    int rc = BEX_OK;
+    for (size_t i = 0; i < st->n_pending && rc == BEX_OK; i++)
+        rc = st_log_change(st, "sample", st->pending[i].sample, err, errlen);
+    return rc;
+}
+
 static int st_commit(bex_store *st, char *err, size_t errlen) {
-    int rc = st_exec(st, "COMMIT", "committing", err, errlen);
+    int rc = log_pending(st, err, errlen);
+    if (rc != BEX_OK) {
+        st_rollback(st);
+        return rc;
+    }
+    rc = st_exec(st, "COMMIT", "committing", err, errlen);
     if (rc != BEX_OK) {
         st_rollback(st);
         return rc;
@@ -209,7 +262,7 @@ int bex__audit(bex_store *st, const char *action, const char *object, const char
 
 
 void st_rollback(bex_store *st) {
-    if (!sqlite3_get_autocommit(st->db)) sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    if (db_in_transaction(st->db)) db_exec(st->db, "ROLLBACK");
     st->n_pending = 0;
     st->drop_index = 0;
 }
@@ -229,12 +282,91 @@ int st_pending_add(bex_store *st, int64_t sample, int64_t subject, const float *
     return BEX_OK;
 }
 
+/* PostgreSQL: applies to the index the changes other nodes (and this one) committed since it was
+ * last in step, from the change log, in commit order. A sample is taken out and, when it is
+ * still a non-citizen's face of this model, put back as it is now: applying a change twice is
+ * harmless. Too many changes, or an 'index' row, and the index is built again. So a template
+ * deleted on any node is gone from this node's searches once the deletion has committed. */
+#define FOLLOW_MAX 20000
+static int pg_follow(bex_store *st, char *err, size_t errlen) {
+    db_stmt *s = st_stmt(st, "SELECT seq, what, row_id FROM change_log WHERE seq > ?1 AND what IN ('sample', "
+                             "'index') ORDER BY seq LIMIT 20001", err, errlen);
+    if (!s) return BEX_ERR_IO;
+    db_bind_int64(s, 1, st->index_version);
+    int64_t *ids = NULL, last = st->index_version;
+    size_t n = 0, cap = 0;
+    int r, rc = BEX_OK, rebuild = 0;
+    while ((r = db_step(s)) == DB_ROW) {
+        last = db_column_int64(s, 0);
+        const unsigned char *what = db_column_text(s, 1);
+        if (n >= FOLLOW_MAX || (what && !strcmp((const char *)what, "index"))) {
+            rebuild = 1;
+            break;
+        }
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            int64_t *q = bex__realloc(ids, cap * sizeof *q);
+            if (!q) {
+                rc = bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory");
+                break;
+            }
+            ids = q;
+        }
+        ids[n++] = db_column_int64(s, 2);
+    }
+    if (rc == BEX_OK && !rebuild && r != DB_DONE) rc = st_fail(st, "reading the change log", err, errlen);
+    st_release(st, s);
+    if (rc != BEX_OK || rebuild || n == 0) {
+        bex__free(ids);
+        if (rc == BEX_OK && rebuild) st_set_index(st, NULL);
+        else if (rc == BEX_OK) st->index_version = last;
+        return rc;
+    }
+    db_stmt *one = st_stmt(st, "SELECT s.subject_id, s.template FROM samples s JOIN subjects p ON p.id = s.subject_id "
+                               "WHERE s.id = ?1 AND p.citizen = 0 AND s.citizen = 0 AND s.modality = 'face' AND "
+                               "s.model = ?2", err, errlen);
+    if (!one) {
+        bex__free(ids);
+        return BEX_ERR_IO;
+    }
+    pthread_rwlock_wrlock(&st->ix_lock);
+    char e[128];
+    for (size_t i = 0; i < n && rc == BEX_OK; i++) {
+        bex_index_remove(st->ix, ids[i], e, sizeof e); /* absent: nothing to take out */
+        db_reset(one);
+        db_bind_int64(one, 1, ids[i]);
+        st_bind_text(one, 2, st->model);
+        r = db_step(one);
+        if (r == DB_ROW && db_column_bytes(one, 1) == TEMPLATE_BYTES(st))
+            rc = bex_index_add(st->ix, ids[i], db_column_int64(one, 0), (const float *)db_column_blob(one, 1), err,
+                               errlen);
+        else if (r != DB_ROW && r != DB_DONE)
+            rc = st_fail(st, "reading a changed sample", err, errlen);
+    }
+    st->ix_gen++; /* a prescan of the index before these changes is stale */
+    pthread_rwlock_unlock(&st->ix_lock);
+    st_release(st, one);
+    bex__free(ids);
+    if (rc != BEX_OK) st_set_index(st, NULL); /* half applied: build it again next time */
+    else st->index_version = last;
+    return rc;
+}
+
 int st_index(bex_store *st, bex_index **ix, char *err, size_t errlen) {
-    int64_t version;
-    int rc = st_query_int(st, "PRAGMA data_version", NULL, 0, 0, &version, err, errlen);
-    if (rc != BEX_OK) return rc;
-    if (st->ix && version != st->index_version) /* another process wrote: read it all again */
-        st_set_index(st, NULL);
+    int64_t version = 0;
+    int rc;
+    if (st->pg) {
+        if (st->ix && (rc = pg_follow(st, err, errlen)) != BEX_OK) return rc;
+        /* the log's end before the samples are read: what commits between is applied again */
+        if (!st->ix && (rc = st_query_int(st, "SELECT max(seq) FROM change_log", NULL, 0, 0, &version, err,
+                                          errlen)) != BEX_OK)
+            return rc;
+    } else {
+        rc = st_query_int(st, "PRAGMA data_version", NULL, 0, 0, &version, err, errlen);
+        if (rc != BEX_OK) return rc;
+        if (st->ix && version != st->index_version) /* another process wrote: read it all again */
+            st_set_index(st, NULL);
+    }
     if (st->ix) {
         *ix = st->ix;
         return BEX_OK;
@@ -250,23 +382,33 @@ int st_index(bex_store *st, bex_index **ix, char *err, size_t errlen) {
         bex_index_close(x);
         return rc;
     }
-    sqlite3_stmt *s = st_prep(st,
+    /* in pages by id: a national gallery is not read into memory twice (PostgreSQL reads a
+     * statement's whole result) */
+    db_stmt *s = st_prep(st,
         "SELECT s.id, s.subject_id, s.template FROM samples s JOIN subjects p ON p.id = s.subject_id "
-        "WHERE p.citizen = 0 AND s.citizen = 0 AND s.modality = 'face' AND s.model = ?1", err, errlen);
+        "WHERE p.citizen = 0 AND s.citizen = 0 AND s.modality = 'face' AND s.model = ?1 AND s.id > ?2 "
+        "ORDER BY s.id LIMIT 50000", err, errlen);
     if (!s) {
         bex_index_close(x);
         return BEX_ERR_IO;
     }
-    st_bind_text(s, 1, st->model);
-    int r;
-    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-        if (sqlite3_column_bytes(s, 2) != TEMPLATE_BYTES(st)) continue;
-        rc = bex_index_add(x, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1),
-                           (const float *)sqlite3_column_blob(s, 2), err, errlen);
-        if (rc != BEX_OK) break;
+    int64_t after = 0;
+    for (int got = 1; got && rc == BEX_OK;) {
+        got = 0;
+        db_reset(s);
+        st_bind_text(s, 1, st->model);
+        db_bind_int64(s, 2, after);
+        int r;
+        while ((r = db_step(s)) == DB_ROW) {
+            got = 1;
+            after = db_column_int64(s, 0);
+            if (db_column_bytes(s, 2) != TEMPLATE_BYTES(st)) continue;
+            rc = bex_index_add(x, after, db_column_int64(s, 1), (const float *)db_column_blob(s, 2), err, errlen);
+            if (rc != BEX_OK) break;
+        }
+        if (rc == BEX_OK && r != DB_DONE) rc = st_fail(st, "loading the face samples", err, errlen);
     }
-    if (rc == BEX_OK && r != SQLITE_DONE) rc = st_fail(st, "loading the face samples", err, errlen);
-    sqlite3_finalize(s);
+    db_finalize(s);
     if (rc != BEX_OK) {
         bex_index_close(x);
         return rc;
@@ -358,15 +500,15 @@ int st_audit(bex_store *st, const char *action, const char *object, const char *
              size_t errlen) {
     uint8_t prev[32] = {0}, hash[32];
     long long seq = 1;
-    sqlite3_stmt *s = st_stmt(st, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", err, errlen);
+    db_stmt *s = st_stmt(st, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", err, errlen);
     if (!s) return BEX_ERR_IO;
-    int r = sqlite3_step(s);
-    if (r == SQLITE_ROW) {
-        seq = sqlite3_column_int64(s, 0) + 1;
-        if (sqlite3_column_bytes(s, 1) == 32) memcpy(prev, sqlite3_column_blob(s, 1), 32);
+    int r = db_step(s);
+    if (r == DB_ROW) {
+        seq = db_column_int64(s, 0) + 1;
+        if (db_column_bytes(s, 1) == 32) memcpy(prev, db_column_blob(s, 1), 32);
     }
     st_release(st, s);
-    if (r != SQLITE_ROW && r != SQLITE_DONE) return st_fail(st, "reading the audit log", err, errlen);
+    if (r != DB_ROW && r != DB_DONE) return st_fail(st, "reading the audit log", err, errlen);
     char at[24];
     bex_time_now(at);
     int v2 = st->audit_version == AUDIT_HASH_V2;
@@ -376,14 +518,14 @@ int st_audit(bex_store *st, const char *action, const char *object, const char *
            : st_stmt(st, "INSERT INTO audit(seq, at, actor, action, object, detail, prev, hash) "
                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", err, errlen);
     if (!s) return BEX_ERR_IO;
-    sqlite3_bind_int64(s, 1, seq);
+    db_bind_int64(s, 1, seq);
     st_bind_text(s, 2, at);
     st_bind_text(s, 3, st->actor);
     st_bind_text(s, 4, action);
     st_bind_text(s, 5, object);
     st_bind_text(s, 6, detail);
-    sqlite3_bind_blob(s, 7, prev, 32, SQLITE_TRANSIENT);
-    sqlite3_bind_blob(s, 8, hash, 32, SQLITE_TRANSIENT);
+    db_bind_blob(s, 7, prev, 32);
+    db_bind_blob(s, 8, hash, 32);
     return st_step_done(st, s, "writing the audit log", err, errlen);
 }
 
@@ -401,29 +543,29 @@ int bex_store_audit_verify(bex_store *st, const char *known_head, long long *ent
     *entries = 0;
     *first_bad = 0;
     head[0] = 0;
-    sqlite3_stmt *s = st_prep(st, "SELECT seq, at, actor, action, object, detail, prev, hash, hash_version "
+    db_stmt *s = st_prep(st, "SELECT seq, at, actor, action, object, detail, prev, hash, hash_version "
                                   "FROM audit ORDER BY seq", err, errlen);
     if (!s) return BEX_ERR_IO;
     uint8_t prev[32] = {0}, h[32];
     long long expect = 1;
     int r, seen_v2 = 0;
-    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-        long long seq = sqlite3_column_int64(s, 0);
-        int version = sqlite3_column_int(s, 8);
+    while ((r = db_step(s)) == DB_ROW) {
+        long long seq = db_column_int64(s, 0);
+        int version = db_column_int(s, 8);
         const char *f[5];
         for (int i = 0; i < 5; i++) {
-            f[i] = (const char *)sqlite3_column_text(s, 1 + i);
+            f[i] = (const char *)db_column_text(s, 1 + i);
             if (!f[i]) f[i] = "";
         }
         /* once the chain is at version 2 it stays there: a version-1 row after it is a downgrade */
-        int ok = seq == expect && sqlite3_column_bytes(s, 6) == 32 && sqlite3_column_bytes(s, 7) == 32 &&
-                 !memcmp(sqlite3_column_blob(s, 6), prev, 32) && (version == AUDIT_HASH_V2 || !seen_v2);
+        int ok = seq == expect && db_column_bytes(s, 6) == 32 && db_column_bytes(s, 7) == 32 &&
+                 !memcmp(db_column_blob(s, 6), prev, 32) && (version == AUDIT_HASH_V2 || !seen_v2);
         seen_v2 |= version == AUDIT_HASH_V2;
         audit_hash(version, prev, seq, f[0], f[1], f[2], f[3], f[4], h);
-        if (ok) ok = !memcmp(sqlite3_column_blob(s, 7), h, 32);
+        if (ok) ok = !memcmp(db_column_blob(s, 7), h, 32);
         if (!ok && !*first_bad) *first_bad = expect;
         /* go on from the stored hash, so one bad entry is reported once */
-        if (sqlite3_column_bytes(s, 7) == 32) memcpy(prev, sqlite3_column_blob(s, 7), 32);
+        if (db_column_bytes(s, 7) == 32) memcpy(prev, db_column_blob(s, 7), 32);
         else memcpy(prev, h, 32);
         if (known_head && !*head_found) {
             char hex[65];
@@ -433,8 +575,8 @@ int bex_store_audit_verify(bex_store *st, const char *known_head, long long *ent
         expect = seq + 1;
         (*entries)++;
     }
-    sqlite3_finalize(s);
-    if (r != SQLITE_DONE) return st_fail(st, "reading the audit log", err, errlen);
+    db_finalize(s);
+    if (r != DB_DONE) return st_fail(st, "reading the audit log", err, errlen);
     if (*entries)
         for (int i = 0; i < 32; i++) snprintf(head + 2 * i, 3, "%02x", prev[i]);
     return BEX_OK;
@@ -449,12 +591,81 @@ void bex_store_options_default(bex_store_options *o) {
     o->fpir = BEX_DEFAULT_FPIR;
 }
 
+/* The schema version: SQLite's user_version; on PostgreSQL the one row of bex_schema (0 when the
+ * table is not there yet). */
+static int schema_version(bex_store *st, int64_t *v, char *err, size_t errlen) {
+    if (!st->pg) return st_query_int(st, "PRAGMA user_version", NULL, 0, 0, v, err, errlen);
+    int64_t has = 0;
+    int rc = st_query_int(st, "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND "
+                              "tablename = 'bex_schema'", NULL, 0, 0, &has, err, errlen);
+    if (rc != BEX_OK || !has) {
+        *v = 0;
+        return rc;
+    }
+    return st_query_int(st, "SELECT max(version) FROM bex_schema", NULL, 0, 0, v, err, errlen);
+}
+
+static int migrate_pg(bex_store *st, char *err, size_t errlen) {
+    int64_t v;
+    int rc = schema_version(st, &v, err, errlen);
+    if (rc != BEX_OK) return rc;
+    int newest = migrations_pg[N_MIGRATIONS_PG - 1].version;
+    if (v > newest) {
+        snprintf(err, errlen, "the database is at bex schema version %lld, newer than this bex knows (%d): "
+                 "use a newer bex", (long long)v, newest);
+        return BEX_ERR_UNSUPPORTED;
+    }
+    if (v == newest) return BEX_OK;
+    if (v == 0) {
+        int64_t tables;
+        rc = st_query_int(st, "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()", NULL, 0, 0,
+                          &tables, err, errlen);
+        if (rc != BEX_OK) return rc;
+        if (tables > 0) {
+            snprintf(err, errlen, "the PostgreSQL database has tables and no bex schema: give bex a database (or a "
+                     "schema, with ?options=-csearch_path=NAME) of its own");
+            return BEX_ERR_FORMAT;
+        }
+    }
+    /* Each migration in one transaction, under the write lock: service nodes started together
+     * against a new database migrate it once (each reads the version again under the lock). */
+    for (int i = 0; i < N_MIGRATIONS_PG && rc == BEX_OK; i++) {
+        if ((rc = st_begin(st, err, errlen)) != BEX_OK) break;
+        if ((rc = st_exec(st, "CREATE TABLE IF NOT EXISTS bex_schema (version BIGINT NOT NULL)", "migrating", err,
+                          errlen)) == BEX_OK)
+            rc = schema_version(st, &v, err, errlen);
+        if (rc != BEX_OK || migrations_pg[i].version <= v) {
+            rc = bex__end(st, rc, NULL, err, errlen);
+            continue;
+        }
+        char what[96], set[96];
+        snprintf(what, sizeof what, "applying migration %s", migrations_pg[i].name);
+        snprintf(set, sizeof set, "DELETE FROM bex_schema; INSERT INTO bex_schema VALUES (%d)", migrations_pg[i].version);
+        rc = st_exec(st, migrations_pg[i].sql, what, err, errlen);
+        if (rc == BEX_OK) rc = st_exec(st, set, what, err, errlen);
+        if (rc == BEX_OK) {
+            char obj[64];
+            snprintf(obj, sizeof obj, "schema %d", migrations_pg[i].version);
+            st->audit_version = migrations_pg[i].version >= 6 ? AUDIT_HASH_V2 : 1;
+            rc = st_audit(st, "migrate", obj, migrations_pg[i].name, err, errlen);
+        }
+        rc = bex__end(st, rc, NULL, err, errlen);
+    }
+    return rc;
+}
+
 static int migrate(bex_store *st, char *err, size_t errlen) {
     int64_t v;
-    int rc = st_query_int(st, "PRAGMA user_version", NULL, 0, 0, &v, err, errlen);
+    int rc = schema_version(st, &v, err, errlen);
     if (rc != BEX_OK) return rc;
-    int newest = migrations[N_MIGRATIONS - 1].version;
     st->audit_version = v >= 6 ? AUDIT_HASH_V2 : 1;
+    if (st->pg) {
+        rc = migrate_pg(st, err, errlen);
+        if (rc == BEX_OK) rc = schema_version(st, &v, err, errlen);
+        st->audit_version = v >= 6 ? AUDIT_HASH_V2 : 1;
+        return rc;
+    }
+    int newest = migrations[N_MIGRATIONS - 1].version;
     if (v > newest) {
         snprintf(err, errlen, "the store is at schema version %lld, newer than this bex knows (%d): "
                  "use a newer bex", (long long)v, newest);
@@ -482,16 +693,16 @@ static int migrate(bex_store *st, char *err, size_t errlen) {
         rc = st_exec(st, migrations[i].sql, what, err, errlen);
         if (rc == BEX_OK) rc = st_exec(st, pragma, what, err, errlen);
         if (rc == BEX_OK) {
-            sqlite3_stmt *fk = st_prep(st, "PRAGMA foreign_key_check", err, errlen);
-            int r = fk ? sqlite3_step(fk) : SQLITE_ERROR;
-            if (r == SQLITE_ROW) {
+            db_stmt *fk = st_prep(st, "PRAGMA foreign_key_check", err, errlen);
+            int r = fk ? db_step(fk) : DB_ERROR;
+            if (r == DB_ROW) {
                 snprintf(err, errlen, "%s: table %s breaks a foreign key; nothing was changed", what,
-                         (const char *)sqlite3_column_text(fk, 0));
+                         (const char *)db_column_text(fk, 0));
                 rc = BEX_ERR_CORRUPT;
-            } else if (r != SQLITE_DONE) {
+            } else if (r != DB_DONE) {
                 rc = fk ? st_fail(st, what, err, errlen) : BEX_ERR_IO;
             }
-            sqlite3_finalize(fk);
+            db_finalize(fk);
         }
         if (rc == BEX_OK) {
             char obj[64];
@@ -508,6 +719,76 @@ static int migrate(bex_store *st, char *err, size_t errlen) {
         rc = BEX_ERR_IO;
     }
     return rc;
+}
+
+/* An SQLite file: made (0600) when missing, WAL, synchronous FULL, foreign keys on, migrated. */
+static int open_sqlite(bex_store *st, const char *path, const bex_store_options *opt, char *err, size_t errlen) {
+    if (opt->must_exist && access(path, F_OK) != 0) {
+        snprintf(err, errlen, "no such file: there is no store here yet (a store is made by its first entry, enrolment or manifest)");
+        return BEX_ERR_IO;
+    }
+    /* A new store is made readable and writable by its owner alone: it holds faces, names and
+     * documents. SQLite gives the WAL and shared-memory files the database file's mode. An
+     * existing file keeps the mode its operator gave it. */
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) close(fd);
+    char e[256];
+    if (db_open(path, &st->db, e, sizeof e) != DB_OK) {
+        char what[256];
+        snprintf(what, sizeof what, "cannot open %s", path);
+        return st->db ? st_fail(st, what, err, errlen) : bex__fail(err, errlen, BEX_ERR_IO, "%s: %s", what, e);
+    }
+    int rc;
+    /* WAL: readers never wait for the writer; FULL: a commit is on disk when COMMIT returns */
+    char what[256];
+    snprintf(what, sizeof what, "%s is no usable bex store", path);
+    rc = st_exec(st, "PRAGMA foreign_keys = ON", what, err, errlen);
+    if (rc == BEX_OK) rc = st_exec(st, "SELECT count(*) FROM sqlite_master", what, err, errlen);
+    if (rc == BEX_OK)
+        rc = st_exec(st, opt->synchronous_off ? "PRAGMA synchronous = OFF" : "PRAGMA synchronous = FULL",
+                     what, err, errlen);
+    if (rc == BEX_OK) rc = migrate(st, err, errlen);
+    /* only once the file is known to be a bex store: journal_mode is written into the file, and
+     * a refused file (another program's database, a newer bex's store) is left as it was */
+    if (rc == BEX_OK) rc = st_exec(st, "PRAGMA journal_mode = WAL", what, err, errlen);
+    if (rc == BEX_OK && opt->max_bytes > 0) { /* a page count; never below what the file has now */
+        int64_t page;
+        rc = st_query_int(st, "PRAGMA page_size", NULL, 0, 4096, &page, err, errlen);
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA max_page_count = %lld", opt->max_bytes / (page > 0 ? page : 4096));
+        if (rc == BEX_OK) rc = st_exec(st, sql, what, err, errlen);
+    }
+    return rc;
+}
+
+/* A PostgreSQL database (libpq URI): its collation must sort bytewise (timestamps are compared
+ * as ISO 8601 text), then it is migrated. No part of the URI is ever written in a message: it
+ * may hold a password. */
+static int open_pg(bex_store *st, const char *uri, const bex_store_options *opt, char *err, size_t errlen) {
+    char e[384];
+    if (db_open(uri, &st->db, e, sizeof e) != DB_OK) return bex__fail(err, errlen, BEX_ERR_IO, "%s", e);
+    int rc = st_exec(st, "SET client_min_messages = warning", "setting up the PostgreSQL session", err, errlen);
+    if (rc != BEX_OK) return rc;
+    if (opt->synchronous_off) /* the CLI's bulk simulations only, as on SQLite */
+        rc = st_exec(st, "SET synchronous_commit = off", "setting up the PostgreSQL session", err, errlen);
+    int64_t c_collation = 0;
+    if (rc == BEX_OK)
+        rc = st_query_int(st, "SELECT count(*) FROM pg_database WHERE datname = current_database() AND "
+                              "datcollate IN ('C', 'POSIX', 'C.UTF-8', 'C.utf8')", NULL, 0, 0, &c_collation, err, errlen);
+    if (rc != BEX_OK) return rc;
+    if (!c_collation)
+        return bex__fail(err, errlen, BEX_ERR_UNSUPPORTED, "the PostgreSQL database does not collate bytewise (bex "
+                         "compares ISO 8601 times as text): create it with CREATE DATABASE ... TEMPLATE template0 "
+                         "LC_COLLATE 'C' LC_CTYPE 'C' (tools/pg-cluster.sh does)");
+    if (opt->must_exist) {
+        int64_t v = 0;
+        rc = schema_version(st, &v, err, errlen);
+        if (rc == BEX_OK && v == 0)
+            return bex__fail(err, errlen, BEX_ERR_IO, "the PostgreSQL database holds no bex store yet (a store is made "
+                             "by its first entry, enrolment or manifest)");
+        if (rc != BEX_OK) return rc;
+    }
+    return migrate(st, err, errlen);
 }
 
 int bex_store_open(const char *path, const bex_store_options *opt, bex_store **out, char *err,
@@ -553,43 +834,15 @@ int bex_store_open(const char *path, const bex_store_options *opt, bex_store **o
         bex__free(st);
         return rc;
     }
-    if (opt->must_exist && access(path, F_OK) != 0) {
-        snprintf(err, errlen, "no such file: there is no store here yet (a store is made by its first entry, enrolment or manifest)");
-        bex__free(st);
-        return BEX_ERR_IO;
+    st->pg = db_target_is_pg(path);
+    if (st->pg) {
+        rc = open_pg(st, path, opt, err, errlen);
+    } else {
+        rc = open_sqlite(st, path, opt, err, errlen);
     }
-    /* A new store is made readable and writable by its owner alone: it holds faces, names and
-     * documents. SQLite gives the WAL and shared-memory files the database file's mode. An
-     * existing file keeps the mode its operator gave it. */
-    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd >= 0) close(fd);
-    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-        char what[256];
-        snprintf(what, sizeof what, "cannot open %s", path);
-        rc = st_fail(st, what, err, errlen);
+    if (rc != BEX_OK) {
         bex_store_close(st);
         return rc;
-    }
-    sqlite3_busy_timeout(st->db, 10000);
-    sqlite3_extended_result_codes(st->db, 1);
-    /* WAL: readers never wait for the writer; FULL: a commit is on disk when COMMIT returns */
-    char what[256];
-    snprintf(what, sizeof what, "%s is no usable bex store", path);
-    rc = st_exec(st, "PRAGMA foreign_keys = ON", what, err, errlen);
-    if (rc == BEX_OK) rc = st_exec(st, "SELECT count(*) FROM sqlite_master", what, err, errlen);
-    if (rc == BEX_OK)
-        rc = st_exec(st, opt->synchronous_off ? "PRAGMA synchronous = OFF" : "PRAGMA synchronous = FULL",
-                     what, err, errlen);
-    if (rc == BEX_OK) rc = migrate(st, err, errlen);
-    /* only once the file is known to be a bex store: journal_mode is written into the file, and
-     * a refused file (another program's database, a newer bex's store) is left as it was */
-    if (rc == BEX_OK) rc = st_exec(st, "PRAGMA journal_mode = WAL", what, err, errlen);
-    if (rc == BEX_OK && opt->max_bytes > 0) { /* a page count; never below what the file has now */
-        int64_t page;
-        rc = st_query_int(st, "PRAGMA page_size", NULL, 0, 4096, &page, err, errlen);
-        char sql[64];
-        snprintf(sql, sizeof sql, "PRAGMA max_page_count = %lld", opt->max_bytes / (page > 0 ? page : 4096));
-        if (rc == BEX_OK) rc = st_exec(st, sql, what, err, errlen);
     }
     /* the calibrations applied to this store govern its decisions from the start */
     if (rc == BEX_OK) rc = st_calibs_load(st, err, errlen);
@@ -603,8 +856,8 @@ int bex_store_open(const char *path, const bex_store_options *opt, bex_store **o
 
 void bex_store_close(bex_store *st) {
     if (!st) return;
-    for (int i = 0; i < st->n_cache; i++) sqlite3_finalize(st->cache[i].s);
-    if (st->db) sqlite3_close_v2(st->db);
+    for (int i = 0; i < st->n_cache; i++) db_finalize(st->cache[i].s);
+    db_close(st->db);
     bex_index_close(st->ix);
     pthread_rwlock_destroy(&st->ix_lock);
     st_calibs_free(st);
@@ -616,7 +869,7 @@ void bex_store_close(bex_store *st) {
 int bex_store_schema_version(bex_store *st) {
     int64_t v = 0;
     char e[128];
-    st_query_int(st, "PRAGMA user_version", NULL, 0, 0, &v, e, sizeof e);
+    schema_version(st, &v, e, sizeof e);
     return (int)v;
 }
 
@@ -681,33 +934,33 @@ int bex__retention_read(bex_store *st, bex_retention *out, char *err, size_t err
 }
 
 int bex__retention_write(bex_store *st, const char *category, long long seconds, char *err, size_t errlen) {
-    sqlite3_stmt *s = st_stmt(st, "UPDATE retention SET seconds = ?2 WHERE category = ?1", err, errlen);
+    db_stmt *s = st_stmt(st, "UPDATE retention SET seconds = ?2 WHERE category = ?1", err, errlen);
     if (!s) return BEX_ERR_IO;
     st_bind_text(s, 1, category);
-    sqlite3_bind_int64(s, 2, seconds);
+    db_bind_int64(s, 2, seconds);
     return st_step_done(st, s, "setting retention", err, errlen);
 }
 
 int bex__settings_read(bex_store *st, bex_border_settings *out, char *err, size_t errlen) {
     bex_border_settings_default(out);
-    sqlite3_stmt *s = st_stmt(st, "SELECT name, value FROM settings", err, errlen);
+    db_stmt *s = st_stmt(st, "SELECT name, value FROM settings", err, errlen);
     if (!s) return BEX_ERR_IO;
     int r;
-    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-        const char *n = (const char *)sqlite3_column_text(s, 0), *v = (const char *)sqlite3_column_text(s, 1);
+    while ((r = db_step(s)) == DB_ROW) {
+        const char *n = (const char *)db_column_text(s, 0), *v = (const char *)db_column_text(s, 1);
         if (!n || !v) continue;
         if (!strcmp(n, "home_state")) snprintf(out->home_state, sizeof out->home_state, "%s", v);
         else if (!strcmp(n, "departure_before_s")) out->departure_before_s = strtoll(v, NULL, 10);
         else if (!strcmp(n, "departure_after_s")) out->departure_after_s = strtoll(v, NULL, 10);
         else if (!strcmp(n, "gallery_window_s")) out->gallery_window_s = strtoll(v, NULL, 10);
     }
-    int rc = r == SQLITE_DONE ? BEX_OK : st_fail(st, "reading the settings", err, errlen);
+    int rc = r == DB_DONE ? BEX_OK : st_fail(st, "reading the settings", err, errlen);
     st_release(st, s);
     return rc;
 }
 
 int bex__setting_write(bex_store *st, const char *name, const char *value, char *err, size_t errlen) {
-    sqlite3_stmt *s = st_stmt(st, "INSERT INTO settings(name, value) VALUES (?1, ?2) "
+    db_stmt *s = st_stmt(st, "INSERT INTO settings(name, value) VALUES (?1, ?2) "
                                   "ON CONFLICT(name) DO UPDATE SET value = ?2", err, errlen);
     if (!s) return BEX_ERR_IO;
     st_bind_text(s, 1, name);

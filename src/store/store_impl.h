@@ -7,13 +7,13 @@
 #define BEX_STORE_IMPL_H
 
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdint.h>
 
 #include "bex/calibration.h"
 #include "bex/passive_auth.h"
 #include "bex/store.h"
 #include "bex/timestamp.h"
+#include "store/db.h"
 #include "store/records.h"
 
 /* A template to add to (or, subject < 0, remove from) the index once the transaction commits. */
@@ -31,7 +31,8 @@ typedef struct st_calib {
 } st_calib;
 
 struct bex_store {
-    sqlite3 *db;
+    db_conn *db;
+    int pg;                  /* 1: PostgreSQL (db.h), 0: SQLite */
     char actor[64];
     char model[BEX_MODEL_ID_MAX]; /* the identity of the templates it matches (model.h) */
     int dim;                      /* floats in a template of that model */
@@ -47,8 +48,9 @@ struct bex_store {
     st_pending *pending;
     size_t n_pending, cap_pending;
     int drop_index;          /* 1: the commit changed too much: rebuild the index next time */
-    int64_t index_version;   /* PRAGMA data_version when the index was last in step: another
-                                process's commit changes it, and the index is rebuilt */
+    int64_t index_version;   /* SQLite: PRAGMA data_version when the index was last in step: another
+                                process's commit changes it, and the index is rebuilt.
+                                PostgreSQL: the last change_log seq applied to the index */
     bex_operating_point verify_op; /* at fmr from the shipped table (the store's default) */
     st_calib *calibs;        /* the applied calibrations in force for `model` (model, port) */
     const bex_calibration **calib_list; /* &calibs[i].c, newest first: what the rule reads */
@@ -65,7 +67,7 @@ struct bex_store {
     int audit_version;       /* the hash version new audit rows get: 2 from schema 6 on */
     struct {                 /* prepared statements of static SQL, by the text's address */
         const char *sql;
-        sqlite3_stmt *s;
+        db_stmt *s;
     } cache[ST_CACHE];
     int n_cache;
 };
@@ -81,21 +83,21 @@ const bex_index_scan *st_prescan_of(const bex_store *st, const bex_store_scan *p
 /* Runs SQL without results. On failure writes "what: reason" and returns the status. */
 int st_exec(bex_store *st, const char *sql, const char *what, char *err, size_t errlen);
 /* Prepares one statement; NULL on failure with the message written. Finalize it. */
-sqlite3_stmt *st_prep(bex_store *st, const char *sql, char *err, size_t errlen);
+db_stmt *st_prep(bex_store *st, const char *sql, char *err, size_t errlen);
 /* A statement of static SQL (a string literal: cached by its address), reset and unbound;
  * hand it back with st_release, never finalize it. NULL on failure with the message. */
-sqlite3_stmt *st_stmt(bex_store *st, const char *sql, char *err, size_t errlen);
+db_stmt *st_stmt(bex_store *st, const char *sql, char *err, size_t errlen);
 /* Resets and unbinds a cached statement, finalizes any other. */
-void st_release(bex_store *st, sqlite3_stmt *s);
+void st_release(bex_store *st, db_stmt *s);
 /* The bex status for SQLite's last error, with "what: reason" written. */
 int st_fail(bex_store *st, const char *what, char *err, size_t errlen);
-/* sqlite3_step expecting SQLITE_DONE, then st_release. */
-int st_step_done(bex_store *st, sqlite3_stmt *s, const char *what, char *err, size_t errlen);
+/* db_step expecting DB_DONE, then st_release. */
+int st_step_done(bex_store *st, db_stmt *s, const char *what, char *err, size_t errlen);
 /* Binds text or NULL; an id or NULL for 0. */
-void st_bind_text(sqlite3_stmt *s, int i, const char *v);
-void st_bind_id(sqlite3_stmt *s, int i, int64_t v);
+void st_bind_text(db_stmt *s, int i, const char *v);
+void st_bind_id(db_stmt *s, int i, int64_t v);
 /* Copies a text column ("" for NULL). */
-void st_col_text(sqlite3_stmt *s, int i, char *dst, size_t n);
+void st_col_text(db_stmt *s, int i, char *dst, size_t n);
 /* One integer from a static query with up to two parameters: ?1 text, ?2 integer;
  * *out = dflt when there is no row or it is NULL. */
 int st_query_int(bex_store *st, const char *sql, const char *p1, int64_t i2, int64_t dflt,
@@ -116,6 +118,14 @@ int st_index(bex_store *st, bex_index **ix, char *err, size_t errlen);
 
 /* Frees the trust store built from the trust files (trust.c). */
 void st_trust_free(bex_store *st);
+
+/* Records, inside the current transaction, a change other service nodes must follow (PostgreSQL's
+ * change_log, 013_change_log.sql): what 'sample' (row: the sample), 'index' or 'calibration'.
+ * Nothing on SQLite (PRAGMA data_version serves there). */
+int st_log_change(bex_store *st, const char *what, int64_t row, char *err, size_t errlen);
+/* What the in-memory state last read of `what` ('calibration') is compared with: SQLite's
+ * PRAGMA data_version (another connection committed), PostgreSQL's newest change_log seq of it. */
+int st_data_version(bex_store *st, const char *what, int64_t *v, char *err, size_t errlen);
 
 /* Appends an audit entry inside the current transaction. */
 int st_audit(bex_store *st, const char *action, const char *object, const char *detail,

@@ -38,17 +38,17 @@ static void base_name(const char *name, char out[128]) {
     if (!k) snprintf(out, 128, "trust file");
 }
 
-static void row_info(sqlite3_stmt *s, bex_trust_file_info *i) {
+static void row_info(db_stmt *s, bex_trust_file_info *i) {
     memset(i, 0, sizeof *i);
-    i->id = sqlite3_column_int64(s, 0);
+    i->id = db_column_int64(s, 0);
     st_col_text(s, 1, i->kind, sizeof i->kind);
     st_col_text(s, 2, i->name, sizeof i->name);
     st_col_text(s, 3, i->sha256, sizeof i->sha256);
-    i->n_csca = (size_t)sqlite3_column_int64(s, 4);
-    i->n_crl = (size_t)sqlite3_column_int64(s, 5);
+    i->n_csca = (size_t)db_column_int64(s, 4);
+    i->n_crl = (size_t)db_column_int64(s, 5);
     st_col_text(s, 6, i->country, sizeof i->country);
     st_col_text(s, 7, i->not_after, sizeof i->not_after);
-    i->trusted_list = sqlite3_column_int(s, 8);
+    i->trusted_list = db_column_int(s, 8);
     st_col_text(s, 9, i->added_at, sizeof i->added_at);
     st_col_text(s, 10, i->added_by, sizeof i->added_by);
     st_col_text(s, 11, i->removed_at, sizeof i->removed_at);
@@ -58,15 +58,15 @@ static void row_info(sqlite3_stmt *s, bex_trust_file_info *i) {
 /* The row of sha (*found 0: none). */
 static int row_by_sha(bex_store *st, const char *sha, bex_trust_file_info *i, int *found, char *err, size_t errlen) {
     *found = 0;
-    sqlite3_stmt *s = st_stmt(st, "SELECT " COLS " FROM trust_files WHERE sha256 = ?1", err, errlen);
+    db_stmt *s = st_stmt(st, "SELECT " COLS " FROM trust_files WHERE sha256 = ?1", err, errlen);
     if (!s) return BEX_ERR_IO;
     st_bind_text(s, 1, sha);
-    int r = sqlite3_step(s);
-    if (r == SQLITE_ROW) {
+    int r = db_step(s);
+    if (r == DB_ROW) {
         row_info(s, i);
         *found = 1;
     }
-    int rc = r == SQLITE_ROW || r == SQLITE_DONE ? BEX_OK : st_fail(st, "reading the trust files", err, errlen);
+    int rc = r == DB_ROW || r == DB_DONE ? BEX_OK : st_fail(st, "reading the trust files", err, errlen);
     st_release(st, s);
     return rc;
 }
@@ -79,7 +79,7 @@ static int build(bex_store *st, bex_trust_store **out, int64_t **ids_out, size_t
     bex_trust_store *ts;
     int rc = bex_trust_open(&ts, err, errlen);
     if (rc != BEX_OK) return rc;
-    sqlite3_stmt *s = st_stmt(st, "SELECT id, bytes FROM trust_files WHERE removed_at IS NULL ORDER BY id", err, errlen);
+    db_stmt *s = st_stmt(st, "SELECT id, bytes FROM trust_files WHERE removed_at IS NULL ORDER BY id", err, errlen);
     if (!s) {
         bex_trust_close(ts);
         return BEX_ERR_IO;
@@ -87,8 +87,8 @@ static int build(bex_store *st, bex_trust_store **out, int64_t **ids_out, size_t
     int64_t *ids = NULL;
     size_t n = 0, cap = 0;
     int r;
-    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(s, 0);
+    while ((r = db_step(s)) == DB_ROW) {
+        int64_t id = db_column_int64(s, 0);
         if (n == cap) {
             cap = cap ? 2 * cap : 16;
             int64_t *p = bex__realloc(ids, cap * sizeof *p);
@@ -102,7 +102,7 @@ static int build(bex_store *st, bex_trust_store **out, int64_t **ids_out, size_t
         char what[48], e[256];
         snprintf(what, sizeof what, "trust file %lld", (long long)id);
         /* verified when it was loaded: a master list's signer is not chained again */
-        rc = bex_trust_add(ts, sqlite3_column_blob(s, 1), (size_t)sqlite3_column_bytes(s, 1), what,
+        rc = bex_trust_add(ts, db_column_blob(s, 1), (size_t)db_column_bytes(s, 1), what,
                            BEX_TRUST_ML_TRUSTED, 0, e, sizeof e);
         if (rc != BEX_OK) {
             snprintf(err, errlen, "a stored trust file no longer loads: %s", e);
@@ -110,7 +110,7 @@ static int build(bex_store *st, bex_trust_store **out, int64_t **ids_out, size_t
             break;
         }
     }
-    if (rc == BEX_OK && r != SQLITE_DONE) rc = st_fail(st, "reading the trust files", err, errlen);
+    if (rc == BEX_OK && r != DB_DONE) rc = st_fail(st, "reading the trust files", err, errlen);
     st_release(st, s);
     if (rc != BEX_OK) {
         bex_trust_close(ts);
@@ -135,13 +135,13 @@ void st_trust_free(bex_store *st) {
 static int trust_current(bex_store *st, int *same, char *err, size_t errlen) {
     *same = 0;
     if (!st->trust) return BEX_OK;
-    sqlite3_stmt *s = st_stmt(st, "SELECT id FROM trust_files WHERE removed_at IS NULL ORDER BY id", err, errlen);
+    db_stmt *s = st_stmt(st, "SELECT id FROM trust_files WHERE removed_at IS NULL ORDER BY id", err, errlen);
     if (!s) return BEX_ERR_IO;
     size_t k = 0;
     int r, differ = 0;
-    while (!differ && (r = sqlite3_step(s)) == SQLITE_ROW)
-        differ = k >= st->n_trust_ids || st->trust_ids[k++] != sqlite3_column_int64(s, 0);
-    int rc = differ || r == SQLITE_DONE ? BEX_OK : st_fail(st, "reading the trust files", err, errlen);
+    while (!differ && (r = db_step(s)) == DB_ROW)
+        differ = k >= st->n_trust_ids || st->trust_ids[k++] != db_column_int64(s, 0);
+    int rc = differ || r == DB_DONE ? BEX_OK : st_fail(st, "reading the trust files", err, errlen);
     st_release(st, s);
     *same = !differ && k == st->n_trust_ids;
     return rc;
@@ -209,17 +209,17 @@ int bex_store_trust_load(bex_store *st, const uint8_t *data, size_t len, const c
     if (sum.not_after > 0) bex_time_format(sum.not_after, na);
     const char *kind = bex_trust_file_kind_name(sum.kind);
     if ((rc = st_begin(st, err, errlen)) != BEX_OK) return rc;
-    sqlite3_stmt *s;
+    db_stmt *s;
     int64_t id = found ? row.id : 0;
     if (found) { /* removed before: in force again */
         s = st_stmt(st, "UPDATE trust_files SET removed_at = NULL, removed_by = NULL, added_at = ?2, added_by = ?3, "
                         "trusted_list = ?4 WHERE id = ?1 AND removed_at IS NOT NULL", err, errlen);
         if (!s) rc = BEX_ERR_IO;
         else {
-            sqlite3_bind_int64(s, 1, id);
+            db_bind_int64(s, 1, id);
             st_bind_text(s, 2, now);
             st_bind_text(s, 3, st->actor);
-            sqlite3_bind_int(s, 4, trusted);
+            db_bind_int(s, 4, trusted);
             rc = st_step_done(st, s, "restoring the trust file", err, errlen);
         }
     } else {
@@ -231,20 +231,20 @@ int bex_store_trust_load(bex_store *st, const uint8_t *data, size_t len, const c
             st_bind_text(s, 1, kind);
             st_bind_text(s, 2, nm);
             st_bind_text(s, 3, sha);
-            sqlite3_bind_blob64(s, 4, data, len, SQLITE_STATIC);
-            sqlite3_bind_int64(s, 5, (sqlite3_int64)sum.n_csca);
-            sqlite3_bind_int64(s, 6, (sqlite3_int64)sum.n_crl);
+            db_bind_blob(s, 4, data, len);
+            db_bind_int64(s, 5, (int64_t)sum.n_csca);
+            db_bind_int64(s, 6, (int64_t)sum.n_crl);
             st_bind_text(s, 7, sum.country);
             st_bind_text(s, 8, sum.not_after > 0 ? na : NULL);
-            sqlite3_bind_int(s, 9, trusted);
+            db_bind_int(s, 9, trusted);
             st_bind_text(s, 10, now);
             st_bind_text(s, 11, st->actor);
             rc = st_step_done(st, s, "storing the trust file", err, errlen);
         }
-        if (rc == BEX_OK) id = sqlite3_last_insert_rowid(st->db);
+        if (rc == BEX_OK) id = db_last_insert_rowid(st->db);
     }
     /* another process stored (or restored) it since the look-up: already in force */
-    int already = rc == BEX_OK && sqlite3_changes(st->db) == 0;
+    int already = rc == BEX_OK && db_changes(st->db) == 0;
     if (rc == BEX_OK && !already) {
         char obj[48], detail[200];
         snprintf(obj, sizeof obj, "trust_file %lld", (long long)id);
@@ -267,13 +267,13 @@ int bex_store_trust_list(bex_store *st, int with_removed, bex_trust_file_info **
     if (!st || !rows || !n) return bex__fail(err, errlen, BEX_ERR_ARG, "no store or no place for the list");
     *rows = NULL;
     *n = 0;
-    sqlite3_stmt *s = with_removed ? st_stmt(st, "SELECT " COLS " FROM trust_files ORDER BY id", err, errlen)
+    db_stmt *s = with_removed ? st_stmt(st, "SELECT " COLS " FROM trust_files ORDER BY id", err, errlen)
                                    : st_stmt(st, "SELECT " COLS " FROM trust_files WHERE removed_at IS NULL ORDER BY id",
                                              err, errlen);
     if (!s) return BEX_ERR_IO;
     size_t cap = 0;
     int r, rc = BEX_OK;
-    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((r = db_step(s)) == DB_ROW) {
         if (*n == cap) {
             cap = cap ? 2 * cap : 16;
             bex_trust_file_info *p = bex__realloc(*rows, cap * sizeof *p);
@@ -285,7 +285,7 @@ int bex_store_trust_list(bex_store *st, int with_removed, bex_trust_file_info **
         }
         row_info(s, &(*rows)[(*n)++]);
     }
-    if (rc == BEX_OK && r != SQLITE_DONE) rc = st_fail(st, "reading the trust files", err, errlen);
+    if (rc == BEX_OK && r != DB_DONE) rc = st_fail(st, "reading the trust files", err, errlen);
     st_release(st, s);
     if (rc != BEX_OK) {
         bex__free(*rows);
@@ -301,16 +301,16 @@ int bex_store_trust_remove(bex_store *st, int64_t id, char *err, size_t errlen) 
     bex_time_now(now);
     int rc = st_begin(st, err, errlen);
     if (rc != BEX_OK) return rc;
-    sqlite3_stmt *s = st_stmt(st, "UPDATE trust_files SET removed_at = ?2, removed_by = ?3 "
+    db_stmt *s = st_stmt(st, "UPDATE trust_files SET removed_at = ?2, removed_by = ?3 "
                                   "WHERE id = ?1 AND removed_at IS NULL", err, errlen);
     if (!s) rc = BEX_ERR_IO;
     else {
-        sqlite3_bind_int64(s, 1, id);
+        db_bind_int64(s, 1, id);
         st_bind_text(s, 2, now);
         st_bind_text(s, 3, st->actor);
         rc = st_step_done(st, s, "removing the trust file", err, errlen);
     }
-    if (rc == BEX_OK && sqlite3_changes(st->db) == 0)
+    if (rc == BEX_OK && db_changes(st->db) == 0)
         rc = bex__fail(err, errlen, BEX_ERR_ARG, "no trust file in force has id %lld", (long long)id);
     if (rc == BEX_OK) {
         char obj[48], detail[120] = "";
@@ -318,10 +318,10 @@ int bex_store_trust_remove(bex_store *st, int64_t id, char *err, size_t errlen) 
         s = st_stmt(st, "SELECT kind, sha256 FROM trust_files WHERE id = ?1", err, errlen);
         if (!s) rc = BEX_ERR_IO;
         else {
-            sqlite3_bind_int64(s, 1, id);
-            if (sqlite3_step(s) == SQLITE_ROW)
-                snprintf(detail, sizeof detail, "%s, sha256 %s", (const char *)sqlite3_column_text(s, 0),
-                         (const char *)sqlite3_column_text(s, 1));
+            db_bind_int64(s, 1, id);
+            if (db_step(s) == DB_ROW)
+                snprintf(detail, sizeof detail, "%s, sha256 %s", (const char *)db_column_text(s, 0),
+                         (const char *)db_column_text(s, 1));
             st_release(st, s);
         }
         if (rc == BEX_OK) rc = st_audit(st, "trust_remove", obj, detail, err, errlen);
