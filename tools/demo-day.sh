@@ -8,13 +8,21 @@
 # passport PKI: a demo CSCA and Document Signer made with openssl by tools/test-pki.sh ($db.pki,
 # 0700, removed at the end).
 #
-#   usage: tools/demo-day.sh [DB]      (default: demo.db, replaced)
+#   usage: tools/demo-day.sh [DB [FILES]]   (default: demo.db, replaced)
+#   DB may be a PostgreSQL database (a postgresql:// URI, e.g. from tools/pg-cluster.sh start) of
+#   its own, new or emptied: the day's files (gate key, gallery, chips) are then FILES.* (default
+#   demo-pg.*).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bex=${BEX:-build/bex}
 db=${1:-demo.db}
-rm -f "$db" "$db-wal" "$db-shm" "$db.gate-b22.key" "$db.gate-b22.key.seq"
-rm -rf "$db.pki" "$db.chips"
+files=$db
+case $db in
+postgresql://* | postgres://*) files=${2:-demo-pg} ;;
+*) rm -f "$db" "$db-wal" "$db-shm" ;;
+esac
+rm -f "$files.gate-b22.key" "$files.gate-b22.key.seq"
+rm -rf "$files.pki" "$files.chips"
 D=tests/data/lfw
 # prints the command as one could type it (the store's --db left out), then runs it
 run() {
@@ -29,18 +37,18 @@ mrz() { "$bex" mrz make --state "$1" --nationality "$1" --number "$2" --surname 
 
 echo "== 07:00 the operator loads the Country Signing CA of the United Kingdom (a demo one, made here)"
 # a demo passport PKI: a CSCA and the Document Signer it issued, as a state's would be
-tools/test-pki.sh "$db.pki" GB "Demo United Kingdom"
-(umask 077 && mkdir -p "$db.chips")
-run trust load --db "$db" "$db.pki/csca.pem"
+tools/test-pki.sh "$files.pki" GB "Demo United Kingdom"
+(umask 077 && mkdir -p "$files.chips")
+run trust load --db "$db" "$files.pki/csca.pem"
 echo "== 07:05 the operator keeps photos 30 days, so officers can see the faces behind a flag"
 run purge --db "$db" --set images=30d
 
 echo "== 08:10 JFK, flight arrivals: the passport's chip read and verified (passive authentication),"
 echo "   the live photo against the chip's photo, then 1:N"
 A=$(mrz GBR 530000001 OKAFOR ADA 1971-08-16 F)
-"$bex" doc make "$db.chips/okafor" --mrz "$A" --photo $D/Angela_Bassett_0001.jpg --signer "$db.pki/ds.pem" \
-    --key "$db.pki/ds.key" >/dev/null     # the chip as the passport office wrote it, as a reader saves it
-run entry --db "$db" --photo $D/Angela_Bassett_0004.jpg --chip "$db.chips/okafor" --mrz "$A" \
+"$bex" doc make "$files.chips/okafor" --mrz "$A" --photo $D/Angela_Bassett_0001.jpg --signer "$files.pki/ds.pem" \
+    --key "$files.pki/ds.key" >/dev/null     # the chip as the passport office wrote it, as a reader saves it
+run entry --db "$db" --photo $D/Angela_Bassett_0004.jpg --chip "$files.chips/okafor" --mrz "$A" \
     --class B2 --admit-until 2026-03-31 --port JFK --port-kind air --at 2026-03-01T08:10:00Z
 B=$(mrz BRA 720000002 SOUZA ARMINIO 1957-07-20 M)
 run entry --db "$db" --photo $D/Arminio_Fraga_0003.jpg --doc-photo $D/Arminio_Fraga_0006.jpg --mrz "$B" \
@@ -62,11 +70,11 @@ run decide --db "$db" "$enc" refuse
 echo "== 09:30 JFK: a stolen genuine passport whose chip photo was replaced with the bearer's own face:"
 echo "   the faces match, but the chip's DG2 no longer has the hash its issuer signed (exit 1: referred)"
 H=$(mrz GBR 530000009 HOLLOWAY JACK 1960-05-05 M)
-"$bex" doc make "$db.chips/holloway" --mrz "$H" --photo $D/Carl_Reiner_0002.jpg --signer "$db.pki/ds.pem" \
-    --key "$db.pki/ds.key" >/dev/null     # the genuine chip, stolen with the passport
-"$bex" doc make "$db.chips/forged" --mrz "$H" --photo $D/Mick_Jagger_0001.jpg >/dev/null  # the forger's DG2 ...
-cp "$db.chips/holloway/EF_SOD.bin" "$db.chips/forged/"   # ... beside the genuine, signed EF.SOD
-run entry --db "$db" --photo $D/Mick_Jagger_0003.jpg --chip "$db.chips/forged" --mrz "$H" \
+"$bex" doc make "$files.chips/holloway" --mrz "$H" --photo $D/Carl_Reiner_0002.jpg --signer "$files.pki/ds.pem" \
+    --key "$files.pki/ds.key" >/dev/null     # the genuine chip, stolen with the passport
+"$bex" doc make "$files.chips/forged" --mrz "$H" --photo $D/Mick_Jagger_0001.jpg >/dev/null  # the forger's DG2 ...
+cp "$files.chips/holloway/EF_SOD.bin" "$files.chips/forged/"   # ... beside the genuine, signed EF.SOD
+run entry --db "$db" --photo $D/Mick_Jagger_0003.jpg --chip "$files.chips/forged" --mrz "$H" \
     --class B2 --admit-until 2026-03-31 --port JFK --port-kind air --at 2026-03-01T09:30:00Z
 echo "== 11:00 SYS land crossing, a child of 7 (no manifest at land)"
 C=$(mrz MEX 610000008 ROQUE FELIPE 2018-06-01 M)
@@ -74,14 +82,14 @@ run entry --db "$db" --photo $D/Felipe_Perez_Roque_0001.jpg --doc-photo $D/Felip
     --mrz "$C" --class B2 --admit-until 2026-03-15 --port SYS --port-kind land --at 2026-03-01T11:00:00Z
 
 echo "== 14:00 the carrier's manifest for flight BX1 and the gate's gallery (for an offline gate)"
-cat >"$db.bx1.json" <<EOF
+cat >"$files.bx1.json" <<EOF
 {"departure":"BX1-2026-03-01","carrier":"BX","voyage":"BX1","port":"JFK","port_kind":"air",
  "scheduled":"2026-03-01T18:00:00Z","travellers":[
  {"issuing_state":"GBR","number":"530000001","nationality":"GBR","surname":"Okafor","given_names":"Ada","birth_date":"1971-08-16","sex":"F"}]}
 EOF
-run manifest load --db "$db" "$db.bx1.json"
-run gate register --db "$db" --device JFK-B22 --port JFK --out "$db.gate-b22.key"
-run gallery build --db "$db" BX1-2026-03-01 --device JFK-B22 --out "$db.bx1.gallery"
+run manifest load --db "$db" "$files.bx1.json"
+run gate register --db "$db" --device JFK-B22 --port JFK --out "$files.gate-b22.key"
+run gallery build --db "$db" BX1-2026-03-01 --device JFK-B22 --out "$files.bx1.gallery"
 echo "== 17:30 boarding BX1: the gate camera's photo against the flight's gallery first"
 run exit --db "$db" --photo $D/Angela_Bassett_0005.jpg --port JFK --departure BX1-2026-03-01 --at 2026-03-01T17:30:00Z
 echo "== 19:00 SYS: the child leaves by land: matched among everyone in the country"
@@ -96,7 +104,7 @@ echo "== a traveller looked up by names and birth date (any case and spelling)"
 run lookup --db "$db" --surname Chen --given Lu --birth 1968-12-02
 echo "== the audit log: every read and write of personal data, hash-chained"
 run audit verify --db "$db"
-rm -f "$db.bx1.json"
-rm -rf "$db.pki"        # the demo PKI's keys; the chips stay ($db.chips: try bex doc verify on them)
-echo "demo: the store is $db (sqlite3 $db .tables); the gate gallery is $db.bx1.gallery, sealed to gate JFK-B22"
-echo "      (its key file: $db.gate-b22.key)"
+rm -f "$files.bx1.json"
+rm -rf "$files.pki"        # the demo PKI's keys; the chips stay ($files.chips: try bex doc verify on them)
+echo "demo: the store is $db; the gate gallery is $files.bx1.gallery, sealed to gate JFK-B22"
+echo "      (its key file: $files.gate-b22.key)"
