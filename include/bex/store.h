@@ -67,6 +67,11 @@ void bex_store_options_default(bex_store_options *o);
 int bex_store_open(const char *path, const bex_store_options *opt, bex_store **out, char *err,
                    size_t errlen);
 void bex_store_close(bex_store *st);
+/* The store target (a file, or a postgresql:// URI) as a message may show it: a URI's password,
+ * in its user info (postgresql://user:secret@host/db -> postgresql://user@host/db) or its query
+ * string (password=...), is left out; a file is shown as is. Writes at most n bytes, always
+ * NUL-terminated (n > 0); returns buf. A NULL target is shown as "(none)". */
+const char *bex_store_target_label(const char *target, char *buf, size_t n);
 /* The schema version (the number of the last migration applied). */
 int bex_store_schema_version(bex_store *st);
 /* The 1:N scan of a probe over every enrolled traveller, done ahead: the one call on a handle

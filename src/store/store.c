@@ -866,6 +866,63 @@ void bex_store_close(bex_store *st) {
     bex__free(st);
 }
 
+const char *bex_store_target_label(const char *target, char *buf, size_t n) {
+    if (!buf || n == 0) return buf;
+    buf[0] = 0;
+    if (!target) {
+        snprintf(buf, n, "(none)");
+        return buf;
+    }
+    if (!db_target_is_pg(target)) {
+        snprintf(buf, n, "%s", target);
+        return buf;
+    }
+    size_t o = 0;
+#define LABEL_PUT(p, len)                                                        \
+    do {                                                                         \
+        size_t l_ = (len);                                                       \
+        if (o + l_ >= n) l_ = n - 1 - o;                                         \
+        memcpy(buf + o, (p), l_);                                                \
+        o += l_;                                                                 \
+        buf[o] = 0;                                                              \
+    } while (0)
+    const char *auth = strstr(target, "://") + 3;
+    LABEL_PUT(target, (size_t)(auth - target));
+    size_t alen = strcspn(auth, "/?#");      /* the authority: [user[:password]@]host[:port],... */
+    const char *at = NULL;
+    for (size_t i = 0; i < alen; i++)
+        if (auth[i] == '@') at = auth + i; /* the last one: a password's own @ is %40 anyway */
+    if (at) {
+        size_t ulen = strcspn(auth, ":@");   /* the user, without ":password" */
+        if (auth + ulen > at) ulen = (size_t)(at - auth);
+        LABEL_PUT(auth, ulen);
+        LABEL_PUT(at, (size_t)(auth + alen - at));
+    } else {
+        LABEL_PUT(auth, alen);
+    }
+    const char *p = auth + alen;
+    size_t plen = strcspn(p, "?#");          /* the path: the database name */
+    LABEL_PUT(p, plen);
+    p += plen;
+    if (*p == '?') {                         /* the query: each parameter but password= */
+        p++;
+        int first = 1;
+        while (*p && *p != '#') {
+            size_t len = strcspn(p, "&#");
+            if (!(len >= 9 && !strncmp(p, "password=", 9)) && len > 0) {
+                LABEL_PUT(first ? "?" : "&", 1);
+                LABEL_PUT(p, len);
+                first = 0;
+            }
+            p += len;
+            if (*p == '&') p++;
+        }
+    }
+    if (*p == '#') LABEL_PUT(p, strlen(p));
+#undef LABEL_PUT
+    return buf;
+}
+
 int bex_store_schema_version(bex_store *st) {
     int64_t v = 0;
     char e[128];

@@ -299,6 +299,23 @@ TEST(synthetic_templates) {
     }
 }
 
+/* a target as messages show it: a PostgreSQL URI's password left out, a file as is */
+TEST(target_label_hides_password) {
+    char b[256];
+    CHECK(!strcmp(bex_store_target_label("postgresql://user:secret@host/db", b, sizeof b), "postgresql://user@host/db"));
+    CHECK(!strcmp(bex_store_target_label("postgres://u:p%40ss@h:5433/bex?sslmode=require&password=x&application_name=a",
+                                         b, sizeof b),
+                  "postgres://u@h:5433/bex?sslmode=require&application_name=a"));
+    CHECK(!strcmp(bex_store_target_label("postgresql://h/db?password=secret", b, sizeof b), "postgresql://h/db"));
+    CHECK(!strcmp(bex_store_target_label("postgresql://postgres@127.0.0.1:5432/bex", b, sizeof b),
+                  "postgresql://postgres@127.0.0.1:5432/bex"));
+    CHECK(!strcmp(bex_store_target_label("/tmp/a:b@c.db", b, sizeof b), "/tmp/a:b@c.db"));
+    CHECK(!strcmp(bex_store_target_label(NULL, b, sizeof b), "(none)"));
+    char s[12];
+    bex_store_target_label("postgresql://u:secret@host/db", s, sizeof s);
+    CHECK(strlen(s) == sizeof s - 1 && !strstr(s, "secret"));
+}
+
 TEST(opens_and_migrates) {
     char p[512], err[512];
     db_new(p);
@@ -3003,6 +3020,7 @@ TEST(store_on_a_512_float_model) {
 
 int main(void) {
     RUN(synthetic_templates);
+    RUN(target_label_hides_password);
     RUN(opens_and_migrates);
     RUN(entry_enrols_and_exit_links);
     RUN(returning_traveller_linked);
