@@ -499,6 +499,11 @@ modes=$(for f in "${files[@]}" "$tmp/bx1.gallery" "$tmp/gate.log"; do
 umask 022; "$bex" keys add --db "$tmp/umask.db" --role analyst >/dev/null
 [ "$(stat -c '%a' "$tmp/umask.db")" = 600 ]; check store_owner_only_whatever_the_umask $?
 
+# ---- a PostgreSQL URI's password never shown: the CLI's message names the store without it ----
+"$bex" flags --db "postgresql://tester:s3cret@127.0.0.1:1/bex?password=s3cret2&connect_timeout=2" >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc -eq 2 ] && ! grep -q s3cret "$tmp/err" && grep -q 'postgresql://tester@127.0.0.1:1/bex?connect_timeout=2' "$tmp/err"
+check "cli_message_hides_the_uris_password (rc $rc)" $?
+
 # ---- the audit log ----
 out=$("$bex" audit verify --db "$db"); rc=$?
 head=$(json head <<<"$out")

@@ -461,5 +461,11 @@ fi
 "$bex" serve --db "$db" --listen 127.0.0.1:0 --tls-cert "$tmp/nonexistent.pem" --tls-key "$tmp/nonexistent.pem" \
     >/dev/null 2>"$tmp/e"; [ $? -eq 2 ] && grep -q "cannot open" "$tmp/e"; check tls_missing_cert_refused $?
 
+# a PostgreSQL URI's password never shown: not in the message of a store it cannot open
+"$bex" serve --db "postgresql://tester:s3cret@127.0.0.1:1/bex?password=s3cret2" --listen 127.0.0.1:0 \
+    >"$tmp/o" 2>"$tmp/e"; rc=$?
+[ $rc -eq 2 ] && ! grep -q s3cret "$tmp/o" "$tmp/e" && grep -q 'postgresql://tester@127.0.0.1:1/bex' "$tmp/e"
+check "serve_message_hides_the_uris_password (rc $rc)" $?
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
