@@ -269,6 +269,25 @@ static void sql_text(const char *path, const char *sql, char *out, size_t n) {
     db_close(db);
 }
 
+/* sql (n bytes) in PostgreSQL's form when the tests run there: SQLite's zeroblob(512) and
+ * CAST(.. AS BLOB) become decode(repeat('00', 512), 'hex') and CAST(.. AS BYTEA). */
+static void sql_dialect(char *sql, size_t n) {
+    static const char *const from[] = {"zeroblob(512)", " AS BLOB)"};
+    static const char *const to[] = {"decode(repeat('00', 512), 'hex')", " AS BYTEA)"};
+    if (!ON_PG) return;
+    for (int k = 0; k < 2; k++) {
+        char *at;
+        size_t fl = strlen(from[k]), tl = strlen(to[k]);
+        while ((at = strstr(sql, from[k])) != NULL) {
+            size_t len = strlen(sql);
+            CHECK(len - fl + tl < n);
+            if (len - fl + tl >= n) return;
+            memmove(at + tl, at + fl, len - (size_t)(at - sql) - fl + 1);
+            memcpy(at, to[k], tl);
+        }
+    }
+}
+
 /* The whole file's bytes; *n its size. free(). */
 static unsigned char *file_bytes(const char *path, size_t *n) {
     *n = 0;
@@ -691,7 +710,7 @@ TEST(calibration_on_own_data) {
                                   "ON a.f = b.f AND a.s < b.s");
     long long n = sql_int(p, "SELECT count(*) FROM samples WHERE subject_id IS NOT NULL");
     long long same = sql_int(p, "SELECT coalesce(sum(c * (c - 1) / 2), 0) FROM (SELECT count(*) c FROM samples "
-                                "WHERE subject_id IS NOT NULL GROUP BY subject_id)");
+                                "WHERE subject_id IS NOT NULL GROUP BY subject_id) AS g");
     CHECK(linked > 0);
     bex_score_query q = {.by = BEX_CALIB_BY_PORT};
     bex_score_group *g = NULL;
@@ -2923,6 +2942,7 @@ TEST(reenrol_computes_new_templates_from_kept_images) {
              "(NULL, 'exit', '%s', zeroblob(512), '2026-01-04T00:00:00Z', CAST('face-b' AS BLOB)),"
              "(4, 'entry', 'some other model', zeroblob(512), '2026-01-03T00:00:00Z', CAST('face-c' AS BLOB));",
              old, old, old, old, old);
+    sql_dialect(sql, sizeof sql);
     CHECK(sql_exec(p, sql) == 0);
     const char *vx = "vendor-x-r100@2.1 arcface-112 sha256:0123456789abcdef0123456789abcdef";
     int calls = 0;
@@ -2944,7 +2964,9 @@ TEST(reenrol_computes_new_templates_from_kept_images) {
     CHECK(calls == 1 && r.already == 1 && r.reenrolled == 0 && r.n_need_capture == 2);
     free(r.need_capture);
     /* a failing model stops it and writes nothing */
-    CHECK(sql_exec(p, "UPDATE samples SET image = CAST('fail' AS BLOB) WHERE subject_id = 2") == 0);
+    snprintf(sql, sizeof sql, "UPDATE samples SET image = CAST('fail' AS BLOB) WHERE subject_id = 2");
+    sql_dialect(sql, sizeof sql);
+    CHECK(sql_exec(p, sql) == 0);
     CHECK(bex_store_reenrol(st, "other@1 dlib-150 sha256:00", 512, fake_model, &calls, &r, err, sizeof err) ==
           BEX_ERR_MODEL);
     CHECK(strstr(err, "the network failed") != NULL);
