@@ -298,7 +298,7 @@ int bex__subject_best_score(bex_store *st, int64_t subject, const float *probe, 
     *own_only = 0;
     float self = NAN;
     db_stmt *s = st_stmt(st, "SELECT id, template FROM samples WHERE subject_id = ?1 AND modality = 'face' "
-                                  "AND model = ?2", err, errlen);
+                                  "AND model = ?2 ORDER BY id", err, errlen);
     if (!s) return BEX_ERR_IO;
     db_bind_int64(s, 1, subject);
     st_bind_text(s, 2, st->model);

@@ -858,7 +858,8 @@ int bex__subject_candidates(bex_store *st, const char *cut, bex__subject_due **o
     db_stmt *a = st_stmt(st, "SELECT substr(e.at, 1, 10), substr(x.at, 1, 10), a.admit_until, "
                                   "a.superseded_by IS NOT NULL FROM admissions a "
                                   "JOIN encounters e ON e.id = a.entry_encounter_id "
-                                  "LEFT JOIN encounters x ON x.id = a.exit_encounter_id WHERE a.subject_id = ?1",
+                                  "LEFT JOIN encounters x ON x.id = a.exit_encounter_id WHERE a.subject_id = ?1 "
+                                  "ORDER BY a.id",
                               err, errlen);
     if (!s || !a) {
         st_release(st, s);
