@@ -780,7 +780,12 @@ static int open_sqlite(bex_store *st, const char *path, const bex_store_options 
 static int open_pg(bex_store *st, const char *uri, const bex_store_options *opt, char *err, size_t errlen) {
     char e[384];
     if (db_open(uri, &st->db, e, sizeof e) != DB_OK) return bex__fail(err, errlen, BEX_ERR_IO, "%s", e);
-    int rc = st_exec(st, "SET client_min_messages = warning", "setting up the PostgreSQL session", err, errlen);
+    /* Bounded waits, as SQLite's busy timeout: a writer waits at most 10 s for the write lock
+     * (then BEX_ERR_BUSY, "try again"), and a node that hangs inside a transaction loses it
+     * (and the lock) after 30 s idle, so one stuck node cannot stop the country's gates. */
+    int rc = st_exec(st, "SET client_min_messages = warning; SET lock_timeout = '10s'; "
+                         "SET idle_in_transaction_session_timeout = '30s'",
+                     "setting up the PostgreSQL session", err, errlen);
     if (rc != BEX_OK) return rc;
     if (opt->synchronous_off) /* the CLI's bulk simulations only, as on SQLite */
         rc = st_exec(st, "SET synchronous_commit = off", "setting up the PostgreSQL session", err, errlen);
