@@ -19,6 +19,7 @@
 /* PostgreSQL type OIDs (server/catalog/pg_type.dat) */
 #define OID_BOOL 16
 #define OID_BYTEA 17
+#define OID_TEXT 25
 #define OID_INT8 20
 #define OID_INT2 21
 #define OID_INT4 23
@@ -55,6 +56,7 @@ struct db_stmt {
     char *sql;            /* translated */
     int nparam;
     pg_param *param;
+    unsigned char *used;  /* by parameter: 1 when the SQL names it */
     int persistent;
     char name[24];        /* server-side name once prepared */
     unsigned prepared_gen;
@@ -307,7 +309,7 @@ static void sb_put(sbuf *b, const char *s, size_t n) {
 static void sb_str(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
 
 static int pg_translate(db_conn *d, db_stmt *s, const char *sql) {
-    sbuf b = {0};
+    sbuf b = {0}, used = {0};
     const char *p = skip_ws(sql);
     int ignore = 0;
     const char *table = NULL;
@@ -346,6 +348,8 @@ static int pg_translate(db_conn *d, db_stmt *s, const char *sql) {
             while (isdigit((unsigned char)*e)) n = n * 10 + (*e++ - '0');
             if (e == p + 1) n = maxp + 1;
             if (n > maxp) maxp = n;
+            while (used.n < (size_t)n) sb_put(&used, "", 1);
+            if (used.p) used.p[n - 1] = 1;
             char num[16];
             snprintf(num, sizeof num, "$%d", n);
             sb_str(&b, num);
@@ -354,8 +358,9 @@ static int pg_translate(db_conn *d, db_stmt *s, const char *sql) {
         }
         sb_put(&b, p, 1);
     }
-    if (b.oom || !b.p) {
+    if (b.oom || !b.p || used.oom) {
         bex__free(b.p);
+        bex__free(used.p);
         return -1;
     }
     /* trailing blanks and ';' go, so that clauses can follow */
@@ -376,6 +381,7 @@ static int pg_translate(db_conn *d, db_stmt *s, const char *sql) {
     if (table && ret < 0) {
         if (load_idtables(d) != 0) {
             bex__free(b.p);
+            bex__free(used.p);
             return -1;
         }
         if (is_idtable(d, table, table_n)) {
@@ -385,9 +391,11 @@ static int pg_translate(db_conn *d, db_stmt *s, const char *sql) {
     }
     if (b.oom) {
         bex__free(b.p);
+        bex__free(used.p);
         return -1;
     }
     s->sql = b.p;
+    s->used = (unsigned char *)used.p;
     s->nparam = maxp;
     return 0;
 }
@@ -483,6 +491,7 @@ void db_finalize(db_stmt *s) {
         }
         db_clear_bindings(s);
         bex__free(s->param);
+        bex__free(s->used);
         bex__free(s->sql);
     }
     bex__free(s);
@@ -568,7 +577,9 @@ static int pg_run(db_stmt *s) {
         vals[i] = p->v;
         lens[i] = (int)p->n;
         fmts[i] = p->type == OID_BYTEA ? 1 : 0;
-        types[i] = (Oid)(p->v ? p->type : 0);
+        /* a parameter the SQL never names (bound all the same, as SQLite allows) has no type
+         * the server could infer: text */
+        types[i] = (Oid)(!s->used || !s->used[i] ? OID_TEXT : p->v ? p->type : 0);
     }
     for (int attempt = 0;; attempt++) {
         int was_idle = PQtransactionStatus(d->pg) == PQTRANS_IDLE;
