@@ -218,6 +218,12 @@ int st_data_version(bex_store *st, const char *what, int64_t *v, char *err, size
     return st_query_int(st, "SELECT max(seq) FROM change_log WHERE what = ?1", what, 0, 0, v, err, errlen);
 }
 
+int bex__prune_change_log(bex_store *st, char *err, size_t errlen) {
+    if (!st->pg) return BEX_OK;
+    return st_exec(st, "DELETE FROM change_log WHERE seq <= (SELECT max(seq) FROM change_log) - 1000000",
+                   "pruning the change log", err, errlen);
+}
+
 /* PostgreSQL: the index changes this transaction queued go into the change log with it, so the
  * other nodes apply them too (st_index). */
 static int log_pending(bex_store *st, char *err, size_t errlen) {
@@ -295,9 +301,11 @@ static int pg_follow(bex_store *st, char *err, size_t errlen) {
     db_bind_int64(s, 1, st->index_version);
     int64_t *ids = NULL, last = st->index_version;
     size_t n = 0, cap = 0;
-    int r, rc = BEX_OK, rebuild = 0;
+    int r, rc = BEX_OK, rebuild = 0, gap = 0;
     while ((r = db_step(s)) == DB_ROW) {
-        last = db_column_int64(s, 0);
+        int64_t seq = db_column_int64(s, 0);
+        if (n == 0 && seq > last + 1 && last > 0) gap = 1; /* a rollback's hole, or pruned rows */
+        last = seq;
         const unsigned char *what = db_column_text(s, 1);
         if (n >= FOLLOW_MAX || (what && !strcmp((const char *)what, "index"))) {
             rebuild = 1;
@@ -316,6 +324,11 @@ static int pg_follow(bex_store *st, char *err, size_t errlen) {
     }
     if (rc == BEX_OK && !rebuild && r != DB_DONE) rc = st_fail(st, "reading the change log", err, errlen);
     st_release(st, s);
+    if (rc == BEX_OK && gap && !rebuild) { /* rows this node had not applied were pruned: build again */
+        int64_t first = 0;
+        rc = st_query_int(st, "SELECT min(seq) FROM change_log", NULL, 0, 0, &first, err, errlen);
+        if (rc == BEX_OK && first > st->index_version + 1) rebuild = 1;
+    }
     if (rc != BEX_OK || rebuild || n == 0) {
         bex__free(ids);
         if (rc == BEX_OK && rebuild) st_set_index(st, NULL);
@@ -767,7 +780,12 @@ static int open_sqlite(bex_store *st, const char *path, const bex_store_options 
 static int open_pg(bex_store *st, const char *uri, const bex_store_options *opt, char *err, size_t errlen) {
     char e[384];
     if (db_open(uri, &st->db, e, sizeof e) != DB_OK) return bex__fail(err, errlen, BEX_ERR_IO, "%s", e);
-    int rc = st_exec(st, "SET client_min_messages = warning", "setting up the PostgreSQL session", err, errlen);
+    /* Bounded waits, as SQLite's busy timeout: a writer waits at most 10 s for the write lock
+     * (then BEX_ERR_BUSY, "try again"), and a node that hangs inside a transaction loses it
+     * (and the lock) after 30 s idle, so one stuck node cannot stop the country's gates. */
+    int rc = st_exec(st, "SET client_min_messages = warning; SET lock_timeout = '10s'; "
+                         "SET idle_in_transaction_session_timeout = '30s'",
+                     "setting up the PostgreSQL session", err, errlen);
     if (rc != BEX_OK) return rc;
     if (opt->synchronous_off) /* the CLI's bulk simulations only, as on SQLite */
         rc = st_exec(st, "SET synchronous_commit = off", "setting up the PostgreSQL session", err, errlen);

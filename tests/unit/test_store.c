@@ -5,7 +5,9 @@
  * matches and non-matches at the store's calibrated thresholds). Opening and migrating,
  * entries and exits and their flags, manifests and galleries, overstay reports, retention and
  * purge, the audit chain, a full disk and a crash inside a transaction. Each test uses its own
- * database file under $TMPDIR (or /tmp) and removes it.
+ * database file under $TMPDIR (or /tmp) and removes it; with BEX_TEST_PG_URI_BASE (a PostgreSQL
+ * cluster's URI without a database: tests/tools/test_store_pg.sh sets it) its own database
+ * there, dropped at its end, and what only SQLite has is skipped with the reason.
  */
 #include <fcntl.h>
 #include <pthread.h>
