@@ -115,7 +115,7 @@ static int load_templates(bex_store *st, links *l, const char *model, tpl **out,
                               " WHERE gl.encounter_id = s.encounter_id LIMIT 1) "
                               "FROM samples s LEFT JOIN encounters e ON e.id = s.encounter_id "
                               "WHERE s.modality = 'face' AND s.subject_id IS NOT NULL AND s.citizen = 0 "
-                              "AND (e.decision IS NULL OR e.decision = 'admitted') AND (?1 IS NULL OR s.model = ?1) "
+                              "AND (e.decision IS NULL OR e.decision = 'admitted') AND (CAST(?1 AS TEXT) IS NULL OR s.model = ?1) "
                               "ORDER BY s.model, s.id",
                               err, errlen);
     if (!s) return BEX_ERR_IO;
@@ -562,7 +562,7 @@ int bex_store_calibration_revert(bex_store *st, const char *port, int *reverted,
     bex_time_now(at);
     int rc = bex__begin(st, err, errlen);
     db_stmt *s = rc == BEX_OK ? st_stmt(st, "UPDATE calibrations SET replaced_at = ?3 WHERE model = ?1 AND "
-                                                 "replaced_at IS NULL AND (?2 IS NULL OR (scope = 'port' AND "
+                                                 "replaced_at IS NULL AND (CAST(?2 AS TEXT) IS NULL OR (scope = 'port' AND "
                                                  "scope_key = ?2))", err, errlen)
                                    : NULL;
     if (rc == BEX_OK && !s) rc = BEX_ERR_IO;

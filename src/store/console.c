@@ -135,9 +135,9 @@ int bex_store_audit_search(bex_store *st, const bex_audit_query *q, bex_audit_ro
     int rc = bex__begin(st, err, errlen);
     if (rc != BEX_OK) return rc;
     db_stmt *s = st_stmt(st,
-        "SELECT seq, at, actor, action, object, detail FROM audit WHERE (?1 IS NULL OR (actor >= ?1 AND actor < ?2)) "
-        "AND (?3 IS NULL OR action = ?3) AND (?4 IS NULL OR at >= ?4) AND (?5 IS NULL OR at < ?5) "
-        "AND (?6 IS NULL OR seq < ?6) ORDER BY seq DESC LIMIT ?7", err, errlen);
+        "SELECT seq, at, actor, action, object, detail FROM audit WHERE (CAST(?1 AS TEXT) IS NULL OR (actor >= ?1 AND actor < ?2)) "
+        "AND (CAST(?3 AS TEXT) IS NULL OR action = ?3) AND (CAST(?4 AS TEXT) IS NULL OR at >= ?4) AND (CAST(?5 AS TEXT) IS NULL OR at < ?5) "
+        "AND (CAST(?6 AS BIGINT) IS NULL OR seq < ?6) ORDER BY seq DESC LIMIT ?7", err, errlen);
     if (!s) rc = BEX_ERR_IO;
     bex_audit_row *r = NULL;
     size_t cnt = 0;

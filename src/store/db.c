@@ -54,6 +54,7 @@ struct db_stmt {
     /* PostgreSQL */
     char *sql;            /* translated */
     int nparam;
+    uint64_t unused;      /* bit i: $i+1 appears nowhere in the SQL (its type is then text) */
     pg_param *param;
     int persistent;
     char name[24];        /* server-side name once prepared */
@@ -328,6 +329,7 @@ static int pg_translate(db_conn *d, db_stmt *s, const char *sql) {
         }
     }
     int maxp = 0;
+    uint64_t used = 0;
     for (; *p; p++) {
         if (*p == '\'' || *p == '"') { /* literals and quoted names as they are */
             const char *e = p + 1;
@@ -346,14 +348,25 @@ static int pg_translate(db_conn *d, db_stmt *s, const char *sql) {
             while (isdigit((unsigned char)*e)) n = n * 10 + (*e++ - '0');
             if (e == p + 1) n = maxp + 1;
             if (n > maxp) maxp = n;
+            if (n >= 1 && n <= 64) used |= (uint64_t)1 << (n - 1);
             char num[16];
             snprintf(num, sizeof num, "$%d", n);
             sb_str(&b, num);
             p = e - 1;
             continue;
         }
+        /* SQLite's index hint ("t INDEXED BY name"): PostgreSQL plans without it */
+        const char *ib;
+        if ((p == sql || !(isalnum((unsigned char)p[-1]) || p[-1] == '_')) && (ib = word(p, "INDEXED")) &&
+            (ib = word(skip_ws(ib), "BY"))) {
+            ib = skip_ws(ib);
+            while (isalnum((unsigned char)*ib) || *ib == '_') ib++;
+            p = ib - 1;
+            continue;
+        }
         sb_put(&b, p, 1);
     }
+    s->unused = maxp >= 64 ? ~used : ~used & (((uint64_t)1 << maxp) - 1);
     if (b.oom || !b.p) {
         bex__free(b.p);
         return -1;
@@ -569,6 +582,9 @@ static int pg_run(db_stmt *s) {
         lens[i] = (int)p->n;
         fmts[i] = p->type == OID_BYTEA ? 1 : 0;
         types[i] = (Oid)(p->v ? p->type : 0);
+        /* a parameter the SQL never names (st_query_int's ?1 in "... WHERE id = ?2"): PostgreSQL
+         * cannot infer its type, so it is given one */
+        if (!types[i] && i < 64 && (s->unused >> i & 1)) types[i] = 25; /* text */
     }
     for (int attempt = 0;; attempt++) {
         int was_idle = PQtransactionStatus(d->pg) == PQTRANS_IDLE;

@@ -69,7 +69,7 @@ int bex__holders(bex_store *st, const char *issuing_state, const char *number, b
 int bex__documents_by_number(bex_store *st, const char *number, const char *state, bex_known_document *out,
                              int max, int *n, char *err, size_t errlen) {
     db_stmt *s = st_stmt(st, "SELECT " DOC_COLUMNS "FROM documents d WHERE d.number = ?1 "
-                                  "AND (?2 IS NULL OR d.issuing_state = ?2) ORDER BY d.id", err, errlen);
+                                  "AND (CAST(?2 AS TEXT) IS NULL OR d.issuing_state = ?2) ORDER BY d.id", err, errlen);
     if (!s) return BEX_ERR_IO;
     st_bind_text(s, 1, number);
     st_bind_text(s, 2, state);
@@ -122,7 +122,7 @@ int bex__subject_facts(bex_store *st, int64_t subject, const char *before, const
      * UNIQUE index for one row, and scans every open admission instead */
     s = st_stmt(st, "SELECT a.id FROM admissions a INDEXED BY admissions_open JOIN encounters e ON e.id = a.entry_encounter_id "
                     "WHERE a.subject_id = ?1 AND a.exit_encounter_id IS NULL AND a.superseded_by IS NULL "
-                    "AND (?2 IS NULL OR e.at < ?2) ORDER BY e.at DESC LIMIT 4", err, errlen);
+                    "AND (CAST(?2 AS TEXT) IS NULL OR e.at < ?2) ORDER BY e.at DESC LIMIT 4", err, errlen);
     if (!s) return BEX_ERR_IO;
     db_bind_int64(s, 1, subject);
     st_bind_text(s, 2, before);

@@ -95,7 +95,7 @@ int bex__flags(bex_store *st, const bex_flag_query *q, bex_flag **flags, size_t 
      * departures only for a port. ?1 status, ?2 kind, ?3 port, ?4 since, ?5 until, ?6 limit
      * (-1: all), ?7 offset, ?8 before. */
     char where[512];
-    snprintf(where, sizeof where, "WHERE 1%s%s%s%s%s", q && q->status ? " AND f.status = ?1" : "",
+    snprintf(where, sizeof where, "WHERE 1 = 1%s%s%s%s%s", q && q->status ? " AND f.status = ?1" : "",
              q && q->kind ? " AND f.kind = ?2" : "", q && q->port ? " AND coalesce(e.port, d.port) = ?3" : "",
              q && q->since ? " AND f.created_at >= ?4" : "", q && q->until ? " AND f.created_at < ?5" : "");
     const char *join = "FROM flags f LEFT JOIN encounters e ON e.id = f.encounter_id "

@@ -136,7 +136,7 @@ check "audit_no_fork_each_prev_its_predecessor ($(q "SELECT count(*) FROM audit"
 post "$B" /v1/identify "$OFFICER" "$tmp/c0.json" --data-binary @"$D/Condoleezza_Rice_0002.jpg" >/dev/null # B's index built now
 MC=$(mrz USA 700000001 RICE CONDI 1954-11-14 F)
 st=$(post "$A" "/v1/entries?mrz=$(mrz JAM 700000001 RICE CONDI 1954-11-14 F)&class=B2&admit_until=2026-04-30&port=JFK&port_kind=air&at=2026-03-03T08:00:00Z" \
-    "$OFFICER" "$tmp/c1.json" --data-binary @"$D/Condoleezza_Rice_0001.jpg")
+    "$OFFICER" "$tmp/c1.json" --data-binary @"$D/Condoleezza_Rice_0003.jpg")
 csubj=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["subject"])' "$tmp/c1.json" 2>/dev/null)
 : "$MC"
 [ "$st" = 200 ] && [ -n "$csubj" ]; check "enrolled_through_a ($st)" $?
@@ -149,7 +149,7 @@ st=$(post "$A" "/v1/erase?subject=$csubj" "$OFFICER" "$tmp/c3.json")
 bad=0
 for i in 1 2 3 4 5 6; do
     u=$B; [ $((i % 2)) = 0 ] && u=$A
-    [ "$(post "$u" /v1/identify "$OFFICER" "$tmp/c4.json" --data-binary @"$D/Condoleezza_Rice_000$((i % 3 + 1)).jpg")" = 200 ] || bad=1
+    [ "$(post "$u" /v1/identify "$OFFICER" "$tmp/c4.json" --data-binary @"$D/Condoleezza_Rice_00$(printf %02d $((i % 2 * 9 + 2))).jpg")" = 200 ] || bad=1
     found "$tmp/c4.json" && bad=1
 done
 check erased_template_never_returned_by_either_node $bad
@@ -208,7 +208,7 @@ day() {
     r POST "/v1/exits?port=JFK&at=2026-03-05T18:00:00Z" --data-binary @"$D/Angela_Bassett_0005.jpg"
     r POST "/v1/exits?port=JFK&at=2026-03-06T18:00:00Z" --data-binary @"$D/Julie_Gerberding_0007.jpg"
     r POST "/v1/exits?port=JFK&at=2026-03-06T19:00:00Z" --data-binary @"$D/Mick_Jagger_0001.jpg"
-    r POST "/v1/exits?port=BLA&port_kind=land&at=2026-03-20T12:00:00Z" --data-binary @"$D/Wayne_Ferreira_0002.jpg"
+    r POST "/v1/exits?port=BLA&port_kind=land&at=2026-03-20T12:00:00Z" --data-binary @"$D/Wayne_Ferreira_0003.jpg"
     r GET "/v1/overstays?as_of=2026-04-15"
     r GET "/v1/flags?limit=1000"
 }
