@@ -107,8 +107,8 @@ int bex__flags(bex_store *st, const bex_flag_query *q, bex_flag **flags, size_t 
              "OFFSET ?7", join, where, q && q->before ? " AND f.id < ?8" : "");
     db_stmt *c = st_prep(st, csql, err, errlen);
     db_stmt *s = c ? st_prep(st, ssql, err, errlen) : NULL;
-    db_stmt *fs = s ? st_stmt(st, "SELECT subject_id FROM flag_subjects WHERE flag_id = ?1", err, errlen) : NULL;
-    db_stmt *fd = fs ? st_stmt(st, "SELECT document_id FROM flag_documents WHERE flag_id = ?1", err, errlen) : NULL;
+    db_stmt *fs = s ? st_stmt(st, "SELECT subject_id FROM flag_subjects WHERE flag_id = ?1 ORDER BY subject_id", err, errlen) : NULL;
+    db_stmt *fd = fs ? st_stmt(st, "SELECT document_id FROM flag_documents WHERE flag_id = ?1 ORDER BY document_id", err, errlen) : NULL;
     if (!s || !c || !fs || !fd) {
         db_finalize(c);
         db_finalize(s);

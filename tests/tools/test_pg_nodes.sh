@@ -263,10 +263,10 @@ grep -q '"outcome":"matched"' "$tmp/e_pg/07.json" && grep -q '"outcome":"not_mat
 check day_exit_links $?
 "$bex" overstays --db "$d2" --as-of 2026-04-15 >"$tmp/o_pg" 2>&1; r1=$?
 "$bex" overstays --db "$lite2" --as-of 2026-04-15 >"$tmp/o_lite" 2>&1; r2=$?
-[ $r1 = 0 ] && [ $r2 = 0 ] && [ -s "$tmp/o_lite" ] &&
+[ $r1 = $r2 ] && [ -s "$tmp/o_lite" ] &&
     diff <(sed 's/[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[0-9:.]*Z//g; s/"\(subject\|admission\|id\)":[0-9]*//g' "$tmp/o_lite") \
          <(sed 's/[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[0-9:.]*Z//g; s/"\(subject\|admission\|id\)":[0-9]*//g' "$tmp/o_pg") >&2
-check day_same_overstay_report_cli $?
+check "day_same_overstay_report_cli (exit $r1 on both)" $?
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
