@@ -76,8 +76,8 @@ for i in $(seq $N); do
 done
 wait_curls() { local p; for p in $(jobs -p); do case " ${pids[*]} " in *" $p "*) ;; *) wait "$p" ;; esac; done; }
 wait_curls
-codes=$(for f in "$tmp/a/"*.code; do cat "$f"; echo; done | sort | uniq -c | tr -s ' ')
-outs=$(for i in $(seq $N); do outcome "$tmp/a/$i.json"; done | sort | uniq -c | tr -s ' ')
+codes=$(for f in "$tmp/a/"*.code; do cat "$f"; echo; done | sort | uniq -c | tr -s " \n" "  ")
+outs=$(for i in $(seq $N); do outcome "$tmp/a/$i.json"; done | sort | uniq -c | tr -s " \n" "  ")
 counts() { # DB-kind query runner: subjects, documents, admissions (and open ones), encounters
     local run=$1
     for t in "subjects" "documents" "admissions" "encounters"; do printf '%s=%s ' "$t" "$($run "SELECT count(*) FROM $t")"; done
@@ -92,8 +92,8 @@ mkdir -p "$tmp/s"
 for i in $(seq $N); do
     post "$L" "$ENTRY" "$LOFF" "$tmp/s/$i.json" --data-binary @"$D/Angela_Bassett_0004.jpg" >"$tmp/s/$i.code"
 done
-scodes=$(for f in "$tmp/s/"*.code; do cat "$f"; echo; done | sort | uniq -c | tr -s ' ')
-souts=$(for i in $(seq $N); do outcome "$tmp/s/$i.json"; done | sort | uniq -c | tr -s ' ')
+scodes=$(for f in "$tmp/s/"*.code; do cat "$f"; echo; done | sort | uniq -c | tr -s " \n" "  ")
+souts=$(for i in $(seq $N); do outcome "$tmp/s/$i.json"; done | sort | uniq -c | tr -s " \n" "  ")
 lq() { sqlite3 "$lite" "$1"; }
 litecounts=$(counts lq)
 echo "  concurrent: $codes | $outs | $pgcounts"
@@ -176,8 +176,22 @@ vid=$(q "SELECT max(id) FROM api_keys")
 [ "$(post "$A" "/v1/keys/revoke?id=$vid" "$ADMIN" "$tmp/d1")" = 200 ]; check key_revoked_through_a $?
 [ "$(get "$B" /v1/flags "$VICTIM" "$tmp/d2")" = 401 ] && [ "$(get "$A" /v1/flags "$VICTIM" "$tmp/d2")" = 401 ]
 check revoked_key_refused_by_b_at_once $?
-# a setting changed through A is in force on B
-[ "$(get "$A" /v1/settings "$ADMIN" "$tmp/s0")" = 200 ] && cp "$tmp/s0" "$tmp/s0.before"
+# a retention period set through A is the one B reads
+[ "$(post "$A" "/v1/retention?category=records&period=3y" "$ADMIN" "$tmp/r0")" = 200 ] &&
+    [ "$(get "$B" /v1/retention "$ADMIN" "$tmp/r1")" = 200 ] &&
+    [ "$(q "SELECT seconds FROM retention WHERE category = 'records'")" != "" ] &&
+    grep -q "\"records\":{\"seconds\":$(q "SELECT seconds FROM retention WHERE category = 'records'")" "$tmp/r1"
+check retention_set_through_a_read_by_b $?
+# a console session made on B: known on B only (per node, docs/console.md), and ended on B at
+# once when its key is revoked through A
+SESS=$(key "$uri" --role officer --label console)
+sid=$(q "SELECT max(id) FROM api_keys")
+sess() { curl -s -o /dev/null -w '%{http_code}' -b "$tmp/sess.jar" "$1/v1/session"; }
+[ "$(curl -s -c "$tmp/sess.jar" -o "$tmp/sess.b" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+    -d "{\"key\":\"$SESS\"}" "$B/v1/session")" = 200 ] && [ "$(sess "$B")" = 200 ] && [ "$(sess "$A")" = 401 ]
+check console_session_is_per_node $?
+[ "$(post "$A" "/v1/keys/revoke?id=$sid" "$ADMIN" "$tmp/d3")" = 200 ] && [ "$(sess "$B")" = 401 ]
+check console_session_on_b_ends_when_key_revoked_through_a $?
 
 # ---- e. the same day: two nodes on PostgreSQL, one node on SQLite ----
 # day DIR KEY URL1 URL2: the day's requests, alternating between URL1 and URL2, answers in DIR
