@@ -98,7 +98,7 @@ lq() { sqlite3 "$lite" "$1"; }
 litecounts=$(counts lq)
 echo "  concurrent: $codes | $outs | $pgcounts"
 echo "  serial:     $scodes | $souts | $litecounts"
-[ "$codes" = "$scodes" ] && [ "$codes" = " $N 200" ]; check "concurrent_same_arrival_no_5xx_same_statuses_as_serial" $?
+[ "$codes" = "$scodes" ] && [ "$(echo $codes)" = "$N 200" ]; check "concurrent_same_arrival_no_5xx_same_statuses_as_serial" $?
 [ "$outs" = "$souts" ]; check concurrent_same_arrival_same_outcomes_as_serial $?
 [ "$pgcounts" = "$litecounts" ] && [ "$(q "SELECT count(*) FROM documents WHERE number = '530000001'")" = 1 ] &&
     [ "$(q "SELECT count(*) FROM subjects")" = 1 ]
@@ -182,14 +182,25 @@ check revoked_key_refused_by_b_at_once $?
     [ "$(q "SELECT seconds FROM retention WHERE category = 'records'")" != "" ] &&
     grep -q "\"records\":{\"seconds\":$(q "SELECT seconds FROM retention WHERE category = 'records'")" "$tmp/r1"
 check retention_set_through_a_read_by_b $?
-# a console session made on B: known on B only (per node, docs/console.md), and ended on B at
-# once when its key is revoked through A
+# a console session made on B is known on A (sessions are in the database), its CSRF token
+# too; signed out through A it is gone on B; another, made on B, ends on B at once when its
+# key is revoked through A
 SESS=$(key "$uri" --role officer --label console)
 sid=$(q "SELECT max(id) FROM api_keys")
 sess() { curl -s -o /dev/null -w '%{http_code}' -b "$tmp/sess.jar" "$1/v1/session"; }
 [ "$(curl -s -c "$tmp/sess.jar" -o "$tmp/sess.b" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
-    -d "{\"key\":\"$SESS\"}" "$B/v1/session")" = 200 ] && [ "$(sess "$B")" = 200 ] && [ "$(sess "$A")" = 401 ]
-check console_session_is_per_node $?
+    -d "{\"key\":\"$SESS\"}" "$B/v1/session")" = 200 ] && [ "$(sess "$B")" = 200 ] && [ "$(sess "$A")" = 200 ]
+check console_session_made_on_b_known_on_a $?
+csrf=$(sed -n 's/.*"csrf":"\([0-9a-f]*\)".*/\1/p' "$tmp/sess.b")
+[ "$(curl -s -o /dev/null -w '%{http_code}' -b "$tmp/sess.jar" -X POST -H "X-CSRF-Token: $csrf" "$A/v1/flags/status")" != 403 ] &&
+    [ "$(curl -s -o /dev/null -w '%{http_code}' -b "$tmp/sess.jar" -X POST "$A/v1/flags/status")" = 403 ]
+check console_csrf_of_b_accepted_by_a $?
+[ "$(curl -s -o /dev/null -w '%{http_code}' -b "$tmp/sess.jar" -X POST -H "X-CSRF-Token: $csrf" "$A/v1/session/end")" = 200 ] &&
+    [ "$(sess "$B")" = 401 ] && [ "$(q "SELECT count(*) FROM console_sessions")" = 0 ]
+check console_signed_out_on_a_gone_on_b $?
+curl -s -c "$tmp/sess.jar" -o "$tmp/sess.b" -X POST -H 'Content-Type: application/json' -d "{\"key\":\"$SESS\"}" "$B/v1/session" >/dev/null
+[ "$(sess "$A")" = 200 ] && [ "$(q "SELECT count(*) FROM console_sessions WHERE octet_length(token_hash) = 32")" = 1 ]
+check console_session_kept_as_hash $?
 [ "$(post "$A" "/v1/keys/revoke?id=$sid" "$ADMIN" "$tmp/d3")" = 200 ] && [ "$(sess "$B")" = 401 ]
 check console_session_on_b_ends_when_key_revoked_through_a $?
 
