@@ -202,7 +202,7 @@ int bex__crossing_facts(bex_store *st, const char *from, const char *to, bex_cro
         "SELECT substr(e.at, 1, 10) AS day, e.port, e.direction, e.outcome, coalesce(d.birth_date, ''), "
         "coalesce(d.sex, ''), count(*) FROM encounters e LEFT JOIN documents d ON d.id = coalesce(e.document_id, "
         "(SELECT max(id) FROM documents WHERE subject_id = e.subject_id)) "
-        "WHERE e.at >= ?1 AND e.at < ?2 GROUP BY 1, 2, 3, 4, 5, 6", err, errlen);
+        "WHERE e.at >= ?1 AND e.at < ?2 GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6", err, errlen);
     if (!s) return BEX_ERR_IO;
     st_bind_text(s, 1, from);
     st_bind_text(s, 2, to);
@@ -267,8 +267,9 @@ int bex__candidate_facts_read(bex_store *st, int64_t encounter, bex__candidate_f
     int rc = step == DB_ROW || step == DB_DONE ? BEX_OK : st_fail(st, "reading an encounter", err, errlen);
     st_release(st, s);
     if (rc != BEX_OK || !out->exists) return rc;
-    s = st_stmt(st, "SELECT DISTINCT fs.subject_id FROM flags f JOIN flag_subjects fs ON fs.flag_id = f.id "
-                    "WHERE f.encounter_id = ?1 ORDER BY f.id, fs.subject_id", err, errlen);
+    /* each subject once, in the order of the first flag naming it */
+    s = st_stmt(st, "SELECT fs.subject_id FROM flags f JOIN flag_subjects fs ON fs.flag_id = f.id "
+                    "WHERE f.encounter_id = ?1 GROUP BY fs.subject_id ORDER BY min(f.id), fs.subject_id", err, errlen);
     if (!s) return BEX_ERR_IO;
     db_bind_int64(s, 1, encounter);
     while ((step = db_step(s)) == DB_ROW)
@@ -298,7 +299,7 @@ int bex__subject_best_score(bex_store *st, int64_t subject, const float *probe, 
     *own_only = 0;
     float self = NAN;
     db_stmt *s = st_stmt(st, "SELECT id, template FROM samples WHERE subject_id = ?1 AND modality = 'face' "
-                                  "AND model = ?2", err, errlen);
+                                  "AND model = ?2 ORDER BY id", err, errlen);
     if (!s) return BEX_ERR_IO;
     db_bind_int64(s, 1, subject);
     st_bind_text(s, 2, st->model);

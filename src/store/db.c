@@ -19,6 +19,7 @@
 /* PostgreSQL type OIDs (server/catalog/pg_type.dat) */
 #define OID_BOOL 16
 #define OID_BYTEA 17
+#define OID_TEXT 25
 #define OID_INT8 20
 #define OID_INT2 21
 #define OID_INT4 23
@@ -54,8 +55,8 @@ struct db_stmt {
     /* PostgreSQL */
     char *sql;            /* translated */
     int nparam;
-    uint64_t unused;      /* bit i: $i+1 appears nowhere in the SQL (its type is then text) */
     pg_param *param;
+    unsigned char *used;  /* by parameter: 1 when the SQL names it */
     int persistent;
     char name[24];        /* server-side name once prepared */
     unsigned prepared_gen;
@@ -308,7 +309,7 @@ static void sb_put(sbuf *b, const char *s, size_t n) {
 static void sb_str(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
 
 static int pg_translate(db_conn *d, db_stmt *s, const char *sql) {
-    sbuf b = {0};
+    sbuf b = {0}, used = {0};
     const char *p = skip_ws(sql);
     int ignore = 0;
     const char *table = NULL;
@@ -329,7 +330,6 @@ static int pg_translate(db_conn *d, db_stmt *s, const char *sql) {
         }
     }
     int maxp = 0;
-    uint64_t used = 0;
     for (; *p; p++) {
         if (*p == '\'' || *p == '"') { /* literals and quoted names as they are */
             const char *e = p + 1;
@@ -348,27 +348,19 @@ static int pg_translate(db_conn *d, db_stmt *s, const char *sql) {
             while (isdigit((unsigned char)*e)) n = n * 10 + (*e++ - '0');
             if (e == p + 1) n = maxp + 1;
             if (n > maxp) maxp = n;
-            if (n >= 1 && n <= 64) used |= (uint64_t)1 << (n - 1);
+            while (used.n < (size_t)n) sb_put(&used, "", 1);
+            if (used.p) used.p[n - 1] = 1;
             char num[16];
             snprintf(num, sizeof num, "$%d", n);
             sb_str(&b, num);
             p = e - 1;
             continue;
         }
-        /* SQLite's index hint ("t INDEXED BY name"): PostgreSQL plans without it */
-        const char *ib;
-        if ((p == sql || !(isalnum((unsigned char)p[-1]) || p[-1] == '_')) && (ib = word(p, "INDEXED")) &&
-            (ib = word(skip_ws(ib), "BY"))) {
-            ib = skip_ws(ib);
-            while (isalnum((unsigned char)*ib) || *ib == '_') ib++;
-            p = ib - 1;
-            continue;
-        }
         sb_put(&b, p, 1);
     }
-    s->unused = maxp >= 64 ? ~used : ~used & (((uint64_t)1 << maxp) - 1);
-    if (b.oom || !b.p) {
+    if (b.oom || !b.p || used.oom) {
         bex__free(b.p);
+        bex__free(used.p);
         return -1;
     }
     /* trailing blanks and ';' go, so that clauses can follow */
@@ -389,6 +381,7 @@ static int pg_translate(db_conn *d, db_stmt *s, const char *sql) {
     if (table && ret < 0) {
         if (load_idtables(d) != 0) {
             bex__free(b.p);
+            bex__free(used.p);
             return -1;
         }
         if (is_idtable(d, table, table_n)) {
@@ -398,9 +391,11 @@ static int pg_translate(db_conn *d, db_stmt *s, const char *sql) {
     }
     if (b.oom) {
         bex__free(b.p);
+        bex__free(used.p);
         return -1;
     }
     s->sql = b.p;
+    s->used = (unsigned char *)used.p;
     s->nparam = maxp;
     return 0;
 }
@@ -496,6 +491,7 @@ void db_finalize(db_stmt *s) {
         }
         db_clear_bindings(s);
         bex__free(s->param);
+        bex__free(s->used);
         bex__free(s->sql);
     }
     bex__free(s);
@@ -581,10 +577,9 @@ static int pg_run(db_stmt *s) {
         vals[i] = p->v;
         lens[i] = (int)p->n;
         fmts[i] = p->type == OID_BYTEA ? 1 : 0;
-        types[i] = (Oid)(p->v ? p->type : 0);
-        /* a parameter the SQL never names (st_query_int's ?1 in "... WHERE id = ?2"): PostgreSQL
-         * cannot infer its type, so it is given one */
-        if (!types[i] && i < 64 && (s->unused >> i & 1)) types[i] = 25; /* text */
+        /* a parameter the SQL never names (bound all the same, as SQLite allows) has no type
+         * the server could infer: text */
+        types[i] = (Oid)(!s->used || !s->used[i] ? OID_TEXT : p->v ? p->type : 0);
     }
     for (int attempt = 0;; attempt++) {
         int was_idle = PQtransactionStatus(d->pg) == PQTRANS_IDLE;

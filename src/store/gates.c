@@ -127,7 +127,8 @@ int bex__gate_line_accept(bex_store *st, int64_t device, int64_t seq, const unsi
     st_bind_text(s, 5, at);
     int rc = st_step_done(st, s, "remembering a synced line", err, errlen);
     if (rc != BEX_OK) return rc;
-    s = st_stmt(st, "UPDATE gate_devices SET last_seq = max(last_seq, ?2) WHERE id = ?1", err, errlen);
+    s = st_stmt(st, "UPDATE gate_devices SET last_seq = CASE WHEN last_seq >= ?2 THEN last_seq ELSE ?2 END "
+                    "WHERE id = ?1", err, errlen);
     if (!s) return BEX_ERR_IO;
     db_bind_int64(s, 1, device);
     db_bind_int64(s, 2, seq);

@@ -120,9 +120,10 @@ int bex__subject_facts(bex_store *st, int64_t subject, const char *before, const
         return rc;
     /* INDEXED BY: without statistics SQLite takes "exit_encounter_id IS NULL" on that column's
      * UNIQUE index for one row, and scans every open admission instead */
-    s = st_stmt(st, "SELECT a.id FROM admissions a INDEXED BY admissions_open JOIN encounters e ON e.id = a.entry_encounter_id "
-                    "WHERE a.subject_id = ?1 AND a.exit_encounter_id IS NULL AND a.superseded_by IS NULL "
-                    "AND (CAST(?2 AS TEXT) IS NULL OR e.at < ?2) ORDER BY e.at DESC LIMIT 4", err, errlen);
+    s = st_stmt(st, INDEXED_BY(st, "SELECT a.id FROM admissions a", "admissions_open",
+                               "JOIN encounters e ON e.id = a.entry_encounter_id "
+                               "WHERE a.subject_id = ?1 AND a.exit_encounter_id IS NULL AND a.superseded_by IS NULL "
+                               "AND (CAST(?2 AS TEXT) IS NULL OR e.at < ?2) ORDER BY e.at DESC LIMIT 4"), err, errlen);
     if (!s) return BEX_ERR_IO;
     db_bind_int64(s, 1, subject);
     st_bind_text(s, 2, before);
@@ -210,10 +211,8 @@ int bex__gallery_subjects(bex_store *st, bex_gallery g, const char *departure, c
         "JOIN documents d ON d.id = m.document_id "
         "WHERE p.port = ?1 AND p.direction = 'departure' AND substr(p.scheduled, 1, 10) = ?2 "
         "AND m.verified = 1 ORDER BY 1";
-    static const char in_country_sql[] =
-        "SELECT DISTINCT subject_id FROM admissions INDEXED BY admissions_open "
-        "WHERE exit_encounter_id IS NULL AND superseded_by IS NULL "
-        "ORDER BY 1";
+    const char *in_country_sql = INDEXED_BY(st, "SELECT DISTINCT subject_id FROM admissions", "admissions_open",
+                                            "WHERE exit_encounter_id IS NULL AND superseded_by IS NULL ORDER BY 1");
     const char *sql = g == BEX_GALLERY_MANIFEST ? manifest_sql : g == BEX_GALLERY_PORT ? port_sql
                     : g == BEX_GALLERY_IN_COUNTRY ? in_country_sql : NULL;
     if (!sql) {
@@ -296,10 +295,11 @@ int bex__port_kind(bex_store *st, const char *port, bex_port_kind *out, char *er
 
 int bex__open_admission(bex_store *st, int64_t subject, const char *at, int64_t *admission, char *err,
                         size_t errlen) {
-    return st_query_int(st, "SELECT a.id FROM admissions a INDEXED BY admissions_open "
-                            "JOIN encounters e ON e.id = a.entry_encounter_id "
-                            "WHERE a.subject_id = ?2 AND a.exit_encounter_id IS NULL AND a.superseded_by IS NULL "
-                            "AND e.at <= ?1 ORDER BY e.at DESC LIMIT 1", at, subject, 0, admission, err, errlen);
+    return st_query_int(st, INDEXED_BY(st, "SELECT a.id FROM admissions a", "admissions_open",
+                                       "JOIN encounters e ON e.id = a.entry_encounter_id "
+                                       "WHERE a.subject_id = ?2 AND a.exit_encounter_id IS NULL AND a.superseded_by IS NULL "
+                                       "AND e.at <= ?1 ORDER BY e.at DESC LIMIT 1"),
+                        at, subject, 0, admission, err, errlen);
 }
 
 int bex__exit_recorded(bex_store *st, const char *port, const char *at, const float *tmpl, int *found,
@@ -802,7 +802,7 @@ int bex__purge_candidates(bex_store *st, const char *capture_cut, const char *im
         "SELECT id, citizen, subject_id IS NULL, captured_at, image IS NOT NULL, " OPEN_FLAG " FROM samples "
         "WHERE (citizen = 1 OR subject_id IS NULL) AND captured_at <= ?1 "
         "UNION SELECT id, citizen, subject_id IS NULL, captured_at, image IS NOT NULL, " OPEN_FLAG " FROM samples "
-        "WHERE image IS NOT NULL AND captured_at <= ?2", err, errlen);
+        "WHERE image IS NOT NULL AND captured_at <= ?2 ORDER BY 1", err, errlen);
 #undef OPEN_FLAG
     if (!s) return BEX_ERR_IO;
     st_bind_text(s, 1, capture_cut);
@@ -817,7 +817,8 @@ int bex__encounter_images_due(bex_store *st, const char *cut, bex__sample_due **
     /* the same facts as a sample's: never unmatched (an entry's), an image by construction */
     db_stmt *s = st_stmt(st,
         "SELECT id, citizen, 0, at, 1, EXISTS (SELECT 1 FROM flags f WHERE f.encounter_id = encounters.id AND "
-        "f.status = 'open') FROM encounters WHERE document_image IS NOT NULL AND at <= ?1", err, errlen);
+        "f.status = 'open') FROM encounters WHERE document_image IS NOT NULL AND at <= ?1 ORDER BY id",
+        err, errlen);
     if (!s) return BEX_ERR_IO;
     st_bind_text(s, 1, cut);
     return read_due(st, s, "reading encounters", out, n, err, errlen);
@@ -849,13 +850,16 @@ int bex__subject_candidates(bex_store *st, const char *cut, bex__subject_due **o
     *out = NULL;
     *n = 0;
     db_stmt *s = st_stmt(st,
-        "SELECT id, citizen, last_seen FROM (SELECT p.id, p.citizen, max(p.created_at, coalesce((SELECT max(e.at) "
-        "FROM encounters e WHERE e.subject_id = p.id), '')) AS last_seen FROM subjects p) WHERE last_seen <= ?1",
+        "SELECT id, citizen, last_seen FROM (SELECT id, citizen, CASE WHEN created_at >= last_at THEN created_at "
+        "ELSE last_at END AS last_seen FROM (SELECT p.id, p.citizen, p.created_at, coalesce((SELECT max(e.at) "
+        "FROM encounters e WHERE e.subject_id = p.id), '') AS last_at FROM subjects p) AS s) AS t "
+        "WHERE last_seen <= ?1 ORDER BY id",
         err, errlen);
     db_stmt *a = st_stmt(st, "SELECT substr(e.at, 1, 10), substr(x.at, 1, 10), a.admit_until, "
                                   "a.superseded_by IS NOT NULL FROM admissions a "
                                   "JOIN encounters e ON e.id = a.entry_encounter_id "
-                                  "LEFT JOIN encounters x ON x.id = a.exit_encounter_id WHERE a.subject_id = ?1",
+                                  "LEFT JOIN encounters x ON x.id = a.exit_encounter_id WHERE a.subject_id = ?1 "
+                                  "ORDER BY a.id",
                               err, errlen);
     if (!s || !a) {
         st_release(st, s);

@@ -36,7 +36,8 @@ int bex_store_reenrol(bex_store *st, const char *model, int dim, bex_store_templ
                           "FROM samples WHERE model = ?1 AND modality = 'face' AND subject_id IS NOT NULL ORDER BY id",
                       err, errlen);
         /* a sample re-enrolled by an earlier run: the same capture under the new model */
-        done = st_prep(st, "SELECT 1 FROM samples WHERE model = ?1 AND subject_id = ?2 AND encounter_id IS ?3 "
+        done = st_prep(st, "SELECT 1 FROM samples WHERE model = ?1 AND subject_id = ?2 AND (encounter_id = ?3 OR "
+                           "(encounter_id IS NULL AND CAST(?3 AS BIGINT) IS NULL)) "
                            "AND source = ?4 AND captured_at = ?5 LIMIT 1", err, errlen);
         ins = st_prep(st, "INSERT INTO samples(subject_id, encounter_id, modality, source, model, template, quality, "
                           "captured_at, image, citizen) VALUES (?1, ?2, 'face', ?3, ?4, ?5, ?6, ?7, NULL, ?8)",

@@ -93,7 +93,7 @@ int bex__flags(bex_store *st, const bex_flag_query *q, bex_flag **flags, size_t 
      * NULL OR" term cannot): status flags_by_status, kind flags_by_kind, the time
      * flags_by_created, the page the rowid (id < before); the count joins the encounters and
      * departures only for a port. ?1 status, ?2 kind, ?3 port, ?4 since, ?5 until, ?6 limit
-     * (-1: all), ?7 offset, ?8 before. */
+     * (INT64_MAX: all; LIMIT -1 is SQLite's alone), ?7 offset, ?8 before. */
     char where[512];
     snprintf(where, sizeof where, "WHERE 1 = 1%s%s%s%s%s", q && q->status ? " AND f.status = ?1" : "",
              q && q->kind ? " AND f.kind = ?2" : "", q && q->port ? " AND coalesce(e.port, d.port) = ?3" : "",
@@ -123,7 +123,7 @@ int bex__flags(bex_store *st, const bex_flag_query *q, bex_flag **flags, size_t 
         if (q && q->since) st_bind_text(x, 4, q->since);
         if (q && q->until) st_bind_text(x, 5, q->until);
     }
-    db_bind_int64(s, 6, q && q->limit ? (int64_t)q->limit : -1);
+    db_bind_int64(s, 6, q && q->limit ? (int64_t)q->limit : INT64_MAX);
     db_bind_int64(s, 7, q ? (int64_t)q->offset : 0);
     if (q && q->before) db_bind_int64(s, 8, q->before); /* keyset paging: the total counts every page's */
     int step = db_step(c), rc = BEX_OK;
@@ -245,7 +245,7 @@ int bex_store_subject_json(bex_store *st, int64_t subject, char **json, char *er
         rc = add_rows(st, o, "encounters",
                       "SELECT id, direction, port, port_kind, carrier, voyage, departure_id AS departure, at, outcome, "
                       "decision, gallery, gallery_size, score, threshold, operating_point, calibration_id, "
-                      "document_id AS document, citizen, chip_check FROM encounters WHERE subject_id = ?1 ORDER BY at", subject, err, errlen);
+                      "document_id AS document, citizen, chip_check FROM encounters WHERE subject_id = ?1 ORDER BY at, id", subject, err, errlen);
     if (rc == BEX_OK)
         rc = add_rows(st, o, "samples",
                       "SELECT id, source, model, quality, captured_at, citizen, image IS NOT NULL AS image_kept "

@@ -30,6 +30,11 @@ typedef struct st_calib {
     bex_calibration_row *rows;
 } st_calib;
 
+/* SQL with SQLite's index hint ("FROM t INDEXED BY ix"), or without it on PostgreSQL, which has no
+ * such clause (its planner has statistics); head ends with the table, tail follows the hint. Each
+ * form is a string literal of its own (st_stmt caches statements by the literal). */
+#define INDEXED_BY(st, head, ix, tail) ((st)->pg ? head " " tail : head " INDEXED BY " ix " " tail)
+
 struct bex_store {
     db_conn *db;
     int pg;                  /* 1: PostgreSQL (db.h), 0: SQLite */
