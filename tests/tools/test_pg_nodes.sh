@@ -293,5 +293,8 @@ check day_exit_links $?
          <(sed 's/[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[0-9:.]*Z//g; s/"\(subject\|admission\|id\)":[0-9]*//g' "$tmp/o_pg") >&2
 check "day_same_overstay_report_cli (exit $r1 on both)" $?
 
+# the nodes' own output: no sanitizer report (BUILD=build-san)
+! grep -qE 'AddressSanitizer|runtime error|LeakSanitizer' "$tmp"/*.out.err; check nodes_no_sanitizer_report $?
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
