@@ -305,7 +305,10 @@ int bex_store_calibration_scores(bex_store *st, const bex_score_query *q, bex_sc
     links l;
     tpl *t = NULL;
     size_t nt = 0;
-    int rc = st_exec(st, "BEGIN", "reading the templates", err, errlen);
+    /* one snapshot for the links and the templates: SQLite's read transaction; PostgreSQL's
+     * READ COMMITTED would let another node's commit fall between the two reads */
+    int rc = st_exec(st, st->pg ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN", "reading the templates",
+                     err, errlen);
     if (rc != BEX_OK) return rc;
     rc = load_links(st, &l, err, errlen);
     if (rc == BEX_OK) rc = load_templates(st, &l, q->model, &t, &nt, err, errlen);
