@@ -26,6 +26,12 @@ SP=
 trap '[ -n "$SP" ] && kill "$SP" 2>/dev/null; rm -rf "$tmp"; testdb_cleanup' EXIT
 db=$(testdb_new demo "$tmp/demo.db")
 BEX="$bex" tools/demo-day.sh "$db" "$tmp/demo" >"$tmp/demo.log" 2>&1; check demo_day_made $?
+# rows DB SQL: q's rows (psql on PostgreSQL; Python's sqlite3 on SQLite, which needs no sqlite3 tool)
+rows() {
+    if testdb_is_pg; then q "$1" "$2"; return; fi
+    $PY -c 'import sqlite3, sys
+for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]): print("|".join(str(x) for x in r))' "$1" "$2"
+}
 key() { "$bex" keys add --db "$db" "$@" | sed -n 's/.*"key":"\([0-9a-f]*\)".*/\1/p'; }
 OFFICER=$(key --role officer --label booth)
 CARRIER=$(key --role carrier --carrier BX)
@@ -49,7 +55,7 @@ code() {
 "$bex" flags --db "$db" >"$tmp/flags.json"
 ENC=$($PY -c 'import json, sys
 print([x for x in json.load(open(sys.argv[1]))["flags"] if x["kind"] == "impostor_suspected"][0]["encounter"])' "$tmp/flags.json")
-OWN=$(q "$db" "SELECT subject_id FROM encounters WHERE id = ${ENC:-0}")
+OWN=$(rows "$db" "SELECT subject_id FROM encounters WHERE id = ${ENC:-0}")
 read -r ENC HOLDER PRESENTER <<<"$($PY - "$tmp/flags.json" "$OWN" <<'EOF'
 import json, sys
 f = [x for x in json.load(open(sys.argv[1]))["flags"] if x["kind"] == "impostor_suspected"][0]
@@ -100,7 +106,7 @@ check impostor_holder_below_presenter_above $?
 assert all(abs(x['threshold'] - e['threshold']) < 1e-4 and x['operating_point'] == e['operating_point'] for x in c)"
 check same_operating_point_as_the_entry $?
 # audited, ids only
-q "$db" "SELECT actor, object, detail FROM audit WHERE action = 'read_candidates' AND object = 'encounter $ENC'" >"$tmp/audit.txt"
+rows "$db" "SELECT actor, object, detail FROM audit WHERE action = 'read_candidates' AND object = 'encounter $ENC'" >"$tmp/audit.txt"
 $PY - "$tmp/audit.txt" <<'EOF'
 import sys
 rows = [l.rstrip("\n").split("|", 2) for l in open(sys.argv[1]) if l.strip()]
