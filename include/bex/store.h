@@ -56,7 +56,8 @@ typedef struct bex_store_options {
                             nothing from more: the scan is bound by memory bandwidth */
     long long max_bytes; /* > 0: the database file grows no larger (its pages); a write that
                             would is refused with BEX_ERR_FULL and nothing written, as on a
-                            full disk. 0: no limit but the disk's */
+                            full disk. 0: no limit but the disk's. SQLite only: a
+                            PostgreSQL store refuses it (BEX_ERR_UNSUPPORTED) */
 } bex_store_options;
 
 void bex_store_options_default(bex_store_options *o);

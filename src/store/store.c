@@ -778,6 +778,10 @@ static int open_sqlite(bex_store *st, const char *path, const bex_store_options 
  * as ISO 8601 text), then it is migrated. No part of the URI is ever written in a message: it
  * may hold a password. */
 static int open_pg(bex_store *st, const char *uri, const bex_store_options *opt, char *err, size_t errlen) {
+    /* the size limit is a SQLite file's page count; refused rather than silently not applied */
+    if (opt->max_bytes > 0)
+        return bex__fail(err, errlen, BEX_ERR_UNSUPPORTED, "a size limit applies to a SQLite store file only: a "
+                         "PostgreSQL database's size is for its server to limit (tablespace, disk quota)");
     char e[384];
     if (db_open(uri, &st->db, e, sizeof e) != DB_OK) return bex__fail(err, errlen, BEX_ERR_IO, "%s", e);
     /* Bounded waits, as SQLite's busy timeout: a writer waits at most 10 s for the write lock

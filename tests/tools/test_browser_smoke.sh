@@ -6,6 +6,8 @@
 # cookie from a sign-in form, the browser console's errors, screenshots. Skips, saying what is
 # missing, without Chromium, chromedriver, selenium or axe. Screenshots go to $BEX_TEST_OUT/
 # browser_smoke when BEX_TEST_OUT is set, else to a temporary folder printed at the end (kept).
+# BEX_TEST_DB=pg: the same on PostgreSQL (tests/lib/testdb.sh: a throw-away cluster, a fresh
+# database where a fresh store file was; skipped with the reason without a server).
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -28,13 +30,15 @@ print(why)')
 [ -z "$why" ] || skip "$why"
 [ -x "$bex" ] || { echo "FAIL test_browser_smoke: no $bex (make first)"; echo "0 passed, 1 failed"; exit 1; }
 
+. tests/lib/testdb.sh
+testdb_init
 tmp=$(mktemp -d)
 sp=""
-trap '[ -n "$sp" ] && kill "$sp" 2>/dev/null; rm -rf "$tmp"' EXIT
+trap '[ -n "$sp" ] && kill "$sp" 2>/dev/null; rm -rf "$tmp"; testdb_cleanup' EXIT
 if [ -n "${BEX_TEST_OUT:-}" ]; then out="$BEX_TEST_OUT/browser_smoke"; mkdir -p "$out"
 else out=$(mktemp -d "${TMPDIR:-/tmp}/bex-browser-smoke.XXXXXX"); fi
 
-db="$tmp/bex.db"
+db=$(testdb_new store "$tmp/bex.db")
 "$bex" keys add --db "$db" --role officer --label browser >/dev/null || { echo "FAIL store_made"; echo "0 passed, 1 failed"; exit 1; }
 "$bex" serve --db "$db" --listen 127.0.0.1:0 >"$tmp/serve.out" 2>"$tmp/serve.err" &
 sp=$!

@@ -23,6 +23,8 @@
 #     without --model refuses it, its log syncs with --model only; `bex reenrol --from` goes on
 #     from the model to its next version.
 # Skipped, saying why, without Debian's python3-onnx or the models.
+# BEX_TEST_DB=pg: the same on PostgreSQL (tests/lib/testdb.sh: a throw-away cluster, a fresh
+# database for each store; skipped with the reason without a server).
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -34,11 +36,21 @@ skip_all() { echo "skip: $*"; echo "0 passed, 0 failed, 1 skipped"; exit 0; }
 [ -f "$models/face_recognition_model-weights_manifest.json" ] || skip_all "no face models in $models (tools/fetch-models.sh)"
 /usr/bin/python3 -c 'import onnx, numpy' 2>/dev/null || skip_all "Debian's python3-onnx not installed (apt-get install python3-onnx)"
 [ -x "$bex" ] || skip_all "$bex not built"
+. tests/lib/testdb.sh
+testdb_init
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap 'rm -rf "$tmp"; testdb_cleanup' EXIT
 D=tests/data/lfw
 M=$tmp/m/dlib-resnet34.json
 py() { python3 -c "$@"; }
+# rows DB SQL: the rows, columns separated by |, NULL empty (psql on PostgreSQL; Python's sqlite3
+# on SQLite, which needs no sqlite3 tool); hexof COLUMN: SQL for a blob's bytes in hex on either
+rows() {
+    if testdb_is_pg; then q "$1" "$2"; return; fi
+    py 'import sqlite3, sys
+for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]): print("|".join("" if x is None else str(x) for x in r))' "$1" "$2"
+}
+hexof() { if testdb_is_pg; then echo "encode($1, 'hex')"; else echo "hex($1)"; fi; }
 
 /usr/bin/python3 tools/onnx-ref/export_dlib.py --models "$models" "$tmp/m" --chip >"$tmp/export.log" 2>&1
 check export_dlib_writes_onnx_and_description $?
@@ -158,7 +170,7 @@ grep -q '"subject":1' <<<"$out"
 check index_with_the_model_adds_and_searches $?
 
 # ---- reenrol: a store from bex entry, images kept for two of three travellers
-db=$tmp/s.db
+db=$(testdb_new s "$tmp/s.db")
 mrz() { "$bex" mrz make --number "$1" --state GBR --nationality GBR --surname "$2" --given "$3" --birth 1971-08-16 \
         --sex F --expiry 2032-01-01; }
 entry() { "$bex" entry --db "$db" --port JFK --port-kind air --class B2 --admit-until 2026-03-31 "$@" >/dev/null; }
@@ -178,10 +190,11 @@ check reenrol_counts_and_needs_capture "$?"
 out=$("$bex" reenrol --db "$db" --model "$M" 2>&1); rc=$?
 [ $rc -eq 1 ] && grep -q '"reenrolled":0,"already":3,"no_image":2,.*"need_capture":\[1\]' <<<"$out"
 check reenrol_again_adds_nothing $?
+rows "$db" "SELECT subject_id, source, model, $(hexof template) FROM samples WHERE source = 'entry' ORDER BY id" >"$tmp/tpl.txt"
 py '
-import sqlite3, struct, sys
-c = sqlite3.connect(sys.argv[1])
-rows = c.execute("SELECT subject_id, source, model, template FROM samples WHERE source = \"entry\" ORDER BY id").fetchall()
+import struct, sys
+rows = [l.rstrip("\n").split("|") for l in open(sys.argv[1]) if l.strip()]
+rows = [(int(s), src, m, bytes.fromhex(t)) for s, src, m, t in rows]
 old = {s: t for s, src, m, t in rows if m.startswith("face-api.js@")}
 new = {s: t for s, src, m, t in rows if m.startswith("dlib-resnet34@")}
 assert sorted(new) == [2, 3], sorted(new)
@@ -189,10 +202,10 @@ for s in new:
     a, b = struct.unpack("<128f", old[s]), struct.unpack("<128f", new[s])
     cos = sum(x * y for x, y in zip(a, b))
     assert cos >= 0.9999, (s, cos)
-' "$db"
+' "$tmp/tpl.txt"
 check reenrolled_templates_equal_the_old $?
 # without any kept image: every subject needs a capture
-db=$tmp/s2.db
+db=$(testdb_new s2 "$tmp/s2.db")
 entry --photo $D/Angela_Bassett_0004.jpg --doc-photo $D/Angela_Bassett_0001.jpg --mrz "$(mrz 530000001 OKAFOR ANGELA)" \
     --at 2026-03-01T08:10:00Z &&
 entry --photo $D/Lucy_Liu_0002.jpg --mrz "$(mrz 530000002 LIU LUCY)" --at 2026-03-01T08:20:00Z
@@ -201,7 +214,7 @@ out=$("$bex" reenrol --db "$db" --model "$M" 2>&1); rc=$?
 check reenrol_without_images_lists_every_subject $?
 
 # ---- the store on the model: entry and exit with --model after bex reenrol
-db=$tmp/s3.db
+db=$(testdb_new s3 "$tmp/s3.db")
 entry --photo $D/Angela_Bassett_0004.jpg --doc-photo $D/Angela_Bassett_0001.jpg --mrz "$(mrz 530000001 OKAFOR ANGELA)" \
     --at 2026-03-01T08:10:00Z &&
 "$bex" purge --db "$db" --set images=30d --as-of 2026-03-01T08:11:00Z >/dev/null &&
@@ -215,7 +228,7 @@ check store3_reenrolled $?
 mv "$tmp/m/dlib-resnet34.calibration.json" "$tmp/lfw-tree.calibration.json"
 out=$("$bex" exit --model "$M" --db "$db" --photo $D/Lucy_Liu_0002.jpg --port JFK --at 2026-03-05T09:00:00Z 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q 'has no calibration' <<<"$out" && grep -q 'docs/models.md' <<<"$out" &&
-[ "$(py 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM encounters WHERE direction = '"'exit'"'").fetchone()[0])' "$db")" = 0 ]
+[ "$(rows "$db" "SELECT count(*) FROM encounters WHERE direction = 'exit'")" = 0 ]
 check store_model_without_calibration_refuses_exit $?
 out=$("$bex" entry --model "$M" --db "$db" --port JFK --port-kind air --class B2 --admit-until 2026-03-31 \
       --photo $D/Mick_Jagger_0003.jpg --mrz "$(mrz 530000003 JAGGER MICK)" --at 2026-03-01T08:30:00Z 2>&1); rc=$?
@@ -257,20 +270,21 @@ check store_builtin_exit_does_not_see_a_model_only_traveller $?
 out=$("$bex" exit --model "$M" --db "$db" --photo $D/Mick_Jagger_0003.jpg --port JFK --at 2026-03-06T09:05:00Z 2>&1); rc=$?
 [ $rc -eq 0 ] && [ "$(jget "$out" outcome)" = matched ] && [ "$(jget "$out" subject)" = 3 ]
 check store_model_exit_matches_the_new_traveller $?
+rows "$db" "SELECT model FROM samples WHERE subject_id = 3 AND encounter_id IN
+          (SELECT id FROM encounters WHERE direction = 'entry')" >"$tmp/m3.txt" &&
+rows "$db" "SELECT s.model FROM samples s JOIN encounters e ON e.id = s.encounter_id
+          WHERE e.direction = 'exit' ORDER BY e.id" >"$tmp/mx.txt" &&
 py '
-import sqlite3, sys
-c = sqlite3.connect(sys.argv[1])
-m = c.execute("SELECT model FROM samples WHERE subject_id = 3 AND encounter_id IN "
-              "(SELECT id FROM encounters WHERE direction = ?)", ("entry",)).fetchall()
-assert len(m) == 2 and all(x[0].startswith("dlib-resnet34@") for x in m), m
-e = c.execute("SELECT s.model FROM samples s JOIN encounters e ON e.id = s.encounter_id "
-              "WHERE e.direction = ? ORDER BY e.id", ("exit",)).fetchall()
-assert [x[0].split("@")[0] for x in e] == ["dlib-resnet34", "face-api.js", "dlib-resnet34"], e
-' "$db"
+import sys
+m = [l.rstrip("\n") for l in open(sys.argv[1]) if l.strip()]
+assert len(m) == 2 and all(x.startswith("dlib-resnet34@") for x in m), m
+e = [l.rstrip("\n") for l in open(sys.argv[2]) if l.strip()]
+assert [x.split("@")[0] for x in e] == ["dlib-resnet34", "face-api.js", "dlib-resnet34"], e
+' "$tmp/m3.txt" "$tmp/mx.txt"
 check store_samples_tagged_with_their_model $?
 # the service on the model: its engines and its store use it
 SP=
-trap '[ -n "$SP" ] && kill "$SP" 2>/dev/null; rm -rf "$tmp"' EXIT
+trap '[ -n "$SP" ] && kill "$SP" 2>/dev/null; rm -rf "$tmp"; testdb_cleanup' EXIT
 OFFICER=$("$bex" keys add --db "$db" --role officer | sed -n 's/.*"key":"\([0-9a-f]*\)".*/\1/p')
 "$bex" --models "$models" serve --model "$M" --db "$db" --listen 127.0.0.1:0 --workers 1 \
     >"$tmp/serve.out" 2>"$tmp/serve.err" &
@@ -315,7 +329,8 @@ out=$("$bex" sync --db "$db" "$tmp/gate.log" 2>&1); rc=$?
 check sync_without_the_model_does_not_record_it_as_a_match $?
 [ $rc -ne 0 ] || echo "$out"
 out=$("$bex" sync --model "$M" --db "$db" "$tmp/gate.log" 2>&1); rc=$?
-py 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); n = c.execute("SELECT count(*) FROM encounters e JOIN samples s ON s.encounter_id = e.id WHERE e.direction = ? AND e.subject_id = 3 AND e.at = ? AND s.model LIKE ?", ("exit", "2026-03-06T17:00:00Z", "dlib-resnet34@%")).fetchone()[0]; assert n == 1, n' "$db"
+n=$(rows "$db" "SELECT count(*) FROM encounters e JOIN samples s ON s.encounter_id = e.id WHERE e.direction = 'exit' AND e.subject_id = 3 AND e.at = '2026-03-06T17:00:00Z' AND s.model LIKE 'dlib-resnet34@%'")
+[ "$n" = 1 ] || { echo "  $n gate exits of the model recorded"; false; }
 rc=$?
 check sync_with_the_model_records_the_gate_exit $rc
 [ $rc -eq 0 ] || echo "$out"

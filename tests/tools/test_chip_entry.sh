@@ -8,6 +8,8 @@
 # failed) is its flag on the encounter and a referral; an authentic chip admits and its photo
 # becomes the document's; a document without a chip is recorded "no_chip". Needs openssl, the
 # face models, and curl for the service's half.
+# BEX_TEST_DB=pg: the same on PostgreSQL (tests/lib/testdb.sh: a throw-away cluster, a fresh
+# database where a fresh store file was; skipped with the reason without a server).
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -18,11 +20,13 @@ models=${BEX_MODELS:-models}
 if ! command -v openssl >/dev/null || [ ! -f "$models/face_recognition_model-weights_manifest.json" ]; then
     echo "skip chip_entry: needs openssl and the face models"; echo "0 passed, 0 failed, 1 skipped"; exit 0
 fi
+. tests/lib/testdb.sh
+testdb_init
 tmp=$(mktemp -d)
 pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"; testdb_cleanup' EXIT
 D=$PWD/tests/data/lfw
-db=$tmp/bex.db
+db=$(testdb_new store "$tmp/bex.db")
 tools/test-pki.sh "$tmp/pki" UT Utopia || { echo "FAIL pki"; echo "0 passed, 1 failed"; exit 1; }
 tools/test-pki.sh "$tmp/other" ZZ Elsewhere || { echo "FAIL pki"; echo "0 passed, 1 failed"; exit 1; }
 mrz() { "$bex" mrz make --state UTO --nationality UTO --number "$1" --surname "$2" --given "$3" --birth "$4" \
@@ -172,7 +176,7 @@ if ! command -v curl >/dev/null; then
     echo "skip chip_entry_http: no curl"
     echo "$pass passed, $fail failed, 1 skipped"; [ $fail -eq 0 ]; exit
 fi
-db2=$tmp/http.db
+db2=$(testdb_new http "$tmp/http.db")
 "$bex" trust load --db "$db2" "$tmp/pki/csca.pem" >/dev/null
 K=$("$bex" keys add --db "$db2" --role officer | sed -n 's/.*"key":"\([0-9a-f]*\)".*/\1/p')
 C=$("$bex" keys add --db "$db2" --role carrier --carrier BX | sed -n 's/.*"key":"\([0-9a-f]*\)".*/\1/p')

@@ -15,6 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import browser as b  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 
 url, out = sys.argv[1], sys.argv[2]
 K = {r: os.environ["BEX_K_" + r.upper()] for r in ("officer", "analyst", "auditor", "admin", "carrier")}
@@ -35,8 +36,11 @@ def wait_text(d, css, text=None, timeout=10):
     end = time.time() + timeout
     while time.time() < end:
         e = b.find(d, css, timeout=0.2)
-        if e is not None and (text is None or text in e.text):
-            return e
+        try:
+            if e is not None and (text is None or text in e.text):
+                return e
+        except StaleElementReferenceException:  # re-rendered between find and read: look again
+            pass
         time.sleep(0.1)
     return None
 

@@ -8,6 +8,8 @@
 # Skips, saying what is missing, without Chromium, chromedriver, selenium, axe or the models.
 # Screenshots go to $BEX_TEST_OUT/console when BEX_TEST_OUT is set, else to a kept temporary
 # folder printed at the end.
+# BEX_TEST_DB=pg: the same on PostgreSQL (tests/lib/testdb.sh: a throw-away cluster, a fresh
+# database where a fresh store file was; skipped with the reason without a server).
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -24,14 +26,16 @@ print(browser.available()[1])')
 [ -f "${BEX_MODELS:-models}/face_recognition_model-weights_manifest.json" ] || skip "no face models (tools/fetch-models.sh)"
 [ -x "$bex" ] || { echo "FAIL test_console: no $bex (make first)"; echo "0 passed, 1 failed"; exit 1; }
 
+. tests/lib/testdb.sh
+testdb_init
 tmp=$(mktemp -d)
 sp=""
-trap '[ -n "$sp" ] && kill "$sp" 2>/dev/null; rm -rf "$tmp"' EXIT
+trap '[ -n "$sp" ] && kill "$sp" 2>/dev/null; rm -rf "$tmp"; testdb_cleanup' EXIT
 if [ -n "${BEX_TEST_OUT:-}" ]; then out="$BEX_TEST_OUT/console"; mkdir -p "$out"
 else out=$(mktemp -d "${TMPDIR:-/tmp}/bex-console.XXXXXX"); fi
 
-db="$tmp/demo.db"
-if ! BEX="$bex" tools/demo-day.sh "$db" >"$tmp/demo.log" 2>&1; then
+db=$(testdb_new demo "$tmp/demo.db")
+if ! BEX="$bex" tools/demo-day.sh "$db" "$tmp/demo" >"$tmp/demo.log" 2>&1; then
     echo "FAIL demo_day_made"; tail -20 "$tmp/demo.log" | sed 's/^/  /'; echo "0 passed, 1 failed"; exit 1
 fi
 key() { "$bex" keys add --db "$db" "$@" | sed -n 's/.*"key":"\([0-9a-f]*\)".*/\1/p'; }

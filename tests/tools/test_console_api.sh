@@ -7,6 +7,8 @@
 # flags' keyset paging, the evaluation's files (listed; ../, encoded slashes and links refused),
 # the audit log searched by key, action, time and page, and the keys, gates and retention lists.
 # Needs curl and models/.
+# BEX_TEST_DB=pg: the same on PostgreSQL (tests/lib/testdb.sh: a throw-away cluster, a fresh
+# database where a fresh store file was; skipped with the reason without a server).
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -18,10 +20,12 @@ if ! command -v curl >/dev/null || [ ! -f "$models/face_recognition_model-weight
     echo "skip: needs curl and the face models"; echo "0 passed, 0 failed, 1 skipped"; exit 0
 fi
 PY=/usr/bin/python3
+. tests/lib/testdb.sh
+testdb_init
 tmp=$(mktemp -d)
 SP=
-trap '[ -n "$SP" ] && kill "$SP" 2>/dev/null; rm -rf "$tmp"' EXIT
-db="$tmp/bex.db"
+trap '[ -n "$SP" ] && kill "$SP" 2>/dev/null; rm -rf "$tmp"; testdb_cleanup' EXIT
+db=$(testdb_new store "$tmp/bex.db")
 D=tests/data/lfw
 # key ROLE...: "ID KEY"
 key() { "$bex" keys add --db "$db" "$@" | $PY -c 'import json, sys; d = json.load(sys.stdin); print(d["id"], d["key"])'; }

@@ -7,6 +7,8 @@
 # same audit), a change without the session's X-CSRF-Token is refused and audited, carriers and
 # bad keys get no session, sign-out, idle and absolute expiry (--session-idle, --session-max), a
 # revoked key's session dies at once, a key's sessions are bounded, the sign-in body is bounded.
+# BEX_TEST_DB=pg: the same on PostgreSQL (tests/lib/testdb.sh: a throw-away cluster, a fresh
+# database where a fresh store file was; skipped with the reason without a server).
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -17,10 +19,12 @@ models=${BEX_MODELS:-models}
 if ! command -v curl >/dev/null || [ ! -f "$models/face_recognition_model-weights_manifest.json" ]; then
     echo "skip: needs curl and the face models"; echo "0 passed, 0 failed, 1 skipped"; exit 0
 fi
+. tests/lib/testdb.sh
+testdb_init
 tmp=$(mktemp -d)
 pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
-db="$tmp/bex.db"
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"; testdb_cleanup' EXIT
+db=$(testdb_new store "$tmp/bex.db")
 key() { "$bex" keys add --db "$db" "$@" | sed -n 's/.*"key":"\([0-9a-f]*\)".*/\1/p'; }
 OFFICER=$(key --role officer --label booth)   # id 1
 ANALYST=$(key --role analyst)                 # 2
@@ -48,6 +52,7 @@ signin() { # signin NAME KEY: the session's cookie jar $tmp/NAME.jar, its csrf i
     sed -n 's/.*"csrf":"\([0-9a-f]*\)".*/\1/p' "$tmp/$1.b" >"$tmp/$1.csrf"
 }
 audit_count() { # audit_count SQL-WHERE: rows of the audit log
+    if testdb_is_pg; then q "$db" "select count(*) from audit where $1"; return; fi
     /usr/bin/python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from audit where " + sys.argv[2]).fetchone()[0])' "$db" "$1"
 }
 

@@ -18,7 +18,9 @@
 #   - a PPM photo goes out as raw pixels (CGA NONE) and comes back in under the capture policy;
 #   - a truncated and a corrupted file: exit 2, the reader's message, no store made;
 #   - an unmatched exit (no document) exports, and its import enrols nothing (no document).
-# Skipped, saying why, without the models.
+# Skipped, saying why, without the models. BEX_TEST_DB=pg: the same on PostgreSQL
+# (tests/lib/testdb.sh: a throw-away cluster, a fresh database for each store; skipped with the
+# reason without a server); "no store made" there: the database fresh holds no table.
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -29,11 +31,27 @@ check() { if [ "$2" -eq 0 ]; then echo "ok   $1"; pass=$((pass + 1)); else echo 
 skip_all() { echo "skip: $*"; echo "0 passed, 0 failed, 1 skipped"; exit 0; }
 [ -f "$models/face_recognition_model-weights_manifest.json" ] || skip_all "no face models in $models (tools/fetch-models.sh)"
 [ -x "$bex" ] || skip_all "$bex not built"
+. tests/lib/testdb.sh
+testdb_init
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap 'rm -rf "$tmp"; testdb_cleanup' EXIT
 D=tests/data/lfw
 export BEX_ACTOR=officer:test
 py() { /usr/bin/python3 -c "$@"; }
+# store NAME: a fresh store ($tmp/NAME.db on SQLite, database NAME's URI on PostgreSQL)
+store() { testdb_new "$1" "$tmp/$1.db"; }
+# rows DB SQL: the rows, columns separated by |, NULL empty (psql on PostgreSQL; Python's sqlite3
+# on SQLite, which needs no sqlite3 tool)
+rows() {
+    if testdb_is_pg; then q "$1" "$2"; return; fi
+    py 'import sqlite3, sys
+for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]): print("|".join("" if x is None else str(x) for x in r))' "$1" "$2"
+}
+# no_store DB: nothing was made (SQLite: no file; PostgreSQL: the fresh database has no table)
+no_store() {
+    if testdb_is_pg; then [ "$(q "$1" "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'")" = 0 ]
+    else [ ! -e "$1" ]; fi
+}
 
 # An independent reader of the traditional encoding: records walked by their LEN, fields
 # split at GS, the image field (999) taken whole. Prints the transaction as JSON (the image as
@@ -78,7 +96,7 @@ EOF
 an2() { /usr/bin/python3 "$tmp/an2.py" "$@"; }
 
 # ---- a store: an entry before photos are kept, then one after, then an unmatched exit
-db=$tmp/a.db
+db=$(store a)
 mrz() { "$bex" mrz make --number "$1" --state GBR --nationality GBR --surname "$2" --given "$3" --birth 1971-08-16 \
         --sex F --expiry 2032-01-01; }
 entry() { "$bex" entry --db "$db" --port JFK --port-kind air --class B2 --admit-until 2026-03-31 "$@" >/dev/null; }
@@ -121,26 +139,32 @@ for k, v in want.items():
 ' "$tmp/e.json"
 check type2_has_the_document_and_the_crossing $?
 an2 "$tmp/e.an2" 2 "$tmp/img.bin" &&
+if testdb_is_pg; then
+    q "$db" "SELECT encode(image, 'hex') FROM samples WHERE encounter_id = 2 AND source = 'entry'" | xxd -r -p >"$tmp/stored.bin"
+else
+    py 'import sqlite3, sys
+open(sys.argv[2], "wb").write(sqlite3.connect(sys.argv[1]).execute(
+    "SELECT image FROM samples WHERE encounter_id = 2 AND source = \"entry\"").fetchone()[0])' "$db" "$tmp/stored.bin"
+fi &&
 py '
-import json, sqlite3, sys
+import json, sys
 f = json.load(open(sys.argv[1]))[2]["fields"]
 want = {"2": "01", "3": "FACE", "4": "GBRUKBF00", "5": "20260301", "6": "250", "7": "250", "8": "0", "9": "1",
         "10": "1", "11": "JPEGB", "12": "SYCC", "13": "0"}
 for k, v in want.items():
     assert f.get(k) == v, (k, f.get(k), v)
-img = sqlite3.connect(sys.argv[2]).execute(
-    "SELECT image FROM samples WHERE encounter_id = 2 AND source = \"entry\"").fetchone()[0]
+img = open(sys.argv[2], "rb").read()
 assert img == open(sys.argv[3], "rb").read() == open("tests/data/lfw/Lucy_Liu_0002.jpg", "rb").read()
-' "$tmp/e.json" "$db" "$tmp/img.bin"
+' "$tmp/e.json" "$tmp/stored.bin" "$tmp/img.bin"
 check type10_fields_and_image_bytes_identical_to_the_retained_photo $?
+rows "$db" "SELECT actor, action, object, detail FROM audit WHERE action = 'read_encounter'" >"$tmp/audit.txt"
 py '
-import sqlite3, sys
-rows = sqlite3.connect(sys.argv[1]).execute(
-    "SELECT actor, action, object, detail FROM audit WHERE action = \"read_encounter\"").fetchall()
+import sys
+rows = [tuple(l.rstrip("\n").split("|", 3)) for l in open(sys.argv[1]) if l.strip()]
 assert ("officer:test", "read_encounter", "encounter 2", "export with photo") in rows, rows
 for r in rows:
     assert "LIU" not in repr(r) and "530000002" not in repr(r), r
-' "$db"
+' "$tmp/audit.txt"
 check export_is_an_audited_read_without_personal_data $?
 
 # ---- refusals: photo not retained, unknown encounter, not a number; nothing written
@@ -160,19 +184,19 @@ out=$("$bex" nist export 2 --db "$db" --out "$tmp/no/such/dir/e.an2" 2>&1); rc=$
 check unwritable_output_refused $?
 
 # ---- import into a fresh store: the document and one face sample of source document
-db2=$tmp/b.db
+db2=$(store b)
 out=$("$bex" nist import "$tmp/e.an2" --db "$db2" 2>&1); rc=$?
 [ $rc -eq 0 ] && grep -q '"skipped":\[\],"fingerprints":\[\],"records":3,"document":true,"source":"document","faces":1,"enrolled":1' <<<"$out"
 check import_enrols_the_face $?
+rows "$db2" "SELECT type, issuing_state, number, nationality, surname, given_names, birth_date, sex, expiry_date FROM documents" >"$tmp/docs.txt" &&
+rows "$db2" "SELECT subject_id, source, encounter_id FROM samples" >"$tmp/samples.txt" &&
 py '
-import sqlite3, sys
-c = sqlite3.connect(sys.argv[1])
-docs = c.execute("SELECT type, issuing_state, number, nationality, surname, given_names, birth_date, sex, expiry_date "
-                 "FROM documents").fetchall()
-assert docs == [("P", "GBR", "530000002", "GBR", "LIU", "LUCY", "1971-08-16", "F", "2032-01-01")], docs
-s = c.execute("SELECT subject_id, source, encounter_id FROM samples").fetchall()
-assert s == [(1, "document", None)], s
-' "$db2"
+import sys
+docs = [l.rstrip("\n") for l in open(sys.argv[1])]
+assert docs == ["P|GBR|530000002|GBR|LIU|LUCY|1971-08-16|F|2032-01-01"], docs
+s = [l.rstrip("\n") for l in open(sys.argv[2])]
+assert s == ["1|document|"], s
+' "$tmp/docs.txt" "$tmp/samples.txt"
 check import_round_trips_the_document_with_a_document_sample $?
 out=$("$bex" exit --db "$db2" --photo $D/Lucy_Liu_0003.jpg --port JFK --port-kind air --at 2026-03-05T09:00:00Z 2>&1)
 grep -q '"subject":1' <<<"$out" && grep -q '"outcome":"matched"' <<<"$out"
@@ -182,7 +206,7 @@ out=$("$bex" nist import "$tmp/e.an2" --db "$db2" 2>&1); rc=$?
 check import_again_adds_nothing $?
 
 # ---- a PPM photo, which no CGA code names: raw pixels under CGA NONE, and back
-db3=$tmp/p.db
+db3=$(store p)
 entry3() { "$bex" entry --db "$db3" --port JFK --port-kind air --class B2 --admit-until 2026-03-31 "$@" >/dev/null; }
 entry3 --photo $D/Lucy_Liu_0002.jpg --mrz "$(mrz 530000002 LIU LUCY)" --at 2026-03-01T08:10:00Z &&
 "$bex" purge --db "$db3" --set images=30d --as-of 2026-03-01T08:11:00Z >/dev/null &&
@@ -198,10 +222,10 @@ assert ppm.startswith(b"P6")
 assert open(sys.argv[2], "rb").read() == ppm[-30000:]
 ' $D/Adrien_Brody_0007_tight.ppm "$tmp/p.bin"
 check ppm_photo_exported_as_raw_pixels $?
-out=$("$bex" nist import "$tmp/p.an2" --db "$tmp/p2.db" --min-eye-distance 20 2>&1); rc=$?
+out=$("$bex" nist import "$tmp/p.an2" --db "$(store p2)" --min-eye-distance 20 2>&1); rc=$?
 [ $rc -eq 0 ] && grep -q '"enrolled":1' <<<"$out"
 check raw_pixels_imported $?
-out=$("$bex" nist import "$tmp/p.an2" --db "$tmp/p3.db" 2>&1); rc=$?
+out=$("$bex" nist import "$tmp/p.an2" --db "$(store p3)" 2>&1); rc=$?
 [ $rc -eq 1 ] && grep -q '"outcome":"face_too_small"' <<<"$out" && grep -q '"enrolled":0' <<<"$out"
 check import_applies_the_capture_policy $?
 
@@ -232,38 +256,40 @@ t1 = rec(1, [(2, b"0502"), (3, cnt), (4, b"TEST"), (5, b"20260301"), (7, b"X"), 
              (11, b"19.69"), (12, b"19.69")])
 open(sys.argv[1], "wb").write(t1 + b"".join(r for _, _, r in recs))
 EOF
+declare -A S
+for n in f t x n; do S[$n]=$(store $n); done
 /usr/bin/python3 "$tmp/mk.py" "$tmp/m.an2" $D/Angela_Bassett_0005.jpg bex &&
-out=$("$bex" nist import "$tmp/m.an2" --db "$tmp/c.db" 2>&1); rc=$?
+out=$("$bex" nist import "$tmp/m.an2" --db "$(store c)" 2>&1); rc=$?
 [ $rc -eq 1 ] && grep -q '"skipped":\[{"record":3,"type":10,"idc":1,"outcome":"bad_image","message":"10.999 cannot be decoded' <<<"$out" &&
 grep -q '"fingerprints":\[{"record":5,"idc":3,"outcome":"kept_for_fingerprint_work"' <<<"$out" &&
 grep -q '"records":5,"document":true,"source":"document","faces":2,"enrolled":1,"already_enrolled":0,"not_enrolled":1' <<<"$out"
 check import_skips_an_unusable_face_enrols_the_other_reports_type14 $?
 /usr/bin/python3 "$tmp/mk.py" "$tmp/f.an2" $D/Angela_Bassett_0005.jpg foreign &&
-out=$("$bex" nist import "$tmp/f.an2" --db "$tmp/f.db" 2>&1); rc=$?
-[ $rc -eq 1 ] && grep -q '"outcome":"no_document"' <<<"$out" && grep -q '"enrolled":0' <<<"$out" && [ ! -e "$tmp/f.db" ]
+out=$("$bex" nist import "$tmp/f.an2" --db "${S[f]}" 2>&1); rc=$?
+[ $rc -eq 1 ] && grep -q '"outcome":"no_document"' <<<"$out" && grep -q '"enrolled":0' <<<"$out" && no_store "${S[f]}"
 check import_without_bex_type2_enrols_nothing $?
 
 # ---- truncated and corrupted files: exit 2, the reader's message, no store made
 head -c 5000 "$tmp/e.an2" >"$tmp/t.an2"
-out=$("$bex" nist import "$tmp/t.an2" --db "$tmp/t.db" 2>&1); rc=$?
-[ $rc -eq 2 ] && grep -q 'record 3 (Type-10) .*runs past the end of the file.*; nothing imported' <<<"$out" && [ ! -e "$tmp/t.db" ]
+out=$("$bex" nist import "$tmp/t.an2" --db "${S[t]}" 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q 'record 3 (Type-10) .*runs past the end of the file.*; nothing imported' <<<"$out" && no_store "${S[t]}"
 check truncated_file_refused_nothing_written $?
 sed '0,/2.001:/s//2.001:9/' "$tmp/e.an2" >"$tmp/x.an2"
-out=$("$bex" nist import "$tmp/x.an2" --db "$tmp/x.db" 2>&1); rc=$?
-[ $rc -eq 2 ] && grep -q 'record 2 (Type-2) field 2.001' <<<"$out" && [ ! -e "$tmp/x.db" ] &&
+out=$("$bex" nist import "$tmp/x.an2" --db "${S[x]}" 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q 'record 2 (Type-2) field 2.001' <<<"$out" && no_store "${S[x]}" &&
 ! grep -q 'LIU\|530000002' <<<"$out"
 check corrupt_file_refused_nothing_written $?
-out=$("$bex" nist import "$tmp/none.an2" --db "$tmp/n.db" 2>&1); rc=$?
-[ $rc -eq 2 ] && grep -q 'cannot open' <<<"$out" && [ ! -e "$tmp/n.db" ]
+out=$("$bex" nist import "$tmp/none.an2" --db "${S[n]}" 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q 'cannot open' <<<"$out" && no_store "${S[n]}"
 check missing_file_refused $?
 
 # ---- an unmatched exit (no document): exported, and its import has no document to enrol with
-eid=$(py 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT id FROM encounters WHERE direction = \"exit\"").fetchone()[0])' "$db")
+eid=$(rows "$db" "SELECT id FROM encounters WHERE direction = 'exit'" | head -1)
 out=$("$bex" nist export "$eid" --db "$db" --out "$tmp/x2.an2" 2>&1); rc=$?
 [ $rc -eq 0 ] && grep -q '"document":false' <<<"$out" &&
 an2 "$tmp/x2.an2" | py 'import json, sys; f = json.load(sys.stdin)[1]["fields"]; assert "12" not in f and f["23"] == "exit" and f["25"] == "not_matched", f'
 check unmatched_exit_exported_without_document $?
-out=$("$bex" nist import "$tmp/x2.an2" --db "$tmp/x2.db" 2>&1); rc=$?
+out=$("$bex" nist import "$tmp/x2.an2" --db "$(store x2)" 2>&1); rc=$?
 [ $rc -eq 1 ] && grep -q '"outcome":"no_document","message":"field 2.011 (issuing state) is missing' <<<"$out"
 check unmatched_exit_import_enrols_nothing $?
 

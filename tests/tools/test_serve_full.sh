@@ -3,6 +3,9 @@
 # space is answered 507 with a message a person can act on, nothing of it is written, the store
 # stays whole, and the server goes on answering. The store's size limit (--max-db-bytes, SQLite's
 # max_page_count) stands in for a full disk: both reach the same SQLITE_FULL path. Needs curl.
+# BEX_TEST_DB=pg: the size limit is SQLite's (a PostgreSQL server's full disk has no stand-in
+# here): bex serve on a PostgreSQL store refuses --max-db-bytes with the reason, and the rest is
+# skipped, saying so.
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -14,6 +17,18 @@ if ! command -v curl >/dev/null || ! command -v python3 >/dev/null ||
    [ ! -f "$models/face_recognition_model-weights_manifest.json" ]; then
     echo "skip: needs curl, python3 and the face models (bex serve loads them)"
     echo "0 passed, 0 failed, 1 skipped"; exit 0
+fi
+. tests/lib/testdb.sh
+if testdb_is_pg; then
+    testdb_init
+    trap 'testdb_cleanup' EXIT
+    out=$("$bex" --models "$models" serve --db "$BEX_PG_URI" --listen 127.0.0.1:0 --max-db-bytes $((2 << 20)) 2>&1 </dev/null)
+    rc=$?
+    [ $rc -eq 2 ] && grep -q 'size limit applies to a SQLite store file only' <<<"$out"
+    check "size_limit_refused_on_postgresql (rc $rc)" $?
+    echo "skip full_store_answers_507 on PostgreSQL: the full store is SQLite's page limit (--max-db-bytes, SQLITE_FULL); a PostgreSQL server's full disk has no stand-in here"
+    echo "$pass passed, $fail failed, 1 skipped"
+    [ $fail -eq 0 ]; exit
 fi
 tmp=$(mktemp -d)
 SP=

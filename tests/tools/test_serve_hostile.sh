@@ -10,6 +10,8 @@
 # in a handful of rows whose counts add up to them; TLS 1.0, 1.1 and TLS 1.2 without forward
 # secrecy or without an AEAD cipher refused, TLS 1.2 ECDHE and TLS 1.3 accepted. No check
 # asserts a wall-clock limit. Needs curl, python3, sqlite3, openssl; models/ for the photos.
+# BEX_TEST_DB=pg: the same on PostgreSQL (tests/lib/testdb.sh: a throw-away cluster, a fresh
+# database where a fresh store file was; skipped with the reason without a server).
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -18,15 +20,18 @@ pass=0; fail=0; skipped=0
 check() { if [ "$2" -eq 0 ]; then echo "ok   $1"; pass=$((pass + 1)); else echo "FAIL $1"; fail=$((fail + 1)); fi; }
 models=${BEX_MODELS:-models}
 for t in curl python3 sqlite3; do
+    [ $t = sqlite3 ] && [ "${BEX_TEST_DB:-sqlite}" = pg ] && continue   # psql there: testdb_init checks
     command -v $t >/dev/null || { echo "skip: needs $t"; echo "0 passed, 0 failed, 1 skipped"; exit 0; }
 done
 if [ ! -f "$models/face_recognition_model-weights_manifest.json" ]; then
     echo "skip: needs the face models"; echo "0 passed, 0 failed, 1 skipped"; exit 0
 fi
+. tests/lib/testdb.sh
+testdb_init
 tmp=$(mktemp -d)
 pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
-db="$tmp/bex.db"
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"; testdb_cleanup' EXIT
+db=$(testdb_new store "$tmp/bex.db")
 D=tests/data/lfw
 H="python3 tests/tools/hostile.py"
 key() { "$bex" keys add --db "$db" "$@" | sed -n 's/.*"key":"\([0-9a-f]*\)".*/\1/p'; }
@@ -180,7 +185,7 @@ stop
 
 # ---- case 6: thousands of denials, a handful of audit rows, every one counted
 start "$tmp/s6.out"
-seq0=$(sqlite3 -batch "$db" "SELECT coalesce(max(seq), 0) FROM audit")
+seq0=$(q "$db" "SELECT coalesce(max(seq), 0) FROM audit")
 out=$($H flood 127.0.0.1 "$PORT" 3000 /v1/flags)
 sleep 3 # the address's bucket refills (100 at 50 a second), so /metrics itself is not refused
 metrics=$(curl -s "$U/metrics")
@@ -188,8 +193,8 @@ m_nokey=$(sed -n 's/^bex_denials_total{reason="no_key"} //p' <<<"$metrics")
 m_rate=$(sed -n 's/^bex_denials_total{reason="rate_limited"} //p' <<<"$metrics")
 [ $((m_nokey + m_rate)) = 3000 ]; check "denials_counted_by_reason ($out; metrics: no_key $m_nokey, rate_limited $m_rate)" $?
 stop
-rows=$(sqlite3 -batch "$db" "SELECT count(*) FROM audit WHERE seq > $seq0 AND action = 'denied'")
-sum=$(sqlite3 -batch "$db" "SELECT detail FROM audit WHERE seq > $seq0 AND action = 'denied'
+rows=$(q "$db" "SELECT count(*) FROM audit WHERE seq > $seq0 AND action = 'denied'")
+sum=$(q "$db" "SELECT detail FROM audit WHERE seq > $seq0 AND action = 'denied'
       AND object LIKE '%client 127.0.0.1'" | sed -n 's/.*; count \([0-9]*\);.*/\1/p' | paste -sd+ | bc)
 [ "$rows" -le 8 ] && [ "$sum" = 3000 ]; check "denials_audited_in_aggregate (3000 denials: $rows rows, counts sum to $sum)" $?
 "$bex" audit verify --db "$db" >/dev/null 2>&1; check audit_chain_intact_after_flood $?

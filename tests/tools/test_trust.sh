@@ -5,6 +5,8 @@
 # CSCA signed by a list signer the UT CSCA issued, one signed by a signer no loaded CSCA issued),
 # the audit rows with the actor, then the service's routes: an admin loads, lists and removes,
 # an officer and a carrier get 403 (audited). Everything lives in a temporary folder.
+# BEX_TEST_DB=pg: the same on PostgreSQL (tests/lib/testdb.sh: a throw-away cluster, a fresh
+# database where a fresh store file was; skipped with the reason without a server).
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -17,9 +19,11 @@ if ! command -v openssl >/dev/null; then
     exit 0
 fi
 models=${BEX_MODELS:-$PWD/models}
+. tests/lib/testdb.sh
+testdb_init
 tmp=$(mktemp -d)
 pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"; testdb_cleanup' EXIT
 photo=$PWD/tests/data/lfw/Aaron_Eckhart_0001.jpg
 . tests/tools/openssl_chip.sh # tlv, lds_security_object, sod_sign
 cd "$tmp"
@@ -47,21 +51,21 @@ default_crl_days = 30
 CNF
 : >index.txt
 ec="-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
-q() { "$@" >/dev/null 2>&1 || echo "setup failed: $*"; }
-q openssl req -x509 $ec -keyout csca.key -out csca.pem -days 3650 -subj "/C=UT/CN=Utopia CSCA (test)" -config pki.cnf -extensions csca
-q openssl req -x509 $ec -keyout other.key -out other.pem -days 3650 -subj "/C=FR/CN=France CSCA (test)" -config pki.cnf -extensions csca
-q openssl req -x509 $ec -keyout rogue.key -out rogue.pem -days 3650 -subj "/C=XX/CN=Rogue CSCA (test)" -config pki.cnf -extensions csca
-q openssl req -new $ec -keyout ds.key -out ds.csr -subj "/C=UT/CN=Utopia DS (test)" -config pki.cnf
-q openssl x509 -req -in ds.csr -CA csca.pem -CAkey csca.key -set_serial 0x1001 -days 365 -extfile pki.cnf -extensions ds -out ds.pem
-q openssl x509 -req -in ds.csr -CA other.pem -CAkey other.key -set_serial 0x2001 -days 365 -extfile pki.cnf -extensions ds -out ds_other.pem
-q openssl req -new $ec -keyout mls.key -out mls.csr -subj "/C=UT/CN=Utopia ML signer (test)" -config pki.cnf
-q openssl x509 -req -in mls.csr -CA csca.pem -CAkey csca.key -set_serial 0x1002 -days 365 -extfile pki.cnf -extensions ds -out mls.pem
-q openssl x509 -req -in mls.csr -CA rogue.pem -CAkey rogue.key -set_serial 0x3001 -days 365 -extfile pki.cnf -extensions ds -out mls_rogue.pem
-q openssl ca -config pki.cnf -gencrl -keyfile csca.key -cert csca.pem -out csca.crl
+quiet() { "$@" >/dev/null 2>&1 || echo "setup failed: $*"; }
+quiet openssl req -x509 $ec -keyout csca.key -out csca.pem -days 3650 -subj "/C=UT/CN=Utopia CSCA (test)" -config pki.cnf -extensions csca
+quiet openssl req -x509 $ec -keyout other.key -out other.pem -days 3650 -subj "/C=FR/CN=France CSCA (test)" -config pki.cnf -extensions csca
+quiet openssl req -x509 $ec -keyout rogue.key -out rogue.pem -days 3650 -subj "/C=XX/CN=Rogue CSCA (test)" -config pki.cnf -extensions csca
+quiet openssl req -new $ec -keyout ds.key -out ds.csr -subj "/C=UT/CN=Utopia DS (test)" -config pki.cnf
+quiet openssl x509 -req -in ds.csr -CA csca.pem -CAkey csca.key -set_serial 0x1001 -days 365 -extfile pki.cnf -extensions ds -out ds.pem
+quiet openssl x509 -req -in ds.csr -CA other.pem -CAkey other.key -set_serial 0x2001 -days 365 -extfile pki.cnf -extensions ds -out ds_other.pem
+quiet openssl req -new $ec -keyout mls.key -out mls.csr -subj "/C=UT/CN=Utopia ML signer (test)" -config pki.cnf
+quiet openssl x509 -req -in mls.csr -CA csca.pem -CAkey csca.key -set_serial 0x1002 -days 365 -extfile pki.cnf -extensions ds -out mls.pem
+quiet openssl x509 -req -in mls.csr -CA rogue.pem -CAkey rogue.key -set_serial 0x3001 -days 365 -extfile pki.cnf -extensions ds -out mls_rogue.pem
+quiet openssl ca -config pki.cnf -gencrl -keyfile csca.key -cert csca.pem -out csca.crl
 # CscaMasterList ::= SEQUENCE { version INTEGER 0, certList SET OF Certificate }: the FR CSCA
 openssl x509 -in other.pem -outform DER -out other.der
 tlv 31 other.der >set.der && { printf '\x02\x01\x00'; cat set.der; } >mlin.der && tlv 30 mlin.der >ml.der
-ml() { q openssl cms -sign -binary -nodetach -nosmimecap -econtent_type 2.23.136.1.1.2 -md sha256 -in ml.der \
+ml() { quiet openssl cms -sign -binary -nodetach -nosmimecap -econtent_type 2.23.136.1.1.2 -md sha256 -in ml.der \
        -signer "$1" -inkey mls.key -outform DER -out "$2"; }
 ml mls.pem list.ml
 ml mls_rogue.pem rogue.ml
@@ -74,20 +78,22 @@ tlv 5f1f mrz.txt >dg1.in
 mkdir chip zz
 tlv 61 dg1.in >chip/DG1.bin
 tlv 75 "$photo" >chip/DG2.bin
-q lds_security_object chip/DG1.bin chip/DG2.bin
-q sod_sign ds.pem ds.key chip/EF_SOD.bin
+quiet lds_security_object chip/DG1.bin chip/DG2.bin
+quiet sod_sign ds.pem ds.key chip/EF_SOD.bin
 # the other state's passport (FRA), signed by its own DS; and Utopia's groups signed by the FR DS
 # (another state's CSCA cannot vouch for a Utopian passport)
-mkdir cross && cp chip/DG1.bin chip/DG2.bin cross/ && q lds_security_object cross/DG1.bin cross/DG2.bin &&
-    q sod_sign ds_other.pem ds.key cross/EF_SOD.bin
+mkdir cross && cp chip/DG1.bin chip/DG2.bin cross/ && quiet lds_security_object cross/DG1.bin cross/DG2.bin &&
+    quiet sod_sign ds_other.pem ds.key cross/EF_SOD.bin
 mrz2=$("$bex" mrz make --number FR1234567 --state FRA --nationality FRA --surname TESTER --given PAT \
       --birth 1980-02-03 --sex F --expiry 2031-04-05)
 printf %s "${mrz2//$'\n'/}" >mrz2.txt
 tlv 5f1f mrz2.txt >dg1b.in
-tlv 61 dg1b.in >zz/DG1.bin && cp chip/DG2.bin zz/ && q lds_security_object zz/DG1.bin zz/DG2.bin &&
-    q sod_sign ds_other.pem ds.key zz/EF_SOD.bin
+tlv 61 dg1b.in >zz/DG1.bin && cp chip/DG2.bin zz/ && quiet lds_security_object zz/DG1.bin zz/DG2.bin &&
+    quiet sod_sign ds_other.pem ds.key zz/EF_SOD.bin
 
-db=$tmp/bex.db
+db=$(testdb_new store "$tmp/bex.db")
+# have_q: the store can be inspected (sqlite3 on SQLite; psql, checked by testdb_init, on PostgreSQL)
+have_q() { testdb_is_pg || command -v sqlite3 >/dev/null; }
 outcome() { "$bex" doc verify "$1" --db "$db" | sed -n 's/^{"outcome":"\([a-z_]*\)".*/\1/p'; }
 n_files() { "$bex" trust list --db "$db" | grep -o '"id":' | wc -l; }
 
@@ -137,12 +143,12 @@ out=$("$bex" trust remove "$id" --db "$db" --actor cli:remover); rc=$?
 "$bex" trust remove "$id" --db "$db" >/dev/null 2>&1; [ $? -eq 2 ]; check remove_twice_exit_2 $?
 "$bex" doc verify chip --db "$db" --trust csca.pem >/dev/null 2>&1; [ $? -eq 2 ]; check db_and_trust_together_refused $?
 
-if command -v sqlite3 >/dev/null; then
-    a() { sqlite3 -batch "$db" "SELECT count(*) FROM audit WHERE $1"; }
+if have_q; then
+    a() { q "$db" "SELECT count(*) FROM audit WHERE $1"; }
     [ "$(a "action = 'trust_load' AND actor = 'cli:trust-test'")" = 4 ] &&
         [ "$(a "action = 'trust_remove' AND actor = 'cli:remover' AND object = 'trust_file $id'")" = 1 ]
     check audit_rows_with_actor $?
-    ! sqlite3 -batch "$db" "SELECT detail FROM audit" | grep -q 'TESTER\|UT1234567'; check no_personal_data_in_audit $?
+    ! q "$db" "SELECT detail FROM audit" | grep -q 'TESTER\|UT1234567'; check no_personal_data_in_audit $?
     out=$("$bex" audit verify --db "$db"); grep -q '"ok":true' <<<"$out"; check audit_chain_ok $?
 else
     echo "skip audit rows: no sqlite3 command"
@@ -182,7 +188,7 @@ nid=$(grep -o '"id":[0-9]*,"kind":"csca","name":"other.pem"' body | sed 's/"id":
 [ "$(code POST "/v1/trust/remove?id=$nid" "$ADMIN")" = 200 ] && grep -q '"removed":true' body; check http_admin_removes $?
 [ "$(code POST "/v1/trust/remove?id=$nid" "$ADMIN")" = 404 ]; check http_remove_twice_404 $?
 kill "${pids[0]}"; wait "${pids[0]}" 2>/dev/null; pids=()
-if command -v sqlite3 >/dev/null; then
+if have_q; then
     [ "$(a "action = 'denied' AND detail LIKE '%may not trust%'")" -ge 1 ] &&
         [ "$(a "action = 'trust_remove' AND actor LIKE 'key:% admin'")" = 1 ] &&
         [ "$(a "action = 'trust_restore' AND actor LIKE 'key:% admin'")" = 1 ]
