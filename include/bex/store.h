@@ -243,7 +243,8 @@ typedef struct bex_store_copy_report {
  * it commits: the rows of each table counted on both, the audit chain verified on both to the
  * same head. On PostgreSQL the ids' sequences are set past the largest copied, and its
  * change_log is not copied (one 'index' and one 'calibration' row make every service node on
- * dst read its index and calibrations afresh). Audited on both: src first ("db_copy", "out to
+ * dst read its index and calibrations afresh) and, once committed, its statistics gathered
+ * (ANALYZE) for the planner. Audited on both: src first ("db_copy", "out to
  * ..."; the entry travels with the copy), then dst ("db_copy", "in from ...", the rows and
  * the source's head), by each handle's actor. *rep is filled as far as it got. */
 int bex_store_copy(bex_store *src, bex_store *dst, bex_store_copy_report *rep, char *err,
