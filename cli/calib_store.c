@@ -183,7 +183,8 @@ int cmd_eval_calibrate_store(int argc, char **argv) {
     int rc = bex_store_calibration_scores(st, &q, &g, &ng, err, sizeof err);
     bex_store_close(st);
     if (rc != BEX_OK) {
-        fprintf(stderr, "bex: %s: %s\n", c.db, err);
+        char label[512];
+        fprintf(stderr, "bex: %s: %s\n", bex_store_target_label(c.db, label, sizeof label), err);
         return 2;
     }
     bex_calib_table *t = malloc(sizeof *t * (ng ? ng : 1));
@@ -253,7 +254,10 @@ int cmd_eval_calibrate_store(int argc, char **argv) {
     free(t), free(ok), free(why);
     bex_store_score_groups_free(g, ng);
     if (n_ok < 0) return 2;
-    if (ng == 0) fprintf(stderr, "bex: %s: no face templates of travellers to compare\n", c.db);
+    char label[512];
+    if (ng == 0)
+        fprintf(stderr, "bex: %s: no face templates of travellers to compare\n",
+                bex_store_target_label(c.db, label, sizeof label));
     return n_ok > 0 ? 0 : 1;
 }
 
@@ -315,7 +319,8 @@ int cmd_eval_drift(int argc, char **argv) {
     int rc = bex_store_drift_check(st, since_buf, fmr, alpha, cap, seed, flag, &d, err, sizeof err);
     bex_store_close(st);
     if (rc != BEX_OK) {
-        fprintf(stderr, "bex: %s: %s\n", c.db, err);
+        char label[512];
+        fprintf(stderr, "bex: %s: %s\n", bex_store_target_label(c.db, label, sizeof label), err);
         return 2;
     }
     printf("{\"check\":%lld,\"model\":", (long long)d.id);

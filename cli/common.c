@@ -305,7 +305,8 @@ int cli_open_store(cli_common *c, bex_store **st) {
     char err[512];
     int rc = bex_store_open(c->db, &o, st, err, sizeof err);
     if (rc != BEX_OK) {
-        fprintf(stderr, "bex: %s: %s%s\n", c->db, err,
+        char label[512];
+        fprintf(stderr, "bex: %s: %s%s\n", bex_store_target_label(c->db, label, sizeof label), err,
                 c->must_exist && rc == BEX_ERR_IO ? " (--db names the store)" : "");
         return 0;
     }

@@ -6,10 +6,11 @@
  * key today, before any body is read; the session then stands for its key: the same role
  * matrix, the same audit, the same rate.
  *
- * Sessions live in this process only, in a fixed table (SESSION_SLOTS, at most
- * SESSIONS_PER_KEY a key): a restart signs everyone out. The cookie's token is 32 random bytes
- * (libsodium's randombytes_buf); the table keeps its BLAKE2b hash, never the token, and looks
- * it up with a constant-time compare. A session ends at 8 h (--session-max), after 30 min
+ * Sessions live in the store (014_sessions.sql: at most SESSION_SLOTS live ones, at most
+ * SESSIONS_PER_KEY a key), so every service node on one database knows them and a restart
+ * keeps them. The cookie's token is 32 random bytes (libsodium's randombytes_buf); the store
+ * keeps its BLAKE2b hash, never the token, and finds a session by that hash; the CSRF token is
+ * derived from the token (a keyed BLAKE2b), so it is not kept either. A session ends at 8 h (--session-max), after 30 min
  * without a request (--session-idle), at sign-out, and as soon as its key is revoked: the key
  * is looked up again (by id, in the store) on every request. A request authorised by the
  * cookie that is not a GET carries X-CSRF-Token, the session's csrf token (compared in
@@ -67,21 +68,16 @@ int console_asset(const char *url, reply *r) {
 
 int console_init(server *s) {
     if (sodium_init() < 0) return -1;
-    s->sessions = calloc(SESSION_SLOTS, sizeof(session));
-    pthread_mutex_init(&s->ss_lock, NULL);
-    return s->sessions ? 0 : -1;
+    s->sessions_on = 1;
+    return 0;
 }
 
-void console_free(server *s) {
-    if (!s->sessions) return;
-    sodium_memzero(s->sessions, SESSION_SLOTS * sizeof(session));
-    free(s->sessions);
-    s->sessions = NULL;
-    pthread_mutex_destroy(&s->ss_lock);
-}
+void console_free(server *s) { s->sessions_on = 0; }
 
-static int live(const server *s, const session *e, long now) {
-    return e->used && now - e->created_s < s->session_max_s && now - e->last_s < s->session_idle_s;
+static bex_session_limits limits_of(const server *s) {
+    bex_session_limits l = {.max_s = s->session_max_s, .idle_s = s->session_idle_s, .per_key = SESSIONS_PER_KEY,
+                            .total = SESSION_SLOTS};
+    return l;
 }
 
 static const char *cookie_token(struct MHD_Connection *c) {
@@ -89,50 +85,47 @@ static const char *cookie_token(struct MHD_Connection *c) {
     return t && strlen(t) == 64 ? t : NULL;
 }
 
-/* The session of the request's cookie, touched (its idle clock restarted), copied into *out;
- * 0 when none is live. Expired sessions met on the way are cleared. */
-static int session_find(server *s, struct MHD_Connection *c, session *out) {
-    const char *t = cookie_token(c);
+/* What the store keeps of a token (its BLAKE2b hash), and the session's CSRF token, derived from
+ * the token with a key of its own (so the store keeps neither). */
+static void token_hash(const char *token, uint8_t h[crypto_generichash_BYTES]) {
+    crypto_generichash(h, crypto_generichash_BYTES, (const unsigned char *)token, 64, NULL, 0);
+}
+
+static void token_csrf(const char *token, char csrf[65]) {
+    static const unsigned char k[16] = "bex console csrf";
+    uint8_t h[32];
+    crypto_generichash(h, sizeof h, (const unsigned char *)token, 64, k, sizeof k);
+    sodium_bin2hex(csrf, 65, h, sizeof h);
+    sodium_memzero(h, sizeof h);
+}
+
+/* The live session of the request's cookie, touched (its idle clock restarted), into *out; 0
+ * when none is live (or the store could not say). */
+static int session_find(ctx *x, session *out) {
+    const char *t = cookie_token(x->c);
     if (!t) return 0;
-    uint8_t h[crypto_generichash_BYTES];
-    crypto_generichash(h, sizeof h, (const unsigned char *)t, 64, NULL, 0);
+    session e = {.used = 1};
+    token_hash(t, e.hash);
+    token_csrf(t, e.csrf);
+    bex_session_limits l = limits_of(x->s);
+    long long created = 0;
+    int found = 0, rc;
+    char err[256];
     long now = (long)time(NULL);
-    int found = 0;
-    session *tab = s->sessions;
-    pthread_mutex_lock(&s->ss_lock);
-    for (int i = 0; i < SESSION_SLOTS; i++) {
-        session *e = &tab[i];
-        if (e->used && !live(s, e, now)) {
-            sodium_memzero(e, sizeof *e);
-            continue;
-        }
-        if (!found && e->used && sodium_memcmp(e->hash, h, sizeof h) == 0) {
-            e->last_s = now;
-            *out = *e;
-            found = 1;
-        }
+    LOCKED(x, rc = bex_store_session_touch(x->s->st, e.hash, sizeof e.hash, now, &l, &found, &e.key_id, &created,
+                                           err, sizeof err));
+    if (rc != BEX_OK || !found) {
+        sodium_memzero(&e, sizeof e);
+        return 0;
     }
-    pthread_mutex_unlock(&s->ss_lock);
-    return found;
-}
-
-static void session_drop_key(server *s, int64_t key_id) {
-    pthread_mutex_lock(&s->ss_lock);
-    for (int i = 0; i < SESSION_SLOTS; i++)
-        if (s->sessions[i].used && s->sessions[i].key_id == key_id) sodium_memzero(&s->sessions[i], sizeof(session));
-    pthread_mutex_unlock(&s->ss_lock);
-}
-
-static void session_drop(server *s, const uint8_t *hash) {
-    pthread_mutex_lock(&s->ss_lock);
-    for (int i = 0; i < SESSION_SLOTS; i++)
-        if (s->sessions[i].used && sodium_memcmp(s->sessions[i].hash, hash, crypto_generichash_BYTES) == 0)
-            sodium_memzero(&s->sessions[i], sizeof(session));
-    pthread_mutex_unlock(&s->ss_lock);
+    e.created_s = (long)created;
+    e.last_s = now;
+    *out = e;
+    return 1;
 }
 
 /* The key behind a session, looked up again by id: valid (not revoked) into *key. A revoked
- * key's sessions are all dropped. */
+ * key's sessions are all ended. */
 static int key_by_id(ctx *x, int64_t id, bex_api_key *key) {
     bex_api_key *keys = NULL;
     size_t n = 0;
@@ -145,14 +138,14 @@ static int key_by_id(ctx *x, int64_t id, bex_api_key *key) {
             ok = 1;
         }
     free(keys);
-    if (!ok && rc == BEX_OK) session_drop_key(x->s, id);
+    if (!ok && rc == BEX_OK) LOCKED(x, bex_store_session_end(x->s->st, NULL, 0, id, err, sizeof err));
     return ok;
 }
 
 int session_authorise(ctx *x, const char *method, bex_api_key *key, int *csrf_ok) {
     session e;
     *csrf_ok = 0;
-    if (!x->s->sessions || !session_find(x->s, x->c, &e)) return 0;
+    if (!x->s->sessions_on || !session_find(x, &e)) return 0;
     if (!key_by_id(x, e.key_id, key)) return 0;
     if (key->role == BEX_ROLE_CARRIER) return 0; /* never made; never honoured */
     const char *t = MHD_lookup_connection_value(x->c, MHD_HEADER_KIND, "X-CSRF-Token");
@@ -224,30 +217,19 @@ void console_session_start(ctx *x, reply *r) {
     session e = {.used = 1, .key_id = key.id, .role = key.role};
     randombytes_buf(raw, sizeof raw);
     sodium_bin2hex(token, sizeof token, raw, sizeof raw);
-    crypto_generichash(e.hash, sizeof e.hash, (const unsigned char *)token, 64, NULL, 0);
-    randombytes_buf(raw, sizeof raw);
-    sodium_bin2hex(e.csrf, sizeof e.csrf, raw, sizeof raw);
     sodium_memzero(raw, sizeof raw);
+    token_hash(token, e.hash);
+    token_csrf(token, e.csrf);
     e.created_s = e.last_s = (long)time(NULL);
-    /* a slot: a free or dead one; a key over its share gives up its oldest session */
+    /* in the store: a key over its share gives up its oldest session; a full table refuses */
     server *s = x->s;
-    int slot = -1, mine = 0, oldest = -1;
-    pthread_mutex_lock(&s->ss_lock);
-    for (int i = 0; i < SESSION_SLOTS; i++) {
-        session *c = &s->sessions[i];
-        if (c->used && !live(s, c, e.created_s)) sodium_memzero(c, sizeof *c);
-        if (!c->used) {
-            if (slot < 0) slot = i;
-        } else if (c->key_id == key.id) {
-            mine++;
-            if (oldest < 0 || c->created_s < s->sessions[oldest].created_s) oldest = i;
-        }
-    }
-    if (mine >= SESSIONS_PER_KEY) slot = oldest;
-    if (slot >= 0) s->sessions[slot] = e;
-    pthread_mutex_unlock(&s->ss_lock);
-    if (slot < 0) {
+    bex_session_limits l = limits_of(s);
+    int full = 0;
+    LOCKED(x, rc = bex_store_session_start(s->st, e.hash, sizeof e.hash, key.id, e.created_s, &l, &full, err,
+                                           sizeof err));
+    if (rc != BEX_OK || full) {
         sodium_memzero(token, sizeof token);
+        if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
         reply_error(r, 503, "too many console sessions are open: try again later");
         r->retry_after = 60;
         return;
@@ -262,7 +244,7 @@ void console_session_start(ctx *x, reply *r) {
 void console_session_get(ctx *x, reply *r) {
     session e;
     bex_api_key key;
-    if (!x->s->sessions || !session_find(x->s, x->c, &e) || !key_by_id(x, e.key_id, &key))
+    if (!x->s->sessions_on || !session_find(x, &e) || !key_by_id(x, e.key_id, &key))
         return reply_error(r, 401, "no session: sign in");
     session_json(x, r, &key, &e);
 }
@@ -270,12 +252,12 @@ void console_session_get(ctx *x, reply *r) {
 /* POST /v1/session/end: signs out (with the session's X-CSRF-Token); the cookie expired. */
 void console_session_end(ctx *x, reply *r) {
     session e;
-    if (x->s->sessions && session_find(x->s, x->c, &e)) {
+    if (x->s->sessions_on && session_find(x, &e)) {
         const char *t = MHD_lookup_connection_value(x->c, MHD_HEADER_KIND, "X-CSRF-Token");
         if (!t || strlen(t) != 64 || sodium_memcmp(t, e.csrf, 64) != 0)
             return reply_error(r, 403, "sign-out needs the session's X-CSRF-Token");
-        session_drop(x->s, e.hash);
         char err[256];
+        LOCKED(x, bex_store_session_end(x->s->st, e.hash, sizeof e.hash, 0, err, sizeof err));
         snprintf(x->actor, sizeof x->actor, "key:%lld %s", (long long)e.key_id, bex_role_name(e.role));
         LOCKED(x, bex_store_audit(x->s->st, "session", "console", "signed out", err, sizeof err));
     }

@@ -968,7 +968,8 @@ int cmd_serve(const char *models, int argc, char **argv) {
     o.model = s.model = cli_model(); /* --model FILE: the store matches and decides with the engines' model */
     char err[512];
     if (bex_store_open(db, &o, &s.st, err, sizeof err) != BEX_OK) {
-        fprintf(stderr, "bex: serve: %s: %s\n", db, err);
+        char label[512];
+        fprintf(stderr, "bex: serve: %s: %s\n", bex_store_target_label(db, label, sizeof label), err);
         free(s.buckets);
         free(s.denials);
         console_free(&s);
@@ -1026,7 +1027,8 @@ int cmd_serve(const char *models, int argc, char **argv) {
         /* one line a supervisor or test can read: where it listens */
         printf("{\"listening\":\"%s:%u\",\"tls\":%s,\"db\":", host, info ? (unsigned)info->port : (unsigned)port,
                cert_pem ? "true" : "false");
-        bex_json_str(stdout, db);
+        char label[512];
+        bex_json_str(stdout, bex_store_target_label(db, label, sizeof label)); /* never a password */
         printf(",\"engines\":%ld,\"queue\":%ld,\"threads\":%ld,\"max_connections\":%ld,\"max_per_client\":%ld,"
                "\"header_timeout\":%ld,\"rate\":%ld,\"burst\":%ld}\n", workers, queue, pool, max_conn, per_client,
                header_timeout, rate, burst);

@@ -50,9 +50,9 @@ typedef struct server {
     struct denial *denials;            /* DN_SLOTS, and one overflow entry after them */
     struct MHD_Daemon *daemon;
     int tls;                           /* served over TLS: cookies Secure, HSTS */
-    /* the console's sessions (console.c): a fixed table under ss_lock */
-    struct session *sessions;
-    pthread_mutex_t ss_lock;
+    /* the console's sessions (console.c): in the store (014_sessions.sql), so every node on one
+     * database knows them; 1 once console_init ran */
+    int sessions_on;
     long session_idle_s, session_max_s;
     const char *eval_dir;              /* --eval-dir: the evaluation's files served (NULL: none) */
 } server;

@@ -67,6 +67,11 @@ void bex_store_options_default(bex_store_options *o);
 int bex_store_open(const char *path, const bex_store_options *opt, bex_store **out, char *err,
                    size_t errlen);
 void bex_store_close(bex_store *st);
+/* The store target (a file, or a postgresql:// URI) as a message may show it: a URI's password,
+ * in its user info (postgresql://user:secret@host/db -> postgresql://user@host/db) or its query
+ * string (password=...), is left out; a file is shown as is. Writes at most n bytes, always
+ * NUL-terminated (n > 0); returns buf. A NULL target is shown as "(none)". */
+const char *bex_store_target_label(const char *target, char *buf, size_t n);
 /* The schema version (the number of the last migration applied). */
 int bex_store_schema_version(bex_store *st);
 /* The 1:N scan of a probe over every enrolled traveller, done ahead: the one call on a handle
@@ -274,6 +279,28 @@ int bex_store_key_list(bex_store *st, bex_api_key **keys, size_t *n, char *err, 
  * key (the caller audits the denial with bex_store_audit). Reads no personal data: not
  * audited itself. */
 int bex_store_key_check(bex_store *st, const char *key, bex_api_key *out, char *err, size_t errlen);
+
+/* ---- the console's sessions (server/console.c), kept in the store so that every service node
+ * on one database knows them. A session is known by a hash of its token (hash_len bytes, at
+ * most 64), never the token. It is live while now - created_s < max_s and now - last_s <
+ * idle_s (seconds of the wall clock). ---- */
+typedef struct bex_session_limits {
+    long long max_s, idle_s; /* --session-max, --session-idle */
+    int per_key;             /* a key's live sessions at most: a new one ends its oldest */
+    int total;               /* live sessions at most: more is refused (*full) */
+} bex_session_limits;
+/* Starts a session for key_id at `now`, clearing the expired ones first. *full = 1 (and
+ * nothing started) when `total` live sessions are open already. */
+int bex_store_session_start(bex_store *st, const unsigned char *hash, size_t hash_len, int64_t key_id, long long now,
+                            const bex_session_limits *lim, int *full, char *err, size_t errlen);
+/* The live session of that hash: *key_id and *created_s set, its idle clock restarted at `now`;
+ * *found 0 when there is none. */
+int bex_store_session_touch(bex_store *st, const unsigned char *hash, size_t hash_len, long long now,
+                            const bex_session_limits *lim, int *found, int64_t *key_id, long long *created_s,
+                            char *err, size_t errlen);
+/* Ends the session of that hash (sign-out), or (hash NULL) every session of key_id. */
+int bex_store_session_end(bex_store *st, const unsigned char *hash, size_t hash_len, int64_t key_id, char *err,
+                          size_t errlen);
 
 /* ---- calibration on the deployment's own data, and the drift check (calibration.h) ----
  *

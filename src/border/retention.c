@@ -106,6 +106,7 @@ int bex_border_purge(bex_store *st, const char *as_of, bex_purge_result *res, ch
     bex__subject_candidates_free(subj, nsub);
     /* unmatched exits (no subject) follow the records' period */
     if (rc == BEX_OK) rc = bex__delete_unmatched_exits(st, unmatched_cut, &res->unmatched_encounters, err, errlen);
+    if (rc == BEX_OK) rc = bex__prune_change_log(st, err, errlen);
     if (rc == BEX_OK) {
         char detail[200], asof[24];
         bex_time_format(now, asof);

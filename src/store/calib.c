@@ -81,7 +81,7 @@ static int load_links(bex_store *st, links *l, char *err, size_t errlen) {
     }
     db_finalize(s);
     /* subjects a flag names together, and subjects merged (also merges undone since) */
-    s = st_prep(st, "SELECT flag_id, subject_id FROM flag_subjects ORDER BY flag_id", err, errlen);
+    s = st_prep(st, "SELECT flag_id, subject_id FROM flag_subjects ORDER BY flag_id, subject_id", err, errlen);
     if (!s) return BEX_ERR_IO;
     int64_t prev_flag = -1, prev_subject = 0;
     while (db_step(s) == DB_ROW) {
@@ -91,7 +91,7 @@ static int load_links(bex_store *st, links *l, char *err, size_t errlen) {
         prev_subject = sub;
     }
     db_finalize(s);
-    s = st_prep(st, "SELECT kept, merged FROM merges", err, errlen);
+    s = st_prep(st, "SELECT kept, merged FROM merges ORDER BY id", err, errlen);
     if (!s) return BEX_ERR_IO;
     while (db_step(s) == DB_ROW) unite(l, db_column_int64(s, 0), db_column_int64(s, 1));
     db_finalize(s);
@@ -305,7 +305,10 @@ int bex_store_calibration_scores(bex_store *st, const bex_score_query *q, bex_sc
     links l;
     tpl *t = NULL;
     size_t nt = 0;
-    int rc = st_exec(st, "BEGIN", "reading the templates", err, errlen);
+    /* one snapshot for the links and the templates: SQLite's read transaction; PostgreSQL's
+     * READ COMMITTED would let another node's commit fall between the two reads */
+    int rc = st_exec(st, st->pg ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN", "reading the templates",
+                     err, errlen);
     if (rc != BEX_OK) return rc;
     rc = load_links(st, &l, err, errlen);
     if (rc == BEX_OK) rc = load_templates(st, &l, q->model, &t, &nt, err, errlen);

@@ -2,7 +2,8 @@
  * console.c - what the officer console reads (issue 15): the photo retention kept of a
  * crossing or a sample, the audit log searched, and the crossings' facts behind the rates
  * report (src/border/report.c aggregates them; rules.h says how). Every read of personal data
- * is audited in the read's own transaction.
+ * is audited in the read's own transaction. And the console's sessions, by their token's hash
+ * (014_sessions.sql), so that every service node on one database knows them.
  */
 #include <math.h>
 #include <stdio.h>
@@ -298,7 +299,7 @@ int bex__subject_best_score(bex_store *st, int64_t subject, const float *probe, 
     *own_only = 0;
     float self = NAN;
     db_stmt *s = st_stmt(st, "SELECT id, template FROM samples WHERE subject_id = ?1 AND modality = 'face' "
-                                  "AND model = ?2", err, errlen);
+                                  "AND model = ?2 ORDER BY id", err, errlen);
     if (!s) return BEX_ERR_IO;
     db_bind_int64(s, 1, subject);
     st_bind_text(s, 2, st->model);
@@ -316,4 +317,89 @@ int bex__subject_best_score(bex_store *st, int64_t subject, const float *probe, 
         *own_only = 1;
     }
     return rc;
+}
+
+/* ---- sessions ---- */
+
+int bex_store_session_start(bex_store *st, const unsigned char *hash, size_t hash_len, int64_t key_id, long long now,
+                            const bex_session_limits *lim, int *full, char *err, size_t errlen) {
+    *full = 0;
+    int rc = bex__begin(st, err, errlen); /* the write lock: two nodes count a key's sessions one at a time */
+    if (rc != BEX_OK) return rc;
+    db_stmt *s = st_stmt(st, "DELETE FROM console_sessions WHERE created_s <= ?1 OR last_s <= ?2", err, errlen);
+    if (!s) rc = BEX_ERR_IO;
+    if (rc == BEX_OK) {
+        db_bind_int64(s, 1, now - lim->max_s);
+        db_bind_int64(s, 2, now - lim->idle_s);
+        rc = st_step_done(st, s, "clearing expired sessions", err, errlen);
+    }
+    int64_t mine = 0, all = 0;
+    if (rc == BEX_OK)
+        rc = st_query_int(st, "SELECT count(*) FROM console_sessions WHERE key_id = ?2", NULL, key_id, 0, &mine, err,
+                          errlen);
+    for (; rc == BEX_OK && mine >= lim->per_key; mine--) { /* the key's oldest gives way */
+        s = st_stmt(st, "DELETE FROM console_sessions WHERE id = (SELECT id FROM console_sessions WHERE key_id = ?1 "
+                        "ORDER BY created_s, id LIMIT 1)", err, errlen);
+        if (!s) {
+            rc = BEX_ERR_IO;
+            break;
+        }
+        db_bind_int64(s, 1, key_id);
+        rc = st_step_done(st, s, "ending a key's oldest session", err, errlen);
+    }
+    if (rc == BEX_OK) rc = st_query_int(st, "SELECT count(*) FROM console_sessions", NULL, 0, 0, &all, err, errlen);
+    if (rc == BEX_OK && all >= lim->total) {
+        *full = 1;
+        st_rollback(st);
+        return BEX_OK;
+    }
+    if (rc == BEX_OK) {
+        s = st_stmt(st, "INSERT INTO console_sessions(token_hash, key_id, created_s, last_s) VALUES (?1, ?2, ?3, ?3)",
+                    err, errlen);
+        if (!s) rc = BEX_ERR_IO;
+        else {
+            db_bind_blob(s, 1, hash, hash_len);
+            db_bind_int64(s, 2, key_id);
+            db_bind_int64(s, 3, now);
+            rc = st_step_done(st, s, "starting a session", err, errlen);
+        }
+    }
+    return bex__end(st, rc, NULL, err, errlen);
+}
+
+int bex_store_session_touch(bex_store *st, const unsigned char *hash, size_t hash_len, long long now,
+                            const bex_session_limits *lim, int *found, int64_t *key_id, long long *created_s,
+                            char *err, size_t errlen) {
+    *found = 0;
+    /* one statement, no transaction of its own: the idle clock is no record the write lock guards */
+    db_stmt *s = st_stmt(st, "SELECT key_id, created_s FROM console_sessions WHERE token_hash = ?1 AND created_s > ?2 "
+                             "AND last_s > ?3", err, errlen);
+    if (!s) return BEX_ERR_IO;
+    db_bind_blob(s, 1, hash, hash_len);
+    db_bind_int64(s, 2, now - lim->max_s);
+    db_bind_int64(s, 3, now - lim->idle_s);
+    int r = db_step(s);
+    if (r == DB_ROW) {
+        *found = 1;
+        *key_id = db_column_int64(s, 0);
+        *created_s = db_column_int64(s, 1);
+    }
+    int rc = r == DB_ROW || r == DB_DONE ? BEX_OK : st_fail(st, "reading a session", err, errlen);
+    st_release(st, s);
+    if (rc != BEX_OK || !*found) return rc;
+    s = st_stmt(st, "UPDATE console_sessions SET last_s = ?2 WHERE token_hash = ?1 AND last_s < ?2", err, errlen);
+    if (!s) return BEX_ERR_IO;
+    db_bind_blob(s, 1, hash, hash_len);
+    db_bind_int64(s, 2, now);
+    return st_step_done(st, s, "touching a session", err, errlen);
+}
+
+int bex_store_session_end(bex_store *st, const unsigned char *hash, size_t hash_len, int64_t key_id, char *err,
+                          size_t errlen) {
+    db_stmt *s = hash ? st_stmt(st, "DELETE FROM console_sessions WHERE token_hash = ?1", err, errlen)
+                      : st_stmt(st, "DELETE FROM console_sessions WHERE key_id = ?1", err, errlen);
+    if (!s) return BEX_ERR_IO;
+    if (hash) db_bind_blob(s, 1, hash, hash_len);
+    else db_bind_int64(s, 1, key_id);
+    return st_step_done(st, s, "ending sessions", err, errlen);
 }

@@ -905,7 +905,8 @@ int bex__subject_candidates(bex_store *st, const char *cut, bex__subject_due **o
     db_stmt *a = st_stmt(st, "SELECT substr(e.at, 1, 10), substr(x.at, 1, 10), a.admit_until, "
                                   "a.superseded_by IS NOT NULL FROM admissions a "
                                   "JOIN encounters e ON e.id = a.entry_encounter_id "
-                                  "LEFT JOIN encounters x ON x.id = a.exit_encounter_id WHERE a.subject_id = ?1",
+                                  "LEFT JOIN encounters x ON x.id = a.exit_encounter_id WHERE a.subject_id = ?1 "
+                                  "ORDER BY a.id",
                               err, errlen);
     if (!s || !a) {
         st_release(st, s);
@@ -972,8 +973,16 @@ void bex__subject_candidates_free(bex__subject_due *d, size_t n) {
 }
 
 int bex__delete_subject(bex_store *st, int64_t subject, char *err, size_t errlen) {
-    int rc = run2(st, "DELETE FROM subjects WHERE id = ?1", subject, 0, "purging", err, errlen);
-    if (rc == BEX_OK) st->drop_index = 1;
+    /* its samples leave the index one by one (and the other nodes', through the change log),
+     * rather than the whole index being built again after every purge */
+    db_stmt *s = st_stmt(st, "SELECT id FROM samples WHERE subject_id = ?1", err, errlen);
+    if (!s) return BEX_ERR_IO;
+    db_bind_int64(s, 1, subject);
+    int r, rc = BEX_OK;
+    while (rc == BEX_OK && (r = db_step(s)) == DB_ROW) rc = st_pending_add(st, db_column_int64(s, 0), -1, NULL);
+    if (rc == BEX_OK && r != DB_DONE) rc = st_fail(st, "purging", err, errlen);
+    st_release(st, s);
+    if (rc == BEX_OK) rc = run2(st, "DELETE FROM subjects WHERE id = ?1", subject, 0, "purging", err, errlen);
     return rc;
 }
 

@@ -236,6 +236,9 @@ int bex__subject_candidates(bex_store *st, const char *cut, bex__subject_due **o
 void bex__subject_candidates_free(bex__subject_due *d, size_t n);
 int bex__delete_subject(bex_store *st, int64_t subject, char *err, size_t errlen);
 /* Unmatched exits (no subject) at or before cut: deleted; *n how many. */
+/* PostgreSQL: drops change-log rows older than the newest million (about a day's changes at a
+ * million crossings a day); a node further behind builds its index again. Nothing on SQLite. */
+int bex__prune_change_log(bex_store *st, char *err, size_t errlen);
 int bex__delete_unmatched_exits(bex_store *st, const char *cut, long long *n, char *err,
                                 size_t errlen);
 

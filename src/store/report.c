@@ -107,8 +107,8 @@ int bex__flags(bex_store *st, const bex_flag_query *q, bex_flag **flags, size_t 
              "OFFSET ?7", join, where, q && q->before ? " AND f.id < ?8" : "");
     db_stmt *c = st_prep(st, csql, err, errlen);
     db_stmt *s = c ? st_prep(st, ssql, err, errlen) : NULL;
-    db_stmt *fs = s ? st_stmt(st, "SELECT subject_id FROM flag_subjects WHERE flag_id = ?1", err, errlen) : NULL;
-    db_stmt *fd = fs ? st_stmt(st, "SELECT document_id FROM flag_documents WHERE flag_id = ?1", err, errlen) : NULL;
+    db_stmt *fs = s ? st_stmt(st, "SELECT subject_id FROM flag_subjects WHERE flag_id = ?1 ORDER BY subject_id", err, errlen) : NULL;
+    db_stmt *fd = fs ? st_stmt(st, "SELECT document_id FROM flag_documents WHERE flag_id = ?1 ORDER BY document_id", err, errlen) : NULL;
     if (!s || !c || !fs || !fd) {
         db_finalize(c);
         db_finalize(s);
@@ -245,7 +245,7 @@ int bex_store_subject_json(bex_store *st, int64_t subject, char **json, char *er
         rc = add_rows(st, o, "encounters",
                       "SELECT id, direction, port, port_kind, carrier, voyage, departure_id AS departure, at, outcome, "
                       "decision, gallery, gallery_size, score, threshold, operating_point, calibration_id, "
-                      "document_id AS document, citizen, chip_check FROM encounters WHERE subject_id = ?1 ORDER BY at", subject, err, errlen);
+                      "document_id AS document, citizen, chip_check FROM encounters WHERE subject_id = ?1 ORDER BY at, id", subject, err, errlen);
     if (rc == BEX_OK)
         rc = add_rows(st, o, "samples",
                       "SELECT id, source, model, quality, captured_at, citizen, image IS NOT NULL AS image_kept "

@@ -218,6 +218,12 @@ int st_data_version(bex_store *st, const char *what, int64_t *v, char *err, size
     return st_query_int(st, "SELECT max(seq) FROM change_log WHERE what = ?1", what, 0, 0, v, err, errlen);
 }
 
+int bex__prune_change_log(bex_store *st, char *err, size_t errlen) {
+    if (!st->pg) return BEX_OK;
+    return st_exec(st, "DELETE FROM change_log WHERE seq <= (SELECT max(seq) FROM change_log) - 1000000",
+                   "pruning the change log", err, errlen);
+}
+
 /* PostgreSQL: the index changes this transaction queued go into the change log with it, so the
  * other nodes apply them too (st_index). */
 static int log_pending(bex_store *st, char *err, size_t errlen) {
@@ -295,9 +301,11 @@ static int pg_follow(bex_store *st, char *err, size_t errlen) {
     db_bind_int64(s, 1, st->index_version);
     int64_t *ids = NULL, last = st->index_version;
     size_t n = 0, cap = 0;
-    int r, rc = BEX_OK, rebuild = 0;
+    int r, rc = BEX_OK, rebuild = 0, gap = 0;
     while ((r = db_step(s)) == DB_ROW) {
-        last = db_column_int64(s, 0);
+        int64_t seq = db_column_int64(s, 0);
+        if (n == 0 && seq > last + 1 && last > 0) gap = 1; /* a rollback's hole, or pruned rows */
+        last = seq;
         const unsigned char *what = db_column_text(s, 1);
         if (n >= FOLLOW_MAX || (what && !strcmp((const char *)what, "index"))) {
             rebuild = 1;
@@ -316,6 +324,11 @@ static int pg_follow(bex_store *st, char *err, size_t errlen) {
     }
     if (rc == BEX_OK && !rebuild && r != DB_DONE) rc = st_fail(st, "reading the change log", err, errlen);
     st_release(st, s);
+    if (rc == BEX_OK && gap && !rebuild) { /* rows this node had not applied were pruned: build again */
+        int64_t first = 0;
+        rc = st_query_int(st, "SELECT min(seq) FROM change_log", NULL, 0, 0, &first, err, errlen);
+        if (rc == BEX_OK && first > st->index_version + 1) rebuild = 1;
+    }
     if (rc != BEX_OK || rebuild || n == 0) {
         bex__free(ids);
         if (rc == BEX_OK && rebuild) st_set_index(st, NULL);
@@ -767,7 +780,12 @@ static int open_sqlite(bex_store *st, const char *path, const bex_store_options 
 static int open_pg(bex_store *st, const char *uri, const bex_store_options *opt, char *err, size_t errlen) {
     char e[384];
     if (db_open(uri, &st->db, e, sizeof e) != DB_OK) return bex__fail(err, errlen, BEX_ERR_IO, "%s", e);
-    int rc = st_exec(st, "SET client_min_messages = warning", "setting up the PostgreSQL session", err, errlen);
+    /* Bounded waits, as SQLite's busy timeout: a writer waits at most 10 s for the write lock
+     * (then BEX_ERR_BUSY, "try again"), and a node that hangs inside a transaction loses it
+     * (and the lock) after 30 s idle, so one stuck node cannot stop the country's gates. */
+    int rc = st_exec(st, "SET client_min_messages = warning; SET lock_timeout = '10s'; "
+                         "SET idle_in_transaction_session_timeout = '30s'",
+                     "setting up the PostgreSQL session", err, errlen);
     if (rc != BEX_OK) return rc;
     if (opt->synchronous_off) /* the CLI's bulk simulations only, as on SQLite */
         rc = st_exec(st, "SET synchronous_commit = off", "setting up the PostgreSQL session", err, errlen);
@@ -864,6 +882,63 @@ void bex_store_close(bex_store *st) {
     st_trust_free(st);
     bex__free(st->pending);
     bex__free(st);
+}
+
+const char *bex_store_target_label(const char *target, char *buf, size_t n) {
+    if (!buf || n == 0) return buf;
+    buf[0] = 0;
+    if (!target) {
+        snprintf(buf, n, "(none)");
+        return buf;
+    }
+    if (!db_target_is_pg(target)) {
+        snprintf(buf, n, "%s", target);
+        return buf;
+    }
+    size_t o = 0;
+#define LABEL_PUT(p, len)                                                        \
+    do {                                                                         \
+        size_t l_ = (len);                                                       \
+        if (o + l_ >= n) l_ = n - 1 - o;                                         \
+        memcpy(buf + o, (p), l_);                                                \
+        o += l_;                                                                 \
+        buf[o] = 0;                                                              \
+    } while (0)
+    const char *auth = strstr(target, "://") + 3;
+    LABEL_PUT(target, (size_t)(auth - target));
+    size_t alen = strcspn(auth, "/?#");      /* the authority: [user[:password]@]host[:port],... */
+    const char *at = NULL;
+    for (size_t i = 0; i < alen; i++)
+        if (auth[i] == '@') at = auth + i; /* the last one: a password's own @ is %40 anyway */
+    if (at) {
+        size_t ulen = strcspn(auth, ":@");   /* the user, without ":password" */
+        if (auth + ulen > at) ulen = (size_t)(at - auth);
+        LABEL_PUT(auth, ulen);
+        LABEL_PUT(at, (size_t)(auth + alen - at));
+    } else {
+        LABEL_PUT(auth, alen);
+    }
+    const char *p = auth + alen;
+    size_t plen = strcspn(p, "?#");          /* the path: the database name */
+    LABEL_PUT(p, plen);
+    p += plen;
+    if (*p == '?') {                         /* the query: each parameter but password= */
+        p++;
+        int first = 1;
+        while (*p && *p != '#') {
+            size_t len = strcspn(p, "&#");
+            if (!(len >= 9 && !strncmp(p, "password=", 9)) && len > 0) {
+                LABEL_PUT(first ? "?" : "&", 1);
+                LABEL_PUT(p, len);
+                first = 0;
+            }
+            p += len;
+            if (*p == '&') p++;
+        }
+    }
+    if (*p == '#') LABEL_PUT(p, strlen(p));
+#undef LABEL_PUT
+    return buf;
 }
 
 int bex_store_schema_version(bex_store *st) {

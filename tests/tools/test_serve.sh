@@ -9,6 +9,8 @@
 # with Retry-After, denials in the audit log, and a graceful stop that finishes what is in
 # flight; a chip photo with no face (its own outcome, referred), and officer case work (merge, its
 # undo, reclassify, erase) checked for its effect and its audit row. Needs curl; models/ for the photo routes.
+# BEX_TEST_DB=pg: the same on PostgreSQL (tests/lib/testdb.sh: a throw-away cluster, a fresh
+# database for the store, read with psql; skipped with the reason when there is no server).
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -19,10 +21,14 @@ models=${BEX_MODELS:-models}
 if ! command -v curl >/dev/null || [ ! -f "$models/face_recognition_model-weights_manifest.json" ]; then
     echo "skip: needs curl and the face models"; echo "0 passed, 0 failed, 1 skipped"; exit 0
 fi
+. tests/lib/testdb.sh
+testdb_init
 tmp=$(mktemp -d)
 pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
-db="$tmp/bex.db"
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"; testdb_cleanup' EXIT
+db=$(testdb_new serve "$tmp/bex.db")
+# have_q: the store can be inspected (sqlite3 on SQLite; psql, checked by testdb_init, on PostgreSQL)
+have_q() { testdb_is_pg || command -v sqlite3 >/dev/null; }
 D=tests/data/lfw
 key() { "$bex" keys add --db "$db" "$@" | sed -n 's/.*"key":"\([0-9a-f]*\)".*/\1/p'; }
 OFFICER=$(key --role officer --label booth)
@@ -350,7 +356,7 @@ ca=$(cw_entry 580000006 RAMADAN "$D/Taha_Yassin_Ramadan_0012.jpg" 2026-03-01T11:
 cb=$(cw_entry 580000007 PEREZ "$D/Felipe_Perez_Roque_0001.jpg" 2026-03-01T11:10:00Z)
 [ -n "$ca" ] && [ -n "$cb" ] && [ "$ca" != "$cb" ]; check "casework_two_subjects ($ca $cb)" $?
 docs() { code GET "/v1/subject?id=$1" "$OFFICER" >/dev/null; grep -o '"number":"[0-9]*"' "$tmp/body" | sort -u | wc -l; }
-sq() { sqlite3 -batch "$db" "$1" 2>/dev/null; }
+sq() { q "$db" "$1" 2>/dev/null; }
 [ "$(code POST "/v1/merge?keep=$ca&other=$cb" "$OFFICER")" = 200 ] && grep -q "\"kept\":$ca,\"merged\":$cb" "$tmp/body"
 check "officer_merges_over_http" $?
 cmerge=$(sed -n 's/.*"merge":\([0-9]*\),.*/\1/p' "$tmp/body")
@@ -365,7 +371,7 @@ check "officer_erases_biometrics_over_http" $?
 [ "$(code POST "/v1/erase?subject=999999" "$OFFICER")" = 404 ] &&
     [ "$(code POST "/v1/reclassify?subject=999999&as=citizen" "$OFFICER")" = 404 ]
 check casework_unknown_subject_404 $?
-if command -v sqlite3 >/dev/null; then
+if have_q; then
     [ "$(sq "SELECT citizen FROM subjects WHERE id = $cb")" = 1 ] &&
         [ "$(sq "SELECT count(*) FROM samples WHERE subject_id = $cb AND citizen = 0")" = 0 ] &&
         [ "$(sq "SELECT count(*) FROM samples WHERE subject_id = $ca")" = 0 ] &&
@@ -393,16 +399,16 @@ head -c 3000 "$D/Angela_Bassett_0005.jpg" >"$tmp/cut.jpg"
 [ "$(code DELETE /v1/flags "$OFFICER")" = 405 ]; check wrong_method_405 $?
 [ "$(code GET /v1/health "")" = 200 ]; check still_serving_after_bad_input $?
 [ "$(code GET /v1/audit/verify "$AUDITOR")" = 200 ] && grep -q '"ok":true' "$tmp/body"; check auditor_verifies_chain $?
-denied=$(sqlite3 -batch "$db" "SELECT count(*) FROM audit WHERE action = 'denied'" 2>/dev/null || echo 0)
+denied=$(q "$db" "SELECT count(*) FROM audit WHERE action = 'denied'" 2>/dev/null || echo 0)
 [ "${denied:-0}" -ge 20 ]; check "denials_audited ($denied)" $?
 # every action through the service names the key that did it (id and role), never "serve"
-if command -v sqlite3 >/dev/null; then
-    [ "$(sqlite3 -batch "$db" "SELECT count(*) FROM audit WHERE actor = 'key:1 officer' AND action = 'entry'")" -ge 3 ] &&
-        [ "$(sqlite3 -batch "$db" "SELECT count(*) FROM audit WHERE actor = 'key:2 carrier' AND action = 'exit'")" -ge 1 ] &&
-        [ "$(sqlite3 -batch "$db" "SELECT count(*) FROM audit WHERE actor = 'key:6 admin' AND action = 'purge'")" -ge 1 ] &&
-        [ "$(sqlite3 -batch "$db" "SELECT count(*) FROM audit WHERE actor = 'key:1 officer' AND action = 'decide_entry'")" = 1 ] &&
-        [ "$(sqlite3 -batch "$db" "SELECT count(*) FROM audit WHERE actor = 'serve' AND action <> 'migrate'")" = 0 ] &&
-        [ "$(sqlite3 -batch "$db" "SELECT count(*) FROM audit WHERE action = 'denied' AND actor = 'anonymous'")" -ge 1 ]
+if have_q; then
+    [ "$(sq "SELECT count(*) FROM audit WHERE actor = 'key:1 officer' AND action = 'entry'")" -ge 3 ] &&
+        [ "$(sq "SELECT count(*) FROM audit WHERE actor = 'key:2 carrier' AND action = 'exit'")" -ge 1 ] &&
+        [ "$(sq "SELECT count(*) FROM audit WHERE actor = 'key:6 admin' AND action = 'purge'")" -ge 1 ] &&
+        [ "$(sq "SELECT count(*) FROM audit WHERE actor = 'key:1 officer' AND action = 'decide_entry'")" = 1 ] &&
+        [ "$(sq "SELECT count(*) FROM audit WHERE actor = 'serve' AND action <> 'migrate'")" = 0 ] &&
+        [ "$(sq "SELECT count(*) FROM audit WHERE action = 'denied' AND actor = 'anonymous'")" -ge 1 ]
     check audit_names_the_key_of_every_action $?
 fi
 # malformed, truncated, oversized and mutated requests on raw sockets: answered, never a crash
@@ -454,6 +460,12 @@ else
 fi
 "$bex" serve --db "$db" --listen 127.0.0.1:0 --tls-cert "$tmp/nonexistent.pem" --tls-key "$tmp/nonexistent.pem" \
     >/dev/null 2>"$tmp/e"; [ $? -eq 2 ] && grep -q "cannot open" "$tmp/e"; check tls_missing_cert_refused $?
+
+# a PostgreSQL URI's password never shown: not in the message of a store it cannot open
+"$bex" serve --db "postgresql://tester:s3cret@127.0.0.1:1/bex?password=s3cret2" --listen 127.0.0.1:0 \
+    >"$tmp/o" 2>"$tmp/e"; rc=$?
+[ $rc -eq 2 ] && ! grep -q s3cret "$tmp/o" "$tmp/e" && grep -q 'postgresql://tester@127.0.0.1:1/bex' "$tmp/e"
+check "serve_message_hides_the_uris_password (rc $rc)" $?
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -5,7 +5,9 @@
  * matches and non-matches at the store's calibrated thresholds). Opening and migrating,
  * entries and exits and their flags, manifests and galleries, overstay reports, retention and
  * purge, the audit chain, a full disk and a crash inside a transaction. Each test uses its own
- * database file under $TMPDIR (or /tmp) and removes it.
+ * database file under $TMPDIR (or /tmp) and removes it; with BEX_TEST_PG_URI_BASE (a PostgreSQL
+ * cluster's URI without a database: tests/tools/test_store_pg.sh sets it) its own database
+ * there, dropped at its end, and what only SQLite has is skipped with the reason.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -29,8 +31,8 @@
 #define PORT "JFK"
 /* the newest migration in src/store/sql/, and how many there are (each writes one "migrate" row
  * to the audit log): 001-007 */
-#define NEWEST_SCHEMA 13
-#define MIGRATIONS 13
+#define NEWEST_SCHEMA 14
+#define MIGRATIONS 14
 
 /* ---- synthetic templates ---- */
 
@@ -401,6 +403,23 @@ TEST(synthetic_templates) {
         person a = person_new(), b = person_new();
         check_synthetic(&a, &b);
     }
+}
+
+/* a target as messages show it: a PostgreSQL URI's password left out, a file as is */
+TEST(target_label_hides_password) {
+    char b[256];
+    CHECK(!strcmp(bex_store_target_label("postgresql://user:secret@host/db", b, sizeof b), "postgresql://user@host/db"));
+    CHECK(!strcmp(bex_store_target_label("postgres://u:p%40ss@h:5433/bex?sslmode=require&password=x&application_name=a",
+                                         b, sizeof b),
+                  "postgres://u@h:5433/bex?sslmode=require&application_name=a"));
+    CHECK(!strcmp(bex_store_target_label("postgresql://h/db?password=secret", b, sizeof b), "postgresql://h/db"));
+    CHECK(!strcmp(bex_store_target_label("postgresql://postgres@127.0.0.1:5432/bex", b, sizeof b),
+                  "postgresql://postgres@127.0.0.1:5432/bex"));
+    CHECK(!strcmp(bex_store_target_label("/tmp/a:b@c.db", b, sizeof b), "/tmp/a:b@c.db"));
+    CHECK(!strcmp(bex_store_target_label(NULL, b, sizeof b), "(none)"));
+    char s[12];
+    bex_store_target_label("postgresql://u:secret@host/db", s, sizeof s);
+    CHECK(strlen(s) == sizeof s - 1 && !strstr(s, "secret"));
 }
 
 TEST(opens_and_migrates) {
@@ -3143,6 +3162,55 @@ TEST(store_on_a_512_float_model) {
     db_remove(p);
 }
 
+/* the console's sessions in the store (014): by the token's hash, a key's share and the total
+ * bounded, idle and absolute expiry, sign-out, a key's sessions ended together */
+TEST(console_sessions_kept_by_hash) {
+    char p[512], err[512], key[65];
+    bex_store *st = fresh_store(p);
+    if (!st) return;
+    int64_t k1 = 0, k2 = 0, kid = 0;
+    long long created = 0;
+    CHECK(bex_store_key_add(st, BEX_ROLE_OFFICER, NULL, "a", key, &k1, err, sizeof err) == BEX_OK);
+    CHECK(bex_store_key_add(st, BEX_ROLE_ANALYST, NULL, "b", key, &k2, err, sizeof err) == BEX_OK);
+    bex_session_limits l = {.max_s = 100, .idle_s = 10, .per_key = 2, .total = 3};
+    unsigned char h[4][32];
+    for (int i = 0; i < 4; i++) memset(h[i], 'a' + i, 32);
+    int full = -1, found = -1;
+    CHECK(bex_store_session_start(st, h[0], 32, k1, 1000, &l, &full, err, sizeof err) == BEX_OK && !full);
+    CHECK(bex_store_session_touch(st, h[0], 32, 1005, &l, &found, &kid, &created, err, sizeof err) == BEX_OK &&
+          found && kid == k1 && created == 1000);
+    /* idle: 10 s after the touch at 1005, not after its start */
+    CHECK(bex_store_session_touch(st, h[0], 32, 1014, &l, &found, &kid, &created, err, sizeof err) == BEX_OK && found);
+    CHECK(bex_store_session_touch(st, h[0], 32, 1024, &l, &found, &kid, &created, err, sizeof err) == BEX_OK && !found);
+    CHECK(bex_store_session_touch(st, h[3], 32, 1001, &l, &found, &kid, &created, err, sizeof err) == BEX_OK && !found);
+    /* a key's third session ends its oldest; the total is 3 */
+    CHECK(bex_store_session_start(st, h[1], 32, k1, 1030, &l, &full, err, sizeof err) == BEX_OK && !full);
+    CHECK(bex_store_session_start(st, h[2], 32, k1, 1031, &l, &full, err, sizeof err) == BEX_OK && !full);
+    CHECK(bex_store_session_start(st, h[3], 32, k1, 1032, &l, &full, err, sizeof err) == BEX_OK && !full);
+    CHECK(bex_store_session_touch(st, h[1], 32, 1033, &l, &found, &kid, &created, err, sizeof err) == BEX_OK && !found);
+    CHECK(bex_store_session_touch(st, h[2], 32, 1033, &l, &found, &kid, &created, err, sizeof err) == BEX_OK && found);
+    unsigned char h5[32], h6[32];
+    memset(h5, 'x', 32);
+    memset(h6, 'y', 32);
+    CHECK(bex_store_session_start(st, h5, 32, k2, 1034, &l, &full, err, sizeof err) == BEX_OK && !full);
+    CHECK(bex_store_session_start(st, h6, 32, k2, 1035, &l, &full, err, sizeof err) == BEX_OK && full == 1);
+    /* still live, touched 9 s ago */
+    CHECK(bex_store_session_touch(st, h[2], 32, 1040, &l, &found, &kid, &created, err, sizeof err) == BEX_OK && found);
+    /* sign-out, and a key's sessions ended together */
+    CHECK(bex_store_session_end(st, h5, 32, 0, err, sizeof err) == BEX_OK);
+    CHECK(bex_store_session_touch(st, h5, 32, 1036, &l, &found, &kid, &created, err, sizeof err) == BEX_OK && !found);
+    CHECK(bex_store_session_end(st, NULL, 0, k1, err, sizeof err) == BEX_OK);
+    CHECK(bex_store_session_touch(st, h[2], 32, 1041, &l, &found, &kid, &created, err, sizeof err) == BEX_OK && !found);
+    /* absolute expiry at created + max_s, however recent the touch */
+    l.idle_s = 1000;
+    CHECK(bex_store_session_start(st, h6, 32, k2, 1100, &l, &full, err, sizeof err) == BEX_OK && !full);
+    CHECK(bex_store_session_touch(st, h6, 32, 1199, &l, &found, &kid, &created, err, sizeof err) == BEX_OK && found);
+    CHECK(bex_store_session_touch(st, h6, 32, 1200, &l, &found, &kid, &created, err, sizeof err) == BEX_OK && !found);
+    CHECK(sql_int(p, "SELECT count(*) FROM console_sessions WHERE length(token_hash) = 32") >= 1);
+    bex_store_close(st);
+    db_remove(p);
+}
+
 int main(void) {
     const char *base = getenv("BEX_TEST_PG_URI_BASE");
     if (base && *base) {
@@ -3150,6 +3218,7 @@ int main(void) {
         printf("on PostgreSQL: a fresh database per test\n");
     }
     RUN(synthetic_templates);
+    RUN(target_label_hides_password);
     RUN(opens_and_migrates);
     RUN(entry_enrols_and_exit_links);
     RUN(returning_traveller_linked);
@@ -3189,5 +3258,6 @@ int main(void) {
     RUN(search_scanned_ahead);
     RUN(reenrol_computes_new_templates_from_kept_images);
     RUN(store_on_a_512_float_model);
+    RUN(console_sessions_kept_by_hash);
     return test_summary();
 }
