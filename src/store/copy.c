@@ -43,6 +43,7 @@ static const copy_table tables[] = {
     {"merges", {"id"}, 5000},
     {"merge_moves", {"merge_id", "tbl", "row_id"}, 5000},
     {"api_keys", {"id"}, 5000},
+    {"console_sessions", {"id"}, 5000},   /* signed-in officers go on where they were */
     {"gate_devices", {"id"}, 5000},
     {"gate_log_lines", {"device_id", "seq"}, 5000},
     {"service_keys", {"id"}, 100},

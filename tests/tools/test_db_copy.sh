@@ -31,7 +31,7 @@ check demo_day_runs $?
 json() { /usr/bin/python3 -c 'import json,sys; v=json.load(sys.stdin); [v:=v[k] for k in sys.argv[1].split(".")]; print(v if not isinstance(v,bool) else str(v).lower())' "$1"; }
 hexpg="upper(encode(template, 'hex'))"   # sqlite3's hex(template) in psql
 tables="subjects departures calibrations calibration_rows documents encounters samples admissions manifest_entries
-flags flag_subjects flag_documents drift_checks merges merge_moves api_keys gate_devices gate_log_lines service_keys
+flags flag_subjects flag_documents drift_checks merges merge_moves api_keys console_sessions gate_devices gate_log_lines service_keys
 trust_files settings retention audit"
 count_lite() { local t; for t in $tables; do echo "$t $(sqlite3 "$1" "SELECT count(*) FROM $t")"; done; }
 count_pg() { local t; for t in $tables; do echo "$t $(psql -XAtq "$1" -c "SELECT count(*) FROM $t")"; done; }
