@@ -10,13 +10,14 @@
 #   b. the audit chain after heavy concurrent writes through both nodes: `bex audit verify` ok,
 #      seq 1..N with no gap, no two entries with the same prev (no fork);
 #   c. a traveller enrolled through A is found by a 1:N search through B at once; once an erase
-#      through A has committed, B never returns that template;
+#      through A (or `bex erase`) has committed, B never returns that template;
 #   d. a key revoked through A is refused (401) by B at once; a retention period set through A is
 #      read by B; console sessions (and their CSRF tokens) are shared by the nodes;
 #   e. the same day at a port through two nodes on one database (requests alternating between
 #      them), and through one node on another SQLite file: the same answers, flags (kinds and
 #      counts), exit links and overstay report, ids and clock times normalised.
-# Needs curl, python3 and the face models.
+# Needs curl, python3 and the face models (and sqlite3 on SQLite; psql on PostgreSQL).
+# BUILD=build-san: the nodes' output is checked for sanitizer reports. KEEP=DIR keeps the files.
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
