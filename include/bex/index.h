@@ -173,6 +173,18 @@ int bex_index_search_subjects_exact_from(bex_index *ix, const bex_index_scan *pr
                                          void *ctx, bex_index_hit *hits, size_t *n, int *rescored,
                                          char *err, size_t errlen);
 
+/* The exact vectors of n templates at once, for a caller whose every read is a round trip (a
+ * database server): dim floats for ids[i] at vecs + i * dim and ok[i] = 1, or ok[i] = 0 to
+ * leave that template out (gone from the caller's records). BEX_OK, or another status that
+ * ends the search with it. Called under the index's read lock: it must not change the index. */
+typedef int (*bex_index_vectors_fn)(void *ctx, const int64_t *ids, size_t n, float *vecs,
+                                    unsigned char *ok);
+/* bex_index_search_subjects_exact_from, each round's candidates' vectors read in one call. */
+int bex_index_search_subjects_exact_batch(bex_index *ix, const bex_index_scan *pre, const float *probe, int k,
+                                          const bex_index_filter *filter, bex_index_vectors_fn vectors,
+                                          void *ctx, bex_index_hit *hits, size_t *n, int *rescored,
+                                          char *err, size_t errlen);
+
 /* Subjects or templates the filter holds; *n_subjects counts distinct subjects in it (the
  * gallery size N a calibrated 1:N threshold needs). */
 int bex_index_filter_by_subjects(bex_index *ix, const int64_t *subject_ids, size_t n,

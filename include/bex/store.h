@@ -218,6 +218,44 @@ int bex_store_reenrol(bex_store *st, const char *model, int dim, bex_store_templ
 int bex_store_audit(bex_store *st, const char *action, const char *object, const char *detail,
                     char *err, size_t errlen);
 
+/* ---- a whole store copied into a new one (bex db copy) ---- */
+
+/* "sqlite" or "postgresql": where the store keeps its records. */
+const char *bex_store_backend(bex_store *st);
+
+#define BEX_STORE_COPY_MAX_TABLES 32
+typedef struct bex_store_copy_report {
+    char from[12], to[12];          /* bex_store_backend of each */
+    int schema;                     /* the schema version both are at */
+    size_t n_tables;
+    struct {
+        char name[24];
+        long long rows;
+    } tables[BEX_STORE_COPY_MAX_TABLES]; /* in the order copied (foreign-key order) */
+    long long rows;                 /* all tables' */
+    long long audit_entries;        /* the source's chain as copied (its head is the copy's) */
+    long long audit_first_bad;      /* 0: the chain verified */
+    char audit_head[65];
+    double seconds;
+} bex_store_copy_report;
+
+/* Copies every record of src into dst, a new store (SQLite or PostgreSQL, either way: both
+ * opened with bex_store_open, so both at this bex's newest schema; a different version is
+ * BEX_ERR_UNSUPPORTED). dst must hold nothing but what a new store has (else BEX_ERR_ARG and
+ * nothing is written); its seeds (settings, retention, its own migrations' audit entries) are
+ * replaced by src's. Every table, in foreign-key order, row by row with its ids, so the audit
+ * chain and every link stay valid; from one snapshot of src (a service may go on writing
+ * there: what it writes after is not in the copy), in one transaction on dst, checked before
+ * it commits: the rows of each table counted on both, the audit chain verified on both to the
+ * same head. On PostgreSQL the ids' sequences are set past the largest copied, and its
+ * change_log is not copied (one 'index' and one 'calibration' row make every service node on
+ * dst read its index and calibrations afresh) and, once committed, its statistics gathered
+ * (ANALYZE) for the planner. Audited on both: src first ("db_copy", "out to
+ * ..."; the entry travels with the copy), then dst ("db_copy", "in from ...", the rows and
+ * the source's head), by each handle's actor. *rep is filled as far as it got. */
+int bex_store_copy(bex_store *src, bex_store *dst, bex_store_copy_report *rep, char *err,
+                   size_t errlen);
+
 /* ---- API keys (bex serve) ---- */
 
 /* A key's role says what it may do (rules.h: bex_role_may). */

@@ -878,10 +878,28 @@ int bex_index_search_subjects_exact(bex_index *ix, const float *probe_v, int k, 
                                                 errlen);
 }
 
+static int search_exact(bex_index *ix, const bex_index_scan *pre, const float *probe_v, int k,
+                        const bex_index_filter *filter, bex_index_vector_fn vector, bex_index_vectors_fn vectors,
+                        void *ctx, bex_index_hit *hits, size_t *n, int *rescored, char *err, size_t errlen);
+
 int bex_index_search_subjects_exact_from(bex_index *ix, const bex_index_scan *pre, const float *probe_v, int k,
                                          const bex_index_filter *filter, bex_index_vector_fn vector, void *ctx,
                                          bex_index_hit *hits, size_t *n, int *rescored, char *err, size_t errlen) {
-    if (!ix || !probe_v || !hits || !n || !vector)
+    if (!vector) return bex__fail(err, errlen, BEX_ERR_ARG, "bex_index_search_subjects_exact: NULL argument");
+    return search_exact(ix, pre, probe_v, k, filter, vector, NULL, ctx, hits, n, rescored, err, errlen);
+}
+
+int bex_index_search_subjects_exact_batch(bex_index *ix, const bex_index_scan *pre, const float *probe_v, int k,
+                                          const bex_index_filter *filter, bex_index_vectors_fn vectors, void *ctx,
+                                          bex_index_hit *hits, size_t *n, int *rescored, char *err, size_t errlen) {
+    if (!vectors) return bex__fail(err, errlen, BEX_ERR_ARG, "bex_index_search_subjects_exact: NULL argument");
+    return search_exact(ix, pre, probe_v, k, filter, NULL, vectors, ctx, hits, n, rescored, err, errlen);
+}
+
+static int search_exact(bex_index *ix, const bex_index_scan *pre, const float *probe_v, int k,
+                        const bex_index_filter *filter, bex_index_vector_fn vector, bex_index_vectors_fn vectors,
+                        void *ctx, bex_index_hit *hits, size_t *n, int *rescored, char *err, size_t errlen) {
+    if (!ix || !probe_v || !hits || !n)
         return bex__fail(err, errlen, BEX_ERR_ARG, "bex_index_search_subjects_exact: NULL argument");
     if (k < 1 || k > BEX_INDEX_MAX_K)
         return bex__fail(err, errlen, BEX_ERR_ARG, "k must be 1 to %d (got %d)", BEX_INDEX_MAX_K, k);
@@ -896,7 +914,8 @@ int bex_index_search_subjects_exact_from(bex_index *ix, const bex_index_scan *pr
             qe += e * e;
         }
     }
-    float *sc = NULL, *vec = bex__malloc(sizeof(float) * (size_t)ix->dim);
+    float *sc = NULL, *vec = bex__malloc(sizeof(float) * (size_t)ix->dim), *bvec = NULL;
+    unsigned char *bok = NULL;
     int64_t *id = NULL;
     if (!vec) {
         free_probe(&pr);
@@ -923,10 +942,32 @@ int bex_index_search_subjects_exact_from(bex_index *ix, const bex_index_scan *pr
         use_pre = 0;
         float bound = h.n > 0 ? hs[h.n - 1] + (float)eps : -INFINITY;
         size_t got = 0;
+        if (vectors && h.n > 0) { /* the round's candidates' vectors in one call */
+            size_t bytes;
+            float *nv = bex__mul_size((size_t)h.n, (size_t)ix->dim * sizeof(float), &bytes)
+                            ? bex__realloc(bvec, bytes) : NULL;
+            if (nv) bvec = nv;
+            unsigned char *no = nv ? bex__realloc(bok, (size_t)h.n) : NULL;
+            if (no) bok = no;
+            if (!nv || !no) {
+                rc = bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory for the search");
+                break;
+            }
+            if ((rc = vectors(ctx, hid, (size_t)h.n, bvec, bok)) != BEX_OK) {
+                bex__fail(err, errlen, rc, "the candidates' templates could not be read");
+                break;
+            }
+        }
         for (int i = 0; i < h.n; i++) {
-            if (vector(ctx, hid[i], vec) != BEX_OK) continue; /* gone from the caller's records */
+            const float *v = vec;
+            if (vectors) {
+                if (!bok[i]) continue; /* gone from the caller's records */
+                v = bvec + (size_t)i * (size_t)ix->dim;
+            } else if (vector(ctx, hid[i], vec) != BEX_OK) {
+                continue;
+            }
             double dot = 0;
-            for (int d = 0; d < ix->dim; d++) dot += (double)probe_v[d] * vec[d];
+            for (int d = 0; d < ix->dim; d++) dot += (double)probe_v[d] * v[d];
             bex_index_hit c = {(float)dot, hid[i], subject_of_template(ix, hid[i])};
             /* the subject's best so far, or a new subject: keep the best k, best first */
             size_t j = 0;
@@ -958,6 +999,8 @@ int bex_index_search_subjects_exact_from(bex_index *ix, const bex_index_scan *pr
     bex__free(sc);
     bex__free(id);
     bex__free(vec);
+    bex__free(bvec);
+    bex__free(bok);
     free_probe(&pr);
     return rc;
 }
