@@ -160,8 +160,11 @@ int bex_index_search_subjects_exact(bex_index *ix, const float *probe, int k,
  * that must hold a lock for the re-rank (the record store reads the exact vectors from its
  * database) scans first without it, on any thread, and hands the scan to
  * bex_index_search_subjects_exact_from under the lock. The scan stands for the search's first
- * round only when it was made for the same probe and k and the index has not changed since
- * (an add or a remove); otherwise that search scans again, so the answer is always that of
+ * round when it was made for the same probe and k (and no filter): as it is if the index has
+ * not changed since (an add or a remove), else brought up to date through the index's journal
+ * of its recent changes (the templates removed since taken out of its candidates, those added
+ * scored and merged in, the list cut to the best m - (candidates removed)); if the journal no
+ * longer holds every change since, that search scans again. The answer is always that of
  * bex_index_search_subjects_exact at the time of the re-rank. */
 typedef struct bex_index_scan bex_index_scan;
 int bex_index_scan_exact(bex_index *ix, const float *probe, int k, bex_index_scan **out, char *err,
@@ -172,6 +175,15 @@ int bex_index_search_subjects_exact_from(bex_index *ix, const bex_index_scan *pr
                                          const bex_index_filter *filter, bex_index_vector_fn vector,
                                          void *ctx, bex_index_hit *hits, size_t *n, int *rescored,
                                          char *err, size_t errlen);
+
+/* How the scans done ahead that searches were given served them: a scan of the index as it was
+ * (current), one brought up to date through the index's journal of its last 4096 template
+ * changes (journal: the changes since it was made were applied to its candidates), or none
+ * (rescanned: another probe or k, a filter, or changes the journal no longer holds). */
+typedef struct bex_index_prescan_stats {
+    uint64_t current, journal, rescanned;
+} bex_index_prescan_stats;
+void bex_index_get_prescan_stats(bex_index *ix, bex_index_prescan_stats *out);
 
 /* The exact vectors of n templates at once, for a caller whose every read is a round trip (a
  * database server): dim floats for ids[i] at vecs + i * dim and ok[i] = 1, or ok[i] = 0 to

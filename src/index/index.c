@@ -61,7 +61,37 @@ struct bex_index {
     double qerr_max, norm_max;
     char model[BEX_INDEX_MODEL_MAX]; /* the identity of the model the templates come from */
     uint64_t version;    /* counts changes (add, remove): a bex_index_scan is of one version */
+    /* The journal: the last JOURNAL templates changed (added, replaced, removed), a ring, so
+     * that a scan done ahead of a few changes can be brought up to date instead of redone. It
+     * holds every change of a version above jfloor. */
+    struct jentry *jr;
+    size_t jhead, jn; /* the next entry written; how many are held */
+    uint64_t jfloor;
+    uint64_t pre_current, pre_journal, pre_rescan; /* bex_index_prescan_stats, atomic */
 };
+
+#define JOURNAL 4096
+
+typedef struct jentry {
+    uint64_t version; /* the index's version after the change */
+    int64_t tid;
+    int op;           /* 1 add (or replace), 0 remove */
+} jentry;
+
+/* Notes a change to template tid of the current version; the write lock is held. */
+static void journal_note(bex_index *ix, int64_t tid, int op) {
+    if (!ix->jr && !(ix->jr = bex__malloc(sizeof *ix->jr * JOURNAL))) {
+        ix->jfloor = ix->version; /* no journal: a scan of an older version is redone */
+        return;
+    }
+    if (ix->jn == JOURNAL) { /* the oldest falls out: changes of its version may no longer all be held */
+        uint64_t v = ix->jr[ix->jhead].version;
+        if (v > ix->jfloor) ix->jfloor = v;
+    } else
+        ix->jn++;
+    ix->jr[ix->jhead] = (jentry){ix->version, tid, op};
+    ix->jhead = (ix->jhead + 1) % JOURNAL;
+}
 
 struct bex_index_filter {
     int64_t *tids;
@@ -118,6 +148,7 @@ void bex_index_close(bex_index *ix) {
     idmap_free(&ix->smap);
     for (size_t i = 0; i < ix->nsubj; i++) bex__free(ix->subj[i].tids);
     bex__free(ix->subj);
+    bex__free(ix->jr);
     pthread_rwlock_destroy(&ix->lock);
     bex__free(ix);
 }
@@ -385,6 +416,7 @@ int bex_index_add(bex_index *ix, int64_t template_id, int64_t subject_id, const 
             ix->sid[slot] = subject_id;
         }
         store_row(ix, slot, vec);
+        journal_note(ix, template_id, 1);
         goto out;
     }
     if (subject_add(ix, subject_id, template_id) != 0) {
@@ -397,6 +429,7 @@ int bex_index_add(bex_index *ix, int64_t template_id, int64_t subject_id, const 
     ix->sid[slot] = subject_id;
     store_row(ix, slot, vec);
     ix->n++;
+    journal_note(ix, template_id, 1);
 out:
     pthread_rwlock_unlock(&ix->lock);
     return rc;
@@ -414,6 +447,7 @@ int bex_index_remove(bex_index *ix, int64_t template_id, char *err, size_t errle
         idmap_del(&ix->tmap, template_id);
         subject_drop(ix, ix->sid[slot], template_id);
         drop_slot(ix, slot);
+        journal_note(ix, template_id, 0);
     }
     pthread_rwlock_unlock(&ix->lock);
     return rc;
@@ -434,6 +468,7 @@ int bex_index_remove_subject(bex_index *ix, int64_t subject_id, size_t *removed,
             idmap_del(&ix->tmap, tid);
             subject_drop(ix, subject_id, tid);
             drop_slot(ix, slot);
+            journal_note(ix, tid, 0);
             k++;
         }
     }
@@ -871,6 +906,108 @@ int bex_index_scan_exact(bex_index *ix, const float *probe_v, int k, bex_index_s
     return BEX_OK;
 }
 
+/* One row's scan score, by the kernel and arithmetic the scan uses. Read lock held. */
+static float score_slot(const bex_index *ix, const probe *pr, size_t slot) {
+    const unsigned char *x = ix->vecs + slot * row_bytes(ix);
+    float out[1];
+    if (ix->fmt == BEX_INDEX_FLOAT32) ix->kern->dot_f32(pr->f, (const float *)x, 1, ix->stride, out);
+    else if (ix->fmt == BEX_INDEX_FLOAT16) ix->kern->dot_f16(pr->f, (const uint16_t *)x, 1, ix->stride, out);
+    else ix->kern->dot_i8(pr->q, pr->qscale, (const int8_t *)x, ix->scale + slot, 1, ix->stride, out);
+    return out[0];
+}
+
+static int cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+typedef struct cand {
+    float score;
+    int64_t id;
+} cand;
+
+static int cmp_cand(const void *a, const void *b) { /* best first, as the scan ranks */
+    const cand *x = a, *y = b;
+    return worse(x->score, x->id, y->score, y->id) ? 1 : worse(y->score, y->id, x->score, x->id) ? -1 : 0;
+}
+
+/* A scan done ahead brought up to date through the journal (read lock held): the prescan's
+ * list L is the best m of the old set S (every template of S outside L scores at most L's
+ * worst). Let T be the templates changed since (added, replaced or removed: each counts as
+ * removed from S, and, if in the index now, as added with its current row). L - T holds
+ * m' = m - |L n T| templates of S - T that every other template of S - T scores at most, so
+ * the best m' of (L - T) u (T n index), each added template scored as the scan would, are
+ * the best m' of the index now, and every template left out scores at most the m'-th: a first
+ * round as good as a scan of m'. A prescan that held fewer than m held every template, and so
+ * does the list made from it. Into *sc / *id (grown), the count in *n, *all when it is every
+ * template. 0 when the journal no longer holds every change since (or memory is short): then
+ * the caller scans. */
+static int journal_round(const bex_index *ix, const bex_index_scan *pre, const probe *pr, float **sc,
+                         int64_t **id, int *n, int *all) {
+    if (pre->version < ix->jfloor || pre->version >= ix->version || !ix->jr) return 0;
+    size_t nt = 0;
+    int64_t *t = bex__malloc(sizeof *t * (ix->jn ? ix->jn : 1));
+    if (!t) return 0;
+    for (size_t i = 0; i < ix->jn; i++) { /* newest first, down to the prescan's version */
+        const jentry *e = &ix->jr[(ix->jhead + JOURNAL - 1 - i) % JOURNAL];
+        if (e->version <= pre->version) break;
+        t[nt++] = e->tid;
+    }
+    qsort(t, nt, sizeof *t, cmp_i64);
+    size_t u = 0;
+    for (size_t i = 0; i < nt; i++)
+        if (u == 0 || t[u - 1] != t[i]) t[u++] = t[i];
+    nt = u;
+    int ok = 0;
+    cand *c = bex__malloc(sizeof *c * ((size_t)pre->n + nt + 1));
+    if (!c) goto out;
+    size_t nc = 0;
+    int gone = 0; /* |L n T| */
+    for (int i = 0; i < pre->n; i++) {
+        if (bsearch(&pre->id[i], t, nt, sizeof *t, cmp_i64)) gone++;
+        else c[nc++] = (cand){pre->sc[i], pre->id[i]};
+    }
+    for (size_t i = 0; i < nt; i++) {
+        uint32_t slot;
+        if (idmap_get(&ix->tmap, t[i], &slot)) c[nc++] = (cand){score_slot(ix, pr, slot), t[i]};
+    }
+    qsort(c, nc, sizeof *c, cmp_cand);
+    size_t keep;
+    if (pre->n < pre->m) { /* the prescan held every template of S: this holds every one now */
+        keep = nc;
+        *all = 1;
+    } else {
+        if (pre->m - gone < 1) goto out; /* nothing of L is left to bound the rest */
+        keep = (size_t)(pre->m - gone);
+        if (keep > nc) goto out; /* cannot happen: L - T is in c */
+        *all = keep >= ix->n;
+    }
+    float *s2 = bex__realloc(*sc, sizeof **sc * (keep ? keep : 1));
+    if (s2) *sc = s2;
+    int64_t *i2 = s2 ? bex__realloc(*id, sizeof **id * (keep ? keep : 1)) : NULL;
+    if (i2) *id = i2;
+    if (!s2 || !i2) goto out;
+    for (size_t i = 0; i < keep; i++) {
+        (*sc)[i] = c[i].score;
+        (*id)[i] = c[i].id;
+    }
+    *n = (int)keep;
+    ok = 1;
+out:
+    bex__free(c);
+    bex__free(t);
+    return ok;
+}
+
+void bex_index_get_prescan_stats(bex_index *ix, bex_index_prescan_stats *out) {
+    if (!out) return;
+    memset(out, 0, sizeof *out);
+    if (!ix) return;
+    out->current = __atomic_load_n(&ix->pre_current, __ATOMIC_RELAXED);
+    out->journal = __atomic_load_n(&ix->pre_journal, __ATOMIC_RELAXED);
+    out->rescanned = __atomic_load_n(&ix->pre_rescan, __ATOMIC_RELAXED);
+}
+
 int bex_index_search_subjects_exact(bex_index *ix, const float *probe_v, int k, const bex_index_filter *filter,
                                     bex_index_vector_fn vector, void *ctx, bex_index_hit *hits, size_t *n,
                                     int *rescored, char *err, size_t errlen) {
@@ -928,18 +1065,35 @@ static int search_exact(bex_index *ix, const bex_index_scan *pre, const float *p
     int m = first_m(k, total);
     /* a scan done ahead stands for the first round when it is of this very search: the same
      * probe, k and version, and every template (an index changed since is scanned again) */
-    int use_pre = pre && !filter && pre->version == ix->version && pre->k == k && pre->m == m &&
+    int use_pre = pre && !filter && pre->k == k && pre->m == m &&
                   !memcmp(pre->probe, probe_v, sizeof(float) * (size_t)ix->dim);
+    /* one of a version since changed is brought up to date through the journal if it can be */
+    int via_journal = 0, jcount = 0, jall = 0;
+    if (use_pre && pre->version != ix->version) {
+        use_pre = 0;
+        via_journal = journal_round(ix, pre, &pr, &sc, &id, &jcount, &jall);
+    }
+    if (pre) {
+        uint64_t *c = use_pre ? &ix->pre_current : via_journal ? &ix->pre_journal : &ix->pre_rescan;
+        __atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
+    }
     for (;;) {
         topk h;
+        int all;
         if (use_pre) {
             h = (topk){pre->m, pre->n, pre->sc, pre->id};
+            all = h.n < m || (size_t)m >= total;
+        } else if (via_journal) {
+            h = (topk){jcount, jcount, sc, id};
+            all = jall;
         } else if ((rc = scan_best(ix, &pr, m, filter, &sc, &id, &h, err, errlen)) != BEX_OK) {
             break;
+        } else {
+            all = h.n < m || (size_t)m >= total;
         }
         const float *hs = use_pre ? pre->sc : sc;
         const int64_t *hid = use_pre ? pre->id : id;
-        use_pre = 0;
+        use_pre = via_journal = 0;
         float bound = h.n > 0 ? hs[h.n - 1] + (float)eps : -INFINITY;
         size_t got = 0;
         if (vectors && h.n > 0) { /* the round's candidates' vectors in one call */
@@ -987,7 +1141,6 @@ static int search_exact(bex_index *ix, const bex_index_scan *pre, const float *p
             }
             hits[j] = c;
         }
-        int all = h.n < m || (size_t)m >= total;
         if (all || (got == (size_t)k && hits[k - 1].score > bound)) {
             *n = got;
             if (rescored) *rescored = h.n;

@@ -356,7 +356,8 @@ static int pg_follow(bex_store *st, char *err, size_t errlen) {
         else if (r != DB_ROW && r != DB_DONE)
             rc = st_fail(st, "reading a changed sample", err, errlen);
     }
-    st->ix_gen++; /* a prescan of the index before these changes is stale */
+    /* the same index, changed: a prescan of it before these changes is brought up to date
+     * through the index's journal (or scanned again), as after this node's own commits */
     pthread_rwlock_unlock(&st->ix_lock);
     st_release(st, one);
     bex__free(ids);

@@ -597,6 +597,150 @@ TEST(scan_ahead_used_only_while_current) {
     free(v);
 }
 
+/* One trial of a stale scan done ahead: n templates (id 10 x row of pool, vectors there), a
+ * scan, then changes: adds (one the probe itself when `best`), removals (the scan's best and
+ * several of its candidates, others), templates removed and added again (same or new vector),
+ * replacements; `extra` more add/remove pairs on top (an overflowing journal). The search
+ * from the stale scan must answer exactly as a fresh one. Returns how the scan served it. */
+static int stale_scan_trial(bex_index_format f, size_t n, int k, int best, size_t extra) {
+    const int d = 64;
+    size_t cap = n + 400;
+    float *pool = unit_vectors(cap, d);
+    float *q = unit_vectors(1, d);
+    if (rnd() < 0.5) /* a crowd around the probe, so rounds widen */
+        for (size_t i = 0; i < n / 4; i++) {
+            double ss = 0;
+            for (int j = 0; j < d; j++) {
+                pool[i * d + j] = q[j] + (float)((rnd() - 0.5) * 0.01);
+                ss += (double)pool[i * d + j] * pool[i * d + j];
+            }
+            for (int j = 0; j < d; j++) pool[i * d + j] /= (float)sqrt(ss);
+        }
+    unsigned char *in = calloc(cap, 1);
+    bex_index *ix = NULL;
+    char err[256];
+    int how = -1;
+    CHECK(bex_index_open(d, f, &ix, err, sizeof err) == BEX_OK);
+    if (!ix) goto out;
+    for (size_t i = 0; i < n; i++) {
+        CHECK(bex_index_add(ix, (int64_t)i * 10, (int64_t)(i / 3), pool + i * d, err, sizeof err) == BEX_OK);
+        in[i] = 1;
+    }
+    bex_index_scan *s = NULL;
+    CHECK(bex_index_scan_exact(ix, q, k, &s, err, sizeof err) == BEX_OK && s);
+    /* the scan's candidates, as the scan ranks them */
+    bex_index_hit c[64];
+    size_t nc = 0;
+    CHECK(bex_index_search(ix, q, n < 64 ? (int)n : 64, NULL, c, &nc, err, sizeof err) == BEX_OK);
+    size_t next = n; /* the next unused pool row */
+    /* the scan's best goes, and several of its candidates */
+    if (nc > 0) {
+        size_t r = (size_t)(c[0].template_id / 10);
+        CHECK(bex_index_remove(ix, c[0].template_id, err, sizeof err) == BEX_OK);
+        in[r] = 0;
+    }
+    int gone = (int)(rnd() * 12);
+    for (int i = 0; i < gone && nc > 1; i++) {
+        size_t r = (size_t)(c[1 + (size_t)(rnd() * (double)(nc - 1))].template_id / 10);
+        if (in[r] && bex_index_remove(ix, (int64_t)r * 10, err, sizeof err) == BEX_OK) in[r] = 0;
+    }
+    int changes = (int)(rnd() * 60);
+    for (int i = 0; i < changes; i++) {
+        double u = rnd();
+        size_t r = (size_t)(rnd() * (double)next);
+        if (u < 0.35 && next < cap) { /* a new template */
+            size_t nr = next++;
+            CHECK(bex_index_add(ix, (int64_t)nr * 10, (int64_t)(nr / 3), pool + nr * d, err, sizeof err) == BEX_OK);
+            in[nr] = 1;
+        } else if (u < 0.6) { /* a removal */
+            if (in[r] && bex_index_remove(ix, (int64_t)r * 10, err, sizeof err) == BEX_OK) in[r] = 0;
+        } else if (u < 0.8) { /* removed earlier, added again: the same vector or a new one */
+            if (!in[r]) {
+                if (rnd() < 0.5) {
+                    float *nv = unit_vectors(1, d);
+                    memcpy(pool + r * d, nv, sizeof(float) * d);
+                    free(nv);
+                }
+                CHECK(bex_index_add(ix, (int64_t)r * 10, (int64_t)(r / 3), pool + r * d, err, sizeof err) == BEX_OK);
+                in[r] = 1;
+            }
+        } else if (in[r]) { /* replaced in place, a new vector */
+            float *nv = unit_vectors(1, d);
+            memcpy(pool + r * d, nv, sizeof(float) * d);
+            free(nv);
+            CHECK(bex_index_add(ix, (int64_t)r * 10, (int64_t)(r / 3), pool + r * d, err, sizeof err) == BEX_OK);
+        }
+    }
+    /* the scan's best, added again, and removed again */
+    if (nc > 2 && rnd() < 0.5) {
+        size_t r = (size_t)(c[2].template_id / 10);
+        if (in[r]) CHECK(bex_index_remove(ix, (int64_t)r * 10, err, sizeof err) == BEX_OK);
+        CHECK(bex_index_add(ix, (int64_t)r * 10, (int64_t)(r / 3), pool + r * d, err, sizeof err) == BEX_OK);
+        CHECK(bex_index_remove(ix, (int64_t)r * 10, err, sizeof err) == BEX_OK);
+        in[r] = 0;
+    }
+    if (best && next < cap) { /* better than everything: the probe itself */
+        size_t nr = next++;
+        memcpy(pool + nr * d, q, sizeof(float) * d);
+        CHECK(bex_index_add(ix, (int64_t)nr * 10, 777777, pool + nr * d, err, sizeof err) == BEX_OK);
+        in[nr] = 1;
+    }
+    for (size_t i = 0; i < extra; i++) { /* past what the journal holds */
+        size_t r = next < cap ? next : cap - 1;
+        if (in[r]) continue;
+        CHECK(bex_index_add(ix, (int64_t)r * 10, (int64_t)(r / 3), pool + r * d, err, sizeof err) == BEX_OK);
+        CHECK(bex_index_remove(ix, (int64_t)r * 10, err, sizeof err) == BEX_OK);
+    }
+    exact_src src = {pool, d, cap, -1};
+    bex_index_hit a[8], b[8];
+    size_t na = 0, nb = 0;
+    bex_index_prescan_stats before, after;
+    bex_index_get_prescan_stats(ix, &before);
+    CHECK(bex_index_search_subjects_exact_from(ix, s, q, k, NULL, exact_vector, &src, b, &nb, NULL, err,
+                                               sizeof err) == BEX_OK);
+    bex_index_get_prescan_stats(ix, &after);
+    CHECK(bex_index_search_subjects_exact(ix, q, k, NULL, exact_vector, &src, a, &na, NULL, err, sizeof err) ==
+          BEX_OK);
+    CHECK(na == nb);
+    for (size_t j = 0; j < na && j < nb; j++) {
+        CHECK(a[j].template_id == b[j].template_id);
+        CHECK(a[j].subject_id == b[j].subject_id);
+        CHECK(a[j].score == b[j].score);
+    }
+    if (best && next <= cap) CHECK(na > 0 && a[0].subject_id == 777777);
+    how = after.journal > before.journal ? 1 : after.rescanned > before.rescanned ? 0 : after.current > before.current ? 2 : -1;
+    bex_index_scan_free(s);
+out:
+    bex_index_close(ix);
+    free(in);
+    free(q);
+    free(pool);
+    return how;
+}
+
+/* A scan done ahead of changes to the index is brought up to date through the index's journal
+ * (the changes since taken out of and merged into its candidates) instead of scanning again,
+ * and the answer is still exactly a fresh search's, in every format; once the journal no longer
+ * holds every change since, the search scans again, and is exact too. */
+TEST(stale_scan_ahead_follows_the_journal) {
+    bex_index_format fmts[3] = {BEX_INDEX_FLOAT32, BEX_INDEX_FLOAT16, BEX_INDEX_INT8};
+    for (int fi = 0; fi < 3; fi++) {
+        int journal = 0, rescanned = 0;
+        for (int t = 0; t < 40; t++) {
+            size_t n = t % 8 == 0 ? 50 + (size_t)(rnd() * 30) : 300 + (size_t)(rnd() * 2500);
+            int k = t % 3 == 0 ? 1 : t % 3 == 1 ? 3 : 5;
+            int how = stale_scan_trial(fmts[fi], n, k, t % 2 == 0, 0);
+            CHECK(how == 0 || how == 1);
+            if (how == 1) journal++;
+            if (how == 0) rescanned++;
+            if (n >= 300) CHECK(how == 1); /* the same m: the journal served it */
+        }
+        CHECK(journal >= 30);
+        /* the journal overflowed: scanned again, still exact */
+        CHECK(stale_scan_trial(fmts[fi], 1000, 5, 1, 2100) == 0);
+    }
+}
+
 /* the file checksum, as src/index/index.c computes it (to write a version-1 file here) */
 static uint64_t v1_csum(const unsigned char *b, size_t n) {
     uint64_t h = 0x243f6a8885a308d3ULL;
@@ -755,6 +899,7 @@ int main(void) {
     RUN(identify_decides_at_the_gallery_size);
     RUN(int8_rerank_equals_float32);
     RUN(scan_ahead_used_only_while_current);
+    RUN(stale_scan_ahead_follows_the_journal);
     RUN(files_know_their_model);
     RUN(bad_arguments);
     RUN(allocation_failures);
