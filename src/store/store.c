@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <nettle/sha2.h>
 #include <sqlite3.h>
@@ -557,37 +558,47 @@ int bex_store_audit_verify(bex_store *st, const char *known_head, long long *ent
     *entries = 0;
     *first_bad = 0;
     head[0] = 0;
+    /* in pages by seq: a national log is not read into memory at once (PostgreSQL reads a
+     * statement's whole result) */
     db_stmt *s = st_prep(st, "SELECT seq, at, actor, action, object, detail, prev, hash, hash_version "
-                                  "FROM audit ORDER BY seq", err, errlen);
+                                  "FROM audit WHERE seq > ?1 ORDER BY seq LIMIT 256", err, errlen);
     if (!s) return BEX_ERR_IO;
     uint8_t prev[32] = {0}, h[32];
-    long long expect = 1;
-    int r, seen_v2 = 0;
-    while ((r = db_step(s)) == DB_ROW) {
-        long long seq = db_column_int64(s, 0);
-        int version = db_column_int(s, 8);
-        const char *f[5];
-        for (int i = 0; i < 5; i++) {
-            f[i] = (const char *)db_column_text(s, 1 + i);
-            if (!f[i]) f[i] = "";
+    long long expect = 1, after = LLONG_MIN;
+    int r = DB_DONE, seen_v2 = 0;
+    for (int got = 1; got;) {
+        got = 0;
+        db_reset(s);
+        db_bind_int64(s, 1, after);
+        while ((r = db_step(s)) == DB_ROW) {
+            long long seq = db_column_int64(s, 0);
+            got = 1;
+            after = seq;
+            int version = db_column_int(s, 8);
+            const char *f[5];
+            for (int i = 0; i < 5; i++) {
+                f[i] = (const char *)db_column_text(s, 1 + i);
+                if (!f[i]) f[i] = "";
+            }
+            /* once the chain is at version 2 it stays there: a version-1 row after it is a downgrade */
+            int ok = seq == expect && db_column_bytes(s, 6) == 32 && db_column_bytes(s, 7) == 32 &&
+                     !memcmp(db_column_blob(s, 6), prev, 32) && (version == AUDIT_HASH_V2 || !seen_v2);
+            seen_v2 |= version == AUDIT_HASH_V2;
+            audit_hash(version, prev, seq, f[0], f[1], f[2], f[3], f[4], h);
+            if (ok) ok = !memcmp(db_column_blob(s, 7), h, 32);
+            if (!ok && !*first_bad) *first_bad = expect;
+            /* go on from the stored hash, so one bad entry is reported once */
+            if (db_column_bytes(s, 7) == 32) memcpy(prev, db_column_blob(s, 7), 32);
+            else memcpy(prev, h, 32);
+            if (known_head && !*head_found) {
+                char hex[65];
+                for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", prev[i]);
+                *head_found = !strcmp(hex, known_head);
+            }
+            expect = seq + 1;
+            (*entries)++;
         }
-        /* once the chain is at version 2 it stays there: a version-1 row after it is a downgrade */
-        int ok = seq == expect && db_column_bytes(s, 6) == 32 && db_column_bytes(s, 7) == 32 &&
-                 !memcmp(db_column_blob(s, 6), prev, 32) && (version == AUDIT_HASH_V2 || !seen_v2);
-        seen_v2 |= version == AUDIT_HASH_V2;
-        audit_hash(version, prev, seq, f[0], f[1], f[2], f[3], f[4], h);
-        if (ok) ok = !memcmp(db_column_blob(s, 7), h, 32);
-        if (!ok && !*first_bad) *first_bad = expect;
-        /* go on from the stored hash, so one bad entry is reported once */
-        if (db_column_bytes(s, 7) == 32) memcpy(prev, db_column_blob(s, 7), 32);
-        else memcpy(prev, h, 32);
-        if (known_head && !*head_found) {
-            char hex[65];
-            for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", prev[i]);
-            *head_found = !strcmp(hex, known_head);
-        }
-        expect = seq + 1;
-        (*entries)++;
+        if (r != DB_DONE) break;
     }
     db_finalize(s);
     if (r != DB_DONE) return st_fail(st, "reading the audit log", err, errlen);

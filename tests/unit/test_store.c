@@ -2155,6 +2155,37 @@ static int limit_pages(sqlite3 *db, char **errmsg, const sqlite3_api_routines *a
     return SQLITE_OK;
 }
 
+/* The chain is read in pages (256 entries): a log of several pages verifies whole, its head is
+ * the last entry's, and an entry changed or deleted pages after the first is found. */
+TEST(audit_chain_verified_across_pages) {
+    char p[512];
+    bex_store *st = fresh_store(p);
+    if (!st) return;
+    char err[256], head[65], q[200];
+    long long m = sql_int(p, "SELECT count(*) FROM audit");
+    for (int i = 0; i < 700; i++)
+        if (bex_store_audit(st, "report", "test", "page filler", err, sizeof err) != BEX_OK) break;
+    long long n = m + 700, entries = 0, first_bad = -1;
+    int found = -1;
+    CHECK(bex_store_audit_verify(st, NULL, &entries, &first_bad, &found, head, err, sizeof err) == BEX_OK);
+    CHECK(entries == n && first_bad == 0 && strlen(head) == 64);
+    char last[65] = "";
+    snprintf(q, sizeof q, "SELECT count(*) FROM audit WHERE seq = %lld", n);
+    CHECK(sql_int(p, q) == 1);
+    snprintf(q, sizeof q, "DROP TRIGGER audit_no_update%s; UPDATE audit SET detail = 'changed' WHERE seq = %lld",
+             ON_PG ? " ON audit" : "", m + 600);
+    CHECK(sql_exec(p, q) == SQLITE_OK);
+    CHECK(bex_store_audit_verify(st, head, &entries, &first_bad, &found, last, err, sizeof err) == BEX_OK);
+    CHECK(entries == n && first_bad == m + 600 && found == 1 && !strcmp(head, last));
+    snprintf(q, sizeof q, "DROP TRIGGER audit_no_delete%s; DELETE FROM audit WHERE seq = %lld", ON_PG ? " ON audit" : "",
+             m + 300);
+    CHECK(sql_exec(p, q) == SQLITE_OK);
+    CHECK(bex_store_audit_verify(st, NULL, &entries, &first_bad, &found, last, err, sizeof err) == BEX_OK);
+    CHECK(entries == n - 1 && first_bad == m + 300);
+    bex_store_close(st);
+    db_remove(p);
+}
+
 TEST(full_disk_loses_nothing) {
     SQLITE_ONLY("a full disk is made with PRAGMA max_page_count");
     char p[512];
@@ -3243,6 +3274,7 @@ int main(void) {
     RUN(document_photo_kept_with_a_flagged_encounter);
     RUN(flag_candidates_scored_against_the_live_capture);
     RUN(audit_chain_detects_tampering);
+    RUN(audit_chain_verified_across_pages);
     RUN(audit_hash_marks_field_ends);
     RUN(full_disk_loses_nothing);
     RUN(bad_requests);
