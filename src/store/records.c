@@ -169,14 +169,8 @@ static int sample_vectors(void *ctx, const int64_t *ids, size_t n, float *vecs, 
         for (size_t i = 0; i < n; i++) ok[i] = sample_vector(ctx, ids[i], vecs + i * (size_t)st->dim) == BEX_OK;
         return BEX_OK;
     }
-    /* the ids as an array literal, {1,2,3} */
-    size_t cap = n * 21 + 3, len = 0;
-    char *arr = bex__malloc(cap);
+    char *arr = st_id_array(ids, n);
     if (!arr) return BEX_ERR_NOMEM;
-    arr[len++] = '{';
-    for (size_t i = 0; i < n; i++) len += (size_t)snprintf(arr + len, cap - len, "%s%lld", i ? "," : "", (long long)ids[i]);
-    arr[len++] = '}';
-    arr[len] = 0;
     char e[128];
     db_stmt *s = st_stmt(st, "SELECT id, template FROM samples WHERE id = ANY(CAST(?1 AS BIGINT[])) AND model = ?2",
                          e, sizeof e);

@@ -205,6 +205,17 @@ static void apply_pending(bex_store *st) {
     st->n_pending = 0;
 }
 
+char *st_id_array(const int64_t *ids, size_t n) {
+    size_t cap = n * 21 + 3, len = 0;
+    char *arr = bex__malloc(cap);
+    if (!arr) return NULL;
+    arr[len++] = '{';
+    for (size_t i = 0; i < n; i++) len += (size_t)snprintf(arr + len, cap - len, "%s%lld", i ? "," : "", (long long)ids[i]);
+    arr[len++] = '}';
+    arr[len] = 0;
+    return arr;
+}
+
 int st_log_change(bex_store *st, const char *what, int64_t row, char *err, size_t errlen) {
     if (!st->pg) return BEX_OK;
     db_stmt *s = st_stmt(st, "INSERT INTO change_log(what, row_id) VALUES (?1, ?2)", err, errlen);
@@ -336,31 +347,34 @@ static int pg_follow(bex_store *st, char *err, size_t errlen) {
         else if (rc == BEX_OK) st->index_version = last;
         return rc;
     }
-    db_stmt *one = st_stmt(st, "SELECT s.subject_id, s.template FROM samples s JOIN subjects p ON p.id = s.subject_id "
-                               "WHERE s.id = ?1 AND p.citizen = 0 AND s.citizen = 0 AND s.modality = 'face' AND "
-                               "s.model = ?2", err, errlen);
-    if (!one) {
+    /* one query for every changed sample: a round trip each was most of a follow's time */
+    char *arr = st_id_array(ids, n);
+    db_stmt *now = arr ? st_stmt(st, "SELECT s.id, s.subject_id, s.template FROM samples s JOIN subjects p ON "
+                                     "p.id = s.subject_id WHERE s.id = ANY(CAST(?1 AS BIGINT[])) AND p.citizen = 0 AND "
+                                     "s.citizen = 0 AND s.modality = 'face' AND s.model = ?2", err, errlen)
+                       : NULL;
+    if (!now) {
+        if (!arr) snprintf(err, errlen, "out of memory");
+        bex__free(arr);
         bex__free(ids);
-        return BEX_ERR_IO;
+        return arr ? BEX_ERR_IO : BEX_ERR_NOMEM;
     }
+    st_bind_text(now, 1, arr);
+    st_bind_text(now, 2, st->model);
+    bex__free(arr);
+    r = db_step(now); /* read before the index is locked: the whole result is in hand */
     pthread_rwlock_wrlock(&st->ix_lock);
     char e[128];
-    for (size_t i = 0; i < n && rc == BEX_OK; i++) {
-        bex_index_remove(st->ix, ids[i], e, sizeof e); /* absent: nothing to take out */
-        db_reset(one);
-        db_bind_int64(one, 1, ids[i]);
-        st_bind_text(one, 2, st->model);
-        r = db_step(one);
-        if (r == DB_ROW && db_column_bytes(one, 1) == TEMPLATE_BYTES(st))
-            rc = bex_index_add(st->ix, ids[i], db_column_int64(one, 0), (const float *)db_column_blob(one, 1), err,
-                               errlen);
-        else if (r != DB_ROW && r != DB_DONE)
-            rc = st_fail(st, "reading a changed sample", err, errlen);
-    }
+    for (size_t i = 0; i < n; i++) bex_index_remove(st->ix, ids[i], e, sizeof e); /* absent: nothing to take out */
+    for (; r == DB_ROW && rc == BEX_OK; r = db_step(now))
+        if (db_column_bytes(now, 2) == TEMPLATE_BYTES(st))
+            rc = bex_index_add(st->ix, db_column_int64(now, 0), db_column_int64(now, 1),
+                               (const float *)db_column_blob(now, 2), err, errlen);
+    if (rc == BEX_OK && r != DB_DONE) rc = st_fail(st, "reading the changed samples", err, errlen);
     /* the same index, changed: a prescan of it before these changes is brought up to date
      * through the index's journal (or scanned again), as after this node's own commits */
     pthread_rwlock_unlock(&st->ix_lock);
-    st_release(st, one);
+    st_release(st, now);
     bex__free(ids);
     if (rc != BEX_OK) st_set_index(st, NULL); /* half applied: build it again next time */
     else st->index_version = last;
@@ -377,7 +391,7 @@ int st_index(bex_store *st, bex_index **ix, char *err, size_t errlen) {
                                           errlen)) != BEX_OK)
             return rc;
     } else {
-        rc = st_query_int(st, "PRAGMA data_version", NULL, 0, 0, &version, err, errlen);
+        rc = st_data_version(st, "sample", &version, err, errlen); /* SQLite: PRAGMA data_version */
         if (rc != BEX_OK) return rc;
         if (st->ix && version != st->index_version) /* another process wrote: read it all again */
             st_set_index(st, NULL);

@@ -124,6 +124,10 @@ int st_index(bex_store *st, bex_index **ix, char *err, size_t errlen);
 /* Frees the trust store built from the trust files (trust.c). */
 void st_trust_free(bex_store *st);
 
+/* ids as an array literal, "{1,2,3}", for `id = ANY(CAST(?N AS BIGINT[]))` on PostgreSQL (one
+ * query for many rows); NULL when out of memory. bex__free it. */
+char *st_id_array(const int64_t *ids, size_t n);
+
 /* Records, inside the current transaction, a change other service nodes must follow (PostgreSQL's
  * change_log, 013_change_log.sql): what 'sample' (row: the sample), 'index' or 'calibration'.
  * Nothing on SQLite (PRAGMA data_version serves there). */
