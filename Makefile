@@ -19,7 +19,7 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Wshadow -Wno-unused-p
 PG_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
 INC     := -Iinclude -Isrc $(PG_CFLAGS)
 PROG_INC = -Iinclude
-LDLIBS  += -ljpeg -lpng -lopenjp2 -lcjson -lsqlite3 -lpq -lnettle -lsodium -lcrypto -lm -lpthread
+LDLIBS  += -ljpeg -lpng -lopenjp2 -ltiff -lcjson -lsqlite3 -lpq -lnettle -lsodium -lcrypto -lm -lpthread
 # the command alone serves HTTP (bex serve)
 CLI_LIBS = -lmicrohttpd
 ifeq ($(WERROR),1)

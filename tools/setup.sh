@@ -31,7 +31,7 @@ cd "$root"
 PKGS=(build-essential pkg-config libjpeg62-turbo-dev libpng-dev libopenjp2-7-dev libcjson-dev
       libopenblas-dev clang libclang-rt-14-dev libfaiss-dev libsqlite3-dev sqlite3 nettle-dev
       libmicrohttpd-dev libsodium-dev libssl-dev curl wrk openssl libjansson-dev python3 python3-onnx
-      chromium chromium-driver python3-selenium postgresql libpq-dev)
+      chromium chromium-driver python3-selenium postgresql libpq-dev libtiff-dev)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
