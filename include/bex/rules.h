@@ -434,6 +434,124 @@ typedef struct bex_subject_facts {
 bex_fate bex_subject_retention(const bex_subject_facts *s, const bex_retention *r, int64_t now,
                                int *overstayer);
 
+/* ---- fingerprints (issue 17; docs/fingerprints.md, "In the border system") ------------------
+ * Pure rules for the second biometric: whose prints an entry takes and which fingers, when an
+ * exit or a look-up turns to a finger, and the fusion of face and finger scores at an operating
+ * point. Finger positions are ANSI/NIST-ITL's: 1 right thumb, 2 right index, 3 right middle,
+ * 4 right ring, 5 right little, 6 left thumb .. 10 left little. */
+
+#define BEX_FINGER_POLICY_MAX 10
+
+typedef struct bex_finger_policy {
+    int min_age;              /* prints are taken from this age in whole years (EU: 12) */
+    int required[BEX_FINGER_POLICY_MAX]; /* the finger positions an entry takes, in order */
+    int n_required;           /* 0: the deployment takes no prints */
+    int citizens;             /* 1: citizens' prints are taken too (0, the default: never, as
+                                 the EES takes them from third-country nationals only) */
+} bex_finger_policy;
+
+/* The EES rule (Regulation (EU) 2017/2226, Art. 17): from age 12, four fingers of the right
+ * hand, index first (2, 3, 4, 5), the same finger of the left hand where one cannot be taken;
+ * not citizens. */
+void bex_finger_policy_default(bex_finger_policy *p);
+/* BEX_ERR_ARG with a message for an age outside 0..120, a position outside 1..10, one listed
+ * twice, or more than 10. */
+int bex_finger_policy_check(const bex_finger_policy *p, char *err, size_t errlen);
+
+/* Whole years between a birth date and a day (YYYY-MM-DD); -1 when either is missing or
+ * malformed or the birth is after the day. */
+int bex_age_years(const char *birth_date, const char *day);
+
+/* Whether an entry takes prints. */
+typedef enum bex_prints {
+    BEX_PRINTS_TAKEN = 1,        /* "taken" */
+    BEX_PRINTS_UNDER_AGE = 2,    /* "under_age": younger than the policy's minimum age */
+    BEX_PRINTS_CITIZEN = 3,      /* "citizen": the policy takes no citizen's prints */
+    BEX_PRINTS_NOT_REQUIRED = 4, /* "not_required": the policy takes no prints at all */
+} bex_prints;
+const char *bex_prints_name(bex_prints p);
+
+/* The age rule: a traveller younger than p->min_age on `day` gives no prints. An age that
+ * cannot be told (no birth date, or a malformed one) is no exemption: prints are taken (the
+ * exemption is for someone shown to be under age). */
+bex_prints bex_finger_age_rule(const bex_finger_policy *p, int citizen, const char *birth_date,
+                               const char *day);
+
+/* What an entry was given for one finger position. */
+typedef enum bex_finger_state {
+    BEX_FINGER_NOT_GIVEN = 0,    /* nothing presented for it */
+    BEX_FINGER_USABLE = 1,       /* an image whose template passes bex_finger_enrol_check */
+    BEX_FINGER_UNUSABLE = 2,     /* an image that failed to enrol (the coded problem says why) */
+    BEX_FINGER_MISSING = 3,      /* declared by the officer as impossible to take: amputated,
+                                    bandaged, injured (EES: "not possible for factual reasons") */
+} bex_finger_state;
+const char *bex_finger_state_name(bex_finger_state s);
+
+typedef struct bex_finger_plan {
+    bex_prints prints;
+    int enrol[BEX_FINGER_POLICY_MAX];  /* positions whose templates are enrolled, in the
+                                          policy's order (a substitute in its finger's place) */
+    int n_enrol;
+    int record[BEX_FINGER_POLICY_MAX]; /* required positions recorded without a template: missing
+                                          (declared) or unusable, with no substitute */
+    bex_finger_state record_state[BEX_FINGER_POLICY_MAX];
+    int n_record;
+    int substituted;          /* required fingers taken from the other hand */
+    int ignored;              /* usable fingers given that the policy does not ask for: not kept
+                                 (data minimisation) */
+    int refer;                /* 1: a required finger is neither enrolled (itself or the other
+                                 hand's) nor declared missing: the officer takes it again or
+                                 declares it, so the entry is referred */
+    char detail[160];         /* for the result and the audit: counts and positions, no data */
+} bex_finger_plan;
+
+/* An entry's fingers: states[1..10] what was given per position (states[0] unused). Prints
+ * not taken (age, citizen, policy): nothing enrolled, nothing recorded, never referred, and
+ * any finger given is ignored. Else each required position in order: its own finger when
+ * usable, else the same finger of the other hand (position +/- 5) when usable and not itself
+ * required, else recorded as missing (declared) or unusable; a required finger with neither a
+ * usable template nor the officer's declaration that it is missing refers the entry. */
+void bex_finger_entry_plan(const bex_finger_policy *p, int citizen, const char *birth_date,
+                           const char *day, const bex_finger_state states[11], bex_finger_plan *out);
+
+/* Does an exit or a look-up turn to a finger? 1 when the face gave no usable capture
+ * (face_usable 0: no face found, or below the capture's quality) or did not match (m NULL, or
+ * not calibrated, or below its threshold): the face alone settled nothing. */
+int bex_finger_needed(int face_usable, const bex_match *m);
+
+/* The calibrated FMR at a score: the smallest target among c's rows whose threshold the score
+ * reaches (a conservative bound: the FMR at that score is at most it). 1 for NAN, or a score
+ * below the first row's threshold (the table says nothing of it); never below the table's last
+ * target (the evidence ends there: not extrapolated). The face's tables (calibration.h) and the
+ * finger's (finger.h) have the same rows. */
+double bex_calibration_fmr_at(const bex_calibration *c, float score);
+
+/* The per-comparison FMR that gives FPIR `fpir` over a gallery of n (calibration.h's rule:
+ * 1 - (1 - fpir)^(1/n)); fpir itself for n <= 1. */
+double bex_fusion_target_1n(double fpir, long long n);
+
+#define BEX_FUSION_MAX_FINGERS 10
+
+/* Score-level fusion, face and fingers, as a product of false-match probabilities: each score
+ * is first turned into its calibrated FMR (bex_calibration_fmr_at); under independence of the
+ * modalities (and of different fingers), an impostor reaches all of them with probability at
+ * most their product. A match when the product is at or below the target FMR. */
+typedef struct bex_fusion {
+    double face_fmr;          /* 1: no face evidence (none, unusable, or below the table) */
+    double finger_fmr;        /* the fingers' product; 1: none compared */
+    double fused_fmr;         /* face_fmr * finger_fmr */
+    double target;            /* the operating point: the fused FMR asked for */
+    int fingers;              /* finger comparisons fused */
+    int match;                /* fingers >= 1 and fused_fmr <= target */
+    char operating_point[128];/* "fused FMR 0.001 (face x 1 finger)" */
+} bex_fusion;
+
+/* face_fmr: the face score's FMR (1: none); finger_fmr[n]: each finger comparison's (by
+ * position, each finger once). At least one finger is needed for a match: the face alone is
+ * decided by the face's own rule. Values outside (0, 1] count as 1; n above
+ * BEX_FUSION_MAX_FINGERS counts the first BEX_FUSION_MAX_FINGERS. */
+void bex_fusion_decide(double face_fmr, const double *finger_fmr, int n, double target, bex_fusion *out);
+
 #ifdef __cplusplus
 }
 #endif
