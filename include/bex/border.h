@@ -173,6 +173,69 @@ int bex_chip_mrz(const bex_chip *chip, const char *today, bex_mrz *out, char *er
  * BEX_ERR_CORRUPT, with why, when there is no DG2 or it cannot be read. */
 int bex_chip_face_image(const bex_chip *chip, const uint8_t **img, size_t *len, char *why, size_t whylen);
 
+/* ---- fingerprints at a crossing (issue 17): the vocabulary; rules.h has the rules -------- */
+
+#define BEX_FINGER_POLICY_MAX 10
+
+typedef struct bex_finger_policy {
+    int min_age;              /* prints are taken from this age in whole years (EU: 12) */
+    int required[BEX_FINGER_POLICY_MAX]; /* the finger positions an entry takes, in order */
+    int n_required;           /* 0: the deployment takes no prints */
+    int citizens;             /* 1: citizens' prints are taken too (0, the default: never, as
+                                 the EES takes them from third-country nationals only) */
+} bex_finger_policy;
+
+/* Whether an entry takes prints. */
+typedef enum bex_prints {
+    BEX_PRINTS_TAKEN = 1,        /* "taken" */
+    BEX_PRINTS_UNDER_AGE = 2,    /* "under_age": younger than the policy's minimum age */
+    BEX_PRINTS_CITIZEN = 3,      /* "citizen": the policy takes no citizen's prints */
+    BEX_PRINTS_NOT_REQUIRED = 4, /* "not_required": the policy takes no prints at all */
+} bex_prints;
+
+/* What an entry was given for one finger position. */
+typedef enum bex_finger_state {
+    BEX_FINGER_NOT_GIVEN = 0,    /* nothing presented for it */
+    BEX_FINGER_USABLE = 1,       /* an image whose template passes bex_finger_enrol_check */
+    BEX_FINGER_UNUSABLE = 2,     /* an image that failed to enrol (the coded problem says why) */
+    BEX_FINGER_MISSING = 3,      /* declared by the officer as impossible to take: amputated,
+                                    bandaged, injured (EES: "not possible for factual reasons") */
+} bex_finger_state;
+
+typedef struct bex_finger_plan {
+    bex_prints prints;
+    int enrol[BEX_FINGER_POLICY_MAX];  /* positions whose templates are enrolled, in the
+                                          policy's order (a substitute in its finger's place) */
+    int n_enrol;
+    int record[BEX_FINGER_POLICY_MAX]; /* required positions recorded without a template: missing
+                                          (declared) or unusable, with no substitute */
+    bex_finger_state record_state[BEX_FINGER_POLICY_MAX];
+    int n_record;
+    int substituted;          /* required fingers taken from the other hand */
+    int ignored;              /* usable fingers given that the policy does not ask for: not kept
+                                 (data minimisation) */
+    int refer;                /* 1: a required finger is neither enrolled (itself or the other
+                                 hand's) nor declared missing: the officer takes it again or
+                                 declares it, so the entry is referred */
+    char detail[160];         /* for the result and the audit: counts and positions, no data */
+} bex_finger_plan;
+
+#define BEX_FUSION_MAX_FINGERS 10
+
+/* Score-level fusion, face and fingers, as a product of false-match probabilities: each score
+ * is first turned into its calibrated FMR (bex_calibration_fmr_at); under independence of the
+ * modalities (and of different fingers), an impostor reaches all of them with probability at
+ * most their product. A match when the product is at or below the target FMR. */
+typedef struct bex_fusion {
+    double face_fmr;          /* 1: no face evidence (none, unusable, or below the table) */
+    double finger_fmr;        /* the fingers' product; 1: none compared */
+    double fused_fmr;         /* face_fmr * finger_fmr */
+    double target;            /* the operating point: the fused FMR asked for */
+    int fingers;              /* finger comparisons fused */
+    int match;                /* fingers >= 1 and fused_fmr <= target */
+    char operating_point[128];/* "fused FMR 0.001 (face x 1 finger)" */
+} bex_fusion;
+
 /* ---- crossings ----------------------------------------------------------------------------- */
 
 typedef struct bex_entry_request {
@@ -620,8 +683,8 @@ int bex_border_flag_status(bex_store *st, int64_t flag, bex_flag_status status, 
  * citizens' retention (at most 12 hours from capture: the next purge deletes them). */
 int bex_border_reclassify_citizen(bex_store *st, int64_t subject, char *err, size_t errlen);
 
-/* Deletes every face sample (templates and images) of a subject: the record of crossings
- * stays. *samples: how many were deleted. */
+/* Deletes every biometric sample of a subject, face and finger (templates and images): the
+ * record of crossings stays. *samples: how many were deleted (faces and fingers). */
 int bex_border_erase_biometrics(bex_store *st, int64_t subject, long long *samples, char *err,
                                 size_t errlen);
 
@@ -728,6 +791,10 @@ typedef struct bex_purge_result {
     long long subjects;            /* whole records deleted at the end of retention */
     long long overstayer_subjects;
     long long unmatched_encounters;/* unmatched exits deleted at the end of retention */
+    long long finger_samples;      /* finger samples deleted by the same rule as the face's
+                                      (citizens' and unmatched captures); a whole record's
+                                      go with it, uncounted here */
+    long long finger_images;       /* finger images dropped from finger samples kept */
 } bex_purge_result;
 
 /* Deletes what retention says is due as of `as_of` (ISO 8601; NULL: now), in one

@@ -440,15 +440,6 @@ bex_fate bex_subject_retention(const bex_subject_facts *s, const bex_retention *
  * point. Finger positions are ANSI/NIST-ITL's: 1 right thumb, 2 right index, 3 right middle,
  * 4 right ring, 5 right little, 6 left thumb .. 10 left little. */
 
-#define BEX_FINGER_POLICY_MAX 10
-
-typedef struct bex_finger_policy {
-    int min_age;              /* prints are taken from this age in whole years (EU: 12) */
-    int required[BEX_FINGER_POLICY_MAX]; /* the finger positions an entry takes, in order */
-    int n_required;           /* 0: the deployment takes no prints */
-    int citizens;             /* 1: citizens' prints are taken too (0, the default: never, as
-                                 the EES takes them from third-country nationals only) */
-} bex_finger_policy;
 
 /* The EES rule (Regulation (EU) 2017/2226, Art. 17): from age 12, four fingers of the right
  * hand, index first (2, 3, 4, 5), the same finger of the left hand where one cannot be taken;
@@ -462,13 +453,6 @@ int bex_finger_policy_check(const bex_finger_policy *p, char *err, size_t errlen
  * malformed or the birth is after the day. */
 int bex_age_years(const char *birth_date, const char *day);
 
-/* Whether an entry takes prints. */
-typedef enum bex_prints {
-    BEX_PRINTS_TAKEN = 1,        /* "taken" */
-    BEX_PRINTS_UNDER_AGE = 2,    /* "under_age": younger than the policy's minimum age */
-    BEX_PRINTS_CITIZEN = 3,      /* "citizen": the policy takes no citizen's prints */
-    BEX_PRINTS_NOT_REQUIRED = 4, /* "not_required": the policy takes no prints at all */
-} bex_prints;
 const char *bex_prints_name(bex_prints p);
 
 /* The age rule: a traveller younger than p->min_age on `day` gives no prints. An age that
@@ -477,33 +461,8 @@ const char *bex_prints_name(bex_prints p);
 bex_prints bex_finger_age_rule(const bex_finger_policy *p, int citizen, const char *birth_date,
                                const char *day);
 
-/* What an entry was given for one finger position. */
-typedef enum bex_finger_state {
-    BEX_FINGER_NOT_GIVEN = 0,    /* nothing presented for it */
-    BEX_FINGER_USABLE = 1,       /* an image whose template passes bex_finger_enrol_check */
-    BEX_FINGER_UNUSABLE = 2,     /* an image that failed to enrol (the coded problem says why) */
-    BEX_FINGER_MISSING = 3,      /* declared by the officer as impossible to take: amputated,
-                                    bandaged, injured (EES: "not possible for factual reasons") */
-} bex_finger_state;
 const char *bex_finger_state_name(bex_finger_state s);
 
-typedef struct bex_finger_plan {
-    bex_prints prints;
-    int enrol[BEX_FINGER_POLICY_MAX];  /* positions whose templates are enrolled, in the
-                                          policy's order (a substitute in its finger's place) */
-    int n_enrol;
-    int record[BEX_FINGER_POLICY_MAX]; /* required positions recorded without a template: missing
-                                          (declared) or unusable, with no substitute */
-    bex_finger_state record_state[BEX_FINGER_POLICY_MAX];
-    int n_record;
-    int substituted;          /* required fingers taken from the other hand */
-    int ignored;              /* usable fingers given that the policy does not ask for: not kept
-                                 (data minimisation) */
-    int refer;                /* 1: a required finger is neither enrolled (itself or the other
-                                 hand's) nor declared missing: the officer takes it again or
-                                 declares it, so the entry is referred */
-    char detail[160];         /* for the result and the audit: counts and positions, no data */
-} bex_finger_plan;
 
 /* An entry's fingers: states[1..10] what was given per position (states[0] unused). Prints
  * not taken (age, citizen, policy): nothing enrolled, nothing recorded, never referred, and
@@ -530,21 +489,6 @@ double bex_calibration_fmr_at(const bex_calibration *c, float score);
  * 1 - (1 - fpir)^(1/n)); fpir itself for n <= 1. */
 double bex_fusion_target_1n(double fpir, long long n);
 
-#define BEX_FUSION_MAX_FINGERS 10
-
-/* Score-level fusion, face and fingers, as a product of false-match probabilities: each score
- * is first turned into its calibrated FMR (bex_calibration_fmr_at); under independence of the
- * modalities (and of different fingers), an impostor reaches all of them with probability at
- * most their product. A match when the product is at or below the target FMR. */
-typedef struct bex_fusion {
-    double face_fmr;          /* 1: no face evidence (none, unusable, or below the table) */
-    double finger_fmr;        /* the fingers' product; 1: none compared */
-    double fused_fmr;         /* face_fmr * finger_fmr */
-    double target;            /* the operating point: the fused FMR asked for */
-    int fingers;              /* finger comparisons fused */
-    int match;                /* fingers >= 1 and fused_fmr <= target */
-    char operating_point[128];/* "fused FMR 0.001 (face x 1 finger)" */
-} bex_fusion;
 
 /* face_fmr: the face score's FMR (1: none); finger_fmr[n]: each finger comparison's (by
  * position, each finger once). At least one finger is needed for a match: the face alone is

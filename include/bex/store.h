@@ -29,6 +29,7 @@
 #include "bex/bex.h"
 #include "bex/calibration.h"
 #include "bex/face.h"
+#include "bex/finger.h"
 #include "bex/model.h"
 #include "bex/terms.h"
 
@@ -217,6 +218,38 @@ int bex_store_reenrol(bex_store *st, const char *model, int dim, bex_store_templ
  * report the caller makes from their results). object names row ids only. */
 int bex_store_audit(bex_store *st, const char *action, const char *object, const char *detail,
                     char *err, size_t errlen);
+
+/* ---- finger samples (issue 17; migration 015) --------------------------------------------
+ * What an entry recorded per finger position: the template when it enrolled, or the finger as
+ * "missing" (declared by the officer) or "unusable" (failed to enrol). Retention, purge and
+ * erasure treat them as face samples (border.h); carriers never see them. */
+typedef struct bex_finger_sample {
+    int64_t id, subject, encounter;   /* 0: none */
+    int position;                     /* ANSI/NIST-ITL 1-10 */
+    char source[8];                   /* "entry", "exit", "officer" */
+    char status[12];                  /* "enrolled", "missing", "unusable" */
+    int quality;                      /* 0-100; -1 none */
+    uint32_t problems;                /* finger.h BEX_FINGER_* bits */
+    int citizen;
+    char captured_at[24];
+    int has_image;
+} bex_finger_sample;
+
+#define BEX_FINGER_SAMPLES_MAX 1000   /* one subject's, listed at once */
+/* A subject's finger samples, oldest first (no templates, no images); *out: free(). */
+int bex_store_finger_samples(bex_store *st, int64_t subject, bex_finger_sample **out, size_t *n,
+                             char *err, size_t errlen);
+/* One enrolled sample's template; *found 0 when there is none (no such sample, or not enrolled). */
+int bex_store_finger_template(bex_store *st, int64_t sample, bex_finger_template *out, int *found,
+                              char *err, size_t errlen);
+
+/* A template as the store keeps it: "BXF1", the image size, position, quality, problems, area
+ * and the minutiae (7 bytes each), little-endian; at most BEX_FINGER_BLOB_MAX bytes. The read
+ * checks every field (BEX_ERR_CORRUPT with the reason). */
+#define BEX_FINGER_BLOB_MAX (20 + 7 * BEX_FINGER_MAX_MINUTIAE)
+size_t bex_finger_blob_write(const bex_finger_template *t, uint8_t out[BEX_FINGER_BLOB_MAX]);
+int bex_finger_blob_read(const uint8_t *buf, size_t len, bex_finger_template *out, char *err,
+                         size_t errlen);
 
 /* ---- a whole store copied into a new one (bex db copy) ---- */
 

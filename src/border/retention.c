@@ -76,6 +76,21 @@ int bex_border_purge(bex_store *st, const char *as_of, bex_purge_result *res, ch
         }
     }
     bex__free(sd);
+    /* finger samples: the same facts, the same rule, the same periods as face samples */
+    sd = NULL;
+    ns = 0;
+    if (rc == BEX_OK) rc = bex__finger_purge_candidates(st, capture_cut, image_cut, &sd, &ns, err, errlen);
+    for (size_t i = 0; rc == BEX_OK && i < ns; i++) {
+        bex_fate fate = bex_sample_retention(&sd[i].facts, &r, now);
+        if (fate == BEX_DELETE) {
+            rc = bex__delete_finger_sample(st, sd[i].id, err, errlen);
+            res->finger_samples++;
+        } else if (fate == BEX_DROP_IMAGE) {
+            rc = bex__drop_finger_image(st, sd[i].id, err, errlen);
+            res->finger_images++;
+        }
+    }
+    bex__free(sd);
     /* the document photos kept with their encounters: the same rule as a sample's photo */
     char doc_cut[24];
     cut_of(now, r.citizen_biometrics < r.images ? r.citizen_biometrics : r.images, doc_cut);
@@ -108,12 +123,12 @@ int bex_border_purge(bex_store *st, const char *as_of, bex_purge_result *res, ch
     if (rc == BEX_OK) rc = bex__delete_unmatched_exits(st, unmatched_cut, &res->unmatched_encounters, err, errlen);
     if (rc == BEX_OK) rc = bex__prune_change_log(st, err, errlen);
     if (rc == BEX_OK) {
-        char detail[200], asof[24];
+        char detail[256], asof[24];
         bex_time_format(now, asof);
         snprintf(detail, sizeof detail, "as of %s: %lld citizen samples, %lld unmatched captures, %lld images, "
-                 "%lld records, %lld overstayer records, %lld unmatched exits", asof, res->citizen_samples,
-                 res->unmatched_samples, res->images, res->subjects, res->overstayer_subjects,
-                 res->unmatched_encounters);
+                 "%lld records, %lld overstayer records, %lld unmatched exits, %lld finger samples, %lld finger images",
+                 asof, res->citizen_samples, res->unmatched_samples, res->images, res->subjects,
+                 res->overstayer_subjects, res->unmatched_encounters, res->finger_samples, res->finger_images);
         rc = bex__audit(st, "purge", "retention", detail, err, errlen);
     }
     rc = bex__end(st, rc, NULL, err, errlen);

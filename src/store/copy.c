@@ -34,6 +34,7 @@ static const copy_table tables[] = {
     {"documents", {"id"}, 5000},
     {"encounters", {"id"}, 500},          /* document_image */
     {"samples", {"id"}, 500},             /* template, image */
+    {"finger_samples", {"id"}, 500},      /* template, image */
     {"admissions", {"id"}, 5000},
     {"manifest_entries", {"id"}, 5000},
     {"flags", {"id"}, 5000},

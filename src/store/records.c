@@ -665,6 +665,8 @@ int bex__override_exit(bex_store *st, int64_t encounter, int64_t subject, int se
         "UPDATE encounters SET subject_id = ?2, outcome = 'officer_override' WHERE id = ?1",
         "UPDATE samples SET subject_id = ?2, citizen = (SELECT citizen FROM subjects WHERE id = ?2) "
         "WHERE encounter_id = ?1",
+        "UPDATE finger_samples SET subject_id = ?2, citizen = (SELECT citizen FROM subjects WHERE id = ?2) "
+        "WHERE encounter_id = ?1",
         "UPDATE flags SET status = 'cleared' WHERE encounter_id = ?1 AND kind = 'not_matched'",
         "UPDATE admissions SET exit_encounter_id = NULL WHERE exit_encounter_id = ?1"};
     int rc = BEX_OK;
@@ -680,6 +682,9 @@ int bex__reclassify_citizen(bex_store *st, int64_t subject, char *err, size_t er
     if (rc == BEX_OK)
         rc = run2(st, "UPDATE samples SET citizen = 1 WHERE subject_id = ?1", subject, 0, "reclassifying", err, errlen);
     if (rc == BEX_OK)
+        rc = run2(st, "UPDATE finger_samples SET citizen = 1 WHERE subject_id = ?1", subject, 0, "reclassifying", err,
+                  errlen);
+    if (rc == BEX_OK)
         rc = run2(st, "UPDATE encounters SET citizen = 1 WHERE subject_id = ?1", subject, 0, "reclassifying", err,
                   errlen);
     if (rc == BEX_OK) st->drop_index = 1; /* its samples leave the galleries */
@@ -689,11 +694,16 @@ int bex__reclassify_citizen(bex_store *st, int64_t subject, char *err, size_t er
 int bex__erase_samples(bex_store *st, int64_t subject, long long *n, char *err, size_t errlen) {
     int rc = run2(st, "DELETE FROM samples WHERE subject_id = ?1", subject, 0, "erasing biometrics", err, errlen);
     *n = rc == BEX_OK ? db_changes(st->db) : 0;
+    int faces = *n != 0;
+    /* its fingerprints go with its faces */
+    if (rc == BEX_OK)
+        rc = run2(st, "DELETE FROM finger_samples WHERE subject_id = ?1", subject, 0, "erasing biometrics", err, errlen);
+    if (rc == BEX_OK) *n += db_changes(st->db);
     /* the document photos presented at its crossings go too */
     if (rc == BEX_OK)
         rc = run2(st, "UPDATE encounters SET document_image = NULL WHERE subject_id = ?1 AND document_image IS NOT NULL",
                   subject, 0, "erasing biometrics", err, errlen);
-    if (rc == BEX_OK && *n) st->drop_index = 1;
+    if (rc == BEX_OK && faces) st->drop_index = 1;
     return rc;
 }
 
@@ -734,7 +744,8 @@ int bex__merge(bex_store *st, int64_t keep, int64_t other, const char *at, int64
     st_bind_text(s, 3, at);
     int rc = st_step_done(st, s, "recording the merge", err, errlen);
     *merge = db_last_insert_rowid(st->db);
-    static const char *const tables[] = {"documents", "samples", "encounters", "admissions", "flag_subjects"};
+    static const char *const tables[] = {"documents", "samples", "encounters", "admissions", "flag_subjects",
+                                         "finger_samples"};
     for (size_t i = 0; rc == BEX_OK && i < sizeof tables / sizeof *tables; i++)
         rc = move_rows(st, *merge, tables[i], keep, other, err, errlen);
     if (rc == BEX_OK) st->drop_index = 1;
@@ -762,7 +773,7 @@ int bex__unmerge(bex_store *st, int64_t merge, const char *at, int64_t *kept, in
         return BEX_ERR_ARG;
     }
     char sql[512];
-    static const char *const tables[] = {"documents", "samples", "encounters", "admissions"};
+    static const char *const tables[] = {"documents", "samples", "encounters", "admissions", "finger_samples"};
     for (size_t i = 0; rc == BEX_OK && i < sizeof tables / sizeof *tables; i++) {
         snprintf(sql, sizeof sql, "UPDATE %s SET subject_id = %lld WHERE subject_id = %lld AND id IN "
                  "(SELECT row_id FROM merge_moves WHERE merge_id = %lld AND tbl = '%s')", tables[i],
@@ -849,6 +860,32 @@ int bex__purge_candidates(bex_store *st, const char *capture_cut, const char *im
     st_bind_text(s, 1, capture_cut);
     st_bind_text(s, 2, image_cut);
     return read_due(st, s, "reading samples", out, n, err, errlen);
+}
+
+int bex__finger_purge_candidates(bex_store *st, const char *capture_cut, const char *image_cut,
+                                 bex__sample_due **out, size_t *n, char *err, size_t errlen) {
+    *out = NULL;
+    *n = 0;
+    /* the same facts as a face sample's (migration 015's two partial indexes answer both halves) */
+#define OPEN_FLAG "EXISTS (SELECT 1 FROM flags f WHERE f.encounter_id = finger_samples.encounter_id AND f.status = 'open')"
+    db_stmt *s = st_stmt(st,
+        "SELECT id, citizen, subject_id IS NULL, captured_at, image IS NOT NULL, " OPEN_FLAG " FROM finger_samples "
+        "WHERE (citizen = 1 OR subject_id IS NULL) AND captured_at <= ?1 "
+        "UNION SELECT id, citizen, subject_id IS NULL, captured_at, image IS NOT NULL, " OPEN_FLAG " FROM finger_samples "
+        "WHERE image IS NOT NULL AND captured_at <= ?2 ORDER BY 1", err, errlen);
+#undef OPEN_FLAG
+    if (!s) return BEX_ERR_IO;
+    st_bind_text(s, 1, capture_cut);
+    st_bind_text(s, 2, image_cut);
+    return read_due(st, s, "reading finger samples", out, n, err, errlen);
+}
+
+int bex__delete_finger_sample(bex_store *st, int64_t sample, char *err, size_t errlen) {
+    return run2(st, "DELETE FROM finger_samples WHERE id = ?1", sample, 0, "purging", err, errlen);
+}
+
+int bex__drop_finger_image(bex_store *st, int64_t sample, char *err, size_t errlen) {
+    return run2(st, "UPDATE finger_samples SET image = NULL WHERE id = ?1", sample, 0, "purging", err, errlen);
 }
 
 int bex__encounter_images_due(bex_store *st, const char *cut, bex__sample_due **out, size_t *n, char *err,

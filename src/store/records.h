@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bex/finger.h"
 #include "bex/rules.h"
 #include "bex/store.h"
 
@@ -221,6 +222,48 @@ int bex__encounter_images_due(bex_store *st, const char *cut, bex__sample_due **
                               size_t errlen);
 int bex__drop_encounter_image(bex_store *st, int64_t encounter, char *err, size_t errlen);
 int bex__drop_image(bex_store *st, int64_t sample, char *err, size_t errlen);
+
+/* The same for finger samples (migration 015): the same facts, the same rule. */
+int bex__finger_purge_candidates(bex_store *st, const char *capture_cut, const char *image_cut,
+                                 bex__sample_due **out, size_t *n, char *err, size_t errlen);
+int bex__delete_finger_sample(bex_store *st, int64_t sample, char *err, size_t errlen);
+int bex__drop_finger_image(bex_store *st, int64_t sample, char *err, size_t errlen);
+
+/* ---- finger samples (fingers.c) ---- */
+
+/* One finger sample as recorded: status "enrolled" with t, or "missing" / "unusable" with t
+ * NULL (quality and problems from the failed capture, 0 for a missing finger). The image is
+ * kept only while retention "images" is above 0, as a face sample's. */
+typedef struct bex__finger_row {
+    int64_t subject, encounter;   /* 0: none */
+    const char *source;           /* "entry", "exit", "officer" */
+    int position;                 /* 1-10 */
+    bex_finger_state state;       /* USABLE (enrolled), UNUSABLE, MISSING */
+    const bex_finger_template *t; /* USABLE: the template */
+    int quality;
+    uint32_t problems;
+    int citizen;
+    const char *at;
+    const void *image;
+    size_t image_len;
+} bex__finger_row;
+int bex__insert_finger(bex_store *st, const bex__finger_row *r, int64_t *id, char *err, size_t errlen);
+
+/* Enrolled finger templates: of one subject (subject > 0), or of every non-citizen subject
+ * (subject 0); of one position (1-10) or any (0). *out (free()) gets n of them with their
+ * sample ids and subjects; at most max (BEX_ERR_LIMIT beyond). */
+typedef struct bex__finger_enrolled {
+    int64_t id, subject;
+    int position;
+    bex_finger_template t;
+} bex__finger_enrolled;
+int bex__finger_templates(bex_store *st, int64_t subject, int position, size_t max, bex__finger_enrolled **out,
+                          size_t *n, char *err, size_t errlen);
+/* Distinct non-citizen subjects with an enrolled finger (the finger gallery's size). */
+int bex__finger_subjects(bex_store *st, long long *n, char *err, size_t errlen);
+/* An encounter's prints (rules.h: bex_prints; 0: leave NULL) and fused FMR (NAN: leave NULL). */
+int bex__encounter_fingers(bex_store *st, int64_t encounter, bex_prints prints, double finger_fmr, char *err,
+                           size_t errlen);
 
 /* Subjects last seen at or before `cut` (canonical time), with their stays; *out: free() each
  * out[i].stays then out. */
