@@ -236,6 +236,33 @@ typedef struct bex_fusion {
     char operating_point[128];/* "fused FMR 0.001 (face x 1 finger)" */
 } bex_fusion;
 
+#define BEX_CROSSING_MAX_FINGERS 10
+
+/* One finger given at a crossing (a slap is segmented into these first: finger.h,
+ * bex_finger_slap_segment). */
+typedef struct bex_finger_capture {
+    int position;                    /* ANSI/NIST-ITL 1-10 */
+    const bex_finger_template *t;    /* the extracted template; NULL: declared missing by the
+                                        officer (amputated, bandaged, injured) */
+    const void *image;               /* the image's bytes, kept only while retention "images"
+                                        is above 0 (as a face's); NULL: none kept */
+    size_t image_len;
+} bex_finger_capture;
+
+/* What the fingers said at an exit or a look-up (rules.h: bex_finger_identify_decide). */
+typedef struct bex_finger_decision {
+    int compared;             /* 1: fingers were compared (the face settled nothing) */
+    bex_gallery gallery;      /* BEX_GALLERY_HOLDER: 1:1 with one subject; BEX_GALLERY_ALL: 1:N
+                                 over every non-citizen's enrolled fingers */
+    long long gallery_size;   /* subjects compared with */
+    int64_t subject;          /* the candidate of lowest fused FMR (0: none) */
+    int positions[BEX_CROSSING_MAX_FINGERS]; /* its fingers compared, by position ... */
+    float scores[BEX_CROSSING_MAX_FINGERS];  /* ... and their scores (0..1) */
+    int n;
+    bex_fusion fusion;        /* face and fingers fused at the operating point */
+    int ambiguous;            /* another subject reached the target too: no decision */
+} bex_finger_decision;
+
 /* ---- crossings ----------------------------------------------------------------------------- */
 
 typedef struct bex_entry_request {
@@ -274,6 +301,12 @@ typedef struct bex_entry_request {
     int dim;                       /* floats in each template (bex_engine_dim); 0: BEX_TEMPLATE_DIM.
                                       Both must be the store's (bex_store_template_check):
                                       otherwise BEX_ERR_ARG and nothing is recorded */
+    const bex_finger_capture *fingers; /* the fingers given (rules.h: bex_finger_entry_plan) */
+    int n_fingers;                 /* at most BEX_CROSSING_MAX_FINGERS, one per position */
+    int finger_capture;            /* 1: the booth takes prints: the policy applies (a required
+                                      finger neither given nor declared missing refers the
+                                      entry); 0 with no fingers: prints are not part of it */
+    const bex_finger_policy *finger_policy;   /* NULL: the EES rule (rules.h) */
     const bex_chip *chip;          /* the document's chip as read; NULL: read without a chip
                                       ("no_chip"). With a chip, doc is DG1's MRZ (bex_chip_mrz)
                                       and doc_photo DG2's face (bex_chip_face_image); the chip
@@ -298,6 +331,8 @@ typedef struct bex_entry_result {
     int n_closed;
     int face;                      /* with several faces: the one taken as the holder's (0-based) */
     bex_chip_check chip;           /* the document check (chip.presented 0: "no_chip") */
+    int fingers_asked;             /* 1: prints were part of the entry (finger_capture) */
+    bex_finger_plan fingers;       /* then: taken or why not, enrolled, recorded, referred */
 } bex_entry_result;
 
 /* An arrival (rules.h, bex_entry_decide, says how it is decided). BEX_ERR_ARG for a request
@@ -327,6 +362,11 @@ typedef struct bex_exit_request {
     const char *model;        /* as bex_entry_request: the live template's model (NULL: not
                                  checked beyond dim) and length (0: BEX_TEMPLATE_DIM) */
     int dim;
+    const bex_finger_capture *fingers; /* compared when the face settles nothing (no usable
+                                 photo, or no match): 1:1 with the face's best candidate and
+                                 1:N over the enrolled fingers, fused with the face (rules.h);
+                                 never on a carrier's exit (refused) */
+    int n_fingers;
 } bex_exit_request;
 
 typedef struct bex_exit_result {
@@ -341,6 +381,9 @@ typedef struct bex_exit_result {
     int64_t traveller;        /* matched in the departure's manifest gallery: the traveller's
                                  position on the manifest (1-based, the id a gate's gallery
                                  file gives them); 0: none */
+    bex_finger_decision finger; /* finger.compared 1: the fingers were compared; the exit is
+                                 matched by them when finger.fusion.match (outcome matched,
+                                 match still the face's) */
 } bex_exit_result;
 
 /* A departure (rules.h, bex_exit_decide). BEX_ERR_ARG for an unknown departure, a manifest
@@ -373,6 +416,17 @@ int bex_border_identify(bex_store *st, const float *probe, bex_index_hit hits[5]
 /* As bex_border_identify, with the probe's scan done ahead (bex_store_prescan; NULL: none). */
 int bex_border_identify_from(bex_store *st, const bex_store_scan *pre, const float *probe,
                              bex_index_hit hits[5], size_t *n, bex_match *m, char *err,
+                             size_t errlen);
+
+/* An officer's look-up by fingerprint, recording no crossing: 1:1 with `subject`'s enrolled
+ * fingers (subject > 0: found by the document presented; face_score the face's score against
+ * it, NAN: none, fused) at the store's 1:1 FMR, else 1:N over every non-citizen's enrolled
+ * fingers at FPIR BEX_DEFAULT_FPIR for that gallery's size (port: whose calibration the face
+ * uses; NULL none). fingers: at most BEX_CROSSING_MAX_FINGERS, one per position. An audited
+ * read ("finger_lookup": ids and the decision, no data). BEX_ERR_UNSUPPORTED when the finger
+ * comparator has no calibrated table. */
+int bex_border_finger_lookup(bex_store *st, int64_t subject, const bex_finger_capture *fingers, int n,
+                             float face_score, const char *port, bex_finger_decision *out, char *err,
                              size_t errlen);
 
 /* ---- manifests and gate galleries ------------------------------------------------------ */

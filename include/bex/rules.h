@@ -232,8 +232,10 @@ typedef struct bex_exit_facts {
     bex_match searched[BEX_EXIT_MAX_GALLERIES]; /* the galleries searched, in cascade order */
     int n_searched;
     int64_t open_admission;           /* the matched subject's latest admission open before
-                                         the exit (0: none) */
+                                         the exit (0: none); the finger's subject's when the
+                                         fingers decided */
     int matched_citizen;              /* the matched subject is a citizen */
+    bex_finger_decision finger;       /* the fingers, when the face settled nothing */
 } bex_exit_facts;
 
 typedef struct bex_exit_verdict {
@@ -489,6 +491,24 @@ double bex_calibration_fmr_at(const bex_calibration *c, float score);
  * 1 - (1 - fpir)^(1/n)); fpir itself for n <= 1. */
 double bex_fusion_target_1n(double fpir, long long n);
 
+
+/* One candidate of a finger comparison: its face evidence and its best score per probe finger
+ * (by position) with each score's FMR (bex_calibration_fmr_at on the finger table). */
+typedef struct bex_finger_candidate {
+    int64_t subject;
+    double face_fmr;          /* 1: no face evidence for it */
+    int positions[BEX_CROSSING_MAX_FINGERS];
+    float scores[BEX_CROSSING_MAX_FINGERS];
+    double fmr[BEX_CROSSING_MAX_FINGERS];
+    int n;
+} bex_finger_candidate;
+
+/* The fingers' decision over n candidates at a target FMR: the candidate of lowest fused FMR
+ * (bex_fusion_decide), a match when it reaches the target and no other candidate does (two
+ * subjects that both reach it are ambiguous: no decision, an officer's case). out->subject is
+ * the best candidate whatever the decision (0 when n is 0); gallery and gallery_size are the
+ * caller's. */
+void bex_finger_identify_decide(const bex_finger_candidate *c, int n, double target, bex_finger_decision *out);
 
 /* face_fmr: the face score's FMR (1: none); finger_fmr[n]: each finger comparison's (by
  * position, each finger once). At least one finger is needed for a match: the face alone is

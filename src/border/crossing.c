@@ -13,6 +13,7 @@
 #include "bex/rules.h"
 #include "bex/timestamp.h"
 #include "bex/trust.h"
+#include "border/fingers.h"
 #include "store/records.h"
 #include "util/util.h"
 
@@ -114,7 +115,8 @@ static char *chip_detail(const bex_chip_check *c) {
 static int64_t resolve(int64_t id, int64_t made) { return id == BEX_NEW ? made : id; }
 
 static int entry_record(bex_store *st, const bex_entry_request *rq, const bex_entry_facts *f,
-                        const bex_entry_verdict *v, bex_entry_result *res, char *err, size_t errlen) {
+                        const bex_entry_verdict *v, const bex_finger_plan *fp, bex_entry_result *res, char *err,
+                        size_t errlen) {
     int rc = BEX_OK;
     int64_t subject = v->subject, document = v->document;
     res->new_subject = subject == BEX_NEW;
@@ -177,6 +179,11 @@ static int entry_record(bex_store *st, const bex_entry_request *rq, const bex_en
         rc = bex__insert_sample(st, subject, enc, "document", rq->doc_photo, rq->doc_quality, f->at, rq->doc_image,
                                 rq->doc_image_len,
                                 v->citizen, !v->citizen, NULL, err, errlen);
+    if (rc == BEX_OK && fp) {
+        rc = bex__entry_fingers_record(st, rq, fp, subject, enc, v->citizen, f->at, err, errlen);
+        res->fingers_asked = 1;
+        res->fingers = *fp;
+    }
     if (rc == BEX_OK) {
         char obj[128], det[256];
         snprintf(obj, sizeof obj, "encounter %lld subject %lld document %lld admission %lld", (long long)enc,
@@ -184,10 +191,14 @@ static int entry_record(bex_store *st, const bex_entry_request *rq, const bex_en
         char cal[40] = "";
         if (f->calibration.source == BEX_CALIB_APPLIED)
             snprintf(cal, sizeof cal, ", calibration %lld", f->calibration.id);
-        snprintf(det, sizeof det, "outcome %s, decision %s, %d flags, 1:N over %lld subjects, chip %s%s%s%s",
+        char prints[64] = "";
+        if (fp)
+            snprintf(prints, sizeof prints, ", prints %s (%d enrolled, %d recorded)", bex_prints_name(fp->prints),
+                     fp->n_enrol, fp->n_record);
+        snprintf(det, sizeof det, "outcome %s, decision %s, %d flags, 1:N over %lld subjects, chip %s%s%s%s%s",
                  bex_outcome_name(v->outcome), bex_decision_name(v->decision), v->n_flags, f->gallery_size,
                  bex_chip_check_name(&f->chip), v->citizen ? ", citizen" : "",
-                 v->n_close ? ", earlier admissions closed" : "", cal);
+                 v->n_close ? ", earlier admissions closed" : "", cal, prints);
         rc = bex__audit(st, "entry", obj, det, err, errlen);
     }
     return rc;
@@ -250,6 +261,14 @@ int bex_border_entry(bex_store *st, const bex_entry_request *rq0, bex_entry_resu
     if (rc == BEX_OK && (rq->live || rq->doc_photo || (rq->faces && rq->n_faces > 0)))
         rc = bex_store_template_check(st, rq->model, rq->dim ? rq->dim : BEX_TEMPLATE_DIM, err, errlen);
     if (rc == BEX_OK) rc = bex_entry_check(rq, &f->settings, &f->citizen, err, errlen);
+    /* the fingers given, position by position (each checked for enrolment) */
+    int fingers_asked = rq->finger_capture || rq->n_fingers > 0;
+    bex_finger_state fstates[11];
+    bex_finger_policy fpolicy;
+    if (rq->finger_policy) fpolicy = *rq->finger_policy;
+    else bex_finger_policy_default(&fpolicy);
+    if (rc == BEX_OK && fingers_asked) rc = bex_finger_policy_check(&fpolicy, err, errlen);
+    if (rc == BEX_OK && fingers_asked) rc = bex__entry_finger_states(rq->fingers, rq->n_fingers, fstates, err, errlen);
     if (rc == BEX_OK) rc = bex_time_canonical(rq->at, f->at) == BEX_OK ? BEX_OK : BEX_ERR_ARG;
     if (rc != BEX_OK) {
         bex__free(f);
@@ -268,7 +287,19 @@ int bex_border_entry(bex_store *st, const bex_entry_request *rq0, bex_entry_resu
     if (rc == BEX_OK && rq->chip) rc = chip_check(st, rq->chip, rq->doc->issuing_state, f->at, &f->chip, err, errlen);
     bex_entry_verdict v;
     if (rc == BEX_OK) rc = bex_entry_decide(f, &v, err, errlen);
-    if (rc == BEX_OK) rc = entry_record(st, rq, f, &v, res, err, errlen);
+    bex_finger_plan fplan;
+    if (rc == BEX_OK && fingers_asked) {
+        char day[11];
+        snprintf(day, sizeof day, "%.10s", f->at);
+        bex_finger_entry_plan(&fpolicy, v.citizen, rq->doc->birth_date, day, fstates, &fplan);
+        /* prints the policy asks for and did not get: the officer takes them again or declares
+         * the finger missing before the traveller is admitted */
+        if (fplan.refer && v.decision == BEX_DECISION_ADMITTED) {
+            v.decision = BEX_DECISION_REFERRED;
+            v.admit = 0;
+        }
+    }
+    if (rc == BEX_OK) rc = entry_record(st, rq, f, &v, fingers_asked ? &fplan : NULL, res, err, errlen);
     rc = bex__end(st, rc, "entry_before_commit", err, errlen);
     bex__free(f);
     if (rc != BEX_OK) {
@@ -357,15 +388,34 @@ static int exit_record(bex_store *st, const bex_exit_request *rq, const bex_exit
     if (rc == BEX_OK && v->keep_capture && rq->live)
         rc = bex__insert_sample(st, v->subject, enc, "exit", rq->live, rq->live_quality, f->at, rq->live_image,
                                 rq->live_image_len, 0, v->capture_searchable, NULL, err, errlen);
+    res->finger = f->finger;
+    if (rc == BEX_OK && f->finger.compared)
+        rc = bex__encounter_fingers(st, enc, 0, f->finger.fusion.fused_fmr, err, errlen);
+    /* the exit's fingers are kept as its face capture is: with the subject, or unlinked for
+     * review (the unmatched captures' period) */
+    for (int i = 0; rc == BEX_OK && f->finger.compared && v->keep_capture && i < rq->n_fingers; i++) {
+        const bex_finger_capture *c = &rq->fingers[i];
+        if (!c->t) continue;
+        bex__finger_row r = {.subject = v->subject, .encounter = enc, .source = "exit", .position = c->position,
+                             .state = BEX_FINGER_USABLE, .t = c->t, .quality = c->t->quality,
+                             .problems = c->t->problems, .citizen = f->matched_citizen, .at = f->at,
+                             .image = c->image, .image_len = c->image_len};
+        rc = bex__insert_finger(st, &r, NULL, err, errlen);
+    }
     if (rc == BEX_OK) {
-        char obj[128], det[160];
+        char obj[128], det[256];
         snprintf(obj, sizeof obj, "encounter %lld subject %lld admission %lld", (long long)enc, (long long)v->subject,
                  (long long)res->admission);
         char cal[40] = "";
         if (v->match.calibration_id) snprintf(cal, sizeof cal, ", calibration %lld", v->match.calibration_id);
-        snprintf(det, sizeof det, "outcome %s, gallery %s of %lld, %d flags%s", bex_outcome_name(v->outcome),
+        char fing[96] = "";
+        if (f->finger.compared)
+            snprintf(fing, sizeof fing, ", fingers %s over %lld (fused FMR %.3g%s)",
+                     f->finger.fusion.match ? "matched" : "not matched", f->finger.gallery_size,
+                     f->finger.fusion.fused_fmr, f->finger.ambiguous ? ", ambiguous" : "");
+        snprintf(det, sizeof det, "outcome %s, gallery %s of %lld, %d flags%s%s", bex_outcome_name(v->outcome),
                  v->match.gallery ? bex_gallery_name(v->match.gallery) : "none", v->match.gallery_size, v->n_flags,
-                 cal);
+                 cal, fing);
         rc = bex__audit(st, "exit", obj, det, err, errlen);
     }
     return rc;
@@ -374,6 +424,14 @@ static int exit_record(bex_store *st, const bex_exit_request *rq, const bex_exit
 int bex_border_exit(bex_store *st, const bex_exit_request *rq0, bex_exit_result *res, char *err, size_t errlen) {
     memset(res, 0, sizeof *res);
     res->match.score = res->match.threshold = NAN;
+    if (rq0->carrier && rq0->n_fingers) {
+        snprintf(err, errlen, "a carrier's exit takes no fingerprints: carriers never send or receive them");
+        return BEX_ERR_ARG;
+    }
+    if (rq0->n_fingers < 0 || rq0->n_fingers > BEX_CROSSING_MAX_FINGERS || (rq0->n_fingers && !rq0->fingers)) {
+        snprintf(err, errlen, "an exit takes 0 to %d fingers, one per position", BEX_CROSSING_MAX_FINGERS);
+        return BEX_ERR_ARG;
+    }
     /* a carrier's exit: at its own departure's port, now (rules.h: bex_carrier_exit_check) */
     bex_exit_request carrier_rq;
     const bex_exit_request *rq = rq0;
@@ -436,6 +494,21 @@ int bex_border_exit(bex_store *st, const bex_exit_request *rq0, bex_exit_result 
     if (rc == BEX_OK && rq->live) rc = exit_search(st, rq, &f, err, errlen);
     if (rc == BEX_OK && f.n_searched && f.searched[f.n_searched - 1].match)
         rc = bex__open_admission(st, f.searched[f.n_searched - 1].subject, f.at, &f.open_admission, err, errlen);
+    /* the face settled nothing: the fingers, fused with what the face said of its best candidate */
+    const bex_match *last = f.n_searched ? &f.searched[f.n_searched - 1] : NULL;
+    if (rc == BEX_OK && rq->n_fingers > 0 && bex_finger_needed(rq->live != NULL, last)) {
+        bex_calibration cal;
+        bex_operating_point vop;
+        double fpir = BEX_DEFAULT_FPIR;
+        rc = bex__operating_points(st, rq->port, &cal, &vop, &fpir, err, errlen);
+        int64_t face_subject = last && last->subject > 0 && !isnan(last->score) ? last->subject : 0;
+        double face_fmr = face_subject ? bex_calibration_fmr_at(&cal, last->score) : 1.0;
+        if (rc == BEX_OK)
+            rc = bex__finger_compare(st, rq->fingers, rq->n_fingers, 0, face_subject, face_fmr, fpir, vop.target,
+                                     &f.finger, err, errlen);
+        if (rc == BEX_OK && f.finger.fusion.match && !f.finger.ambiguous)
+            rc = bex__open_admission(st, f.finger.subject, f.at, &f.open_admission, err, errlen);
+    }
     bex_exit_verdict v;
     if (rc == BEX_OK) rc = bex_exit_decide(&f, &v, err, errlen);
     if (rc == BEX_OK) rc = exit_record(st, rq, &f, kind, &v, res, err, errlen);

@@ -64,7 +64,16 @@ int bex_exit_decide(const bex_exit_facts *f, bex_exit_verdict *out, char *err, s
         if (f->searched[i].match) break;
     }
     bex_flag_plan *p;
-    if (!rq->live) {
+    /* the fingers settle what the face could not (rules.h: bex_finger_needed, fusion) */
+    int by_finger = f->finger.compared && f->finger.fusion.match && f->finger.subject > 0 && !rq->carrier &&
+                    !v.match.match;
+    if (by_finger) {
+        v.outcome = BEX_OUTCOME_MATCHED;
+        v.subject = f->finger.subject;
+        v.admission = f->open_admission;
+        v.keep_capture = 1;
+        v.capture_searchable = 0; /* a face that did not match them joins no gallery */
+    } else if (!rq->live) {
         v.outcome = BEX_OUTCOME_NO_PHOTO;
         if ((p = add_flag(&v, BEX_FLAG_NO_PHOTO, 0)))
             snprintf(p->detail, sizeof p->detail, "exit without a usable photo (%.60s): nobody was searched for",

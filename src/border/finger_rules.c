@@ -187,3 +187,39 @@ void bex_fusion_decide(double face_fmr, const double *finger_fmr, int n, double 
     snprintf(out->operating_point, sizeof out->operating_point, "fused FMR %g (%s%d finger%s)", target,
              out->face_fmr < 1.0 ? "face x " : "", out->fingers, out->fingers == 1 ? "" : "s");
 }
+
+void bex_finger_identify_decide(const bex_finger_candidate *c, int n, double target, bex_finger_decision *out) {
+    bex_gallery g = out->gallery;
+    long long size = out->gallery_size;
+    memset(out, 0, sizeof *out);
+    out->gallery = g;
+    out->gallery_size = size;
+    out->compared = 1;
+    int best = -1, reached = 0;
+    bex_fusion f, fb;
+    memset(&fb, 0, sizeof fb);
+    for (int i = 0; i < n; i++) {
+        bex_fusion_decide(c[i].face_fmr, c[i].fmr, c[i].n, target, &f);
+        reached += f.match;
+        if (best < 0 || f.fused_fmr < fb.fused_fmr ||
+            (f.fused_fmr == fb.fused_fmr && c[i].subject < c[best].subject)) {
+            best = i;
+            fb = f;
+        }
+    }
+    if (best < 0) {
+        bex_fusion_decide(1.0, NULL, 0, target, &out->fusion);
+        return;
+    }
+    out->subject = c[best].subject;
+    out->n = c[best].n > BEX_CROSSING_MAX_FINGERS ? BEX_CROSSING_MAX_FINGERS : c[best].n;
+    for (int k = 0; k < out->n; k++) {
+        out->positions[k] = c[best].positions[k];
+        out->scores[k] = c[best].scores[k];
+    }
+    out->fusion = fb;
+    if (fb.match && reached > 1) {
+        out->ambiguous = 1;
+        out->fusion.match = 0;
+    }
+}

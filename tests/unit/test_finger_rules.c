@@ -272,6 +272,53 @@ TEST(fusion_through_tables) {
     CHECK(v.face_fmr == 1.0);
 }
 
+
+static bex_finger_candidate cand(int64_t subject, double face, double f1, double f2, int n) {
+    bex_finger_candidate c;
+    memset(&c, 0, sizeof c);
+    c.subject = subject;
+    c.face_fmr = face;
+    c.n = n;
+    c.positions[0] = 2;
+    c.positions[1] = 3;
+    c.scores[0] = 0.5f;
+    c.scores[1] = 0.4f;
+    c.fmr[0] = f1;
+    c.fmr[1] = f2;
+    return c;
+}
+
+TEST(identify_decide) {
+    bex_finger_decision d;
+    /* nobody to compare with */
+    memset(&d, 0, sizeof d);
+    d.gallery = BEX_GALLERY_ALL;
+    d.gallery_size = 0;
+    bex_finger_identify_decide(NULL, 0, 0.001, &d);
+    CHECK(d.compared == 1 && d.subject == 0 && d.fusion.match == 0 && d.gallery == BEX_GALLERY_ALL);
+    /* one candidate reaches the target, the others do not: it is the match */
+    bex_finger_candidate c[3] = {cand(7, 1.0, 0.1, 1.0, 2), cand(9, 1.0, 0.001, 0.01, 2), cand(4, 0.5, 1.0, 0, 1)};
+    memset(&d, 0, sizeof d);
+    d.gallery = BEX_GALLERY_ALL;
+    d.gallery_size = 3;
+    bex_finger_identify_decide(c, 3, 0.0001, &d);
+    CHECK(d.subject == 9 && d.fusion.match == 1 && d.ambiguous == 0);
+    CHECK_NEAR(d.fusion.fused_fmr, 1e-5, 1e-15);
+    CHECK(d.n == 2 && d.positions[0] == 2 && d.positions[1] == 3);
+    CHECK(d.gallery == BEX_GALLERY_ALL && d.gallery_size == 3);
+    /* the best does not reach it: no match, the best is still named for the officer */
+    bex_finger_identify_decide(c, 3, 1e-6, &d);
+    CHECK(d.subject == 9 && d.fusion.match == 0);
+    /* two reach it: ambiguous, no decision */
+    c[0] = cand(7, 0.01, 0.001, 1.0, 2);
+    bex_finger_identify_decide(c, 3, 0.0001, &d);
+    CHECK(d.fusion.match == 0 && d.ambiguous == 1);
+    /* the face's evidence breaks nothing it should not: a weak face and a finger together */
+    bex_finger_candidate one = cand(5, 0.05, 0.001, 0, 1);
+    bex_finger_identify_decide(&one, 1, 0.0001, &d);
+    CHECK(d.subject == 5 && d.fusion.match == 1);
+}
+
 int main(void) {
     RUN(policy_default_is_ees);
     RUN(age_years);
@@ -282,5 +329,6 @@ int main(void) {
     RUN(target_1n);
     RUN(fusion_table);
     RUN(fusion_through_tables);
+    RUN(identify_decide);
     return test_summary();
 }

@@ -31,8 +31,8 @@
 #define PORT "JFK"
 /* the newest migration in src/store/sql/, and how many there are (each writes one "migrate" row
  * to the audit log): 001-007 */
-#define NEWEST_SCHEMA 14
-#define MIGRATIONS 14
+#define NEWEST_SCHEMA 15
+#define MIGRATIONS 15
 
 /* ---- synthetic templates ---- */
 
@@ -3195,6 +3195,303 @@ TEST(store_on_a_512_float_model) {
 
 /* the console's sessions in the store (014): by the token's hash, a key's share and the total
  * bounded, idle and absolute expiry, sign-out, a key's sessions ended together */
+/* ---- fingerprints (issue 17) ---- */
+
+/* a synthetic print: n minutiae over a 300 x 360 area of a 512 x 512 image, 10 px apart */
+static void finger_print(bex_finger_template *t, int position, int n) {
+    memset(t, 0, sizeof *t);
+    t->width = 512;
+    t->height = 512;
+    t->finger_position = (uint8_t)position;
+    t->quality = 70;
+    t->area_px = 300 * 360;
+    int tries = 0;
+    while (t->n < n && tries++ < 100000) {
+        int x = 106 + (int)(rnd() * 300), y = 76 + (int)(rnd() * 360), ok = 1;
+        for (int i = 0; i < t->n && ok; i++) {
+            int dx = t->m[i].x - x, dy = t->m[i].y - y;
+            if (dx * dx + dy * dy < 100) ok = 0;
+        }
+        if (!ok) continue;
+        bex_minutia *m = &t->m[t->n++];
+        m->x = (uint16_t)x;
+        m->y = (uint16_t)y;
+        m->angle = (uint8_t)(rnd() * 256);
+        m->type = (uint8_t)(1 + (rnd() < 0.5));
+        m->quality = 60;
+    }
+}
+
+/* another impression of the same finger: moved a little, a pixel or two of noise, a few lost */
+static void finger_again(const bex_finger_template *a, bex_finger_template *b) {
+    memset(b, 0, sizeof *b);
+    *b = *a;
+    b->n = 0;
+    int tx = (int)(rnd() * 9) - 4, ty = (int)(rnd() * 9) - 4;
+    for (int i = 0; i < a->n; i++) {
+        if (rnd() < 0.1) continue;
+        bex_minutia m = a->m[i];
+        m.x = (uint16_t)(m.x + tx + (int)(rnd() * 3) - 1);
+        m.y = (uint16_t)(m.y + ty + (int)(rnd() * 3) - 1);
+        m.angle = (uint8_t)(m.angle + (int)(rnd() * 5) - 2);
+        b->m[b->n++] = m;
+    }
+}
+
+static long long finger_rows(const char *p, const char *where, int64_t id) {
+    return sql_int(p, "SELECT count(*) FROM finger_samples WHERE %s = %lld", where, (long long)id);
+}
+
+TEST(finger_blob_round_trip) {
+    bex_finger_template t, u;
+    finger_print(&t, 7, 45);
+    t.problems = BEX_FINGER_TOO_DRY | BEX_FINGER_PARTIAL;
+    uint8_t blob[BEX_FINGER_BLOB_MAX];
+    size_t len = bex_finger_blob_write(&t, blob);
+    CHECK(len == 20 + 7 * 45);
+    char err[256];
+    CHECK(bex_finger_blob_read(blob, len, &u, err, sizeof err) == BEX_OK);
+    CHECK(u.n == t.n && u.width == t.width && u.finger_position == 7 && u.quality == t.quality &&
+          u.problems == t.problems && u.area_px == t.area_px);
+    CHECK(!memcmp(u.m, t.m, sizeof t.m[0] * (size_t)t.n));
+    /* damaged blobs are refused, never read past */
+    CHECK(bex_finger_blob_read(blob, len - 1, &u, err, sizeof err) == BEX_ERR_CORRUPT);
+    CHECK(bex_finger_blob_read(blob, 10, &u, err, sizeof err) == BEX_ERR_CORRUPT);
+    blob[0] = 'X';
+    CHECK(bex_finger_blob_read(blob, len, &u, err, sizeof err) == BEX_ERR_CORRUPT && strstr(err, "BXF1"));
+    blob[0] = 'B';
+    blob[20] = 0xff; /* a minutia's x beyond the image */
+    blob[21] = 0xff;
+    CHECK(bex_finger_blob_read(blob, len, &u, err, sizeof err) == BEX_ERR_CORRUPT);
+}
+
+/* Fingers at entries (the EES policy: four right fingers from age 12, none from citizens),
+ * exits settled by a finger when the face fails, an officer's look-up, and retention, purge,
+ * erasure and merges treating finger samples as face samples. */
+TEST(fingers_at_the_border) {
+    char p[512];
+    bex_store *st = fresh_store(p);
+    if (!st) return;
+    char err[512];
+    CHECK(bex_border_set_retention(st, "images", 86400, err, sizeof err) == BEX_OK);
+    person a = person_new(), b = person_new(), kid = person_new(), cit = person_new(), stranger = person_new();
+    bex_mrz pa = passport("XF0000001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
+    bex_mrz pb = passport("XF0000002", "TESTB", "BEN", "1981-02-28", "2031-05-01");
+    bex_mrz pk = passport("XF0000003", "TESTK", "KIM", "2016-03-01", "2031-05-01");
+    bex_finger_template a2, a3, a2x, a3x, b2, b2x, k2, s2, s3;
+    finger_print(&a2, 2, 45);
+    finger_print(&a3, 3, 45);
+    finger_print(&b2, 2, 45);
+    finger_print(&k2, 2, 45);
+    finger_print(&s2, 2, 45);
+    finger_print(&s3, 3, 45);
+    finger_again(&a2, &a2x);
+    finger_again(&a3, &a3x);
+    finger_again(&b2, &b2x);
+    static const unsigned char img[] = "not an image, kept as the face's would be";
+
+    /* A: index and middle enrolled, ring and little declared missing: admitted */
+    float live[DIM], photo[DIM];
+    capture(&a, live);
+    capture(&a, photo);
+    bex_entry_request rq;
+    entry_init(&rq, &pa, live, photo, "2026-05-01T10:00:00Z", "2026-06-01");
+    bex_finger_capture fa[4] = {{2, &a2, img, sizeof img}, {3, &a3, NULL, 0}, {4, NULL, NULL, 0}, {5, NULL, NULL, 0}};
+    rq.fingers = fa;
+    rq.n_fingers = 4;
+    rq.finger_capture = 1;
+    bex_entry_result ea;
+    CHECK(bex_border_entry(st, &rq, &ea, err, sizeof err) == BEX_OK);
+    CHECK(ea.fingers_asked && ea.fingers.prints == BEX_PRINTS_TAKEN && ea.fingers.n_enrol == 2 &&
+          ea.fingers.n_record == 2 && !ea.fingers.refer);
+    CHECK(ea.decision == BEX_DECISION_ADMITTED && ea.admission > 0);
+    CHECK(finger_rows(p, "subject_id", ea.subject) == 4);
+    CHECK(sql_int(p, "SELECT count(*) FROM finger_samples WHERE subject_id = %lld AND status = 'missing'",
+                  (long long)ea.subject) == 2);
+    CHECK(sql_int(p, "SELECT count(*) FROM encounters WHERE id = %lld AND prints = 'taken'", (long long)ea.encounter) == 1);
+    bex_finger_sample *fs = NULL;
+    size_t nfs = 0;
+    CHECK(bex_store_finger_samples(st, ea.subject, &fs, &nfs, err, sizeof err) == BEX_OK && nfs == 4);
+    CHECK(nfs == 4 && fs[0].position == 2 && !strcmp(fs[0].status, "enrolled") && fs[0].has_image == 1);
+    CHECK(nfs == 4 && fs[1].position == 3 && fs[1].has_image == 0 && !strcmp(fs[2].status, "missing"));
+    bex_finger_template back;
+    int found = 0;
+    CHECK(nfs && bex_store_finger_template(st, fs[0].id, &back, &found, err, sizeof err) == BEX_OK && found &&
+          back.n == a2.n && !memcmp(back.m, a2.m, sizeof a2.m[0] * (size_t)a2.n));
+    CHECK(nfs > 2 && bex_store_finger_template(st, fs[2].id, &back, &found, err, sizeof err) == BEX_OK && !found);
+    free(fs);
+
+    /* B: only the index given, nothing declared: referred, the index kept */
+    capture(&b, live);
+    capture(&b, photo);
+    entry_init(&rq, &pb, live, photo, "2026-05-01T10:05:00Z", "2026-06-01");
+    bex_finger_capture fb[1] = {{2, &b2, NULL, 0}};
+    rq.fingers = fb;
+    rq.n_fingers = 1;
+    bex_entry_result eb;
+    CHECK(bex_border_entry(st, &rq, &eb, err, sizeof err) == BEX_OK);
+    CHECK(eb.fingers.refer && eb.decision == BEX_DECISION_REFERRED && eb.admission == 0);
+    CHECK(finger_rows(p, "subject_id", eb.subject) == 1);
+    int64_t badm = 0;
+    CHECK(bex_border_decide_entry(st, eb.encounter, BEX_DECISION_ADMITTED, &badm, err, sizeof err) == BEX_OK && badm);
+
+    /* a child of ten: prints not taken, nothing kept */
+    capture(&kid, live);
+    capture(&kid, photo);
+    entry_init(&rq, &pk, live, photo, "2026-05-01T10:10:00Z", "2026-06-01");
+    bex_finger_capture fk[1] = {{2, &k2, NULL, 0}};
+    rq.fingers = fk;
+    rq.n_fingers = 1;
+    bex_entry_result ek;
+    CHECK(bex_border_entry(st, &rq, &ek, err, sizeof err) == BEX_OK);
+    CHECK(ek.fingers.prints == BEX_PRINTS_UNDER_AGE && ek.decision == BEX_DECISION_ADMITTED);
+    CHECK(finger_rows(p, "subject_id", ek.subject) == 0);
+    CHECK(sql_int(p, "SELECT count(*) FROM encounters WHERE id = %lld AND prints = 'under_age'", (long long)ek.encounter) == 1);
+
+    /* a citizen: prints not taken */
+    bex_mrz pc = passport_of("USA", "XF0000004", "TESTC", "CORA", "1970-01-01");
+    capture(&cit, live);
+    capture(&cit, photo);
+    entry_init(&rq, &pc, live, photo, "2026-05-01T10:15:00Z", NULL);
+    rq.admission_class = NULL;
+    rq.fingers = fk;
+    rq.n_fingers = 1;
+    bex_entry_result ec;
+    CHECK(bex_border_entry(st, &rq, &ec, err, sizeof err) == BEX_OK);
+    CHECK(ec.citizen && ec.fingers.prints == BEX_PRINTS_CITIZEN && finger_rows(p, "subject_id", ec.subject) == 0);
+
+    /* bad fingers are refused before anything is recorded */
+    long long encounters = sql_int(p, "SELECT count(*) FROM encounters");
+    bex_finger_capture bad[2] = {{2, &b2, NULL, 0}, {2, &b2, NULL, 0}};
+    entry_init(&rq, &pb, live, photo, "2026-05-01T10:20:00Z", "2026-06-01");
+    rq.fingers = bad;
+    rq.n_fingers = 2;
+    bex_entry_result ebad;
+    CHECK(bex_border_entry(st, &rq, &ebad, err, sizeof err) == BEX_ERR_ARG && strstr(err, "twice"));
+    bad[1].position = 11;
+    CHECK(bex_border_entry(st, &rq, &ebad, err, sizeof err) == BEX_ERR_ARG && strstr(err, "11"));
+    CHECK(sql_int(p, "SELECT count(*) FROM encounters") == encounters);
+
+    /* A leaves with no usable photo: the fingers settle it */
+    bex_exit_request xr;
+    exit_init(&xr, NULL, "2026-05-20T09:00:00Z", NULL);
+    xr.live_failure = "no_face";
+    bex_finger_capture xa[2] = {{2, &a2x, NULL, 0}, {3, &a3x, NULL, 0}};
+    xr.fingers = xa;
+    xr.n_fingers = 2;
+    bex_exit_result x;
+    CHECK(bex_border_exit(st, &xr, &x, err, sizeof err) == BEX_OK);
+    if (x.outcome != BEX_OUTCOME_MATCHED)
+        printf("  finger exit: subject %lld, fused %g, target %g, n %d, scores %.3f %.3f\n", (long long)x.finger.subject,
+               x.finger.fusion.fused_fmr, x.finger.fusion.target, x.finger.n, x.finger.scores[0], x.finger.scores[1]);
+    CHECK(x.finger.compared && x.finger.gallery == BEX_GALLERY_ALL && x.finger.gallery_size == 2);
+    CHECK(x.outcome == BEX_OUTCOME_MATCHED && x.subject == ea.subject && x.admission == ea.admission);
+    CHECK(x.finger.fusion.match && x.finger.n == 2 && !find_flag(x.flags, x.n_flags, "no_photo"));
+    CHECK(sql_int(p, "SELECT count(*) FROM encounters WHERE id = %lld AND finger_fmr IS NOT NULL",
+                  (long long)x.encounter) == 1);
+    CHECK(sql_int(p, "SELECT count(*) FROM finger_samples WHERE encounter_id = %lld AND subject_id = %lld AND "
+                  "source = 'exit'", (long long)x.encounter, (long long)ea.subject) == 2);
+
+    /* a stranger's fingers and a stranger's face: no match, the capture kept unlinked for review */
+    capture(&stranger, live);
+    exit_init(&xr, live, "2026-05-20T10:00:00Z", NULL);
+    bex_finger_capture xs[2] = {{2, &s2, NULL, 0}, {3, &s3, NULL, 0}};
+    xr.fingers = xs;
+    xr.n_fingers = 2;
+    CHECK(bex_border_exit(st, &xr, &x, err, sizeof err) == BEX_OK);
+    CHECK(x.finger.compared && !x.finger.fusion.match && x.outcome == BEX_OUTCOME_NOT_MATCHED && x.subject == 0);
+    const bex_flag *nm = find_flag(x.flags, x.n_flags, "not_matched");
+    CHECK(nm != NULL);
+    int64_t nm_id = nm ? nm->id : 0;
+    int64_t unmatched_enc = x.encounter;
+    CHECK(sql_int(p, "SELECT count(*) FROM finger_samples WHERE encounter_id = %lld AND subject_id IS NULL",
+                  (long long)unmatched_enc) == 2);
+
+    /* B leaves with another person's face: B's finger settles it */
+    capture(&stranger, live);
+    exit_init(&xr, live, "2026-05-21T10:00:00Z", NULL);
+    bex_finger_capture xb[1] = {{2, &b2x, NULL, 0}};
+    xr.fingers = xb;
+    xr.n_fingers = 1;
+    CHECK(bex_border_exit(st, &xr, &x, err, sizeof err) == BEX_OK);
+    if (x.outcome != BEX_OUTCOME_MATCHED)
+        printf("  one-finger exit: subject %lld, fused %g, target %g\n", (long long)x.finger.subject,
+               x.finger.fusion.fused_fmr, x.finger.fusion.target);
+    CHECK(x.outcome == BEX_OUTCOME_MATCHED && x.subject == eb.subject && x.admission == badm);
+
+    /* a face that matches needs no finger: not compared */
+    CHECK(enter_person(st, &a, &pa, 1, "2026-05-25T10:00:00Z", "2026-06-20", &ea) == BEX_OK);
+    capture(&a, live);
+    exit_init(&xr, live, "2026-05-26T10:00:00Z", NULL);
+    xr.fingers = xs; /* even a stranger's fingers: never looked at */
+    xr.n_fingers = 2;
+    CHECK(bex_border_exit(st, &xr, &x, err, sizeof err) == BEX_OK);
+    CHECK(x.outcome == BEX_OUTCOME_MATCHED && x.subject == ea.subject && !x.finger.compared);
+
+    /* a carrier's exit never carries prints */
+    exit_init(&xr, live, NULL, "NO-SUCH-DEPARTURE");
+    xr.carrier = "BX";
+    xr.fingers = xa;
+    xr.n_fingers = 2;
+    CHECK(bex_border_exit(st, &xr, &x, err, sizeof err) == BEX_ERR_ARG && strstr(err, "fingerprints"));
+
+    /* an officer's look-up: 1:1 with the document's holder, 1:N without a document */
+    bex_finger_decision d;
+    CHECK(bex_border_finger_lookup(st, ea.subject, xa, 2, NAN, PORT, &d, err, sizeof err) == BEX_OK);
+    CHECK(d.gallery == BEX_GALLERY_HOLDER && d.subject == ea.subject && d.fusion.match);
+    CHECK(bex_border_finger_lookup(st, eb.subject, xa, 2, NAN, PORT, &d, err, sizeof err) == BEX_OK);
+    CHECK(d.subject == eb.subject && !d.fusion.match);
+    CHECK(bex_border_finger_lookup(st, 0, xa, 2, NAN, NULL, &d, err, sizeof err) == BEX_OK);
+    CHECK(d.gallery == BEX_GALLERY_ALL && d.subject == ea.subject && d.fusion.match);
+    CHECK(bex_border_finger_lookup(st, 99999, xa, 2, NAN, NULL, &d, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE action = 'finger_lookup'") == 3);
+
+    /* retention: the unmatched exit's fingers are kept while its flag is open, then go at the
+     * unmatched captures' period; images at the images' period */
+    bex_purge_result pr;
+    CHECK(bex_border_purge(st, "2026-05-21T12:00:00Z", &pr, err, sizeof err) == BEX_OK);
+    CHECK(finger_rows(p, "encounter_id", unmatched_enc) == 2);
+    CHECK(pr.finger_images == 1); /* A's index image, a day old */
+    CHECK(sql_int(p, "SELECT count(*) FROM finger_samples WHERE image IS NOT NULL") == 0);
+    CHECK(nm_id && bex_border_flag_status(st, nm_id, BEX_FLAG_CLEARED, err, sizeof err) == BEX_OK);
+    CHECK(bex_border_purge(st, "2026-05-21T12:00:00Z", &pr, err, sizeof err) == BEX_OK);
+    CHECK(pr.finger_samples == 2 && finger_rows(p, "encounter_id", unmatched_enc) == 0);
+
+    /* a merge carries finger samples, an unmerge puts them back */
+    long long b_fingers = finger_rows(p, "subject_id", eb.subject);
+    CHECK(b_fingers == 2); /* the entry's index and the exit's */
+    int64_t mg = 0;
+    CHECK(bex_border_merge(st, ek.subject, eb.subject, &mg, err, sizeof err) == BEX_OK);
+    CHECK(finger_rows(p, "subject_id", eb.subject) == 0 && finger_rows(p, "subject_id", ek.subject) == b_fingers);
+    CHECK(bex_border_unmerge(st, mg, err, sizeof err) == BEX_OK);
+    CHECK(finger_rows(p, "subject_id", eb.subject) == b_fingers && finger_rows(p, "subject_id", ek.subject) == 0);
+
+    /* erasure: the fingers go with the faces */
+    long long faces = sql_int(p, "SELECT count(*) FROM samples WHERE subject_id = %lld", (long long)ea.subject);
+    long long fingers = finger_rows(p, "subject_id", ea.subject);
+    CHECK(fingers == 6);
+    long long erased = 0;
+    CHECK(bex_border_erase_biometrics(st, ea.subject, &erased, err, sizeof err) == BEX_OK);
+    CHECK(erased == faces + fingers && finger_rows(p, "subject_id", ea.subject) == 0);
+    exit_init(&xr, NULL, "2026-05-27T09:00:00Z", NULL);
+    xr.fingers = xa;
+    xr.n_fingers = 2;
+    CHECK(bex_border_exit(st, &xr, &x, err, sizeof err) == BEX_OK && x.subject != ea.subject);
+
+    /* reclassified as a citizen: B's fingers fall under the citizens' period */
+    CHECK(bex_border_reclassify_citizen(st, eb.subject, err, sizeof err) == BEX_OK);
+    CHECK(sql_int(p, "SELECT count(*) FROM finger_samples WHERE subject_id = %lld AND citizen = 0",
+                  (long long)eb.subject) == 0);
+    CHECK(bex_border_purge(st, "2026-06-30T00:00:00Z", &pr, err, sizeof err) == BEX_OK);
+    CHECK(finger_rows(p, "subject_id", eb.subject) == 0 && pr.finger_samples >= 2);
+
+    /* the audit names no finger data: positions and counts only */
+    CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE detail LIKE '%%prints taken%%'") >= 2);
+    CHECK(audit_ok(st));
+    bex_store_close(st);
+    db_remove(p);
+}
+
 TEST(console_sessions_kept_by_hash) {
     char p[512], err[512], key[65];
     bex_store *st = fresh_store(p);
@@ -3285,6 +3582,8 @@ int main(void) {
     RUN(citizens_matched_with_the_document_alone_and_purged);
     RUN(reclassify_erase_merge_lookup);
     RUN(manifest_names_compared_as_names);
+    RUN(finger_blob_round_trip);
+    RUN(fingers_at_the_border);
     RUN(migrates_a_version_2_store);
     RUN(search_ignores_another_models_templates);
     RUN(search_scanned_ahead);

@@ -1,0 +1,284 @@
+/*
+ * fingers.c - fingerprints at the border (border.h): an entry's fingers recorded as its plan says
+ * (rules.h: bex_finger_entry_plan), and the comparison an exit or an officer's look-up turns to
+ * when the face settles nothing: 1:1 with one subject's enrolled fingers by position, or 1:N
+ * over every non-citizen's, each score turned into its calibrated FMR (the finger table of
+ * finger.h, the face's of the store) and fused (rules.h: bex_finger_identify_decide). Gather
+ * and record only: the rules decide.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bex/finger.h"
+#include "bex/rules.h"
+#include "border/fingers.h"
+#include "store/records.h"
+#include "util/util.h"
+
+#define FINGER_GALLERY_MAX 1000000 /* enrolled templates one comparison reads */
+#define FINGER_HITS 16              /* 1:N hits kept per probe finger */
+
+/* ---- the finger table ---- */
+
+int bex__finger_table(bex_calibration *c, bex_calibration_row rows[BEX_FINGER_TABLE_ROWS]) {
+    memset(c, 0, sizeof *c);
+    size_t n = 0;
+    /* ten targets a decade from 0.1 down, until the table's evidence ends */
+    for (int k = 10; k <= 80 && n < BEX_FINGER_TABLE_ROWS; k++) {
+        double target = pow(10.0, -k / 10.0);
+        float thr;
+        double measured = NAN;
+        char err[160];
+        if (bex_finger_threshold(target, &thr, &measured, err, sizeof err) != BEX_OK) break;
+        if (n && thr <= rows[n - 1].threshold) { /* the same table row: the stricter target's */
+            continue;
+        }
+        memset(&rows[n], 0, sizeof rows[n]);
+        rows[n].target = target;
+        rows[n].threshold = thr;
+        rows[n].upper95 = measured;
+        rows[n].fnmr = NAN;
+        rows[n].heldout_fmr = NAN;
+        n++;
+    }
+    c->rows = rows;
+    c->n_rows = n;
+    c->source = BEX_CALIB_MODEL_FILE;
+    snprintf(c->name, sizeof c->name, "finger table (FVC2002 DB1-DB4 B)");
+    return n ? BEX_OK : BEX_ERR_UNSUPPORTED;
+}
+
+/* ---- entries ---- */
+
+int bex__entry_finger_states(const bex_finger_capture *fingers, int n, bex_finger_state states[11], char *err,
+                             size_t errlen) {
+    memset(states, 0, 11 * sizeof *states);
+    if (n < 0 || n > BEX_CROSSING_MAX_FINGERS)
+        return bex__fail(err, errlen, BEX_ERR_LIMIT, "%d fingers given: at most %d, one per finger position", n,
+                         BEX_CROSSING_MAX_FINGERS);
+    for (int i = 0; i < n; i++) {
+        int pos = fingers[i].position;
+        if (pos < 1 || pos > 10)
+            return bex__fail(err, errlen, BEX_ERR_ARG, "finger position %d is not one of 1 (right thumb) to 10 (left "
+                             "little finger)", pos);
+        if (states[pos] != BEX_FINGER_NOT_GIVEN)
+            return bex__fail(err, errlen, BEX_ERR_ARG, "finger position %d is given twice", pos);
+        if (!fingers[i].t) {
+            states[pos] = BEX_FINGER_MISSING;
+            continue;
+        }
+        char why[160];
+        states[pos] = bex_finger_enrol_check(fingers[i].t, why, sizeof why) == BEX_OK ? BEX_FINGER_USABLE
+                                                                                      : BEX_FINGER_UNUSABLE;
+    }
+    return BEX_OK;
+}
+
+static const bex_finger_capture *given(const bex_finger_capture *fingers, int n, int pos) {
+    for (int i = 0; i < n; i++)
+        if (fingers[i].position == pos) return &fingers[i];
+    return NULL;
+}
+
+int bex__entry_fingers_record(bex_store *st, const bex_entry_request *rq, const bex_finger_plan *plan,
+                              int64_t subject, int64_t encounter, int citizen, const char *at, char *err,
+                              size_t errlen) {
+    int rc = bex__encounter_fingers(st, encounter, plan->prints, NAN, err, errlen);
+    if (rc != BEX_OK || plan->prints != BEX_PRINTS_TAKEN) return rc;
+    for (int i = 0; rc == BEX_OK && i < plan->n_enrol; i++) {
+        const bex_finger_capture *c = given(rq->fingers, rq->n_fingers, plan->enrol[i]);
+        if (!c || !c->t) continue;
+        bex__finger_row r = {.subject = subject, .encounter = encounter, .source = "entry", .position = c->position,
+                             .state = BEX_FINGER_USABLE, .t = c->t, .quality = c->t->quality,
+                             .problems = c->t->problems, .citizen = citizen, .at = at, .image = c->image,
+                             .image_len = c->image_len};
+        rc = bex__insert_finger(st, &r, NULL, err, errlen);
+    }
+    for (int i = 0; rc == BEX_OK && i < plan->n_record; i++) {
+        const bex_finger_capture *c = given(rq->fingers, rq->n_fingers, plan->record[i]);
+        bex__finger_row r = {.subject = subject, .encounter = encounter, .source = "entry",
+                             .position = plan->record[i], .state = plan->record_state[i], .citizen = citizen,
+                             .at = at};
+        if (c && c->t) { /* the failed capture's quality and problems, not its template */
+            r.quality = c->t->quality;
+            r.problems = c->t->problems;
+        }
+        rc = bex__insert_finger(st, &r, NULL, err, errlen);
+    }
+    return rc;
+}
+
+/* ---- comparisons ---- */
+
+typedef struct probe {
+    int position;
+    const bex_finger_template *t;
+    bex_finger_prepared *p;
+} probe;
+
+static int cand_index(bex_finger_candidate *c, int *n, int max, int64_t subject) {
+    for (int i = 0; i < *n; i++)
+        if (c[i].subject == subject) return i;
+    if (*n == max) return -1;
+    memset(&c[*n], 0, sizeof c[*n]);
+    c[*n].subject = subject;
+    c[*n].face_fmr = 1.0;
+    return (*n)++;
+}
+
+/* a candidate's score for a probe position: its best over its templates of that position */
+static void cand_score(bex_finger_candidate *c, int position, float score, const bex_calibration *table) {
+    for (int k = 0; k < c->n; k++)
+        if (c->positions[k] == position) {
+            if (score > c->scores[k]) {
+                c->scores[k] = score;
+                c->fmr[k] = bex_calibration_fmr_at(table, score);
+            }
+            return;
+        }
+    if (c->n == BEX_CROSSING_MAX_FINGERS) return;
+    c->positions[c->n] = position;
+    c->scores[c->n] = score;
+    c->fmr[c->n] = bex_calibration_fmr_at(table, score);
+    c->n++;
+}
+
+int bex__finger_compare(bex_store *st, const bex_finger_capture *fingers, int n, int64_t subject,
+                        int64_t face_subject, double face_fmr, double fpir, double fmr_1to1,
+                        bex_finger_decision *out, char *err, size_t errlen) {
+    memset(out, 0, sizeof *out);
+    if (n < 0 || n > BEX_CROSSING_MAX_FINGERS)
+        return bex__fail(err, errlen, BEX_ERR_LIMIT, "%d fingers given: at most %d", n, BEX_CROSSING_MAX_FINGERS);
+    probe pr[BEX_CROSSING_MAX_FINGERS];
+    int np = 0, rc = BEX_OK;
+    for (int i = 0; i < n; i++) {
+        if (!fingers[i].t) continue; /* a finger declared missing compares with nothing */
+        if (fingers[i].position < 1 || fingers[i].position > 10)
+            return bex__fail(err, errlen, BEX_ERR_ARG, "finger position %d is not one of 1 to 10", fingers[i].position);
+        for (int k = 0; k < np; k++)
+            if (pr[k].position == fingers[i].position)
+                return bex__fail(err, errlen, BEX_ERR_ARG, "finger position %d is given twice", fingers[i].position);
+        pr[np].position = fingers[i].position;
+        pr[np].t = fingers[i].t;
+        pr[np].p = NULL;
+        np++;
+    }
+    if (np == 0) return bex__fail(err, errlen, BEX_ERR_ARG, "no finger template to compare");
+    bex_calibration table;
+    bex_calibration_row rows[BEX_FINGER_TABLE_ROWS];
+    if (bex__finger_table(&table, rows) != BEX_OK)
+        return bex__fail(err, errlen, BEX_ERR_UNSUPPORTED, "the finger comparator has no calibrated table: no finger "
+                         "decision can be taken");
+    bex__finger_enrolled *e = NULL;
+    size_t ne = 0;
+    bex_finger_candidate *c = NULL;
+    int nc = 0, maxc = 0;
+    for (int i = 0; rc == BEX_OK && i < np; i++)
+        rc = bex_finger_prepare(pr[i].t, &pr[i].p, err, errlen);
+    if (rc == BEX_OK) rc = bex__finger_templates(st, subject > 0 ? subject : 0, 0, FINGER_GALLERY_MAX, &e, &ne, err,
+                                                 errlen);
+    long long size = 0;
+    if (rc == BEX_OK && subject <= 0) rc = bex__finger_subjects(st, &size, err, errlen);
+    if (rc == BEX_OK) {
+        maxc = subject > 0 ? 1 : np * FINGER_HITS + 1;
+        c = bex__calloc((size_t)maxc, sizeof *c);
+        if (!c) rc = bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory");
+    }
+    if (rc == BEX_OK && subject > 0) {
+        /* 1:1: the subject's own fingers, position by position */
+        cand_index(c, &nc, maxc, subject);
+        c[0].face_fmr = face_subject == subject ? face_fmr : 1.0;
+        for (size_t j = 0; j < ne; j++)
+            for (int i = 0; i < np; i++)
+                if (e[j].position == pr[i].position) {
+                    bex_finger_prepared *q = NULL;
+                    if ((rc = bex_finger_prepare(&e[j].t, &q, err, errlen)) != BEX_OK) break;
+                    cand_score(&c[0], pr[i].position, bex_finger_compare_prepared(pr[i].p, q), &table);
+                    bex_finger_prepared_free(q);
+                }
+        out->gallery = BEX_GALLERY_HOLDER;
+        out->gallery_size = 1;
+    } else if (rc == BEX_OK) {
+        /* 1:N: each probe finger against every enrolled finger of its position; the face's own
+         * candidate is compared whatever its rank */
+        if (face_subject > 0) {
+            int k = cand_index(c, &nc, maxc, face_subject);
+            if (k >= 0) c[k].face_fmr = face_fmr;
+        }
+        for (int i = 0; rc == BEX_OK && i < np; i++) {
+            bex_finger_gallery *g = bex_finger_gallery_new();
+            if (!g) {
+                rc = bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory");
+                break;
+            }
+            for (size_t j = 0; rc == BEX_OK && j < ne; j++)
+                if (e[j].position == pr[i].position) rc = bex_finger_gallery_add(g, (int64_t)j, &e[j].t, err, errlen);
+            bex_finger_hit hits[FINGER_HITS];
+            int nh = rc == BEX_OK ? bex_finger_gallery_search(g, pr[i].t, hits, FINGER_HITS) : 0;
+            bex_finger_gallery_free(g);
+            for (int h = 0; h < nh; h++) {
+                const bex__finger_enrolled *x = &e[hits[h].id];
+                int k = cand_index(c, &nc, maxc, x->subject);
+                if (k >= 0) cand_score(&c[k], pr[i].position, hits[h].score, &table);
+            }
+            /* the face's candidate, compared directly */
+            for (size_t j = 0; rc == BEX_OK && face_subject > 0 && j < ne; j++) {
+                if (e[j].subject != face_subject || e[j].position != pr[i].position) continue;
+                int k = cand_index(c, &nc, maxc, face_subject);
+                bex_finger_prepared *q = NULL;
+                if (k < 0 || (rc = bex_finger_prepare(&e[j].t, &q, err, errlen)) != BEX_OK) break;
+                cand_score(&c[k], pr[i].position, bex_finger_compare_prepared(pr[i].p, q), &table);
+                bex_finger_prepared_free(q);
+            }
+        }
+        out->gallery = BEX_GALLERY_ALL;
+        out->gallery_size = size;
+    }
+    if (rc == BEX_OK) {
+        /* a candidate with no finger of the probe's positions on record has nothing to fuse */
+        int m = 0;
+        for (int i = 0; i < nc; i++)
+            if (c[i].n > 0) c[m++] = c[i];
+        double target = subject > 0 ? fmr_1to1 : bex_fusion_target_1n(fpir, size > 1 ? size : 1);
+        bex_finger_identify_decide(c, m, target, out);
+    }
+    for (int i = 0; i < np; i++) bex_finger_prepared_free(pr[i].p);
+    bex__free(e);
+    bex__free(c);
+    if (rc != BEX_OK) memset(out, 0, sizeof *out);
+    return rc;
+}
+
+int bex_border_finger_lookup(bex_store *st, int64_t subject, const bex_finger_capture *fingers, int n,
+                             float face_score, const char *port, bex_finger_decision *out, char *err,
+                             size_t errlen) {
+    memset(out, 0, sizeof *out);
+    int rc = bex__begin(st, err, errlen);
+    if (rc != BEX_OK) return rc;
+    bex_calibration cal;
+    bex_operating_point vop;
+    double fpir = BEX_DEFAULT_FPIR;
+    rc = bex__operating_points(st, port, &cal, &vop, &fpir, err, errlen);
+    if (rc == BEX_OK && subject > 0) {
+        int exists = 0, citizen = 0;
+        rc = bex__subject_kind(st, subject, &exists, &citizen, err, errlen);
+        if (rc == BEX_OK && !exists) rc = bex__fail(err, errlen, BEX_ERR_ARG, "no subject %lld on record",
+                                                    (long long)subject);
+    }
+    double face_fmr = subject > 0 ? bex_calibration_fmr_at(&cal, face_score) : 1.0;
+    if (rc == BEX_OK)
+        rc = bex__finger_compare(st, fingers, n, subject, subject, face_fmr, fpir, vop.target, out, err, errlen);
+    if (rc == BEX_OK) {
+        char obj[64], det[320];
+        snprintf(obj, sizeof obj, "subject %lld", (long long)(subject > 0 ? subject : out->subject));
+        snprintf(det, sizeof det, "finger %s over %lld subjects, %d fingers: %s, fused FMR %.3g (%s)%s",
+                 subject > 0 ? "1:1" : "1:N", out->gallery_size, out->n, out->fusion.match ? "match" : "no match",
+                 out->fusion.fused_fmr, out->fusion.operating_point, out->ambiguous ? ", ambiguous" : "");
+        rc = bex__audit(st, "finger_lookup", obj, det, err, errlen);
+    }
+    rc = bex__end(st, rc, NULL, err, errlen);
+    if (rc != BEX_OK) memset(out, 0, sizeof *out);
+    return rc;
+}
