@@ -71,6 +71,41 @@ char *cli_read_file(const char *path, size_t max, size_t *len);
 void cli_progress(const char *what, size_t done, size_t total, double t0);
 double cli_now(void);
 
+/* ---- cli/fingers.c: the fingers a crossing or a look-up is given ---- */
+
+#define CLI_MAX_FINGER_SPECS 13                  /* images and declarations on one line */
+#define CLI_MAX_FINGER_BYTES ((size_t)16 << 20)  /* one finger or slap image file */
+
+typedef struct cli_fingers {
+    int asked;                                   /* any finger option or field was given */
+    int ppi;                                     /* --finger-ppi: declared resolution (0: the
+                                                    file's, else 500) */
+    struct {
+        int pos, slap;
+        const char *path;                        /* NULL: declared missing */
+    } spec[CLI_MAX_FINGER_SPECS];                /* as the options gave them, read by _load */
+    int nspec;
+    bex_finger_capture c[BEX_CROSSING_MAX_FINGERS]; /* what the border takes */
+    bex_finger_template t[BEX_CROSSING_MAX_FINGERS];
+    int n;
+    uint8_t *bytes[CLI_MAX_FINGER_SPECS];        /* the images read (owned) */
+    int nbytes;
+} cli_fingers;
+
+void cli_fingers_init(cli_fingers *f);
+void cli_fingers_free(cli_fingers *f);
+/* --finger POS=FILE (1-10), --slap POS=FILE (13, 14, 15: cut into fingers), --finger-missing
+ * POS (declared by the officer: amputated, bandaged), --finger-ppi N: 1 consumed, 0 not one,
+ * -1 bad value (said on stderr). */
+int cli_finger_opt(int argc, char **argv, int *i, cli_fingers *f);
+/* Reads, decodes and extracts what the options named; 0 with the message on stderr. */
+int cli_fingers_load(cli_fingers *f);
+/* One image (bytes: malloc'ed, owned by f from the call on) at a finger position, or a slap
+ * position cut into fingers; what names it in a message. The service's requests use these. */
+int cli_fingers_add_image(cli_fingers *f, int pos, int slap, uint8_t *bytes, size_t len, const char *what,
+                          char *err, size_t errlen);
+int cli_fingers_add_missing(cli_fingers *f, int pos, char *err, size_t errlen);
+
 /* The store's options every record command takes: --db FILE (default bex.db), --actor NAME
  * (default $BEX_ACTOR, else "cli:$USER"), for the audit log. */
 typedef struct cli_common {

@@ -99,9 +99,13 @@ static int cmd_entry(const char *models, int argc, char **argv) {
     int ds = 0, citizen = 0, all = 0;
     bex_capture_policy pol;
     bex_capture_policy_default(&pol);
+    static cli_fingers fing; /* large: not on the stack */
+    cli_fingers_init(&fing);
+    const char *min_age = NULL;
     for (int i = 0; i < argc; i++) {
         int r;
         if ((r = cli_common_opt(argc, argv, &i, &c)) || (r = cli_parse_capture_opt(argc, argv, &i, &pol)) ||
+            (r = cli_finger_opt(argc, argv, &i, &fing)) || (r = cli_opt(argc, argv, &i, "--finger-min-age", &min_age)) ||
             (r = cli_opt(argc, argv, &i, "--photo", &photo)) || (r = cli_opt(argc, argv, &i, "--mrz", &mrz)) ||
             (r = cli_opt(argc, argv, &i, "--doc-photo", &doc_photo)) || (r = cli_opt(argc, argv, &i, "--class", &cls)) ||
             (r = cli_opt(argc, argv, &i, "--admit-until", &until)) || (r = cli_opt(argc, argv, &i, "--port", &port)) ||
@@ -117,11 +121,26 @@ static int cmd_entry(const char *models, int argc, char **argv) {
             fprintf(stderr, "bex: entry: unknown option '%s'\n", argv[i]);
             return cli_usage_error("entry takes --photo IMG (--mrz MRZ [--doc-photo IMG] | --chip DIR [--mrz PRINTED] "
                                    "[--active-auth R] [--chip-auth R]) [--class C (--admit-until YYYY-MM-DD | --ds)] "
-                                   "--port CODE --port-kind KIND [--at ISO] [--citizen] [--all-faces] [--db FILE]");
+                                   "--port CODE --port-kind KIND [--at ISO] [--citizen] [--all-faces] "
+                                   "[--finger POS=IMG]... [--slap 13|14|15=IMG] [--finger-missing POS]... "
+                                   "[--finger-ppi N] [--finger-min-age YEARS] [--db FILE]");
         }
     }
     if (!photo || !(mrz || chip_dir) || !port || !kind)
         return cli_usage_error("entry needs --photo, --mrz (or --chip), --port and --port-kind");
+    bex_finger_policy fpol;
+    bex_finger_policy_default(&fpol);
+    if (min_age) {
+        char *end;
+        long a = strtol(min_age, &end, 10);
+        if (*end || end == min_age || a < 0 || a > 120)
+            return cli_usage_error("--finger-min-age takes whole years, 0 to 120 (the EU's is 12)");
+        fpol.min_age = (int)a;
+    }
+    if (!cli_fingers_load(&fing)) {
+        cli_fingers_free(&fing);
+        return 2;
+    }
     if (chip_dir && doc_photo)
         return cli_usage_error("--chip brings the document photo (DG2): --doc-photo goes without --chip");
     if (!chip_dir && (aa || ca)) return cli_usage_error("--active-auth and --chip-auth go with --chip");
@@ -216,7 +235,8 @@ static int cmd_entry(const char *models, int argc, char **argv) {
         .doc_quality = dc->quality.score, .doc_photo_failure = doc_given && !dc->acquired ? dc->outcome : NULL,
         .admission_class = cls, .admit_until = until, .port = port, .port_kind = pk, .carrier = carrier,
         .voyage = voyage, .at = atbuf, .citizen = citizen, .faces = nf ? faces : NULL, .face_quality = fq,
-        .n_faces = nf, .model = model_id, .dim = dim, .chip = chip_dir ? &chip_in : NULL};
+        .n_faces = nf, .model = model_id, .dim = dim, .chip = chip_dir ? &chip_in : NULL,
+        .fingers = fing.c, .n_fingers = fing.n, .finger_capture = fing.asked, .finger_policy = &fpol};
     if (doc_photo) { /* the document photo's bytes, kept with its sample while retention keeps images */
         rq.doc_image = chip.bytes;
         rq.doc_image_len = chip.len;
@@ -243,6 +263,7 @@ static int cmd_entry(const char *models, int argc, char **argv) {
     free(fq);
     free(mrz_text);
     bex_lds_free(&chip_files);
+    cli_fingers_free(&fing);
     if (rc != BEX_OK) return fail("entry", err);
     return r.decision != BEX_DECISION_ADMITTED || r.n_flags ? 1 : 0;
 }
@@ -410,9 +431,12 @@ static int cmd_exit(const char *models, int argc, char **argv) {
     int all = 0;
     bex_capture_policy pol;
     bex_capture_policy_default(&pol);
+    static cli_fingers fing;
+    cli_fingers_init(&fing);
     for (int i = 0; i < argc; i++) {
         int r;
         if ((r = cli_common_opt(argc, argv, &i, &c)) || (r = cli_parse_capture_opt(argc, argv, &i, &pol)) ||
+            (r = cli_finger_opt(argc, argv, &i, &fing)) ||
             (r = cli_opt(argc, argv, &i, "--photo", &photo)) || (r = cli_opt(argc, argv, &i, "--port", &port)) ||
             (r = cli_opt(argc, argv, &i, "--port-kind", &kind)) || (r = cli_opt(argc, argv, &i, "--departure", &dep)) ||
             (r = cli_opt(argc, argv, &i, "--at", &at))) {
@@ -422,17 +446,28 @@ static int cmd_exit(const char *models, int argc, char **argv) {
         } else {
             fprintf(stderr, "bex: exit: unknown option '%s'\n", argv[i]);
             return cli_usage_error("exit takes --photo IMG --port CODE [--port-kind KIND] [--departure ID] "
-                                   "[--at ISO] [--all-faces] [--db FILE]");
+                                   "[--at ISO] [--all-faces] [--finger POS=IMG]... [--slap 13|14|15=IMG] "
+                                   "[--finger-ppi N] [--db FILE]");
         }
     }
     if (!photo || !port) return cli_usage_error("exit needs --photo IMG and --port CODE");
+    if (all && fing.asked) return cli_usage_error("--finger goes with one traveller's exit, not --all-faces");
+    for (int k = 0; k < fing.nspec; k++)
+        if (!fing.spec[k].path) return cli_usage_error("an exit compares fingers: --finger-missing is an entry's");
+    if (!cli_fingers_load(&fing)) {
+        cli_fingers_free(&fing);
+        return 2;
+    }
     bex_port_kind pk = BEX_PORT_NONE;
     if (kind && bex_port_kind_parse(kind, &pk) != BEX_OK)
         return cli_usage_error("--port-kind is air, sea, land, land-pedestrian or land-vehicle");
     char atbuf[24];
     if (bex_time_canonical(at, atbuf) != BEX_OK) return cli_usage_error("--at takes an ISO 8601 time");
     bex_engine *eng;
-    if (!cli_open_engine(models, BEX_ALIGN_DEFAULT, &eng)) return 2;
+    if (!cli_open_engine(models, BEX_ALIGN_DEFAULT, &eng)) {
+        cli_fingers_free(&fing);
+        return 2;
+    }
     char model_id[BEX_MODEL_ID_MAX];
     snprintf(model_id, sizeof model_id, "%s", bex_engine_model(eng));
     int dim = bex_engine_dim(eng);
@@ -442,10 +477,12 @@ static int cmd_exit(const char *models, int argc, char **argv) {
     bex_store *st = NULL;
     if (rc != 0 || !cli_open_store(&c, &st)) {
         cli_photo_free(&live);
+        cli_fingers_free(&fing);
         return 2;
     }
     bex_exit_request rq = {.live_image = live.bytes, .live_image_len = live.len, .port = port, .port_kind = pk,
-                           .departure = dep, .at = atbuf, .model = model_id, .dim = dim};
+                           .departure = dep, .at = atbuf, .model = model_id, .dim = dim, .fingers = fing.c,
+                           .n_fingers = fing.n};
     char err[512];
     int negative = 0;
     if (!all) {
@@ -497,6 +534,7 @@ static int cmd_exit(const char *models, int argc, char **argv) {
     }
     bex_store_close(st);
     cli_photo_free(&live);
+    cli_fingers_free(&fing);
     if (rc != BEX_OK) return fail("exit", err);
     return negative ? 1 : 0;
 }
@@ -1207,13 +1245,65 @@ static int cmd_candidates(int argc, char **argv) {
     return 0;
 }
 
+/* `bex lookup --finger POS=IMG... [--subject ID | --document N [--state S]]`: an officer's look-up
+ * by fingerprint, 1:1 with the subject (given, or the document's only holder) or 1:N over
+ * every enrolled traveller's fingers. Prints {"subject":..,"finger":{...}}; exit 0 match,
+ * 1 no match, 2 error. */
+static int lookup_fingers(cli_common *c, const bex_lookup_query *q, const char *subject, cli_fingers *fing) {
+    int64_t subj = 0;
+    if (subject && !cli_parse_id(subject, &subj)) return cli_usage_error("--subject takes a subject id");
+    if (subject && q->number) return cli_usage_error("--subject or --document, not both");
+    if (q->surname || q->birth_date) return cli_usage_error("a look-up by fingerprint goes with --subject or --document");
+    for (int k = 0; k < fing->nspec; k++)
+        if (!fing->spec[k].path) return cli_usage_error("a look-up compares fingers: --finger-missing is an entry's");
+    if (!cli_fingers_load(fing)) {
+        cli_fingers_free(fing);
+        return 2;
+    }
+    bex_store *st;
+    if (!cli_open_store(c, &st)) {
+        cli_fingers_free(fing);
+        return 2;
+    }
+    char err[512];
+    int rc = BEX_OK;
+    if (q->number) {
+        bex_lookup_hit *h = NULL;
+        size_t n = 0;
+        rc = bex_border_lookup(st, q, &h, &n, err, sizeof err);
+        if (rc == BEX_OK && n != 1) {
+            snprintf(err, sizeof err, n ? "the document is on record with %zu subjects: look up by --subject" :
+                     "no document of that number on record", n);
+            rc = BEX_ERR_ARG;
+        }
+        if (rc == BEX_OK) subj = h[0].subject;
+        free(h);
+    }
+    bex_finger_decision d;
+    if (rc == BEX_OK) rc = bex_border_finger_lookup(st, subj, fing->c, fing->n, NAN, NULL, &d, err, sizeof err);
+    bex_store_close(st);
+    cli_fingers_free(fing);
+    if (rc != BEX_OK) return fail("lookup", err);
+    printf("{\"subject\":");
+    if (d.subject) printf("%lld", (long long)d.subject);
+    else printf("null");
+    printf(",\"finger\":");
+    bex_json_finger_decision(stdout, &d);
+    printf("}\n");
+    return d.fusion.match ? 0 : 1;
+}
+
 /* `bex lookup --document N [--state S]` or `--surname S [--given G] --birth D`. */
 static int cmd_lookup(int argc, char **argv) {
     cli_common c = {.must_exist = 1};
     bex_lookup_query q = {0};
+    static cli_fingers fing;
+    cli_fingers_init(&fing);
+    const char *subject = NULL;
     for (int i = 0; i < argc; i++) {
         int r;
-        if ((r = cli_common_opt(argc, argv, &i, &c)) || (r = cli_opt(argc, argv, &i, "--document", &q.number)) ||
+        if ((r = cli_common_opt(argc, argv, &i, &c)) || (r = cli_finger_opt(argc, argv, &i, &fing)) ||
+            (r = cli_opt(argc, argv, &i, "--subject", &subject)) || (r = cli_opt(argc, argv, &i, "--document", &q.number)) ||
             (r = cli_opt(argc, argv, &i, "--state", &q.issuing_state)) ||
             (r = cli_opt(argc, argv, &i, "--surname", &q.surname)) ||
             (r = cli_opt(argc, argv, &i, "--given", &q.given_names)) ||
@@ -1222,8 +1312,10 @@ static int cmd_lookup(int argc, char **argv) {
             continue;
         }
         return cli_usage_error("lookup takes --document NUMBER [--state S], or --surname S [--given G] --birth "
-                               "YYYY-MM-DD [--db FILE]");
+                               "YYYY-MM-DD, or --finger POS=IMG... [--subject ID | --document NUMBER] [--db FILE]");
     }
+    if (fing.asked) return lookup_fingers(&c, &q, subject, &fing);
+    if (subject) return cli_usage_error("--subject goes with --finger (a look-up by fingerprint)");
     if (!q.number && !(q.surname && q.birth_date))
         return cli_usage_error("lookup needs --document NUMBER, or --surname and --birth");
     bex_store *st;

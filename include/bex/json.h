@@ -38,6 +38,11 @@ void bex_json_entry(FILE *f, const bex_entry_result *r, const char *capture_fail
                     const char *doc_failure, const char *doc_message);
 /* An exit's result (a line). */
 void bex_json_exit(FILE *f, const bex_exit_result *r, const char *capture_failure, const char *capture_message);
+/* An entry's fingers ({"prints":"taken","enrolled":[2,3],"recorded":[..],...}) and the fingers'
+ * decision at an exit or a look-up ({"gallery":"all",...,"fused_fmr":..,"match":..}): never a
+ * template or an image. A carrier's answer (bex_json_carrier_exit) has neither. */
+void bex_json_finger_plan(FILE *f, const bex_finger_plan *p);
+void bex_json_finger_decision(FILE *f, const bex_finger_decision *d);
 /* What a carrier learns of an exit (a line): {"transaction":N,"decision":"match"}. */
 void bex_json_carrier_exit(FILE *f, const bex_exit_result *r);
 /* The flag queue (a line): {"count":n,"total":t,"flags":[...]}. */

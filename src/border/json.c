@@ -140,6 +140,47 @@ void bex_json_chip_check(FILE *f, const bex_chip_check *c) {
             bex_chip_auth_name(c->active_auth), bex_chip_auth_name(c->chip_auth));
 }
 
+/* ---- fingerprints ---- */
+
+static void json_num(FILE *f, double v) {
+    if (isnan(v) || isinf(v)) fputs("null", f);
+    else fprintf(f, "%.6g", v);
+}
+
+void bex_json_finger_plan(FILE *f, const bex_finger_plan *p) {
+    fprintf(f, "{\"prints\":\"%s\",\"enrolled\":[", bex_prints_name(p->prints));
+    for (int i = 0; i < p->n_enrol; i++) fprintf(f, "%s%d", i ? "," : "", p->enrol[i]);
+    fputs("],\"recorded\":[", f);
+    for (int i = 0; i < p->n_record; i++)
+        fprintf(f, "%s{\"position\":%d,\"status\":\"%s\"}", i ? "," : "", p->record[i],
+                bex_finger_state_name(p->record_state[i]));
+    fprintf(f, "],\"substituted\":%d,\"not_kept\":%d,\"referred\":%s,\"detail\":", p->substituted, p->ignored,
+            p->refer ? "true" : "false");
+    bex_json_str(f, p->detail);
+    fputc('}', f);
+}
+
+void bex_json_finger_decision(FILE *f, const bex_finger_decision *d) {
+    fprintf(f, "{\"gallery\":\"%s\",\"gallery_size\":%lld", d->gallery ? bex_gallery_name(d->gallery) : "none",
+            d->gallery_size);
+    id_or_null(f, "subject", d->subject, 1);
+    fputs(",\"fingers\":[", f);
+    for (int i = 0; i < d->n; i++)
+        fprintf(f, "%s{\"position\":%d,\"score\":%.4f}", i ? "," : "", d->positions[i], d->scores[i]);
+    fputs("],\"face_fmr\":", f);
+    json_num(f, d->fusion.face_fmr);
+    fputs(",\"finger_fmr\":", f);
+    json_num(f, d->fusion.finger_fmr);
+    fputs(",\"fused_fmr\":", f);
+    json_num(f, d->fusion.fused_fmr);
+    fputs(",\"target_fmr\":", f);
+    json_num(f, d->fusion.target);
+    fputs(",\"operating_point\":", f);
+    bex_json_str(f, d->fusion.operating_point);
+    fprintf(f, ",\"match\":%s,\"ambiguous\":%s}", d->fusion.match ? "true" : "false",
+            d->ambiguous ? "true" : "false");
+}
+
 void bex_json_entry(FILE *f, const bex_entry_result *r, const char *capture_failure, const char *capture_message,
                     const char *doc_failure, const char *doc_message) {
     fprintf(f, "{\"encounter\":%lld,\"subject\":%lld,\"document\":%lld", (long long)r->encounter,
@@ -163,7 +204,12 @@ void bex_json_entry(FILE *f, const bex_entry_result *r, const char *capture_fail
     bex_json_flags(f, r->flags, (size_t)r->n_flags);
     fputs(",\"closed_admissions\":[", f);
     for (int i = 0; i < r->n_closed; i++) fprintf(f, "%s%lld", i ? "," : "", (long long)r->closed[i]);
-    fputs("]}\n", f);
+    fputc(']', f);
+    if (r->fingers_asked) {
+        fputs(",\"fingers\":", f);
+        bex_json_finger_plan(f, &r->fingers);
+    }
+    fputs("}\n", f);
 }
 
 void bex_json_exit(FILE *f, const bex_exit_result *r, const char *capture_failure, const char *capture_message) {
@@ -176,6 +222,10 @@ void bex_json_exit(FILE *f, const bex_exit_result *r, const char *capture_failur
     if (capture_failure) bex_json_capture(f, capture_failure, capture_message);
     bex_json_match(f, "match", &r->match);
     bex_json_flags(f, r->flags, (size_t)r->n_flags);
+    if (r->finger.compared) {
+        fputs(",\"finger\":", f);
+        bex_json_finger_decision(f, &r->finger);
+    }
     fputs("}\n", f);
 }
 
