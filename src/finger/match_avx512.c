@@ -1,0 +1,53 @@
+/*
+ * match_avx512.c - the cylinder-comparison kernel with AVX-512 VPOPCNTDQ (match.h): a cylinder's
+ * 1536 value and 1536 valid bits are three 512-bit registers each; a's six stay in registers
+ * while the row of b's streams past. Built with the Makefile's AVX-512 flags; VPOPCNTDQ, which
+ * they do not include, is asked for on the function, and match_kernel.c runs it only on a CPU
+ * that has it.
+ */
+#include "finger/match.h"
+
+#ifdef BEX__FM_HAVE_X86
+#include <immintrin.h>
+
+#if FM_WORDS != 24
+#error "the AVX-512 kernel is written for 1536-cell cylinders"
+#endif
+
+__attribute__((target("avx512f,avx512vpopcntdq"))) static void
+row_avx512(const uint64_t *a, const uint64_t *b, const uint8_t *idx, int n, uint64_t *out) {
+    __m512i av0 = _mm512_loadu_si512(a), av1 = _mm512_loadu_si512(a + 8),
+            av2 = _mm512_loadu_si512(a + 16);
+    __m512i am0 = _mm512_loadu_si512(a + 24), am1 = _mm512_loadu_si512(a + 32),
+            am2 = _mm512_loadu_si512(a + 40);
+    for (int i = 0; i < n; i++) {
+        const uint64_t *c = b + (size_t)idx[i] * FM_CYL_WORDS;
+        __m512i bv0 = _mm512_loadu_si512(c), bv1 = _mm512_loadu_si512(c + 8),
+                bv2 = _mm512_loadu_si512(c + 16);
+        __m512i bm0 = _mm512_loadu_si512(c + 24), bm1 = _mm512_loadu_si512(c + 32),
+                bm2 = _mm512_loadu_si512(c + 40);
+        /* per 64-bit lane: at most 3 x 64 = 192 per count, so the four fit 16-bit fields */
+        __m512i na = _mm512_add_epi64(
+            _mm512_add_epi64(_mm512_popcnt_epi64(_mm512_and_si512(av0, bm0)),
+                             _mm512_popcnt_epi64(_mm512_and_si512(av1, bm1))),
+            _mm512_popcnt_epi64(_mm512_and_si512(av2, bm2)));
+        __m512i nb = _mm512_add_epi64(
+            _mm512_add_epi64(_mm512_popcnt_epi64(_mm512_and_si512(bv0, am0)),
+                             _mm512_popcnt_epi64(_mm512_and_si512(bv1, am1))),
+            _mm512_popcnt_epi64(_mm512_and_si512(bv2, am2)));
+        __m512i nab = _mm512_add_epi64(
+            _mm512_add_epi64(_mm512_popcnt_epi64(_mm512_and_si512(av0, bv0)),
+                             _mm512_popcnt_epi64(_mm512_and_si512(av1, bv1))),
+            _mm512_popcnt_epi64(_mm512_and_si512(av2, bv2)));
+        __m512i nm = _mm512_add_epi64(
+            _mm512_add_epi64(_mm512_popcnt_epi64(_mm512_and_si512(am0, bm0)),
+                             _mm512_popcnt_epi64(_mm512_and_si512(am1, bm1))),
+            _mm512_popcnt_epi64(_mm512_and_si512(am2, bm2)));
+        __m512i packed = _mm512_or_si512(
+            _mm512_or_si512(na, _mm512_slli_epi64(nb, 16)),
+            _mm512_or_si512(_mm512_slli_epi64(nab, 32), _mm512_slli_epi64(nm, 48)));
+        out[i] = (uint64_t)_mm512_reduce_add_epi64(packed);
+    }
+}
+const fm_kernel fm_kernel_avx512 = {"avx512", row_avx512};
+#endif
