@@ -183,7 +183,7 @@ typedef struct bex_finger_operating_point {
 } bex_finger_operating_point;
 
 /* The operating point for target FMR fmr (0 < fmr < 1). BEX_ERR_ARG for a target below the
- * table's lowest (the message names it). */
+ * table's lowest (the message names it); BEX_ERR_UNSUPPORTED while no table has been made. */
 int bex_finger_operating_point_verify(double fmr, bex_finger_operating_point *op, char *err,
                                size_t errlen);
 /* The same, threshold and measured FMR only (fmr_measured may be NULL). */
