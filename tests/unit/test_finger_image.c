@@ -548,6 +548,132 @@ TEST(limits_and_bad_input) {
     bex_finger_image_free(NULL);
 }
 
+
+/* ------------------------------------------------------------------ WSQ */
+
+/* Our decode against the image jnbis (an independent decoder, Apache-2.0) made of the same
+ * file, stored as an 8-bit grey PNG (tests/data/finger/SOURCE.md). Float rounding in the
+ * synthesis may move a pixel across a .5 boundary: at most 1 grey level, on a few pixels. */
+static void wsq_vs_reference(const char *wsq, const char *ref, int w, int h, int ppi,
+                             bex_finger_ppi_source src) {
+    bex_finger_image img;
+    bex_image r;
+    char err[256];
+    int rc = bex_finger_image_load(wsq, 0, NULL, &img, err, sizeof err);
+    CHECK(rc == BEX_OK);
+    if (rc != BEX_OK) {
+        printf("  %s\n", err);
+        return;
+    }
+    CHECK(bex_image_load(ref, NULL, &r, err, sizeof err) == BEX_OK);
+    CHECK(img.width == w && img.height == h && r.width == w && r.height == h);
+    CHECK(img.ppi == ppi && img.ppi_source == src);
+    if (img.width == r.width && img.height == r.height) {
+        size_t n = (size_t)w * h, exact = 0;
+        int maxd = 0;
+        for (size_t i = 0; i < n; i++) {
+            int d = abs(img.px[i] - r.px[3 * i]);
+            exact += d == 0;
+            if (d > maxd) maxd = d;
+        }
+        CHECK(maxd <= 1);
+        CHECK(exact >= n - n / 10000); /* 99.99 % identical */
+        printf("  %s: %dx%d, %.4f%% of pixels identical to the reference, max difference %d\n",
+               wsq, w, h, 100.0 * (double)exact / (double)n, maxd);
+    }
+    /* the public WSQ entry point gives the same pixels */
+    bex_finger_image again;
+    size_t len;
+    uint8_t *b = slurp(wsq, &len);
+    CHECK(b && bex_wsq_decode(b, len, NULL, &again, err, sizeof err) == BEX_OK);
+    if (b) {
+        CHECK(again.width == w && memcmp(again.px, img.px, (size_t)w * h) == 0);
+        bex_finger_image_free(&again);
+    }
+    free(b);
+    bex_image_free(&r);
+    bex_finger_image_free(&img);
+}
+
+TEST(wsq_matches_reference_decodes) {
+    /* written by Cognaxon's encoder; NISTCOM says PPI 500 */
+    wsq_vs_reference(TEST_DATA("finger/jnbis_sample.wsq"), TEST_DATA("finger/jnbis_sample.ref.png"),
+                     545, 622, 500, BEX_PPI_FILE);
+    /* a Type-14 image of a NIST sample transaction; NISTCOM says PPI 255 (-1 in a byte:
+     * unknown), so 500 is assumed */
+    wsq_vs_reference(TEST_DATA("finger/nist_fp-11.wsq"), TEST_DATA("finger/nist_fp-11.ref.png"),
+                     392, 1000, 500, BEX_PPI_ASSUMED);
+    bex_finger_image img;
+    char err[256];
+    CHECK(bex_finger_image_load(TEST_DATA("finger/nist_fp-11.wsq"), 1000, NULL, &img, err,
+                                sizeof err) == BEX_OK);
+    CHECK(img.ppi == 1000 && img.ppi_source == BEX_PPI_DECLARED);
+    bex_finger_image_free(&img);
+    /* the file's PPI 500 wins over a declared one */
+    CHECK(bex_finger_image_load(TEST_DATA("finger/jnbis_sample.wsq"), 1000, NULL, &img, err,
+                                sizeof err) == BEX_OK);
+    CHECK(img.ppi == 500 && img.ppi_source == BEX_PPI_FILE);
+    bex_finger_image_free(&img);
+    /* limits */
+    bex_image_limits px = {0, 545 * 622 - 1};
+    size_t len;
+    uint8_t *b = slurp(TEST_DATA("finger/jnbis_sample.wsq"), &len);
+    CHECK(b && bex_finger_image_decode(b, len, 0, &px, &img, err, sizeof err) == BEX_ERR_LIMIT);
+    CHECK(b && bex_wsq_decode(b, len, &px, &img, err, sizeof err) == BEX_ERR_LIMIT);
+    free(b);
+}
+
+TEST(wsq_truncated_and_damaged_fail_cleanly) {
+    size_t n;
+    uint8_t *b = slurp(TEST_DATA("finger/nist_fp-11.wsq"), &n);
+    CHECK(b != NULL);
+    if (!b) return;
+    char err[256];
+    bex_finger_image img;
+    /* prefixes: every length through the tables, then every 97th byte of the coded data; all
+     * must fail (the EOI marker is the last two bytes) with a message */
+    int ok = 1;
+    for (size_t k = 1; k < n; k += k < 1200 ? 1 : 97) {
+        uint8_t *c = malloc(k);
+        memcpy(c, b, k);
+        err[0] = 0;
+        int rc = bex_finger_image_decode(c, k, 0, NULL, &img, err, sizeof err);
+        if (rc == BEX_OK) bex_finger_image_free(&img);
+        if (rc == BEX_OK || err[0] == 0) {
+            printf("  prefix %zu: rc %d\n", k, rc);
+            ok = 0;
+        }
+        free(c);
+    }
+    CHECK(ok);
+    CHECK(bex_finger_image_decode(b, 1000, 0, NULL, &img, err, sizeof err) == BEX_ERR_CORRUPT &&
+          strstr(err, "WSQ") && strstr(err, "truncated"));
+    /* flipped bytes: never a crash, a message on every failure */
+    uint32_t seed = 777;
+    for (int trial = 0; trial < 300; trial++) {
+        uint8_t *c = malloc(n);
+        memcpy(c, b, n);
+        for (int f = 0; f < 2; f++) {
+            seed = seed * 1103515245u + 12345u;
+            size_t at = (seed >> 8) % (trial < 150 ? 1200 : n); /* half of them in the tables */
+            seed = seed * 1103515245u + 12345u;
+            c[at] ^= (uint8_t)(seed >> 16 | 1);
+        }
+        err[0] = 0;
+        int rc = bex_finger_image_decode(c, n, 0, NULL, &img, err, sizeof err);
+        if (rc == BEX_OK) bex_finger_image_free(&img);
+        else CHECK(err[0] != 0);
+        free(c);
+    }
+    /* a bare SOI, and SOI then junk */
+    uint8_t junk[40] = {0xFF, 0xA0, 0xFF, 0xA4, 0x00, 0x02};
+    CHECK(bex_finger_image_decode(junk, 2, 0, NULL, &img, err, sizeof err) == BEX_ERR_CORRUPT);
+    CHECK(bex_finger_image_decode(junk, sizeof junk, 0, NULL, &img, err, sizeof err) != BEX_OK &&
+          err[0]);
+    CHECK(bex_wsq_decode((const uint8_t *)"II*\0", 4, NULL, &img, err, sizeof err) == BEX_ERR_FORMAT);
+    free(b);
+}
+
 int main(void) {
     RUN(fvc_fixtures_match_their_raw_strips);
     RUN(db2_declared_569_rescales_to_260x492);
@@ -559,5 +685,7 @@ int main(void) {
     RUN(png_grey_and_phys);
     RUN(jpeg_jfif_density);
     RUN(limits_and_bad_input);
+    RUN(wsq_matches_reference_decodes);
+    RUN(wsq_truncated_and_damaged_fail_cleanly);
     return test_summary();
 }
