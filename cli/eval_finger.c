@@ -574,12 +574,12 @@ int cmd_eval_finger(int argc, char **argv) {
         ndb = 4;
     }
     if (!ndb) return cli_usage_error("eval finger needs --fvc DIR (a folder of FFF_I.tif images) or --fvc2002 ROOT");
-    if (eval_make_out_dir(out) != 0) return 2;
     int rc = 2;
     for (int d = 0; d < ndb; d++) {
         fprintf(stderr, "bex: %s at %d ppi (%s)\n", dbs[d].dir, dbs[d].ppi, dbs[d].declared ? "declared" : "the default: --ppi N to change");
         if (fe_list(&dbs[d]) != 0 || fe_extract(&dbs[d]) != 0 || fe_compare(&dbs[d]) != 0) goto done;
     }
+    if (eval_make_out_dir(out) != 0) goto done;
 
     /* pooled over the databases: non-mated comparisons of enrolled images (cross-finger
      * sets), genuine comparisons of all pairs (ghosts included: they are a system's misses) */
@@ -688,8 +688,8 @@ int cmd_eval_finger(int argc, char **argv) {
             goto done;
         }
         char cmd[600];
-        if (fvc2002) snprintf(cmd, sizeof cmd, "bex eval finger --fvc2002 FVC2002 --calibrate %s", cal);
-        else snprintf(cmd, sizeof cmd, "bex eval finger --fvc ... --calibrate %s", cal);
+        if (fvc2002) snprintf(cmd, sizeof cmd, "bex eval finger --fvc2002 %.200s --calibrate %.300s", fvc2002, cal);
+        else snprintf(cmd, sizeof cmd, "bex eval finger --fvc ... --calibrate %.300s", cal);
         if (write_table(cal, rows, nr, n_nm, n_m, dbs, ndb, cmd) != 0) {
             free(nm);
             free(m);
