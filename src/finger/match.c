@@ -103,13 +103,17 @@ static void build_tables(void) {
             tab.cd[k][d] = (float)(0.5 * (erf((diff + dd / 2) / s) - erf((diff - dd / 2) / s)));
         }
     }
+    /* compatibilities below 1e-6 are taken as none: they change no score, and their products
+     * would be denormal floats, which are many times slower to compute with */
+#define ZCUT(v) ((float)((v) < 1e-6 ? 0.0 : (v)))
     for (int i = 0; i <= Z1_N; i++)
-        tab.z1[i] = i == Z1_N ? 0.0f : (float)sigmoid((double)i / Z1_STEP, params.mu1, params.tau1);
+        tab.z1[i] = i == Z1_N ? 0.0f : ZCUT(sigmoid((double)i / Z1_STEP, params.mu1, params.tau1));
     for (int i = 0; i < ZA_N; i++) {
         double a = (double)(i << ZA_SHIFT) * TWO_PI / 65536.0;
-        tab.z2[i] = (float)sigmoid(a, params.mu2, params.tau2);
-        tab.z3[i] = (float)sigmoid(a, params.mu3, params.tau3);
+        tab.z2[i] = ZCUT(sigmoid(a, params.mu2, params.tau2));
+        tab.z3[i] = ZCUT(sigmoid(a, params.mu3, params.tau3));
     }
+#undef ZCUT
     double ds = 2.0 * params.radius / FM_NS;
     tab.disc_cells = 0;
     for (int i = 0; i < FM_NS; i++)
@@ -395,37 +399,42 @@ static float compare_ordered(const bex_finger_prepared *a, const bex_finger_prep
     }
 
     /* 3. relaxation: each pair's weight moves towards those of the pairs consistent with it */
+    /* rho is kept transposed (column t of row k is rho(t, k)), its rows padded to a multiple
+     * of 8 with zeros, so that a relaxation round is a sum of scaled rows: vector work with no
+     * reduction, in a fixed order */
+    const int ld = (ns + 7) & ~7;
     float rho[MAXM * MAXM], lam[MAXM], nxt[MAXM];
     for (int t = 0; t < ns; t++) {
         const uint16_t *da = a->dist + (size_t)sr[t] * na, *db = b->dist + (size_t)sc[t] * nb;
         const uint16_t *ra = a->rad + (size_t)sr[t] * na, *rb = b->rad + (size_t)sc[t] * nb;
         uint16_t ta = (uint16_t)(a->ang[sr[t]] << 8), tb = (uint16_t)(b->ang[sc[t]] << 8);
         for (int k = 0; k < ns; k++) {
-            if (k == t) {
-                rho[t * ns + k] = 0.0f;
-                continue;
+            float z = 0.0f;
+            if (k != t) {
+                int d1 = abs((int)da[sr[k]] - (int)db[sc[k]]);
+                z = tab.z1[d1 < Z1_N ? d1 : Z1_N];
+                if (z > 0.0f) {
+                    uint16_t ea = (uint16_t)(ta - (uint16_t)(a->ang[sr[k]] << 8));
+                    uint16_t eb = (uint16_t)(tb - (uint16_t)(b->ang[sc[k]] << 8));
+                    z *= zlook_angle(tab.z2, ea, eb) * zlook_angle(tab.z3, ra[sr[k]], rb[sc[k]]);
+                }
             }
-            int d1 = abs((int)da[sr[k]] - (int)db[sc[k]]);
-            float z = tab.z1[d1 < Z1_N ? d1 : Z1_N];
-            if (z > 0.0f) {
-                uint16_t ea = (uint16_t)(ta - (uint16_t)(a->ang[sr[k]] << 8));
-                uint16_t eb = (uint16_t)(tb - (uint16_t)(b->ang[sc[k]] << 8));
-                z *= zlook_angle(tab.z2, ea, eb) * zlook_angle(tab.z3, ra[sr[k]], rb[sc[k]]);
-            }
-            rho[t * ns + k] = z;
+            rho[k * ld + t] = z;
         }
     }
+    for (int k = 0; k < ns; k++)
+        for (int t = ns; t < ld; t++) rho[k * ld + t] = 0.0f;
     memcpy(lam, lam0, (size_t)ns * sizeof *lam);
     if (ns > 1) {
         const float w = params.w_r, f = (1.0f - params.w_r) / (float)(ns - 1);
         for (int it = 0; it < params.n_rel; it++) {
-            for (int t = 0; t < ns; t++) {
-                const float *row = rho + (size_t)t * ns;
-                float s = 0.0f;
-                for (int k = 0; k < ns; k++) s += row[k] * lam[k];
-                nxt[t] = w * lam[t] + f * s;
+            for (int t = 0; t < ld; t++) nxt[t] = 0.0f;
+            for (int k = 0; k < ns; k++) {
+                const float *row = rho + (size_t)k * ld, l = lam[k];
+                for (int t = 0; t < ld; t += 8)
+                    for (int j = 0; j < 8; j++) nxt[t + j] += row[t + j] * l;
             }
-            memcpy(lam, nxt, (size_t)ns * sizeof *lam);
+            for (int t = 0; t < ns; t++) lam[t] = w * lam[t] + f * nxt[t];
         }
     }
 
