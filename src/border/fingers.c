@@ -27,26 +27,26 @@ int bex__finger_table(bex_calibration *c, bex_calibration_row rows[BEX_FINGER_TA
     size_t n = 0;
     /* ten targets a decade from 0.1 down, until the table's evidence ends */
     for (int k = 10; k <= 80 && n < BEX_FINGER_TABLE_ROWS; k++) {
-        double target = pow(10.0, -k / 10.0);
-        float thr;
-        double measured = NAN;
+        bex_finger_operating_point op;
         char err[160];
-        if (bex_finger_threshold(target, &thr, &measured, err, sizeof err) != BEX_OK) break;
-        if (n && thr <= rows[n - 1].threshold) { /* the same table row: the stricter target's */
-            continue;
-        }
+        if (bex_finger_operating_point_verify(pow(10.0, -k / 10.0), &op, err, sizeof err) != BEX_OK) break;
+        if (n && (op.fmr >= rows[n - 1].target || op.threshold <= rows[n - 1].threshold))
+            continue; /* the same table row: its target is the one used */
         memset(&rows[n], 0, sizeof rows[n]);
-        rows[n].target = target;
-        rows[n].threshold = thr;
-        rows[n].upper95 = measured;
-        rows[n].fnmr = NAN;
+        rows[n].target = op.fmr;
+        rows[n].threshold = op.threshold;
+        rows[n].false_matches = op.false_matches;
+        rows[n].upper95 = op.fmr_upper95;
+        rows[n].fnmr = op.fnmr_measured;
         rows[n].heldout_fmr = NAN;
+        c->comparisons = op.comparisons;
         n++;
     }
     c->rows = rows;
     c->n_rows = n;
     c->source = BEX_CALIB_MODEL_FILE;
-    snprintf(c->name, sizeof c->name, "finger table (FVC2002 DB1-DB4 B)");
+    snprintf(c->name, sizeof c->name, "finger table (FVC2002 DB1-DB4 B, %llu non-mated comparisons)",
+             c->comparisons);
     return n ? BEX_OK : BEX_ERR_UNSUPPORTED;
 }
 

@@ -11,10 +11,7 @@
 
 #define BEX_FINGER_TABLE_ROWS 80
 
-/* finger.h's calibrated threshold (fp-cli's; declared there once merged) */
-int bex_finger_threshold(double fmr, float *threshold, double *fmr_measured, char *err, size_t errlen);
-
-/* The finger comparator's calibrated table (finger.h: bex_finger_threshold, ten targets a
+/* The finger comparator's calibrated table (finger.h: bex_finger_operating_point_verify, ten targets a
  * decade from 0.1 down to the lowest it supports) as a bex_calibration for
  * bex_calibration_fmr_at. BEX_ERR_UNSUPPORTED when there is none. */
 int bex__finger_table(bex_calibration *c, bex_calibration_row rows[BEX_FINGER_TABLE_ROWS]);

@@ -7,6 +7,7 @@
 #include <math.h>
 
 #include "bex/rules.h"
+#include "border/fingers.h"
 #include "test.h"
 
 TEST(policy_default_is_ees) {
@@ -319,6 +320,27 @@ TEST(identify_decide) {
     CHECK(d.subject == 5 && d.fusion.match == 1);
 }
 
+
+/* the finger comparator's calibrated table as the border reads it (finger.h): every row of
+ * FVC2002's table, 0.1 down to its lowest, thresholds rising; a score beyond the last row is
+ * worth that row's FMR and no less */
+TEST(finger_table_as_the_border_reads_it) {
+    bex_calibration c;
+    bex_calibration_row fr[BEX_FINGER_TABLE_ROWS];
+    if (bex__finger_table(&c, fr) != BEX_OK) SKIP("no finger table made yet");
+    CHECK(c.n_rows >= 10);
+    CHECK(fr[0].target == 0.1);
+    for (size_t i = 1; i < c.n_rows; i++) CHECK(fr[i].target < fr[i - 1].target && fr[i].threshold > fr[i - 1].threshold);
+    double last = fr[c.n_rows - 1].target;
+    CHECK(last <= 0.001 + 1e-12);
+    CHECK(bex_calibration_fmr_at(&c, 1.0f) == last);
+    CHECK(bex_calibration_fmr_at(&c, fr[0].threshold - 1e-4f) == 1.0);
+    bex_finger_operating_point op;
+    char err[160];
+    CHECK(bex_finger_operating_point_verify(0.01, &op, err, sizeof err) == BEX_OK);
+    CHECK(bex_calibration_fmr_at(&c, op.threshold) <= 0.01);
+}
+
 int main(void) {
     RUN(policy_default_is_ees);
     RUN(age_years);
@@ -330,5 +352,6 @@ int main(void) {
     RUN(fusion_table);
     RUN(fusion_through_tables);
     RUN(identify_decide);
+    RUN(finger_table_as_the_border_reads_it);
     return test_summary();
 }
