@@ -80,6 +80,7 @@ typedef struct cli_fingers {
     int asked;                                   /* any finger option or field was given */
     int ppi;                                     /* --finger-ppi: declared resolution (0: the
                                                     file's, else 500) */
+    const bex_image_limits *limits;              /* the decoder's (NULL: its defaults) */
     struct {
         int pos, slap;
         const char *path;                        /* NULL: declared missing */

@@ -116,7 +116,7 @@ int cli_fingers_add_image(cli_fingers *f, int pos, int slap, uint8_t *bytes, siz
     bex_finger_image img;
     memset(&img, 0, sizeof img);
     char why[256];
-    int rc = bex_finger_image_decode(bytes, len, f->ppi, NULL, &img, why, sizeof why);
+    int rc = bex_finger_image_decode(bytes, len, f->ppi, f->limits, &img, why, sizeof why);
     if (rc != BEX_OK) {
         snprintf(err, errlen, "%s: %s", what, why);
         return rc;

@@ -1543,8 +1543,9 @@ static int cmd_purge(int argc, char **argv) {
     printf("{\"as_of\":");
     bex_json_str(stdout, asof ? asof : "now");
     printf(",\"deleted\":{\"citizen_samples\":%lld,\"unmatched_samples\":%lld,\"images\":%lld,\"records\":%lld,"
-           "\"overstayer_records\":%lld,\"unmatched_exits\":%lld},\"retention_seconds\":{", r.citizen_samples,
-           r.unmatched_samples, r.images, r.subjects, r.overstayer_subjects, r.unmatched_encounters);
+           "\"overstayer_records\":%lld,\"unmatched_exits\":%lld,\"finger_samples\":%lld,\"finger_images\":%lld},"
+           "\"retention_seconds\":{", r.citizen_samples, r.unmatched_samples, r.images, r.subjects,
+           r.overstayer_subjects, r.unmatched_encounters, r.finger_samples, r.finger_images);
     for (int k = 0; k < 5; k++) {
         char b[24];
         const char *txt = bex_retention_text(keep[k], b);

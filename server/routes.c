@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -138,6 +139,101 @@ static void inline_exit(FILE *f, const bex_exit_result *res, int carrier, const 
     free(b);
 }
 
+/* ---- fingers sent with a crossing or a look-up ---- */
+
+/* Is there any finger part ("finger1" .. "finger10", "slap13" .. "slap15", "finger_missing")? */
+static int finger_parts_sent(const ctx *x) {
+    for (int i = 0; x->fm && i < x->fm->n; i++) {
+        const char *n = x->fm->f[i].name;
+        if (!strncmp(n, "finger", 6) || !strncmp(n, "slap", 4)) return 1;
+    }
+    return 0;
+}
+
+/* The fingers of a request: parts "fingerP" (P 1-10: one finger's image), "slapP" (P 13, 14, 15:
+ * a slap cut into fingers), "finger_missing" (positions declared missing, "4,5": an entry's
+ * only), "finger_ppi" (a resolution the files do not state). Decoded within the server's image
+ * limits; the body limit (--max-body) bounds their bytes. Only officers send them
+ * (rules.h: bex_role_fingerprints): anyone else is refused, audited. 0, or -1 with the reply set. */
+static int finger_parts(ctx *x, reply *r, int missing_ok, const char *path, cli_fingers *f) {
+    cli_fingers_init(f);
+    if (!finger_parts_sent(x)) return 0;
+    if (!bex_role_fingerprints(x->key.role)) {
+        deny(x, r, 403, path, "fingerprints sent by a role that may not", "only officers send or receive fingerprints: "
+             "a carrier's exit is decided on the face alone");
+        return -1;
+    }
+    f->limits = &x->s->limits;
+    f->asked = 1;
+    const char *ppi = arg(x, "finger_ppi");
+    if (ppi) {
+        char *end;
+        long v = strtol(ppi, &end, 10);
+        if (*end || v < 100 || v > 2000) {
+            reply_error(r, 400, "finger_ppi takes a resolution of 100 to 2000 pixels per inch");
+            return -1;
+        }
+        f->ppi = (int)v;
+    }
+    char err[512];
+    for (int i = 0; i < x->fm->n; i++) {
+        const form_field *p = &x->fm->f[i];
+        int pos = 0, slap = 0;
+        char *end;
+        if (!strncmp(p->name, "finger", 6) && p->name[6] >= '1' && p->name[6] <= '9') {
+            pos = (int)strtol(p->name + 6, &end, 10);
+            if (*end || pos > 10) pos = 0;
+        } else if (!strncmp(p->name, "slap", 4) && p->name[4] == '1') {
+            pos = (int)strtol(p->name + 4, &end, 10);
+            if (*end || pos < 13 || pos > 15) pos = 0;
+            slap = 1;
+        } else if (!strcmp(p->name, "finger_missing")) {
+            if (!missing_ok) {
+                reply_error(r, 400, "finger_missing is an entry's: an exit or a look-up compares the fingers it is sent");
+                cli_fingers_free(f);
+                return -1;
+            }
+            const char *v = p->data;
+            while (v && *v) {
+                long m = strtol(v, &end, 10);
+                if (end == v || (*end && *end != ',') || cli_fingers_add_missing(f, (int)m, err, sizeof err) != BEX_OK) {
+                    reply_error(r, 400, "finger_missing takes finger positions 1 to 10, each once, separated by commas");
+                    cli_fingers_free(f);
+                    return -1;
+                }
+                v = *end ? end + 1 : end;
+            }
+            continue;
+        } else if (!strcmp(p->name, "finger_ppi")) {
+            continue;
+        } else {
+            continue; /* another part: the route's own */
+        }
+        if (!pos) {
+            char m[160];
+            snprintf(m, sizeof m, "no finger part '%.31s': finger1 .. finger10 (ANSI/NIST-ITL positions) or slap13, "
+                     "slap14, slap15", p->name);
+            reply_error(r, 400, m);
+            cli_fingers_free(f);
+            return -1;
+        }
+        uint8_t *copy = malloc(p->len ? p->len : 1);
+        if (!copy) {
+            reply_error(r, 503, "out of memory");
+            cli_fingers_free(f);
+            return -1;
+        }
+        memcpy(copy, p->data, p->len);
+        int rc = cli_fingers_add_image(f, pos, slap, copy, p->len, p->name, err, sizeof err);
+        if (rc != BEX_OK) {
+            reply_error(r, rc == BEX_ERR_LIMIT ? 413 : rc == BEX_ERR_NOMEM ? 503 : 400, err);
+            cli_fingers_free(f);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* ---- crossings ---- */
 
 static void h_exit(ctx *x, reply *r) {
@@ -153,17 +249,25 @@ static void h_exit(ctx *x, reply *r) {
     if (kind && bex_port_kind_parse(kind, &pk) != BEX_OK)
         return reply_error(r, 400, "?port_kind= is air, sea, land, land-pedestrian or land-vehicle");
     if (carrier && own_departure(x, r, dep, "/v1/exits", "departure of another carrier") != 0) return;
+    static _Thread_local cli_fingers fing; /* large: off the stack */
+    if (finger_parts(x, r, 0, "/v1/exits", &fing) != 0) return;
+    if (all && fing.n) {
+        cli_fingers_free(&fing);
+        return reply_error(r, 400, "fingers go with one traveller's exit, not all_faces=1");
+    }
     const char *buf;
     size_t len;
     char err[512];
     photo(x, "photo", 1, &buf, &len);
     bex_capture_result one, faces[MAX_FACES];
     int nf = 0;
-    if ((all ? extract_all(x, buf, len, "photo", r, faces, MAX_FACES, &nf) : extract(x, buf, len, "photo", r, &one)) != 0)
+    if ((all ? extract_all(x, buf, len, "photo", r, faces, MAX_FACES, &nf) : extract(x, buf, len, "photo", r, &one)) != 0) {
+        cli_fingers_free(&fing);
         return;
+    }
     bex_exit_request ex = {.port = port, .port_kind = pk, .departure = dep, .at = carrier ? NULL : arg(x, "at"),
                            .carrier = carrier ? x->key.carrier : NULL, .dim = bex_store_dim(s->st),
-                           .live_image = buf, .live_image_len = len};
+                           .live_image = buf, .live_image_len = len, .fingers = fing.c, .n_fingers = fing.n};
     if (!all) {
         ex.live = one.acquired ? one.template_ : NULL;
         ex.live_quality = one.quality.score;
@@ -171,6 +275,7 @@ static void h_exit(ctx *x, reply *r) {
         bex_exit_result res;
         int rc;
         LOCKED(x, rc = bex_border_exit(s->st, &ex, &res, err, sizeof err));
+        cli_fingers_free(&fing);
         if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
         FILE *f = reply_open(r);
         if (f && carrier) bex_json_carrier_exit(f, &res); /* the decision and a transaction id: nothing of the person */
@@ -273,11 +378,12 @@ static int chip_parts(ctx *x, reply *r, const char *printed, bex_chip *chip) {
 static int unknown_entry_part(ctx *x, reply *r) {
     static const char *const known[] = {"photo", "doc_photo", "mrz", "port", "port_kind", "class", "admit_until",
                                         "ds", "carrier", "voyage", "at", "citizen", "all_faces", "camera", "com",
-                                        "sod", "active_auth", "chip_auth"};
+                                        "sod", "active_auth", "chip_auth", "finger_missing", "finger_ppi"};
     for (int i = 0; x->fm && i < x->fm->n; i++) {
         const char *name = x->fm->f[i].name;
         int ok = 0;
         for (size_t k = 0; k < sizeof known / sizeof *known && !ok; k++) ok = !strcmp(name, known[k]);
+        if (!ok && (!strncmp(name, "finger", 6) || !strncmp(name, "slap", 4))) ok = 1; /* finger_parts checks them */
         if (!ok && name[0] == 'd' && name[1] == 'g') {
             char *end;
             long g = strtol(name + 2, &end, 10);
@@ -320,13 +426,17 @@ static void h_entry(ctx *x, reply *r) {
     if (mrc != BEX_OK && (!with_chip || mrz)) /* no chip, or its DG1 unreadable: the printed MRZ (checked against it) */
         mrc = bex_mrz_parse_at(mrz, today, &doc, err, sizeof err);
     if (mrc != BEX_OK) return reply_error(r, 400, err);
+    static _Thread_local cli_fingers fing; /* large: off the stack */
+    if (finger_parts(x, r, 1, "/v1/entries", &fing) != 0) return;
     const char *buf;
     size_t len;
     photo(x, "photo", 1, &buf, &len);
     bex_capture_result live, chip, faces[MAX_FACES];
     int nf = 0;
-    if ((all ? extract_all(x, buf, len, "photo", r, faces, MAX_FACES, &nf) : extract(x, buf, len, "photo", r, &live)) != 0)
+    if ((all ? extract_all(x, buf, len, "photo", r, faces, MAX_FACES, &nf) : extract(x, buf, len, "photo", r, &live)) != 0) {
+        cli_fingers_free(&fing);
         return;
+    }
     int has_chip = has_part(x, "doc_photo") || with_chip;
     /* the photos' bytes, kept with their samples while retention "images" keeps images */
     const char *live_buf = buf, *doc_buf = NULL;
@@ -344,6 +454,7 @@ static void h_entry(ctx *x, reply *r) {
             if (extract(x, (const char *)img, ilen, "dg2", &probe, &chip) != 0) {
                 if (probe.status == 503 || probe.status >= 500) { /* busy or failing: answer so */
                     *r = probe;
+                    cli_fingers_free(&fing);
                     return;
                 }
                 free(probe.json);
@@ -356,7 +467,10 @@ static void h_entry(ctx *x, reply *r) {
         photo(x, "doc_photo", 0, &buf, &len);
         doc_buf = buf;
         doc_len = len;
-        if (extract(x, buf, len, "doc_photo", r, &chip) != 0) return;
+        if (extract(x, buf, len, "doc_photo", r, &chip) != 0) {
+            cli_fingers_free(&fing);
+            return;
+        }
     }
     static _Thread_local float tmpl[MAX_FACES * BEX_TEMPLATE_MAX_DIM]; /* 64 KiB: off the stack */
     float q[MAX_FACES];
@@ -381,13 +495,15 @@ static void h_entry(ctx *x, reply *r) {
         .admit_until = until, .port = port, .port_kind = pk, .carrier = arg(x, "carrier"), .voyage = arg(x, "voyage"),
         .at = when, .citizen = citizen, .faces = usable ? tmpl : NULL, .face_quality = q, .n_faces = usable,
         .dim = (int)dim, .chip = with_chip ? &chip_in : NULL, .live_image = live_buf, .live_image_len = live_len,
-        .doc_image = doc_buf, .doc_image_len = doc_len};
+        .doc_image = doc_buf, .doc_image_len = doc_len, .fingers = fing.c, .n_fingers = fing.n,
+        .finger_capture = fing.asked};
     bex_entry_result res;
     int rc;
     bex_store_scan *pre = en.live && !citizen ? scan_ahead(x, en.live, live.dim) : NULL;
     en.live_scan = pre;
     LOCKED(x, rc = bex_border_entry(s->st, &en, &res, err, sizeof err));
     bex_store_scan_free(pre);
+    cli_fingers_free(&fing);
     if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
     FILE *f = reply_open(r);
     if (f)
@@ -581,6 +697,34 @@ static void h_lookup(ctx *x, reply *r) {
     FILE *f = reply_open(r);
     if (f) bex_json_lookup(f, h, n);
     free(h);
+    reply_done(r, f);
+}
+
+/* An officer's look-up by fingerprint: finger parts as an exit's, ?subject=ID for 1:1 (the
+ * document's holder found by GET /v1/lookup), none for 1:N over every enrolled traveller. */
+static void h_lookup_fingers(ctx *x, reply *r) {
+    const char *subj = arg(x, "subject");
+    int64_t id = 0;
+    if (subj && !cli_parse_id(subj, &id)) return reply_error(r, 400, "?subject= takes a subject id");
+    static _Thread_local cli_fingers fing;
+    if (finger_parts(x, r, 0, "/v1/lookup/fingers", &fing) != 0) return;
+    if (fing.n == 0) return reply_error(r, 400, "a look-up by fingerprint needs a finger part (finger1 .. finger10, "
+                                        "slap13 .. slap15)");
+    bex_finger_decision d;
+    char err[512];
+    int rc;
+    LOCKED(x, rc = bex_border_finger_lookup(x->s->st, id, fing.c, fing.n, NAN, NULL, &d, err, sizeof err));
+    cli_fingers_free(&fing);
+    if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
+    FILE *f = reply_open(r);
+    if (f) {
+        fputs("{\"subject\":", f);
+        if (d.subject) fprintf(f, "%lld", (long long)d.subject);
+        else fputs("null", f);
+        fputs(",\"finger\":", f);
+        bex_json_finger_decision(f, &d);
+        fputs("}\n", f);
+    }
     reply_done(r, f);
 }
 
@@ -1234,6 +1378,7 @@ const route server_routes[] = {
     {"GET", "/v1/subject", BEX_ACT_SUBJECT, h_subject},
     {"GET", "/v1/encounter", BEX_ACT_ENCOUNTER, h_encounter},
     {"GET", "/v1/lookup", BEX_ACT_LOOKUP, h_lookup},
+    {"POST", "/v1/lookup/fingers", BEX_ACT_LOOKUP, h_lookup_fingers},
     {"POST", "/v1/override", BEX_ACT_OVERRIDE, h_override},
     {"POST", "/v1/merge", BEX_ACT_MERGE, h_merge},
     {"POST", "/v1/merge/undo", BEX_ACT_MERGE, h_unmerge},

@@ -321,6 +321,11 @@ const char *bex_action_name(bex_action a);
  * the reports and evaluation files. */
 int bex_role_may(bex_role role, bex_action action);
 
+/* Who may send fingerprints with a crossing or a look-up, and receive what the fingers said:
+ * officers only. A carrier never sends or receives prints (its exits answer match / no match),
+ * and no analyst, auditor or admin sees them. 1 / 0. */
+int bex_role_fingerprints(bex_role role);
+
 /* A carrier acts on a departure only when the departure is its own: 1 / 0. */
 int bex_carrier_owns(const char *key_carrier, const char *departure_carrier);
 

@@ -391,9 +391,10 @@ static int exit_record(bex_store *st, const bex_exit_request *rq, const bex_exit
     res->finger = f->finger;
     if (rc == BEX_OK && f->finger.compared)
         rc = bex__encounter_fingers(st, enc, 0, f->finger.fusion.fused_fmr, err, errlen);
-    /* the exit's fingers are kept as its face capture is: with the subject, or unlinked for
-     * review (the unmatched captures' period) */
-    for (int i = 0; rc == BEX_OK && f->finger.compared && v->keep_capture && i < rq->n_fingers; i++) {
+    /* the exit's fingers, once compared, are kept as a face capture is: with the subject they
+     * matched, or unlinked for review (the unmatched captures' period, kept while the exit's
+     * flag is open) */
+    for (int i = 0; rc == BEX_OK && f->finger.compared && i < rq->n_fingers; i++) {
         const bex_finger_capture *c = &rq->fingers[i];
         if (!c->t) continue;
         bex__finger_row r = {.subject = v->subject, .encounter = enc, .source = "exit", .position = c->position,

@@ -71,8 +71,9 @@ int bex_exit_decide(const bex_exit_facts *f, bex_exit_verdict *out, char *err, s
         v.outcome = BEX_OUTCOME_MATCHED;
         v.subject = f->finger.subject;
         v.admission = f->open_admission;
-        v.keep_capture = 1;
-        v.capture_searchable = 0; /* a face that did not match them joins no gallery */
+        /* a face that did not match them is not theirs to keep: it would join their samples and
+         * make the next exit match whoever that was; the fingers are the capture kept */
+        v.keep_capture = 0;
     } else if (!rq->live) {
         v.outcome = BEX_OUTCOME_NO_PHOTO;
         if ((p = add_flag(&v, BEX_FLAG_NO_PHOTO, 0)))

@@ -223,3 +223,5 @@ void bex_finger_identify_decide(const bex_finger_candidate *c, int n, double tar
         out->fusion.match = 0;
     }
 }
+
+int bex_role_fingerprints(bex_role role) { return role == BEX_ROLE_OFFICER; }

@@ -490,6 +490,112 @@ if have_q; then
     "$bex" erase --db "$db" 999999 >/dev/null 2>&1; [ $? -eq 2 ]; check erase_unknown_subject_exit_2 $?
 fi
 
+# ---- fingerprints (issue 17): an exit the face cannot settle, settled by a finger ----
+# FVC2002 fixtures (tests/data/finger/SOURCE.md): one traveller's right index is DB1's finger 101,
+# her right middle DB3's finger 101; impression 1 at the entry, impressions 2 and 3 later.
+F=tests/data/finger
+JK_MRZ=$(passport JANICA 880000041 KOSTELIC 1982-01-05 F HRV)
+out=$("$bex" entry --db "$db" --photo "$D/Janica_Kostelic_0001.jpg" --mrz "$JK_MRZ" --port JFK --port-kind air \
+      --at 2026-07-10T09:00:00Z --class B2 --admit-until 2026-08-10 --finger 2="$F/fvc2002_DB1_B_101_1.tif" \
+      --finger 3="$F/fvc2002_DB3_B_101_1.tif" --finger-missing 4 --finger-missing 5); rc=$?
+[ $rc -eq 0 ] && [ "$(json decision <<<"$out")" = admitted ] && grep -q '"prints":"taken","enrolled":\[2,3\]' <<<"$out" &&
+    grep -q '{"position":4,"status":"missing"},{"position":5,"status":"missing"}' <<<"$out"
+check "entry_takes_fingers_missing_ones_recorded (rc $rc)" $?
+JK_SUBJ=$(json subject <<<"$out"); JK_ADM=$(json admission <<<"$out")
+# the exit camera finds no face: her two fingers settle it, and close her stay
+out=$("$bex" exit --db "$db" --photo tests/data/image/gray.pgm --port JFK --at 2026-07-20T09:00:00Z \
+      --finger 2="$F/fvc2002_DB1_B_101_2.tif" --finger 3="$F/fvc2002_DB3_B_101_2.tif"); rc=$?
+[ $rc -eq 0 ] && [ "$(json outcome <<<"$out")" = matched ] && [ "$(json subject <<<"$out")" = "$JK_SUBJ" ] &&
+    [ "$(json admission <<<"$out")" = "$JK_ADM" ] && grep -q '"finger":{"gallery":"all"' <<<"$out" &&
+    grep -q '"match":true,"ambiguous":false}' <<<"$out" && ! grep -q '"kind":"no_photo"' <<<"$out"
+check "exit_without_a_face_settled_by_her_fingers (rc $rc)" $?
+# another person's face at the gate, her fingers: the fingers decide, the face says nothing of her
+out=$("$bex" exit --db "$db" --photo "$D/Ruth_Bader_Ginsburg_0001.jpg" --port JFK --at 2026-07-21T09:00:00Z \
+      --finger 2="$F/fvc2002_DB1_B_101_3.tif" --finger 3="$F/fvc2002_DB3_B_101_2.tif"); rc=$?
+[ $rc -eq 0 ] && [ "$(json outcome <<<"$out")" = matched ] && [ "$(json subject <<<"$out")" = "$JK_SUBJ" ] &&
+    ! grep -q '"capture":' <<<"$out"
+check "exit_with_anothers_face_settled_by_her_fingers (rc $rc)" $?
+# another person's face and another finger: refused, kept for review like any unmatched exit
+out=$("$bex" exit --db "$db" --photo "$D/Ruth_Bader_Ginsburg_0001.jpg" --port JFK --at 2026-07-22T09:00:00Z \
+      --finger 2="$F/fvc2002_DB1_B_102_1.tif"); rc=$?
+[ $rc -eq 1 ] && [ "$(json outcome <<<"$out")" = not_matched ] && [ "$(json subject <<<"$out")" = null ] &&
+    grep -q '"match":false' <<<"$out" && grep -q '"kind":"not_matched"' <<<"$out"
+check "exit_with_a_wrong_finger_refused (rc $rc)" $?
+WRONG_EXIT=$(json encounter <<<"$out")
+# a child of ten: no prints taken, none kept
+KD_MRZ=$("$bex" mrz make --number 880000042 --state CAN --nationality CAN --surname BERGEN --given KIDDO \
+         --birth 2016-05-01 --sex F --expiry 2032-01-01)
+out=$("$bex" entry --db "$db" --photo "$D/Maria_Callas_0001.jpg" --mrz "$KD_MRZ" --port JFK --port-kind air \
+      --at 2026-07-10T09:30:00Z --class B2 --admit-until 2026-08-10 --finger 2="$F/fvc2002_DB1_B_102_1.tif"); rc=$?
+KD_SUBJ=$(json subject <<<"$out")
+[ $rc -le 1 ] && [ -n "$KD_SUBJ" ] && grep -q '"prints":"under_age","enrolled":\[\]' <<<"$out" &&
+    grep -q '"referred":false' <<<"$out"
+check "child_under_12_gives_no_prints (rc $rc)" $?
+# only the right index of an adult, nothing declared: an officer takes the others or declares them
+TG_MRZ=$("$bex" mrz make --number 880000043 --state AUS --nationality AUS --surname GLAVINE --given TOM \
+         --birth 1966-03-25 --sex M --expiry 2032-01-01)
+out=$("$bex" entry --db "$db" --photo "$D/Tom_Glavine_0001.jpg" --mrz "$TG_MRZ" --port JFK --port-kind air \
+      --at 2026-07-25T09:00:00Z --class B2 --admit-until 2026-08-25 --finger 2="$F/fvc2002_DB4_B_101_1.tif"); rc=$?
+[ $rc -eq 1 ] && [ "$(json decision <<<"$out")" = referred ] && grep -q '"referred":true' <<<"$out"
+check "entry_with_fingers_missing_undeclared_referred (rc $rc)" $?
+# an officer's look-up by fingerprint: 1:N without a document, 1:1 with it
+out=$("$bex" lookup --db "$db" --finger 2="$F/fvc2002_DB1_B_101_3.tif" --finger 3="$F/fvc2002_DB3_B_101_2.tif"); rc=$?
+[ $rc -eq 0 ] && [ "$(json subject <<<"$out")" = "$JK_SUBJ" ] && grep -q '"gallery":"all"' <<<"$out"
+check "lookup_by_fingerprint_1_to_n (rc $rc)" $?
+out=$("$bex" lookup --db "$db" --document 880000041 --finger 2="$F/fvc2002_DB1_B_102_1.tif"); rc=$?
+[ $rc -eq 1 ] && grep -q '"gallery":"holder"' <<<"$out" && grep -q '"match":false' <<<"$out"
+check "lookup_by_fingerprint_1_to_1_wrong_finger (rc $rc)" $?
+# a carrier never sends or sees prints; an officer's look-up over HTTP
+if command -v curl >/dev/null; then
+    CK=$("$bex" keys add --db "$db" --role carrier --carrier BX | sed -n 's/.*"key":"\([0-9a-f]*\)".*/\1/p')
+    OK=$("$bex" keys add --db "$db" --role officer | sed -n 's/.*"key":"\([0-9a-f]*\)".*/\1/p')
+    "$bex" serve --db "$db" --listen 127.0.0.1:0 >"$tmp/serve.out" 2>"$tmp/serve.err" &
+    SP=$!
+    for _ in $(seq 100); do grep -q listening "$tmp/serve.out" 2>/dev/null && break; sleep 0.05; done
+    U="http://127.0.0.1:$(sed -n 's/.*"listening":"[0-9.]*:\([0-9]*\)".*/\1/p' "$tmp/serve.out")"
+    st=$(curl -s -o "$tmp/body" -w '%{http_code}' -H "Authorization: Bearer $CK" -F photo=@"$D/Ruth_Bader_Ginsburg_0001.jpg" \
+         -F finger2=@"$F/fvc2002_DB1_B_101_2.tif" "$U/v1/exits?departure=BX1-2026-03-10")
+    [ "$st" = 403 ] && grep -q "only officers send or receive fingerprints" "$tmp/body"
+    check "carrier_exit_with_prints_refused ($st)" $?
+    st=$(curl -s -o "$tmp/body" -w '%{http_code}' -H "Authorization: Bearer $CK" -F photo=@"$D/Ruth_Bader_Ginsburg_0001.jpg" \
+         "$U/v1/exits?departure=BX1-2026-03-10")
+    [ "$st" = 200 ] && ! grep -q finger "$tmp/body" && grep -q '^{"transaction":[0-9]*,"decision":"[a-z_]*"}$' "$tmp/body"
+    check "carrier_answer_holds_no_finger_data ($st)" $?
+    st=$(curl -s -o "$tmp/body" -w '%{http_code}' -H "Authorization: Bearer $CK" -F finger2=@"$F/fvc2002_DB1_B_101_2.tif" \
+         "$U/v1/lookup/fingers")
+    [ "$st" = 403 ]; check "carrier_cannot_look_up_by_fingerprint ($st)" $?
+    st=$(curl -s -o "$tmp/body" -w '%{http_code}' -H "Authorization: Bearer $OK" -F finger2=@"$F/fvc2002_DB1_B_101_3.tif" \
+         -F finger3=@"$F/fvc2002_DB3_B_101_2.tif" "$U/v1/lookup/fingers")
+    [ "$st" = 200 ] && [ "$(json subject <"$tmp/body")" = "$JK_SUBJ" ]; check "officer_looks_up_by_fingerprint_over_http ($st)" $?
+    kill "$SP"; wait "$SP" 2>/dev/null
+else
+    echo "skip: no curl: carrier and HTTP fingerprint checks"
+fi
+# retention: the wrong finger's capture is kept while its flag is open, then goes at 12 hours;
+# erasure takes her fingers with her faces
+if have_q; then
+    [ "$(n "SELECT count(*) FROM finger_samples WHERE subject_id = $KD_SUBJ")" = 0 ] &&
+        [ "$(n "SELECT prints FROM encounters WHERE subject_id = $KD_SUBJ")" = under_age ]
+    check child_has_no_finger_samples $?
+    [ "$(n "SELECT count(*) FROM finger_samples WHERE encounter_id = $WRONG_EXIT AND subject_id IS NULL")" = 1 ]
+    check wrong_finger_capture_kept_unlinked $?
+    out=$("$bex" purge --db "$db" --as-of 2026-07-23T09:00:00Z)
+    [ "$(n "SELECT count(*) FROM finger_samples WHERE encounter_id = $WRONG_EXIT")" = 1 ]
+    check purge_keeps_flagged_finger_capture $?
+    fl=$("$bex" flags --db "$db" | grep -o "\"id\":[0-9]*,\"kind\":\"not_matched\",\"encounter\":$WRONG_EXIT" | cut -d, -f1 | cut -d: -f2)
+    "$bex" flag --db "$db" "$fl" cleared >/dev/null
+    out=$("$bex" purge --db "$db" --as-of 2026-07-23T09:00:00Z)
+    [ "$(json finger_samples <<<"$out")" = 1 ] && [ "$(n "SELECT count(*) FROM finger_samples WHERE encounter_id = $WRONG_EXIT")" = 0 ]
+    check purge_deletes_unmatched_finger_capture_at_12h $?
+    nf=$(n "SELECT count(*) FROM finger_samples WHERE subject_id = $JK_SUBJ")
+    ns=$(n "SELECT count(*) FROM samples WHERE subject_id = $JK_SUBJ")
+    out=$("$bex" erase --db "$db" "$JK_SUBJ"); rc=$?
+    [ $rc -eq 0 ] && [ "$nf" -ge 4 ] && [ "$(json samples_deleted <<<"$out")" = $((nf + ns)) ] &&
+        [ "$(n "SELECT count(*) FROM finger_samples WHERE subject_id = $JK_SUBJ")" = 0 ]
+    check "erase_removes_her_finger_samples (rc $rc, $nf fingers)" $?
+    [ "$(n "SELECT count(*) FROM audit WHERE action = 'finger_lookup'")" -ge 3 ]; check finger_lookups_audited $?
+fi
+
 # ---- files: the store, its WAL and SHM, the gallery and the gate's log, owner only ----
 files=("$db" "$db-wal" "$db-shm")
 testdb_is_pg && { files=(); echo "# on PostgreSQL: the store is no file here (its modes: the server's); the gallery's and log's checked"; }

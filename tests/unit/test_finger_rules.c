@@ -341,6 +341,15 @@ TEST(finger_table_as_the_border_reads_it) {
     CHECK(bex_calibration_fmr_at(&c, op.threshold) <= 0.01);
 }
 
+
+TEST(who_sees_prints) {
+    CHECK(bex_role_fingerprints(BEX_ROLE_OFFICER) == 1);
+    CHECK(bex_role_fingerprints(BEX_ROLE_CARRIER) == 0);
+    CHECK(bex_role_fingerprints(BEX_ROLE_ANALYST) == 0);
+    CHECK(bex_role_fingerprints(BEX_ROLE_AUDITOR) == 0);
+    CHECK(bex_role_fingerprints(BEX_ROLE_ADMIN) == 0);
+}
+
 int main(void) {
     RUN(policy_default_is_ees);
     RUN(age_years);
@@ -352,6 +361,7 @@ int main(void) {
     RUN(fusion_table);
     RUN(fusion_through_tables);
     RUN(identify_decide);
+    RUN(who_sees_prints);
     RUN(finger_table_as_the_border_reads_it);
     return test_summary();
 }
