@@ -359,11 +359,37 @@ static void quality_report(fe_db *dbs, int ndb, double thr, const char *thr_sour
 /* The calibration rows: targets 10^(-k/10) from 0.1 down to the lowest with at least 10
  * expected false matches among the non-mated comparisons. */
 typedef struct fe_cal_row {
-    double target, threshold, fmr, upper95, fnmr;
+    double target, threshold, fmr, upper95, fnmr, heldout;
     size_t false_matches;
 } fe_cal_row;
 
-static int calibrate(const double *nm, size_t n_nm, const double *m, size_t n_m, fe_cal_row *rows, int cap) {
+/* Held out by sensor: for each database, the threshold for target fitted on the other
+ * databases' non-mated scores, and the false matches it lets through on that database's;
+ * pooled over the databases. nm holds the databases' scores one after the other, cnt[d] each.
+ * NaN with fewer than two databases or when a fit has too few comparisons. */
+static double heldout_fmr(const double *nm, size_t n_nm, const size_t *cnt, int ndb, double target) {
+    if (ndb < 2) return NAN;
+    double *rest = malloc(sizeof *rest * (n_nm ? n_nm : 1));
+    size_t fm = 0, n = 0, off = 0;
+    char err[256];
+    for (int d = 0; rest && d < ndb; d++) {
+        size_t k = 0;
+        for (size_t i = 0; i < n_nm; i++)
+            if (i < off || i >= off + cnt[d]) rest[k++] = nm[i];
+        double t;
+        if (bex_threshold_for_fmr(rest, k, target, &t, NULL, err, sizeof err) != BEX_OK) { free(rest); return NAN; }
+        float tf = (float)t;
+        if ((double)tf < t) tf = nextafterf(tf, INFINITY);
+        for (size_t i = off; i < off + cnt[d]; i++) fm += nm[i] >= tf;
+        n += cnt[d];
+        off += cnt[d];
+    }
+    free(rest);
+    return n ? (double)fm / (double)n : NAN;
+}
+
+static int calibrate(const double *nm, size_t n_nm, const size_t *cnt, int ndb, const double *m, size_t n_m, fe_cal_row *rows,
+                     int cap) {
     int nr = 0;
     char err[256];
     for (int k = 10; k <= 60 && nr < cap; k++) {
@@ -383,6 +409,7 @@ static int calibrate(const double *nm, size_t n_nm, const double *m, size_t n_m,
         r->fnmr = fnmr;
         r->false_matches = (size_t)llround(fmr * (double)n_nm);
         if (bex_error_rate_upper_bound(r->false_matches, n_nm, 0.95, &r->upper95, err, sizeof err) != BEX_OK) break;
+        r->heldout = heldout_fmr(nm, n_nm, cnt, ndb, target);
         nr++;
     }
     return nr;
@@ -407,11 +434,12 @@ static int write_table(const char *path, const fe_cal_row *r, int nr, size_t n_n
                "    unsigned long long false_matches; /* non-mated comparisons at or above threshold */\n"
                "    double fmr_measured;   /* false_matches / comparisons (<= target) */\n"
                "    double fmr_upper95;    /* one-sided 95%% Clopper-Pearson bound on it */\n"
-               "    double fnmr;           /* genuine pairs below threshold / genuine pairs */\n} bex__finger_cal_row;\n\n");
+               "    double fnmr;           /* genuine pairs below threshold / genuine pairs */\n"
+               "    double heldout_fmr;    /* each database at the threshold fitted on the others, pooled */\n} bex__finger_cal_row;\n\n");
     fprintf(f, "/* from the highest target down, thresholds rising */\nstatic const bex__finger_cal_row FINGER_CAL_ROWS[] = {\n");
     for (int i = 0; i < nr; i++)
-        fprintf(f, "    {%.3g, %.9gf, %zu, %.6g, %.6g, %.6f},\n", r[i].target, r[i].threshold, r[i].false_matches, r[i].fmr,
-                r[i].upper95, r[i].fnmr);
+        fprintf(f, "    {%.3g, %.9gf, %zu, %.6g, %.6g, %.6f, %.6g},\n", r[i].target, r[i].threshold, r[i].false_matches, r[i].fmr,
+                r[i].upper95, r[i].fnmr, isfinite(r[i].heldout) ? r[i].heldout : -1.0);
     fprintf(f, "};\n#define FINGER_CAL_N %d /* rows */\n\n#define FINGER_CAL_COMPARISONS %zuULL /* non-mated comparisons behind the table */\n", nr, n_nm);
     fprintf(f, "#define FINGER_CAL_MATED %zuULL /* genuine comparisons behind the FNMR column */\n", n_m);
     fprintf(f, "#define FINGER_CAL_EVIDENCE \"");
@@ -543,9 +571,12 @@ int cmd_eval_finger(int argc, char **argv) {
     double *nm = malloc(sizeof *nm * (n_nm ? n_nm : 1)), *m = malloc(sizeof *m * (n_gen_all ? n_gen_all : 1));
     if (!nm || !m) { free(nm); free(m); fprintf(stderr, "bex: out of memory\n"); goto done; }
     n_nm = 0;
+    size_t nm_per_db[FE_MAX_DB] = {0};
     for (int d = 0; d < ndb; d++) {
+        size_t before = n_nm;
         for (size_t i = 0; i < dbs[d].n_cross; i++)
             if (!dbs[d].img[dbs[d].cross_pair[i][0]].fte && !dbs[d].img[dbs[d].cross_pair[i][1]].fte) nm[n_nm++] = dbs[d].cross[i];
+        nm_per_db[d] = n_nm - before;
         for (size_t i = 0; i < dbs[d].n_gen; i++) m[n_m++] = dbs[d].gen[i];
     }
 
@@ -634,7 +665,7 @@ int cmd_eval_finger(int argc, char **argv) {
 
     if (cal) {
         fe_cal_row rows[64];
-        int nr = n_nm ? calibrate(nm, n_nm, m, n_m, rows, 64) : 0;
+        int nr = n_nm ? calibrate(nm, n_nm, nm_per_db, ndb, m, n_m, rows, 64) : 0;
         if (!nr) {
             fprintf(stderr, "bex: too few non-mated comparisons (%zu) to calibrate FMR 0.1 with 10 expected false matches\n", n_nm);
             free(nm);
@@ -654,10 +685,12 @@ int cmd_eval_finger(int argc, char **argv) {
         printf(",\"calibration\":{\"file\":");
         bex_json_str(stdout, cal);
         printf(",\"nonmated\":%zu,\"genuine\":%zu,\"rows\":[", n_nm, n_m);
-        for (int i = 0; i < nr; i++)
-            printf("%s{\"fmr\":%.3g,\"threshold\":%.6g,\"false_matches\":%zu,\"fmr_measured\":%.4g,\"fmr_upper95\":%.4g,\"fnmr\":%.4f}",
+        for (int i = 0; i < nr; i++) {
+            printf("%s{\"fmr\":%.3g,\"threshold\":%.6g,\"false_matches\":%zu,\"fmr_measured\":%.4g,\"fmr_upper95\":%.4g,\"fnmr\":%.4f,",
                    i ? "," : "", rows[i].target, rows[i].threshold, rows[i].false_matches, rows[i].fmr, rows[i].upper95,
                    rows[i].fnmr);
+            jnum(stdout, "heldout_fmr", rows[i].heldout, "}");
+        }
         printf("]}");
     }
     free(nm);

@@ -44,6 +44,7 @@ int bex_finger_operating_point_verify(double fmr, bex_finger_operating_point *op
     op->fmr_measured = r->fmr_measured;
     op->fmr_upper95 = r->fmr_upper95;
     op->fnmr_measured = r->fnmr;
+    op->heldout_fmr = r->heldout_fmr;
     op->comparisons = FINGER_CAL_COMPARISONS;
     op->false_matches = r->false_matches;
     snprintf(op->name, sizeof op->name, "FMR %g", r->target);
