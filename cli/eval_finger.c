@@ -438,7 +438,7 @@ static int write_table(const char *path, const fe_cal_row *r, int nr, size_t n_n
                "    double heldout_fmr;    /* each database at the threshold fitted on the others, pooled */\n} bex__finger_cal_row;\n\n");
     fprintf(f, "/* from the highest target down, thresholds rising */\nstatic const bex__finger_cal_row FINGER_CAL_ROWS[] = {\n");
     for (int i = 0; i < nr; i++)
-        fprintf(f, "    {%.3g, %.9gf, %zu, %.6g, %.6g, %.6f, %.6g},\n", r[i].target, r[i].threshold, r[i].false_matches, r[i].fmr,
+        fprintf(f, "    {%.6g, %.9gf, %zu, %.6g, %.6g, %.6f, %.6g},\n", r[i].target, r[i].threshold, r[i].false_matches, r[i].fmr,
                 r[i].upper95, r[i].fnmr, isfinite(r[i].heldout) ? r[i].heldout : -1.0);
     fprintf(f, "};\n#define FINGER_CAL_N %d /* rows */\n\n#define FINGER_CAL_COMPARISONS %zuULL /* non-mated comparisons behind the table */\n", nr, n_nm);
     fprintf(f, "#define FINGER_CAL_MATED %zuULL /* genuine comparisons behind the FNMR column */\n", n_m);
@@ -686,7 +686,7 @@ int cmd_eval_finger(int argc, char **argv) {
         bex_json_str(stdout, cal);
         printf(",\"nonmated\":%zu,\"genuine\":%zu,\"rows\":[", n_nm, n_m);
         for (int i = 0; i < nr; i++) {
-            printf("%s{\"fmr\":%.3g,\"threshold\":%.6g,\"false_matches\":%zu,\"fmr_measured\":%.4g,\"fmr_upper95\":%.4g,\"fnmr\":%.4f,",
+            printf("%s{\"fmr\":%.6g,\"threshold\":%.6g,\"false_matches\":%zu,\"fmr_measured\":%.4g,\"fmr_upper95\":%.4g,\"fnmr\":%.4f,",
                    i ? "," : "", rows[i].target, rows[i].threshold, rows[i].false_matches, rows[i].fmr, rows[i].upper95,
                    rows[i].fnmr);
             jnum(stdout, "heldout_fmr", rows[i].heldout, "}");
