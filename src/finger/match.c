@@ -58,6 +58,7 @@ static fm_params params = {
     .max_np = 12,
     .mu_p = 20.0f,
     .tau_p = 0.4f,
+    .max_nr = 0,
     .n_rel = 5,
     .w_r = 0.5f,
     .mu1 = 5.0f,
@@ -140,6 +141,8 @@ struct bex_finger_prepared {
     int n;            /* usable cylinders */
     int n_minutiae;   /* minutiae in the template */
     uint8_t ang[MAXM];   /* direction of each cylinder's minutia, 360/256 degree units */
+    uint8_t full[MAXM];  /* 1: every cell of the cylinder's disc is valid */
+    uint16_t nv[MAXM];   /* set value bits of each cylinder */
     uint16_t *dist;   /* n x n: distance between the minutiae, 1/16 px */
     uint16_t *rad;    /* n x n: direction from minutia t to k, relative to t's own, 1/65536 turn */
     uint64_t *cyl;    /* n cylinders of FM_CYL_WORDS words, 64-byte aligned */
@@ -310,6 +313,14 @@ int bex_finger_prepare(const bex_finger_template *t, bex_finger_prepared **out, 
     for (int a = 0; a < nk; a++) {
         int i = keep[a];
         pr->ang[a] = ang[i];
+        const uint64_t *c = pr->cyl + (size_t)a * FM_CYL_WORDS;
+        int nv = 0, nm = 0;
+        for (int w = 0; w < FM_WORDS; w++) {
+            nv += __builtin_popcountll(c[w]);
+            nm += __builtin_popcountll(c[FM_WORDS + w]);
+        }
+        pr->nv[a] = (uint16_t)nv;
+        pr->full[a] = nm == tab.disc_cells * FM_ND;
         for (int b = 0; b < nk; b++) {
             int j = keep[b];
             double dx = x[j] - x[i], dy = y[j] - y[i], d = sqrt(dx * dx + dy * dy) * Z1_STEP;
@@ -335,9 +346,8 @@ int bex__finger_prepared_cylinders(const bex_finger_prepared *p) { return p ? p-
 #define QLEVELS 1024 /* similarities are ranked in this many steps (ties by pair order) */
 
 static inline float zlook_angle(const float *z, uint16_t a, uint16_t b) {
-    uint16_t d = (uint16_t)(a - b);
-    if (d > 32768) d = (uint16_t)(65536 - d);
-    return z[d >> ZA_SHIFT];
+    int d = (int16_t)(uint16_t)(a - b); /* -32768..32767: the difference's magnitude below */
+    return z[abs(d) >> ZA_SHIFT];
 }
 
 static float compare_ordered(const bex_finger_prepared *a, const bex_finger_prepared *b,
@@ -352,22 +362,38 @@ static float compare_ordered(const bex_finger_prepared *a, const bex_finger_prep
     float sim[MAXM * MAXM];
     uint16_t rc[MAXM * MAXM];
     int np = 0;
-    uint8_t idx[MAXM];
+    const uint64_t full_cells = (uint64_t)tab.disc_cells * FM_ND;
+    uint8_t idx[MAXM], idf[MAXM];
     uint64_t cnt[MAXM];
+    uint32_t cnf[MAXM];
     for (int r = 0; r < na; r++) {
-        int m = 0;
+        /* the columns to compare (directions close enough; branch-free: the test is a coin
+         * toss), those where both discs are wholly valid apart */
+        const int fa = a->full[r];
+        int m = 0, mf = 0;
         for (int c = 0; c < nb; c++) {
             int d = (uint8_t)(a->ang[r] - b->ang[c]);
-            if (d <= dt || d >= 256 - dt) idx[m++] = (uint8_t)c;
+            int near = (d <= dt) | (d >= 256 - dt), both = fa & b->full[c];
+            idx[m] = idf[mf] = (uint8_t)c;
+            m += near & !both;
+            mf += near & both;
         }
-        if (!m) continue;
-        kern->row(a->cyl + (size_t)r * FM_CYL_WORDS, b->cyl, idx, m, cnt);
+        const uint64_t *cyl = a->cyl + (size_t)r * FM_CYL_WORDS;
+        if (m) kern->row(cyl, b->cyl, idx, m, cnt);
+        if (mf) kern->row_and(cyl, b->cyl, idf, mf, cnf);
+        /* branch-free again: kept when enough cells are valid in both and a bit is shared */
         for (int i = 0; i < m; i++) {
             uint64_t ca = cnt[i] & 0xffff, cb = cnt[i] >> 16 & 0xffff, cab = cnt[i] >> 32 & 0xffff,
                      cm = cnt[i] >> 48;
-            if (cm < min_cells || ca + cb == 0 || cab == 0) continue;
-            sim[np] = (float)(2.0 * (double)cab / (double)(ca + cb));
-            rc[np++] = (uint16_t)(r << 7 | idx[i]);
+            sim[np] = (float)(2.0 * (double)cab / (double)(ca + cb + (ca + cb == 0)));
+            rc[np] = (uint16_t)(r << 7 | idx[i]);
+            np += (cm >= min_cells) & (cab != 0);
+        }
+        for (int i = 0; i < mf; i++) {
+            uint64_t ca = a->nv[r], cb = b->nv[idf[i]], cab = cnf[i];
+            sim[np] = (float)(2.0 * (double)cab / (double)(ca + cb + (ca + cb == 0)));
+            rc[np] = (uint16_t)(r << 7 | idf[i]);
+            np += (full_cells >= min_cells) & (cab != 0);
         }
     }
     if (!np) return 0.0f;
@@ -385,17 +411,19 @@ static float compare_ordered(const bex_finger_prepared *a, const bex_finger_prep
         }
     }
     for (int i = 0; i < np; i++) order[hist[(int)(sim[i] * (QLEVELS - 1) + 0.5f)]++] = (uint16_t)i;
-    const int nr = na < nb ? na : nb;
+    int nr = na < nb ? na : nb;
+    if (params.max_nr > 0 && nr > params.max_nr) nr = params.max_nr;
     uint8_t used_a[MAXM] = {0}, used_b[MAXM] = {0};
     int sr[MAXM], sc[MAXM], ns = 0;
     float lam0[MAXM];
-    for (int i = 0; i < np && ns < nr; i++) {
-        int p = order[i], r = rc[p] >> 7, c = rc[p] & 127;
-        if (used_a[r] || used_b[c]) continue;
-        used_a[r] = used_b[c] = 1;
+    for (int i = 0; i < np && ns < nr; i++) { /* branch-free: a clash is hard to foresee */
+        int p = order[i], r = rc[p] >> 7, c = rc[p] & 127, free = !(used_a[r] | used_b[c]);
+        used_a[r] |= (uint8_t)free;
+        used_b[c] |= (uint8_t)free;
         sr[ns] = r;
         sc[ns] = c;
-        lam0[ns++] = sim[p];
+        lam0[ns] = sim[p];
+        ns += free;
     }
 
     /* 3. relaxation: each pair's weight moves towards those of the pairs consistent with it */
@@ -408,19 +436,14 @@ static float compare_ordered(const bex_finger_prepared *a, const bex_finger_prep
         const uint16_t *da = a->dist + (size_t)sr[t] * na, *db = b->dist + (size_t)sc[t] * nb;
         const uint16_t *ra = a->rad + (size_t)sr[t] * na, *rb = b->rad + (size_t)sc[t] * nb;
         uint16_t ta = (uint16_t)(a->ang[sr[t]] << 8), tb = (uint16_t)(b->ang[sc[t]] << 8);
-        for (int k = 0; k < ns; k++) {
-            float z = 0.0f;
-            if (k != t) {
-                int d1 = abs((int)da[sr[k]] - (int)db[sc[k]]);
-                z = tab.z1[d1 < Z1_N ? d1 : Z1_N];
-                if (z > 0.0f) {
-                    uint16_t ea = (uint16_t)(ta - (uint16_t)(a->ang[sr[k]] << 8));
-                    uint16_t eb = (uint16_t)(tb - (uint16_t)(b->ang[sc[k]] << 8));
-                    z *= zlook_angle(tab.z2, ea, eb) * zlook_angle(tab.z3, ra[sr[k]], rb[sc[k]]);
-                }
-            }
-            rho[k * ld + t] = z;
+        for (int k = 0; k < ns; k++) { /* no branches: whether z is 0 is a coin toss */
+            int d1 = abs((int)da[sr[k]] - (int)db[sc[k]]);
+            uint16_t ea = (uint16_t)(ta - (uint16_t)(a->ang[sr[k]] << 8));
+            uint16_t eb = (uint16_t)(tb - (uint16_t)(b->ang[sc[k]] << 8));
+            rho[k * ld + t] = tab.z1[d1 < Z1_N ? d1 : Z1_N] * zlook_angle(tab.z2, ea, eb) *
+                              zlook_angle(tab.z3, ra[sr[k]], rb[sc[k]]);
         }
+        rho[t * ld + t] = 0.0f; /* a pair does not support itself */
     }
     for (int k = 0; k < ns; k++)
         for (int t = ns; t < ld; t++) rho[k * ld + t] = 0.0f;
@@ -443,15 +466,22 @@ static float compare_ordered(const bex_finger_prepared *a, const bex_finger_prep
     int npk = params.min_np +
               (int)lround(sigmoid(nmin, params.mu_p, params.tau_p) * (params.max_np - params.min_np));
     float eff[MAXM];
-    for (int t = 0; t < ns; t++) eff[t] = lam[t] / lam0[t];
-    double sum = 0.0;
-    for (int s = 0; s < npk && s < ns; s++) {
-        int best = -1;
-        for (int t = 0; t < ns; t++)
-            if (eff[t] >= 0.0f && (best < 0 || eff[t] > eff[best])) best = t;
-        sum += lam[best];
-        eff[best] = -1.0f;
+    if (npk < 1) npk = 1;
+    if (npk > MAXM) npk = MAXM;
+    /* the npk best efficiencies kept sorted in top[] (first index wins a tie) */
+    int top[MAXM], nt = 0;
+    for (int t = 0; t < ns; t++) {
+        eff[t] = lam[t] / lam0[t];
+        if (nt == npk && !(eff[t] > eff[top[nt - 1]])) continue;
+        int j = nt < npk ? nt++ : nt - 1;
+        while (j > 0 && eff[t] > eff[top[j - 1]]) {
+            top[j] = top[j - 1];
+            j--;
+        }
+        top[j] = t;
     }
+    double sum = 0.0;
+    for (int j = 0; j < nt; j++) sum += lam[top[j]];
     float score = (float)(sum / npk);
     return score < 0.0f ? 0.0f : score > 1.0f ? 1.0f : score;
 }

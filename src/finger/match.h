@@ -29,10 +29,15 @@
  * is at most 1536, so the fields never carry into one another). */
 typedef void (*fm_row_fn)(const uint64_t *a, const uint64_t *b, const uint8_t *idx, int n,
                           uint64_t *out);
+/* The same when every cell of the disc is valid in both: then |va & mb| = |va| and so on, known
+ * from preparing, and only out[i] = |va & vb| is counted (a quarter of the work). */
+typedef void (*fm_row_and_fn)(const uint64_t *a, const uint64_t *b, const uint8_t *idx, int n,
+                              uint32_t *out);
 
 typedef struct fm_kernel {
     const char *name;
     fm_row_fn row;
+    fm_row_and_fn row_and;
 } fm_kernel;
 
 extern const fm_kernel fm_kernel_plain;
@@ -65,6 +70,7 @@ typedef struct fm_params {
     /* consolidation (LSS-R) */
     int min_np, max_np;
     float mu_p, tau_p;
+    int max_nr;       /* most pairs relaxed (0: min(nA, nB), as the paper) */
     int n_rel;        /* relaxation iterations */
     float w_r;        /* weight of a pair's own previous compatibility */
     float mu1, tau1;  /* distance difference, px */

@@ -49,5 +49,18 @@ row_avx512(const uint64_t *a, const uint64_t *b, const uint8_t *idx, int n, uint
         out[i] = (uint64_t)_mm512_reduce_add_epi64(packed);
     }
 }
-const fm_kernel fm_kernel_avx512 = {"avx512", row_avx512};
+__attribute__((target("avx512f,avx512vpopcntdq"))) static void
+row_and_avx512(const uint64_t *a, const uint64_t *b, const uint8_t *idx, int n, uint32_t *out) {
+    __m512i av0 = _mm512_loadu_si512(a), av1 = _mm512_loadu_si512(a + 8),
+            av2 = _mm512_loadu_si512(a + 16);
+    for (int i = 0; i < n; i++) {
+        const uint64_t *c = b + (size_t)idx[i] * FM_CYL_WORDS;
+        __m512i nab = _mm512_add_epi64(
+            _mm512_add_epi64(_mm512_popcnt_epi64(_mm512_and_si512(av0, _mm512_loadu_si512(c))),
+                             _mm512_popcnt_epi64(_mm512_and_si512(av1, _mm512_loadu_si512(c + 8)))),
+            _mm512_popcnt_epi64(_mm512_and_si512(av2, _mm512_loadu_si512(c + 16))));
+        out[i] = (uint32_t)_mm512_reduce_add_epi64(nab);
+    }
+}
+const fm_kernel fm_kernel_avx512 = {"avx512", row_avx512, row_and_avx512};
 #endif

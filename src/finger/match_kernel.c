@@ -23,11 +23,23 @@
         out[i] = na | nb << 16 | nab << 32 | nm << 48;                                         \
     }
 
+#define FM_ROW_AND_BODY                                                                        \
+    for (int i = 0; i < n; i++) {                                                              \
+        const uint64_t *c = b + (size_t)idx[i] * FM_CYL_WORDS;                                 \
+        uint32_t nab = 0;                                                                      \
+        for (int w = 0; w < FM_WORDS; w++) nab += (uint32_t)__builtin_popcountll(a[w] & c[w]); \
+        out[i] = nab;                                                                          \
+    }
+
 static void row_plain(const uint64_t *a, const uint64_t *b, const uint8_t *idx, int n,
                       uint64_t *out) {
     FM_ROW_BODY
 }
-const fm_kernel fm_kernel_plain = {"plain", row_plain};
+static void row_and_plain(const uint64_t *a, const uint64_t *b, const uint8_t *idx, int n,
+                          uint32_t *out) {
+    FM_ROW_AND_BODY
+}
+const fm_kernel fm_kernel_plain = {"plain", row_plain, row_and_plain};
 
 #ifdef BEX__FM_HAVE_X86
 __attribute__((target("popcnt"))) static void row_popcnt(const uint64_t *a, const uint64_t *b,
@@ -35,7 +47,13 @@ __attribute__((target("popcnt"))) static void row_popcnt(const uint64_t *a, cons
                                                          uint64_t *out) {
     FM_ROW_BODY
 }
-const fm_kernel fm_kernel_popcnt = {"popcnt", row_popcnt};
+__attribute__((target("popcnt"))) static void row_and_popcnt(const uint64_t *a,
+                                                             const uint64_t *b,
+                                                             const uint8_t *idx, int n,
+                                                             uint32_t *out) {
+    FM_ROW_AND_BODY
+}
+const fm_kernel fm_kernel_popcnt = {"popcnt", row_popcnt, row_and_popcnt};
 
 static int cpu_has_popcnt(void) {
     __builtin_cpu_init();
