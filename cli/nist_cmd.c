@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bex/finger.h"
 #include "bex/image.h"
 #include "bex/mrz.h"
 #include "bex/nist.h"
@@ -552,6 +553,57 @@ static int import_face(import_run *x, const bex_nist_record *r, int rec, const b
     return BEX_OK;
 }
 
+/* A Type-14 field's value as a small integer (ASCII digits), or -1. */
+static long t14_int(const bex_nist_record *r, int field) {
+    const bex_nist_field *f = bex_nist_get(r, field);
+    if (!f || f->len == 0 || f->len > 9) return -1;
+    long v = 0;
+    for (size_t i = 0; i < f->len; i++) {
+        if (f->value[i] < '0' || f->value[i] > '9') return -1;
+        v = v * 10 + (f->value[i] - '0');
+    }
+    return v;
+}
+
+/* Reports whether a Type-14 record's image (14.999) decodes: WSQ, or any format the finger
+ * reader takes, or raw 8-bit grey (14.011 NONE) of 14.006 x 14.007 pixels; the resolution
+ * declared by 14.008 SLC (1 per inch, 2 per cm) and 14.009 THPS unless the image states its
+ * own. Writes ,"image":{...} or ,"image_error":"...". */
+static void report_type14_image(const bex_nist_record *r) {
+    const bex_nist_field *img = bex_nist_get(r, 999), *cga = bex_nist_get(r, 11);
+    long slc = t14_int(r, 8), hps = t14_int(r, 9), w = t14_int(r, 6), h = t14_int(r, 7), bpx = t14_int(r, 12);
+    int declared = slc == 1 ? (int)hps : slc == 2 && hps > 0 ? (int)(hps * 2.54 + 0.5) : 0;
+    if (declared < 250 || declared > 2000) declared = 0;
+    char comp[16] = "";
+    if (cga) snprintf(comp, sizeof comp, "%.*s", (int)(cga->len < 15 ? cga->len : 15), (const char *)cga->value);
+    if (!img || img->len == 0) {
+        printf(",\"image_error\":\"no 14.999 image data\"");
+        return;
+    }
+    if (!strcmp(comp, "NONE")) {
+        if (bpx != 8 || w <= 0 || h <= 0 || (size_t)w * (size_t)h != img->len) {
+            printf(",\"image_error\":\"14.011 NONE: 14.999 is not 14.006 x 14.007 bytes of 8-bit grey\"");
+            return;
+        }
+        printf(",\"image\":{\"compression\":\"NONE\",\"width\":%ld,\"height\":%ld,\"ppi\":%d,\"ppi_source\":\"%s\"}",
+               w, h, declared ? declared : BEX_FINGER_PPI, declared ? "declared" : "assumed");
+        return;
+    }
+    bex_finger_image fi;
+    char err[256];
+    if (bex_finger_image_decode(img->value, img->len, declared, NULL, &fi, err, sizeof err) != BEX_OK) {
+        printf(",\"image_error\":");
+        bex_json_str(stdout, err);
+        return;
+    }
+    static const char *const SRC[] = {"assumed", "file", "declared"};
+    printf(",\"image\":{\"compression\":");
+    bex_json_str(stdout, comp);
+    printf(",\"width\":%d,\"height\":%d,\"ppi\":%d,\"ppi_source\":\"%s\"}", fi.width, fi.height, fi.ppi,
+           SRC[fi.ppi_source]);
+    bex_finger_image_free(&fi);
+}
+
 static int cmd_import(const char *models, int argc, char **argv) {
     cli_common c = {0};
     const char *path = NULL;
@@ -611,7 +663,9 @@ static int cmd_import(const char *models, int argc, char **argv) {
             const bex_nist_record *r = &t.records[i];
             if (r->type != 14) continue;
             printf("%s{\"record\":%d,\"idc\":%d,\"outcome\":\"kept_for_fingerprint_work\",\"message\":\"read, not "
-                   "enrolled: bex has no fingerprint matcher yet\"}", x.fingerprints++ ? "," : "", i + 1, r->idc);
+                   "enrolled: bex has no fingerprint matcher yet\"", x.fingerprints++ ? "," : "", i + 1, r->idc);
+            report_type14_image(r);
+            printf("}");
         }
         printf("],\"records\":%d,\"document\":%s,\"source\":\"%s\",\"faces\":%zu,\"enrolled\":%zu,"
                "\"already_enrolled\":%zu,\"not_enrolled\":%zu", t.n_records, have_doc ? "true" : "false", x.source,

@@ -25,6 +25,12 @@ int bex__finger_check_size(uint64_t w, uint64_t h, const bex_image_limits *lim, 
 /* Allocates img->px for w x h (sizes checked); sets width and height. */
 int bex__finger_alloc(bex_finger_image *img, int w, int h, char *err, size_t errlen);
 
+/* Applies the resolution rule to a decoded image: file_ppi (> 0) is what the file stated
+ * (`how` names where, for the message); else declared (> 0); else 500 assumed. A stated
+ * resolution outside the plausible range gives way to a declared one, or is an error. */
+int bex__finger_settle_ppi(bex_finger_image *img, double file_ppi, const char *how, int declared,
+                           char *err, size_t errlen);
+
 /* ITU-R BT.601 luma of an 8-bit RGB pixel, rounded. */
 static inline uint8_t bex__grey(unsigned r, unsigned g, unsigned b) {
     return (uint8_t)((299 * r + 587 * g + 114 * b + 500) / 1000);

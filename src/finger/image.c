@@ -68,10 +68,8 @@ void bex_finger_image_free(bex_finger_image *img) {
     memset(img, 0, sizeof *img);
 }
 
-/* Applies the resolution rule to a decoded image. file_ppi: what the file stated, in pixels
- * per inch (<= 0: nothing). */
-static int settle_ppi(bex_finger_image *img, double file_ppi, const char *how, int declared,
-                      char *err, size_t errlen) {
+int bex__finger_settle_ppi(bex_finger_image *img, double file_ppi, const char *how, int declared,
+                           char *err, size_t errlen) {
     if (file_ppi > 0) {
         long p = lround(file_ppi);
         if (p >= BEX__FINGER_PPI_MIN && p <= BEX__FINGER_PPI_MAX) {
@@ -312,7 +310,7 @@ static int tiff_decode(const uint8_t *buf, size_t len, const bex_image_limits *l
             goto done;
         }
     }
-    rc = settle_ppi(&img, file_ppi, "TIFF XResolution", declared, err, errlen);
+    rc = bex__finger_settle_ppi(&img, file_ppi, "TIFF XResolution", declared, err, errlen);
 done:
     bex__free(rgba);
     bex__free(tilebuf);
@@ -385,7 +383,7 @@ static int photo_decode(const uint8_t *buf, size_t len, const bex_image_limits *
         bex_image_format f = bex_image_sniff(buf, len);
         double fp = f == BEX_IMAGE_JPEG ? jfif_ppi(buf, len) : f == BEX_IMAGE_PNG ? png_ppi(buf, len)
                                                                                   : 0;
-        rc = settle_ppi(&img, fp, f == BEX_IMAGE_JPEG ? "JFIF density" : "PNG pHYs", declared, err,
+        rc = bex__finger_settle_ppi(&img, fp, f == BEX_IMAGE_JPEG ? "JFIF density" : "PNG pHYs", declared, err,
                         errlen);
     }
     bex_image_free(&rgb);
@@ -413,9 +411,15 @@ int bex_finger_image_decode(const uint8_t *buf, size_t len, int declared_ppi,
     if (len > lim.max_file_bytes)
         return bex__fail(err, errlen, BEX_ERR_LIMIT, "input is %zu bytes, above the limit of %zu",
                          len, lim.max_file_bytes);
-    if (len >= 2 && buf[0] == 0xFF && buf[1] == 0xA0)
-        return bex__fail(err, errlen, BEX_ERR_UNSUPPORTED,
-                         "WSQ images are not decoded by this build yet; convert it to TIFF or PNG");
+    if (len >= 2 && buf[0] == 0xFF && buf[1] == 0xA0) {
+        bex_finger_image img = {0};
+        int file_ppi = 0;
+        int rc = bex__wsq_decode(buf, len, &lim, &img, &file_ppi, err, errlen);
+        if (rc == BEX_OK) rc = bex__finger_settle_ppi(&img, file_ppi, "NISTCOM PPI", declared_ppi, err, errlen);
+        if (rc == BEX_OK) *out = img;
+        else bex_finger_image_free(&img);
+        return rc;
+    }
     if (len >= 4 && ((buf[0] == 'I' && buf[1] == 'I' && (buf[2] == 42 || buf[2] == 43) && buf[3] == 0) ||
                      (buf[0] == 'M' && buf[1] == 'M' && buf[2] == 0 && (buf[3] == 42 || buf[3] == 43))))
         return tiff_decode(buf, len, &lim, declared_ppi, out, err, errlen);

@@ -12,9 +12,9 @@
 #   - the file imported into a fresh store enrols the document (same fields) with one face
 #     sample of source "document", which then matches the traveller's other photo at an exit;
 #     imported again, nothing is added;
-#   - a transaction made here with a Type-10 that is no image, a good Type-10 and a Type-14:
-#     one face enrolled, the bad one skipped with its reason, the Type-14 reported as kept for
-#     the fingerprint work; one without bex's Type-2: its face skipped (no document), no store;
+#   - a transaction made here with a Type-10 that is no image, a good Type-10 and two Type-14s
+#     (raw grey, WSQ): one face enrolled, the bad one skipped with its reason, the Type-14s
+#     reported as kept for the fingerprint work with their decoded size and resolution; one without bex's Type-2: its face skipped (no document), no store;
 #   - a PPM photo goes out as raw pixels (CGA NONE) and comes back in under the capture policy;
 #   - a truncated and a corrupted file: exit 2, the reader's message, no store made;
 #   - an unmatched exit (no document) exports, and its import enrols nothing (no document).
@@ -241,6 +241,7 @@ def rec(t, fields):  # fields: [(num, bytes)], LEN computed to its fixed point
         if len(b) == n: return b
         n = len(b)
 img = open(sys.argv[2], "rb").read()
+wsq = open("tests/data/finger/jnbis_sample.wsq", "rb").read()
 gray = bytes(range(256)) * 3  # 32x24 raw gray pixels, separators among them
 t2 = [(2, b"00"), (3, b"BEX-1"), (10, b"P"), (11, b"UTO"), (12, b"L898902C3"), (13, b"UTO"), (14, b"ERIKSSON"),
       (15, b"ANNA MARIA"), (16, b"19740812"), (17, b"F"), (18, b"20320415")]
@@ -250,7 +251,9 @@ def face(idc, data):
                     (9, b"1"), (10, b"1"), (11, b"JPEGB"), (12, b"SYCC"), (999, data)])
 recs = [(2, 0, rec(2, t2)), (10, 1, face(b"01", b"\xff\xd8 this is no JPEG")), (10, 2, face(b"02", img)),
         (14, 3, rec(14, [(2, b"03"), (3, b"TEST"), (4, b"TEST"), (5, b"20260301"), (6, b"32"), (7, b"24"), (8, b"0"),
-                         (9, b"1"), (10, b"1"), (11, b"NONE"), (12, b"8"), (13, b"1"), (999, gray)]))]
+                         (9, b"1"), (10, b"1"), (11, b"NONE"), (12, b"8"), (13, b"1"), (999, gray)])),
+        (14, 4, rec(14, [(2, b"04"), (3, b"TEST"), (4, b"TEST"), (5, b"20260301"), (6, b"545"), (7, b"622"), (8, b"1"),
+                         (9, b"500"), (10, b"500"), (11, b"WSQ20"), (12, b"8"), (13, b"2"), (999, wsq)]))]
 cnt = b"1\x1f%d" % len(recs) + b"".join(b"\x1e%d\x1f%02d" % (t, i) for t, i, _ in recs)
 t1 = rec(1, [(2, b"0502"), (3, cnt), (4, b"TEST"), (5, b"20260301"), (7, b"X"), (8, b"Y"), (9, b"Z"),
              (11, b"19.69"), (12, b"19.69")])
@@ -262,7 +265,9 @@ for n in f t x n; do S[$n]=$(store $n); done
 out=$("$bex" nist import "$tmp/m.an2" --db "$(store c)" 2>&1); rc=$?
 [ $rc -eq 1 ] && grep -q '"skipped":\[{"record":3,"type":10,"idc":1,"outcome":"bad_image","message":"10.999 cannot be decoded' <<<"$out" &&
 grep -q '"fingerprints":\[{"record":5,"idc":3,"outcome":"kept_for_fingerprint_work"' <<<"$out" &&
-grep -q '"records":5,"document":true,"source":"document","faces":2,"enrolled":1,"already_enrolled":0,"not_enrolled":1' <<<"$out"
+grep -q '"image":{"compression":"NONE","width":32,"height":24,"ppi":500,"ppi_source":"assumed"}' <<<"$out" &&
+grep -q '{"record":6,"idc":4,"outcome":"kept_for_fingerprint_work".*"image":{"compression":"WSQ20","width":545,"height":622,"ppi":500,"ppi_source":"file"}' <<<"$out" &&
+grep -q '"records":6,"document":true,"source":"document","faces":2,"enrolled":1,"already_enrolled":0,"not_enrolled":1' <<<"$out"
 check import_skips_an_unusable_face_enrols_the_other_reports_type14 $?
 /usr/bin/python3 "$tmp/mk.py" "$tmp/f.an2" $D/Angela_Bassett_0005.jpg foreign &&
 out=$("$bex" nist import "$tmp/f.an2" --db "${S[f]}" 2>&1); rc=$?

@@ -6,6 +6,7 @@
  * (1-bit, 16-bit), photo formats with JFIF / pHYs densities, rescaling to 500 ppi, limits, and
  * truncated or damaged files (an error, never a crash).
  */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -548,6 +549,266 @@ TEST(limits_and_bad_input) {
     bex_finger_image_free(NULL);
 }
 
+
+/* ------------------------------------------------------------------ WSQ */
+
+/* Our decode against the image jnbis (an independent decoder, Apache-2.0) made of the same
+ * file, stored as an 8-bit grey PNG (tests/data/finger/SOURCE.md). Float rounding in the
+ * synthesis may move a pixel across a .5 boundary: at most 1 grey level, on a few pixels. */
+static void wsq_vs_reference(const char *wsq, const char *ref, int w, int h, int ppi,
+                             bex_finger_ppi_source src) {
+    bex_finger_image img;
+    bex_image r;
+    char err[256];
+    int rc = bex_finger_image_load(wsq, 0, NULL, &img, err, sizeof err);
+    CHECK(rc == BEX_OK);
+    if (rc != BEX_OK) {
+        printf("  %s\n", err);
+        return;
+    }
+    CHECK(bex_image_load(ref, NULL, &r, err, sizeof err) == BEX_OK);
+    CHECK(img.width == w && img.height == h && r.width == w && r.height == h);
+    CHECK(img.ppi == ppi && img.ppi_source == src);
+    if (img.width == r.width && img.height == r.height) {
+        size_t n = (size_t)w * h, exact = 0;
+        int maxd = 0;
+        for (size_t i = 0; i < n; i++) {
+            int d = abs(img.px[i] - r.px[3 * i]);
+            exact += d == 0;
+            if (d > maxd) maxd = d;
+        }
+        CHECK(maxd <= 1);
+        CHECK(exact >= n - n / 10000); /* 99.99 % identical */
+        printf("  %s: %dx%d, %.4f%% of pixels identical to the reference, max difference %d\n",
+               wsq, w, h, 100.0 * (double)exact / (double)n, maxd);
+    }
+    /* the public WSQ entry point gives the same pixels */
+    bex_finger_image again;
+    size_t len;
+    uint8_t *b = slurp(wsq, &len);
+    CHECK(b && bex_wsq_decode(b, len, NULL, &again, err, sizeof err) == BEX_OK);
+    if (b) {
+        CHECK(again.width == w && memcmp(again.px, img.px, (size_t)w * h) == 0);
+        bex_finger_image_free(&again);
+    }
+    free(b);
+    bex_image_free(&r);
+    bex_finger_image_free(&img);
+}
+
+TEST(wsq_matches_reference_decodes) {
+    /* written by Cognaxon's encoder; NISTCOM says PPI 500 */
+    wsq_vs_reference(TEST_DATA("finger/jnbis_sample.wsq"), TEST_DATA("finger/jnbis_sample.ref.png"),
+                     545, 622, 500, BEX_PPI_FILE);
+    /* a Type-14 image of a NIST sample transaction; NISTCOM says PPI 255 (-1 in a byte:
+     * unknown), so 500 is assumed */
+    wsq_vs_reference(TEST_DATA("finger/nist_fp-11.wsq"), TEST_DATA("finger/nist_fp-11.ref.png"),
+                     392, 1000, 500, BEX_PPI_ASSUMED);
+    bex_finger_image img;
+    char err[256];
+    CHECK(bex_finger_image_load(TEST_DATA("finger/nist_fp-11.wsq"), 1000, NULL, &img, err,
+                                sizeof err) == BEX_OK);
+    CHECK(img.ppi == 1000 && img.ppi_source == BEX_PPI_DECLARED);
+    bex_finger_image_free(&img);
+    /* the file's PPI 500 wins over a declared one */
+    CHECK(bex_finger_image_load(TEST_DATA("finger/jnbis_sample.wsq"), 1000, NULL, &img, err,
+                                sizeof err) == BEX_OK);
+    CHECK(img.ppi == 500 && img.ppi_source == BEX_PPI_FILE);
+    bex_finger_image_free(&img);
+    /* limits */
+    bex_image_limits px = {0, 545 * 622 - 1};
+    size_t len;
+    uint8_t *b = slurp(TEST_DATA("finger/jnbis_sample.wsq"), &len);
+    CHECK(b && bex_finger_image_decode(b, len, 0, &px, &img, err, sizeof err) == BEX_ERR_LIMIT);
+    CHECK(b && bex_wsq_decode(b, len, &px, &img, err, sizeof err) == BEX_ERR_LIMIT);
+    free(b);
+}
+
+TEST(wsq_truncated_and_damaged_fail_cleanly) {
+    size_t n;
+    uint8_t *b = slurp(TEST_DATA("finger/nist_fp-11.wsq"), &n);
+    CHECK(b != NULL);
+    if (!b) return;
+    char err[256];
+    bex_finger_image img;
+    /* prefixes: every length through the tables, then every 97th byte of the coded data; all
+     * must fail (the EOI marker is the last two bytes) with a message */
+    int ok = 1;
+    for (size_t k = 1; k < n; k += k < 1200 ? 1 : 97) {
+        uint8_t *c = malloc(k);
+        memcpy(c, b, k);
+        err[0] = 0;
+        int rc = bex_finger_image_decode(c, k, 0, NULL, &img, err, sizeof err);
+        if (rc == BEX_OK) bex_finger_image_free(&img);
+        if (rc == BEX_OK || err[0] == 0) {
+            printf("  prefix %zu: rc %d\n", k, rc);
+            ok = 0;
+        }
+        free(c);
+    }
+    CHECK(ok);
+    CHECK(bex_finger_image_decode(b, 1000, 0, NULL, &img, err, sizeof err) == BEX_ERR_CORRUPT &&
+          strstr(err, "WSQ") && strstr(err, "truncated"));
+    /* flipped bytes: never a crash, a message on every failure */
+    uint32_t seed = 777;
+    for (int trial = 0; trial < 300; trial++) {
+        uint8_t *c = malloc(n);
+        memcpy(c, b, n);
+        for (int f = 0; f < 2; f++) {
+            seed = seed * 1103515245u + 12345u;
+            size_t at = (seed >> 8) % (trial < 150 ? 1200 : n); /* half of them in the tables */
+            seed = seed * 1103515245u + 12345u;
+            c[at] ^= (uint8_t)(seed >> 16 | 1);
+        }
+        err[0] = 0;
+        int rc = bex_finger_image_decode(c, n, 0, NULL, &img, err, sizeof err);
+        if (rc == BEX_OK) bex_finger_image_free(&img);
+        else CHECK(err[0] != 0);
+        free(c);
+    }
+    /* a bare SOI, and SOI then junk */
+    uint8_t junk[40] = {0xFF, 0xA0, 0xFF, 0xA4, 0x00, 0x02};
+    CHECK(bex_finger_image_decode(junk, 2, 0, NULL, &img, err, sizeof err) == BEX_ERR_CORRUPT);
+    CHECK(bex_finger_image_decode(junk, sizeof junk, 0, NULL, &img, err, sizeof err) != BEX_OK &&
+          err[0]);
+    CHECK(bex_wsq_decode((const uint8_t *)"II*\0", 4, NULL, &img, err, sizeof err) == BEX_ERR_FORMAT);
+    free(b);
+}
+
+
+/* ------------------------------------------------------------------ slaps */
+
+/* img rotated by deg about its centre (bilinear; outside: white), into a new buffer */
+static uint8_t *rotated(const bex_finger_image *img, double deg) {
+    int w = img->width, h = img->height;
+    uint8_t *o = malloc((size_t)w * h);
+    double a = deg * M_PI / 180, c = cos(a), s = sin(a), cx = (w - 1) / 2.0, cy = (h - 1) / 2.0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            double sx = c * (x - cx) + s * (y - cy) + cx, sy = -s * (x - cx) + c * (y - cy) + cy;
+            int x0 = (int)floor(sx), y0 = (int)floor(sy);
+            double fx = sx - x0, fy = sy - y0, v = 0;
+            for (int k = 0; k < 4; k++) {
+                int xx = x0 + (k & 1), yy = y0 + (k >> 1);
+                double wgt = ((k & 1) ? fx : 1 - fx) * ((k >> 1) ? fy : 1 - fy);
+                v += wgt * (xx >= 0 && xx < w && yy >= 0 && yy < h ? img->px[yy * w + xx] : 255);
+            }
+            o[y * w + x] = (uint8_t)(v + 0.5);
+        }
+    return o;
+}
+
+typedef struct placed {
+    int x, y, w, h;
+} placed;
+
+/* Pastes the n fixture prints side by side on a white canvas, each rotated a little and
+ * offset vertically like the fingers of a hand. */
+static bex_finger_image make_slap(const char *const *names, int n, int gap, placed *where) {
+    static const double ROT[4] = {-6, 2, -3, 7};
+    static const int DY[4] = {90, 30, 70, 170};
+    bex_finger_image prints[4], slap = {0};
+    int W = gap, H = 0;
+    for (int i = 0; i < n; i++) {
+        char err[256], path[256];
+        snprintf(path, sizeof path, "%s%s", TEST_DATA("finger/"), names[i]);
+        if (bex_finger_image_load(path, 0, NULL, &prints[i], err, sizeof err) != BEX_OK) return slap;
+        W += prints[i].width + gap;
+        if (DY[i] + prints[i].height > H) H = DY[i] + prints[i].height;
+    }
+    H += 60;
+    slap.width = W;
+    slap.height = H;
+    slap.ppi = 500;
+    slap.ppi_source = BEX_PPI_DECLARED;
+    slap.px = malloc((size_t)W * H);
+    memset(slap.px, 255, (size_t)W * H);
+    int x = gap;
+    for (int i = 0; i < n; i++) {
+        uint8_t *r = rotated(&prints[i], ROT[i]);
+        for (int y = 0; y < prints[i].height; y++)
+            memcpy(slap.px + (size_t)(DY[i] + y) * W + x, r + (size_t)y * prints[i].width,
+                   (size_t)prints[i].width);
+        where[i] = (placed){x, DY[i], prints[i].width, prints[i].height};
+        x += prints[i].width + gap;
+        free(r);
+        bex_finger_image_free(&prints[i]);
+    }
+    return slap;
+}
+
+/* Finds where a cut finger lies in the slap (its pixels are a verbatim crop) and checks that
+ * most of it falls in the rectangle pasted there. */
+static int crop_matches(const bex_finger_image *slap, const bex_finger_image *f, const placed *p) {
+    for (int y = 0; y + f->height <= slap->height; y++)
+        for (int x = 0; x + f->width <= slap->width; x++) {
+            int same = 1;
+            for (int r = 0; r < f->height && same; r += 7)
+                same = memcmp(slap->px + (size_t)(y + r) * slap->width + x,
+                              f->px + (size_t)r * f->width, (size_t)f->width) == 0;
+            if (!same) continue;
+            int ox = (x + f->width < p->x + p->w ? x + f->width : p->x + p->w) - (x > p->x ? x : p->x);
+            int oy = (y + f->height < p->y + p->h ? y + f->height : p->y + p->h) - (y > p->y ? y : p->y);
+            double inside = ox > 0 && oy > 0 ? (double)ox * oy / ((double)f->width * f->height) : 0;
+            int cx = x + f->width / 2, cy = y + f->height / 2;
+            printf("    finger at %d,%d %dx%d, %.0f%% inside the print pasted at %d,%d\n", x, y,
+                   f->width, f->height, 100 * inside, p->x, p->y);
+            return inside >= 0.6 && cx >= p->x && cx < p->x + p->w && cy >= p->y && cy < p->y + p->h;
+        }
+    return 0;
+}
+
+static void check_slap(int position, const char *const *names, int n, int gap, const int *want) {
+    placed where[4];
+    bex_finger_image slap = make_slap(names, n, gap, where);
+    CHECK(slap.px != NULL);
+    if (!slap.px) return;
+    bex_finger_image f[4];
+    int pos[4], got = -1;
+    char err[256];
+    int rc = bex_finger_slap_segment(&slap, position, f, pos, &got, err, sizeof err);
+    CHECK(rc == BEX_OK);
+    if (rc != BEX_OK) printf("  %s\n", err);
+    CHECK(got == n);
+    printf("  slap %d (gap %d px): %d fingers\n", position, gap, got);
+    for (int i = 0; i < got && rc == BEX_OK; i++) {
+        CHECK(pos[i] == want[i]);
+        CHECK(i >= n || crop_matches(&slap, &f[i], &where[i]));
+        CHECK(f[i].ppi == 500 && f[i].ppi_source == BEX_PPI_DECLARED);
+        bex_finger_image_free(&f[i]);
+    }
+    free(slap.px);
+}
+
+TEST(slap_segments_pasted_prints) {
+    const char *four[4] = {"fvc2002_DB1_B_101_1.tif", "fvc2002_DB1_B_102_1.tif",
+                           "fvc2002_DB1_B_101_2.tif", "fvc2002_DB1_B_101_3.tif"};
+    const int right[4] = {2, 3, 4, 5}, left[4] = {10, 9, 8, 7}, thumbs[2] = {6, 1};
+    check_slap(13, four, 4, 40, right);
+    check_slap(14, four, 4, 40, left);
+    check_slap(15, four, 2, 60, thumbs);
+    /* prints nearly touching */
+    check_slap(13, four, 4, 4, right);
+    /* not a slap position; an empty image */
+    bex_finger_image f[4];
+    int pos[4], n;
+    char err[256];
+    uint8_t px[64];
+    memset(px, 255, sizeof px);
+    bex_finger_image blank = {8, 8, 500, BEX_PPI_ASSUMED, px};
+    CHECK(bex_finger_slap_segment(&blank, 2, f, pos, &n, err, sizeof err) == BEX_ERR_ARG);
+    CHECK(bex_finger_slap_segment(&blank, 13, f, pos, &n, err, sizeof err) == BEX_OK && n == 0);
+    /* three fingers found on a four-finger slap: which ones is unknown */
+    placed where[4];
+    bex_finger_image three = make_slap(four, 3, 40, where);
+    CHECK(bex_finger_slap_segment(&three, 14, f, pos, &n, err, sizeof err) == BEX_OK && n == 3);
+    for (int i = 0; i < n; i++) {
+        CHECK(pos[i] == 0);
+        bex_finger_image_free(&f[i]);
+    }
+    free(three.px);
+}
+
 int main(void) {
     RUN(fvc_fixtures_match_their_raw_strips);
     RUN(db2_declared_569_rescales_to_260x492);
@@ -559,5 +820,8 @@ int main(void) {
     RUN(png_grey_and_phys);
     RUN(jpeg_jfif_density);
     RUN(limits_and_bad_input);
+    RUN(wsq_matches_reference_decodes);
+    RUN(wsq_truncated_and_damaged_fail_cleanly);
+    RUN(slap_segments_pasted_prints);
     return test_summary();
 }
