@@ -46,14 +46,14 @@
 
 static fm_params params = {
     .radius = 70.0f,
-    .sigma_s = 28.0f / 3.0f,
+    .sigma_s = 7.5f,
     .sigma_d = (float)(2.0 * 3.14159265358979 / 9.0),
     .mu_psi = 0.01f,
     .omega = 50.0f,
     .min_vc = 0.75f,
     .min_m = 2,
     .min_me = 0.60f,
-    .delta_theta = 64, /* 90 degrees */
+    .delta_theta = 48, /* 67.5 degrees */
     .min_np = 4,
     .max_np = 12,
     .mu_p = 20.0f,
