@@ -20,10 +20,10 @@
  *   - an image whose template fails bex_finger_enrol_check (a failure to enrol) or cannot be
  *     read becomes a "ghost" that scores 0 against everything, as FVC does: counted, never
  *     dropped.
- * Rates as FVC defines them: FMR(t) = share of impostor scores >= t, FNMR(t) = share of
- * genuine scores < t; EER = the middle of [EER_low, EER_high] found from t1 = max{t: FNMR(t) <=
- * FMR(t)} and t2 = min{t: FNMR(t) >= FMR(t)}; FMR100, FMR1000 and ZeroFMR = the lowest FNMR
- * at an FMR <= 1%, <= 0.1% and = 0.
+ * Rates as FVC defines them (bex_fvc_measure, include/bex/eval.h): FMR(t) = share of impostor
+ * scores >= t, FNMR(t) = share of genuine scores < t; EER = the middle of [EER_low, EER_high]
+ * found from t1 = max{t: FNMR(t) <= FMR(t)} and t2 = min{t: FNMR(t) >= FMR(t)}; FMR100,
+ * FMR1000 and ZeroFMR = the lowest FNMR at an FMR <= 1%, <= 0.1% and = 0.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -60,12 +60,20 @@ typedef struct fe_set {
     size_t n_gen, n_imp;
 } fe_set;
 
-/* FVC's figures for one genuine set against one impostor set. */
+/* FVC's rates of the genuine set against an impostor set (bex_fvc_measure); ok = 0 when
+ * either set is empty. */
 typedef struct fvc_rates {
-    double eer, eer_low, eer_high, eer_t;
-    double fmr100, fmr1000, zerofmr;
+    bex_fvc_rates r;
     int ok;
 } fvc_rates;
+
+static fvc_rates fvc_measure(const double *gen, size_t ng, const double *imp, size_t ni) {
+    fvc_rates f = {{NAN, NAN, NAN, NAN, NAN, NAN, NAN}, 0};
+    char err[256];
+    if (ng && ni && bex_fvc_measure(gen, ng, imp, ni, &f.r, err, sizeof err) == BEX_OK) f.ok = 1;
+    else if (ng && ni) fprintf(stderr, "bex: %s\n", err);
+    return f;
+}
 
 typedef struct fe_db {
     char dir[1024];
@@ -84,59 +92,6 @@ typedef struct fe_db {
     int (*gen_pair)[2], (*cross_pair)[2];
     fvc_rates r_imp, r_cross;
 } fe_db;
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* FVC's rates over every threshold where a rate changes: each distinct score, and above the
- * highest (FMR 0). gen and imp are sorted ascending copies. */
-static fvc_rates fvc_measure(const double *gen_in, size_t ng, const double *imp_in, size_t ni) {
-    fvc_rates r = {NAN, NAN, NAN, NAN, NAN, NAN, NAN, 0};
-    if (!ng || !ni) return r;
-    double *g = malloc(sizeof *g * ng), *m = malloc(sizeof *m * ni), *t = malloc(sizeof *t * (ng + ni + 1));
-    if (!g || !m || !t) { free(g); free(m); free(t); return r; }
-    memcpy(g, gen_in, sizeof *g * ng);
-    memcpy(m, imp_in, sizeof *m * ni);
-    qsort(g, ng, sizeof *g, cmp_double);
-    qsort(m, ni, sizeof *m, cmp_double);
-    size_t nt = 0;
-    for (size_t i = 0; i < ng; i++) t[nt++] = g[i];
-    for (size_t i = 0; i < ni; i++) t[nt++] = m[i];
-    qsort(t, nt, sizeof *t, cmp_double);
-    size_t u = 0;
-    for (size_t i = 0; i < nt; i++) if (!u || t[i] != t[u - 1]) t[u++] = t[i];
-    t[u] = nextafter(t[u - 1], INFINITY); /* above every score: FMR 0, FNMR 1 */
-    nt = u + 1;
-    /* FNMR(t) = #gen < t / ng; FMR(t) = #imp >= t / ni; both monotone in t */
-    size_t gi = 0, mi = 0;
-    double best100 = 1, best1000 = 1, best0 = 1;
-    double t1_fnmr = NAN, t1_fmr = NAN, t1 = NAN, t2_fnmr = NAN, t2_fmr = NAN, t2 = NAN;
-    for (size_t k = 0; k < nt; k++) {
-        while (gi < ng && g[gi] < t[k]) gi++;
-        while (mi < ni && m[mi] < t[k]) mi++;
-        double fnmr = (double)gi / (double)ng, fmr = (double)(ni - mi) / (double)ni;
-        if (fnmr <= fmr) { t1 = t[k]; t1_fnmr = fnmr; t1_fmr = fmr; } /* the largest such t */
-        if (fnmr >= fmr && isnan(t2)) { t2 = t[k]; t2_fnmr = fnmr; t2_fmr = fmr; } /* the smallest */
-        if (fmr <= 0.01 && fnmr < best100) best100 = fnmr;
-        if (fmr <= 0.001 && fnmr < best1000) best1000 = fnmr;
-        if (fmr == 0 && fnmr < best0) best0 = fnmr;
-    }
-    if (!isnan(t1) && !isnan(t2)) {
-        if (t1_fnmr + t1_fmr <= t2_fnmr + t2_fmr) { r.eer_low = t1_fnmr; r.eer_high = t1_fmr; r.eer_t = t1; }
-        else { r.eer_low = t2_fmr; r.eer_high = t2_fnmr; r.eer_t = t2; }
-        r.eer = (r.eer_low + r.eer_high) / 2;
-    }
-    r.fmr100 = best100;
-    r.fmr1000 = best1000;
-    r.zerofmr = best0;
-    r.ok = 1;
-    free(g);
-    free(m);
-    free(t);
-    return r;
-}
 
 /* Reads the folder's FFF_I.tif names (other files are ignored), sorted by finger, impression. */
 static int cmp_img(const void *a, const void *b) {
@@ -303,13 +258,13 @@ static void jnum(FILE *f, const char *key, double v, const char *after) {
 
 static void print_rates(const char *key, size_t n, const fvc_rates *r) {
     printf("\"%s\":{\"pairs\":%zu,", key, n);
-    jnum(stdout, "eer", r->eer, ",");
-    jnum(stdout, "eer_low", r->eer_low, ",");
-    jnum(stdout, "eer_high", r->eer_high, ",");
-    jnum(stdout, "eer_threshold", r->eer_t, ",");
-    jnum(stdout, "fmr100", r->fmr100, ",");
-    jnum(stdout, "fmr1000", r->fmr1000, ",");
-    jnum(stdout, "zerofmr", r->zerofmr, "}");
+    jnum(stdout, "eer", r->r.eer, ",");
+    jnum(stdout, "eer_low", r->r.eer_low, ",");
+    jnum(stdout, "eer_high", r->r.eer_high, ",");
+    jnum(stdout, "eer_threshold", r->r.eer_threshold, ",");
+    jnum(stdout, "fmr100", r->r.fmr100, ",");
+    jnum(stdout, "fmr1000", r->r.fmr1000, ",");
+    jnum(stdout, "zerofmr", r->r.zero_fmr, "}");
 }
 
 static double pair_quality(const fe_db *db, int a, int b) {
@@ -404,11 +359,37 @@ static void quality_report(fe_db *dbs, int ndb, double thr, const char *thr_sour
 /* The calibration rows: targets 10^(-k/10) from 0.1 down to the lowest with at least 10
  * expected false matches among the non-mated comparisons. */
 typedef struct fe_cal_row {
-    double target, threshold, fmr, upper95, fnmr;
+    double target, threshold, fmr, upper95, fnmr, heldout;
     size_t false_matches;
 } fe_cal_row;
 
-static int calibrate(const double *nm, size_t n_nm, const double *m, size_t n_m, fe_cal_row *rows, int cap) {
+/* Held out by sensor: for each database, the threshold for target fitted on the other
+ * databases' non-mated scores, and the false matches it lets through on that database's;
+ * pooled over the databases. nm holds the databases' scores one after the other, cnt[d] each.
+ * NaN with fewer than two databases or when a fit has too few comparisons. */
+static double heldout_fmr(const double *nm, size_t n_nm, const size_t *cnt, int ndb, double target) {
+    if (ndb < 2) return NAN;
+    double *rest = malloc(sizeof *rest * (n_nm ? n_nm : 1));
+    size_t fm = 0, n = 0, off = 0;
+    char err[256];
+    for (int d = 0; rest && d < ndb; d++) {
+        size_t k = 0;
+        for (size_t i = 0; i < n_nm; i++)
+            if (i < off || i >= off + cnt[d]) rest[k++] = nm[i];
+        double t;
+        if (bex_threshold_for_fmr(rest, k, target, &t, NULL, err, sizeof err) != BEX_OK) { free(rest); return NAN; }
+        float tf = (float)t;
+        if ((double)tf < t) tf = nextafterf(tf, INFINITY);
+        for (size_t i = off; i < off + cnt[d]; i++) fm += nm[i] >= tf;
+        n += cnt[d];
+        off += cnt[d];
+    }
+    free(rest);
+    return n ? (double)fm / (double)n : NAN;
+}
+
+static int calibrate(const double *nm, size_t n_nm, const size_t *cnt, int ndb, const double *m, size_t n_m, fe_cal_row *rows,
+                     int cap) {
     int nr = 0;
     char err[256];
     for (int k = 10; k <= 60 && nr < cap; k++) {
@@ -428,6 +409,7 @@ static int calibrate(const double *nm, size_t n_nm, const double *m, size_t n_m,
         r->fnmr = fnmr;
         r->false_matches = (size_t)llround(fmr * (double)n_nm);
         if (bex_error_rate_upper_bound(r->false_matches, n_nm, 0.95, &r->upper95, err, sizeof err) != BEX_OK) break;
+        r->heldout = heldout_fmr(nm, n_nm, cnt, ndb, target);
         nr++;
     }
     return nr;
@@ -452,11 +434,12 @@ static int write_table(const char *path, const fe_cal_row *r, int nr, size_t n_n
                "    unsigned long long false_matches; /* non-mated comparisons at or above threshold */\n"
                "    double fmr_measured;   /* false_matches / comparisons (<= target) */\n"
                "    double fmr_upper95;    /* one-sided 95%% Clopper-Pearson bound on it */\n"
-               "    double fnmr;           /* genuine pairs below threshold / genuine pairs */\n} bex__finger_cal_row;\n\n");
+               "    double fnmr;           /* genuine pairs below threshold / genuine pairs */\n"
+               "    double heldout_fmr;    /* each database at the threshold fitted on the others, pooled */\n} bex__finger_cal_row;\n\n");
     fprintf(f, "/* from the highest target down, thresholds rising */\nstatic const bex__finger_cal_row FINGER_CAL_ROWS[] = {\n");
     for (int i = 0; i < nr; i++)
-        fprintf(f, "    {%.3g, %.9gf, %zu, %.6g, %.6g, %.6f},\n", r[i].target, r[i].threshold, r[i].false_matches, r[i].fmr,
-                r[i].upper95, r[i].fnmr);
+        fprintf(f, "    {%.6g, %.9gf, %zu, %.6g, %.6g, %.6f, %.6g},\n", r[i].target, r[i].threshold, r[i].false_matches, r[i].fmr,
+                r[i].upper95, r[i].fnmr, isfinite(r[i].heldout) ? r[i].heldout : -1.0);
     fprintf(f, "};\n#define FINGER_CAL_N %d /* rows */\n\n#define FINGER_CAL_COMPARISONS %zuULL /* non-mated comparisons behind the table */\n", nr, n_nm);
     fprintf(f, "#define FINGER_CAL_MATED %zuULL /* genuine comparisons behind the FNMR column */\n", n_m);
     fprintf(f, "#define FINGER_CAL_EVIDENCE \"");
@@ -484,7 +467,7 @@ static void write_files(const char *out, fe_db *dbs, int ndb) {
             bex_det_curve(db->gen, db->n_gen, db->cross, db->n_cross, det[d], nd, &nd, err, sizeof err) != BEX_OK)
             continue;
         const char *b = strrchr(db->dir, '/');
-        snprintf(names[ns], sizeof names[ns], "%.100s (EER %.2f%%)", b && b[1] ? b + 1 : db->dir, 100 * db->r_cross.eer);
+        snprintf(names[ns], sizeof names[ns], "%.100s (EER %.2f%%)", b && b[1] ? b + 1 : db->dir, 100 * db->r_cross.r.eer);
         ser[ns] = (bex_det_series){names[ns], det[d], nd};
         ns++;
     }
@@ -524,8 +507,8 @@ static void summary(FILE *f, const fe_db *dbs, int ndb, double mean_imp, double 
         const fe_db *db = &dbs[d];
         const char *b = strrchr(db->dir, '/');
         fprintf(f, "%-12.12s %5d %4d %4d %8.2f %8.2f %8.2f %8.2f %8.2f %9.2f %9.2f\n", b && b[1] ? b + 1 : db->dir, db->ppi,
-                db->n, db->fte, 100 * db->r_imp.eer, 100 * db->r_imp.fmr100, 100 * db->r_cross.fmr1000,
-                100 * db->r_imp.zerofmr, 100 * db->r_cross.eer, db->extracted ? db->extract_ms / db->extracted : NAN,
+                db->n, db->fte, 100 * db->r_imp.r.eer, 100 * db->r_imp.r.fmr100, 100 * db->r_cross.r.fmr1000,
+                100 * db->r_imp.r.zero_fmr, 100 * db->r_cross.r.eer, db->extracted ? db->extract_ms / db->extracted : NAN,
                 db->compared ? 1e6 * db->compare_s / (double)db->compared : NAN);
     }
     fprintf(f, "mean EER over %d database%s: %.2f%% (FVC impostor pairs), %.2f%% (cross-finger pairs)\n", ndb,
@@ -588,9 +571,12 @@ int cmd_eval_finger(int argc, char **argv) {
     double *nm = malloc(sizeof *nm * (n_nm ? n_nm : 1)), *m = malloc(sizeof *m * (n_gen_all ? n_gen_all : 1));
     if (!nm || !m) { free(nm); free(m); fprintf(stderr, "bex: out of memory\n"); goto done; }
     n_nm = 0;
+    size_t nm_per_db[FE_MAX_DB] = {0};
     for (int d = 0; d < ndb; d++) {
+        size_t before = n_nm;
         for (size_t i = 0; i < dbs[d].n_cross; i++)
             if (!dbs[d].img[dbs[d].cross_pair[i][0]].fte && !dbs[d].img[dbs[d].cross_pair[i][1]].fte) nm[n_nm++] = dbs[d].cross[i];
+        nm_per_db[d] = n_nm - before;
         for (size_t i = 0; i < dbs[d].n_gen; i++) m[n_m++] = dbs[d].gen[i];
     }
 
@@ -598,8 +584,8 @@ int cmd_eval_finger(int argc, char **argv) {
     int extracted = 0;
     size_t compared = 0;
     for (int d = 0; d < ndb; d++) {
-        mean_imp += dbs[d].r_imp.eer / ndb;
-        mean_cross += dbs[d].r_cross.eer / ndb;
+        mean_imp += dbs[d].r_imp.r.eer / ndb;
+        mean_cross += dbs[d].r_cross.r.eer / ndb;
         ex_ms += dbs[d].extract_ms;
         extracted += dbs[d].extracted;
         cmp_s += dbs[d].compare_s;
@@ -679,7 +665,7 @@ int cmd_eval_finger(int argc, char **argv) {
 
     if (cal) {
         fe_cal_row rows[64];
-        int nr = n_nm ? calibrate(nm, n_nm, m, n_m, rows, 64) : 0;
+        int nr = n_nm ? calibrate(nm, n_nm, nm_per_db, ndb, m, n_m, rows, 64) : 0;
         if (!nr) {
             fprintf(stderr, "bex: too few non-mated comparisons (%zu) to calibrate FMR 0.1 with 10 expected false matches\n", n_nm);
             free(nm);
@@ -699,10 +685,12 @@ int cmd_eval_finger(int argc, char **argv) {
         printf(",\"calibration\":{\"file\":");
         bex_json_str(stdout, cal);
         printf(",\"nonmated\":%zu,\"genuine\":%zu,\"rows\":[", n_nm, n_m);
-        for (int i = 0; i < nr; i++)
-            printf("%s{\"fmr\":%.3g,\"threshold\":%.6g,\"false_matches\":%zu,\"fmr_measured\":%.4g,\"fmr_upper95\":%.4g,\"fnmr\":%.4f}",
+        for (int i = 0; i < nr; i++) {
+            printf("%s{\"fmr\":%.6g,\"threshold\":%.6g,\"false_matches\":%zu,\"fmr_measured\":%.4g,\"fmr_upper95\":%.4g,\"fnmr\":%.4f,",
                    i ? "," : "", rows[i].target, rows[i].threshold, rows[i].false_matches, rows[i].fmr, rows[i].upper95,
                    rows[i].fnmr);
+            jnum(stdout, "heldout_fmr", rows[i].heldout, "}");
+        }
         printf("]}");
     }
     free(nm);

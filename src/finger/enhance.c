@@ -26,19 +26,33 @@
 #include "finger/extract.h"
 #include "util/util.h"
 
+#ifndef SIG_LEN
 #define SIG_LEN 32      /* x-signature length across the ridges, px */
+#endif
+#ifndef SIG_WID
 #define SIG_WID 16      /* averaged along the ridge, px */
+#endif
+#ifndef PER_MIN
 #define PER_MIN 3.0f    /* plausible ridge periods at 500 ppi, px */
+#endif
+#ifndef PER_MAX
 #define PER_MAX 20.0f
+#endif
+#ifndef PER_DEFAULT
 #define PER_DEFAULT 9.0f
+#endif
+#ifndef FREQ_SIGMA
 #define FREQ_SIGMA 1.5f /* smoothing of the period field, blocks */
+#endif
 
 #define GB_NO 16          /* orientation steps over 180 degrees */
 #define GB_PMIN 4         /* period bins: 4..16 px */
 #define GB_NP 13
 #define GB_R 8            /* largest kernel radius, px */
 #define GB_KS (2 * GB_R + 1)
+#ifndef GB_SIGMA_K
 #define GB_SIGMA_K 0.45f  /* Gaussian envelope sigma as a share of the period (Hong: 4 px at 9) */
+#endif
 
 /* ---- frequency -------------------------------------------------------------------------- */
 

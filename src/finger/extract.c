@@ -69,7 +69,7 @@ static int extract_500(const bex_finger_image *img, bex_finger_template *t, char
     int n = 0;
     for (int i = 0; i < c.nmin; i++)
         if (!c.min[i].dead) c.min[n++] = c.min[i];
-    qsort(c.min, (size_t)n, sizeof *c.min, cmp_quality);
+    if (n > 1) qsort(c.min, (size_t)n, sizeof *c.min, cmp_quality);
     if (n > BEX_FINGER_MAX_MINUTIAE) n = BEX_FINGER_MAX_MINUTIAE;
     for (int i = 0; i < n; i++) {
         const fx_min *m = &c.min[i];

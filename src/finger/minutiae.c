@@ -33,15 +33,33 @@
 #include "finger/extract.h"
 #include "util/util.h"
 
+#ifndef BORDER_PX
 #define BORDER_PX 14.0f   /* minutiae closer than this to the background or the edge go */
+#endif
+#ifndef COH_MIN
 #define COH_MIN 0.12f     /* ... and those in blocks less coherent than this */
+#endif
+#ifndef TRACE_DIR
 #define TRACE_DIR 12      /* px traced to decide a direction's sense */
+#endif
+#ifndef SPUR_K
 #define SPUR_K 1.6f       /* short fragments / spurs: within this many periods */
+#endif
+#ifndef BRIDGE_K
 #define BRIDGE_K 1.2f     /* bifurcations joined within this many periods */
+#endif
+#ifndef BREAK_K
 #define BREAK_K 1.3f      /* facing endings within this many periods */
+#endif
+#ifndef CLUSTER_R
 #define CLUSTER_R 9.0f    /* px */
+#endif
+#ifndef CLUSTER_N
 #define CLUSTER_N 3       /* this many others within CLUSTER_R: noise */
+#endif
+#ifndef DUP_R
 #define DUP_R 4.0f        /* px: closer candidates are one minutia */
+#endif
 
 /* Ring order of the 8 neighbours: N, NE, E, SE, S, SW, W, NW (bit i of a code). */
 static const int DX[8] = {0, 1, 1, 1, 0, -1, -1, -1};

@@ -24,10 +24,18 @@
 #include "util/util.h"
 
 /* Tunables (500 ppi). */
+#ifndef SEG_SD_FRAC
 #define SEG_SD_FRAC 0.22f    /* foreground: deviation above this share of the strong blocks' */
+#endif
+#ifndef SEG_SD_MIN
 #define SEG_SD_MIN 6.0f      /* ... and above this many grey levels at least */
+#endif
+#ifndef SEG_COH_MIN
 #define SEG_COH_MIN 0.18f    /* ... and coherence above this (noise has none) */
+#endif
+#ifndef ORI_SIGMA
 #define ORI_SIGMA 1.6f       /* Gaussian of the orientation average, blocks */
+#endif
 
 /* ---- block field smoothing ------------------------------------------------------------ */
 

@@ -22,12 +22,24 @@
 #include "finger/extract.h"
 #include "util/util.h"
 
+#ifndef SMALL_AREA_PX
 #define SMALL_AREA_PX 20000  /* 0.08 square inch at 500 ppi */
+#endif
+#ifndef FEW_MINUTIAE
 #define FEW_MINUTIAE 12      /* ISO/IEC 19794-2 Annex's usual minimum for a comparison */
+#endif
+#ifndef LOW_CONTRAST_SD
 #define LOW_CONTRAST_SD 9.0f /* grey levels: ridges barely differ from valleys */
+#endif
+#ifndef DRY_DARK
 #define DRY_DARK 0.36f       /* dark-pixel share of the print below: too dry */
+#endif
+#ifndef WET_DARK
 #define WET_DARK 0.64f       /* above: too wet */
+#endif
+#ifndef PARTIAL_CUT
 #define PARTIAL_CUT 0.5f     /* the print's border on the image's top or sides over this share */
+#endif
 
 static int cmp_float(const void *a, const void *b) {
     float x = *(const float *)a, y = *(const float *)b;

@@ -186,8 +186,11 @@ static int read_record(rd *r, bex_finger_template *views, int max, int *n_out) {
         if (rec_len - at < 4) FAIL_AT(r, at, BEX_ERR_CORRUPT, "truncated: finger view %u's header needs 4 bytes", v + 1);
         unsigned pos = b[at], imp = b[at + 1] & 15, q = b[at + 2], nm = b[at + 3];
         if (pos > 10) FAIL_AT(r, at, BEX_ERR_CORRUPT, "finger position %u (0-10: unknown, right thumb .. left little)", pos);
-        if (imp > 3 && imp != 8)
-            FAIL_AT(r, at + 1, BEX_ERR_CORRUPT, "impression type %u (0-3 plain or rolled, live or not; 8 swipe)", imp);
+        /* impression types: ISO 0-3 (live-scan / non-live, plain / rolled) and 8 (swipe); ANSI
+         * 378-2004 adds 9 (live-scan contactless) */
+        if (imp > 3 && imp != 8 && !(imp == 9 && r->f == FMT_ANSI))
+            FAIL_AT(r, at + 1, BEX_ERR_CORRUPT, "impression type %u (0-3 plain or rolled, live or not; 8 swipe%s)", imp,
+                    r->f == FMT_ANSI ? "; 9 contactless" : "");
         if (q > 100) FAIL_AT(r, at + 2, BEX_ERR_CORRUPT, "finger quality %u (0-100)", q);
         at += 4;
         if ((rec_len - at) / 6 < nm)

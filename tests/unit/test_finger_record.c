@@ -282,6 +282,10 @@ TEST(malformed) {
     CHECK(read_changed(ISO1, sizeof ISO1, 0, 24, 11, err, sizeof err) == BEX_ERR_CORRUPT && strstr(err, "byte 24"));
     CHECK(read_changed(ISO1, sizeof ISO1, 0, 26, 101, err, sizeof err) == BEX_ERR_CORRUPT && strstr(err, "byte 26"));
     CHECK(read_changed(ISO1, sizeof ISO1, 0, 25, 0x05, err, sizeof err) == BEX_ERR_CORRUPT && strstr(err, "impression"));
+    /* 9, live-scan contactless, is ANSI 378's alone */
+    CHECK(read_changed(ISO1, sizeof ISO1, 0, 25, 0x09, err, sizeof err) == BEX_ERR_CORRUPT && strstr(err, "impression type 9"));
+    CHECK(read_changed(ANSI1, sizeof ANSI1, 1, 27, 0x09, err, sizeof err) == BEX_OK);
+    CHECK(read_changed(ANSI1, sizeof ANSI1, 1, 27, 0x08, err, sizeof err) == BEX_OK);
     CHECK(read_changed(ISO1, sizeof ISO1, 0, 28, 0xC0, err, sizeof err) == BEX_ERR_CORRUPT && strstr(err, "reserved type"));
     CHECK(read_changed(ISO1, sizeof ISO1, 0, 30, 0x3F, err, sizeof err) == BEX_ERR_CORRUPT && strstr(err, "byte 28") && strstr(err, "outside"));
     CHECK(read_changed(ISO1, sizeof ISO1, 0, 33, 101, err, sizeof err) == BEX_ERR_CORRUPT && strstr(err, "byte 33"));
