@@ -245,11 +245,17 @@ int bex_store_subject_json(bex_store *st, int64_t subject, char **json, char *er
         rc = add_rows(st, o, "encounters",
                       "SELECT id, direction, port, port_kind, carrier, voyage, departure_id AS departure, at, outcome, "
                       "decision, gallery, gallery_size, score, threshold, operating_point, calibration_id, "
-                      "document_id AS document, citizen, chip_check FROM encounters WHERE subject_id = ?1 ORDER BY at, id", subject, err, errlen);
+                      "document_id AS document, citizen, chip_check, prints, finger_fmr FROM encounters WHERE subject_id = ?1 "
+                      "ORDER BY at, id", subject, err, errlen);
     if (rc == BEX_OK)
         rc = add_rows(st, o, "samples",
                       "SELECT id, source, model, quality, captured_at, citizen, image IS NOT NULL AS image_kept "
                       "FROM samples WHERE subject_id = ?1 ORDER BY id", subject, err, errlen);
+    if (rc == BEX_OK) /* what was recorded per finger, never the template */
+        rc = add_rows(st, o, "finger_samples",
+                      "SELECT id, encounter_id AS encounter, position, source, status, quality, problems, captured_at, "
+                      "citizen, image IS NOT NULL AS image_kept FROM finger_samples WHERE subject_id = ?1 ORDER BY id",
+                      subject, err, errlen);
     if (rc == BEX_OK)
         rc = add_rows(st, o, "flags",
                       "SELECT f.id, f.kind, f.encounter_id AS encounter, f.detail, f.status, f.created_at FROM flags f "
@@ -282,8 +288,8 @@ int bex_store_encounter_json(bex_store *st, int64_t encounter, char **json, char
         rc = add_rows(st, o, "encounter",
                       "SELECT id, subject_id AS subject, document_id AS document, direction, port, port_kind, carrier, "
                       "voyage, departure_id AS departure, at, outcome, decision, class, admit_until, gallery, "
-                      "gallery_size, score, threshold, operating_point, calibration_id, citizen, chip_check, chip_detail "
-                      "FROM encounters WHERE id = ?1",
+                      "gallery_size, score, threshold, operating_point, calibration_id, citizen, chip_check, chip_detail, "
+                      "prints, finger_fmr FROM encounters WHERE id = ?1",
                       encounter, err, errlen);
     cJSON *arr = o ? cJSON_GetObjectItemCaseSensitive(o, "encounter") : NULL;
     if (rc == BEX_OK && cJSON_GetArraySize(arr) != 1) {

@@ -567,6 +567,16 @@ if command -v curl >/dev/null; then
     st=$(curl -s -o "$tmp/body" -w '%{http_code}' -H "Authorization: Bearer $OK" -F finger2=@"$F/fvc2002_DB1_B_101_3.tif" \
          -F finger3=@"$F/fvc2002_DB3_B_101_2.tif" "$U/v1/lookup/fingers")
     [ "$st" = 200 ] && [ "$(json subject <"$tmp/body")" = "$JK_SUBJ" ]; check "officer_looks_up_by_fingerprint_over_http ($st)" $?
+    TT_MRZ=$("$bex" mrz make --number 880000044 --state NZL --nationality NZL --surname THOMPSON --given TOMMY \
+             --birth 1941-11-19 --sex M --expiry 2032-01-01)
+    st=$(curl -s -o "$tmp/body" -w '%{http_code}' -H "Authorization: Bearer $OK" -F photo=@"$(ls "$D"/Tommy_Thompson_*.jpg | head -1)" \
+         -F mrz="$TT_MRZ" -F finger2=@"$F/fvc2002_DB2_B_101_1.tif" -F finger_ppi=569 -F finger_missing=3,4,5 \
+         "$U/v1/entries?port=JFK&port_kind=air&at=2026-07-26T09:00:00Z&class=B2&admit_until=2026-08-26")
+    [ "$st" = 200 ] && grep -q '"prints":"taken","enrolled":\[2\]' "$tmp/body" && grep -q '"referred":false' "$tmp/body"
+    check "officer_entry_with_finger_parts_over_http ($st)" $?
+    st=$(curl -s -o "$tmp/body" -w '%{http_code}' -H "Authorization: Bearer $OK" -F finger11=@"$F/fvc2002_DB1_B_101_2.tif" \
+         "$U/v1/lookup/fingers")
+    [ "$st" = 400 ] && grep -q "finger1 .. finger10" "$tmp/body"; check "unknown_finger_part_refused ($st)" $?
     kill "$SP"; wait "$SP" 2>/dev/null
 else
     echo "skip: no curl: carrier and HTTP fingerprint checks"

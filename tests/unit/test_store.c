@@ -3466,6 +3466,13 @@ TEST(fingers_at_the_border) {
     CHECK(bex_border_unmerge(st, mg, err, sizeof err) == BEX_OK);
     CHECK(finger_rows(p, "subject_id", eb.subject) == b_fingers && finger_rows(p, "subject_id", ek.subject) == 0);
 
+    /* an officer's view of the record: each finger's position and status, never a template */
+    char *js = NULL;
+    CHECK(bex_store_subject_json(st, ea.subject, &js, err, sizeof err) == BEX_OK && js);
+    CHECK(js && strstr(js, "\"finger_samples\":[{") && strstr(js, "\"status\":\"missing\"") &&
+          strstr(js, "\"prints\":\"taken\"") && !strstr(js, "template") && !strstr(js, "BXF1"));
+    free(js);
+
     /* erasure: the fingers go with the faces */
     long long faces = sql_int(p, "SELECT count(*) FROM samples WHERE subject_id = %lld", (long long)ea.subject);
     long long fingers = finger_rows(p, "subject_id", ea.subject);
