@@ -3485,6 +3485,18 @@ TEST(fingers_at_the_border) {
     xr.n_fingers = 2;
     CHECK(bex_border_exit(st, &xr, &x, err, sizeof err) == BEX_OK && x.subject != ea.subject);
 
+    /* an officer who finds who an unmatched exit was links its fingers with its face */
+    exit_init(&xr, NULL, "2026-05-28T09:00:00Z", NULL);
+    bex_finger_capture xo[1] = {{3, &s3, NULL, 0}};
+    xr.fingers = xo;
+    xr.n_fingers = 1;
+    CHECK(bex_border_exit(st, &xr, &x, err, sizeof err) == BEX_OK && x.subject == 0 && x.finger.compared);
+    CHECK(finger_rows(p, "encounter_id", x.encounter) == 1);
+    int64_t oadm = 0;
+    CHECK(bex_border_override_exit(st, x.encounter, ea.subject, &oadm, err, sizeof err) == BEX_OK);
+    CHECK(sql_int(p, "SELECT count(*) FROM finger_samples WHERE encounter_id = %lld AND subject_id = %lld",
+                  (long long)x.encounter, (long long)ea.subject) == 1);
+
     /* reclassified as a citizen: B's fingers fall under the citizens' period */
     CHECK(bex_border_reclassify_citizen(st, eb.subject, err, sizeof err) == BEX_OK);
     CHECK(sql_int(p, "SELECT count(*) FROM finger_samples WHERE subject_id = %lld AND citizen = 0",
