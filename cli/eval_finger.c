@@ -267,6 +267,18 @@ static void print_rates(const char *key, size_t n, const fvc_rates *r) {
     jnum(stdout, "zerofmr", r->r.zero_fmr, "}");
 }
 
+typedef struct qs_pair {
+    double q, s; /* a genuine pair's lower quality and its score */
+    size_t i;    /* its place in the protocol: ties keep it, never sorted by score (which would
+                    set aside the errors first among equal qualities) */
+} qs_pair;
+
+static int cmp_qs(const void *a, const void *b) {
+    const qs_pair *x = a, *y = b;
+    if (x->q != y->q) return x->q < y->q ? -1 : 1;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
 static double pair_quality(const fe_db *db, int a, int b) {
     const fe_img *x = &db->img[a], *y = &db->img[b];
     int qa = x->readable ? x->t.quality : 0, qb = y->readable ? y->t.quality : 0;
@@ -331,27 +343,34 @@ static void quality_report(fe_db *dbs, int ndb, double thr, const char *thr_sour
         jnum(stdout, "fnmr", n ? (double)fnm / (double)n : NAN, "}");
         first = 0;
     }
-    /* error versus reject: genuine pairs by pair quality, lowest first */
-    size_t *order = malloc(sizeof *order * (total ? total : 1));
-    printf("],\"error_vs_reject\":[");
-    if (order) {
-        for (size_t i = 0; i < total; i++) order[i] = i;
-        for (size_t i = 1; i < total; i++) { /* insertion sort: a few thousand pairs */
-            size_t v = order[i], j = i;
-            while (j > 0 && pq[order[j - 1]] > pq[v]) { order[j] = order[j - 1]; j--; }
-            order[j] = v;
+    /* genuine pairs by pair quality, lowest first: quartiles (bands of equal counts, as the
+     * scores crowd into the upper fixed bands) and the error-versus-reject curve */
+    qs_pair *sorted = malloc(sizeof *sorted * (total ? total : 1));
+    printf("],\"by_pair_quality_quartile\":[");
+    if (sorted && total) {
+        for (size_t i = 0; i < total; i++) sorted[i] = (qs_pair){pq[i], ps[i], i};
+        qsort(sorted, total, sizeof *sorted, cmp_qs);
+        for (int quart = 0; quart < 4; quart++) {
+            size_t a = total * (size_t)quart / 4, b = total * (size_t)(quart + 1) / 4, fnm = 0;
+            for (size_t i = a; i < b; i++) fnm += sorted[i].s < thr;
+            printf("%s{\"quartile\":%d,\"quality_from\":%g,\"quality_to\":%g,\"genuine_pairs\":%zu,\"false_non_matches\":%zu,",
+                   quart ? "," : "", quart + 1, b > a ? sorted[a].q : NAN, b > a ? sorted[b - 1].q : NAN, b - a, fnm);
+            jnum(stdout, "fnmr", b > a ? (double)fnm / (double)(b - a) : NAN, "}");
         }
+    }
+    printf("],\"error_vs_reject\":[");
+    if (sorted && total) {
         static const double rejects[] = {0, 0.02, 0.05, 0.1, 0.2};
-        for (int r = 0; r < 5 && total; r++) {
+        for (int r = 0; r < 5; r++) {
             size_t skip = (size_t)(rejects[r] * (double)total + 0.5), fnm = 0;
             if (skip >= total) break;
-            for (size_t i = skip; i < total; i++) fnm += ps[order[i]] < thr;
-            printf("%s{\"rejected\":%g,\"quality_below\":%g,", r ? "," : "", rejects[r], pq[order[skip]]);
+            for (size_t i = skip; i < total; i++) fnm += sorted[i].s < thr;
+            printf("%s{\"rejected\":%g,\"quality_below\":%g,", r ? "," : "", rejects[r], sorted[skip].q);
             jnum(stdout, "fnmr", (double)fnm / (double)(total - skip), "}");
         }
     }
     printf("]}");
-    free(order);
+    free(sorted);
     free(pq);
     free(ps);
 }
