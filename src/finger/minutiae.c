@@ -34,7 +34,7 @@
 #include "util/util.h"
 
 #ifndef BORDER_PX
-#define BORDER_PX 14.0f   /* minutiae closer than this to the background or the edge go */
+#define BORDER_PX 11.0f   /* minutiae closer than this to the background or the edge go */
 #endif
 #ifndef COH_MIN
 #define COH_MIN 0.12f     /* ... and those in blocks less coherent than this */
