@@ -13,6 +13,7 @@
  * minutiae comparator.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #include "bex/finger.h"
@@ -287,6 +288,57 @@ TEST(gallery_finds_the_mate) {
     bex_finger_gallery_free(g);
 }
 
+/* Searches run side by side while entries are added and removed: each finds the mate (never
+ * removed) first, hits stay sorted, nothing crashes (the sanitizer build checks the memory). */
+typedef struct searcher {
+    bex_finger_gallery *g;
+    const bex_finger_template *probe;
+    int found, sorted, runs;
+} searcher;
+
+static void *search_loop(void *arg) {
+    searcher *s = arg;
+    for (int r = 0; r < 30; r++) {
+        bex_finger_hit hits[8];
+        int n = bex_finger_gallery_search(s->g, s->probe, hits, 8);
+        s->runs++;
+        if (n > 0 && hits[0].id == 5) s->found++;
+        for (int i = 1; i < n; i++)
+            if (hits[i].score > hits[i - 1].score) s->sorted = 0;
+    }
+    return NULL;
+}
+
+TEST(gallery_concurrent) {
+    rng_state = 9;
+    static bex_finger_template prints[24];
+    bex_finger_gallery *g = bex_finger_gallery_new();
+    char err[256];
+    for (int i = 0; i < 24; i++) {
+        random_print(&prints[i], 35, 260, 320);
+        CHECK(bex_finger_gallery_add(g, i, &prints[i], err, sizeof err) == BEX_OK);
+    }
+    bex_finger_template probe;
+    mate(&prints[5], &probe, -20, 5, 5, 3, 8, 0.1, 3);
+    searcher s[3];
+    pthread_t th[3];
+    for (int i = 0; i < 3; i++) {
+        s[i] = (searcher){g, &probe, 0, 1, 0};
+        CHECK(pthread_create(&th[i], NULL, search_loop, &s[i]) == 0);
+    }
+    for (int r = 0; r < 60; r++) { /* churn every entry but the mate */
+        int id = 6 + r % 18;
+        CHECK(bex_finger_gallery_remove(g, id) == BEX_OK);
+        CHECK(bex_finger_gallery_add(g, id, &prints[id], err, sizeof err) == BEX_OK);
+    }
+    for (int i = 0; i < 3; i++) {
+        pthread_join(th[i], NULL);
+        CHECK(s[i].runs == 30 && s[i].found == 30 && s[i].sorted);
+    }
+    CHECK(bex_finger_gallery_size(g) == 24);
+    bex_finger_gallery_free(g);
+}
+
 int main(void) {
     RUN(self_scores_high);
     RUN(mates_beat_strangers);
@@ -296,5 +348,6 @@ int main(void) {
     RUN(kernels_agree);
     RUN(bad_templates_refused);
     RUN(gallery_finds_the_mate);
+    RUN(gallery_concurrent);
     return test_summary();
 }
