@@ -339,6 +339,36 @@ TEST(gallery_concurrent) {
     bex_finger_gallery_free(g);
 }
 
+/* Whatever the minutiae (duplicates, on a line, on a circle, anywhere in the coordinate
+ * range, up to the maximum), preparing succeeds and scores stay in range and symmetric. */
+TEST(odd_templates) {
+    rng_state = 10;
+    static bex_finger_template t[6];
+    for (int round = 0; round < 12; round++) {
+        for (int k = 0; k < 6; k++) {
+            bex_finger_template *u = &t[k];
+            memset(u, 0, sizeof *u);
+            u->n = (int)(rnd() % (BEX_FINGER_MAX_MINUTIAE + 1));
+            int shape = (int)(rnd() % 4);
+            for (int i = 0; i < u->n; i++) {
+                double x, y;
+                if (shape == 0) x = rnd() % 65536, y = rnd() % 65536;                /* anywhere */
+                else if (shape == 1) x = 100 + i * 3, y = 200;                        /* a line */
+                else if (shape == 2) x = 250 + 150 * cos(i * 0.049), y = 250 + 150 * sin(i * 0.049); /* a circle */
+                else x = 200 + rnd() % 4, y = 200 + rnd() % 4;                        /* a heap */
+                u->m[i] = (bex_minutia){(uint16_t)x, (uint16_t)y, (uint8_t)rnd(), (uint8_t)(rnd() % 3),
+                                        (uint8_t)(rnd() % 101)};
+            }
+        }
+        for (int i = 0; i < 6; i++)
+            for (int j = i; j < 6; j++) {
+                float ab = bex_finger_compare(&t[i], &t[j]), ba = bex_finger_compare(&t[j], &t[i]);
+                CHECK(ab >= 0.0f && ab <= 1.0f);
+                CHECK(ab == ba);
+            }
+    }
+}
+
 int main(void) {
     RUN(self_scores_high);
     RUN(mates_beat_strangers);
@@ -347,6 +377,7 @@ int main(void) {
     RUN(symmetric_and_in_range);
     RUN(kernels_agree);
     RUN(bad_templates_refused);
+    RUN(odd_templates);
     RUN(gallery_finds_the_mate);
     RUN(gallery_concurrent);
     return test_summary();
