@@ -73,6 +73,25 @@ static const char *usage =
     "  eval drift [--db DB] [--since TIME | --window 7d] [--fmr 0.01] [--no-flag]\n"
     "                           live non-mated scores against the calibration: a binomial test,\n"
     "                           recorded; an alarm raises a score_drift flag (exit 1)\n"
+    "  eval finger --fvc DIR [[--ppi N] --fvc DIR ...] | --fvc2002 ROOT [--out DIR] [--fmr F]\n"
+    "              [--calibrate FILE]\n"
+    "                           fingerprints, the FVC protocol per folder of FFF_I.tif (--ppi N:\n"
+    "                           the resolution of the folders after it, default 500; --fvc2002:\n"
+    "                           DB1-4_B at their own): EER, FMR100, FMR1000, ZeroFMR, failures to\n"
+    "                           enrol, ms per extraction, us per comparison, accuracy by quality\n"
+    "                           band, DET plot; --calibrate writes the finger threshold table\n"
+    "  finger extract IMG [--ppi N] [--position P] [--iso FILE] [--ansi FILE] [--minutiae]\n"
+    "                           a fingerprint's template: minutiae count, quality 0-100, coded\n"
+    "                           problems, failure to enrol (JSON); --iso / --ansi write it as an\n"
+    "                           ISO/IEC 19794-2:2005 / ANSI INCITS 378-2004 record; exit 0 fit,\n"
+    "                           1 fit with problems, 3 failure to enrol, 2 error\n"
+    "  finger compare A B [--ppi N] [--fmr F | --threshold S]\n"
+    "                           1:1: images or ISO/ANSI records; {\"score\",\"threshold\",\"match\"}\n"
+    "                           at the calibrated threshold (default FMR 0.001); exit 0 match,\n"
+    "                           1 no match, 2 error\n"
+    "  finger compare --pairs FILE [--ppi N] [--fmr F | --threshold S]\n"
+    "                           one \"A B\" per line, one JSON line per pair (\"error\" for a pair\n"
+    "                           that fails); exit 0 unless FILE cannot be read\n"
     "  mrz [--today YYYY-MM-DD] [TEXT]\n"
     "                           parse an ICAO 9303 MRZ (TD1, TD2, TD3, visas; standard input\n"
     "                           without TEXT), verify every check digit; exit 0 valid, 1 a\n"
@@ -711,6 +730,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "mrz")) return cmd_mrz(argc - i, argv + i);
     if (!strcmp(cmd, "doc")) return cmd_doc(argc - i, argv + i);
     if (!strcmp(cmd, "nist")) return cmd_nist(models, argc - i, argv + i);
+    if (!strcmp(cmd, "finger")) return cmd_finger(argc - i, argv + i);
     if (!strcmp(cmd, "trust")) return cmd_trust(argc - i, argv + i);
     if (!strcmp(cmd, "quality")) return cmd_quality(models, argc - i, argv + i);
     if (!strcmp(cmd, "simulate")) return cmd_simulate(argc - i, argv + i);

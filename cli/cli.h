@@ -132,6 +132,8 @@ int cmd_doc(int argc, char **argv);
 
 /* `bex nist export|import ...` (cli/nist_cmd.c). */
 int cmd_nist(const char *models, int argc, char **argv);
+/* `bex finger extract|compare` (cli/finger_cmd.c). */
+int cmd_finger(int argc, char **argv);
 
 /* `bex trust load|list|remove ...` (cli/trust_cmd.c), and its JSON, which the service writes
  * too: one stored trust file; a load's answer ("status": added, already or restored, with the

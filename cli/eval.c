@@ -760,6 +760,7 @@ int cmd_eval(const char *models, int argc, char **argv) {
         return cmd_eval_calibrate(models, argc - 1, argv + 1);
     }
     if (argc >= 1 && !strcmp(argv[0], "drift")) return cmd_eval_drift(argc - 1, argv + 1);
+    if (argc >= 1 && !strcmp(argv[0], "finger")) return cmd_eval_finger(argc - 1, argv + 1);
     return cli_usage_error("eval takes a protocol: bex eval verify|identify|calibrate --lfw DIR ..., "
-                           "bex eval calibrate --store DB, bex eval drift --db DB");
+                           "bex eval calibrate --store DB, bex eval drift --db DB, bex eval finger --fvc DIR");
 }

@@ -144,6 +144,8 @@ unsigned long long eval_rng(unsigned long long *s);
 const char *eval_align_name(bex_align a);
 
 int cmd_eval_calibrate(const char *models, int argc, char **argv);
+/* eval_finger.c: `bex eval finger` (the FVC protocol; the finger threshold table). */
+int cmd_eval_finger(int argc, char **argv);
 /* calib_store.c: `bex eval calibrate --store DB` and `bex eval drift` (the store's own data). */
 int cmd_eval_calibrate_store(int argc, char **argv);
 int cmd_eval_drift(int argc, char **argv);

@@ -78,6 +78,21 @@ typedef struct bex_det_point {
     double fnr;
 } bex_det_point;
 
+/* The FVC competitions' figures (Maio, Maltoni, Cappelli, Wayman, Jain, "FVC2000:
+ * Fingerprint Verification Competition", IEEE PAMI 24(3), 2002, section 4; the same for
+ * FVC2002/2004), over every threshold where a rate changes (each distinct score, and above
+ * the highest). FMR(t) and FNMR(t) as bex_fmr_fnmr. EER: with t1 = max{t: FNMR(t) <= FMR(t)}
+ * and t2 = min{t: FNMR(t) >= FMR(t)}, [eer_low, eer_high] = [FNMR(t1), FMR(t1)] when
+ * FNMR(t1) + FMR(t1) <= FNMR(t2) + FMR(t2), else [FMR(t2), FNMR(t2)]; eer is its middle and
+ * eer_threshold the t it came from. fmr100, fmr1000, zero_fmr: the lowest FNMR at an FMR of
+ * at most 0.01, 0.001 and 0. A failure to enrol is scored by the caller (FVC: 0, a ghost). */
+typedef struct bex_fvc_rates {
+    double eer, eer_low, eer_high, eer_threshold;
+    double fmr100, fmr1000, zero_fmr;
+} bex_fvc_rates;
+int bex_fvc_measure(const double *genuine, size_t n_genuine, const double *impostor,
+                    size_t n_impostor, bex_fvc_rates *out, char *err, size_t errlen);
+
 /* The DET curve: one point per distinct score (of either set) used as threshold, ascending
  * thresholds (so fpr falls and fnr rises). Writes at most cap points to the caller's out
  * array and their number to *n_out. With out == NULL only *n_out is set (the number needed,

@@ -131,6 +131,10 @@ const char *bex_finger_problem_code(uint32_t bit);
  * bytes and the standards' limits and say where a record is wrong; never a crash. */
 #define BEX_FINGER_RECORD_MAX_VIEWS 16
 
+/* Writers: *out is a new buffer of *len bytes, free() it. The views are at 500 ppi (197
+ * pixels per cm in the record); impression type 0 (live-scan plain), no extended data. ANSI
+ * angles are 2-degree units: an angle read back differs from the one written by at most one
+ * 360/256-degree unit. Readers rescale a record at another resolution to 500 ppi. */
 int bex_finger_iso_write(const bex_finger_template *views, int n, uint8_t **out, size_t *len,
                          char *err, size_t errlen);
 int bex_finger_iso_read(const uint8_t *buf, size_t len, bex_finger_template *views, int max,
@@ -139,6 +143,9 @@ int bex_finger_ansi_write(const bex_finger_template *views, int n, uint8_t **out
                           char *err, size_t errlen);
 int bex_finger_ansi_read(const uint8_t *buf, size_t len, bex_finger_template *views, int max,
                          int *n, char *err, size_t errlen);
+/* Which record buf holds, from its first bytes: 1 ISO 19794-2:2005, 2 ANSI INCITS 378-2004
+ * (both start "FMR\0" " 20\0": told apart by which length field agrees with len), 0 neither. */
+int bex_finger_record_sniff(const uint8_t *buf, size_t len);
 
 /* ---- comparison ------------------------------------------------------------------------ */
 
@@ -152,6 +159,38 @@ void bex_finger_prepared_free(bex_finger_prepared *p);
 float bex_finger_compare_prepared(const bex_finger_prepared *a, const bex_finger_prepared *b);
 /* The same, preparing both (slower: for one-off comparisons). */
 float bex_finger_compare(const bex_finger_template *a, const bex_finger_template *b);
+
+/* ---- the calibrated threshold ------------------------------------------------------------
+ * The comparator's threshold for a target false match rate, from the table `bex eval finger
+ * --fvc2002 ROOT --calibrate src/finger/calibration_table.h` made on FVC2002 DB1-DB4 B: every
+ * pair of enrolled images of different fingers within a database is a non-mated comparison
+ * (4 x 2,880), so the lowest FMR it supports with at least 10 expected false matches is about
+ * 0.001. A request between two table targets gets the stricter one. docs/fingerprints.md has
+ * the evidence and its limits (four small sensors' sets, not an operational population). */
+#define BEX_FINGER_DEFAULT_FMR 1e-3 /* as faces (calibration.h: BEX_DEFAULT_FMR) */
+
+typedef struct bex_finger_operating_point {
+    double target;                    /* the FMR asked for */
+    double fmr;                       /* the table's target used: the largest <= target */
+    float threshold;                  /* a score at or above it is a match */
+    double fmr_measured;              /* false_matches / comparisons */
+    double fmr_upper95;               /* one-sided 95% Clopper-Pearson bound on it */
+    double fnmr_measured;             /* FVC2002 genuine pairs below threshold */
+    double heldout_fmr;               /* each sensor's FMR at the threshold fitted on the other
+                                         sensors' comparisons, pooled; -1 not measured */
+    unsigned long long comparisons;   /* non-mated comparisons behind the table */
+    unsigned long long false_matches; /* of which at or above threshold */
+    char name[32];                    /* "FMR 0.001" */
+    const char *evidence;             /* what the table was made from (static text) */
+} bex_finger_operating_point;
+
+/* The operating point for target FMR fmr (0 < fmr < 1). BEX_ERR_ARG for a target below the
+ * table's lowest (the message names it); BEX_ERR_UNSUPPORTED while no table has been made. */
+int bex_finger_operating_point_verify(double fmr, bex_finger_operating_point *op, char *err,
+                               size_t errlen);
+/* The same, threshold and measured FMR only (fmr_measured may be NULL). */
+int bex_finger_threshold(double fmr, float *threshold, double *fmr_measured, char *err,
+                         size_t errlen);
 
 /* 1:N: an in-memory gallery of prepared templates keyed by a caller's id (the store's
  * sample id). */

@@ -219,6 +219,54 @@ int bex_eer(const double *mated, size_t n_mated, const double *nonmated, size_t 
     return BEX_OK;
 }
 
+int bex_fvc_measure(const double *genuine, size_t n_genuine, const double *impostor, size_t n_impostor,
+                    bex_fvc_rates *out, char *err, size_t errlen) {
+    int rc;
+    if ((rc = check_scores(genuine, n_genuine, "genuine", err, errlen))) return rc;
+    if ((rc = check_scores(impostor, n_impostor, "impostor", err, errlen))) return rc;
+    if (!out) return bex__fail(err, errlen, BEX_ERR_ARG, "NULL output");
+    size_t np, cap = n_genuine + n_impostor + 1, bytes; /* + 1: the point above every score */
+    if (cap < n_genuine || !bex__mul_size(cap, sizeof(bex_det_point), &bytes))
+        return bex__fail(err, errlen, BEX_ERR_NOMEM, "too many scores");
+    bex_det_point *p = bex__malloc(bytes);
+    if (!p) return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory for the FVC rates");
+    if ((rc = det_from_sets(genuine, n_genuine, impostor, n_impostor, p, cap, &np, err, errlen))) {
+        bex__free(p);
+        return rc;
+    }
+    p[np].threshold = nextafter(p[np - 1].threshold, INFINITY);
+    p[np].fpr = 0;
+    p[np].fnr = 1;
+    np++;
+    /* FNMR rises and FMR falls with t: t1 is the last point with FNMR <= FMR (the first
+     * point, FNMR 0, always is one), t2 the first with FNMR >= FMR (the last point always is) */
+    size_t t1 = 0, t2 = np - 1;
+    for (size_t i = 0; i < np; i++)
+        if (p[i].fnr <= p[i].fpr) t1 = i;
+    for (size_t i = np; i-- > 0;)
+        if (p[i].fnr >= p[i].fpr) t2 = i;
+    bex_fvc_rates r;
+    if (p[t1].fnr + p[t1].fpr <= p[t2].fnr + p[t2].fpr) {
+        r.eer_low = p[t1].fnr;
+        r.eer_high = p[t1].fpr;
+        r.eer_threshold = p[t1].threshold;
+    } else {
+        r.eer_low = p[t2].fpr;
+        r.eer_high = p[t2].fnr;
+        r.eer_threshold = p[t2].threshold;
+    }
+    r.eer = (r.eer_low + r.eer_high) / 2;
+    r.fmr100 = r.fmr1000 = r.zero_fmr = 1;
+    for (size_t i = 0; i < np; i++) {
+        if (p[i].fpr <= 0.01 && p[i].fnr < r.fmr100) r.fmr100 = p[i].fnr;
+        if (p[i].fpr <= 0.001 && p[i].fnr < r.fmr1000) r.fmr1000 = p[i].fnr;
+        if (p[i].fpr == 0 && p[i].fnr < r.zero_fmr) r.zero_fmr = p[i].fnr;
+    }
+    bex__free(p);
+    *out = r;
+    return BEX_OK;
+}
+
 int bex_det_curve(const double *mated, size_t n_mated, const double *nonmated,
                   size_t n_nonmated, bex_det_point *out, size_t cap, size_t *n_out, char *err,
                   size_t errlen) {

@@ -46,14 +46,14 @@
 
 static fm_params params = {
     .radius = 70.0f,
-    .sigma_s = 28.0f / 3.0f,
+    .sigma_s = 7.5f,
     .sigma_d = (float)(2.0 * 3.14159265358979 / 9.0),
     .mu_psi = 0.01f,
     .omega = 50.0f,
     .min_vc = 0.75f,
     .min_m = 2,
     .min_me = 0.60f,
-    .delta_theta = 64, /* 90 degrees */
+    .delta_theta = 48, /* 67.5 degrees */
     .min_np = 4,
     .max_np = 12,
     .mu_p = 20.0f,
@@ -272,7 +272,7 @@ int bex_finger_prepare(const bex_finger_template *t, bex_finger_prepared **out, 
     int n = t->n;
     double x[MAXM], y[MAXM], th[MAXM];
     uint8_t ang[MAXM];
-    pt p[MAXM], hull[MAXM + 1];
+    pt p[MAXM], hull[2 * MAXM + 2]; /* the monotone chain's bound: 2n */
     for (int i = 0; i < n; i++) {
         x[i] = t->m[i].x;
         y[i] = -(double)t->m[i].y; /* y up, so that angles turn counter-clockwise as in ISO */

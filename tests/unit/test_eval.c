@@ -622,12 +622,51 @@ TEST(allocation_failures) {
     rm_dir(dir);
 }
 
+/* FVC's EER interval and FMR100 / FMR1000 / ZeroFMR, worked by hand. */
+TEST(fvc_rates) {
+    bex_fvc_rates r;
+    char err[256];
+    /* genuine 0.5 0.6 0.7, impostor 0.4 0.65: (t, FNMR, FMR) = (0.4, 0, 1) (0.5, 0, 1/2)
+     * (0.6, 1/3, 1/2) (0.65, 2/3, 1/2) (0.7, 2/3, 0) (above, 1, 0); t1 = 0.6, t2 = 0.65;
+     * 1/3 + 1/2 <= 2/3 + 1/2, so [1/3, 1/2] at 0.6; the lowest FNMR at FMR 0 is 2/3 */
+    const double g[] = {0.5, 0.6, 0.7}, q[] = {0.4, 0.65};
+    CHECK(bex_fvc_measure(g, 3, q, 2, &r, err, sizeof err) == BEX_OK);
+    CHECK_NEAR(r.eer_low, 1.0 / 3, 1e-12);
+    CHECK_NEAR(r.eer_high, 0.5, 1e-12);
+    CHECK_NEAR(r.eer, 5.0 / 12, 1e-12);
+    CHECK_NEAR(r.eer_threshold, 0.6, 1e-12);
+    CHECK_NEAR(r.fmr100, 2.0 / 3, 1e-12);
+    CHECK_NEAR(r.fmr1000, 2.0 / 3, 1e-12);
+    CHECK_NEAR(r.zero_fmr, 2.0 / 3, 1e-12);
+    /* the t2 side: genuine 0.2 0.3, impostor 0.1 0.25 0.25 0.25: (0.1, 0, 1) (0.2, 0, 3/4)
+     * (0.25, 1/2, 3/4) (0.3, 1/2, 0) (above, 1, 0); t1 = 0.25 sums 5/4, t2 = 0.3 sums 1/2:
+     * [FMR(t2), FNMR(t2)] = [0, 1/2] */
+    const double g2[] = {0.2, 0.3}, q2[] = {0.1, 0.25, 0.25, 0.25};
+    CHECK(bex_fvc_measure(g2, 2, q2, 4, &r, err, sizeof err) == BEX_OK);
+    CHECK_NEAR(r.eer_low, 0, 1e-12);
+    CHECK_NEAR(r.eer_high, 0.5, 1e-12);
+    CHECK_NEAR(r.eer, 0.25, 1e-12);
+    CHECK_NEAR(r.eer_threshold, 0.3, 1e-12);
+    /* a clean separation: EER 0, every FNMR 0 */
+    const double g3[] = {0.8, 0.9}, q3[] = {0.1, 0.2, 0.3};
+    CHECK(bex_fvc_measure(g3, 2, q3, 3, &r, err, sizeof err) == BEX_OK);
+    CHECK(r.eer == 0 && r.fmr100 == 0 && r.zero_fmr == 0);
+    /* ghosts: FVC scores a failure to enrol 0 against everything */
+    const double g4[] = {0, 0.9, 0.9, 0.9}, q4[] = {0, 0, 0.1};
+    CHECK(bex_fvc_measure(g4, 4, q4, 3, &r, err, sizeof err) == BEX_OK);
+    CHECK_NEAR(r.zero_fmr, 0.25, 1e-12);
+    CHECK(bex_fvc_measure(g, 0, q, 2, &r, err, sizeof err) == BEX_ERR_ARG);
+    const double bad[] = {NAN};
+    CHECK(bex_fvc_measure(g, 3, bad, 1, &r, err, sizeof err) == BEX_ERR_ARG);
+}
+
 int main(void) {
     RUN(fmr_fnmr_at_thresholds);
     RUN(threshold_for_fmr_and_tar);
     RUN(ties);
     RUN(eer);
     RUN(det_curve);
+    RUN(fvc_rates);
     RUN(bad_input_is_an_error);
     RUN(kfold_separable);
     RUN(kfold_flipped_pair);
