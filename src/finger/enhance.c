@@ -42,7 +42,7 @@
 #define PER_DEFAULT 9.0f
 #endif
 #ifndef FREQ_SIGMA
-#define FREQ_SIGMA 1.5f /* smoothing of the period field, blocks */
+#define FREQ_SIGMA 2.5f /* smoothing of the period field, blocks */
 #endif
 
 #define GB_NO 16          /* orientation steps over 180 degrees */

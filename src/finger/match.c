@@ -272,7 +272,7 @@ int bex_finger_prepare(const bex_finger_template *t, bex_finger_prepared **out, 
     int n = t->n;
     double x[MAXM], y[MAXM], th[MAXM];
     uint8_t ang[MAXM];
-    pt p[MAXM], hull[MAXM + 1];
+    pt p[MAXM], hull[2 * MAXM + 2]; /* the monotone chain's bound: 2n */
     for (int i = 0; i < n; i++) {
         x[i] = t->m[i].x;
         y[i] = -(double)t->m[i].y; /* y up, so that angles turn counter-clockwise as in ISO */

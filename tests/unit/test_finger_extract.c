@@ -240,6 +240,11 @@ TEST(bad_arguments) {
     im.ppi = 500, im.width = 0;
     CHECK(bex_finger_extract(&im, 0, &tpl, err, sizeof err) == BEX_ERR_ARG);
     free(im.px);
+    bex_finger_image wide = make(2600, 40); /* more than 5 inches: a slap, not a finger */
+    memset(wide.px, 200, 2600 * 40);
+    CHECK(bex_finger_extract(&wide, 0, &tpl, err, sizeof err) == BEX_ERR_LIMIT);
+    CHECK(strstr(err, "2600") != NULL);
+    free(wide.px);
 }
 
 TEST(failed_allocations_are_reported) {

@@ -13,6 +13,7 @@
  * minutiae comparator.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #include "bex/finger.h"
@@ -287,6 +288,87 @@ TEST(gallery_finds_the_mate) {
     bex_finger_gallery_free(g);
 }
 
+/* Searches run side by side while entries are added and removed: each finds the mate (never
+ * removed) first, hits stay sorted, nothing crashes (the sanitizer build checks the memory). */
+typedef struct searcher {
+    bex_finger_gallery *g;
+    const bex_finger_template *probe;
+    int found, sorted, runs;
+} searcher;
+
+static void *search_loop(void *arg) {
+    searcher *s = arg;
+    for (int r = 0; r < 30; r++) {
+        bex_finger_hit hits[8];
+        int n = bex_finger_gallery_search(s->g, s->probe, hits, 8);
+        s->runs++;
+        if (n > 0 && hits[0].id == 5) s->found++;
+        for (int i = 1; i < n; i++)
+            if (hits[i].score > hits[i - 1].score) s->sorted = 0;
+    }
+    return NULL;
+}
+
+TEST(gallery_concurrent) {
+    rng_state = 9;
+    static bex_finger_template prints[24];
+    bex_finger_gallery *g = bex_finger_gallery_new();
+    char err[256];
+    for (int i = 0; i < 24; i++) {
+        random_print(&prints[i], 35, 260, 320);
+        CHECK(bex_finger_gallery_add(g, i, &prints[i], err, sizeof err) == BEX_OK);
+    }
+    bex_finger_template probe;
+    mate(&prints[5], &probe, -20, 5, 5, 3, 8, 0.1, 3);
+    searcher s[3];
+    pthread_t th[3];
+    for (int i = 0; i < 3; i++) {
+        s[i] = (searcher){g, &probe, 0, 1, 0};
+        CHECK(pthread_create(&th[i], NULL, search_loop, &s[i]) == 0);
+    }
+    for (int r = 0; r < 60; r++) { /* churn every entry but the mate */
+        int id = 6 + r % 18;
+        CHECK(bex_finger_gallery_remove(g, id) == BEX_OK);
+        CHECK(bex_finger_gallery_add(g, id, &prints[id], err, sizeof err) == BEX_OK);
+    }
+    for (int i = 0; i < 3; i++) {
+        pthread_join(th[i], NULL);
+        CHECK(s[i].runs == 30 && s[i].found == 30 && s[i].sorted);
+    }
+    CHECK(bex_finger_gallery_size(g) == 24);
+    bex_finger_gallery_free(g);
+}
+
+/* Whatever the minutiae (duplicates, on a line, on a circle, anywhere in the coordinate
+ * range, up to the maximum), preparing succeeds and scores stay in range and symmetric. */
+TEST(odd_templates) {
+    rng_state = 10;
+    static bex_finger_template t[6];
+    for (int round = 0; round < 12; round++) {
+        for (int k = 0; k < 6; k++) {
+            bex_finger_template *u = &t[k];
+            memset(u, 0, sizeof *u);
+            u->n = (int)(rnd() % (BEX_FINGER_MAX_MINUTIAE + 1));
+            int shape = (int)(rnd() % 4);
+            for (int i = 0; i < u->n; i++) {
+                double x, y;
+                if (shape == 0) x = rnd() % 65536, y = rnd() % 65536;                /* anywhere */
+                else if (shape == 1) x = 100 + i * 3, y = 200;                        /* a line */
+                else if (shape == 2) x = 250 + 150 * cos(i * 0.049), y = 250 + 150 * sin(i * 0.049); /* a circle */
+                else x = 200 + rnd() % 4, y = 200 + rnd() % 4;                        /* a heap */
+                u->m[i] = (bex_minutia){(uint16_t)x, (uint16_t)y, (uint8_t)rnd(), (uint8_t)(rnd() % 3),
+                                        (uint8_t)(rnd() % 101)};
+            }
+        }
+        for (int i = 0; i < 6; i++)
+            for (int j = i; j < 6; j++) {
+                float ab = bex_finger_compare(&t[i], &t[j]), ba = bex_finger_compare(&t[j], &t[i]);
+                CHECK(ab >= 0.0f && ab <= 1.0f);
+                CHECK(ab == ba);
+            }
+    }
+}
+
 int main(void) {
     RUN(self_scores_high);
     RUN(mates_beat_strangers);
@@ -295,6 +377,8 @@ int main(void) {
     RUN(symmetric_and_in_range);
     RUN(kernels_agree);
     RUN(bad_templates_refused);
+    RUN(odd_templates);
     RUN(gallery_finds_the_mate);
+    RUN(gallery_concurrent);
     return test_summary();
 }
