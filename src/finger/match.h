@@ -54,8 +54,8 @@ extern const fm_kernel fm_kernel_popcnt;
 extern const fm_kernel fm_kernel_avx512;
 #endif
 
-/* The kernel BEX_KERNEL names ("plain", "popcnt", "avx512") if this CPU runs it, else the best
- * it runs. */
+/* The kernel BEX_KERNEL names ("plain" or "scalar", "popcnt", "avx512") if this CPU runs it,
+ * else the best it runs. */
 const fm_kernel *fm_kernel_best(void);
 /* A kernel by name; NULL if unknown or this CPU lacks its instructions. */
 const fm_kernel *fm_kernel_by_name(const char *name);

@@ -93,7 +93,8 @@ static int cpu_has_avx512pop(void) {
 
 const fm_kernel *fm_kernel_by_name(const char *name) {
     if (!name) return NULL;
-    if (!strcmp(name, "plain")) return &fm_kernel_plain;
+    /* "scalar" too: BEX_KERNEL=scalar, which the face index reads, means plain code here */
+    if (!strcmp(name, "plain") || !strcmp(name, "scalar")) return &fm_kernel_plain;
 #ifdef BEX__FM_HAVE_X86
     if (!strcmp(name, "popcnt")) return cpu_has_popcnt() ? &fm_kernel_popcnt : NULL;
     if (!strcmp(name, "avx512")) return cpu_has_avx512pop() ? &fm_kernel_avx512 : NULL;
