@@ -176,6 +176,8 @@ typedef struct bex_finger_operating_point {
     double fmr_measured;              /* false_matches / comparisons */
     double fmr_upper95;               /* one-sided 95% Clopper-Pearson bound on it */
     double fnmr_measured;             /* FVC2002 genuine pairs below threshold */
+    double heldout_fmr;               /* each sensor's FMR at the threshold fitted on the other
+                                         sensors' comparisons, pooled; -1 not measured */
     unsigned long long comparisons;   /* non-mated comparisons behind the table */
     unsigned long long false_matches; /* of which at or above threshold */
     char name[32];                    /* "FMR 0.001" */

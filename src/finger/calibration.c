@@ -25,11 +25,11 @@ int bex_finger_operating_point_verify(double fmr, bex_finger_operating_point *op
                               "DIR --calibrate src/finger/calibration_table.h` and rebuild (docs/fingerprints.md)");
         return BEX_ERR_UNSUPPORTED;
     }
-    /* rows run from the highest target down; a 0.1% slack so that 0.001 finds the row 0.001
-     * printed with three digits */
+    /* rows run from the highest target down; the targets are printed with 6 digits, so a
+     * relative slack of 1e-9 only absorbs the rounding of a decimal like 0.001 */
     const bex__finger_cal_row *r = NULL;
     for (size_t i = 0; i < N_ROWS; i++)
-        if (FINGER_CAL_ROWS[i].target <= fmr * 1.001) { r = &FINGER_CAL_ROWS[i]; break; }
+        if (FINGER_CAL_ROWS[i].target <= fmr * (1 + 1e-9)) { r = &FINGER_CAL_ROWS[i]; break; }
     if (!r) {
         snprintf(err, errlen,
                  "FMR %g is below the lowest calibrated FMR (%g): FVC2002's %llu non-mated comparisons cannot "
@@ -44,6 +44,7 @@ int bex_finger_operating_point_verify(double fmr, bex_finger_operating_point *op
     op->fmr_measured = r->fmr_measured;
     op->fmr_upper95 = r->fmr_upper95;
     op->fnmr_measured = r->fnmr;
+    op->heldout_fmr = r->heldout_fmr;
     op->comparisons = FINGER_CAL_COMPARISONS;
     op->false_matches = r->false_matches;
     snprintf(op->name, sizeof op->name, "FMR %g", r->target);

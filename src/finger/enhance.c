@@ -42,16 +42,18 @@
 #define PER_DEFAULT 9.0f
 #endif
 #ifndef FREQ_SIGMA
-#define FREQ_SIGMA 1.5f /* smoothing of the period field, blocks */
+#define FREQ_SIGMA 2.5f /* smoothing of the period field, blocks */
 #endif
 
 #define GB_NO 16          /* orientation steps over 180 degrees */
 #define GB_PMIN 4         /* period bins: 4..16 px */
 #define GB_NP 13
+#ifndef GB_R
 #define GB_R 8            /* largest kernel radius, px */
+#endif
 #define GB_KS (2 * GB_R + 1)
 #ifndef GB_SIGMA_K
-#define GB_SIGMA_K 0.45f  /* Gaussian envelope sigma as a share of the period (Hong: 4 px at 9) */
+#define GB_SIGMA_K 0.55f  /* envelope sigma as a share of the period (Hong: 4 px at 9): FVC2002 */
 #endif
 
 /* ---- frequency -------------------------------------------------------------------------- */

@@ -15,7 +15,7 @@
 #include "util/util.h"
 
 #define MIN_SIDE 32     /* px at 500 ppi: a smaller image holds no usable print */
-#define MAX_SIDE 4000   /* px at 500 ppi: 8 inches, more than a slap */
+#define MAX_SIDE 2500   /* px at 500 ppi: 5 inches, more than a four-finger slap */
 #define ENROL_MIN_MINUTIAE 12
 #define ENROL_MIN_QUALITY 20
 #define ENROL_MIN_AREA 20000 /* px at 500 ppi */

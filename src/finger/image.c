@@ -71,9 +71,8 @@ void bex_finger_image_free(bex_finger_image *img) {
 int bex__finger_settle_ppi(bex_finger_image *img, double file_ppi, const char *how, int declared,
                            char *err, size_t errlen) {
     if (file_ppi > 0) {
-        long p = lround(file_ppi);
-        if (p >= BEX__FINGER_PPI_MIN && p <= BEX__FINGER_PPI_MAX) {
-            img->ppi = (int)p;
+        if (file_ppi >= BEX__FINGER_PPI_MIN - 0.5 && file_ppi < BEX__FINGER_PPI_MAX + 0.5) {
+            img->ppi = (int)lround(file_ppi);
             img->ppi_source = BEX_PPI_FILE;
             return BEX_OK;
         }

@@ -34,10 +34,10 @@
 #include "util/util.h"
 
 #ifndef BORDER_PX
-#define BORDER_PX 14.0f   /* minutiae closer than this to the background or the edge go */
+#define BORDER_PX 11.0f   /* minutiae closer than this to the background or the edge go */
 #endif
 #ifndef COH_MIN
-#define COH_MIN 0.12f     /* ... and those in blocks less coherent than this */
+#define COH_MIN 0.05f     /* ... and those in blocks less coherent than this */
 #endif
 #ifndef TRACE_DIR
 #define TRACE_DIR 12      /* px traced to decide a direction's sense */
@@ -57,6 +57,7 @@
 #ifndef CLUSTER_N
 #define CLUSTER_N 3       /* this many others within CLUSTER_R: noise */
 #endif
+#define MAX_CANDIDATES 3000 /* more is noise, and the pair rules below are quadratic */
 #ifndef DUP_R
 #define DUP_R 4.0f        /* px: closer candidates are one minutia */
 #endif
@@ -256,6 +257,7 @@ int fx_minutiae(fx_ctx *c) {
             if (!s[i]) continue;
             int cn = runs_of[code_at(s, pw, i)];
             if (cn != 1 && cn != 3) continue;
+            if (c->nmin >= MAX_CANDIDATES) continue;
             if (c->bdist[(size_t)y * w + x] < BORDER_PX) continue;
             if (c->coh[(y / FX_B) * c->bw + x / FX_B] < COH_MIN) continue;
             int type = cn == 1 ? BEX_MINUTIA_ENDING : BEX_MINUTIA_BIFURCATION;

@@ -31,7 +31,7 @@
 #define SEG_SD_MIN 6.0f      /* ... and above this many grey levels at least */
 #endif
 #ifndef SEG_COH_MIN
-#define SEG_COH_MIN 0.18f    /* ... and coherence above this (noise has none) */
+#define SEG_COH_MIN 0.10f    /* ... and coherence above this (noise has none) */
 #endif
 #ifndef ORI_SIGMA
 #define ORI_SIGMA 1.6f       /* Gaussian of the orientation average, blocks */

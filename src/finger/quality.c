@@ -32,10 +32,10 @@
 #define LOW_CONTRAST_SD 9.0f /* grey levels: ridges barely differ from valleys */
 #endif
 #ifndef DRY_DARK
-#define DRY_DARK 0.36f       /* dark-pixel share of the print below: too dry */
+#define DRY_DARK 0.33f       /* dark-pixel share of the print below: too dry */
 #endif
 #ifndef WET_DARK
-#define WET_DARK 0.64f       /* above: too wet */
+#define WET_DARK 0.57f       /* above: too wet */
 #endif
 #ifndef PARTIAL_CUT
 #define PARTIAL_CUT 0.5f     /* the print's border on the image's top or sides over this share */

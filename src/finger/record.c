@@ -1,9 +1,16 @@
 /*
- * record.c - finger minutiae records: ISO/IEC 19794-2:2005 ("record format", clause 7) and
- * ANSI INCITS 378-2004 (clause 6), read and written. Both carry one or more finger views, each
- * a list of minutiae; bex's template (finger.h) is one view at 500 ppi in ISO's units.
+ * record.c - finger minutiae records: ISO/IEC 19794-2:2005 (its finger minutiae record format,
+ * not the card formats) and ANSI INCITS 378-2004, read and written. Both carry one or more
+ * finger views, each a list of minutiae; bex's template (finger.h) is one view at 500 ppi in
+ * ISO's units.
  *
- * The two layouts, big-endian throughout (ISO 7.1 / ANSI 6.4 "Record header"):
+ * Where the layouts come from: the standards' field tables as NIST's MINEX evaluations restate
+ * them (the ISO record header and view fields, their sizes and ranges) and as public readers of
+ * both formats document them; the purchased texts were not at hand, so fields are named here
+ * by the standards' field names ("Format Identifier", "Length of Record", "CBEFF Product
+ * Identifier", ...), not by clause numbers that could not be checked.
+ *
+ * The two layouts, big-endian throughout, the record header first:
  *
  *   field                            ISO 19794-2:2005        ANSI INCITS 378-2004
  *   format identifier                "FMR\0" (4)             "FMR\0" (4)
@@ -19,18 +26,18 @@
  *   reserved                         1 (0)                   1 (0)
  *   => header                        24 bytes                26 (or 30) bytes
  *
- *   finger view header (ISO 7.2, ANSI 6.5), 4 bytes in both: finger position (1; 0-10,
+ *   finger view header, 4 bytes in both: finger position (1; 0-10,
  *   ANSI/NIST-ITL codes), view number (4 bits) + impression type (4 bits), finger quality
  *   (1; 0-100), number of minutiae (1).
  *
- *   minutia (ISO 7.3, ANSI 6.5.1), 6 bytes in both: type (2 bits: 01 ending, 10 bifurcation,
+ *   finger minutia data, 6 bytes in both: type (2 bits: 01 ending, 10 bifurcation,
  *   00 other) + x (14 bits); reserved (2 bits) + y (14 bits); angle (1); quality (1; 0-100,
  *   0 = not reported). The angle is counter-clockwise from the x axis in both, but in units of
  *   360/256 = 1.40625 degrees in ISO (0-255) and of 2 degrees in ANSI (0-179): ANSI angles are
  *   converted on read and write, and an ISO angle written to ANSI and read back moves by at
  *   most one ISO unit (half a 2-degree step is 1 degree = 0.71 ISO units, then rounding).
  *
- *   extended data (ISO 7.5, ANSI 6.6): a 2-byte length after each view's minutiae, 0 when
+ *   extended data: a 2-byte block length after each view's minutiae, 0 when
  *   there is none; its blocks (ridge counts, cores and deltas, vendor data) are skipped.
  *
  * Telling them apart (both say "FMR\0" " 20\0"): after the version, ISO's 4-byte length of a
@@ -52,7 +59,7 @@
 #include "bex/finger.h"
 #include "util/util.h"
 
-/* 500 ppi = 196.85 pixels per cm, written as 197 (ISO 7.1.7: whole pixels per centimetre) */
+/* 500 ppi = 196.85 pixels per cm, written as 197 (both formats: whole pixels per centimetre) */
 #define PPCM_500 197
 #define PPCM_MIN 39   /* 100 ppi: below, no fingerprint reader */
 #define PPCM_MAX 1575 /* 4000 ppi */
@@ -147,7 +154,7 @@ static int read_record(rd *r, bex_finger_template *views, int max, int *n_out) {
         if (len < 10) FAIL_AT(r, 8, BEX_ERR_CORRUPT, "truncated inside the record length");
         rec_len = get16(b + 8);
         at = 10;
-        if (rec_len == 0) { /* ANSI 6.4.3: 0x0000, then the length in 4 bytes */
+        if (rec_len == 0) { /* ANSI's Length of Record: 0x0000, then the length in 4 bytes */
             if (len < 14) FAIL_AT(r, 10, BEX_ERR_CORRUPT, "truncated inside the 4-byte record length");
             rec_len = get32(b + 10);
             at = 14;
@@ -297,7 +304,7 @@ static int write_record(fmt f, const bex_finger_template *views, int n, uint8_t 
             put32(b + 10, (uint32_t)total); /* b[8..9] = 0x0000 */
             at = 14;
         }
-        at += 4; /* CBEFF product identifier 0: not registered (ANSI 6.4.4 allows 0) */
+        at += 4; /* CBEFF Product Identifier 0: no registered product (owner 0, type 0) */
     }
     at += 2; /* capture equipment 0: unknown */
     put16(b + at, w);
@@ -308,7 +315,7 @@ static int write_record(fmt f, const bex_finger_template *views, int n, uint8_t 
     at += 10;
     for (int v = 0; v < n; v++) {
         const bex_finger_template *t = &views[v];
-        int view_no = 0; /* ISO 7.2.2: views of the same finger are numbered from 0 */
+        int view_no = 0; /* View Number: the views of one finger numbered from 0 */
         for (int u = 0; u < v; u++) view_no += views[u].finger_position == t->finger_position;
         b[at] = t->finger_position;
         b[at + 1] = (uint8_t)((view_no & 15) << 4 | 0); /* impression type 0: live-scan plain */

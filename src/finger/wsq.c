@@ -605,7 +605,7 @@ int bex__wsq_decode(const uint8_t *buf, size_t len, const bex_image_limits *lim,
     if (rc == BEX_OK) {
         for (size_t i = 0; i < cap; i++) {
             float v = img[i] * d->scale + d->shift + 0.5f;
-            res.px[i] = v < 0 ? 0 : v > 255 ? 255 : (uint8_t)v;
+            res.px[i] = v >= 255 ? 255 : v >= 0 ? (uint8_t)v : 0; /* NaN: 0 */
         }
         *file_ppi = d->ppi;
         *out = res;

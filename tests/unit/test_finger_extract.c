@@ -66,8 +66,8 @@ TEST(fixtures_give_sane_minutiae) {
         for (int k = 0; k < tpl.n; k++) {
             const bex_minutia *m = &tpl.m[k];
             CHECK(m->x < tpl.width && m->y < tpl.height);
-            /* The extractor keeps minutiae 14 px inside the print and the image. */
-            CHECK(m->x >= 14 && m->y >= 14 && m->x < tpl.width - 14 && m->y < tpl.height - 14);
+            /* The extractor keeps minutiae 11 px inside the print and the image. */
+            CHECK(m->x >= 10 && m->y >= 10 && m->x < tpl.width - 10 && m->y < tpl.height - 10);
             CHECK(m->quality >= 1 && m->quality <= 100);
             CHECK(m->type == BEX_MINUTIA_ENDING || m->type == BEX_MINUTIA_BIFURCATION);
             ends += m->type == BEX_MINUTIA_ENDING, bifs += m->type == BEX_MINUTIA_BIFURCATION;
@@ -240,6 +240,11 @@ TEST(bad_arguments) {
     im.ppi = 500, im.width = 0;
     CHECK(bex_finger_extract(&im, 0, &tpl, err, sizeof err) == BEX_ERR_ARG);
     free(im.px);
+    bex_finger_image wide = make(2600, 40); /* more than 5 inches: a slap, not a finger */
+    memset(wide.px, 200, 2600 * 40);
+    CHECK(bex_finger_extract(&wide, 0, &tpl, err, sizeof err) == BEX_ERR_LIMIT);
+    CHECK(strstr(err, "2600") != NULL);
+    free(wide.px);
 }
 
 TEST(failed_allocations_are_reported) {

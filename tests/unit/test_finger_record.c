@@ -19,9 +19,9 @@
 /* ISO 19794-2:2005, one view, two minutiae: 24-byte header + 4-byte view header + 2 x 6 +
  * 2-byte extended data length = 42 bytes. */
 static const uint8_t ISO1[] = {
-    0x46, 0x4D, 0x52, 0x00,             /* "FMR\0" format identifier (7.1.1) */
-    0x20, 0x32, 0x30, 0x00,             /* " 20\0" version (7.1.2) */
-    0x00, 0x00, 0x00, 0x2A,             /* record length 42, 4 bytes (7.1.3) */
+    0x46, 0x4D, 0x52, 0x00,             /* "FMR\0" Format Identifier */
+    0x20, 0x32, 0x30, 0x00,             /* " 20\0" Version Number */
+    0x00, 0x00, 0x00, 0x2A,             /* Length of Record 42, 4 bytes */
     0x00, 0x00,                         /* certifications 0, capture device type 0 */
     0x01, 0x2C, 0x01, 0x90,             /* image 300 x 400 px */
     0x00, 0xC5, 0x00, 0xC5,             /* 197 x 197 pixels per cm (500 ppi) */
@@ -35,9 +35,9 @@ static const uint8_t ISO1[] = {
 /* The same finger in ANSI INCITS 378-2004: 26-byte header (2-byte length, CBEFF product
  * identifier), angles in 2-degree units. */
 static const uint8_t ANSI1[] = {
-    0x46, 0x4D, 0x52, 0x00, 0x20, 0x32, 0x30, 0x00, /* "FMR\0" " 20\0" (6.4.1, 6.4.2) */
-    0x00, 0x2C,                                     /* record length 44, 2 bytes (6.4.3) */
-    0x00, 0x33, 0x00, 0x01,                         /* CBEFF product identifier: owner 0x33, type 1 (6.4.4) */
+    0x46, 0x4D, 0x52, 0x00, 0x20, 0x32, 0x30, 0x00, /* "FMR\0" " 20\0" */
+    0x00, 0x2C,                                     /* Length of Record 44, 2 bytes */
+    0x00, 0x33, 0x00, 0x01,                         /* CBEFF Product Identifier: owner 0x33, type 1 */
     0x00, 0x00,                                     /* equipment compliance 0, equipment ID 0 */
     0x01, 0x2C, 0x01, 0x90, 0x00, 0xC5, 0x00, 0xC5, /* 300 x 400 px, 197 x 197 pixels per cm */
     0x01, 0x00,                                     /* one view, reserved */
