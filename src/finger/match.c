@@ -143,6 +143,7 @@ struct bex_finger_prepared {
     uint8_t ang[MAXM];   /* direction of each cylinder's minutia, 360/256 degree units */
     uint8_t full[MAXM];  /* 1: every cell of the cylinder's disc is valid */
     uint16_t nv[MAXM];   /* set value bits of each cylinder */
+    uint16_t nm[MAXM];   /* set valid bits of each cylinder */
     uint16_t *dist;   /* n x n: distance between the minutiae, 1/16 px */
     uint16_t *rad;    /* n x n: direction from minutia t to k, relative to t's own, 1/65536 turn */
     uint64_t *cyl;    /* n cylinders of FM_CYL_WORDS words, 64-byte aligned */
@@ -320,6 +321,7 @@ int bex_finger_prepare(const bex_finger_template *t, bex_finger_prepared **out, 
             nm += __builtin_popcountll(c[FM_WORDS + w]);
         }
         pr->nv[a] = (uint16_t)nv;
+        pr->nm[a] = (uint16_t)nm;
         pr->full[a] = nm == tab.disc_cells * FM_ND;
         for (int b = 0; b < nk; b++) {
             int j = keep[b];
@@ -363,23 +365,25 @@ static float compare_ordered(const bex_finger_prepared *a, const bex_finger_prep
     uint16_t rc[MAXM * MAXM];
     int np = 0;
     const uint64_t full_cells = (uint64_t)tab.disc_cells * FM_ND;
-    uint8_t idx[MAXM], idf[MAXM];
+    uint8_t idx[MAXM], idf[MAXM], idh[MAXM];
     uint64_t cnt[MAXM];
-    uint32_t cnf[MAXM];
+    uint32_t cnf[MAXM], cnh[MAXM];
     for (int r = 0; r < na; r++) {
         /* the columns to compare (directions close enough; branch-free: the test is a coin
-         * toss), those where both discs are wholly valid apart */
+         * toss), by how many of the two discs are wholly valid: none, one, both */
         const int fa = a->full[r];
-        int m = 0, mf = 0;
+        int m = 0, mh = 0, mf = 0;
         for (int c = 0; c < nb; c++) {
             int d = (uint8_t)(a->ang[r] - b->ang[c]);
-            int near = (d <= dt) | (d >= 256 - dt), both = fa & b->full[c];
-            idx[m] = idf[mf] = (uint8_t)c;
-            m += near & !both;
-            mf += near & both;
+            int near = (d <= dt) | (d >= 256 - dt), fb = b->full[c];
+            idx[m] = idh[mh] = idf[mf] = (uint8_t)c;
+            m += near & !fa & !fb;
+            mh += near & (fa ^ fb);
+            mf += near & fa & fb;
         }
         const uint64_t *cyl = a->cyl + (size_t)r * FM_CYL_WORDS;
         if (m) kern->row(cyl, b->cyl, idx, m, cnt);
+        if (mh) kern->row_half(cyl, b->cyl, idh, mh, !fa, cnh);
         if (mf) kern->row_and(cyl, b->cyl, idf, mf, cnf);
         /* branch-free again: kept when enough cells are valid in both and a bit is shared */
         for (int i = 0; i < m; i++) {
@@ -387,6 +391,15 @@ static float compare_ordered(const bex_finger_prepared *a, const bex_finger_prep
                      cm = cnt[i] >> 48;
             sim[np] = (float)(2.0 * (double)cab / (double)(ca + cb + (ca + cb == 0)));
             rc[np] = (uint16_t)(r << 7 | idx[i]);
+            np += (cm >= min_cells) & (cab != 0);
+        }
+        for (int i = 0; i < mh; i++) {
+            /* a's disc full: |vb & ma| = |vb|, |ma & mb| = |mb|; b's full: the other way */
+            int c = idh[i];
+            uint64_t x = cnh[i] & 0xffff, cab = cnh[i] >> 16;
+            uint64_t ca = fa ? x : a->nv[r], cb = fa ? b->nv[c] : x, cm = fa ? b->nm[c] : a->nm[r];
+            sim[np] = (float)(2.0 * (double)cab / (double)(ca + cb + (ca + cb == 0)));
+            rc[np] = (uint16_t)(r << 7 | c);
             np += (cm >= min_cells) & (cab != 0);
         }
         for (int i = 0; i < mf; i++) {
