@@ -17,7 +17,6 @@
 #include "store/records.h"
 #include "util/util.h"
 
-#define FINGER_GALLERY_MAX 1000000 /* enrolled templates one comparison reads */
 #define FINGER_HITS 16              /* 1:N hits kept per probe finger */
 
 /* ---- the finger table ---- */
@@ -171,14 +170,10 @@ int bex__finger_compare(bex_store *st, const bex_finger_capture *fingers, int n,
     if (bex__finger_table(&table, rows) != BEX_OK)
         return bex__fail(err, errlen, BEX_ERR_UNSUPPORTED, "the finger comparator has no calibrated table: no finger "
                          "decision can be taken");
-    bex__finger_enrolled *e = NULL;
-    size_t ne = 0;
     bex_finger_candidate *c = NULL;
     int nc = 0, maxc = 0;
     for (int i = 0; rc == BEX_OK && i < np; i++)
         rc = bex_finger_prepare(pr[i].t, &pr[i].p, err, errlen);
-    if (rc == BEX_OK) rc = bex__finger_templates(st, subject > 0 ? subject : 0, 0, FINGER_GALLERY_MAX, &e, &ne, err,
-                                                 errlen);
     long long size = 0;
     if (rc == BEX_OK && subject <= 0) rc = bex__finger_subjects(st, &size, err, errlen);
     if (rc == BEX_OK) {
@@ -186,51 +181,38 @@ int bex__finger_compare(bex_store *st, const bex_finger_capture *fingers, int n,
         c = bex__calloc((size_t)maxc, sizeof *c);
         if (!c) rc = bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory");
     }
+    /* the one subject named (1:1), or the face's candidate (1:N): compared directly with its
+     * own fingers of the probes' positions, whatever its rank in a search */
+    int64_t direct = subject > 0 ? subject : face_subject;
+    if (rc == BEX_OK && direct > 0) {
+        int k = cand_index(c, &nc, maxc, direct);
+        if (k >= 0 && direct == face_subject) c[k].face_fmr = face_fmr;
+        bex__finger_enrolled *e = NULL;
+        size_t ne = 0;
+        rc = bex__finger_templates(st, direct, 0, BEX_FINGER_SAMPLES_MAX, &e, &ne, err, errlen);
+        for (size_t j = 0; rc == BEX_OK && k >= 0 && j < ne; j++)
+            for (int i = 0; rc == BEX_OK && i < np; i++) {
+                if (e[j].position != pr[i].position) continue;
+                bex_finger_prepared *q = NULL;
+                if ((rc = bex_finger_prepare(&e[j].t, &q, err, errlen)) != BEX_OK) break;
+                cand_score(&c[k], pr[i].position, bex_finger_compare_prepared(pr[i].p, q), &table);
+                bex_finger_prepared_free(q);
+            }
+        bex__free(e);
+    }
     if (rc == BEX_OK && subject > 0) {
-        /* 1:1: the subject's own fingers, position by position */
-        cand_index(c, &nc, maxc, subject);
-        c[0].face_fmr = face_subject == subject ? face_fmr : 1.0;
-        for (size_t j = 0; j < ne; j++)
-            for (int i = 0; i < np; i++)
-                if (e[j].position == pr[i].position) {
-                    bex_finger_prepared *q = NULL;
-                    if ((rc = bex_finger_prepare(&e[j].t, &q, err, errlen)) != BEX_OK) break;
-                    cand_score(&c[0], pr[i].position, bex_finger_compare_prepared(pr[i].p, q), &table);
-                    bex_finger_prepared_free(q);
-                }
         out->gallery = BEX_GALLERY_HOLDER;
         out->gallery_size = 1;
     } else if (rc == BEX_OK) {
-        /* 1:N: each probe finger against every enrolled finger of its position; the face's own
-         * candidate is compared whatever its rank */
-        if (face_subject > 0) {
-            int k = cand_index(c, &nc, maxc, face_subject);
-            if (k >= 0) c[k].face_fmr = face_fmr;
-        }
+        /* 1:N: each probe finger over the store's gallery of its position */
         for (int i = 0; rc == BEX_OK && i < np; i++) {
-            bex_finger_gallery *g = bex_finger_gallery_new();
-            if (!g) {
-                rc = bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory");
-                break;
-            }
-            for (size_t j = 0; rc == BEX_OK && j < ne; j++)
-                if (e[j].position == pr[i].position) rc = bex_finger_gallery_add(g, (int64_t)j, &e[j].t, err, errlen);
             bex_finger_hit hits[FINGER_HITS];
-            int nh = rc == BEX_OK ? bex_finger_gallery_search(g, pr[i].t, hits, FINGER_HITS) : 0;
-            bex_finger_gallery_free(g);
-            for (int h = 0; h < nh; h++) {
-                const bex__finger_enrolled *x = &e[hits[h].id];
-                int k = cand_index(c, &nc, maxc, x->subject);
+            int64_t subj[FINGER_HITS];
+            int nh = 0;
+            rc = bex__finger_search(st, pr[i].position, pr[i].t, FINGER_HITS, hits, subj, &nh, err, errlen);
+            for (int h = 0; rc == BEX_OK && h < nh; h++) {
+                int k = cand_index(c, &nc, maxc, subj[h]);
                 if (k >= 0) cand_score(&c[k], pr[i].position, hits[h].score, &table);
-            }
-            /* the face's candidate, compared directly */
-            for (size_t j = 0; rc == BEX_OK && face_subject > 0 && j < ne; j++) {
-                if (e[j].subject != face_subject || e[j].position != pr[i].position) continue;
-                int k = cand_index(c, &nc, maxc, face_subject);
-                bex_finger_prepared *q = NULL;
-                if (k < 0 || (rc = bex_finger_prepare(&e[j].t, &q, err, errlen)) != BEX_OK) break;
-                cand_score(&c[k], pr[i].position, bex_finger_compare_prepared(pr[i].p, q), &table);
-                bex_finger_prepared_free(q);
             }
         }
         out->gallery = BEX_GALLERY_ALL;
@@ -245,7 +227,6 @@ int bex__finger_compare(bex_store *st, const bex_finger_capture *fingers, int n,
         bex_finger_identify_decide(c, m, target, out);
     }
     for (int i = 0; i < np; i++) bex_finger_prepared_free(pr[i].p);
-    bex__free(e);
     bex__free(c);
     if (rc != BEX_OK) memset(out, 0, sizeof *out);
     return rc;

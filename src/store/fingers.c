@@ -254,3 +254,70 @@ int bex_store_finger_template(bex_store *st, int64_t sample, bex_finger_template
     st_release(st, s);
     return rc;
 }
+
+/* ---- 1:N: the in-memory galleries ---- */
+
+/* Adds the position's enrolled samples above the last id read (all of them the first time). */
+static int gallery_grow(bex_store *st, int position, char *err, size_t errlen) {
+    if (!st->fgal[position]) {
+        st->fgal[position] = bex_finger_gallery_new();
+        st->fgal_max[position] = 0;
+        if (!st->fgal[position]) return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory");
+    }
+    db_stmt *s = st_stmt(st, "SELECT id, template FROM finger_samples WHERE position = ?1 AND status = 'enrolled' "
+                             "AND id > ?2 ORDER BY id", err, errlen);
+    if (!s) return BEX_ERR_IO;
+    db_bind_int(s, 1, position);
+    db_bind_int64(s, 2, st->fgal_max[position]);
+    int r, rc = BEX_OK;
+    bex_finger_template t;
+    while (rc == BEX_OK && (r = db_step(s)) == DB_ROW) {
+        int64_t id = db_column_int64(s, 0);
+        rc = bex_finger_blob_read(db_column_blob(s, 1), (size_t)db_column_bytes(s, 1), &t, err, errlen);
+        if (rc == BEX_OK) rc = bex_finger_gallery_add(st->fgal[position], id, &t, err, errlen);
+        if (rc == BEX_OK) st->fgal_max[position] = id;
+    }
+    if (rc == BEX_OK && r != DB_DONE) rc = st_fail(st, "reading finger samples", err, errlen);
+    st_release(st, s);
+    return rc;
+}
+
+int bex__finger_search(bex_store *st, int position, const bex_finger_template *probe, int k, bex_finger_hit *hits,
+                       int64_t *subjects, int *n, char *err, size_t errlen) {
+    *n = 0;
+    if (position < 1 || position > 10 || k < 1 || k > 64)
+        return bex__fail(err, errlen, BEX_ERR_ARG, "a finger search takes a position 1 to 10 and 1 to 64 hits");
+    int rc = gallery_grow(st, position, err, errlen);
+    if (rc != BEX_OK) return rc;
+    db_stmt *s = st_stmt(st, "SELECT coalesce(subject_id, 0), citizen FROM finger_samples WHERE id = ?1 AND "
+                             "status = 'enrolled'", err, errlen);
+    if (!s) return BEX_ERR_IO;
+    /* hits whose sample is gone leave the gallery, and the search is made again: at most a few
+     * rounds, each removing what it found dead */
+    bex_finger_hit found[64];
+    for (int round = 0; rc == BEX_OK && round < 8; round++) {
+        int nh = bex_finger_gallery_search(st->fgal[position], probe, found, k), dead = 0;
+        *n = 0;
+        for (int i = 0; rc == BEX_OK && i < nh; i++) {
+            db_bind_int64(s, 1, found[i].id);
+            int r = db_step(s);
+            if (r == DB_ROW) {
+                int64_t subject = db_column_int64(s, 0);
+                if (subject > 0 && !db_column_int(s, 1)) { /* a candidate: linked, not a citizen's */
+                    hits[*n] = found[i];
+                    subjects[(*n)++] = subject;
+                }
+            } else if (r == DB_DONE) {
+                bex_finger_gallery_remove(st->fgal[position], found[i].id);
+                dead++;
+            } else {
+                rc = st_fail(st, "reading finger samples", err, errlen);
+            }
+            db_reset(s);
+        }
+        if (!dead) break;
+    }
+    st_release(st, s);
+    if (rc != BEX_OK) *n = 0;
+    return rc;
+}

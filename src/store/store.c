@@ -910,6 +910,7 @@ void bex_store_close(bex_store *st) {
     pthread_rwlock_destroy(&st->ix_lock);
     st_calibs_free(st);
     st_trust_free(st);
+    for (int i = 0; i < 11; i++) bex_finger_gallery_free(st->fgal[i]);
     bex__free(st->pending);
     bex__free(st);
 }

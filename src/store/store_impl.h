@@ -70,6 +70,9 @@ struct bex_store {
     int64_t *trust_ids;      /* their ids, ascending, when it was built: the change check */
     size_t n_trust_ids;
     int audit_version;       /* the hash version new audit rows get: 2 from schema 6 on */
+    struct bex_finger_gallery *fgal[11]; /* 1:N over the enrolled finger samples of each
+                                            position (fingers.c), made on first use */
+    int64_t fgal_max[11];    /* the highest finger sample id each has read (ids are never reused) */
     struct {                 /* prepared statements of static SQL, by the text's address */
         const char *sql;
         db_stmt *s;

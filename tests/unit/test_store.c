@@ -3511,6 +3511,71 @@ TEST(fingers_at_the_border) {
     db_remove(p);
 }
 
+/* The store's 1:N finger galleries follow the store: a finger enrolled through another handle
+ * (another service node) is found, an erased one is not, a citizen's never is. */
+TEST(finger_gallery_follows_the_store) {
+    char p[512];
+    bex_store *st = fresh_store(p);
+    if (!st) return;
+    bex_store *other = store_open(p);
+    if (!other) {
+        bex_store_close(st);
+        db_remove(p);
+        return;
+    }
+    char err[512];
+    person pp = person_new(), q = person_new();
+    bex_mrz mp = passport("XG0000001", "TESTP", "PIA", "1980-01-31", "2031-05-01");
+    bex_mrz mq = passport("XG0000002", "TESTQ", "QUIN", "1981-01-31", "2031-05-01");
+    bex_finger_template f2, f3, g2, g3, f2x, f3x, g2x, g3x;
+    finger_print(&f2, 2, 45);
+    finger_print(&f3, 3, 45);
+    finger_print(&g2, 2, 45);
+    finger_print(&g3, 3, 45);
+    finger_again(&f2, &f2x);
+    finger_again(&f3, &f3x);
+    finger_again(&g2, &g2x);
+    finger_again(&g3, &g3x);
+    float live[DIM], photo[DIM];
+    bex_entry_request rq;
+    bex_entry_result ep, eq;
+    capture(&pp, live);
+    capture(&pp, photo);
+    entry_init(&rq, &mp, live, photo, "2026-05-01T10:00:00Z", "2026-06-01");
+    bex_finger_capture fp[4] = {{2, &f2, NULL, 0}, {3, &f3, NULL, 0}, {4, NULL, NULL, 0}, {5, NULL, NULL, 0}};
+    rq.fingers = fp;
+    rq.n_fingers = 4;
+    CHECK(bex_border_entry(st, &rq, &ep, err, sizeof err) == BEX_OK);
+    bex_finger_capture probe_p[2] = {{2, &f2x, NULL, 0}, {3, &f3x, NULL, 0}};
+    bex_finger_capture probe_q[2] = {{2, &g2x, NULL, 0}, {3, &g3x, NULL, 0}};
+    bex_finger_decision d;
+    CHECK(bex_border_finger_lookup(st, 0, probe_p, 2, NAN, NULL, &d, err, sizeof err) == BEX_OK);
+    CHECK(d.subject == ep.subject && d.fusion.match && d.gallery_size == 1);
+    /* Q enrolled on the other node: st's galleries, made already, grow to find Q */
+    capture(&q, live);
+    capture(&q, photo);
+    entry_init(&rq, &mq, live, photo, "2026-05-01T11:00:00Z", "2026-06-01");
+    bex_finger_capture fq[4] = {{2, &g2, NULL, 0}, {3, &g3, NULL, 0}, {4, NULL, NULL, 0}, {5, NULL, NULL, 0}};
+    rq.fingers = fq;
+    rq.n_fingers = 4;
+    CHECK(bex_border_entry(other, &rq, &eq, err, sizeof err) == BEX_OK);
+    CHECK(bex_border_finger_lookup(st, 0, probe_q, 2, NAN, NULL, &d, err, sizeof err) == BEX_OK);
+    CHECK(d.subject == eq.subject && d.fusion.match && d.gallery_size == 2);
+    /* P's biometrics erased on the other node: no longer a candidate here */
+    long long n = 0;
+    CHECK(bex_border_erase_biometrics(other, ep.subject, &n, err, sizeof err) == BEX_OK && n >= 2);
+    CHECK(bex_border_finger_lookup(st, 0, probe_p, 2, NAN, NULL, &d, err, sizeof err) == BEX_OK);
+    CHECK(d.subject != ep.subject && !d.fusion.match && d.gallery_size == 1);
+    /* Q reclassified a citizen: never searched again */
+    CHECK(bex_border_reclassify_citizen(other, eq.subject, err, sizeof err) == BEX_OK);
+    CHECK(bex_border_finger_lookup(st, 0, probe_q, 2, NAN, NULL, &d, err, sizeof err) == BEX_OK);
+    CHECK(d.subject == 0 && !d.fusion.match && d.gallery_size == 0);
+    CHECK(audit_ok(st));
+    bex_store_close(other);
+    bex_store_close(st);
+    db_remove(p);
+}
+
 TEST(console_sessions_kept_by_hash) {
     char p[512], err[512], key[65];
     bex_store *st = fresh_store(p);
@@ -3603,6 +3668,7 @@ int main(void) {
     RUN(manifest_names_compared_as_names);
     RUN(finger_blob_round_trip);
     RUN(fingers_at_the_border);
+    RUN(finger_gallery_follows_the_store);
     RUN(migrates_a_version_2_store);
     RUN(search_ignores_another_models_templates);
     RUN(search_scanned_ahead);

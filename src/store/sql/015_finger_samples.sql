@@ -12,8 +12,10 @@
 --    citizen, not_required; NULL: the crossing predates prints, or an exit);
 --    encounters.finger_fmr: the fused FMR when a finger decided an exit (rules.h: bex_fusion).
 --  * merge_moves may move finger samples (a merge carries them with the other samples).
+--  * finger_samples' ids are never reused (AUTOINCREMENT; PostgreSQL's identity never is): the
+--    store's in-memory 1:N galleries grow by the ids above the last they read.
 CREATE TABLE finger_samples (
-    id           INTEGER PRIMARY KEY,
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
     subject_id   INTEGER REFERENCES subjects(id) ON DELETE CASCADE,  -- NULL: unmatched exit capture
     encounter_id INTEGER REFERENCES encounters(id) ON DELETE CASCADE,
     position     INTEGER NOT NULL CHECK (position BETWEEN 1 AND 10),
