@@ -333,6 +333,10 @@ typedef struct bex_entry_result {
     bex_chip_check chip;           /* the document check (chip.presented 0: "no_chip") */
     int fingers_asked;             /* 1: prints were part of the entry (finger_capture) */
     bex_finger_plan fingers;       /* then: taken or why not, enrolled, recorded, referred */
+    bex_finger_decision holder_fingers; /* the fingers given against the document's holder's
+                                      enrolled ones (compared 0: no single holder on record,
+                                      or none given): where the face did not verify the holder
+                                      and these match, the holder is verified by fingerprint */
 } bex_entry_result;
 
 /* An arrival (rules.h, bex_entry_decide, says how it is decided). BEX_ERR_ARG for a request

@@ -115,6 +115,9 @@ typedef struct bex_entry_facts {
     bex_known_subject subjects[BEX_ENTRY_MAX_HOLDERS + BEX_ENTRY_MAX_CANDIDATES];
     int n_subjects;                   /* every subject the holders and hits name */
     bex_chip_check chip;              /* the chip's check (presented 0: no chip, or none asked) */
+    bex_finger_decision holder_fingers; /* the fingers given, 1:1 with the document's holder's
+                                         enrolled ones, fused with the face (compared 0: none
+                                         given, no single holder, or a citizen) */
 } bex_entry_facts;
 
 /* A flag to record; subject or document BEX_NEW: the one this crossing makes. */
@@ -204,7 +207,13 @@ void bex_chip_decide(const bex_chip_check *c, bex_chip_verdict *v);
  *    else admitted (refused only by an officer).
  *  - A new entry closes the traveller's admissions still open (no exit recorded).
  *  - The document's chip, when presented: bex_chip_decide's flags and referral; the chip's
- *    photo is enrolled only from an authentic chip. */
+ *    photo is enrolled only from an authentic chip.
+ *  - Fingers (f->holder_fingers): where the face does not verify the holder (below the
+ *    document photo's or the holder's samples' threshold) and the fingers given match the
+ *    holder's enrolled ones at the 1:1 operating point (fused with the face, rules.h:
+ *    bex_fusion_decide), the holder is verified by fingerprint: no impostor or shared-document
+ *    suspicion, outcome matched (a child whose passport photo is years old, a face the camera
+ *    took badly). The face alone never needs them. */
 int bex_entry_decide(const bex_entry_facts *f, bex_entry_verdict *v, char *err, size_t errlen);
 
 /* ---- exit --------------------------------------------------------------------------------- */

@@ -183,6 +183,7 @@ static int entry_record(bex_store *st, const bex_entry_request *rq, const bex_en
         rc = bex__entry_fingers_record(st, rq, fp, subject, enc, v->citizen, f->at, err, errlen);
         res->fingers_asked = 1;
         res->fingers = *fp;
+        res->holder_fingers = f->holder_fingers;
     }
     if (rc == BEX_OK) {
         char obj[128], det[256];
@@ -202,6 +203,31 @@ static int entry_record(bex_store *st, const bex_entry_request *rq, const bex_en
         rc = bex__audit(st, "entry", obj, det, err, errlen);
     }
     return rc;
+}
+
+/* The fingers given, 1:1 with the document's holder's enrolled ones and fused with the face
+ * (the entry rule uses them only where the face does not verify the holder): when the
+ * document is on record with one non-citizen subject, and the entry is no citizen's. */
+static int holder_fingers(bex_store *st, const bex_entry_request *rq, bex_entry_facts *f, char *err, size_t errlen) {
+    int any = 0;
+    for (int i = 0; i < rq->n_fingers; i++) any |= rq->fingers[i].t != NULL;
+    if (!any || f->citizen) return BEX_OK;
+    int64_t holder = 0;
+    for (int i = 0; i < f->n_holders; i++) {
+        const bex_known_subject *s = NULL;
+        for (int k = 0; k < f->n_subjects; k++)
+            if (f->subjects[k].id == f->holders[i].subject) s = &f->subjects[k];
+        if (!s || s->citizen || s->id == holder) continue;
+        if (holder) return BEX_OK; /* two holders: a document shared; the fingers say nothing of which */
+        holder = s->id;
+    }
+    if (!holder) return BEX_OK;
+    float face = f->doc_score;
+    for (int k = 0; isnan(face) && k < f->n_subjects; k++)
+        if (f->subjects[k].id == holder) face = f->subjects[k].score;
+    double face_fmr = bex_calibration_fmr_at(&f->calibration, face);
+    return bex__finger_compare(st, rq->fingers, rq->n_fingers, holder, holder, face_fmr, f->fpir, f->verify_op.target,
+                               &f->holder_fingers, err, errlen);
 }
 
 /* Several faces: the one the rule takes as the document holder's, into *one (a copy of rq
@@ -284,6 +310,7 @@ int bex_border_entry(bex_store *st, const bex_entry_request *rq0, bex_entry_resu
     }
     if (rc == BEX_OK) rc = bex__operating_points(st, rq->port, &f->calibration, &f->verify_op, &f->fpir, err, errlen);
     if (rc == BEX_OK) rc = entry_gather(st, rq, f, err, errlen);
+    if (rc == BEX_OK && fingers_asked) rc = holder_fingers(st, rq, f, err, errlen);
     if (rc == BEX_OK && rq->chip) rc = chip_check(st, rq->chip, rq->doc->issuing_state, f->at, &f->chip, err, errlen);
     bex_entry_verdict v;
     if (rc == BEX_OK) rc = bex_entry_decide(f, &v, err, errlen);

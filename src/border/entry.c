@@ -178,6 +178,20 @@ int bex_entry_decide(const bex_entry_facts *f, bex_entry_verdict *out, char *err
         bex_verify_decide(&f->verify_op, BEX_GALLERY_DOCUMENT, 0, f->doc_score, &v.verify);
         impostor = !v.verify.match;
     }
+    /* the document's holder verified by the fingers given, where the face does not verify them */
+    const bex_finger_decision *hf = &f->holder_fingers;
+    int64_t finger_holder = !f->citizen && hf->compared && hf->gallery == BEX_GALLERY_HOLDER && hf->fusion.match &&
+                            !hf->ambiguous ? hf->subject : 0;
+    int by_finger = 0;
+    if (finger_holder) {
+        int holds = 0;
+        for (int i = 0; i < f->n_holders; i++) holds |= f->holders[i].subject == finger_holder;
+        if (!holds) finger_holder = 0;
+    }
+    if (impostor && finger_holder) {
+        impostor = 0;
+        by_finger = 1;
+    }
     /* 1:N, against every enrolled traveller (never for a citizen) */
     if (live && !f->citizen)
         bex_identify_decide(&f->calibration, f->fpir, BEX_GALLERY_ALL, f->gallery_size, f->hits, f->n_hits, &v.identify);
@@ -206,6 +220,13 @@ int bex_entry_decide(const bex_entry_facts *f, bex_entry_verdict *out, char *err
                 if (v.verify.gallery == BEX_GALLERY_NONE) /* the holder's samples stand for the document photo */
                     bex_verify_decide(&f->verify_op, BEX_GALLERY_HOLDER, s->id, s->score, &v.verify);
             }
+            /* else the holder the fingers verify */
+            for (int i = 0; i < f->n_holders && !subject && live && finger_holder; i++)
+                if (f->holders[i].subject == finger_holder) {
+                    subject = finger_holder;
+                    document = f->holders[i].id;
+                    by_finger = 1;
+                }
             /* else a holder with no face on record (the first crossing on this document) */
             for (int i = 0; i < f->n_holders && !subject; i++) {
                 const bex_known_subject *s = subject_of(f, f->holders[i].subject);
@@ -246,7 +267,7 @@ int bex_entry_decide(const bex_entry_facts *f, bex_entry_verdict *out, char *err
     v.document = document ? document : BEX_NEW;
 
     /* outcome */
-    int verified = v.verify.gallery != BEX_GALLERY_NONE && v.verify.match;
+    int verified = (v.verify.gallery != BEX_GALLERY_NONE && v.verify.match) || by_finger;
     if (!live) v.outcome = BEX_OUTCOME_NO_PHOTO;
     else if (impostor || doc_shared) v.outcome = BEX_OUTCOME_NOT_MATCHED;
     else if (verified) v.outcome = BEX_OUTCOME_MATCHED;

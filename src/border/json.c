@@ -209,6 +209,10 @@ void bex_json_entry(FILE *f, const bex_entry_result *r, const char *capture_fail
         fputs(",\"fingers\":", f);
         bex_json_finger_plan(f, &r->fingers);
     }
+    if (r->holder_fingers.compared && r->holder_fingers.n > 0) {
+        fputs(",\"holder_fingers\":", f);
+        bex_json_finger_decision(f, &r->holder_fingers);
+    }
     fputs("}\n", f);
 }
 

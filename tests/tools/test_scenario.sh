@@ -522,6 +522,15 @@ out=$("$bex" exit --db "$db" --photo "$D/Ruth_Bader_Ginsburg_0001.jpg" --port JF
     grep -q '"match":false' <<<"$out" && grep -q '"kind":"not_matched"' <<<"$out"
 check "exit_with_a_wrong_finger_refused (rc $rc)" $?
 WRONG_EXIT=$(json encounter <<<"$out")
+# she comes back: the camera's photo of her does not match her samples on record (0.88 against
+# 0.93), which alone would say "document shared"; her fingers verify her as the holder
+out=$("$bex" entry --db "$db" --photo "$D/Janica_Kostelic_0002.jpg" --mrz "$JK_MRZ" --port JFK --port-kind air \
+      --at 2026-07-24T09:00:00Z --class B2 --admit-until 2026-08-24 --finger 2="$F/fvc2002_DB1_B_101_3.tif" \
+      --finger 3="$F/fvc2002_DB3_B_101_2.tif" --finger-missing 4 --finger-missing 5); rc=$?
+[ $rc -eq 0 ] && [ "$(json subject <<<"$out")" = "$JK_SUBJ" ] && [ "$(json outcome <<<"$out")" = matched ] &&
+    [ "$(json decision <<<"$out")" = admitted ] && grep -q '"holder_fingers":{"gallery":"holder"' <<<"$out" &&
+    ! grep -q '"kind":"document_shared"' <<<"$out"
+check "returning_traveller_face_unverified_verified_by_fingers (rc $rc)" $?
 # a child of ten: no prints taken, none kept
 KD_MRZ=$("$bex" mrz make --number 880000042 --state CAN --nationality CAN --surname BERGEN --given KIDDO \
          --birth 2016-05-01 --sex F --expiry 2032-01-01)

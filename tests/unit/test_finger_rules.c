@@ -5,6 +5,7 @@
  * gives a score, and the fusion of face and finger at an operating point.
  */
 #include <math.h>
+#include <stdlib.h>
 
 #include "bex/rules.h"
 #include "border/fingers.h"
@@ -350,6 +351,93 @@ TEST(who_sees_prints) {
     CHECK(bex_role_fingerprints(BEX_ROLE_ADMIN) == 0);
 }
 
+
+/* The entry rule with the document holder's fingers (rules.h: bex_entry_decide): where the face
+ * does not verify the holder, matching fingers do; where it does, they are not needed; fingers
+ * that do not match change nothing. */
+static int has_flag(const bex_entry_verdict *v, bex_flag_kind k) {
+    for (int i = 0; i < v->n_flags; i++)
+        if (v->flags[i].kind == k) return 1;
+    return 0;
+}
+
+static void entry_with_fingers(int doc_photo, float doc_score, float holder_score, int fingers_match,
+                               bex_entry_verdict *v) {
+    static float live[BEX_TEMPLATE_DIM] = {1}, photo[BEX_TEMPLATE_DIM] = {1};
+    char text[90], err[256];
+    static bex_mrz d;
+    CHECK(bex_mrz_make_td3("P", "GBR", "TESTER", "ANNA", "X1234567", "GBR", "1980-01-31", 'F', "2031-01-01", text,
+                           err, sizeof err) == BEX_OK);
+    CHECK(bex_mrz_parse_at(text, "2026-03-01", &d, err, sizeof err) == BEX_OK);
+    static bex_entry_request rq;
+    memset(&rq, 0, sizeof rq);
+    rq.doc = &d;
+    rq.live = live;
+    rq.doc_photo_given = doc_photo;
+    rq.doc_photo = doc_photo ? photo : NULL;
+    rq.admission_class = "B2";
+    rq.admit_until = "2026-05-30";
+    rq.port = "JFK";
+    rq.port_kind = BEX_PORT_AIR;
+    bex_entry_facts *f = calloc(1, sizeof *f);
+    f->rq = &rq;
+    snprintf(f->at, sizeof f->at, "2026-03-01T10:00:00Z");
+    bex_border_settings_default(&f->settings);
+    CHECK(bex_operating_point_verify(BEX_ALIGN_DEFAULT, 1e-3, &f->verify_op, err, sizeof err) == BEX_OK);
+    bex_calibration_shipped(BEX_ALIGN_DEFAULT, &f->calibration);
+    f->fpir = 0.003;
+    f->doc_score = doc_photo ? doc_score : NAN;
+    bex_known_subject *s = &f->subjects[f->n_subjects++];
+    s->id = 7;
+    s->has_face = 1;
+    s->score = holder_score;
+    bex_known_document *k = &s->documents[s->n_documents++];
+    k->id = 70;
+    k->subject = 7;
+    snprintf(k->issuing_state, sizeof k->issuing_state, "GBR");
+    snprintf(k->number, sizeof k->number, "X1234567");
+    snprintf(k->surname, sizeof k->surname, "%s", d.surname);
+    snprintf(k->given_names, sizeof k->given_names, "%s", d.given_names);
+    snprintf(k->birth_date, sizeof k->birth_date, "1980-01-31");
+    k->has_photo = 1;
+    f->holders[f->n_holders++] = *k;
+    bex_finger_decision *h = &f->holder_fingers;
+    h->compared = 1;
+    h->gallery = BEX_GALLERY_HOLDER;
+    h->gallery_size = 1;
+    h->subject = 7;
+    h->n = 2;
+    h->positions[0] = 2;
+    h->positions[1] = 3;
+    double fm[2] = {fingers_match ? 0.001 : 1.0, fingers_match ? 0.001 : 1.0};
+    bex_fusion_decide(1.0, fm, 2, 0.001, &h->fusion);
+    CHECK(bex_entry_decide(f, v, err, sizeof err) == BEX_OK);
+    free(f);
+}
+
+TEST(entry_holder_verified_by_fingers) {
+    bex_entry_verdict v;
+    /* an old passport photo the face no longer matches, the holder's samples neither: the
+     * fingers verify her */
+    entry_with_fingers(1, 0.5f, 0.5f, 1, &v);
+    CHECK(v.outcome == BEX_OUTCOME_MATCHED && v.decision == BEX_DECISION_ADMITTED && v.subject == 7 && v.admit);
+    CHECK(!has_flag(&v, BEX_FLAG_IMPOSTOR_SUSPECTED) && !has_flag(&v, BEX_FLAG_DOCUMENT_SHARED));
+    CHECK(v.verify.match == 0); /* the face's own 1:1 is still reported as it was */
+    /* the same with fingers that do not match: an impostor suspected, referred */
+    entry_with_fingers(1, 0.5f, 0.5f, 0, &v);
+    CHECK(v.outcome == BEX_OUTCOME_NOT_MATCHED && v.decision == BEX_DECISION_REFERRED &&
+          has_flag(&v, BEX_FLAG_IMPOSTOR_SUSPECTED));
+    /* no document photo, the holder's samples not matched: a shared document, unless the fingers say */
+    entry_with_fingers(0, NAN, 0.5f, 1, &v);
+    CHECK(v.outcome == BEX_OUTCOME_MATCHED && v.decision == BEX_DECISION_ADMITTED && v.subject == 7 &&
+          !has_flag(&v, BEX_FLAG_DOCUMENT_SHARED));
+    entry_with_fingers(0, NAN, 0.5f, 0, &v);
+    CHECK(v.decision == BEX_DECISION_REFERRED && has_flag(&v, BEX_FLAG_DOCUMENT_SHARED) && v.subject != 7);
+    /* a face that verifies needs no finger: the same answer either way */
+    entry_with_fingers(1, 0.99f, 0.99f, 0, &v);
+    CHECK(v.outcome == BEX_OUTCOME_MATCHED && v.decision == BEX_DECISION_ADMITTED && v.subject == 7 && v.verify.match);
+}
+
 int main(void) {
     RUN(policy_default_is_ees);
     RUN(age_years);
@@ -362,6 +450,7 @@ int main(void) {
     RUN(fusion_through_tables);
     RUN(identify_decide);
     RUN(who_sees_prints);
+    RUN(entry_holder_verified_by_fingers);
     RUN(finger_table_as_the_border_reads_it);
     return test_summary();
 }
