@@ -8,7 +8,7 @@ export const FLAG_KINDS = ['impostor_suspected', 'two_identities', 'biographic_m
   'manifest_mismatch', 'document_shared', 'not_matched', 'not_on_manifest', 'document_photo_unusable', 'no_photo',
   'outside_departure_window', 'gate_log_forged', 'gate_log_replayed', 'score_drift', 'chip_data_group_altered',
   'chip_signature_invalid', 'chip_unknown_signer', 'chip_expired_signer', 'chip_revoked', 'chip_malformed',
-  'chip_mrz_mismatch', 'chip_authentication_failed'];
+  'chip_mrz_mismatch', 'chip_authentication_failed', 'fingerprints_incomplete'];
 const PAGE = 25;
 
 export const words = s => (s || '').replace(/_/g, ' ');

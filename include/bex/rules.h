@@ -489,6 +489,12 @@ const char *bex_finger_state_name(bex_finger_state s);
 void bex_finger_entry_plan(const bex_finger_policy *p, int citizen, const char *birth_date,
                            const char *day, const bex_finger_state states[11], bex_finger_plan *out);
 
+/* An entry's fingers applied to its verdict (after bex_entry_decide): a plan that refers turns
+ * an admission into a referral (no admission until an officer decides) and raises a
+ * fingerprints_incomplete flag naming the entry's subject and document with the plan's detail;
+ * any other plan changes nothing. */
+void bex_finger_plan_apply(const bex_finger_plan *p, bex_entry_verdict *v);
+
 /* Does an exit or a look-up turn to a finger? 1 when the face gave no usable capture
  * (face_usable 0: no face found, or below the capture's quality) or did not match (m NULL, or
  * not calibrated, or below its threshold): the face alone settled nothing. */

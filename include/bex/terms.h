@@ -81,8 +81,10 @@ typedef enum bex_flag_kind {
     BEX_FLAG_CHIP_MRZ_MISMATCH = 21,       /* the chip's MRZ (DG1) differs from the printed one */
     BEX_FLAG_CHIP_AUTHENTICATION_FAILED = 22, /* the reader reports Active or Chip Authentication
                                               failed: a cloned chip */
+    BEX_FLAG_FINGERPRINTS_INCOMPLETE = 23, /* an entry's required fingers neither taken nor
+                                              declared missing by the officer (issue 17) */
 } bex_flag_kind;
-#define BEX_FLAG_KIND_COUNT 23
+#define BEX_FLAG_KIND_COUNT 24
 const char *bex_flag_kind_name(bex_flag_kind k);
 int bex_flag_kind_parse(const char *s, bex_flag_kind *out);
 

@@ -321,10 +321,7 @@ int bex_border_entry(bex_store *st, const bex_entry_request *rq0, bex_entry_resu
         bex_finger_entry_plan(&fpolicy, v.citizen, rq->doc->birth_date, day, fstates, &fplan);
         /* prints the policy asks for and did not get: the officer takes them again or declares
          * the finger missing before the traveller is admitted */
-        if (fplan.refer && v.decision == BEX_DECISION_ADMITTED) {
-            v.decision = BEX_DECISION_REFERRED;
-            v.admit = 0;
-        }
+        bex_finger_plan_apply(&fplan, &v);
     }
     if (rc == BEX_OK) rc = entry_record(st, rq, f, &v, fingers_asked ? &fplan : NULL, res, err, errlen);
     rc = bex__end(st, rc, "entry_before_commit", err, errlen);

@@ -38,7 +38,7 @@ NAME_TABLE(bex_flag_kind, flag_kind, BEX_FLAG_KIND_COUNT, "", "impostor_suspecte
            "not_on_manifest", "document_photo_unusable", "no_photo", "outside_departure_window",
            "gate_log_forged", "gate_log_replayed", "score_drift", "chip_data_group_altered",
            "chip_signature_invalid", "chip_unknown_signer", "chip_expired_signer", "chip_revoked", "chip_malformed",
-           "chip_mrz_mismatch", "chip_authentication_failed")
+           "chip_mrz_mismatch", "chip_authentication_failed", "fingerprints_incomplete")
 NAME_TABLE(bex_flag_status, flag_status, BEX_FLAG_STATUS_COUNT, "", "open", "cleared", "confirmed", "referred")
 NAME_TABLE(bex_gallery, gallery, BEX_GALLERY_COUNT, "", "document", "holder", "manifest", "port", "in_country",
            "all")

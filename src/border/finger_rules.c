@@ -225,3 +225,16 @@ void bex_finger_identify_decide(const bex_finger_candidate *c, int n, double tar
 }
 
 int bex_role_fingerprints(bex_role role) { return role == BEX_ROLE_OFFICER; }
+
+void bex_finger_plan_apply(const bex_finger_plan *p, bex_entry_verdict *v) {
+    if (!p->refer) return;
+    if (v->decision == BEX_DECISION_ADMITTED) v->decision = BEX_DECISION_REFERRED;
+    v->admit = 0;
+    if (v->n_flags >= BEX_MAX_FLAGS) return;
+    bex_flag_plan *f = &v->flags[v->n_flags++];
+    memset(f, 0, sizeof *f);
+    f->kind = BEX_FLAG_FINGERPRINTS_INCOMPLETE;
+    f->subjects[f->n_subjects++] = v->subject;
+    f->documents[f->n_documents++] = v->document;
+    snprintf(f->detail, sizeof f->detail, "%s", p->detail);
+}

@@ -545,7 +545,8 @@ TG_MRZ=$("$bex" mrz make --number 880000043 --state AUS --nationality AUS --surn
          --birth 1966-03-25 --sex M --expiry 2032-01-01)
 out=$("$bex" entry --db "$db" --photo "$D/Tom_Glavine_0001.jpg" --mrz "$TG_MRZ" --port JFK --port-kind air \
       --at 2026-07-25T09:00:00Z --class B2 --admit-until 2026-08-25 --finger 2="$F/fvc2002_DB4_B_101_1.tif"); rc=$?
-[ $rc -eq 1 ] && [ "$(json decision <<<"$out")" = referred ] && grep -q '"referred":true' <<<"$out"
+[ $rc -eq 1 ] && [ "$(json decision <<<"$out")" = referred ] && grep -q '"referred":true' <<<"$out" &&
+    grep -q '"kind":"fingerprints_incomplete"' <<<"$out"
 check "entry_with_fingers_missing_undeclared_referred (rc $rc)" $?
 # an officer's look-up by fingerprint: 1:N without a document, 1:1 with it
 out=$("$bex" lookup --db "$db" --finger 2="$F/fvc2002_DB1_B_101_3.tif" --finger 3="$F/fvc2002_DB3_B_101_2.tif"); rc=$?
@@ -560,7 +561,8 @@ if command -v curl >/dev/null; then
     OK=$("$bex" keys add --db "$db" --role officer | sed -n 's/.*"key":"\([0-9a-f]*\)".*/\1/p')
     "$bex" serve --db "$db" --listen 127.0.0.1:0 >"$tmp/serve.out" 2>"$tmp/serve.err" &
     SP=$!
-    for _ in $(seq 100); do grep -q listening "$tmp/serve.out" 2>/dev/null && break; sleep 0.05; done
+    for _ in $(seq 600); do grep -q listening "$tmp/serve.out" 2>/dev/null && break; sleep 0.05; done
+    grep -q listening "$tmp/serve.out"; check "fingerprint_service_started (within 30 s)" $?
     U="http://127.0.0.1:$(sed -n 's/.*"listening":"[0-9.]*:\([0-9]*\)".*/\1/p' "$tmp/serve.out")"
     st=$(curl -s -o "$tmp/body" -w '%{http_code}' -H "Authorization: Bearer $CK" -F photo=@"$D/Ruth_Bader_Ginsburg_0001.jpg" \
          -F finger2=@"$F/fvc2002_DB1_B_101_2.tif" "$U/v1/exits?departure=BX1-2026-03-10")

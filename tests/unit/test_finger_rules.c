@@ -438,6 +438,48 @@ TEST(entry_holder_verified_by_fingers) {
     CHECK(v.outcome == BEX_OUTCOME_MATCHED && v.decision == BEX_DECISION_ADMITTED && v.subject == 7 && v.verify.match);
 }
 
+
+TEST(plan_applied_to_the_verdict) {
+    bex_finger_policy p;
+    bex_finger_policy_default(&p);
+    bex_finger_state st[11] = {0};
+    st[2] = BEX_FINGER_USABLE;
+    bex_finger_plan plan;
+    bex_finger_entry_plan(&p, 0, "1980-01-31", "2026-06-15", st, &plan);
+    CHECK(plan.refer);
+    bex_entry_verdict v;
+    memset(&v, 0, sizeof v);
+    v.decision = BEX_DECISION_ADMITTED;
+    v.admit = 1;
+    v.subject = BEX_NEW;
+    v.document = 12;
+    bex_finger_plan_apply(&plan, &v);
+    CHECK(v.decision == BEX_DECISION_REFERRED && v.admit == 0 && v.n_flags == 1);
+    CHECK(v.flags[0].kind == BEX_FLAG_FINGERPRINTS_INCOMPLETE && v.flags[0].subjects[0] == BEX_NEW &&
+          v.flags[0].documents[0] == 12 && strstr(v.flags[0].detail, "3 not given"));
+    CHECK(!strcmp(bex_flag_kind_name(BEX_FLAG_FINGERPRINTS_INCOMPLETE), "fingerprints_incomplete"));
+    /* a refused entry stays refused; a complete plan changes nothing */
+    v.decision = BEX_DECISION_REFUSED;
+    v.n_flags = 0;
+    bex_finger_plan_apply(&plan, &v);
+    CHECK(v.decision == BEX_DECISION_REFUSED && v.n_flags == 1);
+    st[3] = st[4] = st[5] = BEX_FINGER_USABLE;
+    bex_finger_entry_plan(&p, 0, "1980-01-31", "2026-06-15", st, &plan);
+    memset(&v, 0, sizeof v);
+    v.decision = BEX_DECISION_ADMITTED;
+    v.admit = 1;
+    bex_finger_plan_apply(&plan, &v);
+    CHECK(v.decision == BEX_DECISION_ADMITTED && v.admit == 1 && v.n_flags == 0);
+    /* a full verdict loses no flag of its own: the referral stands without one more */
+    bex_finger_state none[11] = {0};
+    bex_finger_entry_plan(&p, 0, "1980-01-31", "2026-06-15", none, &plan);
+    memset(&v, 0, sizeof v);
+    v.decision = BEX_DECISION_ADMITTED;
+    v.n_flags = BEX_MAX_FLAGS;
+    bex_finger_plan_apply(&plan, &v);
+    CHECK(v.decision == BEX_DECISION_REFERRED && v.n_flags == BEX_MAX_FLAGS);
+}
+
 int main(void) {
     RUN(policy_default_is_ees);
     RUN(age_years);
@@ -451,6 +493,7 @@ int main(void) {
     RUN(identify_decide);
     RUN(who_sees_prints);
     RUN(entry_holder_verified_by_fingers);
+    RUN(plan_applied_to_the_verdict);
     RUN(finger_table_as_the_border_reads_it);
     return test_summary();
 }

@@ -3331,6 +3331,8 @@ TEST(fingers_at_the_border) {
     bex_entry_result eb;
     CHECK(bex_border_entry(st, &rq, &eb, err, sizeof err) == BEX_OK);
     CHECK(eb.fingers.refer && eb.decision == BEX_DECISION_REFERRED && eb.admission == 0);
+    const bex_flag *fi = find_flag(eb.flags, eb.n_flags, "fingerprints_incomplete");
+    CHECK(fi && fi->n_subjects == 1 && fi->subjects[0] == eb.subject && strstr(fi->detail, "3 not given"));
     CHECK(finger_rows(p, "subject_id", eb.subject) == 1);
     int64_t badm = 0;
     CHECK(bex_border_decide_entry(st, eb.encounter, BEX_DECISION_ADMITTED, &badm, err, sizeof err) == BEX_OK && badm);

@@ -11,7 +11,9 @@
 --  * encounters.prints: whether an entry took prints (rules.h: bex_prints: taken, under_age,
 --    citizen, not_required; NULL: the crossing predates prints, or an exit);
 --    encounters.finger_fmr: the fused FMR when a finger decided an exit (rules.h: bex_fusion).
---  * merge_moves may move finger samples (a merge carries them with the other samples).
+--  * merge_moves may move finger samples (a merge carries them with the other samples);
+--  * the flag kind fingerprints_incomplete: an entry's required fingers neither taken nor
+--    declared missing (same rebuild of flags as 003's, 005's, 007's and 010's).
 --  * finger_samples' ids are never reused (AUTOINCREMENT; PostgreSQL's identity never is): the
 --    store's in-memory 1:N galleries grow by the ids above the last they read.
 CREATE TABLE finger_samples (
@@ -48,3 +50,28 @@ CREATE TABLE merge_moves_new (
 INSERT INTO merge_moves_new SELECT merge_id, tbl, row_id FROM merge_moves;
 DROP TABLE merge_moves;
 ALTER TABLE merge_moves_new RENAME TO merge_moves;
+
+CREATE TABLE flags_new (
+    id           INTEGER PRIMARY KEY,
+    kind         TEXT NOT NULL CHECK (kind IN ('impostor_suspected', 'two_identities',
+                    'biographic_mismatch', 'document_problem', 'manifest_mismatch',
+                    'document_shared', 'not_matched', 'not_on_manifest', 'document_photo_unusable',
+                    'no_photo', 'outside_departure_window', 'gate_log_forged', 'gate_log_replayed',
+                    'score_drift', 'chip_data_group_altered', 'chip_signature_invalid',
+                    'chip_unknown_signer', 'chip_expired_signer', 'chip_revoked', 'chip_malformed',
+                    'chip_mrz_mismatch', 'chip_authentication_failed', 'fingerprints_incomplete')),
+    encounter_id INTEGER REFERENCES encounters(id) ON DELETE CASCADE,
+    departure_id TEXT REFERENCES departures(id) ON DELETE CASCADE,
+    detail       TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    status       TEXT NOT NULL DEFAULT 'open'
+                 CHECK (status IN ('open', 'cleared', 'confirmed', 'referred'))
+);
+INSERT INTO flags_new SELECT id, kind, encounter_id, departure_id, detail, created_at, status FROM flags;
+DROP TABLE flags;
+ALTER TABLE flags_new RENAME TO flags;
+CREATE INDEX flags_by_status ON flags(status, id);
+CREATE INDEX flags_by_encounter ON flags(encounter_id);
+CREATE INDEX flags_by_kind ON flags(kind, id);
+CREATE INDEX flags_by_status_kind ON flags(status, kind, id);
+CREATE INDEX flags_by_created ON flags(created_at);
