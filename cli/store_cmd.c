@@ -1245,14 +1245,17 @@ static int cmd_candidates(int argc, char **argv) {
     return 0;
 }
 
-/* `bex lookup --finger POS=IMG... [--subject ID | --document N [--state S]]`: an officer's look-up
- * by fingerprint, 1:1 with the subject (given, or the document's only holder) or 1:N over
- * every enrolled traveller's fingers. Prints {"subject":..,"finger":{...}}; exit 0 match,
- * 1 no match, 2 error. */
-static int lookup_fingers(cli_common *c, const bex_lookup_query *q, const char *subject, cli_fingers *fing) {
+/* `bex lookup --finger POS=IMG... [--subject ID | --document N [--state S] | --photo IMG]`: an
+ * officer's look-up by fingerprint, 1:1 with the subject (given, or the document's only holder)
+ * or 1:N over every enrolled traveller's fingers; with a photo, the face 1:N first and the
+ * fingers (fused with the face's best candidate) where it settles nothing. Prints
+ * {"subject":..,["face":{...},]"finger":{...}}; exit 0 match, 1 no match, 2 error. */
+static int lookup_fingers(const char *models, cli_common *c, const bex_lookup_query *q, const char *subject,
+                          const char *face, cli_fingers *fing) {
     int64_t subj = 0;
     if (subject && !cli_parse_id(subject, &subj)) return cli_usage_error("--subject takes a subject id");
-    if (subject && q->number) return cli_usage_error("--subject or --document, not both");
+    if ((subject != NULL) + (q->number != NULL) + (face != NULL) > 1)
+        return cli_usage_error("--subject, --document or --photo: one of them");
     if (q->surname || q->birth_date) return cli_usage_error("a look-up by fingerprint goes with --subject or --document");
     for (int k = 0; k < fing->nspec; k++)
         if (!fing->spec[k].path) return cli_usage_error("a look-up compares fingers: --finger-missing is an entry's");
@@ -1260,13 +1263,58 @@ static int lookup_fingers(cli_common *c, const bex_lookup_query *q, const char *
         cli_fingers_free(fing);
         return 2;
     }
+    /* with a photo: the face 1:N first, the fingers where it settles nothing */
+    static cli_photo live;
+    memset(&live, 0, sizeof live);
+    if (face) {
+        bex_engine *eng;
+        bex_capture_policy pol;
+        bex_capture_policy_default(&pol);
+        if (!cli_open_engine(models, BEX_ALIGN_DEFAULT, &eng)) {
+            cli_fingers_free(fing);
+            return 2;
+        }
+        int prc = cli_photo_read(eng, face, &pol, 0, &live);
+        bex_engine_close(eng);
+        if (prc != 0) {
+            cli_fingers_free(fing);
+            return 2;
+        }
+    }
     bex_store *st;
     if (!cli_open_store(c, &st)) {
         cli_fingers_free(fing);
+        cli_photo_free(&live);
         return 2;
     }
     char err[512];
     int rc = BEX_OK;
+    if (face && live.one.acquired) {
+        bex_index_hit hits[5];
+        size_t nh = 0;
+        bex_match m;
+        bex_finger_decision fd;
+        rc = bex_store_template_check(st, NULL, live.one.dim, err, sizeof err);
+        if (rc == BEX_OK)
+            rc = bex_border_identify_fingers(st, NULL, live.one.template_, fing->c, fing->n, hits, &nh, &m, &fd, err,
+                                             sizeof err);
+        bex_store_close(st);
+        cli_fingers_free(fing);
+        cli_photo_free(&live);
+        if (rc != BEX_OK) return fail("lookup", err);
+        int64_t who = m.match ? m.subject : fd.fusion.match ? fd.subject : 0;
+        printf("{\"subject\":");
+        if (who) printf("%lld", (long long)who);
+        else printf("null");
+        bex_json_match(stdout, "face", &m);
+        if (fd.compared) {
+            printf(",\"finger\":");
+            bex_json_finger_decision(stdout, &fd);
+        }
+        printf("}\n");
+        return who ? 0 : 1;
+    }
+    cli_photo_free(&live); /* no usable face: the fingers alone, 1:N */
     if (q->number) {
         bex_lookup_hit *h = NULL;
         size_t n = 0;
@@ -1294,15 +1342,16 @@ static int lookup_fingers(cli_common *c, const bex_lookup_query *q, const char *
 }
 
 /* `bex lookup --document N [--state S]` or `--surname S [--given G] --birth D`. */
-static int cmd_lookup(int argc, char **argv) {
+static int cmd_lookup(const char *models, int argc, char **argv) {
     cli_common c = {.must_exist = 1};
     bex_lookup_query q = {0};
     static cli_fingers fing;
     cli_fingers_init(&fing);
-    const char *subject = NULL;
+    const char *subject = NULL, *face = NULL;
     for (int i = 0; i < argc; i++) {
         int r;
         if ((r = cli_common_opt(argc, argv, &i, &c)) || (r = cli_finger_opt(argc, argv, &i, &fing)) ||
+            (r = cli_opt(argc, argv, &i, "--photo", &face)) ||
             (r = cli_opt(argc, argv, &i, "--subject", &subject)) || (r = cli_opt(argc, argv, &i, "--document", &q.number)) ||
             (r = cli_opt(argc, argv, &i, "--state", &q.issuing_state)) ||
             (r = cli_opt(argc, argv, &i, "--surname", &q.surname)) ||
@@ -1312,9 +1361,11 @@ static int cmd_lookup(int argc, char **argv) {
             continue;
         }
         return cli_usage_error("lookup takes --document NUMBER [--state S], or --surname S [--given G] --birth "
-                               "YYYY-MM-DD, or --finger POS=IMG... [--subject ID | --document NUMBER] [--db FILE]");
+                               "YYYY-MM-DD, or --finger POS=IMG... [--subject ID | --document NUMBER | --photo IMG] "
+                               "[--db FILE]");
     }
-    if (fing.asked) return lookup_fingers(&c, &q, subject, &fing);
+    if (fing.asked) return lookup_fingers(models, &c, &q, subject, face, &fing);
+    if (face) return cli_usage_error("--photo goes with --finger (a look-up by face and fingerprint)");
     if (subject) return cli_usage_error("--subject goes with --finger (a look-up by fingerprint)");
     if (!q.number && !(q.surname && q.birth_date))
         return cli_usage_error("lookup needs --document NUMBER, or --surname and --birth");
@@ -1743,7 +1794,7 @@ int cmd_store(const char *models, const char *cmd, int argc, char **argv) {
     if (!strcmp(cmd, "override")) return cmd_override(argc, argv);
     if (!strcmp(cmd, "subject")) return cmd_record(argc, argv, "subject", bex_store_subject_json);
     if (!strcmp(cmd, "encounter")) return cmd_record(argc, argv, "encounter", bex_store_encounter_json);
-    if (!strcmp(cmd, "lookup")) return cmd_lookup(argc, argv);
+    if (!strcmp(cmd, "lookup")) return cmd_lookup(models, argc, argv);
     if (!strcmp(cmd, "candidates")) return cmd_candidates(argc, argv);
     if (!strcmp(cmd, "merge") || !strcmp(cmd, "unmerge") || !strcmp(cmd, "reclassify") || !strcmp(cmd, "erase"))
         return cmd_subject_work(cmd, argc, argv);

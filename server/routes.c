@@ -766,17 +766,31 @@ static void h_identify(ctx *x, reply *r) {
     size_t len;
     bex_capture_result c;
     char err[256];
+    static _Thread_local cli_fingers fing; /* an officer's look-up may add fingers */
+    if (finger_parts(x, r, 0, "/v1/identify", &fing) != 0) return;
     photo(x, "photo", 1, &buf, &len);
-    if (extract(x, buf, len, "photo", r, &c) != 0) return;
-    if (!c.acquired) return reply_error(r, 422, c.message);
-    if (bex_store_template_check(x->s->st, NULL, c.dim, err, sizeof err) != BEX_OK) return reply_error(r, 500, err);
+    if (extract(x, buf, len, "photo", r, &c) != 0) {
+        cli_fingers_free(&fing);
+        return;
+    }
+    if (!c.acquired) {
+        cli_fingers_free(&fing);
+        return reply_error(r, 422, c.message);
+    }
+    if (bex_store_template_check(x->s->st, NULL, c.dim, err, sizeof err) != BEX_OK) {
+        cli_fingers_free(&fing);
+        return reply_error(r, 500, err);
+    }
     bex_index_hit hits[5];
     size_t n;
     bex_match m;
+    bex_finger_decision fd;
     int rc;
     bex_store_scan *pre = scan_ahead(x, c.template_, c.dim);
-    LOCKED(x, rc = bex_border_identify_from(x->s->st, pre, c.template_, hits, &n, &m, err, sizeof err));
+    LOCKED(x, rc = bex_border_identify_fingers(x->s->st, pre, c.template_, fing.c, fing.n, hits, &n, &m, &fd, err,
+                                               sizeof err));
     bex_store_scan_free(pre);
+    cli_fingers_free(&fing);
     if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
     FILE *f = reply_open(r);
     if (f) {
@@ -785,6 +799,10 @@ static void h_identify(ctx *x, reply *r) {
             fprintf(f, "%s{\"subject\":%lld,\"score\":%.4f}", i ? "," : "", (long long)hits[i].subject_id, hits[i].score);
         fprintf(f, "]");
         bex_json_match(f, "decision", &m);
+        if (fd.compared) {
+            fputs(",\"finger\":", f);
+            bex_json_finger_decision(f, &fd);
+        }
         fprintf(f, "}\n");
     }
     reply_done(r, f);

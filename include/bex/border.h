@@ -433,6 +433,14 @@ int bex_border_finger_lookup(bex_store *st, int64_t subject, const bex_finger_ca
                              float face_score, const char *port, bex_finger_decision *out, char *err,
                              size_t errlen);
 
+/* An officer's look-up by face and fingers, recording no crossing: the face 1:N as
+ * bex_border_identify_from; where it settles nothing (no match), the fingers 1:N over every
+ * non-citizen's enrolled fingers with the face's best candidate fused (as an exit's). *fd:
+ * compared 0 when the face matched or no finger was given. Audited as both reads. */
+int bex_border_identify_fingers(bex_store *st, const bex_store_scan *pre, const float *probe,
+                                const bex_finger_capture *fingers, int n_fingers, bex_index_hit hits[5], size_t *n,
+                                bex_match *m, bex_finger_decision *fd, char *err, size_t errlen);
+
 /* ---- manifests and gate galleries ------------------------------------------------------ */
 
 /* A manifest (APIS-like): the expected travellers of one departure or arrival. */

@@ -232,9 +232,11 @@ int bex__finger_compare(bex_store *st, const bex_finger_capture *fingers, int n,
     return rc;
 }
 
-int bex_border_finger_lookup(bex_store *st, int64_t subject, const bex_finger_capture *fingers, int n,
-                             float face_score, const char *port, bex_finger_decision *out, char *err,
-                             size_t errlen) {
+/* The look-up's comparison in its own transaction, audited: 1:1 with `subject` (> 0) or 1:N,
+ * the face's candidate (face_subject, its score face_score) fused. */
+static int finger_lookup(bex_store *st, int64_t subject, const bex_finger_capture *fingers, int n,
+                         int64_t face_subject, float face_score, const char *port, bex_finger_decision *out,
+                         char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     int rc = bex__begin(st, err, errlen);
     if (rc != BEX_OK) return rc;
@@ -248,18 +250,37 @@ int bex_border_finger_lookup(bex_store *st, int64_t subject, const bex_finger_ca
         if (rc == BEX_OK && !exists) rc = bex__fail(err, errlen, BEX_ERR_ARG, "no subject %lld on record",
                                                     (long long)subject);
     }
-    double face_fmr = subject > 0 ? bex_calibration_fmr_at(&cal, face_score) : 1.0;
+    double face_fmr = face_subject > 0 ? bex_calibration_fmr_at(&cal, face_score) : 1.0;
     if (rc == BEX_OK)
-        rc = bex__finger_compare(st, fingers, n, subject, subject, face_fmr, fpir, vop.target, out, err, errlen);
+        rc = bex__finger_compare(st, fingers, n, subject, face_subject, face_fmr, fpir, vop.target, out, err, errlen);
     if (rc == BEX_OK) {
         char obj[64], det[320];
         snprintf(obj, sizeof obj, "subject %lld", (long long)(subject > 0 ? subject : out->subject));
-        snprintf(det, sizeof det, "finger %s over %lld subjects, %d fingers: %s, fused FMR %.3g (%s)%s",
-                 subject > 0 ? "1:1" : "1:N", out->gallery_size, out->n, out->fusion.match ? "match" : "no match",
-                 out->fusion.fused_fmr, out->fusion.operating_point, out->ambiguous ? ", ambiguous" : "");
+        snprintf(det, sizeof det, "finger %s over %lld subjects, %d fingers%s: %s, fused FMR %.3g (%s)%s",
+                 subject > 0 ? "1:1" : "1:N", out->gallery_size, out->n, face_subject > 0 ? " and the face" : "",
+                 out->fusion.match ? "match" : "no match", out->fusion.fused_fmr, out->fusion.operating_point,
+                 out->ambiguous ? ", ambiguous" : "");
         rc = bex__audit(st, "finger_lookup", obj, det, err, errlen);
     }
     rc = bex__end(st, rc, NULL, err, errlen);
     if (rc != BEX_OK) memset(out, 0, sizeof *out);
     return rc;
+}
+
+int bex_border_finger_lookup(bex_store *st, int64_t subject, const bex_finger_capture *fingers, int n,
+                             float face_score, const char *port, bex_finger_decision *out, char *err,
+                             size_t errlen) {
+    return finger_lookup(st, subject, fingers, n, subject > 0 && !isnan(face_score) ? subject : 0, face_score, port,
+                         out, err, errlen);
+}
+
+int bex_border_identify_fingers(bex_store *st, const bex_store_scan *pre, const float *face,
+                                const bex_finger_capture *fingers, int n_fingers, bex_index_hit hits[5], size_t *n,
+                                bex_match *m, bex_finger_decision *fd, char *err, size_t errlen) {
+    memset(fd, 0, sizeof *fd);
+    int rc = bex_border_identify_from(st, pre, face, hits, n, m, err, errlen);
+    if (rc != BEX_OK || n_fingers <= 0 || !bex_finger_needed(1, m)) return rc;
+    int64_t face_subject = *n > 0 ? hits[0].subject_id : 0;
+    float face_score = *n > 0 ? hits[0].score : NAN;
+    return finger_lookup(st, 0, fingers, n_fingers, face_subject, face_score, NULL, fd, err, errlen);
 }

@@ -552,6 +552,11 @@ check "entry_with_fingers_missing_undeclared_referred (rc $rc)" $?
 out=$("$bex" lookup --db "$db" --finger 2="$F/fvc2002_DB1_B_101_3.tif" --finger 3="$F/fvc2002_DB3_B_101_2.tif"); rc=$?
 [ $rc -eq 0 ] && [ "$(json subject <<<"$out")" = "$JK_SUBJ" ] && grep -q '"gallery":"all"' <<<"$out"
 check "lookup_by_fingerprint_1_to_n (rc $rc)" $?
+out=$("$bex" lookup --db "$db" --photo "$D/Ruth_Bader_Ginsburg_0001.jpg" --finger 2="$F/fvc2002_DB1_B_101_3.tif" \
+      --finger 3="$F/fvc2002_DB3_B_101_2.tif"); rc=$?
+[ $rc -eq 0 ] && [ "$(json subject <<<"$out")" = "$JK_SUBJ" ] && grep -q '"face":{"gallery":"all"' <<<"$out" &&
+    grep -q '"finger":{"gallery":"all"' <<<"$out"
+check "lookup_by_face_and_fingerprint_the_face_settling_nothing (rc $rc)" $?
 out=$("$bex" lookup --db "$db" --document 880000041 --finger 2="$F/fvc2002_DB1_B_102_1.tif"); rc=$?
 [ $rc -eq 1 ] && grep -q '"gallery":"holder"' <<<"$out" && grep -q '"match":false' <<<"$out"
 check "lookup_by_fingerprint_1_to_1_wrong_finger (rc $rc)" $?

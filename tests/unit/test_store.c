@@ -3568,6 +3568,22 @@ TEST(finger_gallery_follows_the_store) {
     CHECK(bex_border_erase_biometrics(other, ep.subject, &n, err, sizeof err) == BEX_OK && n >= 2);
     CHECK(bex_border_finger_lookup(st, 0, probe_p, 2, NAN, NULL, &d, err, sizeof err) == BEX_OK);
     CHECK(d.subject != ep.subject && !d.fusion.match && d.gallery_size == 1);
+    /* an officer's look-up by face and fingers: Q's face settles it alone; a stranger's face
+     * settles nothing, and Q's fingers do, fused with whatever the face said */
+    float qface[DIM];
+    capture(&q, qface);
+    bex_index_hit hits[5];
+    size_t nh = 0;
+    bex_match m;
+    CHECK(bex_border_identify_fingers(st, NULL, qface, probe_q, 2, hits, &nh, &m, &d, err, sizeof err) == BEX_OK);
+    CHECK(m.match && m.subject == eq.subject && !d.compared);
+    person stranger = person_new();
+    capture(&stranger, qface);
+    CHECK(bex_border_identify_fingers(st, NULL, qface, probe_q, 2, hits, &nh, &m, &d, err, sizeof err) == BEX_OK);
+    CHECK(!m.match && d.compared && d.subject == eq.subject && d.fusion.match);
+    CHECK(bex_border_identify_fingers(st, NULL, qface, NULL, 0, hits, &nh, &m, &d, err, sizeof err) == BEX_OK);
+    CHECK(!m.match && !d.compared);
+
     /* Q reclassified a citizen: never searched again */
     CHECK(bex_border_reclassify_citizen(other, eq.subject, err, sizeof err) == BEX_OK);
     CHECK(bex_border_finger_lookup(st, 0, probe_q, 2, NAN, NULL, &d, err, sizeof err) == BEX_OK);
