@@ -247,6 +247,34 @@ TEST(bad_arguments) {
     free(wide.px);
 }
 
+/* Odd sizes and odd content (stripes, checkerboards, noise, a single dark line) never break the
+ * extractor: every template is consistent with its image. */
+TEST(odd_images_give_consistent_templates) {
+    uint32_t s = 12345;
+    for (int k = 0; k < 24; k++) {
+        int w = 30 + (int)(lcg(&s) % 200), h = 30 + (int)(lcg(&s) % 200);
+        bex_finger_image im = make(w, h);
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                int v;
+                switch (k % 4) {
+                case 0: v = ((x + y / 2) / 4) % 2 ? 220 : 30; break;    /* slanted stripes */
+                case 1: v = ((x / 5) + (y / 5)) % 2 ? 255 : 0; break;   /* checkerboard */
+                case 2: v = (int)(lcg(&s) & 255); break;                /* noise */
+                default: v = x == w / 2 ? 0 : 255; break;               /* one dark line */
+                }
+                im.px[(size_t)y * w + x] = (uint8_t)v;
+            }
+        char err[256];
+        CHECK(bex_finger_extract(&im, 0, &tpl, err, sizeof err) == BEX_OK);
+        CHECK(tpl.width == w && tpl.height == h);
+        CHECK(tpl.n >= 0 && tpl.n <= BEX_FINGER_MAX_MINUTIAE);
+        CHECK(tpl.area_px >= 0 && tpl.area_px <= w * h);
+        for (int i = 0; i < tpl.n; i++) CHECK(tpl.m[i].x < w && tpl.m[i].y < h);
+        free(im.px);
+    }
+}
+
 TEST(failed_allocations_are_reported) {
     bex_finger_image img;
     char err[256];
@@ -275,6 +303,7 @@ int main(void) {
     RUN(problem_codes);
     RUN(enrol_check_reasons);
     RUN(bad_arguments);
+    RUN(odd_images_give_consistent_templates);
     RUN(failed_allocations_are_reported);
     return test_summary();
 }
