@@ -345,7 +345,7 @@ int bex__finger_prepared_cylinders(const bex_finger_prepared *p) { return p ? p-
 
 /* ---- comparison ------------------------------------------------------------------------ */
 
-#define QLEVELS 1024 /* similarities are ranked in this many steps (ties by pair order) */
+#define QLEVELS 256 /* similarities are ranked in this many steps (ties by pair order) */
 
 static inline float zlook_angle(const float *z, uint16_t a, uint16_t b) {
     int d = (int16_t)(uint16_t)(a - b); /* -32768..32767: the difference's magnitude below */
