@@ -19,7 +19,9 @@
  *   - LSS-R: the min(nA, nB) most similar pairs (each minutia in one pair at most), then
  *     n_rel rounds of relaxation in which each pair's weight moves towards the weights of the
  *     pairs geometrically compatible with it (distance, direction difference and radial angle
- *     between the two minutiae of each pair agree); the n_P pairs whose weight held up best
+ *     between the two minutiae of each pair agree), averaged over at least rel_min_norm pairs
+ *     (bex's one change to the method: the paper averages over nR - 1, which lets a sparse
+ *     print's few chance-compatible pairs lift each other); the n_P pairs whose weight held up best
  *     (efficiency = final / initial) are averaged, n_P growing from min_np to max_np with the
  *     smaller template's size.
  * The score is in 0..1 and symmetric: the two templates are taken in a fixed order (by a hash
@@ -61,6 +63,7 @@ static fm_params params = {
     .max_nr = 0,
     .n_rel = 5,
     .w_r = 0.5f,
+    .rel_min_norm = 12,
     .mu1 = 5.0f,
     .tau1 = -1.6f,
     .mu2 = (float)(3.14159265358979 / 12.0),
@@ -143,6 +146,7 @@ struct bex_finger_prepared {
     uint8_t ang[MAXM];   /* direction of each cylinder's minutia, 360/256 degree units */
     uint8_t full[MAXM];  /* 1: every cell of the cylinder's disc is valid */
     uint16_t nv[MAXM];   /* set value bits of each cylinder */
+    uint16_t nm[MAXM];   /* set valid bits of each cylinder */
     uint16_t *dist;   /* n x n: distance between the minutiae, 1/16 px */
     uint16_t *rad;    /* n x n: direction from minutia t to k, relative to t's own, 1/65536 turn */
     uint64_t *cyl;    /* n cylinders of FM_CYL_WORDS words, 64-byte aligned */
@@ -320,6 +324,7 @@ int bex_finger_prepare(const bex_finger_template *t, bex_finger_prepared **out, 
             nm += __builtin_popcountll(c[FM_WORDS + w]);
         }
         pr->nv[a] = (uint16_t)nv;
+        pr->nm[a] = (uint16_t)nm;
         pr->full[a] = nm == tab.disc_cells * FM_ND;
         for (int b = 0; b < nk; b++) {
             int j = keep[b];
@@ -343,7 +348,7 @@ int bex__finger_prepared_cylinders(const bex_finger_prepared *p) { return p ? p-
 
 /* ---- comparison ------------------------------------------------------------------------ */
 
-#define QLEVELS 1024 /* similarities are ranked in this many steps (ties by pair order) */
+#define QLEVELS 256 /* similarities are ranked in this many steps (ties by pair order) */
 
 static inline float zlook_angle(const float *z, uint16_t a, uint16_t b) {
     int d = (int16_t)(uint16_t)(a - b); /* -32768..32767: the difference's magnitude below */
@@ -363,23 +368,25 @@ static float compare_ordered(const bex_finger_prepared *a, const bex_finger_prep
     uint16_t rc[MAXM * MAXM];
     int np = 0;
     const uint64_t full_cells = (uint64_t)tab.disc_cells * FM_ND;
-    uint8_t idx[MAXM], idf[MAXM];
+    uint8_t idx[MAXM], idf[MAXM], idh[MAXM];
     uint64_t cnt[MAXM];
-    uint32_t cnf[MAXM];
+    uint32_t cnf[MAXM], cnh[MAXM];
     for (int r = 0; r < na; r++) {
         /* the columns to compare (directions close enough; branch-free: the test is a coin
-         * toss), those where both discs are wholly valid apart */
+         * toss), by how many of the two discs are wholly valid: none, one, both */
         const int fa = a->full[r];
-        int m = 0, mf = 0;
+        int m = 0, mh = 0, mf = 0;
         for (int c = 0; c < nb; c++) {
             int d = (uint8_t)(a->ang[r] - b->ang[c]);
-            int near = (d <= dt) | (d >= 256 - dt), both = fa & b->full[c];
-            idx[m] = idf[mf] = (uint8_t)c;
-            m += near & !both;
-            mf += near & both;
+            int near = (d <= dt) | (d >= 256 - dt), fb = b->full[c];
+            idx[m] = idh[mh] = idf[mf] = (uint8_t)c;
+            m += near & !fa & !fb;
+            mh += near & (fa ^ fb);
+            mf += near & fa & fb;
         }
         const uint64_t *cyl = a->cyl + (size_t)r * FM_CYL_WORDS;
         if (m) kern->row(cyl, b->cyl, idx, m, cnt);
+        if (mh) kern->row_half(cyl, b->cyl, idh, mh, !fa, cnh);
         if (mf) kern->row_and(cyl, b->cyl, idf, mf, cnf);
         /* branch-free again: kept when enough cells are valid in both and a bit is shared */
         for (int i = 0; i < m; i++) {
@@ -387,6 +394,15 @@ static float compare_ordered(const bex_finger_prepared *a, const bex_finger_prep
                      cm = cnt[i] >> 48;
             sim[np] = (float)(2.0 * (double)cab / (double)(ca + cb + (ca + cb == 0)));
             rc[np] = (uint16_t)(r << 7 | idx[i]);
+            np += (cm >= min_cells) & (cab != 0);
+        }
+        for (int i = 0; i < mh; i++) {
+            /* a's disc full: |vb & ma| = |vb|, |ma & mb| = |mb|; b's full: the other way */
+            int c = idh[i];
+            uint64_t x = cnh[i] & 0xffff, cab = cnh[i] >> 16;
+            uint64_t ca = fa ? x : a->nv[r], cb = fa ? b->nv[c] : x, cm = fa ? b->nm[c] : a->nm[r];
+            sim[np] = (float)(2.0 * (double)cab / (double)(ca + cb + (ca + cb == 0)));
+            rc[np] = (uint16_t)(r << 7 | c);
             np += (cm >= min_cells) & (cab != 0);
         }
         for (int i = 0; i < mf; i++) {
@@ -449,7 +465,11 @@ static float compare_ordered(const bex_finger_prepared *a, const bex_finger_prep
         for (int t = ns; t < ld; t++) rho[k * ld + t] = 0.0f;
     memcpy(lam, lam0, (size_t)ns * sizeof *lam);
     if (ns > 1) {
-        const float w = params.w_r, f = (1.0f - params.w_r) / (float)(ns - 1);
+        /* the support of the other pairs is averaged over at least rel_min_norm of them (the
+         * paper: over nR - 1): else two sparse prints' few chance-compatible pairs lift each
+         * other as much as many would (bex's change; see docs/fingerprints.md) */
+        int dn = ns - 1 > params.rel_min_norm ? ns - 1 : params.rel_min_norm;
+        const float w = params.w_r, f = (1.0f - params.w_r) / (float)dn;
         for (int it = 0; it < params.n_rel; it++) {
             for (int t = 0; t < ld; t++) nxt[t] = 0.0f;
             for (int k = 0; k < ns; k++) {

@@ -34,10 +34,17 @@ typedef void (*fm_row_fn)(const uint64_t *a, const uint64_t *b, const uint8_t *i
 typedef void (*fm_row_and_fn)(const uint64_t *a, const uint64_t *b, const uint8_t *idx, int n,
                               uint32_t *out);
 
+/* The same when one disc is wholly valid: b_full = 0 (a's is) gives out[i] = |va & mb| |
+ * |va & vb| << 16, b_full = 1 (b's is) gives |vb & ma| | |va & vb| << 16; the other two counts
+ * are then known from preparing (half the work). */
+typedef void (*fm_row_half_fn)(const uint64_t *a, const uint64_t *b, const uint8_t *idx, int n,
+                               int b_full, uint32_t *out);
+
 typedef struct fm_kernel {
     const char *name;
     fm_row_fn row;
     fm_row_and_fn row_and;
+    fm_row_half_fn row_half;
 } fm_kernel;
 
 extern const fm_kernel fm_kernel_plain;
@@ -47,8 +54,8 @@ extern const fm_kernel fm_kernel_popcnt;
 extern const fm_kernel fm_kernel_avx512;
 #endif
 
-/* The kernel BEX_KERNEL names ("plain", "popcnt", "avx512") if this CPU runs it, else the best
- * it runs. */
+/* The kernel BEX_KERNEL names ("plain" or "scalar", "popcnt", "avx512") if this CPU runs it,
+ * else the best it runs. */
 const fm_kernel *fm_kernel_best(void);
 /* A kernel by name; NULL if unknown or this CPU lacks its instructions. */
 const fm_kernel *fm_kernel_by_name(const char *name);
@@ -73,6 +80,7 @@ typedef struct fm_params {
     int max_nr;       /* most pairs relaxed (0: min(nA, nB), as the paper) */
     int n_rel;        /* relaxation iterations */
     float w_r;        /* weight of a pair's own previous compatibility */
+    int rel_min_norm; /* the other pairs' support is averaged over at least this many */
     float mu1, tau1;  /* distance difference, px */
     float mu2, tau2;  /* direction difference, rad */
     float mu3, tau3;  /* radial angle difference, rad */

@@ -62,5 +62,33 @@ row_and_avx512(const uint64_t *a, const uint64_t *b, const uint8_t *idx, int n, 
         out[i] = (uint32_t)_mm512_reduce_add_epi64(nab);
     }
 }
-const fm_kernel fm_kernel_avx512 = {"avx512", row_avx512, row_and_avx512};
+__attribute__((target("avx512f,avx512vpopcntdq"))) static void
+row_half_avx512(const uint64_t *a, const uint64_t *b, const uint8_t *idx, int n, int b_full,
+                uint32_t *out) {
+    __m512i av0 = _mm512_loadu_si512(a), av1 = _mm512_loadu_si512(a + 8),
+            av2 = _mm512_loadu_si512(a + 16);
+    /* the partial side's "other" operand: a's valid bits when b is full, a's value bits when
+     * a is */
+    const uint64_t *ao = b_full ? a + FM_WORDS : a;
+    __m512i ao0 = _mm512_loadu_si512(ao), ao1 = _mm512_loadu_si512(ao + 8),
+            ao2 = _mm512_loadu_si512(ao + 16);
+    const int off = b_full ? 0 : FM_WORDS; /* ... met by b's value bits, or b's valid bits */
+    for (int i = 0; i < n; i++) {
+        const uint64_t *c = b + (size_t)idx[i] * FM_CYL_WORDS;
+        __m512i bv0 = _mm512_loadu_si512(c), bv1 = _mm512_loadu_si512(c + 8),
+                bv2 = _mm512_loadu_si512(c + 16);
+        __m512i bo0 = _mm512_loadu_si512(c + off), bo1 = _mm512_loadu_si512(c + off + 8),
+                bo2 = _mm512_loadu_si512(c + off + 16);
+        __m512i nx = _mm512_add_epi64(
+            _mm512_add_epi64(_mm512_popcnt_epi64(_mm512_and_si512(ao0, bo0)),
+                             _mm512_popcnt_epi64(_mm512_and_si512(ao1, bo1))),
+            _mm512_popcnt_epi64(_mm512_and_si512(ao2, bo2)));
+        __m512i nab = _mm512_add_epi64(
+            _mm512_add_epi64(_mm512_popcnt_epi64(_mm512_and_si512(av0, bv0)),
+                             _mm512_popcnt_epi64(_mm512_and_si512(av1, bv1))),
+            _mm512_popcnt_epi64(_mm512_and_si512(av2, bv2)));
+        out[i] = (uint32_t)_mm512_reduce_add_epi64(_mm512_or_si512(nx, _mm512_slli_epi64(nab, 16)));
+    }
+}
+const fm_kernel fm_kernel_avx512 = {"avx512", row_avx512, row_and_avx512, row_half_avx512};
 #endif

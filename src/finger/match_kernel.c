@@ -31,6 +31,19 @@
         out[i] = nab;                                                                          \
     }
 
+#define FM_ROW_HALF_BODY                                                                       \
+    for (int i = 0; i < n; i++) {                                                              \
+        const uint64_t *c = b + (size_t)idx[i] * FM_CYL_WORDS;                                 \
+        /* x counts the partial side's valid cells against the other's value bits */         \
+        const uint64_t *xv = b_full ? c : a, *xm = b_full ? a + FM_WORDS : c + FM_WORDS;      \
+        uint32_t nx = 0, nab = 0;                                                              \
+        for (int w = 0; w < FM_WORDS; w++) {                                                   \
+            nx += (uint32_t)__builtin_popcountll(xv[w] & xm[w]);                               \
+            nab += (uint32_t)__builtin_popcountll(a[w] & c[w]);                                \
+        }                                                                                      \
+        out[i] = nx | nab << 16;                                                               \
+    }
+
 static void row_plain(const uint64_t *a, const uint64_t *b, const uint8_t *idx, int n,
                       uint64_t *out) {
     FM_ROW_BODY
@@ -39,7 +52,11 @@ static void row_and_plain(const uint64_t *a, const uint64_t *b, const uint8_t *i
                           uint32_t *out) {
     FM_ROW_AND_BODY
 }
-const fm_kernel fm_kernel_plain = {"plain", row_plain, row_and_plain};
+static void row_half_plain(const uint64_t *a, const uint64_t *b, const uint8_t *idx, int n,
+                           int b_full, uint32_t *out) {
+    FM_ROW_HALF_BODY
+}
+const fm_kernel fm_kernel_plain = {"plain", row_plain, row_and_plain, row_half_plain};
 
 #ifdef BEX__FM_HAVE_X86
 __attribute__((target("popcnt"))) static void row_popcnt(const uint64_t *a, const uint64_t *b,
@@ -53,7 +70,13 @@ __attribute__((target("popcnt"))) static void row_and_popcnt(const uint64_t *a,
                                                              uint32_t *out) {
     FM_ROW_AND_BODY
 }
-const fm_kernel fm_kernel_popcnt = {"popcnt", row_popcnt, row_and_popcnt};
+__attribute__((target("popcnt"))) static void row_half_popcnt(const uint64_t *a,
+                                                              const uint64_t *b,
+                                                              const uint8_t *idx, int n,
+                                                              int b_full, uint32_t *out) {
+    FM_ROW_HALF_BODY
+}
+const fm_kernel fm_kernel_popcnt = {"popcnt", row_popcnt, row_and_popcnt, row_half_popcnt};
 
 static int cpu_has_popcnt(void) {
     __builtin_cpu_init();
@@ -70,7 +93,8 @@ static int cpu_has_avx512pop(void) {
 
 const fm_kernel *fm_kernel_by_name(const char *name) {
     if (!name) return NULL;
-    if (!strcmp(name, "plain")) return &fm_kernel_plain;
+    /* "scalar" too: BEX_KERNEL=scalar, which the face index reads, means plain code here */
+    if (!strcmp(name, "plain") || !strcmp(name, "scalar")) return &fm_kernel_plain;
 #ifdef BEX__FM_HAVE_X86
     if (!strcmp(name, "popcnt")) return cpu_has_popcnt() ? &fm_kernel_popcnt : NULL;
     if (!strcmp(name, "avx512")) return cpu_has_avx512pop() ? &fm_kernel_avx512 : NULL;
