@@ -21,8 +21,8 @@
  * not taken out (bex eval finger reports those).
  *
  * Parameter names are those of fm_params (src/finger/match.h): radius sigma_s sigma_d mu_psi
- * omega min_vc min_m min_me delta_theta min_np max_np mu_p tau_p max_nr n_rel w_r mu1 tau1
- * mu2 tau2 mu3 tau3.
+ * omega min_vc min_m min_me delta_theta min_np max_np mu_p tau_p max_nr n_rel w_r rel_min_norm
+ * mu1 tau1 mu2 tau2 mu3 tau3.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,7 +102,7 @@ static int set_param(fm_params *p, const char *name, double v) {
     }
     F(radius) F(sigma_s) F(sigma_d) F(mu_psi) F(omega) F(min_vc) F(min_m) F(min_me)
     F(delta_theta) F(min_np) F(max_np) F(mu_p) F(tau_p) F(max_nr) F(n_rel) F(w_r) F(mu1)
-    F(tau1) F(mu2) F(tau2) F(mu3) F(tau3)
+    F(tau1) F(mu2) F(tau2) F(mu3) F(tau3) F(rel_min_norm)
 #undef F
     return -1;
 }

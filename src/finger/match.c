@@ -19,7 +19,9 @@
  *   - LSS-R: the min(nA, nB) most similar pairs (each minutia in one pair at most), then
  *     n_rel rounds of relaxation in which each pair's weight moves towards the weights of the
  *     pairs geometrically compatible with it (distance, direction difference and radial angle
- *     between the two minutiae of each pair agree); the n_P pairs whose weight held up best
+ *     between the two minutiae of each pair agree), averaged over at least rel_min_norm pairs
+ *     (bex's one change to the method: the paper averages over nR - 1, which lets a sparse
+ *     print's few chance-compatible pairs lift each other); the n_P pairs whose weight held up best
  *     (efficiency = final / initial) are averaged, n_P growing from min_np to max_np with the
  *     smaller template's size.
  * The score is in 0..1 and symmetric: the two templates are taken in a fixed order (by a hash
@@ -61,6 +63,7 @@ static fm_params params = {
     .max_nr = 0,
     .n_rel = 5,
     .w_r = 0.5f,
+    .rel_min_norm = 12,
     .mu1 = 5.0f,
     .tau1 = -1.6f,
     .mu2 = (float)(3.14159265358979 / 12.0),
@@ -345,7 +348,7 @@ int bex__finger_prepared_cylinders(const bex_finger_prepared *p) { return p ? p-
 
 /* ---- comparison ------------------------------------------------------------------------ */
 
-#define QLEVELS 1024 /* similarities are ranked in this many steps (ties by pair order) */
+#define QLEVELS 256 /* similarities are ranked in this many steps (ties by pair order) */
 
 static inline float zlook_angle(const float *z, uint16_t a, uint16_t b) {
     int d = (int16_t)(uint16_t)(a - b); /* -32768..32767: the difference's magnitude below */
@@ -462,7 +465,11 @@ static float compare_ordered(const bex_finger_prepared *a, const bex_finger_prep
         for (int t = ns; t < ld; t++) rho[k * ld + t] = 0.0f;
     memcpy(lam, lam0, (size_t)ns * sizeof *lam);
     if (ns > 1) {
-        const float w = params.w_r, f = (1.0f - params.w_r) / (float)(ns - 1);
+        /* the support of the other pairs is averaged over at least rel_min_norm of them (the
+         * paper: over nR - 1): else two sparse prints' few chance-compatible pairs lift each
+         * other as much as many would (bex's change; see docs/fingerprints.md) */
+        int dn = ns - 1 > params.rel_min_norm ? ns - 1 : params.rel_min_norm;
+        const float w = params.w_r, f = (1.0f - params.w_r) / (float)dn;
         for (int it = 0; it < params.n_rel; it++) {
             for (int t = 0; t < ld; t++) nxt[t] = 0.0f;
             for (int k = 0; k < ns; k++) {

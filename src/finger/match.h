@@ -80,6 +80,7 @@ typedef struct fm_params {
     int max_nr;       /* most pairs relaxed (0: min(nA, nB), as the paper) */
     int n_rel;        /* relaxation iterations */
     float w_r;        /* weight of a pair's own previous compatibility */
+    int rel_min_norm; /* the other pairs' support is averaged over at least this many */
     float mu1, tau1;  /* distance difference, px */
     float mu2, tau2;  /* direction difference, rad */
     float mu3, tau3;  /* radial angle difference, rad */

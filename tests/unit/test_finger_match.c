@@ -369,6 +369,41 @@ TEST(odd_templates) {
     }
 }
 
+/* Sparse prints (12 minutiae, a small or dry capture): a few chance-compatible pairs of two
+ * strangers must not lift each other to a mate's score. The relaxation averages a pair's
+ * support over at least rel_min_norm others for this; with the paper's nR - 1 the worst
+ * stranger comes much closer to the mates. */
+static void sparse_scores(double *imax, double *gmean) {
+    rng_state = 11;
+    *imax = 0;
+    *gmean = 0;
+    for (int k = 0; k < 60; k++) {
+        bex_finger_template a, b, other;
+        random_print(&a, 12, 200, 240);
+        random_print(&other, 12, 200, 240);
+        mate(&a, &b, unif(-30, 30), unif(-20, 20), unif(-20, 20), 3, 8, 0.0, 0);
+        double i = cmp(&a, &other), g = cmp(&a, &b);
+        if (i > *imax) *imax = i;
+        *gmean += g / 60;
+    }
+}
+
+TEST(sparse_strangers_stay_low) {
+    double imax, gmean;
+    sparse_scores(&imax, &gmean);
+    printf("  sparse: strangers max %.3f, mates mean %.3f\n", imax, gmean);
+    CHECK(imax < gmean / 4);
+    fm_params *p = bex__finger_match_params(), keep = *p;
+    p->rel_min_norm = 0; /* the paper's normalisation, for comparison */
+    bex__finger_match_retune();
+    double imax0, gmean0;
+    sparse_scores(&imax0, &gmean0);
+    printf("  the paper's normalisation: strangers max %.3f, mates mean %.3f\n", imax0, gmean0);
+    *p = keep;
+    bex__finger_match_retune();
+    CHECK(imax / gmean < imax0 / gmean0);
+}
+
 int main(void) {
     RUN(self_scores_high);
     RUN(mates_beat_strangers);
@@ -378,6 +413,7 @@ int main(void) {
     RUN(kernels_agree);
     RUN(bad_templates_refused);
     RUN(odd_templates);
+    RUN(sparse_strangers_stay_low);
     RUN(gallery_finds_the_mate);
     RUN(gallery_concurrent);
     return test_summary();
