@@ -484,12 +484,18 @@ static float compare_ordered(const bex_finger_prepared *a, const bex_finger_prep
         const uint16_t *da = a->dist + (size_t)sr[t] * na, *db = b->dist + (size_t)sc[t] * nb;
         const uint16_t *ra = a->rad + (size_t)sr[t] * na, *rb = b->rad + (size_t)sc[t] * nb;
         uint16_t ta = (uint16_t)(a->ang[sr[t]] << 8), tb = (uint16_t)(b->ang[sc[t]] << 8);
-        for (int k = 0; k < ns; k++) { /* no branches: whether z is 0 is a coin toss */
+        /* no branches: whether z is 0 is a coin toss. The distance and direction terms are
+         * the same both ways round (the distance table is symmetric; the direction difference
+         * only changes sign), so each unordered (t, k) is looked up once; the radial term is
+         * not (each angle is measured from its own first minutia's direction). */
+        for (int k = t + 1; k < ns; k++) {
             int d1 = abs((int)da[sr[k]] - (int)db[sc[k]]);
             uint16_t ea = (uint16_t)(ta - (uint16_t)(a->ang[sr[k]] << 8));
             uint16_t eb = (uint16_t)(tb - (uint16_t)(b->ang[sc[k]] << 8));
-            rho[k * ld + t] = tab.z1[d1 < Z1_N ? d1 : Z1_N] * zlook_angle(tab.z2, ea, eb) *
-                              zlook_angle(tab.z3, ra[sr[k]], rb[sc[k]]);
+            float z12 = tab.z1[d1 < Z1_N ? d1 : Z1_N] * zlook_angle(tab.z2, ea, eb);
+            const uint16_t *rak = a->rad + (size_t)sr[k] * na, *rbk = b->rad + (size_t)sc[k] * nb;
+            rho[k * ld + t] = z12 * zlook_angle(tab.z3, ra[sr[k]], rb[sc[k]]);
+            rho[t * ld + k] = z12 * zlook_angle(tab.z3, rak[sr[t]], rbk[sc[t]]);
         }
         rho[t * ld + t] = 0.0f; /* a pair does not support itself */
     }
