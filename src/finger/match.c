@@ -145,6 +145,7 @@ struct bex_finger_prepared {
     int n_minutiae;   /* minutiae in the template */
     uint8_t ang[MAXM];   /* direction of each cylinder's minutia, 360/256 degree units */
     uint8_t full[MAXM];  /* 1: every cell of the cylinder's disc is valid */
+    uint8_t first[257];  /* the first cylinder whose direction is at least v (sorted by it) */
     uint16_t nv[MAXM];   /* set value bits of each cylinder */
     uint16_t nm[MAXM];   /* set valid bits of each cylinder */
     uint16_t *dist;   /* n x n: distance between the minutiae, 1/16 px */
@@ -312,8 +313,28 @@ int bex_finger_prepare(const bex_finger_template *t, bex_finger_prepared **out, 
     pr->dist = (uint16_t *)(blk + head);
     pr->rad = pr->dist + (size_t)nk * nk;
     pr->cyl = (uint64_t *)(blk + head + tabs);
-    memcpy(pr->cyl, scratch, cyls);
+    /* usable cylinders in order of their minutia's direction (then of the template), so that
+     * those a comparison pairs with one of the other print's are one or two runs (first[]) */
+    int slot[MAXM];
+    for (int a = 0; a < nk; a++) slot[a] = a;
+    for (int a = 1; a < nk; a++) /* insertion sort: stable, at most 128 */
+        for (int j = a; j > 0 && ang[keep[slot[j - 1]]] > ang[keep[slot[j]]]; j--) {
+            int s = slot[j];
+            slot[j] = slot[j - 1];
+            slot[j - 1] = s;
+        }
+    int sorted[MAXM];
+    for (int a = 0; a < nk; a++) {
+        memcpy(pr->cyl + (size_t)a * FM_CYL_WORDS, scratch + (size_t)slot[a] * FM_CYL_WORDS,
+               FM_CYL_WORDS * 8);
+        sorted[a] = keep[slot[a]];
+    }
+    memcpy(keep, sorted, (size_t)nk * sizeof *keep);
     bex__free_aligned(scratch);
+    for (int v = 0, a = 0; v <= 256; v++) {
+        while (a < nk && ang[keep[a]] < v) a++;
+        pr->first[v] = (uint8_t)a;
+    }
     for (int a = 0; a < nk; a++) {
         int i = keep[a];
         pr->ang[a] = ang[i];
@@ -376,14 +397,25 @@ static float compare_ordered(const bex_finger_prepared *a, const bex_finger_prep
          * toss), by how many of the two discs are wholly valid: none, one, both */
         const int fa = a->full[r];
         int m = 0, mh = 0, mf = 0;
-        for (int c = 0; c < nb; c++) {
-            int d = (uint8_t)(a->ang[r] - b->ang[c]);
-            int near = (d <= dt) | (d >= 256 - dt), fb = b->full[c];
-            idx[m] = idh[mh] = idf[mf] = (uint8_t)c;
-            m += near & !fa & !fb;
-            mh += near & (fa ^ fb);
-            mf += near & fa & fb;
-        }
+        /* b's cylinders are sorted by direction: those within dt of a's are one run, or two
+         * when the window wraps past 0 or 256 */
+        int lo = a->ang[r] - dt, hi = a->ang[r] + dt + 1, run[2][2], nrun = 0;
+        if (hi - lo >= 256) run[nrun][0] = 0, run[nrun++][1] = nb;
+        else if (lo < 0) {
+            run[nrun][0] = 0, run[nrun++][1] = b->first[hi];
+            run[nrun][0] = b->first[lo + 256], run[nrun++][1] = nb;
+        } else if (hi > 256) {
+            run[nrun][0] = b->first[lo], run[nrun++][1] = nb;
+            run[nrun][0] = 0, run[nrun++][1] = b->first[hi - 256];
+        } else run[nrun][0] = b->first[lo], run[nrun++][1] = b->first[hi];
+        for (int q = 0; q < nrun; q++)
+            for (int c = run[q][0]; c < run[q][1]; c++) {
+                int fb = b->full[c];
+                idx[m] = idh[mh] = idf[mf] = (uint8_t)c;
+                m += !fa & !fb;
+                mh += fa ^ fb;
+                mf += fa & fb;
+            }
         const uint64_t *cyl = a->cyl + (size_t)r * FM_CYL_WORDS;
         if (m) kern->row(cyl, b->cyl, idx, m, cnt);
         if (mh) kern->row_half(cyl, b->cyl, idh, mh, !fa, cnh);
@@ -452,12 +484,18 @@ static float compare_ordered(const bex_finger_prepared *a, const bex_finger_prep
         const uint16_t *da = a->dist + (size_t)sr[t] * na, *db = b->dist + (size_t)sc[t] * nb;
         const uint16_t *ra = a->rad + (size_t)sr[t] * na, *rb = b->rad + (size_t)sc[t] * nb;
         uint16_t ta = (uint16_t)(a->ang[sr[t]] << 8), tb = (uint16_t)(b->ang[sc[t]] << 8);
-        for (int k = 0; k < ns; k++) { /* no branches: whether z is 0 is a coin toss */
+        /* no branches: whether z is 0 is a coin toss. The distance and direction terms are
+         * the same both ways round (the distance table is symmetric; the direction difference
+         * only changes sign), so each unordered (t, k) is looked up once; the radial term is
+         * not (each angle is measured from its own first minutia's direction). */
+        for (int k = t + 1; k < ns; k++) {
             int d1 = abs((int)da[sr[k]] - (int)db[sc[k]]);
             uint16_t ea = (uint16_t)(ta - (uint16_t)(a->ang[sr[k]] << 8));
             uint16_t eb = (uint16_t)(tb - (uint16_t)(b->ang[sc[k]] << 8));
-            rho[k * ld + t] = tab.z1[d1 < Z1_N ? d1 : Z1_N] * zlook_angle(tab.z2, ea, eb) *
-                              zlook_angle(tab.z3, ra[sr[k]], rb[sc[k]]);
+            float z12 = tab.z1[d1 < Z1_N ? d1 : Z1_N] * zlook_angle(tab.z2, ea, eb);
+            const uint16_t *rak = a->rad + (size_t)sr[k] * na, *rbk = b->rad + (size_t)sc[k] * nb;
+            rho[k * ld + t] = z12 * zlook_angle(tab.z3, ra[sr[k]], rb[sc[k]]);
+            rho[t * ld + k] = z12 * zlook_angle(tab.z3, rak[sr[t]], rbk[sc[t]]);
         }
         rho[t * ld + t] = 0.0f; /* a pair does not support itself */
     }
