@@ -393,12 +393,12 @@ static float compare_ordered(const bex_finger_prepared *a, const bex_finger_prep
     uint64_t cnt[MAXM];
     uint32_t cnf[MAXM], cnh[MAXM];
     for (int r = 0; r < na; r++) {
-        /* the columns to compare (directions close enough; branch-free: the test is a coin
-         * toss), by how many of the two discs are wholly valid: none, one, both */
+        /* the columns to compare: b's cylinders are sorted by direction, so those within dt
+         * of a's are one run, or two when the window wraps past 0 or 256; they are split
+         * (without branches: a coin toss each) by how many of the two discs are wholly valid,
+         * none, one or both */
         const int fa = a->full[r];
         int m = 0, mh = 0, mf = 0;
-        /* b's cylinders are sorted by direction: those within dt of a's are one run, or two
-         * when the window wraps past 0 or 256 */
         int lo = a->ang[r] - dt, hi = a->ang[r] + dt + 1, run[2][2], nrun = 0;
         if (hi - lo >= 256) run[nrun][0] = 0, run[nrun++][1] = nb;
         else if (lo < 0) {
