@@ -11,9 +11,9 @@
  * filter, done in one step).
  *
  * Enhancement (their section 2.5): each foreground block is convolved with an even-symmetric
- * Gabor filter tuned to the block's orientation and period. Orientations are quantised to 16
- * steps of 11.25 degrees and periods to 1 px steps, and the kernels are made once per process
- * (a table of 16 x 13). The kernels have their mean removed so flat areas give 0; the
+ * Gabor filter tuned to the block's orientation and period. Orientations are quantised to 24
+ * steps of 7.5 degrees and periods to 1 px steps, and the kernels are made once per process
+ * (a table of 24 x 13). The kernels have their mean removed so flat areas give 0; the
  * binarisation is then the sign of the response (a ridge, being dark, gives a negative one).
  * Each block's 8 x 8 outputs are computed row by row with the kernel taps outermost, which the
  * compiler turns into vector code without intrinsics.
@@ -45,7 +45,7 @@
 #define FREQ_SIGMA 2.5f /* smoothing of the period field, blocks */
 #endif
 
-#define GB_NO 16          /* orientation steps over 180 degrees */
+#define GB_NO 24          /* orientation steps over 180 degrees (7.5 degrees each) */
 #define GB_PMIN 4         /* period bins: 4..16 px */
 #define GB_NP 13
 #ifndef GB_R
@@ -139,12 +139,11 @@ typedef struct gb_kernel {
     float k[GB_KS * GB_KS];    /* (2r+1)^2 taps used, row-major with stride 2r+1 */
 } gb_kernel;
 
-static gb_kernel *bank;
+static gb_kernel bank[GB_NO * GB_NP]; /* 360 KiB, made once per process */
 static pthread_once_t bank_once = PTHREAD_ONCE_INIT;
 
 static void make_bank(void) {
-    gb_kernel *b = malloc(sizeof *b * GB_NO * GB_NP); /* once per process, never freed */
-    if (!b) return;
+    gb_kernel *b = bank;
     for (int o = 0; o < GB_NO; o++)
         for (int p = 0; p < GB_NP; p++) {
             gb_kernel *g = &b[o * GB_NP + p];
@@ -176,12 +175,10 @@ static void make_bank(void) {
             norm = sqrt(norm);
             for (int i = 0; i < ks * ks; i++) g->k[i] = (float)(g->k[i] / norm);
         }
-    bank = b;
 }
 
 int fx_enhance(fx_ctx *c) {
     pthread_once(&bank_once, make_bank);
-    if (!bank) return BEX_ERR_NOMEM;
     int w = c->w, h = c->h, pw = w + 2 * GB_R + FX_B, ph = h + 2 * GB_R + FX_B;
     float *pad = bex__calloc((size_t)pw * ph, sizeof *pad);
     if (!pad) return BEX_ERR_NOMEM;

@@ -118,6 +118,57 @@ TEST(rotation_by_90_degrees_turns_directions) {
     bex_finger_image_free(&img);
 }
 
+/* A synthetic print with one minutia: horizontal ridges of period 9 px whose phase turns once
+ * around the centre (phase 2 pi (y - c) / 9 + atan2(y - c, x - c)), so that the right half holds
+ * one ridge more than the left and a dark ridge runs in from the right along y = c and stops at
+ * the centre. ANSI/NIST-ITL's three-ray rule (which ISO/IEC 19794-2 shares) makes a ridge
+ * ending point from its end back along its ridge, here East; ISO's angle turns
+ * counter-clockwise from the x axis with y up. flip mirrors the image (the ridge comes from the
+ * West: 128), turn turns it 90 degrees counter-clockwise on the screen (from the North: 64);
+ * invert swaps ridges and valleys (a bifurcation). */
+static void one_minutia(int invert, int flip, int turn, int want) {
+    int n = 256, c = 128;
+    bex_finger_image im = make(n, n);
+    for (int y = 0; y < n; y++)
+        for (int x = 0; x < n; x++) {
+            double psi = 2 * M_PI * (y - c) / 9.0 + atan2(y - c, x - c);
+            int v = (int)lrint(128 - (invert ? -100 : 100) * cos(psi)); /* cos 1: dark, a ridge */
+            int ox = flip ? n - 1 - x : x, oy = y;
+            if (turn) { /* counter-clockwise: (x, y) -> (y, n-1-x) */
+                int t = ox;
+                ox = oy, oy = n - 1 - t;
+            }
+            im.px[(size_t)oy * n + ox] = (uint8_t)v;
+        }
+    char err[256];
+    CHECK(bex_finger_extract(&im, 0, &tpl, err, sizeof err) == BEX_OK);
+    int found = 0;
+    for (int i = 0; i < tpl.n; i++) {
+        int dx = tpl.m[i].x - c, dy = tpl.m[i].y - c;
+        if (dx * dx + dy * dy > 10 * 10) continue;
+        found++;
+        CHECK(tpl.m[i].type == (invert ? BEX_MINUTIA_BIFURCATION : BEX_MINUTIA_ENDING));
+        int d = abs(tpl.m[i].angle - want);
+        if (d > 128) d = 256 - d;
+        CHECK(d <= 8);
+        printf("  %s at (%d, %d), angle %d (want %d)\n", invert ? "bifurcation" : "ridge ending",
+               tpl.m[i].x, tpl.m[i].y, tpl.m[i].angle, want);
+    }
+    CHECK(found == 1);
+    free(im.px);
+}
+
+TEST(minutia_directions_follow_iso) {
+    one_minutia(0, 0, 0, 0);   /* ridge from the East */
+    one_minutia(0, 1, 0, 128); /* from the West */
+    one_minutia(0, 0, 1, 64);  /* from the North (up in the image) */
+    one_minutia(0, 1, 1, 192); /* from the South */
+    /* Inverted, a valley ends there: a ridge from the West forks around it, and the
+     * bifurcation points between its branches, East. */
+    one_minutia(1, 0, 0, 0);
+    one_minutia(1, 0, 1, 64);
+}
+
 static void check_refused(const bex_finger_image *im, const char *what) {
     char err[256];
     CHECK(bex_finger_extract(im, 0, &tpl, err, sizeof err) == BEX_OK);
@@ -247,6 +298,34 @@ TEST(bad_arguments) {
     free(wide.px);
 }
 
+/* Odd sizes and odd content (stripes, checkerboards, noise, a single dark line) never break the
+ * extractor: every template is consistent with its image. */
+TEST(odd_images_give_consistent_templates) {
+    uint32_t s = 12345;
+    for (int k = 0; k < 24; k++) {
+        int w = 30 + (int)(lcg(&s) % 200), h = 30 + (int)(lcg(&s) % 200);
+        bex_finger_image im = make(w, h);
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                int v;
+                switch (k % 4) {
+                case 0: v = ((x + y / 2) / 4) % 2 ? 220 : 30; break;    /* slanted stripes */
+                case 1: v = ((x / 5) + (y / 5)) % 2 ? 255 : 0; break;   /* checkerboard */
+                case 2: v = (int)(lcg(&s) & 255); break;                /* noise */
+                default: v = x == w / 2 ? 0 : 255; break;               /* one dark line */
+                }
+                im.px[(size_t)y * w + x] = (uint8_t)v;
+            }
+        char err[256];
+        CHECK(bex_finger_extract(&im, 0, &tpl, err, sizeof err) == BEX_OK);
+        CHECK(tpl.width == w && tpl.height == h);
+        CHECK(tpl.n >= 0 && tpl.n <= BEX_FINGER_MAX_MINUTIAE);
+        CHECK(tpl.area_px >= 0 && tpl.area_px <= w * h);
+        for (int i = 0; i < tpl.n; i++) CHECK(tpl.m[i].x < w && tpl.m[i].y < h);
+        free(im.px);
+    }
+}
+
 TEST(failed_allocations_are_reported) {
     bex_finger_image img;
     char err[256];
@@ -269,12 +348,14 @@ TEST(failed_allocations_are_reported) {
 int main(void) {
     RUN(fixtures_give_sane_minutiae);
     RUN(rotation_by_90_degrees_turns_directions);
+    RUN(minutia_directions_follow_iso);
     RUN(blank_black_and_noise_images_are_refused);
     RUN(half_print_is_partial);
     RUN(degraded_copy_scores_lower);
     RUN(problem_codes);
     RUN(enrol_check_reasons);
     RUN(bad_arguments);
+    RUN(odd_images_give_consistent_templates);
     RUN(failed_allocations_are_reported);
     return test_summary();
 }
