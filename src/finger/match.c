@@ -388,8 +388,6 @@ void bex_finger_prepared_free(bex_finger_prepared *p) {
     if (p) bex__free_aligned(p);
 }
 
-/* Usable cylinders of a prepared template (for tools and tests). */
-int bex__finger_prepared_cylinders(const bex_finger_prepared *p) { return p ? p->n : 0; }
 
 /* ---- comparison ------------------------------------------------------------------------ */
 
