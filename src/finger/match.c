@@ -196,14 +196,19 @@ static double seg_dist2(pt p, pt a, pt b) {
     return ex * ex + ey * ey;
 }
 
-/* Is p inside the hull h[0..nh-1] (counter-clockwise) widened by omega? */
+/* Is p inside the hull h[0..nh-1] (counter-clockwise, strictly convex: the monotone chain
+ * drops collinear points) widened by omega? Inside is found in O(log nh), by the fan of
+ * triangles from h[0]; only a point outside pays for the distance to every edge. */
 static int in_area(pt p, const pt *h, int nh, double omega) {
     if (nh == 0) return 0;
-    if (nh >= 3) {
-        int inside = 1;
-        for (int i = 0; i < nh && inside; i++)
-            if (cross(h[i], h[(i + 1) % nh], p) < 0) inside = 0;
-        if (inside) return 1;
+    if (nh >= 3 && cross(h[0], h[1], p) >= 0 && cross(h[0], h[nh - 1], p) <= 0) {
+        int lo = 1, hi = nh - 1; /* cross(h0, h[lo], p) >= 0 > or = cross(h0, h[hi], p) */
+        while (hi - lo > 1) {
+            int mid = (lo + hi) / 2;
+            if (cross(h[0], h[mid], p) >= 0) lo = mid;
+            else hi = mid;
+        }
+        if (cross(h[lo], h[lo + 1], p) >= 0) return 1;
     }
     double o2 = omega * omega;
     for (int i = 0; i < nh; i++)
@@ -237,31 +242,50 @@ static int make_cylinder(int i, int n, const double *x, const double *y, const d
         if (dx * dx + dy * dy <= near2) nb[nn++] = t;
     }
     if (nn < params.min_m) return 0;
-    const double ct = cos(th[i]), st = sin(th[i]);
+    const double ct = cos(th[i]), st = sin(th[i]), half = (FM_NS - 1) / 2.0;
     const double gnorm = 1.0 / (ss * sqrt(TWO_PI)), g2 = 1.0 / (2.0 * ss * ss);
+    /* the cells: valid ones (in the disc and the print), their sums per layer */
+    uint8_t ok[FM_NS * FM_NS];
+    double sum[FM_NS * FM_NS][FM_ND];
     int valid = 0;
     for (int a = 0; a < FM_NS; a++)
         for (int b = 0; b < FM_NS; b++) {
-            double u = (a - (FM_NS - 1) / 2.0) * ds, v = (b - (FM_NS - 1) / 2.0) * ds;
-            if (u * u + v * v > r * r) continue;
+            double u = (a - half) * ds, v = (b - half) * ds;
             pt p = {x[i] + u * ct - v * st, y[i] + u * st + v * ct};
-            if (!in_area(p, hull, nh, params.omega)) continue;
-            valid++;
-            double sum[FM_ND] = {0};
-            for (int q = 0; q < nn; q++) {
-                int t = nb[q];
-                double dx = x[t] - p.x, dy = y[t] - p.y, d2 = dx * dx + dy * dy;
+            int cell = a * FM_NS + b;
+            ok[cell] = u * u + v * v <= r * r && in_area(p, hull, nh, params.omega);
+            valid += ok[cell];
+            for (int k = 0; k < FM_ND; k++) sum[cell][k] = 0.0;
+        }
+    /* each neighbour adds to the cells within reach of it only (in the cylinder's frame,
+     * turned with the minutia); a cell's sum gathers its neighbours in list order */
+    for (int q = 0; q < nn; q++) {
+        int t = nb[q];
+        double dx = x[t] - x[i], dy = y[t] - y[i];
+        double tu = dx * ct + dy * st, tv = -dx * st + dy * ct;
+        int a0 = (int)ceil((tu - reach) / ds + half), a1 = (int)floor((tu + reach) / ds + half);
+        int b0 = (int)ceil((tv - reach) / ds + half), b1 = (int)floor((tv + reach) / ds + half);
+        a0 = a0 < 0 ? 0 : a0, b0 = b0 < 0 ? 0 : b0;
+        a1 = a1 > FM_NS - 1 ? FM_NS - 1 : a1, b1 = b1 > FM_NS - 1 ? FM_NS - 1 : b1;
+        uint8_t rel = (uint8_t)(ang[t] - ang[i]);
+        for (int a = a0; a <= a1; a++)
+            for (int b = b0; b <= b1; b++) {
+                int cell = a * FM_NS + b;
+                if (!ok[cell]) continue;
+                double du = tu - (a - half) * ds, dv = tv - (b - half) * ds, d2 = du * du + dv * dv;
                 if (d2 > reach * reach) continue;
                 double g = gnorm * exp(-d2 * g2);
-                uint8_t rel = (uint8_t)(ang[t] - ang[i]);
-                for (int k = 0; k < FM_ND; k++) sum[k] += g * tab.cd[k][rel];
+                for (int k = 0; k < FM_ND; k++) sum[cell][k] += g * tab.cd[k][rel];
             }
-            for (int k = 0; k < FM_ND; k++) {
-                int bit = (k * FM_NS + a) * FM_NS + b;
-                c[FM_WORDS + bit / 64] |= 1ull << (bit % 64);
-                if (sum[k] >= params.mu_psi) c[bit / 64] |= 1ull << (bit % 64);
-            }
+    }
+    for (int cell = 0; cell < FM_NS * FM_NS; cell++) {
+        if (!ok[cell]) continue;
+        for (int k = 0; k < FM_ND; k++) {
+            int bit = k * FM_NS * FM_NS + cell;
+            c[FM_WORDS + bit / 64] |= 1ull << (bit % 64);
+            if (sum[cell][k] >= params.mu_psi) c[bit / 64] |= 1ull << (bit % 64);
         }
+    }
     return valid >= params.min_vc * tab.disc_cells;
 }
 
@@ -364,8 +388,6 @@ void bex_finger_prepared_free(bex_finger_prepared *p) {
     if (p) bex__free_aligned(p);
 }
 
-/* Usable cylinders of a prepared template (for tools and tests). */
-int bex__finger_prepared_cylinders(const bex_finger_prepared *p) { return p ? p->n : 0; }
 
 /* ---- comparison ------------------------------------------------------------------------ */
 
@@ -393,12 +415,12 @@ static float compare_ordered(const bex_finger_prepared *a, const bex_finger_prep
     uint64_t cnt[MAXM];
     uint32_t cnf[MAXM], cnh[MAXM];
     for (int r = 0; r < na; r++) {
-        /* the columns to compare (directions close enough; branch-free: the test is a coin
-         * toss), by how many of the two discs are wholly valid: none, one, both */
+        /* the columns to compare: b's cylinders are sorted by direction, so those within dt
+         * of a's are one run, or two when the window wraps past 0 or 256; they are split
+         * (without branches: a coin toss each) by how many of the two discs are wholly valid,
+         * none, one or both */
         const int fa = a->full[r];
         int m = 0, mh = 0, mf = 0;
-        /* b's cylinders are sorted by direction: those within dt of a's are one run, or two
-         * when the window wraps past 0 or 256 */
         int lo = a->ang[r] - dt, hi = a->ang[r] + dt + 1, run[2][2], nrun = 0;
         if (hi - lo >= 256) run[nrun][0] = 0, run[nrun++][1] = nb;
         else if (lo < 0) {

@@ -94,7 +94,5 @@ struct bex_finger_prepared;
 /* bex_finger_compare_prepared with a given kernel (tests compare the kernels' scores). */
 float bex__finger_compare_with(const struct bex_finger_prepared *a,
                                const struct bex_finger_prepared *b, const fm_kernel *kern);
-/* How many of a prepared template's cylinders are usable. */
-int bex__finger_prepared_cylinders(const struct bex_finger_prepared *p);
 
 #endif

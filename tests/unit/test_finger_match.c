@@ -404,6 +404,27 @@ TEST(sparse_strangers_stay_low) {
     CHECK(imax / gmean < imax0 / gmean0);
 }
 
+/* Equal scores come out by smaller id first, whatever the order entries were added in. */
+TEST(gallery_ties_by_id) {
+    rng_state = 12;
+    bex_finger_template a, probe;
+    random_print(&a, 35, 260, 320);
+    mate(&a, &probe, 10, 3, 3, 2, 5, 0.1, 2);
+    bex_finger_gallery *g = bex_finger_gallery_new();
+    char err[256];
+    const int64_t ids[] = {907, 12, 450, -3, 77};
+    for (int i = 0; i < 5; i++) CHECK(bex_finger_gallery_add(g, ids[i], &a, err, sizeof err) == BEX_OK);
+    bex_finger_hit hits[5];
+    CHECK(bex_finger_gallery_search(g, &probe, hits, 5) == 5);
+    const int64_t want[] = {-3, 12, 77, 450, 907};
+    for (int i = 0; i < 5; i++) {
+        CHECK(hits[i].id == want[i]);
+        CHECK(hits[i].score == hits[0].score);
+    }
+    CHECK(hits[0].score > 0.1f);
+    bex_finger_gallery_free(g);
+}
+
 int main(void) {
     RUN(self_scores_high);
     RUN(mates_beat_strangers);
@@ -416,5 +437,6 @@ int main(void) {
     RUN(sparse_strangers_stay_low);
     RUN(gallery_finds_the_mate);
     RUN(gallery_concurrent);
+    RUN(gallery_ties_by_id);
     return test_summary();
 }
