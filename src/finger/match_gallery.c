@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bex/finger.h"
+#include "index/idmap.h"
 #include "util/util.h"
 
 #define GALLERY_MAX ((size_t)1 << 28) /* entries; far beyond memory in practice */
@@ -25,6 +26,7 @@ struct bex_finger_gallery {
     pthread_rwlock_t lock;
     entry *e;
     size_t n, cap;
+    idmap slot; /* id -> index in e, so adding and removing do not scan the gallery */
 };
 
 bex_finger_gallery *bex_finger_gallery_new(void) {
@@ -48,14 +50,14 @@ void bex_finger_gallery_free(bex_finger_gallery *g) {
     if (!g) return;
     for (size_t i = 0; i < g->n; i++) bex_finger_prepared_free(g->e[i].p);
     bex__free(g->e);
+    idmap_free(&g->slot);
     pthread_rwlock_destroy(&g->lock);
     bex__free(g);
 }
 
 static size_t find(const bex_finger_gallery *g, int64_t id) {
-    for (size_t i = 0; i < g->n; i++)
-        if (g->e[i].id == id) return i;
-    return (size_t)-1;
+    uint32_t at;
+    return idmap_get(&g->slot, id, &at) ? at : (size_t)-1;
 }
 
 int bex_finger_gallery_add(bex_finger_gallery *g, int64_t id, const bex_finger_template *t,
@@ -72,18 +74,20 @@ int bex_finger_gallery_add(bex_finger_gallery *g, int64_t id, const bex_finger_t
         pthread_rwlock_unlock(&g->lock);
         return BEX_OK;
     }
-    if (g->n == g->cap) {
-        size_t cap = g->cap ? g->cap * 2 : 64;
-        entry *e = cap <= GALLERY_MAX ? bex__realloc(g->e, cap * sizeof *e) : NULL;
-        if (!e) {
-            pthread_rwlock_unlock(&g->lock);
-            bex_finger_prepared_free(p);
-            return bex__fail(err, errlen, BEX_ERR_NOMEM,
-                             "out of memory growing the finger gallery past %zu entries", g->n);
-        }
+    entry *e = g->e;
+    size_t cap = g->n < g->cap ? g->cap : g->cap ? g->cap * 2 : 64;
+    if (cap != g->cap) e = cap <= GALLERY_MAX ? bex__realloc(g->e, cap * sizeof *e) : NULL;
+    if (e) {
         g->e = e;
         g->cap = cap;
     }
+    if (!e || idmap_reserve(&g->slot, g->n + 1) != 0) {
+        pthread_rwlock_unlock(&g->lock);
+        bex_finger_prepared_free(p);
+        return bex__fail(err, errlen, BEX_ERR_NOMEM,
+                         "out of memory growing the finger gallery past %zu entries", g->n);
+    }
+    idmap_put(&g->slot, id, (uint32_t)g->n); /* cannot fail: room was reserved */
     g->e[g->n++] = (entry){id, p};
     pthread_rwlock_unlock(&g->lock);
     return BEX_OK;
@@ -98,7 +102,9 @@ int bex_finger_gallery_remove(bex_finger_gallery *g, int64_t id) {
         return BEX_ERR_ARG; /* not there */
     }
     bex_finger_prepared_free(g->e[at].p);
+    idmap_del(&g->slot, id);
     g->e[at] = g->e[--g->n];
+    if (at < g->n) idmap_put(&g->slot, g->e[at].id, (uint32_t)at); /* the moved entry; present, no growth */
     pthread_rwlock_unlock(&g->lock);
     return BEX_OK;
 }
