@@ -663,7 +663,7 @@ static int cmd_import(const char *models, int argc, char **argv) {
             const bex_nist_record *r = &t.records[i];
             if (r->type != 14) continue;
             printf("%s{\"record\":%d,\"idc\":%d,\"outcome\":\"kept_for_fingerprint_work\",\"message\":\"read, not "
-                   "enrolled: bex has no fingerprint matcher yet\"", x.fingerprints++ ? "," : "", i + 1, r->idc);
+                   "enrolled: an import enrols faces only; fingers are enrolled at an entry (bex entry --finger)\"", x.fingerprints++ ? "," : "", i + 1, r->idc);
             report_type14_image(r);
             printf("}");
         }
