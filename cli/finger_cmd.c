@@ -100,7 +100,8 @@ static int load_template(const char *path, int ppi, int position, bex_finger_tem
     rc = bex_finger_image_decode(b, len, ppi, NULL, &img, msg, sizeof msg);
     free(b);
     if (rc != BEX_OK) {
-        snprintf(err, errlen, "%s: %s", path, msg);
+        snprintf(err, errlen, "%s: %s%s", path, msg,
+                 rc == BEX_ERR_UNSUPPORTED && strstr(msg, "declare the real resolution") ? " with --ppi N" : "");
         return rc;
     }
     if (img_ppi) *img_ppi = img.ppi;

@@ -118,7 +118,8 @@ int cli_fingers_add_image(cli_fingers *f, int pos, int slap, uint8_t *bytes, siz
     char why[256];
     int rc = bex_finger_image_decode(bytes, len, f->ppi, f->limits, &img, why, sizeof why);
     if (rc != BEX_OK) {
-        snprintf(err, errlen, "%s: %s", what, why);
+        snprintf(err, errlen, "%s: %s%s", what, why,
+                 rc == BEX_ERR_UNSUPPORTED && strstr(why, "declare the real resolution") ? " (--finger-ppi N; finger_ppi over HTTP)" : "");
         return rc;
     }
     bex_finger_template t;

@@ -21,8 +21,8 @@ int bex_finger_operating_point_verify(double fmr, bex_finger_operating_point *op
         return BEX_ERR_ARG;
     }
     if (N_ROWS == 0) {
-        snprintf(err, errlen, "the finger comparator has no calibrated threshold yet: run `bex eval finger --fvc2002 "
-                              "DIR --calibrate src/finger/calibration_table.h` and rebuild (docs/fingerprints.md)");
+        snprintf(err, errlen, "the finger comparator has no calibrated threshold yet: make the table with the FVC2002 "
+                              "evaluation and rebuild (docs/fingerprints.md, \"The calibrated threshold\")");
         return BEX_ERR_UNSUPPORTED;
     }
     /* rows run from the highest target down; the targets are printed with 6 digits, so a

@@ -80,7 +80,7 @@ int bex__finger_settle_ppi(bex_finger_image *img, double file_ppi, const char *h
             return bex__fail(err, errlen, BEX_ERR_UNSUPPORTED,
                              "the file's %s states %.0f ppi, outside the %d-%d ppi a fingerprint "
                              "is scanned at (often a software default); declare the real "
-                             "resolution (--ppi)",
+                             "resolution",
                              how, file_ppi, BEX__FINGER_PPI_MIN, BEX__FINGER_PPI_MAX);
     }
     if (declared > 0) {
