@@ -1,16 +1,18 @@
 /*
  * nist_cmd.c - `bex nist export` and `bex nist import`: one crossing's biometric record as an
  * ANSI/NIST-ITL 1-2011 (Update 2015) transaction for another agency, and such a transaction's
- * faces enrolled in the store. The encoding is nist.h's; the Type-2 fields are bex's own
- * profile (docs/documents.md, "bex's exchange profile").
+ * faces and fingers enrolled in the store. The encoding is nist.h's; the Type-2 fields are
+ * bex's own profile (docs/documents.md, "bex's exchange profile").
  *
  *   bex nist export ENCOUNTER [--db FILE] [--out FILE] [--dai AGENCY] [--ori AGENCY] [--tcn ID]
  *   bex nist import FILE [--db FILE] [--source document|visa|officer] [CAPTURE]
  *
  * Export writes Type-1, Type-2 (bex's profile) and Type-10 (the crossing's photo as retention
- * kept it, its bytes unchanged; a PGM/PPM as raw pixels); a crossing whose photo was not kept is refused, not exported
- * without its face. Import enrols each Type-10 face with the Type-2's document
- * (bex_border_enrol) and reports every record it did not enrol and why.
+ * kept it, its bytes unchanged; a PGM/PPM as raw pixels); a crossing whose photo was not kept
+ * is refused, not exported without its face. Import enrols each Type-10 face with the Type-2's
+ * document (bex_border_enrol), then each Type-14's finger (14.013 FGP 1-10; a slap, 13-15,
+ * cut into fingers) with the same document's subject by the entry's finger rules
+ * (bex_border_enrol_fingers), and reports every record and finger with what became of it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +25,7 @@
 #include "bex/image.h"
 #include "bex/mrz.h"
 #include "bex/nist.h"
+#include "bex/rules.h"
 #include "bex/timestamp.h"
 #include "cli.h"
 
@@ -448,7 +451,8 @@ typedef struct import_run {
     bex_store *st;
     const char *source;
     bex_capture_policy pol;
-    size_t faces, enrolled, already, skipped, fingerprints;
+    bex_finger_policy fpol;
+    size_t faces, enrolled, already, skipped;
     int64_t subject, document;
 } import_run;
 
@@ -565,43 +569,244 @@ static long t14_int(const bex_nist_record *r, int field) {
     return v;
 }
 
-/* Reports whether a Type-14 record's image (14.999) decodes: WSQ, or any format the finger
- * reader takes, or raw 8-bit grey (14.011 NONE) of 14.006 x 14.007 pixels; the resolution
- * declared by 14.008 SLC (1 per inch, 2 per cm) and 14.009 THPS unless the image states its
- * own. Writes ,"image":{...} or ,"image_error":"...". */
-static void report_type14_image(const bex_nist_record *r) {
+#define T14_MAX 40 /* Type-14 records an import reads: ten fingers, slaps and more, bounded */
+
+/* One Type-14 record as the import reads it: its image decoded (WSQ, any format the finger
+ * reader takes, or raw 8-bit grey under 14.011 NONE), its finger position (14.013 FGP, first
+ * item), and what became of each finger in it (a slap: up to four). */
+typedef struct t14 {
+    int record, idc, fgp;
+    char comp[16];
+    int width, height, ppi, ppi_source; /* as decoded: the report */
+    char image_error[256];              /* "": decoded */
+    char outcome[24], message[320];     /* the record's, when it gave no finger */
+    int n;                              /* fingers cut from it (1, or a slap's) */
+    int position[4];
+    bex_finger_template t[4];
+    char f_outcome[4][24], f_message[4][320];
+    uint8_t *keep;                      /* the image as it is kept (retention "images"): owned */
+    size_t keep_len;
+} t14;
+
+static const char *const PPI_SRC[] = {"assumed", "file", "declared"};
+
+/* A PGM of img rescaled to 500 ppi (malloc'd): how an image is kept whose resolution the file
+ * itself does not state, so that what is kept reads back at its real size. NULL on failure. */
+static uint8_t *pgm_at_500(const bex_finger_image *img, size_t *len) {
+    bex_finger_image r;
+    char err[128];
+    if (bex_finger_image_to_500(img, &r, err, sizeof err) != BEX_OK) return NULL;
+    char head[48];
+    int h = snprintf(head, sizeof head, "P5\n%d %d\n255\n", r.width, r.height);
+    size_t px = (size_t)r.width * r.height;
+    uint8_t *b = malloc((size_t)h + px);
+    if (b) {
+        memcpy(b, head, (size_t)h);
+        memcpy(b + h, r.px, px);
+        *len = (size_t)h + px;
+    }
+    bex_finger_image_free(&r);
+    return b;
+}
+
+/* Decodes a Type-14 record's image: the resolution declared by 14.008 SLC (1 per inch, 2 per
+ * cm) and 14.009 THPS unless the image states its own. 0 with x->image_error set when it
+ * cannot be read. */
+static int t14_decode(const bex_nist_record *r, t14 *x, bex_finger_image *fi) {
+    memset(fi, 0, sizeof *fi);
     const bex_nist_field *img = bex_nist_get(r, 999), *cga = bex_nist_get(r, 11);
     long slc = t14_int(r, 8), hps = t14_int(r, 9), w = t14_int(r, 6), h = t14_int(r, 7), bpx = t14_int(r, 12);
     int declared = slc == 1 ? (int)hps : slc == 2 && hps > 0 ? (int)(hps * 2.54 + 0.5) : 0;
     if (declared < 250 || declared > 2000) declared = 0;
-    char comp[16] = "";
-    if (cga) snprintf(comp, sizeof comp, "%.*s", (int)(cga->len < 15 ? cga->len : 15), (const char *)cga->value);
+    if (cga) snprintf(x->comp, sizeof x->comp, "%.*s", (int)(cga->len < 15 ? cga->len : 15), (const char *)cga->value);
     if (!img || img->len == 0) {
-        printf(",\"image_error\":\"no 14.999 image data\"");
-        return;
+        snprintf(x->image_error, sizeof x->image_error, "no 14.999 image data");
+        return 0;
     }
-    if (!strcmp(comp, "NONE")) {
-        if (bpx != 8 || w <= 0 || h <= 0 || (size_t)w * (size_t)h != img->len) {
-            printf(",\"image_error\":\"14.011 NONE: 14.999 is not 14.006 x 14.007 bytes of 8-bit grey\"");
-            return;
+    if (!strcmp(x->comp, "NONE")) {
+        if (bpx != 8 || w <= 0 || h <= 0 || (uint64_t)w * (uint64_t)h > BEX_IMAGE_DEFAULT_MAX_PIXELS ||
+            (size_t)w * (size_t)h != img->len) {
+            snprintf(x->image_error, sizeof x->image_error,
+                     "14.011 NONE: 14.999 is not 14.006 x 14.007 bytes of 8-bit grey");
+            return 0;
         }
-        printf(",\"image\":{\"compression\":\"NONE\",\"width\":%ld,\"height\":%ld,\"ppi\":%d,\"ppi_source\":\"%s\"}",
-               w, h, declared ? declared : BEX_FINGER_PPI, declared ? "declared" : "assumed");
-        return;
+        if (!(fi->px = malloc(img->len))) {
+            snprintf(x->image_error, sizeof x->image_error, "out of memory");
+            return 0;
+        }
+        memcpy(fi->px, img->value, img->len);
+        fi->width = (int)w;
+        fi->height = (int)h;
+        fi->ppi = declared ? declared : BEX_FINGER_PPI;
+        fi->ppi_source = declared ? BEX_PPI_DECLARED : BEX_PPI_ASSUMED;
+    } else if (bex_finger_image_decode(img->value, img->len, declared, NULL, fi, x->image_error,
+                                       sizeof x->image_error) != BEX_OK) {
+        return 0;
     }
+    x->width = fi->width;
+    x->height = fi->height;
+    x->ppi = fi->ppi;
+    x->ppi_source = fi->ppi_source;
+    return 1;
+}
+
+/* Reads one Type-14: its fingers' templates (a slap cut into fingers), or why it gives none. */
+static void t14_read(const bex_nist_record *r, int rec, int have_doc, const char *why_no_doc, t14 *x) {
+    memset(x, 0, sizeof *x);
+    x->record = rec;
+    x->idc = r->idc;
+    char v[8];
+    x->fgp = text_of(r, 13, v, sizeof v) && strspn(v, "0123456789") == strlen(v) ? atoi(v) : -1;
     bex_finger_image fi;
+    if (!t14_decode(r, x, &fi)) return;
+    int slap = x->fgp >= 13 && x->fgp <= 15;
     char err[256];
-    if (bex_finger_image_decode(img->value, img->len, declared, NULL, &fi, err, sizeof err) != BEX_OK) {
-        printf(",\"image_error\":");
-        bex_json_str(stdout, err);
+    if (!have_doc) {
+        snprintf(x->outcome, sizeof x->outcome, "no_document");
+        snprintf(x->message, sizeof x->message, "%s", why_no_doc);
+    } else if (x->fgp < 1 || (x->fgp > 10 && !slap)) {
+        snprintf(x->outcome, sizeof x->outcome, "unsupported_position");
+        snprintf(x->message, sizeof x->message, "14.013 FGP %s is not a finger (1-10) or a slap (13, 14, 15): "
+                 "only those are enrolled", x->fgp < 0 ? "(missing or not a number)" : v);
+    } else if (!slap) {
+        if (bex_finger_extract(&fi, x->fgp, &x->t[0], err, sizeof err) != BEX_OK) {
+            snprintf(x->outcome, sizeof x->outcome, "bad_image");
+            snprintf(x->message, sizeof x->message, "%.190s", err);
+        } else {
+            x->position[0] = x->fgp;
+            x->n = 1;
+            /* kept as given when the file states its resolution, else as a 500 ppi PGM */
+            const bex_nist_field *img = bex_nist_get(r, 999);
+            if (fi.ppi_source == BEX_PPI_FILE && (x->keep = malloc(img->len))) {
+                memcpy(x->keep, img->value, img->len);
+                x->keep_len = img->len;
+            } else if (fi.ppi_source != BEX_PPI_FILE) {
+                x->keep = pgm_at_500(&fi, &x->keep_len);
+            }
+        }
+    } else {
+        bex_finger_image parts[4];
+        int positions[4], n = 0, rc;
+        memset(parts, 0, sizeof parts);
+        rc = bex_finger_slap_segment(&fi, x->fgp, parts, positions, &n, err, sizeof err);
+        /* a slap's fingers keep no image of their own, as at an entry */
+        for (int k = 0; rc == BEX_OK && k < n; k++)
+            if ((rc = bex_finger_extract(&parts[k], positions[k], &x->t[x->n], err, sizeof err)) == BEX_OK)
+                x->position[x->n++] = positions[k];
+        for (int k = 0; k < 4; k++) bex_finger_image_free(&parts[k]);
+        if (rc != BEX_OK || x->n == 0) {
+            x->n = 0;
+            snprintf(x->outcome, sizeof x->outcome, "bad_image");
+            snprintf(x->message, sizeof x->message, "the slap cannot be cut into fingers: %.150s",
+                     rc != BEX_OK ? err : "no finger found");
+        }
+    }
+    bex_finger_image_free(&fi);
+}
+
+/* Writes one Type-14's line of the report: its outcome, or each finger's, with the decoded
+ * image's size and resolution. */
+static void t14_report(const t14 *x, int first) {
+    printf("%s{\"record\":%d,\"idc\":%d,\"position\":%d", first ? "" : ",", x->record, x->idc, x->fgp);
+    if (x->image_error[0]) {
+        printf(",\"outcome\":\"bad_image\",\"image_error\":");
+        bex_json_str(stdout, x->image_error);
+        printf("}");
         return;
     }
-    static const char *const SRC[] = {"assumed", "file", "declared"};
     printf(",\"image\":{\"compression\":");
-    bex_json_str(stdout, comp);
-    printf(",\"width\":%d,\"height\":%d,\"ppi\":%d,\"ppi_source\":\"%s\"}", fi.width, fi.height, fi.ppi,
-           SRC[fi.ppi_source]);
-    bex_finger_image_free(&fi);
+    bex_json_str(stdout, x->comp);
+    printf(",\"width\":%d,\"height\":%d,\"ppi\":%d,\"ppi_source\":\"%s\"}", x->width, x->height, x->ppi,
+           PPI_SRC[x->ppi_source]);
+    if (x->outcome[0]) {
+        printf(",\"outcome\":\"%s\",\"message\":", x->outcome);
+        bex_json_str(stdout, x->message);
+    }
+    if (x->n) {
+        printf(",\"fingers\":[");
+        for (int k = 0; k < x->n; k++) {
+            printf("%s{\"position\":%d,\"outcome\":\"%s\",\"quality\":%d,\"minutiae\":%d", k ? "," : "",
+                   x->position[k], x->f_outcome[k], x->t[k].quality, x->t[k].n);
+            if (x->f_message[k][0]) {
+                printf(",\"message\":");
+                bex_json_str(stdout, x->f_message[k]);
+            }
+            printf("}");
+        }
+        printf("]");
+    }
+    printf("}");
+}
+
+/* Every Type-14's fingers enrolled with the document's subject by the border's rules
+ * (bex_border_enrol_fingers: the EES policy's age, citizens and positions), each finger's
+ * outcome set. A position given by two records: the first is taken. */
+static int import_fingers(import_run *x, t14 *f, int nf, const bex_mrz *doc, bex_finger_enrol_result *res) {
+    bex_finger_capture c[BEX_CROSSING_MAX_FINGERS];
+    int nc = 0, taken[11] = {0};
+    for (int i = 0; i < nf; i++)
+        for (int k = 0; k < f[i].n; k++) {
+            int pos = f[i].position[k];
+            if (taken[pos]) {
+                snprintf(f[i].f_outcome[k], sizeof f[i].f_outcome[k], "skipped");
+                snprintf(f[i].f_message[k], sizeof f[i].f_message[k], "finger position %d is given by an "
+                         "earlier record: the first is taken", pos);
+                continue;
+            }
+            taken[pos] = 1;
+            c[nc].position = pos;
+            c[nc].t = &f[i].t[k];
+            c[nc].image = f[i].n == 1 ? f[i].keep : NULL;
+            c[nc].image_len = f[i].n == 1 ? f[i].keep_len : 0;
+            nc++;
+        }
+    memset(res, 0, sizeof *res);
+    char err[512];
+    int rc = nc ? bex_border_enrol_fingers(x->st, doc, c, nc, &x->fpol, NULL, res, err, sizeof err) : BEX_OK;
+    if (rc != BEX_OK) {
+        fprintf(stderr, "bex: nist import: the fingers: %s\n", err);
+        return rc;
+    }
+    const bex_finger_plan *p = &res->plan;
+    for (int i = 0; i < nf; i++)
+        for (int k = 0; k < f[i].n; k++) {
+            if (f[i].f_outcome[k][0]) continue;
+            int pos = f[i].position[k], enrol = 0, record = 0;
+            for (int j = 0; j < p->n_enrol; j++) enrol |= p->enrol[j] == pos;
+            for (int j = 0; j < p->n_record; j++) record |= p->record[j] == pos;
+            char *o = f[i].f_outcome[k], *m = f[i].f_message[k];
+            size_t on = sizeof f[i].f_outcome[k], mn = sizeof f[i].f_message[k];
+            char why[160];
+            if (p->prints != BEX_PRINTS_TAKEN) {
+                snprintf(o, on, "skipped");
+                snprintf(m, mn, "prints not taken (%s): %s", bex_prints_name(p->prints),
+                         p->prints == BEX_PRINTS_UNDER_AGE ? "younger than the finger policy's minimum age"
+                         : p->prints == BEX_PRINTS_CITIZEN ? "citizens give no fingerprints"
+                                                           : "the finger policy takes none");
+            } else if ((enrol || record) && res->already[pos]) {
+                snprintf(o, on, "already_enrolled");
+                snprintf(m, mn, "the subject already has an enrolled finger at position %d: not added again", pos);
+            } else if (enrol) {
+                snprintf(o, on, "enrolled");
+            } else if (record) {
+                snprintf(o, on, "unusable");
+                bex_finger_enrol_check(&f[i].t[k], why, sizeof why);
+                snprintf(m, mn, "recorded as unusable: %s", why);
+            } else {
+                int asked = 0;
+                for (int j = 0; j < x->fpol.n_required; j++) asked |= x->fpol.required[j] == pos;
+                int usable = bex_finger_enrol_check(&f[i].t[k], why, sizeof why) == BEX_OK;
+                snprintf(o, on, "skipped");
+                if (asked) /* unusable, and the other hand's finger enrolled in its place */
+                    snprintf(m, mn, "not recorded: the other hand's finger was enrolled in its place; %s", why);
+                else if (usable)
+                    snprintf(m, mn, "not kept: the finger policy does not ask for position %d (data minimisation)",
+                             pos);
+                else
+                    snprintf(m, mn, "not kept: the finger policy does not ask for position %d; %s", pos, why);
+            }
+        }
+    return BEX_OK;
 }
 
 static int cmd_import(const char *models, int argc, char **argv) {
@@ -609,6 +814,7 @@ static int cmd_import(const char *models, int argc, char **argv) {
     const char *path = NULL;
     import_run x = {.source = "document"};
     bex_capture_policy_default(&x.pol);
+    bex_finger_policy_default(&x.fpol);
     for (int i = 0; i < argc; i++) {
         int r;
         if ((r = cli_common_opt(argc, argv, &i, &c)) || (r = cli_parse_capture_opt(argc, argv, &i, &x.pol)) ||
@@ -640,16 +846,34 @@ static int cmd_import(const char *models, int argc, char **argv) {
     char why[256] = "no Type-2 record of bex's profile (2.003 " BEX_PROFILE "): the face has no document to be "
                     "enrolled with (another agency's Type-2 needs its profile mapped to bex's)";
     int have_doc = p2 && document_of(p2, &doc, why, sizeof why);
-    int n10 = 0;
-    for (int i = 1; i < t.n_records; i++) n10 += t.records[i].type == 10;
-    if (n10 && have_doc) {
-        if (!cli_open_engine(models, BEX_ALIGN_DEFAULT, &x.eng) || !cli_open_store(&c, &x.st)) rc = 2;
-        else if (bex_store_template_check(x.st, bex_engine_model(x.eng), bex_engine_dim(x.eng), err, sizeof err) !=
-                 BEX_OK) {
+    int n10 = 0, n14 = 0;
+    for (int i = 1; i < t.n_records; i++) {
+        n10 += t.records[i].type == 10;
+        n14 += t.records[i].type == 14;
+    }
+    if (n14 > T14_MAX) {
+        bex_nist_free(&t);
+        free(buf);
+        char msg[700];
+        snprintf(msg, sizeof msg, "%s: %d Type-14 records, at most %d are read; nothing imported", path, n14, T14_MAX);
+        return nist_fail("import", msg);
+    }
+    if ((n10 || n14) && have_doc) {
+        if ((n10 && !cli_open_engine(models, BEX_ALIGN_DEFAULT, &x.eng)) || !cli_open_store(&c, &x.st)) rc = 2;
+        else if (x.eng && bex_store_template_check(x.st, bex_engine_model(x.eng), bex_engine_dim(x.eng), err,
+                                                   sizeof err) != BEX_OK) {
             fprintf(stderr, "bex: nist import: %s\n", err);
             rc = 2;
         }
     }
+    t14 *f = n14 ? calloc((size_t)n14, sizeof *f) : NULL;
+    if (n14 && !f) {
+        fprintf(stderr, "bex: nist import: out of memory\n");
+        rc = 2;
+    }
+    int nf = 0, t14_bad = 0, partial = 0;
+    bex_finger_enrol_result fr;
+    memset(&fr, 0, sizeof fr);
     if (rc == BEX_OK) {
         printf("{\"file\":");
         bex_json_str(stdout, path);
@@ -658,28 +882,48 @@ static int cmd_import(const char *models, int argc, char **argv) {
             const bex_nist_record *r = &t.records[i];
             if (r->type == 10) rc = import_face(&x, r, i + 1, have_doc ? &doc : NULL, why);
         }
+        /* the fingers after the faces: the subject the face was enrolled with is the document's */
+        for (int i = 1; i < t.n_records && rc == BEX_OK; i++)
+            if (t.records[i].type == 14) {
+                t14_read(&t.records[i], i + 1, have_doc, why, &f[nf]);
+                t14_bad += f[nf].image_error[0] || !strcmp(f[nf].outcome, "bad_image");
+                nf++;
+            }
+        if (rc == BEX_OK && have_doc && nf) rc = import_fingers(&x, f, nf, &doc, &fr);
         printf("],\"fingerprints\":[");
-        for (int i = 1; i < t.n_records; i++) {
-            const bex_nist_record *r = &t.records[i];
-            if (r->type != 14) continue;
-            printf("%s{\"record\":%d,\"idc\":%d,\"outcome\":\"kept_for_fingerprint_work\",\"message\":\"read, not "
-                   "enrolled: an import enrols faces only; fingers are enrolled at an entry (bex entry --finger)\"", x.fingerprints++ ? "," : "", i + 1, r->idc);
-            report_type14_image(r);
-            printf("}");
-        }
+        for (int i = 0; i < nf && rc == BEX_OK; i++) t14_report(&f[i], i == 0);
+        int fe = 0, fu = 0, fa = 0;
+        for (int i = 0; i < nf; i++)
+            for (int k = 0; k < f[i].n; k++) {
+                fe += !strcmp(f[i].f_outcome[k], "enrolled");
+                fu += !strcmp(f[i].f_outcome[k], "unusable");
+                fa += !strcmp(f[i].f_outcome[k], "already_enrolled");
+            }
         printf("],\"records\":%d,\"document\":%s,\"source\":\"%s\",\"faces\":%zu,\"enrolled\":%zu,"
                "\"already_enrolled\":%zu,\"not_enrolled\":%zu", t.n_records, have_doc ? "true" : "false", x.source,
                x.faces, x.enrolled, x.already, x.skipped);
+        if (nf && have_doc && rc == BEX_OK)
+            printf(",\"prints\":\"%s\",\"fingers_enrolled\":%d,\"fingers_unusable\":%d,\"fingers_already_enrolled\":%d",
+                   bex_prints_name(fr.plan.prints), fe, fu, fa);
+        if (!x.subject && fr.subject) {
+            x.subject = fr.subject;
+            x.document = fr.document;
+        }
         if (x.subject) printf(",\"subject\":%lld,\"document_id\":%lld", (long long)x.subject, (long long)x.document);
         printf("}\n");
         if (rc != BEX_OK) rc = 2;
+        /* 1: a record was not read or a face not enrolled, or nothing at all was enrolled (a
+         * finger the policy does not keep is no failure) */
+        partial = fe + fu + fa + x.enrolled + x.already == 0 || t14_bad || x.skipped;
     }
+    for (int i = 0; i < nf; i++) free(f[i].keep);
+    free(f);
     bex_engine_close(x.eng);
     bex_store_close(x.st);
     bex_nist_free(&t);
     free(buf);
     if (rc) return 2;
-    return x.skipped || x.enrolled + x.already == 0 ? 1 : 0;
+    return partial ? 1 : 0;
 }
 
 int cmd_nist(const char *models, int argc, char **argv) {

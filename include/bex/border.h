@@ -411,6 +411,26 @@ int bex_border_enrol(bex_store *st, const bex_mrz *doc, const float *tmpl, float
                      const char *source, const char *at, int64_t *subject, int64_t *document,
                      int *added, char *err, size_t errlen);
 
+/* Fingerprints from another agency's record (an ANSI/NIST-ITL exchange's Type-14 images)
+ * enrolled outside any crossing, with the document's subject as bex_border_enrol finds or makes
+ * it, by the rules an entry's fingers follow (rules.h: bex_finger_entry_plan with `policy`,
+ * NULL the EES rule): a citizen's (a home-state passport, or a holder recorded as a citizen)
+ * or a child's under the policy's age give none; the policy's positions are enrolled (the
+ * other hand's finger in a failed one's place), a required finger that failed is recorded as
+ * unusable, and the fingers it does not ask for are not kept. Rows are of source "officer",
+ * with no encounter; a position the subject already has an enrolled finger of is not added
+ * again (a re-import adds nothing). An image is kept as an entry's is (retention "images").
+ * at: NULL now. One transaction, audited ("enrol_fingers": ids and counts, no data). */
+typedef struct bex_finger_enrol_result {
+    bex_finger_plan plan;      /* prints taken or why not; the positions enrolled and recorded */
+    int already[11];           /* 1 at a position enrolled before: not added again */
+    int added;                 /* finger rows written (enrolled and unusable) */
+    int64_t subject, document; /* 0 when nothing was written and none was on record */
+} bex_finger_enrol_result;
+int bex_border_enrol_fingers(bex_store *st, const bex_mrz *doc, const bex_finger_capture *fingers, int n,
+                             const bex_finger_policy *policy, const char *at, bex_finger_enrol_result *res,
+                             char *err, size_t errlen);
+
 /* 1:N of a probe against every enrolled traveller, recording no crossing: the best 5 subjects
  * into hits (best first, *n of them), the decision at the store's FPIR for that gallery's
  * size in *m (uncalibrated beyond the evidence: see bex_match). probe: bex_store_dim floats

@@ -13,6 +13,7 @@
 
 #include "bex/finger.h"
 #include "bex/rules.h"
+#include "bex/timestamp.h"
 #include "border/fingers.h"
 #include "store/records.h"
 #include "util/util.h"
@@ -107,6 +108,107 @@ int bex__entry_fingers_record(bex_store *st, const bex_entry_request *rq, const 
         rc = bex__insert_finger(st, &r, NULL, err, errlen);
     }
     return rc;
+}
+
+/* ---- enrolment outside a crossing ---- */
+
+int bex_border_enrol_fingers(bex_store *st, const bex_mrz *doc, const bex_finger_capture *fingers, int n,
+                             const bex_finger_policy *policy, const char *at, bex_finger_enrol_result *res,
+                             char *err, size_t errlen) {
+    memset(res, 0, sizeof *res);
+    if (!doc || (n > 0 && !fingers))
+        return bex__fail(err, errlen, BEX_ERR_ARG, "a finger enrolment needs a document and its fingers");
+    bex_finger_policy pol;
+    if (policy) pol = *policy;
+    else bex_finger_policy_default(&pol);
+    int rc = bex_finger_policy_check(&pol, err, errlen);
+    bex_finger_state states[11];
+    if (rc == BEX_OK) rc = bex__entry_finger_states(fingers, n, states, err, errlen);
+    if (rc != BEX_OK) return rc;
+    char when[24];
+    if (bex_time_canonical(at, when) != BEX_OK)
+        return bex__fail(err, errlen, BEX_ERR_ARG, "the enrolment's time '%.40s' is no ISO 8601 time", at);
+    bex_border_settings set;
+    if ((rc = bex__settings_read(st, &set, err, errlen)) != BEX_OK) return rc;
+    if ((rc = bex__begin(st, err, errlen)) != BEX_OK) return rc;
+    /* the document's subject as bex_border_enrol finds it; a citizen's document or holder gives
+     * no prints (the plan says so) */
+    int citizen = bex_citizen_document(doc, set.home_state);
+    bex_known_document h[BEX_ENTRY_MAX_HOLDERS];
+    int nh = 0;
+    int64_t subj = 0, docid = 0;
+    rc = bex__holders(st, doc->issuing_state, doc->doc_number, h, BEX_ENTRY_MAX_HOLDERS, &nh, err, errlen);
+    if (rc == BEX_OK && nh > 0) {
+        int exists = 0, cit = 0;
+        subj = h[0].subject;
+        docid = h[0].id;
+        rc = bex__subject_kind(st, subj, &exists, &cit, err, errlen);
+        citizen |= cit;
+    }
+    char day[11];
+    snprintf(day, sizeof day, "%.10s", when);
+    if (rc == BEX_OK) bex_finger_entry_plan(&pol, citizen, doc->birth_date, day, states, &res->plan);
+    if (rc == BEX_OK && res->plan.prints == BEX_PRINTS_TAKEN && subj) {
+        bex__finger_enrolled *e = NULL;
+        size_t ne = 0;
+        rc = bex__finger_templates(st, subj, 0, BEX_FINGER_SAMPLES_MAX, &e, &ne, err, errlen);
+        for (size_t j = 0; rc == BEX_OK && j < ne; j++)
+            if (e[j].position >= 1 && e[j].position <= 10) res->already[e[j].position] = 1;
+        bex__free(e);
+    }
+    int todo = 0;
+    if (rc == BEX_OK && res->plan.prints == BEX_PRINTS_TAKEN) {
+        for (int i = 0; i < res->plan.n_enrol; i++) todo += !res->already[res->plan.enrol[i]];
+        for (int i = 0; i < res->plan.n_record; i++) todo += !res->already[res->plan.record[i]];
+    }
+    if (rc != BEX_OK || !todo) { /* nothing to write */
+        bex__end(st, BEX_ERR_ARG, NULL, err, errlen);
+        if (rc == BEX_OK) {
+            res->subject = subj;
+            res->document = docid;
+        }
+        return rc;
+    }
+    if (!subj) rc = bex__insert_subject(st, when, 0, &subj, err, errlen);
+    if (rc == BEX_OK && !docid) rc = bex__insert_document(st, subj, doc, when, &docid, err, errlen);
+    for (int i = 0; rc == BEX_OK && i < res->plan.n_enrol; i++) {
+        const bex_finger_capture *c = given(fingers, n, res->plan.enrol[i]);
+        if (!c || !c->t || res->already[c->position]) continue;
+        bex__finger_row r = {.subject = subj, .source = "officer", .position = c->position,
+                             .state = BEX_FINGER_USABLE, .t = c->t, .quality = c->t->quality,
+                             .problems = c->t->problems, .at = when, .image = c->image, .image_len = c->image_len};
+        rc = bex__insert_finger(st, &r, NULL, err, errlen);
+        res->added += rc == BEX_OK;
+    }
+    for (int i = 0; rc == BEX_OK && i < res->plan.n_record; i++) {
+        int pos = res->plan.record[i];
+        if (res->already[pos]) continue;
+        const bex_finger_capture *c = given(fingers, n, pos);
+        bex__finger_row r = {.subject = subj, .source = "officer", .position = pos,
+                             .state = res->plan.record_state[i], .at = when};
+        if (c && c->t) { /* the failed capture's quality and problems, not its template */
+            r.quality = c->t->quality;
+            r.problems = c->t->problems;
+        }
+        rc = bex__insert_finger(st, &r, NULL, err, errlen);
+        res->added += rc == BEX_OK;
+    }
+    if (rc == BEX_OK) {
+        char obj[96], det[240];
+        snprintf(obj, sizeof obj, "subject %lld document %lld", (long long)subj, (long long)docid);
+        snprintf(det, sizeof det, "officer: %d finger samples written; %s", res->added, res->plan.detail);
+        rc = bex__audit(st, "enrol_fingers", obj, det, err, errlen);
+    }
+    rc = bex__end(st, rc, NULL, err, errlen);
+    if (rc != BEX_OK) {
+        bex_finger_plan keep = res->plan;
+        memset(res, 0, sizeof *res);
+        res->plan = keep;
+        return rc;
+    }
+    res->subject = subj;
+    res->document = docid;
+    return BEX_OK;
 }
 
 /* ---- comparisons ---- */

@@ -13,8 +13,15 @@
 #     sample of source "document", which then matches the traveller's other photo at an exit;
 #     imported again, nothing is added;
 #   - a transaction made here with a Type-10 that is no image, a good Type-10 and two Type-14s
-#     (raw grey, WSQ): one face enrolled, the bad one skipped with its reason, the Type-14s
-#     reported as kept for the fingerprint work with their decoded size and resolution; one without bex's Type-2: its face skipped (no document), no store;
+#     (raw grey too small to enrol at position 3, WSQ at 2): one face enrolled, the bad one
+#     skipped with its reason, the WSQ finger enrolled and the raw one recorded as unusable (as
+#     an entry records a required finger that failed), each with its decoded size and
+#     resolution; one without bex's Type-2: its face skipped (no document), no store;
+#   - Type-14s of FVC2002 fixtures (raw grey, CGA NONE, 500 ppi in 14.008-14.010): position 2
+#     enrolled with the Type-2's subject (source officer, audited without personal data), 11
+#     (no finger position bex enrols) and 1 (not asked for by the EES policy) skipped with the
+#     reason; `bex lookup --finger 2=` another impression of that finger finds the subject and
+#     a different finger does not; imported again, nothing added; a child's (under 12): no prints;
 #   - a PPM photo goes out as raw pixels (CGA NONE) and comes back in under the capture policy;
 #   - a truncated and a corrupted file: exit 2, the reader's message, no store made;
 #   - an unmatched exit (no document) exports, and its import enrols nothing (no document).
@@ -251,7 +258,7 @@ def face(idc, data):
                     (9, b"1"), (10, b"1"), (11, b"JPEGB"), (12, b"SYCC"), (999, data)])
 recs = [(2, 0, rec(2, t2)), (10, 1, face(b"01", b"\xff\xd8 this is no JPEG")), (10, 2, face(b"02", img)),
         (14, 3, rec(14, [(2, b"03"), (3, b"TEST"), (4, b"TEST"), (5, b"20260301"), (6, b"32"), (7, b"24"), (8, b"0"),
-                         (9, b"1"), (10, b"1"), (11, b"NONE"), (12, b"8"), (13, b"1"), (999, gray)])),
+                         (9, b"1"), (10, b"1"), (11, b"NONE"), (12, b"8"), (13, b"3"), (999, gray)])),
         (14, 4, rec(14, [(2, b"04"), (3, b"TEST"), (4, b"TEST"), (5, b"20260301"), (6, b"545"), (7, b"622"), (8, b"1"),
                          (9, b"500"), (10, b"500"), (11, b"WSQ20"), (12, b"8"), (13, b"2"), (999, wsq)]))]
 cnt = b"1\x1f%d" % len(recs) + b"".join(b"\x1e%d\x1f%02d" % (t, i) for t, i, _ in recs)
@@ -262,17 +269,98 @@ EOF
 declare -A S
 for n in f t x n; do S[$n]=$(store $n); done
 /usr/bin/python3 "$tmp/mk.py" "$tmp/m.an2" $D/Angela_Bassett_0005.jpg bex &&
-out=$("$bex" nist import "$tmp/m.an2" --db "$(store c)" 2>&1); rc=$?
+dbc=$(store c)
+out=$("$bex" nist import "$tmp/m.an2" --db "$dbc" 2>&1); rc=$?
 [ $rc -eq 1 ] && grep -q '"skipped":\[{"record":3,"type":10,"idc":1,"outcome":"bad_image","message":"10.999 cannot be decoded' <<<"$out" &&
-grep -q '"fingerprints":\[{"record":5,"idc":3,"outcome":"kept_for_fingerprint_work"' <<<"$out" &&
-grep -q '"image":{"compression":"NONE","width":32,"height":24,"ppi":500,"ppi_source":"assumed"}' <<<"$out" &&
-grep -q '{"record":6,"idc":4,"outcome":"kept_for_fingerprint_work".*"image":{"compression":"WSQ20","width":545,"height":622,"ppi":500,"ppi_source":"file"}' <<<"$out" &&
-grep -q '"records":6,"document":true,"source":"document","faces":2,"enrolled":1,"already_enrolled":0,"not_enrolled":1' <<<"$out"
-check import_skips_an_unusable_face_enrols_the_other_reports_type14 $?
+grep -q '"fingerprints":\[{"record":5,"idc":3,"position":3,"image":{"compression":"NONE","width":32,"height":24,"ppi":500,"ppi_source":"assumed"},"fingers":\[{"position":3,"outcome":"unusable","quality":[0-9]*,"minutiae":[0-9]*,"message":"recorded as unusable: ' <<<"$out" &&
+grep -q '{"record":6,"idc":4,"position":2,"image":{"compression":"WSQ20","width":545,"height":622,"ppi":500,"ppi_source":"file"},"fingers":\[{"position":2,"outcome":"enrolled","quality":[0-9]*,"minutiae":[0-9]*}\]}' <<<"$out" &&
+grep -q '"records":6,"document":true,"source":"document","faces":2,"enrolled":1,"already_enrolled":0,"not_enrolled":1,"prints":"taken","fingers_enrolled":1,"fingers_unusable":1,"fingers_already_enrolled":0,"subject":1' <<<"$out" &&
+[ "$(rows "$dbc" "SELECT subject_id, encounter_id, position, source, status, CASE WHEN template IS NULL THEN 0 ELSE 1 END FROM finger_samples ORDER BY position" | tr '\n' ' ')" = "1||2|officer|enrolled|1 1||3|officer|unusable|0 " ]
+check import_skips_an_unusable_face_enrols_the_other_and_the_type14_fingers $?
 /usr/bin/python3 "$tmp/mk.py" "$tmp/f.an2" $D/Angela_Bassett_0005.jpg foreign &&
 out=$("$bex" nist import "$tmp/f.an2" --db "${S[f]}" 2>&1); rc=$?
 [ $rc -eq 1 ] && grep -q '"outcome":"no_document"' <<<"$out" && grep -q '"enrolled":0' <<<"$out" && no_store "${S[f]}"
 check import_without_bex_type2_enrols_nothing $?
+
+# ---- fingers: Type-14s of real prints (FVC2002 fixtures as raw grey, CGA NONE, 500 ppi stated)
+# enrolled with the Type-2's subject by the EES policy, then found by a look-up with another
+# impression of the same finger and not with a different finger
+cat >"$tmp/mkf.py" <<'EOF'
+import struct, sys
+# mkf.py OUT BIRTH NUMBER FGP=FILE...: bex's Type-2 and one Type-14 per finger, the image raw
+# 8-bit grey (CGA NONE, 500 ppi stated in 14.008-14.010) from an uncompressed grey TIFF
+def rec(t, fields):
+    body = b"".join(b"%d.%03d:%s\x1d" % (t, n, v) for n, v in fields)
+    n = 0
+    while True:
+        b = b"%d.001:%d\x1d" % (t, n) + body
+        b = b[:-1] + b"\x1c"
+        if len(b) == n: return b
+        n = len(b)
+def tiff(path):  # width, height, pixels of an uncompressed 8-bit grey TIFF (the FVC fixtures)
+    b = open(path, "rb").read()
+    e = "<" if b[:2] == b"II" else ">"
+    off = struct.unpack(e + "I", b[4:8])[0]
+    tags = {}
+    for i in range(struct.unpack(e + "H", b[off:off + 2])[0]):
+        t, ty, c, v = struct.unpack(e + "HHII", b[off + 2 + 12 * i:off + 14 + 12 * i])
+        if ty == 3: v = struct.unpack(e + "H", b[off + 10 + 12 * i:off + 12 + 12 * i])[0]
+        tags[t] = v
+    assert tags[259] == 1 and tags[258] == 8 and tags.get(262) == 1, "not uncompressed 8-bit grey"
+    w, h = tags[256], tags[257]
+    return w, h, b[tags[273]:tags[273] + w * h]
+t2 = [(2, b"00"), (3, b"BEX-1"), (10, b"P"), (11, b"UTO"), (12, sys.argv[3].encode()), (13, b"UTO"),
+      (14, b"ERIKSSON"), (15, b"ANNA MARIA"), (16, sys.argv[2].encode()), (17, b"F"), (18, b"20320415")]
+recs = [(2, 0, rec(2, t2))]
+for i, a in enumerate(sys.argv[4:]):
+    fgp, path = a.split("=", 1)
+    w, h, px = tiff(path)
+    recs.append((14, i + 1, rec(14, [(2, b"%02d" % (i + 1)), (3, b"TEST"), (4, b"TEST"), (5, b"20260301"),
+                                      (6, b"%d" % w), (7, b"%d" % h), (8, b"1"), (9, b"500"), (10, b"500"),
+                                      (11, b"NONE"), (12, b"8"), (13, fgp.encode()), (999, px)])))
+cnt = b"1\x1f%d" % len(recs) + b"".join(b"\x1e%d\x1f%02d" % (t, i) for t, i, _ in recs)
+t1 = rec(1, [(2, b"0502"), (3, cnt), (4, b"TEST"), (5, b"20260301"), (7, b"X"), (8, b"Y"), (9, b"Z"),
+             (11, b"19.69"), (12, b"19.69")])
+open(sys.argv[1], "wb").write(t1 + b"".join(r for _, _, r in recs))
+EOF
+F=tests/data/finger
+dbf=$(store fp)
+/usr/bin/python3 "$tmp/mkf.py" "$tmp/fp.an2" 19740812 L898902C3 2=$F/fvc2002_DB1_B_101_1.tif \
+    11=$F/fvc2002_DB1_B_101_3.tif 1=$F/fvc2002_DB3_B_101_1.tif &&
+out=$("$bex" nist import "$tmp/fp.an2" --db "$dbf" 2>&1); rc=$?
+[ $rc -eq 0 ] &&
+grep -q '{"record":3,"idc":1,"position":2,"image":{"compression":"NONE","width":388,"height":374,"ppi":500,"ppi_source":"declared"},"fingers":\[{"position":2,"outcome":"enrolled","quality":[0-9]*,"minutiae":[0-9]*}\]}' <<<"$out" &&
+grep -q '{"record":4,"idc":2,"position":11,"image":{[^}]*},"outcome":"unsupported_position","message":"14.013 FGP 11 is not a finger' <<<"$out" &&
+grep -q '{"record":5,"idc":3,"position":1,.*"fingers":\[{"position":1,"outcome":"skipped",.*"message":"not kept: the finger policy does not ask for position 1' <<<"$out" &&
+grep -q '"faces":0,"enrolled":0,"already_enrolled":0,"not_enrolled":0,"prints":"taken","fingers_enrolled":1,"fingers_unusable":0,"fingers_already_enrolled":0,"subject":1,"document_id":1}' <<<"$out" &&
+[ "$(rows "$dbf" "SELECT subject_id, position, source, status FROM finger_samples")" = "1|2|officer|enrolled" ]
+check import_enrols_type14_fingers_by_position_and_policy $?
+out=$("$bex" lookup --finger 2=$F/fvc2002_DB1_B_101_2.tif --db "$dbf" 2>&1); rc=$?
+[ $rc -eq 0 ] && grep -q '"subject":1,"finger":{"gallery":"all","gallery_size":1,"subject":1' <<<"$out" && grep -q '"match":true' <<<"$out"
+check imported_finger_found_by_a_lookup_with_another_impression $?
+out=$("$bex" lookup --finger 2=$F/fvc2002_DB1_B_102_1.tif --db "$dbf" 2>&1); rc=$?
+[ $rc -eq 1 ] && grep -q '"match":false' <<<"$out"
+check a_different_finger_is_not_found $?
+rows "$dbf" "SELECT actor, action, object, detail FROM audit WHERE action = 'enrol_fingers'" >"$tmp/fa.txt" &&
+py '
+import sys
+rows = [tuple(l.rstrip("\n").split("|", 3)) for l in open(sys.argv[1]) if l.strip()]
+assert len(rows) == 1 and rows[0][:3] == ("officer:test", "enrol_fingers", "subject 1 document 1"), rows
+for r in rows:
+    assert "ERIKSSON" not in repr(r) and "L898902C3" not in repr(r), r
+' "$tmp/fa.txt"
+check finger_enrolment_audited_without_personal_data $?
+out=$("$bex" nist import "$tmp/fp.an2" --db "$dbf" 2>&1); rc=$?
+[ $rc -eq 0 ] && grep -q '"position":2,"outcome":"already_enrolled"' <<<"$out" &&
+grep -q '"fingers_enrolled":0,"fingers_unusable":0,"fingers_already_enrolled":1' <<<"$out" &&
+[ "$(rows "$dbf" "SELECT count(*) FROM finger_samples")" = 1 ]
+check import_again_adds_no_finger $?
+/usr/bin/python3 "$tmp/mkf.py" "$tmp/child.an2" 20200101 C01234567 2=$F/fvc2002_DB1_B_102_1.tif &&
+out=$("$bex" nist import "$tmp/child.an2" --db "$dbf" 2>&1); rc=$?
+[ $rc -eq 1 ] && grep -q '"outcome":"skipped","quality":[0-9]*,"minutiae":[0-9]*,"message":"prints not taken (under_age)' <<<"$out" &&
+grep -q '"prints":"under_age","fingers_enrolled":0' <<<"$out" &&
+[ "$(rows "$dbf" "SELECT count(*) FROM finger_samples")" = 1 ] && [ "$(rows "$dbf" "SELECT count(*) FROM subjects")" = 1 ]
+check a_child_under_12_gives_no_prints $?
 
 # ---- truncated and corrupted files: exit 2, the reader's message, no store made
 head -c 5000 "$tmp/e.an2" >"$tmp/t.an2"
