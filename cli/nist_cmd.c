@@ -154,6 +154,28 @@ static int describe_image(const uint8_t *b, size_t n, face_image *fi, char *err,
     return BEX_OK;
 }
 
+/* A crossing's finger image as Type-14 writes it: decoded (the resolution the file states, else
+ * 500 assumed), rescaled to 500 ppi, raw 8-bit grey (CGA NONE). */
+typedef struct finger_out {
+    int position;
+    bex_finger_image img; /* at 500 ppi; px NULL when it could not be read */
+    char error[200];
+} finger_out;
+
+static void describe_fingers(const bex_encounter_record *e, finger_out *f) {
+    for (int i = 0; i < e->n_fingers; i++) {
+        memset(&f[i], 0, sizeof f[i]);
+        f[i].position = e->finger_images[i].position;
+        bex_finger_image in;
+        char err[160];
+        if (bex_finger_image_decode(e->finger_images[i].image, e->finger_images[i].image_len, 0, NULL, &in, err,
+                                    sizeof err) != BEX_OK ||
+            bex_finger_image_to_500(&in, &f[i].img, err, sizeof err) != BEX_OK)
+            snprintf(f[i].error, sizeof f[i].error, "the retained image cannot be read: %s", err);
+        bex_finger_image_free(&in);
+    }
+}
+
 /* Text fields of a record, each added only when it has a value; the first failure sticks. */
 typedef struct adder {
     bex_nist_record *r;
@@ -171,9 +193,10 @@ typedef struct export_opts {
 
 /* Builds the transaction and writes it into *out (malloc'd). The writer keeps pointers to the
  * values, not copies, so the values made here live in this frame until it has written. */
-static int build(const bex_encounter_record *e, const face_image *fi, const export_opts *o, uint8_t **out,
-                 size_t *out_len, char *err, size_t errlen) {
+static int build(const bex_encounter_record *e, const face_image *fi, const finger_out *fo, const export_opts *o,
+                 uint8_t **out, size_t *out_len, char *err, size_t errlen) {
     char dat[9], gmt[16], birth[9], expiry[9], phd[9], dom[32], hll[12], vll[12], enc[24];
+    char fidc[10][12], fhll[10][12], fvll[10][12], fgp[10][12];
     bex_nist tr = {0}, *t = &tr;
     nist_date(o->now, dat);
     snprintf(gmt, sizeof gmt, "%s%.2s%.2s%.2sZ", dat, o->now + 11, o->now + 14, o->now + 17);
@@ -232,6 +255,33 @@ static int build(const bex_encounter_record *e, const face_image *fi, const expo
     add(&a, 12, fi->csp);
     add(&a, 13, "0");      /* SAP: unknown acquisition profile (no claim of ISO/ANSI frontal) */
     if (a.rc == BEX_OK) a.rc = bex_nist_add_field(a.r, 999, fi->data, fi->len);
+    /* Type-14: each finger image kept, raw grey at 500 ppi (docs/documents.md) */
+    for (int i = 0, idc = 2; a.rc == BEX_OK && i < e->n_fingers; i++) {
+        const bex_finger_image *im = &fo[i].img;
+        if (!im->px) continue;
+        a.r = bex_nist_add_record(t, 14);
+        if (!a.r) {
+            a.rc = BEX_ERR_NOMEM;
+            break;
+        }
+        snprintf(fidc[i], sizeof fidc[i], "%02d", idc++);
+        snprintf(fhll[i], sizeof fhll[i], "%d", im->width);
+        snprintf(fvll[i], sizeof fvll[i], "%d", im->height);
+        snprintf(fgp[i], sizeof fgp[i], "%d", fo[i].position);
+        add(&a, 2, fidc[i]);
+        add(&a, 3, "0");       /* IMP: live-scan plain */
+        add(&a, 4, o->ori);    /* SRC */
+        add(&a, 5, phd);       /* FCD: the capture's date */
+        add(&a, 6, fhll[i]);
+        add(&a, 7, fvll[i]);
+        add(&a, 8, "1");       /* SLC: pixels per inch ... */
+        add(&a, 9, "500");     /* THPS */
+        add(&a, 10, "500");    /* TVPS */
+        add(&a, 11, "NONE");   /* CGA: raw pixels */
+        add(&a, 12, "8");      /* BPX */
+        add(&a, 13, fgp[i]);   /* FGP */
+        if (a.rc == BEX_OK) a.rc = bex_nist_add_field(a.r, 999, im->px, (size_t)im->width * im->height);
+    }
     if (a.rc != BEX_OK) snprintf(err, errlen, "a field cannot be written (%s)", bex_strerror(a.rc));
     else a.rc = bex_nist_write(t, out, out_len, err, errlen);
     bex_nist_free(t);
@@ -334,10 +384,12 @@ static int cmd_export(int argc, char **argv) {
         return nist_fail("export", err);
     }
     face_image fi;
+    finger_out fo[10];
+    describe_fingers(&e, fo);
     rc = describe_image(e.image, e.image_len, &fi, err, sizeof err);
     uint8_t *buf = NULL;
     size_t len = 0;
-    if (rc == BEX_OK) rc = build(&e, &fi, &o, &buf, &len, err, sizeof err);
+    if (rc == BEX_OK) rc = build(&e, &fi, fo, &o, &buf, &len, err, sizeof err);
     if (rc == BEX_OK) rc = write_atomic(out, buf, len, err, sizeof err);
     if (rc == BEX_OK) {
         printf("{\"encounter\":%lld,\"file\":", (long long)id);
@@ -345,9 +397,33 @@ static int cmd_export(int argc, char **argv) {
         printf(",\"bytes\":%zu,\"tot\":\"%s\",\"tcn\":", len, BEX_TOT);
         bex_json_str(stdout, o.tcn);
         printf(",\"records\":[{\"type\":1},{\"type\":2,\"idc\":0,\"profile\":\"%s\",\"document\":%s},"
-               "{\"type\":10,\"idc\":1,\"cga\":\"%s\",\"csp\":\"%s\",\"hll\":%d,\"vll\":%d,\"image_bytes\":%zu}]}\n",
+               "{\"type\":10,\"idc\":1,\"cga\":\"%s\",\"csp\":\"%s\",\"hll\":%d,\"vll\":%d,\"image_bytes\":%zu}",
                BEX_PROFILE, e.document ? "true" : "false", fi.cga, fi.csp, fi.width, fi.height, fi.len);
+        int written = 0;
+        for (int i = 0; i < e.n_fingers; i++)
+            if (fo[i].img.px)
+                printf(",{\"type\":14,\"idc\":%d,\"fgp\":%d,\"cga\":\"NONE\",\"hll\":%d,\"vll\":%d,\"ppi\":%d}",
+                       2 + written++, fo[i].position, fo[i].img.width, fo[i].img.height, BEX_FINGER_PPI);
+        printf("],\"fingers\":{\"on_record\":%d,\"images_kept\":%d,\"exported\":%d", e.finger_samples,
+               e.n_fingers, written);
+        if (e.finger_samples > e.n_fingers) {
+            printf(",\"message\":");
+            bex_json_str(stdout, e.n_fingers ? "some of the crossing's fingers' images were not retained: only "
+                                               "those kept are written as Type-14"
+                                             : "the crossing's fingers' images were not retained (retention keeps "
+                                               "images only while the \"images\" period is above 0): no Type-14 "
+                                               "written");
+        }
+        int k = 0; /* retained images bex cannot read: said, not written */
+        for (int i = 0; i < e.n_fingers; i++)
+            if (fo[i].error[0]) {
+                printf("%s{\"position\":%d,\"message\":", k++ ? "," : ",\"not_exported\":[", fo[i].position);
+                bex_json_str(stdout, fo[i].error);
+                printf("}");
+            }
+        printf("%s}}\n", k ? "]" : "");
     }
+    for (int i = 0; i < e.n_fingers; i++) bex_finger_image_free(&fo[i].img);
     free(buf);
     free(fi.raw);
     bex_encounter_record_free(&e);

@@ -132,10 +132,19 @@ typedef struct bex_encounter_record {
     uint8_t *image;                       /* its photo as captured (the file's bytes), NULL when
                                              retention did not keep it; bex_encounter_record_free */
     size_t image_len;
+    int finger_samples;                   /* enrolled finger samples of the crossing on record */
+    int n_fingers;                        /* of which their images kept (retention "images"), in
+                                             finger_images, one per position, by position */
+    struct {
+        int position;                     /* ANSI/NIST-ITL 1-10 */
+        uint8_t *image;                   /* the finger's image as captured (the file's bytes) */
+        size_t image_len;
+    } finger_images[10];
 } bex_encounter_record;
 
-/* Fills *out with one encounter's record and its retained photo. BEX_ERR_ARG for an unknown
- * encounter. An audited read ("read_encounter", detail "export", whether a photo was read).
+/* Fills *out with one encounter's record, its retained photo and its enrolled fingers' retained
+ * images. BEX_ERR_ARG for an unknown encounter. An audited read ("read_encounter", detail
+ * "export", whether a photo was read, how many finger images).
  * Release with bex_encounter_record_free (also after a failure: it is zeroed first). */
 int bex_store_encounter_record(bex_store *st, int64_t encounter, bex_encounter_record *out,
                                char *err, size_t errlen);

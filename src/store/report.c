@@ -333,6 +333,7 @@ int bex_store_encounter_json(bex_store *st, int64_t encounter, char **json, char
 void bex_encounter_record_free(bex_encounter_record *r) {
     if (!r) return;
     bex__free(r->image);
+    for (int i = 0; i < r->n_fingers && i < 10; i++) bex__free(r->finger_images[i].image);
     memset(r, 0, sizeof *r);
 }
 
@@ -413,6 +414,45 @@ static int encounter_photo(bex_store *st, int64_t encounter, bex_encounter_recor
     return rc;
 }
 
+/* The crossing's enrolled finger samples, and the images retention kept of them: one per
+ * position (the first recorded), by position. */
+static int encounter_fingers(bex_store *st, int64_t encounter, bex_encounter_record *r, char *err, size_t errlen) {
+    db_stmt *s = st_stmt(st,
+        "SELECT position, image FROM finger_samples WHERE encounter_id = ?1 AND status = 'enrolled' "
+        "ORDER BY position, id", err, errlen);
+    if (!s) return BEX_ERR_IO;
+    db_bind_int64(s, 1, encounter);
+    int step = DB_DONE, rc = BEX_OK, last = 0;
+    while (rc == BEX_OK && (step = db_step(s)) == DB_ROW) {
+        r->finger_samples++;
+        int pos = db_column_int(s, 0);
+        const void *b = db_column_blob(s, 1);
+        int n = db_column_bytes(s, 1);
+        if (pos < 1 || pos > 10 || pos == last || !b || n <= 0 || r->n_fingers == 10) continue;
+        if ((size_t)n > EXPORT_MAX_IMAGE_BYTES) {
+            snprintf(err, errlen, "a retained finger image is %d bytes, over the %zu a capture may have", n,
+                     EXPORT_MAX_IMAGE_BYTES);
+            rc = BEX_ERR_LIMIT;
+            break;
+        }
+        uint8_t *c = bex__malloc((size_t)n);
+        if (!c) {
+            snprintf(err, errlen, "out of memory");
+            rc = BEX_ERR_NOMEM;
+            break;
+        }
+        memcpy(c, b, (size_t)n);
+        r->finger_images[r->n_fingers].position = pos;
+        r->finger_images[r->n_fingers].image = c;
+        r->finger_images[r->n_fingers].image_len = (size_t)n;
+        r->n_fingers++;
+        last = pos;
+    }
+    if (rc == BEX_OK && step != DB_DONE) rc = st_fail(st, "reading the encounter's fingers", err, errlen);
+    st_release(st, s);
+    return rc;
+}
+
 int bex_store_encounter_record(bex_store *st, int64_t encounter, bex_encounter_record *out, char *err,
                                size_t errlen) {
     memset(out, 0, sizeof *out);
@@ -420,10 +460,14 @@ int bex_store_encounter_record(bex_store *st, int64_t encounter, bex_encounter_r
     if (rc != BEX_OK) return rc;
     rc = encounter_row(st, encounter, out, err, errlen);
     if (rc == BEX_OK) rc = encounter_photo(st, encounter, out, err, errlen);
+    if (rc == BEX_OK) rc = encounter_fingers(st, encounter, out, err, errlen);
     if (rc == BEX_OK) {
-        char obj[48];
+        char obj[48], det[64];
         snprintf(obj, sizeof obj, "encounter %lld", (long long)encounter);
-        rc = st_audit(st, "read_encounter", obj, out->image ? "export with photo" : "export, no photo", err, errlen);
+        snprintf(det, sizeof det, "%s", out->image ? "export with photo" : "export, no photo");
+        if (out->n_fingers)
+            snprintf(det + strlen(det), sizeof det - strlen(det), ", %d finger images", out->n_fingers);
+        rc = st_audit(st, "read_encounter", obj, det, err, errlen);
     }
     rc = bex__end(st, rc, NULL, err, errlen);
     if (rc != BEX_OK) bex_encounter_record_free(out);

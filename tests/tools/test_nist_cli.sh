@@ -23,6 +23,10 @@
 #     reason; `bex lookup --finger 2=` another impression of that finger finds the subject and
 #     a different finger does not; imported again, nothing added; a child's (under 12): no prints;
 #   - a PPM photo goes out as raw pixels (CGA NONE) and comes back in under the capture policy;
+#   - an entry's finger images kept (images=30d) exported as Type-14 (raw grey NONE, 500 ppi in
+#     14.008-14.010, FGP, read back by the independent reader), audited, imported into a fresh
+#     store where a finger look-up finds the traveller; with the images dropped, the export
+#     says so and writes no Type-14;
 #   - a truncated and a corrupted file: exit 2, the reader's message, no store made;
 #   - an unmatched exit (no document) exports, and its import enrols nothing (no document).
 # Skipped, saying why, without the models. BEX_TEST_DB=pg: the same on PostgreSQL
@@ -361,6 +365,48 @@ out=$("$bex" nist import "$tmp/child.an2" --db "$dbf" 2>&1); rc=$?
 grep -q '"prints":"under_age","fingers_enrolled":0' <<<"$out" &&
 [ "$(rows "$dbf" "SELECT count(*) FROM finger_samples")" = 1 ] && [ "$(rows "$dbf" "SELECT count(*) FROM subjects")" = 1 ]
 check a_child_under_12_gives_no_prints $?
+
+# ---- export with fingers: an entry's finger images kept (retention "images" above 0) go out as
+# Type-14 (raw grey, 500 ppi) and come back in a fresh store, found by a finger look-up
+dbr=$(store r)
+mrz9=$(mrz 530000009 LIU LUCY)
+"$bex" entry --db "$dbr" --port JFK --port-kind air --class B2 --admit-until 2026-03-31 --photo $D/Angela_Bassett_0004.jpg \
+    --mrz "$(mrz 530000001 OKAFOR ANGELA)" --at 2026-03-01T08:00:00Z >/dev/null &&
+"$bex" purge --db "$dbr" --set images=30d --as-of 2026-03-01T08:01:00Z >/dev/null &&
+"$bex" entry --db "$dbr" --port JFK --port-kind air --class B2 --admit-until 2026-03-31 --photo $D/Lucy_Liu_0002.jpg \
+    --mrz "$mrz9" --at 2026-03-01T08:10:00Z --finger 2=$F/fvc2002_DB1_B_101_1.tif --finger 3=$F/fvc2002_DB1_B_102_1.tif \
+    --finger-missing 4 --finger-missing 5 >/dev/null &&
+out=$("$bex" nist export 2 --db "$dbr" --out "$tmp/r.an2" 2>&1); rc=$?
+[ $rc -eq 0 ] && grep -q '{"type":14,"idc":2,"fgp":2,"cga":"NONE","hll":388,"vll":374,"ppi":500},{"type":14,"idc":3,"fgp":3,"cga":"NONE","hll":388,"vll":374,"ppi":500}\],"fingers":{"on_record":2,"images_kept":2,"exported":2}}' <<<"$out" &&
+an2 "$tmp/r.an2" | py '
+import json, sys
+t = json.load(sys.stdin)
+assert [r["type"] for r in t] == [1, 2, 10, 14, 14], [r["type"] for r in t]
+assert t[0]["fields"]["3"] == "1\x1f4\x1e2\x1f00\x1e10\x1f01\x1e14\x1f02\x1e14\x1f03", repr(t[0]["fields"]["3"])
+for r, fgp in ((t[3], "2"), (t[4], "3")):
+    f = r["fields"]
+    want = {"3": "0", "6": "388", "7": "374", "8": "1", "9": "500", "10": "500", "11": "NONE", "12": "8", "13": fgp}
+    for k, v in want.items():
+        assert f.get(k) == v, (k, f.get(k), v)
+    assert f["999"]["len"] == 388 * 374
+'
+check export_writes_the_kept_finger_images_as_type14 $?
+rows "$dbr" "SELECT detail FROM audit WHERE action = 'read_encounter'" | grep -qx 'export with photo, 2 finger images'
+check export_with_fingers_audited $?
+dbr2=$(store r2)
+out=$("$bex" nist import "$tmp/r.an2" --db "$dbr2" 2>&1); rc=$?
+[ $rc -eq 0 ] && grep -q '"enrolled":1,.*"prints":"taken","fingers_enrolled":2,"fingers_unusable":0' <<<"$out" &&
+out=$("$bex" lookup --finger 2=$F/fvc2002_DB1_B_101_2.tif --db "$dbr2" 2>&1) &&
+grep -q '"subject":1,"finger":{"gallery":"all","gallery_size":1,"subject":1' <<<"$out" && grep -q '"match":true' <<<"$out"
+check exported_fingers_round_trip_into_a_fresh_store $?
+# a finger image not kept (as retention drops it): the export says so and writes no Type-14
+if testdb_is_pg; then q "$dbr" "UPDATE finger_samples SET image = NULL WHERE encounter_id = 2" >/dev/null
+else py 'import sqlite3, sys
+c = sqlite3.connect(sys.argv[1]); c.execute("UPDATE finger_samples SET image = NULL WHERE encounter_id = 2"); c.commit()' "$dbr"; fi
+out=$("$bex" nist export 2 --db "$dbr" --out "$tmp/r0.an2" 2>&1); rc=$?
+[ $rc -eq 0 ] && grep -q '"fingers":{"on_record":2,"images_kept":0,"exported":0,"message":"the crossing.s fingers. images were not retained' <<<"$out" &&
+[ "$(an2 "$tmp/r0.an2" | py 'import json, sys; print([r["type"] for r in json.load(sys.stdin)])')" = "[1, 2, 10]" ]
+check export_without_kept_finger_images_says_so $?
 
 # ---- truncated and corrupted files: exit 2, the reader's message, no store made
 head -c 5000 "$tmp/e.an2" >"$tmp/t.an2"
