@@ -859,9 +859,10 @@ static int import_fingers(import_run *x, t14 *f, int nf, const bex_mrz *doc, bex
                          p->prints == BEX_PRINTS_UNDER_AGE ? "younger than the finger policy's minimum age"
                          : p->prints == BEX_PRINTS_CITIZEN ? "citizens give no fingerprints"
                                                            : "the finger policy takes none");
-            } else if ((enrol || record) && res->already[pos]) {
+            } else if ((enrol && res->already[pos] == 1) || (record && res->already[pos])) {
                 snprintf(o, on, "already_enrolled");
-                snprintf(m, mn, "the subject already has an enrolled finger at position %d: not added again", pos);
+                snprintf(m, mn, "the subject already has %s finger at position %d: not added again",
+                         res->already[pos] == 1 ? "an enrolled" : "a failed", pos);
             } else if (enrol) {
                 snprintf(o, on, "enrolled");
             } else if (record) {

@@ -418,12 +418,14 @@ int bex_border_enrol(bex_store *st, const bex_mrz *doc, const float *tmpl, float
  * or a child's under the policy's age give none; the policy's positions are enrolled (the
  * other hand's finger in a failed one's place), a required finger that failed is recorded as
  * unusable, and the fingers it does not ask for are not kept. Rows are of source "officer",
- * with no encounter; a position the subject already has an enrolled finger of is not added
- * again (a re-import adds nothing). An image is kept as an entry's is (retention "images").
+ * with no encounter; a position the subject already has an enrolled finger of gets no other,
+ * nor one already recorded a failed one (a re-import adds nothing). An image is kept as an
+ * entry's is (retention "images").
  * at: NULL now. One transaction, audited ("enrol_fingers": ids and counts, no data). */
 typedef struct bex_finger_enrol_result {
     bex_finger_plan plan;      /* prints taken or why not; the positions enrolled and recorded */
-    int already[11];           /* 1 at a position enrolled before: not added again */
+    int already[11];           /* by position: 1 an enrolled finger on record before, 2 only one
+                                  recorded unusable or missing: not added again */
     int added;                 /* finger rows written (enrolled and unusable) */
     int64_t subject, document; /* 0 when nothing was written and none was on record */
 } bex_finger_enrol_result;

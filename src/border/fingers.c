@@ -148,17 +148,23 @@ int bex_border_enrol_fingers(bex_store *st, const bex_mrz *doc, const bex_finger
     char day[11];
     snprintf(day, sizeof day, "%.10s", when);
     if (rc == BEX_OK) bex_finger_entry_plan(&pol, citizen, doc->birth_date, day, states, &res->plan);
+    /* what the subject has on record already, position by position: 1 an enrolled finger, 2 only
+     * a finger recorded as unusable or missing */
     if (rc == BEX_OK && res->plan.prints == BEX_PRINTS_TAKEN && subj) {
-        bex__finger_enrolled *e = NULL;
-        size_t ne = 0;
-        rc = bex__finger_templates(st, subj, 0, BEX_FINGER_SAMPLES_MAX, &e, &ne, err, errlen);
-        for (size_t j = 0; rc == BEX_OK && j < ne; j++)
-            if (e[j].position >= 1 && e[j].position <= 10) res->already[e[j].position] = 1;
-        bex__free(e);
+        bex_finger_sample *fs = NULL;
+        size_t nfs = 0;
+        rc = bex_store_finger_samples(st, subj, &fs, &nfs, err, errlen);
+        for (size_t j = 0; rc == BEX_OK && j < nfs; j++) {
+            int pos = fs[j].position;
+            if (pos < 1 || pos > 10) continue;
+            if (!strcmp(fs[j].status, "enrolled")) res->already[pos] = 1;
+            else if (!res->already[pos]) res->already[pos] = 2;
+        }
+        free(fs);
     }
     int todo = 0;
     if (rc == BEX_OK && res->plan.prints == BEX_PRINTS_TAKEN) {
-        for (int i = 0; i < res->plan.n_enrol; i++) todo += !res->already[res->plan.enrol[i]];
+        for (int i = 0; i < res->plan.n_enrol; i++) todo += res->already[res->plan.enrol[i]] != 1;
         for (int i = 0; i < res->plan.n_record; i++) todo += !res->already[res->plan.record[i]];
     }
     if (rc != BEX_OK || !todo) { /* nothing to write */
@@ -173,7 +179,7 @@ int bex_border_enrol_fingers(bex_store *st, const bex_mrz *doc, const bex_finger
     if (rc == BEX_OK && !docid) rc = bex__insert_document(st, subj, doc, when, &docid, err, errlen);
     for (int i = 0; rc == BEX_OK && i < res->plan.n_enrol; i++) {
         const bex_finger_capture *c = given(fingers, n, res->plan.enrol[i]);
-        if (!c || !c->t || res->already[c->position]) continue;
+        if (!c || !c->t || res->already[c->position] == 1) continue;
         bex__finger_row r = {.subject = subj, .source = "officer", .position = c->position,
                              .state = BEX_FINGER_USABLE, .t = c->t, .quality = c->t->quality,
                              .problems = c->t->problems, .at = when, .image = c->image, .image_len = c->image_len};

@@ -3515,6 +3515,68 @@ TEST(fingers_at_the_border) {
 
 /* The store's 1:N finger galleries follow the store: a finger enrolled through another handle
  * (another service node) is found, an erased one is not, a citizen's never is. */
+/* Fingers from another agency's record (bex nist import's Type-14s), outside any crossing: the
+ * entry's rules (the policy's positions, unusable recorded, others not kept, no child's, no
+ * citizen's), the document's subject found or made, a re-import adding nothing, audited. */
+TEST(fingers_enrolled_outside_a_crossing) {
+    char p[512];
+    bex_store *st = fresh_store(p);
+    if (!st) return;
+    char err[512];
+    CHECK(bex_border_set_retention(st, "images", 86400, err, sizeof err) == BEX_OK);
+    bex_mrz pa = passport("XH0000001", "TESTA", "ANNA", "1980-01-31", "2031-05-01");
+    bex_mrz pk = passport("XH0000002", "TESTK", "KIM", "2018-03-01", "2031-05-01");
+    bex_mrz pu = passport_of("USA", "500000009", "TESTU", "UMA", "1980-01-31");
+    bex_finger_template a2, a3, a7, a2x, bad;
+    finger_print(&a2, 2, 45);
+    finger_print(&a7, 7, 45);
+    finger_print(&bad, 3, 5); /* too few minutiae: fails to enrol */
+    finger_print(&a3, 3, 45);
+    finger_again(&a2, &a2x);
+    static const unsigned char img[] = "the finger's image, kept as an entry's";
+    bex_finger_capture c[3] = {{2, &a2, img, sizeof img}, {3, &bad, NULL, 0}, {7, &a7, NULL, 0}};
+    bex_finger_enrol_result r;
+    CHECK(bex_border_enrol_fingers(st, &pa, c, 3, NULL, "2026-05-01T10:00:00Z", &r, err, sizeof err) == BEX_OK);
+    CHECK(r.plan.prints == BEX_PRINTS_TAKEN && r.plan.n_enrol == 1 && r.plan.enrol[0] == 2 && r.plan.n_record == 1 &&
+          r.plan.record[0] == 3 && r.plan.record_state[0] == BEX_FINGER_UNUSABLE && r.plan.ignored == 1);
+    CHECK(r.added == 2 && r.subject > 0 && r.document > 0);
+    CHECK(finger_rows(p, "subject_id", r.subject) == 2);
+    CHECK(sql_int(p, "SELECT count(*) FROM finger_samples WHERE subject_id = %lld AND position = 2 AND status = "
+                     "'enrolled' AND source = 'officer' AND encounter_id IS NULL AND image IS NOT NULL",
+                  (long long)r.subject) == 1);
+    CHECK(sql_int(p, "SELECT count(*) FROM finger_samples WHERE subject_id = %lld AND position = 3 AND status = "
+                     "'unusable' AND template IS NULL", (long long)r.subject) == 1);
+    CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE action = 'enrol_fingers' AND object = 'subject %lld document "
+                     "%lld'", (long long)r.subject, (long long)r.document) == 1);
+    /* found 1:N by another impression */
+    bex_finger_capture probe = {2, &a2x, NULL, 0};
+    bex_finger_decision d;
+    CHECK(bex_border_finger_lookup(st, 0, &probe, 1, NAN, NULL, &d, err, sizeof err) == BEX_OK);
+    CHECK(d.subject == r.subject && d.fusion.match);
+    /* again: nothing added (the failed finger is not recorded twice); then a usable one at 3 is */
+    int64_t subject = r.subject;
+    CHECK(bex_border_enrol_fingers(st, &pa, c, 3, NULL, "2026-05-02T10:00:00Z", &r, err, sizeof err) == BEX_OK);
+    CHECK(r.added == 0 && r.subject == subject && r.already[2] == 1 && r.already[3] == 2);
+    CHECK(finger_rows(p, "subject_id", subject) == 2);
+    bex_finger_capture c3 = {3, &a3, NULL, 0};
+    CHECK(bex_border_enrol_fingers(st, &pa, &c3, 1, NULL, "2026-05-03T10:00:00Z", &r, err, sizeof err) == BEX_OK);
+    CHECK(r.added == 1 && r.subject == subject && finger_rows(p, "subject_id", subject) == 3);
+    /* a child under 12 and a citizen give none: nothing written, no subject made */
+    long long subjects = sql_int(p, "SELECT count(*) FROM subjects");
+    CHECK(bex_border_enrol_fingers(st, &pk, c, 3, NULL, "2026-05-01T10:00:00Z", &r, err, sizeof err) == BEX_OK);
+    CHECK(r.plan.prints == BEX_PRINTS_UNDER_AGE && r.added == 0 && r.subject == 0);
+    CHECK(bex_border_enrol_fingers(st, &pu, c, 3, NULL, "2026-05-01T10:00:00Z", &r, err, sizeof err) == BEX_OK);
+    CHECK(r.plan.prints == BEX_PRINTS_CITIZEN && r.added == 0 && r.subject == 0);
+    CHECK(sql_int(p, "SELECT count(*) FROM subjects") == subjects);
+    /* a position given twice, or out of range: refused with a message */
+    bex_finger_capture twice[2] = {{2, &a2, NULL, 0}, {2, &a2x, NULL, 0}}, eleven = {11, &a2, NULL, 0};
+    CHECK(bex_border_enrol_fingers(st, &pa, twice, 2, NULL, NULL, &r, err, sizeof err) == BEX_ERR_ARG &&
+          strstr(err, "twice"));
+    CHECK(bex_border_enrol_fingers(st, &pa, &eleven, 1, NULL, NULL, &r, err, sizeof err) == BEX_ERR_ARG);
+    bex_store_close(st);
+    db_remove(p);
+}
+
 TEST(finger_gallery_follows_the_store) {
     char p[512];
     bex_store *st = fresh_store(p);
@@ -3686,6 +3748,7 @@ int main(void) {
     RUN(manifest_names_compared_as_names);
     RUN(finger_blob_round_trip);
     RUN(fingers_at_the_border);
+    RUN(fingers_enrolled_outside_a_crossing);
     RUN(finger_gallery_follows_the_store);
     RUN(migrates_a_version_2_store);
     RUN(search_ignores_another_models_templates);
