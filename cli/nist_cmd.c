@@ -167,11 +167,14 @@ static void describe_fingers(const bex_encounter_record *e, finger_out *f) {
         memset(&f[i], 0, sizeof f[i]);
         f[i].position = e->finger_images[i].position;
         bex_finger_image in;
+        memset(&in, 0, sizeof in);
         char err[160];
         if (bex_finger_image_decode(e->finger_images[i].image, e->finger_images[i].image_len, 0, NULL, &in, err,
                                     sizeof err) != BEX_OK ||
-            bex_finger_image_to_500(&in, &f[i].img, err, sizeof err) != BEX_OK)
+            bex_finger_image_to_500(&in, &f[i].img, err, sizeof err) != BEX_OK) {
             snprintf(f[i].error, sizeof f[i].error, "the retained image cannot be read: %s", err);
+            memset(&f[i].img, 0, sizeof f[i].img);
+        }
         bex_finger_image_free(&in);
     }
 }
@@ -823,6 +826,7 @@ static int import_fingers(import_run *x, t14 *f, int nf, const bex_mrz *doc, bex
     for (int i = 0; i < nf; i++)
         for (int k = 0; k < f[i].n; k++) {
             int pos = f[i].position[k];
+            if (pos < 1 || pos > 10) continue; /* the slap cutter gives 1-10 only */
             if (taken[pos]) {
                 snprintf(f[i].f_outcome[k], sizeof f[i].f_outcome[k], "skipped");
                 snprintf(f[i].f_message[k], sizeof f[i].f_message[k], "finger position %d is given by an "
