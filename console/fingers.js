@@ -23,9 +23,32 @@ const PRINTS = { taken: 'taken', under_age: 'not taken: under the minimum age', 
 export const printsText = p => (p ? PRINTS[p] || p : null);
 export const fmrText = v => (v === null || v === undefined ? null : Number(v).toExponential(2));
 
-// A table of finger samples (GET /v1/subject's finger_samples rows).
+// A table of finger samples (GET /v1/subject's finger_samples rows); a kept image is shown when
+// the officer asks (GET /v1/finger/image: an audited read, answered as PNG), below the table.
 export function fingerTable(caption, rows, attrs = {}) {
-  return table(caption, [
+  const shown = h('div', { class: 'side finger-images' });
+  const show = r => {
+    const b = h('button', { type: 'button', class: 'secondary', 'data-sample': r.id }, `Show ${FINGER_NAMES[r.position] || 'finger'}`);
+    b.addEventListener('click', async () => {
+      b.disabled = true;
+      const cap = `${fingerName(r.position)}, ${r.source} ${r.captured_at}`;
+      const box = h('div', { class: 'noimg' }, 'Loading…');
+      const fig = h('figure', {}, box, h('figcaption', {}, cap));
+      shown.append(fig);
+      try {
+        const res = await api('/v1/finger/image', { query: { sample: r.id }, raw: true });
+        if (res.ok && res.headers.get('Content-Type') === 'image/png') {
+          box.replaceWith(h('img', { src: URL.createObjectURL(await res.blob()), alt: `Fingerprint: ${cap}`, class: 'fingerimg' }));
+          announce(`Fingerprint shown: ${cap}`);
+          return;
+        }
+        const body = await res.json().catch(() => null);
+        box.textContent = res.status === 404 ? 'not retained' : (body && body.error) || `HTTP ${res.status}`;
+      } catch (e) { box.textContent = String(e.message || e); }
+    });
+    return b;
+  };
+  return h('div', {}, table(caption, [
     { key: 'position', label: 'Finger', fmt: r => fingerName(r.position) },
     { key: 'status', label: 'Status' },
     { key: 'quality', label: 'Quality', num: true, fmt: r => (r.quality === null || r.quality === undefined ? '—' : r.quality) },
@@ -33,8 +56,8 @@ export function fingerTable(caption, rows, attrs = {}) {
     { key: 'source', label: 'Taken at' },
     { key: 'encounter', label: 'Encounter', num: true },
     { key: 'captured_at', label: 'Captured' },
-    { key: 'image_kept', label: 'Image kept', fmt: r => (r.image_kept ? 'yes' : 'no') },
-  ], rows, attrs);
+    { key: 'image_kept', label: 'Image kept', fmt: r => (r.image_kept ? ['yes ', show(r)] : 'no') },
+  ], rows, attrs), shown);
 }
 
 // The look-up by finger: one finger's image (position, file, optional resolution), optionally a

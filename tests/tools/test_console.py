@@ -9,6 +9,7 @@ import json
 import os
 import sys
 import time
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -179,9 +180,36 @@ try:
             rows["right index (2)"][1] == "enrolled" and rows["right middle (3)"][1] == "enrolled" and
             rows["right ring (4)"][1] == "missing" and rows["right little (5)"][1] == "missing" and
             all(rows["right index (2)"][2] == str(w["quality"]) for w in want if w["position"] == 2) and
-            rows["right index (2)"][7] == "yes", rows)
+            rows["right index (2)"][7].startswith("yes") and rows["right ring (4)"][7] == "no", rows)
+    # coded problems in words (finger.h's bits: 4 is partial)
+    probs = {w["position"]: w["problems"] for w in want}
+    b.check("subject_finger_problems_in_words",
+            all((rows[n][3] == "none") == (probs[p] == 0) and (probs[p] & 4 == 0 or "partial" in rows[n][3])
+                for p, n in ((2, "right index (2)"), (3, "right middle (3)"))), rows)
     tl = d.find_element(By.ID, "timeline").text
     b.check("subject_timeline_prints_taken", "prints taken" in tl, tl[:400])
+    # her kept right index shown when asked (GET /v1/finger/image: PNG, audited); none for a missing finger
+    btns = d.find_elements(By.CSS_SELECTOR, "#page button[data-sample]")
+    b.check("finger_image_buttons_only_for_kept", len(btns) == 2, len(btns))
+    idx = [w["id"] for w in want if w["position"] == 2][0]
+    d.find_element(By.CSS_SELECTOR, "#page button[data-sample='%d']" % idx).click()
+    img = wait_text(d, ".finger-images img")
+    time.sleep(0.3)
+    b.check("finger_image_shown", img is not None and d.execute_script(
+        "return [...document.querySelectorAll('.finger-images img')].every(i => i.complete && i.naturalWidth > 0)"))
+    b.check_axe("finger_image_accessible", b.run_axe(d))
+    b.check_console("finger_image_no_console_errors", d, ignore=EXPECTED)
+    b.screenshot(d, out, "subject-finger-image")
+    audit = api("/v1/audit?action=read_finger_image", K["auditor"])
+    b.check("finger_image_read_audited", any(a["object"] == "finger sample %d" % idx and a["detail"] == "finger image" for a in audit["rows"]),
+            str(audit)[:300])
+    missing = [w["id"] for w in want if w["status"] == "missing"][0]
+    try:
+        api("/v1/finger/image?sample=%d" % missing, K["officer"])
+        st = 200
+    except urllib.error.HTTPError as e:
+        st = e.code
+    b.check("finger_image_missing_finger_404", st == 404, st)
 
     # the look-up by finger: another impression of her right index finds her, another person's does not
     def finger_lookup(name, image, document=None, decision="match"):
