@@ -7,6 +7,7 @@ test_console.sh, which makes the demo day's store and starts bex serve):
 import csv
 import json
 import os
+import re
 import sys
 import time
 import urllib.error
@@ -115,6 +116,7 @@ try:
     b.check("flag_shows_score_threshold_operating_point",
             "0.962" in facts and "0.929" in facts and "FMR 0.001" in facts, facts[:400])
     b.check("flag_shows_chip_check", "data_group_altered" in facts or "data group altered" in facts)
+    b.check("flag_shows_prints_not_recorded", "Fingerprints\nnot recorded" in facts, facts[-600:])
     figs = d.find_elements(By.CSS_SELECTOR, "#page figure")
     b.check("flag_photos_side_by_side", len(figs) >= 2)
     b.check("forged_chip_photo_marked_not_verified",
@@ -173,25 +175,36 @@ try:
     b.check("timeline_has_entry_and_flag", "Entry" in tl and "Flag" in tl, tl[:300])
     # issue 17: a traveller's fingers, as recorded at her entry (never a template)
     page(d, "subject_fingers", "/subject/%s" % FS, "#fingers tbody tr")
-    rows = {r[0]: r for r in table_rows(d, "#fingers")}
-    want = api("/v1/subject?id=%s" % FS, K["officer"])["finger_samples"]
+    rec = api("/v1/subject?id=%s" % FS, K["officer"])
+    want = rec["finger_samples"]
+    allrows = table_rows(d, "#fingers")
+    rows = {r[0]: r for r in allrows if r[4] == "entry"}
+    exit_enc = [e for e in rec["encounters"] if e["direction"] == "exit"][0]
+    b.check("subject_lists_her_exit_fingers",
+            sorted((r[0], r[1], r[5]) for r in allrows if r[4] == "exit") ==
+            [("right index (2)", "enrolled", str(exit_enc["id"])), ("right middle (3)", "enrolled", str(exit_enc["id"]))],
+            allrows)
     b.check("subject_lists_her_fingers",
             set(rows) == {"right index (2)", "right middle (3)", "right ring (4)", "right little (5)"} and
             rows["right index (2)"][1] == "enrolled" and rows["right middle (3)"][1] == "enrolled" and
             rows["right ring (4)"][1] == "missing" and rows["right little (5)"][1] == "missing" and
-            all(rows["right index (2)"][2] == str(w["quality"]) for w in want if w["position"] == 2) and
+            all(rows["right index (2)"][2] == str(w["quality"]) for w in want if w["position"] == 2 and w["source"] == "entry") and
             rows["right index (2)"][7].startswith("yes") and rows["right ring (4)"][7] == "no", rows)
     # coded problems in words (finger.h's bits: 4 is partial)
-    probs = {w["position"]: w["problems"] for w in want}
+    probs = {w["position"]: w["problems"] for w in want if w["source"] == "entry"}
     b.check("subject_finger_problems_in_words",
             all((rows[n][3] == "none") == (probs[p] == 0) and (probs[p] & 4 == 0 or "partial" in rows[n][3])
                 for p, n in ((2, "right index (2)"), (3, "right middle (3)"))), rows)
     tl = d.find_element(By.ID, "timeline").text
     b.check("subject_timeline_prints_taken", "prints taken" in tl, tl[:400])
+    fmr = re.search(r"Exit: .*finger FMR ([0-9.e+-]+)", tl)
+    b.check("subject_timeline_exit_finger_fmr", exit_enc["finger_fmr"] is not None and fmr is not None and
+            abs(float(fmr.group(1)) - exit_enc["finger_fmr"]) <= 0.01 * exit_enc["finger_fmr"], tl[:600])
     # her kept right index shown when asked (GET /v1/finger/image: PNG, audited); none for a missing finger
     btns = d.find_elements(By.CSS_SELECTOR, "#page button[data-sample]")
-    b.check("finger_image_buttons_only_for_kept", len(btns) == 2, len(btns))
-    idx = [w["id"] for w in want if w["position"] == 2][0]
+    kept = [w for w in want if w["image_kept"]]
+    b.check("finger_image_buttons_only_for_kept", len(btns) == len(kept) >= 2, (len(btns), len(kept)))
+    idx = [w["id"] for w in want if w["position"] == 2 and w["source"] == "entry"][0]
     d.find_element(By.CSS_SELECTOR, "#page button[data-sample='%d']" % idx).click()
     img = wait_text(d, ".finger-images img")
     time.sleep(0.3)
