@@ -212,6 +212,7 @@ try:
         "return [...document.querySelectorAll('.finger-images img')].every(i => i.complete && i.naturalWidth > 0)"))
     b.check_axe("finger_image_accessible", b.run_axe(d))
     b.check_console("finger_image_no_console_errors", d, ignore=EXPECTED)
+    d.execute_script("document.getElementById('fingers').scrollIntoView()")
     b.screenshot(d, out, "subject-finger-image")
     audit = api("/v1/audit?action=read_finger_image", K["auditor"])
     b.check("finger_image_read_audited", any(a["object"] == "finger sample %d" % idx and a["detail"] == "finger image" for a in audit["rows"]),
@@ -247,6 +248,7 @@ try:
     b.check("finger_lookup_shows_fmr_and_gallery", "Fused FMR" in res and "1:N" in res and "fused FMR" in res, res[:500])
     b.check_axe("finger_lookup_accessible", b.run_axe(d))
     b.check_console("finger_lookup_no_console_errors", d, ignore=EXPECTED)
+    d.execute_script("document.getElementById('lookup-finger').scrollIntoView()")
     b.screenshot(d, out, "finger-lookup")
     finger_lookup("finger_lookup_other", "fvc2002_DB1_B_102_1.tif")
     dec = wait_text(d, "#finger-decision")

@@ -52,9 +52,10 @@ if ! "$bex" entry --db "$db" --photo tests/data/lfw/Janica_Kostelic_0001.jpg --m
     echo "FAIL finger_entry_made"; sed 's/^/  /' "$tmp/finger-entry.json"; echo "0 passed, 1 failed"; exit 1
 fi
 export BEX_FINGER_SUBJECT=$(sed -n 's/.*"subject":\([0-9]*\),"document".*/\1/p' "$tmp/finger-entry.json")
-# her exit: the camera finds no face, two other impressions of her fingers settle it (finger FMR)
+# her exit: the camera finds no face, two other impressions of her fingers settle it (finger FMR;
+# DB1_B_101_3, so that the look-up below with DB1_B_101_2 meets no image the store holds)
 if ! "$bex" exit --db "$db" --photo tests/data/image/gray.pgm --port JFK --at 2026-07-20T09:00:00Z \
-     --finger 2="$F/fvc2002_DB1_B_101_2.tif" --finger 3="$F/fvc2002_DB3_B_101_2.tif" >"$tmp/finger-exit.json" 2>&1 ||
+     --finger 2="$F/fvc2002_DB1_B_101_3.tif" --finger 3="$F/fvc2002_DB3_B_101_2.tif" >"$tmp/finger-exit.json" 2>&1 ||
    ! grep -q '"outcome":"matched"' "$tmp/finger-exit.json"; then
     echo "FAIL finger_exit_made"; sed 's/^/  /' "$tmp/finger-exit.json"; echo "0 passed, 1 failed"; exit 1
 fi
