@@ -14,13 +14,15 @@ export class ApiError extends Error {
   constructor(status, message, body) { super(message); this.status = status; this.body = body; }
 }
 
-// A call of the service's API. opts: method, query (object), body (JSON), raw (the Response).
+// A call of the service's API. opts: method, query (object), body (JSON), form (a FormData, sent
+// as multipart/form-data: the browser writes its boundary), raw (the Response).
 export async function api(path, opts = {}) {
   const method = opts.method || 'GET';
   const headers = {};
   if (method !== 'GET' && state.session) headers['X-CSRF-Token'] = state.session.csrf;
   let body;
   if (opts.body !== undefined) { body = JSON.stringify(opts.body); headers['Content-Type'] = 'application/json'; }
+  else if (opts.form !== undefined) body = opts.form;
   let url = path;
   if (opts.query) {
     const q = new URLSearchParams();

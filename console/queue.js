@@ -3,6 +3,7 @@
 // candidates, the scores and operating point, the encounter's data and chip check, and the
 // officer's decisions, each one key press.
 import { api, h, table, facts, errorBox, field, announce, onLeave, state, ApiError } from './console.js';
+import { fingerTable, printsText, fmrText } from './fingers.js';
 
 export const FLAG_KINDS = ['impostor_suspected', 'two_identities', 'biographic_mismatch', 'document_problem',
   'manifest_mismatch', 'document_shared', 'not_matched', 'not_on_manifest', 'document_photo_unusable', 'no_photo',
@@ -173,6 +174,8 @@ export async function renderFlag(root, [id]) {
   const others = [...scored.keys()].filter(s => !(flag.subjects || []).includes(s));
   const candidates = subjects.concat(await Promise.all(others.map(s =>
     api('/v1/subject', { query: { id: s } }).catch(() => null))));
+  // the fingers this encounter recorded (its travellers' finger samples; never a template)
+  const encFingers = e ? candidates.filter(Boolean).flatMap(s => (s.finger_samples || []).filter(f => f.encounter === e.id)) : [];
   const out = h('p', { id: 'decision-result', role: 'status', 'aria-live': 'polite' });
   if (notice && notice.id === id) { out.className = 'ok'; out.textContent = notice.text; notice = null; }
   const actions = h('div', { class: 'actions', id: 'decide-actions', role: 'group', 'aria-label': 'Decisions' });
@@ -269,7 +272,10 @@ export async function renderFlag(root, [id]) {
     e ? h('section', { class: 'card', 'aria-labelledby': 'enc' }, h('h2', { id: 'enc' }, `Encounter ${e.id}`),
       facts([['Direction', e.direction], ['At', e.at], ['Port', `${e.port} (${e.port_kind})`],
              ['Carrier / voyage', [e.carrier, e.voyage].filter(Boolean).join(' ') || null], ['Class', e.class],
-             ['Admit until', e.admit_until], ['Citizen', e.citizen ? 'yes' : 'no'], ['Chip check', chipText(e)]])) : null,
+             ['Admit until', e.admit_until], ['Citizen', e.citizen ? 'yes' : 'no'], ['Chip check', chipText(e)],
+             ['Fingerprints', printsText(e.prints) || (e.direction === 'entry' ? 'not recorded' : null)],
+             ['Finger FMR', e.finger_fmr != null ? `${fmrText(e.finger_fmr)} (a finger decided this exit)` : null]]),
+      encFingers.length ? fingerTable(`Fingers recorded at encounter ${e.id}`, encFingers, { id: 'encounter-fingers' }) : null) : null,
     h('section', { class: 'card', 'aria-labelledby': 'dec' }, h('h2', { id: 'dec' }, 'Decide'),
       h('p', { class: 'help' }, 'Each decision is one key: the key is shown on its button. Every decision is audited under your key.'),
       actions, h('div', { class: 'actions' }, next), out));

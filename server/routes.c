@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../cli/cli.h"
+#include "bex/finger.h"
 #include "bex/image.h"
 #include "bex/json.h"
 #include "bex/timestamp.h"
@@ -1140,6 +1141,62 @@ static void h_photo(ctx *x, reply *r) {
               : fmt == BEX_IMAGE_JP2 ? "image/jp2" : "application/octet-stream";
 }
 
+/* The most pixels a finger image shown as PNG may have: a 500 ppi ten-print card's finger is far
+ * smaller (a slap is about 1600 x 1500). */
+#define FINGER_PNG_MAX_PIXELS ((uint64_t)4000000)
+
+/* GET ?sample=ID: a finger sample's image as retention kept it (issue 17), decoded by bex's own
+ * decoders (WSQ, TIFF, ...) and answered as a grey PNG a browser can draw; 404 {"error":"not
+ * retained","retained":false} when it kept none. Officers only (bex_role_fingerprints: an
+ * admin, who may see photos, sees no fingerprint); an audited read ("read_finger_image"). */
+static void h_finger_image(ctx *x, reply *r) {
+    if (!bex_role_fingerprints(x->key.role))
+        return deny(x, r, 403, "/v1/finger/image", "finger image asked by a role that may not",
+                    "only officers receive fingerprints");
+    long long smp;
+    if (!arg_id(x, "sample", &smp)) return reply_error(r, 400, "a finger image needs ?sample=ID (a finger sample's id)");
+    uint8_t *img;
+    size_t len;
+    char err[256];
+    int rc;
+    LOCKED(x, rc = bex_store_finger_image(x->s->st, smp, &img, &len, err, sizeof err));
+    if (rc == BEX_ERR_ARG) return reply_error(r, 404, err);
+    if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
+    if (!img) {
+        r->status = 404;
+        r->json = strdup("{\"error\":\"not retained\",\"retained\":false}\n");
+        r->len = r->json ? strlen(r->json) : 0;
+        if (!r->json) reply_error(r, 500, "out of memory");
+        return;
+    }
+    bex_image_limits lim = {.max_file_bytes = len, .max_pixels = FINGER_PNG_MAX_PIXELS};
+    bex_finger_image fi = {0};
+    rc = bex_finger_image_decode(img, len, 0, &lim, &fi, err, sizeof err);
+    free(img);
+    bex_image rgb = {0};
+    uint8_t *png = NULL;
+    size_t plen = 0;
+    if (rc == BEX_OK) { /* grey to the RGB bex_image_encode_png takes */
+        rgb.px = malloc((size_t)fi.width * (size_t)fi.height * 3);
+        if (!rgb.px) rc = BEX_ERR_NOMEM;
+        else {
+            rgb.width = fi.width;
+            rgb.height = fi.height;
+            for (size_t i = 0; i < (size_t)fi.width * (size_t)fi.height; i++)
+                rgb.px[3 * i] = rgb.px[3 * i + 1] = rgb.px[3 * i + 2] = fi.px[i];
+        }
+    }
+    bex_finger_image_free(&fi);
+    if (rc == BEX_OK) rc = bex_image_encode_png(&rgb, &png, &plen, err, sizeof err);
+    bex_image_free(&rgb);
+    if (rc == BEX_ERR_NOMEM) return reply_error(r, 500, "out of memory");
+    if (rc != BEX_OK) return reply_error(r, 422, err);
+    r->status = 200;
+    r->json = (char *)png;
+    r->len = plen;
+    r->type = "image/png";
+}
+
 /* GET ?encounter=ID: each candidate of the encounter's flags compared 1:1 with its live capture
  * (border.h: bex_border_candidates), as `bex candidates ID` prints it; 404 for an unknown one. */
 static void h_candidates(ctx *x, reply *r) {
@@ -1415,6 +1472,7 @@ const route server_routes[] = {
     {"GET", "/v1/audit/verify", BEX_ACT_AUDIT, h_audit},
     {"GET", "/v1/audit", BEX_ACT_AUDIT, h_audit_search},
     {"GET", "/v1/photo", BEX_ACT_PHOTO, h_photo},
+    {"GET", "/v1/finger/image", BEX_ACT_PHOTO, h_finger_image},
     {"GET", "/v1/candidates", BEX_ACT_PHOTO, h_candidates},
     {"GET", "/v1/reports/rates", BEX_ACT_REPORTS, h_rates},
     {"GET", "/v1/eval/files", BEX_ACT_EVAL, h_eval_files},

@@ -196,6 +196,11 @@ int bex_store_audit_search(bex_store *st, const bex_audit_query *q, bex_audit_ro
 int bex_store_photo(bex_store *st, int64_t encounter, const char *kind, int64_t sample, uint8_t **image,
                     size_t *len, int64_t *sample_id, char *err, size_t errlen);
 
+/* The image retention kept of one finger sample (issue 17; GET /v1/subject's finger_samples
+ * ids): *image malloc'd bytes as captured (TIFF, WSQ, PNG, ...), free(); NULL when retention did
+ * not keep it. BEX_ERR_ARG for an unknown sample. An audited read ("read_finger_image"). */
+int bex_store_finger_image(bex_store *st, int64_t sample, uint8_t **image, size_t *len, char *err, size_t errlen);
+
 /* A change of face model: the templates of another model, computed from the images retention
  * kept. fn makes one template of the new model (dim floats, unit length) from one stored
  * image: BEX_OK, a capture outcome (BEX_ERR_NO_FACE, BEX_ERR_SEVERAL_FACES, ...) when the

@@ -1,7 +1,7 @@
 /*
  * console.c - what the officer console reads (issue 15): the photo retention kept of a
- * crossing or a sample, the audit log searched, and the crossings' facts behind the rates
- * report (src/border/report.c aggregates them; rules.h says how). Every read of personal data
+ * crossing or a sample (and of a finger sample, issue 17), the audit log searched, and the
+ * crossings' facts behind the rates report (src/border/report.c aggregates them; rules.h says how). Every read of personal data
  * is audited in the read's own transaction. And the console's sessions, by their token's hash
  * (014_sessions.sql), so that every service node on one database knows them.
  */
@@ -101,6 +101,57 @@ int bex_store_photo(bex_store *st, int64_t encounter, const char *kind, int64_t 
         else snprintf(obj, sizeof obj, "encounter %lld sample %lld", (long long)encounter, (long long)*sample_id);
         rc = st_audit(st, "read_photo", obj, *image ? (document ? "document photo" : "photo") : "not retained", err,
                       errlen);
+    }
+    rc = bex__end(st, rc, NULL, err, errlen);
+    if (rc != BEX_OK) {
+        free(*image);
+        *image = NULL;
+        *len = 0;
+    }
+    return rc;
+}
+
+/* ---- finger images ---- */
+
+int bex_store_finger_image(bex_store *st, int64_t sample, uint8_t **image, size_t *len, char *err, size_t errlen) {
+    *image = NULL;
+    *len = 0;
+    if (sample <= 0) {
+        snprintf(err, errlen, "a finger image is a finger sample's (?sample=ID)");
+        return BEX_ERR_ARG;
+    }
+    int rc = bex__begin(st, err, errlen);
+    if (rc != BEX_OK) return rc;
+    db_stmt *s = st_stmt(st, "SELECT image FROM finger_samples WHERE id = ?1", err, errlen);
+    if (!s) rc = BEX_ERR_IO;
+    if (rc == BEX_OK) {
+        db_bind_int64(s, 1, sample);
+        int step = db_step(s);
+        if (step == DB_ROW) {
+            const void *b = db_column_blob(s, 0);
+            int n = db_column_bytes(s, 0);
+            if (b && n > 0) {
+                *image = malloc((size_t)n);
+                if (!*image) {
+                    snprintf(err, errlen, "out of memory");
+                    rc = BEX_ERR_NOMEM;
+                } else {
+                    memcpy(*image, b, (size_t)n);
+                    *len = (size_t)n;
+                }
+            }
+        } else if (step != DB_DONE) {
+            rc = st_fail(st, "reading a finger image", err, errlen);
+        } else {
+            snprintf(err, errlen, "no finger sample %lld", (long long)sample);
+            rc = BEX_ERR_ARG;
+        }
+        st_release(st, s);
+    }
+    if (rc == BEX_OK) {
+        char obj[48];
+        snprintf(obj, sizeof obj, "finger sample %lld", (long long)sample);
+        rc = st_audit(st, "read_finger_image", obj, *image ? "finger image" : "not retained", err, errlen);
     }
     rc = bex__end(st, rc, NULL, err, errlen);
     if (rc != BEX_OK) {

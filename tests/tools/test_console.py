@@ -7,19 +7,23 @@ test_console.sh, which makes the demo day's store and starts bex serve):
 import csv
 import json
 import os
+import re
 import sys
 import time
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import browser as b  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.support.ui import Select  # noqa: E402
 from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 
 url, out = sys.argv[1], sys.argv[2]
 K = {r: os.environ["BEX_K_" + r.upper()] for r in ("officer", "analyst", "auditor", "admin", "carrier")}
 CSV = os.environ["BEX_CSV_DIR"]
+FS = os.environ["BEX_FINGER_SUBJECT"]  # the traveller entered with fingers (test_console.sh)
 # failed loads the console expects and shows as such: the first visit's GET /v1/session (401:
 # not signed in) and a photo retention did not keep (404: "not retained")
 EXPECTED = (r"/v1/session - .* 401", r"/v1/photo\?.* 404")
@@ -112,6 +116,7 @@ try:
     b.check("flag_shows_score_threshold_operating_point",
             "0.962" in facts and "0.929" in facts and "FMR 0.001" in facts, facts[:400])
     b.check("flag_shows_chip_check", "data_group_altered" in facts or "data group altered" in facts)
+    b.check("flag_shows_prints_not_recorded", "Fingerprints\nnot recorded" in facts, facts[-600:])
     figs = d.find_elements(By.CSS_SELECTOR, "#page figure")
     b.check("flag_photos_side_by_side", len(figs) >= 2)
     b.check("forged_chip_photo_marked_not_verified",
@@ -168,6 +173,100 @@ try:
     page(d, "subject", "/subject/3", "#timeline li")
     tl = d.find_element(By.ID, "timeline").text
     b.check("timeline_has_entry_and_flag", "Entry" in tl and "Flag" in tl, tl[:300])
+    # issue 17: a traveller's fingers, as recorded at her entry (never a template)
+    page(d, "subject_fingers", "/subject/%s" % FS, "#fingers tbody tr")
+    rec = api("/v1/subject?id=%s" % FS, K["officer"])
+    want = rec["finger_samples"]
+    allrows = table_rows(d, "#fingers")
+    rows = {r[0]: r for r in allrows if r[4] == "entry"}
+    exit_enc = [e for e in rec["encounters"] if e["direction"] == "exit"][0]
+    b.check("subject_lists_her_exit_fingers",
+            sorted((r[0], r[1], r[5]) for r in allrows if r[4] == "exit") ==
+            [("right index (2)", "enrolled", str(exit_enc["id"])), ("right middle (3)", "enrolled", str(exit_enc["id"]))],
+            allrows)
+    b.check("subject_lists_her_fingers",
+            set(rows) == {"right index (2)", "right middle (3)", "right ring (4)", "right little (5)"} and
+            rows["right index (2)"][1] == "enrolled" and rows["right middle (3)"][1] == "enrolled" and
+            rows["right ring (4)"][1] == "missing" and rows["right little (5)"][1] == "missing" and
+            all(rows["right index (2)"][2] == str(w["quality"]) for w in want if w["position"] == 2 and w["source"] == "entry") and
+            rows["right index (2)"][7].startswith("yes") and rows["right ring (4)"][7] == "no", rows)
+    # coded problems in words (finger.h's bits: 4 is partial)
+    probs = {w["position"]: w["problems"] for w in want if w["source"] == "entry"}
+    b.check("subject_finger_problems_in_words",
+            all((rows[n][3] == "none") == (probs[p] == 0) and (probs[p] & 4 == 0 or "partial" in rows[n][3])
+                for p, n in ((2, "right index (2)"), (3, "right middle (3)"))), rows)
+    tl = d.find_element(By.ID, "timeline").text
+    b.check("subject_timeline_prints_taken", "prints taken" in tl, tl[:400])
+    fmr = re.search(r"Exit: .*finger FMR ([0-9.e+-]+)", tl)
+    b.check("subject_timeline_exit_finger_fmr", exit_enc["finger_fmr"] is not None and fmr is not None and
+            abs(float(fmr.group(1)) - exit_enc["finger_fmr"]) <= 0.01 * exit_enc["finger_fmr"], tl[:600])
+    # her kept right index shown when asked (GET /v1/finger/image: PNG, audited); none for a missing finger
+    btns = d.find_elements(By.CSS_SELECTOR, "#page button[data-sample]")
+    kept = [w for w in want if w["image_kept"]]
+    b.check("finger_image_buttons_only_for_kept", len(btns) == len(kept) >= 2, (len(btns), len(kept)))
+    idx = [w["id"] for w in want if w["position"] == 2 and w["source"] == "entry"][0]
+    d.find_element(By.CSS_SELECTOR, "#page button[data-sample='%d']" % idx).click()
+    img = wait_text(d, ".finger-images img")
+    time.sleep(0.3)
+    b.check("finger_image_shown", img is not None and d.execute_script(
+        "return [...document.querySelectorAll('.finger-images img')].every(i => i.complete && i.naturalWidth > 0)"))
+    b.check_axe("finger_image_accessible", b.run_axe(d))
+    b.check_console("finger_image_no_console_errors", d, ignore=EXPECTED)
+    d.execute_script("document.getElementById('fingers').scrollIntoView()")
+    b.screenshot(d, out, "subject-finger-image")
+    audit = api("/v1/audit?action=read_finger_image", K["auditor"])
+    b.check("finger_image_read_audited", any(a["object"] == "finger sample %d" % idx and a["detail"] == "finger image" for a in audit["rows"]),
+            str(audit)[:300])
+    missing = [w["id"] for w in want if w["status"] == "missing"][0]
+    try:
+        api("/v1/finger/image?sample=%d" % missing, K["officer"])
+        st = 200
+    except urllib.error.HTTPError as e:
+        st = e.code
+    b.check("finger_image_missing_finger_404", st == 404, st)
+
+    # the look-up by finger: another impression of her right index finds her, another person's does not
+    def finger_lookup(name, image, document=None, decision="match"):
+        d.get(url + "/console/#/lookup")
+        form = wait_text(d, "#lookup-finger")
+        Select(d.find_element(By.ID, "finger-position")).select_by_value("2")
+        d.find_element(By.ID, "finger-file").send_keys(os.path.join(FD, image))
+        if document:
+            d.find_element(By.ID, "finger-document").send_keys(document)
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        return wait_text(d, "#finger-result h2", None, timeout=30)
+
+    FD = os.environ["BEX_FINGER_DIR"]
+    finger_lookup("finger_lookup", "fvc2002_DB1_B_101_2.tif")
+    dec = wait_text(d, "#finger-decision")
+    link = b.find(d, "#finger-subject-link", 1)
+    scores = table_rows(d, "#finger-scores")
+    b.check("finger_lookup_finds_her", dec is not None and dec.text == "match" and link is not None and
+            link.get_attribute("href").endswith("#/subject/%s" % FS) and len(scores) == 1 and
+            scores[0][0] == "right index (2)" and float(scores[0][1]) > 0, (dec and dec.text, scores))
+    res = d.find_element(By.ID, "finger-result").text
+    b.check("finger_lookup_shows_fmr_and_gallery", "Fused FMR" in res and "1:N" in res and "fused FMR" in res, res[:500])
+    b.check_axe("finger_lookup_accessible", b.run_axe(d))
+    b.check_console("finger_lookup_no_console_errors", d, ignore=EXPECTED)
+    d.execute_script("document.getElementById('lookup-finger').scrollIntoView()")
+    b.screenshot(d, out, "finger-lookup")
+    finger_lookup("finger_lookup_other", "fvc2002_DB1_B_102_1.tif")
+    dec = wait_text(d, "#finger-decision")
+    b.check("finger_lookup_another_finger_no_match",
+            dec is not None and dec.text.startswith("no match") and b.find(d, "#finger-subject-link", 0.5) is None,
+            dec and dec.text)
+    b.check_console("finger_lookup_other_no_console_errors", d, ignore=EXPECTED)
+    # 1:1 with her passport's number: the holder's fingers only
+    finger_lookup("finger_lookup_document", "fvc2002_DB1_B_101_2.tif", document="880000041")
+    dec = wait_text(d, "#finger-decision")
+    res = d.find_element(By.ID, "finger-result").text
+    b.check("finger_lookup_by_document_one_to_one", dec is not None and dec.text == "match" and "(1:1)" in res,
+            res[:400])
+    # a file that is no finger image: the service's refusal shown, nothing else
+    finger_lookup("finger_lookup_refused", "SOURCE.md")
+    err = wait_text(d, "#finger-result p.error")
+    b.check("finger_lookup_refusal_shown", err is not None and "HTTP 4" in err.text, err and err.text)
+    b.console_errors(d)  # the refused POST (4xx) is logged: expected, drained
     # sign out: the session is gone
     d.find_element(By.ID, "signout").click()
     b.check("signed_out", wait_text(d, b.SIGNIN_FORM) is not None)

@@ -38,6 +38,28 @@ db=$(testdb_new demo "$tmp/demo.db")
 if ! BEX="$bex" tools/demo-day.sh "$db" "$tmp/demo" >"$tmp/demo.log" 2>&1; then
     echo "FAIL demo_day_made"; tail -20 "$tmp/demo.log" | sed 's/^/  /'; echo "0 passed, 1 failed"; exit 1
 fi
+# a traveller with fingerprints (issue 17): her right index is FVC2002 DB1's finger 101, her right
+# middle DB3's (tests/data/finger/SOURCE.md), ring and little declared missing: no flag; her exit
+# is settled by her fingers. July, so the overstay report (as of June 30) and March's rates are
+# the demo day's alone.
+F=tests/data/finger
+jk=$("$bex" mrz make --number 880000041 --state HRV --nationality HRV --surname KOSTELIC --given JANICA \
+     --birth 1982-01-05 --sex F --expiry 2032-01-01)
+if ! "$bex" entry --db "$db" --photo tests/data/lfw/Janica_Kostelic_0001.jpg --mrz "$jk" --port JFK --port-kind air \
+     --at 2026-07-10T09:00:00Z --class B2 --admit-until 2026-08-10 --finger 2="$F/fvc2002_DB1_B_101_1.tif" \
+     --finger 3="$F/fvc2002_DB3_B_101_1.tif" --finger-missing 4 --finger-missing 5 >"$tmp/finger-entry.json" 2>&1 ||
+   ! grep -q '"enrolled":\[2,3\]' "$tmp/finger-entry.json"; then
+    echo "FAIL finger_entry_made"; sed 's/^/  /' "$tmp/finger-entry.json"; echo "0 passed, 1 failed"; exit 1
+fi
+export BEX_FINGER_SUBJECT=$(sed -n 's/.*"subject":\([0-9]*\),"document".*/\1/p' "$tmp/finger-entry.json")
+# her exit: the camera finds no face, two other impressions of her fingers settle it (finger FMR;
+# DB1_B_101_3, so that the look-up below with DB1_B_101_2 meets no image the store holds)
+if ! "$bex" exit --db "$db" --photo tests/data/image/gray.pgm --port JFK --at 2026-07-20T09:00:00Z \
+     --finger 2="$F/fvc2002_DB1_B_101_3.tif" --finger 3="$F/fvc2002_DB3_B_101_2.tif" >"$tmp/finger-exit.json" 2>&1 ||
+   ! grep -q '"outcome":"matched"' "$tmp/finger-exit.json"; then
+    echo "FAIL finger_exit_made"; sed 's/^/  /' "$tmp/finger-exit.json"; echo "0 passed, 1 failed"; exit 1
+fi
+export BEX_FINGER_DIR="$PWD/$F"
 key() { "$bex" keys add --db "$db" "$@" | sed -n 's/.*"key":"\([0-9a-f]*\)".*/\1/p'; }
 export BEX_K_OFFICER=$(key --role officer --label "night shift")
 export BEX_K_ANALYST=$(key --role analyst --label analyst)

@@ -114,6 +114,7 @@ POST /v1/retention     n n n n y
 GET  /v1/audit/verify  n n n y y
 GET  /v1/audit         n n n y y
 GET  /v1/photo         y n n n y
+GET  /v1/finger/image  y n n n n
 GET  /v1/candidates    y n n n y
 GET  /v1/reports/rates n n y n y
 GET  /v1/eval/files    n n y n y

@@ -3319,6 +3319,19 @@ TEST(fingers_at_the_border) {
     CHECK(nfs && bex_store_finger_template(st, fs[0].id, &back, &found, err, sizeof err) == BEX_OK && found &&
           back.n == a2.n && !memcmp(back.m, a2.m, sizeof a2.m[0] * (size_t)a2.n));
     CHECK(nfs > 2 && bex_store_finger_template(st, fs[2].id, &back, &found, err, sizeof err) == BEX_OK && !found);
+    /* the console's view of a kept finger image (GET /v1/finger/image): the bytes as captured,
+     * none for a finger kept without one, an unknown sample refused; each read audited */
+    uint8_t *fimg = NULL;
+    size_t flen = 0;
+    CHECK(nfs && bex_store_finger_image(st, fs[0].id, &fimg, &flen, err, sizeof err) == BEX_OK && fimg &&
+          flen == sizeof img && !memcmp(fimg, img, flen));
+    free(fimg);
+    fimg = (uint8_t *)1;
+    CHECK(nfs > 1 && bex_store_finger_image(st, fs[1].id, &fimg, &flen, err, sizeof err) == BEX_OK && !fimg && !flen);
+    CHECK(bex_store_finger_image(st, 99999, &fimg, &flen, err, sizeof err) == BEX_ERR_ARG && !fimg);
+    CHECK(bex_store_finger_image(st, 0, &fimg, &flen, err, sizeof err) == BEX_ERR_ARG && !fimg);
+    CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE action = 'read_finger_image' AND detail = 'finger image'") == 1);
+    CHECK(sql_int(p, "SELECT count(*) FROM audit WHERE action = 'read_finger_image' AND detail = 'not retained'") == 1);
     free(fs);
 
     /* B: only the index given, nothing declared: referred, the index kept */
