@@ -61,7 +61,7 @@ bad=$(grep -nE '<script(\s[^>]*)?>[^<]|<script>|\sstyle=|<style|\son[a-z]+=|java
 [ -z "$bad" ]; check "console_has_no_inline_script_or_style${bad:+: $bad}" $?
 grep -rnE 'https?://' console/ | grep -v 'http://www.w3.org/2000/svg' | grep -q .; [ $? -ne 0 ]; check console_fetches_nothing_from_elsewhere $?
 
-start "$tmp/serve.out" --session-idle 3
+start "$tmp/serve.out" --session-idle 4
 req idx GET /console/
 [ "$st" = 200 ] && [ "$(hdr idx content-type)" = "Content-Type: text/html; charset=utf-8" ] && grep -q 'form id="signin"' "$tmp/idx.b"
 check console_index_served_from_binary $?
@@ -159,8 +159,8 @@ req after GET /v1/flags -b "$tmp/off.jar"
 # ---- expiry, revocation, bounds ----
 signin idle "$OFFICER"
 req i1 GET /v1/flags -b "$tmp/idle.jar"; a=$st
-sleep 2; req i2 GET /v1/flags -b "$tmp/idle.jar"; b=$st
-sleep 4; req i3 GET /v1/flags -b "$tmp/idle.jar"; c=$st
+sleep 1; req i2 GET /v1/flags -b "$tmp/idle.jar"; b=$st
+sleep 6; req i3 GET /v1/flags -b "$tmp/idle.jar"; c=$st
 [ "$a $b $c" = "200 200 401" ]; check "session_ends_after_idle_seconds ($a $b $c)" $?
 signin doom "$DOOMED"
 req d1 GET /v1/flags -b "$tmp/doom.jar"; a=$st
