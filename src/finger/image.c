@@ -22,32 +22,19 @@
 #include <tiffio.h>
 
 #include "finger/finger_int.h"
+#include "image/decode.h"
 #include "util/util.h"
 
 /* ------------------------------------------------------------------ limits and pixels */
 
-static bex_image_limits eff_limits(const bex_image_limits *l) {
-    bex_image_limits e = {BEX_IMAGE_DEFAULT_MAX_FILE_BYTES, BEX_IMAGE_DEFAULT_MAX_PIXELS};
-    if (l && l->max_file_bytes) e.max_file_bytes = l->max_file_bytes;
-    if (l && l->max_pixels) e.max_pixels = l->max_pixels;
-    return e;
-}
-
+/* The photo decoders' check (src/image/decode.h), with the finger formats' smaller side cap. */
 int bex__finger_check_size(uint64_t w, uint64_t h, const bex_image_limits *lim, const char *what,
                            char *err, size_t errlen) {
-    if (w == 0 || h == 0)
-        return bex__fail(err, errlen, BEX_ERR_CORRUPT,
-                         "%s header gives an empty image (%" PRIu64 "x%" PRIu64 ")", what, w, h);
-    if (w > BEX__FINGER_MAX_SIDE || h > BEX__FINGER_MAX_SIDE)
+    if (w && h && (w > BEX__FINGER_MAX_SIDE || h > BEX__FINGER_MAX_SIDE))
         return bex__fail(err, errlen, BEX_ERR_LIMIT,
                          "%s image is %" PRIu64 "x%" PRIu64 ", a side above the limit of %d px",
                          what, w, h, BEX__FINGER_MAX_SIDE);
-    if (w * h > lim->max_pixels) /* both sides <= 2^16: no overflow */
-        return bex__fail(err, errlen, BEX_ERR_LIMIT,
-                         "%s image is %" PRIu64 "x%" PRIu64 " = %" PRIu64
-                         " px, above the limit of %" PRIu64 " px",
-                         what, w, h, w * h, lim->max_pixels);
-    return BEX_OK;
+    return bex__image_check_size(w, h, lim, what, err, errlen);
 }
 
 int bex__finger_alloc(bex_finger_image *img, int w, int h, char *err, size_t errlen) {
@@ -405,7 +392,7 @@ int bex_finger_image_decode(const uint8_t *buf, size_t len, int declared_ppi,
                          "a declared resolution of %d ppi is outside the %d-%d ppi a fingerprint "
                          "is scanned at",
                          declared_ppi, BEX__FINGER_PPI_MIN, BEX__FINGER_PPI_MAX);
-    bex_image_limits lim = eff_limits(limits);
+    bex_image_limits lim = bex__image_limits_effective(limits);
     if (len == 0) return bex__fail(err, errlen, BEX_ERR_FORMAT, "input is empty (0 bytes)");
     if (len > lim.max_file_bytes)
         return bex__fail(err, errlen, BEX_ERR_LIMIT, "input is %zu bytes, above the limit of %zu",
@@ -430,7 +417,7 @@ int bex_finger_image_load(const char *path, int declared_ppi, const bex_image_li
     if (err && errlen) err[0] = '\0';
     if (!path || !out)
         return bex__fail(err, errlen, BEX_ERR_ARG, "bex_finger_image_load: NULL path or output");
-    bex_image_limits lim = eff_limits(limits);
+    bex_image_limits lim = bex__image_limits_effective(limits);
     FILE *f = fopen(path, "rb");
     if (!f)
         return bex__fail(err, errlen, BEX_ERR_IO, "%s: cannot open: %s", path, strerror(errno));

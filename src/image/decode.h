@@ -22,6 +22,9 @@
 /* Checks a declared size against the limits: BEX_ERR_CORRUPT for a zero side, BEX_ERR_LIMIT
  * for a side above BEX__IMAGE_MAX_SIDE or more pixels than lim->max_pixels. what names the
  * format in the message ("JPEG"). */
+/* The limits in force: each field left 0 (or a NULL l) takes its default. */
+bex_image_limits bex__image_limits_effective(const bex_image_limits *l);
+
 int bex__image_check_size(uint64_t w, uint64_t h, const bex_image_limits *lim, const char *what,
                           char *err, size_t errlen);
 

@@ -33,7 +33,7 @@ static void fmt_bytes(char *s, size_t n, uint64_t b) {
         snprintf(s, n, "%" PRIu64 " bytes", b);
 }
 
-static bex_image_limits effective_limits(const bex_image_limits *l) {
+bex_image_limits bex__image_limits_effective(const bex_image_limits *l) {
     bex_image_limits e = {BEX_IMAGE_DEFAULT_MAX_FILE_BYTES, BEX_IMAGE_DEFAULT_MAX_PIXELS};
     if (l && l->max_file_bytes) e.max_file_bytes = l->max_file_bytes;
     if (l && l->max_pixels) e.max_pixels = l->max_pixels;
@@ -126,7 +126,7 @@ int bex_image_decode(const uint8_t *buf, size_t len, const bex_image_limits *lim
     if (err && errlen) err[0] = '\0';
     if (!out || (!buf && len))
         return bex__fail(err, errlen, BEX_ERR_ARG, "bex_image_decode: NULL buffer or output");
-    bex_image_limits lim = effective_limits(limits);
+    bex_image_limits lim = bex__image_limits_effective(limits);
     if (len == 0) return bex__fail(err, errlen, BEX_ERR_FORMAT, "input is empty (0 bytes)");
     if (len > lim.max_file_bytes) {
         char a[32], b[32];
@@ -161,7 +161,7 @@ int bex_image_load(const char *path, const bex_image_limits *limits, bex_image *
     if (err && errlen) err[0] = '\0';
     if (!path || !out)
         return bex__fail(err, errlen, BEX_ERR_ARG, "bex_image_load: NULL path or output");
-    bex_image_limits lim = effective_limits(limits);
+    bex_image_limits lim = bex__image_limits_effective(limits);
     FILE *f = fopen(path, "rb");
     if (!f)
         return bex__fail(err, errlen, BEX_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
