@@ -181,26 +181,38 @@ int bex_tar_at_far(const double *mated, size_t n_mated, const double *nonmated,
     return BEX_OK;
 }
 
+/* The DET curve of two checked score sets, closed by the point above every score (FMR 0,
+ * FNMR 1): *out (bex__malloc'd, *np points) for bex_eer and bex_fvc_measure. */
+static int det_closed(const double *mated, size_t n_mated, const double *nonmated, size_t n_nonmated,
+                      const char *what, bex_det_point **out, size_t *np, char *err, size_t errlen) {
+    size_t cap = n_mated + n_nonmated + 1, bytes; /* + 1: the point above every score */
+    if (cap < n_mated || !bex__mul_size(cap, sizeof(bex_det_point), &bytes))
+        return bex__fail(err, errlen, BEX_ERR_NOMEM, "too many scores");
+    bex_det_point *p = bex__malloc(bytes);
+    if (!p) return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory for %s", what);
+    int rc = det_from_sets(mated, n_mated, nonmated, n_nonmated, p, cap, np, err, errlen);
+    if (rc) {
+        bex__free(p);
+        return rc;
+    }
+    /* Above the highest score nothing matches: FMR 0, FNMR 1. */
+    p[*np].threshold = nextafter(p[*np - 1].threshold, INFINITY);
+    p[*np].fpr = 0;
+    p[*np].fnr = 1;
+    (*np)++;
+    *out = p;
+    return BEX_OK;
+}
+
 int bex_eer(const double *mated, size_t n_mated, const double *nonmated, size_t n_nonmated,
             double *eer, double *threshold, char *err, size_t errlen) {
     int rc;
     if ((rc = check_scores(mated, n_mated, "mated", err, errlen))) return rc;
     if ((rc = check_scores(nonmated, n_nonmated, "non-mated", err, errlen))) return rc;
     if (!eer) return bex__fail(err, errlen, BEX_ERR_ARG, "NULL output");
-    size_t np, cap = n_mated + n_nonmated + 1, bytes; /* + 1: the point above every score */
-    if (cap < n_mated || !bex__mul_size(cap, sizeof(bex_det_point), &bytes))
-        return bex__fail(err, errlen, BEX_ERR_NOMEM, "too many scores");
-    bex_det_point *p = bex__malloc(bytes);
-    if (!p) return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory for the DET curve");
-    if ((rc = det_from_sets(mated, n_mated, nonmated, n_nonmated, p, cap, &np, err, errlen))) {
-        bex__free(p);
-        return rc;
-    }
-    /* Above the highest score nothing matches: FMR 0, FNMR 1. */
-    p[np].threshold = nextafter(p[np - 1].threshold, INFINITY);
-    p[np].fpr = 0;
-    p[np].fnr = 1;
-    np++;
+    bex_det_point *p;
+    size_t np;
+    if ((rc = det_closed(mated, n_mated, nonmated, n_nonmated, "the DET curve", &p, &np, err, errlen))) return rc;
     /* FNMR - FMR never falls as the threshold rises; it is -1 at the lowest score (everything
      * matches) and +1 above the highest. Find where it first reaches 0. */
     size_t i = 0;
@@ -225,19 +237,10 @@ int bex_fvc_measure(const double *genuine, size_t n_genuine, const double *impos
     if ((rc = check_scores(genuine, n_genuine, "genuine", err, errlen))) return rc;
     if ((rc = check_scores(impostor, n_impostor, "impostor", err, errlen))) return rc;
     if (!out) return bex__fail(err, errlen, BEX_ERR_ARG, "NULL output");
-    size_t np, cap = n_genuine + n_impostor + 1, bytes; /* + 1: the point above every score */
-    if (cap < n_genuine || !bex__mul_size(cap, sizeof(bex_det_point), &bytes))
-        return bex__fail(err, errlen, BEX_ERR_NOMEM, "too many scores");
-    bex_det_point *p = bex__malloc(bytes);
-    if (!p) return bex__fail(err, errlen, BEX_ERR_NOMEM, "out of memory for the FVC rates");
-    if ((rc = det_from_sets(genuine, n_genuine, impostor, n_impostor, p, cap, &np, err, errlen))) {
-        bex__free(p);
+    bex_det_point *p;
+    size_t np;
+    if ((rc = det_closed(genuine, n_genuine, impostor, n_impostor, "the FVC rates", &p, &np, err, errlen)))
         return rc;
-    }
-    p[np].threshold = nextafter(p[np - 1].threshold, INFINITY);
-    p[np].fpr = 0;
-    p[np].fnr = 1;
-    np++;
     /* FNMR rises and FMR falls with t: t1 is the last point with FNMR <= FMR (the first
      * point, FNMR 0, always is one), t2 the first with FNMR >= FMR (the last point always is) */
     size_t t1 = 0, t2 = np - 1;
