@@ -13,8 +13,8 @@
  *   - impostor pairs (FVC): the first impressions of different fingers, 45;
  *   - cross-finger impostors: every impression against every impression of the other
  *     fingers, 2880 (for the low-FMR points).
- * It prints per database the EER (FVC's definition: the middle of the interval where FMR and
- * FNMR cross) with the FVC impostors and with the cross-finger ones, FMR100 / FMR1000 /
+ * It prints per database (bex_fvc_measure, as bex eval finger does) the EER (FVC's
+ * definition: the middle of the interval where FMR and FNMR cross) with the FVC impostors and with the cross-finger ones, FMR100 / FMR1000 /
  * ZeroFMR (the smallest FNMR with FMR at most 1%, 0.1%, 0 over the cross-finger impostors),
  * and then the means over the databases, and the comparisons a second on this thread (CPU
  * time, best of 3 passes). Every template is used whatever its quality: a failure to enrol is
@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include "bex/finger.h"
+#include "bex/eval.h"
 #include "finger/match.h"
 
 #define NF 10
@@ -51,47 +52,18 @@ static double cpu_s(void) {
 
 /* FVC's EER: t1 the largest threshold with FNMR <= FMR, t2 the smallest with FNMR >= FMR;
  * the interval [low, high] of the one where the two are closer; its middle. */
-static double fmr_at(const float *im, int ni, float t) {
-    int n = 0;
-    for (int i = 0; i < ni; i++) n += im[i] >= t;
-    return (double)n / ni;
-}
-static double fnmr_at(const float *g, int ng, float t) {
-    int n = 0;
-    for (int i = 0; i < ng; i++) n += g[i] < t;
-    return (double)n / ng;
-}
-static double eer(const float *g, int ng, const float *im, int ni) {
-    /* candidate thresholds: every score, and just above the largest */
-    double t1 = -1, t2 = 2;
-    for (int pass = 0; pass < 2; pass++)
-        for (int i = 0; i < ng + ni; i++) {
-            float t = i < ng ? g[i] : im[i - ng];
-            for (int up = 0; up < 2; up++) {
-                float u = up ? t + 1e-6f : t;
-                double fm = fmr_at(im, ni, u), fn = fnmr_at(g, ng, u);
-                if (fn <= fm && u > t1) t1 = u;
-                if (fn >= fm && u < t2) t2 = u;
-            }
-        }
-    double fm1 = fmr_at(im, ni, (float)t1), fn1 = fnmr_at(g, ng, (float)t1);
-    double fm2 = fmr_at(im, ni, (float)t2), fn2 = fnmr_at(g, ng, (float)t2);
-    double lo, hi;
-    if (fn1 + fm1 <= fn2 + fm2) lo = fn1, hi = fm1;
-    else lo = fm2, hi = fn2;
-    return (lo + hi) / 2;
-}
-/* the smallest FNMR over thresholds where FMR <= target */
-static double fnmr_at_fmr(const float *g, int ng, const float *im, int ni, double target) {
-    double best = 1;
-    for (int i = 0; i <= ni; i++) {
-        float t = i < ni ? im[i] + 1e-6f : 0.0f;
-        if (fmr_at(im, ni, t) <= target) {
-            double fn = fnmr_at(g, ng, t);
-            if (fn < best) best = fn;
-        }
+/* The FVC figures of one impostor set (bex_fvc_measure, as bex eval finger gives them). */
+static bex_fvc_rates rates(const float *g, int ng, const float *im, int ni) {
+    static double gd[NF * NI * (NI - 1) / 2], id[NF * (NF - 1) / 2 * NI * NI];
+    for (int i = 0; i < ng; i++) gd[i] = g[i];
+    for (int i = 0; i < ni; i++) id[i] = im[i];
+    bex_fvc_rates r;
+    char err[256];
+    if (bex_fvc_measure(gd, (size_t)ng, id, (size_t)ni, &r, err, sizeof err) != BEX_OK) {
+        fprintf(stderr, "finger_fvc: %s\n", err);
+        exit(1);
     }
-    return best;
+    return r;
 }
 
 static int set_param(fm_params *p, const char *name, double v) {
@@ -218,9 +190,9 @@ int main(int argc, char **argv) {
             }
             cmp_s += best;
             ncmp += ng + ni + nx;
-            double e = eer(g, ng, im, ni), ex = eer(g, ng, x, nx);
-            double f100 = fnmr_at_fmr(g, ng, x, nx, 0.01), f1000 = fnmr_at_fmr(g, ng, x, nx, 0.001),
-                   f0 = fnmr_at_fmr(g, ng, x, nx, 0.0);
+            bex_fvc_rates fvc = rates(g, ng, im, ni), cross = rates(g, ng, x, nx);
+            double e = fvc.eer, ex = cross.eer;
+            double f100 = cross.fmr100, f1000 = cross.fmr1000, f0 = cross.zero_fmr;
             printf("%-40s EER %5.2f%%  cross-finger EER %5.2f%%  FMR100 %5.2f%%  FMR1000 %5.2f%%  "
                    "ZeroFMR %5.2f%%\n",
                    dbs[d].dir, 100 * e, 100 * ex, 100 * f100, 100 * f1000, 100 * f0);
