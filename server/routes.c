@@ -1088,6 +1088,14 @@ static void h_audit(ctx *x, reply *r) {
 
 /* ---- the console's reads (issue 15) ---- */
 
+/* 404 {"error":"not retained","retained":false}: retention kept no image of what was asked. */
+static void reply_not_retained(reply *r) {
+    r->status = 404;
+    r->json = strdup("{\"error\":\"not retained\",\"retained\":false}\n");
+    r->len = r->json ? strlen(r->json) : 0;
+    if (!r->json) reply_error(r, 500, "out of memory");
+}
+
 /* The most pixels a photo converted to PNG (?as=png) may have: a chip's DG2 face is far smaller. */
 #define PHOTO_PNG_MAX_PIXELS ((uint64_t)16000000)
 
@@ -1111,13 +1119,7 @@ static void h_photo(ctx *x, reply *r) {
     LOCKED(x, rc = bex_store_photo(x->s->st, enc, kind, smp, &img, &len, &sid, err, sizeof err));
     if (rc == BEX_ERR_ARG) return reply_error(r, 404, err);
     if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
-    if (!img) {
-        r->status = 404;
-        r->json = strdup("{\"error\":\"not retained\",\"retained\":false}\n");
-        r->len = r->json ? strlen(r->json) : 0;
-        if (!r->json) reply_error(r, 500, "out of memory");
-        return;
-    }
+    if (!img) return reply_not_retained(r);
     bex_image_format fmt = bex_image_sniff(img, len);
     if (as && fmt != BEX_IMAGE_PNG) {
         bex_image_limits lim = {.max_file_bytes = len, .max_pixels = PHOTO_PNG_MAX_PIXELS};
@@ -1162,13 +1164,7 @@ static void h_finger_image(ctx *x, reply *r) {
     LOCKED(x, rc = bex_store_finger_image(x->s->st, smp, &img, &len, err, sizeof err));
     if (rc == BEX_ERR_ARG) return reply_error(r, 404, err);
     if (rc != BEX_OK) return reply_error(r, store_status(rc), err);
-    if (!img) {
-        r->status = 404;
-        r->json = strdup("{\"error\":\"not retained\",\"retained\":false}\n");
-        r->len = r->json ? strlen(r->json) : 0;
-        if (!r->json) reply_error(r, 500, "out of memory");
-        return;
-    }
+    if (!img) return reply_not_retained(r);
     bex_image_limits lim = {.max_file_bytes = len, .max_pixels = FINGER_PNG_MAX_PIXELS};
     bex_finger_image fi = {0};
     rc = bex_finger_image_decode(img, len, 0, &lim, &fi, err, sizeof err);

@@ -53,18 +53,7 @@ int bex_store_photo(bex_store *st, int64_t encounter, const char *kind, int64_t 
         int step = db_step(s);
         if (step == DB_ROW) {
             *sample_id = db_column_int64(s, 0);
-            const void *b = db_column_blob(s, 1);
-            int n = db_column_bytes(s, 1);
-            if (b && n > 0) {
-                *image = malloc((size_t)n);
-                if (!*image) {
-                    snprintf(err, errlen, "out of memory");
-                    rc = BEX_ERR_NOMEM;
-                } else {
-                    memcpy(*image, b, (size_t)n);
-                    *len = (size_t)n;
-                }
-            }
+            rc = st_col_blob_copy(s, 1, 0, "the photo", image, len, err, errlen);
         } else if (step != DB_DONE) {
             rc = st_fail(st, "reading a photo", err, errlen);
         } else if (sample > 0) {
@@ -81,16 +70,8 @@ int bex_store_photo(bex_store *st, int64_t encounter, const char *kind, int64_t 
         if (e) {
             db_bind_int64(e, 1, encounter);
             if (db_step(e) == DB_ROW) {
-                const void *b = db_column_blob(e, 0);
-                int n = db_column_bytes(e, 0);
-                if (b && n > 0 && (*image = malloc((size_t)n))) {
-                    memcpy(*image, b, (size_t)n);
-                    *len = (size_t)n;
-                    *sample_id = 0;
-                } else if (b && n > 0) {
-                    snprintf(err, errlen, "out of memory");
-                    rc = BEX_ERR_NOMEM;
-                }
+                rc = st_col_blob_copy(e, 0, 0, "the document photo", image, len, err, errlen);
+                if (*image) *sample_id = 0;
             }
             st_release(st, e);
         }
@@ -128,18 +109,7 @@ int bex_store_finger_image(bex_store *st, int64_t sample, uint8_t **image, size_
         db_bind_int64(s, 1, sample);
         int step = db_step(s);
         if (step == DB_ROW) {
-            const void *b = db_column_blob(s, 0);
-            int n = db_column_bytes(s, 0);
-            if (b && n > 0) {
-                *image = malloc((size_t)n);
-                if (!*image) {
-                    snprintf(err, errlen, "out of memory");
-                    rc = BEX_ERR_NOMEM;
-                } else {
-                    memcpy(*image, b, (size_t)n);
-                    *len = (size_t)n;
-                }
-            }
+            rc = st_col_blob_copy(s, 0, 0, "the finger image", image, len, err, errlen);
         } else if (step != DB_DONE) {
             rc = st_fail(st, "reading a finger image", err, errlen);
         } else {

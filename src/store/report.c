@@ -392,21 +392,8 @@ static int encounter_photo(bex_store *st, int64_t encounter, bex_encounter_recor
         r->has_sample = 1;
         st_col_text(s, 0, r->image_source, sizeof r->image_source);
         st_col_text(s, 1, r->captured_at, sizeof r->captured_at);
-        const void *b = db_column_blob(s, 2);
-        int n = db_column_bytes(s, 2);
-        if (b && n > 0 && (size_t)n > EXPORT_MAX_IMAGE_BYTES) {
-            snprintf(err, errlen, "the retained photo is %d bytes, over the %zu a capture may have", n,
-                     EXPORT_MAX_IMAGE_BYTES);
-            rc = BEX_ERR_LIMIT;
-        } else if (b && n > 0) {
-            if (!(r->image = bex__malloc((size_t)n))) {
-                snprintf(err, errlen, "out of memory");
-                rc = BEX_ERR_NOMEM;
-            } else {
-                memcpy(r->image, b, (size_t)n);
-                r->image_len = (size_t)n;
-            }
-        }
+        rc = st_col_blob_copy(s, 2, EXPORT_MAX_IMAGE_BYTES, "the retained photo", &r->image, &r->image_len, err,
+                              errlen);
     } else if (step != DB_DONE) {
         rc = st_fail(st, "reading the encounter's photo", err, errlen);
     }
@@ -426,25 +413,15 @@ static int encounter_fingers(bex_store *st, int64_t encounter, bex_encounter_rec
     while (rc == BEX_OK && (step = db_step(s)) == DB_ROW) {
         r->finger_samples++;
         int pos = db_column_int(s, 0);
-        const void *b = db_column_blob(s, 1);
-        int n = db_column_bytes(s, 1);
-        if (pos < 1 || pos > 10 || pos == last || !b || n <= 0 || r->n_fingers == 10) continue;
-        if ((size_t)n > EXPORT_MAX_IMAGE_BYTES) {
-            snprintf(err, errlen, "a retained finger image is %d bytes, over the %zu a capture may have", n,
-                     EXPORT_MAX_IMAGE_BYTES);
-            rc = BEX_ERR_LIMIT;
+        if (pos < 1 || pos > 10 || pos == last || r->n_fingers == 10) continue;
+        uint8_t *c;
+        size_t n;
+        if ((rc = st_col_blob_copy(s, 1, EXPORT_MAX_IMAGE_BYTES, "a retained finger image", &c, &n, err, errlen)))
             break;
-        }
-        uint8_t *c = bex__malloc((size_t)n);
-        if (!c) {
-            snprintf(err, errlen, "out of memory");
-            rc = BEX_ERR_NOMEM;
-            break;
-        }
-        memcpy(c, b, (size_t)n);
+        if (!c) continue; /* no image kept */
         r->finger_images[r->n_fingers].position = pos;
         r->finger_images[r->n_fingers].image = c;
-        r->finger_images[r->n_fingers].image_len = (size_t)n;
+        r->finger_images[r->n_fingers].image_len = n;
         r->n_fingers++;
         last = pos;
     }

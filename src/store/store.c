@@ -143,6 +143,26 @@ void st_col_text(db_stmt *s, int i, char *dst, size_t n) {
     snprintf(dst, n, "%s", t ? (const char *)t : "");
 }
 
+int st_col_blob_copy(db_stmt *s, int i, size_t max, const char *what, uint8_t **out, size_t *len, char *err,
+                     size_t errlen) {
+    *out = NULL;
+    *len = 0;
+    const void *b = db_column_blob(s, i);
+    int n = db_column_bytes(s, i);
+    if (!b || n <= 0) return BEX_OK;
+    if (max > 0 && (size_t)n > max) {
+        snprintf(err, errlen, "%s is %d bytes, over the %zu a capture may have", what, n, max);
+        return BEX_ERR_LIMIT;
+    }
+    if (!(*out = bex__malloc((size_t)n))) {
+        snprintf(err, errlen, "out of memory");
+        return BEX_ERR_NOMEM;
+    }
+    memcpy(*out, b, (size_t)n);
+    *len = (size_t)n;
+    return BEX_OK;
+}
+
 int st_query_int(bex_store *st, const char *sql, const char *p1, int64_t i2, int64_t dflt,
                  int64_t *out, char *err, size_t errlen) {
     db_stmt *s = st_stmt(st, sql, err, errlen);

@@ -106,6 +106,11 @@ void st_bind_text(db_stmt *s, int i, const char *v);
 void st_bind_id(db_stmt *s, int i, int64_t v);
 /* Copies a text column ("" for NULL). */
 void st_col_text(db_stmt *s, int i, char *dst, size_t n);
+/* Copies a blob column into *out (bex__malloc'd: free()), *len its bytes; NULL and 0 for a NULL
+ * or empty blob. BEX_ERR_LIMIT ("WHAT is N bytes, over the MAX a capture may have") when max > 0
+ * and it is longer; BEX_ERR_NOMEM. */
+int st_col_blob_copy(db_stmt *s, int i, size_t max, const char *what, uint8_t **out, size_t *len, char *err,
+                     size_t errlen);
 /* One integer from a static query with up to two parameters: ?1 text, ?2 integer;
  * *out = dflt when there is no row or it is NULL. */
 int st_query_int(bex_store *st, const char *sql, const char *p1, int64_t i2, int64_t dflt,
