@@ -209,6 +209,10 @@ size_t bex_finger_gallery_size(const bex_finger_gallery *g);
 /* The k best-scoring entries, best first; returns how many were written (<= k). */
 int bex_finger_gallery_search(const bex_finger_gallery *g, const bex_finger_template *probe,
                               bex_finger_hit *hits, int k);
+/* The same with a probe prepared once by the caller (a search repeated, or a probe also
+ * compared 1:1). */
+int bex_finger_gallery_search_prepared(const bex_finger_gallery *g, const bex_finger_prepared *probe,
+                                       bex_finger_hit *hits, int k);
 
 #ifdef __cplusplus
 }

@@ -317,7 +317,7 @@ int bex__finger_compare(bex_store *st, const bex_finger_capture *fingers, int n,
             bex_finger_hit hits[FINGER_HITS];
             int64_t subj[FINGER_HITS];
             int nh = 0;
-            rc = bex__finger_search(st, pr[i].position, pr[i].t, FINGER_HITS, hits, subj, &nh, err, errlen);
+            rc = bex__finger_search(st, pr[i].position, pr[i].p, FINGER_HITS, hits, subj, &nh, err, errlen);
             for (int h = 0; rc == BEX_OK && h < nh; h++) {
                 int k = cand_index(c, &nc, maxc, subj[h]);
                 if (k >= 0) cand_score(&c[k], pr[i].position, hits[h].score, &table);

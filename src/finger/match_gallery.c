@@ -126,6 +126,14 @@ int bex_finger_gallery_search(const bex_finger_gallery *g, const bex_finger_temp
     if (!g || !probe || !hits || k <= 0) return 0;
     bex_finger_prepared *q = NULL;
     if (bex_finger_prepare(probe, &q, NULL, 0) != BEX_OK) return 0;
+    int n = bex_finger_gallery_search_prepared(g, q, hits, k);
+    bex_finger_prepared_free(q);
+    return n;
+}
+
+int bex_finger_gallery_search_prepared(const bex_finger_gallery *g, const bex_finger_prepared *q,
+                                       bex_finger_hit *hits, int k) {
+    if (!g || !q || !hits || k <= 0) return 0;
     int n = 0;
     pthread_rwlock_rdlock((pthread_rwlock_t *)&g->lock);
     for (size_t i = 0; i < g->n; i++) {
@@ -140,6 +148,5 @@ int bex_finger_gallery_search(const bex_finger_gallery *g, const bex_finger_temp
         hits[j] = (bex_finger_hit){id, s};
     }
     pthread_rwlock_unlock((pthread_rwlock_t *)&g->lock);
-    bex_finger_prepared_free(q);
     return n;
 }

@@ -282,7 +282,7 @@ static int gallery_grow(bex_store *st, int position, char *err, size_t errlen) {
     return rc;
 }
 
-int bex__finger_search(bex_store *st, int position, const bex_finger_template *probe, int k, bex_finger_hit *hits,
+int bex__finger_search(bex_store *st, int position, const bex_finger_prepared *probe, int k, bex_finger_hit *hits,
                        int64_t *subjects, int *n, char *err, size_t errlen) {
     *n = 0;
     if (position < 1 || position > 10 || k < 1 || k > 64)
@@ -296,7 +296,7 @@ int bex__finger_search(bex_store *st, int position, const bex_finger_template *p
      * rounds, each removing what it found dead */
     bex_finger_hit found[64];
     for (int round = 0; rc == BEX_OK && round < 8; round++) {
-        int nh = bex_finger_gallery_search(st->fgal[position], probe, found, k), dead = 0;
+        int nh = bex_finger_gallery_search_prepared(st->fgal[position], probe, found, k), dead = 0;
         *n = 0;
         for (int i = 0; rc == BEX_OK && i < nh; i++) {
             db_bind_int64(s, 1, found[i].id);

@@ -264,7 +264,7 @@ int bex__finger_templates(bex_store *st, int64_t subject, int position, size_t m
  * them: ids are never reused), searched for the best; each hit is checked against the store
  * as it is now (a sample deleted since leaves the gallery; a citizen's or an unlinked one is
  * no candidate). At most k (<= 64) hits into hits, their subjects into subjects, *n of them. */
-int bex__finger_search(bex_store *st, int position, const bex_finger_template *probe, int k, bex_finger_hit *hits,
+int bex__finger_search(bex_store *st, int position, const bex_finger_prepared *probe, int k, bex_finger_hit *hits,
                        int64_t *subjects, int *n, char *err, size_t errlen);
 /* Distinct non-citizen subjects with an enrolled finger (the finger gallery's size). */
 int bex__finger_subjects(bex_store *st, long long *n, char *err, size_t errlen);
