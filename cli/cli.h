@@ -91,6 +91,7 @@ typedef struct cli_fingers {
     int n;
     uint8_t *bytes[CLI_MAX_FINGER_SPECS];        /* the images read (owned) */
     int nbytes;
+    uint64_t pixels;                             /* decoded so far, all images together */
 } cli_fingers;
 
 void cli_fingers_init(cli_fingers *f);

@@ -122,6 +122,7 @@ int cli_fingers_add_image(cli_fingers *f, int pos, int slap, uint8_t *bytes, siz
                  rc == BEX_ERR_UNSUPPORTED && strstr(why, "declare the real resolution") ? " (--finger-ppi N; finger_ppi over HTTP)" : "");
         return rc;
     }
+    f->pixels += (uint64_t)img.width * (uint64_t)img.height;
     bex_finger_template t;
     if (!slap) {
         rc = bex_finger_extract(&img, pos, &t, why, sizeof why);

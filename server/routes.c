@@ -164,7 +164,6 @@ static int finger_parts(ctx *x, reply *r, int missing_ok, const char *path, cli_
              "a carrier's exit is decided on the face alone");
         return -1;
     }
-    f->limits = &x->s->limits;
     f->asked = 1;
     const char *ppi = arg(x, "finger_ppi");
     if (ppi) {
@@ -225,13 +224,30 @@ static int finger_parts(ctx *x, reply *r, int missing_ok, const char *path, cli_
             return -1;
         }
         memcpy(copy, p->data, p->len);
-        int rc = cli_fingers_add_image(f, pos, slap, copy, p->len, p->name, err, sizeof err);
+        /* each image within the server's limit and what is left of the request's pixel budget,
+         * which the request's photo (decoded after) shares */
+        bex_image_limits lim = x->s->limits;
+        uint64_t used = x->pixels + f->pixels;
+        uint64_t left = used < x->s->max_request_pixels ? x->s->max_request_pixels - used : 0;
+        if (left < lim.max_pixels) lim.max_pixels = left;
+        f->limits = &lim;
+        int rc = left ? cli_fingers_add_image(f, pos, slap, copy, p->len, p->name, err, sizeof err) : BEX_ERR_LIMIT;
+        f->limits = NULL;
+        if (!left) free(copy);
         if (rc != BEX_OK) {
-            reply_error(r, rc == BEX_ERR_LIMIT ? 413 : rc == BEX_ERR_NOMEM ? 503 : 400, err);
+            char m[800];
+            if (rc == BEX_ERR_LIMIT && (!left || lim.max_pixels < x->s->limits.max_pixels))
+                snprintf(m, sizeof m, "%s: the request's images together are over the server's budget of %llu "
+                         "pixels a request (--max-request-pixels)%s%s", p->name,
+                         (unsigned long long)x->s->max_request_pixels, left ? ": " : "", left ? err : "");
+            else
+                snprintf(m, sizeof m, "%s", err);
+            reply_error(r, rc == BEX_ERR_LIMIT ? 413 : rc == BEX_ERR_NOMEM ? 503 : 400, m);
             cli_fingers_free(f);
             return -1;
         }
     }
+    x->pixels += f->pixels;
     return 0;
 }
 

@@ -104,7 +104,7 @@ typedef struct ctx {
     bex_api_key key;  /* id 0: none */
     char actor[64];   /* for the audit log: "key:12 officer", or "anonymous" */
     const char *client; /* the peer's address ("127.0.0.1") */
-    uint64_t pixels;  /* decoded so far by this request's photos (--max-request-pixels) */
+    uint64_t pixels;  /* decoded so far by this request's photos and finger images (--max-request-pixels) */
 } ctx;
 
 /* ---- serve.c ---- */

@@ -168,6 +168,14 @@ stop
 start "$tmp/s4.out" --max-pixels 100000 --max-request-pixels 130000
 [ "$(code POST /v1/verify "$OFFICER" -F "a=@$D/Lucy_Liu_0002.jpg" -F "b=@$D/Lucy_Liu_0004.jpg")" = 200 ]
 check request_within_pixel_budget_200 $?
+# finger images share the budget: two 300x300 prints are 180,000 pixels, one is 90,000
+F=tests/data/finger
+[ "$(code POST /v1/lookup/fingers "$OFFICER" -F "finger2=@$F/fvc2002_DB3_B_101_1.tif" \
+     -F "finger3=@$F/fvc2002_DB3_B_101_2.tif")" = 413 ] && grep -q -- "--max-request-pixels" "$tmp/body" &&
+    grep -q '"error":"finger3: ' "$tmp/body"
+check "finger_images_share_the_request_pixel_budget_413 ($(cat "$tmp/body"))" $?
+[ "$(code POST /v1/lookup/fingers "$OFFICER" -F "finger2=@$F/fvc2002_DB3_B_101_1.tif")" = 200 ]
+check "finger_image_within_the_budget_200 ($(cat "$tmp/body"))" $?
 stop
 
 # ---- rate limits: a key's bucket, and an address's for requests without a valid key
