@@ -14,6 +14,14 @@
 #error "the AVX-512 kernel is written for 1536-cell cylinders"
 #endif
 
+/* Per 64-bit lane, the bits set in both x and y, over a cylinder's three registers. */
+__attribute__((target("avx512f,avx512vpopcntdq"), always_inline)) static inline __m512i
+and_count3(__m512i x0, __m512i x1, __m512i x2, __m512i y0, __m512i y1, __m512i y2) {
+    return _mm512_add_epi64(_mm512_add_epi64(_mm512_popcnt_epi64(_mm512_and_si512(x0, y0)),
+                                             _mm512_popcnt_epi64(_mm512_and_si512(x1, y1))),
+                            _mm512_popcnt_epi64(_mm512_and_si512(x2, y2)));
+}
+
 __attribute__((target("avx512f,avx512vpopcntdq"))) static void
 row_avx512(const uint64_t *a, const uint64_t *b, const uint8_t *idx, int n, uint64_t *out) {
     __m512i av0 = _mm512_loadu_si512(a), av1 = _mm512_loadu_si512(a + 8),
@@ -27,22 +35,10 @@ row_avx512(const uint64_t *a, const uint64_t *b, const uint8_t *idx, int n, uint
         __m512i bm0 = _mm512_loadu_si512(c + 24), bm1 = _mm512_loadu_si512(c + 32),
                 bm2 = _mm512_loadu_si512(c + 40);
         /* per 64-bit lane: at most 3 x 64 = 192 per count, so the four fit 16-bit fields */
-        __m512i na = _mm512_add_epi64(
-            _mm512_add_epi64(_mm512_popcnt_epi64(_mm512_and_si512(av0, bm0)),
-                             _mm512_popcnt_epi64(_mm512_and_si512(av1, bm1))),
-            _mm512_popcnt_epi64(_mm512_and_si512(av2, bm2)));
-        __m512i nb = _mm512_add_epi64(
-            _mm512_add_epi64(_mm512_popcnt_epi64(_mm512_and_si512(bv0, am0)),
-                             _mm512_popcnt_epi64(_mm512_and_si512(bv1, am1))),
-            _mm512_popcnt_epi64(_mm512_and_si512(bv2, am2)));
-        __m512i nab = _mm512_add_epi64(
-            _mm512_add_epi64(_mm512_popcnt_epi64(_mm512_and_si512(av0, bv0)),
-                             _mm512_popcnt_epi64(_mm512_and_si512(av1, bv1))),
-            _mm512_popcnt_epi64(_mm512_and_si512(av2, bv2)));
-        __m512i nm = _mm512_add_epi64(
-            _mm512_add_epi64(_mm512_popcnt_epi64(_mm512_and_si512(am0, bm0)),
-                             _mm512_popcnt_epi64(_mm512_and_si512(am1, bm1))),
-            _mm512_popcnt_epi64(_mm512_and_si512(am2, bm2)));
+        __m512i na = and_count3(av0, av1, av2, bm0, bm1, bm2);
+        __m512i nb = and_count3(bv0, bv1, bv2, am0, am1, am2);
+        __m512i nab = and_count3(av0, av1, av2, bv0, bv1, bv2);
+        __m512i nm = and_count3(am0, am1, am2, bm0, bm1, bm2);
         __m512i packed = _mm512_or_si512(
             _mm512_or_si512(na, _mm512_slli_epi64(nb, 16)),
             _mm512_or_si512(_mm512_slli_epi64(nab, 32), _mm512_slli_epi64(nm, 48)));
@@ -55,10 +51,8 @@ row_and_avx512(const uint64_t *a, const uint64_t *b, const uint8_t *idx, int n, 
             av2 = _mm512_loadu_si512(a + 16);
     for (int i = 0; i < n; i++) {
         const uint64_t *c = b + (size_t)idx[i] * FM_CYL_WORDS;
-        __m512i nab = _mm512_add_epi64(
-            _mm512_add_epi64(_mm512_popcnt_epi64(_mm512_and_si512(av0, _mm512_loadu_si512(c))),
-                             _mm512_popcnt_epi64(_mm512_and_si512(av1, _mm512_loadu_si512(c + 8)))),
-            _mm512_popcnt_epi64(_mm512_and_si512(av2, _mm512_loadu_si512(c + 16))));
+        __m512i nab = and_count3(av0, av1, av2, _mm512_loadu_si512(c), _mm512_loadu_si512(c + 8),
+                                 _mm512_loadu_si512(c + 16));
         out[i] = (uint32_t)_mm512_reduce_add_epi64(nab);
     }
 }
@@ -79,14 +73,8 @@ row_half_avx512(const uint64_t *a, const uint64_t *b, const uint8_t *idx, int n,
                 bv2 = _mm512_loadu_si512(c + 16);
         __m512i bo0 = _mm512_loadu_si512(c + off), bo1 = _mm512_loadu_si512(c + off + 8),
                 bo2 = _mm512_loadu_si512(c + off + 16);
-        __m512i nx = _mm512_add_epi64(
-            _mm512_add_epi64(_mm512_popcnt_epi64(_mm512_and_si512(ao0, bo0)),
-                             _mm512_popcnt_epi64(_mm512_and_si512(ao1, bo1))),
-            _mm512_popcnt_epi64(_mm512_and_si512(ao2, bo2)));
-        __m512i nab = _mm512_add_epi64(
-            _mm512_add_epi64(_mm512_popcnt_epi64(_mm512_and_si512(av0, bv0)),
-                             _mm512_popcnt_epi64(_mm512_and_si512(av1, bv1))),
-            _mm512_popcnt_epi64(_mm512_and_si512(av2, bv2)));
+        __m512i nx = and_count3(ao0, ao1, ao2, bo0, bo1, bo2);
+        __m512i nab = and_count3(av0, av1, av2, bv0, bv1, bv2);
         out[i] = (uint32_t)_mm512_reduce_add_epi64(_mm512_or_si512(nx, _mm512_slli_epi64(nab, 16)));
     }
 }
